@@ -1,0 +1,104 @@
+import type { Either } from 'fp-ts/lib/Either.js';
+
+/**
+ * The event store port, shaped on KurrentDB semantics so that the embedded SQLite store, the in-memory store
+ * and the KurrentDB adapter are interchangeable. Revisions count from 0 within a stream; positions are global,
+ * strictly increasing across the whole log (gap-free only where `capabilities.gapFreePositions` says so).
+ */
+
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
+
+export interface EventMetadata {
+  readonly actor?: { readonly id: string; readonly roles: ReadonlyArray<string> };
+  readonly correlationId?: string;
+  readonly causationId?: string;
+}
+
+export interface EventToAppend {
+  /** Set by the caller (a UUID), so that a retried append can be recognised. */
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata?: EventMetadata;
+}
+
+export interface RecordedEvent {
+  readonly id: string;
+  readonly streamName: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+  /** ISO 8601 instant at which the store recorded the event. */
+  readonly recordedAt: string;
+}
+
+export interface AppendResult {
+  /** Revision of the last event written (the stream's new current revision). */
+  readonly nextExpectedRevision: number;
+  /** Global position of the last event written. */
+  readonly position: number;
+}
+
+export interface WrongExpectedRevision {
+  readonly _tag: 'WrongExpectedRevision';
+  readonly streamName: string;
+  readonly expected: ExpectedRevision;
+  /** Current revision, or -1 when the stream does not exist. */
+  readonly actual: number;
+}
+
+export interface ReadAllOptions {
+  /** Only events with a position strictly greater than this (a checkpoint). Omitted: from the start. */
+  readonly after?: number;
+  readonly limit?: number;
+}
+
+export interface SubscribeOptions {
+  readonly after?: number;
+}
+
+export interface Subscription {
+  /** Stops delivering; resolves once any in-flight handler call has finished. */
+  stop(): Promise<void>;
+}
+
+export type SubscriptionHandler = (event: RecordedEvent) => Promise<void> | void;
+
+export interface EventStoreCapabilities {
+  readonly gapFreePositions: boolean;
+  readonly name: string;
+}
+
+export interface EventStore {
+  readonly capabilities: EventStoreCapabilities;
+
+  appendToStream(
+    streamName: string,
+    events: ReadonlyArray<EventToAppend>,
+    options?: { readonly expectedRevision?: ExpectedRevision },
+  ): Promise<Either<WrongExpectedRevision, AppendResult>>;
+
+  /** All events of one stream, oldest first; an empty array when the stream does not exist. */
+  readStream(streamName: string, options?: { readonly fromRevision?: number }): Promise<ReadonlyArray<RecordedEvent>>;
+
+  /** Events of every stream in global order. */
+  readAll(options?: ReadAllOptions): Promise<ReadonlyArray<RecordedEvent>>;
+
+  /** Position of the newest event, or 0 when the log is empty. */
+  headPosition(): Promise<number>;
+
+  /**
+   * Catch-up subscription: delivers every event after `after` in order, then follows live appends.
+   * The handler is awaited, so events are delivered one at a time. A handler error stops the subscription and is
+   * passed to `onError`.
+   */
+  subscribeToAll(
+    options: SubscribeOptions,
+    handler: SubscriptionHandler,
+    onError?: (error: unknown) => void,
+  ): Subscription;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,82 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
+import type { FieldError, ValidationFailed } from './shared.ts';
+import { isValidTimeZone } from './time.ts';
+
+const details = {
+  personId: t.string,
+  name: t.string,
+  email: t.string,
+};
+const stamp = { at: IsoInstant, by: Actor };
+
+export const PersonRegistered = t.type({
+  type: t.literal('PersonRegistered'),
+  data: t.intersection([t.type({ ...details, ...stamp }), t.partial({ timezone: t.string })]),
+});
+export const PersonUpdated = t.type({
+  type: t.literal('PersonUpdated'),
+  data: t.intersection([t.type({ ...details, ...stamp }), t.partial({ timezone: t.string })]),
+});
+export const PersonEvent = t.union([PersonRegistered, PersonUpdated]);
+export type PersonEvent = t.TypeOf<typeof PersonEvent>;
+
+export const RecordPerson = t.type({
+  type: t.literal('RecordPerson'),
+  data: t.intersection([t.type({ ...details, ...stamp }), t.partial({ timezone: t.string })]),
+});
+export type PersonCommand = t.TypeOf<typeof RecordPerson>;
+
+export interface Person {
+  readonly status: 'known';
+  readonly id: string;
+  readonly name: string;
+  readonly email: string;
+  readonly timezone?: string;
+}
+export type PersonState = { readonly status: 'none' } | Person;
+
+export const initialState = (): PersonState => ({ status: 'none' });
+
+// Deliberately loose: the provider's mail API is the real judge; this only stops obvious garbage and header tricks.
+const emailPattern = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+
+export const decide = (command: PersonCommand, state: PersonState): E.Either<ValidationFailed, PersonEvent[]> => {
+  const c = command.data;
+  const name = c.name.trim();
+  const email = c.email.trim();
+  const errors: FieldError[] = [];
+  if (c.personId.length === 0 || c.personId.length > 128) errors.push({ path: 'id', message: 'must be 1 to 128 characters' });
+  if (name.length === 0 || name.length > 200) errors.push({ path: 'name', message: 'must be 1 to 200 characters' });
+  if (email.length > 254 || !emailPattern.test(email)) errors.push({ path: 'email', message: 'must be an email address' });
+  if (c.timezone !== undefined && !isValidTimeZone(c.timezone)) {
+    errors.push({ path: 'timezone', message: `unknown IANA time zone '${c.timezone}'` });
+  }
+  if (errors.length > 0) return E.left(validationFailed(errors));
+  const data = { personId: c.personId, name, email, ...(c.timezone !== undefined ? { timezone: c.timezone } : {}), at: c.at, by: c.by };
+  switch (state.status) {
+    case 'none':
+      return E.right([{ type: 'PersonRegistered', data }]);
+    case 'known':
+      if (state.name === name && state.email === email && state.timezone === c.timezone) return E.right([]);
+      return E.right([{ type: 'PersonUpdated', data }]);
+    default:
+      return assertNever(state);
+  }
+};
+
+export const evolve = (_state: PersonState, event: PersonEvent): PersonState => {
+  switch (event.type) {
+    case 'PersonRegistered':
+    case 'PersonUpdated': {
+      const { personId, name, email, timezone } = event.data;
+      return { status: 'known', id: personId, name, email, ...(timezone !== undefined ? { timezone } : {}) };
+    }
+    default:
+      return assertNever(event);
+  }
+};
+
+export const personStreamName = (personId: string): string => `person-${personId}`;
+export const personDecider = { decide, evolve, initialState } as const;
