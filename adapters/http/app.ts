@@ -1,0 +1,307 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import * as t from 'io-ts';
+import type { Logger } from 'pino';
+import { TrainingType } from '../../domain/meeting.ts';
+import { Settings } from '../../domain/settings.ts';
+import { IsoInstant, assertNever } from '../../domain/shared.ts';
+import type { FieldError } from '../../domain/shared.ts';
+import type { AuthUser } from '../../application/ports/access.ts';
+import type { AppError, RequestContext, Service } from '../../application/service.ts';
+import { presentMeeting } from '../../application/service.ts';
+import type { Authenticator } from './auth.ts';
+import { openApiDocument } from './openapi.ts';
+import { docsPage, swaggerAsset } from './docs.ts';
+import { createRateLimiter } from './rate-limit.ts';
+import { decodeBody, keysOf } from './validation.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+type Env = { Variables: { user: AuthUser; requestId: string } };
+
+const MeetingBody = t.intersection([
+  t.type({
+    title: t.string,
+    customerId: t.string,
+    instructorId: t.string,
+    start: IsoInstant,
+    end: IsoInstant,
+    trainingType: TrainingType,
+  }),
+  t.partial({
+    timezone: t.string,
+    remoteLink: t.string,
+    description: t.string,
+    customerMetadata: t.string,
+    instructorMetadata: t.string,
+  }),
+]);
+const meetingKeys = keysOf(MeetingBody);
+const MeetingPatchBody = t.partial({
+  title: t.string,
+  customerId: t.string,
+  instructorId: t.string,
+  start: IsoInstant,
+  end: IsoInstant,
+  trainingType: TrainingType,
+  timezone: t.string,
+  remoteLink: t.string,
+  description: t.string,
+  customerMetadata: t.string,
+  instructorMetadata: t.string,
+});
+const CancelBody = t.partial({ reason: t.string });
+const PersonBody = t.intersection([t.type({ name: t.string, email: t.string }), t.partial({ timezone: t.string })]);
+const CalendarQuery = t.intersection([t.type({ from: IsoInstant, to: IsoInstant }), t.partial({ userId: t.string })]);
+
+export interface HealthSource {
+  (): Promise<{ status: 'ok' | 'degraded'; body: Record<string, unknown> }>;
+}
+
+export interface HttpDeps {
+  readonly service: Service;
+  readonly authenticate: Authenticator;
+  readonly logger: Logger;
+  readonly health: HealthSource;
+  readonly publicBaseUrl: string;
+  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  /** Further routes (series, join, notifications) mounted by later capabilities on the authenticated app. */
+  readonly extend?: (app: Hono<Env>, helpers: HttpHelpers) => void;
+}
+
+export interface HttpHelpers {
+  readonly problem: typeof problem;
+  readonly appError: typeof appErrorResponse;
+  readonly readJson: typeof readJson;
+  readonly ctx: (c: Context<Env>) => RequestContext;
+  readonly ifMatch: typeof ifMatch;
+}
+
+export const problem = (
+  c: Context,
+  status: 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 429 | 500 | 503,
+  title: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+) => {
+  c.header('Content-Type', 'application/problem+json');
+  return c.body(JSON.stringify({ type: `about:blank`, title, status, detail, ...extra }), status);
+};
+
+export const appErrorResponse = (c: Context, error: AppError) => {
+  switch (error._tag) {
+    case 'ValidationFailed':
+      return problem(c, 400, 'Validation failed', error.errors.map((e) => `${e.path} ${e.message}`).join('; '), {
+        errors: error.errors,
+      });
+    case 'NotFound':
+      return problem(c, 404, 'Not found', error.message);
+    case 'Forbidden':
+      return problem(c, 403, 'Forbidden', error.message);
+    case 'Conflict':
+      return problem(c, 409, 'Conflict', error.message, error.conflicts !== undefined ? { conflicts: error.conflicts } : {});
+    case 'StaleRevision':
+      return problem(c, 412, 'Precondition failed', `the resource is at revision ${error.actual}, not ${error.expected}`, {
+        currentRevision: error.actual,
+      });
+    case 'TooMuchContention':
+      return problem(c, 409, 'Conflict', `too many concurrent changes to ${error.streamName}; try again`);
+    case 'CorruptEvent':
+      return problem(c, 500, 'Stored event cannot be read', error.message);
+    default:
+      return assertNever(error);
+  }
+};
+
+type JsonResult<A> = { ok: true; value: A } | { ok: false; response: Response };
+
+/** Reads and validates a JSON body; an absent body counts as `{}` when `optional`. */
+export const readJson = async <A>(
+  c: Context,
+  codec: t.Decoder<unknown, A>,
+  options: { allowed?: ReadonlyArray<string>; optional?: boolean } = {},
+): Promise<JsonResult<A>> => {
+  const text = await c.req.text();
+  let raw: unknown = {};
+  if (text.trim().length > 0) {
+    const type = c.req.header('content-type') ?? '';
+    if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
+      return { ok: false, response: problem(c, 415, 'Unsupported media type', 'send the body as application/json') };
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return { ok: false, response: problem(c, 400, 'Malformed JSON', 'the request body is not valid JSON') };
+    }
+  } else if (!options.optional) {
+    return { ok: false, response: problem(c, 400, 'Validation failed', 'a JSON body is required', { errors: [{ path: '(body)', message: 'is required' }] }) };
+  }
+  const decoded = decodeBody(codec, raw, options.allowed);
+  if (E.isLeft(decoded)) return { ok: false, response: validationProblem(c, decoded.left) };
+  return { ok: true, value: decoded.right };
+};
+
+const validationProblem = (c: Context, errors: ReadonlyArray<FieldError>) =>
+  problem(c, 400, 'Validation failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
+
+/** `If-Match: "3"` pins the revision the client saw; `*` or no header means "whatever is current". */
+export const ifMatch = (c: Context): { ok: true; revision: number | undefined } | { ok: false; response: Response } => {
+  const header = c.req.header('if-match');
+  if (header === undefined || header.trim() === '*') return { ok: true, revision: undefined };
+  const match = /^\s*(?:W\/)?"(-?\d{1,15})"\s*$/.exec(header);
+  if (match === null) {
+    return { ok: false, response: problem(c, 400, 'Bad If-Match', 'If-Match must be an ETag this server sent, like "3"') };
+  }
+  return { ok: true, revision: Number(match[1]) };
+};
+
+const etag = (revision: number) => `"${revision}"`;
+
+export const createHttpApp = (deps: HttpDeps) => {
+  const { service, authenticate, logger } = deps;
+  const app = new Hono<Env>();
+  const limiter = createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 });
+  let counter = 0;
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming !== undefined && /^[\w.-]{1,64}$/.test(incoming) ? incoming : `${Date.now().toString(36)}-${(counter++).toString(36)}`;
+    c.set('requestId', requestId);
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } catch (error) {
+      logger.error({ requestId, err: error }, 'unhandled error');
+      c.res = problem(c, 500, 'Internal error', `something went wrong; quote request id ${requestId}`);
+    }
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const level = c.res.status >= 500 ? 'error' : 'debug';
+    logger[level]({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms, user: c.get('user')?.id }, 'request');
+  });
+
+  app.onError((error, c) => {
+    logger.error({ requestId: c.get('requestId'), err: error }, 'unhandled error');
+    return problem(c, 500, 'Internal error', `something went wrong; quote request id ${c.get('requestId')}`);
+  });
+  app.notFound((c) => problem(c, 404, 'Not found', `no route for ${c.req.method} ${c.req.path}`));
+
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => problem(c, 413, 'Payload too large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`) }));
+
+  app.get('/health', async (c) => {
+    const health = await deps.health();
+    return c.json(health.body, health.status === 'ok' ? 200 : 503);
+  });
+  app.get('/openapi.json', (c) => c.json(openApiDocument(deps.publicBaseUrl)));
+  app.get('/docs', (c) => c.html(docsPage()));
+  app.get('/docs/assets/:file', (c) => swaggerAsset(c, c.req.param('file')));
+
+  const api = new Hono<Env>();
+  api.use('*', async (c, next) => {
+    const result = await authenticate(c.req.header('authorization'));
+    if (E.isLeft(result)) {
+      c.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${result.left.message}"`);
+      return problem(c, 401, 'Unauthorized', result.left.message);
+    }
+    c.set('user', result.right);
+    const wait = limiter(result.right.id);
+    if (wait > 0) {
+      c.header('Retry-After', String(Math.ceil(wait / 1000)));
+      return problem(c, 429, 'Too many requests', 'slow down; see Retry-After');
+    }
+    await next();
+  });
+
+  const ctx = (c: Context<Env>): RequestContext => ({ user: c.get('user'), correlationId: c.get('requestId') });
+
+  const sendMeeting = (c: Context<Env>, result: E.Either<AppError, Parameters<typeof presentMeeting>[1]>, status: 200 | 201 = 200) => {
+    if (E.isLeft(result)) return appErrorResponse(c, result.left);
+    c.header('ETag', etag(result.right.revision));
+    if (status === 201) c.header('Location', `/meetings/${encodeURIComponent(result.right.id)}`);
+    return c.json(presentMeeting(c.get('user'), result.right), status);
+  };
+
+  api.put('/people/:id', async (c) => {
+    const body = await readJson(c, PersonBody, { allowed: ['name', 'email', 'timezone'] });
+    if (!body.ok) return body.response;
+    const result = await service.upsertPerson(ctx(c), c.req.param('id'), body.value);
+    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
+  });
+  api.get('/people/:id', async (c) => {
+    const result = await service.getPerson(ctx(c), c.req.param('id'));
+    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
+  });
+
+  api.post('/meetings', async (c) => {
+    const body = await readJson(c, MeetingBody, { allowed: meetingKeys });
+    if (!body.ok) return body.response;
+    return sendMeeting(c, await service.scheduleMeeting(ctx(c), body.value), 201);
+  });
+  api.get('/meetings/:id', async (c) => {
+    const result = await service.getMeeting(ctx(c), c.req.param('id'));
+    if (E.isRight(result) && c.req.header('if-none-match') === etag(result.right.revision)) {
+      c.header('ETag', etag(result.right.revision));
+      return c.body(null, 304);
+    }
+    return sendMeeting(c, result);
+  });
+  api.patch('/meetings/:id', async (c) => {
+    const match = ifMatch(c);
+    if (!match.ok) return match.response;
+    const body = await readJson(c, MeetingPatchBody, { allowed: meetingKeys });
+    if (!body.ok) return body.response;
+    return sendMeeting(c, await service.changeMeeting(ctx(c), c.req.param('id'), body.value, match.revision));
+  });
+  api.post('/meetings/:id/cancel', async (c) => {
+    const match = ifMatch(c);
+    if (!match.ok) return match.response;
+    const body = await readJson(c, CancelBody, { allowed: ['reason'], optional: true });
+    if (!body.ok) return body.response;
+    return sendMeeting(c, await service.cancelMeeting(ctx(c), c.req.param('id'), body.value.reason, match.revision));
+  });
+  api.post('/meetings/:id/confirm', async (c) => {
+    const match = ifMatch(c);
+    if (!match.ok) return match.response;
+    return sendMeeting(c, await service.confirmMeeting(ctx(c), c.req.param('id'), match.revision));
+  });
+  api.post('/meetings/:id/reinstate', async (c) => {
+    const match = ifMatch(c);
+    if (!match.ok) return match.response;
+    return sendMeeting(c, await service.reinstateMeeting(ctx(c), c.req.param('id'), match.revision));
+  });
+  api.get('/meetings/:id/history', async (c) => {
+    const result = await service.meetingHistory(ctx(c), c.req.param('id'));
+    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ events: result.right });
+  });
+
+  api.get('/calendar', async (c) => {
+    const query = decodeBody(CalendarQuery, c.req.query(), ['from', 'to', 'userId']);
+    if (E.isLeft(query)) return validationProblem(c, query.left);
+    const result = await service.calendar(ctx(c), query.right);
+    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ items: result.right });
+  });
+
+  api.get('/settings', async (c) => {
+    const result = await service.getSettings(ctx(c));
+    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
+  });
+  api.put('/settings', async (c) => {
+    const body = await readJson(c, Settings, { allowed: ['notifications', 'debugLevel'] });
+    if (!body.ok) return body.response;
+    const result = await service.putSettings(ctx(c), body.value);
+    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
+  });
+  api.get('/settings/history', async (c) => {
+    const result = await service.settingsHistory(ctx(c));
+    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ events: result.right });
+  });
+
+  deps.extend?.(api, { problem, appError: appErrorResponse, readJson, ctx, ifMatch });
+
+  app.route('/', api);
+  return app;
+};
+
+export type HttpApp = ReturnType<typeof createHttpApp>;

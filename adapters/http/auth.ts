@@ -1,0 +1,84 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import { Role } from '../../domain/shared.ts';
+import type { AuthUser } from '../../application/ports/access.ts';
+
+const Claims = t.intersection([
+  t.type({ sub: t.string, roles: t.array(Role) }),
+  t.partial({ name: t.string, email: t.string }),
+]);
+
+export interface AuthConfig {
+  /** HS256 shared secret. */
+  readonly secret?: Uint8Array;
+  /** RS256/ES256 keys, fetched and cached by jose. */
+  readonly jwksUrl?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+export type AuthFailure = { readonly reason: 'missing' | 'invalid' | 'expired'; readonly message: string };
+
+export const createAuthenticator = (config: AuthConfig) => {
+  const jwks: JWTVerifyGetKey | undefined = config.jwksUrl !== undefined ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
+  const options = {
+    ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
+    ...(config.audience !== undefined ? { audience: config.audience } : {}),
+    clockTolerance: 5,
+  };
+  return async (header: string | undefined): Promise<E.Either<AuthFailure, AuthUser>> => {
+    if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
+      return E.left({ reason: 'missing', message: 'an Authorization: Bearer <token> header is required' });
+    }
+    const token = header.replace(/^Bearer\s+/i, '');
+    if (token.length > 8192) return E.left({ reason: 'invalid', message: 'the token is too long' });
+    try {
+      const isHmac = token.startsWith('eyJ') && (() => {
+        try {
+          const head = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { alg?: string };
+          return head.alg === 'HS256';
+        } catch {
+          return false;
+        }
+      })();
+      let payload: unknown;
+      if (isHmac && config.secret !== undefined) {
+        payload = (await jwtVerify(token, config.secret, { ...options, algorithms: ['HS256'] })).payload;
+      } else if (!isHmac && jwks !== undefined) {
+        payload = (await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
+      } else {
+        return E.left({ reason: 'invalid', message: 'the token is signed with an algorithm this server does not accept' });
+      }
+      const claims = Claims.decode(payload);
+      if (E.isLeft(claims)) {
+        return E.left({ reason: 'invalid', message: 'the token needs a string `sub` and `roles` from admin, instructor, customer' });
+      }
+      const { sub, roles, name, email } = claims.right;
+      if (sub.length === 0 || sub.length > 128) return E.left({ reason: 'invalid', message: 'the token `sub` must be 1 to 128 characters' });
+      return E.right({ id: sub, roles: [...new Set(roles)], ...(name !== undefined ? { name } : {}), ...(email !== undefined ? { email } : {}) });
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) return E.left({ reason: 'expired', message: 'the token has expired' });
+      return E.left({ reason: 'invalid', message: 'the token is not valid' });
+    }
+  };
+};
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;
+
+export const mintToken = async (
+  secret: Uint8Array,
+  claims: { sub: string; roles: ReadonlyArray<string>; name?: string; email?: string },
+  ttlSeconds = 30 * 24 * 3600,
+  now: Date = new Date(),
+): Promise<string> => {
+  const { SignJWT } = await import('jose');
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ roles: [...claims.roles], ...(claims.name !== undefined ? { name: claims.name } : {}), ...(claims.email !== undefined ? { email: claims.email } : {}) })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + ttlSeconds)
+    .sign(secret);
+};

@@ -1,0 +1,63 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import type { FieldError } from '../../domain/shared.ts';
+
+const containerTags = new Set(['InterfaceType', 'PartialType', 'StrictType', 'ArrayType', 'ReadonlyArrayType', 'DictionaryType']);
+
+const describeExpected = (type: t.Decoder<unknown, unknown>): string => {
+  const name = type.name;
+  if (name === 'string') return 'must be a string';
+  if (name === 'number') return 'must be a number';
+  if (name === 'boolean') return 'must be a boolean';
+  if (name === 'IsoInstant') return 'must be an ISO 8601 instant with Z or an offset';
+  if (name.startsWith('{') || name.startsWith('Partial<')) return 'must be an object';
+  if (name.includes('|')) return `must be one of ${name}`;
+  return `must be ${name}`;
+};
+
+/** io-ts errors as `{path, message}`, one per bad field, with paths like `notifications.cancellation.subject`. */
+export const fieldErrors = (errors: t.Errors): FieldError[] => {
+  const seen = new Map<string, FieldError>();
+  for (const error of errors) {
+    const parts: string[] = [];
+    for (let i = 1; i < error.context.length; i++) {
+      const parent = error.context[i - 1]?.type as { _tag?: string } | undefined;
+      const entry = error.context[i];
+      if (entry !== undefined && parent?._tag !== undefined && containerTags.has(parent._tag)) parts.push(entry.key);
+    }
+    const path = parts.join('.') || '(body)';
+    if (seen.has(path)) continue;
+    const leaf = error.context[error.context.length - 1];
+    const message =
+      error.message ?? (error.value === undefined ? 'is required' : leaf !== undefined ? describeExpected(leaf.type) : 'is invalid');
+    seen.set(path, { path, message });
+  }
+  return [...seen.values()];
+};
+
+/** Unknown fields are refused rather than ignored: a misspelt `strat` must not silently keep the old start. */
+export const unknownFields = (value: unknown, allowed: ReadonlyArray<string>, prefix = ''): FieldError[] => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.keys(value)
+    .filter((key) => !allowed.includes(key))
+    .map((key) => ({ path: `${prefix}${key}`, message: 'is not a known field' }));
+};
+
+export const decodeBody = <A>(codec: t.Decoder<unknown, A>, value: unknown, allowed?: ReadonlyArray<string>): E.Either<FieldError[], A> => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return E.left([{ path: '(body)', message: 'must be a JSON object' }]);
+  }
+  const extra = allowed === undefined ? [] : unknownFields(value, allowed);
+  const decoded = codec.decode(value);
+  const errors = [...(E.isLeft(decoded) ? fieldErrors(decoded.left) : []), ...extra];
+  if (errors.length > 0 || E.isLeft(decoded)) return E.left(errors);
+  return E.right(decoded.right);
+};
+
+export const keysOf = (codec: t.Mixed): string[] => {
+  const c = codec as unknown as { props?: t.Props; types?: t.Mixed[]; type?: t.Mixed };
+  if (c.props !== undefined) return Object.keys(c.props);
+  if (c.types !== undefined) return c.types.flatMap(keysOf);
+  if (c.type !== undefined) return keysOf(c.type);
+  return [];
+};

@@ -1,0 +1,265 @@
+import Database from 'better-sqlite3';
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import { MeetingEvent, meetingEventTypes } from '../../domain/meeting.ts';
+import { PersonEvent } from '../../domain/person.ts';
+import { Settings, SettingsEvent, defaultSettings } from '../../domain/settings.ts';
+import { Actor } from '../../domain/shared.ts';
+import { decodeRecorded } from '../../application/decode.ts';
+import { calendarEntriesOf, projectMeetingView } from '../../application/projections/meeting-view.ts';
+import type { RecordedEvent } from '../../application/ports/event-store.ts';
+import type {
+  CalendarEntry,
+  HistoryEntry,
+  MeetingView,
+  PersonView,
+  ProjectionSink,
+  ReadModels,
+} from '../../application/ports/read-models.ts';
+
+type Db = Database.Database;
+
+const MAX_MEETING_MS = 24 * 60 * 60 * 1000;
+
+const decodeOrThrow = <A>(codec: t.Decoder<unknown, A>, recorded: RecordedEvent): A => {
+  const decoded = decodeRecorded(codec, recorded);
+  if (E.isLeft(decoded)) throw new Error(decoded.left.message);
+  return decoded.right;
+};
+
+const schema = `
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meetings (
+  id TEXT PRIMARY KEY, doc TEXT NOT NULL, series_id TEXT
+);
+CREATE INDEX IF NOT EXISTS meetings_series ON meetings(series_id) WHERE series_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS calendar (
+  user_id TEXT NOT NULL, meeting_id TEXT NOT NULL, role TEXT NOT NULL,
+  series_id TEXT, title TEXT NOT NULL, start TEXT NOT NULL, "end" TEXT NOT NULL, timezone TEXT NOT NULL,
+  state TEXT NOT NULL, training_type TEXT NOT NULL, customer_id TEXT NOT NULL, instructor_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, meeting_id, role)
+);
+CREATE INDEX IF NOT EXISTS calendar_user_start ON calendar(user_id, start);
+CREATE TABLE IF NOT EXISTS history (
+  stream TEXT NOT NULL, revision INTEGER NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL,
+  at TEXT NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (stream, revision)
+);
+CREATE TABLE IF NOT EXISTS people (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+`;
+
+/** A sink whose apply and checkpoint share one transaction, so a crash never half-applies an event. */
+export const sqliteSink = (
+  db: Db,
+  name: string,
+  handle: (event: RecordedEvent) => void,
+  clear: () => void,
+): ProjectionSink => {
+  const read = db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?');
+  const write = db.prepare('INSERT INTO checkpoints(name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
+  let cached = read.get(name)?.position ?? 0;
+  const applyAll = db.transaction((events: ReadonlyArray<RecordedEvent>) => {
+    let position = cached;
+    for (const event of events) {
+      if (event.position <= position) continue;
+      handle(event);
+      position = event.position;
+    }
+    if (position !== cached) write.run(name, position);
+    return position;
+  });
+  return {
+    name,
+    checkpoint: () => cached,
+    apply: (events) => {
+      cached = applyAll(events);
+    },
+    reset: db.transaction(() => {
+      clear();
+      db.prepare('DELETE FROM checkpoints WHERE name = ?').run(name);
+      cached = 0;
+    }),
+  };
+};
+
+const meetingTypes = new Set<string>(meetingEventTypes);
+const personTypes = new Set(['PersonRegistered', 'PersonUpdated']);
+
+interface CalendarRow {
+  user_id: string;
+  meeting_id: string;
+  role: 'customer' | 'instructor';
+  series_id: string | null;
+  title: string;
+  start: string;
+  end: string;
+  timezone: string;
+  state: CalendarEntry['state'];
+  training_type: CalendarEntry['trainingType'];
+  customer_id: string;
+  instructor_id: string;
+  counterpart_name: string | null;
+}
+
+export interface SqliteReadModels extends ReadModels {
+  readonly db: Db;
+}
+
+export const openSqliteReadModels = (path: string): SqliteReadModels => {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // Read models are rebuilt from the log, so they do not need the event store's fsync on every commit.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(schema);
+
+  const getMeetingStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM meetings WHERE id = ?');
+  const putMeeting = db.prepare('INSERT INTO meetings(id, doc, series_id) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, series_id = excluded.series_id');
+  const deleteCalendar = db.prepare('DELETE FROM calendar WHERE meeting_id = ?');
+  const putCalendar = db.prepare(
+    'INSERT INTO calendar(user_id, meeting_id, role, series_id, title, start, "end", timezone, state, training_type, customer_id, instructor_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
+  );
+  const putHistory = db.prepare('INSERT OR IGNORE INTO history(stream, revision, position, type, at, actor, data) VALUES (?,?,?,?,?,?,?)');
+  const putPerson = db.prepare('INSERT INTO people(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc');
+  const putSettings = db.prepare("INSERT INTO settings(id, doc) VALUES ('global', ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc");
+
+  const readMeeting = (id: string): MeetingView | undefined => {
+    const row = getMeetingStmt.get(id);
+    return row === undefined ? undefined : (JSON.parse(row.doc) as MeetingView);
+  };
+
+  const meetingsSink = sqliteSink(
+    db,
+    'meetings',
+    (recorded) => {
+      if (!meetingTypes.has(recorded.type)) return;
+      const event = decodeOrThrow(MeetingEvent, recorded);
+      const view = projectMeetingView(readMeeting(event.data.meetingId), event, recorded);
+      if (view === undefined) return;
+      putMeeting.run(view.id, JSON.stringify(view), view.seriesId ?? null);
+      deleteCalendar.run(view.id);
+      for (const entry of calendarEntriesOf(view)) {
+        putCalendar.run(
+          entry.role === 'customer' ? entry.customerId : entry.instructorId,
+          entry.meetingId,
+          entry.role,
+          entry.seriesId ?? null,
+          entry.title,
+          entry.start,
+          entry.end,
+          entry.timezone,
+          entry.state,
+          entry.trainingType,
+          entry.customerId,
+          entry.instructorId,
+        );
+      }
+    },
+    () => db.exec('DELETE FROM meetings; DELETE FROM calendar;'),
+  );
+
+  const historySink = sqliteSink(
+    db,
+    'history',
+    (recorded) => {
+      const data = recorded.data as { at?: unknown; by?: unknown } | null;
+      const actorDecoded = Actor.decode(data?.by ?? recorded.metadata.actor);
+      const actor = E.isRight(actorDecoded) ? actorDecoded.right : { id: 'unknown', roles: [] };
+      const at = typeof data?.at === 'string' ? data.at : recorded.recordedAt;
+      putHistory.run(recorded.streamName, recorded.revision, recorded.position, recorded.type, at, JSON.stringify(actor), JSON.stringify(recorded.data));
+    },
+    () => db.exec('DELETE FROM history;'),
+  );
+
+  const peopleSink = sqliteSink(
+    db,
+    'people',
+    (recorded) => {
+      if (!personTypes.has(recorded.type)) return;
+      const event = decodeOrThrow(PersonEvent, recorded);
+      const { personId, name, email, timezone, at } = event.data;
+      const view: PersonView = { id: personId, name, email, ...(timezone !== undefined ? { timezone } : {}), updatedAt: at };
+      putPerson.run(personId, JSON.stringify(view));
+    },
+    () => db.exec('DELETE FROM people;'),
+  );
+
+  const settingsSink = sqliteSink(
+    db,
+    'settings',
+    (recorded) => {
+      if (recorded.type !== 'SettingsChanged') return;
+      const event = decodeOrThrow(SettingsEvent, recorded);
+      putSettings.run(JSON.stringify(event.data.settings));
+    },
+    () => db.exec('DELETE FROM settings;'),
+  );
+
+  const calendarStmt = db.prepare<[string, string, string, string], CalendarRow>(`
+    SELECT c.*, json_extract(p.doc, '$.name') AS counterpart_name FROM calendar c
+    LEFT JOIN people p ON p.id = CASE c.role WHEN 'customer' THEN c.instructor_id ELSE c.customer_id END
+    WHERE c.user_id = ? AND c.start >= ? AND c.start < ? AND c."end" > ?
+    ORDER BY c.start, c.meeting_id, c.role`);
+  const activeStmt = db.prepare<[string, string, string, string], { meeting_id: string }>(`
+    SELECT DISTINCT meeting_id FROM calendar
+    WHERE user_id = ? AND start >= ? AND start < ? AND "end" > ? AND state != 'cancelled'`);
+  const historyStmt = db.prepare<[string], { revision: number; position: number; type: string; at: string; actor: string; data: string }>(
+    'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? ORDER BY revision',
+  );
+  const personStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM people WHERE id = ?');
+  const settingsStmt = db.prepare<[], { doc: string }>("SELECT doc FROM settings WHERE id = 'global'");
+
+  // Meetings last at most 24 hours, so only those starting after from-24h can overlap: keeps the scan on the index.
+  const earliestStart = (from: string): string => new Date(Date.parse(from) - MAX_MEETING_MS).toISOString();
+
+  return {
+    db,
+    sinks: [meetingsSink, historySink, peopleSink, settingsSink],
+    getMeeting: readMeeting,
+    calendar: (userId, from, to) =>
+      calendarStmt.all(userId, earliestStart(from), to, from).map((row) => {
+        const counterpart = row.counterpart_name ?? undefined;
+        return {
+          meetingId: row.meeting_id,
+          ...(row.series_id !== null ? { seriesId: row.series_id } : {}),
+          title: row.title,
+          start: row.start,
+          end: row.end,
+          timezone: row.timezone,
+          state: row.state,
+          trainingType: row.training_type,
+          role: row.role,
+          customerId: row.customer_id,
+          instructorId: row.instructor_id,
+          ...(counterpart !== undefined ? { counterpartName: counterpart } : {}),
+        };
+      }),
+    activeMeetingsOverlapping: (userIds, from, to) => {
+      const ids = new Set<string>();
+      for (const userId of userIds) {
+        for (const row of activeStmt.all(userId, earliestStart(from), to, from)) ids.add(row.meeting_id);
+      }
+      return [...ids].map(readMeeting).filter((m): m is MeetingView => m !== undefined);
+    },
+    history: (streamName) =>
+      historyStmt.all(streamName).map((row) => ({
+        revision: row.revision,
+        position: row.position,
+        type: row.type,
+        at: row.at,
+        actor: JSON.parse(row.actor) as HistoryEntry['actor'],
+        data: JSON.parse(row.data) as unknown,
+      })),
+    getPerson: (personId) => {
+      const row = personStmt.get(personId);
+      return row === undefined ? undefined : (JSON.parse(row.doc) as PersonView);
+    },
+    getSettings: () => {
+      const row = settingsStmt.get();
+      if (row === undefined) return defaultSettings;
+      const decoded = Settings.decode(JSON.parse(row.doc));
+      return E.isRight(decoded) ? decoded.right : defaultSettings;
+    },
+    close: () => db.close(),
+  };
+};

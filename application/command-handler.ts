@@ -1,0 +1,129 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import type { EventMetadata, EventStore, RecordedEvent } from './ports/event-store.ts';
+import { decodeRecorded } from './decode.ts';
+import type { CorruptEvent } from './decode.ts';
+
+export interface Decider<Command, Event, State, Err> {
+  readonly decide: (command: Command, state: State) => E.Either<Err, ReadonlyArray<Event>>;
+  readonly evolve: (state: State, event: Event) => State;
+  readonly initialState: () => State;
+}
+
+export interface StaleRevision {
+  readonly _tag: 'StaleRevision';
+  readonly expected: number;
+  readonly actual: number;
+}
+
+export interface TooMuchContention {
+  readonly _tag: 'TooMuchContention';
+  readonly streamName: string;
+}
+
+export interface Handled<Event, State> {
+  readonly events: ReadonlyArray<Event>;
+  readonly state: State;
+  /** Stream revision after the command (-1: the stream still does not exist). */
+  readonly revision: number;
+  /** Global position of the last event written, or undefined when the command changed nothing. */
+  readonly position: number | undefined;
+}
+
+export interface AggregateSnapshot<State> {
+  readonly state: State;
+  readonly revision: number;
+  readonly events: ReadonlyArray<RecordedEvent>;
+}
+
+export const loadAggregate = async <Event extends { type: string }, State>(
+  store: EventStore,
+  streamName: string,
+  codec: t.Decoder<unknown, Event>,
+  evolve: (state: State, event: Event) => State,
+  initial: State,
+): Promise<E.Either<CorruptEvent, AggregateSnapshot<State>>> => {
+  const recorded = await store.readStream(streamName);
+  let state = initial;
+  for (const r of recorded) {
+    const decoded = decodeRecorded(codec, r);
+    if (E.isLeft(decoded)) return decoded;
+    state = evolve(state, decoded.right);
+  }
+  const last = recorded[recorded.length - 1];
+  return E.right({ state, revision: last === undefined ? -1 : last.revision, events: recorded });
+};
+
+/** Several commands on one stream decided in order against evolving state, so they land in one atomic append. */
+export const decideAll = <Command, Event, State, Err>(
+  decider: Decider<Command, Event, State, Err>,
+  commands: ReadonlyArray<Command>,
+  initial: State,
+): E.Either<Err, ReadonlyArray<Event>> => {
+  let state = initial;
+  const events: Event[] = [];
+  for (const command of commands) {
+    const decided = decider.decide(command, state);
+    if (E.isLeft(decided)) return decided;
+    events.push(...decided.right);
+    state = decided.right.reduce(decider.evolve, state);
+  }
+  return E.right(events);
+};
+
+export interface HandleOptions {
+  /** The revision the client saw (`If-Match`); a different current revision is a `StaleRevision`, never retried. */
+  readonly expectedRevision?: number;
+  readonly maxRetries?: number;
+  readonly metadata?: EventMetadata;
+  readonly newId: () => string;
+}
+
+/**
+ * Load, decide, append with the revision we decided on. A concurrent writer makes the append fail; then we decide
+ * again on fresh state, a bounded number of times, unless the client pinned the revision it saw.
+ */
+export const handleCommand = async <Command, Event extends { type: string; data: unknown }, State, Err>(
+  store: EventStore,
+  streamName: string,
+  decider: Decider<Command, Event, State, Err>,
+  codec: t.Decoder<unknown, Event>,
+  commands: Command | ReadonlyArray<Command>,
+  options: HandleOptions,
+): Promise<E.Either<Err | StaleRevision | TooMuchContention | CorruptEvent, Handled<Event, State>>> => {
+  const maxRetries = options.maxRetries ?? 5;
+  for (let attempt = 0; attempt <= maxRetries; attempt++) {
+    const loaded = await loadAggregate(store, streamName, codec, decider.evolve, decider.initialState());
+    if (E.isLeft(loaded)) return loaded;
+    const { state, revision } = loaded.right;
+    if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
+      return E.left({ _tag: 'StaleRevision', expected: options.expectedRevision, actual: revision });
+    }
+    const decided = decideAll(decider, Array.isArray(commands) ? commands : [commands as Command], state);
+    if (E.isLeft(decided)) return decided;
+    const events = decided.right;
+    if (events.length === 0) return E.right({ events, state, revision, position: undefined });
+    const appended = await store.appendToStream(
+      streamName,
+      events.map((event) => ({
+        id: options.newId(),
+        type: event.type,
+        data: event.data,
+        ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
+      })),
+      { expectedRevision: revision === -1 ? 'no_stream' : revision },
+    );
+    if (E.isRight(appended)) {
+      return E.right({
+        events,
+        state: events.reduce(decider.evolve, state),
+        revision: appended.right.nextExpectedRevision,
+        position: appended.right.position,
+      });
+    }
+    if (options.expectedRevision !== undefined) {
+      return E.left({ _tag: 'StaleRevision', expected: options.expectedRevision, actual: appended.left.actual });
+    }
+  }
+  return E.left({ _tag: 'TooMuchContention', streamName });
+};

@@ -1,0 +1,23 @@
+import type { AccessProvider, AuthUser } from './ports/access.ts';
+import type { MeetingQueries } from './ports/read-models.ts';
+
+const isAdmin = (user: AuthUser): boolean => user.roles.includes('admin');
+
+/** The contract's rules: admins see and edit all; the instructor sees and edits own; the customer sees own. */
+export const defaultAccessProvider = (queries: Pick<MeetingQueries, 'calendar'>): AccessProvider => {
+  const canView = async (user: AuthUser, m: { customerId: string; instructorId: string }) =>
+    isAdmin(user) || m.customerId === user.id || m.instructorId === user.id;
+  return {
+    name: 'default',
+    canView,
+    canModify: async (user, m) => isAdmin(user) || (user.roles.includes('instructor') && m.instructorId === user.id),
+    canCreate: async (user, draft) => isAdmin(user) || (user.roles.includes('instructor') && draft.instructorId === user.id),
+    canReadCalendarOf: async (user, userId) => isAdmin(user) || user.id === userId,
+    filterVisible: async (user, items) => {
+      const visible = [];
+      for (const item of items) if (await canView(user, item)) visible.push(item);
+      return visible;
+    },
+    userMeetings: async (userId, from, to) => queries.calendar(userId, from, to),
+  };
+};

@@ -1,0 +1,31 @@
+import type { Role } from '../../domain/shared.ts';
+import type { CalendarEntry, MeetingView } from './read-models.ts';
+
+export interface AuthUser {
+  readonly id: string;
+  readonly roles: ReadonlyArray<Role>;
+  readonly name?: string;
+  readonly email?: string;
+}
+
+export interface MeetingDraft {
+  readonly customerId: string;
+  readonly instructorId: string;
+}
+
+/**
+ * The original's "PersonalTrainingProvider": a site plugs in its own rules and data (a CRM) here. Every access
+ * decision in the application goes through it.
+ */
+export interface AccessProvider {
+  readonly name: string;
+  canView(user: AuthUser, meeting: MeetingView): Promise<boolean>;
+  canModify(user: AuthUser, meeting: MeetingView): Promise<boolean>;
+  canCreate(user: AuthUser, draft: MeetingDraft): Promise<boolean>;
+  /** Whose calendar the user may read. */
+  canReadCalendarOf(user: AuthUser, userId: string): Promise<boolean>;
+  /** Row filter for lists. */
+  filterVisible(user: AuthUser, items: ReadonlyArray<CalendarEntry>): Promise<ReadonlyArray<CalendarEntry>>;
+  /** The user's trainings overlapping [from, to): `getUserPersonalTrainings`. */
+  userMeetings(userId: string, from: string, to: string): Promise<ReadonlyArray<CalendarEntry>>;
+}

@@ -1,0 +1,72 @@
+import type { Actor } from '../../domain/shared.ts';
+import type { Meeting, MeetingStatus, TrainingType } from '../../domain/meeting.ts';
+import type { Settings } from '../../domain/settings.ts';
+import type { RecordedEvent } from './event-store.ts';
+
+export type MeetingView = Omit<Meeting, 'status' | 'individuallyEdited' | 'cancelledBy'> & {
+  readonly state: MeetingStatus;
+  readonly individuallyEdited: Meeting['individuallyEdited'];
+  readonly cancelledBy?: Meeting['cancelledBy'];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly revision: number;
+  readonly cancellationReason?: string;
+};
+
+export interface CalendarEntry {
+  readonly meetingId: string;
+  readonly seriesId?: string;
+  readonly title: string;
+  readonly start: string;
+  readonly end: string;
+  readonly timezone: string;
+  readonly state: MeetingStatus;
+  readonly trainingType: TrainingType;
+  readonly role: 'customer' | 'instructor';
+  readonly customerId: string;
+  readonly instructorId: string;
+  readonly counterpartName?: string;
+}
+
+export interface HistoryEntry {
+  readonly revision: number;
+  readonly position: number;
+  readonly type: string;
+  readonly at: string;
+  readonly actor: Actor;
+  readonly data: unknown;
+}
+
+export interface PersonView {
+  readonly id: string;
+  readonly name: string;
+  readonly email: string;
+  readonly timezone?: string;
+  readonly updatedAt: string;
+}
+
+/** One projection's durable state: it applies events after its checkpoint, atomically with the checkpoint. */
+export interface ProjectionSink {
+  readonly name: string;
+  checkpoint(): number;
+  /** Applies the events newer than the checkpoint and advances it, all or nothing. */
+  apply(events: ReadonlyArray<RecordedEvent>): void;
+  /** Forgets everything, for a rebuild from the log. */
+  reset(): void;
+}
+
+export interface MeetingQueries {
+  getMeeting(meetingId: string): MeetingView | undefined;
+  /** Meetings of one user (as customer or instructor) overlapping [from, to), sorted by start. */
+  calendar(userId: string, from: string, to: string): ReadonlyArray<CalendarEntry>;
+  /** Non-cancelled meetings of any of these users overlapping [from, to). */
+  activeMeetingsOverlapping(userIds: ReadonlyArray<string>, from: string, to: string): ReadonlyArray<MeetingView>;
+  history(streamName: string): ReadonlyArray<HistoryEntry>;
+  getPerson(personId: string): PersonView | undefined;
+  getSettings(): Settings;
+}
+
+export interface ReadModels extends MeetingQueries {
+  readonly sinks: ReadonlyArray<ProjectionSink>;
+  close(): void;
+}

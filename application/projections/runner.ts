@@ -1,0 +1,142 @@
+import type { EventStore, RecordedEvent, Subscription } from '../ports/event-store.ts';
+import type { ProjectionSink } from '../ports/read-models.ts';
+
+export interface ProjectionStatus {
+  readonly position: number;
+  readonly lag: number;
+  readonly error?: string;
+}
+
+interface Waiter {
+  readonly position: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * Feeds every projection sink from one catch-up subscription. Each sink skips what it already has, so replays after
+ * a crash are harmless. `waitFor` lets a writer answer only once its write is visible ("read your writes").
+ */
+export class ProjectionRunner {
+  private subscription: Subscription | undefined;
+  private position = 0;
+  private head = 0;
+  private failure: Error | undefined;
+  private waiters: Waiter[] = [];
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly sinks: ReadonlyArray<ProjectionSink>,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  start(): void {
+    if (this.subscription !== undefined) return;
+    this.failure = undefined;
+    this.position = Math.min(...this.sinks.map((sink) => sink.checkpoint()));
+    this.subscription = this.store.subscribeToAll(
+      this.position > 0 ? { after: this.position } : {},
+      (event) => this.handle(event),
+      (error) => this.fail(error),
+    );
+  }
+
+  private handle(event: RecordedEvent): void {
+    for (const sink of this.sinks) sink.apply([event]);
+    this.position = event.position;
+    if (event.position > this.head) this.head = event.position;
+    this.settleWaiters();
+  }
+
+  private fail(error: unknown): void {
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.subscription = undefined;
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(this.failure);
+    }
+    this.waiters = [];
+    this.onError(error);
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (waiter.position <= this.position) {
+        clearTimeout(waiter.timer);
+        waiter.resolve();
+      } else still.push(waiter);
+    }
+    this.waiters = still;
+  }
+
+  /** Resolves once every projection has applied the event at `position`. */
+  waitFor(position: number | undefined, timeoutMs = 10_000): Promise<void> {
+    if (position === undefined || position <= this.position) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (position > this.head) this.head = position;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.timer !== timer);
+        reject(new Error(`projections did not reach position ${position} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push({ position, resolve, reject, timer });
+    });
+  }
+
+  async status(): Promise<Record<string, ProjectionStatus>> {
+    const head = Math.max(this.head, await this.store.headPosition());
+    this.head = head;
+    const result: Record<string, ProjectionStatus> = {};
+    for (const sink of this.sinks) {
+      const position = sink.checkpoint();
+      result[sink.name] = {
+        position,
+        lag: Math.max(0, head - position),
+        ...(this.failure !== undefined ? { error: this.failure.message } : {}),
+      };
+    }
+    return result;
+  }
+
+  get healthy(): boolean {
+    return this.failure === undefined;
+  }
+
+  async stop(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    if (subscription !== undefined) await subscription.stop();
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new Error('projections stopped'));
+    }
+    this.waiters = [];
+  }
+}
+
+/** Rebuilds every sink from the whole log, reporting progress as (done, total). */
+export const rebuildProjections = async (
+  store: EventStore,
+  sinks: ReadonlyArray<ProjectionSink>,
+  onProgress: (done: number, total: number) => void = () => {},
+  batchSize = 1000,
+): Promise<number> => {
+  for (const sink of sinks) sink.reset();
+  const total = await store.headPosition();
+  let after = 0;
+  let count = 0;
+  for (;;) {
+    const batch = await store.readAll({ after, limit: batchSize });
+    if (batch.length === 0) break;
+    for (const sink of sinks) sink.apply(batch);
+    const last = batch[batch.length - 1];
+    if (last === undefined) break;
+    after = last.position;
+    count += batch.length;
+    onProgress(Math.min(after, total), total);
+  }
+  return count;
+};

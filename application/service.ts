@@ -1,0 +1,326 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as meeting from '../domain/meeting.ts';
+import * as person from '../domain/person.ts';
+import * as settings from '../domain/settings.ts';
+import type { Actor, FieldError } from '../domain/shared.ts';
+import { assertNever } from '../domain/shared.ts';
+import { handleCommand } from './command-handler.ts';
+import type { Decider, Handled, StaleRevision, TooMuchContention } from './command-handler.ts';
+import type { CorruptEvent } from './decode.ts';
+import type { AccessProvider, AuthUser } from './ports/access.ts';
+import type { EventMetadata, EventStore } from './ports/event-store.ts';
+import type { CalendarEntry, HistoryEntry, MeetingView, PersonView, ReadModels } from './ports/read-models.ts';
+import type { ProjectionRunner } from './projections/runner.ts';
+import type * as t from 'io-ts';
+
+export type AppError =
+  | { readonly _tag: 'ValidationFailed'; readonly errors: ReadonlyArray<FieldError> }
+  | { readonly _tag: 'NotFound'; readonly message: string }
+  | { readonly _tag: 'Forbidden'; readonly message: string }
+  | { readonly _tag: 'Conflict'; readonly message: string; readonly conflicts?: ReadonlyArray<unknown> }
+  | StaleRevision
+  | TooMuchContention
+  | CorruptEvent;
+
+export interface RequestContext {
+  readonly user: AuthUser;
+  readonly correlationId?: string;
+}
+
+export interface ServiceDeps {
+  readonly store: EventStore;
+  readonly readModels: ReadModels;
+  readonly projections: ProjectionRunner;
+  readonly access: AccessProvider;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+}
+
+export interface MeetingInput {
+  readonly title: string;
+  readonly customerId: string;
+  readonly instructorId: string;
+  readonly start: string;
+  readonly end: string;
+  readonly timezone?: string;
+  readonly trainingType: meeting.TrainingType;
+  readonly remoteLink?: string;
+  readonly description?: string;
+  readonly customerMetadata?: string;
+  readonly instructorMetadata?: string;
+}
+
+export type MeetingPatch = Partial<MeetingInput>;
+
+const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${what} not found` });
+const forbidden = (message: string): AppError => ({ _tag: 'Forbidden', message });
+
+const actorOf = (user: AuthUser): Actor => ({ id: user.id, roles: user.roles });
+
+const mapMeetingError = (error: meeting.MeetingError): AppError => {
+  switch (error._tag) {
+    case 'ValidationFailed':
+      return error;
+    case 'MeetingNotFound':
+      return notFound('meeting');
+    case 'MeetingAlreadyExists':
+      return { _tag: 'Conflict', message: 'a meeting with this id already exists' };
+    case 'InvalidTransition':
+      return { _tag: 'Conflict', message: error.message };
+    default:
+      return assertNever(error);
+  }
+};
+
+/** Hides what the caller may not read: customer metadata from the customer, instructor metadata from non-admins. */
+export const presentMeeting = (user: AuthUser, view: MeetingView) => {
+  const { individuallyEdited: _edited, cancelledBy: _by, sequence: _sequence, customerMetadata, instructorMetadata, ...rest } = view;
+  const admin = user.roles.includes('admin');
+  return {
+    ...rest,
+    ...(admin || view.instructorId === user.id ? { customerMetadata } : {}),
+    ...(admin ? { instructorMetadata } : {}),
+  };
+};
+
+export const createService = (deps: ServiceDeps) => {
+  const { store, readModels, projections, access, clock, newId } = deps;
+
+  const metadataOf = (ctx: RequestContext): EventMetadata => ({
+    actor: actorOf(ctx.user),
+    ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}),
+  });
+
+  const run = async <C, Ev extends { type: string; data: unknown }, S, Err>(
+    ctx: RequestContext,
+    streamName: string,
+    decider: Decider<C, Ev, S, Err>,
+    codec: t.Decoder<unknown, Ev>,
+    commands: C | ReadonlyArray<C>,
+    mapError: (error: Err) => AppError,
+    expectedRevision?: number,
+  ): Promise<E.Either<AppError, Handled<Ev, S>>> => {
+    const result = await handleCommand(store, streamName, decider, codec, commands, {
+      newId,
+      metadata: metadataOf(ctx),
+      ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+    });
+    if (E.isLeft(result)) {
+      const error = result.left as Err | StaleRevision | TooMuchContention | CorruptEvent;
+      if (typeof error === 'object' && error !== null && '_tag' in error) {
+        const tag = (error as { _tag: string })._tag;
+        if (tag === 'StaleRevision' || tag === 'TooMuchContention' || tag === 'CorruptEvent') {
+          return E.left(error as StaleRevision | TooMuchContention | CorruptEvent);
+        }
+      }
+      return E.left(mapError(error as Err));
+    }
+    await projections.waitFor(result.right.position);
+    return result;
+  };
+
+  const stamp = (ctx: RequestContext) => ({ at: clock().toISOString(), by: actorOf(ctx.user) });
+
+  const visibleMeeting = async (ctx: RequestContext, meetingId: string): Promise<E.Either<AppError, MeetingView>> => {
+    const view = readModels.getMeeting(meetingId);
+    if (view === undefined || !(await access.canView(ctx.user, view))) return E.left(notFound('meeting'));
+    return E.right(view);
+  };
+
+  const modifiableMeeting = async (ctx: RequestContext, meetingId: string): Promise<E.Either<AppError, MeetingView>> => {
+    const visible = await visibleMeeting(ctx, meetingId);
+    if (E.isLeft(visible)) return visible;
+    if (!(await access.canModify(ctx.user, visible.right))) return E.left(forbidden('you may not change this meeting'));
+    return visible;
+  };
+
+  const meetingResult = (ctx: RequestContext, meetingId: string): E.Either<AppError, MeetingView> => {
+    const view = readModels.getMeeting(meetingId);
+    return view === undefined ? E.left(notFound('meeting')) : E.right(view);
+  };
+
+  const meetingCommand = async (
+    ctx: RequestContext,
+    meetingId: string,
+    commands: ReadonlyArray<meeting.MeetingCommand>,
+    expectedRevision?: number,
+  ): Promise<E.Either<AppError, MeetingView>> => {
+    const result = await run(ctx, meeting.meetingStreamName(meetingId), meeting.meetingDecider, meeting.MeetingEvent, commands, mapMeetingError, expectedRevision);
+    return E.isLeft(result) ? result : meetingResult(ctx, meetingId);
+  };
+
+  return {
+    readModels,
+
+    async scheduleMeeting(ctx: RequestContext, input: MeetingInput): Promise<E.Either<AppError, MeetingView>> {
+      if (!(await access.canCreate(ctx.user, input))) {
+        return E.left(forbidden('only admins, or instructors for their own sessions, may schedule meetings'));
+      }
+      const meetingId = newId();
+      return meetingCommand(ctx, meetingId, [
+        {
+          type: 'ScheduleMeeting',
+          data: { ...input, meetingId, timezone: input.timezone ?? 'UTC', ...stamp(ctx) },
+        },
+      ]);
+    },
+
+    getMeeting: visibleMeeting,
+
+    async changeMeeting(
+      ctx: RequestContext,
+      meetingId: string,
+      patch: MeetingPatch,
+      expectedRevision?: number,
+    ): Promise<E.Either<AppError, MeetingView>> {
+      const current = await modifiableMeeting(ctx, meetingId);
+      if (E.isLeft(current)) return current;
+      const view = current.right;
+      if (
+        (patch.customerId !== undefined && patch.customerId !== view.customerId) ||
+        (patch.instructorId !== undefined && patch.instructorId !== view.instructorId)
+      ) {
+        const path = patch.customerId !== undefined && patch.customerId !== view.customerId ? 'customerId' : 'instructorId';
+        return E.left({
+          _tag: 'ValidationFailed',
+          errors: [{ path, message: 'participants cannot be changed; cancel this meeting and schedule a new one' }],
+        });
+      }
+      const s = stamp(ctx);
+      const commands: meeting.MeetingCommand[] = [];
+      const { title, description, customerMetadata, instructorMetadata } = patch;
+      if ([title, description, customerMetadata, instructorMetadata].some((v) => v !== undefined)) {
+        commands.push({
+          type: 'ChangeMeetingDetails',
+          data: {
+            origin: 'meeting',
+            ...s,
+            ...(title !== undefined ? { title } : {}),
+            ...(description !== undefined ? { description } : {}),
+            ...(customerMetadata !== undefined ? { customerMetadata } : {}),
+            ...(instructorMetadata !== undefined ? { instructorMetadata } : {}),
+          },
+        });
+      }
+      if (patch.start !== undefined || patch.end !== undefined || patch.timezone !== undefined) {
+        commands.push({
+          type: 'RescheduleMeeting',
+          data: {
+            start: patch.start ?? view.start,
+            end: patch.end ?? view.end,
+            timezone: patch.timezone ?? view.timezone,
+            origin: 'meeting',
+            ...s,
+          },
+        });
+      }
+      if (patch.trainingType !== undefined || patch.remoteLink !== undefined) {
+        const trainingType = patch.trainingType ?? view.trainingType;
+        const remoteLink = patch.remoteLink ?? (trainingType === 'link' ? view.remoteLink : undefined);
+        commands.push({
+          type: 'ChangeTrainingType',
+          data: { trainingType, ...(remoteLink !== undefined ? { remoteLink } : {}), origin: 'meeting', ...s },
+        });
+      }
+      if (view.state === 'cancelled' && commands.length > 0) {
+        return E.left({ _tag: 'Conflict', message: 'a cancelled meeting cannot be changed; reinstate it first' });
+      }
+      return meetingCommand(ctx, meetingId, commands, expectedRevision);
+    },
+
+    async cancelMeeting(ctx: RequestContext, meetingId: string, reason: string | undefined, expectedRevision?: number) {
+      const current = await modifiableMeeting(ctx, meetingId);
+      if (E.isLeft(current)) return current;
+      return meetingCommand(
+        ctx,
+        meetingId,
+        [{ type: 'CancelMeeting', data: { origin: 'meeting', ...(reason !== undefined ? { reason } : {}), ...stamp(ctx) } }],
+        expectedRevision,
+      );
+    },
+
+    async confirmMeeting(ctx: RequestContext, meetingId: string, expectedRevision?: number) {
+      const current = await modifiableMeeting(ctx, meetingId);
+      if (E.isLeft(current)) return current;
+      return meetingCommand(ctx, meetingId, [{ type: 'ConfirmMeeting', data: stamp(ctx) }], expectedRevision);
+    },
+
+    async reinstateMeeting(ctx: RequestContext, meetingId: string, expectedRevision?: number) {
+      const current = await modifiableMeeting(ctx, meetingId);
+      if (E.isLeft(current)) return current;
+      return meetingCommand(ctx, meetingId, [{ type: 'ReinstateMeeting', data: stamp(ctx) }], expectedRevision);
+    },
+
+    async meetingHistory(ctx: RequestContext, meetingId: string): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+      const visible = await visibleMeeting(ctx, meetingId);
+      if (E.isLeft(visible)) return visible;
+      return E.right(readModels.history(meeting.meetingStreamName(meetingId)));
+    },
+
+    async calendar(
+      ctx: RequestContext,
+      query: { from: string; to: string; userId?: string },
+    ): Promise<E.Either<AppError, ReadonlyArray<CalendarEntry>>> {
+      const userId = query.userId ?? ctx.user.id;
+      if (!(await access.canReadCalendarOf(ctx.user, userId))) return E.left(forbidden("you may not read this user's calendar"));
+      if (Date.parse(query.to) <= Date.parse(query.from)) {
+        return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'must be after from' }] });
+      }
+      if (Date.parse(query.to) - Date.parse(query.from) > 367 * 24 * 3600 * 1000) {
+        return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'the range is at most 366 days' }] });
+      }
+      const items = await access.userMeetings(userId, query.from, query.to);
+      return E.right(await access.filterVisible(ctx.user, items));
+    },
+
+    async upsertPerson(
+      ctx: RequestContext,
+      personId: string,
+      input: { name: string; email: string; timezone?: string },
+    ): Promise<E.Either<AppError, PersonView>> {
+      if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may change the people directory'));
+      const result = await run(
+        ctx,
+        person.personStreamName(personId),
+        person.personDecider,
+        person.PersonEvent,
+        [{ type: 'RecordPerson', data: { personId, ...input, ...stamp(ctx) } }],
+        (error) => error,
+      );
+      if (E.isLeft(result)) return result;
+      const view = readModels.getPerson(personId);
+      return view === undefined ? E.left(notFound('person')) : E.right(view);
+    },
+
+    async getPerson(ctx: RequestContext, personId: string): Promise<E.Either<AppError, PersonView>> {
+      if (!ctx.user.roles.includes('admin') && ctx.user.id !== personId) return E.left(notFound('person'));
+      const view = readModels.getPerson(personId);
+      return view === undefined ? E.left(notFound('person')) : E.right(view);
+    },
+
+    async getSettings(ctx: RequestContext): Promise<E.Either<AppError, settings.Settings>> {
+      if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may read settings'));
+      return E.right(readModels.getSettings());
+    },
+
+    async putSettings(ctx: RequestContext, next: settings.Settings): Promise<E.Either<AppError, settings.Settings>> {
+      if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may change settings'));
+      const result = await run(
+        ctx,
+        settings.settingsStreamName,
+        settings.settingsDecider,
+        settings.SettingsEvent,
+        [{ type: 'ChangeSettings', data: { settings: next, ...stamp(ctx) } }],
+        (error) => error,
+      );
+      return E.isLeft(result) ? result : E.right(readModels.getSettings());
+    },
+
+    async settingsHistory(ctx: RequestContext): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+      if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may read settings'));
+      return E.right(readModels.history(settings.settingsStreamName));
+    },
+  };
+};
+
+export type Service = ReturnType<typeof createService>;

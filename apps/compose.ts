@@ -1,0 +1,167 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import { defaultAccessProvider } from '../application/default-access.ts';
+import type { AccessProvider } from '../application/ports/access.ts';
+import type { EventStore } from '../application/ports/event-store.ts';
+import { ProjectionRunner } from '../application/projections/runner.ts';
+import { createService } from '../application/service.ts';
+import type { Service } from '../application/service.ts';
+import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
+import { openKurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
+import type { KurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
+import { createHttpApp } from '../adapters/http/app.ts';
+import { createAuthenticator } from '../adapters/http/auth.ts';
+import { openSqliteReadModels } from '../adapters/read-models/sqlite.ts';
+import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
+import type { Config } from './config.ts';
+import { ConfigError } from './config.ts';
+import { seedDemo } from './seed.ts';
+
+export interface System {
+  readonly config: Config;
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  readonly store: EventStore;
+  readonly readModels: SqliteReadModels;
+  readonly projections: ProjectionRunner;
+  readonly service: Service;
+  readonly jwtSecret: Uint8Array | undefined;
+  readonly devMode: boolean;
+  readonly demoTokens: ReadonlyArray<{ name: string; sub: string; roles: string[]; token: string }>;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface SystemOptions {
+  readonly logger?: Logger;
+  readonly clock?: () => Date;
+  readonly access?: (queries: SqliteReadModels) => AccessProvider;
+  readonly store?: EventStore;
+}
+
+const prepareDataDir = (dir: string): string => {
+  const path = resolve(dir);
+  try {
+    mkdirSync(path, { recursive: true });
+    accessSync(path, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    throw new ConfigError(`DATA_DIR '${path}' is not a readable and writable directory: ${(error as Error).message}`);
+  }
+  return path;
+};
+
+/** Dev mode: no configured secret, so one is generated once and kept in DATA_DIR (never printed). */
+const devSecret = (dataDir: string): Uint8Array => {
+  const file = join(dataDir, 'dev-jwt-secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+};
+
+const openStore = async (config: Config, dataDir: string, logger: Logger): Promise<EventStore> => {
+  if (config.kurrentDbConnectionString === undefined) {
+    return openSqliteEventStore({ path: join(dataDir, 'events.db') });
+  }
+  return openKurrentDbEventStore({
+    connectionString: config.kurrentDbConnectionString,
+    streamPrefixes: ['meeting-', 'series-', 'person-', 'settings-', 'notification-'],
+    logger: logger.child({ component: 'kurrentdb' }),
+  });
+};
+
+export const startSystem = async (config: Config, options: SystemOptions = {}): Promise<System> => {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const clock = options.clock ?? (() => new Date());
+  const dataDir = prepareDataDir(config.dataDir);
+  const store = options.store ?? (await openStore(config, dataDir, logger));
+  const readModels = openSqliteReadModels(join(dataDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'));
+  const projections = new ProjectionRunner(store, readModels.sinks, (error) => logger.error({ err: error }, 'projection stopped'));
+  projections.start();
+  const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
+  const service = createService({ store, readModels, projections, access, clock, newId: randomUUID });
+
+  const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
+  const jwtSecret = config.jwtSecret !== undefined ? new TextEncoder().encode(config.jwtSecret) : devMode ? devSecret(dataDir) : undefined;
+  const authenticate = createAuthenticator({
+    ...(jwtSecret !== undefined ? { secret: jwtSecret } : {}),
+    ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
+  });
+
+  const health = async () => {
+    const projectionStatus = await projections.status();
+    const kurrent = (store as Partial<KurrentDbEventStore>).connectionStatus?.();
+    const storeStatus = kurrent === undefined || kurrent === 'connected' ? 'ok' : kurrent;
+    const ok = storeStatus === 'ok' && projections.healthy;
+    return {
+      status: ok ? ('ok' as const) : ('degraded' as const),
+      body: { status: ok ? 'ok' : 'degraded', store: { name: store.capabilities.name, status: storeStatus }, projections: projectionStatus },
+    };
+  };
+
+  const app = createHttpApp({
+    service,
+    authenticate,
+    logger,
+    health,
+    publicBaseUrl: config.publicBaseUrl,
+    rateLimit: config.rateLimit,
+  });
+
+  const server = await new Promise<Server>((resolvePromise, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as Server;
+    s.once('listening', () => resolvePromise(s));
+    s.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new ConfigError(
+          error.code === 'EADDRINUSE'
+            ? `port ${config.port} on ${config.host} is already in use (set PORT)`
+            : error.code === 'EACCES'
+              ? `not allowed to listen on ${config.host}:${config.port} (set PORT above 1023)`
+              : `cannot listen on ${config.host}:${config.port}: ${error.message}`,
+        ),
+      );
+    });
+  });
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  const port = (server.address() as AddressInfo).port;
+
+  const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger) : [];
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      });
+      await projections.stop();
+      await store.close();
+      readModels.close();
+    })();
+    return closing;
+  };
+
+  return {
+    config,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    port,
+    server,
+    store,
+    readModels,
+    projections,
+    service,
+    jwtSecret,
+    devMode,
+    demoTokens,
+    logger,
+    close,
+  };
+};

@@ -1,0 +1,81 @@
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly kurrentDbConnectionString?: string;
+  readonly jwtSecret?: string;
+  readonly jwksUrl?: string;
+  readonly resendApiKey?: string;
+  readonly mailFrom: string;
+  readonly siteName: string;
+  readonly publicBaseUrl: string;
+  readonly stunUrls: ReadonlyArray<string>;
+  readonly turnUrls: ReadonlyArray<string>;
+  readonly turnSecret?: string;
+  readonly turnTtlSeconds: number;
+  readonly allowedOrigins: ReadonlyArray<string> | '*';
+  readonly logLevel: string;
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  readonly seedDemo: boolean;
+}
+
+export class ConfigError extends Error {}
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+const int = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
+  if (value === undefined || value.trim() === '') return fallback;
+  if (!/^\d+$/.test(value.trim())) throw new ConfigError(`${name} must be a whole number, got '${value}'`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads the environment once, failing with a message that names the variable. */
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
+  const port = int('PORT', env.PORT, 8080, 0, 65535);
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const publicBaseUrl = (env.PUBLIC_BASE_URL?.trim() || `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(publicBaseUrl);
+  } catch {
+    throw new ConfigError(`PUBLIC_BASE_URL must be an absolute URL, got '${publicBaseUrl}'`);
+  }
+  const jwtSecret = env.AUTH_JWT_SECRET?.trim() || undefined;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters (HS256 needs a 256-bit key)');
+  }
+  const origins = list(env.ALLOWED_ORIGINS);
+  const turnUrls = list(env.TURN_URLS);
+  const turnSecret = env.TURN_SECRET?.trim() || undefined;
+  if (turnUrls.length > 0 && turnSecret === undefined) throw new ConfigError('TURN_URLS is set but TURN_SECRET is not');
+  return {
+    port,
+    host,
+    dataDir: env.DATA_DIR?.trim() || './data',
+    ...(env.KURRENTDB_CONNECTION_STRING?.trim() ? { kurrentDbConnectionString: env.KURRENTDB_CONNECTION_STRING.trim() } : {}),
+    ...(jwtSecret !== undefined ? { jwtSecret } : {}),
+    ...(env.AUTH_JWKS_URL?.trim() ? { jwksUrl: env.AUTH_JWKS_URL.trim() } : {}),
+    ...(env.RESEND_API_KEY?.trim() ? { resendApiKey: env.RESEND_API_KEY.trim() } : {}),
+    mailFrom: env.MAIL_FROM?.trim() || 'Virtual Y <no-reply@localhost>',
+    siteName: env.SITE_NAME?.trim() || 'Virtual Y',
+    publicBaseUrl,
+    stunUrls: env.STUN_URLS === undefined ? ['stun:stun.l.google.com:19302'] : list(env.STUN_URLS),
+    turnUrls,
+    ...(turnSecret !== undefined ? { turnSecret } : {}),
+    turnTtlSeconds: int('TURN_TTL_SECONDS', env.TURN_TTL_SECONDS, 3600, 60, 86_400),
+    allowedOrigins: origins.length === 0 ? [new URL(publicBaseUrl).origin] : origins.includes('*') ? '*' : origins,
+    logLevel,
+    rateLimit: {
+      perSecond: int('RATE_LIMIT_PER_SECOND', env.RATE_LIMIT_PER_SECOND, 100, 1, 1_000_000),
+      burst: int('RATE_LIMIT_BURST', env.RATE_LIMIT_BURST, 400, 1, 1_000_000),
+    },
+    seedDemo: env.SEED_DEMO !== 'false',
+  };
+};

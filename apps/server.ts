@@ -1,0 +1,48 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { startSystem } from './compose.ts';
+
+const main = async () => {
+  const config = loadConfig();
+  const system = await startSystem(config);
+  const { logger } = system;
+  logger.info({ url: system.url, store: system.store.capabilities.name, dataDir: config.dataDir, devMode: system.devMode }, 'listening');
+  if (system.devMode) {
+    const lines = [
+      '',
+      `  1on1 Meetings API on ${system.url}  (docs: ${system.url}/docs)`,
+      '  Dev mode: AUTH_JWT_SECRET is not set, so a secret was generated in DATA_DIR. Demo tokens (30 days):',
+      ...system.demoTokens.map((t) => `\n  ${t.name} (${t.sub}, ${t.roles.join(',')}):\n  export TOKEN=${t.token}`),
+      '',
+      `  Try: curl -H "Authorization: Bearer $TOKEN" "${system.url}/calendar?from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}"`,
+      '',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    system.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+};
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`Failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { mintToken } from '../adapters/http/auth.ts';
+
+const { values } = parseArgs({
+  options: {
+    sub: { type: 'string' },
+    roles: { type: 'string', default: 'customer' },
+    name: { type: 'string' },
+    email: { type: 'string' },
+    ttl: { type: 'string', default: String(24 * 3600) },
+  },
+});
+
+const fail = (message: string): never => {
+  process.stderr.write(`${message}\nusage: npm run token -- --sub ID --roles customer[,instructor,admin] [--name N] [--email E] [--ttl SECONDS]\n`);
+  process.exit(2);
+};
+
+const sub = values.sub ?? fail('--sub is required');
+const roles = (values.roles ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+const bad = roles.filter((r) => !['admin', 'instructor', 'customer'].includes(r));
+if (roles.length === 0 || bad.length > 0) fail(`unknown role(s): ${bad.join(', ') || '(none given)'}`);
+const ttl = Number(values.ttl);
+if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive whole number of seconds');
+
+const configured = process.env.AUTH_JWT_SECRET?.trim();
+const devFile = join(resolve(process.env.DATA_DIR?.trim() || './data'), 'dev-jwt-secret');
+const secret = configured || (existsSync(devFile) ? readFileSync(devFile, 'utf8').trim() : fail(`AUTH_JWT_SECRET is not set and there is no dev secret at ${devFile} (start the server once)`));
+
+const token = await mintToken(new TextEncoder().encode(secret), {
+  sub,
+  roles,
+  ...(values.name !== undefined ? { name: values.name } : {}),
+  ...(values.email !== undefined ? { email: values.email } : {}),
+}, ttl);
+process.stdout.write(`${token}\n`);

@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../apps/config.ts';
+import { startSystem } from '../../apps/compose.ts';
+import type { System, SystemOptions } from '../../apps/compose.ts';
+import { mintToken } from '../../adapters/http/auth.ts';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!!';
+
+export const tempDir = (prefix = 'oneonone-'): string => mkdtempSync(join(tmpdir(), prefix));
+
+export interface TestSystem {
+  readonly system: System;
+  readonly url: string;
+  readonly dataDir: string;
+  token(sub: string, roles: string[], extra?: { name?: string; email?: string; ttlSeconds?: number }): Promise<string>;
+  as(sub: string, roles: string[]): Promise<Client>;
+  close(): Promise<void>;
+  /** Closes and removes the data directory. */
+  destroy(): Promise<void>;
+}
+
+export interface Client {
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+export const client = (url: string, token: string | undefined): Client => ({
+  async request(method, path, body, headers = {}) {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
+  },
+});
+
+export const startTestSystem = async (
+  options: { dataDir?: string; env?: Record<string, string>; system?: SystemOptions } = {},
+): Promise<TestSystem> => {
+  const dataDir = options.dataDir ?? tempDir();
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    AUTH_JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_SECOND: '100000',
+    RATE_LIMIT_BURST: '100000',
+    ...options.env,
+  });
+  const system = await startSystem(config, { logger: pino({ level: 'silent' }), ...options.system });
+  const secret = new TextEncoder().encode(options.env?.AUTH_JWT_SECRET ?? TEST_SECRET);
+  const token = (sub: string, roles: string[], extra: { name?: string; email?: string; ttlSeconds?: number } = {}) =>
+    mintToken(secret, { sub, roles, ...(extra.name !== undefined ? { name: extra.name } : {}), ...(extra.email !== undefined ? { email: extra.email } : {}) }, extra.ttlSeconds ?? 3600);
+  return {
+    system,
+    url: system.url,
+    dataDir,
+    token,
+    as: async (sub, roles) => client(system.url, await token(sub, roles)),
+    close: () => system.close(),
+    destroy: async () => {
+      await system.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+};
