@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import * as E from 'fp-ts/lib/Either.js';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { defaultAccessProvider } from '../application/default-access.ts';
@@ -22,6 +23,10 @@ import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
+import { TicketBook, iceServersFor } from '../application/calls.ts';
+import { callAccess, createJoinService } from '../application/join.ts';
+import { attachSignaling } from '../adapters/signaling/server.ts';
+import type { SignalingHandle, SignalingOptions } from '../adapters/signaling/server.ts';
 
 export interface System {
   readonly config: Config;
@@ -36,6 +41,7 @@ export interface System {
   readonly devMode: boolean;
   readonly demoTokens: ReadonlyArray<{ name: string; sub: string; roles: string[]; token: string }>;
   readonly logger: Logger;
+  readonly signaling: SignalingHandle;
   close(): Promise<void>;
 }
 
@@ -44,6 +50,8 @@ export interface SystemOptions {
   readonly clock?: () => Date;
   readonly access?: (queries: SqliteReadModels) => AccessProvider;
   readonly store?: EventStore;
+  /** Overrides for signaling intervals and limits (tests use short ones). */
+  readonly signaling?: Partial<Pick<SignalingOptions, 'pingIntervalMs' | 'maxPayloadBytes' | 'rateLimit' | 'maxBufferedBytes' | 'maxStrikes'>>;
 }
 
 const prepareDataDir = (dir: string): string => {
@@ -104,7 +112,21 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     };
   };
 
+  const tickets = new TicketBook({ ttlMs: 60_000 });
+  const ice = (userId: string, now: Date) =>
+    iceServersFor({
+      stunUrls: [...config.stunUrls],
+      turnUrls: [...config.turnUrls],
+      ...(config.turnSecret !== undefined ? { turnSecret: config.turnSecret } : {}),
+      ttlSeconds: config.turnTtlSeconds,
+      userId,
+      now,
+    });
+  const signalingUrl = `${config.publicBaseUrl.replace(/^http/, 'ws')}/signaling`;
+  const joinService = createJoinService({ queries: readModels, tickets, ticketTtlMs: tickets.ttlMs, iceServersFor: ice, signalingUrl, clock });
+
   const app = createHttpApp({
+    join: joinService,
     service,
     authenticate,
     logger,
@@ -132,11 +154,34 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   server.requestTimeout = 30_000;
   const port = (server.address() as AddressInfo).port;
 
+  const signaling = attachSignaling(server, {
+    tickets,
+    allowedOrigins: config.allowedOrigins === '*' ? '*' : [...config.allowedOrigins],
+    checkAccess: async (meetingId, userId, now) => {
+      const access = callAccess(readModels.getMeeting(meetingId), userId, now);
+      return E.isLeft(access) ? E.left(access.left) : E.right({});
+    },
+    iceServersFor: (userId) => [...ice(userId, clock())],
+    logger: logger.child({ component: 'signaling' }),
+    now: clock,
+    ...options.signaling,
+  });
+  // A cancelled or moved meeting ends its call: the room re-checks access once the read model shows the change.
+  projections.onProjected((event) => {
+    if (event.type === 'SessionCancelled' || event.type === 'MeetingRescheduled') {
+      const meetingId = (event.data as { meetingId?: unknown }).meetingId;
+      if (typeof meetingId === 'string') {
+        signaling.meetingChanged(meetingId).catch((error: unknown) => logger.warn({ err: error, meetingId }, 'signaling re-check failed'));
+      }
+    }
+  });
+
   const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger) : [];
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      await signaling.close();
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeIdleConnections();
@@ -162,6 +207,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     devMode,
     demoTokens,
     logger,
+    signaling,
     close,
   };
 };

@@ -10,6 +10,12 @@ import { IsoInstant, assertNever } from '../../domain/shared.ts';
 import type { FieldError } from '../../domain/shared.ts';
 import type { AuthUser } from '../../application/ports/access.ts';
 import type { AppError, RequestContext, Service } from '../../application/service.ts';
+import type { JoinAnswer } from '../../application/join.ts';
+import { staticAsset } from './static.ts';
+
+export interface JoinService {
+  join(user: AuthUser, meetingId: string): Promise<E.Either<AppError, JoinAnswer>>;
+}
 import { presentMeeting } from '../../application/service.ts';
 import type { Authenticator } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
@@ -67,6 +73,7 @@ export interface HttpDeps {
   readonly health: HealthSource;
   readonly publicBaseUrl: string;
   readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  readonly join?: JoinService;
   /** Further routes (series, join, notifications) mounted by later capabilities on the authenticated app. */
   readonly extend?: (app: Hono<Env>, helpers: HttpHelpers) => void;
 }
@@ -197,6 +204,7 @@ export const createHttpApp = (deps: HttpDeps) => {
   app.get('/openapi.json', (c) => c.json(openApiDocument(deps.publicBaseUrl)));
   app.get('/docs', (c) => c.html(docsPage()));
   app.get('/docs/assets/:file', (c) => swaggerAsset(c, c.req.param('file')));
+  app.get('/static/:file', (c) => staticAsset(c, c.req.param('file')));
 
   const api = new Hono<Env>();
   api.use('*', async (c, next) => {
@@ -270,6 +278,12 @@ export const createHttpApp = (deps: HttpDeps) => {
     const match = ifMatch(c);
     if (!match.ok) return match.response;
     return sendMeeting(c, await service.reinstateMeeting(ctx(c), c.req.param('id'), match.revision));
+  });
+  api.post('/meetings/:id/join', async (c) => {
+    if (deps.join === undefined) return problem(c, 404, 'Not found', 'calls are not enabled on this server');
+    const result = await deps.join.join(c.get('user'), c.req.param('id'));
+    c.header('Cache-Control', 'no-store');
+    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
   });
   api.get('/meetings/:id/history', async (c) => {
     const result = await service.meetingHistory(ctx(c), c.req.param('id'));

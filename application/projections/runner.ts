@@ -24,6 +24,7 @@ export class ProjectionRunner {
   private head = 0;
   private failure: Error | undefined;
   private waiters: Waiter[] = [];
+  private readonly listeners: Array<(event: RecordedEvent) => void> = [];
 
   constructor(
     private readonly store: EventStore,
@@ -47,6 +48,12 @@ export class ProjectionRunner {
     this.position = event.position;
     if (event.position > this.head) this.head = event.position;
     this.settleWaiters();
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Called after every projected event, once the read models show it; listeners must not throw. */
+  onProjected(listener: (event: RecordedEvent) => void): void {
+    this.listeners.push(listener);
   }
 
   private fail(error: unknown): void {

@@ -1,0 +1,81 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { assertNever } from '../domain/shared.ts';
+import { joinWindow } from './calls.ts';
+import type { CallRole, IceServer, TicketBook } from './calls.ts';
+import type { AuthUser } from './ports/access.ts';
+import type { MeetingQueries, MeetingView } from './ports/read-models.ts';
+import type { AppError } from './service.ts';
+
+export type JoinAnswer =
+  | { readonly mode: 'link'; readonly url: string; readonly role: CallRole }
+  | {
+      readonly mode: 'native';
+      readonly signalingUrl: string;
+      readonly ticket: string;
+      readonly expiresAt: string;
+      readonly iceServers: ReadonlyArray<IceServer>;
+      readonly role: CallRole;
+      readonly debugLevel: number;
+    };
+
+export type CallDenial = { readonly code: 'not_found' | 'not_participant' | 'cancelled' | 'outside_window'; readonly message: string };
+
+export interface JoinDeps {
+  readonly queries: Pick<MeetingQueries, 'getMeeting' | 'getSettings'>;
+  readonly tickets: TicketBook;
+  readonly ticketTtlMs: number;
+  readonly iceServersFor: (userId: string, now: Date) => ReadonlyArray<IceServer>;
+  readonly signalingUrl: string;
+  readonly clock: () => Date;
+}
+
+const roleOf = (meeting: MeetingView, userId: string): CallRole | undefined =>
+  meeting.customerId === userId ? 'customer' : meeting.instructorId === userId ? 'instructor' : undefined;
+
+/**
+ * Only the two participants take part in a call (admins manage meetings but do not join them), only while the
+ * meeting is live: from 15 minutes before its start until its end, and never once cancelled.
+ */
+export const callAccess = (meeting: MeetingView | undefined, userId: string, now: Date): E.Either<CallDenial, { meeting: MeetingView; role: CallRole }> => {
+  if (meeting === undefined) return E.left({ code: 'not_found', message: 'meeting not found' });
+  const role = roleOf(meeting, userId);
+  if (role === undefined) return E.left({ code: 'not_participant', message: 'only the customer and the instructor can join this meeting' });
+  if (meeting.state === 'cancelled') return E.left({ code: 'cancelled', message: 'the meeting was cancelled' });
+  const window = joinWindow({ start: new Date(meeting.start), end: new Date(meeting.end), now });
+  if (E.isLeft(window)) return E.left({ code: 'outside_window', message: window.left.message });
+  return E.right({ meeting, role });
+};
+
+const denialToError = (denial: CallDenial): AppError => {
+  switch (denial.code) {
+    case 'not_found':
+    case 'not_participant':
+      return { _tag: 'NotFound', message: 'meeting not found' };
+    case 'cancelled':
+    case 'outside_window':
+      return { _tag: 'Conflict', message: denial.message };
+    default:
+      return assertNever(denial.code);
+  }
+};
+
+export const createJoinService = (deps: JoinDeps) => ({
+  async join(user: AuthUser, meetingId: string): Promise<E.Either<AppError, JoinAnswer>> {
+    const now = deps.clock();
+    const meeting = deps.queries.getMeeting(meetingId);
+    const access = callAccess(meeting, user.id, now);
+    if (E.isLeft(access)) return E.left(denialToError(access.left));
+    const { meeting: m, role } = access.right;
+    if (m.trainingType === 'link') return E.right({ mode: 'link', url: m.remoteLink ?? '', role });
+    const ticket = deps.tickets.issue({ userId: user.id, meetingId, role, now });
+    return E.right({
+      mode: 'native',
+      signalingUrl: deps.signalingUrl,
+      ticket,
+      expiresAt: new Date(now.getTime() + deps.ticketTtlMs).toISOString(),
+      iceServers: deps.iceServersFor(user.id, now),
+      role,
+      debugLevel: deps.queries.getSettings().debugLevel,
+    });
+  },
+});
