@@ -2,30 +2,17 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as meeting from '../domain/meeting.ts';
 import * as person from '../domain/person.ts';
 import * as settings from '../domain/settings.ts';
-import type { Actor, FieldError } from '../domain/shared.ts';
 import { assertNever } from '../domain/shared.ts';
-import { handleCommand } from './command-handler.ts';
-import type { Decider, Handled, StaleRevision, TooMuchContention } from './command-handler.ts';
-import type { CorruptEvent } from './decode.ts';
+import { createExecutor } from './execute.ts';
+import type { AppError, RequestContext } from './execute.ts';
+import type { BookingGuard, BookingConflict } from './booking.ts';
+import { conflictMessage } from './booking.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
-import type { EventMetadata, EventStore } from './ports/event-store.ts';
+import type { EventStore } from './ports/event-store.ts';
 import type { CalendarEntry, HistoryEntry, MeetingView, PersonView, ReadModels } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
-import type * as t from 'io-ts';
 
-export type AppError =
-  | { readonly _tag: 'ValidationFailed'; readonly errors: ReadonlyArray<FieldError> }
-  | { readonly _tag: 'NotFound'; readonly message: string }
-  | { readonly _tag: 'Forbidden'; readonly message: string }
-  | { readonly _tag: 'Conflict'; readonly message: string; readonly conflicts?: ReadonlyArray<unknown> }
-  | StaleRevision
-  | TooMuchContention
-  | CorruptEvent;
-
-export interface RequestContext {
-  readonly user: AuthUser;
-  readonly correlationId?: string;
-}
+export type { AppError, RequestContext } from './execute.ts';
 
 export interface ServiceDeps {
   readonly store: EventStore;
@@ -34,6 +21,7 @@ export interface ServiceDeps {
   readonly access: AccessProvider;
   readonly clock: () => Date;
   readonly newId: () => string;
+  readonly bookings: BookingGuard;
 }
 
 export interface MeetingInput {
@@ -52,10 +40,14 @@ export interface MeetingInput {
 
 export type MeetingPatch = Partial<MeetingInput>;
 
+export const bookingConflict = (conflicts: ReadonlyArray<BookingConflict>): AppError => ({
+  _tag: 'Conflict',
+  message: conflictMessage(conflicts),
+  conflicts,
+});
+
 const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${what} not found` });
 const forbidden = (message: string): AppError => ({ _tag: 'Forbidden', message });
-
-const actorOf = (user: AuthUser): Actor => ({ id: user.id, roles: user.roles });
 
 const mapMeetingError = (error: meeting.MeetingError): AppError => {
   switch (error._tag) {
@@ -86,40 +78,8 @@ export const presentMeeting = (user: AuthUser, view: MeetingView) => {
 export const createService = (deps: ServiceDeps) => {
   const { store, readModels, projections, access, clock, newId } = deps;
 
-  const metadataOf = (ctx: RequestContext): EventMetadata => ({
-    actor: actorOf(ctx.user),
-    ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}),
-  });
-
-  const run = async <C, Ev extends { type: string; data: unknown }, S, Err>(
-    ctx: RequestContext,
-    streamName: string,
-    decider: Decider<C, Ev, S, Err>,
-    codec: t.Decoder<unknown, Ev>,
-    commands: C | ReadonlyArray<C>,
-    mapError: (error: Err) => AppError,
-    expectedRevision?: number,
-  ): Promise<E.Either<AppError, Handled<Ev, S>>> => {
-    const result = await handleCommand(store, streamName, decider, codec, commands, {
-      newId,
-      metadata: metadataOf(ctx),
-      ...(expectedRevision !== undefined ? { expectedRevision } : {}),
-    });
-    if (E.isLeft(result)) {
-      const error = result.left as Err | StaleRevision | TooMuchContention | CorruptEvent;
-      if (typeof error === 'object' && error !== null && '_tag' in error) {
-        const tag = (error as { _tag: string })._tag;
-        if (tag === 'StaleRevision' || tag === 'TooMuchContention' || tag === 'CorruptEvent') {
-          return E.left(error as StaleRevision | TooMuchContention | CorruptEvent);
-        }
-      }
-      return E.left(mapError(error as Err));
-    }
-    await projections.waitFor(result.right.position);
-    return result;
-  };
-
-  const stamp = (ctx: RequestContext) => ({ at: clock().toISOString(), by: actorOf(ctx.user) });
+  const { execute, stamp } = createExecutor(deps);
+  const guard = deps.bookings;
 
   const visibleMeeting = async (ctx: RequestContext, meetingId: string): Promise<E.Either<AppError, MeetingView>> => {
     const view = readModels.getMeeting(meetingId);
@@ -145,7 +105,7 @@ export const createService = (deps: ServiceDeps) => {
     commands: ReadonlyArray<meeting.MeetingCommand>,
     expectedRevision?: number,
   ): Promise<E.Either<AppError, MeetingView>> => {
-    const result = await run(ctx, meeting.meetingStreamName(meetingId), meeting.meetingDecider, meeting.MeetingEvent, commands, mapMeetingError, expectedRevision);
+    const result = await execute(ctx, meeting.meetingStreamName(meetingId), meeting.meetingDecider, meeting.MeetingEvent, commands, mapMeetingError, expectedRevision !== undefined ? { expectedRevision } : {});
     return E.isLeft(result) ? result : meetingResult(ctx, meetingId);
   };
 
@@ -157,12 +117,17 @@ export const createService = (deps: ServiceDeps) => {
         return E.left(forbidden('only admins, or instructors for their own sessions, may schedule meetings'));
       }
       const meetingId = newId();
-      return meetingCommand(ctx, meetingId, [
-        {
-          type: 'ScheduleMeeting',
-          data: { ...input, meetingId, timezone: input.timezone ?? 'UTC', ...stamp(ctx) },
-        },
-      ]);
+      const command: meeting.MeetingCommand = {
+        type: 'ScheduleMeeting',
+        data: { ...input, meetingId, timezone: input.timezone ?? 'UTC', ...stamp(ctx) },
+      };
+      const dryRun = meeting.decide(command, meeting.initialState());
+      if (E.isLeft(dryRun)) return E.left(mapMeetingError(dryRun.left));
+      return guard.withLock([input.customerId, input.instructorId], async () => {
+        const conflicts = guard.conflicts([input], input);
+        if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+        return meetingCommand(ctx, meetingId, [command]);
+      });
     },
 
     getMeeting: visibleMeeting,
@@ -225,7 +190,14 @@ export const createService = (deps: ServiceDeps) => {
       if (view.state === 'cancelled' && commands.length > 0) {
         return E.left({ _tag: 'Conflict', message: 'a cancelled meeting cannot be changed; reinstate it first' });
       }
-      return meetingCommand(ctx, meetingId, commands, expectedRevision);
+      const moves = patch.start !== undefined || patch.end !== undefined;
+      if (!moves) return meetingCommand(ctx, meetingId, commands, expectedRevision);
+      const slot = { start: patch.start ?? view.start, end: patch.end ?? view.end };
+      return guard.withLock([view.customerId, view.instructorId], async () => {
+        const conflicts = guard.conflicts([slot], view, new Set([meetingId]));
+        if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+        return meetingCommand(ctx, meetingId, commands, expectedRevision);
+      });
     },
 
     async cancelMeeting(ctx: RequestContext, meetingId: string, reason: string | undefined, expectedRevision?: number) {
@@ -248,7 +220,12 @@ export const createService = (deps: ServiceDeps) => {
     async reinstateMeeting(ctx: RequestContext, meetingId: string, expectedRevision?: number) {
       const current = await modifiableMeeting(ctx, meetingId);
       if (E.isLeft(current)) return current;
-      return meetingCommand(ctx, meetingId, [{ type: 'ReinstateMeeting', data: stamp(ctx) }], expectedRevision);
+      const view = current.right;
+      return guard.withLock([view.customerId, view.instructorId], async () => {
+        const conflicts = guard.conflicts([view], view, new Set([meetingId]));
+        if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+        return meetingCommand(ctx, meetingId, [{ type: 'ReinstateMeeting', data: stamp(ctx) }], expectedRevision);
+      });
     },
 
     async meetingHistory(ctx: RequestContext, meetingId: string): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
@@ -279,7 +256,7 @@ export const createService = (deps: ServiceDeps) => {
       input: { name: string; email: string; timezone?: string },
     ): Promise<E.Either<AppError, PersonView>> {
       if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may change the people directory'));
-      const result = await run(
+      const result = await execute(
         ctx,
         person.personStreamName(personId),
         person.personDecider,
@@ -305,7 +282,7 @@ export const createService = (deps: ServiceDeps) => {
 
     async putSettings(ctx: RequestContext, next: settings.Settings): Promise<E.Either<AppError, settings.Settings>> {
       if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may change settings'));
-      const result = await run(
+      const result = await execute(
         ctx,
         settings.settingsStreamName,
         settings.settingsDecider,

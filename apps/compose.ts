@@ -12,10 +12,18 @@ import type { AccessProvider } from '../application/ports/access.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import { ProjectionRunner } from '../application/projections/runner.ts';
 import { createService } from '../application/service.ts';
+import { BookingGuard } from '../application/booking.ts';
+import { createSeriesService } from '../application/series-service.ts';
+import { createExecutor } from '../application/execute.ts';
 import type { Service } from '../application/service.ts';
 import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
-import { openKurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
-import type { KurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
+import {
+  KurrentDbConnectionStringError,
+  KurrentDbUnreachableError,
+  openKurrentDbEventStore,
+} from '../adapters/event-store/kurrentdb.ts';
+import type { KurrentDbEventStore, KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
+import type { ProjectionStatus } from '../application/projections/runner.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
 import { createAuthenticator } from '../adapters/http/auth.ts';
 import { openSqliteReadModels } from '../adapters/read-models/sqlite.ts';
@@ -72,16 +80,33 @@ const devSecret = (dataDir: string): Uint8Array => {
   return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
 };
 
+/** Start-up failed for a reason outside this process (e.g. the event store is unreachable); the message says it all. */
+export class StartupError extends Error {}
+
+/** The adapter logs plain sentences; pino takes (object, message). */
+const kurrentDbLogger = (logger: Logger): KurrentDbLogger => {
+  const log = logger.child({ component: 'kurrentdb' });
+  return { info: (message) => log.info(message), warn: (message) => log.warn(message), error: (message) => log.error(message) };
+};
+
 const openStore = async (config: Config, dataDir: string, logger: Logger): Promise<EventStore> => {
   if (config.kurrentDbConnectionString === undefined) {
     return openSqliteEventStore({ path: join(dataDir, 'events.db') });
   }
-  return openKurrentDbEventStore({
-    connectionString: config.kurrentDbConnectionString,
-    streamPrefixes: ['meeting-', 'series-', 'person-', 'settings-', 'notification-'],
-    logger: logger.child({ component: 'kurrentdb' }),
-  });
+  try {
+    return await openKurrentDbEventStore({
+      connectionString: config.kurrentDbConnectionString,
+      streamPrefixes: ['meeting-', 'series-', 'person-', 'settings-', 'notification-'],
+      logger: kurrentDbLogger(logger),
+    });
+  } catch (error) {
+    if (error instanceof KurrentDbConnectionStringError) throw new ConfigError(`KURRENTDB_CONNECTION_STRING: ${error.message}`);
+    if (error instanceof KurrentDbUnreachableError) throw new StartupError(error.message);
+    throw error;
+  }
 };
+
+const HEALTH_STORE_TIMEOUT_MS = 2_000;
 
 export const startSystem = async (config: Config, options: SystemOptions = {}): Promise<System> => {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -92,7 +117,8 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   const projections = new ProjectionRunner(store, readModels.sinks, (error) => logger.error({ err: error }, 'projection stopped'));
   projections.start();
   const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
-  const service = createService({ store, readModels, projections, access, clock, newId: randomUUID });
+  const bookings = new BookingGuard(readModels);
+  const service = createService({ store, readModels, projections, access, clock, newId: randomUUID, bookings });
 
   const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
   const jwtSecret = config.jwtSecret !== undefined ? new TextEncoder().encode(config.jwtSecret) : devMode ? devSecret(dataDir) : undefined;
@@ -101,10 +127,30 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
   });
 
+  // Last head seen, so that lag can still be told while the store cannot answer.
+  let lastHead = 0;
   const health = async () => {
-    const projectionStatus = await projections.status();
+    let projectionStatus: Record<string, ProjectionStatus>;
+    let reachable = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      projectionStatus = await Promise.race([
+        projections.status(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer from the event store')), HEALTH_STORE_TIMEOUT_MS);
+        }),
+      ]);
+      for (const p of Object.values(projectionStatus)) lastHead = Math.max(lastHead, p.position + p.lag);
+    } catch {
+      reachable = false;
+      projectionStatus = Object.fromEntries(
+        readModels.sinks.map((sink) => [sink.name, { position: sink.checkpoint(), lag: Math.max(0, lastHead - sink.checkpoint()) }]),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
     const kurrent = (store as Partial<KurrentDbEventStore>).connectionStatus?.();
-    const storeStatus = kurrent === undefined || kurrent === 'connected' ? 'ok' : kurrent;
+    const storeStatus = kurrent !== undefined && kurrent !== 'connected' ? kurrent : reachable ? 'ok' : 'unreachable';
     const ok = storeStatus === 'ok' && projections.healthy;
     return {
       status: ok ? ('ok' as const) : ('degraded' as const),
@@ -125,8 +171,19 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   const signalingUrl = `${config.publicBaseUrl.replace(/^http/, 'ws')}/signaling`;
   const joinService = createJoinService({ queries: readModels, tickets, ticketTtlMs: tickets.ttlMs, iceServersFor: ice, signalingUrl, clock });
 
+  const seriesService = createSeriesService({
+    queries: readModels,
+    projections,
+    access,
+    executor: createExecutor({ store, projections, newId: randomUUID, clock }),
+    bookings,
+    clock,
+    newId: randomUUID,
+  });
+
   const app = createHttpApp({
     join: joinService,
+    series: seriesService,
     service,
     authenticate,
     logger,

@@ -247,9 +247,9 @@ export type MeetingError = ValidationFailed | MeetingNotFound | MeetingAlreadyEx
 
 // ---------- rules ----------
 
-const LIMITS = { title: 200, description: 5000, metadata: 10_000, remoteLink: 2048, reason: 1000, id: 128 } as const;
+export const LIMITS = { title: 200, description: 5000, metadata: 10_000, remoteLink: 2048, reason: 1000, id: 128 } as const;
 
-const checkText = (path: string, value: string | undefined, max: number, required: boolean): FieldError[] => {
+export const checkText = (path: string, value: string | undefined, max: number, required: boolean): FieldError[] => {
   if (value === undefined) return [];
   if (required && value.trim().length === 0) return [{ path, message: 'must not be empty' }];
   if (value.length > max) return [{ path, message: `must be at most ${max} characters` }];
@@ -267,7 +267,7 @@ const checkTime = (start: string, end: string, timezone: string | undefined): Fi
   return errors;
 };
 
-const checkLink = (trainingType: TrainingType, remoteLink: string | undefined): FieldError[] => {
+export const checkLink = (trainingType: TrainingType, remoteLink: string | undefined): FieldError[] => {
   switch (trainingType) {
     case 'link':
       if (remoteLink === undefined || remoteLink.length === 0) {
@@ -284,7 +284,7 @@ const checkLink = (trainingType: TrainingType, remoteLink: string | undefined): 
   }
 };
 
-const checkId = (path: string, value: string): FieldError[] =>
+export const checkId = (path: string, value: string): FieldError[] =>
   value.length === 0 || value.length > LIMITS.id ? [{ path, message: `must be 1 to ${LIMITS.id} characters` }] : [];
 
 const orFail = <A>(errors: ReadonlyArray<FieldError>, value: () => A): E.Either<MeetingError, A> =>

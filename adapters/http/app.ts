@@ -12,6 +12,8 @@ import type { AuthUser } from '../../application/ports/access.ts';
 import type { AppError, RequestContext, Service } from '../../application/service.ts';
 import type { JoinAnswer } from '../../application/join.ts';
 import { staticAsset } from './static.ts';
+import type { SeriesService } from '../../application/series-service.ts';
+import type { SeriesView } from '../../application/ports/read-models.ts';
 
 export interface JoinService {
   join(user: AuthUser, meetingId: string): Promise<E.Either<AppError, JoinAnswer>>;
@@ -59,6 +61,53 @@ const MeetingPatchBody = t.partial({
   instructorMetadata: t.string,
 });
 const CancelBody = t.partial({ reason: t.string });
+const seriesDetailProps = {
+  remoteLink: t.string,
+  description: t.string,
+  customerMetadata: t.string,
+  instructorMetadata: t.string,
+  exclusions: t.array(t.string),
+};
+const SeriesBody = t.intersection([
+  t.type({
+    title: t.string,
+    customerId: t.string,
+    instructorId: t.string,
+    trainingType: TrainingType,
+    timezone: t.string,
+    startDate: t.string,
+    startTime: t.string,
+    durationMinutes: t.number,
+    rrule: t.string,
+  }),
+  t.partial(seriesDetailProps),
+]);
+const seriesKeys = keysOf(SeriesBody);
+const SeriesPatchBody = t.partial({
+  title: t.string,
+  customerId: t.string,
+  instructorId: t.string,
+  trainingType: TrainingType,
+  timezone: t.string,
+  startDate: t.string,
+  startTime: t.string,
+  durationMinutes: t.number,
+  rrule: t.string,
+  ...seriesDetailProps,
+});
+const SeriesCancelBody = t.partial({ reason: t.string, from: IsoInstant });
+
+/** As for meetings: customer metadata for admins and the instructor, instructor metadata for admins. */
+export const presentSeries = (user: AuthUser, view: SeriesView) => {
+  const { customerMetadata, instructorMetadata, cancelledFrom, ...rest } = view;
+  const admin = user.roles.includes('admin');
+  return {
+    ...rest,
+    ...(cancelledFrom !== undefined ? { cancelledFrom } : {}),
+    ...(admin || view.instructorId === user.id ? { customerMetadata } : {}),
+    ...(admin ? { instructorMetadata } : {}),
+  };
+};
 const PersonBody = t.intersection([t.type({ name: t.string, email: t.string }), t.partial({ timezone: t.string })]);
 const CalendarQuery = t.intersection([t.type({ from: IsoInstant, to: IsoInstant }), t.partial({ userId: t.string })]);
 
@@ -74,6 +123,7 @@ export interface HttpDeps {
   readonly publicBaseUrl: string;
   readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
   readonly join?: JoinService;
+  readonly series?: SeriesService;
   /** Further routes (series, join, notifications) mounted by later capabilities on the authenticated app. */
   readonly extend?: (app: Hono<Env>, helpers: HttpHelpers) => void;
 }
@@ -205,6 +255,7 @@ export const createHttpApp = (deps: HttpDeps) => {
   app.get('/docs', (c) => c.html(docsPage()));
   app.get('/docs/assets/:file', (c) => swaggerAsset(c, c.req.param('file')));
   app.get('/static/:file', (c) => staticAsset(c, c.req.param('file')));
+  app.get('/call', (c) => staticAsset(c, 'call.html'));
 
   const api = new Hono<Env>();
   api.use('*', async (c, next) => {
@@ -311,6 +362,40 @@ export const createHttpApp = (deps: HttpDeps) => {
     const result = await service.settingsHistory(ctx(c));
     return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ events: result.right });
   });
+
+  const seriesService = deps.series;
+  if (seriesService !== undefined) {
+    const sendSeries = (c: Context<Env>, result: E.Either<AppError, SeriesView>, status: 200 | 201 = 200) => {
+      if (E.isLeft(result)) return appErrorResponse(c, result.left);
+      c.header('ETag', etag(result.right.revision));
+      if (status === 201) c.header('Location', `/series/${encodeURIComponent(result.right.id)}`);
+      return c.json(presentSeries(c.get('user'), result.right), status);
+    };
+    api.post('/series', async (c) => {
+      const body = await readJson(c, SeriesBody, { allowed: seriesKeys });
+      if (!body.ok) return body.response;
+      return sendSeries(c, await seriesService.scheduleSeries(ctx(c), body.value), 201);
+    });
+    api.get('/series/:id', async (c) => sendSeries(c, await seriesService.getSeries(ctx(c), c.req.param('id'))));
+    api.patch('/series/:id', async (c) => {
+      const match = ifMatch(c);
+      if (!match.ok) return match.response;
+      const body = await readJson(c, SeriesPatchBody, { allowed: seriesKeys });
+      if (!body.ok) return body.response;
+      return sendSeries(c, await seriesService.changeSeries(ctx(c), c.req.param('id'), body.value, match.revision));
+    });
+    api.post('/series/:id/cancel', async (c) => {
+      const match = ifMatch(c);
+      if (!match.ok) return match.response;
+      const body = await readJson(c, SeriesCancelBody, { allowed: ['reason', 'from'], optional: true });
+      if (!body.ok) return body.response;
+      return sendSeries(c, await seriesService.cancelSeries(ctx(c), c.req.param('id'), body.value, match.revision));
+    });
+    api.get('/series/:id/history', async (c) => {
+      const result = await seriesService.seriesHistory(ctx(c), c.req.param('id'));
+      return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ events: result.right });
+    });
+  }
 
   deps.extend?.(api, { problem, appError: appErrorResponse, readJson, ctx, ifMatch });
 

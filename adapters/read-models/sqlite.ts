@@ -3,6 +3,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { MeetingEvent, meetingEventTypes } from '../../domain/meeting.ts';
 import { PersonEvent } from '../../domain/person.ts';
+import { SeriesEvent, seriesEventTypes } from '../../domain/series.ts';
+import { projectSeriesDoc, seriesViewOf } from '../../application/projections/series-view.ts';
+import type { SeriesDoc } from '../../application/projections/series-view.ts';
 import { Settings, SettingsEvent, defaultSettings } from '../../domain/settings.ts';
 import { Actor } from '../../domain/shared.ts';
 import { decodeRecorded } from '../../application/decode.ts';
@@ -46,6 +49,7 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE TABLE IF NOT EXISTS people (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS series (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 `;
 
 /** A sink whose apply and checkpoint share one transaction, so a crash never half-applies an event. */
@@ -84,6 +88,7 @@ export const sqliteSink = (
 
 const meetingTypes = new Set<string>(meetingEventTypes);
 const personTypes = new Set(['PersonRegistered', 'PersonUpdated']);
+const seriesTypes = new Set<string>(seriesEventTypes);
 
 interface CalendarRow {
   user_id: string;
@@ -195,6 +200,27 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     () => db.exec('DELETE FROM settings;'),
   );
 
+  const getSeriesStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM series WHERE id = ?');
+  const putSeries = db.prepare('INSERT INTO series(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc');
+  const seriesMeetingsStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM meetings WHERE series_id = ?');
+  const seriesSink = sqliteSink(
+    db,
+    'series',
+    (recorded) => {
+      if (!seriesTypes.has(recorded.type)) return;
+      const event = decodeOrThrow(SeriesEvent, recorded);
+      const row = getSeriesStmt.get(event.data.seriesId);
+      const doc = projectSeriesDoc(row === undefined ? undefined : (JSON.parse(row.doc) as SeriesDoc), event, recorded);
+      if (doc !== undefined) putSeries.run(doc.id, JSON.stringify(doc));
+    },
+    () => db.exec('DELETE FROM series;'),
+  );
+  const meetingsOfSeries = (seriesId: string): MeetingView[] =>
+    seriesMeetingsStmt
+      .all(seriesId)
+      .map((row) => JSON.parse(row.doc) as MeetingView)
+      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.id < b.id ? -1 : 1));
+
   const calendarStmt = db.prepare<[string, string, string, string], CalendarRow>(`
     SELECT c.*, json_extract(p.doc, '$.name') AS counterpart_name FROM calendar c
     LEFT JOIN people p ON p.id = CASE c.role WHEN 'customer' THEN c.instructor_id ELSE c.customer_id END
@@ -214,7 +240,13 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
 
   return {
     db,
-    sinks: [meetingsSink, historySink, peopleSink, settingsSink],
+    sinks: [meetingsSink, historySink, peopleSink, settingsSink, seriesSink],
+    meetingsOfSeries,
+    getSeries: (seriesId) => {
+      const row = getSeriesStmt.get(seriesId);
+      if (row === undefined) return undefined;
+      return seriesViewOf(JSON.parse(row.doc) as SeriesDoc, meetingsOfSeries(seriesId));
+    },
     getMeeting: readMeeting,
     calendar: (userId, from, to) =>
       calendarStmt.all(userId, earliestStart(from), to, from).map((row) => {

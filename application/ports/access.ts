@@ -1,11 +1,17 @@
 import type { Role } from '../../domain/shared.ts';
-import type { CalendarEntry, MeetingView } from './read-models.ts';
+import type { CalendarEntry } from './read-models.ts';
 
 export interface AuthUser {
   readonly id: string;
   readonly roles: ReadonlyArray<Role>;
   readonly name?: string;
   readonly email?: string;
+}
+
+export interface Participants {
+  readonly customerId: string;
+  readonly instructorId: string;
+  readonly seriesId?: string;
 }
 
 export interface MeetingDraft {
@@ -19,8 +25,9 @@ export interface MeetingDraft {
  */
 export interface AccessProvider {
   readonly name: string;
-  canView(user: AuthUser, meeting: MeetingView): Promise<boolean>;
-  canModify(user: AuthUser, meeting: MeetingView): Promise<boolean>;
+  /** For a meeting, or a series (same participants). */
+  canView(user: AuthUser, meeting: Participants): Promise<boolean>;
+  canModify(user: AuthUser, meeting: Participants): Promise<boolean>;
   canCreate(user: AuthUser, draft: MeetingDraft): Promise<boolean>;
   /** Whose calendar the user may read. */
   canReadCalendarOf(user: AuthUser, userId: string): Promise<boolean>;

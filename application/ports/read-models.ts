@@ -1,6 +1,7 @@
 import type { Actor } from '../../domain/shared.ts';
 import type { Meeting, MeetingStatus, TrainingType } from '../../domain/meeting.ts';
 import type { Settings } from '../../domain/settings.ts';
+import type { Series } from '../../domain/series.ts';
 import type { RecordedEvent } from './event-store.ts';
 
 export type MeetingView = Omit<Meeting, 'status' | 'individuallyEdited' | 'cancelledBy'> & {
@@ -12,6 +13,23 @@ export type MeetingView = Omit<Meeting, 'status' | 'individuallyEdited' | 'cance
   readonly revision: number;
   readonly cancellationReason?: string;
 };
+
+export interface SeriesOccurrence {
+  readonly meetingId: string;
+  readonly localDate: string;
+  readonly start: string;
+  readonly end: string;
+  readonly state: MeetingStatus;
+}
+
+export type SeriesView = Omit<Series, 'status' | 'occurrences' | 'recurrence'> &
+  Series['recurrence'] & {
+    readonly state: Series['status'];
+    readonly createdAt: string;
+    readonly updatedAt: string;
+    readonly revision: number;
+    readonly occurrences: ReadonlyArray<SeriesOccurrence>;
+  };
 
 export interface CalendarEntry {
   readonly meetingId: string;
@@ -62,6 +80,8 @@ export interface MeetingQueries {
   /** Non-cancelled meetings of any of these users overlapping [from, to). */
   activeMeetingsOverlapping(userIds: ReadonlyArray<string>, from: string, to: string): ReadonlyArray<MeetingView>;
   history(streamName: string): ReadonlyArray<HistoryEntry>;
+  getSeries(seriesId: string): SeriesView | undefined;
+  meetingsOfSeries(seriesId: string): MeetingView[];
   getPerson(personId: string): PersonView | undefined;
   getSettings(): Settings;
 }

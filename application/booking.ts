@@ -1,0 +1,79 @@
+import type { MeetingQueries } from './ports/read-models.ts';
+
+export interface Slot {
+  readonly start: string;
+  readonly end: string;
+}
+
+export interface BookingConflict {
+  readonly meetingId: string;
+  readonly start: string;
+  readonly end: string;
+  /** Whose other meeting it is: the requested customer's or the requested instructor's. */
+  readonly participant: 'customer' | 'instructor';
+  readonly userId: string;
+}
+
+/**
+ * No double bookings. The check reads the calendar read model, so check-then-write must not interleave with another
+ * booking of the same people: bookings of a person run one at a time in this process, each holding the lock until
+ * its write is visible in the read model. Several API nodes need more (see the README).
+ */
+export class BookingGuard {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(private readonly queries: Pick<MeetingQueries, 'activeMeetingsOverlapping'>) {}
+
+  async withLock<A>(userIds: ReadonlyArray<string>, work: () => Promise<A>): Promise<A> {
+    const keys = [...new Set(userIds)].sort();
+    const releases: Array<() => void> = [];
+    try {
+      for (const key of keys) releases.push(await this.acquire(key));
+      return await work();
+    } finally {
+      for (const release of releases.reverse()) release();
+    }
+  }
+
+  private async acquire(key: string): Promise<() => void> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const current = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => current);
+    this.tails.set(key, tail);
+    await previous;
+    return () => {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+  }
+
+  /** Every non-cancelled meeting of either person overlapping any slot, except the ones being moved. */
+  conflicts(
+    slots: ReadonlyArray<Slot>,
+    people: { readonly customerId: string; readonly instructorId: string },
+    ignore: ReadonlySet<string> = new Set(),
+  ): BookingConflict[] {
+    const found = new Map<string, BookingConflict>();
+    for (const slot of slots) {
+      for (const m of this.queries.activeMeetingsOverlapping([people.customerId, people.instructorId], slot.start, slot.end)) {
+        if (ignore.has(m.id) || found.has(m.id)) continue;
+        if (!(m.start < slot.end && m.end > slot.start)) continue;
+        const involvesCustomer = m.customerId === people.customerId || m.instructorId === people.customerId;
+        found.set(m.id, {
+          meetingId: m.id,
+          start: m.start,
+          end: m.end,
+          participant: involvesCustomer ? 'customer' : 'instructor',
+          userId: involvesCustomer ? people.customerId : people.instructorId,
+        });
+      }
+    }
+    return [...found.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  }
+}
+
+export const conflictMessage = (conflicts: ReadonlyArray<BookingConflict>): string =>
+  `${conflicts.length} existing meeting${conflicts.length === 1 ? '' : 's'} of the same customer or instructor overlap${conflicts.length === 1 ? 's' : ''} this time`;

@@ -1,0 +1,59 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import type { Actor } from '../domain/shared.ts';
+import { decideAll, handleCommand, loadAggregate } from './command-handler.ts';
+import type { Decider, Handled, StaleRevision, TooMuchContention } from './command-handler.ts';
+import type { CorruptEvent } from './decode.ts';
+import type { AuthUser } from './ports/access.ts';
+import type { EventStore } from './ports/event-store.ts';
+import type { ProjectionRunner } from './projections/runner.ts';
+import type { FieldError } from '../domain/shared.ts';
+
+export type AppError =
+  | { readonly _tag: 'ValidationFailed'; readonly errors: ReadonlyArray<FieldError> }
+  | { readonly _tag: 'NotFound'; readonly message: string }
+  | { readonly _tag: 'Forbidden'; readonly message: string }
+  | { readonly _tag: 'Conflict'; readonly message: string; readonly conflicts?: ReadonlyArray<unknown> }
+  | StaleRevision
+  | TooMuchContention
+  | CorruptEvent;
+
+export interface RequestContext {
+  readonly user: AuthUser;
+  readonly correlationId?: string;
+}
+
+export const actorOf = (user: AuthUser): Actor => ({ id: user.id, roles: user.roles });
+
+const isInfrastructureError = (error: unknown): error is StaleRevision | TooMuchContention | CorruptEvent => {
+  const tag = typeof error === 'object' && error !== null && '_tag' in error ? (error as { _tag: unknown })._tag : undefined;
+  return tag === 'StaleRevision' || tag === 'TooMuchContention' || tag === 'CorruptEvent';
+};
+
+/** Runs commands against one stream and, by default, waits until the read models show the result. */
+export const createExecutor = (deps: { store: EventStore; projections: ProjectionRunner; newId: () => string; clock: () => Date }) => {
+  const execute = async <C, Ev extends { type: string; data: unknown }, S, Err>(
+    ctx: RequestContext,
+    streamName: string,
+    decider: Decider<C, Ev, S, Err>,
+    codec: t.Decoder<unknown, Ev>,
+    commands: C | ReadonlyArray<C>,
+    mapError: (error: Err) => AppError,
+    options: { expectedRevision?: number; wait?: boolean } = {},
+  ): Promise<E.Either<AppError, Handled<Ev, S>>> => {
+    const result = await handleCommand(deps.store, streamName, decider, codec, commands, {
+      newId: deps.newId,
+      metadata: { actor: actorOf(ctx.user), ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}) },
+      ...(options.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {}),
+    });
+    if (E.isLeft(result)) return E.left(isInfrastructureError(result.left) ? result.left : mapError(result.left as Err));
+    if (options.wait !== false) await deps.projections.waitFor(result.right.position);
+    return result;
+  };
+  const stamp = (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) });
+  const load = <Ev extends { type: string }, S>(streamName: string, codec: t.Decoder<unknown, Ev>, evolve: (s: S, e: Ev) => S, initial: S) =>
+    loadAggregate(deps.store, streamName, codec, evolve, initial);
+  return { execute, stamp, load, decideAll };
+};
+
+export type Executor = ReturnType<typeof createExecutor>;

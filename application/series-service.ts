@@ -1,0 +1,357 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as meeting from '../domain/meeting.ts';
+import * as series from '../domain/series.ts';
+import { assertNever } from '../domain/shared.ts';
+import type { BookingGuard } from './booking.ts';
+import type { Executor, AppError, RequestContext } from './execute.ts';
+import type { AccessProvider } from './ports/access.ts';
+import type { HistoryEntry, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
+import type { ProjectionRunner } from './projections/runner.ts';
+import { bookingConflict } from './service.ts';
+
+export interface SeriesInput {
+  readonly title: string;
+  readonly customerId: string;
+  readonly instructorId: string;
+  readonly trainingType: meeting.TrainingType;
+  readonly remoteLink?: string;
+  readonly description?: string;
+  readonly customerMetadata?: string;
+  readonly instructorMetadata?: string;
+  readonly timezone: string;
+  readonly startDate: string;
+  readonly startTime: string;
+  readonly durationMinutes: number;
+  readonly rrule: string;
+  readonly exclusions?: string[];
+}
+
+export type SeriesPatch = Partial<SeriesInput>;
+
+export interface SeriesServiceDeps {
+  readonly queries: MeetingQueries;
+  readonly projections: ProjectionRunner;
+  readonly access: AccessProvider;
+  readonly executor: Executor;
+  readonly bookings: BookingGuard;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+}
+
+const mapSeriesError = (error: series.SeriesError): AppError => {
+  switch (error._tag) {
+    case 'ValidationFailed':
+      return error;
+    case 'SeriesNotFound':
+      return { _tag: 'NotFound', message: 'series not found' };
+    case 'SeriesAlreadyExists':
+      return { _tag: 'Conflict', message: 'a series with this id already exists' };
+    case 'SeriesIsCancelled':
+      return { _tag: 'Conflict', message: error.message };
+    default:
+      return assertNever(error);
+  }
+};
+
+const SERIES_CHANGED = 'The series schedule changed';
+
+export const createSeriesService = (deps: SeriesServiceDeps) => {
+  const { queries, access, executor, bookings, clock, newId } = deps;
+  const { execute, stamp } = executor;
+
+  const visible = async (ctx: RequestContext, seriesId: string): Promise<E.Either<AppError, SeriesView>> => {
+    const view = queries.getSeries(seriesId);
+    if (view === undefined || !(await access.canView(ctx.user, view))) return E.left({ _tag: 'NotFound', message: 'series not found' });
+    return E.right(view);
+  };
+
+  const modifiable = async (ctx: RequestContext, seriesId: string): Promise<E.Either<AppError, SeriesView>> => {
+    const view = await visible(ctx, seriesId);
+    if (E.isLeft(view)) return view;
+    if (!(await access.canModify(ctx.user, view.right))) return E.left({ _tag: 'Forbidden', message: 'you may not change this series' });
+    return view;
+  };
+
+  /** Runs meeting commands for many occurrences at once; the store commits concurrent appends together. */
+  const onMeetings = async (ctx: RequestContext, work: ReadonlyArray<{ meetingId: string; commands: meeting.MeetingCommand[] }>) => {
+    const results = await Promise.all(
+      work
+        .filter((w) => w.commands.length > 0)
+        .map((w) =>
+          execute(ctx, meeting.meetingStreamName(w.meetingId), meeting.meetingDecider, meeting.MeetingEvent, w.commands, (e) => ({ _tag: 'Conflict', message: e._tag }) as AppError, {
+            wait: false,
+          }),
+        ),
+    );
+    const positions = results.flatMap((r) => (E.isRight(r) && r.right.position !== undefined ? [r.right.position] : []));
+    if (positions.length > 0) await deps.projections.waitFor(Math.max(...positions));
+  };
+
+  const detailCommands = (
+    changes: series.SeriesEvent & { type: 'SeriesDetailsChanged' },
+    s: ReturnType<typeof stamp>,
+  ): meeting.MeetingCommand[] => {
+    const { title, description, customerMetadata, instructorMetadata, trainingType, remoteLink } = changes.data.changes;
+    const commands: meeting.MeetingCommand[] = [];
+    if ([title, description, customerMetadata, instructorMetadata].some((v) => v !== undefined)) {
+      commands.push({
+        type: 'ChangeMeetingDetails',
+        data: {
+          origin: 'series',
+          ...s,
+          ...(title !== undefined ? { title } : {}),
+          ...(description !== undefined ? { description } : {}),
+          ...(customerMetadata !== undefined ? { customerMetadata } : {}),
+          ...(instructorMetadata !== undefined ? { instructorMetadata } : {}),
+        },
+      });
+    }
+    if (trainingType !== undefined || remoteLink !== undefined) {
+      commands.push({
+        type: 'ChangeTrainingType',
+        data: { trainingType: trainingType ?? 'link', ...(remoteLink !== undefined ? { remoteLink } : {}), origin: 'series', ...s },
+      });
+    }
+    return commands;
+  };
+
+  const occurrenceMeetings = (seriesId: string): MeetingView[] => queries.meetingsOfSeries(seriesId);
+
+  return {
+    async scheduleSeries(ctx: RequestContext, input: SeriesInput): Promise<E.Either<AppError, SeriesView>> {
+      if (!(await access.canCreate(ctx.user, input))) {
+        return E.left({ _tag: 'Forbidden', message: 'only admins, or instructors for their own sessions, may schedule series' });
+      }
+      const seriesId = newId();
+      const s = stamp(ctx);
+      const command: series.SeriesCommand = { type: 'ScheduleSeries', data: { ...input, seriesId, ...s } };
+      const dryRun = series.decide(command, series.initialState());
+      if (E.isLeft(dryRun)) return E.left(mapSeriesError(dryRun.left));
+      const planned = dryRun.right[0];
+      if (planned?.type !== 'SeriesScheduled') return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
+      return bookings.withLock([input.customerId, input.instructorId], async () => {
+        const conflicts = bookings.conflicts(planned.data.occurrences, input);
+        if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+        const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, command, mapSeriesError, { wait: false });
+        if (E.isLeft(result)) return result;
+        const d = planned.data;
+        await onMeetings(
+          ctx,
+          d.occurrences.map((o) => ({
+            meetingId: o.meetingId,
+            commands: [
+              {
+                type: 'ScheduleMeeting',
+                data: {
+                  meetingId: o.meetingId,
+                  seriesId,
+                  title: d.title,
+                  customerId: d.customerId,
+                  instructorId: d.instructorId,
+                  start: o.start,
+                  end: o.end,
+                  timezone: d.recurrence.timezone,
+                  trainingType: d.trainingType,
+                  ...(d.remoteLink !== undefined ? { remoteLink: d.remoteLink } : {}),
+                  description: d.description,
+                  customerMetadata: d.customerMetadata,
+                  instructorMetadata: d.instructorMetadata,
+                  ...s,
+                },
+              },
+            ],
+          })),
+        );
+        await deps.projections.waitFor(result.right.position);
+        const view = queries.getSeries(seriesId);
+        return view === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(view);
+      });
+    },
+
+    getSeries: visible,
+
+    async changeSeries(ctx: RequestContext, seriesId: string, patch: SeriesPatch, expectedRevision?: number): Promise<E.Either<AppError, SeriesView>> {
+      const current = await modifiable(ctx, seriesId);
+      if (E.isLeft(current)) return current;
+      const view = current.right;
+      for (const field of ['customerId', 'instructorId'] as const) {
+        if (patch[field] !== undefined && patch[field] !== view[field]) {
+          return E.left({ _tag: 'ValidationFailed', errors: [{ path: field, message: 'participants cannot be changed; cancel this series and schedule a new one' }] });
+        }
+      }
+      const s = stamp(ctx);
+      const commands: series.SeriesCommand[] = [];
+      const { rrule, startDate, startTime, durationMinutes, timezone, exclusions } = patch;
+      if ([rrule, startDate, startTime, durationMinutes, timezone, exclusions].some((v) => v !== undefined)) {
+        commands.push({
+          type: 'ChangeSeriesRecurrence',
+          data: {
+            ...s,
+            ...(rrule !== undefined ? { rrule } : {}),
+            ...(startDate !== undefined ? { startDate } : {}),
+            ...(startTime !== undefined ? { startTime } : {}),
+            ...(durationMinutes !== undefined ? { durationMinutes } : {}),
+            ...(timezone !== undefined ? { timezone } : {}),
+            ...(exclusions !== undefined ? { exclusions } : {}),
+          },
+        });
+      }
+      const { title, description, customerMetadata, instructorMetadata, trainingType, remoteLink } = patch;
+      if ([title, description, customerMetadata, instructorMetadata, trainingType, remoteLink].some((v) => v !== undefined)) {
+        commands.push({
+          type: 'ChangeSeriesDetails',
+          data: {
+            ...s,
+            ...(title !== undefined ? { title } : {}),
+            ...(description !== undefined ? { description } : {}),
+            ...(customerMetadata !== undefined ? { customerMetadata } : {}),
+            ...(instructorMetadata !== undefined ? { instructorMetadata } : {}),
+            ...(trainingType !== undefined ? { trainingType } : {}),
+            ...(remoteLink !== undefined ? { remoteLink } : {}),
+          },
+        });
+      }
+      if (commands.length === 0) return E.right(view);
+
+      return bookings.withLock([view.customerId, view.instructorId], async () => {
+        const loaded = await executor.load(series.seriesStreamName(seriesId), series.SeriesEvent, series.evolve, series.initialState());
+        if (E.isLeft(loaded)) return loaded;
+        if (expectedRevision !== undefined && loaded.right.revision !== expectedRevision) {
+          return E.left({ _tag: 'StaleRevision', expected: expectedRevision, actual: loaded.right.revision });
+        }
+        const dryRun = executor.decideAll(series.seriesDecider, commands, loaded.right.state);
+        if (E.isLeft(dryRun)) return E.left(mapSeriesError(dryRun.left));
+        const meetings = new Map(occurrenceMeetings(seriesId).map((m) => [m.id, m]));
+        const now = clock().toISOString();
+        const recurrenceChange = dryRun.right.find((e): e is series.SeriesEvent & { type: 'SeriesRecurrenceChanged' } => e.type === 'SeriesRecurrenceChanged');
+        if (recurrenceChange !== undefined) {
+          const { added, moved } = recurrenceChange.data;
+          const toBook = [
+            ...added.filter((slot) => {
+              const existing = meetings.get(slot.meetingId);
+              return existing === undefined || existing.state !== 'cancelled' || existing.cancelledBy === 'series';
+            }),
+            ...moved.filter((slot) => {
+              const existing = meetings.get(slot.meetingId);
+              return existing !== undefined && existing.state !== 'cancelled' && !existing.individuallyEdited.includes('time');
+            }),
+          ];
+          const conflicts = bookings.conflicts(toBook, view, new Set(meetings.keys()));
+          if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+        }
+        const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, commands, mapSeriesError, {
+          expectedRevision: loaded.right.revision,
+          wait: false,
+        });
+        if (E.isLeft(result)) return result;
+        const state = result.right.state;
+        if (state.status === 'none') return E.left({ _tag: 'NotFound', message: 'series not found' });
+        const work = new Map<string, meeting.MeetingCommand[]>();
+        const push = (meetingId: string, command: meeting.MeetingCommand) => work.set(meetingId, [...(work.get(meetingId) ?? []), command]);
+        for (const event of result.right.events) {
+          switch (event.type) {
+            case 'SeriesRecurrenceChanged':
+              for (const slot of event.data.removed) {
+                const m = meetings.get(slot.meetingId);
+                if (m !== undefined && m.state !== 'cancelled' && m.start > now) {
+                  push(slot.meetingId, { type: 'CancelMeeting', data: { origin: 'series', reason: SERIES_CHANGED, ...s } });
+                }
+              }
+              for (const slot of event.data.moved) {
+                const m = meetings.get(slot.meetingId);
+                if (m !== undefined && m.state !== 'cancelled' && m.start > now) {
+                  push(slot.meetingId, { type: 'RescheduleMeeting', data: { start: slot.start, end: slot.end, timezone: event.data.recurrence.timezone, origin: 'series', ...s } });
+                }
+              }
+              for (const slot of event.data.added) {
+                const m = meetings.get(slot.meetingId);
+                if (m === undefined) {
+                  push(slot.meetingId, {
+                    type: 'ScheduleMeeting',
+                    data: {
+                      meetingId: slot.meetingId,
+                      seriesId,
+                      title: state.title,
+                      customerId: state.customerId,
+                      instructorId: state.instructorId,
+                      start: slot.start,
+                      end: slot.end,
+                      timezone: event.data.recurrence.timezone,
+                      trainingType: state.trainingType,
+                      ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}),
+                      description: state.description,
+                      customerMetadata: state.customerMetadata,
+                      instructorMetadata: state.instructorMetadata,
+                      ...s,
+                    },
+                  });
+                } else if (m.state === 'cancelled' && m.cancelledBy === 'series') {
+                  // The slot is back in the pattern: the meeting a series edit cancelled comes back, with its history.
+                  push(slot.meetingId, { type: 'ReinstateMeeting', data: s });
+                  push(slot.meetingId, { type: 'RescheduleMeeting', data: { start: slot.start, end: slot.end, timezone: event.data.recurrence.timezone, origin: 'series', ...s } });
+                }
+              }
+              break;
+            case 'SeriesDetailsChanged': {
+              const commandsForDetails = detailCommands(event, s);
+              const future = new Set(state.occurrences.filter((o) => o.start > now).map((o) => o.meetingId));
+              for (const [meetingId, m] of meetings) {
+                if (future.has(meetingId) && m.state !== 'cancelled' && m.start > now) for (const c of commandsForDetails) push(meetingId, c);
+              }
+              break;
+            }
+            case 'SeriesScheduled':
+            case 'SeriesCancelled':
+              break;
+            default:
+              assertNever(event);
+          }
+        }
+        await onMeetings(ctx, [...work].map(([meetingId, commandsFor]) => ({ meetingId, commands: commandsFor })));
+        await deps.projections.waitFor(result.right.position);
+        const updated = queries.getSeries(seriesId);
+        return updated === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(updated);
+      });
+    },
+
+    async cancelSeries(ctx: RequestContext, seriesId: string, input: { reason?: string; from?: string }, expectedRevision?: number): Promise<E.Either<AppError, SeriesView>> {
+      const current = await modifiable(ctx, seriesId);
+      if (E.isLeft(current)) return current;
+      const s = stamp(ctx);
+      const from = input.from ?? s.at;
+      const toCancel = occurrenceMeetings(seriesId)
+        .filter((m) => m.state !== 'cancelled' && m.start >= from)
+        .map((m) => ({ meetingId: m.id, start: m.start, end: m.end }));
+      const cancellationId = newId();
+      const result = await execute(
+        ctx,
+        series.seriesStreamName(seriesId),
+        series.seriesDecider,
+        series.SeriesEvent,
+        { type: 'CancelSeries', data: { cancellationId, from, toCancel, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...s } },
+        mapSeriesError,
+        { wait: false, ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
+      );
+      if (E.isLeft(result)) return result;
+      const cancelled = result.right.events.flatMap((e) => (e.type === 'SeriesCancelled' ? e.data.cancelled : []));
+      await onMeetings(
+        ctx,
+        cancelled.map((o) => ({
+          meetingId: o.meetingId,
+          commands: [{ type: 'CancelMeeting', data: { origin: 'series', seriesCancellationId: cancellationId, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...s } }],
+        })),
+      );
+      await deps.projections.waitFor(result.right.position);
+      const updated = queries.getSeries(seriesId);
+      return updated === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(updated);
+    },
+
+    async seriesHistory(ctx: RequestContext, seriesId: string): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+      const view = await visible(ctx, seriesId);
+      if (E.isLeft(view)) return view;
+      return E.right(queries.history(series.seriesStreamName(seriesId)));
+    },
+  };
+};
+
+export type SeriesService = ReturnType<typeof createSeriesService>;

@@ -1,0 +1,408 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { ChangeOrigin as _ChangeOrigin, LIMITS, TrainingType, checkId, checkLink, checkText } from './meeting.ts';
+import { expandRecurrence, parseRecurrence } from './recurrence.ts';
+import type { Occurrence as RecurrenceOccurrence } from './recurrence.ts';
+import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
+import type { FieldError, ValidationFailed } from './shared.ts';
+
+void _ChangeOrigin;
+
+const stamp = { at: IsoInstant, by: Actor };
+
+export const RecurrenceSpec = t.type({
+  rrule: t.string,
+  startDate: t.string,
+  startTime: t.string,
+  durationMinutes: t.number,
+  timezone: t.string,
+  exclusions: t.array(t.string),
+});
+export type RecurrenceSpec = t.TypeOf<typeof RecurrenceSpec>;
+
+export const Slot = t.type({ meetingId: t.string, localDate: t.string, start: IsoInstant, end: IsoInstant });
+export type Slot = t.TypeOf<typeof Slot>;
+
+export const CancelledOccurrence = t.type({ meetingId: t.string, start: IsoInstant, end: IsoInstant });
+export type CancelledOccurrence = t.TypeOf<typeof CancelledOccurrence>;
+
+const detailProps = {
+  title: t.string,
+  description: t.string,
+  trainingType: TrainingType,
+  remoteLink: t.string,
+  customerMetadata: t.string,
+  instructorMetadata: t.string,
+};
+
+// ---------- events ----------
+
+export const SeriesScheduled = t.type({
+  type: t.literal('SeriesScheduled'),
+  data: t.intersection([
+    t.type({
+      seriesId: t.string,
+      title: t.string,
+      customerId: t.string,
+      instructorId: t.string,
+      trainingType: TrainingType,
+      description: t.string,
+      customerMetadata: t.string,
+      instructorMetadata: t.string,
+      recurrence: RecurrenceSpec,
+      occurrences: t.array(Slot),
+      ...stamp,
+    }),
+    t.partial({ remoteLink: t.string }),
+  ]),
+});
+
+export const SeriesRecurrenceChanged = t.type({
+  type: t.literal('SeriesRecurrenceChanged'),
+  data: t.type({
+    seriesId: t.string,
+    recurrence: RecurrenceSpec,
+    previous: RecurrenceSpec,
+    added: t.array(Slot),
+    moved: t.array(Slot),
+    removed: t.array(Slot),
+    ...stamp,
+  }),
+});
+
+export const SeriesDetailsChanged = t.type({
+  type: t.literal('SeriesDetailsChanged'),
+  data: t.type({ seriesId: t.string, changes: t.partial(detailProps), ...stamp }),
+});
+
+export const SeriesCancelled = t.type({
+  type: t.literal('SeriesCancelled'),
+  data: t.intersection([
+    t.type({ seriesId: t.string, cancellationId: t.string, from: IsoInstant, cancelled: t.array(CancelledOccurrence), ...stamp }),
+    t.partial({ reason: t.string }),
+  ]),
+});
+
+export const SeriesEvent = t.union([SeriesScheduled, SeriesRecurrenceChanged, SeriesDetailsChanged, SeriesCancelled]);
+export type SeriesEvent = t.TypeOf<typeof SeriesEvent>;
+export const seriesEventTypes: ReadonlyArray<SeriesEvent['type']> = [
+  'SeriesScheduled',
+  'SeriesRecurrenceChanged',
+  'SeriesDetailsChanged',
+  'SeriesCancelled',
+];
+
+// ---------- commands ----------
+
+export const ScheduleSeries = t.type({
+  type: t.literal('ScheduleSeries'),
+  data: t.intersection([
+    t.type({
+      seriesId: t.string,
+      title: t.string,
+      customerId: t.string,
+      instructorId: t.string,
+      trainingType: TrainingType,
+      timezone: t.string,
+      startDate: t.string,
+      startTime: t.string,
+      durationMinutes: t.number,
+      rrule: t.string,
+      ...stamp,
+    }),
+    t.partial({
+      remoteLink: t.string,
+      description: t.string,
+      customerMetadata: t.string,
+      instructorMetadata: t.string,
+      exclusions: t.array(t.string),
+    }),
+  ]),
+});
+
+export const ChangeSeriesRecurrence = t.type({
+  type: t.literal('ChangeSeriesRecurrence'),
+  data: t.intersection([
+    t.type(stamp),
+    t.partial({ rrule: t.string, startDate: t.string, startTime: t.string, durationMinutes: t.number, timezone: t.string, exclusions: t.array(t.string) }),
+  ]),
+});
+
+export const ChangeSeriesDetails = t.type({
+  type: t.literal('ChangeSeriesDetails'),
+  data: t.intersection([t.type(stamp), t.partial(detailProps)]),
+});
+
+export const CancelSeries = t.type({
+  type: t.literal('CancelSeries'),
+  data: t.intersection([
+    t.type({
+      cancellationId: t.string,
+      from: IsoInstant,
+      /** The occurrences still to cancel, as the caller found them (not cancelled, starting at or after `from`). */
+      toCancel: t.array(CancelledOccurrence),
+      ...stamp,
+    }),
+    t.partial({ reason: t.string }),
+  ]),
+});
+
+export const SeriesCommand = t.union([ScheduleSeries, ChangeSeriesRecurrence, ChangeSeriesDetails, CancelSeries]);
+export type SeriesCommand = t.TypeOf<typeof SeriesCommand>;
+
+// ---------- state ----------
+
+export interface Series {
+  readonly status: 'active' | 'cancelled';
+  readonly id: string;
+  readonly title: string;
+  readonly customerId: string;
+  readonly instructorId: string;
+  readonly trainingType: TrainingType;
+  readonly remoteLink?: string;
+  readonly description: string;
+  readonly customerMetadata: string;
+  readonly instructorMetadata: string;
+  readonly recurrence: RecurrenceSpec;
+  /** Every slot the series ever planned that is still in its pattern, past ones included. */
+  readonly occurrences: ReadonlyArray<Slot>;
+  /** Occurrences at or after this instant were cancelled with the series; none are added there again. */
+  readonly cancelledFrom?: string;
+}
+export type SeriesState = { readonly status: 'none' } | Series;
+
+export const initialState = (): SeriesState => ({ status: 'none' });
+
+export interface SeriesNotFound {
+  readonly _tag: 'SeriesNotFound';
+}
+export interface SeriesAlreadyExists {
+  readonly _tag: 'SeriesAlreadyExists';
+}
+export interface SeriesCancelledError {
+  readonly _tag: 'SeriesIsCancelled';
+  readonly message: string;
+}
+export type SeriesError = ValidationFailed | SeriesNotFound | SeriesAlreadyExists | SeriesCancelledError;
+
+/** An occurrence's meeting id is derived from its slot, so a slot that returns to the pattern finds its meeting. */
+export const occurrenceMeetingId = (seriesId: string, localDate: string): string => `${seriesId}_${localDate}`;
+
+const toSlots = (seriesId: string, occurrences: ReadonlyArray<RecurrenceOccurrence>): Slot[] =>
+  occurrences.map((o) => ({
+    meetingId: occurrenceMeetingId(seriesId, o.localDate),
+    localDate: o.localDate,
+    start: o.start.toISOString(),
+    end: o.end.toISOString(),
+  }));
+
+const expand = (seriesId: string, spec: RecurrenceSpec): E.Either<FieldError[], { spec: RecurrenceSpec; slots: Slot[] }> => {
+  const parsed = parseRecurrence(spec);
+  if (E.isLeft(parsed)) return E.left(parsed.left);
+  const r = parsed.right;
+  const normalized: RecurrenceSpec = {
+    rrule: r.rrule,
+    startDate: r.startDate,
+    startTime: r.startTime,
+    durationMinutes: r.durationMinutes,
+    timezone: r.timezone,
+    exclusions: [...r.exclusions],
+  };
+  return E.right({ spec: normalized, slots: toSlots(seriesId, expandRecurrence(r)) });
+};
+
+const checkDetails = (d: Partial<Record<keyof typeof detailProps, string>>): FieldError[] => [
+  ...checkText('title', d.title, LIMITS.title, true),
+  ...checkText('description', d.description, LIMITS.description, false),
+  ...checkText('customerMetadata', d.customerMetadata, LIMITS.metadata, false),
+  ...checkText('instructorMetadata', d.instructorMetadata, LIMITS.metadata, false),
+];
+
+const notCancelled = (state: Series): E.Either<SeriesError, Series> =>
+  state.status === 'cancelled' ? E.left({ _tag: 'SeriesIsCancelled', message: 'the series is cancelled' }) : E.right(state);
+
+// ---------- decide ----------
+
+export const decide = (command: SeriesCommand, state: SeriesState): E.Either<SeriesError, SeriesEvent[]> => {
+  if (command.type === 'ScheduleSeries') {
+    if (state.status !== 'none') return E.left({ _tag: 'SeriesAlreadyExists' });
+    return scheduleSeries(command.data);
+  }
+  if (state.status === 'none') return E.left({ _tag: 'SeriesNotFound' });
+  switch (command.type) {
+    case 'ChangeSeriesRecurrence':
+      return E.chain((s: Series) => changeRecurrence(command.data, s))(notCancelled(state));
+    case 'ChangeSeriesDetails':
+      return E.chain((s: Series) => changeDetails(command.data, s))(notCancelled(state));
+    case 'CancelSeries': {
+      if (state.status === 'cancelled') return E.left({ _tag: 'SeriesIsCancelled', message: 'the series is already cancelled' });
+      const { cancellationId, from, toCancel, reason, at, by } = command.data;
+      const errors = checkText('reason', reason, LIMITS.reason, false);
+      if (errors.length > 0) return E.left(validationFailed(errors));
+      const ours = new Set(state.occurrences.map((o) => o.meetingId));
+      const cancelled = toCancel.filter((o) => ours.has(o.meetingId) && o.start >= from);
+      return E.right([
+        {
+          type: 'SeriesCancelled',
+          data: {
+            seriesId: state.id,
+            cancellationId,
+            from,
+            cancelled,
+            ...(reason !== undefined && reason.trim() !== '' ? { reason: reason.trim() } : {}),
+            at,
+            by,
+          },
+        },
+      ]);
+    }
+    default:
+      return assertNever(command);
+  }
+};
+
+const scheduleSeries = (c: t.TypeOf<typeof ScheduleSeries>['data']): E.Either<SeriesError, SeriesEvent[]> => {
+  const spec: RecurrenceSpec = {
+    rrule: c.rrule,
+    startDate: c.startDate,
+    startTime: c.startTime,
+    durationMinutes: c.durationMinutes,
+    timezone: c.timezone,
+    exclusions: c.exclusions ?? [],
+  };
+  const expanded = expand(c.seriesId, spec);
+  const errors: FieldError[] = [
+    ...checkId('seriesId', c.seriesId),
+    ...checkId('customerId', c.customerId),
+    ...checkId('instructorId', c.instructorId),
+    ...checkDetails(c),
+    ...checkLink(c.trainingType, c.remoteLink),
+    ...(c.customerId === c.instructorId ? [{ path: 'instructorId', message: 'must differ from customerId' }] : []),
+    ...(E.isLeft(expanded) ? expanded.left : []),
+  ];
+  if (errors.length > 0 || E.isLeft(expanded)) return E.left(validationFailed(errors));
+  const future = expanded.right.slots.filter((slot) => slot.start > c.at);
+  if (future.length === 0) {
+    return E.left(validationFailed([{ path: 'startDate', message: 'every occurrence of this series is in the past' }]));
+  }
+  return E.right([
+    {
+      type: 'SeriesScheduled',
+      data: {
+        seriesId: c.seriesId,
+        title: c.title.trim(),
+        customerId: c.customerId,
+        instructorId: c.instructorId,
+        trainingType: c.trainingType,
+        ...(c.remoteLink !== undefined ? { remoteLink: c.remoteLink } : {}),
+        description: c.description ?? '',
+        customerMetadata: c.customerMetadata ?? '',
+        instructorMetadata: c.instructorMetadata ?? '',
+        recurrence: expanded.right.spec,
+        occurrences: future,
+        at: c.at,
+        by: c.by,
+      },
+    },
+  ]);
+};
+
+/**
+ * Started occurrences never change. A future slot still in the new pattern keeps its meeting (moved if its time
+ * changed); a future slot no longer in it is removed (its meeting gets cancelled, not deleted); new future slots
+ * become new meetings, but none at or after a series cancellation.
+ */
+const changeRecurrence = (c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'], state: Series): E.Either<SeriesError, SeriesEvent[]> => {
+  const spec: RecurrenceSpec = {
+    rrule: c.rrule ?? state.recurrence.rrule,
+    startDate: c.startDate ?? state.recurrence.startDate,
+    startTime: c.startTime ?? state.recurrence.startTime,
+    durationMinutes: c.durationMinutes ?? state.recurrence.durationMinutes,
+    timezone: c.timezone ?? state.recurrence.timezone,
+    exclusions: c.exclusions ?? state.recurrence.exclusions,
+  };
+  const expanded = expand(state.id, spec);
+  if (E.isLeft(expanded)) return E.left(validationFailed(expanded.left));
+  const now = c.at;
+  const current = new Map(state.occurrences.map((o) => [o.localDate, o]));
+  const next = new Map(expanded.right.slots.map((o) => [o.localDate, o]));
+  const isFuture = (slot: Slot) => slot.start > now && (state.cancelledFrom === undefined || slot.start < state.cancelledFrom);
+  const added: Slot[] = [];
+  const moved: Slot[] = [];
+  const removed: Slot[] = [];
+  for (const [localDate, slot] of next) {
+    const existing = current.get(localDate);
+    if (existing === undefined) {
+      if (isFuture(slot)) added.push(slot);
+    } else if (existing.start > now && (existing.start !== slot.start || existing.end !== slot.end) && isFuture(slot)) {
+      moved.push(slot);
+    }
+  }
+  for (const [localDate, slot] of current) {
+    if (slot.start > now && !next.has(localDate)) removed.push(slot);
+    else if (slot.start > now && next.has(localDate) && !isFuture(next.get(localDate) as Slot) && !moved.some((m) => m.localDate === localDate)) {
+      const target = next.get(localDate) as Slot;
+      if (target.start !== slot.start) removed.push(slot);
+    }
+  }
+  if (JSON.stringify(spec) === JSON.stringify(state.recurrence) && added.length + moved.length + removed.length === 0) return E.right([]);
+  return E.right([
+    {
+      type: 'SeriesRecurrenceChanged',
+      data: { seriesId: state.id, recurrence: expanded.right.spec, previous: state.recurrence, added, moved, removed, at: c.at, by: c.by },
+    },
+  ]);
+};
+
+const changeDetails = (c: t.TypeOf<typeof ChangeSeriesDetails>['data'], state: Series): E.Either<SeriesError, SeriesEvent[]> => {
+  const trainingType = c.trainingType ?? state.trainingType;
+  const remoteLink = c.remoteLink ?? (trainingType === 'link' && c.trainingType === undefined ? state.remoteLink : c.trainingType === 'link' ? state.remoteLink : undefined);
+  const errors = [...checkDetails(c), ...(c.trainingType !== undefined || c.remoteLink !== undefined ? checkLink(trainingType, remoteLink) : [])];
+  if (errors.length > 0) return E.left(validationFailed(errors));
+  const changes: Record<string, string> = {};
+  for (const key of ['title', 'description', 'customerMetadata', 'instructorMetadata'] as const) {
+    const value = key === 'title' ? c[key]?.trim() : c[key];
+    if (value !== undefined && value !== state[key]) changes[key] = value;
+  }
+  if (trainingType !== state.trainingType || remoteLink !== state.remoteLink) {
+    changes.trainingType = trainingType;
+    if (remoteLink !== undefined) changes.remoteLink = remoteLink;
+  }
+  if (Object.keys(changes).length === 0) return E.right([]);
+  return E.right([{ type: 'SeriesDetailsChanged', data: { seriesId: state.id, changes, at: c.at, by: c.by } }]);
+};
+
+// ---------- evolve ----------
+
+export const evolve = (state: SeriesState, event: SeriesEvent): SeriesState => {
+  if (event.type === 'SeriesScheduled') {
+    const { at: _at, by: _by, seriesId, ...rest } = event.data;
+    return { ...rest, id: seriesId, status: 'active' };
+  }
+  if (state.status === 'none') return state;
+  switch (event.type) {
+    case 'SeriesRecurrenceChanged': {
+      const { added, moved, removed, recurrence } = event.data;
+      const movedBy = new Map(moved.map((m) => [m.localDate, m]));
+      const gone = new Set(removed.map((r) => r.localDate));
+      const occurrences = [...state.occurrences.filter((o) => !gone.has(o.localDate)).map((o) => movedBy.get(o.localDate) ?? o), ...added].sort((a, b) =>
+        a.start < b.start ? -1 : a.start > b.start ? 1 : 0,
+      );
+      return { ...state, recurrence, occurrences };
+    }
+    case 'SeriesDetailsChanged': {
+      const { remoteLink: _old, ...rest } = state;
+      const changes = event.data.changes;
+      const trainingType = changes.trainingType ?? state.trainingType;
+      const remoteLink = changes.trainingType !== undefined ? changes.remoteLink : changes.remoteLink ?? state.remoteLink;
+      return { ...rest, ...changes, trainingType, ...(trainingType === 'link' && remoteLink !== undefined ? { remoteLink } : {}) };
+    }
+    case 'SeriesCancelled':
+      return { ...state, status: event.data.from <= event.data.at ? 'cancelled' : state.status, cancelledFrom: event.data.from };
+    default:
+      return assertNever(event);
+  }
+};
+
+export const seriesStreamName = (seriesId: string): string => `series-${seriesId}`;
+export const seriesDecider = { decide, evolve, initialState } as const;
