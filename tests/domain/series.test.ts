@@ -94,6 +94,15 @@ describe('Series: change recurrence', () => {
     });
   });
 
+  it('leaves a session that started today alone when the time of day changes', () => {
+    const at = '2026-03-02T15:30:00.000Z';
+    spec.given([scheduled]).when(changeRecurrence(at, { startTime: '11:00' })).thenState((s) => {
+      if (s.status === 'none') throw new Error('no series');
+      expect(s.occurrences[0]).toEqual(slots[0]);
+      expect(s.occurrences[1]?.start).toBe('2026-03-09T15:00:00.000Z');
+    });
+  });
+
   it('reports added, moved and removed slots; removed future ones only', () => {
     const at = '2026-03-10T00:00:00.000Z';
     const result = seriesDecider.decide(changeRecurrence(at, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=4', startDate: '2026-03-03' }), [scheduled].reduce(evolve, initialState()));
