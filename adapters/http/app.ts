@@ -235,7 +235,7 @@ export const createHttpApp = (deps: HttpDeps) => {
       c.res = problem(c, 500, 'Internal error', `something went wrong; quote request id ${requestId}`);
     }
     const ms = Math.round((performance.now() - started) * 10) / 10;
-    const level = c.res.status >= 500 ? 'error' : 'debug';
+    const level = c.res.status >= 500 ? 'error' : 'info';
     logger[level]({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms, user: c.get('user')?.id }, 'request');
   });
 

@@ -1,0 +1,633 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as rruleModule from 'rrule';
+import type { Options as RRuleOptions } from 'rrule';
+import {
+  MS_PER_DAY,
+  MS_PER_MINUTE,
+  formatLocalDate,
+  formatLocalTime,
+  isLeapYear,
+  isRealDate,
+  isValidTimeZone,
+  localMsToUtcMs,
+  parseLocalDate,
+  parseLocalTime,
+  wallClockMs,
+  wallMsToLocalDate,
+  zoneOffsetMinutes,
+} from './time.ts';
+import type { LocalDate, LocalTime, TimeZone } from './time.ts';
+
+// rrule's CommonJS entry is a UMD bundle: Node ESM exposes its API only as the default export, while CommonJS
+// loaders (tsx/esbuild in a CJS context) expose it directly.
+type RRuleLib = typeof rruleModule;
+const rruleLib: RRuleLib =
+  (rruleModule as Partial<RRuleLib>).RRule !== undefined
+    ? rruleModule
+    : (rruleModule as unknown as { readonly default: RRuleLib }).default;
+const { RRule, Weekday } = rruleLib;
+
+export const MAX_RRULE_LENGTH = 256;
+export const MAX_OCCURRENCES = 500;
+export const MAX_EXCLUSIONS = 500;
+/** First to last occurrence, in local calendar days: two years including a leap day. */
+export const MAX_SPAN_DAYS = 731;
+export const MIN_DURATION_MINUTES = 1;
+export const MAX_DURATION_MINUTES = 1440;
+
+export interface RecurrenceError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface RecurrenceInput {
+  readonly rrule: string;
+  readonly startDate: string;
+  readonly startTime: string;
+  readonly durationMinutes: number;
+  readonly timezone: string;
+  readonly exclusions?: ReadonlyArray<string>;
+}
+
+declare const recurrenceBrand: unique symbol;
+
+/**
+ * A validated series pattern. Only parseRecurrence makes one; its fields are the normalised input (rrule upper
+ * case without 'RRULE:', exclusions sorted and unique), so passing it back to parseRecurrence round-trips.
+ */
+export interface Recurrence {
+  readonly rrule: string;
+  readonly startDate: string;
+  readonly startTime: string;
+  readonly durationMinutes: number;
+  readonly timezone: TimeZone;
+  readonly exclusions: ReadonlyArray<string>;
+  readonly [recurrenceBrand]: true;
+}
+
+/**
+ * One meeting of a series. `localDate` is the occurrence's own local date in the series' zone (before any gap
+ * shift moved its start); at most one occurrence per local date exists, so it is the stable slot key.
+ */
+export interface Occurrence {
+  readonly localDate: string;
+  readonly start: Date;
+  readonly end: Date;
+}
+
+export const occurrenceKey = (o: Occurrence): string => o.localDate;
+
+// ---------------------------------------------------------------------------
+// RRULE value parsing (strict, our own: rrule.js's parser accepts '1abc' as 1 and unknown parts silently)
+
+type Freq = 'YEARLY' | 'MONTHLY' | 'WEEKLY' | 'DAILY';
+
+interface ByDay {
+  /** rrule.js numbering: 0 = Monday ... 6 = Sunday. */
+  readonly weekday: number;
+  readonly n: number | undefined;
+}
+
+type Until =
+  | { readonly kind: 'date'; readonly date: LocalDate }
+  | { readonly kind: 'utc'; readonly instantMs: number };
+
+interface Rule {
+  readonly normalized: string;
+  readonly freq: Freq;
+  readonly interval: number;
+  readonly count: number | undefined;
+  readonly until: Until | undefined;
+  readonly byday: ReadonlyArray<ByDay> | undefined;
+  readonly bymonth: ReadonlyArray<number> | undefined;
+  readonly bymonthday: ReadonlyArray<number> | undefined;
+  readonly byyearday: ReadonlyArray<number> | undefined;
+  readonly byweekno: ReadonlyArray<number> | undefined;
+  readonly bysetpos: ReadonlyArray<number> | undefined;
+  readonly wkst: number | undefined;
+}
+
+const WEEKDAY_CODES: Readonly<Record<string, number>> = { MO: 0, TU: 1, WE: 2, TH: 3, FR: 4, SA: 5, SU: 6 };
+const KNOWN_PARTS = new Set([
+  'FREQ',
+  'INTERVAL',
+  'COUNT',
+  'UNTIL',
+  'BYDAY',
+  'BYMONTH',
+  'BYMONTHDAY',
+  'BYYEARDAY',
+  'BYWEEKNO',
+  'BYSETPOS',
+  'WKST',
+  'BYHOUR',
+  'BYMINUTE',
+  'BYSECOND',
+]);
+const BYDAY_ITEM = /^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$/;
+const SIGNED_INT = /^[+-]?\d{1,3}$/;
+const POSITIVE_INT = /^[1-9]\d{0,5}$/;
+const UNTIL_DATE = /^(\d{4})(\d{2})(\d{2})$/;
+const UNTIL_UTC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+const parseIntList = (
+  name: string,
+  value: string,
+  min: number,
+  max: number,
+  signed: boolean,
+  errors: string[],
+): ReadonlyArray<number> | undefined => {
+  const out: number[] = [];
+  for (const item of value.split(',')) {
+    const n = SIGNED_INT.test(item) ? Number(item) : Number.NaN;
+    const abs = Math.abs(n);
+    if (Number.isNaN(n) || abs < min || abs > max || (!signed && n < 0)) {
+      errors.push(
+        signed
+          ? `${name} values must be between ${min} and ${max} or -${max} and -${min}, got '${item}'`
+          : `${name} values must be between ${min} and ${max}, got '${item}'`,
+      );
+      return undefined;
+    }
+    out.push(n);
+  }
+  return out;
+};
+
+const parseRule = (raw: unknown): E.Either<ReadonlyArray<string>, Rule> => {
+  if (typeof raw !== 'string') return E.left(['rrule must be a string']);
+  if (raw.length > MAX_RRULE_LENGTH) return E.left([`rrule must be at most ${MAX_RRULE_LENGTH} characters`]);
+  if (/[\r\n]/.test(raw)) return E.left(['rrule must be a single RRULE value, not multiple lines']);
+  let text = raw.trim().toUpperCase();
+  if (text.includes('DTSTART')) {
+    return E.left(['rrule must not contain DTSTART: the start comes from startDate, startTime and timezone']);
+  }
+  if (text.startsWith('RRULE:')) text = text.slice('RRULE:'.length);
+  if (text.endsWith(';')) text = text.slice(0, -1);
+  if (text === '') return E.left(['rrule is empty']);
+
+  const errors: string[] = [];
+  const parts = new Map<string, string>();
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    if (!KNOWN_PARTS.has(key)) {
+      errors.push(key === '' ? 'rrule has an empty part' : `unknown or unsupported rule part '${key}'`);
+    } else if (parts.has(key)) {
+      errors.push(`${key} is given more than once`);
+    } else if (value === '') {
+      errors.push(`${key} has no value`);
+    } else {
+      parts.set(key, value);
+    }
+  }
+  if (errors.length > 0) return E.left(errors);
+
+  for (const key of ['BYHOUR', 'BYMINUTE', 'BYSECOND']) {
+    if (parts.has(key)) errors.push(`${key} is not allowed: the time of day comes from startTime`);
+  }
+
+  const freqText = parts.get('FREQ');
+  let freq: Freq | undefined;
+  switch (freqText) {
+    case undefined:
+      errors.push('FREQ is required');
+      break;
+    case 'YEARLY':
+    case 'MONTHLY':
+    case 'WEEKLY':
+    case 'DAILY':
+      freq = freqText;
+      break;
+    case 'HOURLY':
+    case 'MINUTELY':
+    case 'SECONDLY':
+      errors.push(`FREQ=${freqText} is not allowed: a series has at most one occurrence per day`);
+      break;
+    default:
+      errors.push(`FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY, got '${freqText}'`);
+  }
+
+  let interval = 1;
+  const intervalText = parts.get('INTERVAL');
+  if (intervalText !== undefined) {
+    if (POSITIVE_INT.test(intervalText)) interval = Number(intervalText);
+    else errors.push(`INTERVAL must be a positive integer below 1000000, got '${intervalText}'`);
+  }
+
+  let count: number | undefined;
+  const countText = parts.get('COUNT');
+  if (countText !== undefined) {
+    if (!/^[1-9]\d*$/.test(countText)) errors.push(`COUNT must be a positive integer, got '${countText}'`);
+    else if (countText.length > 3 || Number(countText) > MAX_OCCURRENCES) {
+      errors.push(`COUNT must be at most ${MAX_OCCURRENCES}, got ${countText}`);
+    } else count = Number(countText);
+  }
+
+  let until: Until | undefined;
+  const untilText = parts.get('UNTIL');
+  if (untilText !== undefined) {
+    const d = UNTIL_DATE.exec(untilText);
+    const u = d === null ? UNTIL_UTC.exec(untilText) : null;
+    if (d !== null) {
+      const date = { year: Number(d[1]), month: Number(d[2]), day: Number(d[3]) };
+      if (isRealDate(date.year, date.month, date.day)) until = { kind: 'date', date };
+      else errors.push(`UNTIL '${untilText}' is not a real date`);
+    } else if (u !== null) {
+      const f = u.slice(1).map(Number) as [number, number, number, number, number, number];
+      if (isRealDate(f[0], f[1], f[2]) && f[3] <= 23 && f[4] <= 59 && f[5] <= 59) {
+        until = {
+          kind: 'utc',
+          instantMs: wallClockMs({ year: f[0], month: f[1], day: f[2], hour: f[3], minute: f[4], second: f[5] }),
+        };
+      } else errors.push(`UNTIL '${untilText}' is not a real date-time`);
+    } else {
+      errors.push(`UNTIL must be a date (YYYYMMDD) or a UTC date-time (YYYYMMDDTHHMMSSZ), got '${untilText}'`);
+    }
+  }
+  if (countText !== undefined && untilText !== undefined) errors.push('COUNT and UNTIL must not both be given');
+  if (countText === undefined && untilText === undefined) {
+    errors.push('the rule must end: give COUNT or UNTIL (infinite series are not allowed)');
+  }
+
+  let byday: ByDay[] | undefined;
+  const bydayText = parts.get('BYDAY');
+  if (bydayText !== undefined) {
+    byday = [];
+    for (const item of bydayText.split(',')) {
+      const m = BYDAY_ITEM.exec(item);
+      const n = m?.[1] === undefined ? undefined : Number(m[1]);
+      if (m === null || (n !== undefined && (n === 0 || Math.abs(n) > 53))) {
+        errors.push(`BYDAY values must be weekdays like MO or 2TU or -1FR, got '${item}'`);
+        byday = undefined;
+        break;
+      }
+      byday.push({ weekday: WEEKDAY_CODES[m[2] as string] as number, n });
+    }
+  }
+
+  const list = (key: string, min: number, max: number, signed: boolean) => {
+    const v = parts.get(key);
+    return v === undefined ? undefined : parseIntList(key, v, min, max, signed, errors);
+  };
+  const bymonth = list('BYMONTH', 1, 12, false);
+  const bymonthday = list('BYMONTHDAY', 1, 31, true);
+  const byyearday = list('BYYEARDAY', 1, 366, true);
+  const byweekno = list('BYWEEKNO', 1, 53, true);
+  const bysetpos = list('BYSETPOS', 1, 366, true);
+
+  let wkst: number | undefined;
+  const wkstText = parts.get('WKST');
+  if (wkstText !== undefined) {
+    wkst = WEEKDAY_CODES[wkstText];
+    if (wkst === undefined) errors.push(`WKST must be a weekday (MO..SU), got '${wkstText}'`);
+  }
+
+  // RFC 5545 §3.3.10 restrictions on which BYxxx parts go with which FREQ.
+  if (freq !== undefined) {
+    if (parts.has('BYWEEKNO') && freq !== 'YEARLY') errors.push('BYWEEKNO is only allowed with FREQ=YEARLY');
+    if (parts.has('BYYEARDAY') && freq !== 'YEARLY') errors.push('BYYEARDAY is only allowed with FREQ=YEARLY');
+    if (parts.has('BYMONTHDAY') && freq === 'WEEKLY') errors.push('BYMONTHDAY is not allowed with FREQ=WEEKLY');
+    if (byday?.some((d) => d.n !== undefined)) {
+      if (freq !== 'MONTHLY' && freq !== 'YEARLY') {
+        errors.push('numbered BYDAY values (like 2TU) need FREQ=MONTHLY or FREQ=YEARLY');
+      } else if (freq === 'YEARLY' && parts.has('BYWEEKNO')) {
+        errors.push('numbered BYDAY values are not allowed together with BYWEEKNO');
+      } else if (freq === 'MONTHLY' && byday.some((d) => d.n !== undefined && Math.abs(d.n) > 5)) {
+        errors.push('numbered BYDAY values must be between -5 and 5 with FREQ=MONTHLY');
+      }
+    }
+  }
+  if (bysetpos !== undefined && ![...parts.keys()].some((k) => k.startsWith('BY') && k !== 'BYSETPOS')) {
+    errors.push('BYSETPOS needs another BYxxx part');
+  }
+
+  if (errors.length > 0 || freq === undefined) return E.left(errors);
+  return E.right({
+    normalized: text,
+    freq,
+    interval,
+    count,
+    until,
+    byday,
+    bymonth,
+    bymonthday,
+    byyearday,
+    byweekno,
+    bysetpos,
+    wkst,
+  });
+};
+
+// Parsed rules are immutable; memoising keeps repeated expansion of stored series cheap.
+const ruleCache = new Map<string, Rule>();
+const MAX_RULE_CACHE = 1_000;
+
+const cachedRule = (normalized: string): Rule | undefined => {
+  const hit = ruleCache.get(normalized);
+  if (hit !== undefined) return hit;
+  const parsed = parseRule(normalized);
+  if (E.isLeft(parsed)) return undefined;
+  if (ruleCache.size >= MAX_RULE_CACHE) ruleCache.clear();
+  ruleCache.set(normalized, parsed.right);
+  return parsed.right;
+};
+
+// ---------------------------------------------------------------------------
+// Expansion in floating time
+
+const RRULE_FREQ: Readonly<Record<Freq, number>> = {
+  YEARLY: RRule.YEARLY,
+  MONTHLY: RRule.MONTHLY,
+  WEEKLY: RRule.WEEKLY,
+  DAILY: RRule.DAILY,
+};
+const ALL_WEEKDAYS: ReadonlyArray<ByDay> = [0, 1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, n: undefined }));
+
+/**
+ * rrule.js options in floating time: dtstart/until are wall-clock values encoded as UTC and no tzid is given,
+ * so rrule.js computes purely with UTC fields (its TZID support goes through the host zone and mishandles DST).
+ * A DAILY or WEEKLY rule with INTERVAL=1 and no BYSETPOS is a plain day filter (BYMONTH, BYMONTHDAY, BYDAY), so
+ * it is handed over as the YEARLY rule with the same filters, which selects the same days: rrule.js allocates a
+ * year-sized array for every period it visits, and one period per year instead of per day or week makes long
+ * series several times cheaper. A property test checks the equivalence against the literal rule.
+ */
+const rruleOptions = (rule: Rule, dtstartWall: number, untilWall: number): Partial<RRuleOptions> => {
+  const dayFilter =
+    (rule.freq === 'DAILY' || rule.freq === 'WEEKLY') && rule.interval === 1 && rule.bysetpos === undefined;
+  let byday = rule.byday;
+  if (dayFilter && byday === undefined) {
+    byday =
+      rule.freq === 'DAILY' ? ALL_WEEKDAYS : [{ weekday: (new Date(dtstartWall).getUTCDay() + 6) % 7, n: undefined }];
+  }
+  const opts: Partial<RRuleOptions> = {
+    freq: dayFilter ? RRule.YEARLY : RRULE_FREQ[rule.freq],
+    interval: rule.interval,
+    dtstart: new Date(dtstartWall),
+    until: new Date(untilWall),
+    tzid: null,
+  };
+  if (rule.count !== undefined) opts.count = rule.count;
+  if (byday !== undefined) opts.byweekday = byday.map((d) => new Weekday(d.weekday, d.n));
+  if (rule.bymonth !== undefined) opts.bymonth = [...rule.bymonth];
+  if (rule.bymonthday !== undefined) opts.bymonthday = [...rule.bymonthday];
+  if (rule.byyearday !== undefined) opts.byyearday = [...rule.byyearday];
+  if (rule.byweekno !== undefined) opts.byweekno = [...rule.byweekno];
+  if (rule.bysetpos !== undefined) opts.bysetpos = [...rule.bysetpos];
+  if (rule.wkst !== undefined) opts.wkst = rule.wkst;
+  return opts;
+};
+
+type ExpansionProblem = 'none' | 'empty' | 'untilTooLate' | 'firstTooLate' | 'tooMany' | 'spanTooLong';
+
+interface Expansion {
+  /** Wall-clock times (as UTC ms) and their real instants, in order, before exclusions. */
+  readonly walls: ReadonlyArray<number>;
+  readonly starts: ReadonlyArray<number>;
+  readonly problem: ExpansionProblem;
+}
+
+/** Days from startDate the search may reach: the first occurrence within 731 days, the last within 731 more. */
+const HORIZON_DAYS = 2 * MAX_SPAN_DAYS + 1;
+const RRULE_MAX_YEAR = 9999;
+
+const jan1Weekday = (year: number): number => new Date(Date.UTC(year, 0, 1)).getUTCDay();
+
+const sameCalendar = (a: number, b: number): boolean =>
+  isLeapYear(a) === isLeapYear(b) && jan1Weekday(a) === jan1Weekday(b);
+
+const shiftCache = new Map<string, number>();
+
+/**
+ * rrule.js stops on UNTIL or COUNT only when it produces an occurrence, otherwise only after year 9999: a rule
+ * that matches nothing (BYMONTH=2;BYMONTHDAY=30, BYSETPOS=3 of one weekday, ...) would make it walk thousands of
+ * years. So the floating timeline is moved, by whole years, to the latest years before 9999 whose calendars
+ * (leap year and weekday of 1 January) equal those of the years searched. Month days, weekdays, year days and
+ * week numbers all stay the same, so the moved rule selects the same dates, and the walk beyond the search
+ * horizon is cut to a few decades at most.
+ */
+const calendarShiftMs = (fromYear: number, years: number): number => {
+  const key = `${fromYear}:${years}`;
+  const cached = shiftCache.get(key);
+  if (cached !== undefined) return cached;
+  let shift = 0;
+  for (let target = RRULE_MAX_YEAR - years; target > fromYear; target--) {
+    let matches = true;
+    for (let t = 0; t <= years && matches; t++) matches = sameCalendar(fromYear + t, target + t);
+    if (matches) {
+      shift = Date.UTC(target, 0, 1) - Date.UTC(fromYear, 0, 1);
+      break;
+    }
+  }
+  if (shiftCache.size >= 10_000) shiftCache.clear();
+  shiftCache.set(key, shift);
+  return shift;
+};
+
+/**
+ * UNTIL semantics (RFC 5545 §3.3.10 with a zoned DTSTART):
+ * - a date (20261231) is the last allowed local date: every occurrence on that date in the series' zone counts;
+ * - a UTC date-time (20261231T235959Z) is compared with each occurrence's real start instant: an occurrence
+ *   counts when it starts at or before it. rrule.js is given the local wall time of that instant plus a day of
+ *   slack (the offset may change in between) and the real instants are then checked exactly.
+ * UNTIL may be at most 1462 days (2 × 731) after startDate, the furthest a valid series can reach.
+ */
+const expand = (rule: Rule, start: LocalDate, time: LocalTime, tz: string, validate: boolean): Expansion => {
+  const dtstartWall = wallClockMs({ ...start, ...time });
+  const startDay = Math.floor(dtstartWall / MS_PER_DAY);
+  const horizonWall = (startDay + HORIZON_DAYS) * MS_PER_DAY - 1;
+  let userUntilWall: number | undefined;
+  let untilInstant: number | undefined;
+  let slackMs = 0;
+  const until = rule.until;
+  if (until !== undefined) {
+    switch (until.kind) {
+      case 'date':
+        userUntilWall = wallClockMs({ ...until.date, hour: 23, minute: 59, second: 59 }) + 999;
+        break;
+      case 'utc':
+        untilInstant = until.instantMs;
+        userUntilWall = until.instantMs + zoneOffsetMinutes(new Date(until.instantMs), tz) * MS_PER_MINUTE;
+        slackMs = MS_PER_DAY;
+        break;
+      default: {
+        const never: never = until;
+        return never;
+      }
+    }
+  }
+  const walls: number[] = [];
+  const starts: number[] = [];
+  if (validate && userUntilWall !== undefined && userUntilWall > horizonWall) {
+    return { walls, starts, problem: 'untilTooLate' };
+  }
+  const untilWall = userUntilWall === undefined ? horizonWall : Math.min(userUntilWall + slackMs, horizonWall);
+  const shift = calendarShiftMs(start.year, Math.max(0, new Date(untilWall).getUTCFullYear() - start.year));
+
+  let problem: ExpansionProblem = 'none';
+  let firstDay = 0;
+  new RRule(rruleOptions(rule, dtstartWall + shift, untilWall + shift), true).all((date) => {
+    const wall = date.getTime() - shift;
+    const instant = localMsToUtcMs(wall, tz);
+    if (untilInstant !== undefined && instant > untilInstant) return false;
+    const day = Math.floor(wall / MS_PER_DAY);
+    if (walls.length === 0) {
+      firstDay = day;
+      if (day - startDay > MAX_SPAN_DAYS) {
+        problem = 'firstTooLate';
+        return false;
+      }
+    } else if (day - firstDay > MAX_SPAN_DAYS) {
+      problem = 'spanTooLong';
+      return false;
+    }
+    if (walls.length === MAX_OCCURRENCES) {
+      problem = 'tooMany';
+      return false;
+    }
+    walls.push(wall);
+    starts.push(instant);
+    return true;
+  });
+
+  if (!validate || problem !== 'none') return { walls, starts, problem };
+  if (walls.length === 0) return { walls, starts, problem: 'empty' };
+  // Every rule with one occurrence recurs for ever, so COUNT not reached within the horizon means the rest lie
+  // beyond it, more than 731 days after the first.
+  if (rule.count !== undefined && walls.length < rule.count) return { walls, starts, problem: 'spanTooLong' };
+  return { walls, starts, problem };
+};
+
+const toOccurrences = (x: Expansion, durationMinutes: number, exclusions: ReadonlySet<string>): Occurrence[] => {
+  const out: Occurrence[] = [];
+  const durationMs = durationMinutes * MS_PER_MINUTE;
+  for (let i = 0; i < x.walls.length; i++) {
+    const localDate = wallMsToLocalDate(x.walls[i] as number);
+    if (exclusions.has(localDate)) continue;
+    const start = x.starts[i] as number;
+    out.push({ localDate, start: new Date(start), end: new Date(start + durationMs) });
+  }
+  return out;
+};
+
+const PROBLEM_MESSAGES: Readonly<Record<Exclude<ExpansionProblem, 'none'>, string>> = {
+  empty: 'the rule yields no occurrences on or after startDate',
+  untilTooLate: `UNTIL must be at most ${2 * MAX_SPAN_DAYS} days after startDate (a series spans at most ${MAX_SPAN_DAYS} days)`,
+  firstTooLate: `the first occurrence would be more than ${MAX_SPAN_DAYS} days after startDate`,
+  tooMany: `the rule yields more than ${MAX_OCCURRENCES} occurrences`,
+  spanTooLong: `the occurrences would span more than ${MAX_SPAN_DAYS} days (2 years) from first to last`,
+};
+
+// ---------------------------------------------------------------------------
+// Public API
+
+/**
+ * Validates a series pattern. Every field error is reported (path = field name, `exclusions[i]` for one
+ * exclusion); rule-level limits are checked on the rule's own occurrences, before exclusions (exclusions
+ * remove occurrences without extending COUNT, as RFC 5545 EXDATE does):
+ * at most 500 occurrences, first-to-last span at most 731 local days (the first within 731 days of startDate,
+ * UNTIL within 1462), at most one occurrence per local date,
+ * and no occurrence may start before the previous one ends (checked in real elapsed time, so a 24-hour meeting
+ * on the 23-hour spring-forward day is refused: path durationMinutes).
+ * A startDate that does not match the rule (a Tuesday for BYDAY=MO) is not itself an occurrence: the series
+ * starts with the first matching date on or after it, as rrule.js and most calendars do.
+ */
+export const parseRecurrence = (input: RecurrenceInput): E.Either<RecurrenceError[], Recurrence> => {
+  const errors: RecurrenceError[] = [];
+  const fail = (path: string) => (message: string) => errors.push({ path, message });
+
+  const rule = parseRule(input.rrule);
+  if (E.isLeft(rule)) rule.left.forEach(fail('rrule'));
+
+  const startDate = parseLocalDate(input.startDate);
+  if (E.isLeft(startDate)) fail('startDate')(startDate.left);
+
+  const startTime = parseLocalTime(input.startTime);
+  if (E.isLeft(startTime)) fail('startTime')(startTime.left);
+
+  const duration = input.durationMinutes;
+  if (
+    typeof duration !== 'number' ||
+    !Number.isInteger(duration) ||
+    duration < MIN_DURATION_MINUTES ||
+    duration > MAX_DURATION_MINUTES
+  ) {
+    fail('durationMinutes')(
+      `durationMinutes must be an integer from ${MIN_DURATION_MINUTES} to ${MAX_DURATION_MINUTES}`,
+    );
+  }
+
+  const timezone = input.timezone;
+  if (typeof timezone !== 'string' || !isValidTimeZone(timezone)) {
+    fail('timezone')(`timezone must be an IANA time zone name like 'Europe/London'`);
+  }
+
+  const exclusionSet = new Set<string>();
+  const rawExclusions: unknown = input.exclusions ?? [];
+  if (!Array.isArray(rawExclusions)) {
+    fail('exclusions')('exclusions must be a list of local dates (YYYY-MM-DD)');
+  } else if (rawExclusions.length > MAX_EXCLUSIONS) {
+    fail('exclusions')(`at most ${MAX_EXCLUSIONS} exclusions are allowed`);
+  } else {
+    rawExclusions.forEach((item: unknown, i) => {
+      const parsed = parseLocalDate(item as string);
+      if (E.isLeft(parsed)) fail(`exclusions[${i}]`)(parsed.left);
+      else exclusionSet.add(formatLocalDate(parsed.right));
+    });
+  }
+
+  if (errors.length > 0 || E.isLeft(rule) || E.isLeft(startDate) || E.isLeft(startTime)) return E.left(errors);
+
+  const expansion = expand(rule.right, startDate.right, startTime.right, timezone, true);
+  if (expansion.problem !== 'none') return E.left([{ path: 'rrule', message: PROBLEM_MESSAGES[expansion.problem] }]);
+
+  const all = toOccurrences(expansion, duration, new Set());
+  for (let i = 1; i < all.length; i++) {
+    const prev = all[i - 1] as Occurrence;
+    const cur = all[i] as Occurrence;
+    if (cur.localDate === prev.localDate) {
+      return E.left([{ path: 'rrule', message: `the rule yields two occurrences on ${cur.localDate}` }]);
+    }
+    if (cur.start.getTime() < prev.end.getTime()) {
+      return E.left([
+        {
+          path: 'durationMinutes',
+          message: `occurrences on ${prev.localDate} and ${cur.localDate} would overlap with a duration of ${duration} minutes`,
+        },
+      ]);
+    }
+  }
+  if (all.every((o) => exclusionSet.has(o.localDate))) {
+    return E.left([{ path: 'exclusions', message: 'the exclusions remove every occurrence' }]);
+  }
+
+  const recurrence = {
+    rrule: rule.right.normalized,
+    startDate: formatLocalDate(startDate.right),
+    startTime: formatLocalTime(startTime.right),
+    durationMinutes: duration,
+    timezone: timezone as TimeZone,
+    exclusions: [...exclusionSet].sort(),
+  } as unknown as Recurrence;
+  return E.right(recurrence);
+};
+
+/**
+ * The series' meetings in order, without the excluded local dates. Expanded in floating local time and each
+ * wall time converted with localToUtc, so 10:00 stays 10:00 local across DST changes; a start in a
+ * spring-forward gap moves forward by the gap, an ambiguous one takes the earlier instant; end = start +
+ * durationMinutes of real time.
+ */
+export const expandRecurrence = (rec: Recurrence): ReadonlyArray<Occurrence> => {
+  const rule = cachedRule(rec.rrule);
+  const startDate = parseLocalDate(rec.startDate);
+  const startTime = parseLocalTime(rec.startTime);
+  if (rule === undefined || E.isLeft(startDate) || E.isLeft(startTime)) {
+    // Unreachable for values made by parseRecurrence (the type is branded).
+    throw new Error('expandRecurrence: not a Recurrence produced by parseRecurrence');
+  }
+  const expansion = expand(rule, startDate.right, startTime.right, rec.timezone, false);
+  return toOccurrences(expansion, rec.durationMinutes, new Set(rec.exclusions));
+};
