@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultAccessProvider } from '../../application/default-access.ts';
+import type { AccessProvider } from '../../application/ports/access.ts';
+import { startTestSystem } from '../support/system.ts';
+import type { TestSystem } from '../support/system.ts';
+
+// A site's own provider, as the original's PersonalTrainingProvider plugin: a front desk sees every session,
+// a CRM-blocked member sees none, and lists hide cancelled sessions.
+let sys: TestSystem;
+const calls: string[] = [];
+
+beforeAll(async () => {
+  sys = await startTestSystem({
+    system: {
+      access: (queries) => {
+        const base = defaultAccessProvider(queries);
+        const provider: AccessProvider = {
+          name: 'crm',
+          canView: async (user, m) => {
+            calls.push(`view:${user.id}`);
+            if (user.id === 'blocked') return false;
+            return user.id === 'desk' || base.canView(user, m);
+          },
+          canModify: async (user, m) => {
+            calls.push(`modify:${user.id}`);
+            return base.canModify(user, m);
+          },
+          canCreate: async (user, draft) => {
+            calls.push(`create:${user.id}`);
+            return base.canCreate(user, draft);
+          },
+          canReadCalendarOf: async (user, userId) => user.id === 'desk' || base.canReadCalendarOf(user, userId),
+          filterVisible: async (user, items) => {
+            const visible = [];
+            for (const item of items) {
+              if ((await provider.canView(user, item)) && (item.state !== 'cancelled' || user.id === 'desk')) visible.push(item);
+            }
+            return visible;
+          },
+          userMeetings: (userId, from, to) => base.userMeetings(userId, from, to),
+        };
+        return provider;
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await sys.destroy();
+});
+
+describe('a plugged-in access provider', () => {
+  it('decides every read and write', async () => {
+    const ivan = await sys.as('ivan', ['instructor']);
+    const body = { title: 'CRM', customerId: 'blocked', instructorId: 'ivan', trainingType: '1-1' };
+    const kept = await ivan.request('POST', '/meetings', { ...body, start: '2032-01-01T10:00:00Z', end: '2032-01-01T11:00:00Z' });
+    const dropped = await ivan.request('POST', '/meetings', { ...body, start: '2032-01-02T10:00:00Z', end: '2032-01-02T11:00:00Z' });
+    expect(calls).toContain('create:ivan');
+    await ivan.request('POST', `/meetings/${dropped.body.id}/cancel`, {});
+    expect(calls).toContain('modify:ivan');
+
+    const desk = await sys.as('desk', ['instructor']);
+    expect((await desk.request('GET', `/meetings/${kept.body.id}`)).status).toBe(200);
+    expect((await desk.request('PATCH', `/meetings/${kept.body.id}`, { title: 'x' })).status).toBe(403);
+    const deskCalendar = await desk.request('GET', '/calendar?userId=ivan&from=2032-01-01T00:00:00Z&to=2032-01-03T00:00:00Z');
+    expect(deskCalendar.body.items).toHaveLength(2);
+
+    const blocked = await sys.as('blocked', ['customer']);
+    expect((await blocked.request('GET', `/meetings/${kept.body.id}`)).status).toBe(404);
+    const own = await blocked.request('GET', '/calendar?from=2032-01-01T00:00:00Z&to=2032-01-03T00:00:00Z');
+    expect(own.body.items).toEqual([]);
+
+    const ivanCalendar = await ivan.request('GET', '/calendar?from=2032-01-01T00:00:00Z&to=2032-01-03T00:00:00Z');
+    expect(ivanCalendar.body.items.map((i: { meetingId: string }) => i.meetingId)).toEqual([kept.body.id]);
+  });
+});
