@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../apps/config.ts';
+import { startTestSystem, tempDir } from '../support/system.ts';
+
+const run = promisify(execFile);
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: './data',
+      publicBaseUrl: 'http://localhost:8080',
+      mailFrom: 'Virtual Y <no-reply@localhost>',
+      stunUrls: ['stun:stun.l.google.com:19302'],
+      turnUrls: [],
+      turnTtlSeconds: 3600,
+      logLevel: 'info',
+      allowedOrigins: ['http://localhost:8080'],
+    });
+    expect(config.jwtSecret).toBeUndefined();
+    expect(config.kurrentDbConnectionString).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT must be a whole number/],
+    [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
+    [{ AUTH_JWT_SECRET: 'short' }, /AUTH_JWT_SECRET must be at least 32 characters/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ TURN_URLS: 'turn:turn.example.com' }, /TURN_URLS is set but TURN_SECRET is not/],
+    [{ PUBLIC_BASE_URL: 'not a url' }, /PUBLIC_BASE_URL must be an absolute URL/],
+    [{ TURN_TTL_SECONDS: '5' }, /TURN_TTL_SECONDS must be between/],
+  ])('refuses %o with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('a DATA_DIR that is not a writable directory stops the start with a clear error', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    await expect(startTestSystem({ dataDir: join(file, 'data') })).rejects.toThrow(/DATA_DIR .* is not a readable and writable directory/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a port in use stops the start with a clear error', async () => {
+    const first = await startTestSystem();
+    const dir = tempDir();
+    await expect(startTestSystem({ dataDir: dir, env: { PORT: String(first.system.port) } })).rejects.toThrow(/port \d+ on 127.0.0.1 is already in use/);
+    await first.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('npm start exits with status 2 and a one-line message on bad configuration', async () => {
+    const failure = await run(process.execPath, ['--import', 'tsx', 'apps/server.ts'], { env: { ...process.env, PORT: 'abc' } }).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr.trim()).toBe("Configuration error: PORT must be a whole number, got 'abc'");
+  });
+});
