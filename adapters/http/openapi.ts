@@ -956,6 +956,18 @@ const paths: Json = {
       responses: { '200': reply('An HTML page.', { 'text/html': { schema: { type: 'string' } } }) },
     }),
   },
+  '/call': {
+    get: operation({
+      operationId: 'getCallPage',
+      summary: 'The browser call page',
+      description:
+        'Open as `/call?meeting=<id>#token=<bearer token>`; the token stays in the URL fragment, so it never reaches the server (without one the page asks for it). The page joins the meeting, then runs the native call or links out. Served with a strict Content-Security-Policy; also at `/static/call.html`.',
+      tags: ['calls'],
+      security: 'none',
+      parameters: [{ name: 'meeting', in: 'query', required: false, description: 'The meeting to join.', schema: { type: 'string', minLength: 1 } }],
+      responses: { '200': reply('An HTML page.', { 'text/html': { schema: { type: 'string' } } }) },
+    }),
+  },
   '/people/{id}': {
     put: operation({
       operationId: 'putPerson',

@@ -12,11 +12,26 @@ const files: Record<string, { path: string; type: string }> = {
   'call-client.js': { path: join(here, '../signaling/client/call-client.js'), type: 'text/javascript; charset=utf-8' },
   'simplepeer.min.js': { path: join(dirname(require.resolve('simple-peer/package.json')), 'simplepeer.min.js'), type: 'text/javascript; charset=utf-8' },
   'call.html': { path: join(here, 'pages/call.html'), type: 'text/html; charset=utf-8' },
+  'call-page.js': { path: join(here, 'pages/call-page.js'), type: 'text/javascript; charset=utf-8' },
+  'call.css': { path: join(here, 'pages/call.css'), type: 'text/css; charset=utf-8' },
+};
+
+/** Pages run no inline code and talk only to this origin (plus the signaling socket). */
+export const PAGE_CSP =
+  "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; img-src 'self' data:; " +
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const pageHeaders: Record<string, string> = {
+  'Content-Security-Policy': PAGE_CSP,
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-cache',
 };
 const cache = new Map<string, Uint8Array<ArrayBuffer>>();
 
 export const staticAsset = async (c: Context, name: string) => {
-  const file = files[name];
+  // Own keys only: `constructor` or `__proto__` must not resolve to Object.prototype members.
+  const file = Object.hasOwn(files, name) ? files[name] : undefined;
   if (file === undefined) return c.body('not found', 404);
   let content = cache.get(name);
   if (content === undefined) {
@@ -27,5 +42,6 @@ export const staticAsset = async (c: Context, name: string) => {
     'Content-Type': file.type,
     'Cache-Control': 'public, max-age=300',
     'X-Content-Type-Options': 'nosniff',
+    ...(file.type.startsWith('text/html') ? pageHeaders : {}),
   });
 };

@@ -1,0 +1,309 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClient } from '../adapters/signaling/harness.ts';
+import type { ServerMessage } from '../adapters/signaling/harness.ts';
+import { client, startTestSystem } from '../support/system.ts';
+import type { Client, TestSystem } from '../support/system.ts';
+
+// The public base URL differs from where the test server listens: the join answer must name the public one, and
+// the signaling endpoint must accept that origin (and only that one) from browsers.
+const PUBLIC = 'http://app.test';
+const STUN = 'stun:stun.test:3478';
+const TURN = 'turn:turn.test:3478?transport=udp';
+const TURN_SECRET = 'coturn-use-auth-secret-for-tests';
+
+let now = new Date('2030-05-01T10:05:00Z');
+const at = (minutesFromNow: number) => new Date(now.getTime() + minutesFromNow * 60_000).toISOString();
+
+let ts: TestSystem;
+let admin: Client;
+const open: TestClient[] = [];
+let people = 0;
+
+beforeAll(async () => {
+  ts = await startTestSystem({
+    env: { PUBLIC_BASE_URL: PUBLIC, STUN_URLS: STUN, TURN_URLS: TURN, TURN_SECRET },
+    system: { clock: () => now },
+  });
+  admin = await ts.as('ada', ['admin']);
+});
+
+afterAll(async () => {
+  for (const c of open) c.ws.terminate();
+  await ts?.destroy();
+});
+
+interface Booked {
+  readonly id: string;
+  readonly customerId: string;
+  readonly instructorId: string;
+  readonly customer: Client;
+  readonly instructor: Client;
+}
+
+/** A meeting between a fresh pair of people (the same people may not be double-booked). */
+const meeting = async (overrides: Record<string, unknown> = {}): Promise<Booked> => {
+  people += 1;
+  const customerId = `cora-${people}`;
+  const instructorId = `ivan-${people}`;
+  const res = await admin.request('POST', '/meetings', {
+    title: 'Strength basics',
+    customerId,
+    instructorId,
+    start: at(-5),
+    end: at(55),
+    trainingType: '1-1',
+    ...overrides,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return {
+    id: res.body.id as string,
+    customerId,
+    instructorId,
+    customer: await ts.as(customerId, ['customer']),
+    instructor: await ts.as(instructorId, ['instructor']),
+  };
+};
+
+const signalingAt = (ticket: string) => `${ts.url.replace(/^http/, 'ws')}/signaling?ticket=${encodeURIComponent(ticket)}`;
+
+const connect = (ticket: string, origin = PUBLIC): TestClient => {
+  const c = new TestClient(signalingAt(ticket), { origin });
+  open.push(c);
+  return c;
+};
+
+const joinAs = async (who: Client, id: string) => {
+  const res = await who.request('POST', `/meetings/${id}/join`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+};
+
+/** Both participants join over HTTP, open their sockets and get paired. */
+const call = async ({ id, customer: cora, instructor: ivan }: Booked) => {
+  const customerJoin = await joinAs(cora, id);
+  const instructorJoin = await joinAs(ivan, id);
+  const customer = connect(customerJoin.ticket);
+  const instructor = connect(instructorJoin.ticket);
+  const [customerPaired, instructorPaired] = await Promise.all([customer.waitType('peer-joined'), instructor.waitType('peer-joined')]);
+  return { customer, instructor, customerJoin, instructorJoin, customerPaired, instructorPaired };
+};
+
+const expectProblem = (res: { status: number; body: any; headers: Headers }, status: number) => {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  expect(res.body.status).toBe(status);
+  return res.body.detail as string;
+};
+
+describe('POST /meetings/:id/join then /signaling, over the real server', () => {
+  it('answers both participants natively with a ticket, ICE servers and their role', async () => {
+    const { id, customer, instructor, customerId, instructorId } = await meeting();
+    const expiry = Math.floor(now.getTime() / 1000) + 3600;
+    for (const [who, userId, role] of [
+      [customer, customerId, 'customer'],
+      [instructor, instructorId, 'instructor'],
+    ] as const) {
+      const answer = await joinAs(who, id);
+      expect(answer).toMatchObject({
+        mode: 'native',
+        signalingUrl: 'ws://app.test/signaling',
+        role,
+        expiresAt: new Date(now.getTime() + 60_000).toISOString(),
+      });
+      expect(typeof answer.ticket).toBe('string');
+      expect(answer.ticket.length).toBeGreaterThanOrEqual(32);
+      expect(typeof answer.debugLevel).toBe('number');
+      expect(answer.iceServers).toHaveLength(2);
+      expect(answer.iceServers[0]).toEqual({ urls: [STUN] });
+      const turn = answer.iceServers[1];
+      expect(turn.urls).toEqual([TURN]);
+      // coturn use-auth-secret: username "<expiry>:<user>", credential base64(HMAC-SHA1(secret, username))
+      expect(turn.username).toBe(`${expiry}:${userId}`);
+      expect(turn.credential).toBe(createHmac('sha1', TURN_SECRET).update(`${expiry}:${userId}`).digest('base64'));
+    }
+    const again = await customer.request('POST', `/meetings/${id}/join`);
+    expect(again.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('pairs the two sockets with the instructor as initiator and relays signals unchanged', async () => {
+    const booked = await meeting();
+    const id = booked.id;
+    const { customer, instructor, customerJoin, instructorJoin, customerPaired, instructorPaired } = await call(booked);
+
+    const customerWelcome = await customer.waitType('welcome');
+    const instructorWelcome = await instructor.waitType('welcome');
+    expect(customerWelcome).toMatchObject({ meetingId: id, role: 'customer', iceServers: customerJoin.iceServers });
+    expect(instructorWelcome).toMatchObject({ meetingId: id, role: 'instructor', iceServers: instructorJoin.iceServers });
+    expect(customerWelcome.peerId).not.toBe(instructorWelcome.peerId);
+
+    expect(instructorPaired).toMatchObject({ initiator: true, peer: { peerId: customerWelcome.peerId, role: 'customer' } });
+    expect(customerPaired).toMatchObject({ initiator: false, peer: { peerId: instructorWelcome.peerId, role: 'instructor' } });
+    const connectionId = instructorPaired.connectionId as string;
+    expect(customerPaired.connectionId).toBe(connectionId);
+
+    const offer = { type: 'offer', sdp: 'v=0\r\no=- 46117 2 IN IP4 127.0.0.1\r\ns=-\r\n', extra: { nested: [1, 'two', null, true] } };
+    instructor.send({ type: 'signal', connectionId, data: offer });
+    const relayed = await customer.waitType('signal');
+    expect(relayed).toEqual({ type: 'signal', from: instructorWelcome.peerId, connectionId, data: offer });
+
+    const candidate = { candidate: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMLineIndex: 0, sdpMid: '0' } };
+    customer.send({ type: 'signal', connectionId, data: candidate });
+    expect(await instructor.waitType('signal')).toEqual({ type: 'signal', from: customerWelcome.peerId, connectionId, data: candidate });
+
+    customer.send({ type: 'leave' });
+    expect(await instructor.waitType('peer-left')).toEqual({ type: 'peer-left', peerId: customerWelcome.peerId });
+    expect((await customer.closed).code).toBe(1000);
+    instructor.ws.close();
+    await instructor.closed;
+  });
+
+  it('refuses a reused or unknown ticket and a foreign origin before the upgrade', async () => {
+    const { id, customer: cora } = await meeting();
+    const { ticket } = await joinAs(cora, id);
+    const first = connect(ticket);
+    await first.waitType('welcome');
+    expect(await connect(ticket).refused).toBe(401);
+    expect(await connect('not-a-ticket').refused).toBe(401);
+    const fresh = await joinAs(cora, id);
+    expect(await connect(fresh.ticket, 'https://evil.example').refused).toBe(403);
+    first.ws.close();
+    await first.closed;
+  });
+
+  it('hands out the debug level from the settings', async () => {
+    const { id, customer: cora, instructor: ivan } = await meeting();
+    const settings = await admin.request('GET', '/settings');
+    expect(settings.status).toBe(200);
+    expect((await joinAs(cora, id)).debugLevel).toBe(settings.body.debugLevel);
+    const put = await admin.request('PUT', '/settings', { ...settings.body, debugLevel: 2 });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect((await joinAs(cora, id)).debugLevel).toBe(2);
+    expect((await joinAs(ivan, id)).debugLevel).toBe(2);
+  });
+
+  it('answers a link meeting with its link and no ticket', async () => {
+    const { id, customer: cora, instructor: ivan } = await meeting({ trainingType: 'link', remoteLink: 'https://meet.example/room-42' });
+    expect(await joinAs(cora, id)).toEqual({ mode: 'link', url: 'https://meet.example/room-42', role: 'customer' });
+    expect(await joinAs(ivan, id)).toEqual({ mode: 'link', url: 'https://meet.example/room-42', role: 'instructor' });
+  });
+
+  it('refuses cancelled meetings and meetings outside the join window with 409 and a reason', async () => {
+    const cancelled = await meeting();
+    expect((await admin.request('POST', `/meetings/${cancelled.id}/cancel`, { reason: 'coach ill' })).status).toBe(200);
+    expect(expectProblem(await cancelled.customer.request('POST', `/meetings/${cancelled.id}/join`), 409)).toMatch(/cancelled/);
+    expect(expectProblem(await cancelled.instructor.request('POST', `/meetings/${cancelled.id}/join`), 409)).toMatch(/cancelled/);
+
+    const later = await meeting({ start: at(120), end: at(180) });
+    expect(expectProblem(await later.customer.request('POST', `/meetings/${later.id}/join`), 409)).toMatch(/opens 15 minutes before/);
+    expect(expectProblem(await later.instructor.request('POST', `/meetings/${later.id}/join`), 409)).toMatch(/opens 15 minutes before/);
+
+    // 14 minutes ahead is inside the window, the end itself is not.
+    const soon = await meeting({ start: at(14), end: at(74) });
+    expect((await joinAs(soon.customer, soon.id)).mode).toBe('native');
+    const ended = await meeting({ start: at(-65), end: at(-5) });
+    expect(expectProblem(await ended.customer.request('POST', `/meetings/${ended.id}/join`), 409)).toMatch(/ended/);
+    const endingNow = await meeting({ start: at(-60), end: at(0) });
+    expect(expectProblem(await endingNow.instructor.request('POST', `/meetings/${endingNow.id}/join`), 409)).toMatch(/ended/);
+  });
+
+  it('hides the meeting from admins and other users (404) and wants a token (401)', async () => {
+    const { id, customer: cora } = await meeting();
+    expectProblem(await admin.request('POST', `/meetings/${id}/join`), 404);
+    expectProblem(await (await ts.as('carl', ['customer'])).request('POST', `/meetings/${id}/join`), 404);
+    expectProblem(await (await ts.as('irma', ['instructor'])).request('POST', `/meetings/${id}/join`), 404);
+    expectProblem(await cora.request('POST', '/meetings/no-such-meeting/join'), 404);
+    const anonymous = await client(ts.url, undefined).request('POST', `/meetings/${id}/join`);
+    expectProblem(anonymous, 401);
+    const forged = await client(ts.url, 'not.a.jwt').request('POST', `/meetings/${id}/join`);
+    expectProblem(forged, 401);
+  });
+
+  it('ends a running call when the meeting is cancelled over HTTP: an error frame, then close 4003', async () => {
+    const booked = await meeting();
+    const id = booked.id;
+    const { customer, instructor } = await call(booked);
+    const cancel = await booked.instructor.request('POST', `/meetings/${id}/cancel`, { reason: 'gym closed' });
+    expect(cancel.status).toBe(200);
+    const [customerClosed, instructorClosed] = await Promise.all([customer.closed, instructor.closed]);
+    expect(customerClosed.code).toBe(4003);
+    expect(instructorClosed.code).toBe(4003);
+    for (const c of [customer, instructor]) {
+      const error = c.messages.find((m: ServerMessage) => m.type === 'error');
+      expect(error).toMatchObject({ type: 'error', code: 'cancelled' });
+      expect(typeof error?.message).toBe('string');
+      // the reason arrived before the close, and nothing after it
+      expect(c.messages.at(-1)?.type).toBe('error');
+    }
+    expectProblem(await booked.customer.request('POST', `/meetings/${id}/join`), 409);
+  });
+
+  it('ends a running call when the meeting is moved out of the join window', async () => {
+    const booked = await meeting();
+    const id = booked.id;
+    const { customer, instructor } = await call(booked);
+    const moved = await admin.request('PATCH', `/meetings/${id}`, { start: at(24 * 60), end: at(25 * 60) });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    const [customerClosed, instructorClosed] = await Promise.all([customer.closed, instructor.closed]);
+    expect([customerClosed.code, instructorClosed.code]).toEqual([4003, 4003]);
+    expect(customer.messages.find((m) => m.type === 'error')).toMatchObject({ code: 'outside_window' });
+  });
+
+  it('upgrades a still-valid ticket once the meeting has ended only to say why: error frame, close 4003', async () => {
+    const { id, customer: cora } = await meeting({ start: at(-59), end: new Date(now.getTime() + 20_000).toISOString() });
+    const { ticket } = await joinAs(cora, id);
+    const saved = now;
+    // 30 s later: the ticket (60 s on the same clock) is still good, the meeting is over.
+    now = new Date(now.getTime() + 30_000);
+    try {
+      const late = connect(ticket);
+      expect((await late.closed).code).toBe(4003);
+      expect(late.messages.find((m) => m.type === 'error')).toMatchObject({ code: 'outside_window' });
+      expect(late.messages.some((m) => m.type === 'welcome')).toBe(false);
+    } finally {
+      now = saved;
+    }
+  });
+});
+
+describe('the call page', () => {
+  it('serves /call and /static/call.html with a strict CSP and no inline script', async () => {
+    for (const path of ['/call?meeting=abc', '/static/call.html']) {
+      const res = await fetch(`${ts.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("connect-src 'self' ws: wss:");
+      expect(csp).toContain("media-src 'self' blob:");
+      expect(csp).toContain("img-src 'self' data:");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      const html = await res.text();
+      expect(html).toContain('<script type="module" src="/static/call-page.js"></script>');
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      expect(html).not.toMatch(/\son[a-z]+=/i);
+      expect(html).not.toMatch(/\sstyle=/i);
+    }
+  });
+
+  it('serves the page script, stylesheet and libraries from the allow-list only', async () => {
+    for (const [file, type] of [
+      ['call-page.js', 'text/javascript'],
+      ['call-client.js', 'text/javascript'],
+      ['simplepeer.min.js', 'text/javascript'],
+      ['call.css', 'text/css'],
+    ] as const) {
+      const res = await fetch(`${ts.url}/static/${file}`);
+      expect(res.status, file).toBe(200);
+      expect(res.headers.get('content-type')).toContain(type);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      await res.arrayBuffer();
+    }
+    for (const path of ['/static/constructor', '/static/__proto__', '/static/..%2Fapp.ts', '/static/call-page.ts', '/static/pages%2Fcall.html']) {
+      const res = await fetch(`${ts.url}${path}`);
+      expect(res.status, path).toBe(404);
+      await res.arrayBuffer();
+    }
+  });
+});
