@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.ts';
-import { startSystem } from './compose.ts';
+import { StartupError, startSystem } from './compose.ts';
 
 const main = async () => {
   const config = loadConfig();
@@ -42,6 +42,10 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`Configuration error: ${error.message}\n`);
     process.exit(2);
+  }
+  if (error instanceof StartupError) {
+    process.stderr.write(`Failed to start: ${error.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`Failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   process.exit(1);

@@ -70,6 +70,22 @@ export interface KurrentDbEventStoreOptions {
   readonly downAfterFailedAttempts?: number;
 }
 
+/** The connection string itself is unusable; the message names the host only. */
+export class KurrentDbConnectionStringError extends Error {
+  override readonly name = 'KurrentDbConnectionStringError';
+}
+
+/** Start-up could not reach the server; the message names the host only, never the credentials. */
+export class KurrentDbUnreachableError extends Error {
+  override readonly name = 'KurrentDbUnreachableError';
+  constructor(
+    message: string,
+    readonly target: string,
+  ) {
+    super(message);
+  }
+}
+
 const silentLogger: KurrentDbLogger = { info: () => {}, warn: () => {}, error: () => {} };
 const PAGE_SIZE = 500;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -207,7 +223,7 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
   try {
     client = KurrentDBClient.connectionString(options.connectionString);
   } catch (error) {
-    throw new Error(`Invalid KurrentDB connection string for ${target}: ${redact(errorText(error))}`);
+    throw new KurrentDbConnectionStringError(`Invalid KurrentDB connection string for ${target}: ${redact(errorText(error))}`);
   }
 
   // A fresh object per call: the client keeps state (checkpoint callbacks) on the filter it is given.
@@ -366,7 +382,7 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
       (error as { type?: unknown }).type === 'unavailable'
         ? 'connection refused or server unavailable'
         : redact(errorText(error));
-    throw new Error(`Cannot reach KurrentDB at ${target}: ${reason}`);
+    throw new KurrentDbUnreachableError(`Cannot reach KurrentDB at ${target}: ${reason}`, target);
   }
   logger.info(`Connected to KurrentDB at ${target}`);
 
