@@ -31,6 +31,10 @@ import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
+import { createNotifications } from './notifications.ts';
+import type { NotificationOptions } from './notifications.ts';
+import type { NotificationModule } from '../application/notifications/module.ts';
+import { mountNotificationRoutes } from '../adapters/http/notifications-routes.ts';
 import { TicketBook, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
@@ -50,6 +54,7 @@ export interface System {
   readonly demoTokens: ReadonlyArray<{ name: string; sub: string; roles: string[]; token: string }>;
   readonly logger: Logger;
   readonly signaling: SignalingHandle;
+  readonly notifications: NotificationModule;
   close(): Promise<void>;
 }
 
@@ -60,6 +65,8 @@ export interface SystemOptions {
   readonly store?: EventStore;
   /** Overrides for signaling intervals and limits (tests use short ones). */
   readonly signaling?: Partial<Pick<SignalingOptions, 'pingIntervalMs' | 'maxPayloadBytes' | 'rateLimit' | 'maxBufferedBytes' | 'maxStrikes'>>;
+  /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
+  readonly notifications?: NotificationOptions;
 }
 
 const prepareDataDir = (dir: string): string => {
@@ -119,6 +126,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
   const bookings = new BookingGuard(readModels);
   const service = createService({ store, readModels, projections, access, clock, newId: randomUUID, bookings });
+  const notifications = createNotifications({ config, dataDir, store, readModels, projections, logger, clock, newId: randomUUID, ...(options.notifications !== undefined ? { options: options.notifications } : {}) });
 
   const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
   const jwtSecret = config.jwtSecret !== undefined ? new TextEncoder().encode(config.jwtSecret) : devMode ? devSecret(dataDir) : undefined;
@@ -135,7 +143,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     let timer: NodeJS.Timeout | undefined;
     try {
       projectionStatus = await Promise.race([
-        projections.status(),
+        projections.status().then(async (status) => ({ ...status, [notifications.reaction.name]: await notifications.status() })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('no answer from the event store')), HEALTH_STORE_TIMEOUT_MS);
         }),
@@ -190,6 +198,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     health,
     publicBaseUrl: config.publicBaseUrl,
     rateLimit: config.rateLimit,
+    extend: (api, helpers) => mountNotificationRoutes(api, helpers, notifications.service),
   });
 
   const server = await new Promise<Server>((resolvePromise, reject) => {
@@ -233,6 +242,8 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     }
   });
 
+  notifications.start();
+
   const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger) : [];
 
   let closing: Promise<void> | undefined;
@@ -244,6 +255,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
+      await notifications.stop();
       await projections.stop();
       await store.close();
       readModels.close();
@@ -265,6 +277,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     demoTokens,
     logger,
     signaling,
+    notifications,
     close,
   };
 };

@@ -11,6 +11,8 @@ import { Actor } from '../../domain/shared.ts';
 import { decodeRecorded } from '../../application/decode.ts';
 import { calendarEntriesOf, projectMeetingView } from '../../application/projections/meeting-view.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
+import { openNotificationReadModel } from './notifications.ts';
+import type { NotificationReadModel } from './notifications.ts';
 import type {
   CalendarEntry,
   HistoryEntry,
@@ -108,6 +110,7 @@ interface CalendarRow {
 
 export interface SqliteReadModels extends ReadModels {
   readonly db: Db;
+  readonly notifications: NotificationReadModel;
 }
 
 export const openSqliteReadModels = (path: string): SqliteReadModels => {
@@ -237,10 +240,12 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
 
   // Meetings last at most 24 hours, so only those starting after from-24h can overlap: keeps the scan on the index.
   const earliestStart = (from: string): string => new Date(Date.parse(from) - MAX_MEETING_MS).toISOString();
+  const notifications = openNotificationReadModel(db);
 
   return {
     db,
-    sinks: [meetingsSink, historySink, peopleSink, settingsSink, seriesSink],
+    notifications,
+    sinks: [meetingsSink, historySink, peopleSink, settingsSink, seriesSink, notifications.sink],
     meetingsOfSeries,
     getSeries: (seriesId) => {
       const row = getSeriesStmt.get(seriesId);

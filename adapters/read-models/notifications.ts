@@ -1,0 +1,101 @@
+import type Database from 'better-sqlite3';
+import * as E from 'fp-ts/lib/Either.js';
+import { NotificationEvent, notificationEventTypes } from '../../domain/notification.ts';
+import { decodeRecorded } from '../../application/decode.ts';
+import { projectNotificationView } from '../../application/notifications/view.ts';
+import type { ProjectionSink } from '../../application/ports/read-models.ts';
+import type { CheckpointStore, NotificationQueries, NotificationView } from '../../application/ports/notifications.ts';
+import { sqliteSink } from './sqlite.ts';
+
+const schema = `
+CREATE TABLE IF NOT EXISTS notifications (
+  id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL, requested_position INTEGER NOT NULL,
+  next_attempt_at TEXT, doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notifications_created ON notifications(created_at, requested_position);
+CREATE INDEX IF NOT EXISTS notifications_status ON notifications(status, created_at, requested_position);
+CREATE TABLE IF NOT EXISTS notification_meetings (
+  meeting_id TEXT NOT NULL, notification_id TEXT NOT NULL, PRIMARY KEY (meeting_id, notification_id)
+);
+CREATE TABLE IF NOT EXISTS reaction_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+`;
+
+const types = new Set<string>(notificationEventTypes);
+
+export interface NotificationReadModel {
+  readonly sink: ProjectionSink;
+  readonly queries: NotificationQueries;
+  /** Where reactions keep their place in the log (not reset by a projection rebuild, lost with the file). */
+  readonly checkpoints: CheckpointStore;
+}
+
+/** The notification log for admins, in the read-model database, projected from the notification streams. */
+export const openNotificationReadModel = (db: Database.Database): NotificationReadModel => {
+  db.exec(schema);
+  const get = db.prepare<[string], { doc: string }>('SELECT doc FROM notifications WHERE id = ?');
+  const put = db.prepare(
+    `INSERT INTO notifications(id, status, created_at, requested_position, next_attempt_at, doc) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT(id) DO UPDATE SET status = excluded.status, next_attempt_at = excluded.next_attempt_at, doc = excluded.doc`,
+  );
+  const link = db.prepare('INSERT OR IGNORE INTO notification_meetings(meeting_id, notification_id) VALUES (?, ?)');
+  const order = 'ORDER BY n.created_at DESC, n.requested_position DESC LIMIT ?';
+  const list = {
+    all: db.prepare<[number], { doc: string }>(`SELECT n.doc FROM notifications n ${order}`),
+    byStatus: db.prepare<[string, number], { doc: string }>(`SELECT n.doc FROM notifications n WHERE n.status = ? ${order}`),
+    byMeeting: db.prepare<[string, number], { doc: string }>(
+      `SELECT n.doc FROM notification_meetings m JOIN notifications n ON n.id = m.notification_id WHERE m.meeting_id = ? ${order}`,
+    ),
+    byMeetingAndStatus: db.prepare<[string, string, number], { doc: string }>(
+      `SELECT n.doc FROM notification_meetings m JOIN notifications n ON n.id = m.notification_id WHERE m.meeting_id = ? AND n.status = ? ${order}`,
+    ),
+  };
+  const pending = db.prepare<[], { doc: string }>("SELECT doc FROM notifications WHERE status = 'pending' ORDER BY created_at, requested_position");
+  const readCheckpoint = db.prepare<[string], { position: number }>('SELECT position FROM reaction_checkpoints WHERE name = ?');
+  const writeCheckpoint = db.prepare(
+    'INSERT INTO reaction_checkpoints(name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+  );
+
+  const read = (id: string): NotificationView | undefined => {
+    const row = get.get(id);
+    return row === undefined ? undefined : (JSON.parse(row.doc) as NotificationView);
+  };
+  const docs = (rows: ReadonlyArray<{ doc: string }>) => rows.map((row) => JSON.parse(row.doc) as NotificationView);
+
+  const sink = sqliteSink(
+    db,
+    'notifications',
+    (recorded) => {
+      if (!types.has(recorded.type)) return;
+      const decoded = decodeRecorded(NotificationEvent, recorded);
+      if (E.isLeft(decoded)) throw new Error(decoded.left.message);
+      const event = decoded.right;
+      const current = event.type === 'NotificationRequested' ? undefined : read(recorded.streamName.slice('notification-'.length));
+      const view = projectNotificationView(current, event, recorded);
+      if (view === undefined) return;
+      const requestedPosition = event.type === 'NotificationRequested' ? recorded.position : undefined;
+      put.run(view.id, view.status, view.createdAt, requestedPosition ?? 0, view.nextAttemptAt ?? null, JSON.stringify(view));
+      if (event.type === 'NotificationRequested') for (const meetingId of view.meetingIds) link.run(meetingId, view.id);
+    },
+    () => db.exec('DELETE FROM notifications; DELETE FROM notification_meetings;'),
+  );
+
+  return {
+    sink,
+    queries: {
+      getNotification: read,
+      listNotifications: ({ meetingId, status, limit }) => {
+        if (meetingId !== undefined && status !== undefined) return docs(list.byMeetingAndStatus.all(meetingId, status, limit));
+        if (meetingId !== undefined) return docs(list.byMeeting.all(meetingId, limit));
+        if (status !== undefined) return docs(list.byStatus.all(status, limit));
+        return docs(list.all.all(limit));
+      },
+      pendingNotifications: () => docs(pending.all()),
+    },
+    checkpoints: {
+      get: (name) => readCheckpoint.get(name)?.position ?? 0,
+      set: (name, position) => {
+        writeCheckpoint.run(name, position);
+      },
+    },
+  };
+};

@@ -1,0 +1,109 @@
+import type { EventStore } from '../ports/event-store.ts';
+import type { CalendarCancellationBuilder, Mailer } from '../ports/mailer.ts';
+import type { CheckpointStore, Log, NotificationQueries } from '../ports/notifications.ts';
+import type { MeetingQueries } from '../ports/read-models.ts';
+import { createRoundPreparer } from './prepare.ts';
+import type { PrepareConfig } from './prepare.ts';
+import { CancellationReaction } from './reaction.ts';
+import type { ReactionStatus } from './reaction.ts';
+import { NotificationSender, defaultRetryPolicy } from './sender.ts';
+import type { RetryPolicy } from './sender.ts';
+import { createNotificationService } from './service.ts';
+import type { NotificationService } from './service.ts';
+
+export interface NotificationModuleDeps {
+  readonly store: EventStore;
+  readonly readModels: Pick<MeetingQueries, 'getSettings' | 'getPerson'>;
+  readonly queries: NotificationQueries;
+  readonly checkpoints: CheckpointStore;
+  readonly projections: { waitFor(position: number | undefined, timeoutMs?: number): Promise<void> };
+  readonly mailer: Mailer;
+  readonly buildCalendar: CalendarCancellationBuilder;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  readonly log: Log;
+  readonly config: PrepareConfig;
+  readonly policy?: Partial<RetryPolicy>;
+  readonly random?: () => number;
+}
+
+export interface NotificationModule {
+  readonly service: NotificationService;
+  readonly reaction: CancellationReaction;
+  readonly sender: NotificationSender;
+  readonly policy: RetryPolicy;
+  /** Follows the log and resumes every pending notification once the read models have caught up. */
+  start(): void;
+  status(): Promise<ReactionStatus>;
+  readonly healthy: boolean;
+  stop(): Promise<void>;
+}
+
+// Catching up a long log after a rebuild may take a while; the reaction retries if it takes longer.
+const CATCH_UP_TIMEOUT_MS = 120_000;
+
+export const createNotificationModule = (deps: NotificationModuleDeps): NotificationModule => {
+  const policy: RetryPolicy = { ...defaultRetryPolicy, ...deps.policy };
+  const sender = new NotificationSender({
+    store: deps.store,
+    mailer: deps.mailer,
+    clock: deps.clock,
+    newId: deps.newId,
+    log: deps.log,
+    policy,
+    ...(deps.random !== undefined ? { random: deps.random } : {}),
+  });
+  const schedule = (id: string, at?: string) => sender.schedule(id, at);
+  const prepare = createRoundPreparer({ queries: deps.readModels, buildCalendar: deps.buildCalendar, config: deps.config });
+  const waitForProjections = (position: number | undefined) => deps.projections.waitFor(position, CATCH_UP_TIMEOUT_MS);
+  const reaction = new CancellationReaction({
+    store: deps.store,
+    checkpoints: deps.checkpoints,
+    queries: deps.readModels,
+    waitForProjections,
+    prepare,
+    schedule,
+    clock: deps.clock,
+    newId: deps.newId,
+    log: deps.log,
+  });
+  const service = createNotificationService({
+    store: deps.store,
+    queries: deps.queries,
+    prepare,
+    waitForProjections,
+    schedule,
+    clock: deps.clock,
+    newId: deps.newId,
+  });
+
+  const resume = async () => {
+    try {
+      await waitForProjections(await deps.store.headPosition());
+    } catch (error) {
+      deps.log.warn({ err: error }, 'read models not caught up; resuming the pending notifications they show');
+    }
+    const pending = deps.queries.pendingNotifications();
+    if (pending.length > 0) deps.log.info({ count: pending.length }, 'resuming pending cancellation notices');
+    for (const view of pending) schedule(view.id, view.nextAttemptAt);
+  };
+
+  return {
+    service,
+    reaction,
+    sender,
+    policy,
+    start: () => {
+      reaction.start();
+      resume().catch((error: unknown) => deps.log.error({ err: error }, 'cannot resume pending notifications'));
+    },
+    status: () => reaction.status(),
+    get healthy() {
+      return reaction.healthy;
+    },
+    stop: async () => {
+      await reaction.stop();
+      await sender.stop();
+    },
+  };
+};

@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { MeetingEvent, SessionCancelled, evolve as evolveMeeting, initialState as initialMeeting, meetingStreamName } from '../../domain/meeting.ts';
+import type { Meeting, MeetingState } from '../../domain/meeting.ts';
+import { announcedSessions } from '../../domain/notification.ts';
+import type { CancellationSnapshot, CancelledSession, NotificationKind, RecipientRole, RoundFacts } from '../../domain/notification.ts';
+import { IsoInstant } from '../../domain/shared.ts';
+import { decodeRecorded } from '../decode.ts';
+import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
+import type { CalendarCancellationBuilder } from '../ports/mailer.ts';
+import type { MeetingQueries } from '../ports/read-models.ts';
+import { renderCancellationEmail } from './render.ts';
+
+/**
+ * The series feature's event on `series-<id>`: `cancelled` lists exactly the occurrences this cancellation
+ * cancelled. Decoded here rather than imported, so notifications depend only on the event's published shape.
+ */
+export const SeriesCancelled = t.type({
+  type: t.literal('SeriesCancelled'),
+  data: t.intersection([
+    t.type({
+      seriesId: t.string,
+      cancellationId: t.string,
+      cancelled: t.array(t.type({ meetingId: t.string, start: IsoInstant, end: IsoInstant })),
+      at: IsoInstant,
+    }),
+    t.partial({ reason: t.string, from: t.string }),
+  ]),
+});
+
+export const cancellationEventTypes: ReadonlySet<string> = new Set(['SessionCancelled', 'SeriesCancelled']);
+
+/** A cancellation read from the log, with what the email needs to say about it. */
+export interface Cancellation {
+  readonly cancellationEventId: string;
+  readonly kind: NotificationKind;
+  readonly meetingIds: ReadonlyArray<string>;
+  readonly seriesId?: string;
+  readonly snapshot: CancellationSnapshot;
+  readonly stillCancelled: ReadonlyArray<string>;
+}
+
+/** Deterministic per cancellation and recipient: the same on every node and every replay. */
+export const notificationKey = (cancellationEventId: string, personId: string): string => `${cancellationEventId}:${personId}`;
+export const notificationIdFor = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 32);
+
+interface MeetingAtCancellation {
+  readonly meeting: Meeting;
+  /** SEQUENCE after the cancel: counted from the stream, or one more than now if the cancel is not in it yet. */
+  readonly sequence: number;
+  readonly stillCancelled: boolean;
+}
+
+/**
+ * The meeting as the cancel left it, from its own stream (never behind, unlike a read model). A series event may be
+ * written before its occurrences' own cancels; then the cancel is still to come and the meeting counts as cancelled.
+ */
+const meetingAtCancellation = async (
+  store: EventStore,
+  meetingId: string,
+  isTheCancel: (recorded: RecordedEvent, event: MeetingEvent) => boolean,
+): Promise<E.Either<string, MeetingAtCancellation | undefined>> => {
+  const recorded = await store.readStream(meetingStreamName(meetingId));
+  let state: MeetingState = initialMeeting();
+  let atCancel: Meeting | undefined;
+  let reinstatedAfter = false;
+  for (const r of recorded) {
+    const decoded = decodeRecorded(MeetingEvent, r);
+    if (E.isLeft(decoded)) return E.left(decoded.left.message);
+    state = evolveMeeting(state, decoded.right);
+    if (atCancel === undefined && state.status !== 'none' && isTheCancel(r, decoded.right)) atCancel = state;
+    else if (atCancel !== undefined && decoded.right.type === 'MeetingReinstated') reinstatedAfter = true;
+  }
+  if (atCancel !== undefined) return E.right({ meeting: atCancel, sequence: atCancel.sequence, stillCancelled: !reinstatedAfter });
+  if (state.status === 'none') return E.right(undefined);
+  return E.right({ meeting: state, sequence: state.status === 'cancelled' ? state.sequence : state.sequence + 1, stillCancelled: true });
+};
+
+const byStart = (a: { readonly start: string }, b: { readonly start: string }): number => Date.parse(a.start) - Date.parse(b.start);
+
+/** Reads a cancellation event; Right(undefined) for events that announce nothing (a series' own occurrences). */
+export const readCancellation = async (store: EventStore, recorded: RecordedEvent): Promise<E.Either<string, Cancellation | undefined>> => {
+  if (recorded.type === 'SessionCancelled') {
+    const decoded = decodeRecorded(SessionCancelled, recorded);
+    if (E.isLeft(decoded)) return E.left(decoded.left.message);
+    const data = decoded.right.data;
+    // The series' own event announces these, once for the whole series.
+    if (data.seriesCancellationId !== undefined) return E.right(undefined);
+    const found = await meetingAtCancellation(store, data.meetingId, (r) => r.id === recorded.id);
+    if (E.isLeft(found)) return found;
+    if (found.right === undefined) return E.left(`meeting ${data.meetingId} of cancellation ${recorded.id} does not exist`);
+    const { meeting, sequence, stillCancelled } = found.right;
+    return E.right({
+      cancellationEventId: recorded.id,
+      kind: 'meeting',
+      meetingIds: [meeting.id],
+      ...(meeting.seriesId !== undefined ? { seriesId: meeting.seriesId } : {}),
+      snapshot: {
+        title: meeting.title,
+        timezone: meeting.timezone,
+        customerId: meeting.customerId,
+        instructorId: meeting.instructorId,
+        cancelledAt: data.at,
+        ...(data.reason !== undefined ? { reason: data.reason } : {}),
+        sessions: [{ meetingId: meeting.id, start: meeting.start, end: meeting.end, sequence }],
+      },
+      stillCancelled: stillCancelled ? [meeting.id] : [],
+    });
+  }
+  if (recorded.type === 'SeriesCancelled') {
+    const decoded = decodeRecorded(SeriesCancelled, recorded);
+    if (E.isLeft(decoded)) return E.left(decoded.left.message);
+    const data = decoded.right.data;
+    const sessions: CancelledSession[] = [];
+    const still: string[] = [];
+    let first: Meeting | undefined;
+    for (const occurrence of [...data.cancelled].sort(byStart)) {
+      const found = await meetingAtCancellation(
+        store,
+        occurrence.meetingId,
+        (_r, event) => event.type === 'SessionCancelled' && event.data.seriesCancellationId === data.cancellationId,
+      );
+      if (E.isLeft(found)) return found;
+      if (found.right === undefined) continue;
+      first ??= found.right.meeting;
+      sessions.push({ meetingId: occurrence.meetingId, start: occurrence.start, end: occurrence.end, sequence: found.right.sequence });
+      if (found.right.stillCancelled) still.push(occurrence.meetingId);
+    }
+    if (first === undefined) return E.right(undefined);
+    return E.right({
+      cancellationEventId: recorded.id,
+      kind: 'series',
+      meetingIds: sessions.map((s) => s.meetingId),
+      seriesId: data.seriesId,
+      snapshot: {
+        title: first.title,
+        timezone: first.timezone,
+        customerId: first.customerId,
+        instructorId: first.instructorId,
+        cancelledAt: data.at,
+        ...(data.reason !== undefined && data.reason.trim() !== '' ? { reason: data.reason.trim() } : {}),
+        seriesCancellationId: data.cancellationId,
+        sessions,
+      },
+      stillCancelled: still,
+    });
+  }
+  return E.right(undefined);
+};
+
+/** Which of the snapshot's sessions are still cancelled now (a retry may come after a reinstatement). */
+export const stillCancelledNow = async (
+  store: EventStore,
+  cancellationEventId: string,
+  snapshot: CancellationSnapshot,
+): Promise<E.Either<string, ReadonlyArray<string>>> => {
+  const still: string[] = [];
+  for (const session of snapshot.sessions) {
+    const seriesCancellationId = snapshot.seriesCancellationId;
+    const found = await meetingAtCancellation(store, session.meetingId, (r, event) =>
+      seriesCancellationId !== undefined
+        ? event.type === 'SessionCancelled' && event.data.seriesCancellationId === seriesCancellationId
+        : r.id === cancellationEventId,
+    );
+    if (E.isLeft(found)) return found;
+    if (found.right?.stillCancelled === true) still.push(session.meetingId);
+  }
+  return E.right(still);
+};
+
+export interface PrepareConfig {
+  readonly siteName: string;
+  readonly mailFrom: string;
+}
+
+export interface RoundRequest {
+  readonly kind: NotificationKind;
+  readonly snapshot: CancellationSnapshot;
+  readonly stillCancelled: ReadonlyArray<string>;
+  readonly personId: string;
+  readonly role: RecipientRole;
+  readonly at: string;
+}
+
+/**
+ * Gathers a round's facts: the settings switch, the recipient's address and zone from the people directory, and the
+ * email (HTML, text, .ics) for the sessions that will be announced. Nothing is rendered when nothing will be sent.
+ */
+export const createRoundPreparer =
+  (deps: { readonly queries: Pick<MeetingQueries, 'getSettings' | 'getPerson'>; readonly buildCalendar: CalendarCancellationBuilder; readonly config: PrepareConfig }) =>
+  (request: RoundRequest): RoundFacts => {
+    const { queries, buildCalendar, config } = deps;
+    const settings = queries.getSettings().notifications.cancellation;
+    const person = queries.getPerson(request.personId);
+    const email = person?.email !== undefined && person.email.trim() !== '' ? person.email.trim() : undefined;
+    const recipient = {
+      personId: request.personId,
+      role: request.role,
+      ...(email !== undefined ? { email } : {}),
+      ...(person?.timezone !== undefined ? { timezone: person.timezone } : {}),
+    };
+    const base = { enabled: settings.enabled, stillCancelled: request.stillCancelled, recipient, at: request.at };
+    const announced = announcedSessions(request.snapshot, request.stillCancelled, request.at);
+    if (!settings.enabled || announced.length === 0 || email === undefined) return base;
+    const { snapshot } = request;
+    const nameOf = (id: string) => queries.getPerson(id)?.name ?? id;
+    const rendered = renderCancellationEmail({
+      templates: settings,
+      siteName: config.siteName,
+      kind: request.kind,
+      title: snapshot.title,
+      ...(snapshot.reason !== undefined ? { reason: snapshot.reason } : {}),
+      customerName: nameOf(snapshot.customerId),
+      instructorName: nameOf(snapshot.instructorId),
+      timezone: person?.timezone ?? snapshot.timezone,
+      sessions: announced,
+    });
+    if (E.isLeft(rendered)) return { ...base, renderError: rendered.left };
+    const calendar = buildCalendar({
+      events: announced.map((s) => ({
+        meetingId: s.meetingId,
+        sequence: s.sequence,
+        start: s.start,
+        end: s.end,
+        title: snapshot.title,
+        description: snapshot.reason !== undefined ? `Cancelled: ${snapshot.reason}` : 'Cancelled',
+      })),
+      organizer: config.mailFrom,
+      attendee: { name: person?.name ?? request.personId, email },
+      stamp: request.at,
+    });
+    if (E.isLeft(calendar)) return { ...base, renderError: calendar.left };
+    return {
+      ...base,
+      message: {
+        from: config.mailFrom,
+        to: email,
+        ...rendered.right,
+        attachments: [{ filename: 'cancellation.ics', content: calendar.right, contentType: 'text/calendar; charset=utf-8; method=CANCEL' }],
+      },
+    };
+  };
+
+export type RoundPreparer = ReturnType<typeof createRoundPreparer>;

@@ -1,0 +1,195 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
+import type { RecipientRole } from '../../domain/notification.ts';
+import { handleCommand, loadAggregate } from '../command-handler.ts';
+import type { EventStore, RecordedEvent, Subscription } from '../ports/event-store.ts';
+import type { CheckpointStore, Log } from '../ports/notifications.ts';
+import type { MeetingQueries } from '../ports/read-models.ts';
+import { cancellationEventTypes, notificationIdFor, notificationKey, readCancellation } from './prepare.ts';
+import type { Cancellation, RoundPreparer } from './prepare.ts';
+
+export interface ReactionDeps {
+  readonly store: EventStore;
+  readonly checkpoints: CheckpointStore;
+  readonly queries: Pick<MeetingQueries, 'getSettings'>;
+  /** Resolves once the read models (settings, people) include the event at this position. */
+  readonly waitForProjections: (position: number) => Promise<void>;
+  readonly prepare: RoundPreparer;
+  readonly schedule: (notificationId: string, at?: string) => void;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  readonly log: Log;
+  readonly name?: string;
+  /** First delay before resubscribing after an error; doubles up to 30 s. */
+  readonly restartDelayMs?: number;
+}
+
+export interface ReactionStatus {
+  readonly position: number;
+  readonly lag: number;
+  readonly error?: string;
+}
+
+const CHECKPOINT_EVERY = 500;
+
+/**
+ * Follows the event log from its own durable checkpoint and turns each cancellation into one notification per
+ * recipient. Claiming a notification is the first append to its stream, so a replay (lost checkpoint, rebuilt read
+ * models, a second node) finds it claimed and sends nothing new. Sending is left to the sender: a slow or failing
+ * mail provider never holds up the log.
+ */
+export class CancellationReaction {
+  readonly name: string;
+  private subscription: Subscription | undefined;
+  private position: number;
+  private saved: number;
+  private failure: Error | undefined;
+  private failures = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopped = true;
+
+  constructor(private readonly deps: ReactionDeps) {
+    this.name = deps.name ?? 'cancellation-notices';
+    this.position = deps.checkpoints.get(this.name);
+    this.saved = this.position;
+  }
+
+  start(): void {
+    if (this.subscription !== undefined) return;
+    this.stopped = false;
+    this.subscription = this.deps.store.subscribeToAll(
+      this.position > 0 ? { after: this.position } : {},
+      (event) => this.handle(event),
+      (error) => this.fail(error),
+    );
+  }
+
+  private async handle(recorded: RecordedEvent): Promise<void> {
+    if (cancellationEventTypes.has(recorded.type)) {
+      await this.deps.waitForProjections(recorded.position);
+      await this.react(recorded);
+      this.failures = 0;
+      this.failure = undefined;
+      this.advance(recorded.position, true);
+    } else {
+      this.advance(recorded.position, false);
+    }
+  }
+
+  private advance(position: number, save: boolean): void {
+    this.position = position;
+    if (save || position - this.saved >= CHECKPOINT_EVERY) this.save();
+  }
+
+  private save(): void {
+    if (this.position === this.saved) return;
+    this.deps.checkpoints.set(this.name, this.position);
+    this.saved = this.position;
+  }
+
+  private async react(recorded: RecordedEvent): Promise<void> {
+    const read = await readCancellation(this.deps.store, recorded);
+    if (E.isLeft(read)) {
+      // A cancellation that cannot be read would stop every later one; it is logged and left behind.
+      this.deps.log.error({ eventId: recorded.id, position: recorded.position, error: read.left }, 'cancellation cannot be read; no notice sent');
+      return;
+    }
+    const cancellation = read.right;
+    if (cancellation === undefined) return;
+    const settings = this.deps.queries.getSettings().notifications.cancellation;
+    const recipients: Array<{ personId: string; role: RecipientRole }> = [{ personId: cancellation.snapshot.customerId, role: 'customer' }];
+    if (settings.notifyInstructor) recipients.push({ personId: cancellation.snapshot.instructorId, role: 'instructor' });
+    for (const recipient of recipients) await this.claim(cancellation, recipient);
+  }
+
+  private async claim(cancellation: Cancellation, recipient: { personId: string; role: RecipientRole }): Promise<void> {
+    const key = notificationKey(cancellation.cancellationEventId, recipient.personId);
+    const notificationId = notificationIdFor(key);
+    const streamName = notificationStreamName(notificationId);
+    const existing = await loadAggregate(this.deps.store, streamName, NotificationEvent, notificationDecider.evolve, notificationDecider.initialState());
+    if (E.isLeft(existing)) {
+      this.deps.log.error({ notificationId, error: existing.left.message }, 'notification cannot be read');
+      return;
+    }
+    const found = existing.right.state;
+    if (found.status !== 'none') {
+      if (found.status === 'pending') this.deps.schedule(notificationId, found.nextAttemptAt);
+      return;
+    }
+    const at = this.deps.clock().toISOString();
+    const facts = this.deps.prepare({
+      kind: cancellation.kind,
+      snapshot: cancellation.snapshot,
+      stillCancelled: cancellation.stillCancelled,
+      personId: recipient.personId,
+      role: recipient.role,
+      at,
+    });
+    const result = await handleCommand(
+      this.deps.store,
+      streamName,
+      notificationDecider,
+      NotificationEvent,
+      {
+        type: 'RequestNotification',
+        data: {
+          ...facts,
+          notificationId,
+          key,
+          kind: cancellation.kind,
+          meetingIds: cancellation.meetingIds,
+          ...(cancellation.seriesId !== undefined ? { seriesId: cancellation.seriesId } : {}),
+          cancellationEventId: cancellation.cancellationEventId,
+          cancellation: cancellation.snapshot,
+        },
+      },
+      { newId: this.deps.newId, maxRetries: 1 },
+    );
+    if (E.isLeft(result)) {
+      if (result.left._tag !== 'NotificationAlreadyRequested') {
+        throw new Error(`cannot claim notification ${notificationId}: ${JSON.stringify(result.left)}`);
+      }
+      return;
+    }
+    const state = result.right.state;
+    this.deps.log.info({ notificationId, recipient: recipient.personId, status: state.status }, 'cancellation notice claimed');
+    if (state.status === 'pending') this.deps.schedule(notificationId);
+  }
+
+  private fail(error: unknown): void {
+    this.subscription = undefined;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    if (this.stopped) return;
+    this.failures += 1;
+    const delay = Math.min(30_000, (this.deps.restartDelayMs ?? 500) * 2 ** (this.failures - 1));
+    this.deps.log.error({ err: this.failure, position: this.position, retryInMs: delay }, 'cancellation notices paused; resuming from the checkpoint');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped) this.start();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  async status(): Promise<ReactionStatus> {
+    const head = await this.deps.store.headPosition();
+    return {
+      position: this.position,
+      lag: Math.max(0, head - this.position),
+      ...(this.failure !== undefined ? { error: this.failure.message } : {}),
+    };
+  }
+
+  get healthy(): boolean {
+    return this.failure === undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    if (subscription !== undefined) await subscription.stop();
+    this.save();
+  }
+}

@@ -1,0 +1,102 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import type { CancellationNotificationSettings } from '../../domain/settings.ts';
+import { escapeHtml, parseTemplate, renderTemplate } from '../../domain/template.ts';
+import { formatInZone, isValidTimeZone } from '../../domain/time.ts';
+
+export type CancellationTemplates = t.TypeOf<typeof CancellationNotificationSettings>;
+
+export interface CancellationEmailInput {
+  readonly templates: Pick<CancellationTemplates, 'subject' | 'bodyTemplate'>;
+  readonly siteName: string;
+  readonly kind: 'meeting' | 'series';
+  readonly title: string;
+  readonly reason?: string;
+  readonly customerName: string;
+  readonly instructorName: string;
+  /** The reader's zone (people directory), else the meeting's. */
+  readonly timezone: string;
+  /** The sessions announced, earliest first. */
+  readonly sessions: ReadonlyArray<{ readonly start: string; readonly end: string }>;
+}
+
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
+const identity = (value: string): string => value;
+
+/** Date and time in the reader's zone, with the zone shown ("Saturday, March 2, 2030, 9:00 AM CST"). */
+export const displayDate = (iso: string, timezone: string): string =>
+  formatInZone(new Date(iso), isValidTimeZone(timezone) ? timezone : 'UTC');
+
+/**
+ * The cancellation email. Token values are HTML-escaped in the body (the template itself is the admin's HTML);
+ * the plain-text part is made from that HTML, so a value is shown literally there, never read as markup.
+ */
+export const renderCancellationEmail = (input: CancellationEmailInput): E.Either<string, RenderedEmail> => {
+  const subjectParts = parseTemplate(input.templates.subject);
+  if (E.isLeft(subjectParts)) return E.left(`subject template: ${subjectParts.left}`);
+  const bodyParts = parseTemplate(input.templates.bodyTemplate);
+  if (E.isLeft(bodyParts)) return E.left(`body template: ${bodyParts.left}`);
+  const first = input.sessions[0];
+  const last = input.sessions[input.sessions.length - 1];
+  if (first === undefined || last === undefined) return E.left('there is no session to announce');
+  const dates = input.sessions.map((s) => displayDate(s.start, input.timezone));
+  const raw: Record<string, string> = {
+    siteName: input.siteName,
+    meetingTitle: input.title,
+    startDate: displayDate(first.start, input.timezone),
+    endDate: displayDate(last.end, input.timezone),
+    instructorName: input.instructorName,
+    customerName: input.customerName,
+    reason: input.reason ?? '',
+    sessionCount: String(input.sessions.length),
+    sessionList: input.kind === 'series' ? dates.join(', ') : '',
+  };
+  const escaped: Record<string, string> = Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, escapeHtml(value)]));
+  escaped.sessionList = input.kind === 'series' ? `<ul>${dates.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>` : '';
+  const subject = renderTemplate(subjectParts.right, raw, (value) => value.replace(/[\r\n\t]+/g, ' ')).replace(/\s+/g, ' ').trim();
+  const html = renderTemplate(bodyParts.right, escaped, identity);
+  return E.right({ subject, html, text: htmlToText(html) });
+};
+
+const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+const decodeEntities = (text: string): string =>
+  text.replace(/&(#\d{1,7}|#x[0-9a-f]{1,6}|[a-z]+);/gi, (whole, name: string) => {
+    if (name.startsWith('#')) {
+      const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
+      return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return NAMED_ENTITIES[name.toLowerCase()] ?? whole;
+  });
+
+const BLOCK = '(?:p|div|h[1-6]|ul|ol|table|tr|blockquote|section|article|header|footer|pre)';
+
+/** A plain-text rendering of simple email HTML: blocks become paragraphs, list items dashes, links "text (url)". */
+export const htmlToText = (html: string): string => {
+  let s = html
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<(script|style|head|title)\b[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/\s+/g, ' ')
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/<li\b[^>]*>/gi, '\n- ')
+    .replace(new RegExp(`</?${BLOCK}\\b[^>]*>`, 'gi'), '\n\n')
+    .replace(/<\/(td|th)\s*>/gi, ' ')
+    .replace(/<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*>([\s\S]*?)<\/a\s*>/gi, (_whole, dq?: string, sq?: string, inner?: string) => {
+      const href = decodeEntities(dq ?? sq ?? '');
+      const label = (inner ?? '').replace(/<[^>]*>/g, '');
+      return href === '' || decodeEntities(label).trim() === href ? label : `${label} (${href})`;
+    })
+    .replace(/<[^>]*>/g, '');
+  s = decodeEntities(s);
+  return s
+    .split('\n')
+    .map((line) => line.replace(/[ \t\u00a0]+/g, ' ').trim())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+};

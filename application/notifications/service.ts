@@ -1,0 +1,124 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
+import type { NotificationError, NotificationStatus } from '../../domain/notification.ts';
+import { assertNever } from '../../domain/shared.ts';
+import { handleCommand, loadAggregate } from '../command-handler.ts';
+import type { EventStore } from '../ports/event-store.ts';
+import type { NotificationQueries, NotificationView } from '../ports/notifications.ts';
+import type { AppError, RequestContext } from '../service.ts';
+import { stillCancelledNow } from './prepare.ts';
+import type { RoundPreparer } from './prepare.ts';
+
+export const MAX_NOTIFICATION_LIST = 500;
+
+export interface NotificationServiceDeps {
+  readonly store: EventStore;
+  readonly queries: NotificationQueries;
+  readonly prepare: RoundPreparer;
+  readonly waitForProjections: (position: number | undefined) => Promise<void>;
+  readonly schedule: (notificationId: string, at?: string) => void;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+}
+
+const forbidden: AppError = { _tag: 'Forbidden', message: 'only admins may see or retry notifications' };
+const notFound: AppError = { _tag: 'NotFound', message: 'notification not found' };
+
+const mapError = (error: NotificationError): AppError => {
+  switch (error._tag) {
+    case 'NotificationNotFound':
+      return notFound;
+    case 'NotificationNotRetryable':
+      return { _tag: 'Conflict', message: `only a failed or undeliverable notification can be retried; this one is ${error.status}` };
+    case 'NotificationAlreadyRequested':
+    case 'NotificationNotPending':
+    case 'SessionsNotEnded':
+    case 'MessageMissing':
+      return { _tag: 'Conflict', message: `the notification changed meanwhile (${error._tag}); try again` };
+    default:
+      return assertNever(error);
+  }
+};
+
+/** The admin's side of the notification log: list it and retry what failed. */
+export const createNotificationService = (deps: NotificationServiceDeps) => {
+  const isAdmin = (ctx: RequestContext) => ctx.user.roles.includes('admin');
+
+  return {
+    async list(
+      ctx: RequestContext,
+      filter: { meetingId?: string; status?: NotificationStatus; limit?: number },
+    ): Promise<E.Either<AppError, ReadonlyArray<NotificationView>>> {
+      if (!isAdmin(ctx)) return E.left(forbidden);
+      const limit = Math.min(MAX_NOTIFICATION_LIST, Math.max(1, filter.limit ?? MAX_NOTIFICATION_LIST));
+      return E.right(
+        deps.queries.listNotifications({
+          limit,
+          ...(filter.meetingId !== undefined ? { meetingId: filter.meetingId } : {}),
+          ...(filter.status !== undefined ? { status: filter.status } : {}),
+        }),
+      );
+    },
+
+    async get(ctx: RequestContext, notificationId: string): Promise<E.Either<AppError, NotificationView>> {
+      if (!isAdmin(ctx)) return E.left(forbidden);
+      const view = deps.queries.getNotification(notificationId);
+      return view === undefined ? E.left(notFound) : E.right(view);
+    },
+
+    /**
+     * A new round for a failed or undeliverable notification: the address is looked up again and the email rendered
+     * again, then sent with the same idempotency key (the provider never sends one key twice).
+     */
+    async retry(ctx: RequestContext, notificationId: string): Promise<E.Either<AppError, NotificationView>> {
+      if (!isAdmin(ctx)) return E.left(forbidden);
+      if (!/^[0-9a-f]{32}$/.test(notificationId)) return E.left(notFound);
+      const streamName = notificationStreamName(notificationId);
+      const loaded = await loadAggregate(deps.store, streamName, NotificationEvent, notificationDecider.evolve, notificationDecider.initialState());
+      if (E.isLeft(loaded)) return loaded;
+      const state = loaded.right.state;
+      if (state.status === 'none') return E.left(notFound);
+      if (state.status !== 'failed' && state.status !== 'undeliverable') return E.left(mapError({ _tag: 'NotificationNotRetryable', status: state.status }));
+      const still = await stillCancelledNow(deps.store, state.cancellationEventId, state.cancellation);
+      if (E.isLeft(still)) return E.left({ _tag: 'Conflict', message: `the cancelled meetings cannot be read: ${still.left}` });
+      const facts = deps.prepare({
+        kind: state.kind,
+        snapshot: state.cancellation,
+        stillCancelled: still.right,
+        personId: state.recipient.personId,
+        role: state.recipient.role,
+        at: deps.clock().toISOString(),
+      });
+      const result = await handleCommand(
+        deps.store,
+        streamName,
+        notificationDecider,
+        NotificationEvent,
+        { type: 'RetryNotification', data: { ...facts, by: { id: ctx.user.id, roles: ctx.user.roles } } },
+        {
+          newId: deps.newId,
+          expectedRevision: loaded.right.revision,
+          metadata: { actor: { id: ctx.user.id, roles: ctx.user.roles }, ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}) },
+        },
+      );
+      if (E.isLeft(result)) {
+        const error = result.left;
+        switch (error._tag) {
+          case 'StaleRevision':
+            return E.left({ _tag: 'Conflict', message: 'the notification changed meanwhile; try again' });
+          case 'TooMuchContention':
+          case 'CorruptEvent':
+            return E.left(error);
+          default:
+            return E.left(mapError(error));
+        }
+      }
+      await deps.waitForProjections(result.right.position);
+      if (result.right.state.status === 'pending') deps.schedule(notificationId);
+      const view = deps.queries.getNotification(notificationId);
+      return view === undefined ? E.left(notFound) : E.right(view);
+    },
+  };
+};
+
+export type NotificationService = ReturnType<typeof createNotificationService>;

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createNotificationModule } from '../application/notifications/module.ts';
+import type { NotificationModule } from '../application/notifications/module.ts';
+import type { RetryPolicy } from '../application/notifications/sender.ts';
+import type { EventStore } from '../application/ports/event-store.ts';
+import type { Mailer } from '../application/ports/mailer.ts';
+import type { ProjectionRunner } from '../application/projections/runner.ts';
+import { createIcsCancellationBuilder } from '../adapters/mail/ics.ts';
+import { createOutboxMailer } from '../adapters/mail/outbox.ts';
+import { createResendMailer } from '../adapters/mail/resend.ts';
+import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
+import type { Config } from './config.ts';
+
+/** Test and deployment overrides: retry timing, the jitter source, or a mailer of one's own. */
+export interface NotificationOptions extends Partial<RetryPolicy> {
+  readonly random?: () => number;
+  readonly mailer?: Mailer;
+}
+
+/** Resend when RESEND_API_KEY is set (the SDK reads RESEND_BASE_URL itself), else the dev outbox in DATA_DIR. */
+export const chooseMailer = (config: Config, dataDir: string, logger: Logger): Mailer =>
+  config.resendApiKey !== undefined
+    ? createResendMailer({ apiKey: config.resendApiKey })
+    : createOutboxMailer({ dir: join(dataDir, 'outbox'), logger: logger.child({ component: 'outbox' }) });
+
+export const createNotifications = (params: {
+  readonly config: Config;
+  readonly dataDir: string;
+  readonly store: EventStore;
+  readonly readModels: SqliteReadModels;
+  readonly projections: ProjectionRunner;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  readonly options?: NotificationOptions;
+}): NotificationModule => {
+  const { config, dataDir, readModels, logger, options = {} } = params;
+  const { random, mailer: customMailer, ...policy } = options;
+  const log = logger.child({ component: 'notifications' });
+  const mailer = customMailer ?? chooseMailer(config, dataDir, logger);
+  log.info({ mailer: mailer.name }, mailer.name === 'outbox' ? `cancellation emails go to ${join(dataDir, 'outbox')}` : 'cancellation emails go through Resend');
+  return createNotificationModule({
+    store: params.store,
+    readModels,
+    queries: readModels.notifications.queries,
+    checkpoints: readModels.notifications.checkpoints,
+    projections: params.projections,
+    mailer,
+    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: config.publicBaseUrl }),
+    clock: params.clock,
+    newId: params.newId,
+    log,
+    config: { siteName: config.siteName, mailFrom: config.mailFrom },
+    policy,
+    ...(random !== undefined ? { random } : {}),
+  });
+};

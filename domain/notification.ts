@@ -1,0 +1,410 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { Actor, IsoInstant, assertNever } from './shared.ts';
+
+/**
+ * One cancellation notice to one person. The stream is claimed with its first append (`no_stream`), so a replay,
+ * a rebuild or a second API node never creates a second notification for the same cancellation and recipient.
+ */
+
+export const RecipientRole = t.keyof({ customer: null, instructor: null });
+export type RecipientRole = t.TypeOf<typeof RecipientRole>;
+
+export const NotificationKind = t.keyof({ meeting: null, series: null });
+export type NotificationKind = t.TypeOf<typeof NotificationKind>;
+
+export const SkipReason = t.keyof({ disabled: null, ended: null, reinstated: null });
+export type SkipReason = t.TypeOf<typeof SkipReason>;
+
+export const Recipient = t.intersection([
+  t.type({ personId: t.string, role: RecipientRole }),
+  t.partial({ email: t.string, timezone: t.string }),
+]);
+export type Recipient = t.TypeOf<typeof Recipient>;
+
+/** A cancelled session as it was when cancelled; `sequence` is the RFC 5545 SEQUENCE the cancel produced. */
+export const CancelledSession = t.type({ meetingId: t.string, start: IsoInstant, end: IsoInstant, sequence: t.number });
+export type CancelledSession = t.TypeOf<typeof CancelledSession>;
+
+/** What the cancellation said, kept with the notification so that a later retry renders the same facts. */
+export const CancellationSnapshot = t.intersection([
+  t.type({
+    title: t.string,
+    timezone: t.string,
+    customerId: t.string,
+    instructorId: t.string,
+    cancelledAt: IsoInstant,
+    sessions: t.array(CancelledSession),
+  }),
+  t.partial({ reason: t.string, seriesCancellationId: t.string }),
+]);
+export type CancellationSnapshot = t.TypeOf<typeof CancellationSnapshot>;
+
+export const MessageAttachment = t.type({ filename: t.string, content: t.string, contentType: t.string });
+export const PreparedMessage = t.type({
+  from: t.string,
+  to: t.string,
+  subject: t.string,
+  html: t.string,
+  text: t.string,
+  attachments: t.array(MessageAttachment),
+});
+export type PreparedMessage = t.TypeOf<typeof PreparedMessage>;
+
+// ---------- events ----------
+
+export const NotificationRequested = t.type({
+  type: t.literal('NotificationRequested'),
+  data: t.intersection([
+    t.type({
+      notificationId: t.string,
+      key: t.string,
+      kind: NotificationKind,
+      meetingIds: t.array(t.string),
+      recipient: Recipient,
+      cancellationEventId: t.string,
+      cancellation: CancellationSnapshot,
+      at: IsoInstant,
+    }),
+    t.partial({ seriesId: t.string }),
+  ]),
+});
+
+/** The rendered email of one round (the first, or one per admin retry): every attempt of the round sends it unchanged. */
+export const NotificationPrepared = t.type({
+  type: t.literal('NotificationPrepared'),
+  data: t.type({ round: t.number, meetingIds: t.array(t.string), endsAt: IsoInstant, message: PreparedMessage, at: IsoInstant }),
+});
+
+export const NotificationSent = t.type({
+  type: t.literal('NotificationSent'),
+  data: t.type({ attempt: t.number, providerMessageId: t.string, at: IsoInstant }),
+});
+
+export const NotificationAttemptFailed = t.type({
+  type: t.literal('NotificationAttemptFailed'),
+  data: t.intersection([
+    t.type({ attempt: t.number, error: t.string, retryable: t.boolean, at: IsoInstant }),
+    t.partial({ status: t.number, nextAttemptAt: IsoInstant }),
+  ]),
+});
+
+export const NotificationFailed = t.type({
+  type: t.literal('NotificationFailed'),
+  data: t.type({ error: t.string, attempts: t.number, at: IsoInstant }),
+});
+
+export const NotificationSkipped = t.type({
+  type: t.literal('NotificationSkipped'),
+  data: t.type({ reason: SkipReason, at: IsoInstant }),
+});
+
+export const NotificationUndeliverable = t.type({
+  type: t.literal('NotificationUndeliverable'),
+  data: t.type({ reason: t.string, at: IsoInstant }),
+});
+
+export const NotificationRetryRequested = t.type({
+  type: t.literal('NotificationRetryRequested'),
+  data: t.type({ round: t.number, recipient: Recipient, by: Actor, at: IsoInstant }),
+});
+
+export const NotificationEvent = t.union([
+  NotificationRequested,
+  NotificationPrepared,
+  NotificationSent,
+  NotificationAttemptFailed,
+  NotificationFailed,
+  NotificationSkipped,
+  NotificationUndeliverable,
+  NotificationRetryRequested,
+]);
+export type NotificationEvent = t.TypeOf<typeof NotificationEvent>;
+export type NotificationEventType = NotificationEvent['type'];
+export const notificationEventTypes: ReadonlyArray<NotificationEventType> = [
+  'NotificationRequested',
+  'NotificationPrepared',
+  'NotificationSent',
+  'NotificationAttemptFailed',
+  'NotificationFailed',
+  'NotificationSkipped',
+  'NotificationUndeliverable',
+  'NotificationRetryRequested',
+];
+
+// ---------- commands ----------
+
+/**
+ * Facts gathered when a round starts: the settings switch, which sessions are still cancelled, the recipient's
+ * address now, and the email rendered for the sessions `announcedSessions` picks (or why it could not be rendered).
+ */
+export interface RoundFacts {
+  readonly enabled: boolean;
+  readonly stillCancelled: ReadonlyArray<string>;
+  readonly recipient: Recipient;
+  readonly message?: PreparedMessage;
+  readonly renderError?: string;
+  readonly at: string;
+}
+
+export interface RequestNotification {
+  readonly type: 'RequestNotification';
+  readonly data: RoundFacts & {
+    readonly notificationId: string;
+    readonly key: string;
+    readonly kind: NotificationKind;
+    readonly meetingIds: ReadonlyArray<string>;
+    readonly seriesId?: string;
+    readonly cancellationEventId: string;
+    readonly cancellation: CancellationSnapshot;
+  };
+}
+
+export interface RecordSent {
+  readonly type: 'RecordSent';
+  readonly data: { readonly attempt: number; readonly providerMessageId: string; readonly at: string };
+}
+
+export interface RecordAttemptFailed {
+  readonly type: 'RecordAttemptFailed';
+  readonly data: {
+    readonly attempt: number;
+    readonly error: string;
+    readonly retryable: boolean;
+    readonly status?: number;
+    /** When to try again if another attempt is allowed. */
+    readonly nextAttemptAt: string;
+    /** Attempts allowed per round. */
+    readonly maxAttempts: number;
+    readonly at: string;
+  };
+}
+
+export interface SkipEndedNotification {
+  readonly type: 'SkipEndedNotification';
+  readonly data: { readonly at: string };
+}
+
+export interface RetryNotification {
+  readonly type: 'RetryNotification';
+  readonly data: RoundFacts & { readonly by: Actor };
+}
+
+export type NotificationCommand = RequestNotification | RecordSent | RecordAttemptFailed | SkipEndedNotification | RetryNotification;
+
+// ---------- state ----------
+
+export type NotificationStatus = 'pending' | 'sent' | 'failed' | 'skipped' | 'undeliverable';
+export const notificationStatuses: ReadonlyArray<NotificationStatus> = ['pending', 'sent', 'failed', 'skipped', 'undeliverable'];
+
+export interface Notification {
+  readonly status: NotificationStatus;
+  readonly id: string;
+  readonly key: string;
+  readonly kind: NotificationKind;
+  readonly meetingIds: ReadonlyArray<string>;
+  readonly seriesId?: string;
+  readonly cancellationEventId: string;
+  readonly cancellation: CancellationSnapshot;
+  readonly recipient: Recipient;
+  readonly round: number;
+  /** Attempts over all rounds; attempt numbers keep counting across admin retries. */
+  readonly attempts: number;
+  readonly roundAttempts: number;
+  readonly message?: PreparedMessage;
+  /** Sessions the prepared email announces, and when the last of them ends. */
+  readonly announced: ReadonlyArray<string>;
+  readonly endsAt?: string;
+  readonly nextAttemptAt?: string;
+  readonly providerMessageId?: string;
+  readonly lastError?: string;
+  readonly reason?: string;
+}
+
+export type NotificationState = { readonly status: 'none' } | Notification;
+
+export const initialState = (): NotificationState => ({ status: 'none' });
+
+// ---------- errors ----------
+
+export type NotificationError =
+  | { readonly _tag: 'NotificationAlreadyRequested' }
+  | { readonly _tag: 'NotificationNotFound' }
+  | { readonly _tag: 'NotificationNotPending'; readonly status: NotificationStatus }
+  | { readonly _tag: 'NotificationNotRetryable'; readonly status: NotificationStatus }
+  | { readonly _tag: 'SessionsNotEnded' }
+  | { readonly _tag: 'MessageMissing' };
+
+// ---------- rules ----------
+
+/** Sessions an email announces: those still cancelled that have not ended at `at`. Ended ones are never announced. */
+export const announcedSessions = (
+  cancellation: CancellationSnapshot,
+  stillCancelled: ReadonlyArray<string>,
+  at: string,
+): ReadonlyArray<CancelledSession> => {
+  const now = Date.parse(at);
+  return cancellation.sessions.filter((s) => stillCancelled.includes(s.meetingId) && Date.parse(s.end) > now);
+};
+
+const latestEnd = (sessions: ReadonlyArray<CancelledSession>): string =>
+  new Date(Math.max(...sessions.map((s) => Date.parse(s.end)))).toISOString();
+
+const roundOutcome = (
+  facts: RoundFacts,
+  cancellation: CancellationSnapshot,
+  round: number,
+  attempts: number,
+): E.Either<NotificationError, NotificationEvent[]> => {
+  const { at } = facts;
+  if (!facts.enabled) return E.right([{ type: 'NotificationSkipped', data: { reason: 'disabled', at } }]);
+  if (!cancellation.sessions.some((s) => facts.stillCancelled.includes(s.meetingId))) {
+    return E.right([{ type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
+  }
+  const announced = announcedSessions(cancellation, facts.stillCancelled, at);
+  if (announced.length === 0) return E.right([{ type: 'NotificationSkipped', data: { reason: 'ended', at } }]);
+  const email = facts.recipient.email;
+  if (email === undefined || email.trim() === '') {
+    return E.right([
+      {
+        type: 'NotificationUndeliverable',
+        data: { reason: `no email address in the people directory for '${facts.recipient.personId}'`, at },
+      },
+    ]);
+  }
+  if (facts.renderError !== undefined) {
+    return E.right([{ type: 'NotificationFailed', data: { error: facts.renderError, attempts, at } }]);
+  }
+  if (facts.message === undefined) return E.left({ _tag: 'MessageMissing' });
+  return E.right([
+    {
+      type: 'NotificationPrepared',
+      data: { round, meetingIds: announced.map((s) => s.meetingId), endsAt: latestEnd(announced), message: facts.message, at },
+    },
+  ]);
+};
+
+// ---------- decide ----------
+
+export const decide = (command: NotificationCommand, state: NotificationState): E.Either<NotificationError, NotificationEvent[]> => {
+  if (command.type === 'RequestNotification') {
+    if (state.status !== 'none') return E.left({ _tag: 'NotificationAlreadyRequested' });
+    const c = command.data;
+    const requested: NotificationEvent = {
+      type: 'NotificationRequested',
+      data: {
+        notificationId: c.notificationId,
+        key: c.key,
+        kind: c.kind,
+        meetingIds: [...c.meetingIds],
+        ...(c.seriesId !== undefined ? { seriesId: c.seriesId } : {}),
+        recipient: c.recipient,
+        cancellationEventId: c.cancellationEventId,
+        cancellation: c.cancellation,
+        at: c.at,
+      },
+    };
+    return E.map((rest: NotificationEvent[]) => [requested, ...rest])(roundOutcome(c, c.cancellation, 0, 0));
+  }
+  if (state.status === 'none') return E.left({ _tag: 'NotificationNotFound' });
+  switch (command.type) {
+    case 'RecordSent':
+      if (state.status !== 'pending') return E.left({ _tag: 'NotificationNotPending', status: state.status });
+      return E.right([{ type: 'NotificationSent', data: command.data }]);
+    case 'RecordAttemptFailed': {
+      if (state.status !== 'pending') return E.left({ _tag: 'NotificationNotPending', status: state.status });
+      const { attempt, error, retryable, status, nextAttemptAt, maxAttempts, at } = command.data;
+      const again = retryable && state.roundAttempts + 1 < maxAttempts;
+      const failed: NotificationEvent = {
+        type: 'NotificationAttemptFailed',
+        data: { attempt, error, retryable, ...(status !== undefined ? { status } : {}), ...(again ? { nextAttemptAt } : {}), at },
+      };
+      if (again) return E.right([failed]);
+      const why = retryable ? `gave up after ${state.roundAttempts + 1} attempts: ${error}` : error;
+      return E.right([failed, { type: 'NotificationFailed', data: { error: why, attempts: attempt, at } }]);
+    }
+    case 'SkipEndedNotification':
+      if (state.status !== 'pending') return E.left({ _tag: 'NotificationNotPending', status: state.status });
+      if (state.endsAt === undefined || Date.parse(state.endsAt) > Date.parse(command.data.at)) return E.left({ _tag: 'SessionsNotEnded' });
+      return E.right([{ type: 'NotificationSkipped', data: { reason: 'ended', at: command.data.at } }]);
+    case 'RetryNotification': {
+      if (state.status !== 'failed' && state.status !== 'undeliverable') {
+        return E.left({ _tag: 'NotificationNotRetryable', status: state.status });
+      }
+      const round = state.round + 1;
+      const retry: NotificationEvent = {
+        type: 'NotificationRetryRequested',
+        data: { round, recipient: command.data.recipient, by: command.data.by, at: command.data.at },
+      };
+      return E.map((rest: NotificationEvent[]) => [retry, ...rest])(roundOutcome(command.data, state.cancellation, round, state.attempts));
+    }
+    default:
+      return assertNever(command);
+  }
+};
+
+// ---------- evolve ----------
+
+export const evolve = (state: NotificationState, event: NotificationEvent): NotificationState => {
+  if (event.type === 'NotificationRequested') {
+    const d = event.data;
+    return {
+      status: 'pending',
+      id: d.notificationId,
+      key: d.key,
+      kind: d.kind,
+      meetingIds: d.meetingIds,
+      ...(d.seriesId !== undefined ? { seriesId: d.seriesId } : {}),
+      cancellationEventId: d.cancellationEventId,
+      cancellation: d.cancellation,
+      recipient: d.recipient,
+      round: 0,
+      attempts: 0,
+      roundAttempts: 0,
+      announced: [],
+    };
+  }
+  if (state.status === 'none') return state;
+  switch (event.type) {
+    case 'NotificationPrepared': {
+      const { nextAttemptAt: _next, ...rest } = state;
+      return { ...rest, message: event.data.message, announced: event.data.meetingIds, endsAt: event.data.endsAt, roundAttempts: 0 };
+    }
+    case 'NotificationSent': {
+      const { nextAttemptAt: _next, ...rest } = state;
+      return { ...rest, status: 'sent', attempts: event.data.attempt, providerMessageId: event.data.providerMessageId };
+    }
+    case 'NotificationAttemptFailed': {
+      const { nextAttemptAt: _next, ...rest } = state;
+      return {
+        ...rest,
+        attempts: event.data.attempt,
+        roundAttempts: state.roundAttempts + 1,
+        lastError: event.data.error,
+        ...(event.data.nextAttemptAt !== undefined ? { nextAttemptAt: event.data.nextAttemptAt } : {}),
+      };
+    }
+    case 'NotificationFailed': {
+      const { nextAttemptAt: _next, ...rest } = state;
+      return { ...rest, status: 'failed', lastError: event.data.error };
+    }
+    case 'NotificationSkipped': {
+      const { nextAttemptAt: _next, ...rest } = state;
+      return { ...rest, status: 'skipped', reason: event.data.reason };
+    }
+    case 'NotificationUndeliverable': {
+      const { nextAttemptAt: _next, ...rest } = state;
+      return { ...rest, status: 'undeliverable', reason: event.data.reason };
+    }
+    case 'NotificationRetryRequested': {
+      const { nextAttemptAt: _next, reason: _reason, message: _message, endsAt: _ends, ...rest } = state;
+      return { ...rest, status: 'pending', round: event.data.round, roundAttempts: 0, recipient: event.data.recipient, announced: [] };
+    }
+    default:
+      return assertNever(event);
+  }
+};
+
+export const notificationStreamName = (notificationId: string): string => `notification-${notificationId}`;
+
+export const notificationDecider = { decide, evolve, initialState } as const;

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { announcedSessions, notificationDecider } from '../../domain/notification.ts';
+import type { CancellationSnapshot, NotificationCommand, NotificationEvent, PreparedMessage, RoundFacts } from '../../domain/notification.ts';
+import { deciderSpec } from '../support/decider-spec.ts';
+
+const spec = deciderSpec(notificationDecider);
+const at = '2030-03-01T12:00:00.000Z';
+const later = '2030-03-01T12:05:00.000Z';
+const admin = { id: 'ada', roles: ['admin' as const] };
+
+const cancellation: CancellationSnapshot = {
+  title: 'Strength',
+  timezone: 'America/New_York',
+  customerId: 'cora',
+  instructorId: 'ivan',
+  cancelledAt: at,
+  sessions: [
+    { meetingId: 'm1', start: '2030-03-02T15:00:00.000Z', end: '2030-03-02T16:00:00.000Z', sequence: 1 },
+    { meetingId: 'm2', start: '2030-03-09T15:00:00.000Z', end: '2030-03-09T16:00:00.000Z', sequence: 1 },
+  ],
+};
+const message: PreparedMessage = { from: 'Virtual Y <no-reply@localhost>', to: 'cora@example.com', subject: 's', html: '<p>h</p>', text: 'h', attachments: [] };
+const recipient = { personId: 'cora', role: 'customer' as const, email: 'cora@example.com' };
+
+const facts = (overrides: Partial<RoundFacts> = {}): RoundFacts => ({ enabled: true, stillCancelled: ['m1', 'm2'], recipient, message, at, ...overrides });
+
+const request = (overrides: Partial<RoundFacts> = {}): NotificationCommand => ({
+  type: 'RequestNotification',
+  data: { ...facts(overrides), notificationId: 'n1', key: 'e1:cora', kind: 'series', meetingIds: ['m1', 'm2'], seriesId: 's1', cancellationEventId: 'e1', cancellation },
+});
+
+const requested: NotificationEvent = {
+  type: 'NotificationRequested',
+  data: { notificationId: 'n1', key: 'e1:cora', kind: 'series', meetingIds: ['m1', 'm2'], seriesId: 's1', recipient, cancellationEventId: 'e1', cancellation, at },
+};
+const prepared: NotificationEvent = {
+  type: 'NotificationPrepared',
+  data: { round: 0, meetingIds: ['m1', 'm2'], endsAt: '2030-03-09T16:00:00.000Z', message, at },
+};
+
+const failAttempt = (attempt: number, retryable = true, maxAttempts = 3): NotificationCommand => ({
+  type: 'RecordAttemptFailed',
+  data: { attempt, error: '500 internal_server_error: boom', retryable, status: retryable ? 500 : 422, nextAttemptAt: later, maxAttempts, at },
+});
+const attemptFailed = (attempt: number, next: boolean): NotificationEvent => ({
+  type: 'NotificationAttemptFailed',
+  data: { attempt, error: '500 internal_server_error: boom', retryable: true, status: 500, ...(next ? { nextAttemptAt: later } : {}), at },
+});
+
+describe('Notification: request', () => {
+  it('Given nothing, When requested with an address and a message, Then it is claimed and prepared', () => {
+    spec.given([]).when(request()).then([requested, prepared]);
+  });
+
+  it('Given a claimed notification, When requested again (a replay), Then it is refused', () => {
+    spec.given([requested, prepared]).when(request()).thenError({ _tag: 'NotificationAlreadyRequested' });
+  });
+
+  it('disabled settings: skipped, nothing to send', () => {
+    spec.given([]).when(request({ enabled: false })).then([requested, { type: 'NotificationSkipped', data: { reason: 'disabled', at } }]);
+  });
+
+  it('sessions that have ended are never announced; all ended: skipped', () => {
+    spec.given([]).when(request({ at: '2030-03-09T16:00:00.000Z' })).then([
+      { ...requested, data: { ...requested.data, at: '2030-03-09T16:00:00.000Z' } } as NotificationEvent,
+      { type: 'NotificationSkipped', data: { reason: 'ended', at: '2030-03-09T16:00:00.000Z' } },
+    ]);
+  });
+
+  it('a series with one session ended announces only the other', () => {
+    const mid = '2030-03-05T00:00:00.000Z';
+    spec
+      .given([])
+      .when(request({ at: mid }))
+      .thenState((state) => {
+        expect(state).toMatchObject({ status: 'pending', announced: ['m2'], endsAt: '2030-03-09T16:00:00.000Z' });
+      });
+    expect(announcedSessions(cancellation, ['m1', 'm2'], mid).map((s) => s.meetingId)).toEqual(['m2']);
+  });
+
+  it('sessions reinstated since the cancel: skipped as reinstated', () => {
+    spec.given([]).when(request({ stillCancelled: [] })).then([requested, { type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
+  });
+
+  it('no address in the people directory: undeliverable, recorded rather than dropped', () => {
+    const noEmail = { personId: 'cora', role: 'customer' as const };
+    spec
+      .given([])
+      .when(request({ recipient: noEmail, message: undefined }))
+      .then([
+        { ...requested, data: { ...requested.data, recipient: noEmail } } as NotificationEvent,
+        { type: 'NotificationUndeliverable', data: { reason: "no email address in the people directory for 'cora'", at } },
+      ]);
+  });
+
+  it('an email that cannot be rendered fails at once', () => {
+    spec.given([]).when(request({ renderError: 'body template: unknown token' })).then([
+      requested,
+      { type: 'NotificationFailed', data: { error: 'body template: unknown token', attempts: 0, at } },
+    ]);
+  });
+});
+
+describe('Notification: attempts', () => {
+  it('Given pending, When sent, Then sent with the provider message id', () => {
+    spec
+      .given([requested, prepared])
+      .when({ type: 'RecordSent', data: { attempt: 1, providerMessageId: 'email-1', at } })
+      .then([{ type: 'NotificationSent', data: { attempt: 1, providerMessageId: 'email-1', at } }]);
+  });
+
+  it('a retryable failure schedules the next attempt', () => {
+    spec.given([requested, prepared]).when(failAttempt(1)).then([attemptFailed(1, true)]);
+    spec.given([requested, prepared]).when(failAttempt(1)).thenState((s) => expect(s).toMatchObject({ status: 'pending', nextAttemptAt: later, attempts: 1 }));
+  });
+
+  it('the last allowed attempt failing fails the notification', () => {
+    spec
+      .given([requested, prepared, attemptFailed(1, true), attemptFailed(2, true)])
+      .when(failAttempt(3))
+      .then([attemptFailed(3, false), { type: 'NotificationFailed', data: { error: 'gave up after 3 attempts: 500 internal_server_error: boom', attempts: 3, at } }]);
+  });
+
+  it('a refusal that is not retryable fails at once', () => {
+    spec
+      .given([requested, prepared])
+      .when(failAttempt(1, false))
+      .thenState((s) => expect(s).toMatchObject({ status: 'failed', attempts: 1, lastError: '500 internal_server_error: boom' }));
+  });
+
+  it('nothing is recorded on a notification that is no longer pending (another node got there first)', () => {
+    const sent: NotificationEvent = { type: 'NotificationSent', data: { attempt: 1, providerMessageId: 'email-1', at } };
+    spec.given([requested, prepared, sent]).when({ type: 'RecordSent', data: { attempt: 2, providerMessageId: 'email-1', at } }).thenError({ _tag: 'NotificationNotPending', status: 'sent' });
+    spec.given([requested, prepared, sent]).when(failAttempt(2)).thenError({ _tag: 'NotificationNotPending' });
+  });
+
+  it('a pending notice whose sessions ended meanwhile is skipped, not sent late', () => {
+    spec
+      .given([requested, prepared])
+      .when({ type: 'SkipEndedNotification', data: { at: '2030-03-10T00:00:00.000Z' } })
+      .then([{ type: 'NotificationSkipped', data: { reason: 'ended', at: '2030-03-10T00:00:00.000Z' } }]);
+    spec.given([requested, prepared]).when({ type: 'SkipEndedNotification', data: { at } }).thenError({ _tag: 'SessionsNotEnded' });
+  });
+});
+
+describe('Notification: admin retry', () => {
+  const failed: NotificationEvent[] = [
+    requested,
+    prepared,
+    attemptFailed(1, true),
+    attemptFailed(2, true),
+    attemptFailed(3, false),
+    { type: 'NotificationFailed', data: { error: 'gave up', attempts: 3, at } },
+  ];
+  const retry = (overrides: Partial<RoundFacts> = {}): NotificationCommand => ({ type: 'RetryNotification', data: { ...facts({ at: later, ...overrides }), by: admin } });
+
+  it('Given failed, When an admin retries, Then a new round is prepared and attempts keep counting', () => {
+    spec
+      .given(failed)
+      .when(retry())
+      .then([
+        { type: 'NotificationRetryRequested', data: { round: 1, recipient, by: admin, at: later } },
+        { type: 'NotificationPrepared', data: { round: 1, meetingIds: ['m1', 'm2'], endsAt: '2030-03-09T16:00:00.000Z', message, at: later } },
+      ]);
+    spec.given(failed).when(retry()).thenState((s) => expect(s).toMatchObject({ status: 'pending', round: 1, roundAttempts: 0, attempts: 3 }));
+  });
+
+  it('Given undeliverable, When the person has an address now and an admin retries, Then it is prepared for that address', () => {
+    const noEmail = { personId: 'cora', role: 'customer' as const };
+    const undeliverable: NotificationEvent[] = [
+      { ...requested, data: { ...requested.data, recipient: noEmail } } as NotificationEvent,
+      { type: 'NotificationUndeliverable', data: { reason: 'no address', at } },
+    ];
+    spec.given(undeliverable).when(retry()).thenState((s) => expect(s).toMatchObject({ status: 'pending', recipient: { email: 'cora@example.com' } }));
+  });
+
+  it('only failed or undeliverable notifications can be retried', () => {
+    spec.given([requested, prepared]).when(retry()).thenError({ _tag: 'NotificationNotRetryable', status: 'pending' });
+    spec
+      .given([requested, { type: 'NotificationSkipped', data: { reason: 'disabled', at } }])
+      .when(retry())
+      .thenError({ _tag: 'NotificationNotRetryable', status: 'skipped' });
+    spec.given([]).when(retry()).thenError({ _tag: 'NotificationNotFound' });
+  });
+
+  it('a retry after the sessions ended is skipped', () => {
+    spec.given(failed).when(retry({ at: '2030-03-10T00:00:00.000Z' })).thenState((s) => expect(s).toMatchObject({ status: 'skipped', reason: 'ended' }));
+  });
+
+  it('a failed round counts its own attempts', () => {
+    spec
+      .given([...failed, { type: 'NotificationRetryRequested', data: { round: 1, recipient, by: admin, at: later } }, { ...prepared, data: { ...prepared.data, round: 1 } } as NotificationEvent])
+      .when(failAttempt(4))
+      .thenState((s) => expect(s).toMatchObject({ status: 'pending', attempts: 4, roundAttempts: 1 }));
+  });
+});
