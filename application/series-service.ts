@@ -85,6 +85,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
     );
     const positions = results.flatMap((r) => (E.isRight(r) && r.right.position !== undefined ? [r.right.position] : []));
     if (positions.length > 0) await deps.projections.waitFor(Math.max(...positions));
+    return results.flatMap((r) => (E.isRight(r) ? r.right.events : []));
   };
 
   const detailCommands = (
@@ -246,6 +247,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         if (E.isLeft(result)) return result;
         const state = result.right.state;
         if (state.status === 'none') return E.left({ _tag: 'NotFound', message: 'series not found' });
+        const cancellationId = newId();
         const work = new Map<string, meeting.MeetingCommand[]>();
         const push = (meetingId: string, command: meeting.MeetingCommand) => work.set(meetingId, [...(work.get(meetingId) ?? []), command]);
         for (const event of result.right.events) {
@@ -254,7 +256,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
               for (const slot of event.data.removed) {
                 const m = meetings.get(slot.meetingId);
                 if (m !== undefined && m.state !== 'cancelled' && m.start > now) {
-                  push(slot.meetingId, { type: 'CancelMeeting', data: { origin: 'series', reason: SERIES_CHANGED, ...s } });
+                  push(slot.meetingId, { type: 'CancelMeeting', data: { origin: 'series', reason: SERIES_CHANGED, seriesCancellationId: cancellationId, ...s } });
                 }
               }
               for (const slot of event.data.moved) {
@@ -302,12 +304,28 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
             }
             case 'SeriesScheduled':
             case 'SeriesCancelled':
+            case 'SeriesOccurrencesCancelled':
               break;
             default:
               assertNever(event);
           }
         }
-        await onMeetings(ctx, [...work].map(([meetingId, commandsFor]) => ({ meetingId, commands: commandsFor })));
+        const applied = await onMeetings(ctx, [...work].map(([meetingId, commandsFor]) => ({ meetingId, commands: commandsFor })));
+        // One notice for every session this edit cancelled, written after the cancels so it names exactly those.
+        const cancelled = applied.flatMap((e) => {
+          if (e.type !== 'SessionCancelled' || e.data.seriesCancellationId !== cancellationId) return [];
+          const m = meetings.get(e.data.meetingId);
+          return m === undefined ? [] : [{ meetingId: m.id, start: m.start, end: m.end }];
+        });
+        const noted = await execute(
+          ctx,
+          series.seriesStreamName(seriesId),
+          series.seriesDecider,
+          series.SeriesEvent,
+          { type: 'RecordOccurrencesCancelled', data: { cancellationId, cancelled, reason: SERIES_CHANGED, ...s } },
+          mapSeriesError,
+        );
+        if (E.isLeft(noted)) return noted;
         await deps.projections.waitFor(result.right.position);
         const updated = queries.getSeries(seriesId);
         return updated === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(updated);

@@ -83,13 +83,23 @@ export const SeriesCancelled = t.type({
   ]),
 });
 
-export const SeriesEvent = t.union([SeriesScheduled, SeriesRecurrenceChanged, SeriesDetailsChanged, SeriesCancelled]);
+/** Sessions a series edit cancelled (left the pattern): announced once, like a series cancellation, but the series goes on. */
+export const SeriesOccurrencesCancelled = t.type({
+  type: t.literal('SeriesOccurrencesCancelled'),
+  data: t.intersection([
+    t.type({ seriesId: t.string, cancellationId: t.string, cancelled: t.array(CancelledOccurrence), ...stamp }),
+    t.partial({ reason: t.string }),
+  ]),
+});
+
+export const SeriesEvent = t.union([SeriesScheduled, SeriesRecurrenceChanged, SeriesDetailsChanged, SeriesCancelled, SeriesOccurrencesCancelled]);
 export type SeriesEvent = t.TypeOf<typeof SeriesEvent>;
 export const seriesEventTypes: ReadonlyArray<SeriesEvent['type']> = [
   'SeriesScheduled',
   'SeriesRecurrenceChanged',
   'SeriesDetailsChanged',
   'SeriesCancelled',
+  'SeriesOccurrencesCancelled',
 ];
 
 // ---------- commands ----------
@@ -147,7 +157,15 @@ export const CancelSeries = t.type({
   ]),
 });
 
-export const SeriesCommand = t.union([ScheduleSeries, ChangeSeriesRecurrence, ChangeSeriesDetails, CancelSeries]);
+export const RecordOccurrencesCancelled = t.type({
+  type: t.literal('RecordOccurrencesCancelled'),
+  data: t.intersection([
+    t.type({ cancellationId: t.string, cancelled: t.array(CancelledOccurrence), ...stamp }),
+    t.partial({ reason: t.string }),
+  ]),
+});
+
+export const SeriesCommand = t.union([ScheduleSeries, ChangeSeriesRecurrence, ChangeSeriesDetails, CancelSeries, RecordOccurrencesCancelled]);
 export type SeriesCommand = t.TypeOf<typeof SeriesCommand>;
 
 // ---------- state ----------
@@ -254,6 +272,19 @@ export const decide = (command: SeriesCommand, state: SeriesState): E.Either<Ser
             by,
           },
         },
+      ]);
+    }
+    case 'RecordOccurrencesCancelled': {
+      const { cancellationId, cancelled, reason, at, by } = command.data;
+      if (cancelled.length === 0) return E.right([]);
+      const known = new Set(state.occurrences.map((o) => o.meetingId));
+      const prefix = `${state.id}_`;
+      const foreign = cancelled.filter((o) => !known.has(o.meetingId) && !o.meetingId.startsWith(prefix));
+      if (foreign.length > 0) {
+        return E.left(validationFailed([{ path: 'cancelled', message: `not occurrences of this series: ${foreign.map((o) => o.meetingId).join(', ')}` }]));
+      }
+      return E.right([
+        { type: 'SeriesOccurrencesCancelled', data: { seriesId: state.id, cancellationId, cancelled, ...(reason !== undefined ? { reason } : {}), at, by } },
       ]);
     }
     default:
@@ -399,6 +430,8 @@ export const evolve = (state: SeriesState, event: SeriesEvent): SeriesState => {
     }
     case 'SeriesCancelled':
       return { ...state, status: event.data.from <= event.data.at ? 'cancelled' : state.status, cancelledFrom: event.data.from };
+    case 'SeriesOccurrencesCancelled':
+      return state;
     default:
       return assertNever(event);
   }

@@ -17,7 +17,7 @@ import { renderCancellationEmail } from './render.ts';
  * cancelled. Decoded here rather than imported, so notifications depend only on the event's published shape.
  */
 export const SeriesCancelled = t.type({
-  type: t.literal('SeriesCancelled'),
+  type: t.union([t.literal('SeriesCancelled'), t.literal('SeriesOccurrencesCancelled')]),
   data: t.intersection([
     t.type({
       seriesId: t.string,
@@ -29,7 +29,7 @@ export const SeriesCancelled = t.type({
   ]),
 });
 
-export const cancellationEventTypes: ReadonlySet<string> = new Set(['SessionCancelled', 'SeriesCancelled']);
+export const cancellationEventTypes: ReadonlySet<string> = new Set(['SessionCancelled', 'SeriesCancelled', 'SeriesOccurrencesCancelled']);
 
 /** A cancellation read from the log, with what the email needs to say about it. */
 export interface Cancellation {
@@ -108,7 +108,7 @@ export const readCancellation = async (store: EventStore, recorded: RecordedEven
       stillCancelled: stillCancelled ? [meeting.id] : [],
     });
   }
-  if (recorded.type === 'SeriesCancelled') {
+  if (recorded.type === 'SeriesCancelled' || recorded.type === 'SeriesOccurrencesCancelled') {
     const decoded = decodeRecorded(SeriesCancelled, recorded);
     if (E.isLeft(decoded)) return E.left(decoded.left.message);
     const data = decoded.right.data;

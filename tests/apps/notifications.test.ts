@@ -424,6 +424,54 @@ describe('a series cancellation', () => {
   });
 });
 
+describe('a series edit that drops sessions', () => {
+  let now = new Date('2030-03-01T00:00:00Z');
+  let sys: TestSystem;
+  let admin: Client;
+
+  beforeAll(async () => {
+    sys = await startWithResend({ system: { clock: () => now, notifications: { baseDelayMs: 20, maxDelayMs: 100 } } });
+    admin = await sys.as('ada', ['admin']);
+    await people(admin);
+  });
+
+  afterAll(async () => {
+    await sys.destroy();
+  });
+
+  it('sends one email listing the dropped sessions, not one per session, and none for a session cancelled before', async () => {
+    const created = await admin.request('POST', '/series', {
+      title: 'Twice a week',
+      customerId: 'cora',
+      instructorId: 'ivan',
+      trainingType: '1-1',
+      timezone: 'America/New_York',
+      startDate: '2030-03-04',
+      startTime: '10:00',
+      durationMinutes: 60,
+      rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6',
+    });
+    expect(created.status).toBe(201);
+    const occurrences = created.body.occurrences as Array<{ meetingId: string; localDate: string }>;
+    const wednesdays = occurrences.filter((o) => ['2030-03-06', '2030-03-13', '2030-03-20'].includes(o.localDate));
+    // One Wednesday was already cancelled on its own: it gets its own (single) notice, and is not announced again.
+    await admin.request('POST', `/meetings/${wednesdays[0]!.meetingId}/cancel`, { reason: 'sick' });
+    const [own] = await settled(admin, wednesdays[0]!.meetingId);
+    expect(own).toMatchObject({ kind: 'meeting', status: 'sent' });
+
+    const changed = await admin.request('PATCH', `/series/${created.body.id}`, { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3' });
+    expect(changed.status).toBe(200);
+    const [notice] = await settled(admin, wednesdays[1]!.meetingId);
+    expect(notice).toMatchObject({ kind: 'series', status: 'sent', recipient: { personId: 'cora' } });
+    expect(notice!.meetingIds).toEqual(wednesdays.slice(1).map((o) => o.meetingId));
+    expect((await noticesFor(admin, wednesdays[2]!.meetingId)).map((n) => n.id)).toEqual([notice!.id]);
+    expect((await noticesFor(admin, wednesdays[0]!.meetingId)).map((n) => n.id)).toEqual([own!.id]);
+    const request = fake.requestsFor(notice!.id)[0];
+    expect(request?.body.html).toContain('The series schedule changed');
+    expect(fake.requestsFor(notice!.id)).toHaveLength(1);
+  });
+});
+
 describe('without RESEND_API_KEY', () => {
   it('writes the email to the dev outbox in DATA_DIR', async () => {
     const sys = await startTestSystem({});

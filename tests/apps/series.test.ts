@@ -132,8 +132,12 @@ describe('series', () => {
       'SeriesRecurrenceChanged',
       'SeriesDetailsChanged',
       'SeriesRecurrenceChanged',
+      'SeriesOccurrencesCancelled',
       'SeriesRecurrenceChanged',
     ]);
+    const notice = seriesHistory.body.events[4];
+    expect(notice.data.cancelled.map((c: { meetingId: string }) => c.meetingId)).toContain(wednesday.meetingId);
+    expect(notice.data.cancelled.map((c: { meetingId: string }) => c.meetingId)).not.toContain(third.meetingId);
     await ivan.request('POST', `/series/${seriesId}/cancel`, { from: '2030-01-01T00:00:00Z' });
   });
 

@@ -179,4 +179,17 @@ describe('Series: details and cancel', () => {
       .when({ type: 'CancelSeries', data: { cancellationId: 'c2', from: created, toCancel: [], at: created, by } })
       .thenError({ _tag: 'SeriesIsCancelled' });
   });
+
+  it('records the sessions a series edit cancelled, only its own, and nothing for none', () => {
+    const cancelled = [{ meetingId: slots[2]!.meetingId, start: slots[2]!.start, end: slots[2]!.end }];
+    spec
+      .given([scheduled])
+      .when({ type: 'RecordOccurrencesCancelled', data: { cancellationId: 'c9', cancelled, reason: 'changed', at: created, by } })
+      .then([{ type: 'SeriesOccurrencesCancelled', data: { seriesId: 's1', cancellationId: 'c9', cancelled, reason: 'changed', at: created, by } }]);
+    spec.given([scheduled]).when({ type: 'RecordOccurrencesCancelled', data: { cancellationId: 'c9', cancelled: [], at: created, by } }).then([]);
+    spec
+      .given([scheduled])
+      .when({ type: 'RecordOccurrencesCancelled', data: { cancellationId: 'c9', cancelled: [{ ...cancelled[0]!, meetingId: 'other_2026-03-16' }], at: created, by } })
+      .thenError({ _tag: 'ValidationFailed' });
+  });
 });

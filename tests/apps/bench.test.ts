@@ -1,0 +1,172 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { benchFile, startChild } from '../../apps/bench/child.ts';
+import type { ChildServer } from '../../apps/bench/child.ts';
+import { runLoad } from '../../apps/bench/load.ts';
+import { summarizeProfile } from '../../apps/bench/profile.ts';
+import { judge, renderTable } from '../../apps/bench/report.ts';
+import { Samples, summarize } from '../../apps/bench/stats.ts';
+import { jsonRequest, systemEnv, token } from '../../apps/bench/suite.ts';
+
+const children: Array<ChildServer<unknown>> = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((c) => c.stop()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('bench statistics', () => {
+  it('takes nearest-rank percentiles', () => {
+    const s = summarize(Array.from({ length: 100 }, (_, i) => 100 - i));
+    expect(s).toMatchObject({ n: 100, min: 1, p50: 50, p90: 90, p99: 99, max: 100, mean: 50.5 });
+    expect(summarize([7])).toMatchObject({ p50: 7, p99: 7 });
+    expect(Number.isNaN(summarize([]).p99)).toBe(true);
+  });
+
+  it('keeps every sample past its initial capacity', () => {
+    const samples = new Samples();
+    for (let i = 0; i < 5000; i++) samples.push(i);
+    expect(samples.length).toBe(5000);
+    expect(samples.values()[4999]).toBe(4999);
+  });
+});
+
+describe('bench report', () => {
+  it('judges absolute and relative targets', () => {
+    expect(judge({ id: 'a', label: 'a', value: 40, unit: 'ms', target: { op: '<', limit: 50, text: '< 50 ms' } })).toMatchObject({ pass: true, ratio: 0.8 });
+    expect(judge({ id: 'b', label: 'b', value: 60, unit: 'ms', target: { op: '<', limit: 50, text: '< 50 ms' } }).pass).toBe(false);
+    const relative = judge({ id: 'c', label: 'c', value: 300, unit: '/s', target: { op: '>=', limit: 0.8, reference: { id: 'd', value: 400 }, text: '>= 80% of d' } });
+    expect(relative).toMatchObject({ pass: false, ratio: 0.75 });
+    expect(judge({ id: 'e', label: 'e', value: Number.NaN, unit: 'ms', target: { op: '<', limit: 1, text: '< 1 ms' } }).pass).toBe(false);
+    expect(judge({ id: 'f', label: 'f', value: 1, unit: 'ms' }).pass).toBeUndefined();
+  });
+
+  it('prints one row per metric with its verdict', () => {
+    const table = renderTable([
+      judge({ id: 'a', label: 'fast thing', value: 1, unit: 'ms', target: { op: '<', limit: 2, text: '< 2 ms' } }),
+      judge({ id: 'b', label: 'slow thing', value: 3, unit: 'ms', target: { op: '<', limit: 2, text: '< 2 ms' } }),
+      judge({ id: 'c', label: 'plain figure', value: 12345, unit: '/s' }),
+    ]);
+    const lines = table.split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[2]).toMatch(/fast thing .*< 2 ms .*0\.50x .*PASS/);
+    expect(lines[3]).toMatch(/slow thing .*1\.50x .*MISS/);
+    expect(lines[4]).toMatch(/plain figure .*12,345 \/s .*info/);
+  });
+});
+
+describe('bench profile summary', () => {
+  it('reports self time by area from the busiest profile in the folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-profile-test-'));
+    dirs.push(dir);
+    const frame = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 0 } });
+    writeFileSync(
+      join(dir, 'main.cpuprofile'),
+      JSON.stringify({
+        nodes: [frame(1, '(root)', ''), frame(2, '(idle)', ''), frame(3, 'run', 'file:///x/node_modules/better-sqlite3/lib/a.js'), frame(4, 'calendar', 'file:///x/adapters/read-models/sqlite.ts')],
+        samples: [2, 3, 3, 4, 3],
+        timeDeltas: [5000, 1000, 1000, 2000, 1000],
+      }),
+    );
+    writeFileSync(join(dir, 'worker.cpuprofile'), JSON.stringify({ nodes: [frame(1, 'tiny', 'node:internal/x')], samples: [1], timeDeltas: [10] }));
+    const summary = summarizeProfile(dir);
+    expect(summary?.file).toBe(join(dir, 'main.cpuprofile'));
+    expect(summary?.idleMs).toBe(5);
+    expect(summary?.busyMs).toBe(5);
+    expect(summary?.byArea.map((a) => [a.area, a.ms])).toEqual([
+      ['better-sqlite3', 3],
+      ['adapters/read-models/sqlite.ts', 2],
+    ]);
+  });
+});
+
+const frames = (ws: WebSocket): Array<Record<string, unknown>> => {
+  const seen: Array<Record<string, unknown>> = [];
+  ws.on('message', (raw) => seen.push(JSON.parse(raw.toString()) as Record<string, unknown>));
+  return seen;
+};
+
+const opened = (url: string): Promise<{ ws: WebSocket; seen: Array<Record<string, unknown>> }> =>
+  new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const seen = frames(ws);
+    ws.once('open', () => resolve({ ws, seen }));
+    ws.once('error', reject);
+  });
+
+const until = async (check: () => boolean): Promise<void> => {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(check()).toBe(true);
+};
+
+describe('bench servers', () => {
+  it('the bare relay forwards each message to the socket paired with it', async () => {
+    const server = await startChild<{ url: string; mode: string }>(benchFile('./servers/signaling.ts'), { args: ['bare'] });
+    children.push(server);
+    expect(server.info.mode).toBe('bare');
+    const a = await opened(`${server.info.url}/?pair=7`);
+    const b = await opened(`${server.info.url}/?pair=7`);
+    await until(() => a.seen.length === 1 && b.seen.length === 1);
+    a.ws.send(JSON.stringify({ type: 'signal', data: { n: 1 } }));
+    await until(() => b.seen.length === 2);
+    expect(b.seen[1]).toEqual({ type: 'signal', data: { n: 1 } });
+    expect(await server.call<number>('sockets')).toBe(2);
+    const memory = await server.call<{ heapUsed: number; external: number }>('memory');
+    expect(memory.heapUsed).toBeGreaterThan(0);
+    await expect(server.call('no-such-command')).rejects.toThrow(/unknown command/);
+    a.ws.terminate();
+    b.ws.terminate();
+  });
+
+  it('our signaling server admits ticket holders and relays their signals', async () => {
+    const server = await startChild<{ url: string }>(benchFile('./servers/signaling.ts'), { args: ['ours'] });
+    children.push(server);
+    const [tickets] = await server.call<Array<[string, string]>>('tickets', { rooms: 1, offset: 0 });
+    if (tickets === undefined) throw new Error('no tickets');
+    const instructor = await opened(`${server.info.url}/signaling?ticket=${tickets[0]}`);
+    const customer = await opened(`${server.info.url}/signaling?ticket=${tickets[1]}`);
+    await until(() => customer.seen.some((f) => f['type'] === 'peer-joined'));
+    const connectionId = customer.seen.find((f) => f['type'] === 'peer-joined')?.['connectionId'];
+    customer.ws.send(JSON.stringify({ type: 'signal', connectionId, data: { type: 'answer', sdp: 'x' } }));
+    await until(() => instructor.seen.some((f) => f['type'] === 'signal'));
+    expect(instructor.seen.find((f) => f['type'] === 'signal')).toMatchObject({ connectionId, data: { type: 'answer', sdp: 'x' } });
+    instructor.ws.terminate();
+    customer.ws.terminate();
+  });
+
+  it('the real server child seeds meetings straight into the store and times calendar reads', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bench-system-test-'));
+    dirs.push(dataDir);
+    const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env: systemEnv(dataDir) });
+    children.push(server);
+    const from = Date.UTC(2030, 0, 1);
+    const seeded = await server.call<{ count: number }>('seedOthers', { count: 20, users: 5, fromMs: from, toMs: Date.UTC(2030, 1, 1), prefix: 't' });
+    expect(seeded.count).toBe(20);
+    expect(await server.call<number>('headPosition')).toBe(20);
+    const timing = await server.call<{ items: number; n: number }>('calendarTiming', {
+      userId: 't-customer-2',
+      from: new Date(from).toISOString(),
+      to: '2030-03-01T00:00:00.000Z',
+      iterations: 5,
+    });
+    expect(timing).toMatchObject({ items: 4, n: 5 });
+    const calendar = await jsonRequest(`${server.info.url}/calendar?from=2030-01-01T00:00:00Z&to=2030-03-01T00:00:00Z`, 'GET', await token('t-instructor-2', ['instructor']));
+    expect(calendar.status).toBe(200);
+    expect((calendar.body as { items: unknown[] }).items).toHaveLength(4);
+  });
+
+  it('runLoad counts the responses with the expected status', async () => {
+    const server = await startChild<{ url: string }>(benchFile('./servers/hello.ts'));
+    children.push(server);
+    const result = await runLoad({ url: server.info.url, connections: 2, seconds: 1, okStatus: 200 });
+    expect(result.ok).toBeGreaterThan(0);
+    expect(result.statusCounts['200']).toBe(result.ok);
+    expect(result.latency.n).toBe(result.ok);
+    const missing = await runLoad({ url: `${server.info.url}/missing`, connections: 1, seconds: 1, okStatus: 200 });
+    expect(missing.ok).toBe(0);
+    expect(missing.statusCounts['404']).toBeGreaterThan(0);
+  });
+});
