@@ -25,7 +25,7 @@ export interface JoinDeps {
   readonly tickets: TicketBook;
   readonly ticketTtlMs: number;
   readonly iceServersFor: (userId: string, now: Date) => ReadonlyArray<IceServer>;
-  readonly signalingUrl: string;
+  readonly signalingUrl: () => string;
   readonly clock: () => Date;
 }
 
@@ -70,7 +70,7 @@ export const createJoinService = (deps: JoinDeps) => ({
     const ticket = deps.tickets.issue({ userId: user.id, meetingId, role, now });
     return E.right({
       mode: 'native',
-      signalingUrl: deps.signalingUrl,
+      signalingUrl: deps.signalingUrl(),
       ticket,
       expiresAt: new Date(now.getTime() + deps.ticketTtlMs).toISOString(),
       iceServers: deps.iceServersFor(user.id, now),

@@ -10,11 +10,9 @@ import type { Logger } from 'pino';
 import { defaultAccessProvider } from '../application/default-access.ts';
 import type { AccessProvider } from '../application/ports/access.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
-import { ProjectionRunner } from '../application/projections/runner.ts';
-import { createService } from '../application/service.ts';
-import { BookingGuard } from '../application/booking.ts';
-import { createSeriesService } from '../application/series-service.ts';
-import { createExecutor } from '../application/execute.ts';
+import type { ProjectionRunner } from '../application/projections/runner.ts';
+import { createCore } from '../application/core.ts';
+import type { SeriesService } from '../application/series-service.ts';
 import type { Service } from '../application/service.ts';
 import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import {
@@ -121,11 +119,43 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   const dataDir = prepareDataDir(config.dataDir);
   const store = options.store ?? (await openStore(config, dataDir, logger));
   const readModels = openSqliteReadModels(join(dataDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'));
-  const projections = new ProjectionRunner(store, readModels.sinks, (error) => logger.error({ err: error }, 'projection stopped'));
-  projections.start();
   const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
-  const bookings = new BookingGuard(readModels);
-  const service = createService({ store, readModels, projections, access, clock, newId: randomUUID, bookings });
+  const { projections, service, series: seriesService } = createCore({
+    store,
+    readModels,
+    access,
+    clock,
+    newId: randomUUID,
+    onProjectionError: (error) => logger.error({ err: error }, 'projection stopped'),
+  });
+  const stopCore = async () => {
+    await projections.stop();
+    await store.close();
+    readModels.close();
+  };
+  try {
+    return await startAdapters({ config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService });
+  } catch (error) {
+    await stopCore();
+    throw error;
+  }
+};
+
+interface AdapterDeps {
+  readonly config: Config;
+  readonly options: SystemOptions;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  readonly dataDir: string;
+  readonly store: EventStore;
+  readonly readModels: SqliteReadModels;
+  readonly projections: ProjectionRunner;
+  readonly service: Service;
+  readonly seriesService: SeriesService;
+}
+
+const startAdapters = async (deps: AdapterDeps): Promise<System> => {
+  const { config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService } = deps;
   const notifications = createNotifications({ config, dataDir, store, readModels, projections, logger, clock, newId: randomUUID, ...(options.notifications !== undefined ? { options: options.notifications } : {}) });
 
   const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
@@ -176,17 +206,15 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
       userId,
       now,
     });
-  const signalingUrl = `${config.publicBaseUrl.replace(/^http/, 'ws')}/signaling`;
-  const joinService = createJoinService({ queries: readModels, tickets, ticketTtlMs: tickets.ttlMs, iceServersFor: ice, signalingUrl, clock });
-
-  const seriesService = createSeriesService({
+  // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
+  let publicBaseUrl = config.publicBaseUrl;
+  const joinService = createJoinService({
     queries: readModels,
-    projections,
-    access,
-    executor: createExecutor({ store, projections, newId: randomUUID, clock }),
-    bookings,
+    tickets,
+    ticketTtlMs: tickets.ttlMs,
+    iceServersFor: ice,
+    signalingUrl: () => `${publicBaseUrl.replace(/^http/, 'ws')}/signaling`,
     clock,
-    newId: randomUUID,
   });
 
   const app = createHttpApp({
@@ -219,13 +247,19 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
   const port = (server.address() as AddressInfo).port;
+  if (config.publicBaseUrlDefaulted) publicBaseUrl = `http://localhost:${port}`;
+  const allowedOrigins = config.allowedOriginsDefaulted ? [new URL(publicBaseUrl).origin] : config.allowedOrigins;
 
   const signaling = attachSignaling(server, {
     tickets,
-    allowedOrigins: config.allowedOrigins === '*' ? '*' : [...config.allowedOrigins],
+    allowedOrigins: allowedOrigins === '*' ? '*' : [...allowedOrigins],
     checkAccess: async (meetingId, userId, now) => {
       const access = callAccess(readModels.getMeeting(meetingId), userId, now);
-      return E.isLeft(access) ? E.left(access.left) : E.right({});
+      if (E.isLeft(access)) return E.left(access.left);
+      if (access.right.meeting.trainingType !== '1-1') {
+        return E.left({ code: 'not_native', message: 'this meeting now takes place through its remote link' });
+      }
+      return E.right({});
     },
     iceServersFor: (userId) => [...ice(userId, clock())],
     logger: logger.child({ component: 'signaling' }),
@@ -234,7 +268,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   });
   // A cancelled or moved meeting ends its call: the room re-checks access once the read model shows the change.
   projections.onProjected((event) => {
-    if (event.type === 'SessionCancelled' || event.type === 'MeetingRescheduled') {
+    if (event.type === 'SessionCancelled' || event.type === 'MeetingRescheduled' || event.type === 'TrainingTypeChanged') {
       const meetingId = (event.data as { meetingId?: unknown }).meetingId;
       if (typeof meetingId === 'string') {
         signaling.meetingChanged(meetingId).catch((error: unknown) => logger.warn({ err: error, meetingId }, 'signaling re-check failed'));
@@ -262,6 +296,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     })();
     return closing;
   };
+  
 
   return {
     config,

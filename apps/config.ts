@@ -10,11 +10,15 @@ export interface Config {
   readonly mailFrom: string;
   readonly siteName: string;
   readonly publicBaseUrl: string;
+  /** PUBLIC_BASE_URL was not set: the server's own address, with the port it really listens on. */
+  readonly publicBaseUrlDefaulted: boolean;
   readonly stunUrls: ReadonlyArray<string>;
   readonly turnUrls: ReadonlyArray<string>;
   readonly turnSecret?: string;
   readonly turnTtlSeconds: number;
   readonly allowedOrigins: ReadonlyArray<string> | '*';
+  /** ALLOWED_ORIGINS was not set: the origin of the public base URL. */
+  readonly allowedOriginsDefaulted: boolean;
   readonly logLevel: string;
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
   readonly seedDemo: boolean;
@@ -66,10 +70,12 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     mailFrom: env.MAIL_FROM?.trim() || 'Virtual Y <no-reply@localhost>',
     siteName: env.SITE_NAME?.trim() || 'Virtual Y',
     publicBaseUrl,
+    publicBaseUrlDefaulted: !env.PUBLIC_BASE_URL?.trim(),
     stunUrls: env.STUN_URLS === undefined ? ['stun:stun.l.google.com:19302'] : list(env.STUN_URLS),
     turnUrls,
     ...(turnSecret !== undefined ? { turnSecret } : {}),
     turnTtlSeconds: int('TURN_TTL_SECONDS', env.TURN_TTL_SECONDS, 3600, 60, 86_400),
+    allowedOriginsDefaulted: origins.length === 0,
     allowedOrigins: origins.length === 0 ? [new URL(publicBaseUrl).origin] : origins.includes('*') ? '*' : origins,
     logLevel,
     rateLimit: {

@@ -17,7 +17,7 @@ export const SIGNALING_CLOSE_CODES = {
   replaced: 4009,
 } as const;
 
-export type AccessDeniedCode = 'cancelled' | 'outside_window' | 'not_participant' | 'not_found';
+export type AccessDeniedCode = 'cancelled' | 'outside_window' | 'not_participant' | 'not_found' | 'not_native';
 
 export interface AccessDenied {
   readonly code: AccessDeniedCode;

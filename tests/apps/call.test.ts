@@ -249,6 +249,18 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
     expect(customer.messages.find((m) => m.type === 'error')).toMatchObject({ code: 'outside_window' });
   });
 
+  it('ends a running native call when the meeting switches to a remote link', async () => {
+    const booked = await meeting();
+    const { customer, instructor } = await call(booked);
+    const switched = await booked.instructor.request('PATCH', `/meetings/${booked.id}`, { trainingType: 'link', remoteLink: 'https://zoom.example/j/9' });
+    expect(switched.status).toBe(200);
+    const [customerClosed, instructorClosed] = await Promise.all([customer.closed, instructor.closed]);
+    expect([customerClosed.code, instructorClosed.code]).toEqual([4003, 4003]);
+    expect(instructor.messages.find((m) => m.type === 'error')).toMatchObject({ code: 'not_native' });
+    const rejoin = await booked.customer.request('POST', `/meetings/${booked.id}/join`);
+    expect(rejoin.body).toMatchObject({ mode: 'link', url: 'https://zoom.example/j/9' });
+  });
+
   it('upgrades a still-valid ticket once the meeting has ended only to say why: error frame, close 4003', async () => {
     const { id, customer: cora } = await meeting({ start: at(-59), end: new Date(now.getTime() + 20_000).toISOString() });
     const { ticket } = await joinAs(cora, id);

@@ -61,4 +61,17 @@ describe('configuration', () => {
     expect(failure).toMatchObject({ code: 2 });
     expect((failure as { stderr: string }).stderr.trim()).toBe("Configuration error: PORT must be a whole number, got 'abc'");
   });
+
+  it('without PUBLIC_BASE_URL the signaling URL carries the port the server really listens on', async () => {
+    const sys = await startTestSystem();
+    const admin = await sys.as('ada', ['admin']);
+    const start = new Date(Date.now() - 5 * 60_000);
+    const created = await admin.request('POST', '/meetings', {
+      title: 'Now', customerId: 'cora', instructorId: 'ivan', trainingType: '1-1',
+      start: start.toISOString(), end: new Date(start.getTime() + 3_600_000).toISOString(),
+    });
+    const join = await (await sys.as('cora', ['customer'])).request('POST', `/meetings/${created.body.id}/join`);
+    expect(join.body.signalingUrl).toBe(`ws://localhost:${sys.system.port}/signaling`);
+    await sys.destroy();
+  });
 });
