@@ -275,12 +275,16 @@ export const createHttpApp = (deps: HttpDeps) => {
 
   const ctx = (c: Context<Env>): RequestContext => ({ user: c.get('user'), correlationId: c.get('requestId') });
 
-  const sendMeeting = (c: Context<Env>, result: E.Either<AppError, Parameters<typeof presentMeeting>[1]>, status: 200 | 201 = 200) => {
-    if (E.isLeft(result)) return appErrorResponse(c, result.left);
-    c.header('ETag', etag(result.right.revision));
-    if (status === 201) c.header('Location', `/meetings/${encodeURIComponent(result.right.id)}`);
-    return c.json(presentMeeting(c.get('user'), result.right), status);
-  };
+  /** A versioned resource: its ETag, its Location when just created, and only the fields the caller may read. */
+  const sendVersioned =
+    <V extends { id: string; revision: number }>(collection: string, present: (user: AuthUser, view: V) => object) =>
+    (c: Context<Env>, result: E.Either<AppError, V>, status: 200 | 201 = 200) => {
+      if (E.isLeft(result)) return appErrorResponse(c, result.left);
+      c.header('ETag', etag(result.right.revision));
+      if (status === 201) c.header('Location', `/${collection}/${encodeURIComponent(result.right.id)}`);
+      return c.json(present(c.get('user'), result.right), status);
+    };
+  const sendMeeting = sendVersioned('meetings', presentMeeting);
 
   api.put('/people/:id', async (c) => {
     const body = await readJson(c, PersonBody, { allowed: ['name', 'email', 'timezone'] });
@@ -365,12 +369,7 @@ export const createHttpApp = (deps: HttpDeps) => {
 
   const seriesService = deps.series;
   if (seriesService !== undefined) {
-    const sendSeries = (c: Context<Env>, result: E.Either<AppError, SeriesView>, status: 200 | 201 = 200) => {
-      if (E.isLeft(result)) return appErrorResponse(c, result.left);
-      c.header('ETag', etag(result.right.revision));
-      if (status === 201) c.header('Location', `/series/${encodeURIComponent(result.right.id)}`);
-      return c.json(presentSeries(c.get('user'), result.right), status);
-    };
+    const sendSeries = sendVersioned<SeriesView>('series', presentSeries);
     api.post('/series', async (c) => {
       const body = await readJson(c, SeriesBody, { allowed: seriesKeys });
       if (!body.ok) return body.response;
