@@ -1,11 +1,17 @@
 /**
  * The OpenAPI 3.1 description of the HTTP API (served at `/openapi.json`, browsable at `/docs`). It is written by
  * hand from the contract (shared/api.md) and the adapters; tests/adapters/http/openapi.test.ts checks that it is
- * self-consistent, that it covers every route of the contract and of the app, and that its examples fit its schemas.
+ * self-consistent, that it covers every route of the contract and of the app, and that its examples fit its schemas;
+ * tests/adapters/http/openapi-responses.test.ts checks real answers of the running system against it.
  */
 
+import { MAX_NOTIFICATION_LIST } from '../../application/notifications/service.ts';
 import { MAX_MEETING_MINUTES } from '../../domain/meeting.ts';
+import type { MeetingEventType } from '../../domain/meeting.ts';
+import { SkipReason, notificationStatuses } from '../../domain/notification.ts';
 import { MAX_DURATION_MINUTES, MAX_EXCLUSIONS, MAX_OCCURRENCES, MAX_RRULE_LENGTH, MAX_SPAN_DAYS, MIN_DURATION_MINUTES } from '../../domain/recurrence.ts';
+import type { SeriesEvent } from '../../domain/series.ts';
+import type { SettingsEvent } from '../../domain/settings.ts';
 
 type Json = Record<string, unknown>;
 
@@ -99,6 +105,8 @@ const exampleLinkMeetingInput = {
   remoteLink: 'https://meet.example.com/abc-defg-hij',
 };
 
+const exampleActor = { id: 'inst-7', roles: ['instructor'] };
+
 const exampleHistory = {
   events: [
     {
@@ -106,16 +114,30 @@ const exampleHistory = {
       position: 118,
       type: 'MeetingScheduled',
       at: '2026-02-20T14:03:11.204Z',
-      actor: { id: 'inst-7', roles: ['instructor'] },
-      data: { meetingId: exampleMeeting.id, title: 'Strength basics', start: '2026-03-02T09:00:00.000Z', end: '2026-03-02T10:00:00.000Z' },
+      actor: exampleActor,
+      data: {
+        meetingId: exampleMeeting.id,
+        title: 'Strength basics',
+        customerId: 'cust-42',
+        instructorId: 'inst-7',
+        start: '2026-03-02T09:00:00.000Z',
+        end: '2026-03-02T10:00:00.000Z',
+        timezone: 'Europe/Amsterdam',
+        trainingType: '1-1',
+        description: 'Bring a towel.',
+        customerMetadata: 'crm:8812',
+        instructorMetadata: 'payroll:77',
+        at: '2026-02-20T14:03:11.204Z',
+        by: exampleActor,
+      },
     },
     {
       revision: 1,
       position: 131,
       type: 'SessionCancelled',
       at: '2026-02-25T08:12:40.019Z',
-      actor: { id: 'inst-7', roles: ['instructor'] },
-      data: { meetingId: exampleMeeting.id, origin: 'meeting', reason: 'Instructor is ill' },
+      actor: exampleActor,
+      data: { meetingId: exampleMeeting.id, origin: 'meeting', reason: 'Instructor is ill', at: '2026-02-25T08:12:40.019Z', by: exampleActor },
     },
   ],
 };
@@ -166,16 +188,20 @@ const exampleSeriesInput = {
   exclusions: ['2026-03-04'],
 };
 
+const exampleSeriesId = '9a1e4c3b-77d2-4f0e-8c51-2b6a9d0e3f44';
+const exampleOccurrence = (localDate: string, state = 'planned') => ({
+  meetingId: `${exampleSeriesId}_${localDate}`,
+  localDate,
+  start: `${localDate}T09:00:00.000Z`,
+  end: `${localDate}T09:45:00.000Z`,
+  state,
+});
+
 const exampleSeries = {
   ...exampleSeriesInput,
-  id: '9a1e4c3b-77d2-4f0e-8c51-2b6a9d0e3f44',
+  id: exampleSeriesId,
   state: 'active',
-  occurrences: [
-    { meetingId: '1f0c3a9e-2b4d-4e5f-8a6b-7c8d9e0f1a2b', localDate: '2026-03-02', start: '2026-03-02T09:00:00.000Z', end: '2026-03-02T09:45:00.000Z', state: 'planned' },
-    { meetingId: '2a1b4c0d-3e5f-4a6b-9c7d-8e9f0a1b2c3d', localDate: '2026-03-09', start: '2026-03-09T09:00:00.000Z', end: '2026-03-09T09:45:00.000Z', state: 'planned' },
-    { meetingId: '3b2c5d1e-4f6a-4b7c-8d8e-9f0a1b2c3d4e', localDate: '2026-03-11', start: '2026-03-11T09:00:00.000Z', end: '2026-03-11T09:45:00.000Z', state: 'planned' },
-    { meetingId: '4c3d6e2f-5a7b-4c8d-9e9f-0a1b2c3d4e5f', localDate: '2026-03-16', start: '2026-03-16T09:00:00.000Z', end: '2026-03-16T09:45:00.000Z', state: 'planned' },
-  ],
+  occurrences: ['2026-03-02', '2026-03-09', '2026-03-11', '2026-03-16'].map((date) => exampleOccurrence(date)),
   createdAt: '2026-02-20T14:05:00.000Z',
   updatedAt: '2026-02-20T14:05:00.000Z',
   revision: 0,
@@ -194,16 +220,20 @@ const exampleSettings = {
 };
 
 const exampleNotification = {
-  id: 'c0ffee00-1234-4abc-8def-001122334455',
-  key: `cancellation:${exampleMeeting.id}:cust-42`,
+  id: '3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6',
   kind: 'meeting',
-  meetingIds: [exampleMeeting.id],
-  recipient: { personId: 'cust-42', email: 'casey@example.com', role: 'customer' },
   status: 'failed',
+  meetingIds: [exampleMeeting.id],
+  cancellationEventId: 'e0c1d2b3-a4f5-4e6d-8c7b-9a0f1e2d3c4b',
+  recipient: { personId: 'cust-42', role: 'customer', email: 'casey@example.com' },
+  subject: 'Virtual Y: your session "Strength basics" was cancelled',
+  announcedMeetingIds: [exampleMeeting.id],
   attempts: 3,
-  lastError: 'provider answered 503',
+  round: 0,
+  lastError: 'gave up after 3 attempts: the mail provider answered 503',
   createdAt: '2026-02-25T08:12:40.019Z',
   updatedAt: '2026-02-25T08:20:02.551Z',
+  revision: 5,
 };
 
 const exampleValidationProblem = {
@@ -221,14 +251,14 @@ const exampleConflictProblem = {
   type: 'about:blank',
   title: 'Conflict',
   status: 409,
-  detail: '2 occurrences overlap existing meetings of the customer or the instructor',
+  detail: '1 existing meeting of the same customer or instructor overlaps this time',
   conflicts: [
     {
       meetingId: '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918',
       start: '2026-03-09T09:30:00.000Z',
       end: '2026-03-09T10:30:00.000Z',
-      customerId: 'cust-42',
-      instructorId: 'inst-3',
+      participant: 'instructor',
+      userId: 'inst-7',
     },
   ],
 };
@@ -315,58 +345,205 @@ const seriesFields = {
   },
 };
 
-const problemSchema: Json = {
+const seriesFieldsWithMetadata = {
+  ...seriesFields,
+  customerMetadata: meetingFields.customerMetadata,
+  instructorMetadata: meetingFields.instructorMetadata,
+};
+
+/** An object with exactly these properties: answers never carry fields this document does not name. */
+const closed = (required: ReadonlyArray<string>, properties: Json, extra: Json = {}): Json => ({
   type: 'object',
-  description: 'RFC 9457 problem details.',
-  required: ['type', 'title', 'status', 'detail'],
-  properties: {
-    type: { type: 'string', format: 'uri-reference', description: '`about:blank` unless a more specific type is given.' },
-    title: { type: 'string', description: 'Short summary of the kind of problem.' },
+  ...extra,
+  required: [...required],
+  properties,
+  additionalProperties: false,
+});
+
+const timestamp = (description: string): Json => ({ type: 'string', format: 'date-time', description });
+const revision: Json = { type: 'integer', minimum: 0, description: 'Stream revision, from 0; changes with every change. The `ETag` carries it.' };
+const origin: Json = {
+  type: 'string',
+  enum: ['meeting', 'series'],
+  description: 'Whether the change was made on the meeting itself or came from its series (series edits leave fields edited on the meeting alone).',
+};
+
+const problemSchema: Json = closed(
+  ['type', 'title', 'status', 'detail'],
+  {
+    type: { type: 'string', format: 'uri-reference', description: '`about:blank`: `status` and `title` say what kind of problem it is.' },
+    title: { type: 'string', description: 'Short summary of the kind of problem (`Validation failed`, `Not found`, `Conflict`, …).' },
     status: { type: 'integer', minimum: 400, maximum: 599 },
     detail: { type: 'string', description: 'What went wrong with this request.' },
     errors: {
       type: 'array',
-      description: 'Per-field problems (400 validation failures).',
+      description: 'Per-field problems of a 400 validation failure (not of malformed JSON or a malformed `If-Match`).',
       items: schema('FieldError'),
     },
     conflicts: {
       type: 'array',
-      description: 'Existing meetings that a booking would overlap (409 double booking).',
+      minItems: 1,
+      description: 'The existing meetings that a booking would overlap (409 double booking), sorted by start.',
       items: schema('BookingConflict'),
     },
     currentRevision: { type: 'integer', description: 'The revision the resource is at (412).' },
   },
+  {
+    description: 'RFC 9457 problem details.',
+    allOf: [{ if: { properties: { status: { const: 412 } }, required: ['status'] }, then: { required: ['currentRevision'] } }],
+  },
+);
+
+// ---------- event payloads, as the history endpoints return them ----------
+
+const stampFields: Json = { at: timestamp('When it happened (the server clock).'), by: schema('Actor') };
+const payload = (description: string, required: ReadonlyArray<string>, properties: Json): Json =>
+  closed([...required, 'at', 'by'], { ...properties, ...stampFields }, { description });
+const meetingIdField: Json = { type: 'string', description: 'The meeting.' };
+const seriesIdField: Json = { type: 'string', description: 'The series.' };
+const detailChanges = (fields: Json, description: string): Json => ({ type: 'object', description, properties: fields, additionalProperties: false });
+
+/** Every event type a history can show; typed so that a new event type cannot go undocumented. */
+const eventPayloads: Record<MeetingEventType | SeriesEvent['type'] | SettingsEvent['type'], Json> = {
+  MeetingScheduled: payload(
+    'A meeting was scheduled, on its own or as an occurrence of a series.',
+    ['meetingId', 'title', 'customerId', 'instructorId', 'start', 'end', 'timezone', 'trainingType', 'description'],
+    {
+      meetingId: meetingIdField,
+      seriesId: { type: 'string', description: 'Set for an occurrence of a series.' },
+      ...meetingFields,
+    },
+  ),
+  MeetingDetailsChanged: payload('Text fields of a meeting changed; `changes` holds the new values of the changed ones.', ['meetingId', 'changes', 'origin'], {
+    meetingId: meetingIdField,
+    changes: detailChanges(
+      {
+        title: meetingFields.title,
+        description: meetingFields.description,
+        customerMetadata: meetingFields.customerMetadata,
+        instructorMetadata: meetingFields.instructorMetadata,
+      },
+      'The new values.',
+    ),
+    origin,
+  }),
+  MeetingRescheduled: payload('A meeting moved (its time or its time zone).', ['meetingId', 'start', 'end', 'timezone', 'previous', 'origin'], {
+    meetingId: meetingIdField,
+    start: meetingFields.start,
+    end: meetingFields.end,
+    timezone: schema('TimeZone'),
+    previous: closed(['start', 'end', 'timezone'], { start: meetingFields.start, end: meetingFields.end, timezone: schema('TimeZone') }, { description: 'Where it was before.' }),
+    origin,
+  }),
+  TrainingTypeChanged: payload('A meeting switched between a native call and an outside link, or its link changed.', ['meetingId', 'trainingType', 'origin'], {
+    meetingId: meetingIdField,
+    trainingType: schema('TrainingType'),
+    remoteLink,
+    origin,
+  }),
+  MeetingConfirmed: payload('planned → scheduled.', ['meetingId'], { meetingId: meetingIdField }),
+  SessionCancelled: payload('A meeting was cancelled, on its own or with (part of) its series.', ['meetingId', 'origin'], {
+    meetingId: meetingIdField,
+    origin,
+    reason: text(LIMITS.reason, 'Why, when a reason was given.'),
+    seriesId: { type: 'string', description: 'Set for an occurrence of a series.' },
+    seriesCancellationId: { type: 'string', description: 'Set when a series cancellation or edit cancelled it; the series event with this `cancellationId` lists every session it cancelled.' },
+  }),
+  MeetingReinstated: payload('cancelled → planned.', ['meetingId'], { meetingId: meetingIdField }),
+  SeriesScheduled: payload(
+    'A series was scheduled; its future occurrences became meetings (each has its own `MeetingScheduled`).',
+    ['seriesId', 'title', 'customerId', 'instructorId', 'trainingType', 'description', 'recurrence', 'occurrences'],
+    {
+      seriesId: seriesIdField,
+      title: meetingFields.title,
+      customerId: meetingFields.customerId,
+      instructorId: meetingFields.instructorId,
+      trainingType: schema('TrainingType'),
+      remoteLink,
+      description: meetingFields.description,
+      customerMetadata: meetingFields.customerMetadata,
+      instructorMetadata: meetingFields.instructorMetadata,
+      recurrence: schema('RecurrenceSpec'),
+      occurrences: { type: 'array', items: schema('OccurrenceSlot'), description: 'The planned occurrences, sorted by start.' },
+    },
+  ),
+  SeriesRecurrenceChanged: payload(
+    'The pattern of a series changed: which future slots were added, moved (same meeting, new time) or removed (their meetings cancelled).',
+    ['seriesId', 'recurrence', 'previous', 'added', 'moved', 'removed'],
+    {
+      seriesId: seriesIdField,
+      recurrence: schema('RecurrenceSpec'),
+      previous: schema('RecurrenceSpec'),
+      added: { type: 'array', items: schema('OccurrenceSlot') },
+      moved: { type: 'array', items: schema('OccurrenceSlot') },
+      removed: { type: 'array', items: schema('OccurrenceSlot') },
+    },
+  ),
+  SeriesDetailsChanged: payload('Fields of a series other than its pattern changed; `changes` holds the new values.', ['seriesId', 'changes'], {
+    seriesId: seriesIdField,
+    changes: detailChanges(
+      {
+        title: meetingFields.title,
+        description: meetingFields.description,
+        customerMetadata: meetingFields.customerMetadata,
+        instructorMetadata: meetingFields.instructorMetadata,
+        trainingType: schema('TrainingType'),
+        remoteLink,
+      },
+      'The new values.',
+    ),
+  }),
+  SeriesCancelled: payload(
+    'A series was cancelled from `from` on; `cancelled` lists the sessions this cancelled (one email announces them).',
+    ['seriesId', 'cancellationId', 'from', 'cancelled'],
+    {
+      seriesId: seriesIdField,
+      cancellationId: { type: 'string', description: 'The `seriesCancellationId` of the sessions this cancelled.' },
+      from: timestamp('Sessions starting at or after this instant were cancelled.'),
+      cancelled: { type: 'array', items: schema('CancelledOccurrence') },
+      reason: text(LIMITS.reason, 'Why, when a reason was given.'),
+    },
+  ),
+  SeriesOccurrencesCancelled: payload(
+    'A series edit cancelled the sessions that left its pattern; `cancelled` lists them (one email announces them). The series goes on.',
+    ['seriesId', 'cancellationId', 'cancelled'],
+    {
+      seriesId: seriesIdField,
+      cancellationId: { type: 'string', description: 'The `seriesCancellationId` of the sessions this cancelled.' },
+      cancelled: { type: 'array', items: schema('CancelledOccurrence'), minItems: 1 },
+      reason: { type: 'string', description: 'Why (`The series schedule changed`).' },
+    },
+  ),
+  SettingsChanged: payload('The settings were replaced.', ['settings'], { settings: schema('Settings') }),
 };
+
+const eventTypes = Object.keys(eventPayloads);
 
 const schemas: Json = {
   Problem: problemSchema,
-  FieldError: {
-    type: 'object',
-    required: ['path', 'message'],
-    properties: {
-      path: { type: 'string', description: 'Dotted path of the field (`notifications.cancellation.subject`), or `(body)`.' },
-      message: { type: 'string' },
+  FieldError: closed(['path', 'message'], {
+    path: { type: 'string', description: 'Dotted path of the field (`notifications.cancellation.subject`), or `(body)`.' },
+    message: { type: 'string' },
+  }),
+  BookingConflict: closed(
+    ['meetingId', 'start', 'end', 'participant', 'userId'],
+    {
+      meetingId: { type: 'string', description: 'The existing meeting.' },
+      start: timestamp('When it starts.'),
+      end: timestamp('When it ends.'),
+      participant: {
+        type: 'string',
+        enum: ['customer', 'instructor'],
+        description: 'Whose meeting it is: the requested customer\'s or the requested instructor\'s (in either role there).',
+      },
+      userId: { type: 'string', description: 'That participant\'s user id.' },
     },
-  },
-  BookingConflict: {
-    type: 'object',
-    description: 'A meeting of the same customer or instructor that overlaps the requested time.',
-    required: ['meetingId', 'start', 'end', 'customerId', 'instructorId'],
-    properties: {
-      meetingId: { type: 'string' },
-      start: { type: 'string', format: 'date-time' },
-      end: { type: 'string', format: 'date-time' },
-      customerId: { type: 'string' },
-      instructorId: { type: 'string' },
-    },
-  },
+    { description: 'A non-cancelled meeting of the same customer or instructor that overlaps the requested time.' },
+  ),
   Role: { type: 'string', enum: ['admin', 'instructor', 'customer'] },
-  Actor: {
-    type: 'object',
-    description: 'Who did something, as their token said at the time.',
-    required: ['id', 'roles'],
-    properties: { id: { type: 'string' }, roles: { type: 'array', items: schema('Role') } },
-  },
+  Actor: closed(['id', 'roles'], { id: { type: 'string' }, roles: { type: 'array', items: schema('Role') } }, {
+    description: 'Who did something, as their token said at the time (`unknown` with no roles when not recorded).',
+  }),
   TimeZone: {
     type: 'string',
     minLength: 1,
@@ -401,79 +578,71 @@ const schemas: Json = {
     properties: meetingFields,
     additionalProperties: false,
   },
-  Meeting: {
-    type: 'object',
-    description: 'The editable fields of a meeting as stored.',
-    required: ['title', 'customerId', 'instructorId', 'start', 'end', 'timezone', 'trainingType', 'description'],
-    properties: meetingFields,
-  },
-  MeetingView: {
-    description:
-      'A meeting as a reader sees it. `customerMetadata` is present for admins and the instructor only, ' +
-      '`instructorMetadata` for admins only. The `ETag` header carries `revision`.',
-    allOf: [
-      schema('Meeting'),
-      {
-        type: 'object',
-        required: ['id', 'state', 'createdAt', 'updatedAt', 'revision'],
-        properties: {
-          id: { type: 'string' },
-          seriesId: { type: 'string', description: 'Set when the meeting is an occurrence of a series.' },
-          state: schema('MeetingState'),
-          cancellationReason: { type: 'string', description: 'The reason given when it was cancelled, while cancelled.' },
-          createdAt: { type: 'string', format: 'date-time' },
-          updatedAt: { type: 'string', format: 'date-time' },
-          revision: { type: 'integer', minimum: 0, description: 'Stream revision; changes with every change.' },
-        },
-      },
-    ],
-  },
+  MeetingView: closed(
+    ['id', 'title', 'customerId', 'instructorId', 'start', 'end', 'timezone', 'trainingType', 'description', 'state', 'createdAt', 'updatedAt', 'revision'],
+    {
+      id: { type: 'string', description: 'A UUID, or `<seriesId>_<localDate>` for an occurrence of a series.' },
+      seriesId: { type: 'string', description: 'Set when the meeting is an occurrence of a series.' },
+      ...meetingFields,
+      state: schema('MeetingState'),
+      cancellationReason: text(LIMITS.reason, 'The reason given when it was cancelled; only while cancelled.'),
+      createdAt: timestamp('When it was scheduled.'),
+      updatedAt: timestamp('When it last changed.'),
+      revision,
+    },
+    {
+      description:
+        'A meeting as a reader sees it. `customerMetadata` is present for admins and the instructor only, ' +
+        '`instructorMetadata` for admins only. The `ETag` header carries `revision`.',
+      ...linkRule,
+    },
+  ),
   CancelInput: {
     type: 'object',
     additionalProperties: false,
     properties: { reason: text(LIMITS.reason, 'Why; included in the cancellation email.') },
   },
-  HistoryEntry: {
-    type: 'object',
-    description: 'One recorded event of a stream.',
-    required: ['revision', 'position', 'type', 'at', 'actor', 'data'],
-    properties: {
+  HistoryEntry: closed(
+    ['revision', 'position', 'type', 'at', 'actor', 'data'],
+    {
       revision: { type: 'integer', minimum: 0, description: 'Position within the stream, from 0.' },
       position: { type: 'integer', minimum: 0, description: 'Position in the global log.' },
-      type: { type: 'string', description: 'Event type, such as `MeetingScheduled`, `MeetingRescheduled`, `SessionCancelled`, `SettingsChanged`.' },
-      at: { type: 'string', format: 'date-time' },
+      type: {
+        type: 'string',
+        description:
+          `Event type. Meetings: ${eventTypes.filter((t) => !t.startsWith('Series') && t !== 'SettingsChanged').join(', ')}. ` +
+          `Series: ${eventTypes.filter((t) => t.startsWith('Series')).join(', ')}. Settings: SettingsChanged. ` +
+          'Clients should skip types they do not know: later capabilities may add some.',
+      },
+      at: timestamp('When it happened.'),
       actor: schema('Actor'),
-      data: { type: 'object', description: 'The event payload as recorded.' },
+      data: { type: 'object', description: 'The event payload as recorded; the `<type>Event` schemas describe the payload of each known type.' },
     },
-  },
-  History: {
-    type: 'object',
-    required: ['events'],
-    properties: { events: { type: 'array', description: 'Oldest first.', items: schema('HistoryEntry') } },
-  },
-  CalendarItem: {
-    type: 'object',
-    required: ['meetingId', 'title', 'start', 'end', 'timezone', 'state', 'trainingType', 'role', 'customerId', 'instructorId'],
-    properties: {
-      meetingId: { type: 'string' },
-      seriesId: { type: 'string' },
-      title: { type: 'string' },
-      start: { type: 'string', format: 'date-time' },
-      end: { type: 'string', format: 'date-time' },
-      timezone: schema('TimeZone'),
-      state: schema('MeetingState'),
-      trainingType: schema('TrainingType'),
-      role: { type: 'string', enum: ['customer', 'instructor'], description: "The calendar owner's part in this meeting." },
-      customerId: { type: 'string' },
-      instructorId: { type: 'string' },
-      counterpartName: { type: 'string', description: 'Name of the other participant, when the people directory knows it.' },
+    {
+      description: 'One recorded event of a stream.',
+      allOf: eventTypes.map((type) => ({
+        if: { properties: { type: { const: type } }, required: ['type'] },
+        then: { properties: { data: schema(`${type}Event`) } },
+      })),
     },
-  },
-  Calendar: {
-    type: 'object',
-    required: ['items'],
-    properties: { items: { type: 'array', description: 'Sorted by start; cancelled meetings included.', items: schema('CalendarItem') } },
-  },
+  ),
+  History: closed(['events'], { events: { type: 'array', description: 'Oldest first.', items: schema('HistoryEntry') } }),
+  ...Object.fromEntries(Object.entries(eventPayloads).map(([type, s]) => [`${type}Event`, s])),
+  CalendarItem: closed(['meetingId', 'title', 'start', 'end', 'timezone', 'state', 'trainingType', 'role', 'customerId', 'instructorId'], {
+    meetingId: { type: 'string' },
+    seriesId: { type: 'string' },
+    title: { type: 'string' },
+    start: timestamp('When it starts.'),
+    end: timestamp('When it ends.'),
+    timezone: schema('TimeZone'),
+    state: schema('MeetingState'),
+    trainingType: schema('TrainingType'),
+    role: { type: 'string', enum: ['customer', 'instructor'], description: "The calendar owner's part in this meeting." },
+    customerId: { type: 'string' },
+    instructorId: { type: 'string' },
+    counterpartName: { type: 'string', description: 'Name of the other participant, when the people directory knows it.' },
+  }),
+  Calendar: closed(['items'], { items: { type: 'array', description: 'Sorted by start; cancelled meetings included.', items: schema('CalendarItem') } }),
   PersonInput: {
     type: 'object',
     additionalProperties: false,
@@ -484,52 +653,36 @@ const schemas: Json = {
       timezone: schema('TimeZone'),
     },
   },
-  Person: {
-    type: 'object',
-    required: ['id', 'name', 'email', 'updatedAt'],
-    properties: {
-      id: { type: 'string' },
-      name: { type: 'string' },
-      email: { type: 'string', format: 'email' },
-      timezone: schema('TimeZone'),
-      updatedAt: { type: 'string', format: 'date-time' },
+  Person: closed(['id', 'name', 'email', 'updatedAt'], {
+    id: { type: 'string' },
+    name: text(LIMITS.personName, 'Display name, trimmed.', 1),
+    email: { type: 'string', format: 'email', maxLength: LIMITS.email },
+    timezone: schema('TimeZone'),
+    updatedAt: timestamp('When it last changed.'),
+  }),
+  CancellationNotificationSettings: closed(['enabled', 'subject', 'bodyTemplate', 'notifyInstructor'], {
+    enabled: { type: 'boolean', description: 'Whether cancellations are mailed at all.' },
+    subject: {
+      type: 'string',
+      minLength: 1,
+      maxLength: LIMITS.subject,
+      pattern: '^[^\\r\\n]*$',
+      description: 'One line; may use `{{token}}` placeholders.',
     },
-  },
-  CancellationNotificationSettings: {
-    type: 'object',
-    required: ['enabled', 'subject', 'bodyTemplate', 'notifyInstructor'],
-    properties: {
-      enabled: { type: 'boolean', description: 'Whether cancellations are mailed at all.' },
-      subject: {
-        type: 'string',
-        minLength: 1,
-        maxLength: LIMITS.subject,
-        pattern: '^[^\\r\\n]*$',
-        description: 'One line; may use `{{token}}` placeholders.',
-      },
-      bodyTemplate: {
-        type: 'string',
-        maxLength: LIMITS.bodyTemplate,
-        description:
-          'HTML with `{{token}}` placeholders, which are HTML-escaped when filled. Tokens: siteName, meetingTitle, ' +
-          'startDate, endDate, instructorName, customerName, reason, and for series sessionCount, sessionList. ' +
-          'Unknown tokens or unbalanced braces are refused.',
-      },
-      notifyInstructor: { type: 'boolean', description: 'Also mail the instructor.' },
+    bodyTemplate: {
+      type: 'string',
+      maxLength: LIMITS.bodyTemplate,
+      description:
+        'HTML with `{{token}}` placeholders, which are HTML-escaped when filled. Tokens: siteName, meetingTitle, ' +
+        'startDate, endDate, instructorName, customerName, reason, and for series sessionCount, sessionList. ' +
+        'Unknown tokens or unbalanced braces are refused.',
     },
-  },
-  Settings: {
-    type: 'object',
-    description:
-      'Site settings. Later capabilities add sections here; the running server refuses keys it does not know. ' +
-      'Secret values are write-only: they are accepted by `PUT` and never returned.',
-    required: ['notifications', 'debugLevel'],
-    properties: {
-      notifications: {
-        type: 'object',
-        required: ['cancellation'],
-        properties: { cancellation: schema('CancellationNotificationSettings') },
-      },
+    notifyInstructor: { type: 'boolean', description: 'Also mail the instructor.' },
+  }),
+  Settings: closed(
+    ['notifications', 'debugLevel'],
+    {
+      notifications: closed(['cancellation'], { cancellation: schema('CancellationNotificationSettings') }),
       debugLevel: {
         type: 'integer',
         minimum: 0,
@@ -537,23 +690,29 @@ const schemas: Json = {
         description: 'Above 0, call clients log connection details to the browser console.',
       },
     },
-  },
+    {
+      description:
+        'Site settings. Later capabilities add sections here; the running server refuses top-level keys it does not know. ' +
+        'Secret values are write-only: they are accepted by `PUT` and never returned.',
+    },
+  ),
   SeriesInput: {
     type: 'object',
     description: 'A recurring meeting. Every occurrence becomes a meeting with its own id. Unknown fields are refused.',
     required: ['title', 'customerId', 'instructorId', 'trainingType', 'timezone', 'startDate', 'startTime', 'durationMinutes', 'rrule'],
-    properties: seriesFields,
+    properties: seriesFieldsWithMetadata,
     additionalProperties: false,
     ...linkRule,
   },
   SeriesPatch: {
     type: 'object',
     description:
-      'Any subset of the series fields. A recurrence change (timezone, startDate, startTime, durationMinutes, rrule, ' +
-      'exclusions) keeps the occurrences that still fall on the new pattern (same meeting ids), cancels those that no ' +
-      'longer do, creates the new ones and never touches past occurrences. Other field changes reach every future ' +
-      'occurrence except fields that were edited on the occurrence itself. Occurrences cancelled individually stay cancelled.',
-    properties: seriesFields,
+      'Any subset of the series fields. `customerId` and `instructorId` may only repeat the current ones. A recurrence ' +
+      'change (timezone, startDate, startTime, durationMinutes, rrule, exclusions) keeps the occurrences that still fall ' +
+      'on the new pattern (same meeting ids), cancels future ones that no longer do (one email lists them), creates the ' +
+      'new ones and never touches occurrences that have started. Other field changes reach every future occurrence ' +
+      'except fields that were edited on the occurrence itself. Occurrences cancelled individually stay cancelled.',
+    properties: seriesFieldsWithMetadata,
     additionalProperties: false,
   },
   SeriesCancelInput: {
@@ -561,135 +720,171 @@ const schemas: Json = {
     additionalProperties: false,
     properties: {
       reason: text(LIMITS.reason, 'Why; included in the single cancellation email.'),
-      from: { type: 'string', format: 'date-time', description: 'Cancel every occurrence starting at or after this instant; default now.' },
+      from: { ...instant('Cancel every occurrence starting at or after this instant; default now.') },
     },
   },
-  SeriesOccurrence: {
-    type: 'object',
-    required: ['meetingId', 'localDate', 'start', 'end', 'state'],
-    properties: {
-      meetingId: { type: 'string', description: 'Takes every meeting endpoint.' },
-      localDate: { type: 'string', format: 'date', description: 'The date in the series time zone.' },
-      start: { type: 'string', format: 'date-time' },
-      end: { type: 'string', format: 'date-time' },
-      state: schema('MeetingState'),
-    },
-  },
-  Series: {
-    type: 'object',
-    description: 'A series as a reader sees it. The `ETag` header carries `revision`.',
-    required: [
-      'id', 'title', 'customerId', 'instructorId', 'trainingType', 'timezone', 'startDate', 'startTime',
-      'durationMinutes', 'rrule', 'state', 'occurrences', 'createdAt', 'updatedAt', 'revision',
+  RecurrenceSpec: closed(['rrule', 'startDate', 'startTime', 'durationMinutes', 'timezone', 'exclusions'], {
+    rrule: seriesFields.rrule,
+    startDate: seriesFields.startDate,
+    startTime: seriesFields.startTime,
+    durationMinutes: seriesFields.durationMinutes,
+    timezone: seriesFields.timezone,
+    exclusions: seriesFields.exclusions,
+  }, { description: 'The pattern of a series, normalised (rrule upper case without `RRULE:`, exclusions sorted).' }),
+  OccurrenceSlot: closed(['meetingId', 'localDate', 'start', 'end'], {
+    meetingId: { type: 'string', description: '`<seriesId>_<localDate>`.' },
+    localDate: { type: 'string', format: 'date', description: 'The date in the series time zone.' },
+    start: timestamp('When it starts.'),
+    end: timestamp('When it ends.'),
+  }, { description: 'A slot of the pattern of a series.' }),
+  CancelledOccurrence: closed(['meetingId', 'start', 'end'], {
+    meetingId: { type: 'string' },
+    start: timestamp('When it was to start.'),
+    end: timestamp('When it was to end.'),
+  }),
+  SeriesOccurrence: closed(['meetingId', 'localDate', 'start', 'end', 'state'], {
+    meetingId: { type: 'string', description: 'Takes every meeting endpoint.' },
+    localDate: { type: 'string', format: 'date', description: 'The date in the series time zone.' },
+    start: timestamp('When it starts (its own time when it was moved individually).'),
+    end: timestamp('When it ends.'),
+    state: schema('MeetingState'),
+  }),
+  Series: closed(
+    [
+      'id', 'title', 'customerId', 'instructorId', 'trainingType', 'description', 'timezone', 'startDate', 'startTime',
+      'durationMinutes', 'rrule', 'exclusions', 'state', 'occurrences', 'createdAt', 'updatedAt', 'revision',
     ],
-    properties: {
+    {
       id: { type: 'string' },
-      ...seriesFields,
-      state: { type: 'string', enum: ['active', 'cancelled'] },
-      occurrences: { type: 'array', description: 'Sorted by start.', items: schema('SeriesOccurrence') },
-      createdAt: { type: 'string', format: 'date-time' },
-      updatedAt: { type: 'string', format: 'date-time' },
-      revision: { type: 'integer', minimum: 0 },
+      ...seriesFieldsWithMetadata,
+      rrule: { ...seriesFields.rrule, description: 'The RRULE value, normalised: upper case, without `RRULE:`.' },
+      exclusions: { ...seriesFields.exclusions, description: 'Local dates on which no occurrence takes place, sorted.' },
+      state: {
+        type: 'string',
+        enum: ['active', 'cancelled'],
+        description: '`cancelled` once it was cancelled from an instant that is not in the future.',
+      },
+      cancelledFrom: timestamp('Set once the series was cancelled: occurrences from this instant on are cancelled and none are added there again.'),
+      occurrences: { type: 'array', description: 'Every occurrence still in the pattern, past and cancelled ones included, sorted by start.', items: schema('SeriesOccurrence') },
+      createdAt: timestamp('When it was scheduled.'),
+      updatedAt: timestamp('When it last changed.'),
+      revision,
     },
-  },
-  IceServer: {
-    type: 'object',
-    description: 'An RTCIceServer entry. TURN credentials are ephemeral (coturn `use-auth-secret`).',
-    required: ['urls'],
-    properties: {
-      urls: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] },
-      username: { type: 'string' },
-      credential: { type: 'string' },
+    {
+      description:
+        'A series as a reader sees it. `customerMetadata` is present for admins and the instructor only, ' +
+        '`instructorMetadata` for admins only. The `ETag` header carries `revision`.',
+      ...linkRule,
     },
-  },
+  ),
+  IceServer: closed(['urls'], {
+    urls: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] },
+    username: { type: 'string' },
+    credential: { type: 'string' },
+  }, { description: 'An RTCIceServer entry. TURN credentials are ephemeral (coturn `use-auth-secret`).' }),
   CallRole: { type: 'string', enum: ['customer', 'instructor'] },
-  JoinLink: {
-    type: 'object',
-    required: ['mode', 'url'],
-    properties: {
-      mode: { const: 'link' },
-      url: { type: 'string', format: 'uri', pattern: '^https://', description: 'The remote link to open.' },
-      role: schema('CallRole'),
-    },
-  },
-  JoinNative: {
-    type: 'object',
-    required: ['mode', 'signalingUrl', 'ticket', 'iceServers', 'role', 'debugLevel', 'expiresAt'],
-    properties: {
-      mode: { const: 'native' },
-      signalingUrl: { type: 'string', format: 'uri', pattern: '^wss?://', description: 'Where to open the WebSocket, without the ticket.' },
-      ticket: { type: 'string', minLength: 1, maxLength: 128, description: 'Single use, valid for 60 s, binds this user to this meeting.' },
-      iceServers: { type: 'array', items: schema('IceServer') },
-      role: schema('CallRole'),
-      debugLevel: { type: 'integer', minimum: 0, maximum: 9, description: 'From the settings; above 0 the client logs connection details.' },
-      expiresAt: { type: 'string', format: 'date-time', description: 'When the ticket expires.' },
-    },
-  },
+  JoinLink: closed(['mode', 'url', 'role'], {
+    mode: { const: 'link' },
+    url: { type: 'string', format: 'uri', pattern: '^https://', description: 'The remote link to open.' },
+    role: schema('CallRole'),
+  }),
+  JoinNative: closed(['mode', 'signalingUrl', 'ticket', 'expiresAt', 'iceServers', 'role', 'debugLevel'], {
+    mode: { const: 'native' },
+    signalingUrl: { type: 'string', format: 'uri', pattern: '^wss?://', description: 'Where to open the WebSocket, without the ticket.' },
+    ticket: { type: 'string', minLength: 1, maxLength: 128, description: 'Single use, valid for 60 s, binds this user to this meeting.' },
+    expiresAt: timestamp('When the ticket expires.'),
+    iceServers: { type: 'array', items: schema('IceServer') },
+    role: schema('CallRole'),
+    debugLevel: { type: 'integer', minimum: 0, maximum: 9, description: 'From the settings; above 0 the client logs connection details.' },
+  }),
   JoinResponse: {
     oneOf: [schema('JoinLink'), schema('JoinNative')],
     discriminator: { propertyName: 'mode', mapping: { link: '#/components/schemas/JoinLink', native: '#/components/schemas/JoinNative' } },
   },
-  NotificationStatus: { type: 'string', enum: ['pending', 'sent', 'skipped', 'failed', 'undeliverable'] },
-  Notification: {
-    type: 'object',
-    description: 'One email owed to one recipient, with its delivery record.',
-    required: ['id', 'key', 'kind', 'meetingIds', 'recipient', 'status', 'attempts', 'createdAt', 'updatedAt'],
-    properties: {
-      id: { type: 'string' },
-      key: { type: 'string', description: 'Idempotency key: the same cause never mails the same recipient twice.' },
-      kind: { type: 'string', enum: ['meeting', 'series'], description: '`series`: one email covering several occurrences.' },
-      meetingIds: { type: 'array', items: { type: 'string' }, minItems: 1 },
-      seriesId: { type: 'string' },
-      recipient: {
-        type: 'object',
-        required: ['personId', 'role'],
-        properties: {
-          personId: { type: 'string' },
-          email: { type: 'string', format: 'email', description: 'Absent when the people directory has no address (then `undeliverable`).' },
-          role: schema('CallRole'),
-        },
-      },
+  NotificationStatus: {
+    type: 'string',
+    enum: [...notificationStatuses],
+    description:
+      '`pending`: to be sent (attempts may be under way). `sent`: the provider took it. `failed`: every attempt of the ' +
+      'round failed, or it could not be rendered. `skipped`: nothing to send (see `reason`). `undeliverable`: no address.',
+  },
+  SkipReason: {
+    type: 'string',
+    enum: Object.keys(SkipReason.keys),
+    description: '`disabled`: cancellation emails are switched off; `ended`: every announced session had ended; `reinstated`: the sessions were reinstated.',
+  },
+  NotificationRecipient: closed(['personId', 'role'], {
+    personId: { type: 'string' },
+    role: schema('CallRole'),
+    email: { type: 'string', format: 'email', description: 'From the people directory; absent when it has no address (then `undeliverable`).' },
+  }),
+  Notification: closed(
+    ['id', 'kind', 'status', 'meetingIds', 'cancellationEventId', 'recipient', 'announcedMeetingIds', 'attempts', 'round', 'createdAt', 'updatedAt', 'revision'],
+    {
+      id: { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'Derived from the cancellation and the recipient: one cause never mails one person twice.' },
+      kind: { type: 'string', enum: ['meeting', 'series'], description: '`series`: one email covering the sessions a series cancellation or edit cancelled.' },
       status: schema('NotificationStatus'),
-      attempts: { type: 'integer', minimum: 0 },
-      lastError: { type: 'string' },
-      providerMessageId: { type: 'string', description: 'The mail provider\'s id, once sent.' },
-      createdAt: { type: 'string', format: 'date-time' },
-      updatedAt: { type: 'string', format: 'date-time' },
-    },
-  },
-  NotificationList: {
-    type: 'object',
-    required: ['items'],
-    properties: { items: { type: 'array', items: schema('Notification') } },
-  },
-  Health: {
-    type: 'object',
-    required: ['status', 'store', 'projections'],
-    properties: {
-      status: { type: 'string', enum: ['ok', 'degraded'] },
-      store: {
-        type: 'object',
-        required: ['name', 'status'],
-        properties: {
-          name: { type: 'string', description: 'Which event store is in use (embedded or KurrentDB).' },
-          status: { type: 'string', description: '`ok`, or the connection state of an outside store.' },
-        },
+      meetingIds: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'The cancelled sessions, sorted by start.' },
+      seriesId: { type: 'string', description: 'Set for `series` notifications.' },
+      cancellationEventId: { type: 'string', description: 'The event that caused it (`SessionCancelled`, `SeriesCancelled` or `SeriesOccurrencesCancelled`).' },
+      recipient: schema('NotificationRecipient'),
+      subject: { type: 'string', description: 'The rendered subject, once the email of the current round is rendered.' },
+      announcedMeetingIds: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'The sessions the email announces: those still cancelled that had not ended when it was rendered.',
       },
+      attempts: { type: 'integer', minimum: 0, description: 'Send attempts over all rounds.' },
+      round: { type: 'integer', minimum: 0, description: '0, plus one per admin retry.' },
+      nextAttemptAt: timestamp('When the next attempt is due, while one is scheduled after a failed attempt.'),
+      lastError: { type: 'string', description: 'Why the last attempt failed.' },
+      reason: { type: 'string', description: 'Why it was skipped (a SkipReason) or is undeliverable (free text).' },
+      providerMessageId: { type: 'string', description: "The mail provider's id (`outbox:<id>` for the dev outbox), once sent." },
+      createdAt: timestamp('When it was requested.'),
+      updatedAt: timestamp('When it last changed.'),
+      sentAt: timestamp('When it was sent.'),
+      revision,
+    },
+    {
+      description: 'One email owed to one recipient for one cancellation, with its delivery record.',
+      allOf: [
+        { if: { properties: { status: { const: 'sent' } }, required: ['status'] }, then: { required: ['providerMessageId', 'sentAt'] } },
+        { if: { properties: { status: { const: 'failed' } }, required: ['status'] }, then: { required: ['lastError'] } },
+        { if: { properties: { status: { const: 'skipped' } }, required: ['status'] }, then: { required: ['reason'], properties: { reason: schema('SkipReason') } } },
+        { if: { properties: { status: { const: 'undeliverable' } }, required: ['status'] }, then: { required: ['reason'] } },
+      ],
+    },
+  ),
+  NotificationList: closed(['items'], { items: { type: 'array', description: 'Newest first.', items: schema('Notification') } }),
+  Health: closed(
+    ['status', 'store', 'projections'],
+    {
+      status: { type: 'string', enum: ['ok', 'degraded'] },
+      store: closed(['name', 'status'], {
+        name: { type: 'string', description: 'Which event store is in use (`sqlite`, `kurrentdb`).' },
+        status: {
+          type: 'string',
+          enum: ['ok', 'unreachable', 'reconnecting', 'down'],
+          description: '`ok`; `unreachable` when the store did not answer in time; KurrentDB\'s connection state otherwise.',
+        },
+      }),
       projections: {
         type: 'object',
-        description: 'Per read model: its checkpoint in the global log and how far behind the head it is.',
-        additionalProperties: {
-          type: 'object',
-          required: ['position', 'lag'],
-          properties: {
-            position: { type: 'integer' },
-            lag: { type: 'integer', minimum: 0 },
-            error: { type: 'string', description: 'Why the projection stopped, if it did.' },
-          },
-        },
+        description:
+          'Per read model, and for the cancellation-notice reaction (`cancellation-notices`): its checkpoint in the ' +
+          'global log, how far behind the head it is, and why it stopped if it did.',
+        additionalProperties: closed(['position', 'lag'], {
+          position: { type: 'integer', minimum: 0 },
+          lag: { type: 'integer', minimum: 0 },
+          error: { type: 'string', description: 'Why it stopped.' },
+        }),
       },
     },
-  },
+    {
+      description: '`ok` needs a reachable store and running projections.',
+      allOf: [{ if: { properties: { status: { const: 'ok' } }, required: ['status'] }, then: { properties: { store: { properties: { status: { const: 'ok' } } } } } }],
+    },
+  ),
   SignalingServerMessage: {
     description: 'Frames the signaling server sends (JSON text).',
     oneOf: [
@@ -757,7 +952,7 @@ const parameters: Json = {
   MeetingId: { name: 'id', ...pathId('Meeting id.') },
   SeriesId: { name: 'id', ...pathId('Series id.') },
   PersonId: { name: 'id', ...pathId('Person id: the user id (JWT `sub`).') },
-  NotificationId: { name: 'id', ...pathId('Notification id.') },
+  NotificationId: { name: 'id', ...pathId('Notification id (32 hexadecimal digits).') },
   IfMatch: {
     name: 'If-Match',
     in: 'header',
@@ -786,12 +981,14 @@ const parameters: Json = {
   UserId: { name: 'userId', in: 'query', required: false, description: 'Whose calendar; default the caller. Only admins may name someone else.', schema: { type: 'string', minLength: 1, maxLength: LIMITS.id } },
 };
 
+// Each of these is sent whenever a response names it.
 const headers: Json = {
-  XRequestId: { description: 'The request id (sent by the client or made by the server); quote it when reporting a problem.', schema: { type: 'string' } },
-  ETag: { description: 'Strong ETag carrying the revision, like `"3"`; send it back in `If-Match`.', schema: { type: 'string', pattern: '^"\\d+"$' } },
-  Location: { description: 'Path of the created resource.', schema: { type: 'string', format: 'uri-reference' } },
-  RetryAfter: { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 } },
-  WWWAuthenticate: { description: '`Bearer error="invalid_token", error_description="…"`', schema: { type: 'string' } },
+  XRequestId: { description: 'The request id (sent by the client or made by the server); quote it when reporting a problem.', required: true, schema: { type: 'string', pattern: '^[\\w.-]{1,64}$' } },
+  ETag: { description: 'Strong ETag carrying the revision, like `"3"`; send it back in `If-Match`.', required: true, schema: { type: 'string', pattern: '^"\\d+"$' } },
+  Location: { description: 'Path of the created resource.', required: true, schema: { type: 'string', format: 'uri-reference', pattern: '^/' } },
+  RetryAfter: { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } },
+  WWWAuthenticate: { description: '`Bearer error="invalid_token", error_description="…"`', required: true, schema: { type: 'string', pattern: '^Bearer ' } },
+  NoStore: { description: 'Join answers hold short-lived secrets and must not be cached.', required: true, schema: { const: 'no-store' } },
 };
 
 const responses: Json = {
@@ -979,6 +1176,7 @@ const paths: Json = {
       responses: {
         '200': reply('The person as stored.', json(schema('Person'), { id: 'cust-42', name: 'Casey Customer', email: 'casey@example.com', timezone: 'Europe/Amsterdam', updatedAt: '2026-02-20T14:00:00.000Z' })),
         '403': response('Forbidden'),
+        '409': { ...(response('Conflict') as object), description: 'Too many concurrent changes to this person; try again.' },
       },
     }),
     get: operation({
@@ -1087,7 +1285,7 @@ const paths: Json = {
       responses: {
         '200': {
           description: 'How to join.',
-          headers: { 'X-Request-Id': header('XRequestId') },
+          headers: { 'X-Request-Id': header('XRequestId'), 'Cache-Control': header('NoStore') },
           content: {
             'application/json': {
               schema: schema('JoinResponse'),
@@ -1284,7 +1482,11 @@ const paths: Json = {
       description: 'Admins only. The whole document is replaced; templates are checked for unknown tokens. Every change is recorded in the settings history.',
       tags: ['settings'],
       requestBody: body(schema('Settings'), 'The new settings.', exampleSettings),
-      responses: { '200': reply('The settings as stored.', json(schema('Settings'), exampleSettings)), '403': response('Forbidden') },
+      responses: {
+        '200': reply('The settings as stored.', json(schema('Settings'), exampleSettings)),
+        '403': response('Forbidden'),
+        '409': { ...(response('Conflict') as object), description: 'Too many concurrent changes to the settings; try again.' },
+      },
     }),
   },
   '/settings/history': {
@@ -1300,11 +1502,19 @@ const paths: Json = {
     get: operation({
       operationId: 'listNotifications',
       summary: 'Emails owed and their delivery records',
-      description: 'Admins only. Filter by meeting and/or status.',
+      description: 'Admins only. Newest first; filter by meeting and/or status. Unknown query parameters are refused (400).',
       tags: ['notifications'],
       parameters: [
         { name: 'meetingId', in: 'query', required: false, description: 'Only notifications about this meeting.', schema: { type: 'string', minLength: 1, maxLength: LIMITS.id } },
         { name: 'status', in: 'query', required: false, description: 'Only notifications in this status.', schema: schema('NotificationStatus') },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          description: `At most this many (default and maximum ${MAX_NOTIFICATION_LIST}).`,
+          schema: { type: 'integer', minimum: 1, maximum: MAX_NOTIFICATION_LIST, default: MAX_NOTIFICATION_LIST },
+          example: 50,
+        },
       ],
       responses: {
         '200': reply('The notifications.', json(schema('NotificationList'), { items: [exampleNotification] })),
@@ -1313,18 +1523,36 @@ const paths: Json = {
       },
     }),
   },
-  '/notifications/{id}/retry': {
-    post: operation({
-      operationId: 'retryNotification',
-      summary: 'Send a failed notification again',
-      description: 'Admins only. Puts a `failed` or `undeliverable` notification back to `pending`; delivery happens in the background.',
+  '/notifications/{id}': {
+    get: operation({
+      operationId: 'getNotification',
+      summary: 'One notification and its delivery record',
+      description: 'Admins only.',
       tags: ['notifications'],
       parameters: [param('NotificationId')],
       responses: {
-        '202': reply('Accepted for delivery.', json(schema('Notification'), { ...exampleNotification, status: 'pending' })),
+        '200': reply('The notification.', json(schema('Notification'), exampleNotification)),
         '403': response('Forbidden'),
-        '404': response('NotFound'),
-        '409': { ...(response('Conflict') as object), description: 'The notification is neither failed nor undeliverable.' },
+        '404': { ...(response('NotFound') as object), description: 'No such notification.' },
+      },
+    }),
+  },
+  '/notifications/{id}/retry': {
+    post: operation({
+      operationId: 'retryNotification',
+      summary: 'Send a failed or undeliverable notification again',
+      description:
+        'Admins only. Starts a new round for a `failed` or `undeliverable` notification: the address is looked up in ' +
+        'the people directory again and the email rendered again, then sent in the background with the same idempotency ' +
+        'key. The answer shows the notification as the new round starts: usually `pending`; at once `skipped`, ' +
+        '`undeliverable` or `failed` again when there is nothing to send, still no address, or the email cannot be rendered.',
+      tags: ['notifications'],
+      parameters: [param('NotificationId')],
+      responses: {
+        '202': reply('Accepted for delivery.', json(schema('Notification'), { ...exampleNotification, status: 'pending', round: 1, revision: 7 })),
+        '403': response('Forbidden'),
+        '404': { ...(response('NotFound') as object), description: 'No such notification.' },
+        '409': { ...(response('Conflict') as object), description: 'The notification is neither failed nor undeliverable, or it changed meanwhile.' },
       },
     }),
   },

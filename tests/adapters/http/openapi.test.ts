@@ -3,14 +3,16 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../../adapters/http/openapi.ts';
+import { meetingEventTypes } from '../../../domain/meeting.ts';
+import { seriesEventTypes } from '../../../domain/series.ts';
 import { defaultSettings } from '../../../domain/settings.ts';
+import { createSchemaChecker, isObj } from '../../support/json-schema.ts';
+import type { Obj } from '../../support/json-schema.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const contractPath = resolve(repoRoot, '../shared/api.md');
 const serverUrl = 'https://coaching.example.com';
 
-type Obj = Record<string, unknown>;
-const isObj = (value: unknown): value is Obj => typeof value === 'object' && value !== null && !Array.isArray(value);
 const obj = (value: unknown, what: string): Obj => {
   if (!isObj(value)) throw new Error(`${what} is not an object`);
   return value;
@@ -19,25 +21,7 @@ const obj = (value: unknown, what: string): Obj => {
 const doc = openApiDocument(serverUrl);
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-const resolvePointer = (pointer: string): unknown => {
-  if (!pointer.startsWith('#/')) return undefined;
-  let node: unknown = doc;
-  for (const raw of pointer.slice(2).split('/')) {
-    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    if (!isObj(node) || !(key in node)) return undefined;
-    node = node[key];
-  }
-  return node;
-};
-
-const deref = (value: unknown): unknown => {
-  let node = value;
-  for (let hops = 0; isObj(node) && typeof node.$ref === 'string'; hops++) {
-    if (hops > 10) throw new Error('reference cycle');
-    node = resolvePointer(node.$ref);
-  }
-  return node;
-};
+const { validate, resolvePointer, deref } = createSchemaChecker(doc);
 
 const operations = (): Array<{ path: string; method: string; op: Obj; pathItem: Obj }> => {
   const result: Array<{ path: string; method: string; op: Obj; pathItem: Obj }> = [];
@@ -65,85 +49,6 @@ const contractRoutes = (markdown: string): string[] => {
     }
   }
   return routes;
-};
-
-// ---------- a small JSON Schema (2020-12 subset) checker, enough for the keywords the document uses ----------
-
-const FORMATS: Record<string, (s: string) => boolean> = {
-  'date-time': (s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)),
-  date: (s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)),
-  uri: (s) => {
-    try {
-      return new URL(s).protocol.length > 0;
-    } catch {
-      return false;
-    }
-  },
-  'uri-reference': () => true,
-  email: (s) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s),
-};
-
-const typeOf = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
-
-const validate = (schemaIn: unknown, value: unknown, at = '$'): string[] => {
-  const schema = deref(schemaIn);
-  if (schema === true || schema === undefined) return [];
-  if (schema === false) return [`${at}: nothing is allowed`];
-  const s = obj(schema, `schema at ${at}`);
-  const errors: string[] = [];
-  const known = new Set([
-    '$ref', 'type', 'description', 'examples', 'default', 'format', 'properties', 'required', 'additionalProperties',
-    'items', 'minItems', 'maxItems', 'uniqueItems', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'enum', 'const',
-    'allOf', 'oneOf', 'not', 'if', 'then', 'else', 'discriminator',
-  ]);
-  for (const key of Object.keys(s)) if (!known.has(key)) errors.push(`${at}: the checker does not know keyword '${key}'`);
-  if (s.type !== undefined) {
-    const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-    const actual = typeOf(value);
-    if (!types.some((t) => t === actual || (t === 'number' && actual === 'integer'))) return [`${at}: expected ${types.join('|')}, got ${actual}`];
-  }
-  if (s.const !== undefined && JSON.stringify(s.const) !== JSON.stringify(value)) errors.push(`${at}: must be ${JSON.stringify(s.const)}`);
-  if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) errors.push(`${at}: not one of ${s.enum.join(', ')}`);
-  if (typeof value === 'string') {
-    if (typeof s.minLength === 'number' && value.length < s.minLength) errors.push(`${at}: shorter than ${s.minLength}`);
-    if (typeof s.maxLength === 'number' && value.length > s.maxLength) errors.push(`${at}: longer than ${s.maxLength}`);
-    if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value)) errors.push(`${at}: does not match ${s.pattern}`);
-    if (typeof s.format === 'string') {
-      const check = FORMATS[s.format];
-      if (check === undefined) errors.push(`${at}: the checker does not know format '${s.format}'`);
-      else if (!check(value)) errors.push(`${at}: not a ${s.format}`);
-    }
-  }
-  if (typeof value === 'number') {
-    if (typeof s.minimum === 'number' && value < s.minimum) errors.push(`${at}: below ${s.minimum}`);
-    if (typeof s.maximum === 'number' && value > s.maximum) errors.push(`${at}: above ${s.maximum}`);
-  }
-  if (Array.isArray(value)) {
-    if (typeof s.minItems === 'number' && value.length < s.minItems) errors.push(`${at}: fewer than ${s.minItems} items`);
-    if (typeof s.maxItems === 'number' && value.length > s.maxItems) errors.push(`${at}: more than ${s.maxItems} items`);
-    if (s.uniqueItems === true && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) errors.push(`${at}: items repeat`);
-    if (s.items !== undefined) value.forEach((item, i) => errors.push(...validate(s.items, item, `${at}[${i}]`)));
-  }
-  if (isObj(value)) {
-    const properties = isObj(s.properties) ? s.properties : {};
-    for (const key of Array.isArray(s.required) ? (s.required as string[]) : []) if (!(key in value)) errors.push(`${at}.${key}: is required`);
-    for (const [key, v] of Object.entries(value)) {
-      if (key in properties) errors.push(...validate(properties[key], v, `${at}.${key}`));
-      else if (s.additionalProperties !== undefined) errors.push(...validate(s.additionalProperties, v, `${at}.${key}`));
-    }
-  }
-  if (Array.isArray(s.allOf)) for (const part of s.allOf) errors.push(...validate(part, value, at));
-  if (Array.isArray(s.oneOf)) {
-    const passing = s.oneOf.filter((part) => validate(part, value, at).length === 0).length;
-    if (passing !== 1) errors.push(`${at}: matches ${passing} of the oneOf alternatives, not exactly 1`);
-  }
-  if (s.not !== undefined && validate(s.not, value, at).length === 0) errors.push(`${at}: matches a 'not' schema`);
-  if (s.if !== undefined) {
-    const branch = validate(s.if, value, at).length === 0 ? s.then : s.else;
-    if (branch !== undefined) errors.push(...validate(branch, value, at));
-  }
-  return errors;
 };
 
 const componentSchema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -345,12 +250,107 @@ describe('openApiDocument', () => {
   });
 });
 
+describe('the schema checker (tests/support/json-schema.ts)', () => {
+  const check = createSchemaChecker({ components: { schemas: { Id: { type: 'string', minLength: 2 } } } }).validate;
+
+  it('enforces closed objects, required properties and $ref together with its siblings', () => {
+    const closedObject = { type: 'object', required: ['id'], properties: { id: { $ref: '#/components/schemas/Id', maxLength: 3 } }, additionalProperties: false };
+    expect(check(closedObject, { id: 'ab' })).toEqual([]);
+    expect(check(closedObject, { id: 'ab', extra: 1 })).toEqual(['$.extra: is not a documented property']);
+    expect(check(closedObject, {})).toEqual(['$.id: is required']);
+    expect(check(closedObject, { id: 'a' })).toEqual(['$.id: shorter than 2']);
+    expect(check(closedObject, { id: 'abcd' })).toEqual(['$.id: longer than 3']);
+    expect(check({ $ref: '#/components/schemas/Missing' }, 'x')).toEqual(['$: unresolvable $ref #/components/schemas/Missing']);
+    expect(check({ additionalProperties: { type: 'integer' } }, { a: 1, b: 'x' })).toEqual(['$.b: expected integer, got string']);
+  });
+
+  it('counts oneOf and anyOf alternatives and follows if/then/else', () => {
+    const one = { oneOf: [{ type: 'integer' }, { type: 'number', minimum: 1 }] };
+    expect(check(one, 0)).toEqual([]);
+    expect(check(one, 1.5)).toEqual([]);
+    expect(check(one, 2)).toEqual(['$: matches 2 of the oneOf alternatives, not exactly 1']);
+    expect(check(one, 'x')).toHaveLength(1);
+    expect(check({ anyOf: [{ type: 'integer' }, { type: 'number', minimum: 1 }] }, 2)).toEqual([]);
+    expect(check({ anyOf: [{ type: 'integer' }, { const: 'x' }] }, 'y')).toHaveLength(1);
+    const rule = { if: { properties: { kind: { const: 'a' } }, required: ['kind'] }, then: { required: ['a'] }, else: { not: { required: ['a'] } } };
+    expect(check(rule, { kind: 'a', a: 1 })).toEqual([]);
+    expect(check(rule, { kind: 'a' })).toEqual(['$.a: is required']);
+    expect(check(rule, { kind: 'b', a: 1 })).toEqual(["$: matches a 'not' schema"]);
+    expect(check({ enum: ['x', 'y'] }, 'z')).toHaveLength(1);
+    expect(check({ type: 'array', items: { type: 'string' }, uniqueItems: true }, ['a', 'a', 1])).toEqual(['$: items repeat', '$[2]: expected string, got integer']);
+  });
+
+  it('checks formats strictly and refuses keywords and formats it does not know', () => {
+    const dateTime = { type: 'string', format: 'date-time' };
+    expect(check(dateTime, '2026-03-02T10:00:00.123Z')).toEqual([]);
+    expect(check(dateTime, '2026-03-02T10:00:00+05:30')).toEqual([]);
+    for (const bad of ['2026-03-02T10:00Z', '2026-03-02 10:00:00Z', '2026-02-30T10:00:00Z', '2026-03-02T24:00:00Z', '2026-03-02T10:00:00']) {
+      expect(check(dateTime, bad), bad).toHaveLength(1);
+    }
+    expect(check({ type: 'string', format: 'date' }, '2028-02-29')).toEqual([]);
+    expect(check({ type: 'string', format: 'date' }, '2026-02-29')).toHaveLength(1);
+    expect(check({ type: 'string', pattern: '^a+$' }, 'aab')).toHaveLength(1);
+    expect(check({ type: 'string', format: 'color' }, 'red')).toEqual(["$: the checker does not know format 'color'"]);
+    expect(check({ type: 'string', unevaluatedProperties: false }, 'x')).toEqual(["$: the checker does not know keyword 'unevaluatedProperties'"]);
+  });
+});
+
+describe('the schemas of answers', () => {
+  it('describe the payload of every event type a history can show', () => {
+    const schemas = obj(obj(doc.components, 'components').schemas, 'schemas');
+    for (const type of [...meetingEventTypes, ...seriesEventTypes, 'SettingsChanged']) expect(schemas, type).toHaveProperty(`${type}Event`);
+    const entry = (type: string, data: unknown) => ({ revision: 0, position: 1, type, at: '2026-03-02T10:00:00.000Z', actor: { id: 'a', roles: ['admin'] }, data });
+    const by = { id: 'a', roles: ['admin'] };
+    const confirmed = { meetingId: 'm', at: '2026-03-02T10:00:00.000Z', by };
+    expect(validate(componentSchema('HistoryEntry'), entry('MeetingConfirmed', confirmed))).toEqual([]);
+    expect(validate(componentSchema('HistoryEntry'), entry('MeetingConfirmed', { ...confirmed, extra: 1 }))).not.toEqual([]);
+    expect(validate(componentSchema('HistoryEntry'), entry('MeetingConfirmed', { at: confirmed.at, by }))).not.toEqual([]);
+    // Types this document does not know yet pass with any payload object.
+    expect(validate(componentSchema('HistoryEntry'), entry('SomethingLater', { anything: true }))).toEqual([]);
+  });
+
+  it('tie notification fields to the status', () => {
+    const base = {
+      id: 'a'.repeat(32),
+      kind: 'meeting',
+      meetingIds: ['m'],
+      cancellationEventId: 'e',
+      recipient: { personId: 'p', role: 'customer' },
+      announcedMeetingIds: [],
+      attempts: 0,
+      round: 0,
+      createdAt: '2026-03-02T10:00:00.000Z',
+      updatedAt: '2026-03-02T10:00:00.000Z',
+      revision: 1,
+    };
+    const notification = componentSchema('Notification');
+    expect(validate(notification, { ...base, status: 'pending' })).toEqual([]);
+    expect(validate(notification, { ...base, status: 'skipped', reason: 'ended' })).toEqual([]);
+    expect(validate(notification, { ...base, status: 'skipped', reason: 'no address' })).not.toEqual([]);
+    expect(validate(notification, { ...base, status: 'skipped' })).not.toEqual([]);
+    expect(validate(notification, { ...base, status: 'undeliverable', reason: 'no address' })).toEqual([]);
+    expect(validate(notification, { ...base, status: 'sent' })).not.toEqual([]);
+    expect(validate(notification, { ...base, status: 'sent', providerMessageId: 'x', sentAt: base.createdAt })).toEqual([]);
+    expect(validate(notification, { ...base, status: 'failed' })).not.toEqual([]);
+    expect(validate(notification, { ...base, status: 'pending', key: 'old field' })).not.toEqual([]);
+  });
+
+  it('describe double-booking conflicts as the booking guard reports them', () => {
+    const conflict = { meetingId: 'm', start: '2026-03-02T10:00:00.000Z', end: '2026-03-02T11:00:00.000Z', participant: 'customer', userId: 'c' };
+    const problem = { type: 'about:blank', title: 'Conflict', status: 409, detail: 'x', conflicts: [conflict] };
+    expect(validate(componentSchema('Problem'), problem)).toEqual([]);
+    expect(validate(componentSchema('Problem'), { ...problem, conflicts: [{ ...conflict, participant: 'admin' }] })).not.toEqual([]);
+    expect(validate(componentSchema('Problem'), { type: 'about:blank', title: 'Precondition failed', status: 412, detail: 'x' })).not.toEqual([]);
+  });
+});
+
 describe('the running app', () => {
   const loadApp = async () => {
-    const [{ createHttpApp }, E, { default: pino }] = await Promise.all([
+    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }] = await Promise.all([
       import('../../../adapters/http/app.ts'),
       import('fp-ts/lib/Either.js'),
       import('pino'),
+      import('../../../adapters/http/notifications-routes.ts'),
     ]);
     type Deps = Parameters<typeof createHttpApp>[0];
     return createHttpApp({
@@ -360,6 +360,10 @@ describe('the running app', () => {
       logger: pino({ level: 'silent' }),
       health: async () => ({ status: 'ok', body: {} }),
       publicBaseUrl: 'http://127.0.0.1:8080',
+      // Every optional part switched on, so that all of its routes are registered.
+      series: {} as NonNullable<Deps['series']>,
+      join: {} as NonNullable<Deps['join']>,
+      extend: (api, helpers) => mountNotificationRoutes(api, helpers, {} as Parameters<typeof mountNotificationRoutes>[2]),
     });
   };
 
