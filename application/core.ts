@@ -19,7 +19,7 @@ export interface CoreDeps {
 /** The application without adapters: projections running, and the meeting and series services on top of them. */
 export const createCore = (deps: CoreDeps) => {
   const { store, readModels, access, clock, newId } = deps;
-  const projections = new ProjectionRunner(store, readModels.sinks, deps.onProjectionError);
+  const projections = new ProjectionRunner(store, readModels.sinks, deps.onProjectionError, (work) => readModels.transaction(work));
   projections.start();
   const bookings = new BookingGuard(readModels);
   const service = createService({ store, readModels, projections, access, clock, newId, bookings });

@@ -42,9 +42,9 @@ CREATE TABLE IF NOT EXISTS calendar (
   user_id TEXT NOT NULL, meeting_id TEXT NOT NULL, role TEXT NOT NULL,
   series_id TEXT, title TEXT NOT NULL, start TEXT NOT NULL, "end" TEXT NOT NULL, timezone TEXT NOT NULL,
   state TEXT NOT NULL, training_type TEXT NOT NULL, customer_id TEXT NOT NULL, instructor_id TEXT NOT NULL,
-  PRIMARY KEY (user_id, meeting_id, role)
-);
-CREATE INDEX IF NOT EXISTS calendar_user_start ON calendar(user_id, start);
+  PRIMARY KEY (user_id, start, meeting_id, role)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS calendar_meeting ON calendar(meeting_id);
 CREATE TABLE IF NOT EXISTS history (
   stream TEXT NOT NULL, revision INTEGER NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL,
   at TEXT NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (stream, revision)
@@ -53,6 +53,19 @@ CREATE TABLE IF NOT EXISTS people (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS series (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 `;
+
+/** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
+const READ_MODEL_VERSION = 2;
+
+const resetIfOutdated = (db: Db): void => {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === READ_MODEL_VERSION) return;
+  const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
+  db.transaction(() => {
+    for (const { name } of tables) db.exec(`DROP TABLE "${name.replace(/"/g, '""')}"`);
+  })();
+  db.pragma(`user_version = ${READ_MODEL_VERSION}`);
+};
 
 /** A sink whose apply and checkpoint share one transaction, so a crash never half-applies an event. */
 export const sqliteSink = (
@@ -119,6 +132,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   // Read models are rebuilt from the log, so they do not need the event store's fsync on every commit.
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  resetIfOutdated(db);
   db.exec(schema);
 
   const getMeetingStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM meetings WHERE id = ?');
@@ -246,6 +260,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     db,
     notifications,
     sinks: [meetingsSink, historySink, peopleSink, settingsSink, seriesSink, notifications.sink],
+    transaction: (work) => db.transaction(work)(),
     meetingsOfSeries,
     getSeries: (seriesId) => {
       const row = getSeriesStmt.get(seriesId);

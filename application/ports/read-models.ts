@@ -88,5 +88,7 @@ export interface MeetingQueries {
 
 export interface ReadModels extends MeetingQueries {
   readonly sinks: ReadonlyArray<ProjectionSink>;
+  /** Runs work atomically across every sink. */
+  transaction(work: () => void): void;
   close(): void;
 }

@@ -7,6 +7,8 @@ export interface ProjectionStatus {
   readonly error?: string;
 }
 
+const MAX_BATCH = 500;
+
 interface Waiter {
   readonly position: number;
   readonly resolve: () => void;
@@ -25,11 +27,15 @@ export class ProjectionRunner {
   private failure: Error | undefined;
   private waiters: Waiter[] = [];
   private readonly listeners: Array<(event: RecordedEvent) => void> = [];
+  private buffer: RecordedEvent[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly store: EventStore,
     private readonly sinks: ReadonlyArray<ProjectionSink>,
     private readonly onError: (error: unknown) => void = () => {},
+    /** Runs a batch for every sink in one transaction of the read-model store, when it has one. */
+    private readonly transaction: (work: () => void) => void = (work) => work(),
   ) {}
 
   start(): void {
@@ -43,12 +49,42 @@ export class ProjectionRunner {
     );
   }
 
+  /**
+   * Events that arrive together (a group commit, a catch-up batch) are applied together: one read-model transaction
+   * per batch instead of one per event and sink.
+   */
   private handle(event: RecordedEvent): void {
-    for (const sink of this.sinks) sink.apply([event]);
-    this.position = event.position;
-    if (event.position > this.head) this.head = event.position;
+    this.buffer.push(event);
+    if (this.buffer.length >= MAX_BATCH) {
+      this.flush();
+      return;
+    }
+    this.flushTimer ??= setImmediate(() => {
+      try {
+        this.flush();
+      } catch (error) {
+        const subscription = this.subscription;
+        this.subscription = undefined;
+        void subscription?.stop();
+        this.fail(error);
+      }
+    });
+  }
+
+  private flush(): void {
+    if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.buffer;
+    this.buffer = [];
+    const last = batch[batch.length - 1];
+    if (last === undefined) return;
+    this.transaction(() => {
+      for (const sink of this.sinks) sink.apply(batch);
+    });
+    this.position = last.position;
+    if (last.position > this.head) this.head = last.position;
     this.settleWaiters();
-    for (const listener of this.listeners) listener(event);
+    for (const event of batch) for (const listener of this.listeners) listener(event);
   }
 
   /** Called after every projected event, once the read models show it; listeners must not throw. */
@@ -116,6 +152,7 @@ export class ProjectionRunner {
     const subscription = this.subscription;
     this.subscription = undefined;
     if (subscription !== undefined) await subscription.stop();
+    if (this.failure === undefined) this.flush();
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(new Error('projections stopped'));
