@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { IncomingMessage } from 'node:http';
 import * as t from 'io-ts';
 import type { Logger } from 'pino';
 import { TrainingType } from '../../domain/meeting.ts';
@@ -180,7 +180,9 @@ export const readJson = async <A>(
   codec: t.Decoder<unknown, A>,
   options: { allowed?: ReadonlyArray<string>; optional?: boolean } = {},
 ): Promise<JsonResult<A>> => {
-  const text = await c.req.text();
+  const body = await readBodyText(c);
+  if (!body.ok) return body;
+  const text = body.text;
   let raw: unknown = {};
   if (text.trim().length > 0) {
     const type = c.req.header('content-type') ?? '';
@@ -198,6 +200,45 @@ export const readJson = async <A>(
   const decoded = decodeBody(codec, raw, options.allowed);
   if (E.isLeft(decoded)) return { ok: false, response: validationProblem(c, decoded.left) };
   return { ok: true, value: decoded.right };
+};
+
+const tooLarge = (c: Context) => problem(c, 413, 'Payload too large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+
+/**
+ * Reads the body straight from Node's request (much cheaper than a web stream), at most MAX_BODY_BYTES: a larger
+ * declared or actual body answers 413 without being buffered.
+ */
+const readBodyText = async (c: Context): Promise<{ ok: true; text: string } | { ok: false; response: Response }> => {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) return { ok: false, response: tooLarge(c) };
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming === undefined) {
+    const text = await c.req.text();
+    return Buffer.byteLength(text) > MAX_BODY_BYTES ? { ok: false, response: tooLarge(c) } : { ok: true, text };
+  }
+  const text = await new Promise<string | undefined>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (value: string | undefined) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onError);
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        done(undefined);
+        // Drained, not kept: the connection stays usable and memory stays bounded (requestTimeout ends a flood).
+        incoming.resume();
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => done(Buffer.concat(chunks, size).toString('utf8'));
+    const onError = (error: Error) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onError);
+      reject(error);
+    };
+    incoming.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+  return text === undefined ? { ok: false, response: tooLarge(c) } : { ok: true, text };
 };
 
 const validationProblem = (c: Context, errors: ReadonlyArray<FieldError>) =>
@@ -245,13 +286,16 @@ export const createHttpApp = (deps: HttpDeps) => {
   });
   app.notFound((c) => problem(c, 404, 'Not found', `no route for ${c.req.method} ${c.req.path}`));
 
-  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => problem(c, 413, 'Payload too large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`) }));
 
   app.get('/health', async (c) => {
     const health = await deps.health();
     return c.json(health.body, health.status === 'ok' ? 200 : 503);
   });
-  app.get('/openapi.json', (c) => c.json(openApiDocument(deps.publicBaseUrl)));
+  let openApiJson: string | undefined;
+  app.get('/openapi.json', (c) => {
+    openApiJson ??= JSON.stringify(openApiDocument(deps.publicBaseUrl));
+    return c.body(openApiJson, 200, { 'Content-Type': 'application/json; charset=utf-8' });
+  });
   app.get('/docs', (c) => c.html(docsPage()));
   app.get('/docs/assets/:file', (c) => swaggerAsset(c, c.req.param('file')));
   app.get('/static/:file', (c) => staticAsset(c, c.req.param('file')));

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
@@ -21,14 +22,46 @@ export interface AuthConfig {
 
 export type AuthFailure = { readonly reason: 'missing' | 'invalid' | 'expired'; readonly message: string };
 
-export const createAuthenticator = (config: AuthConfig) => {
+interface CachedUser {
+  readonly user: AuthUser;
+  readonly expiresAt: number;
+}
+
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Verified tokens are remembered until they expire (keyed by the exact token, so the signature was checked once for
+ * those very bytes): a client sends the same token on every request, and checking its signature each time was the
+ * largest cost of a request after the database.
+ */
+export const createAuthenticator = (config: AuthConfig, now: () => number = Date.now) => {
+  const cache = new Map<string, CachedUser>();
+  const verify = createVerifier(config);
+  return async (header: string | undefined): Promise<E.Either<AuthFailure, AuthUser>> => {
+    const token = header?.replace(/^Bearer\s+/i, '');
+    const cached = token === undefined ? undefined : cache.get(token);
+    if (cached !== undefined) {
+      if (cached.expiresAt > now()) return E.right(cached.user);
+      cache.delete(token as string);
+    }
+    const result = await verify(header);
+    if (E.isRight(result) && token !== undefined) {
+      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+      cache.set(token, { user: result.right.user, expiresAt: result.right.expiresAt });
+    }
+    return E.isRight(result) ? E.right(result.right.user) : result;
+  };
+};
+
+const createVerifier = (config: AuthConfig) => {
   const jwks: JWTVerifyGetKey | undefined = config.jwksUrl !== undefined ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
   const options = {
     ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
     ...(config.audience !== undefined ? { audience: config.audience } : {}),
     clockTolerance: 5,
   };
-  return async (header: string | undefined): Promise<E.Either<AuthFailure, AuthUser>> => {
+  const secretKey = config.secret !== undefined ? createSecretKey(config.secret) : undefined;
+  return async (header: string | undefined): Promise<E.Either<AuthFailure, { user: AuthUser; expiresAt: number }>> => {
     if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
       return E.left({ reason: 'missing', message: 'an Authorization: Bearer <token> header is required' });
     }
@@ -44,8 +77,8 @@ export const createAuthenticator = (config: AuthConfig) => {
         }
       })();
       let payload: unknown;
-      if (isHmac && config.secret !== undefined) {
-        payload = (await jwtVerify(token, config.secret, { ...options, algorithms: ['HS256'] })).payload;
+      if (isHmac && secretKey !== undefined) {
+        payload = (await jwtVerify(token, secretKey, { ...options, algorithms: ['HS256'] })).payload;
       } else if (!isHmac && jwks !== undefined) {
         payload = (await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
       } else {
@@ -57,7 +90,13 @@ export const createAuthenticator = (config: AuthConfig) => {
       }
       const { sub, roles, name, email } = claims.right;
       if (sub.length === 0 || sub.length > 128) return E.left({ reason: 'invalid', message: 'the token `sub` must be 1 to 128 characters' });
-      return E.right({ id: sub, roles: [...new Set(roles)], ...(name !== undefined ? { name } : {}), ...(email !== undefined ? { email } : {}) });
+      const exp = (payload as { exp?: unknown }).exp;
+      // Tokens without `exp` are checked again after a minute rather than trusted forever.
+      const expiresAt = typeof exp === 'number' ? exp * 1000 : Date.now() + 60_000;
+      return E.right({
+        user: { id: sub, roles: [...new Set(roles)], ...(name !== undefined ? { name } : {}), ...(email !== undefined ? { email } : {}) },
+        expiresAt,
+      });
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) return E.left({ reason: 'expired', message: 'the token has expired' });
       return E.left({ reason: 'invalid', message: 'the token is not valid' });

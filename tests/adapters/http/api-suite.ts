@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET, client } from '../../support/system.ts';
@@ -214,6 +215,24 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         expect((await admin.request('POST', '/meetings', JSON.stringify(meetingBody()), { 'content-type': 'text/plain' })).status).toBe(415);
         const big = await admin.request('POST', '/meetings', meetingBody({ description: 'x'.repeat(70 * 1024) }));
         expect(big.status).toBe(413);
+      });
+
+      it('refuses a chunked body over 64 KiB without a length, and keeps serving the connection', async () => {
+        const token = await sys.token(id.ada, ['admin']);
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        const send = (body: string | undefined, path: string, method: string) =>
+          new Promise<number>((resolve, reject) => {
+            const req = http.request(`${sys.url}${path}`, { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(body === undefined ? {} : { 'transfer-encoding': 'chunked' }) } }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            });
+            req.on('error', reject);
+            if (body !== undefined) for (let i = 0; i < body.length; i += 8192) req.write(body.slice(i, i + 8192));
+            req.end();
+          });
+        expect(await send(JSON.stringify(meetingBody({ description: 'y'.repeat(80 * 1024) })), '/meetings', 'POST')).toBe(413);
+        expect(await send(undefined, '/settings', 'GET')).toBe(200);
+        agent.destroy();
       });
 
       it('refuses a calendar query without a range or with a bad one', async () => {
