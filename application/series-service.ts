@@ -7,7 +7,7 @@ import type { Executor, AppError, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { HistoryEntry, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
-import { bookingConflict } from './service.ts';
+import { bookingConflict, presentHistory } from './service.ts';
 
 export interface SeriesInput {
   readonly title: string;
@@ -367,7 +367,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
     async seriesHistory(ctx: RequestContext, seriesId: string): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
       const view = await visible(ctx, seriesId);
       if (E.isLeft(view)) return view;
-      return E.right(queries.history(series.seriesStreamName(seriesId)));
+      return E.right(presentHistory(ctx.user, view.right, queries.history(series.seriesStreamName(seriesId))));
     },
   };
 };

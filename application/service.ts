@@ -75,6 +75,30 @@ export const presentMeeting = (user: AuthUser, view: MeetingView) => {
   };
 };
 
+const hiddenFields = (user: AuthUser, participants: { instructorId: string }): ReadonlyArray<string> =>
+  user.roles.includes('admin') ? [] : participants.instructorId === user.id ? ['instructorMetadata'] : ['customerMetadata', 'instructorMetadata'];
+
+const withoutFields = (value: unknown, fields: ReadonlyArray<string>): unknown => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) if (!fields.includes(key)) copy[key] = field;
+  return copy;
+};
+
+/** The audit history shows what the caller could read on the meeting or series itself, and nothing more. */
+export const presentHistory = (
+  user: AuthUser,
+  participants: { instructorId: string },
+  entries: ReadonlyArray<HistoryEntry>,
+): ReadonlyArray<HistoryEntry> => {
+  const hidden = hiddenFields(user, participants);
+  if (hidden.length === 0) return entries;
+  return entries.map((entry) => {
+    const data = withoutFields(entry.data, hidden) as Record<string, unknown>;
+    return { ...entry, data: 'changes' in data ? { ...data, changes: withoutFields(data.changes, hidden) } : data };
+  });
+};
+
 export const createService = (deps: ServiceDeps) => {
   const { store, readModels, projections, access, clock, newId } = deps;
 
@@ -231,7 +255,7 @@ export const createService = (deps: ServiceDeps) => {
     async meetingHistory(ctx: RequestContext, meetingId: string): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
       const visible = await visibleMeeting(ctx, meetingId);
       if (E.isLeft(visible)) return visible;
-      return E.right(readModels.history(meeting.meetingStreamName(meetingId)));
+      return E.right(presentHistory(ctx.user, visible.right, readModels.history(meeting.meetingStreamName(meetingId))));
     },
 
     async calendar(

@@ -176,6 +176,14 @@ describe('series', () => {
     expect((await cora.request('PATCH', `/series/${id}`, { title: 'x' })).status).toBe(403);
     expect((await cora.request('POST', `/series/${id}/cancel`, {})).status).toBe(403);
     expect((await admin.request('GET', `/series/${id}`)).body).toMatchObject({ customerMetadata: 'crm-1', instructorMetadata: 'crm-2' });
+    const customerHistory = JSON.stringify((await cora.request('GET', `/series/${id}/history`)).body);
+    expect(customerHistory).toContain('SeriesScheduled');
+    expect(customerHistory).not.toContain('crm-');
+    const instructorHistory = JSON.stringify((await ivan.request('GET', `/series/${id}/history`)).body);
+    expect(instructorHistory).toContain('crm-1');
+    expect(instructorHistory).not.toContain('crm-2');
+    const occurrenceHistory = JSON.stringify((await cora.request('GET', `/meetings/${created.body.occurrences[0].meetingId}/history`)).body);
+    expect(occurrenceHistory).not.toContain('crm-');
     const stale = await admin.request('PATCH', `/series/${id}`, { title: 'y' }, { 'if-match': '"7"' });
     expect(stale.status).toBe(412);
     await ivan.request('POST', `/series/${id}/cancel`, { from: '2030-01-01T00:00:00Z' });

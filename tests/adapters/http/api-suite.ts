@@ -178,6 +178,21 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         expect(asAdmin).toMatchObject({ customerMetadata: 'crm:cora-42', instructorMetadata: 'crm:ivan-7' });
       });
 
+      it('history never shows metadata the caller may not read on the meeting', async () => {
+        const created = await ivan.request('POST', '/meetings', meetingBody({ start: '2030-05-04T10:00:00Z', end: '2030-05-04T11:00:00Z' }));
+        const id = created.body.id;
+        await admin.request('PATCH', `/meetings/${id}`, { customerMetadata: 'crm:cora-43', instructorMetadata: 'crm:ivan-8', title: 'Renamed' });
+        const asCustomer = JSON.stringify((await cora.request('GET', `/meetings/${id}/history`)).body);
+        expect(asCustomer).not.toContain('crm:');
+        expect(asCustomer).toContain('Renamed');
+        const asInstructor = JSON.stringify((await ivan.request('GET', `/meetings/${id}/history`)).body);
+        expect(asInstructor).toContain('crm:cora-43');
+        expect(asInstructor).not.toContain('crm:ivan');
+        const asAdmin = JSON.stringify((await admin.request('GET', `/meetings/${id}/history`)).body);
+        expect(asAdmin).toContain('crm:ivan-7');
+        expect(asAdmin).toContain('crm:ivan-8');
+      });
+
       it('admin reads anyone; a person reads self only; settings are admin only', async () => {
         expect((await admin.request('GET', `/people/${id.cora}`)).status).toBe(200);
         expect((await cora.request('GET', `/people/${id.cora}`)).body).toMatchObject({ name: 'Cora Customer', timezone: 'America/Chicago' });
