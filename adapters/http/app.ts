@@ -401,7 +401,7 @@ export const createHttpApp = (deps: HttpDeps) => {
     return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
   });
   api.put('/settings', async (c) => {
-    const body = await readJson(c, Settings, { allowed: ['notifications', 'debugLevel'] });
+    const body = await readJson(c, Settings);
     if (!body.ok) return body.response;
     const result = await service.putSettings(ctx(c), body.value);
     return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);

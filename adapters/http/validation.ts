@@ -43,11 +43,55 @@ export const unknownFields = (value: unknown, allowed: ReadonlyArray<string>, pr
     .map((key) => ({ path: `${prefix}${key}`, message: 'is not a known field' }));
 };
 
+type Shape = { readonly kind: 'object'; readonly props: Record<string, t.Mixed> } | { readonly kind: 'array'; readonly item: t.Mixed } | { readonly kind: 'leaf' };
+
+/** What a codec expects at this level, seen through intersections, readonly and exact wrappers. */
+const shapeOf = (codec: t.Mixed): Shape => {
+  const c = codec as unknown as { _tag?: string; props?: t.Props; types?: t.Mixed[]; type?: t.Mixed };
+  switch (c._tag) {
+    case 'InterfaceType':
+    case 'PartialType':
+    case 'StrictType':
+      return { kind: 'object', props: { ...(c.props as Record<string, t.Mixed>) } };
+    case 'IntersectionType': {
+      const props: Record<string, t.Mixed> = {};
+      for (const part of c.types ?? []) {
+        const shape = shapeOf(part);
+        if (shape.kind === 'object') Object.assign(props, shape.props);
+      }
+      return { kind: 'object', props };
+    }
+    case 'ReadonlyType':
+    case 'ExactType':
+    case 'RefinementType':
+      return c.type !== undefined ? shapeOf(c.type) : { kind: 'leaf' };
+    case 'ArrayType':
+    case 'ReadonlyArrayType':
+      return c.type !== undefined ? { kind: 'array', item: c.type } : { kind: 'leaf' };
+    default:
+      return { kind: 'leaf' };
+  }
+};
+
+/** Every field the codec does not know, at any depth: `notifications.cancellation.colour`. */
+export const unknownFieldsDeep = (codec: t.Mixed, value: unknown, prefix = ''): FieldError[] => {
+  const shape = shapeOf(codec);
+  if (shape.kind === 'array') {
+    return Array.isArray(value) ? value.flatMap((item, i) => unknownFieldsDeep(shape.item, item, `${prefix}${prefix === '' ? '' : '.'}${i}`)) : [];
+  }
+  if (shape.kind !== 'object' || typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.entries(value).flatMap(([key, field]) => {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    const inner = shape.props[key];
+    return inner === undefined ? [{ path, message: 'is not a known field' }] : unknownFieldsDeep(inner, field, path);
+  });
+};
+
 export const decodeBody = <A>(codec: t.Decoder<unknown, A>, value: unknown, allowed?: ReadonlyArray<string>): E.Either<FieldError[], A> => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return E.left([{ path: '(body)', message: 'must be a JSON object' }]);
   }
-  const extra = allowed === undefined ? [] : unknownFields(value, allowed);
+  const extra = allowed === undefined ? unknownFieldsDeep(codec as unknown as t.Mixed, value) : unknownFields(value, allowed);
   const decoded = codec.decode(value);
   const errors = [...(E.isLeft(decoded) ? fieldErrors(decoded.left) : []), ...extra];
   if (errors.length > 0 || E.isLeft(decoded)) return E.left(errors);

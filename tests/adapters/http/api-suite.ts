@@ -367,6 +367,10 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         const bad = await admin.request('PUT', '/settings', { ...current, notifications: { cancellation: { ...current.notifications.cancellation, bodyTemplate: 'Hi {{nme}}', subject: 'x {{meetingTitle}' } } });
         expect(bad.status).toBe(400);
         expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['notifications.cancellation.bodyTemplate', 'notifications.cancellation.subject']);
+        const nested = await admin.request('PUT', '/settings', { ...current, notifications: { ...current.notifications, sms: true, cancellation: { ...current.notifications.cancellation, colour: 'red' } } });
+        expect(nested.status).toBe(400);
+        expect(nested.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['notifications.cancellation.colour', 'notifications.sms']);
+        expect((await admin.request('GET', '/settings')).body.notifications).not.toHaveProperty('sms');
         const history = await admin.request('GET', '/settings/history');
         expect(history.body.events).toHaveLength(before + 1);
         expect(history.body.events.at(-1)).toMatchObject({ type: 'SettingsChanged', actor: { id: id.ada } });
