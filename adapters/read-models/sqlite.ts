@@ -13,6 +13,7 @@ import { calendarEntriesOf, projectMeetingView } from '../../application/project
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import { openNotificationReadModel } from './notifications.ts';
 import type { NotificationReadModel } from './notifications.ts';
+import { openCalendarFeedReadModel } from './calendar-feeds.ts';
 import type {
   CalendarEntry,
   HistoryEntry,
@@ -55,7 +56,7 @@ CREATE TABLE IF NOT EXISTS series (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 `;
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
-const READ_MODEL_VERSION = 2;
+const READ_MODEL_VERSION = 3;
 
 const resetIfOutdated = (db: Db): void => {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -77,7 +78,7 @@ export const sqliteSink = (
   const read = db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?');
   const write = db.prepare('INSERT INTO checkpoints(name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
   let cached = read.get(name)?.position ?? 0;
-  const applyAll = db.transaction((events: ReadonlyArray<RecordedEvent>) => {
+  const applyEvents = (events: ReadonlyArray<RecordedEvent>) => {
     let position = cached;
     for (const event of events) {
       if (event.position <= position) continue;
@@ -86,12 +87,14 @@ export const sqliteSink = (
     }
     if (position !== cached) write.run(name, position);
     return position;
-  });
+  };
+  const applyAll = db.transaction(applyEvents);
   return {
     name,
     checkpoint: () => cached,
     apply: (events) => {
-      cached = applyAll(events);
+      // Inside the runner's batch transaction already: a savepoint per sink would only add cost.
+      cached = db.inTransaction ? applyEvents(events) : applyAll(events);
     },
     reset: db.transaction(() => {
       clear();
@@ -255,11 +258,13 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   // Meetings last at most 24 hours, so only those starting after from-24h can overlap: keeps the scan on the index.
   const earliestStart = (from: string): string => new Date(Date.parse(from) - MAX_MEETING_MS).toISOString();
   const notifications = openNotificationReadModel(db);
+  const feeds = openCalendarFeedReadModel(db);
 
   return {
     db,
     notifications,
-    sinks: [meetingsSink, historySink, peopleSink, settingsSink, seriesSink, notifications.sink],
+    sinks: [meetingsSink, historySink, peopleSink, settingsSink, seriesSink, notifications.sink, feeds.sink],
+    feedOwner: feeds.queries.feedOwner,
     transaction: (work) => db.transaction(work)(),
     meetingsOfSeries,
     getSeries: (seriesId) => {
