@@ -9,6 +9,7 @@ export const defaultAccessProvider = (queries: Pick<MeetingQueries, 'calendar'>)
     isAdmin(user) || m.customerId === user.id || m.instructorId === user.id;
   return {
     name: 'default',
+    deterministic: true,
     canView,
     canModify: async (user, m) => isAdmin(user) || (user.roles.includes('instructor') && m.instructorId === user.id),
     canCreate: async (user, draft) => isAdmin(user) || (user.roles.includes('instructor') && draft.instructorId === user.id),

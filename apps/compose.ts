@@ -33,6 +33,11 @@ import { createNotifications } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
 import { mountNotificationRoutes } from '../adapters/http/notifications-routes.ts';
+import { mountCalendarFeedPublicRoutes, mountCalendarFeedRoutes } from '../adapters/http/calendar-feed-routes.ts';
+import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
+import { createCalendarFeedService } from '../application/calendar-feed.ts';
+import { createExecutor } from '../application/execute.ts';
+import { STREAM_PREFIXES } from './streams.ts';
 import { TicketBook, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
@@ -101,7 +106,7 @@ const openStore = async (config: Config, dataDir: string, logger: Logger): Promi
   try {
     return await openKurrentDbEventStore({
       connectionString: config.kurrentDbConnectionString,
-      streamPrefixes: ['meeting-', 'series-', 'person-', 'settings-', 'notification-'],
+      streamPrefixes: STREAM_PREFIXES,
       logger: kurrentDbLogger(logger),
     });
   } catch (error) {
@@ -134,7 +139,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     readModels.close();
   };
   try {
-    return await startAdapters({ config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService });
+    return await startAdapters({ config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService, access });
   } catch (error) {
     await stopCore();
     throw error;
@@ -152,10 +157,11 @@ interface AdapterDeps {
   readonly projections: ProjectionRunner;
   readonly service: Service;
   readonly seriesService: SeriesService;
+  readonly access: AccessProvider;
 }
 
 const startAdapters = async (deps: AdapterDeps): Promise<System> => {
-  const { config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService } = deps;
+  const { config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService, access } = deps;
   const notifications = createNotifications({ config, dataDir, store, readModels, projections, logger, clock, newId: randomUUID, ...(options.notifications !== undefined ? { options: options.notifications } : {}) });
 
   const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
@@ -216,17 +222,34 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     signalingUrl: () => `${publicBaseUrl.replace(/^http/, 'ws')}/signaling`,
     clock,
   });
+  const calendarFeeds = createCalendarFeedService({
+    executor: createExecutor({ store, projections, newId: randomUUID, clock }),
+    queries: readModels,
+    access,
+    clock,
+    newToken: () => randomBytes(32).toString('base64url'),
+    publicBaseUrl: () => publicBaseUrl,
+  });
 
   const app = createHttpApp({
     join: joinService,
     series: seriesService,
+    ...(access.deterministic === true ? { readVersion: () => projections.appliedPosition } : {}),
     service,
     authenticate,
     logger,
     health,
     publicBaseUrl: config.publicBaseUrl,
     rateLimit: config.rateLimit,
-    extend: (api, helpers) => mountNotificationRoutes(api, helpers, notifications.service),
+    extend: (api, helpers) => {
+      mountNotificationRoutes(api, helpers, notifications.service);
+      mountCalendarFeedRoutes(api, helpers, calendarFeeds);
+    },
+    publicRoutes: (publicApp, helpers) =>
+      mountCalendarFeedPublicRoutes(publicApp, helpers, {
+        service: calendarFeeds,
+        render: createIcsFeedBuilder({ publicBaseUrl: () => publicBaseUrl, siteName: config.siteName }),
+      }),
   });
 
   const server = await new Promise<Server>((resolvePromise, reject) => {

@@ -124,8 +124,15 @@ export interface HttpDeps {
   readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
   readonly join?: JoinService;
   readonly series?: SeriesService;
+  /**
+   * The read models' version (the last projected position), when answers may be cached until it changes; calendars
+   * are then served from memory and answer `If-None-Match` with 304.
+   */
+  readonly readVersion?: () => number;
   /** Further routes (series, join, notifications) mounted by later capabilities on the authenticated app. */
   readonly extend?: (app: Hono<Env>, helpers: HttpHelpers) => void;
+  /** Routes with credentials of their own (the calendar feed's secret URL), mounted ahead of the bearer check. */
+  readonly publicRoutes?: (app: Hono<Env>, helpers: HttpHelpers) => void;
 }
 
 export interface HttpHelpers {
@@ -389,11 +396,29 @@ export const createHttpApp = (deps: HttpDeps) => {
     return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ events: result.right });
   });
 
+  const calendarCache = new Map<string, { version: number; body: string }>();
   api.get('/calendar', async (c) => {
     const query = decodeBody(CalendarQuery, c.req.query(), ['from', 'to', 'userId']);
     if (E.isLeft(query)) return validationProblem(c, query.left);
+    const version = deps.readVersion?.();
+    const user = c.get('user');
+    const key = `${user.id}\u0000${user.roles.join(',')}\u0000${query.right.userId ?? ''}\u0000${query.right.from}\u0000${query.right.to}`;
+    if (version !== undefined) {
+      const tag = `W/"${version}"`;
+      c.header('ETag', tag);
+      c.header('Cache-Control', 'private, no-cache');
+      if (c.req.header('if-none-match') === tag) return c.body(null, 304);
+      const cached = calendarCache.get(key);
+      if (cached?.version === version) return c.body(cached.body, 200, { 'Content-Type': 'application/json' });
+    }
     const result = await service.calendar(ctx(c), query.right);
-    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ items: result.right });
+    if (E.isLeft(result)) return appErrorResponse(c, result.left);
+    const body = JSON.stringify({ items: result.right });
+    if (version !== undefined) {
+      if (calendarCache.size >= 5_000) calendarCache.delete(calendarCache.keys().next().value as string);
+      calendarCache.set(key, { version, body });
+    }
+    return c.body(body, 200, { 'Content-Type': 'application/json' });
   });
 
   api.get('/settings', async (c) => {
@@ -440,7 +465,10 @@ export const createHttpApp = (deps: HttpDeps) => {
     });
   }
 
-  deps.extend?.(api, { problem, appError: appErrorResponse, readJson, ctx, ifMatch });
+  const helpers: HttpHelpers = { problem, appError: appErrorResponse, readJson, ctx, ifMatch };
+  deps.extend?.(api, helpers);
+  // Registered before `api` is mounted, so the bearer middleware never runs for them.
+  deps.publicRoutes?.(app, helpers);
 
   app.route('/', api);
   return app;

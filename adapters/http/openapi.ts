@@ -989,6 +989,13 @@ const headers: Json = {
   RetryAfter: { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } },
   WWWAuthenticate: { description: '`Bearer error="invalid_token", error_description="…"`', required: true, schema: { type: 'string', pattern: '^Bearer ' } },
   NoStore: { description: 'Join answers hold short-lived secrets and must not be cached.', required: true, schema: { const: 'no-store' } },
+  ReadVersion: {
+    description:
+      'Weak ETag carrying the version of the read models (the last projected position), like `W/"42"`; send it back in `If-None-Match`. ' +
+      'Sent when the access provider decides from the event-sourced data alone (the default one does).',
+    required: false,
+    schema: { type: 'string', pattern: '^W/"\\d+"$' },
+  },
 };
 
 const responses: Json = {
@@ -1399,8 +1406,13 @@ const paths: Json = {
         'Every meeting of the user, as customer or as instructor, overlapping `[from, to)`, sorted by start; cancelled ' +
         'meetings are included with their state. Users read their own calendar; admins anyone\'s.',
       tags: ['calendar'],
-      parameters: [param('From'), param('To'), param('UserId')],
-      responses: { '200': reply('The calendar.', json(schema('Calendar'), exampleCalendar)), '400': response('BadRequest'), '403': response('Forbidden') },
+      parameters: [param('From'), param('To'), param('UserId'), param('IfNoneMatch')],
+      responses: {
+        '200': reply('The calendar.', json(schema('Calendar'), exampleCalendar), { ETag: header('ReadVersion') }),
+        '304': reply('Not modified: nothing has changed since the ETag in `If-None-Match`.', undefined, { ETag: header('ReadVersion') }),
+        '400': response('BadRequest'),
+        '403': response('Forbidden'),
+      },
     }),
   },
   '/calendar.ics': {

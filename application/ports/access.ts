@@ -25,6 +25,11 @@ export interface MeetingDraft {
  */
 export interface AccessProvider {
   readonly name: string;
+  /**
+   * True when every decision follows from the event-sourced data alone (no outside CRM state), so an answer stays
+   * valid until the next event and may be cached until then.
+   */
+  readonly deterministic?: boolean;
   /** For a meeting, or a series (same participants). */
   canView(user: AuthUser, meeting: Participants): Promise<boolean>;
   canModify(user: AuthUser, meeting: Participants): Promise<boolean>;

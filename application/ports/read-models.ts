@@ -86,7 +86,12 @@ export interface MeetingQueries {
   getSettings(): Settings;
 }
 
-export interface ReadModels extends MeetingQueries {
+export interface CalendarFeedQueries {
+  /** The user whose active calendar feed token has this SHA-256 (hex), if any. */
+  feedOwner(tokenHash: string): string | undefined;
+}
+
+export interface ReadModels extends MeetingQueries, CalendarFeedQueries {
   readonly sinks: ReadonlyArray<ProjectionSink>;
   /** Runs work atomically across every sink. */
   transaction(work: () => void): void;

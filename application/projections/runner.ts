@@ -144,6 +144,11 @@ export class ProjectionRunner {
     return result;
   }
 
+  /** Position of the last event every read model shows. */
+  get appliedPosition(): number {
+    return this.position;
+  }
+
   get healthy(): boolean {
     return this.failure === undefined;
   }

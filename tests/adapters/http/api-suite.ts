@@ -342,6 +342,21 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         expect(back.body).not.toHaveProperty('remoteLink');
       });
 
+      it('answers an unchanged calendar with 304 and shows a change at once', async () => {
+        const path = '/calendar?from=2030-08-01T00:00:00Z&to=2030-08-02T00:00:00Z';
+        const first = await cora.request('GET', path);
+        const tag = first.headers.get('etag');
+        expect(tag).toMatch(/^W\/"\d+"$/);
+        expect((await cora.request('GET', path, undefined, { 'if-none-match': tag! })).status).toBe(304);
+        const created = await ivan.request('POST', '/meetings', meetingBody({ start: '2030-08-01T10:00:00Z', end: '2030-08-01T11:00:00Z' }));
+        const after = await cora.request('GET', path, undefined, { 'if-none-match': tag! });
+        expect(after.status).toBe(200);
+        expect(after.body.items.map((i: { meetingId: string }) => i.meetingId)).toEqual([created.body.id]);
+        // Another caller asking the same question gets their own answer, not a cached one.
+        expect((await cam.request('GET', `${path}&userId=${id.cora}`)).status).toBe(403);
+        expect((await admin.request('GET', `${path}&userId=${id.cora}`)).body.items).toHaveLength(1);
+      });
+
       it('lists only meetings overlapping [from, to), sorted by start, cancelled ones included', async () => {
         const a = await ivan.request('POST', '/meetings', meetingBody({ title: 'B', start: '2030-07-01T12:00:00Z', end: '2030-07-01T13:00:00Z' }));
         const b = await ivan.request('POST', '/meetings', meetingBody({ title: 'A', start: '2030-07-01T09:00:00Z', end: '2030-07-01T10:00:00Z' }));

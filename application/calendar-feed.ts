@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import * as feed from '../domain/calendar-feed.ts';
+import type { MeetingStatus } from '../domain/meeting.ts';
+import type { AppError, Executor, RequestContext } from './execute.ts';
+import type { AccessProvider } from './ports/access.ts';
+import type { CalendarFeedQueries, MeetingQueries } from './ports/read-models.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** What a subscribed calendar shows: the recent past and a little over a year ahead. */
+export const FEED_PAST_DAYS = 30;
+export const FEED_FUTURE_DAYS = 400;
+/** Longer than any token we issue; anything longer is refused before hashing. */
+const MAX_TOKEN_LENGTH = 256;
+
+export interface FeedEvent {
+  readonly meetingId: string;
+  readonly title: string;
+  readonly start: string;
+  readonly end: string;
+  readonly state: MeetingStatus;
+  /** RFC 5545 SEQUENCE, from the meeting view: the same number the cancellation emails carry. */
+  readonly sequence: number;
+  readonly updatedAt: string;
+  readonly role: 'customer' | 'instructor';
+  readonly counterpartId: string;
+  readonly counterpartName?: string;
+}
+
+export interface CalendarFeed {
+  readonly userId: string;
+  readonly ownerName?: string;
+  readonly generatedAt: string;
+  readonly events: ReadonlyArray<FeedEvent>;
+}
+
+export interface FeedSubscription {
+  readonly token: string;
+  readonly url: string;
+}
+
+/** Unknown, malformed and revoked tokens get the same answer, so the answer tells nothing about a token. */
+export interface FeedRefused {
+  readonly _tag: 'Unauthorized';
+  readonly message: string;
+}
+
+export interface CalendarFeedDeps {
+  readonly executor: Pick<Executor, 'execute' | 'stamp'>;
+  readonly queries: Pick<MeetingQueries, 'getMeeting' | 'getPerson'> & CalendarFeedQueries;
+  readonly access: Pick<AccessProvider, 'canReadCalendarOf' | 'userMeetings'>;
+  readonly clock: () => Date;
+  /** The secret for a new feed URL; must be unguessable (the server uses 32 random bytes, base64url). */
+  readonly newToken: () => string;
+  /** Read when a URL is made, since the server's own address is known only once it listens. */
+  readonly publicBaseUrl: () => string;
+}
+
+export const hashFeedToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+export const feedUrl = (publicBaseUrl: string, token: string): string => `${publicBaseUrl}/calendar.ics?token=${encodeURIComponent(token)}`;
+
+const refused: FeedRefused = { _tag: 'Unauthorized', message: 'unknown or revoked calendar feed token' };
+
+export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
+  const { executor, queries, access, clock } = deps;
+
+  const mayManage = async (ctx: RequestContext, userId: string): Promise<E.Either<AppError, void>> =>
+    (await access.canReadCalendarOf(ctx.user, userId))
+      ? E.right(undefined)
+      : E.left({ _tag: 'Forbidden', message: "you may not manage this user's calendar feed" });
+
+  const run = (ctx: RequestContext, userId: string, command: feed.CalendarFeedCommand) =>
+    executor.execute(ctx, feed.calendarFeedStreamName(userId), feed.calendarFeedDecider, feed.CalendarFeedEvent, [command], (error): AppError => error);
+
+  return {
+    /** Issues a new secret feed URL for the user, revoking any earlier one. Self, or whoever may read their calendar. */
+    async enableFeed(ctx: RequestContext, userId: string = ctx.user.id): Promise<E.Either<AppError, FeedSubscription>> {
+      const allowed = await mayManage(ctx, userId);
+      if (E.isLeft(allowed)) return allowed;
+      const token = deps.newToken();
+      const result = await run(ctx, userId, { type: 'EnableCalendarFeed', data: { userId, tokenHash: hashFeedToken(token), ...executor.stamp(ctx) } });
+      if (E.isLeft(result)) return result;
+      return E.right({ token, url: feedUrl(deps.publicBaseUrl(), token) });
+    },
+
+    /** Revokes the user's feed URL; nothing to revoke is fine too. */
+    async disableFeed(ctx: RequestContext, userId: string = ctx.user.id): Promise<E.Either<AppError, void>> {
+      const allowed = await mayManage(ctx, userId);
+      if (E.isLeft(allowed)) return allowed;
+      const result = await run(ctx, userId, { type: 'DisableCalendarFeed', data: { userId, ...executor.stamp(ctx) } });
+      return E.isLeft(result) ? result : E.right(undefined);
+    },
+
+    /** The owner's sessions (as customer and as instructor) from 30 days back to 400 days ahead, cancelled ones included. */
+    async feed(token: string | undefined): Promise<E.Either<FeedRefused, CalendarFeed>> {
+      if (token === undefined || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return E.left(refused);
+      const userId = queries.feedOwner(hashFeedToken(token));
+      if (userId === undefined) return E.left(refused);
+      const now = clock();
+      const from = new Date(now.getTime() - FEED_PAST_DAYS * DAY_MS).toISOString();
+      const to = new Date(now.getTime() + FEED_FUTURE_DAYS * DAY_MS).toISOString();
+      const seen = new Set<string>();
+      const events: FeedEvent[] = [];
+      for (const item of await access.userMeetings(userId, from, to)) {
+        // One VEVENT per UID: a meeting appears once even if a provider lists it twice.
+        if (seen.has(item.meetingId)) continue;
+        const view = queries.getMeeting(item.meetingId);
+        if (view === undefined) continue;
+        seen.add(item.meetingId);
+        events.push({
+          meetingId: item.meetingId,
+          title: item.title,
+          start: item.start,
+          end: item.end,
+          state: item.state,
+          sequence: view.sequence,
+          updatedAt: view.updatedAt,
+          role: item.role,
+          counterpartId: item.role === 'customer' ? item.instructorId : item.customerId,
+          ...(item.counterpartName !== undefined ? { counterpartName: item.counterpartName } : {}),
+        });
+      }
+      const ownerName = queries.getPerson(userId)?.name;
+      return E.right({ userId, ...(ownerName !== undefined ? { ownerName } : {}), generatedAt: now.toISOString(), events });
+    },
+  };
+};
+
+export type CalendarFeedService = ReturnType<typeof createCalendarFeedService>;
