@@ -57,7 +57,7 @@ export const createIcsCancellationBuilder =
     );
     const result = createEvents(events, { method: 'CANCEL', productId: options.productId ?? '-//Virtual Y//1on1 Meetings//EN' });
     if (result.error !== null || result.value === null) return E.left(`cannot build the calendar cancellation: ${result.error?.message ?? 'no output'}`);
-    return E.right(result.value);
+    return E.right(foldIcsLines(result.value));
   };
 
 // ---------- subscribed calendar (ICS feed) ----------

@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import http from 'node:http';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/system.ts';
+
+const run = promisify(execFile);
+const children: ChildProcessWithoutNullStreams[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Started {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly url: string;
+  readonly tokens: string[];
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+/** `npm start`'s entry point as a real process, in dev mode (no secret) on a fresh DATA_DIR. */
+const startServer = (dataDir: string): Promise<Started> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server.ts'], {
+      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, AUTH_JWT_SECRET: '', LOG_LEVEL: 'info' },
+    });
+    children.push(child);
+    let out = '';
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const listening = out.split('\n').find((line) => line.includes('"msg":"listening"'));
+      const tokens = [...out.matchAll(/export TOKEN=(\S+)/g)].map((m) => m[1] as string);
+      if (listening !== undefined && tokens.length === 4) {
+        clearTimeout(timer);
+        resolve({ child, url: (JSON.parse(listening) as { url: string }).url, tokens, output: () => out, exited });
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+
+describe('the server process', () => {
+  it('prints demo tokens in dev mode, and on SIGTERM finishes the request in flight before it stops', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const server = await startServer(dataDir);
+    const [adminToken] = server.tokens;
+    const seeded = await fetch(`${server.url}/calendar?userId=customer-1&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(seeded.status).toBe(200);
+    expect(((await seeded.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+
+    // A request whose body is still arriving when SIGTERM comes must still be answered.
+    const body = JSON.stringify({
+      title: 'In flight', customerId: 'customer-2', instructorId: 'instructor-1', trainingType: '1-1',
+      start: '2031-05-01T10:00:00Z', end: '2031-05-01T11:00:00Z',
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      const req = http.request(`${server.url}/meetings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+      req.on('socket', (socket) => socket.on('connect', () => {
+        setTimeout(() => {
+          server.child.kill('SIGTERM');
+          setTimeout(() => req.end(body.slice(10)), 300);
+        }, 200);
+      }));
+    });
+    expect(await answered).toBe(201);
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain('"msg":"stopped"');
+
+    // The meeting written during shutdown is there after a restart.
+    const again = await startServer(dataDir);
+    const calendar = await fetch(`${again.url}/calendar?userId=customer-2&from=2031-05-01T00:00:00Z&to=2031-05-02T00:00:00Z`, {
+      headers: { authorization: `Bearer ${again.tokens[0]}` },
+    });
+    expect(((await calendar.json()) as { items: Array<{ title: string }> }).items.map((i) => i.title)).toEqual(['In flight']);
+    again.child.kill('SIGINT');
+    expect(await again.exited).toBe(0);
+  });
+
+  it('npm run token mints a token the server accepts', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const server = await startServer(dataDir);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--sub', 'customer-1', '--roles', 'customer'], {
+      env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '' },
+    });
+    const token = stdout.trim();
+    const me = await fetch(`${server.url}/people/customer-1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { name: string }).name).toBe('Cora Customer');
+    const bad = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--roles', 'wizard'], { env: { ...process.env, DATA_DIR: dataDir } }).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+});
