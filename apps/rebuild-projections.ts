@@ -6,6 +6,7 @@ import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import { openKurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
 import { openSqliteReadModels } from '../adapters/read-models/sqlite.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { STREAM_PREFIXES } from './streams.ts';
 
 /**
  * Rebuilds every read model from the event log into a fresh file, then swaps it in. Run it with the server stopped:
@@ -17,7 +18,7 @@ const main = async () => {
   const kurrent = config.kurrentDbConnectionString;
   const store = kurrent === undefined
     ? openSqliteEventStore({ path: join(dataDir, 'events.db') })
-    : await openKurrentDbEventStore({ connectionString: kurrent, streamPrefixes: ['meeting-', 'series-', 'person-', 'settings-', 'notification-'] });
+    : await openKurrentDbEventStore({ connectionString: kurrent, streamPrefixes: STREAM_PREFIXES });
   const target = join(dataDir, kurrent === undefined ? 'read-models.db' : 'read-models-kurrentdb.db');
   const temp = `${target}.rebuild`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(temp + suffix, { force: true });

@@ -643,6 +643,15 @@ const schemas: Json = {
     counterpartName: { type: 'string', description: 'Name of the other participant, when the people directory knows it.' },
   }),
   Calendar: closed(['items'], { items: { type: 'array', description: 'Sorted by start; cancelled meetings included.', items: schema('CalendarItem') } }),
+  CalendarFeedInput: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { userId: { type: 'string', minLength: 1, maxLength: LIMITS.id, description: 'Whose feed; default the caller. Only admins may name someone else.' } },
+  },
+  CalendarFeedSubscription: closed(['url', 'token'], {
+    url: { type: 'string', format: 'uri', description: 'The secret feed URL to paste into a calendar app (`<PUBLIC_BASE_URL>/calendar.ics?token=…`).' },
+    token: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'The secret in the URL (256 random bits, base64url). Shown once: the server keeps only its SHA-256.' },
+  }),
   PersonInput: {
     type: 'object',
     additionalProperties: false,
@@ -988,7 +997,7 @@ const headers: Json = {
   Location: { description: 'Path of the created resource.', required: true, schema: { type: 'string', format: 'uri-reference', pattern: '^/' } },
   RetryAfter: { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } },
   WWWAuthenticate: { description: '`Bearer error="invalid_token", error_description="…"`', required: true, schema: { type: 'string', pattern: '^Bearer ' } },
-  NoStore: { description: 'Join answers hold short-lived secrets and must not be cached.', required: true, schema: { const: 'no-store' } },
+  NoStore: { description: 'The answer holds a secret (a join ticket, a calendar feed token) and must not be cached.', required: true, schema: { const: 'no-store' } },
   ReadVersion: {
     description:
       'Weak ETag carrying the version of the read models (the last projected position), like `W/"42"`; send it back in `If-None-Match`. ' +
@@ -1415,27 +1424,97 @@ const paths: Json = {
       },
     }),
   },
+  '/calendar/feed': {
+    post: operation({
+      operationId: 'enableCalendarFeed',
+      summary: 'Subscribe to a calendar: issue a secret ICS feed URL',
+      description:
+        'Issues a new secret URL for `GET /calendar.ics` and revokes the previous one (rotation): calendar apps (Google, ' +
+        'Apple, Outlook) cannot send bearer tokens, so the URL carries the credential. The token is shown only in this ' +
+        'answer; the event log records only its SHA-256. Users manage their own feed; admins anyone\'s (as `GET /calendar`).',
+      tags: ['calendar'],
+      requestBody: body(schema('CalendarFeedInput'), 'Optional; whose feed.', { userId: 'cust-42' }, false),
+      responses: {
+        '201': reply(
+          'The new feed URL; earlier URLs of this user no longer work.',
+          json(schema('CalendarFeedSubscription'), {
+            url: 'https://coaching.example.com/calendar.ics?token=q3YhT0c9d1W2x8Zk4n6b7M5p0R1s2T3u4V5w6X7y8Z9',
+            token: 'q3YhT0c9d1W2x8Zk4n6b7M5p0R1s2T3u4V5w6X7y8Z9',
+          }),
+          { 'Cache-Control': header('NoStore') },
+        ),
+        '403': response('Forbidden'),
+      },
+    }),
+    delete: operation({
+      operationId: 'disableCalendarFeed',
+      summary: 'Unsubscribe: revoke the ICS feed URL',
+      description: 'The feed URL stops working at once (401). Revoking a feed that is not enabled is fine too. Self; admins for anyone.',
+      tags: ['calendar'],
+      parameters: [{ name: 'userId', in: 'query', required: false, description: 'Whose feed; default the caller. Only admins may name someone else.', schema: { type: 'string', minLength: 1, maxLength: LIMITS.id } }],
+      responses: { '204': reply('Revoked.'), '400': response('BadRequest'), '403': response('Forbidden') },
+    }),
+  },
   '/calendar.ics': {
     get: operation({
       operationId: 'getCalendarFeed',
-      summary: "A user's calendar as an ICS feed (when enabled)",
+      summary: "A user's calendar as an ICS feed",
       description:
-        'Available when the ICS feed capability is enabled; otherwise 404. Calendar apps cannot send bearer tokens, so ' +
-        'the feed is authorised by a per-user secret `token` in the query. Each meeting is a VEVENT whose UID is stable ' +
-        'and whose SEQUENCE grows with every change; cancelled meetings have STATUS:CANCELLED.',
+        'For calendar subscriptions; the secret `token` from `POST /calendar/feed` is the credential (no bearer token). ' +
+        'The user\'s sessions as customer and as instructor, from 30 days ago to 400 days ahead. Each is a VEVENT with ' +
+        'UID `<meetingId>@<host of PUBLIC_BASE_URL>` and SEQUENCE as in the cancellation emails, STATUS TENTATIVE ' +
+        '(planned), CONFIRMED (scheduled) or CANCELLED (kept, so calendar apps remove it), UTC times, the other participant ' +
+        'and the call link. Refresh hints: `REFRESH-INTERVAL` and `X-PUBLISHED-TTL` of one hour. A missing, malformed, ' +
+        'unknown or revoked token gets the same 401. Rate-limited per token.',
       tags: ['calendar'],
       security: 'calendarToken',
-      parameters: [{ name: 'token', in: 'query', required: true, description: 'The per-user feed token.', schema: { type: 'string', minLength: 1 } }],
+      parameters: [{ name: 'token', in: 'query', required: true, description: 'The feed token.', schema: { type: 'string', minLength: 1 } }],
       responses: {
-        '200': reply('The feed.', {
-          'text/calendar': {
-            schema: { type: 'string' },
-            example: 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//1on1//EN\r\nBEGIN:VEVENT\r\nUID:0b9f7a52-3c1e-4b7e-9a53-6f1d2c4e8a10\r\nSEQUENCE:0\r\nDTSTART:20260302T090000Z\r\nDTEND:20260302T100000Z\r\nSUMMARY:Strength basics\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n',
+        '200': reply(
+          'The feed (RFC 5545, lines folded at 75 octets).',
+          {
+            'text/calendar': {
+              schema: { type: 'string' },
+              example: [
+                'BEGIN:VCALENDAR',
+                'VERSION:2.0',
+                'CALSCALE:GREGORIAN',
+                'PRODID:-//Virtual Y//1on1 Meetings//EN',
+                'METHOD:PUBLISH',
+                'X-WR-CALNAME:Virtual Y: Cora Customer',
+                'X-PUBLISHED-TTL:PT1H',
+                'REFRESH-INTERVAL;VALUE=DURATION:PT1H',
+                'BEGIN:VEVENT',
+                'UID:0b9f7a52-3c1e-4b7e-9a53-6f1d2c4e8a10@coaching.example.com',
+                'SUMMARY:Strength basics',
+                'DTSTAMP:20260301T120000Z',
+                'DTSTART:20260302T090000Z',
+                'DTEND:20260302T100000Z',
+                'SEQUENCE:0',
+                'DESCRIPTION:Instructor: Ivan Instructor\\nJoin: https://coaching.example.com',
+                ' /call?meeting=0b9f7a52-3c1e-4b7e-9a53-6f1d2c4e8a10',
+                'URL:https://coaching.example.com/call?meeting=0b9f7a52-3c1e-4b7e-9a53-6f1d2',
+                ' c4e8a10',
+                'STATUS:TENTATIVE',
+                'TRANSP:OPAQUE',
+                'LAST-MODIFIED:20260220T140311Z',
+                'END:VEVENT',
+                'END:VCALENDAR',
+                '',
+              ].join('\r\n'),
+            },
           },
-        }),
-        '401': reply('The token is missing, unknown or revoked.', problemJson()),
-        '404': reply('The ICS feed is not enabled on this server.', problemJson()),
-        '429': response('TooManyRequests'),
+          { 'Cache-Control': { description: 'Per-user content.', schema: { type: 'string' } } },
+        ),
+        '401': reply(
+          'The token is missing, malformed, unknown or revoked (one answer for all).',
+          problemJson({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'unknown or revoked calendar feed token' }),
+        ),
+        '429': reply(
+          'Too many requests for this feed; wait `Retry-After` seconds.',
+          problemJson({ type: 'about:blank', title: 'Too many requests', status: 429, detail: 'slow down; see Retry-After' }),
+          { 'Retry-After': header('RetryAfter') },
+        ),
       },
     }),
   },

@@ -86,7 +86,7 @@ describe('durability', () => {
       env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: 'x'.repeat(40) },
       encoding: 'utf8',
     });
-    expect(output).toMatch(/rebuilt meetings, history, people, settings, series, notifications from 1 events/);
+    expect(output).toMatch(/rebuilt meetings, history, people, settings, series, notifications, calendar-feeds from 1 events/);
 
     const second = await startTestSystem({ dataDir });
     const admin2 = await second.as('ada', ['admin']);

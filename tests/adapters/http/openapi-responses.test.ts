@@ -236,6 +236,23 @@ describe('real answers fit the OpenAPI document', () => {
     await send(cora, 'GET /calendar', 400, { query: 'from=yesterday&sort=start' });
   });
 
+  it('the calendar feed: subscribe, fetch without a bearer token, revoke', async () => {
+    const own = await send(cora, 'POST /calendar/feed', 201);
+    expect(own.headers.get('cache-control')).toBe('no-store');
+    const forIvan = await send(admin, 'POST /calendar/feed', 201, { body: { userId: 'ivan' } });
+    await send(cora, 'POST /calendar/feed', 403, { body: { userId: 'ivan' } });
+    await send(cora, 'POST /calendar/feed', 400, { body: { userId: 'cora', nickname: 'x' } });
+    const ics = await send(anonymous, 'GET /calendar.ics', 200, { query: `token=${encodeURIComponent(own.body.token)}` });
+    expect(ics.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
+    expect(ics.body).toMatch(/^BEGIN:VCALENDAR\r\n[\s\S]*BEGIN:VEVENT\r\n[\s\S]*END:VCALENDAR\r\n$/);
+    await send(ivan, 'DELETE /calendar/feed', 204);
+    await send(anonymous, 'GET /calendar.ics', 401, { query: `token=${encodeURIComponent(forIvan.body.token)}` });
+    await send(cora, 'DELETE /calendar/feed', 403, { query: 'userId=ivan' });
+    await send(cora, 'DELETE /calendar/feed', 400, { query: 'user=cora' });
+    await send(admin, 'DELETE /calendar/feed', 204, { query: 'userId=cora' });
+    await send(anonymous, 'GET /calendar.ics', 401, { query: `token=${encodeURIComponent(own.body.token)}` });
+  });
+
   it('settings and their history', async () => {
     const current = await send(admin, 'GET /settings', 200);
     await send(cora, 'GET /settings', 403);

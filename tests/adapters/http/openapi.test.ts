@@ -166,6 +166,8 @@ describe('openApiDocument', () => {
       'GET /notifications',
       'POST /notifications/{id}/retry',
       'GET /calendar.ics',
+      'POST /calendar/feed',
+      'DELETE /calendar/feed',
       'GET /settings/history',
       'POST /series',
       'GET /series/{id}',
@@ -346,12 +348,14 @@ describe('the schemas of answers', () => {
 
 describe('the running app', () => {
   const loadApp = async () => {
-    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }] = await Promise.all([
+    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }, feeds] = await Promise.all([
       import('../../../adapters/http/app.ts'),
       import('fp-ts/lib/Either.js'),
       import('pino'),
       import('../../../adapters/http/notifications-routes.ts'),
+      import('../../../adapters/http/calendar-feed-routes.ts'),
     ]);
+    type FeedService = Parameters<typeof feeds.mountCalendarFeedRoutes>[2];
     type Deps = Parameters<typeof createHttpApp>[0];
     return createHttpApp({
       // Route registration never touches the service; requests below stay on unauthenticated routes.
@@ -363,7 +367,11 @@ describe('the running app', () => {
       // Every optional part switched on, so that all of its routes are registered.
       series: {} as NonNullable<Deps['series']>,
       join: {} as NonNullable<Deps['join']>,
-      extend: (api, helpers) => mountNotificationRoutes(api, helpers, {} as Parameters<typeof mountNotificationRoutes>[2]),
+      extend: (api, helpers) => {
+        mountNotificationRoutes(api, helpers, {} as Parameters<typeof mountNotificationRoutes>[2]);
+        feeds.mountCalendarFeedRoutes(api, helpers, {} as FeedService);
+      },
+      publicRoutes: (app, helpers) => feeds.mountCalendarFeedPublicRoutes(app, helpers, { service: {} as FeedService, render: () => E.left('unused') }),
     });
   };
 
