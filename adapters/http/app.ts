@@ -23,7 +23,7 @@ import type { Authenticator } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
 import { docsPage, swaggerAsset } from './docs.ts';
 import { createRateLimiter } from './rate-limit.ts';
-import { decodeBody, keysOf } from './validation.ts';
+import { decodeBody } from './validation.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -46,7 +46,6 @@ const MeetingBody = t.intersection([
     instructorMetadata: t.string,
   }),
 ]);
-const meetingKeys = keysOf(MeetingBody);
 const MeetingPatchBody = t.partial({
   title: t.string,
   customerId: t.string,
@@ -82,7 +81,6 @@ const SeriesBody = t.intersection([
   }),
   t.partial(seriesDetailProps),
 ]);
-const seriesKeys = keysOf(SeriesBody);
 const SeriesPatchBody = t.partial({
   title: t.string,
   customerId: t.string,
@@ -337,64 +335,44 @@ export const createHttpApp = (deps: HttpDeps) => {
     };
   const sendMeeting = sendVersioned('meetings', presentMeeting);
 
-  api.put('/people/:id', async (c) => {
-    const body = await readJson(c, PersonBody, { allowed: ['name', 'email', 'timezone'] });
-    if (!body.ok) return body.response;
-    const result = await service.upsertPerson(ctx(c), c.req.param('id'), body.value);
-    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
-  });
-  api.get('/people/:id', async (c) => {
-    const result = await service.getPerson(ctx(c), c.req.param('id'));
-    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
-  });
+  /** JSON answer of a query or a write without a version. */
+  const answer = <A>(c: Context<Env>, result: E.Either<AppError, A>) => (E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right as object));
+  /** A write: the `If-Match` revision if any, then the body checked against its codec (unknown fields refused). */
+  const write =
+    <A>(codec: t.Decoder<unknown, A>, optional: boolean, run: (c: Context<Env>, body: A, revision: number | undefined) => Promise<Response>) =>
+    async (c: Context<Env>) => {
+      const match = ifMatch(c);
+      if (!match.ok) return match.response;
+      const body = await readJson(c, codec, { optional });
+      if (!body.ok) return body.response;
+      return run(c, body.value, match.revision);
+    };
+  const NoBody = t.type({});
+  const idOf = (c: Context<Env>) => c.req.param('id') ?? '';
 
-  api.post('/meetings', async (c) => {
-    const body = await readJson(c, MeetingBody, { allowed: meetingKeys });
-    if (!body.ok) return body.response;
-    return sendMeeting(c, await service.scheduleMeeting(ctx(c), body.value), 201);
-  });
+  api.put('/people/:id', write(PersonBody, false, async (c, body) => answer(c, await service.upsertPerson(ctx(c), idOf(c), body))));
+  api.get('/people/:id', async (c) => answer(c, await service.getPerson(ctx(c), idOf(c))));
+
+  api.post('/meetings', write(MeetingBody, false, async (c, body) => sendMeeting(c, await service.scheduleMeeting(ctx(c), body), 201)));
   api.get('/meetings/:id', async (c) => {
-    const result = await service.getMeeting(ctx(c), c.req.param('id'));
+    const result = await service.getMeeting(ctx(c), idOf(c));
     if (E.isRight(result) && c.req.header('if-none-match') === etag(result.right.revision)) {
       c.header('ETag', etag(result.right.revision));
       return c.body(null, 304);
     }
     return sendMeeting(c, result);
   });
-  api.patch('/meetings/:id', async (c) => {
-    const match = ifMatch(c);
-    if (!match.ok) return match.response;
-    const body = await readJson(c, MeetingPatchBody, { allowed: meetingKeys });
-    if (!body.ok) return body.response;
-    return sendMeeting(c, await service.changeMeeting(ctx(c), c.req.param('id'), body.value, match.revision));
-  });
-  api.post('/meetings/:id/cancel', async (c) => {
-    const match = ifMatch(c);
-    if (!match.ok) return match.response;
-    const body = await readJson(c, CancelBody, { allowed: ['reason'], optional: true });
-    if (!body.ok) return body.response;
-    return sendMeeting(c, await service.cancelMeeting(ctx(c), c.req.param('id'), body.value.reason, match.revision));
-  });
-  api.post('/meetings/:id/confirm', async (c) => {
-    const match = ifMatch(c);
-    if (!match.ok) return match.response;
-    return sendMeeting(c, await service.confirmMeeting(ctx(c), c.req.param('id'), match.revision));
-  });
-  api.post('/meetings/:id/reinstate', async (c) => {
-    const match = ifMatch(c);
-    if (!match.ok) return match.response;
-    return sendMeeting(c, await service.reinstateMeeting(ctx(c), c.req.param('id'), match.revision));
-  });
+  api.patch('/meetings/:id', write(MeetingPatchBody, false, async (c, body, revision) => sendMeeting(c, await service.changeMeeting(ctx(c), idOf(c), body, revision))));
+  api.post('/meetings/:id/cancel', write(CancelBody, true, async (c, body, revision) => sendMeeting(c, await service.cancelMeeting(ctx(c), idOf(c), body.reason, revision))));
+  api.post('/meetings/:id/confirm', write(NoBody, true, async (c, _body, revision) => sendMeeting(c, await service.confirmMeeting(ctx(c), idOf(c), revision))));
+  api.post('/meetings/:id/reinstate', write(NoBody, true, async (c, _body, revision) => sendMeeting(c, await service.reinstateMeeting(ctx(c), idOf(c), revision))));
   api.post('/meetings/:id/join', async (c) => {
     if (deps.join === undefined) return problem(c, 404, 'Not found', 'calls are not enabled on this server');
-    const result = await deps.join.join(c.get('user'), c.req.param('id'));
+    const result = await deps.join.join(c.get('user'), idOf(c));
     c.header('Cache-Control', 'no-store');
-    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
+    return answer(c, result);
   });
-  api.get('/meetings/:id/history', async (c) => {
-    const result = await service.meetingHistory(ctx(c), c.req.param('id'));
-    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ events: result.right });
-  });
+  api.get('/meetings/:id/history', async (c) => answer(c, E.map((events) => ({ events }))(await service.meetingHistory(ctx(c), idOf(c)))));
 
   const calendarCache = new Map<string, { version: number; body: string }>();
   api.get('/calendar', async (c) => {
@@ -422,48 +400,18 @@ export const createHttpApp = (deps: HttpDeps) => {
     return c.body(body, 200, { 'Content-Type': 'application/json' });
   });
 
-  api.get('/settings', async (c) => {
-    const result = await service.getSettings(ctx(c));
-    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
-  });
-  api.put('/settings', async (c) => {
-    const body = await readJson(c, Settings);
-    if (!body.ok) return body.response;
-    const result = await service.putSettings(ctx(c), body.value);
-    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right);
-  });
-  api.get('/settings/history', async (c) => {
-    const result = await service.settingsHistory(ctx(c));
-    return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ events: result.right });
-  });
+  api.get('/settings', async (c) => answer(c, await service.getSettings(ctx(c))));
+  api.put('/settings', write(Settings, false, async (c, body) => answer(c, await service.putSettings(ctx(c), body))));
+  api.get('/settings/history', async (c) => answer(c, E.map((events) => ({ events }))(await service.settingsHistory(ctx(c)))));
 
   const seriesService = deps.series;
   if (seriesService !== undefined) {
     const sendSeries = sendVersioned<SeriesView>('series', presentSeries);
-    api.post('/series', async (c) => {
-      const body = await readJson(c, SeriesBody, { allowed: seriesKeys });
-      if (!body.ok) return body.response;
-      return sendSeries(c, await seriesService.scheduleSeries(ctx(c), body.value), 201);
-    });
-    api.get('/series/:id', async (c) => sendSeries(c, await seriesService.getSeries(ctx(c), c.req.param('id'))));
-    api.patch('/series/:id', async (c) => {
-      const match = ifMatch(c);
-      if (!match.ok) return match.response;
-      const body = await readJson(c, SeriesPatchBody, { allowed: seriesKeys });
-      if (!body.ok) return body.response;
-      return sendSeries(c, await seriesService.changeSeries(ctx(c), c.req.param('id'), body.value, match.revision));
-    });
-    api.post('/series/:id/cancel', async (c) => {
-      const match = ifMatch(c);
-      if (!match.ok) return match.response;
-      const body = await readJson(c, SeriesCancelBody, { allowed: ['reason', 'from'], optional: true });
-      if (!body.ok) return body.response;
-      return sendSeries(c, await seriesService.cancelSeries(ctx(c), c.req.param('id'), body.value, match.revision));
-    });
-    api.get('/series/:id/history', async (c) => {
-      const result = await seriesService.seriesHistory(ctx(c), c.req.param('id'));
-      return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ events: result.right });
-    });
+    api.post('/series', write(SeriesBody, false, async (c, body) => sendSeries(c, await seriesService.scheduleSeries(ctx(c), body), 201)));
+    api.get('/series/:id', async (c) => sendSeries(c, await seriesService.getSeries(ctx(c), idOf(c))));
+    api.patch('/series/:id', write(SeriesPatchBody, false, async (c, body, revision) => sendSeries(c, await seriesService.changeSeries(ctx(c), idOf(c), body, revision))));
+    api.post('/series/:id/cancel', write(SeriesCancelBody, true, async (c, body, revision) => sendSeries(c, await seriesService.cancelSeries(ctx(c), idOf(c), body, revision))));
+    api.get('/series/:id/history', async (c) => answer(c, E.map((events) => ({ events }))(await seriesService.seriesHistory(ctx(c), idOf(c)))));
   }
 
   const helpers: HttpHelpers = { problem, appError: appErrorResponse, readJson, ctx, ifMatch };

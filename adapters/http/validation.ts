@@ -98,8 +98,6 @@ export const decodeBody = <A>(codec: t.Decoder<unknown, A>, value: unknown, allo
   return E.right(decoded.right);
 };
 
-export const keysOf = (codec: t.Mixed): string[] => {
-  const c = codec as unknown as { props?: t.Props; types?: t.Mixed[]; type?: t.Mixed };
   if (c.props !== undefined) return Object.keys(c.props);
   if (c.types !== undefined) return c.types.flatMap(keysOf);
   if (c.type !== undefined) return keysOf(c.type);
