@@ -97,9 +97,3 @@ export const decodeBody = <A>(codec: t.Decoder<unknown, A>, value: unknown, allo
   if (errors.length > 0 || E.isLeft(decoded)) return E.left(errors);
   return E.right(decoded.right);
 };
-
-  if (c.props !== undefined) return Object.keys(c.props);
-  if (c.types !== undefined) return c.types.flatMap(keysOf);
-  if (c.type !== undefined) return keysOf(c.type);
-  return [];
-};
