@@ -133,6 +133,19 @@ export const createService = (deps: ServiceDeps) => {
     return E.isLeft(result) ? result : meetingResult(ctx, meetingId);
   };
 
+  /** Whose calendar, if the caller may read it and the range is sensible. */
+  const checkCalendarQuery = async (ctx: RequestContext, query: { from: string; to: string; userId?: string }): Promise<E.Either<AppError, string>> => {
+    const userId = query.userId ?? ctx.user.id;
+    if (!(await access.canReadCalendarOf(ctx.user, userId))) return E.left(forbidden("you may not read this user's calendar"));
+    if (Date.parse(query.to) <= Date.parse(query.from)) {
+      return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'must be after from' }] });
+    }
+    if (Date.parse(query.to) - Date.parse(query.from) > 367 * 24 * 3600 * 1000) {
+      return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'the range is at most 366 days' }] });
+    }
+    return E.right(userId);
+  };
+
   return {
     readModels,
 
@@ -258,19 +271,15 @@ export const createService = (deps: ServiceDeps) => {
       return E.right(presentHistory(ctx.user, visible.right, readModels.history(meeting.meetingStreamName(meetingId))));
     },
 
+    checkCalendarQuery,
+
     async calendar(
       ctx: RequestContext,
       query: { from: string; to: string; userId?: string },
     ): Promise<E.Either<AppError, ReadonlyArray<CalendarEntry>>> {
-      const userId = query.userId ?? ctx.user.id;
-      if (!(await access.canReadCalendarOf(ctx.user, userId))) return E.left(forbidden("you may not read this user's calendar"));
-      if (Date.parse(query.to) <= Date.parse(query.from)) {
-        return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'must be after from' }] });
-      }
-      if (Date.parse(query.to) - Date.parse(query.from) > 367 * 24 * 3600 * 1000) {
-        return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'the range is at most 366 days' }] });
-      }
-      const items = await access.userMeetings(userId, query.from, query.to);
+      const checked = await checkCalendarQuery(ctx, query);
+      if (E.isLeft(checked)) return checked;
+      const items = await access.userMeetings(checked.right, query.from, query.to);
       return E.right(await access.filterVisible(ctx.user, items));
     },
 

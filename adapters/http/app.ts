@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import * as t from 'io-ts';
 import type { Logger } from 'pino';
@@ -262,6 +263,36 @@ export const ifMatch = (c: Context): { ok: true; revision: number | undefined } 
 
 const etag = (revision: number) => `"${revision}"`;
 
+/**
+ * Answers valid for one read-model version: everything is dropped when the version moves, and the cache is bounded
+ * by bytes (large answers are not kept at all), so no sequence of requests can grow it past its budget.
+ */
+const createResponseCache = (maxBytes = 32 * 1024 * 1024, maxEntryBytes = 256 * 1024) => {
+  let version = -1;
+  let bytes = 0;
+  const entries = new Map<string, string>();
+  return {
+    get(current: number, key: string): string | undefined {
+      return current === version ? entries.get(key) : undefined;
+    },
+    set(current: number, key: string, body: string): void {
+      if (current !== version) {
+        entries.clear();
+        bytes = 0;
+        version = current;
+      }
+      if (body.length > maxEntryBytes || entries.has(key)) return;
+      while (bytes + body.length > maxBytes && entries.size > 0) {
+        const [oldest, value] = entries.entries().next().value as [string, string];
+        entries.delete(oldest);
+        bytes -= value.length;
+      }
+      entries.set(key, body);
+      bytes += body.length;
+    },
+  };
+};
+
 export const createHttpApp = (deps: HttpDeps) => {
   const { service, authenticate, logger } = deps;
   const app = new Hono<Env>();
@@ -374,29 +405,28 @@ export const createHttpApp = (deps: HttpDeps) => {
   });
   api.get('/meetings/:id/history', async (c) => answer(c, E.map((events) => ({ events }))(await service.meetingHistory(ctx(c), idOf(c)))));
 
-  const calendarCache = new Map<string, { version: number; body: string }>();
+  const calendarCache = createResponseCache();
   api.get('/calendar', async (c) => {
+    const query = decodeBody(CalendarQuery, c.req.query(), ['from', 'to', 'userId']);
+    if (E.isLeft(query)) return validationProblem(c, query.left);
+    const checked = await service.checkCalendarQuery(ctx(c), query.right);
+    if (E.isLeft(checked)) return appErrorResponse(c, checked.left);
     const version = deps.readVersion?.();
     const user = c.get('user');
-    // Keyed by the caller and the exact query: a cached answer was made from a query that passed validation.
-    const key = `${user.id}\u0000${user.roles.join(',')}\u0000${c.req.url}`;
+    const key = `${user.id}\u0000${user.roles.join(',')}\u0000${checked.right}\u0000${query.right.from}\u0000${query.right.to}`;
     if (version !== undefined) {
-      const tag = `W/"${version}"`;
+      // Opaque to the caller: it changes with the read models, without telling how many writes happened.
+      const tag = `W/"${createHash('sha256').update(`${version}\u0000${key}`).digest('base64url').slice(0, 22)}"`;
       c.header('ETag', tag);
       c.header('Cache-Control', 'private, no-cache');
       if (c.req.header('if-none-match') === tag) return c.body(null, 304);
-      const cached = calendarCache.get(key);
-      if (cached?.version === version) return c.body(cached.body, 200, { 'Content-Type': 'application/json' });
+      const cached = calendarCache.get(version, key);
+      if (cached !== undefined) return c.body(cached, 200, { 'Content-Type': 'application/json' });
     }
-    const query = decodeBody(CalendarQuery, c.req.query(), ['from', 'to', 'userId']);
-    if (E.isLeft(query)) return validationProblem(c, query.left);
     const result = await service.calendar(ctx(c), query.right);
     if (E.isLeft(result)) return appErrorResponse(c, result.left);
     const body = JSON.stringify({ items: result.right });
-    if (version !== undefined) {
-      if (calendarCache.size >= 5_000) calendarCache.delete(calendarCache.keys().next().value as string);
-      calendarCache.set(key, { version, body });
-    }
+    if (version !== undefined) calendarCache.set(version, key, body);
     return c.body(body, 200, { 'Content-Type': 'application/json' });
   });
 

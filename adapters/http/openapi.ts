@@ -1000,10 +1000,10 @@ const headers: Json = {
   NoStore: { description: 'The answer holds a secret (a join ticket, a calendar feed token) and must not be cached.', required: true, schema: { const: 'no-store' } },
   ReadVersion: {
     description:
-      'Weak ETag carrying the version of the read models (the last projected position), like `W/"42"`; send it back in `If-None-Match`. ' +
+      'Weak, opaque ETag that changes whenever the read models do, like `W/"o3kQm2fX0c1q9ZbLhT7a1A"`; send it back in `If-None-Match`. ' +
       'Sent when the access provider decides from the event-sourced data alone (the default one does).',
     required: false,
-    schema: { type: 'string', pattern: '^W/"\\d+"$' },
+    schema: { type: 'string', pattern: '^W/"[A-Za-z0-9_-]+"$' },
   },
 };
 
