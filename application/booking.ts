@@ -12,7 +12,32 @@ export interface BookingConflict {
   /** Whose other meeting it is: the requested customer's or the requested instructor's. */
   readonly participant: 'customer' | 'instructor';
   readonly userId: string;
+  /** The requested time that collides. */
+  readonly slot: Slot;
+  readonly customerId: string;
+  readonly instructorId: string;
 }
+
+/** What a caller is told about a conflict: the other meeting only if they may see it, else just the blocked slot. */
+export type PresentedConflict =
+  | { readonly meetingId: string; readonly start: string; readonly end: string; readonly participant: 'customer' | 'instructor'; readonly userId: string; readonly slot: Slot }
+  | { readonly participant: 'customer' | 'instructor'; readonly userId: string; readonly slot: Slot };
+
+export const presentConflicts = async (
+  canView: (meeting: { customerId: string; instructorId: string }) => Promise<boolean>,
+  conflicts: ReadonlyArray<BookingConflict>,
+): Promise<PresentedConflict[]> => {
+  const presented: PresentedConflict[] = [];
+  for (const c of conflicts) {
+    const slot = { start: c.slot.start, end: c.slot.end };
+    presented.push(
+      (await canView(c))
+        ? { meetingId: c.meetingId, start: c.start, end: c.end, participant: c.participant, userId: c.userId, slot }
+        : { participant: c.participant, userId: c.userId, slot },
+    );
+  }
+  return presented;
+};
 
 /**
  * No double bookings. The check reads the calendar read model, so check-then-write must not interleave with another
@@ -68,6 +93,9 @@ export class BookingGuard {
           end: m.end,
           participant: involvesCustomer ? 'customer' : 'instructor',
           userId: involvesCustomer ? people.customerId : people.instructorId,
+          slot: { start: slot.start, end: slot.end },
+          customerId: m.customerId,
+          instructorId: m.instructorId,
         });
       }
     }
@@ -75,5 +103,5 @@ export class BookingGuard {
   }
 }
 
-export const conflictMessage = (conflicts: ReadonlyArray<BookingConflict>): string =>
+export const conflictMessage = (conflicts: ReadonlyArray<unknown>): string =>
   `${conflicts.length} existing meeting${conflicts.length === 1 ? '' : 's'} of the same customer or instructor overlap${conflicts.length === 1 ? 's' : ''} this time`;

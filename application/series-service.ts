@@ -132,7 +132,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       if (planned?.type !== 'SeriesScheduled') return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
       return bookings.withLock([input.customerId, input.instructorId], async () => {
         const conflicts = bookings.conflicts(planned.data.occurrences, input);
-        if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+        if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, command, mapSeriesError, { wait: false });
         if (E.isLeft(result)) return result;
         const d = planned.data;
@@ -238,7 +238,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
             }),
           ];
           const conflicts = bookings.conflicts(toBook, view, new Set(meetings.keys()));
-          if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+          if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         }
         const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, commands, mapSeriesError, {
           expectedRevision: loaded.right.revision,

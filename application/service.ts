@@ -6,7 +6,7 @@ import { assertNever } from '../domain/shared.ts';
 import { createExecutor } from './execute.ts';
 import type { AppError, RequestContext } from './execute.ts';
 import type { BookingGuard, BookingConflict } from './booking.ts';
-import { conflictMessage } from './booking.ts';
+import { conflictMessage, presentConflicts } from './booking.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type { EventStore } from './ports/event-store.ts';
 import type { CalendarEntry, HistoryEntry, MeetingView, PersonView, ReadModels } from './ports/read-models.ts';
@@ -40,10 +40,15 @@ export interface MeetingInput {
 
 export type MeetingPatch = Partial<MeetingInput>;
 
-export const bookingConflict = (conflicts: ReadonlyArray<BookingConflict>): AppError => ({
+/** A 409 that names only the meetings the caller may see (no existence leak through the booking check). */
+export const bookingConflict = async (
+  access: AccessProvider,
+  user: AuthUser,
+  conflicts: ReadonlyArray<BookingConflict>,
+): Promise<AppError> => ({
   _tag: 'Conflict',
   message: conflictMessage(conflicts),
-  conflicts,
+  conflicts: await presentConflicts((m) => access.canView(user, m), conflicts),
 });
 
 const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${what} not found` });
@@ -162,7 +167,7 @@ export const createService = (deps: ServiceDeps) => {
       if (E.isLeft(dryRun)) return E.left(mapMeetingError(dryRun.left));
       return guard.withLock([input.customerId, input.instructorId], async () => {
         const conflicts = guard.conflicts([input], input);
-        if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+        if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         return meetingCommand(ctx, meetingId, [command]);
       });
     },
@@ -232,7 +237,7 @@ export const createService = (deps: ServiceDeps) => {
       const slot = { start: patch.start ?? view.start, end: patch.end ?? view.end };
       return guard.withLock([view.customerId, view.instructorId], async () => {
         const conflicts = guard.conflicts([slot], view, new Set([meetingId]));
-        if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+        if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         return meetingCommand(ctx, meetingId, commands, expectedRevision);
       });
     },
@@ -260,7 +265,7 @@ export const createService = (deps: ServiceDeps) => {
       const view = current.right;
       return guard.withLock([view.customerId, view.instructorId], async () => {
         const conflicts = guard.conflicts([view], view, new Set([meetingId]));
-        if (conflicts.length > 0) return E.left(bookingConflict(conflicts));
+        if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         return meetingCommand(ctx, meetingId, [{ type: 'ReinstateMeeting', data: stamp(ctx) }], expectedRevision);
       });
     },

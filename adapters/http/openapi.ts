@@ -259,6 +259,7 @@ const exampleConflictProblem = {
       end: '2026-03-09T10:30:00.000Z',
       participant: 'instructor',
       userId: 'inst-7',
+      slot: { start: '2026-03-09T10:00:00.000Z', end: '2026-03-09T11:00:00.000Z' },
     },
   ],
 };
@@ -526,11 +527,12 @@ const schemas: Json = {
     message: { type: 'string' },
   }),
   BookingConflict: closed(
-    ['meetingId', 'start', 'end', 'participant', 'userId'],
+    ['participant', 'userId', 'slot'],
     {
-      meetingId: { type: 'string', description: 'The existing meeting.' },
-      start: timestamp('When it starts.'),
-      end: timestamp('When it ends.'),
+      meetingId: { type: 'string', description: 'The existing meeting; only when the caller may see it.' },
+      start: timestamp('When it starts; only when the caller may see it.'),
+      end: timestamp('When it ends; only when the caller may see it.'),
+      slot: closed(['start', 'end'], { start: timestamp('Start of the requested time that collides.'), end: timestamp('Its end.') }),
       participant: {
         type: 'string',
         enum: ['customer', 'instructor'],

@@ -207,6 +207,12 @@ describe('no double bookings', () => {
     });
     expect(overlapCustomer.status).toBe(409);
     expect(overlapCustomer.body.conflicts[0]).toMatchObject({ participant: 'customer', userId: 'cora' });
+    // Another instructor is told that the customer is busy then, not what with, nor the meeting's id or times.
+    const blind = await olga.request('POST', '/meetings', {
+      title: 'Clash', customerId: 'cora', instructorId: 'olga', start: '2030-11-10T09:30:00Z', end: '2030-11-10T10:01:00Z', trainingType: '1-1',
+    });
+    expect(blind.status).toBe(409);
+    expect(blind.body.conflicts).toEqual([{ participant: 'customer', userId: 'cora', slot: { start: '2030-11-10T09:30:00.000Z', end: '2030-11-10T10:01:00.000Z' } }]);
     // Back to back is fine.
     const adjacent = await admin.request('POST', '/meetings', {
       title: 'After', customerId: 'cora', instructorId: 'olga', start: '2030-11-10T11:00:00Z', end: '2030-11-10T11:30:00Z', trainingType: '1-1',

@@ -208,7 +208,14 @@ describe('real answers fit the OpenAPI document', () => {
       body: meeting({ customerId: 'cam', start: at('2030-03-11T10:30:00Z'), end: at('2030-03-11T11:30:00Z') }),
     });
     expect(clash.body.conflicts).toEqual([
-      { meetingId: first.body.id, start: '2030-03-11T10:00:00.000Z', end: '2030-03-11T11:00:00.000Z', participant: 'instructor', userId: 'ivan' },
+      {
+        meetingId: first.body.id,
+        start: '2030-03-11T10:00:00.000Z',
+        end: '2030-03-11T11:00:00.000Z',
+        participant: 'instructor',
+        userId: 'ivan',
+        slot: { start: '2030-03-11T10:30:00.000Z', end: '2030-03-11T11:30:00.000Z' },
+      },
     ]);
     const invalid = await send(admin, 'POST /meetings', 400, {
       body: meeting({ end: at('2030-03-10T09:00:00Z'), trainingType: 'link', remoteLink: 'http://insecure.example.com' }),

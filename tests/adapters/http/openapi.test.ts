@@ -344,9 +344,13 @@ describe('the schemas of answers', () => {
   });
 
   it('describe double-booking conflicts as the booking guard reports them', () => {
-    const conflict = { meetingId: 'm', start: '2026-03-02T10:00:00.000Z', end: '2026-03-02T11:00:00.000Z', participant: 'customer', userId: 'c' };
+    const slot = { start: '2026-03-02T10:30:00.000Z', end: '2026-03-02T11:30:00.000Z' };
+    const conflict = { meetingId: 'm', start: '2026-03-02T10:00:00.000Z', end: '2026-03-02T11:00:00.000Z', participant: 'customer', userId: 'c', slot };
     const problem = { type: 'about:blank', title: 'Conflict', status: 409, detail: 'x', conflicts: [conflict] };
     expect(validate(componentSchema('Problem'), problem)).toEqual([]);
+    // A meeting the caller may not see is reported by the blocked slot alone.
+    expect(validate(componentSchema('Problem'), { ...problem, conflicts: [{ participant: 'customer', userId: 'c', slot }] })).toEqual([]);
+    expect(validate(componentSchema('Problem'), { ...problem, conflicts: [{ participant: 'customer', userId: 'c' }] })).not.toEqual([]);
     expect(validate(componentSchema('Problem'), { ...problem, conflicts: [{ ...conflict, participant: 'admin' }] })).not.toEqual([]);
     expect(validate(componentSchema('Problem'), { type: 'about:blank', title: 'Precondition failed', status: 412, detail: 'x' })).not.toEqual([]);
   });
