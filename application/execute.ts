@@ -14,6 +14,7 @@ export type AppError =
   | { readonly _tag: 'NotFound'; readonly message: string }
   | { readonly _tag: 'Forbidden'; readonly message: string }
   | { readonly _tag: 'Conflict'; readonly message: string; readonly conflicts?: ReadonlyArray<unknown> }
+  | { readonly _tag: 'Unavailable'; readonly message: string }
   | StaleRevision
   | TooMuchContention
   | CorruptEvent;
@@ -41,6 +42,11 @@ export const createExecutor = (deps: { store: EventStore; projections: Projectio
     mapError: (error: Err) => AppError,
     options: { expectedRevision?: number; wait?: boolean } = {},
   ): Promise<E.Either<AppError, Handled<Ev, S>>> => {
+    // With the read models stopped, a write could not be shown to its writer, and checks that read them (double
+    // bookings) would be blind: refuse before anything is appended.
+    if (!deps.projections.healthy) {
+      return E.left({ _tag: 'Unavailable', message: 'the read models are recovering from an error; try again in a few seconds' });
+    }
     const result = await handleCommand(deps.store, streamName, decider, codec, commands, {
       newId: deps.newId,
       metadata: { actor: actorOf(ctx.user), ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}) },

@@ -28,7 +28,7 @@ import { decodeBody } from './validation.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-type Env = { Variables: { user: AuthUser; requestId: string } };
+type Env = { Variables: { user: AuthUser; requestId: string; errorDetail: string } };
 
 const MeetingBody = t.intersection([
   t.type({
@@ -172,7 +172,12 @@ export const appErrorResponse = (c: Context, error: AppError) => {
     case 'TooMuchContention':
       return problem(c, 409, 'Conflict', `too many concurrent changes to ${error.streamName}; try again`);
     case 'CorruptEvent':
-      return problem(c, 500, 'Stored event cannot be read', error.message);
+      // The details (stream, position, stored values) go to the log, not to the client.
+      c.set('errorDetail', error.message);
+      return problem(c, 500, 'Stored event cannot be read', 'a stored event could not be read; the operators have the details in the log');
+    case 'Unavailable':
+      c.header('Retry-After', '5');
+      return problem(c, 503, 'Service unavailable', error.message);
     default:
       return assertNever(error);
   }
@@ -313,7 +318,8 @@ export const createHttpApp = (deps: HttpDeps) => {
     }
     const ms = Math.round((performance.now() - started) * 10) / 10;
     const level = c.res.status >= 500 ? 'error' : 'info';
-    logger[level]({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms, user: c.get('user')?.id }, 'request');
+    const detail = c.get('errorDetail');
+    logger[level]({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms, user: c.get('user')?.id, ...(detail !== undefined ? { detail } : {}) }, 'request');
   });
 
   app.onError((error, c) => {

@@ -1055,6 +1055,11 @@ const responses: Json = {
     'Unexpected failure; `detail` quotes the request id.',
     problemJson({ type: 'about:blank', title: 'Internal error', status: 500, detail: 'something went wrong; quote request id lx2k9c-1f' }),
   ),
+  Unavailable: reply(
+    'The read models stopped on an error and are restarting; nothing was written. Try again after `Retry-After` seconds.',
+    problemJson({ type: 'about:blank', title: 'Service unavailable', status: 503, detail: 'the read models are recovering from an error; try again in a few seconds' }),
+    { 'Retry-After': header('RetryAfter') },
+  ),
 };
 
 // ---------- operations ----------
@@ -1097,6 +1102,7 @@ const operation = (spec: OperationSpec): Json => {
     ...(security === 'bearer' ? { '401': response('Unauthorized'), '429': response('TooManyRequests') } : {}),
     ...(ifMatch ? { '400': response('BadRequest') } : {}),
     ...(spec.requestBody !== undefined ? { '400': response('BadRequest'), '413': response('PayloadTooLarge'), '415': response('UnsupportedMediaType') } : {}),
+    ...(security === 'bearer' && (spec.requestBody !== undefined || ifMatch) ? { '503': response('Unavailable') } : {}),
     '500': response('InternalError'),
   };
   return {

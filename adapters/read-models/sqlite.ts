@@ -68,6 +68,9 @@ const resetIfOutdated = (db: Db): void => {
   db.pragma(`user_version = ${READ_MODEL_VERSION}`);
 };
 
+/** Re-reads each sink's checkpoint after a rolled-back batch, whose in-memory advance never reached the file. */
+const resyncs = new WeakMap<Db, Array<() => void>>();
+
 /** A sink whose apply and checkpoint share one transaction, so a crash never half-applies an event. */
 export const sqliteSink = (
   db: Db,
@@ -78,6 +81,9 @@ export const sqliteSink = (
   const read = db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?');
   const write = db.prepare('INSERT INTO checkpoints(name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
   let cached = read.get(name)?.position ?? 0;
+  resyncs.set(db, [...(resyncs.get(db) ?? []), () => {
+    cached = read.get(name)?.position ?? 0;
+  }]);
   const applyEvents = (events: ReadonlyArray<RecordedEvent>) => {
     let position = cached;
     for (const event of events) {
@@ -265,7 +271,14 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     notifications,
     sinks: [meetingsSink, historySink, peopleSink, settingsSink, seriesSink, notifications.sink, feeds.sink],
     feedOwner: feeds.queries.feedOwner,
-    transaction: (work) => db.transaction(work)(),
+    transaction: (work) => {
+      try {
+        db.transaction(work)();
+      } catch (error) {
+        for (const resync of resyncs.get(db) ?? []) resync();
+        throw error;
+      }
+    },
     meetingsOfSeries,
     getSeries: (seriesId) => {
       const row = getSeriesStmt.get(seriesId);

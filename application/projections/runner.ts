@@ -8,6 +8,8 @@ export interface ProjectionStatus {
 }
 
 const MAX_BATCH = 500;
+const MIN_RESTART_DELAY_MS = 500;
+const MAX_RESTART_DELAY_MS = 30_000;
 
 interface Waiter {
   readonly position: number;
@@ -29,6 +31,9 @@ export class ProjectionRunner {
   private readonly listeners: Array<(event: RecordedEvent) => void> = [];
   private buffer: RecordedEvent[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs = MIN_RESTART_DELAY_MS;
+  private stopped = false;
 
   constructor(
     private readonly store: EventStore,
@@ -40,7 +45,9 @@ export class ProjectionRunner {
 
   start(): void {
     if (this.subscription !== undefined) return;
+    this.stopped = false;
     this.failure = undefined;
+    this.buffer = [];
     this.position = Math.min(...this.sinks.map((sink) => sink.checkpoint()));
     this.subscription = this.store.subscribeToAll(
       this.position > 0 ? { after: this.position } : {},
@@ -82,9 +89,18 @@ export class ProjectionRunner {
       for (const sink of this.sinks) sink.apply(batch);
     });
     this.position = last.position;
+    this.restartDelayMs = MIN_RESTART_DELAY_MS;
     if (last.position > this.head) this.head = last.position;
     this.settleWaiters();
-    for (const event of batch) for (const listener of this.listeners) listener(event);
+    for (const event of batch) {
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.onError(error);
+        }
+      }
+    }
   }
 
   /** Called after every projected event, once the read models show it; listeners must not throw. */
@@ -92,15 +108,30 @@ export class ProjectionRunner {
     this.listeners.push(listener);
   }
 
+  /**
+   * A failed batch leaves the read models at their last good checkpoint; the runner starts again from there after a
+   * growing pause, so a passing fault (a locked file, a full disk freed later) heals without a restart of the process.
+   */
   private fail(error: unknown): void {
     this.failure = error instanceof Error ? error : new Error(String(error));
     this.subscription = undefined;
+    if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    this.buffer = [];
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(this.failure);
     }
     this.waiters = [];
     this.onError(error);
+    if (this.stopped) return;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped) this.start();
+    }, delay);
+    this.restartTimer.unref();
   }
 
   private settleWaiters(): void {
@@ -138,7 +169,7 @@ export class ProjectionRunner {
       result[sink.name] = {
         position,
         lag: Math.max(0, head - position),
-        ...(this.failure !== undefined ? { error: this.failure.message } : {}),
+        ...(this.failure !== undefined ? { error: 'stopped by an error (see the log); restarting' } : {}),
       };
     }
     return result;
@@ -154,6 +185,9 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     const subscription = this.subscription;
     this.subscription = undefined;
     if (subscription !== undefined) await subscription.stop();

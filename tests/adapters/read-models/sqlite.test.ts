@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../../application/ports/event-store.ts';
+import { openSqliteReadModels } from '../../../adapters/read-models/sqlite.ts';
+import { tempDir } from '../../support/system.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+let position = 0;
+const person = (id: string, name = id): RecordedEvent => ({
+  id: randomUUID(),
+  streamName: `person-${id}`,
+  revision: 0,
+  position: ++position,
+  type: 'PersonRegistered',
+  recordedAt: new Date().toISOString(),
+  metadata: {},
+  data: { personId: id, name, email: `${id}@example.com`, at: new Date().toISOString(), by: { id: 'ada', roles: ['admin'] } },
+});
+
+describe('SQLite read models', () => {
+  it('a batch that fails leaves every sink at its last good checkpoint, in memory as on disk', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const models = openSqliteReadModels(join(dir, 'rm.db'));
+    const good = person('a');
+    models.transaction(() => {
+      for (const sink of models.sinks) sink.apply([good]);
+    });
+    const before = models.sinks.map((s) => s.checkpoint());
+    const corrupt = { ...person('b'), data: { personId: 'b' } };
+    expect(() =>
+      models.transaction(() => {
+        for (const sink of models.sinks) sink.apply([corrupt]);
+      }),
+    ).toThrow(/cannot decode PersonRegistered at person-b/);
+    expect(models.sinks.map((s) => s.checkpoint())).toEqual(before);
+    expect(models.getPerson('b')).toBeUndefined();
+    // The same position applies cleanly once the event is readable.
+    const fixed = { ...person('b', 'Bea'), position: corrupt.position };
+    models.transaction(() => {
+      for (const sink of models.sinks) sink.apply([fixed]);
+    });
+    expect(models.getPerson('b')?.name).toBe('Bea');
+    models.close();
+  });
+
+  it('a file from an older read-model version is emptied on open, so it is rebuilt from the log', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'rm.db');
+    const models = openSqliteReadModels(path);
+    models.transaction(() => {
+      for (const sink of models.sinks) sink.apply([person('c')]);
+    });
+    models.close();
+    const raw = new Database(path);
+    raw.pragma('user_version = 1');
+    raw.close();
+    const reopened = openSqliteReadModels(path);
+    expect(reopened.getPerson('c')).toBeUndefined();
+    expect(reopened.sinks.every((s) => s.checkpoint() === 0)).toBe(true);
+    reopened.close();
+  });
+});
