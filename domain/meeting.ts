@@ -249,10 +249,23 @@ export type MeetingError = ValidationFailed | MeetingNotFound | MeetingAlreadyEx
 
 export const LIMITS = { title: 200, description: 5000, metadata: 10_000, remoteLink: 2048, reason: 1000, id: 128 } as const;
 
-export const checkText = (path: string, value: string | undefined, max: number, required: boolean): FieldError[] => {
+// Control characters end up in emails, calendar files and pages; line breaks and tabs only where text is multi-line.
+const singleLineControls = /[\u0000-\u001F\u007F]/;
+const multiLineControls = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+export const checkText = (
+  path: string,
+  value: string | undefined,
+  max: number,
+  required: boolean,
+  lines: 'single' | 'multi' = 'multi',
+): FieldError[] => {
   if (value === undefined) return [];
   if (required && value.trim().length === 0) return [{ path, message: 'must not be empty' }];
   if (value.length > max) return [{ path, message: `must be at most ${max} characters` }];
+  if ((lines === 'single' ? singleLineControls : multiLineControls).test(value)) {
+    return [{ path, message: lines === 'single' ? 'must be one line without control characters' : 'must not contain control characters' }];
+  }
   return [];
 };
 
@@ -350,7 +363,7 @@ const schedule = (c: t.TypeOf<typeof ScheduleMeeting>['data']): E.Either<Meeting
     ...checkId('meetingId', c.meetingId),
     ...checkId('customerId', c.customerId),
     ...checkId('instructorId', c.instructorId),
-    ...checkText('title', c.title, LIMITS.title, true),
+    ...checkText('title', c.title, LIMITS.title, true, 'single'),
     ...checkText('description', c.description, LIMITS.description, false),
     ...checkText('customerMetadata', c.customerMetadata, LIMITS.metadata, false),
     ...checkText('instructorMetadata', c.instructorMetadata, LIMITS.metadata, false),
@@ -390,7 +403,7 @@ const changeDetails = (
 ): E.Either<MeetingError, MeetingEvent[]> =>
   E.chain((meeting: Meeting) => {
     const errors = [
-      ...checkText('title', c.title, LIMITS.title, true),
+      ...checkText('title', c.title, LIMITS.title, true, 'single'),
       ...checkText('description', c.description, LIMITS.description, false),
       ...checkText('customerMetadata', c.customerMetadata, LIMITS.metadata, false),
       ...checkText('instructorMetadata', c.instructorMetadata, LIMITS.metadata, false),

@@ -49,6 +49,7 @@ export const decide = (command: PersonCommand, state: PersonState): E.Either<Val
   const errors: FieldError[] = [];
   if (c.personId.length === 0 || c.personId.length > 128) errors.push({ path: 'id', message: 'must be 1 to 128 characters' });
   if (name.length === 0 || name.length > 200) errors.push({ path: 'name', message: 'must be 1 to 200 characters' });
+  else if (/[\u0000-\u001F\u007F]/.test(name)) errors.push({ path: 'name', message: 'must be one line without control characters' });
   if (email.length > 254 || !emailPattern.test(email)) errors.push({ path: 'email', message: 'must be an email address' });
   if (c.timezone !== undefined && !isValidTimeZone(c.timezone)) {
     errors.push({ path: 'timezone', message: `unknown IANA time zone '${c.timezone}'` });

@@ -230,7 +230,7 @@ const expand = (seriesId: string, spec: RecurrenceSpec): E.Either<FieldError[], 
 };
 
 const checkDetails = (d: Partial<Record<keyof typeof detailProps, string>>): FieldError[] => [
-  ...checkText('title', d.title, LIMITS.title, true),
+  ...checkText('title', d.title, LIMITS.title, true, 'single'),
   ...checkText('description', d.description, LIMITS.description, false),
   ...checkText('customerMetadata', d.customerMetadata, LIMITS.metadata, false),
   ...checkText('instructorMetadata', d.instructorMetadata, LIMITS.metadata, false),

@@ -35,18 +35,18 @@ export const createIcsCancellationBuilder =
           sequence: event.sequence,
           status: 'CANCELLED',
           method: 'CANCEL',
-          title: event.title,
-          ...(event.description !== undefined ? { description: event.description } : {}),
+          title: plainText(event.title),
+          ...(event.description !== undefined ? { description: plainText(event.description) } : {}),
           start: ms(event.start),
           startInputType: 'utc',
           startOutputType: 'utc',
           end: ms(event.end),
           endInputType: 'utc',
           endOutputType: 'utc',
-          organizer: { ...(organizer.name !== undefined ? { name: organizer.name } : {}), email: organizer.email },
+          organizer: { ...(organizer.name !== undefined ? { name: parameterText(organizer.name) } : {}), email: organizer.email },
           attendees: [
             {
-              ...(input.attendee.name !== undefined ? { name: input.attendee.name } : {}),
+              ...(input.attendee.name !== undefined ? { name: parameterText(input.attendee.name) } : {}),
               email: input.attendee.email,
               rsvp: false,
               role: 'REQ-PARTICIPANT',
@@ -99,6 +99,9 @@ export const foldIcsLines = (ics: string): string =>
  * TEXT values may not hold control characters other than tab and line breaks (RFC 5545 §3.3.11); a lone CR would even
  * break the line structure, since the package escapes only LF and CRLF.
  */
+/** A CN parameter value: RFC 5545 has no escape for `"` inside a quoted parameter, so quotes and controls go. */
+const parameterText = (text: string): string => text.replace(/["\u0000-\u001F\u007F]/g, '');
+
 const plainText = (text: string): string => text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
 
 /** Calendar-level properties the package does not write, added to its header if it has not. */

@@ -117,6 +117,14 @@ describe('Meeting: schedule', () => {
       });
   });
 
+  it('refuses control characters: none in a title, only line breaks and tabs in longer text', () => {
+    spec.given([]).when(schedule({ title: 'Yoga\rATTENDEE:mailto:x@evil.example' })).thenError(fieldError('title'));
+    spec.given([]).when(schedule({ title: 'Yoga\nSession' })).thenError(fieldError('title'));
+    spec.given([]).when(schedule({ description: 'bad\u0007bell' })).thenError(fieldError('description'));
+    spec.given([]).when(schedule({ description: 'Line one\r\nLine two\twith a tab' })).thenState((s) => expect(s.status).toBe('planned'));
+    spec.given([scheduled]).when(cmd.cancel('ill\u0000')).thenError(fieldError('reason'));
+  });
+
   it('refuses oversized text', () => {
     spec.given([]).when(schedule({ description: 'x'.repeat(5001) })).thenError(fieldError('description'));
     spec.given([]).when(schedule({ customerMetadata: 'x'.repeat(10_001) })).thenError(fieldError('customerMetadata'));

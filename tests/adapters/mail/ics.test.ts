@@ -31,6 +31,22 @@ describe('iCalendar cancellation', () => {
     expect(result.right.endsWith('END:VCALENDAR\r\n')).toBe(true);
   });
 
+  it('cannot be made to carry extra properties through a title, a reason or a name', () => {
+    const result = build({
+      events: [{ meetingId: 'm-9', sequence: 1, start: '2030-03-02T15:00:00.000Z', end: '2030-03-02T16:00:00.000Z', title: 'Yoga\rATTENDEE:mailto:evil@example.com', description: 'ill\rORGANIZER:mailto:evil@example.com' }],
+      organizer: 'Virtual Y <no-reply@example.com>',
+      attendee: { name: 'Eve":mailto:evil@example.com;X="', email: 'cora@example.com' },
+      stamp: '2030-03-01T12:00:00.000Z',
+    });
+    if (E.isLeft(result)) throw new Error(result.left);
+    expect(result.right).not.toMatch(/\r(?!\n)/);
+    const lines = unfold(result.right);
+    expect(lines.filter((l) => l.startsWith('ATTENDEE'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('ORGANIZER'))).toHaveLength(1);
+    // The name stays inside its quoted CN value; the one address is the attendee's own.
+    expect(lines.find((l) => l.startsWith('ATTENDEE'))).toBe('ATTENDEE;RSVP=FALSE;ROLE="REQ-PARTICIPANT";CN="Eve:mailto:evil@example.com;X=":mailto:cora@example.com');
+  });
+
   it('has one VEVENT per cancelled occurrence, each with its own UID', () => {
     const result = build({
       events: [
