@@ -54,6 +54,7 @@ const mapSeriesError = (error: series.SeriesError): AppError => {
 };
 
 const SERIES_CHANGED = 'The series schedule changed';
+const FAN_OUT_ATTEMPTS = 3;
 
 export const createSeriesService = (deps: SeriesServiceDeps) => {
   const { queries, access, executor, bookings, clock, newId } = deps;
@@ -72,21 +73,36 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
     return view;
   };
 
-  /** Runs meeting commands for many occurrences at once; the store commits concurrent appends together. */
+  /**
+   * Runs meeting commands for many occurrences at once; the store commits concurrent appends together. One session
+   * failing must not leave the others undone (nor stop the series notice that follows), so each is tried on its own,
+   * again after a pause if it threw; the ones that still failed are returned.
+   */
   const onMeetings = async (ctx: RequestContext, work: ReadonlyArray<{ meetingId: string; commands: meeting.MeetingCommand[] }>) => {
-    const results = await Promise.all(
-      work
-        .filter((w) => w.commands.length > 0)
-        .map((w) =>
-          execute(ctx, meeting.meetingStreamName(w.meetingId), meeting.meetingDecider, meeting.MeetingEvent, w.commands, (e) => ({ _tag: 'Conflict', message: e._tag }) as AppError, {
+    const runOne = async (w: { meetingId: string; commands: meeting.MeetingCommand[] }) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await execute(ctx, meeting.meetingStreamName(w.meetingId), meeting.meetingDecider, meeting.MeetingEvent, w.commands, (e) => ({ _tag: 'Conflict', message: e._tag }) as AppError, {
             wait: false,
-          }),
-        ),
-    );
+          });
+        } catch (error) {
+          if (attempt >= FAN_OUT_ATTEMPTS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        }
+      }
+    };
+    const settled = await Promise.allSettled(work.filter((w) => w.commands.length > 0).map(runOne));
+    const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [work.filter((w) => w.commands.length > 0)[i]?.meetingId ?? '?'] : []));
     const positions = results.flatMap((r) => (E.isRight(r) && r.right.position !== undefined ? [r.right.position] : []));
     if (positions.length > 0) await deps.projections.waitFor(Math.max(...positions));
-    return results.flatMap((r) => (E.isRight(r) ? r.right.events : []));
+    return { events: results.flatMap((r) => (E.isRight(r) ? r.right.events : [])), failed };
   };
+
+  const partlyDone = (failed: ReadonlyArray<string>): AppError => ({
+    _tag: 'Unavailable',
+    message: `the series was saved, but ${failed.length} session(s) could not be updated (${failed.slice(0, 5).join(', ')}); repeat the request`,
+  });
 
   const detailCommands = (
     changes: series.SeriesEvent & { type: 'SeriesDetailsChanged' },
@@ -136,7 +152,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, command, mapSeriesError, { wait: false });
         if (E.isLeft(result)) return result;
         const d = planned.data;
-        await onMeetings(
+        const created = await onMeetings(
           ctx,
           d.occurrences.map((o) => ({
             meetingId: o.meetingId,
@@ -164,6 +180,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
           })),
         );
         await deps.projections.waitFor(result.right.position);
+        if (created.failed.length > 0) return E.left(partlyDone(created.failed));
         const view = queries.getSeries(seriesId);
         return view === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(view);
       });
@@ -237,7 +254,9 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
               return existing !== undefined && existing.state !== 'cancelled' && !existing.individuallyEdited.includes('time');
             }),
           ];
-          const conflicts = bookings.conflicts(toBook, view, new Set(meetings.keys()));
+          // The series' own other sessions still count: only those this change moves, removes or brings back are ignored.
+          const changing = new Set([...toBook, ...recurrenceChange.data.removed].map((slot) => slot.meetingId));
+          const conflicts = bookings.conflicts(toBook, view, changing);
           if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         }
         const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, commands, mapSeriesError, {
@@ -291,6 +310,15 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
                   // The slot is back in the pattern: the meeting a series edit cancelled comes back, with its history.
                   push(slot.meetingId, { type: 'ReinstateMeeting', data: s });
                   push(slot.meetingId, { type: 'RescheduleMeeting', data: { start: slot.start, end: slot.end, timezone: event.data.recurrence.timezone, origin: 'series', ...s } });
+                  // The series may have changed while this session was out of it; individual edits still win.
+                  push(slot.meetingId, {
+                    type: 'ChangeMeetingDetails',
+                    data: { origin: 'series', title: state.title, description: state.description, customerMetadata: state.customerMetadata, instructorMetadata: state.instructorMetadata, ...s },
+                  });
+                  push(slot.meetingId, {
+                    type: 'ChangeTrainingType',
+                    data: { trainingType: state.trainingType, ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}), origin: 'series', ...s },
+                  });
                 }
               }
               break;
@@ -312,7 +340,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         }
         const applied = await onMeetings(ctx, [...work].map(([meetingId, commandsFor]) => ({ meetingId, commands: commandsFor })));
         // One notice for every session this edit cancelled, written after the cancels so it names exactly those.
-        const cancelled = applied.flatMap((e) => {
+        const cancelled = applied.events.flatMap((e) => {
           if (e.type !== 'SessionCancelled' || e.data.seriesCancellationId !== cancellationId) return [];
           const m = meetings.get(e.data.meetingId);
           return m === undefined ? [] : [{ meetingId: m.id, start: m.start, end: m.end }];
@@ -327,6 +355,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         );
         if (E.isLeft(noted)) return noted;
         await deps.projections.waitFor(result.right.position);
+        if (applied.failed.length > 0) return E.left(partlyDone(applied.failed));
         const updated = queries.getSeries(seriesId);
         return updated === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(updated);
       });
@@ -335,33 +364,37 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
     async cancelSeries(ctx: RequestContext, seriesId: string, input: { reason?: string; from?: string }, expectedRevision?: number): Promise<E.Either<AppError, SeriesView>> {
       const current = await modifiable(ctx, seriesId);
       if (E.isLeft(current)) return current;
-      const s = stamp(ctx);
-      const from = input.from ?? s.at;
-      const toCancel = occurrenceMeetings(seriesId)
-        .filter((m) => m.state !== 'cancelled' && m.start >= from)
-        .map((m) => ({ meetingId: m.id, start: m.start, end: m.end }));
-      const cancellationId = newId();
-      const result = await execute(
-        ctx,
-        series.seriesStreamName(seriesId),
-        series.seriesDecider,
-        series.SeriesEvent,
-        { type: 'CancelSeries', data: { cancellationId, from, toCancel, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...s } },
-        mapSeriesError,
-        { wait: false, ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
-      );
-      if (E.isLeft(result)) return result;
-      const cancelled = result.right.events.flatMap((e) => (e.type === 'SeriesCancelled' ? e.data.cancelled : []));
-      await onMeetings(
-        ctx,
-        cancelled.map((o) => ({
-          meetingId: o.meetingId,
-          commands: [{ type: 'CancelMeeting', data: { origin: 'series', seriesCancellationId: cancellationId, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...s } }],
-        })),
-      );
-      await deps.projections.waitFor(result.right.position);
-      const updated = queries.getSeries(seriesId);
-      return updated === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(updated);
+      // The same lock as series changes: the sessions to cancel are read and cancelled with no change in between.
+      return bookings.withLock([current.right.customerId, current.right.instructorId], async () => {
+        const s = stamp(ctx);
+        const from = input.from ?? s.at;
+        const toCancel = occurrenceMeetings(seriesId)
+          .filter((m) => m.state !== 'cancelled' && m.start >= from)
+          .map((m) => ({ meetingId: m.id, start: m.start, end: m.end }));
+        const cancellationId = newId();
+        const result = await execute(
+          ctx,
+          series.seriesStreamName(seriesId),
+          series.seriesDecider,
+          series.SeriesEvent,
+          { type: 'CancelSeries', data: { cancellationId, from, toCancel, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...s } },
+          mapSeriesError,
+          { wait: false, ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
+        );
+        if (E.isLeft(result)) return result;
+        const cancelled = result.right.events.flatMap((e) => (e.type === 'SeriesCancelled' ? e.data.cancelled : []));
+        const done = await onMeetings(
+          ctx,
+          cancelled.map((o) => ({
+            meetingId: o.meetingId,
+            commands: [{ type: 'CancelMeeting', data: { origin: 'series', seriesCancellationId: cancellationId, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...s } }],
+          })),
+        );
+        await deps.projections.waitFor(result.right.position);
+        if (done.failed.length > 0) return E.left(partlyDone(done.failed));
+        const updated = queries.getSeries(seriesId);
+        return updated === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(updated);
+      });
     },
 
     async seriesHistory(ctx: RequestContext, seriesId: string): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {

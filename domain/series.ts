@@ -257,8 +257,10 @@ export const decide = (command: SeriesCommand, state: SeriesState): E.Either<Ser
       const { cancellationId, from, toCancel, reason, at, by } = command.data;
       const errors = checkText('reason', reason, LIMITS.reason, false);
       if (errors.length > 0) return E.left(validationFailed(errors));
+      // Every meeting of the series counts, also one whose slot left the pattern and was then reinstated by hand.
+      const prefix = `${state.id}_`;
       const ours = new Set(state.occurrences.map((o) => o.meetingId));
-      const cancelled = toCancel.filter((o) => ours.has(o.meetingId) && o.start >= from);
+      const cancelled = toCancel.filter((o) => (ours.has(o.meetingId) || o.meetingId.startsWith(prefix)) && o.start >= from);
       return E.right([
         {
           type: 'SeriesCancelled',
@@ -429,7 +431,12 @@ export const evolve = (state: SeriesState, event: SeriesEvent): SeriesState => {
       return { ...rest, ...changes, trainingType, ...(trainingType === 'link' && remoteLink !== undefined ? { remoteLink } : {}) };
     }
     case 'SeriesCancelled':
-      return { ...state, status: event.data.from <= event.data.at ? 'cancelled' : state.status, cancelledFrom: event.data.from };
+      return {
+        ...state,
+        status: event.data.from <= event.data.at ? 'cancelled' : state.status,
+        // The earliest cancellation wins: a later, narrower one must not reopen what an earlier one closed.
+        cancelledFrom: state.cancelledFrom !== undefined && state.cancelledFrom < event.data.from ? state.cancelledFrom : event.data.from,
+      };
     case 'SeriesOccurrencesCancelled':
       return state;
     default:

@@ -163,6 +163,33 @@ describe('series', () => {
     expect((await ivan.request('PATCH', `/series/${created.body.id}`, { title: 'x' })).status).toBe(409);
   });
 
+  it('keeps its own sessions straight: hand-reinstated ones are cancelled with it, returning ones get today\'s details, its sessions do not double-book each other', async () => {
+    now = new Date('2030-09-01T00:00:00Z');
+    const created = await ivan.request('POST', '/series', weekly({ customerId: 'kim', startDate: '2030-09-09', rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6', timezone: 'UTC' }));
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const wednesday = `${id}_2030-09-11`;
+    // Dropping Wednesdays cancels them; an admin brings one back by hand.
+    await ivan.request('PATCH', `/series/${id}`, { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3' });
+    expect((await admin.request('POST', `/meetings/${wednesday}/reinstate`)).status).toBe(200);
+    // The series changes meanwhile; a returning Wednesday takes the current title and link.
+    await ivan.request('PATCH', `/series/${id}`, { title: 'Autumn', trainingType: 'link', remoteLink: 'https://zoom.example/j/autumn' });
+    const back = await ivan.request('PATCH', `/series/${id}`, { rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6' });
+    expect(back.status).toBe(200);
+    const returned = (await admin.request('GET', `/meetings/${id}_2030-09-18`)).body;
+    expect(returned).toMatchObject({ state: 'planned', title: 'Autumn', trainingType: 'link', remoteLink: 'https://zoom.example/j/autumn' });
+    // A session moved by hand onto a Tuesday blocks a pattern that would put another session of the series there.
+    expect((await ivan.request('PATCH', `/meetings/${id}_2030-09-16`, { start: '2030-09-17T10:00:00Z', end: '2030-09-17T11:00:00Z' })).status).toBe(200);
+    const tuesdays = await ivan.request('PATCH', `/series/${id}`, { rrule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE;COUNT=9' });
+    expect(tuesdays.status).toBe(409);
+    expect(tuesdays.body.conflicts[0]).toMatchObject({ meetingId: `${id}_2030-09-16` });
+    // Cancelling the series cancels every one of its sessions, the hand-reinstated one included.
+    const cancelled = await ivan.request('POST', `/series/${id}/cancel`, {});
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.occurrences.filter((o: Occ) => o.state !== 'cancelled')).toEqual([]);
+    expect((await admin.request('GET', `/meetings/${wednesday}`)).body.state).toBe('cancelled');
+  });
+
   it('series access follows the meeting rules', async () => {
     now = new Date('2030-10-01T00:00:00Z');
     const created = await ivan.request('POST', '/series', weekly({ startDate: '2030-10-07', rrule: 'FREQ=WEEKLY;COUNT=2', customerMetadata: 'crm-1', instructorMetadata: 'crm-2' }));

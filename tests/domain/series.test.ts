@@ -192,4 +192,11 @@ describe('Series: details and cancel', () => {
       .when({ type: 'RecordOccurrencesCancelled', data: { cancellationId: 'c9', cancelled: [{ ...cancelled[0]!, meetingId: 'other_2026-03-16' }], at: created, by } })
       .thenError({ _tag: 'ValidationFailed' });
   });
+
+  it('the earliest cancellation stays in force when a later, narrower one follows', () => {
+    const first: SeriesEvent = { type: 'SeriesCancelled', data: { seriesId: 's1', cancellationId: 'c1', from: '2026-03-09T00:00:00.000Z', cancelled: [], at: created, by } };
+    const second: SeriesEvent = { type: 'SeriesCancelled', data: { seriesId: 's1', cancellationId: 'c2', from: '2026-03-16T00:00:00.000Z', cancelled: [], at: created, by } };
+    const state = [scheduled, first, second].reduce(evolve, initialState());
+    expect(state.status !== 'none' && state.cancelledFrom).toBe('2026-03-09T00:00:00.000Z');
+  });
 });
