@@ -213,9 +213,9 @@ export const createService = (deps: ServiceDeps) => {
         commands.push({
           type: 'RescheduleMeeting',
           data: {
-            start: patch.start ?? view.start,
-            end: patch.end ?? view.end,
-            timezone: patch.timezone ?? view.timezone,
+            ...(patch.start !== undefined ? { start: patch.start } : {}),
+            ...(patch.end !== undefined ? { end: patch.end } : {}),
+            ...(patch.timezone !== undefined ? { timezone: patch.timezone } : {}),
             origin: 'meeting',
             ...s,
           },
@@ -234,8 +234,10 @@ export const createService = (deps: ServiceDeps) => {
       }
       const moves = patch.start !== undefined || patch.end !== undefined;
       if (!moves) return meetingCommand(ctx, meetingId, commands, expectedRevision);
-      const slot = { start: patch.start ?? view.start, end: patch.end ?? view.end };
       return guard.withLock([view.customerId, view.instructorId], async () => {
+        // Read again under the lock: a change that finished meanwhile is in the read model now.
+        const fresh = readModels.getMeeting(meetingId) ?? view;
+        const slot = { start: patch.start ?? fresh.start, end: patch.end ?? fresh.end };
         const conflicts = guard.conflicts([slot], view, new Set([meetingId]));
         if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         return meetingCommand(ctx, meetingId, commands, expectedRevision);

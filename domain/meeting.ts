@@ -163,8 +163,9 @@ export const ChangeMeetingDetails = t.type({
 export const RescheduleMeeting = t.type({
   type: t.literal('RescheduleMeeting'),
   data: t.intersection([
-    t.type({ start: IsoInstant, end: IsoInstant, origin: ChangeOrigin, ...commandStamp }),
-    optional({ timezone: t.string }),
+    t.type({ origin: ChangeOrigin, ...commandStamp }),
+    // What is left out stays as the meeting has it now, so two partial changes at once cannot undo each other.
+    optional({ start: IsoInstant, end: IsoInstant, timezone: t.string }),
   ]),
 });
 
@@ -428,18 +429,20 @@ const reschedule = (
   c: t.TypeOf<typeof RescheduleMeeting>['data'],
   state: Meeting,
 ): E.Either<MeetingError, MeetingEvent[]> =>
-  E.chain((meeting: Meeting) =>
-    orFail(checkTime(c.start, c.end, c.timezone), (): MeetingEvent[] => {
+  E.chain((meeting: Meeting) => {
+    const start = c.start ?? meeting.start;
+    const end = c.end ?? meeting.end;
+    return orFail(checkTime(start, end, c.timezone), (): MeetingEvent[] => {
       const timezone = c.timezone ?? meeting.timezone;
-      if (c.start === meeting.start && c.end === meeting.end && timezone === meeting.timezone) return [];
+      if (start === meeting.start && end === meeting.end && timezone === meeting.timezone) return [];
       if (c.origin === 'series' && meeting.individuallyEdited.includes('time')) return [];
       return [
         {
           type: 'MeetingRescheduled',
           data: {
             meetingId: meeting.id,
-            start: c.start,
-            end: c.end,
+            start,
+            end,
             timezone,
             previous: { start: meeting.start, end: meeting.end, timezone: meeting.timezone },
             origin: c.origin,
@@ -448,8 +451,8 @@ const reschedule = (
           },
         },
       ];
-    }),
-  )(notCancelled(state, 'be rescheduled'));
+    });
+  })(notCancelled(state, 'be rescheduled'));
 
 const changeTrainingType = (
   c: t.TypeOf<typeof ChangeTrainingType>['data'],

@@ -34,6 +34,8 @@ export class ProjectionRunner {
   private restartTimer: NodeJS.Timeout | undefined;
   private restartDelayMs = MIN_RESTART_DELAY_MS;
   private stopped = false;
+  /** After a failure: the head seen then, which must be applied again before writes (and their checks) resume. */
+  private recoverUntil: number | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -90,6 +92,7 @@ export class ProjectionRunner {
     });
     this.position = last.position;
     this.restartDelayMs = MIN_RESTART_DELAY_MS;
+    if (this.recoverUntil !== undefined && this.position >= this.recoverUntil) this.recoverUntil = undefined;
     if (last.position > this.head) this.head = last.position;
     this.settleWaiters();
     for (const event of batch) {
@@ -124,6 +127,7 @@ export class ProjectionRunner {
     }
     this.waiters = [];
     this.onError(error);
+    this.recoverUntil = Math.max(this.recoverUntil ?? 0, this.head);
     if (this.stopped) return;
     const delay = this.restartDelayMs;
     this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
@@ -180,8 +184,9 @@ export class ProjectionRunner {
     return this.position;
   }
 
+  /** Running, and caught up with everything written before any failure: reads and booking checks are current. */
   get healthy(): boolean {
-    return this.failure === undefined;
+    return this.failure === undefined && this.recoverUntil === undefined;
   }
 
   async stop(): Promise<void> {

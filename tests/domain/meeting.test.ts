@@ -254,6 +254,17 @@ describe('Meeting: reschedule', () => {
     spec.given([scheduled, cancelled]).when(cmd.reschedule(scheduleData.start, '2026-03-02T17:00:00.000Z')).thenError({ _tag: 'InvalidTransition' });
   });
 
+  it('keeps what a reschedule leaves out as the meeting has it', () => {
+    spec
+      .given([scheduled])
+      .when({ type: 'RescheduleMeeting', data: { end: '2026-03-02T17:00:00.000Z', origin: 'meeting', at, by } } as MeetingCommand)
+      .thenState((s) => expect(s).toMatchObject({ start: scheduleData.start, end: '2026-03-02T17:00:00.000Z' }));
+    spec
+      .given([scheduled])
+      .when({ type: 'RescheduleMeeting', data: { start: '2026-03-02T16:30:00.000Z', origin: 'meeting', at, by } } as MeetingCommand)
+      .thenError(fieldError('end'));
+  });
+
   it('emits nothing for the same slot', () => {
     spec.given([scheduled]).when(cmd.reschedule(scheduleData.start, scheduleData.end)).then([]);
   });

@@ -326,6 +326,16 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         expect((await ivan.request('PATCH', `/meetings/${m.id}`, { title: 'x' }, { 'if-match': 'garbage' })).status).toBe(400);
       });
 
+      it('two partial reschedules at once both take effect', async () => {
+        const { body: m } = await ivan.request('POST', '/meetings', meetingBody({ start: '2030-06-06T10:00:00Z', end: '2030-06-06T11:00:00Z' }));
+        const [a, b] = await Promise.all([
+          ivan.request('PATCH', `/meetings/${m.id}`, { end: '2030-06-06T12:00:00Z' }),
+          admin.request('PATCH', `/meetings/${m.id}`, { start: '2030-06-06T09:00:00Z' }),
+        ]);
+        expect([a.status, b.status]).toEqual([200, 200]);
+        expect((await cora.request('GET', `/meetings/${m.id}`)).body).toMatchObject({ start: '2030-06-06T09:00:00.000Z', end: '2030-06-06T12:00:00.000Z' });
+      });
+
       it('refuses to change participants through PATCH', async () => {
         const { body: m } = await ivan.request('POST', '/meetings', meetingBody({ start: '2030-06-04T10:00:00Z', end: '2030-06-04T11:00:00Z' }));
         const res = await admin.request('PATCH', `/meetings/${m.id}`, { customerId: id.cam });
