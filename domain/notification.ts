@@ -185,12 +185,24 @@ export interface SkipEndedNotification {
   readonly data: { readonly at: string };
 }
 
+/** Every announced session was reinstated before the email went out: a CANCEL would wrongly delete a live event. */
+export interface SkipReinstatedNotification {
+  readonly type: 'SkipReinstatedNotification';
+  readonly data: { readonly at: string };
+}
+
 export interface RetryNotification {
   readonly type: 'RetryNotification';
   readonly data: RoundFacts & { readonly by: Actor };
 }
 
-export type NotificationCommand = RequestNotification | RecordSent | RecordAttemptFailed | SkipEndedNotification | RetryNotification;
+export type NotificationCommand =
+  | RequestNotification
+  | RecordSent
+  | RecordAttemptFailed
+  | SkipEndedNotification
+  | SkipReinstatedNotification
+  | RetryNotification;
 
 // ---------- state ----------
 
@@ -327,6 +339,9 @@ export const decide = (command: NotificationCommand, state: NotificationState): 
       if (state.status !== 'pending') return E.left({ _tag: 'NotificationNotPending', status: state.status });
       if (state.endsAt === undefined || Date.parse(state.endsAt) > Date.parse(command.data.at)) return E.left({ _tag: 'SessionsNotEnded' });
       return E.right([{ type: 'NotificationSkipped', data: { reason: 'ended', at: command.data.at } }]);
+    case 'SkipReinstatedNotification':
+      if (state.status !== 'pending') return E.left({ _tag: 'NotificationNotPending', status: state.status });
+      return E.right([{ type: 'NotificationSkipped', data: { reason: 'reinstated', at: command.data.at } }]);
     case 'RetryNotification': {
       if (state.status !== 'failed' && state.status !== 'undeliverable') {
         return E.left({ _tag: 'NotificationNotRetryable', status: state.status });

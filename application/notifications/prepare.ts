@@ -164,7 +164,8 @@ export const stillCancelledNow = async (
         : r.id === cancellationEventId,
     );
     if (E.isLeft(found)) return found;
-    if (found.right?.stillCancelled === true) still.push(session.meetingId);
+    // A session whose stream cannot be found is not known to be reinstated: it still counts as cancelled.
+    if (found.right === undefined || found.right.stillCancelled) still.push(session.meetingId);
   }
   return E.right(still);
 };

@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
 import type { NotificationCommand } from '../../domain/notification.ts';
 import { handleCommand, loadAggregate } from '../command-handler.ts';
+import { stillCancelledNow } from './prepare.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { MailError, MailSent, Mailer } from '../ports/mailer.ts';
 import type { Log } from '../ports/notifications.ts';
@@ -45,6 +46,7 @@ export interface SenderDeps {
 }
 
 const TIMED_OUT = Symbol('timed out');
+const UNEXPECTED_RETRY_MS = 5_000;
 
 /**
  * Sends pending notifications off the command path, a few at a time, and records each outcome in the
@@ -107,7 +109,11 @@ export class NotificationSender {
       const controller = new AbortController();
       this.active.set(id, controller);
       const run = this.attempt(id, controller)
-        .catch((error: unknown) => this.deps.log.error({ err: error, notificationId: id }, 'notification attempt failed unexpectedly; it stays pending'))
+        .catch((error: unknown) => {
+          // A store that did not answer (KurrentDB reconnecting, a locked file): try again later, not never.
+          this.deps.log.error({ err: error, notificationId: id }, 'notification attempt failed unexpectedly; trying again later');
+          if (!this.stopped) this.schedule(id, new Date(this.deps.clock().getTime() + UNEXPECTED_RETRY_MS).toISOString());
+        })
         .finally(() => {
           this.active.delete(id);
           this.running.delete(run);
@@ -152,6 +158,12 @@ export class NotificationSender {
     }
     if (state.endsAt !== undefined && Date.parse(state.endsAt) <= now.getTime()) {
       await this.record(notificationId, { type: 'SkipEndedNotification', data: { at: now.toISOString() } });
+      return;
+    }
+    // A retry may come after the sessions were reinstated: then the email (and its CANCEL) must not go out.
+    const still = await stillCancelledNow(store, state.cancellationEventId, state.cancellation);
+    if (E.isRight(still) && !state.announced.some((id) => still.right.includes(id))) {
+      await this.record(notificationId, { type: 'SkipReinstatedNotification', data: { at: now.toISOString() } });
       return;
     }
     const attempt = state.attempts + 1;

@@ -472,6 +472,31 @@ describe('a series edit that drops sessions', () => {
   });
 });
 
+describe('a retry after the session was reinstated', () => {
+  let sys: TestSystem;
+  let admin: Client;
+
+  beforeAll(async () => {
+    sys = await startWithResend({ system: { notifications: { baseDelayMs: 1_500, maxDelayMs: 1_500, random: () => 1 } } });
+    admin = await sys.as('ada', ['admin']);
+    await people(admin);
+  });
+
+  afterAll(async () => {
+    await sys.destroy();
+  });
+
+  it('does not send the cancellation any more', async () => {
+    fake.plan({ status: 500 });
+    const meetingId = await createAndCancel(admin, meetingBody({ customerId: 'cora', title: 'Comes back' }));
+    const [waiting] = await settled(admin, meetingId, 1, (n) => n.status === 'pending' && n.attempts === 1);
+    expect((await admin.request('POST', `/meetings/${meetingId}/reinstate`)).status).toBe(200);
+    const [notice] = await settled(admin, meetingId);
+    expect(notice).toMatchObject({ id: waiting!.id, status: 'skipped', reason: 'reinstated', attempts: 1 });
+    expect(fake.delivered.filter((d) => d.idempotencyKey === notice!.id)).toEqual([]);
+  });
+});
+
 describe('without RESEND_API_KEY', () => {
   it('writes the email to the dev outbox in DATA_DIR', async () => {
     const sys = await startTestSystem({});

@@ -141,6 +141,15 @@ describe('Notification: attempts', () => {
       .then([{ type: 'NotificationSkipped', data: { reason: 'ended', at: '2030-03-10T00:00:00.000Z' } }]);
     spec.given([requested, prepared]).when({ type: 'SkipEndedNotification', data: { at } }).thenError({ _tag: 'SessionsNotEnded' });
   });
+
+  it('a pending notice whose sessions were reinstated meanwhile is skipped; a sent one stays sent', () => {
+    spec
+      .given([requested, prepared])
+      .when({ type: 'SkipReinstatedNotification', data: { at } })
+      .then([{ type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
+    const sent: NotificationEvent = { type: 'NotificationSent', data: { attempt: 1, providerMessageId: 'email-1', at } };
+    spec.given([requested, prepared, sent]).when({ type: 'SkipReinstatedNotification', data: { at } }).thenError({ _tag: 'NotificationNotPending', status: 'sent' });
+  });
 });
 
 describe('Notification: admin retry', () => {
