@@ -169,6 +169,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   const authenticate = createAuthenticator({
     ...(jwtSecret !== undefined ? { secret: jwtSecret } : {}),
     ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
+    ...(config.jwtIssuer !== undefined ? { issuer: config.jwtIssuer } : {}),
+    ...(config.jwtAudience !== undefined ? { audience: config.jwtAudience } : {}),
   });
 
   // Last head seen, so that lag can still be told while the store cannot answer.

@@ -6,6 +6,8 @@ export interface Config {
   readonly kurrentDbConnectionString?: string;
   readonly jwtSecret?: string;
   readonly jwksUrl?: string;
+  readonly jwtIssuer?: string;
+  readonly jwtAudience?: string;
   readonly resendApiKey?: string;
   readonly mailFrom: string;
   readonly siteName: string;
@@ -55,6 +57,18 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters (HS256 needs a 256-bit key)');
   }
+  const jwksUrl = env.AUTH_JWKS_URL?.trim() || undefined;
+  const jwtIssuer = env.AUTH_JWT_ISSUER?.trim() || undefined;
+  const jwtAudience = env.AUTH_JWT_AUDIENCE?.trim() || undefined;
+  if (jwksUrl !== undefined && jwtAudience === undefined) {
+    throw new ConfigError('AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE: without it, tokens the identity provider issued to any other application would be accepted');
+  }
+  const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(host);
+  if (jwtSecret === undefined && jwksUrl === undefined && !loopback && env.DEV_MODE !== 'true') {
+    throw new ConfigError(
+      `AUTH_JWT_SECRET is not set, and dev mode (a generated secret and printed admin tokens) only runs on a loopback HOST, not ${host}; set AUTH_JWT_SECRET, or DEV_MODE=true to insist`,
+    );
+  }
   const origins = list(env.ALLOWED_ORIGINS);
   const turnUrls = list(env.TURN_URLS);
   const turnSecret = env.TURN_SECRET?.trim() || undefined;
@@ -65,7 +79,9 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     dataDir: env.DATA_DIR?.trim() || './data',
     ...(env.KURRENTDB_CONNECTION_STRING?.trim() ? { kurrentDbConnectionString: env.KURRENTDB_CONNECTION_STRING.trim() } : {}),
     ...(jwtSecret !== undefined ? { jwtSecret } : {}),
-    ...(env.AUTH_JWKS_URL?.trim() ? { jwksUrl: env.AUTH_JWKS_URL.trim() } : {}),
+    ...(jwksUrl !== undefined ? { jwksUrl } : {}),
+    ...(jwtIssuer !== undefined ? { jwtIssuer } : {}),
+    ...(jwtAudience !== undefined ? { jwtAudience } : {}),
     ...(env.RESEND_API_KEY?.trim() ? { resendApiKey: env.RESEND_API_KEY.trim() } : {}),
     mailFrom: env.MAIL_FROM?.trim() || 'Virtual Y <no-reply@localhost>',
     siteName: env.SITE_NAME?.trim() || 'Virtual Y',

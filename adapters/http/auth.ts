@@ -38,7 +38,7 @@ export const createAuthenticator = (config: AuthConfig, now: () => number = Date
   const cache = new Map<string, CachedUser>();
   const verify = createVerifier(config);
   return async (header: string | undefined): Promise<E.Either<AuthFailure, AuthUser>> => {
-    const token = header?.replace(/^Bearer\s+/i, '');
+    const token = header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : undefined;
     const cached = token === undefined ? undefined : cache.get(token);
     if (cached !== undefined) {
       if (cached.expiresAt > now()) return E.right(cached.user);
@@ -58,6 +58,8 @@ const createVerifier = (config: AuthConfig) => {
   const options = {
     ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
     ...(config.audience !== undefined ? { audience: config.audience } : {}),
+    // A token without an expiry would be good forever once leaked.
+    requiredClaims: ['exp'],
     clockTolerance: 5,
   };
   const secretKey = config.secret !== undefined ? createSecretKey(config.secret) : undefined;
@@ -91,8 +93,7 @@ const createVerifier = (config: AuthConfig) => {
       const { sub, roles, name, email } = claims.right;
       if (sub.length === 0 || sub.length > 128) return E.left({ reason: 'invalid', message: 'the token `sub` must be 1 to 128 characters' });
       const exp = (payload as { exp?: unknown }).exp;
-      // Tokens without `exp` are checked again after a minute rather than trusted forever.
-      const expiresAt = typeof exp === 'number' ? exp * 1000 : Date.now() + 60_000;
+      const expiresAt = typeof exp === 'number' ? exp * 1000 : Date.now();
       return E.right({
         user: { id: sub, roles: [...new Set(roles)], ...(name !== undefined ? { name } : {}), ...(email !== undefined ? { email } : {}) },
         expiresAt,

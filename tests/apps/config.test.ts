@@ -35,9 +35,16 @@ describe('configuration', () => {
     [{ TURN_URLS: 'turn:turn.example.com' }, /TURN_URLS is set but TURN_SECRET is not/],
     [{ PUBLIC_BASE_URL: 'not a url' }, /PUBLIC_BASE_URL must be an absolute URL/],
     [{ TURN_TTL_SECONDS: '5' }, /TURN_TTL_SECONDS must be between/],
+    [{ AUTH_JWKS_URL: 'https://idp.example.com/jwks.json' }, /AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE/],
+    [{ HOST: '0.0.0.0' }, /dev mode .* only runs on a loopback HOST, not 0.0.0.0/],
   ])('refuses %o with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('runs dev mode on another address only when asked to, and never needs it with a secret', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', DEV_MODE: 'true' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0', AUTH_JWT_SECRET: 'x'.repeat(32) }).host).toBe('0.0.0.0');
   });
 
   it('a DATA_DIR that is not a writable directory stops the start with a clear error', async () => {

@@ -99,6 +99,15 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         expect(res.body.detail).toMatch(/expired/);
       });
 
+      it('answers 401 for a token without an expiry, and for one without the Bearer prefix', async () => {
+        const forever = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setSubject(id.ada).sign(new TextEncoder().encode(TEST_SECRET));
+        expect((await client(sys.url, forever).request('GET', '/settings')).status).toBe(401);
+        const good = await sys.token(id.ada, ['admin']);
+        expect((await client(sys.url, good).request('GET', '/settings')).status).toBe(200);
+        const bare = await fetch(`${sys.url}/settings`, { headers: { authorization: good } });
+        expect(bare.status).toBe(401);
+      });
+
       it('answers 401 for an unsigned (alg none) token and for garbage', async () => {
         const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
         const payload = Buffer.from(JSON.stringify({ sub: id.ada, roles: ['admin'] })).toString('base64url');
