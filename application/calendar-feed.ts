@@ -71,7 +71,11 @@ export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
       : E.left({ _tag: 'Forbidden', message: "you may not manage this user's calendar feed" });
 
   const run = (ctx: RequestContext, userId: string, command: feed.CalendarFeedCommand) =>
-    executor.execute(ctx, feed.calendarFeedStreamName(userId), feed.calendarFeedDecider, feed.CalendarFeedEvent, [command], (error): AppError => error);
+    executor.execute(ctx, feed.calendarFeedStreamName(userId), feed.calendarFeedDecider, feed.CalendarFeedEvent, [command], (error): AppError =>
+      error._tag === 'RotatedTooSoon'
+        ? { _tag: 'Conflict', message: `the feed was given a new address less than a minute ago; try again in ${error.retryAfterSeconds} s` }
+        : error,
+    );
 
   return {
     /** Issues a new secret feed URL for the user, revoking any earlier one. Self, or whoever may read their calendar. */

@@ -35,7 +35,7 @@ export type CalendarFeedCommand = t.TypeOf<typeof CalendarFeedCommand>;
 
 export type CalendarFeedState =
   | { readonly status: 'none' }
-  | { readonly status: 'enabled'; readonly userId: string; readonly tokenHash: string }
+  | { readonly status: 'enabled'; readonly userId: string; readonly tokenHash: string; readonly enabledAt: string }
   | { readonly status: 'disabled'; readonly userId: string };
 
 export const initialState = (): CalendarFeedState => ({ status: 'none' });
@@ -46,7 +46,15 @@ const checkUserId = (userId: string): FieldError[] =>
   userId.length === 0 || userId.length > 128 ? [{ path: 'userId', message: 'must be 1 to 128 characters' }] : [];
 
 /** Enabling again issues a new token and so revokes the previous one; disabling a feed that is not on changes nothing. */
-export const decide = (command: CalendarFeedCommand, state: CalendarFeedState): E.Either<ValidationFailed, CalendarFeedEvent[]> => {
+/** Rotating issues a new secret and records an event: once a minute is plenty for a person, and keeps the log small. */
+export const MIN_ROTATION_SECONDS = 60;
+
+export interface RotatedTooSoon {
+  readonly _tag: 'RotatedTooSoon';
+  readonly retryAfterSeconds: number;
+}
+
+export const decide = (command: CalendarFeedCommand, state: CalendarFeedState): E.Either<ValidationFailed | RotatedTooSoon, CalendarFeedEvent[]> => {
   switch (command.type) {
     case 'EnableCalendarFeed': {
       const { userId, tokenHash } = command.data;
@@ -54,6 +62,10 @@ export const decide = (command: CalendarFeedCommand, state: CalendarFeedState): 
       if (!sha256Hex.test(tokenHash)) errors.push({ path: 'tokenHash', message: 'must be a SHA-256 in lowercase hexadecimal' });
       if (errors.length > 0) return E.left(validationFailed(errors));
       if (state.status === 'enabled' && state.tokenHash === tokenHash) return E.right([]);
+      if (state.status === 'enabled') {
+        const since = (Date.parse(command.data.at) - Date.parse(state.enabledAt)) / 1000;
+        if (since < MIN_ROTATION_SECONDS) return E.left({ _tag: 'RotatedTooSoon', retryAfterSeconds: Math.ceil(MIN_ROTATION_SECONDS - since) });
+      }
       return E.right([{ type: 'CalendarFeedEnabled', data: command.data }]);
     }
     case 'DisableCalendarFeed': {
@@ -69,7 +81,7 @@ export const decide = (command: CalendarFeedCommand, state: CalendarFeedState): 
 export const evolve = (_state: CalendarFeedState, event: CalendarFeedEvent): CalendarFeedState => {
   switch (event.type) {
     case 'CalendarFeedEnabled':
-      return { status: 'enabled', userId: event.data.userId, tokenHash: event.data.tokenHash };
+      return { status: 'enabled', userId: event.data.userId, tokenHash: event.data.tokenHash, enabledAt: event.data.at };
     case 'CalendarFeedDisabled':
       return { status: 'disabled', userId: event.data.userId };
     default:

@@ -27,8 +27,16 @@ describe('CalendarFeed: enable', () => {
     spec
       .given([enabled(hashA)])
       .when(enable(hashB, admin, later))
-      .thenState((state) => expect(state).toEqual({ status: 'enabled', userId: 'cora', tokenHash: hashB }));
+      .thenState((state) => expect(state).toEqual({ status: 'enabled', userId: 'cora', tokenHash: hashB, enabledAt: later }));
     spec.given([enabled(hashA)]).when(enable(hashB, admin, later)).then([enabled(hashB, admin, later)]);
+  });
+
+  it('Given a feed enabled seconds ago, When rotated again, Then it is refused until a minute has passed', () => {
+    spec
+      .given([enabled(hashA)])
+      .when(enable(hashB, cora, '2030-03-01T12:00:20.000Z'))
+      .thenError({ _tag: 'RotatedTooSoon', retryAfterSeconds: 40 });
+    spec.given([enabled(hashA)]).when(enable(hashB, cora, '2030-03-01T12:01:00.000Z')).then([enabled(hashB, cora, '2030-03-01T12:01:00.000Z')]);
   });
 
   it('Given an enabled feed, When enabled again with the same hash (a retried command), Then nothing happens', () => {
