@@ -298,6 +298,10 @@ const createResponseCache = (maxBytes = 32 * 1024 * 1024, maxEntryBytes = 256 * 
   };
 };
 
+/** Rate-limit tokens a request costs: a series write touches up to 500 meetings, so it weighs accordingly. */
+const costOf = (method: string, path: string): number => (method !== 'GET' && path.startsWith('/series') ? SERIES_WRITE_COST : 1);
+const SERIES_WRITE_COST = 20;
+
 export const createHttpApp = (deps: HttpDeps) => {
   const { service, authenticate, logger } = deps;
   const app = new Hono<Env>();
@@ -351,12 +355,15 @@ export const createHttpApp = (deps: HttpDeps) => {
       return problem(c, 401, 'Unauthorized', result.left.message);
     }
     c.set('user', result.right);
-    const wait = limiter(result.right.id);
+    const wait = limiter(result.right.id, costOf(c.req.method, c.req.path));
     if (wait > 0) {
       c.header('Retry-After', String(Math.ceil(wait / 1000)));
       return problem(c, 429, 'Too many requests', 'slow down; see Retry-After');
     }
     await next();
+    // Personal data: never cached by shared caches, never sniffed as anything but what it says.
+    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+    c.header('X-Content-Type-Options', 'nosniff');
   });
 
   const ctx = (c: Context<Env>): RequestContext => ({ user: c.get('user'), correlationId: c.get('requestId') });

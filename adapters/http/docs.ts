@@ -33,7 +33,7 @@ const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swag
 
 export const swaggerAsset = async (c: Context, file: string) => {
   if (file === 'init.js') return c.body(init, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
-  const type = assets[file];
+  const type = Object.hasOwn(assets, file) ? assets[file] : undefined;
   if (type === undefined) return c.body('not found', 404);
   let content = cache.get(file);
   if (content === undefined) {

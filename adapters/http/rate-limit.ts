@@ -13,7 +13,7 @@ export const createRateLimiter = (
 ) => {
   const buckets = new Map<string, Bucket>();
   const maxKeys = options.maxKeys ?? 100_000;
-  return (key: string): number => {
+  return (key: string, cost = 1): number => {
     const time = now();
     let bucket = buckets.get(key);
     if (bucket === undefined) {
@@ -30,10 +30,11 @@ export const createRateLimiter = (
       bucket.tokens = Math.min(options.burst, bucket.tokens + ((time - bucket.updated) / 1000) * options.perSecond);
       bucket.updated = time;
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    const needed = Math.min(cost, options.burst);
+    if (bucket.tokens >= needed) {
+      bucket.tokens -= needed;
       return 0;
     }
-    return ((1 - bucket.tokens) / options.perSecond) * 1000;
+    return ((needed - bucket.tokens) / options.perSecond) * 1000;
   };
 };

@@ -131,6 +131,7 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         expect(docs.status).toBe(200);
         expect(await docs.text()).toContain('swagger-ui');
         expect((await fetch(`${sys.url}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
+        expect((await fetch(`${sys.url}/docs/assets/constructor`)).status).toBe(404);
       });
     });
 
@@ -281,6 +282,8 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         const read = await cora.request('GET', `/meetings/${res.body.id}`);
         expect(read.status).toBe(200);
         expect(read.headers.get('etag')).toBe('"0"');
+        expect(read.headers.get('cache-control')).toBe('no-store');
+        expect(read.headers.get('x-content-type-options')).toBe('nosniff');
         const calendar = await cora.request('GET', '/calendar?from=2030-06-01T00:00:00Z&to=2030-06-02T00:00:00Z');
         expect(calendar.body.items).toEqual([
           expect.objectContaining({ meetingId: res.body.id, role: 'customer', state: 'planned', counterpartName: 'Ivan Instructor', customerId: id.cora, instructorId: id.ivan }),
