@@ -64,7 +64,13 @@ export const createJoinService = (deps: JoinDeps) => ({
     const now = deps.clock();
     const meeting = deps.queries.getMeeting(meetingId);
     const access = callAccess(meeting, user.id, now);
-    if (E.isLeft(access)) return E.left(denialToError(access.left));
+    if (E.isLeft(access)) {
+      // An admin sees the meeting, so hiding it would be pointless: they are told plainly that only participants join.
+      if (access.left.code === 'not_participant' && user.roles.includes('admin')) {
+        return E.left({ _tag: 'Forbidden', message: 'only the customer and the instructor join the call' });
+      }
+      return E.left(denialToError(access.left));
+    }
     const { meeting: m, role } = access.right;
     if (m.trainingType === 'link') return E.right({ mode: 'link', url: m.remoteLink ?? '', role });
     const ticket = deps.tickets.issue({ userId: user.id, meetingId, role, now });

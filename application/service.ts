@@ -145,7 +145,7 @@ export const createService = (deps: ServiceDeps) => {
     if (Date.parse(query.to) <= Date.parse(query.from)) {
       return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'must be after from' }] });
     }
-    if (Date.parse(query.to) - Date.parse(query.from) > 367 * 24 * 3600 * 1000) {
+    if (Date.parse(query.to) - Date.parse(query.from) > 366 * 24 * 3600 * 1000) {
       return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'the range is at most 366 days' }] });
     }
     return E.right(userId);
@@ -310,7 +310,7 @@ export const createService = (deps: ServiceDeps) => {
     },
 
     async getPerson(ctx: RequestContext, personId: string): Promise<E.Either<AppError, PersonView>> {
-      if (!ctx.user.roles.includes('admin') && ctx.user.id !== personId) return E.left(notFound('person'));
+      if (!ctx.user.roles.includes('admin') && ctx.user.id !== personId) return E.left(forbidden('you may read only your own entry in the people directory'));
       const view = readModels.getPerson(personId);
       return view === undefined ? E.left(notFound('person')) : E.right(view);
     },

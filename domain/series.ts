@@ -359,6 +359,8 @@ const changeRecurrence = (c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'], st
   const now = c.at;
   const current = new Map(state.occurrences.map((o) => [o.localDate, o]));
   const next = new Map(expanded.right.slots.map((o) => [o.localDate, o]));
+  // A new zone with the same instants (New York to Toronto) still changes how the sessions are shown and mailed.
+  const zoneChanged = expanded.right.spec.timezone !== state.recurrence.timezone;
   const isFuture = (slot: Slot) => slot.start > now && (state.cancelledFrom === undefined || slot.start < state.cancelledFrom);
   const added: Slot[] = [];
   const moved: Slot[] = [];
@@ -367,7 +369,7 @@ const changeRecurrence = (c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'], st
     const existing = current.get(localDate);
     if (existing === undefined) {
       if (isFuture(slot)) added.push(slot);
-    } else if (existing.start > now && (existing.start !== slot.start || existing.end !== slot.end) && isFuture(slot)) {
+    } else if (existing.start > now && (existing.start !== slot.start || existing.end !== slot.end || zoneChanged) && isFuture(slot)) {
       moved.push(slot);
     }
   }
@@ -378,7 +380,7 @@ const changeRecurrence = (c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'], st
       if (target.start !== slot.start) removed.push(slot);
     }
   }
-  if (JSON.stringify(spec) === JSON.stringify(state.recurrence) && added.length + moved.length + removed.length === 0) return E.right([]);
+  if (JSON.stringify(expanded.right.spec) === JSON.stringify(state.recurrence) && added.length + moved.length + removed.length === 0) return E.right([]);
   return E.right([
     {
       type: 'SeriesRecurrenceChanged',

@@ -259,7 +259,9 @@ const validationProblem = (c: Context, errors: ReadonlyArray<FieldError>) =>
 export const ifMatch = (c: Context): { ok: true; revision: number | undefined } | { ok: false; response: Response } => {
   const header = c.req.header('if-match');
   if (header === undefined || header.trim() === '*') return { ok: true, revision: undefined };
-  const match = /^\s*(?:W\/)?"(-?\d{1,15})"\s*$/.exec(header);
+  // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches, so it is stale by definition.
+  if (/^\s*W\//.test(header)) return { ok: true, revision: -2 };
+  const match = /^\s*"(-?\d{1,15})"\s*$/.exec(header);
   if (match === null) {
     return { ok: false, response: problem(c, 400, 'Bad If-Match', 'If-Match must be an ETag this server sent, like "3"') };
   }

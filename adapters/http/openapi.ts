@@ -1206,11 +1206,12 @@ const paths: Json = {
     get: operation({
       operationId: 'getPerson',
       summary: 'Read a person',
-      description: 'Admins read anyone; others only themselves (anyone else answers 404).',
+      description: 'Admins read anyone; others only themselves (anyone else answers 403, whether or not the person exists).',
       tags: ['people'],
       parameters: [param('PersonId')],
       responses: {
         '200': reply('The person.', json(schema('Person'), { id: 'cust-42', name: 'Casey Customer', email: 'casey@example.com', updatedAt: '2026-02-20T14:00:00.000Z' })),
+        '403': response('Forbidden'),
         '404': response('NotFound'),
       },
     }),
@@ -1334,9 +1335,10 @@ const paths: Json = {
             },
           },
         },
+        '403': { ...(response('Forbidden') as object), description: 'An admin: admins see the meeting, but only its two participants join the call.' },
         '404': {
           ...(response('NotFound') as object),
-          description: 'No such meeting, the caller is not one of its two participants, or calls are not enabled on this server.',
+          description: 'No such meeting, the caller may not see it, or calls are not enabled on this server.',
         },
         '409': {
           ...(response('Conflict') as object),

@@ -207,9 +207,9 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
     expect(expectProblem(await endingNow.instructor.request('POST', `/meetings/${endingNow.id}/join`), 409)).toMatch(/ended/);
   });
 
-  it('hides the meeting from admins and other users (404) and wants a token (401)', async () => {
+  it('tells an admin only participants join (403), hides the meeting from other users (404), and wants a token (401)', async () => {
     const { id, customer: cora } = await meeting();
-    expectProblem(await admin.request('POST', `/meetings/${id}/join`), 404);
+    expectProblem(await admin.request('POST', `/meetings/${id}/join`), 403);
     expectProblem(await (await ts.as('carl', ['customer'])).request('POST', `/meetings/${id}/join`), 404);
     expectProblem(await (await ts.as('irma', ['instructor'])).request('POST', `/meetings/${id}/join`), 404);
     expectProblem(await cora.request('POST', '/meetings/no-such-meeting/join'), 404);

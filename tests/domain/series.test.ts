@@ -115,8 +115,18 @@ describe('Series: change recurrence', () => {
     expect(event.data.previous).toEqual(recurrence);
   });
 
-  it('emits nothing when nothing changes', () => {
+  it('emits nothing when nothing changes, however the same rule is spelt', () => {
     spec.given([scheduled]).when(changeRecurrence(created, { startTime: '10:00' })).then([]);
+    spec.given([scheduled]).when(changeRecurrence(created, { rrule: 'rrule:freq=weekly;byday=mo;count=4' })).then([]);
+  });
+
+  it('a new zone with the same instants still moves every future session to it', () => {
+    const result = seriesDecider.decide(changeRecurrence(created, { timezone: 'America/Toronto' }), [scheduled].reduce(evolve, initialState()));
+    if (result._tag === 'Left') throw new Error('refused');
+    const event = result.right[0];
+    if (event?.type !== 'SeriesRecurrenceChanged') throw new Error('wrong event');
+    expect(event.data.moved.map((o) => o.localDate)).toEqual(slots.map((o) => o.localDate));
+    expect(event.data.moved.map((o) => o.start)).toEqual(slots.map((o) => o.start));
   });
 
   it('refuses an invalid new recurrence', () => {

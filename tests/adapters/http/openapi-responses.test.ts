@@ -144,7 +144,7 @@ describe('real answers fit the OpenAPI document', () => {
     const self = await send(cora, 'GET /people/{id}', 200, { path: { id: 'cora' } });
     expect(self.body).toEqual({ id: 'cora', name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago', updatedAt: NOW.toISOString() });
     await send(admin, 'GET /people/{id}', 200, { path: { id: 'ivan' } });
-    await send(cora, 'GET /people/{id}', 404, { path: { id: 'ivan' } });
+    await send(cora, 'GET /people/{id}', 403, { path: { id: 'ivan' } });
     await send(ivan, 'PUT /people/{id}', 403, { path: { id: 'ivan' }, body: { name: 'Ivan', email: 'ivan@example.com' } });
     const invalid = await send(admin, 'PUT /people/{id}', 400, { path: { id: 'x' }, body: { name: ' ', email: 'not-an-address', nickname: 'x' } });
     expect(invalid.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['nickname']);
@@ -361,7 +361,7 @@ describe('real answers fit the OpenAPI document', () => {
     expect(nativeAnswer.body.signalingUrl).toMatch(/^ws:\/\/localhost:\d+\/signaling$/);
     await send(ivan, 'POST /meetings/{id}/join', 200, { path: { id: native.body.id } });
 
-    await send(admin, 'POST /meetings/{id}/join', 404, { path: { id: native.body.id } });
+    await send(admin, 'POST /meetings/{id}/join', 403, { path: { id: native.body.id } });
     await send(oscar, 'POST /meetings/{id}/join', 404, { path: { id: native.body.id } });
     const later = await send(admin, 'POST /meetings', 201, { body: meeting({ customerId: 'cam', start: at('2030-07-01T10:00:00Z'), end: at('2030-07-01T11:00:00Z') }) });
     await send(cam, 'POST /meetings/{id}/join', 409, { path: { id: later.body.id } });
