@@ -274,7 +274,7 @@ const etag = (revision: number) => `"${revision}"`;
  * Answers valid for one read-model version: everything is dropped when the version moves, and the cache is bounded
  * by bytes (large answers are not kept at all), so no sequence of requests can grow it past its budget.
  */
-const createResponseCache = (maxBytes = 32 * 1024 * 1024, maxEntryBytes = 256 * 1024) => {
+const createResponseCache = (maxBytes = 64 * 1024 * 1024, maxEntryBytes = 1024 * 1024) => {
   let version = -1;
   let bytes = 0;
   const entries = new Map<string, string>();

@@ -114,21 +114,19 @@ const meetingTypes = new Set<string>(meetingEventTypes);
 const personTypes = new Set(['PersonRegistered', 'PersonUpdated']);
 const seriesTypes = new Set<string>(seriesEventTypes);
 
-interface CalendarRow {
-  user_id: string;
-  meeting_id: string;
-  role: 'customer' | 'instructor';
-  series_id: string | null;
-  title: string;
-  start: string;
-  end: string;
-  timezone: string;
-  state: CalendarEntry['state'];
-  training_type: CalendarEntry['trainingType'];
-  customer_id: string;
-  instructor_id: string;
-  counterpart_name: string | null;
-}
+type CalendarTuple = [
+  string,
+  CalendarEntry['role'],
+  string | null,
+  string,
+  string,
+  string,
+  string,
+  CalendarEntry['state'],
+  CalendarEntry['trainingType'],
+  string,
+  string,
+];
 
 export interface SqliteReadModels extends ReadModels {
   readonly db: Db;
@@ -247,11 +245,13 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       .map((row) => JSON.parse(row.doc) as MeetingView)
       .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.id < b.id ? -1 : 1));
 
-  const calendarStmt = db.prepare<[string, string, string, string], CalendarRow>(`
-    SELECT c.*, json_extract(p.doc, '$.name') AS counterpart_name FROM calendar c
-    LEFT JOIN people p ON p.id = CASE c.role WHEN 'customer' THEN c.instructor_id ELSE c.customer_id END
-    WHERE c.user_id = ? AND c.start >= ? AND c.start < ? AND c."end" > ?
-    ORDER BY c.start, c.meeting_id, c.role`);
+  const calendarStmt = db.prepare<[string, string, string, string]>(`
+    SELECT meeting_id, role, series_id, title, start, "end", timezone, state, training_type, customer_id, instructor_id FROM calendar
+    WHERE user_id = ? AND start >= ? AND start < ? AND "end" > ?
+    ORDER BY start, meeting_id, role`);
+  // Rows as arrays: a year's calendar is a thousand rows, and objects per row were most of its cost.
+  const calendarRows = calendarStmt.raw(true);
+  const personNameStmt = db.prepare<[string], { name: string | null }>("SELECT json_extract(doc, '$.name') AS name FROM people WHERE id = ?");
   const activeStmt = db.prepare<[string, string, string, string], { meeting_id: string }>(`
     SELECT DISTINCT meeting_id FROM calendar
     WHERE user_id = ? AND start >= ? AND start < ? AND "end" > ? AND state != 'cancelled'`);
@@ -286,24 +286,33 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       return seriesViewOf(JSON.parse(row.doc) as SeriesDoc, meetingsOfSeries(seriesId));
     },
     getMeeting: readMeeting,
-    calendar: (userId, from, to) =>
-      calendarStmt.all(userId, earliestStart(from), to, from).map((row) => {
-        const counterpart = row.counterpart_name ?? undefined;
-        return {
-          meetingId: row.meeting_id,
-          ...(row.series_id !== null ? { seriesId: row.series_id } : {}),
-          title: row.title,
-          start: row.start,
-          end: row.end,
-          timezone: row.timezone,
-          state: row.state,
-          trainingType: row.training_type,
-          role: row.role,
-          customerId: row.customer_id,
-          instructorId: row.instructor_id,
-          ...(counterpart !== undefined ? { counterpartName: counterpart } : {}),
-        };
-      }),
+    calendar: (userId, from, to) => {
+      // Names are looked up once per counterpart rather than joined into every row: a year has few of them.
+      const names = new Map<string, string | undefined>();
+      const nameOf = (id: string) => {
+        if (!names.has(id)) names.set(id, personNameStmt.get(id)?.name ?? undefined);
+        return names.get(id);
+      };
+      return (calendarRows.all(userId, earliestStart(from), to, from) as unknown as CalendarTuple[]).map(
+        ([meetingId, role, seriesId, title, start, end, timezone, state, trainingType, customerId, instructorId]) => {
+          const counterpart = nameOf(role === 'customer' ? instructorId : customerId);
+          return {
+            meetingId,
+            ...(seriesId !== null ? { seriesId } : {}),
+            title,
+            start,
+            end,
+            timezone,
+            state,
+            trainingType,
+            role,
+            customerId,
+            instructorId,
+            ...(counterpart !== undefined ? { counterpartName: counterpart } : {}),
+          };
+        },
+      );
+    },
     activeMeetingsOverlapping: (userIds, from, to) => {
       const ids = new Set<string>();
       for (const userId of userIds) {
