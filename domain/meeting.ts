@@ -128,27 +128,27 @@ export const meetingEventTypes: ReadonlyArray<MeetingEventType> = [
 
 const commandStamp = { at: IsoInstant, by: Actor };
 
+/** What a client gives to schedule a meeting: shared by the command and the HTTP body, so they cannot drift apart. */
+export const meetingRequiredFields = {
+  title: t.string,
+  customerId: t.string,
+  instructorId: t.string,
+  start: IsoInstant,
+  end: IsoInstant,
+  trainingType: TrainingType,
+};
+export const meetingOptionalFields = {
+  remoteLink: t.string,
+  description: t.string,
+  customerMetadata: t.string,
+  instructorMetadata: t.string,
+};
+
 export const ScheduleMeeting = t.type({
   type: t.literal('ScheduleMeeting'),
   data: t.intersection([
-    t.type({
-      meetingId: t.string,
-      title: t.string,
-      customerId: t.string,
-      instructorId: t.string,
-      start: IsoInstant,
-      end: IsoInstant,
-      timezone: t.string,
-      trainingType: TrainingType,
-      ...commandStamp,
-    }),
-    optional({
-      seriesId: t.string,
-      remoteLink: t.string,
-      description: t.string,
-      customerMetadata: t.string,
-      instructorMetadata: t.string,
-    }),
+    t.type({ meetingId: t.string, ...meetingRequiredFields, timezone: t.string, ...commandStamp }),
+    optional({ seriesId: t.string, ...meetingOptionalFields }),
   ]),
 });
 

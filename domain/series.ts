@@ -104,30 +104,29 @@ export const seriesEventTypes: ReadonlyArray<SeriesEvent['type']> = [
 
 // ---------- commands ----------
 
+/** What a client gives to schedule a series: shared by the command and the HTTP body. */
+export const seriesRequiredFields = {
+  title: t.string,
+  customerId: t.string,
+  instructorId: t.string,
+  trainingType: TrainingType,
+  timezone: t.string,
+  startDate: t.string,
+  startTime: t.string,
+  durationMinutes: t.number,
+  rrule: t.string,
+};
+export const seriesOptionalFields = {
+  remoteLink: t.string,
+  description: t.string,
+  customerMetadata: t.string,
+  instructorMetadata: t.string,
+  exclusions: t.array(t.string),
+};
+
 export const ScheduleSeries = t.type({
   type: t.literal('ScheduleSeries'),
-  data: t.intersection([
-    t.type({
-      seriesId: t.string,
-      title: t.string,
-      customerId: t.string,
-      instructorId: t.string,
-      trainingType: TrainingType,
-      timezone: t.string,
-      startDate: t.string,
-      startTime: t.string,
-      durationMinutes: t.number,
-      rrule: t.string,
-      ...stamp,
-    }),
-    t.partial({
-      remoteLink: t.string,
-      description: t.string,
-      customerMetadata: t.string,
-      instructorMetadata: t.string,
-      exclusions: t.array(t.string),
-    }),
-  ]),
+  data: t.intersection([t.type({ seriesId: t.string, ...seriesRequiredFields, ...stamp }), t.partial(seriesOptionalFields)]),
 });
 
 export const ChangeSeriesRecurrence = t.type({

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import * as t from 'io-ts';
 import type { Logger } from 'pino';
-import { TrainingType } from '../../domain/meeting.ts';
+import { meetingOptionalFields, meetingRequiredFields } from '../../domain/meeting.ts';
+import { seriesOptionalFields, seriesRequiredFields } from '../../domain/series.ts';
 import { Settings } from '../../domain/settings.ts';
 import { IsoInstant, assertNever } from '../../domain/shared.ts';
 import type { FieldError } from '../../domain/shared.ts';
@@ -30,70 +31,11 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 type Env = { Variables: { user: AuthUser; requestId: string; errorDetail: string } };
 
-const MeetingBody = t.intersection([
-  t.type({
-    title: t.string,
-    customerId: t.string,
-    instructorId: t.string,
-    start: IsoInstant,
-    end: IsoInstant,
-    trainingType: TrainingType,
-  }),
-  t.partial({
-    timezone: t.string,
-    remoteLink: t.string,
-    description: t.string,
-    customerMetadata: t.string,
-    instructorMetadata: t.string,
-  }),
-]);
-const MeetingPatchBody = t.partial({
-  title: t.string,
-  customerId: t.string,
-  instructorId: t.string,
-  start: IsoInstant,
-  end: IsoInstant,
-  trainingType: TrainingType,
-  timezone: t.string,
-  remoteLink: t.string,
-  description: t.string,
-  customerMetadata: t.string,
-  instructorMetadata: t.string,
-});
+const MeetingBody = t.intersection([t.type(meetingRequiredFields), t.partial({ timezone: t.string, ...meetingOptionalFields })]);
+const MeetingPatchBody = t.partial({ ...meetingRequiredFields, timezone: t.string, ...meetingOptionalFields });
 const CancelBody = t.partial({ reason: t.string });
-const seriesDetailProps = {
-  remoteLink: t.string,
-  description: t.string,
-  customerMetadata: t.string,
-  instructorMetadata: t.string,
-  exclusions: t.array(t.string),
-};
-const SeriesBody = t.intersection([
-  t.type({
-    title: t.string,
-    customerId: t.string,
-    instructorId: t.string,
-    trainingType: TrainingType,
-    timezone: t.string,
-    startDate: t.string,
-    startTime: t.string,
-    durationMinutes: t.number,
-    rrule: t.string,
-  }),
-  t.partial(seriesDetailProps),
-]);
-const SeriesPatchBody = t.partial({
-  title: t.string,
-  customerId: t.string,
-  instructorId: t.string,
-  trainingType: TrainingType,
-  timezone: t.string,
-  startDate: t.string,
-  startTime: t.string,
-  durationMinutes: t.number,
-  rrule: t.string,
-  ...seriesDetailProps,
-});
+const SeriesBody = t.intersection([t.type(seriesRequiredFields), t.partial(seriesOptionalFields)]);
+const SeriesPatchBody = t.partial({ ...seriesRequiredFields, ...seriesOptionalFields });
 const SeriesCancelBody = t.partial({ reason: t.string, from: IsoInstant });
 
 /** As for meetings: customer metadata for admins and the instructor, instructor metadata for admins. */
