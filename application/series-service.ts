@@ -247,7 +247,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
           const toBook = [
             ...added.filter((slot) => {
               const existing = meetings.get(slot.meetingId);
-              return existing === undefined || existing.state !== 'cancelled' || existing.cancelledBy === 'series';
+              return existing === undefined || existing.state !== 'cancelled' || (existing.cancelledBy === 'series' && existing.start > now);
             }),
             ...moved.filter((slot) => {
               const existing = meetings.get(slot.meetingId);
@@ -306,7 +306,8 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
                       ...s,
                     },
                   });
-                } else if (m.state === 'cancelled' && m.cancelledBy === 'series') {
+                } else if (m.state === 'cancelled' && m.cancelledBy === 'series' && m.start > now) {
+                  // Only a session still ahead comes back; one whose time has passed stays as it was, cancelled.
                   // The slot is back in the pattern: the meeting a series edit cancelled comes back, with its history.
                   push(slot.meetingId, { type: 'ReinstateMeeting', data: s });
                   push(slot.meetingId, { type: 'RescheduleMeeting', data: { start: slot.start, end: slot.end, timezone: event.data.recurrence.timezone, origin: 'series', ...s } });

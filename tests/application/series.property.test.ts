@@ -38,62 +38,69 @@ const scenario = fc.record({
 
 const startDateOf = (startDay: number) => new Date(Date.UTC(2031, 0, 5) + startDay * 86_400_000).toISOString().slice(0, 10);
 
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+const check = async (s: Scenario) => {
+    let now = new Date(Date.UTC(2031, 0, 1));
+    const app = startApp(() => now);
+    try {
+      const created = await app.series.scheduleSeries(adminContext, {
+        title: 'Property',
+        customerId: 'cora',
+        instructorId: 'ivan',
+        trainingType: '1-1',
+        timezone: s.zone,
+        startDate: startDateOf(s.startDay),
+        ...recurrenceOf(s.first),
+      });
+      if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
+      const seriesId = created.right.id;
+      const initial = created.right.occurrences;
+      const individuallyCancelled = new Set<string>();
+      for (const pick of s.cancelPicks) {
+        const target = initial[pick % initial.length]!;
+        if (individuallyCancelled.has(target.meetingId)) continue;
+        const cancelled = await app.service.cancelMeeting(adminContext, target.meetingId, 'personal');
+        if (E.isRight(cancelled)) individuallyCancelled.add(target.meetingId);
+      }
+      now = new Date(Date.parse(initial[0]!.start) - 60_000);
+      for (const change of s.changes) {
+        now = new Date(now.getTime() + change.advanceMinutes * 60_000);
+        const before = new Map(app.readModels.meetingsOfSeries(seriesId).map((m) => [m.id, m]));
+        const next = 'byDay' in change.pattern ? change.pattern : { ...s.first, ...change.pattern };
+        const changed = await app.series.changeSeries(adminContext, seriesId, recurrenceOf(next));
+        if (E.isLeft(changed)) {
+          // A refused change (e.g. a pattern that overlaps itself) must leave everything as it was.
+          expect(changed.left._tag).toMatch(/ValidationFailed|Conflict/);
+          continue;
+        }
+        const after = new Map(app.readModels.meetingsOfSeries(seriesId).map((m) => [m.id, m]));
+        for (const [id, m] of before) {
+          if (m.start <= now.toISOString()) {
+            const later = after.get(id)!;
+            expect({ start: later.start, end: later.end, state: later.state, revision: later.revision }).toEqual({
+              start: m.start,
+              end: m.end,
+              state: m.state,
+              revision: m.revision,
+            });
+          }
+        }
+        for (const id of individuallyCancelled) expect(after.get(id)?.state).toBe('cancelled');
+      }
+    } finally {
+      await app.close();
+    }
+  };
+
 describe('series properties', () => {
   it('a recurrence change never alters an occurrence that has started, and individual cancellations stay', async () => {
-    await fc.assert(
-      fc.asyncProperty(scenario, async (s) => {
-        let now = new Date(Date.UTC(2031, 0, 1));
-        const app = startApp(() => now);
-        try {
-          const created = await app.series.scheduleSeries(adminContext, {
-            title: 'Property',
-            customerId: 'cora',
-            instructorId: 'ivan',
-            trainingType: '1-1',
-            timezone: s.zone,
-            startDate: startDateOf(s.startDay),
-            ...recurrenceOf(s.first),
-          });
-          if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
-          const seriesId = created.right.id;
-          const initial = created.right.occurrences;
-          const individuallyCancelled = new Set<string>();
-          for (const pick of s.cancelPicks) {
-            const target = initial[pick % initial.length]!;
-            if (individuallyCancelled.has(target.meetingId)) continue;
-            const cancelled = await app.service.cancelMeeting(adminContext, target.meetingId, 'personal');
-            if (E.isRight(cancelled)) individuallyCancelled.add(target.meetingId);
-          }
-          now = new Date(Date.parse(initial[0]!.start) - 60_000);
-          for (const change of s.changes) {
-            now = new Date(now.getTime() + change.advanceMinutes * 60_000);
-            const before = new Map(app.readModels.meetingsOfSeries(seriesId).map((m) => [m.id, m]));
-            const next = 'byDay' in change.pattern ? change.pattern : { ...s.first, ...change.pattern };
-            const changed = await app.series.changeSeries(adminContext, seriesId, recurrenceOf(next));
-            if (E.isLeft(changed)) {
-              // A refused change (e.g. a pattern that overlaps itself) must leave everything as it was.
-              expect(changed.left._tag).toMatch(/ValidationFailed|Conflict/);
-              continue;
-            }
-            const after = new Map(app.readModels.meetingsOfSeries(seriesId).map((m) => [m.id, m]));
-            for (const [id, m] of before) {
-              if (m.start <= now.toISOString()) {
-                const later = after.get(id)!;
-                expect({ start: later.start, end: later.end, state: later.state, revision: later.revision }).toEqual({
-                  start: m.start,
-                  end: m.end,
-                  state: m.state,
-                  revision: m.revision,
-                });
-              }
-            }
-            for (const id of individuallyCancelled) expect(after.get(id)?.state).toBe('cancelled');
-          }
-        } finally {
-          await app.close();
-        }
-      }),
-      { numRuns: 40 },
-    );
+    // Found by this property once: a session a series edit cancelled must not come back after its time has passed.
+    await fc.assert(fc.asyncProperty(scenario, check), {
+      seed: 1548996302,
+      path: '0:0:2:1:0:0:0:0:4:4:4:5:5:5:5:5:7:5:12:5:5:6:5:8:5:6:6:6:7:7',
+      endOnFailure: true,
+    });
+    await fc.assert(fc.asyncProperty(scenario, check), { numRuns: 40 });
   });
 });
