@@ -45,6 +45,12 @@ export interface SenderDeps {
   readonly random?: () => number;
 }
 
+/**
+ * The notification id while the first email is tried; an admin retry renders the email anew (the address or the
+ * template may have changed), and the provider refuses a known key with another body, so each round has its own.
+ */
+export const idempotencyKeyOf = (notificationId: string, round: number): string => (round === 0 ? notificationId : `${notificationId}.r${round}`);
+
 const TIMED_OUT = Symbol('timed out');
 const UNEXPECTED_RETRY_MS = 5_000;
 
@@ -167,7 +173,7 @@ export class NotificationSender {
       return;
     }
     const attempt = state.attempts + 1;
-    const sent = await this.sendWithTimeout({ ...state.message, idempotencyKey: notificationId }, controller);
+    const sent = await this.sendWithTimeout({ ...state.message, idempotencyKey: idempotencyKeyOf(notificationId, state.round) }, controller);
     if (sent === TIMED_OUT || E.isLeft(sent)) {
       // Stopping aborts sends in flight; the notification stays pending and is resumed at the next start.
       if (this.stopped) return;
