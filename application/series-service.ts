@@ -5,7 +5,7 @@ import { assertNever } from '../domain/shared.ts';
 import type { BookingGuard } from './booking.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
-import type { HistoryEntry, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
+import type { HistoryEntry, HistoryPage, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 import { bookingConflict, presentHistory } from './service.ts';
 
@@ -398,10 +398,10 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       });
     },
 
-    async seriesHistory(ctx: RequestContext, seriesId: string): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+    async seriesHistory(ctx: RequestContext, seriesId: string, page?: HistoryPage): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
       const view = await visible(ctx, seriesId);
       if (E.isLeft(view)) return view;
-      return E.right(presentHistory(ctx.user, view.right, queries.history(series.seriesStreamName(seriesId))));
+      return E.right(presentHistory(ctx.user, view.right, queries.history(series.seriesStreamName(seriesId), page)));
     },
   };
 };

@@ -9,7 +9,7 @@ import type { BookingGuard, BookingConflict } from './booking.ts';
 import { conflictMessage, presentConflicts } from './booking.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type { EventStore } from './ports/event-store.ts';
-import type { CalendarEntry, HistoryEntry, MeetingView, PersonView, ReadModels } from './ports/read-models.ts';
+import type { CalendarEntry, HistoryEntry, HistoryPage, MeetingView, PersonView, ReadModels } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 
 export type { AppError, RequestContext } from './execute.ts';
@@ -272,10 +272,10 @@ export const createService = (deps: ServiceDeps) => {
       });
     },
 
-    async meetingHistory(ctx: RequestContext, meetingId: string): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+    async meetingHistory(ctx: RequestContext, meetingId: string, page?: HistoryPage): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
       const visible = await visibleMeeting(ctx, meetingId);
       if (E.isLeft(visible)) return visible;
-      return E.right(presentHistory(ctx.user, visible.right, readModels.history(meeting.meetingStreamName(meetingId))));
+      return E.right(presentHistory(ctx.user, visible.right, readModels.history(meeting.meetingStreamName(meetingId), page)));
     },
 
     checkCalendarQuery,
@@ -333,9 +333,9 @@ export const createService = (deps: ServiceDeps) => {
       return E.isLeft(result) ? result : E.right(readModels.getSettings());
     },
 
-    async settingsHistory(ctx: RequestContext): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+    async settingsHistory(ctx: RequestContext, page?: HistoryPage): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
       if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may read settings'));
-      return E.right(readModels.history(settings.settingsStreamName));
+      return E.right(readModels.history(settings.settingsStreamName, page));
     },
   };
 };

@@ -15,7 +15,7 @@ import type { AppError, RequestContext, Service } from '../../application/servic
 import type { JoinAnswer } from '../../application/join.ts';
 import { staticAsset } from './static.ts';
 import type { SeriesService } from '../../application/series-service.ts';
-import type { SeriesView } from '../../application/ports/read-models.ts';
+import type { HistoryEntry, HistoryPage, SeriesView } from '../../application/ports/read-models.ts';
 
 export interface JoinService {
   join(user: AuthUser, meetingId: string): Promise<E.Either<AppError, JoinAnswer>>;
@@ -50,6 +50,8 @@ export const presentSeries = (user: AuthUser, view: SeriesView) => {
   };
 };
 const PersonBody = t.intersection([t.type({ name: t.string, email: t.string }), t.partial({ timezone: t.string })]);
+const HistoryQuery = t.partial({ after: t.string, limit: t.string });
+const HISTORY_PAGE = 1000;
 const CalendarQuery = t.intersection([t.type({ from: IsoInstant, to: IsoInstant }), t.partial({ userId: t.string })]);
 
 export interface HealthSource {
@@ -360,7 +362,26 @@ export const createHttpApp = (deps: HttpDeps) => {
     c.header('Cache-Control', 'no-store');
     return answer(c, result);
   });
-  api.get('/meetings/:id/history', async (c) => answer(c, E.map((events) => ({ events }))(await service.meetingHistory(ctx(c), idOf(c)))));
+  /** History comes in pages of at most HISTORY_PAGE events; `next` is the `after` that fetches the following page. */
+  const historyPage = (c: Context<Env>): E.Either<FieldError[], HistoryPage> => {
+    const decoded = decodeBody(HistoryQuery, c.req.query(), ['after', 'limit']);
+    if (E.isLeft(decoded)) return decoded;
+    const after = decoded.right.after === undefined ? -1 : Number(decoded.right.after);
+    const limit = decoded.right.limit === undefined ? HISTORY_PAGE : Number(decoded.right.limit);
+    const errors: FieldError[] = [];
+    if (!Number.isInteger(after) || after < -1) errors.push({ path: 'after', message: 'must be a revision (a whole number, -1 for the start)' });
+    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_PAGE) errors.push({ path: 'limit', message: `must be a whole number from 1 to ${HISTORY_PAGE}` });
+    return errors.length > 0 ? E.left(errors) : E.right({ after, limit });
+  };
+  const historyAnswer = async (c: Context<Env>, read: (page: HistoryPage) => Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>>) => {
+    const page = historyPage(c);
+    if (E.isLeft(page)) return validationProblem(c, page.left);
+    const result = await read(page.right);
+    if (E.isLeft(result)) return appErrorResponse(c, result.left);
+    const last = result.right[result.right.length - 1];
+    return c.json({ events: result.right, ...(result.right.length === page.right.limit && last !== undefined ? { next: last.revision } : {}) });
+  };
+  api.get('/meetings/:id/history', (c) => historyAnswer(c, (page) => service.meetingHistory(ctx(c), idOf(c), page)));
 
   const calendarCache = createResponseCache();
   api.get('/calendar', async (c) => {
@@ -389,7 +410,7 @@ export const createHttpApp = (deps: HttpDeps) => {
 
   api.get('/settings', async (c) => answer(c, await service.getSettings(ctx(c))));
   api.put('/settings', write(Settings, false, async (c, body) => answer(c, await service.putSettings(ctx(c), body))));
-  api.get('/settings/history', async (c) => answer(c, E.map((events) => ({ events }))(await service.settingsHistory(ctx(c)))));
+  api.get('/settings/history', (c) => historyAnswer(c, (page) => service.settingsHistory(ctx(c), page)));
 
   const seriesService = deps.series;
   if (seriesService !== undefined) {
@@ -398,7 +419,7 @@ export const createHttpApp = (deps: HttpDeps) => {
     api.get('/series/:id', async (c) => sendSeries(c, await seriesService.getSeries(ctx(c), idOf(c))));
     api.patch('/series/:id', write(SeriesPatchBody, false, async (c, body, revision) => sendSeries(c, await seriesService.changeSeries(ctx(c), idOf(c), body, revision))));
     api.post('/series/:id/cancel', write(SeriesCancelBody, true, async (c, body, revision) => sendSeries(c, await seriesService.cancelSeries(ctx(c), idOf(c), body, revision))));
-    api.get('/series/:id/history', async (c) => answer(c, E.map((events) => ({ events }))(await seriesService.seriesHistory(ctx(c), idOf(c)))));
+    api.get('/series/:id/history', (c) => historyAnswer(c, (page) => seriesService.seriesHistory(ctx(c), idOf(c), page)));
   }
 
   const helpers: HttpHelpers = { problem, appError: appErrorResponse, readJson, ctx, ifMatch };

@@ -628,7 +628,10 @@ const schemas: Json = {
       })),
     },
   ),
-  History: closed(['events'], { events: { type: 'array', description: 'Oldest first.', items: schema('HistoryEntry') } }),
+  History: closed(['events'], {
+    events: { type: 'array', description: 'Oldest first.', items: schema('HistoryEntry') },
+    next: { type: 'integer', description: 'Present when the page is full: pass it as `after` for the next page.' },
+  }),
   ...Object.fromEntries(Object.entries(eventPayloads).map(([type, s]) => [`${type}Event`, s])),
   CalendarItem: closed(['meetingId', 'title', 'start', 'end', 'timezone', 'state', 'trainingType', 'role', 'customerId', 'instructorId'], {
     meetingId: { type: 'string' },
@@ -960,6 +963,20 @@ const pathId = (description: string): Json => ({
 });
 
 const parameters: Json = {
+  HistoryAfter: {
+    name: 'after',
+    in: 'query',
+    required: false,
+    description: 'Only events after this revision (the `next` of the previous page); -1 or absent for the start.',
+    schema: { type: 'string', pattern: '^-?\\d{1,15}$' },
+  },
+  HistoryLimit: {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    description: 'At most this many events (1 to 1000, the default).',
+    schema: { type: 'string', pattern: '^\\d{1,4}$' },
+  },
   MeetingId: { name: 'id', ...pathId('Meeting id.') },
   SeriesId: { name: 'id', ...pathId('Series id.') },
   PersonId: { name: 'id', ...pathId('Person id: the user id (JWT `sub`).') },
@@ -1292,8 +1309,8 @@ const paths: Json = {
       summary: 'Audit history of a meeting',
       description: 'Every recorded event, oldest first, with who and when. Admins, its customer and its instructor.',
       tags: ['meetings'],
-      parameters: [param('MeetingId')],
-      responses: { '200': reply('The history.', json(schema('History'), exampleHistory)), '404': response('NotFound') },
+      parameters: [param('MeetingId'), param('HistoryAfter'), param('HistoryLimit')],
+      responses: { '200': reply('The history.', json(schema('History'), exampleHistory)), '400': response('BadRequest'), '404': response('NotFound') },
     }),
   },
   '/meetings/{id}/join': {
@@ -1413,8 +1430,8 @@ const paths: Json = {
       summary: 'Audit history of a series',
       description: 'As the meeting history, for the series stream. Who may read it: as `GET /series/{id}`.',
       tags: ['series'],
-      parameters: [param('SeriesId')],
-      responses: { '200': reply('The history.', json(schema('History'))), '404': response('NotFound') },
+      parameters: [param('SeriesId'), param('HistoryAfter'), param('HistoryLimit')],
+      responses: { '200': reply('The history.', json(schema('History'))), '400': response('BadRequest'), '404': response('NotFound') },
     }),
   },
   '/calendar': {
@@ -1596,7 +1613,8 @@ const paths: Json = {
       summary: 'Audit history of the settings',
       description: 'Every settings change, oldest first, with who and when. Admins only.',
       tags: ['settings'],
-      responses: { '200': reply('The history.', json(schema('History'))), '403': response('Forbidden') },
+      parameters: [param('HistoryAfter'), param('HistoryLimit')],
+      responses: { '200': reply('The history.', json(schema('History'))), '400': response('BadRequest'), '403': response('Forbidden') },
     }),
   },
   '/notifications': {

@@ -255,8 +255,8 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   const activeStmt = db.prepare<[string, string, string, string], { meeting_id: string }>(`
     SELECT DISTINCT meeting_id FROM calendar
     WHERE user_id = ? AND start >= ? AND start < ? AND "end" > ? AND state != 'cancelled'`);
-  const historyStmt = db.prepare<[string], { revision: number; position: number; type: string; at: string; actor: string; data: string }>(
-    'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? ORDER BY revision',
+  const historyStmt = db.prepare<[string, number, number], { revision: number; position: number; type: string; at: string; actor: string; data: string }>(
+    'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? AND revision > ? ORDER BY revision LIMIT ?',
   );
   const personStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM people WHERE id = ?');
   const settingsStmt = db.prepare<[], { doc: string }>("SELECT doc FROM settings WHERE id = 'global'");
@@ -320,8 +320,8 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       }
       return [...ids].map(readMeeting).filter((m): m is MeetingView => m !== undefined);
     },
-    history: (streamName) =>
-      historyStmt.all(streamName).map((row) => ({
+    history: (streamName, page = { after: -1, limit: -1 }) =>
+      historyStmt.all(streamName, page.after, page.limit).map((row) => ({
         revision: row.revision,
         position: row.position,
         type: row.type,

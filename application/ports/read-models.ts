@@ -55,6 +55,11 @@ export interface HistoryEntry {
   readonly data: unknown;
 }
 
+export interface HistoryPage {
+  readonly after: number;
+  readonly limit: number;
+}
+
 export interface PersonView {
   readonly id: string;
   readonly name: string;
@@ -79,7 +84,8 @@ export interface MeetingQueries {
   calendar(userId: string, from: string, to: string): ReadonlyArray<CalendarEntry>;
   /** Non-cancelled meetings of any of these users overlapping [from, to). */
   activeMeetingsOverlapping(userIds: ReadonlyArray<string>, from: string, to: string): ReadonlyArray<MeetingView>;
-  history(streamName: string): ReadonlyArray<HistoryEntry>;
+  /** A stream's events after `after` (a revision; -1 for the start), oldest first, at most `limit`. */
+  history(streamName: string, page?: HistoryPage): ReadonlyArray<HistoryEntry>;
   getSeries(seriesId: string): SeriesView | undefined;
   meetingsOfSeries(seriesId: string): MeetingView[];
   getPerson(personId: string): PersonView | undefined;

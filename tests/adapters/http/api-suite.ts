@@ -323,6 +323,17 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         expect(history.body.events[5]).toMatchObject({ actor: { id: id.ada, roles: ['admin'] } });
         expect(history.body.events[3].data.previous).toMatchObject({ start: '2030-06-02T10:00:00.000Z' });
         expect(typeof history.body.events[0].at).toBe('string');
+        expect(history.body).not.toHaveProperty('next');
+        // Long histories come in pages: `next` fetches the rest.
+        const first = await cora.request('GET', `/meetings/${m.id}/history?limit=4`);
+        expect(first.body.events.map((e: { revision: number }) => e.revision)).toEqual([0, 1, 2, 3]);
+        expect(first.body.next).toBe(3);
+        const rest = await cora.request('GET', `/meetings/${m.id}/history?limit=4&after=${first.body.next}`);
+        expect(rest.body.events.map((e: { revision: number }) => e.revision)).toEqual([4, 5]);
+        expect(rest.body).not.toHaveProperty('next');
+        const bad = await cora.request('GET', `/meetings/${m.id}/history?limit=0&after=x`);
+        expect(bad.status).toBe(400);
+        expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['after', 'limit']);
       });
 
       it('answers 412 to a stale If-Match and applies a fresh one', async () => {
