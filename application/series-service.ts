@@ -133,6 +133,10 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
   };
 
   const occurrenceMeetings = (seriesId: string): MeetingView[] => queries.meetingsOfSeries(seriesId);
+  const participantsOf = async (seriesId: string): Promise<string[]> => {
+    const view = queries.getSeries(seriesId);
+    return view === undefined ? [] : [view.customerId, view.instructorId];
+  };
 
   return {
     async scheduleSeries(ctx: RequestContext, input: SeriesInput): Promise<E.Either<AppError, SeriesView>> {
@@ -396,6 +400,81 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         const updated = queries.getSeries(seriesId);
         return updated === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(updated);
       });
+    },
+
+    /**
+     * Brings a series' sessions in line with the series after an operation was cut short (a crash between the series
+     * event and its sessions): missing future sessions are scheduled, and future sessions a series cancellation covers
+     * are cancelled under that cancellation, so its one email stays the only one. Safe to run any number of times.
+     */
+    async reconcile(seriesId: string): Promise<number> {
+      const ctx: RequestContext = { user: { id: 'system', roles: ['admin'] }, correlationId: `reconcile-${seriesId}` };
+      return bookings.withLock(await participantsOf(seriesId), async () => {
+        const loaded = await executor.load(series.seriesStreamName(seriesId), series.SeriesEvent, series.evolve, series.initialState());
+        if (E.isLeft(loaded) || loaded.right.state.status === 'none') return 0;
+        const state = loaded.right.state;
+        const lastCancel = [...loaded.right.events].reverse().find((r) => r.type === 'SeriesCancelled');
+        const cancellation = lastCancel?.data as { cancellationId?: string; reason?: string } | undefined;
+        const now = clock().toISOString();
+        const s = { at: now, by: { id: ctx.user.id, roles: ctx.user.roles } };
+        const meetings = new Map(occurrenceMeetings(seriesId).map((m) => [m.id, m]));
+        const work: Array<{ meetingId: string; commands: meeting.MeetingCommand[] }> = [];
+        for (const slot of state.occurrences) {
+          if (slot.start <= now) continue;
+          const covered = state.cancelledFrom !== undefined && slot.start >= state.cancelledFrom;
+          const m = meetings.get(slot.meetingId);
+          if (m === undefined && !covered) {
+            work.push({
+              meetingId: slot.meetingId,
+              commands: [
+                {
+                  type: 'ScheduleMeeting',
+                  data: {
+                    meetingId: slot.meetingId,
+                    seriesId,
+                    title: state.title,
+                    customerId: state.customerId,
+                    instructorId: state.instructorId,
+                    start: slot.start,
+                    end: slot.end,
+                    timezone: state.recurrence.timezone,
+                    trainingType: state.trainingType,
+                    ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}),
+                    description: state.description,
+                    customerMetadata: state.customerMetadata,
+                    instructorMetadata: state.instructorMetadata,
+                    ...s,
+                  },
+                },
+              ],
+            });
+          } else if (m !== undefined && covered && m.state !== 'cancelled' && cancellation?.cancellationId !== undefined) {
+            work.push({
+              meetingId: slot.meetingId,
+              commands: [
+                {
+                  type: 'CancelMeeting',
+                  data: {
+                    origin: 'series',
+                    seriesCancellationId: cancellation.cancellationId,
+                    ...(cancellation.reason !== undefined ? { reason: cancellation.reason } : {}),
+                    ...s,
+                  },
+                },
+              ],
+            });
+          }
+        }
+        if (work.length === 0) return 0;
+        const done = await onMeetings(ctx, work);
+        return work.length - done.failed.length;
+      });
+    },
+
+    async reconcileAll(): Promise<number> {
+      let repaired = 0;
+      for (const seriesId of queries.seriesWithSessionsAfter(clock().toISOString())) repaired += await this.reconcile(seriesId);
+      return repaired;
     },
 
     async seriesHistory(ctx: RequestContext, seriesId: string, page?: HistoryPage): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {

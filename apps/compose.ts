@@ -52,6 +52,7 @@ export interface System {
   readonly readModels: SqliteReadModels;
   readonly projections: ProjectionRunner;
   readonly service: Service;
+  readonly series: SeriesService;
   readonly jwtSecret: Uint8Array | undefined;
   readonly devMode: boolean;
   readonly demoTokens: ReadonlyArray<{ name: string; sub: string; roles: string[]; token: string }>;
@@ -303,6 +304,14 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
 
   notifications.start();
 
+  // A series operation cut short by a crash leaves sessions behind its series: repair them once the read models
+  // have caught up, in the background, without holding up the start.
+  void (async () => {
+    await projections.waitFor(await store.headPosition(), 120_000);
+    const repaired = await seriesService.reconcileAll();
+    if (repaired > 0) logger.warn({ repaired }, 'series sessions repaired after an interrupted operation');
+  })().catch((error: unknown) => logger.warn({ err: error }, 'series repair did not run'));
+
   const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger) : [];
 
   let closing: Promise<void> | undefined;
@@ -332,6 +341,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     readModels,
     projections,
     service,
+    series: seriesService,
     jwtSecret,
     devMode,
     demoTokens,
