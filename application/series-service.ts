@@ -53,6 +53,44 @@ const mapSeriesError = (error: series.SeriesError): AppError => {
   }
 };
 
+/** What a series hands down to each of its sessions. */
+interface SeriesDetails {
+  readonly title: string;
+  readonly customerId: string;
+  readonly instructorId: string;
+  readonly trainingType: meeting.TrainingType;
+  readonly remoteLink?: string;
+  readonly description: string;
+  readonly customerMetadata: string;
+  readonly instructorMetadata: string;
+}
+
+const scheduleOccurrence = (
+  seriesId: string,
+  d: SeriesDetails,
+  slot: { meetingId: string; start: string; end: string },
+  timezone: string,
+  stamp: { at: string; by: meeting.MeetingCommand['data']['by'] },
+): meeting.MeetingCommand => ({
+  type: 'ScheduleMeeting',
+  data: {
+    meetingId: slot.meetingId,
+    seriesId,
+    title: d.title,
+    customerId: d.customerId,
+    instructorId: d.instructorId,
+    start: slot.start,
+    end: slot.end,
+    timezone,
+    trainingType: d.trainingType,
+    ...(d.remoteLink !== undefined ? { remoteLink: d.remoteLink } : {}),
+    description: d.description,
+    customerMetadata: d.customerMetadata,
+    instructorMetadata: d.instructorMetadata,
+    ...stamp,
+  },
+});
+
 const SERIES_CHANGED = 'The series schedule changed';
 const FAN_OUT_ATTEMPTS = 3;
 
@@ -160,27 +198,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
           ctx,
           d.occurrences.map((o) => ({
             meetingId: o.meetingId,
-            commands: [
-              {
-                type: 'ScheduleMeeting',
-                data: {
-                  meetingId: o.meetingId,
-                  seriesId,
-                  title: d.title,
-                  customerId: d.customerId,
-                  instructorId: d.instructorId,
-                  start: o.start,
-                  end: o.end,
-                  timezone: d.recurrence.timezone,
-                  trainingType: d.trainingType,
-                  ...(d.remoteLink !== undefined ? { remoteLink: d.remoteLink } : {}),
-                  description: d.description,
-                  customerMetadata: d.customerMetadata,
-                  instructorMetadata: d.instructorMetadata,
-                  ...s,
-                },
-              },
-            ],
+            commands: [scheduleOccurrence(seriesId, d, o, d.recurrence.timezone, s)],
           })),
         );
         await deps.projections.waitFor(result.right.position);
@@ -291,25 +309,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
               for (const slot of event.data.added) {
                 const m = meetings.get(slot.meetingId);
                 if (m === undefined) {
-                  push(slot.meetingId, {
-                    type: 'ScheduleMeeting',
-                    data: {
-                      meetingId: slot.meetingId,
-                      seriesId,
-                      title: state.title,
-                      customerId: state.customerId,
-                      instructorId: state.instructorId,
-                      start: slot.start,
-                      end: slot.end,
-                      timezone: event.data.recurrence.timezone,
-                      trainingType: state.trainingType,
-                      ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}),
-                      description: state.description,
-                      customerMetadata: state.customerMetadata,
-                      instructorMetadata: state.instructorMetadata,
-                      ...s,
-                    },
-                  });
+                  push(slot.meetingId, scheduleOccurrence(seriesId, state, slot, event.data.recurrence.timezone, s));
                 } else if (m.state === 'cancelled' && m.cancelledBy === 'series' && m.start > now) {
                   // Only a session still ahead comes back; one whose time has passed stays as it was, cancelled.
                   // The slot is back in the pattern: the meeting a series edit cancelled comes back, with its history.
@@ -426,27 +426,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
           if (m === undefined && !covered) {
             work.push({
               meetingId: slot.meetingId,
-              commands: [
-                {
-                  type: 'ScheduleMeeting',
-                  data: {
-                    meetingId: slot.meetingId,
-                    seriesId,
-                    title: state.title,
-                    customerId: state.customerId,
-                    instructorId: state.instructorId,
-                    start: slot.start,
-                    end: slot.end,
-                    timezone: state.recurrence.timezone,
-                    trainingType: state.trainingType,
-                    ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}),
-                    description: state.description,
-                    customerMetadata: state.customerMetadata,
-                    instructorMetadata: state.instructorMetadata,
-                    ...s,
-                  },
-                },
-              ],
+              commands: [scheduleOccurrence(seriesId, state, slot, state.recurrence.timezone, s)],
             });
           } else if (m !== undefined && covered && m.state !== 'cancelled' && cancellation?.cancellationId !== undefined) {
             work.push({
