@@ -1,4 +1,6 @@
+import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { parseIsoInstant } from './time.ts';
 
 export const Role = t.keyof({ admin: null, instructor: null, customer: null });
 export type Role = t.TypeOf<typeof Role>;
@@ -21,24 +23,16 @@ export const validationFailed = (errors: ReadonlyArray<FieldError>): ValidationF
   errors,
 });
 
-/** A string that parses to an instant and names its offset (`Z` or `+hh:mm`); local times are not instants. */
-const instantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
-export const parseInstant = (value: string): Date | undefined => {
-  if (!instantPattern.test(value)) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-};
-
+/**
+ * An instant: RFC 3339 with `Z` or an offset (local times are not instants), checked strictly by the time rules, so
+ * `2030-02-30T10:00Z` is refused rather than rolled over to March; decoded to ISO UTC (`toISOString`).
+ */
 export const IsoInstant = new t.Type<string, string, unknown>(
   'IsoInstant',
-  (u): u is string => typeof u === 'string' && parseInstant(u) !== undefined,
+  (u): u is string => typeof u === 'string' && E.isRight(parseIsoInstant(u)),
   (u, c) => {
-    if (typeof u !== 'string') return t.failure(u, c, 'must be an ISO 8601 instant with Z or an offset');
-    const date = parseInstant(u);
-    return date === undefined
-      ? t.failure(u, c, 'must be an ISO 8601 instant with Z or an offset')
-      : t.success(date.toISOString());
+    const parsed = typeof u === 'string' ? parseIsoInstant(u) : E.left('not a string');
+    return E.isRight(parsed) ? t.success(parsed.right.toISOString()) : t.failure(u, c, 'must be an ISO 8601 instant with Z or an offset');
   },
   t.identity,
 );

@@ -339,24 +339,3 @@ export const TimeZone = t.brand(
   'TimeZone',
 );
 export type TimeZone = t.TypeOf<typeof TimeZone>;
-
-export interface IsoInstantBrand {
-  readonly IsoInstant: unique symbol;
-}
-
-export const IsoInstant = t.brand(
-  t.string,
-  (s): s is t.Branded<string, IsoInstantBrand> => E.isRight(parseIsoInstant(s)),
-  'IsoInstant',
-);
-export type IsoInstant = t.TypeOf<typeof IsoInstant>;
-
-/** The Date of a decoded IsoInstant. */
-export const isoInstantToDate = (s: IsoInstant): Date => {
-  const parsed = parseIsoInstant(s);
-  // A value of type IsoInstant only exists after the codec accepted it.
-  return E.isRight(parsed) ? parsed.right : new Date(Number.NaN);
-};
-
-/** A decoded IsoInstant in ISO UTC form, e.g. '2026-03-02T15:00:00.000Z'. */
-export const isoInstantToUtc = (s: IsoInstant): string => isoInstantToDate(s).toISOString();

@@ -1,4 +1,5 @@
 import { left, right } from 'fp-ts/lib/Either.js';
+import { serialiseEventToAppend } from './append-checks.ts';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type {
   AppendResult,
@@ -29,16 +30,7 @@ export function encodeEvents(streamName: string, events: ReadonlyArray<EventToAp
     throw new TypeError('stream name must be a non-empty string');
   }
   return events.map((event, index) => {
-    if (typeof event.id !== 'string' || event.id.length === 0) {
-      throw new TypeError(`event ${index} appended to ${streamName} has no id`);
-    }
-    if (typeof event.type !== 'string' || event.type.length === 0) {
-      throw new TypeError(`event ${event.id} appended to ${streamName} has no type`);
-    }
-    const data: unknown = JSON.stringify(event.data);
-    if (typeof data !== 'string') {
-      throw new TypeError(`event ${event.id} appended to ${streamName} has data that is not JSON-serialisable`);
-    }
+    const data = serialiseEventToAppend(streamName, event, index);
     return { id: event.id, type: event.type, data, metadata: encodeMetadata(event.metadata) };
   });
 }

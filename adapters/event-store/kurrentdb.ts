@@ -14,6 +14,7 @@ import {
   excludeSystemEvents,
   streamNameFilter,
 } from '@kurrent/kurrentdb-client';
+import { serialiseEventToAppend } from './append-checks.ts';
 import type {
   AllStreamRecordedEvent,
   AllStreamResolvedEvent,
@@ -162,16 +163,7 @@ function decodeMetadata(raw: unknown): EventMetadata {
 }
 
 function toEventData(streamName: string, event: EventToAppend, index: number): EventData {
-  if (typeof event.id !== 'string' || event.id.length === 0) {
-    throw new TypeError(`event ${index} appended to ${streamName} has no id`);
-  }
-  if (typeof event.type !== 'string' || event.type.length === 0) {
-    throw new TypeError(`event ${event.id} appended to ${streamName} has no type`);
-  }
-  const json: unknown = JSON.stringify(event.data);
-  if (typeof json !== 'string') {
-    throw new TypeError(`event ${event.id} appended to ${streamName} has data that is not JSON-serialisable`);
-  }
+  const json = serialiseEventToAppend(streamName, event, index);
   // Re-parsed now so that a caller mutating its objects after the call cannot change what gets sent.
   return {
     id: event.id,

@@ -233,6 +233,9 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
         const res = await admin.request('POST', '/meetings', meetingBody({ start: '2030-03-02T15:00:00' }));
         expect(res.status).toBe(400);
         expect(res.body.errors[0].path).toBe('start');
+        // A date that does not exist is refused, not rolled over into March.
+        const impossible = await admin.request('POST', '/meetings', meetingBody({ start: '2030-02-30T15:00:00Z', end: '2030-02-30T16:00:00Z' }));
+        expect(impossible.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['end', 'start']);
       });
 
       it('refuses malformed JSON, wrong content type and bodies over 64 KiB', async () => {
