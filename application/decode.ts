@@ -36,5 +36,3 @@ export const decodeRecorded = <Event>(codec: t.Decoder<unknown, Event>, recorded
     message: `cannot decode ${recorded.type} at ${recorded.streamName}@${recorded.revision} (position ${recorded.position}): ${describeErrors(decoded.left)}`,
   });
 };
-
-export const corruptEventError = (corrupt: CorruptEvent): Error => new Error(corrupt.message);
