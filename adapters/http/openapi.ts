@@ -1491,7 +1491,8 @@ const paths: Json = {
         'The user\'s sessions as customer and as instructor, from 30 days ago to 400 days ahead. Each is a VEVENT with ' +
         'UID `<meetingId>@<host of PUBLIC_BASE_URL>` and SEQUENCE as in the cancellation emails, STATUS TENTATIVE ' +
         '(planned), CONFIRMED (scheduled) or CANCELLED (kept, so calendar apps remove it), UTC times, the other participant ' +
-        'and the call link. Refresh hints: `REFRESH-INTERVAL` and `X-PUBLISHED-TTL` of one hour. A missing, malformed, ' +
+        'and the call link, and the instructor as ORGANIZER (`CN` quoted, RFC 6868 carets for `\"`, `^` and line breaks; ' +
+        'the site\'s `MAIL_FROM` when the instructor has no address). `X-WR-CALNAME` is escaped as TEXT. Refresh hints: `REFRESH-INTERVAL` and `X-PUBLISHED-TTL` of one hour. A missing, malformed, ' +
         'unknown or revoked token gets the same 401. Rate-limited per token.',
       tags: ['calendar'],
       security: 'calendarToken',
@@ -1525,6 +1526,7 @@ const paths: Json = {
                 'STATUS:TENTATIVE',
                 'TRANSP:OPAQUE',
                 'LAST-MODIFIED:20260220T140311Z',
+                'ORGANIZER;CN="Ivan Instructor":mailto:ivan@example.com',
                 'END:VEVENT',
                 'END:VCALENDAR',
                 '',

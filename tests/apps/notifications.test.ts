@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemOptions } from '../../apps/compose.ts';
 import { startFakeResend, eventually } from '../support/fake-resend.ts';
 import type { FakeResend, ReceivedRequest } from '../support/fake-resend.ts';
+import { parseCalendar } from '../support/ical.ts';
 import { startTestSystem, tempDir } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
@@ -61,6 +62,14 @@ const icsOf = (request: ReceivedRequest | undefined): string => {
   if (attachment === undefined) throw new Error('no attachment');
   return Buffer.from(attachment.content as string, 'base64').toString('utf8').replace(/\r\n[ \t]/g, '');
 };
+
+/** Every attachment of the email, as sent: filename, content type and the calendar text. */
+const attachmentsOf = (request: ReceivedRequest | undefined): Array<{ filename: string; contentType: string; ics: string }> =>
+  ((request?.body?.attachments ?? []) as Array<{ filename: string; content_type: string; content: string }>).map((a) => ({
+    filename: a.filename,
+    contentType: a.content_type,
+    ics: Buffer.from(a.content, 'base64').toString('utf8'),
+  }));
 
 let day = 0;
 /** A fresh slot per meeting, so the double-booking guard never interferes. */
@@ -417,12 +426,33 @@ describe('a series cancellation', () => {
     );
     expect(request?.body.html).not.toContain('March 4');
     expect(request?.body.text).toContain('- Monday, March 11, 2030, 9:00 AM CDT\n- Monday, March 18, 2030, 9:00 AM CDT');
-    const ics = icsOf(request);
-    expect(ics.match(/BEGIN:VEVENT/g)).toHaveLength(3);
-    expect(ics.match(/METHOD:CANCEL/g)).toHaveLength(1);
-    for (const o of occurrences.slice(1)) expect(ics).toContain(`UID:${o.meetingId}@localhost`);
-    expect(ics).not.toContain(`UID:${occurrences[0]!.meetingId}@`);
-    expect(ics).toContain('SEQUENCE:1');
+    // One METHOD:CANCEL object per cancelled session (RFC 5546: one UID per iTIP object), each its own attachment,
+    // with the UID and SEQUENCE the member's calendar feed shows for that session.
+    const cora = await sys.as('cora', ['customer']);
+    const subscription = await cora.request('POST', '/calendar/feed');
+    expect(subscription.status).toBe(201);
+    const feedRes = await fetch(`${sys.url}/calendar.ics?token=${encodeURIComponent(subscription.body.token as string)}`);
+    expect(feedRes.status).toBe(200);
+    const inFeed = new Map(
+      parseCalendar(await feedRes.text())
+        .getAllSubcomponents('vevent')
+        .map((e) => [String(e.getFirstPropertyValue('uid')), { sequence: e.getFirstPropertyValue('sequence'), status: e.getFirstPropertyValue('status') }]),
+    );
+    const attachments = attachmentsOf(request);
+    expect(attachments).toHaveLength(3);
+    expect(new Set(attachments.map((a) => a.filename)).size).toBe(3);
+    attachments.forEach((attachment, i) => {
+      expect(attachment.contentType).toBe('text/calendar; charset=utf-8; method=CANCEL');
+      const calendar = parseCalendar(attachment.ics);
+      expect(calendar.getFirstPropertyValue('method')).toBe('CANCEL');
+      const events = calendar.getAllSubcomponents('vevent');
+      expect(events).toHaveLength(1);
+      const uid = String(events[0]!.getFirstPropertyValue('uid'));
+      expect(uid).toBe(`${occurrences[i + 1]!.meetingId}@localhost`);
+      expect(events[0]!.getFirstPropertyValue('status')).toBe('CANCELLED');
+      expect(inFeed.get(uid)).toEqual({ sequence: events[0]!.getFirstPropertyValue('sequence'), status: 'CANCELLED' });
+    });
+    expect(attachments.some((a) => a.ics.includes(`UID:${occurrences[0]!.meetingId}@`))).toBe(false);
   });
 });
 
