@@ -5,6 +5,7 @@ import { MeetingEvent, SessionCancelled, evolve as evolveMeeting, initialState a
 import type { Meeting, MeetingState } from '../../domain/meeting.ts';
 import { announcedSessions } from '../../domain/notification.ts';
 import type { CancellationSnapshot, CancelledSession, NotificationKind, PreparedMessage, RecipientRole, RoundFacts } from '../../domain/notification.ts';
+import { cancellationTemplatesFor } from '../../domain/settings.ts';
 import { IsoInstant } from '../../domain/shared.ts';
 import { decodeRecorded } from '../decode.ts';
 import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
@@ -192,7 +193,8 @@ export const createRoundPreparer =
   (deps: { readonly queries: Pick<MeetingQueries, 'getSettings' | 'getPerson'>; readonly buildCalendar: CalendarCancellationBuilder; readonly config: PrepareConfig }) =>
   (request: RoundRequest): RoundFacts => {
     const { queries, buildCalendar, config } = deps;
-    const settings = queries.getSettings().notifications.cancellation;
+    const allSettings = queries.getSettings();
+    const settings = allSettings.notifications.cancellation;
     const person = queries.getPerson(request.personId);
     const email = person?.email !== undefined && person.email.trim() !== '' ? person.email.trim() : undefined;
     const recipient = {
@@ -207,7 +209,8 @@ export const createRoundPreparer =
     const { snapshot } = request;
     const nameOf = (id: string) => queries.getPerson(id)?.name ?? id;
     const rendered = renderCancellationEmail({
-      templates: settings,
+      templates: cancellationTemplatesFor(allSettings, request.role),
+      recipientRole: request.role,
       siteName: config.siteName,
       kind: request.kind,
       title: snapshot.title,

@@ -170,8 +170,60 @@ describe('cancellation emails through Resend', () => {
       expect(toIvan).toHaveLength(1);
       expect(toIvan[0]?.body.to).toEqual(['ivan@example.com']);
       expect(toIvan[0]?.body.html).toMatch(/11:00 AM EDT/);
+      // Each one addressed to its reader, with the template of their role.
+      expect(toIvan[0]?.body.html).toContain('Hello Ivan Instructor,');
+      expect(toIvan[0]?.body.html).toContain('with Cora Customer on');
+      expect(toIvan[0]?.body.html).not.toContain('Cora Customer,');
+      expect(toIvan[0]?.body.subject).toBe('Virtual Y: your session "Strength basics" with Cora Customer was cancelled');
+      const toCora = fake.requestsFor(notices.find((n) => n.recipient.personId === 'cora')!.id);
+      expect(toCora).toHaveLength(1);
+      expect(toCora[0]?.body.html).toContain('Hello Cora Customer,');
+      expect(toCora[0]?.body.html).not.toContain('Hello Ivan');
+      // The log shows each recipient's own subject; one notification, one key and one email per recipient.
+      expect(notices.find((n) => n.recipient.personId === 'ivan')?.subject).toBe(toIvan[0]?.body.subject);
+      expect(notices.find((n) => n.recipient.personId === 'cora')?.subject).toBe(toCora[0]?.body.subject);
+      expect(new Set(notices.map((n) => n.id)).size).toBe(2);
+      for (const n of notices) expect(fake.delivered.filter((d) => d.idempotencyKey === n.id)).toHaveLength(1);
     } finally {
       await updateSettings(admin, { notifyInstructor: false });
+    }
+  });
+
+  it("keeps today's settings bodies valid and meaning what they meant; the instructor's templates are new fields", async () => {
+    const before = (await admin.request('GET', '/settings')).body;
+    expect(before.notifications.cancellation).toMatchObject({
+      instructorSubject: expect.stringContaining('{{customerName}}'),
+      instructorBodyTemplate: expect.stringContaining('Hello {{instructorName}}'),
+    });
+    const today = {
+      notifications: { cancellation: { enabled: true, subject: 'Member: {{meetingTitle}}', bodyTemplate: '<p>Dear {{customerName}}</p>', notifyInstructor: true } },
+      debugLevel: 0,
+    };
+    try {
+      // A client that knows only today's fields: accepted, and it sets the member's template only.
+      const put = await admin.request('PUT', '/settings', today);
+      expect(put.status).toBe(200);
+      expect(put.body.notifications.cancellation).toEqual({
+        ...today.notifications.cancellation,
+        instructorSubject: before.notifications.cancellation.instructorSubject,
+        instructorBodyTemplate: before.notifications.cancellation.instructorBodyTemplate,
+      });
+      // A newer client sets the instructor's; a later PUT from the older client leaves it alone.
+      const custom = { instructorSubject: 'Coach: {{meetingTitle}} with {{counterpartName}}', instructorBodyTemplate: '<p>Hi {{recipientName}}, {{counterpartName}} will not come.</p>' };
+      expect((await admin.request('PUT', '/settings', { ...today, notifications: { cancellation: { ...today.notifications.cancellation, ...custom } } })).status).toBe(200);
+      expect((await admin.request('PUT', '/settings', today)).status).toBe(200);
+      expect((await admin.request('GET', '/settings')).body.notifications.cancellation).toEqual({ ...today.notifications.cancellation, ...custom });
+      const bad = await admin.request('PUT', '/settings', { ...today, notifications: { cancellation: { ...today.notifications.cancellation, instructorSubject: '{{nope}}' } } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors).toEqual([expect.objectContaining({ path: 'notifications.cancellation.instructorSubject' })]);
+
+      const meetingId = await createAndCancel(admin, meetingBody({ title: 'Mobility' }));
+      const notices = await settled(admin, meetingId, 2);
+      const mail = (personId: string) => fake.requestsFor(notices.find((n) => n.recipient.personId === personId)!.id)[0]?.body;
+      expect(mail('cora')).toMatchObject({ subject: 'Member: Mobility', html: '<p>Dear Cora Customer</p>' });
+      expect(mail('ivan')).toMatchObject({ subject: 'Coach: Mobility with Cora Customer', html: '<p>Hi Ivan Instructor, Cora Customer will not come.</p>' });
+    } finally {
+      expect((await admin.request('PUT', '/settings', before)).status).toBe(200);
     }
   });
 

@@ -198,6 +198,16 @@ describe('preparing a round', () => {
     expect(contactOf(event!.getFirstProperty('attendee'))).toMatchObject({ address: 'mailto:cora@example.com', params: { cn: 'Cora' } });
   });
 
+  it("greets each recipient with their own role's template", () => {
+    const toCora = prepare({ ...request, personId: 'cora' });
+    const toIvan = prepare({ ...request, personId: 'ivan', role: 'instructor' });
+    expect(toCora.message?.html).toContain('Hello Cora,');
+    expect(toIvan.message?.html).toContain('Hello Ivan,');
+    expect(toIvan.message?.html).not.toContain('Hello Cora');
+    expect(toIvan.message?.html).toContain('with Cora');
+    expect(toIvan.message?.subject).not.toBe(toCora.message?.subject);
+  });
+
   it('renders nothing when nothing will be sent', () => {
     expect(prepare({ ...request, personId: 'nobody' }).message).toBeUndefined();
     expect(prepare({ ...request, personId: 'cora', at: '2030-03-03T00:00:00.000Z' }).message).toBeUndefined();
