@@ -25,6 +25,9 @@ export interface FeedEvent {
   readonly role: 'customer' | 'instructor';
   readonly counterpartId: string;
   readonly counterpartName?: string;
+  /** The session's organizer in the feed (ORGANIZER), from the people directory. */
+  readonly instructorName?: string;
+  readonly instructorEmail?: string;
 }
 
 export interface CalendarFeed {
@@ -106,6 +109,17 @@ export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
       const to = new Date(now.getTime() + FEED_FUTURE_DAYS * DAY_MS).toISOString();
       const seen = new Set<string>();
       const events: FeedEvent[] = [];
+      // The organizer of each session (ORGANIZER): its instructor, looked up once per instructor.
+      const instructors = new Map<string, Pick<FeedEvent, 'instructorName' | 'instructorEmail'>>();
+      const instructor = (id: string): Pick<FeedEvent, 'instructorName' | 'instructorEmail'> => {
+        let found = instructors.get(id);
+        if (found === undefined) {
+          const person = queries.getPerson(id);
+          found = person === undefined ? {} : { instructorName: person.name, instructorEmail: person.email };
+          instructors.set(id, found);
+        }
+        return found;
+      };
       for (const item of await access.userMeetings(userId, from, to)) {
         // One VEVENT per UID: a meeting appears once even if a provider lists it twice.
         if (seen.has(item.meetingId)) continue;
@@ -123,6 +137,7 @@ export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
           role: item.role,
           counterpartId: item.role === 'customer' ? item.instructorId : item.customerId,
           ...(item.counterpartName !== undefined ? { counterpartName: item.counterpartName } : {}),
+          ...instructor(item.instructorId),
         });
       }
       const ownerName = queries.getPerson(userId)?.name;

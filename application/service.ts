@@ -315,12 +315,14 @@ export const createService = (deps: ServiceDeps) => {
       return view === undefined ? E.left(notFound('person')) : E.right(view);
     },
 
-    async getSettings(ctx: RequestContext): Promise<E.Either<AppError, settings.Settings>> {
+    /** The settings as they apply: the instructor's templates are shown even before they are first set. */
+    async getSettings(ctx: RequestContext): Promise<E.Either<AppError, settings.CompleteSettings>> {
       if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may read settings'));
-      return E.right(readModels.getSettings());
+      return E.right(settings.completeSettings(readModels.getSettings()));
     },
 
-    async putSettings(ctx: RequestContext, next: settings.Settings): Promise<E.Either<AppError, settings.Settings>> {
+    /** Fields the body leaves out (the instructor's templates, unknown to older clients) keep their values. */
+    async putSettings(ctx: RequestContext, next: settings.Settings): Promise<E.Either<AppError, settings.CompleteSettings>> {
       if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may change settings'));
       const result = await execute(
         ctx,
@@ -330,7 +332,7 @@ export const createService = (deps: ServiceDeps) => {
         [{ type: 'ChangeSettings', data: { settings: next, ...stamp(ctx) } }],
         (error) => error,
       );
-      return E.isLeft(result) ? result : E.right(readModels.getSettings());
+      return E.isLeft(result) ? result : E.right(settings.completeSettings(readModels.getSettings()));
     },
 
     async settingsHistory(ctx: RequestContext, page?: HistoryPage): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {

@@ -251,7 +251,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     publicRoutes: (publicApp, helpers) =>
       mountCalendarFeedPublicRoutes(publicApp, helpers, {
         service: calendarFeeds,
-        render: createIcsFeedBuilder({ publicBaseUrl: () => publicBaseUrl, siteName: config.siteName }),
+        render: createIcsFeedBuilder({ publicBaseUrl: () => publicBaseUrl, siteName: config.siteName, sender: config.mailFrom }),
       }),
   });
 

@@ -47,7 +47,7 @@ export const createNotifications = (params: {
     checkpoints: readModels.notifications.checkpoints,
     projections: params.projections,
     mailer,
-    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: config.publicBaseUrl }),
+    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: config.publicBaseUrl, sender: config.mailFrom }),
     clock: params.clock,
     newId: params.newId,
     log,

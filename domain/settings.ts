@@ -1,15 +1,29 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { Actor, IsoInstant, validationFailed } from './shared.ts';
+import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
+import type { RecipientRole } from './notification.ts';
 import { parseTemplate } from './template.ts';
 
-export const CancellationNotificationSettings = t.type({
-  enabled: t.boolean,
-  subject: t.string,
-  bodyTemplate: t.string,
-  notifyInstructor: t.boolean,
-});
+/**
+ * The cancellation email: `subject`/`bodyTemplate` are the member's (customer's) email, as they always were;
+ * `instructorSubject`/`instructorBodyTemplate` the instructor's copy. The instructor's pair is optional in a body and
+ * in recorded events (settings written before it existed, clients that do not know it): absent, it keeps its current
+ * value, and until it is first set that value is the default below.
+ */
+export const CancellationNotificationSettings = t.intersection([
+  t.type({
+    enabled: t.boolean,
+    subject: t.string,
+    bodyTemplate: t.string,
+    notifyInstructor: t.boolean,
+  }),
+  t.partial({
+    instructorSubject: t.string,
+    instructorBodyTemplate: t.string,
+  }),
+]);
+export type CancellationNotificationSettings = t.TypeOf<typeof CancellationNotificationSettings>;
 
 export const Settings = t.type({
   notifications: t.type({ cancellation: CancellationNotificationSettings }),
@@ -17,7 +31,22 @@ export const Settings = t.type({
 });
 export type Settings = t.TypeOf<typeof Settings>;
 
-export const defaultSettings: Settings = {
+/** Settings as they apply: every template present (the instructor's from the default when never set). */
+export type CompleteSettings = Settings & {
+  readonly notifications: { readonly cancellation: Required<CancellationNotificationSettings> };
+};
+
+export const defaultInstructorTemplates = {
+  instructorSubject: '{{siteName}}: your session "{{meetingTitle}}" with {{customerName}} was cancelled',
+  instructorBodyTemplate:
+    '<p>Hello {{instructorName}},</p>' +
+    '<p>Your 1on1 session <strong>{{meetingTitle}}</strong> with {{customerName}} on {{startDate}} has been cancelled.</p>' +
+    '<p>{{reason}}</p>' +
+    '<p>{{sessionList}}</p>' +
+    '<p>Thank you,<br>{{siteName}}</p>',
+} as const;
+
+export const defaultSettings: CompleteSettings = {
   notifications: {
     cancellation: {
       enabled: true,
@@ -29,9 +58,74 @@ export const defaultSettings: Settings = {
         '<p>{{sessionList}}</p>' +
         '<p>Thank you,<br>{{siteName}}</p>',
       notifyInstructor: false,
+      ...defaultInstructorTemplates,
     },
   },
   debugLevel: 0,
+};
+
+/** One canonical shape (and key order), so equal settings compare equal. */
+const canonical = (settings: Settings): Settings => {
+  const c = settings.notifications.cancellation;
+  return {
+    notifications: {
+      cancellation: {
+        enabled: c.enabled,
+        subject: c.subject,
+        bodyTemplate: c.bodyTemplate,
+        notifyInstructor: c.notifyInstructor,
+        ...(c.instructorSubject !== undefined ? { instructorSubject: c.instructorSubject } : {}),
+        ...(c.instructorBodyTemplate !== undefined ? { instructorBodyTemplate: c.instructorBodyTemplate } : {}),
+      },
+    },
+    debugLevel: settings.debugLevel,
+  };
+};
+
+/** What a `PUT` leads to: the body, with the fields it leaves out (the instructor's templates) kept as they are. */
+export const mergeSettings = (next: Settings, current: Settings): Settings => {
+  const c = next.notifications.cancellation;
+  const was = current.notifications.cancellation;
+  const instructorSubject = c.instructorSubject ?? was.instructorSubject;
+  const instructorBodyTemplate = c.instructorBodyTemplate ?? was.instructorBodyTemplate;
+  return canonical({
+    ...next,
+    notifications: {
+      cancellation: {
+        ...c,
+        ...(instructorSubject !== undefined ? { instructorSubject } : {}),
+        ...(instructorBodyTemplate !== undefined ? { instructorBodyTemplate } : {}),
+      },
+    },
+  });
+};
+
+export const completeSettings = (settings: Settings): CompleteSettings => {
+  const base = canonical(settings);
+  const c = base.notifications.cancellation;
+  return {
+    ...base,
+    notifications: {
+      cancellation: {
+        ...c,
+        instructorSubject: c.instructorSubject ?? defaultInstructorTemplates.instructorSubject,
+        instructorBodyTemplate: c.instructorBodyTemplate ?? defaultInstructorTemplates.instructorBodyTemplate,
+      },
+    },
+  };
+};
+
+/** The subject and body for one recipient role. */
+export const cancellationTemplatesFor = (settings: Settings, role: RecipientRole): { readonly subject: string; readonly bodyTemplate: string } => {
+  const c = completeSettings(settings).notifications.cancellation;
+  switch (role) {
+    case 'customer':
+      return { subject: c.subject, bodyTemplate: c.bodyTemplate };
+    case 'instructor':
+      return { subject: c.instructorSubject, bodyTemplate: c.instructorBodyTemplate };
+    default:
+      return assertNever(role);
+  }
 };
 
 export const SettingsChanged = t.type({
@@ -48,30 +142,46 @@ export const ChangeSettings = t.type({
 export type SettingsCommand = t.TypeOf<typeof ChangeSettings>;
 
 export type SettingsState = Settings;
-export const initialState = (): SettingsState => defaultSettings;
+/** Before any change: the defaults, the instructor's templates left to `completeSettings` until first set. */
+export const initialState = (): SettingsState => {
+  const { instructorSubject: _subject, instructorBodyTemplate: _body, ...cancellation } = defaultSettings.notifications.cancellation;
+  return { ...defaultSettings, notifications: { cancellation } };
+};
+
+const checkSubject = (errors: FieldError[], path: string, subject: string): void => {
+  if (subject.trim().length === 0 || subject.length > 300) errors.push({ path, message: 'must be 1 to 300 characters' });
+  if (/[\r\n]/.test(subject)) errors.push({ path, message: 'must be a single line' });
+  const parts = parseTemplate(subject);
+  if (E.isLeft(parts)) errors.push({ path, message: parts.left });
+};
+
+const checkBody = (errors: FieldError[], path: string, bodyTemplate: string): void => {
+  if (bodyTemplate.length > 50_000) errors.push({ path, message: 'must be at most 50000 characters' });
+  const parts = parseTemplate(bodyTemplate);
+  if (E.isLeft(parts)) errors.push({ path, message: parts.left });
+};
 
 export const validateSettings = (settings: Settings): FieldError[] => {
   const errors: FieldError[] = [];
-  const { subject, bodyTemplate } = settings.notifications.cancellation;
+  const { subject, bodyTemplate, instructorSubject, instructorBodyTemplate } = settings.notifications.cancellation;
   const path = 'notifications.cancellation';
-  if (subject.trim().length === 0 || subject.length > 300) errors.push({ path: `${path}.subject`, message: 'must be 1 to 300 characters' });
-  if (/[\r\n]/.test(subject)) errors.push({ path: `${path}.subject`, message: 'must be a single line' });
-  if (bodyTemplate.length > 50_000) errors.push({ path: `${path}.bodyTemplate`, message: 'must be at most 50000 characters' });
-  const subjectParts = parseTemplate(subject);
-  if (E.isLeft(subjectParts)) errors.push({ path: `${path}.subject`, message: subjectParts.left });
-  const bodyParts = parseTemplate(bodyTemplate);
-  if (E.isLeft(bodyParts)) errors.push({ path: `${path}.bodyTemplate`, message: bodyParts.left });
+  checkSubject(errors, `${path}.subject`, subject);
+  checkBody(errors, `${path}.bodyTemplate`, bodyTemplate);
+  if (instructorSubject !== undefined) checkSubject(errors, `${path}.instructorSubject`, instructorSubject);
+  if (instructorBodyTemplate !== undefined) checkBody(errors, `${path}.instructorBodyTemplate`, instructorBodyTemplate);
   if (!Number.isInteger(settings.debugLevel) || settings.debugLevel < 0 || settings.debugLevel > 9) {
     errors.push({ path: 'debugLevel', message: 'must be an integer from 0 to 9' });
   }
   return errors;
 };
 
+/** A body that leaves out the instructor's templates keeps them: today's clients PUT what they always did. */
 export const decide = (command: SettingsCommand, state: SettingsState): E.Either<ValidationFailed, SettingsEvent[]> => {
   const errors = validateSettings(command.data.settings);
   if (errors.length > 0) return E.left(validationFailed(errors));
-  if (JSON.stringify(command.data.settings) === JSON.stringify(state)) return E.right([]);
-  return E.right([{ type: 'SettingsChanged', data: command.data }]);
+  const settings = mergeSettings(command.data.settings, state);
+  if (JSON.stringify(settings) === JSON.stringify(canonical(state))) return E.right([]);
+  return E.right([{ type: 'SettingsChanged', data: { ...command.data, settings } }]);
 };
 
 export const evolve = (_state: SettingsState, event: SettingsEvent): SettingsState => event.data.settings;

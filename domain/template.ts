@@ -7,6 +7,9 @@ export const meetingTokens = [
   'endDate',
   'instructorName',
   'customerName',
+  // The reader and the other participant, whichever role the recipient has: one wording fits both templates.
+  'recipientName',
+  'counterpartName',
   'reason',
 ] as const;
 export const seriesTokens = ['sessionCount', 'sessionList'] as const;

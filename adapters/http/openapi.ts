@@ -207,13 +207,62 @@ const exampleSeries = {
   revision: 0,
 };
 
+const TEMPLATE_TOKENS =
+  'Tokens: siteName, meetingTitle, startDate, endDate, instructorName, customerName, recipientName (the reader), ' +
+  'counterpartName (the other participant), reason, and for series sessionCount, sessionList. Unknown tokens or unbalanced braces are refused.';
+
+const subjectTemplate = (who: string): Json => ({
+  type: 'string',
+  minLength: 1,
+  maxLength: LIMITS.subject,
+  pattern: '^[^\\r\\n]*$',
+  description: `Subject of the ${who} email: one line; may use \`{{token}}\` placeholders. ${TEMPLATE_TOKENS}`,
+});
+
+const bodyTemplate = (who: string): Json => ({
+  type: 'string',
+  maxLength: LIMITS.bodyTemplate,
+  description: `Body of the ${who} email: HTML with \`{{token}}\` placeholders, which are HTML-escaped when filled. ${TEMPLATE_TOKENS}`,
+});
+
+const cancellationSettingsProperties: Json = {
+  enabled: { type: 'boolean', description: 'Whether cancellations are mailed at all.' },
+  subject: subjectTemplate("member's (customer's)"),
+  bodyTemplate: bodyTemplate("member's (customer's)"),
+  notifyInstructor: { type: 'boolean', description: 'Also mail the instructor (with the instructor templates).' },
+  instructorSubject: subjectTemplate("instructor's"),
+  instructorBodyTemplate: bodyTemplate("instructor's"),
+};
+
+const settingsSchema = (cancellation: string, description: string): Json =>
+  closed(
+    ['notifications', 'debugLevel'],
+    {
+      notifications: closed(['cancellation'], { cancellation: schema(cancellation) }),
+      debugLevel: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 9,
+        description: 'Above 0, call clients log connection details to the browser console.',
+      },
+    },
+    {
+      description:
+        description +
+        'Later capabilities add sections here; the running server refuses top-level keys it does not know. ' +
+        'Secret values are write-only: they are accepted by `PUT` and never returned.',
+    },
+  );
+
 const exampleSettings = {
   notifications: {
     cancellation: {
       enabled: true,
       subject: '{{siteName}}: your session "{{meetingTitle}}" was cancelled',
       bodyTemplate: '<p>Hello {{customerName}},</p><p>Your session <strong>{{meetingTitle}}</strong> on {{startDate}} was cancelled.</p><p>{{reason}}</p>',
-      notifyInstructor: false,
+      notifyInstructor: true,
+      instructorSubject: '{{siteName}}: your session "{{meetingTitle}}" with {{customerName}} was cancelled',
+      instructorBodyTemplate: '<p>Hello {{instructorName}},</p><p>Your session with {{customerName}} on {{startDate}} was cancelled.</p><p>{{reason}}</p>',
     },
   },
   debugLevel: 0,
@@ -515,7 +564,7 @@ const eventPayloads: Record<MeetingEventType | SeriesEvent['type'] | SettingsEve
       reason: { type: 'string', description: 'Why (`The series schedule changed`).' },
     },
   ),
-  SettingsChanged: payload('The settings were replaced.', ['settings'], { settings: schema('Settings') }),
+  SettingsChanged: payload('The settings were replaced.', ['settings'], { settings: schema('SettingsInput') }),
 };
 
 const eventTypes = Object.keys(eventPayloads);
@@ -674,41 +723,20 @@ const schemas: Json = {
     timezone: schema('TimeZone'),
     updatedAt: timestamp('When it last changed.'),
   }),
-  CancellationNotificationSettings: closed(['enabled', 'subject', 'bodyTemplate', 'notifyInstructor'], {
-    enabled: { type: 'boolean', description: 'Whether cancellations are mailed at all.' },
-    subject: {
-      type: 'string',
-      minLength: 1,
-      maxLength: LIMITS.subject,
-      pattern: '^[^\\r\\n]*$',
-      description: 'One line; may use `{{token}}` placeholders.',
-    },
-    bodyTemplate: {
-      type: 'string',
-      maxLength: LIMITS.bodyTemplate,
-      description:
-        'HTML with `{{token}}` placeholders, which are HTML-escaped when filled. Tokens: siteName, meetingTitle, ' +
-        'startDate, endDate, instructorName, customerName, reason, and for series sessionCount, sessionList. ' +
-        'Unknown tokens or unbalanced braces are refused.',
-    },
-    notifyInstructor: { type: 'boolean', description: 'Also mail the instructor.' },
+  CancellationNotificationSettings: closed(
+    ['enabled', 'subject', 'bodyTemplate', 'notifyInstructor', 'instructorSubject', 'instructorBodyTemplate'],
+    cancellationSettingsProperties,
+    { description: "The cancellation email as it applies: the member's templates and the instructor's (defaults until first set)." },
+  ),
+  CancellationNotificationSettingsInput: closed(['enabled', 'subject', 'bodyTemplate', 'notifyInstructor'], cancellationSettingsProperties, {
+    description:
+      "As sent to `PUT /settings` and recorded in `SettingsChanged`: `instructorSubject` and `instructorBodyTemplate` may be left out (clients that " +
+      'predate them), and then keep their current values.',
   }),
-  Settings: closed(
-    ['notifications', 'debugLevel'],
-    {
-      notifications: closed(['cancellation'], { cancellation: schema('CancellationNotificationSettings') }),
-      debugLevel: {
-        type: 'integer',
-        minimum: 0,
-        maximum: 9,
-        description: 'Above 0, call clients log connection details to the browser console.',
-      },
-    },
-    {
-      description:
-        'Site settings. Later capabilities add sections here; the running server refuses top-level keys it does not know. ' +
-        'Secret values are write-only: they are accepted by `PUT` and never returned.',
-    },
+  Settings: settingsSchema('CancellationNotificationSettings', 'Site settings as they apply. '),
+  SettingsInput: settingsSchema(
+    'CancellationNotificationSettingsInput',
+    'Site settings as a `PUT` sends them and the settings history records them. Fields left out keep their values only where said (the instructor templates). ',
   ),
   SeriesInput: {
     type: 'object',
@@ -1491,7 +1519,8 @@ const paths: Json = {
         'The user\'s sessions as customer and as instructor, from 30 days ago to 400 days ahead. Each is a VEVENT with ' +
         'UID `<meetingId>@<host of PUBLIC_BASE_URL>` and SEQUENCE as in the cancellation emails, STATUS TENTATIVE ' +
         '(planned), CONFIRMED (scheduled) or CANCELLED (kept, so calendar apps remove it), UTC times, the other participant ' +
-        'and the call link. Refresh hints: `REFRESH-INTERVAL` and `X-PUBLISHED-TTL` of one hour. A missing, malformed, ' +
+        'and the call link, and the instructor as ORGANIZER (`CN` quoted, RFC 6868 carets for `\"`, `^` and line breaks; ' +
+        'the site\'s `MAIL_FROM` when the instructor has no address). `X-WR-CALNAME` is escaped as TEXT. Refresh hints: `REFRESH-INTERVAL` and `X-PUBLISHED-TTL` of one hour. A missing, malformed, ' +
         'unknown or revoked token gets the same 401. Rate-limited per token.',
       tags: ['calendar'],
       security: 'calendarToken',
@@ -1525,6 +1554,7 @@ const paths: Json = {
                 'STATUS:TENTATIVE',
                 'TRANSP:OPAQUE',
                 'LAST-MODIFIED:20260220T140311Z',
+                'ORGANIZER;CN="Ivan Instructor":mailto:ivan@example.com',
                 'END:VEVENT',
                 'END:VCALENDAR',
                 '',
@@ -1597,9 +1627,12 @@ const paths: Json = {
     put: operation({
       operationId: 'putSettings',
       summary: 'Replace the settings',
-      description: 'Admins only. The whole document is replaced; templates are checked for unknown tokens. Every change is recorded in the settings history.',
+      description:
+        'Admins only. The whole document is replaced, except that `instructorSubject` and `instructorBodyTemplate`, when left out (a body ' +
+        "valid before they existed), keep their current values: `subject` and `bodyTemplate` are the member's email, as they always were. " +
+        'Templates are checked for unknown tokens. Every change is recorded in the settings history.',
       tags: ['settings'],
-      requestBody: body(schema('Settings'), 'The new settings.', exampleSettings),
+      requestBody: body(schema('SettingsInput'), 'The new settings.', exampleSettings),
       responses: {
         '200': reply('The settings as stored.', json(schema('Settings'), exampleSettings)),
         '403': response('Forbidden'),

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { createEvents } from 'ics';
 import type { EventAttributes } from 'ics';
-import type { CalendarCancellationBuilder } from '../../application/ports/mailer.ts';
+import type { CalendarCancellationBuilder, CalendarUser } from '../../application/ports/mailer.ts';
 import type { CalendarFeed, FeedEvent } from '../../application/calendar-feed.ts';
 import { assertNever } from '../../domain/shared.ts';
 
@@ -18,46 +18,121 @@ export const parseMailbox = (mailbox: string): { name?: string; email: string } 
 
 const ms = (iso: string): number => Date.parse(iso);
 
+const PRODUCT_ID = '-//Virtual Y//1on1 Meetings//EN';
+
 /**
- * iCalendar `METHOD:CANCEL` (RFC 5546 §3.2.5) built with the `ics` package: one VEVENT per cancelled occurrence,
- * each with the meeting's stable UID, its bumped SEQUENCE and `STATUS:CANCELLED`, plus ORGANIZER and ATTENDEE.
+ * TEXT values may not hold control characters other than tab and line breaks (RFC 5545 §3.3.11); a lone CR would even
+ * break the line structure, since the package escapes only LF and CRLF.
+ */
+const plainText = (text: string): string => text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
+
+/** A TEXT value written by us rather than the package (RFC 5545 §3.3.11): backslash, `;`, `,` and newline escaped. */
+export const textValue = (text: string): string =>
+  plainText(text).replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\n/g, '\\n');
+
+/**
+ * A parameter value, always quoted (a CN may hold `:`, `;` and `,`). RFC 5545 has no escape inside a quoted value, so
+ * `"`, line breaks and `^` itself are written as RFC 6868 caret escapes (`^'`, `^n`, `^^`), which ical.js and Apple
+ * read back; other control characters (QSAFE-CHAR excludes them) are dropped. The package instead writes `\"`,
+ * which ends the quoted value early.
+ */
+export const quotedParameter = (text: string): string =>
+  `"${text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '')
+    .replace(/\^/g, '^^')
+    .replace(/"/g, "^'")
+    .replace(/\n/g, '^n')}"`;
+
+/**
+ * The `mailto:` URI of an address. Addresses come validated from the people directory and the configuration; one
+ * that could still break the line (controls, spaces, quotes, angle brackets) is refused rather than written.
+ */
+const mailto = (email: string): E.Either<string, string> =>
+  /^[^\s"<>\u0000-\u001F\u007F]+@[^\s"<>\u0000-\u001F\u007F@]+$/.test(email) ? E.right(`mailto:${email}`) : E.left(`'${email}' cannot be written as a calendar address`);
+
+/**
+ * The session's ORGANIZER, the same in the feed and in the emailed CANCEL (RFC 5546 §3.2.5: a CANCEL comes from the
+ * organizer of the event it cancels, and clients match it against the organizer they have). RFC 5546 requires
+ * ORGANIZER in PUBLISH and CANCEL objects; it names the instructor, who holds the session and is the person a
+ * member's calendar app should show and let them write to. An instructor without a usable address in the directory
+ * falls back to the site's sender (MAIL_FROM), so the property is never missing and never points nowhere.
+ */
+export const sessionOrganizer = (instructor: { readonly name?: string; readonly email?: string }, sender: CalendarUser): CalendarUser => {
+  const email = instructor.email?.trim();
+  if (email === undefined || email === '' || E.isLeft(mailto(email))) return sender;
+  return { ...(instructor.name !== undefined && instructor.name.trim() !== '' ? { name: instructor.name } : {}), email };
+};
+
+const organizerLine = (organizer: CalendarUser, sentBy?: string): E.Either<string, string> => {
+  const address = mailto(organizer.email);
+  if (E.isLeft(address)) return address;
+  const sender = sentBy !== undefined ? mailto(sentBy) : undefined;
+  if (sender !== undefined && E.isLeft(sender)) return sender;
+  const cn = organizer.name !== undefined ? `;CN=${quotedParameter(organizer.name)}` : '';
+  // RFC 5545 §3.2.18: SENT-BY names who acts on the organizer's behalf (here: the site that sends the email).
+  return E.right(`ORGANIZER${cn}${sender !== undefined ? `;SENT-BY=${quotedParameter(sender.right)}` : ''}:${address.right}`);
+};
+
+/** RFC 5545 §3.2.16: ROLE's value is a token (`ROLE=REQ-PARTICIPANT`), never quoted. */
+const attendeeLine = (attendee: CalendarUser): E.Either<string, string> => {
+  const address = mailto(attendee.email);
+  if (E.isLeft(address)) return address;
+  const cn = attendee.name !== undefined ? `;CN=${quotedParameter(attendee.name)}` : '';
+  return E.right(`ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE${cn}:${address.right}`);
+};
+
+/** Adds our own lines at the end of each VEVENT of the package's output, in order: one list per event. */
+const withEventProperties = (ics: string, perEvent: ReadonlyArray<ReadonlyArray<string>>): E.Either<string, string> => {
+  const marker = '\r\nEND:VEVENT\r\n';
+  const parts = ics.split(marker);
+  if (parts.length - 1 !== perEvent.length) return E.left(`expected ${perEvent.length} events in the calendar, found ${parts.length - 1}`);
+  return E.right(parts.map((part, i) => `${part}${(perEvent[i] ?? []).map((line) => `\r\n${line}`).join('')}`).join(marker));
+};
+
+const sequence = <A>(items: ReadonlyArray<E.Either<string, A>>): E.Either<string, A[]> => {
+  const values: A[] = [];
+  for (const item of items) {
+    if (E.isLeft(item)) return item;
+    values.push(item.right);
+  }
+  return E.right(values);
+};
+
+/**
+ * One iCalendar `METHOD:CANCEL` object (RFC 5546 §3.2.5) for one cancelled session, built with the `ics` package:
+ * its VEVENT has the meeting's stable UID, its bumped SEQUENCE and `STATUS:CANCELLED`. ORGANIZER and ATTENDEE are
+ * written here, since the package quotes ROLE and cannot escape a `"` in a CN. The organizer is the one the feed
+ * names (`sessionOrganizer`); the email comes from the site's sender, named as SENT-BY when it is someone else.
  */
 export const createIcsCancellationBuilder =
-  (options: { publicBaseUrl: string; productId?: string }): CalendarCancellationBuilder =>
+  (options: { publicBaseUrl: string; sender: string; productId?: string }): CalendarCancellationBuilder =>
   (input) => {
-    if (input.events.length === 0) return E.left('a calendar cancellation needs at least one event');
-    const organizer = parseMailbox(input.organizer);
-    const events = input.events.map(
-      (event): EventAttributes =>
-        // `timestamp` (DTSTAMP) is accepted by the package's schema but missing from its type definitions.
-        ({
-          uid: meetingUid(event.meetingId, options.publicBaseUrl),
-          sequence: event.sequence,
-          status: 'CANCELLED',
-          method: 'CANCEL',
-          title: plainText(event.title),
-          ...(event.description !== undefined ? { description: plainText(event.description) } : {}),
-          start: ms(event.start),
-          startInputType: 'utc',
-          startOutputType: 'utc',
-          end: ms(event.end),
-          endInputType: 'utc',
-          endOutputType: 'utc',
-          organizer: { ...(organizer.name !== undefined ? { name: parameterText(organizer.name) } : {}), email: organizer.email },
-          attendees: [
-            {
-              ...(input.attendee.name !== undefined ? { name: parameterText(input.attendee.name) } : {}),
-              email: input.attendee.email,
-              rsvp: false,
-              role: 'REQ-PARTICIPANT',
-            },
-          ],
-          timestamp: ms(input.stamp),
-        }) as EventAttributes,
-    );
-    const result = createEvents(events, { method: 'CANCEL', productId: options.productId ?? '-//Virtual Y//1on1 Meetings//EN' });
+    const sender = parseMailbox(options.sender);
+    const organizer = sessionOrganizer(input.instructor, sender);
+    const sentBy = organizer.email.toLowerCase() === sender.email.toLowerCase() ? undefined : sender.email;
+    const lines = sequence([organizerLine(organizer, sentBy), attendeeLine(input.attendee)]);
+    if (E.isLeft(lines)) return E.left(`cannot build the calendar cancellation: ${lines.left}`);
+    const { event } = input;
+    // `timestamp` (DTSTAMP) is accepted by the package's schema but missing from its type definitions.
+    const attributes = {
+      uid: meetingUid(event.meetingId, options.publicBaseUrl),
+      sequence: event.sequence,
+      status: 'CANCELLED',
+      method: 'CANCEL',
+      title: plainText(event.title),
+      ...(event.description !== undefined ? { description: plainText(event.description) } : {}),
+      start: ms(event.start),
+      startInputType: 'utc',
+      startOutputType: 'utc',
+      end: ms(event.end),
+      endInputType: 'utc',
+      endOutputType: 'utc',
+      timestamp: ms(input.stamp),
+    } as EventAttributes;
+    const result = createEvents([attributes], { method: 'CANCEL', productId: options.productId ?? PRODUCT_ID });
     if (result.error !== null || result.value === null) return E.left(`cannot build the calendar cancellation: ${result.error?.message ?? 'no output'}`);
-    return E.right(foldIcsLines(result.value));
+    return E.map(foldIcsLines)(withEventProperties(result.value, [lines.right]));
   };
 
 // ---------- subscribed calendar (ICS feed) ----------
@@ -95,15 +170,6 @@ export const foldIcsLines = (ics: string): string =>
     })
     .join('\r\n');
 
-/**
- * TEXT values may not hold control characters other than tab and line breaks (RFC 5545 §3.3.11); a lone CR would even
- * break the line structure, since the package escapes only LF and CRLF.
- */
-/** A CN parameter value: RFC 5545 has no escape for `"` inside a quoted parameter, so quotes and controls go. */
-const parameterText = (text: string): string => text.replace(/["\u0000-\u001F\u007F]/g, '');
-
-const plainText = (text: string): string => text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
-
 /** Calendar-level properties the package does not write, added to its header if it has not. */
 const withCalendarProperties = (ics: string, lines: ReadonlyArray<string>): string => {
   const missing = lines.filter((line) => !ics.includes(`\r\n${line}\r\n`));
@@ -128,14 +194,27 @@ const feedStatus = (state: FeedEvent['state']): 'CONFIRMED' | 'TENTATIVE' | 'CAN
 export type CalendarFeedRenderer = (feed: CalendarFeed) => E.Either<string, string>;
 
 /**
- * A subscribed calendar (`METHOD:PUBLISH`): one VEVENT per meeting with the same UID and SEQUENCE as the cancellation
- * emails, so an emailed CANCEL and the feed agree about the same event. Times are UTC; calendar apps show them in
- * the viewer's zone.
+ * A subscribed calendar (`METHOD:PUBLISH`): one VEVENT per meeting with the same UID, SEQUENCE and ORGANIZER as the
+ * cancellation emails, so an emailed CANCEL and the feed agree about the same event. Times are UTC; calendar apps
+ * show them in the viewer's zone. The calendar's name and each ORGANIZER are written here, escaped (the package
+ * writes `X-WR-CALNAME` unescaped and has no escape for a `"` in a CN); `sender` is the site's MAIL_FROM.
  */
 export const createIcsFeedBuilder =
-  (options: { publicBaseUrl: () => string; siteName: string; productId?: string }): CalendarFeedRenderer =>
+  (options: { publicBaseUrl: () => string; siteName: string; sender: string; productId?: string }): CalendarFeedRenderer =>
   (feed) => {
     const base = options.publicBaseUrl();
+    const sender = parseMailbox(options.sender);
+    const organizers = sequence(
+      feed.events.map((event) =>
+        organizerLine(
+          sessionOrganizer(
+            { ...(event.instructorName !== undefined ? { name: event.instructorName } : {}), ...(event.instructorEmail !== undefined ? { email: event.instructorEmail } : {}) },
+            sender,
+          ),
+        ),
+      ),
+    );
+    if (E.isLeft(organizers)) return E.left(`cannot build the calendar feed: ${organizers.left}`);
     const events = feed.events.map((event): EventAttributes => {
       const link = `${base}/call?meeting=${encodeURIComponent(event.meetingId)}`;
       const counterpart = `${event.role === 'customer' ? 'Instructor' : 'Customer'}: ${event.counterpartName ?? event.counterpartId}`;
@@ -158,8 +237,13 @@ export const createIcsFeedBuilder =
         timestamp: ms(feed.generatedAt),
       } as EventAttributes;
     });
-    const calName = plainText(feed.ownerName !== undefined ? `${options.siteName}: ${feed.ownerName}` : `${options.siteName} sessions`);
-    const result = createEvents(events, { method: 'PUBLISH', calName, productId: options.productId ?? '-//Virtual Y//1on1 Meetings//EN' });
+    const calName = feed.ownerName !== undefined ? `${options.siteName}: ${feed.ownerName}` : `${options.siteName} sessions`;
+    const result = createEvents(events, { method: 'PUBLISH', productId: options.productId ?? PRODUCT_ID });
     if (result.error !== null || result.value === null) return E.left(`cannot build the calendar feed: ${result.error?.message ?? 'no output'}`);
-    return E.right(foldIcsLines(withCalendarProperties(result.value, [`REFRESH-INTERVAL;VALUE=DURATION:${FEED_REFRESH}`, `X-PUBLISHED-TTL:${FEED_REFRESH}`])));
+    const calendar = withCalendarProperties(result.value, [
+      `X-WR-CALNAME:${textValue(calName)}`,
+      `REFRESH-INTERVAL;VALUE=DURATION:${FEED_REFRESH}`,
+      `X-PUBLISHED-TTL:${FEED_REFRESH}`,
+    ]);
+    return E.map(foldIcsLines)(withEventProperties(calendar, organizers.right.map((line) => [line])));
   };

@@ -4,7 +4,8 @@ import * as t from 'io-ts';
 import { MeetingEvent, SessionCancelled, evolve as evolveMeeting, initialState as initialMeeting, meetingStreamName } from '../../domain/meeting.ts';
 import type { Meeting, MeetingState } from '../../domain/meeting.ts';
 import { announcedSessions } from '../../domain/notification.ts';
-import type { CancellationSnapshot, CancelledSession, NotificationKind, RecipientRole, RoundFacts } from '../../domain/notification.ts';
+import type { CancellationSnapshot, CancelledSession, NotificationKind, PreparedMessage, RecipientRole, RoundFacts } from '../../domain/notification.ts';
+import { cancellationTemplatesFor } from '../../domain/settings.ts';
 import { IsoInstant } from '../../domain/shared.ts';
 import { decodeRecorded } from '../decode.ts';
 import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
@@ -192,7 +193,8 @@ export const createRoundPreparer =
   (deps: { readonly queries: Pick<MeetingQueries, 'getSettings' | 'getPerson'>; readonly buildCalendar: CalendarCancellationBuilder; readonly config: PrepareConfig }) =>
   (request: RoundRequest): RoundFacts => {
     const { queries, buildCalendar, config } = deps;
-    const settings = queries.getSettings().notifications.cancellation;
+    const allSettings = queries.getSettings();
+    const settings = allSettings.notifications.cancellation;
     const person = queries.getPerson(request.personId);
     const email = person?.email !== undefined && person.email.trim() !== '' ? person.email.trim() : undefined;
     const recipient = {
@@ -207,7 +209,8 @@ export const createRoundPreparer =
     const { snapshot } = request;
     const nameOf = (id: string) => queries.getPerson(id)?.name ?? id;
     const rendered = renderCancellationEmail({
-      templates: settings,
+      templates: cancellationTemplatesFor(allSettings, request.role),
+      recipientRole: request.role,
       siteName: config.siteName,
       kind: request.kind,
       title: snapshot.title,
@@ -218,29 +221,35 @@ export const createRoundPreparer =
       sessions: announced,
     });
     if (E.isLeft(rendered)) return { ...base, renderError: rendered.left };
-    const calendar = buildCalendar({
-      events: announced.map((s) => ({
-        meetingId: s.meetingId,
-        sequence: s.sequence,
-        start: s.start,
-        end: s.end,
-        title: snapshot.title,
-        description: snapshot.reason !== undefined ? `Cancelled: ${snapshot.reason}` : 'Cancelled',
-      })),
-      organizer: config.mailFrom,
-      attendee: { name: person?.name ?? request.personId, email },
-      stamp: request.at,
-    });
-    if (E.isLeft(calendar)) return { ...base, renderError: calendar.left };
-    return {
-      ...base,
-      message: {
-        from: config.mailFrom,
-        to: email,
-        ...rendered.right,
-        attachments: [{ filename: 'cancellation.ics', content: calendar.right, contentType: 'text/calendar; charset=utf-8; method=CANCEL' }],
-      },
-    };
+    const instructor = queries.getPerson(snapshot.instructorId);
+    // RFC 5546 §3.2.5 cancels the components of one UID per iTIP object; a VCALENDAR with several UIDs is outside
+    // iTIP, and mail clients (Outlook, Gmail, Apple Mail) are built to act on one scheduling object per calendar part.
+    // Exchange itself sends one cancellation per occurrence it cancels ([MS-OXOCAL] §3.1.4.9.1.2). So each announced
+    // session gets its own `METHOD:CANCEL` object (its UID, its SEQUENCE), one text/calendar attachment each, in the
+    // one email the recipient gets: one notification per recipient and cancellation, as the exactly-once rules need.
+    const attachments: Array<PreparedMessage['attachments'][number]> = [];
+    for (const [index, session] of announced.entries()) {
+      const calendar = buildCalendar({
+        event: {
+          meetingId: session.meetingId,
+          sequence: session.sequence,
+          start: session.start,
+          end: session.end,
+          title: snapshot.title,
+          description: snapshot.reason !== undefined ? `Cancelled: ${snapshot.reason}` : 'Cancelled',
+        },
+        instructor: instructor === undefined ? {} : { name: instructor.name, email: instructor.email },
+        attendee: { name: person?.name ?? request.personId, email },
+        stamp: request.at,
+      });
+      if (E.isLeft(calendar)) return { ...base, renderError: calendar.left };
+      attachments.push({
+        filename: announced.length === 1 ? 'cancellation.ics' : `cancellation-${String(index + 1).padStart(String(announced.length).length, '0')}.ics`,
+        content: calendar.right,
+        contentType: 'text/calendar; charset=utf-8; method=CANCEL',
+      });
+    }
+    return { ...base, message: { from: config.mailFrom, to: email, ...rendered.right, attachments } };
   };
 
 export type RoundPreparer = ReturnType<typeof createRoundPreparer>;

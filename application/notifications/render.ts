@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
+import type { RecipientRole } from '../../domain/notification.ts';
 import type { CancellationNotificationSettings } from '../../domain/settings.ts';
 import { escapeHtml, parseTemplate, renderTemplate } from '../../domain/template.ts';
 import { formatInZone, isValidTimeZone } from '../../domain/time.ts';
@@ -7,7 +8,10 @@ import { formatInZone, isValidTimeZone } from '../../domain/time.ts';
 export type CancellationTemplates = t.TypeOf<typeof CancellationNotificationSettings>;
 
 export interface CancellationEmailInput {
+  /** The recipient's role's templates (`cancellationTemplatesFor`). */
   readonly templates: Pick<CancellationTemplates, 'subject' | 'bodyTemplate'>;
+  /** Who reads it: fills `{{recipientName}}` and `{{counterpartName}}`. */
+  readonly recipientRole: RecipientRole;
   readonly siteName: string;
   readonly kind: 'meeting' | 'series';
   readonly title: string;
@@ -52,6 +56,8 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
     endDate: displayDate(last.end, input.timezone),
     instructorName: input.instructorName,
     customerName: input.customerName,
+    recipientName: input.recipientRole === 'customer' ? input.customerName : input.instructorName,
+    counterpartName: input.recipientRole === 'customer' ? input.instructorName : input.customerName,
     reason: input.reason ?? '',
     sessionCount: String(input.sessions.length),
     sessionList: input.kind === 'series' ? dates.join(', ') : '',

@@ -34,7 +34,7 @@ export interface Mailer {
   send(message: MailMessage, options?: { readonly signal?: AbortSignal }): Promise<Either<MailError, MailSent>>;
 }
 
-/** One cancelled occurrence in an iCalendar CANCEL (RFC 5546). */
+/** The cancelled occurrence of an iCalendar CANCEL (RFC 5546). */
 export interface CalendarCancellationEvent {
   readonly meetingId: string;
   readonly sequence: number;
@@ -44,11 +44,24 @@ export interface CalendarCancellationEvent {
   readonly description?: string;
 }
 
+/** A calendar user: a display name (CN) and an email address (the `mailto:` URI). */
+export interface CalendarUser {
+  readonly name?: string;
+  readonly email: string;
+}
+
+/**
+ * One iTIP CANCEL object: RFC 5546 §3.2.5 cancels the components of one UID per object, so a series cancellation
+ * is one of these per cancelled session.
+ */
 export interface CalendarCancellation {
-  readonly events: ReadonlyArray<CalendarCancellationEvent>;
-  /** The sender (`Name <address>` or a bare address). */
-  readonly organizer: string;
-  readonly attendee: { readonly name?: string; readonly email: string };
+  readonly event: CalendarCancellationEvent;
+  /**
+   * The session's instructor, its organizer as the calendar feed names it; without an address the builder names the
+   * site's sender instead, as the feed does.
+   */
+  readonly instructor: { readonly name?: string; readonly email?: string };
+  readonly attendee: CalendarUser;
   /** DTSTAMP: when this calendar object was made. */
   readonly stamp: string;
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemOptions } from '../../apps/compose.ts';
 import { startFakeResend, eventually } from '../support/fake-resend.ts';
 import type { FakeResend, ReceivedRequest } from '../support/fake-resend.ts';
+import { parseCalendar } from '../support/ical.ts';
 import { startTestSystem, tempDir } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
@@ -61,6 +62,14 @@ const icsOf = (request: ReceivedRequest | undefined): string => {
   if (attachment === undefined) throw new Error('no attachment');
   return Buffer.from(attachment.content as string, 'base64').toString('utf8').replace(/\r\n[ \t]/g, '');
 };
+
+/** Every attachment of the email, as sent: filename, content type and the calendar text. */
+const attachmentsOf = (request: ReceivedRequest | undefined): Array<{ filename: string; contentType: string; ics: string }> =>
+  ((request?.body?.attachments ?? []) as Array<{ filename: string; content_type: string; content: string }>).map((a) => ({
+    filename: a.filename,
+    contentType: a.content_type,
+    ics: Buffer.from(a.content, 'base64').toString('utf8'),
+  }));
 
 let day = 0;
 /** A fresh slot per meeting, so the double-booking guard never interferes. */
@@ -161,8 +170,60 @@ describe('cancellation emails through Resend', () => {
       expect(toIvan).toHaveLength(1);
       expect(toIvan[0]?.body.to).toEqual(['ivan@example.com']);
       expect(toIvan[0]?.body.html).toMatch(/11:00 AM EDT/);
+      // Each one addressed to its reader, with the template of their role.
+      expect(toIvan[0]?.body.html).toContain('Hello Ivan Instructor,');
+      expect(toIvan[0]?.body.html).toContain('with Cora Customer on');
+      expect(toIvan[0]?.body.html).not.toContain('Cora Customer,');
+      expect(toIvan[0]?.body.subject).toBe('Virtual Y: your session "Strength basics" with Cora Customer was cancelled');
+      const toCora = fake.requestsFor(notices.find((n) => n.recipient.personId === 'cora')!.id);
+      expect(toCora).toHaveLength(1);
+      expect(toCora[0]?.body.html).toContain('Hello Cora Customer,');
+      expect(toCora[0]?.body.html).not.toContain('Hello Ivan');
+      // The log shows each recipient's own subject; one notification, one key and one email per recipient.
+      expect(notices.find((n) => n.recipient.personId === 'ivan')?.subject).toBe(toIvan[0]?.body.subject);
+      expect(notices.find((n) => n.recipient.personId === 'cora')?.subject).toBe(toCora[0]?.body.subject);
+      expect(new Set(notices.map((n) => n.id)).size).toBe(2);
+      for (const n of notices) expect(fake.delivered.filter((d) => d.idempotencyKey === n.id)).toHaveLength(1);
     } finally {
       await updateSettings(admin, { notifyInstructor: false });
+    }
+  });
+
+  it("keeps today's settings bodies valid and meaning what they meant; the instructor's templates are new fields", async () => {
+    const before = (await admin.request('GET', '/settings')).body;
+    expect(before.notifications.cancellation).toMatchObject({
+      instructorSubject: expect.stringContaining('{{customerName}}'),
+      instructorBodyTemplate: expect.stringContaining('Hello {{instructorName}}'),
+    });
+    const today = {
+      notifications: { cancellation: { enabled: true, subject: 'Member: {{meetingTitle}}', bodyTemplate: '<p>Dear {{customerName}}</p>', notifyInstructor: true } },
+      debugLevel: 0,
+    };
+    try {
+      // A client that knows only today's fields: accepted, and it sets the member's template only.
+      const put = await admin.request('PUT', '/settings', today);
+      expect(put.status).toBe(200);
+      expect(put.body.notifications.cancellation).toEqual({
+        ...today.notifications.cancellation,
+        instructorSubject: before.notifications.cancellation.instructorSubject,
+        instructorBodyTemplate: before.notifications.cancellation.instructorBodyTemplate,
+      });
+      // A newer client sets the instructor's; a later PUT from the older client leaves it alone.
+      const custom = { instructorSubject: 'Coach: {{meetingTitle}} with {{counterpartName}}', instructorBodyTemplate: '<p>Hi {{recipientName}}, {{counterpartName}} will not come.</p>' };
+      expect((await admin.request('PUT', '/settings', { ...today, notifications: { cancellation: { ...today.notifications.cancellation, ...custom } } })).status).toBe(200);
+      expect((await admin.request('PUT', '/settings', today)).status).toBe(200);
+      expect((await admin.request('GET', '/settings')).body.notifications.cancellation).toEqual({ ...today.notifications.cancellation, ...custom });
+      const bad = await admin.request('PUT', '/settings', { ...today, notifications: { cancellation: { ...today.notifications.cancellation, instructorSubject: '{{nope}}' } } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors).toEqual([expect.objectContaining({ path: 'notifications.cancellation.instructorSubject' })]);
+
+      const meetingId = await createAndCancel(admin, meetingBody({ title: 'Mobility' }));
+      const notices = await settled(admin, meetingId, 2);
+      const mail = (personId: string) => fake.requestsFor(notices.find((n) => n.recipient.personId === personId)!.id)[0]?.body;
+      expect(mail('cora')).toMatchObject({ subject: 'Member: Mobility', html: '<p>Dear Cora Customer</p>' });
+      expect(mail('ivan')).toMatchObject({ subject: 'Coach: Mobility with Cora Customer', html: '<p>Hi Ivan Instructor, Cora Customer will not come.</p>' });
+    } finally {
+      expect((await admin.request('PUT', '/settings', before)).status).toBe(200);
     }
   });
 
@@ -417,12 +478,33 @@ describe('a series cancellation', () => {
     );
     expect(request?.body.html).not.toContain('March 4');
     expect(request?.body.text).toContain('- Monday, March 11, 2030, 9:00 AM CDT\n- Monday, March 18, 2030, 9:00 AM CDT');
-    const ics = icsOf(request);
-    expect(ics.match(/BEGIN:VEVENT/g)).toHaveLength(3);
-    expect(ics.match(/METHOD:CANCEL/g)).toHaveLength(1);
-    for (const o of occurrences.slice(1)) expect(ics).toContain(`UID:${o.meetingId}@localhost`);
-    expect(ics).not.toContain(`UID:${occurrences[0]!.meetingId}@`);
-    expect(ics).toContain('SEQUENCE:1');
+    // One METHOD:CANCEL object per cancelled session (RFC 5546: one UID per iTIP object), each its own attachment,
+    // with the UID and SEQUENCE the member's calendar feed shows for that session.
+    const cora = await sys.as('cora', ['customer']);
+    const subscription = await cora.request('POST', '/calendar/feed');
+    expect(subscription.status).toBe(201);
+    const feedRes = await fetch(`${sys.url}/calendar.ics?token=${encodeURIComponent(subscription.body.token as string)}`);
+    expect(feedRes.status).toBe(200);
+    const inFeed = new Map(
+      parseCalendar(await feedRes.text())
+        .getAllSubcomponents('vevent')
+        .map((e) => [String(e.getFirstPropertyValue('uid')), { sequence: e.getFirstPropertyValue('sequence'), status: e.getFirstPropertyValue('status') }]),
+    );
+    const attachments = attachmentsOf(request);
+    expect(attachments).toHaveLength(3);
+    expect(new Set(attachments.map((a) => a.filename)).size).toBe(3);
+    attachments.forEach((attachment, i) => {
+      expect(attachment.contentType).toBe('text/calendar; charset=utf-8; method=CANCEL');
+      const calendar = parseCalendar(attachment.ics);
+      expect(calendar.getFirstPropertyValue('method')).toBe('CANCEL');
+      const events = calendar.getAllSubcomponents('vevent');
+      expect(events).toHaveLength(1);
+      const uid = String(events[0]!.getFirstPropertyValue('uid'));
+      expect(uid).toBe(`${occurrences[i + 1]!.meetingId}@localhost`);
+      expect(events[0]!.getFirstPropertyValue('status')).toBe('CANCELLED');
+      expect(inFeed.get(uid)).toEqual({ sequence: events[0]!.getFirstPropertyValue('sequence'), status: 'CANCELLED' });
+    });
+    expect(attachments.some((a) => a.ics.includes(`UID:${occurrences[0]!.meetingId}@`))).toBe(false);
   });
 });
 

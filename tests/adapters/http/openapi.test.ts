@@ -199,6 +199,12 @@ describe('openApiDocument', () => {
   it('describes the default settings of the domain', () => {
     expect(validate(componentSchema('Settings'), defaultSettings)).toEqual([]);
     expect(validate(componentSchema('Settings'), { ...defaultSettings, debugLevel: 10 })).not.toEqual([]);
+    // A body from before the instructor templates existed is still a valid PUT body, and GET always shows them.
+    const { instructorSubject: _subject, instructorBodyTemplate: _body, ...today } = defaultSettings.notifications.cancellation;
+    const todaysBody = { ...defaultSettings, notifications: { cancellation: today } };
+    expect(validate(componentSchema('SettingsInput'), todaysBody)).toEqual([]);
+    expect(validate(componentSchema('SettingsInput'), defaultSettings)).toEqual([]);
+    expect(validate(componentSchema('Settings'), todaysBody)).not.toEqual([]);
   });
 
   it('states the body rules of the contract', () => {

@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { createIcsFeedBuilder, foldIcsLines } from '../../../adapters/mail/ics.ts';
 import type { CalendarFeed, FeedEvent } from '../../../application/calendar-feed.ts';
+import { contactOf, parseCalendar } from '../../support/ical.ts';
 
 const unfold = (ics: string): string[] => ics.replace(/\r\n[ \t]/g, '').split('\r\n').filter((l) => l.length > 0);
 const unescapeText = (value: string): string => value.replace(/\\([\\;,nN])/g, (_, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
@@ -37,7 +38,7 @@ const feed = (events: FeedEvent[], ownerName?: string): CalendarFeed => ({
   events,
 });
 
-const build = createIcsFeedBuilder({ publicBaseUrl: () => 'https://coaching.example.com:8443', siteName: 'Virtual Y' });
+const build = createIcsFeedBuilder({ publicBaseUrl: () => 'https://coaching.example.com:8443', siteName: 'Virtual Y', sender: 'Virtual Y <no-reply@example.com>' });
 
 const render = (input: CalendarFeed): string => {
   const result = build(input);
@@ -125,6 +126,53 @@ describe('the ICS feed builder', () => {
     expect(lines).not.toContain('BEGIN:VEVENT');
     expect(lines).toEqual(expect.arrayContaining(['X-WR-CALNAME:Virtual Y sessions', 'REFRESH-INTERVAL;VALUE=DURATION:PT1H']));
     expect(lines.at(-1)).toBe('END:VCALENDAR');
+  });
+});
+
+/** Names that break a calendar that does not escape them: TEXT and parameter delimiters, quotes, line breaks, carets. */
+const hostileNames = ['Eve, the; boss \\ x', 'C:\\new\\, folder\\; \\\\ end\\', 'Line\nbreak', 'Quote "me" ^n ^^ caret', 'Colon: semi; comma, "q"; ROLE=CHAIR', 'Ünïcödé 日本語 🏋️'];
+
+describe('the ICS feed, read by ical.js', () => {
+  it('escapes the calendar name as TEXT, so a parser reads back exactly the owner', () => {
+    for (const name of hostileNames) {
+      const ics = render(feed([event()], name));
+      const calendar = parseCalendar(ics);
+      expect(calendar.getFirstPropertyValue('x-wr-calname')).toBe(`Virtual Y: ${name}`);
+      // Strict RFC 5545 §3.3.11 TEXT: a backslash only before \\ ; , n N, and no bare , or ; (lenient parsers forgive them).
+      const raw = unfold(ics).find((l) => l.startsWith('X-WR-CALNAME:'))!.slice('X-WR-CALNAME:'.length);
+      expect(raw.replace(/\\[\\;,nN]/g, '')).not.toMatch(/[\\;,]/);
+      // Nothing leaked into a property of its own.
+      expect(calendar.getAllProperties().map((p) => p.name).sort()).toEqual(
+        ['calscale', 'method', 'prodid', 'refresh-interval', 'version', 'x-published-ttl', 'x-wr-calname'].sort(),
+      );
+    }
+  });
+
+  it('names the instructor as the ORGANIZER of each session, with a quoted, escaped CN and their address', () => {
+    // RFC 5545 has no backslash escapes in parameter values, so a backslash is written as it is; ical.js unescapes
+    // parameters as TEXT (its DEFAULT_PARAM_TYPE) and would misread `\n` there, so those names are checked raw.
+    for (const name of hostileNames.filter((n) => n.includes('\\'))) {
+      const lines = unfold(render(feed([event({ instructorName: name, instructorEmail: 'ivan@example.com' })])));
+      expect(lines.filter((l) => l.startsWith('ORGANIZER'))).toEqual([`ORGANIZER;CN="${name}":mailto:ivan@example.com`]);
+    }
+    for (const name of hostileNames.filter((n) => !n.includes('\\'))) {
+      const ics = render(
+        feed([
+          event({ meetingId: 'a', instructorName: name, instructorEmail: 'ivan@example.com' }),
+          event({ meetingId: 'b', role: 'instructor', counterpartId: 'cora', instructorName: 'Ina', instructorEmail: 'ina@example.com' }),
+        ]),
+      );
+      const [a, b] = parseCalendar(ics).getAllSubcomponents('vevent');
+      expect(a?.getAllProperties('organizer')).toHaveLength(1);
+      expect(contactOf(a!.getFirstProperty('organizer'))).toEqual({ address: 'mailto:ivan@example.com', params: { cn: name } });
+      expect(contactOf(b!.getFirstProperty('organizer'))).toEqual({ address: 'mailto:ina@example.com', params: { cn: 'Ina' } });
+    }
+  });
+
+  it("falls back to the site's sender when the instructor has no address in the directory", () => {
+    const ics = render(feed([event({ instructorName: 'Ivan' })]));
+    const [only] = parseCalendar(ics).getAllSubcomponents('vevent');
+    expect(contactOf(only!.getFirstProperty('organizer'))).toEqual({ address: 'mailto:no-reply@example.com', params: { cn: 'Virtual Y' } });
   });
 });
 

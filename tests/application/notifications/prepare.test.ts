@@ -8,6 +8,7 @@ import type { EventStore, RecordedEvent } from '../../../application/ports/event
 import type { PersonView } from '../../../application/ports/read-models.ts';
 import { defaultSettings } from '../../../domain/settings.ts';
 import type { Settings } from '../../../domain/settings.ts';
+import { contactOf, parseCalendar } from '../../support/ical.ts';
 
 const at = '2030-03-01T12:00:00.000Z';
 const by = { id: 'ada', roles: ['admin'] };
@@ -140,7 +141,7 @@ describe('preparing a round', () => {
   let settings: Settings = defaultSettings;
   const prepare = createRoundPreparer({
     queries: { getSettings: () => settings, getPerson: (id) => people[id] },
-    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com' }),
+    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com', sender: 'Virtual Y <no-reply@example.com>' }),
     config: { siteName: 'Virtual Y', mailFrom: 'Virtual Y <no-reply@example.com>' },
   });
   const snapshot = {
@@ -163,6 +164,48 @@ describe('preparing a round', () => {
 
   it("falls back to the meeting's zone", () => {
     expect(prepare({ ...request, personId: 'ivan', role: 'instructor' }).message?.html).toContain('10:00 AM EST');
+  });
+
+  it('attaches one METHOD:CANCEL calendar per cancelled session of a series, each with its own UID and SEQUENCE', () => {
+    const sessions = [
+      { meetingId: 's_1', start: '2030-03-04T15:00:00.000Z', end: '2030-03-04T16:00:00.000Z', sequence: 1 },
+      { meetingId: 's_2', start: '2030-03-11T14:00:00.000Z', end: '2030-03-11T15:00:00.000Z', sequence: 3 },
+      { meetingId: 's_3', start: '2030-03-18T14:00:00.000Z', end: '2030-03-18T15:00:00.000Z', sequence: 2 },
+    ];
+    const facts = prepare({ ...request, kind: 'series', snapshot: { ...snapshot, sessions, seriesCancellationId: 'c1' }, stillCancelled: sessions.map((s) => s.meetingId), personId: 'cora' });
+    const attachments = facts.message?.attachments ?? [];
+    expect(attachments).toHaveLength(3);
+    expect(new Set(attachments.map((a) => a.filename)).size).toBe(3);
+    attachments.forEach((attachment, i) => {
+      expect(attachment.contentType).toBe('text/calendar; charset=utf-8; method=CANCEL');
+      const calendar = parseCalendar(attachment.content);
+      expect(calendar.getFirstPropertyValue('method')).toBe('CANCEL');
+      const events = calendar.getAllSubcomponents('vevent');
+      expect(events).toHaveLength(1);
+      expect(events[0]!.getFirstPropertyValue('uid')).toBe(`${sessions[i]!.meetingId}@coaching.example.com`);
+      expect(events[0]!.getFirstPropertyValue('sequence')).toBe(sessions[i]!.sequence);
+      expect(events[0]!.getFirstPropertyValue('status')).toBe('CANCELLED');
+    });
+  });
+
+  it("names the instructor as ORGANIZER, sent by the site, as the feed does", () => {
+    const facts = prepare({ ...request, personId: 'cora' });
+    const [event] = parseCalendar(facts.message!.attachments[0]!.content).getAllSubcomponents('vevent');
+    expect(contactOf(event!.getFirstProperty('organizer'))).toEqual({
+      address: 'mailto:ivan@example.com',
+      params: { cn: 'Ivan', 'sent-by': 'mailto:no-reply@example.com' },
+    });
+    expect(contactOf(event!.getFirstProperty('attendee'))).toMatchObject({ address: 'mailto:cora@example.com', params: { cn: 'Cora' } });
+  });
+
+  it("greets each recipient with their own role's template", () => {
+    const toCora = prepare({ ...request, personId: 'cora' });
+    const toIvan = prepare({ ...request, personId: 'ivan', role: 'instructor' });
+    expect(toCora.message?.html).toContain('Hello Cora,');
+    expect(toIvan.message?.html).toContain('Hello Ivan,');
+    expect(toIvan.message?.html).not.toContain('Hello Cora');
+    expect(toIvan.message?.html).toContain('with Cora');
+    expect(toIvan.message?.subject).not.toBe(toCora.message?.subject);
   });
 
   it('renders nothing when nothing will be sent', () => {

@@ -2,12 +2,13 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { htmlToText, renderCancellationEmail } from '../../../application/notifications/render.ts';
 import type { CancellationEmailInput } from '../../../application/notifications/render.ts';
-import { defaultSettings } from '../../../domain/settings.ts';
+import { cancellationTemplatesFor, defaultSettings } from '../../../domain/settings.ts';
 
 const templates = defaultSettings.notifications.cancellation;
 
 const input = (overrides: Partial<CancellationEmailInput> = {}): CancellationEmailInput => ({
   templates,
+  recipientRole: 'customer',
   siteName: 'Virtual Y',
   kind: 'meeting',
   title: 'Strength basics',
@@ -38,6 +39,16 @@ describe('cancellation email rendering', () => {
     expect(email.subject).toBe('Virtual Y: your session "Strength basics" was cancelled');
     expect(email.html).toContain('<p>Hello Cora Customer,</p>');
     expect(email.html).toContain('<strong>Strength basics</strong> with Ivan Instructor');
+  });
+
+  it("fills {{recipientName}} and {{counterpartName}} from the reader's role, and the instructor default greets the instructor", () => {
+    const templates = { subject: '{{recipientName}} / {{counterpartName}}', bodyTemplate: '<p>Hi {{recipientName}}, {{counterpartName}} & you</p>' };
+    expect(render({ templates, recipientRole: 'customer' })).toMatchObject({ subject: 'Cora Customer / Ivan Instructor', html: '<p>Hi Cora Customer, Ivan Instructor & you</p>' });
+    expect(render({ templates, recipientRole: 'instructor', customerName: '<Cora>' })).toMatchObject({ subject: 'Ivan Instructor / <Cora>', html: '<p>Hi Ivan Instructor, &lt;Cora&gt; & you</p>' });
+    const instructorEmail = render({ templates: cancellationTemplatesFor(defaultSettings, 'instructor'), recipientRole: 'instructor' });
+    expect(instructorEmail.html).toContain('<p>Hello Ivan Instructor,</p>');
+    expect(instructorEmail.html).toContain('with Cora Customer on');
+    expect(instructorEmail.subject).toBe('Virtual Y: your session "Strength basics" with Cora Customer was cancelled');
   });
 
   it('escapes token values in the HTML and shows them literally in the text part', () => {
