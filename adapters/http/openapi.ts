@@ -985,17 +985,17 @@ const parameters: Json = {
     name: 'If-Match',
     in: 'header',
     required: false,
-    description: 'An ETag this server sent (`"3"`). When given and the resource has moved on, the answer is 412 and nothing changes. `*` or no header: apply to whatever is current.',
+    // No example: Swagger UI would pre-fill it and every edit from the docs page would be refused with 412.
+    description:
+      'The `ETag` of the last answer you got for this resource, quotes included (like `"3"`). When given and the resource has moved on, the answer is 412 and nothing changes. `*` or no header: apply to whatever is current.',
     schema: { type: 'string', pattern: '^\\s*(\\*|(W/)?"-?\\d{1,15}")\\s*$' },
-    example: '"3"',
   },
   IfNoneMatch: {
     name: 'If-None-Match',
     in: 'header',
     required: false,
-    description: 'The ETag the client holds; 304 when it is still current.',
+    description: 'The `ETag` the client holds (from an earlier answer); 304 when it is still current.',
     schema: { type: 'string' },
-    example: '"3"',
   },
   XRequestId: {
     name: 'X-Request-Id',

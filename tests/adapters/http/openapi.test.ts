@@ -196,6 +196,49 @@ describe('openApiDocument', () => {
     }
   });
 
+  // Swagger UI pre-fills a header parameter with its example or default and sends it: an `If-Match: "3"` made every
+  // edit from the docs page a 412 unless the meeting happened to be at revision 3. A header's value is always the
+  // caller's own (an ETag it was sent, its own idempotency key), so no header carries a value to copy.
+  it('pre-fills no header with a value: no example, examples or default on any header parameter or response header', () => {
+    // A request header's schema may not fix a value either (`const`, `enum`: Swagger UI offers them as the choice);
+    // a response header may (`Cache-Control: no-store` is what the server sends).
+    const prefilled = (where: string, thing: unknown, request = true): string[] => {
+      const found: string[] = [];
+      const item = obj(deref(thing), where);
+      for (const key of ['example', 'examples', 'default']) if (item[key] !== undefined) found.push(`${where} has ${key}`);
+      if (item.schema !== undefined) {
+        const schemaObj = obj(deref(item.schema), `${where} schema`);
+        for (const key of ['example', 'examples', 'default', ...(request ? ['const', 'enum'] : [])]) {
+          if (schemaObj[key] !== undefined) found.push(`${where} schema has ${key}`);
+        }
+      }
+      if (isObj(item.content)) {
+        for (const [type, media] of Object.entries(item.content)) {
+          for (const key of ['example', 'examples']) if (isObj(media) && media[key] !== undefined) found.push(`${where} ${type} has ${key}`);
+        }
+      }
+      return found;
+    };
+    const failures: string[] = [];
+    let headerParameters = 0;
+    for (const { path, method, op, pathItem } of operations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const parameters = [...(Array.isArray(pathItem.parameters) ? pathItem.parameters : []), ...(Array.isArray(op.parameters) ? op.parameters : [])];
+      for (const p of parameters) {
+        const parameter = obj(deref(p), where);
+        if (parameter.in !== 'header') continue;
+        headerParameters += 1;
+        failures.push(...prefilled(`${where} header ${String(parameter.name)}`, parameter));
+      }
+      for (const [status, r] of Object.entries(obj(op.responses, `${where} responses`))) {
+        const headers = obj(deref(r), status).headers;
+        if (isObj(headers)) for (const [name, h] of Object.entries(headers)) failures.push(...prefilled(`${where} ${status} header ${name}`, h, false));
+      }
+    }
+    expect(headerParameters).toBeGreaterThan(10);
+    expect(failures).toEqual([]);
+  });
+
   it('describes the default settings of the domain', () => {
     expect(validate(componentSchema('Settings'), defaultSettings)).toEqual([]);
     expect(validate(componentSchema('Settings'), { ...defaultSettings, debugLevel: 10 })).not.toEqual([]);
