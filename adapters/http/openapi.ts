@@ -1194,6 +1194,53 @@ const paths: Json = {
       responses: { '200': reply('An HTML page.', { 'text/html': { schema: { type: 'string' } } }) },
     }),
   },
+  '/docs/assets/{file}': {
+    get: operation({
+      operationId: 'getApiDocsAsset',
+      summary: "A file of the docs page (Swagger UI's script and style sheet, served from the installed package)",
+      tags: ['system'],
+      security: 'none',
+      parameters: [
+        {
+          name: 'file',
+          in: 'path',
+          required: true,
+          description: 'One of a fixed list; nothing in the request becomes a file path.',
+          schema: { type: 'string', enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'init.js'] },
+        },
+      ],
+      responses: {
+        '200': reply('The file.', { 'text/css': { schema: { type: 'string' } }, 'text/javascript': { schema: { type: 'string' } } }),
+        '404': { ...(response('NotFound') as object), description: 'No such file.' },
+      },
+    }),
+  },
+  '/static/{file}': {
+    get: operation({
+      operationId: 'getStaticFile',
+      summary: 'A file of the call page: its page, script and style sheet, the call client and simple-peer',
+      description: '`call-client.js` is the browser module behind the call page (see `/call`); it can drive a call from any page of this origin.',
+      tags: ['calls'],
+      security: 'none',
+      parameters: [
+        {
+          name: 'file',
+          in: 'path',
+          required: true,
+          description: 'One of a fixed list; nothing in the request becomes a file path.',
+          schema: { type: 'string', enum: ['call-client.js', 'simplepeer.min.js', 'call.html', 'call-page.js', 'call.css'] },
+        },
+      ],
+      responses: {
+        '200': reply('The file (an HTML page with a strict Content-Security-Policy).', {
+          'text/javascript': { schema: { type: 'string' } },
+          'text/html': { schema: { type: 'string' } },
+          'text/css': { schema: { type: 'string' } },
+        }),
+        '404': { ...(response('NotFound') as object), description: 'No such file.' },
+      },
+    }),
+  },
   '/call': {
     get: operation({
       operationId: 'getCallPage',
@@ -1578,10 +1625,15 @@ const paths: Json = {
           'x-server-messages': schema('SignalingServerMessage'),
           'x-client-messages': schema('SignalingClientMessage'),
         },
-        '400': { description: 'Not a WebSocket upgrade request.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '400': { description: 'An upgrade to something other than a WebSocket.', content: { 'text/plain': { schema: { type: 'string' } } } },
         '401': { description: 'The ticket is missing, unknown, expired or already used.', content: { 'text/plain': { schema: { type: 'string' } } } },
         '403': { description: 'The Origin is not allowed.', content: { 'text/plain': { schema: { type: 'string' } } } },
         '500': { description: 'The access check failed unexpectedly.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '426': reply(
+          'A plain request, not an upgrade (with or without a bearer token): `Upgrade: websocket` says what to do.',
+          problemJson({ type: 'about:blank', title: 'Upgrade required', status: 426, detail: 'this is the WebSocket endpoint for calls: open it with a WebSocket and the ticket from POST /meetings/{id}/join' }),
+          { Upgrade: { description: 'Always `websocket`.', required: true, schema: { type: 'string', const: 'websocket' } } },
+        ),
         '503': { description: 'The server is shutting down.', content: { 'text/plain': { schema: { type: 'string' } } } },
       },
     }),
