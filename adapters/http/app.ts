@@ -108,7 +108,10 @@ export const appErrorResponse = (c: Context, error: AppError) => {
     case 'Forbidden':
       return problem(c, 403, 'Forbidden', error.message);
     case 'Conflict':
-      return problem(c, 409, 'Conflict', error.message, error.conflicts !== undefined ? { conflicts: error.conflicts } : {});
+      return problem(c, 409, 'Conflict', error.message, {
+        ...(error.conflicts !== undefined ? { conflicts: error.conflicts } : {}),
+        ...(error.opensAt !== undefined ? { opensAt: error.opensAt } : {}),
+      });
     case 'StaleRevision':
       return problem(c, 412, 'Precondition failed', `the resource is at revision ${error.actual}, not ${error.expected}`, {
         currentRevision: error.actual,

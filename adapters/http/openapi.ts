@@ -388,6 +388,12 @@ const problemSchema: Json = closed(
       items: schema('BookingConflict'),
     },
     currentRevision: { type: 'integer', description: 'The revision the resource is at (412).' },
+    opensAt: {
+      type: 'string',
+      format: 'date-time',
+      description:
+        "409 on a join that is too early: when joining opens. `detail` tells it in the meeting's zone; a client can show this instant in its viewer's zone.",
+    },
   },
   {
     description: 'RFC 9457 problem details.',
@@ -1635,6 +1641,45 @@ const paths: Json = {
           { Upgrade: { description: 'Always `websocket`.', required: true, schema: { type: 'string', const: 'websocket' } } },
         ),
         '503': { description: 'The server is shutting down.', content: { 'text/plain': { schema: { type: 'string' } } } },
+      },
+    }),
+  },
+  '/signaling/origin-check': {
+    get: operation({
+      operationId: 'checkSignalingOrigin',
+      summary: 'May a page on this origin open the signaling socket?',
+      description: [
+        'Browsers do not tell a page why its WebSocket failed: a 403 for a foreign `Origin` looks like any lost',
+        'connection. The call client asks here after a socket that never opened, so the page can say why and stop',
+        'instead of reconnecting forever. In dev mode (and with `ALLOWED_ORIGINS` unset) every loopback spelling of the',
+        'port (`localhost`, `127.0.0.1`, `[::1]`) is allowed besides the origin of `PUBLIC_BASE_URL`.',
+      ].join(' '),
+      tags: ['calls'],
+      security: 'none',
+      parameters: [
+        {
+          name: 'origin',
+          in: 'query',
+          required: true,
+          description: 'The origin of the page (`location.origin`), http or https.',
+          schema: { type: 'string', minLength: 1, maxLength: 2048 },
+          example: 'http://127.0.0.1:8080',
+        },
+      ],
+      responses: {
+        '200': reply(
+          'The verdict; `suggestedOrigin` (when refused) is an origin that is allowed, preferably the public one.',
+          json(
+            closed(['origin', 'allowed'], {
+              origin: { type: 'string', description: 'The origin asked about, normalized.' },
+              allowed: { type: 'boolean' },
+              suggestedOrigin: { type: 'string', description: 'Only when refused: where to open the page instead.' },
+            }),
+            { origin: 'http://127.0.0.1:8080', allowed: false, suggestedOrigin: 'http://localhost:8080' },
+          ),
+          { 'Cache-Control': { description: 'Always `no-store`.', required: true, schema: { type: 'string', const: 'no-store' } } },
+        ),
+        '400': response('BadRequest'),
       },
     }),
   },

@@ -157,6 +157,15 @@ describe('real answers fit the OpenAPI document', () => {
       const plain = await send(who, 'GET /signaling', 426, { query: 'ticket=abc' });
       expect(plain.headers.get('upgrade')).toBe('websocket');
     }
+    // Not dev mode here (a configured secret): only the public origin is allowed, and it is the one suggested.
+    const own = new URL(sys.system.publicBaseUrl).origin;
+    const refused = await send(anonymous, 'GET /signaling/origin-check', 200, { query: `origin=${encodeURIComponent('http://evil.example')}` });
+    expect(refused.body).toEqual({ origin: 'http://evil.example', allowed: false, suggestedOrigin: own });
+    const allowed = await send(anonymous, 'GET /signaling/origin-check', 200, { query: `origin=${encodeURIComponent(`${own}/call?x=1`)}` });
+    expect(allowed.body).toEqual({ origin: own, allowed: true });
+    for (const query of ['', 'origin=javascript%3Aalert(1)', `origin=http://${'a'.repeat(2100)}.example`, 'origin=http://a.example&extra=1']) {
+      await send(anonymous, 'GET /signaling/origin-check', 400, { query });
+    }
   });
 
   it('people', async () => {

@@ -109,7 +109,7 @@ describe('openApiDocument', () => {
   it('gives every operation a unique operationId, a summary, tags, security and responses', () => {
     const ids = new Map<string, string>();
     const schemes = Object.keys(obj(obj(doc.components, 'components').securitySchemes, 'securitySchemes'));
-    const publicRoutes = ['GET /health', 'GET /openapi.json', 'GET /docs', 'GET /call', 'GET /docs/assets/{file}', 'GET /static/{file}'];
+    const publicRoutes = ['GET /health', 'GET /openapi.json', 'GET /docs', 'GET /call', 'GET /docs/assets/{file}', 'GET /static/{file}', 'GET /signaling/origin-check'];
     for (const { path, method, op } of operations()) {
       const where = `${method.toUpperCase()} ${path}`;
       expect(typeof op.operationId, where).toBe('string');
@@ -401,12 +401,13 @@ describe('the schemas of answers', () => {
 
 describe('the running app', () => {
   const loadApp = async () => {
-    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }, feeds] = await Promise.all([
+    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }, feeds, signalingRoutes] = await Promise.all([
       import('../../../adapters/http/app.ts'),
       import('fp-ts/lib/Either.js'),
       import('pino'),
       import('../../../adapters/http/notifications-routes.ts'),
       import('../../../adapters/http/calendar-feed-routes.ts'),
+      import('../../../adapters/http/signaling-routes.ts'),
     ]);
     type FeedService = Parameters<typeof feeds.mountCalendarFeedRoutes>[2];
     type Deps = Parameters<typeof createHttpApp>[0];
@@ -424,7 +425,10 @@ describe('the running app', () => {
         mountNotificationRoutes(api, helpers, {} as Parameters<typeof mountNotificationRoutes>[2]);
         feeds.mountCalendarFeedRoutes(api, helpers, {} as FeedService);
       },
-      publicRoutes: (app, helpers) => feeds.mountCalendarFeedPublicRoutes(app, helpers, { service: {} as FeedService, render: () => E.left('unused') }),
+      publicRoutes: (app, helpers) => {
+        feeds.mountCalendarFeedPublicRoutes(app, helpers, { service: {} as FeedService, render: () => E.left('unused') });
+        signalingRoutes.mountSignalingOriginCheck(app, helpers, { originAllowed: () => false, suggestedOrigin: () => undefined });
+      },
     });
   };
 
