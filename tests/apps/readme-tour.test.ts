@@ -4,6 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { tempDir } from '../support/system.ts';
 
 // The README's quick tour, exactly as written, against `npm start`'s entry point as a real process in dev mode (no
@@ -146,4 +147,27 @@ describe("the README's quick tour", () => {
       expect(run.stdout, where).toMatch(new RegExp(`^${printed}/call\\?meeting=[^#\\s]+#token=\\S+$`, 'm'));
     }
   }, 240_000);
+
+  // npm start printed http://127.0.0.1:PORT, and a call page opened there was refused (403) by the socket, which took
+  // only http://localhost:PORT. The status of the upgrade tells whether the Origin passed: without a ticket, an allowed
+  // origin gets 401, a refused one 403.
+  it('accepts every loopback spelling of the port as the origin of the signaling socket, and no other', async () => {
+    const { port } = new URL(printed);
+    const upgradeStatus = (origin: string) =>
+      new Promise<number>((resolvePromise, reject) => {
+        const ws = new WebSocket(`${printed.replace(/^http/, 'ws')}/signaling`, { origin });
+        ws.once('unexpected-response', (_req, res) => {
+          resolvePromise(res.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.once('open', () => reject(new Error('upgraded without a ticket')));
+        ws.once('error', () => {});
+      });
+    for (const origin of [printed, `http://127.0.0.1:${port}`, `http://[::1]:${port}`]) {
+      expect(await upgradeStatus(origin), origin).toBe(401);
+      const check = await fetch(`${printed}/signaling/origin-check?origin=${encodeURIComponent(origin)}`);
+      expect(await check.json()).toEqual({ origin, allowed: true });
+    }
+    for (const origin of ['http://localhost:1', 'http://evil.example']) expect(await upgradeStatus(origin), origin).toBe(403);
+  }, 60_000);
 });
