@@ -15,15 +15,15 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const START = '<!-- readme-tour:start -->';
 const END = '<!-- readme-tour:end -->';
 
-/** The fenced sh blocks between the tour markers, in README order. */
+/** The fenced bash blocks between the tour markers, in README order. */
 const tourBlocks = (markdown: string): string[] => {
   const blocks: string[] = [];
   let from = markdown.indexOf(START);
   while (from !== -1) {
     const to = markdown.indexOf(END, from);
     if (to === -1) throw new Error('a readme-tour:start marker without its end');
-    const fenced = /```sh\n([\s\S]*?)```/.exec(markdown.slice(from + START.length, to));
-    if (fenced?.[1] === undefined) throw new Error('a readme-tour section without a ```sh block');
+    const fenced = /```bash\n([\s\S]*?)```/.exec(markdown.slice(from + START.length, to));
+    if (fenced?.[1] === undefined) throw new Error('a readme-tour section without a ```bash block');
     blocks.push(fenced[1]);
     from = markdown.indexOf(START, to);
   }
