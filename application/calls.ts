@@ -1,6 +1,7 @@
 import { createHmac, randomBytes as nodeRandomBytes } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
+import { formatLocalDate, formatLocalTime, utcToLocal } from '../domain/time.ts';
 
 export type CallRole = 'customer' | 'instructor';
 
@@ -49,25 +50,39 @@ export const iceServersFor = (input: {
   return servers;
 };
 
-export interface JoinWindowRejection {
-  readonly code: 'too_early' | 'ended';
-  readonly message: string;
-}
+export type JoinWindowRejection =
+  | { readonly code: 'too_early'; readonly message: string; /** ISO instant */ readonly opensAt: string }
+  | { readonly code: 'ended'; readonly message: string };
+
+/**
+ * When joining opens, in the meeting's own zone and named: "at 09:45 (Europe/London)" on the local day of `now`
+ * there, "on 2026-12-03 at 09:45 (Europe/London)" on another day.
+ */
+const opensText = (opensAt: Date, now: Date, timezone: string): string => {
+  const local = utcToLocal(opensAt, timezone);
+  const today = utcToLocal(now, timezone);
+  const time = formatLocalTime(local);
+  const sameDay = local.year === today.year && local.month === today.month && local.day === today.day;
+  return sameDay ? `at ${time} (${timezone})` : `on ${formatLocalDate(local)} at ${time} (${timezone})`;
+};
 
 /** A call may be joined from `earlyMinutes` before the start until (excluding) the end. */
 export const joinWindow = (input: {
   readonly start: Date;
   readonly end: Date;
   readonly now: Date;
+  /** The meeting's IANA zone, in which a too-early refusal tells the opening time. */
+  readonly timezone: string;
   readonly earlyMinutes?: number;
 }): Either<JoinWindowRejection, void> => {
   const earlyMinutes = input.earlyMinutes ?? 15;
-  const opensAt = input.start.getTime() - earlyMinutes * 60_000;
+  const opensAt = new Date(input.start.getTime() - earlyMinutes * 60_000);
   const now = input.now.getTime();
-  if (now < opensAt) {
+  if (now < opensAt.getTime()) {
     return E.left({
       code: 'too_early',
-      message: `The call opens ${earlyMinutes} minutes before the start (${new Date(opensAt).toISOString()}).`,
+      opensAt: opensAt.toISOString(),
+      message: `Joining opens ${opensText(opensAt, input.now, input.timezone)}, ${earlyMinutes} minutes before the start.`,
     });
   }
   if (now >= input.end.getTime()) {

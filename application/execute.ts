@@ -13,7 +13,7 @@ export type AppError =
   | { readonly _tag: 'ValidationFailed'; readonly errors: ReadonlyArray<FieldError> }
   | { readonly _tag: 'NotFound'; readonly message: string }
   | { readonly _tag: 'Forbidden'; readonly message: string }
-  | { readonly _tag: 'Conflict'; readonly message: string; readonly conflicts?: ReadonlyArray<unknown> }
+  | { readonly _tag: 'Conflict'; readonly message: string; readonly conflicts?: ReadonlyArray<unknown>; /** too early to join: when it opens */ readonly opensAt?: string }
   | { readonly _tag: 'Unavailable'; readonly message: string }
   | StaleRevision
   | TooMuchContention

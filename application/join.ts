@@ -18,7 +18,12 @@ export type JoinAnswer =
       readonly debugLevel: number;
     };
 
-export type CallDenial = { readonly code: 'not_found' | 'not_participant' | 'cancelled' | 'outside_window'; readonly message: string };
+export type CallDenial = {
+  readonly code: 'not_found' | 'not_participant' | 'cancelled' | 'outside_window';
+  readonly message: string;
+  /** Too early: when joining opens (ISO instant). */
+  readonly opensAt?: string;
+};
 
 export interface JoinDeps {
   readonly queries: Pick<MeetingQueries, 'getMeeting' | 'getSettings'>;
@@ -41,8 +46,10 @@ export const callAccess = (meeting: MeetingView | undefined, userId: string, now
   const role = roleOf(meeting, userId);
   if (role === undefined) return E.left({ code: 'not_participant', message: 'only the customer and the instructor can join this meeting' });
   if (meeting.state === 'cancelled') return E.left({ code: 'cancelled', message: 'the meeting was cancelled' });
-  const window = joinWindow({ start: new Date(meeting.start), end: new Date(meeting.end), now });
-  if (E.isLeft(window)) return E.left({ code: 'outside_window', message: window.left.message });
+  const window = joinWindow({ start: new Date(meeting.start), end: new Date(meeting.end), now, timezone: meeting.timezone });
+  if (E.isLeft(window)) {
+    return E.left({ code: 'outside_window', message: window.left.message, ...(window.left.code === 'too_early' ? { opensAt: window.left.opensAt } : {}) });
+  }
   return E.right({ meeting, role });
 };
 
@@ -52,8 +59,9 @@ const denialToError = (denial: CallDenial): AppError => {
     case 'not_participant':
       return { _tag: 'NotFound', message: 'meeting not found' };
     case 'cancelled':
-    case 'outside_window':
       return { _tag: 'Conflict', message: denial.message };
+    case 'outside_window':
+      return { _tag: 'Conflict', message: denial.message, ...(denial.opensAt !== undefined ? { opensAt: denial.opensAt } : {}) };
     default:
       return assertNever(denial.code);
   }

@@ -34,6 +34,7 @@ import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
 import { mountNotificationRoutes } from '../adapters/http/notifications-routes.ts';
 import { mountCalendarFeedPublicRoutes, mountCalendarFeedRoutes } from '../adapters/http/calendar-feed-routes.ts';
+import { mountSignalingOriginCheck } from '../adapters/http/signaling-routes.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
 import { createExecutor } from '../application/execute.ts';
@@ -45,7 +46,10 @@ import type { SignalingHandle, SignalingOptions } from '../adapters/signaling/se
 
 export interface System {
   readonly config: Config;
+  /** Where the server listens (`http://127.0.0.1:8080`). */
   readonly url: string;
+  /** The address to give people (PUBLIC_BASE_URL, else `http://localhost:<port>`): links and calls work there. */
+  readonly publicBaseUrl: string;
   readonly port: number;
   readonly server: Server;
   readonly store: EventStore;
@@ -234,6 +238,9 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     publicBaseUrl: () => publicBaseUrl,
   });
 
+  // Both known once the server listens (the port may be 0 until then).
+  let signalingHandle: SignalingHandle | undefined;
+  let allowedOrigins: ReadonlyArray<string> | '*' | undefined;
   const app = createHttpApp({
     join: joinService,
     series: seriesService,
@@ -248,11 +255,21 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
       mountNotificationRoutes(api, helpers, notifications.service);
       mountCalendarFeedRoutes(api, helpers, calendarFeeds);
     },
-    publicRoutes: (publicApp, helpers) =>
+    publicRoutes: (publicApp, helpers) => {
       mountCalendarFeedPublicRoutes(publicApp, helpers, {
         service: calendarFeeds,
         render: createIcsFeedBuilder({ publicBaseUrl: () => publicBaseUrl, siteName: config.siteName, sender: config.mailFrom }),
-      }),
+      });
+      // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
+      mountSignalingOriginCheck(publicApp, helpers, {
+        originAllowed: (origin) => signalingHandle?.originAllowed(origin) ?? false,
+        suggestedOrigin: () => {
+          const own = new URL(publicBaseUrl).origin;
+          if (signalingHandle?.originAllowed(own) === true) return own;
+          return allowedOrigins === '*' ? undefined : allowedOrigins?.[0];
+        },
+      });
+    },
   });
 
   const server = await new Promise<Server>((resolvePromise, reject) => {
@@ -274,7 +291,11 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   server.requestTimeout = 30_000;
   const port = (server.address() as AddressInfo).port;
   if (config.publicBaseUrlDefaulted) publicBaseUrl = `http://localhost:${port}`;
-  const allowedOrigins = config.allowedOriginsDefaulted ? [new URL(publicBaseUrl).origin] : config.allowedOrigins;
+  // In dev mode the page may be opened at any spelling of this machine's address (npm start prints 127.0.0.1, links
+  // say localhost): all of them are the same server, so the signaling socket accepts all of them.
+  allowedOrigins = config.allowedOriginsDefaulted
+    ? [new URL(publicBaseUrl).origin, ...(devMode ? [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`] : [])]
+    : config.allowedOrigins;
 
   const signaling = attachSignaling(server, {
     tickets,
@@ -292,6 +313,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     now: clock,
     ...options.signaling,
   });
+  signalingHandle = signaling;
   // A cancelled or moved meeting ends its call: the room re-checks access once the read model shows the change.
   projections.onProjected((event) => {
     if (event.type === 'SessionCancelled' || event.type === 'MeetingRescheduled' || event.type === 'TrainingTypeChanged') {
@@ -335,6 +357,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   return {
     config,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    publicBaseUrl,
     port,
     server,
     store,

@@ -7,13 +7,15 @@ const main = async () => {
   const { logger } = system;
   logger.info({ url: system.url, store: system.store.capabilities.name, dataDir: config.dataDir, devMode: system.devMode }, 'listening');
   if (system.devMode) {
+    // The public address, not the bind address: links and the call page's signaling socket are made for it.
+    const url = system.publicBaseUrl;
     const lines = [
       '',
-      `  1on1 Meetings API on ${system.url}  (docs: ${system.url}/docs)`,
+      `  1on1 Meetings API on ${url}  (docs: ${url}/docs)`,
       '  Dev mode: AUTH_JWT_SECRET is not set, so a secret was generated in DATA_DIR. Demo tokens (30 days):',
       ...system.demoTokens.map((t) => `\n  ${t.name} (${t.sub}, ${t.roles.join(',')}):\n  export TOKEN=${t.token}`),
       '',
-      `  Try: curl -H "Authorization: Bearer $TOKEN" "${system.url}/calendar?from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}"`,
+      `  Try, with Ada Admin's token: curl -H "Authorization: Bearer $TOKEN" "${url}/calendar?userId=customer-1&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}"`,
       '',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -88,7 +88,7 @@ export interface HttpHelpers {
 
 export const problem = (
   c: Context,
-  status: 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 429 | 500 | 503,
+  status: 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 426 | 429 | 500 | 503,
   title: string,
   detail: string,
   extra: Record<string, unknown> = {},
@@ -108,7 +108,10 @@ export const appErrorResponse = (c: Context, error: AppError) => {
     case 'Forbidden':
       return problem(c, 403, 'Forbidden', error.message);
     case 'Conflict':
-      return problem(c, 409, 'Conflict', error.message, error.conflicts !== undefined ? { conflicts: error.conflicts } : {});
+      return problem(c, 409, 'Conflict', error.message, {
+        ...(error.conflicts !== undefined ? { conflicts: error.conflicts } : {}),
+        ...(error.opensAt !== undefined ? { opensAt: error.opensAt } : {}),
+      });
     case 'StaleRevision':
       return problem(c, 412, 'Precondition failed', `the resource is at revision ${error.actual}, not ${error.expected}`, {
         currentRevision: error.actual,
@@ -289,9 +292,16 @@ export const createHttpApp = (deps: HttpDeps) => {
     return c.body(openApiJson, 200, { 'Content-Type': 'application/json; charset=utf-8' });
   });
   app.get('/docs', (c) => c.html(docsPage()));
-  app.get('/docs/assets/:file', (c) => swaggerAsset(c, c.req.param('file')));
-  app.get('/static/:file', (c) => staticAsset(c, c.req.param('file')));
-  app.get('/call', (c) => staticAsset(c, 'call.html'));
+  const noFile = (c: Context, file: string) => problem(c, 404, 'Not found', `there is no file ${JSON.stringify(file.slice(0, 64))} here`);
+  app.get('/docs/assets/:file', async (c) => (await swaggerAsset(c, c.req.param('file'))) ?? noFile(c, c.req.param('file')));
+  app.get('/static/:file', async (c) => (await staticAsset(c, c.req.param('file'))) ?? noFile(c, c.req.param('file')));
+  app.get('/call', async (c) => (await staticAsset(c, 'call.html')) ?? noFile(c, 'call.html'));
+  // A WebSocket upgrade of /signaling never gets here (the signaling server takes it from Node's 'upgrade' event):
+  // this is a plain request, which can only be told to upgrade (RFC 9110 §15.5.22), with or without a bearer token.
+  app.get('/signaling', (c) => {
+    c.header('Upgrade', 'websocket');
+    return problem(c, 426, 'Upgrade required', 'this is the WebSocket endpoint for calls: open it with a WebSocket and the ticket from POST /meetings/{id}/join');
+  });
 
   const api = new Hono<Env>();
   api.use('*', async (c, next) => {

@@ -31,10 +31,11 @@ export const docsPage = (): string => `<!doctype html>
 const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true,
   presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' });`;
 
-export const swaggerAsset = async (c: Context, file: string) => {
+/** The file's answer, or undefined when there is no such file (the caller answers 404). */
+export const swaggerAsset = async (c: Context, file: string): Promise<Response | undefined> => {
   if (file === 'init.js') return c.body(init, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
   const type = Object.hasOwn(assets, file) ? assets[file] : undefined;
-  if (type === undefined) return c.body('not found', 404);
+  if (type === undefined) return undefined;
   let content = cache.get(file);
   if (content === undefined) {
     content = await readFile(join(assetDir, file));

@@ -437,6 +437,12 @@ const problemSchema: Json = closed(
       items: schema('BookingConflict'),
     },
     currentRevision: { type: 'integer', description: 'The revision the resource is at (412).' },
+    opensAt: {
+      type: 'string',
+      format: 'date-time',
+      description:
+        "409 on a join that is too early: when joining opens. `detail` tells it in the meeting's zone; a client can show this instant in its viewer's zone.",
+    },
   },
   {
     description: 'RFC 9457 problem details.',
@@ -1013,17 +1019,17 @@ const parameters: Json = {
     name: 'If-Match',
     in: 'header',
     required: false,
-    description: 'An ETag this server sent (`"3"`). When given and the resource has moved on, the answer is 412 and nothing changes. `*` or no header: apply to whatever is current.',
+    // No example: Swagger UI would pre-fill it and every edit from the docs page would be refused with 412.
+    description:
+      'The `ETag` of the last answer you got for this resource, quotes included (like `"3"`). When given and the resource has moved on, the answer is 412 and nothing changes. `*` or no header: apply to whatever is current.',
     schema: { type: 'string', pattern: '^\\s*(\\*|(W/)?"-?\\d{1,15}")\\s*$' },
-    example: '"3"',
   },
   IfNoneMatch: {
     name: 'If-None-Match',
     in: 'header',
     required: false,
-    description: 'The ETag the client holds; 304 when it is still current.',
+    description: 'The `ETag` the client holds (from an earlier answer); 304 when it is still current.',
     schema: { type: 'string' },
-    example: '"3"',
   },
   XRequestId: {
     name: 'X-Request-Id',
@@ -1220,6 +1226,53 @@ const paths: Json = {
       tags: ['system'],
       security: 'none',
       responses: { '200': reply('An HTML page.', { 'text/html': { schema: { type: 'string' } } }) },
+    }),
+  },
+  '/docs/assets/{file}': {
+    get: operation({
+      operationId: 'getApiDocsAsset',
+      summary: "A file of the docs page (Swagger UI's script and style sheet, served from the installed package)",
+      tags: ['system'],
+      security: 'none',
+      parameters: [
+        {
+          name: 'file',
+          in: 'path',
+          required: true,
+          description: 'One of a fixed list; nothing in the request becomes a file path.',
+          schema: { type: 'string', enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'init.js'] },
+        },
+      ],
+      responses: {
+        '200': reply('The file.', { 'text/css': { schema: { type: 'string' } }, 'text/javascript': { schema: { type: 'string' } } }),
+        '404': { ...(response('NotFound') as object), description: 'No such file.' },
+      },
+    }),
+  },
+  '/static/{file}': {
+    get: operation({
+      operationId: 'getStaticFile',
+      summary: 'A file of the call page: its page, script and style sheet, the call client and simple-peer',
+      description: '`call-client.js` is the browser module behind the call page (see `/call`); it can drive a call from any page of this origin.',
+      tags: ['calls'],
+      security: 'none',
+      parameters: [
+        {
+          name: 'file',
+          in: 'path',
+          required: true,
+          description: 'One of a fixed list; nothing in the request becomes a file path.',
+          schema: { type: 'string', enum: ['call-client.js', 'simplepeer.min.js', 'call.html', 'call-page.js', 'call.css'] },
+        },
+      ],
+      responses: {
+        '200': reply('The file (an HTML page with a strict Content-Security-Policy).', {
+          'text/javascript': { schema: { type: 'string' } },
+          'text/html': { schema: { type: 'string' } },
+          'text/css': { schema: { type: 'string' } },
+        }),
+        '404': { ...(response('NotFound') as object), description: 'No such file.' },
+      },
     }),
   },
   '/call': {
@@ -1608,11 +1661,55 @@ const paths: Json = {
           'x-server-messages': schema('SignalingServerMessage'),
           'x-client-messages': schema('SignalingClientMessage'),
         },
-        '400': { description: 'Not a WebSocket upgrade request.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '400': { description: 'An upgrade to something other than a WebSocket.', content: { 'text/plain': { schema: { type: 'string' } } } },
         '401': { description: 'The ticket is missing, unknown, expired or already used.', content: { 'text/plain': { schema: { type: 'string' } } } },
         '403': { description: 'The Origin is not allowed.', content: { 'text/plain': { schema: { type: 'string' } } } },
         '500': { description: 'The access check failed unexpectedly.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '426': reply(
+          'A plain request, not an upgrade (with or without a bearer token): `Upgrade: websocket` says what to do.',
+          problemJson({ type: 'about:blank', title: 'Upgrade required', status: 426, detail: 'this is the WebSocket endpoint for calls: open it with a WebSocket and the ticket from POST /meetings/{id}/join' }),
+          { Upgrade: { description: 'Always `websocket`.', required: true, schema: { type: 'string', const: 'websocket' } } },
+        ),
         '503': { description: 'The server is shutting down.', content: { 'text/plain': { schema: { type: 'string' } } } },
+      },
+    }),
+  },
+  '/signaling/origin-check': {
+    get: operation({
+      operationId: 'checkSignalingOrigin',
+      summary: 'May a page on this origin open the signaling socket?',
+      description: [
+        'Browsers do not tell a page why its WebSocket failed: a 403 for a foreign `Origin` looks like any lost',
+        'connection. The call client asks here after a socket that never opened, so the page can say why and stop',
+        'instead of reconnecting forever. In dev mode (and with `ALLOWED_ORIGINS` unset) every loopback spelling of the',
+        'port (`localhost`, `127.0.0.1`, `[::1]`) is allowed besides the origin of `PUBLIC_BASE_URL`.',
+      ].join(' '),
+      tags: ['calls'],
+      security: 'none',
+      parameters: [
+        {
+          name: 'origin',
+          in: 'query',
+          required: true,
+          description: 'The origin of the page (`location.origin`), http or https.',
+          schema: { type: 'string', minLength: 1, maxLength: 2048 },
+          example: 'http://127.0.0.1:8080',
+        },
+      ],
+      responses: {
+        '200': reply(
+          'The verdict; `suggestedOrigin` (when refused) is an origin that is allowed, preferably the public one.',
+          json(
+            closed(['origin', 'allowed'], {
+              origin: { type: 'string', description: 'The origin asked about, normalized.' },
+              allowed: { type: 'boolean' },
+              suggestedOrigin: { type: 'string', description: 'Only when refused: where to open the page instead.' },
+            }),
+            { origin: 'http://127.0.0.1:8080', allowed: false, suggestedOrigin: 'http://localhost:8080' },
+          ),
+          { 'Cache-Control': { description: 'Always `no-store`.', required: true, schema: { type: 'string', const: 'no-store' } } },
+        ),
+        '400': response('BadRequest'),
       },
     }),
   },

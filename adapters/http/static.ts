@@ -29,10 +29,11 @@ const pageHeaders: Record<string, string> = {
 };
 const cache = new Map<string, Uint8Array<ArrayBuffer>>();
 
-export const staticAsset = async (c: Context, name: string) => {
+/** The file's answer, or undefined when there is no such file (the caller answers 404). */
+export const staticAsset = async (c: Context, name: string): Promise<Response | undefined> => {
   // Own keys only: `constructor` or `__proto__` must not resolve to Object.prototype members.
   const file = Object.hasOwn(files, name) ? files[name] : undefined;
-  if (file === undefined) return c.body('not found', 404);
+  if (file === undefined) return undefined;
   let content = cache.get(name);
   if (content === undefined) {
     content = new Uint8Array(await readFile(file.path));

@@ -70,6 +70,11 @@ export interface SignalingHandle {
   /** Re-checks access of everyone in the meeting's room; those who lost it get an `error` frame and close 4003. */
   meetingChanged(meetingId: string): Promise<void>;
   stats(): SignalingStats;
+  /**
+   * Whether a browser on this origin may open the socket. Browsers do not tell a page why a WebSocket was refused,
+   * so the page asks (GET /signaling/origin-check) after a socket that never opened.
+   */
+  originAllowed(origin: string | undefined): boolean;
 }
 
 interface Member {
@@ -475,6 +480,7 @@ export const attachSignaling = (httpServer: Server, options: SignalingOptions): 
   heartbeat.unref();
 
   return {
+    originAllowed,
     async close() {
       if (closed) return;
       closed = true;

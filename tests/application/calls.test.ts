@@ -56,19 +56,39 @@ describe('joinWindow', () => {
   const start = T0;
   const end = at(60 * 60_000);
   it('opens 15 minutes before the start and closes at the end', () => {
-    expect(joinWindow({ start, end, now: at(-15 * 60_000) })).toEqual(E.right(undefined));
-    expect(joinWindow({ start, end, now: at(30 * 60_000) })).toEqual(E.right(undefined));
-    expect(joinWindow({ start, end, now: at(60 * 60_000 - 1) })).toEqual(E.right(undefined));
-    const early = joinWindow({ start, end, now: at(-15 * 60_000 - 1) });
+    expect(joinWindow({ start, end, now: at(-15 * 60_000), timezone: 'UTC' })).toEqual(E.right(undefined));
+    expect(joinWindow({ start, end, now: at(30 * 60_000), timezone: 'UTC' })).toEqual(E.right(undefined));
+    expect(joinWindow({ start, end, now: at(60 * 60_000 - 1), timezone: 'UTC' })).toEqual(E.right(undefined));
+    const early = joinWindow({ start, end, now: at(-15 * 60_000 - 1), timezone: 'UTC' });
     expect(E.isLeft(early) && early.left.code).toBe('too_early');
-    const late = joinWindow({ start, end, now: end });
+    const late = joinWindow({ start, end, now: end, timezone: 'UTC' });
     expect(E.isLeft(late) && late.left.code).toBe('ended');
     if (E.isLeft(late)) expect(late.left.message.length).toBeGreaterThan(0);
   });
 
+  it("tells a too-early caller when joining opens in the meeting's zone, named, with the date when it is not today there", () => {
+    const opening = (start: string, now: string, timezone: string) => {
+      const result = joinWindow({ start: new Date(start), end: new Date(Date.parse(start) + 3_600_000), now: new Date(now), timezone });
+      return E.isLeft(result) && result.left.code === 'too_early' ? [result.left.message, result.left.opensAt] : [JSON.stringify(result)];
+    };
+    expect(opening('2026-12-03T09:00:00Z', '2026-12-03T07:00:00Z', 'Europe/London')).toEqual([
+      'Joining opens at 08:45 (Europe/London), 15 minutes before the start.',
+      '2026-12-03T08:45:00.000Z',
+    ]);
+    expect(opening('2026-07-03T09:00:00Z', '2026-07-03T07:00:00Z', 'Europe/London')[0]).toBe('Joining opens at 09:45 (Europe/London), 15 minutes before the start.');
+    expect(opening('2026-12-03T09:00:00Z', '2026-12-01T07:00:00Z', 'Europe/London')[0]).toBe(
+      'Joining opens on 2026-12-03 at 08:45 (Europe/London), 15 minutes before the start.',
+    );
+    // "Today" is the local day: 01:30 on the 4th in Kolkata is the same day as the opening at 04:45 there.
+    expect(opening('2026-12-03T23:30:00Z', '2026-12-03T20:00:00Z', 'Asia/Kolkata')[0]).toBe('Joining opens at 04:45 (Asia/Kolkata), 15 minutes before the start.');
+    expect(opening('2026-12-03T23:30:00Z', '2026-12-03T17:00:00Z', 'Asia/Kolkata')[0]).toBe(
+      'Joining opens on 2026-12-04 at 04:45 (Asia/Kolkata), 15 minutes before the start.',
+    );
+  });
+
   it('takes another early margin', () => {
-    expect(E.isRight(joinWindow({ start, end, now: at(-20 * 60_000), earlyMinutes: 30 }))).toBe(true);
-    expect(E.isLeft(joinWindow({ start, end, now: at(-1), earlyMinutes: 0 }))).toBe(true);
+    expect(E.isRight(joinWindow({ start, end, now: at(-20 * 60_000), earlyMinutes: 30, timezone: 'UTC' }))).toBe(true);
+    expect(E.isLeft(joinWindow({ start, end, now: at(-1), earlyMinutes: 0, timezone: 'UTC' }))).toBe(true);
   });
 });
 

@@ -5,7 +5,8 @@ import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../apps/config.ts';
-import { startTestSystem, tempDir } from '../support/system.ts';
+import { mintToken } from '../../adapters/http/auth.ts';
+import { client, startTestSystem, tempDir } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
 // Real Chromium, real server, real WebRTC between two tabs (fake camera and microphone). CI installs Chromium:
@@ -31,14 +32,14 @@ const freePort = (): Promise<number> =>
 
 // The page uses the signalingUrl of the join answer, which comes from PUBLIC_BASE_URL: the server has to know its
 // own port up front, so pick a free one (and retry in the unlikely case someone takes it in between).
-const startOnKnownPort = async (): Promise<TestSystem> => {
+const startOnKnownPort = async (env: (port: number) => Record<string, string> = (port) => ({ PUBLIC_BASE_URL: `http://127.0.0.1:${port}` })): Promise<TestSystem> => {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const dataDir = tempDir();
     try {
       return await startTestSystem({
         dataDir,
-        env: { PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, STUN_URLS: '' },
+        env: { PORT: String(port), STUN_URLS: '', ...env(port) },
       });
     } catch (error) {
       rmSync(dataDir, { recursive: true, force: true });
@@ -124,8 +125,12 @@ interface Tab {
   readonly problems: string[];
 }
 
-const openTab = async (path: string, before?: (page: Page) => Promise<void>): Promise<Tab> => {
-  const context = await browser.newContext();
+const openTab = async (
+  path: string,
+  before?: (page: Page) => Promise<void>,
+  options: { base?: string; context?: Parameters<Browser['newContext']>[0] } = {},
+): Promise<Tab> => {
+  const context = await browser.newContext(options.context);
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT);
@@ -135,7 +140,7 @@ const openTab = async (path: string, before?: (page: Page) => Promise<void>): Pr
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
   });
-  await page.goto(`${ts.url}${path}`);
+  await page.goto(`${options.base ?? ts.url}${path}`);
   return { page, problems };
 };
 
@@ -275,5 +280,86 @@ describe('the call page in Chromium', () => {
     expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
     expect(await page.locator('#link-host').textContent()).toBe('meet.example');
     expect(problems).toEqual([]);
+  }, 120_000);
+});
+
+describe('the call page and the address it is opened at', () => {
+  const systems: TestSystem[] = [];
+  afterAll(async () => {
+    for (const system of systems) await system.destroy();
+  }, 60_000);
+
+  /** A bookable pair in the directory and a meeting between them around the real now; tokens for both. */
+  const bookOn = async (system: TestSystem, mint: (sub: string, roles: string[]) => Promise<string>, overrides: Record<string, unknown> = {}) => {
+    people += 1;
+    const customerId = `cora-${people}`;
+    const instructorId = `ivan-${people}`;
+    const boss = client(system.url, await mint('ada', ['admin']));
+    for (const [id, name] of [[customerId, 'Cora Customer'], [instructorId, 'Ivan Instructor']] as const) {
+      const put = await boss.request('PUT', `/people/${id}`, { name, email: `${id}@example.com` });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+    }
+    const res = await boss.request('POST', '/meetings', {
+      title: 'Morning mobility', customerId, instructorId, start: minutes(-5), end: minutes(55), trainingType: '1-1', ...overrides,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return {
+      id: res.body.id as string,
+      title: 'Morning mobility',
+      customerToken: await mint(customerId, ['customer']),
+      instructorToken: await mint(instructorId, ['instructor']),
+      start: res.body.start as string,
+    };
+  };
+
+  // npm start printed http://127.0.0.1:PORT while the socket took only http://localhost:PORT: a call opened at the
+  // printed address hung on "Connection lost, reconnecting…". In dev mode every loopback spelling is the same server.
+  it('in dev mode, connects a call opened at 127.0.0.1 with one opened at localhost', async () => {
+    const dev = await startOnKnownPort(() => ({ AUTH_JWT_SECRET: '', SEED_DEMO: 'false' }));
+    systems.push(dev);
+    expect(dev.system.devMode).toBe(true);
+    const secret = dev.system.jwtSecret;
+    if (secret === undefined) throw new Error('dev mode without a secret');
+    const mint = (sub: string, roles: string[]) => mintToken(secret, { sub, roles }, 3600);
+    const booked = await bookOn(dev, mint);
+    const customer = await openTab(callPath(booked, booked.customerToken), undefined, { base: `http://127.0.0.1:${dev.system.port}` });
+    const instructor = await openTab(callPath(booked, booked.instructorToken), undefined, { base: `http://localhost:${dev.system.port}` });
+    await Promise.all([waitForState(customer.page, 'connected'), waitForState(instructor.page, 'connected')]);
+    // The address the server gives out is one of them.
+    expect(dev.system.publicBaseUrl).toBe(`http://localhost:${dev.system.port}`);
+    expect(customer.problems).toEqual([]);
+    expect(instructor.problems).toEqual([]);
+  }, 180_000);
+
+  it('says why, and where to go instead, when the server refuses the address the page was opened at', async () => {
+    const strict = await startOnKnownPort((port) => ({ PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ALLOWED_ORIGINS: 'https://app.example.com' }));
+    systems.push(strict);
+    const mint = (sub: string, roles: string[]) => strict.token(sub, roles);
+    const booked = await bookOn(strict, mint);
+    const { page } = await openTab(callPath(booked, booked.customerToken), undefined, { base: strict.url });
+    await waitForState(page, 'origin-refused');
+    expect(await page.locator('#status').textContent()).toBe('This address cannot open the call.');
+    expect(await page.locator('#message').textContent()).toBe(
+      `The server refused the connection from this address (origin ${strict.url} is not allowed). Open this page from https://app.example.com instead.`,
+    );
+    expect(await page.locator('#again').isVisible()).toBe(true);
+  }, 180_000);
+
+  it("tells a caller who is too early when joining opens, in the viewer's own zone, named", async () => {
+    const booked = await bookOn(ts, (sub, roles) => ts.token(sub, roles), { start: minutes(180), end: minutes(240), timezone: 'Europe/London' });
+    const direct = await fetch(`${ts.url}/meetings/${booked.id}/join`, { method: 'POST', headers: { authorization: `Bearer ${booked.customerToken}` } });
+    expect(direct.status).toBe(409);
+    const { opensAt, detail } = (await direct.json()) as { opensAt: string; detail: string };
+    expect(detail).toMatch(/^Joining opens (on \d{4}-\d{2}-\d{2} )?at \d{2}:\d{2} \(Europe\/London\), 15 minutes before the start\.$/);
+
+    const zone = 'Asia/Tokyo';
+    const { page } = await openTab(callPath(booked, booked.customerToken), undefined, { context: { timezoneId: zone, locale: 'en-GB' } });
+    await waitForState(page, 'refused');
+    const opens = new Date(opensAt);
+    const inZone = (options: Intl.DateTimeFormatOptions, when: Date) => new Intl.DateTimeFormat('en-GB', { ...options, timeZone: zone }).format(when);
+    const day = inZone({ dateStyle: 'short' }, opens) === inZone({ dateStyle: 'short' }, new Date()) ? '' : ` on ${inZone({ dateStyle: 'full' }, opens)}`;
+    expect(await page.locator('#message').textContent()).toBe(
+      `Joining opens${day} at ${inZone({ timeStyle: 'short' }, opens)} (${zone}), 15 minutes before the start.`,
+    );
   }, 120_000);
 });

@@ -82,9 +82,10 @@ const takeTokenFromFragment = () => {
 };
 
 class HttpError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body = null) {
     super(message);
     this.status = status;
+    this.body = body;
   }
 }
 
@@ -109,13 +110,28 @@ const api = async (method, path) => {
   }
   if (!response.ok) {
     const detail = body !== null && typeof body.detail === 'string' && body.detail !== '' ? body.detail : `${response.status} ${response.statusText}`;
-    throw new HttpError(response.status, detail);
+    throw new HttpError(response.status, detail, body);
   }
   return body;
 };
 
 const meetingPath = `/meetings/${encodeURIComponent(meetingId)}`;
 const requestJoin = () => api('POST', `${meetingPath}/join`);
+
+/** Whether the server lets a page on this origin open the signaling socket (null: it could not tell). */
+const checkOrigin = async () => {
+  try {
+    const response = await fetch(`/signaling/origin-check?origin=${encodeURIComponent(window.location.origin)}`, {
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+    if (!response.ok) return null;
+    const body = await response.json();
+    return body !== null && typeof body === 'object' && typeof body.allowed === 'boolean' ? body : null;
+  } catch {
+    return null;
+  }
+};
 
 // ---- rendering ----
 
@@ -153,6 +169,33 @@ const formatWhen = (start, end) => {
   } catch {
     return `${start.toISOString()} – ${end.toISOString()}`;
   }
+};
+
+/** The viewer's own zone, by name (`Europe/Berlin`); undefined when the browser does not say. */
+const viewerZone = () => {
+  try {
+    return new Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const sameLocalDay = (a, b) => a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+
+/**
+ * "Joining opens at 09:45 (Europe/Berlin), 15 minutes before the start." in the viewer's zone, named, with the date
+ * when it is not today; null when `opensAt` is not an instant.
+ */
+const opensText = (opensAt) => {
+  const opens = new Date(typeof opensAt === 'string' ? opensAt : NaN);
+  if (Number.isNaN(opens.getTime())) return null;
+  const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' }).format(opens);
+  const day = sameLocalDay(opens, new Date()) ? '' : ` on ${new Intl.DateTimeFormat(undefined, { dateStyle: 'full' }).format(opens)}`;
+  const zone = viewerZone();
+  const start = meeting === null ? NaN : Date.parse(meeting.start);
+  const minutes = Math.round((start - opens.getTime()) / 60_000);
+  const before = Number.isFinite(minutes) && minutes > 0 ? `, ${minutes} minutes before the start` : '';
+  return `Joining opens${day} at ${time}${zone !== undefined ? ` (${zone})` : ''}${before}.`;
 };
 
 let meeting = null;
@@ -280,6 +323,7 @@ const onCallState = (state) => {
     showComplete();
     return;
   }
+  if (lastError !== null && lastError.code === 'origin_refused') setStatus('origin-refused', 'This address cannot open the call.');
   setMessage((lastError ?? lastPeerError)?.message ?? 'The call has ended.');
   offerAgain('Try to join again');
 };
@@ -367,6 +411,7 @@ const startNative = async (answer) => {
     onRemoteStream,
     onError: onCallError,
     rejoin,
+    checkOrigin,
   });
   scheduleEnd();
 };
@@ -420,7 +465,9 @@ const handleJoinError = async (err) => {
     }
     setPhase('refused');
     setStatus('refused', 'You cannot join this call right now.');
-    setMessage(detail);
+    // Too early: the server tells the time in the meeting's zone; the viewer gets it in their own.
+    const opens = err instanceof HttpError && err.body !== null && typeof err.body === 'object' ? opensText(err.body.opensAt) : null;
+    setMessage(opens ?? detail);
     offerAgain('Try again');
     return;
   }

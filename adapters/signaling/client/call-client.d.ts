@@ -39,6 +39,11 @@ export interface StartCallOptions {
     readonly maxAttempts?: number;
     readonly peerLostGraceMs?: number;
   };
+  /**
+   * Asked when a socket closes without ever opening (browsers hide a refused upgrade's status): may this page's
+   * origin connect? `allowed: false` ends the call with the error `origin_refused`; null or a throw: reconnect.
+   */
+  readonly checkOrigin?: () => Promise<{ readonly allowed: boolean; readonly origin?: string; readonly suggestedOrigin?: string } | null>;
   /** Defaults to `globalThis.WebSocket`. */
   readonly WebSocket?: unknown;
 }

@@ -19,6 +19,10 @@ const CLOSE_FORBIDDEN = 4003;
  * @param {() => Promise<{signalingUrl: string, ticket: string, iceServers?: unknown[], role?: string, debugLevel?: number}>} [options.rejoin]
  *   A fresh join response (new ticket). If it throws an error whose `status` is 400-499, the call ends.
  * @param {{initialDelayMs?: number, maxDelayMs?: number, maxAttempts?: number, peerLostGraceMs?: number}} [options.reconnect]
+ * @param {() => Promise<{allowed: boolean, origin?: string, suggestedOrigin?: string} | null>} [options.checkOrigin]
+ *   Asked when a socket closes without ever opening: browsers hide why (a 403 for the page's Origin looks like any
+ *   lost connection), so the server is asked whether this page's origin may connect (GET /signaling/origin-check).
+ *   If not, the call ends with the error `origin_refused` instead of reconnecting in vain.
  * @param {any} [options.WebSocket]  defaults to globalThis.WebSocket
  * @returns {{leave(): void, readonly state: CallState}}
  */
@@ -30,6 +34,7 @@ export function startCall(options) {
     onRemoteStream = () => {},
     onError = () => {},
     rejoin,
+    checkOrigin,
   } = options;
   const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
   const initialDelayMs = options.reconnect?.initialDelayMs ?? 500;
@@ -215,6 +220,10 @@ export function startCall(options) {
     debug('opening', join.signalingUrl);
     const s = new WebSocketImpl(`${join.signalingUrl}${sep}ticket=${encodeURIComponent(join.ticket)}`);
     socket = s;
+    let opened = false;
+    s.onopen = () => {
+      opened = true;
+    };
     s.onmessage = (event) => {
       if (socket === s) onMessage(event);
     };
@@ -237,8 +246,31 @@ export function startCall(options) {
         return;
       }
       destroyPeer();
+      if (!opened && checkOrigin) {
+        void diagnoseRefusal();
+        return;
+      }
       scheduleReconnect();
     };
+  };
+
+  // The socket never opened: if the server refuses this page's origin, no retry can help, so say so and stop.
+  const diagnoseRefusal = async () => {
+    let verdict = null;
+    try {
+      verdict = await checkOrigin();
+    } catch (err) {
+      debug('origin check failed', err);
+    }
+    if (ended) return;
+    if (verdict && verdict.allowed === false) {
+      const origin = typeof verdict.origin === 'string' ? verdict.origin : 'this address';
+      const where = typeof verdict.suggestedOrigin === 'string' ? ` Open this page from ${verdict.suggestedOrigin} instead.` : '';
+      fail('origin_refused', `The server refused the connection from this address (origin ${origin} is not allowed).${where}`);
+      finish();
+      return;
+    }
+    scheduleReconnect();
   };
 
   const scheduleReconnect = () => {

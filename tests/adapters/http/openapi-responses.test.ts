@@ -140,6 +140,34 @@ describe('real answers fit the OpenAPI document', () => {
     await send(anonymous, 'GET /openapi.json', 200);
   });
 
+  // Pages and files outside the JSON API are part of the document too, and so is the signaling path asked without
+  // a WebSocket upgrade (it answered an undocumented 401, or 404 with a token, where the document said 400 text/plain).
+  it('the docs page, the call page, their files, and the signaling path without an upgrade', async () => {
+    await send(anonymous, 'GET /docs', 200);
+    await send(anonymous, 'GET /call', 200);
+    const css = await send(anonymous, 'GET /docs/assets/{file}', 200, { path: { file: 'swagger-ui.css' } });
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    await send(anonymous, 'GET /docs/assets/{file}', 200, { path: { file: 'init.js' } });
+    await send(anonymous, 'GET /docs/assets/{file}', 404, { path: { file: 'constructor' } });
+    const script = await send(anonymous, 'GET /static/{file}', 200, { path: { file: 'call-client.js' } });
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    await send(anonymous, 'GET /static/{file}', 200, { path: { file: 'call.html' } });
+    await send(anonymous, 'GET /static/{file}', 404, { path: { file: '../package.json' } });
+    for (const who of [anonymous, cora]) {
+      const plain = await send(who, 'GET /signaling', 426, { query: 'ticket=abc' });
+      expect(plain.headers.get('upgrade')).toBe('websocket');
+    }
+    // Not dev mode here (a configured secret): only the public origin is allowed, and it is the one suggested.
+    const own = new URL(sys.system.publicBaseUrl).origin;
+    const refused = await send(anonymous, 'GET /signaling/origin-check', 200, { query: `origin=${encodeURIComponent('http://evil.example')}` });
+    expect(refused.body).toEqual({ origin: 'http://evil.example', allowed: false, suggestedOrigin: own });
+    const allowed = await send(anonymous, 'GET /signaling/origin-check', 200, { query: `origin=${encodeURIComponent(`${own}/call?x=1`)}` });
+    expect(allowed.body).toEqual({ origin: own, allowed: true });
+    for (const query of ['', 'origin=javascript%3Aalert(1)', `origin=http://${'a'.repeat(2100)}.example`, 'origin=http://a.example&extra=1']) {
+      await send(anonymous, 'GET /signaling/origin-check', 400, { query });
+    }
+  });
+
   it('people', async () => {
     const self = await send(cora, 'GET /people/{id}', 200, { path: { id: 'cora' } });
     expect(self.body).toEqual({ id: 'cora', name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago', updatedAt: NOW.toISOString() });
@@ -443,6 +471,6 @@ describe('real answers fit the OpenAPI document', () => {
     expect(expected.length).toBeGreaterThan(20);
     expect(expected.filter((key) => !checked.has(key))).toEqual([]);
     const problems = [...checked].map((key) => key.split(' ')[2]).filter((status) => Number(status) >= 400);
-    expect(new Set(problems)).toEqual(new Set(['400', '401', '403', '404', '409', '412', '413', '415']));
+    expect(new Set(problems)).toEqual(new Set(['400', '401', '403', '404', '409', '412', '413', '415', '426']));
   });
 });

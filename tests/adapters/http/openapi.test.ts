@@ -109,7 +109,7 @@ describe('openApiDocument', () => {
   it('gives every operation a unique operationId, a summary, tags, security and responses', () => {
     const ids = new Map<string, string>();
     const schemes = Object.keys(obj(obj(doc.components, 'components').securitySchemes, 'securitySchemes'));
-    const publicRoutes = ['GET /health', 'GET /openapi.json', 'GET /docs', 'GET /call'];
+    const publicRoutes = ['GET /health', 'GET /openapi.json', 'GET /docs', 'GET /call', 'GET /docs/assets/{file}', 'GET /static/{file}', 'GET /signaling/origin-check'];
     for (const { path, method, op } of operations()) {
       const where = `${method.toUpperCase()} ${path}`;
       expect(typeof op.operationId, where).toBe('string');
@@ -194,6 +194,49 @@ describe('openApiDocument', () => {
       const parameter = obj(p, name);
       if (parameter.example !== undefined) expect(validate(parameter.schema, parameter.example), name).toEqual([]);
     }
+  });
+
+  // Swagger UI pre-fills a header parameter with its example or default and sends it: an `If-Match: "3"` made every
+  // edit from the docs page a 412 unless the meeting happened to be at revision 3. A header's value is always the
+  // caller's own (an ETag it was sent, its own idempotency key), so no header carries a value to copy.
+  it('pre-fills no header with a value: no example, examples or default on any header parameter or response header', () => {
+    // A request header's schema may not fix a value either (`const`, `enum`: Swagger UI offers them as the choice);
+    // a response header may (`Cache-Control: no-store` is what the server sends).
+    const prefilled = (where: string, thing: unknown, request = true): string[] => {
+      const found: string[] = [];
+      const item = obj(deref(thing), where);
+      for (const key of ['example', 'examples', 'default']) if (item[key] !== undefined) found.push(`${where} has ${key}`);
+      if (item.schema !== undefined) {
+        const schemaObj = obj(deref(item.schema), `${where} schema`);
+        for (const key of ['example', 'examples', 'default', ...(request ? ['const', 'enum'] : [])]) {
+          if (schemaObj[key] !== undefined) found.push(`${where} schema has ${key}`);
+        }
+      }
+      if (isObj(item.content)) {
+        for (const [type, media] of Object.entries(item.content)) {
+          for (const key of ['example', 'examples']) if (isObj(media) && media[key] !== undefined) found.push(`${where} ${type} has ${key}`);
+        }
+      }
+      return found;
+    };
+    const failures: string[] = [];
+    let headerParameters = 0;
+    for (const { path, method, op, pathItem } of operations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const parameters = [...(Array.isArray(pathItem.parameters) ? pathItem.parameters : []), ...(Array.isArray(op.parameters) ? op.parameters : [])];
+      for (const p of parameters) {
+        const parameter = obj(deref(p), where);
+        if (parameter.in !== 'header') continue;
+        headerParameters += 1;
+        failures.push(...prefilled(`${where} header ${String(parameter.name)}`, parameter));
+      }
+      for (const [status, r] of Object.entries(obj(op.responses, `${where} responses`))) {
+        const headers = obj(deref(r), status).headers;
+        if (isObj(headers)) for (const [name, h] of Object.entries(headers)) failures.push(...prefilled(`${where} ${status} header ${name}`, h, false));
+      }
+    }
+    expect(headerParameters).toBeGreaterThan(10);
+    expect(failures).toEqual([]);
   });
 
   it('describes the default settings of the domain', () => {
@@ -364,12 +407,13 @@ describe('the schemas of answers', () => {
 
 describe('the running app', () => {
   const loadApp = async () => {
-    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }, feeds] = await Promise.all([
+    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }, feeds, signalingRoutes] = await Promise.all([
       import('../../../adapters/http/app.ts'),
       import('fp-ts/lib/Either.js'),
       import('pino'),
       import('../../../adapters/http/notifications-routes.ts'),
       import('../../../adapters/http/calendar-feed-routes.ts'),
+      import('../../../adapters/http/signaling-routes.ts'),
     ]);
     type FeedService = Parameters<typeof feeds.mountCalendarFeedRoutes>[2];
     type Deps = Parameters<typeof createHttpApp>[0];
@@ -387,16 +431,18 @@ describe('the running app', () => {
         mountNotificationRoutes(api, helpers, {} as Parameters<typeof mountNotificationRoutes>[2]);
         feeds.mountCalendarFeedRoutes(api, helpers, {} as FeedService);
       },
-      publicRoutes: (app, helpers) => feeds.mountCalendarFeedPublicRoutes(app, helpers, { service: {} as FeedService, render: () => E.left('unused') }),
+      publicRoutes: (app, helpers) => {
+        feeds.mountCalendarFeedPublicRoutes(app, helpers, { service: {} as FeedService, render: () => E.left('unused') });
+        signalingRoutes.mountSignalingOriginCheck(app, helpers, { originAllowed: () => false, suggestedOrigin: () => undefined });
+      },
     });
   };
 
   it('documents every route the HTTP app registers', async () => {
     const app = await loadApp();
-    // Static files (the docs page's and the call page's scripts) are not API.
-    const isAsset = (path: string) => path.startsWith('/docs/assets/') || path.startsWith('/static/');
+    // Static files (the docs page's and the call page's scripts) included: a client may ask for them too.
     const served = app.routes
-      .filter((route) => route.method !== 'ALL' && !isAsset(route.path))
+      .filter((route) => route.method !== 'ALL')
       .map((route) => `${route.method} ${toTemplate(route.path)}`);
     expect(served.length).toBeGreaterThan(10);
     const documented = routeKeys();

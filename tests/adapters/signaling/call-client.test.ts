@@ -117,7 +117,13 @@ const startParty = (
   h: Harness,
   userId: string,
   role: CallRole,
-  options: { port?: number; rejoin?: () => Promise<NativeJoinResponse> } = {},
+  options: {
+    port?: number;
+    rejoin?: () => Promise<NativeJoinResponse>;
+    join?: NativeJoinResponse;
+    WebSocket?: new (url: string) => WebSocket;
+    checkOrigin?: Parameters<typeof startCall>[0]['checkOrigin'];
+  } = {},
 ): Party => {
   const party: Partial<Party> & Pick<Party, 'peers' | 'states' | 'errors' | 'streams'> = {
     peers: [],
@@ -134,7 +140,7 @@ const startParty = (
     }
   };
   party.call = startCall({
-    join: joinResponse(h, userId, role, options.port),
+    join: options.join ?? joinResponse(h, userId, role, options.port),
     SimplePeer,
     localStream: { local: owner },
     onState: (s) => party.states.push(s),
@@ -145,7 +151,8 @@ const startParty = (
       return options.rejoin ? options.rejoin() : joinResponse(h, userId, role, options.port);
     },
     reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempts: 20 },
-    WebSocket: OriginWebSocket,
+    WebSocket: options.WebSocket ?? OriginWebSocket,
+    ...(options.checkOrigin !== undefined ? { checkOrigin: options.checkOrigin } : {}),
   });
   parties.push(party as Party);
   return party as Party;
@@ -278,5 +285,50 @@ describe('call-client against the real signaling server', () => {
     await eventually(() => expect(customer.call.state).toBe('ended'));
     expect(customer.rejoins).toBe(1);
     expect(customer.errors.map((e) => e.code)).toContain('rejoin_refused');
+  });
+
+  // Browsers hide why an upgrade failed: a page on a refused origin used to reconnect forever ("Connection lost").
+  it('ends with origin_refused when the socket never opened and the server says this origin is not allowed', async () => {
+    harness = await startHarness();
+    const h = harness;
+    const FOREIGN = 'http://127.0.0.1:1';
+    class ForeignWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url, { origin: FOREIGN });
+      }
+    }
+    let checks = 0;
+    const customer = startParty(h, CUSTOMER, 'customer', {
+      WebSocket: ForeignWebSocket,
+      checkOrigin: async () => {
+        checks += 1;
+        return { origin: FOREIGN, allowed: h.handle.originAllowed(FOREIGN), suggestedOrigin: ORIGIN };
+      },
+    });
+    await eventually(() => expect(customer.call.state).toBe('ended'));
+    expect(checks).toBe(1);
+    expect(customer.rejoins).toBe(0);
+    expect(customer.errors.map((e) => [e.code, e.message])).toEqual([
+      ['origin_refused', `The server refused the connection from this address (origin ${FOREIGN} is not allowed). Open this page from ${ORIGIN} instead.`],
+    ]);
+  });
+
+  it('reconnects as before when the socket never opened but the origin is allowed (here: a used ticket)', async () => {
+    harness = await startHarness();
+    const h = harness;
+    const used = joinResponse(h, CUSTOMER, 'customer');
+    expect(h.tickets.redeem(used.ticket, h.clock)._tag).toBe('Right');
+    let checks = 0;
+    const customer = startParty(h, CUSTOMER, 'customer', {
+      join: used,
+      checkOrigin: async () => {
+        checks += 1;
+        return { origin: ORIGIN, allowed: h.handle.originAllowed(ORIGIN) };
+      },
+    });
+    await eventually(() => expect(customer.call.state).toBe('waiting-for-peer'));
+    expect(checks).toBe(1);
+    expect(customer.rejoins).toBe(1);
+    expect(customer.errors).toEqual([]);
   });
 });

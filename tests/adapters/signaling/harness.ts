@@ -174,7 +174,7 @@ export const startHarness = async (
     if (userId !== meeting.customerId && userId !== meeting.instructorId && !(meeting.extra ?? []).includes(userId)) {
       return E.left({ code: 'not_participant', message: 'Not a participant.' });
     }
-    const window = joinWindow({ start: meeting.start, end: meeting.end, now });
+    const window = joinWindow({ start: meeting.start, end: meeting.end, now, timezone: 'UTC' });
     if (E.isLeft(window)) return E.left({ code: 'outside_window', message: window.left.message });
     return E.right({});
   };
