@@ -80,13 +80,49 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
     return sessions;
   };
 
-  /** Runs `work` over `items`, at most CONCURRENCY at a time. */
+  /** Runs `work` over `items`, at most CONCURRENCY at a time; after a throw no further item is started. */
   const pool = async <A>(items: ReadonlyArray<A>, work: (item: A) => Promise<void>): Promise<void> => {
     let next = 0;
+    let failed = false;
     const lanes = Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
-      while (next < items.length) await work(items[next++] as A);
+      try {
+        while (!failed && next < items.length) await work(items[next++] as A);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     });
     await Promise.all(lanes);
+  };
+
+  /** One session's commands, retried when the store fails; whether they were applied. */
+  const applyOne = async (
+    seriesId: string,
+    ctx: RequestContext,
+    { meetingId, commands }: { readonly meetingId: string; readonly commands: ReadonlyArray<meeting.MeetingCommand> },
+    done: { positions: number[]; failed: Set<string>; refused: Set<string> },
+  ): Promise<boolean> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await executor.execute(ctx, meeting.meetingStreamName(meetingId), meeting.meetingDecider, meeting.MeetingEvent, [...commands], (e): AppError => ({ _tag: 'Conflict', message: e._tag }), { wait: false });
+        if (E.isLeft(result)) {
+          if (result.left._tag === 'Unavailable' || result.left._tag === 'TooMuchContention') throw new Transient(result.left._tag);
+          done.refused.add(meetingId);
+          deps.log?.error({ seriesId, meetingId, error: result.left }, 'series session command refused');
+          return false;
+        }
+        done.failed.delete(meetingId);
+        if (result.right.position !== undefined) done.positions.push(result.right.position);
+        return true;
+      } catch (error) {
+        if (attempt >= ATTEMPTS) {
+          done.failed.add(meetingId);
+          deps.log?.warn({ seriesId, meetingId, err: error }, 'series session could not be written');
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
   };
 
   const apply = async (
@@ -97,30 +133,11 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
     operation: SeriesOperation | undefined,
     done: { count: number; positions: number[]; failed: Set<string>; refused: Set<string> },
   ): Promise<void> => {
-    await pool(plan.sessions, async ({ meetingId, commands }) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const result = await executor.execute(ctx, meeting.meetingStreamName(meetingId), meeting.meetingDecider, meeting.MeetingEvent, [...commands], (e): AppError => ({ _tag: 'Conflict', message: e._tag }), { wait: false });
-          if (E.isLeft(result)) {
-            if (result.left._tag === 'Unavailable' || result.left._tag === 'TooMuchContention') throw new Transient(result.left._tag);
-            done.refused.add(meetingId);
-            deps.log?.error({ seriesId, meetingId, error: result.left }, 'series session command refused');
-            return;
-          }
-          done.failed.delete(meetingId);
-          if (result.right.position !== undefined) done.positions.push(result.right.position);
-          done.count += 1;
-          if (operation !== undefined) deps.probe?.({ operation, step: 'session', count: done.count });
-          return;
-        } catch (error) {
-          if (attempt >= ATTEMPTS) {
-            done.failed.add(meetingId);
-            deps.log?.warn({ seriesId, meetingId, err: error }, 'series session could not be written');
-            return;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-        }
-      }
+    await pool(plan.sessions, async (item) => {
+      if (!(await applyOne(seriesId, ctx, item, done))) return;
+      done.count += 1;
+      // Outside the retries: the test-only crash point must stop everything, like a kill.
+      if (operation !== undefined) deps.probe?.({ operation, step: 'session', count: done.count });
     });
     if (plan.notices.length === 0) return;
     if (operation !== undefined) deps.probe?.({ operation, step: 'sessions-done' });
