@@ -72,12 +72,13 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
   };
 
   const loadSessions = async (ids: ReadonlyArray<string>): Promise<Map<string, Session>> => {
-    const sessions = new Map<string, Session>();
-    for (const id of ids) {
+    const loaded = new Map<string, Session>();
+    await pool(ids, async (id) => {
       const session = await loadSession(id);
-      if (session !== undefined) sessions.set(id, session);
-    }
-    return sessions;
+      if (session !== undefined) loaded.set(id, session);
+    });
+    // In the series' own order, whatever order the reads finished in.
+    return new Map(ids.flatMap((id) => { const s = loaded.get(id); return s === undefined ? [] : [[id, s] as const]; }));
   };
 
   /** Runs `work` over `items`, at most CONCURRENCY at a time; after a throw no further item is started. */
