@@ -101,15 +101,18 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
     seriesId: string,
     ctx: RequestContext,
     { meetingId, commands }: { readonly meetingId: string; readonly commands: ReadonlyArray<meeting.MeetingCommand> },
-    done: { positions: number[]; failed: Set<string>; refused: Set<string> },
+    done: { positions: number[]; failed: Set<string>; refused: Set<string>; refusedOnce: Set<string> },
   ): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await executor.execute(ctx, meeting.meetingStreamName(meetingId), meeting.meetingDecider, meeting.MeetingEvent, [...commands], (e): AppError => ({ _tag: 'Conflict', message: e._tag }), { wait: false });
         if (E.isLeft(result)) {
           if (result.left._tag === 'Unavailable' || result.left._tag === 'TooMuchContention') throw new Transient(result.left._tag);
-          done.refused.add(meetingId);
-          deps.log?.error({ seriesId, meetingId, error: result.left }, 'series session command refused');
+          // Another writer (a second node) may have got there first: planned again on fresh state before giving up.
+          if (done.refusedOnce.has(meetingId)) {
+            done.refused.add(meetingId);
+            deps.log?.error({ seriesId, meetingId, error: result.left }, 'series session command refused');
+          } else done.refusedOnce.add(meetingId);
           return false;
         }
         done.failed.delete(meetingId);
@@ -132,7 +135,7 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
     revision: number,
     plan: SeriesPlan,
     operation: SeriesOperation | undefined,
-    done: { count: number; positions: number[]; failed: Set<string>; refused: Set<string> },
+    done: { count: number; positions: number[]; failed: Set<string>; refused: Set<string>; refusedOnce: Set<string> },
   ): Promise<void> => {
     await pool(plan.sessions, async (item) => {
       if (!(await applyOne(seriesId, ctx, item, done))) return;
@@ -169,7 +172,7 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
    * Resolves once the read models show every write.
    */
   const converge = async (seriesId: string, ctx: RequestContext = SYSTEM, operation?: SeriesOperation): Promise<ConvergeResult & { position: number }> => {
-    const done = { count: 0, positions: [] as number[], failed: new Set<string>(), refused: new Set<string>() };
+    const done = { count: 0, positions: [] as number[], failed: new Set<string>(), refused: new Set<string>(), refusedOnce: new Set<string>() };
     let position = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const loaded = await loadHistory(seriesId);
@@ -179,9 +182,11 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
       const plan = planSeries(loaded.history, sessions, clock().toISOString(), actorOf(ctx.user));
       const open: SeriesPlan = { sessions: plan.sessions.filter((p) => !done.refused.has(p.meetingId)), notices: plan.notices };
       if (isEmptyPlan(open)) break;
-      const before = done.count + done.positions.length;
+      const progress = () => done.count + done.positions.length + done.refusedOnce.size + done.refused.size;
+      const before = progress();
       await apply(ctx, seriesId, loaded.revision, open, operation, done);
-      if (done.count + done.positions.length === before && open.notices.length === 0) break;
+      // Nothing written and nothing learnt (the store keeps failing): the caller retries later.
+      if (progress() === before && open.notices.length === 0) break;
     }
     if (done.positions.length > 0) await projections.waitFor(Math.max(...done.positions), 30_000);
     return { changed: done.count, failed: [...done.failed], refused: [...done.refused], position };

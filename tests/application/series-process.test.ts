@@ -8,7 +8,9 @@ import { defaultAccessProvider } from '../../application/default-access.ts';
 import type { RequestContext } from '../../application/execute.ts';
 import type { CheckpointStore } from '../../application/ports/notifications.ts';
 import type { SeriesStep } from '../../application/series-probe.ts';
-import { SeriesProcessManager } from '../../application/series-process.ts';
+import { BookingGuard } from '../../application/booking.ts';
+import { createExecutor } from '../../application/execute.ts';
+import { SeriesProcessManager, createSeriesProcess } from '../../application/series-process.ts';
 
 const now = new Date('2030-01-01T00:00:00Z');
 const clock = () => now;
@@ -160,6 +162,34 @@ describe('the series process manager', () => {
       expect(cancels[0]?.data).toMatchObject({ origin: 'series', reason: 'Gym closed' });
     }
     expect((await app.store.readStream(`series-${seriesId}`)).filter((r) => r.type === 'SeriesCancelled')).toHaveLength(1);
+  });
+
+  it('two nodes finishing the same cut-short change at once converge with one write per session and one notice', async () => {
+    let crash = false;
+    const app = start((step) => crash && step.step === 'series-event');
+    const created = await app.core.series.scheduleSeries(admin, weekly);
+    if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
+    const seriesId = created.right.id;
+    crash = true;
+    await expect(app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' })).rejects.toThrow(Crash);
+    crash = false;
+    // A second node: its own booking lock, the same log.
+    const other = createSeriesProcess({
+      store: app.store,
+      executor: createExecutor({ store: app.store, projections: app.core.projections, newId: randomUUID, clock }),
+      projections: app.core.projections,
+      bookings: new BookingGuard(app.readModels),
+      clock,
+      log: quiet,
+    });
+    const results = await Promise.all([app.core.seriesProcess.reconcile(seriesId), other.reconcile(seriesId)]);
+    for (const r of results) expect(r).toMatchObject({ failed: [], refused: [] });
+    await app.core.projections.waitFor(await app.store.headPosition());
+    expect(activeDays(app, seriesId)).toEqual(tuesdays);
+    expect(await notices(app, seriesId)).toHaveLength(1);
+    for (const m of app.readModels.meetingsOfSeries(seriesId)) {
+      expect((await app.store.readStream(`meeting-${m.id}`)).map((r) => r.type)).toEqual(m.start.slice(0, 10) < '2030-01-08' || new Date(m.start).getUTCDay() === 1 ? ['MeetingScheduled', 'SessionCancelled'] : ['MeetingScheduled']);
+    }
   });
 
   it('is idempotent per session: reconciling a converged series writes nothing', async () => {
