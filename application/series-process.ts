@@ -41,6 +41,9 @@ const SYSTEM: RequestContext = { user: { id: 'system', roles: ['admin'] } };
 
 class Transient extends Error {}
 
+/** A series or meeting stream whose events cannot be read: retrying cannot help. */
+export class UnreadableStream extends Error {}
+
 /**
  * Runs the pure series planner against the log and applies its plan, one meeting stream at a time (idempotent per
  * session: each plan is computed from the session's own stream, and an applied plan plans nothing). `converge` is
@@ -54,7 +57,7 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
     let history = initialHistory();
     for (const r of recorded) {
       const decoded = decodeRecorded(series.SeriesEvent, r);
-      if (E.isLeft(decoded)) throw new Error(`series ${seriesId} cannot be read: ${decoded.left.message}`);
+      if (E.isLeft(decoded)) throw new UnreadableStream(`series ${seriesId} cannot be read: ${decoded.left.message}`);
       history = evolveHistory(history, decoded.right, r.position);
     }
     const last = recorded[recorded.length - 1];
@@ -65,7 +68,7 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
     let session: Session | undefined;
     for (const r of await store.readStream(meeting.meetingStreamName(meetingId))) {
       const decoded = decodeRecorded(meeting.MeetingEvent, r);
-      if (E.isLeft(decoded)) throw new Error(`meeting ${meetingId} cannot be read: ${decoded.left.message}`);
+      if (E.isLeft(decoded)) throw new UnreadableStream(`meeting ${meetingId} cannot be read: ${decoded.left.message}`);
       session = evolveSession(session, decoded.right, r.position);
     }
     return session;
@@ -261,7 +264,16 @@ export class SeriesProcessManager {
     }
     const seriesId = recorded.streamName.slice('series-'.length);
     if ((this.convergedThrough.get(seriesId) ?? 0) < recorded.position) {
-      const result = await this.deps.process.reconcile(seriesId);
+      let result: Awaited<ReturnType<SeriesProcess['reconcile']>>;
+      try {
+        result = await this.deps.process.reconcile(seriesId);
+      } catch (error) {
+        if (!(error instanceof UnreadableStream)) throw error;
+        // One unreadable stream must not stop every later series: logged, left behind, and the process goes on.
+        this.deps.log.error({ seriesId, position: recorded.position, error: error.message }, 'series cannot be brought in line; left as it is');
+        this.advance(recorded.position, true);
+        return;
+      }
       if (result.failed.length > 0) {
         throw new Error(`series ${seriesId}: ${result.failed.length} session(s) could not be written (${result.failed.slice(0, 5).join(', ')})`);
       }

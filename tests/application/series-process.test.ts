@@ -10,7 +10,7 @@ import type { CheckpointStore } from '../../application/ports/notifications.ts';
 import type { SeriesStep } from '../../application/series-probe.ts';
 import { BookingGuard } from '../../application/booking.ts';
 import { createExecutor } from '../../application/execute.ts';
-import { SeriesProcessManager, createSeriesProcess } from '../../application/series-process.ts';
+import { SeriesProcessManager, UnreadableStream, createSeriesProcess } from '../../application/series-process.ts';
 
 const now = new Date('2030-01-01T00:00:00Z');
 const clock = () => now;
@@ -226,5 +226,58 @@ describe('the series process manager', () => {
     const head = await app.store.headPosition();
     expect(E.isRight(await app.core.series.changeSeries(admin, seriesId, patch))).toBe(true);
     expect(await app.store.headPosition()).toBe(head);
+  });
+
+  it('a series it cannot read is logged and left behind; the series after it are still brought in line', async () => {
+    const store = createInMemoryEventStore({ now: clock });
+    opened.push(() => store.close());
+    for (const id of ['broken', 'fine']) {
+      await store.appendToStream(`series-${id}`, [{ id: randomUUID(), type: 'SeriesDetailsChanged', data: {} }]);
+    }
+    const reconciled: string[] = [];
+    const errors: object[] = [];
+    const cp = checkpoints();
+    const manager = new SeriesProcessManager({
+      store,
+      checkpoints: cp,
+      log: { ...quiet, error: (details) => void errors.push(details) },
+      process: {
+        reconcile: async (seriesId) => {
+          if (seriesId === 'broken') throw new UnreadableStream('series broken cannot be read');
+          reconciled.push(seriesId);
+          return { changed: 0, failed: [], refused: [], position: 0 };
+        },
+      },
+    });
+    opened.push(() => manager.stop());
+    manager.start();
+    await eventually(() => (reconciled.includes('fine') ? true : undefined), 'the readable series');
+    expect(errors).toEqual([expect.objectContaining({ seriesId: 'broken', error: 'series broken cannot be read' })]);
+    expect(manager.healthy).toBe(true);
+    await eventually(() => (cp.get('series-process') === 2 ? true : undefined), 'the checkpoint past both');
+  });
+
+  it('a store failure keeps the checkpoint before the event and is retried until the series converges', async () => {
+    const store = createInMemoryEventStore({ now: clock });
+    opened.push(() => store.close());
+    await store.appendToStream('series-s', [{ id: randomUUID(), type: 'SeriesDetailsChanged', data: {} }]);
+    let calls = 0;
+    const cp = checkpoints();
+    const manager = new SeriesProcessManager({
+      store,
+      checkpoints: cp,
+      log: quiet,
+      restartDelayMs: 10,
+      process: {
+        reconcile: async () => {
+          calls += 1;
+          return calls < 3 ? { changed: 0, failed: ['s_2030-01-07'], refused: [], position: 0 } : { changed: 1, failed: [], refused: [], position: 1 };
+        },
+      },
+    });
+    opened.push(() => manager.stop());
+    manager.start();
+    await eventually(() => (cp.get('series-process') === 1 ? true : undefined), 'the checkpoint after the retries');
+    expect(calls).toBe(3);
   });
 });
