@@ -2,10 +2,13 @@ import { BookingGuard } from './booking.ts';
 import { createExecutor } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { EventStore } from './ports/event-store.ts';
+import type { CheckpointStore, Log } from './ports/notifications.ts';
 import type { ReadModels } from './ports/read-models.ts';
 import { ProjectionRunner } from './projections/runner.ts';
 import { createSeriesService } from './series-service.ts';
+import { SeriesProcessManager, createSeriesProcess } from './series-process.ts';
 import { createService } from './service.ts';
+import type { SeriesProbe } from './series-probe.ts';
 
 export interface CoreDeps {
   readonly store: EventStore;
@@ -14,25 +17,37 @@ export interface CoreDeps {
   readonly clock: () => Date;
   readonly newId: () => string;
   readonly onProjectionError?: (error: unknown) => void;
+  /** Where the series process manager keeps its place in the log; without one it replays the log at every start. */
+  readonly checkpoints?: CheckpointStore;
+  readonly log?: Log;
+  /** Test-only: told each step a series operation reaches (see apps/test-crash.ts). */
+  readonly seriesProbe?: SeriesProbe;
 }
 
-/** The application without adapters: projections running, and the meeting and series services on top of them. */
+const quiet: Log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+
+const memoryCheckpoints = (): CheckpointStore => {
+  const positions = new Map<string, number>();
+  return { get: (name) => positions.get(name) ?? 0, set: (name, position) => void positions.set(name, position) };
+};
+
+/**
+ * The application without adapters: projections running, the meeting and series services on top of them, and the
+ * series process manager (not started: the caller starts it once the rest is up).
+ */
 export const createCore = (deps: CoreDeps) => {
   const { store, readModels, access, clock, newId } = deps;
+  const log = deps.log ?? quiet;
   const projections = new ProjectionRunner(store, readModels.sinks, deps.onProjectionError, (work) => readModels.transaction(work));
   projections.start();
   const bookings = new BookingGuard(readModels);
   const service = createService({ store, readModels, projections, access, clock, newId, bookings });
-  const series = createSeriesService({
-    queries: readModels,
-    projections,
-    access,
-    executor: createExecutor({ store, projections, newId, clock }),
-    bookings,
-    clock,
-    newId,
-  });
-  return { projections, bookings, service, series };
+  const executor = createExecutor({ store, projections, newId, clock });
+  const probe = deps.seriesProbe !== undefined ? { probe: deps.seriesProbe } : {};
+  const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, ...probe });
+  const series = createSeriesService({ queries: readModels, projections, access, executor, bookings, clock, newId, process: seriesProcess, ...probe });
+  const seriesProcessManager = new SeriesProcessManager({ store, process: seriesProcess, checkpoints: deps.checkpoints ?? memoryCheckpoints(), log });
+  return { projections, bookings, service, series, seriesProcess, seriesProcessManager };
 };
 
 export type Core = ReturnType<typeof createCore>;

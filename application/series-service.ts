@@ -8,6 +8,8 @@ import type { AccessProvider } from './ports/access.ts';
 import type { HistoryEntry, HistoryPage, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 import { bookingConflict, presentHistory } from './service.ts';
+import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
+import type { ConvergeResult, SeriesProcess } from './series-process.ts';
 
 export interface SeriesInput {
   readonly title: string;
@@ -36,6 +38,8 @@ export interface SeriesServiceDeps {
   readonly bookings: BookingGuard;
   readonly clock: () => Date;
   readonly newId: () => string;
+  readonly process: SeriesProcess;
+  readonly probe?: SeriesProbe;
 }
 
 const mapSeriesError = (error: series.SeriesError): AppError => {
@@ -52,47 +56,6 @@ const mapSeriesError = (error: series.SeriesError): AppError => {
       return assertNever(error);
   }
 };
-
-/** What a series hands down to each of its sessions. */
-interface SeriesDetails {
-  readonly title: string;
-  readonly customerId: string;
-  readonly instructorId: string;
-  readonly trainingType: meeting.TrainingType;
-  readonly remoteLink?: string;
-  readonly description: string;
-  readonly customerMetadata: string;
-  readonly instructorMetadata: string;
-}
-
-const scheduleOccurrence = (
-  seriesId: string,
-  d: SeriesDetails,
-  slot: { meetingId: string; start: string; end: string },
-  timezone: string,
-  stamp: { at: string; by: meeting.MeetingCommand['data']['by'] },
-): meeting.MeetingCommand => ({
-  type: 'ScheduleMeeting',
-  data: {
-    meetingId: slot.meetingId,
-    seriesId,
-    title: d.title,
-    customerId: d.customerId,
-    instructorId: d.instructorId,
-    start: slot.start,
-    end: slot.end,
-    timezone,
-    trainingType: d.trainingType,
-    ...(d.remoteLink !== undefined ? { remoteLink: d.remoteLink } : {}),
-    description: d.description,
-    customerMetadata: d.customerMetadata,
-    instructorMetadata: d.instructorMetadata,
-    ...stamp,
-  },
-});
-
-const SERIES_CHANGED = 'The series schedule changed';
-const FAN_OUT_ATTEMPTS = 3;
 
 export const createSeriesService = (deps: SeriesServiceDeps) => {
   const { queries, access, executor, bookings, clock, newId } = deps;
@@ -111,70 +74,22 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
     return view;
   };
 
-  /**
-   * Runs meeting commands for many occurrences at once; the store commits concurrent appends together. One session
-   * failing must not leave the others undone (nor stop the series notice that follows), so each is tried on its own,
-   * again after a pause if it threw; the ones that still failed are returned.
-   */
-  const onMeetings = async (ctx: RequestContext, work: ReadonlyArray<{ meetingId: string; commands: meeting.MeetingCommand[] }>) => {
-    const runOne = async (w: { meetingId: string; commands: meeting.MeetingCommand[] }) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await execute(ctx, meeting.meetingStreamName(w.meetingId), meeting.meetingDecider, meeting.MeetingEvent, w.commands, (e) => ({ _tag: 'Conflict', message: e._tag }) as AppError, {
-            wait: false,
-          });
-        } catch (error) {
-          if (attempt >= FAN_OUT_ATTEMPTS) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-        }
-      }
-    };
-    const settled = await Promise.allSettled(work.filter((w) => w.commands.length > 0).map(runOne));
-    const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [work.filter((w) => w.commands.length > 0)[i]?.meetingId ?? '?'] : []));
-    const positions = results.flatMap((r) => (E.isRight(r) && r.right.position !== undefined ? [r.right.position] : []));
-    if (positions.length > 0) await deps.projections.waitFor(Math.max(...positions));
-    return { events: results.flatMap((r) => (E.isRight(r) ? r.right.events : [])), failed };
+  /** A session left behind is finished by the series process in the background; the answer says to look again. */
+  const partlyDone = (r: ConvergeResult): AppError | undefined => {
+    const left = [...r.failed, ...r.refused];
+    return left.length === 0
+      ? undefined
+      : { _tag: 'Unavailable', message: `the series was saved, but ${left.length} session(s) could not be updated yet (${left.slice(0, 5).join(', ')}); repeat the request` };
   };
 
-  const partlyDone = (failed: ReadonlyArray<string>): AppError => ({
-    _tag: 'Unavailable',
-    message: `the series was saved, but ${failed.length} session(s) could not be updated (${failed.slice(0, 5).join(', ')}); repeat the request`,
-  });
-
-  const detailCommands = (
-    changes: series.SeriesEvent & { type: 'SeriesDetailsChanged' },
-    s: ReturnType<typeof stamp>,
-  ): meeting.MeetingCommand[] => {
-    const { title, description, customerMetadata, instructorMetadata, trainingType, remoteLink } = changes.data.changes;
-    const commands: meeting.MeetingCommand[] = [];
-    if ([title, description, customerMetadata, instructorMetadata].some((v) => v !== undefined)) {
-      commands.push({
-        type: 'ChangeMeetingDetails',
-        data: {
-          origin: 'series',
-          ...s,
-          ...(title !== undefined ? { title } : {}),
-          ...(description !== undefined ? { description } : {}),
-          ...(customerMetadata !== undefined ? { customerMetadata } : {}),
-          ...(instructorMetadata !== undefined ? { instructorMetadata } : {}),
-        },
-      });
-    }
-    if (trainingType !== undefined || remoteLink !== undefined) {
-      commands.push({
-        type: 'ChangeTrainingType',
-        data: { trainingType: trainingType ?? 'link', ...(remoteLink !== undefined ? { remoteLink } : {}), origin: 'series', ...s },
-      });
-    }
-    return commands;
+  const answer = (seriesId: string, converged: ConvergeResult): E.Either<AppError, SeriesView> => {
+    const failure = partlyDone(converged);
+    if (failure !== undefined) return E.left(failure);
+    const view = queries.getSeries(seriesId);
+    return view === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(view);
   };
 
   const occurrenceMeetings = (seriesId: string): MeetingView[] => queries.meetingsOfSeries(seriesId);
-  const participantsOf = async (seriesId: string): Promise<string[]> => {
-    const view = queries.getSeries(seriesId);
-    return view === undefined ? [] : [view.customerId, view.instructorId];
-  };
 
   return {
     async scheduleSeries(ctx: RequestContext, input: SeriesInput): Promise<E.Either<AppError, SeriesView>> {
@@ -193,18 +108,10 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, command, mapSeriesError, { wait: false });
         if (E.isLeft(result)) return result;
-        const d = planned.data;
-        const created = await onMeetings(
-          ctx,
-          d.occurrences.map((o) => ({
-            meetingId: o.meetingId,
-            commands: [scheduleOccurrence(seriesId, d, o, d.recurrence.timezone, s)],
-          })),
-        );
+        deps.probe?.({ operation: 'create', step: 'series-event' });
+        const converged = await deps.process.converge(seriesId, ctx, 'create');
         await deps.projections.waitFor(result.right.position);
-        if (created.failed.length > 0) return E.left(partlyDone(created.failed));
-        const view = queries.getSeries(seriesId);
-        return view === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(view);
+        return answer(seriesId, converged);
       });
     },
 
@@ -233,6 +140,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
             ...(durationMinutes !== undefined ? { durationMinutes } : {}),
             ...(timezone !== undefined ? { timezone } : {}),
             ...(exclusions !== undefined ? { exclusions } : {}),
+            cancellationId: newId(),
           },
         });
       }
@@ -252,6 +160,8 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         });
       }
       if (commands.length === 0) return E.right(view);
+      const operation: SeriesOperation =
+        commands[0]?.type !== 'ChangeSeriesRecurrence' ? 'details' : rrule === undefined && startDate === undefined && exclusions === undefined ? 'time' : 'recurrence';
 
       return bookings.withLock([view.customerId, view.instructorId], async () => {
         const loaded = await executor.load(series.seriesStreamName(seriesId), series.SeriesEvent, series.evolve, series.initialState());
@@ -286,83 +196,11 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
           wait: false,
         });
         if (E.isLeft(result)) return result;
-        const state = result.right.state;
-        if (state.status === 'none') return E.left({ _tag: 'NotFound', message: 'series not found' });
-        const cancellationId = newId();
-        const work = new Map<string, meeting.MeetingCommand[]>();
-        const push = (meetingId: string, command: meeting.MeetingCommand) => work.set(meetingId, [...(work.get(meetingId) ?? []), command]);
-        for (const event of result.right.events) {
-          switch (event.type) {
-            case 'SeriesRecurrenceChanged':
-              for (const slot of event.data.removed) {
-                const m = meetings.get(slot.meetingId);
-                if (m !== undefined && m.state !== 'cancelled' && m.start > now) {
-                  push(slot.meetingId, { type: 'CancelMeeting', data: { origin: 'series', reason: SERIES_CHANGED, seriesCancellationId: cancellationId, ...s } });
-                }
-              }
-              for (const slot of event.data.moved) {
-                const m = meetings.get(slot.meetingId);
-                if (m !== undefined && m.state !== 'cancelled' && m.start > now) {
-                  push(slot.meetingId, { type: 'RescheduleMeeting', data: { start: slot.start, end: slot.end, timezone: event.data.recurrence.timezone, origin: 'series', ...s } });
-                }
-              }
-              for (const slot of event.data.added) {
-                const m = meetings.get(slot.meetingId);
-                if (m === undefined) {
-                  push(slot.meetingId, scheduleOccurrence(seriesId, state, slot, event.data.recurrence.timezone, s));
-                } else if (m.state === 'cancelled' && m.cancelledBy === 'series' && m.start > now) {
-                  // Only a session still ahead comes back; one whose time has passed stays as it was, cancelled.
-                  // The slot is back in the pattern: the meeting a series edit cancelled comes back, with its history.
-                  push(slot.meetingId, { type: 'ReinstateMeeting', data: s });
-                  push(slot.meetingId, { type: 'RescheduleMeeting', data: { start: slot.start, end: slot.end, timezone: event.data.recurrence.timezone, origin: 'series', ...s } });
-                  // The series may have changed while this session was out of it; individual edits still win.
-                  push(slot.meetingId, {
-                    type: 'ChangeMeetingDetails',
-                    data: { origin: 'series', title: state.title, description: state.description, customerMetadata: state.customerMetadata, instructorMetadata: state.instructorMetadata, ...s },
-                  });
-                  push(slot.meetingId, {
-                    type: 'ChangeTrainingType',
-                    data: { trainingType: state.trainingType, ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}), origin: 'series', ...s },
-                  });
-                }
-              }
-              break;
-            case 'SeriesDetailsChanged': {
-              const commandsForDetails = detailCommands(event, s);
-              const future = new Set(state.occurrences.filter((o) => o.start > now).map((o) => o.meetingId));
-              for (const [meetingId, m] of meetings) {
-                if (future.has(meetingId) && m.state !== 'cancelled' && m.start > now) for (const c of commandsForDetails) push(meetingId, c);
-              }
-              break;
-            }
-            case 'SeriesScheduled':
-            case 'SeriesCancelled':
-            case 'SeriesOccurrencesCancelled':
-              break;
-            default:
-              assertNever(event);
-          }
-        }
-        const applied = await onMeetings(ctx, [...work].map(([meetingId, commandsFor]) => ({ meetingId, commands: commandsFor })));
-        // One notice for every session this edit cancelled, written after the cancels so it names exactly those.
-        const cancelled = applied.events.flatMap((e) => {
-          if (e.type !== 'SessionCancelled' || e.data.seriesCancellationId !== cancellationId) return [];
-          const m = meetings.get(e.data.meetingId);
-          return m === undefined ? [] : [{ meetingId: m.id, start: m.start, end: m.end }];
-        });
-        const noted = await execute(
-          ctx,
-          series.seriesStreamName(seriesId),
-          series.seriesDecider,
-          series.SeriesEvent,
-          { type: 'RecordOccurrencesCancelled', data: { cancellationId, cancelled, reason: SERIES_CHANGED, ...s } },
-          mapSeriesError,
-        );
-        if (E.isLeft(noted)) return noted;
+        if (result.right.events.length > 0) deps.probe?.({ operation, step: 'series-event' });
+        // Also when the series already said so (a repeated request): the sessions are brought in line with it.
+        const converged = await deps.process.converge(seriesId, ctx, operation);
         await deps.projections.waitFor(result.right.position);
-        if (applied.failed.length > 0) return E.left(partlyDone(applied.failed));
-        const updated = queries.getSeries(seriesId);
-        return updated === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(updated);
+        return answer(seriesId, converged);
       });
     },
 
@@ -386,75 +224,21 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
           mapSeriesError,
           { wait: false, ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
         );
-        if (E.isLeft(result)) return result;
-        const cancelled = result.right.events.flatMap((e) => (e.type === 'SeriesCancelled' ? e.data.cancelled : []));
-        const done = await onMeetings(
-          ctx,
-          cancelled.map((o) => ({
-            meetingId: o.meetingId,
-            commands: [{ type: 'CancelMeeting', data: { origin: 'series', seriesCancellationId: cancellationId, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...s } }],
-          })),
-        );
-        await deps.projections.waitFor(result.right.position);
-        if (done.failed.length > 0) return E.left(partlyDone(done.failed));
-        const updated = queries.getSeries(seriesId);
-        return updated === undefined ? E.left({ _tag: 'NotFound', message: 'series not found' }) : E.right(updated);
-      });
-    },
-
-    /**
-     * Brings a series' sessions in line with the series after an operation was cut short (a crash between the series
-     * event and its sessions): missing future sessions are scheduled, and future sessions a series cancellation covers
-     * are cancelled under that cancellation, so its one email stays the only one. Safe to run any number of times.
-     */
-    async reconcile(seriesId: string): Promise<number> {
-      const ctx: RequestContext = { user: { id: 'system', roles: ['admin'] }, correlationId: `reconcile-${seriesId}` };
-      return bookings.withLock(await participantsOf(seriesId), async () => {
-        const loaded = await executor.load(series.seriesStreamName(seriesId), series.SeriesEvent, series.evolve, series.initialState());
-        if (E.isLeft(loaded) || loaded.right.state.status === 'none') return 0;
-        const state = loaded.right.state;
-        const lastCancel = [...loaded.right.events].reverse().find((r) => r.type === 'SeriesCancelled');
-        const cancellation = lastCancel?.data as { cancellationId?: string; reason?: string } | undefined;
-        const now = clock().toISOString();
-        const s = { at: now, by: { id: ctx.user.id, roles: ctx.user.roles } };
-        const meetings = new Map(occurrenceMeetings(seriesId).map((m) => [m.id, m]));
-        const work: Array<{ meetingId: string; commands: meeting.MeetingCommand[] }> = [];
-        for (const slot of state.occurrences) {
-          if (slot.start <= now) continue;
-          const covered = state.cancelledFrom !== undefined && slot.start >= state.cancelledFrom;
-          const m = meetings.get(slot.meetingId);
-          if (m === undefined && !covered) {
-            work.push({
-              meetingId: slot.meetingId,
-              commands: [scheduleOccurrence(seriesId, state, slot, state.recurrence.timezone, s)],
-            });
-          } else if (m !== undefined && covered && m.state !== 'cancelled' && cancellation?.cancellationId !== undefined) {
-            work.push({
-              meetingId: slot.meetingId,
-              commands: [
-                {
-                  type: 'CancelMeeting',
-                  data: {
-                    origin: 'series',
-                    seriesCancellationId: cancellation.cancellationId,
-                    ...(cancellation.reason !== undefined ? { reason: cancellation.reason } : {}),
-                    ...s,
-                  },
-                },
-              ],
-            });
-          }
+        if (E.isLeft(result)) {
+          // A repeated cancellation is refused (409), but what the first one left undone is finished before answering.
+          if (result.left._tag === 'Conflict') await deps.process.converge(seriesId, ctx, 'cancel');
+          return result;
         }
-        if (work.length === 0) return 0;
-        const done = await onMeetings(ctx, work);
-        return work.length - done.failed.length;
+        deps.probe?.({ operation: 'cancel', step: 'series-event' });
+        const converged = await deps.process.converge(seriesId, ctx, 'cancel');
+        await deps.projections.waitFor(result.right.position);
+        return answer(seriesId, converged);
       });
     },
 
-    async reconcileAll(): Promise<number> {
-      let repaired = 0;
-      for (const seriesId of queries.seriesWithSessionsAfter(clock().toISOString())) repaired += await this.reconcile(seriesId);
-      return repaired;
+    /** Brings a series' sessions in line with it now (under its booking lock); how many sessions were written. */
+    async reconcile(seriesId: string): Promise<number> {
+      return (await deps.process.reconcile(seriesId)).changed;
     },
 
     async seriesHistory(ctx: RequestContext, seriesId: string, page?: HistoryPage): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {

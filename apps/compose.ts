@@ -13,6 +13,7 @@ import type { EventStore } from '../application/ports/event-store.ts';
 import type { ProjectionRunner } from '../application/projections/runner.ts';
 import { createCore } from '../application/core.ts';
 import type { SeriesService } from '../application/series-service.ts';
+import type { SeriesProcessManager } from '../application/series-process.ts';
 import type { Service } from '../application/service.ts';
 import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import {
@@ -29,6 +30,7 @@ import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
+import { seriesCrashProbe } from './test-crash.ts';
 import { createNotifications } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
@@ -123,6 +125,12 @@ const openStore = async (config: Config, dataDir: string, logger: Logger): Promi
 
 const HEALTH_STORE_TIMEOUT_MS = 2_000;
 
+/** Test-only crash points, inert unless SERIES_TEST_CRASH is set (apps/test-crash.ts). */
+const seriesProbeOption = () => {
+  const probe = seriesCrashProbe();
+  return probe !== undefined ? { seriesProbe: probe } : {};
+};
+
 export const startSystem = async (config: Config, options: SystemOptions = {}): Promise<System> => {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const clock = options.clock ?? (() => new Date());
@@ -130,21 +138,25 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   const store = options.store ?? (await openStore(config, dataDir, logger));
   const readModels = openSqliteReadModels(join(dataDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'));
   const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
-  const { projections, service, series: seriesService } = createCore({
+  const { projections, service, series: seriesService, seriesProcessManager } = createCore({
     store,
     readModels,
     access,
     clock,
     newId: randomUUID,
     onProjectionError: (error) => logger.error({ err: error }, 'projection stopped'),
+    checkpoints: readModels.notifications.checkpoints,
+    log: logger.child({ component: 'series-process' }),
+    ...seriesProbeOption(),
   });
   const stopCore = async () => {
+    await seriesProcessManager.stop();
     await projections.stop();
     await store.close();
     readModels.close();
   };
   try {
-    return await startAdapters({ config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService, access });
+    return await startAdapters({ config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService, seriesProcessManager, access });
   } catch (error) {
     await stopCore();
     throw error;
@@ -162,11 +174,12 @@ interface AdapterDeps {
   readonly projections: ProjectionRunner;
   readonly service: Service;
   readonly seriesService: SeriesService;
+  readonly seriesProcessManager: SeriesProcessManager;
   readonly access: AccessProvider;
 }
 
 const startAdapters = async (deps: AdapterDeps): Promise<System> => {
-  const { config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService, access } = deps;
+  const { config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService, seriesProcessManager, access } = deps;
   const notifications = createNotifications({ config, dataDir, store, readModels, projections, logger, clock, newId: randomUUID, ...(options.notifications !== undefined ? { options: options.notifications } : {}) });
 
   const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
@@ -326,13 +339,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
 
   notifications.start();
 
-  // A series operation cut short by a crash leaves sessions behind its series: repair them once the read models
-  // have caught up, in the background, without holding up the start.
-  void (async () => {
-    await projections.waitFor(await store.headPosition(), 120_000);
-    const repaired = await seriesService.reconcileAll();
-    if (repaired > 0) logger.warn({ repaired }, 'series sessions repaired after an interrupted operation');
-  })().catch((error: unknown) => logger.warn({ err: error }, 'series repair did not run'));
+  // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
+  seriesProcessManager.start();
 
   const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger) : [];
 
@@ -346,6 +354,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await notifications.stop();
+      await seriesProcessManager.stop();
       await projections.stop();
       await store.close();
       readModels.close();

@@ -59,15 +59,19 @@ export const SeriesScheduled = t.type({
 
 export const SeriesRecurrenceChanged = t.type({
   type: t.literal('SeriesRecurrenceChanged'),
-  data: t.type({
-    seriesId: t.string,
-    recurrence: RecurrenceSpec,
-    previous: RecurrenceSpec,
-    added: t.array(Slot),
-    moved: t.array(Slot),
-    removed: t.array(Slot),
-    ...stamp,
-  }),
+  data: t.intersection([
+    t.type({
+      seriesId: t.string,
+      recurrence: RecurrenceSpec,
+      previous: RecurrenceSpec,
+      added: t.array(Slot),
+      moved: t.array(Slot),
+      removed: t.array(Slot),
+      ...stamp,
+    }),
+    /** The series cancellation the removed sessions are cancelled under (absent in events recorded before it existed). */
+    t.partial({ cancellationId: t.string }),
+  ]),
 });
 
 export const SeriesDetailsChanged = t.type({
@@ -133,7 +137,16 @@ export const ChangeSeriesRecurrence = t.type({
   type: t.literal('ChangeSeriesRecurrence'),
   data: t.intersection([
     t.type(stamp),
-    t.partial({ rrule: t.string, startDate: t.string, startTime: t.string, durationMinutes: t.number, timezone: t.string, exclusions: t.array(t.string) }),
+    t.partial({
+      rrule: t.string,
+      startDate: t.string,
+      startTime: t.string,
+      durationMinutes: t.number,
+      timezone: t.string,
+      exclusions: t.array(t.string),
+      /** Under which the sessions this change drops are cancelled and announced (once). */
+      cancellationId: t.string,
+    }),
   ]),
 });
 
@@ -383,7 +396,17 @@ const changeRecurrence = (c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'], st
   return E.right([
     {
       type: 'SeriesRecurrenceChanged',
-      data: { seriesId: state.id, recurrence: expanded.right.spec, previous: state.recurrence, added, moved, removed, at: c.at, by: c.by },
+      data: {
+        seriesId: state.id,
+        recurrence: expanded.right.spec,
+        previous: state.recurrence,
+        added,
+        moved,
+        removed,
+        ...(c.cancellationId !== undefined ? { cancellationId: c.cancellationId } : {}),
+        at: c.at,
+        by: c.by,
+      },
     },
   ]);
 };

@@ -533,6 +533,11 @@ const eventPayloads: Record<MeetingEventType | SeriesEvent['type'] | SettingsEve
       added: { type: 'array', items: schema('OccurrenceSlot') },
       moved: { type: 'array', items: schema('OccurrenceSlot') },
       removed: { type: 'array', items: schema('OccurrenceSlot') },
+      cancellationId: {
+        type: 'string',
+        description:
+          'The `seriesCancellationId` the removed sessions are cancelled under; their one notice (`SeriesOccurrencesCancelled`) carries it too. Absent on changes recorded before it existed.',
+      },
     },
   ),
   SeriesDetailsChanged: payload('Fields of a series other than its pattern changed; `changes` holds the new values.', ['seriesId', 'changes'], {

@@ -226,10 +226,6 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
 
   const getSeriesStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM series WHERE id = ?');
   const putSeries = db.prepare('INSERT INTO series(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc');
-  // From the series' own slots, so a series whose sessions were never written is found too.
-  const seriesAfterStmt = db.prepare<[string], { series_id: string }>(
-    `SELECT id AS series_id FROM series WHERE EXISTS (SELECT 1 FROM json_each(doc, '$.occurrences') WHERE json_extract(value, '$.start') >= ?)`,
-  );
   const seriesMeetingsStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM meetings WHERE series_id = ?');
   const seriesSink = sqliteSink(
     db,
@@ -284,7 +280,6 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       }
     },
     meetingsOfSeries,
-    seriesWithSessionsAfter: (from) => seriesAfterStmt.all(from).map((row) => row.series_id),
     getSeries: (seriesId) => {
       const row = getSeriesStmt.get(seriesId);
       if (row === undefined) return undefined;

@@ -87,8 +87,6 @@ export interface MeetingQueries {
   /** A stream's events after `after` (a revision; -1 for the start), oldest first, at most `limit`. */
   history(streamName: string, page?: HistoryPage): ReadonlyArray<HistoryEntry>;
   getSeries(seriesId: string): SeriesView | undefined;
-  /** Ids of the series that still have sessions at or after `from`. */
-  seriesWithSessionsAfter(from: string): ReadonlyArray<string>;
   meetingsOfSeries(seriesId: string): MeetingView[];
   getPerson(personId: string): PersonView | undefined;
   getSettings(): Settings;

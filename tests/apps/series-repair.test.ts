@@ -21,7 +21,7 @@ const eventually = async <A>(check: () => Promise<A | undefined>, what: string, 
 
 const by = { id: 'ada', roles: ['admin'] };
 
-describe('series repair at start', () => {
+describe('series repair by the series process manager at start', () => {
   it('schedules the sessions a crash left unwritten, and cancels those a series cancellation covers, once', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);

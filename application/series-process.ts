@@ -1,0 +1,335 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as meeting from '../domain/meeting.ts';
+import * as series from '../domain/series.ts';
+import { evolveHistory, evolveSession, initialHistory, isEmptyPlan, planSeries } from '../domain/series-process.ts';
+import type { SeriesHistory, SeriesPlan, Session } from '../domain/series-process.ts';
+import type { BookingGuard } from './booking.ts';
+import { decodeRecorded } from './decode.ts';
+import type { AppError, Executor, RequestContext } from './execute.ts';
+import { actorOf } from './execute.ts';
+import type { EventStore, RecordedEvent, Subscription } from './ports/event-store.ts';
+import type { CheckpointStore, Log } from './ports/notifications.ts';
+import type { ProjectionRunner } from './projections/runner.ts';
+import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
+
+/** How many sessions are written at once: the store commits concurrent appends together. */
+const CONCURRENCY = 16;
+const ATTEMPTS = 3;
+/** Plan, apply, plan again: the second round writes the notices, a third finds nothing; more means something refuses. */
+const MAX_ROUNDS = 4;
+
+export interface ConvergeResult {
+  /** Sessions written to. */
+  readonly changed: number;
+  /** Sessions that could not be written (the store failed, or the read models are recovering): worth a retry. */
+  readonly failed: ReadonlyArray<string>;
+  /** Sessions whose commands were refused: a retry would be refused too. */
+  readonly refused: ReadonlyArray<string>;
+}
+
+export interface SeriesProcessDeps {
+  readonly store: EventStore;
+  readonly executor: Executor;
+  readonly projections: ProjectionRunner;
+  readonly bookings: BookingGuard;
+  readonly clock: () => Date;
+  readonly log?: Log;
+  readonly probe?: SeriesProbe;
+}
+
+const SYSTEM: RequestContext = { user: { id: 'system', roles: ['admin'] } };
+
+class Transient extends Error {}
+
+/** A series or meeting stream whose events cannot be read: retrying cannot help. */
+export class UnreadableStream extends Error {}
+
+/**
+ * Runs the pure series planner against the log and applies its plan, one meeting stream at a time (idempotent per
+ * session: each plan is computed from the session's own stream, and an applied plan plans nothing). `converge` is
+ * what a series request runs inline, under the booking lock it already holds; `reconcile` takes the lock itself.
+ */
+export const createSeriesProcess = (deps: SeriesProcessDeps) => {
+  const { store, executor, projections, bookings, clock } = deps;
+
+  const loadHistory = async (seriesId: string): Promise<{ history: SeriesHistory; revision: number; position: number }> => {
+    const recorded = await store.readStream(series.seriesStreamName(seriesId));
+    let history = initialHistory();
+    for (const r of recorded) {
+      const decoded = decodeRecorded(series.SeriesEvent, r);
+      if (E.isLeft(decoded)) throw new UnreadableStream(`series ${seriesId} cannot be read: ${decoded.left.message}`);
+      history = evolveHistory(history, decoded.right, r.position);
+    }
+    const last = recorded[recorded.length - 1];
+    return { history, revision: last?.revision ?? -1, position: last?.position ?? 0 };
+  };
+
+  const loadSession = async (meetingId: string): Promise<Session | undefined> => {
+    let session: Session | undefined;
+    for (const r of await store.readStream(meeting.meetingStreamName(meetingId))) {
+      const decoded = decodeRecorded(meeting.MeetingEvent, r);
+      if (E.isLeft(decoded)) throw new UnreadableStream(`meeting ${meetingId} cannot be read: ${decoded.left.message}`);
+      session = evolveSession(session, decoded.right, r.position);
+    }
+    return session;
+  };
+
+  const loadSessions = async (ids: ReadonlyArray<string>): Promise<Map<string, Session>> => {
+    const loaded = new Map<string, Session>();
+    await pool(ids, async (id) => {
+      const session = await loadSession(id);
+      if (session !== undefined) loaded.set(id, session);
+    });
+    // In the series' own order, whatever order the reads finished in.
+    return new Map(ids.flatMap((id) => { const s = loaded.get(id); return s === undefined ? [] : [[id, s] as const]; }));
+  };
+
+  /** Runs `work` over `items`, at most CONCURRENCY at a time; after a throw no further item is started. */
+  const pool = async <A>(items: ReadonlyArray<A>, work: (item: A) => Promise<void>): Promise<void> => {
+    let next = 0;
+    let failed = false;
+    const lanes = Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
+      try {
+        while (!failed && next < items.length) await work(items[next++] as A);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    });
+    await Promise.all(lanes);
+  };
+
+  /** One session's commands, retried when the store fails; whether they were applied. */
+  const applyOne = async (
+    seriesId: string,
+    ctx: RequestContext,
+    { meetingId, commands }: { readonly meetingId: string; readonly commands: ReadonlyArray<meeting.MeetingCommand> },
+    done: { positions: number[]; failed: Set<string>; refused: Set<string>; refusedOnce: Set<string> },
+  ): Promise<boolean> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await executor.execute(ctx, meeting.meetingStreamName(meetingId), meeting.meetingDecider, meeting.MeetingEvent, [...commands], (e): AppError => ({ _tag: 'Conflict', message: e._tag }), { wait: false });
+        if (E.isLeft(result)) {
+          if (result.left._tag === 'Unavailable' || result.left._tag === 'TooMuchContention') throw new Transient(result.left._tag);
+          // Another writer (a second node) may have got there first: planned again on fresh state before giving up.
+          if (done.refusedOnce.has(meetingId)) {
+            done.refused.add(meetingId);
+            deps.log?.error({ seriesId, meetingId, error: result.left }, 'series session command refused');
+          } else done.refusedOnce.add(meetingId);
+          return false;
+        }
+        done.failed.delete(meetingId);
+        if (result.right.position !== undefined) done.positions.push(result.right.position);
+        return true;
+      } catch (error) {
+        if (attempt >= ATTEMPTS) {
+          done.failed.add(meetingId);
+          deps.log?.warn({ seriesId, meetingId, err: error }, 'series session could not be written');
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  };
+
+  const apply = async (
+    ctx: RequestContext,
+    seriesId: string,
+    revision: number,
+    plan: SeriesPlan,
+    operation: SeriesOperation | undefined,
+    done: { count: number; positions: number[]; failed: Set<string>; refused: Set<string>; refusedOnce: Set<string> },
+  ): Promise<void> => {
+    await pool(plan.sessions, async (item) => {
+      if (!(await applyOne(seriesId, ctx, item, done))) return;
+      done.count += 1;
+      // Outside the retries: the test-only crash point must stop everything, like a kill.
+      if (operation !== undefined) deps.probe?.({ operation, step: 'session', count: done.count });
+    });
+    if (plan.notices.length === 0) return;
+    if (operation !== undefined) deps.probe?.({ operation, step: 'sessions-done' });
+    let expected = revision;
+    for (const notice of plan.notices) {
+      // Written at the revision the plan was made on: a notice written meanwhile makes this one stale, never twice.
+      const result = await executor.execute(
+        ctx,
+        series.seriesStreamName(seriesId),
+        series.seriesDecider,
+        series.SeriesEvent,
+        { type: 'RecordOccurrencesCancelled', data: { cancellationId: notice.cancellationId, cancelled: [...notice.cancelled], reason: notice.reason, ...executor.stamp(ctx) } },
+        (e): AppError => ({ _tag: 'Conflict', message: e._tag }),
+        { expectedRevision: expected, wait: false },
+      );
+      if (E.isLeft(result)) {
+        if (result.left._tag === 'StaleRevision' || result.left._tag === 'Unavailable') return;
+        deps.log?.error({ seriesId, cancellationId: notice.cancellationId, error: result.left }, 'series notice refused');
+        return;
+      }
+      expected = result.right.revision;
+      if (result.right.position !== undefined) done.positions.push(result.right.position);
+    }
+  };
+
+  /**
+   * Brings the series' sessions to what the series says; the caller holds the booking lock of its participants.
+   * Resolves once the read models show every write.
+   */
+  const converge = async (seriesId: string, ctx: RequestContext = SYSTEM, operation?: SeriesOperation): Promise<ConvergeResult & { position: number }> => {
+    const done = { count: 0, positions: [] as number[], failed: new Set<string>(), refused: new Set<string>(), refusedOnce: new Set<string>() };
+    let position = 0;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const loaded = await loadHistory(seriesId);
+      position = loaded.position;
+      if (loaded.history.series.status === 'none') break;
+      const sessions = await loadSessions(loaded.history.meetingIds);
+      const plan = planSeries(loaded.history, sessions, clock().toISOString(), actorOf(ctx.user));
+      const open: SeriesPlan = { sessions: plan.sessions.filter((p) => !done.refused.has(p.meetingId)), notices: plan.notices };
+      if (isEmptyPlan(open)) break;
+      const progress = () => done.count + done.positions.length + done.refusedOnce.size + done.refused.size;
+      const before = progress();
+      await apply(ctx, seriesId, loaded.revision, open, operation, done);
+      // Nothing written and nothing learnt (the store keeps failing): the caller retries later.
+      if (progress() === before && open.notices.length === 0) break;
+    }
+    if (done.positions.length > 0) await projections.waitFor(Math.max(...done.positions), 30_000);
+    return { changed: done.count, failed: [...done.failed], refused: [...done.refused], position };
+  };
+
+  const participants = async (seriesId: string): Promise<string[]> => {
+    const { history } = await loadHistory(seriesId);
+    return history.series.status === 'none' ? [] : [history.series.customerId, history.series.instructorId];
+  };
+
+  /** `converge` under the series' booking lock, for work outside a request (the process manager, tools). */
+  const reconcile = async (seriesId: string): Promise<ConvergeResult & { position: number }> =>
+    bookings.withLock(await participants(seriesId), () => converge(seriesId));
+
+  return { converge, reconcile, loadHistory };
+};
+
+export type SeriesProcess = ReturnType<typeof createSeriesProcess>;
+
+const seriesEventTypes: ReadonlySet<string> = new Set(series.seriesEventTypes);
+const CHECKPOINT_EVERY = 500;
+const REMEMBERED = 10_000;
+
+export interface SeriesProcessManagerDeps {
+  readonly store: EventStore;
+  readonly process: Pick<SeriesProcess, 'reconcile'>;
+  readonly checkpoints: CheckpointStore;
+  readonly log: Log;
+  readonly name?: string;
+  /** First delay before resubscribing after an error; doubles up to 30 s. */
+  readonly restartDelayMs?: number;
+}
+
+/**
+ * The series process manager: follows the event log from its own durable checkpoint and, for every series event,
+ * brings that series' sessions in line with it. The checkpoint moves past an event only once its series has
+ * converged, so a crash at any point of a series operation (after the series event, halfway through its sessions,
+ * before the notice) is finished after the restart; a replay (lost checkpoint, a second node) plans nothing new.
+ */
+export class SeriesProcessManager {
+  readonly name: string;
+  private subscription: Subscription | undefined;
+  private position: number;
+  private saved: number;
+  private failure: Error | undefined;
+  private failures = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  /** Series already converged through a position: later events of the same catch-up need no second pass. */
+  private readonly convergedThrough = new Map<string, number>();
+
+  constructor(private readonly deps: SeriesProcessManagerDeps) {
+    this.name = deps.name ?? 'series-process';
+    this.position = deps.checkpoints.get(this.name);
+    this.saved = this.position;
+  }
+
+  start(): void {
+    if (this.subscription !== undefined) return;
+    this.stopped = false;
+    this.subscription = this.deps.store.subscribeToAll(
+      this.position > 0 ? { after: this.position } : {},
+      (event) => this.handle(event),
+      (error) => this.fail(error),
+    );
+  }
+
+  private async handle(recorded: RecordedEvent): Promise<void> {
+    if (!recorded.streamName.startsWith('series-') || !seriesEventTypes.has(recorded.type)) {
+      this.advance(recorded.position, false);
+      return;
+    }
+    const seriesId = recorded.streamName.slice('series-'.length);
+    if ((this.convergedThrough.get(seriesId) ?? 0) < recorded.position) {
+      let result: Awaited<ReturnType<SeriesProcess['reconcile']>>;
+      try {
+        result = await this.deps.process.reconcile(seriesId);
+      } catch (error) {
+        if (!(error instanceof UnreadableStream)) throw error;
+        // One unreadable stream must not stop every later series: logged, left behind, and the process goes on.
+        this.deps.log.error({ seriesId, position: recorded.position, error: error.message }, 'series cannot be brought in line; left as it is');
+        this.advance(recorded.position, true);
+        return;
+      }
+      if (result.failed.length > 0) {
+        throw new Error(`series ${seriesId}: ${result.failed.length} session(s) could not be written (${result.failed.slice(0, 5).join(', ')})`);
+      }
+      if (result.refused.length > 0) {
+        this.deps.log.error({ seriesId, refused: result.refused.slice(0, 20) }, 'series sessions refused their commands; left as they are');
+      }
+      if (this.convergedThrough.size >= REMEMBERED) this.convergedThrough.clear();
+      this.convergedThrough.set(seriesId, result.position);
+      if (result.changed > 0) this.deps.log.info({ seriesId, sessions: result.changed }, 'series sessions brought in line with their series');
+    }
+    this.failures = 0;
+    this.failure = undefined;
+    this.advance(recorded.position, true);
+  }
+
+  private advance(position: number, save: boolean): void {
+    this.position = position;
+    if (save || position - this.saved >= CHECKPOINT_EVERY) this.save();
+  }
+
+  private save(): void {
+    if (this.position === this.saved) return;
+    this.deps.checkpoints.set(this.name, this.position);
+    this.saved = this.position;
+  }
+
+  private fail(error: unknown): void {
+    this.subscription = undefined;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    if (this.stopped) return;
+    this.failures += 1;
+    const delay = Math.min(30_000, (this.deps.restartDelayMs ?? 500) * 2 ** (this.failures - 1));
+    this.deps.log.error({ err: this.failure, position: this.position, retryInMs: delay }, 'series process paused; resuming from its checkpoint');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped) this.start();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  async status(): Promise<{ position: number; lag: number; error?: string }> {
+    const head = await this.deps.store.headPosition();
+    return { position: this.position, lag: Math.max(0, head - this.position), ...(this.failure !== undefined ? { error: this.failure.message } : {}) };
+  }
+
+  get healthy(): boolean {
+    return this.failure === undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    if (subscription !== undefined) await subscription.stop();
+    this.save();
+  }
+}
