@@ -234,9 +234,39 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     const again = await store.appendToStream('meeting-retry', batch, { expectedRevision: 'any' });
     expect(again).toEqual(first);
     expect(fake.events.map((e) => e.id)).toEqual(batch.map((e) => e.id));
-    const appends = fake.requests.filter((r) => r.kind === 'append');
+    // The client sends appends through BatchAppend when the server lists it, as a real server does.
+    const appends = fake.requests.flatMap((r) => (r.kind === 'batchAppend' ? [r] : []));
     const sentIds = batch.map((e) => e.id);
-    expect(appends.map((r) => r.kind === 'append' && r.eventIds)).toEqual([sentIds, sentIds]);
+    expect(appends.map((r) => [r.eventIds, r.outcome])).toEqual([
+      [sentIds, 'success'],
+      [sentIds, 'idempotent'],
+    ]);
+    expect(fake.requests.some((r) => r.kind === 'append')).toBe(false);
+  });
+
+  it('speaks BatchAppend as the server does: expected revisions, results and errors per correlation id', async () => {
+    const { fake, store } = await setUp();
+    // Concurrent appends share one BatchAppend stream; each answer must reach its own caller.
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.appendToStream(`meeting-c${i % 4}`, [event('Tested', { i })])),
+    );
+    expect(results.every(isRight)).toBe(true);
+    const revisions = results.map((r) => (isRight(r) ? r.right.nextExpectedRevision : -2));
+    for (let s = 0; s < 4; s++) {
+      expect(revisions.filter((_, i) => i % 4 === s).sort()).toEqual([0, 1, 2, 3, 4]);
+    }
+    expect(await store.appendToStream('meeting-c0', [event()], { expectedRevision: 2 })).toEqual({
+      _tag: 'Left',
+      left: { _tag: 'WrongExpectedRevision', streamName: 'meeting-c0', expected: 2, actual: 4 },
+    });
+    expect(await store.appendToStream('meeting-none', [event()], { expectedRevision: 'stream_exists' })).toEqual({
+      _tag: 'Left',
+      left: { _tag: 'WrongExpectedRevision', streamName: 'meeting-none', expected: 'stream_exists', actual: -1 },
+    });
+    expect(isRight(await store.appendToStream('meeting-c0', [event()], { expectedRevision: 4 }))).toBe(true);
+    const outcomes = fake.requests.flatMap((r) => (r.kind === 'batchAppend' ? [r.outcome] : []));
+    expect(outcomes.filter((o) => o === 'wrong-expected-version')).toHaveLength(2);
+    expect(outcomes.filter((o) => o === 'success')).toHaveLength(21);
   });
 
   it('answers an empty append from the stream state, as the embedded stores do', async () => {
