@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { isRight, right } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { DeadlineExceededError, KurrentDBClient, jsonEvent } from '@kurrent/kurrentdb-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppendTooLargeError } from '../../../application/ports/event-store.ts';
 import type { EventToAppend, RecordedEvent } from '../../../application/ports/event-store.ts';
@@ -467,6 +468,23 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     expect(fake.requests.at(-1)).toMatchObject({ kind: 'batchAppend', size: limit + 1, outcome: 'maximum-append-size-exceeded' });
     // The stream is untouched and the shared BatchAppend stream still works.
     expect(isRight(await trusting.appendToStream('meeting-size', [event()], { expectedRevision: 0 }))).toBe(true);
+  });
+
+  it('the fake answers an append whose deadline has passed with Timeout, as the server does', async () => {
+    const fake = await startFakeKurrentDb();
+    cleanups.push(() => fake.close());
+    const raw = KurrentDBClient.connectionString(fake.connectionString);
+    cleanups.push(() => raw.dispose());
+    const ok = await raw.appendToStream('meeting-deadline', [jsonEvent({ type: 'Tested', data: { n: 1 } })]);
+    expect(ok.success).toBe(true);
+    // A deadline of now has passed by the time the server reads the request.
+    const late = await raw.appendToStream('meeting-deadline', [jsonEvent({ type: 'Tested', data: { n: 2 } })], { deadline: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(late).toBeInstanceOf(DeadlineExceededError);
+    expect(fake.requests.flatMap((r) => (r.kind === 'batchAppend' ? [r.outcome] : []))).toEqual(['success', 'timeout']);
+    expect(fake.events).toHaveLength(1);
   });
 
   it('over TLS with credentials, a user allowed to read $all appends, reads and subscribes', async () => {
