@@ -43,7 +43,8 @@ export const loadAggregate = async <Event extends { type: string }, State>(
   evolve: (state: State, event: Event) => State,
   initial: State,
 ): Promise<E.Either<CorruptEvent, AggregateSnapshot<State>>> => {
-  const recorded = await store.readStream(streamName);
+  // A command is decided on this state: read from the leader, never from a follower that may lag behind.
+  const recorded = await store.readStream(streamName, { requiresLeader: true });
   let state = initial;
   for (const r of recorded) {
     const decoded = decodeRecorded(codec, r);

@@ -17,6 +17,7 @@ import type { SeriesProcessManager } from '../application/series-process.ts';
 import type { Service } from '../application/service.ts';
 import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import {
+  KurrentDbAccessDeniedError,
   KurrentDbConnectionStringError,
   KurrentDbUnreachableError,
   openKurrentDbEventStore,
@@ -118,7 +119,7 @@ const openStore = async (config: Config, dataDir: string, logger: Logger): Promi
     });
   } catch (error) {
     if (error instanceof KurrentDbConnectionStringError) throw new ConfigError(`KURRENTDB_CONNECTION_STRING: ${error.message}`);
-    if (error instanceof KurrentDbUnreachableError) throw new StartupError(error.message);
+    if (error instanceof KurrentDbUnreachableError || error instanceof KurrentDbAccessDeniedError) throw new StartupError(error.message);
     throw error;
   }
 };

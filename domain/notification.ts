@@ -249,6 +249,60 @@ export type NotificationError =
 
 // ---------- rules ----------
 
+/**
+ * Bytes one notification append may take: half of KurrentDB's default limit of 1 MiB per append, so that every
+ * store takes it with room to spare. Counted as KurrentDB counts an append: the JSON of each event's data, its
+ * metadata (a fixed allowance here: actor, correlation and causation ids) and two bytes per character of its type.
+ */
+export const MAX_NOTIFICATION_APPEND_BYTES = 512 * 1024;
+const METADATA_ALLOWANCE_BYTES = 1024;
+
+/** UTF-8 length of a string, without encoding it. */
+export const utf8Length = (value: string): number => {
+  let bytes = 0;
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i += 1;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+};
+
+/** Size of one append of these events, as the event store counts it (see MAX_NOTIFICATION_APPEND_BYTES). */
+export const appendBytes = (events: ReadonlyArray<NotificationEvent>): number =>
+  events.reduce((sum, event) => sum + utf8Length(JSON.stringify(event.data)) + 2 * event.type.length + METADATA_ALLOWANCE_BYTES, 0);
+
+/**
+ * Keeps an append within MAX_NOTIFICATION_APPEND_BYTES: a rendered email that would take it over is not kept, and
+ * the round fails with the reason instead (visible in the notification log; a retry renders again). Without the
+ * email the append is small: the request holds at most MAX_OCCURRENCES sessions of bounded fields.
+ */
+const withinAppendLimit = (events: ReadonlyArray<NotificationEvent>, attempts: number, at: string): NotificationEvent[] => {
+  const bytes = appendBytes(events);
+  if (bytes <= MAX_NOTIFICATION_APPEND_BYTES) return [...events];
+  return events.map((event): NotificationEvent => {
+    if (event.type !== 'NotificationPrepared') return event;
+    const message = utf8Length(JSON.stringify(event.data.message));
+    return {
+      type: 'NotificationFailed',
+      data: {
+        error:
+          `the rendered email (${message} bytes for ${event.data.meetingIds.length} session(s)) would make the notification record ` +
+          `${bytes} bytes, more than the ${MAX_NOTIFICATION_APPEND_BYTES} allowed; shorten the body template or what it repeats`,
+        attempts,
+        at,
+      },
+    };
+  });
+};
+
 /** Sessions an email announces: those still cancelled that have not ended at `at`. Ended ones are never announced. */
 export const announcedSessions = (
   cancellation: CancellationSnapshot,
@@ -316,7 +370,7 @@ export const decide = (command: NotificationCommand, state: NotificationState): 
         at: c.at,
       },
     };
-    return E.map((rest: NotificationEvent[]) => [requested, ...rest])(roundOutcome(c, c.cancellation, 0, 0));
+    return E.map((rest: NotificationEvent[]) => withinAppendLimit([requested, ...rest], 0, c.at))(roundOutcome(c, c.cancellation, 0, 0));
   }
   if (state.status === 'none') return E.left({ _tag: 'NotificationNotFound' });
   switch (command.type) {
@@ -351,7 +405,9 @@ export const decide = (command: NotificationCommand, state: NotificationState): 
         type: 'NotificationRetryRequested',
         data: { round, recipient: command.data.recipient, by: command.data.by, at: command.data.at },
       };
-      return E.map((rest: NotificationEvent[]) => [retry, ...rest])(roundOutcome(command.data, state.cancellation, round, state.attempts));
+      return E.map((rest: NotificationEvent[]) => withinAppendLimit([retry, ...rest], state.attempts, command.data.at))(
+        roundOutcome(command.data, state.cancellation, round, state.attempts),
+      );
     }
     default:
       return assertNever(command);

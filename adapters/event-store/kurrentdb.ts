@@ -6,6 +6,7 @@ import {
   END,
   FORWARDS,
   KurrentDBClient,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   STREAM_EXISTS,
@@ -26,6 +27,7 @@ import type {
   ReadPosition,
   RecordedEvent as KurrentRecordedEvent,
 } from '@kurrent/kurrentdb-client';
+import { AppendTooLargeError } from '../../application/ports/event-store.ts';
 import type {
   EventMetadata,
   EventStore,
@@ -69,6 +71,26 @@ export interface KurrentDbEventStoreOptions {
   readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
   /** Consecutive failed resubscribe attempts after which connectionStatus() says 'down'. Default 5. */
   readonly downAfterFailedAttempts?: number;
+  /**
+   * The server's MaxAppendSize (bytes per append, counted as the server does: data + metadata + 2 × type length per
+   * event). Larger appends are refused here, before anything is sent. Default 1,048,576, the server's default.
+   */
+  readonly maxAppendSize?: number;
+}
+
+/** The server's default MaxAppendSize (ClusterVNodeOptions.Application.MaxAppendSize). */
+export const KURRENTDB_DEFAULT_MAX_APPEND_SIZE = 1_024 * 1_024;
+
+/** The server answered, but refused the connection's user; the message names the host and user, never the password. */
+export class KurrentDbAccessDeniedError extends Error {
+  override readonly name = 'KurrentDbAccessDeniedError';
+  constructor(
+    message: string,
+    readonly target: string,
+    readonly user: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
 /** The connection string itself is unusable; the message names the host only. */
@@ -129,6 +151,34 @@ function toStreamState(expected: ExpectedRevision): AppendStreamState {
 export function describeConnectionTarget(connectionString: string): string {
   const match = /^[a-z+]+:\/\/(?:[^@/?]*@)?([^/?#]*)/i.exec(connectionString.trim());
   return match?.[1] ? match[1] : '(unparseable connection string)';
+}
+
+/** User name of a connection string (`kurrentdb://user:password@host`), never its password. */
+export function describeConnectionUser(connectionString: string): string | undefined {
+  const match = /^[a-z+]+:\/\/([^@/?#]*)@/i.exec(connectionString.trim());
+  const userInfo = match?.[1];
+  if (userInfo === undefined) return undefined;
+  const raw = userInfo.split(':')[0] ?? '';
+  let user: string;
+  try {
+    user = decodeURIComponent(raw);
+  } catch {
+    user = raw;
+  }
+  // Shown in messages and logs: printable characters only, bounded.
+  user = user.replace(/[^\x20-\x7e]/g, '?').slice(0, 128);
+  return user === '' ? undefined : user;
+}
+
+/** An append's size as the server counts it (Event.SizeOnDisk summed), from what the client will send. */
+function appendSize(data: ReadonlyArray<EventData>): number {
+  let size = 0;
+  for (const event of data) {
+    size += Buffer.byteLength(JSON.stringify(event.data), 'utf8');
+    if (event.metadata !== undefined) size += Buffer.byteLength(JSON.stringify(event.metadata), 'utf8');
+    size += event.type.length * 2;
+  }
+  return size;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -205,6 +255,8 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
   const initialDelay = options.retry?.initialDelayMs ?? 200;
   const maxDelay = options.retry?.maxDelayMs ?? 5000;
   const downAfter = options.downAfterFailedAttempts ?? 5;
+  const maxAppendSize = options.maxAppendSize ?? KURRENTDB_DEFAULT_MAX_APPEND_SIZE;
+  const user = describeConnectionUser(options.connectionString);
   const capabilities: EventStoreCapabilities = { name: 'kurrentdb', gapFreePositions: false };
 
   // Client errors may quote the connection string; what we log or throw names the host only.
@@ -282,11 +334,15 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
       fromRevision: bigint | typeof START | typeof END;
       direction: typeof FORWARDS | typeof BACKWARDS;
       maxCount: number;
+      requiresLeader?: boolean;
     },
   ): Promise<KurrentRecordedEvent[]> => {
     const out: KurrentRecordedEvent[] = [];
     try {
-      for await (const resolved of client.readStream(streamName, read)) {
+      // requiresLeader only when asked: otherwise the connection's node preference decides (the Rust part of the
+      // client sends requires-leader for every read when that preference is `leader`, its default).
+      const { requiresLeader, ...rest } = read;
+      for await (const resolved of client.readStream(streamName, requiresLeader === true ? { ...rest, requiresLeader } : rest)) {
         if (resolved.event) out.push(resolved.event);
       }
     } catch (error) {
@@ -328,25 +384,59 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
     }
   };
 
+  /**
+   * The log's last record: one record read backwards from the end, without filter or link resolution, which the
+   * server answers from the end of its transaction log without scanning (Enumerator.ReadAllBackwards, count 1).
+   */
+  const lastRecord = async (): Promise<AllStreamRecordedEvent | undefined> => {
+    for await (const resolved of client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 }) as AsyncIterable<AllStreamResolvedEvent>) {
+      if (resolved.event) return resolved.event;
+    }
+    return undefined;
+  };
+
+  /** The newest of our events, and the log end it was found from: while the log end stays, so does the answer. */
+  let knownHead: { readonly logEnd: bigint; readonly head: number } | undefined;
+
+  /**
+   * Position of the newest of our events. Cheap in the usual cases: when the log's last record is ours (one record
+   * read), or when nothing was written since the last answer (one record read). Otherwise one filtered read of one
+   * event backwards from the end, which the server pages through only until it meets the newest of ours.
+   */
   const headPositionNow = async (): Promise<number> => {
-    let from: ReadPosition = END;
+    const last = await lastRecord();
+    if (last === undefined) return 0;
+    const logEnd = last.position.commit;
+    if (wanted(last.streamId, last.type)) {
+      const head = toPortPosition(logEnd);
+      knownHead = { logEnd, head };
+      return head;
+    }
+    if (knownHead !== undefined && knownHead.logEnd === logEnd) return knownHead.head;
+    const head = await newestWantedBefore(END);
+    knownHead = { logEnd, head };
+    return head;
+  };
+
+  /**
+   * The newest of our events before `from`, one match at a time: a filtered read stops at its first match. A match
+   * of the server's filter that is not ours (a plain event type in a `$` stream) moves the search past it.
+   */
+  const newestWantedBefore = async (from: ReadPosition): Promise<number> => {
+    let cursor = from;
     for (;;) {
-      let fetched = 0;
-      let oldest: AllStreamRecordedEvent | undefined;
+      let match: AllStreamRecordedEvent | undefined;
       for await (const resolved of client.readAll({
-        fromPosition: from,
+        fromPosition: cursor,
         direction: BACKWARDS,
-        maxCount: 20,
+        maxCount: 1,
         filter: serverFilter(),
       }) as AsyncIterable<AllStreamResolvedEvent>) {
-        fetched += 1;
-        const event = resolved.event;
-        if (!event) continue;
-        if (wanted(event.streamId, event.type)) return toPortPosition(event.position.commit);
-        oldest = event;
+        if (resolved.event) match = resolved.event;
       }
-      if (fetched < 20 || oldest === undefined) return 0;
-      from = oldest.position;
+      if (match === undefined) return 0;
+      if (wanted(match.streamId, match.type)) return toPortPosition(match.position.commit);
+      cursor = match.position;
     }
   };
 
@@ -370,6 +460,20 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
     });
   } catch (error) {
     await client.dispose().catch(() => {});
+    if (error instanceof AccessDeniedError) {
+      // Wrong credentials and missing rights look the same to the client (Unauthenticated and PermissionDenied both
+      // become AccessDeniedError); both need the same fix.
+      const who =
+        user === undefined
+          ? 'a connection without credentials (add user:password@ to the connection string)'
+          : `user '${user}' (check the password, and that the user may read $all)`;
+      throw new KurrentDbAccessDeniedError(
+        `KurrentDB at ${target} denied access to ${who}: the service needs read access to $all (by default only ` +
+          `members of $admins have it; grant it with the $$$all stream's $r ACL) and write access to its streams`,
+        target,
+        user,
+      );
+    }
     const reason =
       (error as { type?: unknown }).type === 'unavailable'
         ? 'connection refused or server unavailable'
@@ -509,7 +613,7 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
       if (data.length === 0) {
         // The server's answer to an empty append has no position; the current state answers it the same way.
         const [last] = await observe(() =>
-          readStreamRaw(streamName, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }),
+          readStreamRaw(streamName, { fromRevision: END, direction: BACKWARDS, maxCount: 1, requiresLeader: true }),
         );
         const actual = last ? toPortRevision(last.revision) : -1;
         const matches =
@@ -521,6 +625,8 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
         const position = last?.position ? toPortPosition(last.position.commit) : 0;
         return right({ nextExpectedRevision: actual, position });
       }
+      const size = appendSize(data);
+      if (size > maxAppendSize) throw new AppendTooLargeError(streamName, size, maxAppendSize);
       try {
         const result = await observe(() => client.appendToStream(streamName, data, { streamState }));
         if (!result.position) throw new Error(`KurrentDB acknowledged an append to ${streamName} without a position`);
@@ -533,6 +639,10 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
           const actual = typeof error.actualState === 'bigint' ? toPortRevision(error.actualState) : -1;
           return left({ _tag: 'WrongExpectedRevision', streamName, expected, actual });
         }
+        if (error instanceof MaxAppendSizeExceededError) {
+          // The server's limit is lower than the one configured here.
+          throw new AppendTooLargeError(streamName, size, error.maxAppendSize ?? maxAppendSize);
+        }
         throw error;
       }
     },
@@ -544,6 +654,7 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
           fromRevision: BigInt(from),
           direction: FORWARDS,
           maxCount: Number.MAX_SAFE_INTEGER,
+          ...(readOptions?.requiresLeader === true ? { requiresLeader: true } : {}),
         }),
       );
       return events.map(toRecorded);

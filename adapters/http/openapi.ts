@@ -930,6 +930,13 @@ const schemas: Json = {
           position: { type: 'integer', minimum: 0 },
           lag: { type: 'integer', minimum: 0 },
           error: { type: 'string', description: 'Why it stopped.' },
+          parked: {
+            type: 'integer',
+            minimum: 1,
+            description:
+              'Reactions only: cancellations left behind since start because their notices can never be stored ' +
+              '(each is logged as an error); later ones go on.',
+          },
         }),
       },
     },

@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
 import type { RecipientRole } from '../../domain/notification.ts';
 import { handleCommand, loadAggregate } from '../command-handler.ts';
+import { AppendTooLargeError } from '../ports/event-store.ts';
 import type { EventStore, RecordedEvent, Subscription } from '../ports/event-store.ts';
 import type { CheckpointStore, Log } from '../ports/notifications.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
@@ -28,7 +29,16 @@ export interface ReactionStatus {
   readonly position: number;
   readonly lag: number;
   readonly error?: string;
+  /** Cancellations left behind since start because they can never be turned into notices (each one is logged). */
+  readonly parked?: number;
 }
+
+/** The store or the decider refuses this claim, and will refuse it every time: retrying cannot help. */
+class ClaimRefused extends Error {
+  override readonly name = 'ClaimRefused';
+}
+
+const isPoison = (error: unknown): boolean => error instanceof AppendTooLargeError || error instanceof ClaimRefused;
 
 const CHECKPOINT_EVERY = 500;
 
@@ -47,6 +57,7 @@ export class CancellationReaction {
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopped = true;
+  private parked = 0;
 
   constructor(private readonly deps: ReactionDeps) {
     this.name = deps.name ?? 'cancellation-notices';
@@ -67,13 +78,28 @@ export class CancellationReaction {
   private async handle(recorded: RecordedEvent): Promise<void> {
     if (cancellationEventTypes.has(recorded.type)) {
       await this.deps.waitForProjections(recorded.position);
-      await this.react(recorded);
+      try {
+        await this.react(recorded);
+      } catch (error) {
+        // Store outages and the like are retried from the checkpoint; an event that fails the same way every time
+        // would block every later cancellation, so it is parked: logged, counted in the status, and passed.
+        if (!isPoison(error)) throw error;
+        this.park(recorded, error);
+      }
       this.failures = 0;
       this.failure = undefined;
       this.advance(recorded.position, true);
     } else {
       this.advance(recorded.position, false);
     }
+  }
+
+  private park(recorded: RecordedEvent, error: unknown): void {
+    this.parked += 1;
+    this.deps.log.error(
+      { eventId: recorded.id, type: recorded.type, position: recorded.position, error: error instanceof Error ? error.message : String(error) },
+      'cancellation parked: its notices can never be stored; no notice sent, later cancellations go on',
+    );
   }
 
   private advance(position: number, save: boolean): void {
@@ -125,29 +151,42 @@ export class CancellationReaction {
       role: recipient.role,
       at,
     });
-    const result = await handleCommand(
-      this.deps.store,
-      streamName,
-      notificationDecider,
-      NotificationEvent,
-      {
-        type: 'RequestNotification',
-        data: {
-          ...facts,
-          notificationId,
-          key,
-          kind: cancellation.kind,
-          meetingIds: cancellation.meetingIds,
-          ...(cancellation.seriesId !== undefined ? { seriesId: cancellation.seriesId } : {}),
-          cancellationEventId: cancellation.cancellationEventId,
-          cancellation: cancellation.snapshot,
+    const request = (roundFacts: typeof facts) =>
+      handleCommand(
+        this.deps.store,
+        streamName,
+        notificationDecider,
+        NotificationEvent,
+        {
+          type: 'RequestNotification',
+          data: {
+            ...roundFacts,
+            notificationId,
+            key,
+            kind: cancellation.kind,
+            meetingIds: cancellation.meetingIds,
+            ...(cancellation.seriesId !== undefined ? { seriesId: cancellation.seriesId } : {}),
+            cancellationEventId: cancellation.cancellationEventId,
+            cancellation: cancellation.snapshot,
+          },
         },
-      },
-      { newId: this.deps.newId, maxRetries: 1 },
-    );
+        { newId: this.deps.newId, maxRetries: 1 },
+      );
+    let result: Awaited<ReturnType<typeof request>>;
+    try {
+      result = await request(facts);
+    } catch (error) {
+      if (!(error instanceof AppendTooLargeError) || facts.message === undefined) throw error;
+      // The store refuses the record with its email (its limit is lower than the domain's bound). Without the email
+      // the record is small: it is kept as a failed notice that says why, visible in the notification log.
+      this.deps.log.error({ notificationId, recipient: recipient.personId, error: error.message }, 'cancellation notice too large for the event store; recorded as failed, without its email');
+      const { message: _dropped, ...withoutMessage } = facts;
+      result = await request({ ...withoutMessage, renderError: `the notice is too large to store with its email: ${error.message}` });
+    }
     if (E.isLeft(result)) {
+      if (result.left._tag === 'TooMuchContention') throw new Error(`cannot claim notification ${notificationId}: too much contention`);
       if (result.left._tag !== 'NotificationAlreadyRequested') {
-        throw new Error(`cannot claim notification ${notificationId}: ${JSON.stringify(result.left)}`);
+        throw new ClaimRefused(`cannot claim notification ${notificationId}: ${JSON.stringify(result.left)}`);
       }
       return;
     }
@@ -176,6 +215,7 @@ export class CancellationReaction {
       position: this.position,
       lag: Math.max(0, head - this.position),
       ...(this.failure !== undefined ? { error: this.failure.message } : {}),
+      ...(this.parked > 0 ? { parked: this.parked } : {}),
     };
   }
 

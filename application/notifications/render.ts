@@ -32,6 +32,13 @@ export interface RenderedEmail {
 
 const identity = (value: string): string => value;
 
+/**
+ * Longest email body rendered, in characters. A template may repeat a long token ({{sessionList}} lists up to 500
+ * sessions) thousands of times; such a body is refused before it is built, and could never be kept anyway
+ * (MAX_NOTIFICATION_APPEND_BYTES in the domain bounds the whole record).
+ */
+export const MAX_RENDERED_BODY_CHARS = 128 * 1024;
+
 /** Date and time in the reader's zone, with the zone shown ("Saturday, March 2, 2030, 9:00 AM CST"). */
 export const displayDate = (iso: string, timezone: string): string =>
   formatInZone(new Date(iso), isValidTimeZone(timezone) ? timezone : 'UTC');
@@ -64,6 +71,13 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
   };
   const escaped: Record<string, string> = Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, escapeHtml(value)]));
   escaped.sessionList = input.kind === 'series' ? `<ul>${dates.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>` : '';
+  const bodyLength = bodyParts.right.reduce((n, part) => n + (part.kind === 'text' ? part.text.length : (escaped[part.name] ?? '').length), 0);
+  if (bodyLength > MAX_RENDERED_BODY_CHARS) {
+    return E.left(
+      `the email body would be ${bodyLength} characters, more than the ${MAX_RENDERED_BODY_CHARS} allowed; the body template ` +
+        `repeats long tokens (such as {{sessionList}}, which lists every session)`,
+    );
+  }
   const subject = renderTemplate(subjectParts.right, raw, (value) => value.replace(/[\r\n\t]+/g, ' ')).replace(/\s+/g, ' ').trim();
   const html = renderTemplate(bodyParts.right, escaped, identity);
   return E.right({ subject, html, text: htmlToText(html) });

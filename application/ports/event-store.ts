@@ -49,6 +49,33 @@ export interface WrongExpectedRevision {
   readonly actual: number;
 }
 
+export interface ReadStreamOptions {
+  readonly fromRevision?: number;
+  /**
+   * A decision depends on this read (a command is decided on it): on a cluster, read from the leader, never from a
+   * follower that may lag behind and make a correct expected revision look stale. Stores with one copy ignore it.
+   */
+  readonly requiresLeader?: boolean;
+}
+
+/**
+ * The store refuses an append this large (KurrentDB: 1 MiB per append by default). The same append is refused every
+ * time, so retrying it is pointless: whoever made it has to make it smaller or leave it behind.
+ */
+export class AppendTooLargeError extends Error {
+  override readonly name = 'AppendTooLargeError';
+  constructor(
+    readonly streamName: string,
+    /** Bytes as the store counts them; undefined when only the store's refusal is known. */
+    readonly size: number | undefined,
+    readonly limit: number,
+  ) {
+    super(
+      `The append to ${streamName} is ${size === undefined ? 'over' : `${size} bytes, over`} the event store's limit of ${limit} bytes per append`,
+    );
+  }
+}
+
 export interface ReadAllOptions {
   /** Only events with a position strictly greater than this (a checkpoint). Omitted: from the start. */
   readonly after?: number;
@@ -74,6 +101,7 @@ export interface EventStoreCapabilities {
 export interface EventStore {
   readonly capabilities: EventStoreCapabilities;
 
+  /** Throws AppendTooLargeError when the store's size limit refuses the append (nothing is written). */
   appendToStream(
     streamName: string,
     events: ReadonlyArray<EventToAppend>,
@@ -81,7 +109,7 @@ export interface EventStore {
   ): Promise<Either<WrongExpectedRevision, AppendResult>>;
 
   /** All events of one stream, oldest first; an empty array when the stream does not exist. */
-  readStream(streamName: string, options?: { readonly fromRevision?: number }): Promise<ReadonlyArray<RecordedEvent>>;
+  readStream(streamName: string, options?: ReadStreamOptions): Promise<ReadonlyArray<RecordedEvent>>;
 
   /** Events of every stream in global order. */
   readAll(options?: ReadAllOptions): Promise<ReadonlyArray<RecordedEvent>>;

@@ -409,6 +409,21 @@ describe('the system on KurrentDB (fake server)', () => {
       expect(stderr).not.toContain('s3cret-pw');
     }, SLOW_TEST_MS);
 
+    it('the server says access is denied, naming the user, when the user may not read $all, and exits 1', async () => {
+      const secured = await startFakeKurrentDb({ tls: true, users: { booking: { password: 's3cret-pw', groups: [] } } });
+      try {
+        const { code, stderr } = await runServer(secured.connectionStringFor('booking', 's3cret-pw'));
+        expect(code).toBe(1);
+        expect(stderr.trim()).toMatch(
+          new RegExp(`^Failed to start: KurrentDB at 127\\.0\\.0\\.1:${secured.port} denied access to user 'booking' [^\\n]*read access to \\$all[^\\n]*$`),
+        );
+        expect(stderr).not.toMatch(/Cannot reach/);
+        expect(stderr).not.toContain('s3cret-pw');
+      } finally {
+        await secured.close();
+      }
+    }, SLOW_TEST_MS);
+
     it('the server calls a malformed connection string a configuration error and exits 2', async () => {
       const { code, stderr } = await runServer('kurrentdb://admin:s3cret-pw@');
       expect(code).toBe(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { announcedSessions, notificationDecider } from '../../domain/notification.ts';
+import { MAX_NOTIFICATION_APPEND_BYTES, announcedSessions, appendBytes, notificationDecider, utf8Length } from '../../domain/notification.ts';
 import type { CancellationSnapshot, NotificationCommand, NotificationEvent, PreparedMessage, RoundFacts } from '../../domain/notification.ts';
 import { deciderSpec } from '../support/decider-spec.ts';
 
@@ -201,5 +201,50 @@ describe('Notification: admin retry', () => {
       .given([...failed, { type: 'NotificationRetryRequested', data: { round: 1, recipient, by: admin, at: later } }, { ...prepared, data: { ...prepared.data, round: 1 } } as NotificationEvent])
       .when(failAttempt(4))
       .thenState((s) => expect(s).toMatchObject({ status: 'pending', attempts: 4, roundAttempts: 1 }));
+  });
+});
+
+describe('Notification: the record stays within the append limit', () => {
+  const bytesOf = (events: ReadonlyArray<NotificationEvent>) =>
+    events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e.data), 'utf8') + 2 * e.type.length + 1024, 0);
+  const withBody = (chars: number): PreparedMessage => ({ ...message, html: `<p>${'é'.repeat(chars)}</p>`, text: 'é'.repeat(chars) });
+  const decided = (command: NotificationCommand, given: ReadonlyArray<NotificationEvent> = []) => {
+    const state = given.reduce(notificationDecider.evolve, notificationDecider.initialState());
+    const result = notificationDecider.decide(command, state);
+    if (result._tag === 'Left') throw new Error(JSON.stringify(result.left));
+    return result.right;
+  };
+
+  it('counts bytes as the event store does', () => {
+    expect(utf8Length('aé€😀')).toBe(Buffer.byteLength('aé€😀', 'utf8'));
+    expect(utf8Length('\ud800x')).toBe(Buffer.byteLength('\ud800x', 'utf8'));
+    const events = decided(request());
+    expect(appendBytes(events)).toBe(bytesOf(events));
+  });
+
+  it('keeps an email that fits', () => {
+    const events = decided(request({ message: withBody(100_000) }));
+    expect(events.map((e) => e.type)).toEqual(['NotificationRequested', 'NotificationPrepared']);
+    expect(bytesOf(events)).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+  });
+
+  it('an email that would take the record over the limit is not kept: the round fails and says why', () => {
+    const events = decided(request({ message: withBody(200_000) }));
+    expect(events.map((e) => e.type)).toEqual(['NotificationRequested', 'NotificationFailed']);
+    expect(bytesOf(events)).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+    const failed = events[1];
+    expect(failed?.type === 'NotificationFailed' && failed.data.error).toMatch(
+      new RegExp(`^the rendered email \\(\\d+ bytes for 2 session\\(s\\)\\) would make the notification record \\d+ bytes, more than the ${MAX_NOTIFICATION_APPEND_BYTES} allowed`),
+    );
+    const state = events.reduce(notificationDecider.evolve, notificationDecider.initialState());
+    expect(state).toMatchObject({ status: 'failed' });
+    expect('message' in state && state.message).toBeFalsy();
+  });
+
+  it('the same on an admin retry', () => {
+    const given = decided(request({ message: withBody(200_000) }));
+    const retried = decided({ type: 'RetryNotification', data: { ...facts({ message: withBody(200_000) }), at: later, by: admin } }, given);
+    expect(retried.map((e) => e.type)).toEqual(['NotificationRetryRequested', 'NotificationFailed']);
+    expect(bytesOf(retried)).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
   });
 });

@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { isRight } from 'fp-ts/lib/Either.js';
+import { isRight, right } from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { DeadlineExceededError, KurrentDBClient, jsonEvent } from '@kurrent/kurrentdb-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AppendTooLargeError } from '../../../application/ports/event-store.ts';
 import type { EventToAppend, RecordedEvent } from '../../../application/ports/event-store.ts';
+import { handleCommand, loadAggregate } from '../../../application/command-handler.ts';
 import {
+  KurrentDbAccessDeniedError,
   describeConnectionTarget,
   openKurrentDbEventStore,
 } from '../../../adapters/event-store/kurrentdb.ts';
@@ -133,10 +138,10 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     expect(isRight(await store.appendToStream('meeting-1', [later]))).toBe(true);
 
     expect(fake.events.map((e) => e.id)).toContain(system.id);
-    expect(filtersAsked(fake.requests, 'read')).toContainEqual({ on: 'eventType', prefixes: [], regex: '^[^$].*' });
 
     const all = await store.readAll({ after: head });
     expect(all.map((e) => e.id)).toEqual([ours.id, later.id]);
+    expect(filtersAsked(fake.requests, 'read')).toContainEqual({ on: 'eventType', prefixes: [], regex: '^[^$].*' });
 
     const received: RecordedEvent[] = [];
     const subscription = store.subscribeToAll({ after: head }, (e) => {
@@ -234,9 +239,39 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     const again = await store.appendToStream('meeting-retry', batch, { expectedRevision: 'any' });
     expect(again).toEqual(first);
     expect(fake.events.map((e) => e.id)).toEqual(batch.map((e) => e.id));
-    const appends = fake.requests.filter((r) => r.kind === 'append');
+    // The client sends appends through BatchAppend when the server lists it, as a real server does.
+    const appends = fake.requests.flatMap((r) => (r.kind === 'batchAppend' ? [r] : []));
     const sentIds = batch.map((e) => e.id);
-    expect(appends.map((r) => r.kind === 'append' && r.eventIds)).toEqual([sentIds, sentIds]);
+    expect(appends.map((r) => [r.eventIds, r.outcome])).toEqual([
+      [sentIds, 'success'],
+      [sentIds, 'idempotent'],
+    ]);
+    expect(fake.requests.some((r) => r.kind === 'append')).toBe(false);
+  });
+
+  it('speaks BatchAppend as the server does: expected revisions, results and errors per correlation id', async () => {
+    const { fake, store } = await setUp();
+    // Concurrent appends share one BatchAppend stream; each answer must reach its own caller.
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.appendToStream(`meeting-c${i % 4}`, [event('Tested', { i })])),
+    );
+    expect(results.every(isRight)).toBe(true);
+    const revisions = results.map((r) => (isRight(r) ? r.right.nextExpectedRevision : -2));
+    for (let s = 0; s < 4; s++) {
+      expect(revisions.filter((_, i) => i % 4 === s).sort()).toEqual([0, 1, 2, 3, 4]);
+    }
+    expect(await store.appendToStream('meeting-c0', [event()], { expectedRevision: 2 })).toEqual({
+      _tag: 'Left',
+      left: { _tag: 'WrongExpectedRevision', streamName: 'meeting-c0', expected: 2, actual: 4 },
+    });
+    expect(await store.appendToStream('meeting-none', [event()], { expectedRevision: 'stream_exists' })).toEqual({
+      _tag: 'Left',
+      left: { _tag: 'WrongExpectedRevision', streamName: 'meeting-none', expected: 'stream_exists', actual: -1 },
+    });
+    expect(isRight(await store.appendToStream('meeting-c0', [event()], { expectedRevision: 4 }))).toBe(true);
+    const outcomes = fake.requests.flatMap((r) => (r.kind === 'batchAppend' ? [r.outcome] : []));
+    expect(outcomes.filter((o) => o === 'wrong-expected-version')).toHaveLength(2);
+    expect(outcomes.filter((o) => o === 'success')).toHaveLength(21);
   });
 
   it('answers an empty append from the stream state, as the embedded stores do', async () => {
@@ -343,6 +378,164 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     expect(message).toContain(`Cannot reach KurrentDB at 127.0.0.1:${port}`);
     expect(message).not.toContain('s3cret-pw');
     expect(message).not.toContain('admin');
+  });
+
+  it('reads a stream from the leader when a command is decided on it, and without asking otherwise', async () => {
+    // nodePreference=follower: the client then asks for the leader only when a read says so (with the default
+    // preference, leader, the Rust part of the client sends requires-leader on every read).
+    const { fake, store } = await setUp({}, {});
+    const reader = await openKurrentDbEventStore({ connectionString: `${fake.connectionString}&nodePreference=follower` });
+    cleanups.push(() => reader.close());
+    await store.appendToStream('meeting-lead', [event('Counted', { n: 1 })]);
+    const streamReads = () =>
+      fake.requests.flatMap((r) => (r.kind === 'read' && r.target === 'stream' && r.streamName === 'meeting-lead' ? [r] : []));
+
+    await reader.readStream('meeting-lead');
+    expect(streamReads().at(-1)?.requiresLeader).toBe(false);
+
+    const Counted = t.type({ type: t.literal('Counted'), data: t.type({ n: t.number }) });
+    const decider = {
+      initialState: () => 0,
+      evolve: (state: number, e: t.TypeOf<typeof Counted>) => state + e.data.n,
+      decide: (command: number, state: number) => right([{ type: 'Counted' as const, data: { n: command + state } }]),
+    };
+    const before = streamReads().length;
+    const handled = await handleCommand(reader, 'meeting-lead', decider, Counted, 1, { expectedRevision: 0, newId: randomUUID });
+    expect(isRight(handled)).toBe(true);
+    const decisionReads = streamReads().slice(before);
+    expect(decisionReads.length).toBeGreaterThan(0);
+    expect(decisionReads.every((r) => r.requiresLeader)).toBe(true);
+    const loaded = await loadAggregate(reader, 'meeting-lead', Counted, decider.evolve, 0);
+    expect(loaded).toMatchObject({ right: { state: 3, revision: 1 } });
+    expect(streamReads().at(-1)?.requiresLeader).toBe(true);
+  });
+
+  it('tells the head position without scanning the log on every call', async () => {
+    const { fake, store } = await setUp({}, { streamPrefixes: ['meeting-'] });
+    await store.appendToStream('meeting-h', [event()]);
+    // A shared database: another application wrote a lot after our last event.
+    for (let i = 0; i < 3000; i++) fake.injectEvent(`billing-${i}`, 'Invoiced', { i });
+    const ours = (await store.readStream('meeting-h'))[0]?.position;
+    const scannedBy = async (call: () => Promise<number>) => {
+      const from = fake.requests.length;
+      const value = await call();
+      const reads = fake.requests.slice(from).flatMap((r) => (r.kind === 'read' && r.target === 'all' ? [r] : []));
+      return { value, scanned: reads.reduce((sum, r) => sum + (r.scanned ?? 0), 0) };
+    };
+
+    // The first answer has to look back past the other application's events once.
+    expect((await scannedBy(() => store.headPosition())).value).toBe(ours);
+    // Then, while nothing is written, an answer costs one record, as /health asks it every time.
+    for (let i = 0; i < 5; i++) expect(await scannedBy(() => store.headPosition())).toEqual({ value: ours, scanned: 1 });
+    // Our own newest event at the end: one record as well.
+    const appended = await store.appendToStream('meeting-h', [event()]);
+    if (!isRight(appended)) throw new Error('append failed');
+    expect(await scannedBy(() => store.headPosition())).toEqual({ value: appended.right.position, scanned: 1 });
+    // Someone else's write after ours: one look back to ours, then cheap again.
+    fake.injectEvent('billing-x', 'Invoiced', {});
+    expect(await scannedBy(() => store.headPosition())).toEqual({ value: appended.right.position, scanned: 3 });
+    expect(await scannedBy(() => store.headPosition())).toEqual({ value: appended.right.position, scanned: 1 });
+  });
+
+  it('refuses an append over the max append size before sending it, counted as the server counts it', async () => {
+    const limit = 10_000;
+    const fake = await startFakeKurrentDb({ maxAppendSize: limit });
+    cleanups.push(() => fake.close());
+    // data {"t":"xx…"} (8 + n bytes) + metadata {} (2 bytes) + 2 × the type's length (6 bytes for "Big").
+    const sized = (bytes: number) => event('Big', { t: 'x'.repeat(bytes - 16) });
+    const guarded = await openKurrentDbEventStore({ connectionString: fake.connectionString, maxAppendSize: limit });
+    cleanups.push(() => guarded.close());
+    expect(isRight(await guarded.appendToStream('meeting-size', [sized(limit)]))).toBe(true);
+    const refused = await guarded.appendToStream('meeting-size', [sized(limit + 1)]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(AppendTooLargeError);
+    expect(refused).toMatchObject({ streamName: 'meeting-size', size: limit + 1, limit });
+    expect((refused as Error).message).toContain(`${limit + 1} bytes, over the event store's limit of ${limit} bytes`);
+    const sent = fake.requests.flatMap((r) => (r.kind === 'batchAppend' ? [r] : []));
+    expect(sent.map((r) => [r.size, r.outcome])).toEqual([[limit, 'success']]);
+
+    // A server whose limit is lower than the adapter's: its refusal comes back as the same typed error.
+    const trusting = await openKurrentDbEventStore({ connectionString: fake.connectionString });
+    cleanups.push(() => trusting.close());
+    const byServer = await trusting.appendToStream('meeting-size', [sized(limit + 1)]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(byServer).toBeInstanceOf(AppendTooLargeError);
+    expect(byServer).toMatchObject({ limit });
+    expect(fake.requests.at(-1)).toMatchObject({ kind: 'batchAppend', size: limit + 1, outcome: 'maximum-append-size-exceeded' });
+    // The stream is untouched and the shared BatchAppend stream still works.
+    expect(isRight(await trusting.appendToStream('meeting-size', [event()], { expectedRevision: 0 }))).toBe(true);
+  });
+
+  it('the fake answers an append whose deadline has passed with Timeout, as the server does', async () => {
+    const fake = await startFakeKurrentDb();
+    cleanups.push(() => fake.close());
+    const raw = KurrentDBClient.connectionString(fake.connectionString);
+    cleanups.push(() => raw.dispose());
+    const ok = await raw.appendToStream('meeting-deadline', [jsonEvent({ type: 'Tested', data: { n: 1 } })]);
+    expect(ok.success).toBe(true);
+    // A deadline of now has passed by the time the server reads the request.
+    const late = await raw.appendToStream('meeting-deadline', [jsonEvent({ type: 'Tested', data: { n: 2 } })], { deadline: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(late).toBeInstanceOf(DeadlineExceededError);
+    expect(fake.requests.flatMap((r) => (r.kind === 'batchAppend' ? [r.outcome] : []))).toEqual(['success', 'timeout']);
+    expect(fake.events).toHaveLength(1);
+  });
+
+  it('over TLS with credentials, a user allowed to read $all appends, reads and subscribes', async () => {
+    const fake = await startFakeKurrentDb({
+      tls: true,
+      users: { admin: { password: 'changeit', groups: ['$admins'] }, reader: { password: 'r-pw', readAll: true } },
+    });
+    cleanups.push(() => fake.close());
+    const store = await openKurrentDbEventStore({ connectionString: fake.connectionStringFor('reader', 'r-pw') });
+    cleanups.push(() => store.close());
+    const written = event();
+    expect(isRight(await store.appendToStream('meeting-tls', [written]))).toBe(true);
+    expect((await store.readAll()).map((e) => e.id)).toEqual([written.id]);
+    const received: RecordedEvent[] = [];
+    const subscription = store.subscribeToAll({}, (e) => {
+      received.push(e);
+    });
+    cleanups.push(() => subscription.stop());
+    await waitUntil(() => received.length === 1, 'the subscription delivered the event');
+    // Both parts of the client (grpc-js for appends and subscriptions, the Rust bridge for reads) sent credentials.
+    expect(fake.requests.filter((r) => r.kind !== 'features').every((r) => r.user === 'reader')).toBe(true);
+  });
+
+  it('says access is denied, naming the user, when the user may not read $all', async () => {
+    const fake = await startFakeKurrentDb({ tls: true, users: { booking: { password: 's3cret-pw', groups: [] } } });
+    cleanups.push(() => fake.close());
+    const error = await openKurrentDbEventStore({ connectionString: fake.connectionStringFor('booking', 's3cret-pw') }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(KurrentDbAccessDeniedError);
+    const message = (error as Error).message;
+    expect(message).toContain(`KurrentDB at 127.0.0.1:${fake.port} denied access to user 'booking'`);
+    expect(message).toContain('read access to $all');
+    expect(message).not.toMatch(/Cannot reach/);
+    expect(message).not.toContain('s3cret-pw');
+    expect(fake.requests.some((r) => r.kind === 'read' && r.target === 'all' && r.denied === true)).toBe(true);
+
+    const wrongPassword = await openKurrentDbEventStore({ connectionString: fake.connectionStringFor('booking', 'nope') }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(wrongPassword).toBeInstanceOf(KurrentDbAccessDeniedError);
+    expect((wrongPassword as Error).message).toContain("user 'booking'");
+
+    const anonymous = await openKurrentDbEventStore({ connectionString: fake.connectionString }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(anonymous).toBeInstanceOf(KurrentDbAccessDeniedError);
+    expect((anonymous as Error).message).toContain('without credentials');
   });
 
   it('rejects a malformed connection string without echoing its credentials', async () => {

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { createIcsCancellationBuilder } from '../../../adapters/mail/ics.ts';
+import { createRoundPreparer } from '../../../application/notifications/prepare.ts';
+import type { PersonView } from '../../../application/ports/read-models.ts';
+import { LIMITS } from '../../../domain/meeting.ts';
+import { MAX_NOTIFICATION_APPEND_BYTES, notificationDecider } from '../../../domain/notification.ts';
+import type { CancellationSnapshot, NotificationEvent } from '../../../domain/notification.ts';
+import { MAX_OCCURRENCES } from '../../../domain/recurrence.ts';
+import { defaultSettings } from '../../../domain/settings.ts';
+import type { Settings } from '../../../domain/settings.ts';
+
+/*
+ * The worst notification record the service can make, measured as KurrentDB measures an append (the JSON of each
+ * event's data and metadata, plus two bytes per character of its type): it must stay within
+ * MAX_NOTIFICATION_APPEND_BYTES, half of KurrentDB's 1 MiB per append. Before the bound, this case measured
+ * 2,477,947 bytes with the default template and 148 MB with a template repeating {{sessionList}}.
+ */
+
+const at = '2030-03-01T12:00:00.000Z';
+const SLOW_MS = 120_000;
+/** Characters that grow the most once escaped for HTML, ICS and JSON, and take 3 bytes in UTF-8. */
+const nasty = (length: number) => '€";\\<'.repeat(Math.ceil(length / 5)).slice(0, length);
+const longest = (length: number, c: string) => c.repeat(length);
+
+const seriesId = longest(LIMITS.id - 11, 's');
+const sessions = Array.from({ length: MAX_OCCURRENCES }, (_, i) => {
+  const start = new Date(Date.parse('2030-03-02T15:00:00.000Z') + i * 86_400_000).toISOString();
+  return { meetingId: `${seriesId}_${start.slice(0, 10)}`, start, end: new Date(Date.parse(start) + 3_600_000).toISOString(), sequence: 99_999 };
+});
+const snapshot = (overrides: Partial<CancellationSnapshot> = {}): CancellationSnapshot => ({
+  title: nasty(LIMITS.title),
+  timezone: 'America/Argentina/ComodRivadavia',
+  customerId: longest(LIMITS.id, 'c'),
+  instructorId: longest(LIMITS.id, 'i'),
+  cancelledAt: at,
+  reason: nasty(LIMITS.reason),
+  seriesCancellationId: longest(LIMITS.id, 'x'),
+  sessions,
+  ...overrides,
+});
+
+const plainPerson = (id: string): PersonView => ({ id, name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago', updatedAt: at });
+const person = (id: string): PersonView => ({
+  id,
+  name: nasty(200),
+  email: `${longest(64, 'e')}@${longest(63, 'd')}.${longest(63, 'd')}.${longest(58, 'd')}.com`,
+  timezone: 'America/Argentina/ComodRivadavia',
+  updatedAt: at,
+});
+
+const preparerWith = (settings: Settings, people: (id: string) => PersonView) =>
+  createRoundPreparer({
+    queries: { getSettings: () => settings, getPerson: people },
+    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com' }),
+    config: { siteName: nasty(100), mailFrom: 'Virtual Y <no-reply@example.com>' },
+  });
+
+const withTemplate = (subject: string, bodyTemplate: string): Settings => ({
+  ...defaultSettings,
+  notifications: { cancellation: { ...defaultSettings.notifications.cancellation, subject, bodyTemplate } },
+});
+
+/** The append the reaction makes for this recipient, and its size as the event store counts it. */
+const claimAppend = (settings: Settings, snap: CancellationSnapshot, people: (id: string) => PersonView = person) => {
+  const meetingIds = snap.sessions.map((s) => s.meetingId);
+  const facts = preparerWith(settings, people)({ kind: 'series', snapshot: snap, stillCancelled: meetingIds, personId: snap.customerId, role: 'customer', at });
+  const decided = notificationDecider.decide(
+    {
+      type: 'RequestNotification',
+      data: { ...facts, notificationId: longest(32, 'f'), key: `${longest(36, 'k')}:${snap.customerId}`, kind: 'series', meetingIds, seriesId, cancellationEventId: longest(36, 'k'), cancellation: snap },
+    },
+    notificationDecider.initialState(),
+  );
+  if (decided._tag === 'Left') throw new Error(JSON.stringify(decided.left));
+  const metadata = JSON.stringify({ actor: { id: longest(LIMITS.id, 'a'), roles: ['admin', 'coach', 'member'] }, correlationId: longest(128, 'r'), causationId: longest(128, 'q') });
+  const bytes = decided.right.reduce(
+    (n: number, e: NotificationEvent) => n + Buffer.byteLength(JSON.stringify(e.data), 'utf8') + Buffer.byteLength(metadata, 'utf8') + 2 * e.type.length,
+    0,
+  );
+  return { events: decided.right, bytes };
+};
+
+describe('the largest notification record', () => {
+  it('a template repeating {{sessionList}} to its 50,000 characters, 500 sessions, every text at its longest: bounded, and says why', () => {
+    const subject = '{{meetingTitle}}{{reason}}'.repeat(300).slice(0, 300).replace(/\{+[^}]*$/, '');
+    const body = '{{sessionList}}'.repeat(Math.floor(50_000 / 15));
+    const { events, bytes } = claimAppend(withTemplate(subject, body), snapshot());
+    expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+    expect(events.map((e) => e.type)).toEqual(['NotificationRequested', 'NotificationFailed']);
+    const failed = events[1];
+    expect(failed?.type === 'NotificationFailed' && failed.data.error).toMatch(/^the email body would be \d+ characters, more than the \d+ allowed/);
+  }, SLOW_MS);
+
+  it('the default template with 500 sessions and every text at its longest: bounded, and says why', () => {
+    const { events, bytes } = claimAppend(defaultSettings, snapshot());
+    expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+    expect(events.map((e) => e.type)).toEqual(['NotificationRequested', 'NotificationFailed']);
+    const failed = events[1];
+    expect(failed?.type === 'NotificationFailed' && failed.data.error).toMatch(/would make the notification record \d+ bytes, more than the 524288 allowed/);
+  }, SLOW_MS);
+
+  it('a 500-session series with an ordinary title and reason is still mailed, within the bound', () => {
+    const plainSessions = sessions.map((s, i) => ({ ...s, meetingId: `k3v9x2qa_${s.start.slice(0, 10)}`, sequence: i % 3 }));
+    const ordinary = snapshot({
+      title: 'Strength basics with Ivan',
+      reason: 'The gym closes for renovation',
+      timezone: 'America/New_York',
+      customerId: 'cora',
+      instructorId: 'ivan',
+      seriesCancellationId: 'c-7f3a',
+      sessions: plainSessions,
+    });
+    const { events, bytes } = claimAppend(defaultSettings, ordinary, plainPerson);
+    expect(events.map((e) => (e.type === 'NotificationFailed' ? e.data.error : e.type))).toEqual(['NotificationRequested', 'NotificationPrepared']);
+    expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+  }, SLOW_MS);
+});
