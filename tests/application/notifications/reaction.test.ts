@@ -64,7 +64,7 @@ describe('the cancellation reaction', () => {
       waitForProjections: async () => {},
       prepare: createRoundPreparer({
         queries: { getSettings: () => defaultSettings, getPerson: (id) => people[id] },
-        buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com' }),
+        buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com', sender: 'Virtual Y <no-reply@example.com>' }),
         config: { siteName: 'Virtual Y', mailFrom: 'Virtual Y <no-reply@example.com>' },
       }),
       schedule: (notificationId) => scheduled.push(notificationId),

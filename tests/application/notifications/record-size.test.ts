@@ -51,7 +51,7 @@ const person = (id: string): PersonView => ({
 const preparerWith = (settings: Settings, people: (id: string) => PersonView) =>
   createRoundPreparer({
     queries: { getSettings: () => settings, getPerson: people },
-    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com' }),
+    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com', sender: 'Virtual Y <no-reply@example.com>' }),
     config: { siteName: nasty(100), mailFrom: 'Virtual Y <no-reply@example.com>' },
   });
 
