@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as meeting from '../domain/meeting.ts';
 import * as person from '../domain/person.ts';
 import * as settings from '../domain/settings.ts';
-import { assertNever } from '../domain/shared.ts';
+import { assertNever, checkId } from '../domain/shared.ts';
 import { createExecutor } from './execute.ts';
 import type { AppError, RequestContext } from './execute.ts';
 import type { BookingGuard, BookingConflict } from './booking.ts';
@@ -141,6 +141,8 @@ export const createService = (deps: ServiceDeps) => {
   /** Whose calendar, if the caller may read it and the range is sensible. */
   const checkCalendarQuery = async (ctx: RequestContext, query: { from: string; to: string; userId?: string }): Promise<E.Either<AppError, string>> => {
     const userId = query.userId ?? ctx.user.id;
+    const badId = checkId('userId', userId);
+    if (badId.length > 0) return E.left({ _tag: 'ValidationFailed', errors: badId });
     if (!(await access.canReadCalendarOf(ctx.user, userId))) return E.left(forbidden("you may not read this user's calendar"));
     if (Date.parse(query.to) <= Date.parse(query.from)) {
       return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'must be after from' }] });

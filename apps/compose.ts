@@ -55,7 +55,7 @@ export interface System {
   readonly series: SeriesService;
   readonly jwtSecret: Uint8Array | undefined;
   readonly devMode: boolean;
-  readonly demoTokens: ReadonlyArray<{ name: string; sub: string; roles: string[]; token: string }>;
+  readonly demoTokens: ReadonlyArray<{ name: string; sub: string; roles: string[]; token: string; ttlSeconds: number }>;
   readonly logger: Logger;
   readonly signaling: SignalingHandle;
   readonly notifications: NotificationModule;
@@ -172,6 +172,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
     ...(config.jwtIssuer !== undefined ? { issuer: config.jwtIssuer } : {}),
     ...(config.jwtAudience !== undefined ? { audience: config.jwtAudience } : {}),
+    maxTokenTtlSeconds: config.maxTokenTtlSeconds,
   });
 
   // Last head seen, so that lag can still be told while the store cannot answer.
@@ -312,7 +313,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     if (repaired > 0) logger.warn({ repaired }, 'series sessions repaired after an interrupted operation');
   })().catch((error: unknown) => logger.warn({ err: error }, 'series repair did not run'));
 
-  const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger) : [];
+  const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger, config.maxTokenTtlSeconds) : [];
 
   let closing: Promise<void> | undefined;
   const close = () => {

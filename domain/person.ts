@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
+import { Actor, IsoInstant, assertNever, checkId, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { isValidTimeZone } from './time.ts';
 
@@ -47,7 +47,7 @@ export const decide = (command: PersonCommand, state: PersonState): E.Either<Val
   const name = c.name.trim();
   const email = c.email.trim();
   const errors: FieldError[] = [];
-  if (c.personId.length === 0 || c.personId.length > 128) errors.push({ path: 'id', message: 'must be 1 to 128 characters' });
+  errors.push(...checkId('id', c.personId));
   if (name.length === 0 || name.length > 200) errors.push({ path: 'name', message: 'must be 1 to 200 characters' });
   else if (/[\u0000-\u001F\u007F]/.test(name)) errors.push({ path: 'name', message: 'must be one line without control characters' });
   if (email.length > 254 || !emailPattern.test(email)) errors.push({ path: 'email', message: 'must be an email address' });

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { meetingOptionalFields, meetingRequiredFields } from '../../domain/meeting.ts';
 import { seriesOptionalFields, seriesRequiredFields } from '../../domain/series.ts';
 import { Settings } from '../../domain/settings.ts';
-import { IsoInstant, assertNever } from '../../domain/shared.ts';
+import { IsoInstant, assertNever, idProblem } from '../../domain/shared.ts';
 import type { FieldError } from '../../domain/shared.ts';
 import type { AuthUser } from '../../application/ports/access.ts';
 import type { AppError, RequestContext, Service } from '../../application/service.ts';
@@ -311,6 +311,15 @@ export const createHttpApp = (deps: HttpDeps) => {
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
     c.header('X-Content-Type-Options', 'nosniff');
   });
+
+  // A path id follows the id rule (no NUL, line breaks or bidirectional controls): 400 naming `id`, before any lookup.
+  const checkPathId = async (c: Context<Env>, next: () => Promise<void>) => {
+    const problem = idProblem(c.req.param('id') ?? '');
+    if (problem !== undefined) return validationProblem(c, [{ path: 'id', message: problem }]);
+    await next();
+  };
+  api.use('/:collection/:id', checkPathId);
+  api.use('/:collection/:id/*', checkPathId);
 
   const ctx = (c: Context<Env>): RequestContext => ({ user: c.get('user'), correlationId: c.get('requestId') });
 

@@ -12,6 +12,7 @@ import { SkipReason, notificationStatuses } from '../../domain/notification.ts';
 import { MAX_DURATION_MINUTES, MAX_EXCLUSIONS, MAX_OCCURRENCES, MAX_RRULE_LENGTH, MAX_SPAN_DAYS, MIN_DURATION_MINUTES } from '../../domain/recurrence.ts';
 import type { SeriesEvent } from '../../domain/series.ts';
 import type { SettingsEvent } from '../../domain/settings.ts';
+import { ID_PATTERN, MAX_ID_LENGTH } from '../../domain/shared.ts';
 
 type Json = Record<string, unknown>;
 
@@ -40,7 +41,7 @@ const reply = (description: string, content?: Json, headers: Json = {}): Json =>
 // ---------- limits, shared with the domain's rules ----------
 
 const LIMITS = {
-  id: 128,
+  id: MAX_ID_LENGTH,
   title: 200,
   description: 5000,
   metadata: 10_000,
@@ -58,6 +59,9 @@ const LIMITS = {
   maxExclusions: MAX_EXCLUSIONS,
   maxSpanDays: MAX_SPAN_DAYS,
 } as const;
+
+/** Ids of people, meetings and series: no control, bidirectional or invisible formatting characters (400 otherwise). */
+const idSchema = { type: 'string', minLength: 1, maxLength: LIMITS.id, pattern: ID_PATTERN } as const;
 
 const TIME_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
 const INSTANT_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
@@ -266,7 +270,7 @@ const exampleConflictProblem = {
 
 // ---------- schemas ----------
 
-const id = (description: string): Json => ({ type: 'string', minLength: 1, maxLength: LIMITS.id, description });
+const id = (description: string): Json => ({ ...idSchema, description });
 const instant = (description: string): Json => ({
   type: 'string',
   format: 'date-time',
@@ -651,7 +655,7 @@ const schemas: Json = {
   CalendarFeedInput: {
     type: 'object',
     additionalProperties: false,
-    properties: { userId: { type: 'string', minLength: 1, maxLength: LIMITS.id, description: 'Whose feed; default the caller. Only admins may name someone else.' } },
+    properties: { userId: { ...idSchema, description: 'Whose feed; default the caller. Only admins may name someone else.' } },
   },
   CalendarFeedSubscription: closed(['url', 'token'], {
     url: { type: 'string', format: 'uri', description: 'The secret feed URL to paste into a calendar app (`<PUBLIC_BASE_URL>/calendar.ics?token=…`).' },
@@ -959,7 +963,7 @@ const pathId = (description: string): Json => ({
   in: 'path',
   required: true,
   description,
-  schema: { type: 'string', minLength: 1, maxLength: LIMITS.id },
+  schema: idSchema,
 });
 
 const parameters: Json = {
@@ -1006,7 +1010,7 @@ const parameters: Json = {
   },
   From: { name: 'from', in: 'query', required: true, description: 'Start of the range (inclusive).', schema: { type: 'string', format: 'date-time' }, example: '2026-03-01T00:00:00Z' },
   To: { name: 'to', in: 'query', required: true, description: 'End of the range (exclusive); after `from`, at most 366 days later.', schema: { type: 'string', format: 'date-time' }, example: '2026-04-01T00:00:00Z' },
-  UserId: { name: 'userId', in: 'query', required: false, description: 'Whose calendar; default the caller. Only admins may name someone else.', schema: { type: 'string', minLength: 1, maxLength: LIMITS.id } },
+  UserId: { name: 'userId', in: 'query', required: false, description: 'Whose calendar; default the caller. Only admins may name someone else.', schema: idSchema },
 };
 
 // Each of these is sent whenever a response names it.
@@ -1033,7 +1037,9 @@ const responses: Json = {
     problemJson(exampleValidationProblem),
   ),
   Unauthorized: reply(
-    'No bearer token, or one that is expired, badly signed or lacks `sub`/`roles`.',
+    'No bearer token, or one that is expired, badly signed, lacks `sub`/`roles`, has an empty `roles`, a `sub` with ' +
+      'control, bidirectional or invisible formatting characters, or a lifetime (`exp` minus `iat`, or minus now) longer ' +
+      'than the server accepts (`AUTH_MAX_TOKEN_TTL_SECONDS`, 24 hours by default).',
     problemJson({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'an Authorization: Bearer <token> header is required' }),
     { 'WWW-Authenticate': header('WWWAuthenticate') },
   ),
@@ -1478,7 +1484,7 @@ const paths: Json = {
       summary: 'Unsubscribe: revoke the ICS feed URL',
       description: 'The feed URL stops working at once (401). Revoking a feed that is not enabled is fine too. Self; admins for anyone.',
       tags: ['calendar'],
-      parameters: [{ name: 'userId', in: 'query', required: false, description: 'Whose feed; default the caller. Only admins may name someone else.', schema: { type: 'string', minLength: 1, maxLength: LIMITS.id } }],
+      parameters: [{ name: 'userId', in: 'query', required: false, description: 'Whose feed; default the caller. Only admins may name someone else.', schema: idSchema }],
       responses: { '204': reply('Revoked.'), '400': response('BadRequest'), '403': response('Forbidden') },
     }),
   },
@@ -1681,12 +1687,17 @@ const description = `
 Scheduling and calling for 1-on-1 coaching sessions.
 
 **JSON** in and out. Times are ISO 8601 instants with \`Z\` or an offset, except where a *local* date or time is named
-(series \`startDate\`, \`startTime\`, \`exclusions\`). Unknown fields in a body are refused. Bodies are limited to 64 KiB.
+(series \`startDate\`, \`startTime\`, \`exclusions\`). Unknown fields in a body are refused (inherited names such as
+\`__proto__\` or \`constructor\` included). Bodies are limited to 64 KiB.
+
+**Ids** (in paths, \`customerId\`, \`instructorId\`, people) are 1 to 128 characters without control, bidirectional or
+invisible formatting characters (NUL, line breaks, U+202A–U+202E, U+2066–U+2069, U+200E/F, ...); others answer 400.
 
 **Errors** are RFC 9457 \`application/problem+json\`: \`{type, title, status, detail, errors?: [{path, message}]}\`.
 
 **Auth**: \`Authorization: Bearer <JWT>\` with claims \`sub\` (user id), \`roles\` (\`admin\`, \`instructor\`,
-\`customer\`), optional \`name\` and \`email\`. No or bad token: 401. Authenticated but not allowed: 403, except that a
+\`customer\`, at least one), \`exp\` (at most \`AUTH_MAX_TOKEN_TTL_SECONDS\`, 24 hours by default, after \`iat\`),
+optional \`name\` and \`email\`. No or bad token: 401. Authenticated but not allowed: 403, except that a
 meeting or series the caller may not see answers 404 (no existence leak).
 
 **Concurrency**: meetings and series carry an \`ETag\` (their revision). Send it in \`If-Match\` to change only what you
@@ -1732,8 +1743,10 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => (
         scheme: 'bearer',
         bearerFormat: 'JWT',
         description:
-          'HS256 (shared secret) or RS256/ES256 (JWKS) JWT with claims `sub` (user id, 1 to 128 characters), `roles` ' +
-          '(array of `admin`, `instructor`, `customer`), optional `name` and `email`.',
+          'HS256 (shared secret) or RS256/ES256 (JWKS) JWT with claims `sub` (user id, 1 to 128 characters, no control, ' +
+          'bidirectional or invisible formatting characters), `roles` (a non-empty array of `admin`, `instructor`, ' +
+          '`customer`), `exp` at most `AUTH_MAX_TOKEN_TTL_SECONDS` (default 86400) after `iat` (or after now), optional ' +
+          '`name` and `email` (an `email` that is not a deliverable address is ignored).',
       },
       calendarToken: {
         type: 'apiKey',

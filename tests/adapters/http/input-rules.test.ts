@@ -1,5 +1,6 @@
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestSystem } from '../../support/system.ts';
+import { TEST_SECRET, client, startTestSystem } from '../../support/system.ts';
 import type { Client, TestSystem } from '../../support/system.ts';
 
 // Input rules of the HTTP API, on the real server over a real port: what a body, a path or a token may hold.
@@ -109,5 +110,105 @@ describe('unknown fields', () => {
   it('still accepts the same bodies without the extra member', async () => {
     expect((await admin.request('PUT', '/settings', settings)).status).toBe(200);
     expect((await admin.request('PATCH', `/meetings/${meetingId}`, { title: 'Renamed' })).status).toBe(200);
+  });
+});
+
+// NUL, line breaks (CR, LF, NEL, U+2028/9), bidirectional controls and marks, invisible format characters, a lone surrogate.
+const badIdCharacters = ['\u0000', '\n', '\r', '\t', '\u0085', '\u061C', '\u200B', '\u200E', '\u200F', '\u2028', '\u2029', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\uFEFF', '\uD800'];
+const visible = (s: string) => [...s].map((ch) => `U+${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`).join(' ');
+
+describe('ids', () => {
+  it('refuses control, bidirectional and invisible characters in customerId, instructorId and person ids with a 400 naming the field', async () => {
+    for (const ch of badIdCharacters) {
+      const bad = `cora${ch}x`;
+      const head = await sys.system.store.headPosition();
+      const cases: Array<{ method: string; path: string; body: object; field: string }> = [
+        { method: 'POST', path: '/meetings', body: { ...meeting, customerId: bad, start: '2030-05-01T10:00:00Z', end: '2030-05-01T11:00:00Z' }, field: 'customerId' },
+        { method: 'POST', path: '/meetings', body: { ...meeting, instructorId: bad, start: '2030-05-01T10:00:00Z', end: '2030-05-01T11:00:00Z' }, field: 'instructorId' },
+        { method: 'POST', path: '/series', body: { ...series, customerId: bad, startDate: '2030-07-01' }, field: 'customerId' },
+        { method: 'POST', path: '/series', body: { ...series, instructorId: bad, startDate: '2030-07-01' }, field: 'instructorId' },
+        { method: 'POST', path: '/calendar/feed', body: { userId: bad }, field: 'userId' },
+      ];
+      if (ch !== '\uD800') cases.push({ method: 'PUT', path: `/people/${encodeURIComponent(bad)}`, body: { name: 'Ghost', email: 'ghost@example.com' }, field: 'id' });
+      for (const c of cases) {
+        const res = await admin.request(c.method, c.path, c.body);
+        expect({ ch: visible(ch), path: c.path, field: c.field, status: res.status }).toEqual({ ch: visible(ch), path: c.path, field: c.field, status: 400 });
+        expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(c.field);
+      }
+      expect(await sys.system.store.headPosition()).toBe(head);
+    }
+  });
+
+  it('refuses such ids in paths and queries with a 400 naming `id` (or `userId`)', async () => {
+    for (const ch of badIdCharacters.filter((c) => c !== '\uD800')) {
+      const bad = encodeURIComponent(`${meetingId}${ch}`);
+      for (const [method, path] of [
+        ['GET', `/meetings/${bad}`],
+        ['PATCH', `/meetings/${bad}`],
+        ['GET', `/meetings/${bad}/history`],
+        ['POST', `/meetings/${bad}/cancel`],
+        ['GET', `/series/${bad}`],
+        ['POST', `/series/${bad}/cancel`],
+        ['GET', `/people/${bad}`],
+        ['GET', `/notifications/${bad}`],
+      ] as const) {
+        const res = await admin.request(method, path, method === 'PATCH' ? { title: 'x' } : undefined);
+        expect({ ch: visible(ch), method, path, status: res.status }).toEqual({ ch: visible(ch), method, path, status: 400 });
+        expect(res.body.errors).toEqual([expect.objectContaining({ path: 'id' })]);
+      }
+      const calendar = await admin.request('GET', `/calendar?userId=${encodeURIComponent(`cora${ch}`)}&from=2030-03-01T00:00:00Z&to=2030-03-08T00:00:00Z`);
+      expect(calendar.status).toBe(400);
+      expect(calendar.body.errors).toEqual([expect.objectContaining({ path: 'userId' })]);
+    }
+    expect((await admin.request('GET', `/meetings/${meetingId}`)).status).toBe(200);
+  });
+});
+
+describe('tokens', () => {
+  const secret = new TextEncoder().encode(TEST_SECRET);
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const sign = (claims: Record<string, unknown>, times: { iat?: number; exp: number }) => {
+    const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(times.exp);
+    return (times.iat !== undefined ? jwt.setIssuedAt(times.iat) : jwt).sign(secret);
+  };
+  const status = async (token: string) => (await client(sys.url, token).request('GET', '/settings')).status;
+
+  it('refuses a `sub` with control, bidirectional or invisible characters with 401', async () => {
+    for (const ch of badIdCharacters) {
+      const token = await sign({ sub: `ada${ch}`, roles: ['admin'] }, { iat: nowSeconds(), exp: nowSeconds() + 600 });
+      expect({ ch: visible(ch), status: await status(token) }).toEqual({ ch: visible(ch), status: 401 });
+    }
+    expect(await status(await sign({ sub: 'ada', roles: ['admin'] }, { iat: nowSeconds(), exp: nowSeconds() + 600 }))).toBe(200);
+  });
+
+  it('refuses an empty role list with 401', async () => {
+    const res = await client(sys.url, await sign({ sub: 'ada', roles: [] }, { iat: nowSeconds(), exp: nowSeconds() + 600 })).request('GET', '/calendar?from=2030-03-01T00:00:00Z&to=2030-03-08T00:00:00Z');
+    expect(res.status).toBe(401);
+    expect(res.body.detail).toMatch(/roles/);
+  });
+
+  it('refuses a token that lives longer than AUTH_MAX_TOKEN_TTL_SECONDS (24 hours by default) with 401', async () => {
+    const t0 = nowSeconds();
+    // Years ahead, with or without iat; and an iat set in the future to make exp - iat look short.
+    expect(await status(await sign({ sub: 'ada', roles: ['admin'] }, { iat: t0, exp: t0 + 10 * 365 * 86_400 }))).toBe(401);
+    expect(await status(await sign({ sub: 'ada', roles: ['admin'] }, { exp: t0 + 10 * 365 * 86_400 }))).toBe(401);
+    expect(await status(await sign({ sub: 'ada', roles: ['admin'] }, { iat: t0 + 3 * 86_400, exp: t0 + 3 * 86_400 + 600 }))).toBe(401);
+    expect(await status(await sign({ sub: 'ada', roles: ['admin'] }, { iat: t0, exp: t0 + 86_400 + 60 }))).toBe(401);
+    // Issued an hour ago for 25 hours: 24 hours left, but it lives longer than the cap all the same.
+    expect(await status(await sign({ sub: 'ada', roles: ['admin'] }, { iat: t0 - 3600, exp: t0 + 86_400 }))).toBe(401);
+    expect(await status(await sign({ sub: 'ada', roles: ['admin'] }, { iat: t0, exp: t0 + 86_400 }))).toBe(200);
+    expect(await status(await sign({ sub: 'ada', roles: ['admin'] }, { exp: t0 + 3600 }))).toBe(200);
+  });
+
+  it('takes the cap from AUTH_MAX_TOKEN_TTL_SECONDS', async () => {
+    const other = await startTestSystem({ env: { AUTH_MAX_TOKEN_TTL_SECONDS: '600' } });
+    try {
+      const t0 = nowSeconds();
+      const ask = async (exp: number) => (await client(other.url, await sign({ sub: 'ada', roles: ['admin'] }, { iat: t0, exp })).request('GET', '/settings')).status;
+      expect(await ask(t0 + 600)).toBe(200);
+      expect(await ask(t0 + 3600)).toBe(401);
+    } finally {
+      await other.destroy();
+    }
   });
 });
