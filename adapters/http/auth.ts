@@ -3,6 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
+import { isEmailAddress } from '../../domain/email.ts';
 import { Role, idProblem } from '../../domain/shared.ts';
 import type { AuthUser } from '../../application/ports/access.ts';
 
@@ -114,7 +115,9 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
       }
       const expiresAt = exp * 1000;
       return E.right({
-        user: { id: sub, roles: [...new Set(roles)], ...(name !== undefined ? { name } : {}), ...(email !== undefined ? { email } : {}) },
+        // An `email` claim the mail path could not use is left out rather than carried along (the directory's address
+        // is the one emails go to; an identity provider's odd claim is no reason to refuse the login).
+        user: { id: sub, roles: [...new Set(roles)], ...(name !== undefined ? { name } : {}), ...(email !== undefined && isEmailAddress(email) ? { email } : {}) },
         expiresAt,
       });
     } catch (error) {

@@ -13,6 +13,7 @@ import { MAX_DURATION_MINUTES, MAX_EXCLUSIONS, MAX_OCCURRENCES, MAX_RRULE_LENGTH
 import type { SeriesEvent } from '../../domain/series.ts';
 import type { SettingsEvent } from '../../domain/settings.ts';
 import { ID_PATTERN, MAX_ID_LENGTH } from '../../domain/shared.ts';
+import { EMAIL_PATTERN, MAX_EMAIL_LENGTH } from '../../domain/email.ts';
 
 type Json = Record<string, unknown>;
 
@@ -49,7 +50,7 @@ const LIMITS = {
   remoteLink: 2048,
   rrule: MAX_RRULE_LENGTH,
   personName: 200,
-  email: 254,
+  email: MAX_EMAIL_LENGTH,
   subject: 300,
   bodyTemplate: 50_000,
   maxMeetingMinutes: MAX_MEETING_MINUTES,
@@ -667,7 +668,18 @@ const schemas: Json = {
     required: ['name', 'email'],
     properties: {
       name: text(LIMITS.personName, 'Display name; not blank.', 1),
-      email: { type: 'string', format: 'email', maxLength: LIMITS.email },
+      email: {
+        type: 'string',
+        format: 'email',
+        maxLength: LIMITS.email,
+        pattern: EMAIL_PATTERN,
+        description:
+          'An address the mail and calendar path can deliver to, checked once here: ASCII only (an internationalised ' +
+          'domain in its `xn--` form), a dot-atom of at most 64 characters before the `@` (no leading, trailing or ' +
+          'doubled dot, no quotes, no display name), two or more hostname labels after it ending in a top-level domain ' +
+          '(no IP address), 254 characters in all; surrounding whitespace is trimmed. `ü@exämple.com` and `a@b..com` ' +
+          'answer 400 naming `email`.',
+      },
       timezone: schema('TimeZone'),
     },
   },

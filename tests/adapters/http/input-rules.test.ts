@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../../adapters/http/auth.ts';
 import { TEST_SECRET, client, startTestSystem } from '../../support/system.ts';
 import type { Client, TestSystem } from '../../support/system.ts';
 
@@ -210,5 +211,33 @@ describe('tokens', () => {
     } finally {
       await other.destroy();
     }
+  });
+});
+
+describe('email addresses', () => {
+  it('PUT /people refuses an address the mail and calendar path cannot use with a 400 naming `email`, and stores nothing', async () => {
+    for (const email of ['ü@exämple.com', 'a@b..com', 'a@exämple.com', 'a..b@example.com', '.cora@example.com', 'cora@example', 'cora@1.2.3.4', 'Cora <cora@example.com>']) {
+      const head = await sys.system.store.headPosition();
+      const res = await admin.request('PUT', '/people/cora', { name: 'Cora Customer', email });
+      expect({ email, status: res.status }).toEqual({ email, status: 400 });
+      expect(res.body.errors).toEqual([expect.objectContaining({ path: 'email' })]);
+      expect(await sys.system.store.headPosition()).toBe(head);
+    }
+    expect((await admin.request('GET', '/people/cora')).body.email).toBe('cora@example.com');
+    const ok = await admin.request('PUT', '/people/cora', { name: 'Cora Customer', email: '  Cora.Customer+1on1@xn--exmple-cua.com ' });
+    expect(ok.status).toBe(200);
+    expect(ok.body.email).toBe('Cora.Customer+1on1@xn--exmple-cua.com');
+    expect((await admin.request('PUT', '/people/cora', { name: 'Cora Customer', email: 'cora@example.com' })).status).toBe(200);
+  });
+
+  it('ignores a token `email` claim that is not a deliverable address, and keeps a good one', async () => {
+    const t0 = Math.floor(Date.now() / 1000);
+    const sign = (email: string) =>
+      new SignJWT({ roles: ['customer'], email }).setProtectedHeader({ alg: 'HS256' }).setSubject('cora').setIssuedAt(t0).setExpirationTime(t0 + 600).sign(new TextEncoder().encode(TEST_SECRET));
+    const authenticate = createAuthenticator({ secret: new TextEncoder().encode(TEST_SECRET) });
+    const bad = await authenticate(`Bearer ${await sign('ü@exämple.com')}`);
+    expect(bad).toEqual({ _tag: 'Right', right: { id: 'cora', roles: ['customer'] } });
+    const good = await authenticate(`Bearer ${await sign('cora@example.com')}`);
+    expect(good).toEqual({ _tag: 'Right', right: { id: 'cora', roles: ['customer'], email: 'cora@example.com' } });
   });
 });
