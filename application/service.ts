@@ -6,7 +6,7 @@ import { assertNever, checkId } from '../domain/shared.ts';
 import { createExecutor } from './execute.ts';
 import type { AppError, RequestContext } from './execute.ts';
 import type { BookingGuard, BookingConflict } from './booking.ts';
-import { conflictMessage, presentConflicts } from './booking.ts';
+import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type { EventStore } from './ports/event-store.ts';
 import type { CalendarEntry, HistoryEntry, HistoryPage, MeetingView, PersonView, ReadModels } from './ports/read-models.ts';
@@ -167,6 +167,8 @@ export const createService = (deps: ServiceDeps) => {
       };
       const dryRun = meeting.decide(command, meeting.initialState());
       if (E.isLeft(dryRun)) return E.left(mapMeetingError(dryRun.left));
+      const unknown = await unknownParticipants(access, input);
+      if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
       return guard.withLock([input.customerId, input.instructorId], async () => {
         const conflicts = guard.conflicts([input], input);
         if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));

@@ -1255,7 +1255,9 @@ const paths: Json = {
     post: operation({
       operationId: 'createMeeting',
       summary: 'Schedule a meeting',
-      description: 'Admins for anyone; instructors for their own sessions (`instructorId` = their `sub`). The meeting starts `planned`.',
+      description:
+        'Admins for anyone; instructors for their own sessions (`instructorId` = their `sub`). The meeting starts `planned`. ' +
+        'Both people must be known (by default: in the people directory); an unknown `customerId` or `instructorId` answers 400 naming it.',
       tags: ['meetings'],
       requestBody: {
         required: true,
@@ -1388,7 +1390,8 @@ const paths: Json = {
       summary: 'Schedule a recurring series',
       description:
         'Admins for anyone; instructors for their own. Every occurrence becomes a meeting. When an occurrence would ' +
-        'overlap an existing meeting of the customer or the instructor, nothing is created and 409 lists the `conflicts`.',
+        'overlap an existing meeting of the customer or the instructor, nothing is created and 409 lists the `conflicts`. ' +
+        'Both people must be known (by default: in the people directory); an unknown `customerId` or `instructorId` answers 400 naming it.',
       tags: ['series'],
       requestBody: body(schema('SeriesInput'), 'The series.', exampleSeriesInput),
       responses: {
@@ -1704,6 +1707,9 @@ Scheduling and calling for 1-on-1 coaching sessions.
 
 **Ids** (in paths, \`customerId\`, \`instructorId\`, people) are 1 to 128 characters without control, bidirectional or
 invisible formatting characters (NUL, line breaks, U+202A–U+202E, U+2066–U+2069, U+200E/F, ...); others answer 400.
+
+**People**: meetings and series are booked only for people the access provider knows (by default, those in the people
+directory: \`PUT /people/{id}\` first); anyone else answers 400 naming \`customerId\` or \`instructorId\`.
 
 **Errors** are RFC 9457 \`application/problem+json\`: \`{type, title, status, detail, errors?: [{path, message}]}\`.
 

@@ -75,6 +75,7 @@ describe('configuration', () => {
 
   it('without PUBLIC_BASE_URL the signaling URL carries the port the server really listens on', async () => {
     const sys = await startTestSystem();
+    await sys.people('cora', 'ivan');
     const admin = await sys.as('ada', ['admin']);
     const start = new Date(Date.now() - 5 * 60_000);
     const created = await admin.request('POST', '/meetings', {

@@ -241,3 +241,31 @@ describe('email addresses', () => {
     expect(good).toEqual({ _tag: 'Right', right: { id: 'cora', roles: ['customer'], email: 'cora@example.com' } });
   });
 });
+
+describe('people in bookings', () => {
+  it('refuses a meeting or a series for someone who is not in the people directory with a 400 naming the field, and stores nothing', async () => {
+    const head = await sys.system.store.headPosition();
+    const cases = [
+      { path: '/meetings', body: { ...meeting, customerId: 'ghost-99', start: '2030-05-02T10:00:00Z', end: '2030-05-02T11:00:00Z' }, fields: ['customerId'] },
+      { path: '/meetings', body: { ...meeting, instructorId: 'ghost-98', start: '2030-05-02T10:00:00Z', end: '2030-05-02T11:00:00Z' }, fields: ['instructorId'] },
+      { path: '/meetings', body: { ...meeting, customerId: 'ghost-99', instructorId: 'ghost-98', start: '2030-05-02T10:00:00Z', end: '2030-05-02T11:00:00Z' }, fields: ['customerId', 'instructorId'] },
+      { path: '/series', body: { ...series, customerId: 'ghost-99', startDate: '2030-08-05' }, fields: ['customerId'] },
+      { path: '/series', body: { ...series, instructorId: 'ghost-98', startDate: '2030-08-05' }, fields: ['instructorId'] },
+    ];
+    for (const c of cases) {
+      const res = await admin.request('POST', c.path, c.body);
+      expect({ path: c.path, fields: c.fields, status: res.status }).toEqual({ path: c.path, fields: c.fields, status: 400 });
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(c.fields);
+      expect(res.body.detail).toMatch(/people directory/);
+    }
+    // An instructor booking for a customer the directory does not know is refused the same way.
+    const ivan = await sys.as('ivan', ['instructor']);
+    const own = await ivan.request('POST', '/meetings', { ...meeting, customerId: 'ghost-99', start: '2030-05-02T10:00:00Z', end: '2030-05-02T11:00:00Z' });
+    expect(own.status).toBe(400);
+    expect(await sys.system.store.headPosition()).toBe(head);
+
+    // Once the person is in the directory, the same booking goes through.
+    expect((await admin.request('PUT', '/people/ghost-99', { name: 'Gus Ghost', email: 'gus@example.com' })).status).toBe(200);
+    expect((await admin.request('POST', '/meetings', cases[0]?.body)).status).toBe(201);
+  });
+});
