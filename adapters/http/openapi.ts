@@ -887,9 +887,18 @@ const schemas: Json = {
   ),
   NotificationList: closed(['items'], { items: { type: 'array', description: 'Newest first.', items: schema('Notification') } }),
   Health: closed(
-    ['status', 'store', 'projections'],
+    ['status', 'store', 'projections', 'http'],
     {
       status: { type: 'string', enum: ['ok', 'degraded'] },
+      http: closed(['clientAborts'], {
+        clientAborts: {
+          type: 'integer',
+          minimum: 0,
+          description:
+            'Requests whose client closed the connection before its body had arrived (a dropped upload), since this ' +
+            'process started. They are no server errors: logged at debug with status 499, never as a 500.',
+        },
+      }),
       store: closed(['name', 'status'], {
         name: { type: 'string', description: 'Which event store is in use (`sqlite`, `kurrentdb`).' },
         status: {
@@ -1189,7 +1198,7 @@ const paths: Json = {
       tags: ['system'],
       security: 'none',
       responses: {
-        '200': reply('Healthy.', json(schema('Health'), { status: 'ok', store: { name: 'sqlite', status: 'ok' }, projections: { meetings: { position: 131, lag: 0 } } })),
+        '200': reply('Healthy.', json(schema('Health'), { status: 'ok', store: { name: 'sqlite', status: 'ok' }, projections: { meetings: { position: 131, lag: 0 } }, http: { clientAborts: 0 } })),
         '503': reply('Degraded: the store is unreachable or a projection stopped.', json(schema('Health'))),
       },
     }),
