@@ -111,7 +111,7 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
       const nowSeconds = now() / 1000;
       const issued = typeof iat === 'number' ? Math.min(iat, nowSeconds) : nowSeconds;
       if (exp - issued > maxTtl + CLOCK_TOLERANCE_SECONDS) {
-        return E.left({ reason: 'invalid', message: `the token lives longer than this server accepts (at most ${maxTtl} seconds from exp to iat)` });
+        return E.left({ reason: 'invalid', message: `the token lives longer than this server accepts (at most ${maxTtl} seconds from iat to exp)` });
       }
       const expiresAt = exp * 1000;
       return E.right({
