@@ -1,3 +1,5 @@
+import type { FieldError } from '../domain/shared.ts';
+import type { AccessProvider } from './ports/access.ts';
 import type { MeetingQueries } from './ports/read-models.ts';
 
 export interface Slot {
@@ -105,3 +107,20 @@ export class BookingGuard {
 
 export const conflictMessage = (conflicts: ReadonlyArray<unknown>): string =>
   `${conflicts.length} existing meeting${conflicts.length === 1 ? '' : 's'} of the same customer or instructor overlap${conflicts.length === 1 ? 's' : ''} this time`;
+
+/**
+ * A booking names people who exist: the access provider knows them (by default, the people directory does). Each
+ * unknown one is a field error, so `customerId: "ghost-99"` answers 400 rather than a meeting nobody can be told of.
+ */
+export const unknownParticipants = async (
+  access: Pick<AccessProvider, 'personExists'>,
+  draft: { readonly customerId: string; readonly instructorId: string },
+): Promise<FieldError[]> => {
+  const errors: FieldError[] = [];
+  for (const field of ['customerId', 'instructorId'] as const) {
+    if (!(await access.personExists(draft[field]))) {
+      errors.push({ path: field, message: `is not a person in the people directory (add them with PUT /people/${encodeURIComponent(draft[field])} first)` });
+    }
+  }
+  return errors;
+};

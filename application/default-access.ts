@@ -4,7 +4,7 @@ import type { MeetingQueries } from './ports/read-models.ts';
 const isAdmin = (user: AuthUser): boolean => user.roles.includes('admin');
 
 /** The contract's rules: admins see and edit all; the instructor sees and edits own; the customer sees own. */
-export const defaultAccessProvider = (queries: Pick<MeetingQueries, 'calendar'>): AccessProvider => {
+export const defaultAccessProvider = (queries: Pick<MeetingQueries, 'calendar' | 'getPerson'>): AccessProvider => {
   const canView = async (user: AuthUser, m: { customerId: string; instructorId: string }) =>
     isAdmin(user) || m.customerId === user.id || m.instructorId === user.id;
   return {
@@ -20,5 +20,6 @@ export const defaultAccessProvider = (queries: Pick<MeetingQueries, 'calendar'>)
       return visible;
     },
     userMeetings: async (userId, from, to) => queries.calendar(userId, from, to),
+    personExists: async (personId) => queries.getPerson(personId) !== undefined,
   };
 };

@@ -3,6 +3,7 @@ import * as meeting from '../domain/meeting.ts';
 import * as series from '../domain/series.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { BookingGuard } from './booking.ts';
+import { unknownParticipants } from './booking.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { HistoryEntry, HistoryPage, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
@@ -103,6 +104,8 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       if (E.isLeft(dryRun)) return E.left(mapSeriesError(dryRun.left));
       const planned = dryRun.right[0];
       if (planned?.type !== 'SeriesScheduled') return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
+      const unknown = await unknownParticipants(access, input);
+      if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
       return bookings.withLock([input.customerId, input.instructorId], async () => {
         const conflicts = bookings.conflicts(planned.data.occurrences, input);
         if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));

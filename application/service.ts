@@ -2,11 +2,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as meeting from '../domain/meeting.ts';
 import * as person from '../domain/person.ts';
 import * as settings from '../domain/settings.ts';
-import { assertNever } from '../domain/shared.ts';
+import { assertNever, checkId } from '../domain/shared.ts';
 import { createExecutor } from './execute.ts';
 import type { AppError, RequestContext } from './execute.ts';
 import type { BookingGuard, BookingConflict } from './booking.ts';
-import { conflictMessage, presentConflicts } from './booking.ts';
+import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type { EventStore } from './ports/event-store.ts';
 import type { CalendarEntry, HistoryEntry, HistoryPage, MeetingView, PersonView, ReadModels } from './ports/read-models.ts';
@@ -141,6 +141,8 @@ export const createService = (deps: ServiceDeps) => {
   /** Whose calendar, if the caller may read it and the range is sensible. */
   const checkCalendarQuery = async (ctx: RequestContext, query: { from: string; to: string; userId?: string }): Promise<E.Either<AppError, string>> => {
     const userId = query.userId ?? ctx.user.id;
+    const badId = checkId('userId', userId);
+    if (badId.length > 0) return E.left({ _tag: 'ValidationFailed', errors: badId });
     if (!(await access.canReadCalendarOf(ctx.user, userId))) return E.left(forbidden("you may not read this user's calendar"));
     if (Date.parse(query.to) <= Date.parse(query.from)) {
       return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'must be after from' }] });
@@ -165,6 +167,8 @@ export const createService = (deps: ServiceDeps) => {
       };
       const dryRun = meeting.decide(command, meeting.initialState());
       if (E.isLeft(dryRun)) return E.left(mapMeetingError(dryRun.left));
+      const unknown = await unknownParticipants(access, input);
+      if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
       return guard.withLock([input.customerId, input.instructorId], async () => {
         const conflicts = guard.conflicts([input], input);
         if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));

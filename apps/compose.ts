@@ -62,7 +62,7 @@ export interface System {
   readonly series: SeriesService;
   readonly jwtSecret: Uint8Array | undefined;
   readonly devMode: boolean;
-  readonly demoTokens: ReadonlyArray<{ name: string; sub: string; roles: string[]; token: string }>;
+  readonly demoTokens: ReadonlyArray<{ name: string; sub: string; roles: string[]; token: string; ttlSeconds: number }>;
   readonly logger: Logger;
   readonly signaling: SignalingHandle;
   readonly notifications: NotificationModule;
@@ -190,6 +190,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
     ...(config.jwtIssuer !== undefined ? { issuer: config.jwtIssuer } : {}),
     ...(config.jwtAudience !== undefined ? { audience: config.jwtAudience } : {}),
+    maxTokenTtlSeconds: config.maxTokenTtlSeconds,
   });
 
   // Last head seen, so that lag can still be told while the store cannot answer.
@@ -343,7 +344,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
   seriesProcessManager.start();
 
-  const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger) : [];
+  const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger, config.maxTokenTtlSeconds) : [];
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -8,6 +8,8 @@ export interface Config {
   readonly jwksUrl?: string;
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;
+  /** The longest token lifetime accepted (exp minus iat, or minus now), in seconds. */
+  readonly maxTokenTtlSeconds: number;
   readonly resendApiKey?: string;
   readonly mailFrom: string;
   readonly siteName: string;
@@ -41,6 +43,10 @@ const int = (name: string, value: string | undefined, fallback: number, min: num
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** AUTH_MAX_TOKEN_TTL_SECONDS: a minute to a year, 24 hours by default; `npm run token` reads it too. */
+export const maxTokenTtlSeconds = (env: NodeJS.ProcessEnv = process.env): number =>
+  int('AUTH_MAX_TOKEN_TTL_SECONDS', env.AUTH_MAX_TOKEN_TTL_SECONDS, 86_400, 60, 366 * 86_400);
+
 /** Reads the environment once, failing with a message that names the variable. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const port = int('PORT', env.PORT, 8080, 0, 65535);
@@ -60,6 +66,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const jwksUrl = env.AUTH_JWKS_URL?.trim() || undefined;
   const jwtIssuer = env.AUTH_JWT_ISSUER?.trim() || undefined;
   const jwtAudience = env.AUTH_JWT_AUDIENCE?.trim() || undefined;
+  const maxTokenTtl = maxTokenTtlSeconds(env);
   if (jwksUrl !== undefined && jwtAudience === undefined) {
     throw new ConfigError('AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE: without it, tokens the identity provider issued to any other application would be accepted');
   }
@@ -82,6 +89,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     ...(jwksUrl !== undefined ? { jwksUrl } : {}),
     ...(jwtIssuer !== undefined ? { jwtIssuer } : {}),
     ...(jwtAudience !== undefined ? { jwtAudience } : {}),
+    maxTokenTtlSeconds: maxTokenTtl,
     ...(env.RESEND_API_KEY?.trim() ? { resendApiKey: env.RESEND_API_KEY.trim() } : {}),
     mailFrom: env.MAIL_FROM?.trim() || 'Virtual Y <no-reply@localhost>',
     siteName: env.SITE_NAME?.trim() || 'Virtual Y',

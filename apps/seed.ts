@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Logger } from 'pino';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { RequestContext, Service } from '../application/service.ts';
-import { mintToken } from '../adapters/http/auth.ts';
+import { DEFAULT_MAX_TOKEN_TTL_SECONDS, mintToken } from '../adapters/http/auth.ts';
 
 export const demoPeople = [
   { sub: 'admin-1', name: 'Ada Admin', email: 'ada.admin@example.com', roles: ['admin'], timezone: 'America/New_York' },
@@ -10,6 +10,8 @@ export const demoPeople = [
   { sub: 'customer-1', name: 'Cora Customer', email: 'cora.customer@example.com', roles: ['customer'], timezone: 'America/Chicago' },
   { sub: 'customer-2', name: 'Cam Customer', email: 'cam.customer@example.com', roles: ['customer'], timezone: 'Europe/London' },
 ] as const;
+
+export const DEMO_TOKEN_TTL_SECONDS = 24 * 3600;
 
 const at = (base: Date, hours: number): string => new Date(Math.ceil(base.getTime() / 3_600_000) * 3_600_000 + hours * 3_600_000).toISOString();
 
@@ -20,7 +22,8 @@ export const seedDemo = async (
   secret: Uint8Array,
   clock: () => Date,
   logger: Logger,
-): Promise<Array<{ name: string; sub: string; roles: string[]; token: string }>> => {
+  maxTokenTtlSeconds: number = DEFAULT_MAX_TOKEN_TTL_SECONDS,
+): Promise<Array<{ name: string; sub: string; roles: string[]; token: string; ttlSeconds: number }>> => {
   if ((await store.headPosition()) === 0) {
     const admin: RequestContext = { user: { id: 'seed', roles: ['admin'] }, correlationId: 'seed' };
     for (const p of demoPeople) {
@@ -38,9 +41,11 @@ export const seedDemo = async (
     }
     logger.info('seeded demo people and meetings');
   }
+  // As long as the server accepts: 24 hours, or less when AUTH_MAX_TOKEN_TTL_SECONDS says so.
+  const ttl = Math.min(DEMO_TOKEN_TTL_SECONDS, maxTokenTtlSeconds);
   const tokens = [];
   for (const p of demoPeople) {
-    tokens.push({ name: p.name, sub: p.sub, roles: [...p.roles], token: await mintToken(secret, { sub: p.sub, roles: p.roles, name: p.name, email: p.email }) });
+    tokens.push({ name: p.name, sub: p.sub, roles: [...p.roles], ttlSeconds: ttl, token: await mintToken(secret, { sub: p.sub, roles: p.roles, name: p.name, email: p.email }, ttl) });
   }
   return tokens;
 };

@@ -1,6 +1,9 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { StartupError, startSystem } from './compose.ts';
 
+const tokenLifetime = (seconds: number): string =>
+  seconds % 3600 === 0 ? `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}` : `${Math.floor(seconds / 60)} minutes`;
+
 const main = async () => {
   const config = loadConfig();
   const system = await startSystem(config);
@@ -12,7 +15,7 @@ const main = async () => {
     const lines = [
       '',
       `  1on1 Meetings API on ${url}  (docs: ${url}/docs)`,
-      '  Dev mode: AUTH_JWT_SECRET is not set, so a secret was generated in DATA_DIR. Demo tokens (30 days):',
+      `  Dev mode: AUTH_JWT_SECRET is not set, so a secret was generated in DATA_DIR. Demo tokens (valid ${tokenLifetime(system.demoTokens[0]?.ttlSeconds ?? 0)}):`,
       ...system.demoTokens.map((t) => `\n  ${t.name} (${t.sub}, ${t.roles.join(',')}):\n  export TOKEN=${t.token}`),
       '',
       `  Try, with Ada Admin's token: curl -H "Authorization: Bearer $TOKEN" "${url}/calendar?userId=customer-1&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}"`,

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
+import { Actor, IsoInstant, assertNever, checkId, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 
 /**
@@ -42,8 +42,7 @@ export const initialState = (): CalendarFeedState => ({ status: 'none' });
 
 const sha256Hex = /^[0-9a-f]{64}$/;
 
-const checkUserId = (userId: string): FieldError[] =>
-  userId.length === 0 || userId.length > 128 ? [{ path: 'userId', message: 'must be 1 to 128 characters' }] : [];
+const checkUserId = (userId: string): FieldError[] => checkId('userId', userId);
 
 /** Enabling again issues a new token and so revokes the previous one; disabling a feed that is not on changes nothing. */
 /** Rotating issues a new secret and records an event: once a minute is plenty for a person, and keeps the log small. */

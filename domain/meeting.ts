@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { Actor, IsoInstant, assertNever, isHttpsUrl, validationFailed } from './shared.ts';
+import { Actor, IsoInstant, MAX_ID_LENGTH, assertNever, checkId, isHttpsUrl, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { isValidTimeZone } from './time.ts';
 
@@ -248,7 +248,7 @@ export type MeetingError = ValidationFailed | MeetingNotFound | MeetingAlreadyEx
 
 // ---------- rules ----------
 
-export const LIMITS = { title: 200, description: 5000, metadata: 10_000, remoteLink: 2048, reason: 1000, id: 128 } as const;
+export const LIMITS = { title: 200, description: 5000, metadata: 10_000, remoteLink: 2048, reason: 1000, id: MAX_ID_LENGTH } as const;
 
 // Control characters end up in emails, calendar files and pages; line breaks and tabs only where text is multi-line.
 const singleLineControls = /[\u0000-\u001F\u007F]/;
@@ -298,8 +298,7 @@ export const checkLink = (trainingType: TrainingType, remoteLink: string | undef
   }
 };
 
-export const checkId = (path: string, value: string): FieldError[] =>
-  value.length === 0 || value.length > LIMITS.id ? [{ path, message: `must be 1 to ${LIMITS.id} characters` }] : [];
+export { checkId } from './shared.ts';
 
 const orFail = <A>(errors: ReadonlyArray<FieldError>, value: () => A): E.Either<MeetingError, A> =>
   errors.length > 0 ? E.left(validationFailed(errors)) : E.right(value());

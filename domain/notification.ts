@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { Actor, IsoInstant, assertNever } from './shared.ts';
+import { emailProblem } from './email.ts';
 
 /**
  * One cancellation notice to one person. The stream is claimed with its first append (`no_stream`), so a replay,
@@ -336,6 +337,13 @@ const roundOutcome = (
         type: 'NotificationUndeliverable',
         data: { reason: `no email address in the people directory for '${facts.recipient.personId}'`, at },
       },
+    ]);
+  }
+  // An address stored before the directory checked addresses: no retry can deliver it until it is corrected.
+  const emailError = emailProblem(email.trim());
+  if (emailError !== undefined) {
+    return E.right([
+      { type: 'NotificationUndeliverable', data: { reason: `the email address in the people directory for '${facts.recipient.personId}' ${emailError}`, at } },
     ]);
   }
   if (facts.renderError !== undefined) {

@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
+import { Actor, IsoInstant, assertNever, checkId, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
+import { emailProblem } from './email.ts';
 import { isValidTimeZone } from './time.ts';
 
 const details = {
@@ -39,18 +40,17 @@ export type PersonState = { readonly status: 'none' } | Person;
 
 export const initialState = (): PersonState => ({ status: 'none' });
 
-// Deliberately loose: the provider's mail API is the real judge; this only stops obvious garbage and header tricks.
-const emailPattern = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
 
 export const decide = (command: PersonCommand, state: PersonState): E.Either<ValidationFailed, PersonEvent[]> => {
   const c = command.data;
   const name = c.name.trim();
   const email = c.email.trim();
   const errors: FieldError[] = [];
-  if (c.personId.length === 0 || c.personId.length > 128) errors.push({ path: 'id', message: 'must be 1 to 128 characters' });
+  errors.push(...checkId('id', c.personId));
   if (name.length === 0 || name.length > 200) errors.push({ path: 'name', message: 'must be 1 to 200 characters' });
   else if (/[\u0000-\u001F\u007F]/.test(name)) errors.push({ path: 'name', message: 'must be one line without control characters' });
-  if (email.length > 254 || !emailPattern.test(email)) errors.push({ path: 'email', message: 'must be an email address' });
+  const emailError = emailProblem(email);
+  if (emailError !== undefined) errors.push({ path: 'email', message: emailError });
   if (c.timezone !== undefined && !isValidTimeZone(c.timezone)) {
     errors.push({ path: 'timezone', message: `unknown IANA time zone '${c.timezone}'` });
   }

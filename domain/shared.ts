@@ -49,3 +49,28 @@ export const isHttpsUrl = (value: string): boolean => {
     return false;
   }
 };
+
+export const MAX_ID_LENGTH = 128;
+
+/**
+ * Characters an id may not hold: C0 and C1 controls (NUL, line breaks, NEL), the bidirectional controls and marks
+ * (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069) that make a log line or a page read differently from what it
+ * holds, zero-width and invisible format characters, line and paragraph separators, the BOM, and lone surrogates.
+ */
+const ID_FORBIDDEN = '\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF9-\\uFFFB\\uD800-\\uDFFF';
+const forbiddenInId = new RegExp(`[${ID_FORBIDDEN}]`, 'u');
+/** The same rule as a JSON Schema pattern (ECMA-262, read with the `u` flag), for the OpenAPI document. */
+export const ID_PATTERN = `^[^${ID_FORBIDDEN}]*$`;
+
+/** Why `value` is not a usable id (of a person, meeting, series or token subject), or undefined when it is. */
+export const idProblem = (value: string): string | undefined => {
+  if (value.length === 0 || value.length > MAX_ID_LENGTH) return `must be 1 to ${MAX_ID_LENGTH} characters`;
+  if (forbiddenInId.test(value)) return 'must not contain control, bidirectional or invisible formatting characters';
+  return undefined;
+};
+
+/** The id rule as field errors: one for `path` when `value` breaks it. */
+export const checkId = (path: string, value: string): FieldError[] => {
+  const problem = idProblem(value);
+  return problem === undefined ? [] : [{ path, message: problem }];
+};

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { meetingOptionalFields, meetingRequiredFields } from '../../domain/meeting.ts';
 import { seriesOptionalFields, seriesRequiredFields } from '../../domain/series.ts';
 import { Settings } from '../../domain/settings.ts';
-import { IsoInstant, assertNever } from '../../domain/shared.ts';
+import { IsoInstant, assertNever, idProblem } from '../../domain/shared.ts';
 import type { FieldError } from '../../domain/shared.ts';
 import type { AuthUser } from '../../application/ports/access.ts';
 import type { AppError, RequestContext, Service } from '../../application/service.ts';
@@ -29,7 +29,7 @@ import { decodeBody } from './validation.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-type Env = { Variables: { user: AuthUser; requestId: string; errorDetail: string } };
+type Env = { Variables: { user: AuthUser; requestId: string; errorDetail: string; clientAborted: boolean } };
 
 const MeetingBody = t.intersection([t.type(meetingRequiredFields), t.partial({ timezone: t.string, ...meetingOptionalFields })]);
 const MeetingPatchBody = t.partial({ ...meetingRequiredFields, timezone: t.string, ...meetingOptionalFields });
@@ -163,8 +163,19 @@ export const readJson = async <A>(
 const tooLarge = (c: Context) => problem(c, 413, 'Payload too large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
 
 /**
+ * The client went away before its body had arrived (a dropped upload): nobody is left to answer, so this is no
+ * server error. 499 is nginx's "client closed request"; the access log counts it and notes it at debug.
+ */
+const clientAborted = (c: Context): Response => {
+  c.set('clientAborted', true);
+  return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+};
+const CLIENT_CLOSED_REQUEST = 499;
+
+/**
  * Reads the body straight from Node's request (much cheaper than a web stream), at most MAX_BODY_BYTES: a larger
- * declared or actual body answers 413 without being buffered.
+ * declared or actual body answers 413 without being buffered. A connection that closes or breaks before the body's
+ * end, even before reading began, is a client abort, never a hang or a 500.
  */
 const readBodyText = async (c: Context): Promise<{ ok: true; text: string } | { ok: false; response: Response }> => {
   const declared = Number(c.req.header('content-length') ?? '0');
@@ -174,29 +185,40 @@ const readBodyText = async (c: Context): Promise<{ ok: true; text: string } | { 
     const text = await c.req.text();
     return Buffer.byteLength(text) > MAX_BODY_BYTES ? { ok: false, response: tooLarge(c) } : { ok: true, text };
   }
-  const text = await new Promise<string | undefined>((resolve, reject) => {
+  if (incoming.destroyed && !incoming.readableEnded) return { ok: false, response: clientAborted(c) };
+  const read = await new Promise<{ kind: 'text'; text: string } | { kind: 'tooLarge' } | { kind: 'aborted' }>((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const done = (value: string | undefined) => {
-      incoming.off('data', onData).off('end', onEnd).off('error', onError);
+    const done = (value: { kind: 'text'; text: string } | { kind: 'tooLarge' } | { kind: 'aborted' }) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onAbort).off('aborted', onAbort).off('close', onClose);
       resolve(value);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        done(undefined);
+        done({ kind: 'tooLarge' });
         // Drained, not kept: the connection stays usable and memory stays bounded (requestTimeout ends a flood).
         incoming.resume();
       } else chunks.push(chunk);
     };
-    const onEnd = () => done(Buffer.concat(chunks, size).toString('utf8'));
-    const onError = (error: Error) => {
-      incoming.off('data', onData).off('end', onEnd).off('error', onError);
-      reject(error);
+    const onEnd = () => done({ kind: 'text', text: Buffer.concat(chunks, size).toString('utf8') });
+    // Errors on a request being read come from its connection (reset, closed mid-body): the client is gone.
+    const onAbort = () => done({ kind: 'aborted' });
+    const onClose = () => {
+      if (!incoming.readableEnded) done({ kind: 'aborted' });
     };
-    incoming.on('data', onData).on('end', onEnd).on('error', onError);
+    incoming.on('data', onData).on('end', onEnd).on('error', onAbort).on('aborted', onAbort).on('close', onClose);
   });
-  return text === undefined ? { ok: false, response: tooLarge(c) } : { ok: true, text };
+  switch (read.kind) {
+    case 'text':
+      return { ok: true, text: read.text };
+    case 'tooLarge':
+      return { ok: false, response: tooLarge(c) };
+    case 'aborted':
+      return { ok: false, response: clientAborted(c) };
+    default:
+      return assertNever(read);
+  }
 };
 
 const validationProblem = (c: Context, errors: ReadonlyArray<FieldError>) =>
@@ -256,6 +278,8 @@ export const createHttpApp = (deps: HttpDeps) => {
   const app = new Hono<Env>();
   const limiter = createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 });
   let counter = 0;
+  /** Requests whose client went away before its body had arrived: counted (see /health), logged at debug only. */
+  let clientAborts = 0;
 
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -270,6 +294,11 @@ export const createHttpApp = (deps: HttpDeps) => {
       c.res = problem(c, 500, 'Internal error', `something went wrong; quote request id ${requestId}`);
     }
     const ms = Math.round((performance.now() - started) * 10) / 10;
+    if (c.get('clientAborted') === true) {
+      clientAborts++;
+      logger.debug({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms, user: c.get('user')?.id }, 'request aborted by the client');
+      return;
+    }
     const level = c.res.status >= 500 ? 'error' : 'info';
     const detail = c.get('errorDetail');
     logger[level]({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms, user: c.get('user')?.id, ...(detail !== undefined ? { detail } : {}) }, 'request');
@@ -284,7 +313,7 @@ export const createHttpApp = (deps: HttpDeps) => {
 
   app.get('/health', async (c) => {
     const health = await deps.health();
-    return c.json(health.body, health.status === 'ok' ? 200 : 503);
+    return c.json({ ...health.body, http: { clientAborts } }, health.status === 'ok' ? 200 : 503);
   });
   let openApiJson: string | undefined;
   app.get('/openapi.json', (c) => {
@@ -321,6 +350,15 @@ export const createHttpApp = (deps: HttpDeps) => {
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
     c.header('X-Content-Type-Options', 'nosniff');
   });
+
+  // A path id follows the id rule (no NUL, line breaks or bidirectional controls): 400 naming `id`, before any lookup.
+  const checkPathId = async (c: Context<Env>, next: () => Promise<void>) => {
+    const problem = idProblem(c.req.param('id') ?? '');
+    if (problem !== undefined) return validationProblem(c, [{ path: 'id', message: problem }]);
+    await next();
+  };
+  api.use('/:collection/:id', checkPathId);
+  api.use('/:collection/:id/*', checkPathId);
 
   const ctx = (c: Context<Env>): RequestContext => ({ user: c.get('user'), correlationId: c.get('requestId') });
 

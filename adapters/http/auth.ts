@@ -3,7 +3,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
-import { Role } from '../../domain/shared.ts';
+import { isEmailAddress } from '../../domain/email.ts';
+import { Role, idProblem } from '../../domain/shared.ts';
 import type { AuthUser } from '../../application/ports/access.ts';
 
 const Claims = t.intersection([
@@ -18,7 +19,17 @@ export interface AuthConfig {
   readonly jwksUrl?: string;
   readonly issuer?: string;
   readonly audience?: string;
+  /**
+   * The longest lifetime a token may have, in seconds (default DEFAULT_MAX_TOKEN_TTL_SECONDS): a token whose `exp` is
+   * further than this from its `iat` (or from now, when it has no `iat` or one in the future) is refused, so a
+   * leaked token is not good for years.
+   */
+  readonly maxTokenTtlSeconds?: number;
 }
+
+export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 24 * 3600;
+/** Leeway for clocks that disagree a little, as for `exp` and `nbf`. */
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 export type AuthFailure = { readonly reason: 'missing' | 'invalid' | 'expired'; readonly message: string };
 
@@ -36,7 +47,7 @@ const CACHE_LIMIT = 10_000;
  */
 export const createAuthenticator = (config: AuthConfig, now: () => number = Date.now) => {
   const cache = new Map<string, CachedUser>();
-  const verify = createVerifier(config);
+  const verify = createVerifier(config, now);
   return async (header: string | undefined): Promise<E.Either<AuthFailure, AuthUser>> => {
     const token = header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : undefined;
     const cached = token === undefined ? undefined : cache.get(token);
@@ -53,14 +64,15 @@ export const createAuthenticator = (config: AuthConfig, now: () => number = Date
   };
 };
 
-const createVerifier = (config: AuthConfig) => {
+const createVerifier = (config: AuthConfig, now: () => number) => {
+  const maxTtl = config.maxTokenTtlSeconds ?? DEFAULT_MAX_TOKEN_TTL_SECONDS;
   const jwks: JWTVerifyGetKey | undefined = config.jwksUrl !== undefined ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
   const options = {
     ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
     ...(config.audience !== undefined ? { audience: config.audience } : {}),
     // A token without an expiry would be good forever once leaked.
     requiredClaims: ['exp'],
-    clockTolerance: 5,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
   };
   const secretKey = config.secret !== undefined ? createSecretKey(config.secret) : undefined;
   return async (header: string | undefined): Promise<E.Either<AuthFailure, { user: AuthUser; expiresAt: number }>> => {
@@ -91,11 +103,21 @@ const createVerifier = (config: AuthConfig) => {
         return E.left({ reason: 'invalid', message: 'the token needs a string `sub` and `roles` from admin, instructor, customer' });
       }
       const { sub, roles, name, email } = claims.right;
-      if (sub.length === 0 || sub.length > 128) return E.left({ reason: 'invalid', message: 'the token `sub` must be 1 to 128 characters' });
-      const exp = (payload as { exp?: unknown }).exp;
-      const expiresAt = typeof exp === 'number' ? exp * 1000 : Date.now();
+      const subProblem = idProblem(sub);
+      if (subProblem !== undefined) return E.left({ reason: 'invalid', message: `the token \`sub\` ${subProblem}` });
+      if (roles.length === 0) return E.left({ reason: 'invalid', message: 'the token `roles` must name at least one of admin, instructor, customer' });
+      // `exp` is required and checked by jose; what is left is its distance, from issue and from now.
+      const { exp, iat } = payload as { exp: number; iat?: number };
+      const nowSeconds = now() / 1000;
+      const issued = typeof iat === 'number' ? Math.min(iat, nowSeconds) : nowSeconds;
+      if (exp - issued > maxTtl + CLOCK_TOLERANCE_SECONDS) {
+        return E.left({ reason: 'invalid', message: `the token lives longer than this server accepts (at most ${maxTtl} seconds from iat to exp)` });
+      }
+      const expiresAt = exp * 1000;
       return E.right({
-        user: { id: sub, roles: [...new Set(roles)], ...(name !== undefined ? { name } : {}), ...(email !== undefined ? { email } : {}) },
+        // An `email` claim the mail path could not use is left out rather than carried along (the directory's address
+        // is the one emails go to; an identity provider's odd claim is no reason to refuse the login).
+        user: { id: sub, roles: [...new Set(roles)], ...(name !== undefined ? { name } : {}), ...(email !== undefined && isEmailAddress(email) ? { email } : {}) },
         expiresAt,
       });
     } catch (error) {
@@ -110,7 +132,7 @@ export type Authenticator = ReturnType<typeof createAuthenticator>;
 export const mintToken = async (
   secret: Uint8Array,
   claims: { sub: string; roles: ReadonlyArray<string>; name?: string; email?: string },
-  ttlSeconds = 30 * 24 * 3600,
+  ttlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS,
   now: Date = new Date(),
 ): Promise<string> => {
   const { SignJWT } = await import('jose');

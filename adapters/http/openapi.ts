@@ -12,6 +12,8 @@ import { SkipReason, notificationStatuses } from '../../domain/notification.ts';
 import { MAX_DURATION_MINUTES, MAX_EXCLUSIONS, MAX_OCCURRENCES, MAX_RRULE_LENGTH, MAX_SPAN_DAYS, MIN_DURATION_MINUTES } from '../../domain/recurrence.ts';
 import type { SeriesEvent } from '../../domain/series.ts';
 import type { SettingsEvent } from '../../domain/settings.ts';
+import { ID_PATTERN, MAX_ID_LENGTH } from '../../domain/shared.ts';
+import { EMAIL_PATTERN, MAX_EMAIL_LENGTH } from '../../domain/email.ts';
 
 type Json = Record<string, unknown>;
 
@@ -40,7 +42,7 @@ const reply = (description: string, content?: Json, headers: Json = {}): Json =>
 // ---------- limits, shared with the domain's rules ----------
 
 const LIMITS = {
-  id: 128,
+  id: MAX_ID_LENGTH,
   title: 200,
   description: 5000,
   metadata: 10_000,
@@ -48,7 +50,7 @@ const LIMITS = {
   remoteLink: 2048,
   rrule: MAX_RRULE_LENGTH,
   personName: 200,
-  email: 254,
+  email: MAX_EMAIL_LENGTH,
   subject: 300,
   bodyTemplate: 50_000,
   maxMeetingMinutes: MAX_MEETING_MINUTES,
@@ -58,6 +60,9 @@ const LIMITS = {
   maxExclusions: MAX_EXCLUSIONS,
   maxSpanDays: MAX_SPAN_DAYS,
 } as const;
+
+/** Ids of people, meetings and series: no control, bidirectional or invisible formatting characters (400 otherwise). */
+const idSchema = { type: 'string', minLength: 1, maxLength: LIMITS.id, pattern: ID_PATTERN } as const;
 
 const TIME_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
 const INSTANT_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
@@ -315,7 +320,7 @@ const exampleConflictProblem = {
 
 // ---------- schemas ----------
 
-const id = (description: string): Json => ({ type: 'string', minLength: 1, maxLength: LIMITS.id, description });
+const id = (description: string): Json => ({ ...idSchema, description });
 const instant = (description: string): Json => ({
   type: 'string',
   format: 'date-time',
@@ -711,7 +716,7 @@ const schemas: Json = {
   CalendarFeedInput: {
     type: 'object',
     additionalProperties: false,
-    properties: { userId: { type: 'string', minLength: 1, maxLength: LIMITS.id, description: 'Whose feed; default the caller. Only admins may name someone else.' } },
+    properties: { userId: { ...idSchema, description: 'Whose feed; default the caller. Only admins may name someone else.' } },
   },
   CalendarFeedSubscription: closed(['url', 'token'], {
     url: { type: 'string', format: 'uri', description: 'The secret feed URL to paste into a calendar app (`<PUBLIC_BASE_URL>/calendar.ics?token=…`).' },
@@ -723,7 +728,18 @@ const schemas: Json = {
     required: ['name', 'email'],
     properties: {
       name: text(LIMITS.personName, 'Display name; not blank.', 1),
-      email: { type: 'string', format: 'email', maxLength: LIMITS.email },
+      email: {
+        type: 'string',
+        format: 'email',
+        maxLength: LIMITS.email,
+        pattern: EMAIL_PATTERN,
+        description:
+          'An address the mail and calendar path can deliver to, checked once here: ASCII only (an internationalised ' +
+          'domain in its `xn--` form), a dot-atom of at most 64 characters before the `@` (no leading, trailing or ' +
+          'doubled dot, no quotes, no display name), two or more hostname labels after it ending in a top-level domain ' +
+          '(no IP address), 254 characters in all; surrounding whitespace is trimmed. `ü@exämple.com` and `a@b..com` ' +
+          'answer 400 naming `email`.',
+      },
       timezone: schema('TimeZone'),
     },
   },
@@ -910,9 +926,18 @@ const schemas: Json = {
   ),
   NotificationList: closed(['items'], { items: { type: 'array', description: 'Newest first.', items: schema('Notification') } }),
   Health: closed(
-    ['status', 'store', 'projections'],
+    ['status', 'store', 'projections', 'http'],
     {
       status: { type: 'string', enum: ['ok', 'degraded'] },
+      http: closed(['clientAborts'], {
+        clientAborts: {
+          type: 'integer',
+          minimum: 0,
+          description:
+            'Requests whose client closed the connection before its body had arrived (a dropped upload), since this ' +
+            'process started. They are no server errors: logged at debug with status 499, never as a 500.',
+        },
+      }),
       store: closed(['name', 'status'], {
         name: { type: 'string', description: 'Which event store is in use (`sqlite`, `kurrentdb`).' },
         status: {
@@ -1005,7 +1030,7 @@ const pathId = (description: string): Json => ({
   in: 'path',
   required: true,
   description,
-  schema: { type: 'string', minLength: 1, maxLength: LIMITS.id },
+  schema: idSchema,
 });
 
 const parameters: Json = {
@@ -1052,7 +1077,7 @@ const parameters: Json = {
   },
   From: { name: 'from', in: 'query', required: true, description: 'Start of the range (inclusive).', schema: { type: 'string', format: 'date-time' }, example: '2026-03-01T00:00:00Z' },
   To: { name: 'to', in: 'query', required: true, description: 'End of the range (exclusive); after `from`, at most 366 days later.', schema: { type: 'string', format: 'date-time' }, example: '2026-04-01T00:00:00Z' },
-  UserId: { name: 'userId', in: 'query', required: false, description: 'Whose calendar; default the caller. Only admins may name someone else.', schema: { type: 'string', minLength: 1, maxLength: LIMITS.id } },
+  UserId: { name: 'userId', in: 'query', required: false, description: 'Whose calendar; default the caller. Only admins may name someone else.', schema: idSchema },
 };
 
 // Each of these is sent whenever a response names it.
@@ -1079,7 +1104,9 @@ const responses: Json = {
     problemJson(exampleValidationProblem),
   ),
   Unauthorized: reply(
-    'No bearer token, or one that is expired, badly signed or lacks `sub`/`roles`.',
+    'No bearer token, or one that is expired, badly signed, lacks `sub`/`roles`, has an empty `roles`, a `sub` with ' +
+      'control, bidirectional or invisible formatting characters, or a lifetime (`exp` minus `iat`, or minus now) longer ' +
+      'than the server accepts (`AUTH_MAX_TOKEN_TTL_SECONDS`, 24 hours by default).',
     problemJson({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'an Authorization: Bearer <token> header is required' }),
     { 'WWW-Authenticate': header('WWWAuthenticate') },
   ),
@@ -1217,7 +1244,7 @@ const paths: Json = {
       tags: ['system'],
       security: 'none',
       responses: {
-        '200': reply('Healthy.', json(schema('Health'), { status: 'ok', store: { name: 'sqlite', status: 'ok' }, projections: { meetings: { position: 131, lag: 0 } } })),
+        '200': reply('Healthy.', json(schema('Health'), { status: 'ok', store: { name: 'sqlite', status: 'ok' }, projections: { meetings: { position: 131, lag: 0 } }, http: { clientAborts: 0 } })),
         '503': reply('Degraded: the store is unreachable or a projection stopped.', json(schema('Health'))),
       },
     }),
@@ -1330,7 +1357,9 @@ const paths: Json = {
     post: operation({
       operationId: 'createMeeting',
       summary: 'Schedule a meeting',
-      description: 'Admins for anyone; instructors for their own sessions (`instructorId` = their `sub`). The meeting starts `planned`.',
+      description:
+        'Admins for anyone; instructors for their own sessions (`instructorId` = their `sub`). The meeting starts `planned`. ' +
+        'Both people must be known (by default: in the people directory); an unknown `customerId` or `instructorId` answers 400 naming it.',
       tags: ['meetings'],
       requestBody: {
         required: true,
@@ -1463,7 +1492,8 @@ const paths: Json = {
       summary: 'Schedule a recurring series',
       description:
         'Admins for anyone; instructors for their own. Every occurrence becomes a meeting. When an occurrence would ' +
-        'overlap an existing meeting of the customer or the instructor, nothing is created and 409 lists the `conflicts`.',
+        'overlap an existing meeting of the customer or the instructor, nothing is created and 409 lists the `conflicts`. ' +
+        'Both people must be known (by default: in the people directory); an unknown `customerId` or `instructorId` answers 400 naming it.',
       tags: ['series'],
       requestBody: body(schema('SeriesInput'), 'The series.', exampleSeriesInput),
       responses: {
@@ -1571,7 +1601,7 @@ const paths: Json = {
       summary: 'Unsubscribe: revoke the ICS feed URL',
       description: 'The feed URL stops working at once (401). Revoking a feed that is not enabled is fine too. Self; admins for anyone.',
       tags: ['calendar'],
-      parameters: [{ name: 'userId', in: 'query', required: false, description: 'Whose feed; default the caller. Only admins may name someone else.', schema: { type: 'string', minLength: 1, maxLength: LIMITS.id } }],
+      parameters: [{ name: 'userId', in: 'query', required: false, description: 'Whose feed; default the caller. Only admins may name someone else.', schema: idSchema }],
       responses: { '204': reply('Revoked.'), '400': response('BadRequest'), '403': response('Forbidden') },
     }),
   },
@@ -1823,12 +1853,20 @@ const description = `
 Scheduling and calling for 1-on-1 coaching sessions.
 
 **JSON** in and out. Times are ISO 8601 instants with \`Z\` or an offset, except where a *local* date or time is named
-(series \`startDate\`, \`startTime\`, \`exclusions\`). Unknown fields in a body are refused. Bodies are limited to 64 KiB.
+(series \`startDate\`, \`startTime\`, \`exclusions\`). Unknown fields in a body are refused (inherited names such as
+\`__proto__\` or \`constructor\` included). Bodies are limited to 64 KiB.
+
+**Ids** (in paths, \`customerId\`, \`instructorId\`, people) are 1 to 128 characters without control, bidirectional or
+invisible formatting characters (NUL, line breaks, U+202A–U+202E, U+2066–U+2069, U+200E/F, ...); others answer 400.
+
+**People**: meetings and series are booked only for people the access provider knows (by default, those in the people
+directory: \`PUT /people/{id}\` first); anyone else answers 400 naming \`customerId\` or \`instructorId\`.
 
 **Errors** are RFC 9457 \`application/problem+json\`: \`{type, title, status, detail, errors?: [{path, message}]}\`.
 
 **Auth**: \`Authorization: Bearer <JWT>\` with claims \`sub\` (user id), \`roles\` (\`admin\`, \`instructor\`,
-\`customer\`), optional \`name\` and \`email\`. No or bad token: 401. Authenticated but not allowed: 403, except that a
+\`customer\`, at least one), \`exp\` (at most \`AUTH_MAX_TOKEN_TTL_SECONDS\`, 24 hours by default, after \`iat\`),
+optional \`name\` and \`email\`. No or bad token: 401. Authenticated but not allowed: 403, except that a
 meeting or series the caller may not see answers 404 (no existence leak).
 
 **Concurrency**: meetings and series carry an \`ETag\` (their revision). Send it in \`If-Match\` to change only what you
@@ -1874,8 +1912,10 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => (
         scheme: 'bearer',
         bearerFormat: 'JWT',
         description:
-          'HS256 (shared secret) or RS256/ES256 (JWKS) JWT with claims `sub` (user id, 1 to 128 characters), `roles` ' +
-          '(array of `admin`, `instructor`, `customer`), optional `name` and `email`.',
+          'HS256 (shared secret) or RS256/ES256 (JWKS) JWT with claims `sub` (user id, 1 to 128 characters, no control, ' +
+          'bidirectional or invisible formatting characters), `roles` (a non-empty array of `admin`, `instructor`, ' +
+          '`customer`), `exp` at most `AUTH_MAX_TOKEN_TTL_SECONDS` (default 86400) after `iat` (or after now), optional ' +
+          '`name` and `email` (an `email` that is not a deliverable address is ignored).',
       },
       calendarToken: {
         type: 'apiKey',

@@ -35,7 +35,11 @@ export const fieldErrors = (errors: t.Errors): FieldError[] => {
   return [...seen.values()];
 };
 
-/** Unknown fields are refused rather than ignored: a misspelt `strat` must not silently keep the old start. */
+/**
+ * Unknown fields are refused rather than ignored: a misspelt `strat` must not silently keep the old start. Only own
+ * keys count on both sides: JSON.parse makes `__proto__` an own key, and `constructor` or `toString` must not be
+ * found on Object.prototype and taken for known fields.
+ */
 export const unknownFields = (value: unknown, allowed: ReadonlyArray<string>, prefix = ''): FieldError[] => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
   return Object.keys(value)
@@ -82,7 +86,7 @@ export const unknownFieldsDeep = (codec: t.Mixed, value: unknown, prefix = ''): 
   if (shape.kind !== 'object' || typeof value !== 'object' || value === null || Array.isArray(value)) return [];
   return Object.entries(value).flatMap(([key, field]) => {
     const path = prefix === '' ? key : `${prefix}.${key}`;
-    const inner = shape.props[key];
+    const inner = Object.hasOwn(shape.props, key) ? shape.props[key] : undefined;
     return inner === undefined ? [{ path, message: 'is not a known field' }] : unknownFieldsDeep(inner, field, path);
   });
 };

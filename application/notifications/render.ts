@@ -91,7 +91,8 @@ const decodeEntities = (text: string): string =>
       const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
       return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
     }
-    return NAMED_ENTITIES[name.toLowerCase()] ?? whole;
+    const named = name.toLowerCase();
+    return Object.hasOwn(NAMED_ENTITIES, named) ? (NAMED_ENTITIES[named] as string) : whole;
   });
 
 const BLOCK = '(?:p|div|h[1-6]|ul|ol|table|tr|blockquote|section|article|header|footer|pre)';

@@ -40,4 +40,9 @@ export interface AccessProvider {
   filterVisible(user: AuthUser, items: ReadonlyArray<CalendarEntry>): Promise<ReadonlyArray<CalendarEntry>>;
   /** The user's trainings overlapping [from, to): `getUserPersonalTrainings`. */
   userMeetings(userId: string, from: string, to: string): Promise<ReadonlyArray<CalendarEntry>>;
+  /**
+   * Whether this person exists, so a meeting or series may be booked for them. The default asks the people
+   * directory; a site's provider may know people the directory does not (a CRM).
+   */
+  personExists(personId: string): Promise<boolean>;
 }

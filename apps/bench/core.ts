@@ -132,6 +132,13 @@ export const runCore = async (options: BenchOptions): Promise<SuiteResult> => {
 
   const schedule = await withSystem('(b) POST /meetings', async (url) => {
     const instructorTokens = await Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => token(`bench-instructor-${i}`, ['instructor'])));
+    // Meetings are booked only for people in the directory.
+    const admin = await token('bench-admin', ['admin']);
+    for (let i = 0; i < CONNECTIONS; i++) {
+      for (const person of [`bench-customer-${i}`, `bench-instructor-${i}`]) {
+        expectStatus('PUT /people', await jsonRequest(`${url}/people/${person}`, 'PUT', admin, { name: person, email: `${person}@example.com` }), 200);
+      }
+    }
     // Every request books a slot no other request uses, for its connection's own instructor and customer, so none
     // is refused as a double booking; each instructor has one request in flight at a time.
     let slot = 0;
@@ -172,6 +179,7 @@ export const runCore = async (options: BenchOptions): Promise<SuiteResult> => {
     // A customer with a realistic month: 3 sessions a week with 3 instructors, named in the people directory.
     const admin = await token('bench-admin', ['admin']);
     const customer = 'bench-calendar-customer';
+    expectStatus('PUT /people', await jsonRequest(`${url}/people/${customer}`, 'PUT', admin, { name: 'Calendar Customer', email: 'calendar-customer@example.com' }), 200);
     for (let k = 0; k < 3; k++) {
       expectStatus('PUT /people', await jsonRequest(`${url}/people/bench-cal-instructor-${k}`, 'PUT', admin, { name: `Coach ${k}`, email: `coach${k}@example.com` }), 200);
     }

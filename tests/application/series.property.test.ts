@@ -43,6 +43,7 @@ type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 const check = async (s: Scenario) => {
     let now = new Date(Date.UTC(2031, 0, 1));
     const app = startApp(() => now);
+    await app.people('cora', 'ivan');
     try {
       const created = await app.series.scheduleSeries(adminContext, {
         title: 'Property',

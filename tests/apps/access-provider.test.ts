@@ -8,6 +8,7 @@ import type { TestSystem } from '../support/system.ts';
 // a CRM-blocked member sees none, and lists hide cancelled sessions.
 let sys: TestSystem;
 const calls: string[] = [];
+const crmPeople = new Set(['ivan', 'blocked']);
 
 beforeAll(async () => {
   sys = await startTestSystem({
@@ -38,6 +39,11 @@ beforeAll(async () => {
             return visible;
           },
           userMeetings: (userId, from, to) => base.userMeetings(userId, from, to),
+          // The CRM knows its members and coaches, none of whom was ever put into the people directory.
+          personExists: async (personId) => {
+            calls.push(`exists:${personId}`);
+            return crmPeople.has(personId) || base.personExists(personId);
+          },
         };
         return provider;
       },
@@ -55,7 +61,18 @@ describe('a plugged-in access provider', () => {
     const body = { title: 'CRM', customerId: 'blocked', instructorId: 'ivan', trainingType: '1-1' };
     const kept = await ivan.request('POST', '/meetings', { ...body, start: '2032-01-01T10:00:00Z', end: '2032-01-01T11:00:00Z' });
     const dropped = await ivan.request('POST', '/meetings', { ...body, start: '2032-01-02T10:00:00Z', end: '2032-01-02T11:00:00Z' });
+    expect([kept.status, dropped.status]).toEqual([201, 201]);
     expect(calls).toContain('create:ivan');
+    expect(calls).toEqual(expect.arrayContaining(['exists:blocked', 'exists:ivan']));
+    // Someone neither the CRM nor the directory knows: 400, and the directory still counts for the rest.
+    const ghost = await ivan.request('POST', '/meetings', { ...body, customerId: 'ghost-99', start: '2032-01-03T10:00:00Z', end: '2032-01-03T11:00:00Z' });
+    expect(ghost.status).toBe(400);
+    expect(ghost.body.errors).toEqual([expect.objectContaining({ path: 'customerId' })]);
+    const admin = await sys.as('ada', ['admin']);
+    expect((await admin.request('PUT', '/people/ghost-99', { name: 'Gus Ghost', email: 'gus@example.com' })).status).toBe(200);
+    const listed = await ivan.request('POST', '/meetings', { ...body, customerId: 'ghost-99', start: '2032-01-03T10:00:00Z', end: '2032-01-03T11:00:00Z' });
+    expect(listed.status).toBe(201);
+    await ivan.request('POST', `/meetings/${listed.body.id}/cancel`, {});
     await ivan.request('POST', `/meetings/${dropped.body.id}/cancel`, {});
     expect(calls).toContain('modify:ivan');
 

@@ -46,6 +46,7 @@ const meeting = async (overrides: Record<string, unknown> = {}): Promise<Booked>
   people += 1;
   const customerId = `cora-${people}`;
   const instructorId = `ivan-${people}`;
+  await ts.people(customerId, instructorId);
   const res = await admin.request('POST', '/meetings', {
     title: 'Strength basics',
     customerId,

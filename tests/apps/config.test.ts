@@ -22,6 +22,7 @@ describe('configuration', () => {
       turnTtlSeconds: 3600,
       logLevel: 'info',
       allowedOrigins: ['http://localhost:8080'],
+      maxTokenTtlSeconds: 86_400,
     });
     expect(config.jwtSecret).toBeUndefined();
     expect(config.kurrentDbConnectionString).toBeUndefined();
@@ -35,6 +36,9 @@ describe('configuration', () => {
     [{ TURN_URLS: 'turn:turn.example.com' }, /TURN_URLS is set but TURN_SECRET is not/],
     [{ PUBLIC_BASE_URL: 'not a url' }, /PUBLIC_BASE_URL must be an absolute URL/],
     [{ TURN_TTL_SECONDS: '5' }, /TURN_TTL_SECONDS must be between/],
+    [{ AUTH_MAX_TOKEN_TTL_SECONDS: 'a day' }, /AUTH_MAX_TOKEN_TTL_SECONDS must be a whole number/],
+    [{ AUTH_MAX_TOKEN_TTL_SECONDS: '10' }, /AUTH_MAX_TOKEN_TTL_SECONDS must be between 60 and 31622400/],
+    [{ AUTH_MAX_TOKEN_TTL_SECONDS: '99999999' }, /AUTH_MAX_TOKEN_TTL_SECONDS must be between 60 and 31622400/],
     [{ AUTH_JWKS_URL: 'https://idp.example.com/jwks.json' }, /AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE/],
     [{ HOST: '0.0.0.0' }, /dev mode .* only runs on a loopback HOST, not 0.0.0.0/],
   ])('refuses %o with a message naming the variable', (env, message) => {
@@ -71,6 +75,7 @@ describe('configuration', () => {
 
   it('without PUBLIC_BASE_URL the signaling URL carries the port the server really listens on', async () => {
     const sys = await startTestSystem();
+    await sys.people('cora', 'ivan');
     const admin = await sys.as('ada', ['admin']);
     const start = new Date(Date.now() - 5 * 60_000);
     const created = await admin.request('POST', '/meetings', {

@@ -104,6 +104,7 @@ const describeScaleOut = (label: string, target: { connectionString: () => strin
       const admin = await as(nodeA, 'ada', ['admin']);
       expect((await admin.request('PUT', `/people/${id.ivan}`, { name: 'Ivan Instructor', email: 'ivan@example.com', timezone: 'Europe/Berlin' })).status).toBe(200);
       expect((await admin.request('PUT', `/people/${id.cora}`, { name: 'Cora Customer', email: 'cora@example.com' })).status).toBe(200);
+      expect((await admin.request('PUT', `/people/${id.dora}`, { name: 'Dora Customer', email: 'dora@example.com' })).status).toBe(200);
     }, SLOW_TEST_MS);
 
     afterAll(async () => {
@@ -309,6 +310,7 @@ describe('the system on KurrentDB (fake server)', () => {
       dirs.push(dataDir);
       const subscribes = (from: number) => fake.requests.slice(from).filter((r) => r.kind === 'subscribe' && r.target === 'all');
       const first = await startNode(quickly(fake), { dataDir });
+      await first.people('cora', 'ivan');
       const admin = await first.as('ada', ['admin']);
       const created = await admin.request('POST', '/meetings', body('2033-01-02T10:00:00Z', '2033-01-02T11:00:00Z'));
       expect(created.status).toBe(201);
@@ -336,6 +338,7 @@ describe('the system on KurrentDB (fake server)', () => {
       const { lines, logger } = capturingLogger();
       const node = await startNode(quickly(fake), { logger });
       try {
+        await node.people('cora', 'ivan');
         const admin = await node.as('ada', ['admin']);
         const anon = client(node.url, undefined);
         const healthy = await anon.request('GET', '/health');

@@ -5,6 +5,7 @@ import type { SystemOptions } from '../../apps/compose.ts';
 import { startFakeResend, eventually } from '../support/fake-resend.ts';
 import type { FakeResend, ReceivedRequest } from '../support/fake-resend.ts';
 import { parseCalendar } from '../support/ical.ts';
+import { defaultAccessProvider } from '../../application/default-access.ts';
 import { startTestSystem, tempDir } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
@@ -116,7 +117,16 @@ describe('cancellation emails through Resend', () => {
   let admin: Client;
 
   beforeAll(async () => {
-    sys = await startWithResend({ system: { notifications: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 3, sendTimeoutMs: 15_000 } } });
+    sys = await startWithResend({
+      system: {
+        notifications: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 3, sendTimeoutMs: 15_000 },
+        // A site's provider that knows a member the people directory does not (so has no address for): 'nomad'.
+        access: (queries) => {
+          const base = defaultAccessProvider(queries);
+          return { ...base, personExists: async (id) => id === 'nomad' || base.personExists(id) };
+        },
+      },
+    });
     admin = await sys.as('ada', ['admin']);
     await people(admin);
   });
@@ -279,7 +289,7 @@ describe('cancellation emails through Resend', () => {
     }
   });
 
-  it('records a member without an address as undeliverable; once the address is known an admin retry sends it', async () => {
+  it('records a member without an address (known to the access provider, not to the directory) as undeliverable; once the address is known an admin retry sends it', async () => {
     const meetingId = await createAndCancel(admin, meetingBody({ customerId: 'nomad' }));
     const [notice] = await settled(admin, meetingId);
     expect(notice).toMatchObject({ status: 'undeliverable', recipient: { personId: 'nomad', role: 'customer' } });

@@ -24,6 +24,7 @@ describe('durability', () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
     const first = await startTestSystem({ dataDir });
+    await first.people('cora', 'ivan');
     const admin = await first.as('ada', ['admin']);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -54,7 +55,9 @@ describe('durability', () => {
     const first = await startTestSystem({ dataDir });
     const admin = await first.as('ada', ['admin']);
     await admin.request('PUT', '/people/ivan', { name: 'Ivan', email: 'ivan@example.com' });
+    await admin.request('PUT', '/people/cora', { name: 'Cora', email: 'cora@example.com' });
     const created = await admin.request('POST', '/meetings', body('2031-02-01T10:00:00Z', '2031-02-01T11:00:00Z'));
+    expect(created.status).toBe(201);
     await admin.request('PATCH', `/meetings/${created.body.id}`, { title: 'Renamed' });
     const before = {
       meeting: (await admin.request('GET', `/meetings/${created.body.id}`)).body,
@@ -77,8 +80,10 @@ describe('durability', () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
     const first = await startTestSystem({ dataDir });
+    await first.people('cora', 'ivan');
     const admin = await first.as('ada', ['admin']);
     const created = await admin.request('POST', '/meetings', body('2031-03-01T10:00:00Z', '2031-03-01T11:00:00Z'));
+    expect(created.status).toBe(201);
     const before = (await admin.request('GET', `/meetings/${created.body.id}`)).body;
     await first.close();
 
@@ -86,7 +91,7 @@ describe('durability', () => {
       env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: 'x'.repeat(40) },
       encoding: 'utf8',
     });
-    expect(output).toMatch(/rebuilt meetings, history, people, settings, series, notifications, calendar-feeds from 1 events/);
+    expect(output).toMatch(/rebuilt meetings, history, people, settings, series, notifications, calendar-feeds from 3 events/);
 
     const second = await startTestSystem({ dataDir });
     const admin2 = await second.as('ada', ['admin']);

@@ -32,6 +32,7 @@ beforeAll(async () => {
   olga = await sys.as('olga', ['instructor']);
   cora = await sys.as('cora', ['customer']);
   cam = await sys.as('cam', ['customer']);
+  await sys.people('ivan', 'olga', 'cora', 'cam', 'kim', ...Array.from({ length: 12 }, (_, i) => `racer-${i}`), ...Array.from({ length: 4 }, (_, i) => `s-racer-${i}`));
 });
 
 afterAll(async () => {

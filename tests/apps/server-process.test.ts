@@ -8,6 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/system.ts';
 
 const run = promisify(execFile);
+
+/** exp - iat of a JWT, read without verifying it. */
+const lifetimeOf = (token: string): number => {
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iat: number; exp: number };
+  return claims.exp - claims.iat;
+};
 const children: ChildProcessWithoutNullStreams[] = [];
 const dirs: string[] = [];
 
@@ -58,6 +64,9 @@ describe('the server process', () => {
     dirs.push(dataDir);
     const server = await startServer(dataDir);
     const [adminToken] = server.tokens;
+    // Within the server's cap on token lifetime (24 hours by default), so they are accepted as printed.
+    for (const token of server.tokens) expect(lifetimeOf(token)).toBe(86_400);
+    expect(server.output()).toContain('Demo tokens (valid 24 hours)');
     const seeded = await fetch(`${server.url}/calendar?userId=customer-1&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}`, {
       headers: { authorization: `Bearer ${adminToken}` },
     });
@@ -108,11 +117,17 @@ describe('the server process', () => {
       env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '' },
     });
     const token = stdout.trim();
+    expect(lifetimeOf(token)).toBe(86_400);
     const me = await fetch(`${server.url}/people/customer-1`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);
     expect(((await me.json()) as { name: string }).name).toBe('Cora Customer');
     const bad = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--roles', 'wizard'], { env: { ...process.env, DATA_DIR: dataDir } }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
+    // Longer than AUTH_MAX_TOKEN_TTL_SECONDS: refused when minted, not only when used.
+    const tooLong = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--sub', 'customer-1', '--ttl', '90000'], { env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '' } }).catch((e: { code: number; stderr: string }) => e);
+    expect(tooLong).toMatchObject({ code: 2, stderr: expect.stringContaining('AUTH_MAX_TOKEN_TTL_SECONDS=86400') });
+    const capped = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--sub', 'customer-1'], { env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '', AUTH_MAX_TOKEN_TTL_SECONDS: '600' } });
+    expect(lifetimeOf(capped.stdout.trim())).toBe(600);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   });

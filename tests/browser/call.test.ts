@@ -100,6 +100,7 @@ const meeting = async (overrides: Record<string, unknown> = {}): Promise<Booked>
   people += 1;
   const customerId = `cora-${people}`;
   const instructorId = `ivan-${people}`;
+  await ts.people(customerId, instructorId);
   const body = {
     title: 'Morning mobility',
     customerId,

@@ -93,6 +93,17 @@ describe('Notification: request', () => {
       ]);
   });
 
+  it('an address stored before the email rule that the mail path cannot use: undeliverable (fix it and retry), not a failure', () => {
+    const oldAddress = { personId: 'cora', role: 'customer' as const, email: 'a@b..com' };
+    spec
+      .given([])
+      .when(request({ recipient: oldAddress, message: undefined, renderError: 'cannot build the calendar cancellation: email must be a valid email' }))
+      .then([
+        { ...requested, data: { ...requested.data, recipient: oldAddress } } as NotificationEvent,
+        { type: 'NotificationUndeliverable', data: { reason: "the email address in the people directory for 'cora' must be an email address like name@example.com", at } },
+      ]);
+  });
+
   it('an email that cannot be rendered fails at once', () => {
     spec.given([]).when(request({ renderError: 'body template: unknown token' })).then([
       requested,

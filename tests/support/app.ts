@@ -4,6 +4,7 @@ import { defaultAccessProvider } from '../../application/default-access.ts';
 import type { RequestContext } from '../../application/execute.ts';
 import { createInMemoryEventStore } from '../../adapters/event-store/memory.ts';
 import { openSqliteReadModels } from '../../adapters/read-models/sqlite.ts';
+import { registerPeople } from './system.ts';
 
 /** The application wired on the in-memory store and in-memory SQLite read models, without HTTP. */
 export const startApp = (clock: () => Date) => {
@@ -11,6 +12,8 @@ export const startApp = (clock: () => Date) => {
   const readModels = openSqliteReadModels(':memory:');
   const core = createCore({ store, readModels, access: defaultAccessProvider(readModels), clock, newId: randomUUID });
   return {
+    /** Puts these people into the people directory, so meetings and series can be booked for them. */
+    people: (...ids: string[]) => registerPeople(core.service, ids),
     store,
     readModels,
     service: core.service,

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { loadConfig } from '../../apps/config.ts';
 import { startSystem } from '../../apps/compose.ts';
 import type { System, SystemOptions } from '../../apps/compose.ts';
+import type { Service } from '../../application/service.ts';
 import { mintToken } from '../../adapters/http/auth.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!!';
@@ -17,6 +18,11 @@ export interface TestSystem {
   readonly dataDir: string;
   token(sub: string, roles: string[], extra?: { name?: string; email?: string; ttlSeconds?: number }): Promise<string>;
   as(sub: string, roles: string[]): Promise<Client>;
+  /**
+   * Puts these people into the people directory (name from the id, `<id>@example.com`), as an admin would with
+   * PUT /people: meetings and series can be booked only for people the directory knows.
+   */
+  people(...ids: string[]): Promise<void>;
   close(): Promise<void>;
   /** Closes and removes the data directory. */
   destroy(): Promise<void>;
@@ -48,6 +54,16 @@ export const client = (url: string, token: string | undefined): Client => ({
   },
 });
 
+/** A directory entry per id, through the service as an admin; fails loudly if one is refused. */
+export const registerPeople = async (service: Service, ids: ReadonlyArray<string>): Promise<void> => {
+  const admin = { user: { id: 'test-admin', roles: ['admin' as const] }, correlationId: 'test-people' };
+  for (const id of ids) {
+    const name = id.replace(/^./, (c) => c.toUpperCase());
+    const result = await service.upsertPerson(admin, id, { name, email: `${id.replace(/[^A-Za-z0-9.-]/g, '-')}@example.com` });
+    if (result._tag === 'Left') throw new Error(`cannot put ${id} into the people directory: ${JSON.stringify(result.left)}`);
+  }
+};
+
 export const startTestSystem = async (
   options: { dataDir?: string; env?: Record<string, string>; system?: SystemOptions } = {},
 ): Promise<TestSystem> => {
@@ -72,6 +88,7 @@ export const startTestSystem = async (
     dataDir,
     token,
     as: async (sub, roles) => client(system.url, await token(sub, roles)),
+    people: (...ids) => registerPeople(system.service, ids),
     close: () => system.close(),
     destroy: async () => {
       await system.close();

@@ -62,6 +62,7 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
       cam = await sys.as(id.cam, ['customer']);
       await admin.request('PUT', `/people/${id.ivan}`, { name: 'Ivan Instructor', email: 'ivan@example.com', timezone: 'America/New_York' });
       await admin.request('PUT', `/people/${id.cora}`, { name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago' });
+      await sys.people(id.olga, id.cam);
     });
 
     afterAll(async () => {

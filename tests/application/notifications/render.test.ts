@@ -109,6 +109,10 @@ describe('html to text', () => {
     );
   });
 
+  it('leaves an entity named after a built-in property (&constructor;, &toString;, &__proto__;) as written', () => {
+    expect(htmlToText('<p>&constructor; &toString; &__proto__; &hasOwnProperty; &amp;</p>')).toBe('&constructor; &toString; &__proto__; &hasOwnProperty; &');
+  });
+
   it('drops scripts, styles and comments', () => {
     expect(htmlToText('<style>p{color:red}</style><!-- hidden --><p>shown</p><script>alert(1)</script>')).toBe('shown');
   });
