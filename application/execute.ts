@@ -31,6 +31,14 @@ const isInfrastructureError = (error: unknown): error is StaleRevision | TooMuch
   return tag === 'StaleRevision' || tag === 'TooMuchContention' || tag === 'CorruptEvent';
 };
 
+/** The answer to a write while the read models cannot be trusted for its checks. */
+export const notReady = (projections: Pick<ProjectionRunner, 'catchingUp'>): AppError => ({
+  _tag: 'Unavailable',
+  message: projections.catchingUp
+    ? 'the read models are catching up with the event log; try again in a few seconds'
+    : 'the read models are recovering from an error; try again in a few seconds',
+});
+
 /** Runs commands against one stream and, by default, waits until the read models show the result. */
 export const createExecutor = (deps: { store: EventStore; projections: ProjectionRunner; newId: () => string; clock: () => Date }) => {
   const execute = async <C, Ev extends { type: string; data: unknown }, S, Err>(
@@ -42,11 +50,10 @@ export const createExecutor = (deps: { store: EventStore; projections: Projectio
     mapError: (error: Err) => AppError,
     options: { expectedRevision?: number; wait?: boolean } = {},
   ): Promise<E.Either<AppError, Handled<Ev, S>>> => {
-    // With the read models stopped, a write could not be shown to its writer, and checks that read them (double
-    // bookings) would be blind: refuse before anything is appended.
-    if (!deps.projections.healthy) {
-      return E.left({ _tag: 'Unavailable', message: 'the read models are recovering from an error; try again in a few seconds' });
-    }
+    // With the read models stopped or behind the log (a new node, a deleted read-model file, a restart after an
+    // error), a write could not be shown to its writer, and checks that read them (double bookings) would be blind:
+    // refuse before anything is appended.
+    if (!deps.projections.healthy) return E.left(notReady(deps.projections));
     const result = await handleCommand(deps.store, streamName, decider, codec, commands, {
       newId: deps.newId,
       metadata: { actor: actorOf(ctx.user), ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}) },

@@ -198,10 +198,18 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     }
     const kurrent = (store as Partial<KurrentDbEventStore>).connectionStatus?.();
     const storeStatus = kurrent !== undefined && kurrent !== 'connected' ? kurrent : reachable ? 'ok' : 'unreachable';
-    const ok = storeStatus === 'ok' && projections.healthy;
+    // `ready`: writes are taken (the read models their checks read have caught up with the log as of the start).
+    const ready = projections.healthy;
+    const ok = storeStatus === 'ok' && ready;
     return {
       status: ok ? ('ok' as const) : ('degraded' as const),
-      body: { status: ok ? 'ok' : 'degraded', store: { name: store.capabilities.name, status: storeStatus }, projections: projectionStatus },
+      body: {
+        status: ok ? 'ok' : 'degraded',
+        ready,
+        catchingUp: projections.catchingUp,
+        store: { name: store.capabilities.name, status: storeStatus },
+        projections: projectionStatus,
+      },
     };
   };
 
@@ -312,6 +320,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     if (repaired > 0) logger.warn({ repaired }, 'series sessions repaired after an interrupted operation');
   })().catch((error: unknown) => logger.warn({ err: error }, 'series repair did not run'));
 
+  // The demo data is written like any other write, so only once the read models have caught up.
+  if (devMode && config.seedDemo) await projections.whenHealthy();
   const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger) : [];
 
   let closing: Promise<void> | undefined;

@@ -871,9 +871,19 @@ const schemas: Json = {
   ),
   NotificationList: closed(['items'], { items: { type: 'array', description: 'Newest first.', items: schema('Notification') } }),
   Health: closed(
-    ['status', 'store', 'projections'],
+    ['status', 'ready', 'catchingUp', 'store', 'projections'],
     {
       status: { type: 'string', enum: ['ok', 'degraded'] },
+      ready: {
+        type: 'boolean',
+        description:
+          'Writes are taken: every read model has caught up with the log head as of the start (or the last projection ' +
+          'error). Until then writes answer 503 with `Retry-After` and append nothing; reads are answered.',
+      },
+      catchingUp: {
+        type: 'boolean',
+        description: 'The read models are still behind the log head as of the start (a new node, a deleted or old read-model file).',
+      },
       store: closed(['name', 'status'], {
         name: { type: 'string', description: 'Which event store is in use (`sqlite`, `kurrentdb`).' },
         status: {
@@ -895,7 +905,7 @@ const schemas: Json = {
       },
     },
     {
-      description: '`ok` needs a reachable store and running projections.',
+      description: '`ok` needs a reachable store and running projections that have caught up (`ready`).',
       allOf: [{ if: { properties: { status: { const: 'ok' } }, required: ['status'] }, then: { properties: { store: { properties: { status: { const: 'ok' } } } } } }],
     },
   ),
@@ -1073,7 +1083,8 @@ const responses: Json = {
     problemJson({ type: 'about:blank', title: 'Internal error', status: 500, detail: 'something went wrong; quote request id lx2k9c-1f' }),
   ),
   Unavailable: reply(
-    'The read models stopped on an error and are restarting; nothing was written. Try again after `Retry-After` seconds.',
+    'The read models are catching up with the log (a node just started with a new, deleted or old read-model file) or ' +
+      'stopped on an error and are restarting; nothing was written. Try again after `Retry-After` seconds.',
     problemJson({ type: 'about:blank', title: 'Service unavailable', status: 503, detail: 'the read models are recovering from an error; try again in a few seconds' }),
     { 'Retry-After': header('RetryAfter') },
   ),
@@ -1171,8 +1182,8 @@ const paths: Json = {
       tags: ['system'],
       security: 'none',
       responses: {
-        '200': reply('Healthy.', json(schema('Health'), { status: 'ok', store: { name: 'sqlite', status: 'ok' }, projections: { meetings: { position: 131, lag: 0 } } })),
-        '503': reply('Degraded: the store is unreachable or a projection stopped.', json(schema('Health'))),
+        '200': reply('Healthy.', json(schema('Health'), { status: 'ok', ready: true, catchingUp: false, store: { name: 'sqlite', status: 'ok' }, projections: { meetings: { position: 131, lag: 0 } } })),
+        '503': reply('Degraded: the store is unreachable, a projection stopped, or the read models are still catching up (`ready: false`).', json(schema('Health'))),
       },
     }),
   },
