@@ -22,7 +22,22 @@ export type AppError =
 export interface RequestContext {
   readonly user: AuthUser;
   readonly correlationId?: string;
+  /**
+   * The request holds an `Idempotency-Key` claim: what it writes carries `causation` (so a re-run after a crash finds
+   * it and does not write it twice), and the ids it creates come from `newId`, fixed by the claim.
+   */
+  readonly idempotency?: { readonly causation: string; readonly newId: () => string };
 }
+
+/** An id for something the request creates: fixed by its idempotency claim when it has one. */
+export const newIdFor = (ctx: RequestContext, newId: () => string): string => (ctx.idempotency?.newId ?? newId)();
+
+/** Event metadata of a request: who, its correlation id, and the idempotency claim it runs under. */
+export const requestMetadata = (ctx: RequestContext) => ({
+  actor: actorOf(ctx.user),
+  ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}),
+  ...(ctx.idempotency !== undefined ? { causationId: ctx.idempotency.causation } : {}),
+});
 
 export const actorOf = (user: AuthUser): Actor => ({ id: user.id, roles: user.roles });
 
@@ -56,7 +71,8 @@ export const createExecutor = (deps: { store: EventStore; projections: Projectio
     if (!deps.projections.healthy) return E.left(notReady(deps.projections));
     const result = await handleCommand(deps.store, streamName, decider, codec, commands, {
       newId: deps.newId,
-      metadata: { actor: actorOf(ctx.user), ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}) },
+      metadata: requestMetadata(ctx),
+      ...(ctx.idempotency !== undefined ? { once: ctx.idempotency.causation } : {}),
       ...(options.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {}),
     });
     if (E.isLeft(result)) return E.left(isInfrastructureError(result.left) ? result.left : mapError(result.left as Err));

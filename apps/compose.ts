@@ -36,7 +36,8 @@ import { mountNotificationRoutes } from '../adapters/http/notifications-routes.t
 import { mountCalendarFeedPublicRoutes, mountCalendarFeedRoutes } from '../adapters/http/calendar-feed-routes.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
-import { createExecutor } from '../application/execute.ts';
+import { createExecutor, notReady } from '../application/execute.ts';
+import { createIdempotency } from '../application/idempotency.ts';
 import { STREAM_PREFIXES } from './streams.ts';
 import { TicketBook, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
@@ -89,6 +90,16 @@ const devSecret = (dataDir: string): Uint8Array => {
   const file = join(dataDir, 'dev-jwt-secret');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
   return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+};
+
+/**
+ * This node's id, kept in DATA_DIR: an idempotency claim of an earlier process of this node, still unanswered, is
+ * one that died with it and is taken over at once (another node's waits for its lease).
+ */
+const nodeId = (dataDir: string): string => {
+  const file = join(dataDir, 'node-id');
+  if (!existsSync(file)) writeFileSync(file, randomUUID(), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 };
 
 /** Start-up failed for a reason outside this process (e.g. the event store is unreachable); the message says it all. */
@@ -247,6 +258,10 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     series: seriesService,
     ...(access.deterministic === true ? { readVersion: () => projections.appliedPosition } : {}),
     service,
+    idempotency: {
+      keys: createIdempotency({ store, clock, newId: randomUUID, self: { node: nodeId(dataDir), instance: randomUUID() } }),
+      writable: () => (projections.healthy ? undefined : notReady(projections)),
+    },
     authenticate,
     logger,
     health,

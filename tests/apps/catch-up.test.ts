@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -7,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../../adapters/http/auth.ts';
 import { openSqliteEventStore } from '../../adapters/event-store/sqlite.ts';
 import { TEST_SECRET, tempDir } from '../support/system.ts';
+import { startServerProcess } from '../support/server-process.ts';
 
 const children: ChildProcessWithoutNullStreams[] = [];
 const dirs: string[] = [];
@@ -43,38 +43,13 @@ const writeBigLog = async (dataDir: string, count: number): Promise<number> => {
   return head;
 };
 
-const startServer = (dataDir: string): Promise<{ child: ChildProcessWithoutNullStreams; url: string; output: () => string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server.ts'], {
-      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'info', RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000' },
-    });
-    children.push(child);
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const listening = out.split('\n').find((line) => line.includes('"msg":"listening"'));
-      if (listening !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, url: (JSON.parse(listening) as { url: string }).url, output: () => out });
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}`));
-    });
-  });
-
 describe('a node whose read models are behind the log', () => {
   it('refuses writes with 503 until it has caught up (reads go on), so a colliding booking sent at start gets 409, never 201', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
     // No read-models.db: the node starts from nothing and has the whole log to project.
     const head = await writeBigLog(dataDir, 30_000);
-    const server = await startServer(dataDir);
+    const server = await startServerProcess(dataDir, children);
     const token = await mintToken(new TextEncoder().encode(TEST_SECRET), { sub: 'ada', roles: ['admin'] }, 3600);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const colliding = JSON.stringify({
