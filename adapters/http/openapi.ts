@@ -1007,6 +1007,20 @@ const parameters: Json = {
     schema: { type: 'string' },
     example: '"3"',
   },
+  IdempotencyKey: {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description:
+      'Makes a retry safe (IETF httpapi idempotency-key draft; Stripe\'s semantics). 1 to 255 printable ASCII ' +
+      'characters, bare or as a quoted Structured Field string; a random UUID per request is a good key; scoped per ' +
+      'user. The same key with the same request (method, path, `If-Match`, body compared as JSON) within 24 hours gets ' +
+      'the first answer again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and nothing is written ' +
+      'again, even when the first attempt was cut short after it wrote (a crash, a lost connection). Answers below 500 ' +
+      'are final; after a 5xx the key runs the request again. Another request with the key: 422; while the first is ' +
+      'still running: 409 with `Retry-After`. Keys are kept in the event log, so they hold across restarts and nodes.',
+    schema: { type: 'string', minLength: 1, maxLength: 257, pattern: '^[\\x20-\\x7e]+$' },
+  },
   XRequestId: {
     name: 'X-Request-Id',
     in: 'header',
@@ -1025,6 +1039,11 @@ const headers: Json = {
   ETag: { description: 'Strong ETag carrying the revision, like `"3"`; send it back in `If-Match`.', required: true, schema: { type: 'string', pattern: '^"\\d+"$' } },
   Location: { description: 'Path of the created resource.', required: true, schema: { type: 'string', format: 'uri-reference', pattern: '^/' } },
   RetryAfter: { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } },
+  IdempotentReplayed: {
+    description: '`true` when this is the recorded answer to an earlier request with the same `Idempotency-Key`.',
+    required: false,
+    schema: { const: 'true' },
+  },
   WWWAuthenticate: { description: '`Bearer error="invalid_token", error_description="…"`', required: true, schema: { type: 'string', pattern: '^Bearer ' } },
   NoStore: { description: 'The answer holds a secret (a join ticket, a calendar feed token) and must not be cached.', required: true, schema: { const: 'no-store' } },
   ReadVersion: {
@@ -1039,7 +1058,7 @@ const headers: Json = {
 const responses: Json = {
   BadRequest: reply(
     'The request is malformed or fails validation; `errors` lists every bad field (unknown fields included). ' +
-      'A malformed `If-Match` also answers 400.',
+      'A malformed `If-Match` or `Idempotency-Key` also answers 400.',
     problemJson(exampleValidationProblem),
   ),
   Unauthorized: reply(
@@ -1060,6 +1079,15 @@ const responses: Json = {
     'The change does not fit the current state (cancelled, wrong state for the transition, double booking, or too ' +
       'many concurrent changes). On double booking `conflicts` lists the overlapping meetings.',
     problemJson(exampleConflictProblem),
+  ),
+  IdempotencyKeyReused: reply(
+    'This `Idempotency-Key` was used for a different request (method, path, `If-Match` or body) within 24 hours; nothing was done. Use a new key for a new request.',
+    problemJson({ type: 'about:blank', title: 'Idempotency-Key reused', status: 422, detail: 'this Idempotency-Key was used for a different request (method, path, If-Match or body); use a new key for a new request' }),
+  ),
+  IdempotencyInProgress: reply(
+    'A request with the same `Idempotency-Key` is still in progress; try again after `Retry-After` seconds.',
+    problemJson({ type: 'about:blank', title: 'Request in progress', status: 409, detail: 'a request with this Idempotency-Key is still being processed; try again after Retry-After seconds' }),
+    { 'Retry-After': header('RetryAfter') },
   ),
   PreconditionFailed: reply(
     '`If-Match` names a revision that is no longer current; `currentRevision` says which is. Nothing was changed.',
@@ -1103,7 +1131,37 @@ interface OperationSpec {
   readonly parameters?: ReadonlyArray<Json>;
   readonly requestBody?: Json;
   readonly responses: Json;
+  /**
+   * Takes `Idempotency-Key` (adapters/http/app.ts IDEMPOTENT_POSTS): `secret` when the answer holds a secret that is
+   * not kept, so a repeat says so instead of repeating it.
+   */
+  readonly idempotent?: 'replay' | 'secret';
 }
+
+const IN_PROGRESS = ' Also when a request with the same `Idempotency-Key` is still in progress (then with `Retry-After`).';
+const NOT_REPEATED = ' Also when the request was repeated with its `Idempotency-Key`: the secret it answered is shown only once and kept nowhere (title `Answer not repeated`, `originalStatus`); send it with a new key to get a new one.';
+
+/** The `Idempotency-Key` parameter, its 400/409/422 answers, and `Idempotent-Replayed` on its successes. */
+const withIdempotency = (spec: OperationSpec): OperationSpec => {
+  if (spec.idempotent === undefined) return spec;
+  const responses = spec.responses as Record<string, Json>;
+  const marked: Record<string, Json> = {};
+  for (const [code, r] of Object.entries(responses)) {
+    const inline = r as { headers?: Record<string, Json>; $ref?: string };
+    marked[code] = code.startsWith('2') && inline.$ref === undefined ? { ...inline, headers: { ...(inline.headers ?? {}), 'Idempotent-Replayed': header('IdempotentReplayed') } } : r;
+  }
+  const conflict = responses['409'] as { description?: string } | undefined;
+  const also = `${IN_PROGRESS}${spec.idempotent === 'secret' ? NOT_REPEATED : ''}`;
+  marked['409'] =
+    conflict === undefined
+      ? spec.idempotent === 'secret'
+        ? { ...(response('IdempotencyInProgress') as object), description: `A request with the same \`Idempotency-Key\` is still in progress (with \`Retry-After\`).${NOT_REPEATED}` }
+        : response('IdempotencyInProgress')
+      : { ...conflict, description: `${conflict.description ?? 'The change does not fit the current state.'}${also}` };
+  marked['422'] = response('IdempotencyKeyReused');
+  marked['400'] = responses['400'] ?? response('BadRequest');
+  return { ...spec, parameters: [...(spec.parameters ?? []), param('IdempotencyKey')], responses: marked };
+};
 
 const securityOf = (security: Security): ReadonlyArray<Json> => {
   switch (security) {
@@ -1123,7 +1181,8 @@ const securityOf = (security: Security): ReadonlyArray<Json> => {
 };
 
 /** Adds what every operation of its kind can answer: auth and rate limits for bearer routes, body problems for bodies. */
-const operation = (spec: OperationSpec): Json => {
+const operation = (given: OperationSpec): Json => {
+  const spec = withIdempotency(given);
   const security = spec.security ?? 'bearer';
   const ifMatch = (spec.parameters ?? []).some((p) => p.$ref === (param('IfMatch') as { $ref: string }).$ref);
   const common: Json = {
@@ -1163,6 +1222,7 @@ const meetingTransition = (operationId: string, summary: string, description: st
     description: `${description} Admins and the meeting's instructor only.`,
     tags: ['meetings'],
     parameters: [param('MeetingId'), param('IfMatch')],
+    idempotent: 'replay',
     ...(requestBody !== undefined ? { requestBody } : {}),
     responses: {
       '200': meetingResponse('The meeting after the change.'),
@@ -1247,6 +1307,7 @@ const paths: Json = {
   '/meetings': {
     post: operation({
       operationId: 'createMeeting',
+      idempotent: 'replay',
       summary: 'Schedule a meeting',
       description: 'Admins for anyone; instructors for their own sessions (`instructorId` = their `sub`). The meeting starts `planned`.',
       tags: ['meetings'],
@@ -1378,6 +1439,7 @@ const paths: Json = {
   '/series': {
     post: operation({
       operationId: 'createSeries',
+      idempotent: 'replay',
       summary: 'Schedule a recurring series',
       description:
         'Admins for anyone; instructors for their own. Every occurrence becomes a meeting. When an occurrence would ' +
@@ -1419,6 +1481,7 @@ const paths: Json = {
   '/series/{id}/cancel': {
     post: operation({
       operationId: 'cancelSeries',
+      idempotent: 'replay',
       summary: 'Cancel a series from a point in time',
       description:
         'Cancels every occurrence starting at or after `from` (default now); earlier ones are kept. The customer gets one ' +
@@ -1465,6 +1528,7 @@ const paths: Json = {
   '/calendar/feed': {
     post: operation({
       operationId: 'enableCalendarFeed',
+      idempotent: 'secret',
       summary: 'Subscribe to a calendar: issue a secret ICS feed URL',
       description:
         'Issues a new secret URL for `GET /calendar.ics` and revokes the previous one (rotation): calendar apps (Google, ' +
@@ -1670,6 +1734,7 @@ const paths: Json = {
   '/notifications/{id}/retry': {
     post: operation({
       operationId: 'retryNotification',
+      idempotent: 'replay',
       summary: 'Send a failed or undeliverable notification again',
       description:
         'Admins only. Starts a new round for a `failed` or `undeliverable` notification: the address is looked up in ' +

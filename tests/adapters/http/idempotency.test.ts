@@ -5,6 +5,8 @@ import { openSqliteEventStore } from '../../../adapters/event-store/sqlite.ts';
 import type { EventStore } from '../../../application/ports/event-store.ts';
 import { claimIds, idempotencyStreamName } from '../../../application/idempotency.ts';
 import { requestFingerprint } from '../../../adapters/http/idempotency.ts';
+import { IDEMPOTENT_POSTS } from '../../../adapters/http/app.ts';
+import { openApiDocument } from '../../../adapters/http/openapi.ts';
 import { startTestSystem, tempDir } from '../../support/system.ts';
 import type { Client, TestSystem } from '../../support/system.ts';
 
@@ -256,5 +258,21 @@ describe('Idempotency-Key', () => {
     expect(JSON.stringify(again.body)).not.toContain(token);
     expect(await system.system.store.headPosition()).toBe(head);
     expect((await fetch(`${system.url}/calendar.ics?token=${token}`)).status).toBe(200);
+  });
+});
+
+describe('Idempotency-Key in the OpenAPI document', () => {
+  it('is declared, with its 409 and 422 answers, on exactly the POSTs that take it: every one but join', () => {
+    const doc = openApiDocument('https://coaching.example.com') as { paths: Record<string, Record<string, { parameters?: Array<{ $ref?: string }>; responses: Record<string, unknown> }>> };
+    const posts = Object.entries(doc.paths).flatMap(([path, item]) => (item.post !== undefined ? [{ path, op: item.post }] : []));
+    expect(posts.length).toBeGreaterThanOrEqual(8);
+    for (const { path, op } of posts) {
+      const concrete = path.replace(/\{[^}]+\}/g, 'abc');
+      const takesKey = IDEMPOTENT_POSTS.some(([pattern]) => pattern.test(concrete));
+      expect(takesKey, path).toBe(path !== '/meetings/{id}/join');
+      const declared = (op.parameters ?? []).some((p) => p.$ref === '#/components/parameters/IdempotencyKey');
+      expect(declared, path).toBe(takesKey);
+      if (takesKey) expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['400', '409', '422']));
+    }
   });
 });
