@@ -186,6 +186,59 @@ describe('Idempotency-Key', () => {
     expect(events.map((e) => e.type)).toEqual(['IdempotencyKeyClaimed', 'IdempotencyKeyResumed', 'IdempotentAnswerRecorded']);
   });
 
+  it('after a 5xx runs the request again under the same claim: a write that landed is found, not made twice', async () => {
+    const { clock } = movableClock('2030-06-01T10:00:00Z');
+    const dataDir = tempDir();
+    const inner = openSqliteEventStore({ path: join(dataDir, 'events.db') });
+    let fault: ((streamName: string) => 'before' | 'after' | undefined) | undefined;
+    const store: EventStore = {
+      capabilities: inner.capabilities,
+      appendToStream: async (streamName, events, options) => {
+        const when = fault?.(streamName);
+        if (when === 'before') throw new Error('disk unplugged');
+        const result = await inner.appendToStream(streamName, events, options);
+        // The write is stored, then the answer is lost (the process dies here, in effect).
+        if (when === 'after') throw new Error('connection lost after the write');
+        return result;
+      },
+      readStream: (streamName, options) => inner.readStream(streamName, options),
+      readAll: (options) => inner.readAll(options),
+      headPosition: () => inner.headPosition(),
+      subscribeToAll: (options, handler, onError) => inner.subscribeToAll(options, handler, onError),
+      close: () => inner.close(),
+    };
+    const system = await startTestSystem({ dataDir, system: { clock, store } });
+    systems.push(system);
+    const admin = await system.as('ada', ['admin']);
+    const types = async (prefix: string) => (await inner.readAll()).filter((e) => e.streamName.startsWith(prefix)).map((e) => e.type);
+
+    // A meeting: stored, then the request fails before it answers.
+    fault = (streamName) => (streamName.startsWith('meeting-') ? 'after' : undefined);
+    const key = randomUUID();
+    expect((await admin.request('POST', '/meetings', meeting(), { 'idempotency-key': key })).status).toBe(500);
+    fault = undefined;
+    const retried = await admin.request('POST', '/meetings', meeting(), { 'idempotency-key': key });
+    expect(retried.status).toBe(201);
+    expect(await types('meeting-')).toEqual(['MeetingScheduled']);
+    expect((await types('idempotency-')).slice(-3)).toEqual(['IdempotencyKeyReleased', 'IdempotencyKeyResumed', 'IdempotentAnswerRecorded']);
+
+    // A series: its event and some sessions stored, one session refused every time, so the request answers 503.
+    const series = {
+      title: 'Spring', customerId: 'cam', instructorId: 'ivan', trainingType: '1-1', timezone: 'UTC',
+      startDate: '2031-02-03', startTime: '10:00', durationMinutes: 60, rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
+    };
+    fault = (streamName) => (streamName.startsWith('meeting-') && streamName.endsWith('_2031-02-17') ? 'before' : undefined);
+    const seriesKey = randomUUID();
+    expect((await admin.request('POST', '/series', series, { 'idempotency-key': seriesKey })).status).toBe(503);
+    fault = undefined;
+    const done = await admin.request('POST', '/series', series, { 'idempotency-key': seriesKey });
+    expect(done.status).toBe(201);
+    expect(done.body.occurrences.map((o: { state: string }) => o.state)).toEqual(['planned', 'planned', 'planned', 'planned']);
+    expect(await types('series-')).toEqual(['SeriesScheduled']);
+    expect((await types('meeting-')).filter((t) => t === 'MeetingScheduled')).toHaveLength(5);
+    expect(await meetingsOf(admin, 'cam')).toHaveLength(4);
+  });
+
   it('refuses keys that are empty, longer than 255 characters or not printable ASCII with 400, and writes nothing', async () => {
     const { clock } = movableClock('2030-06-01T10:00:00Z');
     const system = await start(clock);
