@@ -389,7 +389,9 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
           { wait: false, ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
         );
         if (E.isLeft(result)) return result;
-        const cancelled = result.right.events.flatMap((e) => (e.type === 'SeriesCancelled' ? e.data.cancelled : []));
+        // Re-run of an idempotent request whose series event is stored: what it has not cancelled yet is still to do,
+        // under the same cancellation id (fixed by its claim), so the one notice stays one.
+        const cancelled = result.right.alreadyApplied === true ? toCancel : result.right.events.flatMap((e) => (e.type === 'SeriesCancelled' ? e.data.cancelled : []));
         const done = await onMeetings(
           ctx,
           cancelled.map((o) => ({

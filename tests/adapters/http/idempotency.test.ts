@@ -237,6 +237,20 @@ describe('Idempotency-Key', () => {
     expect(await types('series-')).toEqual(['SeriesScheduled']);
     expect((await types('meeting-')).filter((t) => t === 'MeetingScheduled')).toHaveLength(5);
     expect(await meetingsOf(admin, 'cam')).toHaveLength(4);
+
+    // Its cancellation: the series event and one session's cancel stored, the others refused, so 503; then the retry.
+    const seriesId: string = done.body.id;
+    fault = (streamName) => (streamName.startsWith('meeting-') && !streamName.endsWith('_2031-02-03') ? 'before' : undefined);
+    const cancelKey = randomUUID();
+    expect((await admin.request('POST', `/series/${seriesId}/cancel`, { reason: 'Gym closed' }, { 'idempotency-key': cancelKey })).status).toBe(503);
+    fault = undefined;
+    const cancelled = await admin.request('POST', `/series/${seriesId}/cancel`, { reason: 'Gym closed' }, { 'idempotency-key': cancelKey });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.occurrences.map((o: { state: string }) => o.state)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect((await types('series-')).filter((t) => t === 'SeriesCancelled')).toHaveLength(1);
+    const cancels = (await inner.readAll()).filter((e) => e.type === 'SessionCancelled').map((e) => e.data as { seriesCancellationId?: string });
+    expect(cancels).toHaveLength(4);
+    expect(new Set(cancels.map((c) => c.seriesCancellationId)).size).toBe(1);
   });
 
   it('refuses keys that are empty, longer than 255 characters or not printable ASCII with 400, and writes nothing', async () => {
