@@ -1160,6 +1160,8 @@ const withIdempotency = (spec: OperationSpec): OperationSpec => {
       : { ...conflict, description: `${conflict.description ?? 'The change does not fit the current state.'}${also}` };
   marked['422'] = response('IdempotencyKeyReused');
   marked['400'] = responses['400'] ?? response('BadRequest');
+  // Claiming a key is a write: refused like one while the read models catch up.
+  marked['503'] = responses['503'] ?? response('Unavailable');
   return { ...spec, parameters: [...(spec.parameters ?? []), param('IdempotencyKey')], responses: marked };
 };
 
