@@ -84,7 +84,8 @@ export interface HandleOptions {
   readonly newId: () => string;
   /**
    * The causation of an idempotent request that may have run before (`metadata.causationId` of what it writes): if
-   * the stream already holds an event it caused, the command counts as done and is not decided again.
+   * the stream already holds an event it caused, the command counts as done and is not decided again. So a request
+   * that runs under an idempotency claim writes to each stream once (every keyed POST does).
    */
   readonly once?: string;
 }
