@@ -63,6 +63,11 @@ export const hashFeedToken = (token: string): string => createHash('sha256').upd
 
 export const feedUrl = (publicBaseUrl: string, token: string): string => `${publicBaseUrl}/calendar.ics?token=${encodeURIComponent(token)}`;
 
+/** Said when a feed request with an `Idempotency-Key` is repeated: the secret it answered is kept nowhere. */
+export const SECRET_NOT_REPEATED =
+  'this request already issued a new feed address, which is shown only once and kept nowhere; enable the feed again with a new Idempotency-Key to get a new address (the lost one is then revoked)';
+const secretNotRepeated: AppError = { _tag: 'Conflict', message: SECRET_NOT_REPEATED };
+
 const refused: FeedRefused = { _tag: 'Unauthorized', message: 'unknown or revoked calendar feed token' };
 
 export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
@@ -88,6 +93,9 @@ export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
       const token = deps.newToken();
       const result = await run(ctx, userId, { type: 'EnableCalendarFeed', data: { userId, tokenHash: hashFeedToken(token), ...executor.stamp(ctx) } });
       if (E.isLeft(result)) return result;
+      // An earlier attempt of this idempotent request issued the address, and only its hash was kept: it cannot be
+      // shown again (and this new token was never recorded, so it would not work).
+      if (result.right.alreadyApplied === true) return E.left(secretNotRepeated);
       return E.right({ token, url: feedUrl(deps.publicBaseUrl(), token) });
     },
 

@@ -28,6 +28,11 @@ export interface Handled<Event, State> {
   readonly revision: number;
   /** Global position of the last event written, or undefined when the command changed nothing. */
   readonly position: number | undefined;
+  /**
+   * The request had already written to this stream (an earlier attempt of the same idempotent request, cut short):
+   * nothing was decided or written again; `position` is that earlier write's.
+   */
+  readonly alreadyApplied?: true;
 }
 
 export interface AggregateSnapshot<State> {
@@ -78,7 +83,17 @@ export interface HandleOptions {
   readonly maxRetries?: number;
   readonly metadata?: EventMetadata;
   readonly newId: () => string;
+  /**
+   * The causation of an idempotent request that may have run before (`metadata.causationId` of what it writes): if
+   * the stream already holds an event it caused, the command counts as done and is not decided again. So a request
+   * that runs under an idempotency claim writes to each stream once (every keyed POST does).
+   */
+  readonly once?: string;
 }
+
+/** The last event of `events` that `causationId` caused, if any. */
+export const causedBy = (events: ReadonlyArray<RecordedEvent>, causationId: string | undefined): RecordedEvent | undefined =>
+  causationId === undefined ? undefined : [...events].reverse().find((e) => e.metadata.causationId === causationId);
 
 /**
  * Load, decide, append with the revision we decided on. A concurrent writer makes the append fail; then we decide
@@ -97,6 +112,9 @@ export const handleCommand = async <Command, Event extends { type: string; data:
     const loaded = await loadAggregate(store, streamName, codec, decider.evolve, decider.initialState());
     if (E.isLeft(loaded)) return loaded;
     const { state, revision } = loaded.right;
+    // Before the revision check: the earlier attempt is what moved the stream past the revision the client saw.
+    const earlier = causedBy(loaded.right.events, options.once);
+    if (earlier !== undefined) return E.right({ events: [], state, revision, position: earlier.position, alreadyApplied: true });
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
       return E.left({ _tag: 'StaleRevision', expected: options.expectedRevision, actual: revision });
     }

@@ -22,7 +22,22 @@ export type AppError =
 export interface RequestContext {
   readonly user: AuthUser;
   readonly correlationId?: string;
+  /**
+   * The request holds an `Idempotency-Key` claim: what it writes carries `causation` (so a re-run after a crash finds
+   * it and does not write it twice), and the ids it creates come from `newId`, fixed by the claim.
+   */
+  readonly idempotency?: { readonly causation: string; readonly newId: () => string };
 }
+
+/** An id for something the request creates: fixed by its idempotency claim when it has one. */
+export const newIdFor = (ctx: RequestContext, newId: () => string): string => (ctx.idempotency?.newId ?? newId)();
+
+/** Event metadata of a request: who, its correlation id, and the idempotency claim it runs under. */
+export const requestMetadata = (ctx: RequestContext) => ({
+  actor: actorOf(ctx.user),
+  ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}),
+  ...(ctx.idempotency !== undefined ? { causationId: ctx.idempotency.causation } : {}),
+});
 
 export const actorOf = (user: AuthUser): Actor => ({ id: user.id, roles: user.roles });
 
@@ -30,6 +45,14 @@ const isInfrastructureError = (error: unknown): error is StaleRevision | TooMuch
   const tag = typeof error === 'object' && error !== null && '_tag' in error ? (error as { _tag: unknown })._tag : undefined;
   return tag === 'StaleRevision' || tag === 'TooMuchContention' || tag === 'CorruptEvent';
 };
+
+/** The answer to a write while the read models cannot be trusted for its checks. */
+export const notReady = (projections: Pick<ProjectionRunner, 'catchingUp'>): AppError => ({
+  _tag: 'Unavailable',
+  message: projections.catchingUp
+    ? 'the read models are catching up with the event log; try again in a few seconds'
+    : 'the read models are recovering from an error; try again in a few seconds',
+});
 
 /** Runs commands against one stream and, by default, waits until the read models show the result. */
 export const createExecutor = (deps: { store: EventStore; projections: ProjectionRunner; newId: () => string; clock: () => Date }) => {
@@ -42,14 +65,14 @@ export const createExecutor = (deps: { store: EventStore; projections: Projectio
     mapError: (error: Err) => AppError,
     options: { expectedRevision?: number; wait?: boolean } = {},
   ): Promise<E.Either<AppError, Handled<Ev, S>>> => {
-    // With the read models stopped, a write could not be shown to its writer, and checks that read them (double
-    // bookings) would be blind: refuse before anything is appended.
-    if (!deps.projections.healthy) {
-      return E.left({ _tag: 'Unavailable', message: 'the read models are recovering from an error; try again in a few seconds' });
-    }
+    // With the read models stopped or behind the log (a new node, a deleted read-model file, a restart after an
+    // error), a write could not be shown to its writer, and checks that read them (double bookings) would be blind:
+    // refuse before anything is appended.
+    if (!deps.projections.healthy) return E.left(notReady(deps.projections));
     const result = await handleCommand(deps.store, streamName, decider, codec, commands, {
       newId: deps.newId,
-      metadata: { actor: actorOf(ctx.user), ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}) },
+      metadata: requestMetadata(ctx),
+      ...(ctx.idempotency !== undefined ? { once: ctx.idempotency.causation } : {}),
       ...(options.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {}),
     });
     if (E.isLeft(result)) return E.left(isInfrastructureError(result.left) ? result.left : mapError(result.left as Err));

@@ -4,6 +4,7 @@ import * as series from '../domain/series.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { BookingGuard } from './booking.ts';
 import { unknownParticipants } from './booking.ts';
+import { newIdFor } from './execute.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { HistoryEntry, HistoryPage, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
@@ -97,7 +98,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       if (!(await access.canCreate(ctx.user, input))) {
         return E.left({ _tag: 'Forbidden', message: 'only admins, or instructors for their own sessions, may schedule series' });
       }
-      const seriesId = newId();
+      const seriesId = newIdFor(ctx, newId);
       const s = stamp(ctx);
       const command: series.SeriesCommand = { type: 'ScheduleSeries', data: { ...input, seriesId, ...s } };
       const dryRun = series.decide(command, series.initialState());
@@ -107,7 +108,8 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       const unknown = await unknownParticipants(access, input);
       if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
       return bookings.withLock([input.customerId, input.instructorId], async () => {
-        const conflicts = bookings.conflicts(planned.data.occurrences, input);
+        // Its own sessions are left out: an idempotent retry may find those it created before its answer was lost.
+        const conflicts = bookings.conflicts(planned.data.occurrences, input, new Set(planned.data.occurrences.map((o) => o.meetingId)));
         if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, command, mapSeriesError, { wait: false });
         if (E.isLeft(result)) return result;
@@ -217,7 +219,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         const toCancel = occurrenceMeetings(seriesId)
           .filter((m) => m.state !== 'cancelled' && m.start >= from)
           .map((m) => ({ meetingId: m.id, start: m.start, end: m.end }));
-        const cancellationId = newId();
+        const cancellationId = newIdFor(ctx, newId);
         const result = await execute(
           ctx,
           series.seriesStreamName(seriesId),

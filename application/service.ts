@@ -3,7 +3,7 @@ import * as meeting from '../domain/meeting.ts';
 import * as person from '../domain/person.ts';
 import * as settings from '../domain/settings.ts';
 import { assertNever, checkId } from '../domain/shared.ts';
-import { createExecutor } from './execute.ts';
+import { createExecutor, newIdFor } from './execute.ts';
 import type { AppError, RequestContext } from './execute.ts';
 import type { BookingGuard, BookingConflict } from './booking.ts';
 import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
@@ -160,7 +160,7 @@ export const createService = (deps: ServiceDeps) => {
       if (!(await access.canCreate(ctx.user, input))) {
         return E.left(forbidden('only admins, or instructors for their own sessions, may schedule meetings'));
       }
-      const meetingId = newId();
+      const meetingId = newIdFor(ctx, newId);
       const command: meeting.MeetingCommand = {
         type: 'ScheduleMeeting',
         data: { ...input, meetingId, timezone: input.timezone ?? 'UTC', ...stamp(ctx) },
@@ -170,7 +170,8 @@ export const createService = (deps: ServiceDeps) => {
       const unknown = await unknownParticipants(access, input);
       if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
       return guard.withLock([input.customerId, input.instructorId], async () => {
-        const conflicts = guard.conflicts([input], input);
+        // Its own id is left out: an idempotent retry may find the meeting it created before its answer was lost.
+        const conflicts = guard.conflicts([input], input, new Set([meetingId]));
         if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         return meetingCommand(ctx, meetingId, [command]);
       });

@@ -40,7 +40,8 @@ import { mountCalendarFeedPublicRoutes, mountCalendarFeedRoutes } from '../adapt
 import { mountSignalingOriginCheck } from '../adapters/http/signaling-routes.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
-import { createExecutor } from '../application/execute.ts';
+import { createExecutor, notReady } from '../application/execute.ts';
+import { createIdempotency } from '../application/idempotency.ts';
 import { STREAM_PREFIXES } from './streams.ts';
 import { TicketBook, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
@@ -96,6 +97,16 @@ const devSecret = (dataDir: string): Uint8Array => {
   const file = join(dataDir, 'dev-jwt-secret');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
   return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+};
+
+/**
+ * This node's id, kept in DATA_DIR: an idempotency claim of an earlier process of this node, still unanswered, is
+ * one that died with it and is taken over at once (another node's waits for its lease).
+ */
+const nodeId = (dataDir: string): string => {
+  const file = join(dataDir, 'node-id');
+  if (!existsSync(file)) writeFileSync(file, randomUUID(), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 };
 
 /** Start-up failed for a reason outside this process (e.g. the event store is unreachable); the message says it all. */
@@ -217,10 +228,18 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     }
     const kurrent = (store as Partial<KurrentDbEventStore>).connectionStatus?.();
     const storeStatus = kurrent !== undefined && kurrent !== 'connected' ? kurrent : reachable ? 'ok' : 'unreachable';
-    const ok = storeStatus === 'ok' && projections.healthy;
+    // `ready`: writes are taken (the read models their checks read have caught up with the log as of the start).
+    const ready = projections.healthy;
+    const ok = storeStatus === 'ok' && ready;
     return {
       status: ok ? ('ok' as const) : ('degraded' as const),
-      body: { status: ok ? 'ok' : 'degraded', store: { name: store.capabilities.name, status: storeStatus }, projections: projectionStatus },
+      body: {
+        status: ok ? 'ok' : 'degraded',
+        ready,
+        catchingUp: projections.catchingUp,
+        store: { name: store.capabilities.name, status: storeStatus },
+        projections: projectionStatus,
+      },
     };
   };
 
@@ -261,6 +280,10 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     series: seriesService,
     ...(access.deterministic === true ? { readVersion: () => projections.appliedPosition } : {}),
     service,
+    idempotency: {
+      keys: createIdempotency({ store, clock, newId: randomUUID, self: { node: nodeId(dataDir), instance: randomUUID() } }),
+      writable: () => (projections.healthy ? undefined : notReady(projections)),
+    },
     authenticate,
     logger,
     health,
@@ -344,6 +367,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
   seriesProcessManager.start();
 
+  // The demo data is written like any other write, so only once the read models have caught up.
+  if (devMode && config.seedDemo) await projections.whenHealthy();
   const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger, config.maxTokenTtlSeconds) : [];
 
   let closing: Promise<void> | undefined;

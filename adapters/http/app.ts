@@ -26,10 +26,39 @@ import { openApiDocument } from './openapi.ts';
 import { docsPage, swaggerAsset } from './docs.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { decodeBody } from './validation.ts';
+import { idempotencyLayer } from './idempotency.ts';
+import type { IdempotentKind } from './idempotency.ts';
+import type { Idempotency } from '../../application/idempotency.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-type Env = { Variables: { user: AuthUser; requestId: string; errorDetail: string; clientAborted: boolean } };
+export type Env = {
+  Variables: {
+    user: AuthUser;
+    requestId: string;
+    errorDetail: string;
+    clientAborted: boolean;
+    /** The body, when read ahead of the route (to fingerprint an idempotent request). */
+    bodyText: string;
+    /** The request runs under an `Idempotency-Key` claim. */
+    idempotency: NonNullable<RequestContext['idempotency']>;
+  };
+};
+
+/**
+ * The POSTs that take `Idempotency-Key`: every one that creates or changes something. Not `POST /meetings/:id/join`,
+ * which stores nothing (each call hands out a fresh single-use ticket, so repeating it is harmless).
+ */
+export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> = [
+  [/^\/meetings$/, 'replay'],
+  [/^\/meetings\/[^/]+\/(?:cancel|confirm|reinstate)$/, 'replay'],
+  [/^\/series$/, 'replay'],
+  [/^\/series\/[^/]+\/cancel$/, 'replay'],
+  [/^\/notifications\/[^/]+\/retry$/, 'replay'],
+  // Its answer is the feed's secret, shown once: kept nowhere, so a repeat says so instead.
+  [/^\/calendar\/feed$/, 'secret'],
+];
+const idempotentKind = (path: string): IdempotentKind | undefined => IDEMPOTENT_POSTS.find(([pattern]) => pattern.test(path))?.[1];
 
 const MeetingBody = t.intersection([t.type(meetingRequiredFields), t.partial({ timezone: t.string, ...meetingOptionalFields })]);
 const MeetingPatchBody = t.partial({ ...meetingRequiredFields, timezone: t.string, ...meetingOptionalFields });
@@ -74,6 +103,8 @@ export interface HttpDeps {
   readonly readVersion?: () => number;
   /** Further routes (series, join, notifications) mounted by later capabilities on the authenticated app. */
   readonly extend?: (app: Hono<Env>, helpers: HttpHelpers) => void;
+  /** `Idempotency-Key` on the POSTs that change something; without it the header is ignored. */
+  readonly idempotency?: { readonly keys: Idempotency; readonly writable: () => AppError | undefined };
   /** Routes with credentials of their own (the calendar feed's secret URL), mounted ahead of the bearer check. */
   readonly publicRoutes?: (app: Hono<Env>, helpers: HttpHelpers) => void;
 }
@@ -88,7 +119,7 @@ export interface HttpHelpers {
 
 export const problem = (
   c: Context,
-  status: 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 426 | 429 | 500 | 503,
+  status: 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 426 | 429 | 500 | 503,
   title: string,
   detail: string,
   extra: Record<string, unknown> = {},
@@ -178,6 +209,8 @@ const CLIENT_CLOSED_REQUEST = 499;
  * end, even before reading began, is a client abort, never a hang or a 500.
  */
 const readBodyText = async (c: Context): Promise<{ ok: true; text: string } | { ok: false; response: Response }> => {
+  const readAhead = (c as Context<Env>).get('bodyText');
+  if (readAhead !== undefined) return { ok: true, text: readAhead };
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) return { ok: false, response: tooLarge(c) };
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
@@ -360,7 +393,22 @@ export const createHttpApp = (deps: HttpDeps) => {
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);
 
-  const ctx = (c: Context<Env>): RequestContext => ({ user: c.get('user'), correlationId: c.get('requestId') });
+  if (deps.idempotency !== undefined) {
+    api.use('*', idempotencyLayer({
+      keys: deps.idempotency.keys,
+      writable: deps.idempotency.writable,
+      kindOf: idempotentKind,
+      readBody: readBodyText,
+      problem,
+      appError: appErrorResponse,
+      logger,
+    }));
+  }
+
+  const ctx = (c: Context<Env>): RequestContext => {
+    const idempotency = c.get('idempotency');
+    return { user: c.get('user'), correlationId: c.get('requestId'), ...(idempotency !== undefined ? { idempotency } : {}) };
+  };
 
   /** A versioned resource: its ETag, its Location when just created, and only the fields the caller may read. */
   const sendVersioned =

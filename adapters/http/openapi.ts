@@ -926,9 +926,19 @@ const schemas: Json = {
   ),
   NotificationList: closed(['items'], { items: { type: 'array', description: 'Newest first.', items: schema('Notification') } }),
   Health: closed(
-    ['status', 'store', 'projections', 'http'],
+    ['status', 'ready', 'catchingUp', 'store', 'projections', 'http'],
     {
       status: { type: 'string', enum: ['ok', 'degraded'] },
+      ready: {
+        type: 'boolean',
+        description:
+          'Writes are taken: every read model has caught up with the log head as of the start (or the last projection ' +
+          'error). Until then writes answer 503 with `Retry-After` and append nothing; reads are answered.',
+      },
+      catchingUp: {
+        type: 'boolean',
+        description: 'The read models are still behind the log head as of the start (a new node, a deleted or old read-model file).',
+      },
       http: closed(['clientAborts'], {
         clientAborts: {
           type: 'integer',
@@ -966,7 +976,7 @@ const schemas: Json = {
       },
     },
     {
-      description: '`ok` needs a reachable store and running projections.',
+      description: '`ok` needs a reachable store and running projections that have caught up (`ready`).',
       allOf: [{ if: { properties: { status: { const: 'ok' } }, required: ['status'] }, then: { properties: { store: { properties: { status: { const: 'ok' } } } } } }],
     },
   ),
@@ -1068,6 +1078,20 @@ const parameters: Json = {
     description: 'The `ETag` the client holds (from an earlier answer); 304 when it is still current.',
     schema: { type: 'string' },
   },
+  IdempotencyKey: {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description:
+      'Makes a retry safe (IETF httpapi idempotency-key draft; Stripe\'s semantics). 1 to 255 printable ASCII ' +
+      'characters, bare or as a quoted Structured Field string; a random UUID per request is a good key; scoped per ' +
+      'user. The same key with the same request (method, path, `If-Match`, body compared as JSON) within 24 hours gets ' +
+      'the first answer again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and nothing is written ' +
+      'again, even when the first attempt was cut short after it wrote (a crash, a lost connection). Answers below 500 ' +
+      'are final; after a 5xx the key runs the request again. Another request with the key: 422; while the first is ' +
+      'still running: 409 with `Retry-After`. Keys are kept in the event log, so they hold across restarts and nodes.',
+    schema: { type: 'string', minLength: 1, maxLength: 257, pattern: '^[\\x20-\\x7e]+$' },
+  },
   XRequestId: {
     name: 'X-Request-Id',
     in: 'header',
@@ -1086,6 +1110,11 @@ const headers: Json = {
   ETag: { description: 'Strong ETag carrying the revision, like `"3"`; send it back in `If-Match`.', required: true, schema: { type: 'string', pattern: '^"\\d+"$' } },
   Location: { description: 'Path of the created resource.', required: true, schema: { type: 'string', format: 'uri-reference', pattern: '^/' } },
   RetryAfter: { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } },
+  IdempotentReplayed: {
+    description: '`true` when this is the recorded answer to an earlier request with the same `Idempotency-Key`.',
+    required: false,
+    schema: { const: 'true' },
+  },
   WWWAuthenticate: { description: '`Bearer error="invalid_token", error_description="…"`', required: true, schema: { type: 'string', pattern: '^Bearer ' } },
   NoStore: { description: 'The answer holds a secret (a join ticket, a calendar feed token) and must not be cached.', required: true, schema: { const: 'no-store' } },
   ReadVersion: {
@@ -1100,7 +1129,7 @@ const headers: Json = {
 const responses: Json = {
   BadRequest: reply(
     'The request is malformed or fails validation; `errors` lists every bad field (unknown fields included). ' +
-      'A malformed `If-Match` also answers 400.',
+      'A malformed `If-Match` or `Idempotency-Key` also answers 400.',
     problemJson(exampleValidationProblem),
   ),
   Unauthorized: reply(
@@ -1124,6 +1153,15 @@ const responses: Json = {
       'many concurrent changes). On double booking `conflicts` lists the overlapping meetings.',
     problemJson(exampleConflictProblem),
   ),
+  IdempotencyKeyReused: reply(
+    'This `Idempotency-Key` was used for a different request (method, path, `If-Match` or body) within 24 hours; nothing was done. Use a new key for a new request.',
+    problemJson({ type: 'about:blank', title: 'Idempotency-Key reused', status: 422, detail: 'this Idempotency-Key was used for a different request (method, path, If-Match or body); use a new key for a new request' }),
+  ),
+  IdempotencyInProgress: reply(
+    'A request with the same `Idempotency-Key` is still in progress; try again after `Retry-After` seconds.',
+    problemJson({ type: 'about:blank', title: 'Request in progress', status: 409, detail: 'a request with this Idempotency-Key is still being processed; try again after Retry-After seconds' }),
+    { 'Retry-After': header('RetryAfter') },
+  ),
   PreconditionFailed: reply(
     '`If-Match` names a revision that is no longer current; `currentRevision` says which is. Nothing was changed.',
     problemJson({ type: 'about:blank', title: 'Precondition failed', status: 412, detail: 'the resource is at revision 4, not 3', currentRevision: 4 }),
@@ -1146,7 +1184,8 @@ const responses: Json = {
     problemJson({ type: 'about:blank', title: 'Internal error', status: 500, detail: 'something went wrong; quote request id lx2k9c-1f' }),
   ),
   Unavailable: reply(
-    'The read models stopped on an error and are restarting; nothing was written. Try again after `Retry-After` seconds.',
+    'The read models are catching up with the log (a node just started with a new, deleted or old read-model file) or ' +
+      'stopped on an error and are restarting; nothing was written. Try again after `Retry-After` seconds.',
     problemJson({ type: 'about:blank', title: 'Service unavailable', status: 503, detail: 'the read models are recovering from an error; try again in a few seconds' }),
     { 'Retry-After': header('RetryAfter') },
   ),
@@ -1165,7 +1204,39 @@ interface OperationSpec {
   readonly parameters?: ReadonlyArray<Json>;
   readonly requestBody?: Json;
   readonly responses: Json;
+  /**
+   * Takes `Idempotency-Key` (adapters/http/app.ts IDEMPOTENT_POSTS): `secret` when the answer holds a secret that is
+   * not kept, so a repeat says so instead of repeating it.
+   */
+  readonly idempotent?: 'replay' | 'secret';
 }
+
+const IN_PROGRESS = ' Also when a request with the same `Idempotency-Key` is still in progress (then with `Retry-After`).';
+const NOT_REPEATED = ' Also when the request was repeated with its `Idempotency-Key`: the secret it answered is shown only once and kept nowhere (title `Answer not repeated`, `originalStatus`); send it with a new key to get a new one.';
+
+/** The `Idempotency-Key` parameter, its 400/409/422 answers, and `Idempotent-Replayed` on its successes. */
+const withIdempotency = (spec: OperationSpec): OperationSpec => {
+  if (spec.idempotent === undefined) return spec;
+  const responses = spec.responses as Record<string, Json>;
+  const marked: Record<string, Json> = {};
+  for (const [code, r] of Object.entries(responses)) {
+    const inline = r as { headers?: Record<string, Json>; $ref?: string };
+    marked[code] = code.startsWith('2') && inline.$ref === undefined ? { ...inline, headers: { ...(inline.headers ?? {}), 'Idempotent-Replayed': header('IdempotentReplayed') } } : r;
+  }
+  const conflict = responses['409'] as { description?: string } | undefined;
+  const also = `${IN_PROGRESS}${spec.idempotent === 'secret' ? NOT_REPEATED : ''}`;
+  marked['409'] =
+    conflict === undefined
+      ? spec.idempotent === 'secret'
+        ? { ...(response('IdempotencyInProgress') as object), description: `A request with the same \`Idempotency-Key\` is still in progress (with \`Retry-After\`).${NOT_REPEATED}` }
+        : response('IdempotencyInProgress')
+      : { ...conflict, description: `${conflict.description ?? 'The change does not fit the current state.'}${also}` };
+  marked['422'] = response('IdempotencyKeyReused');
+  marked['400'] = responses['400'] ?? response('BadRequest');
+  // Claiming a key is a write: refused like one while the read models catch up.
+  marked['503'] = responses['503'] ?? response('Unavailable');
+  return { ...spec, parameters: [...(spec.parameters ?? []), param('IdempotencyKey')], responses: marked };
+};
 
 const securityOf = (security: Security): ReadonlyArray<Json> => {
   switch (security) {
@@ -1185,7 +1256,8 @@ const securityOf = (security: Security): ReadonlyArray<Json> => {
 };
 
 /** Adds what every operation of its kind can answer: auth and rate limits for bearer routes, body problems for bodies. */
-const operation = (spec: OperationSpec): Json => {
+const operation = (given: OperationSpec): Json => {
+  const spec = withIdempotency(given);
   const security = spec.security ?? 'bearer';
   const ifMatch = (spec.parameters ?? []).some((p) => p.$ref === (param('IfMatch') as { $ref: string }).$ref);
   const common: Json = {
@@ -1225,6 +1297,7 @@ const meetingTransition = (operationId: string, summary: string, description: st
     description: `${description} Admins and the meeting's instructor only.`,
     tags: ['meetings'],
     parameters: [param('MeetingId'), param('IfMatch')],
+    idempotent: 'replay',
     ...(requestBody !== undefined ? { requestBody } : {}),
     responses: {
       '200': meetingResponse('The meeting after the change.'),
@@ -1244,8 +1317,8 @@ const paths: Json = {
       tags: ['system'],
       security: 'none',
       responses: {
-        '200': reply('Healthy.', json(schema('Health'), { status: 'ok', store: { name: 'sqlite', status: 'ok' }, projections: { meetings: { position: 131, lag: 0 } }, http: { clientAborts: 0 } })),
-        '503': reply('Degraded: the store is unreachable or a projection stopped.', json(schema('Health'))),
+        '200': reply('Healthy.', json(schema('Health'), { status: 'ok', ready: true, catchingUp: false, store: { name: 'sqlite', status: 'ok' }, projections: { meetings: { position: 131, lag: 0 } }, http: { clientAborts: 0 } })),
+        '503': reply('Degraded: the store is unreachable, a projection stopped, or the read models are still catching up (`ready: false`).', json(schema('Health'))),
       },
     }),
   },
@@ -1356,6 +1429,7 @@ const paths: Json = {
   '/meetings': {
     post: operation({
       operationId: 'createMeeting',
+      idempotent: 'replay',
       summary: 'Schedule a meeting',
       description:
         'Admins for anyone; instructors for their own sessions (`instructorId` = their `sub`). The meeting starts `planned`. ' +
@@ -1489,6 +1563,7 @@ const paths: Json = {
   '/series': {
     post: operation({
       operationId: 'createSeries',
+      idempotent: 'replay',
       summary: 'Schedule a recurring series',
       description:
         'Admins for anyone; instructors for their own. Every occurrence becomes a meeting. When an occurrence would ' +
@@ -1531,6 +1606,7 @@ const paths: Json = {
   '/series/{id}/cancel': {
     post: operation({
       operationId: 'cancelSeries',
+      idempotent: 'replay',
       summary: 'Cancel a series from a point in time',
       description:
         'Cancels every occurrence starting at or after `from` (default now); earlier ones are kept. The customer gets one ' +
@@ -1577,6 +1653,7 @@ const paths: Json = {
   '/calendar/feed': {
     post: operation({
       operationId: 'enableCalendarFeed',
+      idempotent: 'secret',
       summary: 'Subscribe to a calendar: issue a secret ICS feed URL',
       description:
         'Issues a new secret URL for `GET /calendar.ics` and revokes the previous one (rotation): calendar apps (Google, ' +
@@ -1831,6 +1908,7 @@ const paths: Json = {
   '/notifications/{id}/retry': {
     post: operation({
       operationId: 'retryNotification',
+      idempotent: 'replay',
       summary: 'Send a failed or undeliverable notification again',
       description:
         'Admins only. Starts a new round for a `failed` or `undeliverable` notification: the address is looked up in ' +

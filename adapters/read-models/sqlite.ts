@@ -14,6 +14,7 @@ import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import { openNotificationReadModel } from './notifications.ts';
 import type { NotificationReadModel } from './notifications.ts';
 import { openCalendarFeedReadModel } from './calendar-feeds.ts';
+import { IDEMPOTENCY_STREAM_PREFIX } from '../../application/idempotency.ts';
 import type {
   CalendarEntry,
   HistoryEntry,
@@ -191,6 +192,8 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     db,
     'history',
     (recorded) => {
+      // Idempotency keys are bookkeeping of requests, with their answers: no one's audit history.
+      if (recorded.streamName.startsWith(IDEMPOTENCY_STREAM_PREFIX)) return;
       const data = recorded.data as { at?: unknown; by?: unknown } | null;
       const actorDecoded = Actor.decode(data?.by ?? recorded.metadata.actor);
       const actor = E.isRight(actorDecoded) ? actorDecoded.right : { id: 'unknown', roles: [] };

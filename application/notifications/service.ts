@@ -2,7 +2,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
 import type { NotificationError, NotificationStatus } from '../../domain/notification.ts';
 import { assertNever } from '../../domain/shared.ts';
-import { handleCommand, loadAggregate } from '../command-handler.ts';
+import { causedBy, handleCommand, loadAggregate } from '../command-handler.ts';
+import { requestMetadata } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { NotificationQueries, NotificationView } from '../ports/notifications.ts';
 import type { AppError, RequestContext } from '../service.ts';
@@ -78,6 +79,13 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
       if (E.isLeft(loaded)) return loaded;
       const state = loaded.right.state;
       if (state.status === 'none') return E.left(notFound);
+      // An earlier attempt of this same idempotent request retried it already: answer as it would have.
+      const earlier = causedBy(loaded.right.events, ctx.idempotency?.causation);
+      if (earlier !== undefined) {
+        await deps.waitForProjections(earlier.position);
+        const done = deps.queries.getNotification(notificationId);
+        return done === undefined ? E.left(notFound) : E.right(done);
+      }
       if (state.status !== 'failed' && state.status !== 'undeliverable') return E.left(mapError({ _tag: 'NotificationNotRetryable', status: state.status }));
       const still = await stillCancelledNow(deps.store, state.cancellationEventId, state.cancellation);
       if (E.isLeft(still)) return E.left({ _tag: 'Conflict', message: `the cancelled meetings cannot be read: ${still.left}` });
@@ -98,7 +106,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
         {
           newId: deps.newId,
           expectedRevision: loaded.right.revision,
-          metadata: { actor: { id: ctx.user.id, roles: ctx.user.roles }, ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}) },
+          metadata: requestMetadata(ctx),
         },
       );
       if (E.isLeft(result)) {

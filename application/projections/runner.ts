@@ -34,8 +34,14 @@ export class ProjectionRunner {
   private restartTimer: NodeJS.Timeout | undefined;
   private restartDelayMs = MIN_RESTART_DELAY_MS;
   private stopped = false;
-  /** After a failure: the head seen then, which must be applied again before writes (and their checks) resume. */
+  /**
+   * The log head as of the (re)start or the last failure, which must be applied before writes (and the checks that
+   * read the read models, like double bookings) resume. Read models that are new, deleted or behind catch up to it.
+   */
   private recoverUntil: number | undefined;
+  /** The head as of the (re)start is still being asked for: until it is known, the read models count as behind. */
+  private headPending = false;
+  private headTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -55,6 +61,28 @@ export class ProjectionRunner {
       this.position > 0 ? { after: this.position } : {},
       (event) => this.handle(event),
       (error) => this.fail(error),
+    );
+    this.catchUpToHead();
+  }
+
+  /** Captures the log head as of now; writes wait until every sink has applied it (asked again while the store fails). */
+  private catchUpToHead(): void {
+    this.headPending = true;
+    this.store.headPosition().then(
+      (head) => {
+        this.headPending = false;
+        if (head > this.head) this.head = head;
+        if (head > this.position) this.recoverUntil = Math.max(this.recoverUntil ?? 0, head);
+        else if (this.recoverUntil !== undefined && this.position >= this.recoverUntil) this.recoverUntil = undefined;
+      },
+      () => {
+        if (this.stopped) return;
+        this.headTimer = setTimeout(() => {
+          this.headTimer = undefined;
+          if (!this.stopped) this.catchUpToHead();
+        }, MIN_RESTART_DELAY_MS);
+        this.headTimer.unref();
+      },
     );
   }
 
@@ -184,15 +212,35 @@ export class ProjectionRunner {
     return this.position;
   }
 
-  /** Running, and caught up with everything written before any failure: reads and booking checks are current. */
+  /**
+   * Running, and caught up with everything written before the start and before any failure: reads and booking checks
+   * are current, so writes may go ahead.
+   */
   get healthy(): boolean {
-    return this.failure === undefined && this.recoverUntil === undefined;
+    return this.failure === undefined && this.recoverUntil === undefined && !this.headPending;
+  }
+
+  /** Running but still behind the head as of the (re)start or the last failure. */
+  get catchingUp(): boolean {
+    return this.failure === undefined && (this.recoverUntil !== undefined || this.headPending);
+  }
+
+  /** Resolves once `healthy` (e.g. before a start-up task writes); rejects after `timeoutMs`. */
+  async whenHealthy(timeoutMs = 120_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!this.healthy) {
+      if (this.stopped) throw new Error('projections stopped');
+      if (Date.now() > until) throw new Error(`projections did not catch up within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
+    if (this.headTimer !== undefined) clearTimeout(this.headTimer);
+    this.headTimer = undefined;
     const subscription = this.subscription;
     this.subscription = undefined;
     if (subscription !== undefined) await subscription.stop();

@@ -250,6 +250,20 @@ const describeScaleOut = (label: string, target: { connectionString: () => strin
       const health = await adminC.request('GET', '/health');
       expect(health.body.store).toEqual({ name: 'kurrentdb', status: 'ok' });
     }, SLOW_TEST_MS);
+
+    it('holds an Idempotency-Key across nodes: node B repeats what node A answered, and refuses the key for another request', async () => {
+      const key = `cross-node-${target.idSuffix}-${Date.now()}`;
+      const body = meeting('2032-03-01T09:00:00Z', '2032-03-01T10:00:00Z');
+      const onA = await (await as(nodeA, 'ivan', ['instructor'])).request('POST', '/meetings', body, { 'idempotency-key': key });
+      expect(onA.status).toBe(201);
+      const ivanOnB = await as(nodeB, 'ivan', ['instructor']);
+      const onB = await ivanOnB.request('POST', '/meetings', body, { 'idempotency-key': key });
+      expect(onB).toMatchObject({ status: 201, body: onA.body });
+      expect(onB.headers.get('idempotent-replayed')).toBe('true');
+      expect(onB.headers.get('location')).toBe(onA.headers.get('location'));
+      const other = await ivanOnB.request('POST', '/meetings', meeting('2032-03-02T09:00:00Z', '2032-03-02T10:00:00Z'), { 'idempotency-key': key });
+      expect(other.status).toBe(422);
+    });
   });
 
 describe('the system on KurrentDB (fake server)', () => {

@@ -1,3 +1,4 @@
+import * as E from 'fp-ts/lib/Either.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -266,6 +267,36 @@ describe('cancellation emails through Resend', () => {
     expect(fake.delivered.filter((d) => d.idempotencyKey === failed!.id)).toHaveLength(0);
     // A sent notification cannot be retried.
     expect((await admin.request('POST', `/notifications/${failed!.id}/retry`)).status).toBe(409);
+  });
+
+  it('an admin retry with an Idempotency-Key is done once: repeated, it answers as the first; re-run after a lost answer, it finds its round', async () => {
+    fake.plan({ status: 429 }, { status: 429 }, { status: 429 });
+    const meetingId = await createAndCancel(admin, meetingBody());
+    const [failed] = await settled(admin, meetingId);
+    expect(failed).toMatchObject({ status: 'failed' });
+    const key = `retry-${failed!.id}`;
+    const first = await admin.request('POST', `/notifications/${failed!.id}/retry`, undefined, { 'idempotency-key': key });
+    expect(first).toMatchObject({ status: 202, body: { round: 1 } });
+    const again = await admin.request('POST', `/notifications/${failed!.id}/retry`, undefined, { 'idempotency-key': key });
+    expect(again).toMatchObject({ status: 202, body: first.body });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    await settled(admin, meetingId);
+    expect(fake.delivered.filter((d) => d.idempotencyKey === `${failed!.id}.r1`)).toHaveLength(1);
+
+    // The service itself, as a re-run of a claimed request whose answer was lost: it finds the round it started.
+    fake.plan({ status: 429 }, { status: 429 }, { status: 429 });
+    const otherMeeting = await createAndCancel(admin, meetingBody());
+    const [other] = await settled(admin, otherMeeting);
+    const ctx = { user: { id: 'ada', roles: ['admin' as const] }, idempotency: { causation: `idempotency-claim:${other!.id}`, newId: () => 'unused' } };
+    const started = await sys.system.notifications.service.retry(ctx, other!.id);
+    const rerun = await sys.system.notifications.service.retry(ctx, other!.id);
+    expect(E.isRight(started) && E.isRight(rerun)).toBe(true);
+    if (E.isRight(started) && E.isRight(rerun)) expect(rerun.right.round).toBe(started.right.round);
+    const history = (await sys.system.store.readStream(`notification-${other!.id}`)).filter((e) => e.type === 'NotificationRetryRequested');
+    expect(history).toHaveLength(1);
+    // Its round sends in the background: let it finish here, not in the next test.
+    const [sent] = await settled(admin, otherMeeting);
+    expect(sent).toMatchObject({ status: 'sent' });
   });
 
   it('fails at once on a 422, without retrying', async () => {

@@ -65,7 +65,7 @@ export const registerPeople = async (service: Service, ids: ReadonlyArray<string
 };
 
 export const startTestSystem = async (
-  options: { dataDir?: string; env?: Record<string, string>; system?: SystemOptions } = {},
+  options: { dataDir?: string; env?: Record<string, string>; system?: SystemOptions; waitUntilReady?: boolean } = {},
 ): Promise<TestSystem> => {
   const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({
@@ -79,6 +79,8 @@ export const startTestSystem = async (
     ...options.env,
   });
   const system = await startSystem(config, { logger: pino({ level: 'silent' }), ...options.system });
+  // A node takes writes once its read models have caught up with the log as of its start; tests begin there.
+  if (options.waitUntilReady !== false) await system.projections.whenHealthy(60_000);
   const secret = new TextEncoder().encode(options.env?.AUTH_JWT_SECRET ?? TEST_SECRET);
   const token = (sub: string, roles: string[], extra: { name?: string; email?: string; ttlSeconds?: number } = {}) =>
     mintToken(secret, { sub, roles, ...(extra.name !== undefined ? { name: extra.name } : {}), ...(extra.email !== undefined ? { email: extra.email } : {}) }, extra.ttlSeconds ?? 3600);

@@ -51,6 +51,7 @@ describe('projection runner', () => {
     const errors: unknown[] = [];
     const runner = new ProjectionRunner(store, [sink], (error) => errors.push(error));
     runner.start();
+    await runner.whenHealthy();
     const { execute } = createExecutor({ store, projections: runner, newId: () => crypto.randomUUID(), clock: () => new Date() });
     const ctx = { user: { id: 'ada', roles: ['admin' as const] } };
     const write = (id: string) => execute(ctx, personStreamName(id), personDecider, PersonEvent, [person(id)], (e) => e);
@@ -84,6 +85,7 @@ describe('projection runner', () => {
       throw new Error('listener bug');
     });
     runner.start();
+    await runner.whenHealthy();
     const { execute } = createExecutor({ store, projections: runner, newId: () => crypto.randomUUID(), clock: () => new Date() });
     const ctx = { user: { id: 'ada', roles: ['admin' as const] } };
     for (const id of ['a', 'b']) {
@@ -92,6 +94,50 @@ describe('projection runner', () => {
     expect(runner.healthy).toBe(true);
     expect(sink.applied).toEqual([1, 2]);
     expect(errors.map((e) => (e as Error).message)).toEqual(['listener bug', 'listener bug']);
+    await runner.stop();
+  });
+
+  it('refuses writes until the read models have caught up with the log head as of the start, then takes them', async () => {
+    const store = createInMemoryEventStore();
+    const ctx = { user: { id: 'ada', roles: ['admin' as const] } };
+    for (let i = 0; i < 3; i++) {
+      await store.appendToStream(personStreamName(`p${i}`), [{ id: crypto.randomUUID(), type: 'PersonRecorded', data: { personId: `p${i}` } }]);
+    }
+    // A new (or deleted) read model: it starts from nothing, and its sink is slow to apply what is already in the log.
+    const sink = flakySink();
+    let gate: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => {
+      gate = resolve;
+    });
+    const blockingStore = {
+      ...store,
+      capabilities: store.capabilities,
+      appendToStream: store.appendToStream.bind(store),
+      readStream: store.readStream.bind(store),
+      readAll: store.readAll.bind(store),
+      headPosition: store.headPosition.bind(store),
+      close: store.close.bind(store),
+      subscribeToAll: (options: { after?: number }, handler: (e: RecordedEvent) => Promise<void> | void, onError?: (error: unknown) => void) =>
+        store.subscribeToAll(options, async (event) => {
+          await held;
+          await handler(event);
+        }, onError),
+    };
+    const runner = new ProjectionRunner(blockingStore, [sink]);
+    runner.start();
+    const { execute } = createExecutor({ store: blockingStore, projections: runner, newId: () => crypto.randomUUID(), clock: () => new Date() });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runner.healthy).toBe(false);
+    expect(runner.catchingUp).toBe(true);
+    const refused = await execute(ctx, personStreamName('late'), personDecider, PersonEvent, [person('late')], (e) => e);
+    expect(refused).toEqual(E.left(expect.objectContaining({ _tag: 'Unavailable', message: expect.stringContaining('catching up') })));
+    expect(await store.headPosition()).toBe(3);
+
+    gate?.();
+    await runner.whenHealthy(10_000);
+    expect(runner.catchingUp).toBe(false);
+    expect(sink.applied).toEqual([1, 2, 3]);
+    expect(E.isRight(await execute(ctx, personStreamName('late'), personDecider, PersonEvent, [person('late')], (e) => e))).toBe(true);
     await runner.stop();
   });
 });

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { RecordedAnswer } from '../../domain/idempotency.ts';
+import type { AppError } from '../../application/execute.ts';
+import type { Idempotency } from '../../application/idempotency.ts';
+import { claimCausation, claimIds, idempotencyStreamName } from '../../application/idempotency.ts';
+import type { Env } from './app.ts';
+
+/**
+ * `Idempotency-Key` (IETF httpapi idempotency-key draft; Stripe's semantics) on the POSTs that create or change
+ * something. The first request with a key claims it in the event log; a retry of the same request within 24 hours
+ * gets the first answer again (`Idempotent-Replayed: true`) without a second write; the same key on another request
+ * is 422; while the first still runs, 409. A request whose process died before it answered is run again under the
+ * same claim: the ids it creates are the same and it finds what it wrote (see application/idempotency.ts).
+ */
+
+/** `replay`: the answer is kept and repeated. `secret`: the answer holds a secret shown once, so it is not kept. */
+export type IdempotentKind = 'replay' | 'secret';
+
+export const MAX_KEY_LENGTH = 255;
+/** Larger answers are not kept (none of this API's answers come near it). */
+export const MAX_RECORDED_BODY_BYTES = 256 * 1024;
+const KEPT_HEADERS = ['content-type', 'location', 'etag', 'cache-control', 'retry-after'] as const;
+const KEY_RULE = `must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters (a random UUID is a good key)`;
+
+/** The key as sent: a bare token (Stripe) or a Structured Field string (`"…"`, the draft). */
+export const parseIdempotencyKey = (raw: string): E.Either<string, string> => {
+  let key = raw.trim();
+  if (key.startsWith('"')) {
+    const quoted = /^"((?:[^"\\]|\\["\\])*)"$/.exec(key);
+    if (quoted === null) return E.left('Idempotency-Key is a malformed quoted string');
+    key = (quoted[1] ?? '').replace(/\\(["\\])/g, '$1');
+  }
+  return key.length >= 1 && key.length <= MAX_KEY_LENGTH && /^[\x20-\x7e]+$/.test(key) && key.trim().length > 0
+    ? E.right(key)
+    : E.left(`Idempotency-Key ${KEY_RULE}`);
+};
+
+/** JSON compared by value (key order and spacing do not matter); anything else byte for byte. */
+const canonicalBody = (text: string): string => {
+  if (text.trim().length === 0) return '';
+  const sorted = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(sorted)
+      : typeof value === 'object' && value !== null
+        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted((value as Record<string, unknown>)[k])]))
+        : value;
+  try {
+    return JSON.stringify(sorted(JSON.parse(text)));
+  } catch {
+    return text;
+  }
+};
+
+export const requestFingerprint = (method: string, pathAndQuery: string, ifMatch: string | undefined, body: string): string =>
+  createHash('sha256')
+    .update([method.toUpperCase(), pathAndQuery, (ifMatch ?? '').trim(), canonicalBody(body)].join('\u0000'))
+    .digest('hex');
+
+export interface IdempotencyLayerDeps {
+  readonly keys: Idempotency;
+  /** Why writes are refused right now (the read models are catching up or recovering), if they are. */
+  readonly writable: () => AppError | undefined;
+  /** Which POSTs take the header, and how. */
+  readonly kindOf: (path: string) => IdempotentKind | undefined;
+  readonly readBody: (c: Context<Env>) => Promise<{ ok: true; text: string } | { ok: false; response: Response }>;
+  readonly problem: (c: Context, status: 400 | 409 | 422, title: string, detail: string, extra?: Record<string, unknown>) => Response;
+  readonly appError: (c: Context, error: AppError) => Response;
+  readonly logger: Logger;
+}
+
+const replayed = (answer: RecordedAnswer): Response => {
+  const headers = new Headers(answer.headers);
+  headers.set('Idempotent-Replayed', 'true');
+  return new Response(answer.body ?? null, { status: answer.status, headers });
+};
+
+export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<Env> => {
+  /** Keys this process is running a request for: a second request with one is in progress, without a store read. */
+  const running = new Set<string>();
+
+  return async (c, next) => {
+    const kind = c.req.method === 'POST' ? deps.kindOf(c.req.path) : undefined;
+    const raw = c.req.header('idempotency-key');
+    if (kind === undefined || raw === undefined) return next();
+    const key = parseIdempotencyKey(raw);
+    if (E.isLeft(key)) return deps.problem(c, 400, 'Bad Idempotency-Key', key.left, { errors: [{ path: 'Idempotency-Key', message: KEY_RULE }] });
+    // Claiming a key is a write: while the read models cannot be trusted, nothing is appended, the claim included.
+    const refusal = deps.writable();
+    if (refusal !== undefined) return deps.appError(c, refusal);
+    const body = await deps.readBody(c);
+    if (!body.ok) return body.response;
+    c.set('bodyText', body.text);
+
+    const user = c.get('user');
+    const streamName = idempotencyStreamName(user.id, key.right);
+    const inProgress = (retryAfterSeconds: number) => {
+      c.header('Retry-After', String(retryAfterSeconds));
+      return deps.problem(c, 409, 'Request in progress', 'a request with this Idempotency-Key is still being processed; try again after Retry-After seconds');
+    };
+    if (running.has(streamName)) return inProgress(1);
+    running.add(streamName);
+    try {
+      const url = new URL(c.req.url);
+      const fingerprint = requestFingerprint(c.req.method, `${url.pathname}${url.search}`, c.req.header('if-match'), body.text);
+      const begun = await deps.keys.begin(user.id, key.right, fingerprint);
+      if (E.isLeft(begun)) return deps.appError(c, begun.left);
+      const outcome = begun.right;
+      switch (outcome.kind) {
+        case 'mismatch':
+          return deps.problem(c, 422, 'Idempotency-Key reused', 'this Idempotency-Key was used for a different request (method, path, If-Match or body); use a new key for a new request');
+        case 'in-progress':
+          return inProgress(outcome.retryAfterSeconds);
+        case 'replay': {
+          if (outcome.answer.withheld === undefined) return replayed(outcome.answer);
+          for (const [name, value] of Object.entries(outcome.answer.headers)) if (name === 'location' || name === 'etag') c.header(name, value);
+          c.header('Idempotent-Replayed', 'true');
+          return deps.problem(
+            c,
+            409,
+            'Answer not repeated',
+            outcome.answer.withheld === 'secret'
+              ? 'this request was done; its answer held a secret that is shown only once and kept nowhere, so it cannot be repeated. Send the request again with a new Idempotency-Key to get a new one (the lost one is then revoked)'
+              : `this request was done (status ${outcome.answer.status}); its answer was too large to keep, so read the resource itself`,
+            { originalStatus: outcome.answer.status },
+          );
+        }
+        case 'proceed':
+          break;
+        default: {
+          const never: never = outcome;
+          return never;
+        }
+      }
+      const claim = outcome.claim;
+      c.set('idempotency', { causation: claimCausation(claim.claimId), newId: claimIds(claim.claimId) });
+      try {
+        await next();
+      } catch (error) {
+        await deps.keys.release(claim).catch(() => false);
+        throw error;
+      }
+      const response = c.res;
+      // A 5xx is no final answer (the store, the read models): the next request with the key runs it again, under
+      // the same claim, so it finds whatever this attempt wrote.
+      if (response.status >= 500) {
+        await deps.keys.release(claim).catch((error: unknown) => deps.logger.warn({ err: error, requestId: c.get('requestId') }, 'idempotency claim not released'));
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const name of KEPT_HEADERS) {
+        const value = response.headers.get(name);
+        if (value !== null) headers[name] = value;
+      }
+      const text = await response.clone().text();
+      const withheld = kind === 'secret' && response.status < 300 ? ('secret' as const) : Buffer.byteLength(text) > MAX_RECORDED_BODY_BYTES ? ('too-large' as const) : undefined;
+      const answer: RecordedAnswer = { status: response.status, headers, ...(withheld === undefined ? { body: text } : { withheld }) };
+      // Not recorded (taken over meanwhile, or the store failed just now): the answer still goes out, and a retry
+      // resumes the claim and finds what this attempt wrote.
+      const recorded = await deps.keys.answer(claim, answer).catch(() => false);
+      if (!recorded) deps.logger.warn({ requestId: c.get('requestId') }, 'idempotent answer not recorded; a retry will run the request again under the same claim');
+      return;
+    } finally {
+      running.delete(streamName);
+    }
+  };
+};
