@@ -31,7 +31,8 @@ const start = (crashAt?: (step: SeriesStep) => boolean) => {
   const core = createCore({
     store,
     readModels,
-    access: defaultAccessProvider(readModels),
+    // The directory is not what these tests are about: every person exists.
+    access: { ...defaultAccessProvider(readModels), personExists: async () => true },
     clock,
     newId: randomUUID,
     log: quiet,

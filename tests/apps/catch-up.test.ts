@@ -37,6 +37,13 @@ const writeBigLog = async (dataDir: string, count: number): Promise<number> => {
       }),
     );
   }
+  for (const [personId, name] of [['cora', 'Cora Customer'], ['ivan', 'Ivan Instructor']] as const) {
+    await store.appendToStream(
+      `person-${personId}`,
+      [{ id: randomUUID(), type: 'PersonRegistered', data: { personId, name, email: `${personId}@example.com`, at: '2030-01-01T00:00:00.000Z', by } }],
+      { expectedRevision: 'no_stream' },
+    );
+  }
   await store.appendToStream('meeting-cora-first', [scheduled('cora-first', 'cora', 'ivan', '2031-06-01')], { expectedRevision: 'no_stream' });
   const head = await store.headPosition();
   await store.close();

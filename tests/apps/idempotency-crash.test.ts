@@ -41,6 +41,14 @@ describe('Idempotency-Key across a crash', () => {
       });
 
     const first = await startServerProcess(dataDir, children);
+    for (const id of [...Array.from({ length: REQUESTS }, (_, i) => `cust-${i}`), ...Array.from({ length: 8 }, (_, i) => `inst-${i}`)]) {
+      const put = await fetch(`${first.url}/people/${id}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: id, email: `${id}@example.com` }),
+      });
+      expect(put.status).toBe(200);
+    }
     const firstAnswers = new Map<number, { id: string }>();
     let lost = 0;
     let killed = false;

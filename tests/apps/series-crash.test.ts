@@ -258,6 +258,7 @@ describe('series operations survive kill -9 at every step', () => {
         const first = await startServer(dataDir, scenario.crash);
         let admin = await as(first.url, 'ada', ['admin']);
         expect((await admin.request('PUT', '/people/cora', { name: 'Cora Customer', email: 'cora@example.com', timezone: 'UTC' })).status).toBe(200);
+        expect((await admin.request('PUT', '/people/ivan', { name: 'Ivan Instructor', email: 'ivan@example.com', timezone: 'UTC' })).status).toBe(200);
 
         let seriesId: string | undefined;
         if (scenario.request === undefined) {

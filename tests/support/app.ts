@@ -13,7 +13,11 @@ export const startApp = (clock: () => Date) => {
   const core = createCore({ store, readModels, access: defaultAccessProvider(readModels), clock, newId: randomUUID });
   return {
     /** Puts these people into the people directory, so meetings and series can be booked for them. */
-    people: (...ids: string[]) => registerPeople(core.service, ids),
+    people: async (...ids: string[]) => {
+      // Writes wait until the read models have caught up with the log as of the start.
+      await core.projections.whenHealthy();
+      await registerPeople(core.service, ids);
+    },
     store,
     readModels,
     service: core.service,

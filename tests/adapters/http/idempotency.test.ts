@@ -34,6 +34,7 @@ const meeting = (over: Record<string, unknown> = {}) => ({
 const start = async (clock: () => Date, store?: EventStore) => {
   const system = await startTestSystem({ system: { clock, ...(store !== undefined ? { store } : {}) } });
   systems.push(system);
+  await system.people('cora', 'cam', 'ivan');
   return system;
 };
 
@@ -133,6 +134,7 @@ describe('Idempotency-Key', () => {
     };
     const system = await startTestSystem({ dataDir, system: { clock, store } });
     systems.push(system);
+    await system.people('cora', 'cam', 'ivan');
     const admin = await system.as('ada', ['admin']);
     hold = new Promise((resolve) => {
       release = resolve;
@@ -209,6 +211,7 @@ describe('Idempotency-Key', () => {
     };
     const system = await startTestSystem({ dataDir, system: { clock, store } });
     systems.push(system);
+    await system.people('cora', 'cam', 'ivan');
     const admin = await system.as('ada', ['admin']);
     const types = async (prefix: string) => (await inner.readAll()).filter((e) => e.streamName.startsWith(prefix)).map((e) => e.type);
 

@@ -10,9 +10,8 @@ import { createSchemaChecker, isObj } from '../../support/json-schema.ts';
 import type { Obj } from '../../support/json-schema.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-// The public contract, kept in the repo so a clone tests on its own; the shared original is compared when present.
+// The public contract, kept in the repo so a clone tests on its own.
 const contractPath = resolve(repoRoot, 'docs/api-contract.md');
-const sharedContractPath = resolve(repoRoot, '../shared/api.md');
 const serverUrl = 'https://coaching.example.com';
 
 const obj = (value: unknown, what: string): Obj => {
@@ -148,8 +147,11 @@ describe('openApiDocument', () => {
     }
   });
 
-  it.skipIf(!existsSync(sharedContractPath))('keeps docs/api-contract.md identical to the shared contract', () => {
-    expect(readFileSync(contractPath, 'utf8')).toBe(readFileSync(sharedContractPath, 'utf8'));
+  // The contract is the project's own from v1.1 on (the shared original stays behind as the record of v1): every
+  // operation of the document is in its table, so nothing reaches clients undocumented there.
+  it('names every operation of the OpenAPI document in the contract table of docs/api-contract.md', () => {
+    const routes = new Set(contractRoutes(readFileSync(contractPath, 'utf8')));
+    expect([...routeKeys()].filter((route) => !routes.has(route))).toEqual([]);
   });
 
   it('covers every route in the contract table of docs/api-contract.md', () => {
