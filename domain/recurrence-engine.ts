@@ -16,7 +16,9 @@
  * - BYSETPOS picks from the period's set in order: positions beyond the set (positive or negative) pick nothing,
  *   a day picked twice counts once, and the picked days are emitted in date order (rrule.js 2.8.1 took the first
  *   day for a negative position beyond the set, kept duplicates and kept the positions' order);
- * - days before DTSTART are never emitted (but they count for BYSETPOS within a monthly or yearly period).
+ * - days before DTSTART are never emitted (but they count for BYSETPOS within a monthly or yearly period);
+ * - BYWEEKNO uses ISO 8601 weeks with WKST, ported from dateutil (including its treatment of the weeks that
+ *   straddle 1 January).
  */
 
 export type Freq = 'YEARLY' | 'MONTHLY' | 'WEEKLY' | 'DAILY';
@@ -380,8 +382,7 @@ export const expandDays = (
 
     // The days of [from, to), their calendar fields advanced day by day (no division per day).
     candidates.length = 0;
-    const first = civilInto(from, civil);
-    let { year, month, day } = first;
+    let { year, month, day } = civilInto(from, civil);
     let weekday = weekdayOf(from);
     let monthDays = monthLength(year, month);
     let yearStart = daysFromCivil(year, 1, 1);
