@@ -1,12 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
-import * as rruleModule from 'rrule';
-import type { Options as RRuleOptions } from 'rrule';
+import { LAST_SUPPORTED_DAY, daysFromCivil, expandDays, firstOccurrenceSearchEnd } from './recurrence-engine.ts';
+import type { ByDay, Freq } from './recurrence-engine.ts';
 import {
   MS_PER_DAY,
   MS_PER_MINUTE,
+  addDays,
   formatLocalDate,
   formatLocalTime,
-  isLeapYear,
   isRealDate,
   isValidTimeZone,
   localMsToUtcMs,
@@ -17,15 +17,6 @@ import {
   zoneOffsetMinutes,
 } from './time.ts';
 import type { LocalDate, LocalTime, TimeZone } from './time.ts';
-
-// rrule's CommonJS entry is a UMD bundle: Node ESM exposes its API only as the default export, while CommonJS
-// loaders (tsx/esbuild in a CJS context) expose it directly.
-type RRuleLib = typeof rruleModule;
-const rruleLib: RRuleLib =
-  (rruleModule as Partial<RRuleLib>).RRule !== undefined
-    ? rruleModule
-    : (rruleModule as unknown as { readonly default: RRuleLib }).default;
-const { RRule, Weekday } = rruleLib;
 
 export const MAX_RRULE_LENGTH = 256;
 export const MAX_OCCURRENCES = 500;
@@ -78,15 +69,7 @@ export interface Occurrence {
 export const occurrenceKey = (o: Occurrence): string => o.localDate;
 
 // ---------------------------------------------------------------------------
-// RRULE value parsing (strict, our own: rrule.js's parser accepts '1abc' as 1 and unknown parts silently)
-
-type Freq = 'YEARLY' | 'MONTHLY' | 'WEEKLY' | 'DAILY';
-
-interface ByDay {
-  /** rrule.js numbering: 0 = Monday ... 6 = Sunday. */
-  readonly weekday: number;
-  readonly n: number | undefined;
-}
+// RRULE value parsing (strict: rrule.js's parser accepted '1abc' as 1 and unknown parts silently)
 
 type Until =
   | { readonly kind: 'date'; readonly date: LocalDate }
@@ -338,49 +321,16 @@ const cachedRule = (normalized: string): Rule | undefined => {
 // ---------------------------------------------------------------------------
 // Expansion in floating time
 
-const RRULE_FREQ: Readonly<Record<Freq, number>> = {
-  YEARLY: RRule.YEARLY,
-  MONTHLY: RRule.MONTHLY,
-  WEEKLY: RRule.WEEKLY,
-  DAILY: RRule.DAILY,
-};
-const ALL_WEEKDAYS: ReadonlyArray<ByDay> = [0, 1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, n: undefined }));
+type ExpansionProblem =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'untilTooLate' }
+  | { readonly kind: 'firstTooLate'; readonly first: string }
+  | { readonly kind: 'untilBeforeFirst'; readonly first: string }
+  | { readonly kind: 'tooMany' }
+  | { readonly kind: 'spanTooLong' };
 
-/**
- * rrule.js options in floating time: dtstart/until are wall-clock values encoded as UTC and no tzid is given,
- * so rrule.js computes purely with UTC fields (its TZID support goes through the host zone and mishandles DST).
- * A DAILY or WEEKLY rule with INTERVAL=1 and no BYSETPOS is a plain day filter (BYMONTH, BYMONTHDAY, BYDAY), so
- * it is handed over as the YEARLY rule with the same filters, which selects the same days: rrule.js allocates a
- * year-sized array for every period it visits, and one period per year instead of per day or week makes long
- * series several times cheaper. A property test checks the equivalence against the literal rule.
- */
-const rruleOptions = (rule: Rule, dtstartWall: number, untilWall: number): Partial<RRuleOptions> => {
-  const dayFilter =
-    (rule.freq === 'DAILY' || rule.freq === 'WEEKLY') && rule.interval === 1 && rule.bysetpos === undefined;
-  let byday = rule.byday;
-  if (dayFilter && byday === undefined) {
-    byday =
-      rule.freq === 'DAILY' ? ALL_WEEKDAYS : [{ weekday: (new Date(dtstartWall).getUTCDay() + 6) % 7, n: undefined }];
-  }
-  const opts: Partial<RRuleOptions> = {
-    freq: dayFilter ? RRule.YEARLY : RRULE_FREQ[rule.freq],
-    interval: rule.interval,
-    dtstart: new Date(dtstartWall),
-    until: new Date(untilWall),
-    tzid: null,
-  };
-  if (rule.count !== undefined) opts.count = rule.count;
-  if (byday !== undefined) opts.byweekday = byday.map((d) => new Weekday(d.weekday, d.n));
-  if (rule.bymonth !== undefined) opts.bymonth = [...rule.bymonth];
-  if (rule.bymonthday !== undefined) opts.bymonthday = [...rule.bymonthday];
-  if (rule.byyearday !== undefined) opts.byyearday = [...rule.byyearday];
-  if (rule.byweekno !== undefined) opts.byweekno = [...rule.byweekno];
-  if (rule.bysetpos !== undefined) opts.bysetpos = [...rule.bysetpos];
-  if (rule.wkst !== undefined) opts.wkst = rule.wkst;
-  return opts;
-};
-
-type ExpansionProblem = 'none' | 'empty' | 'untilTooLate' | 'firstTooLate' | 'tooMany' | 'spanTooLong';
+const NO_PROBLEM: ExpansionProblem = { kind: 'none' };
 
 interface Expansion {
   /** Wall-clock times (as UTC ms) and their real instants, in order, before exclusions. */
@@ -389,114 +339,101 @@ interface Expansion {
   readonly problem: ExpansionProblem;
 }
 
-/** Days from startDate the search may reach: the first occurrence within 731 days, the last within 731 more. */
-const HORIZON_DAYS = 2 * MAX_SPAN_DAYS + 1;
-const RRULE_MAX_YEAR = 9999;
-
-const jan1Weekday = (year: number): number => new Date(Date.UTC(year, 0, 1)).getUTCDay();
-
-const sameCalendar = (a: number, b: number): boolean =>
-  isLeapYear(a) === isLeapYear(b) && jan1Weekday(a) === jan1Weekday(b);
-
-const shiftCache = new Map<string, number>();
+/** Days from startDate the expansion may reach: the first occurrence within 731 days, the last within 731 more. */
+const HORIZON_DAYS = 2 * MAX_SPAN_DAYS;
 
 /**
- * rrule.js stops on UNTIL or COUNT only when it produces an occurrence, otherwise only after year 9999: a rule
- * that matches nothing (BYMONTH=2;BYMONTHDAY=30, BYSETPOS=3 of one weekday, ...) would make it walk thousands of
- * years. So the floating timeline is moved, by whole years, to the latest years before 9999 whose calendars
- * (leap year and weekday of 1 January) equal those of the years searched. Month days, weekdays, year days and
- * week numbers all stay the same, so the moved rule selects the same dates, and the walk beyond the search
- * horizon is cut to a few decades at most.
- */
-const calendarShiftMs = (fromYear: number, years: number): number => {
-  const key = `${fromYear}:${years}`;
-  const cached = shiftCache.get(key);
-  if (cached !== undefined) return cached;
-  let shift = 0;
-  for (let target = RRULE_MAX_YEAR - years; target > fromYear; target--) {
-    let matches = true;
-    for (let t = 0; t <= years && matches; t++) matches = sameCalendar(fromYear + t, target + t);
-    if (matches) {
-      shift = Date.UTC(target, 0, 1) - Date.UTC(fromYear, 0, 1);
-      break;
-    }
-  }
-  if (shiftCache.size >= 10_000) shiftCache.clear();
-  shiftCache.set(key, shift);
-  return shift;
-};
-
-/**
+ * Expands the rule in floating local time (domain/recurrence-engine.ts gives the days, each at startTime) and
+ * converts each wall time to its instant in the zone.
  * UNTIL semantics (RFC 5545 §3.3.10 with a zoned DTSTART):
  * - a date (20261231) is the last allowed local date: every occurrence on that date in the series' zone counts;
  * - a UTC date-time (20261231T235959Z) is compared with each occurrence's real start instant: an occurrence
- *   counts when it starts at or before it. rrule.js is given the local wall time of that instant plus a day of
- *   slack (the offset may change in between) and the real instants are then checked exactly.
+ *   counts when it starts at or before it (days up to the one after its local date are expanded: the offset may
+ *   differ between the two).
  * UNTIL may be at most 1462 days (2 × 731) after startDate, the furthest a valid series can reach.
+ * When nothing lies within the horizon, the first occurrence is looked for until the rule's periods repeat in the
+ * 400-year calendar cycle (or 9999-12-31), so a refusal can say why: none at all, the first too far, or UNTIL
+ * before it.
  */
 const expand = (rule: Rule, start: LocalDate, time: LocalTime, tz: string, validate: boolean): Expansion => {
-  const dtstartWall = wallClockMs({ ...start, ...time });
-  const startDay = Math.floor(dtstartWall / MS_PER_DAY);
-  const horizonWall = (startDay + HORIZON_DAYS) * MS_PER_DAY - 1;
-  let userUntilWall: number | undefined;
+  const startDay = daysFromCivil(start.year, start.month, start.day);
+  const timeMs = (time.hour * 60 + time.minute) * MS_PER_MINUTE;
+  const horizonDay = startDay + HORIZON_DAYS;
+  let lastDay = horizonDay;
   let untilInstant: number | undefined;
-  let slackMs = 0;
   const until = rule.until;
   if (until !== undefined) {
+    let untilDay: number;
     switch (until.kind) {
       case 'date':
-        userUntilWall = wallClockMs({ ...until.date, hour: 23, minute: 59, second: 59 }) + 999;
+        untilDay = daysFromCivil(until.date.year, until.date.month, until.date.day);
+        lastDay = Math.min(lastDay, untilDay);
         break;
-      case 'utc':
+      case 'utc': {
         untilInstant = until.instantMs;
-        userUntilWall = until.instantMs + zoneOffsetMinutes(new Date(until.instantMs), tz) * MS_PER_MINUTE;
-        slackMs = MS_PER_DAY;
+        const untilWall = until.instantMs + zoneOffsetMinutes(new Date(until.instantMs), tz) * MS_PER_MINUTE;
+        untilDay = Math.floor(untilWall / MS_PER_DAY);
+        lastDay = Math.min(lastDay, untilDay + 1);
         break;
+      }
       default: {
         const never: never = until;
         return never;
       }
     }
+    if (validate && untilDay > horizonDay) return { walls: [], starts: [], problem: { kind: 'untilTooLate' } };
   }
+  lastDay = Math.min(lastDay, LAST_SUPPORTED_DAY);
+
   const walls: number[] = [];
   const starts: number[] = [];
-  if (validate && userUntilWall !== undefined && userUntilWall > horizonWall) {
-    return { walls, starts, problem: 'untilTooLate' };
-  }
-  const untilWall = userUntilWall === undefined ? horizonWall : Math.min(userUntilWall + slackMs, horizonWall);
-  const shift = calendarShiftMs(start.year, Math.max(0, new Date(untilWall).getUTCFullYear() - start.year));
-
-  let problem: ExpansionProblem = 'none';
+  let problem: ExpansionProblem = NO_PROBLEM;
   let firstDay = 0;
-  new RRule(rruleOptions(rule, dtstartWall + shift, untilWall + shift), true).all((date) => {
-    const wall = date.getTime() - shift;
+  const count = rule.count;
+  expandDays(rule, startDay, lastDay, (day) => {
+    const wall = day * MS_PER_DAY + timeMs;
     const instant = localMsToUtcMs(wall, tz);
     if (untilInstant !== undefined && instant > untilInstant) return false;
-    const day = Math.floor(wall / MS_PER_DAY);
     if (walls.length === 0) {
       firstDay = day;
       if (day - startDay > MAX_SPAN_DAYS) {
-        problem = 'firstTooLate';
+        problem = { kind: 'firstTooLate', first: wallMsToLocalDate(wall) };
         return false;
       }
     } else if (day - firstDay > MAX_SPAN_DAYS) {
-      problem = 'spanTooLong';
+      problem = { kind: 'spanTooLong' };
       return false;
     }
     if (walls.length === MAX_OCCURRENCES) {
-      problem = 'tooMany';
+      problem = { kind: 'tooMany' };
       return false;
     }
     walls.push(wall);
     starts.push(instant);
-    return true;
+    return count === undefined || walls.length < count;
   });
 
-  if (!validate || problem !== 'none') return { walls, starts, problem };
-  if (walls.length === 0) return { walls, starts, problem: 'empty' };
+  if (!validate || problem.kind !== 'none') return { walls, starts, problem };
+  if (walls.length === 0) {
+    let first: number | undefined;
+    expandDays(rule, startDay, firstOccurrenceSearchEnd(rule, startDay), (day) => {
+      first = day;
+      return false;
+    });
+    if (first === undefined) return { walls, starts, problem: { kind: 'empty' } };
+    const firstDate = wallMsToLocalDate(first * MS_PER_DAY);
+    return {
+      walls,
+      starts,
+      problem:
+        first - startDay > MAX_SPAN_DAYS
+          ? { kind: 'firstTooLate', first: firstDate }
+          : { kind: 'untilBeforeFirst', first: firstDate },
+    };
+  }
   // Every rule with one occurrence recurs for ever, so COUNT not reached within the horizon means the rest lie
   // beyond it, more than 731 days after the first.
-  if (rule.count !== undefined && walls.length < rule.count) return { walls, starts, problem: 'spanTooLong' };
+  if (count !== undefined && walls.length < count) return { walls, starts, problem: { kind: 'spanTooLong' } };
   return { walls, starts, problem };
 };
 
@@ -512,12 +449,25 @@ const toOccurrences = (x: Expansion, durationMinutes: number, exclusions: Readon
   return out;
 };
 
-const PROBLEM_MESSAGES: Readonly<Record<Exclude<ExpansionProblem, 'none'>, string>> = {
-  empty: 'the rule yields no occurrences on or after startDate',
-  untilTooLate: `UNTIL must be at most ${2 * MAX_SPAN_DAYS} days after startDate (a series spans at most ${MAX_SPAN_DAYS} days)`,
-  firstTooLate: `the first occurrence would be more than ${MAX_SPAN_DAYS} days after startDate`,
-  tooMany: `the rule yields more than ${MAX_OCCURRENCES} occurrences`,
-  spanTooLong: `the occurrences would span more than ${MAX_SPAN_DAYS} days (2 years) from first to last`,
+const problemMessage = (problem: Exclude<ExpansionProblem, { kind: 'none' }>, start: LocalDate): string => {
+  switch (problem.kind) {
+    case 'empty':
+      return 'the rule yields no occurrences on or after startDate';
+    case 'untilTooLate':
+      return `UNTIL must be at most ${2 * MAX_SPAN_DAYS} days after startDate (a series spans at most ${MAX_SPAN_DAYS} days)`;
+    case 'firstTooLate':
+      return `the first occurrence, ${problem.first}, is after the two-year horizon (${formatLocalDate(addDays(start, MAX_SPAN_DAYS))}, ${MAX_SPAN_DAYS} days after startDate)`;
+    case 'untilBeforeFirst':
+      return `UNTIL is before the first occurrence, ${problem.first}`;
+    case 'tooMany':
+      return `the rule yields more than ${MAX_OCCURRENCES} occurrences`;
+    case 'spanTooLong':
+      return `the occurrences would span more than ${MAX_SPAN_DAYS} days (2 years) from first to last`;
+    default: {
+      const never: never = problem;
+      return never;
+    }
+  }
 };
 
 // ---------------------------------------------------------------------------
@@ -532,7 +482,7 @@ const PROBLEM_MESSAGES: Readonly<Record<Exclude<ExpansionProblem, 'none'>, strin
  * and no occurrence may start before the previous one ends (checked in real elapsed time, so a 24-hour meeting
  * on the 23-hour spring-forward day is refused: path durationMinutes).
  * A startDate that does not match the rule (a Tuesday for BYDAY=MO) is not itself an occurrence: the series
- * starts with the first matching date on or after it, as rrule.js and most calendars do.
+ * starts with the first matching date on or after it, as python-dateutil, rrule.js and most calendars do.
  */
 export const parseRecurrence = (input: RecurrenceInput): E.Either<RecurrenceError[], Recurrence> => {
   const errors: RecurrenceError[] = [];
@@ -581,7 +531,9 @@ export const parseRecurrence = (input: RecurrenceInput): E.Either<RecurrenceErro
   if (errors.length > 0 || E.isLeft(rule) || E.isLeft(startDate) || E.isLeft(startTime)) return E.left(errors);
 
   const expansion = expand(rule.right, startDate.right, startTime.right, timezone, true);
-  if (expansion.problem !== 'none') return E.left([{ path: 'rrule', message: PROBLEM_MESSAGES[expansion.problem] }]);
+  if (expansion.problem.kind !== 'none') {
+    return E.left([{ path: 'rrule', message: problemMessage(expansion.problem, startDate.right) }]);
+  }
 
   const all = toOccurrences(expansion, duration, new Set());
   for (let i = 1; i < all.length; i++) {

@@ -388,7 +388,9 @@ const seriesFields = {
       'RFC 5545 RRULE value without DTSTART (an `RRULE:` prefix is tolerated, case is not significant), ending by ' +
       `COUNT (at most ${LIMITS.maxOccurrences}) or UNTIL (a date or a UTC date-time), not both: no endless series. ` +
       'A `startDate` that does not match the rule is not itself an occurrence; the series starts on the first ' +
-      `matching date on or after it. A series spans at most ${LIMITS.maxSpanDays} days.`,
+      `matching date on or after it. A series spans at most ${LIMITS.maxSpanDays} days. BYSETPOS picks by position ` +
+      'from the days of each FREQ period (a position beyond them picks nothing, a repeated one counts once); BYDAY ' +
+      'values with and without a number (`MO,1TU`) add up: every Monday and the first Tuesday.',
     examples: ['FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10', 'FREQ=DAILY;UNTIL=20260331T235959Z'],
   },
   exclusions: {

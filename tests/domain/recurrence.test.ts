@@ -187,9 +187,9 @@ describe('parseRecurrence: limits', () => {
       { path: 'rrule', message: 'the rule yields no occurrences on or after startDate' },
     ]);
     expect(errors({ rrule: 'FREQ=DAILY;UNTIL=20260301' })).toEqual([
-      { path: 'rrule', message: 'the rule yields no occurrences on or after startDate' },
+      { path: 'rrule', message: 'UNTIL is before the first occurrence, 2026-03-02' },
     ]);
-    // Rules that can never match are refused too (rrule.js would otherwise walk to year 9999 looking for one).
+    // Rules that can never match (within one 400-year calendar cycle, after which every rule repeats).
     for (const rrule of [
       'FREQ=DAILY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=30;COUNT=3',
       'FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6;COUNT=2',
@@ -201,7 +201,37 @@ describe('parseRecurrence: limits', () => {
       ]);
     }
     expect(errors({ rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;COUNT=1', startDate: '2029-03-01' })).toEqual([
-      { path: 'rrule', message: 'the first occurrence would be more than 731 days after startDate' },
+      {
+        path: 'rrule',
+        message: 'the first occurrence, 2032-02-29, is after the two-year horizon (2031-03-02, 731 days after startDate)',
+      },
+    ]);
+  });
+
+  it('names the first occurrence when it lies beyond the two-year horizon, however far (issue 9, item 10)', () => {
+    // Ten years out: beyond the 1462 days the expansion looks at for the series itself.
+    expect(errors({ rrule: 'FREQ=YEARLY;INTERVAL=10;BYMONTH=1;COUNT=2' })).toEqual([
+      {
+        path: 'rrule',
+        message: 'the first occurrence, 2036-01-02, is after the two-year horizon (2028-03-02, 731 days after startDate)',
+      },
+    ]);
+    // 2025, 2030, 2035 are not leap years, 2040 is.
+    expect(
+      errors({ rrule: 'FREQ=YEARLY;INTERVAL=5;BYMONTH=2;BYMONTHDAY=29;UNTIL=20270101', startDate: '2025-03-01' }),
+    ).toEqual([
+      {
+        path: 'rrule',
+        message: 'the first occurrence, 2040-02-29, is after the two-year horizon (2027-03-02, 731 days after startDate)',
+      },
+    ]);
+    // Every fourth year from 2026 is never a leap year: there is no first occurrence at all.
+    expect(errors({ rrule: 'FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29;COUNT=1', startDate: '2026-03-01' })).toEqual([
+      { path: 'rrule', message: 'the rule yields no occurrences on or after startDate' },
+    ]);
+    // The first is near, but UNTIL is before it.
+    expect(errors({ rrule: 'FREQ=MONTHLY;BYMONTHDAY=31;UNTIL=20260520', startDate: '2026-04-01' })).toEqual([
+      { path: 'rrule', message: 'UNTIL is before the first occurrence, 2026-05-31' },
     ]);
   });
 
@@ -353,6 +383,61 @@ describe('expandRecurrence', () => {
       '2026-03-14',
       '2026-03-15',
     ]);
+  });
+
+  describe('BYSETPOS as RFC 5545 has it (issue 9, item 9)', () => {
+    const london = { startDate: '2030-01-04', startTime: '10:00', timezone: 'Europe/London' } as const;
+
+    it('a negative position beyond the set picks nothing', () => {
+      // Friday 2030-01-04 starts a week whose set is that Friday alone: -2 picks nothing there.
+      expect(dates({ ...london, rrule: 'FREQ=WEEKLY;BYDAY=MO,WE,FR;BYSETPOS=-2;COUNT=3' })).toEqual([
+        '2030-01-09',
+        '2030-01-16',
+        '2030-01-23',
+      ]);
+      expect(errors({ ...london, rrule: 'FREQ=MONTHLY;BYMONTHDAY=1;BYSETPOS=-2;COUNT=3' })).toEqual([
+        { path: 'rrule', message: 'the rule yields no occurrences on or after startDate' },
+      ]);
+    });
+
+    it('a position given twice counts once', () => {
+      expect(dates({ ...london, rrule: 'FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1,-1;COUNT=3' })).toEqual([
+        '2030-01-31',
+        '2030-02-28',
+        '2030-03-29',
+      ]);
+    });
+
+    it('picked days come in date order whatever the order of the positions; out-of-range ones pick nothing', () => {
+      expect(dates({ ...london, rrule: 'FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1,30,1;COUNT=5' })).toEqual([
+        '2030-01-31',
+        '2030-02-01',
+        '2030-02-28',
+        '2030-03-01',
+        '2030-03-29',
+      ]);
+      // January and February 2030 have 43 weekdays: the 30th is 2030-02-11.
+      expect(
+        dates({ ...london, startDate: '2030-01-01', rrule: 'FREQ=YEARLY;BYMONTH=1,2;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1,30,1;COUNT=3' }),
+      ).toEqual(['2030-01-01', '2030-02-11', '2030-02-28']);
+    });
+
+    it('plain and numbered BYDAY values together are a union: every Monday and the first Tuesday', () => {
+      expect(dates({ rrule: 'FREQ=MONTHLY;BYDAY=MO,1TU;COUNT=7', startDate: '2026-03-01' })).toEqual([
+        '2026-03-02',
+        '2026-03-03',
+        '2026-03-09',
+        '2026-03-16',
+        '2026-03-23',
+        '2026-03-30',
+        '2026-04-06',
+      ]);
+      // BYSETPOS picks from that union: the last of {Mondays, first Tuesday} of each month.
+      expect(dates({ rrule: 'FREQ=MONTHLY;BYDAY=MO,1TU;BYSETPOS=-1;COUNT=2', startDate: '2026-03-01' })).toEqual([
+        '2026-03-30',
+        '2026-04-27',
+      ]);
+    });
   });
 
   it('gives end = start + durationMinutes and keeps the local wall time', () => {
