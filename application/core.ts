@@ -46,7 +46,13 @@ export const createCore = (deps: CoreDeps) => {
   const probe = deps.seriesProbe !== undefined ? { probe: deps.seriesProbe } : {};
   const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, ...probe });
   const series = createSeriesService({ queries: readModels, projections, access, executor, bookings, clock, newId, process: seriesProcess, ...probe });
-  const seriesProcessManager = new SeriesProcessManager({ store, process: seriesProcess, checkpoints: deps.checkpoints ?? memoryCheckpoints(), log });
+  const seriesProcessManager = new SeriesProcessManager({
+    store,
+    process: seriesProcess,
+    checkpoints: deps.checkpoints ?? memoryCheckpoints(),
+    log,
+    ready: () => projections.whenHealthy(),
+  });
   return { projections, bookings, service, series, seriesProcess, seriesProcessManager };
 };
 

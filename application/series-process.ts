@@ -161,7 +161,13 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
         { expectedRevision: expected, wait: false },
       );
       if (E.isLeft(result)) {
-        if (result.left._tag === 'StaleRevision' || result.left._tag === 'Unavailable') return;
+        if (result.left._tag === 'StaleRevision') return;
+        // Not written yet (the store is down, or the node is still catching up with the log): a failure, so the
+        // process manager keeps its checkpoint before this event and tries again, rather than a notice left unwritten.
+        if (result.left._tag === 'Unavailable' || result.left._tag === 'TooMuchContention') {
+          done.failed.add(`notice ${notice.cancellationId}`);
+          return;
+        }
         deps.log?.error({ seriesId, cancellationId: notice.cancellationId, error: result.left }, 'series notice refused');
         return;
       }
@@ -189,7 +195,7 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
       const before = progress();
       await apply(ctx, seriesId, loaded.revision, open, operation, done);
       // Nothing written and nothing learnt (the store keeps failing): the caller retries later.
-      if (progress() === before && open.notices.length === 0) break;
+      if (progress() === before && (open.notices.length === 0 || done.failed.size > 0)) break;
     }
     if (done.positions.length > 0) await projections.waitFor(Math.max(...done.positions), 30_000);
     return { changed: done.count, failed: [...done.failed], refused: [...done.refused], position };
@@ -219,6 +225,8 @@ export interface SeriesProcessManagerDeps {
   readonly checkpoints: CheckpointStore;
   readonly log: Log;
   readonly name?: string;
+  /** Resolves once writes are taken (the read models caught up with the log); a series event waits for it. */
+  readonly ready?: () => Promise<void>;
   /** First delay before resubscribing after an error; doubles up to 30 s. */
   readonly restartDelayMs?: number;
 }
@@ -264,6 +272,7 @@ export class SeriesProcessManager {
     }
     const seriesId = recorded.streamName.slice('series-'.length);
     if ((this.convergedThrough.get(seriesId) ?? 0) < recorded.position) {
+      await this.deps.ready?.();
       let result: Awaited<ReturnType<SeriesProcess['reconcile']>>;
       try {
         result = await this.deps.process.reconcile(seriesId);
