@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { LAST_SUPPORTED_DAY, daysFromCivil, expandDays, firstOccurrenceSearchEnd } from './recurrence-engine.ts';
-import type { ByDay, Freq } from './recurrence-engine.ts';
+import type { ByDay, DateRule, Freq } from './recurrence-engine.ts';
 import {
   MS_PER_DAY,
   MS_PER_MINUTE,
@@ -75,19 +75,11 @@ type Until =
   | { readonly kind: 'date'; readonly date: LocalDate }
   | { readonly kind: 'utc'; readonly instantMs: number };
 
-interface Rule {
+/** The engine's date rule, plus how the rule ends and its normalised text. */
+interface Rule extends DateRule {
   readonly normalized: string;
-  readonly freq: Freq;
-  readonly interval: number;
   readonly count: number | undefined;
   readonly until: Until | undefined;
-  readonly byday: ReadonlyArray<ByDay> | undefined;
-  readonly bymonth: ReadonlyArray<number> | undefined;
-  readonly bymonthday: ReadonlyArray<number> | undefined;
-  readonly byyearday: ReadonlyArray<number> | undefined;
-  readonly byweekno: ReadonlyArray<number> | undefined;
-  readonly bysetpos: ReadonlyArray<number> | undefined;
-  readonly wkst: number | undefined;
 }
 
 const WEEKDAY_CODES: Readonly<Record<string, number>> = { MO: 0, TU: 1, WE: 2, TH: 3, FR: 4, SA: 5, SU: 6 };
