@@ -251,11 +251,12 @@ export type NotificationError =
 // ---------- rules ----------
 
 /**
- * Bytes one notification append may take: half of KurrentDB's default limit of 1 MiB per append, so that every
- * store takes it with room to spare. Counted as KurrentDB counts an append: the JSON of each event's data, its
+ * Bytes one notification append may take: 640 KiB, well under KurrentDB's default limit of 1 MiB per append, so that
+ * every store takes it with room to spare, and enough for a 500-session series cancellation with ordinary texts and
+ * one calendar object per session. Counted as KurrentDB counts an append: the JSON of each event's data, its
  * metadata (a fixed allowance here: actor, correlation and causation ids) and two bytes per character of its type.
  */
-export const MAX_NOTIFICATION_APPEND_BYTES = 512 * 1024;
+export const MAX_NOTIFICATION_APPEND_BYTES = 640 * 1024;
 const METADATA_ALLOWANCE_BYTES = 1024;
 
 /** UTF-8 length of a string, without encoding it. */

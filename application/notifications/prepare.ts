@@ -236,7 +236,9 @@ export const createRoundPreparer =
           start: session.start,
           end: session.end,
           title: snapshot.title,
-          description: snapshot.reason !== undefined ? `Cancelled: ${snapshot.reason}` : 'Cancelled',
+          // One session: the reason travels with its calendar object. Several: the email says it once, and each of
+          // their objects stays small (DESCRIPTION is optional in an iTIP CANCEL, RFC 5546 §3.2.5).
+          ...(announced.length === 1 ? { description: snapshot.reason !== undefined ? `Cancelled: ${snapshot.reason}` : 'Cancelled' } : {}),
         },
         instructor: instructor === undefined ? {} : { name: instructor.name, email: instructor.email },
         attendee: { name: person?.name ?? request.personId, email },
