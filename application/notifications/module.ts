@@ -1,3 +1,4 @@
+import { notReady } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { CalendarCancellationBuilder, Mailer } from '../ports/mailer.ts';
 import type { CheckpointStore, Log, NotificationQueries } from '../ports/notifications.ts';
@@ -16,7 +17,7 @@ export interface NotificationModuleDeps {
   readonly readModels: Pick<MeetingQueries, 'getSettings' | 'getPerson'>;
   readonly queries: NotificationQueries;
   readonly checkpoints: CheckpointStore;
-  readonly projections: { waitFor(position: number | undefined, timeoutMs?: number): Promise<void> };
+  readonly projections: { waitFor(position: number | undefined, timeoutMs?: number): Promise<void>; readonly healthy: boolean; readonly catchingUp: boolean };
   readonly mailer: Mailer;
   readonly buildCalendar: CalendarCancellationBuilder;
   readonly clock: () => Date;
@@ -75,6 +76,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     schedule,
     clock: deps.clock,
     newId: deps.newId,
+    writable: () => (deps.projections.healthy ? undefined : notReady(deps.projections)),
   });
 
   const resume = async () => {

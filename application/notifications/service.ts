@@ -20,6 +20,8 @@ export interface NotificationServiceDeps {
   readonly schedule: (notificationId: string, at?: string) => void;
   readonly clock: () => Date;
   readonly newId: () => string;
+  /** Why a write may not run now (the read models a retry renders from are behind the log); undefined: it may. */
+  readonly writable?: () => AppError | undefined;
 }
 
 const forbidden: AppError = { _tag: 'Forbidden', message: 'only admins may see or retry notifications' };
@@ -74,6 +76,8 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
     async retry(ctx: RequestContext, notificationId: string): Promise<E.Either<AppError, NotificationView>> {
       if (!isAdmin(ctx)) return E.left(forbidden);
       if (!/^[0-9a-f]{32}$/.test(notificationId)) return E.left(notFound);
+      const refusal = deps.writable?.();
+      if (refusal !== undefined) return E.left(refusal);
       const streamName = notificationStreamName(notificationId);
       const loaded = await loadAggregate(deps.store, streamName, NotificationEvent, notificationDecider.evolve, notificationDecider.initialState());
       if (E.isLeft(loaded)) return loaded;
