@@ -41,6 +41,8 @@ const SYSTEM: RequestContext = { user: { id: 'system', roles: ['admin'] } };
 
 class Transient extends Error {}
 
+const withoutClaim = ({ idempotency: _claim, ...ctx }: RequestContext): RequestContext => ctx;
+
 /** A series or meeting stream whose events cannot be read: retrying cannot help. */
 export class UnreadableStream extends Error {}
 
@@ -151,8 +153,10 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
     let expected = revision;
     for (const notice of plan.notices) {
       // Written at the revision the plan was made on: a notice written meanwhile makes this one stale, never twice.
+      // Not under the request's Idempotency-Key claim: the series stream holds that request's own event already,
+      // which would make the notice look applied and leave it unwritten.
       const result = await executor.execute(
-        ctx,
+        withoutClaim(ctx),
         series.seriesStreamName(seriesId),
         series.seriesDecider,
         series.SeriesEvent,

@@ -368,7 +368,9 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   seriesProcessManager.start();
 
   // The demo data is written like any other write, so only once the read models have caught up.
-  if (devMode && config.seedDemo) await projections.whenHealthy();
+  // Only an empty log gets the demo data, and an empty log is caught up at once: a node catching up with a long log
+  // seeds nothing and must not wait for it here.
+  if (devMode && config.seedDemo && (await store.headPosition()) === 0) await projections.whenHealthy();
   const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger, config.maxTokenTtlSeconds) : [];
 
   let closing: Promise<void> | undefined;

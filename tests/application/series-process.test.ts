@@ -96,6 +96,25 @@ const notices = async (app: ReturnType<typeof start>, seriesId: string) =>
 const tuesdays = ['2030-01-08', '2030-01-15', '2030-01-22', '2030-01-29', '2030-02-05', '2030-02-12', '2030-02-19', '2030-02-26'];
 
 describe('the series process manager', () => {
+  it('a keyed series cancellation writes the notice a crashed recurrence change left unwritten, not hidden by its own claim', async () => {
+    let crash = false;
+    const app = start((step) => crash && step.operation === 'recurrence' && step.step === 'sessions-done');
+    const created = await app.core.series.scheduleSeries(admin, weekly);
+    if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
+    const seriesId = created.right.id;
+    crash = true;
+    await expect(app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' })).rejects.toThrow(Crash);
+    crash = false;
+    expect(await notices(app, seriesId)).toHaveLength(0);
+    // The cancellation runs under an Idempotency-Key claim: its own SeriesCancelled carries the claim's causation id.
+    const keyed = { ...admin, idempotency: { causation: 'claim-of-the-cancel', newId: () => 'cancel-under-claim' } };
+    const cancelled = await app.core.series.cancelSeries(keyed, seriesId, { reason: 'Trainer moved away', from: '2030-02-01T00:00:00.000Z' });
+    if (E.isLeft(cancelled)) throw new Error(JSON.stringify(cancelled.left));
+    const written = await notices(app, seriesId);
+    expect(written).toHaveLength(1);
+    expect((written[0]?.data as { cancelled: unknown[] }).cancelled).toHaveLength(8);
+  });
+
   it('finishes a recurrence change cut short after its series event, writes its notice once, and a replay from scratch writes nothing', async () => {
     let crash = false;
     const app = start((step) => crash && step.operation === 'recurrence' && step.step === 'series-event');
