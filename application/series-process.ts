@@ -7,8 +7,10 @@ import type { BookingGuard } from './booking.ts';
 import { decodeRecorded } from './decode.ts';
 import type { AppError, Executor, RequestContext } from './execute.ts';
 import { actorOf } from './execute.ts';
-import type { EventStore, RecordedEvent, Subscription } from './ports/event-store.ts';
-import type { CheckpointStore, Log } from './ports/notifications.ts';
+import { LogFollower } from './log-follower.ts';
+import type { LogFollowerDeps } from './log-follower.ts';
+import type { EventStore, RecordedEvent } from './ports/event-store.ts';
+import type { Log } from './ports/notifications.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
 
@@ -220,19 +222,12 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
 export type SeriesProcess = ReturnType<typeof createSeriesProcess>;
 
 const seriesEventTypes: ReadonlySet<string> = new Set(series.seriesEventTypes);
-const CHECKPOINT_EVERY = 500;
 const REMEMBERED = 10_000;
 
-export interface SeriesProcessManagerDeps {
-  readonly store: EventStore;
+export interface SeriesProcessManagerDeps extends LogFollowerDeps {
   readonly process: Pick<SeriesProcess, 'reconcile'>;
-  readonly checkpoints: CheckpointStore;
-  readonly log: Log;
-  readonly name?: string;
   /** Resolves once writes are taken (the read models caught up with the log); a series event waits for it. */
   readonly ready?: () => Promise<void>;
-  /** First delay before resubscribing after an error; doubles up to 30 s. */
-  readonly restartDelayMs?: number;
 }
 
 /**
@@ -241,35 +236,15 @@ export interface SeriesProcessManagerDeps {
  * converged, so a crash at any point of a series operation (after the series event, halfway through its sessions,
  * before the notice) is finished after the restart; a replay (lost checkpoint, a second node) plans nothing new.
  */
-export class SeriesProcessManager {
-  readonly name: string;
-  private subscription: Subscription | undefined;
-  private position: number;
-  private saved: number;
-  private failure: Error | undefined;
-  private failures = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private stopped = true;
+export class SeriesProcessManager extends LogFollower {
   /** Series already converged through a position: later events of the same catch-up need no second pass. */
   private readonly convergedThrough = new Map<string, number>();
 
   constructor(private readonly deps: SeriesProcessManagerDeps) {
-    this.name = deps.name ?? 'series-process';
-    this.position = deps.checkpoints.get(this.name);
-    this.saved = this.position;
+    super(deps, 'series-process', 'series process paused; resuming from its checkpoint');
   }
 
-  start(): void {
-    if (this.subscription !== undefined) return;
-    this.stopped = false;
-    this.subscription = this.deps.store.subscribeToAll(
-      this.position > 0 ? { after: this.position } : {},
-      (event) => this.handle(event),
-      (error) => this.fail(error),
-    );
-  }
-
-  private async handle(recorded: RecordedEvent): Promise<void> {
+  protected async handle(recorded: RecordedEvent): Promise<void> {
     if (!recorded.streamName.startsWith('series-') || !seriesEventTypes.has(recorded.type)) {
       this.advance(recorded.position, false);
       return;
@@ -297,52 +272,7 @@ export class SeriesProcessManager {
       this.convergedThrough.set(seriesId, result.position);
       if (result.changed > 0) this.deps.log.info({ seriesId, sessions: result.changed }, 'series sessions brought in line with their series');
     }
-    this.failures = 0;
-    this.failure = undefined;
+    this.recovered();
     this.advance(recorded.position, true);
-  }
-
-  private advance(position: number, save: boolean): void {
-    this.position = position;
-    if (save || position - this.saved >= CHECKPOINT_EVERY) this.save();
-  }
-
-  private save(): void {
-    if (this.position === this.saved) return;
-    this.deps.checkpoints.set(this.name, this.position);
-    this.saved = this.position;
-  }
-
-  private fail(error: unknown): void {
-    this.subscription = undefined;
-    this.failure = error instanceof Error ? error : new Error(String(error));
-    if (this.stopped) return;
-    this.failures += 1;
-    const delay = Math.min(30_000, (this.deps.restartDelayMs ?? 500) * 2 ** (this.failures - 1));
-    this.deps.log.error({ err: this.failure, position: this.position, retryInMs: delay }, 'series process paused; resuming from its checkpoint');
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (!this.stopped) this.start();
-    }, delay);
-    this.restartTimer.unref();
-  }
-
-  async status(): Promise<{ position: number; lag: number; error?: string }> {
-    const head = await this.deps.store.headPosition();
-    return { position: this.position, lag: Math.max(0, head - this.position), ...(this.failure !== undefined ? { error: this.failure.message } : {}) };
-  }
-
-  get healthy(): boolean {
-    return this.failure === undefined;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    if (subscription !== undefined) await subscription.stop();
-    this.save();
   }
 }

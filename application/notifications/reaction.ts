@@ -3,15 +3,14 @@ import { NotificationEvent, notificationDecider, notificationStreamName } from '
 import type { RecipientRole } from '../../domain/notification.ts';
 import { handleCommand, loadAggregate } from '../command-handler.ts';
 import { AppendTooLargeError } from '../ports/event-store.ts';
-import type { EventStore, RecordedEvent, Subscription } from '../ports/event-store.ts';
-import type { CheckpointStore, Log } from '../ports/notifications.ts';
+import { LogFollower } from '../log-follower.ts';
+import type { FollowerStatus, LogFollowerDeps } from '../log-follower.ts';
+import type { RecordedEvent } from '../ports/event-store.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
 import { cancellationEventTypes, notificationIdFor, notificationKey, readCancellation } from './prepare.ts';
 import type { Cancellation, RoundPreparer } from './prepare.ts';
 
-export interface ReactionDeps {
-  readonly store: EventStore;
-  readonly checkpoints: CheckpointStore;
+export interface ReactionDeps extends LogFollowerDeps {
   readonly queries: Pick<MeetingQueries, 'getSettings'>;
   /** Resolves once the read models (settings, people) include the event at this position. */
   readonly waitForProjections: (position: number) => Promise<void>;
@@ -19,16 +18,9 @@ export interface ReactionDeps {
   readonly schedule: (notificationId: string, at?: string) => void;
   readonly clock: () => Date;
   readonly newId: () => string;
-  readonly log: Log;
-  readonly name?: string;
-  /** First delay before resubscribing after an error; doubles up to 30 s. */
-  readonly restartDelayMs?: number;
 }
 
-export interface ReactionStatus {
-  readonly position: number;
-  readonly lag: number;
-  readonly error?: string;
+export interface ReactionStatus extends FollowerStatus {
   /** Cancellations left behind since start because they can never be turned into notices (each one is logged). */
   readonly parked?: number;
 }
@@ -40,42 +32,20 @@ class ClaimRefused extends Error {
 
 const isPoison = (error: unknown): boolean => error instanceof AppendTooLargeError || error instanceof ClaimRefused;
 
-const CHECKPOINT_EVERY = 500;
-
 /**
  * Follows the event log from its own durable checkpoint and turns each cancellation into one notification per
  * recipient. Claiming a notification is the first append to its stream, so a replay (lost checkpoint, rebuilt read
  * models, a second node) finds it claimed and sends nothing new. Sending is left to the sender: a slow or failing
  * mail provider never holds up the log.
  */
-export class CancellationReaction {
-  readonly name: string;
-  private subscription: Subscription | undefined;
-  private position: number;
-  private saved: number;
-  private failure: Error | undefined;
-  private failures = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private stopped = true;
+export class CancellationReaction extends LogFollower {
   private parked = 0;
 
   constructor(private readonly deps: ReactionDeps) {
-    this.name = deps.name ?? 'cancellation-notices';
-    this.position = deps.checkpoints.get(this.name);
-    this.saved = this.position;
+    super(deps, 'cancellation-notices', 'cancellation notices paused; resuming from the checkpoint');
   }
 
-  start(): void {
-    if (this.subscription !== undefined) return;
-    this.stopped = false;
-    this.subscription = this.deps.store.subscribeToAll(
-      this.position > 0 ? { after: this.position } : {},
-      (event) => this.handle(event),
-      (error) => this.fail(error),
-    );
-  }
-
-  private async handle(recorded: RecordedEvent): Promise<void> {
+  protected async handle(recorded: RecordedEvent): Promise<void> {
     if (cancellationEventTypes.has(recorded.type)) {
       await this.deps.waitForProjections(recorded.position);
       try {
@@ -86,8 +56,7 @@ export class CancellationReaction {
         if (!isPoison(error)) throw error;
         this.park(recorded, error);
       }
-      this.failures = 0;
-      this.failure = undefined;
+      this.recovered();
       this.advance(recorded.position, true);
     } else {
       this.advance(recorded.position, false);
@@ -100,17 +69,6 @@ export class CancellationReaction {
       { eventId: recorded.id, type: recorded.type, position: recorded.position, error: error instanceof Error ? error.message : String(error) },
       'cancellation parked: its notices can never be stored; no notice sent, later cancellations go on',
     );
-  }
-
-  private advance(position: number, save: boolean): void {
-    this.position = position;
-    if (save || position - this.saved >= CHECKPOINT_EVERY) this.save();
-  }
-
-  private save(): void {
-    if (this.position === this.saved) return;
-    this.deps.checkpoints.set(this.name, this.position);
-    this.saved = this.position;
   }
 
   private async react(recorded: RecordedEvent): Promise<void> {
@@ -195,41 +153,8 @@ export class CancellationReaction {
     if (state.status === 'pending') this.deps.schedule(notificationId);
   }
 
-  private fail(error: unknown): void {
-    this.subscription = undefined;
-    this.failure = error instanceof Error ? error : new Error(String(error));
-    if (this.stopped) return;
-    this.failures += 1;
-    const delay = Math.min(30_000, (this.deps.restartDelayMs ?? 500) * 2 ** (this.failures - 1));
-    this.deps.log.error({ err: this.failure, position: this.position, retryInMs: delay }, 'cancellation notices paused; resuming from the checkpoint');
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (!this.stopped) this.start();
-    }, delay);
-    this.restartTimer.unref();
-  }
-
-  async status(): Promise<ReactionStatus> {
-    const head = await this.deps.store.headPosition();
-    return {
-      position: this.position,
-      lag: Math.max(0, head - this.position),
-      ...(this.failure !== undefined ? { error: this.failure.message } : {}),
-      ...(this.parked > 0 ? { parked: this.parked } : {}),
-    };
-  }
-
-  get healthy(): boolean {
-    return this.failure === undefined;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    if (subscription !== undefined) await subscription.stop();
-    this.save();
+  override async status(): Promise<ReactionStatus> {
+    const status = await super.status();
+    return { ...status, ...(this.parked > 0 ? { parked: this.parked } : {}) };
   }
 }
