@@ -347,7 +347,8 @@ describe('the call page and the address it is opened at', () => {
   }, 180_000);
 
   it("tells a caller who is too early when joining opens, in the viewer's own zone, named", async () => {
-    const booked = await bookOn(ts, (sub, roles) => ts.token(sub, roles), { start: minutes(180), end: minutes(240), timezone: 'Europe/London' });
+    const times = { start: minutes(180), end: minutes(240) };
+    const booked = await bookOn(ts, (sub, roles) => ts.token(sub, roles), { ...times, timezone: 'Europe/London' });
     const direct = await fetch(`${ts.url}/meetings/${booked.id}/join`, { method: 'POST', headers: { authorization: `Bearer ${booked.customerToken}` } });
     expect(direct.status).toBe(409);
     const { opensAt, detail } = (await direct.json()) as { opensAt: string; detail: string };
@@ -362,5 +363,8 @@ describe('the call page and the address it is opened at', () => {
     expect(await page.locator('#message').textContent()).toBe(
       `Joining opens${day} at ${inZone({ timeStyle: 'short' }, opens)} (${zone}), 15 minutes before the start.`,
     );
+    // The session's own time on the page is in the viewer's zone too, and names it.
+    const range = new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: zone }).formatRange(new Date(times.start), new Date(times.end));
+    expect(await page.locator('#when').textContent()).toBe(`${range} (${zone})`);
   }, 120_000);
 });

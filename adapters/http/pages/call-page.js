@@ -162,12 +162,15 @@ const offerAgain = (label) => {
   show(ui.againBox, true);
 };
 
+/** The session's time in the viewer's zone, with that zone named ("…, 10:24–10:54 (America/Chicago)"). */
 const formatWhen = (start, end) => {
   try {
     const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
-    return typeof format.formatRange === 'function' ? format.formatRange(start, end) : `${format.format(start)} – ${format.format(end)}`;
+    const range = typeof format.formatRange === 'function' ? format.formatRange(start, end) : `${format.format(start)} – ${format.format(end)}`;
+    const zone = viewerZone();
+    return zone !== undefined ? `${range} (${zone})` : range;
   } catch {
-    return `${start.toISOString()} – ${end.toISOString()}`;
+    return `${start.toISOString()} – ${end.toISOString()} (UTC)`;
   }
 };
 
