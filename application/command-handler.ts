@@ -45,7 +45,8 @@ export const loadAggregate = async <Event extends { type: string }, State>(
   store: EventStore,
   streamName: string,
   codec: t.Decoder<unknown, Event>,
-  evolve: (state: State, event: Event) => State,
+  /** Folds one event; the recorded event (its position, revision) is there for folds that keep track of them. */
+  evolve: (state: State, event: Event, recorded: RecordedEvent) => State,
   initial: State,
 ): Promise<E.Either<CorruptEvent, AggregateSnapshot<State>>> => {
   // A command is decided on this state: read from the leader, never from a follower that may lag behind.
@@ -54,7 +55,7 @@ export const loadAggregate = async <Event extends { type: string }, State>(
   for (const r of recorded) {
     const decoded = decodeRecorded(codec, r);
     if (E.isLeft(decoded)) return decoded;
-    state = evolve(state, decoded.right);
+    state = evolve(state, decoded.right, r);
   }
   const last = recorded[recorded.length - 1];
   return E.right({ state, revision: last === undefined ? -1 : last.revision, events: recorded });

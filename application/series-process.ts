@@ -4,7 +4,7 @@ import * as series from '../domain/series.ts';
 import { evolveHistory, evolveSession, initialHistory, isEmptyPlan, planSeries } from '../domain/series-process.ts';
 import type { SeriesHistory, SeriesPlan, Session } from '../domain/series-process.ts';
 import type { BookingGuard } from './booking.ts';
-import { decodeRecorded } from './decode.ts';
+import { loadAggregate } from './command-handler.ts';
 import type { AppError, Executor, RequestContext } from './execute.ts';
 import { actorOf } from './execute.ts';
 import { LogFollower } from './log-follower.ts';
@@ -56,26 +56,24 @@ export class UnreadableStream extends Error {}
 export const createSeriesProcess = (deps: SeriesProcessDeps) => {
   const { store, executor, projections, bookings, clock } = deps;
 
+  // The plan is decided on these reads: through the command handler's load, so from the leader on a cluster.
   const loadHistory = async (seriesId: string): Promise<{ history: SeriesHistory; revision: number; position: number }> => {
-    const recorded = await store.readStream(series.seriesStreamName(seriesId));
-    let history = initialHistory();
-    for (const r of recorded) {
-      const decoded = decodeRecorded(series.SeriesEvent, r);
-      if (E.isLeft(decoded)) throw new UnreadableStream(`series ${seriesId} cannot be read: ${decoded.left.message}`);
-      history = evolveHistory(history, decoded.right, r.position);
-    }
-    const last = recorded[recorded.length - 1];
-    return { history, revision: last?.revision ?? -1, position: last?.position ?? 0 };
+    const loaded = await loadAggregate(store, series.seriesStreamName(seriesId), series.SeriesEvent, (h, e, r) => evolveHistory(h, e, r.position), initialHistory());
+    if (E.isLeft(loaded)) throw new UnreadableStream(`series ${seriesId} cannot be read: ${loaded.left.message}`);
+    const { state: history, revision, events } = loaded.right;
+    return { history, revision, position: events[events.length - 1]?.position ?? 0 };
   };
 
   const loadSession = async (meetingId: string): Promise<Session | undefined> => {
-    let session: Session | undefined;
-    for (const r of await store.readStream(meeting.meetingStreamName(meetingId))) {
-      const decoded = decodeRecorded(meeting.MeetingEvent, r);
-      if (E.isLeft(decoded)) throw new UnreadableStream(`meeting ${meetingId} cannot be read: ${decoded.left.message}`);
-      session = evolveSession(session, decoded.right, r.position);
-    }
-    return session;
+    const loaded = await loadAggregate<meeting.MeetingEvent, Session | undefined>(
+      store,
+      meeting.meetingStreamName(meetingId),
+      meeting.MeetingEvent,
+      (s, e, r) => evolveSession(s, e, r.position),
+      undefined,
+    );
+    if (E.isLeft(loaded)) throw new UnreadableStream(`meeting ${meetingId} cannot be read: ${loaded.left.message}`);
+    return loaded.right.state;
   };
 
   const loadSessions = async (ids: ReadonlyArray<string>): Promise<Map<string, Session>> => {
