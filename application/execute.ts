@@ -47,12 +47,16 @@ const isInfrastructureError = (error: unknown): error is StaleRevision | TooMuch
 };
 
 /** The answer to a write while the read models cannot be trusted for its checks. */
-export const notReady = (projections: Pick<ProjectionRunner, 'catchingUp'>): AppError => ({
+const notReady = (projections: Pick<ProjectionRunner, 'catchingUp'>): AppError => ({
   _tag: 'Unavailable',
   message: projections.catchingUp
     ? 'the read models are catching up with the event log; try again in a few seconds'
     : 'the read models are recovering from an error; try again in a few seconds',
 });
+
+/** Why a write may not run now (the read models its checks read are behind the log or stopped); undefined: it may. */
+export const writeRefusal = (projections: Pick<ProjectionRunner, 'healthy' | 'catchingUp'>): AppError | undefined =>
+  projections.healthy ? undefined : notReady(projections);
 
 /** Runs commands against one stream and, by default, waits until the read models show the result. */
 export const createExecutor = (deps: { store: EventStore; projections: ProjectionRunner; newId: () => string; clock: () => Date }) => {
@@ -68,7 +72,8 @@ export const createExecutor = (deps: { store: EventStore; projections: Projectio
     // With the read models stopped or behind the log (a new node, a deleted read-model file, a restart after an
     // error), a write could not be shown to its writer, and checks that read them (double bookings) would be blind:
     // refuse before anything is appended.
-    if (!deps.projections.healthy) return E.left(notReady(deps.projections));
+    const refusal = writeRefusal(deps.projections);
+    if (refusal !== undefined) return E.left(refusal);
     const result = await handleCommand(deps.store, streamName, decider, codec, commands, {
       newId: deps.newId,
       metadata: requestMetadata(ctx),

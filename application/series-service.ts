@@ -4,7 +4,7 @@ import * as series from '../domain/series.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { BookingGuard } from './booking.ts';
 import { unknownParticipants } from './booking.ts';
-import { newIdFor, notReady } from './execute.ts';
+import { newIdFor, writeRefusal } from './execute.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { HistoryEntry, HistoryPage, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
@@ -106,7 +106,8 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       const planned = dryRun.right[0];
       if (planned?.type !== 'SeriesScheduled') return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
       // The directory check reads the read models: while they are behind the log its "unknown person" is no answer.
-      if (!deps.projections.healthy) return E.left(notReady(deps.projections));
+      const refusal = writeRefusal(deps.projections);
+      if (refusal !== undefined) return E.left(refusal);
       const unknown = await unknownParticipants(access, input);
       if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
       return bookings.withLock([input.customerId, input.instructorId], async () => {

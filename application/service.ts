@@ -3,7 +3,7 @@ import * as meeting from '../domain/meeting.ts';
 import * as person from '../domain/person.ts';
 import * as settings from '../domain/settings.ts';
 import { assertNever, checkId } from '../domain/shared.ts';
-import { createExecutor, newIdFor, notReady } from './execute.ts';
+import { createExecutor, newIdFor, writeRefusal } from './execute.ts';
 import type { AppError, RequestContext } from './execute.ts';
 import type { BookingGuard, BookingConflict } from './booking.ts';
 import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
@@ -168,7 +168,8 @@ export const createService = (deps: ServiceDeps) => {
       const dryRun = meeting.decide(command, meeting.initialState());
       if (E.isLeft(dryRun)) return E.left(mapMeetingError(dryRun.left));
       // The directory check reads the read models: while they are behind the log its "unknown person" is no answer.
-      if (!projections.healthy) return E.left(notReady(projections));
+      const refusal = writeRefusal(projections);
+      if (refusal !== undefined) return E.left(refusal);
       const unknown = await unknownParticipants(access, input);
       if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
       return guard.withLock([input.customerId, input.instructorId], async () => {

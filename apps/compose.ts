@@ -40,7 +40,7 @@ import { mountCalendarFeedPublicRoutes, mountCalendarFeedRoutes } from '../adapt
 import { mountSignalingOriginCheck } from '../adapters/http/signaling-routes.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
-import { createExecutor, notReady } from '../application/execute.ts';
+import { createExecutor, writeRefusal } from '../application/execute.ts';
 import { createIdempotency } from '../application/idempotency.ts';
 import { STREAM_PREFIXES } from './streams.ts';
 import { TicketBook, iceServersFor } from '../application/calls.ts';
@@ -282,7 +282,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     service,
     idempotency: {
       keys: createIdempotency({ store, clock, newId: randomUUID, self: { node: nodeId(dataDir), instance: randomUUID() } }),
-      writable: () => (projections.healthy ? undefined : notReady(projections)),
+      writable: () => writeRefusal(projections),
     },
     authenticate,
     logger,

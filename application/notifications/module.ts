@@ -1,4 +1,4 @@
-import { notReady } from '../execute.ts';
+import { writeRefusal } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { CalendarCancellationBuilder, Mailer } from '../ports/mailer.ts';
 import type { CheckpointStore, Log, NotificationQueries } from '../ports/notifications.ts';
@@ -76,7 +76,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     schedule,
     clock: deps.clock,
     newId: deps.newId,
-    writable: () => (deps.projections.healthy ? undefined : notReady(deps.projections)),
+    writable: () => writeRefusal(deps.projections),
   });
 
   const resume = async () => {
