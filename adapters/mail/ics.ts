@@ -18,6 +18,10 @@ export const parseMailbox = (mailbox: string): { name?: string; email: string } 
 
 const ms = (iso: string): number => Date.parse(iso);
 
+/** DTSTART and DTEND of a session, given and written as UTC instants. */
+const utcTimes = (event: { readonly start: string; readonly end: string }) =>
+  ({ start: ms(event.start), startInputType: 'utc', startOutputType: 'utc', end: ms(event.end), endInputType: 'utc', endOutputType: 'utc' }) as const;
+
 const PRODUCT_ID = '-//Virtual Y//1on1 Meetings//EN';
 
 /**
@@ -122,12 +126,7 @@ export const createIcsCancellationBuilder =
       method: 'CANCEL',
       title: plainText(event.title),
       ...(event.description !== undefined ? { description: plainText(event.description) } : {}),
-      start: ms(event.start),
-      startInputType: 'utc',
-      startOutputType: 'utc',
-      end: ms(event.end),
-      endInputType: 'utc',
-      endOutputType: 'utc',
+      ...utcTimes(event),
       timestamp: ms(input.stamp),
     } as EventAttributes;
     const result = createEvents([attributes], { method: 'CANCEL', productId: options.productId ?? PRODUCT_ID });
@@ -227,12 +226,7 @@ export const createIcsFeedBuilder =
         title: plainText(event.title),
         description: plainText(`${counterpart}\nJoin: ${link}`),
         url: link,
-        start: ms(event.start),
-        startInputType: 'utc',
-        startOutputType: 'utc',
-        end: ms(event.end),
-        endInputType: 'utc',
-        endOutputType: 'utc',
+        ...utcTimes(event),
         lastModified: ms(event.updatedAt),
         timestamp: ms(feed.generatedAt),
       } as EventAttributes;
