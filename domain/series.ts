@@ -138,12 +138,7 @@ export const ChangeSeriesRecurrence = t.type({
   data: t.intersection([
     t.type(stamp),
     t.partial({
-      rrule: t.string,
-      startDate: t.string,
-      startTime: t.string,
-      durationMinutes: t.number,
-      timezone: t.string,
-      exclusions: t.array(t.string),
+      ...RecurrenceSpec.props,
       /** Under which the sessions this change drops are cancelled and announced (once). */
       cancellationId: t.string,
     }),
