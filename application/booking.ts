@@ -22,7 +22,14 @@ export interface BookingConflict {
 
 /** What a caller is told about a conflict: the other meeting only if they may see it, else just the blocked slot. */
 export type PresentedConflict =
-  | { readonly meetingId: string; readonly start: string; readonly end: string; readonly participant: 'customer' | 'instructor'; readonly userId: string; readonly slot: Slot }
+  | {
+      readonly meetingId: string;
+      readonly start: string;
+      readonly end: string;
+      readonly participant: 'customer' | 'instructor';
+      readonly userId: string;
+      readonly slot: Slot;
+    }
   | { readonly participant: 'customer' | 'instructor'; readonly userId: string; readonly slot: Slot };
 
 export const presentConflicts = async (
@@ -85,7 +92,11 @@ export class BookingGuard {
   ): BookingConflict[] {
     const found = new Map<string, BookingConflict>();
     for (const slot of slots) {
-      for (const m of this.queries.activeMeetingsOverlapping([people.customerId, people.instructorId], slot.start, slot.end)) {
+      for (const m of this.queries.activeMeetingsOverlapping(
+        [people.customerId, people.instructorId],
+        slot.start,
+        slot.end,
+      )) {
         if (ignore.has(m.id) || found.has(m.id)) continue;
         if (!(m.start < slot.end && m.end > slot.start)) continue;
         const involvesCustomer = m.customerId === people.customerId || m.instructorId === people.customerId;
@@ -119,7 +130,10 @@ export const unknownParticipants = async (
   const errors: FieldError[] = [];
   for (const field of ['customerId', 'instructorId'] as const) {
     if (!(await access.personExists(draft[field]))) {
-      errors.push({ path: field, message: `is not a person in the people directory (add them with PUT /people/${encodeURIComponent(draft[field])} first)` });
+      errors.push({
+        path: field,
+        message: `is not a person in the people directory (add them with PUT /people/${encodeURIComponent(draft[field])} first)`,
+      });
     }
   }
   return errors;

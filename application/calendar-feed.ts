@@ -61,7 +61,8 @@ export interface CalendarFeedDeps {
 
 export const hashFeedToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
-export const feedUrl = (publicBaseUrl: string, token: string): string => `${publicBaseUrl}/calendar.ics?token=${encodeURIComponent(token)}`;
+export const feedUrl = (publicBaseUrl: string, token: string): string =>
+  `${publicBaseUrl}/calendar.ics?token=${encodeURIComponent(token)}`;
 
 /** Said when a feed request with an `Idempotency-Key` is repeated: the secret it answered is kept nowhere. */
 export const SECRET_NOT_REPEATED =
@@ -79,10 +80,19 @@ export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
       : E.left({ _tag: 'Forbidden', message: "you may not manage this user's calendar feed" });
 
   const run = (ctx: RequestContext, userId: string, command: feed.CalendarFeedCommand) =>
-    executor.execute(ctx, feed.calendarFeedStreamName(userId), feed.calendarFeedDecider, feed.CalendarFeedEvent, [command], (error): AppError =>
-      error._tag === 'RotatedTooSoon'
-        ? { _tag: 'Conflict', message: `the feed was given a new address less than a minute ago; try again in ${error.retryAfterSeconds} s` }
-        : error,
+    executor.execute(
+      ctx,
+      feed.calendarFeedStreamName(userId),
+      feed.calendarFeedDecider,
+      feed.CalendarFeedEvent,
+      [command],
+      (error): AppError =>
+        error._tag === 'RotatedTooSoon'
+          ? {
+              _tag: 'Conflict',
+              message: `the feed was given a new address less than a minute ago; try again in ${error.retryAfterSeconds} s`,
+            }
+          : error,
     );
 
   return {
@@ -91,7 +101,10 @@ export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
       const allowed = await mayManage(ctx, userId);
       if (E.isLeft(allowed)) return allowed;
       const token = deps.newToken();
-      const result = await run(ctx, userId, { type: 'EnableCalendarFeed', data: { userId, tokenHash: hashFeedToken(token), ...executor.stamp(ctx) } });
+      const result = await run(ctx, userId, {
+        type: 'EnableCalendarFeed',
+        data: { userId, tokenHash: hashFeedToken(token), ...executor.stamp(ctx) },
+      });
       if (E.isLeft(result)) return result;
       // An earlier attempt of this idempotent request issued the address, and only its hash was kept: it cannot be
       // shown again (and this new token was never recorded, so it would not work).
@@ -149,7 +162,12 @@ export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
         });
       }
       const ownerName = queries.getPerson(userId)?.name;
-      return E.right({ userId, ...(ownerName !== undefined ? { ownerName } : {}), generatedAt: now.toISOString(), events });
+      return E.right({
+        userId,
+        ...(ownerName !== undefined ? { ownerName } : {}),
+        generatedAt: now.toISOString(),
+        events,
+      });
     },
   };
 };

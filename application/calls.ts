@@ -141,7 +141,12 @@ export class TicketBook {
     return this.entries.size;
   }
 
-  issue(input: { readonly userId: string; readonly meetingId: string; readonly role: CallRole; readonly now: Date }): string {
+  issue(input: {
+    readonly userId: string;
+    readonly meetingId: string;
+    readonly role: CallRole;
+    readonly now: Date;
+  }): string {
     const now = input.now.getTime();
     this.sweepHead(now);
     const mine = this.unusedByUser.get(input.userId);

@@ -93,7 +93,10 @@ export interface HandleOptions {
 }
 
 /** The last event of `events` that `causationId` caused, if any. */
-export const causedBy = (events: ReadonlyArray<RecordedEvent>, causationId: string | undefined): RecordedEvent | undefined =>
+export const causedBy = (
+  events: ReadonlyArray<RecordedEvent>,
+  causationId: string | undefined,
+): RecordedEvent | undefined =>
   causationId === undefined ? undefined : [...events].reverse().find((e) => e.metadata.causationId === causationId);
 
 /**
@@ -115,7 +118,8 @@ export const handleCommand = async <Command, Event extends { type: string; data:
     const { state, revision } = loaded.right;
     // Before the revision check: the earlier attempt is what moved the stream past the revision the client saw.
     const earlier = causedBy(loaded.right.events, options.once);
-    if (earlier !== undefined) return E.right({ events: [], state, revision, position: earlier.position, alreadyApplied: true });
+    if (earlier !== undefined)
+      return E.right({ events: [], state, revision, position: earlier.position, alreadyApplied: true });
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
       return E.left({ _tag: 'StaleRevision', expected: options.expectedRevision, actual: revision });
     }

@@ -38,14 +38,26 @@ const memoryCheckpoints = (): CheckpointStore => {
 export const createCore = (deps: CoreDeps) => {
   const { store, readModels, access, clock, newId } = deps;
   const log = deps.log ?? quiet;
-  const projections = new ProjectionRunner(store, readModels.sinks, deps.onProjectionError, (work) => readModels.transaction(work));
+  const projections = new ProjectionRunner(store, readModels.sinks, deps.onProjectionError, (work) =>
+    readModels.transaction(work),
+  );
   projections.start();
   const bookings = new BookingGuard(readModels);
   const service = createService({ store, readModels, projections, access, clock, newId, bookings });
   const executor = createExecutor({ store, projections, newId, clock });
   const probe = deps.seriesProbe !== undefined ? { probe: deps.seriesProbe } : {};
   const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, ...probe });
-  const series = createSeriesService({ queries: readModels, projections, access, executor, bookings, clock, newId, process: seriesProcess, ...probe });
+  const series = createSeriesService({
+    queries: readModels,
+    projections,
+    access,
+    executor,
+    bookings,
+    clock,
+    newId,
+    process: seriesProcess,
+    ...probe,
+  });
   const seriesProcessManager = new SeriesProcessManager({
     store,
     process: seriesProcess,

@@ -24,7 +24,10 @@ const describeErrors = (errors: t.Errors): string =>
     .join('; ');
 
 /** Stored events are decoded on read, so a bad or unknown event is reported with its stream and position. */
-export const decodeRecorded = <Event>(codec: t.Decoder<unknown, Event>, recorded: RecordedEvent): E.Either<CorruptEvent, Event> => {
+export const decodeRecorded = <Event>(
+  codec: t.Decoder<unknown, Event>,
+  recorded: RecordedEvent,
+): E.Either<CorruptEvent, Event> => {
   const decoded = codec.decode({ type: recorded.type, data: recorded.data });
   if (E.isRight(decoded)) return decoded;
   return E.left({

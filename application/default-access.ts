@@ -12,7 +12,8 @@ export const defaultAccessProvider = (queries: Pick<MeetingQueries, 'calendar' |
     deterministic: true,
     canView,
     canModify: async (user, m) => isAdmin(user) || (user.roles.includes('instructor') && m.instructorId === user.id),
-    canCreate: async (user, draft) => isAdmin(user) || (user.roles.includes('instructor') && draft.instructorId === user.id),
+    canCreate: async (user, draft) =>
+      isAdmin(user) || (user.roles.includes('instructor') && draft.instructorId === user.id),
     canReadCalendarOf: async (user, userId) => isAdmin(user) || user.id === userId,
     filterVisible: async (user, items) => {
       const visible = [];

@@ -13,7 +13,12 @@ export type AppError =
   | { readonly _tag: 'ValidationFailed'; readonly errors: ReadonlyArray<FieldError> }
   | { readonly _tag: 'NotFound'; readonly message: string }
   | { readonly _tag: 'Forbidden'; readonly message: string }
-  | { readonly _tag: 'Conflict'; readonly message: string; readonly conflicts?: ReadonlyArray<unknown>; /** too early to join: when it opens */ readonly opensAt?: string }
+  | {
+      readonly _tag: 'Conflict';
+      readonly message: string;
+      readonly conflicts?: ReadonlyArray<unknown>;
+      /** too early to join: when it opens */ readonly opensAt?: string;
+    }
   | { readonly _tag: 'Unavailable'; readonly message: string }
   | StaleRevision
   | TooMuchContention
@@ -42,7 +47,8 @@ export const requestMetadata = (ctx: RequestContext) => ({
 export const actorOf = (user: AuthUser): Actor => ({ id: user.id, roles: user.roles });
 
 const isInfrastructureError = (error: unknown): error is StaleRevision | TooMuchContention | CorruptEvent => {
-  const tag = typeof error === 'object' && error !== null && '_tag' in error ? (error as { _tag: unknown })._tag : undefined;
+  const tag =
+    typeof error === 'object' && error !== null && '_tag' in error ? (error as { _tag: unknown })._tag : undefined;
   return tag === 'StaleRevision' || tag === 'TooMuchContention' || tag === 'CorruptEvent';
 };
 
@@ -59,7 +65,12 @@ export const writeRefusal = (projections: Pick<ProjectionRunner, 'healthy' | 'ca
   projections.healthy ? undefined : notReady(projections);
 
 /** Runs commands against one stream and, by default, waits until the read models show the result. */
-export const createExecutor = (deps: { store: EventStore; projections: ProjectionRunner; newId: () => string; clock: () => Date }) => {
+export const createExecutor = (deps: {
+  store: EventStore;
+  projections: ProjectionRunner;
+  newId: () => string;
+  clock: () => Date;
+}) => {
   const execute = async <C, Ev extends { type: string; data: unknown }, S, Err>(
     ctx: RequestContext,
     streamName: string,
@@ -80,13 +91,18 @@ export const createExecutor = (deps: { store: EventStore; projections: Projectio
       ...(ctx.idempotency !== undefined ? { once: ctx.idempotency.causation } : {}),
       ...(options.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {}),
     });
-    if (E.isLeft(result)) return E.left(isInfrastructureError(result.left) ? result.left : mapError(result.left as Err));
+    if (E.isLeft(result))
+      return E.left(isInfrastructureError(result.left) ? result.left : mapError(result.left as Err));
     if (options.wait !== false) await deps.projections.waitFor(result.right.position);
     return result;
   };
   const stamp = (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) });
-  const load = <Ev extends { type: string }, S>(streamName: string, codec: t.Decoder<unknown, Ev>, evolve: (s: S, e: Ev) => S, initial: S) =>
-    loadAggregate(deps.store, streamName, codec, evolve, initial);
+  const load = <Ev extends { type: string }, S>(
+    streamName: string,
+    codec: t.Decoder<unknown, Ev>,
+    evolve: (s: S, e: Ev) => S,
+    initial: S,
+  ) => loadAggregate(deps.store, streamName, codec, evolve, initial);
   return { execute, stamp, load, decideAll };
 };
 

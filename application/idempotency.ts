@@ -59,7 +59,10 @@ export interface IdempotencyDeps {
   readonly leaseMs?: number;
 }
 
-const load = async (store: EventStore, streamName: string): Promise<E.Either<CorruptEvent, { state: idem.IdempotencyState; revision: number }>> => {
+const load = async (
+  store: EventStore,
+  streamName: string,
+): Promise<E.Either<CorruptEvent, { state: idem.IdempotencyState; revision: number }>> => {
   let state = idem.initialState();
   let revision = -1;
   for (const recorded of await store.readStream(streamName)) {
@@ -95,7 +98,10 @@ export const createIdempotency = (deps: IdempotencyDeps) => {
           case 'mismatch':
             return E.right(decision);
           case 'in-progress':
-            return E.right({ kind: 'in-progress', retryAfterSeconds: Math.max(1, Math.ceil((Date.parse(decision.until) - now.getTime()) / 1000)) });
+            return E.right({
+              kind: 'in-progress',
+              retryAfterSeconds: Math.max(1, Math.ceil((Date.parse(decision.until) - now.getTime()) / 1000)),
+            });
           case 'claim':
             event = {
               type: 'IdempotencyKeyClaimed',
@@ -111,19 +117,31 @@ export const createIdempotency = (deps: IdempotencyDeps) => {
             };
             break;
           case 'resume':
-            event = { type: 'IdempotencyKeyResumed', data: { claimId: decision.claimId, owner: deps.self, at, leaseUntil } };
+            event = {
+              type: 'IdempotencyKeyResumed',
+              data: { claimId: decision.claimId, owner: deps.self, at, leaseUntil },
+            };
             break;
           default: {
             const never: never = decision;
             return never;
           }
         }
-        const appended = await deps.store.appendToStream(streamName, [{ id: deps.newId(), type: event.type, data: event.data }], { expectedRevision: expected(revision) });
+        const appended = await deps.store.appendToStream(
+          streamName,
+          [{ id: deps.newId(), type: event.type, data: event.data }],
+          { expectedRevision: expected(revision) },
+        );
         // Someone else (another node, a concurrent request) wrote first: decide again on what they wrote.
         if (E.isLeft(appended)) continue;
         return E.right({
           kind: 'proceed',
-          claim: { streamName, claimId: event.data.claimId, revision: appended.right.nextExpectedRevision, resumed: decision.kind === 'resume' },
+          claim: {
+            streamName,
+            claimId: event.data.claimId,
+            revision: appended.right.nextExpectedRevision,
+            resumed: decision.kind === 'resume',
+          },
         });
       }
       return E.right({ kind: 'in-progress', retryAfterSeconds: 1 });
@@ -133,7 +151,13 @@ export const createIdempotency = (deps: IdempotencyDeps) => {
     async answer(claim: Claim, answer: RecordedAnswer): Promise<boolean> {
       const appended = await deps.store.appendToStream(
         claim.streamName,
-        [{ id: deps.newId(), type: 'IdempotentAnswerRecorded', data: { claimId: claim.claimId, at: deps.clock().toISOString(), answer } }],
+        [
+          {
+            id: deps.newId(),
+            type: 'IdempotentAnswerRecorded',
+            data: { claimId: claim.claimId, at: deps.clock().toISOString(), answer },
+          },
+        ],
         { expectedRevision: claim.revision },
       );
       return E.isRight(appended);
@@ -143,7 +167,13 @@ export const createIdempotency = (deps: IdempotencyDeps) => {
     async release(claim: Claim): Promise<boolean> {
       const appended = await deps.store.appendToStream(
         claim.streamName,
-        [{ id: deps.newId(), type: 'IdempotencyKeyReleased', data: { claimId: claim.claimId, at: deps.clock().toISOString() } }],
+        [
+          {
+            id: deps.newId(),
+            type: 'IdempotencyKeyReleased',
+            data: { claimId: claim.claimId, at: deps.clock().toISOString() },
+          },
+        ],
         { expectedRevision: claim.revision },
       );
       return E.isRight(appended);

@@ -41,14 +41,28 @@ const roleOf = (meeting: MeetingView, userId: string): CallRole | undefined =>
  * Only the two participants take part in a call (admins manage meetings but do not join them), only while the
  * meeting is live: from 15 minutes before its start until its end, and never once cancelled.
  */
-export const callAccess = (meeting: MeetingView | undefined, userId: string, now: Date): E.Either<CallDenial, { meeting: MeetingView; role: CallRole }> => {
+export const callAccess = (
+  meeting: MeetingView | undefined,
+  userId: string,
+  now: Date,
+): E.Either<CallDenial, { meeting: MeetingView; role: CallRole }> => {
   if (meeting === undefined) return E.left({ code: 'not_found', message: 'meeting not found' });
   const role = roleOf(meeting, userId);
-  if (role === undefined) return E.left({ code: 'not_participant', message: 'only the customer and the instructor can join this meeting' });
+  if (role === undefined)
+    return E.left({ code: 'not_participant', message: 'only the customer and the instructor can join this meeting' });
   if (meeting.state === 'cancelled') return E.left({ code: 'cancelled', message: 'the meeting was cancelled' });
-  const window = joinWindow({ start: new Date(meeting.start), end: new Date(meeting.end), now, timezone: meeting.timezone });
+  const window = joinWindow({
+    start: new Date(meeting.start),
+    end: new Date(meeting.end),
+    now,
+    timezone: meeting.timezone,
+  });
   if (E.isLeft(window)) {
-    return E.left({ code: 'outside_window', message: window.left.message, ...(window.left.code === 'too_early' ? { opensAt: window.left.opensAt } : {}) });
+    return E.left({
+      code: 'outside_window',
+      message: window.left.message,
+      ...(window.left.code === 'too_early' ? { opensAt: window.left.opensAt } : {}),
+    });
   }
   return E.right({ meeting, role });
 };
@@ -61,7 +75,11 @@ const denialToError = (denial: CallDenial): AppError => {
     case 'cancelled':
       return { _tag: 'Conflict', message: denial.message };
     case 'outside_window':
-      return { _tag: 'Conflict', message: denial.message, ...(denial.opensAt !== undefined ? { opensAt: denial.opensAt } : {}) };
+      return {
+        _tag: 'Conflict',
+        message: denial.message,
+        ...(denial.opensAt !== undefined ? { opensAt: denial.opensAt } : {}),
+      };
     default:
       return assertNever(denial.code);
   }

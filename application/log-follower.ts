@@ -90,7 +90,11 @@ export abstract class LogFollower {
 
   async status(): Promise<FollowerStatus> {
     const head = await this.follow.store.headPosition();
-    return { position: this.position, lag: Math.max(0, head - this.position), ...(this.failure !== undefined ? { error: this.failure.message } : {}) };
+    return {
+      position: this.position,
+      lag: Math.max(0, head - this.position),
+      ...(this.failure !== undefined ? { error: this.failure.message } : {}),
+    };
   }
 
   get healthy(): boolean {

@@ -57,8 +57,16 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
   const { store, executor, projections, bookings, clock } = deps;
 
   // The plan is decided on these reads: through the command handler's load, so from the leader on a cluster.
-  const loadHistory = async (seriesId: string): Promise<{ history: SeriesHistory; revision: number; position: number }> => {
-    const loaded = await loadAggregate(store, series.seriesStreamName(seriesId), series.SeriesEvent, (h, e, r) => evolveHistory(h, e, r.position), initialHistory());
+  const loadHistory = async (
+    seriesId: string,
+  ): Promise<{ history: SeriesHistory; revision: number; position: number }> => {
+    const loaded = await loadAggregate(
+      store,
+      series.seriesStreamName(seriesId),
+      series.SeriesEvent,
+      (h, e, r) => evolveHistory(h, e, r.position),
+      initialHistory(),
+    );
     if (E.isLeft(loaded)) throw new UnreadableStream(`series ${seriesId} cannot be read: ${loaded.left.message}`);
     const { state: history, revision, events } = loaded.right;
     return { history, revision, position: events[events.length - 1]?.position ?? 0 };
@@ -83,7 +91,12 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
       if (session !== undefined) loaded.set(id, session);
     });
     // In the series' own order, whatever order the reads finished in.
-    return new Map(ids.flatMap((id) => { const s = loaded.get(id); return s === undefined ? [] : [[id, s] as const]; }));
+    return new Map(
+      ids.flatMap((id) => {
+        const s = loaded.get(id);
+        return s === undefined ? [] : [[id, s] as const];
+      }),
+    );
   };
 
   /** Runs `work` over `items`, at most CONCURRENCY at a time; after a throw no further item is started. */
@@ -110,9 +123,18 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
   ): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await executor.execute(ctx, meeting.meetingStreamName(meetingId), meeting.meetingDecider, meeting.MeetingEvent, [...commands], (e): AppError => ({ _tag: 'Conflict', message: e._tag }), { wait: false });
+        const result = await executor.execute(
+          ctx,
+          meeting.meetingStreamName(meetingId),
+          meeting.meetingDecider,
+          meeting.MeetingEvent,
+          [...commands],
+          (e): AppError => ({ _tag: 'Conflict', message: e._tag }),
+          { wait: false },
+        );
         if (E.isLeft(result)) {
-          if (result.left._tag === 'Unavailable' || result.left._tag === 'TooMuchContention') throw new Transient(result.left._tag);
+          if (result.left._tag === 'Unavailable' || result.left._tag === 'TooMuchContention')
+            throw new Transient(result.left._tag);
           // Another writer (a second node) may have got there first: planned again on fresh state before giving up.
           if (done.refusedOnce.has(meetingId)) {
             done.refused.add(meetingId);
@@ -160,7 +182,15 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
         series.seriesStreamName(seriesId),
         series.seriesDecider,
         series.SeriesEvent,
-        { type: 'RecordOccurrencesCancelled', data: { cancellationId: notice.cancellationId, cancelled: [...notice.cancelled], reason: notice.reason, ...executor.stamp(ctx) } },
+        {
+          type: 'RecordOccurrencesCancelled',
+          data: {
+            cancellationId: notice.cancellationId,
+            cancelled: [...notice.cancelled],
+            reason: notice.reason,
+            ...executor.stamp(ctx),
+          },
+        },
         (e): AppError => ({ _tag: 'Conflict', message: e._tag }),
         { expectedRevision: expected, wait: false },
       );
@@ -172,7 +202,10 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
           done.failed.add(`notice ${notice.cancellationId}`);
           return;
         }
-        deps.log?.error({ seriesId, cancellationId: notice.cancellationId, error: result.left }, 'series notice refused');
+        deps.log?.error(
+          { seriesId, cancellationId: notice.cancellationId, error: result.left },
+          'series notice refused',
+        );
         return;
       }
       expected = result.right.revision;
@@ -184,8 +217,18 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
    * Brings the series' sessions to what the series says; the caller holds the booking lock of its participants.
    * Resolves once the read models show every write.
    */
-  const converge = async (seriesId: string, ctx: RequestContext = SYSTEM, operation?: SeriesOperation): Promise<ConvergeResult & { position: number }> => {
-    const done = { count: 0, positions: [] as number[], failed: new Set<string>(), refused: new Set<string>(), refusedOnce: new Set<string>() };
+  const converge = async (
+    seriesId: string,
+    ctx: RequestContext = SYSTEM,
+    operation?: SeriesOperation,
+  ): Promise<ConvergeResult & { position: number }> => {
+    const done = {
+      count: 0,
+      positions: [] as number[],
+      failed: new Set<string>(),
+      refused: new Set<string>(),
+      refusedOnce: new Set<string>(),
+    };
     let position = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const loaded = await loadHistory(seriesId);
@@ -193,7 +236,10 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
       if (loaded.history.series.status === 'none') break;
       const sessions = await loadSessions(loaded.history.meetingIds);
       const plan = planSeries(loaded.history, sessions, clock().toISOString(), actorOf(ctx.user));
-      const open: SeriesPlan = { sessions: plan.sessions.filter((p) => !done.refused.has(p.meetingId)), notices: plan.notices };
+      const open: SeriesPlan = {
+        sessions: plan.sessions.filter((p) => !done.refused.has(p.meetingId)),
+        notices: plan.notices,
+      };
       if (isEmptyPlan(open)) break;
       const progress = () => done.count + done.positions.length + done.refusedOnce.size + done.refused.size;
       const before = progress();
@@ -256,19 +302,28 @@ export class SeriesProcessManager extends LogFollower {
       } catch (error) {
         if (!(error instanceof UnreadableStream)) throw error;
         // One unreadable stream must not stop every later series: logged, left behind, and the process goes on.
-        this.deps.log.error({ seriesId, position: recorded.position, error: error.message }, 'series cannot be brought in line; left as it is');
+        this.deps.log.error(
+          { seriesId, position: recorded.position, error: error.message },
+          'series cannot be brought in line; left as it is',
+        );
         this.advance(recorded.position, true);
         return;
       }
       if (result.failed.length > 0) {
-        throw new Error(`series ${seriesId}: ${result.failed.length} session(s) could not be written (${result.failed.slice(0, 5).join(', ')})`);
+        throw new Error(
+          `series ${seriesId}: ${result.failed.length} session(s) could not be written (${result.failed.slice(0, 5).join(', ')})`,
+        );
       }
       if (result.refused.length > 0) {
-        this.deps.log.error({ seriesId, refused: result.refused.slice(0, 20) }, 'series sessions refused their commands; left as they are');
+        this.deps.log.error(
+          { seriesId, refused: result.refused.slice(0, 20) },
+          'series sessions refused their commands; left as they are',
+        );
       }
       if (this.convergedThrough.size >= REMEMBERED) this.convergedThrough.clear();
       this.convergedThrough.set(seriesId, result.position);
-      if (result.changed > 0) this.deps.log.info({ seriesId, sessions: result.changed }, 'series sessions brought in line with their series');
+      if (result.changed > 0)
+        this.deps.log.info({ seriesId, sessions: result.changed }, 'series sessions brought in line with their series');
     }
     this.recovered();
     this.advance(recorded.position, true);

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import * as meeting from '../domain/meeting.ts';
+import type * as meeting from '../domain/meeting.ts';
 import * as series from '../domain/series.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { BookingGuard } from './booking.ts';
@@ -65,14 +65,16 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
 
   const visible = async (ctx: RequestContext, seriesId: string): Promise<E.Either<AppError, SeriesView>> => {
     const view = queries.getSeries(seriesId);
-    if (view === undefined || !(await access.canView(ctx.user, view))) return E.left({ _tag: 'NotFound', message: 'series not found' });
+    if (view === undefined || !(await access.canView(ctx.user, view)))
+      return E.left({ _tag: 'NotFound', message: 'series not found' });
     return E.right(view);
   };
 
   const modifiable = async (ctx: RequestContext, seriesId: string): Promise<E.Either<AppError, SeriesView>> => {
     const view = await visible(ctx, seriesId);
     if (E.isLeft(view)) return view;
-    if (!(await access.canModify(ctx.user, view.right))) return E.left({ _tag: 'Forbidden', message: 'you may not change this series' });
+    if (!(await access.canModify(ctx.user, view.right)))
+      return E.left({ _tag: 'Forbidden', message: 'you may not change this series' });
     return view;
   };
 
@@ -81,7 +83,10 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
     const left = [...r.failed, ...r.refused];
     return left.length === 0
       ? undefined
-      : { _tag: 'Unavailable', message: `the series was saved, but ${left.length} session(s) could not be updated yet (${left.slice(0, 5).join(', ')}); repeat the request` };
+      : {
+          _tag: 'Unavailable',
+          message: `the series was saved, but ${left.length} session(s) could not be updated yet (${left.slice(0, 5).join(', ')}); repeat the request`,
+        };
   };
 
   const answer = (seriesId: string, converged: ConvergeResult): E.Either<AppError, SeriesView> => {
@@ -96,7 +101,10 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
   return {
     async scheduleSeries(ctx: RequestContext, input: SeriesInput): Promise<E.Either<AppError, SeriesView>> {
       if (!(await access.canCreate(ctx.user, input))) {
-        return E.left({ _tag: 'Forbidden', message: 'only admins, or instructors for their own sessions, may schedule series' });
+        return E.left({
+          _tag: 'Forbidden',
+          message: 'only admins, or instructors for their own sessions, may schedule series',
+        });
       }
       const seriesId = newIdFor(ctx, newId);
       const s = stamp(ctx);
@@ -104,7 +112,8 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       const dryRun = series.decide(command, series.initialState());
       if (E.isLeft(dryRun)) return E.left(mapSeriesError(dryRun.left));
       const planned = dryRun.right[0];
-      if (planned?.type !== 'SeriesScheduled') return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
+      if (planned?.type !== 'SeriesScheduled')
+        return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
       // The directory check reads the read models: while they are behind the log its "unknown person" is no answer.
       const refusal = writeRefusal(deps.projections);
       if (refusal !== undefined) return E.left(refusal);
@@ -112,9 +121,21 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
       return bookings.withLock([input.customerId, input.instructorId], async () => {
         // Its own sessions are left out: an idempotent retry may find those it created before its answer was lost.
-        const conflicts = bookings.conflicts(planned.data.occurrences, input, new Set(planned.data.occurrences.map((o) => o.meetingId)));
+        const conflicts = bookings.conflicts(
+          planned.data.occurrences,
+          input,
+          new Set(planned.data.occurrences.map((o) => o.meetingId)),
+        );
         if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
-        const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, command, mapSeriesError, { wait: false });
+        const result = await execute(
+          ctx,
+          series.seriesStreamName(seriesId),
+          series.seriesDecider,
+          series.SeriesEvent,
+          command,
+          mapSeriesError,
+          { wait: false },
+        );
         if (E.isLeft(result)) return result;
         deps.probe?.({ operation: 'create', step: 'series-event' });
         const converged = await deps.process.converge(seriesId, ctx, 'create');
@@ -125,13 +146,23 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
 
     getSeries: visible,
 
-    async changeSeries(ctx: RequestContext, seriesId: string, patch: SeriesPatch, expectedRevision?: number): Promise<E.Either<AppError, SeriesView>> {
+    async changeSeries(
+      ctx: RequestContext,
+      seriesId: string,
+      patch: SeriesPatch,
+      expectedRevision?: number,
+    ): Promise<E.Either<AppError, SeriesView>> {
       const current = await modifiable(ctx, seriesId);
       if (E.isLeft(current)) return current;
       const view = current.right;
       for (const field of ['customerId', 'instructorId'] as const) {
         if (patch[field] !== undefined && patch[field] !== view[field]) {
-          return E.left({ _tag: 'ValidationFailed', errors: [{ path: field, message: 'participants cannot be changed; cancel this series and schedule a new one' }] });
+          return E.left({
+            _tag: 'ValidationFailed',
+            errors: [
+              { path: field, message: 'participants cannot be changed; cancel this series and schedule a new one' },
+            ],
+          });
         }
       }
       const s = stamp(ctx);
@@ -153,7 +184,11 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         });
       }
       const { title, description, customerMetadata, instructorMetadata, trainingType, remoteLink } = patch;
-      if ([title, description, customerMetadata, instructorMetadata, trainingType, remoteLink].some((v) => v !== undefined)) {
+      if (
+        [title, description, customerMetadata, instructorMetadata, trainingType, remoteLink].some(
+          (v) => v !== undefined,
+        )
+      ) {
         commands.push({
           type: 'ChangeSeriesDetails',
           data: {
@@ -169,10 +204,19 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       }
       if (commands.length === 0) return E.right(view);
       const operation: SeriesOperation =
-        commands[0]?.type !== 'ChangeSeriesRecurrence' ? 'details' : rrule === undefined && startDate === undefined && exclusions === undefined ? 'time' : 'recurrence';
+        commands[0]?.type !== 'ChangeSeriesRecurrence'
+          ? 'details'
+          : rrule === undefined && startDate === undefined && exclusions === undefined
+            ? 'time'
+            : 'recurrence';
 
       return bookings.withLock([view.customerId, view.instructorId], async () => {
-        const loaded = await executor.load(series.seriesStreamName(seriesId), series.SeriesEvent, series.evolve, series.initialState());
+        const loaded = await executor.load(
+          series.seriesStreamName(seriesId),
+          series.SeriesEvent,
+          series.evolve,
+          series.initialState(),
+        );
         if (E.isLeft(loaded)) return loaded;
         if (expectedRevision !== undefined && loaded.right.revision !== expectedRevision) {
           return E.left({ _tag: 'StaleRevision', expected: expectedRevision, actual: loaded.right.revision });
@@ -181,17 +225,27 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         if (E.isLeft(dryRun)) return E.left(mapSeriesError(dryRun.left));
         const meetings = new Map(occurrenceMeetings(seriesId).map((m) => [m.id, m]));
         const now = clock().toISOString();
-        const recurrenceChange = dryRun.right.find((e): e is series.SeriesEvent & { type: 'SeriesRecurrenceChanged' } => e.type === 'SeriesRecurrenceChanged');
+        const recurrenceChange = dryRun.right.find(
+          (e): e is series.SeriesEvent & { type: 'SeriesRecurrenceChanged' } => e.type === 'SeriesRecurrenceChanged',
+        );
         if (recurrenceChange !== undefined) {
           const { added, moved } = recurrenceChange.data;
           const toBook = [
             ...added.filter((slot) => {
               const existing = meetings.get(slot.meetingId);
-              return existing === undefined || existing.state !== 'cancelled' || (existing.cancelledBy === 'series' && existing.start > now);
+              return (
+                existing === undefined ||
+                existing.state !== 'cancelled' ||
+                (existing.cancelledBy === 'series' && existing.start > now)
+              );
             }),
             ...moved.filter((slot) => {
               const existing = meetings.get(slot.meetingId);
-              return existing !== undefined && existing.state !== 'cancelled' && !existing.individuallyEdited.includes('time');
+              return (
+                existing !== undefined &&
+                existing.state !== 'cancelled' &&
+                !existing.individuallyEdited.includes('time')
+              );
             }),
           ];
           // The series' own other sessions still count: only those this change moves, removes or brings back are ignored.
@@ -199,10 +253,18 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
           const conflicts = bookings.conflicts(toBook, view, changing);
           if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
         }
-        const result = await execute(ctx, series.seriesStreamName(seriesId), series.seriesDecider, series.SeriesEvent, commands, mapSeriesError, {
-          expectedRevision: loaded.right.revision,
-          wait: false,
-        });
+        const result = await execute(
+          ctx,
+          series.seriesStreamName(seriesId),
+          series.seriesDecider,
+          series.SeriesEvent,
+          commands,
+          mapSeriesError,
+          {
+            expectedRevision: loaded.right.revision,
+            wait: false,
+          },
+        );
         if (E.isLeft(result)) return result;
         if (result.right.events.length > 0) deps.probe?.({ operation, step: 'series-event' });
         // Also when the series already said so (a repeated request): the sessions are brought in line with it.
@@ -212,7 +274,12 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       });
     },
 
-    async cancelSeries(ctx: RequestContext, seriesId: string, input: { reason?: string; from?: string }, expectedRevision?: number): Promise<E.Either<AppError, SeriesView>> {
+    async cancelSeries(
+      ctx: RequestContext,
+      seriesId: string,
+      input: { reason?: string; from?: string },
+      expectedRevision?: number,
+    ): Promise<E.Either<AppError, SeriesView>> {
       const current = await modifiable(ctx, seriesId);
       if (E.isLeft(current)) return current;
       // The same lock as series changes: the sessions to cancel are read and cancelled with no change in between.
@@ -228,7 +295,16 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
           series.seriesStreamName(seriesId),
           series.seriesDecider,
           series.SeriesEvent,
-          { type: 'CancelSeries', data: { cancellationId, from, toCancel, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...s } },
+          {
+            type: 'CancelSeries',
+            data: {
+              cancellationId,
+              from,
+              toCancel,
+              ...(input.reason !== undefined ? { reason: input.reason } : {}),
+              ...s,
+            },
+          },
           mapSeriesError,
           { wait: false, ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
         );
@@ -249,7 +325,11 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       return (await deps.process.reconcile(seriesId)).changed;
     },
 
-    async seriesHistory(ctx: RequestContext, seriesId: string, page?: HistoryPage): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+    async seriesHistory(
+      ctx: RequestContext,
+      seriesId: string,
+      page?: HistoryPage,
+    ): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
       const view = await visible(ctx, seriesId);
       if (E.isLeft(view)) return view;
       return E.right(presentHistory(ctx.user, view.right, queries.history(series.seriesStreamName(seriesId), page)));

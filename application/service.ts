@@ -9,7 +9,14 @@ import type { BookingGuard, BookingConflict } from './booking.ts';
 import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type { EventStore } from './ports/event-store.ts';
-import type { CalendarEntry, HistoryEntry, HistoryPage, MeetingView, PersonView, ReadModels } from './ports/read-models.ts';
+import type {
+  CalendarEntry,
+  HistoryEntry,
+  HistoryPage,
+  MeetingView,
+  PersonView,
+  ReadModels,
+} from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 
 export type { AppError, RequestContext } from './execute.ts';
@@ -71,7 +78,14 @@ const mapMeetingError = (error: meeting.MeetingError): AppError => {
 
 /** Hides what the caller may not read: customer metadata from the customer, instructor metadata from non-admins. */
 export const presentMeeting = (user: AuthUser, view: MeetingView) => {
-  const { individuallyEdited: _edited, cancelledBy: _by, sequence: _sequence, customerMetadata, instructorMetadata, ...rest } = view;
+  const {
+    individuallyEdited: _edited,
+    cancelledBy: _by,
+    sequence: _sequence,
+    customerMetadata,
+    instructorMetadata,
+    ...rest
+  } = view;
   const admin = user.roles.includes('admin');
   return {
     ...rest,
@@ -81,7 +95,11 @@ export const presentMeeting = (user: AuthUser, view: MeetingView) => {
 };
 
 const hiddenFields = (user: AuthUser, participants: { instructorId: string }): ReadonlyArray<string> =>
-  user.roles.includes('admin') ? [] : participants.instructorId === user.id ? ['instructorMetadata'] : ['customerMetadata', 'instructorMetadata'];
+  user.roles.includes('admin')
+    ? []
+    : participants.instructorId === user.id
+      ? ['instructorMetadata']
+      : ['customerMetadata', 'instructorMetadata'];
 
 const withoutFields = (value: unknown, fields: ReadonlyArray<string>): unknown => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
@@ -105,7 +123,7 @@ export const presentHistory = (
 };
 
 export const createService = (deps: ServiceDeps) => {
-  const { store, readModels, projections, access, clock, newId } = deps;
+  const { readModels, projections, access, newId } = deps;
 
   const { execute, stamp } = createExecutor(deps);
   const guard = deps.bookings;
@@ -116,7 +134,10 @@ export const createService = (deps: ServiceDeps) => {
     return E.right(view);
   };
 
-  const modifiableMeeting = async (ctx: RequestContext, meetingId: string): Promise<E.Either<AppError, MeetingView>> => {
+  const modifiableMeeting = async (
+    ctx: RequestContext,
+    meetingId: string,
+  ): Promise<E.Either<AppError, MeetingView>> => {
     const visible = await visibleMeeting(ctx, meetingId);
     if (E.isLeft(visible)) return visible;
     if (!(await access.canModify(ctx.user, visible.right))) return E.left(forbidden('you may not change this meeting'));
@@ -134,16 +155,28 @@ export const createService = (deps: ServiceDeps) => {
     commands: ReadonlyArray<meeting.MeetingCommand>,
     expectedRevision?: number,
   ): Promise<E.Either<AppError, MeetingView>> => {
-    const result = await execute(ctx, meeting.meetingStreamName(meetingId), meeting.meetingDecider, meeting.MeetingEvent, commands, mapMeetingError, expectedRevision !== undefined ? { expectedRevision } : {});
+    const result = await execute(
+      ctx,
+      meeting.meetingStreamName(meetingId),
+      meeting.meetingDecider,
+      meeting.MeetingEvent,
+      commands,
+      mapMeetingError,
+      expectedRevision !== undefined ? { expectedRevision } : {},
+    );
     return E.isLeft(result) ? result : meetingResult(ctx, meetingId);
   };
 
   /** Whose calendar, if the caller may read it and the range is sensible. */
-  const checkCalendarQuery = async (ctx: RequestContext, query: { from: string; to: string; userId?: string }): Promise<E.Either<AppError, string>> => {
+  const checkCalendarQuery = async (
+    ctx: RequestContext,
+    query: { from: string; to: string; userId?: string },
+  ): Promise<E.Either<AppError, string>> => {
     const userId = query.userId ?? ctx.user.id;
     const badId = checkId('userId', userId);
     if (badId.length > 0) return E.left({ _tag: 'ValidationFailed', errors: badId });
-    if (!(await access.canReadCalendarOf(ctx.user, userId))) return E.left(forbidden("you may not read this user's calendar"));
+    if (!(await access.canReadCalendarOf(ctx.user, userId)))
+      return E.left(forbidden("you may not read this user's calendar"));
     if (Date.parse(query.to) <= Date.parse(query.from)) {
       return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'to', message: 'must be after from' }] });
     }
@@ -195,7 +228,8 @@ export const createService = (deps: ServiceDeps) => {
         (patch.customerId !== undefined && patch.customerId !== view.customerId) ||
         (patch.instructorId !== undefined && patch.instructorId !== view.instructorId)
       ) {
-        const path = patch.customerId !== undefined && patch.customerId !== view.customerId ? 'customerId' : 'instructorId';
+        const path =
+          patch.customerId !== undefined && patch.customerId !== view.customerId ? 'customerId' : 'instructorId';
         return E.left({
           _tag: 'ValidationFailed',
           errors: [{ path, message: 'participants cannot be changed; cancel this meeting and schedule a new one' }],
@@ -258,7 +292,12 @@ export const createService = (deps: ServiceDeps) => {
       return meetingCommand(
         ctx,
         meetingId,
-        [{ type: 'CancelMeeting', data: { origin: 'meeting', ...(reason !== undefined ? { reason } : {}), ...stamp(ctx) } }],
+        [
+          {
+            type: 'CancelMeeting',
+            data: { origin: 'meeting', ...(reason !== undefined ? { reason } : {}), ...stamp(ctx) },
+          },
+        ],
         expectedRevision,
       );
     },
@@ -280,10 +319,16 @@ export const createService = (deps: ServiceDeps) => {
       });
     },
 
-    async meetingHistory(ctx: RequestContext, meetingId: string, page?: HistoryPage): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+    async meetingHistory(
+      ctx: RequestContext,
+      meetingId: string,
+      page?: HistoryPage,
+    ): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
       const visible = await visibleMeeting(ctx, meetingId);
       if (E.isLeft(visible)) return visible;
-      return E.right(presentHistory(ctx.user, visible.right, readModels.history(meeting.meetingStreamName(meetingId), page)));
+      return E.right(
+        presentHistory(ctx.user, visible.right, readModels.history(meeting.meetingStreamName(meetingId), page)),
+      );
     },
 
     checkCalendarQuery,
@@ -318,7 +363,8 @@ export const createService = (deps: ServiceDeps) => {
     },
 
     async getPerson(ctx: RequestContext, personId: string): Promise<E.Either<AppError, PersonView>> {
-      if (!ctx.user.roles.includes('admin') && ctx.user.id !== personId) return E.left(forbidden('you may read only your own entry in the people directory'));
+      if (!ctx.user.roles.includes('admin') && ctx.user.id !== personId)
+        return E.left(forbidden('you may read only your own entry in the people directory'));
       const view = readModels.getPerson(personId);
       return view === undefined ? E.left(notFound('person')) : E.right(view);
     },
@@ -330,7 +376,10 @@ export const createService = (deps: ServiceDeps) => {
     },
 
     /** Fields the body leaves out (the instructor's templates, unknown to older clients) keep their values. */
-    async putSettings(ctx: RequestContext, next: settings.Settings): Promise<E.Either<AppError, settings.CompleteSettings>> {
+    async putSettings(
+      ctx: RequestContext,
+      next: settings.Settings,
+    ): Promise<E.Either<AppError, settings.CompleteSettings>> {
       if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may change settings'));
       const result = await execute(
         ctx,
@@ -343,7 +392,10 @@ export const createService = (deps: ServiceDeps) => {
       return E.isLeft(result) ? result : E.right(settings.completeSettings(readModels.getSettings()));
     },
 
-    async settingsHistory(ctx: RequestContext, page?: HistoryPage): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+    async settingsHistory(
+      ctx: RequestContext,
+      page?: HistoryPage,
+    ): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
       if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may read settings'));
       return E.right(readModels.history(settings.settingsStreamName, page));
     },

@@ -52,8 +52,13 @@ const load = async (name: SuiteName): Promise<(o: BenchOptions) => Promise<Suite
   }
 };
 
-const loadAverage = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
-log(`bench: ${options.quick ? 'quick' : 'full'} run of ${selected.join(', ')} on node ${process.version}; load average ${loadAverage()}`);
+const loadAverage = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+log(
+  `bench: ${options.quick ? 'quick' : 'full'} run of ${selected.join(', ')} on node ${process.version}; load average ${loadAverage()}`,
+);
 const metrics: Metric[] = [];
 const notes: string[] = [];
 const failures: string[] = [];
@@ -65,7 +70,7 @@ for (const name of selected as SuiteName[]) {
     metrics.push(...result.metrics);
     notes.push(...result.notes);
   } catch (error) {
-    const text = error instanceof Error ? error.stack ?? error.message : String(error);
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     failures.push(`${name}: ${text}`);
     log(`suite ${name} crashed: ${text}`);
   }

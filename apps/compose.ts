@@ -76,7 +76,9 @@ export interface SystemOptions {
   readonly access?: (queries: SqliteReadModels) => AccessProvider;
   readonly store?: EventStore;
   /** Overrides for signaling intervals and limits (tests use short ones). */
-  readonly signaling?: Partial<Pick<SignalingOptions, 'pingIntervalMs' | 'maxPayloadBytes' | 'rateLimit' | 'maxBufferedBytes' | 'maxStrikes'>>;
+  readonly signaling?: Partial<
+    Pick<SignalingOptions, 'pingIntervalMs' | 'maxPayloadBytes' | 'rateLimit' | 'maxBufferedBytes' | 'maxStrikes'>
+  >;
   /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
   readonly notifications?: NotificationOptions;
 }
@@ -115,7 +117,11 @@ export class StartupError extends Error {}
 /** The adapter logs plain sentences; pino takes (object, message). */
 const kurrentDbLogger = (logger: Logger): KurrentDbLogger => {
   const log = logger.child({ component: 'kurrentdb' });
-  return { info: (message) => log.info(message), warn: (message) => log.warn(message), error: (message) => log.error(message) };
+  return {
+    info: (message) => log.info(message),
+    warn: (message) => log.warn(message),
+    error: (message) => log.error(message),
+  };
 };
 
 const openStore = async (config: Config, dataDir: string, logger: Logger): Promise<EventStore> => {
@@ -129,8 +135,10 @@ const openStore = async (config: Config, dataDir: string, logger: Logger): Promi
       logger: kurrentDbLogger(logger),
     });
   } catch (error) {
-    if (error instanceof KurrentDbConnectionStringError) throw new ConfigError(`KURRENTDB_CONNECTION_STRING: ${error.message}`);
-    if (error instanceof KurrentDbUnreachableError || error instanceof KurrentDbAccessDeniedError) throw new StartupError(error.message);
+    if (error instanceof KurrentDbConnectionStringError)
+      throw new ConfigError(`KURRENTDB_CONNECTION_STRING: ${error.message}`);
+    if (error instanceof KurrentDbUnreachableError || error instanceof KurrentDbAccessDeniedError)
+      throw new StartupError(error.message);
     throw error;
   }
 };
@@ -148,9 +156,16 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   const clock = options.clock ?? (() => new Date());
   const dataDir = prepareDataDir(config.dataDir);
   const store = options.store ?? (await openStore(config, dataDir, logger));
-  const readModels = openSqliteReadModels(join(dataDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'));
+  const readModels = openSqliteReadModels(
+    join(dataDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'),
+  );
   const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
-  const { projections, service, series: seriesService, seriesProcessManager } = createCore({
+  const {
+    projections,
+    service,
+    series: seriesService,
+    seriesProcessManager,
+  } = createCore({
     store,
     readModels,
     access,
@@ -168,7 +183,20 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     readModels.close();
   };
   try {
-    return await startAdapters({ config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService, seriesProcessManager, access });
+    return await startAdapters({
+      config,
+      options,
+      logger,
+      clock,
+      dataDir,
+      store,
+      readModels,
+      projections,
+      service,
+      seriesService,
+      seriesProcessManager,
+      access,
+    });
   } catch (error) {
     await stopCore();
     throw error;
@@ -191,11 +219,39 @@ interface AdapterDeps {
 }
 
 const startAdapters = async (deps: AdapterDeps): Promise<System> => {
-  const { config, options, logger, clock, dataDir, store, readModels, projections, service, seriesService, seriesProcessManager, access } = deps;
-  const notifications = createNotifications({ config, dataDir, store, readModels, projections, logger, clock, newId: randomUUID, ...(options.notifications !== undefined ? { options: options.notifications } : {}) });
+  const {
+    config,
+    options,
+    logger,
+    clock,
+    dataDir,
+    store,
+    readModels,
+    projections,
+    service,
+    seriesService,
+    seriesProcessManager,
+    access,
+  } = deps;
+  const notifications = createNotifications({
+    config,
+    dataDir,
+    store,
+    readModels,
+    projections,
+    logger,
+    clock,
+    newId: randomUUID,
+    ...(options.notifications !== undefined ? { options: options.notifications } : {}),
+  });
 
   const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
-  const jwtSecret = config.jwtSecret !== undefined ? new TextEncoder().encode(config.jwtSecret) : devMode ? devSecret(dataDir) : undefined;
+  const jwtSecret =
+    config.jwtSecret !== undefined
+      ? new TextEncoder().encode(config.jwtSecret)
+      : devMode
+        ? devSecret(dataDir)
+        : undefined;
   const authenticate = createAuthenticator({
     ...(jwtSecret !== undefined ? { secret: jwtSecret } : {}),
     ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
@@ -212,7 +268,9 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     let timer: NodeJS.Timeout | undefined;
     try {
       projectionStatus = await Promise.race([
-        projections.status().then(async (status) => ({ ...status, [notifications.reaction.name]: await notifications.status() })),
+        projections
+          .status()
+          .then(async (status) => ({ ...status, [notifications.reaction.name]: await notifications.status() })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('no answer from the event store')), HEALTH_STORE_TIMEOUT_MS);
         }),
@@ -221,7 +279,10 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     } catch {
       reachable = false;
       projectionStatus = Object.fromEntries(
-        readModels.sinks.map((sink) => [sink.name, { position: sink.checkpoint(), lag: Math.max(0, lastHead - sink.checkpoint()) }]),
+        readModels.sinks.map((sink) => [
+          sink.name,
+          { position: sink.checkpoint(), lag: Math.max(0, lastHead - sink.checkpoint()) },
+        ]),
       );
     } finally {
       clearTimeout(timer);
@@ -281,7 +342,12 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     ...(access.deterministic === true ? { readVersion: () => projections.appliedPosition } : {}),
     service,
     idempotency: {
-      keys: createIdempotency({ store, clock, newId: randomUUID, self: { node: nodeId(dataDir), instance: randomUUID() } }),
+      keys: createIdempotency({
+        store,
+        clock,
+        newId: randomUUID,
+        self: { node: nodeId(dataDir), instance: randomUUID() },
+      }),
       writable: () => writeRefusal(projections),
     },
     authenticate,
@@ -296,7 +362,11 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     publicRoutes: (publicApp, helpers) => {
       mountCalendarFeedPublicRoutes(publicApp, helpers, {
         service: calendarFeeds,
-        render: createIcsFeedBuilder({ publicBaseUrl: () => publicBaseUrl, siteName: config.siteName, sender: config.mailFrom }),
+        render: createIcsFeedBuilder({
+          publicBaseUrl: () => publicBaseUrl,
+          siteName: config.siteName,
+          sender: config.mailFrom,
+        }),
       });
       // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
       mountSignalingOriginCheck(publicApp, helpers, {
@@ -332,7 +402,10 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // In dev mode the page may be opened at any spelling of this machine's address (npm start prints 127.0.0.1, links
   // say localhost): all of them are the same server, so the signaling socket accepts all of them.
   allowedOrigins = config.allowedOriginsDefaulted
-    ? [new URL(publicBaseUrl).origin, ...(devMode ? [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`] : [])]
+    ? [
+        new URL(publicBaseUrl).origin,
+        ...(devMode ? [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`] : []),
+      ]
     : config.allowedOrigins;
 
   const signaling = attachSignaling(server, {
@@ -354,10 +427,16 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   signalingHandle = signaling;
   // A cancelled or moved meeting ends its call: the room re-checks access once the read model shows the change.
   projections.onProjected((event) => {
-    if (event.type === 'SessionCancelled' || event.type === 'MeetingRescheduled' || event.type === 'TrainingTypeChanged') {
+    if (
+      event.type === 'SessionCancelled' ||
+      event.type === 'MeetingRescheduled' ||
+      event.type === 'TrainingTypeChanged'
+    ) {
       const meetingId = (event.data as { meetingId?: unknown }).meetingId;
       if (typeof meetingId === 'string') {
-        signaling.meetingChanged(meetingId).catch((error: unknown) => logger.warn({ err: error, meetingId }, 'signaling re-check failed'));
+        signaling
+          .meetingChanged(meetingId)
+          .catch((error: unknown) => logger.warn({ err: error, meetingId }, 'signaling re-check failed'));
       }
     }
   });
@@ -371,7 +450,10 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // Only an empty log gets the demo data, and an empty log is caught up at once: a node catching up with a long log
   // seeds nothing and must not wait for it here.
   if (devMode && config.seedDemo && (await store.headPosition()) === 0) await projections.whenHealthy();
-  const demoTokens = devMode && config.seedDemo && jwtSecret !== undefined ? await seedDemo(service, store, jwtSecret, clock, logger, config.maxTokenTtlSeconds) : [];
+  const demoTokens =
+    devMode && config.seedDemo && jwtSecret !== undefined
+      ? await seedDemo(service, store, jwtSecret, clock, logger, config.maxTokenTtlSeconds)
+      : [];
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -390,7 +472,6 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     })();
     return closing;
   };
-  
 
   return {
     config,

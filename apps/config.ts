@@ -1,4 +1,3 @@
-
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -31,7 +30,10 @@ export interface Config {
 export class ConfigError extends Error {}
 
 const list = (value: string | undefined): string[] =>
-  (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 
 const int = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
   if (value === undefined || value.trim() === '') return fallback;
@@ -68,7 +70,9 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const jwtAudience = env.AUTH_JWT_AUDIENCE?.trim() || undefined;
   const maxTokenTtl = maxTokenTtlSeconds(env);
   if (jwksUrl !== undefined && jwtAudience === undefined) {
-    throw new ConfigError('AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE: without it, tokens the identity provider issued to any other application would be accepted');
+    throw new ConfigError(
+      'AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE: without it, tokens the identity provider issued to any other application would be accepted',
+    );
   }
   const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(host);
   if (jwtSecret === undefined && jwksUrl === undefined && !loopback && env.DEV_MODE !== 'true') {
@@ -84,7 +88,9 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     port,
     host,
     dataDir: env.DATA_DIR?.trim() || './data',
-    ...(env.KURRENTDB_CONNECTION_STRING?.trim() ? { kurrentDbConnectionString: env.KURRENTDB_CONNECTION_STRING.trim() } : {}),
+    ...(env.KURRENTDB_CONNECTION_STRING?.trim()
+      ? { kurrentDbConnectionString: env.KURRENTDB_CONNECTION_STRING.trim() }
+      : {}),
     ...(jwtSecret !== undefined ? { jwtSecret } : {}),
     ...(jwksUrl !== undefined ? { jwksUrl } : {}),
     ...(jwtIssuer !== undefined ? { jwtIssuer } : {}),

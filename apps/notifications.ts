@@ -39,7 +39,12 @@ export const createNotifications = (params: {
   const { random, mailer: customMailer, ...policy } = options;
   const log = logger.child({ component: 'notifications' });
   const mailer = customMailer ?? chooseMailer(config, dataDir, logger);
-  log.info({ mailer: mailer.name }, mailer.name === 'outbox' ? `cancellation emails go to ${join(dataDir, 'outbox')}` : 'cancellation emails go through Resend');
+  log.info(
+    { mailer: mailer.name },
+    mailer.name === 'outbox'
+      ? `cancellation emails go to ${join(dataDir, 'outbox')}`
+      : 'cancellation emails go through Resend',
+  );
   return createNotificationModule({
     store: params.store,
     readModels,

@@ -16,14 +16,18 @@ const main = async () => {
   const config = loadConfig();
   const dataDir = resolve(config.dataDir);
   const kurrent = config.kurrentDbConnectionString;
-  const store = kurrent === undefined
-    ? openSqliteEventStore({ path: join(dataDir, 'events.db') })
-    : await openKurrentDbEventStore({ connectionString: kurrent, streamPrefixes: STREAM_PREFIXES });
+  const store =
+    kurrent === undefined
+      ? openSqliteEventStore({ path: join(dataDir, 'events.db') })
+      : await openKurrentDbEventStore({ connectionString: kurrent, streamPrefixes: STREAM_PREFIXES });
   const target = join(dataDir, kurrent === undefined ? 'read-models.db' : 'read-models-kurrentdb.db');
   const temp = `${target}.rebuild`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(temp + suffix, { force: true });
   const readModels = openSqliteReadModels(temp);
-  const bar = new SingleBar({ format: 'rebuilding |{bar}| {percentage}% | position {value}/{total} | {duration}s', hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: 'rebuilding |{bar}| {percentage}% | position {value}/{total} | {duration}s', hideCursor: true },
+    Presets.shades_classic,
+  );
   const total = await store.headPosition();
   bar.start(Math.max(total, 1), 0);
   const started = Date.now();
@@ -36,10 +40,14 @@ const main = async () => {
   for (const suffix of ['-wal', '-shm']) if (existsSync(target + suffix)) rmSync(target + suffix);
   renameSync(temp, target);
   for (const suffix of ['-wal', '-shm']) rmSync(temp + suffix, { force: true });
-  process.stdout.write(`rebuilt ${readModels.sinks.map((s) => s.name).join(', ')} from ${count} events in ${Date.now() - started} ms -> ${target}\n`);
+  process.stdout.write(
+    `rebuilt ${readModels.sinks.map((s) => s.name).join(', ')} from ${count} events in ${Date.now() - started} ms -> ${target}\n`,
+  );
 };
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? 'Configuration error: ' : ''}${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? 'Configuration error: ' : ''}${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(error instanceof ConfigError ? 2 : 1);
 });

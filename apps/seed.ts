@@ -6,14 +6,33 @@ import { DEFAULT_MAX_TOKEN_TTL_SECONDS, mintToken } from '../adapters/http/auth.
 
 export const demoPeople = [
   { sub: 'admin-1', name: 'Ada Admin', email: 'ada.admin@example.com', roles: ['admin'], timezone: 'America/New_York' },
-  { sub: 'instructor-1', name: 'Ivan Instructor', email: 'ivan.instructor@example.com', roles: ['instructor'], timezone: 'America/New_York' },
-  { sub: 'customer-1', name: 'Cora Customer', email: 'cora.customer@example.com', roles: ['customer'], timezone: 'America/Chicago' },
-  { sub: 'customer-2', name: 'Cam Customer', email: 'cam.customer@example.com', roles: ['customer'], timezone: 'Europe/London' },
+  {
+    sub: 'instructor-1',
+    name: 'Ivan Instructor',
+    email: 'ivan.instructor@example.com',
+    roles: ['instructor'],
+    timezone: 'America/New_York',
+  },
+  {
+    sub: 'customer-1',
+    name: 'Cora Customer',
+    email: 'cora.customer@example.com',
+    roles: ['customer'],
+    timezone: 'America/Chicago',
+  },
+  {
+    sub: 'customer-2',
+    name: 'Cam Customer',
+    email: 'cam.customer@example.com',
+    roles: ['customer'],
+    timezone: 'Europe/London',
+  },
 ] as const;
 
 export const DEMO_TOKEN_TTL_SECONDS = 24 * 3600;
 
-const at = (base: Date, hours: number): string => new Date(Math.ceil(base.getTime() / 3_600_000) * 3_600_000 + hours * 3_600_000).toISOString();
+const at = (base: Date, hours: number): string =>
+  new Date(Math.ceil(base.getTime() / 3_600_000) * 3_600_000 + hours * 3_600_000).toISOString();
 
 /** First start in dev mode: demo people and a few meetings, so the API has something to show. */
 export const seedDemo = async (
@@ -31,12 +50,36 @@ export const seedDemo = async (
     }
     const now = clock();
     const meetings = [
-      { title: 'Strength basics', customerId: 'customer-1', start: at(now, 0), end: at(now, 1), trainingType: '1-1' as const },
-      { title: 'Mobility check-in', customerId: 'customer-2', start: at(now, 24), end: at(now, 24.75), trainingType: 'link' as const, remoteLink: 'https://meet.example.com/mobility' },
-      { title: 'Cardio plan review', customerId: 'customer-1', start: at(now, 48), end: at(now, 49), trainingType: '1-1' as const },
+      {
+        title: 'Strength basics',
+        customerId: 'customer-1',
+        start: at(now, 0),
+        end: at(now, 1),
+        trainingType: '1-1' as const,
+      },
+      {
+        title: 'Mobility check-in',
+        customerId: 'customer-2',
+        start: at(now, 24),
+        end: at(now, 24.75),
+        trainingType: 'link' as const,
+        remoteLink: 'https://meet.example.com/mobility',
+      },
+      {
+        title: 'Cardio plan review',
+        customerId: 'customer-1',
+        start: at(now, 48),
+        end: at(now, 49),
+        trainingType: '1-1' as const,
+      },
     ];
     for (const m of meetings) {
-      const result = await service.scheduleMeeting(admin, { ...m, instructorId: 'instructor-1', timezone: 'America/New_York', description: 'Demo session' });
+      const result = await service.scheduleMeeting(admin, {
+        ...m,
+        instructorId: 'instructor-1',
+        timezone: 'America/New_York',
+        description: 'Demo session',
+      });
       if (E.isLeft(result)) logger.warn({ error: result.left }, 'demo meeting not created');
     }
     logger.info('seeded demo people and meetings');
@@ -45,7 +88,13 @@ export const seedDemo = async (
   const ttl = Math.min(DEMO_TOKEN_TTL_SECONDS, maxTokenTtlSeconds);
   const tokens = [];
   for (const p of demoPeople) {
-    tokens.push({ name: p.name, sub: p.sub, roles: [...p.roles], ttlSeconds: ttl, token: await mintToken(secret, { sub: p.sub, roles: p.roles, name: p.name, email: p.email }, ttl) });
+    tokens.push({
+      name: p.name,
+      sub: p.sub,
+      roles: [...p.roles],
+      ttlSeconds: ttl,
+      token: await mintToken(secret, { sub: p.sub, roles: p.roles, name: p.name, email: p.email }, ttl),
+    });
   }
   return tokens;
 };

@@ -8,7 +8,10 @@ const main = async () => {
   const config = loadConfig();
   const system = await startSystem(config);
   const { logger } = system;
-  logger.info({ url: system.url, store: system.store.capabilities.name, dataDir: config.dataDir, devMode: system.devMode }, 'listening');
+  logger.info(
+    { url: system.url, store: system.store.capabilities.name, dataDir: config.dataDir, devMode: system.devMode },
+    'listening',
+  );
   if (system.devMode) {
     // The public address, not the bind address: links and the call page's signaling socket are made for it.
     const url = system.publicBaseUrl;
@@ -52,6 +55,6 @@ main().catch((error: unknown) => {
     process.stderr.write(`Failed to start: ${error.message}\n`);
     process.exit(1);
   }
-  process.stderr.write(`Failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

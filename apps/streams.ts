@@ -3,4 +3,11 @@
  * stream family missing here would be written but never projected. `idempotency-` streams (Idempotency-Key claims and
  * answers) are left out on purpose: they are read by stream only, and no read model needs them.
  */
-export const STREAM_PREFIXES: ReadonlyArray<string> = ['meeting-', 'series-', 'person-', 'settings-', 'notification-', 'feed-'];
+export const STREAM_PREFIXES: ReadonlyArray<string> = [
+  'meeting-',
+  'series-',
+  'person-',
+  'settings-',
+  'notification-',
+  'feed-',
+];

@@ -16,14 +16,19 @@ const { values } = parseArgs({
 });
 
 const fail = (message: string): never => {
-  process.stderr.write(`${message}\nusage: npm run token -- --sub ID --roles customer[,instructor,admin] [--name N] [--email E] [--ttl SECONDS: default 86400, at most AUTH_MAX_TOKEN_TTL_SECONDS]\n`);
+  process.stderr.write(
+    `${message}\nusage: npm run token -- --sub ID --roles customer[,instructor,admin] [--name N] [--email E] [--ttl SECONDS: default 86400, at most AUTH_MAX_TOKEN_TTL_SECONDS]\n`,
+  );
   process.exit(2);
 };
 
 const sub = values.sub ?? fail('--sub is required');
 const subProblem = idProblem(sub);
 if (subProblem !== undefined) fail(`--sub ${subProblem}`);
-const roles = (values.roles ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+const roles = (values.roles ?? '')
+  .split(',')
+  .map((r) => r.trim())
+  .filter(Boolean);
 const bad = roles.filter((r) => !['admin', 'instructor', 'customer'].includes(r));
 if (roles.length === 0 || bad.length > 0) fail(`unknown role(s): ${bad.join(', ') || '(none given)'}`);
 // The server refuses tokens that live longer than AUTH_MAX_TOKEN_TTL_SECONDS (24 hours unless set): never mint one.
@@ -40,12 +45,20 @@ if (ttl > maxTtl) fail(`--ttl ${ttl} is longer than the server accepts (AUTH_MAX
 
 const configured = process.env.AUTH_JWT_SECRET?.trim();
 const devFile = join(resolve(process.env.DATA_DIR?.trim() || './data'), 'dev-jwt-secret');
-const secret = configured || (existsSync(devFile) ? readFileSync(devFile, 'utf8').trim() : fail(`AUTH_JWT_SECRET is not set and there is no dev secret at ${devFile} (start the server once)`));
+const secret =
+  configured ||
+  (existsSync(devFile)
+    ? readFileSync(devFile, 'utf8').trim()
+    : fail(`AUTH_JWT_SECRET is not set and there is no dev secret at ${devFile} (start the server once)`));
 
-const token = await mintToken(new TextEncoder().encode(secret), {
-  sub,
-  roles,
-  ...(values.name !== undefined ? { name: values.name } : {}),
-  ...(values.email !== undefined ? { email: values.email } : {}),
-}, ttl);
+const token = await mintToken(
+  new TextEncoder().encode(secret),
+  {
+    sub,
+    roles,
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values.email !== undefined ? { email: values.email } : {}),
+  },
+  ttl,
+);
 process.stdout.write(`${token}\n`);

@@ -20,7 +20,9 @@ export const CalendarFeedDisabled = t.type({
 });
 export const CalendarFeedEvent = t.union([CalendarFeedEnabled, CalendarFeedDisabled]);
 export type CalendarFeedEvent = t.TypeOf<typeof CalendarFeedEvent>;
-export const calendarFeedEventTypes = ['CalendarFeedEnabled', 'CalendarFeedDisabled'] as const satisfies ReadonlyArray<CalendarFeedEvent['type']>;
+export const calendarFeedEventTypes = ['CalendarFeedEnabled', 'CalendarFeedDisabled'] as const satisfies ReadonlyArray<
+  CalendarFeedEvent['type']
+>;
 
 export const EnableCalendarFeed = t.type({
   type: t.literal('EnableCalendarFeed'),
@@ -53,17 +55,22 @@ export interface RotatedTooSoon {
   readonly retryAfterSeconds: number;
 }
 
-export const decide = (command: CalendarFeedCommand, state: CalendarFeedState): E.Either<ValidationFailed | RotatedTooSoon, CalendarFeedEvent[]> => {
+export const decide = (
+  command: CalendarFeedCommand,
+  state: CalendarFeedState,
+): E.Either<ValidationFailed | RotatedTooSoon, CalendarFeedEvent[]> => {
   switch (command.type) {
     case 'EnableCalendarFeed': {
       const { userId, tokenHash } = command.data;
       const errors = checkUserId(userId);
-      if (!sha256Hex.test(tokenHash)) errors.push({ path: 'tokenHash', message: 'must be a SHA-256 in lowercase hexadecimal' });
+      if (!sha256Hex.test(tokenHash))
+        errors.push({ path: 'tokenHash', message: 'must be a SHA-256 in lowercase hexadecimal' });
       if (errors.length > 0) return E.left(validationFailed(errors));
       if (state.status === 'enabled' && state.tokenHash === tokenHash) return E.right([]);
       if (state.status === 'enabled') {
         const since = (Date.parse(command.data.at) - Date.parse(state.enabledAt)) / 1000;
-        if (since < MIN_ROTATION_SECONDS) return E.left({ _tag: 'RotatedTooSoon', retryAfterSeconds: Math.ceil(MIN_ROTATION_SECONDS - since) });
+        if (since < MIN_ROTATION_SECONDS)
+          return E.left({ _tag: 'RotatedTooSoon', retryAfterSeconds: Math.ceil(MIN_ROTATION_SECONDS - since) });
       }
       return E.right([{ type: 'CalendarFeedEnabled', data: command.data }]);
     }
@@ -80,7 +87,12 @@ export const decide = (command: CalendarFeedCommand, state: CalendarFeedState): 
 export const evolve = (_state: CalendarFeedState, event: CalendarFeedEvent): CalendarFeedState => {
   switch (event.type) {
     case 'CalendarFeedEnabled':
-      return { status: 'enabled', userId: event.data.userId, tokenHash: event.data.tokenHash, enabledAt: event.data.at };
+      return {
+        status: 'enabled',
+        userId: event.data.userId,
+        tokenHash: event.data.tokenHash,
+        enabledAt: event.data.at,
+      };
     case 'CalendarFeedDisabled':
       return { status: 'disabled', userId: event.data.userId };
     default:

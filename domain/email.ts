@@ -35,7 +35,8 @@ export const emailProblem = (value: string): string | undefined => {
       ? 'must be an email address in ASCII (an internationalised domain in its xn-- form)'
       : 'must be an email address like name@example.com';
   }
-  if (value.indexOf('@') > MAX_LOCAL_PART_LENGTH) return `must be an email address whose part before the @ is at most ${MAX_LOCAL_PART_LENGTH} characters`;
+  if (value.indexOf('@') > MAX_LOCAL_PART_LENGTH)
+    return `must be an email address whose part before the @ is at most ${MAX_LOCAL_PART_LENGTH} characters`;
   return undefined;
 };
 

@@ -48,7 +48,12 @@ export const IdempotentAnswerRecorded = t.type({
   type: t.literal('IdempotentAnswerRecorded'),
   data: t.type({ claimId: t.string, at: IsoInstant, answer: RecordedAnswer }),
 });
-export const IdempotencyEvent = t.union([IdempotencyKeyClaimed, IdempotencyKeyResumed, IdempotencyKeyReleased, IdempotentAnswerRecorded]);
+export const IdempotencyEvent = t.union([
+  IdempotencyKeyClaimed,
+  IdempotencyKeyResumed,
+  IdempotencyKeyReleased,
+  IdempotentAnswerRecorded,
+]);
 export type IdempotencyEvent = t.TypeOf<typeof IdempotencyEvent>;
 
 export type IdempotencyState =
@@ -62,7 +67,13 @@ export type IdempotencyState =
       readonly leaseUntil: string;
       readonly released: boolean;
     }
-  | { readonly status: 'answered'; readonly claimId: string; readonly fingerprint: string; readonly expiresAt: string; readonly answer: RecordedAnswer };
+  | {
+      readonly status: 'answered';
+      readonly claimId: string;
+      readonly fingerprint: string;
+      readonly expiresAt: string;
+      readonly answer: RecordedAnswer;
+    };
 
 export const initialState = (): IdempotencyState => ({ status: 'none' });
 
@@ -80,7 +91,13 @@ export const evolve = (state: IdempotencyState, event: IdempotencyEvent): Idempo
       return state.status === 'claimed' && state.claimId === event.data.claimId ? { ...state, released: true } : state;
     case 'IdempotentAnswerRecorded':
       return state.status === 'claimed' && state.claimId === event.data.claimId
-        ? { status: 'answered', claimId: state.claimId, fingerprint: state.fingerprint, expiresAt: state.expiresAt, answer: event.data.answer }
+        ? {
+            status: 'answered',
+            claimId: state.claimId,
+            fingerprint: state.fingerprint,
+            expiresAt: state.expiresAt,
+            answer: event.data.answer,
+          }
         : state;
     default:
       return assertNever(event);
@@ -112,6 +129,8 @@ export const decideKey = (state: IdempotencyState, request: KeyRequest): KeyDeci
   if (state.fingerprint !== request.fingerprint) return { kind: 'mismatch' };
   if (state.status === 'answered') return { kind: 'replay', answer: state.answer };
   const abandoned =
-    state.released || state.leaseUntil <= request.now || (state.owner.node === request.self.node && state.owner.instance !== request.self.instance);
+    state.released ||
+    state.leaseUntil <= request.now ||
+    (state.owner.node === request.self.node && state.owner.instance !== request.self.instance);
   return abandoned ? { kind: 'resume', claimId: state.claimId } : { kind: 'in-progress', until: state.leaseUntil };
 };

@@ -248,7 +248,14 @@ export type MeetingError = ValidationFailed | MeetingNotFound | MeetingAlreadyEx
 
 // ---------- rules ----------
 
-export const LIMITS = { title: 200, description: 5000, metadata: 10_000, remoteLink: 2048, reason: 1000, id: MAX_ID_LENGTH } as const;
+export const LIMITS = {
+  title: 200,
+  description: 5000,
+  metadata: 10_000,
+  remoteLink: 2048,
+  reason: 1000,
+  id: MAX_ID_LENGTH,
+} as const;
 
 // Control characters end up in emails, calendar files and pages; line breaks and tabs only where text is multi-line.
 const singleLineControls = /[\u0000-\u001F\u007F]/;
@@ -265,7 +272,13 @@ export const checkText = (
   if (required && value.trim().length === 0) return [{ path, message: 'must not be empty' }];
   if (value.length > max) return [{ path, message: `must be at most ${max} characters` }];
   if ((lines === 'single' ? singleLineControls : multiLineControls).test(value)) {
-    return [{ path, message: lines === 'single' ? 'must be one line without control characters' : 'must not contain control characters' }];
+    return [
+      {
+        path,
+        message:
+          lines === 'single' ? 'must be one line without control characters' : 'must not contain control characters',
+      },
+    ];
   }
   return [];
 };
@@ -292,7 +305,9 @@ export const checkLink = (trainingType: TrainingType, remoteLink: string | undef
       }
       return isHttpsUrl(remoteLink) ? [] : [{ path: 'remoteLink', message: 'must be an https: URL' }];
     case '1-1':
-      return remoteLink === undefined ? [] : [{ path: 'remoteLink', message: "is not allowed when trainingType is '1-1'" }];
+      return remoteLink === undefined
+        ? []
+        : [{ path: 'remoteLink', message: "is not allowed when trainingType is '1-1'" }];
     default:
       return assertNever(trainingType);
   }
@@ -325,9 +340,15 @@ export const decide = (command: MeetingCommand, state: MeetingState): E.Either<M
       return changeTrainingType(command.data, state);
     case 'ConfirmMeeting':
       if (state.status !== 'planned') {
-        return E.left({ _tag: 'InvalidTransition', from: state.status, message: `only a planned meeting can be confirmed; this one is ${state.status}` });
+        return E.left({
+          _tag: 'InvalidTransition',
+          from: state.status,
+          message: `only a planned meeting can be confirmed; this one is ${state.status}`,
+        });
       }
-      return E.right([{ type: 'MeetingConfirmed', data: { meetingId: state.id, at: command.data.at, by: command.data.by } }]);
+      return E.right([
+        { type: 'MeetingConfirmed', data: { meetingId: state.id, at: command.data.at, by: command.data.by } },
+      ]);
     case 'CancelMeeting': {
       if (state.status === 'cancelled') {
         return E.left({ _tag: 'InvalidTransition', from: state.status, message: 'the meeting is already cancelled' });
@@ -350,9 +371,15 @@ export const decide = (command: MeetingCommand, state: MeetingState): E.Either<M
     }
     case 'ReinstateMeeting':
       if (state.status !== 'cancelled') {
-        return E.left({ _tag: 'InvalidTransition', from: state.status, message: `only a cancelled meeting can be reinstated; this one is ${state.status}` });
+        return E.left({
+          _tag: 'InvalidTransition',
+          from: state.status,
+          message: `only a cancelled meeting can be reinstated; this one is ${state.status}`,
+        });
       }
-      return E.right([{ type: 'MeetingReinstated', data: { meetingId: state.id, at: command.data.at, by: command.data.by } }]);
+      return E.right([
+        { type: 'MeetingReinstated', data: { meetingId: state.id, at: command.data.at, by: command.data.by } },
+      ]);
     default:
       return assertNever(command);
   }
@@ -419,7 +446,10 @@ const changeDetails = (
       }
       if (Object.keys(changes).length === 0) return [];
       return [
-        { type: 'MeetingDetailsChanged' as const, data: { meetingId: meeting.id, changes, origin: c.origin, at: c.at, by: c.by } },
+        {
+          type: 'MeetingDetailsChanged' as const,
+          data: { meetingId: meeting.id, changes, origin: c.origin, at: c.at, by: c.by },
+        },
       ];
     });
   })(notCancelled(state, 'change its details'));
@@ -479,7 +509,11 @@ const changeTrainingType = (
 
 // ---------- evolve ----------
 
-const markEdited = (meeting: Meeting, origin: ChangeOrigin, fields: ReadonlyArray<DetailField>): ReadonlyArray<DetailField> =>
+const markEdited = (
+  meeting: Meeting,
+  origin: ChangeOrigin,
+  fields: ReadonlyArray<DetailField>,
+): ReadonlyArray<DetailField> =>
   origin === 'series' ? meeting.individuallyEdited : [...new Set([...meeting.individuallyEdited, ...fields])];
 
 export const evolve = (state: MeetingState, event: MeetingEvent): MeetingState => {

@@ -74,7 +74,13 @@ export const NotificationRequested = t.type({
 /** The rendered email of one round (the first, or one per admin retry): every attempt of the round sends it unchanged. */
 export const NotificationPrepared = t.type({
   type: t.literal('NotificationPrepared'),
-  data: t.type({ round: t.number, meetingIds: t.array(t.string), endsAt: IsoInstant, message: PreparedMessage, at: IsoInstant }),
+  data: t.type({
+    round: t.number,
+    meetingIds: t.array(t.string),
+    endsAt: IsoInstant,
+    message: PreparedMessage,
+    at: IsoInstant,
+  }),
 });
 
 export const NotificationSent = t.type({
@@ -208,7 +214,13 @@ export type NotificationCommand =
 // ---------- state ----------
 
 export type NotificationStatus = 'pending' | 'sent' | 'failed' | 'skipped' | 'undeliverable';
-export const notificationStatuses: ReadonlyArray<NotificationStatus> = ['pending', 'sent', 'failed', 'skipped', 'undeliverable'];
+export const notificationStatuses: ReadonlyArray<NotificationStatus> = [
+  'pending',
+  'sent',
+  'failed',
+  'skipped',
+  'undeliverable',
+];
 
 export interface Notification {
   readonly status: NotificationStatus;
@@ -279,14 +291,21 @@ export const utf8Length = (value: string): number => {
 
 /** Size of one append of these events, as the event store counts it (see MAX_NOTIFICATION_APPEND_BYTES). */
 export const appendBytes = (events: ReadonlyArray<NotificationEvent>): number =>
-  events.reduce((sum, event) => sum + utf8Length(JSON.stringify(event.data)) + 2 * event.type.length + METADATA_ALLOWANCE_BYTES, 0);
+  events.reduce(
+    (sum, event) => sum + utf8Length(JSON.stringify(event.data)) + 2 * event.type.length + METADATA_ALLOWANCE_BYTES,
+    0,
+  );
 
 /**
  * Keeps an append within MAX_NOTIFICATION_APPEND_BYTES: a rendered email that would take it over is not kept, and
  * the round fails with the reason instead (visible in the notification log; a retry renders again). Without the
  * email the append is small: the request holds at most MAX_OCCURRENCES sessions of bounded fields.
  */
-const withinAppendLimit = (events: ReadonlyArray<NotificationEvent>, attempts: number, at: string): NotificationEvent[] => {
+const withinAppendLimit = (
+  events: ReadonlyArray<NotificationEvent>,
+  attempts: number,
+  at: string,
+): NotificationEvent[] => {
   const bytes = appendBytes(events);
   if (bytes <= MAX_NOTIFICATION_APPEND_BYTES) return [...events];
   return events.map((event): NotificationEvent => {
@@ -344,7 +363,13 @@ const roundOutcome = (
   const emailError = emailProblem(email.trim());
   if (emailError !== undefined) {
     return E.right([
-      { type: 'NotificationUndeliverable', data: { reason: `the email address in the people directory for '${facts.recipient.personId}' ${emailError}`, at } },
+      {
+        type: 'NotificationUndeliverable',
+        data: {
+          reason: `the email address in the people directory for '${facts.recipient.personId}' ${emailError}`,
+          at,
+        },
+      },
     ]);
   }
   if (facts.renderError !== undefined) {
@@ -354,14 +379,23 @@ const roundOutcome = (
   return E.right([
     {
       type: 'NotificationPrepared',
-      data: { round, meetingIds: announced.map((s) => s.meetingId), endsAt: latestEnd(announced), message: facts.message, at },
+      data: {
+        round,
+        meetingIds: announced.map((s) => s.meetingId),
+        endsAt: latestEnd(announced),
+        message: facts.message,
+        at,
+      },
     },
   ]);
 };
 
 // ---------- decide ----------
 
-export const decide = (command: NotificationCommand, state: NotificationState): E.Either<NotificationError, NotificationEvent[]> => {
+export const decide = (
+  command: NotificationCommand,
+  state: NotificationState,
+): E.Either<NotificationError, NotificationEvent[]> => {
   if (command.type === 'RequestNotification') {
     if (state.status !== 'none') return E.left({ _tag: 'NotificationAlreadyRequested' });
     const c = command.data;
@@ -379,7 +413,9 @@ export const decide = (command: NotificationCommand, state: NotificationState): 
         at: c.at,
       },
     };
-    return E.map((rest: NotificationEvent[]) => withinAppendLimit([requested, ...rest], 0, c.at))(roundOutcome(c, c.cancellation, 0, 0));
+    return E.map((rest: NotificationEvent[]) => withinAppendLimit([requested, ...rest], 0, c.at))(
+      roundOutcome(c, c.cancellation, 0, 0),
+    );
   }
   if (state.status === 'none') return E.left({ _tag: 'NotificationNotFound' });
   switch (command.type) {
@@ -392,7 +428,14 @@ export const decide = (command: NotificationCommand, state: NotificationState): 
       const again = retryable && state.roundAttempts + 1 < maxAttempts;
       const failed: NotificationEvent = {
         type: 'NotificationAttemptFailed',
-        data: { attempt, error, retryable, ...(status !== undefined ? { status } : {}), ...(again ? { nextAttemptAt } : {}), at },
+        data: {
+          attempt,
+          error,
+          retryable,
+          ...(status !== undefined ? { status } : {}),
+          ...(again ? { nextAttemptAt } : {}),
+          at,
+        },
       };
       if (again) return E.right([failed]);
       const why = retryable ? `gave up after ${state.roundAttempts + 1} attempts: ${error}` : error;
@@ -400,7 +443,8 @@ export const decide = (command: NotificationCommand, state: NotificationState): 
     }
     case 'SkipEndedNotification':
       if (state.status !== 'pending') return E.left({ _tag: 'NotificationNotPending', status: state.status });
-      if (state.endsAt === undefined || Date.parse(state.endsAt) > Date.parse(command.data.at)) return E.left({ _tag: 'SessionsNotEnded' });
+      if (state.endsAt === undefined || Date.parse(state.endsAt) > Date.parse(command.data.at))
+        return E.left({ _tag: 'SessionsNotEnded' });
       return E.right([{ type: 'NotificationSkipped', data: { reason: 'ended', at: command.data.at } }]);
     case 'SkipReinstatedNotification':
       if (state.status !== 'pending') return E.left({ _tag: 'NotificationNotPending', status: state.status });
@@ -448,7 +492,13 @@ export const evolve = (state: NotificationState, event: NotificationEvent): Noti
   switch (event.type) {
     case 'NotificationPrepared': {
       const { nextAttemptAt: _next, ...rest } = state;
-      return { ...rest, message: event.data.message, announced: event.data.meetingIds, endsAt: event.data.endsAt, roundAttempts: 0 };
+      return {
+        ...rest,
+        message: event.data.message,
+        announced: event.data.meetingIds,
+        endsAt: event.data.endsAt,
+        roundAttempts: 0,
+      };
     }
     case 'NotificationSent': {
       const { nextAttemptAt: _next, ...rest } = state;
@@ -478,7 +528,14 @@ export const evolve = (state: NotificationState, event: NotificationEvent): Noti
     }
     case 'NotificationRetryRequested': {
       const { nextAttemptAt: _next, reason: _reason, message: _message, endsAt: _ends, ...rest } = state;
-      return { ...rest, status: 'pending', round: event.data.round, roundAttempts: 0, recipient: event.data.recipient, announced: [] };
+      return {
+        ...rest,
+        status: 'pending',
+        round: event.data.round,
+        roundAttempts: 0,
+        recipient: event.data.recipient,
+        announced: [],
+      };
     }
     default:
       return assertNever(event);

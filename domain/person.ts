@@ -40,7 +40,6 @@ export type PersonState = { readonly status: 'none' } | Person;
 
 export const initialState = (): PersonState => ({ status: 'none' });
 
-
 export const decide = (command: PersonCommand, state: PersonState): E.Either<ValidationFailed, PersonEvent[]> => {
   const c = command.data;
   const name = c.name.trim();
@@ -48,14 +47,22 @@ export const decide = (command: PersonCommand, state: PersonState): E.Either<Val
   const errors: FieldError[] = [];
   errors.push(...checkId('id', c.personId));
   if (name.length === 0 || name.length > 200) errors.push({ path: 'name', message: 'must be 1 to 200 characters' });
-  else if (/[\u0000-\u001F\u007F]/.test(name)) errors.push({ path: 'name', message: 'must be one line without control characters' });
+  else if (/[\u0000-\u001F\u007F]/.test(name))
+    errors.push({ path: 'name', message: 'must be one line without control characters' });
   const emailError = emailProblem(email);
   if (emailError !== undefined) errors.push({ path: 'email', message: emailError });
   if (c.timezone !== undefined && !isValidTimeZone(c.timezone)) {
     errors.push({ path: 'timezone', message: `unknown IANA time zone '${c.timezone}'` });
   }
   if (errors.length > 0) return E.left(validationFailed(errors));
-  const data = { personId: c.personId, name, email, ...(c.timezone !== undefined ? { timezone: c.timezone } : {}), at: c.at, by: c.by };
+  const data = {
+    personId: c.personId,
+    name,
+    email,
+    ...(c.timezone !== undefined ? { timezone: c.timezone } : {}),
+    at: c.at,
+    by: c.by,
+  };
   switch (state.status) {
     case 'none':
       return E.right([{ type: 'PersonRegistered', data }]);

@@ -284,12 +284,7 @@ const markNumbered = (numbered: ReadonlyArray<ByDay>, first: number, last: numbe
  * Calls `emit` with each occurrence day from startDay (DTSTART's day) to lastDay inclusive, in order, until it
  * returns false. lastDay must be at most LAST_SUPPORTED_DAY.
  */
-export const expandDays = (
-  rule: DateRule,
-  startDay: number,
-  lastDay: number,
-  emit: (day: number) => boolean,
-): void => {
+export const expandDays = (rule: DateRule, startDay: number, lastDay: number, emit: (day: number) => boolean): void => {
   const start = civilFromDays(startDay);
   const startWeekday = weekdayOf(startDay);
   const plan = compile(rule, start, startWeekday);
@@ -404,7 +399,9 @@ export const expandDays = (
         (plan.monthdays === undefined ||
           plan.monthdays[day] === 1 ||
           (plan.nmonthdays as Uint8Array)[monthDays - day + 1] === 1) &&
-        (plan.yeardays === undefined || plan.yeardays.has(d - yearStart + 1) || plan.yeardays.has(d - yearStart - yearLength))
+        (plan.yeardays === undefined ||
+          plan.yeardays.has(d - yearStart + 1) ||
+          plan.yeardays.has(d - yearStart - yearLength))
       ) {
         candidates.push(d);
       }

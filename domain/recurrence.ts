@@ -71,9 +71,7 @@ export const occurrenceKey = (o: Occurrence): string => o.localDate;
 // ---------------------------------------------------------------------------
 // RRULE value parsing (strict: rrule.js's parser accepted '1abc' as 1 and unknown parts silently)
 
-type Until =
-  | { readonly kind: 'date'; readonly date: LocalDate }
-  | { readonly kind: 'utc'; readonly instantMs: number };
+type Until = { readonly kind: 'date'; readonly date: LocalDate } | { readonly kind: 'utc'; readonly instantMs: number };
 
 /** The engine's date rule, plus how the rule ends and its normalised text. */
 interface Rule extends DateRule {

@@ -41,9 +41,18 @@ export interface SeriesHistory {
   readonly noticed: ReadonlyArray<string>;
 }
 
-export const initialHistory = (): SeriesHistory => ({ series: initialSeries(), meetingIds: [], drops: [], cancellations: [], noticed: [] });
+export const initialHistory = (): SeriesHistory => ({
+  series: initialSeries(),
+  meetingIds: [],
+  drops: [],
+  cancellations: [],
+  noticed: [],
+});
 
-const withIds = (ids: ReadonlyArray<string>, more: ReadonlyArray<{ readonly meetingId: string }>): ReadonlyArray<string> => {
+const withIds = (
+  ids: ReadonlyArray<string>,
+  more: ReadonlyArray<{ readonly meetingId: string }>,
+): ReadonlyArray<string> => {
   const known = new Set(ids);
   const added = more.map((m) => m.meetingId).filter((id) => !known.has(id) && (known.add(id), true));
   return added.length === 0 ? ids : [...ids, ...added];
@@ -75,7 +84,13 @@ export const evolveHistory = (history: SeriesHistory, event: SeriesEvent, positi
         meetingIds: withIds(history.meetingIds, cancelled),
         cancellations: [
           ...history.cancellations,
-          { cancellationId, position, from, cancelled: cancelled.map((c) => c.meetingId), ...(reason !== undefined ? { reason } : {}) },
+          {
+            cancellationId,
+            position,
+            from,
+            cancelled: cancelled.map((c) => c.meetingId),
+            ...(reason !== undefined ? { reason } : {}),
+          },
         ],
       };
     }
@@ -84,7 +99,9 @@ export const evolveHistory = (history: SeriesHistory, event: SeriesEvent, positi
         ...history,
         series,
         meetingIds: withIds(history.meetingIds, event.data.cancelled),
-        noticed: history.noticed.includes(event.data.cancellationId) ? history.noticed : [...history.noticed, event.data.cancellationId],
+        noticed: history.noticed.includes(event.data.cancellationId)
+          ? history.noticed
+          : [...history.noticed, event.data.cancellationId],
       };
     default:
       return assertNever(event);
@@ -103,7 +120,11 @@ export interface Session {
 }
 
 /** Folds one meeting event (at its global position) into the session. */
-export const evolveSession = (session: Session | undefined, event: MeetingEvent, position: number): Session | undefined => {
+export const evolveSession = (
+  session: Session | undefined,
+  event: MeetingEvent,
+  position: number,
+): Session | undefined => {
   const state: MeetingState = session?.meeting ?? { status: 'none' };
   const next = evolveMeeting(state, event);
   if (next.status === 'none') return undefined;
@@ -116,7 +137,9 @@ export const evolveSession = (session: Session | undefined, event: MeetingEvent,
   if (event.type === 'SessionCancelled') {
     const id = event.data.seriesCancellationId;
     const { cancelledUnder: _previous, ...rest } = base;
-    return id === undefined ? rest : { ...rest, cancelledUnder: id, seriesCancellations: [...rest.seriesCancellations, id] };
+    return id === undefined
+      ? rest
+      : { ...rest, cancelledUnder: id, seriesCancellations: [...rest.seriesCancellations, id] };
   }
   if (event.type === 'MeetingReinstated') {
     const { cancelledUnder: _previous, ...rest } = base;
@@ -158,7 +181,12 @@ const textFields = ['title', 'description', 'customerMetadata', 'instructorMetad
  * change's notice lists them; a series cancellation cancels what it lists and what starts from its `from` on. A
  * session brought back by hand after a cancellation is not cancelled by that cancellation again.
  */
-export const planSeries = (history: SeriesHistory, sessions: ReadonlyMap<string, Session>, now: string, by: Actor): SeriesPlan => {
+export const planSeries = (
+  history: SeriesHistory,
+  sessions: ReadonlyMap<string, Session>,
+  now: string,
+  by: Actor,
+): SeriesPlan => {
   const state = history.series;
   if (state.status === 'none') return { sessions: [], notices: [] };
   const stamp = { at: now, by };
@@ -167,7 +195,8 @@ export const planSeries = (history: SeriesHistory, sessions: ReadonlyMap<string,
   const seriesCancellationIds = new Set(history.cancellations.map((c) => c.cancellationId));
   const openDrops = history.drops.filter((d) => !history.noticed.includes(d.cancellationId));
   const pendingDrops = new Set<string>();
-  const untouchedSince = (session: Session, position: number) => session.reinstatedAt === undefined || session.reinstatedAt < position;
+  const untouchedSince = (session: Session, position: number) =>
+    session.reinstatedAt === undefined || session.reinstatedAt < position;
 
   const schedule = (slot: Slot): MeetingCommand => ({
     type: 'ScheduleMeeting',
@@ -195,15 +224,24 @@ export const planSeries = (history: SeriesHistory, sessions: ReadonlyMap<string,
     const commands: MeetingCommand[] = [];
     const timezone = state.recurrence.timezone;
     if (!edited('time') && (m.start !== slot.start || m.end !== slot.end || m.timezone !== timezone)) {
-      commands.push({ type: 'RescheduleMeeting', data: { start: slot.start, end: slot.end, timezone, origin: 'series', ...stamp } });
+      commands.push({
+        type: 'RescheduleMeeting',
+        data: { start: slot.start, end: slot.end, timezone, origin: 'series', ...stamp },
+      });
     }
     const changes: { -readonly [K in (typeof textFields)[number]]?: string } = {};
     for (const field of textFields) if (!edited(field) && m[field] !== state[field]) changes[field] = state[field];
-    if (Object.keys(changes).length > 0) commands.push({ type: 'ChangeMeetingDetails', data: { origin: 'series', ...changes, ...stamp } });
+    if (Object.keys(changes).length > 0)
+      commands.push({ type: 'ChangeMeetingDetails', data: { origin: 'series', ...changes, ...stamp } });
     if (!edited('trainingType') && (m.trainingType !== state.trainingType || m.remoteLink !== state.remoteLink)) {
       commands.push({
         type: 'ChangeTrainingType',
-        data: { trainingType: state.trainingType, ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}), origin: 'series', ...stamp },
+        data: {
+          trainingType: state.trainingType,
+          ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}),
+          origin: 'series',
+          ...stamp,
+        },
       });
     }
     return commands;
@@ -211,7 +249,12 @@ export const planSeries = (history: SeriesHistory, sessions: ReadonlyMap<string,
 
   const cancel = (cancellationId: string, reason: string | undefined): MeetingCommand => ({
     type: 'CancelMeeting',
-    data: { origin: 'series', seriesCancellationId: cancellationId, ...(reason !== undefined ? { reason } : {}), ...stamp },
+    data: {
+      origin: 'series',
+      seriesCancellationId: cancellationId,
+      ...(reason !== undefined ? { reason } : {}),
+      ...stamp,
+    },
   });
 
   const planOne = (meetingId: string): MeetingCommand[] => {
@@ -233,7 +276,10 @@ export const planSeries = (history: SeriesHistory, sessions: ReadonlyMap<string,
       if (cancellation !== undefined) return [cancel(cancellation.cancellationId, cancellation.reason)];
       if (slot === undefined) {
         const drop = openDrops.find(
-          (d) => d.removed.includes(meetingId) && !session.seriesCancellations.includes(d.cancellationId) && untouchedSince(session, d.position),
+          (d) =>
+            d.removed.includes(meetingId) &&
+            !session.seriesCancellations.includes(d.cancellationId) &&
+            untouchedSince(session, d.position),
         );
         if (drop === undefined) return [];
         pendingDrops.add(drop.cancellationId);
@@ -243,14 +289,18 @@ export const planSeries = (history: SeriesHistory, sessions: ReadonlyMap<string,
     if (slot === undefined || slot.start <= now || covered(slot.start)) return [];
     if (active) return align(m, slot);
     // Cancelled by a series edit (not by hand, not by a series cancellation) and its date is back: it returns.
-    const byEdit = m.cancelledBy === 'series' && (session.cancelledUnder === undefined || !seriesCancellationIds.has(session.cancelledUnder));
+    const byEdit =
+      m.cancelledBy === 'series' &&
+      (session.cancelledUnder === undefined || !seriesCancellationIds.has(session.cancelledUnder));
     if (!byEdit) return [];
     const { cancelledBy: _cancelledBy, ...reinstated } = m;
     return [{ type: 'ReinstateMeeting', data: stamp }, ...align({ ...reinstated, status: 'planned' }, slot)];
   };
 
   const ids = [...new Set([...history.meetingIds, ...sessions.keys()])].sort();
-  const planned = ids.map((meetingId) => ({ meetingId, commands: planOne(meetingId) })).filter((p) => p.commands.length > 0);
+  const planned = ids
+    .map((meetingId) => ({ meetingId, commands: planOne(meetingId) }))
+    .filter((p) => p.commands.length > 0);
 
   const notices = openDrops.flatMap((drop): NoticePlan[] => {
     if (pendingDrops.has(drop.cancellationId)) return [];
@@ -260,7 +310,9 @@ export const planSeries = (history: SeriesHistory, sessions: ReadonlyMap<string,
         ? [{ meetingId, start: session.meeting.start, end: session.meeting.end }]
         : [];
     });
-    return cancelled.length > 0 ? [{ cancellationId: drop.cancellationId, cancelled, reason: SERIES_SCHEDULE_CHANGED }] : [];
+    return cancelled.length > 0
+      ? [{ cancellationId: drop.cancellationId, cancelled, reason: SERIES_SCHEDULE_CHANGED }]
+      : [];
   });
   return { sessions: planned, notices };
 };

@@ -82,7 +82,13 @@ export const SeriesDetailsChanged = t.type({
 export const SeriesCancelled = t.type({
   type: t.literal('SeriesCancelled'),
   data: t.intersection([
-    t.type({ seriesId: t.string, cancellationId: t.string, from: IsoInstant, cancelled: t.array(CancelledOccurrence), ...stamp }),
+    t.type({
+      seriesId: t.string,
+      cancellationId: t.string,
+      from: IsoInstant,
+      cancelled: t.array(CancelledOccurrence),
+      ...stamp,
+    }),
     t.partial({ reason: t.string }),
   ]),
 });
@@ -96,7 +102,13 @@ export const SeriesOccurrencesCancelled = t.type({
   ]),
 });
 
-export const SeriesEvent = t.union([SeriesScheduled, SeriesRecurrenceChanged, SeriesDetailsChanged, SeriesCancelled, SeriesOccurrencesCancelled]);
+export const SeriesEvent = t.union([
+  SeriesScheduled,
+  SeriesRecurrenceChanged,
+  SeriesDetailsChanged,
+  SeriesCancelled,
+  SeriesOccurrencesCancelled,
+]);
 export type SeriesEvent = t.TypeOf<typeof SeriesEvent>;
 export const seriesEventTypes: ReadonlyArray<SeriesEvent['type']> = [
   'SeriesScheduled',
@@ -130,7 +142,10 @@ export const seriesOptionalFields = {
 
 export const ScheduleSeries = t.type({
   type: t.literal('ScheduleSeries'),
-  data: t.intersection([t.type({ seriesId: t.string, ...seriesRequiredFields, ...stamp }), t.partial(seriesOptionalFields)]),
+  data: t.intersection([
+    t.type({ seriesId: t.string, ...seriesRequiredFields, ...stamp }),
+    t.partial(seriesOptionalFields),
+  ]),
 });
 
 export const ChangeSeriesRecurrence = t.type({
@@ -172,7 +187,13 @@ export const RecordOccurrencesCancelled = t.type({
   ]),
 });
 
-export const SeriesCommand = t.union([ScheduleSeries, ChangeSeriesRecurrence, ChangeSeriesDetails, CancelSeries, RecordOccurrencesCancelled]);
+export const SeriesCommand = t.union([
+  ScheduleSeries,
+  ChangeSeriesRecurrence,
+  ChangeSeriesDetails,
+  CancelSeries,
+  RecordOccurrencesCancelled,
+]);
 export type SeriesCommand = t.TypeOf<typeof SeriesCommand>;
 
 // ---------- state ----------
@@ -221,7 +242,10 @@ const toSlots = (seriesId: string, occurrences: ReadonlyArray<RecurrenceOccurren
     end: o.end.toISOString(),
   }));
 
-const expand = (seriesId: string, spec: RecurrenceSpec): E.Either<FieldError[], { spec: RecurrenceSpec; slots: Slot[] }> => {
+const expand = (
+  seriesId: string,
+  spec: RecurrenceSpec,
+): E.Either<FieldError[], { spec: RecurrenceSpec; slots: Slot[] }> => {
   const parsed = parseRecurrence(spec);
   if (E.isLeft(parsed)) return E.left(parsed.left);
   const r = parsed.right;
@@ -244,7 +268,9 @@ const checkDetails = (d: Partial<Record<keyof typeof detailProps, string>>): Fie
 ];
 
 const notCancelled = (state: Series): E.Either<SeriesError, Series> =>
-  state.status === 'cancelled' ? E.left({ _tag: 'SeriesIsCancelled', message: 'the series is cancelled' }) : E.right(state);
+  state.status === 'cancelled'
+    ? E.left({ _tag: 'SeriesIsCancelled', message: 'the series is cancelled' })
+    : E.right(state);
 
 // ---------- decide ----------
 
@@ -260,14 +286,17 @@ export const decide = (command: SeriesCommand, state: SeriesState): E.Either<Ser
     case 'ChangeSeriesDetails':
       return E.chain((s: Series) => changeDetails(command.data, s))(notCancelled(state));
     case 'CancelSeries': {
-      if (state.status === 'cancelled') return E.left({ _tag: 'SeriesIsCancelled', message: 'the series is already cancelled' });
+      if (state.status === 'cancelled')
+        return E.left({ _tag: 'SeriesIsCancelled', message: 'the series is already cancelled' });
       const { cancellationId, from, toCancel, reason, at, by } = command.data;
       const errors = checkText('reason', reason, LIMITS.reason, false);
       if (errors.length > 0) return E.left(validationFailed(errors));
       // Every meeting of the series counts, also one whose slot left the pattern and was then reinstated by hand.
       const prefix = `${state.id}_`;
       const ours = new Set(state.occurrences.map((o) => o.meetingId));
-      const cancelled = toCancel.filter((o) => (ours.has(o.meetingId) || o.meetingId.startsWith(prefix)) && o.start >= from);
+      const cancelled = toCancel.filter(
+        (o) => (ours.has(o.meetingId) || o.meetingId.startsWith(prefix)) && o.start >= from,
+      );
       return E.right([
         {
           type: 'SeriesCancelled',
@@ -290,10 +319,20 @@ export const decide = (command: SeriesCommand, state: SeriesState): E.Either<Ser
       const prefix = `${state.id}_`;
       const foreign = cancelled.filter((o) => !known.has(o.meetingId) && !o.meetingId.startsWith(prefix));
       if (foreign.length > 0) {
-        return E.left(validationFailed([{ path: 'cancelled', message: `not occurrences of this series: ${foreign.map((o) => o.meetingId).join(', ')}` }]));
+        return E.left(
+          validationFailed([
+            {
+              path: 'cancelled',
+              message: `not occurrences of this series: ${foreign.map((o) => o.meetingId).join(', ')}`,
+            },
+          ]),
+        );
       }
       return E.right([
-        { type: 'SeriesOccurrencesCancelled', data: { seriesId: state.id, cancellationId, cancelled, ...(reason !== undefined ? { reason } : {}), at, by } },
+        {
+          type: 'SeriesOccurrencesCancelled',
+          data: { seriesId: state.id, cancellationId, cancelled, ...(reason !== undefined ? { reason } : {}), at, by },
+        },
       ]);
     }
     default:
@@ -352,7 +391,10 @@ const scheduleSeries = (c: t.TypeOf<typeof ScheduleSeries>['data']): E.Either<Se
  * changed); a future slot no longer in it is removed (its meeting gets cancelled, not deleted); new future slots
  * become new meetings, but none at or after a series cancellation.
  */
-const changeRecurrence = (c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'], state: Series): E.Either<SeriesError, SeriesEvent[]> => {
+const changeRecurrence = (
+  c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'],
+  state: Series,
+): E.Either<SeriesError, SeriesEvent[]> => {
   const spec: RecurrenceSpec = {
     rrule: c.rrule ?? state.recurrence.rrule,
     startDate: c.startDate ?? state.recurrence.startDate,
@@ -368,7 +410,8 @@ const changeRecurrence = (c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'], st
   const next = new Map(expanded.right.slots.map((o) => [o.localDate, o]));
   // A new zone with the same instants (New York to Toronto) still changes how the sessions are shown and mailed.
   const zoneChanged = expanded.right.spec.timezone !== state.recurrence.timezone;
-  const isFuture = (slot: Slot) => slot.start > now && (state.cancelledFrom === undefined || slot.start < state.cancelledFrom);
+  const isFuture = (slot: Slot) =>
+    slot.start > now && (state.cancelledFrom === undefined || slot.start < state.cancelledFrom);
   const added: Slot[] = [];
   const moved: Slot[] = [];
   const removed: Slot[] = [];
@@ -376,18 +419,31 @@ const changeRecurrence = (c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'], st
     const existing = current.get(localDate);
     if (existing === undefined) {
       if (isFuture(slot)) added.push(slot);
-    } else if (existing.start > now && (existing.start !== slot.start || existing.end !== slot.end || zoneChanged) && isFuture(slot)) {
+    } else if (
+      existing.start > now &&
+      (existing.start !== slot.start || existing.end !== slot.end || zoneChanged) &&
+      isFuture(slot)
+    ) {
       moved.push(slot);
     }
   }
   for (const [localDate, slot] of current) {
     if (slot.start > now && !next.has(localDate)) removed.push(slot);
-    else if (slot.start > now && next.has(localDate) && !isFuture(next.get(localDate) as Slot) && !moved.some((m) => m.localDate === localDate)) {
+    else if (
+      slot.start > now &&
+      next.has(localDate) &&
+      !isFuture(next.get(localDate) as Slot) &&
+      !moved.some((m) => m.localDate === localDate)
+    ) {
       const target = next.get(localDate) as Slot;
       if (target.start !== slot.start) removed.push(slot);
     }
   }
-  if (JSON.stringify(expanded.right.spec) === JSON.stringify(state.recurrence) && added.length + moved.length + removed.length === 0) return E.right([]);
+  if (
+    JSON.stringify(expanded.right.spec) === JSON.stringify(state.recurrence) &&
+    added.length + moved.length + removed.length === 0
+  )
+    return E.right([]);
   return E.right([
     {
       type: 'SeriesRecurrenceChanged',
@@ -406,10 +462,22 @@ const changeRecurrence = (c: t.TypeOf<typeof ChangeSeriesRecurrence>['data'], st
   ]);
 };
 
-const changeDetails = (c: t.TypeOf<typeof ChangeSeriesDetails>['data'], state: Series): E.Either<SeriesError, SeriesEvent[]> => {
+const changeDetails = (
+  c: t.TypeOf<typeof ChangeSeriesDetails>['data'],
+  state: Series,
+): E.Either<SeriesError, SeriesEvent[]> => {
   const trainingType = c.trainingType ?? state.trainingType;
-  const remoteLink = c.remoteLink ?? (trainingType === 'link' && c.trainingType === undefined ? state.remoteLink : c.trainingType === 'link' ? state.remoteLink : undefined);
-  const errors = [...checkDetails(c), ...(c.trainingType !== undefined || c.remoteLink !== undefined ? checkLink(trainingType, remoteLink) : [])];
+  const remoteLink =
+    c.remoteLink ??
+    (trainingType === 'link' && c.trainingType === undefined
+      ? state.remoteLink
+      : c.trainingType === 'link'
+        ? state.remoteLink
+        : undefined);
+  const errors = [
+    ...checkDetails(c),
+    ...(c.trainingType !== undefined || c.remoteLink !== undefined ? checkLink(trainingType, remoteLink) : []),
+  ];
   if (errors.length > 0) return E.left(validationFailed(errors));
   const changes: Record<string, string> = {};
   for (const key of ['title', 'description', 'customerMetadata', 'instructorMetadata'] as const) {
@@ -437,24 +505,34 @@ export const evolve = (state: SeriesState, event: SeriesEvent): SeriesState => {
       const { added, moved, removed, recurrence } = event.data;
       const movedBy = new Map(moved.map((m) => [m.localDate, m]));
       const gone = new Set(removed.map((r) => r.localDate));
-      const occurrences = [...state.occurrences.filter((o) => !gone.has(o.localDate)).map((o) => movedBy.get(o.localDate) ?? o), ...added].sort((a, b) =>
-        a.start < b.start ? -1 : a.start > b.start ? 1 : 0,
-      );
+      const occurrences = [
+        ...state.occurrences.filter((o) => !gone.has(o.localDate)).map((o) => movedBy.get(o.localDate) ?? o),
+        ...added,
+      ].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
       return { ...state, recurrence, occurrences };
     }
     case 'SeriesDetailsChanged': {
       const { remoteLink: _old, ...rest } = state;
       const changes = event.data.changes;
       const trainingType = changes.trainingType ?? state.trainingType;
-      const remoteLink = changes.trainingType !== undefined ? changes.remoteLink : changes.remoteLink ?? state.remoteLink;
-      return { ...rest, ...changes, trainingType, ...(trainingType === 'link' && remoteLink !== undefined ? { remoteLink } : {}) };
+      const remoteLink =
+        changes.trainingType !== undefined ? changes.remoteLink : (changes.remoteLink ?? state.remoteLink);
+      return {
+        ...rest,
+        ...changes,
+        trainingType,
+        ...(trainingType === 'link' && remoteLink !== undefined ? { remoteLink } : {}),
+      };
     }
     case 'SeriesCancelled':
       return {
         ...state,
         status: event.data.from <= event.data.at ? 'cancelled' : state.status,
         // The earliest cancellation wins: a later, narrower one must not reopen what an earlier one closed.
-        cancelledFrom: state.cancelledFrom !== undefined && state.cancelledFrom < event.data.from ? state.cancelledFrom : event.data.from,
+        cancelledFrom:
+          state.cancelledFrom !== undefined && state.cancelledFrom < event.data.from
+            ? state.cancelledFrom
+            : event.data.from,
       };
     case 'SeriesOccurrencesCancelled':
       return state;

@@ -116,7 +116,10 @@ export const completeSettings = (settings: Settings): CompleteSettings => {
 };
 
 /** The subject and body for one recipient role. */
-export const cancellationTemplatesFor = (settings: Settings, role: RecipientRole): { readonly subject: string; readonly bodyTemplate: string } => {
+export const cancellationTemplatesFor = (
+  settings: Settings,
+  role: RecipientRole,
+): { readonly subject: string; readonly bodyTemplate: string } => {
   const c = completeSettings(settings).notifications.cancellation;
   switch (role) {
     case 'customer':
@@ -144,12 +147,17 @@ export type SettingsCommand = t.TypeOf<typeof ChangeSettings>;
 export type SettingsState = Settings;
 /** Before any change: the defaults, the instructor's templates left to `completeSettings` until first set. */
 export const initialState = (): SettingsState => {
-  const { instructorSubject: _subject, instructorBodyTemplate: _body, ...cancellation } = defaultSettings.notifications.cancellation;
+  const {
+    instructorSubject: _subject,
+    instructorBodyTemplate: _body,
+    ...cancellation
+  } = defaultSettings.notifications.cancellation;
   return { ...defaultSettings, notifications: { cancellation } };
 };
 
 const checkSubject = (errors: FieldError[], path: string, subject: string): void => {
-  if (subject.trim().length === 0 || subject.length > 300) errors.push({ path, message: 'must be 1 to 300 characters' });
+  if (subject.trim().length === 0 || subject.length > 300)
+    errors.push({ path, message: 'must be 1 to 300 characters' });
   if (/[\r\n]/.test(subject)) errors.push({ path, message: 'must be a single line' });
   const parts = parseTemplate(subject);
   if (E.isLeft(parts)) errors.push({ path, message: parts.left });

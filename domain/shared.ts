@@ -32,7 +32,9 @@ export const IsoInstant = new t.Type<string, string, unknown>(
   (u): u is string => typeof u === 'string' && E.isRight(parseIsoInstant(u)),
   (u, c) => {
     const parsed = typeof u === 'string' ? parseIsoInstant(u) : E.left('not a string');
-    return E.isRight(parsed) ? t.success(parsed.right.toISOString()) : t.failure(u, c, 'must be an ISO 8601 instant with Z or an offset');
+    return E.isRight(parsed)
+      ? t.success(parsed.right.toISOString())
+      : t.failure(u, c, 'must be an ISO 8601 instant with Z or an offset');
   },
   t.identity,
 );
@@ -57,7 +59,8 @@ export const MAX_ID_LENGTH = 128;
  * (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069) that make a log line or a page read differently from what it
  * holds, zero-width and invisible format characters, line and paragraph separators, the BOM, and lone surrogates.
  */
-const ID_FORBIDDEN = '\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF9-\\uFFFB\\uD800-\\uDFFF';
+const ID_FORBIDDEN =
+  '\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF9-\\uFFFB\\uD800-\\uDFFF';
 const forbiddenInId = new RegExp(`[${ID_FORBIDDEN}]`, 'u');
 /** The same rule as a JSON Schema pattern (ECMA-262, read with the `u` flag), for the OpenAPI document. */
 export const ID_PATTERN = `^[^${ID_FORBIDDEN}]*$`;

@@ -15,7 +15,8 @@ export const meetingTokens = [
 export const seriesTokens = ['sessionCount', 'sessionList'] as const;
 export const templateTokens: ReadonlyArray<string> = [...meetingTokens, ...seriesTokens];
 
-export type TemplatePart = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'token'; readonly name: string };
+export type TemplatePart =
+  { readonly kind: 'text'; readonly text: string } | { readonly kind: 'token'; readonly name: string };
 
 /**
  * Parses `{{token}}` templates. Unknown tokens and unbalanced braces are errors, so a typo in the settings is

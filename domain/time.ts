@@ -159,8 +159,7 @@ export const wallClockMs = (l: LocalDateTime): number => {
 };
 
 /** Local wall time in `tz` to the real instant (gap: moved forward; ambiguous: the earlier instant). */
-export const localToUtc = (local: LocalDateTime, tz: string): Date =>
-  new Date(localMsToUtcMs(wallClockMs(local), tz));
+export const localToUtc = (local: LocalDateTime, tz: string): Date => new Date(localMsToUtcMs(wallClockMs(local), tz));
 
 export const utcToLocal = (instant: Date, tz: string): ZonedParts => {
   const ms = instant.getTime();
@@ -262,7 +261,13 @@ const displayFormatter = (tz: string, locale: string) => {
   if (cached !== undefined) return cached;
   if (!isValidTimeZone(tz)) throw new RangeError(`invalid time zone: ${tz}`);
   const make = (loc: string) => ({
-    date: new Intl.DateTimeFormat(loc, { timeZone: tz, weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' }),
+    date: new Intl.DateTimeFormat(loc, {
+      timeZone: tz,
+      weekday: 'long',
+      year: 'numeric',
+      month: 'long',
+      day: 'numeric',
+    }),
     time: new Intl.DateTimeFormat(loc, { timeZone: tz, hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }),
   });
   let made;
@@ -292,7 +297,8 @@ export const formatInZone = (instant: Date, tz: string, locale = 'en-US'): strin
 // ---------------------------------------------------------------------------
 // Instants
 
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 /**
  * RFC 3339 date-time with a 'Z' or '±HH:MM' offset (seconds and fraction optional; fraction beyond
@@ -333,9 +339,5 @@ export interface TimeZoneBrand {
   readonly TimeZone: unique symbol;
 }
 
-export const TimeZone = t.brand(
-  t.string,
-  (s): s is t.Branded<string, TimeZoneBrand> => isValidTimeZone(s),
-  'TimeZone',
-);
+export const TimeZone = t.brand(t.string, (s): s is t.Branded<string, TimeZoneBrand> => isValidTimeZone(s), 'TimeZone');
 export type TimeZone = t.TypeOf<typeof TimeZone>;

@@ -261,13 +261,18 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
 
   // Client errors may quote the connection string; what we log or throw names the host only.
   const redact = (text: string): string =>
-    text.split(options.connectionString).join(target).replace(/\/\/[^@/\s]*@/g, '//');
+    text
+      .split(options.connectionString)
+      .join(target)
+      .replace(/\/\/[^@/\s]*@/g, '//');
 
   let client: KurrentDBClient;
   try {
     client = KurrentDBClient.connectionString(options.connectionString);
   } catch (error) {
-    throw new KurrentDbConnectionStringError(`Invalid KurrentDB connection string for ${target}: ${redact(errorText(error))}`);
+    throw new KurrentDbConnectionStringError(
+      `Invalid KurrentDB connection string for ${target}: ${redact(errorText(error))}`,
+    );
   }
 
   // A fresh object per call: the client keeps state (checkpoint callbacks) on the filter it is given.
@@ -342,7 +347,10 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
       // requiresLeader only when asked: otherwise the connection's node preference decides (the Rust part of the
       // client sends requires-leader for every read when that preference is `leader`, its default).
       const { requiresLeader, ...rest } = read;
-      for await (const resolved of client.readStream(streamName, requiresLeader === true ? { ...rest, requiresLeader } : rest)) {
+      for await (const resolved of client.readStream(
+        streamName,
+        requiresLeader === true ? { ...rest, requiresLeader } : rest,
+      )) {
         if (resolved.event) out.push(resolved.event);
       }
     } catch (error) {
@@ -389,7 +397,11 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
    * server answers from the end of its transaction log without scanning (Enumerator.ReadAllBackwards, count 1).
    */
   const lastRecord = async (): Promise<AllStreamRecordedEvent | undefined> => {
-    for await (const resolved of client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 }) as AsyncIterable<AllStreamResolvedEvent>) {
+    for await (const resolved of client.readAll({
+      fromPosition: END,
+      direction: BACKWARDS,
+      maxCount: 1,
+    }) as AsyncIterable<AllStreamResolvedEvent>) {
       if (resolved.event) return resolved.event;
     }
     return undefined;
@@ -443,10 +455,7 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no answer within ${connectTimeoutMs} ms`)),
-        connectTimeoutMs,
-      );
+      const timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
       headPositionNow().then(
         () => {
           clearTimeout(timer);

@@ -58,9 +58,13 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
   // Its answer is the feed's secret, shown once: kept nowhere, so a repeat says so instead.
   [/^\/calendar\/feed$/, 'secret'],
 ];
-const idempotentKind = (path: string): IdempotentKind | undefined => IDEMPOTENT_POSTS.find(([pattern]) => pattern.test(path))?.[1];
+const idempotentKind = (path: string): IdempotentKind | undefined =>
+  IDEMPOTENT_POSTS.find(([pattern]) => pattern.test(path))?.[1];
 
-const MeetingBody = t.intersection([t.type(meetingRequiredFields), t.partial({ timezone: t.string, ...meetingOptionalFields })]);
+const MeetingBody = t.intersection([
+  t.type(meetingRequiredFields),
+  t.partial({ timezone: t.string, ...meetingOptionalFields }),
+]);
 const MeetingPatchBody = t.partial({ ...meetingRequiredFields, timezone: t.string, ...meetingOptionalFields });
 const CancelBody = t.partial({ reason: t.string });
 const SeriesBody = t.intersection([t.type(seriesRequiredFields), t.partial(seriesOptionalFields)]);
@@ -144,15 +148,26 @@ export const appErrorResponse = (c: Context, error: AppError) => {
         ...(error.opensAt !== undefined ? { opensAt: error.opensAt } : {}),
       });
     case 'StaleRevision':
-      return problem(c, 412, 'Precondition failed', `the resource is at revision ${error.actual}, not ${error.expected}`, {
-        currentRevision: error.actual,
-      });
+      return problem(
+        c,
+        412,
+        'Precondition failed',
+        `the resource is at revision ${error.actual}, not ${error.expected}`,
+        {
+          currentRevision: error.actual,
+        },
+      );
     case 'TooMuchContention':
       return problem(c, 409, 'Conflict', `too many concurrent changes to ${error.streamName}; try again`);
     case 'CorruptEvent':
       // The details (stream, position, stored values) go to the log, not to the client.
       c.set('errorDetail', error.message);
-      return problem(c, 500, 'Stored event cannot be read', 'a stored event could not be read; the operators have the details in the log');
+      return problem(
+        c,
+        500,
+        'Stored event cannot be read',
+        'a stored event could not be read; the operators have the details in the log',
+      );
     case 'Unavailable':
       c.header('Retry-After', '5');
       return problem(c, 503, 'Service unavailable', error.message);
@@ -184,14 +199,20 @@ export const readJson = async <A>(
       return { ok: false, response: problem(c, 400, 'Malformed JSON', 'the request body is not valid JSON') };
     }
   } else if (!options.optional) {
-    return { ok: false, response: problem(c, 400, 'Validation failed', 'a JSON body is required', { errors: [{ path: '(body)', message: 'is required' }] }) };
+    return {
+      ok: false,
+      response: problem(c, 400, 'Validation failed', 'a JSON body is required', {
+        errors: [{ path: '(body)', message: 'is required' }],
+      }),
+    };
   }
   const decoded = decodeBody(codec, raw, options.allowed);
   if (E.isLeft(decoded)) return { ok: false, response: validationProblem(c, decoded.left) };
   return { ok: true, value: decoded.right };
 };
 
-const tooLarge = (c: Context) => problem(c, 413, 'Payload too large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+const tooLarge = (c: Context) =>
+  problem(c, 413, 'Payload too large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
 
 /**
  * The client went away before its body had arrived (a dropped upload): nobody is left to answer, so this is no
@@ -219,29 +240,36 @@ const readBodyText = async (c: Context): Promise<{ ok: true; text: string } | { 
     return Buffer.byteLength(text) > MAX_BODY_BYTES ? { ok: false, response: tooLarge(c) } : { ok: true, text };
   }
   if (incoming.destroyed && !incoming.readableEnded) return { ok: false, response: clientAborted(c) };
-  const read = await new Promise<{ kind: 'text'; text: string } | { kind: 'tooLarge' } | { kind: 'aborted' }>((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (value: { kind: 'text'; text: string } | { kind: 'tooLarge' } | { kind: 'aborted' }) => {
-      incoming.off('data', onData).off('end', onEnd).off('error', onAbort).off('aborted', onAbort).off('close', onClose);
-      resolve(value);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        done({ kind: 'tooLarge' });
-        // Drained, not kept: the connection stays usable and memory stays bounded (requestTimeout ends a flood).
-        incoming.resume();
-      } else chunks.push(chunk);
-    };
-    const onEnd = () => done({ kind: 'text', text: Buffer.concat(chunks, size).toString('utf8') });
-    // Errors on a request being read come from its connection (reset, closed mid-body): the client is gone.
-    const onAbort = () => done({ kind: 'aborted' });
-    const onClose = () => {
-      if (!incoming.readableEnded) done({ kind: 'aborted' });
-    };
-    incoming.on('data', onData).on('end', onEnd).on('error', onAbort).on('aborted', onAbort).on('close', onClose);
-  });
+  const read = await new Promise<{ kind: 'text'; text: string } | { kind: 'tooLarge' } | { kind: 'aborted' }>(
+    (resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (value: { kind: 'text'; text: string } | { kind: 'tooLarge' } | { kind: 'aborted' }) => {
+        incoming
+          .off('data', onData)
+          .off('end', onEnd)
+          .off('error', onAbort)
+          .off('aborted', onAbort)
+          .off('close', onClose);
+        resolve(value);
+      };
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          done({ kind: 'tooLarge' });
+          // Drained, not kept: the connection stays usable and memory stays bounded (requestTimeout ends a flood).
+          incoming.resume();
+        } else chunks.push(chunk);
+      };
+      const onEnd = () => done({ kind: 'text', text: Buffer.concat(chunks, size).toString('utf8') });
+      // Errors on a request being read come from its connection (reset, closed mid-body): the client is gone.
+      const onAbort = () => done({ kind: 'aborted' });
+      const onClose = () => {
+        if (!incoming.readableEnded) done({ kind: 'aborted' });
+      };
+      incoming.on('data', onData).on('end', onEnd).on('error', onAbort).on('aborted', onAbort).on('close', onClose);
+    },
+  );
   switch (read.kind) {
     case 'text':
       return { ok: true, text: read.text };
@@ -265,7 +293,10 @@ export const ifMatch = (c: Context): { ok: true; revision: number | undefined } 
   if (/^\s*W\//.test(header)) return { ok: true, revision: -2 };
   const match = /^\s*"(-?\d{1,15})"\s*$/.exec(header);
   if (match === null) {
-    return { ok: false, response: problem(c, 400, 'Bad If-Match', 'If-Match must be an ETag this server sent, like "3"') };
+    return {
+      ok: false,
+      response: problem(c, 400, 'Bad If-Match', 'If-Match must be an ETag this server sent, like "3"'),
+    };
   }
   return { ok: true, revision: Number(match[1]) };
 };
@@ -303,7 +334,8 @@ const createResponseCache = (maxBytes = 64 * 1024 * 1024, maxEntryBytes = 1024 *
 };
 
 /** Rate-limit tokens a request costs: a series write touches up to 500 meetings, so it weighs accordingly. */
-const costOf = (method: string, path: string): number => (method !== 'GET' && path.startsWith('/series') ? SERIES_WRITE_COST : 1);
+const costOf = (method: string, path: string): number =>
+  method !== 'GET' && path.startsWith('/series') ? SERIES_WRITE_COST : 1;
 const SERIES_WRITE_COST = 20;
 
 export const createHttpApp = (deps: HttpDeps) => {
@@ -316,7 +348,10 @@ export const createHttpApp = (deps: HttpDeps) => {
 
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
-    const requestId = incoming !== undefined && /^[\w.-]{1,64}$/.test(incoming) ? incoming : `${Date.now().toString(36)}-${(counter++).toString(36)}`;
+    const requestId =
+      incoming !== undefined && /^[\w.-]{1,64}$/.test(incoming)
+        ? incoming
+        : `${Date.now().toString(36)}-${(counter++).toString(36)}`;
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
     const started = performance.now();
@@ -329,12 +364,26 @@ export const createHttpApp = (deps: HttpDeps) => {
     const ms = Math.round((performance.now() - started) * 10) / 10;
     if (c.get('clientAborted') === true) {
       clientAborts++;
-      logger.debug({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms, user: c.get('user')?.id }, 'request aborted by the client');
+      logger.debug(
+        { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms, user: c.get('user')?.id },
+        'request aborted by the client',
+      );
       return;
     }
     const level = c.res.status >= 500 ? 'error' : 'info';
     const detail = c.get('errorDetail');
-    logger[level]({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms, user: c.get('user')?.id, ...(detail !== undefined ? { detail } : {}) }, 'request');
+    logger[level](
+      {
+        requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms,
+        user: c.get('user')?.id,
+        ...(detail !== undefined ? { detail } : {}),
+      },
+      'request',
+    );
   });
 
   app.onError((error, c) => {
@@ -342,7 +391,6 @@ export const createHttpApp = (deps: HttpDeps) => {
     return problem(c, 500, 'Internal error', `something went wrong; quote request id ${c.get('requestId')}`);
   });
   app.notFound((c) => problem(c, 404, 'Not found', `no route for ${c.req.method} ${c.req.path}`));
-
 
   app.get('/health', async (c) => {
     const health = await deps.health();
@@ -354,15 +402,24 @@ export const createHttpApp = (deps: HttpDeps) => {
     return c.body(openApiJson, 200, { 'Content-Type': 'application/json; charset=utf-8' });
   });
   app.get('/docs', (c) => c.html(docsPage()));
-  const noFile = (c: Context, file: string) => problem(c, 404, 'Not found', `there is no file ${JSON.stringify(file.slice(0, 64))} here`);
-  app.get('/docs/assets/:file', async (c) => (await swaggerAsset(c, c.req.param('file'))) ?? noFile(c, c.req.param('file')));
+  const noFile = (c: Context, file: string) =>
+    problem(c, 404, 'Not found', `there is no file ${JSON.stringify(file.slice(0, 64))} here`);
+  app.get(
+    '/docs/assets/:file',
+    async (c) => (await swaggerAsset(c, c.req.param('file'))) ?? noFile(c, c.req.param('file')),
+  );
   app.get('/static/:file', async (c) => (await staticAsset(c, c.req.param('file'))) ?? noFile(c, c.req.param('file')));
   app.get('/call', async (c) => (await staticAsset(c, 'call.html')) ?? noFile(c, 'call.html'));
   // A WebSocket upgrade of /signaling never gets here (the signaling server takes it from Node's 'upgrade' event):
   // this is a plain request, which can only be told to upgrade (RFC 9110 §15.5.22), with or without a bearer token.
   app.get('/signaling', (c) => {
     c.header('Upgrade', 'websocket');
-    return problem(c, 426, 'Upgrade required', 'this is the WebSocket endpoint for calls: open it with a WebSocket and the ticket from POST /meetings/{id}/join');
+    return problem(
+      c,
+      426,
+      'Upgrade required',
+      'this is the WebSocket endpoint for calls: open it with a WebSocket and the ticket from POST /meetings/{id}/join',
+    );
   });
 
   const api = new Hono<Env>();
@@ -394,20 +451,27 @@ export const createHttpApp = (deps: HttpDeps) => {
   api.use('/:collection/:id/*', checkPathId);
 
   if (deps.idempotency !== undefined) {
-    api.use('*', idempotencyLayer({
-      keys: deps.idempotency.keys,
-      writable: deps.idempotency.writable,
-      kindOf: idempotentKind,
-      readBody: readBodyText,
-      problem,
-      appError: appErrorResponse,
-      logger,
-    }));
+    api.use(
+      '*',
+      idempotencyLayer({
+        keys: deps.idempotency.keys,
+        writable: deps.idempotency.writable,
+        kindOf: idempotentKind,
+        readBody: readBodyText,
+        problem,
+        appError: appErrorResponse,
+        logger,
+      }),
+    );
   }
 
   const ctx = (c: Context<Env>): RequestContext => {
     const idempotency = c.get('idempotency');
-    return { user: c.get('user'), correlationId: c.get('requestId'), ...(idempotency !== undefined ? { idempotency } : {}) };
+    return {
+      user: c.get('user'),
+      correlationId: c.get('requestId'),
+      ...(idempotency !== undefined ? { idempotency } : {}),
+    };
   };
 
   /** A versioned resource: its ETag, its Location when just created, and only the fields the caller may read. */
@@ -422,10 +486,15 @@ export const createHttpApp = (deps: HttpDeps) => {
   const sendMeeting = sendVersioned('meetings', presentMeeting);
 
   /** JSON answer of a query or a write without a version. */
-  const answer = <A>(c: Context<Env>, result: E.Either<AppError, A>) => (E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right as object));
+  const answer = <A>(c: Context<Env>, result: E.Either<AppError, A>) =>
+    E.isLeft(result) ? appErrorResponse(c, result.left) : c.json(result.right as object);
   /** A write: the `If-Match` revision if any, then the body checked against its codec (unknown fields refused). */
   const write =
-    <A>(codec: t.Decoder<unknown, A>, optional: boolean, run: (c: Context<Env>, body: A, revision: number | undefined) => Promise<Response>) =>
+    <A>(
+      codec: t.Decoder<unknown, A>,
+      optional: boolean,
+      run: (c: Context<Env>, body: A, revision: number | undefined) => Promise<Response>,
+    ) =>
     async (c: Context<Env>) => {
       const match = ifMatch(c);
       if (!match.ok) return match.response;
@@ -436,10 +505,16 @@ export const createHttpApp = (deps: HttpDeps) => {
   const NoBody = t.type({});
   const idOf = (c: Context<Env>) => c.req.param('id') ?? '';
 
-  api.put('/people/:id', write(PersonBody, false, async (c, body) => answer(c, await service.upsertPerson(ctx(c), idOf(c), body))));
+  api.put(
+    '/people/:id',
+    write(PersonBody, false, async (c, body) => answer(c, await service.upsertPerson(ctx(c), idOf(c), body))),
+  );
   api.get('/people/:id', async (c) => answer(c, await service.getPerson(ctx(c), idOf(c))));
 
-  api.post('/meetings', write(MeetingBody, false, async (c, body) => sendMeeting(c, await service.scheduleMeeting(ctx(c), body), 201)));
+  api.post(
+    '/meetings',
+    write(MeetingBody, false, async (c, body) => sendMeeting(c, await service.scheduleMeeting(ctx(c), body), 201)),
+  );
   api.get('/meetings/:id', async (c) => {
     const result = await service.getMeeting(ctx(c), idOf(c));
     if (E.isRight(result) && c.req.header('if-none-match') === etag(result.right.revision)) {
@@ -448,10 +523,30 @@ export const createHttpApp = (deps: HttpDeps) => {
     }
     return sendMeeting(c, result);
   });
-  api.patch('/meetings/:id', write(MeetingPatchBody, false, async (c, body, revision) => sendMeeting(c, await service.changeMeeting(ctx(c), idOf(c), body, revision))));
-  api.post('/meetings/:id/cancel', write(CancelBody, true, async (c, body, revision) => sendMeeting(c, await service.cancelMeeting(ctx(c), idOf(c), body.reason, revision))));
-  api.post('/meetings/:id/confirm', write(NoBody, true, async (c, _body, revision) => sendMeeting(c, await service.confirmMeeting(ctx(c), idOf(c), revision))));
-  api.post('/meetings/:id/reinstate', write(NoBody, true, async (c, _body, revision) => sendMeeting(c, await service.reinstateMeeting(ctx(c), idOf(c), revision))));
+  api.patch(
+    '/meetings/:id',
+    write(MeetingPatchBody, false, async (c, body, revision) =>
+      sendMeeting(c, await service.changeMeeting(ctx(c), idOf(c), body, revision)),
+    ),
+  );
+  api.post(
+    '/meetings/:id/cancel',
+    write(CancelBody, true, async (c, body, revision) =>
+      sendMeeting(c, await service.cancelMeeting(ctx(c), idOf(c), body.reason, revision)),
+    ),
+  );
+  api.post(
+    '/meetings/:id/confirm',
+    write(NoBody, true, async (c, _body, revision) =>
+      sendMeeting(c, await service.confirmMeeting(ctx(c), idOf(c), revision)),
+    ),
+  );
+  api.post(
+    '/meetings/:id/reinstate',
+    write(NoBody, true, async (c, _body, revision) =>
+      sendMeeting(c, await service.reinstateMeeting(ctx(c), idOf(c), revision)),
+    ),
+  );
   api.post('/meetings/:id/join', async (c) => {
     if (deps.join === undefined) return problem(c, 404, 'Not found', 'calls are not enabled on this server');
     const result = await deps.join.join(c.get('user'), idOf(c));
@@ -465,17 +560,25 @@ export const createHttpApp = (deps: HttpDeps) => {
     const after = decoded.right.after === undefined ? -1 : Number(decoded.right.after);
     const limit = decoded.right.limit === undefined ? HISTORY_PAGE : Number(decoded.right.limit);
     const errors: FieldError[] = [];
-    if (!Number.isInteger(after) || after < -1) errors.push({ path: 'after', message: 'must be a revision (a whole number, -1 for the start)' });
-    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_PAGE) errors.push({ path: 'limit', message: `must be a whole number from 1 to ${HISTORY_PAGE}` });
+    if (!Number.isInteger(after) || after < -1)
+      errors.push({ path: 'after', message: 'must be a revision (a whole number, -1 for the start)' });
+    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_PAGE)
+      errors.push({ path: 'limit', message: `must be a whole number from 1 to ${HISTORY_PAGE}` });
     return errors.length > 0 ? E.left(errors) : E.right({ after, limit });
   };
-  const historyAnswer = async (c: Context<Env>, read: (page: HistoryPage) => Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>>) => {
+  const historyAnswer = async (
+    c: Context<Env>,
+    read: (page: HistoryPage) => Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>>,
+  ) => {
     const page = historyPage(c);
     if (E.isLeft(page)) return validationProblem(c, page.left);
     const result = await read(page.right);
     if (E.isLeft(result)) return appErrorResponse(c, result.left);
     const last = result.right[result.right.length - 1];
-    return c.json({ events: result.right, ...(result.right.length === page.right.limit && last !== undefined ? { next: last.revision } : {}) });
+    return c.json({
+      events: result.right,
+      ...(result.right.length === page.right.limit && last !== undefined ? { next: last.revision } : {}),
+    });
   };
   api.get('/meetings/:id/history', (c) => historyAnswer(c, (page) => service.meetingHistory(ctx(c), idOf(c), page)));
 
@@ -505,17 +608,35 @@ export const createHttpApp = (deps: HttpDeps) => {
   });
 
   api.get('/settings', async (c) => answer(c, await service.getSettings(ctx(c))));
-  api.put('/settings', write(Settings, false, async (c, body) => answer(c, await service.putSettings(ctx(c), body))));
+  api.put(
+    '/settings',
+    write(Settings, false, async (c, body) => answer(c, await service.putSettings(ctx(c), body))),
+  );
   api.get('/settings/history', (c) => historyAnswer(c, (page) => service.settingsHistory(ctx(c), page)));
 
   const seriesService = deps.series;
   if (seriesService !== undefined) {
     const sendSeries = sendVersioned<SeriesView>('series', presentSeries);
-    api.post('/series', write(SeriesBody, false, async (c, body) => sendSeries(c, await seriesService.scheduleSeries(ctx(c), body), 201)));
+    api.post(
+      '/series',
+      write(SeriesBody, false, async (c, body) => sendSeries(c, await seriesService.scheduleSeries(ctx(c), body), 201)),
+    );
     api.get('/series/:id', async (c) => sendSeries(c, await seriesService.getSeries(ctx(c), idOf(c))));
-    api.patch('/series/:id', write(SeriesPatchBody, false, async (c, body, revision) => sendSeries(c, await seriesService.changeSeries(ctx(c), idOf(c), body, revision))));
-    api.post('/series/:id/cancel', write(SeriesCancelBody, true, async (c, body, revision) => sendSeries(c, await seriesService.cancelSeries(ctx(c), idOf(c), body, revision))));
-    api.get('/series/:id/history', (c) => historyAnswer(c, (page) => seriesService.seriesHistory(ctx(c), idOf(c), page)));
+    api.patch(
+      '/series/:id',
+      write(SeriesPatchBody, false, async (c, body, revision) =>
+        sendSeries(c, await seriesService.changeSeries(ctx(c), idOf(c), body, revision)),
+      ),
+    );
+    api.post(
+      '/series/:id/cancel',
+      write(SeriesCancelBody, true, async (c, body, revision) =>
+        sendSeries(c, await seriesService.cancelSeries(ctx(c), idOf(c), body, revision)),
+      ),
+    );
+    api.get('/series/:id/history', (c) =>
+      historyAnswer(c, (page) => seriesService.seriesHistory(ctx(c), idOf(c), page)),
+    );
   }
 
   const helpers: HttpHelpers = { problem, appError: appErrorResponse, readJson, ctx, ifMatch };

@@ -49,7 +49,8 @@ export const createAuthenticator = (config: AuthConfig, now: () => number = Date
   const cache = new Map<string, CachedUser>();
   const verify = createVerifier(config, now);
   return async (header: string | undefined): Promise<E.Either<AuthFailure, AuthUser>> => {
-    const token = header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : undefined;
+    const token =
+      header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : undefined;
     const cached = token === undefined ? undefined : cache.get(token);
     if (cached !== undefined) {
       if (cached.expiresAt > now()) return E.right(cached.user);
@@ -66,7 +67,8 @@ export const createAuthenticator = (config: AuthConfig, now: () => number = Date
 
 const createVerifier = (config: AuthConfig, now: () => number) => {
   const maxTtl = config.maxTokenTtlSeconds ?? DEFAULT_MAX_TOKEN_TTL_SECONDS;
-  const jwks: JWTVerifyGetKey | undefined = config.jwksUrl !== undefined ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
+  const jwks: JWTVerifyGetKey | undefined =
+    config.jwksUrl !== undefined ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
   const options = {
     ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
     ...(config.audience !== undefined ? { audience: config.audience } : {}),
@@ -82,46 +84,69 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
     const token = header.replace(/^Bearer\s+/i, '');
     if (token.length > 8192) return E.left({ reason: 'invalid', message: 'the token is too long' });
     try {
-      const isHmac = token.startsWith('eyJ') && (() => {
-        try {
-          const head = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { alg?: string };
-          return head.alg === 'HS256';
-        } catch {
-          return false;
-        }
-      })();
+      const isHmac =
+        token.startsWith('eyJ') &&
+        (() => {
+          try {
+            const head = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
+              alg?: string;
+            };
+            return head.alg === 'HS256';
+          } catch {
+            return false;
+          }
+        })();
       let payload: unknown;
       if (isHmac && secretKey !== undefined) {
         payload = (await jwtVerify(token, secretKey, { ...options, algorithms: ['HS256'] })).payload;
       } else if (!isHmac && jwks !== undefined) {
         payload = (await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
       } else {
-        return E.left({ reason: 'invalid', message: 'the token is signed with an algorithm this server does not accept' });
+        return E.left({
+          reason: 'invalid',
+          message: 'the token is signed with an algorithm this server does not accept',
+        });
       }
       const claims = Claims.decode(payload);
       if (E.isLeft(claims)) {
-        return E.left({ reason: 'invalid', message: 'the token needs a string `sub` and `roles` from admin, instructor, customer' });
+        return E.left({
+          reason: 'invalid',
+          message: 'the token needs a string `sub` and `roles` from admin, instructor, customer',
+        });
       }
       const { sub, roles, name, email } = claims.right;
       const subProblem = idProblem(sub);
       if (subProblem !== undefined) return E.left({ reason: 'invalid', message: `the token \`sub\` ${subProblem}` });
-      if (roles.length === 0) return E.left({ reason: 'invalid', message: 'the token `roles` must name at least one of admin, instructor, customer' });
+      if (roles.length === 0)
+        return E.left({
+          reason: 'invalid',
+          message: 'the token `roles` must name at least one of admin, instructor, customer',
+        });
       // `exp` is required and checked by jose; what is left is its distance, from issue and from now.
       const { exp, iat } = payload as { exp: number; iat?: number };
       const nowSeconds = now() / 1000;
       const issued = typeof iat === 'number' ? Math.min(iat, nowSeconds) : nowSeconds;
       if (exp - issued > maxTtl + CLOCK_TOLERANCE_SECONDS) {
-        return E.left({ reason: 'invalid', message: `the token lives longer than this server accepts (at most ${maxTtl} seconds from iat to exp)` });
+        return E.left({
+          reason: 'invalid',
+          message: `the token lives longer than this server accepts (at most ${maxTtl} seconds from iat to exp)`,
+        });
       }
       const expiresAt = exp * 1000;
       return E.right({
         // An `email` claim the mail path could not use is left out rather than carried along (the directory's address
         // is the one emails go to; an identity provider's odd claim is no reason to refuse the login).
-        user: { id: sub, roles: [...new Set(roles)], ...(name !== undefined ? { name } : {}), ...(email !== undefined && isEmailAddress(email) ? { email } : {}) },
+        user: {
+          id: sub,
+          roles: [...new Set(roles)],
+          ...(name !== undefined ? { name } : {}),
+          ...(email !== undefined && isEmailAddress(email) ? { email } : {}),
+        },
         expiresAt,
       });
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) return E.left({ reason: 'expired', message: 'the token has expired' });
+      if (error instanceof joseErrors.JWTExpired)
+        return E.left({ reason: 'expired', message: 'the token has expired' });
       return E.left({ reason: 'invalid', message: 'the token is not valid' });
     }
   };
@@ -137,7 +162,11 @@ export const mintToken = async (
 ): Promise<string> => {
   const { SignJWT } = await import('jose');
   const issuedAt = Math.floor(now.getTime() / 1000);
-  return new SignJWT({ roles: [...claims.roles], ...(claims.name !== undefined ? { name: claims.name } : {}), ...(claims.email !== undefined ? { email: claims.email } : {}) })
+  return new SignJWT({
+    roles: [...claims.roles],
+    ...(claims.name !== undefined ? { name: claims.name } : {}),
+    ...(claims.email !== undefined ? { email: claims.email } : {}),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
     .setIssuedAt(issuedAt)

@@ -29,7 +29,9 @@ export const mountCalendarFeedRoutes = (api: Api, helpers: HttpHelpers, service:
   api.delete('/calendar/feed', async (c) => {
     const query = decodeBody(FeedQuery, c.req.query(), ['userId']);
     if (E.isLeft(query)) {
-      return helpers.problem(c, 400, 'Validation failed', query.left.map((e) => `${e.path} ${e.message}`).join('; '), { errors: query.left });
+      return helpers.problem(c, 400, 'Validation failed', query.left.map((e) => `${e.path} ${e.message}`).join('; '), {
+        errors: query.left,
+      });
     }
     const result = await service.disableFeed(helpers.ctx(c), query.right.userId);
     return E.isLeft(result) ? helpers.appError(c, result.left) : c.body(null, 204);
@@ -50,7 +52,8 @@ export const mountCalendarFeedPublicRoutes = (
   },
 ): void => {
   const limiter = createRateLimiter(deps.rateLimit ?? DEFAULT_FEED_RATE_LIMIT);
-  const unauthorized = (c: Parameters<typeof helpers.problem>[0]) => helpers.problem(c, 401, 'Unauthorized', 'unknown or revoked calendar feed token');
+  const unauthorized = (c: Parameters<typeof helpers.problem>[0]) =>
+    helpers.problem(c, 401, 'Unauthorized', 'unknown or revoked calendar feed token');
 
   app.get('/calendar.ics', async (c) => {
     // Only `token` is read: some calendar apps append parameters of their own.
@@ -65,6 +68,9 @@ export const mountCalendarFeedPublicRoutes = (
     if (E.isLeft(feed)) return unauthorized(c);
     const ics = deps.render(feed.right);
     if (E.isLeft(ics)) throw new Error(ics.left);
-    return c.body(ics.right, 200, { 'Content-Type': 'text/calendar; charset=utf-8', 'Cache-Control': 'private, no-cache' });
+    return c.body(ics.right, 200, {
+      'Content-Type': 'text/calendar; charset=utf-8',
+      'Cache-Control': 'private, no-cache',
+    });
   });
 };

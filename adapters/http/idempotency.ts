@@ -45,7 +45,11 @@ const canonicalBody = (text: string): string => {
     Array.isArray(value)
       ? value.map(sorted)
       : typeof value === 'object' && value !== null
-        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted((value as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+          )
         : value;
   try {
     return JSON.stringify(sorted(JSON.parse(text)));
@@ -54,7 +58,12 @@ const canonicalBody = (text: string): string => {
   }
 };
 
-export const requestFingerprint = (method: string, pathAndQuery: string, ifMatch: string | undefined, body: string): string =>
+export const requestFingerprint = (
+  method: string,
+  pathAndQuery: string,
+  ifMatch: string | undefined,
+  body: string,
+): string =>
   createHash('sha256')
     .update([method.toUpperCase(), pathAndQuery, (ifMatch ?? '').trim(), canonicalBody(body)].join('\u0000'))
     .digest('hex');
@@ -66,7 +75,13 @@ export interface IdempotencyLayerDeps {
   /** Which POSTs take the header, and how. */
   readonly kindOf: (path: string) => IdempotentKind | undefined;
   readonly readBody: (c: Context<Env>) => Promise<{ ok: true; text: string } | { ok: false; response: Response }>;
-  readonly problem: (c: Context, status: 400 | 409 | 422, title: string, detail: string, extra?: Record<string, unknown>) => Response;
+  readonly problem: (
+    c: Context,
+    status: 400 | 409 | 422,
+    title: string,
+    detail: string,
+    extra?: Record<string, unknown>,
+  ) => Response;
   readonly appError: (c: Context, error: AppError) => Response;
   readonly logger: Logger;
 }
@@ -86,7 +101,10 @@ export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<
     const raw = c.req.header('idempotency-key');
     if (kind === undefined || raw === undefined) return next();
     const key = parseIdempotencyKey(raw);
-    if (E.isLeft(key)) return deps.problem(c, 400, 'Bad Idempotency-Key', key.left, { errors: [{ path: 'Idempotency-Key', message: KEY_RULE }] });
+    if (E.isLeft(key))
+      return deps.problem(c, 400, 'Bad Idempotency-Key', key.left, {
+        errors: [{ path: 'Idempotency-Key', message: KEY_RULE }],
+      });
     // Claiming a key is a write: while the read models cannot be trusted, nothing is appended, the claim included.
     const refusal = deps.writable();
     if (refusal !== undefined) return deps.appError(c, refusal);
@@ -98,24 +116,40 @@ export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<
     const streamName = idempotencyStreamName(user.id, key.right);
     const inProgress = (retryAfterSeconds: number) => {
       c.header('Retry-After', String(retryAfterSeconds));
-      return deps.problem(c, 409, 'Request in progress', 'a request with this Idempotency-Key is still being processed; try again after Retry-After seconds');
+      return deps.problem(
+        c,
+        409,
+        'Request in progress',
+        'a request with this Idempotency-Key is still being processed; try again after Retry-After seconds',
+      );
     };
     if (running.has(streamName)) return inProgress(1);
     running.add(streamName);
     try {
       const url = new URL(c.req.url);
-      const fingerprint = requestFingerprint(c.req.method, `${url.pathname}${url.search}`, c.req.header('if-match'), body.text);
+      const fingerprint = requestFingerprint(
+        c.req.method,
+        `${url.pathname}${url.search}`,
+        c.req.header('if-match'),
+        body.text,
+      );
       const begun = await deps.keys.begin(user.id, key.right, fingerprint);
       if (E.isLeft(begun)) return deps.appError(c, begun.left);
       const outcome = begun.right;
       switch (outcome.kind) {
         case 'mismatch':
-          return deps.problem(c, 422, 'Idempotency-Key reused', 'this Idempotency-Key was used for a different request (method, path, If-Match or body); use a new key for a new request');
+          return deps.problem(
+            c,
+            422,
+            'Idempotency-Key reused',
+            'this Idempotency-Key was used for a different request (method, path, If-Match or body); use a new key for a new request',
+          );
         case 'in-progress':
           return inProgress(outcome.retryAfterSeconds);
         case 'replay': {
           if (outcome.answer.withheld === undefined) return replayed(outcome.answer);
-          for (const [name, value] of Object.entries(outcome.answer.headers)) if (name === 'location' || name === 'etag') c.header(name, value);
+          for (const [name, value] of Object.entries(outcome.answer.headers))
+            if (name === 'location' || name === 'etag') c.header(name, value);
           c.header('Idempotent-Replayed', 'true');
           return deps.problem(
             c,
@@ -146,7 +180,11 @@ export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<
       // A 5xx is no final answer (the store, the read models): the next request with the key runs it again, under
       // the same claim, so it finds whatever this attempt wrote.
       if (response.status >= 500) {
-        await deps.keys.release(claim).catch((error: unknown) => deps.logger.warn({ err: error, requestId: c.get('requestId') }, 'idempotency claim not released'));
+        await deps.keys
+          .release(claim)
+          .catch((error: unknown) =>
+            deps.logger.warn({ err: error, requestId: c.get('requestId') }, 'idempotency claim not released'),
+          );
         return;
       }
       const headers: Record<string, string> = {};
@@ -155,12 +193,25 @@ export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<
         if (value !== null) headers[name] = value;
       }
       const text = await response.clone().text();
-      const withheld = kind === 'secret' && response.status < 300 ? ('secret' as const) : Buffer.byteLength(text) > MAX_RECORDED_BODY_BYTES ? ('too-large' as const) : undefined;
-      const answer: RecordedAnswer = { status: response.status, headers, ...(withheld === undefined ? { body: text } : { withheld }) };
+      const withheld =
+        kind === 'secret' && response.status < 300
+          ? ('secret' as const)
+          : Buffer.byteLength(text) > MAX_RECORDED_BODY_BYTES
+            ? ('too-large' as const)
+            : undefined;
+      const answer: RecordedAnswer = {
+        status: response.status,
+        headers,
+        ...(withheld === undefined ? { body: text } : { withheld }),
+      };
       // Not recorded (taken over meanwhile, or the store failed just now): the answer still goes out, and a retry
       // resumes the claim and finds what this attempt wrote.
       const recorded = await deps.keys.answer(claim, answer).catch(() => false);
-      if (!recorded) deps.logger.warn({ requestId: c.get('requestId') }, 'idempotent answer not recorded; a retry will run the request again under the same claim');
+      if (!recorded)
+        deps.logger.warn(
+          { requestId: c.get('requestId') },
+          'idempotent answer not recorded; a retry will run the request again under the same claim',
+        );
       return;
     } finally {
       running.delete(streamName);

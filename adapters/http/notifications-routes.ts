@@ -9,15 +9,20 @@ import { decodeBody } from './validation.ts';
 
 type Api = Parameters<NonNullable<HttpDeps['extend']>>[0];
 
-const StatusParam = t.keyof(Object.fromEntries(notificationStatuses.map((s) => [s, null])) as Record<NotificationStatus, null>);
+const StatusParam = t.keyof(
+  Object.fromEntries(notificationStatuses.map((s) => [s, null])) as Record<NotificationStatus, null>,
+);
 
 const LimitParam = new t.Type<number, string, unknown>(
   `integer from 1 to ${MAX_NOTIFICATION_LIST}`,
   (u): u is number => typeof u === 'number',
   (u, c) => {
-    if (typeof u !== 'string' || !/^\d{1,4}$/.test(u)) return t.failure(u, c, `must be an integer from 1 to ${MAX_NOTIFICATION_LIST}`);
+    if (typeof u !== 'string' || !/^\d{1,4}$/.test(u))
+      return t.failure(u, c, `must be an integer from 1 to ${MAX_NOTIFICATION_LIST}`);
     const n = Number(u);
-    return n >= 1 && n <= MAX_NOTIFICATION_LIST ? t.success(n) : t.failure(u, c, `must be an integer from 1 to ${MAX_NOTIFICATION_LIST}`);
+    return n >= 1 && n <= MAX_NOTIFICATION_LIST
+      ? t.success(n)
+      : t.failure(u, c, `must be an integer from 1 to ${MAX_NOTIFICATION_LIST}`);
   },
   String,
 );
@@ -29,7 +34,9 @@ export const mountNotificationRoutes = (api: Api, helpers: HttpHelpers, service:
   api.get('/notifications', async (c) => {
     const query = decodeBody(ListQuery, c.req.query(), ['meetingId', 'status', 'limit']);
     if (E.isLeft(query)) {
-      return helpers.problem(c, 400, 'Validation failed', query.left.map((e) => `${e.path} ${e.message}`).join('; '), { errors: query.left });
+      return helpers.problem(c, 400, 'Validation failed', query.left.map((e) => `${e.path} ${e.message}`).join('; '), {
+        errors: query.left,
+      });
     }
     const result = await service.list(helpers.ctx(c), query.right);
     return E.isLeft(result) ? helpers.appError(c, result.left) : c.json({ items: result.right });

@@ -9,7 +9,14 @@ import { MAX_NOTIFICATION_LIST } from '../../application/notifications/service.t
 import { MAX_MEETING_MINUTES } from '../../domain/meeting.ts';
 import type { MeetingEventType } from '../../domain/meeting.ts';
 import { SkipReason, notificationStatuses } from '../../domain/notification.ts';
-import { MAX_DURATION_MINUTES, MAX_EXCLUSIONS, MAX_OCCURRENCES, MAX_RRULE_LENGTH, MAX_SPAN_DAYS, MIN_DURATION_MINUTES } from '../../domain/recurrence.ts';
+import {
+  MAX_DURATION_MINUTES,
+  MAX_EXCLUSIONS,
+  MAX_OCCURRENCES,
+  MAX_RRULE_LENGTH,
+  MAX_SPAN_DAYS,
+  MIN_DURATION_MINUTES,
+} from '../../domain/recurrence.ts';
 import type { SeriesEvent } from '../../domain/series.ts';
 import type { SettingsEvent } from '../../domain/settings.ts';
 import { ID_PATTERN, MAX_ID_LENGTH } from '../../domain/shared.ts';
@@ -142,7 +149,13 @@ const exampleHistory = {
       type: 'SessionCancelled',
       at: '2026-02-25T08:12:40.019Z',
       actor: exampleActor,
-      data: { meetingId: exampleMeeting.id, origin: 'meeting', reason: 'Instructor is ill', at: '2026-02-25T08:12:40.019Z', by: exampleActor },
+      data: {
+        meetingId: exampleMeeting.id,
+        origin: 'meeting',
+        reason: 'Instructor is ill',
+        at: '2026-02-25T08:12:40.019Z',
+        by: exampleActor,
+      },
     },
   ],
 };
@@ -264,10 +277,12 @@ const exampleSettings = {
     cancellation: {
       enabled: true,
       subject: '{{siteName}}: your session "{{meetingTitle}}" was cancelled',
-      bodyTemplate: '<p>Hello {{customerName}},</p><p>Your session <strong>{{meetingTitle}}</strong> on {{startDate}} was cancelled.</p><p>{{reason}}</p>',
+      bodyTemplate:
+        '<p>Hello {{customerName}},</p><p>Your session <strong>{{meetingTitle}}</strong> on {{startDate}} was cancelled.</p><p>{{reason}}</p>',
       notifyInstructor: true,
       instructorSubject: '{{siteName}}: your session "{{meetingTitle}}" with {{customerName}} was cancelled',
-      instructorBodyTemplate: '<p>Hello {{instructorName}},</p><p>Your session with {{customerName}} on {{startDate}} was cancelled.</p><p>{{reason}}</p>',
+      instructorBodyTemplate:
+        '<p>Hello {{instructorName}},</p><p>Your session with {{customerName}} on {{startDate}} was cancelled.</p><p>{{reason}}</p>',
     },
   },
   debugLevel: 0,
@@ -339,7 +354,8 @@ const remoteLink: Json = {
   format: 'uri',
   pattern: '^https://',
   maxLength: LIMITS.remoteLink,
-  description: "An `https:` URL of the outside meeting (Zoom, Meet, Teams). Required when `trainingType` is `link`, refused for `1-1`.",
+  description:
+    'An `https:` URL of the outside meeting (Zoom, Meet, Teams). Required when `trainingType` is `link`, refused for `1-1`.',
   examples: ['https://meet.example.com/abc-defg-hij'],
 };
 
@@ -360,7 +376,10 @@ const meetingFields = {
   trainingType: schema('TrainingType'),
   remoteLink,
   description: text(LIMITS.description, 'Free text shown to both participants.'),
-  customerMetadata: text(LIMITS.metadata, 'Free text about the customer (for example from a CRM); shown to admins and the instructor only.'),
+  customerMetadata: text(
+    LIMITS.metadata,
+    'Free text about the customer (for example from a CRM); shown to admins and the instructor only.',
+  ),
   instructorMetadata: text(LIMITS.metadata, 'Free text about the instructor; shown to admins only.'),
 };
 
@@ -371,9 +390,22 @@ const seriesFields = {
   trainingType: schema('TrainingType'),
   remoteLink,
   description: meetingFields.description,
-  timezone: { ...schema('TimeZone'), description: 'IANA time zone in which the occurrences keep their local wall time, across daylight-saving changes.' },
-  startDate: { type: 'string', format: 'date', description: 'Local date of the first occurrence.', examples: ['2026-03-02'] },
-  startTime: { type: 'string', pattern: TIME_PATTERN, description: 'Local start time of every occurrence, `HH:MM`.', examples: ['10:00'] },
+  timezone: {
+    ...schema('TimeZone'),
+    description: 'IANA time zone in which the occurrences keep their local wall time, across daylight-saving changes.',
+  },
+  startDate: {
+    type: 'string',
+    format: 'date',
+    description: 'Local date of the first occurrence.',
+    examples: ['2026-03-02'],
+  },
+  startTime: {
+    type: 'string',
+    pattern: TIME_PATTERN,
+    description: 'Local start time of every occurrence, `HH:MM`.',
+    examples: ['10:00'],
+  },
   durationMinutes: {
     type: 'integer',
     minimum: LIMITS.minDurationMinutes,
@@ -418,18 +450,30 @@ const closed = (required: ReadonlyArray<string>, properties: Json, extra: Json =
 });
 
 const timestamp = (description: string): Json => ({ type: 'string', format: 'date-time', description });
-const revision: Json = { type: 'integer', minimum: 0, description: 'Stream revision, from 0; changes with every change. The `ETag` carries it.' };
+const revision: Json = {
+  type: 'integer',
+  minimum: 0,
+  description: 'Stream revision, from 0; changes with every change. The `ETag` carries it.',
+};
 const origin: Json = {
   type: 'string',
   enum: ['meeting', 'series'],
-  description: 'Whether the change was made on the meeting itself or came from its series (series edits leave fields edited on the meeting alone).',
+  description:
+    'Whether the change was made on the meeting itself or came from its series (series edits leave fields edited on the meeting alone).',
 };
 
 const problemSchema: Json = closed(
   ['type', 'title', 'status', 'detail'],
   {
-    type: { type: 'string', format: 'uri-reference', description: '`about:blank`: `status` and `title` say what kind of problem it is.' },
-    title: { type: 'string', description: 'Short summary of the kind of problem (`Validation failed`, `Not found`, `Conflict`, …).' },
+    type: {
+      type: 'string',
+      format: 'uri-reference',
+      description: '`about:blank`: `status` and `title` say what kind of problem it is.',
+    },
+    title: {
+      type: 'string',
+      description: 'Short summary of the kind of problem (`Validation failed`, `Not found`, `Conflict`, …).',
+    },
     status: { type: 'integer', minimum: 400, maximum: 599 },
     detail: { type: 'string', description: 'What went wrong with this request.' },
     errors: {
@@ -453,7 +497,9 @@ const problemSchema: Json = closed(
   },
   {
     description: 'RFC 9457 problem details.',
-    allOf: [{ if: { properties: { status: { const: 412 } }, required: ['status'] }, then: { required: ['currentRevision'] } }],
+    allOf: [
+      { if: { properties: { status: { const: 412 } }, required: ['status'] }, then: { required: ['currentRevision'] } },
+    ],
   },
 );
 
@@ -464,7 +510,12 @@ const payload = (description: string, required: ReadonlyArray<string>, propertie
   closed([...required, 'at', 'by'], { ...properties, ...stampFields }, { description });
 const meetingIdField: Json = { type: 'string', description: 'The meeting.' };
 const seriesIdField: Json = { type: 'string', description: 'The series.' };
-const detailChanges = (fields: Json, description: string): Json => ({ type: 'object', description, properties: fields, additionalProperties: false });
+const detailChanges = (fields: Json, description: string): Json => ({
+  type: 'object',
+  description,
+  properties: fields,
+  additionalProperties: false,
+});
 
 /** Every event type a history can show; typed so that a new event type cannot go undocumented. */
 const eventPayloads: Record<MeetingEventType | SeriesEvent['type'] | SettingsEvent['type'], Json> = {
@@ -477,41 +528,65 @@ const eventPayloads: Record<MeetingEventType | SeriesEvent['type'] | SettingsEve
       ...meetingFields,
     },
   ),
-  MeetingDetailsChanged: payload('Text fields of a meeting changed; `changes` holds the new values of the changed ones.', ['meetingId', 'changes', 'origin'], {
-    meetingId: meetingIdField,
-    changes: detailChanges(
-      {
-        title: meetingFields.title,
-        description: meetingFields.description,
-        customerMetadata: meetingFields.customerMetadata,
-        instructorMetadata: meetingFields.instructorMetadata,
-      },
-      'The new values.',
-    ),
-    origin,
-  }),
-  MeetingRescheduled: payload('A meeting moved (its time or its time zone).', ['meetingId', 'start', 'end', 'timezone', 'previous', 'origin'], {
-    meetingId: meetingIdField,
-    start: meetingFields.start,
-    end: meetingFields.end,
-    timezone: schema('TimeZone'),
-    previous: closed(['start', 'end', 'timezone'], { start: meetingFields.start, end: meetingFields.end, timezone: schema('TimeZone') }, { description: 'Where it was before.' }),
-    origin,
-  }),
-  TrainingTypeChanged: payload('A meeting switched between a native call and an outside link, or its link changed.', ['meetingId', 'trainingType', 'origin'], {
-    meetingId: meetingIdField,
-    trainingType: schema('TrainingType'),
-    remoteLink,
-    origin,
-  }),
+  MeetingDetailsChanged: payload(
+    'Text fields of a meeting changed; `changes` holds the new values of the changed ones.',
+    ['meetingId', 'changes', 'origin'],
+    {
+      meetingId: meetingIdField,
+      changes: detailChanges(
+        {
+          title: meetingFields.title,
+          description: meetingFields.description,
+          customerMetadata: meetingFields.customerMetadata,
+          instructorMetadata: meetingFields.instructorMetadata,
+        },
+        'The new values.',
+      ),
+      origin,
+    },
+  ),
+  MeetingRescheduled: payload(
+    'A meeting moved (its time or its time zone).',
+    ['meetingId', 'start', 'end', 'timezone', 'previous', 'origin'],
+    {
+      meetingId: meetingIdField,
+      start: meetingFields.start,
+      end: meetingFields.end,
+      timezone: schema('TimeZone'),
+      previous: closed(
+        ['start', 'end', 'timezone'],
+        { start: meetingFields.start, end: meetingFields.end, timezone: schema('TimeZone') },
+        { description: 'Where it was before.' },
+      ),
+      origin,
+    },
+  ),
+  TrainingTypeChanged: payload(
+    'A meeting switched between a native call and an outside link, or its link changed.',
+    ['meetingId', 'trainingType', 'origin'],
+    {
+      meetingId: meetingIdField,
+      trainingType: schema('TrainingType'),
+      remoteLink,
+      origin,
+    },
+  ),
   MeetingConfirmed: payload('planned → scheduled.', ['meetingId'], { meetingId: meetingIdField }),
-  SessionCancelled: payload('A meeting was cancelled, on its own or with (part of) its series.', ['meetingId', 'origin'], {
-    meetingId: meetingIdField,
-    origin,
-    reason: text(LIMITS.reason, 'Why, when a reason was given.'),
-    seriesId: { type: 'string', description: 'Set for an occurrence of a series.' },
-    seriesCancellationId: { type: 'string', description: 'Set when a series cancellation or edit cancelled it; the series event with this `cancellationId` lists every session it cancelled.' },
-  }),
+  SessionCancelled: payload(
+    'A meeting was cancelled, on its own or with (part of) its series.',
+    ['meetingId', 'origin'],
+    {
+      meetingId: meetingIdField,
+      origin,
+      reason: text(LIMITS.reason, 'Why, when a reason was given.'),
+      seriesId: { type: 'string', description: 'Set for an occurrence of a series.' },
+      seriesCancellationId: {
+        type: 'string',
+        description:
+          'Set when a series cancellation or edit cancelled it; the series event with this `cancellationId` lists every session it cancelled.',
+      },
+    },
+  ),
   MeetingReinstated: payload('cancelled → planned.', ['meetingId'], { meetingId: meetingIdField }),
   SeriesScheduled: payload(
     'A series was scheduled; its future occurrences became meetings (each has its own `MeetingScheduled`).',
@@ -527,7 +602,11 @@ const eventPayloads: Record<MeetingEventType | SeriesEvent['type'] | SettingsEve
       customerMetadata: meetingFields.customerMetadata,
       instructorMetadata: meetingFields.instructorMetadata,
       recurrence: schema('RecurrenceSpec'),
-      occurrences: { type: 'array', items: schema('OccurrenceSlot'), description: 'The planned occurrences, sorted by start.' },
+      occurrences: {
+        type: 'array',
+        items: schema('OccurrenceSlot'),
+        description: 'The planned occurrences, sorted by start.',
+      },
     },
   ),
   SeriesRecurrenceChanged: payload(
@@ -547,20 +626,24 @@ const eventPayloads: Record<MeetingEventType | SeriesEvent['type'] | SettingsEve
       },
     },
   ),
-  SeriesDetailsChanged: payload('Fields of a series other than its pattern changed; `changes` holds the new values.', ['seriesId', 'changes'], {
-    seriesId: seriesIdField,
-    changes: detailChanges(
-      {
-        title: meetingFields.title,
-        description: meetingFields.description,
-        customerMetadata: meetingFields.customerMetadata,
-        instructorMetadata: meetingFields.instructorMetadata,
-        trainingType: schema('TrainingType'),
-        remoteLink,
-      },
-      'The new values.',
-    ),
-  }),
+  SeriesDetailsChanged: payload(
+    'Fields of a series other than its pattern changed; `changes` holds the new values.',
+    ['seriesId', 'changes'],
+    {
+      seriesId: seriesIdField,
+      changes: detailChanges(
+        {
+          title: meetingFields.title,
+          description: meetingFields.description,
+          customerMetadata: meetingFields.customerMetadata,
+          instructorMetadata: meetingFields.instructorMetadata,
+          trainingType: schema('TrainingType'),
+          remoteLink,
+        },
+        'The new values.',
+      ),
+    },
+  ),
   SeriesCancelled: payload(
     'A series was cancelled from `from` on; `cancelled` lists the sessions this cancelled (one email announces them).',
     ['seriesId', 'cancellationId', 'from', 'cancelled'],
@@ -590,7 +673,10 @@ const eventTypes = Object.keys(eventPayloads);
 const schemas: Json = {
   Problem: problemSchema,
   FieldError: closed(['path', 'message'], {
-    path: { type: 'string', description: 'Dotted path of the field (`notifications.cancellation.subject`), or `(body)`.' },
+    path: {
+      type: 'string',
+      description: 'Dotted path of the field (`notifications.cancellation.subject`), or `(body)`.',
+    },
     message: { type: 'string' },
   }),
   BookingConflict: closed(
@@ -599,20 +685,28 @@ const schemas: Json = {
       meetingId: { type: 'string', description: 'The existing meeting; only when the caller may see it.' },
       start: timestamp('When it starts; only when the caller may see it.'),
       end: timestamp('When it ends; only when the caller may see it.'),
-      slot: closed(['start', 'end'], { start: timestamp('Start of the requested time that collides.'), end: timestamp('Its end.') }),
+      slot: closed(['start', 'end'], {
+        start: timestamp('Start of the requested time that collides.'),
+        end: timestamp('Its end.'),
+      }),
       participant: {
         type: 'string',
         enum: ['customer', 'instructor'],
-        description: 'Whose meeting it is: the requested customer\'s or the requested instructor\'s (in either role there).',
+        description:
+          "Whose meeting it is: the requested customer's or the requested instructor's (in either role there).",
       },
-      userId: { type: 'string', description: 'That participant\'s user id.' },
+      userId: { type: 'string', description: "That participant's user id." },
     },
     { description: 'A non-cancelled meeting of the same customer or instructor that overlaps the requested time.' },
   ),
   Role: { type: 'string', enum: ['admin', 'instructor', 'customer'] },
-  Actor: closed(['id', 'roles'], { id: { type: 'string' }, roles: { type: 'array', items: schema('Role') } }, {
-    description: 'Who did something, as their token said at the time (`unknown` with no roles when not recorded).',
-  }),
+  Actor: closed(
+    ['id', 'roles'],
+    { id: { type: 'string' }, roles: { type: 'array', items: schema('Role') } },
+    {
+      description: 'Who did something, as their token said at the time (`unknown` with no roles when not recorded).',
+    },
+  ),
   TimeZone: {
     type: 'string',
     minLength: 1,
@@ -628,7 +722,8 @@ const schemas: Json = {
   MeetingState: {
     type: 'string',
     enum: ['planned', 'scheduled', 'cancelled'],
-    description: 'planned → scheduled (confirm); planned|scheduled → cancelled (cancel); cancelled → planned (reinstate).',
+    description:
+      'planned → scheduled (confirm); planned|scheduled → cancelled (cancel); cancelled → planned (reinstate).',
   },
   MeetingInput: {
     type: 'object',
@@ -648,7 +743,21 @@ const schemas: Json = {
     additionalProperties: false,
   },
   MeetingView: closed(
-    ['id', 'title', 'customerId', 'instructorId', 'start', 'end', 'timezone', 'trainingType', 'description', 'state', 'createdAt', 'updatedAt', 'revision'],
+    [
+      'id',
+      'title',
+      'customerId',
+      'instructorId',
+      'start',
+      'end',
+      'timezone',
+      'trainingType',
+      'description',
+      'state',
+      'createdAt',
+      'updatedAt',
+      'revision',
+    ],
     {
       id: { type: 'string', description: 'A UUID, or `<seriesId>_<localDate>` for an occurrence of a series.' },
       seriesId: { type: 'string', description: 'Set when the meeting is an occurrence of a series.' },
@@ -685,7 +794,11 @@ const schemas: Json = {
       },
       at: timestamp('When it happened.'),
       actor: schema('Actor'),
-      data: { type: 'object', description: 'The event payload as recorded; the `<type>Event` schemas describe the payload of each known type.' },
+      data: {
+        type: 'object',
+        description:
+          'The event payload as recorded; the `<type>Event` schemas describe the payload of each known type.',
+      },
     },
     {
       description: 'One recorded event of a stream.',
@@ -700,29 +813,55 @@ const schemas: Json = {
     next: { type: 'integer', description: 'Present when the page is full: pass it as `after` for the next page.' },
   }),
   ...Object.fromEntries(Object.entries(eventPayloads).map(([type, s]) => [`${type}Event`, s])),
-  CalendarItem: closed(['meetingId', 'title', 'start', 'end', 'timezone', 'state', 'trainingType', 'role', 'customerId', 'instructorId'], {
-    meetingId: { type: 'string' },
-    seriesId: { type: 'string' },
-    title: { type: 'string' },
-    start: timestamp('When it starts.'),
-    end: timestamp('When it ends.'),
-    timezone: schema('TimeZone'),
-    state: schema('MeetingState'),
-    trainingType: schema('TrainingType'),
-    role: { type: 'string', enum: ['customer', 'instructor'], description: "The calendar owner's part in this meeting." },
-    customerId: { type: 'string' },
-    instructorId: { type: 'string' },
-    counterpartName: { type: 'string', description: 'Name of the other participant, when the people directory knows it.' },
+  CalendarItem: closed(
+    ['meetingId', 'title', 'start', 'end', 'timezone', 'state', 'trainingType', 'role', 'customerId', 'instructorId'],
+    {
+      meetingId: { type: 'string' },
+      seriesId: { type: 'string' },
+      title: { type: 'string' },
+      start: timestamp('When it starts.'),
+      end: timestamp('When it ends.'),
+      timezone: schema('TimeZone'),
+      state: schema('MeetingState'),
+      trainingType: schema('TrainingType'),
+      role: {
+        type: 'string',
+        enum: ['customer', 'instructor'],
+        description: "The calendar owner's part in this meeting.",
+      },
+      customerId: { type: 'string' },
+      instructorId: { type: 'string' },
+      counterpartName: {
+        type: 'string',
+        description: 'Name of the other participant, when the people directory knows it.',
+      },
+    },
+  ),
+  Calendar: closed(['items'], {
+    items: {
+      type: 'array',
+      description: 'Sorted by start; cancelled meetings included.',
+      items: schema('CalendarItem'),
+    },
   }),
-  Calendar: closed(['items'], { items: { type: 'array', description: 'Sorted by start; cancelled meetings included.', items: schema('CalendarItem') } }),
   CalendarFeedInput: {
     type: 'object',
     additionalProperties: false,
-    properties: { userId: { ...idSchema, description: 'Whose feed; default the caller. Only admins may name someone else.' } },
+    properties: {
+      userId: { ...idSchema, description: 'Whose feed; default the caller. Only admins may name someone else.' },
+    },
   },
   CalendarFeedSubscription: closed(['url', 'token'], {
-    url: { type: 'string', format: 'uri', description: 'The secret feed URL to paste into a calendar app (`<PUBLIC_BASE_URL>/calendar.ics?token=…`).' },
-    token: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'The secret in the URL (256 random bits, base64url). Shown once: the server keeps only its SHA-256.' },
+    url: {
+      type: 'string',
+      format: 'uri',
+      description: 'The secret feed URL to paste into a calendar app (`<PUBLIC_BASE_URL>/calendar.ics?token=…`).',
+    },
+    token: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_-]{43}$',
+      description: 'The secret in the URL (256 random bits, base64url). Shown once: the server keeps only its SHA-256.',
+    },
   }),
   PersonInput: {
     type: 'object',
@@ -755,13 +894,20 @@ const schemas: Json = {
   CancellationNotificationSettings: closed(
     ['enabled', 'subject', 'bodyTemplate', 'notifyInstructor', 'instructorSubject', 'instructorBodyTemplate'],
     cancellationSettingsProperties,
-    { description: "The cancellation email as it applies: the member's templates and the instructor's (defaults until first set)." },
+    {
+      description:
+        "The cancellation email as it applies: the member's templates and the instructor's (defaults until first set).",
+    },
   ),
-  CancellationNotificationSettingsInput: closed(['enabled', 'subject', 'bodyTemplate', 'notifyInstructor'], cancellationSettingsProperties, {
-    description:
-      "As sent to `PUT /settings` and recorded in `SettingsChanged`: `instructorSubject` and `instructorBodyTemplate` may be left out (clients that " +
-      'predate them), and then keep their current values.',
-  }),
+  CancellationNotificationSettingsInput: closed(
+    ['enabled', 'subject', 'bodyTemplate', 'notifyInstructor'],
+    cancellationSettingsProperties,
+    {
+      description:
+        'As sent to `PUT /settings` and recorded in `SettingsChanged`: `instructorSubject` and `instructorBodyTemplate` may be left out (clients that ' +
+        'predate them), and then keep their current values.',
+    },
+  ),
   Settings: settingsSchema('CancellationNotificationSettings', 'Site settings as they apply. '),
   SettingsInput: settingsSchema(
     'CancellationNotificationSettingsInput',
@@ -770,7 +916,17 @@ const schemas: Json = {
   SeriesInput: {
     type: 'object',
     description: 'A recurring meeting. Every occurrence becomes a meeting with its own id. Unknown fields are refused.',
-    required: ['title', 'customerId', 'instructorId', 'trainingType', 'timezone', 'startDate', 'startTime', 'durationMinutes', 'rrule'],
+    required: [
+      'title',
+      'customerId',
+      'instructorId',
+      'trainingType',
+      'timezone',
+      'startDate',
+      'startTime',
+      'durationMinutes',
+      'rrule',
+    ],
     properties: seriesFieldsWithMetadata,
     additionalProperties: false,
     ...linkRule,
@@ -794,20 +950,28 @@ const schemas: Json = {
       from: { ...instant('Cancel every occurrence starting at or after this instant; default now.') },
     },
   },
-  RecurrenceSpec: closed(['rrule', 'startDate', 'startTime', 'durationMinutes', 'timezone', 'exclusions'], {
-    rrule: seriesFields.rrule,
-    startDate: seriesFields.startDate,
-    startTime: seriesFields.startTime,
-    durationMinutes: seriesFields.durationMinutes,
-    timezone: seriesFields.timezone,
-    exclusions: seriesFields.exclusions,
-  }, { description: 'The pattern of a series, normalised (rrule upper case without `RRULE:`, exclusions sorted).' }),
-  OccurrenceSlot: closed(['meetingId', 'localDate', 'start', 'end'], {
-    meetingId: { type: 'string', description: '`<seriesId>_<localDate>`.' },
-    localDate: { type: 'string', format: 'date', description: 'The date in the series time zone.' },
-    start: timestamp('When it starts.'),
-    end: timestamp('When it ends.'),
-  }, { description: 'A slot of the pattern of a series.' }),
+  RecurrenceSpec: closed(
+    ['rrule', 'startDate', 'startTime', 'durationMinutes', 'timezone', 'exclusions'],
+    {
+      rrule: seriesFields.rrule,
+      startDate: seriesFields.startDate,
+      startTime: seriesFields.startTime,
+      durationMinutes: seriesFields.durationMinutes,
+      timezone: seriesFields.timezone,
+      exclusions: seriesFields.exclusions,
+    },
+    { description: 'The pattern of a series, normalised (rrule upper case without `RRULE:`, exclusions sorted).' },
+  ),
+  OccurrenceSlot: closed(
+    ['meetingId', 'localDate', 'start', 'end'],
+    {
+      meetingId: { type: 'string', description: '`<seriesId>_<localDate>`.' },
+      localDate: { type: 'string', format: 'date', description: 'The date in the series time zone.' },
+      start: timestamp('When it starts.'),
+      end: timestamp('When it ends.'),
+    },
+    { description: 'A slot of the pattern of a series.' },
+  ),
   CancelledOccurrence: closed(['meetingId', 'start', 'end'], {
     meetingId: { type: 'string' },
     start: timestamp('When it was to start.'),
@@ -822,21 +986,45 @@ const schemas: Json = {
   }),
   Series: closed(
     [
-      'id', 'title', 'customerId', 'instructorId', 'trainingType', 'description', 'timezone', 'startDate', 'startTime',
-      'durationMinutes', 'rrule', 'exclusions', 'state', 'occurrences', 'createdAt', 'updatedAt', 'revision',
+      'id',
+      'title',
+      'customerId',
+      'instructorId',
+      'trainingType',
+      'description',
+      'timezone',
+      'startDate',
+      'startTime',
+      'durationMinutes',
+      'rrule',
+      'exclusions',
+      'state',
+      'occurrences',
+      'createdAt',
+      'updatedAt',
+      'revision',
     ],
     {
       id: { type: 'string' },
       ...seriesFieldsWithMetadata,
       rrule: { ...seriesFields.rrule, description: 'The RRULE value, normalised: upper case, without `RRULE:`.' },
-      exclusions: { ...seriesFields.exclusions, description: 'Local dates on which no occurrence takes place, sorted.' },
+      exclusions: {
+        ...seriesFields.exclusions,
+        description: 'Local dates on which no occurrence takes place, sorted.',
+      },
       state: {
         type: 'string',
         enum: ['active', 'cancelled'],
         description: '`cancelled` once it was cancelled from an instant that is not in the future.',
       },
-      cancelledFrom: timestamp('Set once the series was cancelled: occurrences from this instant on are cancelled and none are added there again.'),
-      occurrences: { type: 'array', description: 'Every occurrence still in the pattern, past and cancelled ones included, sorted by start.', items: schema('SeriesOccurrence') },
+      cancelledFrom: timestamp(
+        'Set once the series was cancelled: occurrences from this instant on are cancelled and none are added there again.',
+      ),
+      occurrences: {
+        type: 'array',
+        description: 'Every occurrence still in the pattern, past and cancelled ones included, sorted by start.',
+        items: schema('SeriesOccurrence'),
+      },
       createdAt: timestamp('When it was scheduled.'),
       updatedAt: timestamp('When it last changed.'),
       revision,
@@ -848,11 +1036,15 @@ const schemas: Json = {
       ...linkRule,
     },
   ),
-  IceServer: closed(['urls'], {
-    urls: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] },
-    username: { type: 'string' },
-    credential: { type: 'string' },
-  }, { description: 'An RTCIceServer entry. TURN credentials are ephemeral (coturn `use-auth-secret`).' }),
+  IceServer: closed(
+    ['urls'],
+    {
+      urls: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] },
+      username: { type: 'string' },
+      credential: { type: 'string' },
+    },
+    { description: 'An RTCIceServer entry. TURN credentials are ephemeral (coturn `use-auth-secret`).' },
+  ),
   CallRole: { type: 'string', enum: ['customer', 'instructor'] },
   JoinLink: closed(['mode', 'url', 'role'], {
     mode: { const: 'link' },
@@ -861,16 +1053,34 @@ const schemas: Json = {
   }),
   JoinNative: closed(['mode', 'signalingUrl', 'ticket', 'expiresAt', 'iceServers', 'role', 'debugLevel'], {
     mode: { const: 'native' },
-    signalingUrl: { type: 'string', format: 'uri', pattern: '^wss?://', description: 'Where to open the WebSocket, without the ticket.' },
-    ticket: { type: 'string', minLength: 1, maxLength: 128, description: 'Single use, valid for 60 s, binds this user to this meeting.' },
+    signalingUrl: {
+      type: 'string',
+      format: 'uri',
+      pattern: '^wss?://',
+      description: 'Where to open the WebSocket, without the ticket.',
+    },
+    ticket: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      description: 'Single use, valid for 60 s, binds this user to this meeting.',
+    },
     expiresAt: timestamp('When the ticket expires.'),
     iceServers: { type: 'array', items: schema('IceServer') },
     role: schema('CallRole'),
-    debugLevel: { type: 'integer', minimum: 0, maximum: 9, description: 'From the settings; above 0 the client logs connection details.' },
+    debugLevel: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 9,
+      description: 'From the settings; above 0 the client logs connection details.',
+    },
   }),
   JoinResponse: {
     oneOf: [schema('JoinLink'), schema('JoinNative')],
-    discriminator: { propertyName: 'mode', mapping: { link: '#/components/schemas/JoinLink', native: '#/components/schemas/JoinNative' } },
+    discriminator: {
+      propertyName: 'mode',
+      mapping: { link: '#/components/schemas/JoinLink', native: '#/components/schemas/JoinNative' },
+    },
   },
   NotificationStatus: {
     type: 'string',
@@ -882,24 +1092,62 @@ const schemas: Json = {
   SkipReason: {
     type: 'string',
     enum: Object.keys(SkipReason.keys),
-    description: '`disabled`: cancellation emails are switched off; `ended`: every announced session had ended; `reinstated`: the sessions were reinstated.',
+    description:
+      '`disabled`: cancellation emails are switched off; `ended`: every announced session had ended; `reinstated`: the sessions were reinstated.',
   },
   NotificationRecipient: closed(['personId', 'role'], {
     personId: { type: 'string' },
     role: schema('CallRole'),
-    email: { type: 'string', format: 'email', description: 'From the people directory; absent when it has no address (then `undeliverable`).' },
+    email: {
+      type: 'string',
+      format: 'email',
+      description: 'From the people directory; absent when it has no address (then `undeliverable`).',
+    },
   }),
   Notification: closed(
-    ['id', 'kind', 'status', 'meetingIds', 'cancellationEventId', 'recipient', 'announcedMeetingIds', 'attempts', 'round', 'createdAt', 'updatedAt', 'revision'],
+    [
+      'id',
+      'kind',
+      'status',
+      'meetingIds',
+      'cancellationEventId',
+      'recipient',
+      'announcedMeetingIds',
+      'attempts',
+      'round',
+      'createdAt',
+      'updatedAt',
+      'revision',
+    ],
     {
-      id: { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'Derived from the cancellation and the recipient: one cause never mails one person twice.' },
-      kind: { type: 'string', enum: ['meeting', 'series'], description: '`series`: one email covering the sessions a series cancellation or edit cancelled.' },
+      id: {
+        type: 'string',
+        pattern: '^[0-9a-f]{32}$',
+        description: 'Derived from the cancellation and the recipient: one cause never mails one person twice.',
+      },
+      kind: {
+        type: 'string',
+        enum: ['meeting', 'series'],
+        description: '`series`: one email covering the sessions a series cancellation or edit cancelled.',
+      },
       status: schema('NotificationStatus'),
-      meetingIds: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'The cancelled sessions, sorted by start.' },
+      meetingIds: {
+        type: 'array',
+        items: { type: 'string' },
+        minItems: 1,
+        description: 'The cancelled sessions, sorted by start.',
+      },
       seriesId: { type: 'string', description: 'Set for `series` notifications.' },
-      cancellationEventId: { type: 'string', description: 'The event that caused it (`SessionCancelled`, `SeriesCancelled` or `SeriesOccurrencesCancelled`).' },
+      cancellationEventId: {
+        type: 'string',
+        description:
+          'The event that caused it (`SessionCancelled`, `SeriesCancelled` or `SeriesOccurrencesCancelled`).',
+      },
       recipient: schema('NotificationRecipient'),
-      subject: { type: 'string', description: 'The rendered subject, once the email of the current round is rendered.' },
+      subject: {
+        type: 'string',
+        description: 'The rendered subject, once the email of the current round is rendered.',
+      },
       announcedMeetingIds: {
         type: 'array',
         items: { type: 'string' },
@@ -910,7 +1158,10 @@ const schemas: Json = {
       nextAttemptAt: timestamp('When the next attempt is due, while one is scheduled after a failed attempt.'),
       lastError: { type: 'string', description: 'Why the last attempt failed.' },
       reason: { type: 'string', description: 'Why it was skipped (a SkipReason) or is undeliverable (free text).' },
-      providerMessageId: { type: 'string', description: "The mail provider's id (`outbox:<id>` for the dev outbox), once sent." },
+      providerMessageId: {
+        type: 'string',
+        description: "The mail provider's id (`outbox:<id>` for the dev outbox), once sent.",
+      },
       createdAt: timestamp('When it was requested.'),
       updatedAt: timestamp('When it last changed.'),
       sentAt: timestamp('When it was sent.'),
@@ -919,14 +1170,28 @@ const schemas: Json = {
     {
       description: 'One email owed to one recipient for one cancellation, with its delivery record.',
       allOf: [
-        { if: { properties: { status: { const: 'sent' } }, required: ['status'] }, then: { required: ['providerMessageId', 'sentAt'] } },
-        { if: { properties: { status: { const: 'failed' } }, required: ['status'] }, then: { required: ['lastError'] } },
-        { if: { properties: { status: { const: 'skipped' } }, required: ['status'] }, then: { required: ['reason'], properties: { reason: schema('SkipReason') } } },
-        { if: { properties: { status: { const: 'undeliverable' } }, required: ['status'] }, then: { required: ['reason'] } },
+        {
+          if: { properties: { status: { const: 'sent' } }, required: ['status'] },
+          then: { required: ['providerMessageId', 'sentAt'] },
+        },
+        {
+          if: { properties: { status: { const: 'failed' } }, required: ['status'] },
+          then: { required: ['lastError'] },
+        },
+        {
+          if: { properties: { status: { const: 'skipped' } }, required: ['status'] },
+          then: { required: ['reason'], properties: { reason: schema('SkipReason') } },
+        },
+        {
+          if: { properties: { status: { const: 'undeliverable' } }, required: ['status'] },
+          then: { required: ['reason'] },
+        },
       ],
     },
   ),
-  NotificationList: closed(['items'], { items: { type: 'array', description: 'Newest first.', items: schema('Notification') } }),
+  NotificationList: closed(['items'], {
+    items: { type: 'array', description: 'Newest first.', items: schema('Notification') },
+  }),
   Health: closed(
     ['status', 'ready', 'catchingUp', 'store', 'projections', 'http'],
     {
@@ -939,7 +1204,8 @@ const schemas: Json = {
       },
       catchingUp: {
         type: 'boolean',
-        description: 'The read models are still behind the log head as of the start (a new node, a deleted or old read-model file).',
+        description:
+          'The read models are still behind the log head as of the start (a new node, a deleted or old read-model file).',
       },
       http: closed(['clientAborts'], {
         clientAborts: {
@@ -955,7 +1221,8 @@ const schemas: Json = {
         status: {
           type: 'string',
           enum: ['ok', 'unreachable', 'reconnecting', 'down'],
-          description: '`ok`; `unreachable` when the store did not answer in time; KurrentDB\'s connection state otherwise.',
+          description:
+            "`ok`; `unreachable` when the store did not answer in time; KurrentDB's connection state otherwise.",
         },
       }),
       projections: {
@@ -979,7 +1246,12 @@ const schemas: Json = {
     },
     {
       description: '`ok` needs a reachable store and running projections that have caught up (`ready`).',
-      allOf: [{ if: { properties: { status: { const: 'ok' } }, required: ['status'] }, then: { properties: { store: { properties: { status: { const: 'ok' } } } } } }],
+      allOf: [
+        {
+          if: { properties: { status: { const: 'ok' } }, required: ['status'] },
+          then: { properties: { store: { properties: { status: { const: 'ok' } } } } },
+        },
+      ],
     },
   ),
   SignalingServerMessage: {
@@ -1001,7 +1273,11 @@ const schemas: Json = {
         required: ['type', 'peer', 'connectionId', 'initiator'],
         properties: {
           type: { const: 'peer-joined' },
-          peer: { type: 'object', required: ['peerId', 'role'], properties: { peerId: { type: 'string' }, role: schema('CallRole') } },
+          peer: {
+            type: 'object',
+            required: ['peerId', 'role'],
+            properties: { peerId: { type: 'string' }, role: schema('CallRole') },
+          },
           connectionId: { type: 'string' },
           initiator: { type: 'boolean', description: 'True for the instructor.' },
         },
@@ -1009,9 +1285,18 @@ const schemas: Json = {
       {
         type: 'object',
         required: ['type', 'from', 'connectionId', 'data'],
-        properties: { type: { const: 'signal' }, from: { type: 'string' }, connectionId: { type: 'string' }, data: { type: 'object' } },
+        properties: {
+          type: { const: 'signal' },
+          from: { type: 'string' },
+          connectionId: { type: 'string' },
+          data: { type: 'object' },
+        },
       },
-      { type: 'object', required: ['type', 'peerId'], properties: { type: { const: 'peer-left' }, peerId: { type: 'string' } } },
+      {
+        type: 'object',
+        required: ['type', 'peerId'],
+        properties: { type: { const: 'peer-left' }, peerId: { type: 'string' } },
+      },
       {
         type: 'object',
         required: ['type', 'code', 'message'],
@@ -1085,7 +1370,7 @@ const parameters: Json = {
     in: 'header',
     required: false,
     description:
-      'Makes a retry safe (IETF httpapi idempotency-key draft; Stripe\'s semantics). 1 to 255 printable ASCII ' +
+      "Makes a retry safe (IETF httpapi idempotency-key draft; Stripe's semantics). 1 to 255 printable ASCII " +
       'characters, bare or as a quoted Structured Field string; a random UUID per request is a good key; scoped per ' +
       'user. The same key with the same request (method, path, `If-Match`, body compared as JSON) within 24 hours gets ' +
       'the first answer again (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`, and nothing is written ' +
@@ -1098,27 +1383,72 @@ const parameters: Json = {
     name: 'X-Request-Id',
     in: 'header',
     required: false,
-    description: 'Correlation id (`[A-Za-z0-9_.-]`, up to 64); echoed back and recorded in event metadata. A new one is made when absent or malformed.',
+    description:
+      'Correlation id (`[A-Za-z0-9_.-]`, up to 64); echoed back and recorded in event metadata. A new one is made when absent or malformed.',
     schema: { type: 'string', pattern: '^[\\w.-]{1,64}$' },
   },
-  From: { name: 'from', in: 'query', required: true, description: 'Start of the range (inclusive).', schema: { type: 'string', format: 'date-time' }, example: '2026-03-01T00:00:00Z' },
-  To: { name: 'to', in: 'query', required: true, description: 'End of the range (exclusive); after `from`, at most 366 days later.', schema: { type: 'string', format: 'date-time' }, example: '2026-04-01T00:00:00Z' },
-  UserId: { name: 'userId', in: 'query', required: false, description: 'Whose calendar; default the caller. Only admins may name someone else.', schema: idSchema },
+  From: {
+    name: 'from',
+    in: 'query',
+    required: true,
+    description: 'Start of the range (inclusive).',
+    schema: { type: 'string', format: 'date-time' },
+    example: '2026-03-01T00:00:00Z',
+  },
+  To: {
+    name: 'to',
+    in: 'query',
+    required: true,
+    description: 'End of the range (exclusive); after `from`, at most 366 days later.',
+    schema: { type: 'string', format: 'date-time' },
+    example: '2026-04-01T00:00:00Z',
+  },
+  UserId: {
+    name: 'userId',
+    in: 'query',
+    required: false,
+    description: 'Whose calendar; default the caller. Only admins may name someone else.',
+    schema: idSchema,
+  },
 };
 
 // Each of these is sent whenever a response names it.
 const headers: Json = {
-  XRequestId: { description: 'The request id (sent by the client or made by the server); quote it when reporting a problem.', required: true, schema: { type: 'string', pattern: '^[\\w.-]{1,64}$' } },
-  ETag: { description: 'Strong ETag carrying the revision, like `"3"`; send it back in `If-Match`.', required: true, schema: { type: 'string', pattern: '^"\\d+"$' } },
-  Location: { description: 'Path of the created resource.', required: true, schema: { type: 'string', format: 'uri-reference', pattern: '^/' } },
-  RetryAfter: { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } },
+  XRequestId: {
+    description: 'The request id (sent by the client or made by the server); quote it when reporting a problem.',
+    required: true,
+    schema: { type: 'string', pattern: '^[\\w.-]{1,64}$' },
+  },
+  ETag: {
+    description: 'Strong ETag carrying the revision, like `"3"`; send it back in `If-Match`.',
+    required: true,
+    schema: { type: 'string', pattern: '^"\\d+"$' },
+  },
+  Location: {
+    description: 'Path of the created resource.',
+    required: true,
+    schema: { type: 'string', format: 'uri-reference', pattern: '^/' },
+  },
+  RetryAfter: {
+    description: 'Seconds to wait before trying again.',
+    required: true,
+    schema: { type: 'integer', minimum: 1 },
+  },
   IdempotentReplayed: {
     description: '`true` when this is the recorded answer to an earlier request with the same `Idempotency-Key`.',
     required: false,
     schema: { const: 'true' },
   },
-  WWWAuthenticate: { description: '`Bearer error="invalid_token", error_description="…"`', required: true, schema: { type: 'string', pattern: '^Bearer ' } },
-  NoStore: { description: 'The answer holds a secret (a join ticket, a calendar feed token) and must not be cached.', required: true, schema: { const: 'no-store' } },
+  WWWAuthenticate: {
+    description: '`Bearer error="invalid_token", error_description="…"`',
+    required: true,
+    schema: { type: 'string', pattern: '^Bearer ' },
+  },
+  NoStore: {
+    description: 'The answer holds a secret (a join ticket, a calendar feed token) and must not be cached.',
+    required: true,
+    schema: { const: 'no-store' },
+  },
   ReadVersion: {
     description:
       'Weak, opaque ETag that changes whenever the read models do, like `W/"o3kQm2fX0c1q9ZbLhT7a1A"`; send it back in `If-None-Match`. ' +
@@ -1138,7 +1468,12 @@ const responses: Json = {
     'No bearer token, or one that is expired, badly signed, lacks `sub`/`roles`, has an empty `roles`, a `sub` with ' +
       'control, bidirectional or invisible formatting characters, or a lifetime (`exp` minus `iat`, or minus now) longer ' +
       'than the server accepts (`AUTH_MAX_TOKEN_TTL_SECONDS`, 24 hours by default).',
-    problemJson({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'an Authorization: Bearer <token> header is required' }),
+    problemJson({
+      type: 'about:blank',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'an Authorization: Bearer <token> header is required',
+    }),
     { 'WWW-Authenticate': header('WWWAuthenticate') },
   ),
   Forbidden: reply(
@@ -1157,24 +1492,51 @@ const responses: Json = {
   ),
   IdempotencyKeyReused: reply(
     'This `Idempotency-Key` was used for a different request (method, path, `If-Match` or body) within 24 hours; nothing was done. Use a new key for a new request.',
-    problemJson({ type: 'about:blank', title: 'Idempotency-Key reused', status: 422, detail: 'this Idempotency-Key was used for a different request (method, path, If-Match or body); use a new key for a new request' }),
+    problemJson({
+      type: 'about:blank',
+      title: 'Idempotency-Key reused',
+      status: 422,
+      detail:
+        'this Idempotency-Key was used for a different request (method, path, If-Match or body); use a new key for a new request',
+    }),
   ),
   IdempotencyInProgress: reply(
     'A request with the same `Idempotency-Key` is still in progress; try again after `Retry-After` seconds.',
-    problemJson({ type: 'about:blank', title: 'Request in progress', status: 409, detail: 'a request with this Idempotency-Key is still being processed; try again after Retry-After seconds' }),
+    problemJson({
+      type: 'about:blank',
+      title: 'Request in progress',
+      status: 409,
+      detail: 'a request with this Idempotency-Key is still being processed; try again after Retry-After seconds',
+    }),
     { 'Retry-After': header('RetryAfter') },
   ),
   PreconditionFailed: reply(
     '`If-Match` names a revision that is no longer current; `currentRevision` says which is. Nothing was changed.',
-    problemJson({ type: 'about:blank', title: 'Precondition failed', status: 412, detail: 'the resource is at revision 4, not 3', currentRevision: 4 }),
+    problemJson({
+      type: 'about:blank',
+      title: 'Precondition failed',
+      status: 412,
+      detail: 'the resource is at revision 4, not 3',
+      currentRevision: 4,
+    }),
   ),
   PayloadTooLarge: reply(
     'The body is larger than 64 KiB.',
-    problemJson({ type: 'about:blank', title: 'Payload too large', status: 413, detail: 'request bodies are limited to 65536 bytes' }),
+    problemJson({
+      type: 'about:blank',
+      title: 'Payload too large',
+      status: 413,
+      detail: 'request bodies are limited to 65536 bytes',
+    }),
   ),
   UnsupportedMediaType: reply(
     'A body was sent with a content type other than `application/json` (or `application/*+json`).',
-    problemJson({ type: 'about:blank', title: 'Unsupported media type', status: 415, detail: 'send the body as application/json' }),
+    problemJson({
+      type: 'about:blank',
+      title: 'Unsupported media type',
+      status: 415,
+      detail: 'send the body as application/json',
+    }),
   ),
   TooManyRequests: reply(
     'Rate limited per user (token bucket); wait `Retry-After` seconds.',
@@ -1183,12 +1545,22 @@ const responses: Json = {
   ),
   InternalError: reply(
     'Unexpected failure; `detail` quotes the request id.',
-    problemJson({ type: 'about:blank', title: 'Internal error', status: 500, detail: 'something went wrong; quote request id lx2k9c-1f' }),
+    problemJson({
+      type: 'about:blank',
+      title: 'Internal error',
+      status: 500,
+      detail: 'something went wrong; quote request id lx2k9c-1f',
+    }),
   ),
   Unavailable: reply(
     'The read models are catching up with the log (a node just started with a new, deleted or old read-model file) or ' +
       'stopped on an error and are restarting; nothing was written. Try again after `Retry-After` seconds.',
-    problemJson({ type: 'about:blank', title: 'Service unavailable', status: 503, detail: 'the read models are recovering from an error; try again in a few seconds' }),
+    problemJson({
+      type: 'about:blank',
+      title: 'Service unavailable',
+      status: 503,
+      detail: 'the read models are recovering from an error; try again in a few seconds',
+    }),
     { 'Retry-After': header('RetryAfter') },
   ),
 };
@@ -1213,8 +1585,10 @@ interface OperationSpec {
   readonly idempotent?: 'replay' | 'secret';
 }
 
-const IN_PROGRESS = ' Also when a request with the same `Idempotency-Key` is still in progress (then with `Retry-After`).';
-const NOT_REPEATED = ' Also when the request was repeated with its `Idempotency-Key`: the secret it answered is shown only once and kept nowhere (title `Answer not repeated`, `originalStatus`); send it with a new key to get a new one.';
+const IN_PROGRESS =
+  ' Also when a request with the same `Idempotency-Key` is still in progress (then with `Retry-After`).';
+const NOT_REPEATED =
+  ' Also when the request was repeated with its `Idempotency-Key`: the secret it answered is shown only once and kept nowhere (title `Answer not repeated`, `originalStatus`); send it with a new key to get a new one.';
 
 /** The `Idempotency-Key` parameter, its 400/409/422 answers, and `Idempotent-Replayed` on its successes. */
 const withIdempotency = (spec: OperationSpec): OperationSpec => {
@@ -1223,14 +1597,20 @@ const withIdempotency = (spec: OperationSpec): OperationSpec => {
   const marked: Record<string, Json> = {};
   for (const [code, r] of Object.entries(responses)) {
     const inline = r as { headers?: Record<string, Json>; $ref?: string };
-    marked[code] = code.startsWith('2') && inline.$ref === undefined ? { ...inline, headers: { ...(inline.headers ?? {}), 'Idempotent-Replayed': header('IdempotentReplayed') } } : r;
+    marked[code] =
+      code.startsWith('2') && inline.$ref === undefined
+        ? { ...inline, headers: { ...(inline.headers ?? {}), 'Idempotent-Replayed': header('IdempotentReplayed') } }
+        : r;
   }
   const conflict = responses['409'] as { description?: string } | undefined;
   const also = `${IN_PROGRESS}${spec.idempotent === 'secret' ? NOT_REPEATED : ''}`;
   marked['409'] =
     conflict === undefined
       ? spec.idempotent === 'secret'
-        ? { ...(response('IdempotencyInProgress') as object), description: `A request with the same \`Idempotency-Key\` is still in progress (with \`Retry-After\`).${NOT_REPEATED}` }
+        ? {
+            ...(response('IdempotencyInProgress') as object),
+            description: `A request with the same \`Idempotency-Key\` is still in progress (with \`Retry-After\`).${NOT_REPEATED}`,
+          }
         : response('IdempotencyInProgress')
       : { ...conflict, description: `${conflict.description ?? 'The change does not fit the current state.'}${also}` };
   marked['422'] = response('IdempotencyKeyReused');
@@ -1265,7 +1645,9 @@ const operation = (given: OperationSpec): Json => {
   const common: Json = {
     ...(security === 'bearer' ? { '401': response('Unauthorized'), '429': response('TooManyRequests') } : {}),
     ...(ifMatch ? { '400': response('BadRequest') } : {}),
-    ...(spec.requestBody !== undefined ? { '400': response('BadRequest'), '413': response('PayloadTooLarge'), '415': response('UnsupportedMediaType') } : {}),
+    ...(spec.requestBody !== undefined
+      ? { '400': response('BadRequest'), '413': response('PayloadTooLarge'), '415': response('UnsupportedMediaType') }
+      : {}),
     ...(security === 'bearer' && (spec.requestBody !== undefined || ifMatch) ? { '503': response('Unavailable') } : {}),
     '500': response('InternalError'),
   };
@@ -1292,7 +1674,13 @@ const meetingResponse = (description: string, example: unknown = exampleMeeting)
 const seriesResponse = (description: string, example: unknown = exampleSeries): Json =>
   reply(description, json(schema('Series'), example), { ETag: header('ETag') });
 
-const meetingTransition = (operationId: string, summary: string, description: string, conflict: string, requestBody?: Json): Json =>
+const meetingTransition = (
+  operationId: string,
+  summary: string,
+  description: string,
+  conflict: string,
+  requestBody?: Json,
+): Json =>
   operation({
     operationId,
     summary,
@@ -1319,8 +1707,21 @@ const paths: Json = {
       tags: ['system'],
       security: 'none',
       responses: {
-        '200': reply('Healthy.', json(schema('Health'), { status: 'ok', ready: true, catchingUp: false, store: { name: 'sqlite', status: 'ok' }, projections: { meetings: { position: 131, lag: 0 } }, http: { clientAborts: 0 } })),
-        '503': reply('Degraded: the store is unreachable, a projection stopped, or the read models are still catching up (`ready: false`).', json(schema('Health'))),
+        '200': reply(
+          'Healthy.',
+          json(schema('Health'), {
+            status: 'ok',
+            ready: true,
+            catchingUp: false,
+            store: { name: 'sqlite', status: 'ok' },
+            projections: { meetings: { position: 131, lag: 0 } },
+            http: { clientAborts: 0 },
+          }),
+        ),
+        '503': reply(
+          'Degraded: the store is unreachable, a projection stopped, or the read models are still catching up (`ready: false`).',
+          json(schema('Health')),
+        ),
       },
     }),
   },
@@ -1354,11 +1755,17 @@ const paths: Json = {
           in: 'path',
           required: true,
           description: 'One of a fixed list; nothing in the request becomes a file path.',
-          schema: { type: 'string', enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'init.js'] },
+          schema: {
+            type: 'string',
+            enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'init.js'],
+          },
         },
       ],
       responses: {
-        '200': reply('The file.', { 'text/css': { schema: { type: 'string' } }, 'text/javascript': { schema: { type: 'string' } } }),
+        '200': reply('The file.', {
+          'text/css': { schema: { type: 'string' } },
+          'text/javascript': { schema: { type: 'string' } },
+        }),
         '404': { ...(response('NotFound') as object), description: 'No such file.' },
       },
     }),
@@ -1367,7 +1774,8 @@ const paths: Json = {
     get: operation({
       operationId: 'getStaticFile',
       summary: 'A file of the call page: its page, script and style sheet, the call client and simple-peer',
-      description: '`call-client.js` is the browser module behind the call page (see `/call`); it can drive a call from any page of this origin.',
+      description:
+        '`call-client.js` is the browser module behind the call page (see `/call`); it can drive a call from any page of this origin.',
       tags: ['calls'],
       security: 'none',
       parameters: [
@@ -1376,7 +1784,10 @@ const paths: Json = {
           in: 'path',
           required: true,
           description: 'One of a fixed list; nothing in the request becomes a file path.',
-          schema: { type: 'string', enum: ['call-client.js', 'simplepeer.min.js', 'call.html', 'call-page.js', 'call.css'] },
+          schema: {
+            type: 'string',
+            enum: ['call-client.js', 'simplepeer.min.js', 'call.html', 'call-page.js', 'call.css'],
+          },
         },
       ],
       responses: {
@@ -1397,7 +1808,15 @@ const paths: Json = {
         'Open as `/call?meeting=<id>#token=<bearer token>`; the token stays in the URL fragment, so it never reaches the server (without one the page asks for it). The page joins the meeting, then runs the native call or links out. Served with a strict Content-Security-Policy; also at `/static/call.html`.',
       tags: ['calls'],
       security: 'none',
-      parameters: [{ name: 'meeting', in: 'query', required: false, description: 'The meeting to join.', schema: { type: 'string', minLength: 1 } }],
+      parameters: [
+        {
+          name: 'meeting',
+          in: 'query',
+          required: false,
+          description: 'The meeting to join.',
+          schema: { type: 'string', minLength: 1 },
+        },
+      ],
       responses: { '200': reply('An HTML page.', { 'text/html': { schema: { type: 'string' } } }) },
     }),
   },
@@ -1408,21 +1827,46 @@ const paths: Json = {
       description: 'The directory gives names for calendars and addresses for notifications. Admins only.',
       tags: ['people'],
       parameters: [param('PersonId')],
-      requestBody: body(schema('PersonInput'), 'The person.', { name: 'Casey Customer', email: 'casey@example.com', timezone: 'Europe/Amsterdam' }),
+      requestBody: body(schema('PersonInput'), 'The person.', {
+        name: 'Casey Customer',
+        email: 'casey@example.com',
+        timezone: 'Europe/Amsterdam',
+      }),
       responses: {
-        '200': reply('The person as stored.', json(schema('Person'), { id: 'cust-42', name: 'Casey Customer', email: 'casey@example.com', timezone: 'Europe/Amsterdam', updatedAt: '2026-02-20T14:00:00.000Z' })),
+        '200': reply(
+          'The person as stored.',
+          json(schema('Person'), {
+            id: 'cust-42',
+            name: 'Casey Customer',
+            email: 'casey@example.com',
+            timezone: 'Europe/Amsterdam',
+            updatedAt: '2026-02-20T14:00:00.000Z',
+          }),
+        ),
         '403': response('Forbidden'),
-        '409': { ...(response('Conflict') as object), description: 'Too many concurrent changes to this person; try again.' },
+        '409': {
+          ...(response('Conflict') as object),
+          description: 'Too many concurrent changes to this person; try again.',
+        },
       },
     }),
     get: operation({
       operationId: 'getPerson',
       summary: 'Read a person',
-      description: 'Admins read anyone; others only themselves (anyone else answers 403, whether or not the person exists).',
+      description:
+        'Admins read anyone; others only themselves (anyone else answers 403, whether or not the person exists).',
       tags: ['people'],
       parameters: [param('PersonId')],
       responses: {
-        '200': reply('The person.', json(schema('Person'), { id: 'cust-42', name: 'Casey Customer', email: 'casey@example.com', updatedAt: '2026-02-20T14:00:00.000Z' })),
+        '200': reply(
+          'The person.',
+          json(schema('Person'), {
+            id: 'cust-42',
+            name: 'Casey Customer',
+            email: 'casey@example.com',
+            updatedAt: '2026-02-20T14:00:00.000Z',
+          }),
+        ),
         '403': response('Forbidden'),
         '404': response('NotFound'),
       },
@@ -1451,7 +1895,10 @@ const paths: Json = {
         },
       },
       responses: {
-        '201': reply('Created.', json(schema('MeetingView'), exampleMeeting), { ETag: header('ETag'), Location: header('Location') }),
+        '201': reply('Created.', json(schema('MeetingView'), exampleMeeting), {
+          ETag: header('ETag'),
+          Location: header('Location'),
+        }),
         '403': response('Forbidden'),
         '409': response('Conflict'),
       },
@@ -1473,12 +1920,21 @@ const paths: Json = {
     patch: operation({
       operationId: 'updateMeeting',
       summary: 'Change a meeting',
-      description: 'Change any editable field. Admins and its instructor. A cancelled meeting cannot be changed (409): reinstate it first.',
+      description:
+        'Change any editable field. Admins and its instructor. A cancelled meeting cannot be changed (409): reinstate it first.',
       tags: ['meetings'],
       parameters: [param('MeetingId'), param('IfMatch')],
-      requestBody: body(schema('MeetingPatch'), 'The fields to change.', { start: '2026-03-02T11:00:00+01:00', end: '2026-03-02T12:00:00+01:00' }),
+      requestBody: body(schema('MeetingPatch'), 'The fields to change.', {
+        start: '2026-03-02T11:00:00+01:00',
+        end: '2026-03-02T12:00:00+01:00',
+      }),
       responses: {
-        '200': meetingResponse('The meeting after the change.', { ...exampleMeeting, start: '2026-03-02T10:00:00.000Z', end: '2026-03-02T11:00:00.000Z', revision: 1 }),
+        '200': meetingResponse('The meeting after the change.', {
+          ...exampleMeeting,
+          start: '2026-03-02T10:00:00.000Z',
+          end: '2026-03-02T11:00:00.000Z',
+          revision: 1,
+        }),
         '403': response('Forbidden'),
         '404': response('NotFound'),
         '409': response('Conflict'),
@@ -1496,10 +1952,20 @@ const paths: Json = {
     ),
   },
   '/meetings/{id}/confirm': {
-    post: meetingTransition('confirmMeeting', 'Confirm a meeting', 'planned → scheduled.', 'The meeting is not planned.'),
+    post: meetingTransition(
+      'confirmMeeting',
+      'Confirm a meeting',
+      'planned → scheduled.',
+      'The meeting is not planned.',
+    ),
   },
   '/meetings/{id}/reinstate': {
-    post: meetingTransition('reinstateMeeting', 'Reinstate a cancelled meeting', 'cancelled → planned.', 'The meeting is not cancelled.'),
+    post: meetingTransition(
+      'reinstateMeeting',
+      'Reinstate a cancelled meeting',
+      'cancelled → planned.',
+      'The meeting is not cancelled.',
+    ),
   },
   '/meetings/{id}/history': {
     get: operation({
@@ -1508,7 +1974,11 @@ const paths: Json = {
       description: 'Every recorded event, oldest first, with who and when. Admins, its customer and its instructor.',
       tags: ['meetings'],
       parameters: [param('MeetingId'), param('HistoryAfter'), param('HistoryLimit')],
-      responses: { '200': reply('The history.', json(schema('History'), exampleHistory)), '400': response('BadRequest'), '404': response('NotFound') },
+      responses: {
+        '200': reply('The history.', json(schema('History'), exampleHistory)),
+        '400': response('BadRequest'),
+        '404': response('NotFound'),
+      },
     }),
   },
   '/meetings/{id}/join': {
@@ -1530,7 +2000,10 @@ const paths: Json = {
             'application/json': {
               schema: schema('JoinResponse'),
               examples: {
-                link: { summary: 'A link meeting', value: { mode: 'link', url: 'https://meet.example.com/abc-defg-hij', role: 'customer' } },
+                link: {
+                  summary: 'A link meeting',
+                  value: { mode: 'link', url: 'https://meet.example.com/abc-defg-hij', role: 'customer' },
+                },
                 native: {
                   summary: 'A native call',
                   value: {
@@ -1539,7 +2012,11 @@ const paths: Json = {
                     ticket: 'Qm9vdHN0cmFwVGlja2V0RXhhbXBsZTEyMzQ1Njc4OTA',
                     iceServers: [
                       { urls: ['stun:stun.l.google.com:19302'] },
-                      { urls: ['turn:turn.example.com:3478'], username: '1772442000:cust-42', credential: 'q3mY0m3b2d7Jx5y4K0bYJmX0m2E=' },
+                      {
+                        urls: ['turn:turn.example.com:3478'],
+                        username: '1772442000:cust-42',
+                        credential: 'q3mY0m3b2d7Jx5y4K0bYJmX0m2E=',
+                      },
                     ],
                     role: 'customer',
                     debugLevel: 0,
@@ -1550,14 +2027,18 @@ const paths: Json = {
             },
           },
         },
-        '403': { ...(response('Forbidden') as object), description: 'An admin: admins see the meeting, but only its two participants join the call.' },
+        '403': {
+          ...(response('Forbidden') as object),
+          description: 'An admin: admins see the meeting, but only its two participants join the call.',
+        },
         '404': {
           ...(response('NotFound') as object),
           description: 'No such meeting, the caller may not see it, or calls are not enabled on this server.',
         },
         '409': {
           ...(response('Conflict') as object),
-          description: 'The meeting is cancelled, or it is outside the join window (more than 15 minutes before the start, or ended).',
+          description:
+            'The meeting is cancelled, or it is outside the join window (more than 15 minutes before the start, or ended).',
         },
       },
     }),
@@ -1574,7 +2055,10 @@ const paths: Json = {
       tags: ['series'],
       requestBody: body(schema('SeriesInput'), 'The series.', exampleSeriesInput),
       responses: {
-        '201': reply('Created, with its occurrences.', json(schema('Series'), exampleSeries), { ETag: header('ETag'), Location: header('Location') }),
+        '201': reply('Created, with its occurrences.', json(schema('Series'), exampleSeries), {
+          ETag: header('ETag'),
+          Location: header('Location'),
+        }),
         '403': response('Forbidden'),
         '409': response('Conflict'),
       },
@@ -1592,10 +2076,14 @@ const paths: Json = {
     patch: operation({
       operationId: 'updateSeries',
       summary: 'Change a series',
-      description: 'Change the recurrence or other fields (see SeriesPatch for what happens to occurrences). Admins and its instructor. A cancelled series cannot be changed (409).',
+      description:
+        'Change the recurrence or other fields (see SeriesPatch for what happens to occurrences). Admins and its instructor. A cancelled series cannot be changed (409).',
       tags: ['series'],
       parameters: [param('SeriesId'), param('IfMatch')],
-      requestBody: body(schema('SeriesPatch'), 'The fields to change.', { startTime: '11:00', rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=6' }),
+      requestBody: body(schema('SeriesPatch'), 'The fields to change.', {
+        startTime: '11:00',
+        rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=6',
+      }),
       responses: {
         '200': seriesResponse('The series after the change.'),
         '403': response('Forbidden'),
@@ -1615,9 +2103,18 @@ const paths: Json = {
         'email listing the cancelled sessions. Admins and its instructor.',
       tags: ['series'],
       parameters: [param('SeriesId'), param('IfMatch')],
-      requestBody: body(schema('SeriesCancelInput'), 'Optional; an empty body is fine.', { reason: 'Studio closed for renovation', from: '2026-03-09T00:00:00Z' }, false),
+      requestBody: body(
+        schema('SeriesCancelInput'),
+        'Optional; an empty body is fine.',
+        { reason: 'Studio closed for renovation', from: '2026-03-09T00:00:00Z' },
+        false,
+      ),
       responses: {
-        '200': seriesResponse('The series after the cancellation.', { ...exampleSeries, state: 'cancelled', revision: 1 }),
+        '200': seriesResponse('The series after the cancellation.', {
+          ...exampleSeries,
+          state: 'cancelled',
+          revision: 1,
+        }),
         '403': response('Forbidden'),
         '404': response('NotFound'),
         '409': { ...(response('Conflict') as object), description: 'The series is already cancelled.' },
@@ -1632,7 +2129,11 @@ const paths: Json = {
       description: 'As the meeting history, for the series stream. Who may read it: as `GET /series/{id}`.',
       tags: ['series'],
       parameters: [param('SeriesId'), param('HistoryAfter'), param('HistoryLimit')],
-      responses: { '200': reply('The history.', json(schema('History'))), '400': response('BadRequest'), '404': response('NotFound') },
+      responses: {
+        '200': reply('The history.', json(schema('History'))),
+        '400': response('BadRequest'),
+        '404': response('NotFound'),
+      },
     }),
   },
   '/calendar': {
@@ -1641,12 +2142,14 @@ const paths: Json = {
       summary: "A user's meetings in a time range",
       description:
         'Every meeting of the user, as customer or as instructor, overlapping `[from, to)`, sorted by start; cancelled ' +
-        'meetings are included with their state. Users read their own calendar; admins anyone\'s.',
+        "meetings are included with their state. Users read their own calendar; admins anyone's.",
       tags: ['calendar'],
       parameters: [param('From'), param('To'), param('UserId'), param('IfNoneMatch')],
       responses: {
         '200': reply('The calendar.', json(schema('Calendar'), exampleCalendar), { ETag: header('ReadVersion') }),
-        '304': reply('Not modified: nothing has changed since the ETag in `If-None-Match`.', undefined, { ETag: header('ReadVersion') }),
+        '304': reply('Not modified: nothing has changed since the ETag in `If-None-Match`.', undefined, {
+          ETag: header('ReadVersion'),
+        }),
         '400': response('BadRequest'),
         '403': response('Forbidden'),
       },
@@ -1660,7 +2163,7 @@ const paths: Json = {
       description:
         'Issues a new secret URL for `GET /calendar.ics` and revokes the previous one (rotation): calendar apps (Google, ' +
         'Apple, Outlook) cannot send bearer tokens, so the URL carries the credential. The token is shown only in this ' +
-        'answer; the event log records only its SHA-256. Users manage their own feed; admins anyone\'s (as `GET /calendar`).',
+        "answer; the event log records only its SHA-256. Users manage their own feed; admins anyone's (as `GET /calendar`).",
       tags: ['calendar'],
       requestBody: body(schema('CalendarFeedInput'), 'Optional; whose feed.', { userId: 'cust-42' }, false),
       responses: {
@@ -1678,9 +2181,18 @@ const paths: Json = {
     delete: operation({
       operationId: 'disableCalendarFeed',
       summary: 'Unsubscribe: revoke the ICS feed URL',
-      description: 'The feed URL stops working at once (401). Revoking a feed that is not enabled is fine too. Self; admins for anyone.',
+      description:
+        'The feed URL stops working at once (401). Revoking a feed that is not enabled is fine too. Self; admins for anyone.',
       tags: ['calendar'],
-      parameters: [{ name: 'userId', in: 'query', required: false, description: 'Whose feed; default the caller. Only admins may name someone else.', schema: idSchema }],
+      parameters: [
+        {
+          name: 'userId',
+          in: 'query',
+          required: false,
+          description: 'Whose feed; default the caller. Only admins may name someone else.',
+          schema: idSchema,
+        },
+      ],
       responses: { '204': reply('Revoked.'), '400': response('BadRequest'), '403': response('Forbidden') },
     }),
   },
@@ -1690,15 +2202,23 @@ const paths: Json = {
       summary: "A user's calendar as an ICS feed",
       description:
         'For calendar subscriptions; the secret `token` from `POST /calendar/feed` is the credential (no bearer token). ' +
-        'The user\'s sessions as customer and as instructor, from 30 days ago to 400 days ahead. Each is a VEVENT with ' +
+        "The user's sessions as customer and as instructor, from 30 days ago to 400 days ahead. Each is a VEVENT with " +
         'UID `<meetingId>@<host of PUBLIC_BASE_URL>` and SEQUENCE as in the cancellation emails, STATUS TENTATIVE ' +
         '(planned), CONFIRMED (scheduled) or CANCELLED (kept, so calendar apps remove it), UTC times, the other participant ' +
-        'and the call link, and the instructor as ORGANIZER (`CN` quoted, RFC 6868 carets for `\"`, `^` and line breaks; ' +
-        'the site\'s `MAIL_FROM` when the instructor has no address). `X-WR-CALNAME` is escaped as TEXT. Refresh hints: `REFRESH-INTERVAL` and `X-PUBLISHED-TTL` of one hour. A missing, malformed, ' +
+        'and the call link, and the instructor as ORGANIZER (`CN` quoted, RFC 6868 carets for `"`, `^` and line breaks; ' +
+        "the site's `MAIL_FROM` when the instructor has no address). `X-WR-CALNAME` is escaped as TEXT. Refresh hints: `REFRESH-INTERVAL` and `X-PUBLISHED-TTL` of one hour. A missing, malformed, " +
         'unknown or revoked token gets the same 401. Rate-limited per token.',
       tags: ['calendar'],
       security: 'calendarToken',
-      parameters: [{ name: 'token', in: 'query', required: true, description: 'The feed token.', schema: { type: 'string', minLength: 1 } }],
+      parameters: [
+        {
+          name: 'token',
+          in: 'query',
+          required: true,
+          description: 'The feed token.',
+          schema: { type: 'string', minLength: 1 },
+        },
+      ],
       responses: {
         '200': reply(
           'The feed (RFC 5545, lines folded at 75 octets).',
@@ -1739,11 +2259,21 @@ const paths: Json = {
         ),
         '401': reply(
           'The token is missing, malformed, unknown or revoked (one answer for all).',
-          problemJson({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'unknown or revoked calendar feed token' }),
+          problemJson({
+            type: 'about:blank',
+            title: 'Unauthorized',
+            status: 401,
+            detail: 'unknown or revoked calendar feed token',
+          }),
         ),
         '429': reply(
           'Too many requests for this feed; wait `Retry-After` seconds.',
-          problemJson({ type: 'about:blank', title: 'Too many requests', status: 429, detail: 'slow down; see Retry-After' }),
+          problemJson({
+            type: 'about:blank',
+            title: 'Too many requests',
+            status: 429,
+            detail: 'slow down; see Retry-After',
+          }),
           { 'Retry-After': header('RetryAfter') },
         ),
       },
@@ -1774,7 +2304,13 @@ const paths: Json = {
       tags: ['calls'],
       security: 'ticket',
       parameters: [
-        { name: 'ticket', in: 'query', required: true, description: 'The ticket from the join call.', schema: { type: 'string', minLength: 1, maxLength: 128 } },
+        {
+          name: 'ticket',
+          in: 'query',
+          required: true,
+          description: 'The ticket from the join call.',
+          schema: { type: 'string', minLength: 1, maxLength: 128 },
+        },
       ],
       responses: {
         '101': {
@@ -1782,16 +2318,40 @@ const paths: Json = {
           'x-server-messages': schema('SignalingServerMessage'),
           'x-client-messages': schema('SignalingClientMessage'),
         },
-        '400': { description: 'An upgrade to something other than a WebSocket.', content: { 'text/plain': { schema: { type: 'string' } } } },
-        '401': { description: 'The ticket is missing, unknown, expired or already used.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '400': {
+          description: 'An upgrade to something other than a WebSocket.',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        '401': {
+          description: 'The ticket is missing, unknown, expired or already used.',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
         '403': { description: 'The Origin is not allowed.', content: { 'text/plain': { schema: { type: 'string' } } } },
-        '500': { description: 'The access check failed unexpectedly.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '500': {
+          description: 'The access check failed unexpectedly.',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
         '426': reply(
           'A plain request, not an upgrade (with or without a bearer token): `Upgrade: websocket` says what to do.',
-          problemJson({ type: 'about:blank', title: 'Upgrade required', status: 426, detail: 'this is the WebSocket endpoint for calls: open it with a WebSocket and the ticket from POST /meetings/{id}/join' }),
-          { Upgrade: { description: 'Always `websocket`.', required: true, schema: { type: 'string', const: 'websocket' } } },
+          problemJson({
+            type: 'about:blank',
+            title: 'Upgrade required',
+            status: 426,
+            detail:
+              'this is the WebSocket endpoint for calls: open it with a WebSocket and the ticket from POST /meetings/{id}/join',
+          }),
+          {
+            Upgrade: {
+              description: 'Always `websocket`.',
+              required: true,
+              schema: { type: 'string', const: 'websocket' },
+            },
+          },
         ),
-        '503': { description: 'The server is shutting down.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '503': {
+          description: 'The server is shutting down.',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
       },
     }),
   },
@@ -1828,7 +2388,13 @@ const paths: Json = {
             }),
             { origin: 'http://127.0.0.1:8080', allowed: false, suggestedOrigin: 'http://localhost:8080' },
           ),
-          { 'Cache-Control': { description: 'Always `no-store`.', required: true, schema: { type: 'string', const: 'no-store' } } },
+          {
+            'Cache-Control': {
+              description: 'Always `no-store`.',
+              required: true,
+              schema: { type: 'string', const: 'no-store' },
+            },
+          },
         ),
         '400': response('BadRequest'),
       },
@@ -1840,7 +2406,10 @@ const paths: Json = {
       summary: 'Read the settings',
       description: 'Admins only. Secrets are never returned.',
       tags: ['settings'],
-      responses: { '200': reply('The settings.', json(schema('Settings'), exampleSettings)), '403': response('Forbidden') },
+      responses: {
+        '200': reply('The settings.', json(schema('Settings'), exampleSettings)),
+        '403': response('Forbidden'),
+      },
     }),
     put: operation({
       operationId: 'putSettings',
@@ -1854,7 +2423,10 @@ const paths: Json = {
       responses: {
         '200': reply('The settings as stored.', json(schema('Settings'), exampleSettings)),
         '403': response('Forbidden'),
-        '409': { ...(response('Conflict') as object), description: 'Too many concurrent changes to the settings; try again.' },
+        '409': {
+          ...(response('Conflict') as object),
+          description: 'Too many concurrent changes to the settings; try again.',
+        },
       },
     }),
   },
@@ -1865,18 +2437,35 @@ const paths: Json = {
       description: 'Every settings change, oldest first, with who and when. Admins only.',
       tags: ['settings'],
       parameters: [param('HistoryAfter'), param('HistoryLimit')],
-      responses: { '200': reply('The history.', json(schema('History'))), '400': response('BadRequest'), '403': response('Forbidden') },
+      responses: {
+        '200': reply('The history.', json(schema('History'))),
+        '400': response('BadRequest'),
+        '403': response('Forbidden'),
+      },
     }),
   },
   '/notifications': {
     get: operation({
       operationId: 'listNotifications',
       summary: 'Emails owed and their delivery records',
-      description: 'Admins only. Newest first; filter by meeting and/or status. Unknown query parameters are refused (400).',
+      description:
+        'Admins only. Newest first; filter by meeting and/or status. Unknown query parameters are refused (400).',
       tags: ['notifications'],
       parameters: [
-        { name: 'meetingId', in: 'query', required: false, description: 'Only notifications about this meeting.', schema: { type: 'string', minLength: 1, maxLength: LIMITS.id } },
-        { name: 'status', in: 'query', required: false, description: 'Only notifications in this status.', schema: schema('NotificationStatus') },
+        {
+          name: 'meetingId',
+          in: 'query',
+          required: false,
+          description: 'Only notifications about this meeting.',
+          schema: { type: 'string', minLength: 1, maxLength: LIMITS.id },
+        },
+        {
+          name: 'status',
+          in: 'query',
+          required: false,
+          description: 'Only notifications in this status.',
+          schema: schema('NotificationStatus'),
+        },
         {
           name: 'limit',
           in: 'query',
@@ -1920,10 +2509,16 @@ const paths: Json = {
       tags: ['notifications'],
       parameters: [param('NotificationId')],
       responses: {
-        '202': reply('Accepted for delivery.', json(schema('Notification'), { ...exampleNotification, status: 'pending', round: 1, revision: 7 })),
+        '202': reply(
+          'Accepted for delivery.',
+          json(schema('Notification'), { ...exampleNotification, status: 'pending', round: 1, revision: 7 }),
+        ),
         '403': response('Forbidden'),
         '404': { ...(response('NotFound') as object), description: 'No such notification.' },
-        '409': { ...(response('Conflict') as object), description: 'The notification is neither failed nor undeliverable, or it changed meanwhile.' },
+        '409': {
+          ...(response('Conflict') as object),
+          description: 'The notification is neither failed nor undeliverable, or it changed meanwhile.',
+        },
       },
     }),
   },
@@ -2007,7 +2602,8 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => (
         type: 'apiKey',
         in: 'query',
         name: 'ticket',
-        description: 'Single-use, 60-second ticket from `POST /meetings/{id}/join` (browsers cannot set headers on a WebSocket upgrade).',
+        description:
+          'Single-use, 60-second ticket from `POST /meetings/{id}/join` (browsers cannot set headers on a WebSocket upgrade).',
       },
     },
   },

@@ -6,7 +6,8 @@ const MAX_ORIGIN_LENGTH = 2048;
 
 /** `http(s)://host[:port]` of a given origin, or why it is not one. */
 const parseOrigin = (raw: string | undefined): { ok: true; origin: string } | { ok: false; message: string } => {
-  if (raw === undefined || raw.trim() === '') return { ok: false, message: 'is required (the origin of the page, like http://localhost:8080)' };
+  if (raw === undefined || raw.trim() === '')
+    return { ok: false, message: 'is required (the origin of the page, like http://localhost:8080)' };
   if (raw.length > MAX_ORIGIN_LENGTH) return { ok: false, message: `must be at most ${MAX_ORIGIN_LENGTH} characters` };
   let url: URL;
   try {
@@ -39,11 +40,17 @@ export const mountSignalingOriginCheck = (
       ...unknown.slice(0, 10).map((name) => ({ path: name.slice(0, 64), message: 'is not a known parameter' })),
     ];
     if (!parsed.ok || errors.length > 0) {
-      return helpers.problem(c, 400, 'Validation failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
+      return helpers.problem(c, 400, 'Validation failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), {
+        errors,
+      });
     }
     const allowed = deps.originAllowed(parsed.origin);
     const suggested = allowed ? undefined : deps.suggestedOrigin();
     c.header('Cache-Control', 'no-store');
-    return c.json({ origin: parsed.origin, allowed, ...(suggested !== undefined ? { suggestedOrigin: suggested } : {}) });
+    return c.json({
+      origin: parsed.origin,
+      allowed,
+      ...(suggested !== undefined ? { suggestedOrigin: suggested } : {}),
+    });
   });
 };

@@ -10,7 +10,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** A fixed allow-list: nothing from the request ever becomes a path. */
 const files: Record<string, { path: string; type: string }> = {
   'call-client.js': { path: join(here, '../signaling/client/call-client.js'), type: 'text/javascript; charset=utf-8' },
-  'simplepeer.min.js': { path: join(dirname(require.resolve('simple-peer/package.json')), 'simplepeer.min.js'), type: 'text/javascript; charset=utf-8' },
+  'simplepeer.min.js': {
+    path: join(dirname(require.resolve('simple-peer/package.json')), 'simplepeer.min.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   'call.html': { path: join(here, 'pages/call.html'), type: 'text/html; charset=utf-8' },
   'call-page.js': { path: join(here, 'pages/call-page.js'), type: 'text/javascript; charset=utf-8' },
   'call.css': { path: join(here, 'pages/call.css'), type: 'text/css; charset=utf-8' },

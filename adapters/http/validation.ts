@@ -1,8 +1,15 @@
 import * as E from 'fp-ts/lib/Either.js';
-import * as t from 'io-ts';
+import type * as t from 'io-ts';
 import type { FieldError } from '../../domain/shared.ts';
 
-const containerTags = new Set(['InterfaceType', 'PartialType', 'StrictType', 'ArrayType', 'ReadonlyArrayType', 'DictionaryType']);
+const containerTags = new Set([
+  'InterfaceType',
+  'PartialType',
+  'StrictType',
+  'ArrayType',
+  'ReadonlyArrayType',
+  'DictionaryType',
+]);
 
 const describeExpected = (type: t.Decoder<unknown, unknown>): string => {
   const name = type.name;
@@ -29,7 +36,8 @@ export const fieldErrors = (errors: t.Errors): FieldError[] => {
     if (seen.has(path)) continue;
     const leaf = error.context[error.context.length - 1];
     const message =
-      error.message ?? (error.value === undefined ? 'is required' : leaf !== undefined ? describeExpected(leaf.type) : 'is invalid');
+      error.message ??
+      (error.value === undefined ? 'is required' : leaf !== undefined ? describeExpected(leaf.type) : 'is invalid');
     seen.set(path, { path, message });
   }
   return [...seen.values()];
@@ -47,7 +55,10 @@ export const unknownFields = (value: unknown, allowed: ReadonlyArray<string>, pr
     .map((key) => ({ path: `${prefix}${key}`, message: 'is not a known field' }));
 };
 
-type Shape = { readonly kind: 'object'; readonly props: Record<string, t.Mixed> } | { readonly kind: 'array'; readonly item: t.Mixed } | { readonly kind: 'leaf' };
+type Shape =
+  | { readonly kind: 'object'; readonly props: Record<string, t.Mixed> }
+  | { readonly kind: 'array'; readonly item: t.Mixed }
+  | { readonly kind: 'leaf' };
 
 /** What a codec expects at this level, seen through intersections, readonly and exact wrappers. */
 const shapeOf = (codec: t.Mixed): Shape => {
@@ -81,7 +92,9 @@ const shapeOf = (codec: t.Mixed): Shape => {
 export const unknownFieldsDeep = (codec: t.Mixed, value: unknown, prefix = ''): FieldError[] => {
   const shape = shapeOf(codec);
   if (shape.kind === 'array') {
-    return Array.isArray(value) ? value.flatMap((item, i) => unknownFieldsDeep(shape.item, item, `${prefix}${prefix === '' ? '' : '.'}${i}`)) : [];
+    return Array.isArray(value)
+      ? value.flatMap((item, i) => unknownFieldsDeep(shape.item, item, `${prefix}${prefix === '' ? '' : '.'}${i}`))
+      : [];
   }
   if (shape.kind !== 'object' || typeof value !== 'object' || value === null || Array.isArray(value)) return [];
   return Object.entries(value).flatMap(([key, field]) => {
@@ -91,11 +104,16 @@ export const unknownFieldsDeep = (codec: t.Mixed, value: unknown, prefix = ''): 
   });
 };
 
-export const decodeBody = <A>(codec: t.Decoder<unknown, A>, value: unknown, allowed?: ReadonlyArray<string>): E.Either<FieldError[], A> => {
+export const decodeBody = <A>(
+  codec: t.Decoder<unknown, A>,
+  value: unknown,
+  allowed?: ReadonlyArray<string>,
+): E.Either<FieldError[], A> => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return E.left([{ path: '(body)', message: 'must be a JSON object' }]);
   }
-  const extra = allowed === undefined ? unknownFieldsDeep(codec as unknown as t.Mixed, value) : unknownFields(value, allowed);
+  const extra =
+    allowed === undefined ? unknownFieldsDeep(codec as unknown as t.Mixed, value) : unknownFields(value, allowed);
   const decoded = codec.decode(value);
   const errors = [...(E.isLeft(decoded) ? fieldErrors(decoded.left) : []), ...extra];
   if (errors.length > 0 || E.isLeft(decoded)) return E.left(errors);

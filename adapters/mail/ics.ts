@@ -6,7 +6,8 @@ import type { CalendarFeed, FeedEvent } from '../../application/calendar-feed.ts
 import { assertNever } from '../../domain/shared.ts';
 
 /** Stable per meeting, so a calendar app matches the CANCEL to the event it already has. */
-export const meetingUid = (meetingId: string, publicBaseUrl: string): string => `${meetingId}@${new URL(publicBaseUrl).hostname}`;
+export const meetingUid = (meetingId: string, publicBaseUrl: string): string =>
+  `${meetingId}@${new URL(publicBaseUrl).hostname}`;
 
 /** `Name <address>` or a bare address. */
 export const parseMailbox = (mailbox: string): { name?: string; email: string } => {
@@ -20,7 +21,14 @@ const ms = (iso: string): number => Date.parse(iso);
 
 /** DTSTART and DTEND of a session, given and written as UTC instants. */
 const utcTimes = (event: { readonly start: string; readonly end: string }) =>
-  ({ start: ms(event.start), startInputType: 'utc', startOutputType: 'utc', end: ms(event.end), endInputType: 'utc', endOutputType: 'utc' }) as const;
+  ({
+    start: ms(event.start),
+    startInputType: 'utc',
+    startOutputType: 'utc',
+    end: ms(event.end),
+    endInputType: 'utc',
+    endOutputType: 'utc',
+  }) as const;
 
 const PRODUCT_ID = '-//Virtual Y//1on1 Meetings//EN';
 
@@ -28,7 +36,8 @@ const PRODUCT_ID = '-//Virtual Y//1on1 Meetings//EN';
  * TEXT values may not hold control characters other than tab and line breaks (RFC 5545 §3.3.11); a lone CR would even
  * break the line structure, since the package escapes only LF and CRLF.
  */
-const plainText = (text: string): string => text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
+const plainText = (text: string): string =>
+  text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
 
 /** A TEXT value written by us rather than the package (RFC 5545 §3.3.11): backslash, `;`, `,` and newline escaped. */
 export const textValue = (text: string): string =>
@@ -53,7 +62,9 @@ export const quotedParameter = (text: string): string =>
  * that could still break the line (controls, spaces, quotes, angle brackets) is refused rather than written.
  */
 const mailto = (email: string): E.Either<string, string> =>
-  /^[^\s"<>\u0000-\u001F\u007F]+@[^\s"<>\u0000-\u001F\u007F@]+$/.test(email) ? E.right(`mailto:${email}`) : E.left(`'${email}' cannot be written as a calendar address`);
+  /^[^\s"<>\u0000-\u001F\u007F]+@[^\s"<>\u0000-\u001F\u007F@]+$/.test(email)
+    ? E.right(`mailto:${email}`)
+    : E.left(`'${email}' cannot be written as a calendar address`);
 
 /**
  * The session's ORGANIZER, the same in the feed and in the emailed CANCEL (RFC 5546 §3.2.5: a CANCEL comes from the
@@ -62,10 +73,16 @@ const mailto = (email: string): E.Either<string, string> =>
  * member's calendar app should show and let them write to. An instructor without a usable address in the directory
  * falls back to the site's sender (MAIL_FROM), so the property is never missing and never points nowhere.
  */
-export const sessionOrganizer = (instructor: { readonly name?: string; readonly email?: string }, sender: CalendarUser): CalendarUser => {
+export const sessionOrganizer = (
+  instructor: { readonly name?: string; readonly email?: string },
+  sender: CalendarUser,
+): CalendarUser => {
   const email = instructor.email?.trim();
   if (email === undefined || email === '' || E.isLeft(mailto(email))) return sender;
-  return { ...(instructor.name !== undefined && instructor.name.trim() !== '' ? { name: instructor.name } : {}), email };
+  return {
+    ...(instructor.name !== undefined && instructor.name.trim() !== '' ? { name: instructor.name } : {}),
+    email,
+  };
 };
 
 const organizerLine = (organizer: CalendarUser, sentBy?: string): E.Either<string, string> => {
@@ -75,7 +92,9 @@ const organizerLine = (organizer: CalendarUser, sentBy?: string): E.Either<strin
   if (sender !== undefined && E.isLeft(sender)) return sender;
   const cn = organizer.name !== undefined ? `;CN=${quotedParameter(organizer.name)}` : '';
   // RFC 5545 §3.2.18: SENT-BY names who acts on the organizer's behalf (here: the site that sends the email).
-  return E.right(`ORGANIZER${cn}${sender !== undefined ? `;SENT-BY=${quotedParameter(sender.right)}` : ''}:${address.right}`);
+  return E.right(
+    `ORGANIZER${cn}${sender !== undefined ? `;SENT-BY=${quotedParameter(sender.right)}` : ''}:${address.right}`,
+  );
 };
 
 /** RFC 5545 §3.2.16: ROLE's value is a token (`ROLE=REQ-PARTICIPANT`), never quoted. */
@@ -90,8 +109,11 @@ const attendeeLine = (attendee: CalendarUser): E.Either<string, string> => {
 const withEventProperties = (ics: string, perEvent: ReadonlyArray<ReadonlyArray<string>>): E.Either<string, string> => {
   const marker = '\r\nEND:VEVENT\r\n';
   const parts = ics.split(marker);
-  if (parts.length - 1 !== perEvent.length) return E.left(`expected ${perEvent.length} events in the calendar, found ${parts.length - 1}`);
-  return E.right(parts.map((part, i) => `${part}${(perEvent[i] ?? []).map((line) => `\r\n${line}`).join('')}`).join(marker));
+  if (parts.length - 1 !== perEvent.length)
+    return E.left(`expected ${perEvent.length} events in the calendar, found ${parts.length - 1}`);
+  return E.right(
+    parts.map((part, i) => `${part}${(perEvent[i] ?? []).map((line) => `\r\n${line}`).join('')}`).join(marker),
+  );
 };
 
 const sequence = <A>(items: ReadonlyArray<E.Either<string, A>>): E.Either<string, A[]> => {
@@ -130,7 +152,8 @@ export const createIcsCancellationBuilder =
       timestamp: ms(input.stamp),
     } as EventAttributes;
     const result = createEvents([attributes], { method: 'CANCEL', productId: options.productId ?? PRODUCT_ID });
-    if (result.error !== null || result.value === null) return E.left(`cannot build the calendar cancellation: ${result.error?.message ?? 'no output'}`);
+    if (result.error !== null || result.value === null)
+      return E.left(`cannot build the calendar cancellation: ${result.error?.message ?? 'no output'}`);
     return E.map(foldIcsLines)(withEventProperties(result.value, [lines.right]));
   };
 
@@ -199,7 +222,12 @@ export type CalendarFeedRenderer = (feed: CalendarFeed) => E.Either<string, stri
  * writes `X-WR-CALNAME` unescaped and has no escape for a `"` in a CN); `sender` is the site's MAIL_FROM.
  */
 export const createIcsFeedBuilder =
-  (options: { publicBaseUrl: () => string; siteName: string; sender: string; productId?: string }): CalendarFeedRenderer =>
+  (options: {
+    publicBaseUrl: () => string;
+    siteName: string;
+    sender: string;
+    productId?: string;
+  }): CalendarFeedRenderer =>
   (feed) => {
     const base = options.publicBaseUrl();
     const sender = parseMailbox(options.sender);
@@ -207,7 +235,10 @@ export const createIcsFeedBuilder =
       feed.events.map((event) =>
         organizerLine(
           sessionOrganizer(
-            { ...(event.instructorName !== undefined ? { name: event.instructorName } : {}), ...(event.instructorEmail !== undefined ? { email: event.instructorEmail } : {}) },
+            {
+              ...(event.instructorName !== undefined ? { name: event.instructorName } : {}),
+              ...(event.instructorEmail !== undefined ? { email: event.instructorEmail } : {}),
+            },
             sender,
           ),
         ),
@@ -231,13 +262,20 @@ export const createIcsFeedBuilder =
         timestamp: ms(feed.generatedAt),
       } as EventAttributes;
     });
-    const calName = feed.ownerName !== undefined ? `${options.siteName}: ${feed.ownerName}` : `${options.siteName} sessions`;
+    const calName =
+      feed.ownerName !== undefined ? `${options.siteName}: ${feed.ownerName}` : `${options.siteName} sessions`;
     const result = createEvents(events, { method: 'PUBLISH', productId: options.productId ?? PRODUCT_ID });
-    if (result.error !== null || result.value === null) return E.left(`cannot build the calendar feed: ${result.error?.message ?? 'no output'}`);
+    if (result.error !== null || result.value === null)
+      return E.left(`cannot build the calendar feed: ${result.error?.message ?? 'no output'}`);
     const calendar = withCalendarProperties(result.value, [
       `X-WR-CALNAME:${textValue(calName)}`,
       `REFRESH-INTERVAL;VALUE=DURATION:${FEED_REFRESH}`,
       `X-PUBLISHED-TTL:${FEED_REFRESH}`,
     ]);
-    return E.map(foldIcsLines)(withEventProperties(calendar, organizers.right.map((line) => [line])));
+    return E.map(foldIcsLines)(
+      withEventProperties(
+        calendar,
+        organizers.right.map((line) => [line]),
+      ),
+    );
   };

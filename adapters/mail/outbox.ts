@@ -37,13 +37,23 @@ export const createOutboxMailer = (options: { dir: string; logger: Log }): Maile
         from: message.from,
         to: message.to,
         subject: message.subject,
-        attachments: message.attachments.map((a, i) => ({ filename: a.filename, contentType: a.contentType, file: attachments[i] })),
+        attachments: message.attachments.map((a, i) => ({
+          filename: a.filename,
+          contentType: a.contentType,
+          file: attachments[i],
+        })),
       };
       await writeAtomically(join(options.dir, `${base}.json`), `${JSON.stringify(envelope, null, 2)}\n`);
-      options.logger.info({ to: message.to, subject: message.subject, file: join(options.dir, `${base}.html`) }, 'email written to the dev outbox (RESEND_API_KEY is not set)');
+      options.logger.info(
+        { to: message.to, subject: message.subject, file: join(options.dir, `${base}.html`) },
+        'email written to the dev outbox (RESEND_API_KEY is not set)',
+      );
       return E.right({ providerMessageId: `outbox:${message.idempotencyKey}` });
     } catch (error) {
-      return E.left({ retryable: true, message: `cannot write to the outbox ${options.dir}: ${(error as Error).message}` });
+      return E.left({
+        retryable: true,
+        message: `cannot write to the outbox ${options.dir}: ${(error as Error).message}`,
+      });
     }
   },
 });

@@ -33,7 +33,8 @@ const STATUS_BY_NAME: Readonly<Record<string, number>> = {
  */
 export const classifyResendError = (error: Partial<ErrorResponse> | null | undefined): MailError => {
   const name = typeof error?.name === 'string' ? error.name : 'unknown_error';
-  const message = typeof error?.message === 'string' && error.message !== '' ? error.message : 'the mail provider refused the email';
+  const message =
+    typeof error?.message === 'string' && error.message !== '' ? error.message : 'the mail provider refused the email';
   const status = typeof error?.statusCode === 'number' ? error.statusCode : STATUS_BY_NAME[name];
   if (status === undefined) return { retryable: true, message: `${name}: ${message}` };
   const retryable = status === 429 || status >= 500 || name === 'concurrent_idempotent_requests';
@@ -64,10 +65,14 @@ export const createResendMailer = (options: { apiKey: string; baseUrl?: string }
               contentType: a.contentType,
             })),
           },
-          { idempotencyKey: message.idempotencyKey, ...(sendOptions.signal !== undefined ? { signal: sendOptions.signal } : {}) },
+          {
+            idempotencyKey: message.idempotencyKey,
+            ...(sendOptions.signal !== undefined ? { signal: sendOptions.signal } : {}),
+          },
         );
         if (error !== null) return E.left(classifyResendError(error));
-        if (data === null || typeof data.id !== 'string') return E.left({ retryable: true, message: 'the mail provider answered without a message id' });
+        if (data === null || typeof data.id !== 'string')
+          return E.left({ retryable: true, message: 'the mail provider answered without a message id' });
         return E.right({ providerMessageId: data.id });
       } catch (error) {
         return E.left({ retryable: true, message: `cannot reach the mail provider: ${(error as Error).message}` });

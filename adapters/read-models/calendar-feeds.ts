@@ -22,7 +22,9 @@ export interface CalendarFeedReadModel {
 export const openCalendarFeedReadModel = (db: Database.Database): CalendarFeedReadModel => {
   db.exec(schema);
   const dropUser = db.prepare('DELETE FROM calendar_feeds WHERE user_id = ?');
-  const put = db.prepare('INSERT INTO calendar_feeds(token_hash, user_id) VALUES (?, ?) ON CONFLICT(token_hash) DO UPDATE SET user_id = excluded.user_id');
+  const put = db.prepare(
+    'INSERT INTO calendar_feeds(token_hash, user_id) VALUES (?, ?) ON CONFLICT(token_hash) DO UPDATE SET user_id = excluded.user_id',
+  );
   const owner = db.prepare<[string], { user_id: string }>('SELECT user_id FROM calendar_feeds WHERE token_hash = ?');
 
   const sink = sqliteSink(

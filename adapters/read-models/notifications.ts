@@ -41,7 +41,9 @@ export const openNotificationReadModel = (db: Database.Database): NotificationRe
   const order = 'ORDER BY n.created_at DESC, n.requested_position DESC LIMIT ?';
   const list = {
     all: db.prepare<[number], { doc: string }>(`SELECT n.doc FROM notifications n ${order}`),
-    byStatus: db.prepare<[string, number], { doc: string }>(`SELECT n.doc FROM notifications n WHERE n.status = ? ${order}`),
+    byStatus: db.prepare<[string, number], { doc: string }>(
+      `SELECT n.doc FROM notifications n WHERE n.status = ? ${order}`,
+    ),
     byMeeting: db.prepare<[string, number], { doc: string }>(
       `SELECT n.doc FROM notification_meetings m JOIN notifications n ON n.id = m.notification_id WHERE m.meeting_id = ? ${order}`,
     ),
@@ -49,8 +51,12 @@ export const openNotificationReadModel = (db: Database.Database): NotificationRe
       `SELECT n.doc FROM notification_meetings m JOIN notifications n ON n.id = m.notification_id WHERE m.meeting_id = ? AND n.status = ? ${order}`,
     ),
   };
-  const pending = db.prepare<[], { doc: string }>("SELECT doc FROM notifications WHERE status = 'pending' ORDER BY created_at, requested_position");
-  const readCheckpoint = db.prepare<[string], { position: number }>('SELECT position FROM reaction_checkpoints WHERE name = ?');
+  const pending = db.prepare<[], { doc: string }>(
+    "SELECT doc FROM notifications WHERE status = 'pending' ORDER BY created_at, requested_position",
+  );
+  const readCheckpoint = db.prepare<[string], { position: number }>(
+    'SELECT position FROM reaction_checkpoints WHERE name = ?',
+  );
   const writeCheckpoint = db.prepare(
     'INSERT INTO reaction_checkpoints(name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
   );
@@ -69,11 +75,19 @@ export const openNotificationReadModel = (db: Database.Database): NotificationRe
       const decoded = decodeRecorded(NotificationEvent, recorded);
       if (E.isLeft(decoded)) throw new Error(decoded.left.message);
       const event = decoded.right;
-      const current = event.type === 'NotificationRequested' ? undefined : read(recorded.streamName.slice('notification-'.length));
+      const current =
+        event.type === 'NotificationRequested' ? undefined : read(recorded.streamName.slice('notification-'.length));
       const view = projectNotificationView(current, event, recorded);
       if (view === undefined) return;
       const requestedPosition = event.type === 'NotificationRequested' ? recorded.position : undefined;
-      put.run(view.id, view.status, view.createdAt, requestedPosition ?? 0, view.nextAttemptAt ?? null, JSON.stringify(view));
+      put.run(
+        view.id,
+        view.status,
+        view.createdAt,
+        requestedPosition ?? 0,
+        view.nextAttemptAt ?? null,
+        JSON.stringify(view),
+      );
       if (event.type === 'NotificationRequested') for (const meetingId of view.meetingIds) link.run(meetingId, view.id);
     },
     () => db.exec('DELETE FROM notifications; DELETE FROM notification_meetings;'),
@@ -84,7 +98,8 @@ export const openNotificationReadModel = (db: Database.Database): NotificationRe
     queries: {
       getNotification: read,
       listNotifications: ({ meetingId, status, limit }) => {
-        if (meetingId !== undefined && status !== undefined) return docs(list.byMeetingAndStatus.all(meetingId, status, limit));
+        if (meetingId !== undefined && status !== undefined)
+          return docs(list.byMeetingAndStatus.all(meetingId, status, limit));
         if (meetingId !== undefined) return docs(list.byMeeting.all(meetingId, limit));
         if (status !== undefined) return docs(list.byStatus.all(status, limit));
         return docs(list.all.all(limit));

@@ -62,7 +62,9 @@ const READ_MODEL_VERSION = 3;
 const resetIfOutdated = (db: Db): void => {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version === READ_MODEL_VERSION) return;
-  const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
+  const tables = db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .all();
   db.transaction(() => {
     for (const { name } of tables) db.exec(`DROP TABLE "${name.replace(/"/g, '""')}"`);
   })();
@@ -80,11 +82,16 @@ export const sqliteSink = (
   clear: () => void,
 ): ProjectionSink => {
   const read = db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?');
-  const write = db.prepare('INSERT INTO checkpoints(name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
+  const write = db.prepare(
+    'INSERT INTO checkpoints(name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+  );
   let cached = read.get(name)?.position ?? 0;
-  resyncs.set(db, [...(resyncs.get(db) ?? []), () => {
-    cached = read.get(name)?.position ?? 0;
-  }]);
+  resyncs.set(db, [
+    ...(resyncs.get(db) ?? []),
+    () => {
+      cached = read.get(name)?.position ?? 0;
+    },
+  ]);
   const applyEvents = (events: ReadonlyArray<RecordedEvent>) => {
     let position = cached;
     for (const event of events) {
@@ -144,14 +151,22 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   db.exec(schema);
 
   const getMeetingStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM meetings WHERE id = ?');
-  const putMeeting = db.prepare('INSERT INTO meetings(id, doc, series_id) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, series_id = excluded.series_id');
+  const putMeeting = db.prepare(
+    'INSERT INTO meetings(id, doc, series_id) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, series_id = excluded.series_id',
+  );
   const deleteCalendar = db.prepare('DELETE FROM calendar WHERE meeting_id = ?');
   const putCalendar = db.prepare(
     'INSERT INTO calendar(user_id, meeting_id, role, series_id, title, start, "end", timezone, state, training_type, customer_id, instructor_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
   );
-  const putHistory = db.prepare('INSERT OR IGNORE INTO history(stream, revision, position, type, at, actor, data) VALUES (?,?,?,?,?,?,?)');
-  const putPerson = db.prepare('INSERT INTO people(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc');
-  const putSettings = db.prepare("INSERT INTO settings(id, doc) VALUES ('global', ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc");
+  const putHistory = db.prepare(
+    'INSERT OR IGNORE INTO history(stream, revision, position, type, at, actor, data) VALUES (?,?,?,?,?,?,?)',
+  );
+  const putPerson = db.prepare(
+    'INSERT INTO people(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc',
+  );
+  const putSettings = db.prepare(
+    "INSERT INTO settings(id, doc) VALUES ('global', ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+  );
 
   const readMeeting = (id: string): MeetingView | undefined => {
     const row = getMeetingStmt.get(id);
@@ -198,7 +213,15 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       const actorDecoded = Actor.decode(data?.by ?? recorded.metadata.actor);
       const actor = E.isRight(actorDecoded) ? actorDecoded.right : { id: 'unknown', roles: [] };
       const at = typeof data?.at === 'string' ? data.at : recorded.recordedAt;
-      putHistory.run(recorded.streamName, recorded.revision, recorded.position, recorded.type, at, JSON.stringify(actor), JSON.stringify(recorded.data));
+      putHistory.run(
+        recorded.streamName,
+        recorded.revision,
+        recorded.position,
+        recorded.type,
+        at,
+        JSON.stringify(actor),
+        JSON.stringify(recorded.data),
+      );
     },
     () => db.exec('DELETE FROM history;'),
   );
@@ -210,7 +233,13 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       if (!personTypes.has(recorded.type)) return;
       const event = decodeOrThrow(PersonEvent, recorded);
       const { personId, name, email, timezone, at } = event.data;
-      const view: PersonView = { id: personId, name, email, ...(timezone !== undefined ? { timezone } : {}), updatedAt: at };
+      const view: PersonView = {
+        id: personId,
+        name,
+        email,
+        ...(timezone !== undefined ? { timezone } : {}),
+        updatedAt: at,
+      };
       putPerson.run(personId, JSON.stringify(view));
     },
     () => db.exec('DELETE FROM people;'),
@@ -228,7 +257,9 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   );
 
   const getSeriesStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM series WHERE id = ?');
-  const putSeries = db.prepare('INSERT INTO series(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc');
+  const putSeries = db.prepare(
+    'INSERT INTO series(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc',
+  );
   const seriesMeetingsStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM meetings WHERE series_id = ?');
   const seriesSink = sqliteSink(
     db,
@@ -254,11 +285,16 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     ORDER BY start, meeting_id, role`);
   // Rows as arrays: a year's calendar is a thousand rows, and objects per row were most of its cost.
   const calendarRows = calendarStmt.raw(true);
-  const personNameStmt = db.prepare<[string], { name: string | null }>("SELECT json_extract(doc, '$.name') AS name FROM people WHERE id = ?");
+  const personNameStmt = db.prepare<[string], { name: string | null }>(
+    "SELECT json_extract(doc, '$.name') AS name FROM people WHERE id = ?",
+  );
   const activeStmt = db.prepare<[string, string, string, string], { meeting_id: string }>(`
     SELECT DISTINCT meeting_id FROM calendar
     WHERE user_id = ? AND start >= ? AND start < ? AND "end" > ? AND state != 'cancelled'`);
-  const historyStmt = db.prepare<[string, number, number], { revision: number; position: number; type: string; at: string; actor: string; data: string }>(
+  const historyStmt = db.prepare<
+    [string, number, number],
+    { revision: number; position: number; type: string; at: string; actor: string; data: string }
+  >(
     'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? AND revision > ? ORDER BY revision LIMIT ?',
   );
   const personStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM people WHERE id = ?');

@@ -441,23 +441,25 @@ export const attachSignaling = (httpServer: Server, options: SignalingOptions): 
     } catch (err) {
       accessCheck = Promise.reject(err);
     }
-    accessCheck.then(
-      (access) => {
-        if (socket.destroyed) return;
-        if (closed) return rejectUpgrade(socket, 503);
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          socket.off('error', onSocketError);
-          onConnection(ws, claims, access);
-        });
-      },
-      (err: unknown) => {
-        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'signaling: access check failed');
-        rejectUpgrade(socket, 500);
-      },
-    ).catch((err: unknown) => {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'signaling: upgrade failed');
-      socket.destroy();
-    });
+    accessCheck
+      .then(
+        (access) => {
+          if (socket.destroyed) return;
+          if (closed) return rejectUpgrade(socket, 503);
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            socket.off('error', onSocketError);
+            onConnection(ws, claims, access);
+          });
+        },
+        (err: unknown) => {
+          log.warn({ err: err instanceof Error ? err.message : String(err) }, 'signaling: access check failed');
+          rejectUpgrade(socket, 500);
+        },
+      )
+      .catch((err: unknown) => {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'signaling: upgrade failed');
+        socket.destroy();
+      });
   };
 
   httpServer.on('upgrade', onUpgrade);

@@ -17,7 +17,11 @@ export interface NotificationModuleDeps {
   readonly readModels: Pick<MeetingQueries, 'getSettings' | 'getPerson'>;
   readonly queries: NotificationQueries;
   readonly checkpoints: CheckpointStore;
-  readonly projections: { waitFor(position: number | undefined, timeoutMs?: number): Promise<void>; readonly healthy: boolean; readonly catchingUp: boolean };
+  readonly projections: {
+    waitFor(position: number | undefined, timeoutMs?: number): Promise<void>;
+    readonly healthy: boolean;
+    readonly catchingUp: boolean;
+  };
   readonly mailer: Mailer;
   readonly buildCalendar: CalendarCancellationBuilder;
   readonly clock: () => Date;
@@ -55,7 +59,11 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     ...(deps.random !== undefined ? { random: deps.random } : {}),
   });
   const schedule = (id: string, at?: string) => sender.schedule(id, at);
-  const prepare = createRoundPreparer({ queries: deps.readModels, buildCalendar: deps.buildCalendar, config: deps.config });
+  const prepare = createRoundPreparer({
+    queries: deps.readModels,
+    buildCalendar: deps.buildCalendar,
+    config: deps.config,
+  });
   const waitForProjections = (position: number | undefined) => deps.projections.waitFor(position, CATCH_UP_TIMEOUT_MS);
   const reaction = new CancellationReaction({
     store: deps.store,

@@ -1,10 +1,23 @@
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { MeetingEvent, SessionCancelled, evolve as evolveMeeting, initialState as initialMeeting, meetingStreamName } from '../../domain/meeting.ts';
+import {
+  MeetingEvent,
+  SessionCancelled,
+  evolve as evolveMeeting,
+  initialState as initialMeeting,
+  meetingStreamName,
+} from '../../domain/meeting.ts';
 import type { Meeting, MeetingState } from '../../domain/meeting.ts';
 import { announcedSessions } from '../../domain/notification.ts';
-import type { CancellationSnapshot, CancelledSession, NotificationKind, PreparedMessage, RecipientRole, RoundFacts } from '../../domain/notification.ts';
+import type {
+  CancellationSnapshot,
+  CancelledSession,
+  NotificationKind,
+  PreparedMessage,
+  RecipientRole,
+  RoundFacts,
+} from '../../domain/notification.ts';
 import { cancellationTemplatesFor } from '../../domain/settings.ts';
 import { IsoInstant } from '../../domain/shared.ts';
 import { decodeRecorded } from '../decode.ts';
@@ -30,7 +43,11 @@ export const SeriesCancelled = t.type({
   ]),
 });
 
-export const cancellationEventTypes: ReadonlySet<string> = new Set(['SessionCancelled', 'SeriesCancelled', 'SeriesOccurrencesCancelled']);
+export const cancellationEventTypes: ReadonlySet<string> = new Set([
+  'SessionCancelled',
+  'SeriesCancelled',
+  'SeriesOccurrencesCancelled',
+]);
 
 /** A cancellation read from the log, with what the email needs to say about it. */
 export interface Cancellation {
@@ -43,7 +60,8 @@ export interface Cancellation {
 }
 
 /** Deterministic per cancellation and recipient: the same on every node and every replay. */
-export const notificationKey = (cancellationEventId: string, personId: string): string => `${cancellationEventId}:${personId}`;
+export const notificationKey = (cancellationEventId: string, personId: string): string =>
+  `${cancellationEventId}:${personId}`;
 export const notificationIdFor = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 32);
 
 interface MeetingAtCancellation {
@@ -73,15 +91,24 @@ const meetingAtCancellation = async (
     if (atCancel === undefined && state.status !== 'none' && isTheCancel(r, decoded.right)) atCancel = state;
     else if (atCancel !== undefined && decoded.right.type === 'MeetingReinstated') reinstatedAfter = true;
   }
-  if (atCancel !== undefined) return E.right({ meeting: atCancel, sequence: atCancel.sequence, stillCancelled: !reinstatedAfter });
+  if (atCancel !== undefined)
+    return E.right({ meeting: atCancel, sequence: atCancel.sequence, stillCancelled: !reinstatedAfter });
   if (state.status === 'none') return E.right(undefined);
-  return E.right({ meeting: state, sequence: state.status === 'cancelled' ? state.sequence : state.sequence + 1, stillCancelled: true });
+  return E.right({
+    meeting: state,
+    sequence: state.status === 'cancelled' ? state.sequence : state.sequence + 1,
+    stillCancelled: true,
+  });
 };
 
-const byStart = (a: { readonly start: string }, b: { readonly start: string }): number => Date.parse(a.start) - Date.parse(b.start);
+const byStart = (a: { readonly start: string }, b: { readonly start: string }): number =>
+  Date.parse(a.start) - Date.parse(b.start);
 
 /** Reads a cancellation event; Right(undefined) for events that announce nothing (a series' own occurrences). */
-export const readCancellation = async (store: EventStore, recorded: RecordedEvent): Promise<E.Either<string, Cancellation | undefined>> => {
+export const readCancellation = async (
+  store: EventStore,
+  recorded: RecordedEvent,
+): Promise<E.Either<string, Cancellation | undefined>> => {
   if (recorded.type === 'SessionCancelled') {
     const decoded = decodeRecorded(SessionCancelled, recorded);
     if (E.isLeft(decoded)) return E.left(decoded.left.message);
@@ -90,7 +117,8 @@ export const readCancellation = async (store: EventStore, recorded: RecordedEven
     if (data.seriesCancellationId !== undefined) return E.right(undefined);
     const found = await meetingAtCancellation(store, data.meetingId, (r) => r.id === recorded.id);
     if (E.isLeft(found)) return found;
-    if (found.right === undefined) return E.left(`meeting ${data.meetingId} of cancellation ${recorded.id} does not exist`);
+    if (found.right === undefined)
+      return E.left(`meeting ${data.meetingId} of cancellation ${recorded.id} does not exist`);
     const { meeting, sequence, stillCancelled } = found.right;
     return E.right({
       cancellationEventId: recorded.id,
@@ -125,7 +153,12 @@ export const readCancellation = async (store: EventStore, recorded: RecordedEven
       if (E.isLeft(found)) return found;
       if (found.right === undefined) continue;
       first ??= found.right.meeting;
-      sessions.push({ meetingId: occurrence.meetingId, start: occurrence.start, end: occurrence.end, sequence: found.right.sequence });
+      sessions.push({
+        meetingId: occurrence.meetingId,
+        start: occurrence.start,
+        end: occurrence.end,
+        sequence: found.right.sequence,
+      });
       if (found.right.stillCancelled) still.push(occurrence.meetingId);
     }
     if (first === undefined) return E.right(undefined);
@@ -190,7 +223,11 @@ export interface RoundRequest {
  * email (HTML, text, .ics) for the sessions that will be announced. Nothing is rendered when nothing will be sent.
  */
 export const createRoundPreparer =
-  (deps: { readonly queries: Pick<MeetingQueries, 'getSettings' | 'getPerson'>; readonly buildCalendar: CalendarCancellationBuilder; readonly config: PrepareConfig }) =>
+  (deps: {
+    readonly queries: Pick<MeetingQueries, 'getSettings' | 'getPerson'>;
+    readonly buildCalendar: CalendarCancellationBuilder;
+    readonly config: PrepareConfig;
+  }) =>
   (request: RoundRequest): RoundFacts => {
     const { queries, buildCalendar, config } = deps;
     const allSettings = queries.getSettings();
@@ -238,7 +275,9 @@ export const createRoundPreparer =
           title: snapshot.title,
           // One session: the reason travels with its calendar object. Several: the email says it once, and each of
           // their objects stays small (DESCRIPTION is optional in an iTIP CANCEL, RFC 5546 §3.2.5).
-          ...(announced.length === 1 ? { description: snapshot.reason !== undefined ? `Cancelled: ${snapshot.reason}` : 'Cancelled' } : {}),
+          ...(announced.length === 1
+            ? { description: snapshot.reason !== undefined ? `Cancelled: ${snapshot.reason}` : 'Cancelled' }
+            : {}),
         },
         instructor: instructor === undefined ? {} : { name: instructor.name, email: instructor.email },
         attendee: { name: person?.name ?? request.personId, email },
@@ -246,7 +285,10 @@ export const createRoundPreparer =
       });
       if (E.isLeft(calendar)) return { ...base, renderError: calendar.left };
       attachments.push({
-        filename: announced.length === 1 ? 'cancellation.ics' : `cancellation-${String(index + 1).padStart(String(announced.length).length, '0')}.ics`,
+        filename:
+          announced.length === 1
+            ? 'cancellation.ics'
+            : `cancellation-${String(index + 1).padStart(String(announced.length).length, '0')}.ics`,
         content: calendar.right,
         contentType: 'text/calendar; charset=utf-8; method=CANCEL',
       });

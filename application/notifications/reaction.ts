@@ -66,7 +66,12 @@ export class CancellationReaction extends LogFollower {
   private park(recorded: RecordedEvent, error: unknown): void {
     this.parked += 1;
     this.deps.log.error(
-      { eventId: recorded.id, type: recorded.type, position: recorded.position, error: error instanceof Error ? error.message : String(error) },
+      {
+        eventId: recorded.id,
+        type: recorded.type,
+        position: recorded.position,
+        error: error instanceof Error ? error.message : String(error),
+      },
       'cancellation parked: its notices can never be stored; no notice sent, later cancellations go on',
     );
   }
@@ -75,14 +80,20 @@ export class CancellationReaction extends LogFollower {
     const read = await readCancellation(this.deps.store, recorded);
     if (E.isLeft(read)) {
       // A cancellation that cannot be read would stop every later one; it is logged and left behind.
-      this.deps.log.error({ eventId: recorded.id, position: recorded.position, error: read.left }, 'cancellation cannot be read; no notice sent');
+      this.deps.log.error(
+        { eventId: recorded.id, position: recorded.position, error: read.left },
+        'cancellation cannot be read; no notice sent',
+      );
       return;
     }
     const cancellation = read.right;
     if (cancellation === undefined) return;
     const settings = this.deps.queries.getSettings().notifications.cancellation;
-    const recipients: Array<{ personId: string; role: RecipientRole }> = [{ personId: cancellation.snapshot.customerId, role: 'customer' }];
-    if (settings.notifyInstructor) recipients.push({ personId: cancellation.snapshot.instructorId, role: 'instructor' });
+    const recipients: Array<{ personId: string; role: RecipientRole }> = [
+      { personId: cancellation.snapshot.customerId, role: 'customer' },
+    ];
+    if (settings.notifyInstructor)
+      recipients.push({ personId: cancellation.snapshot.instructorId, role: 'instructor' });
     for (const recipient of recipients) await this.claim(cancellation, recipient);
   }
 
@@ -90,7 +101,13 @@ export class CancellationReaction extends LogFollower {
     const key = notificationKey(cancellation.cancellationEventId, recipient.personId);
     const notificationId = notificationIdFor(key);
     const streamName = notificationStreamName(notificationId);
-    const existing = await loadAggregate(this.deps.store, streamName, NotificationEvent, notificationDecider.evolve, notificationDecider.initialState());
+    const existing = await loadAggregate(
+      this.deps.store,
+      streamName,
+      NotificationEvent,
+      notificationDecider.evolve,
+      notificationDecider.initialState(),
+    );
     if (E.isLeft(existing)) {
       this.deps.log.error({ notificationId, error: existing.left.message }, 'notification cannot be read');
       return;
@@ -137,19 +154,29 @@ export class CancellationReaction extends LogFollower {
       if (!(error instanceof AppendTooLargeError) || facts.message === undefined) throw error;
       // The store refuses the record with its email (its limit is lower than the domain's bound). Without the email
       // the record is small: it is kept as a failed notice that says why, visible in the notification log.
-      this.deps.log.error({ notificationId, recipient: recipient.personId, error: error.message }, 'cancellation notice too large for the event store; recorded as failed, without its email');
+      this.deps.log.error(
+        { notificationId, recipient: recipient.personId, error: error.message },
+        'cancellation notice too large for the event store; recorded as failed, without its email',
+      );
       const { message: _dropped, ...withoutMessage } = facts;
-      result = await request({ ...withoutMessage, renderError: `the notice is too large to store with its email: ${error.message}` });
+      result = await request({
+        ...withoutMessage,
+        renderError: `the notice is too large to store with its email: ${error.message}`,
+      });
     }
     if (E.isLeft(result)) {
-      if (result.left._tag === 'TooMuchContention') throw new Error(`cannot claim notification ${notificationId}: too much contention`);
+      if (result.left._tag === 'TooMuchContention')
+        throw new Error(`cannot claim notification ${notificationId}: too much contention`);
       if (result.left._tag !== 'NotificationAlreadyRequested') {
         throw new ClaimRefused(`cannot claim notification ${notificationId}: ${JSON.stringify(result.left)}`);
       }
       return;
     }
     const state = result.right.state;
-    this.deps.log.info({ notificationId, recipient: recipient.personId, status: state.status }, 'cancellation notice claimed');
+    this.deps.log.info(
+      { notificationId, recipient: recipient.personId, status: state.status },
+      'cancellation notice claimed',
+    );
     if (state.status === 'pending') this.deps.schedule(notificationId);
   }
 

@@ -69,26 +69,42 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
     sessionCount: String(input.sessions.length),
     sessionList: input.kind === 'series' ? dates.join(', ') : '',
   };
-  const escaped: Record<string, string> = Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, escapeHtml(value)]));
-  escaped.sessionList = input.kind === 'series' ? `<ul>${dates.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>` : '';
-  const bodyLength = bodyParts.right.reduce((n, part) => n + (part.kind === 'text' ? part.text.length : (escaped[part.name] ?? '').length), 0);
+  const escaped: Record<string, string> = Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => [key, escapeHtml(value)]),
+  );
+  escaped.sessionList =
+    input.kind === 'series' ? `<ul>${dates.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>` : '';
+  const bodyLength = bodyParts.right.reduce(
+    (n, part) => n + (part.kind === 'text' ? part.text.length : (escaped[part.name] ?? '').length),
+    0,
+  );
   if (bodyLength > MAX_RENDERED_BODY_CHARS) {
     return E.left(
       `the email body would be ${bodyLength} characters, more than the ${MAX_RENDERED_BODY_CHARS} allowed; the body template ` +
         `repeats long tokens (such as {{sessionList}}, which lists every session)`,
     );
   }
-  const subject = renderTemplate(subjectParts.right, raw, (value) => value.replace(/[\r\n\t]+/g, ' ')).replace(/\s+/g, ' ').trim();
+  const subject = renderTemplate(subjectParts.right, raw, (value) => value.replace(/[\r\n\t]+/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
   const html = renderTemplate(bodyParts.right, escaped, identity);
   return E.right({ subject, html, text: htmlToText(html) });
 };
 
-const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+};
 
 const decodeEntities = (text: string): string =>
   text.replace(/&(#\d{1,7}|#x[0-9a-f]{1,6}|[a-z]+);/gi, (whole, name: string) => {
     if (name.startsWith('#')) {
-      const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
+      const code =
+        name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
       return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
     }
     const named = name.toLowerCase();
@@ -107,11 +123,14 @@ export const htmlToText = (html: string): string => {
     .replace(/<li\b[^>]*>/gi, '\n- ')
     .replace(new RegExp(`</?${BLOCK}\\b[^>]*>`, 'gi'), '\n\n')
     .replace(/<\/(td|th)\s*>/gi, ' ')
-    .replace(/<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*>([\s\S]*?)<\/a\s*>/gi, (_whole, dq?: string, sq?: string, inner?: string) => {
-      const href = decodeEntities(dq ?? sq ?? '');
-      const label = (inner ?? '').replace(/<[^>]*>/g, '');
-      return href === '' || decodeEntities(label).trim() === href ? label : `${label} (${href})`;
-    })
+    .replace(
+      /<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*>([\s\S]*?)<\/a\s*>/gi,
+      (_whole, dq?: string, sq?: string, inner?: string) => {
+        const href = decodeEntities(dq ?? sq ?? '');
+        const label = (inner ?? '').replace(/<[^>]*>/g, '');
+        return href === '' || decodeEntities(label).trim() === href ? label : `${label} (${href})`;
+      },
+    )
     .replace(/<[^>]*>/g, '');
   s = decodeEntities(s);
   return s

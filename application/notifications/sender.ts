@@ -30,7 +30,11 @@ export const defaultRetryPolicy: RetryPolicy = {
 };
 
 /** Exponential backoff with full jitter: uniformly random in [0, min(cap, base * factor^(n-1))]. */
-export const backoffDelayMs = (attemptInRound: number, policy: RetryPolicy, random: () => number = Math.random): number => {
+export const backoffDelayMs = (
+  attemptInRound: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number => {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * policy.factor ** Math.max(0, attemptInRound - 1));
   return Math.round(random() * ceiling);
 };
@@ -49,7 +53,8 @@ export interface SenderDeps {
  * The notification id while the first email is tried; an admin retry renders the email anew (the address or the
  * template may have changed), and the provider refuses a known key with another body, so each round has its own.
  */
-export const idempotencyKeyOf = (notificationId: string, round: number): string => (round === 0 ? notificationId : `${notificationId}.r${round}`);
+export const idempotencyKeyOf = (notificationId: string, round: number): string =>
+  round === 0 ? notificationId : `${notificationId}.r${round}`;
 
 const TIMED_OUT = Symbol('timed out');
 const UNEXPECTED_RETRY_MS = 5_000;
@@ -84,10 +89,13 @@ export class NotificationSender {
       this.enqueue(notificationId);
       return;
     }
-    const timer = setTimeout(() => {
-      this.timers.delete(notificationId);
-      this.enqueue(notificationId);
-    }, Math.min(delay, 2_147_483_647));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(notificationId);
+        this.enqueue(notificationId);
+      },
+      Math.min(delay, 2_147_483_647),
+    );
     timer.unref();
     this.timers.set(notificationId, timer);
   }
@@ -117,8 +125,12 @@ export class NotificationSender {
       const run = this.attempt(id, controller)
         .catch((error: unknown) => {
           // A store that did not answer (KurrentDB reconnecting, a locked file): try again later, not never.
-          this.deps.log.error({ err: error, notificationId: id }, 'notification attempt failed unexpectedly; trying again later');
-          if (!this.stopped) this.schedule(id, new Date(this.deps.clock().getTime() + UNEXPECTED_RETRY_MS).toISOString());
+          this.deps.log.error(
+            { err: error, notificationId: id },
+            'notification attempt failed unexpectedly; trying again later',
+          );
+          if (!this.stopped)
+            this.schedule(id, new Date(this.deps.clock().getTime() + UNEXPECTED_RETRY_MS).toISOString());
         })
         .finally(() => {
           this.active.delete(id);
@@ -145,12 +157,19 @@ export class NotificationSender {
       return;
     }
     const state = result.right.state;
-    if (state.status === 'pending' && state.nextAttemptAt !== undefined) this.schedule(notificationId, state.nextAttemptAt);
+    if (state.status === 'pending' && state.nextAttemptAt !== undefined)
+      this.schedule(notificationId, state.nextAttemptAt);
   }
 
   private async attempt(notificationId: string, controller: AbortController): Promise<void> {
     const { store, clock, log, policy } = this.deps;
-    const loaded = await loadAggregate(store, notificationStreamName(notificationId), NotificationEvent, notificationDecider.evolve, notificationDecider.initialState());
+    const loaded = await loadAggregate(
+      store,
+      notificationStreamName(notificationId),
+      NotificationEvent,
+      notificationDecider.evolve,
+      notificationDecider.initialState(),
+    );
     if (E.isLeft(loaded)) {
       log.error({ notificationId, error: loaded.left.message }, 'notification cannot be read');
       return;
@@ -173,14 +192,23 @@ export class NotificationSender {
       return;
     }
     const attempt = state.attempts + 1;
-    const sent = await this.sendWithTimeout({ ...state.message, idempotencyKey: idempotencyKeyOf(notificationId, state.round) }, controller);
+    const sent = await this.sendWithTimeout(
+      { ...state.message, idempotencyKey: idempotencyKeyOf(notificationId, state.round) },
+      controller,
+    );
     if (sent === TIMED_OUT || E.isLeft(sent)) {
       // Stopping aborts sends in flight; the notification stays pending and is resumed at the next start.
       if (this.stopped) return;
-      const error: MailError = sent === TIMED_OUT ? { retryable: true, message: `no answer from the mail provider within ${policy.sendTimeoutMs} ms` } : sent.left;
+      const error: MailError =
+        sent === TIMED_OUT
+          ? { retryable: true, message: `no answer from the mail provider within ${policy.sendTimeoutMs} ms` }
+          : sent.left;
       const at = clock();
       const delay = backoffDelayMs(state.roundAttempts + 1, policy, this.deps.random);
-      log.warn({ notificationId, attempt, error: error.message, status: error.status, retryable: error.retryable }, 'cancellation email not sent');
+      log.warn(
+        { notificationId, attempt, error: error.message, status: error.status, retryable: error.retryable },
+        'cancellation email not sent',
+      );
       await this.record(notificationId, {
         type: 'RecordAttemptFailed',
         data: {
@@ -195,7 +223,10 @@ export class NotificationSender {
       });
       return;
     }
-    log.info({ notificationId, attempt, to: state.message.to, providerMessageId: sent.right.providerMessageId }, 'cancellation email sent');
+    log.info(
+      { notificationId, attempt, to: state.message.to, providerMessageId: sent.right.providerMessageId },
+      'cancellation email sent',
+    );
     await this.record(notificationId, {
       type: 'RecordSent',
       data: { attempt, providerMessageId: sent.right.providerMessageId, at: clock().toISOString() },

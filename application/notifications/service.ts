@@ -32,7 +32,10 @@ const mapError = (error: NotificationError): AppError => {
     case 'NotificationNotFound':
       return notFound;
     case 'NotificationNotRetryable':
-      return { _tag: 'Conflict', message: `only a failed or undeliverable notification can be retried; this one is ${error.status}` };
+      return {
+        _tag: 'Conflict',
+        message: `only a failed or undeliverable notification can be retried; this one is ${error.status}`,
+      };
     case 'NotificationAlreadyRequested':
     case 'NotificationNotPending':
     case 'SessionsNotEnded':
@@ -79,7 +82,13 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
       const refusal = deps.writable?.();
       if (refusal !== undefined) return E.left(refusal);
       const streamName = notificationStreamName(notificationId);
-      const loaded = await loadAggregate(deps.store, streamName, NotificationEvent, notificationDecider.evolve, notificationDecider.initialState());
+      const loaded = await loadAggregate(
+        deps.store,
+        streamName,
+        NotificationEvent,
+        notificationDecider.evolve,
+        notificationDecider.initialState(),
+      );
       if (E.isLeft(loaded)) return loaded;
       const state = loaded.right.state;
       if (state.status === 'none') return E.left(notFound);
@@ -90,9 +99,11 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
         const done = deps.queries.getNotification(notificationId);
         return done === undefined ? E.left(notFound) : E.right(done);
       }
-      if (state.status !== 'failed' && state.status !== 'undeliverable') return E.left(mapError({ _tag: 'NotificationNotRetryable', status: state.status }));
+      if (state.status !== 'failed' && state.status !== 'undeliverable')
+        return E.left(mapError({ _tag: 'NotificationNotRetryable', status: state.status }));
       const still = await stillCancelledNow(deps.store, state.cancellationEventId, state.cancellation);
-      if (E.isLeft(still)) return E.left({ _tag: 'Conflict', message: `the cancelled meetings cannot be read: ${still.left}` });
+      if (E.isLeft(still))
+        return E.left({ _tag: 'Conflict', message: `the cancelled meetings cannot be read: ${still.left}` });
       const facts = deps.prepare({
         kind: state.kind,
         snapshot: state.cancellation,

@@ -27,7 +27,11 @@ export const projectNotificationView = (
       meetingIds: d.meetingIds,
       ...(d.seriesId !== undefined ? { seriesId: d.seriesId } : {}),
       cancellationEventId: d.cancellationEventId,
-      recipient: { personId: d.recipient.personId, role: d.recipient.role, ...(d.recipient.email !== undefined ? { email: d.recipient.email } : {}) },
+      recipient: {
+        personId: d.recipient.personId,
+        role: d.recipient.role,
+        ...(d.recipient.email !== undefined ? { email: d.recipient.email } : {}),
+      },
       announcedMeetingIds: [],
       attempts: 0,
       round: 0,
@@ -38,7 +42,12 @@ export const projectNotificationView = (
   if (view === undefined) return undefined;
   switch (event.type) {
     case 'NotificationPrepared':
-      return { ...without(view, 'nextAttemptAt'), subject: event.data.message.subject, announcedMeetingIds: event.data.meetingIds, ...stamp };
+      return {
+        ...without(view, 'nextAttemptAt'),
+        subject: event.data.message.subject,
+        announcedMeetingIds: event.data.meetingIds,
+        ...stamp,
+      };
     case 'NotificationSent':
       return {
         ...without(view, 'nextAttemptAt'),

@@ -18,7 +18,12 @@ export const projectMeetingView = (
   const next = evolve(toState(view), event);
   if (next.status === 'none') return undefined;
   const { status, ...meeting }: Meeting = next;
-  const reason = event.type === 'SessionCancelled' ? event.data.reason : next.status === 'cancelled' ? view?.cancellationReason : undefined;
+  const reason =
+    event.type === 'SessionCancelled'
+      ? event.data.reason
+      : next.status === 'cancelled'
+        ? view?.cancellationReason
+        : undefined;
   return {
     ...meeting,
     state: status,

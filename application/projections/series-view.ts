@@ -6,7 +6,11 @@ import type { MeetingView, SeriesView } from '../ports/read-models.ts';
 /** What the series projection stores: the aggregate's state plus bookkeeping; occurrences are joined at read time. */
 export type SeriesDoc = Series & { readonly createdAt: string; readonly updatedAt: string; readonly revision: number };
 
-export const projectSeriesDoc = (doc: SeriesDoc | undefined, event: SeriesEvent, recorded: RecordedEvent): SeriesDoc | undefined => {
+export const projectSeriesDoc = (
+  doc: SeriesDoc | undefined,
+  event: SeriesEvent,
+  recorded: RecordedEvent,
+): SeriesDoc | undefined => {
   const state: SeriesState = doc === undefined ? { status: 'none' } : doc;
   const next = evolve(state, event);
   if (next.status === 'none') return undefined;

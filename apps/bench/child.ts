@@ -45,7 +45,10 @@ export const startChild = async <Info>(
     });
   });
   const info = await new Promise<Info>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${options.startTimeoutMs ?? 60_000} ms`)), options.startTimeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} did not start within ${options.startTimeoutMs ?? 60_000} ms`)),
+      options.startTimeoutMs ?? 60_000,
+    );
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited during start-up (code ${code})`));
@@ -133,7 +136,13 @@ export const serveChild = (
       .then(() => handler(message.args))
       .then(
         (result) => send({ kind: 'reply', id: message.id, ok: true, result }),
-        (error: unknown) => send({ kind: 'reply', id: message.id, ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+        (error: unknown) =>
+          send({
+            kind: 'reply',
+            id: message.id,
+            ok: false,
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          }),
       );
   });
   // Without the parent there is nobody to report to; don't linger.
@@ -145,14 +154,20 @@ export const serveChild = (
 
 /** Reports start-up failures to the parent instead of dying silently. */
 export const failChild = (error: unknown): never => {
-  const text = error instanceof Error ? error.stack ?? error.message : String(error);
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
   if (process.send !== undefined) process.send({ kind: 'fatal', error: text } satisfies FromChild);
   process.stderr.write(`${text}\n`);
   process.exit(1);
 };
 
 /** Heap + external after forcing garbage collection (needs --expose-gc; otherwise measured as is). */
-export const settledMemory = async (): Promise<{ heapUsed: number; external: number; arrayBuffers: number; rss: number; gc: boolean }> => {
+export const settledMemory = async (): Promise<{
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  rss: number;
+  gc: boolean;
+}> => {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc !== undefined) {
     for (let i = 0; i < 4; i++) {

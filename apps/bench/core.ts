@@ -36,14 +36,18 @@ const meetingEvent = (meetingId: string, start: number) => ({
 });
 
 /** (a): single-event appends awaited one at a time, so each is its own fsync'd transaction; then 50 concurrent writers. */
-const appendRates = async (seconds: number): Promise<{ serial: number; serialCount: number; concurrent: number; settings: string }> => {
+const appendRates = async (
+  seconds: number,
+): Promise<{ serial: number; serialCount: number; concurrent: number; settings: string }> => {
   const dir = benchTempDir('append');
   const store = openSqliteEventStore({ path: join(dir, 'events.db') });
   try {
     const { journalMode, synchronous } = store.connectionSettings();
     const append = () => {
       const id = randomUUID();
-      return store.appendToStream(`meeting-${id}`, [meetingEvent(id, Date.UTC(2031, 0, 1))], { expectedRevision: 'no_stream' });
+      return store.appendToStream(`meeting-${id}`, [meetingEvent(id, Date.UTC(2031, 0, 1))], {
+        expectedRevision: 'no_stream',
+      });
     };
     for (let i = 0; i < 20; i++) await append();
     let serialCount = 0;
@@ -67,7 +71,12 @@ const appendRates = async (seconds: number): Promise<{ serial: number; serialCou
       }),
     );
     const concurrent = concurrentCount / ((performance.now() - started) / 1000);
-    return { serial, serialCount, concurrent, settings: `journal_mode=${journalMode}, synchronous=${synchronous}, on a temp file` };
+    return {
+      serial,
+      serialCount,
+      concurrent,
+      settings: `journal_mode=${journalMode}, synchronous=${synchronous}, on a temp file`,
+    };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -96,9 +105,17 @@ export const runCore = async (options: BenchOptions): Promise<SuiteResult> => {
 
   log(`core (a): SQLite single-event appends, awaited one at a time, ${options.quick ? 1 : 5} s`);
   const append = await appendRates(options.quick ? 1 : 5);
-  log(`  ${append.serial.toFixed(0)} appends/s serial (${append.serialCount}), ${append.concurrent.toFixed(0)} appends/s with ${CONNECTIONS} concurrent writers (group commit)`);
+  log(
+    `  ${append.serial.toFixed(0)} appends/s serial (${append.serialCount}), ${append.concurrent.toFixed(0)} appends/s with ${CONNECTIONS} concurrent writers (group commit)`,
+  );
   notes.push(`(a) event store ${append.settings}`);
-  const appendMetric: Metric = { id: 'core.append_rate', label: 'A.a SQLite append tx/s (serial, fsync each)', value: append.serial, unit: '/s', details: { appends: append.serialCount } };
+  const appendMetric: Metric = {
+    id: 'core.append_rate',
+    label: 'A.a SQLite append tx/s (serial, fsync each)',
+    value: append.serial,
+    unit: '/s',
+    details: { appends: append.serialCount },
+  };
   metrics.push(appendMetric, {
     id: 'core.append_rate_concurrent',
     label: `A.a' SQLite appends/s, ${CONNECTIONS} concurrent (group commit)`,
@@ -131,12 +148,18 @@ export const runCore = async (options: BenchOptions): Promise<SuiteResult> => {
   };
 
   const schedule = await withSystem('(b) POST /meetings', async (url) => {
-    const instructorTokens = await Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => token(`bench-instructor-${i}`, ['instructor'])));
+    const instructorTokens = await Promise.all(
+      Array.from({ length: CONNECTIONS }, (_, i) => token(`bench-instructor-${i}`, ['instructor'])),
+    );
     // Meetings are booked only for people in the directory.
     const admin = await token('bench-admin', ['admin']);
     for (let i = 0; i < CONNECTIONS; i++) {
       for (const person of [`bench-customer-${i}`, `bench-instructor-${i}`]) {
-        expectStatus('PUT /people', await jsonRequest(`${url}/people/${person}`, 'PUT', admin, { name: person, email: `${person}@example.com` }), 200);
+        expectStatus(
+          'PUT /people',
+          await jsonRequest(`${url}/people/${person}`, 'PUT', admin, { name: person, email: `${person}@example.com` }),
+          200,
+        );
       }
     }
     // Every request books a slot no other request uses, for its connection's own instructor and customer, so none
@@ -166,7 +189,9 @@ export const runCore = async (options: BenchOptions): Promise<SuiteResult> => {
         },
       },
     ];
-    log(`core (b): POST /meetings, ${CONNECTIONS} connections (one instructor each), warm-up ${warmSeconds} s, measured ${seconds} s`);
+    log(
+      `core (b): POST /meetings, ${CONNECTIONS} connections (one instructor each), warm-up ${warmSeconds} s, measured ${seconds} s`,
+    );
     const warm = await runLoad({ url, connections: CONNECTIONS, seconds: warmSeconds, okStatus: 201, perConnection });
     const result = await runLoad({ url, connections: CONNECTIONS, seconds, okStatus: 201, perConnection });
     log(`  ${describeLoad('schedule', result)}`);
@@ -179,9 +204,23 @@ export const runCore = async (options: BenchOptions): Promise<SuiteResult> => {
     // A customer with a realistic month: 3 sessions a week with 3 instructors, named in the people directory.
     const admin = await token('bench-admin', ['admin']);
     const customer = 'bench-calendar-customer';
-    expectStatus('PUT /people', await jsonRequest(`${url}/people/${customer}`, 'PUT', admin, { name: 'Calendar Customer', email: 'calendar-customer@example.com' }), 200);
+    expectStatus(
+      'PUT /people',
+      await jsonRequest(`${url}/people/${customer}`, 'PUT', admin, {
+        name: 'Calendar Customer',
+        email: 'calendar-customer@example.com',
+      }),
+      200,
+    );
     for (let k = 0; k < 3; k++) {
-      expectStatus('PUT /people', await jsonRequest(`${url}/people/bench-cal-instructor-${k}`, 'PUT', admin, { name: `Coach ${k}`, email: `coach${k}@example.com` }), 200);
+      expectStatus(
+        'PUT /people',
+        await jsonRequest(`${url}/people/bench-cal-instructor-${k}`, 'PUT', admin, {
+          name: `Coach ${k}`,
+          email: `coach${k}@example.com`,
+        }),
+        200,
+      );
     }
     const monthStart = Date.UTC(2030, 2, 1);
     let booked = 0;
@@ -205,8 +244,12 @@ export const runCore = async (options: BenchOptions): Promise<SuiteResult> => {
     const check = await jsonRequest(`${url}${query}`, 'GET', customerToken);
     expectStatus('GET /calendar', check, 200);
     const items = (check.body as { items: unknown[] }).items.length;
-    log(`core (c): GET /calendar (one month, ${items} items), ${CONNECTIONS} connections, warm-up ${warmSeconds} s, measured ${seconds} s`);
-    const calendarRequest = [{ method: 'GET' as const, path: query, headers: { authorization: `Bearer ${customerToken}` } }];
+    log(
+      `core (c): GET /calendar (one month, ${items} items), ${CONNECTIONS} connections, warm-up ${warmSeconds} s, measured ${seconds} s`,
+    );
+    const calendarRequest = [
+      { method: 'GET' as const, path: query, headers: { authorization: `Bearer ${customerToken}` } },
+    ];
     await runLoad({ url, connections: CONNECTIONS, seconds: warmSeconds, okStatus: 200, requests: calendarRequest });
     const result = await runLoad({ url, connections: CONNECTIONS, seconds, okStatus: 200, requests: calendarRequest });
     log(`  ${describeLoad('calendar', result)}`);
@@ -225,14 +268,25 @@ export const runCore = async (options: BenchOptions): Promise<SuiteResult> => {
     await hello.stop();
   }
 
-  const helloMetric: Metric = { id: 'core.hello_rate', label: 'A.d Hono hello-world req/s', value: helloResult.rate, unit: '/s', details: loadDetails(helloResult) };
+  const helloMetric: Metric = {
+    id: 'core.hello_rate',
+    label: 'A.d Hono hello-world req/s',
+    value: helloResult.rate,
+    unit: '/s',
+    details: loadDetails(helloResult),
+  };
   metrics.push(
     {
       id: 'core.schedule_rate',
       label: 'A.b POST /meetings 201/s @50 conn',
       value: schedule.rate,
       unit: '/s',
-      target: { op: '>=', limit: 0.8, reference: { id: appendMetric.id, value: appendMetric.value }, text: '>= 80% of A.a' },
+      target: {
+        op: '>=',
+        limit: 0.8,
+        reference: { id: appendMetric.id, value: appendMetric.value },
+        text: '>= 80% of A.a',
+      },
       details: loadDetails(schedule),
     },
     { id: 'core.schedule_p50', label: 'A.b POST /meetings p50', value: schedule.latency.p50, unit: 'ms' },
@@ -248,7 +302,12 @@ export const runCore = async (options: BenchOptions): Promise<SuiteResult> => {
       label: 'A.c GET /calendar req/s @50 conn',
       value: calendar.rate,
       unit: '/s',
-      target: { op: '>=', limit: 0.4, reference: { id: helloMetric.id, value: helloMetric.value }, text: '>= 40% of A.d' },
+      target: {
+        op: '>=',
+        limit: 0.4,
+        reference: { id: helloMetric.id, value: helloMetric.value },
+        text: '>= 40% of A.d',
+      },
       details: loadDetails(calendar),
     },
     { id: 'core.calendar_p99', label: 'A.c GET /calendar p99', value: calendar.latency.p99, unit: 'ms' },

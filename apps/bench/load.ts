@@ -14,7 +14,10 @@ export interface LoadResult {
   readonly timeouts: number;
 }
 
-const runOne = (options: autocannon.Options, onResponse: (status: number, ms: number) => void): Promise<autocannon.Result> =>
+const runOne = (
+  options: autocannon.Options,
+  onResponse: (status: number, ms: number) => void,
+): Promise<autocannon.Result> =>
   new Promise((resolve, reject) => {
     const instance = autocannon(options, (error: unknown, result: autocannon.Result) => {
       if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error(String(error)));
@@ -40,12 +43,14 @@ export const runLoad = async (options: {
   const latencies = new Samples();
   const statusCounts: Record<string, number> = {};
   const okPerInstance: number[] = [];
-  const onResponse = (instance: number) => (status: number, ms: number): void => {
-    statusCounts[status] = (statusCounts[status] ?? 0) + 1;
-    if (status !== options.okStatus) return;
-    latencies.push(ms);
-    okPerInstance[instance] = (okPerInstance[instance] ?? 0) + 1;
-  };
+  const onResponse =
+    (instance: number) =>
+    (status: number, ms: number): void => {
+      statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+      if (status !== options.okStatus) return;
+      latencies.push(ms);
+      okPerInstance[instance] = (okPerInstance[instance] ?? 0) + 1;
+    };
   // autocannon only notices the end of `duration` at its next sample tick and keeps sending until then; a short
   // interval keeps the run close to the requested length (its reported duration is the true one either way).
   const base = { url: options.url, duration: options.seconds, timeout: 30, sampleInt: 100 };
@@ -56,7 +61,16 @@ export const runLoad = async (options: {
             runOne({ ...base, connections: 1, requests: options.perConnection?.(i) ?? [] }, onResponse(i)),
           ),
         )
-      : [await runOne({ ...base, connections: options.connections, ...(options.requests !== undefined ? { requests: options.requests } : {}) }, onResponse(0))];
+      : [
+          await runOne(
+            {
+              ...base,
+              connections: options.connections,
+              ...(options.requests !== undefined ? { requests: options.requests } : {}),
+            },
+            onResponse(0),
+          ),
+        ];
   const ok = statusCounts[options.okStatus] ?? 0;
   // Instances run side by side, each for its own measured duration: the total rate is the sum of theirs.
   const rate = results.reduce((sum, r, i) => sum + (okPerInstance[i] ?? 0) / Math.max(r.duration, 1e-3), 0);

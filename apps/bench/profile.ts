@@ -75,8 +75,12 @@ const summarizeFile = (file: string, top: number): ProfileSummary => {
     file,
     busyMs,
     idleMs,
-    byArea: sorted(areas).slice(0, top).map(([area, ms]) => ({ area, ms, share: ms / busyMs })),
-    topFunctions: sorted(fns).slice(0, top).map(([fn, ms]) => ({ fn, ms, share: ms / busyMs })),
+    byArea: sorted(areas)
+      .slice(0, top)
+      .map(([area, ms]) => ({ area, ms, share: ms / busyMs })),
+    topFunctions: sorted(fns)
+      .slice(0, top)
+      .map(([fn, ms]) => ({ fn, ms, share: ms / busyMs })),
   };
 };
 

@@ -35,7 +35,12 @@ export const judge = (metric: Metric): Judged => {
   if (target === undefined) return metric;
   if (!Number.isFinite(metric.value)) return { ...metric, pass: false };
   const compared = target.reference !== undefined ? metric.value / target.reference.value : metric.value;
-  const pass = target.op === '>=' ? compared >= target.limit : target.op === '<' ? compared < target.limit : compared <= target.limit;
+  const pass =
+    target.op === '>='
+      ? compared >= target.limit
+      : target.op === '<'
+        ? compared < target.limit
+        : compared <= target.limit;
   const ratio = target.reference !== undefined ? compared : metric.value / target.limit;
   return { ...metric, ratio, pass };
 };
@@ -58,7 +63,11 @@ export const renderTable = (rows: ReadonlyArray<Judged>): string => {
     row.label,
     formatValue(row.value, row.unit),
     row.target?.text ?? '-',
-    row.ratio === undefined ? '-' : row.target?.reference !== undefined && row.target.limit < 1 ? `${(row.ratio * 100).toFixed(1)}%` : `${row.ratio.toFixed(2)}x`,
+    row.ratio === undefined
+      ? '-'
+      : row.target?.reference !== undefined && row.target.limit < 1
+        ? `${(row.ratio * 100).toFixed(1)}%`
+        : `${row.ratio.toFixed(2)}x`,
     row.pass === undefined ? 'info' : row.pass ? 'PASS' : 'MISS',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
@@ -75,7 +84,13 @@ export const writeResults = (payload: {
   readonly durationSeconds: number;
 }): string => {
   const path = join(tmpdir(), `oneonone-bench-${payload.startedAt.replace(/[:.]/g, '-')}.json`);
-  const machine = { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length, cpuModel: cpus()[0]?.model };
+  const machine = {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+  };
   writeFileSync(path, `${JSON.stringify({ ...payload, machine }, null, 2)}\n`);
   return path;
 };

@@ -21,7 +21,13 @@ const pattern = (rrule: string): RecurrenceInput => ({
 const details = (s: Summary) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v, 4)]));
 
 /** One keep-alive connection, one request at a time: latency as one user sees it. */
-const timeGets = async (url: string, path: string, headers: Record<string, string>, iterations: number, warmup: number): Promise<{ summary: Summary; bytes: number }> => {
+const timeGets = async (
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  iterations: number,
+  warmup: number,
+): Promise<{ summary: Summary; bytes: number }> => {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const target = new URL(url);
   const get = () =>
@@ -31,7 +37,9 @@ const timeGets = async (url: string, path: string, headers: Record<string, strin
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
         });
-        res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(bytes) : reject(new Error(`GET ${path}: ${res.statusCode}`)),
+        );
         res.on('error', reject);
       });
       req.on('error', reject);
@@ -60,8 +68,17 @@ export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => 
 
   // --- expansion
   const expansions: Array<{ id: string; label: string; rrule: string; target?: boolean }> = [
-    { id: 'series.expand_daily', label: 'B daily series expansion (DAILY;COUNT=500)', rrule: 'FREQ=DAILY;COUNT=500', target: true },
-    { id: 'series.expand_weekly', label: 'B weekly 2-year expansion (WEEKLY;COUNT=104)', rrule: 'FREQ=WEEKLY;COUNT=104' },
+    {
+      id: 'series.expand_daily',
+      label: 'B daily series expansion (DAILY;COUNT=500)',
+      rrule: 'FREQ=DAILY;COUNT=500',
+      target: true,
+    },
+    {
+      id: 'series.expand_weekly',
+      label: 'B weekly 2-year expansion (WEEKLY;COUNT=104)',
+      rrule: 'FREQ=WEEKLY;COUNT=104',
+    },
   ];
   for (const e of expansions) {
     const parsed = parseRecurrence(pattern(e.rrule));
@@ -80,9 +97,28 @@ export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => 
     );
     const target = e.target === true ? { op: '<' as const, limit: 2, text: '< 2 ms' } : undefined;
     metrics.push(
-      { id: `${e.id}_p50`, label: `${e.label} p50`, value: expand.p50, unit: 'ms', ...(target !== undefined ? { target } : {}), details: { occurrences, iterations, coldMs, ...details(expand) } },
-      { id: `${e.id}_p99`, label: `${e.label} p99`, value: expand.p99, unit: 'ms', ...(target !== undefined ? { target } : {}) },
-      { id: `${e.id}_parse_p99`, label: `B   parseRecurrence (validates by expanding) p99, ${e.rrule}`, value: parse.p99, unit: 'ms', details: details(parse) },
+      {
+        id: `${e.id}_p50`,
+        label: `${e.label} p50`,
+        value: expand.p50,
+        unit: 'ms',
+        ...(target !== undefined ? { target } : {}),
+        details: { occurrences, iterations, coldMs, ...details(expand) },
+      },
+      {
+        id: `${e.id}_p99`,
+        label: `${e.label} p99`,
+        value: expand.p99,
+        unit: 'ms',
+        ...(target !== undefined ? { target } : {}),
+      },
+      {
+        id: `${e.id}_parse_p99`,
+        label: `B   parseRecurrence (validates by expanding) p99, ${e.rrule}`,
+        value: parse.p99,
+        unit: 'ms',
+        details: details(parse),
+      },
     );
   }
   // Two years of daily meetings exceed the 500-occurrence cap; 2027-07-14 is the last date COUNT=500 reaches.
@@ -99,10 +135,12 @@ export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => 
   // The quick run seeds fewer: building the store is most of this suite's time.
   const others = options.quick ? 3_000 : 10_000;
   const dataDir = benchTempDir('series');
-  const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env: systemEnv(dataDir) }).catch((error: unknown) => {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw error;
-  });
+  const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env: systemEnv(dataDir) }).catch(
+    (error: unknown) => {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    },
+  );
   try {
     const url = server.info.url;
     log(`series: seeding ${others} meetings of 1,000 other people straight into the event store`);
@@ -114,16 +152,36 @@ export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => 
       prefix: 'other',
     });
     log(`  appended in ${seeded.appendMs.toFixed(0)} ms, projected in ${seeded.projectMs.toFixed(0)} ms more`);
-    metrics.push({ id: 'series.seed_others_ms', label: `B seed ${others.toLocaleString('en-US')} meetings (append + project)`, value: seeded.totalMs, unit: 'ms', details: seeded });
+    metrics.push({
+      id: 'series.seed_others_ms',
+      label: `B seed ${others.toLocaleString('en-US')} meetings (append + project)`,
+      value: seeded.totalMs,
+      unit: 'ms',
+      details: seeded,
+    });
 
     const admin = await token('bench-admin', ['admin']);
     const customer = 'bench-series-customer';
-    expectStatus('PUT /people', await jsonRequest(`${url}/people/${customer}`, 'PUT', admin, { name: 'Series Customer', email: 'series-customer@example.com' }), 200);
+    expectStatus(
+      'PUT /people',
+      await jsonRequest(`${url}/people/${customer}`, 'PUT', admin, {
+        name: 'Series Customer',
+        email: 'series-customer@example.com',
+      }),
+      200,
+    );
     const seriesStarted = performance.now();
     let occurrences = 0;
     for (let k = 0; k < 20; k++) {
       const instructorId = `bench-series-instructor-${k}`;
-      expectStatus('PUT /people', await jsonRequest(`${url}/people/${instructorId}`, 'PUT', admin, { name: `Coach ${k}`, email: `coach${k}@example.com` }), 200);
+      expectStatus(
+        'PUT /people',
+        await jsonRequest(`${url}/people/${instructorId}`, 'PUT', admin, {
+          name: `Coach ${k}`,
+          email: `coach${k}@example.com`,
+        }),
+        200,
+      );
       const created = await jsonRequest(`${url}/series`, 'POST', admin, {
         title: `Weekly training ${k}`,
         customerId: customer,
@@ -141,7 +199,13 @@ export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => 
     }
     const seriesMs = performance.now() - seriesStarted;
     log(`  20 weekly series (${occurrences} occurrences) created over HTTP in ${seriesMs.toFixed(0)} ms`);
-    metrics.push({ id: 'series.create_20_series_ms', label: 'B create 20 weekly series over HTTP (sequential)', value: seriesMs, unit: 'ms', details: { occurrences } });
+    metrics.push({
+      id: 'series.create_20_series_ms',
+      label: 'B create 20 weekly series over HTTP (sequential)',
+      value: seriesMs,
+      unit: 'ms',
+      details: { occurrences },
+    });
 
     const customerToken = await token(customer, ['customer']);
     const ranges = [
@@ -150,7 +214,12 @@ export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => 
     ];
     for (const range of ranges) {
       const calendarIterations = (options.quick ? 200 : 1000) / (range.name === 'year' ? 4 : 1);
-      const direct = await server.call<Summary & { items: number }>('calendarTiming', { userId: customer, from: range.from, to: range.to, iterations: calendarIterations });
+      const direct = await server.call<Summary & { items: number }>('calendarTiming', {
+        userId: customer,
+        from: range.from,
+        to: range.to,
+        iterations: calendarIterations,
+      });
       const path = `/calendar?from=${range.from}&to=${range.to}`;
       const viaHttp = await timeGets(url, path, { authorization: `Bearer ${customerToken}` }, calendarIterations, 50);
       log(
@@ -159,8 +228,22 @@ export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => 
       );
       const target = { op: '<' as const, limit: 5, text: '< 5 ms' };
       metrics.push(
-        { id: `series.calendar_${range.name}_readmodel_p99`, label: `B calendar ${range.name} (${direct.items} items) read model p99`, value: direct.p99, unit: 'ms', target, details: { items: direct.items, ...details(direct) } },
-        { id: `series.calendar_${range.name}_http_p99`, label: `B calendar ${range.name} (${direct.items} items) GET /calendar p99`, value: viaHttp.summary.p99, unit: 'ms', target, details: { bytes: viaHttp.bytes, ...details(viaHttp.summary) } },
+        {
+          id: `series.calendar_${range.name}_readmodel_p99`,
+          label: `B calendar ${range.name} (${direct.items} items) read model p99`,
+          value: direct.p99,
+          unit: 'ms',
+          target,
+          details: { items: direct.items, ...details(direct) },
+        },
+        {
+          id: `series.calendar_${range.name}_http_p99`,
+          label: `B calendar ${range.name} (${direct.items} items) GET /calendar p99`,
+          value: viaHttp.summary.p99,
+          unit: 'ms',
+          target,
+          details: { bytes: viaHttp.bytes, ...details(viaHttp.summary) },
+        },
       );
     }
   } finally {

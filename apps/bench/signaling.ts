@@ -34,7 +34,8 @@ interface Sink {
 const CANDIDATE = {
   type: 'candidate',
   candidate: {
-    candidate: 'candidate:842163049 1 udp 1677729535 192.0.2.10 54321 typ srflx raddr 10.0.0.5 rport 54321 generation 0 ufrag Xk3f network-cost 999',
+    candidate:
+      'candidate:842163049 1 udp 1677729535 192.0.2.10 54321 typ srflx raddr 10.0.0.5 rport 54321 generation 0 ufrag Xk3f network-cost 999',
     sdpMLineIndex: 0,
     sdpMid: '0',
   },
@@ -70,7 +71,13 @@ const open = (url: string, sink: Sink, onFrame: (frame: Record<string, unknown>)
     });
   });
 
-const connectPair = async (mode: Mode, base: string, index: number, tickets: [string, string] | undefined, sink: Sink): Promise<Pair> => {
+const connectPair = async (
+  mode: Mode,
+  base: string,
+  index: number,
+  tickets: [string, string] | undefined,
+  sink: Sink,
+): Promise<Pair> => {
   let resolvePaired!: (connectionId: string) => void;
   let seen = 0;
   const paired = new Promise<string>((resolve) => {
@@ -80,11 +87,14 @@ const connectPair = async (mode: Mode, base: string, index: number, tickets: [st
     if (frame['type'] === 'peer-joined' || frame['type'] === 'paired') {
       seen += 1;
       // The bare relay has no connection ids; one as long as ours keeps the frames the same size.
-      if (seen === 2) resolvePaired(typeof frame['connectionId'] === 'string' ? frame['connectionId'] : 'bare-relay-00000');
+      if (seen === 2)
+        resolvePaired(typeof frame['connectionId'] === 'string' ? frame['connectionId'] : 'bare-relay-00000');
     }
   };
   const urlFor = (side: 0 | 1) =>
-    mode === 'ours' ? `${base}/signaling?ticket=${encodeURIComponent(tickets?.[side] ?? '')}` : `${base}/relay?pair=${index}`;
+    mode === 'ours'
+      ? `${base}/signaling?ticket=${encodeURIComponent(tickets?.[side] ?? '')}`
+      : `${base}/relay?pair=${index}`;
   // Instructor first, then the customer, as in a real call.
   const a = await open(urlFor(0), sink, onFrame);
   const b = await open(urlFor(1), sink, onFrame);
@@ -92,17 +102,29 @@ const connectPair = async (mode: Mode, base: string, index: number, tickets: [st
   const connectionId = await Promise.race([
     paired,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`pair ${index} was not paired within 20 s (${sink.errors.slice(-3).join(', ')})`)), 20_000);
+      timer = setTimeout(
+        () => reject(new Error(`pair ${index} was not paired within 20 s (${sink.errors.slice(-3).join(', ')})`)),
+        20_000,
+      );
     }),
   ]).finally(() => clearTimeout(timer));
   return { sockets: [a, b], connectionId };
 };
 
-const connectAll = async (mode: Mode, base: string, from: number, count: number, tickets: Array<[string, string]>, sink: Sink): Promise<Pair[]> => {
+const connectAll = async (
+  mode: Mode,
+  base: string,
+  from: number,
+  count: number,
+  tickets: Array<[string, string]>,
+  sink: Sink,
+): Promise<Pair[]> => {
   const pairs: Pair[] = [];
   const BATCH = 50;
   for (let i = 0; i < count; i += BATCH) {
-    const batch = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => connectPair(mode, base, from + i + j, tickets[i + j], sink));
+    const batch = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) =>
+      connectPair(mode, base, from + i + j, tickets[i + j], sink),
+    );
     pairs.push(...(await Promise.all(batch)));
   }
   return pairs;
@@ -139,7 +161,13 @@ const drive = async (pairs: ReadonlyArray<Pair>, ratePerSecond: number, seconds:
       while (sent < due) {
         const s = senders[next] as (typeof senders)[number];
         next = (next + 1) % senders.length;
-        s.ws.send(JSON.stringify({ type: 'signal', connectionId: s.connectionId, data: { ...CANDIDATE, t: performance.now() } }));
+        s.ws.send(
+          JSON.stringify({
+            type: 'signal',
+            connectionId: s.connectionId,
+            data: { ...CANDIDATE, t: performance.now() },
+          }),
+        );
         sent += 1;
       }
       if (elapsed >= seconds * 1000) {
@@ -181,8 +209,19 @@ interface Side {
 }
 
 const prepare = async (mode: Mode, rooms: number): Promise<Side> => {
-  const server = await startChild<{ url: string }>(benchFile('./servers/signaling.ts'), { args: [mode], nodeFlags: ['--expose-gc'] });
-  const side: Side = { mode, server, sink: { latencies: undefined, received: 0, errors: [] }, samples: new Samples(), pairs: [], sent: 0, connectSeconds: 0 };
+  const server = await startChild<{ url: string }>(benchFile('./servers/signaling.ts'), {
+    args: [mode],
+    nodeFlags: ['--expose-gc'],
+  });
+  const side: Side = {
+    mode,
+    server,
+    sink: { latencies: undefined, received: 0, errors: [] },
+    samples: new Samples(),
+    pairs: [],
+    sent: 0,
+    connectSeconds: 0,
+  };
   try {
     const warmRooms = 20;
     const tickets = await server.call<Array<[string, string]>>('tickets', { rooms: rooms + warmRooms, offset: 0 });
@@ -245,12 +284,19 @@ const finish = async (side: Side, rooms: number): Promise<ModeResult> => {
  * Both servers run side by side with all their sockets connected; load phases alternate between them, so that
  * other work on the machine falls on both alike.
  */
-const runBoth = async (rooms: number, rate: number, phases: number, log: (line: string) => void): Promise<{ bare: ModeResult; ours: ModeResult }> => {
+const runBoth = async (
+  rooms: number,
+  rate: number,
+  phases: number,
+  log: (line: string) => void,
+): Promise<{ bare: ModeResult; ours: ModeResult }> => {
   const bare = await prepare('bare', rooms);
   let ours: Side | undefined;
   try {
     ours = await prepare('ours', rooms);
-    log(`  connected ${rooms * 2} sockets to each: bare in ${bare.connectSeconds.toFixed(1)} s, ours in ${ours.connectSeconds.toFixed(1)} s`);
+    log(
+      `  connected ${rooms * 2} sockets to each: bare in ${bare.connectSeconds.toFixed(1)} s, ours in ${ours.connectSeconds.toFixed(1)} s`,
+    );
     log(`  relay at ${rate} signals/s, ${phases} alternating 1 s phases per server`);
     await phase(bare, rate, 1, false);
     await phase(ours, rate, 1, false);
@@ -278,7 +324,9 @@ export const runSignaling = async (options: BenchOptions): Promise<SuiteResult> 
   }
   const rate = 4_000;
   const seconds = options.quick ? 2 : 8;
-  log(`signaling: ${rooms} rooms (${rooms * 2} sockets) on each of two servers (bare ws relay, ours), each in its own process, clients here (ulimit -n ${limit ?? 'unknown'})`);
+  log(
+    `signaling: ${rooms} rooms (${rooms * 2} sockets) on each of two servers (bare ws relay, ours), each in its own process, clients here (ulimit -n ${limit ?? 'unknown'})`,
+  );
   const { bare, ours } = await runBoth(rooms, rate, seconds, log);
   for (const [mode, r] of [
     ['bare', bare],
@@ -304,13 +352,25 @@ export const runSignaling = async (options: BenchOptions): Promise<SuiteResult> 
     rssBytesPerSocket: Math.round(r.rssPerSocket),
     memory: { before: r.before, connected: r.connected, afterLoad: r.afterLoad },
   });
-  const bareP99: Metric = { id: 'signaling.bare_p99', label: 'C bare ws relay p99', value: bare.latency.p99, unit: 'ms', details: detail(bare) };
+  const bareP99: Metric = {
+    id: 'signaling.bare_p99',
+    label: 'C bare ws relay p99',
+    value: bare.latency.p99,
+    unit: 'ms',
+    details: detail(bare),
+  };
   // The figure judged is the larger of the two: right after connecting, and after the traffic has run.
   const oursKiB = Math.max(ours.bytesPerSocket, ours.bytesPerSocketAfterLoad) / 1024;
   metrics.push(
     { id: 'signaling.bare_p50', label: 'C bare ws relay p50', value: bare.latency.p50, unit: 'ms' },
     bareP99,
-    { id: 'signaling.ours_p50', label: 'C our signaling relay p50', value: ours.latency.p50, unit: 'ms', details: detail(ours) },
+    {
+      id: 'signaling.ours_p50',
+      label: 'C our signaling relay p50',
+      value: ours.latency.p50,
+      unit: 'ms',
+      details: detail(ours),
+    },
     {
       id: 'signaling.ours_p99',
       label: 'C our signaling relay p99',
@@ -325,10 +385,27 @@ export const runSignaling = async (options: BenchOptions): Promise<SuiteResult> 
       unit: 'KiB',
       target: { op: '<', limit: 30, text: '< 30 KiB' },
     },
-    { id: 'signaling.bare_kib_per_socket', label: 'C bare relay memory per socket', value: Math.max(bare.bytesPerSocket, bare.bytesPerSocketAfterLoad) / 1024, unit: 'KiB' },
-    { id: 'signaling.ours_rss_kib_per_socket', label: 'C   our server RSS growth per socket', value: ours.rssPerSocket / 1024, unit: 'KiB' },
-    { id: 'signaling.bare_rss_kib_per_socket', label: 'C   bare relay RSS growth per socket', value: bare.rssPerSocket / 1024, unit: 'KiB' },
+    {
+      id: 'signaling.bare_kib_per_socket',
+      label: 'C bare relay memory per socket',
+      value: Math.max(bare.bytesPerSocket, bare.bytesPerSocketAfterLoad) / 1024,
+      unit: 'KiB',
+    },
+    {
+      id: 'signaling.ours_rss_kib_per_socket',
+      label: 'C   our server RSS growth per socket',
+      value: ours.rssPerSocket / 1024,
+      unit: 'KiB',
+    },
+    {
+      id: 'signaling.bare_rss_kib_per_socket',
+      label: 'C   bare relay RSS growth per socket',
+      value: bare.rssPerSocket / 1024,
+      unit: 'KiB',
+    },
   );
-  notes.push(`signaling: ${rooms} rooms, ${rate} signals/s in total (${(rate / (rooms * 2)).toFixed(1)}/s per socket) in ${seconds} measured 1 s phases per server, ~${JSON.stringify({ type: 'signal', connectionId: 'x'.repeat(16), data: { ...CANDIDATE, t: 0 } }).length} bytes each`);
+  notes.push(
+    `signaling: ${rooms} rooms, ${rate} signals/s in total (${(rate / (rooms * 2)).toFixed(1)}/s per socket) in ${seconds} measured 1 s phases per server, ~${JSON.stringify({ type: 'signal', connectionId: 'x'.repeat(16), data: { ...CANDIDATE, t: 0 } }).length} bytes each`,
+  );
   return { metrics, notes };
 };

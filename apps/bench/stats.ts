@@ -11,12 +11,29 @@ export interface Summary {
 
 export const summarize = (samples: ArrayLike<number>): Summary => {
   const n = samples.length;
-  if (n === 0) return { n: 0, mean: Number.NaN, min: Number.NaN, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN };
+  if (n === 0)
+    return {
+      n: 0,
+      mean: Number.NaN,
+      min: Number.NaN,
+      p50: Number.NaN,
+      p90: Number.NaN,
+      p99: Number.NaN,
+      max: Number.NaN,
+    };
   const sorted = Float64Array.from(samples).sort();
   let total = 0;
   for (const value of sorted) total += value;
   const rank = (p: number): number => sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))] as number;
-  return { n, mean: total / n, min: sorted[0] as number, p50: rank(50), p90: rank(90), p99: rank(99), max: sorted[n - 1] as number };
+  return {
+    n,
+    mean: total / n,
+    min: sorted[0] as number,
+    p50: rank(50),
+    p90: rank(90),
+    p99: rank(99),
+    max: sorted[n - 1] as number,
+  };
 };
 
 /** Times `fn` `iterations` times after `warmup` untimed calls; returns per-call milliseconds. */

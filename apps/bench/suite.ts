@@ -44,11 +44,14 @@ export const jsonRequest = async (
 ): Promise<{ status: number; body: unknown }> => {
   const response = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${bearer}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
-  let parsed: unknown = text;
+  let parsed: unknown;
   try {
     parsed = text.length > 0 ? JSON.parse(text) : undefined;
   } catch {
@@ -58,5 +61,6 @@ export const jsonRequest = async (
 };
 
 export const expectStatus = (what: string, result: { status: number; body: unknown }, status: number): void => {
-  if (result.status !== status) throw new Error(`${what}: expected ${status}, got ${result.status}: ${JSON.stringify(result.body).slice(0, 500)}`);
+  if (result.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${result.status}: ${JSON.stringify(result.body).slice(0, 500)}`);
 };

@@ -68,19 +68,30 @@ describe('joinWindow', () => {
 
   it("tells a too-early caller when joining opens in the meeting's zone, named, with the date when it is not today there", () => {
     const opening = (start: string, now: string, timezone: string) => {
-      const result = joinWindow({ start: new Date(start), end: new Date(Date.parse(start) + 3_600_000), now: new Date(now), timezone });
-      return E.isLeft(result) && result.left.code === 'too_early' ? [result.left.message, result.left.opensAt] : [JSON.stringify(result)];
+      const result = joinWindow({
+        start: new Date(start),
+        end: new Date(Date.parse(start) + 3_600_000),
+        now: new Date(now),
+        timezone,
+      });
+      return E.isLeft(result) && result.left.code === 'too_early'
+        ? [result.left.message, result.left.opensAt]
+        : [JSON.stringify(result)];
     };
     expect(opening('2026-12-03T09:00:00Z', '2026-12-03T07:00:00Z', 'Europe/London')).toEqual([
       'Joining opens at 08:45 (Europe/London), 15 minutes before the start.',
       '2026-12-03T08:45:00.000Z',
     ]);
-    expect(opening('2026-07-03T09:00:00Z', '2026-07-03T07:00:00Z', 'Europe/London')[0]).toBe('Joining opens at 09:45 (Europe/London), 15 minutes before the start.');
+    expect(opening('2026-07-03T09:00:00Z', '2026-07-03T07:00:00Z', 'Europe/London')[0]).toBe(
+      'Joining opens at 09:45 (Europe/London), 15 minutes before the start.',
+    );
     expect(opening('2026-12-03T09:00:00Z', '2026-12-01T07:00:00Z', 'Europe/London')[0]).toBe(
       'Joining opens on 2026-12-03 at 08:45 (Europe/London), 15 minutes before the start.',
     );
     // "Today" is the local day: 01:30 on the 4th in Kolkata is the same day as the opening at 04:45 there.
-    expect(opening('2026-12-03T23:30:00Z', '2026-12-03T20:00:00Z', 'Asia/Kolkata')[0]).toBe('Joining opens at 04:45 (Asia/Kolkata), 15 minutes before the start.');
+    expect(opening('2026-12-03T23:30:00Z', '2026-12-03T20:00:00Z', 'Asia/Kolkata')[0]).toBe(
+      'Joining opens at 04:45 (Asia/Kolkata), 15 minutes before the start.',
+    );
     expect(opening('2026-12-03T23:30:00Z', '2026-12-03T17:00:00Z', 'Asia/Kolkata')[0]).toBe(
       'Joining opens on 2026-12-04 at 04:45 (Asia/Kolkata), 15 minutes before the start.',
     );
@@ -138,7 +149,9 @@ describe('TicketBook', () => {
 
   it('stays bounded: the oldest tickets are evicted beyond maxSize', () => {
     const book = new TicketBook({ maxSize: 3 });
-    const tickets = [0, 1, 2, 3].map((i) => book.issue({ userId: `u${i}`, meetingId: 'm', role: 'customer', now: at(i) }));
+    const tickets = [0, 1, 2, 3].map((i) =>
+      book.issue({ userId: `u${i}`, meetingId: 'm', role: 'customer', now: at(i) }),
+    );
     expect(book.size).toBe(3);
     expect(book.redeem(tickets[0]!, at(10))).toEqual(E.left('unknown'));
     for (const t of tickets.slice(1)) expect(E.isRight(book.redeem(t, at(10)))).toBe(true);

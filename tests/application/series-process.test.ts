@@ -21,7 +21,11 @@ class Crash extends Error {}
 
 const checkpoints = (): CheckpointStore & { positions: Map<string, number> } => {
   const positions = new Map<string, number>();
-  return { positions, get: (name) => positions.get(name) ?? 0, set: (name, position) => void positions.set(name, position) };
+  return {
+    positions,
+    get: (name) => positions.get(name) ?? 0,
+    set: (name, position) => void positions.set(name, position),
+  };
 };
 
 /** The application on the in-memory store; `crashAt` makes a series operation stop dead at that step (no code after it runs). */
@@ -42,7 +46,13 @@ const start = (crashAt?: (step: SeriesStep) => boolean) => {
   });
   const stoppers: Array<() => Promise<void>> = [];
   const manager = (cp: CheckpointStore = checkpoints()) => {
-    const m = new SeriesProcessManager({ store, process: core.seriesProcess, checkpoints: cp, log: quiet, restartDelayMs: 10 });
+    const m = new SeriesProcessManager({
+      store,
+      process: core.seriesProcess,
+      checkpoints: cp,
+      log: quiet,
+      restartDelayMs: 10,
+    });
     stoppers.push(() => m.stop());
     return m;
   };
@@ -61,7 +71,11 @@ afterEach(async () => {
   for (const close of opened.splice(0)) await close();
 });
 
-const eventually = async <A>(check: () => A | undefined | Promise<A | undefined>, what: string, timeoutMs = 20_000): Promise<A> => {
+const eventually = async <A>(
+  check: () => A | undefined | Promise<A | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<A> => {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -93,7 +107,16 @@ const activeDays = (app: ReturnType<typeof start>, seriesId: string) =>
 const notices = async (app: ReturnType<typeof start>, seriesId: string) =>
   (await app.store.readStream(`series-${seriesId}`)).filter((r) => r.type === 'SeriesOccurrencesCancelled');
 
-const tuesdays = ['2030-01-08', '2030-01-15', '2030-01-22', '2030-01-29', '2030-02-05', '2030-02-12', '2030-02-19', '2030-02-26'];
+const tuesdays = [
+  '2030-01-08',
+  '2030-01-15',
+  '2030-01-22',
+  '2030-01-29',
+  '2030-02-05',
+  '2030-02-12',
+  '2030-02-19',
+  '2030-02-26',
+];
 
 describe('the series process manager', () => {
   it('a keyed series cancellation writes the notice a crashed recurrence change left unwritten, not hidden by its own claim', async () => {
@@ -103,12 +126,17 @@ describe('the series process manager', () => {
     if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
     const seriesId = created.right.id;
     crash = true;
-    await expect(app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' })).rejects.toThrow(Crash);
+    await expect(
+      app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' }),
+    ).rejects.toThrow(Crash);
     crash = false;
     expect(await notices(app, seriesId)).toHaveLength(0);
     // The cancellation runs under an Idempotency-Key claim: its own SeriesCancelled carries the claim's causation id.
     const keyed = { ...admin, idempotency: { causation: 'claim-of-the-cancel', newId: () => 'cancel-under-claim' } };
-    const cancelled = await app.core.series.cancelSeries(keyed, seriesId, { reason: 'Trainer moved away', from: '2030-02-01T00:00:00.000Z' });
+    const cancelled = await app.core.series.cancelSeries(keyed, seriesId, {
+      reason: 'Trainer moved away',
+      from: '2030-02-01T00:00:00.000Z',
+    });
     if (E.isLeft(cancelled)) throw new Error(JSON.stringify(cancelled.left));
     const written = await notices(app, seriesId);
     expect(written).toHaveLength(1);
@@ -122,7 +150,9 @@ describe('the series process manager', () => {
     if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
     const seriesId = created.right.id;
     crash = true;
-    await expect(app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' })).rejects.toThrow(Crash);
+    await expect(
+      app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' }),
+    ).rejects.toThrow(Crash);
     crash = false;
     await app.core.projections.waitFor(await app.store.headPosition());
     expect(activeDays(app, seriesId)).toHaveLength(8);
@@ -131,7 +161,10 @@ describe('the series process manager', () => {
     const cp = checkpoints();
     const manager = app.manager(cp);
     manager.start();
-    await eventually(async () => ((await manager.status()).lag === 0 ? true : undefined), 'the process to reach the head');
+    await eventually(
+      async () => ((await manager.status()).lag === 0 ? true : undefined),
+      'the process to reach the head',
+    );
     await app.core.projections.waitFor(await app.store.headPosition());
     expect(activeDays(app, seriesId)).toEqual(tuesdays);
     const written = await notices(app, seriesId);
@@ -145,7 +178,10 @@ describe('the series process manager', () => {
     const fresh = checkpoints();
     const replay = app.manager(fresh);
     replay.start();
-    await eventually(async () => ((await replay.status()).position >= head ? true : undefined), 'the replay to reach the head');
+    await eventually(
+      async () => ((await replay.status()).position >= head ? true : undefined),
+      'the replay to reach the head',
+    );
     expect(await app.store.headPosition()).toBe(head);
   });
 
@@ -181,7 +217,9 @@ describe('the series process manager', () => {
       expect(cancels).toHaveLength(1);
       expect(cancels[0]?.data).toMatchObject({ origin: 'series', reason: 'Gym closed' });
     }
-    expect((await app.store.readStream(`series-${seriesId}`)).filter((r) => r.type === 'SeriesCancelled')).toHaveLength(1);
+    expect((await app.store.readStream(`series-${seriesId}`)).filter((r) => r.type === 'SeriesCancelled')).toHaveLength(
+      1,
+    );
   });
 
   it('two nodes finishing the same cut-short change at once converge with one write per session and one notice', async () => {
@@ -191,7 +229,9 @@ describe('the series process manager', () => {
     if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
     const seriesId = created.right.id;
     crash = true;
-    await expect(app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' })).rejects.toThrow(Crash);
+    await expect(
+      app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' }),
+    ).rejects.toThrow(Crash);
     crash = false;
     // A second node: its own booking lock, the same log.
     const other = createSeriesProcess({
@@ -208,7 +248,11 @@ describe('the series process manager', () => {
     expect(activeDays(app, seriesId)).toEqual(tuesdays);
     expect(await notices(app, seriesId)).toHaveLength(1);
     for (const m of app.readModels.meetingsOfSeries(seriesId)) {
-      expect((await app.store.readStream(`meeting-${m.id}`)).map((r) => r.type)).toEqual(m.start.slice(0, 10) < '2030-01-08' || new Date(m.start).getUTCDay() === 1 ? ['MeetingScheduled', 'SessionCancelled'] : ['MeetingScheduled']);
+      expect((await app.store.readStream(`meeting-${m.id}`)).map((r) => r.type)).toEqual(
+        m.start.slice(0, 10) < '2030-01-08' || new Date(m.start).getUTCDay() === 1
+          ? ['MeetingScheduled', 'SessionCancelled']
+          : ['MeetingScheduled'],
+      );
     }
   });
 
@@ -217,7 +261,10 @@ describe('the series process manager', () => {
     const created = await app.core.series.scheduleSeries(admin, weekly);
     if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
     const seriesId = created.right.id;
-    const changed = await app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8', title: 'Power' });
+    const changed = await app.core.series.changeSeries(admin, seriesId, {
+      rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8',
+      title: 'Power',
+    });
     expect(E.isRight(changed)).toBe(true);
     const head = await app.store.headPosition();
     expect(await app.core.seriesProcess.reconcile(seriesId)).toMatchObject({ changed: 0, failed: [], refused: [] });
@@ -240,7 +287,12 @@ describe('the series process manager', () => {
     if (E.isLeft(repeated)) throw new Error(JSON.stringify(repeated.left));
     const active = repeated.right.occurrences.filter((o) => o.state !== 'cancelled');
     expect(active.map((o) => o.localDate)).toEqual(tuesdays);
-    expect(app.readModels.meetingsOfSeries(seriesId).filter((m) => m.state !== 'cancelled').every((m) => m.title === 'Power')).toBe(true);
+    expect(
+      app.readModels
+        .meetingsOfSeries(seriesId)
+        .filter((m) => m.state !== 'cancelled')
+        .every((m) => m.title === 'Power'),
+    ).toBe(true);
     expect(await notices(app, seriesId)).toHaveLength(1);
     // And once more: nothing new.
     const head = await app.store.headPosition();
@@ -291,7 +343,9 @@ describe('the series process manager', () => {
       process: {
         reconcile: async () => {
           calls += 1;
-          return calls < 3 ? { changed: 0, failed: ['s_2030-01-07'], refused: [], position: 0 } : { changed: 1, failed: [], refused: [], position: 1 };
+          return calls < 3
+            ? { changed: 0, failed: ['s_2030-01-07'], refused: [], position: 0 }
+            : { changed: 1, failed: [], refused: [], position: 1 };
         },
       },
     });

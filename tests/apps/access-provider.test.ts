@@ -34,7 +34,8 @@ beforeAll(async () => {
           filterVisible: async (user, items) => {
             const visible = [];
             for (const item of items) {
-              if ((await provider.canView(user, item)) && (item.state !== 'cancelled' || user.id === 'desk')) visible.push(item);
+              if ((await provider.canView(user, item)) && (item.state !== 'cancelled' || user.id === 'desk'))
+                visible.push(item);
             }
             return visible;
           },
@@ -59,18 +60,38 @@ describe('a plugged-in access provider', () => {
   it('decides every read and write', async () => {
     const ivan = await sys.as('ivan', ['instructor']);
     const body = { title: 'CRM', customerId: 'blocked', instructorId: 'ivan', trainingType: '1-1' };
-    const kept = await ivan.request('POST', '/meetings', { ...body, start: '2032-01-01T10:00:00Z', end: '2032-01-01T11:00:00Z' });
-    const dropped = await ivan.request('POST', '/meetings', { ...body, start: '2032-01-02T10:00:00Z', end: '2032-01-02T11:00:00Z' });
+    const kept = await ivan.request('POST', '/meetings', {
+      ...body,
+      start: '2032-01-01T10:00:00Z',
+      end: '2032-01-01T11:00:00Z',
+    });
+    const dropped = await ivan.request('POST', '/meetings', {
+      ...body,
+      start: '2032-01-02T10:00:00Z',
+      end: '2032-01-02T11:00:00Z',
+    });
     expect([kept.status, dropped.status]).toEqual([201, 201]);
     expect(calls).toContain('create:ivan');
     expect(calls).toEqual(expect.arrayContaining(['exists:blocked', 'exists:ivan']));
     // Someone neither the CRM nor the directory knows: 400, and the directory still counts for the rest.
-    const ghost = await ivan.request('POST', '/meetings', { ...body, customerId: 'ghost-99', start: '2032-01-03T10:00:00Z', end: '2032-01-03T11:00:00Z' });
+    const ghost = await ivan.request('POST', '/meetings', {
+      ...body,
+      customerId: 'ghost-99',
+      start: '2032-01-03T10:00:00Z',
+      end: '2032-01-03T11:00:00Z',
+    });
     expect(ghost.status).toBe(400);
     expect(ghost.body.errors).toEqual([expect.objectContaining({ path: 'customerId' })]);
     const admin = await sys.as('ada', ['admin']);
-    expect((await admin.request('PUT', '/people/ghost-99', { name: 'Gus Ghost', email: 'gus@example.com' })).status).toBe(200);
-    const listed = await ivan.request('POST', '/meetings', { ...body, customerId: 'ghost-99', start: '2032-01-03T10:00:00Z', end: '2032-01-03T11:00:00Z' });
+    expect(
+      (await admin.request('PUT', '/people/ghost-99', { name: 'Gus Ghost', email: 'gus@example.com' })).status,
+    ).toBe(200);
+    const listed = await ivan.request('POST', '/meetings', {
+      ...body,
+      customerId: 'ghost-99',
+      start: '2032-01-03T10:00:00Z',
+      end: '2032-01-03T11:00:00Z',
+    });
     expect(listed.status).toBe(201);
     await ivan.request('POST', `/meetings/${listed.body.id}/cancel`, {});
     await ivan.request('POST', `/meetings/${dropped.body.id}/cancel`, {});
@@ -79,7 +100,10 @@ describe('a plugged-in access provider', () => {
     const desk = await sys.as('desk', ['instructor']);
     expect((await desk.request('GET', `/meetings/${kept.body.id}`)).status).toBe(200);
     expect((await desk.request('PATCH', `/meetings/${kept.body.id}`, { title: 'x' })).status).toBe(403);
-    const deskCalendar = await desk.request('GET', '/calendar?userId=ivan&from=2032-01-01T00:00:00Z&to=2032-01-03T00:00:00Z');
+    const deskCalendar = await desk.request(
+      'GET',
+      '/calendar?userId=ivan&from=2032-01-01T00:00:00Z&to=2032-01-03T00:00:00Z',
+    );
     expect(deskCalendar.body.items).toHaveLength(2);
 
     const blocked = await sys.as('blocked', ['customer']);

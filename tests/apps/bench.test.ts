@@ -36,11 +36,23 @@ describe('bench statistics', () => {
 
 describe('bench report', () => {
   it('judges absolute and relative targets', () => {
-    expect(judge({ id: 'a', label: 'a', value: 40, unit: 'ms', target: { op: '<', limit: 50, text: '< 50 ms' } })).toMatchObject({ pass: true, ratio: 0.8 });
-    expect(judge({ id: 'b', label: 'b', value: 60, unit: 'ms', target: { op: '<', limit: 50, text: '< 50 ms' } }).pass).toBe(false);
-    const relative = judge({ id: 'c', label: 'c', value: 300, unit: '/s', target: { op: '>=', limit: 0.8, reference: { id: 'd', value: 400 }, text: '>= 80% of d' } });
+    expect(
+      judge({ id: 'a', label: 'a', value: 40, unit: 'ms', target: { op: '<', limit: 50, text: '< 50 ms' } }),
+    ).toMatchObject({ pass: true, ratio: 0.8 });
+    expect(
+      judge({ id: 'b', label: 'b', value: 60, unit: 'ms', target: { op: '<', limit: 50, text: '< 50 ms' } }).pass,
+    ).toBe(false);
+    const relative = judge({
+      id: 'c',
+      label: 'c',
+      value: 300,
+      unit: '/s',
+      target: { op: '>=', limit: 0.8, reference: { id: 'd', value: 400 }, text: '>= 80% of d' },
+    });
     expect(relative).toMatchObject({ pass: false, ratio: 0.75 });
-    expect(judge({ id: 'e', label: 'e', value: Number.NaN, unit: 'ms', target: { op: '<', limit: 1, text: '< 1 ms' } }).pass).toBe(false);
+    expect(
+      judge({ id: 'e', label: 'e', value: Number.NaN, unit: 'ms', target: { op: '<', limit: 1, text: '< 1 ms' } }).pass,
+    ).toBe(false);
     expect(judge({ id: 'f', label: 'f', value: 1, unit: 'ms' }).pass).toBeUndefined();
   });
 
@@ -62,16 +74,27 @@ describe('bench profile summary', () => {
   it('reports self time by area from the busiest profile in the folder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-profile-test-'));
     dirs.push(dir);
-    const frame = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 0 } });
+    const frame = (id: number, functionName: string, url: string) => ({
+      id,
+      callFrame: { functionName, url, lineNumber: 0 },
+    });
     writeFileSync(
       join(dir, 'main.cpuprofile'),
       JSON.stringify({
-        nodes: [frame(1, '(root)', ''), frame(2, '(idle)', ''), frame(3, 'run', 'file:///x/node_modules/better-sqlite3/lib/a.js'), frame(4, 'calendar', 'file:///x/adapters/read-models/sqlite.ts')],
+        nodes: [
+          frame(1, '(root)', ''),
+          frame(2, '(idle)', ''),
+          frame(3, 'run', 'file:///x/node_modules/better-sqlite3/lib/a.js'),
+          frame(4, 'calendar', 'file:///x/adapters/read-models/sqlite.ts'),
+        ],
         samples: [2, 3, 3, 4, 3],
         timeDeltas: [5000, 1000, 1000, 2000, 1000],
       }),
     );
-    writeFileSync(join(dir, 'worker.cpuprofile'), JSON.stringify({ nodes: [frame(1, 'tiny', 'node:internal/x')], samples: [1], timeDeltas: [10] }));
+    writeFileSync(
+      join(dir, 'worker.cpuprofile'),
+      JSON.stringify({ nodes: [frame(1, 'tiny', 'node:internal/x')], samples: [1], timeDeltas: [10] }),
+    );
     const summary = summarizeProfile(dir);
     expect(summary?.file).toBe(join(dir, 'main.cpuprofile'));
     expect(summary?.idleMs).toBe(5);
@@ -104,7 +127,9 @@ const until = async (check: () => boolean): Promise<void> => {
 
 describe('bench servers', () => {
   it('the bare relay forwards each message to the socket paired with it', async () => {
-    const server = await startChild<{ url: string; mode: string }>(benchFile('./servers/signaling.ts'), { args: ['bare'] });
+    const server = await startChild<{ url: string; mode: string }>(benchFile('./servers/signaling.ts'), {
+      args: ['bare'],
+    });
     children.push(server);
     expect(server.info.mode).toBe('bare');
     const a = await opened(`${server.info.url}/?pair=7`);
@@ -132,7 +157,10 @@ describe('bench servers', () => {
     const connectionId = customer.seen.find((f) => f['type'] === 'peer-joined')?.['connectionId'];
     customer.ws.send(JSON.stringify({ type: 'signal', connectionId, data: { type: 'answer', sdp: 'x' } }));
     await until(() => instructor.seen.some((f) => f['type'] === 'signal'));
-    expect(instructor.seen.find((f) => f['type'] === 'signal')).toMatchObject({ connectionId, data: { type: 'answer', sdp: 'x' } });
+    expect(instructor.seen.find((f) => f['type'] === 'signal')).toMatchObject({
+      connectionId,
+      data: { type: 'answer', sdp: 'x' },
+    });
     instructor.ws.terminate();
     customer.ws.terminate();
   });
@@ -143,7 +171,13 @@ describe('bench servers', () => {
     const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env: systemEnv(dataDir) });
     children.push(server);
     const from = Date.UTC(2030, 0, 1);
-    const seeded = await server.call<{ count: number }>('seedOthers', { count: 20, users: 5, fromMs: from, toMs: Date.UTC(2030, 1, 1), prefix: 't' });
+    const seeded = await server.call<{ count: number }>('seedOthers', {
+      count: 20,
+      users: 5,
+      fromMs: from,
+      toMs: Date.UTC(2030, 1, 1),
+      prefix: 't',
+    });
     expect(seeded.count).toBe(20);
     expect(await server.call<number>('headPosition')).toBe(20);
     const timing = await server.call<{ items: number; n: number }>('calendarTiming', {
@@ -153,7 +187,11 @@ describe('bench servers', () => {
       iterations: 5,
     });
     expect(timing).toMatchObject({ items: 4, n: 5 });
-    const calendar = await jsonRequest(`${server.info.url}/calendar?from=2030-01-01T00:00:00Z&to=2030-03-01T00:00:00Z`, 'GET', await token('t-instructor-2', ['instructor']));
+    const calendar = await jsonRequest(
+      `${server.info.url}/calendar?from=2030-01-01T00:00:00Z&to=2030-03-01T00:00:00Z`,
+      'GET',
+      await token('t-instructor-2', ['instructor']),
+    );
     expect(calendar.status).toBe(200);
     expect((calendar.body as { items: unknown[] }).items).toHaveLength(4);
   });

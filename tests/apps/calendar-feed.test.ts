@@ -27,7 +27,10 @@ const parseIcs = (text: string): Ics => {
     expect(line, 'no bare CR or LF inside a line').not.toMatch(/[\r\n]/);
     expect(Buffer.byteLength(line, 'utf8'), `line too long: ${line}`).toBeLessThanOrEqual(75);
   }
-  const lines = text.replace(/\r\n[ \t]/g, '').split('\r\n').filter((l) => l.length > 0);
+  const lines = text
+    .replace(/\r\n[ \t]/g, '')
+    .split('\r\n')
+    .filter((l) => l.length > 0);
   expect(lines[0]).toBe('BEGIN:VCALENDAR');
   expect(lines.at(-1)).toBe('END:VCALENDAR');
   const calendar: Record<string, string> = {};
@@ -56,7 +59,8 @@ const parseIcs = (text: string): Ics => {
 };
 
 /** RFC 5545 §3.3.11 TEXT unescaping. */
-const text = (value: string | undefined): string | undefined => value?.replace(/\\([\\;,nN])/g, (_, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
+const text = (value: string | undefined): string | undefined =>
+  value?.replace(/\\([\\;,nN])/g, (_, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
 
 let sys: TestSystem;
 let admin: Client;
@@ -67,7 +71,14 @@ let cam: Client;
 let host: string;
 const ids: Record<string, string> = {};
 
-const meeting = (title: string, customerId: string, instructorId: string, start: string, end: string) => ({ title, customerId, instructorId, start, end, trainingType: '1-1' });
+const meeting = (title: string, customerId: string, instructorId: string, start: string, end: string) => ({
+  title,
+  customerId,
+  instructorId,
+  start,
+  end,
+  trainingType: '1-1',
+});
 
 const schedule = async (key: string, body: ReturnType<typeof meeting>) => {
   const res = await admin.request('POST', '/meetings', body);
@@ -76,8 +87,13 @@ const schedule = async (key: string, body: ReturnType<typeof meeting>) => {
 };
 
 /** The feed as a calendar app fetches it: no Authorization header. */
-const fetchFeed = async (token: string | undefined, base = sys.url): Promise<{ status: number; body: string; headers: Headers }> => {
-  const res = await fetch(token === undefined ? `${base}/calendar.ics` : `${base}/calendar.ics?token=${encodeURIComponent(token)}`);
+const fetchFeed = async (
+  token: string | undefined,
+  base = sys.url,
+): Promise<{ status: number; body: string; headers: Headers }> => {
+  const res = await fetch(
+    token === undefined ? `${base}/calendar.ics` : `${base}/calendar.ics?token=${encodeURIComponent(token)}`,
+  );
   return { status: res.status, body: await res.text(), headers: res.headers };
 };
 
@@ -102,7 +118,9 @@ const byUid = (ics: Ics) => new Map(ics.events.map((e) => [e['UID']!, e]));
 const uid = (key: string) => `${ids[key]}@localhost`;
 
 beforeAll(async () => {
-  sys = await startTestSystem({ system: { clock: () => clockNow, notifications: { baseDelayMs: 20, maxDelayMs: 100 } } });
+  sys = await startTestSystem({
+    system: { clock: () => clockNow, notifications: { baseDelayMs: 20, maxDelayMs: 100 } },
+  });
   host = `http://localhost:${sys.system.port}`;
   admin = await sys.as('ada', ['admin']);
   cora = await sys.as('cora', ['customer']);
@@ -119,9 +137,15 @@ beforeAll(async () => {
   }
   await schedule('coraIvan', meeting(TITLE, 'cora', 'ivan', '2030-03-10T10:00:00Z', '2030-03-10T11:00:00Z'));
   await schedule('camIvan', meeting('Cam with Ivan', 'cam', 'ivan', '2030-03-11T10:00:00Z', '2030-03-11T11:00:00Z'));
-  await schedule('coraOlga', meeting('Cora with Olga', 'cora', 'olga', '2030-03-12T10:00:00+01:00', '2030-03-12T11:30:00+01:00'));
+  await schedule(
+    'coraOlga',
+    meeting('Cora with Olga', 'cora', 'olga', '2030-03-12T10:00:00+01:00', '2030-03-12T11:30:00+01:00'),
+  );
   await schedule('camOlga', meeting('Cam with Olga', 'cam', 'olga', '2030-03-13T10:00:00Z', '2030-03-13T11:00:00Z'));
-  await schedule('recentPast', meeting('Two weeks ago', 'cora', 'ivan', '2030-02-15T10:00:00Z', '2030-02-15T11:00:00Z'));
+  await schedule(
+    'recentPast',
+    meeting('Two weeks ago', 'cora', 'ivan', '2030-02-15T10:00:00Z', '2030-02-15T11:00:00Z'),
+  );
   await schedule('longAgo', meeting('Six weeks ago', 'cora', 'ivan', '2030-01-15T10:00:00Z', '2030-01-15T11:00:00Z'));
   await schedule('farAhead', meeting('Next year', 'cora', 'ivan', '2031-06-01T10:00:00Z', '2031-06-01T11:00:00Z'));
   expect((await olga.request('POST', `/meetings/${ids.coraOlga}/confirm`)).status).toBe(200);
@@ -139,13 +163,20 @@ describe('subscribing to one’s calendar', () => {
     // Only the hash of the token is in the log, which auditors can read.
     const events = await sys.system.store.readStream('feed-cora');
     expect(events.map((e) => e.type)).toEqual(['CalendarFeedEnabled']);
-    expect(events[0]!.data).toMatchObject({ userId: 'cora', tokenHash: createHash('sha256').update(feed.token).digest('hex'), by: { id: 'cora' } });
+    expect(events[0]!.data).toMatchObject({
+      userId: 'cora',
+      tokenHash: createHash('sha256').update(feed.token).digest('hex'),
+      by: { id: 'cora' },
+    });
     expect(JSON.stringify(events)).not.toContain(feed.token);
   });
 
   it('admins may enable anyone’s feed; others only their own (403)', async () => {
     const forIvan = await enable(admin, { userId: 'ivan' });
-    expect((await sys.system.store.readStream('feed-ivan'))[0]!.data).toMatchObject({ userId: 'ivan', by: { id: 'ada' } });
+    expect((await sys.system.store.readStream('feed-ivan'))[0]!.data).toMatchObject({
+      userId: 'ivan',
+      by: { id: 'ada' },
+    });
     expect((await fetchFeed(forIvan.token)).status).toBe(200);
     for (const [who, userId] of [
       [cora, 'ivan'],
@@ -186,12 +217,26 @@ describe('subscribing to one’s calendar', () => {
     const events = byUid(await feedEvents(token));
     const planned = events.get(uid('coraIvan'))!;
     expect(text(planned['SUMMARY'])).toBe(TITLE);
-    expect(planned).toMatchObject({ SEQUENCE: '0', STATUS: 'TENTATIVE', DTSTART: '20300310T100000Z', DTEND: '20300310T110000Z', DTSTAMP: clockNow.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '') });
+    expect(planned).toMatchObject({
+      SEQUENCE: '0',
+      STATUS: 'TENTATIVE',
+      DTSTART: '20300310T100000Z',
+      DTEND: '20300310T110000Z',
+      DTSTAMP: clockNow
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, ''),
+    });
     const link = `${host}/call?meeting=${ids.coraIvan}`;
     expect(planned['URL']).toBe(link);
     expect(text(planned['DESCRIPTION'])).toBe(`Instructor: Ivan Instructor\nJoin: ${link}`);
     const confirmed = events.get(uid('coraOlga'))!;
-    expect(confirmed).toMatchObject({ STATUS: 'CONFIRMED', SEQUENCE: '0', DTSTART: '20300312T090000Z', DTEND: '20300312T103000Z' });
+    expect(confirmed).toMatchObject({
+      STATUS: 'CONFIRMED',
+      SEQUENCE: '0',
+      DTSTART: '20300312T090000Z',
+      DTEND: '20300312T103000Z',
+    });
     expect(text(confirmed['DESCRIPTION'])).toContain('Instructor: Olga Instructor');
   });
 
@@ -205,10 +250,17 @@ describe('subscribing to one’s calendar', () => {
     expect(after['TRANSP']).toBe('TRANSPARENT');
 
     const notice = await eventually(async () => {
-      const res = await admin.request('GET', `/notifications?meetingId=${encodeURIComponent(ids.coraIvan!)}&status=sent`);
-      return (res.body.items as Array<{ id: string; recipient: { personId: string } }>).find((n) => n.recipient.personId === 'cora');
+      const res = await admin.request(
+        'GET',
+        `/notifications?meetingId=${encodeURIComponent(ids.coraIvan!)}&status=sent`,
+      );
+      return (res.body.items as Array<{ id: string; recipient: { personId: string } }>).find(
+        (n) => n.recipient.personId === 'cora',
+      );
     }, 'the cancellation email to cora');
-    const envelope = JSON.parse(readFileSync(join(sys.dataDir, 'outbox', `${notice.id}.json`), 'utf8')) as { attachments: Array<{ file: string }> };
+    const envelope = JSON.parse(readFileSync(join(sys.dataDir, 'outbox', `${notice.id}.json`), 'utf8')) as {
+      attachments: Array<{ file: string }>;
+    };
     const email = parseIcs(readFileSync(join(sys.dataDir, 'outbox', envelope.attachments[0]!.file), 'utf8'));
     expect(email.events).toHaveLength(1);
     expect(email.events[0]).toMatchObject({ UID: after['UID'], SEQUENCE: after['SEQUENCE'], STATUS: 'CANCELLED' });
@@ -250,7 +302,10 @@ describe('subscribing to one’s calendar', () => {
     expect((await admin.request('DELETE', '/calendar/feed?userId=olga')).status).toBe(204);
     expect((await fetchFeed(olgaFeed.token)).status).toBe(401);
     expect((await admin.request('DELETE', '/calendar/feed?user=olga')).status).toBe(400);
-    expect((await sys.system.store.readStream('feed-olga')).map((e) => e.type)).toEqual(['CalendarFeedEnabled', 'CalendarFeedDisabled']);
+    expect((await sys.system.store.readStream('feed-olga')).map((e) => e.type)).toEqual([
+      'CalendarFeedEnabled',
+      'CalendarFeedDisabled',
+    ]);
   });
 
   it('unknown, malformed and missing tokens get one and the same 401', async () => {
@@ -264,10 +319,17 @@ describe('subscribing to one’s calendar', () => {
     for (const answer of answers) {
       expect(answer.status).toBe(401);
       expect(answer.headers.get('content-type')).toBe('application/problem+json');
-      expect(JSON.parse(answer.body)).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'unknown or revoked calendar feed token' });
+      expect(JSON.parse(answer.body)).toEqual({
+        type: 'about:blank',
+        title: 'Unauthorized',
+        status: 401,
+        detail: 'unknown or revoked calendar feed token',
+      });
     }
     // A bearer token is no substitute for the feed token.
-    const withBearer = await fetch(`${sys.url}/calendar.ics`, { headers: { authorization: `Bearer ${await sys.token('cora', ['customer'])}` } });
+    const withBearer = await fetch(`${sys.url}/calendar.ics`, {
+      headers: { authorization: `Bearer ${await sys.token('cora', ['customer'])}` },
+    });
     expect(withBearer.status).toBe(401);
   });
 
@@ -295,7 +357,11 @@ describe('the feed across a restart', () => {
       const first = await startTestSystem({ dataDir, system: { clock: () => NOW } });
       await first.people('cora', 'ivan');
       const firstAdmin = await first.as('ada', ['admin']);
-      const created = await firstAdmin.request('POST', '/meetings', meeting('Durable', 'cora', 'ivan', '2030-03-20T10:00:00Z', '2030-03-20T11:00:00Z'));
+      const created = await firstAdmin.request(
+        'POST',
+        '/meetings',
+        meeting('Durable', 'cora', 'ivan', '2030-03-20T10:00:00Z', '2030-03-20T11:00:00Z'),
+      );
       expect(created.status).toBe(201);
       const res = await (await first.as('cora', ['customer'])).request('POST', '/calendar/feed');
       expect(res.status).toBe(201);
@@ -333,11 +399,19 @@ describe('the feed on KurrentDB (the in-process fake)', () => {
         const suffix = Date.now().toString(36);
         const userId = `cora-${suffix}`;
         await nodeA.people(userId, `ivan-${suffix}`);
-        const created = await (await nodeA.as('ada', ['admin'])).request('POST', '/meetings', meeting('On Kurrent', userId, `ivan-${suffix}`, '2030-03-21T10:00:00Z', '2030-03-21T11:00:00Z'));
+        const created = await (
+          await nodeA.as('ada', ['admin'])
+        ).request(
+          'POST',
+          '/meetings',
+          meeting('On Kurrent', userId, `ivan-${suffix}`, '2030-03-21T10:00:00Z', '2030-03-21T11:00:00Z'),
+        );
         expect(created.status).toBe(201);
         const enabled = await (await nodeA.as(userId, ['customer'])).request('POST', '/calendar/feed');
         expect(enabled.status).toBe(201);
-        expect(fake.events.filter((e) => e.streamName === `feed-${userId}`).map((e) => e.type)).toEqual(['CalendarFeedEnabled']);
+        expect(fake.events.filter((e) => e.streamName === `feed-${userId}`).map((e) => e.type)).toEqual([
+          'CalendarFeedEnabled',
+        ]);
         expect((await fetchFeed(enabled.body.token, nodeA.url)).status).toBe(200);
         const onB = await eventually(async () => {
           const res = await fetchFeed(enabled.body.token, nodeB.url);

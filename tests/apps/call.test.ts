@@ -66,7 +66,8 @@ const meeting = async (overrides: Record<string, unknown> = {}): Promise<Booked>
   };
 };
 
-const signalingAt = (ticket: string) => `${ts.url.replace(/^http/, 'ws')}/signaling?ticket=${encodeURIComponent(ticket)}`;
+const signalingAt = (ticket: string) =>
+  `${ts.url.replace(/^http/, 'ws')}/signaling?ticket=${encodeURIComponent(ticket)}`;
 
 const connect = (ticket: string, origin = PUBLIC): TestClient => {
   const c = new TestClient(signalingAt(ticket), { origin });
@@ -86,7 +87,10 @@ const call = async ({ id, customer: cora, instructor: ivan }: Booked) => {
   const instructorJoin = await joinAs(ivan, id);
   const customer = connect(customerJoin.ticket);
   const instructor = connect(instructorJoin.ticket);
-  const [customerPaired, instructorPaired] = await Promise.all([customer.waitType('peer-joined'), instructor.waitType('peer-joined')]);
+  const [customerPaired, instructorPaired] = await Promise.all([
+    customer.waitType('peer-joined'),
+    instructor.waitType('peer-joined'),
+  ]);
   return { customer, instructor, customerJoin, instructorJoin, customerPaired, instructorPaired };
 };
 
@@ -135,22 +139,43 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
     const customerWelcome = await customer.waitType('welcome');
     const instructorWelcome = await instructor.waitType('welcome');
     expect(customerWelcome).toMatchObject({ meetingId: id, role: 'customer', iceServers: customerJoin.iceServers });
-    expect(instructorWelcome).toMatchObject({ meetingId: id, role: 'instructor', iceServers: instructorJoin.iceServers });
+    expect(instructorWelcome).toMatchObject({
+      meetingId: id,
+      role: 'instructor',
+      iceServers: instructorJoin.iceServers,
+    });
     expect(customerWelcome.peerId).not.toBe(instructorWelcome.peerId);
 
-    expect(instructorPaired).toMatchObject({ initiator: true, peer: { peerId: customerWelcome.peerId, role: 'customer' } });
-    expect(customerPaired).toMatchObject({ initiator: false, peer: { peerId: instructorWelcome.peerId, role: 'instructor' } });
+    expect(instructorPaired).toMatchObject({
+      initiator: true,
+      peer: { peerId: customerWelcome.peerId, role: 'customer' },
+    });
+    expect(customerPaired).toMatchObject({
+      initiator: false,
+      peer: { peerId: instructorWelcome.peerId, role: 'instructor' },
+    });
     const connectionId = instructorPaired.connectionId as string;
     expect(customerPaired.connectionId).toBe(connectionId);
 
-    const offer = { type: 'offer', sdp: 'v=0\r\no=- 46117 2 IN IP4 127.0.0.1\r\ns=-\r\n', extra: { nested: [1, 'two', null, true] } };
+    const offer = {
+      type: 'offer',
+      sdp: 'v=0\r\no=- 46117 2 IN IP4 127.0.0.1\r\ns=-\r\n',
+      extra: { nested: [1, 'two', null, true] },
+    };
     instructor.send({ type: 'signal', connectionId, data: offer });
     const relayed = await customer.waitType('signal');
     expect(relayed).toEqual({ type: 'signal', from: instructorWelcome.peerId, connectionId, data: offer });
 
-    const candidate = { candidate: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMLineIndex: 0, sdpMid: '0' } };
+    const candidate = {
+      candidate: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMLineIndex: 0, sdpMid: '0' },
+    };
     customer.send({ type: 'signal', connectionId, data: candidate });
-    expect(await instructor.waitType('signal')).toEqual({ type: 'signal', from: customerWelcome.peerId, connectionId, data: candidate });
+    expect(await instructor.waitType('signal')).toEqual({
+      type: 'signal',
+      from: customerWelcome.peerId,
+      connectionId,
+      data: candidate,
+    });
 
     customer.send({ type: 'leave' });
     expect(await instructor.waitType('peer-left')).toEqual({ type: 'peer-left', peerId: customerWelcome.peerId });
@@ -184,7 +209,11 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
   });
 
   it('answers a link meeting with its link and no ticket', async () => {
-    const { id, customer: cora, instructor: ivan } = await meeting({ trainingType: 'link', remoteLink: 'https://meet.example/room-42' });
+    const {
+      id,
+      customer: cora,
+      instructor: ivan,
+    } = await meeting({ trainingType: 'link', remoteLink: 'https://meet.example/room-42' });
     expect(await joinAs(cora, id)).toEqual({ mode: 'link', url: 'https://meet.example/room-42', role: 'customer' });
     expect(await joinAs(ivan, id)).toEqual({ mode: 'link', url: 'https://meet.example/room-42', role: 'instructor' });
   });
@@ -192,8 +221,12 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
   it('refuses cancelled meetings and meetings outside the join window with 409 and a reason', async () => {
     const cancelled = await meeting();
     expect((await admin.request('POST', `/meetings/${cancelled.id}/cancel`, { reason: 'coach ill' })).status).toBe(200);
-    expect(expectProblem(await cancelled.customer.request('POST', `/meetings/${cancelled.id}/join`), 409)).toMatch(/cancelled/);
-    expect(expectProblem(await cancelled.instructor.request('POST', `/meetings/${cancelled.id}/join`), 409)).toMatch(/cancelled/);
+    expect(expectProblem(await cancelled.customer.request('POST', `/meetings/${cancelled.id}/join`), 409)).toMatch(
+      /cancelled/,
+    );
+    expect(expectProblem(await cancelled.instructor.request('POST', `/meetings/${cancelled.id}/join`), 409)).toMatch(
+      /cancelled/,
+    );
 
     // Too early: the opening time in the meeting's own zone, named, with the date when it is not today there, and the
     // instant itself for clients that show it in their viewer's zone (the call page does).
@@ -203,9 +236,15 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
       expect(expectProblem(refused, 409)).toBe('Joining opens at 12:50 (Europe/London), 15 minutes before the start.');
       expect(refused.body.opensAt).toBe('2030-05-01T11:50:00.000Z');
     }
-    const nextDays = await meeting({ start: '2030-05-03T08:00:00Z', end: '2030-05-03T09:00:00Z', timezone: 'America/New_York' });
+    const nextDays = await meeting({
+      start: '2030-05-03T08:00:00Z',
+      end: '2030-05-03T09:00:00Z',
+      timezone: 'America/New_York',
+    });
     const far = await nextDays.customer.request('POST', `/meetings/${nextDays.id}/join`);
-    expect(expectProblem(far, 409)).toBe('Joining opens on 2030-05-03 at 03:45 (America/New_York), 15 minutes before the start.');
+    expect(expectProblem(far, 409)).toBe(
+      'Joining opens on 2030-05-03 at 03:45 (America/New_York), 15 minutes before the start.',
+    );
     expect(far.body.opensAt).toBe('2030-05-03T07:45:00.000Z');
 
     // 14 minutes ahead is inside the window, the end itself is not.
@@ -214,7 +253,9 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
     const ended = await meeting({ start: at(-65), end: at(-5) });
     expect(expectProblem(await ended.customer.request('POST', `/meetings/${ended.id}/join`), 409)).toMatch(/ended/);
     const endingNow = await meeting({ start: at(-60), end: at(0) });
-    expect(expectProblem(await endingNow.instructor.request('POST', `/meetings/${endingNow.id}/join`), 409)).toMatch(/ended/);
+    expect(expectProblem(await endingNow.instructor.request('POST', `/meetings/${endingNow.id}/join`), 409)).toMatch(
+      /ended/,
+    );
   });
 
   it('tells an admin only participants join (403), hides the meeting from other users (404), and wants a token (401)', async () => {
@@ -262,7 +303,10 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
   it('ends a running native call when the meeting switches to a remote link', async () => {
     const booked = await meeting();
     const { customer, instructor } = await call(booked);
-    const switched = await booked.instructor.request('PATCH', `/meetings/${booked.id}`, { trainingType: 'link', remoteLink: 'https://zoom.example/j/9' });
+    const switched = await booked.instructor.request('PATCH', `/meetings/${booked.id}`, {
+      trainingType: 'link',
+      remoteLink: 'https://zoom.example/j/9',
+    });
     expect(switched.status).toBe(200);
     const [customerClosed, instructorClosed] = await Promise.all([customer.closed, instructor.closed]);
     expect([customerClosed.code, instructorClosed.code]).toEqual([4003, 4003]);
@@ -272,7 +316,10 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
   });
 
   it('upgrades a still-valid ticket once the meeting has ended only to say why: error frame, close 4003', async () => {
-    const { id, customer: cora } = await meeting({ start: at(-59), end: new Date(now.getTime() + 20_000).toISOString() });
+    const { id, customer: cora } = await meeting({
+      start: at(-59),
+      end: new Date(now.getTime() + 20_000).toISOString(),
+    });
     const { ticket } = await joinAs(cora, id);
     const saved = now;
     // 30 s later: the ticket (60 s on the same clock) is still good, the meeting is over.
@@ -322,7 +369,13 @@ describe('the call page', () => {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       await res.arrayBuffer();
     }
-    for (const path of ['/static/constructor', '/static/__proto__', '/static/..%2Fapp.ts', '/static/call-page.ts', '/static/pages%2Fcall.html']) {
+    for (const path of [
+      '/static/constructor',
+      '/static/__proto__',
+      '/static/..%2Fapp.ts',
+      '/static/call-page.ts',
+      '/static/pages%2Fcall.html',
+    ]) {
       const res = await fetch(`${ts.url}${path}`);
       expect(res.status, path).toBe(404);
       await res.arrayBuffer();

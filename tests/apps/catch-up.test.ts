@@ -20,8 +20,19 @@ const scheduled = (meetingId: string, customerId: string, instructorId: string, 
   id: randomUUID(),
   type: 'MeetingScheduled',
   data: {
-    meetingId, title: 'Bulk', customerId, instructorId, start: `${day}T10:00:00.000Z`, end: `${day}T11:00:00.000Z`,
-    timezone: 'UTC', trainingType: '1-1', description: '', customerMetadata: '', instructorMetadata: '', at: '2030-01-01T00:00:00.000Z', by,
+    meetingId,
+    title: 'Bulk',
+    customerId,
+    instructorId,
+    start: `${day}T10:00:00.000Z`,
+    end: `${day}T11:00:00.000Z`,
+    timezone: 'UTC',
+    trainingType: '1-1',
+    description: '',
+    customerMetadata: '',
+    instructorMetadata: '',
+    at: '2030-01-01T00:00:00.000Z',
+    by,
   },
 });
 
@@ -33,18 +44,31 @@ const writeBigLog = async (dataDir: string, count: number): Promise<number> => {
       Array.from({ length: Math.min(500, count - i) }, (_, j) => {
         const n = i + j;
         const day = new Date(Date.UTC(2031, 0, 1) + (n % 700) * 86_400_000).toISOString().slice(0, 10);
-        return store.appendToStream(`meeting-bulk-${n}`, [scheduled(`bulk-${n}`, `cust-${n}`, `inst-${n % 97}`, day)], { expectedRevision: 'no_stream' });
+        return store.appendToStream(`meeting-bulk-${n}`, [scheduled(`bulk-${n}`, `cust-${n}`, `inst-${n % 97}`, day)], {
+          expectedRevision: 'no_stream',
+        });
       }),
     );
   }
-  for (const [personId, name] of [['cora', 'Cora Customer'], ['ivan', 'Ivan Instructor']] as const) {
+  for (const [personId, name] of [
+    ['cora', 'Cora Customer'],
+    ['ivan', 'Ivan Instructor'],
+  ] as const) {
     await store.appendToStream(
       `person-${personId}`,
-      [{ id: randomUUID(), type: 'PersonRegistered', data: { personId, name, email: `${personId}@example.com`, at: '2030-01-01T00:00:00.000Z', by } }],
+      [
+        {
+          id: randomUUID(),
+          type: 'PersonRegistered',
+          data: { personId, name, email: `${personId}@example.com`, at: '2030-01-01T00:00:00.000Z', by },
+        },
+      ],
       { expectedRevision: 'no_stream' },
     );
   }
-  await store.appendToStream('meeting-cora-first', [scheduled('cora-first', 'cora', 'ivan', '2031-06-01')], { expectedRevision: 'no_stream' });
+  await store.appendToStream('meeting-cora-first', [scheduled('cora-first', 'cora', 'ivan', '2031-06-01')], {
+    expectedRevision: 'no_stream',
+  });
   const head = await store.headPosition();
   await store.close();
   return head;
@@ -60,10 +84,20 @@ describe('a node whose read models are behind the log', () => {
     const token = await mintToken(new TextEncoder().encode(TEST_SECRET), { sub: 'ada', roles: ['admin'] }, 3600);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const colliding = JSON.stringify({
-      title: 'Double', customerId: 'cora', instructorId: 'ivan', trainingType: '1-1', start: '2031-06-01T10:30:00Z', end: '2031-06-01T11:30:00Z',
+      title: 'Double',
+      customerId: 'cora',
+      instructorId: 'ivan',
+      trainingType: '1-1',
+      start: '2031-06-01T10:30:00Z',
+      end: '2031-06-01T11:30:00Z',
     });
     // With an Idempotency-Key: claiming it is a write too, so while catching up not even the claim is appended.
-    const post = () => fetch(`${server.url}/meetings`, { method: 'POST', headers: { ...headers, 'idempotency-key': 'at-start' }, body: colliding });
+    const post = () =>
+      fetch(`${server.url}/meetings`, {
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': 'at-start' },
+        body: colliding,
+      });
     // Without one: the people in the log come last, so a directory check made before the gate would answer a final
     // 400 "not a person in the directory" to a correct booking.
     const plain: number[] = [];
@@ -107,15 +141,25 @@ describe('a node whose read models are behind the log', () => {
       await postPlain();
     }
     expect(answers.filter((s) => s !== 503)).toEqual([409]);
-    expect(plain.filter((s) => s !== 503 && s !== 409), 'booking answers without a key while catching up').toEqual([]);
-    const ready = (await (await fetch(`${server.url}/health`)).json()) as { ready: boolean; catchingUp: boolean; status: string };
+    expect(
+      plain.filter((s) => s !== 503 && s !== 409),
+      'booking answers without a key while catching up',
+    ).toEqual([]);
+    const ready = (await (await fetch(`${server.url}/health`)).json()) as {
+      ready: boolean;
+      catchingUp: boolean;
+      status: string;
+    };
     expect(ready).toMatchObject({ status: 'ok', ready: true, catchingUp: false });
 
     server.child.kill('SIGTERM');
     await new Promise((r) => server.child.once('exit', r));
     // Nothing was appended by the refused writes: after the log as it was, only the key's claim and its 409 answer.
     const store = openSqliteEventStore({ path: join(dataDir, 'events.db') });
-    expect((await store.readAll({ after: head })).map((e) => e.type)).toEqual(['IdempotencyKeyClaimed', 'IdempotentAnswerRecorded']);
+    expect((await store.readAll({ after: head })).map((e) => e.type)).toEqual([
+      'IdempotencyKeyClaimed',
+      'IdempotentAnswerRecorded',
+    ]);
     await store.close();
   }, 240_000);
 });

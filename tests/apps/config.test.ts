@@ -55,22 +55,30 @@ describe('configuration', () => {
     const dir = tempDir();
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');
-    await expect(startTestSystem({ dataDir: join(file, 'data') })).rejects.toThrow(/DATA_DIR .* is not a readable and writable directory/);
+    await expect(startTestSystem({ dataDir: join(file, 'data') })).rejects.toThrow(
+      /DATA_DIR .* is not a readable and writable directory/,
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('a port in use stops the start with a clear error', async () => {
     const first = await startTestSystem();
     const dir = tempDir();
-    await expect(startTestSystem({ dataDir: dir, env: { PORT: String(first.system.port) } })).rejects.toThrow(/port \d+ on 127.0.0.1 is already in use/);
+    await expect(startTestSystem({ dataDir: dir, env: { PORT: String(first.system.port) } })).rejects.toThrow(
+      /port \d+ on 127.0.0.1 is already in use/,
+    );
     await first.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('npm start exits with status 2 and a one-line message on bad configuration', async () => {
-    const failure = await run(process.execPath, ['--import', 'tsx', 'apps/server.ts'], { env: { ...process.env, PORT: 'abc' } }).catch((error: { code: number; stderr: string }) => error);
+    const failure = await run(process.execPath, ['--import', 'tsx', 'apps/server.ts'], {
+      env: { ...process.env, PORT: 'abc' },
+    }).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 2 });
-    expect((failure as { stderr: string }).stderr.trim()).toBe("Configuration error: PORT must be a whole number, got 'abc'");
+    expect((failure as { stderr: string }).stderr.trim()).toBe(
+      "Configuration error: PORT must be a whole number, got 'abc'",
+    );
   });
 
   it('without PUBLIC_BASE_URL the signaling URL carries the port the server really listens on', async () => {
@@ -79,8 +87,12 @@ describe('configuration', () => {
     const admin = await sys.as('ada', ['admin']);
     const start = new Date(Date.now() - 5 * 60_000);
     const created = await admin.request('POST', '/meetings', {
-      title: 'Now', customerId: 'cora', instructorId: 'ivan', trainingType: '1-1',
-      start: start.toISOString(), end: new Date(start.getTime() + 3_600_000).toISOString(),
+      title: 'Now',
+      customerId: 'cora',
+      instructorId: 'ivan',
+      trainingType: '1-1',
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 3_600_000).toISOString(),
     });
     const join = await (await sys.as('cora', ['customer'])).request('POST', `/meetings/${created.body.id}/join`);
     expect(join.body.signalingUrl).toBe(`ws://localhost:${sys.system.port}/signaling`);

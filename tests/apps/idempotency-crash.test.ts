@@ -36,12 +36,19 @@ describe('Idempotency-Key across a crash', () => {
     const send = (url: string, i: number) =>
       fetch(`${url}/meetings`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': keys[i] as string },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': keys[i] as string,
+        },
         body: bodyOf(i),
       });
 
     const first = await startServerProcess(dataDir, children);
-    for (const id of [...Array.from({ length: REQUESTS }, (_, i) => `cust-${i}`), ...Array.from({ length: 8 }, (_, i) => `inst-${i}`)]) {
+    for (const id of [
+      ...Array.from({ length: REQUESTS }, (_, i) => `cust-${i}`),
+      ...Array.from({ length: 8 }, (_, i) => `inst-${i}`),
+    ]) {
       const put = await fetch(`${first.url}/people/${id}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -91,7 +98,11 @@ describe('Idempotency-Key across a crash', () => {
           const res = await send(second.url, i);
           const body = (await res.json()) as { id: string };
           // Catching up (503) or a claim still taken (409 in progress): wait as told and ask again.
-          if ((res.status === 503 || (res.status === 409 && (body as { title?: string }).title === 'Request in progress')) && Date.now() < until) {
+          if (
+            (res.status === 503 ||
+              (res.status === 409 && (body as { title?: string }).title === 'Request in progress')) &&
+            Date.now() < until
+          ) {
             await new Promise((r) => setTimeout(r, 200));
             continue;
           }

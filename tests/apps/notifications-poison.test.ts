@@ -36,15 +36,28 @@ describe('a notice the event store refuses', () => {
       },
     });
     sys = await startTestSystem({
-      env: { KURRENTDB_CONNECTION_STRING: `${kurrent.connectionString}&discoveryInterval=10`, RESEND_API_KEY: 're_test' },
+      env: {
+        KURRENTDB_CONNECTION_STRING: `${kurrent.connectionString}&discoveryInterval=10`,
+        RESEND_API_KEY: 're_test',
+      },
       system: {
         logger: pino({ level: 'info' }, stream),
         notifications: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 3, sendTimeoutMs: 15_000 },
       },
     });
     admin = await sys.as('ada', ['admin']);
-    expect((await admin.request('PUT', '/people/cora', { name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago' })).status).toBe(200);
-    expect((await admin.request('PUT', '/people/ivan', { name: 'Ivan Instructor', email: 'ivan@example.com' })).status).toBe(200);
+    expect(
+      (
+        await admin.request('PUT', '/people/cora', {
+          name: 'Cora Customer',
+          email: 'cora@example.com',
+          timezone: 'America/Chicago',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await admin.request('PUT', '/people/ivan', { name: 'Ivan Instructor', email: 'ivan@example.com' })).status,
+    ).toBe(200);
   }, SLOW_MS);
 
   afterAll(async () => {
@@ -71,30 +84,50 @@ describe('a notice the event store refuses', () => {
     return created.body.id as string;
   };
 
-  it('is parked with a visible error, and the email for the next cancellation is still sent', async () => {
-    const heavy = await createAndCancel(1, '€'.repeat(200), '€'.repeat(1000));
-    const light = await createAndCancel(2, 'Strength basics', 'ill');
+  it(
+    'is parked with a visible error, and the email for the next cancellation is still sent',
+    async () => {
+      const heavy = await createAndCancel(1, '€'.repeat(200), '€'.repeat(1000));
+      const light = await createAndCancel(2, 'Strength basics', 'ill');
 
-    // The email after the poison one goes out.
-    await eventually(() => resend.deliveredTo('cora@example.com').find((d) => String(d.body?.subject).includes('Strength basics')), 'the second email', 60_000);
+      // The email after the poison one goes out.
+      await eventually(
+        () => resend.deliveredTo('cora@example.com').find((d) => String(d.body?.subject).includes('Strength basics')),
+        'the second email',
+        60_000,
+      );
 
-    // The refused one is in the notification log as failed, saying why; it never reached the mail provider.
-    const notices = await eventually(async () => {
-      const res = await admin.request('GET', `/notifications?meetingId=${encodeURIComponent(heavy)}`);
-      const items = res.body.items as Array<{ status: string; recipient: { personId: string }; lastError?: string }>;
-      const cora = items.find((n) => n.recipient.personId === 'cora');
-      return cora !== undefined && cora.status !== 'pending' ? cora : undefined;
-    }, 'the refused notice to settle', 60_000);
-    expect(notices.status).toBe('failed');
-    expect(notices.lastError).toMatch(/over the event store's limit of 16384 bytes per append/);
-    expect(resend.deliveredTo('cora@example.com').some((d) => String(d.body?.subject).includes('€'))).toBe(false);
-    expect(kurrent.requests.some((r) => r.kind === 'batchAppend' && r.outcome === 'maximum-append-size-exceeded')).toBe(true);
-    expect(lines.some((l) => l.level >= 50 && /too large/.test(l.msg))).toBe(true);
+      // The refused one is in the notification log as failed, saying why; it never reached the mail provider.
+      const notices = await eventually(
+        async () => {
+          const res = await admin.request('GET', `/notifications?meetingId=${encodeURIComponent(heavy)}`);
+          const items = res.body.items as Array<{
+            status: string;
+            recipient: { personId: string };
+            lastError?: string;
+          }>;
+          const cora = items.find((n) => n.recipient.personId === 'cora');
+          return cora !== undefined && cora.status !== 'pending' ? cora : undefined;
+        },
+        'the refused notice to settle',
+        60_000,
+      );
+      expect(notices.status).toBe('failed');
+      expect(notices.lastError).toMatch(/over the event store's limit of 16384 bytes per append/);
+      expect(resend.deliveredTo('cora@example.com').some((d) => String(d.body?.subject).includes('€'))).toBe(false);
+      expect(
+        kurrent.requests.some((r) => r.kind === 'batchAppend' && r.outcome === 'maximum-append-size-exceeded'),
+      ).toBe(true);
+      expect(lines.some((l) => l.level >= 50 && /too large/.test(l.msg))).toBe(true);
 
-    // The reaction goes on and says it is healthy, with nothing left behind.
-    const health = await sys.as('ada', ['admin']).then((c) => c.request('GET', '/health'));
-    expect(health.body.projections['cancellation-notices']).not.toHaveProperty('error');
-    const lightNotices = await admin.request('GET', `/notifications?meetingId=${encodeURIComponent(light)}`);
-    expect(lightNotices.body.items.find((n: { recipient: { personId: string } }) => n.recipient.personId === 'cora')).toMatchObject({ status: 'sent' });
-  }, SLOW_MS);
+      // The reaction goes on and says it is healthy, with nothing left behind.
+      const health = await sys.as('ada', ['admin']).then((c) => c.request('GET', '/health'));
+      expect(health.body.projections['cancellation-notices']).not.toHaveProperty('error');
+      const lightNotices = await admin.request('GET', `/notifications?meetingId=${encodeURIComponent(light)}`);
+      expect(
+        lightNotices.body.items.find((n: { recipient: { personId: string } }) => n.recipient.personId === 'cora'),
+      ).toMatchObject({ status: 'sent' });
+    },
+    SLOW_MS,
+  );
 });

@@ -53,7 +53,12 @@ const noticesFor = async (admin: Client, meetingId: string): Promise<Notice[]> =
 };
 
 /** Waits until the meeting has `count` notifications and every one is in a final state (or matches `ready`). */
-const settled = (admin: Client, meetingId: string, count = 1, ready: (n: Notice) => boolean = (n) => n.status !== 'pending') =>
+const settled = (
+  admin: Client,
+  meetingId: string,
+  count = 1,
+  ready: (n: Notice) => boolean = (n) => n.status !== 'pending',
+) =>
   eventually(async () => {
     const items = await noticesFor(admin, meetingId);
     return items.length === count && items.every(ready) ? items : undefined;
@@ -62,16 +67,22 @@ const settled = (admin: Client, meetingId: string, count = 1, ready: (n: Notice)
 const icsOf = (request: ReceivedRequest | undefined): string => {
   const attachment = request?.body?.attachments?.[0];
   if (attachment === undefined) throw new Error('no attachment');
-  return Buffer.from(attachment.content as string, 'base64').toString('utf8').replace(/\r\n[ \t]/g, '');
+  return Buffer.from(attachment.content as string, 'base64')
+    .toString('utf8')
+    .replace(/\r\n[ \t]/g, '');
 };
 
 /** Every attachment of the email, as sent: filename, content type and the calendar text. */
-const attachmentsOf = (request: ReceivedRequest | undefined): Array<{ filename: string; contentType: string; ics: string }> =>
-  ((request?.body?.attachments ?? []) as Array<{ filename: string; content_type: string; content: string }>).map((a) => ({
-    filename: a.filename,
-    contentType: a.content_type,
-    ics: Buffer.from(a.content, 'base64').toString('utf8'),
-  }));
+const attachmentsOf = (
+  request: ReceivedRequest | undefined,
+): Array<{ filename: string; contentType: string; ics: string }> =>
+  ((request?.body?.attachments ?? []) as Array<{ filename: string; content_type: string; content: string }>).map(
+    (a) => ({
+      filename: a.filename,
+      contentType: a.content_type,
+      ics: Buffer.from(a.content, 'base64').toString('utf8'),
+    }),
+  );
 
 let day = 0;
 /** A fresh slot per meeting, so the double-booking guard never interferes. */
@@ -93,24 +104,51 @@ const meetingBody = (overrides: Record<string, unknown> = {}) => {
 const createAndCancel = async (admin: Client, body: Record<string, unknown>, reason?: string): Promise<string> => {
   const created = await admin.request('POST', '/meetings', body);
   expect(created.status).toBe(201);
-  const cancelled = await admin.request('POST', `/meetings/${created.body.id}/cancel`, reason !== undefined ? { reason } : {});
+  const cancelled = await admin.request(
+    'POST',
+    `/meetings/${created.body.id}/cancel`,
+    reason !== undefined ? { reason } : {},
+  );
   expect(cancelled.status).toBe(200);
   return created.body.id as string;
 };
 
 const updateSettings = async (admin: Client, change: Record<string, unknown>) => {
   const current = (await admin.request('GET', '/settings')).body;
-  const next = { ...current, notifications: { ...current.notifications, cancellation: { ...current.notifications.cancellation, ...change } } };
+  const next = {
+    ...current,
+    notifications: { ...current.notifications, cancellation: { ...current.notifications.cancellation, ...change } },
+  };
   const res = await admin.request('PUT', '/settings', next);
   expect(res.status).toBe(200);
 };
 
 const startWithResend = (options: { dataDir?: string; system?: SystemOptions } = {}) =>
-  startTestSystem({ ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), env: RESEND_ENV, system: options.system ?? {} });
+  startTestSystem({
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    env: RESEND_ENV,
+    system: options.system ?? {},
+  });
 
 const people = async (admin: Client) => {
-  expect((await admin.request('PUT', '/people/cora', { name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago' })).status).toBe(200);
-  expect((await admin.request('PUT', '/people/ivan', { name: 'Ivan Instructor', email: 'ivan@example.com', timezone: 'America/New_York' })).status).toBe(200);
+  expect(
+    (
+      await admin.request('PUT', '/people/cora', {
+        name: 'Cora Customer',
+        email: 'cora@example.com',
+        timezone: 'America/Chicago',
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (
+      await admin.request('PUT', '/people/ivan', {
+        name: 'Ivan Instructor',
+        email: 'ivan@example.com',
+        timezone: 'America/New_York',
+      })
+    ).status,
+  ).toBe(200);
 };
 
 describe('cancellation emails through Resend', () => {
@@ -138,9 +176,18 @@ describe('cancellation emails through Resend', () => {
 
   it('sends one email to the customer: subject, escaped body, date in her zone, text part and a METHOD:CANCEL .ics', async () => {
     const title = 'Strength <script>alert(1)</script> & co';
-    const meetingId = await createAndCancel(admin, meetingBody({ title, start: '2030-03-02T15:00:00Z', end: '2030-03-02T16:00:00Z' }), 'Ivan is <b>ill</b>');
+    const meetingId = await createAndCancel(
+      admin,
+      meetingBody({ title, start: '2030-03-02T15:00:00Z', end: '2030-03-02T16:00:00Z' }),
+      'Ivan is <b>ill</b>',
+    );
     const [notice] = await settled(admin, meetingId);
-    expect(notice).toMatchObject({ kind: 'meeting', status: 'sent', attempts: 1, recipient: { personId: 'cora', role: 'customer', email: 'cora@example.com' } });
+    expect(notice).toMatchObject({
+      kind: 'meeting',
+      status: 'sent',
+      attempts: 1,
+      recipient: { personId: 'cora', role: 'customer', email: 'cora@example.com' },
+    });
     const requests = fake.requestsFor(notice!.id);
     expect(requests).toHaveLength(1);
     const request = requests[0];
@@ -155,9 +202,14 @@ describe('cancellation emails through Resend', () => {
     expect(body.html).toContain('Ivan is &lt;b&gt;ill&lt;/b&gt;');
     expect(body.html).toContain('Hello Cora Customer,');
     expect(body.html).toContain('with Ivan Instructor on Saturday, March 2, 2030, 9:00 AM CST');
-    expect(body.text).toContain(`Your 1on1 session ${title} with Ivan Instructor on Saturday, March 2, 2030, 9:00 AM CST has been cancelled.`);
+    expect(body.text).toContain(
+      `Your 1on1 session ${title} with Ivan Instructor on Saturday, March 2, 2030, 9:00 AM CST has been cancelled.`,
+    );
     expect(body.text).not.toContain('<p>');
-    expect(body.attachments[0]).toMatchObject({ filename: 'cancellation.ics', content_type: 'text/calendar; charset=utf-8; method=CANCEL' });
+    expect(body.attachments[0]).toMatchObject({
+      filename: 'cancellation.ics',
+      content_type: 'text/calendar; charset=utf-8; method=CANCEL',
+    });
     const ics = icsOf(request);
     expect(ics).toContain('METHOD:CANCEL');
     expect(ics).toContain(`UID:${meetingId}@localhost`);
@@ -185,7 +237,9 @@ describe('cancellation emails through Resend', () => {
       expect(toIvan[0]?.body.html).toContain('Hello Ivan Instructor,');
       expect(toIvan[0]?.body.html).toContain('with Cora Customer on');
       expect(toIvan[0]?.body.html).not.toContain('Cora Customer,');
-      expect(toIvan[0]?.body.subject).toBe('Virtual Y: your session "Strength basics" with Cora Customer was cancelled');
+      expect(toIvan[0]?.body.subject).toBe(
+        'Virtual Y: your session "Strength basics" with Cora Customer was cancelled',
+      );
       const toCora = fake.requestsFor(notices.find((n) => n.recipient.personId === 'cora')!.id);
       expect(toCora).toHaveLength(1);
       expect(toCora[0]?.body.html).toContain('Hello Cora Customer,');
@@ -207,7 +261,14 @@ describe('cancellation emails through Resend', () => {
       instructorBodyTemplate: expect.stringContaining('Hello {{instructorName}}'),
     });
     const today = {
-      notifications: { cancellation: { enabled: true, subject: 'Member: {{meetingTitle}}', bodyTemplate: '<p>Dear {{customerName}}</p>', notifyInstructor: true } },
+      notifications: {
+        cancellation: {
+          enabled: true,
+          subject: 'Member: {{meetingTitle}}',
+          bodyTemplate: '<p>Dear {{customerName}}</p>',
+          notifyInstructor: true,
+        },
+      },
       debugLevel: 0,
     };
     try {
@@ -220,19 +281,41 @@ describe('cancellation emails through Resend', () => {
         instructorBodyTemplate: before.notifications.cancellation.instructorBodyTemplate,
       });
       // A newer client sets the instructor's; a later PUT from the older client leaves it alone.
-      const custom = { instructorSubject: 'Coach: {{meetingTitle}} with {{counterpartName}}', instructorBodyTemplate: '<p>Hi {{recipientName}}, {{counterpartName}} will not come.</p>' };
-      expect((await admin.request('PUT', '/settings', { ...today, notifications: { cancellation: { ...today.notifications.cancellation, ...custom } } })).status).toBe(200);
+      const custom = {
+        instructorSubject: 'Coach: {{meetingTitle}} with {{counterpartName}}',
+        instructorBodyTemplate: '<p>Hi {{recipientName}}, {{counterpartName}} will not come.</p>',
+      };
+      expect(
+        (
+          await admin.request('PUT', '/settings', {
+            ...today,
+            notifications: { cancellation: { ...today.notifications.cancellation, ...custom } },
+          })
+        ).status,
+      ).toBe(200);
       expect((await admin.request('PUT', '/settings', today)).status).toBe(200);
-      expect((await admin.request('GET', '/settings')).body.notifications.cancellation).toEqual({ ...today.notifications.cancellation, ...custom });
-      const bad = await admin.request('PUT', '/settings', { ...today, notifications: { cancellation: { ...today.notifications.cancellation, instructorSubject: '{{nope}}' } } });
+      expect((await admin.request('GET', '/settings')).body.notifications.cancellation).toEqual({
+        ...today.notifications.cancellation,
+        ...custom,
+      });
+      const bad = await admin.request('PUT', '/settings', {
+        ...today,
+        notifications: { cancellation: { ...today.notifications.cancellation, instructorSubject: '{{nope}}' } },
+      });
       expect(bad.status).toBe(400);
-      expect(bad.body.errors).toEqual([expect.objectContaining({ path: 'notifications.cancellation.instructorSubject' })]);
+      expect(bad.body.errors).toEqual([
+        expect.objectContaining({ path: 'notifications.cancellation.instructorSubject' }),
+      ]);
 
       const meetingId = await createAndCancel(admin, meetingBody({ title: 'Mobility' }));
       const notices = await settled(admin, meetingId, 2);
-      const mail = (personId: string) => fake.requestsFor(notices.find((n) => n.recipient.personId === personId)!.id)[0]?.body;
+      const mail = (personId: string) =>
+        fake.requestsFor(notices.find((n) => n.recipient.personId === personId)!.id)[0]?.body;
       expect(mail('cora')).toMatchObject({ subject: 'Member: Mobility', html: '<p>Dear Cora Customer</p>' });
-      expect(mail('ivan')).toMatchObject({ subject: 'Coach: Mobility with Cora Customer', html: '<p>Hi Ivan Instructor, Cora Customer will not come.</p>' });
+      expect(mail('ivan')).toMatchObject({
+        subject: 'Coach: Mobility with Cora Customer',
+        html: '<p>Hi Ivan Instructor, Cora Customer will not come.</p>',
+      });
     } finally {
       expect((await admin.request('PUT', '/settings', before)).status).toBe(200);
     }
@@ -255,7 +338,9 @@ describe('cancellation emails through Resend', () => {
     expect(failed!.lastError).toMatch(/gave up after 3 attempts: 429 rate_limit_exceeded/);
     expect(fake.requestsFor(failed!.id)).toHaveLength(3);
     expect(fake.delivered.filter((d) => d.idempotencyKey === failed!.id)).toHaveLength(0);
-    expect((await admin.request('GET', '/notifications?status=failed')).body.items.map((n: Notice) => n.id)).toContain(failed!.id);
+    expect((await admin.request('GET', '/notifications?status=failed')).body.items.map((n: Notice) => n.id)).toContain(
+      failed!.id,
+    );
 
     const retried = await admin.request('POST', `/notifications/${failed!.id}/retry`);
     expect(retried.status).toBe(202);
@@ -275,9 +360,13 @@ describe('cancellation emails through Resend', () => {
     const [failed] = await settled(admin, meetingId);
     expect(failed).toMatchObject({ status: 'failed' });
     const key = `retry-${failed!.id}`;
-    const first = await admin.request('POST', `/notifications/${failed!.id}/retry`, undefined, { 'idempotency-key': key });
+    const first = await admin.request('POST', `/notifications/${failed!.id}/retry`, undefined, {
+      'idempotency-key': key,
+    });
     expect(first).toMatchObject({ status: 202, body: { round: 1 } });
-    const again = await admin.request('POST', `/notifications/${failed!.id}/retry`, undefined, { 'idempotency-key': key });
+    const again = await admin.request('POST', `/notifications/${failed!.id}/retry`, undefined, {
+      'idempotency-key': key,
+    });
     expect(again).toMatchObject({ status: 202, body: first.body });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     await settled(admin, meetingId);
@@ -287,12 +376,17 @@ describe('cancellation emails through Resend', () => {
     fake.plan({ status: 429 }, { status: 429 }, { status: 429 });
     const otherMeeting = await createAndCancel(admin, meetingBody());
     const [other] = await settled(admin, otherMeeting);
-    const ctx = { user: { id: 'ada', roles: ['admin' as const] }, idempotency: { causation: `idempotency-claim:${other!.id}`, newId: () => 'unused' } };
+    const ctx = {
+      user: { id: 'ada', roles: ['admin' as const] },
+      idempotency: { causation: `idempotency-claim:${other!.id}`, newId: () => 'unused' },
+    };
     const started = await sys.system.notifications.service.retry(ctx, other!.id);
     const rerun = await sys.system.notifications.service.retry(ctx, other!.id);
     expect(E.isRight(started) && E.isRight(rerun)).toBe(true);
     if (E.isRight(started) && E.isRight(rerun)) expect(rerun.right.round).toBe(started.right.round);
-    const history = (await sys.system.store.readStream(`notification-${other!.id}`)).filter((e) => e.type === 'NotificationRetryRequested');
+    const history = (await sys.system.store.readStream(`notification-${other!.id}`)).filter(
+      (e) => e.type === 'NotificationRetryRequested',
+    );
     expect(history).toHaveLength(1);
     // Its round sends in the background: let it finish here, not in the next test.
     const [sent] = await settled(admin, otherMeeting);
@@ -325,10 +419,16 @@ describe('cancellation emails through Resend', () => {
     const [notice] = await settled(admin, meetingId);
     expect(notice).toMatchObject({ status: 'undeliverable', recipient: { personId: 'nomad', role: 'customer' } });
     expect(notice!.reason).toContain('no email address');
-    expect((await admin.request('GET', '/notifications?status=undeliverable')).body.items.map((n: Notice) => n.id)).toContain(notice!.id);
+    expect(
+      (await admin.request('GET', '/notifications?status=undeliverable')).body.items.map((n: Notice) => n.id),
+    ).toContain(notice!.id);
     expect(fake.requestsFor(notice!.id)).toHaveLength(0);
 
-    await admin.request('PUT', '/people/nomad', { name: 'Nomad', email: 'nomad@example.com', timezone: 'Europe/Berlin' });
+    await admin.request('PUT', '/people/nomad', {
+      name: 'Nomad',
+      email: 'nomad@example.com',
+      timezone: 'Europe/Berlin',
+    });
     expect((await admin.request('POST', `/notifications/${notice!.id}/retry`)).status).toBe(202);
     const [sent] = await settled(admin, meetingId);
     expect(sent).toMatchObject({ status: 'sent', recipient: { email: 'nomad@example.com' } });
@@ -338,7 +438,10 @@ describe('cancellation emails through Resend', () => {
   });
 
   it('never announces a session that has already ended', async () => {
-    const meetingId = await createAndCancel(admin, meetingBody({ start: '2020-01-06T15:00:00Z', end: '2020-01-06T16:00:00Z' }));
+    const meetingId = await createAndCancel(
+      admin,
+      meetingBody({ start: '2020-01-06T15:00:00Z', end: '2020-01-06T16:00:00Z' }),
+    );
     const [notice] = await settled(admin, meetingId);
     expect(notice).toMatchObject({ status: 'skipped', reason: 'ended' });
     expect(fake.requestsFor(notice!.id)).toHaveLength(0);
@@ -376,10 +479,18 @@ describe('cancellation emails through Resend', () => {
   it('refuses templates with unknown tokens or unbalanced braces', async () => {
     const current = (await admin.request('GET', '/settings')).body;
     const put = (cancellation: Record<string, unknown>) =>
-      admin.request('PUT', '/settings', { ...current, notifications: { cancellation: { ...current.notifications.cancellation, ...cancellation } } });
+      admin.request('PUT', '/settings', {
+        ...current,
+        notifications: { cancellation: { ...current.notifications.cancellation, ...cancellation } },
+      });
     const unknown = await put({ bodyTemplate: '<p>{{meetingTitel}}</p>' });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.errors).toEqual([{ path: 'notifications.cancellation.bodyTemplate', message: expect.stringContaining("unknown token '{{meetingTitel}}'") }]);
+    expect(unknown.body.errors).toEqual([
+      {
+        path: 'notifications.cancellation.bodyTemplate',
+        message: expect.stringContaining("unknown token '{{meetingTitel}}'"),
+      },
+    ]);
     const unbalanced = await put({ subject: 'Cancelled {{meetingTitle}' });
     expect(unbalanced.status).toBe(400);
     expect(unbalanced.body.errors[0].path).toBe('notifications.cancellation.subject');
@@ -391,7 +502,9 @@ describe('cancellation emails through Resend', () => {
 describe('timeouts, restarts and rebuilds', () => {
   const dataDir = tempDir();
   // Jitter pinned to its maximum, so a retry is due exactly 1.5 s after a failure: time enough to stop the server.
-  const system: SystemOptions = { notifications: { baseDelayMs: 1_500, maxDelayMs: 1_500, maxAttempts: 6, sendTimeoutMs: 1_000, random: () => 1 } };
+  const system: SystemOptions = {
+    notifications: { baseDelayMs: 1_500, maxDelayMs: 1_500, maxAttempts: 6, sendTimeoutMs: 1_000, random: () => 1 },
+  };
   let sys: TestSystem;
   let admin: Client;
 
@@ -502,7 +615,10 @@ describe('a series cancellation', () => {
     expect(occurrences).toHaveLength(4);
     // A week later the first session has taken place; cancelling from before it includes it, but it is never announced.
     now = new Date('2030-03-10T00:00:00Z');
-    const cancelled = await admin.request('POST', `/series/${created.body.id}/cancel`, { from: '2030-03-01T00:00:00Z', reason: 'Gym closed' });
+    const cancelled = await admin.request('POST', `/series/${created.body.id}/cancel`, {
+      from: '2030-03-01T00:00:00Z',
+      reason: 'Gym closed',
+    });
     expect(cancelled.status).toBe(200);
 
     const [notice] = await settled(admin, occurrences[1]!.meetingId);
@@ -518,18 +634,25 @@ describe('a series cancellation', () => {
       '<ul><li>Monday, March 11, 2030, 9:00 AM CDT</li><li>Monday, March 18, 2030, 9:00 AM CDT</li><li>Monday, March 25, 2030, 9:00 AM CDT</li></ul>',
     );
     expect(request?.body.html).not.toContain('March 4');
-    expect(request?.body.text).toContain('- Monday, March 11, 2030, 9:00 AM CDT\n- Monday, March 18, 2030, 9:00 AM CDT');
+    expect(request?.body.text).toContain(
+      '- Monday, March 11, 2030, 9:00 AM CDT\n- Monday, March 18, 2030, 9:00 AM CDT',
+    );
     // One METHOD:CANCEL object per cancelled session (RFC 5546: one UID per iTIP object), each its own attachment,
     // with the UID and SEQUENCE the member's calendar feed shows for that session.
     const cora = await sys.as('cora', ['customer']);
     const subscription = await cora.request('POST', '/calendar/feed');
     expect(subscription.status).toBe(201);
-    const feedRes = await fetch(`${sys.url}/calendar.ics?token=${encodeURIComponent(subscription.body.token as string)}`);
+    const feedRes = await fetch(
+      `${sys.url}/calendar.ics?token=${encodeURIComponent(subscription.body.token as string)}`,
+    );
     expect(feedRes.status).toBe(200);
     const inFeed = new Map(
       parseCalendar(await feedRes.text())
         .getAllSubcomponents('vevent')
-        .map((e) => [String(e.getFirstPropertyValue('uid')), { sequence: e.getFirstPropertyValue('sequence'), status: e.getFirstPropertyValue('status') }]),
+        .map((e) => [
+          String(e.getFirstPropertyValue('uid')),
+          { sequence: e.getFirstPropertyValue('sequence'), status: e.getFirstPropertyValue('status') },
+        ]),
     );
     const attachments = attachmentsOf(request);
     expect(attachments).toHaveLength(3);
@@ -550,7 +673,7 @@ describe('a series cancellation', () => {
 });
 
 describe('a series edit that drops sessions', () => {
-  let now = new Date('2030-03-01T00:00:00Z');
+  const now = new Date('2030-03-01T00:00:00Z');
   let sys: TestSystem;
   let admin: Client;
 
@@ -584,7 +707,9 @@ describe('a series edit that drops sessions', () => {
     const [own] = await settled(admin, wednesdays[0]!.meetingId);
     expect(own).toMatchObject({ kind: 'meeting', status: 'sent' });
 
-    const changed = await admin.request('PATCH', `/series/${created.body.id}`, { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3' });
+    const changed = await admin.request('PATCH', `/series/${created.body.id}`, {
+      rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3',
+    });
     expect(changed.status).toBe(200);
     const [notice] = await settled(admin, wednesdays[1]!.meetingId);
     expect(notice).toMatchObject({ kind: 'series', status: 'sent', recipient: { personId: 'cora' } });
@@ -602,7 +727,9 @@ describe('a retry after the session was reinstated', () => {
   let admin: Client;
 
   beforeAll(async () => {
-    sys = await startWithResend({ system: { notifications: { baseDelayMs: 1_500, maxDelayMs: 1_500, random: () => 1 } } });
+    sys = await startWithResend({
+      system: { notifications: { baseDelayMs: 1_500, maxDelayMs: 1_500, random: () => 1 } },
+    });
     admin = await sys.as('ada', ['admin']);
     await people(admin);
   });

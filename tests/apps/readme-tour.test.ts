@@ -39,7 +39,16 @@ beforeAll(async () => {
   dataDir = tempDir();
   child = spawn(process.execPath, ['--import', 'tsx', 'apps/server.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '', PUBLIC_BASE_URL: '', ALLOWED_ORIGINS: '', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      AUTH_JWT_SECRET: '',
+      AUTH_JWKS_URL: '',
+      PUBLIC_BASE_URL: '',
+      ALLOWED_ORIGINS: '',
+      LOG_LEVEL: 'warn',
+    },
   });
   const started = child;
   printed = await new Promise<string>((resolvePromise, reject) => {
@@ -98,7 +107,10 @@ const runTour = (script: string): Promise<Run> =>
 /** `METHOD /path STATUS` of each request, in order, with ids and query strings replaced by placeholders. */
 const steps = (stderr: string, base: string): string[] =>
   [...stderr.matchAll(/^STATUS (\d{3}) (\S+) (\S+)$/gm)].map(([, status, method, url]) => {
-    const path = (url ?? '').replace(base, '').replace(/\?.*$/, '?…').replace(/\/(meetings|series)\/[^/?]+/, '/$1/{id}');
+    const path = (url ?? '')
+      .replace(base, '')
+      .replace(/\?.*$/, '?…')
+      .replace(/\/(meetings|series)\/[^/?]+/, '/$1/{id}');
     return `${method} ${path} ${status}`;
   });
 
@@ -168,6 +180,7 @@ describe("the README's quick tour", () => {
       const check = await fetch(`${printed}/signaling/origin-check?origin=${encodeURIComponent(origin)}`);
       expect(await check.json()).toEqual({ origin, allowed: true });
     }
-    for (const origin of ['http://localhost:1', 'http://evil.example']) expect(await upgradeStatus(origin), origin).toBe(403);
+    for (const origin of ['http://localhost:1', 'http://evil.example'])
+      expect(await upgradeStatus(origin), origin).toBe(403);
   }, 60_000);
 });

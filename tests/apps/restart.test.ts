@@ -28,7 +28,11 @@ describe('durability', () => {
     const admin = await first.as('ada', ['admin']);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await admin.request('POST', '/meetings', body(`2031-01-0${i + 1}T10:00:00Z`, `2031-01-0${i + 1}T11:00:00Z`));
+      const res = await admin.request(
+        'POST',
+        '/meetings',
+        body(`2031-01-0${i + 1}T10:00:00Z`, `2031-01-0${i + 1}T11:00:00Z`),
+      );
       expect(res.status).toBe(201);
       ids.push(res.body.id);
     }
@@ -61,7 +65,8 @@ describe('durability', () => {
     await admin.request('PATCH', `/meetings/${created.body.id}`, { title: 'Renamed' });
     const before = {
       meeting: (await admin.request('GET', `/meetings/${created.body.id}`)).body,
-      calendar: (await admin.request('GET', '/calendar?userId=cora&from=2031-02-01T00:00:00Z&to=2031-03-01T00:00:00Z')).body,
+      calendar: (await admin.request('GET', '/calendar?userId=cora&from=2031-02-01T00:00:00Z&to=2031-03-01T00:00:00Z'))
+        .body,
       history: (await admin.request('GET', `/meetings/${created.body.id}/history`)).body,
     };
     await first.close();
@@ -71,7 +76,9 @@ describe('durability', () => {
     const admin2 = await second.as('ada', ['admin']);
     await second.system.projections.waitFor(await second.system.store.headPosition());
     expect((await admin2.request('GET', `/meetings/${created.body.id}`)).body).toEqual(before.meeting);
-    expect((await admin2.request('GET', '/calendar?userId=cora&from=2031-02-01T00:00:00Z&to=2031-03-01T00:00:00Z')).body).toEqual(before.calendar);
+    expect(
+      (await admin2.request('GET', '/calendar?userId=cora&from=2031-02-01T00:00:00Z&to=2031-03-01T00:00:00Z')).body,
+    ).toEqual(before.calendar);
     expect((await admin2.request('GET', `/meetings/${created.body.id}/history`)).body).toEqual(before.history);
     await second.close();
   });
@@ -91,7 +98,9 @@ describe('durability', () => {
       env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: 'x'.repeat(40) },
       encoding: 'utf8',
     });
-    expect(output).toMatch(/rebuilt meetings, history, people, settings, series, notifications, calendar-feeds from 3 events/);
+    expect(output).toMatch(
+      /rebuilt meetings, history, people, settings, series, notifications, calendar-feeds from 3 events/,
+    );
 
     const second = await startTestSystem({ dataDir });
     const admin2 = await second.as('ada', ['admin']);

@@ -18,7 +18,8 @@ import type { Client } from '../support/system.ts';
 const children: ChildProcessWithoutNullStreams[] = [];
 const dirs: string[] = [];
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -47,7 +48,9 @@ const startServer = (dataDir: string, crash?: string): Promise<Server> =>
     const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server.ts'], { env });
     children.push(child);
     let out = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('exit', (code, signal) => done({ code, signal })),
+    );
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
     const onExit = (code: number | null) => {
       clearTimeout(timer);
@@ -69,7 +72,8 @@ const startServer = (dataDir: string, crash?: string): Promise<Server> =>
   });
 
 const secret = new TextEncoder().encode(TEST_SECRET);
-const as = async (url: string, sub: string, roles: string[]): Promise<Client> => client(url, await mintToken(secret, { sub, roles }, 3600));
+const as = async (url: string, sub: string, roles: string[]): Promise<Client> =>
+  client(url, await mintToken(secret, { sub, roles }, 3600));
 
 const eventually = async <A>(check: () => Promise<A | undefined>, what: string, timeoutMs = 45_000): Promise<A> => {
   const until = Date.now() + timeoutMs;
@@ -81,7 +85,8 @@ const eventually = async <A>(check: () => Promise<A | undefined>, what: string, 
     } catch (error) {
       last = error;
     }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last !== undefined ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}${last !== undefined ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 };
@@ -91,7 +96,7 @@ const sessionsInLog = async (dataDir: string, seriesId: string | undefined): Pro
   const store = openSqliteEventStore({ path: join(dataDir, 'events.db') });
   try {
     const sessions = new Map<string, MeetingState>();
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const batch = await store.readAll({ after, limit: 1000 });
       if (batch.length === 0) break;
       for (const r of batch) {
@@ -113,7 +118,9 @@ const sessionsInLog = async (dataDir: string, seriesId: string | undefined): Pro
 const seriesEventsInLog = async (dataDir: string): Promise<Array<{ type: string; data: any }>> => {
   const store = openSqliteEventStore({ path: join(dataDir, 'events.db') });
   try {
-    return (await store.readAll({ limit: 100_000 })).filter((r) => r.streamName.startsWith('series-')).map((r) => ({ type: r.type, data: r.data }));
+    return (await store.readAll({ limit: 100_000 }))
+      .filter((r) => r.streamName.startsWith('series-'))
+      .map((r) => ({ type: r.type, data: r.data }));
   } finally {
     await store.close();
   }
@@ -126,7 +133,8 @@ const firstMonday = (() => {
   d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7));
   return d.toISOString().slice(0, 10);
 })();
-const plusDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
+const plusDays = (date: string, days: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
 const COUNT = 20;
 const mondays = Array.from({ length: COUNT }, (_, i) => plusDays(firstMonday, 7 * i));
 const tuesdays = mondays.map((d) => plusDays(d, 1));
@@ -153,7 +161,8 @@ const activeOf = (occurrences: ReadonlyArray<Occurrence>): Active =>
     .sort((a, b) => (a.localDate < b.localDate ? -1 : 1));
 
 const at = (localDate: string, time: string) => `${localDate}T${time}:00.000Z`;
-const expectedActive = (dates: ReadonlyArray<string>, time: string): Active => dates.map((localDate) => ({ localDate, start: at(localDate, time) }));
+const expectedActive = (dates: ReadonlyArray<string>, time: string): Active =>
+  dates.map((localDate) => ({ localDate, start: at(localDate, time) }));
 
 interface Scenario {
   readonly name: string;
@@ -173,7 +182,10 @@ interface Scenario {
   readonly diverged: (sessions: Map<string, MeetingState>) => boolean;
 }
 
-const live = (sessions: Map<string, MeetingState>) => [...sessions.values()].filter((m) => m.status !== 'none' && m.status !== 'cancelled') as Array<MeetingState & { start: string; title: string }>;
+const live = (sessions: Map<string, MeetingState>) =>
+  [...sessions.values()].filter((m) => m.status !== 'none' && m.status !== 'cancelled') as Array<
+    MeetingState & { start: string; title: string }
+  >;
 
 const scenarios: Scenario[] = [
   {
@@ -192,60 +204,53 @@ const scenarios: Scenario[] = [
     notices: 0,
     diverged: (s) => s.size >= 2 && s.size < COUNT,
   },
-  ...(['series-event', 'session:2', 'sessions-done'] as const).map(
-    (step): Scenario => ({
-      name: `change recurrence (Mondays to Tuesdays), ${step}`,
-      crash: `recurrence:${step}`,
-      request: (admin, id) => admin.request('PATCH', `/series/${id}`, { rrule: `FREQ=WEEKLY;BYDAY=TU;COUNT=${COUNT}`, startDate: firstMonday }),
-      active: expectedActive(tuesdays, '10:00'),
-      title: 'Crash course',
-      freedSlot: { start: at(mondays[1]!, '10:00'), end: at(mondays[1]!, '11:00') },
-      notices: 1,
-      repeatStatus: 200,
-      diverged: (s) =>
-        step === 'sessions-done'
-          ? live(s).every((m) => tuesdays.some((d) => m.start.startsWith(d)))
-          : live(s).some((m) => mondays.some((d) => m.start.startsWith(d))),
-    }),
-  ),
-  ...(['series-event', 'session:2'] as const).map(
-    (step): Scenario => ({
-      name: `change details, ${step}`,
-      crash: `details:${step}`,
-      request: (admin, id) => admin.request('PATCH', `/series/${id}`, { title: 'Renamed course' }),
-      active: expectedActive(mondays, '10:00'),
-      title: 'Renamed course',
-      notices: 0,
-      repeatStatus: 200,
-      diverged: (s) => live(s).some((m) => m.title === 'Crash course'),
-    }),
-  ),
-  ...(['series-event', 'session:2'] as const).map(
-    (step): Scenario => ({
-      name: `change time (10:00 to 14:00), ${step}`,
-      crash: `time:${step}`,
-      request: (admin, id) => admin.request('PATCH', `/series/${id}`, { startTime: '14:00' }),
-      active: expectedActive(mondays, '14:00'),
-      title: 'Crash course',
-      freedSlot: { start: at(mondays[2]!, '10:00'), end: at(mondays[2]!, '11:00') },
-      notices: 0,
-      repeatStatus: 200,
-      diverged: (s) => live(s).some((m) => m.start.endsWith('T10:00:00.000Z')),
-    }),
-  ),
-  ...(['series-event', 'session:2'] as const).map(
-    (step): Scenario => ({
-      name: `cancel, ${step}`,
-      crash: `cancel:${step}`,
-      request: (admin, id) => admin.request('POST', `/series/${id}/cancel`, { reason: 'Gym closed' }),
-      active: [],
-      title: 'Crash course',
-      freedSlot: { start: at(mondays[3]!, '10:00'), end: at(mondays[3]!, '11:00') },
-      notices: 1,
-      repeatStatus: 409,
-      diverged: (s) => live(s).length > 0,
-    }),
-  ),
+  ...(['series-event', 'session:2', 'sessions-done'] as const).map((step): Scenario => ({
+    name: `change recurrence (Mondays to Tuesdays), ${step}`,
+    crash: `recurrence:${step}`,
+    request: (admin, id) =>
+      admin.request('PATCH', `/series/${id}`, { rrule: `FREQ=WEEKLY;BYDAY=TU;COUNT=${COUNT}`, startDate: firstMonday }),
+    active: expectedActive(tuesdays, '10:00'),
+    title: 'Crash course',
+    freedSlot: { start: at(mondays[1]!, '10:00'), end: at(mondays[1]!, '11:00') },
+    notices: 1,
+    repeatStatus: 200,
+    diverged: (s) =>
+      step === 'sessions-done'
+        ? live(s).every((m) => tuesdays.some((d) => m.start.startsWith(d)))
+        : live(s).some((m) => mondays.some((d) => m.start.startsWith(d))),
+  })),
+  ...(['series-event', 'session:2'] as const).map((step): Scenario => ({
+    name: `change details, ${step}`,
+    crash: `details:${step}`,
+    request: (admin, id) => admin.request('PATCH', `/series/${id}`, { title: 'Renamed course' }),
+    active: expectedActive(mondays, '10:00'),
+    title: 'Renamed course',
+    notices: 0,
+    repeatStatus: 200,
+    diverged: (s) => live(s).some((m) => m.title === 'Crash course'),
+  })),
+  ...(['series-event', 'session:2'] as const).map((step): Scenario => ({
+    name: `change time (10:00 to 14:00), ${step}`,
+    crash: `time:${step}`,
+    request: (admin, id) => admin.request('PATCH', `/series/${id}`, { startTime: '14:00' }),
+    active: expectedActive(mondays, '14:00'),
+    title: 'Crash course',
+    freedSlot: { start: at(mondays[2]!, '10:00'), end: at(mondays[2]!, '11:00') },
+    notices: 0,
+    repeatStatus: 200,
+    diverged: (s) => live(s).some((m) => m.start.endsWith('T10:00:00.000Z')),
+  })),
+  ...(['series-event', 'session:2'] as const).map((step): Scenario => ({
+    name: `cancel, ${step}`,
+    crash: `cancel:${step}`,
+    request: (admin, id) => admin.request('POST', `/series/${id}/cancel`, { reason: 'Gym closed' }),
+    active: [],
+    title: 'Crash course',
+    freedSlot: { start: at(mondays[3]!, '10:00'), end: at(mondays[3]!, '11:00') },
+    notices: 1,
+    repeatStatus: 409,
+    diverged: (s) => live(s).length > 0,
+  })),
 ];
 
 describe('series operations survive kill -9 at every step', () => {
@@ -257,8 +262,24 @@ describe('series operations survive kill -9 at every step', () => {
         dirs.push(dataDir);
         const first = await startServer(dataDir, scenario.crash);
         let admin = await as(first.url, 'ada', ['admin']);
-        expect((await admin.request('PUT', '/people/cora', { name: 'Cora Customer', email: 'cora@example.com', timezone: 'UTC' })).status).toBe(200);
-        expect((await admin.request('PUT', '/people/ivan', { name: 'Ivan Instructor', email: 'ivan@example.com', timezone: 'UTC' })).status).toBe(200);
+        expect(
+          (
+            await admin.request('PUT', '/people/cora', {
+              name: 'Cora Customer',
+              email: 'cora@example.com',
+              timezone: 'UTC',
+            })
+          ).status,
+        ).toBe(200);
+        expect(
+          (
+            await admin.request('PUT', '/people/ivan', {
+              name: 'Ivan Instructor',
+              email: 'ivan@example.com',
+              timezone: 'UTC',
+            })
+          ).status,
+        ).toBe(200);
 
         let seriesId: string | undefined;
         if (scenario.request === undefined) {
@@ -287,15 +308,28 @@ describe('series operations survive kill -9 at every step', () => {
           if (view.status !== 200) return undefined;
           const occurrences: Occurrence[] = view.body.occurrences;
           const active = activeOf(occurrences);
-          const titles = new Set((await Promise.all(occurrences.filter((o) => o.state !== 'cancelled').map(async (o) => (await admin.request('GET', `/meetings/${o.meetingId}`)).body.title))));
-          return JSON.stringify(active) === JSON.stringify(scenario.active) && [...titles].every((t) => t === scenario.title) ? view.body : undefined;
+          const titles = new Set(
+            await Promise.all(
+              occurrences
+                .filter((o) => o.state !== 'cancelled')
+                .map(async (o) => (await admin.request('GET', `/meetings/${o.meetingId}`)).body.title),
+            ),
+          );
+          return JSON.stringify(active) === JSON.stringify(scenario.active) &&
+            [...titles].every((t) => t === scenario.title)
+            ? view.body
+            : undefined;
         }, `the sessions of ${scenario.name} to converge`);
         expect(activeOf(converged.occurrences)).toEqual(scenario.active);
 
         // The stale sessions no longer block bookings.
         if (scenario.freedSlot !== undefined) {
           const booked = await admin.request('POST', '/meetings', {
-            title: 'In the freed slot', customerId: 'cora', instructorId: 'ivan', trainingType: '1-1', ...scenario.freedSlot,
+            title: 'In the freed slot',
+            customerId: 'cora',
+            instructorId: 'ivan',
+            trainingType: '1-1',
+            ...scenario.freedSlot,
           });
           expect(booked.status).toBe(201);
         }
@@ -303,16 +337,25 @@ describe('series operations survive kill -9 at every step', () => {
         const notices = async () => {
           const list = await admin.request('GET', '/notifications?limit=100');
           expect(list.status).toBe(200);
-          return new Set((list.body.items as Array<{ kind: string; seriesId?: string; cancellationEventId: string }>).filter((n) => n.kind === 'series' && n.seriesId === id).map((n) => n.cancellationEventId));
+          return new Set(
+            (list.body.items as Array<{ kind: string; seriesId?: string; cancellationEventId: string }>)
+              .filter((n) => n.kind === 'series' && n.seriesId === id)
+              .map((n) => n.cancellationEventId),
+          );
         };
-        if (scenario.notices > 0) await eventually(async () => ((await notices()).size >= scenario.notices ? true : undefined), 'the notice');
+        if (scenario.notices > 0)
+          await eventually(async () => ((await notices()).size >= scenario.notices ? true : undefined), 'the notice');
 
         // Repeating the same request converges too, and announces nothing twice.
         if (scenario.request !== undefined) {
           const repeated = await scenario.request(admin, id);
           expect(repeated.status).toBe(scenario.repeatStatus);
           const view = await admin.request('GET', `/series/${id}`);
-          expect(activeOf(view.body.occurrences).filter((o) => scenario.freedSlot === undefined || o.start !== scenario.freedSlot.start)).toEqual(scenario.active);
+          expect(
+            activeOf(view.body.occurrences).filter(
+              (o) => scenario.freedSlot === undefined || o.start !== scenario.freedSlot.start,
+            ),
+          ).toEqual(scenario.active);
         }
         expect((await notices()).size).toBe(scenario.notices);
         if (scenario.notices === 0) {
@@ -326,7 +369,10 @@ describe('series operations survive kill -9 at every step', () => {
         await second.exited;
         const third = await startServer(dataDir);
         admin = await as(third.url, 'ada', ['admin']);
-        await eventually(async () => ((await admin.request('GET', '/health')).body.status === 'ok' ? true : undefined), 'health');
+        await eventually(
+          async () => ((await admin.request('GET', '/health')).body.status === 'ok' ? true : undefined),
+          'health',
+        );
         expect((await notices()).size).toBe(scenario.notices);
         third.child.kill('SIGTERM');
         await third.exited;

@@ -37,27 +37,63 @@ describe('series repair by the series process manager at start', () => {
     const slots = [slot('2031-02-03'), slot('2031-02-10'), slot('2031-02-17')];
     const at = now.toISOString();
     // The series event was written, then the process died after the first of its sessions.
-    await first.system.store.appendToStream(`series-${seriesId}`, [
-      {
-        id: randomUUID(),
-        type: 'SeriesScheduled',
-        data: {
-          seriesId, title: 'Interrupted', customerId: 'cora', instructorId: 'ivan', trainingType: '1-1', description: '', customerMetadata: '', instructorMetadata: '',
-          recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3', startDate: '2031-02-03', startTime: '10:00', durationMinutes: 60, timezone: 'UTC', exclusions: [] },
-          occurrences: slots, at, by,
+    await first.system.store.appendToStream(
+      `series-${seriesId}`,
+      [
+        {
+          id: randomUUID(),
+          type: 'SeriesScheduled',
+          data: {
+            seriesId,
+            title: 'Interrupted',
+            customerId: 'cora',
+            instructorId: 'ivan',
+            trainingType: '1-1',
+            description: '',
+            customerMetadata: '',
+            instructorMetadata: '',
+            recurrence: {
+              rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3',
+              startDate: '2031-02-03',
+              startTime: '10:00',
+              durationMinutes: 60,
+              timezone: 'UTC',
+              exclusions: [],
+            },
+            occurrences: slots,
+            at,
+            by,
+          },
         },
-      },
-    ], { expectedRevision: 'no_stream' });
-    await first.system.store.appendToStream(`meeting-${slots[0]!.meetingId}`, [
-      {
-        id: randomUUID(),
-        type: 'MeetingScheduled',
-        data: {
-          meetingId: slots[0]!.meetingId, seriesId, title: 'Interrupted', customerId: 'cora', instructorId: 'ivan', start: slots[0]!.start, end: slots[0]!.end,
-          timezone: 'UTC', trainingType: '1-1', description: '', customerMetadata: '', instructorMetadata: '', at, by,
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    await first.system.store.appendToStream(
+      `meeting-${slots[0]!.meetingId}`,
+      [
+        {
+          id: randomUUID(),
+          type: 'MeetingScheduled',
+          data: {
+            meetingId: slots[0]!.meetingId,
+            seriesId,
+            title: 'Interrupted',
+            customerId: 'cora',
+            instructorId: 'ivan',
+            start: slots[0]!.start,
+            end: slots[0]!.end,
+            timezone: 'UTC',
+            trainingType: '1-1',
+            description: '',
+            customerMetadata: '',
+            instructorMetadata: '',
+            at,
+            by,
+          },
         },
-      },
-    ], { expectedRevision: 'no_stream' });
+      ],
+      { expectedRevision: 'no_stream' },
+    );
     await first.close();
 
     const second = await startTestSystem({ dataDir, system: { clock: () => now } });
@@ -71,10 +107,34 @@ describe('series repair by the series process manager at start', () => {
     // Now a cancellation that got as far as its series event and one session.
     const cancellationId = randomUUID();
     await second.system.store.appendToStream(`series-${seriesId}`, [
-      { id: randomUUID(), type: 'SeriesCancelled', data: { seriesId, cancellationId, from: at, cancelled: slots.map(({ meetingId, start, end }) => ({ meetingId, start, end })), reason: 'Gym closed', at, by } },
+      {
+        id: randomUUID(),
+        type: 'SeriesCancelled',
+        data: {
+          seriesId,
+          cancellationId,
+          from: at,
+          cancelled: slots.map(({ meetingId, start, end }) => ({ meetingId, start, end })),
+          reason: 'Gym closed',
+          at,
+          by,
+        },
+      },
     ]);
     await second.system.store.appendToStream(`meeting-${slots[0]!.meetingId}`, [
-      { id: randomUUID(), type: 'SessionCancelled', data: { meetingId: slots[0]!.meetingId, origin: 'series', seriesId, seriesCancellationId: cancellationId, reason: 'Gym closed', at, by } },
+      {
+        id: randomUUID(),
+        type: 'SessionCancelled',
+        data: {
+          meetingId: slots[0]!.meetingId,
+          origin: 'series',
+          seriesId,
+          seriesCancellationId: cancellationId,
+          reason: 'Gym closed',
+          at,
+          by,
+        },
+      },
     ]);
     await second.close();
 
@@ -86,7 +146,10 @@ describe('series repair by the series process manager at start', () => {
     }, 'the covered sessions to be cancelled');
     expect(cancelled.state).toBe('cancelled');
     const history = (await admin3.request('GET', `/meetings/${slots[2]!.meetingId}/history`)).body.events;
-    expect(history.at(-1)).toMatchObject({ type: 'SessionCancelled', data: { seriesCancellationId: cancellationId, origin: 'series' } });
+    expect(history.at(-1)).toMatchObject({
+      type: 'SessionCancelled',
+      data: { seriesCancellationId: cancellationId, origin: 'series' },
+    });
     // Running the repair again finds nothing to do.
     expect(await third.system.series.reconcile(seriesId)).toBe(0);
     expect(await third.system.store.readStream(`meeting-${slots[2]!.meetingId}`)).toHaveLength(2);

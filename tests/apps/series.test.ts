@@ -32,7 +32,15 @@ beforeAll(async () => {
   olga = await sys.as('olga', ['instructor']);
   cora = await sys.as('cora', ['customer']);
   cam = await sys.as('cam', ['customer']);
-  await sys.people('ivan', 'olga', 'cora', 'cam', 'kim', ...Array.from({ length: 12 }, (_, i) => `racer-${i}`), ...Array.from({ length: 4 }, (_, i) => `s-racer-${i}`));
+  await sys.people(
+    'ivan',
+    'olga',
+    'cora',
+    'cam',
+    'kim',
+    ...Array.from({ length: 12 }, (_, i) => `racer-${i}`),
+    ...Array.from({ length: 4 }, (_, i) => `s-racer-${i}`),
+  );
 });
 
 afterAll(async () => {
@@ -46,19 +54,41 @@ describe('series', () => {
     expect(res.headers.get('location')).toBe(`/series/${res.body.id}`);
     const occ: Occ[] = res.body.occurrences;
     expect(occ.map((o) => o.localDate)).toEqual([
-      '2030-03-04', '2030-03-06', '2030-03-11', '2030-03-13', '2030-03-18', '2030-03-20', '2030-03-25', '2030-03-27', '2030-04-01', '2030-04-03',
+      '2030-03-04',
+      '2030-03-06',
+      '2030-03-11',
+      '2030-03-13',
+      '2030-03-18',
+      '2030-03-20',
+      '2030-03-25',
+      '2030-03-27',
+      '2030-04-01',
+      '2030-04-03',
     ]);
     // EST (UTC-5) before 2030-03-10, EDT (UTC-4) after.
-    expect(occ[0]).toMatchObject({ start: '2030-03-04T15:00:00.000Z', end: '2030-03-04T16:00:00.000Z', state: 'planned' });
+    expect(occ[0]).toMatchObject({
+      start: '2030-03-04T15:00:00.000Z',
+      end: '2030-03-04T16:00:00.000Z',
+      state: 'planned',
+    });
     expect(occ[1]?.start).toBe('2030-03-06T15:00:00.000Z');
     expect(occ[2]?.start).toBe('2030-03-11T14:00:00.000Z');
-    expect(res.body).toMatchObject({ state: 'active', timezone: 'America/New_York', rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10', revision: 0 });
+    expect(res.body).toMatchObject({
+      state: 'active',
+      timezone: 'America/New_York',
+      rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10',
+      revision: 0,
+    });
 
     const calendar = await cora.request('GET', '/calendar?from=2030-03-01T00:00:00Z&to=2030-05-01T00:00:00Z');
     expect(calendar.body.items).toHaveLength(10);
     expect(calendar.body.items.every((i: { seriesId: string }) => i.seriesId === res.body.id)).toBe(true);
     const meeting = await cora.request('GET', `/meetings/${occ[0]?.meetingId}`);
-    expect(meeting.body).toMatchObject({ seriesId: res.body.id, title: 'Spring strength', timezone: 'America/New_York' });
+    expect(meeting.body).toMatchObject({
+      seriesId: res.body.id,
+      title: 'Spring strength',
+      timezone: 'America/New_York',
+    });
     await ivan.request('POST', `/series/${res.body.id}/cancel`, { from: '2030-01-01T00:00:00Z' });
   });
 
@@ -78,7 +108,16 @@ describe('series', () => {
 
   it('changing the recurrence keeps started sessions, individual edits and individual cancellations', async () => {
     now = new Date('2030-03-01T00:00:00Z');
-    const created = await ivan.request('POST', '/series', weekly({ startDate: '2030-06-03', rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=8', timezone: 'Europe/London', title: 'Summer' }));
+    const created = await ivan.request(
+      'POST',
+      '/series',
+      weekly({
+        startDate: '2030-06-03',
+        rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=8',
+        timezone: 'Europe/London',
+        title: 'Summer',
+      }),
+    );
     expect(created.status).toBe(201);
     const seriesId = created.body.id;
     const occ: Occ[] = created.body.occurrences;
@@ -86,7 +125,11 @@ describe('series', () => {
 
     // Individual edits on single sessions.
     expect((await ivan.request('POST', `/meetings/${third.meetingId}/cancel`, { reason: 'holiday' })).status).toBe(200);
-    const moved = await ivan.request('PATCH', `/meetings/${fourth.meetingId}`, { start: '2030-06-12T16:00:00Z', end: '2030-06-12T17:00:00Z', title: 'Special' });
+    const moved = await ivan.request('PATCH', `/meetings/${fourth.meetingId}`, {
+      start: '2030-06-12T16:00:00Z',
+      end: '2030-06-12T17:00:00Z',
+      title: 'Special',
+    });
     expect(moved.status).toBe(200);
 
     // Time passes: the first two sessions have started.
@@ -119,7 +162,10 @@ describe('series', () => {
     expect(states.get('2030-06-17')).toBe('planned');
     const wednesday = (mondays.body.occurrences as Occ[]).find((o) => o.localDate === '2030-06-19')!;
     const history = await cora.request('GET', `/meetings/${wednesday.meetingId}/history`);
-    expect(history.body.events.at(-1)).toMatchObject({ type: 'SessionCancelled', data: { origin: 'series', reason: 'The series schedule changed' } });
+    expect(history.body.events.at(-1)).toMatchObject({
+      type: 'SessionCancelled',
+      data: { origin: 'series', reason: 'The series schedule changed' },
+    });
 
     // Bringing Wednesdays back reinstates the series-cancelled sessions, not the individually cancelled one.
     const back = await ivan.request('PATCH', `/series/${seriesId}`, { rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=8' });
@@ -144,19 +190,40 @@ describe('series', () => {
 
   it('cancelling from an instant cancels the not-yet-cancelled sessions from then on, in one event', async () => {
     now = new Date('2030-08-01T00:00:00Z');
-    const created = await ivan.request('POST', '/series', weekly({ startDate: '2030-09-02', rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=6' }));
+    const created = await ivan.request(
+      'POST',
+      '/series',
+      weekly({ startDate: '2030-09-02', rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=6' }),
+    );
     const occ: Occ[] = created.body.occurrences;
     await ivan.request('POST', `/meetings/${occ[4]!.meetingId}/cancel`, {});
-    const res = await ivan.request('POST', `/series/${created.body.id}/cancel`, { from: occ[2]!.start, reason: 'Gym closed' });
+    const res = await ivan.request('POST', `/series/${created.body.id}/cancel`, {
+      from: occ[2]!.start,
+      reason: 'Gym closed',
+    });
     expect(res.status).toBe(200);
-    expect(res.body.occurrences.map((o: Occ) => o.state)).toEqual(['planned', 'planned', 'cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect(res.body.occurrences.map((o: Occ) => o.state)).toEqual([
+      'planned',
+      'planned',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
     const history = await admin.request('GET', `/series/${created.body.id}/history`);
     const cancelled = history.body.events.at(-1);
     expect(cancelled.type).toBe('SeriesCancelled');
-    expect(cancelled.data.cancelled.map((c: { meetingId: string }) => c.meetingId)).toEqual([occ[2]!.meetingId, occ[3]!.meetingId, occ[5]!.meetingId]);
+    expect(cancelled.data.cancelled.map((c: { meetingId: string }) => c.meetingId)).toEqual([
+      occ[2]!.meetingId,
+      occ[3]!.meetingId,
+      occ[5]!.meetingId,
+    ]);
     expect(cancelled.data.reason).toBe('Gym closed');
     const meetingHistory = await cora.request('GET', `/meetings/${occ[3]!.meetingId}/history`);
-    expect(meetingHistory.body.events.at(-1).data).toMatchObject({ origin: 'series', seriesCancellationId: cancelled.data.cancellationId });
+    expect(meetingHistory.body.events.at(-1).data).toMatchObject({
+      origin: 'series',
+      seriesCancellationId: cancelled.data.cancellationId,
+    });
     // Cancelling everything left (default from = now) marks the series cancelled.
     const all = await ivan.request('POST', `/series/${created.body.id}/cancel`, {});
     expect(all.body.state).toBe('cancelled');
@@ -164,9 +231,13 @@ describe('series', () => {
     expect((await ivan.request('PATCH', `/series/${created.body.id}`, { title: 'x' })).status).toBe(409);
   });
 
-  it('keeps its own sessions straight: hand-reinstated ones are cancelled with it, returning ones get today\'s details, its sessions do not double-book each other', async () => {
+  it("keeps its own sessions straight: hand-reinstated ones are cancelled with it, returning ones get today's details, its sessions do not double-book each other", async () => {
     now = new Date('2030-09-01T00:00:00Z');
-    const created = await ivan.request('POST', '/series', weekly({ customerId: 'kim', startDate: '2030-09-09', rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6', timezone: 'UTC' }));
+    const created = await ivan.request(
+      'POST',
+      '/series',
+      weekly({ customerId: 'kim', startDate: '2030-09-09', rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6', timezone: 'UTC' }),
+    );
     expect(created.status).toBe(201);
     const id = created.body.id;
     const wednesday = `${id}_2030-09-11`;
@@ -174,13 +245,29 @@ describe('series', () => {
     await ivan.request('PATCH', `/series/${id}`, { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3' });
     expect((await admin.request('POST', `/meetings/${wednesday}/reinstate`)).status).toBe(200);
     // The series changes meanwhile; a returning Wednesday takes the current title and link.
-    await ivan.request('PATCH', `/series/${id}`, { title: 'Autumn', trainingType: 'link', remoteLink: 'https://zoom.example/j/autumn' });
+    await ivan.request('PATCH', `/series/${id}`, {
+      title: 'Autumn',
+      trainingType: 'link',
+      remoteLink: 'https://zoom.example/j/autumn',
+    });
     const back = await ivan.request('PATCH', `/series/${id}`, { rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6' });
     expect(back.status).toBe(200);
     const returned = (await admin.request('GET', `/meetings/${id}_2030-09-18`)).body;
-    expect(returned).toMatchObject({ state: 'planned', title: 'Autumn', trainingType: 'link', remoteLink: 'https://zoom.example/j/autumn' });
+    expect(returned).toMatchObject({
+      state: 'planned',
+      title: 'Autumn',
+      trainingType: 'link',
+      remoteLink: 'https://zoom.example/j/autumn',
+    });
     // A session moved by hand onto a Tuesday blocks a pattern that would put another session of the series there.
-    expect((await ivan.request('PATCH', `/meetings/${id}_2030-09-16`, { start: '2030-09-17T10:00:00Z', end: '2030-09-17T11:00:00Z' })).status).toBe(200);
+    expect(
+      (
+        await ivan.request('PATCH', `/meetings/${id}_2030-09-16`, {
+          start: '2030-09-17T10:00:00Z',
+          end: '2030-09-17T11:00:00Z',
+        })
+      ).status,
+    ).toBe(200);
     const tuesdays = await ivan.request('PATCH', `/series/${id}`, { rrule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE;COUNT=9' });
     expect(tuesdays.status).toBe(409);
     expect(tuesdays.body.conflicts[0]).toMatchObject({ meetingId: `${id}_2030-09-16` });
@@ -193,7 +280,16 @@ describe('series', () => {
 
   it('series access follows the meeting rules', async () => {
     now = new Date('2030-10-01T00:00:00Z');
-    const created = await ivan.request('POST', '/series', weekly({ startDate: '2030-10-07', rrule: 'FREQ=WEEKLY;COUNT=2', customerMetadata: 'crm-1', instructorMetadata: 'crm-2' }));
+    const created = await ivan.request(
+      'POST',
+      '/series',
+      weekly({
+        startDate: '2030-10-07',
+        rrule: 'FREQ=WEEKLY;COUNT=2',
+        customerMetadata: 'crm-1',
+        instructorMetadata: 'crm-2',
+      }),
+    );
     const id = created.body.id;
     expect((await cam.request('GET', `/series/${id}`)).status).toBe(404);
     expect((await olga.request('GET', `/series/${id}`)).status).toBe(404);
@@ -203,14 +299,19 @@ describe('series', () => {
     expect(asCustomer.body).not.toHaveProperty('customerMetadata');
     expect((await cora.request('PATCH', `/series/${id}`, { title: 'x' })).status).toBe(403);
     expect((await cora.request('POST', `/series/${id}/cancel`, {})).status).toBe(403);
-    expect((await admin.request('GET', `/series/${id}`)).body).toMatchObject({ customerMetadata: 'crm-1', instructorMetadata: 'crm-2' });
+    expect((await admin.request('GET', `/series/${id}`)).body).toMatchObject({
+      customerMetadata: 'crm-1',
+      instructorMetadata: 'crm-2',
+    });
     const customerHistory = JSON.stringify((await cora.request('GET', `/series/${id}/history`)).body);
     expect(customerHistory).toContain('SeriesScheduled');
     expect(customerHistory).not.toContain('crm-');
     const instructorHistory = JSON.stringify((await ivan.request('GET', `/series/${id}/history`)).body);
     expect(instructorHistory).toContain('crm-1');
     expect(instructorHistory).not.toContain('crm-2');
-    const occurrenceHistory = JSON.stringify((await cora.request('GET', `/meetings/${created.body.occurrences[0].meetingId}/history`)).body);
+    const occurrenceHistory = JSON.stringify(
+      (await cora.request('GET', `/meetings/${created.body.occurrences[0].meetingId}/history`)).body,
+    );
     expect(occurrenceHistory).not.toContain('crm-');
     const stale = await admin.request('PATCH', `/series/${id}`, { title: 'y' }, { 'if-match': '"7"' });
     expect(stale.status).toBe(412);
@@ -221,33 +322,71 @@ describe('series', () => {
 describe('no double bookings', () => {
   it('refuses a meeting overlapping an occurrence of the same instructor or customer, listing conflicts', async () => {
     now = new Date('2030-11-01T00:00:00Z');
-    const created = await ivan.request('POST', '/series', weekly({ startDate: '2030-11-04', rrule: 'FREQ=DAILY;COUNT=20', timezone: 'UTC' }));
+    const created = await ivan.request(
+      'POST',
+      '/series',
+      weekly({ startDate: '2030-11-04', rrule: 'FREQ=DAILY;COUNT=20', timezone: 'UTC' }),
+    );
     expect(created.status).toBe(201);
     const overlapInstructor = await admin.request('POST', '/meetings', {
-      title: 'Clash', customerId: 'cam', instructorId: 'ivan', start: '2030-11-10T10:30:00Z', end: '2030-11-10T11:30:00Z', trainingType: '1-1',
+      title: 'Clash',
+      customerId: 'cam',
+      instructorId: 'ivan',
+      start: '2030-11-10T10:30:00Z',
+      end: '2030-11-10T11:30:00Z',
+      trainingType: '1-1',
     });
     expect(overlapInstructor.status).toBe(409);
     expect(overlapInstructor.body.conflicts).toEqual([
-      expect.objectContaining({ meetingId: `${created.body.id}_2030-11-10`, participant: 'instructor', userId: 'ivan' }),
+      expect.objectContaining({
+        meetingId: `${created.body.id}_2030-11-10`,
+        participant: 'instructor',
+        userId: 'ivan',
+      }),
     ]);
     const overlapCustomer = await admin.request('POST', '/meetings', {
-      title: 'Clash', customerId: 'cora', instructorId: 'olga', start: '2030-11-10T09:30:00Z', end: '2030-11-10T10:01:00Z', trainingType: '1-1',
+      title: 'Clash',
+      customerId: 'cora',
+      instructorId: 'olga',
+      start: '2030-11-10T09:30:00Z',
+      end: '2030-11-10T10:01:00Z',
+      trainingType: '1-1',
     });
     expect(overlapCustomer.status).toBe(409);
     expect(overlapCustomer.body.conflicts[0]).toMatchObject({ participant: 'customer', userId: 'cora' });
     // Another instructor is told that the customer is busy then, not what with, nor the meeting's id or times.
     const blind = await olga.request('POST', '/meetings', {
-      title: 'Clash', customerId: 'cora', instructorId: 'olga', start: '2030-11-10T09:30:00Z', end: '2030-11-10T10:01:00Z', trainingType: '1-1',
+      title: 'Clash',
+      customerId: 'cora',
+      instructorId: 'olga',
+      start: '2030-11-10T09:30:00Z',
+      end: '2030-11-10T10:01:00Z',
+      trainingType: '1-1',
     });
     expect(blind.status).toBe(409);
-    expect(blind.body.conflicts).toEqual([{ participant: 'customer', userId: 'cora', slot: { start: '2030-11-10T09:30:00.000Z', end: '2030-11-10T10:01:00.000Z' } }]);
+    expect(blind.body.conflicts).toEqual([
+      {
+        participant: 'customer',
+        userId: 'cora',
+        slot: { start: '2030-11-10T09:30:00.000Z', end: '2030-11-10T10:01:00.000Z' },
+      },
+    ]);
     // Back to back is fine.
     const adjacent = await admin.request('POST', '/meetings', {
-      title: 'After', customerId: 'cora', instructorId: 'olga', start: '2030-11-10T11:00:00Z', end: '2030-11-10T11:30:00Z', trainingType: '1-1',
+      title: 'After',
+      customerId: 'cora',
+      instructorId: 'olga',
+      start: '2030-11-10T11:00:00Z',
+      end: '2030-11-10T11:30:00Z',
+      trainingType: '1-1',
     });
     expect(adjacent.status).toBe(201);
     // Every occurrence of a new series is checked, not just the first ones.
-    const clashSeries = await admin.request('POST', '/series', weekly({ customerId: 'cam', startDate: '2030-10-01', rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=10', timezone: 'UTC' }));
+    const clashSeries = await admin.request(
+      'POST',
+      '/series',
+      weekly({ customerId: 'cam', startDate: '2030-10-01', rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=10', timezone: 'UTC' }),
+    );
     expect(clashSeries.status).toBe(409);
     expect(clashSeries.body.conflicts.map((c: { meetingId: string }) => c.meetingId)).toEqual([
       `${created.body.id}_2030-11-10`,
@@ -257,13 +396,21 @@ describe('no double bookings', () => {
     const occurrence = `${created.body.id}_2030-11-12`;
     await ivan.request('POST', `/meetings/${occurrence}/cancel`, {});
     const taken = await admin.request('POST', '/meetings', {
-      title: 'Takes the slot', customerId: 'cam', instructorId: 'ivan', start: '2030-11-12T10:00:00Z', end: '2030-11-12T11:00:00Z', trainingType: '1-1',
+      title: 'Takes the slot',
+      customerId: 'cam',
+      instructorId: 'ivan',
+      start: '2030-11-12T10:00:00Z',
+      end: '2030-11-12T11:00:00Z',
+      trainingType: '1-1',
     });
     expect(taken.status).toBe(201);
     expect((await ivan.request('POST', `/meetings/${occurrence}/reinstate`)).status).toBe(409);
     // Rescheduling onto an occupied slot is refused too.
     const other = `${created.body.id}_2030-11-13`;
-    const onto = await ivan.request('PATCH', `/meetings/${other}`, { start: '2030-11-12T10:30:00Z', end: '2030-11-12T11:30:00Z' });
+    const onto = await ivan.request('PATCH', `/meetings/${other}`, {
+      start: '2030-11-12T10:30:00Z',
+      end: '2030-11-12T11:30:00Z',
+    });
     expect(onto.status).toBe(409);
   });
 
@@ -271,7 +418,12 @@ describe('no double bookings', () => {
     const attempts = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         admin.request('POST', '/meetings', {
-          title: `Race ${i}`, customerId: `racer-${i}`, instructorId: 'olga', start: '2031-01-05T10:00:00Z', end: '2031-01-05T11:00:00Z', trainingType: '1-1',
+          title: `Race ${i}`,
+          customerId: `racer-${i}`,
+          instructorId: 'olga',
+          start: '2031-01-05T10:00:00Z',
+          end: '2031-01-05T11:00:00Z',
+          trainingType: '1-1',
         }),
       ),
     );
@@ -279,7 +431,17 @@ describe('no double bookings', () => {
     expect(attempts.filter((r) => r.status === 409)).toHaveLength(11);
     const seriesAttempts = await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
-        admin.request('POST', '/series', weekly({ customerId: `s-racer-${i}`, instructorId: 'olga', startDate: '2031-02-03', rrule: 'FREQ=WEEKLY;COUNT=5', timezone: 'UTC' })),
+        admin.request(
+          'POST',
+          '/series',
+          weekly({
+            customerId: `s-racer-${i}`,
+            instructorId: 'olga',
+            startDate: '2031-02-03',
+            rrule: 'FREQ=WEEKLY;COUNT=5',
+            timezone: 'UTC',
+          }),
+        ),
       ),
     );
     expect(seriesAttempts.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);

@@ -11,7 +11,10 @@ const run = promisify(execFile);
 
 /** exp - iat of a JWT, read without verifying it. */
 const lifetimeOf = (token: string): number => {
-  const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iat: number; exp: number };
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+    iat: number;
+    exp: number;
+  };
   return claims.exp - claims.iat;
 };
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -67,33 +70,50 @@ describe('the server process', () => {
     // Within the server's cap on token lifetime (24 hours by default), so they are accepted as printed.
     for (const token of server.tokens) expect(lifetimeOf(token)).toBe(86_400);
     expect(server.output()).toContain('Demo tokens (valid 24 hours)');
-    const seeded = await fetch(`${server.url}/calendar?userId=customer-1&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}`, {
-      headers: { authorization: `Bearer ${adminToken}` },
-    });
+    const seeded = await fetch(
+      `${server.url}/calendar?userId=customer-1&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}`,
+      {
+        headers: { authorization: `Bearer ${adminToken}` },
+      },
+    );
     expect(seeded.status).toBe(200);
     expect(((await seeded.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
 
     // A request whose body is still arriving when SIGTERM comes must still be answered.
     const body = JSON.stringify({
-      title: 'In flight', customerId: 'customer-2', instructorId: 'instructor-1', trainingType: '1-1',
-      start: '2031-05-01T10:00:00Z', end: '2031-05-01T11:00:00Z',
+      title: 'In flight',
+      customerId: 'customer-2',
+      instructorId: 'instructor-1',
+      trainingType: '1-1',
+      start: '2031-05-01T10:00:00Z',
+      end: '2031-05-01T11:00:00Z',
     });
     const answered = new Promise<number>((resolve, reject) => {
-      const req = http.request(`${server.url}/meetings`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        `${server.url}/meetings`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${adminToken}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.write(body.slice(0, 10));
-      req.on('socket', (socket) => socket.on('connect', () => {
-        setTimeout(() => {
-          server.child.kill('SIGTERM');
-          setTimeout(() => req.end(body.slice(10)), 300);
-        }, 200);
-      }));
+      req.on('socket', (socket) =>
+        socket.on('connect', () => {
+          setTimeout(() => {
+            server.child.kill('SIGTERM');
+            setTimeout(() => req.end(body.slice(10)), 300);
+          }, 200);
+        }),
+      );
     });
     expect(await answered).toBe(201);
     expect(await server.exited).toBe(0);
@@ -101,10 +121,15 @@ describe('the server process', () => {
 
     // The meeting written during shutdown is there after a restart.
     const again = await startServer(dataDir);
-    const calendar = await fetch(`${again.url}/calendar?userId=customer-2&from=2031-05-01T00:00:00Z&to=2031-05-02T00:00:00Z`, {
-      headers: { authorization: `Bearer ${again.tokens[0]}` },
-    });
-    expect(((await calendar.json()) as { items: Array<{ title: string }> }).items.map((i) => i.title)).toEqual(['In flight']);
+    const calendar = await fetch(
+      `${again.url}/calendar?userId=customer-2&from=2031-05-01T00:00:00Z&to=2031-05-02T00:00:00Z`,
+      {
+        headers: { authorization: `Bearer ${again.tokens[0]}` },
+      },
+    );
+    expect(((await calendar.json()) as { items: Array<{ title: string }> }).items.map((i) => i.title)).toEqual([
+      'In flight',
+    ]);
     again.child.kill('SIGINT');
     expect(await again.exited).toBe(0);
   });
@@ -113,20 +138,32 @@ describe('the server process', () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
     const server = await startServer(dataDir);
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--sub', 'customer-1', '--roles', 'customer'], {
-      env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '' },
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'apps/token.ts', '--sub', 'customer-1', '--roles', 'customer'],
+      {
+        env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '' },
+      },
+    );
     const token = stdout.trim();
     expect(lifetimeOf(token)).toBe(86_400);
     const me = await fetch(`${server.url}/people/customer-1`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);
     expect(((await me.json()) as { name: string }).name).toBe('Cora Customer');
-    const bad = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--roles', 'wizard'], { env: { ...process.env, DATA_DIR: dataDir } }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--roles', 'wizard'], {
+      env: { ...process.env, DATA_DIR: dataDir },
+    }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     // Longer than AUTH_MAX_TOKEN_TTL_SECONDS: refused when minted, not only when used.
-    const tooLong = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--sub', 'customer-1', '--ttl', '90000'], { env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '' } }).catch((e: { code: number; stderr: string }) => e);
+    const tooLong = await run(
+      process.execPath,
+      ['--import', 'tsx', 'apps/token.ts', '--sub', 'customer-1', '--ttl', '90000'],
+      { env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '' } },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect(tooLong).toMatchObject({ code: 2, stderr: expect.stringContaining('AUTH_MAX_TOKEN_TTL_SECONDS=86400') });
-    const capped = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--sub', 'customer-1'], { env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '', AUTH_MAX_TOKEN_TTL_SECONDS: '600' } });
+    const capped = await run(process.execPath, ['--import', 'tsx', 'apps/token.ts', '--sub', 'customer-1'], {
+      env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: '', AUTH_MAX_TOKEN_TTL_SECONDS: '600' },
+    });
     expect(lifetimeOf(capped.stdout.trim())).toBe(600);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);

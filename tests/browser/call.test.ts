@@ -32,7 +32,9 @@ const freePort = (): Promise<number> =>
 
 // The page uses the signalingUrl of the join answer, which comes from PUBLIC_BASE_URL: the server has to know its
 // own port up front, so pick a free one (and retry in the unlikely case someone takes it in between).
-const startOnKnownPort = async (env: (port: number) => Record<string, string> = (port) => ({ PUBLIC_BASE_URL: `http://127.0.0.1:${port}` })): Promise<TestSystem> => {
+const startOnKnownPort = async (
+  env: (port: number) => Record<string, string> = (port) => ({ PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }),
+): Promise<TestSystem> => {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const dataDir = tempDir();
@@ -145,7 +147,8 @@ const openTab = async (
   return { page, problems };
 };
 
-const callPath = (b: Booked, token: string) => `/call?meeting=${encodeURIComponent(b.id)}#token=${encodeURIComponent(token)}`;
+const callPath = (b: Booked, token: string) =>
+  `/call?meeting=${encodeURIComponent(b.id)}#token=${encodeURIComponent(token)}`;
 
 const state = (page: Page) => page.locator('#status').getAttribute('data-state');
 
@@ -153,9 +156,17 @@ const waitForState = async (page: Page, expected: string) => {
   try {
     await page.waitForSelector(`#status[data-state="${expected}"]`, { timeout: WAIT });
   } catch (error) {
-    const seen = await page.locator('#status').textContent().catch(() => '?');
-    const message = await page.locator('#message').textContent().catch(() => '?');
-    throw new Error(`page never reached '${expected}' (at '${await state(page)}': ${seen}; message: ${message})`, { cause: error });
+    const seen = await page
+      .locator('#status')
+      .textContent()
+      .catch(() => '?');
+    const message = await page
+      .locator('#message')
+      .textContent()
+      .catch(() => '?');
+    throw new Error(`page never reached '${expected}' (at '${await state(page)}': ${seen}; message: ${message})`, {
+      cause: error,
+    });
   }
 };
 
@@ -183,7 +194,9 @@ describe('the call page in Chromium', () => {
     expect(await customer.page.locator('#title').textContent()).toBe(booked.title);
     // the token left the address bar (and history) for sessionStorage
     expect(customer.page.url()).not.toContain('token');
-    expect(await customer.page.evaluate(() => sessionStorage.getItem('oneonone.call.token'))).toBe(booked.customerToken);
+    expect(await customer.page.evaluate(() => sessionStorage.getItem('oneonone.call.token'))).toBe(
+      booked.customerToken,
+    );
     expect(ts.system.signaling.stats()).toMatchObject({ rooms: 1, sockets: 2 });
 
     await instructor.page.screenshot({ path: '/tmp/call.png' });
@@ -214,7 +227,9 @@ describe('the call page in Chromium', () => {
       await waitForState(tab.page, 'ended');
       await tab.page.waitForSelector('#message:not([hidden])');
       expect(await tab.page.locator('#message').textContent()).toBe('the meeting was cancelled');
-      expect(await tab.page.evaluate(() => (document.getElementById('remote-video') as HTMLVideoElement).srcObject)).toBeNull();
+      expect(
+        await tab.page.evaluate(() => (document.getElementById('remote-video') as HTMLVideoElement).srcObject),
+      ).toBeNull();
     }
   }, 180_000);
 
@@ -248,7 +263,9 @@ describe('the call page in Chromium', () => {
     await waitForState(customer.page, 'complete');
     expect(await customer.page.locator('#status').textContent()).toBe('Meeting complete');
     expect(await customer.page.locator('#call-box').isHidden()).toBe(true);
-    expect(await customer.page.evaluate(() => (document.getElementById('local-video') as HTMLVideoElement).srcObject)).toBeNull();
+    expect(
+      await customer.page.evaluate(() => (document.getElementById('local-video') as HTMLVideoElement).srcObject),
+    ).toBeNull();
     // the customer left the room, so the instructor is alone again
     await waitForState(instructor.page, 'waiting-for-peer');
   }, 180_000);
@@ -262,7 +279,11 @@ describe('the call page in Chromium', () => {
 
   it('renders a hostile meeting title as text, asks for a token when none is given, and links out for link meetings', async () => {
     const title = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
-    const booked = await meeting({ title, trainingType: 'link', remoteLink: 'https://meet.example/room-7?who=<b>x</b>' });
+    const booked = await meeting({
+      title,
+      trainingType: 'link',
+      remoteLink: 'https://meet.example/room-7?who=<b>x</b>',
+    });
     const { page, problems } = await openTab(`/call?meeting=${encodeURIComponent(booked.id)}`);
 
     await waitForState(page, 'token');
@@ -291,17 +312,30 @@ describe('the call page and the address it is opened at', () => {
   }, 60_000);
 
   /** A bookable pair in the directory and a meeting between them around the real now; tokens for both. */
-  const bookOn = async (system: TestSystem, mint: (sub: string, roles: string[]) => Promise<string>, overrides: Record<string, unknown> = {}) => {
+  const bookOn = async (
+    system: TestSystem,
+    mint: (sub: string, roles: string[]) => Promise<string>,
+    overrides: Record<string, unknown> = {},
+  ) => {
     people += 1;
     const customerId = `cora-${people}`;
     const instructorId = `ivan-${people}`;
     const boss = client(system.url, await mint('ada', ['admin']));
-    for (const [id, name] of [[customerId, 'Cora Customer'], [instructorId, 'Ivan Instructor']] as const) {
+    for (const [id, name] of [
+      [customerId, 'Cora Customer'],
+      [instructorId, 'Ivan Instructor'],
+    ] as const) {
       const put = await boss.request('PUT', `/people/${id}`, { name, email: `${id}@example.com` });
       expect(put.status, JSON.stringify(put.body)).toBe(200);
     }
     const res = await boss.request('POST', '/meetings', {
-      title: 'Morning mobility', customerId, instructorId, start: minutes(-5), end: minutes(55), trainingType: '1-1', ...overrides,
+      title: 'Morning mobility',
+      customerId,
+      instructorId,
+      start: minutes(-5),
+      end: minutes(55),
+      trainingType: '1-1',
+      ...overrides,
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return {
@@ -323,8 +357,12 @@ describe('the call page and the address it is opened at', () => {
     if (secret === undefined) throw new Error('dev mode without a secret');
     const mint = (sub: string, roles: string[]) => mintToken(secret, { sub, roles }, 3600);
     const booked = await bookOn(dev, mint);
-    const customer = await openTab(callPath(booked, booked.customerToken), undefined, { base: `http://127.0.0.1:${dev.system.port}` });
-    const instructor = await openTab(callPath(booked, booked.instructorToken), undefined, { base: `http://localhost:${dev.system.port}` });
+    const customer = await openTab(callPath(booked, booked.customerToken), undefined, {
+      base: `http://127.0.0.1:${dev.system.port}`,
+    });
+    const instructor = await openTab(callPath(booked, booked.instructorToken), undefined, {
+      base: `http://localhost:${dev.system.port}`,
+    });
     await Promise.all([waitForState(customer.page, 'connected'), waitForState(instructor.page, 'connected')]);
     // The address the server gives out is one of them.
     expect(dev.system.publicBaseUrl).toBe(`http://localhost:${dev.system.port}`);
@@ -333,7 +371,10 @@ describe('the call page and the address it is opened at', () => {
   }, 180_000);
 
   it('says why, and where to go instead, when the server refuses the address the page was opened at', async () => {
-    const strict = await startOnKnownPort((port) => ({ PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ALLOWED_ORIGINS: 'https://app.example.com' }));
+    const strict = await startOnKnownPort((port) => ({
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      ALLOWED_ORIGINS: 'https://app.example.com',
+    }));
     systems.push(strict);
     const mint = (sub: string, roles: string[]) => strict.token(sub, roles);
     const booked = await bookOn(strict, mint);
@@ -349,22 +390,37 @@ describe('the call page and the address it is opened at', () => {
   it("tells a caller who is too early when joining opens, in the viewer's own zone, named", async () => {
     const times = { start: minutes(180), end: minutes(240) };
     const booked = await bookOn(ts, (sub, roles) => ts.token(sub, roles), { ...times, timezone: 'Europe/London' });
-    const direct = await fetch(`${ts.url}/meetings/${booked.id}/join`, { method: 'POST', headers: { authorization: `Bearer ${booked.customerToken}` } });
+    const direct = await fetch(`${ts.url}/meetings/${booked.id}/join`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${booked.customerToken}` },
+    });
     expect(direct.status).toBe(409);
     const { opensAt, detail } = (await direct.json()) as { opensAt: string; detail: string };
-    expect(detail).toMatch(/^Joining opens (on \d{4}-\d{2}-\d{2} )?at \d{2}:\d{2} \(Europe\/London\), 15 minutes before the start\.$/);
+    expect(detail).toMatch(
+      /^Joining opens (on \d{4}-\d{2}-\d{2} )?at \d{2}:\d{2} \(Europe\/London\), 15 minutes before the start\.$/,
+    );
 
     const zone = 'Asia/Tokyo';
-    const { page } = await openTab(callPath(booked, booked.customerToken), undefined, { context: { timezoneId: zone, locale: 'en-GB' } });
+    const { page } = await openTab(callPath(booked, booked.customerToken), undefined, {
+      context: { timezoneId: zone, locale: 'en-GB' },
+    });
     await waitForState(page, 'refused');
     const opens = new Date(opensAt);
-    const inZone = (options: Intl.DateTimeFormatOptions, when: Date) => new Intl.DateTimeFormat('en-GB', { ...options, timeZone: zone }).format(when);
-    const day = inZone({ dateStyle: 'short' }, opens) === inZone({ dateStyle: 'short' }, new Date()) ? '' : ` on ${inZone({ dateStyle: 'full' }, opens)}`;
+    const inZone = (options: Intl.DateTimeFormatOptions, when: Date) =>
+      new Intl.DateTimeFormat('en-GB', { ...options, timeZone: zone }).format(when);
+    const day =
+      inZone({ dateStyle: 'short' }, opens) === inZone({ dateStyle: 'short' }, new Date())
+        ? ''
+        : ` on ${inZone({ dateStyle: 'full' }, opens)}`;
     expect(await page.locator('#message').textContent()).toBe(
       `Joining opens${day} at ${inZone({ timeStyle: 'short' }, opens)} (${zone}), 15 minutes before the start.`,
     );
     // The session's own time on the page is in the viewer's zone too, and names it.
-    const range = new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: zone }).formatRange(new Date(times.start), new Date(times.end));
+    const range = new Intl.DateTimeFormat('en-GB', {
+      dateStyle: 'full',
+      timeStyle: 'short',
+      timeZone: zone,
+    }).formatRange(new Date(times.start), new Date(times.end));
     expect(await page.locator('#when').textContent()).toBe(`${range} (${zone})`);
   }, 120_000);
 });

@@ -22,7 +22,13 @@ const withHourLong = (rows: ReadonlyArray<readonly [string, string]>) =>
 describe('America/New_York', () => {
   it('weekly Monday 10:00 from March 2: 15:00Z before the change, 14:00Z after', () => {
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3', startDate: '2026-03-02', startTime: '10:00', durationMinutes: 60, timezone: 'America/New_York' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3',
+        startDate: '2026-03-02',
+        startTime: '10:00',
+        durationMinutes: 60,
+        timezone: 'America/New_York',
+      }),
     ).toEqual(
       withHourLong([
         ['2026-03-02', '2026-03-02T15:00:00.000Z'],
@@ -59,7 +65,13 @@ describe('America/New_York', () => {
 
   it('02:30 on the spring-forward day does not exist and becomes 03:30 EDT, keeping its local date', () => {
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=3', startDate: '2026-03-01', startTime: '02:30', durationMinutes: 60, timezone: 'America/New_York' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=3',
+        startDate: '2026-03-01',
+        startTime: '02:30',
+        durationMinutes: 60,
+        timezone: 'America/New_York',
+      }),
     ).toEqual(
       withHourLong([
         ['2026-03-01', '2026-03-01T07:30:00.000Z'], // 02:30 EST
@@ -71,7 +83,13 @@ describe('America/New_York', () => {
 
   it('01:30 on the fall-back day is ambiguous and takes the first (EDT) instant', () => {
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=3', startDate: '2026-10-25', startTime: '01:30', durationMinutes: 60, timezone: 'America/New_York' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=3',
+        startDate: '2026-10-25',
+        startTime: '01:30',
+        durationMinutes: 60,
+        timezone: 'America/New_York',
+      }),
     ).toEqual(
       withHourLong([
         ['2026-10-25', '2026-10-25T05:30:00.000Z'], // 01:30 EDT
@@ -83,7 +101,13 @@ describe('America/New_York', () => {
 
   it('end is start plus real elapsed minutes across the fall-back hour', () => {
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;COUNT=1', startDate: '2026-11-01', startTime: '01:00', durationMinutes: 120, timezone: 'America/New_York' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;COUNT=1',
+        startDate: '2026-11-01',
+        startTime: '01:00',
+        durationMinutes: 120,
+        timezone: 'America/New_York',
+      }),
     ).toEqual([['2026-11-01', '2026-11-01T05:00:00.000Z', '2026-11-01T07:00:00.000Z']]); // ends 02:00 EST
   });
 });
@@ -115,7 +139,13 @@ describe('Europe/London', () => {
 
   it('01:30 on March 29 does not exist (gap 01:00-02:00) and becomes 02:30 BST', () => {
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;COUNT=3', startDate: '2026-03-22', startTime: '01:30', durationMinutes: 60, timezone: 'Europe/London' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;COUNT=3',
+        startDate: '2026-03-22',
+        startTime: '01:30',
+        durationMinutes: 60,
+        timezone: 'Europe/London',
+      }),
     ).toEqual(
       withHourLong([
         ['2026-03-22', '2026-03-22T01:30:00.000Z'],
@@ -127,7 +157,13 @@ describe('Europe/London', () => {
 
   it('01:30 on October 25 is ambiguous and takes the BST instant', () => {
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;COUNT=3', startDate: '2026-10-18', startTime: '01:30', durationMinutes: 60, timezone: 'Europe/London' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;COUNT=3',
+        startDate: '2026-10-18',
+        startTime: '01:30',
+        durationMinutes: 60,
+        timezone: 'Europe/London',
+      }),
     ).toEqual(
       withHourLong([
         ['2026-10-18', '2026-10-18T00:30:00.000Z'],
@@ -165,7 +201,13 @@ describe('Australia/Sydney', () => {
 
   it('02:30 on October 4 does not exist and becomes 03:30 AEDT', () => {
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;COUNT=3', startDate: '2026-09-27', startTime: '02:30', durationMinutes: 60, timezone: 'Australia/Sydney' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;COUNT=3',
+        startDate: '2026-09-27',
+        startTime: '02:30',
+        durationMinutes: 60,
+        timezone: 'Australia/Sydney',
+      }),
     ).toEqual(
       withHourLong([
         ['2026-09-27', '2026-09-26T16:30:00.000Z'], // 02:30 AEST
@@ -177,7 +219,13 @@ describe('Australia/Sydney', () => {
 
   it('02:30 on April 5 is ambiguous and takes the first (AEDT) instant', () => {
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;COUNT=3', startDate: '2026-03-29', startTime: '02:30', durationMinutes: 60, timezone: 'Australia/Sydney' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;COUNT=3',
+        startDate: '2026-03-29',
+        startTime: '02:30',
+        durationMinutes: 60,
+        timezone: 'Australia/Sydney',
+      }),
     ).toEqual(
       withHourLong([
         ['2026-03-29', '2026-03-28T15:30:00.000Z'], // 02:30 AEDT
@@ -190,9 +238,17 @@ describe('Australia/Sydney', () => {
 
 describe('Asia/Kolkata', () => {
   it('Sundays 10:00 stay at 04:30Z through the US and EU transition dates', () => {
-    const rows = ['2026-03-01', '2026-03-08', '2026-03-15', '2026-03-22', '2026-03-29', '2026-10-04', '2026-10-11', '2026-10-18', '2026-10-25'].map(
-      (d) => [d, `${d}T04:30:00.000Z`] as const,
-    );
+    const rows = [
+      '2026-03-01',
+      '2026-03-08',
+      '2026-03-15',
+      '2026-03-22',
+      '2026-03-29',
+      '2026-10-04',
+      '2026-10-11',
+      '2026-10-18',
+      '2026-10-25',
+    ].map((d) => [d, `${d}T04:30:00.000Z`] as const);
     expect(
       expand({
         rrule: 'FREQ=WEEKLY;BYDAY=SU;BYMONTH=3,10;UNTIL=20261031',
@@ -206,7 +262,13 @@ describe('Asia/Kolkata', () => {
 
   it('02:30 and 01:30 on the US transition days are ordinary times, on the previous UTC day', () => {
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=2', startDate: '2026-03-01', startTime: '02:30', durationMinutes: 60, timezone: 'Asia/Kolkata' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=2',
+        startDate: '2026-03-01',
+        startTime: '02:30',
+        durationMinutes: 60,
+        timezone: 'Asia/Kolkata',
+      }),
     ).toEqual(
       withHourLong([
         ['2026-03-01', '2026-02-28T21:00:00.000Z'],
@@ -214,7 +276,13 @@ describe('Asia/Kolkata', () => {
       ]),
     );
     expect(
-      expand({ rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=2', startDate: '2026-10-25', startTime: '01:30', durationMinutes: 60, timezone: 'Asia/Kolkata' }),
+      expand({
+        rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=2',
+        startDate: '2026-10-25',
+        startTime: '01:30',
+        durationMinutes: 60,
+        timezone: 'Asia/Kolkata',
+      }),
     ).toEqual(
       withHourLong([
         ['2026-10-25', '2026-10-24T20:00:00.000Z'],

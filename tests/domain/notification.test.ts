@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_NOTIFICATION_APPEND_BYTES, announcedSessions, appendBytes, notificationDecider, utf8Length } from '../../domain/notification.ts';
-import type { CancellationSnapshot, NotificationCommand, NotificationEvent, PreparedMessage, RoundFacts } from '../../domain/notification.ts';
+import {
+  MAX_NOTIFICATION_APPEND_BYTES,
+  announcedSessions,
+  appendBytes,
+  notificationDecider,
+  utf8Length,
+} from '../../domain/notification.ts';
+import type {
+  CancellationSnapshot,
+  NotificationCommand,
+  NotificationEvent,
+  PreparedMessage,
+  RoundFacts,
+} from '../../domain/notification.ts';
 import { deciderSpec } from '../support/decider-spec.ts';
 
 const spec = deciderSpec(notificationDecider);
@@ -19,19 +31,52 @@ const cancellation: CancellationSnapshot = {
     { meetingId: 'm2', start: '2030-03-09T15:00:00.000Z', end: '2030-03-09T16:00:00.000Z', sequence: 1 },
   ],
 };
-const message: PreparedMessage = { from: 'Virtual Y <no-reply@localhost>', to: 'cora@example.com', subject: 's', html: '<p>h</p>', text: 'h', attachments: [] };
+const message: PreparedMessage = {
+  from: 'Virtual Y <no-reply@localhost>',
+  to: 'cora@example.com',
+  subject: 's',
+  html: '<p>h</p>',
+  text: 'h',
+  attachments: [],
+};
 const recipient = { personId: 'cora', role: 'customer' as const, email: 'cora@example.com' };
 
-const facts = (overrides: Partial<RoundFacts> = {}): RoundFacts => ({ enabled: true, stillCancelled: ['m1', 'm2'], recipient, message, at, ...overrides });
+const facts = (overrides: Partial<RoundFacts> = {}): RoundFacts => ({
+  enabled: true,
+  stillCancelled: ['m1', 'm2'],
+  recipient,
+  message,
+  at,
+  ...overrides,
+});
 
 const request = (overrides: Partial<RoundFacts> = {}): NotificationCommand => ({
   type: 'RequestNotification',
-  data: { ...facts(overrides), notificationId: 'n1', key: 'e1:cora', kind: 'series', meetingIds: ['m1', 'm2'], seriesId: 's1', cancellationEventId: 'e1', cancellation },
+  data: {
+    ...facts(overrides),
+    notificationId: 'n1',
+    key: 'e1:cora',
+    kind: 'series',
+    meetingIds: ['m1', 'm2'],
+    seriesId: 's1',
+    cancellationEventId: 'e1',
+    cancellation,
+  },
 });
 
 const requested: NotificationEvent = {
   type: 'NotificationRequested',
-  data: { notificationId: 'n1', key: 'e1:cora', kind: 'series', meetingIds: ['m1', 'm2'], seriesId: 's1', recipient, cancellationEventId: 'e1', cancellation, at },
+  data: {
+    notificationId: 'n1',
+    key: 'e1:cora',
+    kind: 'series',
+    meetingIds: ['m1', 'm2'],
+    seriesId: 's1',
+    recipient,
+    cancellationEventId: 'e1',
+    cancellation,
+    at,
+  },
 };
 const prepared: NotificationEvent = {
   type: 'NotificationPrepared',
@@ -40,11 +85,26 @@ const prepared: NotificationEvent = {
 
 const failAttempt = (attempt: number, retryable = true, maxAttempts = 3): NotificationCommand => ({
   type: 'RecordAttemptFailed',
-  data: { attempt, error: '500 internal_server_error: boom', retryable, status: retryable ? 500 : 422, nextAttemptAt: later, maxAttempts, at },
+  data: {
+    attempt,
+    error: '500 internal_server_error: boom',
+    retryable,
+    status: retryable ? 500 : 422,
+    nextAttemptAt: later,
+    maxAttempts,
+    at,
+  },
 });
 const attemptFailed = (attempt: number, next: boolean): NotificationEvent => ({
   type: 'NotificationAttemptFailed',
-  data: { attempt, error: '500 internal_server_error: boom', retryable: true, status: 500, ...(next ? { nextAttemptAt: later } : {}), at },
+  data: {
+    attempt,
+    error: '500 internal_server_error: boom',
+    retryable: true,
+    status: 500,
+    ...(next ? { nextAttemptAt: later } : {}),
+    at,
+  },
 });
 
 describe('Notification: request', () => {
@@ -57,14 +117,20 @@ describe('Notification: request', () => {
   });
 
   it('disabled settings: skipped, nothing to send', () => {
-    spec.given([]).when(request({ enabled: false })).then([requested, { type: 'NotificationSkipped', data: { reason: 'disabled', at } }]);
+    spec
+      .given([])
+      .when(request({ enabled: false }))
+      .then([requested, { type: 'NotificationSkipped', data: { reason: 'disabled', at } }]);
   });
 
   it('sessions that have ended are never announced; all ended: skipped', () => {
-    spec.given([]).when(request({ at: '2030-03-09T16:00:00.000Z' })).then([
-      { ...requested, data: { ...requested.data, at: '2030-03-09T16:00:00.000Z' } } as NotificationEvent,
-      { type: 'NotificationSkipped', data: { reason: 'ended', at: '2030-03-09T16:00:00.000Z' } },
-    ]);
+    spec
+      .given([])
+      .when(request({ at: '2030-03-09T16:00:00.000Z' }))
+      .then([
+        { ...requested, data: { ...requested.data, at: '2030-03-09T16:00:00.000Z' } } as NotificationEvent,
+        { type: 'NotificationSkipped', data: { reason: 'ended', at: '2030-03-09T16:00:00.000Z' } },
+      ]);
   });
 
   it('a series with one session ended announces only the other', () => {
@@ -79,7 +145,10 @@ describe('Notification: request', () => {
   });
 
   it('sessions reinstated since the cancel: skipped as reinstated', () => {
-    spec.given([]).when(request({ stillCancelled: [] })).then([requested, { type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
+    spec
+      .given([])
+      .when(request({ stillCancelled: [] }))
+      .then([requested, { type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
   });
 
   it('no address in the people directory: undeliverable, recorded rather than dropped', () => {
@@ -89,7 +158,10 @@ describe('Notification: request', () => {
       .when(request({ recipient: noEmail, message: undefined }))
       .then([
         { ...requested, data: { ...requested.data, recipient: noEmail } } as NotificationEvent,
-        { type: 'NotificationUndeliverable', data: { reason: "no email address in the people directory for 'cora'", at } },
+        {
+          type: 'NotificationUndeliverable',
+          data: { reason: "no email address in the people directory for 'cora'", at },
+        },
       ]);
   });
 
@@ -97,18 +169,34 @@ describe('Notification: request', () => {
     const oldAddress = { personId: 'cora', role: 'customer' as const, email: 'a@b..com' };
     spec
       .given([])
-      .when(request({ recipient: oldAddress, message: undefined, renderError: 'cannot build the calendar cancellation: email must be a valid email' }))
+      .when(
+        request({
+          recipient: oldAddress,
+          message: undefined,
+          renderError: 'cannot build the calendar cancellation: email must be a valid email',
+        }),
+      )
       .then([
         { ...requested, data: { ...requested.data, recipient: oldAddress } } as NotificationEvent,
-        { type: 'NotificationUndeliverable', data: { reason: "the email address in the people directory for 'cora' must be an email address like name@example.com", at } },
+        {
+          type: 'NotificationUndeliverable',
+          data: {
+            reason:
+              "the email address in the people directory for 'cora' must be an email address like name@example.com",
+            at,
+          },
+        },
       ]);
   });
 
   it('an email that cannot be rendered fails at once', () => {
-    spec.given([]).when(request({ renderError: 'body template: unknown token' })).then([
-      requested,
-      { type: 'NotificationFailed', data: { error: 'body template: unknown token', attempts: 0, at } },
-    ]);
+    spec
+      .given([])
+      .when(request({ renderError: 'body template: unknown token' }))
+      .then([
+        requested,
+        { type: 'NotificationFailed', data: { error: 'body template: unknown token', attempts: 0, at } },
+      ]);
   });
 });
 
@@ -121,27 +209,47 @@ describe('Notification: attempts', () => {
   });
 
   it('a retryable failure schedules the next attempt', () => {
-    spec.given([requested, prepared]).when(failAttempt(1)).then([attemptFailed(1, true)]);
-    spec.given([requested, prepared]).when(failAttempt(1)).thenState((s) => expect(s).toMatchObject({ status: 'pending', nextAttemptAt: later, attempts: 1 }));
+    spec
+      .given([requested, prepared])
+      .when(failAttempt(1))
+      .then([attemptFailed(1, true)]);
+    spec
+      .given([requested, prepared])
+      .when(failAttempt(1))
+      .thenState((s) => expect(s).toMatchObject({ status: 'pending', nextAttemptAt: later, attempts: 1 }));
   });
 
   it('the last allowed attempt failing fails the notification', () => {
     spec
       .given([requested, prepared, attemptFailed(1, true), attemptFailed(2, true)])
       .when(failAttempt(3))
-      .then([attemptFailed(3, false), { type: 'NotificationFailed', data: { error: 'gave up after 3 attempts: 500 internal_server_error: boom', attempts: 3, at } }]);
+      .then([
+        attemptFailed(3, false),
+        {
+          type: 'NotificationFailed',
+          data: { error: 'gave up after 3 attempts: 500 internal_server_error: boom', attempts: 3, at },
+        },
+      ]);
   });
 
   it('a refusal that is not retryable fails at once', () => {
     spec
       .given([requested, prepared])
       .when(failAttempt(1, false))
-      .thenState((s) => expect(s).toMatchObject({ status: 'failed', attempts: 1, lastError: '500 internal_server_error: boom' }));
+      .thenState((s) =>
+        expect(s).toMatchObject({ status: 'failed', attempts: 1, lastError: '500 internal_server_error: boom' }),
+      );
   });
 
   it('nothing is recorded on a notification that is no longer pending (another node got there first)', () => {
-    const sent: NotificationEvent = { type: 'NotificationSent', data: { attempt: 1, providerMessageId: 'email-1', at } };
-    spec.given([requested, prepared, sent]).when({ type: 'RecordSent', data: { attempt: 2, providerMessageId: 'email-1', at } }).thenError({ _tag: 'NotificationNotPending', status: 'sent' });
+    const sent: NotificationEvent = {
+      type: 'NotificationSent',
+      data: { attempt: 1, providerMessageId: 'email-1', at },
+    };
+    spec
+      .given([requested, prepared, sent])
+      .when({ type: 'RecordSent', data: { attempt: 2, providerMessageId: 'email-1', at } })
+      .thenError({ _tag: 'NotificationNotPending', status: 'sent' });
     spec.given([requested, prepared, sent]).when(failAttempt(2)).thenError({ _tag: 'NotificationNotPending' });
   });
 
@@ -150,7 +258,10 @@ describe('Notification: attempts', () => {
       .given([requested, prepared])
       .when({ type: 'SkipEndedNotification', data: { at: '2030-03-10T00:00:00.000Z' } })
       .then([{ type: 'NotificationSkipped', data: { reason: 'ended', at: '2030-03-10T00:00:00.000Z' } }]);
-    spec.given([requested, prepared]).when({ type: 'SkipEndedNotification', data: { at } }).thenError({ _tag: 'SessionsNotEnded' });
+    spec
+      .given([requested, prepared])
+      .when({ type: 'SkipEndedNotification', data: { at } })
+      .thenError({ _tag: 'SessionsNotEnded' });
   });
 
   it('a pending notice whose sessions were reinstated meanwhile is skipped; a sent one stays sent', () => {
@@ -158,8 +269,14 @@ describe('Notification: attempts', () => {
       .given([requested, prepared])
       .when({ type: 'SkipReinstatedNotification', data: { at } })
       .then([{ type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
-    const sent: NotificationEvent = { type: 'NotificationSent', data: { attempt: 1, providerMessageId: 'email-1', at } };
-    spec.given([requested, prepared, sent]).when({ type: 'SkipReinstatedNotification', data: { at } }).thenError({ _tag: 'NotificationNotPending', status: 'sent' });
+    const sent: NotificationEvent = {
+      type: 'NotificationSent',
+      data: { attempt: 1, providerMessageId: 'email-1', at },
+    };
+    spec
+      .given([requested, prepared, sent])
+      .when({ type: 'SkipReinstatedNotification', data: { at } })
+      .thenError({ _tag: 'NotificationNotPending', status: 'sent' });
   });
 });
 
@@ -172,7 +289,10 @@ describe('Notification: admin retry', () => {
     attemptFailed(3, false),
     { type: 'NotificationFailed', data: { error: 'gave up', attempts: 3, at } },
   ];
-  const retry = (overrides: Partial<RoundFacts> = {}): NotificationCommand => ({ type: 'RetryNotification', data: { ...facts({ at: later, ...overrides }), by: admin } });
+  const retry = (overrides: Partial<RoundFacts> = {}): NotificationCommand => ({
+    type: 'RetryNotification',
+    data: { ...facts({ at: later, ...overrides }), by: admin },
+  });
 
   it('Given failed, When an admin retries, Then a new round is prepared and attempts keep counting', () => {
     spec
@@ -180,9 +300,15 @@ describe('Notification: admin retry', () => {
       .when(retry())
       .then([
         { type: 'NotificationRetryRequested', data: { round: 1, recipient, by: admin, at: later } },
-        { type: 'NotificationPrepared', data: { round: 1, meetingIds: ['m1', 'm2'], endsAt: '2030-03-09T16:00:00.000Z', message, at: later } },
+        {
+          type: 'NotificationPrepared',
+          data: { round: 1, meetingIds: ['m1', 'm2'], endsAt: '2030-03-09T16:00:00.000Z', message, at: later },
+        },
       ]);
-    spec.given(failed).when(retry()).thenState((s) => expect(s).toMatchObject({ status: 'pending', round: 1, roundAttempts: 0, attempts: 3 }));
+    spec
+      .given(failed)
+      .when(retry())
+      .thenState((s) => expect(s).toMatchObject({ status: 'pending', round: 1, roundAttempts: 0, attempts: 3 }));
   });
 
   it('Given undeliverable, When the person has an address now and an admin retries, Then it is prepared for that address', () => {
@@ -191,7 +317,10 @@ describe('Notification: admin retry', () => {
       { ...requested, data: { ...requested.data, recipient: noEmail } } as NotificationEvent,
       { type: 'NotificationUndeliverable', data: { reason: 'no address', at } },
     ];
-    spec.given(undeliverable).when(retry()).thenState((s) => expect(s).toMatchObject({ status: 'pending', recipient: { email: 'cora@example.com' } }));
+    spec
+      .given(undeliverable)
+      .when(retry())
+      .thenState((s) => expect(s).toMatchObject({ status: 'pending', recipient: { email: 'cora@example.com' } }));
   });
 
   it('only failed or undeliverable notifications can be retried', () => {
@@ -204,12 +333,19 @@ describe('Notification: admin retry', () => {
   });
 
   it('a retry after the sessions ended is skipped', () => {
-    spec.given(failed).when(retry({ at: '2030-03-10T00:00:00.000Z' })).thenState((s) => expect(s).toMatchObject({ status: 'skipped', reason: 'ended' }));
+    spec
+      .given(failed)
+      .when(retry({ at: '2030-03-10T00:00:00.000Z' }))
+      .thenState((s) => expect(s).toMatchObject({ status: 'skipped', reason: 'ended' }));
   });
 
   it('a failed round counts its own attempts', () => {
     spec
-      .given([...failed, { type: 'NotificationRetryRequested', data: { round: 1, recipient, by: admin, at: later } }, { ...prepared, data: { ...prepared.data, round: 1 } } as NotificationEvent])
+      .given([
+        ...failed,
+        { type: 'NotificationRetryRequested', data: { round: 1, recipient, by: admin, at: later } },
+        { ...prepared, data: { ...prepared.data, round: 1 } } as NotificationEvent,
+      ])
       .when(failAttempt(4))
       .thenState((s) => expect(s).toMatchObject({ status: 'pending', attempts: 4, roundAttempts: 1 }));
   });
@@ -218,7 +354,11 @@ describe('Notification: admin retry', () => {
 describe('Notification: the record stays within the append limit', () => {
   const bytesOf = (events: ReadonlyArray<NotificationEvent>) =>
     events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e.data), 'utf8') + 2 * e.type.length + 1024, 0);
-  const withBody = (chars: number): PreparedMessage => ({ ...message, html: `<p>${'é'.repeat(chars)}</p>`, text: 'é'.repeat(chars) });
+  const withBody = (chars: number): PreparedMessage => ({
+    ...message,
+    html: `<p>${'é'.repeat(chars)}</p>`,
+    text: 'é'.repeat(chars),
+  });
   const decided = (command: NotificationCommand, given: ReadonlyArray<NotificationEvent> = []) => {
     const state = given.reduce(notificationDecider.evolve, notificationDecider.initialState());
     const result = notificationDecider.decide(command, state);
@@ -245,7 +385,9 @@ describe('Notification: the record stays within the append limit', () => {
     expect(bytesOf(events)).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
     const failed = events[1];
     expect(failed?.type === 'NotificationFailed' && failed.data.error).toMatch(
-      new RegExp(`^the rendered email \\(\\d+ bytes for 2 session\\(s\\)\\) would make the notification record \\d+ bytes, more than the ${MAX_NOTIFICATION_APPEND_BYTES} allowed`),
+      new RegExp(
+        `^the rendered email \\(\\d+ bytes for 2 session\\(s\\)\\) would make the notification record \\d+ bytes, more than the ${MAX_NOTIFICATION_APPEND_BYTES} allowed`,
+      ),
     );
     const state = events.reduce(notificationDecider.evolve, notificationDecider.initialState());
     expect(state).toMatchObject({ status: 'failed' });
@@ -254,7 +396,10 @@ describe('Notification: the record stays within the append limit', () => {
 
   it('the same on an admin retry', () => {
     const given = decided(request({ message: withBody(200_000) }));
-    const retried = decided({ type: 'RetryNotification', data: { ...facts({ message: withBody(200_000) }), at: later, by: admin } }, given);
+    const retried = decided(
+      { type: 'RetryNotification', data: { ...facts({ message: withBody(200_000) }), at: later, by: admin } },
+      given,
+    );
     expect(retried.map((e) => e.type)).toEqual(['NotificationRetryRequested', 'NotificationFailed']);
     expect(bytesOf(retried)).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
   });

@@ -50,7 +50,11 @@ const ruleArb = fc.oneof(
     .record({ interval: fc.integer({ min: 1, max: 3 }), count: fc.integer({ min: 1, max: 120 }) })
     .map(({ interval, count }) => ({ rrule: `FREQ=DAILY;INTERVAL=${interval};COUNT=${count}`, count })),
   fc
-    .record({ days: fc.option(subset(WEEKDAYS), { nil: undefined }), interval: fc.integer({ min: 1, max: 2 }), count: fc.integer({ min: 1, max: 40 }) })
+    .record({
+      days: fc.option(subset(WEEKDAYS), { nil: undefined }),
+      interval: fc.integer({ min: 1, max: 2 }),
+      count: fc.integer({ min: 1, max: 40 }),
+    })
     .map(({ days, interval, count }) => ({
       rrule: `FREQ=WEEKLY;INTERVAL=${interval}${days ? `;BYDAY=${days.join(',')}` : ''};COUNT=${count}`,
       count,
@@ -59,7 +63,11 @@ const ruleArb = fc.oneof(
     .record({ monthday: fc.integer({ min: 1, max: 28 }), count: fc.integer({ min: 1, max: 24 }) })
     .map(({ monthday, count }) => ({ rrule: `FREQ=MONTHLY;BYMONTHDAY=${monthday};COUNT=${count}`, count })),
   fc
-    .record({ nth: fc.constantFrom(1, 2, 3, 4, -1), day: fc.constantFrom(...WEEKDAYS), count: fc.integer({ min: 1, max: 20 }) })
+    .record({
+      nth: fc.constantFrom(1, 2, 3, 4, -1),
+      day: fc.constantFrom(...WEEKDAYS),
+      count: fc.integer({ min: 1, max: 20 }),
+    })
     .map(({ nth, day, count }) => ({ rrule: `FREQ=MONTHLY;BYDAY=${nth}${day};COUNT=${count}`, count })),
   fc.integer({ min: 1, max: 2 }).map((count) => ({ rrule: `FREQ=YEARLY;COUNT=${count}`, count })),
 );
@@ -166,19 +174,25 @@ describe('expandRecurrence properties', () => {
       );
 
     fc.assert(
-      fc.property(fc.constantFrom(...ZONES), startDateArb, startTimeArb, filteredRuleArb, (timezone, startDate, startTime, rrule) => {
-        const result = parseRecurrence({ rrule, startDate, startTime, durationMinutes: 30, timezone });
-        // Sparse filter combinations may exceed the 2-year span; only valid series are compared.
-        fc.pre(E.isRight(result));
-        if (E.isLeft(result)) return;
-        const floatingStart = new Date(`${startDate}T${startTime}:00Z`);
-        const reference = new RRule({ ...RRule.parseString(rrule), dtstart: floatingStart }, true)
-          .all()
-          .map((d) => d.toISOString());
-        const actual = expandRecurrence(result.right);
-        expect(actual.map((o) => `${o.localDate}T${startTime}:00.000Z`)).toEqual(reference);
-        actual.forEach((o) => expect(localDateOf(o.start, timezone)).toBe(o.localDate));
-      }),
+      fc.property(
+        fc.constantFrom(...ZONES),
+        startDateArb,
+        startTimeArb,
+        filteredRuleArb,
+        (timezone, startDate, startTime, rrule) => {
+          const result = parseRecurrence({ rrule, startDate, startTime, durationMinutes: 30, timezone });
+          // Sparse filter combinations may exceed the 2-year span; only valid series are compared.
+          fc.pre(E.isRight(result));
+          if (E.isLeft(result)) return;
+          const floatingStart = new Date(`${startDate}T${startTime}:00Z`);
+          const reference = new RRule({ ...RRule.parseString(rrule), dtstart: floatingStart }, true)
+            .all()
+            .map((d) => d.toISOString());
+          const actual = expandRecurrence(result.right);
+          expect(actual.map((o) => `${o.localDate}T${startTime}:00.000Z`)).toEqual(reference);
+          actual.forEach((o) => expect(localDateOf(o.start, timezone)).toBe(o.localDate));
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -146,12 +146,19 @@ describe('parseRecurrence: limits', () => {
   });
 
   it('accepts a span of exactly 731 days and refuses 732', () => {
-    const spanError = { path: 'rrule', message: 'the occurrences would span more than 731 days (2 years) from first to last' };
+    const spanError = {
+      path: 'rrule',
+      message: 'the occurrences would span more than 731 days (2 years) from first to last',
+    };
     // 2026-03-02 to 2028-03-02 is 731 days (2028 is a leap year).
     expect(dates({ rrule: 'FREQ=YEARLY;COUNT=3' })).toEqual(['2026-03-02', '2027-03-02', '2028-03-02']);
     expect(dates({ rrule: 'FREQ=DAILY;INTERVAL=731;COUNT=2' })).toEqual(['2026-03-02', '2028-03-02']);
     expect(errors({ rrule: 'FREQ=DAILY;INTERVAL=732;COUNT=2' })).toEqual([spanError]);
-    expect(dates({ rrule: 'FREQ=YEARLY;COUNT=3', startDate: '2027-03-02' })).toEqual(['2027-03-02', '2028-03-02', '2029-03-02']);
+    expect(dates({ rrule: 'FREQ=YEARLY;COUNT=3', startDate: '2027-03-02' })).toEqual([
+      '2027-03-02',
+      '2028-03-02',
+      '2029-03-02',
+    ]);
     // Mondays up to 2028-02-28 (728 days) are fine; 2028-03-06 would be 735 days after the first.
     expect(expandRecurrence(ok({ rrule: 'FREQ=WEEKLY;UNTIL=20280305' }))).toHaveLength(105);
     expect(errors({ rrule: 'FREQ=WEEKLY;UNTIL=20280306' })).toEqual([spanError]);
@@ -166,9 +173,14 @@ describe('parseRecurrence: limits', () => {
   });
 
   it('sees occurrences far beyond the span even when the rule is sparse', () => {
-    const spanError = { path: 'rrule', message: 'the occurrences would span more than 731 days (2 years) from first to last' };
+    const spanError = {
+      path: 'rrule',
+      message: 'the occurrences would span more than 731 days (2 years) from first to last',
+    };
     expect(errors({ rrule: 'FREQ=YEARLY;INTERVAL=5;COUNT=2' })).toEqual([spanError]);
-    expect(errors({ rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;COUNT=2', startDate: '2026-03-01' })).toEqual([spanError]);
+    expect(errors({ rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;COUNT=2', startDate: '2026-03-01' })).toEqual([
+      spanError,
+    ]);
   });
 
   it('UNTIL may be at most 1462 days (2 x 731) after startDate', () => {
@@ -203,7 +215,8 @@ describe('parseRecurrence: limits', () => {
     expect(errors({ rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;COUNT=1', startDate: '2029-03-01' })).toEqual([
       {
         path: 'rrule',
-        message: 'the first occurrence, 2032-02-29, is after the two-year horizon (2031-03-02, 731 days after startDate)',
+        message:
+          'the first occurrence, 2032-02-29, is after the two-year horizon (2031-03-02, 731 days after startDate)',
       },
     ]);
   });
@@ -213,7 +226,8 @@ describe('parseRecurrence: limits', () => {
     expect(errors({ rrule: 'FREQ=YEARLY;INTERVAL=10;BYMONTH=1;COUNT=2' })).toEqual([
       {
         path: 'rrule',
-        message: 'the first occurrence, 2036-01-02, is after the two-year horizon (2028-03-02, 731 days after startDate)',
+        message:
+          'the first occurrence, 2036-01-02, is after the two-year horizon (2028-03-02, 731 days after startDate)',
       },
     ]);
     // 2025, 2030, 2035 are not leap years, 2040 is.
@@ -222,13 +236,14 @@ describe('parseRecurrence: limits', () => {
     ).toEqual([
       {
         path: 'rrule',
-        message: 'the first occurrence, 2040-02-29, is after the two-year horizon (2027-03-02, 731 days after startDate)',
+        message:
+          'the first occurrence, 2040-02-29, is after the two-year horizon (2027-03-02, 731 days after startDate)',
       },
     ]);
     // Every fourth year from 2026 is never a leap year: there is no first occurrence at all.
-    expect(errors({ rrule: 'FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29;COUNT=1', startDate: '2026-03-01' })).toEqual([
-      { path: 'rrule', message: 'the rule yields no occurrences on or after startDate' },
-    ]);
+    expect(
+      errors({ rrule: 'FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29;COUNT=1', startDate: '2026-03-01' }),
+    ).toEqual([{ path: 'rrule', message: 'the rule yields no occurrences on or after startDate' }]);
     // The first is near, but UNTIL is before it.
     expect(errors({ rrule: 'FREQ=MONTHLY;BYMONTHDAY=31;UNTIL=20260520', startDate: '2026-04-01' })).toEqual([
       { path: 'rrule', message: 'UNTIL is before the first occurrence, 2026-05-31' },
@@ -252,7 +267,9 @@ describe('parseRecurrence: limits', () => {
     ]);
     expect(expandRecurrence(ok({ rrule: 'FREQ=DAILY;COUNT=10', durationMinutes: 1380 }))).toHaveLength(10);
     // Back-to-back is not overlapping, and the 25 h fall-back day leaves an hour free.
-    expect(expandRecurrence(ok({ rrule: 'FREQ=DAILY;COUNT=10', durationMinutes: 1440, timezone: 'UTC' }))).toHaveLength(10);
+    expect(expandRecurrence(ok({ rrule: 'FREQ=DAILY;COUNT=10', durationMinutes: 1440, timezone: 'UTC' }))).toHaveLength(
+      10,
+    );
     expect(
       expandRecurrence(ok({ rrule: 'FREQ=DAILY;COUNT=5', startDate: '2026-10-30', durationMinutes: 1440 })),
     ).toHaveLength(5);
@@ -272,7 +289,14 @@ describe('parseRecurrence: other fields', () => {
 
   it('reports every invalid field at once', () => {
     expect(
-      paths({ rrule: 'FREQ=DAILY', startDate: 'x', startTime: 'y', durationMinutes: 0, timezone: 'z', exclusions: ['2026-03-03', 'nope'] }),
+      paths({
+        rrule: 'FREQ=DAILY',
+        startDate: 'x',
+        startTime: 'y',
+        durationMinutes: 0,
+        timezone: 'z',
+        exclusions: ['2026-03-03', 'nope'],
+      }),
     ).toEqual(['rrule', 'startDate', 'startTime', 'durationMinutes', 'timezone', 'exclusions[1]']);
   });
 
@@ -325,9 +349,12 @@ describe('UNTIL', () => {
     ]);
     expect(dates({ rrule: 'FREQ=DAILY;UNTIL=20260309T135959Z', startDate: '2026-03-06' })).toHaveLength(3);
     // In Sydney the UTC date is the day before the local one.
-    expect(
-      dates({ rrule: 'FREQ=DAILY;UNTIL=20260304T230000Z', timezone: 'Australia/Sydney' }),
-    ).toEqual(['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05']);
+    expect(dates({ rrule: 'FREQ=DAILY;UNTIL=20260304T230000Z', timezone: 'Australia/Sydney' })).toEqual([
+      '2026-03-02',
+      '2026-03-03',
+      '2026-03-04',
+      '2026-03-05',
+    ]);
   });
 
   it('refuses floating date-times and impossible values', () => {
@@ -418,7 +445,11 @@ describe('expandRecurrence', () => {
       ]);
       // January and February 2030 have 43 weekdays: the 30th is 2030-02-11.
       expect(
-        dates({ ...london, startDate: '2030-01-01', rrule: 'FREQ=YEARLY;BYMONTH=1,2;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1,30,1;COUNT=3' }),
+        dates({
+          ...london,
+          startDate: '2030-01-01',
+          rrule: 'FREQ=YEARLY;BYMONTH=1,2;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1,30,1;COUNT=3',
+        }),
       ).toEqual(['2030-01-01', '2030-02-11', '2030-02-28']);
     });
 

@@ -25,7 +25,8 @@ interface Fixture {
   readonly vectors: ReadonlyArray<Vector>;
 }
 
-const load = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Fixture;
+const load = (name: string) =>
+  JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Fixture;
 const fixture = load('rrule-vectors.json');
 /** BYSETPOS rules shaped to pass the service's limits, so picked days rather than refusals are compared. */
 const setposFixture = load('rrule-setpos-vectors.json');
@@ -75,7 +76,9 @@ describe(`series expansion agrees with ${fixture.reference}`, () => {
     for (const v of vectors) {
       const got = outcome(v.input);
       if (JSON.stringify(got) !== JSON.stringify(v.expected)) {
-        mismatches.push(`${JSON.stringify(v.input)}\n  expected ${JSON.stringify(v.expected)}\n  got      ${JSON.stringify(got)}`);
+        mismatches.push(
+          `${JSON.stringify(v.input)}\n  expected ${JSON.stringify(v.expected)}\n  got      ${JSON.stringify(got)}`,
+        );
       }
     }
     expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);

@@ -2,7 +2,14 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import * as meeting from '../../domain/meeting.ts';
 import * as series from '../../domain/series.ts';
-import { SERIES_SCHEDULE_CHANGED, evolveHistory, evolveSession, initialHistory, isEmptyPlan, planSeries } from '../../domain/series-process.ts';
+import {
+  SERIES_SCHEDULE_CHANGED,
+  evolveHistory,
+  evolveSession,
+  initialHistory,
+  isEmptyPlan,
+  planSeries,
+} from '../../domain/series-process.ts';
 import type { SeriesHistory, SeriesPlan, Session } from '../../domain/series-process.ts';
 
 const by = { id: 'ada', roles: ['admin' as const] };
@@ -38,7 +45,11 @@ class World {
   /** Applies a plan as the process does: session commands, then the notices. */
   apply(plan: SeriesPlan, at: string): this {
     for (const p of plan.sessions) for (const c of p.commands) this.meeting(p.meetingId, c);
-    for (const n of plan.notices) this.series({ type: 'RecordOccurrencesCancelled', data: { cancellationId: n.cancellationId, cancelled: [...n.cancelled], reason: n.reason, at, by } });
+    for (const n of plan.notices)
+      this.series({
+        type: 'RecordOccurrencesCancelled',
+        data: { cancellationId: n.cancellationId, cancelled: [...n.cancelled], reason: n.reason, at, by },
+      });
     return this;
   }
 
@@ -75,8 +86,18 @@ const scheduled = () =>
   new World().series({
     type: 'ScheduleSeries',
     data: {
-      seriesId: 's1', title: 'Strength', customerId: 'cora', instructorId: 'ivan', trainingType: '1-1', timezone: 'UTC',
-      startDate: mondays[0]!, startTime: '10:00', durationMinutes: 60, rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4', at: T0, by,
+      seriesId: 's1',
+      title: 'Strength',
+      customerId: 'cora',
+      instructorId: 'ivan',
+      trainingType: '1-1',
+      timezone: 'UTC',
+      startDate: mondays[0]!,
+      startTime: '10:00',
+      durationMinutes: 60,
+      rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
+      at: T0,
+      by,
     },
   });
 
@@ -94,8 +115,12 @@ describe('the series planner', () => {
     const w = scheduled();
     const plan = w.plan(T0);
     expect(plan.notices).toEqual([]);
-    expect(plan.sessions.map((p) => [p.meetingId, p.commands.map((c) => c.type)])).toEqual(mondays.map((d) => [id(d), ['ScheduleMeeting']]));
-    expect(plan.sessions[0]?.commands[0]).toMatchObject({ data: { seriesId: 's1', title: 'Strength', start: `${mondays[0]}T10:00:00.000Z`, timezone: 'UTC', at: T0, by } });
+    expect(plan.sessions.map((p) => [p.meetingId, p.commands.map((c) => c.type)])).toEqual(
+      mondays.map((d) => [id(d), ['ScheduleMeeting']]),
+    );
+    expect(plan.sessions[0]?.commands[0]).toMatchObject({
+      data: { seriesId: 's1', title: 'Strength', start: `${mondays[0]}T10:00:00.000Z`, timezone: 'UTC', at: T0, by },
+    });
     w.apply(plan, T0);
     expect(isEmptyPlan(w.plan(T0))).toBe(true);
   });
@@ -113,14 +138,22 @@ describe('the series planner', () => {
     expect(plan.notices).toEqual([]);
     const cancels = plan.sessions.filter((p) => p.commands[0]?.type === 'CancelMeeting');
     expect(cancels.map((p) => p.meetingId)).toEqual(mondays.map(id));
-    expect(cancels[0]?.commands[0]).toMatchObject({ data: { origin: 'series', reason: SERIES_SCHEDULE_CHANGED, seriesCancellationId: 'drop-1' } });
-    expect(plan.sessions.filter((p) => p.commands[0]?.type === 'ScheduleMeeting').map((p) => p.meetingId)).toEqual(tuesdays.map(id));
+    expect(cancels[0]?.commands[0]).toMatchObject({
+      data: { origin: 'series', reason: SERIES_SCHEDULE_CHANGED, seriesCancellationId: 'drop-1' },
+    });
+    expect(plan.sessions.filter((p) => p.commands[0]?.type === 'ScheduleMeeting').map((p) => p.meetingId)).toEqual(
+      tuesdays.map(id),
+    );
 
     w.apply(plan, T0);
     const second = w.plan(T0);
     expect(second.sessions).toEqual([]);
     expect(second.notices).toEqual([
-      { cancellationId: 'drop-1', reason: SERIES_SCHEDULE_CHANGED, cancelled: mondays.map((d) => ({ meetingId: id(d), start: `${d}T10:00:00.000Z`, end: `${d}T11:00:00.000Z` })) },
+      {
+        cancellationId: 'drop-1',
+        reason: SERIES_SCHEDULE_CHANGED,
+        cancelled: mondays.map((d) => ({ meetingId: id(d), start: `${d}T10:00:00.000Z`, end: `${d}T11:00:00.000Z` })),
+      },
     ]);
     w.apply(second, T0);
     expect(isEmptyPlan(w.plan(T0))).toBe(true);
@@ -143,32 +176,48 @@ describe('the series planner', () => {
     w.series({ type: 'ChangeSeriesDetails', data: { title: 'Power', at: T0, by } });
     const later = '2030-01-07T10:30:00.000Z';
     w.converge(later);
-    expect(w.state(id(mondays[0]!))).toMatchObject({ status: 'planned', title: 'Strength', start: `${mondays[0]}T10:00:00.000Z` });
+    expect(w.state(id(mondays[0]!))).toMatchObject({
+      status: 'planned',
+      title: 'Strength',
+      start: `${mondays[0]}T10:00:00.000Z`,
+    });
     expect(w.state(id(mondays[1]!)).status).toBe('cancelled');
     expect(w.state(id(tuesdays[0]!))).toMatchObject({ status: 'planned', title: 'Power' });
   });
 
-  it('given a session cancelled on its own, when its date leaves and comes back, then it stays cancelled; one the series dropped comes back with today\'s details', () => {
+  it("given a session cancelled on its own, when its date leaves and comes back, then it stays cancelled; one the series dropped comes back with today's details", () => {
     const w = created();
     w.meeting(id(mondays[1]!), { type: 'CancelMeeting', data: { origin: 'meeting', reason: 'ill', at: T0, by } });
     toTuesdays(w).converge(T0);
     w.series({ type: 'ChangeSeriesDetails', data: { title: 'Power', at: T0, by } });
-    w.series({ type: 'ChangeSeriesRecurrence', data: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4', cancellationId: 'drop-2', at: T0, by } });
+    w.series({
+      type: 'ChangeSeriesRecurrence',
+      data: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4', cancellationId: 'drop-2', at: T0, by },
+    });
     w.converge(T0);
     expect(w.state(id(mondays[1]!)).status).toBe('cancelled');
     expect(w.state(id(mondays[1]!)).cancelledBy).toBe('meeting');
-    expect(w.state(id(mondays[2]!))).toMatchObject({ status: 'planned', title: 'Power', start: `${mondays[2]}T10:00:00.000Z` });
+    expect(w.state(id(mondays[2]!))).toMatchObject({
+      status: 'planned',
+      title: 'Power',
+      start: `${mondays[2]}T10:00:00.000Z`,
+    });
     // The drop of the Mondays announced three (the fourth was cancelled before), the drop of the Tuesdays four.
     expect(w.history.noticed).toEqual(['drop-1', 'drop-2']);
   });
 
   it('given a detail change, when planned, then fields edited on a session itself are kept', () => {
     const w = created();
-    w.meeting(id(mondays[2]!), { type: 'ChangeMeetingDetails', data: { origin: 'meeting', title: 'My own title', at: T0, by } });
+    w.meeting(id(mondays[2]!), {
+      type: 'ChangeMeetingDetails',
+      data: { origin: 'meeting', title: 'My own title', at: T0, by },
+    });
     w.series({ type: 'ChangeSeriesDetails', data: { title: 'Power', description: 'Heavy', at: T0, by } });
     const plan = w.plan(T0);
     const forEdited = plan.sessions.find((p) => p.meetingId === id(mondays[2]!));
-    expect(forEdited?.commands).toEqual([{ type: 'ChangeMeetingDetails', data: { origin: 'series', description: 'Heavy', at: T0, by } }]);
+    expect(forEdited?.commands).toEqual([
+      { type: 'ChangeMeetingDetails', data: { origin: 'series', description: 'Heavy', at: T0, by } },
+    ]);
     w.apply(plan, T0);
     expect(w.active().map((m) => m.title)).toEqual(['Power', 'Power', 'My own title', 'Power']);
     expect(isEmptyPlan(w.plan(T0))).toBe(true);
@@ -176,10 +225,19 @@ describe('the series planner', () => {
 
   it('given a time change, when planned, then sessions move to the new time except one moved by hand', () => {
     const w = created();
-    w.meeting(id(mondays[3]!), { type: 'RescheduleMeeting', data: { origin: 'meeting', start: `${mondays[3]}T08:00:00.000Z`, end: `${mondays[3]}T09:00:00.000Z`, at: T0, by } });
-    w.series({ type: 'ChangeSeriesRecurrence', data: { startTime: '14:00', timezone: 'Europe/London', cancellationId: 'c', at: T0, by } });
+    w.meeting(id(mondays[3]!), {
+      type: 'RescheduleMeeting',
+      data: { origin: 'meeting', start: `${mondays[3]}T08:00:00.000Z`, end: `${mondays[3]}T09:00:00.000Z`, at: T0, by },
+    });
+    w.series({
+      type: 'ChangeSeriesRecurrence',
+      data: { startTime: '14:00', timezone: 'Europe/London', cancellationId: 'c', at: T0, by },
+    });
     w.converge(T0);
-    expect(w.active().map((m) => m.start)).toEqual([...mondays.slice(0, 3).map((d) => `${d}T14:00:00.000Z`), `${mondays[3]}T08:00:00.000Z`]);
+    expect(w.active().map((m) => m.start)).toEqual([
+      ...mondays.slice(0, 3).map((d) => `${d}T14:00:00.000Z`),
+      `${mondays[3]}T08:00:00.000Z`,
+    ]);
     expect(w.state(id(mondays[0]!)).timezone).toBe('Europe/London');
     expect(w.history.noticed).toEqual([]);
   });
@@ -208,10 +266,18 @@ describe('the series planner', () => {
   it('given a series cancellation, when planned, then what it lists is cancelled under it with its reason; a session reinstated afterwards stays', () => {
     const w = created();
     const listed = mondays.map((d) => ({ meetingId: id(d), start: `${d}T10:00:00.000Z`, end: `${d}T11:00:00.000Z` }));
-    w.series({ type: 'CancelSeries', data: { cancellationId: 'c1', from: T0, toCancel: listed, reason: 'Gym closed', at: T0, by } });
+    w.series({
+      type: 'CancelSeries',
+      data: { cancellationId: 'c1', from: T0, toCancel: listed, reason: 'Gym closed', at: T0, by },
+    });
     const plan = w.plan(T0);
     expect(plan.sessions.map((p) => p.commands)).toEqual(
-      mondays.map(() => [{ type: 'CancelMeeting', data: { origin: 'series', seriesCancellationId: 'c1', reason: 'Gym closed', at: T0, by } }]),
+      mondays.map(() => [
+        {
+          type: 'CancelMeeting',
+          data: { origin: 'series', seriesCancellationId: 'c1', reason: 'Gym closed', at: T0, by },
+        },
+      ]),
     );
     expect(plan.notices).toEqual([]);
     w.apply(plan, T0);
@@ -221,14 +287,20 @@ describe('the series planner', () => {
 
   it('given a series cancelled from a later date before its sessions were written, when planned, then nothing from that date on is scheduled', () => {
     const w = scheduled();
-    w.series({ type: 'CancelSeries', data: { cancellationId: 'c1', from: `${mondays[2]}T00:00:00.000Z`, toCancel: [], at: T0, by } });
+    w.series({
+      type: 'CancelSeries',
+      data: { cancellationId: 'c1', from: `${mondays[2]}T00:00:00.000Z`, toCancel: [], at: T0, by },
+    });
     w.converge(T0);
     expect(w.active().map((m) => m.id)).toEqual([id(mondays[0]!), id(mondays[1]!)]);
   });
 
   it('given a recurrence change recorded before changes carried a cancellation id, when planned, then its drops are not replayed', () => {
     const w = created();
-    const decided = series.decide({ type: 'ChangeSeriesRecurrence', data: { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=4', at: T0, by } }, w.history.series);
+    const decided = series.decide(
+      { type: 'ChangeSeriesRecurrence', data: { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=4', at: T0, by } },
+      w.history.series,
+    );
     if (E.isLeft(decided)) throw new Error('refused');
     for (const event of decided.right) w.history = evolveHistory(w.history, event, ++w.position);
     const plan = w.plan(T0);

@@ -188,7 +188,8 @@ interface LiveSubscriber {
   readonly useStructuredIds: boolean;
 }
 
-type Expected = { readonly kind: 'any' | 'no_stream' | 'stream_exists' } | { readonly kind: 'revision'; readonly revision: bigint };
+type Expected =
+  { readonly kind: 'any' | 'no_stream' | 'stream_exists' } | { readonly kind: 'revision'; readonly revision: bigint };
 
 interface ProposedEvent {
   readonly id: string;
@@ -199,10 +200,17 @@ interface ProposedEvent {
 }
 
 type AppendResult =
-  | { readonly ok: true; readonly revision: bigint; readonly position: bigint | undefined; readonly idempotent: boolean }
+  | {
+      readonly ok: true;
+      readonly revision: bigint;
+      readonly position: bigint | undefined;
+      readonly idempotent: boolean;
+    }
   | { readonly ok: false; readonly current: bigint | undefined };
 
-type Access = { readonly ok: true; readonly user?: string } | { readonly ok: false; readonly code: grpc.status; readonly details: string };
+type Access =
+  | { readonly ok: true; readonly user?: string }
+  | { readonly ok: false; readonly code: grpc.status; readonly details: string };
 
 /** Event.SizeOnDisk: data + metadata + 2 bytes per UTF-16 unit of the type. */
 const sizeOnDisk = (event: ProposedEvent): number => event.data.length + event.metadata.length + event.type.length * 2;
@@ -232,7 +240,8 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
       position: nextPosition,
     };
     // Gaps between positions, as in a real transaction log where positions are byte offsets.
-    nextPosition += 64n + BigInt(proposed.data.length + proposed.metadata.length + streamName.length + proposed.type.length);
+    nextPosition +=
+      64n + BigInt(proposed.data.length + proposed.metadata.length + streamName.length + proposed.type.length);
     stream.push(event);
     streams.set(streamName, stream);
     log.push(event);
@@ -286,7 +295,10 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
   const write = (streamName: string, expected: Expected, proposed: ReadonlyArray<ProposedEvent>): AppendResult => {
     const existing = streams.get(streamName) ?? [];
     const current = currentRevision(streamName);
-    const replayed = findIdempotentReplay(existing, proposed.map((p) => p.id));
+    const replayed = findIdempotentReplay(
+      existing,
+      proposed.map((p) => p.id),
+    );
     if (replayed) return { ok: true, revision: replayed.revision, position: replayed.position, idempotent: true };
     const matches =
       expected.kind === 'any' ||
@@ -317,14 +329,23 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
       readonly timer: NodeJS.Timeout;
     }
     const pending = new Map<string, Pending>();
-    const respond = (correlation: sharedPb.UUID | undefined, streamName: string, fill: (resp: BatchAppendResp) => void) => {
+    const respond = (
+      correlation: sharedPb.UUID | undefined,
+      streamName: string,
+      fill: (resp: BatchAppendResp) => void,
+    ) => {
       const resp = new streamsPb.BatchAppendResp();
       if (correlation) resp.setCorrelationId(correlation);
       resp.setStreamIdentifier(streamIdentifier(streamName));
       fill(resp);
       if (!call.writableEnded && !call.destroyed) call.write(resp);
     };
-    const record = (streamName: string, events: ReadonlyArray<ProposedEvent>, size: number, outcome: FakeAppendOutcome) =>
+    const record = (
+      streamName: string,
+      events: ReadonlyArray<ProposedEvent>,
+      size: number,
+      outcome: FakeAppendOutcome,
+    ) =>
       requests.push({ kind: 'batchAppend', streamName, eventIds: events.map((e) => e.id), size, outcome, ...headers });
 
     call.on('data', (req: BatchAppendReq) => {
@@ -335,14 +356,25 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
         const streamName = decodeStreamName(opts.getStreamIdentifier());
         if (!authorize(access, 'stream')) {
           record(streamName, [], 0, 'access-denied');
-          respond(correlation, streamName, (r) => r.setError(rpcStatus(RPC_CODE.PERMISSION_DENIED, 'AccessDenied', new sharedPb.AccessDenied(), 'event_store.client.AccessDenied')));
+          respond(correlation, streamName, (r) =>
+            r.setError(
+              rpcStatus(
+                RPC_CODE.PERMISSION_DENIED,
+                'AccessDenied',
+                new sharedPb.AccessDenied(),
+                'event_store.client.AccessDenied',
+              ),
+            ),
+          );
           return;
         }
         if (!opts.hasStreamIdentifier()) {
           record(streamName, [], 0, 'bad-request');
           const bad = new sharedPb.BadRequest();
           bad.setMessage('Required field StreamIdentifier not set.');
-          respond(correlation, streamName, (r) => r.setError(rpcStatus(RPC_CODE.INVALID_ARGUMENT, 'BadRequest', bad, 'event_store.client.BadRequest')));
+          respond(correlation, streamName, (r) =>
+            r.setError(rpcStatus(RPC_CODE.INVALID_ARGUMENT, 'BadRequest', bad, 'event_store.client.BadRequest')),
+          );
           return;
         }
         const remainingMs = requestedTimeoutMs(opts);
@@ -351,11 +383,19 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
           if (!p) return;
           pending.delete(correlationId);
           record(streamName, p.events, p.size, 'timeout');
-          respond(correlation, streamName, (r) => r.setError(rpcStatus(RPC_CODE.DEADLINE_EXCEEDED, 'Timeout', new sharedPb.Timeout(), 'event_store.client.Timeout')));
+          respond(correlation, streamName, (r) =>
+            r.setError(
+              rpcStatus(RPC_CODE.DEADLINE_EXCEEDED, 'Timeout', new sharedPb.Timeout(), 'event_store.client.Timeout'),
+            ),
+          );
         };
         if (remainingMs <= 0) {
           record(streamName, [], 0, 'timeout');
-          respond(correlation, streamName, (r) => r.setError(rpcStatus(RPC_CODE.DEADLINE_EXCEEDED, 'Timeout', new sharedPb.Timeout(), 'event_store.client.Timeout')));
+          respond(correlation, streamName, (r) =>
+            r.setError(
+              rpcStatus(RPC_CODE.DEADLINE_EXCEEDED, 'Timeout', new sharedPb.Timeout(), 'event_store.client.Timeout'),
+            ),
+          );
           return;
         }
         if (!pending.has(correlationId)) {
@@ -378,7 +418,14 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
         const exceeded = new sharedPb.MaximumAppendSizeExceeded();
         exceeded.setMaxappendsize(maxAppendSize);
         respond(correlation, p.streamName, (r) =>
-          r.setError(rpcStatus(RPC_CODE.INVALID_ARGUMENT, 'MaximumAppendSizeExceeded', exceeded, 'event_store.client.MaximumAppendSizeExceeded')),
+          r.setError(
+            rpcStatus(
+              RPC_CODE.INVALID_ARGUMENT,
+              'MaximumAppendSizeExceeded',
+              exceeded,
+              'event_store.client.MaximumAppendSizeExceeded',
+            ),
+          ),
         );
         return;
       }
@@ -390,7 +437,12 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
         record(p.streamName, p.events, p.size, 'wrong-expected-version');
         respond(correlation, p.streamName, (r) =>
           r.setError(
-            rpcStatus(RPC_CODE.ALREADY_EXISTS, 'WrongExpectedVersion', wrongExpectedVersion(result.current, p.expected), 'event_store.client.WrongExpectedVersion'),
+            rpcStatus(
+              RPC_CODE.ALREADY_EXISTS,
+              'WrongExpectedVersion',
+              wrongExpectedVersion(result.current, p.expected),
+              'event_store.client.WrongExpectedVersion',
+            ),
           ),
         );
         return;
@@ -457,7 +509,11 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
         const metadata = new grpc.Metadata();
         metadata.set('exception', 'maximum-append-size-exceeded');
         metadata.set('maximum-append-size', String(maxAppendSize));
-        callback({ code: grpc.status.INVALID_ARGUMENT, details: `Maximum Append Size of ${maxAppendSize} Exceeded.`, metadata });
+        callback({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `Maximum Append Size of ${maxAppendSize} Exceeded.`,
+          metadata,
+        });
         return;
       }
       const expected = expectedOfAppend(header);
@@ -521,7 +577,16 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
           ? 'end'
           : 'start';
       const denied = !authorize(access, 'stream');
-      requests.push({ kind, target: 'stream', streamName, direction, from, filter, ...(denied ? { denied } : {}), ...headers });
+      requests.push({
+        kind,
+        target: 'stream',
+        streamName,
+        direction,
+        from,
+        filter,
+        ...(denied ? { denied } : {}),
+        ...headers,
+      });
       if (denied) {
         call.emit('error', accessDeniedError());
         return;
@@ -916,7 +981,10 @@ function uuidToString(uuid: UuidMessage | undefined): string {
   if (!uuid) return crypto.randomUUID();
   if (!uuid.hasStructured()) return uuid.getString();
   const s = uuid.getStructured();
-  const hex = (v: string | undefined) => BigInt.asUintN(64, BigInt(v ?? '0')).toString(16).padStart(16, '0');
+  const hex = (v: string | undefined) =>
+    BigInt.asUintN(64, BigInt(v ?? '0'))
+      .toString(16)
+      .padStart(16, '0');
   const h = hex(s?.getMostSignificantBits()) + hex(s?.getLeastSignificantBits());
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

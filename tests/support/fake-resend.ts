@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
  * does), an error status with Resend's error body, `hang` (never answers, sends nothing) or `accept-then-hang`
  * (the email goes out but the answer never comes: a crash between send and record, seen from the client).
  */
-export type Plan = 'ok' | 'hang' | 'accept-then-hang' | { readonly status: number; readonly name?: string; readonly message?: string };
+export type Plan =
+  'ok' | 'hang' | 'accept-then-hang' | { readonly status: number; readonly name?: string; readonly message?: string };
 
 export interface ReceivedRequest {
   readonly method: string;
@@ -82,7 +83,14 @@ export const startFakeResend = async (): Promise<FakeResend> => {
     }
     const key = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined;
     const record = (answered: number | 'hang') =>
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, idempotencyKey: key, body, answered });
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        idempotencyKey: key,
+        body,
+        answered,
+      });
     if (req.method !== 'POST' || req.url !== '/emails') {
       record(404);
       send(res, 404, { statusCode: 404, name: 'not_found', message: 'not found' });
@@ -90,13 +98,21 @@ export const startFakeResend = async (): Promise<FakeResend> => {
     }
     if (req.headers.authorization !== 'Bearer re_test') {
       record(401);
-      send(res, 401, { statusCode: 401, name: 'missing_api_key', message: 'Missing API key in the authorization header.' });
+      send(res, 401, {
+        statusCode: 401,
+        name: 'missing_api_key',
+        message: 'Missing API key in the authorization header.',
+      });
       return;
     }
     const plan = (key !== undefined ? keyed.get(key)?.shift() : undefined) ?? queue.shift() ?? 'ok';
     if (typeof plan === 'object') {
       record(plan.status);
-      send(res, plan.status, { statusCode: plan.status, name: plan.name ?? NAMES[plan.status] ?? 'application_error', message: plan.message ?? `planned ${plan.status}` });
+      send(res, plan.status, {
+        statusCode: plan.status,
+        name: plan.name ?? NAMES[plan.status] ?? 'application_error',
+        message: plan.message ?? `planned ${plan.status}`,
+      });
       return;
     }
     if (plan === 'hang') {
@@ -108,7 +124,11 @@ export const startFakeResend = async (): Promise<FakeResend> => {
     if (known !== undefined) {
       if (known.body !== raw) {
         record(409);
-        send(res, 409, { statusCode: 409, name: 'invalid_idempotent_request', message: 'Same idempotency key used with a different request payload.' });
+        send(res, 409, {
+          statusCode: 409,
+          name: 'invalid_idempotent_request',
+          message: 'Same idempotency key used with a different request payload.',
+        });
         return;
       }
       record(plan === 'ok' ? 200 : 'hang');
@@ -139,7 +159,8 @@ export const startFakeResend = async (): Promise<FakeResend> => {
     plan: (...plans) => queue.push(...plans),
     planFor: (key, ...plans) => keyed.set(key, [...(keyed.get(key) ?? []), ...plans]),
     requestsFor: (key) => requests.filter((r) => r.idempotencyKey === key),
-    deliveredTo: (address) => delivered.filter((d) => (Array.isArray(d.body?.to) ? d.body.to.includes(address) : d.body?.to === address)),
+    deliveredTo: (address) =>
+      delivered.filter((d) => (Array.isArray(d.body?.to) ? d.body.to.includes(address) : d.body?.to === address)),
     close: async () => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -149,7 +170,11 @@ export const startFakeResend = async (): Promise<FakeResend> => {
 };
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export const eventually = async <A>(check: () => A | undefined | false | Promise<A | undefined | false>, what: string, timeoutMs = 20_000): Promise<A> => {
+export const eventually = async <A>(
+  check: () => A | undefined | false | Promise<A | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<A> => {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -159,7 +184,8 @@ export const eventually = async <A>(check: () => A | undefined | false | Promise
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 };

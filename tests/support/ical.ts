@@ -22,6 +22,10 @@ export const contactOf = (property: ICAL.Property | null): ParsedContact | undef
 };
 
 /** RFC 5545 §3.1: lines are folded with CRLF + one space or tab. */
-export const unfoldLines = (ics: string): string[] => ics.replace(/\r\n[ \t]/g, '').split('\r\n').filter((l) => l.length > 0);
+export const unfoldLines = (ics: string): string[] =>
+  ics
+    .replace(/\r\n[ \t]/g, '')
+    .split('\r\n')
+    .filter((l) => l.length > 0);
 
 export { ICAL };

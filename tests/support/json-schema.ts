@@ -4,18 +4,53 @@
  */
 
 export type Obj = Record<string, unknown>;
-export const isObj = (value: unknown): value is Obj => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObj = (value: unknown): value is Obj =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Annotations and assertions the checker understands; anything else in a schema is reported. */
 const KNOWN_KEYWORDS = new Set([
-  '$ref', 'type', 'title', 'description', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly', 'format',
-  'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'uniqueItems', 'minLength',
-  'maxLength', 'pattern', 'minimum', 'maximum', 'enum', 'const', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then',
-  'else', 'discriminator',
+  '$ref',
+  'type',
+  'title',
+  'description',
+  'examples',
+  'default',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  'format',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minimum',
+  'maximum',
+  'enum',
+  'const',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'if',
+  'then',
+  'else',
+  'discriminator',
 ]);
 
 const daysIn = (year: number, month: number): number =>
-  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  month === 2
+    ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+      ? 29
+      : 28
+    : [4, 6, 9, 11].includes(month)
+      ? 30
+      : 31;
 
 const isFullDate = (s: string): boolean => {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
@@ -92,7 +127,8 @@ export const createSchemaChecker = (root: unknown): SchemaChecker => {
     if (!isObj(schema)) return [`${at}: the schema is not an object or a boolean`];
     const s = schema;
     const errors: string[] = [];
-    for (const key of Object.keys(s)) if (!KNOWN_KEYWORDS.has(key)) errors.push(`${at}: the checker does not know keyword '${key}'`);
+    for (const key of Object.keys(s))
+      if (!KNOWN_KEYWORDS.has(key)) errors.push(`${at}: the checker does not know keyword '${key}'`);
 
     // 2020-12: `$ref` applies alongside its sibling keywords, not instead of them.
     if (s.$ref !== undefined) {
@@ -108,7 +144,8 @@ export const createSchemaChecker = (root: unknown): SchemaChecker => {
         return [...errors, `${at}: expected ${types.join('|')}, got ${actual}`];
       }
     }
-    if (s.const !== undefined && !same(s.const, value)) errors.push(`${at}: must be ${JSON.stringify(s.const)}, got ${JSON.stringify(value)}`);
+    if (s.const !== undefined && !same(s.const, value))
+      errors.push(`${at}: must be ${JSON.stringify(s.const)}, got ${JSON.stringify(value)}`);
     if (Array.isArray(s.enum) && !s.enum.some((e) => same(e, value))) {
       errors.push(`${at}: ${JSON.stringify(value)} is not one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}`);
     }
@@ -117,7 +154,8 @@ export const createSchemaChecker = (root: unknown): SchemaChecker => {
       const length = [...value].length;
       if (typeof s.minLength === 'number' && length < s.minLength) errors.push(`${at}: shorter than ${s.minLength}`);
       if (typeof s.maxLength === 'number' && length > s.maxLength) errors.push(`${at}: longer than ${s.maxLength}`);
-      if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value)) errors.push(`${at}: ${JSON.stringify(value)} does not match ${s.pattern}`);
+      if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value))
+        errors.push(`${at}: ${JSON.stringify(value)} does not match ${s.pattern}`);
       if (typeof s.format === 'string') {
         const check = FORMATS[s.format];
         if (check === undefined) errors.push(`${at}: the checker does not know format '${s.format}'`);
@@ -129,10 +167,14 @@ export const createSchemaChecker = (root: unknown): SchemaChecker => {
       if (typeof s.maximum === 'number' && value > s.maximum) errors.push(`${at}: ${value} is above ${s.maximum}`);
     }
     if (Array.isArray(value)) {
-      if (typeof s.minItems === 'number' && value.length < s.minItems) errors.push(`${at}: fewer than ${s.minItems} items`);
-      if (typeof s.maxItems === 'number' && value.length > s.maxItems) errors.push(`${at}: more than ${s.maxItems} items`);
-      if (s.uniqueItems === true && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) errors.push(`${at}: items repeat`);
-      if (s.items !== undefined) value.forEach((item, i) => errors.push(...validate(s.items, item, `${at}[${i}]`, depth + 1)));
+      if (typeof s.minItems === 'number' && value.length < s.minItems)
+        errors.push(`${at}: fewer than ${s.minItems} items`);
+      if (typeof s.maxItems === 'number' && value.length > s.maxItems)
+        errors.push(`${at}: more than ${s.maxItems} items`);
+      if (s.uniqueItems === true && new Set(value.map((v) => JSON.stringify(v))).size !== value.length)
+        errors.push(`${at}: items repeat`);
+      if (s.items !== undefined)
+        value.forEach((item, i) => errors.push(...validate(s.items, item, `${at}[${i}]`, depth + 1)));
     }
     if (isObj(value)) {
       const properties = isObj(s.properties) ? s.properties : {};
@@ -140,24 +182,29 @@ export const createSchemaChecker = (root: unknown): SchemaChecker => {
         if (!Object.prototype.hasOwnProperty.call(value, key)) errors.push(`${at}.${key}: is required`);
       }
       for (const [key, v] of Object.entries(value)) {
-        if (Object.prototype.hasOwnProperty.call(properties, key)) errors.push(...validate(properties[key], v, `${at}.${key}`, depth + 1));
+        if (Object.prototype.hasOwnProperty.call(properties, key))
+          errors.push(...validate(properties[key], v, `${at}.${key}`, depth + 1));
         else if (s.additionalProperties === false) errors.push(`${at}.${key}: is not a documented property`);
-        else if (s.additionalProperties !== undefined) errors.push(...validate(s.additionalProperties, v, `${at}.${key}`, depth + 1));
+        else if (s.additionalProperties !== undefined)
+          errors.push(...validate(s.additionalProperties, v, `${at}.${key}`, depth + 1));
       }
     }
 
     if (Array.isArray(s.allOf)) for (const part of s.allOf) errors.push(...validate(part, value, at, depth + 1));
     if (Array.isArray(s.anyOf)) {
       const results = s.anyOf.map((part) => validate(part, value, at, depth + 1));
-      if (!results.some((r) => r.length === 0)) errors.push(`${at}: matches none of the anyOf alternatives (${results.map((r) => r.join('; ')).join(' | ')})`);
+      if (!results.some((r) => r.length === 0))
+        errors.push(`${at}: matches none of the anyOf alternatives (${results.map((r) => r.join('; ')).join(' | ')})`);
     }
     if (Array.isArray(s.oneOf)) {
       const results = s.oneOf.map((part) => validate(part, value, at, depth + 1));
       const passing = results.filter((r) => r.length === 0).length;
-      if (passing === 0) errors.push(`${at}: matches none of the oneOf alternatives (${results.map((r) => r.join('; ')).join(' | ')})`);
+      if (passing === 0)
+        errors.push(`${at}: matches none of the oneOf alternatives (${results.map((r) => r.join('; ')).join(' | ')})`);
       else if (passing > 1) errors.push(`${at}: matches ${passing} of the oneOf alternatives, not exactly 1`);
     }
-    if (s.not !== undefined && validate(s.not, value, at, depth + 1).length === 0) errors.push(`${at}: matches a 'not' schema`);
+    if (s.not !== undefined && validate(s.not, value, at, depth + 1).length === 0)
+      errors.push(`${at}: matches a 'not' schema`);
     if (s.if !== undefined) {
       const branch = validate(s.if, value, at, depth + 1).length === 0 ? s.then : s.else;
       if (branch !== undefined) errors.push(...validate(branch, value, at, depth + 1));

@@ -10,7 +10,11 @@ export interface ServerProcess {
 }
 
 /** `npm start`'s entry point as a real process with a configured secret (no dev seeding), listening on a free port. */
-export const startServerProcess = (dataDir: string, children: ChildProcessWithoutNullStreams[], env: Record<string, string> = {}): Promise<ServerProcess> =>
+export const startServerProcess = (
+  dataDir: string,
+  children: ChildProcessWithoutNullStreams[],
+  env: Record<string, string> = {},
+): Promise<ServerProcess> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server.ts'], {
       env: {

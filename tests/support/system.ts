@@ -29,7 +29,12 @@ export interface TestSystem {
 }
 
 export interface Client {
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
 export const client = (url: string, token: string | undefined): Client => ({
@@ -44,7 +49,7 @@ export const client = (url: string, token: string | undefined): Client => ({
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
     const text = await response.text();
-    let parsed: unknown = text;
+    let parsed: unknown;
     try {
       parsed = text.length > 0 ? JSON.parse(text) : undefined;
     } catch {
@@ -59,8 +64,12 @@ export const registerPeople = async (service: Service, ids: ReadonlyArray<string
   const admin = { user: { id: 'test-admin', roles: ['admin' as const] }, correlationId: 'test-people' };
   for (const id of ids) {
     const name = id.replace(/^./, (c) => c.toUpperCase());
-    const result = await service.upsertPerson(admin, id, { name, email: `${id.replace(/[^A-Za-z0-9.-]/g, '-')}@example.com` });
-    if (result._tag === 'Left') throw new Error(`cannot put ${id} into the people directory: ${JSON.stringify(result.left)}`);
+    const result = await service.upsertPerson(admin, id, {
+      name,
+      email: `${id.replace(/[^A-Za-z0-9.-]/g, '-')}@example.com`,
+    });
+    if (result._tag === 'Left')
+      throw new Error(`cannot put ${id} into the people directory: ${JSON.stringify(result.left)}`);
   }
 };
 
@@ -83,7 +92,16 @@ export const startTestSystem = async (
   if (options.waitUntilReady !== false) await system.projections.whenHealthy(60_000);
   const secret = new TextEncoder().encode(options.env?.AUTH_JWT_SECRET ?? TEST_SECRET);
   const token = (sub: string, roles: string[], extra: { name?: string; email?: string; ttlSeconds?: number } = {}) =>
-    mintToken(secret, { sub, roles, ...(extra.name !== undefined ? { name: extra.name } : {}), ...(extra.email !== undefined ? { email: extra.email } : {}) }, extra.ttlSeconds ?? 3600);
+    mintToken(
+      secret,
+      {
+        sub,
+        roles,
+        ...(extra.name !== undefined ? { name: extra.name } : {}),
+        ...(extra.email !== undefined ? { email: extra.email } : {}),
+      },
+      extra.ttlSeconds ?? 3600,
+    );
   return {
     system,
     url: system.url,

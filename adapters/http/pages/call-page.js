@@ -102,14 +102,17 @@ const api = async (method, path) => {
     throw new HttpError(0, 'The server cannot be reached. Check your connection and try again.');
   }
   const text = await response.text();
-  let body = null;
+  let body;
   try {
     body = text === '' ? null : JSON.parse(text);
   } catch {
     body = null;
   }
   if (!response.ok) {
-    const detail = body !== null && typeof body.detail === 'string' && body.detail !== '' ? body.detail : `${response.status} ${response.statusText}`;
+    const detail =
+      body !== null && typeof body.detail === 'string' && body.detail !== ''
+        ? body.detail
+        : `${response.status} ${response.statusText}`;
     throw new HttpError(response.status, detail, body);
   }
   return body;
@@ -166,7 +169,10 @@ const offerAgain = (label) => {
 const formatWhen = (start, end) => {
   try {
     const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
-    const range = typeof format.formatRange === 'function' ? format.formatRange(start, end) : `${format.format(start)} – ${format.format(end)}`;
+    const range =
+      typeof format.formatRange === 'function'
+        ? format.formatRange(start, end)
+        : `${format.format(start)} – ${format.format(end)}`;
     const zone = viewerZone();
     return zone !== undefined ? `${range} (${zone})` : range;
   } catch {
@@ -183,7 +189,8 @@ const viewerZone = () => {
   }
 };
 
-const sameLocalDay = (a, b) => a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+const sameLocalDay = (a, b) =>
+  a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 
 /**
  * "Joining opens at 09:45 (Europe/Berlin), 15 minutes before the start." in the viewer's zone, named, with the date
@@ -193,7 +200,9 @@ const opensText = (opensAt) => {
   const opens = new Date(typeof opensAt === 'string' ? opensAt : NaN);
   if (Number.isNaN(opens.getTime())) return null;
   const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' }).format(opens);
-  const day = sameLocalDay(opens, new Date()) ? '' : ` on ${new Intl.DateTimeFormat(undefined, { dateStyle: 'full' }).format(opens)}`;
+  const day = sameLocalDay(opens, new Date())
+    ? ''
+    : ` on ${new Intl.DateTimeFormat(undefined, { dateStyle: 'full' }).format(opens)}`;
   const zone = viewerZone();
   const start = meeting === null ? NaN : Date.parse(meeting.start);
   const minutes = Math.round((start - opens.getTime()) / 60_000);
@@ -244,7 +253,9 @@ const loadSimplePeer = () => {
     script.src = '/static/simplepeer.min.js';
     script.async = true;
     script.onload = () =>
-      typeof window.SimplePeer === 'function' ? resolve(window.SimplePeer) : reject(new Error('The call library did not load.'));
+      typeof window.SimplePeer === 'function'
+        ? resolve(window.SimplePeer)
+        : reject(new Error('The call library did not load.'));
     script.onerror = () => reject(new Error('The call library could not be loaded.'));
     document.head.append(script);
   });
@@ -266,8 +277,12 @@ const getMedia = async () => {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
       return { stream, note: 'No camera available: the other party hears you but cannot see you.' };
     } catch {
-      const reason = first instanceof Error && first.name === 'NotAllowedError' ? 'access was refused' : 'none was found';
-      return { stream: null, note: `Camera and microphone unavailable (${reason}): the other party can neither see nor hear you.` };
+      const reason =
+        first instanceof Error && first.name === 'NotAllowedError' ? 'access was refused' : 'none was found';
+      return {
+        stream: null,
+        note: `Camera and microphone unavailable (${reason}): the other party can neither see nor hear you.`,
+      };
     }
   }
 };
@@ -326,7 +341,8 @@ const onCallState = (state) => {
     showComplete();
     return;
   }
-  if (lastError !== null && lastError.code === 'origin_refused') setStatus('origin-refused', 'This address cannot open the call.');
+  if (lastError !== null && lastError.code === 'origin_refused')
+    setStatus('origin-refused', 'This address cannot open the call.');
   setMessage((lastError ?? lastPeerError)?.message ?? 'The call has ended.');
   offerAgain('Try to join again');
 };
@@ -366,7 +382,8 @@ const startNative = async (answer) => {
   setStatus('media', 'Starting your camera and microphone…');
   ui.remoteVideo.muted = false;
   show(ui.unmute, false);
-  ui.remoteLabel.textContent = answer.role === 'customer' ? 'Your instructor' : answer.role === 'instructor' ? 'Your customer' : 'The other party';
+  ui.remoteLabel.textContent =
+    answer.role === 'customer' ? 'Your instructor' : answer.role === 'instructor' ? 'Your customer' : 'The other party';
   const joinedAt = Date.now();
   const mine = attempt;
   let SimplePeer;
@@ -420,7 +437,7 @@ const startNative = async (answer) => {
 };
 
 const showLink = (url) => {
-  let parsed = null;
+  let parsed;
   try {
     parsed = new URL(url);
   } catch {
@@ -469,7 +486,10 @@ const handleJoinError = async (err) => {
     setPhase('refused');
     setStatus('refused', 'You cannot join this call right now.');
     // Too early: the server tells the time in the meeting's zone; the viewer gets it in their own.
-    const opens = err instanceof HttpError && err.body !== null && typeof err.body === 'object' ? opensText(err.body.opensAt) : null;
+    const opens =
+      err instanceof HttpError && err.body !== null && typeof err.body === 'object'
+        ? opensText(err.body.opensAt)
+        : null;
     setMessage(opens ?? detail);
     offerAgain('Try again');
     return;

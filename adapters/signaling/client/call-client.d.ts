@@ -1,10 +1,5 @@
 export type CallState =
-  | 'socket-connecting'
-  | 'waiting-for-peer'
-  | 'connecting-peer'
-  | 'connected'
-  | 'reconnecting'
-  | 'ended';
+  'socket-connecting' | 'waiting-for-peer' | 'connecting-peer' | 'connected' | 'reconnecting' | 'ended';
 
 export interface NativeJoinResponse {
   readonly signalingUrl: string;
@@ -43,7 +38,11 @@ export interface StartCallOptions {
    * Asked when a socket closes without ever opening (browsers hide a refused upgrade's status): may this page's
    * origin connect? `allowed: false` ends the call with the error `origin_refused`; null or a throw: reconnect.
    */
-  readonly checkOrigin?: () => Promise<{ readonly allowed: boolean; readonly origin?: string; readonly suggestedOrigin?: string } | null>;
+  readonly checkOrigin?: () => Promise<{
+    readonly allowed: boolean;
+    readonly origin?: string;
+    readonly suggestedOrigin?: string;
+  } | null>;
   /** Defaults to `globalThis.WebSocket`. */
   readonly WebSocket?: unknown;
 }

@@ -157,7 +157,10 @@ export function startCall(options) {
     });
     p.on('error', (err) => {
       if (peer !== p) return;
-      fail(err && err.code ? String(err.code) : 'peer_error', err && err.message ? err.message : 'Peer connection failed.');
+      fail(
+        err && err.code ? String(err.code) : 'peer_error',
+        err && err.message ? err.message : 'Peer connection failed.',
+      );
       peerLost();
     });
     p.on('close', () => {
@@ -265,8 +268,12 @@ export function startCall(options) {
     if (ended) return;
     if (verdict && verdict.allowed === false) {
       const origin = typeof verdict.origin === 'string' ? verdict.origin : 'this address';
-      const where = typeof verdict.suggestedOrigin === 'string' ? ` Open this page from ${verdict.suggestedOrigin} instead.` : '';
-      fail('origin_refused', `The server refused the connection from this address (origin ${origin} is not allowed).${where}`);
+      const where =
+        typeof verdict.suggestedOrigin === 'string' ? ` Open this page from ${verdict.suggestedOrigin} instead.` : '';
+      fail(
+        'origin_refused',
+        `The server refused the connection from this address (origin ${origin} is not allowed).${where}`,
+      );
       finish();
       return;
     }

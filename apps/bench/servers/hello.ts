@@ -15,9 +15,12 @@ const server = await new Promise<Server>((resolve, reject) => {
 }).catch(failChild);
 
 const port = (server.address() as AddressInfo).port;
-serveChild({ url: `http://127.0.0.1:${port}`, port }, {}, () =>
-  new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }),
+serveChild(
+  { url: `http://127.0.0.1:${port}`, port },
+  {},
+  () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
 );

@@ -70,7 +70,12 @@ const seedOthers = async (args: SeedArgs) => {
   const appended = performance.now();
   await system.projections.waitFor(lastPosition, 600_000);
   const projected = performance.now();
-  return { count: args.count, appendMs: appended - started, projectMs: projected - appended, totalMs: projected - started };
+  return {
+    count: args.count,
+    appendMs: appended - started,
+    projectMs: projected - appended,
+    totalMs: projected - started,
+  };
 };
 
 const calendarTiming = (args: { userId: string; from: string; to: string; iterations: number }) => {

@@ -145,7 +145,9 @@ export function runEventStoreContract(name: string, factory: () => Promise<Event
           expectRight(await store.appendToStream(a, events(3))),
         ];
 
-        const all = (await store.readAll({ after: headBefore })).filter((e) => e.streamName === a || e.streamName === b);
+        const all = (await store.readAll({ after: headBefore })).filter(
+          (e) => e.streamName === a || e.streamName === b,
+        );
         expect(all).toHaveLength(6);
         const positions = all.map((e) => e.position);
         expect(positions[0]).toBeGreaterThan(headBefore);
@@ -183,7 +185,8 @@ export function runEventStoreContract(name: string, factory: () => Promise<Event
         expectRight(await store.appendToStream(b, appended.slice(2, 3)));
         expectRight(await store.appendToStream(a, appended.slice(3)));
 
-        const ours = (list: ReadonlyArray<RecordedEvent>) => list.filter((e) => e.streamName === a || e.streamName === b);
+        const ours = (list: ReadonlyArray<RecordedEvent>) =>
+          list.filter((e) => e.streamName === a || e.streamName === b);
         const everything = ours(await store.readAll({ after: headBefore }));
         expect(ids(everything)).toEqual(ids(appended));
 
@@ -279,12 +282,12 @@ export function runEventStoreContract(name: string, factory: () => Promise<Event
 
       it("'any' (and no option at all) succeeds on new and existing streams", async () => {
         const stream = streamName('any');
-        expect(expectRight(await store.appendToStream(stream, [event()], { expectedRevision: 'any' }))).toMatchObject(
-          { nextExpectedRevision: 0 },
-        );
-        expect(expectRight(await store.appendToStream(stream, [event()], { expectedRevision: 'any' }))).toMatchObject(
-          { nextExpectedRevision: 1 },
-        );
+        expect(expectRight(await store.appendToStream(stream, [event()], { expectedRevision: 'any' }))).toMatchObject({
+          nextExpectedRevision: 0,
+        });
+        expect(expectRight(await store.appendToStream(stream, [event()], { expectedRevision: 'any' }))).toMatchObject({
+          nextExpectedRevision: 1,
+        });
         expect(expectRight(await store.appendToStream(stream, [event()]))).toMatchObject({ nextExpectedRevision: 2 });
       });
 

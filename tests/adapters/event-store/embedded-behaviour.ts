@@ -126,9 +126,9 @@ export function runEmbeddedStoreBehaviour(
 
     it('rejects events that cannot be stored', async () => {
       const store = await openStore();
-      await expect(store.appendToStream('bad', [{ id: randomUUID(), type: 'T', data: undefined }])).rejects.toBeInstanceOf(
-        TypeError,
-      );
+      await expect(
+        store.appendToStream('bad', [{ id: randomUUID(), type: 'T', data: undefined }]),
+      ).rejects.toBeInstanceOf(TypeError);
       await expect(store.appendToStream('bad', [event(10n)])).rejects.toBeInstanceOf(TypeError);
       await expect(store.appendToStream('', [event()])).rejects.toBeInstanceOf(TypeError);
       await expect(store.appendToStream('bad', [{ id: '', type: 'T', data: {} }])).rejects.toBeInstanceOf(TypeError);
@@ -182,9 +182,7 @@ export function runEmbeddedStoreBehaviour(
         expect((await Promise.all(live)).every(isRight)).toBe(true);
         await waitUntil(() => received.length >= total, 'all events were delivered');
         expect(received.map((e) => e.position)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-        expect(received.map((e) => (e.data as { n: number }).n)).toEqual(
-          Array.from({ length: total }, (_, i) => i),
-        );
+        expect(received.map((e) => (e.data as { n: number }).n)).toEqual(Array.from({ length: total }, (_, i) => i));
       } finally {
         await subscription.stop();
       }

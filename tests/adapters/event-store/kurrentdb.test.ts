@@ -306,12 +306,15 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     const warnings: string[] = [];
     const infos: string[] = [];
     const logger = { info: (m: string) => infos.push(m), warn: (m: string) => warnings.push(m), error: () => {} };
-    const { fake, store } = await setUp({}, {
-      logger,
-      retry: { initialDelayMs: 20, maxDelayMs: 200 },
-      // High, so that the status stays 'reconnecting' (not 'down') for the whole outage.
-      downAfterFailedAttempts: 1_000_000,
-    });
+    const { fake, store } = await setUp(
+      {},
+      {
+        logger,
+        retry: { initialDelayMs: 20, maxDelayMs: 200 },
+        // High, so that the status stays 'reconnecting' (not 'down') for the whole outage.
+        downAfterFailedAttempts: 1_000_000,
+      },
+    );
     const writer = await openKurrentDbEventStore({ connectionString: fake.connectionString });
     cleanups.push(() => writer.close());
 
@@ -384,11 +387,15 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     // nodePreference=follower: the client then asks for the leader only when a read says so (with the default
     // preference, leader, the Rust part of the client sends requires-leader on every read).
     const { fake, store } = await setUp({}, {});
-    const reader = await openKurrentDbEventStore({ connectionString: `${fake.connectionString}&nodePreference=follower` });
+    const reader = await openKurrentDbEventStore({
+      connectionString: `${fake.connectionString}&nodePreference=follower`,
+    });
     cleanups.push(() => reader.close());
     await store.appendToStream('meeting-lead', [event('Counted', { n: 1 })]);
     const streamReads = () =>
-      fake.requests.flatMap((r) => (r.kind === 'read' && r.target === 'stream' && r.streamName === 'meeting-lead' ? [r] : []));
+      fake.requests.flatMap((r) =>
+        r.kind === 'read' && r.target === 'stream' && r.streamName === 'meeting-lead' ? [r] : [],
+      );
 
     await reader.readStream('meeting-lead');
     expect(streamReads().at(-1)?.requiresLeader).toBe(false);
@@ -400,7 +407,10 @@ describe('KurrentDB adapter specifics (fake server)', () => {
       decide: (command: number, state: number) => right([{ type: 'Counted' as const, data: { n: command + state } }]),
     };
     const before = streamReads().length;
-    const handled = await handleCommand(reader, 'meeting-lead', decider, Counted, 1, { expectedRevision: 0, newId: randomUUID });
+    const handled = await handleCommand(reader, 'meeting-lead', decider, Counted, 1, {
+      expectedRevision: 0,
+      newId: randomUUID,
+    });
     expect(isRight(handled)).toBe(true);
     const decisionReads = streamReads().slice(before);
     expect(decisionReads.length).toBeGreaterThan(0);
@@ -426,7 +436,8 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     // The first answer has to look back past the other application's events once.
     expect((await scannedBy(() => store.headPosition())).value).toBe(ours);
     // Then, while nothing is written, an answer costs one record, as /health asks it every time.
-    for (let i = 0; i < 5; i++) expect(await scannedBy(() => store.headPosition())).toEqual({ value: ours, scanned: 1 });
+    for (let i = 0; i < 5; i++)
+      expect(await scannedBy(() => store.headPosition())).toEqual({ value: ours, scanned: 1 });
     // Our own newest event at the end: one record as well.
     const appended = await store.appendToStream('meeting-h', [event()]);
     if (!isRight(appended)) throw new Error('append failed');
@@ -465,7 +476,11 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     );
     expect(byServer).toBeInstanceOf(AppendTooLargeError);
     expect(byServer).toMatchObject({ limit });
-    expect(fake.requests.at(-1)).toMatchObject({ kind: 'batchAppend', size: limit + 1, outcome: 'maximum-append-size-exceeded' });
+    expect(fake.requests.at(-1)).toMatchObject({
+      kind: 'batchAppend',
+      size: limit + 1,
+      outcome: 'maximum-append-size-exceeded',
+    });
     // The stream is untouched and the shared BatchAppend stream still works.
     expect(isRight(await trusting.appendToStream('meeting-size', [event()], { expectedRevision: 0 }))).toBe(true);
   });
@@ -478,10 +493,12 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     const ok = await raw.appendToStream('meeting-deadline', [jsonEvent({ type: 'Tested', data: { n: 1 } })]);
     expect(ok.success).toBe(true);
     // A deadline of now has passed by the time the server reads the request.
-    const late = await raw.appendToStream('meeting-deadline', [jsonEvent({ type: 'Tested', data: { n: 2 } })], { deadline: 0 }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const late = await raw
+      .appendToStream('meeting-deadline', [jsonEvent({ type: 'Tested', data: { n: 2 } })], { deadline: 0 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(late).toBeInstanceOf(DeadlineExceededError);
     expect(fake.requests.flatMap((r) => (r.kind === 'batchAppend' ? [r.outcome] : []))).toEqual(['success', 'timeout']);
     expect(fake.events).toHaveLength(1);
@@ -511,7 +528,9 @@ describe('KurrentDB adapter specifics (fake server)', () => {
   it('says access is denied, naming the user, when the user may not read $all', async () => {
     const fake = await startFakeKurrentDb({ tls: true, users: { booking: { password: 's3cret-pw', groups: [] } } });
     cleanups.push(() => fake.close());
-    const error = await openKurrentDbEventStore({ connectionString: fake.connectionStringFor('booking', 's3cret-pw') }).then(
+    const error = await openKurrentDbEventStore({
+      connectionString: fake.connectionStringFor('booking', 's3cret-pw'),
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -523,7 +542,9 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     expect(message).not.toContain('s3cret-pw');
     expect(fake.requests.some((r) => r.kind === 'read' && r.target === 'all' && r.denied === true)).toBe(true);
 
-    const wrongPassword = await openKurrentDbEventStore({ connectionString: fake.connectionStringFor('booking', 'nope') }).then(
+    const wrongPassword = await openKurrentDbEventStore({
+      connectionString: fake.connectionStringFor('booking', 'nope'),
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -116,7 +116,9 @@ describe('SQLite event store', () => {
     const store = fixture.open();
 
     const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => store.appendToStream(`group-${i}`, [event({ i })], { expectedRevision: 'no_stream' })),
+      Array.from({ length: 100 }, (_, i) =>
+        store.appendToStream(`group-${i}`, [event({ i })], { expectedRevision: 'no_stream' }),
+      ),
     );
     // The clock is read once per transaction.
     expect(clockReads).toBe(1);
@@ -150,7 +152,10 @@ describe('SQLite event store', () => {
       store.appendToStream('c', [event()], { expectedRevision: 0 }),
       store.appendToStream('d', [event(), event(), event()]),
     ]);
-    expect(ok1).toEqual({ status: 'fulfilled', value: { _tag: 'Right', right: { nextExpectedRevision: 1, position: 3 } } });
+    expect(ok1).toEqual({
+      status: 'fulfilled',
+      value: { _tag: 'Right', right: { nextExpectedRevision: 1, position: 3 } },
+    });
     expect(conflict).toMatchObject({ status: 'fulfilled', value: { _tag: 'Left', left: { actual: 0 } } });
     expect(duplicate.status).toBe('rejected');
     expect(sameStreamFirst).toEqual({
@@ -161,7 +166,10 @@ describe('SQLite event store', () => {
       status: 'fulfilled',
       value: { _tag: 'Right', right: { nextExpectedRevision: 1, position: 5 } },
     });
-    expect(ok2).toEqual({ status: 'fulfilled', value: { _tag: 'Right', right: { nextExpectedRevision: 2, position: 8 } } });
+    expect(ok2).toEqual({
+      status: 'fulfilled',
+      value: { _tag: 'Right', right: { nextExpectedRevision: 2, position: 8 } },
+    });
 
     const all = await store.readAll();
     expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -192,9 +200,13 @@ describe('SQLite event store', () => {
     const store = fixture.open();
     const received: RecordedEvent[] = [];
     const errors: unknown[] = [];
-    const subscription = store.subscribeToAll({}, (recorded) => {
-      received.push(recorded);
-    }, (error) => errors.push(error));
+    const subscription = store.subscribeToAll(
+      {},
+      (recorded) => {
+        received.push(recorded);
+      },
+      (error) => errors.push(error),
+    );
 
     const script = path.join(fixture.dir, 'child-writer.mts');
     fs.writeFileSync(
@@ -251,9 +263,7 @@ describe('SQLite event store', () => {
     const corruptData = /booking-7.*position 2|position 2.*booking-7/;
     await expect(store.readAll()).rejects.toThrow(corruptData);
     await expect(store.readStream('booking-7')).rejects.toThrow(corruptData);
-    await expect(store.readStream('booking-7', { fromRevision: 1 })).rejects.toThrow(
-      /position 3.*booking-7.*metadata/,
-    );
+    await expect(store.readStream('booking-7', { fromRevision: 1 })).rejects.toThrow(/position 3.*booking-7.*metadata/);
     expect(await store.readStream('fine')).toHaveLength(1);
 
     const errors: unknown[] = [];

@@ -10,12 +10,19 @@ import type { TestSystem } from '../../support/system.ts';
 const lines: Array<{ level: number; msg: string; status?: number; err?: unknown }> = [];
 let sys: TestSystem;
 
-const poll = async <A>(what: string, probe: () => Promise<A | undefined> | A | undefined, timeoutMs = 20_000): Promise<A> => {
+const poll = async <A>(
+  what: string,
+  probe: () => Promise<A | undefined> | A | undefined,
+  timeoutMs = 20_000,
+): Promise<A> => {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const found = await probe();
     if (found !== undefined) return found;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; the log said:\n${lines.map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}`);
+    if (Date.now() > until)
+      throw new Error(
+        `timed out waiting for ${what}; the log said:\n${lines.map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 };
@@ -26,11 +33,23 @@ const aborts = async (): Promise<number> => {
 };
 
 /** Headers and half of a declared body; once the server is reading (it said 100 Continue), the socket is destroyed. */
-const dropMidUpload = async (method: string, path: string, token: string, afterContinue: (socket: Socket) => Promise<void>): Promise<void> => {
+const dropMidUpload = async (
+  method: string,
+  path: string,
+  token: string,
+  afterContinue: (socket: Socket) => Promise<void>,
+): Promise<void> => {
   const { port } = new URL(sys.url);
   const socket = connect(Number(port), '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const body = JSON.stringify({ title: 'Half a body', customerId: 'cora', instructorId: 'ivan', start: '2030-03-02T15:00:00Z', end: '2030-03-02T16:00:00Z', trainingType: '1-1' });
+  const body = JSON.stringify({
+    title: 'Half a body',
+    customerId: 'cora',
+    instructorId: 'ivan',
+    start: '2030-03-02T15:00:00Z',
+    end: '2030-03-02T16:00:00Z',
+    trainingType: '1-1',
+  });
   let received = '';
   const continued = new Promise<void>((resolve) =>
     socket.on('data', (chunk: Buffer) => {
@@ -64,28 +83,37 @@ afterAll(async () => {
 });
 
 describe('a client that drops mid-upload', () => {
-  it('is logged at debug as a client abort and counted, with no error line and no 500', { timeout: 60_000 }, async () => {
-    const token = await sys.token('ada', ['admin']);
-    const head = await sys.system.store.headPosition();
-    const before = await aborts();
-    const firstLine = lines.length;
-    // Once right after half the body, once after the server has had time to read it.
-    await dropMidUpload('POST', '/meetings', token, async () => {});
-    await poll('the first abort to be counted', async () => ((await aborts()) >= before + 1 ? true : undefined));
-    await dropMidUpload('PUT', '/people/cora', token, (socket) => new Promise((resolve) => socket.write('', () => setTimeout(resolve, 300))));
-    await poll('the second abort to be counted', async () => ((await aborts()) >= before + 2 ? true : undefined));
-    expect(await aborts()).toBe(before + 2);
+  it(
+    'is logged at debug as a client abort and counted, with no error line and no 500',
+    { timeout: 60_000 },
+    async () => {
+      const token = await sys.token('ada', ['admin']);
+      const head = await sys.system.store.headPosition();
+      const before = await aborts();
+      const firstLine = lines.length;
+      // Once right after half the body, once after the server has had time to read it.
+      await dropMidUpload('POST', '/meetings', token, async () => {});
+      await poll('the first abort to be counted', async () => ((await aborts()) >= before + 1 ? true : undefined));
+      await dropMidUpload(
+        'PUT',
+        '/people/cora',
+        token,
+        (socket) => new Promise((resolve) => socket.write('', () => setTimeout(resolve, 300))),
+      );
+      await poll('the second abort to be counted', async () => ((await aborts()) >= before + 2 ? true : undefined));
+      expect(await aborts()).toBe(before + 2);
 
-    const logged = lines.slice(firstLine);
-    expect(logged.filter((l) => l.level >= 50)).toEqual([]);
-    expect(logged.filter((l) => l.status !== undefined && l.status >= 500)).toEqual([]);
-    expect(logged.some((l) => l.msg === 'unhandled error')).toBe(false);
-    const abortLines = logged.filter((l) => l.msg === 'request aborted by the client');
-    expect(abortLines).toHaveLength(2);
-    for (const line of abortLines) expect(line).toMatchObject({ level: 20, status: 499 });
-    // Nothing half-read was stored, and the server goes on answering.
-    expect(await sys.system.store.headPosition()).toBe(head);
-    const admin = client(sys.url, token);
-    expect((await admin.request('GET', '/people/cora')).status).toBe(200);
-  });
+      const logged = lines.slice(firstLine);
+      expect(logged.filter((l) => l.level >= 50)).toEqual([]);
+      expect(logged.filter((l) => l.status !== undefined && l.status >= 500)).toEqual([]);
+      expect(logged.some((l) => l.msg === 'unhandled error')).toBe(false);
+      const abortLines = logged.filter((l) => l.msg === 'request aborted by the client');
+      expect(abortLines).toHaveLength(2);
+      for (const line of abortLines) expect(line).toMatchObject({ level: 20, status: 499 });
+      // Nothing half-read was stored, and the server goes on answering.
+      expect(await sys.system.store.headPosition()).toBe(head);
+      const admin = client(sys.url, token);
+      expect((await admin.request('GET', '/people/cora')).status).toBe(200);
+    },
+  );
 });

@@ -39,7 +39,8 @@ const start = async (clock: () => Date, store?: EventStore) => {
 };
 
 const meetingsOf = async (client: Client, userId: string) =>
-  (await client.request('GET', `/calendar?userId=${userId}&from=2031-01-01T00:00:00Z&to=2031-12-31T00:00:00Z`)).body.items as Array<{ meetingId: string }>;
+  (await client.request('GET', `/calendar?userId=${userId}&from=2031-01-01T00:00:00Z&to=2031-12-31T00:00:00Z`)).body
+    .items as Array<{ meetingId: string }>;
 
 describe('Idempotency-Key', () => {
   it('answers a repeated create with the first answer (status, body, Location, ETag) and writes nothing again', async () => {
@@ -68,9 +69,19 @@ describe('Idempotency-Key', () => {
 
     // A key on a state change: cancel once, repeat, and the second answer is the first (not "already cancelled").
     const cancelKey = randomUUID();
-    const cancelled = await admin.request('POST', `/meetings/${first.body.id}/cancel`, { reason: 'ill' }, { 'idempotency-key': cancelKey, 'if-match': '"0"' });
+    const cancelled = await admin.request(
+      'POST',
+      `/meetings/${first.body.id}/cancel`,
+      { reason: 'ill' },
+      { 'idempotency-key': cancelKey, 'if-match': '"0"' },
+    );
     expect(cancelled.status).toBe(200);
-    const repeated = await admin.request('POST', `/meetings/${first.body.id}/cancel`, { reason: 'ill' }, { 'idempotency-key': cancelKey, 'if-match': '"0"' });
+    const repeated = await admin.request(
+      'POST',
+      `/meetings/${first.body.id}/cancel`,
+      { reason: 'ill' },
+      { 'idempotency-key': cancelKey, 'if-match': '"0"' },
+    );
     expect(repeated.status).toBe(200);
     expect(repeated.body).toEqual(cancelled.body);
     expect((await admin.request('GET', `/meetings/${first.body.id}/history`)).body.events).toHaveLength(2);
@@ -99,9 +110,13 @@ describe('Idempotency-Key', () => {
     expect(await meetingsOf(admin, 'cora')).toHaveLength(1);
 
     // A 4xx is a final answer as well: repeated, not re-run.
-    const colliding = await admin.request('POST', '/meetings', meeting({ customerId: 'cam' }), { 'idempotency-key': 'collide-1' });
+    const colliding = await admin.request('POST', '/meetings', meeting({ customerId: 'cam' }), {
+      'idempotency-key': 'collide-1',
+    });
     expect(colliding.status).toBe(409);
-    const again = await admin.request('POST', '/meetings', meeting({ customerId: 'cam' }), { 'idempotency-key': 'collide-1' });
+    const again = await admin.request('POST', '/meetings', meeting({ customerId: 'cam' }), {
+      'idempotency-key': 'collide-1',
+    });
     expect(again).toMatchObject({ status: 409, body: colliding.body });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
   });
@@ -164,28 +179,42 @@ describe('Idempotency-Key', () => {
     const claimId = randomUUID();
     const now = clock().getTime();
     // Another node claimed this key for this very request and has not answered (it may be running, or dead).
-    await system.system.store.appendToStream(idempotencyStreamName('ada', key), [
-      {
-        id: randomUUID(),
-        type: 'IdempotencyKeyClaimed',
-        data: {
-          claimId, userId: 'ada', fingerprint: requestFingerprint('POST', '/meetings', undefined, JSON.stringify(meeting())),
-          claimedAt: new Date(now).toISOString(), expiresAt: new Date(now + 86_400_000).toISOString(),
-          owner: { node: 'another-node', instance: 'its-process' }, leaseUntil: new Date(now + 60_000).toISOString(),
+    await system.system.store.appendToStream(
+      idempotencyStreamName('ada', key),
+      [
+        {
+          id: randomUUID(),
+          type: 'IdempotencyKeyClaimed',
+          data: {
+            claimId,
+            userId: 'ada',
+            fingerprint: requestFingerprint('POST', '/meetings', undefined, JSON.stringify(meeting())),
+            claimedAt: new Date(now).toISOString(),
+            expiresAt: new Date(now + 86_400_000).toISOString(),
+            owner: { node: 'another-node', instance: 'its-process' },
+            leaseUntil: new Date(now + 60_000).toISOString(),
+          },
         },
-      },
-    ], { expectedRevision: 'no_stream' });
+      ],
+      { expectedRevision: 'no_stream' },
+    );
     const busy = await admin.request('POST', '/meetings', meeting(), { 'idempotency-key': key });
     expect(busy.status).toBe(409);
     expect(Number(busy.headers.get('retry-after'))).toBeGreaterThan(50);
-    expect((await admin.request('POST', '/meetings', meeting({ title: 'Other' }), { 'idempotency-key': key })).status).toBe(422);
+    expect(
+      (await admin.request('POST', '/meetings', meeting({ title: 'Other' }), { 'idempotency-key': key })).status,
+    ).toBe(422);
     advance(61_000);
     const taken = await admin.request('POST', '/meetings', meeting(), { 'idempotency-key': key });
     expect(taken.status).toBe(201);
     // The id the claim fixed: had the other node written the meeting, this run would have found it.
     expect(taken.body.id).toBe(claimIds(claimId)());
     const events = await system.system.store.readStream(idempotencyStreamName('ada', key));
-    expect(events.map((e) => e.type)).toEqual(['IdempotencyKeyClaimed', 'IdempotencyKeyResumed', 'IdempotentAnswerRecorded']);
+    expect(events.map((e) => e.type)).toEqual([
+      'IdempotencyKeyClaimed',
+      'IdempotencyKeyResumed',
+      'IdempotentAnswerRecorded',
+    ]);
   });
 
   it('after a 5xx runs the request again under the same claim: a write that landed is found, not made twice', async () => {
@@ -213,7 +242,8 @@ describe('Idempotency-Key', () => {
     systems.push(system);
     await system.people('cora', 'cam', 'ivan');
     const admin = await system.as('ada', ['admin']);
-    const types = async (prefix: string) => (await inner.readAll()).filter((e) => e.streamName.startsWith(prefix)).map((e) => e.type);
+    const types = async (prefix: string) =>
+      (await inner.readAll()).filter((e) => e.streamName.startsWith(prefix)).map((e) => e.type);
 
     // A meeting: stored, then the request fails before it answers.
     fault = (streamName) => (streamName.startsWith('meeting-') ? 'after' : undefined);
@@ -223,35 +253,74 @@ describe('Idempotency-Key', () => {
     const retried = await admin.request('POST', '/meetings', meeting(), { 'idempotency-key': key });
     expect(retried.status).toBe(201);
     expect(await types('meeting-')).toEqual(['MeetingScheduled']);
-    expect((await types('idempotency-')).slice(-3)).toEqual(['IdempotencyKeyReleased', 'IdempotencyKeyResumed', 'IdempotentAnswerRecorded']);
+    expect((await types('idempotency-')).slice(-3)).toEqual([
+      'IdempotencyKeyReleased',
+      'IdempotencyKeyResumed',
+      'IdempotentAnswerRecorded',
+    ]);
 
     // A series: its event and some sessions stored, one session refused every time, so the request answers 503.
     const series = {
-      title: 'Spring', customerId: 'cam', instructorId: 'ivan', trainingType: '1-1', timezone: 'UTC',
-      startDate: '2031-02-03', startTime: '10:00', durationMinutes: 60, rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
+      title: 'Spring',
+      customerId: 'cam',
+      instructorId: 'ivan',
+      trainingType: '1-1',
+      timezone: 'UTC',
+      startDate: '2031-02-03',
+      startTime: '10:00',
+      durationMinutes: 60,
+      rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
     };
-    fault = (streamName) => (streamName.startsWith('meeting-') && streamName.endsWith('_2031-02-17') ? 'before' : undefined);
+    fault = (streamName) =>
+      streamName.startsWith('meeting-') && streamName.endsWith('_2031-02-17') ? 'before' : undefined;
     const seriesKey = randomUUID();
     expect((await admin.request('POST', '/series', series, { 'idempotency-key': seriesKey })).status).toBe(503);
     fault = undefined;
     const done = await admin.request('POST', '/series', series, { 'idempotency-key': seriesKey });
     expect(done.status).toBe(201);
-    expect(done.body.occurrences.map((o: { state: string }) => o.state)).toEqual(['planned', 'planned', 'planned', 'planned']);
+    expect(done.body.occurrences.map((o: { state: string }) => o.state)).toEqual([
+      'planned',
+      'planned',
+      'planned',
+      'planned',
+    ]);
     expect(await types('series-')).toEqual(['SeriesScheduled']);
     expect((await types('meeting-')).filter((t) => t === 'MeetingScheduled')).toHaveLength(5);
     expect(await meetingsOf(admin, 'cam')).toHaveLength(4);
 
     // Its cancellation: the series event and one session's cancel stored, the others refused, so 503; then the retry.
     const seriesId: string = done.body.id;
-    fault = (streamName) => (streamName.startsWith('meeting-') && !streamName.endsWith('_2031-02-03') ? 'before' : undefined);
+    fault = (streamName) =>
+      streamName.startsWith('meeting-') && !streamName.endsWith('_2031-02-03') ? 'before' : undefined;
     const cancelKey = randomUUID();
-    expect((await admin.request('POST', `/series/${seriesId}/cancel`, { reason: 'Gym closed' }, { 'idempotency-key': cancelKey })).status).toBe(503);
+    expect(
+      (
+        await admin.request(
+          'POST',
+          `/series/${seriesId}/cancel`,
+          { reason: 'Gym closed' },
+          { 'idempotency-key': cancelKey },
+        )
+      ).status,
+    ).toBe(503);
     fault = undefined;
-    const cancelled = await admin.request('POST', `/series/${seriesId}/cancel`, { reason: 'Gym closed' }, { 'idempotency-key': cancelKey });
+    const cancelled = await admin.request(
+      'POST',
+      `/series/${seriesId}/cancel`,
+      { reason: 'Gym closed' },
+      { 'idempotency-key': cancelKey },
+    );
     expect(cancelled.status).toBe(200);
-    expect(cancelled.body.occurrences.map((o: { state: string }) => o.state)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect(cancelled.body.occurrences.map((o: { state: string }) => o.state)).toEqual([
+      'cancelled',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
     expect((await types('series-')).filter((t) => t === 'SeriesCancelled')).toHaveLength(1);
-    const cancels = (await inner.readAll()).filter((e) => e.type === 'SessionCancelled').map((e) => e.data as { seriesCancellationId?: string });
+    const cancels = (await inner.readAll())
+      .filter((e) => e.type === 'SessionCancelled')
+      .map((e) => e.data as { seriesCancellationId?: string });
     expect(cancels).toHaveLength(4);
     expect(new Set(cancels.map((c) => c.seriesCancellationId)).size).toBe(1);
   });
@@ -284,7 +353,12 @@ describe('Idempotency-Key', () => {
     const ivan = await system.as('ivan', ['instructor']);
     const key = 'shared-key';
     const a = await ada.request('POST', '/meetings', meeting(), { 'idempotency-key': key });
-    const b = await ivan.request('POST', '/meetings', meeting({ customerId: 'cam', start: '2031-03-03T15:00:00Z', end: '2031-03-03T16:00:00Z' }), { 'idempotency-key': key });
+    const b = await ivan.request(
+      'POST',
+      '/meetings',
+      meeting({ customerId: 'cam', start: '2031-03-03T15:00:00Z', end: '2031-03-03T16:00:00Z' }),
+      { 'idempotency-key': key },
+    );
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(a.body.id).not.toBe(b.body.id);
     expect(b.headers.get('idempotent-replayed')).toBeNull();
@@ -333,8 +407,15 @@ describe('Idempotency-Key', () => {
 
 describe('Idempotency-Key in the OpenAPI document', () => {
   it('is declared, with its 409 and 422 answers, on exactly the POSTs that take it: every one but join', () => {
-    const doc = openApiDocument('https://coaching.example.com') as { paths: Record<string, Record<string, { parameters?: Array<{ $ref?: string }>; responses: Record<string, unknown> }>> };
-    const posts = Object.entries(doc.paths).flatMap(([path, item]) => (item.post !== undefined ? [{ path, op: item.post }] : []));
+    const doc = openApiDocument('https://coaching.example.com') as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: Array<{ $ref?: string }>; responses: Record<string, unknown> }>
+      >;
+    };
+    const posts = Object.entries(doc.paths).flatMap(([path, item]) =>
+      item.post !== undefined ? [{ path, op: item.post }] : [],
+    );
     expect(posts.length).toBeGreaterThanOrEqual(8);
     for (const { path, op } of posts) {
       const concrete = path.replace(/\{[^}]+\}/g, 'abc');

@@ -51,7 +51,8 @@ const conformance = (method: string, template: string, res: Answer): string[] =>
   }
   const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const media = content[mediaType];
-  if (!isObj(media)) return [...errors, `${where}: media type '${mediaType}' is not documented (${Object.keys(content).join(', ')})`];
+  if (!isObj(media))
+    return [...errors, `${where}: media type '${mediaType}' is not documented (${Object.keys(content).join(', ')})`];
   errors.push(...checker.validate(media.schema, res.body, `${where} body`));
   return errors;
 };
@@ -67,7 +68,12 @@ interface Send {
 }
 
 /** Calls `route` (`GET /meetings/{id}`), expects `status`, and checks the answer against the document. */
-const send = async (who: Client, route: string, status: number, options: Send = {}): Promise<{ status: number; body: any; headers: Headers }> => {
+const send = async (
+  who: Client,
+  route: string,
+  status: number,
+  options: Send = {},
+): Promise<{ status: number; body: any; headers: Headers }> => {
   const [method = '', template = ''] = route.split(' ');
   const url =
     template.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -105,7 +111,13 @@ const meeting = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-type Notice = { id: string; status: string; kind: string; reason?: string; recipient: { personId: string; role: string } };
+type Notice = {
+  id: string;
+  status: string;
+  kind: string;
+  reason?: string;
+  recipient: { personId: string; role: string };
+};
 
 /** The `count` notifications of a meeting, customer's first, once none is pending any more. */
 const settledNotices = (meetingId: string, count: number): Promise<Notice[]> =>
@@ -113,7 +125,9 @@ const settledNotices = (meetingId: string, count: number): Promise<Notice[]> =>
     const res = await admin.request('GET', `/notifications?meetingId=${encodeURIComponent(meetingId)}`);
     const items = res.status === 200 ? (res.body.items as Notice[]) : [];
     if (items.length !== count || items.some((n) => n.status === 'pending')) return undefined;
-    return [...items].sort((a, b) => (a.recipient.role === b.recipient.role ? 0 : a.recipient.role === 'customer' ? -1 : 1));
+    return [...items].sort((a, b) =>
+      a.recipient.role === b.recipient.role ? 0 : a.recipient.role === 'customer' ? -1 : 1,
+    );
   }, `${count} notifications of ${meetingId} to settle`);
 
 beforeAll(async () => {
@@ -135,8 +149,14 @@ beforeAll(async () => {
   cora = await sys.as('cora', ['customer']);
   cam = await sys.as('cam', ['customer']);
   oscar = await sys.as('oscar', ['customer']);
-  await send(admin, 'PUT /people/{id}', 200, { path: { id: 'cora' }, body: { name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago' } });
-  await send(admin, 'PUT /people/{id}', 200, { path: { id: 'ivan' }, body: { name: 'Ivan Instructor', email: 'ivan@example.com' } });
+  await send(admin, 'PUT /people/{id}', 200, {
+    path: { id: 'cora' },
+    body: { name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago' },
+  });
+  await send(admin, 'PUT /people/{id}', 200, {
+    path: { id: 'ivan' },
+    body: { name: 'Ivan Instructor', email: 'ivan@example.com' },
+  });
 });
 
 afterAll(async () => {
@@ -170,46 +190,91 @@ describe('real answers fit the OpenAPI document', () => {
     }
     // Not dev mode here (a configured secret): only the public origin is allowed, and it is the one suggested.
     const own = new URL(sys.system.publicBaseUrl).origin;
-    const refused = await send(anonymous, 'GET /signaling/origin-check', 200, { query: `origin=${encodeURIComponent('http://evil.example')}` });
+    const refused = await send(anonymous, 'GET /signaling/origin-check', 200, {
+      query: `origin=${encodeURIComponent('http://evil.example')}`,
+    });
     expect(refused.body).toEqual({ origin: 'http://evil.example', allowed: false, suggestedOrigin: own });
-    const allowed = await send(anonymous, 'GET /signaling/origin-check', 200, { query: `origin=${encodeURIComponent(`${own}/call?x=1`)}` });
+    const allowed = await send(anonymous, 'GET /signaling/origin-check', 200, {
+      query: `origin=${encodeURIComponent(`${own}/call?x=1`)}`,
+    });
     expect(allowed.body).toEqual({ origin: own, allowed: true });
-    for (const query of ['', 'origin=javascript%3Aalert(1)', `origin=http://${'a'.repeat(2100)}.example`, 'origin=http://a.example&extra=1']) {
+    for (const query of [
+      '',
+      'origin=javascript%3Aalert(1)',
+      `origin=http://${'a'.repeat(2100)}.example`,
+      'origin=http://a.example&extra=1',
+    ]) {
       await send(anonymous, 'GET /signaling/origin-check', 400, { query });
     }
   });
 
   it('people', async () => {
     const self = await send(cora, 'GET /people/{id}', 200, { path: { id: 'cora' } });
-    expect(self.body).toEqual({ id: 'cora', name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago', updatedAt: NOW.toISOString() });
+    expect(self.body).toEqual({
+      id: 'cora',
+      name: 'Cora Customer',
+      email: 'cora@example.com',
+      timezone: 'America/Chicago',
+      updatedAt: NOW.toISOString(),
+    });
     await send(admin, 'GET /people/{id}', 200, { path: { id: 'ivan' } });
     await send(cora, 'GET /people/{id}', 403, { path: { id: 'ivan' } });
-    await send(ivan, 'PUT /people/{id}', 403, { path: { id: 'ivan' }, body: { name: 'Ivan', email: 'ivan@example.com' } });
-    const invalid = await send(admin, 'PUT /people/{id}', 400, { path: { id: 'x' }, body: { name: ' ', email: 'not-an-address', nickname: 'x' } });
+    await send(ivan, 'PUT /people/{id}', 403, {
+      path: { id: 'ivan' },
+      body: { name: 'Ivan', email: 'ivan@example.com' },
+    });
+    const invalid = await send(admin, 'PUT /people/{id}', 400, {
+      path: { id: 'x' },
+      body: { name: ' ', email: 'not-an-address', nickname: 'x' },
+    });
     expect(invalid.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['nickname']);
-    const domainInvalid = await send(admin, 'PUT /people/{id}', 400, { path: { id: 'x' }, body: { name: ' ', email: 'not-an-address' } });
+    const domainInvalid = await send(admin, 'PUT /people/{id}', 400, {
+      path: { id: 'x' },
+      body: { name: ' ', email: 'not-an-address' },
+    });
     expect(domainInvalid.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['email', 'name']);
     await send(admin, 'PUT /people/{id}', 400, { path: { id: 'x' } });
   });
 
   it('a meeting through its whole life cycle, with its history', async () => {
     const created = await send(ivan, 'POST /meetings', 201, {
-      body: meeting({ timezone: 'Europe/Amsterdam', description: 'Bring a towel.', customerMetadata: 'crm:1', instructorMetadata: 'payroll:2', trainingType: 'link', remoteLink: 'https://meet.example.com/abc' }),
+      body: meeting({
+        timezone: 'Europe/Amsterdam',
+        description: 'Bring a towel.',
+        customerMetadata: 'crm:1',
+        instructorMetadata: 'payroll:2',
+        trainingType: 'link',
+        remoteLink: 'https://meet.example.com/abc',
+      }),
     });
     const id = created.body.id as string;
     const path = { id };
     expect(created.headers.get('location')).toBe(`/meetings/${id}`);
-    expect((await send(admin, 'GET /meetings/{id}', 200, { path })).body).toMatchObject({ customerMetadata: 'crm:1', instructorMetadata: 'payroll:2' });
+    expect((await send(admin, 'GET /meetings/{id}', 200, { path })).body).toMatchObject({
+      customerMetadata: 'crm:1',
+      instructorMetadata: 'payroll:2',
+    });
     expect((await send(ivan, 'GET /meetings/{id}', 200, { path })).body).not.toHaveProperty('instructorMetadata');
     expect((await send(cora, 'GET /meetings/{id}', 200, { path })).body).not.toHaveProperty('customerMetadata');
     await send(cora, 'GET /meetings/{id}', 304, { path, headers: { 'if-none-match': '"0"' } });
     await send(oscar, 'GET /meetings/{id}', 404, { path });
 
-    await send(ivan, 'PATCH /meetings/{id}', 200, { path, body: { title: 'Strength II', description: 'Mat too.', customerMetadata: 'crm:3' }, headers: { 'if-match': '"0"' } });
-    await send(ivan, 'PATCH /meetings/{id}', 200, { path, body: { start: '2030-03-10T12:00:00+01:00', end: '2030-03-10T13:30:00+01:00', timezone: 'Europe/Berlin' } });
+    await send(ivan, 'PATCH /meetings/{id}', 200, {
+      path,
+      body: { title: 'Strength II', description: 'Mat too.', customerMetadata: 'crm:3' },
+      headers: { 'if-match': '"0"' },
+    });
+    await send(ivan, 'PATCH /meetings/{id}', 200, {
+      path,
+      body: { start: '2030-03-10T12:00:00+01:00', end: '2030-03-10T13:30:00+01:00', timezone: 'Europe/Berlin' },
+    });
     const native = await send(admin, 'PATCH /meetings/{id}', 200, { path, body: { trainingType: '1-1' } });
     expect(native.body).not.toHaveProperty('remoteLink');
-    const stale = await send(ivan, 'PATCH /meetings/{id}', 412, { path, body: { title: 'x' }, headers: { 'if-match': '"0"' } });
+    const stale = await send(ivan, 'PATCH /meetings/{id}', 412, {
+      path,
+      body: { title: 'x' },
+      headers: { 'if-match': '"0"' },
+    });
     expect(stale.body.currentRevision).toBe(3);
     await send(ivan, 'PATCH /meetings/{id}', 400, { path, body: { title: 'x' }, headers: { 'if-match': 'three' } });
     await send(ivan, 'PATCH /meetings/{id}', 400, { path, body: { strat: '2030-03-10T10:00:00Z', customerId: 'cam' } });
@@ -217,7 +282,10 @@ describe('real answers fit the OpenAPI document', () => {
 
     await send(ivan, 'POST /meetings/{id}/confirm', 200, { path });
     await send(ivan, 'POST /meetings/{id}/confirm', 409, { path });
-    const cancelled = await send(ivan, 'POST /meetings/{id}/cancel', 200, { path, body: { reason: 'Instructor is ill' } });
+    const cancelled = await send(ivan, 'POST /meetings/{id}/cancel', 200, {
+      path,
+      body: { reason: 'Instructor is ill' },
+    });
     expect(cancelled.body).toMatchObject({ state: 'cancelled', cancellationReason: 'Instructor is ill' });
     await send(ivan, 'POST /meetings/{id}/cancel', 409, { path });
     await send(ivan, 'PATCH /meetings/{id}', 409, { path, body: { title: 'x' } });
@@ -240,9 +308,15 @@ describe('real answers fit the OpenAPI document', () => {
   });
 
   it('refused meetings: forbidden, double booked, invalid, and bodies the server will not read', async () => {
-    await send(cora, 'POST /meetings', 403, { body: meeting({ start: at('2030-03-11T10:00:00Z'), end: at('2030-03-11T11:00:00Z') }) });
-    await send(olga, 'POST /meetings', 403, { body: meeting({ start: at('2030-03-11T10:00:00Z'), end: at('2030-03-11T11:00:00Z') }) });
-    const first = await send(admin, 'POST /meetings', 201, { body: meeting({ start: at('2030-03-11T10:00:00Z'), end: at('2030-03-11T11:00:00Z') }) });
+    await send(cora, 'POST /meetings', 403, {
+      body: meeting({ start: at('2030-03-11T10:00:00Z'), end: at('2030-03-11T11:00:00Z') }),
+    });
+    await send(olga, 'POST /meetings', 403, {
+      body: meeting({ start: at('2030-03-11T10:00:00Z'), end: at('2030-03-11T11:00:00Z') }),
+    });
+    const first = await send(admin, 'POST /meetings', 201, {
+      body: meeting({ start: at('2030-03-11T10:00:00Z'), end: at('2030-03-11T11:00:00Z') }),
+    });
     const clash = await send(admin, 'POST /meetings', 409, {
       body: meeting({ customerId: 'cam', start: at('2030-03-11T10:30:00Z'), end: at('2030-03-11T11:30:00Z') }),
     });
@@ -257,18 +331,27 @@ describe('real answers fit the OpenAPI document', () => {
       },
     ]);
     const invalid = await send(admin, 'POST /meetings', 400, {
-      body: meeting({ end: at('2030-03-10T09:00:00Z'), trainingType: 'link', remoteLink: 'http://insecure.example.com' }),
+      body: meeting({
+        end: at('2030-03-10T09:00:00Z'),
+        trainingType: 'link',
+        remoteLink: 'http://insecure.example.com',
+      }),
     });
     expect(invalid.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['end', 'remoteLink']);
     await send(admin, 'POST /meetings', 400, { body: '{"title": ', headers: { 'content-type': 'application/json' } });
-    await send(admin, 'POST /meetings', 415, { body: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await send(admin, 'POST /meetings', 415, {
+      body: 'title=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     await send(admin, 'POST /meetings', 413, { body: JSON.stringify({ title: 'x'.repeat(70_000) }) });
   });
 
   it('no token, or a bad one: 401 with WWW-Authenticate', async () => {
     const missing = await send(anonymous, 'GET /meetings/{id}', 401, { path: { id: 'x' } });
     expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
-    await send(client(sys.url, 'not.a.token'), 'GET /calendar', 401, { query: 'from=2030-03-01T00:00:00Z&to=2030-04-01T00:00:00Z' });
+    await send(client(sys.url, 'not.a.token'), 'GET /calendar', 401, {
+      query: 'from=2030-03-01T00:00:00Z&to=2030-04-01T00:00:00Z',
+    });
   });
 
   it('calendars', async () => {
@@ -277,7 +360,9 @@ describe('real answers fit the OpenAPI document', () => {
     expect(own.body.items[0]).toMatchObject({ role: 'customer', counterpartName: 'Ivan Instructor' });
     await send(admin, 'GET /calendar', 200, { query: 'from=2030-03-01T00:00:00Z&to=2030-04-01T00:00:00Z&userId=ivan' });
     await send(cora, 'GET /calendar', 403, { query: 'from=2030-03-01T00:00:00Z&to=2030-04-01T00:00:00Z&userId=ivan' });
-    const backwards = await send(cora, 'GET /calendar', 400, { query: 'from=2030-04-01T00:00:00Z&to=2030-03-01T00:00:00Z' });
+    const backwards = await send(cora, 'GET /calendar', 400, {
+      query: 'from=2030-04-01T00:00:00Z&to=2030-03-01T00:00:00Z',
+    });
     expect(backwards.body.errors).toEqual([{ path: 'to', message: 'must be after from' }]);
     await send(cora, 'GET /calendar', 400, { query: 'from=yesterday&sort=start' });
   });
@@ -288,7 +373,9 @@ describe('real answers fit the OpenAPI document', () => {
     const forIvan = await send(admin, 'POST /calendar/feed', 201, { body: { userId: 'ivan' } });
     await send(cora, 'POST /calendar/feed', 403, { body: { userId: 'ivan' } });
     await send(cora, 'POST /calendar/feed', 400, { body: { userId: 'cora', nickname: 'x' } });
-    const ics = await send(anonymous, 'GET /calendar.ics', 200, { query: `token=${encodeURIComponent(own.body.token)}` });
+    const ics = await send(anonymous, 'GET /calendar.ics', 200, {
+      query: `token=${encodeURIComponent(own.body.token)}`,
+    });
     expect(ics.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
     expect(ics.body).toMatch(/^BEGIN:VCALENDAR\r\n[\s\S]*BEGIN:VEVENT\r\n[\s\S]*END:VCALENDAR\r\n$/);
     await send(ivan, 'DELETE /calendar/feed', 204);
@@ -302,11 +389,17 @@ describe('real answers fit the OpenAPI document', () => {
   it('settings and their history', async () => {
     const current = await send(admin, 'GET /settings', 200);
     await send(cora, 'GET /settings', 403);
-    const cancellation = { ...current.body.notifications.cancellation, subject: 'Cancelled: {{meetingTitle}}', notifyInstructor: true };
+    const cancellation = {
+      ...current.body.notifications.cancellation,
+      subject: 'Cancelled: {{meetingTitle}}',
+      notifyInstructor: true,
+    };
     const next = { ...current.body, notifications: { cancellation } };
     expect((await send(admin, 'PUT /settings', 200, { body: next })).body).toEqual(next);
     await send(ivan, 'PUT /settings', 403, { body: next });
-    const bad = await send(admin, 'PUT /settings', 400, { body: { ...next, notifications: { cancellation: { ...cancellation, bodyTemplate: '{{meetingTitel}}' } } } });
+    const bad = await send(admin, 'PUT /settings', 400, {
+      body: { ...next, notifications: { cancellation: { ...cancellation, bodyTemplate: '{{meetingTitel}}' } } },
+    });
     expect(bad.body.errors[0].path).toBe('notifications.cancellation.bodyTemplate');
     await send(admin, 'PUT /settings', 400, { body: { ...next, debugLevel: 10 } });
     const history = await send(admin, 'GET /settings/history', 200);
@@ -332,10 +425,16 @@ describe('real answers fit the OpenAPI document', () => {
       exclusions: ['2030-04-08'],
     };
     await send(cora, 'POST /series', 403, { body });
-    const invalid = await send(ivan, 'POST /series', 400, { body: { ...body, rrule: 'FREQ=WEEKLY;BYDAY=MO', startTime: '25:00' } });
+    const invalid = await send(ivan, 'POST /series', 400, {
+      body: { ...body, rrule: 'FREQ=WEEKLY;BYDAY=MO', startTime: '25:00' },
+    });
     expect(invalid.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['rrule', 'startTime']);
     const created = await send(ivan, 'POST /series', 201, { body });
-    expect(created.body).toMatchObject({ rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6', state: 'active', customerMetadata: 'crm:9' });
+    expect(created.body).toMatchObject({
+      rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6',
+      state: 'active',
+      customerMetadata: 'crm:9',
+    });
     expect(created.body).not.toHaveProperty('instructorMetadata');
     const id = created.body.id as string;
     const path = { id };
@@ -347,13 +446,20 @@ describe('real answers fit the OpenAPI document', () => {
     await send(oscar, 'GET /series/{id}', 404, { path });
 
     await send(ivan, 'PATCH /series/{id}', 200, { path, body: { title: 'Yoga', description: 'Bring water.' } });
-    const mondays = await send(ivan, 'PATCH /series/{id}', 200, { path, body: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4' } });
-    expect(mondays.body.occurrences.filter((o: { state: string }) => o.state === 'cancelled').length).toBeGreaterThan(0);
+    const mondays = await send(ivan, 'PATCH /series/{id}', 200, {
+      path,
+      body: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4' },
+    });
+    expect(mondays.body.occurrences.filter((o: { state: string }) => o.state === 'cancelled').length).toBeGreaterThan(
+      0,
+    );
     await send(ivan, 'PATCH /series/{id}', 412, { path, body: { title: 'x' }, headers: { 'if-match': '"0"' } });
     await send(ivan, 'PATCH /series/{id}', 400, { path, body: { customerId: 'cam' } });
     await send(cora, 'PATCH /series/{id}', 403, { path, body: { title: 'x' } });
 
-    const active = (mondays.body.occurrences as Array<{ start: string; state: string }>).filter((o) => o.state !== 'cancelled');
+    const active = (mondays.body.occurrences as Array<{ start: string; state: string }>).filter(
+      (o) => o.state !== 'cancelled',
+    );
     const from = active[1]!.start;
     const partly = await send(ivan, 'POST /series/{id}/cancel', 200, { path, body: { from, reason: 'Studio closed' } });
     expect(partly.body).toMatchObject({ state: 'active', cancelledFrom: from });
@@ -374,27 +480,53 @@ describe('real answers fit the OpenAPI document', () => {
     ]);
     await send(oscar, 'GET /series/{id}/history', 404, { path });
     const occurrence = await send(cora, 'GET /meetings/{id}/history', 200, { path: { id: occurrences[0]!.meetingId } });
-    expect(occurrence.body.events.at(-1)).toMatchObject({ type: 'SessionCancelled', data: { origin: 'series', seriesId: id } });
+    expect(occurrence.body.events.at(-1)).toMatchObject({
+      type: 'SessionCancelled',
+      data: { origin: 'series', seriesId: id },
+    });
     await send(admin, 'GET /meetings/{id}', 200, { path: { id: occurrences[0]!.meetingId } });
   });
 
   it('a series that would double book is refused with its conflicts', async () => {
-    const taken = await send(admin, 'POST /meetings', 201, { body: meeting({ customerId: 'cam', start: at('2030-06-03T08:00:00Z'), end: at('2030-06-03T09:00:00Z') }) });
-    const clash = await send(admin, 'POST /series', 409, {
-      body: { title: 'Clash', customerId: 'cora', instructorId: 'ivan', trainingType: '1-1', timezone: 'UTC', startDate: '2030-06-03', startTime: '08:30', durationMinutes: 60, rrule: 'FREQ=DAILY;COUNT=3' },
+    const taken = await send(admin, 'POST /meetings', 201, {
+      body: meeting({ customerId: 'cam', start: at('2030-06-03T08:00:00Z'), end: at('2030-06-03T09:00:00Z') }),
     });
-    expect(clash.body.conflicts).toEqual([expect.objectContaining({ meetingId: taken.body.id, participant: 'instructor', userId: 'ivan' })]);
+    const clash = await send(admin, 'POST /series', 409, {
+      body: {
+        title: 'Clash',
+        customerId: 'cora',
+        instructorId: 'ivan',
+        trainingType: '1-1',
+        timezone: 'UTC',
+        startDate: '2030-06-03',
+        startTime: '08:30',
+        durationMinutes: 60,
+        rrule: 'FREQ=DAILY;COUNT=3',
+      },
+    });
+    expect(clash.body.conflicts).toEqual([
+      expect.objectContaining({ meetingId: taken.body.id, participant: 'instructor', userId: 'ivan' }),
+    ]);
   });
 
   it('joining: an outside link, a native call, and the refusals', async () => {
     const link = await send(admin, 'POST /meetings', 201, {
-      body: meeting({ customerId: 'cam', instructorId: 'olga', trainingType: 'link', remoteLink: 'https://meet.example.com/now', start: minutesFromNow(-5), end: minutesFromNow(55) }),
+      body: meeting({
+        customerId: 'cam',
+        instructorId: 'olga',
+        trainingType: 'link',
+        remoteLink: 'https://meet.example.com/now',
+        start: minutesFromNow(-5),
+        end: minutesFromNow(55),
+      }),
     });
     const linkAnswer = await send(cam, 'POST /meetings/{id}/join', 200, { path: { id: link.body.id } });
     expect(linkAnswer.body).toEqual({ mode: 'link', url: 'https://meet.example.com/now', role: 'customer' });
     await send(olga, 'POST /meetings/{id}/join', 200, { path: { id: link.body.id } });
 
-    const native = await send(admin, 'POST /meetings', 201, { body: meeting({ start: minutesFromNow(-5), end: minutesFromNow(25) }) });
+    const native = await send(admin, 'POST /meetings', 201, {
+      body: meeting({ start: minutesFromNow(-5), end: minutesFromNow(25) }),
+    });
     const nativeAnswer = await send(cora, 'POST /meetings/{id}/join', 200, { path: { id: native.body.id } });
     expect(nativeAnswer.body).toMatchObject({ mode: 'native', role: 'customer', expiresAt: minutesFromNow(1) });
     expect(nativeAnswer.body.signalingUrl).toMatch(/^ws:\/\/localhost:\d+\/signaling$/);
@@ -402,7 +534,9 @@ describe('real answers fit the OpenAPI document', () => {
 
     await send(admin, 'POST /meetings/{id}/join', 403, { path: { id: native.body.id } });
     await send(oscar, 'POST /meetings/{id}/join', 404, { path: { id: native.body.id } });
-    const later = await send(admin, 'POST /meetings', 201, { body: meeting({ customerId: 'cam', start: at('2030-07-01T10:00:00Z'), end: at('2030-07-01T11:00:00Z') }) });
+    const later = await send(admin, 'POST /meetings', 201, {
+      body: meeting({ customerId: 'cam', start: at('2030-07-01T10:00:00Z'), end: at('2030-07-01T11:00:00Z') }),
+    });
     await send(cam, 'POST /meetings/{id}/join', 409, { path: { id: later.body.id } });
     await send(ivan, 'POST /meetings/{id}/cancel', 200, { path: { id: native.body.id } });
     await send(ivan, 'POST /meetings/{id}/join', 409, { path: { id: native.body.id } });
@@ -411,7 +545,10 @@ describe('real answers fit the OpenAPI document', () => {
   it('notifications: sent, skipped, undeliverable, retried, and the refusals', async () => {
     const cancel = async (body: Record<string, unknown>) => {
       const created = await send(admin, 'POST /meetings', 201, { body });
-      await send(admin, 'POST /meetings/{id}/cancel', 200, { path: { id: created.body.id }, body: { reason: 'Closed' } });
+      await send(admin, 'POST /meetings/{id}/cancel', 200, {
+        path: { id: created.body.id },
+        body: { reason: 'Closed' },
+      });
       return created.body.id as string;
     };
 
@@ -432,17 +569,34 @@ describe('real answers fit the OpenAPI document', () => {
     ]);
     await send(admin, 'GET /notifications/{id}', 200, { path: { id: skipped[0]!.id } });
 
-    const nomad = await cancel(meeting({ customerId: 'cam', instructorId: 'olga', start: at('2030-05-07T10:00:00Z'), end: at('2030-05-07T11:00:00Z') }));
+    const nomad = await cancel(
+      meeting({
+        customerId: 'cam',
+        instructorId: 'olga',
+        start: at('2030-05-07T10:00:00Z'),
+        end: at('2030-05-07T11:00:00Z'),
+      }),
+    );
     const undeliverable = await settledNotices(nomad, 2);
     expect(undeliverable.map((n) => n.status)).toEqual(['undeliverable', 'undeliverable']);
     const camNotice = undeliverable[0]!;
     expect(camNotice.recipient.personId).toBe('cam');
     const again = await send(admin, 'POST /notifications/{id}/retry', 202, { path: { id: camNotice.id } });
     expect(again.body).toMatchObject({ status: 'undeliverable', round: 1 });
-    await send(admin, 'PUT /people/{id}', 200, { path: { id: 'cam' }, body: { name: 'Cam Customer', email: 'cam@example.com' } });
-    await send(admin, 'PUT /people/{id}', 200, { path: { id: 'olga' }, body: { name: 'Olga Instructor', email: 'olga@example.com' } });
+    await send(admin, 'PUT /people/{id}', 200, {
+      path: { id: 'cam' },
+      body: { name: 'Cam Customer', email: 'cam@example.com' },
+    });
+    await send(admin, 'PUT /people/{id}', 200, {
+      path: { id: 'olga' },
+      body: { name: 'Olga Instructor', email: 'olga@example.com' },
+    });
     const retried = await send(admin, 'POST /notifications/{id}/retry', 202, { path: { id: camNotice.id } });
-    expect(retried.body).toMatchObject({ status: 'pending', round: 2, recipient: { email: expect.stringMatching(/@example\.com$/) } });
+    expect(retried.body).toMatchObject({
+      status: 'pending',
+      round: 2,
+      recipient: { email: expect.stringMatching(/@example\.com$/) },
+    });
     const delivered = await eventually(async () => {
       const res = await admin.request('GET', `/notifications/${camNotice.id}`);
       return res.body.status === 'sent' ? res : undefined;
@@ -456,7 +610,9 @@ describe('real answers fit the OpenAPI document', () => {
     }, 'every notification to settle');
     const all = await send(admin, 'GET /notifications', 200);
     const kinds = new Set((all.body.items as Notice[]).map((n) => `${n.kind} ${n.status}`));
-    expect([...kinds]).toEqual(expect.arrayContaining(['meeting sent', 'meeting skipped', 'meeting undeliverable', 'series sent']));
+    expect([...kinds]).toEqual(
+      expect.arrayContaining(['meeting sent', 'meeting skipped', 'meeting undeliverable', 'series sent']),
+    );
     await send(admin, 'GET /notifications', 200, { query: 'status=sent&limit=2' });
     await send(admin, 'GET /notifications', 200, { query: `meetingId=${encodeURIComponent(mailed)}&status=sent` });
     const badQuery = await send(admin, 'GET /notifications', 400, { query: 'status=lost&limit=0&page=2' });
@@ -475,7 +631,8 @@ describe('real answers fit the OpenAPI document', () => {
         const success = Object.entries((op as Obj).responses as Obj).filter(([status]) => /^2\d\d$/.test(status));
         for (const [status, r] of success) {
           const content = (checker.deref(r) as Obj).content;
-          if (isObj(content) && Object.keys(content).some((type) => type.includes('json'))) expected.push(`${method.toUpperCase()} ${template} ${status}`);
+          if (isObj(content) && Object.keys(content).some((type) => type.includes('json')))
+            expected.push(`${method.toUpperCase()} ${template} ${status}`);
         }
       }
     }

@@ -29,7 +29,8 @@ const operations = (): Array<{ path: string; method: string; op: Obj; pathItem: 
   for (const [path, item] of Object.entries(obj(doc.paths, 'paths'))) {
     const pathItem = obj(item, path);
     for (const method of METHODS) {
-      if (pathItem[method] !== undefined) result.push({ path, method, op: obj(pathItem[method], `${method} ${path}`), pathItem });
+      if (pathItem[method] !== undefined)
+        result.push({ path, method, op: obj(pathItem[method], `${method} ${path}`), pathItem });
     }
   }
   return result;
@@ -61,18 +62,25 @@ const examplesInDocument = (): Array<{ where: string; schema: unknown; value: un
     if (!isObj(content)) return;
     for (const [mediaType, media] of Object.entries(content)) {
       if (!isObj(media) || media.schema === undefined || !mediaType.includes('json')) continue;
-      if (media.example !== undefined) found.push({ where: `${where} ${mediaType}`, schema: media.schema, value: media.example });
+      if (media.example !== undefined)
+        found.push({ where: `${where} ${mediaType}`, schema: media.schema, value: media.example });
       if (isObj(media.examples)) {
         for (const [name, example] of Object.entries(media.examples)) {
-          found.push({ where: `${where} ${mediaType} (${name})`, schema: media.schema, value: obj(deref(example), name).value });
+          found.push({
+            where: `${where} ${mediaType} (${name})`,
+            schema: media.schema,
+            value: obj(deref(example), name).value,
+          });
         }
       }
     }
   };
   for (const { path, method, op } of operations()) {
     const where = `${method.toUpperCase()} ${path}`;
-    if (op.requestBody !== undefined) fromContent(obj(deref(op.requestBody), `${where} body`).content, `${where} request`);
-    for (const [status, r] of Object.entries(obj(op.responses, `${where} responses`))) fromContent(obj(deref(r), status).content, `${where} ${status}`);
+    if (op.requestBody !== undefined)
+      fromContent(obj(deref(op.requestBody), `${where} body`).content, `${where} request`);
+    for (const [status, r] of Object.entries(obj(op.responses, `${where} responses`)))
+      fromContent(obj(deref(r), status).content, `${where} ${status}`);
   }
   return found;
 };
@@ -108,17 +116,31 @@ describe('openApiDocument', () => {
   it('gives every operation a unique operationId, a summary, tags, security and responses', () => {
     const ids = new Map<string, string>();
     const schemes = Object.keys(obj(obj(doc.components, 'components').securitySchemes, 'securitySchemes'));
-    const publicRoutes = ['GET /health', 'GET /openapi.json', 'GET /docs', 'GET /call', 'GET /docs/assets/{file}', 'GET /static/{file}', 'GET /signaling/origin-check'];
+    const publicRoutes = [
+      'GET /health',
+      'GET /openapi.json',
+      'GET /docs',
+      'GET /call',
+      'GET /docs/assets/{file}',
+      'GET /static/{file}',
+      'GET /signaling/origin-check',
+    ];
     for (const { path, method, op } of operations()) {
       const where = `${method.toUpperCase()} ${path}`;
       expect(typeof op.operationId, where).toBe('string');
-      expect(ids.has(op.operationId as string), `${where} repeats ${String(op.operationId)} of ${ids.get(op.operationId as string)}`).toBe(false);
+      expect(
+        ids.has(op.operationId as string),
+        `${where} repeats ${String(op.operationId)} of ${ids.get(op.operationId as string)}`,
+      ).toBe(false);
       ids.set(op.operationId as string, where);
       expect(typeof op.summary, where).toBe('string');
       expect(Array.isArray(op.tags) && op.tags.length > 0, where).toBe(true);
       const responses = obj(op.responses, `${where} responses`);
       expect(Object.keys(responses).length, where).toBeGreaterThan(0);
-      expect(Object.keys(responses).some((status) => /^[23]\d\d$/.test(status) || status === '101'), `${where} has a success answer`).toBe(true);
+      expect(
+        Object.keys(responses).some((status) => /^[23]\d\d$/.test(status) || status === '101'),
+        `${where} has a success answer`,
+      ).toBe(true);
       for (const [status, r] of Object.entries(responses)) {
         expect(status, where).toMatch(/^([1-5]\d\d|default)$/);
         expect(typeof obj(deref(r), `${where} ${status}`).description, `${where} ${status}`).toBe('string');
@@ -129,7 +151,8 @@ describe('openApiDocument', () => {
         expect(security, where).toEqual([]);
       } else {
         expect(security.length, `${where} is protected`).toBeGreaterThan(0);
-        for (const requirement of security) for (const name of Object.keys(requirement)) expect(schemes, where).toContain(name);
+        for (const requirement of security)
+          for (const name of Object.keys(requirement)) expect(schemes, where).toContain(name);
       }
     }
     expect(ids.size).toBe(operations().length);
@@ -139,7 +162,10 @@ describe('openApiDocument', () => {
     for (const { path, method, op, pathItem } of operations()) {
       const where = `${method.toUpperCase()} ${path}`;
       const inTemplate = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
-      const declared = [...((pathItem.parameters as unknown[] | undefined) ?? []), ...((op.parameters as unknown[] | undefined) ?? [])]
+      const declared = [
+        ...((pathItem.parameters as unknown[] | undefined) ?? []),
+        ...((op.parameters as unknown[] | undefined) ?? []),
+      ]
         .map((p) => obj(deref(p), `${where} parameter`))
         .filter((p) => p.in === 'path');
       expect(declared.map((p) => p.name).sort(), where).toEqual(inTemplate);
@@ -189,7 +215,9 @@ describe('openApiDocument', () => {
   it('has examples that fit their schemas', () => {
     const examples = examplesInDocument();
     expect(examples.length).toBeGreaterThan(25);
-    const failures = examples.flatMap(({ where, schema, value }) => validate(schema, value).map((e) => `${where}: ${e}`));
+    const failures = examples.flatMap(({ where, schema, value }) =>
+      validate(schema, value).map((e) => `${where}: ${e}`),
+    );
     expect(failures).toEqual([]);
     const parameters = obj(obj(doc.components, 'components').parameters, 'parameters');
     for (const [name, p] of Object.entries(parameters)) {
@@ -207,7 +235,8 @@ describe('openApiDocument', () => {
     const prefilled = (where: string, thing: unknown, request = true): string[] => {
       const found: string[] = [];
       const item = obj(deref(thing), where);
-      for (const key of ['example', 'examples', 'default']) if (item[key] !== undefined) found.push(`${where} has ${key}`);
+      for (const key of ['example', 'examples', 'default'])
+        if (item[key] !== undefined) found.push(`${where} has ${key}`);
       if (item.schema !== undefined) {
         const schemaObj = obj(deref(item.schema), `${where} schema`);
         for (const key of ['example', 'examples', 'default', ...(request ? ['const', 'enum'] : [])]) {
@@ -216,7 +245,8 @@ describe('openApiDocument', () => {
       }
       if (isObj(item.content)) {
         for (const [type, media] of Object.entries(item.content)) {
-          for (const key of ['example', 'examples']) if (isObj(media) && media[key] !== undefined) found.push(`${where} ${type} has ${key}`);
+          for (const key of ['example', 'examples'])
+            if (isObj(media) && media[key] !== undefined) found.push(`${where} ${type} has ${key}`);
         }
       }
       return found;
@@ -225,7 +255,10 @@ describe('openApiDocument', () => {
     let headerParameters = 0;
     for (const { path, method, op, pathItem } of operations()) {
       const where = `${method.toUpperCase()} ${path}`;
-      const parameters = [...(Array.isArray(pathItem.parameters) ? pathItem.parameters : []), ...(Array.isArray(op.parameters) ? op.parameters : [])];
+      const parameters = [
+        ...(Array.isArray(pathItem.parameters) ? pathItem.parameters : []),
+        ...(Array.isArray(op.parameters) ? op.parameters : []),
+      ];
       for (const p of parameters) {
         const parameter = obj(deref(p), where);
         if (parameter.in !== 'header') continue;
@@ -234,7 +267,9 @@ describe('openApiDocument', () => {
       }
       for (const [status, r] of Object.entries(obj(op.responses, `${where} responses`))) {
         const headers = obj(deref(r), status).headers;
-        if (isObj(headers)) for (const [name, h] of Object.entries(headers)) failures.push(...prefilled(`${where} ${status} header ${name}`, h, false));
+        if (isObj(headers))
+          for (const [name, h] of Object.entries(headers))
+            failures.push(...prefilled(`${where} ${status} header ${name}`, h, false));
       }
     }
     expect(headerParameters).toBeGreaterThan(10);
@@ -245,7 +280,11 @@ describe('openApiDocument', () => {
     expect(validate(componentSchema('Settings'), defaultSettings)).toEqual([]);
     expect(validate(componentSchema('Settings'), { ...defaultSettings, debugLevel: 10 })).not.toEqual([]);
     // A body from before the instructor templates existed is still a valid PUT body, and GET always shows them.
-    const { instructorSubject: _subject, instructorBodyTemplate: _body, ...today } = defaultSettings.notifications.cancellation;
+    const {
+      instructorSubject: _subject,
+      instructorBodyTemplate: _body,
+      ...today
+    } = defaultSettings.notifications.cancellation;
     const todaysBody = { ...defaultSettings, notifications: { cancellation: today } };
     expect(validate(componentSchema('SettingsInput'), todaysBody)).toEqual([]);
     expect(validate(componentSchema('SettingsInput'), defaultSettings)).toEqual([]);
@@ -305,7 +344,15 @@ describe('openApiDocument', () => {
 
     const problem = obj(obj(obj(doc.components, 'components').schemas, 'schemas').Problem, 'Problem');
     expect(problem.required).toEqual(expect.arrayContaining(['type', 'title', 'status', 'detail']));
-    expect(validate(componentSchema('Problem'), { type: 'about:blank', title: 'Validation failed', status: 400, detail: 'x', errors: [{ path: 'end' }] })).not.toEqual([]);
+    expect(
+      validate(componentSchema('Problem'), {
+        type: 'about:blank',
+        title: 'Validation failed',
+        status: 400,
+        detail: 'x',
+        errors: [{ path: 'end' }],
+      }),
+    ).not.toEqual([]);
   });
 });
 
@@ -313,14 +360,23 @@ describe('the schema checker (tests/support/json-schema.ts)', () => {
   const check = createSchemaChecker({ components: { schemas: { Id: { type: 'string', minLength: 2 } } } }).validate;
 
   it('enforces closed objects, required properties and $ref together with its siblings', () => {
-    const closedObject = { type: 'object', required: ['id'], properties: { id: { $ref: '#/components/schemas/Id', maxLength: 3 } }, additionalProperties: false };
+    const closedObject = {
+      type: 'object',
+      required: ['id'],
+      properties: { id: { $ref: '#/components/schemas/Id', maxLength: 3 } },
+      additionalProperties: false,
+    };
     expect(check(closedObject, { id: 'ab' })).toEqual([]);
     expect(check(closedObject, { id: 'ab', extra: 1 })).toEqual(['$.extra: is not a documented property']);
     expect(check(closedObject, {})).toEqual(['$.id: is required']);
     expect(check(closedObject, { id: 'a' })).toEqual(['$.id: shorter than 2']);
     expect(check(closedObject, { id: 'abcd' })).toEqual(['$.id: longer than 3']);
-    expect(check({ $ref: '#/components/schemas/Missing' }, 'x')).toEqual(['$: unresolvable $ref #/components/schemas/Missing']);
-    expect(check({ additionalProperties: { type: 'integer' } }, { a: 1, b: 'x' })).toEqual(['$.b: expected integer, got string']);
+    expect(check({ $ref: '#/components/schemas/Missing' }, 'x')).toEqual([
+      '$: unresolvable $ref #/components/schemas/Missing',
+    ]);
+    expect(check({ additionalProperties: { type: 'integer' } }, { a: 1, b: 'x' })).toEqual([
+      '$.b: expected integer, got string',
+    ]);
   });
 
   it('counts oneOf and anyOf alternatives and follows if/then/else', () => {
@@ -331,39 +387,66 @@ describe('the schema checker (tests/support/json-schema.ts)', () => {
     expect(check(one, 'x')).toHaveLength(1);
     expect(check({ anyOf: [{ type: 'integer' }, { type: 'number', minimum: 1 }] }, 2)).toEqual([]);
     expect(check({ anyOf: [{ type: 'integer' }, { const: 'x' }] }, 'y')).toHaveLength(1);
-    const rule = { if: { properties: { kind: { const: 'a' } }, required: ['kind'] }, then: { required: ['a'] }, else: { not: { required: ['a'] } } };
+    const rule = {
+      if: { properties: { kind: { const: 'a' } }, required: ['kind'] },
+      then: { required: ['a'] },
+      else: { not: { required: ['a'] } },
+    };
     expect(check(rule, { kind: 'a', a: 1 })).toEqual([]);
     expect(check(rule, { kind: 'a' })).toEqual(['$.a: is required']);
     expect(check(rule, { kind: 'b', a: 1 })).toEqual(["$: matches a 'not' schema"]);
     expect(check({ enum: ['x', 'y'] }, 'z')).toHaveLength(1);
-    expect(check({ type: 'array', items: { type: 'string' }, uniqueItems: true }, ['a', 'a', 1])).toEqual(['$: items repeat', '$[2]: expected string, got integer']);
+    expect(check({ type: 'array', items: { type: 'string' }, uniqueItems: true }, ['a', 'a', 1])).toEqual([
+      '$: items repeat',
+      '$[2]: expected string, got integer',
+    ]);
   });
 
   it('checks formats strictly and refuses keywords and formats it does not know', () => {
     const dateTime = { type: 'string', format: 'date-time' };
     expect(check(dateTime, '2026-03-02T10:00:00.123Z')).toEqual([]);
     expect(check(dateTime, '2026-03-02T10:00:00+05:30')).toEqual([]);
-    for (const bad of ['2026-03-02T10:00Z', '2026-03-02 10:00:00Z', '2026-02-30T10:00:00Z', '2026-03-02T24:00:00Z', '2026-03-02T10:00:00']) {
+    for (const bad of [
+      '2026-03-02T10:00Z',
+      '2026-03-02 10:00:00Z',
+      '2026-02-30T10:00:00Z',
+      '2026-03-02T24:00:00Z',
+      '2026-03-02T10:00:00',
+    ]) {
       expect(check(dateTime, bad), bad).toHaveLength(1);
     }
     expect(check({ type: 'string', format: 'date' }, '2028-02-29')).toEqual([]);
     expect(check({ type: 'string', format: 'date' }, '2026-02-29')).toHaveLength(1);
     expect(check({ type: 'string', pattern: '^a+$' }, 'aab')).toHaveLength(1);
     expect(check({ type: 'string', format: 'color' }, 'red')).toEqual(["$: the checker does not know format 'color'"]);
-    expect(check({ type: 'string', unevaluatedProperties: false }, 'x')).toEqual(["$: the checker does not know keyword 'unevaluatedProperties'"]);
+    expect(check({ type: 'string', unevaluatedProperties: false }, 'x')).toEqual([
+      "$: the checker does not know keyword 'unevaluatedProperties'",
+    ]);
   });
 });
 
 describe('the schemas of answers', () => {
   it('describe the payload of every event type a history can show', () => {
     const schemas = obj(obj(doc.components, 'components').schemas, 'schemas');
-    for (const type of [...meetingEventTypes, ...seriesEventTypes, 'SettingsChanged']) expect(schemas, type).toHaveProperty(`${type}Event`);
-    const entry = (type: string, data: unknown) => ({ revision: 0, position: 1, type, at: '2026-03-02T10:00:00.000Z', actor: { id: 'a', roles: ['admin'] }, data });
+    for (const type of [...meetingEventTypes, ...seriesEventTypes, 'SettingsChanged'])
+      expect(schemas, type).toHaveProperty(`${type}Event`);
+    const entry = (type: string, data: unknown) => ({
+      revision: 0,
+      position: 1,
+      type,
+      at: '2026-03-02T10:00:00.000Z',
+      actor: { id: 'a', roles: ['admin'] },
+      data,
+    });
     const by = { id: 'a', roles: ['admin'] };
     const confirmed = { meetingId: 'm', at: '2026-03-02T10:00:00.000Z', by };
     expect(validate(componentSchema('HistoryEntry'), entry('MeetingConfirmed', confirmed))).toEqual([]);
-    expect(validate(componentSchema('HistoryEntry'), entry('MeetingConfirmed', { ...confirmed, extra: 1 }))).not.toEqual([]);
-    expect(validate(componentSchema('HistoryEntry'), entry('MeetingConfirmed', { at: confirmed.at, by }))).not.toEqual([]);
+    expect(
+      validate(componentSchema('HistoryEntry'), entry('MeetingConfirmed', { ...confirmed, extra: 1 })),
+    ).not.toEqual([]);
+    expect(validate(componentSchema('HistoryEntry'), entry('MeetingConfirmed', { at: confirmed.at, by }))).not.toEqual(
+      [],
+    );
     // Types this document does not know yet pass with any payload object.
     expect(validate(componentSchema('HistoryEntry'), entry('SomethingLater', { anything: true }))).toEqual([]);
   });
@@ -389,34 +472,57 @@ describe('the schemas of answers', () => {
     expect(validate(notification, { ...base, status: 'skipped' })).not.toEqual([]);
     expect(validate(notification, { ...base, status: 'undeliverable', reason: 'no address' })).toEqual([]);
     expect(validate(notification, { ...base, status: 'sent' })).not.toEqual([]);
-    expect(validate(notification, { ...base, status: 'sent', providerMessageId: 'x', sentAt: base.createdAt })).toEqual([]);
+    expect(validate(notification, { ...base, status: 'sent', providerMessageId: 'x', sentAt: base.createdAt })).toEqual(
+      [],
+    );
     expect(validate(notification, { ...base, status: 'failed' })).not.toEqual([]);
     expect(validate(notification, { ...base, status: 'pending', key: 'old field' })).not.toEqual([]);
   });
 
   it('describe double-booking conflicts as the booking guard reports them', () => {
     const slot = { start: '2026-03-02T10:30:00.000Z', end: '2026-03-02T11:30:00.000Z' };
-    const conflict = { meetingId: 'm', start: '2026-03-02T10:00:00.000Z', end: '2026-03-02T11:00:00.000Z', participant: 'customer', userId: 'c', slot };
+    const conflict = {
+      meetingId: 'm',
+      start: '2026-03-02T10:00:00.000Z',
+      end: '2026-03-02T11:00:00.000Z',
+      participant: 'customer',
+      userId: 'c',
+      slot,
+    };
     const problem = { type: 'about:blank', title: 'Conflict', status: 409, detail: 'x', conflicts: [conflict] };
     expect(validate(componentSchema('Problem'), problem)).toEqual([]);
     // A meeting the caller may not see is reported by the blocked slot alone.
-    expect(validate(componentSchema('Problem'), { ...problem, conflicts: [{ participant: 'customer', userId: 'c', slot }] })).toEqual([]);
-    expect(validate(componentSchema('Problem'), { ...problem, conflicts: [{ participant: 'customer', userId: 'c' }] })).not.toEqual([]);
-    expect(validate(componentSchema('Problem'), { ...problem, conflicts: [{ ...conflict, participant: 'admin' }] })).not.toEqual([]);
-    expect(validate(componentSchema('Problem'), { type: 'about:blank', title: 'Precondition failed', status: 412, detail: 'x' })).not.toEqual([]);
+    expect(
+      validate(componentSchema('Problem'), { ...problem, conflicts: [{ participant: 'customer', userId: 'c', slot }] }),
+    ).toEqual([]);
+    expect(
+      validate(componentSchema('Problem'), { ...problem, conflicts: [{ participant: 'customer', userId: 'c' }] }),
+    ).not.toEqual([]);
+    expect(
+      validate(componentSchema('Problem'), { ...problem, conflicts: [{ ...conflict, participant: 'admin' }] }),
+    ).not.toEqual([]);
+    expect(
+      validate(componentSchema('Problem'), {
+        type: 'about:blank',
+        title: 'Precondition failed',
+        status: 412,
+        detail: 'x',
+      }),
+    ).not.toEqual([]);
   });
 });
 
 describe('the running app', () => {
   const loadApp = async () => {
-    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }, feeds, signalingRoutes] = await Promise.all([
-      import('../../../adapters/http/app.ts'),
-      import('fp-ts/lib/Either.js'),
-      import('pino'),
-      import('../../../adapters/http/notifications-routes.ts'),
-      import('../../../adapters/http/calendar-feed-routes.ts'),
-      import('../../../adapters/http/signaling-routes.ts'),
-    ]);
+    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }, feeds, signalingRoutes] =
+      await Promise.all([
+        import('../../../adapters/http/app.ts'),
+        import('fp-ts/lib/Either.js'),
+        import('pino'),
+        import('../../../adapters/http/notifications-routes.ts'),
+        import('../../../adapters/http/calendar-feed-routes.ts'),
+        import('../../../adapters/http/signaling-routes.ts'),
+      ]);
     type FeedService = Parameters<typeof feeds.mountCalendarFeedRoutes>[2];
     type Deps = Parameters<typeof createHttpApp>[0];
     return createHttpApp({
@@ -434,8 +540,14 @@ describe('the running app', () => {
         feeds.mountCalendarFeedRoutes(api, helpers, {} as FeedService);
       },
       publicRoutes: (app, helpers) => {
-        feeds.mountCalendarFeedPublicRoutes(app, helpers, { service: {} as FeedService, render: () => E.left('unused') });
-        signalingRoutes.mountSignalingOriginCheck(app, helpers, { originAllowed: () => false, suggestedOrigin: () => undefined });
+        feeds.mountCalendarFeedPublicRoutes(app, helpers, {
+          service: {} as FeedService,
+          render: () => E.left('unused'),
+        });
+        signalingRoutes.mountSignalingOriginCheck(app, helpers, {
+          originAllowed: () => false,
+          suggestedOrigin: () => undefined,
+        });
       },
     });
   };

@@ -4,8 +4,13 @@ import { createIcsFeedBuilder, foldIcsLines } from '../../../adapters/mail/ics.t
 import type { CalendarFeed, FeedEvent } from '../../../application/calendar-feed.ts';
 import { contactOf, parseCalendar } from '../../support/ical.ts';
 
-const unfold = (ics: string): string[] => ics.replace(/\r\n[ \t]/g, '').split('\r\n').filter((l) => l.length > 0);
-const unescapeText = (value: string): string => value.replace(/\\([\\;,nN])/g, (_, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
+const unfold = (ics: string): string[] =>
+  ics
+    .replace(/\r\n[ \t]/g, '')
+    .split('\r\n')
+    .filter((l) => l.length > 0);
+const unescapeText = (value: string): string =>
+  value.replace(/\\([\\;,nN])/g, (_, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
 
 /** Every physical line CRLF-terminated, at most 75 octets, and valid UTF-8 on its own (no split sequence). */
 const expectWellFolded = (ics: string) => {
@@ -38,7 +43,11 @@ const feed = (events: FeedEvent[], ownerName?: string): CalendarFeed => ({
   events,
 });
 
-const build = createIcsFeedBuilder({ publicBaseUrl: () => 'https://coaching.example.com:8443', siteName: 'Virtual Y', sender: 'Virtual Y <no-reply@example.com>' });
+const build = createIcsFeedBuilder({
+  publicBaseUrl: () => 'https://coaching.example.com:8443',
+  siteName: 'Virtual Y',
+  sender: 'Virtual Y <no-reply@example.com>',
+});
 
 const render = (input: CalendarFeed): string => {
   const result = build(input);
@@ -69,7 +78,14 @@ describe('the ICS feed builder', () => {
       feed(
         [
           event({ meetingId: 'a', state: 'planned', sequence: 0 }),
-          event({ meetingId: 'b', state: 'scheduled', sequence: 2, role: 'instructor', counterpartId: 'cora', counterpartName: 'Cora Customer' }),
+          event({
+            meetingId: 'b',
+            state: 'scheduled',
+            sequence: 2,
+            role: 'instructor',
+            counterpartId: 'cora',
+            counterpartName: 'Cora Customer',
+          }),
           event({ meetingId: 'c', state: 'cancelled', sequence: 3 }),
         ],
         'Cora Customer',
@@ -77,7 +93,14 @@ describe('the ICS feed builder', () => {
     );
     const lines = unfold(ics);
     expect(lines.slice(0, 2)).toEqual(['BEGIN:VCALENDAR', 'VERSION:2.0']);
-    expect(lines).toEqual(expect.arrayContaining(['METHOD:PUBLISH', 'X-WR-CALNAME:Virtual Y: Cora Customer', 'REFRESH-INTERVAL;VALUE=DURATION:PT1H', 'X-PUBLISHED-TTL:PT1H']));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'METHOD:PUBLISH',
+        'X-WR-CALNAME:Virtual Y: Cora Customer',
+        'REFRESH-INTERVAL;VALUE=DURATION:PT1H',
+        'X-PUBLISHED-TTL:PT1H',
+      ]),
+    );
     expect(lines.filter((l) => l === 'X-PUBLISHED-TTL:PT1H')).toHaveLength(1);
     // Calendar properties come before the first component.
     expect(lines.indexOf('REFRESH-INTERVAL;VALUE=DURATION:PT1H')).toBeLessThan(lines.indexOf('BEGIN:VEVENT'));
@@ -91,7 +114,9 @@ describe('the ICS feed builder', () => {
     expect(a?.get('DTSTAMP')).toBe('20300301T120000Z');
     expect(a?.get('LAST-MODIFIED')).toBe('20300301T093000Z');
     expect(a?.get('URL')).toBe('https://coaching.example.com:8443/call?meeting=a');
-    expect(unescapeText(a?.get('DESCRIPTION') ?? '')).toBe('Instructor: ivan\nJoin: https://coaching.example.com:8443/call?meeting=a');
+    expect(unescapeText(a?.get('DESCRIPTION') ?? '')).toBe(
+      'Instructor: ivan\nJoin: https://coaching.example.com:8443/call?meeting=a',
+    );
     expect(b?.get('STATUS')).toBe('CONFIRMED');
     expect(b?.get('SEQUENCE')).toBe('2');
     expect(unescapeText(b?.get('DESCRIPTION') ?? '')).toContain('Customer: Cora Customer');
@@ -124,13 +149,22 @@ describe('the ICS feed builder', () => {
     const ics = render(feed([]));
     const lines = unfold(ics);
     expect(lines).not.toContain('BEGIN:VEVENT');
-    expect(lines).toEqual(expect.arrayContaining(['X-WR-CALNAME:Virtual Y sessions', 'REFRESH-INTERVAL;VALUE=DURATION:PT1H']));
+    expect(lines).toEqual(
+      expect.arrayContaining(['X-WR-CALNAME:Virtual Y sessions', 'REFRESH-INTERVAL;VALUE=DURATION:PT1H']),
+    );
     expect(lines.at(-1)).toBe('END:VCALENDAR');
   });
 });
 
 /** Names that break a calendar that does not escape them: TEXT and parameter delimiters, quotes, line breaks, carets. */
-const hostileNames = ['Eve, the; boss \\ x', 'C:\\new\\, folder\\; \\\\ end\\', 'Line\nbreak', 'Quote "me" ^n ^^ caret', 'Colon: semi; comma, "q"; ROLE=CHAIR', 'Ünïcödé 日本語 🏋️'];
+const hostileNames = [
+  'Eve, the; boss \\ x',
+  'C:\\new\\, folder\\; \\\\ end\\',
+  'Line\nbreak',
+  'Quote "me" ^n ^^ caret',
+  'Colon: semi; comma, "q"; ROLE=CHAIR',
+  'Ünïcödé 日本語 🏋️',
+];
 
 describe('the ICS feed, read by ical.js', () => {
   it('escapes the calendar name as TEXT, so a parser reads back exactly the owner', () => {
@@ -139,10 +173,17 @@ describe('the ICS feed, read by ical.js', () => {
       const calendar = parseCalendar(ics);
       expect(calendar.getFirstPropertyValue('x-wr-calname')).toBe(`Virtual Y: ${name}`);
       // Strict RFC 5545 §3.3.11 TEXT: a backslash only before \\ ; , n N, and no bare , or ; (lenient parsers forgive them).
-      const raw = unfold(ics).find((l) => l.startsWith('X-WR-CALNAME:'))!.slice('X-WR-CALNAME:'.length);
+      const raw = unfold(ics)
+        .find((l) => l.startsWith('X-WR-CALNAME:'))!
+        .slice('X-WR-CALNAME:'.length);
       expect(raw.replace(/\\[\\;,nN]/g, '')).not.toMatch(/[\\;,]/);
       // Nothing leaked into a property of its own.
-      expect(calendar.getAllProperties().map((p) => p.name).sort()).toEqual(
+      expect(
+        calendar
+          .getAllProperties()
+          .map((p) => p.name)
+          .sort(),
+      ).toEqual(
         ['calscale', 'method', 'prodid', 'refresh-interval', 'version', 'x-published-ttl', 'x-wr-calname'].sort(),
       );
     }
@@ -153,26 +194,43 @@ describe('the ICS feed, read by ical.js', () => {
     // parameters as TEXT (its DEFAULT_PARAM_TYPE) and would misread `\n` there, so those names are checked raw.
     for (const name of hostileNames.filter((n) => n.includes('\\'))) {
       const lines = unfold(render(feed([event({ instructorName: name, instructorEmail: 'ivan@example.com' })])));
-      expect(lines.filter((l) => l.startsWith('ORGANIZER'))).toEqual([`ORGANIZER;CN="${name}":mailto:ivan@example.com`]);
+      expect(lines.filter((l) => l.startsWith('ORGANIZER'))).toEqual([
+        `ORGANIZER;CN="${name}":mailto:ivan@example.com`,
+      ]);
     }
     for (const name of hostileNames.filter((n) => !n.includes('\\'))) {
       const ics = render(
         feed([
           event({ meetingId: 'a', instructorName: name, instructorEmail: 'ivan@example.com' }),
-          event({ meetingId: 'b', role: 'instructor', counterpartId: 'cora', instructorName: 'Ina', instructorEmail: 'ina@example.com' }),
+          event({
+            meetingId: 'b',
+            role: 'instructor',
+            counterpartId: 'cora',
+            instructorName: 'Ina',
+            instructorEmail: 'ina@example.com',
+          }),
         ]),
       );
       const [a, b] = parseCalendar(ics).getAllSubcomponents('vevent');
       expect(a?.getAllProperties('organizer')).toHaveLength(1);
-      expect(contactOf(a!.getFirstProperty('organizer'))).toEqual({ address: 'mailto:ivan@example.com', params: { cn: name } });
-      expect(contactOf(b!.getFirstProperty('organizer'))).toEqual({ address: 'mailto:ina@example.com', params: { cn: 'Ina' } });
+      expect(contactOf(a!.getFirstProperty('organizer'))).toEqual({
+        address: 'mailto:ivan@example.com',
+        params: { cn: name },
+      });
+      expect(contactOf(b!.getFirstProperty('organizer'))).toEqual({
+        address: 'mailto:ina@example.com',
+        params: { cn: 'Ina' },
+      });
     }
   });
 
   it("falls back to the site's sender when the instructor has no address in the directory", () => {
     const ics = render(feed([event({ instructorName: 'Ivan' })]));
     const [only] = parseCalendar(ics).getAllSubcomponents('vevent');
-    expect(contactOf(only!.getFirstProperty('organizer'))).toEqual({ address: 'mailto:no-reply@example.com', params: { cn: 'Virtual Y' } });
+    expect(contactOf(only!.getFirstProperty('organizer'))).toEqual({
+      address: 'mailto:no-reply@example.com',
+      params: { cn: 'Virtual Y' },
+    });
   });
 });
 

@@ -4,10 +4,19 @@ import { createIcsCancellationBuilder, meetingUid, parseMailbox } from '../../..
 import type { CalendarCancellation } from '../../../application/ports/mailer.ts';
 import { contactOf, parseCalendar, unfoldLines as unfold } from '../../support/ical.ts';
 
-const build = createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com:8443', sender: 'Virtual Y <no-reply@example.com>' });
+const build = createIcsCancellationBuilder({
+  publicBaseUrl: 'https://coaching.example.com:8443',
+  sender: 'Virtual Y <no-reply@example.com>',
+});
 
 const cancellation = (overrides: Partial<CalendarCancellation> = {}): CalendarCancellation => ({
-  event: { meetingId: 'm-1', sequence: 3, start: '2030-03-02T15:00:00.000Z', end: '2030-03-02T16:00:00.000Z', title: 'Yoga' },
+  event: {
+    meetingId: 'm-1',
+    sequence: 3,
+    start: '2030-03-02T15:00:00.000Z',
+    end: '2030-03-02T16:00:00.000Z',
+    title: 'Yoga',
+  },
   instructor: { name: 'Ivan Instructor', email: 'ivan@example.com' },
   attendee: { name: 'Cora Customer', email: 'cora@example.com' },
   stamp: '2030-03-01T12:00:00.000Z',
@@ -24,7 +33,14 @@ describe('iCalendar cancellation', () => {
   it('is a METHOD:CANCEL calendar with the stable UID, the bumped SEQUENCE and STATUS:CANCELLED', () => {
     const ics = built(
       cancellation({
-        event: { meetingId: 'm-1', sequence: 3, start: '2030-03-02T15:00:00.000Z', end: '2030-03-02T16:00:00.000Z', title: 'Strength; basics, <b>', description: 'Cancelled: sick' },
+        event: {
+          meetingId: 'm-1',
+          sequence: 3,
+          start: '2030-03-02T15:00:00.000Z',
+          end: '2030-03-02T16:00:00.000Z',
+          title: 'Strength; basics, <b>',
+          description: 'Cancelled: sick',
+        },
       }),
     );
     const lines = unfold(ics);
@@ -37,7 +53,9 @@ describe('iCalendar cancellation', () => {
     expect(lines).toContain('DTEND:20300302T160000Z');
     expect(lines).toContain('DTSTAMP:20300301T120000Z');
     expect(lines).toContain('SUMMARY:Strength\\; basics\\, <b>');
-    expect(lines).toContain('ORGANIZER;CN="Ivan Instructor";SENT-BY="mailto:no-reply@example.com":mailto:ivan@example.com');
+    expect(lines).toContain(
+      'ORGANIZER;CN="Ivan Instructor";SENT-BY="mailto:no-reply@example.com":mailto:ivan@example.com',
+    );
     expect(lines).toContain('ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE;CN="Cora Customer":mailto:cora@example.com');
     expect(ics.endsWith('END:VCALENDAR\r\n')).toBe(true);
   });
@@ -45,7 +63,14 @@ describe('iCalendar cancellation', () => {
   it('cannot be made to carry extra properties through a title, a reason or a name', () => {
     const ics = built(
       cancellation({
-        event: { meetingId: 'm-9', sequence: 1, start: '2030-03-02T15:00:00.000Z', end: '2030-03-02T16:00:00.000Z', title: 'Yoga\rATTENDEE:mailto:evil@example.com', description: 'ill\rORGANIZER:mailto:evil@example.com' },
+        event: {
+          meetingId: 'm-9',
+          sequence: 1,
+          start: '2030-03-02T15:00:00.000Z',
+          end: '2030-03-02T16:00:00.000Z',
+          title: 'Yoga\rATTENDEE:mailto:evil@example.com',
+          description: 'ill\rORGANIZER:mailto:evil@example.com',
+        },
         instructor: { name: 'Ivan\r\nORGANIZER:mailto:evil@example.com', email: 'ivan@example.com' },
         attendee: { name: 'Eve":mailto:evil@example.com;X="', email: 'cora@example.com' },
       }),
@@ -55,31 +80,57 @@ describe('iCalendar cancellation', () => {
     expect(lines.filter((l) => l.startsWith('ATTENDEE'))).toHaveLength(1);
     expect(lines.filter((l) => l.startsWith('ORGANIZER'))).toHaveLength(1);
     // The name stays inside its quoted CN value (RFC 6868 carets for the quotes); the one address is the attendee's own.
-    expect(lines.find((l) => l.startsWith('ATTENDEE'))).toBe(`ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE;CN="Eve^':mailto:evil@example.com;X=^'":mailto:cora@example.com`);
+    expect(lines.find((l) => l.startsWith('ATTENDEE'))).toBe(
+      `ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE;CN="Eve^':mailto:evil@example.com;X=^'":mailto:cora@example.com`,
+    );
     const [event] = parseCalendar(ics).getAllSubcomponents('vevent');
     expect(contactOf(event!.getFirstProperty('organizer'))?.address).toBe('mailto:ivan@example.com');
     expect(contactOf(event!.getFirstProperty('organizer'))?.params.cn).toBe('Ivan\nORGANIZER:mailto:evil@example.com');
   });
 
   it('writes ROLE as a bare token and CN values a parser reads back exactly, however hostile the name', () => {
-    const names = ['Eve":mailto:evil@example.com;X="', 'Quote "me" ^n ^^ caret', 'Colon: semi; comma, ROLE=CHAIR', 'Line\nbreak', 'Ünïcödé 日本語'];
+    const names = [
+      'Eve":mailto:evil@example.com;X="',
+      'Quote "me" ^n ^^ caret',
+      'Colon: semi; comma, ROLE=CHAIR',
+      'Line\nbreak',
+      'Ünïcödé 日本語',
+    ];
     for (const name of names) {
-      const ics = built(cancellation({ attendee: { name, email: 'cora@example.com' }, instructor: { name, email: 'ivan@example.com' } }));
+      const ics = built(
+        cancellation({
+          attendee: { name, email: 'cora@example.com' },
+          instructor: { name, email: 'ivan@example.com' },
+        }),
+      );
       // RFC 5545 §3.2.16: ROLE's value is a token; a quoted value is not a ROLE some clients know.
       const attendeeLine = unfold(ics).find((l) => l.startsWith('ATTENDEE'))!;
       expect(attendeeLine).toMatch(/;ROLE=REQ-PARTICIPANT[;:]/);
       const [event] = parseCalendar(ics).getAllSubcomponents('vevent');
       const attendees = event!.getAllProperties('attendee');
       expect(attendees).toHaveLength(1);
-      expect(contactOf(attendees[0]!)).toEqual({ address: 'mailto:cora@example.com', params: { cn: name, role: 'REQ-PARTICIPANT', rsvp: 'FALSE' } });
-      expect(contactOf(event!.getFirstProperty('organizer'))).toEqual({ address: 'mailto:ivan@example.com', params: { cn: name, 'sent-by': 'mailto:no-reply@example.com' } });
+      expect(contactOf(attendees[0]!)).toEqual({
+        address: 'mailto:cora@example.com',
+        params: { cn: name, role: 'REQ-PARTICIPANT', rsvp: 'FALSE' },
+      });
+      expect(contactOf(event!.getFirstProperty('organizer'))).toEqual({
+        address: 'mailto:ivan@example.com',
+        params: { cn: name, 'sent-by': 'mailto:no-reply@example.com' },
+      });
     }
   });
 
   it("names the site's sender as the organizer when the instructor has no address, without SENT-BY", () => {
-    for (const instructor of [{ name: 'Ivan' }, { name: 'Ivan', email: '' }, { name: 'Ivan', email: 'bad address@example.com' }]) {
+    for (const instructor of [
+      { name: 'Ivan' },
+      { name: 'Ivan', email: '' },
+      { name: 'Ivan', email: 'bad address@example.com' },
+    ]) {
       const [event] = parseCalendar(built(cancellation({ instructor }))).getAllSubcomponents('vevent');
-      expect(contactOf(event!.getFirstProperty('organizer'))).toEqual({ address: 'mailto:no-reply@example.com', params: { cn: 'Virtual Y' } });
+      expect(contactOf(event!.getFirstProperty('organizer'))).toEqual({
+        address: 'mailto:no-reply@example.com',
+        params: { cn: 'Virtual Y' },
+      });
     }
   });
 

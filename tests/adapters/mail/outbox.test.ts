@@ -26,7 +26,9 @@ describe('dev outbox mailer', () => {
       subject: 'Cancelled',
       html: '<p>Cancelled</p>',
       text: 'Cancelled',
-      attachments: [{ filename: 'cancellation.ics', content: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', contentType: 'text/calendar' }],
+      attachments: [
+        { filename: 'cancellation.ics', content: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', contentType: 'text/calendar' },
+      ],
     };
     const sent = await mailer.send(message);
     expect(sent).toEqual(E.right({ providerMessageId: 'outbox:abc123' }));
@@ -34,7 +36,10 @@ describe('dev outbox mailer', () => {
     expect(readFileSync(join(out, 'abc123.html'), 'utf8')).toBe('<p>Cancelled</p>');
     expect(readFileSync(join(out, 'abc123.txt'), 'utf8')).toBe('Cancelled');
     expect(readFileSync(join(out, 'abc123.ics'), 'utf8')).toContain('BEGIN:VCALENDAR');
-    expect(JSON.parse(readFileSync(join(out, 'abc123.json'), 'utf8'))).toMatchObject({ to: 'cora@example.com', subject: 'Cancelled' });
+    expect(JSON.parse(readFileSync(join(out, 'abc123.json'), 'utf8'))).toMatchObject({
+      to: 'cora@example.com',
+      subject: 'Cancelled',
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]?.details).toMatchObject({ to: 'cora@example.com', subject: 'Cancelled' });
     // Sending the same key again overwrites the same files.
@@ -46,7 +51,15 @@ describe('dev outbox mailer', () => {
     const blocker = join(dir, 'not-a-directory');
     writeFileSync(blocker, 'a file where the outbox directory should go');
     const mailer = createOutboxMailer({ dir: join(blocker, 'outbox'), logger });
-    const result = await mailer.send({ idempotencyKey: 'x', from: 'a', to: 'b', subject: 's', html: '', text: '', attachments: [] });
+    const result = await mailer.send({
+      idempotencyKey: 'x',
+      from: 'a',
+      to: 'b',
+      subject: 's',
+      html: '',
+      text: '',
+      attachments: [],
+    });
     expect(E.isLeft(result) && result.left.retryable).toBe(true);
     expect(existsSync(join(blocker, 'outbox'))).toBe(false);
   });

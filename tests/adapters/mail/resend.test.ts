@@ -27,7 +27,9 @@ const message = (key: string): MailMessage => ({
   subject: 'Cancelled',
   html: '<p>Cancelled</p>',
   text: 'Cancelled',
-  attachments: [{ filename: 'cancellation.ics', content: ics, contentType: 'text/calendar; charset=utf-8; method=CANCEL' }],
+  attachments: [
+    { filename: 'cancellation.ics', content: ics, contentType: 'text/calendar; charset=utf-8; method=CANCEL' },
+  ],
 });
 
 describe('Resend mailer (the real SDK against a local server)', () => {
@@ -46,7 +48,10 @@ describe('Resend mailer (the real SDK against a local server)', () => {
       text: 'Cancelled',
     });
     const attachment = request?.body.attachments[0];
-    expect(attachment).toMatchObject({ filename: 'cancellation.ics', content_type: 'text/calendar; charset=utf-8; method=CANCEL' });
+    expect(attachment).toMatchObject({
+      filename: 'cancellation.ics',
+      content_type: 'text/calendar; charset=utf-8; method=CANCEL',
+    });
     // The SDK sends content as base64; the text survives intact, non-ASCII included.
     expect(Buffer.from(attachment.content, 'base64').toString('utf8')).toBe(ics);
   });
@@ -61,7 +66,14 @@ describe('Resend mailer (the real SDK against a local server)', () => {
 
   it('429 and 5xx are retryable, other 4xx are not', async () => {
     const mailer = createResendMailer({ apiKey: 're_test', baseUrl: fake.url });
-    fake.planFor('key-3', { status: 429 }, { status: 500 }, { status: 503 }, { status: 422, message: 'Invalid `to` field.' }, { status: 401 });
+    fake.planFor(
+      'key-3',
+      { status: 429 },
+      { status: 500 },
+      { status: 503 },
+      { status: 422, message: 'Invalid `to` field.' },
+      { status: 401 },
+    );
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await mailer.send(message('key-3')));
     expect(results.map((r) => (E.isLeft(r) ? [r.left.status, r.left.retryable] : 'sent'))).toEqual([
@@ -97,10 +109,20 @@ describe('Resend mailer (the real SDK against a local server)', () => {
   });
 
   it('classifies error bodies without a status code by their name', () => {
-    expect(classifyResendError({ name: 'rate_limit_exceeded', message: 'slow down', statusCode: null })).toMatchObject({ retryable: true, status: 429 });
-    expect(classifyResendError({ name: 'validation_error', message: 'bad', statusCode: null })).toMatchObject({ retryable: false, status: 422 });
-    expect(classifyResendError({ name: 'concurrent_idempotent_requests', message: 'busy', statusCode: 409 })).toMatchObject({ retryable: true, status: 409 });
-    expect(classifyResendError({ name: 'application_error', message: 'Unable to fetch data.', statusCode: null })).toMatchObject({ retryable: true });
+    expect(classifyResendError({ name: 'rate_limit_exceeded', message: 'slow down', statusCode: null })).toMatchObject({
+      retryable: true,
+      status: 429,
+    });
+    expect(classifyResendError({ name: 'validation_error', message: 'bad', statusCode: null })).toMatchObject({
+      retryable: false,
+      status: 422,
+    });
+    expect(
+      classifyResendError({ name: 'concurrent_idempotent_requests', message: 'busy', statusCode: 409 }),
+    ).toMatchObject({ retryable: true, status: 409 });
+    expect(
+      classifyResendError({ name: 'application_error', message: 'Unable to fetch data.', statusCode: null }),
+    ).toMatchObject({ retryable: true });
     expect(classifyResendError(undefined)).toMatchObject({ retryable: true });
   });
 });

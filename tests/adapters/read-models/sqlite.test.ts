@@ -21,7 +21,13 @@ const person = (id: string, name = id): RecordedEvent => ({
   type: 'PersonRegistered',
   recordedAt: new Date().toISOString(),
   metadata: {},
-  data: { personId: id, name, email: `${id}@example.com`, at: new Date().toISOString(), by: { id: 'ada', roles: ['admin'] } },
+  data: {
+    personId: id,
+    name,
+    email: `${id}@example.com`,
+    at: new Date().toISOString(),
+    by: { id: 'ada', roles: ['admin'] },
+  },
 });
 
 describe('SQLite read models', () => {

@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startCall } from '../../../adapters/signaling/client/call-client.js';
-import type { CallError, CallHandle, CallState, NativeJoinResponse } from '../../../adapters/signaling/client/call-client.js';
+import type {
+  CallError,
+  CallHandle,
+  CallState,
+  NativeJoinResponse,
+} from '../../../adapters/signaling/client/call-client.js';
 import type { CallRole } from '../../../application/calls.ts';
 import { CUSTOMER, INSTRUCTOR, MEETING, ORIGIN, eventually, sleep, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
@@ -309,7 +314,10 @@ describe('call-client against the real signaling server', () => {
     expect(checks).toBe(1);
     expect(customer.rejoins).toBe(0);
     expect(customer.errors.map((e) => [e.code, e.message])).toEqual([
-      ['origin_refused', `The server refused the connection from this address (origin ${FOREIGN} is not allowed). Open this page from ${ORIGIN} instead.`],
+      [
+        'origin_refused',
+        `The server refused the connection from this address (origin ${FOREIGN} is not allowed). Open this page from ${ORIGIN} instead.`,
+      ],
     ]);
   });
 

@@ -3,16 +3,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as E from 'fp-ts/lib/Either.js';
-import {
-  CUSTOMER,
-  INSTRUCTOR,
-  MEETING,
-  ORIGIN,
-  TURN_SECRET,
-  eventually,
-  sleep,
-  startHarness,
-} from './harness.ts';
+import { CUSTOMER, INSTRUCTOR, MEETING, ORIGIN, TURN_SECRET, eventually, sleep, startHarness } from './harness.ts';
 import type { Harness, ServerMessage, TestClient } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -235,7 +226,7 @@ describe('signaling: refusals before the upgrade', () => {
     h.server.on('upgrade', (req, socket) => {
       if (req.url?.startsWith('/other') === true) {
         seen.push(req.url);
-        socket.end('HTTP/1.1 418 I\'m a Teapot\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.end("HTTP/1.1 418 I'm a Teapot\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       }
     });
     const other = new WebSocket(`ws://127.0.0.1:${h.port}/other`, { origin: ORIGIN });
@@ -339,7 +330,9 @@ describe('signaling: access', () => {
     expect(c.code).toBe(4003);
     expect(i.code).toBe(4003);
     for (const client of [customer, instructor]) {
-      expect(client.ofType('error')).toEqual([{ type: 'error', code: 'cancelled', message: 'The meeting was cancelled.' }]);
+      expect(client.ofType('error')).toEqual([
+        { type: 'error', code: 'cancelled', message: 'The meeting was cancelled.' },
+      ]);
     }
     await eventually(() => expect(h.handle.stats()).toEqual({ rooms: 0, sockets: 0 }));
     await h.handle.meetingChanged('no-room-for-this');

@@ -3,7 +3,13 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from '../../../adapters/event-store/memory.ts';
 import { createIcsCancellationBuilder } from '../../../adapters/mail/ics.ts';
-import { createRoundPreparer, notificationIdFor, notificationKey, readCancellation, stillCancelledNow } from '../../../application/notifications/prepare.ts';
+import {
+  createRoundPreparer,
+  notificationIdFor,
+  notificationKey,
+  readCancellation,
+  stillCancelledNow,
+} from '../../../application/notifications/prepare.ts';
 import type { EventStore, RecordedEvent } from '../../../application/ports/event-store.ts';
 import type { PersonView } from '../../../application/ports/read-models.ts';
 import { defaultSettings } from '../../../domain/settings.ts';
@@ -13,7 +19,12 @@ import { contactOf, parseCalendar } from '../../support/ical.ts';
 const at = '2030-03-01T12:00:00.000Z';
 const by = { id: 'ada', roles: ['admin'] };
 
-const append = async (store: EventStore, stream: string, type: string, data: Record<string, unknown>): Promise<RecordedEvent> => {
+const append = async (
+  store: EventStore,
+  stream: string,
+  type: string,
+  data: Record<string, unknown>,
+): Promise<RecordedEvent> => {
   const result = await store.appendToStream(stream, [{ id: randomUUID(), type, data }]);
   if (E.isLeft(result)) throw new Error('append failed');
   const events = await store.readStream(stream);
@@ -58,14 +69,24 @@ describe('reading a cancellation from the log', () => {
       at,
       by,
     });
-    const cancel = await append(store, 'meeting-m1', 'SessionCancelled', { meetingId: 'm1', origin: 'meeting', reason: 'ill', at, by });
+    const cancel = await append(store, 'meeting-m1', 'SessionCancelled', {
+      meetingId: 'm1',
+      origin: 'meeting',
+      reason: 'ill',
+      at,
+      by,
+    });
     const cancellation = await read(store, cancel);
     expect(cancellation).toMatchObject({
       kind: 'meeting',
       cancellationEventId: cancel.id,
       meetingIds: ['m1'],
       stillCancelled: ['m1'],
-      snapshot: { title: 'Strength', reason: 'ill', sessions: [{ meetingId: 'm1', start: '2030-03-03T15:00:00.000Z', sequence: 2 }] },
+      snapshot: {
+        title: 'Strength',
+        reason: 'ill',
+        sessions: [{ meetingId: 'm1', start: '2030-03-03T15:00:00.000Z', sequence: 2 }],
+      },
     });
     await append(store, 'meeting-m1', 'MeetingReinstated', { meetingId: 'm1', at, by });
     expect(await read(store, cancel)).toMatchObject({ stillCancelled: [] });
@@ -76,7 +97,14 @@ describe('reading a cancellation from the log', () => {
   it("ignores a series occurrence's own cancel: the series event announces it", async () => {
     const store = createInMemoryEventStore();
     await schedule(store, 's_1', '2030-03-02T15:00:00.000Z', 's');
-    const cancel = await append(store, 'meeting-s_1', 'SessionCancelled', { meetingId: 's_1', origin: 'series', seriesId: 's', seriesCancellationId: 'c1', at, by });
+    const cancel = await append(store, 'meeting-s_1', 'SessionCancelled', {
+      meetingId: 's_1',
+      origin: 'series',
+      seriesId: 's',
+      seriesCancellationId: 'c1',
+      at,
+      by,
+    });
     expect(await read(store, cancel)).toBeUndefined();
   });
 
@@ -85,7 +113,14 @@ describe('reading a cancellation from the log', () => {
     await schedule(store, 's_2', '2030-03-09T15:00:00.000Z', 's');
     await schedule(store, 's_1', '2030-03-02T15:00:00.000Z', 's');
     // One occurrence already cancelled with this cancellation id, the other not yet.
-    await append(store, 'meeting-s_2', 'SessionCancelled', { meetingId: 's_2', origin: 'series', seriesId: 's', seriesCancellationId: 'c1', at, by });
+    await append(store, 'meeting-s_2', 'SessionCancelled', {
+      meetingId: 's_2',
+      origin: 'series',
+      seriesId: 's',
+      seriesCancellationId: 'c1',
+      at,
+      by,
+    });
     const seriesEvent = await append(store, 'series-s', 'SeriesCancelled', {
       seriesId: 's',
       cancellationId: 'c1',
@@ -113,7 +148,14 @@ describe('reading a cancellation from the log', () => {
         ],
       },
     });
-    await append(store, 'meeting-s_1', 'SessionCancelled', { meetingId: 's_1', origin: 'series', seriesId: 's', seriesCancellationId: 'c1', at, by });
+    await append(store, 'meeting-s_1', 'SessionCancelled', {
+      meetingId: 's_1',
+      origin: 'series',
+      seriesId: 's',
+      seriesCancellationId: 'c1',
+      at,
+      by,
+    });
     await append(store, 'meeting-s_2', 'MeetingReinstated', { meetingId: 's_2', at, by });
     expect(await stillCancelledNow(store, seriesEvent.id, cancellation!.snapshot)).toEqual(E.right(['s_1']));
   });
@@ -141,7 +183,10 @@ describe('preparing a round', () => {
   let settings: Settings = defaultSettings;
   const prepare = createRoundPreparer({
     queries: { getSettings: () => settings, getPerson: (id) => people[id] },
-    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com', sender: 'Virtual Y <no-reply@example.com>' }),
+    buildCalendar: createIcsCancellationBuilder({
+      publicBaseUrl: 'https://coaching.example.com',
+      sender: 'Virtual Y <no-reply@example.com>',
+    }),
     config: { siteName: 'Virtual Y', mailFrom: 'Virtual Y <no-reply@example.com>' },
   });
   const snapshot = {
@@ -156,7 +201,12 @@ describe('preparing a round', () => {
 
   it('renders the email for the address and zone in the people directory', () => {
     const facts = prepare({ ...request, personId: 'cora' });
-    expect(facts.recipient).toEqual({ personId: 'cora', role: 'customer', email: 'cora@example.com', timezone: 'America/Chicago' });
+    expect(facts.recipient).toEqual({
+      personId: 'cora',
+      role: 'customer',
+      email: 'cora@example.com',
+      timezone: 'America/Chicago',
+    });
     expect(facts.message?.to).toBe('cora@example.com');
     expect(facts.message?.html).toContain('9:00 AM CST');
     expect(facts.message?.attachments[0]?.content).toContain('UID:m1@coaching.example.com');
@@ -172,7 +222,13 @@ describe('preparing a round', () => {
       { meetingId: 's_2', start: '2030-03-11T14:00:00.000Z', end: '2030-03-11T15:00:00.000Z', sequence: 3 },
       { meetingId: 's_3', start: '2030-03-18T14:00:00.000Z', end: '2030-03-18T15:00:00.000Z', sequence: 2 },
     ];
-    const facts = prepare({ ...request, kind: 'series', snapshot: { ...snapshot, sessions, seriesCancellationId: 'c1' }, stillCancelled: sessions.map((s) => s.meetingId), personId: 'cora' });
+    const facts = prepare({
+      ...request,
+      kind: 'series',
+      snapshot: { ...snapshot, sessions, seriesCancellationId: 'c1' },
+      stillCancelled: sessions.map((s) => s.meetingId),
+      personId: 'cora',
+    });
     const attachments = facts.message?.attachments ?? [];
     expect(attachments).toHaveLength(3);
     expect(new Set(attachments.map((a) => a.filename)).size).toBe(3);
@@ -188,14 +244,17 @@ describe('preparing a round', () => {
     });
   });
 
-  it("names the instructor as ORGANIZER, sent by the site, as the feed does", () => {
+  it('names the instructor as ORGANIZER, sent by the site, as the feed does', () => {
     const facts = prepare({ ...request, personId: 'cora' });
     const [event] = parseCalendar(facts.message!.attachments[0]!.content).getAllSubcomponents('vevent');
     expect(contactOf(event!.getFirstProperty('organizer'))).toEqual({
       address: 'mailto:ivan@example.com',
       params: { cn: 'Ivan', 'sent-by': 'mailto:no-reply@example.com' },
     });
-    expect(contactOf(event!.getFirstProperty('attendee'))).toMatchObject({ address: 'mailto:cora@example.com', params: { cn: 'Cora' } });
+    expect(contactOf(event!.getFirstProperty('attendee'))).toMatchObject({
+      address: 'mailto:cora@example.com',
+      params: { cn: 'Cora' },
+    });
   });
 
   it("greets each recipient with their own role's template", () => {
@@ -211,7 +270,10 @@ describe('preparing a round', () => {
   it('renders nothing when nothing will be sent', () => {
     expect(prepare({ ...request, personId: 'nobody' }).message).toBeUndefined();
     expect(prepare({ ...request, personId: 'cora', at: '2030-03-03T00:00:00.000Z' }).message).toBeUndefined();
-    settings = { ...defaultSettings, notifications: { cancellation: { ...defaultSettings.notifications.cancellation, enabled: false } } };
+    settings = {
+      ...defaultSettings,
+      notifications: { cancellation: { ...defaultSettings.notifications.cancellation, enabled: false } },
+    };
     const disabled = prepare({ ...request, personId: 'cora' });
     expect(disabled).toMatchObject({ enabled: false });
     expect(disabled.message).toBeUndefined();

@@ -38,11 +38,27 @@ const scheduleAndCancel = async (store: EventStore, meetingId: string, title: st
     {
       id: randomUUID(),
       type: 'MeetingScheduled',
-      data: { meetingId, title, customerId: 'cora', instructorId: 'ivan', start, end: new Date(Date.parse(start) + 3_600_000).toISOString(), timezone: 'America/New_York', trainingType: '1-1', description: '', customerMetadata: '', instructorMetadata: '', at, by },
+      data: {
+        meetingId,
+        title,
+        customerId: 'cora',
+        instructorId: 'ivan',
+        start,
+        end: new Date(Date.parse(start) + 3_600_000).toISOString(),
+        timezone: 'America/New_York',
+        trainingType: '1-1',
+        description: '',
+        customerMetadata: '',
+        instructorMetadata: '',
+        at,
+        by,
+      },
     },
   ]);
   if (E.isLeft(scheduled)) throw new Error('append failed');
-  const cancelled = await store.appendToStream(stream, [{ id: randomUUID(), type: 'SessionCancelled', data: { meetingId, origin: 'meeting', reason: 'ill', at, by } }]);
+  const cancelled = await store.appendToStream(stream, [
+    { id: randomUUID(), type: 'SessionCancelled', data: { meetingId, origin: 'meeting', reason: 'ill', at, by } },
+  ]);
   if (E.isLeft(cancelled)) throw new Error('append failed');
 };
 
@@ -59,18 +75,29 @@ describe('the cancellation reaction', () => {
     const checkpoints = new Map<string, number>();
     const reaction = new CancellationReaction({
       store,
-      checkpoints: { get: (name) => checkpoints.get(name) ?? 0, set: (name, position) => checkpoints.set(name, position) },
+      checkpoints: {
+        get: (name) => checkpoints.get(name) ?? 0,
+        set: (name, position) => checkpoints.set(name, position),
+      },
       queries: { getSettings: () => defaultSettings },
       waitForProjections: async () => {},
       prepare: createRoundPreparer({
         queries: { getSettings: () => defaultSettings, getPerson: (id) => people[id] },
-        buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com', sender: 'Virtual Y <no-reply@example.com>' }),
+        buildCalendar: createIcsCancellationBuilder({
+          publicBaseUrl: 'https://coaching.example.com',
+          sender: 'Virtual Y <no-reply@example.com>',
+        }),
         config: { siteName: 'Virtual Y', mailFrom: 'Virtual Y <no-reply@example.com>' },
       }),
       schedule: (notificationId) => scheduled.push(notificationId),
       clock: () => new Date(at),
       newId: randomUUID,
-      log: { info: () => {}, warn: () => {}, debug: () => {}, error: (details, message) => errors.push({ details, message }) },
+      log: {
+        info: () => {},
+        warn: () => {},
+        debug: () => {},
+        error: (details, message) => errors.push({ details, message }),
+      },
       restartDelayMs: 10,
     });
     await scheduleAndCancel(inner, 'poisoned', 'POISON', 1);
@@ -80,7 +107,11 @@ describe('the cancellation reaction', () => {
       await waitUntil(() => scheduled.length >= 1, 'the later cancellation was claimed');
       const claimed = (await inner.readAll()).filter((e) => e.type === 'NotificationRequested');
       expect(claimed.map((e) => (e.data as { meetingIds: string[] }).meetingIds)).toEqual([['later']]);
-      expect(errors.some((e) => /cancellation parked/.test(e.message) && /limit of 1048576 bytes/.test(JSON.stringify(e.details)))).toBe(true);
+      expect(
+        errors.some(
+          (e) => /cancellation parked/.test(e.message) && /limit of 1048576 bytes/.test(JSON.stringify(e.details)),
+        ),
+      ).toBe(true);
       const status = await reaction.status();
       expect(status).toMatchObject({ parked: 1, lag: 0 });
       expect(status).not.toHaveProperty('error');

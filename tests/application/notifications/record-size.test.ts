@@ -25,7 +25,12 @@ const longest = (length: number, c: string) => c.repeat(length);
 const seriesId = longest(LIMITS.id - 11, 's');
 const sessions = Array.from({ length: MAX_OCCURRENCES }, (_, i) => {
   const start = new Date(Date.parse('2030-03-02T15:00:00.000Z') + i * 86_400_000).toISOString();
-  return { meetingId: `${seriesId}_${start.slice(0, 10)}`, start, end: new Date(Date.parse(start) + 3_600_000).toISOString(), sequence: 99_999 };
+  return {
+    meetingId: `${seriesId}_${start.slice(0, 10)}`,
+    start,
+    end: new Date(Date.parse(start) + 3_600_000).toISOString(),
+    sequence: 99_999,
+  };
 });
 const snapshot = (overrides: Partial<CancellationSnapshot> = {}): CancellationSnapshot => ({
   title: nasty(LIMITS.title),
@@ -39,7 +44,13 @@ const snapshot = (overrides: Partial<CancellationSnapshot> = {}): CancellationSn
   ...overrides,
 });
 
-const plainPerson = (id: string): PersonView => ({ id, name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago', updatedAt: at });
+const plainPerson = (id: string): PersonView => ({
+  id,
+  name: 'Cora Customer',
+  email: 'cora@example.com',
+  timezone: 'America/Chicago',
+  updatedAt: at,
+});
 const person = (id: string): PersonView => ({
   id,
   name: nasty(200),
@@ -52,7 +63,10 @@ const person = (id: string): PersonView => ({
 const preparerWith = (settings: Settings, people: (id: string) => PersonView) =>
   createRoundPreparer({
     queries: { getSettings: () => settings, getPerson: people },
-    buildCalendar: createIcsCancellationBuilder({ publicBaseUrl: 'https://coaching.example.com', sender: 'Virtual Y <no-reply@example.com>' }),
+    buildCalendar: createIcsCancellationBuilder({
+      publicBaseUrl: 'https://coaching.example.com',
+      sender: 'Virtual Y <no-reply@example.com>',
+    }),
     config: { siteName: nasty(100), mailFrom: 'Virtual Y <no-reply@example.com>' },
   });
 
@@ -64,57 +78,100 @@ const withTemplate = (subject: string, bodyTemplate: string): Settings => ({
 /** The append the reaction makes for this recipient, and its size as the event store counts it. */
 const claimAppend = (settings: Settings, snap: CancellationSnapshot, people: (id: string) => PersonView = person) => {
   const meetingIds = snap.sessions.map((s) => s.meetingId);
-  const facts = preparerWith(settings, people)({ kind: 'series', snapshot: snap, stillCancelled: meetingIds, personId: snap.customerId, role: 'customer', at });
+  const facts = preparerWith(
+    settings,
+    people,
+  )({ kind: 'series', snapshot: snap, stillCancelled: meetingIds, personId: snap.customerId, role: 'customer', at });
   const decided = notificationDecider.decide(
     {
       type: 'RequestNotification',
-      data: { ...facts, notificationId: longest(32, 'f'), key: `${longest(36, 'k')}:${snap.customerId}`, kind: 'series', meetingIds, seriesId, cancellationEventId: longest(36, 'k'), cancellation: snap },
+      data: {
+        ...facts,
+        notificationId: longest(32, 'f'),
+        key: `${longest(36, 'k')}:${snap.customerId}`,
+        kind: 'series',
+        meetingIds,
+        seriesId,
+        cancellationEventId: longest(36, 'k'),
+        cancellation: snap,
+      },
     },
     notificationDecider.initialState(),
   );
   if (decided._tag === 'Left') throw new Error(JSON.stringify(decided.left));
-  const metadata = JSON.stringify({ actor: { id: longest(LIMITS.id, 'a'), roles: ['admin', 'coach', 'member'] }, correlationId: longest(128, 'r'), causationId: longest(128, 'q') });
+  const metadata = JSON.stringify({
+    actor: { id: longest(LIMITS.id, 'a'), roles: ['admin', 'coach', 'member'] },
+    correlationId: longest(128, 'r'),
+    causationId: longest(128, 'q'),
+  });
   const bytes = decided.right.reduce(
-    (n: number, e: NotificationEvent) => n + Buffer.byteLength(JSON.stringify(e.data), 'utf8') + Buffer.byteLength(metadata, 'utf8') + 2 * e.type.length,
+    (n: number, e: NotificationEvent) =>
+      n + Buffer.byteLength(JSON.stringify(e.data), 'utf8') + Buffer.byteLength(metadata, 'utf8') + 2 * e.type.length,
     0,
   );
   return { events: decided.right, bytes };
 };
 
 describe('the largest notification record', () => {
-  it('a template repeating {{sessionList}} to its 50,000 characters, 500 sessions, every text at its longest: bounded, and says why', () => {
-    const subject = '{{meetingTitle}}{{reason}}'.repeat(300).slice(0, 300).replace(/\{+[^}]*$/, '');
-    const body = '{{sessionList}}'.repeat(Math.floor(50_000 / 15));
-    const { events, bytes } = claimAppend(withTemplate(subject, body), snapshot());
-    expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
-    expect(events.map((e) => e.type)).toEqual(['NotificationRequested', 'NotificationFailed']);
-    const failed = events[1];
-    expect(failed?.type === 'NotificationFailed' && failed.data.error).toMatch(/^the email body would be \d+ characters, more than the \d+ allowed/);
-  }, SLOW_MS);
+  it(
+    'a template repeating {{sessionList}} to its 50,000 characters, 500 sessions, every text at its longest: bounded, and says why',
+    () => {
+      const subject = '{{meetingTitle}}{{reason}}'
+        .repeat(300)
+        .slice(0, 300)
+        .replace(/\{+[^}]*$/, '');
+      const body = '{{sessionList}}'.repeat(Math.floor(50_000 / 15));
+      const { events, bytes } = claimAppend(withTemplate(subject, body), snapshot());
+      expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+      expect(events.map((e) => e.type)).toEqual(['NotificationRequested', 'NotificationFailed']);
+      const failed = events[1];
+      expect(failed?.type === 'NotificationFailed' && failed.data.error).toMatch(
+        /^the email body would be \d+ characters, more than the \d+ allowed/,
+      );
+    },
+    SLOW_MS,
+  );
 
-  it('the default template with 500 sessions and every text at its longest: bounded, and says why', () => {
-    const { events, bytes } = claimAppend(defaultSettings, snapshot());
-    expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
-    expect(events.map((e) => e.type)).toEqual(['NotificationRequested', 'NotificationFailed']);
-    const failed = events[1];
-    expect(failed?.type === 'NotificationFailed' && failed.data.error).toMatch(/would make the notification record \d+ bytes, more than the 655360 allowed/);
-  }, SLOW_MS);
+  it(
+    'the default template with 500 sessions and every text at its longest: bounded, and says why',
+    () => {
+      const { events, bytes } = claimAppend(defaultSettings, snapshot());
+      expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+      expect(events.map((e) => e.type)).toEqual(['NotificationRequested', 'NotificationFailed']);
+      const failed = events[1];
+      expect(failed?.type === 'NotificationFailed' && failed.data.error).toMatch(
+        /would make the notification record \d+ bytes, more than the 655360 allowed/,
+      );
+    },
+    SLOW_MS,
+  );
 
-  it('a 500-session series with an ordinary title and reason is still mailed, within the bound', () => {
-    // Ids as the server makes them: a UUID series id, so every meeting id is `<uuid>_<local date>`.
-    const uuidSeries = '3f2b8c1e-9a4d-4e7b-8c2a-1d5e6f7a8b9c';
-    const plainSessions = sessions.map((s, i) => ({ ...s, meetingId: `${uuidSeries}_${s.start.slice(0, 10)}`, sequence: i % 3 }));
-    const ordinary = snapshot({
-      title: 'Strength and mobility basics with Ivan, Tuesdays and Thursdays at the main branch',
-      reason: 'The gym closes for renovation over the summer; we will write to you about the new schedule in August.',
-      timezone: 'America/New_York',
-      customerId: 'customer-1',
-      instructorId: 'instructor-1',
-      seriesCancellationId: 'b7e1c9a2-4d3f-4a8b-9c1e-2f3a4b5c6d7e',
-      sessions: plainSessions,
-    });
-    const { events, bytes } = claimAppend(defaultSettings, ordinary, plainPerson);
-    expect(events.map((e) => (e.type === 'NotificationFailed' ? e.data.error : e.type))).toEqual(['NotificationRequested', 'NotificationPrepared']);
-    expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
-  }, SLOW_MS);
+  it(
+    'a 500-session series with an ordinary title and reason is still mailed, within the bound',
+    () => {
+      // Ids as the server makes them: a UUID series id, so every meeting id is `<uuid>_<local date>`.
+      const uuidSeries = '3f2b8c1e-9a4d-4e7b-8c2a-1d5e6f7a8b9c';
+      const plainSessions = sessions.map((s, i) => ({
+        ...s,
+        meetingId: `${uuidSeries}_${s.start.slice(0, 10)}`,
+        sequence: i % 3,
+      }));
+      const ordinary = snapshot({
+        title: 'Strength and mobility basics with Ivan, Tuesdays and Thursdays at the main branch',
+        reason: 'The gym closes for renovation over the summer; we will write to you about the new schedule in August.',
+        timezone: 'America/New_York',
+        customerId: 'customer-1',
+        instructorId: 'instructor-1',
+        seriesCancellationId: 'b7e1c9a2-4d3f-4a8b-9c1e-2f3a4b5c6d7e',
+        sessions: plainSessions,
+      });
+      const { events, bytes } = claimAppend(defaultSettings, ordinary, plainPerson);
+      expect(events.map((e) => (e.type === 'NotificationFailed' ? e.data.error : e.type))).toEqual([
+        'NotificationRequested',
+        'NotificationPrepared',
+      ]);
+      expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+    },
+    SLOW_MS,
+  );
 });

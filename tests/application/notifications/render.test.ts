@@ -42,17 +42,33 @@ describe('cancellation email rendering', () => {
   });
 
   it("fills {{recipientName}} and {{counterpartName}} from the reader's role, and the instructor default greets the instructor", () => {
-    const templates = { subject: '{{recipientName}} / {{counterpartName}}', bodyTemplate: '<p>Hi {{recipientName}}, {{counterpartName}} & you</p>' };
-    expect(render({ templates, recipientRole: 'customer' })).toMatchObject({ subject: 'Cora Customer / Ivan Instructor', html: '<p>Hi Cora Customer, Ivan Instructor & you</p>' });
-    expect(render({ templates, recipientRole: 'instructor', customerName: '<Cora>' })).toMatchObject({ subject: 'Ivan Instructor / <Cora>', html: '<p>Hi Ivan Instructor, &lt;Cora&gt; & you</p>' });
-    const instructorEmail = render({ templates: cancellationTemplatesFor(defaultSettings, 'instructor'), recipientRole: 'instructor' });
+    const templates = {
+      subject: '{{recipientName}} / {{counterpartName}}',
+      bodyTemplate: '<p>Hi {{recipientName}}, {{counterpartName}} & you</p>',
+    };
+    expect(render({ templates, recipientRole: 'customer' })).toMatchObject({
+      subject: 'Cora Customer / Ivan Instructor',
+      html: '<p>Hi Cora Customer, Ivan Instructor & you</p>',
+    });
+    expect(render({ templates, recipientRole: 'instructor', customerName: '<Cora>' })).toMatchObject({
+      subject: 'Ivan Instructor / <Cora>',
+      html: '<p>Hi Ivan Instructor, &lt;Cora&gt; & you</p>',
+    });
+    const instructorEmail = render({
+      templates: cancellationTemplatesFor(defaultSettings, 'instructor'),
+      recipientRole: 'instructor',
+    });
     expect(instructorEmail.html).toContain('<p>Hello Ivan Instructor,</p>');
     expect(instructorEmail.html).toContain('with Cora Customer on');
     expect(instructorEmail.subject).toBe('Virtual Y: your session "Strength basics" with Cora Customer was cancelled');
   });
 
   it('escapes token values in the HTML and shows them literally in the text part', () => {
-    const email = render({ title: '<script>alert("x")</script> & co', reason: '<img src=x onerror=alert(1)>', customerName: "O'Brien" });
+    const email = render({
+      title: '<script>alert("x")</script> & co',
+      reason: '<img src=x onerror=alert(1)>',
+      customerName: "O'Brien",
+    });
     expect(email.html).not.toContain('<script>');
     expect(email.html).not.toContain('<img');
     expect(email.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co');
@@ -61,7 +77,9 @@ describe('cancellation email rendering', () => {
     expect(email.text).toContain('<script>alert("x")</script> & co');
     expect(email.text).toContain("Hello O'Brien,");
     // The subject is plain text: no escaping, but no line breaks either (header injection).
-    expect(render({ title: 'A & B\r\nBcc: evil@example.com' }).subject).toBe('Virtual Y: your session "A & B Bcc: evil@example.com" was cancelled');
+    expect(render({ title: 'A & B\r\nBcc: evil@example.com' }).subject).toBe(
+      'Virtual Y: your session "A & B Bcc: evil@example.com" was cancelled',
+    );
   });
 
   it('has a readable plain-text alternative without markup', () => {
@@ -79,14 +97,19 @@ describe('cancellation email rendering', () => {
   it('lists the sessions of a series as HTML and as text lines, with their count', () => {
     const email = render({
       kind: 'series',
-      templates: { subject: '{{sessionCount}} sessions of {{meetingTitle}} cancelled', bodyTemplate: '<p>Cancelled ({{sessionCount}}):</p>{{sessionList}}<p>Until {{endDate}}</p>' },
+      templates: {
+        subject: '{{sessionCount}} sessions of {{meetingTitle}} cancelled',
+        bodyTemplate: '<p>Cancelled ({{sessionCount}}):</p>{{sessionList}}<p>Until {{endDate}}</p>',
+      },
       sessions: [
         { start: '2030-03-04T15:00:00.000Z', end: '2030-03-04T16:00:00.000Z' },
         { start: '2030-03-11T14:00:00.000Z', end: '2030-03-11T15:00:00.000Z' },
       ],
     });
     expect(email.subject).toBe('2 sessions of Strength basics cancelled');
-    expect(email.html).toContain('<ul><li>Monday, March 4, 2030, 9:00 AM CST</li><li>Monday, March 11, 2030, 9:00 AM CDT</li></ul>');
+    expect(email.html).toContain(
+      '<ul><li>Monday, March 4, 2030, 9:00 AM CST</li><li>Monday, March 11, 2030, 9:00 AM CDT</li></ul>',
+    );
     expect(email.text).toContain('- Monday, March 4, 2030, 9:00 AM CST\n- Monday, March 11, 2030, 9:00 AM CDT');
     expect(email.text).toContain('Until Monday, March 11, 2030, 10:00 AM CDT');
   });
@@ -104,13 +127,17 @@ describe('cancellation email rendering', () => {
 
 describe('html to text', () => {
   it('turns blocks, breaks, list items and links into text and decodes entities', () => {
-    expect(htmlToText('<h1>Hi</h1><p>a<br>b &amp; c&nbsp;d &#8364; &#x1F600;</p><ul><li>one</li><li>two</li></ul><a href="https://x.example/a?b=1&amp;c=2">here</a>')).toBe(
-      'Hi\n\na\nb & c d € 😀\n\n- one\n- two\n\nhere (https://x.example/a?b=1&c=2)',
-    );
+    expect(
+      htmlToText(
+        '<h1>Hi</h1><p>a<br>b &amp; c&nbsp;d &#8364; &#x1F600;</p><ul><li>one</li><li>two</li></ul><a href="https://x.example/a?b=1&amp;c=2">here</a>',
+      ),
+    ).toBe('Hi\n\na\nb & c d € 😀\n\n- one\n- two\n\nhere (https://x.example/a?b=1&c=2)');
   });
 
   it('leaves an entity named after a built-in property (&constructor;, &toString;, &__proto__;) as written', () => {
-    expect(htmlToText('<p>&constructor; &toString; &__proto__; &hasOwnProperty; &amp;</p>')).toBe('&constructor; &toString; &__proto__; &hasOwnProperty; &');
+    expect(htmlToText('<p>&constructor; &toString; &__proto__; &hasOwnProperty; &amp;</p>')).toBe(
+      '&constructor; &toString; &__proto__; &hasOwnProperty; &',
+    );
   });
 
   it('drops scripts, styles and comments', () => {

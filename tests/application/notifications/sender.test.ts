@@ -33,7 +33,9 @@ const claim = async (store: EventStore, id: string) => {
           customerId: 'cora',
           instructorId: 'ivan',
           cancelledAt: at,
-          sessions: [{ meetingId: 'm1', start: '2030-03-02T15:00:00.000Z', end: '2030-03-02T16:00:00.000Z', sequence: 1 }],
+          sessions: [
+            { meetingId: 'm1', start: '2030-03-02T15:00:00.000Z', end: '2030-03-02T16:00:00.000Z', sequence: 1 },
+          ],
         },
         enabled: true,
         stillCancelled: ['m1'],
@@ -48,14 +50,24 @@ const claim = async (store: EventStore, id: string) => {
 };
 
 const stateOf = async (store: EventStore, id: string): Promise<NotificationState> => {
-  const loaded = await loadAggregate(store, notificationStreamName(id), NotificationEvent, notificationDecider.evolve, notificationDecider.initialState());
+  const loaded = await loadAggregate(
+    store,
+    notificationStreamName(id),
+    NotificationEvent,
+    notificationDecider.evolve,
+    notificationDecider.initialState(),
+  );
   if (E.isLeft(loaded)) throw new Error(loaded.left.message);
   return loaded.right.state;
 };
 
 /** A mailer whose answers the test hands out one by one. */
 const heldMailer = () => {
-  const calls: Array<{ message: MailMessage; signal: AbortSignal | undefined; answer: (result: E.Either<MailError, MailSent>) => void }> = [];
+  const calls: Array<{
+    message: MailMessage;
+    signal: AbortSignal | undefined;
+    answer: (result: E.Either<MailError, MailSent>) => void;
+  }> = [];
   const mailer: Mailer = {
     name: 'held',
     send: (message, options) =>
@@ -82,7 +94,14 @@ describe('notification sender', () => {
     const ids = ['a', 'b', 'c', 'd', 'e'].map((c) => c.repeat(32));
     for (const id of ids) await claim(store, id);
     const { mailer, calls } = heldMailer();
-    const sender = new NotificationSender({ store, mailer, clock, newId: randomUUID, log: silent, policy: { ...defaultRetryPolicy, concurrency: 2 } });
+    const sender = new NotificationSender({
+      store,
+      mailer,
+      clock,
+      newId: randomUUID,
+      log: silent,
+      policy: { ...defaultRetryPolicy, concurrency: 2 },
+    });
     for (const id of ids) sender.schedule(id);
     sender.schedule(ids[0]!);
     await eventually(() => calls.length === 2, 'two sends in flight');
@@ -102,7 +121,14 @@ describe('notification sender', () => {
     const id = 'f'.repeat(32);
     await claim(store, id);
     const { mailer, calls } = heldMailer();
-    const sender = new NotificationSender({ store, mailer, clock, newId: randomUUID, log: silent, policy: { ...defaultRetryPolicy, sendTimeoutMs: 50, baseDelayMs: 60_000 } });
+    const sender = new NotificationSender({
+      store,
+      mailer,
+      clock,
+      newId: randomUUID,
+      log: silent,
+      policy: { ...defaultRetryPolicy, sendTimeoutMs: 50, baseDelayMs: 60_000 },
+    });
     sender.schedule(id);
     const state = await eventually(async () => {
       const s = await stateOf(store, id);
@@ -118,10 +144,26 @@ describe('notification sender', () => {
     const store = createInMemoryEventStore();
     const id = '7'.repeat(32);
     await claim(store, id);
-    const answers: Array<E.Either<MailError, MailSent>> = [E.left({ retryable: true, status: 503, message: 'busy' }), E.right({ providerMessageId: 'p-1' })];
+    const answers: Array<E.Either<MailError, MailSent>> = [
+      E.left({ retryable: true, status: 503, message: 'busy' }),
+      E.right({ providerMessageId: 'p-1' }),
+    ];
     const sent: MailMessage[] = [];
-    const mailer: Mailer = { name: 'scripted', send: async (message) => (sent.push(message), answers.shift() ?? E.left({ retryable: false, message: 'unexpected' })) };
-    const sender = new NotificationSender({ store, mailer, clock: () => new Date(), newId: randomUUID, log: silent, policy: { ...defaultRetryPolicy, baseDelayMs: 0 } });
+    const mailer: Mailer = {
+      name: 'scripted',
+      send: async (message) => (
+        sent.push(message),
+        answers.shift() ?? E.left({ retryable: false, message: 'unexpected' })
+      ),
+    };
+    const sender = new NotificationSender({
+      store,
+      mailer,
+      clock: () => new Date(),
+      newId: randomUUID,
+      log: silent,
+      policy: { ...defaultRetryPolicy, baseDelayMs: 0 },
+    });
     sender.schedule(id);
     await eventually(async () => (await stateOf(store, id)).status === 'sent', 'the retry to be sent');
     expect(await stateOf(store, id)).toMatchObject({ status: 'sent', attempts: 2, providerMessageId: 'p-1' });
@@ -134,7 +176,14 @@ describe('notification sender', () => {
     const id = '9'.repeat(32);
     await claim(store, id);
     const { mailer, calls } = heldMailer();
-    const sender = new NotificationSender({ store, mailer, clock, newId: randomUUID, log: silent, policy: defaultRetryPolicy });
+    const sender = new NotificationSender({
+      store,
+      mailer,
+      clock,
+      newId: randomUUID,
+      log: silent,
+      policy: defaultRetryPolicy,
+    });
     sender.schedule(id);
     await eventually(() => calls.length === 1, 'the send to start');
     await sender.stop();

@@ -41,7 +41,13 @@ const flakySink = () => {
 
 const person = (id: string) => ({
   type: 'RecordPerson' as const,
-  data: { personId: id, name: id, email: `${id}@example.com`, at: new Date().toISOString(), by: { id: 'ada', roles: ['admin' as const] } },
+  data: {
+    personId: id,
+    name: id,
+    email: `${id}@example.com`,
+    at: new Date().toISOString(),
+    by: { id: 'ada', roles: ['admin' as const] },
+  },
 });
 
 describe('projection runner', () => {
@@ -52,9 +58,15 @@ describe('projection runner', () => {
     const runner = new ProjectionRunner(store, [sink], (error) => errors.push(error));
     runner.start();
     await runner.whenHealthy();
-    const { execute } = createExecutor({ store, projections: runner, newId: () => crypto.randomUUID(), clock: () => new Date() });
+    const { execute } = createExecutor({
+      store,
+      projections: runner,
+      newId: () => crypto.randomUUID(),
+      clock: () => new Date(),
+    });
     const ctx = { user: { id: 'ada', roles: ['admin' as const] } };
-    const write = (id: string) => execute(ctx, personStreamName(id), personDecider, PersonEvent, [person(id)], (e) => e);
+    const write = (id: string) =>
+      execute(ctx, personStreamName(id), personDecider, PersonEvent, [person(id)], (e) => e);
 
     expect(E.isRight(await write('a'))).toBe(true);
     sink.broken = true;
@@ -86,10 +98,17 @@ describe('projection runner', () => {
     });
     runner.start();
     await runner.whenHealthy();
-    const { execute } = createExecutor({ store, projections: runner, newId: () => crypto.randomUUID(), clock: () => new Date() });
+    const { execute } = createExecutor({
+      store,
+      projections: runner,
+      newId: () => crypto.randomUUID(),
+      clock: () => new Date(),
+    });
     const ctx = { user: { id: 'ada', roles: ['admin' as const] } };
     for (const id of ['a', 'b']) {
-      expect(E.isRight(await execute(ctx, personStreamName(id), personDecider, PersonEvent, [person(id)], (e) => e))).toBe(true);
+      expect(
+        E.isRight(await execute(ctx, personStreamName(id), personDecider, PersonEvent, [person(id)], (e) => e)),
+      ).toBe(true);
     }
     expect(runner.healthy).toBe(true);
     expect(sink.applied).toEqual([1, 2]);
@@ -101,7 +120,9 @@ describe('projection runner', () => {
     const store = createInMemoryEventStore();
     const ctx = { user: { id: 'ada', roles: ['admin' as const] } };
     for (let i = 0; i < 3; i++) {
-      await store.appendToStream(personStreamName(`p${i}`), [{ id: crypto.randomUUID(), type: 'PersonRecorded', data: { personId: `p${i}` } }]);
+      await store.appendToStream(personStreamName(`p${i}`), [
+        { id: crypto.randomUUID(), type: 'PersonRecorded', data: { personId: `p${i}` } },
+      ]);
     }
     // A new (or deleted) read model: it starts from nothing, and its sink is slow to apply what is already in the log.
     const sink = flakySink();
@@ -117,27 +138,51 @@ describe('projection runner', () => {
       readAll: store.readAll.bind(store),
       headPosition: store.headPosition.bind(store),
       close: store.close.bind(store),
-      subscribeToAll: (options: { after?: number }, handler: (e: RecordedEvent) => Promise<void> | void, onError?: (error: unknown) => void) =>
-        store.subscribeToAll(options, async (event) => {
-          await held;
-          await handler(event);
-        }, onError),
+      subscribeToAll: (
+        options: { after?: number },
+        handler: (e: RecordedEvent) => Promise<void> | void,
+        onError?: (error: unknown) => void,
+      ) =>
+        store.subscribeToAll(
+          options,
+          async (event) => {
+            await held;
+            await handler(event);
+          },
+          onError,
+        ),
     };
     const runner = new ProjectionRunner(blockingStore, [sink]);
     runner.start();
-    const { execute } = createExecutor({ store: blockingStore, projections: runner, newId: () => crypto.randomUUID(), clock: () => new Date() });
+    const { execute } = createExecutor({
+      store: blockingStore,
+      projections: runner,
+      newId: () => crypto.randomUUID(),
+      clock: () => new Date(),
+    });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(runner.healthy).toBe(false);
     expect(runner.catchingUp).toBe(true);
-    const refused = await execute(ctx, personStreamName('late'), personDecider, PersonEvent, [person('late')], (e) => e);
-    expect(refused).toEqual(E.left(expect.objectContaining({ _tag: 'Unavailable', message: expect.stringContaining('catching up') })));
+    const refused = await execute(
+      ctx,
+      personStreamName('late'),
+      personDecider,
+      PersonEvent,
+      [person('late')],
+      (e) => e,
+    );
+    expect(refused).toEqual(
+      E.left(expect.objectContaining({ _tag: 'Unavailable', message: expect.stringContaining('catching up') })),
+    );
     expect(await store.headPosition()).toBe(3);
 
     gate?.();
     await runner.whenHealthy(10_000);
     expect(runner.catchingUp).toBe(false);
     expect(sink.applied).toEqual([1, 2, 3]);
-    expect(E.isRight(await execute(ctx, personStreamName('late'), personDecider, PersonEvent, [person('late')], (e) => e))).toBe(true);
+    expect(
+      E.isRight(await execute(ctx, personStreamName('late'), personDecider, PersonEvent, [person('late')], (e) => e)),
+    ).toBe(true);
     await runner.stop();
   });
 });
