@@ -2,15 +2,10 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import * as meeting from '../../domain/meeting.ts';
 import * as series from '../../domain/series.ts';
-import {
-  SERIES_SCHEDULE_CHANGED,
-  evolveHistory,
-  evolveSession,
-  initialHistory,
-  isEmptyPlan,
-  planSeries,
-} from '../../domain/series-process.ts';
-import type { SeriesHistory, SeriesPlan, Session } from '../../domain/series-process.ts';
+import { SERIES_SCHEDULE_CHANGED, isEmptyPlan, planSeries } from '../../domain/series-planner.ts';
+import type { SeriesPlan } from '../../domain/series-planner.ts';
+import { evolveHistory, evolveSession, initialHistory } from '../../domain/series-process.ts';
+import type { SeriesHistory, Session } from '../../domain/series-process.ts';
 
 const by = { id: 'ada', roles: ['admin' as const] };
 const T0 = '2030-01-01T00:00:00.000Z';
