@@ -285,56 +285,10 @@ export const decide = (command: SeriesCommand, state: SeriesState): E.Either<Ser
       return E.chain((s: Series) => changeRecurrence(command.data, s))(notCancelled(state));
     case 'ChangeSeriesDetails':
       return E.chain((s: Series) => changeDetails(command.data, s))(notCancelled(state));
-    case 'CancelSeries': {
-      if (state.status === 'cancelled')
-        return E.left({ _tag: 'SeriesIsCancelled', message: 'the series is already cancelled' });
-      const { cancellationId, from, toCancel, reason, at, by } = command.data;
-      const errors = checkText('reason', reason, LIMITS.reason, false);
-      if (errors.length > 0) return E.left(validationFailed(errors));
-      // Every meeting of the series counts, also one whose slot left the pattern and was then reinstated by hand.
-      const prefix = `${state.id}_`;
-      const ours = new Set(state.occurrences.map((o) => o.meetingId));
-      const cancelled = toCancel.filter(
-        (o) => (ours.has(o.meetingId) || o.meetingId.startsWith(prefix)) && o.start >= from,
-      );
-      return E.right([
-        {
-          type: 'SeriesCancelled',
-          data: {
-            seriesId: state.id,
-            cancellationId,
-            from,
-            cancelled,
-            ...(reason !== undefined && reason.trim() !== '' ? { reason: reason.trim() } : {}),
-            at,
-            by,
-          },
-        },
-      ]);
-    }
-    case 'RecordOccurrencesCancelled': {
-      const { cancellationId, cancelled, reason, at, by } = command.data;
-      if (cancelled.length === 0) return E.right([]);
-      const known = new Set(state.occurrences.map((o) => o.meetingId));
-      const prefix = `${state.id}_`;
-      const foreign = cancelled.filter((o) => !known.has(o.meetingId) && !o.meetingId.startsWith(prefix));
-      if (foreign.length > 0) {
-        return E.left(
-          validationFailed([
-            {
-              path: 'cancelled',
-              message: `not occurrences of this series: ${foreign.map((o) => o.meetingId).join(', ')}`,
-            },
-          ]),
-        );
-      }
-      return E.right([
-        {
-          type: 'SeriesOccurrencesCancelled',
-          data: { seriesId: state.id, cancellationId, cancelled, ...(reason !== undefined ? { reason } : {}), at, by },
-        },
-      ]);
-    }
+    case 'CancelSeries':
+      return cancelSeries(command.data, state);
+    case 'RecordOccurrencesCancelled':
+      return recordOccurrencesCancelled(command.data, state);
     default:
       return assertNever(command);
   }
@@ -373,7 +327,7 @@ const scheduleSeries = (c: t.TypeOf<typeof ScheduleSeries>['data']): E.Either<Se
         customerId: c.customerId,
         instructorId: c.instructorId,
         trainingType: c.trainingType,
-        ...(c.remoteLink !== undefined ? { remoteLink: c.remoteLink } : {}),
+        remoteLink: c.remoteLink,
         description: c.description ?? '',
         customerMetadata: c.customerMetadata ?? '',
         instructorMetadata: c.instructorMetadata ?? '',
@@ -383,6 +337,59 @@ const scheduleSeries = (c: t.TypeOf<typeof ScheduleSeries>['data']): E.Either<Se
         by: c.by,
       },
     },
+  ]);
+};
+
+/** A meeting of the series: one of its slots, or one named after it (its slot left the pattern, it was reinstated). */
+const ofSeries = (state: Series): ((meetingId: string) => boolean) => {
+  const ours = new Set(state.occurrences.map((o) => o.meetingId));
+  const prefix = `${state.id}_`;
+  return (meetingId) => ours.has(meetingId) || meetingId.startsWith(prefix);
+};
+
+const cancelSeries = (
+  c: t.TypeOf<typeof CancelSeries>['data'],
+  state: Series,
+): E.Either<SeriesError, SeriesEvent[]> => {
+  if (state.status === 'cancelled')
+    return E.left({ _tag: 'SeriesIsCancelled', message: 'the series is already cancelled' });
+  const { cancellationId, from, toCancel, reason, at, by } = c;
+  const errors = checkText('reason', reason, LIMITS.reason, false);
+  if (errors.length > 0) return E.left(validationFailed(errors));
+  // Every meeting of the series counts, also one whose slot left the pattern and was then reinstated by hand.
+  const ours = ofSeries(state);
+  const cancelled = toCancel.filter((o) => ours(o.meetingId) && o.start >= from);
+  const trimmed = reason?.trim();
+  return E.right([
+    {
+      type: 'SeriesCancelled',
+      data: {
+        seriesId: state.id,
+        cancellationId,
+        from,
+        cancelled,
+        ...(trimmed !== undefined && trimmed !== '' ? { reason: trimmed } : {}),
+        at,
+        by,
+      },
+    },
+  ]);
+};
+
+const recordOccurrencesCancelled = (
+  c: t.TypeOf<typeof RecordOccurrencesCancelled>['data'],
+  state: Series,
+): E.Either<SeriesError, SeriesEvent[]> => {
+  const { cancellationId, cancelled, reason, at, by } = c;
+  if (cancelled.length === 0) return E.right([]);
+  const ours = ofSeries(state);
+  const foreign = cancelled.filter((o) => !ours(o.meetingId));
+  if (foreign.length > 0) {
+    const message = `not occurrences of this series: ${foreign.map((o) => o.meetingId).join(', ')}`;
+    return E.left(validationFailed([{ path: 'cancelled', message }]));
+  }
+  return E.right([
+    { type: 'SeriesOccurrencesCancelled', data: { seriesId: state.id, cancellationId, cancelled, reason, at, by } },
   ]);
 };
 
@@ -454,7 +461,7 @@ const changeRecurrence = (
         added,
         moved,
         removed,
-        ...(c.cancellationId !== undefined ? { cancellationId: c.cancellationId } : {}),
+        cancellationId: c.cancellationId,
         at: c.at,
         by: c.by,
       },
