@@ -1,49 +1,29 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type * as meeting from '../domain/meeting.ts';
 import * as series from '../domain/series.ts';
 import { planRequest, requestSessionIds, sessionsToCancel } from '../domain/series-planner.ts';
 import type { RequestPlan } from '../domain/series-planner.ts';
 import { initialHistory } from '../domain/series-process.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { Actor } from '../domain/shared.ts';
-import type { BookingGuard } from './booking.ts';
 import { unknownParticipants } from './booking.ts';
 import { actorOf, newIdFor, writeRefusal } from './execute.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
-import type { AccessProvider } from './ports/access.ts';
 import type { HistoryEntry, HistoryPage, MeetingQueries, SeriesView } from './ports/read-models.ts';
-import type { ProjectionRunner } from './projections/runner.ts';
 import { bookingConflict, presentHistory } from './service.ts';
+import type { ServiceDeps } from './service.ts';
 import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
 import type { ConvergeResult, SeriesProcess } from './series-process.ts';
 
-export interface SeriesInput {
-  readonly title: string;
-  readonly customerId: string;
-  readonly instructorId: string;
-  readonly trainingType: meeting.TrainingType;
-  readonly remoteLink?: string;
-  readonly description?: string;
-  readonly customerMetadata?: string;
-  readonly instructorMetadata?: string;
-  readonly timezone: string;
-  readonly startDate: string;
-  readonly startTime: string;
-  readonly durationMinutes: number;
-  readonly rrule: string;
-  readonly exclusions?: string[];
-}
+export type SeriesInput = series.SeriesFields;
 
 export type SeriesPatch = Partial<SeriesInput>;
 
-export interface SeriesServiceDeps {
+export interface SeriesServiceDeps extends Pick<
+  ServiceDeps,
+  'projections' | 'access' | 'bookings' | 'clock' | 'newId'
+> {
   readonly queries: MeetingQueries;
-  readonly projections: ProjectionRunner;
-  readonly access: AccessProvider;
   readonly executor: Executor;
-  readonly bookings: BookingGuard;
-  readonly clock: () => Date;
-  readonly newId: () => string;
   readonly process: SeriesProcess;
   readonly probe?: SeriesProbe;
 }
@@ -75,11 +55,7 @@ const visible = async (
   return E.right(view);
 };
 
-const modifiable = async (
-  deps: SeriesServiceDeps,
-  ctx: RequestContext,
-  seriesId: string,
-): Promise<E.Either<AppError, SeriesView>> => {
+const modifiable: typeof visible = async (deps, ctx, seriesId) => {
   const view = await visible(deps, ctx, seriesId);
   if (E.isLeft(view)) return view;
   if (!(await deps.access.canModify(ctx.user, view.right)))

@@ -139,6 +139,9 @@ export const seriesOptionalFields = {
   instructorMetadata: t.string,
   exclusions: t.array(t.string),
 };
+/** A series as a client gives it: the fields of its ScheduleSeries command without the id and the stamp. */
+export type SeriesFields = t.TypeOf<t.TypeC<typeof seriesRequiredFields>> &
+  t.TypeOf<t.PartialC<typeof seriesOptionalFields>>;
 
 export const ScheduleSeries = t.type({
   type: t.literal('ScheduleSeries'),
