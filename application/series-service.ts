@@ -28,12 +28,14 @@ export interface SeriesServiceDeps extends Pick<
   readonly probe?: SeriesProbe;
 }
 
+const seriesNotFound = (): AppError => ({ _tag: 'NotFound', message: 'series not found' });
+
 const mapSeriesError = (error: series.SeriesError): AppError => {
   switch (error._tag) {
     case 'ValidationFailed':
       return error;
     case 'SeriesNotFound':
-      return { _tag: 'NotFound', message: 'series not found' };
+      return seriesNotFound();
     case 'SeriesAlreadyExists':
       return { _tag: 'Conflict', message: 'a series with this id already exists' };
     case 'SeriesIsCancelled':
@@ -42,8 +44,6 @@ const mapSeriesError = (error: series.SeriesError): AppError => {
       return assertNever(error);
   }
 };
-
-const seriesNotFound = (): AppError => ({ _tag: 'NotFound', message: 'series not found' });
 
 const visible = async (
   deps: SeriesServiceDeps,
