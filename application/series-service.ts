@@ -5,25 +5,29 @@ import type { RequestPlan } from '../domain/series-planner.ts';
 import { initialHistory } from '../domain/series-process.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { Actor } from '../domain/shared.ts';
+import type { BookingGuard } from './booking.ts';
 import { unknownParticipants } from './booking.ts';
 import { actorOf, newIdFor, writeRefusal } from './execute.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
+import type { AccessProvider } from './ports/access.ts';
 import type { HistoryEntry, HistoryPage, MeetingQueries, SeriesView } from './ports/read-models.ts';
+import type { ProjectionRunner } from './projections/runner.ts';
 import { bookingConflict, presentHistory } from './service.ts';
-import type { ServiceDeps } from './service.ts';
 import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
 import type { ConvergeResult, SeriesProcess } from './series-process.ts';
 
-export type SeriesInput = series.SeriesFields;
+export type SeriesInput = Readonly<series.SeriesFields>;
 
 export type SeriesPatch = Partial<SeriesInput>;
 
-export interface SeriesServiceDeps extends Pick<
-  ServiceDeps,
-  'projections' | 'access' | 'bookings' | 'clock' | 'newId'
-> {
+export interface SeriesServiceDeps {
   readonly queries: MeetingQueries;
+  readonly projections: ProjectionRunner;
+  readonly access: AccessProvider;
   readonly executor: Executor;
+  readonly bookings: BookingGuard;
+  readonly clock: () => Date;
+  readonly newId: () => string;
   readonly process: SeriesProcess;
   readonly probe?: SeriesProbe;
 }
