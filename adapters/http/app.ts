@@ -26,8 +26,6 @@ import { settingsRoutes } from './settings/routes.ts';
 import { systemRoutes } from './system/routes.ts';
 import type { HealthSource } from './system/routes.ts';
 
-export type { Env } from './kit/context.ts';
-
 /**
  * The POSTs that take `Idempotency-Key`: every one that creates or changes something. Not `POST /meetings/:id/join`,
  * which stores nothing (each call hands out a fresh single-use ticket, so repeating it is harmless).
@@ -180,5 +178,3 @@ export const createHttpApp = (deps: HttpDeps) => {
   app.route('/', authenticatedApi(deps));
   return app;
 };
-
-export type HttpApp = ReturnType<typeof createHttpApp>;
