@@ -1,3 +1,9 @@
+/**
+ * The HTTP API. One folder per resource: `routes.ts` takes that resource's services and returns its routes,
+ * `shapes.ts` says what a caller may send and see; `kit/` holds what every route shares (problem+json, body
+ * reading, ETag/If-Match). This file only wires the middleware and mounts the modules, in the order that matters:
+ * routes with credentials of their own (or none) first, then the bearer-authenticated API.
+ */
 import * as E from 'fp-ts/lib/Either.js';
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
