@@ -26,8 +26,8 @@ import type { KurrentDbEventStore, KurrentDbLogger } from '../adapters/event-sto
 import type { ProjectionStatus } from '../application/projections/runner.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
 import { createAuthenticator } from '../adapters/http/auth.ts';
-import { openSqliteReadModels } from '../adapters/read-models/sqlite.ts';
-import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
+import { openSqliteReadModels } from '../adapters/read-models/index.ts';
+import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../application/ports/event-store.ts';
-import { openSqliteReadModels } from '../../../adapters/read-models/sqlite.ts';
+import { openSqliteReadModels } from '../../../adapters/read-models/index.ts';
 import { tempDir } from '../../support/system.ts';
 
 const dirs: string[] = [];
