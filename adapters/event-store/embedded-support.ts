@@ -1,5 +1,5 @@
 import { left, right } from 'fp-ts/lib/Either.js';
-import { serialiseEventToAppend } from './append-checks.ts';
+import { expectedRevisionMatches, serialiseEventToAppend } from './append-checks.ts';
 import { decodeOwnMetadata, encodeMetadata } from './metadata.ts';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type {
@@ -87,13 +87,6 @@ export function decodeStoredRow(row: StoredRow): RecordedEvent {
     metadata: metadata as EventMetadata,
     recordedAt: row.recorded_at as string,
   };
-}
-
-export function expectedRevisionMatches(expected: ExpectedRevision, current: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return current === -1;
-  if (expected === 'stream_exists') return current >= 0;
-  return expected === current;
 }
 
 /** What an append needs to know about the current log to decide on conflicts and retries. */
