@@ -22,7 +22,7 @@ import {
   KurrentDbUnreachableError,
   openKurrentDbEventStore,
 } from '../adapters/event-store/kurrentdb.ts';
-import type { KurrentDbEventStore, KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
+import type { KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
 import type { ProjectionStatus } from '../application/projections/runner.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
 import { createAuthenticator } from '../adapters/http/auth.ts';
@@ -287,7 +287,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     } finally {
       clearTimeout(timer);
     }
-    const kurrent = (store as Partial<KurrentDbEventStore>).connectionStatus?.();
+    const kurrent = store.connectionStatus?.();
     const storeStatus = kurrent !== undefined && kurrent !== 'connected' ? kurrent : reachable ? 'ok' : 'unreachable';
     // `ready`: writes are taken (the read models their checks read have caught up with the log as of the start).
     const ready = projections.healthy;

@@ -1,9 +1,10 @@
+import type { EventStoreConnectionStatus } from '../../../application/ports/event-store.ts';
 import { errorText, isConnectionError } from './connection.ts';
 import type { ConnectionIdentity, KurrentDbLogger } from './connection.ts';
 
 /** What the store tells about its connection, from the calls it makes and the subscriptions it keeps. */
 
-export type KurrentDbConnectionStatus = 'connected' | 'reconnecting' | 'down';
+export type KurrentDbConnectionStatus = EventStoreConnectionStatus;
 
 /** A subscription as the health cares about it. */
 export interface TrackedSubscription {
