@@ -10,9 +10,10 @@ import { unknownParticipants } from './booking.ts';
 import { actorOf, newIdFor, writeRefusal } from './execute.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
-import type { HistoryEntry, HistoryPage, MeetingQueries, SeriesView } from './ports/read-models.ts';
+import type { HistoryPage, MeetingQueries, SeriesView } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
-import { bookingConflict, presentHistory } from './service.ts';
+import { bookingConflict } from './service.ts';
+import type { ParticipantHistory } from './service.ts';
 import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
 import type { ConvergeResult, SeriesProcess } from './series-process.ts';
 
@@ -291,15 +292,17 @@ const cancelSeries = async (
   });
 };
 
+/** The series' audit history, with whose it is: the HTTP presenter hides what the caller may not read. */
 const seriesHistory = async (
   deps: SeriesServiceDeps,
   ctx: RequestContext,
   seriesId: string,
   page?: HistoryPage,
-): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> => {
+): Promise<E.Either<AppError, ParticipantHistory>> => {
   const view = await visible(deps, ctx, seriesId);
   if (E.isLeft(view)) return view;
-  return E.right(presentHistory(ctx.user, view.right, deps.queries.history(series.seriesStreamName(seriesId), page)));
+  const entries = deps.queries.history(series.seriesStreamName(seriesId), page);
+  return E.right({ instructorId: view.right.instructorId, entries });
 };
 
 /**
