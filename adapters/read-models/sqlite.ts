@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
-import { MeetingEvent, meetingEventTypes } from '../../domain/meeting.ts';
+import { MAX_MEETING_MS, MeetingEvent, meetingEventTypes } from '../../domain/meeting.ts';
 import { PersonEvent } from '../../domain/person.ts';
 import { SeriesEvent, seriesEventTypes } from '../../domain/series.ts';
 import { projectSeriesDoc, seriesViewOf } from '../../application/projections/series-view.ts';
@@ -25,8 +25,6 @@ import type {
 } from '../../application/ports/read-models.ts';
 
 type Db = Database.Database;
-
-const MAX_MEETING_MS = 24 * 60 * 60 * 1000;
 
 const decodeOrThrow = <A>(codec: t.Decoder<unknown, A>, recorded: RecordedEvent): A => {
   const decoded = decodeRecorded(codec, recorded);
