@@ -3,15 +3,12 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import * as t from 'io-ts';
+import type * as t from 'io-ts';
 import type { Logger } from 'pino';
-import { meetingOptionalFields, meetingRequiredFields } from '../../domain/meeting.ts';
-import { seriesOptionalFields, seriesRequiredFields } from '../../domain/series.ts';
-import { Settings } from '../../domain/settings.ts';
-import { IsoInstant, assertNever, idProblem } from '../../domain/shared.ts';
+import { assertNever, idProblem } from '../../domain/shared.ts';
 import type { FieldError } from '../../domain/shared.ts';
 import type { AuthUser } from '../../application/ports/access.ts';
-import type { AppError, RequestContext, Service } from '../../application/service.ts';
+import type { AppError, ParticipantHistory, RequestContext, Service } from '../../application/service.ts';
 import type { JoinAnswer } from '../../application/join.ts';
 import { staticAsset } from './static.ts';
 import type { SeriesService } from '../../application/series-service.ts';
@@ -20,7 +17,12 @@ import type { HistoryEntry, HistoryPage, SeriesView } from '../../application/po
 export interface JoinService {
   join(user: AuthUser, meetingId: string): Promise<E.Either<AppError, JoinAnswer>>;
 }
-import { presentMeeting } from '../../application/service.ts';
+import { CancelBody, MeetingBody, MeetingPatchBody, NoBody, presentMeeting } from './meetings/shapes.ts';
+import { SeriesBody, SeriesCancelBody, SeriesPatchBody, presentSeries } from './series/shapes.ts';
+import { PersonBody } from './people/shapes.ts';
+import { SettingsBody } from './settings/shapes.ts';
+import { CalendarQuery } from './calendar/shapes.ts';
+import { HISTORY_PAGE, HistoryQuery, presentHistory } from './history/shapes.ts';
 import type { Authenticator } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
 import { docsPage, swaggerAsset } from './docs.ts';
@@ -60,32 +62,6 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
 ];
 const idempotentKind = (path: string): IdempotentKind | undefined =>
   IDEMPOTENT_POSTS.find(([pattern]) => pattern.test(path))?.[1];
-
-const MeetingBody = t.intersection([
-  t.type(meetingRequiredFields),
-  t.partial({ timezone: t.string, ...meetingOptionalFields }),
-]);
-const MeetingPatchBody = t.partial({ ...meetingRequiredFields, timezone: t.string, ...meetingOptionalFields });
-const CancelBody = t.partial({ reason: t.string });
-const SeriesBody = t.intersection([t.type(seriesRequiredFields), t.partial(seriesOptionalFields)]);
-const SeriesPatchBody = t.partial({ ...seriesRequiredFields, ...seriesOptionalFields });
-const SeriesCancelBody = t.partial({ reason: t.string, from: IsoInstant });
-
-/** As for meetings: customer metadata for admins and the instructor, instructor metadata for admins. */
-export const presentSeries = (user: AuthUser, view: SeriesView) => {
-  const { customerMetadata, instructorMetadata, cancelledFrom, ...rest } = view;
-  const admin = user.roles.includes('admin');
-  return {
-    ...rest,
-    ...(cancelledFrom !== undefined ? { cancelledFrom } : {}),
-    ...(admin || view.instructorId === user.id ? { customerMetadata } : {}),
-    ...(admin ? { instructorMetadata } : {}),
-  };
-};
-const PersonBody = t.intersection([t.type({ name: t.string, email: t.string }), t.partial({ timezone: t.string })]);
-const HistoryQuery = t.partial({ after: t.string, limit: t.string });
-const HISTORY_PAGE = 1000;
-const CalendarQuery = t.intersection([t.type({ from: IsoInstant, to: IsoInstant }), t.partial({ userId: t.string })]);
 
 export interface HealthSource {
   (): Promise<{ status: 'ok' | 'degraded'; body: Record<string, unknown> }>;
@@ -502,7 +478,6 @@ export const createHttpApp = (deps: HttpDeps) => {
       if (!body.ok) return body.response;
       return run(c, body.value, match.revision);
     };
-  const NoBody = t.type({});
   const idOf = (c: Context<Env>) => c.req.param('id') ?? '';
 
   api.put(
@@ -580,7 +555,14 @@ export const createHttpApp = (deps: HttpDeps) => {
       ...(result.right.length === page.right.limit && last !== undefined ? { next: last.revision } : {}),
     });
   };
-  api.get('/meetings/:id/history', (c) => historyAnswer(c, (page) => service.meetingHistory(ctx(c), idOf(c), page)));
+  /** A meeting's or a series' history, showing only what the caller may read of it. */
+  const presented =
+    (c: Context<Env>) =>
+    (result: E.Either<AppError, ParticipantHistory>): E.Either<AppError, ReadonlyArray<HistoryEntry>> =>
+      E.isLeft(result) ? result : E.right(presentHistory(c.get('user'), result.right, result.right.entries));
+  api.get('/meetings/:id/history', (c) =>
+    historyAnswer(c, async (page) => presented(c)(await service.meetingHistory(ctx(c), idOf(c), page))),
+  );
 
   const calendarCache = createResponseCache();
   api.get('/calendar', async (c) => {
@@ -610,7 +592,7 @@ export const createHttpApp = (deps: HttpDeps) => {
   api.get('/settings', async (c) => answer(c, await service.getSettings(ctx(c))));
   api.put(
     '/settings',
-    write(Settings, false, async (c, body) => answer(c, await service.putSettings(ctx(c), body))),
+    write(SettingsBody, false, async (c, body) => answer(c, await service.putSettings(ctx(c), body))),
   );
   api.get('/settings/history', (c) => historyAnswer(c, (page) => service.settingsHistory(ctx(c), page)));
 
@@ -635,7 +617,7 @@ export const createHttpApp = (deps: HttpDeps) => {
       ),
     );
     api.get('/series/:id/history', (c) =>
-      historyAnswer(c, (page) => seriesService.seriesHistory(ctx(c), idOf(c), page)),
+      historyAnswer(c, async (page) => presented(c)(await seriesService.seriesHistory(ctx(c), idOf(c), page))),
     );
   }
 

@@ -1,16 +1,13 @@
 import * as E from 'fp-ts/lib/Either.js';
-import * as t from 'io-ts';
 import type { CalendarFeed, CalendarFeedService } from '../../application/calendar-feed.ts';
 import { hashFeedToken } from '../../application/calendar-feed.ts';
 import type { HttpDeps, HttpHelpers } from './app.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { decodeBody } from './validation.ts';
+import { FeedBody, FeedQuery } from './calendar/shapes.ts';
 
 type Api = Parameters<NonNullable<HttpDeps['extend']>>[0];
 type PublicApp = Parameters<NonNullable<HttpDeps['publicRoutes']>>[0];
-
-const FeedBody = t.partial({ userId: t.string });
-const FeedQuery = t.partial({ userId: t.string });
 
 /** Calendar apps poll a feed every few minutes to hours; this is far above that and far below a flood. */
 export const DEFAULT_FEED_RATE_LIMIT = { perSecond: 0.5, burst: 30 } as const;

@@ -1,25 +1,7 @@
 import type { HttpDeps, HttpHelpers } from './app.ts';
+import { parseOrigin } from './calls/shapes.ts';
 
 type PublicApp = Parameters<NonNullable<HttpDeps['publicRoutes']>>[0];
-
-const MAX_ORIGIN_LENGTH = 2048;
-
-/** `http(s)://host[:port]` of a given origin, or why it is not one. */
-const parseOrigin = (raw: string | undefined): { ok: true; origin: string } | { ok: false; message: string } => {
-  if (raw === undefined || raw.trim() === '')
-    return { ok: false, message: 'is required (the origin of the page, like http://localhost:8080)' };
-  if (raw.length > MAX_ORIGIN_LENGTH) return { ok: false, message: `must be at most ${MAX_ORIGIN_LENGTH} characters` };
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return { ok: false, message: 'must be an origin like http://localhost:8080' };
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin === 'null') {
-    return { ok: false, message: 'must be an http or https origin' };
-  }
-  return { ok: true, origin: url.origin };
-};
 
 /**
  * `GET /signaling/origin-check?origin=…`: may a page on this origin open the signaling socket? A browser refuses to
