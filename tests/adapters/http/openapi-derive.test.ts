@@ -150,7 +150,7 @@ describe('the io-ts → JSON Schema derivation', () => {
       t.undefined,
       t.void,
       t.tuple([t.string]),
-      t.recursion('R', () => t.string),
+      t.recursion<string>('R', () => t.string),
     ])
       expect(() => createDeriver().schema(t.type({ field: codec as t.Any })), codec.name).toThrow(/cannot derive/);
     expect(createDeriver().schema(annotate(handMade, { type: 'string', format: 'date' }))).toEqual({
