@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import * as fc from 'fast-check';
 import * as t from 'io-ts';
 import { describe, expect, it } from 'vitest';
 import { createDeriver } from '../../../adapters/http/openapi/derive.ts';
@@ -277,5 +278,54 @@ describe('derived schemas agree with their codecs', () => {
     expect(fits({ ...body, customerId: 'a\u202Eb' })).not.toEqual([]);
     expect(fits({ ...body, remoteLink: `https://x.example/${'x'.repeat(LIMITS.remoteLink)}` })).not.toEqual([]);
     expect(fits({ ...body, strat: at })).not.toEqual([]);
+  });
+});
+
+describe('the request bodies of the document', () => {
+  // A body the document accepts is never refused when it is decoded: for bodies made of good and bad field values,
+  // whatever fits the schema decodes (the domain's rules may still refuse it, with their own 400).
+  it('never promise what the codec refuses', () => {
+    const good = {
+      title: fc.constantFrom('Intro', 'x'.repeat(LIMITS.title)),
+      customerId: fc.constantFrom('c1', 'cust-42'),
+      instructorId: fc.constantFrom('i1', 'inst-7'),
+      start: fc.constantFrom('2026-03-02T10:00:00Z', '2026-03-02T10:00:00.123+01:00'),
+      end: fc.constantFrom('2026-03-02T11:00:00Z'),
+      trainingType: fc.constantFrom('1-1', 'link'),
+      remoteLink: fc.constantFrom('https://meet.example.com/x'),
+      timezone: fc.constantFrom('UTC', 'Europe/Amsterdam'),
+    };
+    const bad = fc.oneof(
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant('2026-02-30T10:00:00Z'),
+      fc.constant({}),
+    );
+    const field = (arb: fc.Arbitrary<unknown>) =>
+      fc.option(fc.oneof({ weight: 4, arbitrary: arb }, { weight: 1, arbitrary: bad }), { nil: undefined });
+    const bodies = fc.record(
+      Object.fromEntries(Object.entries(good).map(([k, arb]) => [k, field(arb)])) as Record<
+        string,
+        fc.Arbitrary<unknown>
+      >,
+    );
+    const meetingBody = t.intersection([
+      t.type(meetingRequiredFields),
+      t.partial({ timezone: t.string, ...meetingOptionalFields }),
+    ]);
+    const { fits } = derived(meetingBody);
+    let accepted = 0;
+    fc.assert(
+      fc.property(bodies, (raw) => {
+        const value = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+        if (fits(value).length === 0) {
+          accepted += 1;
+          expect(E.isRight(meetingBody.decode(value)), JSON.stringify(value)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(accepted).toBeGreaterThan(0);
   });
 });
