@@ -30,7 +30,7 @@ export const presentHistory = (
   user: AuthUser,
   participants: { instructorId: string },
   entries: ReadonlyArray<HistoryEntry>,
-): ReadonlyArray<HistoryEntry> => {
+): ReadonlyArray<t.TypeOf<typeof HistoryEntryShape>> => {
   const hidden = hiddenFields(user, participants);
   if (hidden.length === 0) return entries;
   return entries.map((entry) => {
