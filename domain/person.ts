@@ -83,7 +83,7 @@ export const decide = (command: PersonCommand, state: PersonState): E.Either<Val
     personId: c.personId,
     name,
     email,
-    ...(c.timezone !== undefined ? { timezone: c.timezone } : {}),
+    timezone: c.timezone,
     at: c.at,
     by: c.by,
   };
@@ -103,7 +103,7 @@ export const evolve = (_state: PersonState, event: PersonEvent): PersonState => 
     case 'PersonRegistered':
     case 'PersonUpdated': {
       const { personId, name, email, timezone } = event.data;
-      return { status: 'known', id: personId, name, email, ...(timezone !== undefined ? { timezone } : {}) };
+      return { status: 'known', id: personId, name, email, timezone };
     }
     default:
       return assertNever(event);

@@ -120,8 +120,8 @@ const canonical = (settings: Settings): Settings => {
         subject: c.subject,
         bodyTemplate: c.bodyTemplate,
         notifyInstructor: c.notifyInstructor,
-        ...(c.instructorSubject !== undefined ? { instructorSubject: c.instructorSubject } : {}),
-        ...(c.instructorBodyTemplate !== undefined ? { instructorBodyTemplate: c.instructorBodyTemplate } : {}),
+        instructorSubject: c.instructorSubject,
+        instructorBodyTemplate: c.instructorBodyTemplate,
       },
     },
     debugLevel: settings.debugLevel,
@@ -139,8 +139,8 @@ export const mergeSettings = (next: Settings, current: Settings): Settings => {
     notifications: {
       cancellation: {
         ...c,
-        ...(instructorSubject !== undefined ? { instructorSubject } : {}),
-        ...(instructorBodyTemplate !== undefined ? { instructorBodyTemplate } : {}),
+        instructorSubject,
+        instructorBodyTemplate,
       },
     },
   });
