@@ -1,7 +1,18 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { annotate } from './annotate.ts';
-import { Actor, Id, IsoInstant, MAX_ID_LENGTH, assertNever, checkId, isHttpsUrl, validationFailed } from './shared.ts';
+import {
+  Actor,
+  INSTANT_NOTE,
+  Id,
+  IsoInstant,
+  RecordedAt,
+  MAX_ID_LENGTH,
+  assertNever,
+  checkId,
+  isHttpsUrl,
+  validationFailed,
+} from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { MS_PER_MINUTE, TimeZoneName, isValidTimeZone } from './time.ts';
 
@@ -65,8 +76,10 @@ export const InstructorId = annotate(Id, {
 });
 const MeetingId = annotate(t.string, { description: 'The meeting.' });
 const OfSeries = annotate(t.string, { description: 'Set for an occurrence of a series.' });
-const Start = annotate(IsoInstant, { description: 'When the session starts.' });
-const End = annotate(IsoInstant, { description: 'When the session ends; after `start`, at most 24 hours later.' });
+const Start = annotate(IsoInstant, { description: `When the session starts.${INSTANT_NOTE}` });
+const End = annotate(IsoInstant, {
+  description: `When the session ends; after \`start\`, at most 24 hours later.${INSTANT_NOTE}`,
+});
 
 /** `remoteLink` goes with `link` and only with it (checkLink), as a JSON Schema rule across the two fields. */
 export const linkRule = {
@@ -85,7 +98,7 @@ export const DetailField = t.keyof({
 });
 export type DetailField = t.TypeOf<typeof DetailField>;
 
-const stamp = { at: IsoInstant, by: Actor };
+const stamp = { at: RecordedAt, by: Actor };
 const optional = <P extends t.Props>(props: P) => t.partial(props);
 
 // ---------- events ----------

@@ -28,13 +28,13 @@ import {
   parseRecurrence,
 } from './recurrence.ts';
 import type { Occurrence as RecurrenceOccurrence } from './recurrence.ts';
-import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
+import { Actor, IsoInstant, RecordedAt, assertNever, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { TimeZoneName } from './time.ts';
 
 void _ChangeOrigin;
 
-const stamp = { at: IsoInstant, by: Actor };
+const stamp = { at: RecordedAt, by: Actor };
 
 // ---------- fields: the recurrence's limits are the engine's (recurrence.ts) ----------
 

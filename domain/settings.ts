@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { annotate } from './annotate.ts';
-import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
+import { Actor, IsoInstant, RecordedAt, assertNever, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import type { RecipientRole } from './notification.ts';
 import { parseTemplate } from './template.ts';
@@ -179,7 +179,7 @@ export const cancellationTemplatesFor = (
 
 export const SettingsChanged = t.type({
   type: t.literal('SettingsChanged'),
-  data: annotate(t.type({ settings: Settings, at: IsoInstant, by: Actor }), {
+  data: annotate(t.type({ settings: Settings, at: RecordedAt, by: Actor }), {
     description: 'The settings were replaced.',
   }),
 });

@@ -27,6 +27,9 @@ export const validationFailed = (errors: ReadonlyArray<FieldError>): ValidationF
   errors,
 });
 
+/** What an instant field's description says of its form. */
+export const INSTANT_NOTE = ' An ISO 8601 instant with `Z` or an offset; answers use UTC with `Z`.';
+
 /** The form of an instant as a JSON Schema pattern (the calendar fields are checked by the time rules). */
 export const INSTANT_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
 
@@ -50,9 +53,12 @@ export const IsoInstant = annotate(
     type: 'string',
     format: 'date-time',
     pattern: INSTANT_PATTERN,
-    description: 'An ISO 8601 instant with `Z` or an offset; answers use UTC with `Z`.',
+    description: INSTANT_NOTE.trim(),
   },
 );
+
+/** When an event happened, as the server clock said. */
+export const RecordedAt = annotate(IsoInstant, { description: 'When it happened (the server clock).' });
 
 export const assertNever = (value: never): never => {
   throw new Error(`Unexpected value: ${JSON.stringify(value)}`);

@@ -8,7 +8,8 @@
  * tests/adapters/http/openapi-responses.test.ts checks real answers of the running system against it.
  */
 
-import { Id } from '../../domain/shared.ts';
+import { Id, MAX_ID_LENGTH } from '../../domain/shared.ts';
+import { MAX_BODY_BYTES } from './kit/body.ts';
 import { callPaths } from './calls/openapi.ts';
 import { IceServerShape } from './calls/shapes.ts';
 import { calendarPaths } from './calendar/openapi.ts';
@@ -400,9 +401,9 @@ Scheduling and calling for 1-on-1 coaching sessions.
 
 **JSON** in and out. Times are ISO 8601 instants with \`Z\` or an offset, except where a *local* date or time is named
 (series \`startDate\`, \`startTime\`, \`exclusions\`). Unknown fields in a body are refused (inherited names such as
-\`__proto__\` or \`constructor\` included). Bodies are limited to 64 KiB.
+\`__proto__\` or \`constructor\` included). Bodies are limited to ${MAX_BODY_BYTES / 1024} KiB.
 
-**Ids** (in paths, \`customerId\`, \`instructorId\`, people) are 1 to 128 characters without control, bidirectional or
+**Ids** (in paths, \`customerId\`, \`instructorId\`, people) are 1 to ${MAX_ID_LENGTH} characters without control, bidirectional or
 invisible formatting characters (NUL, line breaks, U+202A–U+202E, U+2066–U+2069, U+200E/F, ...); others answer 400.
 
 **People**: meetings and series are booked only for people the access provider knows (by default, those in the people
@@ -485,7 +486,7 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description:
-            'HS256 (shared secret) or RS256/ES256 (JWKS) JWT with claims `sub` (user id, 1 to 128 characters, no control, ' +
+            `HS256 (shared secret) or RS256/ES256 (JWKS) JWT with claims \`sub\` (user id, 1 to ${MAX_ID_LENGTH} characters, no control, ` +
             'bidirectional or invisible formatting characters), `roles` (a non-empty array of `admin`, `instructor`, ' +
             '`customer`), `exp` at most `AUTH_MAX_TOKEN_TTL_SECONDS` (default 86400) after `iat` (or after now), optional ' +
             '`name` and `email` (an `email` that is not a deliverable address is ignored).',

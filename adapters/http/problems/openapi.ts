@@ -1,3 +1,4 @@
+import { MAX_BODY_BYTES } from '../kit/body.ts';
 import { header, problemJson, reply } from '../openapi/builder.ts';
 import type { Json } from '../openapi/builder.ts';
 
@@ -93,12 +94,12 @@ export const problemResponses: Json = {
     }),
   ),
   PayloadTooLarge: reply(
-    'The body is larger than 64 KiB.',
+    `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`,
     problemJson({
       type: 'about:blank',
       title: 'Payload too large',
       status: 413,
-      detail: 'request bodies are limited to 65536 bytes',
+      detail: `request bodies are limited to ${MAX_BODY_BYTES} bytes`,
     }),
   ),
   UnsupportedMediaType: reply(

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { annotate } from '../../../domain/annotate.ts';
 import { LIMITS, linkRule } from '../../../domain/meeting.ts';
 import { seriesOptionalFields, seriesRequiredFields } from '../../../domain/series.ts';
-import { IsoInstant } from '../../../domain/shared.ts';
+import { INSTANT_NOTE, IsoInstant } from '../../../domain/shared.ts';
 import type { AuthUser } from '../../../application/ports/access.ts';
 import type { SeriesView } from '../../../application/ports/read-models.ts';
 import { MeetingState, Revision, Timestamp } from '../meetings/shapes.ts';
@@ -32,7 +32,7 @@ export const SeriesCancelBody = annotate(
       description: 'Why; included in the single cancellation email.',
     }),
     from: annotate(IsoInstant, {
-      description: 'Cancel every occurrence starting at or after this instant; default now.',
+      description: `Cancel every occurrence starting at or after this instant; default now.${INSTANT_NOTE}`,
     }),
   }),
   { name: 'SeriesCancelInput' },
