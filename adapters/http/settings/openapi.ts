@@ -1,23 +1,11 @@
 import { body, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
+import { defaultSettings } from '../../../domain/settings.ts';
 import { SettingsBody, SettingsResource } from './shapes.ts';
 import { HistoryShape } from '../history/shapes.ts';
 
-const exampleSettings = {
-  notifications: {
-    cancellation: {
-      enabled: true,
-      subject: '{{siteName}}: your session "{{meetingTitle}}" was cancelled',
-      bodyTemplate:
-        '<p>Hello {{customerName}},</p><p>Your session <strong>{{meetingTitle}}</strong> on {{startDate}} was cancelled.</p><p>{{reason}}</p>',
-      notifyInstructor: true,
-      instructorSubject: '{{siteName}}: your session "{{meetingTitle}}" with {{customerName}} was cancelled',
-      instructorBodyTemplate:
-        '<p>Hello {{instructorName}},</p><p>Your session with {{customerName}} on {{startDate}} was cancelled.</p><p>{{reason}}</p>',
-    },
-  },
-  debugLevel: 0,
-};
+/** The example is the domain's default template: what a new site starts with. */
+const exampleSettings = defaultSettings;
 
 const settingsPath = (schema: SchemaOf): Json => ({
   get: operation({
