@@ -1,3 +1,5 @@
+/** The operations of `/calendar` and `/calendar/feed` in the OpenAPI document (`/calendar.ics` is in ../openapi.ts). */
+
 import { body, header, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { Id } from '../../../domain/shared.ts';

@@ -1,3 +1,5 @@
+/** The operations of joining a call in the OpenAPI document: the join answer, the call page and its files, the origin check. */
+
 import { header, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { JoinAnswerShape, OriginVerdict } from './shapes.ts';

@@ -1,3 +1,5 @@
+/** The operations of `/meetings` in the OpenAPI document; openapi/builder.ts adds the answers they share. */
+
 import { body, header, json, operation, param, reply, response, responseSaying } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { CancelBody, MeetingBody, MeetingPatchBody, MeetingResource } from './shapes.ts';

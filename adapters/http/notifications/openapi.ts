@@ -1,3 +1,5 @@
+/** The operations of `/notifications` in the OpenAPI document (admins only). */
+
 import { json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { LIMITS } from '../../../domain/meeting.ts';

@@ -1,3 +1,5 @@
+/** The shared error answers of the OpenAPI document (`components/responses`), each with its example. */
+
 import { MAX_BODY_BYTES } from '../kit/body.ts';
 import { header, problemJson, reply } from '../openapi/builder.ts';
 import type { Json } from '../openapi/builder.ts';

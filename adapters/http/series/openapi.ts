@@ -1,3 +1,5 @@
+/** The operations of `/series` in the OpenAPI document; openapi/builder.ts adds the answers they share. */
+
 import { body, header, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { SeriesBody, SeriesCancelBody, SeriesPatchBody, SeriesResource } from './shapes.ts';

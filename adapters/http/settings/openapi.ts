@@ -1,3 +1,5 @@
+/** The operations of `/settings` in the OpenAPI document. */
+
 import { body, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { defaultSettings } from '../../../domain/settings.ts';

@@ -1,3 +1,5 @@
+/** Health and the documentation itself in the OpenAPI document. */
+
 import { json, operation, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { HealthShape } from './shapes.ts';
