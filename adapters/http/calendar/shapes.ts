@@ -4,6 +4,7 @@ import { TrainingType } from '../../../domain/meeting.ts';
 import { Id, IsoInstant } from '../../../domain/shared.ts';
 import { TimeZoneName } from '../../../domain/time.ts';
 import { MeetingState } from '../meetings/shapes.ts';
+import type { CalendarEntry } from '../../../application/ports/read-models.ts';
 
 export const CalendarQuery = t.intersection([
   t.type({ from: IsoInstant, to: IsoInstant }),
@@ -68,3 +69,6 @@ export const FeedSubscription = annotate(
   }),
   { name: 'CalendarFeedSubscription' },
 );
+
+// Calendar entries are answered as they are: the compiler holds them to the documented shape.
+const _calendarAnswerFits = (items: ReadonlyArray<CalendarEntry>): CalendarAnswer => ({ items });

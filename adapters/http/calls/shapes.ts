@@ -3,6 +3,7 @@ import { annotate } from '../../../domain/annotate.ts';
 import { DebugLevel } from '../../../domain/settings.ts';
 import { IsoInstant } from '../../../domain/shared.ts';
 import { CallRoleShape } from '../notifications/shapes.ts';
+import type { JoinAnswer } from '../../../application/join.ts';
 
 const MAX_ORIGIN_LENGTH = 2048;
 
@@ -79,3 +80,6 @@ const JoinNative = annotate(
 
 /** `POST /meetings/{id}/join`: a link to open, or a ticket for the native call. */
 export const JoinAnswerShape = annotate(t.union([JoinLink, JoinNative]), { name: 'JoinResponse' });
+
+// The join answer is sent as it is: the compiler holds it to the documented shape.
+const _joinAnswerFits = (answer: JoinAnswer): t.TypeOf<typeof JoinAnswerShape> => answer;

@@ -5,6 +5,7 @@ import type { NotificationStatus } from '../../../domain/notification.ts';
 import { IsoInstant } from '../../../domain/shared.ts';
 import { MAX_NOTIFICATION_LIST } from '../../../application/notifications/service.ts';
 import { Revision } from '../meetings/shapes.ts';
+import type { NotificationView } from '../../../application/ports/notifications.ts';
 
 export const StatusParam = annotate(
   t.keyof(Object.fromEntries(notificationStatuses.map((s) => [s, null])) as Record<NotificationStatus, null>),
@@ -126,3 +127,6 @@ export const NotificationList = annotate(
   t.type({ items: annotate(t.readonlyArray(NotificationResource), { description: 'Newest first.' }) }),
   { name: 'NotificationList' },
 );
+
+// The notification view is answered as it is: the compiler holds it to the documented shape.
+const _notificationAnswerFits = (view: NotificationView): t.TypeOf<typeof NotificationResource> => view;

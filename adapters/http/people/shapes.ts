@@ -4,6 +4,7 @@ import { MAX_EMAIL_LENGTH } from '../../../domain/email.ts';
 import { MAX_PERSON_NAME_LENGTH, PersonEmail, PersonName } from '../../../domain/person.ts';
 import { IsoInstant } from '../../../domain/shared.ts';
 import { TimeZoneName } from '../../../domain/time.ts';
+import type { PersonView } from '../../../application/ports/read-models.ts';
 
 export const PersonBody = annotate(
   t.intersection([t.type({ name: PersonName, email: PersonEmail }), t.partial({ timezone: TimeZoneName })]),
@@ -26,3 +27,6 @@ export const PersonResource = annotate(
   ]),
   { name: 'Person' },
 );
+
+// The application's person view is answered as it is: the compiler holds it to the documented shape.
+const _personAnswerFits = (view: PersonView): t.TypeOf<typeof PersonResource> => view;

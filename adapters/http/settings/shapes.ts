@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { annotate } from '../../../domain/annotate.ts';
 import { DebugLevel, SETTINGS_NOTE, Settings, cancellationSettingsFields } from '../../../domain/settings.ts';
+import type { CompleteSettings } from '../../../domain/settings.ts';
 
 /** The settings are replaced whole: the body is the domain's settings codec itself. */
 export const SettingsBody = Settings;
@@ -19,3 +20,6 @@ export const SettingsResource = annotate(
   }),
   { name: 'Settings', description: `Site settings as they apply. ${SETTINGS_NOTE}` },
 );
+
+// The settings as they apply are answered as they are: the compiler holds them to the documented shape.
+const _settingsAnswerFits = (settings: CompleteSettings): t.TypeOf<typeof SettingsResource> => settings;
