@@ -22,12 +22,12 @@ import {
   KurrentDbUnreachableError,
   openKurrentDbEventStore,
 } from '../adapters/event-store/kurrentdb.ts';
-import type { KurrentDbEventStore, KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
+import type { KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
 import type { ProjectionStatus } from '../application/projections/runner.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
 import { createAuthenticator } from '../adapters/http/auth.ts';
-import { openSqliteReadModels } from '../adapters/read-models/sqlite.ts';
-import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
+import { openSqliteReadModels } from '../adapters/read-models/index.ts';
+import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
@@ -284,7 +284,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     } finally {
       clearTimeout(timer);
     }
-    const kurrent = (store as Partial<KurrentDbEventStore>).connectionStatus?.();
+    const kurrent = store.connectionStatus?.();
     const storeStatus = kurrent !== undefined && kurrent !== 'connected' ? kurrent : reachable ? 'ok' : 'unreachable';
     // `ready`: writes are taken (the read models their checks read have caught up with the log as of the start).
     const ready = projections.healthy;
