@@ -5,6 +5,7 @@ import { startFakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import type { FakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import { eventually, startFakeResend } from '../support/fake-resend.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
+import { aMeeting } from '../support/builders.ts';
 import { startTestSystem } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
@@ -46,18 +47,10 @@ describe('a notice the event store refuses', () => {
       },
     });
     admin = await sys.as('ada', ['admin']);
-    expect(
-      (
-        await admin.request('PUT', '/people/cora', {
-          name: 'Cora Customer',
-          email: 'cora@example.com',
-          timezone: 'America/Chicago',
-        })
-      ).status,
-    ).toBe(200);
-    expect(
-      (await admin.request('PUT', '/people/ivan', { name: 'Ivan Instructor', email: 'ivan@example.com' })).status,
-    ).toBe(200);
+    await sys.people(
+      { id: 'cora', name: 'Cora Customer', timezone: 'America/Chicago' },
+      { id: 'ivan', name: 'Ivan Instructor' },
+    );
   }, SLOW_MS);
 
   afterAll(async () => {
@@ -70,15 +63,16 @@ describe('a notice the event store refuses', () => {
 
   const createAndCancel = async (day: number, title: string, reason: string): Promise<string> => {
     const start = new Date(Date.UTC(2030, 5, 1, 15) + day * 86_400_000);
-    const created = await admin.request('POST', '/meetings', {
-      title,
-      customerId: 'cora',
-      instructorId: 'ivan',
-      start: start.toISOString(),
-      end: new Date(start.getTime() + 3_600_000).toISOString(),
-      timezone: 'America/New_York',
-      trainingType: '1-1',
-    });
+    const created = await admin.request(
+      'POST',
+      '/meetings',
+      aMeeting({
+        title,
+        start: start.toISOString(),
+        end: new Date(start.getTime() + 3_600_000).toISOString(),
+        timezone: 'America/New_York',
+      }),
+    );
     expect(created.status).toBe(201);
     expect((await admin.request('POST', `/meetings/${created.body.id}/cancel`, { reason })).status).toBe(200);
     return created.body.id as string;
