@@ -12,6 +12,7 @@ import type { FakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import { TEST_SECRET, client, startTestSystem, tempDir } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 import { describeHttpApi, personIds } from '../adapters/http/api-suite.ts';
+import { aMeeting } from '../support/builders.ts';
 
 /*
  * The whole system on KurrentDB, end to end over HTTP. Everything here runs against tests/support/fake-kurrentdb.ts,
@@ -85,39 +86,29 @@ const describeScaleOut = (label: string, target: { connectionString: () => strin
     const as = async (node: TestSystem, who: keyof typeof id, roles: string[]): Promise<Client> =>
       node.as(id[who], roles);
 
-    const meeting = (start: string, end: string, overrides: Record<string, unknown> = {}) => ({
-      title: 'Scaled out',
-      customerId: id.cora,
-      instructorId: id.ivan,
-      start,
-      end,
-      timezone: 'Europe/Berlin',
-      trainingType: 'link',
-      remoteLink: 'https://meet.example/scale',
-      ...overrides,
-    });
+    const meeting = (start: string, end: string, overrides: Record<string, unknown> = {}) =>
+      aMeeting({
+        title: 'Scaled out',
+        customerId: id.cora,
+        instructorId: id.ivan,
+        start,
+        end,
+        timezone: 'Europe/Berlin',
+        trainingType: 'link',
+        remoteLink: 'https://meet.example/scale',
+        ...overrides,
+      });
 
     beforeAll(async () => {
       nodeA = await startNode(target.connectionString());
       nodes.push(nodeA);
       nodeB = await startNode(target.connectionString());
       nodes.push(nodeB);
-      const admin = await as(nodeA, 'ada', ['admin']);
-      expect(
-        (
-          await admin.request('PUT', `/people/${id.ivan}`, {
-            name: 'Ivan Instructor',
-            email: 'ivan@example.com',
-            timezone: 'Europe/Berlin',
-          })
-        ).status,
-      ).toBe(200);
-      expect(
-        (await admin.request('PUT', `/people/${id.cora}`, { name: 'Cora Customer', email: 'cora@example.com' })).status,
-      ).toBe(200);
-      expect(
-        (await admin.request('PUT', `/people/${id.dora}`, { name: 'Dora Customer', email: 'dora@example.com' })).status,
-      ).toBe(200);
+      await nodeA.people(
+        { id: id.ivan, name: 'Ivan Instructor', email: 'ivan@example.com', timezone: 'Europe/Berlin' },
+        { id: id.cora, name: 'Cora Customer', email: 'cora@example.com' },
+        { id: id.dora, name: 'Dora Customer', email: 'dora@example.com' },
+      );
     }, SLOW_TEST_MS);
 
     afterAll(async () => {
@@ -424,15 +415,8 @@ describe('the system on KurrentDB (fake server)', () => {
       for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     });
 
-    const body = (start: string, end: string) => ({
-      title: 'Outage',
-      customerId: 'cora',
-      instructorId: 'ivan',
-      start,
-      end,
-      trainingType: 'link',
-      remoteLink: 'https://meet.example/outage',
-    });
+    const body = (start: string, end: string) =>
+      aMeeting({ start, end, trainingType: 'link', remoteLink: 'https://meet.example/outage' });
 
     it('a restarted node resumes $all after the checkpoint in its own DATA_DIR, not from the start', async () => {
       const dataDir = tempDir();
