@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import http from 'node:http';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { aMeeting } from '../support/builders.ts';
 import { tempDir } from '../support/system.ts';
 
 const run = promisify(execFile);
@@ -80,14 +81,15 @@ describe('the server process', () => {
     expect(((await seeded.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
 
     // A request whose body is still arriving when SIGTERM comes must still be answered.
-    const body = JSON.stringify({
-      title: 'In flight',
-      customerId: 'customer-2',
-      instructorId: 'instructor-1',
-      trainingType: '1-1',
-      start: '2031-05-01T10:00:00Z',
-      end: '2031-05-01T11:00:00Z',
-    });
+    const body = JSON.stringify(
+      aMeeting({
+        title: 'In flight',
+        customerId: 'customer-2',
+        instructorId: 'instructor-1',
+        start: '2031-05-01T10:00:00Z',
+        end: '2031-05-01T11:00:00Z',
+      }),
+    );
     const answered = new Promise<number>((resolve, reject) => {
       const req = http.request(
         `${server.url}/meetings`,
