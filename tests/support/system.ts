@@ -72,6 +72,18 @@ const lazyClient = (url: () => string, mint: () => Promise<string>): Client => {
   };
 };
 
+/**
+ * A directory entry per person over HTTP (PUT /people/{id}) with an admin's client, for a system in another process;
+ * fails loudly if one is refused.
+ */
+export const putPeople = async (admin: Client, ...entries: PersonEntry[]): Promise<void> => {
+  for (const entry of entries) {
+    const { id, body } = personOf(entry);
+    const res = await admin.request('PUT', `/people/${encodeURIComponent(id)}`, body);
+    if (res.status !== 200) throw new Error(`PUT /people/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+};
+
 /** A directory entry per person, through the service as an admin; fails loudly if one is refused. */
 export const registerPeople = async (service: Service, entries: ReadonlyArray<PersonEntry>): Promise<void> => {
   const admin = { user: { id: 'test-admin', roles: ['admin' as const] }, correlationId: 'test-people' };
