@@ -151,8 +151,9 @@ export const startTestSystem = async (options: TestSystemOptions = {}): Promise<
 
 /**
  * The test file's (or describe block's) system: started in a `beforeAll` with these people in its directory, and
- * destroyed in an `afterAll` that runs after the file's own ones. The handle stands for the running system; use it
- * in tests and in hooks registered after this call. Its `client(...)` may be called at once, at the top level.
+ * destroyed in an `afterAll` (vitest runs after-hooks in reverse, so those registered after this call run before
+ * it, while the system is still up). The handle stands for the running system: use it in tests and in hooks
+ * registered after this call. Its `client(...)` may be called at once, at the top level.
  */
 export const useSystem = (options: TestSystemOptions & { readonly people?: ReadonlyArray<PersonEntry> } = {}) => {
   let started: TestSystem | undefined;
