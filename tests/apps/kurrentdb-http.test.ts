@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartupError } from '../../apps/compose.ts';
 import { startFakeKurrentDb } from '../support/fake-kurrentdb.ts';
@@ -13,6 +12,8 @@ import { TEST_SECRET, client, startTestSystem, tempDir } from '../support/system
 import type { Client, TestSystem } from '../support/system.ts';
 import { describeHttpApi, personIds } from '../adapters/http/api-suite.ts';
 import { aMeeting } from '../support/builders.ts';
+import { capturingLogger } from '../support/logs.ts';
+import type { LogLine } from '../support/logs.ts';
 
 /*
  * The whole system on KurrentDB, end to end over HTTP. Everything here runs against tests/support/fake-kurrentdb.ts,
@@ -53,23 +54,12 @@ async function freePort(): Promise<number> {
 // against the fake only, to keep the many node start-ups quick.
 const quickly = (fake: FakeKurrentDb) => `${fake.connectionString}&discoveryInterval=10`;
 
-const startNode = (connectionString: string, options: { dataDir?: string; logger?: pino.Logger } = {}) =>
+const startNode = (connectionString: string, options: { dataDir?: string; logger?: Logger } = {}) =>
   startTestSystem({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     env: { KURRENTDB_CONNECTION_STRING: connectionString },
     ...(options.logger !== undefined ? { system: { logger: options.logger } } : {}),
   });
-
-const capturingLogger = () => {
-  const lines: Array<{ level: number; msg: string; component?: string }> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      callback();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-};
 
 const range = (from: string, to: string) => `from=${from}&to=${to}`;
 
@@ -457,7 +447,7 @@ describe('the system on KurrentDB (fake server)', () => {
     it(
       'reports a lost connection in /health and the log, fails writes meanwhile, and recovers when the server is back',
       async () => {
-        const { lines, logger } = capturingLogger();
+        const { lines, logger } = capturingLogger<LogLine & { component?: string }>();
         const node = await startNode(quickly(fake), { logger });
         try {
           await node.people('cora', 'ivan');

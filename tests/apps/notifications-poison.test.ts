@@ -1,11 +1,10 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import type { FakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import { eventually, startFakeResend } from '../support/fake-resend.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
 import { aMeeting } from '../support/builders.ts';
+import { capturingLogger } from '../support/logs.ts';
 import { startTestSystem } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
@@ -24,25 +23,19 @@ describe('a notice the event store refuses', () => {
   let sys: TestSystem;
   let admin: Client;
   const savedBaseUrl = process.env.RESEND_BASE_URL;
-  const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
+  const { lines, logger } = capturingLogger();
 
   beforeAll(async () => {
     kurrent = await startFakeKurrentDb({ maxAppendSize: 16 * 1024 });
     resend = await startFakeResend();
     process.env.RESEND_BASE_URL = resend.url;
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-        callback();
-      },
-    });
     sys = await startTestSystem({
       env: {
         KURRENTDB_CONNECTION_STRING: `${kurrent.connectionString}&discoveryInterval=10`,
         RESEND_API_KEY: 're_test',
       },
       system: {
-        logger: pino({ level: 'info' }, stream),
+        logger,
         notifications: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 3, sendTimeoutMs: 15_000 },
       },
     });

@@ -1,20 +1,14 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { aMeeting } from '../../support/builders.ts';
+import { capturingLogger } from '../../support/logs.ts';
+import type { LogLine } from '../../support/logs.ts';
 import { client, useSystem } from '../../support/system.ts';
 
 // A client that drops the connection halfway through its upload, on the real server over a real socket.
-const lines: Array<{ level: number; msg: string; status?: number; err?: unknown }> = [];
-const stream = new Writable({
-  write(chunk: Buffer, _encoding, callback) {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-    callback();
-  },
-});
-const sys = useSystem({ system: { logger: pino({ level: 'debug' }, stream) }, people: ['cora', 'ivan'] });
+const { lines, logger } = capturingLogger<LogLine & { status?: number; err?: unknown }>('debug');
+const sys = useSystem({ system: { logger }, people: ['cora', 'ivan'] });
 
 const poll = async <A>(
   what: string,
