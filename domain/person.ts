@@ -4,6 +4,8 @@ import { Actor, IsoInstant, assertNever, checkId, validationFailed } from './sha
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { emailProblem } from './email.ts';
 import { isValidTimeZone } from './time.ts';
+import { eventTypesOf } from './decider.ts';
+import type { Decider } from './decider.ts';
 
 const details = {
   personId: t.string,
@@ -22,6 +24,7 @@ export const PersonUpdated = t.type({
 });
 export const PersonEvent = t.union([PersonRegistered, PersonUpdated]);
 export type PersonEvent = t.TypeOf<typeof PersonEvent>;
+export const personEventTypes = eventTypesOf(PersonEvent);
 
 export const RecordPerson = t.type({
   type: t.literal('RecordPerson'),
@@ -86,5 +89,10 @@ export const evolve = (_state: PersonState, event: PersonEvent): PersonState => 
   }
 };
 
-export const personStreamName = (personId: string): string => `person-${personId}`;
-export const personDecider = { decide, evolve, initialState } as const;
+export const personStreamPrefix = 'person-';
+export const personStreamName = (personId: string): string => `${personStreamPrefix}${personId}`;
+export const personDecider: Decider<PersonCommand, PersonEvent, PersonState, ValidationFailed> = {
+  decide,
+  evolve,
+  initialState,
+};

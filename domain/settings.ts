@@ -4,6 +4,8 @@ import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import type { RecipientRole } from './notification.ts';
 import { parseTemplate } from './template.ts';
+import { eventTypesOf } from './decider.ts';
+import type { Decider } from './decider.ts';
 
 /**
  * The cancellation email: `subject`/`bodyTemplate` are the member's (customer's) email, as they always were;
@@ -137,6 +139,7 @@ export const SettingsChanged = t.type({
 });
 export const SettingsEvent = SettingsChanged;
 export type SettingsEvent = t.TypeOf<typeof SettingsEvent>;
+export const settingsEventTypes = eventTypesOf(SettingsEvent);
 
 export const ChangeSettings = t.type({
   type: t.literal('ChangeSettings'),
@@ -194,5 +197,12 @@ export const decide = (command: SettingsCommand, state: SettingsState): E.Either
 
 export const evolve = (_state: SettingsState, event: SettingsEvent): SettingsState => event.data.settings;
 
-export const settingsStreamName = 'settings-global';
-export const settingsDecider = { decide, evolve, initialState } as const;
+export const settingsStreamPrefix = 'settings-';
+/** There is one settings stream: the server's. */
+export const settingsId = 'global';
+export const settingsStreamName = `${settingsStreamPrefix}${settingsId}`;
+export const settingsDecider: Decider<SettingsCommand, SettingsEvent, SettingsState, ValidationFailed> = {
+  decide,
+  evolve,
+  initialState,
+};
