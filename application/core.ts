@@ -43,8 +43,9 @@ export const createCore = (deps: CoreDeps) => {
   );
   projections.start();
   const bookings = new BookingGuard(readModels);
-  const service = createService({ store, readModels, projections, access, clock, newId, bookings });
+  // The one way commands run, for every service built on the core.
   const executor = createExecutor({ store, projections, newId, clock });
+  const service = createService({ readModels, access, newId, bookings, executor });
   const probe = deps.seriesProbe !== undefined ? { probe: deps.seriesProbe } : {};
   const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, ...probe });
   const series = createSeriesService({
@@ -65,7 +66,7 @@ export const createCore = (deps: CoreDeps) => {
     log,
     ready: () => projections.whenHealthy(),
   });
-  return { projections, bookings, service, series, seriesProcess, seriesProcessManager };
+  return { projections, bookings, executor, service, series, seriesProcess, seriesProcessManager };
 };
 
 export type Core = ReturnType<typeof createCore>;

@@ -4,8 +4,9 @@ import * as series from '../domain/series.ts';
 import { evolveHistory, evolveSession, initialHistory, isEmptyPlan, planSeries } from '../domain/series-process.ts';
 import type { SeriesHistory, SeriesPlan, Session } from '../domain/series-process.ts';
 import type { BookingGuard } from './booking.ts';
+import { meetings, seriesAggregate } from './aggregates.ts';
 import { loadAggregate } from './command-handler.ts';
-import type { AppError, Executor, RequestContext } from './execute.ts';
+import type { Executor, RequestContext } from './execute.ts';
 import { actorOf } from './execute.ts';
 import { LogFollower } from './log-follower.ts';
 import type { LogFollowerDeps } from './log-follower.ts';
@@ -123,15 +124,7 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
   ): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await executor.execute(
-          ctx,
-          meeting.meetingStreamName(meetingId),
-          meeting.meetingDecider,
-          meeting.MeetingEvent,
-          [...commands],
-          (e): AppError => ({ _tag: 'Conflict', message: e._tag }),
-          { wait: false },
-        );
+        const result = await executor.execute(ctx, meetings, meetingId, [...commands], { wait: false });
         if (E.isLeft(result)) {
           if (result.left._tag === 'Unavailable' || result.left._tag === 'TooMuchContention')
             throw new Transient(result.left._tag);
@@ -179,9 +172,8 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
       // which would make the notice look applied and leave it unwritten.
       const result = await executor.execute(
         withoutClaim(ctx),
-        series.seriesStreamName(seriesId),
-        series.seriesDecider,
-        series.SeriesEvent,
+        seriesAggregate,
+        seriesId,
         {
           type: 'RecordOccurrencesCancelled',
           data: {
@@ -191,7 +183,6 @@ export const createSeriesProcess = (deps: SeriesProcessDeps) => {
             ...executor.stamp(ctx),
           },
         },
-        (e): AppError => ({ _tag: 'Conflict', message: e._tag }),
         { expectedRevision: expected, wait: false },
       );
       if (E.isLeft(result)) {

@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as meeting from '../domain/meeting.ts';
 import * as series from '../domain/series.ts';
-import { assertNever } from '../domain/shared.ts';
 import type { BookingGuard } from './booking.ts';
 import { unknownParticipants } from './booking.ts';
-import { newIdFor, writeRefusal } from './execute.ts';
+import { seriesAggregate } from './aggregates.ts';
+import { newIdFor } from './execute.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { HistoryEntry, HistoryPage, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
@@ -43,21 +43,6 @@ export interface SeriesServiceDeps {
   readonly process: SeriesProcess;
   readonly probe?: SeriesProbe;
 }
-
-const mapSeriesError = (error: series.SeriesError): AppError => {
-  switch (error._tag) {
-    case 'ValidationFailed':
-      return error;
-    case 'SeriesNotFound':
-      return { _tag: 'NotFound', message: 'series not found' };
-    case 'SeriesAlreadyExists':
-      return { _tag: 'Conflict', message: 'a series with this id already exists' };
-    case 'SeriesIsCancelled':
-      return { _tag: 'Conflict', message: error.message };
-    default:
-      return assertNever(error);
-  }
-};
 
 export const createSeriesService = (deps: SeriesServiceDeps) => {
   const { queries, access, executor, bookings, clock, newId } = deps;
@@ -109,33 +94,24 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       const seriesId = newIdFor(ctx, newId);
       const s = stamp(ctx);
       const command: series.SeriesCommand = { type: 'ScheduleSeries', data: { ...input, seriesId, ...s } };
-      const dryRun = series.decide(command, series.initialState());
-      if (E.isLeft(dryRun)) return E.left(mapSeriesError(dryRun.left));
-      const planned = dryRun.right[0];
-      if (planned?.type !== 'SeriesScheduled')
-        return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
-      // The directory check reads the read models: while they are behind the log its "unknown person" is no answer.
-      const refusal = writeRefusal(deps.projections);
-      if (refusal !== undefined) return E.left(refusal);
-      const unknown = await unknownParticipants(access, input);
-      if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
+      // The domain's answer comes first; the directory and the calendar are checked on the sessions it planned,
+      // before the append and under the participants' lock (the executor refuses first while the read models are
+      // behind the log, when an "unknown person" or "no conflict" would be no answer).
       return bookings.withLock([input.customerId, input.instructorId], async () => {
-        // Its own sessions are left out: an idempotent retry may find those it created before its answer was lost.
-        const conflicts = bookings.conflicts(
-          planned.data.occurrences,
-          input,
-          new Set(planned.data.occurrences.map((o) => o.meetingId)),
-        );
-        if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
-        const result = await execute(
-          ctx,
-          series.seriesStreamName(seriesId),
-          series.seriesDecider,
-          series.SeriesEvent,
-          command,
-          mapSeriesError,
-          { wait: false },
-        );
+        const result = await execute(ctx, seriesAggregate, seriesId, command, {
+          wait: false,
+          check: async (decided) => {
+            const planned = decided[0];
+            if (planned?.type !== 'SeriesScheduled')
+              return { _tag: 'Conflict', message: 'the series could not be planned' };
+            const unknown = await unknownParticipants(access, input);
+            if (unknown.length > 0) return { _tag: 'ValidationFailed', errors: unknown };
+            // Its own sessions are left out: an idempotent retry may find those it created before its answer was lost.
+            const { occurrences } = planned.data;
+            const conflicts = bookings.conflicts(occurrences, input, new Set(occurrences.map((o) => o.meetingId)));
+            return conflicts.length > 0 ? bookingConflict(access, ctx.user, conflicts) : undefined;
+          },
+        });
         if (E.isLeft(result)) return result;
         deps.probe?.({ operation: 'create', step: 'series-event' });
         const converged = await deps.process.converge(seriesId, ctx, 'create');
@@ -211,60 +187,45 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
             : 'recurrence';
 
       return bookings.withLock([view.customerId, view.instructorId], async () => {
-        const loaded = await executor.load(
-          series.seriesStreamName(seriesId),
-          series.SeriesEvent,
-          series.evolve,
-          series.initialState(),
-        );
-        if (E.isLeft(loaded)) return loaded;
-        if (expectedRevision !== undefined && loaded.right.revision !== expectedRevision) {
-          return E.left({ _tag: 'StaleRevision', expected: expectedRevision, actual: loaded.right.revision });
-        }
-        const dryRun = executor.decideAll(series.seriesDecider, commands, loaded.right.state);
-        if (E.isLeft(dryRun)) return E.left(mapSeriesError(dryRun.left));
-        const meetings = new Map(occurrenceMeetings(seriesId).map((m) => [m.id, m]));
-        const now = clock().toISOString();
-        const recurrenceChange = dryRun.right.find(
-          (e): e is series.SeriesEvent & { type: 'SeriesRecurrenceChanged' } => e.type === 'SeriesRecurrenceChanged',
-        );
-        if (recurrenceChange !== undefined) {
-          const { added, moved } = recurrenceChange.data;
-          const toBook = [
-            ...added.filter((slot) => {
-              const existing = meetings.get(slot.meetingId);
-              return (
-                existing === undefined ||
-                existing.state !== 'cancelled' ||
-                (existing.cancelledBy === 'series' && existing.start > now)
-              );
-            }),
-            ...moved.filter((slot) => {
-              const existing = meetings.get(slot.meetingId);
-              return (
-                existing !== undefined &&
-                existing.state !== 'cancelled' &&
-                !existing.individuallyEdited.includes('time')
-              );
-            }),
-          ];
-          // The series' own other sessions still count: only those this change moves, removes or brings back are ignored.
-          const changing = new Set([...toBook, ...recurrenceChange.data.removed].map((slot) => slot.meetingId));
-          const conflicts = bookings.conflicts(toBook, view, changing);
-          if (conflicts.length > 0) return E.left(await bookingConflict(access, ctx.user, conflicts));
-        }
-        const result = await execute(
-          ctx,
-          series.seriesStreamName(seriesId),
-          series.seriesDecider,
-          series.SeriesEvent,
-          commands,
-          mapSeriesError,
-          {
-            expectedRevision: loaded.right.revision,
-            wait: false,
+        // The new sessions are checked against the calendar on what the series decided, before it is appended.
+        const result = await execute(ctx, seriesAggregate, seriesId, commands, {
+          expectedRevision,
+          wait: false,
+          check: async (decided) => {
+            const meetings = new Map(occurrenceMeetings(seriesId).map((m) => [m.id, m]));
+            const now = clock().toISOString();
+            const recurrenceChange = decided.find(
+              (e): e is series.SeriesEvent & { type: 'SeriesRecurrenceChanged' } =>
+                e.type === 'SeriesRecurrenceChanged',
+            );
+            if (recurrenceChange !== undefined) {
+              const { added, moved } = recurrenceChange.data;
+              const toBook = [
+                ...added.filter((slot) => {
+                  const existing = meetings.get(slot.meetingId);
+                  return (
+                    existing === undefined ||
+                    existing.state !== 'cancelled' ||
+                    (existing.cancelledBy === 'series' && existing.start > now)
+                  );
+                }),
+                ...moved.filter((slot) => {
+                  const existing = meetings.get(slot.meetingId);
+                  return (
+                    existing !== undefined &&
+                    existing.state !== 'cancelled' &&
+                    !existing.individuallyEdited.includes('time')
+                  );
+                }),
+              ];
+              // The series' own other sessions still count: only those this change moves, removes or brings back are ignored.
+              const changing = new Set([...toBook, ...recurrenceChange.data.removed].map((slot) => slot.meetingId));
+              const conflicts = bookings.conflicts(toBook, view, changing);
+              if (conflicts.length > 0) return bookingConflict(access, ctx.user, conflicts);
+            }
+            return undefined;
           },
-        );
+        });
         if (E.isLeft(result)) return result;
         if (result.right.events.length > 0) deps.probe?.({ operation, step: 'series-event' });
         // Also when the series already said so (a repeated request): the sessions are brought in line with it.
@@ -292,9 +253,8 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
         const cancellationId = newIdFor(ctx, newId);
         const result = await execute(
           ctx,
-          series.seriesStreamName(seriesId),
-          series.seriesDecider,
-          series.SeriesEvent,
+          seriesAggregate,
+          seriesId,
           {
             type: 'CancelSeries',
             data: {
@@ -305,8 +265,7 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
               ...s,
             },
           },
-          mapSeriesError,
-          { wait: false, ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
+          { wait: false, expectedRevision },
         );
         if (E.isLeft(result)) {
           // A repeated cancellation is refused (409), but what the first one left undone is finished before answering.

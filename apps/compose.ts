@@ -40,7 +40,8 @@ import { mountCalendarFeedPublicRoutes, mountCalendarFeedRoutes } from '../adapt
 import { mountSignalingOriginCheck } from '../adapters/http/signaling-routes.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
-import { createExecutor, writeRefusal } from '../application/execute.ts';
+import { writeRefusal } from '../application/execute.ts';
+import type { Executor } from '../application/execute.ts';
 import { createIdempotency } from '../application/idempotency.ts';
 import { STREAM_PREFIXES } from './streams.ts';
 import { TicketBook, iceServersFor } from '../application/calls.ts';
@@ -162,6 +163,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
   const {
     projections,
+    executor,
     service,
     series: seriesService,
     seriesProcessManager,
@@ -192,6 +194,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
       store,
       readModels,
       projections,
+      executor,
       service,
       seriesService,
       seriesProcessManager,
@@ -212,6 +215,7 @@ interface AdapterDeps {
   readonly store: EventStore;
   readonly readModels: SqliteReadModels;
   readonly projections: ProjectionRunner;
+  readonly executor: Executor;
   readonly service: Service;
   readonly seriesService: SeriesService;
   readonly seriesProcessManager: SeriesProcessManager;
@@ -228,6 +232,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     store,
     readModels,
     projections,
+    executor,
     service,
     seriesService,
     seriesProcessManager,
@@ -325,7 +330,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     clock,
   });
   const calendarFeeds = createCalendarFeedService({
-    executor: createExecutor({ store, projections, newId: randomUUID, clock }),
+    executor,
     queries: readModels,
     access,
     clock,

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
 import type { RecipientRole } from '../../domain/notification.ts';
-import { handleCommand, loadAggregate } from '../command-handler.ts';
+import { notifications } from '../aggregates.ts';
+import { handleCommand, loadState } from '../command-handler.ts';
 import { AppendTooLargeError } from '../ports/event-store.ts';
 import { LogFollower } from '../log-follower.ts';
 import type { FollowerStatus, LogFollowerDeps } from '../log-follower.ts';
@@ -100,14 +100,8 @@ export class CancellationReaction extends LogFollower {
   private async claim(cancellation: Cancellation, recipient: { personId: string; role: RecipientRole }): Promise<void> {
     const key = notificationKey(cancellation.cancellationEventId, recipient.personId);
     const notificationId = notificationIdFor(key);
-    const streamName = notificationStreamName(notificationId);
-    const existing = await loadAggregate(
-      this.deps.store,
-      streamName,
-      NotificationEvent,
-      notificationDecider.evolve,
-      notificationDecider.initialState(),
-    );
+    const streamName = notifications.streamName(notificationId);
+    const existing = await loadState(this.deps.store, streamName, notifications);
     if (E.isLeft(existing)) {
       this.deps.log.error({ notificationId, error: existing.left.message }, 'notification cannot be read');
       return;
@@ -130,8 +124,7 @@ export class CancellationReaction extends LogFollower {
       handleCommand(
         this.deps.store,
         streamName,
-        notificationDecider,
-        NotificationEvent,
+        notifications,
         {
           type: 'RequestNotification',
           data: {
@@ -140,7 +133,7 @@ export class CancellationReaction extends LogFollower {
             key,
             kind: cancellation.kind,
             meetingIds: cancellation.meetingIds,
-            ...(cancellation.seriesId !== undefined ? { seriesId: cancellation.seriesId } : {}),
+            seriesId: cancellation.seriesId,
             cancellationEventId: cancellation.cancellationEventId,
             cancellation: cancellation.snapshot,
           },

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
 import type { NotificationCommand } from '../../domain/notification.ts';
-import { handleCommand, loadAggregate } from '../command-handler.ts';
+import { notifications } from '../aggregates.ts';
+import { handleCommand, loadState } from '../command-handler.ts';
 import { stillCancelledNow } from './prepare.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { MailError, MailSent, Mailer } from '../ports/mailer.ts';
@@ -145,9 +145,8 @@ export class NotificationSender {
   private async record(notificationId: string, command: NotificationCommand): Promise<void> {
     const result = await handleCommand(
       this.deps.store,
-      notificationStreamName(notificationId),
-      notificationDecider,
-      NotificationEvent,
+      notifications.streamName(notificationId),
+      notifications,
       command,
       { newId: this.deps.newId, maxRetries: 3 },
     );
@@ -163,13 +162,7 @@ export class NotificationSender {
 
   private async attempt(notificationId: string, controller: AbortController): Promise<void> {
     const { store, clock, log, policy } = this.deps;
-    const loaded = await loadAggregate(
-      store,
-      notificationStreamName(notificationId),
-      NotificationEvent,
-      notificationDecider.evolve,
-      notificationDecider.initialState(),
-    );
+    const loaded = await loadState(store, notifications.streamName(notificationId), notifications);
     if (E.isLeft(loaded)) {
       log.error({ notificationId, error: loaded.left.message }, 'notification cannot be read');
       return;

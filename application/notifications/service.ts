@@ -1,8 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
-import type { NotificationError, NotificationStatus } from '../../domain/notification.ts';
-import { assertNever } from '../../domain/shared.ts';
-import { causedBy, handleCommand, loadAggregate } from '../command-handler.ts';
+import type { NotificationStatus } from '../../domain/notification.ts';
+import { notifications } from '../aggregates.ts';
+import { causedBy, handleCommand, loadState } from '../command-handler.ts';
 import { requestMetadata } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { NotificationQueries, NotificationView } from '../ports/notifications.ts';
@@ -26,25 +25,6 @@ export interface NotificationServiceDeps {
 
 const forbidden: AppError = { _tag: 'Forbidden', message: 'only admins may see or retry notifications' };
 const notFound: AppError = { _tag: 'NotFound', message: 'notification not found' };
-
-const mapError = (error: NotificationError): AppError => {
-  switch (error._tag) {
-    case 'NotificationNotFound':
-      return notFound;
-    case 'NotificationNotRetryable':
-      return {
-        _tag: 'Conflict',
-        message: `only a failed or undeliverable notification can be retried; this one is ${error.status}`,
-      };
-    case 'NotificationAlreadyRequested':
-    case 'NotificationNotPending':
-    case 'SessionsNotEnded':
-    case 'MessageMissing':
-      return { _tag: 'Conflict', message: `the notification changed meanwhile (${error._tag}); try again` };
-    default:
-      return assertNever(error);
-  }
-};
 
 /** The admin's side of the notification log: list it and retry what failed. */
 export const createNotificationService = (deps: NotificationServiceDeps) => {
@@ -81,14 +61,8 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
       if (!/^[0-9a-f]{32}$/.test(notificationId)) return E.left(notFound);
       const refusal = deps.writable?.();
       if (refusal !== undefined) return E.left(refusal);
-      const streamName = notificationStreamName(notificationId);
-      const loaded = await loadAggregate(
-        deps.store,
-        streamName,
-        NotificationEvent,
-        notificationDecider.evolve,
-        notificationDecider.initialState(),
-      );
+      const streamName = notifications.streamName(notificationId);
+      const loaded = await loadState(deps.store, streamName, notifications);
       if (E.isLeft(loaded)) return loaded;
       const state = loaded.right.state;
       if (state.status === 'none') return E.left(notFound);
@@ -100,7 +74,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
         return done === undefined ? E.left(notFound) : E.right(done);
       }
       if (state.status !== 'failed' && state.status !== 'undeliverable')
-        return E.left(mapError({ _tag: 'NotificationNotRetryable', status: state.status }));
+        return E.left(notifications.mapError({ _tag: 'NotificationNotRetryable', status: state.status }));
       const still = await stillCancelledNow(deps.store, state.cancellationEventId, state.cancellation);
       if (E.isLeft(still))
         return E.left({ _tag: 'Conflict', message: `the cancelled meetings cannot be read: ${still.left}` });
@@ -115,8 +89,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
       const result = await handleCommand(
         deps.store,
         streamName,
-        notificationDecider,
-        NotificationEvent,
+        notifications,
         { type: 'RetryNotification', data: { ...facts, by: { id: ctx.user.id, roles: ctx.user.roles } } },
         {
           newId: deps.newId,
@@ -133,7 +106,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
           case 'CorruptEvent':
             return E.left(error);
           default:
-            return E.left(mapError(error));
+            return E.left(notifications.mapError(error));
         }
       }
       await deps.waitForProjections(result.right.position);
