@@ -122,6 +122,8 @@ const executeCommands = async <C, Ev extends { type: string; data: unknown }, S,
     const refusal = writeRefusal(deps.projections);
     if (refusal !== undefined) return E.left(refusal);
   }
+  // A check's refusal is already the answer; the aggregate's own refusals are mapped to one.
+  let refused: AppError | undefined;
   const result = await handleCommand(deps.store, aggregate.streamName(id), aggregate, commands, {
     newId: deps.newId,
     metadata: requestMetadata(ctx),
@@ -130,11 +132,18 @@ const executeCommands = async <C, Ev extends { type: string; data: unknown }, S,
     check:
       check === undefined
         ? undefined
-        : async (decided: ReadonlyArray<Ev>, state: S) =>
-            writeRefusal(deps.projections) ?? (await check(decided, state)),
+        : async (decided: ReadonlyArray<Ev>, state: S) => {
+            refused = writeRefusal(deps.projections) ?? (await check(decided, state));
+            return refused;
+          },
   });
-  if (E.isLeft(result))
-    return E.left(isInfrastructureError(result.left) ? result.left : aggregate.mapError(result.left as Err));
+  if (E.isLeft(result)) {
+    // Set in the check, which the compiler's flow analysis does not follow.
+    const refusal = refused as AppError | undefined;
+    if (refusal !== undefined) return E.left(refusal);
+    if (isInfrastructureError(result.left)) return E.left(result.left);
+    return E.left(aggregate.mapError(result.left as Err));
+  }
   if (options.wait !== false) await deps.projections.waitFor(result.right.position);
   return result;
 };
