@@ -1,5 +1,6 @@
 import type { EventStore, RecordedEvent, Subscription } from './ports/event-store.ts';
-import type { CheckpointStore, Log } from './ports/notifications.ts';
+import type { Log } from './ports/logger.ts';
+import type { CheckpointStore } from './ports/notifications.ts';
 
 export interface LogFollowerDeps {
   readonly store: EventStore;

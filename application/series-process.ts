@@ -11,7 +11,7 @@ import { actorOf } from './execute.ts';
 import { LogFollower } from './log-follower.ts';
 import type { LogFollowerDeps } from './log-follower.ts';
 import type { EventStore, RecordedEvent } from './ports/event-store.ts';
-import type { Log } from './ports/notifications.ts';
+import type { Log } from './ports/logger.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
 

@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import * as t from 'io-ts';
-import type { Logger } from 'pino';
+import type { Logger } from '../../application/ports/logger.ts';
 import { meetingOptionalFields, meetingRequiredFields } from '../../domain/meeting.ts';
 import { seriesOptionalFields, seriesRequiredFields } from '../../domain/series.ts';
 import { Settings } from '../../domain/settings.ts';

@@ -1,7 +1,8 @@
 import { writeRefusal } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { CalendarCancellationBuilder, Mailer } from '../ports/mailer.ts';
-import type { CheckpointStore, Log, NotificationQueries } from '../ports/notifications.ts';
+import type { Log } from '../ports/logger.ts';
+import type { CheckpointStore, NotificationQueries } from '../ports/notifications.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
 import { createRoundPreparer } from './prepare.ts';
 import type { PrepareConfig } from './prepare.ts';

@@ -5,7 +5,7 @@ import { handleCommand, loadState } from '../command-handler.ts';
 import { stillCancelledNow } from './prepare.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { MailError, MailSent, Mailer } from '../ports/mailer.ts';
-import type { Log } from '../ports/notifications.ts';
+import type { Log } from '../ports/logger.ts';
 
 export interface RetryPolicy {
   /** Upper bound of the first retry's delay; doubles (times `factor`) per attempt, capped at `maxDelayMs`. */
