@@ -47,8 +47,8 @@ export const createCore = (deps: CoreDeps) => {
   // The one way commands run, for every service built on the core.
   const executor = createExecutor({ store, projections, newId, clock });
   const service = createService({ readModels, access, newId, bookings, executor });
-  const probe = deps.seriesProbe !== undefined ? { probe: deps.seriesProbe } : {};
-  const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, ...probe });
+  const probe = deps.seriesProbe;
+  const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, probe });
   const series = createSeriesService({
     queries: readModels,
     projections,
@@ -58,7 +58,7 @@ export const createCore = (deps: CoreDeps) => {
     clock,
     newId,
     process: seriesProcess,
-    ...probe,
+    probe,
   });
   const seriesProcessManager = new SeriesProcessManager({
     store,

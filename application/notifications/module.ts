@@ -57,7 +57,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     newId: deps.newId,
     log: deps.log,
     policy,
-    ...(deps.random !== undefined ? { random: deps.random } : {}),
+    random: deps.random,
   });
   const schedule = (id: string, at?: string) => sender.schedule(id, at);
   const prepare = createRoundPreparer({

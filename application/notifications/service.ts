@@ -40,8 +40,8 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
       return E.right(
         deps.queries.listNotifications({
           limit,
-          ...(filter.meetingId !== undefined ? { meetingId: filter.meetingId } : {}),
-          ...(filter.status !== undefined ? { status: filter.status } : {}),
+          meetingId: filter.meetingId,
+          status: filter.status,
         }),
       );
     },
