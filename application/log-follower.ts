@@ -9,6 +9,17 @@ export interface LogFollowerDeps {
   readonly name?: string;
   /** First delay before resubscribing after an error; doubles up to 30 s. */
   readonly restartDelayMs?: number;
+  /**
+   * The read models the follower reads while it handles an event (settings, people): it is handed each event only
+   * once they show it, so what it reads is never older than what it reacts to.
+   */
+  readonly dependsOn?: AppliedReadModels;
+}
+
+/** Read models that say when they include an event. */
+export interface AppliedReadModels {
+  /** Resolves once they include the event at `position`; rejects when they cannot (stopped, or too slow). */
+  waitFor(position: number): Promise<void>;
 }
 
 export interface FollowerStatus {
@@ -47,12 +58,17 @@ export abstract class LogFollower {
 
   protected abstract handle(recorded: RecordedEvent): Promise<void>;
 
+  private async deliver(recorded: RecordedEvent): Promise<void> {
+    await this.follow.dependsOn?.waitFor(recorded.position);
+    await this.handle(recorded);
+  }
+
   start(): void {
     if (this.subscription !== undefined) return;
     this.stopped = false;
     this.subscription = this.follow.store.subscribeToAll(
       this.position > 0 ? { after: this.position } : {},
-      (event) => this.handle(event),
+      (event) => this.deliver(event),
       (error) => this.fail(error),
     );
   }

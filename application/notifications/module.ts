@@ -70,7 +70,8 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     store: deps.store,
     checkpoints: deps.checkpoints,
     queries: deps.readModels,
-    waitForProjections,
+    // The reaction reads the settings and the people directory: it is handed only events they include.
+    dependsOn: { waitFor: waitForProjections },
     prepare,
     schedule,
     clock: deps.clock,

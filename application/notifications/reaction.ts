@@ -12,8 +12,6 @@ import type { Cancellation, RoundPreparer } from './prepare.ts';
 
 export interface ReactionDeps extends LogFollowerDeps {
   readonly queries: Pick<MeetingQueries, 'getSettings'>;
-  /** Resolves once the read models (settings, people) include the event at this position. */
-  readonly waitForProjections: (position: number) => Promise<void>;
   readonly prepare: RoundPreparer;
   readonly schedule: (notificationId: string, at?: string) => void;
   readonly clock: () => Date;
@@ -47,7 +45,6 @@ export class CancellationReaction extends LogFollower {
 
   protected async handle(recorded: RecordedEvent): Promise<void> {
     if (cancellationEventTypes.has(recorded.type)) {
-      await this.deps.waitForProjections(recorded.position);
       try {
         await this.react(recorded);
       } catch (error) {
