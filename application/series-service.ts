@@ -5,6 +5,7 @@ import type { BookingGuard } from './booking.ts';
 import { unknownParticipants } from './booking.ts';
 import { seriesAggregate } from './aggregates.ts';
 import { newIdFor } from './execute.ts';
+import { fieldsSet } from './patch.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { HistoryEntry, HistoryPage, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
@@ -143,41 +144,26 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       }
       const s = stamp(ctx);
       const commands: series.SeriesCommand[] = [];
-      const { rrule, startDate, startTime, durationMinutes, timezone, exclusions } = patch;
-      if ([rrule, startDate, startTime, durationMinutes, timezone, exclusions].some((v) => v !== undefined)) {
-        commands.push({
-          type: 'ChangeSeriesRecurrence',
-          data: {
-            ...s,
-            ...(rrule !== undefined ? { rrule } : {}),
-            ...(startDate !== undefined ? { startDate } : {}),
-            ...(startTime !== undefined ? { startTime } : {}),
-            ...(durationMinutes !== undefined ? { durationMinutes } : {}),
-            ...(timezone !== undefined ? { timezone } : {}),
-            ...(exclusions !== undefined ? { exclusions } : {}),
-            cancellationId: newId(),
-          },
-        });
-      }
-      const { title, description, customerMetadata, instructorMetadata, trainingType, remoteLink } = patch;
-      if (
-        [title, description, customerMetadata, instructorMetadata, trainingType, remoteLink].some(
-          (v) => v !== undefined,
-        )
-      ) {
-        commands.push({
-          type: 'ChangeSeriesDetails',
-          data: {
-            ...s,
-            ...(title !== undefined ? { title } : {}),
-            ...(description !== undefined ? { description } : {}),
-            ...(customerMetadata !== undefined ? { customerMetadata } : {}),
-            ...(instructorMetadata !== undefined ? { instructorMetadata } : {}),
-            ...(trainingType !== undefined ? { trainingType } : {}),
-            ...(remoteLink !== undefined ? { remoteLink } : {}),
-          },
-        });
-      }
+      const { rrule, startDate, exclusions } = patch;
+      const recurrence = fieldsSet(patch, [
+        'rrule',
+        'startDate',
+        'startTime',
+        'durationMinutes',
+        'timezone',
+        'exclusions',
+      ]);
+      if (recurrence !== undefined)
+        commands.push({ type: 'ChangeSeriesRecurrence', data: { ...s, ...recurrence, cancellationId: newId() } });
+      const details = fieldsSet(patch, [
+        'title',
+        'description',
+        'customerMetadata',
+        'instructorMetadata',
+        'trainingType',
+        'remoteLink',
+      ]);
+      if (details !== undefined) commands.push({ type: 'ChangeSeriesDetails', data: { ...s, ...details } });
       if (commands.length === 0) return E.right(view);
       const operation: SeriesOperation =
         commands[0]?.type !== 'ChangeSeriesRecurrence'
