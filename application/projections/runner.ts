@@ -28,6 +28,8 @@ export class ProjectionRunner {
   private head = 0;
   private failure: Error | undefined;
   private waiters: Waiter[] = [];
+  /** Told when the runner turns healthy (or stops): `whenHealthy` waits on this instead of polling. */
+  private healthWaiters: Array<{ readonly settle: (error?: Error) => void }> = [];
   private readonly listeners: Array<(event: RecordedEvent) => void> = [];
   private buffer: RecordedEvent[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
@@ -74,6 +76,7 @@ export class ProjectionRunner {
         if (head > this.head) this.head = head;
         if (head > this.position) this.recoverUntil = Math.max(this.recoverUntil ?? 0, head);
         else if (this.recoverUntil !== undefined && this.position >= this.recoverUntil) this.recoverUntil = undefined;
+        this.settleHealthWaiters();
       },
       () => {
         if (this.stopped) return;
@@ -123,6 +126,7 @@ export class ProjectionRunner {
     if (this.recoverUntil !== undefined && this.position >= this.recoverUntil) this.recoverUntil = undefined;
     if (last.position > this.head) this.head = last.position;
     this.settleWaiters();
+    this.settleHealthWaiters();
     for (const event of batch) {
       for (const listener of this.listeners) {
         try {
@@ -225,14 +229,31 @@ export class ProjectionRunner {
     return this.failure === undefined && (this.recoverUntil !== undefined || this.headPending);
   }
 
-  /** Resolves once `healthy` (e.g. before a start-up task writes); rejects after `timeoutMs`. */
-  async whenHealthy(timeoutMs = 120_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!this.healthy) {
-      if (this.stopped) throw new Error('projections stopped');
-      if (Date.now() > until) throw new Error(`projections did not catch up within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  /** Resolves once `healthy` (e.g. before a start-up task writes); rejects after `timeoutMs`, or when stopped. */
+  whenHealthy(timeoutMs = 120_000): Promise<void> {
+    if (this.healthy) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error('projections stopped'));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        settle: (error?: Error) => {
+          clearTimeout(timer);
+          if (error === undefined) resolve();
+          else reject(error);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.healthWaiters = this.healthWaiters.filter((w) => w !== waiter);
+        reject(new Error(`projections did not catch up within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.healthWaiters.push(waiter);
+    });
+  }
+
+  private settleHealthWaiters(error?: Error): void {
+    if (this.healthWaiters.length === 0 || (error === undefined && !this.healthy)) return;
+    const waiters = this.healthWaiters;
+    this.healthWaiters = [];
+    for (const waiter of waiters) waiter.settle(error);
   }
 
   async stop(): Promise<void> {
@@ -250,6 +271,7 @@ export class ProjectionRunner {
       waiter.reject(new Error('projections stopped'));
     }
     this.waiters = [];
+    this.settleHealthWaiters(new Error('projections stopped'));
   }
 }
 
