@@ -97,7 +97,7 @@ export interface ExecuteOptions<Event, State> {
 
 interface ExecutorDeps {
   readonly store: EventStore;
-  readonly projections: ProjectionRunner;
+  readonly projections: Pick<ProjectionRunner, 'waitFor' | 'healthy' | 'catchingUp'>;
   readonly newId: () => string;
   readonly clock: () => Date;
 }
@@ -149,17 +149,10 @@ const executeCommands = async <C, Ev extends { type: string; data: unknown }, S,
 };
 
 /**
- * The one way commands run: `execute` for a request (see `executeCommands`), `record` for the application's own
- * writes that answer no request (a notification's progress), which are neither refused nor waited for.
+ * The application's own writes, which answer no request (a notification's progress): neither refused while the read
+ * models are behind nor waited for, and with no request metadata. Also the aggregate's state as its decider sees it.
  */
-export const createExecutor = (deps: ExecutorDeps) => ({
-  execute: <C, Ev extends { type: string; data: unknown }, S, Err>(
-    ctx: RequestContext,
-    aggregate: Aggregate<C, Ev, S, Err>,
-    id: string,
-    commands: C | ReadonlyArray<C>,
-    options?: ExecuteOptions<Ev, S>,
-  ) => executeCommands(deps, ctx, aggregate, id, commands, options),
+export const createRecorder = (deps: Pick<ExecutorDeps, 'store' | 'newId'>) => ({
   record: <C, Ev extends { type: string; data: unknown }, S, Err>(
     aggregate: Aggregate<C, Ev, S, Err>,
     id: string,
@@ -170,9 +163,23 @@ export const createExecutor = (deps: ExecutorDeps) => ({
       newId: deps.newId,
       maxRetries: options.maxRetries,
     }),
-  /** The aggregate's state as its decider sees it, read from the leader. */
+  /** Read from the leader, like every read a decision rests on. */
   load: <C, Ev extends { type: string; data: unknown }, S, Err>(aggregate: Aggregate<C, Ev, S, Err>, id: string) =>
     loadState(deps.store, aggregate.streamName(id), aggregate),
+});
+
+export type Recorder = ReturnType<typeof createRecorder>;
+
+/** The one way commands run: `execute` for a request (see `executeCommands`), and the recorder's `record`. */
+export const createExecutor = (deps: ExecutorDeps) => ({
+  ...createRecorder(deps),
+  execute: <C, Ev extends { type: string; data: unknown }, S, Err>(
+    ctx: RequestContext,
+    aggregate: Aggregate<C, Ev, S, Err>,
+    id: string,
+    commands: C | ReadonlyArray<C>,
+    options?: ExecuteOptions<Ev, S>,
+  ) => executeCommands(deps, ctx, aggregate, id, commands, options),
   stamp: (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) }),
 });
 

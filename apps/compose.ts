@@ -242,6 +242,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     config,
     dataDir,
     store,
+    executor,
     readModels,
     projections,
     logger,

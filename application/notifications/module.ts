@@ -1,4 +1,5 @@
 import { writeRefusal } from '../execute.ts';
+import type { Executor } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { CalendarCancellationBuilder, Mailer } from '../ports/mailer.ts';
 import type { Log } from '../ports/logger.ts';
@@ -15,6 +16,8 @@ import type { NotificationService } from './service.ts';
 
 export interface NotificationModuleDeps {
   readonly store: EventStore;
+  /** The core's: an admin's retry runs through it like every request's commands. */
+  readonly executor: Pick<Executor, 'execute' | 'load'>;
   readonly readModels: Pick<MeetingQueries, 'getSettings' | 'getPerson'>;
   readonly queries: NotificationQueries;
   readonly checkpoints: CheckpointStore;
@@ -80,6 +83,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
   });
   const service = createNotificationService({
     store: deps.store,
+    executor: deps.executor,
     queries: deps.queries,
     prepare,
     waitForProjections,

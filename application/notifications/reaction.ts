@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { RecipientRole } from '../../domain/notification.ts';
 import { notifications } from '../aggregates.ts';
-import { handleCommand, loadState } from '../command-handler.ts';
+import { createRecorder } from '../execute.ts';
+import type { Recorder } from '../execute.ts';
 import { AppendTooLargeError } from '../ports/event-store.ts';
 import { LogFollower } from '../log-follower.ts';
 import type { FollowerStatus, LogFollowerDeps } from '../log-follower.ts';
@@ -38,9 +39,12 @@ const isPoison = (error: unknown): boolean => error instanceof AppendTooLargeErr
  */
 export class CancellationReaction extends LogFollower {
   private parked = 0;
+  /** The reaction's claims answer no request: recorded, neither refused nor waited for. */
+  private readonly commands: Recorder;
 
   constructor(private readonly deps: ReactionDeps) {
     super(deps, 'cancellation-notices', 'cancellation notices paused; resuming from the checkpoint');
+    this.commands = createRecorder(deps);
   }
 
   protected async handle(recorded: RecordedEvent): Promise<void> {
@@ -97,8 +101,7 @@ export class CancellationReaction extends LogFollower {
   private async claim(cancellation: Cancellation, recipient: { personId: string; role: RecipientRole }): Promise<void> {
     const key = notificationKey(cancellation.cancellationEventId, recipient.personId);
     const notificationId = notificationIdFor(key);
-    const streamName = notifications.streamName(notificationId);
-    const existing = await loadState(this.deps.store, streamName, notifications);
+    const existing = await this.commands.load(notifications, notificationId);
     if (E.isLeft(existing)) {
       this.deps.log.error({ notificationId, error: existing.left.message }, 'notification cannot be read');
       return;
@@ -118,10 +121,9 @@ export class CancellationReaction extends LogFollower {
       at,
     });
     const request = (roundFacts: typeof facts) =>
-      handleCommand(
-        this.deps.store,
-        streamName,
+      this.commands.record(
         notifications,
+        notificationId,
         {
           type: 'RequestNotification',
           data: {
@@ -135,7 +137,7 @@ export class CancellationReaction extends LogFollower {
             cancellation: cancellation.snapshot,
           },
         },
-        { newId: this.deps.newId, maxRetries: 1 },
+        { maxRetries: 1 },
       );
     let result: Awaited<ReturnType<typeof request>>;
     try {

@@ -1,8 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { NotificationStatus } from '../../domain/notification.ts';
 import { notifications } from '../aggregates.ts';
-import { causedBy, handleCommand, loadState } from '../command-handler.ts';
-import { requestMetadata } from '../execute.ts';
+import { causedBy } from '../command-handler.ts';
+import { actorOf } from '../execute.ts';
+import type { Executor } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { NotificationQueries, NotificationView } from '../ports/notifications.ts';
 import type { AppError, RequestContext } from '../service.ts';
@@ -13,6 +14,7 @@ export const MAX_NOTIFICATION_LIST = 500;
 
 export interface NotificationServiceDeps {
   readonly store: EventStore;
+  readonly executor: Pick<Executor, 'execute' | 'load'>;
   readonly queries: NotificationQueries;
   readonly prepare: RoundPreparer;
   readonly waitForProjections: (position: number | undefined) => Promise<void>;
@@ -61,8 +63,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
       if (!/^[0-9a-f]{32}$/.test(notificationId)) return E.left(notFound);
       const refusal = deps.writable?.();
       if (refusal !== undefined) return E.left(refusal);
-      const streamName = notifications.streamName(notificationId);
-      const loaded = await loadState(deps.store, streamName, notifications);
+      const loaded = await deps.executor.load(notifications, notificationId);
       if (E.isLeft(loaded)) return loaded;
       const state = loaded.right.state;
       if (state.status === 'none') return E.left(notFound);
@@ -86,28 +87,17 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
         role: state.recipient.role,
         at: deps.clock().toISOString(),
       });
-      const result = await handleCommand(
-        deps.store,
-        streamName,
+      const result = await deps.executor.execute(
+        ctx,
         notifications,
-        { type: 'RetryNotification', data: { ...facts, by: { id: ctx.user.id, roles: ctx.user.roles } } },
-        {
-          newId: deps.newId,
-          expectedRevision: loaded.right.revision,
-          metadata: requestMetadata(ctx),
-        },
+        notificationId,
+        { type: 'RetryNotification', data: { ...facts, by: actorOf(ctx.user) } },
+        { expectedRevision: loaded.right.revision, wait: false },
       );
       if (E.isLeft(result)) {
-        const error = result.left;
-        switch (error._tag) {
-          case 'StaleRevision':
-            return E.left({ _tag: 'Conflict', message: 'the notification changed meanwhile; try again' });
-          case 'TooMuchContention':
-          case 'CorruptEvent':
-            return E.left(error);
-          default:
-            return E.left(notifications.mapError(error));
-        }
+        return result.left._tag === 'StaleRevision'
+          ? E.left({ _tag: 'Conflict', message: 'the notification changed meanwhile; try again' })
+          : result;
       }
       await deps.waitForProjections(result.right.position);
       if (result.right.state.status === 'pending') deps.schedule(notificationId);
