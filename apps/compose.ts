@@ -22,12 +22,12 @@ import {
   KurrentDbUnreachableError,
   openKurrentDbEventStore,
 } from '../adapters/event-store/kurrentdb.ts';
-import type { KurrentDbEventStore, KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
+import type { KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
 import type { ProjectionStatus } from '../application/projections/runner.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
 import { createAuthenticator } from '../adapters/http/auth.ts';
-import { openSqliteReadModels } from '../adapters/read-models/sqlite.ts';
-import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
+import { openSqliteReadModels } from '../adapters/read-models/index.ts';
+import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
@@ -35,9 +35,6 @@ import { seriesCrashProbe } from './test-crash.ts';
 import { createNotifications } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
-import { mountNotificationRoutes } from '../adapters/http/notifications-routes.ts';
-import { mountCalendarFeedPublicRoutes, mountCalendarFeedRoutes } from '../adapters/http/calendar-feed-routes.ts';
-import { mountSignalingOriginCheck } from '../adapters/http/signaling-routes.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
 import { writeRefusal } from '../application/execute.ts';
@@ -293,7 +290,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     } finally {
       clearTimeout(timer);
     }
-    const kurrent = (store as Partial<KurrentDbEventStore>).connectionStatus?.();
+    const kurrent = store.connectionStatus?.();
     const storeStatus = kurrent !== undefined && kurrent !== 'connected' ? kurrent : reachable ? 'ok' : 'unreachable';
     // `ready`: writes are taken (the read models their checks read have caught up with the log as of the start).
     const ready = projections.healthy;
@@ -343,10 +340,19 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   let signalingHandle: SignalingHandle | undefined;
   let allowedOrigins: ReadonlyArray<string> | '*' | undefined;
   const app = createHttpApp({
-    join: joinService,
-    series: seriesService,
-    ...(access.deterministic === true ? { readVersion: () => projections.appliedPosition } : {}),
     service,
+    series: seriesService,
+    join: joinService,
+    notifications: notifications.service,
+    calendarFeeds: {
+      service: calendarFeeds,
+      render: createIcsFeedBuilder({
+        publicBaseUrl: () => publicBaseUrl,
+        siteName: config.siteName,
+        sender: config.mailFrom,
+      }),
+    },
+    readVersion: () => (access.deterministic === true ? projections.appliedPosition : undefined),
     idempotency: {
       keys: createIdempotency({
         store,
@@ -361,28 +367,14 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     health,
     publicBaseUrl: config.publicBaseUrl,
     rateLimit: config.rateLimit,
-    extend: (api, helpers) => {
-      mountNotificationRoutes(api, helpers, notifications.service);
-      mountCalendarFeedRoutes(api, helpers, calendarFeeds);
-    },
-    publicRoutes: (publicApp, helpers) => {
-      mountCalendarFeedPublicRoutes(publicApp, helpers, {
-        service: calendarFeeds,
-        render: createIcsFeedBuilder({
-          publicBaseUrl: () => publicBaseUrl,
-          siteName: config.siteName,
-          sender: config.mailFrom,
-        }),
-      });
-      // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
-      mountSignalingOriginCheck(publicApp, helpers, {
-        originAllowed: (origin) => signalingHandle?.originAllowed(origin) ?? false,
-        suggestedOrigin: () => {
-          const own = new URL(publicBaseUrl).origin;
-          if (signalingHandle?.originAllowed(own) === true) return own;
-          return allowedOrigins === '*' ? undefined : allowedOrigins?.[0];
-        },
-      });
+    // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
+    signaling: {
+      originAllowed: (origin) => signalingHandle?.originAllowed(origin) ?? false,
+      suggestedOrigin: () => {
+        const own = new URL(publicBaseUrl).origin;
+        if (signalingHandle?.originAllowed(own) === true) return own;
+        return allowedOrigins === '*' ? undefined : allowedOrigins?.[0];
+      },
     },
   });
 
