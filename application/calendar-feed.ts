@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import * as feed from '../domain/calendar-feed.ts';
+import type * as feed from '../domain/calendar-feed.ts';
 import type { MeetingStatus } from '../domain/meeting.ts';
+import { calendarFeeds } from './aggregates.ts';
 import type { AppError, Executor, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { CalendarFeedQueries, MeetingQueries } from './ports/read-models.ts';
@@ -71,8 +72,61 @@ const secretNotRepeated: AppError = { _tag: 'Conflict', message: SECRET_NOT_REPE
 
 const refused: FeedRefused = { _tag: 'Unauthorized', message: 'unknown or revoked calendar feed token' };
 
+type Organizer = Pick<FeedEvent, 'instructorName' | 'instructorEmail'>;
+
+/** The organizer of each session (ORGANIZER): its instructor, looked up once per instructor. */
+const organizers = (queries: CalendarFeedDeps['queries']): ((instructorId: string) => Organizer) => {
+  const instructors = new Map<string, Organizer>();
+  return (id) => {
+    let found = instructors.get(id);
+    if (found === undefined) {
+      const person = queries.getPerson(id);
+      found = person === undefined ? {} : { instructorName: person.name, instructorEmail: person.email };
+      instructors.set(id, found);
+    }
+    return found;
+  };
+};
+
+const readFeed = async (
+  deps: CalendarFeedDeps,
+  token: string | undefined,
+): Promise<E.Either<FeedRefused, CalendarFeed>> => {
+  const { queries, access, clock } = deps;
+  if (token === undefined || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return E.left(refused);
+  const userId = queries.feedOwner(hashFeedToken(token));
+  if (userId === undefined) return E.left(refused);
+  const now = clock();
+  const from = new Date(now.getTime() - FEED_PAST_DAYS * DAY_MS).toISOString();
+  const to = new Date(now.getTime() + FEED_FUTURE_DAYS * DAY_MS).toISOString();
+  const seen = new Set<string>();
+  const events: FeedEvent[] = [];
+  const instructor = organizers(queries);
+  for (const item of await access.userMeetings(userId, from, to)) {
+    // One VEVENT per UID: a meeting appears once even if a provider lists it twice.
+    if (seen.has(item.meetingId)) continue;
+    const view = queries.getMeeting(item.meetingId);
+    if (view === undefined) continue;
+    seen.add(item.meetingId);
+    events.push({
+      meetingId: item.meetingId,
+      title: item.title,
+      start: item.start,
+      end: item.end,
+      state: item.state,
+      sequence: view.sequence,
+      updatedAt: view.updatedAt,
+      role: item.role,
+      counterpartId: item.role === 'customer' ? item.instructorId : item.customerId,
+      counterpartName: item.counterpartName,
+      ...instructor(item.instructorId),
+    });
+  }
+  return E.right({ userId, ownerName: queries.getPerson(userId)?.name, generatedAt: now.toISOString(), events });
+};
+
 export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
-  const { executor, queries, access, clock } = deps;
+  const { executor, access } = deps;
 
   const mayManage = async (ctx: RequestContext, userId: string): Promise<E.Either<AppError, void>> =>
     (await access.canReadCalendarOf(ctx.user, userId))
@@ -80,20 +134,7 @@ export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
       : E.left({ _tag: 'Forbidden', message: "you may not manage this user's calendar feed" });
 
   const run = (ctx: RequestContext, userId: string, command: feed.CalendarFeedCommand) =>
-    executor.execute(
-      ctx,
-      feed.calendarFeedStreamName(userId),
-      feed.calendarFeedDecider,
-      feed.CalendarFeedEvent,
-      [command],
-      (error): AppError =>
-        error._tag === 'RotatedTooSoon'
-          ? {
-              _tag: 'Conflict',
-              message: `the feed was given a new address less than a minute ago; try again in ${error.retryAfterSeconds} s`,
-            }
-          : error,
-    );
+    executor.execute(ctx, calendarFeeds, userId, [command]);
 
   return {
     /** Issues a new secret feed URL for the user, revoking any earlier one. Self, or whoever may read their calendar. */
@@ -121,54 +162,7 @@ export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
     },
 
     /** The owner's sessions (as customer and as instructor) from 30 days back to 400 days ahead, cancelled ones included. */
-    async feed(token: string | undefined): Promise<E.Either<FeedRefused, CalendarFeed>> {
-      if (token === undefined || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return E.left(refused);
-      const userId = queries.feedOwner(hashFeedToken(token));
-      if (userId === undefined) return E.left(refused);
-      const now = clock();
-      const from = new Date(now.getTime() - FEED_PAST_DAYS * DAY_MS).toISOString();
-      const to = new Date(now.getTime() + FEED_FUTURE_DAYS * DAY_MS).toISOString();
-      const seen = new Set<string>();
-      const events: FeedEvent[] = [];
-      // The organizer of each session (ORGANIZER): its instructor, looked up once per instructor.
-      const instructors = new Map<string, Pick<FeedEvent, 'instructorName' | 'instructorEmail'>>();
-      const instructor = (id: string): Pick<FeedEvent, 'instructorName' | 'instructorEmail'> => {
-        let found = instructors.get(id);
-        if (found === undefined) {
-          const person = queries.getPerson(id);
-          found = person === undefined ? {} : { instructorName: person.name, instructorEmail: person.email };
-          instructors.set(id, found);
-        }
-        return found;
-      };
-      for (const item of await access.userMeetings(userId, from, to)) {
-        // One VEVENT per UID: a meeting appears once even if a provider lists it twice.
-        if (seen.has(item.meetingId)) continue;
-        const view = queries.getMeeting(item.meetingId);
-        if (view === undefined) continue;
-        seen.add(item.meetingId);
-        events.push({
-          meetingId: item.meetingId,
-          title: item.title,
-          start: item.start,
-          end: item.end,
-          state: item.state,
-          sequence: view.sequence,
-          updatedAt: view.updatedAt,
-          role: item.role,
-          counterpartId: item.role === 'customer' ? item.instructorId : item.customerId,
-          ...(item.counterpartName !== undefined ? { counterpartName: item.counterpartName } : {}),
-          ...instructor(item.instructorId),
-        });
-      }
-      const ownerName = queries.getPerson(userId)?.name;
-      return E.right({
-        userId,
-        ...(ownerName !== undefined ? { ownerName } : {}),
-        generatedAt: now.toISOString(),
-        events,
-      });
-    },
+    feed: (token: string | undefined) => readFeed(deps, token),
   };
 };
 

@@ -1,13 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
+import type { Decider } from '../domain/decider.ts';
 import type { EventMetadata, EventStore, RecordedEvent } from './ports/event-store.ts';
 import { decodeRecorded } from './decode.ts';
 import type { CorruptEvent } from './decode.ts';
 
-export interface Decider<Command, Event, State, Err> {
-  readonly decide: (command: Command, state: State) => E.Either<Err, ReadonlyArray<Event>>;
-  readonly evolve: (state: State, event: Event) => State;
-  readonly initialState: () => State;
+/** What the command handler needs of an aggregate: how its events are read and how it decides on them. */
+export interface EventSourced<Command, Event, State, Err> {
+  readonly decider: Decider<Command, Event, State, Err>;
+  readonly codec: t.Decoder<unknown, Event>;
 }
 
 export interface StaleRevision {
@@ -61,12 +62,20 @@ export const loadAggregate = async <Event extends { type: string }, State>(
   return E.right({ state, revision: last === undefined ? -1 : last.revision, events: recorded });
 };
 
+/** An aggregate's stream as its decider sees it: what the command handler decides on. */
+export const loadState = <Command, Event extends { type: string }, State, Err>(
+  store: EventStore,
+  streamName: string,
+  aggregate: EventSourced<Command, Event, State, Err>,
+): Promise<E.Either<CorruptEvent, AggregateSnapshot<State>>> =>
+  loadAggregate(store, streamName, aggregate.codec, aggregate.decider.evolve, aggregate.decider.initialState());
+
 /** Several commands on one stream decided in order against evolving state, so they land in one atomic append. */
-export const decideAll = <Command, Event, State, Err>(
+const decideAll = <Command, Event, State, Err>(
   decider: Decider<Command, Event, State, Err>,
   commands: ReadonlyArray<Command>,
   initial: State,
-): E.Either<Err, ReadonlyArray<Event>> => {
+): E.Either<Err, { events: ReadonlyArray<Event>; state: State }> => {
   let state = initial;
   const events: Event[] = [];
   for (const command of commands) {
@@ -75,10 +84,10 @@ export const decideAll = <Command, Event, State, Err>(
     events.push(...decided.right);
     state = decided.right.reduce(decider.evolve, state);
   }
-  return E.right(events);
+  return E.right({ events, state });
 };
 
-export interface HandleOptions {
+export interface HandleOptions<Event, State, Refusal> {
   /** The revision the client saw (`If-Match`); a different current revision is a `StaleRevision`, never retried. */
   readonly expectedRevision?: number;
   readonly maxRetries?: number;
@@ -90,6 +99,12 @@ export interface HandleOptions {
    * that runs under an idempotency claim writes to each stream once (every keyed POST does).
    */
   readonly once?: string;
+  /**
+   * Runs on what the commands decided, before anything is appended (again after a retry on fresh state): a refusal
+   * it returns is the answer and nothing is written. Checks that depend on the decision (a series' new sessions
+   * against the calendar) go here, so the domain decides once.
+   */
+  readonly check?: (decided: ReadonlyArray<Event>, state: State) => Promise<Refusal | undefined>;
 }
 
 /** The last event of `events` that `causationId` caused, if any. */
@@ -103,17 +118,23 @@ export const causedBy = (
  * Load, decide, append with the revision we decided on. A concurrent writer makes the append fail; then we decide
  * again on fresh state, a bounded number of times, unless the client pinned the revision it saw.
  */
-export const handleCommand = async <Command, Event extends { type: string; data: unknown }, State, Err>(
+export const handleCommand = async <
+  Command,
+  Event extends { type: string; data: unknown },
+  State,
+  Err,
+  Refusal = never,
+>(
   store: EventStore,
   streamName: string,
-  decider: Decider<Command, Event, State, Err>,
-  codec: t.Decoder<unknown, Event>,
+  aggregate: EventSourced<Command, Event, State, Err>,
   commands: Command | ReadonlyArray<Command>,
-  options: HandleOptions,
-): Promise<E.Either<Err | StaleRevision | TooMuchContention | CorruptEvent, Handled<Event, State>>> => {
+  options: HandleOptions<Event, State, Refusal>,
+): Promise<E.Either<Err | Refusal | StaleRevision | TooMuchContention | CorruptEvent, Handled<Event, State>>> => {
   const maxRetries = options.maxRetries ?? 5;
+  const { decider } = aggregate;
   for (let attempt = 0; attempt <= maxRetries; attempt++) {
-    const loaded = await loadAggregate(store, streamName, codec, decider.evolve, decider.initialState());
+    const loaded = await loadState(store, streamName, aggregate);
     if (E.isLeft(loaded)) return loaded;
     const { state, revision } = loaded.right;
     // Before the revision check: the earlier attempt is what moved the stream past the revision the client saw.
@@ -125,22 +146,19 @@ export const handleCommand = async <Command, Event extends { type: string; data:
     }
     const decided = decideAll(decider, Array.isArray(commands) ? commands : [commands as Command], state);
     if (E.isLeft(decided)) return decided;
-    const events = decided.right;
+    const { events } = decided.right;
+    const refusal = await options.check?.(events, decided.right.state);
+    if (refusal !== undefined) return E.left(refusal);
     if (events.length === 0) return E.right({ events, state, revision, position: undefined });
     const appended = await store.appendToStream(
       streamName,
-      events.map((event) => ({
-        id: options.newId(),
-        type: event.type,
-        data: event.data,
-        ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
-      })),
+      events.map((event) => ({ id: options.newId(), type: event.type, data: event.data, metadata: options.metadata })),
       { expectedRevision: revision === -1 ? 'no_stream' : revision },
     );
     if (E.isRight(appended)) {
       return E.right({
         events,
-        state: events.reduce(decider.evolve, state),
+        state: decided.right.state,
         revision: appended.right.nextExpectedRevision,
         position: appended.right.position,
       });

@@ -2,7 +2,8 @@ import { BookingGuard } from './booking.ts';
 import { createExecutor } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { EventStore } from './ports/event-store.ts';
-import type { CheckpointStore, Log } from './ports/notifications.ts';
+import type { Log } from './ports/logger.ts';
+import type { CheckpointStore } from './ports/notifications.ts';
 import type { ReadModels } from './ports/read-models.ts';
 import { ProjectionRunner } from './projections/runner.ts';
 import { createSeriesService } from './series-service.ts';
@@ -43,10 +44,11 @@ export const createCore = (deps: CoreDeps) => {
   );
   projections.start();
   const bookings = new BookingGuard(readModels);
-  const service = createService({ store, readModels, projections, access, clock, newId, bookings });
+  // The one way commands run, for every service built on the core.
   const executor = createExecutor({ store, projections, newId, clock });
-  const probe = deps.seriesProbe !== undefined ? { probe: deps.seriesProbe } : {};
-  const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, ...probe });
+  const service = createService({ readModels, access, newId, bookings, executor });
+  const probe = deps.seriesProbe;
+  const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, probe });
   const series = createSeriesService({
     queries: readModels,
     projections,
@@ -56,7 +58,7 @@ export const createCore = (deps: CoreDeps) => {
     clock,
     newId,
     process: seriesProcess,
-    ...probe,
+    probe,
   });
   const seriesProcessManager = new SeriesProcessManager({
     store,
@@ -65,7 +67,7 @@ export const createCore = (deps: CoreDeps) => {
     log,
     ready: () => projections.whenHealthy(),
   });
-  return { projections, bookings, service, series, seriesProcess, seriesProcessManager };
+  return { projections, bookings, executor, service, series, seriesProcess, seriesProcessManager };
 };
 
 export type Core = ReturnType<typeof createCore>;

@@ -1,11 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type * as t from 'io-ts';
 import type { Actor } from '../domain/shared.ts';
-import { decideAll, handleCommand, loadAggregate } from './command-handler.ts';
-import type { Decider, Handled, StaleRevision, TooMuchContention } from './command-handler.ts';
+import { handleCommand, loadState } from './command-handler.ts';
+import type { EventSourced, Handled, StaleRevision, TooMuchContention } from './command-handler.ts';
 import type { CorruptEvent } from './decode.ts';
 import type { AuthUser } from './ports/access.ts';
-import type { EventStore } from './ports/event-store.ts';
+import type { EventMetadata, EventStore } from './ports/event-store.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 import type { FieldError } from '../domain/shared.ts';
 
@@ -37,11 +36,14 @@ export interface RequestContext {
 /** An id for something the request creates: fixed by its idempotency claim when it has one. */
 export const newIdFor = (ctx: RequestContext, newId: () => string): string => (ctx.idempotency?.newId ?? newId)();
 
-/** Event metadata of a request: who, its correlation id, and the idempotency claim it runs under. */
-export const requestMetadata = (ctx: RequestContext) => ({
-  actor: actorOf(ctx.user),
-  ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}),
-  ...(ctx.idempotency !== undefined ? { causationId: ctx.idempotency.causation } : {}),
+/**
+ * Event metadata of a request: its correlation id and the idempotency claim it runs under. Who made it is not here:
+ * every command says so in its data (`by`), and the event keeps it there (events stored earlier also carry it in their
+ * metadata, which is still read but no longer written).
+ */
+export const requestMetadata = (ctx: RequestContext): EventMetadata => ({
+  correlationId: ctx.correlationId,
+  causationId: ctx.idempotency?.causation,
 });
 
 export const actorOf = (user: AuthUser): Actor => ({ id: user.id, roles: user.roles });
@@ -64,46 +66,121 @@ const notReady = (projections: Pick<ProjectionRunner, 'catchingUp'>): AppError =
 export const writeRefusal = (projections: Pick<ProjectionRunner, 'healthy' | 'catchingUp'>): AppError | undefined =>
   projections.healthy ? undefined : notReady(projections);
 
-/** Runs commands against one stream and, by default, waits until the read models show the result. */
-export const createExecutor = (deps: {
-  store: EventStore;
-  projections: ProjectionRunner;
-  newId: () => string;
-  clock: () => Date;
-}) => {
-  const execute = async <C, Ev extends { type: string; data: unknown }, S, Err>(
-    ctx: RequestContext,
-    streamName: string,
-    decider: Decider<C, Ev, S, Err>,
-    codec: t.Decoder<unknown, Ev>,
-    commands: C | ReadonlyArray<C>,
-    mapError: (error: Err) => AppError,
-    options: { expectedRevision?: number; wait?: boolean } = {},
-  ): Promise<E.Either<AppError, Handled<Ev, S>>> => {
-    // With the read models stopped or behind the log (a new node, a deleted read-model file, a restart after an
-    // error), a write could not be shown to its writer, and checks that read them (double bookings) would be blind:
-    // refuse before anything is appended.
+/**
+ * An aggregate as the application runs it: its streams, how its events are read and decided (`EventSourced`), the
+ * event types its codec accepts, and what its refusals mean to a client.
+ */
+export interface Aggregate<Command, Event extends { type: string; data: unknown }, State, Err> extends EventSourced<
+  Command,
+  Event,
+  State,
+  Err
+> {
+  readonly streamPrefix: string;
+  readonly streamName: (id: string) => string;
+  readonly eventTypes: ReadonlyArray<Event['type']>;
+  readonly mapError: (error: Err) => AppError;
+}
+
+export interface ExecuteOptions<Event, State> {
+  /** The revision the client saw (`If-Match`). */
+  readonly expectedRevision?: number;
+  /** `false`: answer once appended, without waiting for the read models (the caller waits, after more writes). */
+  readonly wait?: boolean;
+  /**
+   * Checks of the decided events against the read models (the directory, double bookings), run before the append; a
+   * refusal is the answer. With a check, the read models' health is asked after the decision, just before the check
+   * that needs it: a request the domain refuses gets the domain's answer, whatever state the read models are in.
+   */
+  readonly check?: (decided: ReadonlyArray<Event>, state: State) => Promise<AppError | undefined>;
+}
+
+interface ExecutorDeps {
+  readonly store: EventStore;
+  readonly projections: Pick<ProjectionRunner, 'waitFor' | 'healthy' | 'catchingUp'>;
+  readonly newId: () => string;
+  readonly clock: () => Date;
+}
+
+/**
+ * Runs a request's commands against one aggregate's stream: refused while the read models cannot be trusted, decided
+ * once, appended with the request's metadata and, by default, answered once the read models show the result.
+ */
+const executeCommands = async <C, Ev extends { type: string; data: unknown }, S, Err>(
+  deps: ExecutorDeps,
+  ctx: RequestContext,
+  aggregate: Aggregate<C, Ev, S, Err>,
+  id: string,
+  commands: C | ReadonlyArray<C>,
+  options: ExecuteOptions<Ev, S> = {},
+): Promise<E.Either<AppError, Handled<Ev, S>>> => {
+  // With the read models stopped or behind the log (a new node, a deleted read-model file, a restart after an
+  // error), a write could not be shown to its writer, and checks that read them (double bookings) would be blind:
+  // refuse before anything is appended.
+  const { check } = options;
+  if (check === undefined) {
     const refusal = writeRefusal(deps.projections);
     if (refusal !== undefined) return E.left(refusal);
-    const result = await handleCommand(deps.store, streamName, decider, codec, commands, {
-      newId: deps.newId,
-      metadata: requestMetadata(ctx),
-      ...(ctx.idempotency !== undefined ? { once: ctx.idempotency.causation } : {}),
-      ...(options.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {}),
-    });
-    if (E.isLeft(result))
-      return E.left(isInfrastructureError(result.left) ? result.left : mapError(result.left as Err));
-    if (options.wait !== false) await deps.projections.waitFor(result.right.position);
-    return result;
-  };
-  const stamp = (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) });
-  const load = <Ev extends { type: string }, S>(
-    streamName: string,
-    codec: t.Decoder<unknown, Ev>,
-    evolve: (s: S, e: Ev) => S,
-    initial: S,
-  ) => loadAggregate(deps.store, streamName, codec, evolve, initial);
-  return { execute, stamp, load, decideAll };
+  }
+  // A check's refusal is already the answer; the aggregate's own refusals are mapped to one.
+  let refused: AppError | undefined;
+  const result = await handleCommand(deps.store, aggregate.streamName(id), aggregate, commands, {
+    newId: deps.newId,
+    metadata: requestMetadata(ctx),
+    once: ctx.idempotency?.causation,
+    expectedRevision: options.expectedRevision,
+    check:
+      check === undefined
+        ? undefined
+        : async (decided: ReadonlyArray<Ev>, state: S) => {
+            refused = writeRefusal(deps.projections) ?? (await check(decided, state));
+            return refused;
+          },
+  });
+  if (E.isLeft(result)) {
+    // Set in the check, which the compiler's flow analysis does not follow.
+    const refusal = refused as AppError | undefined;
+    if (refusal !== undefined) return E.left(refusal);
+    if (isInfrastructureError(result.left)) return E.left(result.left);
+    return E.left(aggregate.mapError(result.left as Err));
+  }
+  if (options.wait !== false) await deps.projections.waitFor(result.right.position);
+  return result;
 };
+
+/**
+ * The application's own writes, which answer no request (a notification's progress): neither refused while the read
+ * models are behind nor waited for, and with no request metadata. Also the aggregate's state as its decider sees it.
+ */
+export const createRecorder = (deps: Pick<ExecutorDeps, 'store' | 'newId'>) => ({
+  record: <C, Ev extends { type: string; data: unknown }, S, Err>(
+    aggregate: Aggregate<C, Ev, S, Err>,
+    id: string,
+    commands: C | ReadonlyArray<C>,
+    options: { readonly maxRetries?: number } = {},
+  ) =>
+    handleCommand(deps.store, aggregate.streamName(id), aggregate, commands, {
+      newId: deps.newId,
+      maxRetries: options.maxRetries,
+    }),
+  /** Read from the leader, like every read a decision rests on. */
+  load: <C, Ev extends { type: string; data: unknown }, S, Err>(aggregate: Aggregate<C, Ev, S, Err>, id: string) =>
+    loadState(deps.store, aggregate.streamName(id), aggregate),
+});
+
+export type Recorder = ReturnType<typeof createRecorder>;
+
+/** The one way commands run: `execute` for a request (see `executeCommands`), and the recorder's `record`. */
+export const createExecutor = (deps: ExecutorDeps) => ({
+  ...createRecorder(deps),
+  execute: <C, Ev extends { type: string; data: unknown }, S, Err>(
+    ctx: RequestContext,
+    aggregate: Aggregate<C, Ev, S, Err>,
+    id: string,
+    commands: C | ReadonlyArray<C>,
+    options?: ExecuteOptions<Ev, S>,
+  ) => executeCommands(deps, ctx, aggregate, id, commands, options),
+  stamp: (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) }),
+});
 
 export type Executor = ReturnType<typeof createExecutor>;

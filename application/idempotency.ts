@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import * as idem from '../domain/idempotency.ts';
 import type { ClaimOwner, RecordedAnswer } from '../domain/idempotency.ts';
+import { assertNever } from '../domain/shared.ts';
 import { decodeRecorded } from './decode.ts';
 import type { CorruptEvent } from './decode.ts';
 import type { EventStore, ExpectedRevision } from './ports/event-store.ts';
@@ -74,110 +75,128 @@ const load = async (
   return E.right({ state, revision });
 };
 
+interface KeyTiming {
+  readonly lifetimeMs: number;
+  readonly leaseMs: number;
+}
+
+const expected = (revision: number): ExpectedRevision => (revision === -1 ? 'no_stream' : revision);
+
+/** The event that claims the key (or resumes its claim) for this request. */
+const claimEvent = (
+  deps: IdempotencyDeps,
+  timing: KeyTiming,
+  decision: { readonly kind: 'claim' } | { readonly kind: 'resume'; readonly claimId: string },
+  request: { readonly userId: string; readonly fingerprint: string; readonly now: Date },
+): idem.IdempotencyEvent => {
+  const { now } = request;
+  const at = now.toISOString();
+  const leaseUntil = new Date(now.getTime() + timing.leaseMs).toISOString();
+  if (decision.kind === 'resume') {
+    return { type: 'IdempotencyKeyResumed', data: { claimId: decision.claimId, owner: deps.self, at, leaseUntil } };
+  }
+  return {
+    type: 'IdempotencyKeyClaimed',
+    data: {
+      claimId: deps.newId(),
+      userId: request.userId,
+      fingerprint: request.fingerprint,
+      claimedAt: at,
+      expiresAt: new Date(now.getTime() + timing.lifetimeMs).toISOString(),
+      owner: deps.self,
+      leaseUntil,
+    },
+  };
+};
+
+/** Claims the key for this request, or says why not (answered already, another request, still running). */
+const begin = async (
+  deps: IdempotencyDeps,
+  timing: KeyTiming,
+  userId: string,
+  key: string,
+  fingerprint: string,
+): Promise<E.Either<CorruptEvent, KeyOutcome>> => {
+  const streamName = idempotencyStreamName(userId, key);
+  for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+    const loaded = await load(deps.store, streamName);
+    if (E.isLeft(loaded)) return loaded;
+    const { state, revision } = loaded.right;
+    const now = deps.clock();
+    const decision = idem.decideKey(state, { fingerprint, now: now.toISOString(), self: deps.self });
+    switch (decision.kind) {
+      case 'replay':
+      case 'mismatch':
+        return E.right(decision);
+      case 'in-progress':
+        return E.right({
+          kind: 'in-progress',
+          retryAfterSeconds: Math.max(1, Math.ceil((Date.parse(decision.until) - now.getTime()) / 1000)),
+        });
+      case 'claim':
+      case 'resume':
+        break;
+      default:
+        return assertNever(decision);
+    }
+    const event = claimEvent(deps, timing, decision, { userId, fingerprint, now });
+    const appended = await deps.store.appendToStream(
+      streamName,
+      [{ id: deps.newId(), type: event.type, data: event.data }],
+      { expectedRevision: expected(revision) },
+    );
+    // Someone else (another node, a concurrent request) wrote first: decide again on what they wrote.
+    if (E.isLeft(appended)) continue;
+    return E.right({
+      kind: 'proceed',
+      claim: {
+        streamName,
+        claimId: event.data.claimId,
+        revision: appended.right.nextExpectedRevision,
+        resumed: decision.kind === 'resume',
+      },
+    });
+  }
+  return E.right({ kind: 'in-progress', retryAfterSeconds: 1 });
+};
+
+/** Appends the end of a claim; false when the claim was taken over meanwhile (its stream moved on). */
+const close = async (
+  deps: IdempotencyDeps,
+  claim: Claim,
+  event: Extract<idem.IdempotencyEvent, { type: 'IdempotentAnswerRecorded' | 'IdempotencyKeyReleased' }>,
+): Promise<boolean> => {
+  const appended = await deps.store.appendToStream(
+    claim.streamName,
+    [{ id: deps.newId(), type: event.type, data: event.data }],
+    { expectedRevision: claim.revision },
+  );
+  return E.isRight(appended);
+};
+
 /** Keys kept in the event log, so they hold across restarts and nodes; claims are appended with an expected revision. */
 export const createIdempotency = (deps: IdempotencyDeps) => {
-  const lifetimeMs = deps.lifetimeMs ?? KEY_LIFETIME_MS;
-  const leaseMs = deps.leaseMs ?? CLAIM_LEASE_MS;
-  const expected = (revision: number): ExpectedRevision => (revision === -1 ? 'no_stream' : revision);
-
+  const timing: KeyTiming = {
+    lifetimeMs: deps.lifetimeMs ?? KEY_LIFETIME_MS,
+    leaseMs: deps.leaseMs ?? CLAIM_LEASE_MS,
+  };
   return {
     /** Claims the key for this request, or says why not (answered already, another request, still running). */
-    async begin(userId: string, key: string, fingerprint: string): Promise<E.Either<CorruptEvent, KeyOutcome>> {
-      const streamName = idempotencyStreamName(userId, key);
-      for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-        const loaded = await load(deps.store, streamName);
-        if (E.isLeft(loaded)) return loaded;
-        const { state, revision } = loaded.right;
-        const now = deps.clock();
-        const at = now.toISOString();
-        const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
-        const decision = idem.decideKey(state, { fingerprint, now: at, self: deps.self });
-        let event: idem.IdempotencyEvent;
-        switch (decision.kind) {
-          case 'replay':
-          case 'mismatch':
-            return E.right(decision);
-          case 'in-progress':
-            return E.right({
-              kind: 'in-progress',
-              retryAfterSeconds: Math.max(1, Math.ceil((Date.parse(decision.until) - now.getTime()) / 1000)),
-            });
-          case 'claim':
-            event = {
-              type: 'IdempotencyKeyClaimed',
-              data: {
-                claimId: deps.newId(),
-                userId,
-                fingerprint,
-                claimedAt: at,
-                expiresAt: new Date(now.getTime() + lifetimeMs).toISOString(),
-                owner: deps.self,
-                leaseUntil,
-              },
-            };
-            break;
-          case 'resume':
-            event = {
-              type: 'IdempotencyKeyResumed',
-              data: { claimId: decision.claimId, owner: deps.self, at, leaseUntil },
-            };
-            break;
-          default: {
-            const never: never = decision;
-            return never;
-          }
-        }
-        const appended = await deps.store.appendToStream(
-          streamName,
-          [{ id: deps.newId(), type: event.type, data: event.data }],
-          { expectedRevision: expected(revision) },
-        );
-        // Someone else (another node, a concurrent request) wrote first: decide again on what they wrote.
-        if (E.isLeft(appended)) continue;
-        return E.right({
-          kind: 'proceed',
-          claim: {
-            streamName,
-            claimId: event.data.claimId,
-            revision: appended.right.nextExpectedRevision,
-            resumed: decision.kind === 'resume',
-          },
-        });
-      }
-      return E.right({ kind: 'in-progress', retryAfterSeconds: 1 });
-    },
+    begin: (userId: string, key: string, fingerprint: string) => begin(deps, timing, userId, key, fingerprint),
 
     /** Records the answer; a claim taken over meanwhile keeps the answer recorded by whoever took it. */
-    async answer(claim: Claim, answer: RecordedAnswer): Promise<boolean> {
-      const appended = await deps.store.appendToStream(
-        claim.streamName,
-        [
-          {
-            id: deps.newId(),
-            type: 'IdempotentAnswerRecorded',
-            data: { claimId: claim.claimId, at: deps.clock().toISOString(), answer },
-          },
-        ],
-        { expectedRevision: claim.revision },
-      );
-      return E.isRight(appended);
-    },
+    answer: (claim: Claim, answer: RecordedAnswer) =>
+      close(deps, claim, {
+        type: 'IdempotentAnswerRecorded',
+        data: { claimId: claim.claimId, at: deps.clock().toISOString(), answer },
+      }),
 
     /** The attempt ended without a final answer: a retry with the key resumes the claim (same ids) at once. */
-    async release(claim: Claim): Promise<boolean> {
-      const appended = await deps.store.appendToStream(
-        claim.streamName,
-        [
-          {
-            id: deps.newId(),
-            type: 'IdempotencyKeyReleased',
-            data: { claimId: claim.claimId, at: deps.clock().toISOString() },
-          },
-        ],
-        { expectedRevision: claim.revision },
-      );
-      return E.isRight(appended);
-    },
+    release: (claim: Claim) =>
+      close(deps, claim, {
+        type: 'IdempotencyKeyReleased',
+        data: { claimId: claim.claimId, at: deps.clock().toISOString() },
+      }),
   };
 };
 

@@ -1,5 +1,6 @@
 import type { EventStore, RecordedEvent, Subscription } from './ports/event-store.ts';
-import type { CheckpointStore, Log } from './ports/notifications.ts';
+import type { Log } from './ports/logger.ts';
+import type { CheckpointStore } from './ports/notifications.ts';
 
 export interface LogFollowerDeps {
   readonly store: EventStore;
@@ -8,6 +9,17 @@ export interface LogFollowerDeps {
   readonly name?: string;
   /** First delay before resubscribing after an error; doubles up to 30 s. */
   readonly restartDelayMs?: number;
+  /**
+   * The read models the follower reads while it handles an event (settings, people): it is handed each event only
+   * once they show it, so what it reads is never older than what it reacts to.
+   */
+  readonly dependsOn?: AppliedReadModels;
+}
+
+/** Read models that say when they include an event. */
+export interface AppliedReadModels {
+  /** Resolves once they include the event at `position`; rejects when they cannot (stopped, or too slow). */
+  waitFor(position: number): Promise<void>;
 }
 
 export interface FollowerStatus {
@@ -46,14 +58,50 @@ export abstract class LogFollower {
 
   protected abstract handle(recorded: RecordedEvent): Promise<void>;
 
+  private async deliver(recorded: RecordedEvent): Promise<void> {
+    await this.follow.dependsOn?.waitFor(recorded.position);
+    await this.handle(recorded);
+  }
+
   start(): void {
     if (this.subscription !== undefined) return;
     this.stopped = false;
+    const from = this.resumePosition();
     this.subscription = this.follow.store.subscribeToAll(
-      this.position > 0 ? { after: this.position } : {},
-      (event) => this.handle(event),
+      from > 0 ? { after: from } : {},
+      (event) => this.deliver(event),
       (error) => this.fail(error),
     );
+    this.started();
+  }
+
+  /** Where a (re)start follows the log from: by default, the last event dealt with. */
+  protected resumePosition(): number {
+    return this.position;
+  }
+
+  /** Called once subscribed, at every (re)start. */
+  protected started(): void {}
+
+  /** Called on every failure, before the pause (also when stopped): what the follower must drop or tell. */
+  protected failed(_error: Error): void {}
+
+  /** The error the follower stopped on, until `recovered` (or `clearError`). */
+  protected get lastError(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Forgets the error without resetting the back-off (a follower healthy again as soon as it resubscribes). */
+  protected clearError(): void {
+    this.failure = undefined;
+  }
+
+  /** Stops following on an error found outside the subscription's handler, then pauses and resumes as on any. */
+  protected abort(error: unknown): void {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    void subscription?.stop();
+    this.fail(error);
   }
 
   /** The event at `position` is dealt with; `save` stores the checkpoint now (else at most CHECKPOINT_EVERY later). */
@@ -77,6 +125,7 @@ export abstract class LogFollower {
   private fail(error: unknown): void {
     this.subscription = undefined;
     this.failure = error instanceof Error ? error : new Error(String(error));
+    this.failed(this.failure);
     if (this.stopped) return;
     this.failures += 1;
     const delay = Math.min(30_000, (this.follow.restartDelayMs ?? 500) * 2 ** (this.failures - 1));

@@ -6,14 +6,15 @@ import type { SeriesPlan, SessionPlan } from '../domain/series-planner.ts';
 import { evolveHistory, evolveSession, initialHistory } from '../domain/series-process.ts';
 import type { SeriesHistory, Session } from '../domain/series-process.ts';
 import type { BookingGuard } from './booking.ts';
+import { meetings, seriesAggregate } from './aggregates.ts';
 import { loadAggregate } from './command-handler.ts';
 import type { CorruptEvent } from './decode.ts';
-import type { AppError, Executor, RequestContext } from './execute.ts';
+import type { Executor, RequestContext } from './execute.ts';
 import { actorOf } from './execute.ts';
 import { LogFollower } from './log-follower.ts';
 import type { LogFollowerDeps } from './log-follower.ts';
 import type { EventStore, RecordedEvent } from './ports/event-store.ts';
-import type { Log } from './ports/notifications.ts';
+import type { Log } from './ports/logger.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
 
@@ -139,15 +140,7 @@ const applyOne = async (
 ): Promise<boolean> => {
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await deps.executor.execute(
-        ctx,
-        meeting.meetingStreamName(meetingId),
-        meeting.meetingDecider,
-        meeting.MeetingEvent,
-        [...commands],
-        (e): AppError => ({ _tag: 'Conflict', message: e._tag }),
-        { wait: false },
-      );
+      const result = await deps.executor.execute(ctx, meetings, meetingId, [...commands], { wait: false });
       if (E.isLeft(result)) {
         if (result.left._tag === 'Unavailable' || result.left._tag === 'TooMuchContention')
           throw new Transient(result.left._tag);
@@ -188,9 +181,8 @@ const writeNotices = async (
     // which would make the notice look applied and leave it unwritten.
     const result = await deps.executor.execute(
       withoutClaim(ctx),
-      series.seriesStreamName(seriesId),
-      series.seriesDecider,
-      series.SeriesEvent,
+      seriesAggregate,
+      seriesId,
       {
         type: 'RecordOccurrencesCancelled',
         data: {
@@ -200,7 +192,6 @@ const writeNotices = async (
           ...deps.executor.stamp(ctx),
         },
       },
-      (e): AppError => ({ _tag: 'Conflict', message: e._tag }),
       { expectedRevision: expected, wait: false },
     );
     if (E.isLeft(result)) {

@@ -3,12 +3,13 @@ import * as series from '../domain/series.ts';
 import { planRequest, requestSessionIds, sessionsToCancel } from '../domain/series-planner.ts';
 import type { RequestPlan } from '../domain/series-planner.ts';
 import { initialHistory } from '../domain/series-process.ts';
-import { assertNever } from '../domain/shared.ts';
 import type { Actor } from '../domain/shared.ts';
 import type { BookingGuard } from './booking.ts';
 import { unknownParticipants } from './booking.ts';
-import { actorOf, newIdFor, writeRefusal } from './execute.ts';
-import type { Executor, AppError, RequestContext } from './execute.ts';
+import { seriesAggregate } from './aggregates.ts';
+import { actorOf, newIdFor } from './execute.ts';
+import type { AppError, ExecuteOptions, Executor, RequestContext } from './execute.ts';
+import { fieldsSet } from './patch.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { HistoryPage, MeetingQueries, SeriesView } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
@@ -34,21 +35,6 @@ export interface SeriesServiceDeps {
 }
 
 const seriesNotFound = (): AppError => ({ _tag: 'NotFound', message: 'series not found' });
-
-const mapSeriesError = (error: series.SeriesError): AppError => {
-  switch (error._tag) {
-    case 'ValidationFailed':
-      return error;
-    case 'SeriesNotFound':
-      return seriesNotFound();
-    case 'SeriesAlreadyExists':
-      return { _tag: 'Conflict', message: 'a series with this id already exists' };
-    case 'SeriesIsCancelled':
-      return { _tag: 'Conflict', message: error.message };
-    default:
-      return assertNever(error);
-  }
-};
 
 const visible = async (
   deps: SeriesServiceDeps,
@@ -95,17 +81,8 @@ const appendToSeries = (
   ctx: RequestContext,
   seriesId: string,
   commands: series.SeriesCommand | ReadonlyArray<series.SeriesCommand>,
-  expectedRevision?: number,
-) =>
-  deps.executor.execute(
-    ctx,
-    series.seriesStreamName(seriesId),
-    series.seriesDecider,
-    series.SeriesEvent,
-    commands,
-    mapSeriesError,
-    { wait: false, expectedRevision },
-  );
+  options: ExecuteOptions<series.SeriesEvent, series.SeriesState> = {},
+) => deps.executor.execute(ctx, seriesAggregate, seriesId, commands, { ...options, wait: false });
 
 /**
  * After the series event: its sessions brought in line (under the lock the caller holds), then the series as the
@@ -126,13 +103,29 @@ const settle = async (
   return view === undefined ? E.left(seriesNotFound()) : E.right(view);
 };
 
+/** A new series' checks on what it decided: its people exist, and its sessions double-book neither of them. */
+const checkNewSeries = async (
+  deps: SeriesServiceDeps,
+  ctx: RequestContext,
+  input: SeriesInput,
+  decided: ReadonlyArray<series.SeriesEvent>,
+  now: string,
+): Promise<AppError | undefined> => {
+  if (decided[0]?.type !== 'SeriesScheduled') return { _tag: 'Conflict', message: 'the series could not be planned' };
+  const unknown = await unknownParticipants(deps.access, input);
+  if (unknown.length > 0) return { _tag: 'ValidationFailed', errors: unknown };
+  // A new series has no sessions: the plan books every occurrence. Its own sessions are no conflict: an idempotent
+  // retry may find those it created before its answer was lost.
+  const plan = planRequest(initialHistory(), decided, new Map(), now, actorOf(ctx.user));
+  return doubleBooking(deps, ctx, input, plan);
+};
+
 const scheduleSeries = async (
   deps: SeriesServiceDeps,
   ctx: RequestContext,
   input: SeriesInput,
 ): Promise<E.Either<AppError, SeriesView>> => {
-  const { access } = deps;
-  if (!(await access.canCreate(ctx.user, input))) {
+  if (!(await deps.access.canCreate(ctx.user, input))) {
     return E.left({
       _tag: 'Forbidden',
       message: 'only admins, or instructors for their own sessions, may schedule series',
@@ -141,22 +134,13 @@ const scheduleSeries = async (
   const seriesId = newIdFor(ctx, deps.newId);
   const s = deps.executor.stamp(ctx);
   const command: series.SeriesCommand = { type: 'ScheduleSeries', data: { ...input, seriesId, ...s } };
-  const dryRun = series.decide(command, series.initialState());
-  if (E.isLeft(dryRun)) return E.left(mapSeriesError(dryRun.left));
-  if (dryRun.right[0]?.type !== 'SeriesScheduled')
-    return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
-  // The directory check reads the read models: while they are behind the log its "unknown person" is no answer.
-  const refusal = writeRefusal(deps.projections);
-  if (refusal !== undefined) return E.left(refusal);
-  const unknown = await unknownParticipants(access, input);
-  if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
-  // A new series has no sessions: the plan books every occurrence. Its own sessions are no conflict: an idempotent
-  // retry may find those it created before its answer was lost.
-  const plan = planRequest(initialHistory(), dryRun.right, new Map(), s.at, s.by);
+  // The domain's answer comes first; the directory and the calendar are checked on the sessions it planned, before
+  // the append and under the participants' lock (the executor refuses first while the read models are behind the
+  // log, when an "unknown person" or "no conflict" would be no answer).
   return deps.bookings.withLock([input.customerId, input.instructorId], async () => {
-    const conflict = await doubleBooking(deps, ctx, input, plan);
-    if (conflict !== undefined) return E.left(conflict);
-    const result = await appendToSeries(deps, ctx, seriesId, command);
+    const result = await appendToSeries(deps, ctx, seriesId, command, {
+      check: (decided) => checkNewSeries(deps, ctx, input, decided, s.at),
+    });
     if (E.isLeft(result)) return result;
     deps.probe?.({ operation: 'create', step: 'series-event' });
     return settle(deps, ctx, seriesId, 'create', result.right.position);
@@ -174,16 +158,6 @@ const participantChange = (patch: SeriesPatch, view: SeriesView): AppError | und
       };
 };
 
-const recurrenceFields = ['rrule', 'startDate', 'startTime', 'durationMinutes', 'timezone', 'exclusions'] as const;
-const detailFields = [
-  'title',
-  'description',
-  'customerMetadata',
-  'instructorMetadata',
-  'trainingType',
-  'remoteLink',
-] as const;
-
 /** The series commands of a PATCH: a recurrence change and a details change, each only when it names a field. */
 const changeCommands = (
   patch: SeriesPatch,
@@ -191,16 +165,18 @@ const changeCommands = (
   newId: () => string,
 ): series.SeriesCommand[] => {
   const commands: series.SeriesCommand[] = [];
-  if (recurrenceFields.some((f) => patch[f] !== undefined)) {
-    const { rrule, startDate, startTime, durationMinutes, timezone, exclusions } = patch;
-    const data = { ...s, rrule, startDate, startTime, durationMinutes, timezone, exclusions, cancellationId: newId() };
-    commands.push({ type: 'ChangeSeriesRecurrence', data });
-  }
-  if (detailFields.some((f) => patch[f] !== undefined)) {
-    const { title, description, customerMetadata, instructorMetadata, trainingType, remoteLink } = patch;
-    const data = { ...s, title, description, customerMetadata, instructorMetadata, trainingType, remoteLink };
-    commands.push({ type: 'ChangeSeriesDetails', data });
-  }
+  const recurrence = fieldsSet(patch, ['rrule', 'startDate', 'startTime', 'durationMinutes', 'timezone', 'exclusions']);
+  if (recurrence !== undefined)
+    commands.push({ type: 'ChangeSeriesRecurrence', data: { ...s, ...recurrence, cancellationId: newId() } });
+  const details = fieldsSet(patch, [
+    'title',
+    'description',
+    'customerMetadata',
+    'instructorMetadata',
+    'trainingType',
+    'remoteLink',
+  ]);
+  if (details !== undefined) commands.push({ type: 'ChangeSeriesDetails', data: { ...s, ...details } });
   return commands;
 };
 
@@ -211,32 +187,25 @@ const operationOf = (patch: SeriesPatch, commands: ReadonlyArray<series.SeriesCo
       ? 'time'
       : 'recurrence';
 
-/** Under the participants' lock: the series loaded, the change planned and its bookings checked, then appended. */
-const applyChange = async (
+/**
+ * A change's check on what it decided: the sessions its events name, planned as the series process will once they
+ * are appended, double-book nobody. The series' own other sessions still count: only those this change moves, removes
+ * or brings back are ignored.
+ */
+const checkChange = async (
   deps: SeriesServiceDeps,
   ctx: RequestContext,
   view: SeriesView,
-  commands: ReadonlyArray<series.SeriesCommand>,
-  operation: SeriesOperation,
-  expectedRevision: number | undefined,
-): Promise<E.Either<AppError, SeriesView>> => {
+  decided: ReadonlyArray<series.SeriesEvent>,
+): Promise<AppError | undefined> => {
+  const named = requestSessionIds(decided);
+  if (named.length === 0) return undefined;
+  // Read under the participants' lock, like the series state the change was decided on: nothing writes in between.
   const loaded = await deps.process.readHistory(view.id);
-  if (E.isLeft(loaded)) return loaded;
-  const { history, revision } = loaded.right;
-  if (expectedRevision !== undefined && revision !== expectedRevision) {
-    return E.left({ _tag: 'StaleRevision', expected: expectedRevision, actual: revision });
-  }
-  const dryRun = deps.executor.decideAll(series.seriesDecider, commands, history.series);
-  if (E.isLeft(dryRun)) return E.left(mapSeriesError(dryRun.left));
-  const sessions = await deps.process.loadSessions(requestSessionIds(dryRun.right));
-  const plan = planRequest(history, dryRun.right, sessions, deps.clock().toISOString(), actorOf(ctx.user));
-  // The series' own other sessions still count: only those this change moves, removes or brings back are ignored.
-  const conflict = await doubleBooking(deps, ctx, view, plan);
-  if (conflict !== undefined) return E.left(conflict);
-  const result = await appendToSeries(deps, ctx, view.id, commands, revision);
-  if (E.isLeft(result)) return result;
-  if (result.right.events.length > 0) deps.probe?.({ operation, step: 'series-event' });
-  return settle(deps, ctx, view.id, operation, result.right.position);
+  if (E.isLeft(loaded)) return loaded.left;
+  const sessions = await deps.process.loadSessions(named);
+  const plan = planRequest(loaded.right.history, decided, sessions, deps.clock().toISOString(), actorOf(ctx.user));
+  return doubleBooking(deps, ctx, view, plan);
 };
 
 const changeSeries = async (
@@ -254,9 +223,15 @@ const changeSeries = async (
   const commands = changeCommands(patch, deps.executor.stamp(ctx), deps.newId);
   if (commands.length === 0) return E.right(view);
   const operation = operationOf(patch, commands);
-  return deps.bookings.withLock([view.customerId, view.instructorId], () =>
-    applyChange(deps, ctx, view, commands, operation, expectedRevision),
-  );
+  return deps.bookings.withLock([view.customerId, view.instructorId], async () => {
+    const result = await appendToSeries(deps, ctx, view.id, commands, {
+      expectedRevision,
+      check: (decided) => checkChange(deps, ctx, view, decided),
+    });
+    if (E.isLeft(result)) return result;
+    if (result.right.events.length > 0) deps.probe?.({ operation, step: 'series-event' });
+    return settle(deps, ctx, view.id, operation, result.right.position);
+  });
 };
 
 const cancelSeries = async (
@@ -281,7 +256,7 @@ const cancelSeries = async (
       type: 'CancelSeries',
       data: { cancellationId, from, toCancel, reason: input.reason, ...s },
     };
-    const result = await appendToSeries(deps, ctx, seriesId, command, expectedRevision);
+    const result = await appendToSeries(deps, ctx, seriesId, command, { expectedRevision });
     if (E.isLeft(result)) {
       // A repeated cancellation is refused (409), but what the first one left undone is finished before answering.
       if (result.left._tag === 'Conflict') await deps.process.converge(seriesId, ctx, 'cancel');

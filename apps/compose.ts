@@ -37,7 +37,8 @@ import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
-import { createExecutor, writeRefusal } from '../application/execute.ts';
+import { writeRefusal } from '../application/execute.ts';
+import type { Executor } from '../application/execute.ts';
 import { createIdempotency } from '../application/idempotency.ts';
 import { STREAM_PREFIXES } from './streams.ts';
 import { TicketBook, iceServersFor } from '../application/calls.ts';
@@ -159,6 +160,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
   const {
     projections,
+    executor,
     service,
     series: seriesService,
     seriesProcessManager,
@@ -189,6 +191,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
       store,
       readModels,
       projections,
+      executor,
       service,
       seriesService,
       seriesProcessManager,
@@ -209,6 +212,7 @@ interface AdapterDeps {
   readonly store: EventStore;
   readonly readModels: SqliteReadModels;
   readonly projections: ProjectionRunner;
+  readonly executor: Executor;
   readonly service: Service;
   readonly seriesService: SeriesService;
   readonly seriesProcessManager: SeriesProcessManager;
@@ -225,6 +229,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     store,
     readModels,
     projections,
+    executor,
     service,
     seriesService,
     seriesProcessManager,
@@ -234,6 +239,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     config,
     dataDir,
     store,
+    executor,
     readModels,
     projections,
     logger,
@@ -322,7 +328,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     clock,
   });
   const calendarFeeds = createCalendarFeedService({
-    executor: createExecutor({ store, projections, newId: randomUUID, clock }),
+    executor,
     queries: readModels,
     access,
     clock,

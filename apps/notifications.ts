@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createNotificationModule } from '../application/notifications/module.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
 import type { RetryPolicy } from '../application/notifications/sender.ts';
+import type { Executor } from '../application/execute.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { Mailer } from '../application/ports/mailer.ts';
 import type { ProjectionRunner } from '../application/projections/runner.ts';
@@ -28,6 +29,7 @@ export const createNotifications = (params: {
   readonly config: Config;
   readonly dataDir: string;
   readonly store: EventStore;
+  readonly executor: Executor;
   readonly readModels: SqliteReadModels;
   readonly projections: ProjectionRunner;
   readonly logger: Logger;
@@ -47,6 +49,7 @@ export const createNotifications = (params: {
   );
   return createNotificationModule({
     store: params.store,
+    executor: params.executor,
     readModels,
     queries: readModels.notifications.queries,
     checkpoints: readModels.notifications.checkpoints,

@@ -2,6 +2,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { Actor, IsoInstant, assertNever, checkId, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
+import { eventTypesOf } from './decider.ts';
+import type { Decider } from './decider.ts';
 
 /**
  * A user's calendar subscription (ICS feed). Calendar apps cannot send bearer tokens, so the feed URL carries a
@@ -20,9 +22,7 @@ export const CalendarFeedDisabled = t.type({
 });
 export const CalendarFeedEvent = t.union([CalendarFeedEnabled, CalendarFeedDisabled]);
 export type CalendarFeedEvent = t.TypeOf<typeof CalendarFeedEvent>;
-export const calendarFeedEventTypes = ['CalendarFeedEnabled', 'CalendarFeedDisabled'] as const satisfies ReadonlyArray<
-  CalendarFeedEvent['type']
->;
+export const calendarFeedEventTypes = eventTypesOf(CalendarFeedEvent);
 
 export const EnableCalendarFeed = t.type({
   type: t.literal('EnableCalendarFeed'),
@@ -100,5 +100,11 @@ export const evolve = (_state: CalendarFeedState, event: CalendarFeedEvent): Cal
   }
 };
 
-export const calendarFeedStreamName = (userId: string): string => `feed-${userId}`;
-export const calendarFeedDecider = { decide, evolve, initialState } as const;
+export const calendarFeedStreamPrefix = 'feed-';
+export const calendarFeedStreamName = (userId: string): string => `${calendarFeedStreamPrefix}${userId}`;
+export const calendarFeedDecider: Decider<
+  CalendarFeedCommand,
+  CalendarFeedEvent,
+  CalendarFeedState,
+  ValidationFailed | RotatedTooSoon
+> = { decide, evolve, initialState };

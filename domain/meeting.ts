@@ -15,6 +15,8 @@ import {
 } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { MS_PER_MINUTE, TimeZoneName, isValidTimeZone } from './time.ts';
+import { eventTypesOf } from './decider.ts';
+import type { Decider } from './decider.ts';
 
 export const MAX_MEETING_MINUTES = 24 * 60;
 export const MAX_MEETING_MS = MAX_MEETING_MINUTES * MS_PER_MINUTE;
@@ -216,15 +218,7 @@ export const MeetingEvent = t.union([
 ]);
 export type MeetingEvent = t.TypeOf<typeof MeetingEvent>;
 export type MeetingEventType = MeetingEvent['type'];
-export const meetingEventTypes: ReadonlyArray<MeetingEventType> = [
-  'MeetingScheduled',
-  'MeetingDetailsChanged',
-  'MeetingRescheduled',
-  'TrainingTypeChanged',
-  'MeetingConfirmed',
-  'SessionCancelled',
-  'MeetingReinstated',
-];
+export const meetingEventTypes = eventTypesOf(MeetingEvent);
 
 // ---------- commands ----------
 
@@ -652,6 +646,11 @@ export const evolve = (state: MeetingState, event: MeetingEvent): MeetingState =
   }
 };
 
-export const meetingStreamName = (meetingId: string): string => `meeting-${meetingId}`;
+export const meetingStreamPrefix = 'meeting-';
+export const meetingStreamName = (meetingId: string): string => `${meetingStreamPrefix}${meetingId}`;
 
-export const meetingDecider = { decide, evolve, initialState } as const;
+export const meetingDecider: Decider<MeetingCommand, MeetingEvent, MeetingState, MeetingError> = {
+  decide,
+  evolve,
+  initialState,
+};

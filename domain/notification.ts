@@ -2,6 +2,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { Actor, IsoInstant, assertNever } from './shared.ts';
 import { emailProblem } from './email.ts';
+import { eventTypesOf } from './decider.ts';
+import type { Decider } from './decider.ts';
 
 /**
  * One cancellation notice to one person. The stream is claimed with its first append (`no_stream`), so a replay,
@@ -128,16 +130,7 @@ export const NotificationEvent = t.union([
 ]);
 export type NotificationEvent = t.TypeOf<typeof NotificationEvent>;
 export type NotificationEventType = NotificationEvent['type'];
-export const notificationEventTypes: ReadonlyArray<NotificationEventType> = [
-  'NotificationRequested',
-  'NotificationPrepared',
-  'NotificationSent',
-  'NotificationAttemptFailed',
-  'NotificationFailed',
-  'NotificationSkipped',
-  'NotificationUndeliverable',
-  'NotificationRetryRequested',
-];
+export const notificationEventTypes = eventTypesOf(NotificationEvent);
 
 // ---------- commands ----------
 
@@ -542,6 +535,13 @@ export const evolve = (state: NotificationState, event: NotificationEvent): Noti
   }
 };
 
-export const notificationStreamName = (notificationId: string): string => `notification-${notificationId}`;
+export const notificationStreamPrefix = 'notification-';
+export const notificationStreamName = (notificationId: string): string =>
+  `${notificationStreamPrefix}${notificationId}`;
 
-export const notificationDecider = { decide, evolve, initialState } as const;
+export const notificationDecider: Decider<
+  NotificationCommand,
+  NotificationEvent,
+  NotificationState,
+  NotificationError
+> = { decide, evolve, initialState };

@@ -5,6 +5,8 @@ import { Actor, IsoInstant, assertNever, checkId, validationFailed } from './sha
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { EMAIL_PATTERN, MAX_EMAIL_LENGTH, emailProblem } from './email.ts';
 import { isValidTimeZone } from './time.ts';
+import { eventTypesOf } from './decider.ts';
+import type { Decider } from './decider.ts';
 
 export const MAX_PERSON_NAME_LENGTH = 200;
 
@@ -45,6 +47,7 @@ export const PersonUpdated = t.type({
 });
 export const PersonEvent = t.union([PersonRegistered, PersonUpdated]);
 export type PersonEvent = t.TypeOf<typeof PersonEvent>;
+export const personEventTypes = eventTypesOf(PersonEvent);
 
 export const RecordPerson = t.type({
   type: t.literal('RecordPerson'),
@@ -110,5 +113,10 @@ export const evolve = (_state: PersonState, event: PersonEvent): PersonState => 
   }
 };
 
-export const personStreamName = (personId: string): string => `person-${personId}`;
-export const personDecider = { decide, evolve, initialState } as const;
+export const personStreamPrefix = 'person-';
+export const personStreamName = (personId: string): string => `${personStreamPrefix}${personId}`;
+export const personDecider: Decider<PersonCommand, PersonEvent, PersonState, ValidationFailed> = {
+  decide,
+  evolve,
+  initialState,
+};

@@ -31,6 +31,8 @@ import type { Occurrence as RecurrenceOccurrence } from './recurrence.ts';
 import { Actor, IsoInstant, RecordedAt, assertNever, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { TimeZoneName } from './time.ts';
+import { eventTypesOf } from './decider.ts';
+import type { Decider } from './decider.ts';
 
 void _ChangeOrigin;
 
@@ -234,13 +236,7 @@ export const SeriesEvent = t.union([
   SeriesOccurrencesCancelled,
 ]);
 export type SeriesEvent = t.TypeOf<typeof SeriesEvent>;
-export const seriesEventTypes: ReadonlyArray<SeriesEvent['type']> = [
-  'SeriesScheduled',
-  'SeriesRecurrenceChanged',
-  'SeriesDetailsChanged',
-  'SeriesCancelled',
-  'SeriesOccurrencesCancelled',
-];
+export const seriesEventTypes = eventTypesOf(SeriesEvent);
 
 // ---------- commands ----------
 
@@ -675,5 +671,10 @@ export const evolve = (state: SeriesState, event: SeriesEvent): SeriesState => {
   }
 };
 
-export const seriesStreamName = (seriesId: string): string => `series-${seriesId}`;
-export const seriesDecider = { decide, evolve, initialState } as const;
+export const seriesStreamPrefix = 'series-';
+export const seriesStreamName = (seriesId: string): string => `${seriesStreamPrefix}${seriesId}`;
+export const seriesDecider: Decider<SeriesCommand, SeriesEvent, SeriesState, SeriesError> = {
+  decide,
+  evolve,
+  initialState,
+};

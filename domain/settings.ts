@@ -5,6 +5,8 @@ import { Actor, IsoInstant, RecordedAt, assertNever, validationFailed } from './
 import type { FieldError, ValidationFailed } from './shared.ts';
 import type { RecipientRole } from './notification.ts';
 import { parseTemplate } from './template.ts';
+import { eventTypesOf } from './decider.ts';
+import type { Decider } from './decider.ts';
 
 export const MAX_SUBJECT_LENGTH = 300;
 export const MAX_BODY_TEMPLATE_LENGTH = 50_000;
@@ -185,6 +187,7 @@ export const SettingsChanged = t.type({
 });
 export const SettingsEvent = SettingsChanged;
 export type SettingsEvent = t.TypeOf<typeof SettingsEvent>;
+export const settingsEventTypes = eventTypesOf(SettingsEvent);
 
 export const ChangeSettings = t.type({
   type: t.literal('ChangeSettings'),
@@ -243,5 +246,12 @@ export const decide = (command: SettingsCommand, state: SettingsState): E.Either
 
 export const evolve = (_state: SettingsState, event: SettingsEvent): SettingsState => event.data.settings;
 
-export const settingsStreamName = 'settings-global';
-export const settingsDecider = { decide, evolve, initialState } as const;
+export const settingsStreamPrefix = 'settings-';
+/** There is one settings stream: the server's. */
+export const settingsId = 'global';
+export const settingsStreamName = `${settingsStreamPrefix}${settingsId}`;
+export const settingsDecider: Decider<SettingsCommand, SettingsEvent, SettingsState, ValidationFailed> = {
+  decide,
+  evolve,
+  initialState,
+};

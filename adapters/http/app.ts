@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Logger } from 'pino';
+import type { Logger } from '../../application/ports/logger.ts';
 import { idProblem } from '../../domain/shared.ts';
 import type { Idempotency } from '../../application/idempotency.ts';
 import type { NotificationService } from '../../application/notifications/service.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Logger } from 'pino';
+import type { Logger } from '../../application/ports/logger.ts';
 import type { RecordedAnswer } from '../../domain/idempotency.ts';
 import { assertNever } from '../../domain/shared.ts';
 import type { AppError } from '../../application/execute.ts';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import type { Log } from '../../application/ports/notifications.ts';
+import type { Log } from '../../application/ports/logger.ts';
 import type { Mailer } from '../../application/ports/mailer.ts';
 
 const safeName = (key: string): string => key.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128) || 'message';

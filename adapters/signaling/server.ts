@@ -8,6 +8,7 @@ import type { RawData } from 'ws';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { CallRole, TicketClaims, TicketRejection } from '../../application/calls.ts';
+import type { Log } from '../../application/ports/logger.ts';
 
 export const SIGNALING_CLOSE_CODES = {
   /** Reserved by the contract; tickets are refused with HTTP 401 before the upgrade, so never sent. */
@@ -29,11 +30,7 @@ export interface AccessGranted {
   readonly iceServers?: unknown;
 }
 
-export interface SignalingLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+export type SignalingLogger = Pick<Log, 'info' | 'warn' | 'debug'>;
 
 export interface SignalingOptions {
   /** Default `/signaling`. */

@@ -1,7 +1,9 @@
 import { writeRefusal } from '../execute.ts';
+import type { Executor } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { CalendarCancellationBuilder, Mailer } from '../ports/mailer.ts';
-import type { CheckpointStore, Log, NotificationQueries } from '../ports/notifications.ts';
+import type { Log } from '../ports/logger.ts';
+import type { CheckpointStore, NotificationQueries } from '../ports/notifications.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
 import { createRoundPreparer } from './prepare.ts';
 import type { PrepareConfig } from './prepare.ts';
@@ -14,6 +16,8 @@ import type { NotificationService } from './service.ts';
 
 export interface NotificationModuleDeps {
   readonly store: EventStore;
+  /** The core's: an admin's retry runs through it like every request's commands. */
+  readonly executor: Pick<Executor, 'execute' | 'load'>;
   readonly readModels: Pick<MeetingQueries, 'getSettings' | 'getPerson'>;
   readonly queries: NotificationQueries;
   readonly checkpoints: CheckpointStore;
@@ -56,7 +60,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     newId: deps.newId,
     log: deps.log,
     policy,
-    ...(deps.random !== undefined ? { random: deps.random } : {}),
+    random: deps.random,
   });
   const schedule = (id: string, at?: string) => sender.schedule(id, at);
   const prepare = createRoundPreparer({
@@ -69,7 +73,8 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     store: deps.store,
     checkpoints: deps.checkpoints,
     queries: deps.readModels,
-    waitForProjections,
+    // The reaction reads the settings and the people directory: it is handed only events they include.
+    dependsOn: { waitFor: waitForProjections },
     prepare,
     schedule,
     clock: deps.clock,
@@ -78,6 +83,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
   });
   const service = createNotificationService({
     store: deps.store,
+    executor: deps.executor,
     queries: deps.queries,
     prepare,
     waitForProjections,

@@ -18,6 +18,7 @@ import type {
   RecipientRole,
   RoundFacts,
 } from '../../domain/notification.ts';
+import type { SeriesEvent } from '../../domain/series.ts';
 import { cancellationTemplatesFor } from '../../domain/settings.ts';
 import { IsoInstant } from '../../domain/shared.ts';
 import { decodeRecorded } from '../decode.ts';
@@ -43,7 +44,8 @@ export const SeriesCancelled = t.type({
   ]),
 });
 
-export const cancellationEventTypes: ReadonlySet<string> = new Set([
+/** The events that cancel sessions: each is one of its aggregate's event types, which the compiler checks. */
+export const cancellationEventTypes: ReadonlySet<string> = new Set<MeetingEvent['type'] | SeriesEvent['type']>([
   'SessionCancelled',
   'SeriesCancelled',
   'SeriesOccurrencesCancelled',

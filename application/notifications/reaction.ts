@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
 import type { RecipientRole } from '../../domain/notification.ts';
-import { handleCommand, loadAggregate } from '../command-handler.ts';
+import { notifications } from '../aggregates.ts';
+import { createRecorder } from '../execute.ts';
+import type { Recorder } from '../execute.ts';
 import { AppendTooLargeError } from '../ports/event-store.ts';
 import { LogFollower } from '../log-follower.ts';
 import type { FollowerStatus, LogFollowerDeps } from '../log-follower.ts';
@@ -12,8 +13,6 @@ import type { Cancellation, RoundPreparer } from './prepare.ts';
 
 export interface ReactionDeps extends LogFollowerDeps {
   readonly queries: Pick<MeetingQueries, 'getSettings'>;
-  /** Resolves once the read models (settings, people) include the event at this position. */
-  readonly waitForProjections: (position: number) => Promise<void>;
   readonly prepare: RoundPreparer;
   readonly schedule: (notificationId: string, at?: string) => void;
   readonly clock: () => Date;
@@ -40,14 +39,16 @@ const isPoison = (error: unknown): boolean => error instanceof AppendTooLargeErr
  */
 export class CancellationReaction extends LogFollower {
   private parked = 0;
+  /** The reaction's claims answer no request: recorded, neither refused nor waited for. */
+  private readonly commands: Recorder;
 
   constructor(private readonly deps: ReactionDeps) {
     super(deps, 'cancellation-notices', 'cancellation notices paused; resuming from the checkpoint');
+    this.commands = createRecorder(deps);
   }
 
   protected async handle(recorded: RecordedEvent): Promise<void> {
     if (cancellationEventTypes.has(recorded.type)) {
-      await this.deps.waitForProjections(recorded.position);
       try {
         await this.react(recorded);
       } catch (error) {
@@ -100,14 +101,7 @@ export class CancellationReaction extends LogFollower {
   private async claim(cancellation: Cancellation, recipient: { personId: string; role: RecipientRole }): Promise<void> {
     const key = notificationKey(cancellation.cancellationEventId, recipient.personId);
     const notificationId = notificationIdFor(key);
-    const streamName = notificationStreamName(notificationId);
-    const existing = await loadAggregate(
-      this.deps.store,
-      streamName,
-      NotificationEvent,
-      notificationDecider.evolve,
-      notificationDecider.initialState(),
-    );
+    const existing = await this.commands.load(notifications, notificationId);
     if (E.isLeft(existing)) {
       this.deps.log.error({ notificationId, error: existing.left.message }, 'notification cannot be read');
       return;
@@ -127,11 +121,9 @@ export class CancellationReaction extends LogFollower {
       at,
     });
     const request = (roundFacts: typeof facts) =>
-      handleCommand(
-        this.deps.store,
-        streamName,
-        notificationDecider,
-        NotificationEvent,
+      this.commands.record(
+        notifications,
+        notificationId,
         {
           type: 'RequestNotification',
           data: {
@@ -140,12 +132,12 @@ export class CancellationReaction extends LogFollower {
             key,
             kind: cancellation.kind,
             meetingIds: cancellation.meetingIds,
-            ...(cancellation.seriesId !== undefined ? { seriesId: cancellation.seriesId } : {}),
+            seriesId: cancellation.seriesId,
             cancellationEventId: cancellation.cancellationEventId,
             cancellation: cancellation.snapshot,
           },
         },
-        { newId: this.deps.newId, maxRetries: 1 },
+        { maxRetries: 1 },
       );
     let result: Awaited<ReturnType<typeof request>>;
     try {

@@ -1,11 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
 import type { NotificationCommand } from '../../domain/notification.ts';
-import { handleCommand, loadAggregate } from '../command-handler.ts';
+import { notifications } from '../aggregates.ts';
+import { createRecorder } from '../execute.ts';
+import type { Recorder } from '../execute.ts';
 import { stillCancelledNow } from './prepare.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { MailError, MailSent, Mailer } from '../ports/mailer.ts';
-import type { Log } from '../ports/notifications.ts';
+import type { Log } from '../ports/logger.ts';
 
 export interface RetryPolicy {
   /** Upper bound of the first retry's delay; doubles (times `factor`) per attempt, capped at `maxDelayMs`. */
@@ -74,7 +75,12 @@ export class NotificationSender {
   private readonly again = new Set<string>();
   private stopped = false;
 
-  constructor(private readonly deps: SenderDeps) {}
+  /** The sender's writes answer no request: recorded, neither refused nor waited for. */
+  private readonly commands: Recorder;
+
+  constructor(private readonly deps: SenderDeps) {
+    this.commands = createRecorder(deps);
+  }
 
   /** Sends the notification now, or at `at` (ISO) if that is later. Repeated calls for one id are merged. */
   schedule(notificationId: string, at?: string): void {
@@ -143,14 +149,7 @@ export class NotificationSender {
   }
 
   private async record(notificationId: string, command: NotificationCommand): Promise<void> {
-    const result = await handleCommand(
-      this.deps.store,
-      notificationStreamName(notificationId),
-      notificationDecider,
-      NotificationEvent,
-      command,
-      { newId: this.deps.newId, maxRetries: 3 },
-    );
+    const result = await this.commands.record(notifications, notificationId, command, { maxRetries: 3 });
     if (E.isLeft(result)) {
       // Another node recorded first, or the admin moved it on: nothing left to do here.
       this.deps.log.debug({ notificationId, error: result.left }, `notification ${command.type} not recorded`);
@@ -163,13 +162,7 @@ export class NotificationSender {
 
   private async attempt(notificationId: string, controller: AbortController): Promise<void> {
     const { store, clock, log, policy } = this.deps;
-    const loaded = await loadAggregate(
-      store,
-      notificationStreamName(notificationId),
-      NotificationEvent,
-      notificationDecider.evolve,
-      notificationDecider.initialState(),
-    );
+    const loaded = await this.commands.load(notifications, notificationId);
     if (E.isLeft(loaded)) {
       log.error({ notificationId, error: loaded.left.message }, 'notification cannot be read');
       return;

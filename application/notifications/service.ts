@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { NotificationEvent, notificationDecider, notificationStreamName } from '../../domain/notification.ts';
-import type { NotificationError, NotificationStatus } from '../../domain/notification.ts';
-import { assertNever } from '../../domain/shared.ts';
-import { causedBy, handleCommand, loadAggregate } from '../command-handler.ts';
-import { requestMetadata } from '../execute.ts';
+import type { NotificationStatus } from '../../domain/notification.ts';
+import { notifications } from '../aggregates.ts';
+import { causedBy } from '../command-handler.ts';
+import { actorOf } from '../execute.ts';
+import type { Executor } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { NotificationQueries, NotificationView } from '../ports/notifications.ts';
 import type { AppError, RequestContext } from '../service.ts';
@@ -14,6 +14,7 @@ export const MAX_NOTIFICATION_LIST = 500;
 
 export interface NotificationServiceDeps {
   readonly store: EventStore;
+  readonly executor: Pick<Executor, 'execute' | 'load'>;
   readonly queries: NotificationQueries;
   readonly prepare: RoundPreparer;
   readonly waitForProjections: (position: number | undefined) => Promise<void>;
@@ -26,25 +27,6 @@ export interface NotificationServiceDeps {
 
 const forbidden: AppError = { _tag: 'Forbidden', message: 'only admins may see or retry notifications' };
 const notFound: AppError = { _tag: 'NotFound', message: 'notification not found' };
-
-const mapError = (error: NotificationError): AppError => {
-  switch (error._tag) {
-    case 'NotificationNotFound':
-      return notFound;
-    case 'NotificationNotRetryable':
-      return {
-        _tag: 'Conflict',
-        message: `only a failed or undeliverable notification can be retried; this one is ${error.status}`,
-      };
-    case 'NotificationAlreadyRequested':
-    case 'NotificationNotPending':
-    case 'SessionsNotEnded':
-    case 'MessageMissing':
-      return { _tag: 'Conflict', message: `the notification changed meanwhile (${error._tag}); try again` };
-    default:
-      return assertNever(error);
-  }
-};
 
 /** The admin's side of the notification log: list it and retry what failed. */
 export const createNotificationService = (deps: NotificationServiceDeps) => {
@@ -60,8 +42,8 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
       return E.right(
         deps.queries.listNotifications({
           limit,
-          ...(filter.meetingId !== undefined ? { meetingId: filter.meetingId } : {}),
-          ...(filter.status !== undefined ? { status: filter.status } : {}),
+          meetingId: filter.meetingId,
+          status: filter.status,
         }),
       );
     },
@@ -81,14 +63,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
       if (!/^[0-9a-f]{32}$/.test(notificationId)) return E.left(notFound);
       const refusal = deps.writable?.();
       if (refusal !== undefined) return E.left(refusal);
-      const streamName = notificationStreamName(notificationId);
-      const loaded = await loadAggregate(
-        deps.store,
-        streamName,
-        NotificationEvent,
-        notificationDecider.evolve,
-        notificationDecider.initialState(),
-      );
+      const loaded = await deps.executor.load(notifications, notificationId);
       if (E.isLeft(loaded)) return loaded;
       const state = loaded.right.state;
       if (state.status === 'none') return E.left(notFound);
@@ -100,7 +75,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
         return done === undefined ? E.left(notFound) : E.right(done);
       }
       if (state.status !== 'failed' && state.status !== 'undeliverable')
-        return E.left(mapError({ _tag: 'NotificationNotRetryable', status: state.status }));
+        return E.left(notifications.mapError({ _tag: 'NotificationNotRetryable', status: state.status }));
       const still = await stillCancelledNow(deps.store, state.cancellationEventId, state.cancellation);
       if (E.isLeft(still))
         return E.left({ _tag: 'Conflict', message: `the cancelled meetings cannot be read: ${still.left}` });
@@ -112,29 +87,17 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
         role: state.recipient.role,
         at: deps.clock().toISOString(),
       });
-      const result = await handleCommand(
-        deps.store,
-        streamName,
-        notificationDecider,
-        NotificationEvent,
-        { type: 'RetryNotification', data: { ...facts, by: { id: ctx.user.id, roles: ctx.user.roles } } },
-        {
-          newId: deps.newId,
-          expectedRevision: loaded.right.revision,
-          metadata: requestMetadata(ctx),
-        },
+      const result = await deps.executor.execute(
+        ctx,
+        notifications,
+        notificationId,
+        { type: 'RetryNotification', data: { ...facts, by: actorOf(ctx.user) } },
+        { expectedRevision: loaded.right.revision, wait: false },
       );
       if (E.isLeft(result)) {
-        const error = result.left;
-        switch (error._tag) {
-          case 'StaleRevision':
-            return E.left({ _tag: 'Conflict', message: 'the notification changed meanwhile; try again' });
-          case 'TooMuchContention':
-          case 'CorruptEvent':
-            return E.left(error);
-          default:
-            return E.left(mapError(error));
-        }
+        return result.left._tag === 'StaleRevision'
+          ? E.left({ _tag: 'Conflict', message: 'the notification changed meanwhile; try again' })
+          : result;
       }
       await deps.waitForProjections(result.right.position);
       if (result.right.state.status === 'pending') deps.schedule(notificationId);

@@ -44,11 +44,3 @@ export interface CheckpointStore {
   get(name: string): number;
   set(name: string, position: number): void;
 }
-
-/** The slice of a structured logger (pino's shape) the notification parts use. */
-export interface Log {
-  info(details: object, message: string): void;
-  warn(details: object, message: string): void;
-  error(details: object, message: string): void;
-  debug(details: object, message: string): void;
-}

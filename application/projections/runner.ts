@@ -1,4 +1,5 @@
-import type { EventStore, RecordedEvent, Subscription } from '../ports/event-store.ts';
+import { LogFollower } from '../log-follower.ts';
+import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
 import type { ProjectionSink } from '../ports/read-models.ts';
 
 export interface ProjectionStatus {
@@ -9,7 +10,6 @@ export interface ProjectionStatus {
 
 const MAX_BATCH = 500;
 const MIN_RESTART_DELAY_MS = 500;
-const MAX_RESTART_DELAY_MS = 30_000;
 
 interface Waiter {
   readonly position: number;
@@ -18,21 +18,77 @@ interface Waiter {
   readonly timer: NodeJS.Timeout;
 }
 
+/** What the runner does with what its follower hands over. */
+interface ProjectionHooks {
+  /** Where to follow from: the sinks keep their own checkpoints, with their data. */
+  resumeFrom(): number;
+  started(): void;
+  receive(event: RecordedEvent): void;
+  failed(error: Error): void;
+}
+
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+// The sinks keep their positions with their data, in the same transaction as what they apply.
+const noCheckpoints = { get: () => 0, set: () => {} };
+
+/** The log follower under the runner: the subscription, its pause and back-off after an error, and its restart. */
+class ProjectionFollower extends LogFollower {
+  constructor(
+    store: EventStore,
+    private readonly hooks: ProjectionHooks,
+  ) {
+    // The runner reports its errors itself (onError), so the follower's own pause is not logged again.
+    super({ store, checkpoints: noCheckpoints, log: quiet }, 'projections', 'projections paused');
+  }
+
+  protected handle(event: RecordedEvent): Promise<void> {
+    this.hooks.receive(event);
+    return Promise.resolve();
+  }
+
+  protected override resumePosition(): number {
+    return this.hooks.resumeFrom();
+  }
+
+  protected override started(): void {
+    this.clearError();
+    this.hooks.started();
+  }
+
+  protected override failed(error: Error): void {
+    this.hooks.failed(error);
+  }
+
+  /** The error the runner stopped on, until it starts again. */
+  get error(): Error | undefined {
+    return this.lastError;
+  }
+
+  /** A batch failed outside the subscription's handler: stop following, pause, and resume from the checkpoints. */
+  failWith(error: unknown): void {
+    this.abort(error);
+  }
+
+  /** A batch was applied: the next error backs off from scratch. */
+  applied(): void {
+    this.recovered();
+  }
+}
+
 /**
  * Feeds every projection sink from one catch-up subscription. Each sink skips what it already has, so replays after
  * a crash are harmless. `waitFor` lets a writer answer only once its write is visible ("read your writes").
  */
 export class ProjectionRunner {
-  private subscription: Subscription | undefined;
+  private readonly follower: ProjectionFollower;
   private position = 0;
   private head = 0;
-  private failure: Error | undefined;
   private waiters: Waiter[] = [];
+  /** Told when the runner turns healthy (or stops): `whenHealthy` waits on this instead of polling. */
+  private healthWaiters: Array<{ readonly settle: (error?: Error) => void }> = [];
   private readonly listeners: Array<(event: RecordedEvent) => void> = [];
   private buffer: RecordedEvent[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private restartDelayMs = MIN_RESTART_DELAY_MS;
   private stopped = false;
   /**
    * The log head as of the (re)start or the last failure, which must be applied before writes (and the checks that
@@ -49,20 +105,26 @@ export class ProjectionRunner {
     private readonly onError: (error: unknown) => void = () => {},
     /** Runs a batch for every sink in one transaction of the read-model store, when it has one. */
     private readonly transaction: (work: () => void) => void = (work) => work(),
-  ) {}
+  ) {
+    this.follower = new ProjectionFollower(store, {
+      resumeFrom: () => {
+        this.buffer = [];
+        this.position = Math.min(...this.sinks.map((sink) => sink.checkpoint()));
+        return this.position;
+      },
+      started: () => this.catchUpToHead(),
+      receive: (event) => this.handle(event),
+      failed: (error) => this.fail(error),
+    });
+  }
+
+  private get failure(): Error | undefined {
+    return this.follower.error;
+  }
 
   start(): void {
-    if (this.subscription !== undefined) return;
     this.stopped = false;
-    this.failure = undefined;
-    this.buffer = [];
-    this.position = Math.min(...this.sinks.map((sink) => sink.checkpoint()));
-    this.subscription = this.store.subscribeToAll(
-      this.position > 0 ? { after: this.position } : {},
-      (event) => this.handle(event),
-      (error) => this.fail(error),
-    );
-    this.catchUpToHead();
+    this.follower.start();
   }
 
   /** Captures the log head as of now; writes wait until every sink has applied it (asked again while the store fails). */
@@ -74,6 +136,7 @@ export class ProjectionRunner {
         if (head > this.head) this.head = head;
         if (head > this.position) this.recoverUntil = Math.max(this.recoverUntil ?? 0, head);
         else if (this.recoverUntil !== undefined && this.position >= this.recoverUntil) this.recoverUntil = undefined;
+        this.settleHealthWaiters();
       },
       () => {
         if (this.stopped) return;
@@ -100,10 +163,7 @@ export class ProjectionRunner {
       try {
         this.flush();
       } catch (error) {
-        const subscription = this.subscription;
-        this.subscription = undefined;
-        void subscription?.stop();
-        this.fail(error);
+        this.follower.failWith(error);
       }
     });
   }
@@ -119,10 +179,11 @@ export class ProjectionRunner {
       for (const sink of this.sinks) sink.apply(batch);
     });
     this.position = last.position;
-    this.restartDelayMs = MIN_RESTART_DELAY_MS;
+    this.follower.applied();
     if (this.recoverUntil !== undefined && this.position >= this.recoverUntil) this.recoverUntil = undefined;
     if (last.position > this.head) this.head = last.position;
     this.settleWaiters();
+    this.settleHealthWaiters();
     for (const event of batch) {
       for (const listener of this.listeners) {
         try {
@@ -140,30 +201,21 @@ export class ProjectionRunner {
   }
 
   /**
-   * A failed batch leaves the read models at their last good checkpoint; the runner starts again from there after a
-   * growing pause, so a passing fault (a locked file, a full disk freed later) heals without a restart of the process.
+   * A failed batch leaves the read models at their last good checkpoint; the follower starts again from there after
+   * a growing pause, so a passing fault (a locked file, a full disk freed later) heals without a restart of the
+   * process. What was buffered is dropped and the writers waiting on it are told.
    */
-  private fail(error: unknown): void {
-    this.failure = error instanceof Error ? error : new Error(String(error));
-    this.subscription = undefined;
+  private fail(error: Error): void {
     if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
     this.buffer = [];
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
-      waiter.reject(this.failure);
+      waiter.reject(error);
     }
     this.waiters = [];
     this.onError(error);
     this.recoverUntil = Math.max(this.recoverUntil ?? 0, this.head);
-    if (this.stopped) return;
-    const delay = this.restartDelayMs;
-    this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (!this.stopped) this.start();
-    }, delay);
-    this.restartTimer.unref();
   }
 
   private settleWaiters(): void {
@@ -225,31 +277,45 @@ export class ProjectionRunner {
     return this.failure === undefined && (this.recoverUntil !== undefined || this.headPending);
   }
 
-  /** Resolves once `healthy` (e.g. before a start-up task writes); rejects after `timeoutMs`. */
-  async whenHealthy(timeoutMs = 120_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!this.healthy) {
-      if (this.stopped) throw new Error('projections stopped');
-      if (Date.now() > until) throw new Error(`projections did not catch up within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  /** Resolves once `healthy` (e.g. before a start-up task writes); rejects after `timeoutMs`, or when stopped. */
+  whenHealthy(timeoutMs = 120_000): Promise<void> {
+    if (this.healthy) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error('projections stopped'));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        settle: (error?: Error) => {
+          clearTimeout(timer);
+          if (error === undefined) resolve();
+          else reject(error);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.healthWaiters = this.healthWaiters.filter((w) => w !== waiter);
+        reject(new Error(`projections did not catch up within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.healthWaiters.push(waiter);
+    });
+  }
+
+  private settleHealthWaiters(error?: Error): void {
+    if (this.healthWaiters.length === 0 || (error === undefined && !this.healthy)) return;
+    const waiters = this.healthWaiters;
+    this.healthWaiters = [];
+    for (const waiter of waiters) waiter.settle(error);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
     if (this.headTimer !== undefined) clearTimeout(this.headTimer);
     this.headTimer = undefined;
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    if (subscription !== undefined) await subscription.stop();
+    await this.follower.stop();
     if (this.failure === undefined) this.flush();
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(new Error('projections stopped'));
     }
     this.waiters = [];
+    this.settleHealthWaiters(new Error('projections stopped'));
   }
 }
 

@@ -407,7 +407,7 @@ describe('KurrentDB adapter specifics (fake server)', () => {
       decide: (command: number, state: number) => right([{ type: 'Counted' as const, data: { n: command + state } }]),
     };
     const before = streamReads().length;
-    const handled = await handleCommand(reader, 'meeting-lead', decider, Counted, 1, {
+    const handled = await handleCommand(reader, 'meeting-lead', { decider, codec: Counted }, 1, {
       expectedRevision: 0,
       newId: randomUUID,
     });

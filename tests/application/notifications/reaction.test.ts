@@ -80,7 +80,6 @@ describe('the cancellation reaction', () => {
         set: (name, position) => checkpoints.set(name, position),
       },
       queries: { getSettings: () => defaultSettings },
-      waitForProjections: async () => {},
       prepare: createRoundPreparer({
         queries: { getSettings: () => defaultSettings, getPerson: (id) => people[id] },
         buildCalendar: createIcsCancellationBuilder({

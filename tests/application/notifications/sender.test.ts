@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from '../../../adapters/event-store/memory.ts';
+import { notifications } from '../../../application/aggregates.ts';
 import { handleCommand, loadAggregate } from '../../../application/command-handler.ts';
 import { NotificationSender, backoffDelayMs, defaultRetryPolicy } from '../../../application/notifications/sender.ts';
 import type { EventStore } from '../../../application/ports/event-store.ts';
@@ -17,8 +18,7 @@ const claim = async (store: EventStore, id: string) => {
   const result = await handleCommand(
     store,
     notificationStreamName(id),
-    notificationDecider,
-    NotificationEvent,
+    notifications,
     {
       type: 'RequestNotification',
       data: {

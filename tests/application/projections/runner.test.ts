@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
+import { people } from '../../../application/aggregates.ts';
 import { createExecutor } from '../../../application/execute.ts';
 import type { RecordedEvent } from '../../../application/ports/event-store.ts';
 import type { ProjectionSink } from '../../../application/ports/read-models.ts';
 import { ProjectionRunner } from '../../../application/projections/runner.ts';
-import { personDecider, PersonEvent, personStreamName } from '../../../domain/person.ts';
+import { personStreamName } from '../../../domain/person.ts';
 import { createInMemoryEventStore } from '../../../adapters/event-store/memory.ts';
 
 const eventually = async (check: () => boolean, what: string, timeoutMs = 10_000) => {
@@ -65,8 +66,7 @@ describe('projection runner', () => {
       clock: () => new Date(),
     });
     const ctx = { user: { id: 'ada', roles: ['admin' as const] } };
-    const write = (id: string) =>
-      execute(ctx, personStreamName(id), personDecider, PersonEvent, [person(id)], (e) => e);
+    const write = (id: string) => execute(ctx, people, id, [person(id)]);
 
     expect(E.isRight(await write('a'))).toBe(true);
     sink.broken = true;
@@ -106,9 +106,7 @@ describe('projection runner', () => {
     });
     const ctx = { user: { id: 'ada', roles: ['admin' as const] } };
     for (const id of ['a', 'b']) {
-      expect(
-        E.isRight(await execute(ctx, personStreamName(id), personDecider, PersonEvent, [person(id)], (e) => e)),
-      ).toBe(true);
+      expect(E.isRight(await execute(ctx, people, id, [person(id)]))).toBe(true);
     }
     expect(runner.healthy).toBe(true);
     expect(sink.applied).toEqual([1, 2]);
@@ -163,14 +161,7 @@ describe('projection runner', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(runner.healthy).toBe(false);
     expect(runner.catchingUp).toBe(true);
-    const refused = await execute(
-      ctx,
-      personStreamName('late'),
-      personDecider,
-      PersonEvent,
-      [person('late')],
-      (e) => e,
-    );
+    const refused = await execute(ctx, people, 'late', [person('late')]);
     expect(refused).toEqual(
       E.left(expect.objectContaining({ _tag: 'Unavailable', message: expect.stringContaining('catching up') })),
     );
@@ -180,9 +171,7 @@ describe('projection runner', () => {
     await runner.whenHealthy(10_000);
     expect(runner.catchingUp).toBe(false);
     expect(sink.applied).toEqual([1, 2, 3]);
-    expect(
-      E.isRight(await execute(ctx, personStreamName('late'), personDecider, PersonEvent, [person('late')], (e) => e)),
-    ).toBe(true);
+    expect(E.isRight(await execute(ctx, people, 'late', [person('late')]))).toBe(true);
     await runner.stop();
   });
 });

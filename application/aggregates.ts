@@ -1,0 +1,153 @@
+import * as feed from '../domain/calendar-feed.ts';
+import * as meeting from '../domain/meeting.ts';
+import * as notification from '../domain/notification.ts';
+import * as person from '../domain/person.ts';
+import * as series from '../domain/series.ts';
+import * as settings from '../domain/settings.ts';
+import { assertNever } from '../domain/shared.ts';
+import type { ValidationFailed } from '../domain/shared.ts';
+import type { Aggregate, AppError } from './execute.ts';
+
+/**
+ * One descriptor per aggregate: where its streams are, how its events are read, how it decides, and what its refusals
+ * mean to a client. Commands run through the executor with one of these, and lists of event types and stream
+ * prefixes are read off them instead of being kept by hand.
+ */
+
+const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${what} not found` });
+
+export const meetings: Aggregate<
+  meeting.MeetingCommand,
+  meeting.MeetingEvent,
+  meeting.MeetingState,
+  meeting.MeetingError
+> = {
+  streamPrefix: meeting.meetingStreamPrefix,
+  streamName: meeting.meetingStreamName,
+  decider: meeting.meetingDecider,
+  codec: meeting.MeetingEvent,
+  eventTypes: meeting.meetingEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'ValidationFailed':
+        return error;
+      case 'MeetingNotFound':
+        return notFound('meeting');
+      case 'MeetingAlreadyExists':
+        return { _tag: 'Conflict', message: 'a meeting with this id already exists' };
+      case 'InvalidTransition':
+        return { _tag: 'Conflict', message: error.message };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
+export const seriesAggregate: Aggregate<
+  series.SeriesCommand,
+  series.SeriesEvent,
+  series.SeriesState,
+  series.SeriesError
+> = {
+  streamPrefix: series.seriesStreamPrefix,
+  streamName: series.seriesStreamName,
+  decider: series.seriesDecider,
+  codec: series.SeriesEvent,
+  eventTypes: series.seriesEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'ValidationFailed':
+        return error;
+      case 'SeriesNotFound':
+        return notFound('series');
+      case 'SeriesAlreadyExists':
+        return { _tag: 'Conflict', message: 'a series with this id already exists' };
+      case 'SeriesIsCancelled':
+        return { _tag: 'Conflict', message: error.message };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
+export const people: Aggregate<person.PersonCommand, person.PersonEvent, person.PersonState, ValidationFailed> = {
+  streamPrefix: person.personStreamPrefix,
+  streamName: person.personStreamName,
+  decider: person.personDecider,
+  codec: person.PersonEvent,
+  eventTypes: person.personEventTypes,
+  mapError: (error) => error,
+};
+
+/** One stream, `settings.settingsId`. */
+export const settingsAggregate: Aggregate<
+  settings.SettingsCommand,
+  settings.SettingsEvent,
+  settings.SettingsState,
+  ValidationFailed
+> = {
+  streamPrefix: settings.settingsStreamPrefix,
+  streamName: (id) => `${settings.settingsStreamPrefix}${id}`,
+  decider: settings.settingsDecider,
+  codec: settings.SettingsEvent,
+  eventTypes: settings.settingsEventTypes,
+  mapError: (error) => error,
+};
+
+export const notifications: Aggregate<
+  notification.NotificationCommand,
+  notification.NotificationEvent,
+  notification.NotificationState,
+  notification.NotificationError
+> = {
+  streamPrefix: notification.notificationStreamPrefix,
+  streamName: notification.notificationStreamName,
+  decider: notification.notificationDecider,
+  codec: notification.NotificationEvent,
+  eventTypes: notification.notificationEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'NotificationNotFound':
+        return notFound('notification');
+      case 'NotificationNotRetryable':
+        return {
+          _tag: 'Conflict',
+          message: `only a failed or undeliverable notification can be retried; this one is ${error.status}`,
+        };
+      case 'NotificationAlreadyRequested':
+      case 'NotificationNotPending':
+      case 'SessionsNotEnded':
+      case 'MessageMissing':
+        return { _tag: 'Conflict', message: `the notification changed meanwhile (${error._tag}); try again` };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
+/** A user's calendar subscription; its stream is named by the user's id. */
+export const calendarFeeds: Aggregate<
+  feed.CalendarFeedCommand,
+  feed.CalendarFeedEvent,
+  feed.CalendarFeedState,
+  ValidationFailed | feed.RotatedTooSoon
+> = {
+  streamPrefix: feed.calendarFeedStreamPrefix,
+  streamName: feed.calendarFeedStreamName,
+  decider: feed.calendarFeedDecider,
+  codec: feed.CalendarFeedEvent,
+  eventTypes: feed.calendarFeedEventTypes,
+  mapError: (error) =>
+    error._tag === 'RotatedTooSoon'
+      ? {
+          _tag: 'Conflict',
+          message: `the feed was given a new address less than a minute ago; try again in ${error.retryAfterSeconds} s`,
+        }
+      : error,
+};
+
+/** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
+export const projectedAggregates = [meetings, seriesAggregate, people, settingsAggregate, notifications, calendarFeeds];
+
+/** The stream prefixes of `projectedAggregates`, e.g. for an event store that subscribes by prefix. */
+export const projectedStreamPrefixes: ReadonlyArray<string> = projectedAggregates.map((a) => a.streamPrefix);
