@@ -145,12 +145,6 @@ const openStore = async (config: Config, dataDir: string, logger: Logger): Promi
   }
 };
 
-/** Test-only crash points, inert unless SERIES_TEST_CRASH is set (apps/test-crash.ts). */
-const seriesProbeOption = () => {
-  const probe = seriesCrashProbe();
-  return probe !== undefined ? { seriesProbe: probe } : {};
-};
-
 interface Stores {
   readonly store: EventStore;
   readonly readModels: SqliteReadModels;
@@ -177,7 +171,8 @@ const startCore = ({ store, readModels, access }: Stores, clock: () => Date, log
     onProjectionError: (error) => logger.error({ err: error }, 'projection stopped'),
     checkpoints: readModels.notifications.checkpoints,
     log: logger.child({ component: 'series-process' }),
-    ...seriesProbeOption(),
+    // Test-only crash points, inert unless SERIES_TEST_CRASH is set (apps/test-crash.ts).
+    seriesProbe: seriesCrashProbe(),
   });
 
 export const startSystem = async (config: Config, options: SystemOptions = {}): Promise<System> => {

@@ -58,6 +58,6 @@ export const createNotifications = (params: {
     log,
     config: { siteName: config.siteName, mailFrom: config.mailFrom },
     policy,
-    ...(random !== undefined ? { random } : {}),
+    random,
   });
 };
