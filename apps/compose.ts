@@ -184,12 +184,17 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
   try {
     return await startAdapters({ config, options, logger, clock, dataDir, ...stores, ...core });
   } catch (error) {
-    await core.seriesProcessManager.stop();
-    await core.projections.stop();
-    await stores.store.close();
-    stores.readModels.close();
+    await stopCore({ ...stores, ...core });
     throw error;
   }
+};
+
+/** What follows the log stops before the stores it reads close. */
+const stopCore = async (core: Pick<AdapterDeps, 'seriesProcessManager' | 'projections' | 'store' | 'readModels'>) => {
+  await core.seriesProcessManager.stop();
+  await core.projections.stop();
+  await core.store.close();
+  core.readModels.close();
 };
 
 interface AdapterDeps extends Stores {
@@ -420,10 +425,7 @@ const closer = (deps: AdapterDeps, server: Server, signaling: SignalingHandle, n
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await notifications.stop();
-      await deps.seriesProcessManager.stop();
-      await deps.projections.stop();
-      await deps.store.close();
-      deps.readModels.close();
+      await stopCore(deps);
     })();
     return closing;
   };
