@@ -1,5 +1,4 @@
 import type { RecordedEvent } from './ports/event-store.ts';
-import type { Log } from './ports/notifications.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 
 /** The live calls, by meeting: told when a meeting changes so that each room re-checks who may stay. */
@@ -28,7 +27,7 @@ export const callEndingMeeting = (event: Pick<RecordedEvent, 'type' | 'data'>): 
 export const closeCallsOnMeetingChange = (
   projections: Pick<ProjectionRunner, 'onProjected'>,
   rooms: CallRooms,
-  log: Pick<Log, 'warn'>,
+  log: { warn(details: object, message: string): void },
 ): void => {
   projections.onProjected((event) => {
     const meetingId = callEndingMeeting(event);
