@@ -7,9 +7,10 @@ import { unknownParticipants } from './booking.ts';
 import { newIdFor, writeRefusal } from './execute.ts';
 import type { Executor, AppError, RequestContext } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
-import type { HistoryEntry, HistoryPage, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
+import type { HistoryPage, MeetingQueries, MeetingView, SeriesView } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
-import { bookingConflict, presentHistory } from './service.ts';
+import { bookingConflict } from './service.ts';
+import type { ParticipantHistory } from './service.ts';
 import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
 import type { ConvergeResult, SeriesProcess } from './series-process.ts';
 
@@ -329,10 +330,11 @@ export const createSeriesService = (deps: SeriesServiceDeps) => {
       ctx: RequestContext,
       seriesId: string,
       page?: HistoryPage,
-    ): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+    ): Promise<E.Either<AppError, ParticipantHistory>> {
       const view = await visible(ctx, seriesId);
       if (E.isLeft(view)) return view;
-      return E.right(presentHistory(ctx.user, view.right, queries.history(series.seriesStreamName(seriesId), page)));
+      const entries = queries.history(series.seriesStreamName(seriesId), page);
+      return E.right({ instructorId: view.right.instructorId, entries });
     },
   };
 };

@@ -76,51 +76,14 @@ const mapMeetingError = (error: meeting.MeetingError): AppError => {
   }
 };
 
-/** Hides what the caller may not read: customer metadata from the customer, instructor metadata from non-admins. */
-export const presentMeeting = (user: AuthUser, view: MeetingView) => {
-  const {
-    individuallyEdited: _edited,
-    cancelledBy: _by,
-    sequence: _sequence,
-    customerMetadata,
-    instructorMetadata,
-    ...rest
-  } = view;
-  const admin = user.roles.includes('admin');
-  return {
-    ...rest,
-    ...(admin || view.instructorId === user.id ? { customerMetadata } : {}),
-    ...(admin ? { instructorMetadata } : {}),
-  };
-};
-
-const hiddenFields = (user: AuthUser, participants: { instructorId: string }): ReadonlyArray<string> =>
-  user.roles.includes('admin')
-    ? []
-    : participants.instructorId === user.id
-      ? ['instructorMetadata']
-      : ['customerMetadata', 'instructorMetadata'];
-
-const withoutFields = (value: unknown, fields: ReadonlyArray<string>): unknown => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const copy: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) if (!fields.includes(key)) copy[key] = field;
-  return copy;
-};
-
-/** The audit history shows what the caller could read on the meeting or series itself, and nothing more. */
-export const presentHistory = (
-  user: AuthUser,
-  participants: { instructorId: string },
-  entries: ReadonlyArray<HistoryEntry>,
-): ReadonlyArray<HistoryEntry> => {
-  const hidden = hiddenFields(user, participants);
-  if (hidden.length === 0) return entries;
-  return entries.map((entry) => {
-    const data = withoutFields(entry.data, hidden) as Record<string, unknown>;
-    return { ...entry, data: 'changes' in data ? { ...data, changes: withoutFields(data.changes, hidden) } : data };
-  });
-};
+/**
+ * A meeting's or a series' audit history with its instructor: what the caller may read of it depends on who they are
+ * (the HTTP adapter's presenter hides the rest).
+ */
+export interface ParticipantHistory {
+  readonly instructorId: string;
+  readonly entries: ReadonlyArray<HistoryEntry>;
+}
 
 export const createService = (deps: ServiceDeps) => {
   const { readModels, projections, access, newId } = deps;
@@ -323,12 +286,11 @@ export const createService = (deps: ServiceDeps) => {
       ctx: RequestContext,
       meetingId: string,
       page?: HistoryPage,
-    ): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
+    ): Promise<E.Either<AppError, ParticipantHistory>> {
       const visible = await visibleMeeting(ctx, meetingId);
       if (E.isLeft(visible)) return visible;
-      return E.right(
-        presentHistory(ctx.user, visible.right, readModels.history(meeting.meetingStreamName(meetingId), page)),
-      );
+      const entries = readModels.history(meeting.meetingStreamName(meetingId), page);
+      return E.right({ instructorId: visible.right.instructorId, entries });
     },
 
     checkCalendarQuery,

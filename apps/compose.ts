@@ -22,12 +22,12 @@ import {
   KurrentDbUnreachableError,
   openKurrentDbEventStore,
 } from '../adapters/event-store/kurrentdb.ts';
-import type { KurrentDbEventStore, KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
+import type { KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
 import { createAuthenticator } from '../adapters/http/auth.ts';
 import type { Authenticator } from '../adapters/http/auth.ts';
-import { openSqliteReadModels } from '../adapters/read-models/sqlite.ts';
-import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
+import { openSqliteReadModels } from '../adapters/read-models/index.ts';
+import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
@@ -35,9 +35,6 @@ import { seriesCrashProbe } from './test-crash.ts';
 import { createNotifications } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
-import { mountNotificationRoutes } from '../adapters/http/notifications-routes.ts';
-import { mountCalendarFeedPublicRoutes, mountCalendarFeedRoutes } from '../adapters/http/calendar-feed-routes.ts';
-import { mountSignalingOriginCheck } from '../adapters/http/signaling-routes.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
 import { createExecutor, writeRefusal } from '../application/execute.ts';
@@ -293,13 +290,22 @@ const createHttp = (
     projections,
     sinks: readModels.sinks,
     followers: [{ name: notifications.reaction.name, status: () => notifications.status() }],
-    store: { name: store.capabilities.name, connectionStatus: storeConnectionStatus(store) },
+    store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
   });
   return createHttpApp({
-    join: calls.join,
-    series: deps.series,
-    ...(access.deterministic === true ? { readVersion: () => projections.appliedPosition } : {}),
     service: deps.service,
+    series: deps.series,
+    join: calls.join,
+    notifications: notifications.service,
+    calendarFeeds: {
+      service: calendarFeeds,
+      render: createIcsFeedBuilder({
+        publicBaseUrl: () => listening.publicBaseUrl,
+        siteName: config.siteName,
+        sender: config.mailFrom,
+      }),
+    },
+    readVersion: () => (access.deterministic === true ? projections.appliedPosition : undefined),
     idempotency: {
       keys: createIdempotency({
         store,
@@ -314,35 +320,17 @@ const createHttp = (
     health,
     publicBaseUrl: config.publicBaseUrl,
     rateLimit: config.rateLimit,
-    extend: (api, helpers) => {
-      mountNotificationRoutes(api, helpers, notifications.service);
-      mountCalendarFeedRoutes(api, helpers, calendarFeeds);
-    },
-    publicRoutes: (publicApp, helpers) => {
-      mountCalendarFeedPublicRoutes(publicApp, helpers, {
-        service: calendarFeeds,
-        render: createIcsFeedBuilder({
-          publicBaseUrl: () => listening.publicBaseUrl,
-          siteName: config.siteName,
-          sender: config.mailFrom,
-        }),
-      });
-      // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
-      mountSignalingOriginCheck(publicApp, helpers, {
-        originAllowed: (origin) => listening.signaling?.originAllowed(origin) ?? false,
-        suggestedOrigin: () => {
-          const own = new URL(listening.publicBaseUrl).origin;
-          if (listening.signaling?.originAllowed(own) === true) return own;
-          return listening.allowedOrigins === '*' ? undefined : listening.allowedOrigins?.[0];
-        },
-      });
+    // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
+    signaling: {
+      originAllowed: (origin) => listening.signaling?.originAllowed(origin) ?? false,
+      suggestedOrigin: () => {
+        const own = new URL(listening.publicBaseUrl).origin;
+        if (listening.signaling?.originAllowed(own) === true) return own;
+        return listening.allowedOrigins === '*' ? undefined : listening.allowedOrigins?.[0];
+      },
     },
   });
 };
-
-/** A networked store tells its connection state; the embedded one has none. */
-const storeConnectionStatus = (store: EventStore): (() => string) | undefined =>
-  (store as Partial<KurrentDbEventStore>).connectionStatus?.bind(store);
 
 const listenError = (config: Config, error: NodeJS.ErrnoException): ConfigError =>
   new ConfigError(

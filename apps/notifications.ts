@@ -9,7 +9,7 @@ import type { ProjectionRunner } from '../application/projections/runner.ts';
 import { createIcsCancellationBuilder } from '../adapters/mail/ics.ts';
 import { createOutboxMailer } from '../adapters/mail/outbox.ts';
 import { createResendMailer } from '../adapters/mail/resend.ts';
-import type { SqliteReadModels } from '../adapters/read-models/sqlite.ts';
+import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
 
 /** Test and deployment overrides: retry timing, the jitter source, or a mailer of one's own. */

@@ -4,7 +4,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { rebuildProjections } from '../application/projections/runner.ts';
 import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import { openKurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
-import { openSqliteReadModels } from '../adapters/read-models/sqlite.ts';
+import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { STREAM_PREFIXES } from './streams.ts';
 
@@ -34,7 +34,7 @@ const main = async () => {
   const count = await rebuildProjections(store, readModels.sinks, (done) => bar.update(done));
   bar.update(Math.max(total, 1));
   bar.stop();
-  readModels.db.pragma('wal_checkpoint(TRUNCATE)');
+  readModels.flushWal();
   readModels.close();
   await store.close();
   for (const suffix of ['-wal', '-shm']) if (existsSync(target + suffix)) rmSync(target + suffix);

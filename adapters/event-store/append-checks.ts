@@ -1,4 +1,4 @@
-import type { EventToAppend } from '../../application/ports/event-store.ts';
+import type { EventToAppend, ExpectedRevision } from '../../application/ports/event-store.ts';
 
 /**
  * The checks every store makes on an event before writing it, and its data serialised at call time, so that a
@@ -17,3 +17,11 @@ export const serialiseEventToAppend = (streamName: string, event: EventToAppend,
   }
   return json;
 };
+
+/** Whether a stream at revision `current` (-1: no stream) is where an append expects it. */
+export function expectedRevisionMatches(expected: ExpectedRevision, current: number): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return current === -1;
+  if (expected === 'stream_exists') return current >= 0;
+  return expected === current;
+}

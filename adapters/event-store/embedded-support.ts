@@ -1,5 +1,6 @@
 import { left, right } from 'fp-ts/lib/Either.js';
-import { serialiseEventToAppend } from './append-checks.ts';
+import { expectedRevisionMatches, serialiseEventToAppend } from './append-checks.ts';
+import { decodeOwnMetadata, encodeMetadata } from './metadata.ts';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type {
   AppendResult,
@@ -7,14 +8,12 @@ import type {
   EventToAppend,
   ExpectedRevision,
   RecordedEvent,
-  Subscription,
-  SubscriptionHandler,
   WrongExpectedRevision,
 } from '../../application/ports/event-store.ts';
 
 /**
  * Pieces shared by the embedded event stores (in-memory and SQLite), so that both apply exactly the same
- * expected-revision, idempotency, encoding and subscription rules.
+ * expected-revision, idempotency and encoding rules (and, in catch-up.ts, the same subscriptions).
  */
 
 export interface EncodedEvent {
@@ -31,18 +30,8 @@ export function encodeEvents(streamName: string, events: ReadonlyArray<EventToAp
   }
   return events.map((event, index) => {
     const data = serialiseEventToAppend(streamName, event, index);
-    return { id: event.id, type: event.type, data, metadata: encodeMetadata(event.metadata) };
+    return { id: event.id, type: event.type, data, metadata: JSON.stringify(encodeMetadata(event.metadata)) };
   });
-}
-
-function encodeMetadata(metadata: EventMetadata | undefined): string {
-  if (metadata === undefined) return '{}';
-  const known: EventMetadata = {
-    ...(metadata.actor !== undefined ? { actor: { id: metadata.actor.id, roles: [...metadata.actor.roles] } } : {}),
-    ...(metadata.correlationId !== undefined ? { correlationId: metadata.correlationId } : {}),
-    ...(metadata.causationId !== undefined ? { causationId: metadata.causationId } : {}),
-  };
-  return JSON.stringify(known);
 }
 
 export interface StoredRow {
@@ -86,7 +75,7 @@ export function decodeStoredRow(row: StoredRow): RecordedEvent {
   } catch (error) {
     fail('metadata is not valid JSON', error);
   }
-  const metadata = decodeMetadata(rawMetadata);
+  const metadata = decodeOwnMetadata(rawMetadata);
   if (metadata === undefined) fail('metadata does not have the expected shape');
   return {
     id: row.event_id as string,
@@ -98,36 +87,6 @@ export function decodeStoredRow(row: StoredRow): RecordedEvent {
     metadata: metadata as EventMetadata,
     recordedAt: row.recorded_at as string,
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function decodeMetadata(raw: unknown): EventMetadata | undefined {
-  if (!isRecord(raw)) return undefined;
-  const { actor, correlationId, causationId } = raw;
-  if (correlationId !== undefined && typeof correlationId !== 'string') return undefined;
-  if (causationId !== undefined && typeof causationId !== 'string') return undefined;
-  let decodedActor: EventMetadata['actor'];
-  if (actor !== undefined) {
-    if (!isRecord(actor) || typeof actor['id'] !== 'string') return undefined;
-    const roles = actor['roles'];
-    if (!Array.isArray(roles) || !roles.every((role): role is string => typeof role === 'string')) return undefined;
-    decodedActor = { id: actor['id'], roles };
-  }
-  return {
-    ...(decodedActor !== undefined ? { actor: decodedActor } : {}),
-    ...(correlationId !== undefined ? { correlationId } : {}),
-    ...(causationId !== undefined ? { causationId } : {}),
-  };
-}
-
-export function expectedRevisionMatches(expected: ExpectedRevision, current: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return current === -1;
-  if (expected === 'stream_exists') return current >= 0;
-  return expected === current;
 }
 
 /** What an append needs to know about the current log to decide on conflicts and retries. */
@@ -209,81 +168,4 @@ export class EventStoreClosedError extends Error {
     super(`The ${name} event store is closed`);
     this.name = 'EventStoreClosedError';
   }
-}
-
-export interface CatchUpSubscription extends Subscription {
-  /** Tells the subscription that new events may exist. Cheap; safe to call at any time. */
-  wake(): void;
-}
-
-/**
- * Reads batches after its checkpoint until it has caught up, then sleeps until woken. A wake that arrives while it
- * is reading is remembered, so an append committed between "read returned nothing" and "go to sleep" is not lost.
- * Positions are compared with the checkpoint, so an event is never handed over twice.
- */
-export function startCatchUpSubscription(params: {
-  readonly after: number;
-  readonly batchSize: number;
-  readonly readBatch: (after: number, limit: number) => Promise<ReadonlyArray<RecordedEvent>>;
-  readonly handler: SubscriptionHandler;
-  readonly onError: ((error: unknown) => void) | undefined;
-  readonly onEnd: () => void;
-}): CatchUpSubscription {
-  let stopped = false;
-  let woken = false;
-  let sleeper: (() => void) | undefined;
-
-  const wake = (): void => {
-    woken = true;
-    const resume = sleeper;
-    sleeper = undefined;
-    resume?.();
-  };
-
-  const run = async (): Promise<void> => {
-    let checkpoint = params.after;
-    try {
-      while (!stopped) {
-        woken = false;
-        const batch = await params.readBatch(checkpoint, params.batchSize);
-        for (const event of batch) {
-          if (stopped) return;
-          if (event.position <= checkpoint) continue;
-          await params.handler(event);
-          checkpoint = event.position;
-        }
-        if (stopped) return;
-        if (batch.length >= params.batchSize) {
-          // Reads and synchronous handlers never leave the microtask queue; let I/O run between catch-up batches.
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          continue;
-        }
-        if (woken) continue;
-        await new Promise<void>((resolve) => {
-          sleeper = resolve;
-        });
-      }
-    } catch (error) {
-      stopped = true;
-      try {
-        params.onError?.(error);
-      } catch {
-        // An onError that throws has nowhere left to report to; the subscription is already stopped.
-      }
-    } finally {
-      params.onEnd();
-    }
-  };
-
-  // Deferred by one microtask so that the subscription is registered (and can be woken) before the first read.
-  const done = Promise.resolve().then(run);
-
-  return {
-    wake,
-    stop: async () => {
-      stopped = true;
-      wake();
-      await done;
-    },
-  };
 }

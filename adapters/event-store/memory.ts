@@ -1,10 +1,16 @@
 import { right } from 'fp-ts/lib/Either.js';
+import type { Either } from 'fp-ts/lib/Either.js';
 import type {
+  AppendResult,
   EventStore,
   EventStoreCapabilities,
+  ExpectedRevision,
   ReadAllOptions,
+  ReadStreamOptions,
   RecordedEvent,
+  WrongExpectedRevision,
 } from '../../application/ports/event-store.ts';
+import { createSubscriptionHub } from './catch-up.ts';
 import {
   decideAppend,
   decodeStoredRow,
@@ -12,17 +18,21 @@ import {
   encodeEvents,
   EventStoreClosedError,
   findRetriedAppend,
-  startCatchUpSubscription,
 } from './embedded-support.ts';
-import type { AppendLookup, CatchUpSubscription, StoredRow } from './embedded-support.ts';
-
-const CATCH_UP_BATCH_SIZE = 500;
+import type { AppendLookup, EncodedEvent, StoredRow } from './embedded-support.ts';
 
 interface StoredEvent extends StoredRow {
   readonly position: number;
   readonly stream_name: string;
   readonly revision: number;
   readonly event_id: string;
+}
+
+/** The whole log, and the same events indexed by stream and by id. */
+interface MemoryLog {
+  readonly events: StoredEvent[];
+  readonly streams: Map<string, StoredEvent[]>;
+  readonly byId: Map<string, StoredEvent>;
 }
 
 /**
@@ -32,119 +42,115 @@ interface StoredEvent extends StoredRow {
 export function createInMemoryEventStore(options?: { readonly now?: () => Date }): EventStore {
   const now = options?.now ?? (() => new Date());
   const capabilities: EventStoreCapabilities = { gapFreePositions: true, name: 'memory' };
-  const log: StoredEvent[] = [];
-  const streams = new Map<string, StoredEvent[]>();
-  const byId = new Map<string, StoredEvent>();
-  const subscriptions = new Set<CatchUpSubscription>();
+  const log: MemoryLog = { events: [], streams: new Map(), byId: new Map() };
   let closed = false;
-
   const ensureOpen = (): void => {
     if (closed) throw new EventStoreClosedError(capabilities.name);
   };
-
-  const lookup: AppendLookup = {
-    currentRevision: (streamName) => (streams.get(streamName)?.length ?? 0) - 1,
-    locateEvent: (eventId) => {
-      const stored = byId.get(eventId);
-      return stored === undefined ? undefined : { streamName: stored.stream_name, revision: stored.revision };
-    },
-    streamSlice: (streamName, fromRevision, count) =>
-      (streams.get(streamName) ?? [])
-        .slice(fromRevision, fromRevision + count)
-        .map((stored) => ({ id: stored.event_id, revision: stored.revision, position: stored.position })),
+  const readAll = async (readOptions?: ReadAllOptions): Promise<ReadonlyArray<RecordedEvent>> => {
+    ensureOpen();
+    return readAllOf(log, readOptions);
   };
-
-  const readAllNow = (options?: ReadAllOptions): ReadonlyArray<RecordedEvent> => {
-    const after = Math.max(0, Math.floor(options?.after ?? 0));
-    const limit = options?.limit ?? Number.POSITIVE_INFINITY;
-    if (limit <= 0) return [];
-    // Position n lives at index n - 1 because positions are gap-free.
-    return log.slice(after, after + Math.min(limit, log.length)).map(decodeStoredRow);
-  };
+  const subscriptions = createSubscriptionHub({ readAll });
 
   return {
     capabilities,
-
     appendToStream: async (streamName, events, appendOptions) => {
       ensureOpen();
+      const head = log.events.length;
       const encoded = encodeEvents(streamName, events);
-      const expected = appendOptions?.expectedRevision ?? 'any';
-      const decision = decideAppend(lookup, streamName, encoded, expected);
-      if (decision.kind === 'decided') return decision.result;
-
-      const ids = encoded.map((event) => event.id);
-      if (new Set(ids).size !== ids.length || ids.some((id) => byId.has(id))) {
-        const retried = findRetriedAppend(lookup, streamName, encoded, expected);
-        if (retried !== undefined) return right(retried);
-        throw new DuplicateEventIdError(streamName, ids);
-      }
-
-      const recordedAt = now().toISOString();
-      let stream = streams.get(streamName);
-      if (stream === undefined) {
-        stream = [];
-        streams.set(streamName, stream);
-      }
-      let last: StoredEvent | undefined;
-      for (const [offset, event] of encoded.entries()) {
-        last = {
-          position: log.length + 1,
-          stream_name: streamName,
-          revision: decision.firstRevision + offset,
-          event_id: event.id,
-          type: event.type,
-          data: event.data,
-          metadata: event.metadata,
-          recorded_at: recordedAt,
-        };
-        log.push(last);
-        stream.push(last);
-        byId.set(event.id, last);
-      }
-      if (last === undefined) throw new Error('unreachable: a write decision always has events');
-      for (const subscription of subscriptions) subscription.wake();
-      return right({ nextExpectedRevision: last.revision, position: last.position });
+      const result = appendToLog(log, streamName, encoded, appendOptions?.expectedRevision ?? 'any', now);
+      if (log.events.length > head) subscriptions.wakeAll();
+      return result;
     },
-
     readStream: async (streamName, readOptions) => {
       ensureOpen();
-      const from = Math.max(0, Math.floor(readOptions?.fromRevision ?? 0));
-      return (streams.get(streamName) ?? []).slice(from).map(decodeStoredRow);
+      return readStreamOf(log, streamName, readOptions);
     },
-
-    readAll: async (readOptions) => {
-      ensureOpen();
-      return readAllNow(readOptions);
-    },
-
+    readAll,
     headPosition: async () => {
       ensureOpen();
-      return log.length;
+      return log.events.length;
     },
-
     subscribeToAll: (subscribeOptions, handler, onError) => {
       ensureOpen();
-      const subscription = startCatchUpSubscription({
-        after: subscribeOptions.after ?? 0,
-        batchSize: CATCH_UP_BATCH_SIZE,
-        readBatch: async (after, limit) => {
-          ensureOpen();
-          return readAllNow({ after, limit });
-        },
-        handler,
-        onError,
-        onEnd: () => {
-          subscriptions.delete(subscription);
-        },
-      });
-      subscriptions.add(subscription);
-      return { stop: () => subscription.stop() };
+      return subscriptions.subscribe(subscribeOptions, handler, onError);
     },
-
     close: async () => {
       if (closed) return;
-      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      await subscriptions.stopAll();
       closed = true;
     },
   };
+}
+
+function lookupOf(log: MemoryLog): AppendLookup {
+  return {
+    currentRevision: (streamName) => (log.streams.get(streamName)?.length ?? 0) - 1,
+    locateEvent: (eventId) => {
+      const stored = log.byId.get(eventId);
+      return stored === undefined ? undefined : { streamName: stored.stream_name, revision: stored.revision };
+    },
+    streamSlice: (streamName, fromRevision, count) =>
+      (log.streams.get(streamName) ?? [])
+        .slice(fromRevision, fromRevision + count)
+        .map((stored) => ({ id: stored.event_id, revision: stored.revision, position: stored.position })),
+  };
+}
+
+function appendToLog(
+  log: MemoryLog,
+  streamName: string,
+  encoded: ReadonlyArray<EncodedEvent>,
+  expected: ExpectedRevision,
+  now: () => Date,
+): Either<WrongExpectedRevision, AppendResult> {
+  const lookup = lookupOf(log);
+  const decision = decideAppend(lookup, streamName, encoded, expected);
+  if (decision.kind === 'decided') return decision.result;
+
+  const ids = encoded.map((event) => event.id);
+  if (new Set(ids).size !== ids.length || ids.some((id) => log.byId.has(id))) {
+    const retried = findRetriedAppend(lookup, streamName, encoded, expected);
+    if (retried !== undefined) return right(retried);
+    throw new DuplicateEventIdError(streamName, ids);
+  }
+
+  const recordedAt = now().toISOString();
+  let stream = log.streams.get(streamName);
+  if (stream === undefined) {
+    stream = [];
+    log.streams.set(streamName, stream);
+  }
+  let last: StoredEvent | undefined;
+  for (const [offset, event] of encoded.entries()) {
+    last = {
+      position: log.events.length + 1,
+      stream_name: streamName,
+      revision: decision.firstRevision + offset,
+      event_id: event.id,
+      type: event.type,
+      data: event.data,
+      metadata: event.metadata,
+      recorded_at: recordedAt,
+    };
+    log.events.push(last);
+    stream.push(last);
+    log.byId.set(event.id, last);
+  }
+  if (last === undefined) throw new Error('unreachable: a write decision always has events');
+  return right({ nextExpectedRevision: last.revision, position: last.position });
+}
+
+function readStreamOf(log: MemoryLog, streamName: string, options?: ReadStreamOptions): ReadonlyArray<RecordedEvent> {
+  const from = Math.max(0, Math.floor(options?.fromRevision ?? 0));
+  return (log.streams.get(streamName) ?? []).slice(from).map(decodeStoredRow);
+}
+
+function readAllOf(log: MemoryLog, options?: ReadAllOptions): ReadonlyArray<RecordedEvent> {
+  const after = Math.max(0, Math.floor(options?.after ?? 0));
+  const limit = options?.limit ?? Number.POSITIVE_INFINITY;
+  if (limit <= 0) return [];
+  // Position n lives at index n - 1 because positions are gap-free.
+  return log.events.slice(after, after + Math.min(limit, log.events.length)).map(decodeStoredRow);
 }

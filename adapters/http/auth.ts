@@ -162,11 +162,8 @@ export const mintToken = async (
 ): Promise<string> => {
   const { SignJWT } = await import('jose');
   const issuedAt = Math.floor(now.getTime() / 1000);
-  return new SignJWT({
-    roles: [...claims.roles],
-    ...(claims.name !== undefined ? { name: claims.name } : {}),
-    ...(claims.email !== undefined ? { email: claims.email } : {}),
-  })
+  // JSON leaves out an absent name or email.
+  return new SignJWT({ roles: [...claims.roles], name: claims.name, email: claims.email })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
     .setIssuedAt(issuedAt)

@@ -3,10 +3,13 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { RecordedAnswer } from '../../domain/idempotency.ts';
+import { assertNever } from '../../domain/shared.ts';
 import type { AppError } from '../../application/execute.ts';
-import type { Idempotency } from '../../application/idempotency.ts';
+import type { Claim, Idempotency } from '../../application/idempotency.ts';
 import { claimCausation, claimIds, idempotencyStreamName } from '../../application/idempotency.ts';
-import type { Env } from './app.ts';
+import { readBodyText } from './kit/body.ts';
+import type { Env } from './kit/context.ts';
+import { appErrorResponse, problem } from './kit/problem.ts';
 
 /**
  * `Idempotency-Key` (IETF httpapi idempotency-key draft; Stripe's semantics) on the POSTs that create or change
@@ -74,22 +77,136 @@ export interface IdempotencyLayerDeps {
   readonly writable: () => AppError | undefined;
   /** Which POSTs take the header, and how. */
   readonly kindOf: (path: string) => IdempotentKind | undefined;
-  readonly readBody: (c: Context<Env>) => Promise<{ ok: true; text: string } | { ok: false; response: Response }>;
-  readonly problem: (
-    c: Context,
-    status: 400 | 409 | 422,
-    title: string,
-    detail: string,
-    extra?: Record<string, unknown>,
-  ) => Response;
-  readonly appError: (c: Context, error: AppError) => Response;
   readonly logger: Logger;
+}
+
+/** A POST that came with a well-formed key, its body read. */
+interface KeyedRequest {
+  readonly key: string;
+  readonly kind: IdempotentKind;
+  readonly body: string;
 }
 
 const replayed = (answer: RecordedAnswer): Response => {
   const headers = new Headers(answer.headers);
   headers.set('Idempotent-Replayed', 'true');
   return new Response(answer.body ?? null, { status: answer.status, headers });
+};
+
+const inProgress = (c: Context<Env>, retryAfterSeconds: number) => {
+  c.header('Retry-After', String(retryAfterSeconds));
+  return problem(
+    c,
+    409,
+    'Request in progress',
+    'a request with this Idempotency-Key is still being processed; try again after Retry-After seconds',
+  );
+};
+
+/** The first answer again, or, when it was not kept, why not (with the headers that locate what was done). */
+const repeat = (c: Context<Env>, answer: RecordedAnswer) => {
+  if (answer.withheld === undefined) return replayed(answer);
+  for (const [name, value] of Object.entries(answer.headers))
+    if (name === 'location' || name === 'etag') c.header(name, value);
+  c.header('Idempotent-Replayed', 'true');
+  return problem(
+    c,
+    409,
+    'Answer not repeated',
+    answer.withheld === 'secret'
+      ? 'this request was done; its answer held a secret that is shown only once and kept nowhere, so it cannot be repeated. Send the request again with a new Idempotency-Key to get a new one (the lost one is then revoked)'
+      : `this request was done (status ${answer.status}); its answer was too large to keep, so read the resource itself`,
+    { originalStatus: answer.status },
+  );
+};
+
+/** What is kept of an answer: its status, the headers worth repeating, and its body unless withheld. */
+const recordable = async (response: Response, kind: IdempotentKind): Promise<RecordedAnswer> => {
+  const headers: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const value = response.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  const text = await response.clone().text();
+  const withheld =
+    kind === 'secret' && response.status < 300
+      ? ('secret' as const)
+      : Buffer.byteLength(text) > MAX_RECORDED_BODY_BYTES
+        ? ('too-large' as const)
+        : undefined;
+  return { status: response.status, headers, ...(withheld === undefined ? { body: text } : { withheld }) };
+};
+
+/** Runs the request under its claim, then records its answer (or releases the claim when there is no final one). */
+const runUnderClaim = async (
+  deps: IdempotencyLayerDeps,
+  c: Context<Env>,
+  next: () => Promise<void>,
+  claim: Claim,
+  kind: IdempotentKind,
+): Promise<void> => {
+  c.set('idempotency', { causation: claimCausation(claim.claimId), newId: claimIds(claim.claimId) });
+  try {
+    await next();
+  } catch (error) {
+    await deps.keys.release(claim).catch(() => false);
+    throw error;
+  }
+  const response = c.res;
+  // A 5xx is no final answer (the store, the read models): the next request with the key runs it again, under
+  // the same claim, so it finds whatever this attempt wrote.
+  if (response.status >= 500) {
+    await deps.keys
+      .release(claim)
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error, requestId: c.get('requestId') }, 'idempotency claim not released'),
+      );
+    return;
+  }
+  // Not recorded (taken over meanwhile, or the store failed just now): the answer still goes out, and a retry
+  // resumes the claim and finds what this attempt wrote.
+  const recorded = await deps.keys.answer(claim, await recordable(response, kind)).catch(() => false);
+  if (!recorded)
+    deps.logger.warn(
+      { requestId: c.get('requestId') },
+      'idempotent answer not recorded; a retry will run the request again under the same claim',
+    );
+};
+
+/** Claims the key for this request, or answers from what an earlier request with it did or is doing. */
+const claimAndRun = async (
+  deps: IdempotencyLayerDeps,
+  c: Context<Env>,
+  next: () => Promise<void>,
+  request: KeyedRequest,
+): Promise<Response | void> => {
+  const url = new URL(c.req.url);
+  const fingerprint = requestFingerprint(
+    c.req.method,
+    `${url.pathname}${url.search}`,
+    c.req.header('if-match'),
+    request.body,
+  );
+  const begun = await deps.keys.begin(c.get('user').id, request.key, fingerprint);
+  if (E.isLeft(begun)) return appErrorResponse(c, begun.left);
+  const outcome = begun.right;
+  switch (outcome.kind) {
+    case 'mismatch':
+      return problem(
+        c,
+        422,
+        'Idempotency-Key reused',
+        'this Idempotency-Key was used for a different request (method, path, If-Match or body); use a new key for a new request',
+      );
+    case 'in-progress':
+      return inProgress(c, outcome.retryAfterSeconds);
+    case 'replay':
+      return repeat(c, outcome.answer);
+    case 'proceed':
+      return runUnderClaim(deps, c, next, outcome.claim, request.kind);
+    default:
+      return assertNever(outcome);
+  }
 };
 
 export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<Env> => {
@@ -102,117 +219,21 @@ export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<
     if (kind === undefined || raw === undefined) return next();
     const key = parseIdempotencyKey(raw);
     if (E.isLeft(key))
-      return deps.problem(c, 400, 'Bad Idempotency-Key', key.left, {
+      return problem(c, 400, 'Bad Idempotency-Key', key.left, {
         errors: [{ path: 'Idempotency-Key', message: KEY_RULE }],
       });
     // Claiming a key is a write: while the read models cannot be trusted, nothing is appended, the claim included.
     const refusal = deps.writable();
-    if (refusal !== undefined) return deps.appError(c, refusal);
-    const body = await deps.readBody(c);
+    if (refusal !== undefined) return appErrorResponse(c, refusal);
+    const body = await readBodyText(c);
     if (!body.ok) return body.response;
     c.set('bodyText', body.text);
 
-    const user = c.get('user');
-    const streamName = idempotencyStreamName(user.id, key.right);
-    const inProgress = (retryAfterSeconds: number) => {
-      c.header('Retry-After', String(retryAfterSeconds));
-      return deps.problem(
-        c,
-        409,
-        'Request in progress',
-        'a request with this Idempotency-Key is still being processed; try again after Retry-After seconds',
-      );
-    };
-    if (running.has(streamName)) return inProgress(1);
+    const streamName = idempotencyStreamName(c.get('user').id, key.right);
+    if (running.has(streamName)) return inProgress(c, 1);
     running.add(streamName);
     try {
-      const url = new URL(c.req.url);
-      const fingerprint = requestFingerprint(
-        c.req.method,
-        `${url.pathname}${url.search}`,
-        c.req.header('if-match'),
-        body.text,
-      );
-      const begun = await deps.keys.begin(user.id, key.right, fingerprint);
-      if (E.isLeft(begun)) return deps.appError(c, begun.left);
-      const outcome = begun.right;
-      switch (outcome.kind) {
-        case 'mismatch':
-          return deps.problem(
-            c,
-            422,
-            'Idempotency-Key reused',
-            'this Idempotency-Key was used for a different request (method, path, If-Match or body); use a new key for a new request',
-          );
-        case 'in-progress':
-          return inProgress(outcome.retryAfterSeconds);
-        case 'replay': {
-          if (outcome.answer.withheld === undefined) return replayed(outcome.answer);
-          for (const [name, value] of Object.entries(outcome.answer.headers))
-            if (name === 'location' || name === 'etag') c.header(name, value);
-          c.header('Idempotent-Replayed', 'true');
-          return deps.problem(
-            c,
-            409,
-            'Answer not repeated',
-            outcome.answer.withheld === 'secret'
-              ? 'this request was done; its answer held a secret that is shown only once and kept nowhere, so it cannot be repeated. Send the request again with a new Idempotency-Key to get a new one (the lost one is then revoked)'
-              : `this request was done (status ${outcome.answer.status}); its answer was too large to keep, so read the resource itself`,
-            { originalStatus: outcome.answer.status },
-          );
-        }
-        case 'proceed':
-          break;
-        default: {
-          const never: never = outcome;
-          return never;
-        }
-      }
-      const claim = outcome.claim;
-      c.set('idempotency', { causation: claimCausation(claim.claimId), newId: claimIds(claim.claimId) });
-      try {
-        await next();
-      } catch (error) {
-        await deps.keys.release(claim).catch(() => false);
-        throw error;
-      }
-      const response = c.res;
-      // A 5xx is no final answer (the store, the read models): the next request with the key runs it again, under
-      // the same claim, so it finds whatever this attempt wrote.
-      if (response.status >= 500) {
-        await deps.keys
-          .release(claim)
-          .catch((error: unknown) =>
-            deps.logger.warn({ err: error, requestId: c.get('requestId') }, 'idempotency claim not released'),
-          );
-        return;
-      }
-      const headers: Record<string, string> = {};
-      for (const name of KEPT_HEADERS) {
-        const value = response.headers.get(name);
-        if (value !== null) headers[name] = value;
-      }
-      const text = await response.clone().text();
-      const withheld =
-        kind === 'secret' && response.status < 300
-          ? ('secret' as const)
-          : Buffer.byteLength(text) > MAX_RECORDED_BODY_BYTES
-            ? ('too-large' as const)
-            : undefined;
-      const answer: RecordedAnswer = {
-        status: response.status,
-        headers,
-        ...(withheld === undefined ? { body: text } : { withheld }),
-      };
-      // Not recorded (taken over meanwhile, or the store failed just now): the answer still goes out, and a retry
-      // resumes the claim and finds what this attempt wrote.
-      const recorded = await deps.keys.answer(claim, answer).catch(() => false);
-      if (!recorded)
-        deps.logger.warn(
-          { requestId: c.get('requestId') },
-          'idempotent answer not recorded; a retry will run the request again under the same claim',
-        );
-      return;
+      return await claimAndRun(deps, c, next, { key: key.right, kind, body: body.text });
     } finally {
       running.delete(streamName);
     }

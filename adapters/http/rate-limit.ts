@@ -1,3 +1,9 @@
+/** Tokens refilled per second, and how many a key may spend at once. */
+export interface RateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
 interface Bucket {
   tokens: number;
   updated: number;
@@ -8,7 +14,7 @@ interface Bucket {
  * The map is bounded: idle buckets are full anyway, so they are forgotten first.
  */
 export const createRateLimiter = (
-  options: { readonly perSecond: number; readonly burst: number; readonly maxKeys?: number },
+  options: RateLimit & { readonly maxKeys?: number },
   now: () => number = () => performance.now(),
 ) => {
   const buckets = new Map<string, Bucket>();

@@ -1,10 +1,8 @@
-import type Database from 'better-sqlite3';
-import * as E from 'fp-ts/lib/Either.js';
 import { CalendarFeedEvent, calendarFeedEventTypes } from '../../domain/calendar-feed.ts';
 import { assertNever } from '../../domain/shared.ts';
-import { decodeRecorded } from '../../application/decode.ts';
 import type { CalendarFeedQueries, ProjectionSink } from '../../application/ports/read-models.ts';
-import { sqliteSink } from './sqlite.ts';
+import { decodeOrThrow, sqliteSink } from './kit.ts';
+import type { Db } from './kit.ts';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS calendar_feeds (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL) WITHOUT ROWID;
@@ -19,7 +17,7 @@ export interface CalendarFeedReadModel {
 }
 
 /** Which user a feed token (by its hash) belongs to; one active token per user, so enabling again drops the old one. */
-export const openCalendarFeedReadModel = (db: Database.Database): CalendarFeedReadModel => {
+export const openCalendarFeedReadModel = (db: Db): CalendarFeedReadModel => {
   db.exec(schema);
   const dropUser = db.prepare('DELETE FROM calendar_feeds WHERE user_id = ?');
   const put = db.prepare(
@@ -32,9 +30,7 @@ export const openCalendarFeedReadModel = (db: Database.Database): CalendarFeedRe
     'calendar-feeds',
     (recorded) => {
       if (!types.has(recorded.type)) return;
-      const decoded = decodeRecorded(CalendarFeedEvent, recorded);
-      if (E.isLeft(decoded)) throw new Error(decoded.left.message);
-      const event = decoded.right;
+      const event = decodeOrThrow(CalendarFeedEvent, recorded);
       switch (event.type) {
         case 'CalendarFeedEnabled':
           dropUser.run(event.data.userId);

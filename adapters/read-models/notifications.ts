@@ -1,11 +1,9 @@
-import type Database from 'better-sqlite3';
-import * as E from 'fp-ts/lib/Either.js';
 import { NotificationEvent, notificationEventTypes } from '../../domain/notification.ts';
-import { decodeRecorded } from '../../application/decode.ts';
 import { projectNotificationView } from '../../application/notifications/view.ts';
 import type { ProjectionSink } from '../../application/ports/read-models.ts';
 import type { CheckpointStore, NotificationQueries, NotificationView } from '../../application/ports/notifications.ts';
-import { sqliteSink } from './sqlite.ts';
+import { decodeOrThrow, sqliteSink } from './kit.ts';
+import type { Db } from './kit.ts';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS notifications (
@@ -30,7 +28,7 @@ export interface NotificationReadModel {
 }
 
 /** The notification log for admins, in the read-model database, projected from the notification streams. */
-export const openNotificationReadModel = (db: Database.Database): NotificationReadModel => {
+export const openNotificationReadModel = (db: Db): NotificationReadModel => {
   db.exec(schema);
   const get = db.prepare<[string], { doc: string }>('SELECT doc FROM notifications WHERE id = ?');
   const put = db.prepare(
@@ -72,9 +70,7 @@ export const openNotificationReadModel = (db: Database.Database): NotificationRe
     'notifications',
     (recorded) => {
       if (!types.has(recorded.type)) return;
-      const decoded = decodeRecorded(NotificationEvent, recorded);
-      if (E.isLeft(decoded)) throw new Error(decoded.left.message);
-      const event = decoded.right;
+      const event = decodeOrThrow(NotificationEvent, recorded);
       const current =
         event.type === 'NotificationRequested' ? undefined : read(recorded.streamName.slice('notification-'.length));
       const view = projectNotificationView(current, event, recorded);

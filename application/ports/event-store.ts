@@ -93,6 +93,9 @@ export interface Subscription {
 
 export type SubscriptionHandler = (event: RecordedEvent) => Promise<void> | void;
 
+/** How a store's connection to its server is: 'reconnecting' while it retries, 'down' once it has given up hope. */
+export type EventStoreConnectionStatus = 'connected' | 'reconnecting' | 'down';
+
 export interface EventStoreCapabilities {
   readonly gapFreePositions: boolean;
   readonly name: string;
@@ -127,6 +130,9 @@ export interface EventStore {
     handler: SubscriptionHandler,
     onError?: (error: unknown) => void,
   ): Subscription;
+
+  /** Stores that talk to a server say how that connection is; an embedded store has none and leaves this out. */
+  connectionStatus?(): EventStoreConnectionStatus;
 
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from '../../adapters/event-store/memory.ts';
-import { openSqliteReadModels } from '../../adapters/read-models/sqlite.ts';
+import { openSqliteReadModels } from '../../adapters/read-models/index.ts';
 import { createCore } from '../../application/core.ts';
 import { defaultAccessProvider } from '../../application/default-access.ts';
 import type { RequestContext } from '../../application/execute.ts';

@@ -3,7 +3,7 @@ import { createCore } from '../../application/core.ts';
 import { defaultAccessProvider } from '../../application/default-access.ts';
 import type { RequestContext } from '../../application/execute.ts';
 import { createInMemoryEventStore } from '../../adapters/event-store/memory.ts';
-import { openSqliteReadModels } from '../../adapters/read-models/sqlite.ts';
+import { openSqliteReadModels } from '../../adapters/read-models/index.ts';
 import { registerPeople } from './system.ts';
 
 /** The application wired on the in-memory store and in-memory SQLite read models, without HTTP. */

@@ -514,41 +514,26 @@ describe('the schemas of answers', () => {
 
 describe('the running app', () => {
   const loadApp = async () => {
-    const [{ createHttpApp }, E, { default: pino }, { mountNotificationRoutes }, feeds, signalingRoutes] =
-      await Promise.all([
-        import('../../../adapters/http/app.ts'),
-        import('fp-ts/lib/Either.js'),
-        import('pino'),
-        import('../../../adapters/http/notifications-routes.ts'),
-        import('../../../adapters/http/calendar-feed-routes.ts'),
-        import('../../../adapters/http/signaling-routes.ts'),
-      ]);
-    type FeedService = Parameters<typeof feeds.mountCalendarFeedRoutes>[2];
+    const [{ createHttpApp }, E, { default: pino }] = await Promise.all([
+      import('../../../adapters/http/app.ts'),
+      import('fp-ts/lib/Either.js'),
+      import('pino'),
+    ]);
     type Deps = Parameters<typeof createHttpApp>[0];
     return createHttpApp({
-      // Route registration never touches the service; requests below stay on unauthenticated routes.
+      // Route registration never touches the services; requests below stay on unauthenticated routes.
       service: {} as Deps['service'],
       authenticate: async () => E.left({ reason: 'missing' as const, message: 'no token' }),
       logger: pino({ level: 'silent' }),
       health: async () => ({ status: 'ok', body: {} }),
       publicBaseUrl: 'http://127.0.0.1:8080',
-      // Every optional part switched on, so that all of its routes are registered.
-      series: {} as NonNullable<Deps['series']>,
-      join: {} as NonNullable<Deps['join']>,
-      extend: (api, helpers) => {
-        mountNotificationRoutes(api, helpers, {} as Parameters<typeof mountNotificationRoutes>[2]);
-        feeds.mountCalendarFeedRoutes(api, helpers, {} as FeedService);
-      },
-      publicRoutes: (app, helpers) => {
-        feeds.mountCalendarFeedPublicRoutes(app, helpers, {
-          service: {} as FeedService,
-          render: () => E.left('unused'),
-        });
-        signalingRoutes.mountSignalingOriginCheck(app, helpers, {
-          originAllowed: () => false,
-          suggestedOrigin: () => undefined,
-        });
-      },
+      series: {} as Deps['series'],
+      join: {} as Deps['join'],
+      notifications: {} as Deps['notifications'],
+      calendarFeeds: { service: {} as Deps['calendarFeeds']['service'], render: () => E.left('unused') },
+      readVersion: () => undefined,
+      idempotency: {} as Deps['idempotency'],
+      signaling: { originAllowed: () => false, suggestedOrigin: () => undefined },
     });
   };
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { copyFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../application/ports/event-store.ts';
-import { openSqliteReadModels } from '../../../adapters/read-models/sqlite.ts';
+import { openSqliteReadModels } from '../../../adapters/read-models/index.ts';
 import { tempDir } from '../../support/system.ts';
 
 const dirs: string[] = [];
@@ -73,5 +73,25 @@ describe('SQLite read models', () => {
     expect(reopened.getPerson('c')).toBeUndefined();
     expect(reopened.sinks.every((s) => s.checkpoint() === 0)).toBe(true);
     reopened.close();
+  });
+
+  it('flushWal leaves the write-ahead log empty and the file alone holding the read models', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'rm.db');
+    const models = openSqliteReadModels(path);
+    models.transaction(() => {
+      for (const sink of models.sinks) sink.apply([person('d', 'Dee')]);
+    });
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
+    models.flushWal();
+    expect(statSync(`${path}-wal`).size).toBe(0);
+    // The main file on its own, without its -wal, has everything.
+    const copy = join(dir, 'copy.db');
+    copyFileSync(path, copy);
+    models.close();
+    const copied = openSqliteReadModels(copy);
+    expect(copied.getPerson('d')?.name).toBe('Dee');
+    copied.close();
   });
 });

@@ -1,0 +1,132 @@
+import type {
+  ReadAllOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+} from '../../application/ports/event-store.ts';
+
+/** Catch-up subscriptions of the embedded stores (in-memory and SQLite), written once for both. */
+
+const CATCH_UP_BATCH_SIZE = 500;
+
+interface CatchUpSubscription extends Subscription {
+  /** Tells the subscription that new events may exist. Cheap; safe to call at any time. */
+  wake(): void;
+}
+
+/**
+ * Reads batches after its checkpoint until it has caught up, then sleeps until woken. A wake that arrives while it
+ * is reading is remembered, so an append committed between "read returned nothing" and "go to sleep" is not lost.
+ * Positions are compared with the checkpoint, so an event is never handed over twice.
+ */
+function startCatchUpSubscription(params: {
+  readonly after: number;
+  readonly batchSize: number;
+  readonly readBatch: (after: number, limit: number) => Promise<ReadonlyArray<RecordedEvent>>;
+  readonly handler: SubscriptionHandler;
+  readonly onError: ((error: unknown) => void) | undefined;
+  readonly onEnd: () => void;
+}): CatchUpSubscription {
+  let stopped = false;
+  let woken = false;
+  let sleeper: (() => void) | undefined;
+
+  const wake = (): void => {
+    woken = true;
+    const resume = sleeper;
+    sleeper = undefined;
+    resume?.();
+  };
+
+  const run = async (): Promise<void> => {
+    let checkpoint = params.after;
+    try {
+      while (!stopped) {
+        woken = false;
+        const batch = await params.readBatch(checkpoint, params.batchSize);
+        for (const event of batch) {
+          if (stopped) return;
+          if (event.position <= checkpoint) continue;
+          await params.handler(event);
+          checkpoint = event.position;
+        }
+        if (stopped) return;
+        if (batch.length >= params.batchSize) {
+          // Reads and synchronous handlers never leave the microtask queue; let I/O run between catch-up batches.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
+        if (woken) continue;
+        await new Promise<void>((resolve) => {
+          sleeper = resolve;
+        });
+      }
+    } catch (error) {
+      stopped = true;
+      try {
+        params.onError?.(error);
+      } catch {
+        // An onError that throws has nowhere left to report to; the subscription is already stopped.
+      }
+    } finally {
+      params.onEnd();
+    }
+  };
+
+  // Deferred by one microtask so that the subscription is registered (and can be woken) before the first read.
+  const done = Promise.resolve().then(run);
+
+  return {
+    wake,
+    stop: async () => {
+      stopped = true;
+      wake();
+      await done;
+    },
+  };
+}
+
+/** An embedded store's live subscriptions: started from its reads, woken by its appends, stopped by its close. */
+export interface SubscriptionHub {
+  subscribe(options: SubscribeOptions, handler: SubscriptionHandler, onError?: (error: unknown) => void): Subscription;
+  /** New events may exist: every subscription reads on. */
+  wakeAll(): void;
+  /** Stops every subscription, waiting for their in-flight handler calls. */
+  stopAll(): Promise<void>;
+}
+
+export function createSubscriptionHub(params: {
+  /** The store's own readAll: a subscription catches up and follows through it, batch by batch. */
+  readonly readAll: (options: ReadAllOptions) => Promise<ReadonlyArray<RecordedEvent>>;
+  /** Called after each new subscription is registered. */
+  readonly onSubscribe?: () => void;
+  /** Called when the last subscription has ended. */
+  readonly onIdle?: () => void;
+}): SubscriptionHub {
+  const running = new Set<CatchUpSubscription>();
+  return {
+    subscribe: (options, handler, onError) => {
+      const subscription = startCatchUpSubscription({
+        after: options.after ?? 0,
+        batchSize: CATCH_UP_BATCH_SIZE,
+        readBatch: (after, limit) => params.readAll({ after, limit }),
+        handler,
+        onError,
+        onEnd: () => {
+          running.delete(subscription);
+          if (running.size === 0) params.onIdle?.();
+        },
+      });
+      running.add(subscription);
+      params.onSubscribe?.();
+      return { stop: () => subscription.stop() };
+    },
+    wakeAll: () => {
+      for (const subscription of running) subscription.wake();
+    },
+    stopAll: async () => {
+      await Promise.all([...running].map((subscription) => subscription.stop()));
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import Database from 'better-sqlite3';
+import { isRight, right } from 'fp-ts/lib/Either.js';
+import type { Either } from 'fp-ts/lib/Either.js';
+import type { AppendResult, ExpectedRevision, WrongExpectedRevision } from '../../application/ports/event-store.ts';
+import { decideAppend, DuplicateEventIdError, findRetriedAppend } from './embedded-support.ts';
+import type { AppendLookup, EncodedEvent } from './embedded-support.ts';
+
+/**
+ * The SQLite store's write path. Appends requested in the same turn of the event loop are committed together in one
+ * transaction (group commit), each checked and applied on its own.
+ */
+
+type AppendAnswer = Either<WrongExpectedRevision, AppendResult>;
+
+export interface PendingAppend {
+  readonly streamName: string;
+  readonly events: ReadonlyArray<EncodedEvent>;
+  readonly expected: ExpectedRevision;
+  readonly resolve: (result: AppendAnswer) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type AppendOutcome =
+  | { readonly kind: 'result'; readonly result: AppendAnswer; readonly wrote: boolean }
+  | { readonly kind: 'error'; readonly error: unknown };
+
+export interface GroupCommit {
+  /** Queues an append for the next flush, which runs on the next turn of the event loop. */
+  enqueue(append: PendingAppend): void;
+  /** Commits whatever is queued now (at close: appends already requested are committed, not dropped). */
+  flushNow(): void;
+}
+
+export function createGroupCommit(params: {
+  readonly db: Database.Database;
+  readonly now: () => Date;
+  /** After a commit that wrote events, with the position of the last one written. */
+  readonly onWritten: (highestPosition: number) => void;
+}): GroupCommit {
+  const writeBatch = batchWriter(params.db);
+  let queue: PendingAppend[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+
+  const flush = (): void => {
+    scheduled = undefined;
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return;
+    let outcomes: ReadonlyArray<AppendOutcome>;
+    try {
+      outcomes = writeBatch.immediate(batch, params.now().toISOString());
+    } catch (error) {
+      for (const append of batch) append.reject(error);
+      return;
+    }
+    const highestWritten = settle(batch, outcomes);
+    if (highestWritten > 0) params.onWritten(highestWritten);
+  };
+
+  return {
+    enqueue: (append) => {
+      queue.push(append);
+      scheduled ??= setImmediate(flush);
+    },
+    flushNow: () => {
+      if (scheduled !== undefined) clearImmediate(scheduled);
+      flush();
+    },
+  };
+}
+
+/** Answers every append of a committed batch; returns the highest position written, 0 when none was. */
+function settle(batch: ReadonlyArray<PendingAppend>, outcomes: ReadonlyArray<AppendOutcome>): number {
+  let highestWritten = 0;
+  for (const [index, append] of batch.entries()) {
+    const outcome = outcomes[index];
+    if (outcome === undefined) {
+      append.reject(new Error('unreachable: the batch transaction returned fewer outcomes than appends'));
+    } else if (outcome.kind === 'error') {
+      append.reject(outcome.error);
+    } else {
+      if (outcome.wrote && isRight(outcome.result)) {
+        highestWritten = Math.max(highestWritten, outcome.result.right.position);
+      }
+      append.resolve(outcome.result);
+    }
+  }
+  return highestWritten;
+}
+
+/** One transaction for the whole batch, in which each append is decided and written on its own. */
+function batchWriter(db: Database.Database) {
+  const statements = {
+    currentRevision: db
+      .prepare<[string], number>('SELECT revision FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1')
+      .pluck(),
+    locateEvent: db.prepare<[string], { stream_name: string; revision: number }>(
+      'SELECT stream_name, revision FROM events WHERE event_id = ?',
+    ),
+    streamSlice: db.prepare<[string, number, number], { event_id: string; revision: number; position: number }>(
+      'SELECT event_id, revision, position FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?',
+    ),
+    insert: db.prepare<[string, number, string, string, string, string, string]>(
+      'INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+  };
+
+  const lookup: AppendLookup = {
+    currentRevision: (streamName) => statements.currentRevision.get(streamName) ?? -1,
+    locateEvent: (eventId) => {
+      const row = statements.locateEvent.get(eventId);
+      return row === undefined ? undefined : { streamName: row.stream_name, revision: row.revision };
+    },
+    streamSlice: (streamName, fromRevision, count) =>
+      statements.streamSlice
+        .all(streamName, fromRevision, count)
+        .map((row) => ({ id: row.event_id, revision: row.revision, position: row.position })),
+  };
+
+  const insertEvents = (
+    streamName: string,
+    firstRevision: number,
+    events: ReadonlyArray<EncodedEvent>,
+    recordedAt: string,
+  ): AppendResult => {
+    let position = 0;
+    for (const [offset, event] of events.entries()) {
+      const info = statements.insert.run(
+        streamName,
+        firstRevision + offset,
+        event.id,
+        event.type,
+        event.data,
+        event.metadata,
+        recordedAt,
+      );
+      position = Number(info.lastInsertRowid);
+    }
+    return { nextExpectedRevision: firstRevision + events.length - 1, position };
+  };
+  // Called inside the batch transaction, so better-sqlite3 runs it as a savepoint: a multi-event append that fails
+  // half-way leaves nothing behind, and the others in the batch are unaffected.
+  const insertEventsAtomically = db.transaction(insertEvents);
+  const writer = { lookup, insertEvents, insertEventsAtomically };
+
+  return db.transaction((batch: ReadonlyArray<PendingAppend>, recordedAt: string) =>
+    batch.map((append) => applyAppend(db, writer, append, recordedAt)),
+  );
+}
+
+interface Writer {
+  readonly lookup: AppendLookup;
+  readonly insertEvents: InsertEvents;
+  readonly insertEventsAtomically: InsertEvents;
+}
+
+type InsertEvents = (
+  streamName: string,
+  firstRevision: number,
+  events: ReadonlyArray<EncodedEvent>,
+  recordedAt: string,
+) => AppendResult;
+
+function applyAppend(db: Database.Database, writer: Writer, append: PendingAppend, recordedAt: string): AppendOutcome {
+  try {
+    const decision = decideAppend(writer.lookup, append.streamName, append.events, append.expected);
+    if (decision.kind === 'decided') return { kind: 'result', result: decision.result, wrote: false };
+    try {
+      // A single INSERT is atomic by itself; only multi-event appends need the savepoint.
+      const insert = append.events.length === 1 ? writer.insertEvents : writer.insertEventsAtomically;
+      const written = insert(append.streamName, decision.firstRevision, append.events, recordedAt);
+      return { kind: 'result', result: right(written), wrote: true };
+    } catch (error) {
+      if (!isDuplicateEventId(error)) throw error;
+      const retried = findRetriedAppend(writer.lookup, append.streamName, append.events, append.expected);
+      if (retried === undefined) {
+        throw new DuplicateEventIdError(
+          append.streamName,
+          append.events.map((event) => event.id),
+        );
+      }
+      return { kind: 'result', result: right(retried), wrote: false };
+    }
+  } catch (error) {
+    // If SQLite abandoned the whole transaction, nothing in this batch can be committed.
+    if (!db.inTransaction) throw error;
+    return { kind: 'error', error };
+  }
+}
+
+function isDuplicateEventId(error: unknown): boolean {
+  return (
+    error instanceof Database.SqliteError &&
+    error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    error.message.includes('events.event_id')
+  );
+}

@@ -1,0 +1,26 @@
+import type { Context } from 'hono';
+import type { AuthUser } from '../../../application/ports/access.ts';
+import type { RequestContext } from '../../../application/service.ts';
+
+export type Env = {
+  Variables: {
+    user: AuthUser;
+    requestId: string;
+    errorDetail: string;
+    clientAborted: boolean;
+    /** The body, when read ahead of the route (to fingerprint an idempotent request). */
+    bodyText: string;
+    /** The request runs under an `Idempotency-Key` claim. */
+    idempotency: NonNullable<RequestContext['idempotency']>;
+  };
+};
+
+/** Who asks, under which correlation id, and under which `Idempotency-Key` claim if any. */
+export const requestContext = (c: Context<Env>): RequestContext => ({
+  user: c.get('user'),
+  correlationId: c.get('requestId'),
+  idempotency: c.get('idempotency'),
+});
+
+/** The `:id` of the route (checked against the id rule by the app before any route runs). */
+export const pathId = (c: Context<Env>): string => c.req.param('id') ?? '';

@@ -1,0 +1,55 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { Hono } from 'hono';
+import type { Service } from '../../../application/service.ts';
+import { pathId, requestContext as ctx } from '../kit/context.ts';
+import type { Env } from '../kit/context.ts';
+import { historyAnswer, presentedHistory } from '../kit/history.ts';
+import { etag, sendVersioned, write } from '../kit/versioned.ts';
+import { CancelBody, MeetingBody, MeetingPatchBody, NoBody, presentMeeting } from './shapes.ts';
+
+const sendMeeting = sendVersioned('meetings', presentMeeting);
+
+/** `/meetings`: schedule, read (with `If-None-Match`), change, cancel, confirm, reinstate, and the history. */
+export const meetingRoutes = (service: Service): Hono<Env> => {
+  const routes = new Hono<Env>();
+  routes.post(
+    '/meetings',
+    write(MeetingBody, false, async (c, body) => sendMeeting(c, await service.scheduleMeeting(ctx(c), body), 201)),
+  );
+  routes.get('/meetings/:id', async (c) => {
+    const result = await service.getMeeting(ctx(c), pathId(c));
+    if (E.isRight(result) && c.req.header('if-none-match') === etag(result.right.revision)) {
+      c.header('ETag', etag(result.right.revision));
+      return c.body(null, 304);
+    }
+    return sendMeeting(c, result);
+  });
+  routes.patch(
+    '/meetings/:id',
+    write(MeetingPatchBody, false, async (c, body, revision) =>
+      sendMeeting(c, await service.changeMeeting(ctx(c), pathId(c), body, revision)),
+    ),
+  );
+  routes.post(
+    '/meetings/:id/cancel',
+    write(CancelBody, true, async (c, body, revision) =>
+      sendMeeting(c, await service.cancelMeeting(ctx(c), pathId(c), body.reason, revision)),
+    ),
+  );
+  routes.post(
+    '/meetings/:id/confirm',
+    write(NoBody, true, async (c, _body, revision) =>
+      sendMeeting(c, await service.confirmMeeting(ctx(c), pathId(c), revision)),
+    ),
+  );
+  routes.post(
+    '/meetings/:id/reinstate',
+    write(NoBody, true, async (c, _body, revision) =>
+      sendMeeting(c, await service.reinstateMeeting(ctx(c), pathId(c), revision)),
+    ),
+  );
+  routes.get('/meetings/:id/history', (c) =>
+    historyAnswer(c, async (page) => presentedHistory(c, await service.meetingHistory(ctx(c), pathId(c), page))),
+  );
+  return routes;
+};

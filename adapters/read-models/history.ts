@@ -1,0 +1,64 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { Actor } from '../../domain/shared.ts';
+import { IDEMPOTENCY_STREAM_PREFIX } from '../../application/idempotency.ts';
+import type { RecordedEvent } from '../../application/ports/event-store.ts';
+import type { HistoryEntry, MeetingQueries, ProjectionSink } from '../../application/ports/read-models.ts';
+import { sqliteSink } from './kit.ts';
+import type { Db } from './kit.ts';
+
+const schema = `
+CREATE TABLE IF NOT EXISTS history (
+  stream TEXT NOT NULL, revision INTEGER NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL,
+  at TEXT NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (stream, revision)
+);
+`;
+
+export interface HistoryReadModel {
+  readonly sink: ProjectionSink;
+  readonly queries: Pick<MeetingQueries, 'history'>;
+}
+
+/** The audit history: every event of every stream, with who did it and when, page by page per stream. */
+export const openHistoryReadModel = (db: Db): HistoryReadModel => {
+  db.exec(schema);
+  const putHistory = db.prepare(
+    'INSERT OR IGNORE INTO history(stream, revision, position, type, at, actor, data) VALUES (?,?,?,?,?,?,?)',
+  );
+  const historyStmt = db.prepare<
+    [string, number, number],
+    { revision: number; position: number; type: string; at: string; actor: string; data: string }
+  >(
+    'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? AND revision > ? ORDER BY revision LIMIT ?',
+  );
+  const handle = (recorded: RecordedEvent): void => {
+    // Idempotency keys are bookkeeping of requests, with their answers: no one's audit history.
+    if (recorded.streamName.startsWith(IDEMPOTENCY_STREAM_PREFIX)) return;
+    const data = recorded.data as { at?: unknown; by?: unknown } | null;
+    const actorDecoded = Actor.decode(data?.by ?? recorded.metadata.actor);
+    const actor = E.isRight(actorDecoded) ? actorDecoded.right : { id: 'unknown', roles: [] };
+    const at = typeof data?.at === 'string' ? data.at : recorded.recordedAt;
+    putHistory.run(
+      recorded.streamName,
+      recorded.revision,
+      recorded.position,
+      recorded.type,
+      at,
+      JSON.stringify(actor),
+      JSON.stringify(recorded.data),
+    );
+  };
+  return {
+    sink: sqliteSink(db, 'history', handle, () => db.exec('DELETE FROM history;')),
+    queries: {
+      history: (streamName, page = { after: -1, limit: -1 }) =>
+        historyStmt.all(streamName, page.after, page.limit).map((row) => ({
+          revision: row.revision,
+          position: row.position,
+          type: row.type,
+          at: row.at,
+          actor: JSON.parse(row.actor) as HistoryEntry['actor'],
+          data: JSON.parse(row.data) as unknown,
+        })),
+    },
+  };
+};

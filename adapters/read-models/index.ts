@@ -1,0 +1,49 @@
+import type { ReadModels } from '../../application/ports/read-models.ts';
+import { openCalendarFeedReadModel } from './calendar-feeds.ts';
+import { openHistoryReadModel } from './history.ts';
+import { openReadModelDatabase, runInTransaction } from './kit.ts';
+import { openMeetingReadModel } from './meetings.ts';
+import { openNotificationReadModel } from './notifications.ts';
+import type { NotificationReadModel } from './notifications.ts';
+import { openPeopleReadModel } from './people.ts';
+import { openSeriesReadModel } from './series.ts';
+import { openSettingsReadModel } from './settings.ts';
+
+/** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
+const READ_MODEL_VERSION = 3;
+
+export interface SqliteReadModels extends ReadModels {
+  readonly notifications: NotificationReadModel;
+  /**
+   * Moves what the write-ahead log holds into the database file and empties the log, so that the file alone holds
+   * the read models (before it is moved into place, say).
+   */
+  flushWal(): void;
+}
+
+/** Every projection in one SQLite file, so that a batch of events is applied to all of them in one transaction. */
+export const openSqliteReadModels = (path: string): SqliteReadModels => {
+  const db = openReadModelDatabase(path, READ_MODEL_VERSION);
+  const people = openPeopleReadModel(db);
+  const meetings = openMeetingReadModel(db, people.personName);
+  const history = openHistoryReadModel(db);
+  const settings = openSettingsReadModel(db);
+  const series = openSeriesReadModel(db, meetings.queries.meetingsOfSeries);
+  const notifications = openNotificationReadModel(db);
+  const feeds = openCalendarFeedReadModel(db);
+  return {
+    ...meetings.queries,
+    ...series.queries,
+    ...people.queries,
+    ...history.queries,
+    ...settings.queries,
+    ...feeds.queries,
+    notifications,
+    sinks: [meetings.sink, history.sink, people.sink, settings.sink, series.sink, notifications.sink, feeds.sink],
+    transaction: (work) => runInTransaction(db, work),
+    flushWal: () => {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
+    close: () => db.close(),
+  };
+};
