@@ -1,17 +1,92 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { Actor, IsoInstant, MAX_ID_LENGTH, assertNever, checkId, isHttpsUrl, validationFailed } from './shared.ts';
+import { annotate } from './annotate.ts';
+import {
+  Actor,
+  INSTANT_NOTE,
+  Id,
+  IsoInstant,
+  RecordedAt,
+  MAX_ID_LENGTH,
+  assertNever,
+  checkId,
+  isHttpsUrl,
+  validationFailed,
+} from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
-import { isValidTimeZone } from './time.ts';
+import { MS_PER_MINUTE, TimeZoneName, isValidTimeZone } from './time.ts';
 
 export const MAX_MEETING_MINUTES = 24 * 60;
+export const MAX_MEETING_MS = MAX_MEETING_MINUTES * MS_PER_MINUTE;
 
-export const TrainingType = t.keyof({ '1-1': null, link: null });
+/** The text limits the rules below check; the field codecs carry them into the API document. */
+export const LIMITS = {
+  title: 200,
+  description: 5000,
+  metadata: 10_000,
+  remoteLink: 2048,
+  reason: 1000,
+  id: MAX_ID_LENGTH,
+} as const;
+
+export const TrainingType = annotate(t.keyof({ '1-1': null, link: null }), {
+  name: 'TrainingType',
+  description: '`1-1`: a native WebRTC call through this server; `link`: an outside meeting at `remoteLink`.',
+});
 export type TrainingType = t.TypeOf<typeof TrainingType>;
 
 /** Who asked for a change: the meeting itself, or its series (series edits must not overwrite individual ones). */
-export const ChangeOrigin = t.keyof({ meeting: null, series: null });
+export const ChangeOrigin = annotate(t.keyof({ meeting: null, series: null }), {
+  description:
+    'Whether the change was made on the meeting itself or came from its series (series edits leave fields edited on the meeting alone).',
+});
 export type ChangeOrigin = t.TypeOf<typeof ChangeOrigin>;
+
+// ---------- fields, as bodies and events carry them ----------
+
+export const Title = annotate(t.string, {
+  minLength: 1,
+  maxLength: LIMITS.title,
+  description: 'Shown to both participants; not blank.',
+});
+export const Description = annotate(t.string, {
+  maxLength: LIMITS.description,
+  description: 'Free text shown to both participants.',
+});
+export const CustomerMetadata = annotate(t.string, {
+  maxLength: LIMITS.metadata,
+  description: 'Free text about the customer (for example from a CRM); shown to admins and the instructor only.',
+});
+export const InstructorMetadata = annotate(t.string, {
+  maxLength: LIMITS.metadata,
+  description: 'Free text about the instructor; shown to admins only.',
+});
+export const RemoteLink = annotate(t.string, {
+  format: 'uri',
+  pattern: '^https://',
+  maxLength: LIMITS.remoteLink,
+  description:
+    'An `https:` URL of the outside meeting (Zoom, Meet, Teams). Required when `trainingType` is `link`, refused for `1-1`.',
+  examples: ['https://meet.example.com/abc-defg-hij'],
+});
+export const Reason = annotate(t.string, { maxLength: LIMITS.reason, description: 'Why, when a reason was given.' });
+export const CustomerId = annotate(Id, { description: 'User id (JWT `sub`) of the customer.' });
+export const InstructorId = annotate(Id, {
+  description: 'User id (JWT `sub`) of the instructor; differs from `customerId`.',
+});
+const MeetingId = annotate(t.string, { description: 'The meeting.' });
+const OfSeries = annotate(t.string, { description: 'Set for an occurrence of a series.' });
+const Start = annotate(IsoInstant, { description: `When the session starts.${INSTANT_NOTE}` });
+const End = annotate(IsoInstant, {
+  description: `When the session ends; after \`start\`, at most 24 hours later.${INSTANT_NOTE}`,
+});
+
+/** `remoteLink` goes with `link` and only with it (checkLink), as a JSON Schema rule across the two fields. */
+export const linkRule = {
+  if: { properties: { trainingType: { const: 'link' } }, required: ['trainingType'] },
+  then: { required: ['remoteLink'] },
+  else: { not: { required: ['remoteLink'] } },
+};
 
 export const DetailField = t.keyof({
   title: null,
@@ -23,84 +98,111 @@ export const DetailField = t.keyof({
 });
 export type DetailField = t.TypeOf<typeof DetailField>;
 
-const stamp = { at: IsoInstant, by: Actor };
+const stamp = { at: RecordedAt, by: Actor };
 const optional = <P extends t.Props>(props: P) => t.partial(props);
 
 // ---------- events ----------
 
 export const MeetingScheduled = t.type({
   type: t.literal('MeetingScheduled'),
-  data: t.intersection([
-    t.type({
-      meetingId: t.string,
-      title: t.string,
-      customerId: t.string,
-      instructorId: t.string,
-      start: IsoInstant,
-      end: IsoInstant,
-      timezone: t.string,
-      trainingType: TrainingType,
-      description: t.string,
-      customerMetadata: t.string,
-      instructorMetadata: t.string,
-      ...stamp,
-    }),
-    optional({ seriesId: t.string, remoteLink: t.string }),
-  ]),
+  data: annotate(
+    t.intersection([
+      t.type({
+        meetingId: MeetingId,
+        title: Title,
+        customerId: CustomerId,
+        instructorId: InstructorId,
+        start: Start,
+        end: End,
+        timezone: TimeZoneName,
+        trainingType: TrainingType,
+        description: Description,
+        customerMetadata: CustomerMetadata,
+        instructorMetadata: InstructorMetadata,
+        ...stamp,
+      }),
+      optional({ seriesId: OfSeries, remoteLink: RemoteLink }),
+    ]),
+    { description: 'A meeting was scheduled, on its own or as an occurrence of a series.' },
+  ),
 });
 
 export const MeetingDetailsChanged = t.type({
   type: t.literal('MeetingDetailsChanged'),
-  data: t.type({
-    meetingId: t.string,
-    changes: optional({
-      title: t.string,
-      description: t.string,
-      customerMetadata: t.string,
-      instructorMetadata: t.string,
+  data: annotate(
+    t.type({
+      meetingId: MeetingId,
+      changes: annotate(
+        optional({
+          title: Title,
+          description: Description,
+          customerMetadata: CustomerMetadata,
+          instructorMetadata: InstructorMetadata,
+        }),
+        { description: 'The new values.' },
+      ),
+      origin: ChangeOrigin,
+      ...stamp,
     }),
-    origin: ChangeOrigin,
-    ...stamp,
-  }),
+    { description: 'Text fields of a meeting changed; `changes` holds the new values of the changed ones.' },
+  ),
 });
 
 export const MeetingRescheduled = t.type({
   type: t.literal('MeetingRescheduled'),
-  data: t.type({
-    meetingId: t.string,
-    start: IsoInstant,
-    end: IsoInstant,
-    timezone: t.string,
-    previous: t.type({ start: IsoInstant, end: IsoInstant, timezone: t.string }),
-    origin: ChangeOrigin,
-    ...stamp,
-  }),
+  data: annotate(
+    t.type({
+      meetingId: MeetingId,
+      start: Start,
+      end: End,
+      timezone: TimeZoneName,
+      previous: annotate(t.type({ start: Start, end: End, timezone: TimeZoneName }), {
+        description: 'Where it was before.',
+      }),
+      origin: ChangeOrigin,
+      ...stamp,
+    }),
+    { description: 'A meeting moved (its time or its time zone).' },
+  ),
 });
 
 export const TrainingTypeChanged = t.type({
   type: t.literal('TrainingTypeChanged'),
-  data: t.intersection([
-    t.type({ meetingId: t.string, trainingType: TrainingType, origin: ChangeOrigin, ...stamp }),
-    optional({ remoteLink: t.string }),
-  ]),
+  data: annotate(
+    t.intersection([
+      t.type({ meetingId: MeetingId, trainingType: TrainingType, origin: ChangeOrigin, ...stamp }),
+      optional({ remoteLink: RemoteLink }),
+    ]),
+    { description: 'A meeting switched between a native call and an outside link, or its link changed.' },
+  ),
 });
 
 export const MeetingConfirmed = t.type({
   type: t.literal('MeetingConfirmed'),
-  data: t.type({ meetingId: t.string, ...stamp }),
+  data: annotate(t.type({ meetingId: MeetingId, ...stamp }), { description: 'planned → scheduled.' }),
 });
 
 export const SessionCancelled = t.type({
   type: t.literal('SessionCancelled'),
-  data: t.intersection([
-    t.type({ meetingId: t.string, origin: ChangeOrigin, ...stamp }),
-    optional({ reason: t.string, seriesId: t.string, seriesCancellationId: t.string }),
-  ]),
+  data: annotate(
+    t.intersection([
+      t.type({ meetingId: MeetingId, origin: ChangeOrigin, ...stamp }),
+      optional({
+        reason: Reason,
+        seriesId: OfSeries,
+        seriesCancellationId: annotate(t.string, {
+          description:
+            'Set when a series cancellation or edit cancelled it; the series event with this `cancellationId` lists every session it cancelled.',
+        }),
+      }),
+    ]),
+    { description: 'A meeting was cancelled, on its own or with (part of) its series.' },
+  ),
 });
 
 export const MeetingReinstated = t.type({
   type: t.literal('MeetingReinstated'),
-  data: t.type({ meetingId: t.string, ...stamp }),
+  data: annotate(t.type({ meetingId: MeetingId, ...stamp }), { description: 'cancelled → planned.' }),
 });
 
 export const MeetingEvent = t.union([
@@ -130,18 +232,18 @@ const commandStamp = { at: IsoInstant, by: Actor };
 
 /** What a client gives to schedule a meeting: shared by the command and the HTTP body, so they cannot drift apart. */
 export const meetingRequiredFields = {
-  title: t.string,
-  customerId: t.string,
-  instructorId: t.string,
-  start: IsoInstant,
-  end: IsoInstant,
+  title: Title,
+  customerId: CustomerId,
+  instructorId: InstructorId,
+  start: Start,
+  end: End,
   trainingType: TrainingType,
 };
 export const meetingOptionalFields = {
-  remoteLink: t.string,
-  description: t.string,
-  customerMetadata: t.string,
-  instructorMetadata: t.string,
+  remoteLink: RemoteLink,
+  description: Description,
+  customerMetadata: CustomerMetadata,
+  instructorMetadata: InstructorMetadata,
 };
 
 export const ScheduleMeeting = t.type({
@@ -247,15 +349,6 @@ export interface InvalidTransition {
 export type MeetingError = ValidationFailed | MeetingNotFound | MeetingAlreadyExists | InvalidTransition;
 
 // ---------- rules ----------
-
-export const LIMITS = {
-  title: 200,
-  description: 5000,
-  metadata: 10_000,
-  remoteLink: 2048,
-  reason: 1000,
-  id: MAX_ID_LENGTH,
-} as const;
 
 // Control characters end up in emails, calendar files and pages; line breaks and tabs only where text is multi-line.
 const singleLineControls = /[\u0000-\u001F\u007F]/;

@@ -1,9 +1,32 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { annotate } from './annotate.ts';
 import { Actor, IsoInstant, assertNever, checkId, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
-import { emailProblem } from './email.ts';
+import { EMAIL_PATTERN, MAX_EMAIL_LENGTH, emailProblem } from './email.ts';
 import { isValidTimeZone } from './time.ts';
+
+export const MAX_PERSON_NAME_LENGTH = 200;
+
+/** A display name as a body gives it (trimmed by the rules below). */
+export const PersonName = annotate(t.string, {
+  minLength: 1,
+  maxLength: MAX_PERSON_NAME_LENGTH,
+  description: 'Display name; not blank.',
+});
+
+/** An address as a body gives it: emailProblem decides, after trimming. */
+export const PersonEmail = annotate(t.string, {
+  format: 'email',
+  maxLength: MAX_EMAIL_LENGTH,
+  pattern: EMAIL_PATTERN,
+  description:
+    'An address the mail and calendar path can deliver to, checked once here: ASCII only (an internationalised ' +
+    'domain in its `xn--` form), a dot-atom of at most 64 characters before the `@` (no leading, trailing or ' +
+    'doubled dot, no quotes, no display name), two or more hostname labels after it ending in a top-level domain ' +
+    '(no IP address), 254 characters in all; surrounding whitespace is trimmed. `ü@exämple.com` and `a@b..com` ' +
+    'answer 400 naming `email`.',
+});
 
 const details = {
   personId: t.string,
@@ -46,7 +69,8 @@ export const decide = (command: PersonCommand, state: PersonState): E.Either<Val
   const email = c.email.trim();
   const errors: FieldError[] = [];
   errors.push(...checkId('id', c.personId));
-  if (name.length === 0 || name.length > 200) errors.push({ path: 'name', message: 'must be 1 to 200 characters' });
+  if (name.length === 0 || name.length > MAX_PERSON_NAME_LENGTH)
+    errors.push({ path: 'name', message: `must be 1 to ${MAX_PERSON_NAME_LENGTH} characters` });
   else if (/[\u0000-\u001F\u007F]/.test(name))
     errors.push({ path: 'name', message: 'must be one line without control characters' });
   const emailError = emailProblem(email);
@@ -59,7 +83,7 @@ export const decide = (command: PersonCommand, state: PersonState): E.Either<Val
     personId: c.personId,
     name,
     email,
-    ...(c.timezone !== undefined ? { timezone: c.timezone } : {}),
+    timezone: c.timezone,
     at: c.at,
     by: c.by,
   };
@@ -79,7 +103,7 @@ export const evolve = (_state: PersonState, event: PersonEvent): PersonState => 
     case 'PersonRegistered':
     case 'PersonUpdated': {
       const { personId, name, email, timezone } = event.data;
-      return { status: 'known', id: personId, name, email, ...(timezone !== undefined ? { timezone } : {}) };
+      return { status: 'known', id: personId, name, email, timezone };
     }
     default:
       return assertNever(event);

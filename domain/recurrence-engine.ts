@@ -280,161 +280,203 @@ const markNumbered = (numbered: ReadonlyArray<ByDay>, first: number, last: numbe
   }
 };
 
+type Emit = (day: number) => boolean;
+
+/** DAILY: each period is one day, so BYSETPOS keeps it (1, -1) or drops every day; the days are scanned directly. */
+const expandDaily = (plan: Plan, startDay: number, lastDay: number, emit: Emit): void => {
+  if (plan.setpos !== undefined && !plan.setpos.includes(1) && !plan.setpos.includes(-1)) return;
+  const civil: Civil = { year: 0, month: 0, day: 0 };
+  for (let d = startDay; d <= lastDay; d += plan.interval) {
+    const { year, month, day } = civilInto(d, civil);
+    if (plan.months !== undefined && plan.months[month] !== 1) {
+      // On to the last day of this month that the step reaches; the loop's step then enters the next month.
+      const nextMonth = d - day + monthLength(year, month) + 1;
+      d += (Math.ceil((nextMonth - d) / plan.interval) - 1) * plan.interval;
+      continue;
+    }
+    if (plan.weekdays !== undefined && plan.weekdays[weekdayOf(d)] !== 1) continue;
+    if (
+      plan.monthdays !== undefined &&
+      plan.monthdays[day] !== 1 &&
+      (plan.nmonthdays as Uint8Array)[monthLength(year, month) - day + 1] !== 1
+    ) {
+      continue;
+    }
+    if (!emit(d)) return;
+  }
+};
+
+/** Where a YEARLY, MONTHLY or WEEKLY rule's periods start from: DTSTART's day, week and month. */
+interface Origin {
+  readonly start: Civil;
+  readonly startDay: number;
+  readonly firstWeekStart: number;
+  readonly startMonthIndex: number;
+}
+
+/** The days [from, to) of the rule's k-th period; undefined beyond the year 9999. */
+const periodOf = (plan: Plan, origin: Origin, k: number): { from: number; to: number } | undefined => {
+  const { freq, interval } = plan;
+  switch (freq) {
+    case 'YEARLY': {
+      const year = origin.start.year + k * interval;
+      if (year > 9999) return undefined;
+      return { from: daysFromCivil(year, 1, 1), to: daysFromCivil(year + 1, 1, 1) };
+    }
+    case 'MONTHLY': {
+      const index = origin.startMonthIndex + k * interval;
+      const year = Math.floor(index / 12);
+      if (year > 9999) return undefined;
+      const month = index - year * 12 + 1;
+      const from = daysFromCivil(year, month, 1);
+      return { from, to: from + monthLength(year, month) };
+    }
+    case 'WEEKLY':
+      return {
+        from: k === 0 ? origin.startDay : origin.firstWeekStart + k * interval * 7,
+        to: origin.firstWeekStart + k * interval * 7 + 7,
+      };
+    case 'DAILY':
+      throw new Error('periodOf: DAILY rules are expanded day by day');
+    default: {
+      const never: never = freq;
+      return never;
+    }
+  }
+};
+
+/** Marks the numbered weekdays of the period [from, to): they count within its month(s) or its year. */
+const markPeriodNumbered = (
+  plan: Plan,
+  nweekdays: ReadonlyArray<ByDay>,
+  from: number,
+  to: number,
+  numbered: Set<number>,
+): void => {
+  numbered.clear();
+  if (plan.freq === 'MONTHLY' || plan.months === undefined) {
+    markNumbered(nweekdays, from, to - 1, numbered);
+    return;
+  }
+  const year = civilFromDays(from).year;
+  for (let month = 1; month <= 12; month++) {
+    if (plan.months[month] !== 1) continue;
+    const first = daysFromCivil(year, month, 1);
+    markNumbered(nweekdays, first, first + monthLength(year, month) - 1, numbered);
+  }
+};
+
+/** The BYWEEKNO mask of one year, kept while the periods stay in that year. */
+interface WeekMasks {
+  year: number;
+  mask: Uint8Array | undefined;
+}
+
+const weekMaskOf = (plan: Plan, year: number, masks: WeekMasks): Uint8Array | undefined => {
+  if (plan.weeknos !== undefined && year !== masks.year) {
+    masks.mask = weekNumberMask(year, plan.weeknos, plan.wkst);
+    masks.year = year;
+  }
+  return masks.mask;
+};
+
+/** The days of [from, to) that pass every BYxxx filter, their calendar fields advanced day by day (no division per day). */
+const collectCandidates = (
+  plan: Plan,
+  from: number,
+  to: number,
+  numbered: ReadonlySet<number>,
+  masks: WeekMasks,
+  candidates: number[],
+): void => {
+  candidates.length = 0;
+  const hasByDay = plan.weekdays !== undefined || plan.nweekdays !== undefined;
+  let { year, month, day } = civilFromDays(from);
+  let weekday = weekdayOf(from);
+  let monthDays = monthLength(year, month);
+  let yearStart = daysFromCivil(year, 1, 1);
+  let yearLength = isLeap(year) ? 366 : 365;
+  let weekMask = weekMaskOf(plan, year, masks);
+  for (let d = from; d < to; d++) {
+    if (plan.months !== undefined && plan.months[month] !== 1) {
+      // Skip to the month's last day: none of its days can match.
+      const skip = Math.min(monthDays - day, to - 1 - d);
+      d += skip;
+      day += skip;
+      weekday = (weekday + skip) % 7;
+    } else if (
+      (plan.weeknos === undefined || (weekMask as Uint8Array)[d - yearStart] === 1) &&
+      (!hasByDay || plan.weekdays?.[weekday] === 1 || numbered.has(d)) &&
+      (plan.monthdays === undefined ||
+        plan.monthdays[day] === 1 ||
+        (plan.nmonthdays as Uint8Array)[monthDays - day + 1] === 1) &&
+      (plan.yeardays === undefined ||
+        plan.yeardays.has(d - yearStart + 1) ||
+        plan.yeardays.has(d - yearStart - yearLength))
+    ) {
+      candidates.push(d);
+    }
+    weekday = weekday === 6 ? 0 : weekday + 1;
+    if (day < monthDays) {
+      day += 1;
+    } else {
+      day = 1;
+      if (month < 12) {
+        month += 1;
+      } else {
+        month = 1;
+        year += 1;
+        yearStart = d + 1;
+        yearLength = isLeap(year) ? 366 : 365;
+        weekMask = weekMaskOf(plan, year, masks);
+      }
+      monthDays = monthLength(year, month);
+    }
+  }
+};
+
+/** BYSETPOS: the positions' days of the period's set, each once, in date order. */
+const pickPositions = (setpos: ReadonlyArray<number>, candidates: ReadonlyArray<number>): number[] => {
+  const picked = new Set<number>();
+  for (const pos of setpos) {
+    const index = pos > 0 ? pos - 1 : candidates.length + pos;
+    if (index >= 0 && index < candidates.length) picked.add(candidates[index] as number);
+  }
+  return [...picked].sort((a, b) => a - b);
+};
+
 /**
  * Calls `emit` with each occurrence day from startDay (DTSTART's day) to lastDay inclusive, in order, until it
  * returns false. lastDay must be at most LAST_SUPPORTED_DAY.
  */
-export const expandDays = (rule: DateRule, startDay: number, lastDay: number, emit: (day: number) => boolean): void => {
+export const expandDays = (rule: DateRule, startDay: number, lastDay: number, emit: Emit): void => {
   const start = civilFromDays(startDay);
   const startWeekday = weekdayOf(startDay);
   const plan = compile(rule, start, startWeekday);
-  const { freq, interval, wkst } = plan;
-  const candidates: number[] = [];
-  const numbered = new Set<number>();
-  const civil: Civil = { year: 0, month: 0, day: 0 };
-  const hasByDay = plan.weekdays !== undefined || plan.nweekdays !== undefined;
-  let maskYear = Number.NaN;
-  let weekMask: Uint8Array | undefined;
-  const firstWeekStart = startDay - ((startWeekday - wkst + 7) % 7);
-  const startMonthIndex = start.year * 12 + start.month - 1;
-
+  // A rule whose positions all lie beyond any period's set yields nothing: no need to walk its periods.
   if (plan.setpos !== undefined) {
-    // A rule whose positions all lie beyond any period's set yields nothing: no need to walk its periods.
     const largest = maxSetSize(plan);
     if (plan.setpos.every((pos) => Math.abs(pos) > largest)) return;
   }
-  if (freq === 'DAILY') {
-    // Each period is one day, so BYSETPOS keeps it (1, -1) or drops every day; the days are scanned directly.
-    if (plan.setpos !== undefined && !plan.setpos.includes(1) && !plan.setpos.includes(-1)) return;
-    for (let d = startDay; d <= lastDay; d += interval) {
-      const { year, month, day } = civilInto(d, civil);
-      if (plan.months !== undefined && plan.months[month] !== 1) {
-        // On to the last day of this month that the step reaches; the loop's step then enters the next month.
-        const nextMonth = d - day + monthLength(year, month) + 1;
-        d += (Math.ceil((nextMonth - d) / interval) - 1) * interval;
-        continue;
-      }
-      if (plan.weekdays !== undefined && plan.weekdays[weekdayOf(d)] !== 1) continue;
-      if (
-        plan.monthdays !== undefined &&
-        plan.monthdays[day] !== 1 &&
-        (plan.nmonthdays as Uint8Array)[monthLength(year, month) - day + 1] !== 1
-      ) {
-        continue;
-      }
-      if (!emit(d)) return;
-    }
+  if (plan.freq === 'DAILY') {
+    expandDaily(plan, startDay, lastDay, emit);
     return;
   }
-
+  const origin: Origin = {
+    start,
+    startDay,
+    firstWeekStart: startDay - ((startWeekday - plan.wkst + 7) % 7),
+    startMonthIndex: start.year * 12 + start.month - 1,
+  };
+  const candidates: number[] = [];
+  const numbered = new Set<number>();
+  const masks: WeekMasks = { year: Number.NaN, mask: undefined };
   for (let k = 0; ; k++) {
-    let from: number;
-    let to: number;
-    switch (freq) {
-      case 'YEARLY': {
-        const year = start.year + k * interval;
-        if (year > 9999) return;
-        from = daysFromCivil(year, 1, 1);
-        to = daysFromCivil(year + 1, 1, 1);
-        break;
-      }
-      case 'MONTHLY': {
-        const index = startMonthIndex + k * interval;
-        const year = Math.floor(index / 12);
-        if (year > 9999) return;
-        const month = index - year * 12 + 1;
-        from = daysFromCivil(year, month, 1);
-        to = from + monthLength(year, month);
-        break;
-      }
-      case 'WEEKLY':
-        from = k === 0 ? startDay : firstWeekStart + k * interval * 7;
-        to = firstWeekStart + k * interval * 7 + 7;
-        break;
-      default: {
-        const never: never = freq;
-        return never;
-      }
-    }
-    if (from > lastDay) return;
-
-    // Numbered weekdays count within the period's month(s) or year.
-    if (plan.nweekdays !== undefined) {
-      numbered.clear();
-      if (freq === 'MONTHLY') {
-        markNumbered(plan.nweekdays, from, to - 1, numbered);
-      } else if (plan.months !== undefined) {
-        const year = civilInto(from, civil).year;
-        for (let month = 1; month <= 12; month++) {
-          if (plan.months[month] !== 1) continue;
-          const first = daysFromCivil(year, month, 1);
-          markNumbered(plan.nweekdays, first, first + monthLength(year, month) - 1, numbered);
-        }
-      } else {
-        markNumbered(plan.nweekdays, from, to - 1, numbered);
-      }
-    }
-
-    // The days of [from, to), their calendar fields advanced day by day (no division per day).
-    candidates.length = 0;
-    let { year, month, day } = civilInto(from, civil);
-    let weekday = weekdayOf(from);
-    let monthDays = monthLength(year, month);
-    let yearStart = daysFromCivil(year, 1, 1);
-    let yearLength = isLeap(year) ? 366 : 365;
-    if (plan.weeknos !== undefined && year !== maskYear) {
-      weekMask = weekNumberMask(year, plan.weeknos, wkst);
-      maskYear = year;
-    }
-    for (let d = from; d < to; d++) {
-      if (plan.months !== undefined && plan.months[month] !== 1) {
-        // Skip to the month's last day: none of its days can match.
-        const skip = Math.min(monthDays - day, to - 1 - d);
-        d += skip;
-        day += skip;
-        weekday = (weekday + skip) % 7;
-      } else if (
-        (plan.weeknos === undefined || (weekMask as Uint8Array)[d - yearStart] === 1) &&
-        (!hasByDay || plan.weekdays?.[weekday] === 1 || numbered.has(d)) &&
-        (plan.monthdays === undefined ||
-          plan.monthdays[day] === 1 ||
-          (plan.nmonthdays as Uint8Array)[monthDays - day + 1] === 1) &&
-        (plan.yeardays === undefined ||
-          plan.yeardays.has(d - yearStart + 1) ||
-          plan.yeardays.has(d - yearStart - yearLength))
-      ) {
-        candidates.push(d);
-      }
-      weekday = weekday === 6 ? 0 : weekday + 1;
-      if (day < monthDays) {
-        day += 1;
-      } else {
-        day = 1;
-        if (month < 12) {
-          month += 1;
-        } else {
-          month = 1;
-          year += 1;
-          yearStart = d + 1;
-          yearLength = isLeap(year) ? 366 : 365;
-          if (plan.weeknos !== undefined) {
-            weekMask = weekNumberMask(year, plan.weeknos, wkst);
-            maskYear = year;
-          }
-        }
-        monthDays = monthLength(year, month);
-      }
-    }
-
-    let selected: ReadonlyArray<number> = candidates;
-    if (plan.setpos !== undefined) {
-      const picked = new Set<number>();
-      for (const pos of plan.setpos) {
-        const index = pos > 0 ? pos - 1 : candidates.length + pos;
-        if (index >= 0 && index < candidates.length) picked.add(candidates[index] as number);
-      }
-      selected = [...picked].sort((a, b) => a - b);
-    }
+    const period = periodOf(plan, origin, k);
+    if (period === undefined || period.from > lastDay) return;
+    if (plan.nweekdays !== undefined) markPeriodNumbered(plan, plan.nweekdays, period.from, period.to, numbered);
+    collectCandidates(plan, period.from, period.to, numbered, masks, candidates);
+    const selected = plan.setpos === undefined ? candidates : pickPositions(plan.setpos, candidates);
     for (const d of selected) {
       if (d < startDay) continue;
       if (d > lastDay) return;

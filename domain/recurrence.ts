@@ -128,7 +128,8 @@ const parseIntList = (
   return out;
 };
 
-const parseRule = (raw: unknown): E.Either<ReadonlyArray<string>, Rule> => {
+/** The rule text without its optional `RRULE:` prefix and trailing `;`, or why it is no rule value at all. */
+const ruleText = (raw: unknown): E.Either<ReadonlyArray<string>, string> => {
   if (typeof raw !== 'string') return E.left(['rrule must be a string']);
   if (raw.length > MAX_RRULE_LENGTH) return E.left([`rrule must be at most ${MAX_RRULE_LENGTH} characters`]);
   if (/[\r\n]/.test(raw)) return E.left(['rrule must be a single RRULE value, not multiple lines']);
@@ -139,7 +140,11 @@ const parseRule = (raw: unknown): E.Either<ReadonlyArray<string>, Rule> => {
   if (text.startsWith('RRULE:')) text = text.slice('RRULE:'.length);
   if (text.endsWith(';')) text = text.slice(0, -1);
   if (text === '') return E.left(['rrule is empty']);
+  return E.right(text);
+};
 
+/** The rule's parts by name: each known, given once and with a value. */
+const ruleParts = (text: string): E.Either<ReadonlyArray<string>, ReadonlyMap<string, string>> => {
   const errors: string[] = [];
   const parts = new Map<string, string>();
   for (const part of text.split(';')) {
@@ -156,109 +161,101 @@ const parseRule = (raw: unknown): E.Either<ReadonlyArray<string>, Rule> => {
       parts.set(key, value);
     }
   }
-  if (errors.length > 0) return E.left(errors);
+  return errors.length > 0 ? E.left(errors) : E.right(parts);
+};
 
-  for (const key of ['BYHOUR', 'BYMINUTE', 'BYSECOND']) {
-    if (parts.has(key)) errors.push(`${key} is not allowed: the time of day comes from startTime`);
-  }
+type Parts = ReadonlyMap<string, string>;
 
-  const freqText = parts.get('FREQ');
-  let freq: Freq | undefined;
+const parseFreq = (freqText: string | undefined, errors: string[]): Freq | undefined => {
   switch (freqText) {
     case undefined:
       errors.push('FREQ is required');
-      break;
+      return undefined;
     case 'YEARLY':
     case 'MONTHLY':
     case 'WEEKLY':
     case 'DAILY':
-      freq = freqText;
-      break;
+      return freqText;
     case 'HOURLY':
     case 'MINUTELY':
     case 'SECONDLY':
       errors.push(`FREQ=${freqText} is not allowed: a series has at most one occurrence per day`);
-      break;
+      return undefined;
     default:
       errors.push(`FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY, got '${freqText}'`);
+      return undefined;
   }
+};
 
-  let interval = 1;
-  const intervalText = parts.get('INTERVAL');
-  if (intervalText !== undefined) {
-    if (POSITIVE_INT.test(intervalText)) interval = Number(intervalText);
-    else errors.push(`INTERVAL must be a positive integer below 1000000, got '${intervalText}'`);
-  }
+const parseInterval = (intervalText: string | undefined, errors: string[]): number => {
+  if (intervalText === undefined) return 1;
+  if (POSITIVE_INT.test(intervalText)) return Number(intervalText);
+  errors.push(`INTERVAL must be a positive integer below 1000000, got '${intervalText}'`);
+  return 1;
+};
 
-  let count: number | undefined;
-  const countText = parts.get('COUNT');
-  if (countText !== undefined) {
-    if (!/^[1-9]\d*$/.test(countText)) errors.push(`COUNT must be a positive integer, got '${countText}'`);
-    else if (countText.length > 3 || Number(countText) > MAX_OCCURRENCES) {
-      errors.push(`COUNT must be at most ${MAX_OCCURRENCES}, got ${countText}`);
-    } else count = Number(countText);
-  }
+const parseCount = (countText: string | undefined, errors: string[]): number | undefined => {
+  if (countText === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(countText)) errors.push(`COUNT must be a positive integer, got '${countText}'`);
+  else if (countText.length > 3 || Number(countText) > MAX_OCCURRENCES) {
+    errors.push(`COUNT must be at most ${MAX_OCCURRENCES}, got ${countText}`);
+  } else return Number(countText);
+  return undefined;
+};
 
-  let until: Until | undefined;
-  const untilText = parts.get('UNTIL');
-  if (untilText !== undefined) {
-    const d = UNTIL_DATE.exec(untilText);
-    const u = d === null ? UNTIL_UTC.exec(untilText) : null;
-    if (d !== null) {
-      const date = { year: Number(d[1]), month: Number(d[2]), day: Number(d[3]) };
-      if (isRealDate(date.year, date.month, date.day)) until = { kind: 'date', date };
-      else errors.push(`UNTIL '${untilText}' is not a real date`);
-    } else if (u !== null) {
-      const f = u.slice(1).map(Number) as [number, number, number, number, number, number];
-      if (isRealDate(f[0], f[1], f[2]) && f[3] <= 23 && f[4] <= 59 && f[5] <= 59) {
-        until = {
-          kind: 'utc',
-          instantMs: wallClockMs({ year: f[0], month: f[1], day: f[2], hour: f[3], minute: f[4], second: f[5] }),
-        };
-      } else errors.push(`UNTIL '${untilText}' is not a real date-time`);
-    } else {
-      errors.push(`UNTIL must be a date (YYYYMMDD) or a UTC date-time (YYYYMMDDTHHMMSSZ), got '${untilText}'`);
+const parseUntil = (untilText: string | undefined, errors: string[]): Until | undefined => {
+  if (untilText === undefined) return undefined;
+  const d = UNTIL_DATE.exec(untilText);
+  const u = d === null ? UNTIL_UTC.exec(untilText) : null;
+  if (d !== null) {
+    const date = { year: Number(d[1]), month: Number(d[2]), day: Number(d[3]) };
+    if (isRealDate(date.year, date.month, date.day)) return { kind: 'date', date };
+    errors.push(`UNTIL '${untilText}' is not a real date`);
+  } else if (u !== null) {
+    const f = u.slice(1).map(Number) as [number, number, number, number, number, number];
+    if (isRealDate(f[0], f[1], f[2]) && f[3] <= 23 && f[4] <= 59 && f[5] <= 59) {
+      return {
+        kind: 'utc',
+        instantMs: wallClockMs({ year: f[0], month: f[1], day: f[2], hour: f[3], minute: f[4], second: f[5] }),
+      };
     }
+    errors.push(`UNTIL '${untilText}' is not a real date-time`);
+  } else {
+    errors.push(`UNTIL must be a date (YYYYMMDD) or a UTC date-time (YYYYMMDDTHHMMSSZ), got '${untilText}'`);
   }
-  if (countText !== undefined && untilText !== undefined) errors.push('COUNT and UNTIL must not both be given');
-  if (countText === undefined && untilText === undefined) {
-    errors.push('the rule must end: give COUNT or UNTIL (infinite series are not allowed)');
-  }
+  return undefined;
+};
 
-  let byday: ByDay[] | undefined;
-  const bydayText = parts.get('BYDAY');
-  if (bydayText !== undefined) {
-    byday = [];
-    for (const item of bydayText.split(',')) {
-      const m = BYDAY_ITEM.exec(item);
-      const n = m?.[1] === undefined ? undefined : Number(m[1]);
-      if (m === null || (n !== undefined && (n === 0 || Math.abs(n) > 53))) {
-        errors.push(`BYDAY values must be weekdays like MO or 2TU or -1FR, got '${item}'`);
-        byday = undefined;
-        break;
-      }
-      byday.push({ weekday: WEEKDAY_CODES[m[2] as string] as number, n });
+const parseByDay = (bydayText: string | undefined, errors: string[]): ByDay[] | undefined => {
+  if (bydayText === undefined) return undefined;
+  const byday: ByDay[] = [];
+  for (const item of bydayText.split(',')) {
+    const m = BYDAY_ITEM.exec(item);
+    const n = m?.[1] === undefined ? undefined : Number(m[1]);
+    if (m === null || (n !== undefined && (n === 0 || Math.abs(n) > 53))) {
+      errors.push(`BYDAY values must be weekdays like MO or 2TU or -1FR, got '${item}'`);
+      return undefined;
     }
+    byday.push({ weekday: WEEKDAY_CODES[m[2] as string] as number, n });
   }
+  return byday;
+};
 
-  const list = (key: string, min: number, max: number, signed: boolean) => {
-    const v = parts.get(key);
-    return v === undefined ? undefined : parseIntList(key, v, min, max, signed, errors);
-  };
-  const bymonth = list('BYMONTH', 1, 12, false);
-  const bymonthday = list('BYMONTHDAY', 1, 31, true);
-  const byyearday = list('BYYEARDAY', 1, 366, true);
-  const byweekno = list('BYWEEKNO', 1, 53, true);
-  const bysetpos = list('BYSETPOS', 1, 366, true);
+const parseWkst = (wkstText: string | undefined, errors: string[]): number | undefined => {
+  if (wkstText === undefined) return undefined;
+  const wkst = WEEKDAY_CODES[wkstText];
+  if (wkst === undefined) errors.push(`WKST must be a weekday (MO..SU), got '${wkstText}'`);
+  return wkst;
+};
 
-  let wkst: number | undefined;
-  const wkstText = parts.get('WKST');
-  if (wkstText !== undefined) {
-    wkst = WEEKDAY_CODES[wkstText];
-    if (wkst === undefined) errors.push(`WKST must be a weekday (MO..SU), got '${wkstText}'`);
-  }
-
-  // RFC 5545 §3.3.10 restrictions on which BYxxx parts go with which FREQ.
+/** RFC 5545 §3.3.10 restrictions on which BYxxx parts go with which FREQ. */
+const checkCombinations = (
+  parts: Parts,
+  freq: Freq | undefined,
+  byday: ReadonlyArray<ByDay> | undefined,
+  bysetpos: ReadonlyArray<number> | undefined,
+  errors: string[],
+): void => {
   if (freq !== undefined) {
     if (parts.has('BYWEEKNO') && freq !== 'YEARLY') errors.push('BYWEEKNO is only allowed with FREQ=YEARLY');
     if (parts.has('BYYEARDAY') && freq !== 'YEARLY') errors.push('BYYEARDAY is only allowed with FREQ=YEARLY');
@@ -276,10 +273,43 @@ const parseRule = (raw: unknown): E.Either<ReadonlyArray<string>, Rule> => {
   if (bysetpos !== undefined && ![...parts.keys()].some((k) => k.startsWith('BY') && k !== 'BYSETPOS')) {
     errors.push('BYSETPOS needs another BYxxx part');
   }
+};
 
+/** Every error of a rule is reported, in the order of its parts' checks. */
+const parseRule = (raw: unknown): E.Either<ReadonlyArray<string>, Rule> => {
+  const text = ruleText(raw);
+  if (E.isLeft(text)) return text;
+  const split = ruleParts(text.right);
+  if (E.isLeft(split)) return split;
+  const parts = split.right;
+  const errors: string[] = [];
+  for (const key of ['BYHOUR', 'BYMINUTE', 'BYSECOND']) {
+    if (parts.has(key)) errors.push(`${key} is not allowed: the time of day comes from startTime`);
+  }
+  const freq = parseFreq(parts.get('FREQ'), errors);
+  const interval = parseInterval(parts.get('INTERVAL'), errors);
+  const count = parseCount(parts.get('COUNT'), errors);
+  const until = parseUntil(parts.get('UNTIL'), errors);
+  if (parts.has('COUNT') && parts.has('UNTIL')) errors.push('COUNT and UNTIL must not both be given');
+  if (!parts.has('COUNT') && !parts.has('UNTIL')) {
+    errors.push('the rule must end: give COUNT or UNTIL (infinite series are not allowed)');
+  }
+  const byday = parseByDay(parts.get('BYDAY'), errors);
+  const list = (key: string, min: number, max: number, signed: boolean) => {
+    const v = parts.get(key);
+    return v === undefined ? undefined : parseIntList(key, v, min, max, signed, errors);
+  };
+  const bymonth = list('BYMONTH', 1, 12, false);
+  const bymonthday = list('BYMONTHDAY', 1, 31, true);
+  const byyearday = list('BYYEARDAY', 1, 366, true);
+  const byweekno = list('BYWEEKNO', 1, 53, true);
+  const bysetpos = list('BYSETPOS', 1, 366, true);
+  const wkst = parseWkst(parts.get('WKST'), errors);
+  checkCombinations(parts, freq, byday, bysetpos, errors);
   if (errors.length > 0 || freq === undefined) return E.left(errors);
+  const normalized = text.right;
   return E.right({
-    normalized: text,
+    normalized,
     freq,
     interval,
     count,

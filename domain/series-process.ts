@@ -1,18 +1,13 @@
 import { evolve as evolveMeeting } from './meeting.ts';
-import type { DetailField, Meeting, MeetingCommand, MeetingEvent, MeetingState } from './meeting.ts';
+import type { Meeting, MeetingEvent, MeetingState } from './meeting.ts';
 import { evolve as evolveSeries, initialState as initialSeries } from './series.ts';
-import type { CancelledOccurrence, SeriesEvent, SeriesState, Slot } from './series.ts';
-import type { Actor } from './shared.ts';
+import type { SeriesEvent, SeriesState } from './series.ts';
 import { assertNever } from './shared.ts';
 
 /**
- * The series process: what a series' sessions must be, given what the series says. `planSeries` is pure: series
- * history + the sessions as they are + now -> the session commands still to run (and the dropped-sessions notices
- * still to write). A plan that has been applied plans nothing, so running it again, after a crash or on a replay of
- * the log, writes nothing.
+ * What the series process knows: a series' history and its sessions, each folded from its own stream. The planner
+ * (series-planner.ts) decides on them what the sessions must become.
  */
-
-export const SERIES_SCHEDULE_CHANGED = 'The series schedule changed';
 
 /** Sessions a recurrence change removed from the pattern, cancelled and announced once under `cancellationId`. */
 export interface Drop {
@@ -89,7 +84,7 @@ export const evolveHistory = (history: SeriesHistory, event: SeriesEvent, positi
             position,
             from,
             cancelled: cancelled.map((c) => c.meetingId),
-            ...(reason !== undefined ? { reason } : {}),
+            reason,
           },
         ],
       };
@@ -131,8 +126,8 @@ export const evolveSession = (
   const base: Session = {
     meeting: next,
     seriesCancellations: session?.seriesCancellations ?? [],
-    ...(session?.cancelledUnder !== undefined ? { cancelledUnder: session.cancelledUnder } : {}),
-    ...(session?.reinstatedAt !== undefined ? { reinstatedAt: session.reinstatedAt } : {}),
+    cancelledUnder: session?.cancelledUnder,
+    reinstatedAt: session?.reinstatedAt,
   };
   if (event.type === 'SessionCancelled') {
     const id = event.data.seriesCancellationId;
@@ -146,173 +141,4 @@ export const evolveSession = (
     return { ...rest, reinstatedAt: position };
   }
   return base;
-};
-
-export interface SessionPlan {
-  readonly meetingId: string;
-  readonly commands: ReadonlyArray<MeetingCommand>;
-}
-
-/** The one email of a drop: exactly the sessions cancelled under it. */
-export interface NoticePlan {
-  readonly cancellationId: string;
-  readonly cancelled: ReadonlyArray<CancelledOccurrence>;
-  readonly reason: string;
-}
-
-export interface SeriesPlan {
-  readonly sessions: ReadonlyArray<SessionPlan>;
-  readonly notices: ReadonlyArray<NoticePlan>;
-}
-
-export const isEmptyPlan = (plan: SeriesPlan): boolean => plan.sessions.length === 0 && plan.notices.length === 0;
-
-/** The meetings whose state a plan depends on: the ones the series names. */
-export const sessionIdsOf = (history: SeriesHistory): ReadonlyArray<string> => history.meetingIds;
-
-const textFields = ['title', 'description', 'customerMetadata', 'instructorMetadata'] as const;
-
-/**
- * What must happen to the series' sessions now. Rules (README, "Series"): a session that has started is never
- * touched; a session in the pattern and not covered by a series cancellation exists, with the slot's time and the
- * series' details except fields edited on the session itself; a session a series edit cancelled comes back when its
- * date returns, one cancelled on its own or by a series cancellation stays cancelled; a session a recurrence change
- * removed is cancelled under that change (reason "The series schedule changed"), and once none is left to cancel the
- * change's notice lists them; a series cancellation cancels what it lists and what starts from its `from` on. A
- * session brought back by hand after a cancellation is not cancelled by that cancellation again.
- */
-export const planSeries = (
-  history: SeriesHistory,
-  sessions: ReadonlyMap<string, Session>,
-  now: string,
-  by: Actor,
-): SeriesPlan => {
-  const state = history.series;
-  if (state.status === 'none') return { sessions: [], notices: [] };
-  const stamp = { at: now, by };
-  const pattern = new Map(state.occurrences.map((slot) => [slot.meetingId, slot]));
-  const covered = (start: string) => state.cancelledFrom !== undefined && start >= state.cancelledFrom;
-  const seriesCancellationIds = new Set(history.cancellations.map((c) => c.cancellationId));
-  const openDrops = history.drops.filter((d) => !history.noticed.includes(d.cancellationId));
-  const pendingDrops = new Set<string>();
-  const untouchedSince = (session: Session, position: number) =>
-    session.reinstatedAt === undefined || session.reinstatedAt < position;
-
-  const schedule = (slot: Slot): MeetingCommand => ({
-    type: 'ScheduleMeeting',
-    data: {
-      meetingId: slot.meetingId,
-      seriesId: state.id,
-      title: state.title,
-      customerId: state.customerId,
-      instructorId: state.instructorId,
-      start: slot.start,
-      end: slot.end,
-      timezone: state.recurrence.timezone,
-      trainingType: state.trainingType,
-      ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}),
-      description: state.description,
-      customerMetadata: state.customerMetadata,
-      instructorMetadata: state.instructorMetadata,
-      ...stamp,
-    },
-  });
-
-  /** The commands that bring an active session in the pattern to its slot and the series' details. */
-  const align = (m: Meeting, slot: Slot): MeetingCommand[] => {
-    const edited = (field: DetailField) => m.individuallyEdited.includes(field);
-    const commands: MeetingCommand[] = [];
-    const timezone = state.recurrence.timezone;
-    if (!edited('time') && (m.start !== slot.start || m.end !== slot.end || m.timezone !== timezone)) {
-      commands.push({
-        type: 'RescheduleMeeting',
-        data: { start: slot.start, end: slot.end, timezone, origin: 'series', ...stamp },
-      });
-    }
-    const changes: { -readonly [K in (typeof textFields)[number]]?: string } = {};
-    for (const field of textFields) if (!edited(field) && m[field] !== state[field]) changes[field] = state[field];
-    if (Object.keys(changes).length > 0)
-      commands.push({ type: 'ChangeMeetingDetails', data: { origin: 'series', ...changes, ...stamp } });
-    if (!edited('trainingType') && (m.trainingType !== state.trainingType || m.remoteLink !== state.remoteLink)) {
-      commands.push({
-        type: 'ChangeTrainingType',
-        data: {
-          trainingType: state.trainingType,
-          ...(state.remoteLink !== undefined ? { remoteLink: state.remoteLink } : {}),
-          origin: 'series',
-          ...stamp,
-        },
-      });
-    }
-    return commands;
-  };
-
-  const cancel = (cancellationId: string, reason: string | undefined): MeetingCommand => ({
-    type: 'CancelMeeting',
-    data: {
-      origin: 'series',
-      seriesCancellationId: cancellationId,
-      ...(reason !== undefined ? { reason } : {}),
-      ...stamp,
-    },
-  });
-
-  const planOne = (meetingId: string): MeetingCommand[] => {
-    const session = sessions.get(meetingId);
-    const slot = pattern.get(meetingId);
-    if (session === undefined) {
-      return slot !== undefined && slot.start > now && !covered(slot.start) ? [schedule(slot)] : [];
-    }
-    const m = session.meeting;
-    if (m.start <= now) return [];
-    const active = m.status !== 'cancelled';
-    if (active) {
-      const cancellation = history.cancellations.find(
-        (c) =>
-          (c.cancelled.includes(meetingId) || m.start >= c.from) &&
-          !session.seriesCancellations.includes(c.cancellationId) &&
-          untouchedSince(session, c.position),
-      );
-      if (cancellation !== undefined) return [cancel(cancellation.cancellationId, cancellation.reason)];
-      if (slot === undefined) {
-        const drop = openDrops.find(
-          (d) =>
-            d.removed.includes(meetingId) &&
-            !session.seriesCancellations.includes(d.cancellationId) &&
-            untouchedSince(session, d.position),
-        );
-        if (drop === undefined) return [];
-        pendingDrops.add(drop.cancellationId);
-        return [cancel(drop.cancellationId, SERIES_SCHEDULE_CHANGED)];
-      }
-    }
-    if (slot === undefined || slot.start <= now || covered(slot.start)) return [];
-    if (active) return align(m, slot);
-    // Cancelled by a series edit (not by hand, not by a series cancellation) and its date is back: it returns.
-    const byEdit =
-      m.cancelledBy === 'series' &&
-      (session.cancelledUnder === undefined || !seriesCancellationIds.has(session.cancelledUnder));
-    if (!byEdit) return [];
-    const { cancelledBy: _cancelledBy, ...reinstated } = m;
-    return [{ type: 'ReinstateMeeting', data: stamp }, ...align({ ...reinstated, status: 'planned' }, slot)];
-  };
-
-  const ids = [...new Set([...history.meetingIds, ...sessions.keys()])].sort();
-  const planned = ids
-    .map((meetingId) => ({ meetingId, commands: planOne(meetingId) }))
-    .filter((p) => p.commands.length > 0);
-
-  const notices = openDrops.flatMap((drop): NoticePlan[] => {
-    if (pendingDrops.has(drop.cancellationId)) return [];
-    const cancelled = drop.removed.flatMap((meetingId) => {
-      const session = sessions.get(meetingId);
-      return session !== undefined && session.cancelledUnder === drop.cancellationId
-        ? [{ meetingId, start: session.meeting.start, end: session.meeting.end }]
-        : [];
-    });
-    return cancelled.length > 0
-      ? [{ cancellationId: drop.cancellationId, cancelled, reason: SERIES_SCHEDULE_CHANGED }]
-      : [];
-  });
-  return { sessions: planned, notices };
 };

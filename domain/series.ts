@@ -1,105 +1,229 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { ChangeOrigin as _ChangeOrigin, LIMITS, TrainingType, checkId, checkLink, checkText } from './meeting.ts';
-import { expandRecurrence, parseRecurrence } from './recurrence.ts';
+import { annotate } from './annotate.ts';
+import {
+  ChangeOrigin as _ChangeOrigin,
+  CustomerId,
+  CustomerMetadata,
+  Description,
+  InstructorId,
+  InstructorMetadata,
+  LIMITS,
+  Reason,
+  RemoteLink,
+  Title,
+  TrainingType,
+  checkId,
+  checkLink,
+  checkText,
+} from './meeting.ts';
+import {
+  MAX_DURATION_MINUTES,
+  MAX_EXCLUSIONS,
+  MAX_OCCURRENCES,
+  MAX_RRULE_LENGTH,
+  MAX_SPAN_DAYS,
+  MIN_DURATION_MINUTES,
+  expandRecurrence,
+  parseRecurrence,
+} from './recurrence.ts';
 import type { Occurrence as RecurrenceOccurrence } from './recurrence.ts';
-import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
+import { Actor, IsoInstant, RecordedAt, assertNever, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
+import { TimeZoneName } from './time.ts';
 
 void _ChangeOrigin;
 
-const stamp = { at: IsoInstant, by: Actor };
+const stamp = { at: RecordedAt, by: Actor };
 
-export const RecurrenceSpec = t.type({
-  rrule: t.string,
-  startDate: t.string,
-  startTime: t.string,
-  durationMinutes: t.number,
-  timezone: t.string,
-  exclusions: t.array(t.string),
+// ---------- fields: the recurrence's limits are the engine's (recurrence.ts) ----------
+
+const LocalDate = annotate(t.string, { format: 'date' });
+const StartDate = annotate(LocalDate, { description: 'Local date of the first occurrence.', examples: ['2026-03-02'] });
+const StartTime = annotate(t.string, {
+  pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+  description: 'Local start time of every occurrence, `HH:MM`.',
+  examples: ['10:00'],
 });
+const DurationMinutes = annotate(t.number, {
+  type: 'integer',
+  minimum: MIN_DURATION_MINUTES,
+  maximum: MAX_DURATION_MINUTES,
+  description: 'Length of every occurrence; occurrences of one series must not overlap each other.',
+});
+const Rrule = annotate(t.string, {
+  minLength: 1,
+  maxLength: MAX_RRULE_LENGTH,
+  description:
+    'RFC 5545 RRULE value without DTSTART (an `RRULE:` prefix is tolerated, case is not significant), ending by ' +
+    `COUNT (at most ${MAX_OCCURRENCES}) or UNTIL (a date or a UTC date-time), not both: no endless series. ` +
+    'A `startDate` that does not match the rule is not itself an occurrence; the series starts on the first ' +
+    `matching date on or after it. A series spans at most ${MAX_SPAN_DAYS} days. BYSETPOS picks by position ` +
+    'from the days of each FREQ period (a position beyond them picks nothing, a repeated one counts once); BYDAY ' +
+    'values with and without a number (`MO,1TU`) add up: every Monday and the first Tuesday.',
+  examples: ['FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10', 'FREQ=DAILY;UNTIL=20260331T235959Z'],
+});
+const Exclusions = annotate(t.array(LocalDate), {
+  uniqueItems: true,
+  maxItems: MAX_EXCLUSIONS,
+  description: 'Local dates on which no occurrence takes place.',
+});
+const SeriesZone = annotate(TimeZoneName, {
+  description: 'IANA time zone in which the occurrences keep their local wall time, across daylight-saving changes.',
+});
+const SeriesId = annotate(t.string, { description: 'The series.' });
+const CancellationId = annotate(t.string, {
+  description: 'The `seriesCancellationId` of the sessions this cancelled.',
+});
+const When = (description: string) => annotate(IsoInstant, { description });
+
+export const RecurrenceSpec = annotate(
+  t.type({
+    rrule: Rrule,
+    startDate: StartDate,
+    startTime: StartTime,
+    durationMinutes: DurationMinutes,
+    timezone: SeriesZone,
+    exclusions: Exclusions,
+  }),
+  {
+    name: 'RecurrenceSpec',
+    description: 'The pattern of a series, normalised (rrule upper case without `RRULE:`, exclusions sorted).',
+  },
+);
 export type RecurrenceSpec = t.TypeOf<typeof RecurrenceSpec>;
 
-export const Slot = t.type({ meetingId: t.string, localDate: t.string, start: IsoInstant, end: IsoInstant });
+export const Slot = annotate(
+  t.type({
+    meetingId: annotate(t.string, { description: '`<seriesId>_<localDate>`.' }),
+    localDate: annotate(LocalDate, { description: 'The date in the series time zone.' }),
+    start: When('When it starts.'),
+    end: When('When it ends.'),
+  }),
+  { name: 'OccurrenceSlot', description: 'A slot of the pattern of a series.' },
+);
 export type Slot = t.TypeOf<typeof Slot>;
 
-export const CancelledOccurrence = t.type({ meetingId: t.string, start: IsoInstant, end: IsoInstant });
+export const CancelledOccurrence = annotate(
+  t.type({ meetingId: t.string, start: When('When it was to start.'), end: When('When it was to end.') }),
+  { name: 'CancelledOccurrence' },
+);
 export type CancelledOccurrence = t.TypeOf<typeof CancelledOccurrence>;
 
 const detailProps = {
-  title: t.string,
-  description: t.string,
+  title: Title,
+  description: Description,
   trainingType: TrainingType,
-  remoteLink: t.string,
-  customerMetadata: t.string,
-  instructorMetadata: t.string,
+  remoteLink: RemoteLink,
+  customerMetadata: CustomerMetadata,
+  instructorMetadata: InstructorMetadata,
 };
 
 // ---------- events ----------
 
 export const SeriesScheduled = t.type({
   type: t.literal('SeriesScheduled'),
-  data: t.intersection([
-    t.type({
-      seriesId: t.string,
-      title: t.string,
-      customerId: t.string,
-      instructorId: t.string,
-      trainingType: TrainingType,
-      description: t.string,
-      customerMetadata: t.string,
-      instructorMetadata: t.string,
-      recurrence: RecurrenceSpec,
-      occurrences: t.array(Slot),
-      ...stamp,
-    }),
-    t.partial({ remoteLink: t.string }),
-  ]),
+  data: annotate(
+    t.intersection([
+      t.type({
+        seriesId: SeriesId,
+        title: Title,
+        customerId: CustomerId,
+        instructorId: InstructorId,
+        trainingType: TrainingType,
+        description: Description,
+        customerMetadata: CustomerMetadata,
+        instructorMetadata: InstructorMetadata,
+        recurrence: RecurrenceSpec,
+        occurrences: annotate(t.array(Slot), { description: 'The planned occurrences, sorted by start.' }),
+        ...stamp,
+      }),
+      t.partial({ remoteLink: RemoteLink }),
+    ]),
+    {
+      description:
+        'A series was scheduled; its future occurrences became meetings (each has its own `MeetingScheduled`).',
+    },
+  ),
 });
 
 export const SeriesRecurrenceChanged = t.type({
   type: t.literal('SeriesRecurrenceChanged'),
-  data: t.intersection([
-    t.type({
-      seriesId: t.string,
-      recurrence: RecurrenceSpec,
-      previous: RecurrenceSpec,
-      added: t.array(Slot),
-      moved: t.array(Slot),
-      removed: t.array(Slot),
-      ...stamp,
-    }),
-    /** The series cancellation the removed sessions are cancelled under (absent in events recorded before it existed). */
-    t.partial({ cancellationId: t.string }),
-  ]),
+  data: annotate(
+    t.intersection([
+      t.type({
+        seriesId: SeriesId,
+        recurrence: RecurrenceSpec,
+        previous: RecurrenceSpec,
+        added: t.array(Slot),
+        moved: t.array(Slot),
+        removed: t.array(Slot),
+        ...stamp,
+      }),
+      t.partial({
+        cancellationId: annotate(t.string, {
+          description:
+            'The `seriesCancellationId` the removed sessions are cancelled under; their one notice (`SeriesOccurrencesCancelled`) carries it too. Absent on changes recorded before it existed.',
+        }),
+      }),
+    ]),
+    {
+      description:
+        'The pattern of a series changed: which future slots were added, moved (same meeting, new time) or removed (their meetings cancelled).',
+    },
+  ),
 });
 
 export const SeriesDetailsChanged = t.type({
   type: t.literal('SeriesDetailsChanged'),
-  data: t.type({ seriesId: t.string, changes: t.partial(detailProps), ...stamp }),
+  data: annotate(
+    t.type({
+      seriesId: SeriesId,
+      changes: annotate(t.partial(detailProps), { description: 'The new values.' }),
+      ...stamp,
+    }),
+    { description: 'Fields of a series other than its pattern changed; `changes` holds the new values.' },
+  ),
 });
 
 export const SeriesCancelled = t.type({
   type: t.literal('SeriesCancelled'),
-  data: t.intersection([
-    t.type({
-      seriesId: t.string,
-      cancellationId: t.string,
-      from: IsoInstant,
-      cancelled: t.array(CancelledOccurrence),
-      ...stamp,
-    }),
-    t.partial({ reason: t.string }),
-  ]),
+  data: annotate(
+    t.intersection([
+      t.type({
+        seriesId: SeriesId,
+        cancellationId: CancellationId,
+        from: When('Sessions starting at or after this instant were cancelled.'),
+        cancelled: t.array(CancelledOccurrence),
+        ...stamp,
+      }),
+      t.partial({ reason: Reason }),
+    ]),
+    {
+      description:
+        'A series was cancelled from `from` on; `cancelled` lists the sessions this cancelled (one email announces them).',
+    },
+  ),
 });
 
 /** Sessions a series edit cancelled (left the pattern): announced once, like a series cancellation, but the series goes on. */
 export const SeriesOccurrencesCancelled = t.type({
   type: t.literal('SeriesOccurrencesCancelled'),
-  data: t.intersection([
-    t.type({ seriesId: t.string, cancellationId: t.string, cancelled: t.array(CancelledOccurrence), ...stamp }),
-    t.partial({ reason: t.string }),
-  ]),
+  data: annotate(
+    t.intersection([
+      t.type({
+        seriesId: SeriesId,
+        cancellationId: CancellationId,
+        cancelled: annotate(t.array(CancelledOccurrence), { minItems: 1 }),
+        ...stamp,
+      }),
+      t.partial({ reason: annotate(t.string, { description: 'Why (`The series schedule changed`).' }) }),
+    ]),
+    {
+      description:
+        'A series edit cancelled the sessions that left its pattern; `cancelled` lists them (one email announces them). The series goes on.',
+    },
+  ),
 });
 
 export const SeriesEvent = t.union([
@@ -122,23 +246,26 @@ export const seriesEventTypes: ReadonlyArray<SeriesEvent['type']> = [
 
 /** What a client gives to schedule a series: shared by the command and the HTTP body. */
 export const seriesRequiredFields = {
-  title: t.string,
-  customerId: t.string,
-  instructorId: t.string,
+  title: Title,
+  customerId: CustomerId,
+  instructorId: InstructorId,
   trainingType: TrainingType,
-  timezone: t.string,
-  startDate: t.string,
-  startTime: t.string,
-  durationMinutes: t.number,
-  rrule: t.string,
+  timezone: SeriesZone,
+  startDate: StartDate,
+  startTime: StartTime,
+  durationMinutes: DurationMinutes,
+  rrule: Rrule,
 };
 export const seriesOptionalFields = {
-  remoteLink: t.string,
-  description: t.string,
-  customerMetadata: t.string,
-  instructorMetadata: t.string,
-  exclusions: t.array(t.string),
+  remoteLink: RemoteLink,
+  description: Description,
+  customerMetadata: CustomerMetadata,
+  instructorMetadata: InstructorMetadata,
+  exclusions: Exclusions,
 };
+/** A series as a client gives it: the fields of its ScheduleSeries command without the id and the stamp. */
+export type SeriesFields = t.TypeOf<t.TypeC<typeof seriesRequiredFields>> &
+  t.TypeOf<t.PartialC<typeof seriesOptionalFields>>;
 
 export const ScheduleSeries = t.type({
   type: t.literal('ScheduleSeries'),
@@ -285,56 +412,10 @@ export const decide = (command: SeriesCommand, state: SeriesState): E.Either<Ser
       return E.chain((s: Series) => changeRecurrence(command.data, s))(notCancelled(state));
     case 'ChangeSeriesDetails':
       return E.chain((s: Series) => changeDetails(command.data, s))(notCancelled(state));
-    case 'CancelSeries': {
-      if (state.status === 'cancelled')
-        return E.left({ _tag: 'SeriesIsCancelled', message: 'the series is already cancelled' });
-      const { cancellationId, from, toCancel, reason, at, by } = command.data;
-      const errors = checkText('reason', reason, LIMITS.reason, false);
-      if (errors.length > 0) return E.left(validationFailed(errors));
-      // Every meeting of the series counts, also one whose slot left the pattern and was then reinstated by hand.
-      const prefix = `${state.id}_`;
-      const ours = new Set(state.occurrences.map((o) => o.meetingId));
-      const cancelled = toCancel.filter(
-        (o) => (ours.has(o.meetingId) || o.meetingId.startsWith(prefix)) && o.start >= from,
-      );
-      return E.right([
-        {
-          type: 'SeriesCancelled',
-          data: {
-            seriesId: state.id,
-            cancellationId,
-            from,
-            cancelled,
-            ...(reason !== undefined && reason.trim() !== '' ? { reason: reason.trim() } : {}),
-            at,
-            by,
-          },
-        },
-      ]);
-    }
-    case 'RecordOccurrencesCancelled': {
-      const { cancellationId, cancelled, reason, at, by } = command.data;
-      if (cancelled.length === 0) return E.right([]);
-      const known = new Set(state.occurrences.map((o) => o.meetingId));
-      const prefix = `${state.id}_`;
-      const foreign = cancelled.filter((o) => !known.has(o.meetingId) && !o.meetingId.startsWith(prefix));
-      if (foreign.length > 0) {
-        return E.left(
-          validationFailed([
-            {
-              path: 'cancelled',
-              message: `not occurrences of this series: ${foreign.map((o) => o.meetingId).join(', ')}`,
-            },
-          ]),
-        );
-      }
-      return E.right([
-        {
-          type: 'SeriesOccurrencesCancelled',
-          data: { seriesId: state.id, cancellationId, cancelled, ...(reason !== undefined ? { reason } : {}), at, by },
-        },
-      ]);
-    }
+    case 'CancelSeries':
+      return cancelSeries(command.data, state);
+    case 'RecordOccurrencesCancelled':
+      return recordOccurrencesCancelled(command.data, state);
     default:
       return assertNever(command);
   }
@@ -373,7 +454,7 @@ const scheduleSeries = (c: t.TypeOf<typeof ScheduleSeries>['data']): E.Either<Se
         customerId: c.customerId,
         instructorId: c.instructorId,
         trainingType: c.trainingType,
-        ...(c.remoteLink !== undefined ? { remoteLink: c.remoteLink } : {}),
+        remoteLink: c.remoteLink,
         description: c.description ?? '',
         customerMetadata: c.customerMetadata ?? '',
         instructorMetadata: c.instructorMetadata ?? '',
@@ -383,6 +464,59 @@ const scheduleSeries = (c: t.TypeOf<typeof ScheduleSeries>['data']): E.Either<Se
         by: c.by,
       },
     },
+  ]);
+};
+
+/** A meeting of the series: one of its slots, or one named after it (its slot left the pattern, it was reinstated). */
+const ofSeries = (state: Series): ((meetingId: string) => boolean) => {
+  const ours = new Set(state.occurrences.map((o) => o.meetingId));
+  const prefix = `${state.id}_`;
+  return (meetingId) => ours.has(meetingId) || meetingId.startsWith(prefix);
+};
+
+const cancelSeries = (
+  c: t.TypeOf<typeof CancelSeries>['data'],
+  state: Series,
+): E.Either<SeriesError, SeriesEvent[]> => {
+  if (state.status === 'cancelled')
+    return E.left({ _tag: 'SeriesIsCancelled', message: 'the series is already cancelled' });
+  const { cancellationId, from, toCancel, reason, at, by } = c;
+  const errors = checkText('reason', reason, LIMITS.reason, false);
+  if (errors.length > 0) return E.left(validationFailed(errors));
+  // Every meeting of the series counts, also one whose slot left the pattern and was then reinstated by hand.
+  const ours = ofSeries(state);
+  const cancelled = toCancel.filter((o) => ours(o.meetingId) && o.start >= from);
+  const trimmed = reason?.trim();
+  return E.right([
+    {
+      type: 'SeriesCancelled',
+      data: {
+        seriesId: state.id,
+        cancellationId,
+        from,
+        cancelled,
+        ...(trimmed !== undefined && trimmed !== '' ? { reason: trimmed } : {}),
+        at,
+        by,
+      },
+    },
+  ]);
+};
+
+const recordOccurrencesCancelled = (
+  c: t.TypeOf<typeof RecordOccurrencesCancelled>['data'],
+  state: Series,
+): E.Either<SeriesError, SeriesEvent[]> => {
+  const { cancellationId, cancelled, reason, at, by } = c;
+  if (cancelled.length === 0) return E.right([]);
+  const ours = ofSeries(state);
+  const foreign = cancelled.filter((o) => !ours(o.meetingId));
+  if (foreign.length > 0) {
+    const message = `not occurrences of this series: ${foreign.map((o) => o.meetingId).join(', ')}`;
+    return E.left(validationFailed([{ path: 'cancelled', message }]));
+  }
+  return E.right([
+    { type: 'SeriesOccurrencesCancelled', data: { seriesId: state.id, cancellationId, cancelled, reason, at, by } },
   ]);
 };
 
@@ -454,7 +588,7 @@ const changeRecurrence = (
         added,
         moved,
         removed,
-        ...(c.cancellationId !== undefined ? { cancellationId: c.cancellationId } : {}),
+        cancellationId: c.cancellationId,
         at: c.at,
         by: c.by,
       },

@@ -1,9 +1,48 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { Actor, IsoInstant, assertNever, validationFailed } from './shared.ts';
+import { annotate } from './annotate.ts';
+import { Actor, IsoInstant, RecordedAt, assertNever, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import type { RecipientRole } from './notification.ts';
 import { parseTemplate } from './template.ts';
+
+export const MAX_SUBJECT_LENGTH = 300;
+export const MAX_BODY_TEMPLATE_LENGTH = 50_000;
+export const MAX_DEBUG_LEVEL = 9;
+
+const TEMPLATE_TOKENS =
+  'Tokens: siteName, meetingTitle, startDate, endDate, instructorName, customerName, recipientName (the reader), ' +
+  'counterpartName (the other participant), reason, and for series sessionCount, sessionList. Unknown tokens or unbalanced braces are refused.';
+const subjectTemplate = (who: string) =>
+  annotate(t.string, {
+    minLength: 1,
+    maxLength: MAX_SUBJECT_LENGTH,
+    pattern: '^[^\\r\\n]*$',
+    description: `Subject of the ${who} email: one line; may use \`{{token}}\` placeholders. ${TEMPLATE_TOKENS}`,
+  });
+const bodyTemplate = (who: string) =>
+  annotate(t.string, {
+    maxLength: MAX_BODY_TEMPLATE_LENGTH,
+    description: `Body of the ${who} email: HTML with \`{{token}}\` placeholders, which are HTML-escaped when filled. ${TEMPLATE_TOKENS}`,
+  });
+
+/** The fields of the cancellation email, as they apply (every one) and as bodies and events give them. */
+export const cancellationSettingsFields = {
+  enabled: annotate(t.boolean, { description: 'Whether cancellations are mailed at all.' }),
+  subject: subjectTemplate("member's (customer's)"),
+  bodyTemplate: bodyTemplate("member's (customer's)"),
+  notifyInstructor: annotate(t.boolean, { description: 'Also mail the instructor (with the instructor templates).' }),
+  instructorSubject: subjectTemplate("instructor's"),
+  instructorBodyTemplate: bodyTemplate("instructor's"),
+};
+const { instructorSubject, instructorBodyTemplate, ...memberFields } = cancellationSettingsFields;
+
+export const DebugLevel = annotate(t.number, {
+  type: 'integer',
+  minimum: 0,
+  maximum: MAX_DEBUG_LEVEL,
+  description: 'Above 0, call clients log connection details to the browser console.',
+});
 
 /**
  * The cancellation email: `subject`/`bodyTemplate` are the member's (customer's) email, as they always were;
@@ -11,24 +50,31 @@ import { parseTemplate } from './template.ts';
  * in recorded events (settings written before it existed, clients that do not know it): absent, it keeps its current
  * value, and until it is first set that value is the default below.
  */
-export const CancellationNotificationSettings = t.intersection([
-  t.type({
-    enabled: t.boolean,
-    subject: t.string,
-    bodyTemplate: t.string,
-    notifyInstructor: t.boolean,
-  }),
-  t.partial({
-    instructorSubject: t.string,
-    instructorBodyTemplate: t.string,
-  }),
-]);
+export const CancellationNotificationSettings = annotate(
+  t.intersection([t.type(memberFields), t.partial({ instructorSubject, instructorBodyTemplate })]),
+  {
+    name: 'CancellationNotificationSettingsInput',
+    description:
+      'As sent to `PUT /settings` and recorded in `SettingsChanged`: `instructorSubject` and `instructorBodyTemplate` may be left out (clients that ' +
+      'predate them), and then keep their current values.',
+  },
+);
 export type CancellationNotificationSettings = t.TypeOf<typeof CancellationNotificationSettings>;
 
-export const Settings = t.type({
-  notifications: t.type({ cancellation: CancellationNotificationSettings }),
-  debugLevel: t.number,
-});
+/** What the document says of settings both as sent and as they apply. */
+export const SETTINGS_NOTE =
+  'Later capabilities add sections here; the running server refuses top-level keys it does not know. ' +
+  'Secret values are write-only: they are accepted by `PUT` and never returned.';
+
+export const Settings = annotate(
+  t.type({ notifications: t.type({ cancellation: CancellationNotificationSettings }), debugLevel: DebugLevel }),
+  {
+    name: 'SettingsInput',
+    description:
+      'Site settings as a `PUT` sends them and the settings history records them. Fields left out keep their values only where said (the instructor templates). ' +
+      SETTINGS_NOTE,
+  },
+);
 export type Settings = t.TypeOf<typeof Settings>;
 
 /** Settings as they apply: every template present (the instructor's from the default when never set). */
@@ -74,8 +120,8 @@ const canonical = (settings: Settings): Settings => {
         subject: c.subject,
         bodyTemplate: c.bodyTemplate,
         notifyInstructor: c.notifyInstructor,
-        ...(c.instructorSubject !== undefined ? { instructorSubject: c.instructorSubject } : {}),
-        ...(c.instructorBodyTemplate !== undefined ? { instructorBodyTemplate: c.instructorBodyTemplate } : {}),
+        instructorSubject: c.instructorSubject,
+        instructorBodyTemplate: c.instructorBodyTemplate,
       },
     },
     debugLevel: settings.debugLevel,
@@ -93,8 +139,8 @@ export const mergeSettings = (next: Settings, current: Settings): Settings => {
     notifications: {
       cancellation: {
         ...c,
-        ...(instructorSubject !== undefined ? { instructorSubject } : {}),
-        ...(instructorBodyTemplate !== undefined ? { instructorBodyTemplate } : {}),
+        instructorSubject,
+        instructorBodyTemplate,
       },
     },
   });
@@ -133,7 +179,9 @@ export const cancellationTemplatesFor = (
 
 export const SettingsChanged = t.type({
   type: t.literal('SettingsChanged'),
-  data: t.type({ settings: Settings, at: IsoInstant, by: Actor }),
+  data: annotate(t.type({ settings: Settings, at: RecordedAt, by: Actor }), {
+    description: 'The settings were replaced.',
+  }),
 });
 export const SettingsEvent = SettingsChanged;
 export type SettingsEvent = t.TypeOf<typeof SettingsEvent>;
@@ -156,15 +204,16 @@ export const initialState = (): SettingsState => {
 };
 
 const checkSubject = (errors: FieldError[], path: string, subject: string): void => {
-  if (subject.trim().length === 0 || subject.length > 300)
-    errors.push({ path, message: 'must be 1 to 300 characters' });
+  if (subject.trim().length === 0 || subject.length > MAX_SUBJECT_LENGTH)
+    errors.push({ path, message: `must be 1 to ${MAX_SUBJECT_LENGTH} characters` });
   if (/[\r\n]/.test(subject)) errors.push({ path, message: 'must be a single line' });
   const parts = parseTemplate(subject);
   if (E.isLeft(parts)) errors.push({ path, message: parts.left });
 };
 
 const checkBody = (errors: FieldError[], path: string, bodyTemplate: string): void => {
-  if (bodyTemplate.length > 50_000) errors.push({ path, message: 'must be at most 50000 characters' });
+  if (bodyTemplate.length > MAX_BODY_TEMPLATE_LENGTH)
+    errors.push({ path, message: `must be at most ${MAX_BODY_TEMPLATE_LENGTH} characters` });
   const parts = parseTemplate(bodyTemplate);
   if (E.isLeft(parts)) errors.push({ path, message: parts.left });
 };
@@ -177,8 +226,8 @@ export const validateSettings = (settings: Settings): FieldError[] => {
   checkBody(errors, `${path}.bodyTemplate`, bodyTemplate);
   if (instructorSubject !== undefined) checkSubject(errors, `${path}.instructorSubject`, instructorSubject);
   if (instructorBodyTemplate !== undefined) checkBody(errors, `${path}.instructorBodyTemplate`, instructorBodyTemplate);
-  if (!Number.isInteger(settings.debugLevel) || settings.debugLevel < 0 || settings.debugLevel > 9) {
-    errors.push({ path: 'debugLevel', message: 'must be an integer from 0 to 9' });
+  if (!Number.isInteger(settings.debugLevel) || settings.debugLevel < 0 || settings.debugLevel > MAX_DEBUG_LEVEL) {
+    errors.push({ path: 'debugLevel', message: `must be an integer from 0 to ${MAX_DEBUG_LEVEL}` });
   }
   return errors;
 };

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { annotate } from './annotate.ts';
 
 export interface LocalDate {
   readonly year: number;
@@ -34,6 +35,7 @@ export const MS_PER_DAY = 86_400_000;
 // Zones
 
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
+export const MAX_TIME_ZONE_LENGTH = 64;
 const MAX_INVALID_CACHE = 1_000;
 
 // One formatter per zone: constructing Intl.DateTimeFormat costs far more than formatting with it.
@@ -49,7 +51,7 @@ export const isValidTimeZone = (tz: string): boolean => {
   if (offsetFormatters.has(tz)) return true;
   if (invalidZones.has(tz)) return false;
   let valid = false;
-  if (tz.length <= 64 && ZONE_NAME.test(tz)) {
+  if (tz.length <= MAX_TIME_ZONE_LENGTH && ZONE_NAME.test(tz)) {
     try {
       offsetFormatters.set(tz, newOffsetFormatter(tz));
       valid = true;
@@ -341,3 +343,12 @@ export interface TimeZoneBrand {
 
 export const TimeZone = t.brand(t.string, (s): s is t.Branded<string, TimeZoneBrand> => isValidTimeZone(s), 'TimeZone');
 export type TimeZone = t.TypeOf<typeof TimeZone>;
+
+/** A zone name as bodies and events carry it; where it is used, isValidTimeZone decides whether the runtime knows it. */
+export const TimeZoneName = annotate(t.string, {
+  name: 'TimeZone',
+  minLength: 1,
+  maxLength: MAX_TIME_ZONE_LENGTH,
+  description: 'IANA time zone name, used for display and emails.',
+  examples: ['UTC', 'Europe/Amsterdam', 'America/New_York'],
+});

@@ -1,4 +1,4 @@
-import { MeetingEvent, meetingEventTypes } from '../../domain/meeting.ts';
+import { MAX_MEETING_MS, MeetingEvent, meetingEventTypes } from '../../domain/meeting.ts';
 import { calendarEntriesOf, projectMeetingView } from '../../application/projections/meeting-view.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import type {
@@ -23,8 +23,6 @@ CREATE TABLE IF NOT EXISTS calendar (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS calendar_meeting ON calendar(meeting_id);
 `;
-
-const MAX_MEETING_MS = 24 * 60 * 60 * 1000;
 
 const types = new Set<string>(meetingEventTypes);
 

@@ -11,6 +11,7 @@ import type { SeriesStep } from '../../application/series-probe.ts';
 import { BookingGuard } from '../../application/booking.ts';
 import { createExecutor } from '../../application/execute.ts';
 import { SeriesProcessManager, UnreadableStream, createSeriesProcess } from '../../application/series-process.ts';
+import { aSeriesBody } from '../support/builders.ts';
 
 const now = new Date('2030-01-01T00:00:00Z');
 const clock = () => now;
@@ -85,17 +86,7 @@ const eventually = async <A>(
   }
 };
 
-const weekly = {
-  title: 'Strength',
-  customerId: 'cora',
-  instructorId: 'ivan',
-  trainingType: '1-1' as const,
-  timezone: 'UTC',
-  startDate: '2030-01-07',
-  startTime: '10:00',
-  durationMinutes: 60,
-  rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=8',
-};
+const weekly = aSeriesBody({ startDate: '2030-01-07', rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=8' });
 
 const activeDays = (app: ReturnType<typeof start>, seriesId: string) =>
   app.readModels

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { adminContext, startApp } from '../support/app.ts';
+import { aSeriesBody } from '../support/builders.ts';
 
 const zones = [
   'America/New_York',
@@ -56,15 +57,10 @@ const check = async (s: Scenario) => {
   const app = startApp(() => now);
   await app.people('cora', 'ivan');
   try {
-    const created = await app.series.scheduleSeries(adminContext, {
-      title: 'Property',
-      customerId: 'cora',
-      instructorId: 'ivan',
-      trainingType: '1-1',
-      timezone: s.zone,
-      startDate: startDateOf(s.startDay),
-      ...recurrenceOf(s.first),
-    });
+    const created = await app.series.scheduleSeries(
+      adminContext,
+      aSeriesBody({ timezone: s.zone, startDate: startDateOf(s.startDay), ...recurrenceOf(s.first) }),
+    );
     if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
     const seriesId = created.right.id;
     const initial = created.right.occurrences;

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/fake-resend.ts';
 import { startFakeKurrentDb } from '../support/fake-kurrentdb.ts';
-import { startTestSystem, tempDir } from '../support/system.ts';
-import type { Client, TestSystem } from '../support/system.ts';
+import { aMeeting } from '../support/builders.ts';
+import { startTestSystem, tempDir, useSystem } from '../support/system.ts';
+import type { Client } from '../support/system.ts';
 
 const NOW = new Date('2030-03-01T12:00:00Z');
 // Titles are one line (the domain refuses control characters); the feed's DESCRIPTION carries the line breaks.
@@ -62,23 +63,25 @@ const parseIcs = (text: string): Ics => {
 const text = (value: string | undefined): string | undefined =>
   value?.replace(/\\([\\;,nN])/g, (_, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
 
-let sys: TestSystem;
-let admin: Client;
-let cora: Client;
-let ivan: Client;
-let olga: Client;
-let cam: Client;
+const sys = useSystem({
+  system: { clock: () => clockNow, notifications: { baseDelayMs: 20, maxDelayMs: 100 } },
+  people: [
+    { id: 'cora', name: 'Cora Customer' },
+    { id: 'ivan', name: 'Ivan Instructor' },
+    { id: 'olga', name: 'Olga Instructor' },
+    { id: 'cam', name: 'Cam Customer' },
+  ],
+});
+const admin = sys.client('ada', ['admin']);
+const cora = sys.client('cora', ['customer']);
+const ivan = sys.client('ivan', ['instructor']);
+const olga = sys.client('olga', ['instructor']);
+const cam = sys.client('cam', ['customer']);
 let host: string;
 const ids: Record<string, string> = {};
 
-const meeting = (title: string, customerId: string, instructorId: string, start: string, end: string) => ({
-  title,
-  customerId,
-  instructorId,
-  start,
-  end,
-  trainingType: '1-1',
-});
+const meeting = (title: string, customerId: string, instructorId: string, start: string, end: string) =>
+  aMeeting({ title, customerId, instructorId, start, end });
 
 const schedule = async (key: string, body: ReturnType<typeof meeting>) => {
   const res = await admin.request('POST', '/meetings', body);
@@ -118,23 +121,7 @@ const byUid = (ics: Ics) => new Map(ics.events.map((e) => [e['UID']!, e]));
 const uid = (key: string) => `${ids[key]}@localhost`;
 
 beforeAll(async () => {
-  sys = await startTestSystem({
-    system: { clock: () => clockNow, notifications: { baseDelayMs: 20, maxDelayMs: 100 } },
-  });
   host = `http://localhost:${sys.system.port}`;
-  admin = await sys.as('ada', ['admin']);
-  cora = await sys.as('cora', ['customer']);
-  ivan = await sys.as('ivan', ['instructor']);
-  olga = await sys.as('olga', ['instructor']);
-  cam = await sys.as('cam', ['customer']);
-  for (const [id, name] of [
-    ['cora', 'Cora Customer'],
-    ['ivan', 'Ivan Instructor'],
-    ['olga', 'Olga Instructor'],
-    ['cam', 'Cam Customer'],
-  ] as const) {
-    expect((await admin.request('PUT', `/people/${id}`, { name, email: `${id}@example.com` })).status).toBe(200);
-  }
   await schedule('coraIvan', meeting(TITLE, 'cora', 'ivan', '2030-03-10T10:00:00Z', '2030-03-10T11:00:00Z'));
   await schedule('camIvan', meeting('Cam with Ivan', 'cam', 'ivan', '2030-03-11T10:00:00Z', '2030-03-11T11:00:00Z'));
   await schedule(
@@ -149,10 +136,6 @@ beforeAll(async () => {
   await schedule('longAgo', meeting('Six weeks ago', 'cora', 'ivan', '2030-01-15T10:00:00Z', '2030-01-15T11:00:00Z'));
   await schedule('farAhead', meeting('Next year', 'cora', 'ivan', '2031-06-01T10:00:00Z', '2031-06-01T11:00:00Z'));
   expect((await olga.request('POST', `/meetings/${ids.coraOlga}/confirm`)).status).toBe(200);
-});
-
-afterAll(async () => {
-  await sys.destroy();
 });
 
 describe('subscribing to one’s calendar', () => {

@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../adapters/signaling/harness.ts';
 import type { ServerMessage } from '../adapters/signaling/harness.ts';
-import { client, startTestSystem } from '../support/system.ts';
-import type { Client, TestSystem } from '../support/system.ts';
+import { aMeeting } from '../support/builders.ts';
+import { client, useSystem } from '../support/system.ts';
+import type { Client } from '../support/system.ts';
 
 // The public base URL differs from where the test server listens: the join answer must name the public one, and
 // the signaling endpoint must accept that origin (and only that one) from browsers.
@@ -15,22 +16,17 @@ const TURN_SECRET = 'coturn-use-auth-secret-for-tests';
 let now = new Date('2030-05-01T10:05:00Z');
 const at = (minutesFromNow: number) => new Date(now.getTime() + minutesFromNow * 60_000).toISOString();
 
-let ts: TestSystem;
-let admin: Client;
+const ts = useSystem({
+  env: { PUBLIC_BASE_URL: PUBLIC, STUN_URLS: STUN, TURN_URLS: TURN, TURN_SECRET },
+  system: { clock: () => now },
+});
+const admin = ts.client('ada', ['admin']);
 const open: TestClient[] = [];
 let people = 0;
 
-beforeAll(async () => {
-  ts = await startTestSystem({
-    env: { PUBLIC_BASE_URL: PUBLIC, STUN_URLS: STUN, TURN_URLS: TURN, TURN_SECRET },
-    system: { clock: () => now },
-  });
-  admin = await ts.as('ada', ['admin']);
-});
-
-afterAll(async () => {
+// Runs before useSystem's afterAll destroys the system.
+afterAll(() => {
   for (const c of open) c.ws.terminate();
-  await ts?.destroy();
 });
 
 interface Booked {
@@ -47,15 +43,11 @@ const meeting = async (overrides: Record<string, unknown> = {}): Promise<Booked>
   const customerId = `cora-${people}`;
   const instructorId = `ivan-${people}`;
   await ts.people(customerId, instructorId);
-  const res = await admin.request('POST', '/meetings', {
-    title: 'Strength basics',
-    customerId,
-    instructorId,
-    start: at(-5),
-    end: at(55),
-    trainingType: '1-1',
-    ...overrides,
-  });
+  const res = await admin.request(
+    'POST',
+    '/meetings',
+    aMeeting({ customerId, instructorId, start: at(-5), end: at(55), ...overrides }),
+  );
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return {
     id: res.body.id as string,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../../adapters/http/auth.ts';
 import { openSqliteEventStore } from '../../adapters/event-store/sqlite.ts';
+import { aMeeting } from '../support/builders.ts';
 import { TEST_SECRET, tempDir } from '../support/system.ts';
 import { startServerProcess } from '../support/server-process.ts';
 
@@ -83,14 +84,7 @@ describe('a node whose read models are behind the log', () => {
     const server = await startServerProcess(dataDir, children);
     const token = await mintToken(new TextEncoder().encode(TEST_SECRET), { sub: 'ada', roles: ['admin'] }, 3600);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const colliding = JSON.stringify({
-      title: 'Double',
-      customerId: 'cora',
-      instructorId: 'ivan',
-      trainingType: '1-1',
-      start: '2031-06-01T10:30:00Z',
-      end: '2031-06-01T11:30:00Z',
-    });
+    const colliding = JSON.stringify(aMeeting({ start: '2031-06-01T10:30:00Z', end: '2031-06-01T11:30:00Z' }));
     // With an Idempotency-Key: claiming it is a write too, so while catching up not even the claim is appended.
     const post = () =>
       fetch(`${server.url}/meetings`, {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../apps/config.ts';
+import { aMeeting } from '../support/builders.ts';
 import { startTestSystem, tempDir } from '../support/system.ts';
 
 const run = promisify(execFile);
@@ -86,14 +87,11 @@ describe('configuration', () => {
     await sys.people('cora', 'ivan');
     const admin = await sys.as('ada', ['admin']);
     const start = new Date(Date.now() - 5 * 60_000);
-    const created = await admin.request('POST', '/meetings', {
-      title: 'Now',
-      customerId: 'cora',
-      instructorId: 'ivan',
-      trainingType: '1-1',
-      start: start.toISOString(),
-      end: new Date(start.getTime() + 3_600_000).toISOString(),
-    });
+    const created = await admin.request(
+      'POST',
+      '/meetings',
+      aMeeting({ start: start.toISOString(), end: new Date(start.getTime() + 3_600_000).toISOString() }),
+    );
     const join = await (await sys.as('cora', ['customer'])).request('POST', `/meetings/${created.body.id}/join`);
     expect(join.body.signalingUrl).toBe(`ws://localhost:${sys.system.port}/signaling`);
     await sys.destroy();

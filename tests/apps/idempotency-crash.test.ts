@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../../adapters/http/auth.ts';
 import { openSqliteEventStore } from '../../adapters/event-store/sqlite.ts';
+import { aMeeting } from '../support/builders.ts';
 import { TEST_SECRET, tempDir } from '../support/system.ts';
 import { startServerProcess } from '../support/server-process.ts';
 
@@ -18,14 +19,15 @@ afterEach(() => {
 const REQUESTS = 160;
 
 const bodyOf = (i: number) =>
-  JSON.stringify({
-    title: `Session ${i}`,
-    customerId: `cust-${i}`,
-    instructorId: `inst-${i % 8}`,
-    start: new Date(Date.UTC(2031, 0, 1, 0) + i * 2 * 3_600_000).toISOString(),
-    end: new Date(Date.UTC(2031, 0, 1, 1) + i * 2 * 3_600_000).toISOString(),
-    trainingType: '1-1',
-  });
+  JSON.stringify(
+    aMeeting({
+      title: `Session ${i}`,
+      customerId: `cust-${i}`,
+      instructorId: `inst-${i % 8}`,
+      start: new Date(Date.UTC(2031, 0, 1, 0) + i * 2 * 3_600_000).toISOString(),
+      end: new Date(Date.UTC(2031, 0, 1, 1) + i * 2 * 3_600_000).toISOString(),
+    }),
+  );
 
 describe('Idempotency-Key across a crash', () => {
   it('creates every meeting exactly once when the server is killed with creates in flight and every one is retried with its key', async () => {

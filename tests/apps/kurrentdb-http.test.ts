@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartupError } from '../../apps/compose.ts';
 import { startFakeKurrentDb } from '../support/fake-kurrentdb.ts';
@@ -12,6 +11,9 @@ import type { FakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import { TEST_SECRET, client, startTestSystem, tempDir } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 import { describeHttpApi, personIds } from '../adapters/http/api-suite.ts';
+import { aMeeting } from '../support/builders.ts';
+import { capturingLogger } from '../support/logs.ts';
+import type { LogLine } from '../support/logs.ts';
 
 /*
  * The whole system on KurrentDB, end to end over HTTP. Everything here runs against tests/support/fake-kurrentdb.ts,
@@ -52,23 +54,12 @@ async function freePort(): Promise<number> {
 // against the fake only, to keep the many node start-ups quick.
 const quickly = (fake: FakeKurrentDb) => `${fake.connectionString}&discoveryInterval=10`;
 
-const startNode = (connectionString: string, options: { dataDir?: string; logger?: pino.Logger } = {}) =>
+const startNode = (connectionString: string, options: { dataDir?: string; logger?: Logger } = {}) =>
   startTestSystem({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     env: { KURRENTDB_CONNECTION_STRING: connectionString },
     ...(options.logger !== undefined ? { system: { logger: options.logger } } : {}),
   });
-
-const capturingLogger = () => {
-  const lines: Array<{ level: number; msg: string; component?: string }> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      callback();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-};
 
 const range = (from: string, to: string) => `from=${from}&to=${to}`;
 
@@ -85,39 +76,29 @@ const describeScaleOut = (label: string, target: { connectionString: () => strin
     const as = async (node: TestSystem, who: keyof typeof id, roles: string[]): Promise<Client> =>
       node.as(id[who], roles);
 
-    const meeting = (start: string, end: string, overrides: Record<string, unknown> = {}) => ({
-      title: 'Scaled out',
-      customerId: id.cora,
-      instructorId: id.ivan,
-      start,
-      end,
-      timezone: 'Europe/Berlin',
-      trainingType: 'link',
-      remoteLink: 'https://meet.example/scale',
-      ...overrides,
-    });
+    const meeting = (start: string, end: string, overrides: Record<string, unknown> = {}) =>
+      aMeeting({
+        title: 'Scaled out',
+        customerId: id.cora,
+        instructorId: id.ivan,
+        start,
+        end,
+        timezone: 'Europe/Berlin',
+        trainingType: 'link',
+        remoteLink: 'https://meet.example/scale',
+        ...overrides,
+      });
 
     beforeAll(async () => {
       nodeA = await startNode(target.connectionString());
       nodes.push(nodeA);
       nodeB = await startNode(target.connectionString());
       nodes.push(nodeB);
-      const admin = await as(nodeA, 'ada', ['admin']);
-      expect(
-        (
-          await admin.request('PUT', `/people/${id.ivan}`, {
-            name: 'Ivan Instructor',
-            email: 'ivan@example.com',
-            timezone: 'Europe/Berlin',
-          })
-        ).status,
-      ).toBe(200);
-      expect(
-        (await admin.request('PUT', `/people/${id.cora}`, { name: 'Cora Customer', email: 'cora@example.com' })).status,
-      ).toBe(200);
-      expect(
-        (await admin.request('PUT', `/people/${id.dora}`, { name: 'Dora Customer', email: 'dora@example.com' })).status,
-      ).toBe(200);
+      await nodeA.people(
+        { id: id.ivan, name: 'Ivan Instructor', email: 'ivan@example.com', timezone: 'Europe/Berlin' },
+        { id: id.cora, name: 'Cora Customer', email: 'cora@example.com' },
+        { id: id.dora, name: 'Dora Customer', email: 'dora@example.com' },
+      );
     }, SLOW_TEST_MS);
 
     afterAll(async () => {
@@ -424,15 +405,8 @@ describe('the system on KurrentDB (fake server)', () => {
       for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     });
 
-    const body = (start: string, end: string) => ({
-      title: 'Outage',
-      customerId: 'cora',
-      instructorId: 'ivan',
-      start,
-      end,
-      trainingType: 'link',
-      remoteLink: 'https://meet.example/outage',
-    });
+    const body = (start: string, end: string) =>
+      aMeeting({ start, end, trainingType: 'link', remoteLink: 'https://meet.example/outage' });
 
     it('a restarted node resumes $all after the checkpoint in its own DATA_DIR, not from the start', async () => {
       const dataDir = tempDir();
@@ -473,7 +447,7 @@ describe('the system on KurrentDB (fake server)', () => {
     it(
       'reports a lost connection in /health and the log, fails writes meanwhile, and recovers when the server is back',
       async () => {
-        const { lines, logger } = capturingLogger();
+        const { lines, logger } = capturingLogger<LogLine & { component?: string }>();
         const node = await startNode(quickly(fake), { logger });
         try {
           await node.people('cora', 'ivan');

@@ -1,10 +1,10 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import type { FakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import { eventually, startFakeResend } from '../support/fake-resend.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
+import { aMeeting } from '../support/builders.ts';
+import { capturingLogger } from '../support/logs.ts';
 import { startTestSystem } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
@@ -23,41 +23,27 @@ describe('a notice the event store refuses', () => {
   let sys: TestSystem;
   let admin: Client;
   const savedBaseUrl = process.env.RESEND_BASE_URL;
-  const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
+  const { lines, logger } = capturingLogger();
 
   beforeAll(async () => {
     kurrent = await startFakeKurrentDb({ maxAppendSize: 16 * 1024 });
     resend = await startFakeResend();
     process.env.RESEND_BASE_URL = resend.url;
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-        callback();
-      },
-    });
     sys = await startTestSystem({
       env: {
         KURRENTDB_CONNECTION_STRING: `${kurrent.connectionString}&discoveryInterval=10`,
         RESEND_API_KEY: 're_test',
       },
       system: {
-        logger: pino({ level: 'info' }, stream),
+        logger,
         notifications: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 3, sendTimeoutMs: 15_000 },
       },
     });
     admin = await sys.as('ada', ['admin']);
-    expect(
-      (
-        await admin.request('PUT', '/people/cora', {
-          name: 'Cora Customer',
-          email: 'cora@example.com',
-          timezone: 'America/Chicago',
-        })
-      ).status,
-    ).toBe(200);
-    expect(
-      (await admin.request('PUT', '/people/ivan', { name: 'Ivan Instructor', email: 'ivan@example.com' })).status,
-    ).toBe(200);
+    await sys.people(
+      { id: 'cora', name: 'Cora Customer', timezone: 'America/Chicago' },
+      { id: 'ivan', name: 'Ivan Instructor' },
+    );
   }, SLOW_MS);
 
   afterAll(async () => {
@@ -70,15 +56,16 @@ describe('a notice the event store refuses', () => {
 
   const createAndCancel = async (day: number, title: string, reason: string): Promise<string> => {
     const start = new Date(Date.UTC(2030, 5, 1, 15) + day * 86_400_000);
-    const created = await admin.request('POST', '/meetings', {
-      title,
-      customerId: 'cora',
-      instructorId: 'ivan',
-      start: start.toISOString(),
-      end: new Date(start.getTime() + 3_600_000).toISOString(),
-      timezone: 'America/New_York',
-      trainingType: '1-1',
-    });
+    const created = await admin.request(
+      'POST',
+      '/meetings',
+      aMeeting({
+        title,
+        start: start.toISOString(),
+        end: new Date(start.getTime() + 3_600_000).toISOString(),
+        timezone: 'America/New_York',
+      }),
+    );
     expect(created.status).toBe(201);
     expect((await admin.request('POST', `/meetings/${created.body.id}/cancel`, { reason })).status).toBe(200);
     return created.body.id as string;

@@ -7,8 +7,10 @@ import { startFakeResend, eventually } from '../support/fake-resend.ts';
 import type { FakeResend, ReceivedRequest } from '../support/fake-resend.ts';
 import { parseCalendar } from '../support/ical.ts';
 import { defaultAccessProvider } from '../../application/default-access.ts';
-import { startTestSystem, tempDir } from '../support/system.ts';
-import type { Client, TestSystem } from '../support/system.ts';
+import { aMeeting, aSeriesBody } from '../support/builders.ts';
+import type { PersonEntry } from '../support/builders.ts';
+import { startTestSystem, tempDir, useSystem } from '../support/system.ts';
+import type { Client, TestSystem, TestSystemOptions } from '../support/system.ts';
 
 /**
  * Cancellation emails end to end: the real system on a real SQLite file, the real Resend SDK pointed (through
@@ -30,6 +32,16 @@ afterAll(async () => {
 });
 
 const RESEND_ENV = { RESEND_API_KEY: 're_test' };
+
+/** The customer and the instructor with their own zones: each email shows the session in its recipient's zone. */
+const PEOPLE: PersonEntry[] = [
+  { id: 'cora', name: 'Cora Customer', timezone: 'America/Chicago' },
+  { id: 'ivan', name: 'Ivan Instructor', timezone: 'America/New_York' },
+];
+
+/** A describe block's system that sends through the fake Resend, with PEOPLE in its directory. */
+const useResendSystem = (system: TestSystemOptions['system'] = {}) =>
+  useSystem({ env: RESEND_ENV, system, people: PEOPLE });
 
 type Notice = {
   id: string;
@@ -89,16 +101,12 @@ let day = 0;
 const meetingBody = (overrides: Record<string, unknown> = {}) => {
   day += 1;
   const start = new Date(Date.UTC(2030, 3, 1, 15) + day * 86_400_000);
-  return {
-    title: 'Strength basics',
-    customerId: 'cora',
-    instructorId: 'ivan',
+  return aMeeting({
     start: start.toISOString(),
     end: new Date(start.getTime() + 3_600_000).toISOString(),
     timezone: 'America/New_York',
-    trainingType: '1-1',
     ...overrides,
-  };
+  });
 };
 
 const createAndCancel = async (admin: Client, body: Record<string, unknown>, reason?: string): Promise<string> => {
@@ -123,56 +131,20 @@ const updateSettings = async (admin: Client, change: Record<string, unknown>) =>
   expect(res.status).toBe(200);
 };
 
-const startWithResend = (options: { dataDir?: string; system?: SystemOptions } = {}) =>
-  startTestSystem({
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    env: RESEND_ENV,
-    system: options.system ?? {},
-  });
-
-const people = async (admin: Client) => {
-  expect(
-    (
-      await admin.request('PUT', '/people/cora', {
-        name: 'Cora Customer',
-        email: 'cora@example.com',
-        timezone: 'America/Chicago',
-      })
-    ).status,
-  ).toBe(200);
-  expect(
-    (
-      await admin.request('PUT', '/people/ivan', {
-        name: 'Ivan Instructor',
-        email: 'ivan@example.com',
-        timezone: 'America/New_York',
-      })
-    ).status,
-  ).toBe(200);
-};
+/** For the block that restarts its system on one data directory. */
+const startWithResend = (dataDir: string, system: SystemOptions) =>
+  startTestSystem({ dataDir, env: RESEND_ENV, system });
 
 describe('cancellation emails through Resend', () => {
-  let sys: TestSystem;
-  let admin: Client;
-
-  beforeAll(async () => {
-    sys = await startWithResend({
-      system: {
-        notifications: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 3, sendTimeoutMs: 15_000 },
-        // A site's provider that knows a member the people directory does not (so has no address for): 'nomad'.
-        access: (queries) => {
-          const base = defaultAccessProvider(queries);
-          return { ...base, personExists: async (id) => id === 'nomad' || base.personExists(id) };
-        },
-      },
-    });
-    admin = await sys.as('ada', ['admin']);
-    await people(admin);
+  const sys = useResendSystem({
+    notifications: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 3, sendTimeoutMs: 15_000 },
+    // A site's provider that knows a member the people directory does not (so has no address for): 'nomad'.
+    access: (queries) => {
+      const base = defaultAccessProvider(queries);
+      return { ...base, personExists: async (id) => id === 'nomad' || base.personExists(id) };
+    },
   });
-
-  afterAll(async () => {
-    await sys.destroy();
-  });
+  const admin = sys.client('ada', ['admin']);
 
   it('sends one email to the customer: subject, escaped body, date in her zone, text part and a METHOD:CANCEL .ics', async () => {
     const title = 'Strength <script>alert(1)</script> & co';
@@ -509,9 +481,9 @@ describe('timeouts, restarts and rebuilds', () => {
   let admin: Client;
 
   beforeAll(async () => {
-    sys = await startWithResend({ dataDir, system });
+    sys = await startWithResend(dataDir, system);
     admin = await sys.as('ada', ['admin']);
-    await people(admin);
+    await sys.people(...PEOPLE);
   });
 
   afterAll(async () => {
@@ -520,7 +492,7 @@ describe('timeouts, restarts and rebuilds', () => {
 
   const restart = async () => {
     await sys.close();
-    sys = await startWithResend({ dataDir, system });
+    sys = await startWithResend(dataDir, system);
     admin = await sys.as('ada', ['admin']);
   };
 
@@ -571,7 +543,7 @@ describe('timeouts, restarts and rebuilds', () => {
     const requestCount = fake.requests.length;
     await sys.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(dataDir, `read-models.db${suffix}`), { force: true });
-    sys = await startWithResend({ dataDir, system });
+    sys = await startWithResend(dataDir, system);
     admin = await sys.as('ada', ['admin']);
     await eventually(async () => {
       const res = await admin.request('GET', '/health');
@@ -585,31 +557,21 @@ describe('timeouts, restarts and rebuilds', () => {
 
 describe('a series cancellation', () => {
   let now = new Date('2030-03-01T00:00:00Z');
-  let sys: TestSystem;
-  let admin: Client;
-
-  beforeAll(async () => {
-    sys = await startWithResend({ system: { clock: () => now, notifications: { baseDelayMs: 20, maxDelayMs: 100 } } });
-    admin = await sys.as('ada', ['admin']);
-    await people(admin);
-  });
-
-  afterAll(async () => {
-    await sys.destroy();
-  });
+  const sys = useResendSystem({ clock: () => now, notifications: { baseDelayMs: 20, maxDelayMs: 100 } });
+  const admin = sys.client('ada', ['admin']);
 
   it('sends one email per recipient listing the cancelled sessions that have not ended', async () => {
-    const created = await admin.request('POST', '/series', {
-      title: 'Spring <strength>',
-      customerId: 'cora',
-      instructorId: 'ivan',
-      trainingType: '1-1',
-      timezone: 'America/New_York',
-      startDate: '2030-03-04',
-      startTime: '10:00',
-      durationMinutes: 60,
-      rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
-    });
+    const created = await admin.request(
+      'POST',
+      '/series',
+      aSeriesBody({
+        title: 'Spring <strength>',
+        timezone: 'America/New_York',
+        startDate: '2030-03-04',
+        startTime: '10:00',
+        rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
+      }),
+    );
     expect(created.status).toBe(201);
     const occurrences = created.body.occurrences as Array<{ meetingId: string }>;
     expect(occurrences).toHaveLength(4);
@@ -674,31 +636,15 @@ describe('a series cancellation', () => {
 
 describe('a series edit that drops sessions', () => {
   const now = new Date('2030-03-01T00:00:00Z');
-  let sys: TestSystem;
-  let admin: Client;
-
-  beforeAll(async () => {
-    sys = await startWithResend({ system: { clock: () => now, notifications: { baseDelayMs: 20, maxDelayMs: 100 } } });
-    admin = await sys.as('ada', ['admin']);
-    await people(admin);
-  });
-
-  afterAll(async () => {
-    await sys.destroy();
-  });
+  const sys = useResendSystem({ clock: () => now, notifications: { baseDelayMs: 20, maxDelayMs: 100 } });
+  const admin = sys.client('ada', ['admin']);
 
   it('sends one email listing the dropped sessions, not one per session, and none for a session cancelled before', async () => {
-    const created = await admin.request('POST', '/series', {
-      title: 'Twice a week',
-      customerId: 'cora',
-      instructorId: 'ivan',
-      trainingType: '1-1',
-      timezone: 'America/New_York',
-      startDate: '2030-03-04',
-      startTime: '10:00',
-      durationMinutes: 60,
-      rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6',
-    });
+    const created = await admin.request(
+      'POST',
+      '/series',
+      aSeriesBody({ startDate: '2030-03-04', rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6' }),
+    );
     expect(created.status).toBe(201);
     const occurrences = created.body.occurrences as Array<{ meetingId: string; localDate: string }>;
     const wednesdays = occurrences.filter((o) => ['2030-03-06', '2030-03-13', '2030-03-20'].includes(o.localDate));
@@ -723,20 +669,8 @@ describe('a series edit that drops sessions', () => {
 });
 
 describe('a retry after the session was reinstated', () => {
-  let sys: TestSystem;
-  let admin: Client;
-
-  beforeAll(async () => {
-    sys = await startWithResend({
-      system: { notifications: { baseDelayMs: 1_500, maxDelayMs: 1_500, random: () => 1 } },
-    });
-    admin = await sys.as('ada', ['admin']);
-    await people(admin);
-  });
-
-  afterAll(async () => {
-    await sys.destroy();
-  });
+  const sys = useResendSystem({ notifications: { baseDelayMs: 1_500, maxDelayMs: 1_500, random: () => 1 } });
+  const admin = sys.client('ada', ['admin']);
 
   it('does not send the cancellation any more', async () => {
     fake.plan({ status: 500 });
@@ -754,7 +688,7 @@ describe('without RESEND_API_KEY', () => {
     const sys = await startTestSystem({});
     try {
       const admin = await sys.as('ada', ['admin']);
-      await people(admin);
+      await sys.people(...PEOPLE);
       const meetingId = await createAndCancel(admin, meetingBody());
       const [notice] = await settled(admin, meetingId);
       expect(notice).toMatchObject({ status: 'sent', providerMessageId: `outbox:${notice!.id}` });

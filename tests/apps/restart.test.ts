@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { aMeeting } from '../support/builders.ts';
 import { startTestSystem, tempDir } from '../support/system.ts';
 
 const dirs: string[] = [];
@@ -9,15 +10,8 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const body = (start: string, end: string) => ({
-  title: 'Durable',
-  customerId: 'cora',
-  instructorId: 'ivan',
-  start,
-  end,
-  trainingType: 'link',
-  remoteLink: 'https://meet.example/durable',
-});
+const body = (start: string, end: string) =>
+  aMeeting({ start, end, trainingType: 'link', remoteLink: 'https://meet.example/durable' });
 
 describe('durability', () => {
   it('a restart on the same DATA_DIR keeps every meeting, the calendar and the history', async () => {
@@ -57,9 +51,8 @@ describe('durability', () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
     const first = await startTestSystem({ dataDir });
+    await first.people('ivan', 'cora');
     const admin = await first.as('ada', ['admin']);
-    await admin.request('PUT', '/people/ivan', { name: 'Ivan', email: 'ivan@example.com' });
-    await admin.request('PUT', '/people/cora', { name: 'Cora', email: 'cora@example.com' });
     const created = await admin.request('POST', '/meetings', body('2031-02-01T10:00:00Z', '2031-02-01T11:00:00Z'));
     expect(created.status).toBe(201);
     await admin.request('PATCH', `/meetings/${created.body.id}`, { title: 'Renamed' });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +6,10 @@ import { openSqliteEventStore } from '../../adapters/event-store/sqlite.ts';
 import { mintToken } from '../../adapters/http/auth.ts';
 import { MeetingEvent, evolve as evolveMeeting, initialState as initialMeeting } from '../../domain/meeting.ts';
 import type { MeetingState } from '../../domain/meeting.ts';
-import { client, tempDir, TEST_SECRET } from '../support/system.ts';
+import { aMeeting, aSeriesBody } from '../support/builders.ts';
+import { startServerProcess } from '../support/server-process.ts';
+import type { ServerProcess } from '../support/server-process.ts';
+import { client, putPeople, tempDir, TEST_SECRET } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
 
 /**
@@ -23,52 +25,10 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Server {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly url: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly output: () => string;
-}
-
-const startServer = (dataDir: string, crash?: string): Promise<Server> =>
-  new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      AUTH_JWT_SECRET: TEST_SECRET,
-      LOG_LEVEL: 'info',
-      SEED_DEMO: 'false',
-      RATE_LIMIT_PER_SECOND: '100000',
-      RATE_LIMIT_BURST: '100000',
-    };
-    delete env.SERIES_TEST_CRASH;
-    if (crash !== undefined) env.SERIES_TEST_CRASH = crash;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server.ts'], { env });
-    children.push(child);
-    let out = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-      child.on('exit', (code, signal) => done({ code, signal })),
-    );
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}`));
-    };
-    child.on('exit', onExit);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const listening = out.split('\n').find((line) => line.includes('"msg":"listening"'));
-      if (listening !== undefined) {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        resolve({ child, url: (JSON.parse(listening) as { url: string }).url, exited, output: () => out });
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
+/** A real server process (no demo data), killed with SIGKILL at the given crash point if there is one. */
+const startServer = (dataDir: string, crash?: string): Promise<ServerProcess> =>
+  startServerProcess(dataDir, children, {
+    env: { HOST: '127.0.0.1', SEED_DEMO: 'false', SERIES_TEST_CRASH: crash },
   });
 
 const secret = new TextEncoder().encode(TEST_SECRET);
@@ -139,17 +99,14 @@ const COUNT = 20;
 const mondays = Array.from({ length: COUNT }, (_, i) => plusDays(firstMonday, 7 * i));
 const tuesdays = mondays.map((d) => plusDays(d, 1));
 
-const seriesBody = {
+const seriesBody = aSeriesBody({
   title: 'Crash course',
-  customerId: 'cora',
-  instructorId: 'ivan',
-  trainingType: '1-1',
   timezone: 'UTC',
   startDate: firstMonday,
   startTime: '10:00',
   durationMinutes: 60,
   rrule: `FREQ=WEEKLY;BYDAY=MO;COUNT=${COUNT}`,
-};
+});
 
 type Occurrence = { meetingId: string; localDate: string; start: string; end: string; state: string };
 type Active = Array<{ localDate: string; start: string }>;
@@ -262,24 +219,11 @@ describe('series operations survive kill -9 at every step', () => {
         dirs.push(dataDir);
         const first = await startServer(dataDir, scenario.crash);
         let admin = await as(first.url, 'ada', ['admin']);
-        expect(
-          (
-            await admin.request('PUT', '/people/cora', {
-              name: 'Cora Customer',
-              email: 'cora@example.com',
-              timezone: 'UTC',
-            })
-          ).status,
-        ).toBe(200);
-        expect(
-          (
-            await admin.request('PUT', '/people/ivan', {
-              name: 'Ivan Instructor',
-              email: 'ivan@example.com',
-              timezone: 'UTC',
-            })
-          ).status,
-        ).toBe(200);
+        await putPeople(
+          admin,
+          { id: 'cora', name: 'Cora Customer', timezone: 'UTC' },
+          { id: 'ivan', name: 'Ivan Instructor', timezone: 'UTC' },
+        );
 
         let seriesId: string | undefined;
         if (scenario.request === undefined) {
@@ -290,7 +234,7 @@ describe('series operations survive kill -9 at every step', () => {
           seriesId = created.body.id as string;
           await expect(scenario.request(admin, seriesId)).rejects.toThrow();
         }
-        expect((await first.exited).signal).toBe('SIGKILL');
+        expect((await first.ended).signal).toBe('SIGKILL');
 
         // The crash really left the sessions behind their series.
         if (seriesId === undefined) {
@@ -324,13 +268,7 @@ describe('series operations survive kill -9 at every step', () => {
 
         // The stale sessions no longer block bookings.
         if (scenario.freedSlot !== undefined) {
-          const booked = await admin.request('POST', '/meetings', {
-            title: 'In the freed slot',
-            customerId: 'cora',
-            instructorId: 'ivan',
-            trainingType: '1-1',
-            ...scenario.freedSlot,
-          });
+          const booked = await admin.request('POST', '/meetings', aMeeting(scenario.freedSlot));
           expect(booked.status).toBe(201);
         }
 

@@ -1,38 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestSystem } from '../support/system.ts';
-import type { Client, TestSystem } from '../support/system.ts';
+import { describe, expect, it } from 'vitest';
+import { aMeeting, aSeriesBody } from '../support/builders.ts';
+import { useSystem } from '../support/system.ts';
 
 let now = new Date('2030-03-01T00:00:00Z');
-let sys: TestSystem;
-let admin: Client;
-let ivan: Client;
-let olga: Client;
-let cora: Client;
-let cam: Client;
-
-const weekly = (overrides: Record<string, unknown> = {}) => ({
-  title: 'Spring strength',
-  customerId: 'cora',
-  instructorId: 'ivan',
-  trainingType: '1-1',
-  timezone: 'America/New_York',
-  startDate: '2030-03-04',
-  startTime: '10:00',
-  durationMinutes: 60,
-  rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10',
-  ...overrides,
-});
-
-type Occ = { meetingId: string; localDate: string; start: string; end: string; state: string };
-
-beforeAll(async () => {
-  sys = await startTestSystem({ system: { clock: () => now } });
-  admin = await sys.as('ada', ['admin']);
-  ivan = await sys.as('ivan', ['instructor']);
-  olga = await sys.as('olga', ['instructor']);
-  cora = await sys.as('cora', ['customer']);
-  cam = await sys.as('cam', ['customer']);
-  await sys.people(
+const sys = useSystem({
+  system: { clock: () => now },
+  people: [
     'ivan',
     'olga',
     'cora',
@@ -40,16 +13,30 @@ beforeAll(async () => {
     'kim',
     ...Array.from({ length: 12 }, (_, i) => `racer-${i}`),
     ...Array.from({ length: 4 }, (_, i) => `s-racer-${i}`),
-  );
+  ],
 });
+const admin = sys.client('ada', ['admin']);
+const ivan = sys.client('ivan', ['instructor']);
+const olga = sys.client('olga', ['instructor']);
+const cora = sys.client('cora', ['customer']);
+const cam = sys.client('cam', ['customer']);
 
-afterAll(async () => {
-  await sys.destroy();
-});
+type Occ = { meetingId: string; localDate: string; start: string; end: string; state: string };
 
 describe('series', () => {
   it('expands in the series zone, keeping 10:00 New York across the DST change', async () => {
-    const res = await ivan.request('POST', '/series', weekly());
+    const res = await ivan.request(
+      'POST',
+      '/series',
+      aSeriesBody({
+        title: 'Spring strength',
+        timezone: 'America/New_York',
+        startDate: '2030-03-04',
+        startTime: '10:00',
+        durationMinutes: 60,
+        rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10',
+      }),
+    );
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/series/${res.body.id}`);
     const occ: Occ[] = res.body.occurrences;
@@ -93,17 +80,17 @@ describe('series', () => {
   });
 
   it('validates the recurrence and names the field', async () => {
-    const noEnd = await ivan.request('POST', '/series', weekly({ rrule: 'FREQ=WEEKLY;BYDAY=MO' }));
+    const noEnd = await ivan.request('POST', '/series', aSeriesBody({ rrule: 'FREQ=WEEKLY;BYDAY=MO' }));
     expect(noEnd.status).toBe(400);
     expect(noEnd.body.errors[0].path).toBe('rrule');
-    const minutely = await ivan.request('POST', '/series', weekly({ rrule: 'FREQ=MINUTELY;COUNT=5' }));
+    const minutely = await ivan.request('POST', '/series', aSeriesBody({ rrule: 'FREQ=MINUTELY;COUNT=5' }));
     expect(minutely.status).toBe(400);
-    const tooMany = await ivan.request('POST', '/series', weekly({ rrule: 'FREQ=DAILY;COUNT=501' }));
+    const tooMany = await ivan.request('POST', '/series', aSeriesBody({ rrule: 'FREQ=DAILY;COUNT=501' }));
     expect(tooMany.status).toBe(400);
-    const zone = await ivan.request('POST', '/series', weekly({ timezone: 'Mars/Base', startTime: '25:00' }));
+    const zone = await ivan.request('POST', '/series', aSeriesBody({ timezone: 'Mars/Base', startTime: '25:00' }));
     expect(zone.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['startTime', 'timezone']);
-    expect((await cora.request('POST', '/series', weekly())).status).toBe(403);
-    expect((await olga.request('POST', '/series', weekly())).status).toBe(403);
+    expect((await cora.request('POST', '/series', aSeriesBody())).status).toBe(403);
+    expect((await olga.request('POST', '/series', aSeriesBody())).status).toBe(403);
   });
 
   it('changing the recurrence keeps started sessions, individual edits and individual cancellations', async () => {
@@ -111,7 +98,7 @@ describe('series', () => {
     const created = await ivan.request(
       'POST',
       '/series',
-      weekly({
+      aSeriesBody({
         startDate: '2030-06-03',
         rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=8',
         timezone: 'Europe/London',
@@ -193,7 +180,7 @@ describe('series', () => {
     const created = await ivan.request(
       'POST',
       '/series',
-      weekly({ startDate: '2030-09-02', rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=6' }),
+      aSeriesBody({ startDate: '2030-09-02', rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=6' }),
     );
     const occ: Occ[] = created.body.occurrences;
     await ivan.request('POST', `/meetings/${occ[4]!.meetingId}/cancel`, {});
@@ -236,7 +223,14 @@ describe('series', () => {
     const created = await ivan.request(
       'POST',
       '/series',
-      weekly({ customerId: 'kim', startDate: '2030-09-09', rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6', timezone: 'UTC' }),
+      aSeriesBody({
+        customerId: 'kim',
+        timezone: 'UTC',
+        startDate: '2030-09-09',
+        startTime: '10:00',
+        durationMinutes: 60,
+        rrule: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6',
+      }),
     );
     expect(created.status).toBe(201);
     const id = created.body.id;
@@ -283,7 +277,7 @@ describe('series', () => {
     const created = await ivan.request(
       'POST',
       '/series',
-      weekly({
+      aSeriesBody({
         startDate: '2030-10-07',
         rrule: 'FREQ=WEEKLY;COUNT=2',
         customerMetadata: 'crm-1',
@@ -325,17 +319,20 @@ describe('no double bookings', () => {
     const created = await ivan.request(
       'POST',
       '/series',
-      weekly({ startDate: '2030-11-04', rrule: 'FREQ=DAILY;COUNT=20', timezone: 'UTC' }),
+      aSeriesBody({
+        timezone: 'UTC',
+        startDate: '2030-11-04',
+        startTime: '10:00',
+        durationMinutes: 60,
+        rrule: 'FREQ=DAILY;COUNT=20',
+      }),
     );
     expect(created.status).toBe(201);
-    const overlapInstructor = await admin.request('POST', '/meetings', {
-      title: 'Clash',
-      customerId: 'cam',
-      instructorId: 'ivan',
-      start: '2030-11-10T10:30:00Z',
-      end: '2030-11-10T11:30:00Z',
-      trainingType: '1-1',
-    });
+    const overlapInstructor = await admin.request(
+      'POST',
+      '/meetings',
+      aMeeting({ customerId: 'cam', instructorId: 'ivan', start: '2030-11-10T10:30:00Z', end: '2030-11-10T11:30:00Z' }),
+    );
     expect(overlapInstructor.status).toBe(409);
     expect(overlapInstructor.body.conflicts).toEqual([
       expect.objectContaining({
@@ -344,25 +341,29 @@ describe('no double bookings', () => {
         userId: 'ivan',
       }),
     ]);
-    const overlapCustomer = await admin.request('POST', '/meetings', {
-      title: 'Clash',
-      customerId: 'cora',
-      instructorId: 'olga',
-      start: '2030-11-10T09:30:00Z',
-      end: '2030-11-10T10:01:00Z',
-      trainingType: '1-1',
-    });
+    const overlapCustomer = await admin.request(
+      'POST',
+      '/meetings',
+      aMeeting({
+        customerId: 'cora',
+        instructorId: 'olga',
+        start: '2030-11-10T09:30:00Z',
+        end: '2030-11-10T10:01:00Z',
+      }),
+    );
     expect(overlapCustomer.status).toBe(409);
     expect(overlapCustomer.body.conflicts[0]).toMatchObject({ participant: 'customer', userId: 'cora' });
     // Another instructor is told that the customer is busy then, not what with, nor the meeting's id or times.
-    const blind = await olga.request('POST', '/meetings', {
-      title: 'Clash',
-      customerId: 'cora',
-      instructorId: 'olga',
-      start: '2030-11-10T09:30:00Z',
-      end: '2030-11-10T10:01:00Z',
-      trainingType: '1-1',
-    });
+    const blind = await olga.request(
+      'POST',
+      '/meetings',
+      aMeeting({
+        customerId: 'cora',
+        instructorId: 'olga',
+        start: '2030-11-10T09:30:00Z',
+        end: '2030-11-10T10:01:00Z',
+      }),
+    );
     expect(blind.status).toBe(409);
     expect(blind.body.conflicts).toEqual([
       {
@@ -372,20 +373,28 @@ describe('no double bookings', () => {
       },
     ]);
     // Back to back is fine.
-    const adjacent = await admin.request('POST', '/meetings', {
-      title: 'After',
-      customerId: 'cora',
-      instructorId: 'olga',
-      start: '2030-11-10T11:00:00Z',
-      end: '2030-11-10T11:30:00Z',
-      trainingType: '1-1',
-    });
+    const adjacent = await admin.request(
+      'POST',
+      '/meetings',
+      aMeeting({
+        customerId: 'cora',
+        instructorId: 'olga',
+        start: '2030-11-10T11:00:00Z',
+        end: '2030-11-10T11:30:00Z',
+      }),
+    );
     expect(adjacent.status).toBe(201);
     // Every occurrence of a new series is checked, not just the first ones.
     const clashSeries = await admin.request(
       'POST',
       '/series',
-      weekly({ customerId: 'cam', startDate: '2030-10-01', rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=10', timezone: 'UTC' }),
+      aSeriesBody({
+        customerId: 'cam',
+        timezone: 'UTC',
+        startDate: '2030-10-01',
+        startTime: '10:00',
+        rrule: 'FREQ=WEEKLY;BYDAY=SU;COUNT=10',
+      }),
     );
     expect(clashSeries.status).toBe(409);
     expect(clashSeries.body.conflicts.map((c: { meetingId: string }) => c.meetingId)).toEqual([
@@ -395,14 +404,11 @@ describe('no double bookings', () => {
     // A cancelled occurrence frees its slot; reinstating it while the slot is taken is refused.
     const occurrence = `${created.body.id}_2030-11-12`;
     await ivan.request('POST', `/meetings/${occurrence}/cancel`, {});
-    const taken = await admin.request('POST', '/meetings', {
-      title: 'Takes the slot',
-      customerId: 'cam',
-      instructorId: 'ivan',
-      start: '2030-11-12T10:00:00Z',
-      end: '2030-11-12T11:00:00Z',
-      trainingType: '1-1',
-    });
+    const taken = await admin.request(
+      'POST',
+      '/meetings',
+      aMeeting({ customerId: 'cam', instructorId: 'ivan', start: '2030-11-12T10:00:00Z', end: '2030-11-12T11:00:00Z' }),
+    );
     expect(taken.status).toBe(201);
     expect((await ivan.request('POST', `/meetings/${occurrence}/reinstate`)).status).toBe(409);
     // Rescheduling onto an occupied slot is refused too.
@@ -417,14 +423,16 @@ describe('no double bookings', () => {
   it('of concurrent requests for the same slot exactly one succeeds', async () => {
     const attempts = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        admin.request('POST', '/meetings', {
-          title: `Race ${i}`,
-          customerId: `racer-${i}`,
-          instructorId: 'olga',
-          start: '2031-01-05T10:00:00Z',
-          end: '2031-01-05T11:00:00Z',
-          trainingType: '1-1',
-        }),
+        admin.request(
+          'POST',
+          '/meetings',
+          aMeeting({
+            customerId: `racer-${i}`,
+            instructorId: 'olga',
+            start: '2031-01-05T10:00:00Z',
+            end: '2031-01-05T11:00:00Z',
+          }),
+        ),
       ),
     );
     expect(attempts.filter((r) => r.status === 201)).toHaveLength(1);
@@ -434,12 +442,11 @@ describe('no double bookings', () => {
         admin.request(
           'POST',
           '/series',
-          weekly({
+          aSeriesBody({
             customerId: `s-racer-${i}`,
             instructorId: 'olga',
             startDate: '2031-02-03',
             rrule: 'FREQ=WEEKLY;COUNT=5',
-            timezone: 'UTC',
           }),
         ),
       ),

@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import http from 'node:http';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { aMeeting } from '../support/builders.ts';
+import { startServerProcess } from '../support/server-process.ts';
 import { tempDir } from '../support/system.ts';
 
 const run = promisify(execFile);
@@ -25,41 +26,17 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Started {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly url: string;
-  readonly tokens: string[];
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
+const tokensIn = (output: string) => [...output.matchAll(/export TOKEN=(\S+)/g)].map((m) => m[1] as string);
 
-/** `npm start`'s entry point as a real process, in dev mode (no secret) on a fresh DATA_DIR. */
-const startServer = (dataDir: string): Promise<Started> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server.ts'], {
-      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, AUTH_JWT_SECRET: '', LOG_LEVEL: 'info' },
-    });
-    children.push(child);
-    let out = '';
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const listening = out.split('\n').find((line) => line.includes('"msg":"listening"'));
-      const tokens = [...out.matchAll(/export TOKEN=(\S+)/g)].map((m) => m[1] as string);
-      if (listening !== undefined && tokens.length === 4) {
-        clearTimeout(timer);
-        resolve({ child, url: (JSON.parse(listening) as { url: string }).url, tokens, output: () => out, exited });
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}`));
-    });
+/** `npm start`'s entry point as a real process, in dev mode (no secret, its own rate limit) on a fresh DATA_DIR. */
+const startServer = async (dataDir: string) => {
+  const server = await startServerProcess(dataDir, children, {
+    env: { AUTH_JWT_SECRET: '', RATE_LIMIT_PER_SECOND: undefined, RATE_LIMIT_BURST: undefined },
+    readyWhen: (output) => tokensIn(output).length === 4,
+    timeoutMs: 60_000,
   });
+  return { ...server, tokens: tokensIn(server.output()) };
+};
 
 describe('the server process', () => {
   it('prints demo tokens in dev mode, and on SIGTERM finishes the request in flight before it stops', async () => {
@@ -80,14 +57,15 @@ describe('the server process', () => {
     expect(((await seeded.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
 
     // A request whose body is still arriving when SIGTERM comes must still be answered.
-    const body = JSON.stringify({
-      title: 'In flight',
-      customerId: 'customer-2',
-      instructorId: 'instructor-1',
-      trainingType: '1-1',
-      start: '2031-05-01T10:00:00Z',
-      end: '2031-05-01T11:00:00Z',
-    });
+    const body = JSON.stringify(
+      aMeeting({
+        title: 'In flight',
+        customerId: 'customer-2',
+        instructorId: 'instructor-1',
+        start: '2031-05-01T10:00:00Z',
+        end: '2031-05-01T11:00:00Z',
+      }),
+    );
     const answered = new Promise<number>((resolve, reject) => {
       const req = http.request(
         `${server.url}/meetings`,

@@ -6,7 +6,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../apps/config.ts';
 import { mintToken } from '../../adapters/http/auth.ts';
-import { client, startTestSystem, tempDir } from '../support/system.ts';
+import { aMeeting } from '../support/builders.ts';
+import { client, putPeople, startTestSystem, tempDir } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
 // Real Chromium, real server, real WebRTC between two tabs (fake camera and microphone). CI installs Chromium:
@@ -103,15 +104,14 @@ const meeting = async (overrides: Record<string, unknown> = {}): Promise<Booked>
   const customerId = `cora-${people}`;
   const instructorId = `ivan-${people}`;
   await ts.people(customerId, instructorId);
-  const body = {
+  const body = aMeeting({
     title: 'Morning mobility',
     customerId,
     instructorId,
     start: minutes(-5),
     end: minutes(55),
-    trainingType: '1-1',
     ...overrides,
-  };
+  });
   const res = await admin.request('POST', '/meetings', body);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return {
@@ -321,22 +321,19 @@ describe('the call page and the address it is opened at', () => {
     const customerId = `cora-${people}`;
     const instructorId = `ivan-${people}`;
     const boss = client(system.url, await mint('ada', ['admin']));
-    for (const [id, name] of [
-      [customerId, 'Cora Customer'],
-      [instructorId, 'Ivan Instructor'],
-    ] as const) {
-      const put = await boss.request('PUT', `/people/${id}`, { name, email: `${id}@example.com` });
-      expect(put.status, JSON.stringify(put.body)).toBe(200);
-    }
-    const res = await boss.request('POST', '/meetings', {
-      title: 'Morning mobility',
-      customerId,
-      instructorId,
-      start: minutes(-5),
-      end: minutes(55),
-      trainingType: '1-1',
-      ...overrides,
-    });
+    await putPeople(boss, { id: customerId, name: 'Cora Customer' }, { id: instructorId, name: 'Ivan Instructor' });
+    const res = await boss.request(
+      'POST',
+      '/meetings',
+      aMeeting({
+        title: 'Morning mobility',
+        customerId,
+        instructorId,
+        start: minutes(-5),
+        end: minutes(55),
+        ...overrides,
+      }),
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return {
       id: res.body.id as string,

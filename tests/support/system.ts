@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../apps/config.ts';
 import { startSystem } from '../../apps/compose.ts';
 import type { System, SystemOptions } from '../../apps/compose.ts';
 import type { Service } from '../../application/service.ts';
 import { mintToken } from '../../adapters/http/auth.ts';
+import { personOf } from './builders.ts';
+import type { PersonEntry } from './builders.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!!';
 
@@ -18,11 +21,13 @@ export interface TestSystem {
   readonly dataDir: string;
   token(sub: string, roles: string[], extra?: { name?: string; email?: string; ttlSeconds?: number }): Promise<string>;
   as(sub: string, roles: string[]): Promise<Client>;
+  /** A client for this user that mints its token at its first request, so it can be made before the system starts. */
+  client(sub: string, roles: string[]): Client;
   /**
-   * Puts these people into the people directory (name from the id, `<id>@example.com`), as an admin would with
-   * PUT /people: meetings and series can be booked only for people the directory knows.
+   * Puts these people into the people directory (by default the name from the id and `<id>@example.com`, see
+   * `aPerson`), as an admin would with PUT /people: meetings and series can be booked only for people it knows.
    */
-  people(...ids: string[]): Promise<void>;
+  people(...entries: PersonEntry[]): Promise<void>;
   close(): Promise<void>;
   /** Closes and removes the data directory. */
   destroy(): Promise<void>;
@@ -59,23 +64,45 @@ export const client = (url: string, token: string | undefined): Client => ({
   },
 });
 
-/** A directory entry per id, through the service as an admin; fails loudly if one is refused. */
-export const registerPeople = async (service: Service, ids: ReadonlyArray<string>): Promise<void> => {
+/** A client whose token is minted once, at its first request. */
+const lazyClient = (url: () => string, mint: () => Promise<string>): Client => {
+  let token: Promise<string> | undefined;
+  return {
+    request: async (...args) => client(url(), await (token ??= mint())).request(...args),
+  };
+};
+
+/**
+ * A directory entry per person over HTTP (PUT /people/{id}) with an admin's client, for a system in another process;
+ * fails loudly if one is refused.
+ */
+export const putPeople = async (admin: Client, ...entries: PersonEntry[]): Promise<void> => {
+  for (const entry of entries) {
+    const { id, body } = personOf(entry);
+    const res = await admin.request('PUT', `/people/${encodeURIComponent(id)}`, body);
+    if (res.status !== 200) throw new Error(`PUT /people/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+};
+
+/** A directory entry per person, through the service as an admin; fails loudly if one is refused. */
+export const registerPeople = async (service: Service, entries: ReadonlyArray<PersonEntry>): Promise<void> => {
   const admin = { user: { id: 'test-admin', roles: ['admin' as const] }, correlationId: 'test-people' };
-  for (const id of ids) {
-    const name = id.replace(/^./, (c) => c.toUpperCase());
-    const result = await service.upsertPerson(admin, id, {
-      name,
-      email: `${id.replace(/[^A-Za-z0-9.-]/g, '-')}@example.com`,
-    });
+  for (const entry of entries) {
+    const { id, body } = personOf(entry);
+    const result = await service.upsertPerson(admin, id, body);
     if (result._tag === 'Left')
       throw new Error(`cannot put ${id} into the people directory: ${JSON.stringify(result.left)}`);
   }
 };
 
-export const startTestSystem = async (
-  options: { dataDir?: string; env?: Record<string, string>; system?: SystemOptions; waitUntilReady?: boolean } = {},
-): Promise<TestSystem> => {
+export interface TestSystemOptions {
+  readonly dataDir?: string;
+  readonly env?: Record<string, string>;
+  readonly system?: SystemOptions;
+  readonly waitUntilReady?: boolean;
+}
+
+export const startTestSystem = async (options: TestSystemOptions = {}): Promise<TestSystem> => {
   const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({
     PORT: '0',
@@ -108,11 +135,60 @@ export const startTestSystem = async (
     dataDir,
     token,
     as: async (sub, roles) => client(system.url, await token(sub, roles)),
-    people: (...ids) => registerPeople(system.service, ids),
+    client: (sub, roles) =>
+      lazyClient(
+        () => system.url,
+        () => token(sub, roles),
+      ),
+    people: (...entries) => registerPeople(system.service, entries),
     close: () => system.close(),
     destroy: async () => {
       await system.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+};
+
+/**
+ * The test file's (or describe block's) system: started in a `beforeAll` with these people in its directory, and
+ * destroyed in an `afterAll` (vitest runs after-hooks in reverse, so those registered after this call run before
+ * it, while the system is still up). The handle stands for the running system: use it in tests and in hooks
+ * registered after this call. Its `client(...)` may be called at once, at the top level.
+ */
+export const useSystem = (options: TestSystemOptions & { readonly people?: ReadonlyArray<PersonEntry> } = {}) => {
+  let started: TestSystem | undefined;
+  const current = (): TestSystem => {
+    if (started === undefined) throw new Error('useSystem: the system is not running (outside its beforeAll/afterAll)');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startTestSystem(options);
+    await started.people(...(options.people ?? []));
+  });
+  afterAll(async () => {
+    await started?.destroy();
+    started = undefined;
+  });
+  const handle: TestSystem = {
+    get system() {
+      return current().system;
+    },
+    get url() {
+      return current().url;
+    },
+    get dataDir() {
+      return current().dataDir;
+    },
+    token: (...args) => current().token(...args),
+    as: (...args) => current().as(...args),
+    client: (sub, roles) =>
+      lazyClient(
+        () => current().url,
+        () => current().token(sub, roles),
+      ),
+    people: (...entries) => current().people(...entries),
+    close: () => current().close(),
+    destroy: () => current().destroy(),
+  };
+  return handle;
 };

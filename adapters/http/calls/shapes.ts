@@ -1,3 +1,10 @@
+import * as t from 'io-ts';
+import { annotate } from '../../../domain/annotate.ts';
+import { DebugLevel } from '../../../domain/settings.ts';
+import { IsoInstant } from '../../../domain/shared.ts';
+import { CallRoleShape } from '../notifications/shapes.ts';
+import type { JoinAnswer } from '../../../application/join.ts';
+
 const MAX_ORIGIN_LENGTH = 2048;
 
 /** The `origin` query of `GET /signaling/origin-check`: `http(s)://host[:port]` of a given origin, or why it is not one. */
@@ -16,3 +23,63 @@ export const parseOrigin = (raw: string | undefined): { ok: true; origin: string
   }
   return { ok: true, origin: url.origin };
 };
+
+/** The answer of `GET /signaling/origin-check`. */
+export const OriginVerdict = t.intersection([
+  t.type({
+    origin: annotate(t.string, { description: 'The origin asked about, normalized.' }),
+    allowed: t.boolean,
+  }),
+  t.partial({
+    suggestedOrigin: annotate(t.string, { description: 'Only when refused: where to open the page instead.' }),
+  }),
+]);
+
+export const IceServerShape = annotate(
+  t.intersection([
+    t.type({
+      urls: t.union([t.string, annotate(t.readonlyArray(t.string), { minItems: 1 })]),
+    }),
+    t.partial({ username: t.string, credential: t.string }),
+  ]),
+  {
+    name: 'IceServer',
+    description: 'An RTCIceServer entry. TURN credentials are ephemeral (coturn `use-auth-secret`).',
+  },
+);
+
+const JoinLink = annotate(
+  t.type({
+    mode: t.literal('link'),
+    url: annotate(t.string, { format: 'uri', pattern: '^https://', description: 'The remote link to open.' }),
+    role: CallRoleShape,
+  }),
+  { name: 'JoinLink' },
+);
+
+const JoinNative = annotate(
+  t.type({
+    mode: t.literal('native'),
+    signalingUrl: annotate(t.string, {
+      format: 'uri',
+      pattern: '^wss?://',
+      description: 'Where to open the WebSocket, without the ticket.',
+    }),
+    ticket: annotate(t.string, {
+      minLength: 1,
+      maxLength: 128,
+      description: 'Single use, valid for 60 s, binds this user to this meeting.',
+    }),
+    expiresAt: annotate(IsoInstant, { description: 'When the ticket expires.' }),
+    iceServers: t.readonlyArray(IceServerShape),
+    role: CallRoleShape,
+    debugLevel: annotate(DebugLevel, { description: 'From the settings; above 0 the client logs connection details.' }),
+  }),
+  { name: 'JoinNative' },
+);
+
+/** `POST /meetings/{id}/join`: a link to open, or a ticket for the native call. */
+export const JoinAnswerShape = annotate(t.union([JoinLink, JoinNative]), { name: 'JoinResponse' });
+
+// The join answer is sent as it is: the compiler holds it to the documented shape.
+const _joinAnswerFits = (answer: JoinAnswer): t.TypeOf<typeof JoinAnswerShape> => answer;

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aMeeting } from '../../support/builders.ts';
 import { TEST_SECRET, client } from '../../support/system.ts';
 import type { Client, TestSystem } from '../../support/system.ts';
 
@@ -39,18 +40,15 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
     let cora: Client;
     let cam: Client;
 
-    const meetingBody = (overrides: Record<string, unknown> = {}) => ({
-      title: 'Strength basics',
-      customerId: id.cora,
-      instructorId: id.ivan,
-      start: '2030-03-02T15:00:00Z',
-      end: '2030-03-02T16:00:00Z',
-      timezone: 'America/New_York',
-      trainingType: '1-1',
-      customerMetadata: 'crm:cora-42',
-      instructorMetadata: 'crm:ivan-7',
-      ...overrides,
-    });
+    const meetingBody = (overrides: Record<string, unknown> = {}) =>
+      aMeeting({
+        customerId: id.cora,
+        instructorId: id.ivan,
+        timezone: 'America/New_York',
+        customerMetadata: 'crm:cora-42',
+        instructorMetadata: 'crm:ivan-7',
+        ...overrides,
+      });
 
     beforeAll(async () => {
       started = await target.setup();
@@ -60,17 +58,12 @@ export const describeHttpApi = (label: string, target: HttpApiTarget) =>
       olga = await sys.as(id.olga, ['instructor']);
       cora = await sys.as(id.cora, ['customer']);
       cam = await sys.as(id.cam, ['customer']);
-      await admin.request('PUT', `/people/${id.ivan}`, {
-        name: 'Ivan Instructor',
-        email: 'ivan@example.com',
-        timezone: 'America/New_York',
-      });
-      await admin.request('PUT', `/people/${id.cora}`, {
-        name: 'Cora Customer',
-        email: 'cora@example.com',
-        timezone: 'America/Chicago',
-      });
-      await sys.people(id.olga, id.cam);
+      await sys.people(
+        { id: id.ivan, name: 'Ivan Instructor', email: 'ivan@example.com', timezone: 'America/New_York' },
+        { id: id.cora, name: 'Cora Customer', email: 'cora@example.com', timezone: 'America/Chicago' },
+        id.olga,
+        id.cam,
+      );
     });
 
     afterAll(async () => {

@@ -1,14 +1,14 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, startTestSystem } from '../../support/system.ts';
-import type { TestSystem } from '../../support/system.ts';
+import { describe, expect, it } from 'vitest';
+import { aMeeting } from '../../support/builders.ts';
+import { capturingLogger } from '../../support/logs.ts';
+import type { LogLine } from '../../support/logs.ts';
+import { client, useSystem } from '../../support/system.ts';
 
 // A client that drops the connection halfway through its upload, on the real server over a real socket.
-const lines: Array<{ level: number; msg: string; status?: number; err?: unknown }> = [];
-let sys: TestSystem;
+const { lines, logger } = capturingLogger<LogLine & { status?: number; err?: unknown }>('debug');
+const sys = useSystem({ system: { logger }, people: ['cora', 'ivan'] });
 
 const poll = async <A>(
   what: string,
@@ -42,14 +42,7 @@ const dropMidUpload = async (
   const { port } = new URL(sys.url);
   const socket = connect(Number(port), '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const body = JSON.stringify({
-    title: 'Half a body',
-    customerId: 'cora',
-    instructorId: 'ivan',
-    start: '2030-03-02T15:00:00Z',
-    end: '2030-03-02T16:00:00Z',
-    trainingType: '1-1',
-  });
+  const body = JSON.stringify(aMeeting());
   let received = '';
   const continued = new Promise<void>((resolve) =>
     socket.on('data', (chunk: Buffer) => {
@@ -66,21 +59,6 @@ const dropMidUpload = async (
   await afterContinue(socket);
   socket.destroy();
 };
-
-beforeAll(async () => {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      callback();
-    },
-  });
-  sys = await startTestSystem({ system: { logger: pino({ level: 'debug' }, stream) } });
-  await sys.people('cora', 'ivan');
-});
-
-afterAll(async () => {
-  await sys?.destroy();
-});
 
 describe('a client that drops mid-upload', () => {
   it(

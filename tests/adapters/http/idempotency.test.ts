@@ -7,6 +7,7 @@ import { claimIds, idempotencyStreamName } from '../../../application/idempotenc
 import { requestFingerprint } from '../../../adapters/http/idempotency.ts';
 import { IDEMPOTENT_POSTS } from '../../../adapters/http/app.ts';
 import { openApiDocument } from '../../../adapters/http/openapi.ts';
+import { aMeeting, aSeriesBody } from '../../support/builders.ts';
 import { startTestSystem, tempDir } from '../../support/system.ts';
 import type { Client, TestSystem } from '../../support/system.ts';
 
@@ -21,15 +22,8 @@ const movableClock = (start: string) => {
   return { clock: () => now, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
 };
 
-const meeting = (over: Record<string, unknown> = {}) => ({
-  title: 'Strength basics',
-  customerId: 'cora',
-  instructorId: 'ivan',
-  start: '2031-03-02T15:00:00Z',
-  end: '2031-03-02T16:00:00Z',
-  trainingType: '1-1',
-  ...over,
-});
+const meeting = (over: Record<string, unknown> = {}) =>
+  aMeeting({ start: '2031-03-02T15:00:00Z', end: '2031-03-02T16:00:00Z', ...over });
 
 const start = async (clock: () => Date, store?: EventStore) => {
   const system = await startTestSystem({ system: { clock, ...(store !== undefined ? { store } : {}) } });
@@ -260,17 +254,7 @@ describe('Idempotency-Key', () => {
     ]);
 
     // A series: its event and some sessions stored, one session refused every time, so the request answers 503.
-    const series = {
-      title: 'Spring',
-      customerId: 'cam',
-      instructorId: 'ivan',
-      trainingType: '1-1',
-      timezone: 'UTC',
-      startDate: '2031-02-03',
-      startTime: '10:00',
-      durationMinutes: 60,
-      rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
-    };
+    const series = aSeriesBody({ customerId: 'cam', startDate: '2031-02-03', rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4' });
     fault = (streamName) =>
       streamName.startsWith('meeting-') && streamName.endsWith('_2031-02-17') ? 'before' : undefined;
     const seriesKey = randomUUID();

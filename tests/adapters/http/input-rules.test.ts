@@ -1,35 +1,24 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../../adapters/http/auth.ts';
-import { TEST_SECRET, client, startTestSystem } from '../../support/system.ts';
-import type { Client, TestSystem } from '../../support/system.ts';
+import { aMeeting, aSeriesBody } from '../../support/builders.ts';
+import { TEST_SECRET, client, startTestSystem, useSystem } from '../../support/system.ts';
 
 // Input rules of the HTTP API, on the real server over a real port: what a body, a path or a token may hold.
 const now = new Date('2030-03-01T00:00:00Z');
-let sys: TestSystem;
-let admin: Client;
+const sys = useSystem({
+  system: { clock: () => now },
+  people: [
+    { id: 'ivan', name: 'Ivan Instructor' },
+    { id: 'cora', name: 'Cora Customer' },
+  ],
+});
+const admin = sys.client('ada', ['admin']);
 let meetingId: string;
 let seriesId: string;
 
-const meeting = {
-  title: 'Strength basics',
-  customerId: 'cora',
-  instructorId: 'ivan',
-  start: '2030-03-02T15:00:00Z',
-  end: '2030-03-02T16:00:00Z',
-  trainingType: '1-1',
-};
-const series = {
-  title: 'Spring strength',
-  customerId: 'cora',
-  instructorId: 'ivan',
-  trainingType: '1-1',
-  timezone: 'America/New_York',
-  startDate: '2030-04-01',
-  startTime: '10:00',
-  durationMinutes: 60,
-  rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3',
-};
+const meeting = aMeeting();
+const series = aSeriesBody({ startDate: '2030-04-01' });
 const settings = {
   notifications: {
     cancellation: {
@@ -49,24 +38,12 @@ const withRaw = (body: object, extra: string): string => {
 };
 
 beforeAll(async () => {
-  sys = await startTestSystem({ system: { clock: () => now } });
-  admin = await sys.as('ada', ['admin']);
-  for (const [id, name] of [
-    ['ivan', 'Ivan Instructor'],
-    ['cora', 'Cora Customer'],
-  ] as const) {
-    expect((await admin.request('PUT', `/people/${id}`, { name, email: `${id}@example.com` })).status).toBe(200);
-  }
   const created = await admin.request('POST', '/meetings', meeting);
   expect(created.status).toBe(201);
   meetingId = created.body.id;
   const planned = await admin.request('POST', '/series', series);
   expect(planned.status).toBe(201);
   seriesId = planned.body.id;
-});
-
-afterAll(async () => {
-  await sys?.destroy();
 });
 
 describe('unknown fields', () => {

@@ -1,0 +1,170 @@
+/** The operations of joining a call in the OpenAPI document: the join answer, the call page and its files, the origin check. */
+
+import { header, json, operation, param, reply, response } from '../openapi/builder.ts';
+import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
+import { JoinAnswerShape, OriginVerdict } from './shapes.ts';
+
+const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
+  post: operation({
+    operationId: 'joinMeeting',
+    summary: 'Join the call of a meeting',
+    description:
+      'For its customer and its instructor only: admins manage meetings but do not join them, so for anyone else ' +
+      'the meeting answers 404. A `link` meeting answers the remote link; a `1-1` meeting answers a single-use ' +
+      'signaling ticket (60 s) with ICE servers and ephemeral TURN credentials. The call may be joined from 15 ' +
+      'minutes before the start until the end. Answers are `Cache-Control: no-store`.',
+    tags: ['calls'],
+    parameters: [param('MeetingId')],
+    responses: {
+      '200': {
+        description: 'How to join.',
+        headers: { 'X-Request-Id': header('XRequestId'), 'Cache-Control': header('NoStore') },
+        content: {
+          'application/json': {
+            schema: schema(JoinAnswerShape),
+            examples: {
+              link: {
+                summary: 'A link meeting',
+                value: { mode: 'link', url: 'https://meet.example.com/abc-defg-hij', role: 'customer' },
+              },
+              native: {
+                summary: 'A native call',
+                value: {
+                  mode: 'native',
+                  signalingUrl: 'wss://coaching.example.com/signaling',
+                  ticket: 'Qm9vdHN0cmFwVGlja2V0RXhhbXBsZTEyMzQ1Njc4OTA',
+                  iceServers: [
+                    { urls: ['stun:stun.l.google.com:19302'] },
+                    {
+                      urls: ['turn:turn.example.com:3478'],
+                      username: '1772442000:cust-42',
+                      credential: 'q3mY0m3b2d7Jx5y4K0bYJmX0m2E=',
+                    },
+                  ],
+                  role: 'customer',
+                  debugLevel: 0,
+                  expiresAt: '2026-03-02T08:51:00.000Z',
+                },
+              },
+            },
+          },
+        },
+      },
+      '403': {
+        ...response('Forbidden'),
+        description: 'An admin: admins see the meeting, but only its two participants join the call.',
+      },
+      '404': {
+        ...response('NotFound'),
+        description: 'No such meeting, the caller may not see it, or calls are not enabled on this server.',
+      },
+      '409': {
+        ...response('Conflict'),
+        description:
+          'The meeting is cancelled, or it is outside the join window (more than 15 minutes before the start, or ended).',
+      },
+    },
+  }),
+});
+
+const staticFilePath = (): Json => ({
+  get: operation({
+    operationId: 'getStaticFile',
+    summary: 'A file of the call page: its page, script and style sheet, the call client and simple-peer',
+    description:
+      '`call-client.js` is the browser module behind the call page (see `/call`); it can drive a call from any page of this origin.',
+    tags: ['calls'],
+    security: 'none',
+    parameters: [
+      {
+        name: 'file',
+        in: 'path',
+        required: true,
+        description: 'One of a fixed list; nothing in the request becomes a file path.',
+        schema: {
+          type: 'string',
+          enum: ['call-client.js', 'simplepeer.min.js', 'call.html', 'call-page.js', 'call.css'],
+        },
+      },
+    ],
+    responses: {
+      '200': reply('The file (an HTML page with a strict Content-Security-Policy).', {
+        'text/javascript': { schema: { type: 'string' } },
+        'text/html': { schema: { type: 'string' } },
+        'text/css': { schema: { type: 'string' } },
+      }),
+      '404': { ...response('NotFound'), description: 'No such file.' },
+    },
+  }),
+});
+
+const callPath = (): Json => ({
+  get: operation({
+    operationId: 'getCallPage',
+    summary: 'The browser call page',
+    description:
+      'Open as `/call?meeting=<id>#token=<bearer token>`; the token stays in the URL fragment, so it never reaches the server (without one the page asks for it). The page joins the meeting, then runs the native call or links out. Served with a strict Content-Security-Policy; also at `/static/call.html`.',
+    tags: ['calls'],
+    security: 'none',
+    parameters: [
+      {
+        name: 'meeting',
+        in: 'query',
+        required: false,
+        description: 'The meeting to join.',
+        schema: { type: 'string', minLength: 1 },
+      },
+    ],
+    responses: { '200': reply('An HTML page.', { 'text/html': { schema: { type: 'string' } } }) },
+  }),
+});
+
+const signalingOriginCheckPath = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'checkSignalingOrigin',
+    summary: 'May a page on this origin open the signaling socket?',
+    description: [
+      'Browsers do not tell a page why its WebSocket failed: a 403 for a foreign `Origin` looks like any lost',
+      'connection. The call client asks here after a socket that never opened, so the page can say why and stop',
+      'instead of reconnecting forever. In dev mode (and with `ALLOWED_ORIGINS` unset) every loopback spelling of the',
+      'port (`localhost`, `127.0.0.1`, `[::1]`) is allowed besides the origin of `PUBLIC_BASE_URL`.',
+    ].join(' '),
+    tags: ['calls'],
+    security: 'none',
+    parameters: [
+      {
+        name: 'origin',
+        in: 'query',
+        required: true,
+        description: 'The origin of the page (`location.origin`), http or https.',
+        schema: { type: 'string', minLength: 1, maxLength: 2048 },
+        example: 'http://127.0.0.1:8080',
+      },
+    ],
+    responses: {
+      '200': reply(
+        'The verdict; `suggestedOrigin` (when refused) is an origin that is allowed, preferably the public one.',
+        json(schema(OriginVerdict), {
+          origin: 'http://127.0.0.1:8080',
+          allowed: false,
+          suggestedOrigin: 'http://localhost:8080',
+        }),
+        {
+          'Cache-Control': {
+            description: 'Always `no-store`.',
+            required: true,
+            schema: { type: 'string', const: 'no-store' },
+          },
+        },
+      ),
+      '400': response('BadRequest'),
+    },
+  }),
+});
+
+export const callPaths: PathsOf = (schema) => ({
+  '/meetings/{id}/join': meetingsIdJoinPath(schema),
+  '/static/{file}': staticFilePath(),
+  '/call': callPath(),
+  '/signaling/origin-check': signalingOriginCheckPath(schema),
+});

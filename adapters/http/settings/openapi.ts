@@ -1,0 +1,61 @@
+/** The operations of `/settings` in the OpenAPI document. */
+
+import { body, json, operation, param, reply, response } from '../openapi/builder.ts';
+import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
+import { defaultSettings } from '../../../domain/settings.ts';
+import { SettingsBody, SettingsResource } from './shapes.ts';
+import { HistoryShape } from '../history/shapes.ts';
+
+/** The example is the domain's default template: what a new site starts with. */
+const exampleSettings = defaultSettings;
+
+const settingsPath = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'getSettings',
+    summary: 'Read the settings',
+    description: 'Admins only. Secrets are never returned.',
+    tags: ['settings'],
+    responses: {
+      '200': reply('The settings.', json(schema(SettingsResource), exampleSettings)),
+      '403': response('Forbidden'),
+    },
+  }),
+  put: operation({
+    operationId: 'putSettings',
+    summary: 'Replace the settings',
+    description:
+      'Admins only. The whole document is replaced, except that `instructorSubject` and `instructorBodyTemplate`, when left out (a body ' +
+      "valid before they existed), keep their current values: `subject` and `bodyTemplate` are the member's email, as they always were. " +
+      'Templates are checked for unknown tokens. Every change is recorded in the settings history.',
+    tags: ['settings'],
+    requestBody: body(schema(SettingsBody), 'The new settings.', exampleSettings),
+    responses: {
+      '200': reply('The settings as stored.', json(schema(SettingsResource), exampleSettings)),
+      '403': response('Forbidden'),
+      '409': {
+        ...response('Conflict'),
+        description: 'Too many concurrent changes to the settings; try again.',
+      },
+    },
+  }),
+});
+
+const settingsHistoryPath = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'getSettingsHistory',
+    summary: 'Audit history of the settings',
+    description: 'Every settings change, oldest first, with who and when. Admins only.',
+    tags: ['settings'],
+    parameters: [param('HistoryAfter'), param('HistoryLimit')],
+    responses: {
+      '200': reply('The history.', json(schema(HistoryShape))),
+      '400': response('BadRequest'),
+      '403': response('Forbidden'),
+    },
+  }),
+});
+
+export const settingsPaths: PathsOf = (schema) => ({
+  '/settings': settingsPath(schema),
+  '/settings/history': settingsHistoryPath(schema),
+});

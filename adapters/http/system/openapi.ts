@@ -1,0 +1,87 @@
+/** Health and the documentation itself in the OpenAPI document. */
+
+import { json, operation, reply, response } from '../openapi/builder.ts';
+import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
+import { HealthShape } from './shapes.ts';
+
+const healthPath = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'getHealth',
+    summary: 'Liveness and readiness',
+    description: 'The event store status and, per projection, its position and lag behind the log.',
+    tags: ['system'],
+    security: 'none',
+    responses: {
+      '200': reply(
+        'Healthy.',
+        json(schema(HealthShape), {
+          status: 'ok',
+          ready: true,
+          catchingUp: false,
+          store: { name: 'sqlite', status: 'ok' },
+          projections: { meetings: { position: 131, lag: 0 } },
+          http: { clientAborts: 0 },
+        }),
+      ),
+      '503': reply(
+        'Degraded: the store is unreachable, a projection stopped, or the read models are still catching up (`ready: false`).',
+        json(schema(HealthShape)),
+      ),
+    },
+  }),
+});
+
+const openapiJsonPath = (): Json => ({
+  get: operation({
+    operationId: 'getOpenApiDocument',
+    summary: 'This OpenAPI 3.1 document',
+    tags: ['system'],
+    security: 'none',
+    responses: { '200': reply('The document.', json({ type: 'object' })) },
+  }),
+});
+
+const docsPath = (): Json => ({
+  get: operation({
+    operationId: 'getApiDocs',
+    summary: 'Browsable API documentation (Swagger UI, served locally)',
+    tags: ['system'],
+    security: 'none',
+    responses: { '200': reply('An HTML page.', { 'text/html': { schema: { type: 'string' } } }) },
+  }),
+});
+
+const docsAssetsFilePath = (): Json => ({
+  get: operation({
+    operationId: 'getApiDocsAsset',
+    summary: "A file of the docs page (Swagger UI's script and style sheet, served from the installed package)",
+    tags: ['system'],
+    security: 'none',
+    parameters: [
+      {
+        name: 'file',
+        in: 'path',
+        required: true,
+        description: 'One of a fixed list; nothing in the request becomes a file path.',
+        schema: {
+          type: 'string',
+          enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'init.js'],
+        },
+      },
+    ],
+    responses: {
+      '200': reply('The file.', {
+        'text/css': { schema: { type: 'string' } },
+        'text/javascript': { schema: { type: 'string' } },
+      }),
+      '404': { ...response('NotFound'), description: 'No such file.' },
+    },
+  }),
+});
+
+export const systemPaths: PathsOf = (schema) => ({
+  '/health': healthPath(schema),
+  '/openapi.json': openapiJsonPath(),
+  '/docs': docsPath(),
+  '/docs/assets/{file}': docsAssetsFilePath(),
+});

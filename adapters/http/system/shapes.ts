@@ -1,0 +1,67 @@
+import * as t from 'io-ts';
+import { annotate } from '../../../domain/annotate.ts';
+
+const Count = (notes: { minimum: number; description?: string }) => annotate(t.number, { type: 'integer', ...notes });
+
+/** `GET /health`: the store, the projections (and reactions) with their lag, and the HTTP counters. */
+export const HealthShape = annotate(
+  t.type({
+    status: t.keyof({ ok: null, degraded: null }),
+    ready: annotate(t.boolean, {
+      description:
+        'Writes are taken: every read model has caught up with the log head as of the start (or the last projection ' +
+        'error). Until then writes answer 503 with `Retry-After` and append nothing; reads are answered.',
+    }),
+    catchingUp: annotate(t.boolean, {
+      description:
+        'The read models are still behind the log head as of the start (a new node, a deleted or old read-model file).',
+    }),
+    store: t.type({
+      name: annotate(t.string, { description: 'Which event store is in use (`sqlite`, `kurrentdb`).' }),
+      status: annotate(t.keyof({ ok: null, unreachable: null, reconnecting: null, down: null }), {
+        description:
+          "`ok`; `unreachable` when the store did not answer in time; KurrentDB's connection state otherwise.",
+      }),
+    }),
+    projections: annotate(
+      t.record(
+        t.string,
+        t.intersection([
+          t.type({ position: Count({ minimum: 0 }), lag: Count({ minimum: 0 }) }),
+          t.partial({
+            error: annotate(t.string, { description: 'Why it stopped.' }),
+            parked: Count({
+              minimum: 1,
+              description:
+                'Reactions only: cancellations left behind since start because their notices can never be stored ' +
+                '(each is logged as an error); later ones go on.',
+            }),
+          }),
+        ]),
+      ),
+      {
+        description:
+          'Per read model, and for the cancellation-notice reaction (`cancellation-notices`): its checkpoint in the ' +
+          'global log, how far behind the head it is, and why it stopped if it did.',
+      },
+    ),
+    http: t.type({
+      clientAborts: Count({
+        minimum: 0,
+        description:
+          'Requests whose client closed the connection before its body had arrived (a dropped upload), since this ' +
+          'process started. They are no server errors: logged at debug with status 499, never as a 500.',
+      }),
+    }),
+  }),
+  {
+    name: 'Health',
+    description: '`ok` needs a reachable store and running projections that have caught up (`ready`).',
+    allOf: [
+      {
+        if: { properties: { status: { const: 'ok' } }, required: ['status'] },
+        then: { properties: { store: { properties: { status: { const: 'ok' } } } } },
+      },
+    ],
+  },
+);
