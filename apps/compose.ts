@@ -23,9 +23,9 @@ import {
   openKurrentDbEventStore,
 } from '../adapters/event-store/kurrentdb.ts';
 import type { KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
-import type { ProjectionStatus } from '../application/projections/runner.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
 import { createAuthenticator } from '../adapters/http/auth.ts';
+import type { Authenticator } from '../adapters/http/auth.ts';
 import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
@@ -43,6 +43,8 @@ import { createIdempotency } from '../application/idempotency.ts';
 import { STREAM_PREFIXES } from './streams.ts';
 import { TicketBook, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
+import { closeCallsOnMeetingChange } from '../application/call-rooms.ts';
+import { createHealthCheck } from '../application/health.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
 import type { SignalingHandle, SignalingOptions } from '../adapters/signaling/server.ts';
 
@@ -141,30 +143,24 @@ const openStore = async (config: Config, dataDir: string, logger: Logger): Promi
   }
 };
 
-const HEALTH_STORE_TIMEOUT_MS = 2_000;
+interface Stores {
+  readonly store: EventStore;
+  readonly readModels: SqliteReadModels;
+  readonly access: AccessProvider;
+}
 
-/** Test-only crash points, inert unless SERIES_TEST_CRASH is set (apps/test-crash.ts). */
-const seriesProbeOption = () => {
-  const probe = seriesCrashProbe();
-  return probe !== undefined ? { seriesProbe: probe } : {};
-};
-
-export const startSystem = async (config: Config, options: SystemOptions = {}): Promise<System> => {
-  const logger = options.logger ?? pino({ level: config.logLevel });
-  const clock = options.clock ?? (() => new Date());
-  const dataDir = prepareDataDir(config.dataDir);
+/** The event store (embedded SQLite, else KurrentDB), the read models beside it, and who may see what. */
+const openStores = async (config: Config, options: SystemOptions, dataDir: string, logger: Logger): Promise<Stores> => {
   const store = options.store ?? (await openStore(config, dataDir, logger));
   const readModels = openSqliteReadModels(
     join(dataDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'),
   );
   const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
-  const {
-    projections,
-    executor,
-    service,
-    series: seriesService,
-    seriesProcessManager,
-  } = createCore({
+  return { store, readModels, access };
+};
+
+const startCore = ({ store, readModels, access }: Stores, clock: () => Date, logger: Logger) =>
+  createCore({
     store,
     readModels,
     access,
@@ -173,81 +169,63 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     onProjectionError: (error) => logger.error({ err: error }, 'projection stopped'),
     checkpoints: readModels.notifications.checkpoints,
     log: logger.child({ component: 'series-process' }),
-    ...seriesProbeOption(),
+    // Test-only crash points, inert unless SERIES_TEST_CRASH is set (apps/test-crash.ts).
+    seriesProbe: seriesCrashProbe(),
   });
-  const stopCore = async () => {
-    await seriesProcessManager.stop();
-    await projections.stop();
-    await store.close();
-    readModels.close();
-  };
+
+export const startSystem = async (config: Config, options: SystemOptions = {}): Promise<System> => {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const clock = options.clock ?? (() => new Date());
+  const dataDir = prepareDataDir(config.dataDir);
+  const stores = await openStores(config, options, dataDir, logger);
+  const core = startCore(stores, clock, logger);
   try {
-    return await startAdapters({
-      config,
-      options,
-      logger,
-      clock,
-      dataDir,
-      store,
-      readModels,
-      projections,
-      executor,
-      service,
-      seriesService,
-      seriesProcessManager,
-      access,
-    });
+    return await startAdapters({ config, options, logger, clock, dataDir, ...stores, ...core });
   } catch (error) {
-    await stopCore();
+    await stopCore({ ...stores, ...core });
     throw error;
   }
 };
 
-interface AdapterDeps {
+/** What follows the log stops before the stores it reads close. */
+const stopCore = async (core: Pick<AdapterDeps, 'seriesProcessManager' | 'projections' | 'store' | 'readModels'>) => {
+  await core.seriesProcessManager.stop();
+  await core.projections.stop();
+  await core.store.close();
+  core.readModels.close();
+};
+
+interface AdapterDeps extends Stores {
   readonly config: Config;
   readonly options: SystemOptions;
   readonly logger: Logger;
   readonly clock: () => Date;
   readonly dataDir: string;
-  readonly store: EventStore;
-  readonly readModels: SqliteReadModels;
   readonly projections: ProjectionRunner;
   readonly executor: Executor;
   readonly service: Service;
-  readonly seriesService: SeriesService;
+  readonly series: SeriesService;
   readonly seriesProcessManager: SeriesProcessManager;
-  readonly access: AccessProvider;
 }
 
-const startAdapters = async (deps: AdapterDeps): Promise<System> => {
-  const {
-    config,
-    options,
-    logger,
-    clock,
-    dataDir,
-    store,
-    readModels,
-    projections,
-    executor,
-    service,
-    seriesService,
-    seriesProcessManager,
-    access,
-  } = deps;
-  const notifications = createNotifications({
-    config,
-    dataDir,
-    store,
-    executor,
-    readModels,
-    projections,
-    logger,
-    clock,
-    newId: randomUUID,
-    ...(options.notifications !== undefined ? { options: options.notifications } : {}),
-  });
+/**
+ * What is known only once the server listens (its port may be 0 until then): the public address without
+ * PUBLIC_BASE_URL, the origins the signaling socket accepts, and the signaling server itself.
+ */
+interface Listening {
+  publicBaseUrl: string;
+  allowedOrigins?: ReadonlyArray<string> | '*';
+  signaling?: SignalingHandle;
+}
 
+interface Auth {
+  readonly devMode: boolean;
+  readonly jwtSecret: Uint8Array | undefined;
+  readonly authenticate: Authenticator;
+}
+
+/** Dev mode (neither JWT_SECRET nor JWKS_URL): tokens are signed with a secret generated once into DATA_DIR. */
+const createAuth = (config: Config, dataDir: string): Auth => {
   const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
   const jwtSecret =
     config.jwtSecret !== undefined
@@ -256,98 +234,75 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
         ? devSecret(dataDir)
         : undefined;
   const authenticate = createAuthenticator({
-    ...(jwtSecret !== undefined ? { secret: jwtSecret } : {}),
-    ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
-    ...(config.jwtIssuer !== undefined ? { issuer: config.jwtIssuer } : {}),
-    ...(config.jwtAudience !== undefined ? { audience: config.jwtAudience } : {}),
+    secret: jwtSecret,
+    jwksUrl: config.jwksUrl,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
     maxTokenTtlSeconds: config.maxTokenTtlSeconds,
   });
+  return { devMode, jwtSecret, authenticate };
+};
 
-  // Last head seen, so that lag can still be told while the store cannot answer.
-  let lastHead = 0;
-  const health = async () => {
-    let projectionStatus: Record<string, ProjectionStatus>;
-    let reachable = true;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      projectionStatus = await Promise.race([
-        projections
-          .status()
-          .then(async (status) => ({ ...status, [notifications.reaction.name]: await notifications.status() })),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no answer from the event store')), HEALTH_STORE_TIMEOUT_MS);
-        }),
-      ]);
-      for (const p of Object.values(projectionStatus)) lastHead = Math.max(lastHead, p.position + p.lag);
-    } catch {
-      reachable = false;
-      projectionStatus = Object.fromEntries(
-        readModels.sinks.map((sink) => [
-          sink.name,
-          { position: sink.checkpoint(), lag: Math.max(0, lastHead - sink.checkpoint()) },
-        ]),
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-    const kurrent = store.connectionStatus?.();
-    const storeStatus = kurrent !== undefined && kurrent !== 'connected' ? kurrent : reachable ? 'ok' : 'unreachable';
-    // `ready`: writes are taken (the read models their checks read have caught up with the log as of the start).
-    const ready = projections.healthy;
-    const ok = storeStatus === 'ok' && ready;
-    return {
-      status: ok ? ('ok' as const) : ('degraded' as const),
-      body: {
-        status: ok ? 'ok' : 'degraded',
-        ready,
-        catchingUp: projections.catchingUp,
-        store: { name: store.capabilities.name, status: storeStatus },
-        projections: projectionStatus,
-      },
-    };
-  };
+/** The ICE servers a participant gets: STUN, and TURN with short-lived credentials when a TURN secret is set. */
+const iceFor = (config: Config) => (userId: string, now: Date) =>
+  iceServersFor({
+    stunUrls: [...config.stunUrls],
+    turnUrls: [...config.turnUrls],
+    turnSecret: config.turnSecret,
+    ttlSeconds: config.turnTtlSeconds,
+    userId,
+    now,
+  });
 
+interface Calls {
+  readonly tickets: TicketBook;
+  readonly ice: ReturnType<typeof iceFor>;
+  readonly join: ReturnType<typeof createJoinService>;
+}
+
+const createCalls = (deps: AdapterDeps, listening: Listening): Calls => {
   const tickets = new TicketBook({ ttlMs: 60_000 });
-  const ice = (userId: string, now: Date) =>
-    iceServersFor({
-      stunUrls: [...config.stunUrls],
-      turnUrls: [...config.turnUrls],
-      ...(config.turnSecret !== undefined ? { turnSecret: config.turnSecret } : {}),
-      ttlSeconds: config.turnTtlSeconds,
-      userId,
-      now,
-    });
-  // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
-  let publicBaseUrl = config.publicBaseUrl;
-  const joinService = createJoinService({
-    queries: readModels,
+  const ice = iceFor(deps.config);
+  const join = createJoinService({
+    queries: deps.readModels,
     tickets,
     ticketTtlMs: tickets.ttlMs,
     iceServersFor: ice,
-    signalingUrl: () => `${publicBaseUrl.replace(/^http/, 'ws')}/signaling`,
-    clock,
+    signalingUrl: () => `${listening.publicBaseUrl.replace(/^http/, 'ws')}/signaling`,
+    clock: deps.clock,
   });
+  return { tickets, ice, join };
+};
+
+const createHttp = (
+  deps: AdapterDeps,
+  parts: { auth: Auth; calls: Calls; notifications: NotificationModule; listening: Listening },
+) => {
+  const { config, store, readModels, projections, access, clock, logger } = deps;
+  const { auth, calls, notifications, listening } = parts;
   const calendarFeeds = createCalendarFeedService({
-    executor,
+    executor: deps.executor,
     queries: readModels,
     access,
     clock,
     newToken: () => randomBytes(32).toString('base64url'),
-    publicBaseUrl: () => publicBaseUrl,
+    publicBaseUrl: () => listening.publicBaseUrl,
   });
-
-  // Both known once the server listens (the port may be 0 until then).
-  let signalingHandle: SignalingHandle | undefined;
-  let allowedOrigins: ReadonlyArray<string> | '*' | undefined;
-  const app = createHttpApp({
-    service,
-    series: seriesService,
-    join: joinService,
+  const health = createHealthCheck({
+    projections,
+    sinks: readModels.sinks,
+    followers: [{ name: notifications.reaction.name, status: () => notifications.status() }],
+    store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
+  });
+  return createHttpApp({
+    service: deps.service,
+    series: deps.series,
+    join: calls.join,
     notifications: notifications.service,
     calendarFeeds: {
       service: calendarFeeds,
       render: createIcsFeedBuilder({
-        publicBaseUrl: () => publicBaseUrl,
+        publicBaseUrl: () => listening.publicBaseUrl,
         siteName: config.siteName,
         sender: config.mailFrom,
       }),
@@ -358,56 +313,68 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
         store,
         clock,
         newId: randomUUID,
-        self: { node: nodeId(dataDir), instance: randomUUID() },
+        self: { node: nodeId(deps.dataDir), instance: randomUUID() },
       }),
       writable: () => writeRefusal(projections),
     },
-    authenticate,
+    authenticate: auth.authenticate,
     logger,
     health,
     publicBaseUrl: config.publicBaseUrl,
     rateLimit: config.rateLimit,
     // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
     signaling: {
-      originAllowed: (origin) => signalingHandle?.originAllowed(origin) ?? false,
+      originAllowed: (origin) => listening.signaling?.originAllowed(origin) ?? false,
       suggestedOrigin: () => {
-        const own = new URL(publicBaseUrl).origin;
-        if (signalingHandle?.originAllowed(own) === true) return own;
-        return allowedOrigins === '*' ? undefined : allowedOrigins?.[0];
+        const own = new URL(listening.publicBaseUrl).origin;
+        if (listening.signaling?.originAllowed(own) === true) return own;
+        return listening.allowedOrigins === '*' ? undefined : listening.allowedOrigins?.[0];
       },
     },
   });
+};
 
+const listenError = (config: Config, error: NodeJS.ErrnoException): ConfigError =>
+  new ConfigError(
+    error.code === 'EADDRINUSE'
+      ? `port ${config.port} on ${config.host} is already in use (set PORT)`
+      : error.code === 'EACCES'
+        ? `not allowed to listen on ${config.host}:${config.port} (set PORT above 1023)`
+        : `cannot listen on ${config.host}:${config.port}: ${error.message}`,
+  );
+
+const listen = async (config: Config, app: { fetch: Parameters<typeof serve>[0]['fetch'] }): Promise<Server> => {
   const server = await new Promise<Server>((resolvePromise, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as Server;
     s.once('listening', () => resolvePromise(s));
-    s.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        new ConfigError(
-          error.code === 'EADDRINUSE'
-            ? `port ${config.port} on ${config.host} is already in use (set PORT)`
-            : error.code === 'EACCES'
-              ? `not allowed to listen on ${config.host}:${config.port} (set PORT above 1023)`
-              : `cannot listen on ${config.host}:${config.port}: ${error.message}`,
-        ),
-      );
-    });
+    s.once('error', (error: NodeJS.ErrnoException) => reject(listenError(config, error)));
   });
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
-  const port = (server.address() as AddressInfo).port;
-  if (config.publicBaseUrlDefaulted) publicBaseUrl = `http://localhost:${port}`;
-  // In dev mode the page may be opened at any spelling of this machine's address (npm start prints 127.0.0.1, links
-  // say localhost): all of them are the same server, so the signaling socket accepts all of them.
-  allowedOrigins = config.allowedOriginsDefaulted
+  return server;
+};
+
+/**
+ * In dev mode the page may be opened at any spelling of this machine's address (npm start prints 127.0.0.1, links
+ * say localhost): all of them are the same server, so the signaling socket accepts all of them.
+ */
+const originsFor = (config: Config, publicBaseUrl: string, port: number, devMode: boolean) =>
+  config.allowedOriginsDefaulted
     ? [
         new URL(publicBaseUrl).origin,
         ...(devMode ? [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`] : []),
       ]
     : config.allowedOrigins;
 
-  const signaling = attachSignaling(server, {
-    tickets,
+const startSignaling = (
+  deps: AdapterDeps,
+  server: Server,
+  calls: Calls,
+  allowedOrigins: ReadonlyArray<string> | '*',
+): SignalingHandle => {
+  const { readModels, clock, logger } = deps;
+  return attachSignaling(server, {
+    tickets: calls.tickets,
     allowedOrigins: allowedOrigins === '*' ? '*' : [...allowedOrigins],
     checkAccess: async (meetingId, userId, now) => {
       const access = callAccess(readModels.getMeeting(meetingId), userId, now);
@@ -417,44 +384,29 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
       }
       return E.right({});
     },
-    iceServersFor: (userId) => [...ice(userId, clock())],
+    iceServersFor: (userId) => [...calls.ice(userId, clock())],
     logger: logger.child({ component: 'signaling' }),
     now: clock,
-    ...options.signaling,
+    ...deps.options.signaling,
   });
-  signalingHandle = signaling;
-  // A cancelled or moved meeting ends its call: the room re-checks access once the read model shows the change.
-  projections.onProjected((event) => {
-    if (
-      event.type === 'SessionCancelled' ||
-      event.type === 'MeetingRescheduled' ||
-      event.type === 'TrainingTypeChanged'
-    ) {
-      const meetingId = (event.data as { meetingId?: unknown }).meetingId;
-      if (typeof meetingId === 'string') {
-        signaling
-          .meetingChanged(meetingId)
-          .catch((error: unknown) => logger.warn({ err: error, meetingId }, 'signaling re-check failed'));
-      }
-    }
-  });
+};
 
-  notifications.start();
+/**
+ * The demo data is written like any other write, so only once the read models have caught up. Only an empty log
+ * gets the demo data, and an empty log is caught up at once: a node catching up with a long log seeds nothing and
+ * must not wait for it here.
+ */
+const seedIfDemo = async (deps: AdapterDeps, auth: Auth) => {
+  const { config, store } = deps;
+  if (!auth.devMode || !config.seedDemo || auth.jwtSecret === undefined) return [];
+  if ((await store.headPosition()) === 0) await deps.projections.whenHealthy();
+  return seedDemo(deps.service, store, auth.jwtSecret, deps.clock, deps.logger, config.maxTokenTtlSeconds);
+};
 
-  // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
-  seriesProcessManager.start();
-
-  // The demo data is written like any other write, so only once the read models have caught up.
-  // Only an empty log gets the demo data, and an empty log is caught up at once: a node catching up with a long log
-  // seeds nothing and must not wait for it here.
-  if (devMode && config.seedDemo && (await store.headPosition()) === 0) await projections.whenHealthy();
-  const demoTokens =
-    devMode && config.seedDemo && jwtSecret !== undefined
-      ? await seedDemo(service, store, jwtSecret, clock, logger, config.maxTokenTtlSeconds)
-      : [];
-
+/** Stops in the reverse order of the start: no new calls or requests first, then what follows the log, the stores last. */
+const closer = (deps: AdapterDeps, server: Server, signaling: SignalingHandle, notifications: NotificationModule) => {
   let closing: Promise<void> | undefined;
-  const close = () => {
+  return () => {
     closing ??= (async () => {
       await signaling.close();
       await new Promise<void>((done) => {
@@ -463,31 +415,60 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await notifications.stop();
-      await seriesProcessManager.stop();
-      await projections.stop();
-      await store.close();
-      readModels.close();
+      await stopCore(deps);
     })();
     return closing;
   };
+};
 
+const startAdapters = async (deps: AdapterDeps): Promise<System> => {
+  const { config, logger, projections } = deps;
+  const notifications = createNotifications({
+    config,
+    dataDir: deps.dataDir,
+    store: deps.store,
+    executor: deps.executor,
+    readModels: deps.readModels,
+    projections,
+    logger,
+    clock: deps.clock,
+    newId: randomUUID,
+    options: deps.options.notifications,
+  });
+  const auth = createAuth(config, deps.dataDir);
+  // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
+  const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
+  const calls = createCalls(deps, listening);
+  const app = createHttp(deps, { auth, calls, notifications, listening });
+  const server = await listen(config, app);
+  const port = (server.address() as AddressInfo).port;
+  if (config.publicBaseUrlDefaulted) listening.publicBaseUrl = `http://localhost:${port}`;
+  const allowedOrigins = originsFor(config, listening.publicBaseUrl, port, auth.devMode);
+  listening.allowedOrigins = allowedOrigins;
+  const signaling = startSignaling(deps, server, calls, allowedOrigins);
+  listening.signaling = signaling;
+  closeCallsOnMeetingChange(projections, signaling, logger);
+  notifications.start();
+  // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
+  deps.seriesProcessManager.start();
+  const demoTokens = await seedIfDemo(deps, auth);
   return {
     config,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
-    publicBaseUrl,
+    publicBaseUrl: listening.publicBaseUrl,
     port,
     server,
-    store,
-    readModels,
+    store: deps.store,
+    readModels: deps.readModels,
     projections,
-    service,
-    series: seriesService,
-    jwtSecret,
-    devMode,
+    service: deps.service,
+    series: deps.series,
+    jwtSecret: auth.jwtSecret,
+    devMode: auth.devMode,
     demoTokens,
     logger,
     signaling,
     notifications,
-    close,
+    close: closer(deps, server, signaling, notifications),
   };
 };

@@ -91,10 +91,10 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     ...(env.KURRENTDB_CONNECTION_STRING?.trim()
       ? { kurrentDbConnectionString: env.KURRENTDB_CONNECTION_STRING.trim() }
       : {}),
-    ...(jwtSecret !== undefined ? { jwtSecret } : {}),
-    ...(jwksUrl !== undefined ? { jwksUrl } : {}),
-    ...(jwtIssuer !== undefined ? { jwtIssuer } : {}),
-    ...(jwtAudience !== undefined ? { jwtAudience } : {}),
+    jwtSecret,
+    jwksUrl,
+    jwtIssuer,
+    jwtAudience,
     maxTokenTtlSeconds: maxTokenTtl,
     ...(env.RESEND_API_KEY?.trim() ? { resendApiKey: env.RESEND_API_KEY.trim() } : {}),
     mailFrom: env.MAIL_FROM?.trim() || 'Virtual Y <no-reply@localhost>',
@@ -103,7 +103,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     publicBaseUrlDefaulted: !env.PUBLIC_BASE_URL?.trim(),
     stunUrls: env.STUN_URLS === undefined ? ['stun:stun.l.google.com:19302'] : list(env.STUN_URLS),
     turnUrls,
-    ...(turnSecret !== undefined ? { turnSecret } : {}),
+    turnSecret,
     turnTtlSeconds: int('TURN_TTL_SECONDS', env.TURN_TTL_SECONDS, 3600, 60, 86_400),
     allowedOriginsDefaulted: origins.length === 0,
     allowedOrigins: origins.length === 0 ? [new URL(publicBaseUrl).origin] : origins.includes('*') ? '*' : origins,

@@ -61,6 +61,6 @@ export const createNotifications = (params: {
     log,
     config: { siteName: config.siteName, mailFrom: config.mailFrom },
     policy,
-    ...(random !== undefined ? { random } : {}),
+    random,
   });
 };

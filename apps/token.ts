@@ -56,8 +56,8 @@ const token = await mintToken(
   {
     sub,
     roles,
-    ...(values.name !== undefined ? { name: values.name } : {}),
-    ...(values.email !== undefined ? { email: values.email } : {}),
+    name: values.name,
+    email: values.email,
   },
   ttl,
 );

@@ -93,7 +93,7 @@ export const startChild = async <Info>(
             reject(error);
           },
         });
-        const message: ToChild = { id, cmd, ...(args !== undefined ? { args } : {}) };
+        const message: ToChild = { id, cmd, args };
         child.send(message);
       }),
     stop: async (timeoutMs = 20_000) => {

@@ -4,6 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { expandRecurrence, parseRecurrence } from '../../domain/recurrence.ts';
 import type { RecurrenceInput } from '../../domain/recurrence.ts';
 import { benchFile, startChild } from './child.ts';
+import type { ChildServer } from './child.ts';
 import type { Metric } from './report.ts';
 import { round, summarize, timeSync } from './stats.ts';
 import type { Summary } from './stats.ts';
@@ -60,80 +61,77 @@ const timeGets = async (
   }
 };
 
-export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => {
-  const { log } = options;
-  const metrics: Metric[] = [];
-  const notes: string[] = [];
-  const iterations = options.quick ? 500 : 3000;
+type Log = BenchOptions['log'];
+type SystemChild = ChildServer<{ url: string }>;
 
-  // --- expansion
-  const expansions: Array<{ id: string; label: string; rrule: string; target?: boolean }> = [
+interface Expansion {
+  readonly id: string;
+  readonly label: string;
+  readonly rrule: string;
+  readonly target?: boolean;
+}
+
+const EXPANSIONS: ReadonlyArray<Expansion> = [
+  {
+    id: 'series.expand_daily',
+    label: 'B daily series expansion (DAILY;COUNT=500)',
+    rrule: 'FREQ=DAILY;COUNT=500',
+    target: true,
+  },
+  {
+    id: 'series.expand_weekly',
+    label: 'B weekly 2-year expansion (WEEKLY;COUNT=104)',
+    rrule: 'FREQ=WEEKLY;COUNT=104',
+  },
+];
+
+/** Expanding (and parsing, which validates by expanding) one rule, in-process. */
+const expansionMetrics = (e: Expansion, iterations: number, log: Log): Metric[] => {
+  const parsed = parseRecurrence(pattern(e.rrule));
+  if (E.isLeft(parsed)) throw new Error(`${e.rrule} refused: ${JSON.stringify(parsed.left)}`);
+  const rec = parsed.right;
+  const coldStarted = performance.now();
+  const occurrences = expandRecurrence(rec).length;
+  const coldMs = performance.now() - coldStarted;
+  const expand = summarize(timeSync(() => expandRecurrence(rec), iterations));
+  const parse = summarize(timeSync(() => parseRecurrence(pattern(e.rrule)), iterations));
+  const first = expandRecurrence(rec)[0];
+  const last = expandRecurrence(rec)[occurrences - 1];
+  log(
+    `series: ${e.rrule}: ${occurrences} occurrences (${first?.localDate} .. ${last?.localDate}); expand p50 ${expand.p50.toFixed(3)} ms, ` +
+      `p99 ${expand.p99.toFixed(3)} ms (first call ${coldMs.toFixed(2)} ms); parse+validate p50 ${parse.p50.toFixed(3)} ms, p99 ${parse.p99.toFixed(3)} ms`,
+  );
+  const target = e.target === true ? { op: '<' as const, limit: 2, text: '< 2 ms' } : undefined;
+  return [
     {
-      id: 'series.expand_daily',
-      label: 'B daily series expansion (DAILY;COUNT=500)',
-      rrule: 'FREQ=DAILY;COUNT=500',
-      target: true,
+      id: `${e.id}_p50`,
+      label: `${e.label} p50`,
+      value: expand.p50,
+      unit: 'ms',
+      target,
+      details: { occurrences, iterations, coldMs, ...details(expand) },
     },
+    { id: `${e.id}_p99`, label: `${e.label} p99`, value: expand.p99, unit: 'ms', target },
     {
-      id: 'series.expand_weekly',
-      label: 'B weekly 2-year expansion (WEEKLY;COUNT=104)',
-      rrule: 'FREQ=WEEKLY;COUNT=104',
+      id: `${e.id}_parse_p99`,
+      label: `B   parseRecurrence (validates by expanding) p99, ${e.rrule}`,
+      value: parse.p99,
+      unit: 'ms',
+      details: details(parse),
     },
   ];
-  for (const e of expansions) {
-    const parsed = parseRecurrence(pattern(e.rrule));
-    if (E.isLeft(parsed)) throw new Error(`${e.rrule} refused: ${JSON.stringify(parsed.left)}`);
-    const rec = parsed.right;
-    const coldStarted = performance.now();
-    const occurrences = expandRecurrence(rec).length;
-    const coldMs = performance.now() - coldStarted;
-    const expand = summarize(timeSync(() => expandRecurrence(rec), iterations));
-    const parse = summarize(timeSync(() => parseRecurrence(pattern(e.rrule)), iterations));
-    const first = expandRecurrence(rec)[0];
-    const last = expandRecurrence(rec)[occurrences - 1];
-    log(
-      `series: ${e.rrule}: ${occurrences} occurrences (${first?.localDate} .. ${last?.localDate}); expand p50 ${expand.p50.toFixed(3)} ms, ` +
-        `p99 ${expand.p99.toFixed(3)} ms (first call ${coldMs.toFixed(2)} ms); parse+validate p50 ${parse.p50.toFixed(3)} ms, p99 ${parse.p99.toFixed(3)} ms`,
-    );
-    const target = e.target === true ? { op: '<' as const, limit: 2, text: '< 2 ms' } : undefined;
-    metrics.push(
-      {
-        id: `${e.id}_p50`,
-        label: `${e.label} p50`,
-        value: expand.p50,
-        unit: 'ms',
-        ...(target !== undefined ? { target } : {}),
-        details: { occurrences, iterations, coldMs, ...details(expand) },
-      },
-      {
-        id: `${e.id}_p99`,
-        label: `${e.label} p99`,
-        value: expand.p99,
-        unit: 'ms',
-        ...(target !== undefined ? { target } : {}),
-      },
-      {
-        id: `${e.id}_parse_p99`,
-        label: `B   parseRecurrence (validates by expanding) p99, ${e.rrule}`,
-        value: parse.p99,
-        unit: 'ms',
-        details: details(parse),
-      },
-    );
-  }
-  // Two years of daily meetings exceed the 500-occurrence cap; 2027-07-14 is the last date COUNT=500 reaches.
-  for (const rrule of ['FREQ=DAILY;UNTIL=20280301', 'FREQ=DAILY;UNTIL=20270714']) {
-    const parsed = parseRecurrence(pattern(rrule));
-    notes.push(
-      E.isLeft(parsed)
-        ? `series: ${rrule} from 2026-03-02 is refused by the domain (${parsed.left.map((x) => x.message).join('; ')}); the daily figure uses COUNT=500, the cap`
-        : `series: ${rrule} from 2026-03-02 is accepted (${expandRecurrence(parsed.right).length} occurrences)`,
-    );
-  }
+};
 
-  // --- calendar over a store with 20 weekly series of one customer and 10,000 meetings of others
-  // The quick run seeds fewer: building the store is most of this suite's time.
-  const others = options.quick ? 3_000 : 10_000;
+/** Two years of daily meetings exceed the 500-occurrence cap; 2027-07-14 is the last date COUNT=500 reaches. */
+const capNotes = (): string[] =>
+  ['FREQ=DAILY;UNTIL=20280301', 'FREQ=DAILY;UNTIL=20270714'].map((rrule) => {
+    const parsed = parseRecurrence(pattern(rrule));
+    return E.isLeft(parsed)
+      ? `series: ${rrule} from 2026-03-02 is refused by the domain (${parsed.left.map((x) => x.message).join('; ')}); the daily figure uses COUNT=500, the cap`
+      : `series: ${rrule} from 2026-03-02 is accepted (${expandRecurrence(parsed.right).length} occurrences)`;
+  });
+
+const withSystem = async <A>(work: (server: SystemChild) => Promise<A>): Promise<A> => {
   const dataDir = benchTempDir('series');
   const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env: systemEnv(dataDir) }).catch(
     (error: unknown) => {
@@ -142,113 +140,153 @@ export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => 
     },
   );
   try {
-    const url = server.info.url;
-    log(`series: seeding ${others} meetings of 1,000 other people straight into the event store`);
-    const seeded = await server.call<{ appendMs: number; projectMs: number; totalMs: number }>('seedOthers', {
-      count: others,
-      users: 500,
-      fromMs: Date.UTC(2030, 0, 1),
-      toMs: Date.UTC(2031, 0, 1),
-      prefix: 'other',
-    });
-    log(`  appended in ${seeded.appendMs.toFixed(0)} ms, projected in ${seeded.projectMs.toFixed(0)} ms more`);
-    metrics.push({
-      id: 'series.seed_others_ms',
-      label: `B seed ${others.toLocaleString('en-US')} meetings (append + project)`,
-      value: seeded.totalMs,
-      unit: 'ms',
-      details: seeded,
-    });
-
-    const admin = await token('bench-admin', ['admin']);
-    const customer = 'bench-series-customer';
-    expectStatus(
-      'PUT /people',
-      await jsonRequest(`${url}/people/${customer}`, 'PUT', admin, {
-        name: 'Series Customer',
-        email: 'series-customer@example.com',
-      }),
-      200,
-    );
-    const seriesStarted = performance.now();
-    let occurrences = 0;
-    for (let k = 0; k < 20; k++) {
-      const instructorId = `bench-series-instructor-${k}`;
-      expectStatus(
-        'PUT /people',
-        await jsonRequest(`${url}/people/${instructorId}`, 'PUT', admin, {
-          name: `Coach ${k}`,
-          email: `coach${k}@example.com`,
-        }),
-        200,
-      );
-      const created = await jsonRequest(`${url}/series`, 'POST', admin, {
-        title: `Weekly training ${k}`,
-        customerId: customer,
-        instructorId,
-        trainingType: '1-1',
-        timezone: 'Europe/Amsterdam',
-        // 2030-01-07 is a Monday: four series a weekday, two hours apart.
-        startDate: `2030-01-${String(7 + (k % 5)).padStart(2, '0')}`,
-        startTime: `${String(8 + Math.floor(k / 5) * 2).padStart(2, '0')}:00`,
-        durationMinutes: 60,
-        rrule: 'FREQ=WEEKLY;COUNT=52',
-      });
-      expectStatus('POST /series', created, 201);
-      occurrences += (created.body as { occurrences: unknown[] }).occurrences.length;
-    }
-    const seriesMs = performance.now() - seriesStarted;
-    log(`  20 weekly series (${occurrences} occurrences) created over HTTP in ${seriesMs.toFixed(0)} ms`);
-    metrics.push({
-      id: 'series.create_20_series_ms',
-      label: 'B create 20 weekly series over HTTP (sequential)',
-      value: seriesMs,
-      unit: 'ms',
-      details: { occurrences },
-    });
-
-    const customerToken = await token(customer, ['customer']);
-    const ranges = [
-      { name: 'month', from: '2030-03-01T00:00:00.000Z', to: '2030-04-01T00:00:00.000Z' },
-      { name: 'year', from: '2030-01-01T00:00:00.000Z', to: '2031-01-01T00:00:00.000Z' },
-    ];
-    for (const range of ranges) {
-      const calendarIterations = (options.quick ? 200 : 1000) / (range.name === 'year' ? 4 : 1);
-      const direct = await server.call<Summary & { items: number }>('calendarTiming', {
-        userId: customer,
-        from: range.from,
-        to: range.to,
-        iterations: calendarIterations,
-      });
-      const path = `/calendar?from=${range.from}&to=${range.to}`;
-      const viaHttp = await timeGets(url, path, { authorization: `Bearer ${customerToken}` }, calendarIterations, 50);
-      log(
-        `series: calendar ${range.name} (${direct.items} items): read model p50 ${direct.p50.toFixed(3)} ms, p99 ${direct.p99.toFixed(3)} ms; ` +
-          `HTTP p50 ${viaHttp.summary.p50.toFixed(3)} ms, p99 ${viaHttp.summary.p99.toFixed(3)} ms (${viaHttp.bytes} bytes)`,
-      );
-      const target = { op: '<' as const, limit: 5, text: '< 5 ms' };
-      metrics.push(
-        {
-          id: `series.calendar_${range.name}_readmodel_p99`,
-          label: `B calendar ${range.name} (${direct.items} items) read model p99`,
-          value: direct.p99,
-          unit: 'ms',
-          target,
-          details: { items: direct.items, ...details(direct) },
-        },
-        {
-          id: `series.calendar_${range.name}_http_p99`,
-          label: `B calendar ${range.name} (${direct.items} items) GET /calendar p99`,
-          value: viaHttp.summary.p99,
-          unit: 'ms',
-          target,
-          details: { bytes: viaHttp.bytes, ...details(viaHttp.summary) },
-        },
-      );
-    }
+    return await work(server);
   } finally {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+};
+
+/** Meetings of other people, appended straight into the event store by the server process. */
+const seedOthers = async (server: SystemChild, others: number, log: Log): Promise<Metric> => {
+  log(`series: seeding ${others} meetings of 1,000 other people straight into the event store`);
+  const seeded = await server.call<{ appendMs: number; projectMs: number; totalMs: number }>('seedOthers', {
+    count: others,
+    users: 500,
+    fromMs: Date.UTC(2030, 0, 1),
+    toMs: Date.UTC(2031, 0, 1),
+    prefix: 'other',
+  });
+  log(`  appended in ${seeded.appendMs.toFixed(0)} ms, projected in ${seeded.projectMs.toFixed(0)} ms more`);
+  return {
+    id: 'series.seed_others_ms',
+    label: `B seed ${others.toLocaleString('en-US')} meetings (append + project)`,
+    value: seeded.totalMs,
+    unit: 'ms',
+    details: seeded,
+  };
+};
+
+const CUSTOMER = 'bench-series-customer';
+
+/** 20 weekly series of one customer with 20 instructors, created over HTTP one after the other. */
+const createSeries = async (url: string, log: Log): Promise<Metric> => {
+  const admin = await token('bench-admin', ['admin']);
+  expectStatus(
+    'PUT /people',
+    await jsonRequest(`${url}/people/${CUSTOMER}`, 'PUT', admin, {
+      name: 'Series Customer',
+      email: 'series-customer@example.com',
+    }),
+    200,
+  );
+  const seriesStarted = performance.now();
+  let occurrences = 0;
+  for (let k = 0; k < 20; k++) {
+    const instructorId = `bench-series-instructor-${k}`;
+    expectStatus(
+      'PUT /people',
+      await jsonRequest(`${url}/people/${instructorId}`, 'PUT', admin, {
+        name: `Coach ${k}`,
+        email: `coach${k}@example.com`,
+      }),
+      200,
+    );
+    const created = await jsonRequest(`${url}/series`, 'POST', admin, {
+      title: `Weekly training ${k}`,
+      customerId: CUSTOMER,
+      instructorId,
+      trainingType: '1-1',
+      timezone: 'Europe/Amsterdam',
+      // 2030-01-07 is a Monday: four series a weekday, two hours apart.
+      startDate: `2030-01-${String(7 + (k % 5)).padStart(2, '0')}`,
+      startTime: `${String(8 + Math.floor(k / 5) * 2).padStart(2, '0')}:00`,
+      durationMinutes: 60,
+      rrule: 'FREQ=WEEKLY;COUNT=52',
+    });
+    expectStatus('POST /series', created, 201);
+    occurrences += (created.body as { occurrences: unknown[] }).occurrences.length;
+  }
+  const seriesMs = performance.now() - seriesStarted;
+  log(`  20 weekly series (${occurrences} occurrences) created over HTTP in ${seriesMs.toFixed(0)} ms`);
+  return {
+    id: 'series.create_20_series_ms',
+    label: 'B create 20 weekly series over HTTP (sequential)',
+    value: seriesMs,
+    unit: 'ms',
+    details: { occurrences },
+  };
+};
+
+const RANGES = [
+  { name: 'month', from: '2030-03-01T00:00:00.000Z', to: '2030-04-01T00:00:00.000Z' },
+  { name: 'year', from: '2030-01-01T00:00:00.000Z', to: '2031-01-01T00:00:00.000Z' },
+] as const;
+
+/** The customer's calendar over one range: straight from the read model in the server process, and over HTTP. */
+const calendarMetrics = async (
+  server: SystemChild,
+  range: (typeof RANGES)[number],
+  customerToken: string,
+  options: BenchOptions,
+): Promise<Metric[]> => {
+  const calendarIterations = (options.quick ? 200 : 1000) / (range.name === 'year' ? 4 : 1);
+  const direct = await server.call<Summary & { items: number }>('calendarTiming', {
+    userId: CUSTOMER,
+    from: range.from,
+    to: range.to,
+    iterations: calendarIterations,
+  });
+  const path = `/calendar?from=${range.from}&to=${range.to}`;
+  const viaHttp = await timeGets(
+    server.info.url,
+    path,
+    { authorization: `Bearer ${customerToken}` },
+    calendarIterations,
+    50,
+  );
+  options.log(
+    `series: calendar ${range.name} (${direct.items} items): read model p50 ${direct.p50.toFixed(3)} ms, p99 ${direct.p99.toFixed(3)} ms; ` +
+      `HTTP p50 ${viaHttp.summary.p50.toFixed(3)} ms, p99 ${viaHttp.summary.p99.toFixed(3)} ms (${viaHttp.bytes} bytes)`,
+  );
+  const target = { op: '<' as const, limit: 5, text: '< 5 ms' };
+  return [
+    {
+      id: `series.calendar_${range.name}_readmodel_p99`,
+      label: `B calendar ${range.name} (${direct.items} items) read model p99`,
+      value: direct.p99,
+      unit: 'ms',
+      target,
+      details: { items: direct.items, ...details(direct) },
+    },
+    {
+      id: `series.calendar_${range.name}_http_p99`,
+      label: `B calendar ${range.name} (${direct.items} items) GET /calendar p99`,
+      value: viaHttp.summary.p99,
+      unit: 'ms',
+      target,
+      details: { bytes: viaHttp.bytes, ...details(viaHttp.summary) },
+    },
+  ];
+};
+
+/**
+ * The calendar over a store with 20 weekly series of one customer and 10,000 meetings of others. The quick run
+ * seeds fewer: building the store is most of this suite's time.
+ */
+const calendarSuite = (options: BenchOptions): Promise<Metric[]> =>
+  withSystem(async (server) => {
+    const metrics = [await seedOthers(server, options.quick ? 3_000 : 10_000, options.log)];
+    metrics.push(await createSeries(server.info.url, options.log));
+    const customerToken = await token(CUSTOMER, ['customer']);
+    for (const range of RANGES) metrics.push(...(await calendarMetrics(server, range, customerToken, options)));
+    return metrics;
+  });
+
+export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => {
+  const iterations = options.quick ? 500 : 3000;
+  const metrics = EXPANSIONS.flatMap((e) => expansionMetrics(e, iterations, options.log));
+  const notes = capNotes();
+  metrics.push(...(await calendarSuite(options)));
   return { metrics, notes };
 };

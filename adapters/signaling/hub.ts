@@ -1,0 +1,84 @@
+import { performance } from 'node:perf_hooks';
+import { WebSocket } from 'ws';
+import type { CallRole } from '../../application/calls.ts';
+import type { ErrorCode, SignalingLogger, SignalingOptions } from './contract.ts';
+
+/** The options with their defaults filled in. */
+export interface Settings {
+  readonly path: string;
+  readonly pingIntervalMs: number;
+  readonly maxPayloadBytes: number;
+  readonly rateMessages: number;
+  readonly ratePerMs: number;
+  readonly maxBufferedBytes: number;
+  readonly maxStrikes: number;
+  readonly log: SignalingLogger;
+  readonly now: () => Date;
+  readonly monotonicNow: () => number;
+}
+
+export interface Member {
+  readonly peerId: string;
+  readonly userId: string;
+  readonly role: CallRole;
+  readonly meetingId: string;
+  readonly ws: WebSocket;
+  /** Set once the member left its room (left, replaced, denied); its socket may still be closing. */
+  gone: boolean;
+}
+
+export interface Room {
+  readonly meetingId: string;
+  members: Member[];
+  connectionId: string | undefined;
+}
+
+/** Per socket: heartbeat, misbehaviour count, rate-limit bucket, and the room member once admitted. */
+export interface SocketState {
+  alive: boolean;
+  strikes: number;
+  tokens: number;
+  refilledAt: number;
+  member: Member | undefined;
+}
+
+/** The signaling server's state, shared by its parts: settings, the rooms by meeting, and every open socket. */
+export interface Hub {
+  readonly settings: Settings;
+  readonly rooms: Map<string, Room>;
+  readonly sockets: Map<WebSocket, SocketState>;
+}
+
+const noopLogger: SignalingLogger = { info: () => {}, warn: () => {}, debug: () => {} };
+
+export const settingsFrom = (options: SignalingOptions): Settings => ({
+  path: options.path ?? '/signaling',
+  pingIntervalMs: options.pingIntervalMs ?? 30_000,
+  maxPayloadBytes: options.maxPayloadBytes ?? 65_536,
+  rateMessages: Math.max(1, options.rateLimit?.messages ?? 50),
+  ratePerMs: Math.max(1, options.rateLimit?.perMs ?? 1000),
+  maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+  maxStrikes: Math.max(1, options.maxStrikes ?? 5),
+  log: options.logger ?? noopLogger,
+  now: options.now ?? (() => new Date()),
+  monotonicNow: options.monotonicNow ?? (() => performance.now()),
+});
+
+/** Sends a frame; a socket whose send buffer has grown beyond the limit is a slow consumer and is terminated. */
+export const send = (settings: Settings, ws: WebSocket, message: object): void => {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  if (ws.bufferedAmount > settings.maxBufferedBytes) {
+    settings.log.warn({ bufferedAmount: ws.bufferedAmount }, 'signaling: slow consumer terminated');
+    ws.terminate();
+    return;
+  }
+  ws.send(JSON.stringify(message));
+};
+
+export const sendError = (settings: Settings, ws: WebSocket, code: ErrorCode, message: string): void => {
+  send(settings, ws, { type: 'error', code, message });
+};
+
+export const closeWith = (ws: WebSocket, code: number, reason: string): void => {
+  if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+};

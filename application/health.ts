@@ -1,0 +1,97 @@
+import type { ProjectionRunner, ProjectionStatus } from './projections/runner.ts';
+import type { ProjectionSink } from './ports/read-models.ts';
+
+/** Something that follows the log besides the projections (the notification reaction), reported alongside them. */
+export interface FollowerHealth {
+  readonly name: string;
+  status(): Promise<ProjectionStatus>;
+}
+
+export interface HealthDeps {
+  readonly projections: Pick<ProjectionRunner, 'status' | 'healthy' | 'catchingUp'>;
+  /** The read models' own checkpoints: what can still be told while the store cannot answer. */
+  readonly sinks: ReadonlyArray<Pick<ProjectionSink, 'name' | 'checkpoint'>>;
+  readonly followers: ReadonlyArray<FollowerHealth>;
+  readonly store: {
+    readonly name: string;
+    /** The connection state a networked store observed ('connected' when all is well); absent for an embedded one. */
+    readonly connectionStatus?: () => string;
+  };
+  /** How long the store may take to tell its head before it counts as unreachable. */
+  readonly storeTimeoutMs?: number;
+}
+
+export interface HealthReport {
+  readonly status: 'ok' | 'degraded';
+  readonly body: {
+    readonly status: 'ok' | 'degraded';
+    /** Writes are taken: the read models their checks read have caught up with the log as of the start. */
+    readonly ready: boolean;
+    readonly catchingUp: boolean;
+    readonly store: { readonly name: string; readonly status: string };
+    readonly projections: Record<string, ProjectionStatus>;
+  };
+}
+
+const STORE_TIMEOUT_MS = 2_000;
+
+const withTimeout = async <A>(work: Promise<A>, timeoutMs: number): Promise<A> => {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer from the event store')), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/**
+ * What `/health` reports: whether writes are taken, how far each projection and follower is behind the log, and
+ * whether the store answers. A store that does not answer in time degrades the report instead of holding it up.
+ */
+export const createHealthCheck = (deps: HealthDeps): (() => Promise<HealthReport>) => {
+  const { projections, sinks, followers, store } = deps;
+  const timeoutMs = deps.storeTimeoutMs ?? STORE_TIMEOUT_MS;
+  // Last head seen, so that lag can still be told while the store cannot answer.
+  let lastHead = 0;
+  const positions = async (): Promise<Record<string, ProjectionStatus>> => {
+    const status = { ...(await projections.status()) };
+    for (const follower of followers) status[follower.name] = await follower.status();
+    return status;
+  };
+  return async () => {
+    let projectionStatus: Record<string, ProjectionStatus>;
+    let reachable = true;
+    try {
+      projectionStatus = await withTimeout(positions(), timeoutMs);
+      for (const p of Object.values(projectionStatus)) lastHead = Math.max(lastHead, p.position + p.lag);
+    } catch {
+      reachable = false;
+      projectionStatus = Object.fromEntries(
+        sinks.map((sink) => [
+          sink.name,
+          { position: sink.checkpoint(), lag: Math.max(0, lastHead - sink.checkpoint()) },
+        ]),
+      );
+    }
+    const connection = store.connectionStatus?.();
+    const storeStatus =
+      connection !== undefined && connection !== 'connected' ? connection : reachable ? 'ok' : 'unreachable';
+    const ready = projections.healthy;
+    const status = storeStatus === 'ok' && ready ? 'ok' : 'degraded';
+    return {
+      status,
+      body: {
+        status,
+        ready,
+        catchingUp: projections.catchingUp,
+        store: { name: store.name, status: storeStatus },
+        projections: projectionStatus,
+      },
+    };
+  };
+};
