@@ -22,7 +22,6 @@ import {
   KurrentDbUnreachableError,
   openKurrentDbEventStore,
 } from '../adapters/event-store/kurrentdb.ts';
-import type { KurrentDbLogger } from '../adapters/event-store/kurrentdb.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
 import { createAuthenticator } from '../adapters/http/auth.ts';
 import type { Authenticator } from '../adapters/http/auth.ts';
@@ -40,7 +39,7 @@ import { createCalendarFeedService } from '../application/calendar-feed.ts';
 import { writeRefusal } from '../application/execute.ts';
 import type { Executor } from '../application/execute.ts';
 import { createIdempotency } from '../application/idempotency.ts';
-import { STREAM_PREFIXES } from './streams.ts';
+import { projectedStreamPrefixes } from '../application/aggregates.ts';
 import { TicketBook, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
 import { closeCallsOnMeetingChange } from '../application/call-rooms.ts';
@@ -114,16 +113,6 @@ const nodeId = (dataDir: string): string => {
 /** Start-up failed for a reason outside this process (e.g. the event store is unreachable); the message says it all. */
 export class StartupError extends Error {}
 
-/** The adapter logs plain sentences; pino takes (object, message). */
-const kurrentDbLogger = (logger: Logger): KurrentDbLogger => {
-  const log = logger.child({ component: 'kurrentdb' });
-  return {
-    info: (message) => log.info(message),
-    warn: (message) => log.warn(message),
-    error: (message) => log.error(message),
-  };
-};
-
 const openStore = async (config: Config, dataDir: string, logger: Logger): Promise<EventStore> => {
   if (config.kurrentDbConnectionString === undefined) {
     return openSqliteEventStore({ path: join(dataDir, 'events.db') });
@@ -131,8 +120,8 @@ const openStore = async (config: Config, dataDir: string, logger: Logger): Promi
   try {
     return await openKurrentDbEventStore({
       connectionString: config.kurrentDbConnectionString,
-      streamPrefixes: STREAM_PREFIXES,
-      logger: kurrentDbLogger(logger),
+      streamPrefixes: projectedStreamPrefixes,
+      logger: logger.child({ component: 'kurrentdb' }),
     });
   } catch (error) {
     if (error instanceof KurrentDbConnectionStringError)

@@ -6,7 +6,7 @@ import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import { openKurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
 import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { STREAM_PREFIXES } from './streams.ts';
+import { projectedStreamPrefixes } from '../application/aggregates.ts';
 
 /**
  * Rebuilds every read model from the event log into a fresh file, then swaps it in. Run it with the server stopped:
@@ -19,7 +19,7 @@ const main = async () => {
   const store =
     kurrent === undefined
       ? openSqliteEventStore({ path: join(dataDir, 'events.db') })
-      : await openKurrentDbEventStore({ connectionString: kurrent, streamPrefixes: STREAM_PREFIXES });
+      : await openKurrentDbEventStore({ connectionString: kurrent, streamPrefixes: projectedStreamPrefixes });
   const target = join(dataDir, kurrent === undefined ? 'read-models.db' : 'read-models-kurrentdb.db');
   const temp = `${target}.rebuild`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(temp + suffix, { force: true });

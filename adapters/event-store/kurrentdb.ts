@@ -74,7 +74,7 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
   const headPosition = headPositionReader(client, selection);
 
   await awaitServer(client, identity, headPosition, options.connectTimeoutMs ?? 5000);
-  logger.info(`Connected to KurrentDB at ${identity.target}`);
+  logger.info({}, `Connected to KurrentDB at ${identity.target}`);
 
   const appending: AppendContext = {
     client,

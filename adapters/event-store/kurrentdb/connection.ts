@@ -1,12 +1,10 @@
 import { AccessDeniedError, KurrentDBClient } from '@kurrent/kurrentdb-client';
+import type { Log } from '../../../application/ports/logger.ts';
 
 /** Connecting to KurrentDB, and saying what went wrong without ever showing the connection's credentials. */
 
-export interface KurrentDbLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+/** The logger port's levels the adapter uses; its lines name the server (never the credentials). */
+export type KurrentDbLogger = Pick<Log, 'info' | 'warn' | 'error'>;
 
 /** The server answered, but refused the connection's user; the message names the host and user, never the password. */
 export class KurrentDbAccessDeniedError extends Error {

@@ -56,7 +56,7 @@ export function createConnectionHealth(params: {
     } catch (error) {
       if (isConnectionError(error) && status === 'connected') {
         status = 'reconnecting';
-        logger.warn(`KurrentDB at ${identity.target} unreachable: ${identity.redact(errorText(error))}`);
+        logger.warn({}, `KurrentDB at ${identity.target} unreachable: ${identity.redact(errorText(error))}`);
       }
       throw error;
     }

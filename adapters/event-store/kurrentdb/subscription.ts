@@ -89,6 +89,7 @@ async function resubscribeUntilStopped(context: SubscriptionContext, state: Atte
     const delay = Math.min(retry.maxDelay, retry.initialDelay * 2 ** Math.min(state.failures - 1, 20));
     if (state.failures === downAfter) {
       logger.error(
+        {},
         `KurrentDB at ${identity.target} still unreachable after ${state.failures} attempts; still retrying`,
       );
     }
@@ -107,7 +108,7 @@ async function subscribeOnce(context: SubscriptionContext, state: Attempts): Pro
   state.current = subscription;
   subscription.on('confirmation', () => {
     if (state.dropped) {
-      logger.info(`KurrentDB subscription to ${target} resumed after position ${state.checkpoint ?? 'start'}`);
+      logger.info({}, `KurrentDB subscription to ${target} resumed after position ${state.checkpoint ?? 'start'}`);
     }
     state.dropped = false;
     state.failures = 0;
@@ -116,7 +117,7 @@ async function subscribeOnce(context: SubscriptionContext, state: Attempts): Pro
   try {
     await deliver(subscription, selection, state);
     if (state.stopped) return 'stopped';
-    logger.warn(`KurrentDB subscription to ${target} ended by the server; resubscribing`);
+    logger.warn({}, `KurrentDB subscription to ${target} ended by the server; resubscribing`);
     return 'dropped';
   } catch (error) {
     if (state.stopped) return 'stopped';
@@ -124,7 +125,7 @@ async function subscribeOnce(context: SubscriptionContext, state: Attempts): Pro
       state.fail(error);
       return 'stopped';
     }
-    logger.warn(`KurrentDB subscription to ${target} dropped: ${identity.redact(errorText(error))}; resubscribing`);
+    logger.warn({}, `KurrentDB subscription to ${target} dropped: ${identity.redact(errorText(error))}; resubscribing`);
     return 'dropped';
   } finally {
     state.current = undefined;

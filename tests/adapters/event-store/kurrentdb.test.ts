@@ -305,7 +305,11 @@ describe('KurrentDB adapter specifics (fake server)', () => {
   it('resumes a subscription after the server restarts, without duplicates or gaps', async () => {
     const warnings: string[] = [];
     const infos: string[] = [];
-    const logger = { info: (m: string) => infos.push(m), warn: (m: string) => warnings.push(m), error: () => {} };
+    const logger = {
+      info: (_: object, m: string) => infos.push(m),
+      warn: (_: object, m: string) => warnings.push(m),
+      error: () => {},
+    };
     const { fake, store } = await setUp(
       {},
       {
