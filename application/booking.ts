@@ -7,30 +7,21 @@ export interface Slot {
   readonly end: string;
 }
 
-export interface BookingConflict {
-  readonly meetingId: string;
-  readonly start: string;
-  readonly end: string;
-  /** Whose other meeting it is: the requested customer's or the requested instructor's. */
+/** Whose slot a conflict blocks: the requested customer's or the requested instructor's, and the requested time. */
+interface BlockedSlot {
   readonly participant: 'customer' | 'instructor';
   readonly userId: string;
   /** The requested time that collides. */
   readonly slot: Slot;
-  readonly customerId: string;
-  readonly instructorId: string;
 }
 
+/** The other meeting, as much of it as a caller who may see it is told. */
+type VisibleConflict = BlockedSlot & { readonly meetingId: string; readonly start: string; readonly end: string };
+
+export type BookingConflict = VisibleConflict & { readonly customerId: string; readonly instructorId: string };
+
 /** What a caller is told about a conflict: the other meeting only if they may see it, else just the blocked slot. */
-export type PresentedConflict =
-  | {
-      readonly meetingId: string;
-      readonly start: string;
-      readonly end: string;
-      readonly participant: 'customer' | 'instructor';
-      readonly userId: string;
-      readonly slot: Slot;
-    }
-  | { readonly participant: 'customer' | 'instructor'; readonly userId: string; readonly slot: Slot };
+export type PresentedConflict = VisibleConflict | BlockedSlot;
 
 export const presentConflicts = async (
   canView: (meeting: { customerId: string; instructorId: string }) => Promise<boolean>,

@@ -49,6 +49,10 @@ export const bookingConflict = async (
 });
 
 const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${what} not found` });
+
+/** What a read model shows of a thing, or that it is not there. */
+const found = <A>(what: string, view: A | undefined): E.Either<AppError, A> =>
+  view === undefined ? E.left(notFound(what)) : E.right(view);
 const forbidden = (message: string): AppError => ({ _tag: 'Forbidden', message });
 
 /**
@@ -91,9 +95,7 @@ const meetingCommand = async (
   options: ExecuteOptions<meeting.MeetingEvent, meeting.MeetingState> = {},
 ): Promise<E.Either<AppError, MeetingView>> => {
   const result = await deps.executor.execute(ctx, meetings, meetingId, commands, options);
-  if (E.isLeft(result)) return result;
-  const view = deps.readModels.getMeeting(meetingId);
-  return view === undefined ? E.left(notFound('meeting')) : E.right(view);
+  return E.isLeft(result) ? result : found('meeting', deps.readModels.getMeeting(meetingId));
 };
 
 /** Whose calendar, if the caller may read it and the range is sensible. */
@@ -239,9 +241,7 @@ const upsertPerson = async (
   const result = await deps.executor.execute(ctx, people, personId, [
     { type: 'RecordPerson', data: { personId, ...input, ...deps.executor.stamp(ctx) } },
   ]);
-  if (E.isLeft(result)) return result;
-  const view = deps.readModels.getPerson(personId);
-  return view === undefined ? E.left(notFound('person')) : E.right(view);
+  return E.isLeft(result) ? result : found('person', deps.readModels.getPerson(personId));
 };
 
 /** Fields the body leaves out (the instructor's templates, unknown to older clients) keep their values. */
@@ -318,8 +318,7 @@ export const createService = (deps: ServiceDeps) => {
     async getPerson(ctx: RequestContext, personId: string): Promise<E.Either<AppError, PersonView>> {
       if (!ctx.user.roles.includes('admin') && ctx.user.id !== personId)
         return E.left(forbidden('you may read only your own entry in the people directory'));
-      const view = readModels.getPerson(personId);
-      return view === undefined ? E.left(notFound('person')) : E.right(view);
+      return found('person', readModels.getPerson(personId));
     },
 
     /** The settings as they apply: the instructor's templates are shown even before they are first set. */

@@ -426,16 +426,7 @@ export const decide = (command: MeetingCommand, state: MeetingState): E.Either<M
     case 'ChangeTrainingType':
       return changeTrainingType(command.data, state);
     case 'ConfirmMeeting':
-      if (state.status !== 'planned') {
-        return E.left({
-          _tag: 'InvalidTransition',
-          from: state.status,
-          message: `only a planned meeting can be confirmed; this one is ${state.status}`,
-        });
-      }
-      return E.right([
-        { type: 'MeetingConfirmed', data: { meetingId: state.id, at: command.data.at, by: command.data.by } },
-      ]);
+      return transition(state, 'planned', 'confirmed', 'MeetingConfirmed', command.data);
     case 'CancelMeeting': {
       if (state.status === 'cancelled') {
         return E.left({ _tag: 'InvalidTransition', from: state.status, message: 'the meeting is already cancelled' });
@@ -457,20 +448,27 @@ export const decide = (command: MeetingCommand, state: MeetingState): E.Either<M
       ]);
     }
     case 'ReinstateMeeting':
-      if (state.status !== 'cancelled') {
-        return E.left({
-          _tag: 'InvalidTransition',
-          from: state.status,
-          message: `only a cancelled meeting can be reinstated; this one is ${state.status}`,
-        });
-      }
-      return E.right([
-        { type: 'MeetingReinstated', data: { meetingId: state.id, at: command.data.at, by: command.data.by } },
-      ]);
+      return transition(state, 'cancelled', 'reinstated', 'MeetingReinstated', command.data);
     default:
       return assertNever(command);
   }
 };
+
+/** A change of status allowed only from `from`, recorded as `type` with who did it and when. */
+const transition = (
+  state: Exclude<MeetingState, { status: 'none' }>,
+  from: 'planned' | 'cancelled',
+  done: string,
+  type: 'MeetingConfirmed' | 'MeetingReinstated',
+  { at, by }: { at: string; by: Actor },
+): E.Either<MeetingError, MeetingEvent[]> =>
+  state.status !== from
+    ? E.left({
+        _tag: 'InvalidTransition',
+        from: state.status,
+        message: `only a ${from} meeting can be ${done}; this one is ${state.status}`,
+      })
+    : E.right([{ type, data: { meetingId: state.id, at, by } }]);
 
 const schedule = (c: t.TypeOf<typeof ScheduleMeeting>['data']): E.Either<MeetingError, MeetingEvent[]> => {
   const errors = [
