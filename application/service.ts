@@ -191,7 +191,6 @@ const changeMeeting = async (
   patch: MeetingPatch,
   expectedRevision?: number,
 ): Promise<E.Either<AppError, MeetingView>> => {
-  const { bookings } = deps;
   const current = await modifiableMeeting(deps, ctx, meetingId);
   if (E.isLeft(current)) return current;
   const view = current.right;
@@ -203,15 +202,30 @@ const changeMeeting = async (
   }
   const moves = patch.start !== undefined || patch.end !== undefined;
   if (!moves) return meetingCommand(deps, ctx, meetingId, commands, { expectedRevision });
-  return bookings.withLock([view.customerId, view.instructorId], async () => {
+  return bookIfFree(deps, ctx, view, commands, expectedRevision, () => {
     // Read again under the lock: a change that finished meanwhile is in the read model now.
     const fresh = deps.readModels.getMeeting(meetingId) ?? view;
-    const slot = { start: patch.start ?? fresh.start, end: patch.end ?? fresh.end };
-    const conflicts = bookings.conflicts([slot], view, new Set([meetingId]));
-    if (conflicts.length > 0) return E.left(await bookingConflict(deps.access, ctx.user, conflicts));
-    return meetingCommand(deps, ctx, meetingId, commands, { expectedRevision });
+    return { start: patch.start ?? fresh.start, end: patch.end ?? fresh.end };
   });
 };
+
+/**
+ * Runs a meeting's commands if the slot it will take (asked under the participants' lock) double-books neither of
+ * them; the meeting itself is no conflict.
+ */
+const bookIfFree = (
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  view: MeetingView,
+  commands: ReadonlyArray<meeting.MeetingCommand>,
+  expectedRevision: number | undefined,
+  slotUnderLock: () => { start: string; end: string },
+): Promise<E.Either<AppError, MeetingView>> =>
+  deps.bookings.withLock([view.customerId, view.instructorId], async () => {
+    const conflicts = deps.bookings.conflicts([slotUnderLock()], view, new Set([view.id]));
+    if (conflicts.length > 0) return E.left(await bookingConflict(deps.access, ctx.user, conflicts));
+    return meetingCommand(deps, ctx, view.id, commands, { expectedRevision });
+  });
 
 const reinstateMeeting = async (
   deps: ServiceDeps,
@@ -219,16 +233,11 @@ const reinstateMeeting = async (
   meetingId: string,
   expectedRevision?: number,
 ): Promise<E.Either<AppError, MeetingView>> => {
-  const { bookings } = deps;
   const current = await modifiableMeeting(deps, ctx, meetingId);
   if (E.isLeft(current)) return current;
   const view = current.right;
-  return bookings.withLock([view.customerId, view.instructorId], async () => {
-    const conflicts = bookings.conflicts([view], view, new Set([meetingId]));
-    if (conflicts.length > 0) return E.left(await bookingConflict(deps.access, ctx.user, conflicts));
-    const command: meeting.MeetingCommand = { type: 'ReinstateMeeting', data: deps.executor.stamp(ctx) };
-    return meetingCommand(deps, ctx, meetingId, [command], { expectedRevision });
-  });
+  const command: meeting.MeetingCommand = { type: 'ReinstateMeeting', data: deps.executor.stamp(ctx) };
+  return bookIfFree(deps, ctx, view, [command], expectedRevision, () => view);
 };
 
 const upsertPerson = async (

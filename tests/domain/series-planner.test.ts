@@ -2,31 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type * as series from '../../domain/series.ts';
 import { SERIES_SCHEDULE_CHANGED, sessionsToCancel } from '../../domain/series-planner.ts';
 import { evolveHistory } from '../../domain/series-process.ts';
-import { T0, World, by, created, id, mondays, tuesdays } from './series-world.ts';
+import { T0, World, by, created, id, mondays, scheduleSeries, tuesdays } from './series-world.ts';
 
 const at10 = (d: string) => ({ start: `${d}T10:00:00.000Z`, end: `${d}T11:00:00.000Z` });
 const booked = (dates: ReadonlyArray<string>, time = at10) => dates.map((d) => ({ meetingId: id(d), ...time(d) }));
 const commandTypes = (plan: {
   sessions: ReadonlyArray<{ meetingId: string; commands: ReadonlyArray<{ type: string }> }>;
 }) => Object.fromEntries(plan.sessions.map((s) => [s.meetingId, s.commands.map((c) => c.type)]));
-
-const scheduleSeries: series.SeriesCommand = {
-  type: 'ScheduleSeries',
-  data: {
-    seriesId: 's1',
-    title: 'Strength',
-    customerId: 'cora',
-    instructorId: 'ivan',
-    trainingType: '1-1',
-    timezone: 'UTC',
-    startDate: mondays[0]!,
-    startTime: '10:00',
-    durationMinutes: 60,
-    rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
-    at: T0,
-    by,
-  },
-};
 
 const recurrence = (
   data: Partial<Extract<series.SeriesCommand, { type: 'ChangeSeriesRecurrence' }>['data']>,

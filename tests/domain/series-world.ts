@@ -90,24 +90,26 @@ export const mondays = ['2030-01-07', '2030-01-14', '2030-01-21', '2030-01-28'];
 export const tuesdays = mondays.map((d) => `${d.slice(0, 8)}${String(Number(d.slice(8)) + 1).padStart(2, '0')}`);
 export const id = (localDate: string) => series.occurrenceMeetingId('s1', localDate);
 
-export const scheduled = () =>
-  new World().series({
-    type: 'ScheduleSeries',
-    data: {
-      seriesId: 's1',
-      title: 'Strength',
-      customerId: 'cora',
-      instructorId: 'ivan',
-      trainingType: '1-1',
-      timezone: 'UTC',
-      startDate: mondays[0]!,
-      startTime: '10:00',
-      durationMinutes: 60,
-      rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
-      at: T0,
-      by,
-    },
-  });
+/** Four weekly Monday sessions at 10:00 UTC, for Cora with Ivan. */
+export const scheduleSeries: series.SeriesCommand = {
+  type: 'ScheduleSeries',
+  data: {
+    seriesId: 's1',
+    title: 'Strength',
+    customerId: 'cora',
+    instructorId: 'ivan',
+    trainingType: '1-1',
+    timezone: 'UTC',
+    startDate: mondays[0]!,
+    startTime: '10:00',
+    durationMinutes: 60,
+    rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
+    at: T0,
+    by,
+  },
+};
+
+export const scheduled = () => new World().series(scheduleSeries);
 
 export const created = () => {
   const w = scheduled();
