@@ -12,6 +12,9 @@ const assets: Record<string, string> = {
 };
 const cache = new Map<string, Buffer>();
 
+/** The names `/docs/assets/{file}` serves: the package's files and the page's own start script. */
+export const docsAssetNames: ReadonlyArray<string> = [...Object.keys(assets), 'init.js'];
+
 /** Swagger UI served from the installed package, so the docs work offline and load nothing from a CDN. */
 export const docsPage = (): string => `<!doctype html>
 <html lang="en">

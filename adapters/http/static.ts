@@ -19,6 +19,9 @@ const files: Record<string, { path: string; type: string }> = {
   'call.css': { path: join(here, 'pages/call.css'), type: 'text/css; charset=utf-8' },
 };
 
+/** The names `/static/{file}` serves. */
+export const staticFileNames: ReadonlyArray<string> = Object.keys(files);
+
 /** Pages run no inline code and talk only to this origin (plus the signaling socket). */
 export const PAGE_CSP =
   "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; img-src 'self' data:; " +

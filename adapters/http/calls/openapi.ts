@@ -1,7 +1,8 @@
 /** The operations of joining a call in the OpenAPI document: the join answer, the call page and its files, the origin check. */
 
-import { header, json, operation, param, reply, response } from '../openapi/builder.ts';
+import { header, json, operation, param, reply, response, fileParameter } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
+import { staticFileNames } from '../static.ts';
 import { JoinAnswerShape, OriginVerdict } from './shapes.ts';
 
 const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
@@ -75,18 +76,7 @@ const staticFilePath = (): Json => ({
       '`call-client.js` is the browser module behind the call page (see `/call`); it can drive a call from any page of this origin.',
     tags: ['calls'],
     security: 'none',
-    parameters: [
-      {
-        name: 'file',
-        in: 'path',
-        required: true,
-        description: 'One of a fixed list; nothing in the request becomes a file path.',
-        schema: {
-          type: 'string',
-          enum: ['call-client.js', 'simplepeer.min.js', 'call.html', 'call-page.js', 'call.css'],
-        },
-      },
-    ],
+    parameters: [fileParameter(staticFileNames)],
     responses: {
       '200': reply('The file (an HTML page with a strict Content-Security-Policy).', {
         'text/javascript': { schema: { type: 'string' } },

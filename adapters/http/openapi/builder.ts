@@ -27,6 +27,15 @@ export const header = (name: string): Json => ref('headers', name);
 /** A shared response with a description of its own for this operation. */
 export const responseSaying = (name: string, description: string): Json => ({ ...response(name), description });
 
+/** A `{file}` path parameter taking one name of a fixed allow-list (nothing in the request becomes a file path). */
+export const fileParameter = (names: ReadonlyArray<string>): Json => ({
+  name: 'file',
+  in: 'path',
+  required: true,
+  description: 'One of a fixed list; nothing in the request becomes a file path.',
+  schema: { type: 'string', enum: [...names] },
+});
+
 export const json = (body: Json, example?: unknown): Json => ({ 'application/json': { schema: body, example } });
 export const problemJson = (example?: unknown): Json => ({
   'application/problem+json': { schema: schemaNamed('Problem'), example },

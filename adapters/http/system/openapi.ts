@@ -1,7 +1,8 @@
 /** Health and the documentation itself in the OpenAPI document. */
 
-import { json, operation, reply, response } from '../openapi/builder.ts';
+import { json, operation, reply, response, fileParameter } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
+import { docsAssetNames } from '../docs.ts';
 import { HealthShape } from './shapes.ts';
 
 const healthPath = (schema: SchemaOf): Json => ({
@@ -57,18 +58,7 @@ const docsAssetsFilePath = (): Json => ({
     summary: "A file of the docs page (Swagger UI's script and style sheet, served from the installed package)",
     tags: ['system'],
     security: 'none',
-    parameters: [
-      {
-        name: 'file',
-        in: 'path',
-        required: true,
-        description: 'One of a fixed list; nothing in the request becomes a file path.',
-        schema: {
-          type: 'string',
-          enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'init.js'],
-        },
-      },
-    ],
+    parameters: [fileParameter(docsAssetNames)],
     responses: {
       '200': reply('The file.', {
         'text/css': { schema: { type: 'string' } },
