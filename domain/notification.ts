@@ -147,17 +147,19 @@ export interface RoundFacts {
   readonly at: string;
 }
 
+/** What a notification is about: fixed when it is requested, kept in its state. */
+interface NotificationSubject {
+  readonly key: string;
+  readonly kind: NotificationKind;
+  readonly meetingIds: ReadonlyArray<string>;
+  readonly seriesId?: string;
+  readonly cancellationEventId: string;
+  readonly cancellation: CancellationSnapshot;
+}
+
 export interface RequestNotification {
   readonly type: 'RequestNotification';
-  readonly data: RoundFacts & {
-    readonly notificationId: string;
-    readonly key: string;
-    readonly kind: NotificationKind;
-    readonly meetingIds: ReadonlyArray<string>;
-    readonly seriesId?: string;
-    readonly cancellationEventId: string;
-    readonly cancellation: CancellationSnapshot;
-  };
+  readonly data: RoundFacts & NotificationSubject & { readonly notificationId: string };
 }
 
 export interface RecordSent {
@@ -215,15 +217,9 @@ export const notificationStatuses: ReadonlyArray<NotificationStatus> = [
   'undeliverable',
 ];
 
-export interface Notification {
+export interface Notification extends NotificationSubject {
   readonly status: NotificationStatus;
   readonly id: string;
-  readonly key: string;
-  readonly kind: NotificationKind;
-  readonly meetingIds: ReadonlyArray<string>;
-  readonly seriesId?: string;
-  readonly cancellationEventId: string;
-  readonly cancellation: CancellationSnapshot;
   readonly recipient: Recipient;
   readonly round: number;
   /** Attempts over all rounds; attempt numbers keep counting across admin retries. */

@@ -5,8 +5,8 @@ import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { CancelBody, MeetingBody, MeetingPatchBody, MeetingResource } from './shapes.ts';
 import { HistoryShape } from '../history/shapes.ts';
 
-export const exampleMeeting = {
-  id: '0b9f7a52-3c1e-4b7e-9a53-6f1d2c4e8a10',
+/** The example meeting's fields as a client sends them, its times in UTC as the server answers them. */
+const exampleFields = {
   title: 'Strength basics',
   customerId: 'cust-42',
   instructorId: 'inst-7',
@@ -17,24 +17,18 @@ export const exampleMeeting = {
   description: 'Bring a towel.',
   customerMetadata: 'crm:8812',
   instructorMetadata: 'payroll:77',
+};
+
+export const exampleMeeting = {
+  id: '0b9f7a52-3c1e-4b7e-9a53-6f1d2c4e8a10',
+  ...exampleFields,
   state: 'planned',
   createdAt: '2026-02-20T14:03:11.204Z',
   updatedAt: '2026-02-20T14:03:11.204Z',
   revision: 0,
 };
 
-const exampleMeetingInput = {
-  title: 'Strength basics',
-  customerId: 'cust-42',
-  instructorId: 'inst-7',
-  start: '2026-03-02T10:00:00+01:00',
-  end: '2026-03-02T11:00:00+01:00',
-  timezone: 'Europe/Amsterdam',
-  trainingType: '1-1',
-  description: 'Bring a towel.',
-  customerMetadata: 'crm:8812',
-  instructorMetadata: 'payroll:77',
-};
+const exampleMeetingInput = { ...exampleFields, start: '2026-03-02T10:00:00+01:00', end: '2026-03-02T11:00:00+01:00' };
 
 const exampleLinkMeetingInput = {
   title: 'Mobility check-in',
@@ -58,16 +52,7 @@ const exampleHistory = {
       actor: exampleActor,
       data: {
         meetingId: exampleMeeting.id,
-        title: 'Strength basics',
-        customerId: 'cust-42',
-        instructorId: 'inst-7',
-        start: '2026-03-02T09:00:00.000Z',
-        end: '2026-03-02T10:00:00.000Z',
-        timezone: 'Europe/Amsterdam',
-        trainingType: '1-1',
-        description: 'Bring a towel.',
-        customerMetadata: 'crm:8812',
-        instructorMetadata: 'payroll:77',
+        ...exampleFields,
         at: '2026-02-20T14:03:11.204Z',
         by: exampleActor,
       },
