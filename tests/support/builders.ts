@@ -63,3 +63,26 @@ const seriesDefaults = {
 export const aSeriesBody = <O extends Record<string, unknown> = Record<never, never>>(
   overrides: O = {} as O,
 ): Built<typeof seriesDefaults, O> => ({ ...seriesDefaults, ...overrides });
+
+/**
+ * The data of a `MeetingScheduled` event, for tests that write events straight to a store: an hour between ivan and
+ * cora in New York's zone from `start`, with empty details; `at`/`by` and any other field come from `overrides`.
+ */
+export const aMeetingScheduled = (
+  meetingId: string,
+  start: string,
+  overrides: Record<string, unknown> & { at: string; by: unknown },
+): Record<string, unknown> => ({
+  meetingId,
+  title: 'Strength',
+  customerId: 'cora',
+  instructorId: 'ivan',
+  start,
+  end: new Date(Date.parse(start) + 3_600_000).toISOString(),
+  timezone: 'America/New_York',
+  trainingType: '1-1',
+  description: '',
+  customerMetadata: '',
+  instructorMetadata: '',
+  ...overrides,
+});

@@ -15,6 +15,7 @@ import type { PersonView } from '../../../application/ports/read-models.ts';
 import { defaultSettings } from '../../../domain/settings.ts';
 import type { Settings } from '../../../domain/settings.ts';
 import { contactOf, parseCalendar } from '../../support/ical.ts';
+import { aMeetingScheduled } from '../../support/builders.ts';
 
 const at = '2030-03-01T12:00:00.000Z';
 const by = { id: 'ada', roles: ['admin'] };
@@ -32,22 +33,12 @@ const append = async (
 };
 
 const schedule = (store: EventStore, meetingId: string, start: string, seriesId?: string) =>
-  append(store, `meeting-${meetingId}`, 'MeetingScheduled', {
-    meetingId,
-    ...(seriesId !== undefined ? { seriesId } : {}),
-    title: 'Strength',
-    customerId: 'cora',
-    instructorId: 'ivan',
-    start,
-    end: new Date(Date.parse(start) + 3_600_000).toISOString(),
-    timezone: 'America/New_York',
-    trainingType: '1-1',
-    description: '',
-    customerMetadata: '',
-    instructorMetadata: '',
-    at,
-    by,
-  });
+  append(
+    store,
+    `meeting-${meetingId}`,
+    'MeetingScheduled',
+    aMeetingScheduled(meetingId, start, { ...(seriesId !== undefined ? { seriesId } : {}), at, by }),
+  );
 
 const read = async (store: EventStore, recorded: RecordedEvent) => {
   const result = await readCancellation(store, recorded);

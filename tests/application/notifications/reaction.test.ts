@@ -9,6 +9,7 @@ import { AppendTooLargeError } from '../../../application/ports/event-store.ts';
 import type { EventStore } from '../../../application/ports/event-store.ts';
 import type { PersonView } from '../../../application/ports/read-models.ts';
 import { defaultSettings } from '../../../domain/settings.ts';
+import { aMeetingScheduled } from '../../support/builders.ts';
 
 const at = '2030-03-01T12:00:00.000Z';
 const by = { id: 'ada', roles: ['admin'] };
@@ -38,21 +39,7 @@ const scheduleAndCancel = async (store: EventStore, meetingId: string, title: st
     {
       id: randomUUID(),
       type: 'MeetingScheduled',
-      data: {
-        meetingId,
-        title,
-        customerId: 'cora',
-        instructorId: 'ivan',
-        start,
-        end: new Date(Date.parse(start) + 3_600_000).toISOString(),
-        timezone: 'America/New_York',
-        trainingType: '1-1',
-        description: '',
-        customerMetadata: '',
-        instructorMetadata: '',
-        at,
-        by,
-      },
+      data: aMeetingScheduled(meetingId, start, { title, at, by }),
     },
   ]);
   if (E.isLeft(scheduled)) throw new Error('append failed');
