@@ -109,18 +109,32 @@ const tuesdays = [
   '2030-02-26',
 ];
 
+/**
+ * A weekly series whose change (by default to Tuesdays, eight sessions) crashes at the first step `crashesAt` picks:
+ * the app, with crashing off again, and the series id.
+ */
+const changeCutShort = async (
+  crashesAt: (step: SeriesStep) => boolean,
+  patch: Parameters<ReturnType<typeof start>['core']['series']['changeSeries']>[2] = {
+    rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8',
+  },
+) => {
+  let crash = false;
+  const app = start((step) => crash && crashesAt(step));
+  const created = await app.core.series.scheduleSeries(admin, weekly);
+  if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
+  const seriesId = created.right.id;
+  crash = true;
+  await expect(app.core.series.changeSeries(admin, seriesId, patch)).rejects.toThrow(Crash);
+  crash = false;
+  return { app, seriesId };
+};
+
 describe('the series process manager', () => {
   it('a keyed series cancellation writes the notice a crashed recurrence change left unwritten, not hidden by its own claim', async () => {
-    let crash = false;
-    const app = start((step) => crash && step.operation === 'recurrence' && step.step === 'sessions-done');
-    const created = await app.core.series.scheduleSeries(admin, weekly);
-    if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
-    const seriesId = created.right.id;
-    crash = true;
-    await expect(
-      app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' }),
-    ).rejects.toThrow(Crash);
-    crash = false;
+    const { app, seriesId } = await changeCutShort(
+      (step) => step.operation === 'recurrence' && step.step === 'sessions-done',
+    );
     expect(await notices(app, seriesId)).toHaveLength(0);
     // The cancellation runs under an Idempotency-Key claim: its own SeriesCancelled carries the claim's causation id.
     const keyed = { ...admin, idempotency: { causation: 'claim-of-the-cancel', newId: () => 'cancel-under-claim' } };
@@ -135,16 +149,9 @@ describe('the series process manager', () => {
   });
 
   it('finishes a recurrence change cut short after its series event, writes its notice once, and a replay from scratch writes nothing', async () => {
-    let crash = false;
-    const app = start((step) => crash && step.operation === 'recurrence' && step.step === 'series-event');
-    const created = await app.core.series.scheduleSeries(admin, weekly);
-    if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
-    const seriesId = created.right.id;
-    crash = true;
-    await expect(
-      app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' }),
-    ).rejects.toThrow(Crash);
-    crash = false;
+    const { app, seriesId } = await changeCutShort(
+      (step) => step.operation === 'recurrence' && step.step === 'series-event',
+    );
     await app.core.projections.waitFor(await app.store.headPosition());
     expect(activeDays(app, seriesId)).toHaveLength(8);
     expect(activeDays(app, seriesId).every((d) => new Date(`${d}T00:00:00Z`).getUTCDay() === 1)).toBe(true);
@@ -214,16 +221,7 @@ describe('the series process manager', () => {
   });
 
   it('two nodes finishing the same cut-short change at once converge with one write per session and one notice', async () => {
-    let crash = false;
-    const app = start((step) => crash && step.step === 'series-event');
-    const created = await app.core.series.scheduleSeries(admin, weekly);
-    if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
-    const seriesId = created.right.id;
-    crash = true;
-    await expect(
-      app.core.series.changeSeries(admin, seriesId, { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8' }),
-    ).rejects.toThrow(Crash);
-    crash = false;
+    const { app, seriesId } = await changeCutShort((step) => step.step === 'series-event');
     // A second node: its own booking lock, the same log.
     const other = createSeriesProcess({
       store: app.store,
@@ -265,15 +263,8 @@ describe('the series process manager', () => {
   });
 
   it('a repeated request converges by itself, with no process manager running, and answers the converged sessions', async () => {
-    let crash = false;
-    const app = start((step) => crash && step.step === 'series-event');
-    const created = await app.core.series.scheduleSeries(admin, weekly);
-    if (E.isLeft(created)) throw new Error(JSON.stringify(created.left));
-    const seriesId = created.right.id;
-    crash = true;
     const patch = { rrule: 'FREQ=WEEKLY;BYDAY=TU;COUNT=8', title: 'Power' };
-    await expect(app.core.series.changeSeries(admin, seriesId, patch)).rejects.toThrow(Crash);
-    crash = false;
+    const { app, seriesId } = await changeCutShort((step) => step.step === 'series-event', patch);
     const repeated = await app.core.series.changeSeries(admin, seriesId, patch);
     if (E.isLeft(repeated)) throw new Error(JSON.stringify(repeated.left));
     const active = repeated.right.occurrences.filter((o) => o.state !== 'cancelled');
