@@ -1,4 +1,6 @@
+import type { MeetingEventType } from '../domain/meeting.ts';
 import type { RecordedEvent } from './ports/event-store.ts';
+import type { Log } from './ports/logger.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 
 /** The live calls, by meeting: told when a meeting changes so that each room re-checks who may stay. */
@@ -7,7 +9,7 @@ export interface CallRooms {
 }
 
 /** The meeting events after which a call may no longer go on: cancelled, moved, or no longer held natively. */
-const CALL_ENDING_EVENTS: ReadonlySet<string> = new Set([
+const CALL_ENDING_EVENTS: ReadonlySet<string> = new Set<MeetingEventType>([
   'SessionCancelled',
   'MeetingRescheduled',
   'TrainingTypeChanged',
@@ -27,7 +29,7 @@ export const callEndingMeeting = (event: Pick<RecordedEvent, 'type' | 'data'>): 
 export const closeCallsOnMeetingChange = (
   projections: Pick<ProjectionRunner, 'onProjected'>,
   rooms: CallRooms,
-  log: { warn(details: object, message: string): void },
+  log: Pick<Log, 'warn'>,
 ): void => {
   projections.onProjected((event) => {
     const meetingId = callEndingMeeting(event);
