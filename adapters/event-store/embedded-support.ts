@@ -7,7 +7,9 @@ import type {
   EventMetadata,
   EventToAppend,
   ExpectedRevision,
+  MultiStreamAppendResult,
   RecordedEvent,
+  StreamAppend,
   WrongExpectedRevision,
 } from '../../application/ports/event-store.ts';
 
@@ -151,6 +153,78 @@ export function findRetriedAppend(
   const last = stored[stored.length - 1];
   if (last === undefined) return undefined;
   return { nextExpectedRevision: last.revision, position: last.position };
+}
+
+/** One stream of a multi-stream append, its events encoded. */
+export interface EncodedStreamAppend {
+  readonly streamName: string;
+  readonly events: ReadonlyArray<EncodedEvent>;
+  readonly expected: ExpectedRevision;
+}
+
+export type MultiAppendDecision =
+  | {
+      readonly kind: 'write';
+      readonly parts: ReadonlyArray<{
+        readonly streamName: string;
+        readonly firstRevision: number;
+        readonly events: ReadonlyArray<EncodedEvent>;
+      }>;
+    }
+  | { readonly kind: 'decided'; readonly result: Either<WrongExpectedRevision, MultiStreamAppendResult> };
+
+/** Encodes a multi-stream append, refusing what the port forbids: no stream, a stream twice, a stream with no events. */
+export function encodeStreamAppends(appends: ReadonlyArray<StreamAppend>): ReadonlyArray<EncodedStreamAppend> {
+  if (appends.length === 0) throw new RangeError('appendToStreams needs at least one stream');
+  const names = new Set<string>();
+  return appends.map((append) => {
+    if (names.has(append.streamName)) {
+      throw new RangeError(`appendToStreams names stream ${JSON.stringify(append.streamName)} more than once`);
+    }
+    names.add(append.streamName);
+    if (append.events.length === 0) {
+      throw new RangeError(`appendToStreams has no events for stream ${JSON.stringify(append.streamName)}`);
+    }
+    return {
+      streamName: append.streamName,
+      events: encodeEvents(append.streamName, append.events),
+      expected: append.expectedRevision,
+    };
+  });
+}
+
+/**
+ * All or nothing: the first stream not at its expected revision is the answer and nothing is written. A retry of a
+ * multi-stream append that was written (every stream holds its events where they were put) answers as the first
+ * time did; a partial match cannot be a retry (the append was atomic), so its streams count as moved on.
+ */
+export function decideMultiAppend(
+  lookup: AppendLookup,
+  appends: ReadonlyArray<EncodedStreamAppend>,
+): MultiAppendDecision {
+  const parts: Array<{ streamName: string; firstRevision: number; events: ReadonlyArray<EncodedEvent> }> = [];
+  const retried: Array<{ streamName: string; expected: ExpectedRevision; result: AppendResult }> = [];
+  for (const { streamName, events, expected } of appends) {
+    const decision = decideAppend(lookup, streamName, events, expected);
+    if (decision.kind === 'write') parts.push({ streamName, firstRevision: decision.firstRevision, events });
+    else if (decision.result._tag === 'Left') return { kind: 'decided', result: decision.result };
+    else retried.push({ streamName, expected, result: decision.result.right });
+  }
+  if (parts.length === 0) {
+    const position = Math.max(...retried.map((r) => r.result.position));
+    const streams = retried.map((r) => ({
+      streamName: r.streamName,
+      nextExpectedRevision: r.result.nextExpectedRevision,
+    }));
+    return { kind: 'decided', result: right({ position, streams }) };
+  }
+  const moved = retried[0];
+  if (moved !== undefined) {
+    const { streamName, expected } = moved;
+    const actual = lookup.currentRevision(streamName);
+    return { kind: 'decided', result: left({ _tag: 'WrongExpectedRevision', streamName, expected, actual }) };
+  }
+  return { kind: 'write', parts };
 }
 
 export class DuplicateEventIdError extends Error {

@@ -1,5 +1,6 @@
 import { FORWARDS } from '@kurrent/kurrentdb-client';
 import type { KurrentDBClient } from '@kurrent/kurrentdb-client';
+import { MultiStreamAppendUnsupportedError } from '../../application/ports/event-store.ts';
 import type { EventStore } from '../../application/ports/event-store.ts';
 import { appendEvents } from './kurrentdb/append.ts';
 import type { AppendContext } from './kurrentdb/append.ts';
@@ -96,6 +97,9 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
     connectionStatus: health.status,
     appendToStream: (streamName, events, appendOptions) =>
       appendEvents(appending, streamName, events, appendOptions?.expectedRevision ?? 'any'),
+    // Until the adapter speaks the server's multi-stream append, it answers as a server without one would.
+    appendToStreams: () => Promise.reject(new MultiStreamAppendUnsupportedError('kurrentdb')),
+    supportsMultiStreamAppend: async () => false,
     readStream: async (streamName, readOptions) => {
       const from = Math.max(0, Math.floor(readOptions?.fromRevision ?? 0));
       const read: StreamRead = {

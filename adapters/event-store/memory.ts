@@ -5,6 +5,7 @@ import type {
   EventStore,
   EventStoreCapabilities,
   ExpectedRevision,
+  MultiStreamAppendResult,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -13,13 +14,15 @@ import type {
 import { createSubscriptionHub } from './catch-up.ts';
 import {
   decideAppend,
+  decideMultiAppend,
   decodeStoredRow,
   DuplicateEventIdError,
   encodeEvents,
+  encodeStreamAppends,
   EventStoreClosedError,
   findRetriedAppend,
 } from './embedded-support.ts';
-import type { AppendLookup, EncodedEvent, StoredRow } from './embedded-support.ts';
+import type { AppendLookup, EncodedEvent, EncodedStreamAppend, StoredRow } from './embedded-support.ts';
 
 interface StoredEvent extends StoredRow {
   readonly position: number;
@@ -63,6 +66,14 @@ export function createInMemoryEventStore(options?: { readonly now?: () => Date }
       if (log.events.length > head) subscriptions.wakeAll();
       return result;
     },
+    appendToStreams: async (appends) => {
+      ensureOpen();
+      const head = log.events.length;
+      const result = appendToStreamsOfLog(log, encodeStreamAppends(appends), now);
+      if (log.events.length > head) subscriptions.wakeAll();
+      return result;
+    },
+    supportsMultiStreamAppend: async () => true,
     readStream: async (streamName, readOptions) => {
       ensureOpen();
       return readStreamOf(log, streamName, readOptions);
@@ -116,7 +127,39 @@ function appendToLog(
     throw new DuplicateEventIdError(streamName, ids);
   }
 
+  return right(writeToLog(log, streamName, decision.firstRevision, encoded, now().toISOString()));
+}
+
+/** All streams or none: every one is checked before the first event is written. */
+function appendToStreamsOfLog(
+  log: MemoryLog,
+  appends: ReadonlyArray<EncodedStreamAppend>,
+  now: () => Date,
+): Either<WrongExpectedRevision, MultiStreamAppendResult> {
+  const decision = decideMultiAppend(lookupOf(log), appends);
+  if (decision.kind === 'decided') return decision.result;
+  const ids = decision.parts.flatMap((part) => part.events.map((event) => event.id));
+  if (new Set(ids).size !== ids.length || ids.some((id) => log.byId.has(id))) {
+    throw new DuplicateEventIdError(decision.parts.map((part) => part.streamName).join(', '), ids);
+  }
   const recordedAt = now().toISOString();
+  const written = decision.parts.map((part) => ({
+    streamName: part.streamName,
+    ...writeToLog(log, part.streamName, part.firstRevision, part.events, recordedAt),
+  }));
+  return right({
+    position: Math.max(...written.map((w) => w.position)),
+    streams: written.map(({ streamName, nextExpectedRevision }) => ({ streamName, nextExpectedRevision })),
+  });
+}
+
+function writeToLog(
+  log: MemoryLog,
+  streamName: string,
+  firstRevision: number,
+  encoded: ReadonlyArray<EncodedEvent>,
+  recordedAt: string,
+): AppendResult {
   let stream = log.streams.get(streamName);
   if (stream === undefined) {
     stream = [];
@@ -127,7 +170,7 @@ function appendToLog(
     last = {
       position: log.events.length + 1,
       stream_name: streamName,
-      revision: decision.firstRevision + offset,
+      revision: firstRevision + offset,
       event_id: event.id,
       type: event.type,
       data: event.data,
@@ -139,7 +182,7 @@ function appendToLog(
     log.byId.set(event.id, last);
   }
   if (last === undefined) throw new Error('unreachable: a write decision always has events');
-  return right({ nextExpectedRevision: last.revision, position: last.position });
+  return { nextExpectedRevision: last.revision, position: last.position };
 }
 
 function readStreamOf(log: MemoryLog, streamName: string, options?: ReadStreamOptions): ReadonlyArray<RecordedEvent> {

@@ -1,24 +1,38 @@
 import Database from 'better-sqlite3';
 import { isRight, right } from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
-import type { AppendResult, ExpectedRevision, WrongExpectedRevision } from '../../application/ports/event-store.ts';
-import { decideAppend, DuplicateEventIdError, findRetriedAppend } from './embedded-support.ts';
-import type { AppendLookup, EncodedEvent } from './embedded-support.ts';
+import type {
+  AppendResult,
+  ExpectedRevision,
+  MultiStreamAppendResult,
+  WrongExpectedRevision,
+} from '../../application/ports/event-store.ts';
+import { decideAppend, decideMultiAppend, DuplicateEventIdError, findRetriedAppend } from './embedded-support.ts';
+import type { AppendLookup, EncodedEvent, EncodedStreamAppend } from './embedded-support.ts';
 
 /**
  * The SQLite store's write path. Appends requested in the same turn of the event loop are committed together in one
  * transaction (group commit), each checked and applied on its own.
  */
 
-type AppendAnswer = Either<WrongExpectedRevision, AppendResult>;
+type AppendAnswer = Either<WrongExpectedRevision, AppendResult | MultiStreamAppendResult>;
 
-export interface PendingAppend {
-  readonly streamName: string;
-  readonly events: ReadonlyArray<EncodedEvent>;
-  readonly expected: ExpectedRevision;
-  readonly resolve: (result: AppendAnswer) => void;
-  readonly reject: (error: unknown) => void;
-}
+/** An append to one stream, or an atomic one to several (`streams`). */
+export type PendingAppend =
+  | {
+      readonly kind: 'one';
+      readonly streamName: string;
+      readonly events: ReadonlyArray<EncodedEvent>;
+      readonly expected: ExpectedRevision;
+      readonly resolve: (result: Either<WrongExpectedRevision, AppendResult>) => void;
+      readonly reject: (error: unknown) => void;
+    }
+  | {
+      readonly kind: 'many';
+      readonly streams: ReadonlyArray<EncodedStreamAppend>;
+      readonly resolve: (result: Either<WrongExpectedRevision, MultiStreamAppendResult>) => void;
+      readonly reject: (error: unknown) => void;
+    };
 
 type AppendOutcome =
   | { readonly kind: 'result'; readonly result: AppendAnswer; readonly wrote: boolean }
@@ -82,7 +96,8 @@ function settle(batch: ReadonlyArray<PendingAppend>, outcomes: ReadonlyArray<App
       if (outcome.wrote && isRight(outcome.result)) {
         highestWritten = Math.max(highestWritten, outcome.result.right.position);
       }
-      append.resolve(outcome.result);
+      // The outcome was made for this append, so its answer has this append's kind.
+      (append.resolve as (result: AppendAnswer) => void)(outcome.result);
     }
   }
   return highestWritten;
@@ -141,17 +156,36 @@ function batchWriter(db: Database.Database) {
   // Called inside the batch transaction, so better-sqlite3 runs it as a savepoint: a multi-event append that fails
   // half-way leaves nothing behind, and the others in the batch are unaffected.
   const insertEventsAtomically = db.transaction(insertEvents);
-  const writer = { lookup, insertEvents, insertEventsAtomically };
+  const insertStreamsAtomically = db.transaction(
+    (parts: ReadonlyArray<WritePart>, recordedAt: string): MultiStreamAppendResult => {
+      const written = parts.map((part) => ({
+        streamName: part.streamName,
+        ...insertEvents(part.streamName, part.firstRevision, part.events, recordedAt),
+      }));
+      return {
+        position: Math.max(...written.map((w) => w.position)),
+        streams: written.map(({ streamName, nextExpectedRevision }) => ({ streamName, nextExpectedRevision })),
+      };
+    },
+  );
+  const writer = { lookup, insertEvents, insertEventsAtomically, insertStreamsAtomically };
 
   return db.transaction((batch: ReadonlyArray<PendingAppend>, recordedAt: string) =>
     batch.map((append) => applyAppend(db, writer, append, recordedAt)),
   );
 }
 
+interface WritePart {
+  readonly streamName: string;
+  readonly firstRevision: number;
+  readonly events: ReadonlyArray<EncodedEvent>;
+}
+
 interface Writer {
   readonly lookup: AppendLookup;
   readonly insertEvents: InsertEvents;
   readonly insertEventsAtomically: InsertEvents;
+  readonly insertStreamsAtomically: (parts: ReadonlyArray<WritePart>, recordedAt: string) => MultiStreamAppendResult;
 }
 
 type InsertEvents = (
@@ -162,6 +196,7 @@ type InsertEvents = (
 ) => AppendResult;
 
 function applyAppend(db: Database.Database, writer: Writer, append: PendingAppend, recordedAt: string): AppendOutcome {
+  if (append.kind === 'many') return applyMultiAppend(db, writer, append.streams, recordedAt);
   try {
     const decision = decideAppend(writer.lookup, append.streamName, append.events, append.expected);
     if (decision.kind === 'decided') return { kind: 'result', result: decision.result, wrote: false };
@@ -183,6 +218,31 @@ function applyAppend(db: Database.Database, writer: Writer, append: PendingAppen
     }
   } catch (error) {
     // If SQLite abandoned the whole transaction, nothing in this batch can be committed.
+    if (!db.inTransaction) throw error;
+    return { kind: 'error', error };
+  }
+}
+
+/** In its own savepoint: every stream is written, or (a refusal, a duplicate id) none is. */
+function applyMultiAppend(
+  db: Database.Database,
+  writer: Writer,
+  streams: ReadonlyArray<EncodedStreamAppend>,
+  recordedAt: string,
+): AppendOutcome {
+  try {
+    const decision = decideMultiAppend(writer.lookup, streams);
+    if (decision.kind === 'decided') return { kind: 'result', result: decision.result, wrote: false };
+    try {
+      return { kind: 'result', result: right(writer.insertStreamsAtomically(decision.parts, recordedAt)), wrote: true };
+    } catch (error) {
+      if (!isDuplicateEventId(error)) throw error;
+      throw new DuplicateEventIdError(
+        streams.map((s) => s.streamName).join(', '),
+        streams.flatMap((s) => s.events.map((event) => event.id)),
+      );
+    }
+  } catch (error) {
     if (!db.inTransaction) throw error;
     return { kind: 'error', error };
   }

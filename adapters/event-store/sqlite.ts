@@ -7,7 +7,7 @@ import type {
   RecordedEvent,
 } from '../../application/ports/event-store.ts';
 import { createSubscriptionHub } from './catch-up.ts';
-import { decodeStoredRow, encodeEvents, EventStoreClosedError } from './embedded-support.ts';
+import { decodeStoredRow, encodeEvents, encodeStreamAppends, EventStoreClosedError } from './embedded-support.ts';
 import type { StoredRow } from './embedded-support.ts';
 import { createGroupCommit } from './sqlite-group-commit.ts';
 
@@ -104,8 +104,14 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
         ensureOpen();
         const encoded = encodeEvents(streamName, events);
         const expected = appendOptions?.expectedRevision ?? 'any';
-        writes.enqueue({ streamName, events: encoded, expected, resolve, reject });
+        writes.enqueue({ kind: 'one', streamName, events: encoded, expected, resolve, reject });
       }),
+    appendToStreams: (appends) =>
+      new Promise((resolve, reject) => {
+        ensureOpen();
+        writes.enqueue({ kind: 'many', streams: encodeStreamAppends(appends), resolve, reject });
+      }),
+    supportsMultiStreamAppend: async () => true,
     readStream: async (streamName, readOptions) => {
       ensureOpen();
       return readStreamRows(reads, streamName, readOptions);

@@ -41,6 +41,32 @@ export interface AppendResult {
   readonly position: number;
 }
 
+/** One stream's part of an atomic multi-stream append. */
+export interface StreamAppend {
+  readonly streamName: string;
+  /** At least one event. */
+  readonly events: ReadonlyArray<EventToAppend>;
+  readonly expectedRevision: ExpectedRevision;
+}
+
+export interface MultiStreamAppendResult {
+  /** Global position of the last event written, across all the streams. */
+  readonly position: number;
+  /** Each stream's new current revision, in the order the streams were given. */
+  readonly streams: ReadonlyArray<{ readonly streamName: string; readonly nextExpectedRevision: number }>;
+}
+
+/**
+ * The store cannot append to several streams atomically (a KurrentDB server older than 25.1, which has no
+ * multi-stream append): nothing was written, and the caller must do without (see the booking saga).
+ */
+export class MultiStreamAppendUnsupportedError extends Error {
+  override readonly name = 'MultiStreamAppendUnsupportedError';
+  constructor(readonly store: string) {
+    super(`The ${store} event store cannot append to several streams atomically`);
+  }
+}
+
 export interface WrongExpectedRevision {
   readonly _tag: 'WrongExpectedRevision';
   readonly streamName: string;
@@ -110,6 +136,20 @@ export interface EventStore {
     events: ReadonlyArray<EventToAppend>,
     options?: { readonly expectedRevision?: ExpectedRevision },
   ): Promise<Either<WrongExpectedRevision, AppendResult>>;
+
+  /**
+   * Appends to several streams at once, all or nothing: each stream's events land only if every stream is at its
+   * expected revision, else nothing is written and the answer names the first stream that was not. A stream may
+   * appear once per call, with at least one event. Rejects with MultiStreamAppendUnsupportedError (nothing written)
+   * when the store cannot do it atomically (`supportsMultiStreamAppend` says so beforehand), and with
+   * AppendTooLargeError as appendToStream does.
+   */
+  appendToStreams(
+    appends: ReadonlyArray<StreamAppend>,
+  ): Promise<Either<WrongExpectedRevision, MultiStreamAppendResult>>;
+
+  /** Whether appendToStreams is atomic here; a store that talks to a server may have to ask it (once). */
+  supportsMultiStreamAppend(): Promise<boolean>;
 
   /** All events of one stream, oldest first; an empty array when the stream does not exist. */
   readStream(streamName: string, options?: ReadStreamOptions): Promise<ReadonlyArray<RecordedEvent>>;
