@@ -23,12 +23,14 @@ const peerOf = (seat: Seat) => ({ peerId: seat.peerId, role: seat.role, node: se
 export const createInProcessBroker = (): InProcessBroker => {
   const rooms = new Map<string, Seat[]>();
   const nodes = new Map<string, (delivery: BusDelivery) => void>();
-  const deliver = (node: string, delivery: BusDelivery): void => nodes.get(node)?.(delivery);
+  const deliver = (node: string, delivery: BusDelivery): void => {
+    nodes.get(node)?.(delivery);
+  };
 
   const claim = (meetingId: string, seat: Seat, connectionId: string): SeatClaim => {
     const seats = rooms.get(meetingId) ?? [];
-    const replaced = seats.find((s) => s.userId === seat.userId);
-    const others = seats.filter((s) => s !== replaced);
+    const replaced = seats.find((s) => s.userId === seat.userId && s.peerId !== seat.peerId);
+    const others = seats.filter((s) => s !== replaced && s.peerId !== seat.peerId);
     if (replaced !== undefined) {
       for (const other of others) deliver(other.node, { kind: 'peer-left', to: other.peerId, peerId: replaced.peerId });
       deliver(replaced.node, { kind: 'replaced', to: replaced.peerId });
