@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import * as E from 'fp-ts/lib/Either.js';
 import pino from 'pino';
@@ -28,6 +27,7 @@ import type { Authenticator } from '../adapters/http/auth.ts';
 import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
+import { claimNodeDir, devSecret, nodeId, prepareDir } from './node-files.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
 import { seriesCrashProbe } from './test-crash.ts';
@@ -82,32 +82,17 @@ export interface SystemOptions {
   readonly notifications?: NotificationOptions;
 }
 
-const prepareDataDir = (dir: string): string => {
-  const path = resolve(dir);
-  try {
-    mkdirSync(path, { recursive: true });
-    accessSync(path, constants.R_OK | constants.W_OK);
-  } catch (error) {
-    throw new ConfigError(`DATA_DIR '${path}' is not a readable and writable directory: ${(error as Error).message}`);
-  }
-  return path;
-};
+/** Where a node keeps its files (see node-files.ts); `release` gives READ_MODELS_DIR back at shutdown. */
+interface Dirs {
+  readonly dataDir: string;
+  readonly nodeDir: string;
+  readonly release: () => void;
+}
 
-/** Dev mode: no configured secret, so one is generated once and kept in DATA_DIR (never printed). */
-const devSecret = (dataDir: string): Uint8Array => {
-  const file = join(dataDir, 'dev-jwt-secret');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
-  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
-};
-
-/**
- * This node's id, kept in DATA_DIR: an idempotency claim of an earlier process of this node, still unanswered, is
- * one that died with it and is taken over at once (another node's waits for its lease).
- */
-const nodeId = (dataDir: string): string => {
-  const file = join(dataDir, 'node-id');
-  if (!existsSync(file)) writeFileSync(file, randomUUID(), { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
+const prepareDirs = (config: Config): Dirs => {
+  const dataDir = prepareDir('DATA_DIR', config.dataDir);
+  const nodeDir = prepareDir('READ_MODELS_DIR', config.readModelsDir);
+  return { dataDir, nodeDir, release: claimNodeDir(nodeDir) };
 };
 
 /** Start-up failed for a reason outside this process (e.g. the event store is unreachable); the message says it all. */
@@ -139,10 +124,10 @@ interface Stores {
 }
 
 /** The event store (embedded SQLite, else KurrentDB), the read models beside it, and who may see what. */
-const openStores = async (config: Config, options: SystemOptions, dataDir: string, logger: Logger): Promise<Stores> => {
-  const store = options.store ?? (await openStore(config, dataDir, logger));
+const openStores = async (config: Config, options: SystemOptions, dirs: Dirs, logger: Logger): Promise<Stores> => {
+  const store = options.store ?? (await openStore(config, dirs.dataDir, logger));
   const readModels = openSqliteReadModels(
-    join(dataDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'),
+    join(dirs.nodeDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'),
   );
   const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
   return { store, readModels, access };
@@ -165,23 +150,32 @@ const startCore = ({ store, readModels, access }: Stores, clock: () => Date, log
 export const startSystem = async (config: Config, options: SystemOptions = {}): Promise<System> => {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const clock = options.clock ?? (() => new Date());
-  const dataDir = prepareDataDir(config.dataDir);
-  const stores = await openStores(config, options, dataDir, logger);
+  const dirs = prepareDirs(config);
+  let stores: Stores;
+  try {
+    stores = await openStores(config, options, dirs, logger);
+  } catch (error) {
+    dirs.release();
+    throw error;
+  }
   const core = startCore(stores, clock, logger);
   try {
-    return await startAdapters({ config, options, logger, clock, dataDir, ...stores, ...core });
+    return await startAdapters({ config, options, logger, clock, ...dirs, ...stores, ...core });
   } catch (error) {
-    await stopCore({ ...stores, ...core });
+    await stopCore({ ...stores, ...core, release: dirs.release });
     throw error;
   }
 };
 
 /** What follows the log stops before the stores it reads close. */
-const stopCore = async (core: Pick<AdapterDeps, 'seriesProcessManager' | 'projections' | 'store' | 'readModels'>) => {
+const stopCore = async (
+  core: Pick<AdapterDeps, 'seriesProcessManager' | 'projections' | 'store' | 'readModels' | 'release'>,
+) => {
   await core.seriesProcessManager.stop();
   await core.projections.stop();
   await core.store.close();
   core.readModels.close();
+  core.release();
 };
 
 interface AdapterDeps extends Stores {
@@ -190,6 +184,8 @@ interface AdapterDeps extends Stores {
   readonly logger: Logger;
   readonly clock: () => Date;
   readonly dataDir: string;
+  readonly nodeDir: string;
+  readonly release: () => void;
   readonly projections: ProjectionRunner;
   readonly executor: Executor;
   readonly service: Service;
@@ -302,7 +298,7 @@ const createHttp = (
         store,
         clock,
         newId: randomUUID,
-        self: { node: nodeId(deps.dataDir), instance: randomUUID() },
+        self: { node: nodeId(deps.nodeDir), instance: randomUUID() },
       }),
       writable: () => writeRefusal(projections),
     },

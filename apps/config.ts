@@ -2,6 +2,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
+  /** This node's own files (read models, checkpoints, node id); DATA_DIR unless READ_MODELS_DIR says otherwise. */
+  readonly readModelsDir: string;
   readonly kurrentDbConnectionString?: string;
   readonly jwtSecret?: string;
   readonly jwksUrl?: string;
@@ -88,6 +90,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     port,
     host,
     dataDir: env.DATA_DIR?.trim() || './data',
+    readModelsDir: env.READ_MODELS_DIR?.trim() || env.DATA_DIR?.trim() || './data',
     ...(env.KURRENTDB_CONNECTION_STRING?.trim()
       ? { kurrentDbConnectionString: env.KURRENTDB_CONNECTION_STRING.trim() }
       : {}),

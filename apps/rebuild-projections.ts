@@ -6,11 +6,13 @@ import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import { openKurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
 import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { claimNodeDir } from './node-files.ts';
 import { projectedStreamPrefixes } from '../application/aggregates.ts';
 
 /**
  * Rebuilds every read model from the event log into a fresh file, then swaps it in. Run it with the server stopped:
- * a running server keeps its open read-model file until restarted.
+ * a running server keeps its open read-model file until restarted. It rebuilds this node's read models, in
+ * READ_MODELS_DIR (default DATA_DIR).
  */
 const main = async () => {
   const config = loadConfig();
@@ -20,7 +22,10 @@ const main = async () => {
     kurrent === undefined
       ? openSqliteEventStore({ path: join(dataDir, 'events.db') })
       : await openKurrentDbEventStore({ connectionString: kurrent, streamPrefixes: projectedStreamPrefixes });
-  const target = join(dataDir, kurrent === undefined ? 'read-models.db' : 'read-models-kurrentdb.db');
+  const nodeDir = resolve(config.readModelsDir);
+  // Refused while this node's server runs: it would keep writing to the file being replaced.
+  const release = claimNodeDir(nodeDir);
+  const target = join(nodeDir, kurrent === undefined ? 'read-models.db' : 'read-models-kurrentdb.db');
   const temp = `${target}.rebuild`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(temp + suffix, { force: true });
   const readModels = openSqliteReadModels(temp);
@@ -40,6 +45,7 @@ const main = async () => {
   for (const suffix of ['-wal', '-shm']) if (existsSync(target + suffix)) rmSync(target + suffix);
   renameSync(temp, target);
   for (const suffix of ['-wal', '-shm']) rmSync(temp + suffix, { force: true });
+  release();
   process.stdout.write(
     `rebuilt ${readModels.sinks.map((s) => s.name).join(', ')} from ${count} events in ${Date.now() - started} ms -> ${target}\n`,
   );
