@@ -19,6 +19,11 @@ export interface HealthDeps {
   };
   /** How long the store may take to tell its head before it counts as unreachable. */
   readonly storeTimeoutMs?: number;
+  /**
+   * The signaling bus: reported, but it does not degrade the report. Without it calls cannot be joined, yet the API
+   * serves; a load balancer that took every node out while Redis is down would take the API down with it.
+   */
+  readonly signaling?: () => { readonly name: string; readonly status: string };
 }
 
 export interface HealthReport {
@@ -30,6 +35,7 @@ export interface HealthReport {
     readonly catchingUp: boolean;
     readonly store: { readonly name: string; readonly status: string };
     readonly projections: Record<string, ProjectionStatus>;
+    readonly signaling?: { readonly bus: string; readonly status: string };
   };
 }
 
@@ -83,6 +89,7 @@ export const createHealthCheck = (deps: HealthDeps): (() => Promise<HealthReport
       connection !== undefined && connection !== 'connected' ? connection : reachable ? 'ok' : 'unreachable';
     const ready = projections.healthy;
     const status = storeStatus === 'ok' && ready ? 'ok' : 'degraded';
+    const bus = deps.signaling?.();
     return {
       status,
       body: {
@@ -91,6 +98,7 @@ export const createHealthCheck = (deps: HealthDeps): (() => Promise<HealthReport
         catchingUp: projections.catchingUp,
         store: { name: store.name, status: storeStatus },
         projections: projectionStatus,
+        ...(bus !== undefined ? { signaling: { bus: bus.name, status: bus.status } } : {}),
       },
     };
   };

@@ -9,7 +9,13 @@ const main = async () => {
   const system = await startSystem(config);
   const { logger } = system;
   logger.info(
-    { url: system.url, store: system.store.capabilities.name, dataDir: config.dataDir, devMode: system.devMode },
+    {
+      url: system.url,
+      store: system.store.capabilities.name,
+      signalingBus: system.signaling.bus().name,
+      dataDir: config.dataDir,
+      devMode: system.devMode,
+    },
     'listening',
   );
   if (system.devMode) {

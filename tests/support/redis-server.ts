@@ -20,7 +20,7 @@ export const REDIS_SERVER: string | undefined = (() => {
 export const NO_REDIS_HINT = 'redis-server is missing (bash .ci/ensure-redis, or apt-get install redis-server)';
 
 export interface RedisServer {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>`, with `:<password>@` when it has one. */
   readonly url: string;
   readonly port: number;
   /** Ends it with SIGKILL, as a crash would (its data goes with it: it keeps none). */
@@ -46,12 +46,15 @@ const exited = (child: ChildProcess): Promise<void> =>
     child.once('exit', () => resolve());
   });
 
-const launch = (binary: string, port: number, dir: string): Promise<ChildProcess> =>
+const launch = (binary: string, port: number, dir: string, password: string | undefined): Promise<ChildProcess> =>
   new Promise((resolve, reject) => {
     // No persistence, loopback only, nothing left behind but the temp dir (removed on stop).
     const child = spawn(
       binary,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+        ...(password !== undefined ? ['--requirepass', password] : []),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -72,13 +75,17 @@ const launch = (binary: string, port: number, dir: string): Promise<ChildProcess
     });
   });
 
-/** A `redis-server` of the suite's own on a free loopback port, in a temp dir; `stop` removes both. */
-export const startRedisServer = async (): Promise<RedisServer> => {
+/**
+ * A `redis-server` of the suite's own on a free loopback port, in a temp dir; `stop` removes both. With a password,
+ * clients must give it (`url` carries it).
+ */
+export const startRedisServer = async (options: { readonly password?: string } = {}): Promise<RedisServer> => {
   if (REDIS_SERVER === undefined) throw new Error(NO_REDIS_HINT);
   const binary = REDIS_SERVER;
   const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
   const port = await freePort();
-  let child: ChildProcess | undefined = await launch(binary, port, dir);
+  const { password } = options;
+  let child: ChildProcess | undefined = await launch(binary, port, dir, password);
   const kill = async (signal: NodeJS.Signals) => {
     const running = child;
     child = undefined;
@@ -87,12 +94,12 @@ export const startRedisServer = async (): Promise<RedisServer> => {
     await exited(running);
   };
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${password !== undefined ? `:${encodeURIComponent(password)}@` : ''}127.0.0.1:${port}`,
     port,
     kill: () => kill('SIGKILL'),
     restart: async () => {
       await kill('SIGKILL');
-      child = await launch(binary, port, dir);
+      child = await launch(binary, port, dir, password);
     },
     stop: async () => {
       await kill('SIGTERM');

@@ -21,6 +21,7 @@ const healthPath = (schema: SchemaOf): Json => ({
           catchingUp: false,
           store: { name: 'sqlite', status: 'ok' },
           projections: { meetings: { position: 131, lag: 0 } },
+          signaling: { bus: 'redis', status: 'ok' },
           http: { clientAborts: 0 },
         }),
       ),
