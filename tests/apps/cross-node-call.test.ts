@@ -9,7 +9,7 @@ import { REDIS_SERVER, startRedisServer } from '../support/redis-server.ts';
 import type { RedisServer } from '../support/redis-server.ts';
 import { startServerProcess } from '../support/server-process.ts';
 import type { ServerProcess } from '../support/server-process.ts';
-import { TEST_SECRET, client, putPeople, tempDir } from '../support/system.ts';
+import { TEST_SECRET, client, putPeople, startTestSystem, tempDir } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
 
 /**
@@ -94,6 +94,19 @@ const joinThrough = async (node: ServerProcess, who: Client, meetingId: string):
   sockets.push(socket);
   return socket;
 };
+
+describe('a node without REDIS_URL', () => {
+  it('keeps its rooms in process and says so in /health', async () => {
+    const sys = await startTestSystem();
+    try {
+      const health = await client(sys.url, undefined).request('GET', '/health');
+      expect(health.status).toBe(200);
+      expect(health.body.signaling).toEqual({ bus: 'in-process', status: 'ok' });
+    } finally {
+      await sys.destroy();
+    }
+  });
+});
 
 describe.skipIf(REDIS_SERVER === undefined)('a call across two server processes over Redis', () => {
   it('pairs the customer on A with the instructor on B, relays unchanged both ways, and ends on cancel', async () => {
