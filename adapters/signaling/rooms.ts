@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { TicketClaims } from '../../application/calls.ts';
+import { assertNever } from '../../domain/shared.ts';
 import type { BusDelivery, MemberDelivery, SeatClaim } from '../../application/ports/signaling-bus.ts';
 import { SIGNALING_CLOSE_CODES } from './contract.ts';
 import type { AccessDenied, AccessGranted, SignalingOptions } from './contract.ts';
@@ -82,10 +83,8 @@ const deliverToMember = (hub: Hub, member: Member, delivery: MemberDelivery): vo
       sendError(settings, member.ws, 'replaced', 'Replaced by a newer connection of the same user.');
       closeWith(member.ws, SIGNALING_CLOSE_CODES.replaced, 'replaced');
       return;
-    default: {
-      const unknown: never = delivery;
-      settings.log.warn({ delivery: (unknown as { kind?: unknown }).kind }, 'signaling: unknown bus delivery');
-    }
+    default:
+      assertNever(delivery);
   }
 };
 
