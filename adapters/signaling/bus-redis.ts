@@ -219,10 +219,10 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
   let localSeats: () => Iterable<{ meetingId: string; seat: Seat }> = () => [];
   let heartbeat: NodeJS.Timeout | undefined;
   let closed = false;
-  const pendingLeaves = new Map<string, string>();
+  const pendingLeaves = new Map<string, { meetingId: string; partner: SeatPeer | undefined }>();
 
-  const keepLeave = (peerId: string, meetingId: string): void => {
-    pendingLeaves.set(peerId, meetingId);
+  const keepLeave = (peerId: string, meetingId: string, partner: SeatPeer | undefined): void => {
+    pendingLeaves.set(peerId, { meetingId, partner });
     if (pendingLeaves.size > maxPendingLeaves) pendingLeaves.delete(pendingLeaves.keys().next().value as string);
   };
   const leaveNow = (meetingId: string, peerId: string) => redis.run(LEAVE, [key.room(meetingId)], [peerId]);
@@ -233,9 +233,13 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
     if (!redis.ready()) return;
     try {
       await redis.command(['SET', key.node, '1', 'PX', String(nodeTtlMs)]);
-      for (const [peerId, meetingId] of [...pendingLeaves]) {
-        await leaveNow(meetingId, peerId);
+      for (const [peerId, { meetingId, partner }] of [...pendingLeaves]) {
+        const left = await leaveNow(meetingId, peerId);
         pendingLeaves.delete(peerId);
+        // Redis lost the seat (a restart): nobody told the partner, so tell it here.
+        if (left === 0 && partner !== undefined) {
+          redis.publish(key.inbox(partner.node), JSON.stringify({ kind: 'peer-left', to: partner.peerId, peerId }));
+        }
       }
       const seats = [...localSeats()];
       const answers = await Promise.all(
@@ -291,16 +295,16 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
       heartbeat.unref();
     },
     claim,
-    async leave(meetingId, peerId) {
+    async leave(meetingId, peerId, partner) {
       if (!redis.ready()) {
-        keepLeave(peerId, meetingId);
+        keepLeave(peerId, meetingId, partner);
         return E.left(NOT_CONNECTED);
       }
       try {
         await leaveNow(meetingId, peerId);
         return E.right(undefined);
       } catch (err) {
-        keepLeave(peerId, meetingId);
+        keepLeave(peerId, meetingId, partner);
         return E.left(unavailable(`the signaling bus (Redis) did not answer: ${errorText(err)}`));
       }
     },

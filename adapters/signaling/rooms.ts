@@ -24,7 +24,7 @@ const forget = (hub: Hub, member: Member): void => {
 
 /** Gives the member's seat up on the bus, which tells the one left behind; `close` waits for these. */
 const giveUpSeat = (hub: Hub, member: Member): void => {
-  const leaving = hub.bus.leave(member.meetingId, member.peerId).then(
+  const leaving = hub.bus.leave(member.meetingId, member.peerId, member.link?.peer).then(
     (left) => {
       if (E.isLeft(left)) hub.settings.log.warn({ meetingId: member.meetingId }, `signaling: ${left.left.message}`);
     },
@@ -60,7 +60,9 @@ const deliverToMember = (hub: Hub, member: Member, delivery: MemberDelivery): vo
       });
       return;
     case 'peer-left':
-      if (member.link?.peer.peerId === delivery.peerId) member.link = undefined;
+      // A notice about anyone but the current partner is stale (the client would drop its live peer connection).
+      if (member.link !== undefined && member.link.peer.peerId !== delivery.peerId) return;
+      member.link = undefined;
       send(settings, member.ws, { type: 'peer-left', peerId: delivery.peerId });
       return;
     case 'signal': {

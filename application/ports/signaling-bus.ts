@@ -93,9 +93,10 @@ export interface SignalingBus {
   claim(meetingId: string, seat: Seat, connectionId: string): Promise<Either<BusUnavailable, SeatClaim>>;
   /**
    * Gives the seat up (once: a seat already gone is a no-op); the other member is told `peer-left`. A leave the bus
-   * cannot take now is kept (boundedly) and given up once it can.
+   * cannot take now is kept (boundedly) and given up once it can; `partner`, the member's partner as its node knew
+   * it, is then told directly if the bus lost the seat meanwhile (a Redis restart).
    */
-  leave(meetingId: string, peerId: string): Promise<Either<BusUnavailable, void>>;
+  leave(meetingId: string, peerId: string, partner?: SeatPeer): Promise<Either<BusUnavailable, void>>;
   /** Sends a delivery to a member on its node (this node's are delivered without a round trip). */
   send(node: string, delivery: BusDelivery): Either<BusUnavailable, void>;
   /** Sends a delivery to every other node. */

@@ -299,4 +299,39 @@ describe.skipIf(REDIS_SERVER === undefined)('signaling bus on Redis: crashes and
     expect(gotA.filter((d) => d.kind === 'replaced')).toEqual([]);
     expect(gotB.filter((d) => d.kind === 'replaced')).toEqual([]);
   });
+
+  it('gives up a leave taken while Redis was down once it is back, telling the partner though Redis lost the room', async () => {
+    const gotB: BusDelivery[] = [];
+    const cora: Seat = { peerId: 'p-cora-2', userId: 'cora', role: 'customer', node: 'node-a' };
+    const ivan: Seat = { peerId: 'p-ivan-2', userId: 'ivan', role: 'instructor', node: 'node-b' };
+    const seatedB: Array<{ meetingId: string; seat: Seat }> = [];
+    const a = await start('node-a', [], () => []);
+    const b = await start('node-b', gotB, () => seatedB);
+    admitted(await a.claim('left-offline', cora, 'x'));
+    admitted(await b.claim('left-offline', ivan, 'cid'));
+    seatedB.push({ meetingId: 'left-offline', seat: ivan });
+
+    await server.kill();
+    await eventually(() => expect(a.status()).toBe('down'));
+    const partner = { peerId: ivan.peerId, role: ivan.role, node: ivan.node };
+    expect(E.isLeft(await a.leave('left-offline', cora.peerId, partner))).toBe(true);
+    await server.restart();
+    await eventually(() =>
+      expect(gotB.filter((d) => d.kind === 'peer-left')).toEqual([
+        { kind: 'peer-left', to: ivan.peerId, peerId: cora.peerId },
+      ]),
+    );
+    // Ivan is seated again (his node's heartbeat) and alone: a customer is paired with him, not refused.
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      await waitUntil(async () => (await raw.hExists('outage:room:left-offline', ivan.peerId)) === 1);
+    } finally {
+      await raw.close();
+    }
+    const again = admitted(
+      await a.claim('left-offline', { peerId: 'p-cora-3', userId: 'cora', role: 'customer', node: 'node-a' }, 'c3'),
+    );
+    expect(again.partner?.peerId).toBe(ivan.peerId);
+  });
 });
