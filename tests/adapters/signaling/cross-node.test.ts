@@ -244,3 +244,35 @@ describe.skipIf(REDIS_SERVER === undefined)('signaling across two nodes when Red
     expect(instructor.ofType('peer-left')).toHaveLength(1);
   });
 });
+
+describe('signaling: what reaches a member before its claim is answered', () => {
+  it('waits and follows the welcome in order: the pairing and the first signal are not lost', async () => {
+    const broker = createInProcessBroker();
+    let answerClaim: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      answerClaim = resolve;
+    });
+    // Node A's claims are answered only once the test says so, as a slow Redis would.
+    const slow = (inner: SignalingBus): SignalingBus => ({
+      ...inner,
+      claim: async (...args) => {
+        const answer = await inner.claim(...args);
+        await held;
+        return answer;
+      },
+    });
+    const c = await startCluster((node) => (node === 'node-a' ? slow(broker.bus(node)) : broker.bus(node)));
+    const customer = await c.a.join(CUSTOMER, MEETING, 'customer');
+    await eventually(() => expect(broker.rooms.get(MEETING)).toHaveLength(1));
+    const instructor = await c.b.join(INSTRUCTOR, MEETING, 'instructor');
+    const joined = await instructor.waitType('peer-joined');
+    const offer = { type: 'offer', sdp: 'sent before the customer was welcomed' };
+    instructor.send({ type: 'signal', connectionId: joined['connectionId'], data: offer });
+    await sleep(100);
+    expect(customer.messages).toEqual([]);
+    answerClaim();
+    await customer.waitType('signal');
+    expect(customer.messages.map((m) => m.type)).toEqual(['welcome', 'peer-joined', 'signal']);
+    expect(customer.ofType('signal')[0]?.['data']).toEqual(offer);
+  });
+});
