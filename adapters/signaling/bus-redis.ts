@@ -219,6 +219,7 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
   let localSeats: () => Iterable<{ meetingId: string; seat: Seat }> = () => [];
   let heartbeat: NodeJS.Timeout | undefined;
   let closed = false;
+  let beating = false;
   const pendingLeaves = new Map<string, { meetingId: string; partner: SeatPeer | undefined }>();
 
   const keepLeave = (peerId: string, meetingId: string, partner: SeatPeer | undefined): void => {
@@ -230,7 +231,9 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
 
   /** This node's key, the leaves kept while Redis was away, and its members' seats (seated again if Redis lost them). */
   const beat = async (): Promise<void> => {
-    if (!redis.ready()) return;
+    // One at a time: a slow Redis must not pile heartbeats up.
+    if (!redis.ready() || beating) return;
+    beating = true;
     try {
       await redis.command(['SET', key.node, '1', 'PX', String(nodeTtlMs)]);
       for (const [peerId, { meetingId, partner }] of [...pendingLeaves]) {
@@ -251,6 +254,8 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
       });
     } catch (err) {
       log.debug({ err: errorText(err) }, 'signaling bus: heartbeat failed');
+    } finally {
+      beating = false;
     }
   };
 
