@@ -59,7 +59,7 @@ const redisAdapter = (): Adapter => {
       prefix = `test-${randomUUID()}:`;
     },
     tearDown: async () => {},
-    bus: (node) => createRedisBus({ url: (redis as RedisServer).url, node, keyPrefix: prefix, heartbeatMs: 200 }),
+    bus: (node) => createRedisBus({ url: (redis as RedisServer).url, node, keyPrefix: prefix, heartbeatMs: 2_000 }),
   };
 };
 
@@ -218,8 +218,7 @@ describe.skipIf(REDIS_SERVER === undefined)('signaling bus on Redis: crashes and
       url: server.url,
       node,
       keyPrefix: 'outage:',
-      heartbeatMs: 150,
-      commandTimeoutMs: 500,
+      heartbeatMs: 2_000,
     });
     buses.push(bus);
     bus.start((d) => deliveries.push(d), seats);

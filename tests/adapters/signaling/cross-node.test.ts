@@ -71,7 +71,7 @@ const buses: Array<{ name: string; available: boolean; bus: () => (node: string)
     available: REDIS_SERVER !== undefined,
     bus: () => {
       const prefix = `cross-${randomUUID()}:`;
-      return (node) => createRedisBus({ url: (redis as RedisServer).url, node, keyPrefix: prefix, heartbeatMs: 200 });
+      return (node) => createRedisBus({ url: (redis as RedisServer).url, node, keyPrefix: prefix, heartbeatMs: 2_000 });
     },
   },
 ];
@@ -211,7 +211,7 @@ describe.skipIf(REDIS_SERVER === undefined)('signaling across two nodes when Red
     const server = redis;
     const prefix = `outage-${randomUUID()}:`;
     const c = await startCluster((node) =>
-      createRedisBus({ url: server.url, node, keyPrefix: prefix, heartbeatMs: 200, commandTimeoutMs: 500 }),
+      createRedisBus({ url: server.url, node, keyPrefix: prefix, heartbeatMs: 2_000 }),
     );
     c.meetings.get(MEETING)!.extra = ['user-other-instructor'];
     const { customer, instructor, welcomeC, connectionId } = await pairAcross(c);
