@@ -158,7 +158,7 @@ describe.skipIf(REDIS_SERVER === undefined)('a call across two server processes 
     expect([endC.code, endI.code]).toEqual([4003, 4003]);
     expect(customerSocket.ofType('error')).toEqual([expect.objectContaining({ code: 'cancelled' })]);
     expect(instructorSocket.ofType('error')).toEqual([expect.objectContaining({ code: 'cancelled' })]);
-  });
+  }, 120_000);
 
   it('serves HTTP while Redis is unreachable, refuses joins with 1013, and takes calls once Redis is back', async () => {
     const password = 'redis-password-never-logged';
@@ -187,5 +187,5 @@ describe.skipIf(REDIS_SERVER === undefined)('a call across two server processes 
     } finally {
       await server.stop();
     }
-  });
+  }, 120_000);
 });
