@@ -128,6 +128,7 @@ const redisConnection = (options: RedisBusOptions, prefix: string, log: Logs): C
   });
   const subscriber = client.duplicate({ disableOfflineQueue: false, commandOptions: {} });
   let subscribed = false;
+  let subscribing = false;
   let everReady = false;
   let lost = false;
   let closed = false;
@@ -169,18 +170,29 @@ const redisConnection = (options: RedisBusOptions, prefix: string, log: Logs): C
         lost = false;
         onReady();
       };
+      // A subscription cut short by a lost connection registered nothing: it is asked for again once connected.
+      const subscribe = () => {
+        subscribing = true;
+        subscriber.subscribe(channels, onMessage).then(
+          () => {
+            subscribed = true;
+            readyNow();
+          },
+          (err: unknown) => {
+            subscribing = false;
+            onError(err);
+          },
+        );
+      };
       for (const c of [client, subscriber]) {
         c.on('error', onError);
-        c.on('ready', readyNow);
+        c.on('ready', () => {
+          if (c === subscriber && !subscribed && !subscribing) subscribe();
+          readyNow();
+        });
         c.connect().catch(onError);
       }
-      subscriber
-        .subscribe(channels, onMessage)
-        .then(() => {
-          subscribed = true;
-          readyNow();
-        })
-        .catch(onError);
+      subscribe();
     },
     async close() {
       closed = true;
