@@ -85,6 +85,7 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
     maxAppendSize: options.maxAppendSize ?? KURRENTDB_DEFAULT_MAX_APPEND_SIZE,
   };
   const multiAppending: MultiAppendContext = { ...appending, support: multiAppendSupport(client, health) };
+  await announceMultiStreamAppend(multiAppending, identity.target, logger);
   const subscribing: SubscriptionContext = {
     client,
     identity,
@@ -133,6 +134,22 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
     },
     close: () => closeStore(client, health),
   };
+}
+
+/** Says at start-up which way writes to several streams will go; a failed question is asked again on first use. */
+async function announceMultiStreamAppend(
+  { support }: MultiAppendContext,
+  target: string,
+  logger: KurrentDbLogger,
+): Promise<void> {
+  const supported = await support.supported().catch(() => undefined);
+  if (supported === true) logger.info({}, `KurrentDB at ${target} appends to several streams atomically`);
+  if (supported === false) {
+    logger.info(
+      {},
+      `KurrentDB at ${target} has no atomic multi-stream append (before 25.1): writes to several streams go stream by stream`,
+    );
+  }
 }
 
 async function closeStore(client: KurrentDBClient, health: ConnectionHealth): Promise<void> {

@@ -611,7 +611,10 @@ describe('KurrentDB multi-stream append (fake server)', () => {
   ];
 
   it('sends one AppendSession with the v2 expected revisions, the events as sent and the metadata as properties', async () => {
-    const { fake, store } = await setUp();
+    const infos: string[] = [];
+    const logger = { info: (_: object, m: string) => infos.push(m), warn: () => {}, error: () => {} };
+    const { fake, store } = await setUp({}, { logger });
+    expect(infos).toContain(`KurrentDB at 127.0.0.1:${fake.port} appends to several streams atomically`);
     expect(await store.supportsMultiStreamAppend()).toBe(true);
     expect(isRight(await store.appendToStream('schedule-b', [event()]))).toBe(true);
     const metadata = { correlationId: 'c-1', causationId: 'k-1' };
@@ -697,7 +700,10 @@ describe('KurrentDB multi-stream append (fake server)', () => {
   });
 
   it('on a server before 25.1, says so and rejects without sending anything', async () => {
-    const { fake, store } = await setUp({ multiStreamAppend: false });
+    const infos: string[] = [];
+    const logger = { info: (_: object, m: string) => infos.push(m), warn: () => {}, error: () => {} };
+    const { fake, store } = await setUp({ multiStreamAppend: false }, { logger });
+    expect(infos.some((m) => m.includes('has no atomic multi-stream append (before 25.1)'))).toBe(true);
     expect(await store.supportsMultiStreamAppend()).toBe(false);
     expect(await failure(store.appendToStreams(two()))).toBeInstanceOf(MultiStreamAppendUnsupportedError);
     expect(await store.supportsMultiStreamAppend()).toBe(false);
