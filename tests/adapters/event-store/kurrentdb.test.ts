@@ -1,4 +1,6 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isRight, right } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
@@ -15,6 +17,9 @@ import {
 import type { KurrentDbEventStore, KurrentDbEventStoreOptions } from '../../../adapters/event-store/kurrentdb.ts';
 import { startFakeKurrentDb } from '../../support/fake-kurrentdb.ts';
 import type { FakeKurrentDb, FakeRequest } from '../../support/fake-kurrentdb.ts';
+import { startFakeKurrentDbProcess } from '../../support/fake-kurrentdb-process.ts';
+import { startServerProcess } from '../../support/server-process.ts';
+import { tempDir } from '../../support/system.ts';
 import { runEventStoreContract } from './contract.ts';
 
 /*
@@ -809,5 +814,36 @@ describe('KurrentDB multi-stream append (fake server)', () => {
     expect(answer).toMatchObject({ _tag: 'Right' });
     expect(store.connectionStatus()).toBe('connected');
     expect(fake.events).toHaveLength(2);
+  });
+});
+
+describe('the fake server in a process of its own, for servers started as processes', () => {
+  const children: ChildProcessWithoutNullStreams[] = [];
+  const dirs: string[] = [];
+
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes its options from the test, e.g. a server before 25.1, as the servers it serves see', async () => {
+    const fake = await startFakeKurrentDbProcess({ multiStreamAppend: false }, children);
+    const store = await openKurrentDbEventStore({ connectionString: fake.connectionString });
+    try {
+      expect(await store.supportsMultiStreamAppend()).toBe(false);
+    } finally {
+      await store.close();
+    }
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const server = await startServerProcess(dataDir, children, {
+      env: { KURRENTDB_CONNECTION_STRING: `${fake.connectionString}&discoveryInterval=10` },
+      readyWhen: (output) => output.includes('has no atomic multi-stream append'),
+    });
+    expect(server.output()).toContain(`KurrentDB at 127.0.0.1:${fake.port} has no atomic multi-stream append`);
+    server.child.kill('SIGTERM');
+    await server.ended;
+    await fake.stop();
+    expect(fake.child.exitCode).toBe(0);
   });
 });
