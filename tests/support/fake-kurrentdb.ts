@@ -15,7 +15,8 @@
  *   fake-kurrentdb-v2.ts (its header says how). With `multiStreamAppend: false` the fake is a server before 25.1:
  *   the service is not there (a call to it is answered UNIMPLEMENTED) and GetSupportedMethods does not list it.
  *   `advertiseMultiStreamAppend` makes the list say otherwise than what is served (a node behind a proxy, a leader
- *   of another version during a rolling upgrade).
+ *   of another version during a rolling upgrade). fake-kurrentdb-process.ts runs the fake in a process of its own,
+ *   with these options passed from the test.
  * - Streams.BatchAppend: one bidirectional stream carrying many appends, told apart by correlation id; options in
  *   the first request of an append, events in one or more requests, `is_final` on the last; expected revision
  *   (any / no_stream / stream_exists / revision); a deadline (the `deadline_21_10_0` timestamp or the `deadline`

@@ -27,7 +27,10 @@ import type { ConnectionHealth } from './health.ts';
  * The atomic multi-stream append: the client's multiStreamAppend, the v2 StreamsService.AppendSession of KurrentDB
  * 25.1 and later. The server appends every stream's events in one transaction (one WriteEvents) or none, checks
  * each stream's expected revision, and answers a full retry (every stream already holds its events) as the first
- * time. Older servers have no such service: they say so in their supported methods, or answer UNIMPLEMENTED.
+ * time. A partial retry (some streams hold their events already, others do not) is refused by KurrentDB 26 with
+ * the first such stream's revision conflict, as the port says; 25.1 finds no stream to name and fails the call with
+ * an internal error, which the client reports as the server being unavailable, so it reaches the caller as an error.
+ * Older servers have no such service: they say so in their supported methods, or answer UNIMPLEMENTED.
  */
 
 type MultiAppendAnswer = Either<WrongExpectedRevision, MultiStreamAppendResult>;
