@@ -796,6 +796,37 @@ describe('KurrentDB multi-stream append (fake server)', () => {
     expect(multiAppends(fake.requests)).toEqual([]);
   });
 
+  it('the fake refuses what the server refuses of a raw AppendSession, writing nothing', async () => {
+    const { fake } = await setUp();
+    const raw = KurrentDBClient.connectionString(fake.connectionString);
+    cleanups.push(() => raw.dispose());
+    const one = () => [jsonEvent({ type: 'Tested', data: { n: 1 } })];
+    const outcomeOf = async (requests: Parameters<KurrentDBClient['multiStreamAppend']>[0]) => {
+      const error = await failure(raw.multiStreamAppend(requests));
+      expect(error).toBeInstanceOf(Error);
+      return multiAppends(fake.requests).at(-1)?.outcome;
+    };
+    // AppendSessionCommand compares stream names without regard to case.
+    expect(
+      await outcomeOf([
+        { streamName: 'meeting-dup', events: one(), expectedState: 'any' },
+        { streamName: 'MEETING-DUP', events: one(), expectedState: 'any' },
+      ]),
+    ).toBe('stream-already-in-append-session');
+    expect(await outcomeOf([{ streamName: 'meeting-empty', events: [], expectedState: 'any' }])).toBe('bad-request');
+    expect(await outcomeOf([{ streamName: '$$', events: one(), expectedState: 'any' }])).toBe('bad-request');
+    expect(
+      await outcomeOf([
+        { streamName: 'meeting-type', events: [jsonEvent({ type: 'no spaces', data: {} })], expectedState: 'any' },
+      ]),
+    ).toBe('bad-request');
+    expect(await outcomeOf([])).toBe('append-session-no-requests');
+    expect(fake.events).toEqual([]);
+    const ok = await raw.multiStreamAppend([{ streamName: 'meeting-ok', events: one(), expectedState: 'no_stream' }]);
+    expect(ok.responses).toEqual([{ streamName: 'meeting-ok', revision: 0n }]);
+    expect(ok.position).toBe(fake.events[0]?.position);
+  });
+
   it('reports a lost server as appends do, and appends again once it is back', async () => {
     const { fake, store } = await setUp({}, { logger: { info: () => {}, warn: () => {}, error: () => {} } });
     expect(await store.supportsMultiStreamAppend()).toBe(true);
