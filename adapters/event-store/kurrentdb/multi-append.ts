@@ -105,8 +105,9 @@ export async function appendToStreams(
     }
     if (error instanceof WrongExpectedVersionError) return left(wrongRevision(appends, error));
     // The server's limits are lower than the one configured here: per append (MaxAppendSize) or per event.
-    if (error instanceof TransactionMaxSizeExceededError)
+    if (error instanceof TransactionMaxSizeExceededError) {
       throw new AppendTooLargeError(streams, error.size, error.maxSize);
+    }
     if (error instanceof AppendRecordSizeExceededError) {
       throw new AppendTooLargeError(error.stream, error.size, error.maxSize);
     }
