@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
+import { MultiStreamAppendUnsupportedError } from '../../../application/ports/event-store.ts';
 import type {
   EventStore,
   EventToAppend,
@@ -12,9 +13,9 @@ import type {
 } from '../../../application/ports/event-store.ts';
 
 /**
- * The contract of appendToStreams, run by contract.ts for every store that says it supports it (a KurrentDB older
- * than 25.1 does not; its refusal is tested on the fake server in kurrentdb.test.ts). Like the rest of the contract
- * it uses fresh stream names and never assumes it owns the log.
+ * The contract of appendToStreams, run by contract.ts: its cases for stores that say they support it, and the
+ * refusal of those that say they do not (a KurrentDB older than 25.1, run on the fake server in kurrentdb.test.ts).
+ * Like the rest of the contract it uses fresh stream names and never assumes it owns the log.
  */
 
 type MultiAnswer = Either<WrongExpectedRevision, MultiStreamAppendResult>;
@@ -75,6 +76,26 @@ export function runMultiAppendContract(fixture: MultiAppendFixture): void {
       context.skip();
       return false;
     };
+
+    it('where the store cannot append atomically, rejects as it said it would and writes nothing', async (context) => {
+      const store = fixture.store();
+      if (await store.supportsMultiStreamAppend()) {
+        context.skip();
+        return;
+      }
+      const a = streamName('multi-unsupported');
+      const b = streamName('multi-unsupported');
+      const refused = await rejection(
+        store.appendToStreams([
+          { streamName: a, events: events(1), expectedRevision: 'no_stream' },
+          { streamName: b, events: events(1), expectedRevision: 'any' },
+        ]),
+      );
+      expect(refused).toBeInstanceOf(MultiStreamAppendUnsupportedError);
+      expect(await store.supportsMultiStreamAppend()).toBe(false);
+      expect(await store.readStream(a)).toEqual([]);
+      expect(await store.readStream(b)).toEqual([]);
+    });
 
     it('writes every stream, at consecutive positions, and answers each revision', async (context) => {
       if (!(await supported(context))) return;

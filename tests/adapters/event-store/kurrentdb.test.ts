@@ -74,12 +74,16 @@ function fixtureFor(connect: () => Promise<KurrentDbEventStore>) {
 describe('KurrentDB adapter against the fake server', () => {
   let fake: FakeKurrentDb;
 
+  let before25: FakeKurrentDb;
+
   beforeAll(async () => {
     fake = await startFakeKurrentDb();
+    before25 = await startFakeKurrentDb({ multiStreamAppend: false });
   });
 
   afterAll(async () => {
     await fake.close();
+    await before25.close();
   });
 
   // The Rust part of the client waits discoveryInterval (500 ms by default) before its first connection; shortened
@@ -89,6 +93,13 @@ describe('KurrentDB adapter against the fake server', () => {
   runEventStoreContract(
     'kurrentdb (fake server)',
     fixtureFor(() => openKurrentDbEventStore({ connectionString: quickly() })),
+  );
+
+  runEventStoreContract(
+    'kurrentdb (fake server before 25.1, without the multi-stream append)',
+    fixtureFor(() =>
+      openKurrentDbEventStore({ connectionString: `${before25.connectionString}&discoveryInterval=10` }),
+    ),
   );
 
   runEventStoreContract(
