@@ -1,0 +1,166 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as schedule from '../domain/schedule.ts';
+import type { Owner, Reservation, ScheduleChange, ScheduleEvent } from '../domain/schedule.ts';
+import type { BookingConflict } from './booking.ts';
+import { loadState } from './command-handler.ts';
+import type { Alongside, EventSourced } from './command-handler.ts';
+import type { CorruptEvent } from './decode.ts';
+import type { EventMetadata, EventStore, StreamAppend } from './ports/event-store.ts';
+
+/** How schedule streams are read and decided. */
+export const scheduleStreams: EventSourced<
+  schedule.ScheduleCommand,
+  schedule.ScheduleEvent,
+  schedule.ScheduleState,
+  schedule.ScheduleError
+> = { decider: schedule.scheduleDecider, codec: schedule.ScheduleEvent };
+
+export interface ScheduleDeps {
+  readonly store: EventStore;
+  readonly newId: () => string;
+}
+
+/** A refusal of the schedules: the other meetings' reservations, as the 409 of a booking names them. */
+export interface SlotsTaken {
+  readonly _tag: 'SlotsTaken';
+  readonly conflicts: ReadonlyArray<BookingConflict>;
+}
+
+/** The other meetings a refused reservation overlaps, in the shape of the read model's pre-check. */
+const conflictsOf = (taken: schedule.SlotTaken): BookingConflict[] => {
+  const r = taken.requested;
+  return taken.overlapping.map((o) => ({
+    meetingId: o.meetingId,
+    start: o.start,
+    end: o.end,
+    participant: r.personId === r.customerId ? 'customer' : 'instructor',
+    userId: r.personId,
+    slot: { start: r.start, end: r.end },
+    customerId: o.customerId,
+    instructorId: o.instructorId,
+  }));
+};
+
+const byStart = (a: BookingConflict, b: BookingConflict) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
+
+const RELEASE_ATTEMPTS = 8;
+
+/**
+ * Releases one reservation on the bucket's current state, at the revision read (so two nodes releasing the same one
+ * race safely); with `owner`, only if that owner made it. Whether the bucket now holds no such reservation.
+ */
+export const releaseSlot = async (
+  deps: ScheduleDeps,
+  r: Pick<Reservation, 'personId' | 'month' | 'meetingId' | 'start' | 'end'>,
+  at: string,
+  owner?: Owner,
+): Promise<boolean> => {
+  const streamName = schedule.scheduleStreamName(r.personId, r.month);
+  for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
+    const loaded = await loadState(deps.store, streamName, scheduleStreams);
+    if (E.isLeft(loaded)) return false;
+    const command: schedule.ReleaseSlot = {
+      type: 'ReleaseSlot',
+      data: { personId: r.personId, month: r.month, meetingId: r.meetingId, start: r.start, end: r.end, at, owner },
+    };
+    const decided = schedule.decide(command, loaded.right.state);
+    if (E.isLeft(decided) || decided.right.length === 0) return true;
+    const appended = await deps.store.appendToStream(
+      streamName,
+      decided.right.map((e) => ({ id: deps.newId(), type: e.type, data: e.data })),
+      { expectedRevision: loaded.right.revision },
+    );
+    if (E.isRight(appended)) return true;
+  }
+  return false;
+};
+
+/** Takes back the reservations `written` made for `owner`; failures are left to the schedule reaction. */
+const undo =
+  (deps: ScheduleDeps, owner: Owner, at: string) =>
+  async (written: ReadonlyArray<StreamAppend>): Promise<void> => {
+    for (const a of written) {
+      for (const e of a.events) {
+        if (e.type !== 'SlotReserved') continue;
+        const r = e.data as Reservation;
+        await releaseSlot(deps, r, at, owner).catch(() => false);
+      }
+    }
+  };
+
+/**
+ * What a change of bookings appends to the schedules it touches: each touched bucket of each person, decided on
+ * its current state and appended at the revision read (the command handler appends them with the meeting's or
+ * series' event, atomically where the store can). Refused when a slot overlaps another meeting's reservation.
+ */
+export const scheduleAlongside = async (
+  deps: ScheduleDeps,
+  change: ScheduleChange,
+  owner: Owner,
+  at: string,
+  metadata?: EventMetadata,
+): Promise<E.Either<SlotsTaken | CorruptEvent, Alongside | undefined>> => {
+  const buckets = schedule.bucketChanges(change, owner, at);
+  if (buckets.length === 0) return E.right(undefined);
+  const loaded = await Promise.all(
+    buckets.map((b) => loadState(deps.store, schedule.scheduleStreamName(b.personId, b.month), scheduleStreams)),
+  );
+  const conflicts = new Map<string, BookingConflict>();
+  const appends: StreamAppend[] = [];
+  for (const [i, bucket] of buckets.entries()) {
+    const snapshot = loaded[i];
+    if (snapshot === undefined) continue;
+    if (E.isLeft(snapshot)) return snapshot;
+    let state = snapshot.right.state;
+    const events: ScheduleEvent[] = [];
+    for (const command of bucket.commands) {
+      const decided = schedule.decide(command, state);
+      if (E.isLeft(decided)) {
+        if (decided.left._tag !== 'SlotTaken')
+          throw new Error(`a schedule change is invalid: ${JSON.stringify(decided.left.errors)}`);
+        for (const c of conflictsOf(decided.left)) if (!conflicts.has(c.meetingId)) conflicts.set(c.meetingId, c);
+        continue;
+      }
+      events.push(...decided.right);
+      state = decided.right.reduce(schedule.evolve, state);
+    }
+    if (events.length === 0) continue;
+    const { revision } = snapshot.right;
+    appends.push({
+      streamName: schedule.scheduleStreamName(bucket.personId, bucket.month),
+      events: events.map((e) => ({ id: deps.newId(), type: e.type, data: e.data, metadata })),
+      expectedRevision: revision === -1 ? 'no_stream' : revision,
+    });
+  }
+  if (conflicts.size > 0) return E.left({ _tag: 'SlotsTaken', conflicts: [...conflicts.values()].sort(byStart) });
+  if (appends.length === 0) return E.right(undefined);
+  const reserves = (a: StreamAppend) => a.events.some((e) => e.type === 'SlotReserved');
+  return E.right({
+    first: appends.filter(reserves),
+    then: appends.filter((a) => !reserves(a)),
+    undo: undo(deps, owner, at),
+  });
+};
+
+/** The change of a meeting's decision: from the slot its state held to the one it holds. */
+export const meetingChange = schedule.transitionChange;
+
+/**
+ * What a series request reserves: the slots of the sessions it creates, moves or brings back (their old slots are
+ * released as the series process moves each session). The sessions it changes are no conflict where they are now.
+ */
+export const seriesChange = (
+  people: { readonly customerId: string; readonly instructorId: string },
+  toBook: ReadonlyArray<{ readonly meetingId: string; readonly start: string; readonly end: string }>,
+  changing: Iterable<string>,
+): ScheduleChange => ({
+  reserve: toBook.map((b) => ({
+    meetingId: b.meetingId,
+    start: b.start,
+    end: b.end,
+    customerId: people.customerId,
+    instructorId: people.instructorId,
+  })),
+  release: [],
+  ignoring: [...changing],
+});
