@@ -151,7 +151,18 @@ const check = (r: Reservation): FieldError[] => {
 export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either<ScheduleError, ScheduleEvent[]> => {
   switch (command.type) {
     case 'ReserveSlot': {
-      const { ignoring = [], ...r } = command.data;
+      const { ignoring = [], ...c } = command.data;
+      const r: Reservation = {
+        personId: c.personId,
+        month: c.month,
+        meetingId: c.meetingId,
+        start: c.start,
+        end: c.end,
+        customerId: c.customerId,
+        instructorId: c.instructorId,
+        owner: { stream: c.owner.stream, eventId: c.owner.eventId },
+        at: c.at,
+      };
       const errors = check(r);
       if (errors.length > 0) return E.left(validationFailed(errors));
       if ((state.reservations.get(r.meetingId) ?? []).some((own) => sameSlot(own, r))) return E.right([]);
@@ -162,7 +173,8 @@ export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either
       return E.right([{ type: 'SlotReserved', data: r }]);
     }
     case 'ReleaseSlot': {
-      const { owner, ...data } = command.data;
+      const { personId, month, meetingId, start, end, at, owner } = command.data;
+      const data = { personId, month, meetingId, start, end, at };
       const own = (state.reservations.get(data.meetingId) ?? []).find((o) => sameSlot(o, data));
       if (own === undefined) return E.right([]);
       if (owner !== undefined && (own.owner.stream !== owner.stream || own.owner.eventId !== owner.eventId))
