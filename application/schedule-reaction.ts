@@ -81,7 +81,7 @@ export class ScheduleReaction extends LogFollower {
     for (const personId of new Set([m.customerId, m.instructorId])) {
       for (const month of schedule.bucketsOf(left)) {
         for (const r of await this.reservationsBefore(personId, month, m.id, recorded.position))
-          await this.settle(r, 'meeting-changed');
+          if (schedule.sameSlot(r, left)) await this.settle(r, 'meeting-changed');
       }
     }
   }
@@ -130,11 +130,13 @@ export class ScheduleReaction extends LogFollower {
   }
 
   private async verdict(r: Reservation, trigger: Trigger): Promise<'keep' | 'release' | 'pending'> {
+    // The owner stream first, the meeting after: an owner event found is then in the meeting state read.
+    const ownerWritten = await this.ownerWritten(r);
     const loaded = await loadState(this.deps.store, meeting.meetingStreamName(r.meetingId), meetings);
     if (E.isLeft(loaded)) return 'keep';
     const held = schedule.bookingOf(loaded.right.state);
     if (held !== undefined && schedule.sameSlot(held, r)) return 'keep';
-    if (!(await this.ownerWritten(r))) {
+    if (!ownerWritten) {
       const expired = this.deps.clock().getTime() >= Date.parse(r.at) + this.graceMs;
       return expired ? 'release' : 'pending';
     }

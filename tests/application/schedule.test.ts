@@ -1,0 +1,238 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createInMemoryEventStore } from '../../adapters/event-store/memory.ts';
+import { openSqliteEventStore } from '../../adapters/event-store/sqlite.ts';
+import type { EventStore } from '../../application/ports/event-store.ts';
+import { aMeeting, aSeriesBody } from '../support/builders.ts';
+import {
+  activeMeetings,
+  activeReservations,
+  allEvents,
+  doubleBookings,
+  scheduleMismatch,
+  withoutMultiStreamAppend,
+} from '../support/bookings.ts';
+import { startTestSystem, tempDir } from '../support/system.ts';
+import type { Client, TestSystem } from '../support/system.ts';
+
+/**
+ * Two nodes in one process on one event store, each with its own read models and its own booking lock (as two API
+ * nodes on one KurrentDB, or two processes on one SQLite file): only the schedule streams stand between colliding
+ * bookings sent to different nodes. Both paths: the atomic multi-stream append, and the saga of a store without one.
+ */
+
+const running: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const stop of running.splice(0).reverse()) await stop();
+});
+
+const PEOPLE = ['ivan', 'iris', 'cora', 'cam', 'cleo', 'carl'];
+
+/** Nodes on one store; the store is closed once, after them. */
+const nodes = async (inner: EventStore, count = 2): Promise<TestSystem[]> => {
+  const shared: EventStore = { ...inner, close: async () => {} };
+  running.push(() => inner.close());
+  const started: TestSystem[] = [];
+  for (let i = 0; i < count; i++) {
+    const node = await startTestSystem({
+      system: { store: shared },
+      env: { SCHEDULE_RESERVATION_GRACE_SECONDS: '1' },
+    });
+    running.push(() => node.destroy());
+    started.push(node);
+  }
+  await started[0]?.people(...PEOPLE);
+  for (const node of started) await node.system.projections.waitFor(await inner.headPosition());
+  return started;
+};
+
+const stores: Array<[string, () => EventStore]> = [
+  ['memory, atomic', () => createInMemoryEventStore()],
+  ['SQLite, atomic', () => openSqliteEventStore({ path: join(tempDir(), 'events.db') })],
+  ['memory, saga', () => withoutMultiStreamAppend(createInMemoryEventStore())],
+];
+
+const hour = (day: number, h: number) => ({
+  start: new Date(Date.UTC(2031, 2, day, h)).toISOString(),
+  end: new Date(Date.UTC(2031, 2, day, h + 1)).toISOString(),
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const eventually = async (check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> => {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await pause(50);
+  }
+};
+
+const expectConsistent = async (store: EventStore) => {
+  const events = await allEvents(store);
+  expect(doubleBookings(activeMeetings(events))).toEqual([]);
+  expect(scheduleMismatch(events)).toEqual({ missing: [], extra: [] });
+};
+
+/** Exactly one of a colliding pair is booked; the other is the 409 naming the slot asked for. */
+const expectOneWins = (answers: ReadonlyArray<{ status: number; body: any }>, slot: { start: string; end: string }) => {
+  expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+  const refused = answers.find((a) => a.status === 409);
+  expect(refused?.body.conflicts.length).toBeGreaterThan(0);
+  for (const c of refused?.body.conflicts ?? []) {
+    expect(c.userId).toBe('ivan');
+    expect(new Date(c.slot.start).toISOString()).toBe(slot.start);
+    expect(new Date(c.slot.end).toISOString()).toBe(slot.end);
+  }
+};
+
+describe.each(stores)('bookings across two nodes (%s)', (_name, open) => {
+  it('of colliding bookings sent to different nodes at once, in a burst and with small offsets, one wins', async () => {
+    const store = open();
+    const [a, b] = await nodes(store);
+    const [adminA, adminB] = [await a!.as('ada', ['admin']), await b!.as('ada', ['admin'])];
+    const pairs = Array.from({ length: 30 }, (_, i) => hour(2 + Math.floor(i / 10), 8 + (i % 10)));
+    const answers = await Promise.all(
+      pairs.map(async (slot, i) => {
+        const offset = i % 3 === 0 ? 0 : i % 20;
+        return Promise.all([
+          adminA.request('POST', '/meetings', aMeeting({ customerId: 'cora', ...slot })),
+          pause(offset).then(() => adminB.request('POST', '/meetings', aMeeting({ customerId: 'cam', ...slot }))),
+        ]);
+      }),
+    );
+    for (const [i, pair] of answers.entries()) expectOneWins(pair, pairs[i]!);
+    await expectConsistent(store);
+  }, 60_000);
+
+  it('moves and reinstatements collide like bookings; a cancellation frees the slot for the other node', async () => {
+    const store = open();
+    const [a, b] = await nodes(store);
+    const [adminA, adminB] = [await a!.as('ada', ['admin']), await b!.as('ada', ['admin'])];
+    const x = await adminA.request('POST', '/meetings', aMeeting({ customerId: 'cora', ...hour(10, 9) }));
+    const y = await adminB.request('POST', '/meetings', aMeeting({ customerId: 'cam', ...hour(10, 11) }));
+    expect([x.status, y.status]).toEqual([201, 201]);
+    await b!.system.projections.waitFor(await store.headPosition());
+    const target = hour(10, 14);
+    const moves = await Promise.all([
+      adminA.request('PATCH', `/meetings/${x.body.id}`, target),
+      adminB.request('PATCH', `/meetings/${y.body.id}`, target),
+    ]);
+    expect(moves.map((m) => m.status).sort()).toEqual([200, 409]);
+    await expectConsistent(store);
+
+    // The winner cancels on one node; the slot is free on the other at once (read-your-writes of the schedule).
+    const winner = moves[0]!.status === 200 ? x : y;
+    const loser = moves[0]!.status === 200 ? y : x;
+    expect((await adminA.request('POST', `/meetings/${winner.body.id}/cancel`, {})).status).toBe(200);
+    expect((await adminB.request('PATCH', `/meetings/${loser.body.id}`, target)).status).toBe(200);
+    // Bringing the cancelled one back would double-book: refused on either node.
+    for (const admin of [adminA, adminB])
+      expect((await admin.request('POST', `/meetings/${winner.body.id}/reinstate`, {})).status).toBe(409);
+    await expectConsistent(store);
+  }, 60_000);
+
+  it('a series and single meetings on its sessions, sent to different nodes at once: never both', async () => {
+    const store = open();
+    const [a, b] = await nodes(store);
+    const [adminA, adminB] = [await a!.as('ada', ['admin']), await b!.as('ada', ['admin'])];
+    for (let round = 0; round < 4; round++) {
+      const startDate = `2032-0${round + 1}-05`;
+      // A weekly series of four at 10:00 UTC; a single meeting on its second session, through the other node.
+      const second = new Date(Date.parse(`${startDate}T10:00:00Z`) + 7 * 86_400_000);
+      const single = { start: second.toISOString(), end: new Date(second.getTime() + 3_600_000).toISOString() };
+      const [seriesAnswer, singleAnswer] = await Promise.all([
+        (round % 2 === 0 ? adminA : adminB).request(
+          'POST',
+          '/series',
+          aSeriesBody({ customerId: 'cora', startDate, rrule: 'FREQ=WEEKLY;COUNT=4' }),
+        ),
+        (round % 2 === 0 ? adminB : adminA).request('POST', '/meetings', aMeeting({ customerId: 'cam', ...single })),
+      ]);
+      expect([seriesAnswer.status, singleAnswer.status].sort()).toEqual([201, 409]);
+    }
+    await expectConsistent(store);
+  }, 60_000);
+});
+
+/** A store whose appends can be made to fail: `fault` is asked for every single-stream append. */
+const faulty = (inner: EventStore) => {
+  let fault: ((streamName: string) => 'refuse' | 'throw' | undefined) | undefined;
+  const store: EventStore = {
+    ...withoutMultiStreamAppend(inner),
+    appendToStream: async (streamName, events, options) => {
+      const what = fault?.(streamName);
+      if (what === 'throw') throw new Error('disk unplugged');
+      if (what === 'refuse')
+        return E.left({
+          _tag: 'WrongExpectedRevision',
+          streamName,
+          expected: options?.expectedRevision ?? 'any',
+          actual: 99,
+        });
+      return inner.appendToStream(streamName, events, options);
+    },
+  };
+  return { store, set: (f: typeof fault) => (fault = f) };
+};
+
+/** `fault` once, for the first append to a stream with this prefix. */
+const once = (prefix: string, what: 'refuse' | 'throw') => {
+  let done = false;
+  return (streamName: string) => {
+    if (done || !streamName.startsWith(prefix)) return undefined;
+    done = true;
+    return what;
+  };
+};
+
+describe('the booking saga (no atomic append across streams)', () => {
+  const setUp = async () => {
+    const inner = createInMemoryEventStore();
+    const { store, set } = faulty(inner);
+    const [node] = await nodes(store, 1);
+    const admin: Client = await node!.as('ada', ['admin']);
+    return { inner, set, admin };
+  };
+
+  it('takes its reservations back when the meeting stream refuses, and decides again', async () => {
+    const { inner, set, admin } = await setUp();
+    set(once('meeting-', 'refuse'));
+    const booked = await admin.request('POST', '/meetings', aMeeting({ customerId: 'cora', ...hour(3, 9) }));
+    expect(booked.status).toBe(201);
+    const events = await allEvents(inner);
+    // Reserved twice (two people), taken back once, reserved again.
+    expect(events.filter((e) => e.type === 'SlotReleased')).toHaveLength(2);
+    await expectConsistent(inner);
+  });
+
+  it('stopped part-way through its reservations (a second bucket moved), takes back the first and retries', async () => {
+    const { inner, set, admin } = await setUp();
+    // Across the end of March: two buckets per person; the April one refuses once.
+    set(once('schedule-ivan-2031-04', 'refuse'));
+    const slot = { start: '2031-03-31T23:30:00.000Z', end: '2031-04-01T00:30:00.000Z' };
+    expect((await admin.request('POST', '/meetings', aMeeting({ customerId: 'cora', ...slot }))).status).toBe(201);
+    await expectConsistent(inner);
+    expect(activeReservations(await allEvents(inner))).toHaveLength(4);
+  });
+
+  it('a meeting write that failed leaves an orphan the reaction releases after the grace period', async () => {
+    const { inner, set, admin } = await setUp();
+    set(once('meeting-', 'throw'));
+    const slot = hour(4, 9);
+    expect((await admin.request('POST', '/meetings', aMeeting({ customerId: 'cora', ...slot }))).status).toBe(500);
+    await eventually(async () => activeReservations(await allEvents(inner)).length === 0, 'the orphan released');
+    expect((await admin.request('POST', '/meetings', aMeeting({ customerId: 'cam', ...slot }))).status).toBe(201);
+    await expectConsistent(inner);
+  });
+
+  it("a cancellation's release that failed is made by the reaction after the cancellation", async () => {
+    const { inner, set, admin } = await setUp();
+    const booked = await admin.request('POST', '/meetings', aMeeting({ customerId: 'cora', ...hour(5, 9) }));
+    set((streamName) => (streamName.startsWith('schedule-') ? 'throw' : undefined));
+    expect((await admin.request('POST', `/meetings/${booked.body.id}/cancel`, {})).status).toBe(200);
+    set(undefined);
+    await eventually(async () => activeReservations(await allEvents(inner)).length === 0, 'the release');
+    await expectConsistent(inner);
+  });
+});
