@@ -26,6 +26,8 @@ export interface CoreDeps {
   readonly seriesProbe?: SeriesProbe;
   /** Test-only: told when a booking's reservations are made and its own event not yet (the saga; apps/test-crash.ts). */
   readonly bookingProbe?: () => void;
+  /** `false` only for the bench's baseline (see ExecutorDeps.schedules). */
+  readonly schedules?: boolean;
   /** How long the schedule reaction lets a reservation wait for its owner event (see ScheduleReaction). */
   readonly reservationGraceMs?: number;
 }
@@ -50,7 +52,14 @@ export const createCore = (deps: CoreDeps) => {
   projections.start();
   const bookings = new BookingGuard(readModels);
   // The one way commands run, for every service built on the core.
-  const executor = createExecutor({ store, projections, newId, clock, sagaProbe: deps.bookingProbe });
+  const executor = createExecutor({
+    store,
+    projections,
+    newId,
+    clock,
+    sagaProbe: deps.bookingProbe,
+    schedules: deps.schedules,
+  });
   const service = createService({ readModels, access, newId, bookings, executor });
   const probe = deps.seriesProbe;
   const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, probe });

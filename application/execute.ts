@@ -119,6 +119,11 @@ interface ExecutorDeps {
   readonly clock: () => Date;
   /** Test-only: told when a booking's reservations are appended and its own event is not yet (the saga). */
   readonly sagaProbe?: () => void;
+  /**
+   * `false` only for the bench's baseline: bookings checked by the read model alone, as a single node did before the
+   * schedules (not safe across nodes).
+   */
+  readonly schedules?: boolean;
 }
 
 const blockedSlotsOnly = async (conflicts: ReadonlyArray<BookingConflict>): Promise<AppError> => ({
@@ -165,9 +170,10 @@ const executeCommands = async <C, Ev extends { type: string; data: unknown }, S,
   }
   // A check's refusal is already the answer; the aggregate's own refusals are mapped to one.
   let refused: AppError | undefined;
-  const ownBookings = aggregate.bookings;
+  const ownBookings = deps.schedules === false ? undefined : aggregate.bookings;
   const books =
-    options.books ?? (ownBookings === undefined ? undefined : async (_: unknown, b: S, a: S) => ownBookings(b, a));
+    (deps.schedules === false ? undefined : options.books) ??
+    (ownBookings === undefined ? undefined : async (_: unknown, b: S, a: S) => ownBookings(b, a));
   const alongside =
     books === undefined
       ? undefined

@@ -81,6 +81,8 @@ export interface SystemOptions {
   >;
   /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
   readonly notifications?: NotificationOptions;
+  /** `false` only for the bench's baseline: bookings without the schedule streams (unsafe across nodes). */
+  readonly bookingSchedules?: boolean;
 }
 
 /** Where a node keeps its files (see node-files.ts); `release` gives READ_MODELS_DIR back at shutdown. */
@@ -134,7 +136,12 @@ const openStores = async (config: Config, options: SystemOptions, dirs: Dirs, lo
   return { store, readModels, access };
 };
 
-const startCore = ({ store, readModels, access }: Stores, clock: () => Date, logger: Logger, config: Config) =>
+const startCore = (
+  { store, readModels, access }: Stores,
+  clock: () => Date,
+  logger: Logger,
+  settings: { config: Config; options: SystemOptions },
+) =>
   createCore({
     store,
     readModels,
@@ -147,7 +154,8 @@ const startCore = ({ store, readModels, access }: Stores, clock: () => Date, log
     // Test-only crash points, inert unless SERIES_TEST_CRASH is set (apps/test-crash.ts).
     seriesProbe: seriesCrashProbe(),
     bookingProbe: bookingCrashProbe(),
-    reservationGraceMs: config.reservationGraceMs,
+    reservationGraceMs: settings.config.reservationGraceMs,
+    schedules: settings.options.bookingSchedules,
   });
 
 export const startSystem = async (config: Config, options: SystemOptions = {}): Promise<System> => {
@@ -161,7 +169,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     dirs.release();
     throw error;
   }
-  const core = startCore(stores, clock, logger, config);
+  const core = startCore(stores, clock, logger, { config, options });
   try {
     return await startAdapters({ config, options, logger, clock, ...dirs, ...stores, ...core });
   } catch (error) {
