@@ -105,6 +105,8 @@ export interface Alongside {
   readonly then: ReadonlyArray<StreamAppend>;
   /** Takes back what was written of `first`; never throws (what it leaves, the schedule reaction releases). */
   readonly undo: (written: ReadonlyArray<StreamAppend>) => Promise<void>;
+  /** A late append refused (its stream moved since the decision): made again on fresh state; never throws. */
+  readonly redoLate: (refused: StreamAppend) => Promise<void>;
 }
 
 /** The event of this stream that the other streams' appends are for: the first one decided, with its id. */
@@ -185,8 +187,12 @@ const saga = async (
     await alongside.undo(written);
     return own;
   }
-  // Late appends only free slots: one that fails (moved meanwhile, store down) is released by the reaction.
-  for (const a of alongside.then) await appendOne(store, a).catch(() => undefined);
+  // Late appends only free slots: one refused is made again on fresh state; what still fails (the store is down), the
+  // schedule reaction releases.
+  for (const a of alongside.then) {
+    const late = await appendOne(store, a).catch(() => undefined);
+    if (late !== undefined && E.isLeft(late)) await alongside.redoLate(a);
+  }
   return own;
 };
 

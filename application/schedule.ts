@@ -43,7 +43,7 @@ const conflictsOf = (taken: schedule.SlotTaken): BookingConflict[] => {
 
 const byStart = (a: BookingConflict, b: BookingConflict) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
 
-const RELEASE_ATTEMPTS = 8;
+const RELEASE_ATTEMPTS = 16;
 
 /**
  * Releases one reservation on the bucket's current state, at the revision read (so two nodes releasing the same one
@@ -71,6 +71,7 @@ export const releaseSlot = async (
       { expectedRevision: loaded.right.revision },
     );
     if (E.isRight(appended)) return true;
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * (attempt + 1))));
   }
   return false;
 };
@@ -85,6 +86,16 @@ const undo =
         const r = e.data as Reservation;
         await releaseSlot(deps, r, at, owner).catch(() => false);
       }
+    }
+  };
+
+/** Makes a refused late append's releases again, each on the bucket's current state. */
+const redoLate =
+  (deps: ScheduleDeps, at: string) =>
+  async (refused: StreamAppend): Promise<void> => {
+    for (const e of refused.events) {
+      if (e.type !== 'SlotReleased') continue;
+      await releaseSlot(deps, e.data as Reservation, at).catch(() => false);
     }
   };
 
@@ -139,6 +150,7 @@ export const scheduleAlongside = async (
     first: appends.filter(reserves),
     then: appends.filter((a) => !reserves(a)),
     undo: undo(deps, owner, at),
+    redoLate: redoLate(deps, at),
   });
 };
 
