@@ -165,7 +165,12 @@ export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either
       };
       const errors = check(r);
       if (errors.length > 0) return E.left(validationFailed(errors));
-      if ((state.reservations.get(r.meetingId) ?? []).some((own) => sameSlot(own, r))) return E.right([]);
+      const own = (state.reservations.get(r.meetingId) ?? []).find((o) => sameSlot(o, r));
+      // The same slot again decides nothing, unless another event of the same owner stream asks: a request run again
+      // after a crash cut its first attempt short takes the reservation over, so it is never released as an orphan.
+      if (own !== undefined && (own.owner.stream !== r.owner.stream || own.owner.eventId === r.owner.eventId))
+        return E.right([]);
+      if (own !== undefined) return E.right([{ type: 'SlotReserved', data: r }]);
       const overlapping = [...state.reservations.values()]
         .flat()
         .filter((o) => o.meetingId !== r.meetingId && !ignoring.includes(o.meetingId) && overlaps(o, r));

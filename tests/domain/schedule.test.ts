@@ -68,11 +68,23 @@ describe('schedule decider', () => {
       .then([reserved(next)]);
   });
 
-  it('decides nothing for the same slot again, whoever asks', () => {
+  it('decides nothing for the same slot again (a series session the series reserved, a repeat)', () => {
     spec
       .given([reserved(ten)])
       .when(reserve({ ...ten, owner: { stream: 'series-s', eventId: 'other' } }))
       .then([]);
+    spec
+      .given([reserved(ten)])
+      .when(reserve(ten))
+      .then([]);
+  });
+
+  it('lets another event of the same owner stream take the reservation over (a request run again after a crash)', () => {
+    const retried = { ...ten, owner: { stream: ten.owner.stream, eventId: 'e-retry' } };
+    spec
+      .given([reserved(ten)])
+      .when(reserve(retried))
+      .thenState((s) => expect(s.reservations.get('m1')).toEqual([retried]));
   });
 
   it('keeps a moving meeting on both slots until the old one is released, and ignores its own old slot', () => {
