@@ -190,6 +190,43 @@ describe.each(stores)('series on the schedules (%s)', (_name, open) => {
   }, 60_000);
 });
 
+describe('a pinned If-Match on the atomic path', () => {
+  it('pins the meeting only: a schedule bucket that moved meanwhile is read again, a meeting that moved is 412', async () => {
+    const inner = createInMemoryEventStore();
+    let moveFirst: string | undefined;
+    // The first multi-stream append that names this prefix finds that stream moved (another node booked there).
+    const store: EventStore = {
+      ...inner,
+      appendToStreams: async (appends) => {
+        const moved = appends.find((a) => moveFirst !== undefined && a.streamName.startsWith(moveFirst));
+        if (moved === undefined) return inner.appendToStreams(appends);
+        moveFirst = undefined;
+        return E.left({
+          _tag: 'WrongExpectedRevision',
+          streamName: moved.streamName,
+          expected: moved.expectedRevision,
+          actual: 7,
+        });
+      },
+    };
+    const [node] = await nodes(store, 1);
+    const admin = await node!.as('ada', ['admin']);
+    const booked = await admin.request('POST', '/meetings', aMeeting({ customerId: 'cora', ...hour(6, 9) }));
+    expect(booked.status).toBe(201);
+    const etag = booked.headers.get('etag') ?? '';
+    moveFirst = 'schedule-ivan-';
+    const moved = await admin.request('PATCH', `/meetings/${booked.body.id}`, hour(6, 11), { 'if-match': etag });
+    expect(moved.status).toBe(200);
+    expect(moveFirst).toBeUndefined();
+    moveFirst = 'meeting-';
+    const stale = await admin.request('PATCH', `/meetings/${booked.body.id}`, hour(6, 13), {
+      'if-match': moved.headers.get('etag') ?? '',
+    });
+    expect(stale.status).toBe(412);
+    await expectConsistent(inner);
+  });
+});
+
 /** A store whose appends can be made to fail: `fault` is asked for every single-stream append. */
 const faulty = (inner: EventStore) => {
   let fault: ((streamName: string) => 'refuse' | 'throw' | undefined) | undefined;
