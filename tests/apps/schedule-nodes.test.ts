@@ -66,7 +66,11 @@ const ENV = { HOST: '127.0.0.1', SEED_DEMO: 'false', SCHEDULE_RESERVATION_GRACE_
 /** Every node has the people in its read model (each was put through one node). */
 const withPeople = async (nodes: ReadonlyArray<ServerProcess>): Promise<ReadonlyArray<Client>> => {
   const admins = await Promise.all(nodes.map(adminOf));
-  await putPeople(admins[0]!, ...PEOPLE);
+  // A node listens before its read models have caught up (writes answer 503 until then); PUT /people repeats safely.
+  await eventually(async () => {
+    await putPeople(admins[0]!, ...PEOPLE);
+    return true;
+  }, 'the people put');
   for (const admin of admins)
     await eventually(async () => (await admin.request('GET', '/people/cleo')).status === 200, 'the people everywhere');
   return admins;
