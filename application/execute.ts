@@ -9,7 +9,7 @@ import type { CorruptEvent } from './decode.ts';
 import type { AuthUser } from './ports/access.ts';
 import type { EventMetadata, EventStore } from './ports/event-store.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
-import { scheduleAlongside } from './schedule.ts';
+import { BucketCache, scheduleAlongside } from './schedule.ts';
 import type { FieldError } from '../domain/shared.ts';
 
 export type AppError =
@@ -134,7 +134,7 @@ const blockedSlotsOnly = async (conflicts: ReadonlyArray<BookingConflict>): Prom
 
 /** The schedules' part of a command: the reservations and releases its decision needs, or the 409. */
 const bookingsAlongside = <Ev, S>(
-  deps: ExecutorDeps,
+  deps: ExecutorDeps & { readonly buckets?: BucketCache },
   ctx: RequestContext,
   books: (decided: ReadonlyArray<Ev>, before: S, after: S) => Promise<ScheduleChange>,
   refuse: (conflicts: ReadonlyArray<BookingConflict>) => Promise<AppError>,
@@ -153,7 +153,7 @@ const bookingsAlongside = <Ev, S>(
  * once, appended with the request's metadata and, by default, answered once the read models show the result.
  */
 const executeCommands = async <C, Ev extends { type: string; data: unknown }, S, Err>(
-  deps: ExecutorDeps,
+  deps: ExecutorDeps & { readonly buckets?: BucketCache },
   ctx: RequestContext,
   aggregate: Aggregate<C, Ev, S, Err>,
   id: string,
@@ -234,16 +234,20 @@ export const createRecorder = (deps: Pick<ExecutorDeps, 'store' | 'newId'>) => (
 export type Recorder = ReturnType<typeof createRecorder>;
 
 /** The one way commands run: `execute` for a request (see `executeCommands`), and the recorder's `record`. */
-export const createExecutor = (deps: ExecutorDeps) => ({
-  ...createRecorder(deps),
-  execute: <C, Ev extends { type: string; data: unknown }, S, Err>(
-    ctx: RequestContext,
-    aggregate: Aggregate<C, Ev, S, Err>,
-    id: string,
-    commands: C | ReadonlyArray<C>,
-    options?: ExecuteOptions<Ev, S>,
-  ) => executeCommands(deps, ctx, aggregate, id, commands, options),
-  stamp: (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) }),
-});
+export const createExecutor = (deps: ExecutorDeps) => {
+  // The schedule buckets this executor's bookings read, kept between them (see BucketCache).
+  const withBuckets = { ...deps, buckets: new BucketCache() };
+  return {
+    ...createRecorder(deps),
+    execute: <C, Ev extends { type: string; data: unknown }, S, Err>(
+      ctx: RequestContext,
+      aggregate: Aggregate<C, Ev, S, Err>,
+      id: string,
+      commands: C | ReadonlyArray<C>,
+      options?: ExecuteOptions<Ev, S>,
+    ) => executeCommands(withBuckets, ctx, aggregate, id, commands, options),
+    stamp: (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) }),
+  };
+};
 
 export type Executor = ReturnType<typeof createExecutor>;

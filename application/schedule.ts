@@ -4,6 +4,7 @@ import type { Owner, Reservation, ScheduleChange, ScheduleEvent } from '../domai
 import type { BookingConflict } from './booking.ts';
 import { loadState } from './command-handler.ts';
 import type { Alongside, EventSourced } from './command-handler.ts';
+import { decodeRecorded } from './decode.ts';
 import type { CorruptEvent } from './decode.ts';
 import type { EventMetadata, EventStore, StreamAppend } from './ports/event-store.ts';
 
@@ -18,7 +19,54 @@ export const scheduleStreams: EventSourced<
 export interface ScheduleDeps {
   readonly store: EventStore;
   readonly newId: () => string;
+  /** Buckets as last read, so that a booking reads only what was appended to them since. */
+  readonly buckets?: BucketCache;
 }
+
+interface Bucket {
+  readonly state: schedule.ScheduleState;
+  readonly revision: number;
+}
+
+const CACHED_BUCKETS = 10_000;
+
+/**
+ * The schedule buckets this process has read, each with its revision: a booking reads a bucket from the revision after
+ * it (what other nodes appended meanwhile included), and folds only those events. A state is immutable, so sharing
+ * it is safe; the revision it was read at is what the append expects, as with a full read.
+ */
+export class BucketCache {
+  private readonly buckets = new Map<string, Bucket>();
+
+  async load(store: EventStore, streamName: string): Promise<E.Either<CorruptEvent, Bucket>> {
+    const cached = this.buckets.get(streamName);
+    const recorded = await store.readStream(streamName, {
+      requiresLeader: true,
+      ...(cached !== undefined ? { fromRevision: cached.revision + 1 } : {}),
+    });
+    // Not the continuation of what was read (a store that does not keep revisions dense): read it all.
+    if (cached !== undefined && recorded.length > 0 && recorded[0]?.revision !== cached.revision + 1) {
+      this.buckets.delete(streamName);
+      return this.load(store, streamName);
+    }
+    let state = cached?.state ?? schedule.initialState();
+    for (const r of recorded) {
+      const decoded = decodeRecorded(schedule.ScheduleEvent, r);
+      if (E.isLeft(decoded)) return decoded;
+      state = schedule.evolve(state, decoded.right);
+    }
+    const bucket = { state, revision: recorded[recorded.length - 1]?.revision ?? cached?.revision ?? -1 };
+    this.buckets.delete(streamName);
+    if (this.buckets.size >= CACHED_BUCKETS) this.buckets.delete(this.buckets.keys().next().value as string);
+    this.buckets.set(streamName, bucket);
+    return E.right(bucket);
+  }
+}
+
+const loadBucket = (deps: ScheduleDeps, streamName: string): Promise<E.Either<CorruptEvent, Bucket>> =>
+  deps.buckets !== undefined
+    ? deps.buckets.load(deps.store, streamName)
+    : loadState(deps.store, streamName, scheduleStreams);
 
 /** A refusal of the schedules: the other meetings' reservations, as the 409 of a booking names them. */
 export interface SlotsTaken {
@@ -114,7 +162,7 @@ export const scheduleAlongside = async (
   const buckets = schedule.bucketChanges(change, owner, at);
   if (buckets.length === 0) return E.right(undefined);
   const loaded = await Promise.all(
-    buckets.map((b) => loadState(deps.store, schedule.scheduleStreamName(b.personId, b.month), scheduleStreams)),
+    buckets.map((b) => loadBucket(deps, schedule.scheduleStreamName(b.personId, b.month))),
   );
   const conflicts = new Map<string, BookingConflict>();
   const appends: StreamAppend[] = [];

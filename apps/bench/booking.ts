@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { benchFile, startChild } from './child.ts';
 import { runLoad } from './load.ts';
 import type { LoadResult } from './load.ts';
+import { renderProfile, summarizeProfile } from './profile.ts';
 import type { Metric } from './report.ts';
 import { round } from './stats.ts';
 import { benchTempDir, expectStatus, jsonRequest, systemEnv, token } from './suite.ts';
@@ -68,10 +69,17 @@ const bookingLoad = async (url: string, seconds: number, warmSeconds: number): P
   return runLoad({ url, connections: CONNECTIONS, seconds, okStatus: 201, perConnection });
 };
 
-const measure = async (side: Side, seconds: number, warmSeconds: number): Promise<LoadResult> => {
+const measure = async (
+  options: BenchOptions,
+  side: Side,
+  seconds: number,
+  warmSeconds: number,
+): Promise<LoadResult> => {
   const dataDir = benchTempDir(`booking-${side}`);
   const env = { ...systemEnv(dataDir), ...(side === 'baseline' ? { BENCH_BOOKING_SCHEDULES: 'off' } : {}) };
-  const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env }).catch(
+  const profileDir = options.profile ? benchTempDir('profile') : undefined;
+  const nodeFlags = profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env, nodeFlags }).catch(
     (error: unknown) => {
       rmSync(dataDir, { recursive: true, force: true });
       throw error;
@@ -82,6 +90,8 @@ const measure = async (side: Side, seconds: number, warmSeconds: number): Promis
   } finally {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    const summary = profileDir !== undefined ? summarizeProfile(profileDir) : undefined;
+    if (summary !== undefined) options.log(`  server CPU profile (${side}):\n${renderProfile(summary)}`);
   }
 };
 
@@ -173,7 +183,7 @@ export const runBooking = async (options: BenchOptions): Promise<SuiteResult> =>
       options.log(
         `booking: POST /meetings, ${side === 'baseline' ? 'read-model check only' : 'schedule streams'}, ${CONNECTIONS} connections, round ${r + 1}/${rounds}, warm-up ${warmSeconds} s, measured ${seconds} s`,
       );
-      const result = await measure(side, seconds, warmSeconds);
+      const result = await measure(options, side, seconds, warmSeconds);
       options.log(
         `  ${result.ok} ok = ${result.rate.toFixed(0)}/s, p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms, statuses ${JSON.stringify(result.statusCounts)}`,
       );
