@@ -5,6 +5,7 @@ import type {
   EventMetadata,
   EventStore,
   EventToAppend,
+  MultiStreamAppendResult,
   RecordedEvent,
   StreamAppend,
   WrongExpectedRevision,
@@ -107,6 +108,10 @@ export interface Alongside {
   readonly undo: (written: ReadonlyArray<StreamAppend>) => Promise<void>;
   /** A late append refused (its stream moved since the decision): made again on fresh state; never throws. */
   readonly redoLate: (refused: StreamAppend) => Promise<void>;
+  /** Told when everything landed in one atomic append, as decided (the streams are where the decision put them). */
+  readonly landed?: () => void;
+  /** Told when the append did not land as decided (refused, failed, or made as a saga): the streams are unknown. */
+  readonly missed?: () => void;
 }
 
 /** The event of this stream that the other streams' appends are for: the first one decided, with its id. */
@@ -203,8 +208,17 @@ const write = async (
   probe?: () => void,
 ): Promise<Written> => {
   if (alongside === undefined || alongside.first.length + alongside.then.length === 0) return appendOne(store, main);
-  if (!(await store.supportsMultiStreamAppend())) return saga(store, main, alongside, probe);
-  const r = await store.appendToStreams([main, ...alongside.first, ...alongside.then]);
+  if (!(await store.supportsMultiStreamAppend())) {
+    alongside.missed?.();
+    return saga(store, main, alongside, probe);
+  }
+  let r: E.Either<WrongExpectedRevision, MultiStreamAppendResult> | undefined;
+  try {
+    r = await store.appendToStreams([main, ...alongside.first, ...alongside.then]);
+  } finally {
+    if (r !== undefined && E.isRight(r)) alongside.landed?.();
+    else alongside.missed?.();
+  }
   if (E.isLeft(r)) return r;
   return E.right({ revision: r.right.streams[0]?.nextExpectedRevision ?? -1, position: r.right.position });
 };

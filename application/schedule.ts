@@ -56,10 +56,23 @@ export class BucketCache {
       state = schedule.evolve(state, decoded.right);
     }
     const bucket = { state, revision: recorded[recorded.length - 1]?.revision ?? cached?.revision ?? -1 };
+    this.remember(streamName, bucket);
+    return E.right(bucket);
+  }
+
+  /** The bucket as this process last read or wrote it, without asking the store. */
+  peek(streamName: string): Bucket | undefined {
+    return this.buckets.get(streamName);
+  }
+
+  remember(streamName: string, bucket: Bucket): void {
     this.buckets.delete(streamName);
     if (this.buckets.size >= CACHED_BUCKETS) this.buckets.delete(this.buckets.keys().next().value as string);
     this.buckets.set(streamName, bucket);
-    return E.right(bucket);
+  }
+
+  forget(streamName: string): void {
+    this.buckets.delete(streamName);
   }
 }
 
@@ -67,6 +80,23 @@ const loadBucket = (deps: ScheduleDeps, streamName: string): Promise<E.Either<Co
   deps.buckets !== undefined
     ? deps.buckets.load(deps.store, streamName)
     : loadState(deps.store, streamName, scheduleStreams);
+
+/**
+ * A bucket to decide on: as last seen when that may stand (`cached`), else read. A decision on a bucket as last seen
+ * is checked by its append (at the revision it was seen at, so another node's append since makes it fail and the
+ * command is decided again on fresh reads); a refusal or a "nothing to do" on one is not checked by anything, so
+ * those are decided again on fresh reads at once.
+ */
+const bucketToDecide = async (
+  deps: ScheduleDeps,
+  streamName: string,
+  fresh: boolean,
+): Promise<E.Either<CorruptEvent, Bucket & { readonly cached: boolean }>> => {
+  const seen = fresh ? undefined : deps.buckets?.peek(streamName);
+  if (seen !== undefined) return E.right({ ...seen, cached: true });
+  const loaded = await loadBucket(deps, streamName);
+  return E.isLeft(loaded) ? loaded : E.right({ ...loaded.right, cached: false });
+};
 
 /** A refusal of the schedules: the other meetings' reservations, as the 409 of a booking names them. */
 export interface SlotsTaken {
@@ -158,16 +188,19 @@ export const scheduleAlongside = async (
   owner: Owner,
   at: string,
   metadata?: EventMetadata,
+  fresh = false,
 ): Promise<E.Either<SlotsTaken | CorruptEvent, Alongside | undefined>> => {
   const buckets = schedule.bucketChanges(change, owner, at);
   if (buckets.length === 0) return E.right(undefined);
-  const loaded = await Promise.all(
-    buckets.map((b) => loadBucket(deps, schedule.scheduleStreamName(b.personId, b.month))),
-  );
+  const names = buckets.map((b) => schedule.scheduleStreamName(b.personId, b.month));
+  const loaded = await Promise.all(names.map((name) => bucketToDecide(deps, name, fresh)));
   const conflicts = new Map<string, BookingConflict>();
   const appends: StreamAppend[] = [];
+  const after = new Map<string, Bucket>();
+  let unchecked = false;
   for (const [i, bucket] of buckets.entries()) {
     const snapshot = loaded[i];
+    const streamName = names[i] ?? '';
     if (snapshot === undefined) continue;
     if (E.isLeft(snapshot)) return snapshot;
     let state = snapshot.right.state;
@@ -178,19 +211,25 @@ export const scheduleAlongside = async (
         if (decided.left._tag !== 'SlotTaken')
           throw new Error(`a schedule change is invalid: ${JSON.stringify(decided.left.errors)}`);
         for (const c of conflictsOf(decided.left)) if (!conflicts.has(c.meetingId)) conflicts.set(c.meetingId, c);
+        unchecked ||= snapshot.right.cached;
         continue;
       }
       events.push(...decided.right);
       state = decided.right.reduce(schedule.evolve, state);
     }
-    if (events.length === 0) continue;
     const { revision } = snapshot.right;
+    if (events.length === 0) {
+      unchecked ||= snapshot.right.cached;
+      continue;
+    }
+    after.set(streamName, { state, revision: revision + events.length });
     appends.push({
-      streamName: schedule.scheduleStreamName(bucket.personId, bucket.month),
+      streamName,
       events: events.map((e) => ({ id: deps.newId(), type: e.type, data: e.data, metadata })),
       expectedRevision: revision === -1 ? 'no_stream' : revision,
     });
   }
+  if (unchecked) return scheduleAlongside(deps, change, owner, at, metadata, true);
   if (conflicts.size > 0) return E.left({ _tag: 'SlotsTaken', conflicts: [...conflicts.values()].sort(byStart) });
   if (appends.length === 0) return E.right(undefined);
   const reserves = (a: StreamAppend) => a.events.some((e) => e.type === 'SlotReserved');
@@ -199,6 +238,12 @@ export const scheduleAlongside = async (
     then: appends.filter((a) => !reserves(a)),
     undo: undo(deps, owner, at),
     redoLate: redoLate(deps, at),
+    landed: () => {
+      for (const [name, bucket] of after) deps.buckets?.remember(name, bucket);
+    },
+    missed: () => {
+      for (const name of names) deps.buckets?.forget(name);
+    },
   });
 };
 
