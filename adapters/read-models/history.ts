@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { scheduleStreamPrefix } from '../../domain/schedule.ts';
 import { Actor } from '../../domain/shared.ts';
 import { IDEMPOTENCY_STREAM_PREFIX } from '../../application/idempotency.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
@@ -31,8 +32,10 @@ export const openHistoryReadModel = (db: Db): HistoryReadModel => {
     'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? AND revision > ? ORDER BY revision LIMIT ?',
   );
   const handle = (recorded: RecordedEvent): void => {
-    // Idempotency keys are bookkeeping of requests, with their answers: no one's audit history.
+    // Idempotency keys are bookkeeping of requests, with their answers, and schedules of bookings (each meeting's
+    // history says what it did): no one's audit history.
     if (recorded.streamName.startsWith(IDEMPOTENCY_STREAM_PREFIX)) return;
+    if (recorded.streamName.startsWith(scheduleStreamPrefix)) return;
     const data = recorded.data as { at?: unknown; by?: unknown } | null;
     const actorDecoded = Actor.decode(data?.by ?? recorded.metadata.actor);
     const actor = E.isRight(actorDecoded) ? actorDecoded.right : { id: 'unknown', roles: [] };
