@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { Actor } from '../../domain/shared.ts';
+import { callTicketStreamPrefix } from '../../domain/call-ticket.ts';
 import { IDEMPOTENCY_STREAM_PREFIX } from '../../application/idempotency.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import type { HistoryEntry, MeetingQueries, ProjectionSink } from '../../application/ports/read-models.ts';
@@ -31,8 +32,10 @@ export const openHistoryReadModel = (db: Db): HistoryReadModel => {
     'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? AND revision > ? ORDER BY revision LIMIT ?',
   );
   const handle = (recorded: RecordedEvent): void => {
-    // Idempotency keys are bookkeeping of requests, with their answers: no one's audit history.
+    // Idempotency keys are bookkeeping of requests, with their answers, and redeemed join tickets of calls: no one's
+    // audit history (a meeting's history shows its changes, not who joined its call when).
     if (recorded.streamName.startsWith(IDEMPOTENCY_STREAM_PREFIX)) return;
+    if (recorded.streamName.startsWith(callTicketStreamPrefix)) return;
     const data = recorded.data as { at?: unknown; by?: unknown } | null;
     const actorDecoded = Actor.decode(data?.by ?? recorded.metadata.actor);
     const actor = E.isRight(actorDecoded) ? actorDecoded.right : { id: 'unknown', roles: [] };
