@@ -290,6 +290,7 @@ const createHttp = (
     sinks: readModels.sinks,
     followers: [{ name: notifications.reaction.name, status: () => notifications.status() }],
     store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
+    node: { id: nodeId(deps.nodeDir) },
   });
   return createHttpApp({
     service: deps.service,
