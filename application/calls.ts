@@ -200,7 +200,7 @@ export class JoinTickets {
   }
 
   /** The ticket's id and claims if it is ours and not expired, without redeeming it. */
-  check(ticket: string, now: Date): Either<TicketRejection, TicketClaims & { readonly ticketId: string }> {
+  private check(ticket: string, now: Date): Either<TicketRejection, TicketClaims & { readonly ticketId: string }> {
     if (typeof ticket !== 'string' || ticket.length > MAX_TICKET_LENGTH || !TICKET_SHAPE.test(ticket)) {
       return E.left('unknown');
     }
