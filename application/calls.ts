@@ -106,7 +106,7 @@ export interface TicketClaims {
 export type TicketRejection = 'unknown' | 'expired' | 'used';
 
 /** What a ticket says it is for: no other signed thing is accepted as a ticket, nor a ticket as anything else. */
-export const TICKET_PURPOSE = 'call-join';
+const TICKET_PURPOSE = 'call-join';
 /** The HKDF label of the ticket key: its own, so the ticket key is never the key that signs API tokens. */
 const TICKET_KEY_INFO = 'virtual-y call-join ticket key v1';
 /**
@@ -216,7 +216,8 @@ export class JoinTickets {
 
   /**
    * Checks the ticket, then records its redemption: the first on any node wins, every later one is `used`. Rejects
-   * (nothing is redeemed) when the store cannot be written.
+   * when the store does not take the append (down, or no answer: then the ticket may be spent or not, and the
+   * client asks for a new one, as it does after any refusal).
    */
   async redeem(ticket: string, now: Date): Promise<Either<TicketRejection, TicketClaims>> {
     const checked = this.check(ticket, now);
