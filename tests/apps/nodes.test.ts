@@ -9,7 +9,7 @@ import { eventually, startFakeResend } from '../support/fake-resend.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
 import { startServerProcess } from '../support/server-process.ts';
 import type { ServerProcess } from '../support/server-process.ts';
-import { TEST_SECRET, client, putPeople, tempDir } from '../support/system.ts';
+import { TEST_SECRET, client, putPeople, startTestSystem, tempDir } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
 
 /**
@@ -171,5 +171,36 @@ describe('two nodes on one embedded event store', () => {
       const res = await fetch(`${b.url}/health`);
       return ((await res.json()) as { node: { caughtUp: boolean } }).node.caughtUp;
     }, 'node B caught up');
+  });
+});
+
+describe('rate limits with two nodes', () => {
+  it("are per node, by design: a user who spent node A's budget is still served by node B", async () => {
+    const shared = tempDir();
+    const env = (name: string) => ({
+      READ_MODELS_DIR: join(shared, name),
+      RATE_LIMIT_PER_SECOND: '1',
+      RATE_LIMIT_BURST: '3',
+    });
+    const nodeA = await startTestSystem({ dataDir: shared, env: env('node-a') });
+    const nodeB = await startTestSystem({ dataDir: shared, env: env('node-b') });
+    try {
+      const [onA, onB] = await Promise.all([nodeA.as('cora', ['customer']), nodeB.as('cora', ['customer'])]);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await onA.request('GET', '/meetings/none')).status);
+      // The burst of 3 is spent on A (refill is 1 a second, so at most one more may have come back meanwhile)…
+      expect(statuses.slice(0, 3)).toEqual([404, 404, 404]);
+      const refused = await eventually(async () => {
+        const res = await onA.request('GET', '/meetings/none');
+        return res.status === 429 ? res : undefined;
+      }, 'a 429 from node A');
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      // …and B, with its own bucket, still answers her: N nodes give a user up to N times RATE_LIMIT_*.
+      expect((await onB.request('GET', '/meetings/none')).status).toBe(404);
+    } finally {
+      await nodeA.close();
+      await nodeB.close();
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 });
