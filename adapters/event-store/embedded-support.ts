@@ -1,6 +1,6 @@
 import { left, right } from 'fp-ts/lib/Either.js';
 import { expectedRevisionMatches, serialiseEventToAppend } from './append-checks.ts';
-import { decodeOwnMetadata, encodeMetadata } from './metadata.ts';
+import { decodeOwnMetadata, encodeMetadata, multiAppendMetadata } from './metadata.ts';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type {
   AppendResult,
@@ -185,32 +185,43 @@ export function encodeStreamAppends(appends: ReadonlyArray<StreamAppend>): Reado
     if (append.events.length === 0) {
       throw new RangeError(`appendToStreams has no events for stream ${JSON.stringify(append.streamName)}`);
     }
+    // As KurrentDB's multi-stream append does, only the correlation and causation ids are kept (see metadata.ts).
+    const events = append.events.map((e) => ({ ...e, metadata: multiAppendMetadata(e.metadata) }));
     return {
       streamName: append.streamName,
-      events: encodeEvents(append.streamName, append.events),
+      events: encodeEvents(append.streamName, events),
       expected: append.expectedRevision,
     };
   });
 }
 
 /**
- * All or nothing: the first stream not at its expected revision is the answer and nothing is written. A retry of a
- * multi-stream append that was written (every stream holds its events where they were put) answers as the first
- * time did; a partial match cannot be a retry (the append was atomic), so its streams count as moved on.
+ * All or nothing, as KurrentDB's multi-stream append decides it (StorageWriterService.VerifyCommitChecks): a retry
+ * of a multi-stream append that was written (every stream holds its events where they were put) answers as the
+ * first time did. Otherwise the answer names the first stream, in the order given, that was not at its expected
+ * revision or held its events already (a partial match cannot be a retry: the append was atomic), and nothing is
+ * written.
  */
 export function decideMultiAppend(
   lookup: AppendLookup,
   appends: ReadonlyArray<EncodedStreamAppend>,
 ): MultiAppendDecision {
   const parts: Array<{ streamName: string; firstRevision: number; events: ReadonlyArray<EncodedEvent> }> = [];
-  const retried: Array<{ streamName: string; expected: ExpectedRevision; result: AppendResult }> = [];
+  const retried: Array<{ streamName: string; result: AppendResult }> = [];
+  let firstRefusal: WrongExpectedRevision | undefined;
   for (const { streamName, events, expected } of appends) {
     const decision = decideAppend(lookup, streamName, events, expected);
-    if (decision.kind === 'write') parts.push({ streamName, firstRevision: decision.firstRevision, events });
-    else if (decision.result._tag === 'Left') return { kind: 'decided', result: decision.result };
-    else retried.push({ streamName, expected, result: decision.result.right });
+    if (decision.kind === 'write') {
+      parts.push({ streamName, firstRevision: decision.firstRevision, events });
+      continue;
+    }
+    if (decision.result._tag === 'Right') retried.push({ streamName, result: decision.result.right });
+    firstRefusal ??=
+      decision.result._tag === 'Left'
+        ? decision.result.left
+        : { _tag: 'WrongExpectedRevision', streamName, expected, actual: lookup.currentRevision(streamName) };
   }
-  if (parts.length === 0) {
+  if (retried.length === appends.length) {
     const position = Math.max(...retried.map((r) => r.result.position));
     const streams = retried.map((r) => ({
       streamName: r.streamName,
@@ -218,12 +229,7 @@ export function decideMultiAppend(
     }));
     return { kind: 'decided', result: right({ position, streams }) };
   }
-  const moved = retried[0];
-  if (moved !== undefined) {
-    const { streamName, expected } = moved;
-    const actual = lookup.currentRevision(streamName);
-    return { kind: 'decided', result: left({ _tag: 'WrongExpectedRevision', streamName, expected, actual }) };
-  }
+  if (firstRefusal !== undefined) return { kind: 'decided', result: left(firstRefusal) };
   return { kind: 'write', parts };
 }
 

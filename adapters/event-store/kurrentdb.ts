@@ -1,12 +1,13 @@
 import { FORWARDS } from '@kurrent/kurrentdb-client';
 import type { KurrentDBClient } from '@kurrent/kurrentdb-client';
-import { MultiStreamAppendUnsupportedError } from '../../application/ports/event-store.ts';
 import type { EventStore } from '../../application/ports/event-store.ts';
 import { appendEvents } from './kurrentdb/append.ts';
 import type { AppendContext } from './kurrentdb/append.ts';
 import { awaitServer, connectionIdentity, createClient } from './kurrentdb/connection.ts';
 import type { KurrentDbLogger } from './kurrentdb/connection.ts';
 import { toRecorded } from './kurrentdb/conversions.ts';
+import { appendToStreams, multiAppendSupport } from './kurrentdb/multi-append.ts';
+import type { MultiAppendContext } from './kurrentdb/multi-append.ts';
 import { closedError, createConnectionHealth } from './kurrentdb/health.ts';
 import type { ConnectionHealth, KurrentDbConnectionStatus } from './kurrentdb/health.ts';
 import { headPositionReader, readAllWanted, readStreamRaw, streamSelection } from './kurrentdb/reads.ts';
@@ -17,7 +18,7 @@ import type { SubscriptionContext } from './kurrentdb/subscription.ts';
 /**
  * The KurrentDB adapter. This module opens it and names its parts: connecting and its errors (kurrentdb/connection),
  * conversions to and from the port's types (conversions), reads and the head position (reads), appends (append),
- * subscriptions that resubscribe after a drop (subscription), and the connection status they report to (health).
+ * atomic appends to several streams (multi-append), subscriptions that resubscribe after a drop (subscription), and the connection status they report to (health).
  */
 
 export {
@@ -55,7 +56,8 @@ export interface KurrentDbEventStoreOptions {
   readonly downAfterFailedAttempts?: number;
   /**
    * The server's MaxAppendSize (bytes per append, counted as the server does: data + metadata + 2 × type length per
-   * event). Larger appends are refused here, before anything is sent. Default 1,048,576, the server's default.
+   * event; for a multi-stream append: data + properties + type). Larger appends are refused here, before anything is
+   * sent. Default 1,048,576, the server's default.
    */
   readonly maxAppendSize?: number;
 }
@@ -82,6 +84,8 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
     health,
     maxAppendSize: options.maxAppendSize ?? KURRENTDB_DEFAULT_MAX_APPEND_SIZE,
   };
+  const multiAppending: MultiAppendContext = { ...appending, support: multiAppendSupport(client, health) };
+  await announceMultiStreamAppend(multiAppending, identity.target, logger);
   const subscribing: SubscriptionContext = {
     client,
     identity,
@@ -97,9 +101,8 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
     connectionStatus: health.status,
     appendToStream: (streamName, events, appendOptions) =>
       appendEvents(appending, streamName, events, appendOptions?.expectedRevision ?? 'any'),
-    // Until the adapter speaks the server's multi-stream append, it answers as a server without one would.
-    appendToStreams: () => Promise.reject(new MultiStreamAppendUnsupportedError('kurrentdb')),
-    supportsMultiStreamAppend: async () => false,
+    appendToStreams: (appends) => appendToStreams(multiAppending, appends),
+    supportsMultiStreamAppend: () => multiAppending.support.supported(),
     readStream: async (streamName, readOptions) => {
       const from = Math.max(0, Math.floor(readOptions?.fromRevision ?? 0));
       const read: StreamRead = {
@@ -131,6 +134,22 @@ export async function openKurrentDbEventStore(options: KurrentDbEventStoreOption
     },
     close: () => closeStore(client, health),
   };
+}
+
+/** Says at start-up which way writes to several streams will go; a failed question is asked again on first use. */
+async function announceMultiStreamAppend(
+  { support }: MultiAppendContext,
+  target: string,
+  logger: KurrentDbLogger,
+): Promise<void> {
+  const supported = await support.supported().catch(() => undefined);
+  if (supported === true) logger.info({}, `KurrentDB at ${target} appends to several streams atomically`);
+  if (supported === false) {
+    logger.info(
+      {},
+      `KurrentDB at ${target} has no atomic multi-stream append (before 25.1): writes to several streams go stream by stream`,
+    );
+  }
 }
 
 async function closeStore(client: KurrentDBClient, health: ConnectionHealth): Promise<void> {

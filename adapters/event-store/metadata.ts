@@ -11,6 +11,23 @@ export function encodeMetadata(metadata: EventMetadata | undefined): EventMetada
   return { actor: actor && { id: actor.id, roles: [...actor.roles] }, correlationId, causationId };
 }
 
+/**
+ * Metadata as the flat string properties of KurrentDB's multi-stream append, under the same keys as the JSON above,
+ * so that a v1 read (which shows the properties as JSON metadata) decodes both alike. `actor` is left out: the
+ * application no longer writes it (old events still carry it and are still read) and flat properties cannot hold it.
+ */
+export function encodeMetadataProperties(metadata: EventMetadata | undefined): Record<string, string> {
+  const properties: Record<string, string> = {};
+  if (metadata?.correlationId !== undefined) properties['correlationId'] = metadata.correlationId;
+  if (metadata?.causationId !== undefined) properties['causationId'] = metadata.causationId;
+  return properties;
+}
+
+/** What appendToStreams writes on every store: the metadata a multi-stream append keeps (see above). */
+export function multiAppendMetadata(metadata: EventMetadata | undefined): EventMetadata {
+  return encodeMetadataProperties(metadata);
+}
+
 /** Metadata this service wrote itself: anything but the expected shape is damage, reported as undefined. */
 export function decodeOwnMetadata(raw: unknown): EventMetadata | undefined {
   if (!isRecord(raw)) return undefined;

@@ -139,10 +139,15 @@ export interface EventStore {
 
   /**
    * Appends to several streams at once, all or nothing: each stream's events land only if every stream is at its
-   * expected revision, else nothing is written and the answer names the first stream that was not. A stream may
-   * appear once per call, with at least one event. Rejects with MultiStreamAppendUnsupportedError (nothing written)
-   * when the store cannot do it atomically (`supportsMultiStreamAppend` says so beforehand), and with
-   * AppendTooLargeError as appendToStream does.
+   * expected revision, else nothing is written and the answer names the first stream that was not. The events are
+   * written stream by stream in the order given, next to each other in the log. A stream may appear once per call,
+   * with at least one event (RangeError otherwise; KurrentDB tells stream names apart without regard to case here).
+   * As on KurrentDB, a retry (every stream already holds these event ids where they were put) answers as the first
+   * time did, while a partial match is no retry: the answer names the first stream, in the order given, that moved
+   * or already held its events. Only the correlation and causation ids of the metadata are kept (KurrentDB stores
+   * them as flat properties), not the actor. Rejects with MultiStreamAppendUnsupportedError (nothing written) when
+   * the store cannot do it atomically (`supportsMultiStreamAppend` says so beforehand), and with AppendTooLargeError
+   * as appendToStream does.
    */
   appendToStreams(
     appends: ReadonlyArray<StreamAppend>,

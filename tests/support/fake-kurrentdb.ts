@@ -7,9 +7,16 @@
  * Streams.Read.cs, ServerFeatures.cs, Status.cs, RpcExceptions.cs; Enumerators/ReadAllBackwardsFiltered.cs).
  *
  * Implemented:
- * - ServerFeatures.GetSupportedMethods, reporting the version (24.10.0 by default) and the methods the fake
- *   implements, with the features the real server attaches (`batchappend`: deadline_duration; `read`: position,
- *   events). The client sends its appends through BatchAppend when it is listed, as against a real server.
+ * - ServerFeatures.GetSupportedMethods, reporting the version (25.1.0 by default, 24.10.0 with
+ *   `multiStreamAppend: false`) and the methods the fake implements, with the features the real server attaches
+ *   (`batchappend`: deadline_duration; `read`: position, events). The client sends its appends through BatchAppend
+ *   when it is listed, as against a real server.
+ * - The v2 StreamsService.AppendSession, the atomic multi-stream append of KurrentDB 25.1+, in
+ *   fake-kurrentdb-v2.ts (its header says how). With `multiStreamAppend: false` the fake is a server before 25.1:
+ *   the service is not there (a call to it is answered UNIMPLEMENTED) and GetSupportedMethods does not list it.
+ *   `advertiseMultiStreamAppend` makes the list say otherwise than what is served (a node behind a proxy, a leader
+ *   of another version during a rolling upgrade). fake-kurrentdb-process.ts runs the fake in a process of its own,
+ *   with these options passed from the test.
  * - Streams.BatchAppend: one bidirectional stream carrying many appends, told apart by correlation id; options in
  *   the first request of an append, events in one or more requests, `is_final` on the last; expected revision
  *   (any / no_stream / stream_exists / revision); a deadline (the `deadline_21_10_0` timestamp or the `deadline`
@@ -74,6 +81,11 @@ import type {
 } from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/streams_pb.js';
 import type { Empty } from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/shared_pb.js';
 import type { SupportedMethods } from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/serverfeatures_pb.js';
+import streamsV2Grpc from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v2/streams/streams_grpc_pb.js';
+import { appendSessionHandler } from './fake-kurrentdb-v2.ts';
+import type { AppendSessionHost, FakeMultiAppendRequest, V2Event } from './fake-kurrentdb-v2.ts';
+
+export type { FakeMultiAppendOutcome, FakeMultiAppendRequest } from './fake-kurrentdb-v2.ts';
 
 const TICKS_PER_MS = 10_000n;
 /** ClusterVNodeOptions.Application.MaxAppendSize */
@@ -95,6 +107,8 @@ export interface FakeStoredEvent {
   /** .NET ticks (100 ns) since the Unix epoch, as the real server puts in the `created` metadata entry. */
   readonly createdTicks: bigint;
   readonly position: bigint;
+  /** Events of a multi-stream append: the properties they were written with (a v1 read shows them as metadata). */
+  readonly properties?: Readonly<Record<string, unknown>>;
 }
 
 export type FakeFilter =
@@ -130,7 +144,8 @@ export type FakeRequest =
       /** $all reads: log records examined to answer (a read of the last record examines 1). */
       scanned?: number;
       readonly denied?: boolean;
-    } & RequestHeaders);
+    } & RequestHeaders)
+  | FakeMultiAppendRequest;
 
 export type FakeAppendOutcome =
   | 'success'
@@ -174,8 +189,14 @@ export interface FakeKurrentDbOptions {
   readonly port?: number;
   /** Default 1,048,576, the server's default. */
   readonly maxAppendSize?: number;
-  /** The version GetSupportedMethods reports. Default 24.10.0. */
+  /** The version GetSupportedMethods reports. Default 25.1.0, or 24.10.0 with `multiStreamAppend: false`. */
   readonly serverVersion?: string;
+  /** Serve the v2 AppendSession (KurrentDB 25.1+). Default true; false: a server before 25.1. */
+  readonly multiStreamAppend?: boolean;
+  /** Whether GetSupportedMethods lists AppendSession. Default: as `multiStreamAppend`. */
+  readonly advertiseMultiStreamAppend?: boolean;
+  /** MaxAppendEventSize, bytes per event of a multi-stream append. Default unlimited, as the server's. */
+  readonly maxAppendEventSize?: number;
   /** Serve TLS with the test certificate. */
   readonly tls?: boolean;
   /** Turns access control on: these users only, anonymous requests refused. */
@@ -197,6 +218,7 @@ interface ProposedEvent {
   readonly contentType: string;
   readonly data: Uint8Array;
   readonly metadata: Uint8Array;
+  readonly properties?: Readonly<Record<string, unknown>>;
 }
 
 type AppendResult =
@@ -238,6 +260,7 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
       customMetadata: proposed.metadata,
       createdTicks: BigInt(Date.now()) * TICKS_PER_MS,
       position: nextPosition,
+      ...(proposed.properties !== undefined ? { properties: proposed.properties } : {}),
     };
     // Gaps between positions, as in a real transaction log where positions are byte offsets.
     nextPosition +=
@@ -312,6 +335,31 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
     if (!last) throw new Error('unreachable: written is not empty');
     publish(written);
     return { ok: true, revision: last.revision, position: last.position, idempotent: false };
+  };
+
+  const multiStreamAppend = options.multiStreamAppend ?? true;
+  const appendSessionHost: AppendSessionHost = {
+    refuseWrite: (metadata) => {
+      const access = authenticate(metadata);
+      if (!access.ok) return { code: access.code, details: access.details };
+      if (!authorize(access, 'stream')) return { code: grpc.status.PERMISSION_DENIED, details: 'Access denied' };
+      return undefined;
+    },
+    headers: (metadata) => headersOf(metadata, authenticate(metadata)),
+    currentRevision,
+    replayOf: (streamName, ids) => findIdempotentReplay(streams.get(streamName) ?? [], ids),
+    commit: (writes) => {
+      const stored = writes.map(({ streamName, events }) => events.map((e: V2Event) => store(streamName, e)));
+      publish(stored.flat());
+      return stored.map((events) => {
+        const last = events[events.length - 1];
+        if (!last) throw new Error('unreachable: a stream of a multi-stream append has events');
+        return last;
+      });
+    },
+    record: (request) => requests.push(request),
+    maxAppendSize,
+    maxAppendEventSize: options.maxAppendEventSize ?? Number.MAX_SAFE_INTEGER,
   };
 
   const batchAppend = (call: grpc.ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => {
@@ -712,7 +760,7 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
   const getSupportedMethods: grpc.handleUnaryCall<Empty, SupportedMethods> = (call, callback) => {
     requests.push({ kind: 'features', ...headersOf(call.metadata, { ok: true }) });
     const methods = new featuresPb.SupportedMethods();
-    methods.setEventStoreServerVersion(options.serverVersion ?? '24.10.0');
+    methods.setEventStoreServerVersion(options.serverVersion ?? (multiStreamAppend ? '25.1.0' : '24.10.0'));
     const supported = (service: string, method: string, features: string[] = []) => {
       const m = new featuresPb.SupportedMethod();
       m.setServiceName(service);
@@ -725,6 +773,9 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
       supported('event_store.client.streams.streams', 'read', ['position', 'events']),
       supported('event_store.client.streams.streams', 'append'),
       supported('event_store.client.streams.streams', 'batchappend', ['deadline_duration']),
+      ...((options.advertiseMultiStreamAppend ?? multiStreamAppend)
+        ? [supported('kurrentdb.protocol.v2.streams.streamsservice', 'appendsession')]
+        : []),
     ]);
     callback(null, methods);
   };
@@ -740,6 +791,13 @@ export async function startFakeKurrentDb(options: FakeKurrentDbOptions = {}): Pr
     const s = new grpc.Server();
     s.addService(streamsGrpc.StreamsService, { read, append, batchAppend });
     s.addService(featuresGrpc.ServerFeaturesService, { getSupportedMethods });
+    if (multiStreamAppend) {
+      s.addService(streamsV2Grpc.StreamsServiceService, {
+        appendSession: appendSessionHandler(appendSessionHost),
+        appendRecords: (_call: unknown, callback: grpc.sendUnaryData<never>) =>
+          callback({ code: grpc.status.UNIMPLEMENTED, details: 'AppendRecords is a KurrentDB 26 method' }),
+      });
+    }
     port = await new Promise<number>((resolve, reject) => {
       s.bindAsync(`127.0.0.1:${port}`, credentials(), (error, bound) => (error ? reject(error) : resolve(bound)));
     });

@@ -8,7 +8,7 @@ import type {
 } from '@kurrent/kurrentdb-client';
 import type { EventToAppend, ExpectedRevision, RecordedEvent } from '../../../application/ports/event-store.ts';
 import { serialiseEventToAppend } from '../append-checks.ts';
-import { decodeForeignMetadata, encodeMetadata } from '../metadata.ts';
+import { decodeForeignMetadata, encodeMetadata, encodeMetadataProperties } from '../metadata.ts';
 
 /** Between the port's events, positions and revisions and the client's. */
 
@@ -69,6 +69,54 @@ export function toEventData(streamName: string, event: EventToAppend, index: num
     data: JSON.parse(json) as JSONType,
     metadata: encodeMetadata(event.metadata) as JSONType,
   };
+}
+
+/**
+ * An event for the multi-stream append (the v2 AppendSession): its metadata travels as flat string properties,
+ * which the server stores as such and shows to v1 reads as JSON metadata (the properties plus `$schema.name` and
+ * `$schema.format`, EventRecord.SynthesizeMetadataFromProperties), so toRecorded reads both kinds of event alike.
+ */
+export function toPropertiesEventData(streamName: string, event: EventToAppend, index: number): EventData {
+  const json = serialiseEventToAppend(streamName, event, index);
+  return {
+    id: event.id,
+    contentType: 'application/json',
+    type: event.type,
+    data: JSON.parse(json) as JSONType,
+    metadata: encodeMetadataProperties(event.metadata),
+  };
+}
+
+/**
+ * A multi-stream append's size as the server counts it (AppendRecordExtensions.CalculateSizeOnDisk, summed over the
+ * records): the data, the properties as a protobuf Struct, and the UTF-8 bytes of the type.
+ */
+export function multiAppendSize(data: ReadonlyArray<EventData>): number {
+  let size = 0;
+  for (const event of data) {
+    size += Buffer.byteLength(JSON.stringify(event.data), 'utf8');
+    size += structSize(event.metadata as Readonly<Record<string, string>>);
+    size += Buffer.byteLength(event.type, 'utf8');
+  }
+  return size;
+}
+
+/** The protobuf encoding of a Struct of string values: one map entry (key, Value{string_value}) per property. */
+function structSize(properties: Readonly<Record<string, string>>): number {
+  let size = 0;
+  for (const [key, value] of Object.entries(properties)) {
+    const keyField = delimited(Buffer.byteLength(key, 'utf8'));
+    const valueField = delimited(delimited(Buffer.byteLength(value, 'utf8')));
+    size += delimited(keyField + valueField);
+  }
+  return size;
+}
+
+/** A length-delimited field: a one-byte tag, the length as a varint, the bytes. */
+function delimited(length: number): number {
+  let varint = 1;
+  while (length >= 128 ** varint) varint += 1;
+  return 1 + varint + length;
 }
 
 export function toRecorded(event: KurrentRecordedEvent): RecordedEvent {

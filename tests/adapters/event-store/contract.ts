@@ -10,6 +10,7 @@ import type {
   Subscription,
   WrongExpectedRevision,
 } from '../../../application/ports/event-store.ts';
+import { runMultiAppendContract } from './contract-multi-append.ts';
 
 /**
  * One behavioural contract for every EventStore adapter. It never assumes the log starts empty or that it owns the
@@ -407,6 +408,11 @@ export function runEventStoreContract(name: string, factory: () => Promise<Event
         expect(again.nextExpectedRevision).toBe(first.nextExpectedRevision);
         expect(await store.readStream(existing)).toHaveLength(2);
       });
+    });
+
+    runMultiAppendContract({
+      store: () => store,
+      secondConnection: async () => fixture.secondConnection?.(),
     });
 
     describe('subscriptions', () => {

@@ -1,11 +1,13 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isRight, right } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { DeadlineExceededError, KurrentDBClient, jsonEvent } from '@kurrent/kurrentdb-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AppendTooLargeError } from '../../../application/ports/event-store.ts';
-import type { EventToAppend, RecordedEvent } from '../../../application/ports/event-store.ts';
+import { AppendTooLargeError, MultiStreamAppendUnsupportedError } from '../../../application/ports/event-store.ts';
+import type { EventToAppend, RecordedEvent, StreamAppend } from '../../../application/ports/event-store.ts';
 import { handleCommand, loadAggregate } from '../../../application/command-handler.ts';
 import {
   KurrentDbAccessDeniedError,
@@ -15,6 +17,9 @@ import {
 import type { KurrentDbEventStore, KurrentDbEventStoreOptions } from '../../../adapters/event-store/kurrentdb.ts';
 import { startFakeKurrentDb } from '../../support/fake-kurrentdb.ts';
 import type { FakeKurrentDb, FakeRequest } from '../../support/fake-kurrentdb.ts';
+import { startFakeKurrentDbProcess } from '../../support/fake-kurrentdb-process.ts';
+import { startServerProcess } from '../../support/server-process.ts';
+import { tempDir } from '../../support/system.ts';
 import { runEventStoreContract } from './contract.ts';
 
 /*
@@ -69,12 +74,16 @@ function fixtureFor(connect: () => Promise<KurrentDbEventStore>) {
 describe('KurrentDB adapter against the fake server', () => {
   let fake: FakeKurrentDb;
 
+  let before25: FakeKurrentDb;
+
   beforeAll(async () => {
     fake = await startFakeKurrentDb();
+    before25 = await startFakeKurrentDb({ multiStreamAppend: false });
   });
 
   afterAll(async () => {
     await fake.close();
+    await before25.close();
   });
 
   // The Rust part of the client waits discoveryInterval (500 ms by default) before its first connection; shortened
@@ -84,6 +93,13 @@ describe('KurrentDB adapter against the fake server', () => {
   runEventStoreContract(
     'kurrentdb (fake server)',
     fixtureFor(() => openKurrentDbEventStore({ connectionString: quickly() })),
+  );
+
+  runEventStoreContract(
+    'kurrentdb (fake server before 25.1, without the multi-stream append)',
+    fixtureFor(() =>
+      openKurrentDbEventStore({ connectionString: `${before25.connectionString}&discoveryInterval=10` }),
+    ),
   );
 
   runEventStoreContract(
@@ -577,5 +593,299 @@ describe('KurrentDB adapter specifics (fake server)', () => {
     expect(describeConnectionTarget('kurrentdb://u:p@db.example:2113?tls=true')).toBe('db.example:2113');
     expect(describeConnectionTarget('esdb+discover://a:1113,b:1113/?tls=false')).toBe('a:1113,b:1113');
     expect(describeConnectionTarget('kurrentdb://127.0.0.1:2113')).toBe('127.0.0.1:2113');
+  });
+});
+
+describe('KurrentDB multi-stream append (fake server)', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function setUp(
+    fakeOptions: Parameters<typeof startFakeKurrentDb>[0] = {},
+    storeOptions: Partial<KurrentDbEventStoreOptions> = {},
+  ) {
+    const fake = await startFakeKurrentDb(fakeOptions);
+    cleanups.push(() => fake.close());
+    const store = await openKurrentDbEventStore({ connectionString: fake.connectionString, ...storeOptions });
+    cleanups.push(() => store.close());
+    return { fake, store };
+  }
+
+  const multiAppends = (requests: ReadonlyArray<FakeRequest>) =>
+    requests.flatMap((r) => (r.kind === 'multiAppend' ? [r] : []));
+  const failure = (attempt: Promise<unknown>) =>
+    attempt.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  const two = (): StreamAppend[] => [
+    { streamName: 'meeting-1', events: [event()], expectedRevision: 'no_stream' },
+    { streamName: 'schedule-p-2026-12', events: [event()], expectedRevision: 'any' },
+  ];
+
+  it('sends one AppendSession with the v2 expected revisions, the events as sent and the metadata as properties', async () => {
+    const infos: string[] = [];
+    const logger = { info: (_: object, m: string) => infos.push(m), warn: () => {}, error: () => {} };
+    const { fake, store } = await setUp({}, { logger });
+    expect(infos).toContain(`KurrentDB at 127.0.0.1:${fake.port} appends to several streams atomically`);
+    expect(await store.supportsMultiStreamAppend()).toBe(true);
+    expect(isRight(await store.appendToStream('schedule-b', [event()]))).toBe(true);
+    const metadata = { correlationId: 'c-1', causationId: 'k-1' };
+    const appends: StreamAppend[] = [
+      {
+        streamName: 'meeting-a',
+        events: [{ ...event('Scheduled', { at: 1 }), metadata }],
+        expectedRevision: 'no_stream',
+      },
+      { streamName: 'schedule-b', events: [event('Reserved')], expectedRevision: 0 },
+      { streamName: 'schedule-c', events: [event('Reserved')], expectedRevision: 'any' },
+      { streamName: 'meeting-a-2', events: [event('Noted')], expectedRevision: 'stream_exists' },
+    ];
+    expect(isRight(await store.appendToStream('meeting-a-2', [event()]))).toBe(true);
+    const result = await store.appendToStreams(appends);
+    expect(result).toMatchObject({
+      _tag: 'Right',
+      right: {
+        streams: [
+          { streamName: 'meeting-a', nextExpectedRevision: 0 },
+          { streamName: 'schedule-b', nextExpectedRevision: 1 },
+          { streamName: 'schedule-c', nextExpectedRevision: 0 },
+          { streamName: 'meeting-a-2', nextExpectedRevision: 1 },
+        ],
+      },
+    });
+    const [sent] = multiAppends(fake.requests);
+    expect(sent?.streams.map((s) => [s.streamName, s.expectedRevision])).toEqual([
+      ['meeting-a', -1n],
+      ['schedule-b', 0n],
+      ['schedule-c', -2n],
+      ['meeting-a-2', -4n],
+    ]);
+    expect(sent?.outcome).toBe('success');
+    // Stored as properties; a v1 read shows them as JSON metadata with the schema name and format added.
+    const stored = fake.events.find((e) => e.id === appends[0]?.events[0]?.id);
+    expect(stored?.properties).toEqual(metadata);
+    expect(stored?.contentType).toBe('application/json');
+    expect(JSON.parse(new TextDecoder().decode(stored?.customMetadata))).toEqual({
+      ...metadata,
+      '$schema.name': 'Scheduled',
+      '$schema.format': 'Json',
+    });
+    // Read back exactly as an event appended to one stream with the same metadata.
+    const single = { ...event('Scheduled', { at: 1 }), metadata };
+    expect(isRight(await store.appendToStream('meeting-single', [single]))).toBe(true);
+    const [viaSession] = await store.readStream('meeting-a');
+    const [viaAppend] = await store.readStream('meeting-single');
+    expect(viaSession?.metadata).toEqual(metadata);
+    const comparable = (e: RecordedEvent | undefined) => e && { type: e.type, data: e.data, metadata: e.metadata };
+    expect(comparable(viaSession)).toEqual(comparable(viaAppend));
+    if (!isRight(result)) throw new Error('append failed');
+    expect(result.right.position).toBe(
+      Number(fake.events.find((e) => e.streamName === 'meeting-a-2' && e.revision === 1n)?.position),
+    );
+  });
+
+  it('answers the refusal the server details: the stream, its expected and its actual revision', async () => {
+    const { fake, store } = await setUp();
+    expect(isRight(await store.appendToStream('schedule-x', [event(), event(), event()]))).toBe(true);
+    const before = fake.events.length;
+    const refused = await store.appendToStreams([
+      { streamName: 'meeting-x', events: [event()], expectedRevision: 'no_stream' },
+      { streamName: 'schedule-x', events: [event()], expectedRevision: 'no_stream' },
+    ]);
+    expect(refused).toEqual({
+      _tag: 'Left',
+      left: { _tag: 'WrongExpectedRevision', streamName: 'schedule-x', expected: 'no_stream', actual: 2 },
+    });
+    const exact = await store.appendToStreams([
+      { streamName: 'meeting-x', events: [event()], expectedRevision: 'any' },
+      { streamName: 'schedule-x', events: [event()], expectedRevision: 1 },
+    ]);
+    expect(exact).toEqual({
+      _tag: 'Left',
+      left: { _tag: 'WrongExpectedRevision', streamName: 'schedule-x', expected: 1, actual: 2 },
+    });
+    expect(fake.events).toHaveLength(before);
+    expect(multiAppends(fake.requests).map((r) => r.outcome)).toEqual([
+      'stream-revision-conflict',
+      'stream-revision-conflict',
+    ]);
+  });
+
+  it('on a server before 25.1, says so and rejects without sending anything', async () => {
+    const infos: string[] = [];
+    const logger = { info: (_: object, m: string) => infos.push(m), warn: () => {}, error: () => {} };
+    const { fake, store } = await setUp({ multiStreamAppend: false }, { logger });
+    expect(infos.some((m) => m.includes('has no atomic multi-stream append (before 25.1)'))).toBe(true);
+    expect(await store.supportsMultiStreamAppend()).toBe(false);
+    expect(await failure(store.appendToStreams(two()))).toBeInstanceOf(MultiStreamAppendUnsupportedError);
+    expect(await store.supportsMultiStreamAppend()).toBe(false);
+    expect(fake.events).toEqual([]);
+    expect(multiAppends(fake.requests)).toEqual([]);
+    // Its single-stream appends work as before.
+    expect(isRight(await store.appendToStream('meeting-old', [event()]))).toBe(true);
+  });
+
+  it('takes an UNIMPLEMENTED answer as the server having no multi-stream append, and remembers it', async () => {
+    // A server that lists AppendSession without serving it: a node behind a proxy, an older leader in an upgrade.
+    const { fake, store } = await setUp({ multiStreamAppend: false, advertiseMultiStreamAppend: true });
+    expect(await store.supportsMultiStreamAppend()).toBe(true);
+    expect(await failure(store.appendToStreams(two()))).toBeInstanceOf(MultiStreamAppendUnsupportedError);
+    expect(await store.supportsMultiStreamAppend()).toBe(false);
+    expect(await failure(store.appendToStreams(two()))).toBeInstanceOf(MultiStreamAppendUnsupportedError);
+    expect(fake.events).toEqual([]);
+    expect(store.connectionStatus()).toBe('connected');
+  });
+
+  it('refuses an append over the max append size before sending it, counted as the server counts v2 records', async () => {
+    const limit = 10_000;
+    const { fake } = await setUp({ maxAppendSize: limit });
+    const guarded = await openKurrentDbEventStore({ connectionString: fake.connectionString, maxAppendSize: limit });
+    cleanups.push(() => guarded.close());
+    // Data {"t":"x…"} (8 + k bytes) + properties {correlationId: "corr-1"} as a Struct (27 bytes) + "Big" (3), and
+    // data {} (2) + "Small" (5) in the other stream: k + 45 bytes in all.
+    const sized = (total: number): StreamAppend[] => [
+      {
+        streamName: 'meeting-size',
+        events: [{ ...event('Big', { t: 'x'.repeat(total - 45) }), metadata: { correlationId: 'corr-1' } }],
+        expectedRevision: 'any',
+      },
+      { streamName: 'schedule-size', events: [event('Small', {})], expectedRevision: 'any' },
+    ];
+    expect(isRight(await guarded.appendToStreams(sized(limit)))).toBe(true);
+    const refused = await failure(guarded.appendToStreams(sized(limit + 1)));
+    expect(refused).toBeInstanceOf(AppendTooLargeError);
+    expect(refused).toMatchObject({ streamName: 'meeting-size, schedule-size', size: limit + 1, limit });
+    expect(multiAppends(fake.requests).map((r) => [r.size, r.outcome])).toEqual([[limit, 'success']]);
+
+    // A server whose limit is lower than the adapter's: its refusal comes back as the same typed error.
+    const trusting = await openKurrentDbEventStore({ connectionString: fake.connectionString });
+    cleanups.push(() => trusting.close());
+    const byServer = await failure(trusting.appendToStreams(sized(limit + 1)));
+    expect(byServer).toBeInstanceOf(AppendTooLargeError);
+    expect(byServer).toMatchObject({ size: limit + 1, limit });
+    expect(multiAppends(fake.requests).at(-1)).toMatchObject({ outcome: 'append-transaction-size-exceeded' });
+    expect(fake.events).toHaveLength(2);
+  });
+
+  it("maps the server's per-event limit (MaxAppendEventSize) to the same typed error", async () => {
+    const { fake, store } = await setUp({ maxAppendEventSize: 100 });
+    const big = event('Big', { t: 'x'.repeat(200) });
+    const refused = await failure(
+      store.appendToStreams([
+        { streamName: 'meeting-e', events: [event()], expectedRevision: 'any' },
+        { streamName: 'schedule-e', events: [big], expectedRevision: 'any' },
+      ]),
+    );
+    expect(refused).toBeInstanceOf(AppendTooLargeError);
+    expect(refused).toMatchObject({ streamName: 'schedule-e', limit: 100 });
+    expect(fake.events).toEqual([]);
+  });
+
+  it('refuses, before sending, what the server would refuse: a stream twice in any case, ids and types it cannot take', async () => {
+    const { fake, store } = await setUp();
+    const twice = await failure(
+      store.appendToStreams([
+        { streamName: 'meeting-Case', events: [event()], expectedRevision: 'any' },
+        { streamName: 'MEETING-case', events: [event()], expectedRevision: 'any' },
+      ]),
+    );
+    expect(twice).toBeInstanceOf(RangeError);
+    const notUuid = await failure(
+      store.appendToStreams([
+        { streamName: 'meeting-id', events: [{ ...event(), id: 'not-a-uuid' }], expectedRevision: 'any' },
+      ]),
+    );
+    expect(notUuid).toBeInstanceOf(TypeError);
+    const spaced = await failure(
+      store.appendToStreams([{ streamName: 'meeting-type', events: [event('Has spaces')], expectedRevision: 'any' }]),
+    );
+    expect(spaced).toBeInstanceOf(TypeError);
+    expect(multiAppends(fake.requests)).toEqual([]);
+  });
+
+  it('the fake refuses what the server refuses of a raw AppendSession, writing nothing', async () => {
+    const { fake } = await setUp();
+    const raw = KurrentDBClient.connectionString(fake.connectionString);
+    cleanups.push(() => raw.dispose());
+    const one = () => [jsonEvent({ type: 'Tested', data: { n: 1 } })];
+    const outcomeOf = async (requests: Parameters<KurrentDBClient['multiStreamAppend']>[0]) => {
+      const error = await failure(raw.multiStreamAppend(requests));
+      expect(error).toBeInstanceOf(Error);
+      return multiAppends(fake.requests).at(-1)?.outcome;
+    };
+    // AppendSessionCommand compares stream names without regard to case.
+    expect(
+      await outcomeOf([
+        { streamName: 'meeting-dup', events: one(), expectedState: 'any' },
+        { streamName: 'MEETING-DUP', events: one(), expectedState: 'any' },
+      ]),
+    ).toBe('stream-already-in-append-session');
+    expect(await outcomeOf([{ streamName: 'meeting-empty', events: [], expectedState: 'any' }])).toBe('bad-request');
+    expect(await outcomeOf([{ streamName: '$$', events: one(), expectedState: 'any' }])).toBe('bad-request');
+    expect(
+      await outcomeOf([
+        { streamName: 'meeting-type', events: [jsonEvent({ type: 'no spaces', data: {} })], expectedState: 'any' },
+      ]),
+    ).toBe('bad-request');
+    expect(await outcomeOf([])).toBe('append-session-no-requests');
+    expect(fake.events).toEqual([]);
+    const ok = await raw.multiStreamAppend([{ streamName: 'meeting-ok', events: one(), expectedState: 'no_stream' }]);
+    expect(ok.responses).toEqual([{ streamName: 'meeting-ok', revision: 0n }]);
+    expect(ok.position).toBe(fake.events[0]?.position);
+  });
+
+  it('reports a lost server as appends do, and appends again once it is back', async () => {
+    const { fake, store } = await setUp({}, { logger: { info: () => {}, warn: () => {}, error: () => {} } });
+    expect(await store.supportsMultiStreamAppend()).toBe(true);
+    await fake.stop();
+    expect(await failure(store.appendToStreams(two()))).toBeInstanceOf(Error);
+    expect(store.connectionStatus()).toBe('reconnecting');
+    await fake.start();
+    // The same event ids on every attempt: an attempt whose answer was lost is answered as written by the next.
+    const appends = two();
+    const deadline = Date.now() + WAIT_TIMEOUT_MS;
+    let answer: unknown;
+    while (answer === undefined) {
+      if (Date.now() > deadline) throw new Error('the multi-stream append never succeeded after the restart');
+      answer = await store.appendToStreams(appends).catch(() => undefined);
+    }
+    expect(answer).toMatchObject({ _tag: 'Right' });
+    expect(store.connectionStatus()).toBe('connected');
+    expect(fake.events).toHaveLength(2);
+  });
+});
+
+describe('the fake server in a process of its own, for servers started as processes', () => {
+  const children: ChildProcessWithoutNullStreams[] = [];
+  const dirs: string[] = [];
+
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes its options from the test, e.g. a server before 25.1, as the servers it serves see', async () => {
+    const fake = await startFakeKurrentDbProcess({ multiStreamAppend: false }, children);
+    const store = await openKurrentDbEventStore({ connectionString: fake.connectionString });
+    try {
+      expect(await store.supportsMultiStreamAppend()).toBe(false);
+    } finally {
+      await store.close();
+    }
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const server = await startServerProcess(dataDir, children, {
+      env: { KURRENTDB_CONNECTION_STRING: `${fake.connectionString}&discoveryInterval=10` },
+      readyWhen: (output) => output.includes('has no atomic multi-stream append'),
+    });
+    expect(server.output()).toContain(`KurrentDB at 127.0.0.1:${fake.port} has no atomic multi-stream append`);
+    server.child.kill('SIGTERM');
+    await server.ended;
+    await fake.stop();
+    expect(fake.child.exitCode).toBe(0);
   });
 });
