@@ -2,6 +2,7 @@ import * as feed from '../domain/calendar-feed.ts';
 import * as meeting from '../domain/meeting.ts';
 import * as notification from '../domain/notification.ts';
 import * as person from '../domain/person.ts';
+import { bookingOf, scheduleStreamPrefix, transitionChange } from '../domain/schedule.ts';
 import * as series from '../domain/series.ts';
 import * as settings from '../domain/settings.ts';
 import { assertNever } from '../domain/shared.ts';
@@ -27,6 +28,7 @@ export const meetings: Aggregate<
   decider: meeting.meetingDecider,
   codec: meeting.MeetingEvent,
   eventTypes: meeting.meetingEventTypes,
+  bookings: (before, after) => transitionChange(bookingOf(before), bookingOf(after)),
   mapError: (error) => {
     switch (error._tag) {
       case 'ValidationFailed':
@@ -149,5 +151,11 @@ export const calendarFeeds: Aggregate<
 /** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
 export const projectedAggregates = [meetings, seriesAggregate, people, settingsAggregate, notifications, calendarFeeds];
 
-/** The stream prefixes of `projectedAggregates`, e.g. for an event store that subscribes by prefix. */
-export const projectedStreamPrefixes: ReadonlyArray<string> = projectedAggregates.map((a) => a.streamPrefix);
+/**
+ * The stream prefixes the log followers read, e.g. for an event store that subscribes by prefix: those of
+ * `projectedAggregates`, and the schedules (which no read model projects, but the schedule reaction follows).
+ */
+export const projectedStreamPrefixes: ReadonlyArray<string> = [
+  ...projectedAggregates.map((a) => a.streamPrefix),
+  scheduleStreamPrefix,
+];

@@ -40,9 +40,11 @@ export const presentConflicts = async (
 };
 
 /**
- * No double bookings. The check reads the calendar read model, so check-then-write must not interleave with another
- * booking of the same people: bookings of a person run one at a time in this process, each holding the lock until
- * its write is visible in the read model. Several API nodes need more (see the README).
+ * The calendar's fast pre-check of double bookings, and a local serializer. What guarantees no double booking is the
+ * people's schedule streams (application/schedule.ts): every booking appends its reservations at the revision it
+ * read, on any node. Here a booking of a person runs one at a time in this process, holding the lock until its write
+ * is visible in the read model, so that the pre-check answers this node's own bookings without a race on the
+ * schedules (another node's booking is refused by the schedule append instead, with the same 409).
  */
 export class BookingGuard {
   private readonly tails = new Map<string, Promise<void>>();

@@ -1,7 +1,15 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import type { Decider } from '../domain/decider.ts';
-import type { EventMetadata, EventStore, RecordedEvent } from './ports/event-store.ts';
+import type {
+  EventMetadata,
+  EventStore,
+  EventToAppend,
+  MultiStreamAppendResult,
+  RecordedEvent,
+  StreamAppend,
+  WrongExpectedRevision,
+} from './ports/event-store.ts';
 import { decodeRecorded } from './decode.ts';
 import type { CorruptEvent } from './decode.ts';
 
@@ -87,6 +95,31 @@ const decideAll = <Command, Event, State, Err>(
   return E.right({ events, state });
 };
 
+/**
+ * Appends to other streams that a decision needs with its own (a booking's reservations on the people's schedules).
+ * On a store with atomic appends across streams all of them land with the stream's events or none does; without
+ * one, `first` is appended before the stream's events and `then` after, each on its own (a saga): what is appended
+ * early only ever over-reserves, and `undo` takes it back when the stream's events could not follow.
+ */
+export interface Alongside {
+  readonly first: ReadonlyArray<StreamAppend>;
+  readonly then: ReadonlyArray<StreamAppend>;
+  /** Takes back what was written of `first`; never throws (what it leaves, the schedule reaction releases). */
+  readonly undo: (written: ReadonlyArray<StreamAppend>) => Promise<void>;
+  /** A late append refused (its stream moved since the decision): made again on fresh state; never throws. */
+  readonly redoLate: (refused: StreamAppend) => Promise<void>;
+  /** Told when everything landed in one atomic append, as decided (the streams are where the decision put them). */
+  readonly landed?: () => void;
+  /** Told when the append did not land as decided (refused, failed, or made as a saga): the streams are unknown. */
+  readonly missed?: () => void;
+}
+
+/** The event of this stream that the other streams' appends are for: the first one decided, with its id. */
+export interface OwnerEvent {
+  readonly stream: string;
+  readonly eventId: string;
+}
+
 export interface HandleOptions<Event, State, Refusal> {
   /** The revision the client saw (`If-Match`); a different current revision is a `StaleRevision`, never retried. */
   readonly expectedRevision?: number;
@@ -105,7 +138,94 @@ export interface HandleOptions<Event, State, Refusal> {
    * against the calendar) go here, so the domain decides once.
    */
   readonly check?: (decided: ReadonlyArray<Event>, state: State) => Promise<Refusal | undefined>;
+  /**
+   * Runs after the check on what was decided (the state before and after it, and the event the appends are for):
+   * the other streams' appends that go with it, or a refusal. A stream of these that moved meanwhile makes the whole
+   * command decided again on fresh state, also under a pinned `expectedRevision` (it pins this stream only).
+   */
+  readonly alongside?: (
+    decided: ReadonlyArray<Event>,
+    before: State,
+    after: State,
+    owner: OwnerEvent,
+  ) => Promise<E.Either<Refusal, Alongside | undefined>>;
+  /** Test-only: told when the saga has made its early appends and is about to append the stream's events. */
+  readonly sagaProbe?: () => void;
 }
+
+type Written = E.Either<WrongExpectedRevision, { readonly revision: number; readonly position: number }>;
+
+const appendOne = async (store: EventStore, a: StreamAppend): Promise<Written> => {
+  const r = await store.appendToStream(a.streamName, a.events, { expectedRevision: a.expectedRevision });
+  return E.isLeft(r) ? r : E.right({ revision: r.right.nextExpectedRevision, position: r.right.position });
+};
+
+/**
+ * Without atomic appends across streams: the early appends one by one, then the stream's own, then the late ones.
+ * A refused append takes the early ones back. A store failure on the stream's own append leaves them: the event may
+ * have landed all the same, and the schedule reaction tells (it releases a reservation whose event never came).
+ */
+const saga = async (
+  store: EventStore,
+  main: StreamAppend,
+  alongside: Alongside,
+  probe?: () => void,
+): Promise<Written> => {
+  const written: StreamAppend[] = [];
+  for (const a of alongside.first) {
+    let r: Written;
+    try {
+      r = await appendOne(store, a);
+    } catch (error) {
+      await alongside.undo(written);
+      throw error;
+    }
+    if (E.isLeft(r)) {
+      await alongside.undo(written);
+      return r;
+    }
+    written.push(a);
+  }
+  probe?.();
+  const own = await appendOne(store, main);
+  if (E.isLeft(own)) {
+    await alongside.undo(written);
+    return own;
+  }
+  // Late appends only free slots: one refused is made again on fresh state; what still fails (the store is down), the
+  // schedule reaction releases.
+  for (const a of alongside.then) {
+    const late = await appendOne(store, a).catch(() => undefined);
+    if (late !== undefined && E.isLeft(late)) await alongside.redoLate(a);
+  }
+  return own;
+};
+
+const write = async (
+  store: EventStore,
+  main: StreamAppend,
+  alongside: Alongside | undefined,
+  probe?: () => void,
+): Promise<Written> => {
+  if (alongside === undefined || alongside.first.length + alongside.then.length === 0) return appendOne(store, main);
+  if (!(await store.supportsMultiStreamAppend())) {
+    alongside.missed?.();
+    return saga(store, main, alongside, probe);
+  }
+  let r: E.Either<WrongExpectedRevision, MultiStreamAppendResult> | undefined;
+  try {
+    r = await store.appendToStreams([main, ...alongside.first, ...alongside.then]);
+  } finally {
+    if (r !== undefined && E.isRight(r)) alongside.landed?.();
+    else alongside.missed?.();
+  }
+  if (E.isLeft(r)) return r;
+  return E.right({ revision: r.right.streams[0]?.nextExpectedRevision ?? -1, position: r.right.position });
+};
+
+/** A short random pause before deciding again on a stream others write too, so that racing writers fall apart. */
+const jitter = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * attempt)));
 
 /** The last event of `events` that `causationId` caused, if any. */
 export const causedBy = (
@@ -131,7 +251,8 @@ export const handleCommand = async <
   commands: Command | ReadonlyArray<Command>,
   options: HandleOptions<Event, State, Refusal>,
 ): Promise<E.Either<Err | Refusal | StaleRevision | TooMuchContention | CorruptEvent, Handled<Event, State>>> => {
-  const maxRetries = options.maxRetries ?? 5;
+  // Schedules are shared by every booking of a person: more writers race there than on one meeting.
+  const maxRetries = options.maxRetries ?? (options.alongside === undefined ? 5 : 12);
   const { decider } = aggregate;
   for (let attempt = 0; attempt <= maxRetries; attempt++) {
     const loaded = await loadState(store, streamName, aggregate);
@@ -150,22 +271,29 @@ export const handleCommand = async <
     const refusal = await options.check?.(events, decided.right.state);
     if (refusal !== undefined) return E.left(refusal);
     if (events.length === 0) return E.right({ events, state, revision, position: undefined });
-    const appended = await store.appendToStream(
-      streamName,
-      events.map((event) => ({ id: options.newId(), type: event.type, data: event.data, metadata: options.metadata })),
-      { expectedRevision: revision === -1 ? 'no_stream' : revision },
-    );
+    const toAppend: EventToAppend[] = events.map((event) => ({
+      id: options.newId(),
+      type: event.type,
+      data: event.data,
+      metadata: options.metadata,
+    }));
+    const owner = { stream: streamName, eventId: toAppend[0]?.id ?? '' };
+    const others = await options.alongside?.(events, state, decided.right.state, owner);
+    if (others !== undefined && E.isLeft(others)) return others;
+    const main = { streamName, events: toAppend, expectedRevision: revision === -1 ? 'no_stream' : revision } as const;
+    const appended = await write(store, main, others?.right, options.sagaProbe);
     if (E.isRight(appended)) {
       return E.right({
         events,
         state: decided.right.state,
-        revision: appended.right.nextExpectedRevision,
+        revision: appended.right.revision,
         position: appended.right.position,
       });
     }
-    if (options.expectedRevision !== undefined) {
+    if (options.expectedRevision !== undefined && appended.left.streamName === streamName) {
       return E.left({ _tag: 'StaleRevision', expected: options.expectedRevision, actual: appended.left.actual });
     }
+    if (appended.left.streamName !== streamName) await jitter(attempt + 1);
   }
   return E.left({ _tag: 'TooMuchContention', streamName });
 };

@@ -8,6 +8,7 @@ import type { ReadModels } from './ports/read-models.ts';
 import { ProjectionRunner } from './projections/runner.ts';
 import { createSeriesService } from './series-service.ts';
 import { SeriesProcessManager, createSeriesProcess } from './series-process.ts';
+import { ScheduleReaction } from './schedule-reaction.ts';
 import { createService } from './service.ts';
 import type { SeriesProbe } from './series-probe.ts';
 
@@ -23,6 +24,12 @@ export interface CoreDeps {
   readonly log?: Log;
   /** Test-only: told each step a series operation reaches (see apps/test-crash.ts). */
   readonly seriesProbe?: SeriesProbe;
+  /** Test-only: told when a booking's reservations are made and its own event not yet (the saga; apps/test-crash.ts). */
+  readonly bookingProbe?: () => void;
+  /** `false` only for the bench's baseline (see ExecutorDeps.schedules). */
+  readonly schedules?: boolean;
+  /** How long the schedule reaction lets a reservation wait for its owner event (see ScheduleReaction). */
+  readonly reservationGraceMs?: number;
 }
 
 const quiet: Log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
@@ -45,7 +52,14 @@ export const createCore = (deps: CoreDeps) => {
   projections.start();
   const bookings = new BookingGuard(readModels);
   // The one way commands run, for every service built on the core.
-  const executor = createExecutor({ store, projections, newId, clock });
+  const executor = createExecutor({
+    store,
+    projections,
+    newId,
+    clock,
+    sagaProbe: deps.bookingProbe,
+    schedules: deps.schedules,
+  });
   const service = createService({ readModels, access, newId, bookings, executor });
   const probe = deps.seriesProbe;
   const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, probe });
@@ -67,7 +81,16 @@ export const createCore = (deps: CoreDeps) => {
     log,
     ready: () => projections.whenHealthy(),
   });
-  return { projections, bookings, executor, service, series, seriesProcess, seriesProcessManager };
+  // Needed only where bookings cannot append atomically across streams (the caller starts it there).
+  const scheduleReaction = new ScheduleReaction({
+    store,
+    checkpoints: deps.checkpoints ?? memoryCheckpoints(),
+    log,
+    newId,
+    clock,
+    graceMs: deps.reservationGraceMs,
+  });
+  return { projections, bookings, executor, service, series, seriesProcess, seriesProcessManager, scheduleReaction };
 };
 
 export type Core = ReturnType<typeof createCore>;

@@ -1,11 +1,15 @@
 import * as E from 'fp-ts/lib/Either.js';
+import type { ScheduleChange } from '../domain/schedule.ts';
 import type { Actor } from '../domain/shared.ts';
+import type { BookingConflict } from './booking.ts';
+import { conflictMessage } from './booking.ts';
 import { handleCommand, loadState } from './command-handler.ts';
 import type { EventSourced, Handled, StaleRevision, TooMuchContention } from './command-handler.ts';
 import type { CorruptEvent } from './decode.ts';
 import type { AuthUser } from './ports/access.ts';
 import type { EventMetadata, EventStore } from './ports/event-store.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
+import { BucketCache, scheduleAlongside } from './schedule.ts';
 import type { FieldError } from '../domain/shared.ts';
 
 export type AppError =
@@ -80,6 +84,12 @@ export interface Aggregate<Command, Event extends { type: string; data: unknown 
   readonly streamName: (id: string) => string;
   readonly eventTypes: ReadonlyArray<Event['type']>;
   readonly mapError: (error: Err) => AppError;
+  /**
+   * The slots a decision takes and frees on the people's schedules (meetings: from the slot the state held to the
+   * one it holds). With it, every write of the aggregate goes through the schedules: a booking is appended with its
+   * reservations, or refused.
+   */
+  readonly bookings?: (before: State, after: State) => ScheduleChange;
 }
 
 export interface ExecuteOptions<Event, State> {
@@ -93,6 +103,13 @@ export interface ExecuteOptions<Event, State> {
    * that needs it: a request the domain refuses gets the domain's answer, whatever state the read models are in.
    */
   readonly check?: (decided: ReadonlyArray<Event>, state: State) => Promise<AppError | undefined>;
+  /** What the decision books on the schedules, when the aggregate's own `bookings` cannot say (a series' sessions). */
+  readonly books?: (decided: ReadonlyArray<Event>, before: State, after: State) => Promise<ScheduleChange>;
+  /**
+   * The 409 of a booking the schedules refuse, as the caller may see it (`presentConflicts`); by default only the
+   * blocked slots, never the other meetings.
+   */
+  readonly refuseBooking?: (conflicts: ReadonlyArray<BookingConflict>) => Promise<AppError>;
 }
 
 interface ExecutorDeps {
@@ -100,14 +117,43 @@ interface ExecutorDeps {
   readonly projections: Pick<ProjectionRunner, 'waitFor' | 'healthy' | 'catchingUp'>;
   readonly newId: () => string;
   readonly clock: () => Date;
+  /** Test-only: told when a booking's reservations are appended and its own event is not yet (the saga). */
+  readonly sagaProbe?: () => void;
+  /**
+   * `false` only for the bench's baseline: bookings checked by the read model alone, as a single node did before the
+   * schedules (not safe across nodes).
+   */
+  readonly schedules?: boolean;
 }
+
+const blockedSlotsOnly = async (conflicts: ReadonlyArray<BookingConflict>): Promise<AppError> => ({
+  _tag: 'Conflict',
+  message: conflictMessage(conflicts),
+  conflicts: conflicts.map((c) => ({ participant: c.participant, userId: c.userId, slot: c.slot })),
+});
+
+/** The schedules' part of a command: the reservations and releases its decision needs, or the 409. */
+const bookingsAlongside = <Ev, S>(
+  deps: ExecutorDeps & { readonly buckets?: BucketCache },
+  ctx: RequestContext,
+  books: (decided: ReadonlyArray<Ev>, before: S, after: S) => Promise<ScheduleChange>,
+  refuse: (conflicts: ReadonlyArray<BookingConflict>) => Promise<AppError>,
+) => {
+  return async (decided: ReadonlyArray<Ev>, before: S, after: S, owner: { stream: string; eventId: string }) => {
+    const change = await books(decided, before, after);
+    const at = deps.clock().toISOString();
+    const planned = await scheduleAlongside(deps, change, owner, at, requestMetadata(ctx));
+    if (E.isRight(planned)) return planned;
+    return E.left(planned.left._tag === 'SlotsTaken' ? await refuse(planned.left.conflicts) : planned.left);
+  };
+};
 
 /**
  * Runs a request's commands against one aggregate's stream: refused while the read models cannot be trusted, decided
  * once, appended with the request's metadata and, by default, answered once the read models show the result.
  */
 const executeCommands = async <C, Ev extends { type: string; data: unknown }, S, Err>(
-  deps: ExecutorDeps,
+  deps: ExecutorDeps & { readonly buckets?: BucketCache },
   ctx: RequestContext,
   aggregate: Aggregate<C, Ev, S, Err>,
   id: string,
@@ -124,7 +170,24 @@ const executeCommands = async <C, Ev extends { type: string; data: unknown }, S,
   }
   // A check's refusal is already the answer; the aggregate's own refusals are mapped to one.
   let refused: AppError | undefined;
+  const ownBookings = deps.schedules === false ? undefined : aggregate.bookings;
+  const books =
+    (deps.schedules === false ? undefined : options.books) ??
+    (ownBookings === undefined ? undefined : async (_: unknown, b: S, a: S) => ownBookings(b, a));
+  const alongside =
+    books === undefined
+      ? undefined
+      : bookingsAlongside<Ev, S>(deps, ctx, books, options.refuseBooking ?? blockedSlotsOnly);
   const result = await handleCommand(deps.store, aggregate.streamName(id), aggregate, commands, {
+    alongside:
+      alongside === undefined
+        ? undefined
+        : async (...args: Parameters<typeof alongside>) => {
+            const planned = await alongside(...args);
+            if (E.isLeft(planned)) refused = planned.left;
+            return planned;
+          },
+    sagaProbe: deps.sagaProbe,
     newId: deps.newId,
     metadata: requestMetadata(ctx),
     once: ctx.idempotency?.causation,
@@ -171,16 +234,20 @@ export const createRecorder = (deps: Pick<ExecutorDeps, 'store' | 'newId'>) => (
 export type Recorder = ReturnType<typeof createRecorder>;
 
 /** The one way commands run: `execute` for a request (see `executeCommands`), and the recorder's `record`. */
-export const createExecutor = (deps: ExecutorDeps) => ({
-  ...createRecorder(deps),
-  execute: <C, Ev extends { type: string; data: unknown }, S, Err>(
-    ctx: RequestContext,
-    aggregate: Aggregate<C, Ev, S, Err>,
-    id: string,
-    commands: C | ReadonlyArray<C>,
-    options?: ExecuteOptions<Ev, S>,
-  ) => executeCommands(deps, ctx, aggregate, id, commands, options),
-  stamp: (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) }),
-});
+export const createExecutor = (deps: ExecutorDeps) => {
+  // The schedule buckets this executor's bookings read, kept between them (see BucketCache).
+  const withBuckets = { ...deps, buckets: new BucketCache() };
+  return {
+    ...createRecorder(deps),
+    execute: <C, Ev extends { type: string; data: unknown }, S, Err>(
+      ctx: RequestContext,
+      aggregate: Aggregate<C, Ev, S, Err>,
+      id: string,
+      commands: C | ReadonlyArray<C>,
+      options?: ExecuteOptions<Ev, S>,
+    ) => executeCommands(withBuckets, ctx, aggregate, id, commands, options),
+    stamp: (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) }),
+  };
+};
 
 export type Executor = ReturnType<typeof createExecutor>;

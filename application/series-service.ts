@@ -7,6 +7,7 @@ import type { Actor } from '../domain/shared.ts';
 import type { BookingGuard } from './booking.ts';
 import { unknownParticipants } from './booking.ts';
 import { seriesAggregate } from './aggregates.ts';
+import { seriesChange } from './schedule.ts';
 import { actorOf, newIdFor } from './execute.ts';
 import type { AppError, ExecuteOptions, Executor, RequestContext } from './execute.ts';
 import { fieldsSet } from './patch.ts';
@@ -82,7 +83,33 @@ const appendToSeries = (
   seriesId: string,
   commands: series.SeriesCommand | ReadonlyArray<series.SeriesCommand>,
   options: ExecuteOptions<series.SeriesEvent, series.SeriesState> = {},
-) => deps.executor.execute(ctx, seriesAggregate, seriesId, commands, { ...options, wait: false });
+) =>
+  deps.executor.execute(ctx, seriesAggregate, seriesId, commands, {
+    refuseBooking: (conflicts) => bookingConflict(deps.access, ctx.user, conflicts),
+    ...options,
+    wait: false,
+  });
+
+/**
+ * A series request checked and booked on one plan: the check plans its sessions (and pre-checks the calendar), and
+ * the sessions it books are reserved on the people's schedules with the series event, owned by it.
+ */
+const bookedOnPlan = (
+  people: { readonly customerId: string; readonly instructorId: string },
+  check: (
+    decided: ReadonlyArray<series.SeriesEvent>,
+    keep: (plan: RequestPlan) => void,
+  ) => Promise<AppError | undefined>,
+): Pick<ExecuteOptions<series.SeriesEvent, series.SeriesState>, 'check' | 'books'> => {
+  let plan: RequestPlan | undefined;
+  return {
+    check: (decided) => {
+      plan = undefined;
+      return check(decided, (p) => (plan = p));
+    },
+    books: async () => seriesChange(people, plan?.toBook ?? [], plan?.changing ?? []),
+  };
+};
 
 /**
  * After the series event: its sessions brought in line (under the lock the caller holds), then the series as the
@@ -110,6 +137,7 @@ const checkNewSeries = async (
   input: SeriesInput,
   decided: ReadonlyArray<series.SeriesEvent>,
   now: string,
+  keep: (plan: RequestPlan) => void,
 ): Promise<AppError | undefined> => {
   if (decided[0]?.type !== 'SeriesScheduled') return { _tag: 'Conflict', message: 'the series could not be planned' };
   const unknown = await unknownParticipants(deps.access, input);
@@ -117,6 +145,7 @@ const checkNewSeries = async (
   // A new series has no sessions: the plan books every occurrence. Its own sessions are no conflict: an idempotent
   // retry may find those it created before its answer was lost.
   const plan = planRequest(initialHistory(), decided, new Map(), now, actorOf(ctx.user));
+  keep(plan);
   return doubleBooking(deps, ctx, input, plan);
 };
 
@@ -138,9 +167,13 @@ const scheduleSeries = async (
   // the append and under the participants' lock (the executor refuses first while the read models are behind the
   // log, when an "unknown person" or "no conflict" would be no answer).
   return deps.bookings.withLock([input.customerId, input.instructorId], async () => {
-    const result = await appendToSeries(deps, ctx, seriesId, command, {
-      check: (decided) => checkNewSeries(deps, ctx, input, decided, s.at),
-    });
+    const result = await appendToSeries(
+      deps,
+      ctx,
+      seriesId,
+      command,
+      bookedOnPlan(input, (decided, keep) => checkNewSeries(deps, ctx, input, decided, s.at, keep)),
+    );
     if (E.isLeft(result)) return result;
     deps.probe?.({ operation: 'create', step: 'series-event' });
     return settle(deps, ctx, seriesId, 'create', result.right.position);
@@ -197,6 +230,7 @@ const checkChange = async (
   ctx: RequestContext,
   view: SeriesView,
   decided: ReadonlyArray<series.SeriesEvent>,
+  keep: (plan: RequestPlan) => void,
 ): Promise<AppError | undefined> => {
   const named = requestSessionIds(decided);
   if (named.length === 0) return undefined;
@@ -205,6 +239,7 @@ const checkChange = async (
   if (E.isLeft(loaded)) return loaded.left;
   const sessions = await deps.process.loadSessions(named);
   const plan = planRequest(loaded.right.history, decided, sessions, deps.clock().toISOString(), actorOf(ctx.user));
+  keep(plan);
   return doubleBooking(deps, ctx, view, plan);
 };
 
@@ -226,7 +261,7 @@ const changeSeries = async (
   return deps.bookings.withLock([view.customerId, view.instructorId], async () => {
     const result = await appendToSeries(deps, ctx, view.id, commands, {
       expectedRevision,
-      check: (decided) => checkChange(deps, ctx, view, decided),
+      ...bookedOnPlan(view, (decided, keep) => checkChange(deps, ctx, view, decided, keep)),
     });
     if (E.isLeft(result)) return result;
     if (result.right.events.length > 0) deps.probe?.({ operation, step: 'series-event' });

@@ -94,7 +94,11 @@ const meetingCommand = async (
   commands: ReadonlyArray<meeting.MeetingCommand>,
   options: ExecuteOptions<meeting.MeetingEvent, meeting.MeetingState> = {},
 ): Promise<E.Either<AppError, MeetingView>> => {
-  const result = await deps.executor.execute(ctx, meetings, meetingId, commands, options);
+  const result = await deps.executor.execute(ctx, meetings, meetingId, commands, {
+    // The schedules refuse what the calendar's pre-check could not see (a booking on another node): the same 409.
+    refuseBooking: (conflicts) => bookingConflict(deps.access, ctx.user, conflicts),
+    ...options,
+  });
   return E.isLeft(result) ? result : found('meeting', deps.readModels.getMeeting(meetingId));
 };
 

@@ -7,9 +7,9 @@ import type { BenchOptions, SuiteResult } from './bench/suite.ts';
 /**
  * Performance figures against the targets of the core, series and signaling issues, in one bounded run on
  * loopback. Prints PASS/MISS per target but exits 0 either way; 1 only when a benchmark itself crashed.
- *   npm run bench [-- --quick] [--only=http,series,signaling] [--profile]
+ *   npm run bench [-- --quick] [--only=http,booking,series,signaling] [--profile]
  */
-const SUITES = ['http', 'series', 'signaling'] as const;
+const SUITES = ['http', 'booking', 'series', 'signaling'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -41,6 +41,8 @@ const load = async (name: SuiteName): Promise<(o: BenchOptions) => Promise<Suite
   switch (name) {
     case 'http':
       return (await import('./bench/core.ts')).runCore;
+    case 'booking':
+      return (await import('./bench/booking.ts')).runBooking;
     case 'series':
       return (await import('./bench/series.ts')).runSeries;
     case 'signaling':

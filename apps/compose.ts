@@ -13,6 +13,7 @@ import type { ProjectionRunner } from '../application/projections/runner.ts';
 import { createCore } from '../application/core.ts';
 import type { SeriesService } from '../application/series-service.ts';
 import type { SeriesProcessManager } from '../application/series-process.ts';
+import type { ScheduleReaction } from '../application/schedule-reaction.ts';
 import type { Service } from '../application/service.ts';
 import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import {
@@ -30,7 +31,7 @@ import type { Config } from './config.ts';
 import { claimNodeDir, devSecret, nodeId, prepareDir } from './node-files.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
-import { seriesCrashProbe } from './test-crash.ts';
+import { bookingCrashProbe, seriesCrashProbe } from './test-crash.ts';
 import { createNotifications } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
@@ -80,6 +81,8 @@ export interface SystemOptions {
   >;
   /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
   readonly notifications?: NotificationOptions;
+  /** `false` only for the bench's baseline: bookings without the schedule streams (unsafe across nodes). */
+  readonly bookingSchedules?: boolean;
 }
 
 /** Where a node keeps its files (see node-files.ts); `release` gives READ_MODELS_DIR back at shutdown. */
@@ -133,7 +136,12 @@ const openStores = async (config: Config, options: SystemOptions, dirs: Dirs, lo
   return { store, readModels, access };
 };
 
-const startCore = ({ store, readModels, access }: Stores, clock: () => Date, logger: Logger) =>
+const startCore = (
+  { store, readModels, access }: Stores,
+  clock: () => Date,
+  logger: Logger,
+  settings: { config: Config; options: SystemOptions },
+) =>
   createCore({
     store,
     readModels,
@@ -145,6 +153,9 @@ const startCore = ({ store, readModels, access }: Stores, clock: () => Date, log
     log: logger.child({ component: 'series-process' }),
     // Test-only crash points, inert unless SERIES_TEST_CRASH is set (apps/test-crash.ts).
     seriesProbe: seriesCrashProbe(),
+    bookingProbe: bookingCrashProbe(),
+    reservationGraceMs: settings.config.reservationGraceMs,
+    schedules: settings.options.bookingSchedules,
   });
 
 export const startSystem = async (config: Config, options: SystemOptions = {}): Promise<System> => {
@@ -158,7 +169,7 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
     dirs.release();
     throw error;
   }
-  const core = startCore(stores, clock, logger);
+  const core = startCore(stores, clock, logger, { config, options });
   try {
     return await startAdapters({ config, options, logger, clock, ...dirs, ...stores, ...core });
   } catch (error) {
@@ -169,9 +180,13 @@ export const startSystem = async (config: Config, options: SystemOptions = {}): 
 
 /** What follows the log stops before the stores it reads close. */
 const stopCore = async (
-  core: Pick<AdapterDeps, 'seriesProcessManager' | 'projections' | 'store' | 'readModels' | 'release'>,
+  core: Pick<
+    AdapterDeps,
+    'seriesProcessManager' | 'scheduleReaction' | 'projections' | 'store' | 'readModels' | 'release'
+  >,
 ) => {
   await core.seriesProcessManager.stop();
+  await core.scheduleReaction.stop();
   await core.projections.stop();
   await core.store.close();
   core.readModels.close();
@@ -191,6 +206,7 @@ interface AdapterDeps extends Stores {
   readonly service: Service;
   readonly series: SeriesService;
   readonly seriesProcessManager: SeriesProcessManager;
+  readonly scheduleReaction: ScheduleReaction;
 }
 
 /**
@@ -449,6 +465,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   notifications.start();
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
   deps.seriesProcessManager.start();
+  // Orphaned reservations exist only where bookings are a saga (no atomic appends across streams).
+  if (!(await deps.store.supportsMultiStreamAppend())) deps.scheduleReaction.start();
   const demoTokens = await seedIfDemo(deps, auth);
   return {
     config,

@@ -29,6 +29,8 @@ export interface Config {
   readonly logLevel: string;
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
   readonly seedDemo: boolean;
+  /** How long a schedule reservation may wait for its meeting or series event before it is released as orphaned. */
+  readonly reservationGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -128,5 +130,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       burst: int('RATE_LIMIT_BURST', env.RATE_LIMIT_BURST, 400, 1, 1_000_000),
     },
     seedDemo: env.SEED_DEMO !== 'false',
+    reservationGraceMs:
+      1000 * int('SCHEDULE_RESERVATION_GRACE_SECONDS', env.SCHEDULE_RESERVATION_GRACE_SECONDS, 30, 1, 3600),
   };
 };

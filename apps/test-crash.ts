@@ -18,3 +18,11 @@ export const seriesCrashProbe = (env: NodeJS.ProcessEnv = process.env): SeriesPr
     process.kill(process.pid, 'SIGKILL');
   };
 };
+
+/**
+ * TEST-ONLY crash point of the booking saga (stores without atomic appends across streams). Inert unless
+ * `BOOKING_TEST_CRASH=reserved`: the process kills itself with SIGKILL once a booking's reservations are appended and
+ * before its meeting or series event is (tests/apps/schedule-crash.test.ts).
+ */
+export const bookingCrashProbe = (env: NodeJS.ProcessEnv = process.env): (() => void) | undefined =>
+  env.BOOKING_TEST_CRASH?.trim() === 'reserved' ? () => process.kill(process.pid, 'SIGKILL') : undefined;

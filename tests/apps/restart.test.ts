@@ -91,8 +91,9 @@ describe('durability', () => {
       env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: 'x'.repeat(40) },
       encoding: 'utf8',
     });
+    // Two people, the meeting, and its reservations on the customer's and the instructor's schedules.
     expect(output).toMatch(
-      /rebuilt meetings, history, people, settings, series, notifications, calendar-feeds from 3 events/,
+      /rebuilt meetings, history, people, settings, series, notifications, calendar-feeds from 5 events/,
     );
 
     const second = await startTestSystem({ dataDir });

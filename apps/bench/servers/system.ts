@@ -6,8 +6,13 @@ import * as meeting from '../../../domain/meeting.ts';
 import { failChild, serveChild, settledMemory } from '../child.ts';
 import { summarize, timeSync } from '../stats.ts';
 
-/** The real server (startSystem) in its own process, configured from the environment the bench passes. */
-const system = await startSystem(loadConfig(process.env)).catch(failChild);
+/**
+ * The real server (startSystem) in its own process, configured from the environment the bench passes;
+ * BENCH_BOOKING_SCHEDULES=off runs the booking baseline (the read-model check only, as one node did before).
+ */
+const system = await startSystem(loadConfig(process.env), {
+  bookingSchedules: process.env.BENCH_BOOKING_SCHEDULES !== 'off',
+}).catch(failChild);
 
 interface SeedArgs {
   readonly count: number;

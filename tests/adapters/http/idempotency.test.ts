@@ -135,6 +135,14 @@ describe('Idempotency-Key', () => {
         }
         return inner.appendToStream(streamName, events, options);
       },
+      // A booking appends its meeting with its schedule reservations in one atomic append.
+      appendToStreams: async (appends) => {
+        if (hold !== undefined && appends.some((a) => a.streamName.startsWith('meeting-'))) {
+          reached();
+          await hold;
+        }
+        return inner.appendToStreams(appends);
+      },
     };
     const system = await startTestSystem({ dataDir, system: { clock, store } });
     systems.push(system);
@@ -218,6 +226,14 @@ describe('Idempotency-Key', () => {
         if (when === 'before') throw new Error('disk unplugged');
         const result = await inner.appendToStream(streamName, events, options);
         // The write is stored, then the answer is lost (the process dies here, in effect).
+        if (when === 'after') throw new Error('connection lost after the write');
+        return result;
+      },
+      // A booking appends its meeting with its schedule reservations in one atomic append.
+      appendToStreams: async (appends) => {
+        const when = appends.map((a) => fault?.(a.streamName)).find((w) => w !== undefined);
+        if (when === 'before') throw new Error('disk unplugged');
+        const result = await inner.appendToStreams(appends);
         if (when === 'after') throw new Error('connection lost after the write');
         return result;
       },

@@ -1,0 +1,271 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as schedule from '../domain/schedule.ts';
+import type { Owner, Reservation, ScheduleChange, ScheduleEvent } from '../domain/schedule.ts';
+import type { BookingConflict } from './booking.ts';
+import { loadState } from './command-handler.ts';
+import type { Alongside, EventSourced } from './command-handler.ts';
+import { decodeRecorded } from './decode.ts';
+import type { CorruptEvent } from './decode.ts';
+import type { EventMetadata, EventStore, StreamAppend } from './ports/event-store.ts';
+
+/** How schedule streams are read and decided. */
+export const scheduleStreams: EventSourced<
+  schedule.ScheduleCommand,
+  schedule.ScheduleEvent,
+  schedule.ScheduleState,
+  schedule.ScheduleError
+> = { decider: schedule.scheduleDecider, codec: schedule.ScheduleEvent };
+
+export interface ScheduleDeps {
+  readonly store: EventStore;
+  readonly newId: () => string;
+  /** Buckets as last read, so that a booking reads only what was appended to them since. */
+  readonly buckets?: BucketCache;
+}
+
+interface Bucket {
+  readonly state: schedule.ScheduleState;
+  readonly revision: number;
+}
+
+const CACHED_BUCKETS = 10_000;
+
+/**
+ * The schedule buckets this process has read, each with its revision: a booking reads a bucket from the revision after
+ * it (what other nodes appended meanwhile included), and folds only those events. A state is immutable, so sharing
+ * it is safe; the revision it was read at is what the append expects, as with a full read.
+ */
+export class BucketCache {
+  private readonly buckets = new Map<string, Bucket>();
+
+  async load(store: EventStore, streamName: string): Promise<E.Either<CorruptEvent, Bucket>> {
+    const cached = this.buckets.get(streamName);
+    const recorded = await store.readStream(streamName, {
+      requiresLeader: true,
+      ...(cached !== undefined ? { fromRevision: cached.revision + 1 } : {}),
+    });
+    // Not the continuation of what was read (a store that does not keep revisions dense): read it all.
+    if (cached !== undefined && recorded.length > 0 && recorded[0]?.revision !== cached.revision + 1) {
+      this.buckets.delete(streamName);
+      return this.load(store, streamName);
+    }
+    let state = cached?.state ?? schedule.initialState();
+    for (const r of recorded) {
+      const decoded = decodeRecorded(schedule.ScheduleEvent, r);
+      if (E.isLeft(decoded)) return decoded;
+      state = schedule.evolve(state, decoded.right);
+    }
+    const bucket = { state, revision: recorded[recorded.length - 1]?.revision ?? cached?.revision ?? -1 };
+    this.remember(streamName, bucket);
+    return E.right(bucket);
+  }
+
+  /** The bucket as this process last read or wrote it, without asking the store. */
+  peek(streamName: string): Bucket | undefined {
+    return this.buckets.get(streamName);
+  }
+
+  remember(streamName: string, bucket: Bucket): void {
+    this.buckets.delete(streamName);
+    if (this.buckets.size >= CACHED_BUCKETS) this.buckets.delete(this.buckets.keys().next().value as string);
+    this.buckets.set(streamName, bucket);
+  }
+
+  forget(streamName: string): void {
+    this.buckets.delete(streamName);
+  }
+}
+
+const loadBucket = (deps: ScheduleDeps, streamName: string): Promise<E.Either<CorruptEvent, Bucket>> =>
+  deps.buckets !== undefined
+    ? deps.buckets.load(deps.store, streamName)
+    : loadState(deps.store, streamName, scheduleStreams);
+
+/**
+ * A bucket to decide on: as last seen when that may stand (`cached`), else read. A decision on a bucket as last seen
+ * is checked by its append (at the revision it was seen at, so another node's append since makes it fail and the
+ * command is decided again on fresh reads); a refusal or a "nothing to do" on one is not checked by anything, so
+ * those are decided again on fresh reads at once.
+ */
+const bucketToDecide = async (
+  deps: ScheduleDeps,
+  streamName: string,
+  fresh: boolean,
+): Promise<E.Either<CorruptEvent, Bucket & { readonly cached: boolean }>> => {
+  const seen = fresh ? undefined : deps.buckets?.peek(streamName);
+  if (seen !== undefined) return E.right({ ...seen, cached: true });
+  const loaded = await loadBucket(deps, streamName);
+  return E.isLeft(loaded) ? loaded : E.right({ ...loaded.right, cached: false });
+};
+
+/** A refusal of the schedules: the other meetings' reservations, as the 409 of a booking names them. */
+export interface SlotsTaken {
+  readonly _tag: 'SlotsTaken';
+  readonly conflicts: ReadonlyArray<BookingConflict>;
+}
+
+/** The other meetings a refused reservation overlaps, in the shape of the read model's pre-check. */
+const conflictsOf = (taken: schedule.SlotTaken): BookingConflict[] => {
+  const r = taken.requested;
+  return taken.overlapping.map((o) => ({
+    meetingId: o.meetingId,
+    start: o.start,
+    end: o.end,
+    participant: r.personId === r.customerId ? 'customer' : 'instructor',
+    userId: r.personId,
+    slot: { start: r.start, end: r.end },
+    customerId: o.customerId,
+    instructorId: o.instructorId,
+  }));
+};
+
+const byStart = (a: BookingConflict, b: BookingConflict) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
+
+const RELEASE_ATTEMPTS = 16;
+
+/**
+ * Releases one reservation on the bucket's current state, at the revision read (so two nodes releasing the same one
+ * race safely); with `owner`, only if that owner made it. Whether the bucket now holds no such reservation.
+ */
+export const releaseSlot = async (
+  deps: ScheduleDeps,
+  r: Pick<Reservation, 'personId' | 'month' | 'meetingId' | 'start' | 'end'>,
+  at: string,
+  owner?: Owner,
+): Promise<boolean> => {
+  const streamName = schedule.scheduleStreamName(r.personId, r.month);
+  for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
+    const loaded = await loadState(deps.store, streamName, scheduleStreams);
+    if (E.isLeft(loaded)) return false;
+    const command: schedule.ReleaseSlot = {
+      type: 'ReleaseSlot',
+      data: { personId: r.personId, month: r.month, meetingId: r.meetingId, start: r.start, end: r.end, at, owner },
+    };
+    const decided = schedule.decide(command, loaded.right.state);
+    if (E.isLeft(decided) || decided.right.length === 0) return true;
+    const appended = await deps.store.appendToStream(
+      streamName,
+      decided.right.map((e) => ({ id: deps.newId(), type: e.type, data: e.data })),
+      { expectedRevision: loaded.right.revision },
+    );
+    if (E.isRight(appended)) return true;
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * (attempt + 1))));
+  }
+  return false;
+};
+
+/** Takes back the reservations `written` made for `owner`; failures are left to the schedule reaction. */
+const undo =
+  (deps: ScheduleDeps, owner: Owner, at: string) =>
+  async (written: ReadonlyArray<StreamAppend>): Promise<void> => {
+    for (const a of written) {
+      for (const e of a.events) {
+        if (e.type !== 'SlotReserved') continue;
+        const r = e.data as Reservation;
+        await releaseSlot(deps, r, at, owner).catch(() => false);
+      }
+    }
+  };
+
+/** Makes a refused late append's releases again, each on the bucket's current state. */
+const redoLate =
+  (deps: ScheduleDeps, at: string) =>
+  async (refused: StreamAppend): Promise<void> => {
+    for (const e of refused.events) {
+      if (e.type !== 'SlotReleased') continue;
+      await releaseSlot(deps, e.data as Reservation, at).catch(() => false);
+    }
+  };
+
+/**
+ * What a change of bookings appends to the schedules it touches: each touched bucket of each person, decided on
+ * its current state and appended at the revision read (the command handler appends them with the meeting's or
+ * series' event, atomically where the store can). Refused when a slot overlaps another meeting's reservation.
+ */
+export const scheduleAlongside = async (
+  deps: ScheduleDeps,
+  change: ScheduleChange,
+  owner: Owner,
+  at: string,
+  metadata?: EventMetadata,
+  fresh = false,
+): Promise<E.Either<SlotsTaken | CorruptEvent, Alongside | undefined>> => {
+  const buckets = schedule.bucketChanges(change, owner, at);
+  if (buckets.length === 0) return E.right(undefined);
+  const names = buckets.map((b) => schedule.scheduleStreamName(b.personId, b.month));
+  const loaded = await Promise.all(names.map((name) => bucketToDecide(deps, name, fresh)));
+  const conflicts = new Map<string, BookingConflict>();
+  const appends: StreamAppend[] = [];
+  const after = new Map<string, Bucket>();
+  let unchecked = false;
+  for (const [i, bucket] of buckets.entries()) {
+    const snapshot = loaded[i];
+    const streamName = names[i] ?? '';
+    if (snapshot === undefined) continue;
+    if (E.isLeft(snapshot)) return snapshot;
+    let state = snapshot.right.state;
+    const events: ScheduleEvent[] = [];
+    for (const command of bucket.commands) {
+      const decided = schedule.decide(command, state);
+      if (E.isLeft(decided)) {
+        if (decided.left._tag !== 'SlotTaken')
+          throw new Error(`a schedule change is invalid: ${JSON.stringify(decided.left.errors)}`);
+        for (const c of conflictsOf(decided.left)) if (!conflicts.has(c.meetingId)) conflicts.set(c.meetingId, c);
+        unchecked ||= snapshot.right.cached;
+        continue;
+      }
+      events.push(...decided.right);
+      state = decided.right.reduce(schedule.evolve, state);
+    }
+    const { revision } = snapshot.right;
+    if (events.length === 0) {
+      unchecked ||= snapshot.right.cached;
+      continue;
+    }
+    after.set(streamName, { state, revision: revision + events.length });
+    appends.push({
+      streamName,
+      events: events.map((e) => ({ id: deps.newId(), type: e.type, data: e.data, metadata })),
+      expectedRevision: revision === -1 ? 'no_stream' : revision,
+    });
+  }
+  if (unchecked) return scheduleAlongside(deps, change, owner, at, metadata, true);
+  if (conflicts.size > 0) return E.left({ _tag: 'SlotsTaken', conflicts: [...conflicts.values()].sort(byStart) });
+  if (appends.length === 0) return E.right(undefined);
+  const reserves = (a: StreamAppend) => a.events.some((e) => e.type === 'SlotReserved');
+  return E.right({
+    first: appends.filter(reserves),
+    then: appends.filter((a) => !reserves(a)),
+    undo: undo(deps, owner, at),
+    redoLate: redoLate(deps, at),
+    landed: () => {
+      for (const [name, bucket] of after) deps.buckets?.remember(name, bucket);
+    },
+    missed: () => {
+      for (const name of names) deps.buckets?.forget(name);
+    },
+  });
+};
+
+/** The change of a meeting's decision: from the slot its state held to the one it holds. */
+export const meetingChange = schedule.transitionChange;
+
+/**
+ * What a series request reserves: the slots of the sessions it creates, moves or brings back (their old slots are
+ * released as the series process moves each session). The sessions it changes are no conflict where they are now.
+ */
+export const seriesChange = (
+  people: { readonly customerId: string; readonly instructorId: string },
+  toBook: ReadonlyArray<{ readonly meetingId: string; readonly start: string; readonly end: string }>,
+  changing: Iterable<string>,
+): ScheduleChange => ({
+  reserve: toBook.map((b) => ({
+    meetingId: b.meetingId,
+    start: b.start,
+    end: b.end,
+    customerId: people.customerId,
+    instructorId: people.instructorId,
+  })),
+  release: [],
+  ignoring: [...changing],
+});

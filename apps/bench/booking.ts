@@ -1,0 +1,200 @@
+import { rmSync } from 'node:fs';
+import { benchFile, startChild } from './child.ts';
+import { runLoad } from './load.ts';
+import type { LoadResult } from './load.ts';
+import { renderProfile, summarizeProfile } from './profile.ts';
+import type { Metric } from './report.ts';
+import { round } from './stats.ts';
+import { benchTempDir, expectStatus, jsonRequest, systemEnv, token } from './suite.ts';
+import type { BenchOptions, SuiteResult } from './suite.ts';
+
+/**
+ * Bookings with the schedule streams (each POST /meetings reads the two people's month buckets and appends the
+ * meeting with their reservations in one multi-stream append) against the single-node path before them (the
+ * read-model check only), in one run on the embedded store: the cross-node-safe booking may cost at most 1.3x.
+ * The two sides alternate, each on a fresh server, so that the machine's other load falls on both alike.
+ */
+
+const CONNECTIONS = 50;
+const HOUR = 3_600_000;
+const COST_LIMIT = 1.3;
+
+type Side = 'baseline' | 'schedules';
+
+const registerPeople = async (url: string): Promise<void> => {
+  const admin = await token('bench-admin', ['admin']);
+  for (let i = 0; i < CONNECTIONS; i++) {
+    for (const person of [`bench-customer-${i}`, `bench-instructor-${i}`]) {
+      expectStatus(
+        'PUT /people',
+        await jsonRequest(`${url}/people/${person}`, 'PUT', admin, { name: person, email: `${person}@example.com` }),
+        200,
+      );
+    }
+  }
+};
+
+/** POST /meetings from 50 connections, each its own instructor's and customer's, every slot a new one. */
+const bookingLoad = async (url: string, seconds: number, warmSeconds: number): Promise<LoadResult> => {
+  const tokens = await Promise.all(
+    Array.from({ length: CONNECTIONS }, (_, i) => token(`bench-instructor-${i}`, ['instructor'])),
+  );
+  await registerPeople(url);
+  let slot = 0;
+  // Slots an hour apart from 2031-01-06 on: a month bucket holds a few hundred reservations, as a busy one would.
+  const firstSlot = Date.UTC(2031, 0, 6, 8);
+  const perConnection = (i: number) => [
+    {
+      method: 'POST' as const,
+      path: '/meetings',
+      headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' },
+      setupRequest: (request: object) => {
+        const start = firstSlot + slot++ * HOUR;
+        return {
+          ...request,
+          body: JSON.stringify({
+            title: 'Strength coaching',
+            customerId: `bench-customer-${i}`,
+            instructorId: `bench-instructor-${i}`,
+            start: new Date(start).toISOString(),
+            end: new Date(start + 30 * 60_000).toISOString(),
+            timezone: 'Europe/Amsterdam',
+            trainingType: '1-1',
+          }),
+        };
+      },
+    },
+  ];
+  await runLoad({ url, connections: CONNECTIONS, seconds: warmSeconds, okStatus: 201, perConnection });
+  return runLoad({ url, connections: CONNECTIONS, seconds, okStatus: 201, perConnection });
+};
+
+const measure = async (
+  options: BenchOptions,
+  side: Side,
+  seconds: number,
+  warmSeconds: number,
+): Promise<LoadResult> => {
+  const dataDir = benchTempDir(`booking-${side}`);
+  const env = { ...systemEnv(dataDir), ...(side === 'baseline' ? { BENCH_BOOKING_SCHEDULES: 'off' } : {}) };
+  const profileDir = options.profile ? benchTempDir('profile') : undefined;
+  const nodeFlags = profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env, nodeFlags }).catch(
+    (error: unknown) => {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    },
+  );
+  try {
+    return await bookingLoad(server.info.url, seconds, warmSeconds);
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    const summary = profileDir !== undefined ? summarizeProfile(profileDir) : undefined;
+    if (summary !== undefined) options.log(`  server CPU profile (${side}):\n${renderProfile(summary)}`);
+  }
+};
+
+const median = (values: ReadonlyArray<number>): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+};
+
+interface Combined {
+  readonly rate: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly runs: ReadonlyArray<LoadResult>;
+}
+
+const combine = (runs: ReadonlyArray<LoadResult>): Combined => ({
+  rate: median(runs.map((r) => r.rate)),
+  p50: median(runs.map((r) => r.latency.p50)),
+  p99: median(runs.map((r) => r.latency.p99)),
+  runs,
+});
+
+const details = (c: Combined) => ({
+  runs: c.runs.map((r) => ({
+    ok: r.ok,
+    rate: round(r.rate, 1),
+    p50: round(r.latency.p50, 3),
+    p99: round(r.latency.p99, 3),
+    statusCounts: r.statusCounts,
+    errors: r.errors,
+  })),
+});
+
+const metricsOf = (baseline: Combined, schedules: Combined): Metric[] => {
+  const baseRate: Metric = {
+    id: 'booking.baseline_rate',
+    label: 'B.a POST /meetings 201/s, read-model check only',
+    value: baseline.rate,
+    unit: '/s',
+    details: details(baseline),
+  };
+  const baseP50: Metric = {
+    id: 'booking.baseline_p50',
+    label: 'B.a POST /meetings p50, read-model check only',
+    value: baseline.p50,
+    unit: 'ms',
+  };
+  return [
+    baseRate,
+    baseP50,
+    {
+      id: 'booking.schedules_rate',
+      label: 'B.b POST /meetings 201/s, schedule streams',
+      value: schedules.rate,
+      unit: '/s',
+      target: {
+        op: '>=',
+        limit: 1 / COST_LIMIT,
+        reference: { id: baseRate.id, value: baseRate.value },
+        text: `cost <= ${COST_LIMIT}x B.a (>= ${(100 / COST_LIMIT).toFixed(0)}% of its rate)`,
+      },
+      details: details(schedules),
+    },
+    {
+      id: 'booking.schedules_p50',
+      label: 'B.b POST /meetings p50, schedule streams',
+      value: schedules.p50,
+      unit: 'ms',
+      target: {
+        op: '<=',
+        limit: COST_LIMIT,
+        reference: { id: baseP50.id, value: baseP50.value },
+        text: `<= ${COST_LIMIT}x B.a's p50`,
+      },
+    },
+    { id: 'booking.baseline_p99', label: 'B.a POST /meetings p99', value: baseline.p99, unit: 'ms' },
+    { id: 'booking.schedules_p99', label: 'B.b POST /meetings p99', value: schedules.p99, unit: 'ms' },
+  ];
+};
+
+export const runBooking = async (options: BenchOptions): Promise<SuiteResult> => {
+  const seconds = options.quick ? 2 : 8;
+  const warmSeconds = options.quick ? 1 : 2;
+  const rounds = options.quick ? 1 : 2;
+  const runs: Record<Side, LoadResult[]> = { baseline: [], schedules: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const side of ['baseline', 'schedules'] as const) {
+      options.log(
+        `booking: POST /meetings, ${side === 'baseline' ? 'read-model check only' : 'schedule streams'}, ${CONNECTIONS} connections, round ${r + 1}/${rounds}, warm-up ${warmSeconds} s, measured ${seconds} s`,
+      );
+      const result = await measure(options, side, seconds, warmSeconds);
+      options.log(
+        `  ${result.ok} ok = ${result.rate.toFixed(0)}/s, p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms, statuses ${JSON.stringify(result.statusCounts)}`,
+      );
+      runs[side].push(result);
+    }
+  }
+  const baseline = combine(runs.baseline);
+  const schedules = combine(runs.schedules);
+  const notes = [
+    `booking: medians of ${rounds} alternating round(s) per side, each on a fresh server (embedded SQLite store)`,
+    `booking: cost ${(baseline.rate / schedules.rate).toFixed(2)}x in throughput, ${(schedules.p50 / baseline.p50).toFixed(2)}x in p50 latency (target <= ${COST_LIMIT}x)`,
+  ];
+  return { metrics: metricsOf(baseline, schedules), notes };
+};
