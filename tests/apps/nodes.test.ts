@@ -38,6 +38,11 @@ beforeAll(async () => {
     startServerProcess(dataDir, children, { env: node('node-a') }),
     startServerProcess(dataDir, children, { env: node('node-b') }),
   ]);
+  // A node listens before its read models have caught up, and takes writes only after: the tests begin there.
+  await eventually(async () => {
+    const answers = await Promise.all([a, b].map((n) => fetch(`${n.url}/health`).then((res) => res.json())));
+    return answers.every((health: { ready?: boolean }) => health.ready === true);
+  }, 'both nodes ready');
 }, 180_000);
 
 afterAll(async () => {
