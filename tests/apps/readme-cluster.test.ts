@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { NO_REDIS_HINT, REDIS_SERVER } from '../support/redis-server.ts';
+import { freePort, markedBashBlocks } from '../support/readme.ts';
 import { tempDir } from '../support/system.ts';
 
 // The README's two-node example, exactly as written, run by bash with `set -euo pipefail` in its own process group
@@ -13,37 +12,11 @@ import { tempDir } from '../support/system.ts';
 // their own, and the same slot booked through both at the same instant.
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const START = '<!-- readme-cluster:start -->';
-const END = '<!-- readme-cluster:end -->';
-
-const blocks = (markdown: string): string[] => {
-  const found: string[] = [];
-  let from = markdown.indexOf(START);
-  while (from !== -1) {
-    const to = markdown.indexOf(END, from);
-    const fenced = /```bash\n([\s\S]*?)```/.exec(markdown.slice(from + START.length, to));
-    if (to === -1 || fenced?.[1] === undefined) throw new Error('a readme-cluster section without its end or block');
-    found.push(fenced[1]);
-    from = markdown.indexOf(START, to);
-  }
-  return found;
-};
-
-const freePort = (): Promise<number> =>
-  new Promise((done, fail) => {
-    const server = net.createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
-  });
-
 describe.skipIf(REDIS_SERVER === undefined)(
   `the README's two nodes on one machine${REDIS_SERVER ? '' : ` (skipped: ${NO_REDIS_HINT})`}`,
   () => {
     it('books one of two colliding requests sent to the two nodes at once and prints call links for both', async () => {
-      const script = blocks(readFileSync(join(repoRoot, 'README.md'), 'utf8'));
+      const script = markedBashBlocks(readFileSync(join(repoRoot, 'README.md'), 'utf8'), 'readme-cluster');
       expect(script).toHaveLength(2);
       const cluster = tempDir('readme-cluster-');
       const env = {

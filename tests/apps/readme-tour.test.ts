@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { markedBashBlocks } from '../support/readme.ts';
 import { tempDir } from '../support/system.ts';
 
 // The README's quick tour, exactly as written, against `npm start`'s entry point as a real process in dev mode (no
@@ -12,23 +13,8 @@ import { tempDir } from '../support/system.ts';
 // refused (`curl -f`) or a variable that is never set stops it.
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const START = '<!-- readme-tour:start -->';
-const END = '<!-- readme-tour:end -->';
-
 /** The fenced bash blocks between the tour markers, in README order. */
-const tourBlocks = (markdown: string): string[] => {
-  const blocks: string[] = [];
-  let from = markdown.indexOf(START);
-  while (from !== -1) {
-    const to = markdown.indexOf(END, from);
-    if (to === -1) throw new Error('a readme-tour:start marker without its end');
-    const fenced = /```bash\n([\s\S]*?)```/.exec(markdown.slice(from + START.length, to));
-    if (fenced?.[1] === undefined) throw new Error('a readme-tour section without a ```bash block');
-    blocks.push(fenced[1]);
-    from = markdown.indexOf(START, to);
-  }
-  return blocks;
-};
+const tourBlocks = (markdown: string): string[] => markedBashBlocks(markdown, 'readme-tour');
 
 let child: ChildProcessWithoutNullStreams | undefined;
 let dataDir: string;

@@ -1,12 +1,11 @@
 import { existsSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../apps/config.ts';
 import { mintToken } from '../../adapters/http/auth.ts';
 import { aMeeting } from '../support/builders.ts';
+import { freePort } from '../support/readme.ts';
 import { client, putPeople, startTestSystem, tempDir } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
@@ -20,16 +19,6 @@ let admin: Client;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 let people = 0;
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 
 // The page uses the signalingUrl of the join answer, which comes from PUBLIC_BASE_URL: the server has to know its
 // own port up front, so pick a free one (and retry in the unlikely case someone takes it in between).
