@@ -119,6 +119,36 @@ export interface Booking extends Slot {
 export const overlaps = (a: Slot, b: Slot): boolean =>
   Date.parse(a.start) < Date.parse(b.end) && Date.parse(a.end) > Date.parse(b.start);
 
+/**
+ * The instants of a reservation a state holds, parsed once: every booking of the bucket compares its slot with all of
+ * them, and parsing ISO text is most of that comparison's cost. A state's reservations are never changed (evolve
+ * replaces them), so what is remembered of one stays true; the memo lets go of it with the reservation.
+ */
+const heldSpans = new WeakMap<Reservation, { readonly start: number; readonly end: number }>();
+const heldSpan = (held: Reservation): { readonly start: number; readonly end: number } => {
+  let span = heldSpans.get(held);
+  if (span === undefined) {
+    span = { start: Date.parse(held.start), end: Date.parse(held.end) };
+    heldSpans.set(held, span);
+  }
+  return span;
+};
+
+/** The reservations of other meetings (and not `ignoring`) that overlap `r`. */
+const overlapping = (state: ScheduleState, r: Reservation, ignoring: ReadonlyArray<string>): Reservation[] => {
+  const start = Date.parse(r.start);
+  const end = Date.parse(r.end);
+  const found: Reservation[] = [];
+  for (const [meetingId, held] of state.reservations) {
+    if (meetingId === r.meetingId || ignoring.includes(meetingId)) continue;
+    for (const o of held) {
+      const span = heldSpan(o);
+      if (span.start < end && span.end > start) found.push(o);
+    }
+  }
+  return found;
+};
+
 export const sameSlot = (a: Slot, b: Slot): boolean =>
   Date.parse(a.start) === Date.parse(b.start) && Date.parse(a.end) === Date.parse(b.end);
 
@@ -131,7 +161,14 @@ export const bucketsOf = (slot: Slot): string[] => {
   const months: string[] = [];
   const cursor = new Date(Date.UTC(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth(), 1));
   while (cursor.getTime() <= last) {
-    months.push(monthOf(cursor.getTime()));
+    // As monthOf says it, without formatting the whole instant (this runs for every command of every booking).
+    const year = cursor.getUTCFullYear();
+    const month = cursor.getUTCMonth() + 1;
+    months.push(
+      year >= 0 && year <= 9999
+        ? `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}`
+        : monthOf(cursor.getTime()),
+    );
     cursor.setUTCMonth(cursor.getUTCMonth() + 1);
   }
   return months;
@@ -171,10 +208,8 @@ export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either
       if (own !== undefined && (own.owner.stream !== r.owner.stream || own.owner.eventId === r.owner.eventId))
         return E.right([]);
       if (own !== undefined) return E.right([{ type: 'SlotReserved', data: r }]);
-      const overlapping = [...state.reservations.values()]
-        .flat()
-        .filter((o) => o.meetingId !== r.meetingId && !ignoring.includes(o.meetingId) && overlaps(o, r));
-      if (overlapping.length > 0) return E.left({ _tag: 'SlotTaken', requested: r, overlapping });
+      const taken = overlapping(state, r, ignoring);
+      if (taken.length > 0) return E.left({ _tag: 'SlotTaken', requested: r, overlapping: taken });
       return E.right([{ type: 'SlotReserved', data: r }]);
     }
     case 'ReleaseSlot': {
