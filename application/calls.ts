@@ -1,9 +1,14 @@
-import { createHmac, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { CallRole as CallRoleCodec, callTicketStreamName } from '../domain/call-ticket.ts';
+import type { CallTicketRedeemed } from '../domain/call-ticket.ts';
+import { idProblem } from '../domain/shared.ts';
 import { formatLocalDate, formatLocalTime, utcToLocal } from '../domain/time.ts';
+import type { EventStore } from './ports/event-store.ts';
 
-export type CallRole = 'customer' | 'instructor';
+export type CallRole = t.TypeOf<typeof CallRoleCodec>;
 
 /** Shape of an RTCIceServer entry as handed to browsers. */
 export interface IceServer {
@@ -97,48 +102,82 @@ export interface TicketClaims {
   readonly role: CallRole;
 }
 
+/** `unknown`: not a ticket of ours (malformed, tampered, another key or another purpose). */
 export type TicketRejection = 'unknown' | 'expired' | 'used';
 
-export interface TicketBookOptions {
+/** What a ticket says it is for: no other signed thing is accepted as a ticket, nor a ticket as anything else. */
+const TICKET_PURPOSE = 'call-join';
+/** The HKDF label of the ticket key: its own, so the ticket key is never the key that signs API tokens. */
+const TICKET_KEY_INFO = 'virtual-y call-join ticket key v1';
+/**
+ * Ids are at most 128 UTF-16 units, so at most 384 bytes of UTF-8 each: a payload stays under 1 000 bytes, under
+ * 1 400 characters in base64url with its MAC. Real tickets are about 250; the bound leaves room and refuses floods.
+ */
+export const MAX_TICKET_LENGTH = 2048;
+const TICKET_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
+
+/** The key tickets are signed with, the same on every node that shares `secret`: HKDF-SHA256 under its own label. */
+export const ticketKey = (secret: Uint8Array): Uint8Array =>
+  new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), TICKET_KEY_INFO, 32));
+
+const TicketId = t.refinement(t.string, (s) => idProblem(s) === undefined, 'Id');
+
+const TicketPayload = t.type({
+  purpose: t.literal(TICKET_PURPOSE),
+  v: t.literal(1),
+  /** The ticket's id: 128 random bits, the name of its redemption stream. */
+  jti: t.refinement(t.string, (s) => /^[A-Za-z0-9_-]{22}$/.test(s), 'TicketId'),
+  sub: TicketId,
+  meeting: TicketId,
+  role: CallRoleCodec,
+  /** Expiry, epoch milliseconds. */
+  exp: t.number,
+});
+type TicketPayload = t.TypeOf<typeof TicketPayload>;
+
+export interface JoinTicketsOptions {
+  /** The base secret (AUTH_JWT_SECRET, the dev secret, or CALL_TICKET_SECRET); the key is derived from it. */
+  readonly secret: Uint8Array;
+  /** Where redemptions are recorded: the store every node shares. */
+  readonly store: Pick<EventStore, 'appendToStream'>;
   /** Lifetime of a ticket; default 60 s. */
   readonly ttlMs?: number;
-  /** Tickets held at most (used ones are kept until expiry to answer `used`); the oldest are evicted. Default 100 000. */
-  readonly maxSize?: number;
-  /** Unused tickets one user may hold; issuing more evicts that user's oldest. Default 16. */
-  readonly maxPerUser?: number;
   readonly randomBytes?: (size: number) => Uint8Array;
+  /** Ids of the redemption events. */
+  readonly newId?: () => string;
 }
 
-interface TicketEntry {
-  readonly claims: TicketClaims;
-  readonly expiresAt: number;
-  used: boolean;
-}
-
-const MAX_TICKET_LENGTH = 128;
+const decodePayload = (body: string): TicketPayload | undefined => {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const decoded = TicketPayload.decode(json);
+  return E.isRight(decoded) ? decoded.right : undefined;
+};
 
 /**
- * Single-use, short-lived tickets binding one user to one meeting, for the WebSocket upgrade (browsers cannot set
- * an Authorization header there). In memory: tickets do not survive a restart, which is fine for a 60 s lifetime.
+ * Single-use, short-lived tickets binding one user to one meeting in one role, for the WebSocket upgrade (browsers
+ * cannot set an Authorization header there). A ticket is `base64url(payload).base64url(HMAC-SHA256(key, first part))`:
+ * any node holding the key checks it without shared memory, and redeeming it records its id in the event store, so a
+ * second redemption on any node is refused `used`. One fixed algorithm and no header, so there is nothing to
+ * negotiate (no `alg` to confuse); two parts, so it is not a JWS and an API token is never taken for one.
  */
-export class TicketBook {
+export class JoinTickets {
   readonly ttlMs: number;
-  readonly maxSize: number;
-  readonly maxPerUser: number;
+  private readonly key: Uint8Array;
+  private readonly store: Pick<EventStore, 'appendToStream'>;
   private readonly random: (size: number) => Uint8Array;
-  // Insertion order == issue order, so with a constant ttl the oldest expiry sits at the head.
-  private readonly entries = new Map<string, TicketEntry>();
-  private readonly unusedByUser = new Map<string, Set<string>>();
+  private readonly newId: () => string;
 
-  constructor(options: TicketBookOptions = {}) {
+  constructor(options: JoinTicketsOptions) {
     this.ttlMs = options.ttlMs ?? 60_000;
-    this.maxSize = Math.max(1, options.maxSize ?? 100_000);
-    this.maxPerUser = Math.max(1, options.maxPerUser ?? 16);
+    this.key = ticketKey(options.secret);
+    this.store = options.store;
     this.random = options.randomBytes ?? ((size) => nodeRandomBytes(size));
-  }
-
-  get size(): number {
-    return this.entries.size;
+    this.newId = options.newId ?? randomUUID;
   }
 
   issue(input: {
@@ -147,89 +186,58 @@ export class TicketBook {
     readonly role: CallRole;
     readonly now: Date;
   }): string {
-    const now = input.now.getTime();
-    this.sweepHead(now);
-    const mine = this.unusedByUser.get(input.userId);
-    if (mine !== undefined) {
-      while (mine.size >= this.maxPerUser) {
-        const oldest = mine.values().next();
-        if (oldest.done === true) break;
-        this.remove(oldest.value);
-      }
-    }
-    if (this.entries.size >= this.maxSize) this.purge(input.now);
-    while (this.entries.size >= this.maxSize) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done === true) break;
-      this.remove(oldest.value);
-    }
-    let ticket = Buffer.from(this.random(32)).toString('base64url');
-    while (this.entries.has(ticket)) ticket = Buffer.from(this.random(32)).toString('base64url');
-    this.entries.set(ticket, {
-      claims: { userId: input.userId, meetingId: input.meetingId, role: input.role },
-      expiresAt: now + this.ttlMs,
-      used: false,
-    });
-    const set = this.unusedByUser.get(input.userId) ?? new Set<string>();
-    set.add(ticket);
-    this.unusedByUser.set(input.userId, set);
-    return ticket;
+    const payload: TicketPayload = {
+      purpose: TICKET_PURPOSE,
+      v: 1,
+      jti: Buffer.from(this.random(16)).toString('base64url'),
+      sub: input.userId,
+      meeting: input.meetingId,
+      role: input.role,
+      exp: input.now.getTime() + this.ttlMs,
+    };
+    const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+    return `${body}.${this.mac(body)}`;
   }
 
-  redeem(ticket: string, now: Date): Either<TicketRejection, TicketClaims> {
-    const at = now.getTime();
-    if (typeof ticket !== 'string' || ticket.length === 0 || ticket.length > MAX_TICKET_LENGTH) {
+  /** The ticket's id and claims if it is ours and not expired, without redeeming it. */
+  private check(ticket: string, now: Date): Either<TicketRejection, TicketClaims & { readonly ticketId: string }> {
+    if (typeof ticket !== 'string' || ticket.length > MAX_TICKET_LENGTH || !TICKET_SHAPE.test(ticket)) {
       return E.left('unknown');
     }
-    const entry = this.entries.get(ticket);
-    let result: Either<TicketRejection, TicketClaims>;
-    if (entry === undefined) {
-      result = E.left('unknown');
-    } else if (entry.used) {
-      result = E.left('used');
-    } else if (at >= entry.expiresAt) {
-      this.remove(ticket);
-      result = E.left('expired');
-    } else {
-      entry.used = true;
-      this.forgetUnused(entry.claims.userId, ticket);
-      result = E.right(entry.claims);
-    }
-    this.sweepHead(at);
-    return result;
+    const dot = ticket.indexOf('.');
+    const body = ticket.slice(0, dot);
+    const given = Buffer.from(ticket.slice(dot + 1), 'ascii');
+    if (!timingSafeEqual(given, Buffer.from(this.mac(body), 'ascii'))) return E.left('unknown');
+    const payload = decodePayload(body);
+    if (payload === undefined) return E.left('unknown');
+    if (now.getTime() >= payload.exp) return E.left('expired');
+    return E.right({ ticketId: payload.jti, userId: payload.sub, meetingId: payload.meeting, role: payload.role });
   }
 
-  /** Drops every expired ticket; returns how many went. */
-  purge(now: Date): number {
-    const at = now.getTime();
-    let removed = 0;
-    for (const [ticket, entry] of this.entries) {
-      if (at >= entry.expiresAt) {
-        this.remove(ticket);
-        removed += 1;
-      }
-    }
-    return removed;
+  /**
+   * Checks the ticket, then records its redemption: the first on any node wins, every later one is `used`. Rejects
+   * when the store does not take the append (down, or no answer: then the ticket may be spent or not, and the
+   * client asks for a new one, as it does after any refusal).
+   */
+  async redeem(ticket: string, now: Date): Promise<Either<TicketRejection, TicketClaims>> {
+    const checked = this.check(ticket, now);
+    if (E.isLeft(checked)) return checked;
+    const { ticketId, ...claims } = checked.right;
+    const event: CallTicketRedeemed = {
+      type: 'CallTicketRedeemed',
+      data: { ticketId, ...claims, redeemedAt: now.toISOString() },
+    };
+    // A fresh event id per attempt: the stores take an append whose ids they already hold for a retry and answer it
+    // as a success, which would let a second redemption through.
+    const appended = await this.store.appendToStream(
+      callTicketStreamName(ticketId),
+      [{ id: this.newId(), type: event.type, data: event.data }],
+      { expectedRevision: 'no_stream' },
+    );
+    return E.isLeft(appended) ? E.left('used') : E.right(claims);
   }
 
-  private sweepHead(at: number): void {
-    for (const [ticket, entry] of this.entries) {
-      if (at < entry.expiresAt) return;
-      this.remove(ticket);
-    }
-  }
-
-  private remove(ticket: string): void {
-    const entry = this.entries.get(ticket);
-    if (entry === undefined) return;
-    this.entries.delete(ticket);
-    this.forgetUnused(entry.claims.userId, ticket);
-  }
-
-  private forgetUnused(userId: string, ticket: string): void {
-    const set = this.unusedByUser.get(userId);
-    if (set === undefined) return;
-    set.delete(ticket);
-    if (set.size === 0) this.unusedByUser.delete(userId);
+  private mac(body: string): string {
+    return createHmac('sha256', this.key).update(body, 'ascii').digest('base64url');
   }
 }

@@ -10,6 +10,7 @@ import type {
   StreamAppend,
   WrongExpectedRevision,
 } from './ports/event-store.ts';
+import { MultiStreamAppendUnsupportedError } from './ports/event-store.ts';
 import { decodeRecorded } from './decode.ts';
 import type { CorruptEvent } from './decode.ts';
 
@@ -215,6 +216,10 @@ const write = async (
   let r: E.Either<WrongExpectedRevision, MultiStreamAppendResult> | undefined;
   try {
     r = await store.appendToStreams([main, ...alongside.first, ...alongside.then]);
+  } catch (error) {
+    // The server said it could and then answered it cannot (an older leader during an upgrade): nothing was written.
+    if (error instanceof MultiStreamAppendUnsupportedError) return saga(store, main, alongside, probe);
+    throw error;
   } finally {
     if (r !== undefined && E.isRight(r)) alongside.landed?.();
     else alongside.missed?.();

@@ -17,6 +17,8 @@ export interface HealthDeps {
     /** The connection state a networked store observed ('connected' when all is well); absent for an embedded one. */
     readonly connectionStatus?: () => string;
   };
+  /** Which node answers (its id from READ_MODELS_DIR, no secret): behind a load balancer each node reports itself. */
+  readonly node: { readonly id: string };
   /** How long the store may take to tell its head before it counts as unreachable. */
   readonly storeTimeoutMs?: number;
 }
@@ -28,6 +30,11 @@ export interface HealthReport {
     /** Writes are taken: the read models their checks read have caught up with the log as of the start. */
     readonly ready: boolean;
     readonly catchingUp: boolean;
+    readonly node: {
+      readonly id: string;
+      /** Every read model of this node has applied the log head as the store tells it now. */
+      readonly caughtUp: boolean;
+    };
     readonly store: { readonly name: string; readonly status: string };
     readonly projections: Record<string, ProjectionStatus>;
   };
@@ -58,16 +65,18 @@ export const createHealthCheck = (deps: HealthDeps): (() => Promise<HealthReport
   const timeoutMs = deps.storeTimeoutMs ?? STORE_TIMEOUT_MS;
   // Last head seen, so that lag can still be told while the store cannot answer.
   let lastHead = 0;
-  const positions = async (): Promise<Record<string, ProjectionStatus>> => {
+  const positions = async (): Promise<{ status: Record<string, ProjectionStatus>; caughtUp: boolean }> => {
     const status = { ...(await projections.status()) };
+    const caughtUp = Object.values(status).every((p) => p.lag === 0 && p.error === undefined);
     for (const follower of followers) status[follower.name] = await follower.status();
-    return status;
+    return { status, caughtUp };
   };
   return async () => {
     let projectionStatus: Record<string, ProjectionStatus>;
     let reachable = true;
+    let caughtUp = false;
     try {
-      projectionStatus = await withTimeout(positions(), timeoutMs);
+      ({ status: projectionStatus, caughtUp } = await withTimeout(positions(), timeoutMs));
       for (const p of Object.values(projectionStatus)) lastHead = Math.max(lastHead, p.position + p.lag);
     } catch {
       reachable = false;
@@ -89,6 +98,7 @@ export const createHealthCheck = (deps: HealthDeps): (() => Promise<HealthReport
         status,
         ready,
         catchingUp: projections.catchingUp,
+        node: { id: deps.node.id, caughtUp: reachable && caughtUp },
         store: { name: store.name, status: storeStatus },
         projections: projectionStatus,
       },

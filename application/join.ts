@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { assertNever } from '../domain/shared.ts';
 import { joinWindow } from './calls.ts';
-import type { CallRole, IceServer, TicketBook } from './calls.ts';
+import type { CallRole, IceServer, JoinTickets } from './calls.ts';
 import type { AuthUser } from './ports/access.ts';
 import type { MeetingQueries, MeetingView } from './ports/read-models.ts';
 import type { AppError } from './service.ts';
@@ -27,7 +27,7 @@ export type CallDenial = {
 
 export interface JoinDeps {
   readonly queries: Pick<MeetingQueries, 'getMeeting' | 'getSettings'>;
-  readonly tickets: TicketBook;
+  readonly tickets: Pick<JoinTickets, 'issue'>;
   readonly ticketTtlMs: number;
   readonly iceServersFor: (userId: string, now: Date) => ReadonlyArray<IceServer>;
   readonly signalingUrl: () => string;

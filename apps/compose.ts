@@ -41,7 +41,7 @@ import { writeRefusal } from '../application/execute.ts';
 import type { Executor } from '../application/execute.ts';
 import { createIdempotency } from '../application/idempotency.ts';
 import { projectedStreamPrefixes } from '../application/aggregates.ts';
-import { TicketBook, iceServersFor } from '../application/calls.ts';
+import { JoinTickets, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
 import { closeCallsOnMeetingChange } from '../application/call-rooms.ts';
 import { createHealthCheck } from '../application/health.ts';
@@ -256,13 +256,25 @@ const iceFor = (config: Config) => (userId: string, now: Date) =>
   });
 
 interface Calls {
-  readonly tickets: TicketBook;
+  readonly tickets: JoinTickets;
   readonly ice: ReturnType<typeof iceFor>;
   readonly join: ReturnType<typeof createJoinService>;
 }
 
-const createCalls = (deps: AdapterDeps, listening: Listening): Calls => {
-  const tickets = new TicketBook({ ttlMs: 60_000 });
+/** Join tickets are signed with a key every node derives alike: from CALL_TICKET_SECRET, else the token secret. */
+const ticketSecret = (config: Config, auth: Auth): Uint8Array => {
+  if (config.callTicketSecret !== undefined) return new TextEncoder().encode(config.callTicketSecret);
+  if (auth.jwtSecret !== undefined) return auth.jwtSecret;
+  throw new ConfigError('CALL_TICKET_SECRET is required with AUTH_JWKS_URL and no AUTH_JWT_SECRET');
+};
+
+const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening): Calls => {
+  const tickets = new JoinTickets({
+    secret: ticketSecret(deps.config, auth),
+    store: deps.store,
+    ttlMs: 60_000,
+    newId: randomUUID,
+  });
   const ice = iceFor(deps.config);
   const join = createJoinService({
     queries: deps.readModels,
@@ -294,6 +306,7 @@ const createHttp = (
     sinks: readModels.sinks,
     followers: [{ name: notifications.reaction.name, status: () => notifications.status() }],
     store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
+    node: { id: nodeId(deps.nodeDir) },
   });
   return createHttpApp({
     service: deps.service,
@@ -439,7 +452,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   const auth = createAuth(config, deps.dataDir);
   // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
   const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
-  const calls = createCalls(deps, listening);
+  const calls = createCalls(deps, auth, listening);
   const app = createHttp(deps, { auth, calls, notifications, listening });
   const server = await listen(config, app);
   const port = (server.address() as AddressInfo).port;

@@ -9,6 +9,8 @@ export interface Config {
   readonly jwksUrl?: string;
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;
+  /** Signs call join tickets (HKDF-derived); unset, the key is derived from AUTH_JWT_SECRET or the dev secret. */
+  readonly callTicketSecret?: string;
   /** The longest token lifetime accepted (exp minus iat, or minus now), in seconds. */
   readonly maxTokenTtlSeconds: number;
   readonly resendApiKey?: string;
@@ -78,6 +80,15 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       'AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE: without it, tokens the identity provider issued to any other application would be accepted',
     );
   }
+  const callTicketSecret = env.CALL_TICKET_SECRET?.trim() || undefined;
+  if (callTicketSecret !== undefined && callTicketSecret.length < 32) {
+    throw new ConfigError('CALL_TICKET_SECRET must be at least 32 characters (it keys HMAC-SHA256)');
+  }
+  if (callTicketSecret === undefined && jwtSecret === undefined && jwksUrl !== undefined) {
+    throw new ConfigError(
+      'CALL_TICKET_SECRET is required with AUTH_JWKS_URL and no AUTH_JWT_SECRET: call join tickets are signed with a secret every node shares',
+    );
+  }
   const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(host);
   if (jwtSecret === undefined && jwksUrl === undefined && !loopback && env.DEV_MODE !== 'true') {
     throw new ConfigError(
@@ -100,6 +111,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     jwksUrl,
     jwtIssuer,
     jwtAudience,
+    ...(callTicketSecret !== undefined ? { callTicketSecret } : {}),
     maxTokenTtlSeconds: maxTokenTtl,
     ...(env.RESEND_API_KEY?.trim() ? { resendApiKey: env.RESEND_API_KEY.trim() } : {}),
     mailFrom: env.MAIL_FROM?.trim() || 'Virtual Y <no-reply@localhost>',

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './config.ts';
 
@@ -21,19 +22,23 @@ export const prepareDir = (name: string, dir: string): string => {
   return path;
 };
 
-/** Reads a file created once with `create()`; when several processes start at once, the first to create it wins. */
+/**
+ * Reads a file created once with `create()`; when several processes start at once, the first to create it wins. The
+ * content is written to a file of this process's own and then linked into place, which fails if the name exists: so
+ * the file appears whole or not at all, and a crash halfway leaves nothing behind (a file created empty and written
+ * afterwards would be read empty by a second process, or left empty by a crash, refusing every later start).
+ */
 const createOnce = (file: string, create: () => string): string => {
+  const own = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  writeFileSync(own, create(), { mode: 0o600, flag: 'wx' });
   try {
-    writeFileSync(file, create(), { mode: 0o600, flag: 'wx' });
+    linkSync(own, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(own, { force: true });
   }
-  let content = readFileSync(file, 'utf8').trim();
-  // A winner that has created the file but not yet written it: its write is one syscall away.
-  for (let attempt = 0; content === '' && attempt < 50; attempt++) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-    content = readFileSync(file, 'utf8').trim();
-  }
+  const content = readFileSync(file, 'utf8').trim();
   if (content === '') throw new ConfigError(`${file} is empty; delete it and start again`);
   return content;
 };
@@ -49,7 +54,6 @@ export const devSecret = (dataDir: string): Uint8Array =>
 export const nodeId = (nodeDir: string): string => createOnce(join(nodeDir, 'node-id'), () => randomUUID());
 
 const alive = (pid: number): boolean => {
-  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -58,26 +62,72 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** An earlier version's lock, a file with its holder's pid, whose holder is gone: it is removed (true). */
+const legacyLockGone = (file: string): boolean => {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return true;
+  }
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) return false;
+  rmSync(file, { force: true });
+  return true;
+};
+
+/** This process's claims, by lock file: a claim it makes again (a system it never closed) takes its own over. */
+const held = new Map<string, Database.Database>();
+
+const holderOf = (nodeDir: string, name = 'node.pid'): string => {
+  try {
+    const pid = readFileSync(join(nodeDir, name), 'utf8').trim();
+    return /^\d+$/.test(pid) ? `process ${pid}` : 'another process';
+  } catch {
+    return 'another process';
+  }
+};
+
 /**
- * Claims READ_MODELS_DIR for this process (a `node.lock` file with its pid) and returns the release. A lock left by
- * a process that is gone (killed) is taken over; one held by a live process refuses the start.
+ * Claims READ_MODELS_DIR for this process and returns the release. The claim is an exclusive SQLite lock on
+ * `node.lock`, held open for the life of the claim: the kernel drops it when the process ends, however it ends, so a
+ * killed node's directory is free at once, no pid can be mistaken for a holder, and of processes that start at the
+ * same instant exactly one gets it (a pid file checked and replaced by its readers let several in). `node.pid` only
+ * names the holder in the refusal.
  */
 export const claimNodeDir = (nodeDir: string): (() => void) => {
   const file = join(nodeDir, 'node.lock');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => rmSync(file, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+  held.get(file)?.close();
+  held.delete(file);
+  // A wait, not none: of two starting at once, both may hold a read lock on the way to the write lock, and SQLite
+  // then refuses one at once and lets the other wait for it to let go; without a wait both would be refused.
+  const db = new Database(file, { timeout: 1_000 });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock; in this locking mode it is kept until the connection closes.
+    db.exec(`BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL); DELETE FROM holder;
+      INSERT INTO holder VALUES (${process.pid}); COMMIT;`);
+  } catch (error) {
+    db.close();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
       throw new ConfigError(
-        `READ_MODELS_DIR '${nodeDir}' is in use by process ${holder}; every node needs its own READ_MODELS_DIR (DATA_DIR may be shared)`,
+        `READ_MODELS_DIR '${nodeDir}' is in use by ${holderOf(nodeDir)}; every node needs its own READ_MODELS_DIR (DATA_DIR may be shared)`,
       );
     }
-    rmSync(file, { force: true });
+    if (code === 'SQLITE_NOTADB' && legacyLockGone(file)) return claimNodeDir(nodeDir);
+    if (code === 'SQLITE_NOTADB') {
+      throw new ConfigError(
+        `READ_MODELS_DIR '${nodeDir}' is in use by ${holderOf(nodeDir, 'node.lock')}; every node needs its own READ_MODELS_DIR (DATA_DIR may be shared)`,
+      );
+    }
+    throw error;
   }
-  throw new ConfigError(`could not claim READ_MODELS_DIR '${nodeDir}' (node.lock keeps changing)`);
+  held.set(file, db);
+  writeFileSync(join(nodeDir, 'node.pid'), String(process.pid));
+  return () => {
+    if (held.get(file) !== db) return;
+    held.delete(file);
+    rmSync(join(nodeDir, 'node.pid'), { force: true });
+    db.close();
+  };
 };

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { scheduleStreamPrefix } from '../../domain/schedule.ts';
 import { Actor } from '../../domain/shared.ts';
+import { callTicketStreamPrefix } from '../../domain/call-ticket.ts';
 import { IDEMPOTENCY_STREAM_PREFIX } from '../../application/idempotency.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import type { HistoryEntry, MeetingQueries, ProjectionSink } from '../../application/ports/read-models.ts';
@@ -32,10 +33,12 @@ export const openHistoryReadModel = (db: Db): HistoryReadModel => {
     'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? AND revision > ? ORDER BY revision LIMIT ?',
   );
   const handle = (recorded: RecordedEvent): void => {
-    // Idempotency keys are bookkeeping of requests, with their answers, and schedules of bookings (each meeting's
-    // history says what it did): no one's audit history.
+    // Idempotency keys are bookkeeping of requests, with their answers; schedules are bookkeeping of bookings (each
+    // meeting's history says what it did); redeemed join tickets are bookkeeping of calls (a meeting's history shows
+    // its changes, not who joined its call when): no one's audit history.
     if (recorded.streamName.startsWith(IDEMPOTENCY_STREAM_PREFIX)) return;
     if (recorded.streamName.startsWith(scheduleStreamPrefix)) return;
+    if (recorded.streamName.startsWith(callTicketStreamPrefix)) return;
     const data = recorded.data as { at?: unknown; by?: unknown } | null;
     const actorDecoded = Actor.decode(data?.by ?? recorded.metadata.actor);
     const actor = E.isRight(actorDecoded) ? actorDecoded.right : { id: 'unknown', roles: [] };

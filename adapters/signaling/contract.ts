@@ -27,7 +27,8 @@ export type SignalingLogger = Pick<Log, 'info' | 'warn' | 'debug'>;
 export interface SignalingOptions {
   /** Default `/signaling`. */
   readonly path?: string;
-  readonly tickets: { redeem(ticket: string, now: Date): Either<TicketRejection, TicketClaims> };
+  /** Rejects when redemption cannot be recorded (the event store is down): the upgrade is refused with 503. */
+  readonly tickets: { redeem(ticket: string, now: Date): Promise<Either<TicketRejection, TicketClaims>> };
   /** Exact origins (`https://app.example.com`) or `'*'`. A request without an Origin header (not a browser) is allowed. */
   readonly allowedOrigins: readonly string[] | '*';
   checkAccess(meetingId: string, userId: string, now: Date): Promise<Either<AccessDenied, AccessGranted>>;

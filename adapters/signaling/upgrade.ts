@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
-import type { TicketClaims } from '../../application/calls.ts';
+import type { TicketClaims, TicketRejection } from '../../application/calls.ts';
 import type { AccessDenied, AccessGranted, SignalingOptions } from './contract.ts';
 import type { Settings } from './hub.ts';
 
@@ -48,8 +48,16 @@ const ourUrl = (deps: UpgradeDeps, req: IncomingMessage, socket: Duplex): URL | 
   return url;
 };
 
-/** The ticket's claims, or undefined once the upgrade was refused (closed, not a WebSocket, origin, ticket). */
-const redeem = (deps: UpgradeDeps, req: IncomingMessage, socket: Duplex, url: URL): TicketClaims | undefined => {
+/**
+ * The ticket's claims, or undefined once the upgrade was refused (closed, not a WebSocket, origin, ticket, or 503
+ * when its redemption could not be recorded). The ticket itself is never logged.
+ */
+const redeem = async (
+  deps: UpgradeDeps,
+  req: IncomingMessage,
+  socket: Duplex,
+  url: URL,
+): Promise<TicketClaims | undefined> => {
   const { log, now } = deps.settings;
   if (deps.closed()) return void rejectUpgrade(socket, 503);
   if (req.headers.upgrade?.toLowerCase() !== 'websocket') return void rejectUpgrade(socket, 400);
@@ -59,7 +67,13 @@ const redeem = (deps: UpgradeDeps, req: IncomingMessage, socket: Duplex, url: UR
   }
   const ticket = url.searchParams.get('ticket');
   if (ticket === null || ticket === '') return void rejectUpgrade(socket, 401);
-  const redeemed = deps.tickets.redeem(ticket, now());
+  let redeemed: Either<TicketRejection, TicketClaims>;
+  try {
+    redeemed = await deps.tickets.redeem(ticket, now());
+  } catch (err) {
+    log.warn({ err: errorText(err) }, 'signaling: ticket redemption failed');
+    return void rejectUpgrade(socket, 503);
+  }
   if (E.isLeft(redeemed)) {
     log.info({ reason: redeemed.left }, 'signaling: ticket refused');
     return void rejectUpgrade(socket, 401);
@@ -77,8 +91,8 @@ const checkAccess = (deps: UpgradeDeps, claims: TicketClaims): Promise<Either<Ac
 
 /**
  * The `upgrade` listener. Refusals: wrong path → not handled (404 only if no other upgrade listener exists);
- * disallowed Origin → 403; missing/unknown/expired/used ticket → 401; checkAccess throwing → 500, all before the
- * upgrade. The access check's answer, granted or not, goes with the upgraded socket to `onConnection`.
+ * disallowed Origin → 403; missing/unknown/expired/used ticket → 401; its redemption not recorded → 503; checkAccess
+ * throwing → 500, all before the upgrade. The access check's answer, granted or not, goes with the upgraded socket to `onConnection`.
  */
 export const upgradeHandler =
   (deps: UpgradeDeps) =>
@@ -90,23 +104,24 @@ export const upgradeHandler =
       log.debug({ err: err.message }, 'signaling: socket error during upgrade');
     };
     socket.on('error', onSocketError);
-    const claims = redeem(deps, req, socket, url);
-    if (claims === undefined) return;
-    checkAccess(deps, claims)
-      .then(
-        (access) => {
-          if (socket.destroyed) return;
-          if (deps.closed()) return rejectUpgrade(socket, 503);
-          deps.wss.handleUpgrade(req, socket, head, (ws) => {
-            socket.off('error', onSocketError);
-            deps.onConnection(ws, claims, access);
-          });
-        },
-        (err: unknown) => {
-          log.warn({ err: errorText(err) }, 'signaling: access check failed');
-          rejectUpgrade(socket, 500);
-        },
-      )
+    redeem(deps, req, socket, url)
+      .then((claims) => {
+        if (claims === undefined) return;
+        return checkAccess(deps, claims).then(
+          (access) => {
+            if (socket.destroyed) return;
+            if (deps.closed()) return rejectUpgrade(socket, 503);
+            deps.wss.handleUpgrade(req, socket, head, (ws) => {
+              socket.off('error', onSocketError);
+              deps.onConnection(ws, claims, access);
+            });
+          },
+          (err: unknown) => {
+            log.warn({ err: errorText(err) }, 'signaling: access check failed');
+            rejectUpgrade(socket, 500);
+          },
+        );
+      })
       .catch((err: unknown) => {
         log.warn({ err: errorText(err) }, 'signaling: upgrade failed');
         socket.destroy();

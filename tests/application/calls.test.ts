@@ -1,7 +1,24 @@
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
-import { TicketBook, iceServersFor, joinWindow, turnCredentials } from '../../application/calls.ts';
+import {
+  JoinTickets,
+  MAX_TICKET_LENGTH,
+  iceServersFor,
+  joinWindow,
+  ticketKey,
+  turnCredentials,
+} from '../../application/calls.ts';
+import { projectedStreamPrefixes } from '../../application/aggregates.ts';
+import { decodeRecorded } from '../../application/decode.ts';
+import type { EventStore } from '../../application/ports/event-store.ts';
+import { CallTicketEvent, callTicketStreamName } from '../../domain/call-ticket.ts';
+import { createInMemoryEventStore } from '../../adapters/event-store/memory.ts';
+import { openSqliteEventStore } from '../../adapters/event-store/sqlite.ts';
+import { createAuthenticator, mintToken } from '../../adapters/http/auth.ts';
 
 const T0 = new Date('2026-03-02T10:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -103,81 +120,180 @@ describe('joinWindow', () => {
   });
 });
 
-describe('TicketBook', () => {
+describe('JoinTickets', () => {
+  const SECRET = new TextEncoder().encode('a-shared-secret-of-every-node-of-this-site');
   const claims = { userId: 'u1', meetingId: 'm1', role: 'customer' as const };
+  const withStore = (store: EventStore = createInMemoryEventStore(), secret = SECRET, ttlMs?: number) =>
+    new JoinTickets({ secret, store, ...(ttlMs !== undefined ? { ttlMs } : {}) });
+  /** A ticket with this payload, signed as ours are: with the derived key over the first part. */
+  const signed = (payload: unknown, key = ticketKey(SECRET)): string => {
+    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+  };
+  const payloadOf = (ticket: string): Record<string, unknown> =>
+    JSON.parse(Buffer.from(ticket.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 
-  it('issues random url-safe 32-byte tickets that redeem once to their claims', () => {
-    const book = new TicketBook();
-    const ticket = book.issue({ ...claims, now: T0 });
-    expect(ticket).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(Buffer.from(ticket, 'base64url')).toHaveLength(32);
-    expect(book.issue({ ...claims, now: T0 })).not.toBe(ticket);
-    expect(book.redeem(ticket, at(1000))).toEqual(E.right(claims));
-    expect(book.redeem(ticket, at(2000))).toEqual(E.left('used'));
+  it('issues url-safe signed tickets that redeem once to their claims', async () => {
+    const tickets = withStore();
+    const ticket = tickets.issue({ ...claims, now: T0 });
+    expect(ticket).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(ticket.length).toBeLessThan(300);
+    expect(payloadOf(ticket)).toEqual({
+      purpose: 'call-join',
+      v: 1,
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      sub: 'u1',
+      meeting: 'm1',
+      role: 'customer',
+      exp: T0.getTime() + 60_000,
+    });
+    expect(tickets.issue({ ...claims, now: T0 })).not.toBe(ticket);
+    expect(await tickets.redeem(ticket, at(1000))).toEqual(E.right(claims));
+    expect(await tickets.redeem(ticket, at(2000))).toEqual(E.left('used'));
   });
 
-  it('refuses unknown and expired tickets (60 s by default)', () => {
-    const book = new TicketBook();
-    expect(book.redeem('nope', T0)).toEqual(E.left('unknown'));
-    expect(book.redeem('', T0)).toEqual(E.left('unknown'));
-    expect(book.redeem('x'.repeat(1000), T0)).toEqual(E.left('unknown'));
-    const ok = book.issue({ ...claims, now: T0 });
-    const late = book.issue({ ...claims, now: T0 });
-    expect(book.redeem(ok, at(59_999))).toEqual(E.right(claims));
-    expect(book.redeem(late, at(60_000))).toEqual(E.left('expired'));
-    expect(book.redeem(late, at(60_001))).toEqual(E.left('unknown'));
+  it('refuses what is not one of its tickets: malformed, too long, tampered, or its MAC moved', async () => {
+    const tickets = withStore();
+    const ticket = tickets.issue({ ...claims, now: T0 });
+    const other = tickets.issue({ userId: 'u2', meetingId: 'm1', role: 'instructor', now: T0 });
+    const [body, mac] = ticket.split('.') as [string, string];
+    const forged = Buffer.from(JSON.stringify({ ...payloadOf(ticket), sub: 'u2' })).toString('base64url');
+    const flipped = `${body.slice(0, 10)}${body[10] === 'A' ? 'B' : 'A'}${body.slice(11)}`;
+    for (const bad of [
+      '',
+      'nope',
+      'x'.repeat(5000),
+      body,
+      `${body}.`,
+      `${body}.${mac}.${mac}`,
+      `${forged}.${mac}`,
+      `${flipped}.${mac}`,
+      `${body}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
+      `${body}.${other.split('.')[1]!}`,
+      `${body} .${mac}`,
+    ]) {
+      expect(await tickets.redeem(bad, at(10)), bad.slice(0, 40)).toEqual(E.left('unknown'));
+    }
+    // None of those spent the real ticket.
+    expect(await tickets.redeem(ticket, at(10))).toEqual(E.right(claims));
   });
 
-  it('takes a configured lifetime', () => {
-    const book = new TicketBook({ ttlMs: 5_000 });
-    const t = book.issue({ ...claims, now: T0 });
-    expect(book.redeem(t, at(5_000))).toEqual(E.left('expired'));
+  it('refuses expired tickets (60 s by default, or as configured) without recording them', async () => {
+    const store = createInMemoryEventStore();
+    const tickets = withStore(store);
+    const ok = tickets.issue({ ...claims, now: T0 });
+    const late = tickets.issue({ ...claims, now: T0 });
+    expect(await tickets.redeem(late, at(60_000))).toEqual(E.left('expired'));
+    expect(await tickets.redeem(late, at(600_000))).toEqual(E.left('expired'));
+    expect(await store.headPosition()).toBe(0);
+    expect(await tickets.redeem(ok, at(59_999))).toEqual(E.right(claims));
+    const short = withStore(store, SECRET, 5_000);
+    expect(await short.redeem(short.issue({ ...claims, now: T0 }), at(5_000))).toEqual(E.left('expired'));
   });
 
-  it('purges expired tickets lazily and on demand', () => {
-    const book = new TicketBook({ ttlMs: 1_000 });
-    for (let i = 0; i < 10; i += 1) book.issue({ userId: `u${i}`, meetingId: 'm', role: 'instructor', now: T0 });
-    expect(book.size).toBe(10);
-    book.issue({ userId: 'later', meetingId: 'm', role: 'customer', now: at(1_000) });
-    expect(book.size).toBe(1);
-    const used = book.issue({ userId: 'x', meetingId: 'm', role: 'customer', now: at(1_500) });
-    book.redeem(used, at(1_600));
-    expect(book.size).toBe(2);
-    expect(book.purge(at(10_000))).toBe(2);
-    expect(book.size).toBe(0);
-  });
-
-  it('stays bounded: the oldest tickets are evicted beyond maxSize', () => {
-    const book = new TicketBook({ maxSize: 3 });
-    const tickets = [0, 1, 2, 3].map((i) =>
-      book.issue({ userId: `u${i}`, meetingId: 'm', role: 'customer', now: at(i) }),
+  it('refuses a ticket of another key, and the key is its own: derived, never the secret itself', async () => {
+    const elsewhere = withStore(
+      createInMemoryEventStore(),
+      new TextEncoder().encode('another-site-with-its-own-secret!!'),
     );
-    expect(book.size).toBe(3);
-    expect(book.redeem(tickets[0]!, at(10))).toEqual(E.left('unknown'));
-    for (const t of tickets.slice(1)) expect(E.isRight(book.redeem(t, at(10)))).toBe(true);
+    const theirs = elsewhere.issue({ ...claims, now: T0 });
+    expect(await withStore().redeem(theirs, at(10))).toEqual(E.left('unknown'));
+    expect(Buffer.from(ticketKey(SECRET)).equals(Buffer.from(SECRET))).toBe(false);
+    expect(ticketKey(SECRET)).toHaveLength(32);
+    // Signed with the bare secret (as an API token is) instead of the derived key: not ours.
+    const payload = payloadOf(withStore().issue({ ...claims, now: T0 }));
+    expect(await withStore().redeem(signed(payload, SECRET), at(10))).toEqual(E.left('unknown'));
   });
 
-  it("bounds one user's unused tickets without touching others'", () => {
-    const book = new TicketBook({ maxPerUser: 2 });
-    const other = book.issue({ userId: 'other', meetingId: 'm', role: 'instructor', now: T0 });
-    const mine = [0, 1, 2, 3].map((i) => book.issue({ ...claims, now: at(i) }));
-    expect(book.redeem(mine[0]!, at(10))).toEqual(E.left('unknown'));
-    expect(book.redeem(mine[1]!, at(10))).toEqual(E.left('unknown'));
-    expect(E.isRight(book.redeem(mine[2]!, at(10)))).toBe(true);
-    expect(E.isRight(book.redeem(mine[3]!, at(10)))).toBe(true);
-    expect(E.isRight(book.redeem(other, at(10)))).toBe(true);
-    // redeemed tickets no longer count against the user
-    const again = [0, 1].map(() => book.issue({ ...claims, now: at(20) }));
-    for (const t of again) expect(E.isRight(book.redeem(t, at(30)))).toBe(true);
+  it('takes nothing but a call-join ticket of version 1 with its fields, even when signed with its key', async () => {
+    const tickets = withStore();
+    const good = payloadOf(tickets.issue({ ...claims, now: T0 }));
+    expect(await tickets.redeem(signed(good), at(10))).toEqual(E.right(claims));
+    for (const payload of [
+      { ...good, jti: 'AAAAAAAAAAAAAAAAAAAAAB', purpose: 'api' },
+      { ...good, jti: 'AAAAAAAAAAAAAAAAAAAAAC', purpose: undefined },
+      { ...good, jti: 'AAAAAAAAAAAAAAAAAAAAAD', v: 2 },
+      { ...good, jti: 'AAAAAAAAAAAAAAAAAAAAAE', role: 'admin' },
+      { ...good, jti: 'AAAAAAAAAAAAAAAAAAAAAF', exp: String(good.exp) },
+      { ...good, jti: 'short' },
+      { ...good, jti: 'AAAAAAAAAAAAAAAAAAAAAG', sub: '' },
+      { ...good, jti: 'AAAAAAAAAAAAAAAAAAAAAH', meeting: 'x'.repeat(129) },
+      'a string',
+    ]) {
+      expect(await tickets.redeem(signed(payload), at(10)), JSON.stringify(payload)).toEqual(E.left('unknown'));
+    }
   });
 
-  it('uses the injected randomness', () => {
-    let n = 0;
-    const book = new TicketBook({ randomBytes: (size) => new Uint8Array(size).fill(n++ < 2 ? 7 : 9) });
-    const a = book.issue({ ...claims, now: T0 });
-    // a collision with a live ticket is retried
-    const b = book.issue({ ...claims, now: T0 });
-    expect(a).toBe(Buffer.alloc(32, 7).toString('base64url'));
-    expect(b).toBe(Buffer.alloc(32, 9).toString('base64url'));
+  it('is no API token, and an API token is no ticket', async () => {
+    const tickets = withStore();
+    const apiToken = await mintToken(SECRET, { sub: 'u1', roles: ['customer'] }, 3600);
+    expect(await tickets.redeem(apiToken, new Date())).toEqual(E.left('unknown'));
+    const authenticate = createAuthenticator({ secret: SECRET });
+    const ticket = tickets.issue({ ...claims, now: new Date() });
+    expect(E.isLeft(await authenticate(`Bearer ${ticket}`))).toBe(true);
+    expect(E.isRight(await authenticate(`Bearer ${apiToken}`))).toBe(true);
+  });
+
+  it('binds the longest ids there are and stays within its length bound', async () => {
+    const tickets = withStore();
+    const longest = { userId: '\u4e2d'.repeat(128), meetingId: '\u{1F600}'.repeat(64), role: 'instructor' as const };
+    const ticket = tickets.issue({ ...longest, now: T0 });
+    expect(ticket.length).toBeLessThanOrEqual(MAX_TICKET_LENGTH);
+    const redeemed = await tickets.redeem(ticket, at(10));
+    expect(E.isRight(redeemed) && redeemed.right.meetingId).toBe(longest.meetingId);
+  });
+
+  it('records the redemption in the ticket stream, without the ticket, decodable and unseen by the projections', async () => {
+    const store = createInMemoryEventStore();
+    const tickets = new JoinTickets({ secret: SECRET, store, newId: () => 'redemption-1' });
+    const ticket = tickets.issue({ ...claims, now: T0 });
+    await tickets.redeem(ticket, at(1_500));
+    const ticketId = String(payloadOf(ticket).jti);
+    const [recorded, ...more] = await store.readStream(callTicketStreamName(ticketId));
+    expect(more).toEqual([]);
+    expect(recorded?.id).toBe('redemption-1');
+    expect(decodeRecorded(CallTicketEvent, recorded!)).toEqual(
+      E.right({
+        type: 'CallTicketRedeemed',
+        data: { ticketId, ...claims, redeemedAt: at(1_500).toISOString() },
+      }),
+    );
+    expect(JSON.stringify(recorded)).not.toContain(ticket.split('.')[1]);
+    // KurrentDB reads and subscribes by these prefixes: the ticket streams are not among them.
+    expect(projectedStreamPrefixes.some((prefix) => recorded!.streamName.startsWith(prefix))).toBe(false);
+  });
+
+  it('is single use across nodes: two services on one event store, whichever redeems first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickets-'));
+    const store = await openSqliteEventStore({ path: join(dir, 'events.db') });
+    try {
+      const [a, b] = [withStore(store), withStore(store)];
+      const ticket = a.issue({ ...claims, now: T0 });
+      expect(await b.redeem(ticket, at(10))).toEqual(E.right(claims));
+      expect(await a.redeem(ticket, at(20))).toEqual(E.left('used'));
+      expect(await b.redeem(ticket, at(30))).toEqual(E.left('used'));
+      // At the same instant on both: exactly one wins.
+      const racing = b.issue({ ...claims, now: T0 });
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).redeem(racing, at(40))),
+      );
+      expect(answers.filter(E.isRight)).toHaveLength(1);
+      expect(answers.filter((answer) => E.isLeft(answer) && answer.left === 'used')).toHaveLength(9);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails, redeeming nothing, when the store cannot record the redemption', async () => {
+    const store = createInMemoryEventStore();
+    const failing: Pick<EventStore, 'appendToStream'> = {
+      appendToStream: () => Promise.reject(new Error('store down')),
+    };
+    const ticket = withStore(store).issue({ ...claims, now: T0 });
+    await expect(new JoinTickets({ secret: SECRET, store: failing }).redeem(ticket, at(10))).rejects.toThrow(
+      'store down',
+    );
+    expect(await withStore(store).redeem(ticket, at(20))).toEqual(E.right(claims));
   });
 });

@@ -20,6 +20,7 @@ describe('the health check', () => {
       sinks,
       followers: [{ name: 'notifications', status: async () => ({ position: 8, lag: 2 }) }],
       store: { name: 'sqlite' },
+      node: { id: 'node-a' },
     });
     expect(await health()).toStrictEqual({
       status: 'ok',
@@ -27,6 +28,7 @@ describe('the health check', () => {
         status: 'ok',
         ready: true,
         catchingUp: false,
+        node: { id: 'node-a', caughtUp: true },
         store: { name: 'sqlite', status: 'ok' },
         projections: { meetings: { position: 10, lag: 0 }, notifications: { position: 8, lag: 2 } },
       },
@@ -42,10 +44,12 @@ describe('the health check', () => {
       sinks,
       followers: [],
       store: { name: 'sqlite' },
+      node: { id: 'node-a' },
     });
     const report = await health();
     expect(report.status).toBe('degraded');
     expect(report.body).toMatchObject({ ready: false, catchingUp: true, store: { status: 'ok' } });
+    expect(report.body.node).toStrictEqual({ id: 'node-a', caughtUp: false });
   });
 
   it('tells lag from the last head seen and the sinks’ checkpoints when the store does not answer in time', async () => {
@@ -57,6 +61,7 @@ describe('the health check', () => {
       sinks,
       followers: [],
       store: { name: 'sqlite' },
+      node: { id: 'node-a' },
       storeTimeoutMs: 20,
     });
     await health();
@@ -67,6 +72,8 @@ describe('the health check', () => {
         status: 'degraded',
         ready: true,
         catchingUp: false,
+        // Whether it has caught up cannot be told without the store's head.
+        node: { id: 'node-a', caughtUp: false },
         store: { name: 'sqlite', status: 'unreachable' },
         projections: { meetings: { position: 7, lag: 5 }, series: { position: 9, lag: 3 } },
       },
@@ -80,6 +87,7 @@ describe('the health check', () => {
         sinks,
         followers: [],
         store: { name: 'kurrentdb', connectionStatus: () => connection },
+        node: { id: 'node-a' },
       })();
     expect((await check('connected')).body.store).toStrictEqual({ name: 'kurrentdb', status: 'ok' });
     const reconnecting = await check('reconnecting');

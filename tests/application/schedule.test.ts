@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from '../../adapters/event-store/memory.ts';
 import { openSqliteEventStore } from '../../adapters/event-store/sqlite.ts';
+import { MultiStreamAppendUnsupportedError } from '../../application/ports/event-store.ts';
 import type { EventStore } from '../../application/ports/event-store.ts';
 import { aMeeting, aSeriesBody } from '../support/builders.ts';
 import {
@@ -306,5 +307,36 @@ describe('the booking saga (no atomic append across streams)', () => {
     set(undefined);
     await eventually(async () => activeReservations(await allEvents(inner)).length === 0, 'the release');
     await expectConsistent(inner);
+  });
+});
+
+describe('a store that says it appends atomically, then answers it cannot (an older leader during an upgrade)', () => {
+  it('books through the saga on that very request, with nothing double-booked', async () => {
+    const inner = createInMemoryEventStore();
+    let refusals = 0;
+    const store: EventStore = {
+      ...inner,
+      appendToStreams: async () => {
+        refusals += 1;
+        throw new MultiStreamAppendUnsupportedError('test');
+      },
+      supportsMultiStreamAppend: async () => true,
+    };
+    const [node, other] = await nodes(store, 2);
+    const slot = hour(6, 9);
+    const answers = await Promise.all(
+      [node!, other!].map(async (n, i) =>
+        (await n.as('ada', ['admin'])).request(
+          'POST',
+          '/meetings',
+          aMeeting({ customerId: i === 0 ? 'cora' : 'cam', ...slot }),
+        ),
+      ),
+    );
+    expectOneWins(answers, slot);
+    expect(refusals).toBeGreaterThan(0);
+    expect(activeReservations(await allEvents(inner))).toHaveLength(2);
+    const events = await allEvents(inner);
+    expect(doubleBookings(activeMeetings(events))).toEqual([]);
   });
 });

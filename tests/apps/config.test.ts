@@ -42,9 +42,23 @@ describe('configuration', () => {
     [{ AUTH_MAX_TOKEN_TTL_SECONDS: '99999999' }, /AUTH_MAX_TOKEN_TTL_SECONDS must be between 60 and 31622400/],
     [{ AUTH_JWKS_URL: 'https://idp.example.com/jwks.json' }, /AUTH_JWKS_URL needs AUTH_JWT_AUDIENCE/],
     [{ HOST: '0.0.0.0' }, /dev mode .* only runs on a loopback HOST, not 0.0.0.0/],
+    [{ CALL_TICKET_SECRET: 'short' }, /CALL_TICKET_SECRET must be at least 32 characters/],
+    [
+      { AUTH_JWKS_URL: 'https://idp.example.com/jwks.json', AUTH_JWT_AUDIENCE: 'coaching' },
+      /CALL_TICKET_SECRET is required with AUTH_JWKS_URL and no AUTH_JWT_SECRET/,
+    ],
   ])('refuses %o with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('takes CALL_TICKET_SECRET beside any token setting, and needs it only when tokens come from JWKS alone', () => {
+    const jwks = { AUTH_JWKS_URL: 'https://idp.example.com/jwks.json', AUTH_JWT_AUDIENCE: 'coaching' };
+    const ticketSecret = 't'.repeat(32);
+    expect(loadConfig({ ...jwks, CALL_TICKET_SECRET: ticketSecret }).callTicketSecret).toBe(ticketSecret);
+    expect(loadConfig({ ...jwks, AUTH_JWT_SECRET: 'x'.repeat(32) }).callTicketSecret).toBeUndefined();
+    expect(loadConfig({ CALL_TICKET_SECRET: ` ${ticketSecret} ` }).callTicketSecret).toBe(ticketSecret);
+    expect(loadConfig({}).callTicketSecret).toBeUndefined();
   });
 
   it('runs dev mode on another address only when asked to, and never needs it with a secret', () => {

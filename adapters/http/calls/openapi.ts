@@ -5,14 +5,19 @@ import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { staticFileNames } from '../static.ts';
 import { JoinAnswerShape, OriginVerdict } from './shapes.ts';
 
+/** What a ticket looks like (signed with a throwaway key): its payload, a dot, its MAC. */
+const EXAMPLE_TICKET =
+  'eyJwdXJwb3NlIjoiY2FsbC1qb2luIiwidiI6MSwianRpIjoiM3E3ejBmTnJYQjVlS2hYd3BEeVp4ZyIsInN1YiI6ImN1c3QtNDIiLCJtZWV0aW5nIjoiYjJmNGUxYzAtN2E2NS00ZDFhLTkzMGQtNWMwY2FmZjEyZTM0Iiwicm9sZSI6ImN1c3RvbWVyIiwiZXhwIjoxNzcyNDQxNDYwMDAwfQ.' +
+  'bGJzIKmUFC4jglo-gNJekyuTpeE6DQzJVNjl5e3cl3Y';
+
 const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
   post: operation({
     operationId: 'joinMeeting',
     summary: 'Join the call of a meeting',
     description:
       'For its customer and its instructor only: admins manage meetings but do not join them, so for anyone else ' +
-      'the meeting answers 404. A `link` meeting answers the remote link; a `1-1` meeting answers a single-use ' +
-      'signaling ticket (60 s) with ICE servers and ephemeral TURN credentials. The call may be joined from 15 ' +
+      'the meeting answers 404. A `link` meeting answers the remote link; a `1-1` meeting answers a signed, single-use ' +
+      'signaling ticket (60 s, redeemable once on any node) with ICE servers and ephemeral TURN credentials. The call may be joined from 15 ' +
       'minutes before the start until the end. Answers are `Cache-Control: no-store`.',
     tags: ['calls'],
     parameters: [param('MeetingId')],
@@ -33,7 +38,7 @@ const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
                 value: {
                   mode: 'native',
                   signalingUrl: 'wss://coaching.example.com/signaling',
-                  ticket: 'Qm9vdHN0cmFwVGlja2V0RXhhbXBsZTEyMzQ1Njc4OTA',
+                  ticket: EXAMPLE_TICKET,
                   iceServers: [
                     { urls: ['stun:stun.l.google.com:19302'] },
                     {

@@ -4,6 +4,7 @@ import { DebugLevel } from '../../../domain/settings.ts';
 import { IsoInstant } from '../../../domain/shared.ts';
 import { CallRoleShape } from '../notifications/shapes.ts';
 import type { JoinAnswer } from '../../../application/join.ts';
+import { MAX_TICKET_LENGTH } from '../../../application/calls.ts';
 
 const MAX_ORIGIN_LENGTH = 2048;
 
@@ -67,8 +68,12 @@ const JoinNative = annotate(
     }),
     ticket: annotate(t.string, {
       minLength: 1,
-      maxLength: 128,
-      description: 'Single use, valid for 60 s, binds this user to this meeting.',
+      maxLength: MAX_TICKET_LENGTH,
+      pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43}$',
+      description:
+        'Signed (HMAC-SHA256) and bound to this user, this meeting and this role, for joining the call only: valid ' +
+        'for 60 s and single use on every node (its redemption is recorded in the event store), so any node of the ' +
+        'site accepts it once. Opaque to clients: not a bearer token, and no bearer token is accepted in its place.',
     }),
     expiresAt: annotate(IsoInstant, { description: 'When the ticket expires.' }),
     iceServers: t.readonlyArray(IceServerShape),

@@ -9,7 +9,8 @@ const healthPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'getHealth',
     summary: 'Liveness and readiness',
-    description: 'The event store status and, per projection, its position and lag behind the log.',
+    description:
+      'Per node: which node answers, the event store status and, per projection, its position and lag behind the log.',
     tags: ['system'],
     security: 'none',
     responses: {
@@ -19,6 +20,7 @@ const healthPath = (schema: SchemaOf): Json => ({
           status: 'ok',
           ready: true,
           catchingUp: false,
+          node: { id: '6f1c2a7e-3b9d-4c55-8e21-0d4f7a9b1c33', caughtUp: true },
           store: { name: 'sqlite', status: 'ok' },
           projections: { meetings: { position: 131, lag: 0 } },
           http: { clientAborts: 0 },

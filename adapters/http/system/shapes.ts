@@ -16,6 +16,22 @@ export const HealthShape = annotate(
       description:
         'The read models are still behind the log head as of the start (a new node, a deleted or old read-model file).',
     }),
+    node: annotate(
+      t.type({
+        id: annotate(t.string, {
+          description: "This node's id (kept in its READ_MODELS_DIR; not a secret): which node of several answered.",
+        }),
+        caughtUp: annotate(t.boolean, {
+          description:
+            "Every read model of this node has applied the log head as the store tells it now (lag 0): this node's " +
+            'reads show every write made through any node so far.',
+        }),
+      }),
+      {
+        description:
+          'Health is per node: each node behind a load balancer answers for itself, its read models and its view of the store.',
+      },
+    ),
     store: t.type({
       name: annotate(t.string, { description: 'Which event store is in use (`sqlite`, `kurrentdb`).' }),
       status: annotate(t.keyof({ ok: null, unreachable: null, reconnecting: null, down: null }), {

@@ -2,13 +2,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import { WebSocket, WebSocketServer } from 'ws';
-import { TicketBook } from '../../../application/calls.ts';
+import { randomBytes } from 'node:crypto';
+import { JoinTickets } from '../../../application/calls.ts';
+import { createInMemoryEventStore } from '../../../adapters/event-store/memory.ts';
 import { attachSignaling } from '../../../adapters/signaling/server.ts';
 import type { SignalingHandle } from '../../../adapters/signaling/server.ts';
 import { failChild, serveChild, settledMemory } from '../child.ts';
 
 /**
- * Either our signaling endpoint (attachSignaling with a TicketBook and a permissive access check) or, as the
+ * Either our signaling endpoint (attachSignaling with join tickets redeemed into an in-memory store, and a permissive access check) or, as the
  * baseline, a bare ws relay: no tickets, no rooms, each message forwarded as is to the socket paired by `?pair=N`.
  */
 const mode = process.argv[2] === 'bare' ? 'bare' : 'ours';
@@ -18,12 +20,12 @@ const httpServer = createServer((_req, res) => {
 });
 
 let signaling: SignalingHandle | undefined;
-let tickets: TicketBook | undefined;
+let tickets: JoinTickets | undefined;
 let bareSockets = 0;
 let bareWss: WebSocketServer | undefined;
 
 if (mode === 'ours') {
-  tickets = new TicketBook({ ttlMs: 30 * 60_000, maxSize: 1_000_000 });
+  tickets = new JoinTickets({ secret: randomBytes(32), store: createInMemoryEventStore(), ttlMs: 30 * 60_000 });
   signaling = attachSignaling(httpServer, {
     tickets,
     allowedOrigins: '*',

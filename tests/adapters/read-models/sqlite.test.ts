@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../application/ports/event-store.ts';
+import { callTicketStreamName } from '../../../domain/call-ticket.ts';
 import { openSqliteReadModels } from '../../../adapters/read-models/index.ts';
 import { tempDir } from '../../support/system.ts';
 
@@ -54,6 +55,36 @@ describe('SQLite read models', () => {
       for (const sink of models.sinks) sink.apply([fixed]);
     });
     expect(models.getPerson('b')?.name).toBe('Bea');
+    models.close();
+  });
+
+  it("passes over redeemed join tickets: every sink moves past them and no one's history shows them", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const models = openSqliteReadModels(join(dir, 'rm.db'));
+    const redeemed: RecordedEvent = {
+      id: randomUUID(),
+      streamName: callTicketStreamName('3q7z0fNrXB5eKhXwpDyZxg'),
+      revision: 0,
+      position: ++position,
+      type: 'CallTicketRedeemed',
+      recordedAt: new Date().toISOString(),
+      metadata: {},
+      data: {
+        ticketId: '3q7z0fNrXB5eKhXwpDyZxg',
+        meetingId: 'm1',
+        userId: 'u1',
+        role: 'customer',
+        redeemedAt: new Date().toISOString(),
+      },
+    };
+    const after = person('d');
+    models.transaction(() => {
+      for (const sink of models.sinks) sink.apply([redeemed, after]);
+    });
+    expect(models.sinks.every((s) => s.checkpoint() === after.position)).toBe(true);
+    expect(models.history(redeemed.streamName)).toEqual([]);
+    expect(models.history(after.streamName)).toHaveLength(1);
     models.close();
   });
 

@@ -325,7 +325,7 @@ describe('call-client against the real signaling server', () => {
     harness = await startHarness();
     const h = harness;
     const used = joinResponse(h, CUSTOMER, 'customer');
-    expect(h.tickets.redeem(used.ticket, h.clock)._tag).toBe('Right');
+    expect((await h.tickets.redeem(used.ticket, h.clock))._tag).toBe('Right');
     let checks = 0;
     const customer = startParty(h, CUSTOMER, 'customer', {
       join: used,

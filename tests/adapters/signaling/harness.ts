@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import type { ClientOptions } from 'ws';
 import * as E from 'fp-ts/lib/Either.js';
-import { TicketBook, iceServersFor, joinWindow } from '../../../application/calls.ts';
+import { randomBytes } from 'node:crypto';
+import { JoinTickets, iceServersFor, joinWindow } from '../../../application/calls.ts';
+import { createInMemoryEventStore } from '../../../adapters/event-store/memory.ts';
 import type { CallRole } from '../../../application/calls.ts';
 import { attachSignaling } from '../../../adapters/signaling/server.ts';
 import type { SignalingHandle, SignalingOptions } from '../../../adapters/signaling/server.ts';
@@ -25,7 +27,7 @@ export interface Harness {
   readonly url: string;
   readonly port: number;
   readonly server: http.Server;
-  readonly tickets: TicketBook;
+  readonly tickets: JoinTickets;
   readonly meetings: Map<string, TestMeeting>;
   readonly handle: SignalingHandle;
   clock: Date;
@@ -155,7 +157,7 @@ export const startHarness = async (
     res.statusCode = 404;
     res.end();
   });
-  const tickets = new TicketBook({ ttlMs: 60_000 });
+  const tickets = new JoinTickets({ secret: randomBytes(32), store: createInMemoryEventStore(), ttlMs: 60_000 });
   const meetings = new Map<string, TestMeeting>();
   const start = new Date('2026-03-02T10:00:00Z');
   meetings.set(MEETING, {
