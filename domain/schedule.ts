@@ -188,7 +188,8 @@ const check = (r: Reservation): FieldError[] => {
 export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either<ScheduleError, ScheduleEvent[]> => {
   switch (command.type) {
     case 'ReserveSlot': {
-      const { ignoring = [], ...c } = command.data;
+      const c = command.data;
+      const ignoring = c.ignoring ?? [];
       const r: Reservation = {
         personId: c.personId,
         month: c.month,
@@ -298,33 +299,50 @@ export const transitionChange = (before: Booking | undefined, after: Booking | u
  * releases: a meeting moving within a bucket holds both slots for a moment of the decision, never neither.
  */
 export const bucketChanges = (change: ScheduleChange, owner: Owner, at: string): BucketChange[] => {
-  const buckets = new Map<string, { personId: string; month: string; commands: ScheduleCommand[] }>();
-  const add = (personId: string, month: string, command: ScheduleCommand) => {
-    const key = scheduleStreamName(personId, month);
-    const b = buckets.get(key) ?? { personId, month, commands: [] };
-    buckets.set(key, b);
-    b.commands.push(command);
-  };
-  for (const r of change.reserve)
+  const buckets = new Map<string, BucketChange & { commands: ScheduleCommand[] }>();
+  const ignoring = change.ignoring !== undefined && change.ignoring.length > 0 ? change.ignoring : undefined;
+  for (const r of change.reserve) {
+    const months = bucketsOf(r);
     for (const personId of peopleOf(r))
-      for (const month of bucketsOf(r))
-        add(personId, month, {
-          type: 'ReserveSlot',
-          data: {
-            ...r,
-            personId,
-            month,
-            owner,
-            at,
-            ...(change.ignoring !== undefined && change.ignoring.length > 0 ? { ignoring: change.ignoring } : {}),
-          },
-        });
-  for (const r of change.release)
+      for (const month of months) {
+        // Field by field: spreading the booking and the optional `ignoring` into one literal is V8's slow path.
+        const data: ReserveSlot['data'] = {
+          meetingId: r.meetingId,
+          customerId: r.customerId,
+          instructorId: r.instructorId,
+          start: r.start,
+          end: r.end,
+          personId,
+          month,
+          owner,
+          at,
+          ...(ignoring !== undefined ? { ignoring } : {}),
+        };
+        bucketOf(buckets, personId, month).commands.push({ type: 'ReserveSlot', data });
+      }
+  }
+  for (const r of change.release) {
+    const months = bucketsOf(r);
     for (const personId of peopleOf(r))
-      for (const month of bucketsOf(r))
-        add(personId, month, {
+      for (const month of months)
+        bucketOf(buckets, personId, month).commands.push({
           type: 'ReleaseSlot',
           data: { personId, month, meetingId: r.meetingId, start: r.start, end: r.end, at },
         });
+  }
   return [...buckets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, b]) => b);
+};
+
+const bucketOf = (
+  buckets: Map<string, BucketChange & { commands: ScheduleCommand[] }>,
+  personId: string,
+  month: string,
+): BucketChange & { commands: ScheduleCommand[] } => {
+  const key = scheduleStreamName(personId, month);
+  let b = buckets.get(key);
+  if (b === undefined) {
+    b = { personId, month, commands: [] };
+    buckets.set(key, b);
+  }
+  return b;
 };
