@@ -39,6 +39,11 @@ export interface Handled<Event, State> {
   /** Global position of the last event written, or undefined when the command changed nothing. */
   readonly position: number | undefined;
   /**
+   * When the command changed nothing: the position of the stream's last event as it was read. Another node may have
+   * written it, so a read model that is to show the stream's state waits for this.
+   */
+  readonly seenPosition?: number;
+  /**
    * The request had already written to this stream (an earlier attempt of the same idempotent request, cut short):
    * nothing was decided or written again; `position` is that earlier write's.
    */
@@ -275,7 +280,10 @@ export const handleCommand = async <
     const { events } = decided.right;
     const refusal = await options.check?.(events, decided.right.state);
     if (refusal !== undefined) return E.left(refusal);
-    if (events.length === 0) return E.right({ events, state, revision, position: undefined });
+    if (events.length === 0) {
+      const seenPosition = loaded.right.events[loaded.right.events.length - 1]?.position;
+      return E.right({ events, state, revision, position: undefined, seenPosition });
+    }
     const toAppend: EventToAppend[] = events.map((event) => ({
       id: options.newId(),
       type: event.type,

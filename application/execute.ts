@@ -207,7 +207,9 @@ const executeCommands = async <C, Ev extends { type: string; data: unknown }, S,
     if (isInfrastructureError(result.left)) return E.left(result.left);
     return E.left(aggregate.mapError(result.left as Err));
   }
-  if (options.wait !== false) await deps.projections.waitFor(result.right.position);
+  // A command that changed nothing answers with the state it read, which may be another node's write this node's
+  // read models have yet to show.
+  if (options.wait !== false) await deps.projections.waitFor(result.right.position ?? result.right.seenPosition);
   return result;
 };
 

@@ -21,6 +21,11 @@ export interface HealthDeps {
   readonly node: { readonly id: string };
   /** How long the store may take to tell its head before it counts as unreachable. */
   readonly storeTimeoutMs?: number;
+  /**
+   * The signaling bus: reported, but it does not degrade the report. Without it calls cannot be joined, yet the API
+   * serves; a load balancer that took every node out while Redis is down would take the API down with it.
+   */
+  readonly signaling?: () => { readonly name: string; readonly status: string };
 }
 
 export interface HealthReport {
@@ -37,6 +42,7 @@ export interface HealthReport {
     };
     readonly store: { readonly name: string; readonly status: string };
     readonly projections: Record<string, ProjectionStatus>;
+    readonly signaling?: { readonly bus: string; readonly status: string };
   };
 }
 
@@ -92,6 +98,7 @@ export const createHealthCheck = (deps: HealthDeps): (() => Promise<HealthReport
       connection !== undefined && connection !== 'connected' ? connection : reachable ? 'ok' : 'unreachable';
     const ready = projections.healthy;
     const status = storeStatus === 'ok' && ready ? 'ok' : 'degraded';
+    const bus = deps.signaling?.();
     return {
       status,
       body: {
@@ -101,6 +108,7 @@ export const createHealthCheck = (deps: HealthDeps): (() => Promise<HealthReport
         node: { id: deps.node.id, caughtUp: reachable && caughtUp },
         store: { name: store.name, status: storeStatus },
         projections: projectionStatus,
+        ...(bus !== undefined ? { signaling: { bus: bus.name, status: bus.status } } : {}),
       },
     };
   };

@@ -46,6 +46,7 @@ import { callAccess, createJoinService } from '../application/join.ts';
 import { closeCallsOnMeetingChange } from '../application/call-rooms.ts';
 import { createHealthCheck } from '../application/health.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
+import { createRedisBus } from '../adapters/signaling/bus-redis.ts';
 import type { SignalingHandle, SignalingOptions } from '../adapters/signaling/server.ts';
 
 export interface System {
@@ -306,6 +307,8 @@ const createHttp = (
     sinks: readModels.sinks,
     followers: [{ name: notifications.reaction.name, status: () => notifications.status() }],
     store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
+    signaling: () =>
+      listening.signaling?.bus() ?? { name: config.redisUrl ? 'redis' : 'in-process', status: 'connecting' },
     node: { id: nodeId(deps.nodeDir) },
   });
   return createHttpApp({
@@ -400,6 +403,10 @@ const startSignaling = (
     },
     iceServersFor: (userId) => [...calls.ice(userId, clock())],
     logger: logger.child({ component: 'signaling' }),
+    // With REDIS_URL, rooms are shared by every node through Redis; without it they live in this process.
+    ...(deps.config.redisUrl !== undefined
+      ? { bus: createRedisBus({ url: deps.config.redisUrl, logger: logger.child({ component: 'signaling-bus' }) }) }
+      : {}),
     now: clock,
     ...deps.options.signaling,
   });

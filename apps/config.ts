@@ -5,6 +5,8 @@ export interface Config {
   /** This node's own files (read models, checkpoints, node id); DATA_DIR unless READ_MODELS_DIR says otherwise. */
   readonly readModelsDir: string;
   readonly kurrentDbConnectionString?: string;
+  /** The signaling bus across nodes (`redis://` or `rediss://`); unset: rooms live in this process only. */
+  readonly redisUrl?: string;
   readonly jwtSecret?: string;
   readonly jwksUrl?: string;
   readonly jwtIssuer?: string;
@@ -47,6 +49,32 @@ const int = (name: string, value: string | undefined, fallback: number, min: num
   const n = Number(value);
   if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
+};
+
+/**
+ * REDIS_URL: `redis://` or `rediss://` with a host, at most 2048 characters. The message never repeats the value,
+ * which may carry a password.
+ */
+const redisUrl = (value: string | undefined): string | undefined => {
+  const url = value?.trim();
+  if (url === undefined || url === '') return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    url.length > 2048 ||
+    parsed === undefined ||
+    !['redis:', 'rediss:'].includes(parsed.protocol) ||
+    !parsed.hostname
+  ) {
+    throw new ConfigError(
+      'REDIS_URL must be a redis:// or rediss:// URL with a host (e.g. redis://:password@host:6379)',
+    );
+  }
+  return url;
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -95,6 +123,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       `AUTH_JWT_SECRET is not set, and dev mode (a generated secret and printed admin tokens) only runs on a loopback HOST, not ${host}; set AUTH_JWT_SECRET, or DEV_MODE=true to insist`,
     );
   }
+  const redis = redisUrl(env.REDIS_URL);
   const origins = list(env.ALLOWED_ORIGINS);
   const turnUrls = list(env.TURN_URLS);
   const turnSecret = env.TURN_SECRET?.trim() || undefined;
@@ -107,6 +136,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     ...(env.KURRENTDB_CONNECTION_STRING?.trim()
       ? { kurrentDbConnectionString: env.KURRENTDB_CONNECTION_STRING.trim() }
       : {}),
+    ...(redis !== undefined ? { redisUrl: redis } : {}),
     jwtSecret,
     jwksUrl,
     jwtIssuer,

@@ -9,7 +9,13 @@ const main = async () => {
   const system = await startSystem(config);
   const { logger } = system;
   logger.info(
-    { url: system.url, store: system.store.capabilities.name, dataDir: config.dataDir, devMode: system.devMode },
+    {
+      url: system.url,
+      store: system.store.capabilities.name,
+      signalingBus: system.signaling.bus().name,
+      dataDir: config.dataDir,
+      devMode: system.devMode,
+    },
     'listening',
   );
   if (system.devMode) {
@@ -18,10 +24,18 @@ const main = async () => {
     const lines = [
       '',
       `  1on1 Meetings API on ${url}  (docs: ${url}/docs)`,
-      `  Dev mode: AUTH_JWT_SECRET is not set, so a secret was generated in DATA_DIR. Demo tokens (valid ${tokenLifetime(system.demoTokens[0]?.ttlSeconds ?? 0)}):`,
-      ...system.demoTokens.map((t) => `\n  ${t.name} (${t.sub}, ${t.roles.join(',')}):\n  export TOKEN=${t.token}`),
-      '',
-      `  Try, with Ada Admin's token: curl -H "Authorization: Bearer $TOKEN" "${url}/calendar?userId=customer-1&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}"`,
+      ...(system.demoTokens.length === 0
+        ? [
+            '  Dev mode: AUTH_JWT_SECRET is not set, so a secret was generated in DATA_DIR (SEED_DEMO=false: no demo tokens; mint one with npm run token).',
+          ]
+        : [
+            `  Dev mode: AUTH_JWT_SECRET is not set, so a secret was generated in DATA_DIR. Demo tokens (valid ${tokenLifetime(system.demoTokens[0]?.ttlSeconds ?? 0)}):`,
+            ...system.demoTokens.map(
+              (t) => `\n  ${t.name} (${t.sub}, ${t.roles.join(',')}):\n  export TOKEN=${t.token}`,
+            ),
+            '',
+            `  Try, with Ada Admin's token: curl -H "Authorization: Bearer $TOKEN" "${url}/calendar?userId=customer-1&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 7 * 86_400_000).toISOString()}"`,
+          ]),
       '',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

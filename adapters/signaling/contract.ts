@@ -1,6 +1,7 @@
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { TicketClaims, TicketRejection } from '../../application/calls.ts';
 import type { Log } from '../../application/ports/logger.ts';
+import type { BusStatus, SignalingBus } from '../../application/ports/signaling-bus.ts';
 
 export const SIGNALING_CLOSE_CODES = {
   /** Reserved by the contract; tickets are refused with HTTP 401 before the upgrade, so never sent. */
@@ -8,6 +9,8 @@ export const SIGNALING_CLOSE_CODES = {
   forbidden: 4003,
   policy: 4008,
   replaced: 4009,
+  /** The standard "try again later": the signaling bus (Redis) cannot seat anyone right now. */
+  unavailable: 1013,
 } as const;
 
 export type AccessDeniedCode = 'cancelled' | 'outside_window' | 'not_participant' | 'not_found' | 'not_native';
@@ -48,6 +51,11 @@ export interface SignalingOptions {
   readonly now?: () => Date;
   /** Monotonic milliseconds for rate limiting; default `performance.now`. */
   readonly monotonicNow?: () => number;
+  /**
+   * Where the rooms' seats live and how members on other nodes are reached; default an in-process bus (one node).
+   * The signaling server starts it and closes it on `close`.
+   */
+  readonly bus?: SignalingBus;
 }
 
 export interface SignalingStats {
@@ -59,7 +67,10 @@ export interface SignalingHandle {
   close(): Promise<void>;
   /** Re-checks access of everyone in the meeting's room; those who lost it get an `error` frame and close 4003. */
   meetingChanged(meetingId: string): Promise<void>;
+  /** This node's rooms and sockets. */
   stats(): SignalingStats;
+  /** The bus in use and whether it answers (joins are refused with 1013 while it does not). */
+  bus(): { readonly name: string; readonly status: BusStatus };
   /**
    * Whether a browser on this origin may open the socket. Browsers do not tell a page why a WebSocket was refused,
    * so the page asks (GET /signaling/origin-check) after a socket that never opened.
@@ -75,4 +86,5 @@ export type ErrorCode =
   | 'invalid_message'
   | 'unknown_type'
   | 'rate_limited'
-  | 'too_large';
+  | 'too_large'
+  | 'unavailable';

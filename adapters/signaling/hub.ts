@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import type { CallRole } from '../../application/calls.ts';
+import type { MemberDelivery, SeatPeer, SignalingBus } from '../../application/ports/signaling-bus.ts';
 import type { ErrorCode, SignalingLogger, SignalingOptions } from './contract.ts';
 
 /** The options with their defaults filled in. */
@@ -25,13 +26,16 @@ export interface Member {
   readonly ws: WebSocket;
   /** Set once the member left its room (left, replaced, denied); its socket may still be closing. */
   gone: boolean;
+  /**
+   * Until the bus has seated the member: what was delivered to it meanwhile (its partner's first signal may overtake
+   * the claim's answer), handed on once it is welcomed. Bounded by `MAX_EARLY_DELIVERIES`.
+   */
+  early: MemberDelivery[] | undefined;
+  /** The other member and the connection id of their peer connection, once paired; signals go only there. */
+  link: { readonly connectionId: string; readonly peer: SeatPeer } | undefined;
 }
 
-export interface Room {
-  readonly meetingId: string;
-  members: Member[];
-  connectionId: string | undefined;
-}
+export const MAX_EARLY_DELIVERIES = 32;
 
 /** Per socket: heartbeat, misbehaviour count, rate-limit bucket, and the room member once admitted. */
 export interface SocketState {
@@ -42,11 +46,17 @@ export interface SocketState {
   member: Member | undefined;
 }
 
-/** The signaling server's state, shared by its parts: settings, the rooms by meeting, and every open socket. */
+/**
+ * The signaling server's state, shared by its parts: settings, the bus that holds the rooms' seats, this node's
+ * members (by meeting and by peer id), every open socket, and the seats being given up.
+ */
 export interface Hub {
   readonly settings: Settings;
-  readonly rooms: Map<string, Room>;
+  readonly bus: SignalingBus;
+  readonly rooms: Map<string, Set<Member>>;
+  readonly members: Map<string, Member>;
   readonly sockets: Map<WebSocket, SocketState>;
+  readonly leaving: Set<Promise<void>>;
 }
 
 const noopLogger: SignalingLogger = { info: () => {}, warn: () => {}, debug: () => {} };

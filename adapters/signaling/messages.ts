@@ -1,8 +1,9 @@
 import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
+import * as E from 'fp-ts/lib/Either.js';
 import { SIGNALING_CLOSE_CODES } from './contract.ts';
 import type { ErrorCode } from './contract.ts';
-import { closeWith, send, sendError } from './hub.ts';
+import { closeWith, sendError } from './hub.ts';
 import type { Hub, Member, SocketState } from './hub.ts';
 import { removeMember } from './rooms.ts';
 
@@ -86,7 +87,7 @@ const parseFrame = (
   return parsed;
 };
 
-/** Relays a signal to the other member, on the room's current connection only (a stale one is dropped). */
+/** Relays a signal to the other member, on the pair's current connection only (a stale one is dropped). */
 const relaySignal = (hub: Hub, ws: WebSocket, state: SocketState, member: Member, frame: Record<string, unknown>) => {
   const connectionId = frame['connectionId'];
   const data = frame['data'];
@@ -99,20 +100,26 @@ const relaySignal = (hub: Hub, ws: WebSocket, state: SocketState, member: Member
     strike(hub, ws, state, 'invalid_message', 'A signal needs a connectionId string and a data object.');
     return;
   }
-  const room = hub.rooms.get(member.meetingId);
-  const other = room?.members.find((m) => m !== member);
-  if (room === undefined || other === undefined || room.connectionId !== connectionId) {
+  const { link } = member;
+  if (link === undefined || link.connectionId !== connectionId) {
     hub.settings.log.debug({ meetingId: member.meetingId }, 'signaling: dropped signal for a stale connection');
     return;
   }
-  send(hub.settings, other.ws, { type: 'signal', from: member.peerId, connectionId, data });
+  const sent = hub.bus.send(link.peer.node, {
+    kind: 'signal',
+    to: link.peer.peerId,
+    from: member.peerId,
+    connectionId,
+    data,
+  });
+  if (E.isLeft(sent)) hub.settings.log.debug({ meetingId: member.meetingId }, `signaling: ${sent.left.message}`);
 };
 
 /** A frame from an admitted member: `signal` is relayed, `leave` leaves; anything else is struck. */
 export const onMessage = (hub: Hub, ws: WebSocket, state: SocketState, raw: RawData, isBinary: boolean): void => {
   if (ws.readyState !== WebSocket.OPEN) return;
   const member = state.member;
-  if (member === undefined || member.gone) return;
+  if (member === undefined || member.gone || member.early !== undefined) return;
   const frame = parseFrame(hub, ws, state, raw, isBinary);
   if (frame === undefined) return;
   const type = frame['type'];

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
+import * as E from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { TicketClaims } from '../../application/calls.ts';
 import type { AccessDenied, AccessGranted, SignalingHandle, SignalingOptions } from './contract.ts';
@@ -8,7 +9,8 @@ import { settingsFrom } from './hub.ts';
 import type { Hub, SocketState } from './hub.ts';
 import { hookOversizeFrames, onMessage } from './messages.ts';
 import { originCheck } from './origins.ts';
-import { admit, recheckRoom, removeMember } from './rooms.ts';
+import { admit, onDelivery, recheckRoom, removeMember } from './rooms.ts';
+import { createInProcessBus } from './bus-in-process.ts';
 import { upgradeHandler } from './upgrade.ts';
 
 export { SIGNALING_CLOSE_CODES } from './contract.ts';
@@ -61,7 +63,10 @@ const onConnection = (
       removeMember(hub, state.member);
     }
   });
-  admit(hub, ws, state, claims, access, options.iceServersFor);
+  admit(hub, ws, state, claims, access, options.iceServersFor).catch((err: unknown) => {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'signaling: admission failed');
+    ws.terminate();
+  });
 };
 
 /** Closes every socket with 1001 (terminating those that do not close within 2 s), then the ws server. */
@@ -81,7 +86,21 @@ const closeAll = async (hub: Hub, wss: WebSocketServer): Promise<void> => {
     ),
   );
   hub.rooms.clear();
+  hub.members.clear();
+  // The seats of the sockets just closed are given up before the bus goes.
+  await Promise.all([...hub.leaving]);
+  await hub.bus.close();
   await new Promise<void>((resolve) => wss.close(() => resolve()));
+};
+
+/** This node's seated members, for the bus to keep alive and to seat again after it lost its state. */
+const localSeats = function* (hub: Hub) {
+  for (const [meetingId, room] of hub.rooms) {
+    for (const m of room) {
+      if (m.gone || m.early !== undefined) continue;
+      yield { meetingId, seat: { peerId: m.peerId, userId: m.userId, role: m.role, node: hub.bus.node } };
+    }
+  }
 };
 
 /**
@@ -92,7 +111,18 @@ const closeAll = async (hub: Hub, wss: WebSocketServer): Promise<void> => {
  */
 export const attachSignaling = (httpServer: Server, options: SignalingOptions): SignalingHandle => {
   const settings = settingsFrom(options);
-  const hub: Hub = { settings, rooms: new Map(), sockets: new Map() };
+  const hub: Hub = {
+    settings,
+    bus: options.bus ?? createInProcessBus(),
+    rooms: new Map(),
+    members: new Map(),
+    sockets: new Map(),
+    leaving: new Set(),
+  };
+  hub.bus.start(
+    (delivery) => onDelivery(hub, options.checkAccess, delivery),
+    () => localSeats(hub),
+  );
   const originAllowed = originCheck(options.allowedOrigins);
   // ws aborts frames above its own maxPayload with 1009 before we see them; keep that as a memory bound well above
   // the contract's limit and enforce the limit ourselves (4008). See also `hookOversizeFrames`.
@@ -125,7 +155,13 @@ export const attachSignaling = (httpServer: Server, options: SignalingOptions): 
       httpServer.off('upgrade', onUpgrade);
       await closeAll(hub, wss);
     },
-    meetingChanged: (meetingId) => recheckRoom(hub, meetingId, options.checkAccess),
+    meetingChanged: async (meetingId) => {
+      // Every node re-checks its own members; a bus that cannot tell the others now leaves it to their own log.
+      const told = hub.bus.broadcast({ kind: 'recheck', meetingId, origin: hub.bus.node });
+      if (E.isLeft(told)) settings.log.warn({ meetingId }, `signaling: re-check not broadcast, ${told.left.message}`);
+      await recheckRoom(hub, meetingId, options.checkAccess);
+    },
     stats: () => ({ rooms: hub.rooms.size, sockets: hub.sockets.size }),
+    bus: () => ({ name: hub.bus.name, status: hub.bus.status() }),
   };
 };

@@ -6,6 +6,7 @@ import type { Metric } from './report.ts';
 import { Samples, round, sleep, summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
 import type { BenchOptions, SuiteResult } from './suite.ts';
+import { REDIS_SERVER, startRedisServer } from './redis-server.ts';
 
 type Mode = 'ours' | 'bare';
 
@@ -71,9 +72,12 @@ const open = (url: string, sink: Sink, onFrame: (frame: Record<string, unknown>)
     });
   });
 
+/** One server for both sides of every pair, or [instructor's, customer's] (two nodes on one bus). */
+type Bases = string | readonly [string, string];
+
 const connectPair = async (
   mode: Mode,
-  base: string,
+  base: Bases,
   index: number,
   tickets: [string, string] | undefined,
   sink: Sink,
@@ -91,10 +95,11 @@ const connectPair = async (
         resolvePaired(typeof frame['connectionId'] === 'string' ? frame['connectionId'] : 'bare-relay-00000');
     }
   };
+  const baseOf = (side: 0 | 1) => (typeof base === 'string' ? base : base[side]);
   const urlFor = (side: 0 | 1) =>
     mode === 'ours'
-      ? `${base}/signaling?ticket=${encodeURIComponent(tickets?.[side] ?? '')}`
-      : `${base}/relay?pair=${index}`;
+      ? `${baseOf(side)}/signaling?ticket=${encodeURIComponent(tickets?.[side] ?? '')}`
+      : `${baseOf(side)}/relay?pair=${index}`;
   // Instructor first, then the customer, as in a real call.
   const a = await open(urlFor(0), sink, onFrame);
   const b = await open(urlFor(1), sink, onFrame);
@@ -113,7 +118,7 @@ const connectPair = async (
 
 const connectAll = async (
   mode: Mode,
-  base: string,
+  base: Bases,
   from: number,
   count: number,
   tickets: Array<[string, string]>,
@@ -311,6 +316,137 @@ const runBoth = async (
   }
 };
 
+/** Two server processes on one Redis: every room's instructor on A and its customer on B, so every signal crosses. */
+const prepareRedis = async (rooms: number, redisUrl: string): Promise<{ side: Side; other: ChildServer<unknown> }> => {
+  const start = (node: string) =>
+    startChild<{ url: string }>(benchFile('./servers/signaling.ts'), {
+      args: ['ours', node],
+      env: { SIGNALING_BENCH_REDIS_URL: redisUrl },
+    });
+  const a = await start('bench-a');
+  const b = await start('bench-b').catch(async (error: unknown) => {
+    await a.stop();
+    throw error;
+  });
+  const side: Side = {
+    mode: 'ours',
+    server: a,
+    sink: { latencies: undefined, received: 0, errors: [] },
+    samples: new Samples(),
+    pairs: [],
+    sent: 0,
+    connectSeconds: 0,
+  };
+  try {
+    for (let i = 0; i < 200; i++) {
+      const states = await Promise.all([a, b].map((s) => s.call<{ status: string }>('bus')));
+      if (states.every((state) => state.status === 'ok')) break;
+      await sleep(50);
+    }
+    const [fromA, fromB] = await Promise.all(
+      [a, b].map((s) => s.call<Array<[string, string]>>('tickets', { rooms, offset: 0 })),
+    );
+    const tickets = (fromA ?? []).map(([instructor], i): [string, string] => [instructor, fromB?.[i]?.[1] ?? '']);
+    const connectStarted = performance.now();
+    side.pairs = await connectAll('ours', [a.info.url, b.info.url], 0, rooms, tickets, side.sink);
+    side.connectSeconds = (performance.now() - connectStarted) / 1000;
+    return { side, other: b };
+  } catch (error) {
+    await closeAll(side.pairs);
+    await Promise.all([a.stop(), b.stop()]);
+    throw error;
+  }
+};
+
+/**
+ * Relay latency over Redis (two nodes) against the in-process bus (one node), in alternating phases of one run.
+ * Undefined when redis-server is missing.
+ */
+const runRedisComparison = async (
+  options: BenchOptions,
+): Promise<{ inProcess: Summary; redis: Summary; sent: [number, number]; errors: string[] } | undefined> => {
+  if (REDIS_SERVER === undefined) return undefined;
+  const rooms = options.quick ? 50 : 200;
+  const rate = 2_000;
+  const phases = options.quick ? 2 : 6;
+  const redisServer = await startRedisServer();
+  try {
+    const inProcess = await prepare('ours', rooms);
+    let redis: { side: Side; other: ChildServer<unknown> } | undefined;
+    try {
+      redis = await prepareRedis(rooms, redisServer.url);
+      options.log(
+        `  over Redis: ${rooms} rooms with the instructor on node A and the customer on node B, against ${rooms} rooms on one node (in-process bus); ${rate} signals/s, ${phases} alternating 1 s phases each`,
+      );
+      await phase(inProcess, rate, 1, false);
+      await phase(redis.side, rate, 1, false);
+      for (let i = 0; i < phases; i++) {
+        await phase(i % 2 === 0 ? inProcess : redis.side, rate, 1, true);
+        await phase(i % 2 === 0 ? redis.side : inProcess, rate, 1, true);
+      }
+      return {
+        inProcess: summarize(inProcess.samples.values()),
+        redis: summarize(redis.side.samples.values()),
+        sent: [inProcess.sent, redis.side.sent],
+        errors: [...new Set([...inProcess.sink.errors, ...redis.side.sink.errors])],
+      };
+    } finally {
+      await release(inProcess);
+      if (redis !== undefined) {
+        await release(redis.side);
+        await redis.other.stop();
+      }
+    }
+  } finally {
+    await redisServer.stop();
+  }
+};
+
+/** The figures of the Redis comparison: both p99s, their ratio, and the p99 Redis adds (the judged one). */
+const redisMetrics = (
+  result: Awaited<ReturnType<typeof runRedisComparison>>,
+  log: (line: string) => void,
+  notes: string[],
+): Metric[] => {
+  if (result === undefined) {
+    const line = 'signaling over Redis: skipped, redis-server is missing (bash .ci/ensure-redis)';
+    log(`  ${line}`);
+    notes.push(line);
+    return [];
+  }
+  const { inProcess, redis } = result;
+  const ratio = redis.p99 / inProcess.p99;
+  log(
+    `  in-process bus: relay p50 ${inProcess.p50.toFixed(3)} ms, p99 ${inProcess.p99.toFixed(3)} ms; over Redis: p50 ${redis.p50.toFixed(3)} ms, p99 ${redis.p99.toFixed(3)} ms; p99 ratio ${ratio.toFixed(2)}x, +${(redis.p99 - inProcess.p99).toFixed(3)} ms` +
+      (result.errors.length > 0 ? `; errors: ${result.errors.join(', ')}` : ''),
+  );
+  if (result.errors.length > 0) notes.push(`signaling over Redis: errors ${result.errors.join(', ')}`);
+  const samples = (s: Summary) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v, 4)]));
+  return [
+    {
+      id: 'signaling.inprocess_p99',
+      label: 'C relay p99, in-process bus (one node)',
+      value: inProcess.p99,
+      unit: 'ms',
+    },
+    {
+      id: 'signaling.redis_p99',
+      label: 'C relay p99 over Redis (two nodes)',
+      value: redis.p99,
+      unit: 'ms',
+      details: { latencyMs: samples(redis), inProcessLatencyMs: samples(inProcess), sent: result.sent },
+    },
+    { id: 'signaling.redis_p99_ratio', label: 'C   Redis / in-process relay p99', value: ratio, unit: 'x' },
+    {
+      id: 'signaling.redis_added_p99',
+      label: 'C   relay p99 added by Redis',
+      value: redis.p99 - inProcess.p99,
+      unit: 'ms',
+      target: { op: '<=', limit: 2, text: '<= 2 ms added' },
+    },
+  ];
+};
+
 export const runSignaling = async (options: BenchOptions): Promise<SuiteResult> => {
   const { log } = options;
   const notes: string[] = [];
@@ -404,6 +540,8 @@ export const runSignaling = async (options: BenchOptions): Promise<SuiteResult> 
       unit: 'KiB',
     },
   );
+  log('signaling over Redis:');
+  metrics.push(...redisMetrics(await runRedisComparison(options), log, notes));
   notes.push(
     `signaling: ${rooms} rooms, ${rate} signals/s in total (${(rate / (rooms * 2)).toFixed(1)}/s per socket) in ${seconds} measured 1 s phases per server, ~${JSON.stringify({ type: 'signal', connectionId: 'x'.repeat(16), data: { ...CANDIDATE, t: 0 } }).length} bytes each`,
   );

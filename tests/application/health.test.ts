@@ -94,4 +94,21 @@ describe('the health check', () => {
     expect(reconnecting.status).toBe('degraded');
     expect(reconnecting.body.store).toStrictEqual({ name: 'kurrentdb', status: 'reconnecting' });
   });
+
+  it('reports the signaling bus, and a bus that is down does not take the node out (still ok)', async () => {
+    let bus = { name: 'redis', status: 'ok' };
+    const health = createHealthCheck({
+      projections: projections(async () => ({})),
+      sinks,
+      followers: [],
+      store: { name: 'sqlite' },
+      node: { id: 'node-a' },
+      signaling: () => bus,
+    });
+    expect((await health()).body.signaling).toStrictEqual({ bus: 'redis', status: 'ok' });
+    bus = { name: 'redis', status: 'down' };
+    const down = await health();
+    expect(down.status).toBe('ok');
+    expect(down.body.signaling).toStrictEqual({ bus: 'redis', status: 'down' });
+  });
 });

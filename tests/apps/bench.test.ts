@@ -10,6 +10,7 @@ import { summarizeProfile } from '../../apps/bench/profile.ts';
 import { judge, renderTable } from '../../apps/bench/report.ts';
 import { Samples, summarize } from '../../apps/bench/stats.ts';
 import { jsonRequest, systemEnv, token } from '../../apps/bench/suite.ts';
+import { REDIS_SERVER, startRedisServer } from '../support/redis-server.ts';
 
 const children: Array<ChildServer<unknown>> = [];
 const dirs: string[] = [];
@@ -164,6 +165,44 @@ describe('bench servers', () => {
     instructor.ws.terminate();
     customer.ws.terminate();
   });
+
+  it.skipIf(REDIS_SERVER === undefined)(
+    'two of our signaling servers on one Redis pair an instructor on one with a customer on the other',
+    async () => {
+      const redis = await startRedisServer();
+      try {
+        const start = (node: string) =>
+          startChild<{ url: string }>(benchFile('./servers/signaling.ts'), {
+            args: ['ours', node],
+            env: { SIGNALING_BENCH_REDIS_URL: redis.url },
+          });
+        const [a, b] = [await start('bench-a'), await start('bench-b')];
+        children.push(a, b);
+        for (const s of [a, b]) {
+          for (let i = 0; i < 200 && (await s.call<{ status: string }>('bus')).status !== 'ok'; i++) {
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          expect(await s.call('bus')).toEqual({ name: 'redis', status: 'ok' });
+        }
+        const [ticketsA, ticketsB] = await Promise.all(
+          [a, b].map((s) => s.call<Array<[string, string]>>('tickets', { rooms: 1, offset: 0 })),
+        );
+        const [fromA, fromB] = [ticketsA?.[0], ticketsB?.[0]];
+        const instructor = await opened(`${a.info.url}/signaling?ticket=${fromA?.[0]}`);
+        const customer = await opened(`${b.info.url}/signaling?ticket=${fromB?.[1]}`);
+        await until(() => customer.seen.some((f) => f['type'] === 'peer-joined'));
+        const connectionId = customer.seen.find((f) => f['type'] === 'peer-joined')?.['connectionId'];
+        customer.ws.send(JSON.stringify({ type: 'signal', connectionId, data: { type: 'answer', sdp: 'x' } }));
+        await until(() => instructor.seen.some((f) => f['type'] === 'signal'));
+        expect(instructor.seen.find((f) => f['type'] === 'signal')).toMatchObject({ connectionId, data: { sdp: 'x' } });
+        instructor.ws.terminate();
+        customer.ws.terminate();
+      } finally {
+        await Promise.all(children.splice(0).map((c) => c.stop()));
+        await redis.stop();
+      }
+    },
+  );
 
   it('the real server child seeds meetings straight into the store and times calendar reads', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'bench-system-test-'));

@@ -52,6 +52,31 @@ describe('configuration', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('takes REDIS_URL as redis:// or rediss:// and refuses anything else without repeating its password', () => {
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: ' ' }).redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(loadConfig({ REDIS_URL: 'rediss://:s3cret@cache.example:6380/2' }).redisUrl).toBe(
+      'rediss://:s3cret@cache.example:6380/2',
+    );
+    for (const bad of [
+      'http://:hunter2@cache.example',
+      'redis://:hunter2@',
+      'hunter2',
+      `redis://${'h'.repeat(2100)}`,
+    ]) {
+      let message = '';
+      try {
+        loadConfig({ REDIS_URL: bad });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+      expect(message).not.toContain('hunter2');
+    }
+  });
+
   it('takes CALL_TICKET_SECRET beside any token setting, and needs it only when tokens come from JWKS alone', () => {
     const jwks = { AUTH_JWKS_URL: 'https://idp.example.com/jwks.json', AUTH_JWT_AUDIENCE: 'coaching' };
     const ticketSecret = 't'.repeat(32);

@@ -23,6 +23,7 @@ const healthPath = (schema: SchemaOf): Json => ({
           node: { id: '6f1c2a7e-3b9d-4c55-8e21-0d4f7a9b1c33', caughtUp: true },
           store: { name: 'sqlite', status: 'ok' },
           projections: { meetings: { position: 131, lag: 0 } },
+          signaling: { bus: 'redis', status: 'ok' },
           http: { clientAborts: 0 },
         }),
       ),

@@ -61,6 +61,19 @@ export const HealthShape = annotate(
           'global log, how far behind the head it is, and why it stopped if it did.',
       },
     ),
+    signaling: annotate(
+      t.type({
+        bus: annotate(t.string, {
+          description: 'Where call rooms live: `in-process` (this node only) or `redis` (shared by every node).',
+        }),
+        status: annotate(t.keyof({ ok: null, connecting: null, down: null }), {
+          description:
+            '`ok`; `connecting` before Redis first answered; `down` while it does not (joins are closed with 1013, ' +
+            'calls already paired go on). Does not degrade `status`: the API serves without it.',
+        }),
+      }),
+      { description: 'The signaling bus.' },
+    ),
     http: t.type({
       clientAborts: Count({
         minimum: 0,

@@ -6,14 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { JoinTickets } from '../../../application/calls.ts';
 import { createInMemoryEventStore } from '../../../adapters/event-store/memory.ts';
 import { attachSignaling } from '../../../adapters/signaling/server.ts';
+import { createRedisBus } from '../../../adapters/signaling/bus-redis.ts';
 import type { SignalingHandle } from '../../../adapters/signaling/server.ts';
 import { failChild, serveChild, settledMemory } from '../child.ts';
 
 /**
  * Either our signaling endpoint (attachSignaling with join tickets redeemed into an in-memory store, and a permissive access check) or, as the
  * baseline, a bare ws relay: no tickets, no rooms, each message forwarded as is to the socket paired by `?pair=N`.
+ * With SIGNALING_BENCH_REDIS_URL, ours runs on the Redis bus as node `argv[3]`, one of several sharing that Redis.
  */
 const mode = process.argv[2] === 'bare' ? 'bare' : 'ours';
+const redisUrl = process.env.SIGNALING_BENCH_REDIS_URL;
 
 const httpServer = createServer((_req, res) => {
   res.writeHead(404).end();
@@ -31,6 +34,7 @@ if (mode === 'ours') {
     allowedOrigins: '*',
     checkAccess: async () => E.right({}),
     iceServersFor: () => [{ urls: ['stun:stun.l.google.com:19302'] }],
+    ...(redisUrl !== undefined ? { bus: createRedisBus({ url: redisUrl, node: process.argv[3] ?? 'bench' }) } : {}),
   });
 } else {
   const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false, clientTracking: false });
@@ -88,6 +92,7 @@ serveChild(
     },
     memory: () => settledMemory(),
     sockets: () => (signaling !== undefined ? signaling.stats().sockets : bareSockets),
+    bus: () => signaling?.bus(),
   },
   async () => {
     if (signaling !== undefined) await signaling.close();

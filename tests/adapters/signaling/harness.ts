@@ -149,24 +149,30 @@ export const MEETING = 'meeting-1';
 export const CUSTOMER = 'user-customer';
 export const INSTRUCTOR = 'user-instructor';
 
+/**
+ * One signaling server on its own HTTP server. Nodes of one cluster pass the same `meetings` (what their access
+ * checks read) and each its own `bus` on one broker or Redis.
+ */
 export const startHarness = async (
   overrides: Partial<Omit<SignalingOptions, 'tickets' | 'checkAccess' | 'iceServersFor'>> &
     Pick<Partial<SignalingOptions>, 'checkAccess'> = {},
+  shared: { readonly meetings?: Map<string, TestMeeting> } = {},
 ): Promise<Harness> => {
   const server = http.createServer((_req, res) => {
     res.statusCode = 404;
     res.end();
   });
   const tickets = new JoinTickets({ secret: randomBytes(32), store: createInMemoryEventStore(), ttlMs: 60_000 });
-  const meetings = new Map<string, TestMeeting>();
+  const meetings = shared.meetings ?? new Map<string, TestMeeting>();
   const start = new Date('2026-03-02T10:00:00Z');
-  meetings.set(MEETING, {
-    customerId: CUSTOMER,
-    instructorId: INSTRUCTOR,
-    start,
-    end: new Date(start.getTime() + 60 * 60_000),
-    cancelled: false,
-  });
+  if (!meetings.has(MEETING))
+    meetings.set(MEETING, {
+      customerId: CUSTOMER,
+      instructorId: INSTRUCTOR,
+      start,
+      end: new Date(start.getTime() + 60 * 60_000),
+      cancelled: false,
+    });
   const harness: Partial<Harness> & { clock: Date } = { clock: new Date(start.getTime() + 5 * 60_000) };
 
   const checkAccess: SignalingOptions['checkAccess'] = async (meetingId, userId, now) => {
