@@ -1,3 +1,4 @@
+import { scheduleStreamPrefix } from '../domain/schedule.ts';
 import { BookingGuard } from './booking.ts';
 import { createExecutor } from './execute.ts';
 import type { AccessProvider } from './ports/access.ts';
@@ -46,8 +47,13 @@ const memoryCheckpoints = (): CheckpointStore => {
 export const createCore = (deps: CoreDeps) => {
   const { store, readModels, access, clock, newId } = deps;
   const log = deps.log ?? quiet;
-  const projections = new ProjectionRunner(store, readModels.sinks, deps.onProjectionError, (work) =>
-    readModels.transaction(work),
+  // No read model reads the schedules (they are the bookings' consistency boundary, checked on the write side).
+  const projections = new ProjectionRunner(
+    store,
+    readModels.sinks,
+    deps.onProjectionError,
+    (work) => readModels.transaction(work),
+    [scheduleStreamPrefix],
   );
   projections.start();
   const bookings = new BookingGuard(readModels);

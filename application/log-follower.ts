@@ -67,8 +67,12 @@ export abstract class LogFollower {
     if (this.subscription !== undefined) return;
     this.stopped = false;
     const from = this.resumePosition();
+    const ignored = this.ignoredStreamPrefixes();
     this.subscription = this.follow.store.subscribeToAll(
-      from > 0 ? { after: from } : {},
+      {
+        ...(from > 0 ? { after: from } : {}),
+        ...(ignored.length > 0 ? { ignoreStreamPrefixes: ignored, onPassed: (p: number) => this.passed(p) } : {}),
+      },
       (event) => this.deliver(event),
       (error) => this.fail(error),
     );
@@ -78,6 +82,19 @@ export abstract class LogFollower {
   /** Where a (re)start follows the log from: by default, the last event dealt with. */
   protected resumePosition(): number {
     return this.position;
+  }
+
+  /**
+   * Streams (by name prefix) whose events `handle` would only pass over: the store may leave them out, and then
+   * `passed` is told how far it went.
+   */
+  protected ignoredStreamPrefixes(): ReadonlyArray<string> {
+    return [];
+  }
+
+  /** Every event up to `position` was handled or left out as ignored: as for an event passed over. */
+  protected passed(position: number): void {
+    this.advance(position, false);
   }
 
   /** Called once subscribed, at every (re)start. */

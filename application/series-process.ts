@@ -4,6 +4,7 @@ import * as series from '../domain/series.ts';
 import { isEmptyPlan, planSeries } from '../domain/series-planner.ts';
 import type { SeriesPlan, SessionPlan } from '../domain/series-planner.ts';
 import { evolveHistory, evolveSession, initialHistory } from '../domain/series-process.ts';
+import { scheduleStreamPrefix } from '../domain/schedule.ts';
 import type { SeriesHistory, Session } from '../domain/series-process.ts';
 import type { BookingGuard } from './booking.ts';
 import { meetings, seriesAggregate } from './aggregates.ts';
@@ -309,6 +310,11 @@ export class SeriesProcessManager extends LogFollower {
 
   constructor(private readonly deps: SeriesProcessManagerDeps) {
     super(deps, 'series-process', 'series process paused; resuming from its checkpoint');
+  }
+
+  // Only series events plan anything; the two schedule events of every booking need not even be decoded.
+  protected override ignoredStreamPrefixes(): ReadonlyArray<string> {
+    return [scheduleStreamPrefix];
   }
 
   protected async handle(recorded: RecordedEvent): Promise<void> {

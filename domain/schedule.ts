@@ -119,6 +119,36 @@ export interface Booking extends Slot {
 export const overlaps = (a: Slot, b: Slot): boolean =>
   Date.parse(a.start) < Date.parse(b.end) && Date.parse(a.end) > Date.parse(b.start);
 
+/**
+ * The instants of a reservation a state holds, parsed once: every booking of the bucket compares its slot with all of
+ * them, and parsing ISO text is most of that comparison's cost. A state's reservations are never changed (evolve
+ * replaces them), so what is remembered of one stays true; the memo lets go of it with the reservation.
+ */
+const heldSpans = new WeakMap<Reservation, { readonly start: number; readonly end: number }>();
+const heldSpan = (held: Reservation): { readonly start: number; readonly end: number } => {
+  let span = heldSpans.get(held);
+  if (span === undefined) {
+    span = { start: Date.parse(held.start), end: Date.parse(held.end) };
+    heldSpans.set(held, span);
+  }
+  return span;
+};
+
+/** The reservations of other meetings (and not `ignoring`) that overlap `r`. */
+const overlapping = (state: ScheduleState, r: Reservation, ignoring: ReadonlyArray<string>): Reservation[] => {
+  const start = Date.parse(r.start);
+  const end = Date.parse(r.end);
+  const found: Reservation[] = [];
+  for (const [meetingId, held] of state.reservations) {
+    if (meetingId === r.meetingId || ignoring.includes(meetingId)) continue;
+    for (const o of held) {
+      const span = heldSpan(o);
+      if (span.start < end && span.end > start) found.push(o);
+    }
+  }
+  return found;
+};
+
 export const sameSlot = (a: Slot, b: Slot): boolean =>
   Date.parse(a.start) === Date.parse(b.start) && Date.parse(a.end) === Date.parse(b.end);
 
@@ -131,7 +161,14 @@ export const bucketsOf = (slot: Slot): string[] => {
   const months: string[] = [];
   const cursor = new Date(Date.UTC(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth(), 1));
   while (cursor.getTime() <= last) {
-    months.push(monthOf(cursor.getTime()));
+    // As monthOf says it, without formatting the whole instant (this runs for every command of every booking).
+    const year = cursor.getUTCFullYear();
+    const month = cursor.getUTCMonth() + 1;
+    months.push(
+      year >= 0 && year <= 9999
+        ? `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}`
+        : monthOf(cursor.getTime()),
+    );
     cursor.setUTCMonth(cursor.getUTCMonth() + 1);
   }
   return months;
@@ -151,7 +188,8 @@ const check = (r: Reservation): FieldError[] => {
 export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either<ScheduleError, ScheduleEvent[]> => {
   switch (command.type) {
     case 'ReserveSlot': {
-      const { ignoring = [], ...c } = command.data;
+      const c = command.data;
+      const ignoring = c.ignoring ?? [];
       const r: Reservation = {
         personId: c.personId,
         month: c.month,
@@ -171,10 +209,8 @@ export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either
       if (own !== undefined && (own.owner.stream !== r.owner.stream || own.owner.eventId === r.owner.eventId))
         return E.right([]);
       if (own !== undefined) return E.right([{ type: 'SlotReserved', data: r }]);
-      const overlapping = [...state.reservations.values()]
-        .flat()
-        .filter((o) => o.meetingId !== r.meetingId && !ignoring.includes(o.meetingId) && overlaps(o, r));
-      if (overlapping.length > 0) return E.left({ _tag: 'SlotTaken', requested: r, overlapping });
+      const taken = overlapping(state, r, ignoring);
+      if (taken.length > 0) return E.left({ _tag: 'SlotTaken', requested: r, overlapping: taken });
       return E.right([{ type: 'SlotReserved', data: r }]);
     }
     case 'ReleaseSlot': {
@@ -263,33 +299,50 @@ export const transitionChange = (before: Booking | undefined, after: Booking | u
  * releases: a meeting moving within a bucket holds both slots for a moment of the decision, never neither.
  */
 export const bucketChanges = (change: ScheduleChange, owner: Owner, at: string): BucketChange[] => {
-  const buckets = new Map<string, { personId: string; month: string; commands: ScheduleCommand[] }>();
-  const add = (personId: string, month: string, command: ScheduleCommand) => {
-    const key = scheduleStreamName(personId, month);
-    const b = buckets.get(key) ?? { personId, month, commands: [] };
-    buckets.set(key, b);
-    b.commands.push(command);
-  };
-  for (const r of change.reserve)
+  const buckets = new Map<string, BucketChange & { commands: ScheduleCommand[] }>();
+  const ignoring = change.ignoring !== undefined && change.ignoring.length > 0 ? change.ignoring : undefined;
+  for (const r of change.reserve) {
+    const months = bucketsOf(r);
     for (const personId of peopleOf(r))
-      for (const month of bucketsOf(r))
-        add(personId, month, {
-          type: 'ReserveSlot',
-          data: {
-            ...r,
-            personId,
-            month,
-            owner,
-            at,
-            ...(change.ignoring !== undefined && change.ignoring.length > 0 ? { ignoring: change.ignoring } : {}),
-          },
-        });
-  for (const r of change.release)
+      for (const month of months) {
+        // Field by field: spreading the booking and the optional `ignoring` into one literal is V8's slow path.
+        const data: ReserveSlot['data'] = {
+          meetingId: r.meetingId,
+          customerId: r.customerId,
+          instructorId: r.instructorId,
+          start: r.start,
+          end: r.end,
+          personId,
+          month,
+          owner,
+          at,
+          ...(ignoring !== undefined ? { ignoring } : {}),
+        };
+        bucketOf(buckets, personId, month).commands.push({ type: 'ReserveSlot', data });
+      }
+  }
+  for (const r of change.release) {
+    const months = bucketsOf(r);
     for (const personId of peopleOf(r))
-      for (const month of bucketsOf(r))
-        add(personId, month, {
+      for (const month of months)
+        bucketOf(buckets, personId, month).commands.push({
           type: 'ReleaseSlot',
           data: { personId, month, meetingId: r.meetingId, start: r.start, end: r.end, at },
         });
+  }
   return [...buckets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, b]) => b);
+};
+
+const bucketOf = (
+  buckets: Map<string, BucketChange & { commands: ScheduleCommand[] }>,
+  personId: string,
+  month: string,
+): BucketChange & { commands: ScheduleCommand[] } => {
+  const key = scheduleStreamName(personId, month);
+  let b = buckets.get(key);
+  if (b === undefined) {
+    b = { personId, month, commands: [] };
+    buckets.set(key, b);
+  }
+  return b;
 };

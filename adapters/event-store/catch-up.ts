@@ -10,6 +10,23 @@ import type {
 
 const CATCH_UP_BATCH_SIZE = 500;
 
+/** One read of a subscription: the events it hands over, and how far in the log the read went (what it left out too). */
+export interface CatchUpBatch {
+  readonly events: ReadonlyArray<RecordedEvent>;
+  /** Rows read, left out ones included: a full batch means there may be more right away. */
+  readonly read: number;
+  /** Position of the last row read, 0 when none was. */
+  readonly lastPosition: number;
+}
+
+/** Whether a subscription ignores this stream (SubscribeOptions.ignoreStreamPrefixes). */
+export const ignoredBy =
+  (prefixes: ReadonlyArray<string>) =>
+  (streamName: string): boolean => {
+    for (const prefix of prefixes) if (streamName.startsWith(prefix)) return true;
+    return false;
+  };
+
 interface CatchUpSubscription extends Subscription {
   /** Tells the subscription that new events may exist. Cheap; safe to call at any time. */
   wake(): void;
@@ -23,8 +40,9 @@ interface CatchUpSubscription extends Subscription {
 function startCatchUpSubscription(params: {
   readonly after: number;
   readonly batchSize: number;
-  readonly readBatch: (after: number, limit: number) => Promise<ReadonlyArray<RecordedEvent>>;
+  readonly readBatch: (after: number, limit: number) => Promise<CatchUpBatch>;
   readonly handler: SubscriptionHandler;
+  readonly onPassed: ((position: number) => void) | undefined;
   readonly onError: ((error: unknown) => void) | undefined;
   readonly onEnd: () => void;
 }): CatchUpSubscription {
@@ -45,14 +63,19 @@ function startCatchUpSubscription(params: {
       while (!stopped) {
         woken = false;
         const batch = await params.readBatch(checkpoint, params.batchSize);
-        for (const event of batch) {
+        for (const event of batch.events) {
           if (stopped) return;
           if (event.position <= checkpoint) continue;
           await params.handler(event);
           checkpoint = event.position;
         }
         if (stopped) return;
-        if (batch.length >= params.batchSize) {
+        if (batch.lastPosition > checkpoint) {
+          // The batch ended with events the subscriber ignores: it is told that it has passed them.
+          checkpoint = batch.lastPosition;
+          params.onPassed?.(checkpoint);
+        }
+        if (batch.read >= params.batchSize) {
           // Reads and synchronous handlers never leave the microtask queue; let I/O run between catch-up batches.
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
@@ -97,8 +120,14 @@ export interface SubscriptionHub {
 }
 
 export function createSubscriptionHub(params: {
-  /** The store's own readAll: a subscription catches up and follows through it, batch by batch. */
-  readonly readAll: (options: ReadAllOptions) => Promise<ReadonlyArray<RecordedEvent>>;
+  /**
+   * The store's own readAll, leaving out (not decoding) the events of streams `ignored` says: a subscription catches
+   * up and follows through it, batch by batch.
+   */
+  readonly readBatch: (
+    options: ReadAllOptions,
+    ignored: ((streamName: string) => boolean) | undefined,
+  ) => Promise<CatchUpBatch>;
   /** Called after each new subscription is registered. */
   readonly onSubscribe?: () => void;
   /** Called when the last subscription has ended. */
@@ -107,11 +136,14 @@ export function createSubscriptionHub(params: {
   const running = new Set<CatchUpSubscription>();
   return {
     subscribe: (options, handler, onError) => {
+      const prefixes = options.ignoreStreamPrefixes ?? [];
+      const ignored = prefixes.length > 0 ? ignoredBy(prefixes) : undefined;
       const subscription = startCatchUpSubscription({
         after: options.after ?? 0,
         batchSize: CATCH_UP_BATCH_SIZE,
-        readBatch: (after, limit) => params.readAll({ after, limit }),
+        readBatch: (after, limit) => params.readBatch({ after, limit }, ignored),
         handler,
+        onPassed: options.onPassed,
         onError,
         onEnd: () => {
           running.delete(subscription);

@@ -1,5 +1,6 @@
 import { left, right } from 'fp-ts/lib/Either.js';
 import { expectedRevisionMatches, serialiseEventToAppend } from './append-checks.ts';
+import type { CatchUpBatch } from './catch-up.ts';
 import { decodeOwnMetadata, encodeMetadata, multiAppendMetadata } from './metadata.ts';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type {
@@ -89,6 +90,26 @@ export function decodeStoredRow(row: StoredRow): RecordedEvent {
     metadata: metadata as EventMetadata,
     recordedAt: row.recorded_at as string,
   };
+}
+
+/**
+ * A subscription's batch of stored rows: the rows of streams it ignores are left out before they are decoded (the
+ * cost of an event nobody here needs is its read), yet count for how far the read went.
+ */
+export function catchUpBatchOf(
+  rows: ReadonlyArray<StoredRow>,
+  ignored: ((streamName: string) => boolean) | undefined,
+): CatchUpBatch {
+  const events: RecordedEvent[] = [];
+  for (const row of rows) {
+    if (ignored !== undefined && typeof row.stream_name === 'string' && ignored(row.stream_name)) continue;
+    events.push(decodeStoredRow(row));
+  }
+  const last = rows[rows.length - 1];
+  if (last === undefined) return { events, read: 0, lastPosition: 0 };
+  // A left-out row is still checked for what the subscription goes by: its position.
+  const lastPosition = typeof last.position === 'number' ? last.position : decodeStoredRow(last).position;
+  return { events, read: rows.length, lastPosition };
 }
 
 /** What an append needs to know about the current log to decide on conflicts and retries. */

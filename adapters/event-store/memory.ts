@@ -15,6 +15,7 @@ import { createSubscriptionHub } from './catch-up.ts';
 import {
   decideAppend,
   decideMultiAppend,
+  catchUpBatchOf,
   decodeStoredRow,
   DuplicateEventIdError,
   encodeEvents,
@@ -54,7 +55,12 @@ export function createInMemoryEventStore(options?: { readonly now?: () => Date }
     ensureOpen();
     return readAllOf(log, readOptions);
   };
-  const subscriptions = createSubscriptionHub({ readAll });
+  const subscriptions = createSubscriptionHub({
+    readBatch: async (readOptions, ignored) => {
+      ensureOpen();
+      return catchUpBatchOf(storedRowsOf(log, readOptions), ignored);
+    },
+  });
 
   return {
     capabilities,
@@ -190,10 +196,14 @@ function readStreamOf(log: MemoryLog, streamName: string, options?: ReadStreamOp
   return (log.streams.get(streamName) ?? []).slice(from).map(decodeStoredRow);
 }
 
-function readAllOf(log: MemoryLog, options?: ReadAllOptions): ReadonlyArray<RecordedEvent> {
+function storedRowsOf(log: MemoryLog, options?: ReadAllOptions): ReadonlyArray<StoredRow> {
   const after = Math.max(0, Math.floor(options?.after ?? 0));
   const limit = options?.limit ?? Number.POSITIVE_INFINITY;
   if (limit <= 0) return [];
   // Position n lives at index n - 1 because positions are gap-free.
-  return log.events.slice(after, after + Math.min(limit, log.events.length)).map(decodeStoredRow);
+  return log.events.slice(after, after + Math.min(limit, log.events.length));
+}
+
+function readAllOf(log: MemoryLog, options?: ReadAllOptions): ReadonlyArray<RecordedEvent> {
+  return storedRowsOf(log, options).map(decodeStoredRow);
 }

@@ -7,7 +7,13 @@ import type {
   RecordedEvent,
 } from '../../application/ports/event-store.ts';
 import { createSubscriptionHub } from './catch-up.ts';
-import { decodeStoredRow, encodeEvents, encodeStreamAppends, EventStoreClosedError } from './embedded-support.ts';
+import {
+  catchUpBatchOf,
+  decodeStoredRow,
+  encodeEvents,
+  encodeStreamAppends,
+  EventStoreClosedError,
+} from './embedded-support.ts';
 import type { StoredRow } from './embedded-support.ts';
 import { createGroupCommit } from './sqlite-group-commit.ts';
 
@@ -77,7 +83,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   };
 
   const subscriptions = createSubscriptionHub({
-    readAll,
+    readBatch: async (readOptions, ignored) => {
+      ensureOpen();
+      return catchUpBatchOf(readAllStoredRows(reads, readOptions), ignored);
+    },
     onSubscribe: () => poller.start(),
     onIdle: () => poller.stop(),
   });
@@ -183,11 +192,15 @@ function readStatements(db: Database.Database) {
   };
 }
 
-function readAllRows(reads: ReadStatements, options?: ReadAllOptions): ReadonlyArray<RecordedEvent> {
+function readAllStoredRows(reads: ReadStatements, options?: ReadAllOptions): ReadonlyArray<StoredRow> {
   const after = Math.max(0, Math.floor(options?.after ?? 0));
   const limit = options?.limit === undefined ? -1 : Math.floor(options.limit);
   if (options?.limit !== undefined && limit <= 0) return [];
-  return reads.readAll.all(after, limit).map(decodeStoredRow);
+  return reads.readAll.all(after, limit);
+}
+
+function readAllRows(reads: ReadStatements, options?: ReadAllOptions): ReadonlyArray<RecordedEvent> {
+  return readAllStoredRows(reads, options).map(decodeStoredRow);
 }
 
 function readStreamRows(

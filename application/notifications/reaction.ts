@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { RecipientRole } from '../../domain/notification.ts';
+import { scheduleStreamPrefix } from '../../domain/schedule.ts';
 import { notifications } from '../aggregates.ts';
 import { createRecorder } from '../execute.ts';
 import type { Recorder } from '../execute.ts';
@@ -45,6 +46,11 @@ export class CancellationReaction extends LogFollower {
   constructor(private readonly deps: ReactionDeps) {
     super(deps, 'cancellation-notices', 'cancellation notices paused; resuming from the checkpoint');
     this.commands = createRecorder(deps);
+  }
+
+  // Cancellations are meetings' and series' events; the two schedule events of every booking need not be decoded.
+  protected override ignoredStreamPrefixes(): ReadonlyArray<string> {
+    return [scheduleStreamPrefix];
   }
 
   protected async handle(recorded: RecordedEvent): Promise<void> {

@@ -110,6 +110,13 @@ export interface ReadAllOptions {
 
 export interface SubscribeOptions {
   readonly after?: number;
+  /**
+   * Streams (by name prefix) whose events the handler ignores: a store may leave them out (the embedded ones do;
+   * others may still deliver them), and then calls `onPassed` with the position of the last event it left out,
+   * once every event before it has been handled, so that the subscriber's position still reaches the log's head.
+   */
+  readonly ignoreStreamPrefixes?: ReadonlyArray<string>;
+  readonly onPassed?: (position: number) => void;
 }
 
 export interface Subscription {

@@ -24,6 +24,8 @@ interface ProjectionHooks {
   resumeFrom(): number;
   started(): void;
   receive(event: RecordedEvent): void;
+  /** Every event up to this position was received or left out (a stream no sink reads). */
+  passed(position: number): void;
   failed(error: Error): void;
 }
 
@@ -36,6 +38,7 @@ class ProjectionFollower extends LogFollower {
   constructor(
     store: EventStore,
     private readonly hooks: ProjectionHooks,
+    private readonly ignored: ReadonlyArray<string>,
   ) {
     // The runner reports its errors itself (onError), so the follower's own pause is not logged again.
     super({ store, checkpoints: noCheckpoints, log: quiet }, 'projections', 'projections paused');
@@ -44,6 +47,14 @@ class ProjectionFollower extends LogFollower {
   protected handle(event: RecordedEvent): Promise<void> {
     this.hooks.receive(event);
     return Promise.resolve();
+  }
+
+  protected override ignoredStreamPrefixes(): ReadonlyArray<string> {
+    return this.ignored;
+  }
+
+  protected override passed(position: number): void {
+    this.hooks.passed(position);
   }
 
   protected override resumePosition(): number {
@@ -88,6 +99,8 @@ export class ProjectionRunner {
   private healthWaiters: Array<{ readonly settle: (error?: Error) => void }> = [];
   private readonly listeners: Array<(event: RecordedEvent) => void> = [];
   private buffer: RecordedEvent[] = [];
+  /** Left-out events after the buffered ones: the position reached once the buffer is applied. */
+  private passedTo = 0;
   private flushTimer: NodeJS.Immediate | undefined;
   private stopped = false;
   /**
@@ -105,17 +118,25 @@ export class ProjectionRunner {
     private readonly onError: (error: unknown) => void = () => {},
     /** Runs a batch for every sink in one transaction of the read-model store, when it has one. */
     private readonly transaction: (work: () => void) => void = (work) => work(),
+    /** Streams (by name prefix) no sink reads: the store need not hand them over (SubscribeOptions). */
+    ignoreStreamPrefixes: ReadonlyArray<string> = [],
   ) {
-    this.follower = new ProjectionFollower(store, {
-      resumeFrom: () => {
-        this.buffer = [];
-        this.position = Math.min(...this.sinks.map((sink) => sink.checkpoint()));
-        return this.position;
+    this.follower = new ProjectionFollower(
+      store,
+      {
+        resumeFrom: () => {
+          this.buffer = [];
+          this.passedTo = 0;
+          this.position = Math.min(...this.sinks.map((sink) => sink.checkpoint()));
+          return this.position;
+        },
+        started: () => this.catchUpToHead(),
+        receive: (event) => this.handle(event),
+        passed: (position) => this.pass(position),
+        failed: (error) => this.fail(error),
       },
-      started: () => this.catchUpToHead(),
-      receive: (event) => this.handle(event),
-      failed: (error) => this.fail(error),
-    });
+      ignoreStreamPrefixes,
+    );
   }
 
   private get failure(): Error | undefined {
@@ -168,6 +189,27 @@ export class ProjectionRunner {
     });
   }
 
+  /**
+   * Events no sink reads were left out up to `position`: the read models show everything up to it once what is
+   * buffered (all before it) is applied, so read-your-writes holds for a write whose last event was left out.
+   */
+  private pass(position: number): void {
+    if (this.buffer.length > 0) {
+      this.passedTo = Math.max(this.passedTo, position);
+      return;
+    }
+    if (position > this.position) this.reached(position);
+  }
+
+  /** The read models show everything up to `position`. */
+  private reached(position: number): void {
+    this.position = position;
+    if (this.recoverUntil !== undefined && this.position >= this.recoverUntil) this.recoverUntil = undefined;
+    if (position > this.head) this.head = position;
+    this.settleWaiters();
+    this.settleHealthWaiters();
+  }
+
   private flush(): void {
     if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
@@ -178,12 +220,10 @@ export class ProjectionRunner {
     this.transaction(() => {
       for (const sink of this.sinks) sink.apply(batch);
     });
-    this.position = last.position;
+    const passedTo = this.passedTo;
+    this.passedTo = 0;
     this.follower.applied();
-    if (this.recoverUntil !== undefined && this.position >= this.recoverUntil) this.recoverUntil = undefined;
-    if (last.position > this.head) this.head = last.position;
-    this.settleWaiters();
-    this.settleHealthWaiters();
+    this.reached(Math.max(last.position, passedTo));
     for (const event of batch) {
       for (const listener of this.listeners) {
         try {
@@ -209,6 +249,7 @@ export class ProjectionRunner {
     if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
     this.buffer = [];
+    this.passedTo = 0;
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(error);
@@ -249,7 +290,8 @@ export class ProjectionRunner {
     this.head = head;
     const result: Record<string, ProjectionStatus> = {};
     for (const sink of this.sinks) {
-      const position = sink.checkpoint();
+      // A sink's checkpoint is the last event it was handed; the runner may have passed events no sink reads since.
+      const position = Math.max(sink.checkpoint(), this.position);
       result[sink.name] = {
         position,
         lag: Math.max(0, head - position),
