@@ -44,7 +44,10 @@ const startTimeArb = fc
 
 const subset = <T>(items: ReadonlyArray<T>) => fc.subarray([...items], { minLength: 1 });
 
-/** Rules that are valid for any start within 2020-2035 (span under 731 days, at most one per day). */
+/**
+ * Rules that are valid for any start within 2020-2035 (span under 731 days, at most one per day), but a yearly one
+ * from 29 February.
+ */
 const ruleArb = fc.oneof(
   fc
     .record({ interval: fc.integer({ min: 1, max: 3 }), count: fc.integer({ min: 1, max: 120 }) })
@@ -121,6 +124,9 @@ describe('expandRecurrence properties', () => {
         fc.array(fc.nat(), { maxLength: 8 }),
         fc.array(startDateArb, { maxLength: 3 }),
         (timezone, startDate, startTime, { rrule, count }, durationMinutes, excludedIdx, otherDates) => {
+          // A yearly rule from 29 February next falls four years on (RFC 5545 skips the years without that date),
+          // past the two-year span a series may cover: refused, which recurrence.test.ts checks on its own.
+          fc.pre(!(rrule.startsWith('FREQ=YEARLY') && count > 1 && startDate.endsWith('-02-29')));
           const input = { rrule, startDate, startTime, durationMinutes, timezone };
           const full = expandRecurrence(parsed(input));
           expect(full).toHaveLength(count);
