@@ -5,7 +5,8 @@ import type { LoadResult } from './load.ts';
 import { renderProfile, summarizeProfile } from './profile.ts';
 import type { Metric } from './report.ts';
 import { round } from './stats.ts';
-import { benchTempDir, expectStatus, jsonRequest, systemEnv, token } from './suite.ts';
+import { bookingRequests, CONNECTIONS } from './core.ts';
+import { benchTempDir, systemEnv } from './suite.ts';
 import type { BenchOptions, SuiteResult } from './suite.ts';
 
 /**
@@ -16,56 +17,14 @@ import type { BenchOptions, SuiteResult } from './suite.ts';
  * both alike.
  */
 
-const CONNECTIONS = 50;
-const HOUR = 3_600_000;
 const COST_LIMIT = 1.3;
 
 type Side = 'baseline' | 'schedules';
 
-const registerPeople = async (url: string): Promise<void> => {
-  const admin = await token('bench-admin', ['admin']);
-  for (let i = 0; i < CONNECTIONS; i++) {
-    for (const person of [`bench-customer-${i}`, `bench-instructor-${i}`]) {
-      expectStatus(
-        'PUT /people',
-        await jsonRequest(`${url}/people/${person}`, 'PUT', admin, { name: person, email: `${person}@example.com` }),
-        200,
-      );
-    }
-  }
-};
-
 /** POST /meetings from 50 connections, each its own instructor's and customer's, every slot a new one. */
 const bookingLoad = async (url: string, seconds: number, warmSeconds: number): Promise<LoadResult> => {
-  const tokens = await Promise.all(
-    Array.from({ length: CONNECTIONS }, (_, i) => token(`bench-instructor-${i}`, ['instructor'])),
-  );
-  await registerPeople(url);
-  let slot = 0;
-  // Slots an hour apart from 2031-01-06 on: a month bucket holds a few hundred reservations, as a busy one would.
-  const firstSlot = Date.UTC(2031, 0, 6, 8);
-  const perConnection = (i: number) => [
-    {
-      method: 'POST' as const,
-      path: '/meetings',
-      headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' },
-      setupRequest: (request: object) => {
-        const start = firstSlot + slot++ * HOUR;
-        return {
-          ...request,
-          body: JSON.stringify({
-            title: 'Strength coaching',
-            customerId: `bench-customer-${i}`,
-            instructorId: `bench-instructor-${i}`,
-            start: new Date(start).toISOString(),
-            end: new Date(start + 30 * 60_000).toISOString(),
-            timezone: 'Europe/Amsterdam',
-            trainingType: '1-1',
-          }),
-        };
-      },
-    },
-  ];
+  // A month bucket holds a few hundred reservations, as a busy one would.
+  const perConnection = await bookingRequests(url);
   await runLoad({ url, connections: CONNECTIONS, seconds: warmSeconds, okStatus: 201, perConnection });
   return runLoad({ url, connections: CONNECTIONS, seconds, okStatus: 201, perConnection });
 };

@@ -11,7 +11,7 @@ import { round } from './stats.ts';
 import { benchTempDir, expectStatus, jsonRequest, systemEnv, token } from './suite.ts';
 import type { BenchOptions, SuiteResult } from './suite.ts';
 
-const CONNECTIONS = 50;
+export const CONNECTIONS = 50;
 const HOUR = 3_600_000;
 
 const meetingEvent = (meetingId: string, start: number) => ({
@@ -168,18 +168,19 @@ const registerSchedulePeople = async (url: string): Promise<void> => {
   }
 };
 
-/** (b): POST /meetings from 50 connections, each its own instructor's. */
-const scheduleLoad = async (run: CoreRun, url: string): Promise<LoadResult> => {
-  const { seconds, warmSeconds } = run;
+/**
+ * POST /meetings from 50 connections, after putting their people: each connection books for its own instructor and
+ * customer, every request a slot no other request uses (an hour apart from 2031-01-06), so none is refused as a double
+ * booking and each instructor has one request in flight at a time. `extra` fields go into every body.
+ */
+export const bookingRequests = async (url: string, extra: Readonly<Record<string, string>> = {}) => {
   const instructorTokens = await Promise.all(
     Array.from({ length: CONNECTIONS }, (_, i) => token(`bench-instructor-${i}`, ['instructor'])),
   );
   await registerSchedulePeople(url);
-  // Every request books a slot no other request uses, for its connection's own instructor and customer, so none
-  // is refused as a double booking; each instructor has one request in flight at a time.
   let slot = 0;
   const firstSlot = Date.UTC(2031, 0, 6, 8);
-  const perConnection = (i: number) => [
+  return (i: number) => [
     {
       method: 'POST' as const,
       path: '/meetings',
@@ -196,12 +197,18 @@ const scheduleLoad = async (run: CoreRun, url: string): Promise<LoadResult> => {
             end: new Date(start + 30 * 60_000).toISOString(),
             timezone: 'Europe/Amsterdam',
             trainingType: '1-1',
-            description: 'Weekly check-in',
+            ...extra,
           }),
         };
       },
     },
   ];
+};
+
+/** (b): POST /meetings from 50 connections, each its own instructor's. */
+const scheduleLoad = async (run: CoreRun, url: string): Promise<LoadResult> => {
+  const { seconds, warmSeconds } = run;
+  const perConnection = await bookingRequests(url, { description: 'Weekly check-in' });
   run.options.log(
     `core (b): POST /meetings, ${CONNECTIONS} connections (one instructor each), warm-up ${warmSeconds} s, measured ${seconds} s`,
   );

@@ -10,7 +10,7 @@ import { summarizeProfile } from '../../apps/bench/profile.ts';
 import { judge, renderTable } from '../../apps/bench/report.ts';
 import { Samples, summarize } from '../../apps/bench/stats.ts';
 import { jsonRequest, systemEnv, token } from '../../apps/bench/suite.ts';
-import { REDIS_SERVER, startRedisServer } from '../support/redis-server.ts';
+import { REDIS_SERVER, needingRedis, startRedisServer } from '../support/redis-server.ts';
 
 const children: Array<ChildServer<unknown>> = [];
 const dirs: string[] = [];
@@ -167,7 +167,7 @@ describe('bench servers', () => {
   });
 
   it.skipIf(REDIS_SERVER === undefined)(
-    'two of our signaling servers on one Redis pair an instructor on one with a customer on the other',
+    needingRedis('two of our signaling servers on one Redis pair an instructor on one with a customer on the other'),
     async () => {
       const redis = await startRedisServer();
       try {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../../adapters/http/auth.ts';
 import { TestClient, sleep } from '../adapters/signaling/harness.ts';
 import { aMeeting } from '../support/builders.ts';
-import { REDIS_SERVER, startRedisServer } from '../support/redis-server.ts';
+import { REDIS_SERVER, needingRedis, startRedisServer } from '../support/redis-server.ts';
 import type { RedisServer } from '../support/redis-server.ts';
 import { startServerProcess } from '../support/server-process.ts';
 import type { ServerProcess } from '../support/server-process.ts';
@@ -108,7 +108,7 @@ describe('a node without REDIS_URL', () => {
   });
 });
 
-describe.skipIf(REDIS_SERVER === undefined)('a call across two server processes over Redis', () => {
+describe.skipIf(REDIS_SERVER === undefined)(needingRedis('a call across two server processes over Redis'), () => {
   it('pairs the customer on A with the instructor on B, relays unchanged both ways, and ends on cancel', async () => {
     redis ??= await startRedisServer();
     const [a, b] = await startNodes(redis.url);

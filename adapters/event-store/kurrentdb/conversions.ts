@@ -59,31 +59,27 @@ export function appendSize(data: ReadonlyArray<EventData>): number {
   return size;
 }
 
-export function toEventData(streamName: string, event: EventToAppend, index: number): EventData {
-  const json = serialiseEventToAppend(streamName, event, index);
-  // Re-parsed now so that a caller mutating its objects after the call cannot change what gets sent.
-  return {
-    id: event.id,
-    contentType: 'application/json',
-    type: event.type,
-    data: JSON.parse(json) as JSONType,
-    metadata: encodeMetadata(event.metadata) as JSONType,
-  };
-}
-
 /**
- * An event for the multi-stream append (the v2 AppendSession): its metadata travels as flat string properties,
- * which the server stores as such and shows to v1 reads as JSON metadata (the properties plus `$schema.name` and
- * `$schema.format`, EventRecord.SynthesizeMetadataFromProperties), so toRecorded reads both kinds of event alike.
+ * An event as the client sends it. Its data is re-parsed now, so that a caller mutating its objects after the call
+ * cannot change what gets sent. For the multi-stream append (the v2 AppendSession, `properties`) its metadata travels
+ * as flat string properties, which the server stores as such and shows to v1 reads as JSON metadata (the properties
+ * plus `$schema.name` and `$schema.format`, EventRecord.SynthesizeMetadataFromProperties), so toRecorded reads both
+ * kinds of event alike.
  */
-export function toPropertiesEventData(streamName: string, event: EventToAppend, index: number): EventData {
+export function toEventData(
+  streamName: string,
+  event: EventToAppend,
+  index: number,
+  metadataAs: 'json' | 'properties' = 'json',
+): EventData {
   const json = serialiseEventToAppend(streamName, event, index);
   return {
     id: event.id,
     contentType: 'application/json',
     type: event.type,
     data: JSON.parse(json) as JSONType,
-    metadata: encodeMetadataProperties(event.metadata),
+    metadata:
+      metadataAs === 'json' ? (encodeMetadata(event.metadata) as JSONType) : encodeMetadataProperties(event.metadata),
   };
 }
 

@@ -14,13 +14,7 @@ import type {
   WrongExpectedRevision,
 } from '../../../application/ports/event-store.ts';
 import type { AppendContext } from './append.ts';
-import {
-  multiAppendSize,
-  toPortPosition,
-  toPortRevision,
-  toPropertiesEventData,
-  toStreamState,
-} from './conversions.ts';
+import { multiAppendSize, toPortPosition, toPortRevision, toEventData, toStreamState } from './conversions.ts';
 import type { ConnectionHealth } from './health.ts';
 
 /**
@@ -136,7 +130,7 @@ function toRequests(appends: ReadonlyArray<StreamAppend>): AppendStreamRequest[]
     if (events.length === 0) {
       throw new RangeError(`appendToStreams has no events for stream ${JSON.stringify(streamName)}`);
     }
-    const data = events.map((event, index) => toPropertiesEventData(streamName, event, index));
+    const data = events.map((event, index) => toEventData(streamName, event, index, 'properties'));
     for (const event of data) {
       if (!RECORD_ID.test(event.id ?? '') || event.id === EMPTY_UUID) {
         throw new TypeError(`event ${event.id} appended to ${streamName}: KurrentDB needs a UUID as the event id`);

@@ -6,7 +6,7 @@ import type { CallRole } from '../../../application/calls.ts';
 import type { BusDelivery, Seat, SeatClaim, SignalingBus } from '../../../application/ports/signaling-bus.ts';
 import { createInProcessBroker } from '../../../adapters/signaling/bus-in-process.ts';
 import { createRedisBus } from '../../../adapters/signaling/bus-redis.ts';
-import { REDIS_SERVER, startRedisServer } from '../../support/redis-server.ts';
+import { REDIS_SERVER, needingRedis, startRedisServer } from '../../support/redis-server.ts';
 import type { RedisServer } from '../../support/redis-server.ts';
 import { eventually, sleep } from './harness.ts';
 
@@ -81,132 +81,135 @@ const admitted = (claim: E.Either<unknown, SeatClaim>): Extract<SeatClaim, { adm
 };
 
 for (const adapter of [inProcess(), redisAdapter()]) {
-  describe.skipIf(!adapter.available)(`signaling bus contract: ${adapter.name}`, () => {
-    const nodes: TestNode[] = [];
-    const node = async (name: string): Promise<TestNode> => {
-      const bus = adapter.bus(`${name}-${randomUUID().slice(0, 8)}`);
-      const got: BusDelivery[] = [];
-      const seats: TestNode['seats'] = [];
-      bus.start(
-        (d) => got.push(d),
-        () => seats,
-      );
-      await eventually(() => expect(bus.status()).toBe('ok'));
-      const n: TestNode = {
-        bus,
-        got,
-        seats,
-        waitFor: async (count) => {
-          await eventually(() => expect(got.length).toBeGreaterThanOrEqual(count));
-          return got.slice(0, count);
-        },
+  describe.skipIf(!adapter.available)(
+    needingRedis(`signaling bus contract: ${adapter.name}`, !adapter.available),
+    () => {
+      const nodes: TestNode[] = [];
+      const node = async (name: string): Promise<TestNode> => {
+        const bus = adapter.bus(`${name}-${randomUUID().slice(0, 8)}`);
+        const got: BusDelivery[] = [];
+        const seats: TestNode['seats'] = [];
+        bus.start(
+          (d) => got.push(d),
+          () => seats,
+        );
+        await eventually(() => expect(bus.status()).toBe('ok'));
+        const n: TestNode = {
+          bus,
+          got,
+          seats,
+          waitFor: async (count) => {
+            await eventually(() => expect(got.length).toBeGreaterThanOrEqual(count));
+            return got.slice(0, count);
+          },
+        };
+        nodes.push(n);
+        return n;
       };
-      nodes.push(n);
-      return n;
-    };
 
-    beforeAll(async () => {
-      await adapter.setUp();
-    });
-    afterEach(async () => {
-      for (const n of nodes.splice(0)) await n.bus.close();
-      await adapter.tearDown();
-    });
+      beforeAll(async () => {
+        await adapter.setUp();
+      });
+      afterEach(async () => {
+        for (const n of nodes.splice(0)) await n.bus.close();
+        await adapter.tearDown();
+      });
 
-    it('seats the first alone, pairs the second across nodes, and tells the first who and on which connection', async () => {
-      const [a, b] = [await node('a'), await node('b')];
-      const customer = seat(a, 'cora', 'customer');
-      const first = admitted(await a.bus.claim('m1', customer, 'cid-unused'));
-      expect(first).toEqual({ admitted: true, replaced: undefined, partner: undefined });
-      const instructor = seat(b, 'ivan', 'instructor');
-      const second = admitted(await b.bus.claim('m1', instructor, 'cid-1'));
-      expect(second.partner).toEqual({ peerId: customer.peerId, role: 'customer', node: a.bus.node });
-      expect(await a.waitFor(1)).toEqual([
-        {
-          kind: 'paired',
-          to: customer.peerId,
-          peer: { peerId: instructor.peerId, role: 'instructor', node: b.bus.node },
-          connectionId: 'cid-1',
-        },
-      ]);
-      await sleep(50);
-      expect(b.got).toEqual([]);
-    });
+      it('seats the first alone, pairs the second across nodes, and tells the first who and on which connection', async () => {
+        const [a, b] = [await node('a'), await node('b')];
+        const customer = seat(a, 'cora', 'customer');
+        const first = admitted(await a.bus.claim('m1', customer, 'cid-unused'));
+        expect(first).toEqual({ admitted: true, replaced: undefined, partner: undefined });
+        const instructor = seat(b, 'ivan', 'instructor');
+        const second = admitted(await b.bus.claim('m1', instructor, 'cid-1'));
+        expect(second.partner).toEqual({ peerId: customer.peerId, role: 'customer', node: a.bus.node });
+        expect(await a.waitFor(1)).toEqual([
+          {
+            kind: 'paired',
+            to: customer.peerId,
+            peer: { peerId: instructor.peerId, role: 'instructor', node: b.bus.node },
+            connectionId: 'cid-1',
+          },
+        ]);
+        await sleep(50);
+        expect(b.got).toEqual([]);
+      });
 
-    it('refuses a third member and a second one of the same role, telling nobody', async () => {
-      const [a, b] = [await node('a'), await node('b')];
-      admitted(await a.bus.claim('m2', seat(a, 'cora', 'customer'), 'x'));
-      const sameRole = await b.bus.claim('m2', seat(b, 'carl', 'customer'), 'x');
-      expect(sameRole).toEqual(E.right({ admitted: false, reason: 'room_full', replaced: undefined }));
-      admitted(await b.bus.claim('m2', seat(b, 'ivan', 'instructor'), 'cid'));
-      const third = await b.bus.claim('m2', seat(b, 'olga', 'instructor'), 'x');
-      expect(third).toEqual(E.right({ admitted: false, reason: 'room_full', replaced: undefined }));
-      await a.waitFor(1);
-      await sleep(50);
-      expect(a.got.map((d) => d.kind)).toEqual(['paired']);
-      expect(b.got).toEqual([]);
-    });
+      it('refuses a third member and a second one of the same role, telling nobody', async () => {
+        const [a, b] = [await node('a'), await node('b')];
+        admitted(await a.bus.claim('m2', seat(a, 'cora', 'customer'), 'x'));
+        const sameRole = await b.bus.claim('m2', seat(b, 'carl', 'customer'), 'x');
+        expect(sameRole).toEqual(E.right({ admitted: false, reason: 'room_full', replaced: undefined }));
+        admitted(await b.bus.claim('m2', seat(b, 'ivan', 'instructor'), 'cid'));
+        const third = await b.bus.claim('m2', seat(b, 'olga', 'instructor'), 'x');
+        expect(third).toEqual(E.right({ admitted: false, reason: 'room_full', replaced: undefined }));
+        await a.waitFor(1);
+        await sleep(50);
+        expect(a.got.map((d) => d.kind)).toEqual(['paired']);
+        expect(b.got).toEqual([]);
+      });
 
-    it('lets the same user replace its older seat on another node: replaced, then peer-left and paired in order', async () => {
-      const [a, b, c] = [await node('a'), await node('b'), await node('c')];
-      const instructor = seat(a, 'ivan', 'instructor');
-      admitted(await a.bus.claim('m3', instructor, 'x'));
-      const oldCustomer = seat(b, 'cora', 'customer');
-      admitted(await b.bus.claim('m3', oldCustomer, 'cid-old'));
-      const newCustomer = seat(c, 'cora', 'customer');
-      const claim = admitted(await c.bus.claim('m3', newCustomer, 'cid-new'));
-      expect(claim.replaced).toEqual(oldCustomer);
-      expect(claim.partner).toEqual({ peerId: instructor.peerId, role: 'instructor', node: a.bus.node });
-      expect(await b.waitFor(1)).toEqual([{ kind: 'replaced', to: oldCustomer.peerId }]);
-      expect(await a.waitFor(3)).toEqual([
-        expect.objectContaining({ kind: 'paired', connectionId: 'cid-old' }),
-        { kind: 'peer-left', to: instructor.peerId, peerId: oldCustomer.peerId },
-        {
-          kind: 'paired',
-          to: instructor.peerId,
-          peer: { peerId: newCustomer.peerId, role: 'customer', node: c.bus.node },
-          connectionId: 'cid-new',
-        },
-      ]);
-    });
+      it('lets the same user replace its older seat on another node: replaced, then peer-left and paired in order', async () => {
+        const [a, b, c] = [await node('a'), await node('b'), await node('c')];
+        const instructor = seat(a, 'ivan', 'instructor');
+        admitted(await a.bus.claim('m3', instructor, 'x'));
+        const oldCustomer = seat(b, 'cora', 'customer');
+        admitted(await b.bus.claim('m3', oldCustomer, 'cid-old'));
+        const newCustomer = seat(c, 'cora', 'customer');
+        const claim = admitted(await c.bus.claim('m3', newCustomer, 'cid-new'));
+        expect(claim.replaced).toEqual(oldCustomer);
+        expect(claim.partner).toEqual({ peerId: instructor.peerId, role: 'instructor', node: a.bus.node });
+        expect(await b.waitFor(1)).toEqual([{ kind: 'replaced', to: oldCustomer.peerId }]);
+        expect(await a.waitFor(3)).toEqual([
+          expect.objectContaining({ kind: 'paired', connectionId: 'cid-old' }),
+          { kind: 'peer-left', to: instructor.peerId, peerId: oldCustomer.peerId },
+          {
+            kind: 'paired',
+            to: instructor.peerId,
+            peer: { peerId: newCustomer.peerId, role: 'customer', node: c.bus.node },
+            connectionId: 'cid-new',
+          },
+        ]);
+      });
 
-    it('a leave tells the one left behind once; the seat is free again', async () => {
-      const [a, b] = [await node('a'), await node('b')];
-      const customer = seat(a, 'cora', 'customer');
-      const instructor = seat(b, 'ivan', 'instructor');
-      admitted(await a.bus.claim('m4', customer, 'x'));
-      admitted(await b.bus.claim('m4', instructor, 'cid'));
-      expect(await b.bus.leave('m4', instructor.peerId)).toEqual(E.right(undefined));
-      expect(await b.bus.leave('m4', instructor.peerId)).toEqual(E.right(undefined));
-      expect((await a.waitFor(2))[1]).toEqual({ kind: 'peer-left', to: customer.peerId, peerId: instructor.peerId });
-      const again = admitted(await b.bus.claim('m4', seat(b, 'ivan', 'instructor'), 'cid-2'));
-      expect(again.partner?.peerId).toBe(customer.peerId);
-      await a.waitFor(3);
-      await sleep(50);
-      expect(a.got.map((d) => d.kind)).toEqual(['paired', 'peer-left', 'paired']);
-    });
+      it('a leave tells the one left behind once; the seat is free again', async () => {
+        const [a, b] = [await node('a'), await node('b')];
+        const customer = seat(a, 'cora', 'customer');
+        const instructor = seat(b, 'ivan', 'instructor');
+        admitted(await a.bus.claim('m4', customer, 'x'));
+        admitted(await b.bus.claim('m4', instructor, 'cid'));
+        expect(await b.bus.leave('m4', instructor.peerId)).toEqual(E.right(undefined));
+        expect(await b.bus.leave('m4', instructor.peerId)).toEqual(E.right(undefined));
+        expect((await a.waitFor(2))[1]).toEqual({ kind: 'peer-left', to: customer.peerId, peerId: instructor.peerId });
+        const again = admitted(await b.bus.claim('m4', seat(b, 'ivan', 'instructor'), 'cid-2'));
+        expect(again.partner?.peerId).toBe(customer.peerId);
+        await a.waitFor(3);
+        await sleep(50);
+        expect(a.got.map((d) => d.kind)).toEqual(['paired', 'peer-left', 'paired']);
+      });
 
-    it('sends to a member on another node unchanged, to one on its own node directly, and broadcasts to others', async () => {
-      const [a, b] = [await node('a'), await node('b')];
-      const data = {
-        type: 'offer',
-        sdp: 'v=0\r\n',
-        nested: { list: [1, 'two', null, { three: 3.5 }], unicode: 'čau ☎ 🎉' },
-      };
-      const signal: BusDelivery = { kind: 'signal', to: 'peer-x', from: 'peer-y', connectionId: 'cid', data };
-      expect(a.bus.send(b.bus.node, signal)).toEqual(E.right(undefined));
-      expect(await b.waitFor(1)).toEqual([signal]);
-      expect(a.bus.send(a.bus.node, { ...signal, to: 'peer-self' })).toEqual(E.right(undefined));
-      expect(a.got).toEqual([{ ...signal, to: 'peer-self' }]);
-      expect(a.bus.broadcast({ kind: 'recheck', meetingId: 'm5', origin: a.bus.node })).toEqual(E.right(undefined));
-      expect((await b.waitFor(2))[1]).toEqual({ kind: 'recheck', meetingId: 'm5', origin: a.bus.node });
-      await sleep(50);
-      expect(a.got).toHaveLength(1);
-    });
-  });
+      it('sends to a member on another node unchanged, to one on its own node directly, and broadcasts to others', async () => {
+        const [a, b] = [await node('a'), await node('b')];
+        const data = {
+          type: 'offer',
+          sdp: 'v=0\r\n',
+          nested: { list: [1, 'two', null, { three: 3.5 }], unicode: 'čau ☎ 🎉' },
+        };
+        const signal: BusDelivery = { kind: 'signal', to: 'peer-x', from: 'peer-y', connectionId: 'cid', data };
+        expect(a.bus.send(b.bus.node, signal)).toEqual(E.right(undefined));
+        expect(await b.waitFor(1)).toEqual([signal]);
+        expect(a.bus.send(a.bus.node, { ...signal, to: 'peer-self' })).toEqual(E.right(undefined));
+        expect(a.got).toEqual([{ ...signal, to: 'peer-self' }]);
+        expect(a.bus.broadcast({ kind: 'recheck', meetingId: 'm5', origin: a.bus.node })).toEqual(E.right(undefined));
+        expect((await b.waitFor(2))[1]).toEqual({ kind: 'recheck', meetingId: 'm5', origin: a.bus.node });
+        await sleep(50);
+        expect(a.got).toHaveLength(1);
+      });
+    },
+  );
 }
 
-describe.skipIf(REDIS_SERVER === undefined)('signaling bus on Redis: crashes and outages', () => {
+describe.skipIf(REDIS_SERVER === undefined)(needingRedis('signaling bus on Redis: crashes and outages'), () => {
   let server: RedisServer;
   const buses: SignalingBus[] = [];
   const start = async (

@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SignalingBus } from '../../../application/ports/signaling-bus.ts';
 import { createInProcessBroker } from '../../../adapters/signaling/bus-in-process.ts';
 import { createRedisBus } from '../../../adapters/signaling/bus-redis.ts';
-import { REDIS_SERVER, startRedisServer } from '../../support/redis-server.ts';
+import { REDIS_SERVER, needingRedis, startRedisServer } from '../../support/redis-server.ts';
 import type { RedisServer } from '../../support/redis-server.ts';
 import { CUSTOMER, INSTRUCTOR, MEETING, eventually, sleep, startHarness } from './harness.ts';
 import type { Harness, TestClient, TestMeeting } from './harness.ts';
@@ -77,7 +77,7 @@ const buses: Array<{ name: string; available: boolean; bus: () => (node: string)
 ];
 
 for (const { name, available, bus } of buses) {
-  describe.skipIf(!available)(`signaling across two nodes on one bus: ${name}`, () => {
+  describe.skipIf(!available)(needingRedis(`signaling across two nodes on one bus: ${name}`, !available), () => {
     const cluster = async () => {
       if (name === 'Redis') redis ??= await startRedisServer();
       return startCluster(bus());
@@ -205,45 +205,48 @@ for (const { name, available, bus } of buses) {
   });
 }
 
-describe.skipIf(REDIS_SERVER === undefined)('signaling across two nodes when Redis goes away mid-call', () => {
-  it('keeps the call, refuses new joins with 1013, and relays, pairs and refuses as before once Redis is back', async () => {
-    redis ??= await startRedisServer();
-    const server = redis;
-    const prefix = `outage-${randomUUID()}:`;
-    const c = await startCluster((node) =>
-      createRedisBus({ url: server.url, node, keyPrefix: prefix, heartbeatMs: 2_000 }),
-    );
-    c.meetings.get(MEETING)!.extra = ['user-other-instructor'];
-    const { customer, instructor, welcomeC, connectionId } = await pairAcross(c);
+describe.skipIf(REDIS_SERVER === undefined)(
+  needingRedis('signaling across two nodes when Redis goes away mid-call'),
+  () => {
+    it('keeps the call, refuses new joins with 1013, and relays, pairs and refuses as before once Redis is back', async () => {
+      redis ??= await startRedisServer();
+      const server = redis;
+      const prefix = `outage-${randomUUID()}:`;
+      const c = await startCluster((node) =>
+        createRedisBus({ url: server.url, node, keyPrefix: prefix, heartbeatMs: 2_000 }),
+      );
+      c.meetings.get(MEETING)!.extra = ['user-other-instructor'];
+      const { customer, instructor, welcomeC, connectionId } = await pairAcross(c);
 
-    await server.kill();
-    await eventually(() => expect([c.a.handle.bus().status, c.b.handle.bus().status]).toEqual(['down', 'down']));
-    const refused: TestClient = await c.b.join('user-other-instructor', MEETING, 'instructor');
-    expect((await refused.closed).code).toBe(1013);
-    expect(refused.messages).toEqual([expect.objectContaining({ type: 'error', code: 'unavailable' })]);
-    expect(customer.open && instructor.open).toBe(true);
+      await server.kill();
+      await eventually(() => expect([c.a.handle.bus().status, c.b.handle.bus().status]).toEqual(['down', 'down']));
+      const refused: TestClient = await c.b.join('user-other-instructor', MEETING, 'instructor');
+      expect((await refused.closed).code).toBe(1013);
+      expect(refused.messages).toEqual([expect.objectContaining({ type: 'error', code: 'unavailable' })]);
+      expect(customer.open && instructor.open).toBe(true);
 
-    await server.restart();
-    await eventually(() => expect([c.a.handle.bus().status, c.b.handle.bus().status]).toEqual(['ok', 'ok']));
-    const data = { type: 'candidate', candidate: { candidate: 'after the outage', sdpMLineIndex: 0 } };
-    instructor.send({ type: 'signal', connectionId, data });
-    expect((await customer.waitType('signal'))['data']).toEqual(data);
-    // The nodes seat their members again (their heartbeat): then a third is refused as before.
-    const raw = createClient({ url: server.url });
-    await raw.connect();
-    try {
-      for (let seats = 0; seats < 2; seats = await raw.hLen(`${prefix}room:${MEETING}`)) await sleep(25);
-    } finally {
-      await raw.close();
-    }
-    const third = await c.a.join('user-other-instructor', MEETING, 'instructor');
-    expect((await third.closed).code).toBe(4003);
-    expect(third.ofType('error').map((m) => m['code'])).toEqual(['room_full']);
-    customer.send({ type: 'leave' });
-    expect(await instructor.waitType('peer-left')).toEqual({ type: 'peer-left', peerId: welcomeC['peerId'] });
-    expect(instructor.ofType('peer-left')).toHaveLength(1);
-  });
-});
+      await server.restart();
+      await eventually(() => expect([c.a.handle.bus().status, c.b.handle.bus().status]).toEqual(['ok', 'ok']));
+      const data = { type: 'candidate', candidate: { candidate: 'after the outage', sdpMLineIndex: 0 } };
+      instructor.send({ type: 'signal', connectionId, data });
+      expect((await customer.waitType('signal'))['data']).toEqual(data);
+      // The nodes seat their members again (their heartbeat): then a third is refused as before.
+      const raw = createClient({ url: server.url });
+      await raw.connect();
+      try {
+        for (let seats = 0; seats < 2; seats = await raw.hLen(`${prefix}room:${MEETING}`)) await sleep(25);
+      } finally {
+        await raw.close();
+      }
+      const third = await c.a.join('user-other-instructor', MEETING, 'instructor');
+      expect((await third.closed).code).toBe(4003);
+      expect(third.ofType('error').map((m) => m['code'])).toEqual(['room_full']);
+      customer.send({ type: 'leave' });
+      expect(await instructor.waitType('peer-left')).toEqual({ type: 'peer-left', peerId: welcomeC['peerId'] });
+      expect(instructor.ofType('peer-left')).toHaveLength(1);
+    });
+  },
+);
 
 describe('signaling: what reaches a member before its claim is answered', () => {
   it('waits and follows the welcome in order: the pairing and the first signal are not lost', async () => {
