@@ -80,16 +80,31 @@ export type ScheduleCommand = ReserveSlot | ReleaseSlot;
 
 // ---------- state ----------
 
-export interface ScheduleState {
-  /**
-   * The active reservations of this bucket, by meeting. A meeting that moves holds its old slot and its new one until
-   * the move is written (then the old one is released): on a store without atomic appends across streams the new
-   * slot is reserved before the meeting's event, and neither slot is ever left free while the meeting may be there.
-   */
-  readonly reservations: ReadonlyMap<string, ReadonlyArray<Reservation>>;
+/** A reservation as a state holds it, with its instants parsed once (every booking compares its slot with them). */
+interface Held {
+  readonly reservation: Reservation;
+  readonly start: number;
+  readonly end: number;
 }
 
-export const initialState = (): ScheduleState => ({ reservations: new Map() });
+export interface ScheduleState {
+  /**
+   * The active reservations of this bucket, oldest first. A meeting that moves holds its old slot and its new one
+   * until the move is written (then the old one is released): on a store without atomic appends across streams the
+   * new slot is reserved before the meeting's event, and neither slot is ever left free while the meeting may be
+   * there. A list, not a map by meeting: a booking's evolve copies it, and copying a list is what costs least.
+   */
+  readonly held: ReadonlyArray<Held>;
+}
+
+export const initialState = (): ScheduleState => ({ held: [] });
+
+/** The reservations a state holds for one meeting, oldest first. */
+export const reservationsOf = (state: ScheduleState, meetingId: string): Reservation[] =>
+  state.held.filter((h) => h.reservation.meetingId === meetingId).map((h) => h.reservation);
+
+/** Every reservation a state holds, oldest first. */
+export const allReservations = (state: ScheduleState): Reservation[] => state.held.map((h) => h.reservation);
 
 // ---------- errors ----------
 
@@ -119,34 +134,25 @@ export interface Booking extends Slot {
 export const overlaps = (a: Slot, b: Slot): boolean =>
   Date.parse(a.start) < Date.parse(b.end) && Date.parse(a.end) > Date.parse(b.start);
 
-/**
- * The instants of a reservation a state holds, parsed once: every booking of the bucket compares its slot with all of
- * them, and parsing ISO text is most of that comparison's cost. A state's reservations are never changed (evolve
- * replaces them), so what is remembered of one stays true; the memo lets go of it with the reservation.
- */
-const heldSpans = new WeakMap<Reservation, { readonly start: number; readonly end: number }>();
-const heldSpan = (held: Reservation): { readonly start: number; readonly end: number } => {
-  let span = heldSpans.get(held);
-  if (span === undefined) {
-    span = { start: Date.parse(held.start), end: Date.parse(held.end) };
-    heldSpans.set(held, span);
-  }
-  return span;
-};
-
 /** The reservations of other meetings (and not `ignoring`) that overlap `r`. */
 const overlapping = (state: ScheduleState, r: Reservation, ignoring: ReadonlyArray<string>): Reservation[] => {
   const start = Date.parse(r.start);
   const end = Date.parse(r.end);
   const found: Reservation[] = [];
-  for (const [meetingId, held] of state.reservations) {
-    if (meetingId === r.meetingId || ignoring.includes(meetingId)) continue;
-    for (const o of held) {
-      const span = heldSpan(o);
-      if (span.start < end && span.end > start) found.push(o);
-    }
+  for (const h of state.held) {
+    if (h.start >= end || h.end <= start) continue;
+    const meetingId = h.reservation.meetingId;
+    if (meetingId !== r.meetingId && !ignoring.includes(meetingId)) found.push(h.reservation);
   }
   return found;
+};
+
+/** The reservation a state holds for this meeting and slot. */
+const heldFor = (state: ScheduleState, meetingId: string, slot: Slot): Reservation | undefined => {
+  const start = Date.parse(slot.start);
+  const end = Date.parse(slot.end);
+  return state.held.find((h) => h.start === start && h.end === end && h.reservation.meetingId === meetingId)
+    ?.reservation;
 };
 
 export const sameSlot = (a: Slot, b: Slot): boolean =>
@@ -203,7 +209,7 @@ export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either
       };
       const errors = check(r);
       if (errors.length > 0) return E.left(validationFailed(errors));
-      const own = (state.reservations.get(r.meetingId) ?? []).find((o) => sameSlot(o, r));
+      const own = heldFor(state, r.meetingId, r);
       // The same slot again decides nothing, unless another event of the same owner stream asks: a request run again
       // after a crash cut its first attempt short takes the reservation over, so it is never released as an orphan.
       if (own !== undefined && (own.owner.stream !== r.owner.stream || own.owner.eventId === r.owner.eventId))
@@ -216,7 +222,7 @@ export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either
     case 'ReleaseSlot': {
       const { personId, month, meetingId, start, end, at, owner } = command.data;
       const data = { personId, month, meetingId, start, end, at };
-      const own = (state.reservations.get(data.meetingId) ?? []).find((o) => sameSlot(o, data));
+      const own = heldFor(state, meetingId, data);
       if (own === undefined) return E.right([]);
       if (owner !== undefined && (own.owner.stream !== owner.stream || own.owner.eventId !== owner.eventId))
         return E.right([]);
@@ -230,17 +236,16 @@ export const decide = (command: ScheduleCommand, state: ScheduleState): E.Either
 // ---------- evolve ----------
 
 export const evolve = (state: ScheduleState, event: ScheduleEvent): ScheduleState => {
-  const reservations = new Map(state.reservations);
   const { meetingId } = event.data;
-  const others = (reservations.get(meetingId) ?? []).filter((o) => !sameSlot(o, event.data));
+  const start = Date.parse(event.data.start);
+  const end = Date.parse(event.data.end);
+  const others = state.held.filter((h) => h.start !== start || h.end !== end || h.reservation.meetingId !== meetingId);
   switch (event.type) {
     case 'SlotReserved':
-      reservations.set(meetingId, [...others, event.data]);
-      return { reservations };
+      others.push({ reservation: event.data, start, end });
+      return { held: others };
     case 'SlotReleased':
-      if (others.length > 0) reservations.set(meetingId, others);
-      else reservations.delete(meetingId);
-      return { reservations };
+      return { held: others };
     default:
       return assertNever(event);
   }

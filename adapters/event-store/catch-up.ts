@@ -19,13 +19,19 @@ export interface CatchUpBatch {
   readonly lastPosition: number;
 }
 
-/** Whether a subscription ignores this stream (SubscribeOptions.ignoreStreamPrefixes). */
-export const ignoredBy =
-  (prefixes: ReadonlyArray<string>) =>
-  (streamName: string): boolean => {
+/** The streams a subscription ignores (SubscribeOptions.ignoreStreamPrefixes): their prefixes, and the test. */
+export interface IgnoredStreams {
+  readonly prefixes: ReadonlyArray<string>;
+  readonly test: (streamName: string) => boolean;
+}
+
+export const ignoredBy = (prefixes: ReadonlyArray<string>): IgnoredStreams => ({
+  prefixes,
+  test: (streamName) => {
     for (const prefix of prefixes) if (streamName.startsWith(prefix)) return true;
     return false;
-  };
+  },
+});
 
 interface CatchUpSubscription extends Subscription {
   /** Tells the subscription that new events may exist. Cheap; safe to call at any time. */
@@ -121,13 +127,10 @@ export interface SubscriptionHub {
 
 export function createSubscriptionHub(params: {
   /**
-   * The store's own readAll, leaving out (not decoding) the events of streams `ignored` says: a subscription catches
-   * up and follows through it, batch by batch.
+   * The store's own readAll, leaving out (not decoding, where it can not even reading) the events of the streams
+   * `ignored` names: a subscription catches up and follows through it, batch by batch.
    */
-  readonly readBatch: (
-    options: ReadAllOptions,
-    ignored: ((streamName: string) => boolean) | undefined,
-  ) => Promise<CatchUpBatch>;
+  readonly readBatch: (options: ReadAllOptions, ignored: IgnoredStreams | undefined) => Promise<CatchUpBatch>;
   /** Called after each new subscription is registered. */
   readonly onSubscribe?: () => void;
   /** Called when the last subscription has ended. */

@@ -1,6 +1,6 @@
 import { left, right } from 'fp-ts/lib/Either.js';
 import { expectedRevisionMatches, serialiseEventToAppend } from './append-checks.ts';
-import type { CatchUpBatch } from './catch-up.ts';
+import type { CatchUpBatch, IgnoredStreams } from './catch-up.ts';
 import { decodeOwnMetadata, encodeMetadata, multiAppendMetadata } from './metadata.ts';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type {
@@ -96,13 +96,10 @@ export function decodeStoredRow(row: StoredRow): RecordedEvent {
  * A subscription's batch of stored rows: the rows of streams it ignores are left out before they are decoded (the
  * cost of an event nobody here needs is its read), yet count for how far the read went.
  */
-export function catchUpBatchOf(
-  rows: ReadonlyArray<StoredRow>,
-  ignored: ((streamName: string) => boolean) | undefined,
-): CatchUpBatch {
+export function catchUpBatchOf(rows: ReadonlyArray<StoredRow>, ignored?: IgnoredStreams): CatchUpBatch {
   const events: RecordedEvent[] = [];
   for (const row of rows) {
-    if (ignored !== undefined && typeof row.stream_name === 'string' && ignored(row.stream_name)) continue;
+    if (ignored !== undefined && typeof row.stream_name === 'string' && ignored.test(row.stream_name)) continue;
     events.push(decodeStoredRow(row));
   }
   const last = rows[rows.length - 1];

@@ -7,6 +7,7 @@ import type {
   RecordedEvent,
 } from '../../application/ports/event-store.ts';
 import { createSubscriptionHub } from './catch-up.ts';
+import type { IgnoredStreams } from './catch-up.ts';
 import {
   catchUpBatchOf,
   decodeStoredRow,
@@ -85,7 +86,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const subscriptions = createSubscriptionHub({
     readBatch: async (readOptions, ignored) => {
       ensureOpen();
-      return catchUpBatchOf(readAllStoredRows(reads, readOptions), ignored);
+      return readBatchRows(reads, readOptions, ignored);
     },
     onSubscribe: () => poller.start(),
     onIdle: () => poller.stop(),
@@ -189,7 +190,45 @@ function readStatements(db: Database.Database) {
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision`,
     ),
     head: db.prepare<[], number>('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
+    readAllLeavingOut: leavingOutStatements(db),
   };
+}
+
+/**
+ * readAll for a subscription that ignores some streams: the batch is the same rows (up to the limit), but the ignored
+ * ones are not read at all, only counted, with the last position (the subscription goes by it). One pair of
+ * statements per set of prefixes, prepared once.
+ */
+function leavingOutStatements(db: Database.Database) {
+  const batchEnd = db.prepare<[number, number], { read: number; last: number | null }>(
+    'SELECT COUNT(*) AS read, MAX(position) AS last FROM (SELECT position FROM events WHERE position > ? ORDER BY position LIMIT ?)',
+  );
+  const prepared = new Map<string, Database.Statement<unknown[], StoredRow>>();
+  const rowsFor = (prefixes: ReadonlyArray<string>): Database.Statement<unknown[], StoredRow> => {
+    const key = prefixes.join('\u0000');
+    let statement = prepared.get(key);
+    if (statement === undefined) {
+      const ignored = prefixes.map(() => 'substr(stream_name, 1, length(?)) = ?').join(' OR ');
+      statement = db.prepare<unknown[], StoredRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? AND NOT (${ignored}) ORDER BY position`,
+      );
+      prepared.set(key, statement);
+    }
+    return statement;
+  };
+  return (after: number, limit: number, prefixes: ReadonlyArray<string>): LeftOutBatch => {
+    const end = batchEnd.get(after, limit);
+    if (end === undefined || end.last === null) return { rows: [], read: 0, lastPosition: 0 };
+    const parameters = prefixes.flatMap((p) => [p, p]);
+    return { rows: rowsFor(prefixes).all(after, end.last, ...parameters), read: end.read, lastPosition: end.last };
+  };
+}
+
+/** A batch of rows with the ignored ones left out: how many rows it spans, and the position of the last. */
+interface LeftOutBatch {
+  readonly rows: ReadonlyArray<StoredRow>;
+  readonly read: number;
+  readonly lastPosition: number;
 }
 
 function readAllStoredRows(reads: ReadStatements, options?: ReadAllOptions): ReadonlyArray<StoredRow> {
@@ -197,6 +236,16 @@ function readAllStoredRows(reads: ReadStatements, options?: ReadAllOptions): Rea
   const limit = options?.limit === undefined ? -1 : Math.floor(options.limit);
   if (options?.limit !== undefined && limit <= 0) return [];
   return reads.readAll.all(after, limit);
+}
+
+/** A subscription's batch: as readAll's, the ignored streams' rows left out in SQLite, not read. */
+function readBatchRows(reads: ReadStatements, options: ReadAllOptions, ignored: IgnoredStreams | undefined) {
+  if (ignored === undefined || ignored.prefixes.length === 0) return catchUpBatchOf(readAllStoredRows(reads, options));
+  const after = Math.max(0, Math.floor(options.after ?? 0));
+  const limit = options.limit === undefined ? -1 : Math.floor(options.limit);
+  if (options.limit !== undefined && limit <= 0) return { events: [], read: 0, lastPosition: 0 };
+  const batch = reads.readAllLeavingOut(after, limit, ignored.prefixes);
+  return { events: batch.rows.map(decodeStoredRow), read: batch.read, lastPosition: batch.lastPosition };
 }
 
 function readAllRows(reads: ReadStatements, options?: ReadAllOptions): ReadonlyArray<RecordedEvent> {

@@ -74,7 +74,7 @@ export const activeReservations = (events: ReadonlyArray<RecordedEvent>): Reserv
     if (E.isLeft(decoded)) throw new Error(`undecodable ${r.type} in ${r.streamName}`);
     buckets.set(r.streamName, schedule.evolve(buckets.get(r.streamName) ?? schedule.initialState(), decoded.right));
   }
-  return [...buckets.values()].flatMap((b) => [...b.reservations.values()].flat());
+  return [...buckets.values()].flatMap(schedule.allReservations);
 };
 
 /**

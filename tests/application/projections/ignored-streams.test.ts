@@ -156,4 +156,53 @@ describe.each(stores)('streams a subscriber ignores (%s store)', (_name, open) =
     expect(saved.get('ignoring')).toBe(head);
     await store.close();
   });
+
+  it('leave out every prefix named, and hand the rest over whole', async () => {
+    const store = open();
+    await book(store, 1);
+    const appended = await store.appendToStreams([
+      { streamName: 'other-1', events: [event('o1')], expectedRevision: 'no_stream' },
+      { streamName: 'series-1', events: [event('s1')], expectedRevision: 'no_stream' },
+    ]);
+    if (E.isLeft(appended)) throw new Error('append refused');
+    const seen: RecordedEvent[] = [];
+    await new Promise<void>((resolve) => {
+      const subscription = store.subscribeToAll(
+        {
+          ignoreStreamPrefixes: ['schedule-', 'other-'],
+          onPassed: (position) => {
+            if (position === appended.right.position) void subscription.stop().then(resolve);
+          },
+        },
+        async (e) => {
+          seen.push(e);
+          if (e.position === appended.right.position) void subscription.stop().then(resolve);
+        },
+      );
+    });
+    expect(seen.map((e) => [e.streamName, e.data])).toEqual([
+      ['meeting-1', { id: 'm1' }],
+      ['series-1', { id: 's1' }],
+    ]);
+    await store.close();
+  });
+
+  it('read past batches of nothing but left-out events to the ones after them', async () => {
+    const store = open();
+    // More left-out events than one catch-up batch holds, before and between the ones handed over.
+    for (let n = 1; n <= 400; n++) await book(store, n);
+    const last = await book(store, 401);
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      const subscription = store.subscribeToAll({ ignoreStreamPrefixes: ['schedule-', 'meeting-1'] }, async (e) => {
+        seen.push(e.streamName);
+        if (e.position === last - 2) void subscription.stop().then(resolve);
+      });
+    });
+    const expected = Array.from({ length: 401 }, (_, i) => `meeting-${i + 1}`).filter(
+      (m) => !m.startsWith('meeting-1'),
+    );
+    expect(seen).toEqual(expected);
+    await store.close();
+  });
 });
