@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { annotate } from './annotate.ts';
-import { Actor, IsoInstant, assertNever, checkId, validationFailed } from './shared.ts';
+import { Actor, IsoInstant, Role, assertNever, checkId, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { EMAIL_PATTERN, MAX_EMAIL_LENGTH, emailProblem } from './email.ts';
 import { isValidTimeZone } from './time.ts';
@@ -30,28 +30,67 @@ export const PersonEmail = annotate(t.string, {
     'answer 400 naming `email`.',
 });
 
+/** A preferred language: a BCP 47 tag such as `en`, `es-MX` or `zh-Hant-TW` (checked for form, not registry). */
+export const MAX_LANGUAGE_LENGTH = 35;
+export const LANGUAGE_PATTERN = '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$';
+const languagePattern = new RegExp(LANGUAGE_PATTERN);
+export const PersonLanguage = annotate(t.string, {
+  maxLength: MAX_LANGUAGE_LENGTH,
+  pattern: LANGUAGE_PATTERN,
+  description: 'Preferred language, a BCP 47 tag (`en`, `es-MX`); emails and pages use it where they can.',
+});
+
 const details = {
   personId: t.string,
   name: t.string,
   email: t.string,
 };
 const stamp = { at: IsoInstant, by: Actor };
+const optionalDetails = { timezone: t.string, language: t.string };
 
 export const PersonRegistered = t.type({
   type: t.literal('PersonRegistered'),
-  data: t.intersection([t.type({ ...details, ...stamp }), t.partial({ timezone: t.string })]),
+  data: t.intersection([t.type({ ...details, ...stamp }), t.partial(optionalDetails)]),
 });
 export const PersonUpdated = t.type({
   type: t.literal('PersonUpdated'),
-  data: t.intersection([t.type({ ...details, ...stamp }), t.partial({ timezone: t.string })]),
+  data: t.intersection([t.type({ ...details, ...stamp }), t.partial(optionalDetails)]),
 });
-export const PersonEvent = t.union([PersonRegistered, PersonUpdated]);
+/** The person's roles are now these (a person registered before roles were kept has none in the directory). */
+export const PersonRolesChanged = t.type({
+  type: t.literal('PersonRolesChanged'),
+  data: t.type({ personId: t.string, roles: t.array(Role), previous: t.array(Role), ...stamp }),
+});
+/** The person may no longer sign in or book; nothing of theirs is deleted. */
+export const PersonDeactivated = t.type({
+  type: t.literal('PersonDeactivated'),
+  data: t.type({ personId: t.string, ...stamp }),
+});
+export const PersonReactivated = t.type({
+  type: t.literal('PersonReactivated'),
+  data: t.type({ personId: t.string, ...stamp }),
+});
+export const PersonEvent = t.union([
+  PersonRegistered,
+  PersonUpdated,
+  PersonRolesChanged,
+  PersonDeactivated,
+  PersonReactivated,
+]);
 export type PersonEvent = t.TypeOf<typeof PersonEvent>;
 export const personEventTypes = eventTypesOf(PersonEvent);
 
+/**
+ * Records a person's details; `roles` and `active`, when given, set those too (each change its own event, so the
+ * audit log names a role change or a deactivation as such). Left out, they stay as they are: a new person is active
+ * and has no roles in the directory.
+ */
 export const RecordPerson = t.type({
   type: t.literal('RecordPerson'),
-  data: t.intersection([t.type({ ...details, ...stamp }), t.partial({ timezone: t.string })]),
+  data: t.intersection([
+    t.type({ ...details, ...stamp }),
+    t.partial({ ...optionalDetails, roles: t.array(Role), active: t.boolean }),
+  ]),
 });
 export type PersonCommand = t.TypeOf<typeof RecordPerson>;
 
@@ -61,15 +100,23 @@ export interface Person {
   readonly name: string;
   readonly email: string;
   readonly timezone?: string;
+  readonly language?: string;
+  /** The roles the directory gives this person, in a fixed order; empty for one registered before roles were kept. */
+  readonly roles: ReadonlyArray<Role>;
+  readonly active: boolean;
 }
 export type PersonState = { readonly status: 'none' } | Person;
 
 export const initialState = (): PersonState => ({ status: 'none' });
 
-export const decide = (command: PersonCommand, state: PersonState): E.Either<ValidationFailed, PersonEvent[]> => {
-  const c = command.data;
-  const name = c.name.trim();
-  const email = c.email.trim();
+const ROLE_ORDER: ReadonlyArray<Role> = ['admin', 'instructor', 'customer', 'auditor'];
+/** Roles once each, in a fixed order, so that equal sets compare equal. */
+export const normalRoles = (roles: ReadonlyArray<Role>): Role[] => ROLE_ORDER.filter((r) => roles.includes(r));
+
+const sameRoles = (a: ReadonlyArray<Role>, b: ReadonlyArray<Role>): boolean =>
+  a.length === b.length && a.every((r, i) => b[i] === r);
+
+const checkDetails = (c: PersonCommand['data'], name: string, email: string): FieldError[] => {
   const errors: FieldError[] = [];
   errors.push(...checkId('id', c.personId));
   if (name.length === 0 || name.length > MAX_PERSON_NAME_LENGTH)
@@ -81,33 +128,79 @@ export const decide = (command: PersonCommand, state: PersonState): E.Either<Val
   if (c.timezone !== undefined && !isValidTimeZone(c.timezone)) {
     errors.push({ path: 'timezone', message: `unknown IANA time zone '${c.timezone}'` });
   }
+  if (c.language !== undefined && (c.language.length > MAX_LANGUAGE_LENGTH || !languagePattern.test(c.language))) {
+    errors.push({ path: 'language', message: 'must be a BCP 47 language tag such as en or es-MX' });
+  }
+  return errors;
+};
+
+export const decide = (command: PersonCommand, state: PersonState): E.Either<ValidationFailed, PersonEvent[]> => {
+  const c = command.data;
+  const name = c.name.trim();
+  const email = c.email.trim();
+  const errors = checkDetails(c, name, email);
   if (errors.length > 0) return E.left(validationFailed(errors));
+  const stamped = { personId: c.personId, at: c.at, by: c.by };
   const data = {
-    personId: c.personId,
+    ...stamped,
     name,
     email,
     timezone: c.timezone,
-    at: c.at,
-    by: c.by,
+    ...(c.language !== undefined ? { language: c.language } : {}),
   };
+  const events: PersonEvent[] = [];
   switch (state.status) {
     case 'none':
-      return E.right([{ type: 'PersonRegistered', data }]);
-    case 'known':
-      if (state.name === name && state.email === email && state.timezone === c.timezone) return E.right([]);
-      return E.right([{ type: 'PersonUpdated', data }]);
+      events.push({ type: 'PersonRegistered', data });
+      break;
+    case 'known': {
+      // A body without a language keeps the one the person has (older clients do not know the field).
+      const language = c.language ?? state.language;
+      const changed = state.name !== name || state.email !== email || state.timezone !== c.timezone;
+      if (changed || language !== state.language)
+        events.push({
+          type: 'PersonUpdated',
+          data: { ...data, ...(language !== undefined ? { language } : {}) },
+        });
+      break;
+    }
     default:
       return assertNever(state);
   }
+  const before = state.status === 'known' ? state : { roles: [], active: true };
+  if (c.roles !== undefined) {
+    const roles = normalRoles(c.roles);
+    if (!sameRoles(roles, before.roles))
+      events.push({ type: 'PersonRolesChanged', data: { ...stamped, roles, previous: [...before.roles] } });
+  }
+  if (c.active !== undefined && c.active !== before.active)
+    events.push({ type: c.active ? 'PersonReactivated' : 'PersonDeactivated', data: stamped });
+  return E.right(events);
 };
 
-export const evolve = (_state: PersonState, event: PersonEvent): PersonState => {
+export const evolve = (state: PersonState, event: PersonEvent): PersonState => {
   switch (event.type) {
     case 'PersonRegistered':
     case 'PersonUpdated': {
-      const { personId, name, email, timezone } = event.data;
-      return { status: 'known', id: personId, name, email, timezone };
+      const { personId, name, email, timezone, language } = event.data;
+      const kept = state.status === 'known' ? state : { roles: [], active: true };
+      return {
+        status: 'known',
+        id: personId,
+        name,
+        email,
+        timezone,
+        ...(language !== undefined ? { language } : {}),
+        roles: kept.roles,
+        active: kept.active,
+      };
     }
+    case 'PersonRolesChanged':
+      return state.status === 'known' ? { ...state, roles: normalRoles(event.data.roles) } : state;
+    case 'PersonDeactivated':
+      return state.status === 'known' ? { ...state, active: false } : state;
+    case 'PersonReactivated':
+      return state.status === 'known' ? { ...state, active: true } : state;
     default:
       return assertNever(event);
   }

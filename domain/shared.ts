@@ -3,7 +3,13 @@ import * as t from 'io-ts';
 import { annotate } from './annotate.ts';
 import { parseIsoInstant } from './time.ts';
 
-export const Role = annotate(t.keyof({ admin: null, instructor: null, customer: null }), { name: 'Role' });
+/**
+ * What a person may do: `admin` runs the site, `instructor` coaches, `customer` is coached, `auditor` reads everything
+ * and changes nothing.
+ */
+export const Role = annotate(t.keyof({ admin: null, instructor: null, customer: null, auditor: null }), {
+  name: 'Role',
+});
 export type Role = t.TypeOf<typeof Role>;
 
 export const Actor = annotate(t.readonly(t.type({ id: t.string, roles: t.readonlyArray(Role) })), {

@@ -111,7 +111,7 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
       if (E.isLeft(claims)) {
         return E.left({
           reason: 'invalid',
-          message: 'the token needs a string `sub` and `roles` from admin, instructor, customer',
+          message: 'the token needs a string `sub` and `roles` from admin, instructor, customer, auditor',
         });
       }
       const { sub, roles, name, email } = claims.right;
@@ -120,7 +120,7 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
       if (roles.length === 0)
         return E.left({
           reason: 'invalid',
-          message: 'the token `roles` must name at least one of admin, instructor, customer',
+          message: 'the token `roles` must name at least one of admin, instructor, customer, auditor',
         });
       // `exp` is required and checked by jose; what is left is its distance, from issue and from now.
       const { exp, iat } = payload as { exp: number; iat?: number };

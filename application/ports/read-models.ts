@@ -1,4 +1,4 @@
-import type { Actor } from '../../domain/shared.ts';
+import type { Actor, Role } from '../../domain/shared.ts';
 import type { Meeting, MeetingStatus, TrainingType } from '../../domain/meeting.ts';
 import type { Settings } from '../../domain/settings.ts';
 import type { Series } from '../../domain/series.ts';
@@ -65,6 +65,11 @@ export interface PersonView {
   readonly name: string;
   readonly email: string;
   readonly timezone?: string;
+  readonly language?: string;
+  /** The roles the directory gives this person (empty for one registered before roles were kept). */
+  readonly roles: ReadonlyArray<Role>;
+  /** False once deactivated: no sign-in, no new bookings. */
+  readonly active: boolean;
   readonly updatedAt: string;
 }
 
@@ -89,6 +94,8 @@ export interface MeetingQueries {
   getSeries(seriesId: string): SeriesView | undefined;
   meetingsOfSeries(seriesId: string): MeetingView[];
   getPerson(personId: string): PersonView | undefined;
+  /** The one person with this address (case folded), if exactly one has it. */
+  personByEmail(email: string): PersonView | undefined;
   getSettings(): Settings;
 }
 

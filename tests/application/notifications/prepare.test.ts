@@ -168,8 +168,16 @@ describe('reading a cancellation from the log', () => {
 
 describe('preparing a round', () => {
   const people: Record<string, PersonView> = {
-    cora: { id: 'cora', name: 'Cora', email: 'cora@example.com', timezone: 'America/Chicago', updatedAt: at },
-    ivan: { id: 'ivan', name: 'Ivan', email: 'ivan@example.com', updatedAt: at },
+    cora: {
+      id: 'cora',
+      name: 'Cora',
+      email: 'cora@example.com',
+      timezone: 'America/Chicago',
+      roles: [],
+      active: true,
+      updatedAt: at,
+    },
+    ivan: { id: 'ivan', name: 'Ivan', email: 'ivan@example.com', roles: [], active: true, updatedAt: at },
   };
   let settings: Settings = defaultSettings;
   const prepare = createRoundPreparer({

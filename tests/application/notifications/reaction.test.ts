@@ -54,8 +54,8 @@ describe('the cancellation reaction', () => {
     const inner = createInMemoryEventStore();
     const store = limitedStore(inner);
     const people: Record<string, PersonView> = {
-      cora: { id: 'cora', name: 'Cora', email: 'cora@example.com', updatedAt: at },
-      ivan: { id: 'ivan', name: 'Ivan', email: 'ivan@example.com', updatedAt: at },
+      cora: { id: 'cora', name: 'Cora', email: 'cora@example.com', roles: [], active: true, updatedAt: at },
+      ivan: { id: 'ivan', name: 'Ivan', email: 'ivan@example.com', roles: [], active: true, updatedAt: at },
     };
     const errors: Array<{ details: object; message: string }> = [];
     const scheduled: string[] = [];

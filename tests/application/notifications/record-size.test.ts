@@ -49,6 +49,8 @@ const plainPerson = (id: string): PersonView => ({
   name: 'Cora Customer',
   email: 'cora@example.com',
   timezone: 'America/Chicago',
+  roles: ['customer'],
+  active: true,
   updatedAt: at,
 });
 const person = (id: string): PersonView => ({
@@ -57,6 +59,9 @@ const person = (id: string): PersonView => ({
   // The longest address the email rule takes: 254 octets.
   email: `${longest(64, 'e')}@${longest(63, 'd')}.${longest(63, 'd')}.${longest(57, 'd')}.com`,
   timezone: 'America/Argentina/ComodRivadavia',
+  language: 'zh-Hant-TW',
+  roles: ['admin', 'instructor', 'customer', 'auditor'],
+  active: true,
   updatedAt: at,
 });
 
