@@ -38,6 +38,7 @@ import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
+import { createAuditService } from '../application/audit.ts';
 import { writeRefusal } from '../application/execute.ts';
 import type { Executor } from '../application/execute.ts';
 import { createIdempotency } from '../application/idempotency.ts';
@@ -90,6 +91,8 @@ export interface SystemOptions {
   >;
   /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
   readonly notifications?: NotificationOptions;
+  /** The audit log's CSV export: the most entries one may hold (tests use a few). */
+  readonly auditCsvMaxRows?: number;
   /** `false` only for the bench's baseline: bookings without the schedule streams (unsafe across nodes). */
   readonly bookingSchedules?: boolean;
 }
@@ -324,6 +327,7 @@ const createHttp = (
     series: deps.series,
     join: calls.join,
     notifications: notifications.service,
+    audit: createAuditService({ queries: readModels.audit, csvMaxRows: deps.options.auditCsvMaxRows }),
     calendarFeeds: {
       service: calendarFeeds,
       render: createIcsFeedBuilder({

@@ -13,7 +13,9 @@ import type { Idempotency } from '../../application/idempotency.ts';
 import type { NotificationService } from '../../application/notifications/service.ts';
 import type { SeriesService } from '../../application/series-service.ts';
 import type { AppError, Service } from '../../application/service.ts';
+import type { AuditService } from '../../application/audit.ts';
 import type { Authenticator } from './auth.ts';
+import { auditRoutes } from './audit/routes.ts';
 import { calendarFeedRoutes, calendarRoutes } from './calendar/routes.ts';
 import type { CalendarFeedDeps } from './calendar/routes.ts';
 import { callPageRoutes, callRoutes } from './calls/routes.ts';
@@ -65,6 +67,7 @@ export interface HttpDeps {
   readonly series: SeriesService;
   readonly join: JoinService;
   readonly notifications: NotificationService;
+  readonly audit: AuditService;
   /** The calendar feed: its bearer routes, and its secret URL (credentials of its own). */
   readonly calendarFeeds: CalendarFeedDeps;
   /** The read models' version when calendars may be cached until it changes, else undefined (see calendarRoutes). */
@@ -162,6 +165,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   api.route('/', settingsRoutes(deps.service));
   api.route('/', seriesRoutes(deps.series));
   api.route('/', notificationRoutes(deps.notifications));
+  api.route('/', auditRoutes(deps.audit));
   return api;
 };
 

@@ -9,6 +9,7 @@
  */
 
 import { Id, MAX_ID_LENGTH } from '../../domain/shared.ts';
+import { auditPaths } from './audit/openapi.ts';
 import { MAX_BODY_BYTES } from './kit/body.ts';
 import { callPaths } from './calls/openapi.ts';
 import { IceServerShape } from './calls/shapes.ts';
@@ -437,6 +438,7 @@ const resources: ReadonlyArray<PathsOf> = [
   calendarPaths,
   settingsPaths,
   notificationPaths,
+  auditPaths,
 ];
 
 /**
@@ -475,6 +477,7 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
       { name: 'calendar', description: "A user's sessions over time." },
       { name: 'settings', description: 'Site settings (admins).' },
       { name: 'notifications', description: 'Emails and their delivery (admins).' },
+      { name: 'audit', description: 'The audit log and its CSV export (admins and auditors).' },
     ],
     paths,
     components: {

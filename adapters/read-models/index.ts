@@ -1,4 +1,6 @@
+import type { AuditQueries } from '../../application/audit.ts';
 import type { ReadModels } from '../../application/ports/read-models.ts';
+import { openAuditReadModel } from './audit.ts';
 import { openCalendarFeedReadModel } from './calendar-feeds.ts';
 import { openHistoryReadModel } from './history.ts';
 import { openReadModelDatabase, runInTransaction } from './kit.ts';
@@ -14,6 +16,7 @@ const READ_MODEL_VERSION = 4;
 
 export interface SqliteReadModels extends ReadModels {
   readonly notifications: NotificationReadModel;
+  readonly audit: AuditQueries;
   /**
    * Moves what the write-ahead log holds into the database file and empties the log, so that the file alone holds
    * the read models (before it is moved into place, say).
@@ -31,6 +34,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   const series = openSeriesReadModel(db, meetings.queries.meetingsOfSeries);
   const notifications = openNotificationReadModel(db);
   const feeds = openCalendarFeedReadModel(db);
+  const audit = openAuditReadModel(db);
   return {
     ...meetings.queries,
     ...series.queries,
@@ -39,7 +43,17 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     ...settings.queries,
     ...feeds.queries,
     notifications,
-    sinks: [meetings.sink, history.sink, people.sink, settings.sink, series.sink, notifications.sink, feeds.sink],
+    audit: audit.queries,
+    sinks: [
+      meetings.sink,
+      history.sink,
+      people.sink,
+      settings.sink,
+      series.sink,
+      notifications.sink,
+      feeds.sink,
+      audit.sink,
+    ],
     transaction: (work) => runInTransaction(db, work),
     flushWal: () => {
       db.pragma('wal_checkpoint(TRUNCATE)');
