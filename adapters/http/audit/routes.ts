@@ -70,7 +70,6 @@ const exportCsv = (c: Context<Env>, service: AuditService, filter: AuditFilter) 
           422,
           'Export too large',
           `the export would hold more than ${error.limit} entries; ask for a narrower range (from, to) or filter it`,
-          { limit: error.limit },
         )
       : appErrorResponse(c, error);
   }

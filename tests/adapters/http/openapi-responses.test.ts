@@ -624,6 +624,17 @@ describe('real answers fit the OpenAPI document', () => {
     await send(admin, 'POST /notifications/{id}/retry', 404, { path: { id: '0'.repeat(32) } });
   });
 
+  it('audit: a page of the log as an auditor sees it, and the refusals', async () => {
+    const auditor = await sys.as('audrey', ['auditor']);
+    const page = await send(auditor, 'GET /audit', 200, { query: 'limit=2' });
+    expect(page.body.items).toHaveLength(2);
+    await send(admin, 'GET /audit', 200, {
+      query: `cursor=${encodeURIComponent(page.body.next as string)}&type=PersonUpdated`,
+    });
+    await send(admin, 'GET /audit', 400, { query: 'from=soon&limit=0' });
+    await send(cora, 'GET /audit', 403);
+  });
+
   it('every documented operation with a JSON success answer was checked against a real one', () => {
     const expected: string[] = [];
     for (const [template, item] of Object.entries(paths)) {
