@@ -310,6 +310,19 @@ describe('GET /audit', () => {
     expect(second.body.items[0].at >= first.body.items[99].at).toBe(true);
   });
 
+  it('pages entries of the same instant by log position, none twice and none left out', async () => {
+    const at = '2025-11-11T11:11:11.000Z';
+    const stream = `session-${randomUUID()}`;
+    await append(
+      sys,
+      stream,
+      Array.from({ length: 5 }, (_, i) => ({ type: 'SessionRefreshed', data: { userId: `u${i}`, at } })),
+    );
+    const { items, pages } = await allPages(sys, `from=${at}&to=2025-11-11T11:11:12Z`, 2);
+    expect(pages).toBe(3);
+    expect(items.map((e) => e.data.userId)).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
+  });
+
   it('refuses everyone but admins and auditors, in JSON and in CSV', async () => {
     for (const roles of [['customer'], ['instructor'], ['customer', 'instructor']]) {
       const who = await sys.as('cora', roles);
