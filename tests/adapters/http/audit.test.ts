@@ -271,6 +271,9 @@ describe('GET /audit', () => {
     const csv = await getCsv(sys, await sys.token('audrey', ['auditor']), `?${range}`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    // Personal data: no shared cache keeps it.
+    expect(csv.headers.get('cache-control')).toBe('no-store');
+    expect(csv.headers.get('x-content-type-options')).toBe('nosniff');
     expect(csv.headers.get('content-disposition')).toBe(
       'attachment; filename="audit-20250916T000000Z-20251016T000000Z.csv"',
     );
