@@ -342,6 +342,25 @@ describe('deactivated people get no new bookings', () => {
     expect(paths(ghost)).toEqual(['customerId']);
   });
 
+  it('refuses a series change that books sessions anew for them, not one that books nothing', async () => {
+    await sys.people('sid', 'sal');
+    const sal = await sys.as('sal', ['instructor']);
+    const created = await sal.request(
+      'POST',
+      '/series',
+      aSeriesBody({ customerId: 'sid', instructorId: 'sal', startDate: '2032-01-05' }),
+    );
+    expect(created.status).toBe(201);
+    expect((await put(admin, 'sid', { name: 'Sid', email: 'sid@example.com', active: false })).status).toBe(200);
+    const moved = await sal.request('PATCH', `/series/${created.body.id}`, { startTime: '12:00' });
+    expect(moved.status).toBe(400);
+    expect(moved.body.errors).toEqual([{ path: 'customerId', message: expect.stringContaining('deactivated') }]);
+    expect((await sal.request('PATCH', `/series/${created.body.id}`, { title: 'Wind-down' })).status).toBe(200);
+    expect(
+      (await sal.request('POST', `/series/${created.body.id}/cancel`, { from: '2032-01-01T00:00:00Z' })).status,
+    ).toBe(200);
+  });
+
   it('refuses a deactivated instructor too, naming `instructorId`', async () => {
     await sys.people('cy', 'ina');
     expect((await put(admin, 'ina', { name: 'Ina', email: 'ina@example.com', active: false })).status).toBe(200);
