@@ -292,6 +292,21 @@ describe('an auditor', () => {
       expect((await auditor.request(method, path, body)).status, `${method} ${path}`).toBe(403);
     expect((await admin.request('GET', `/meetings/${m}`)).body).toMatchObject({ title: 'Strength basics' });
   });
+
+  it('with other roles, gets no more write rights from auditing: not over meetings or others’ calendar feeds', async () => {
+    const ivan = await sys.as('ivan', ['instructor']);
+    const meeting = await ivan.request(
+      'POST',
+      '/meetings',
+      aMeeting({ start: '2031-04-07T10:00:00Z', end: '2031-04-07T11:00:00Z' }),
+    );
+    const customerAuditor = await sys.as('audra', ['customer', 'auditor']);
+    expect((await customerAuditor.request('GET', `/meetings/${meeting.body.id}`)).status).toBe(200);
+    expect((await customerAuditor.request('PATCH', `/meetings/${meeting.body.id}`, { title: 'x' })).status).toBe(403);
+    expect((await customerAuditor.request('POST', '/calendar/feed', { userId: 'cora' })).status).toBe(403);
+    expect((await customerAuditor.request('DELETE', '/calendar/feed?userId=cora')).status).toBe(403);
+    expect((await customerAuditor.request('POST', '/calendar/feed', {})).status).toBe(201);
+  });
 });
 
 describe('deactivated people get no new bookings', () => {
