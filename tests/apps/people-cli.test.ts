@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startFakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import { eventually } from '../support/fake-resend.ts';
 import { startTestSystem, tempDir } from '../support/system.ts';
 import type { TestSystem } from '../support/system.ts';
@@ -11,10 +12,12 @@ const run = promisify(execFile);
 const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 
 /** `npm run person -- …` as a child process against this data dir: its exit code, stdout and stderr. */
-const person = async (dataDir: string, ...args: string[]) => {
+const person = async (dataDir: string, ...args: string[]) => personWith({ DATA_DIR: dataDir }, ...args);
+
+const personWith = async (env: Record<string, string>, ...args: string[]) => {
   try {
     const { stdout, stderr } = await run(tsx, ['apps/people.ts', ...args], {
-      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', KURRENTDB_CONNECTION_STRING: '' },
+      env: { ...process.env, LOG_LEVEL: 'silent', KURRENTDB_CONNECTION_STRING: '', ...env },
       timeout: 120_000,
     });
     return { code: 0, stdout, stderr };
@@ -31,7 +34,8 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('npm run person', () => {
+// Each run starts a tsx process: on a loaded machine several of them take a while.
+describe('npm run person', { timeout: 180_000 }, () => {
   it('puts the first admin of a fresh site into the directory, and a server started on it lets them in', async () => {
     const dataDir = tempDir('people-cli-');
     dirs.push(dataDir);
@@ -127,5 +131,35 @@ describe('npm run person', () => {
     const ok = await person(dataDir, '--id', 'p1', '--name', 'P', '--email', 'p1@example.com');
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ id: 'p1', roles: [], active: true });
+  });
+
+  it('records into KurrentDB when KURRENTDB_CONNECTION_STRING is set (fake server)', async () => {
+    const fake = await startFakeKurrentDb();
+    const dataDir = tempDir('people-cli-');
+    dirs.push(dataDir);
+    try {
+      const env = { DATA_DIR: dataDir, KURRENTDB_CONNECTION_STRING: fake.connectionString };
+      const first = await personWith(
+        env,
+        '--id',
+        'k-admin',
+        '--name',
+        'Kay',
+        '--email',
+        'kay@example.com',
+        '--roles',
+        'admin',
+      );
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      const again = await personWith(env, '--id', 'k-other', '--name', 'Kim', '--email', 'KAY@example.com');
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('`email`');
+      const stored = fake.events.filter((e) => e.streamName === 'person-k-admin').map((e) => e.type);
+      expect(stored).toEqual(['PersonRegistered', 'PersonRolesChanged']);
+      expect(fake.events.some((e) => e.streamName === 'person-k-other')).toBe(false);
+    } finally {
+      await fake.close();
+    }
   });
 });
