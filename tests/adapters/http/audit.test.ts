@@ -181,7 +181,7 @@ describe('GET /audit', () => {
     expect(cora.body.items).toEqual([]);
   });
 
-  it('records writes made through the API, with the actor of the request', async () => {
+  it('records writes made through the API, role changes included, with the actor of the request', async () => {
     const admin = await sys.as('ada', ['admin']);
     const put = await admin.request('PUT', '/people/olga', { name: 'Olga', email: 'olga@example.com' });
     expect(put.status).toBe(200);
@@ -192,6 +192,17 @@ describe('GET /audit', () => {
       stream: 'person-olga',
       summary: 'Person olga ("Olga") was added to the directory.',
     });
+    const promoted = await admin.request('PUT', '/people/olga', {
+      name: 'Olga',
+      email: 'olga@example.com',
+      roles: ['instructor', 'auditor'],
+    });
+    expect(promoted.status, JSON.stringify(promoted.body)).toBe(200);
+    const auditor = await sys.as('audrey', ['auditor']);
+    const changes = await auditor.request('GET', '/audit?personId=olga&type=PersonRolesChanged&actor=ada');
+    expect(changes.body.items).toHaveLength(1);
+    expect(changes.body.items[0].summary).toMatch(/^Roles of person olga changed from .* to instructor, auditor\.$/);
+    expect(changes.body.items[0].data.roles).toEqual(['instructor', 'auditor']);
   });
 
   it('redacts secrets at any depth, in JSON and in CSV, and leaves bookkeeping streams out', async () => {
