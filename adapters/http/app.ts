@@ -14,6 +14,8 @@ import type { NotificationService } from '../../application/notifications/servic
 import type { SeriesService } from '../../application/series-service.ts';
 import type { AppError, Service } from '../../application/service.ts';
 import type { Authenticator } from './auth.ts';
+import { authRoutes, inviteRoutes } from './auth/routes.ts';
+import type { AuthRouteDeps } from './auth/routes.ts';
 import { calendarFeedRoutes, calendarRoutes } from './calendar/routes.ts';
 import type { CalendarFeedDeps } from './calendar/routes.ts';
 import { callPageRoutes, callRoutes } from './calls/routes.ts';
@@ -70,6 +72,8 @@ export interface HttpDeps {
   /** The read models' version when calendars may be cached until it changes, else undefined (see calendarRoutes). */
   readonly readVersion: () => number | undefined;
   readonly signaling: SignalingOrigins;
+  /** Sign-in (the page and /auth); absent when there is no bearer secret to sign session tokens with. */
+  readonly signIn?: AuthRouteDeps;
 }
 
 /** A bug: the details go to the log under the request id, which the client is given to quote. */
@@ -153,6 +157,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   api.use('/:collection/:id/*', checkPathId);
   api.use('*', idempotencyLayer({ ...deps.idempotency, kindOf: idempotentKind, logger: deps.logger }));
   api.route('/', peopleRoutes(deps.service));
+  if (deps.signIn !== undefined) api.route('/', inviteRoutes(deps.signIn.signIn));
   api.route('/', meetingRoutes(deps.service));
   api.route('/', callRoutes(deps.join));
   api.route(
@@ -180,6 +185,7 @@ export const createHttpApp = (deps: HttpDeps) => {
   );
   app.route('/', callPageRoutes(deps.signaling));
   app.route('/', calendarFeedRoutes(deps.calendarFeeds));
+  if (deps.signIn !== undefined) app.route('/', authRoutes(deps.signIn));
 
   app.route('/', authenticatedApi(deps));
   return app;
