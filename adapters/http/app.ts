@@ -25,6 +25,7 @@ import { problem, validationProblem } from './kit/problem.ts';
 import { meetingRoutes } from './meetings/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { peopleRoutes } from './people/routes.ts';
+import { joinLinkScope } from './join-link.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
 import { seriesRoutes } from './series/routes.ts';
@@ -149,6 +150,7 @@ const checkPathId = async (c: Context<Env>, next: () => Promise<void>) => {
 const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   const api = new Hono<Env>();
   api.use('*', bearerAuth(deps.authenticate, createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 })));
+  api.use('*', joinLinkScope);
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);
   api.use('*', idempotencyLayer({ ...deps.idempotency, kindOf: idempotentKind, logger: deps.logger }));

@@ -10,6 +10,7 @@ import type { PrepareConfig } from './prepare.ts';
 import { CancellationReaction } from './reaction.ts';
 import type { ReactionStatus } from './reaction.ts';
 import { NotificationSender, defaultRetryPolicy } from './sender.ts';
+import type { PersonalJoinLink } from './join-links.ts';
 import type { RetryPolicy } from './sender.ts';
 import { createNotificationService } from './service.ts';
 import type { NotificationService } from './service.ts';
@@ -34,6 +35,7 @@ export interface NotificationModuleDeps {
   readonly config: PrepareConfig;
   readonly policy?: Partial<RetryPolicy>;
   readonly random?: () => number;
+  readonly joinLink?: PersonalJoinLink;
 }
 
 export interface NotificationModule {
@@ -61,6 +63,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     log: deps.log,
     policy,
     random: deps.random,
+    ...(deps.joinLink !== undefined ? { joinLink: deps.joinLink } : {}),
   });
   const schedule = (id: string, at?: string) => sender.schedule(id, at);
   const prepare = createRoundPreparer({

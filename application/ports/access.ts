@@ -6,6 +6,8 @@ export interface AuthUser {
   readonly roles: ReadonlyArray<Role>;
   readonly name?: string;
   readonly email?: string;
+  /** Signed in by a join link: may only read and join this one meeting (and read `GET /me`). */
+  readonly scope?: { readonly meetingId: string };
 }
 
 export interface Participants {
