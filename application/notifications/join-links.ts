@@ -24,12 +24,15 @@ export const withJoinLinks = (
     return url === undefined ? [] : [url];
   });
   if (links.length === 0) return body;
-  const heading = links.length === 1 ? 'Your own link to the session' : 'Your own links to the sessions';
+  const heading =
+    links.length === 1
+      ? 'Your own link to the session (do not share it)'
+      : 'Your own links to the sessions (do not share them)';
   const items = links.map((url) => `<li><a href="${escapeHtml(url)}">${escapeHtml(url)}</a></li>`).join('');
-  const block = `<p>${heading} (do not share it):</p><ul>${items}</ul>`;
+  const block = `<p>${heading}:</p><ul>${items}</ul>`;
   const closing = body.html.search(/<\/body\s*>/i);
   const html =
     closing === -1 ? `${body.html}${block}` : `${body.html.slice(0, closing)}${block}${body.html.slice(closing)}`;
-  const text = `${body.text}\n\n${heading} (do not share it):\n${links.map((url) => `- ${url}`).join('\n')}`;
+  const text = `${body.text}\n\n${heading}:\n${links.map((url) => `- ${url}`).join('\n')}`;
   return { html, text };
 };
