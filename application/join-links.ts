@@ -130,6 +130,31 @@ export const createJoinLinks = (deps: JoinLinkDeps) => {
       return joinLinkUrl(deps.publicBaseUrl(), meeting.id, token);
     },
 
+    /** A link from recorded facts alone (an email's): the same link whenever it is made again, on any node. */
+    linkFrom(input: {
+      readonly personId: string;
+      readonly meetingId: string;
+      readonly role: CallRole;
+      readonly end: string;
+      readonly epoch: number;
+      readonly baseUrl: string;
+    }): string {
+      const token = signer.sign({
+        personId: input.personId,
+        meetingId: input.meetingId,
+        role: input.role,
+        expiresAt: Date.parse(input.end),
+        epoch: input.epoch,
+      });
+      return joinLinkUrl(input.baseUrl, input.meetingId, token);
+    },
+
+    /** What an email's links are made from for this person now (recorded with the prepared email). */
+    factsFor: (personId: string): { baseUrl: string; epoch: number } => ({
+      baseUrl: deps.publicBaseUrl(),
+      epoch: queries.feedEpoch(personId),
+    }),
+
     /**
      * The scoped user a link signs in, checked on every request (never cached): its signature, its expiry by the
      * clock and the meeting's current end, the person's feed epoch, that they are still the participant it names,

@@ -482,10 +482,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     clock: deps.clock,
     newId,
     options: deps.options.notifications,
-    joinLink: (personId, meetingId) => {
-      const meeting = deps.readModels.getMeeting(meetingId);
-      return meeting === undefined ? undefined : links.linkFor(personId, meeting);
-    },
+    joinLinks: links,
   });
   const calls = createCalls(deps, auth, listening, links);
   const app = createHttp(deps, { auth, calls, notifications, listening });
