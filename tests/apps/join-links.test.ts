@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../support/fake-resend.ts';
+import { startFakeKurrentDb } from '../support/fake-kurrentdb.ts';
 import { aMeeting, aSeriesBody } from '../support/builders.ts';
 import { parseCalendar } from '../support/ical.ts';
-import { client, useSystem } from '../support/system.ts';
+import { client, startTestSystem, tempDir, useSystem } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
 
 const NOW = new Date('2030-03-02T14:50:00Z');
@@ -224,5 +225,49 @@ describe('the cancellation email', () => {
     const events = await sys.system.store.readStream(`notification-${notice.id}`);
     expect(events.length).toBeGreaterThan(0);
     expect(JSON.stringify(events)).not.toContain(token);
+  });
+});
+
+describe('across nodes', () => {
+  it('a link issued on one node works on another, and a feed rotated on the first revokes it on the second', async () => {
+    const fake = await startFakeKurrentDb();
+    const dirs = [tempDir(), tempDir()];
+    const env = { KURRENTDB_CONNECTION_STRING: `${fake.connectionString}&discoveryInterval=10` };
+    let now = NOW;
+    try {
+      const nodeA = await startTestSystem({ dataDir: dirs[0]!, env, system: { clock: () => now } });
+      const nodeB = await startTestSystem({ dataDir: dirs[1]!, env, system: { clock: () => now } });
+      try {
+        const suffix = Date.now().toString(36);
+        const [customerId, instructorId] = [`cora-${suffix}`, `ivan-${suffix}`];
+        await nodeA.people(customerId, instructorId);
+        const created = await (
+          await nodeA.as('ada', ['admin'])
+        ).request('POST', '/meetings', aMeeting({ ...inAnHour, customerId, instructorId }));
+        expect(created.status, JSON.stringify(created.body)).toBe(201);
+        const id = created.body.id as string;
+        const customerOnA = await nodeA.as(customerId, ['customer']);
+        const joined = await customerOnA.request('POST', `/meetings/${id}/join`);
+        expect(joined.status).toBe(200);
+        const onB = client(nodeB.url, new URL(joined.body.link as string).hash.slice('#link='.length));
+        await eventually(
+          async () => (await onB.request('GET', `/meetings/${id}`)).status === 200,
+          'node B to accept the link',
+        );
+        now = new Date(now.getTime() + 120_000);
+        expect((await customerOnA.request('POST', '/calendar/feed')).status).toBe(201);
+        const revoked = await eventually(async () => {
+          const res = await onB.request('GET', `/meetings/${id}`);
+          return res.status === 401 ? res : undefined;
+        }, 'node B to refuse the revoked link');
+        expect(revoked.body.detail).toBe('the join link was revoked');
+      } finally {
+        await nodeA.close();
+        await nodeB.close();
+      }
+    } finally {
+      await fake.close();
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
