@@ -46,7 +46,7 @@ import { JoinTickets, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
 import { JoinLinkSigner, createJoinLinks } from '../application/join-links.ts';
 import type { JoinLinks } from '../application/join-links.ts';
-import { withJoinLinks } from '../adapters/http/join-link.ts';
+import { joinLinkAuthenticator } from '../adapters/http/join-link.ts';
 import { closeCallsOnMeetingChange } from '../application/call-rooms.ts';
 import { createHealthCheck } from '../application/health.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
@@ -357,7 +357,7 @@ const createHttp = (
       }),
       writable: () => writeRefusal(projections),
     },
-    authenticate: withJoinLinks(calls.links, auth.authenticate),
+    authenticate: joinLinkAuthenticator(calls.links, auth.authenticate),
     logger,
     health,
     publicBaseUrl: config.publicBaseUrl,

@@ -9,7 +9,7 @@ import { problem } from './kit/problem.ts';
  * Join links as bearer tokens: one shaped like a link (`jl1.…`) is checked by the join links alone, on every request
  * (no cache, so a rotated feed or a deactivation holds at once); every other token goes to `fallback`, untouched.
  */
-export const withJoinLinks =
+export const joinLinkAuthenticator =
   (links: Pick<JoinLinks, 'authenticate'>, fallback: Authenticator): Authenticator =>
   async (header) => {
     const token = header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : '';
