@@ -95,6 +95,8 @@ describe('a join link', () => {
       ['GET', '/calendar.ics'],
       ['PATCH', `/meetings/${id}`, { title: 'Renamed' }],
       ['POST', `/meetings/${id}/cancel`, { reason: 'no' }],
+      ['POST', `/meetings/${id}/confirm`],
+      ['GET', `/meetings/${id}/history`],
       ['POST', '/calendar/feed'],
       ['DELETE', '/calendar/feed'],
       ['GET', '/people/cora'],
