@@ -46,7 +46,8 @@ export const seedDemo = async (
   if ((await store.headPosition()) === 0) {
     const admin: RequestContext = { user: { id: 'seed', roles: ['admin'] }, correlationId: 'seed' };
     for (const p of demoPeople) {
-      await service.upsertPerson(admin, p.sub, { name: p.name, email: p.email, timezone: p.timezone });
+      // Their roles in the directory too, as their printed tokens give them.
+      await service.upsertPerson(admin, p.sub, { name: p.name, email: p.email, timezone: p.timezone, roles: p.roles });
     }
     const now = clock();
     const meetings = [

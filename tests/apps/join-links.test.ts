@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../support/fake-resend.ts';
 import { startFakeKurrentDb } from '../support/fake-kurrentdb.ts';
-import { aMeeting, aSeriesBody } from '../support/builders.ts';
+import { aMeeting, aPerson, aSeriesBody } from '../support/builders.ts';
 import { parseCalendar } from '../support/ical.ts';
 import { client, startTestSystem, tempDir, useSystem } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
@@ -82,6 +82,26 @@ describe('a join link', () => {
     expect(tokenOf(joined.body.link as string, id)).toBeTruthy();
     const asIvan = client(sys.url, await linkFrom(instructor, id));
     expect((await asIvan.request('POST', `/meetings/${id}/join`)).body).toMatchObject({ role: 'instructor' });
+  });
+
+  it('reads GET /me: its person, scoped to its meeting', async () => {
+    const { id, customer, customerId } = await session();
+    const me = await client(sys.url, await linkFrom(customer, id)).request('GET', '/me');
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id: customerId, roles: ['customer'], inDirectory: true, scope: { meetingId: id } });
+  });
+
+  it('is refused once its person is deactivated (401), and works again once reactivated', async () => {
+    const { id, customer, customerId } = await session();
+    const linked = client(sys.url, await linkFrom(customer, id));
+    const put = (active: boolean) =>
+      admin.request('PUT', `/people/${customerId}`, { ...aPerson(customerId), roles: ['customer'], active });
+    expect((await put(false)).status).toBe(200);
+    const refused = await linked.request('GET', `/meetings/${id}`);
+    expect(refused.status).toBe(401);
+    expect(refused.body.detail).toBe('the account is deactivated');
+    expect((await put(true)).status).toBe(200);
+    expect((await linked.request('GET', `/meetings/${id}`)).status).toBe(200);
   });
 
   it('cannot read another meeting, list a calendar, change or cancel anything (403)', async () => {
