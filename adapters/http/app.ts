@@ -27,6 +27,7 @@ import { problem, validationProblem } from './kit/problem.ts';
 import { meetingRoutes } from './meetings/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { peopleRoutes } from './people/routes.ts';
+import { joinLinkScope } from './join-link.ts';
 import { directoryGuard } from './directory-guard.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
@@ -155,6 +156,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   const api = new Hono<Env>();
   api.use('*', bearerAuth(deps.authenticate, createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 })));
   api.use('*', directoryGuard(deps.service.readModels));
+  api.use('*', joinLinkScope);
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);
   api.use('*', idempotencyLayer({ ...deps.idempotency, kindOf: idempotentKind, logger: deps.logger }));

@@ -533,7 +533,12 @@ describe('real answers fit the OpenAPI document', () => {
       }),
     });
     const linkAnswer = await send(cam, 'POST /meetings/{id}/join', 200, { path: { id: link.body.id } });
-    expect(linkAnswer.body).toEqual({ mode: 'link', url: 'https://meet.example.com/now', role: 'customer' });
+    expect(linkAnswer.body).toEqual({
+      mode: 'link',
+      url: 'https://meet.example.com/now',
+      role: 'customer',
+      link: expect.stringMatching(/\/call\?meeting=[^#]+#link=jl1\./),
+    });
     await send(olga, 'POST /meetings/{id}/join', 200, { path: { id: link.body.id } });
 
     const native = await send(admin, 'POST /meetings', 201, {
