@@ -4,6 +4,8 @@ import * as notification from '../domain/notification.ts';
 import * as person from '../domain/person.ts';
 import { bookingOf, scheduleStreamPrefix, transitionChange } from '../domain/schedule.ts';
 import * as series from '../domain/series.ts';
+import * as session from '../domain/session.ts';
+import * as signIn from '../domain/sign-in.ts';
 import * as settings from '../domain/settings.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { ValidationFailed } from '../domain/shared.ts';
@@ -148,8 +150,66 @@ export const calendarFeeds: Aggregate<
       : error,
 };
 
+/** A sign-in's session family (see domain/session.ts); the sessions service reads its refusals itself. */
+export const sessions: Aggregate<
+  session.SessionCommand,
+  session.SessionEvent,
+  session.SessionState,
+  session.SessionError
+> = {
+  streamPrefix: session.sessionStreamPrefix,
+  streamName: session.sessionStreamName,
+  decider: session.sessionDecider,
+  codec: session.SessionEvent,
+  eventTypes: session.sessionEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'ValidationFailed':
+        return error;
+      case 'SessionNotFound':
+      case 'UnknownCredential':
+        return notFound('session');
+      case 'SessionAlreadyExists':
+        return { _tag: 'Conflict', message: 'a session with this id already exists' };
+      case 'SessionEnded':
+        return { _tag: 'Conflict', message: `the session has ended (${error.reason})` };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
+/** A sign-in attempt (see domain/sign-in.ts): an email link and its use, a sign-in, or a refusal. */
+export const signIns: Aggregate<signIn.SignInCommand, signIn.SignInEvent, signIn.SignInState, signIn.SignInError> = {
+  streamPrefix: signIn.signInStreamPrefix,
+  streamName: signIn.signInStreamName,
+  decider: signIn.signInDecider,
+  codec: signIn.SignInEvent,
+  eventTypes: signIn.signInEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'ValidationFailed':
+        return error;
+      case 'AttemptAlreadyExists':
+        return { _tag: 'Conflict', message: 'a sign-in attempt with this id already exists' };
+      case 'CodeRefused':
+        return { _tag: 'ValidationFailed', errors: [{ path: 'code', message: 'is not valid' }] };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
 /** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
-export const projectedAggregates = [meetings, seriesAggregate, people, settingsAggregate, notifications, calendarFeeds];
+export const projectedAggregates = [
+  meetings,
+  seriesAggregate,
+  people,
+  settingsAggregate,
+  notifications,
+  calendarFeeds,
+  sessions,
+];
 
 /**
  * The stream prefixes the log followers read, e.g. for an event store that subscribes by prefix: those of

@@ -24,7 +24,15 @@ import {
   openKurrentDbEventStore,
 } from '../adapters/event-store/kurrentdb.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
-import { createAuthenticator } from '../adapters/http/auth.ts';
+import { createAuthenticator, mintToken } from '../adapters/http/auth.ts';
+import { createSessions } from '../application/sessions.ts';
+import type { Sessions } from '../application/sessions.ts';
+import type { SignIn } from '../application/sign-in.ts';
+import { SessionRevocationReaction } from '../application/session-revocation.ts';
+import { createSignIn } from '../application/sign-in.ts';
+import type { AuthRouteDeps } from '../adapters/http/auth/routes.ts';
+import { chooseMailer } from './notifications.ts';
+import { demoPeople } from './seed.ts';
 import type { Authenticator } from '../adapters/http/auth.ts';
 import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
@@ -45,6 +53,9 @@ import { createIdempotency } from '../application/idempotency.ts';
 import { projectedStreamPrefixes } from '../application/aggregates.ts';
 import { JoinTickets, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
+import { JoinLinkSigner, createJoinLinks } from '../application/join-links.ts';
+import type { JoinLinks } from '../application/join-links.ts';
+import { joinLinkAuthenticator } from '../adapters/http/join-link.ts';
 import { closeCallsOnMeetingChange } from '../application/call-rooms.ts';
 import { createHealthCheck } from '../application/health.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
@@ -77,6 +88,10 @@ export interface System {
   readonly logger: Logger;
   readonly signaling: SignalingHandle;
   readonly notifications: NotificationModule;
+  /** Sign-in sessions; undefined without a bearer secret to sign their tokens (AUTH_JWKS_URL alone). */
+  readonly sessions: Sessions | undefined;
+  /** Email sign-in, with the sessions. */
+  readonly signIn: SignIn | undefined;
   close(): Promise<void>;
 }
 
@@ -238,7 +253,7 @@ interface Auth {
 }
 
 /** Dev mode (neither JWT_SECRET nor JWKS_URL): tokens are signed with a secret generated once into DATA_DIR. */
-const createAuth = (config: Config, dataDir: string): Auth => {
+const createAuth = (config: Config, dataDir: string, readModels: SqliteReadModels): Auth => {
   const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
   const jwtSecret =
     config.jwtSecret !== undefined
@@ -252,8 +267,72 @@ const createAuth = (config: Config, dataDir: string): Auth => {
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     maxTokenTtlSeconds: config.maxTokenTtlSeconds,
+    isSessionRevoked: (sid) => readModels.sessionRevoked(sid),
   });
   return { devMode, jwtSecret, authenticate };
+};
+
+/** Sign-in sessions, signed with the bearer secret, and the reaction that ends them on deactivation or a role change. */
+const createSessionParts = (deps: AdapterDeps, auth: Auth) => {
+  const secret = auth.jwtSecret;
+  if (secret === undefined) return undefined;
+  const sessions = createSessions({
+    store: deps.store,
+    newId,
+    clock: deps.clock,
+    queries: deps.readModels,
+    waitFor: (position) => deps.projections.waitFor(position),
+    mintAccessToken: (claims, ttl, now) => mintToken(secret, claims, ttl, now),
+    ...deps.config.session,
+  });
+  const reaction = new SessionRevocationReaction({
+    store: deps.store,
+    checkpoints: deps.readModels.notifications.checkpoints,
+    log: deps.logger.child({ component: 'session-revocation' }),
+    dependsOn: { waitFor: (position) => deps.projections.waitFor(position) },
+    sessions,
+  });
+  return { sessions, reaction };
+};
+
+type SessionParts = NonNullable<ReturnType<typeof createSessionParts>>;
+
+/** Email sign-in and the /auth routes' wiring: the site's own origins, and in dev mode the demo people. */
+const signInRoutes = (deps: AdapterDeps, auth: Auth, parts: SessionParts, listening: Listening): AuthRouteDeps => {
+  const { config, readModels, logger } = deps;
+  const signIn = createSignIn({
+    store: deps.store,
+    newId,
+    clock: deps.clock,
+    queries: readModels,
+    sessions: parts.sessions,
+    mailer: deps.options.notifications?.mailer ?? chooseMailer(config, deps.dataDir, logger),
+    mail: { from: config.mailFrom, siteName: config.siteName },
+    publicBaseUrl: () => listening.publicBaseUrl,
+    log: logger.child({ component: 'sign-in' }),
+    linksPerAddress: config.signIn.perAddress,
+  });
+  const ownOrigin = (origin: string) => {
+    const own = new URL(listening.publicBaseUrl);
+    if (origin === own.origin) return true;
+    // Dev mode: the page may be open at any loopback spelling of this server (as for the signaling socket).
+    const port = own.port || (own.protocol === 'https:' ? '443' : '80');
+    return (
+      auth.devMode && [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`].includes(origin)
+    );
+  };
+  const devPeople = () =>
+    demoPeople
+      .map((p) => readModels.getPerson(p.sub))
+      .filter((p) => p !== undefined && p.active && p.roles.length > 0)
+      .map((p) => ({ id: p!.id, name: p!.name, email: p!.email, roles: [...p!.roles] }));
+  return {
+    sessions: parts.sessions,
+    signIn,
+    ownOrigin,
+    perClient: config.signIn.perClient,
+    ...(auth.devMode ? { devPeople } : {}),
+  };
 };
 
 /** The ICE servers a participant gets: STUN, and TURN with short-lived credentials when a TURN secret is set. */
@@ -271,6 +350,7 @@ interface Calls {
   readonly tickets: JoinTickets;
   readonly ice: ReturnType<typeof iceFor>;
   readonly join: ReturnType<typeof createJoinService>;
+  readonly links: JoinLinks;
 }
 
 /** Join tickets are signed with a key every node derives alike: from CALL_TICKET_SECRET, else the token secret. */
@@ -280,7 +360,16 @@ const ticketSecret = (config: Config, auth: Auth): Uint8Array => {
   throw new ConfigError('CALL_TICKET_SECRET is required with AUTH_JWKS_URL and no AUTH_JWT_SECRET');
 };
 
-const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening): Calls => {
+/** Join links are signed under their own HKDF label from the ticket secret, so every node checks them alike. */
+const createLinks = (deps: AdapterDeps, auth: Auth, listening: Listening): JoinLinks =>
+  createJoinLinks({
+    signer: new JoinLinkSigner(ticketSecret(deps.config, auth)),
+    queries: deps.readModels,
+    clock: deps.clock,
+    publicBaseUrl: () => listening.publicBaseUrl,
+  });
+
+const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening, links: JoinLinks): Calls => {
   const tickets = new JoinTickets({
     secret: ticketSecret(deps.config, auth),
     store: deps.store,
@@ -289,6 +378,7 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening): Calls
   });
   const ice = iceFor(deps.config);
   const join = createJoinService({
+    linkFor: links.linkFor,
     queries: deps.readModels,
     tickets,
     ticketTtlMs: tickets.ttlMs,
@@ -296,12 +386,13 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening): Calls
     signalingUrl: () => `${listening.publicBaseUrl.replace(/^http/, 'ws')}/signaling`,
     clock: deps.clock,
   });
-  return { tickets, ice, join };
+  return { tickets, ice, join, links };
 };
 
 const createHttp = (
   deps: AdapterDeps,
   parts: { auth: Auth; calls: Calls; notifications: NotificationModule; listening: Listening },
+  signIn?: AuthRouteDeps,
 ) => {
   const { config, store, readModels, projections, access, clock, logger } = deps;
   const { auth, calls, notifications, listening } = parts;
@@ -312,6 +403,7 @@ const createHttp = (
     clock,
     newToken: () => randomBytes(32).toString('base64url'),
     publicBaseUrl: () => listening.publicBaseUrl,
+    joinLink: calls.links.linkFor,
   });
   const health = createHealthCheck({
     projections,
@@ -346,11 +438,12 @@ const createHttp = (
       }),
       writable: () => writeRefusal(projections),
     },
-    authenticate: auth.authenticate,
+    authenticate: joinLinkAuthenticator(calls.links, auth.authenticate),
     logger,
     health,
     publicBaseUrl: config.publicBaseUrl,
     rateLimit: config.rateLimit,
+    ...(signIn !== undefined ? { signIn } : {}),
     // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
     signaling: {
       originAllowed: (origin) => listening.signaling?.originAllowed(origin) ?? false,
@@ -437,7 +530,14 @@ const seedIfDemo = async (deps: AdapterDeps, auth: Auth) => {
 };
 
 /** Stops in the reverse order of the start: no new calls or requests first, then what follows the log, the stores last. */
-const closer = (deps: AdapterDeps, server: Server, signaling: SignalingHandle, notifications: NotificationModule) => {
+const closer = (
+  deps: AdapterDeps,
+  server: Server,
+  signaling: SignalingHandle,
+  notifications: NotificationModule,
+  /** Sign-in's own work (queued link requests, the revocation reaction), stopped before the stores close. */
+  stopSignIn: () => Promise<void>,
+) => {
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= (async () => {
@@ -448,6 +548,7 @@ const closer = (deps: AdapterDeps, server: Server, signaling: SignalingHandle, n
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await notifications.stop();
+      await stopSignIn();
       await stopCore(deps);
     })();
     return closing;
@@ -456,6 +557,10 @@ const closer = (deps: AdapterDeps, server: Server, signaling: SignalingHandle, n
 
 const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   const { config, logger, projections } = deps;
+  const auth = createAuth(config, deps.dataDir, deps.readModels);
+  // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
+  const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
+  const links = createLinks(deps, auth, listening);
   const notifications = createNotifications({
     config,
     dataDir: deps.dataDir,
@@ -467,12 +572,12 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     clock: deps.clock,
     newId,
     options: deps.options.notifications,
+    joinLinks: links,
   });
-  const auth = createAuth(config, deps.dataDir);
-  // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
-  const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
-  const calls = createCalls(deps, auth, listening);
-  const app = createHttp(deps, { auth, calls, notifications, listening });
+  const sessionParts = createSessionParts(deps, auth);
+  const calls = createCalls(deps, auth, listening, links);
+  const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);
+  const app = createHttp(deps, { auth, calls, notifications, listening }, signIn);
   const server = await listen(config, app);
   const port = (server.address() as AddressInfo).port;
   if (config.publicBaseUrlDefaulted) listening.publicBaseUrl = `http://localhost:${port}`;
@@ -482,6 +587,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   listening.signaling = signaling;
   closeCallsOnMeetingChange(projections, signaling, logger);
   notifications.start();
+  sessionParts?.reaction.start();
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
   deps.seriesProcessManager.start();
   // Orphaned reservations exist only where bookings are a saga (no atomic appends across streams).
@@ -504,6 +610,11 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     logger,
     signaling,
     notifications,
-    close: closer(deps, server, signaling, notifications),
+    sessions: sessionParts?.sessions,
+    signIn: signIn?.signIn,
+    close: closer(deps, server, signaling, notifications, async () => {
+      await signIn?.signIn.idle();
+      await sessionParts?.reaction.stop();
+    }),
   };
 };

@@ -33,6 +33,10 @@ export interface Config {
   readonly seedDemo: boolean;
   /** How long a schedule reservation may wait for its meeting or series event before it is released as orphaned. */
   readonly reservationGraceMs: number;
+  /** Sign-in sessions: the access token's lifetime and the refresh credential's (sliding), in seconds. */
+  readonly session: { readonly accessTtlSeconds: number; readonly refreshTtlSeconds: number };
+  /** Sign-in requests per 15 minutes: per client address (then 429), and links per email address (silently). */
+  readonly signIn: { readonly perClient: number; readonly perAddress: number };
 }
 
 export class ConfigError extends Error {}
@@ -162,5 +166,19 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     seedDemo: env.SEED_DEMO !== 'false',
     reservationGraceMs:
       1000 * int('SCHEDULE_RESERVATION_GRACE_SECONDS', env.SCHEDULE_RESERVATION_GRACE_SECONDS, 30, 1, 3600),
+    session: {
+      accessTtlSeconds: int('SESSION_ACCESS_TTL_SECONDS', env.SESSION_ACCESS_TTL_SECONDS, 300, 30, 3600),
+      refreshTtlSeconds: int(
+        'SESSION_REFRESH_TTL_SECONDS',
+        env.SESSION_REFRESH_TTL_SECONDS,
+        30 * 86_400,
+        300,
+        366 * 86_400,
+      ),
+    },
+    signIn: {
+      perClient: int('SIGN_IN_LIMIT_PER_CLIENT', env.SIGN_IN_LIMIT_PER_CLIENT, 30, 1, 1_000_000),
+      perAddress: int('SIGN_IN_LIMIT_PER_ADDRESS', env.SIGN_IN_LIMIT_PER_ADDRESS, 5, 1, 1000),
+    },
   };
 };

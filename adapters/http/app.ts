@@ -16,6 +16,8 @@ import type { AppError, Service } from '../../application/service.ts';
 import type { AuditService } from '../../application/audit.ts';
 import type { Authenticator } from './auth.ts';
 import { auditRoutes } from './audit/routes.ts';
+import { authRoutes, inviteRoutes } from './auth/routes.ts';
+import type { AuthRouteDeps } from './auth/routes.ts';
 import { calendarFeedRoutes, calendarRoutes } from './calendar/routes.ts';
 import type { CalendarFeedDeps } from './calendar/routes.ts';
 import { callPageRoutes, callRoutes } from './calls/routes.ts';
@@ -27,6 +29,7 @@ import { problem, validationProblem } from './kit/problem.ts';
 import { meetingRoutes } from './meetings/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { peopleRoutes } from './people/routes.ts';
+import { joinLinkScope } from './join-link.ts';
 import { directoryGuard } from './directory-guard.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
@@ -45,6 +48,8 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
   [/^\/series$/, 'replay'],
   [/^\/series\/[^/]+\/cancel$/, 'replay'],
   [/^\/notifications\/[^/]+\/retry$/, 'replay'],
+  // An invitation sent again with the same key is not emailed twice.
+  [/^\/people\/[^/]+\/invite$/, 'replay'],
   // Its answer is the feed's secret, shown once: kept nowhere, so a repeat says so instead.
   [/^\/calendar\/feed$/, 'secret'],
 ];
@@ -74,6 +79,8 @@ export interface HttpDeps {
   /** The read models' version when calendars may be cached until it changes, else undefined (see calendarRoutes). */
   readonly readVersion: () => number | undefined;
   readonly signaling: SignalingOrigins;
+  /** Sign-in (the page and /auth); absent when there is no bearer secret to sign session tokens with. */
+  readonly signIn?: AuthRouteDeps;
 }
 
 /** A bug: the details go to the log under the request id, which the client is given to quote. */
@@ -154,10 +161,12 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   const api = new Hono<Env>();
   api.use('*', bearerAuth(deps.authenticate, createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 })));
   api.use('*', directoryGuard(deps.service.readModels));
+  api.use('*', joinLinkScope);
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);
   api.use('*', idempotencyLayer({ ...deps.idempotency, kindOf: idempotentKind, logger: deps.logger }));
   api.route('/', peopleRoutes(deps.service));
+  if (deps.signIn !== undefined) api.route('/', inviteRoutes(deps.signIn.signIn));
   api.route('/', meetingRoutes(deps.service));
   api.route('/', callRoutes(deps.join));
   api.route(
@@ -186,6 +195,7 @@ export const createHttpApp = (deps: HttpDeps) => {
   );
   app.route('/', callPageRoutes(deps.signaling));
   app.route('/', calendarFeedRoutes(deps.calendarFeeds));
+  if (deps.signIn !== undefined) app.route('/', authRoutes(deps.signIn));
 
   app.route('/', authenticatedApi(deps));
   return app;

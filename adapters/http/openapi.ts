@@ -13,6 +13,7 @@ import { auditPaths } from './audit/openapi.ts';
 import { MAX_BODY_BYTES } from './kit/body.ts';
 import { callPaths } from './calls/openapi.ts';
 import { IceServerShape } from './calls/shapes.ts';
+import { authPaths } from './auth/openapi.ts';
 import { calendarPaths } from './calendar/openapi.ts';
 import { eventPayloads } from './history/shapes.ts';
 import { meetingPaths } from './meetings/openapi.ts';
@@ -439,6 +440,7 @@ const resources: ReadonlyArray<PathsOf> = [
   settingsPaths,
   notificationPaths,
   auditPaths,
+  authPaths,
 ];
 
 /**
@@ -478,6 +480,7 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
       { name: 'settings', description: 'Site settings (admins).' },
       { name: 'notifications', description: 'Emails and their delivery (admins).' },
       { name: 'audit', description: 'The audit log and its CSV export (admins and auditors).' },
+      { name: 'sign-in', description: 'Email sign-in links, sessions and the dev sign-in.' },
     ],
     paths,
     components: {
@@ -501,6 +504,14 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
           in: 'query',
           name: 'token',
           description: 'Per-user secret for the ICS feed (calendar apps cannot send bearer tokens).',
+        },
+        refreshCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'session_refresh',
+          description:
+            'The refresh credential of a sign-in session (HttpOnly, Secure, SameSite=Strict, Path=/auth; single use, ' +
+            'rotated by every refresh). Cookie endpoints take only `application/json` with the site as `Origin`.',
         },
         signalingTicket: {
           type: 'apiKey',

@@ -9,10 +9,11 @@ import { openNotificationReadModel } from './notifications.ts';
 import type { NotificationReadModel } from './notifications.ts';
 import { openPeopleReadModel } from './people.ts';
 import { openSeriesReadModel } from './series.ts';
+import { openSessionReadModel } from './sessions.ts';
 import { openSettingsReadModel } from './settings.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
-const READ_MODEL_VERSION = 5;
+const READ_MODEL_VERSION = 6;
 
 export interface SqliteReadModels extends ReadModels {
   readonly notifications: NotificationReadModel;
@@ -35,6 +36,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   const notifications = openNotificationReadModel(db);
   const feeds = openCalendarFeedReadModel(db);
   const audit = openAuditReadModel(db);
+  const sessions = openSessionReadModel(db);
   return {
     ...meetings.queries,
     ...series.queries,
@@ -42,6 +44,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     ...history.queries,
     ...settings.queries,
     ...feeds.queries,
+    ...sessions.queries,
     notifications,
     audit: audit.queries,
     sinks: [
@@ -53,6 +56,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       notifications.sink,
       feeds.sink,
       audit.sink,
+      sessions.sink,
     ],
     transaction: (work) => runInTransaction(db, work),
     flushWal: () => {

@@ -123,9 +123,18 @@ export interface MeetingQueries {
 export interface CalendarFeedQueries {
   /** The user whose active calendar feed token has this SHA-256 (hex), if any. */
   feedOwner(tokenHash: string): string | undefined;
+  /** How many times the user's feed was enabled or disabled: join links issued under a smaller epoch are revoked. */
+  feedEpoch(userId: string): number;
 }
 
-export interface ReadModels extends MeetingQueries, CalendarFeedQueries {
+export interface SessionQueries {
+  /** True once the session family with this id is revoked (false for one the read model does not know yet). */
+  sessionRevoked(sessionId: string): boolean;
+  /** The ids of a person's session families that are not revoked. */
+  activeSessionsOf(personId: string): ReadonlyArray<string>;
+}
+
+export interface ReadModels extends MeetingQueries, CalendarFeedQueries, SessionQueries {
   readonly sinks: ReadonlyArray<ProjectionSink>;
   /** Runs work atomically across every sink. */
   transaction(work: () => void): void;
