@@ -1,6 +1,6 @@
 /**
  * One plain sentence per audit entry, for people reading the log or its CSV: what happened, to what, naming the
- * values that matter. Event types this does not know (aggregates added later) get a sentence naming type and stream.
+ * values that matter (never a hash: summaries are made from the redacted data). Event types this does not know (aggregates added later) get a sentence naming type and stream.
  */
 
 type Data = Readonly<Record<string, unknown>>;
@@ -69,11 +69,24 @@ const otherSummaries: Record<string, (d: Data) => string> = {
   CalendarFeedDisabled: (d) => `The calendar feed of ${text(d.userId)} was disabled.`,
 };
 
+const signInSummaries: Record<string, (d: Data) => string> = {
+  SignInLinkSent: (d) =>
+    `${d.purpose === 'invitation' ? 'An invitation' : 'A sign-in'} link was emailed to person ${text(d.personId)}.`,
+  SignInCodeRedeemed: (d) => `Person ${text(d.personId)} used their sign-in link.`,
+  SignedIn: (d) => `Person ${text(d.personId)} signed in (${text(d.method)}).`,
+  SignInFailed: (d) =>
+    `A sign-in (${text(d.method)}) failed${typeof d.personId === 'string' ? ` for person ${text(d.personId)}` : ''}: ${text(d.reason)}.`,
+  SessionStarted: (d) => `A session (${text(d.method)}) of person ${text(d.personId)} started.`,
+  SessionRefreshed: (d) => `A session of person ${text(d.personId)} was refreshed.`,
+  SessionRevoked: (d) => `A session of person ${text(d.personId)} was revoked: ${text(d.reason)}.`,
+};
+
 const summaries: Readonly<Record<string, (d: Data) => string>> = {
   ...meetingSummaries,
   ...seriesSummaries,
   ...peopleSummaries,
   ...otherSummaries,
+  ...signInSummaries,
 };
 
 export const auditSummary = (type: string, streamName: string, data: unknown): string => {

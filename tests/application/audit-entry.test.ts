@@ -26,7 +26,7 @@ describe('audit entries', () => {
       expect(summary, type).not.toContain('in stream some-stream');
       expect(summary, type).toMatch(/^[A-Z].*\.$/);
     }
-    expect(auditSummary('SessionStarted', 'session-1', {})).toBe('SessionStarted in stream session-1.');
+    expect(auditSummary('DeviceRegistered', 'device-1', {})).toBe('DeviceRegistered in stream device-1.');
     // Inherited names are no event types.
     expect(auditSummary('constructor', 'x-1', {})).toBe('constructor in stream x-1.');
   });
@@ -39,6 +39,21 @@ describe('audit entries', () => {
     expect(long).not.toMatch(/\n/);
     expect(long).toContain('"a b xxx');
     expect(long.length).toBeLessThan(300);
+  });
+
+  it('says who signed in, failed to, or lost a session, and how', () => {
+    expect(auditSummary('SignedIn', 'signin-a', { personId: 'cora', method: 'email' })).toBe(
+      'Person cora signed in (email).',
+    );
+    expect(auditSummary('SignInFailed', 'signin-a', { method: 'email', reason: 'unknown-address' })).toBe(
+      'A sign-in (email) failed: unknown-address.',
+    );
+    expect(auditSummary('SignInLinkSent', 'signin-a', { personId: 'cora', purpose: 'invitation' })).toBe(
+      'An invitation link was emailed to person cora.',
+    );
+    expect(auditSummary('SessionRevoked', 'session-s', { personId: 'cora', reason: 'roles-changed' })).toBe(
+      'A session of person cora was revoked: roles-changed.',
+    );
   });
 
   it('redacts secret names at any depth, in arrays too, and leaves other fields alone', () => {

@@ -112,18 +112,18 @@ const allPages = async (sys: TestSystem, query: string, limit: number) => {
 
 describe('GET /audit', () => {
   const sys = useSystem({ people: ['cora', 'ivan'] });
-  const sessionStream = `sign-in-${randomUUID()}`;
+  const sessionStream = `login-${randomUUID()}`;
 
   it('shows events of streams it does not know, with actor and person filters', async () => {
     await append(sys, sessionStream, [
       {
-        type: 'SignInLinkSent',
+        type: 'LoginLinkSent',
         data: { personId: 'cora', codeHash: 'c0ffee', at: '2025-06-01T10:00:00Z' },
         metadata: { actor: { id: 'cora', roles: ['customer'] } },
       },
-      { type: 'SignInFailed', data: { personId: 'cora', reason: 'code expired', at: '2025-06-01T10:20:00Z' } },
+      { type: 'LoginFailed', data: { personId: 'cora', reason: 'code expired', at: '2025-06-01T10:20:00Z' } },
       {
-        type: 'SignInSucceeded',
+        type: 'LoginSucceeded',
         data: { personId: 'cora', at: '2025-06-01T10:21:00.5+02:00', by: { id: 'cora', roles: ['customer'] } },
       },
     ]);
@@ -133,19 +133,19 @@ describe('GET /audit', () => {
     const mine = (concerningCora.body.items as Entry[]).filter((e) => e.stream === sessionStream);
     // Oldest first by `at`: the one with an offset is 08:21 UTC, before the other two.
     expect(mine.map((e) => [e.type, e.at, e.actor.id])).toEqual([
-      ['SignInSucceeded', '2025-06-01T08:21:00.500Z', 'cora'],
-      ['SignInLinkSent', '2025-06-01T10:00:00.000Z', 'cora'],
-      ['SignInFailed', '2025-06-01T10:20:00.000Z', 'unknown'],
+      ['LoginSucceeded', '2025-06-01T08:21:00.500Z', 'cora'],
+      ['LoginLinkSent', '2025-06-01T10:00:00.000Z', 'cora'],
+      ['LoginFailed', '2025-06-01T10:20:00.000Z', 'unknown'],
     ]);
     expect(mine[2]!.actor.roles).toEqual([]);
     expect(mine[1]!.data).toEqual({ personId: 'cora', codeHash: '[redacted]', at: '2025-06-01T10:00:00Z' });
-    expect(mine[1]!.summary).toBe(`SignInLinkSent in stream ${sessionStream}.`);
+    expect(mine[1]!.summary).toBe(`LoginLinkSent in stream ${sessionStream}.`);
 
     const byCora = await admin.request('GET', `/audit?actor=cora&from=2025-06-01T00:00:00Z&to=2025-06-02T00:00:00Z`);
-    expect((byCora.body.items as Entry[]).map((e) => e.type)).toEqual(['SignInSucceeded', 'SignInLinkSent']);
-    const failed = await admin.request('GET', '/audit?type=SignInFailed&personId=cora');
+    expect((byCora.body.items as Entry[]).map((e) => e.type)).toEqual(['LoginSucceeded', 'LoginLinkSent']);
+    const failed = await admin.request('GET', '/audit?type=LoginFailed&personId=cora');
     expect((failed.body.items as Entry[]).map((e) => e.stream)).toEqual([sessionStream]);
-    const nobody = await admin.request('GET', `/audit?personId=ivan&type=SignInSucceeded`);
+    const nobody = await admin.request('GET', `/audit?personId=ivan&type=LoginSucceeded`);
     expect(nobody.body.items).toEqual([]);
   });
 
@@ -206,10 +206,10 @@ describe('GET /audit', () => {
   });
 
   it('redacts secrets at any depth, in JSON and in CSV, and leaves bookkeeping streams out', async () => {
-    const stream = `session-${randomUUID()}`;
+    const stream = `device-${randomUUID()}`;
     await append(sys, stream, [
       {
-        type: 'SessionRotated',
+        type: 'DeviceRotated',
         data: {
           userId: 'cora',
           at: '2025-08-01T00:00:00Z',
@@ -257,7 +257,7 @@ describe('GET /audit', () => {
         { id: '@SUM(A1)', roles: [] },
       ][i % 11 === 0 ? 1 + (i % 3) : 0]!;
       return {
-        type: i % 5 === 0 ? 'SignInFailed' : 'SignInSucceeded',
+        type: i % 5 === 0 ? 'LoginFailed' : 'LoginSucceeded',
         data: {
           personId: `member-${i % 7}`,
           note: i % 13 === 0 ? 'a "quoted", comma\r\nand a line break' : `attempt ${i}`,
@@ -266,7 +266,7 @@ describe('GET /audit', () => {
         },
       };
     });
-    const stream = `sign-in-${randomUUID()}`;
+    const stream = `login-${randomUUID()}`;
     for (let i = 0; i < events.length; i += 100) await append(sys, stream, events.slice(i, i + 100));
 
     const range = 'from=2025-09-16T00:00:00Z&to=2025-10-16T00:00:00Z';
@@ -303,9 +303,9 @@ describe('GET /audit', () => {
     const filtered = await getCsv(
       sys,
       await sys.token('ada', ['admin']),
-      `?${range}&personId=member-3&type=SignInFailed`,
+      `?${range}&personId=member-3&type=LoginFailed`,
     );
-    const expected = json.items.filter((e) => e.data.personId === 'member-3' && e.type === 'SignInFailed');
+    const expected = json.items.filter((e) => e.data.personId === 'member-3' && e.type === 'LoginFailed');
     expect(expected.length).toBeGreaterThan(3);
     expect(
       parseCsv(filtered.text)
@@ -326,11 +326,11 @@ describe('GET /audit', () => {
 
   it('pages entries of the same instant by log position, none twice and none left out', async () => {
     const at = '2025-11-11T11:11:11.000Z';
-    const stream = `session-${randomUUID()}`;
+    const stream = `device-${randomUUID()}`;
     await append(
       sys,
       stream,
-      Array.from({ length: 5 }, (_, i) => ({ type: 'SessionRefreshed', data: { userId: `u${i}`, at } })),
+      Array.from({ length: 5 }, (_, i) => ({ type: 'DeviceRefreshed', data: { userId: `u${i}`, at } })),
     );
     const { items, pages } = await allPages(sys, `from=${at}&to=2025-11-11T11:11:12Z`, 2);
     expect(pages).toBe(3);
@@ -376,12 +376,12 @@ describe('GET /audit as CSV, beyond its cap', () => {
   const sys = useSystem({ system: { auditCsvMaxRows: 5 } });
 
   it('answers 422 asking for a narrower range, and exports one within the cap', async () => {
-    const stream = `sign-in-${randomUUID()}`;
+    const stream = `login-${randomUUID()}`;
     await append(
       sys,
       stream,
       Array.from({ length: 8 }, (_, i) => ({
-        type: 'SignInSucceeded',
+        type: 'LoginSucceeded',
         data: { personId: 'cora', at: `2025-03-0${i + 1}T12:00:00.000Z` },
       })),
     );
