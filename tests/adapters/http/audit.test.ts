@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { EventToAppend } from '../../../application/ports/event-store.ts';
+import { recordPerson } from '../../support/directory.ts';
+import { eventually } from '../../support/fake-resend.ts';
 import { useSystem } from '../../support/system.ts';
 import type { TestSystem } from '../../support/system.ts';
 
@@ -203,6 +205,33 @@ describe('GET /audit', () => {
     expect(changes.body.items).toHaveLength(1);
     expect(changes.body.items[0].summary).toMatch(/^Roles of person olga changed from .* to instructor, auditor\.$/);
     expect(changes.body.items[0].data.roles).toEqual(['instructor', 'auditor']);
+  });
+
+  it('has the sign-ins the server records: links sent and failures, without their hashes', async () => {
+    await recordPerson(sys.system, { id: 'sam', roles: ['customer'], email: 'sam@example.com' });
+    const anonymous = { 'content-type': 'application/json' };
+    for (const email of ['sam@example.com', 'nobody@example.com']) {
+      const res = await fetch(`${sys.url}/auth/email-link`, {
+        method: 'POST',
+        headers: anonymous,
+        body: JSON.stringify({ email }),
+      });
+      expect(res.status).toBe(202);
+    }
+    await sys.system.signIn?.idle();
+    const auditor = await sys.as('audrey', ['auditor']);
+    // The links go out in the background: wait until both attempts are recorded.
+    const [sent, unknown] = await eventually(async () => {
+      const links = (await auditor.request('GET', '/audit?type=SignInLinkSent&personId=sam')).body.items as Entry[];
+      const failures = (await auditor.request('GET', '/audit?type=SignInFailed')).body.items as Entry[];
+      const failure = failures.find((e) => e.data.reason === 'unknown-address');
+      return links.length > 0 && failure !== undefined ? ([links, failure] as const) : undefined;
+    }, 'the sign-in attempts in the audit log');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.summary).toBe('A sign-in link was emailed to person sam.');
+    expect(sent[0]!.data.codeHash).toBe('[redacted]');
+    expect(unknown.summary).toBe('A sign-in (email) failed: unknown-address.');
+    expect(unknown.data.addressHash).toBe('[redacted]');
   });
 
   it('redacts secrets at any depth, in JSON and in CSV, and leaves bookkeeping streams out', async () => {
