@@ -1,4 +1,5 @@
 import * as feed from '../domain/calendar-feed.ts';
+import * as identity from '../domain/identity.ts';
 import * as meeting from '../domain/meeting.ts';
 import * as notification from '../domain/notification.ts';
 import * as person from '../domain/person.ts';
@@ -148,8 +149,31 @@ export const calendarFeeds: Aggregate<
       : error,
 };
 
+/** A person's identity at the OpenID provider (issuer and subject), linked to the person. */
+export const identities: Aggregate<
+  identity.IdentityCommand,
+  identity.IdentityEvent,
+  identity.IdentityState,
+  ValidationFailed
+> = {
+  streamPrefix: identity.identityStreamPrefix,
+  streamName: identity.identityStreamName,
+  decider: identity.identityDecider,
+  codec: identity.IdentityEvent,
+  eventTypes: identity.identityEventTypes,
+  mapError: (error) => error,
+};
+
 /** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
-export const projectedAggregates = [meetings, seriesAggregate, people, settingsAggregate, notifications, calendarFeeds];
+export const projectedAggregates = [
+  meetings,
+  seriesAggregate,
+  people,
+  settingsAggregate,
+  notifications,
+  calendarFeeds,
+  identities,
+];
 
 /**
  * The stream prefixes the log followers read, e.g. for an event store that subscribes by prefix: those of
