@@ -5,6 +5,7 @@ import * as notification from '../domain/notification.ts';
 import * as person from '../domain/person.ts';
 import { bookingOf, scheduleStreamPrefix, transitionChange } from '../domain/schedule.ts';
 import * as series from '../domain/series.ts';
+import * as session from '../domain/session.ts';
 import * as settings from '../domain/settings.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { ValidationFailed } from '../domain/shared.ts';
@@ -164,6 +165,35 @@ export const identities: Aggregate<
   mapError: (error) => error,
 };
 
+/** A sign-in's session family (see domain/session.ts); the sessions service reads its refusals itself. */
+export const sessions: Aggregate<
+  session.SessionCommand,
+  session.SessionEvent,
+  session.SessionState,
+  session.SessionError
+> = {
+  streamPrefix: session.sessionStreamPrefix,
+  streamName: session.sessionStreamName,
+  decider: session.sessionDecider,
+  codec: session.SessionEvent,
+  eventTypes: session.sessionEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'ValidationFailed':
+        return error;
+      case 'SessionNotFound':
+      case 'UnknownCredential':
+        return notFound('session');
+      case 'SessionAlreadyExists':
+        return { _tag: 'Conflict', message: 'a session with this id already exists' };
+      case 'SessionEnded':
+        return { _tag: 'Conflict', message: `the session has ended (${error.reason})` };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
 /** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
 export const projectedAggregates = [
   meetings,
@@ -172,6 +202,7 @@ export const projectedAggregates = [
   settingsAggregate,
   notifications,
   calendarFeeds,
+  sessions,
   identities,
 ];
 

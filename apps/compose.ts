@@ -24,7 +24,10 @@ import {
   openKurrentDbEventStore,
 } from '../adapters/event-store/kurrentdb.ts';
 import { createHttpApp } from '../adapters/http/app.ts';
-import { createAuthenticator } from '../adapters/http/auth.ts';
+import { createAuthenticator, mintToken } from '../adapters/http/auth.ts';
+import { createSessions } from '../application/sessions.ts';
+import type { Sessions } from '../application/sessions.ts';
+import { SessionRevocationReaction } from '../application/session-revocation.ts';
 import type { Authenticator } from '../adapters/http/auth.ts';
 import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
@@ -76,6 +79,8 @@ export interface System {
   readonly logger: Logger;
   readonly signaling: SignalingHandle;
   readonly notifications: NotificationModule;
+  /** Sign-in sessions; undefined without a bearer secret to sign their tokens (AUTH_JWKS_URL alone). */
+  readonly sessions: Sessions | undefined;
   close(): Promise<void>;
 }
 
@@ -235,7 +240,7 @@ interface Auth {
 }
 
 /** Dev mode (neither JWT_SECRET nor JWKS_URL): tokens are signed with a secret generated once into DATA_DIR. */
-const createAuth = (config: Config, dataDir: string): Auth => {
+const createAuth = (config: Config, dataDir: string, readModels: SqliteReadModels): Auth => {
   const devMode = config.jwtSecret === undefined && config.jwksUrl === undefined;
   const jwtSecret =
     config.jwtSecret !== undefined
@@ -249,8 +254,32 @@ const createAuth = (config: Config, dataDir: string): Auth => {
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     maxTokenTtlSeconds: config.maxTokenTtlSeconds,
+    isSessionRevoked: (sid) => readModels.sessionRevoked(sid),
   });
   return { devMode, jwtSecret, authenticate };
+};
+
+/** Sign-in sessions, signed with the bearer secret, and the reaction that ends them on deactivation or a role change. */
+const createSessionParts = (deps: AdapterDeps, auth: Auth) => {
+  const secret = auth.jwtSecret;
+  if (secret === undefined) return undefined;
+  const sessions = createSessions({
+    store: deps.store,
+    newId,
+    clock: deps.clock,
+    queries: deps.readModels,
+    waitFor: (position) => deps.projections.waitFor(position),
+    mintAccessToken: (claims, ttl, now) => mintToken(secret, claims, ttl, now),
+    ...deps.config.session,
+  });
+  const reaction = new SessionRevocationReaction({
+    store: deps.store,
+    checkpoints: deps.readModels.notifications.checkpoints,
+    log: deps.logger.child({ component: 'session-revocation' }),
+    dependsOn: { waitFor: (position) => deps.projections.waitFor(position) },
+    sessions,
+  });
+  return { sessions, reaction };
 };
 
 /** The ICE servers a participant gets: STUN, and TURN with short-lived credentials when a TURN secret is set. */
@@ -433,7 +462,13 @@ const seedIfDemo = async (deps: AdapterDeps, auth: Auth) => {
 };
 
 /** Stops in the reverse order of the start: no new calls or requests first, then what follows the log, the stores last. */
-const closer = (deps: AdapterDeps, server: Server, signaling: SignalingHandle, notifications: NotificationModule) => {
+const closer = (
+  deps: AdapterDeps,
+  server: Server,
+  signaling: SignalingHandle,
+  notifications: NotificationModule,
+  revocation: SessionRevocationReaction | undefined,
+) => {
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= (async () => {
@@ -444,6 +479,7 @@ const closer = (deps: AdapterDeps, server: Server, signaling: SignalingHandle, n
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await notifications.stop();
+      await revocation?.stop();
       await stopCore(deps);
     })();
     return closing;
@@ -464,7 +500,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     newId,
     options: deps.options.notifications,
   });
-  const auth = createAuth(config, deps.dataDir);
+  const auth = createAuth(config, deps.dataDir, deps.readModels);
+  const sessionParts = createSessionParts(deps, auth);
   // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
   const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
   const calls = createCalls(deps, auth, listening);
@@ -478,6 +515,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   listening.signaling = signaling;
   closeCallsOnMeetingChange(projections, signaling, logger);
   notifications.start();
+  sessionParts?.reaction.start();
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
   deps.seriesProcessManager.start();
   // Orphaned reservations exist only where bookings are a saga (no atomic appends across streams).
@@ -500,6 +538,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     logger,
     signaling,
     notifications,
-    close: closer(deps, server, signaling, notifications),
+    sessions: sessionParts?.sessions,
+    close: closer(deps, server, signaling, notifications, sessionParts?.reaction),
   };
 };

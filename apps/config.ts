@@ -35,6 +35,8 @@ export interface Config {
   readonly oidc?: OidcConfig;
   /** How long a schedule reservation may wait for its meeting or series event before it is released as orphaned. */
   readonly reservationGraceMs: number;
+  /** Sign-in sessions: the access token's lifetime and the refresh credential's (sliding), in seconds. */
+  readonly session: { readonly accessTtlSeconds: number; readonly refreshTtlSeconds: number };
 }
 
 export interface OidcConfig {
@@ -223,5 +225,15 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     ...(oidc !== undefined ? { oidc } : {}),
     reservationGraceMs:
       1000 * int('SCHEDULE_RESERVATION_GRACE_SECONDS', env.SCHEDULE_RESERVATION_GRACE_SECONDS, 30, 1, 3600),
+    session: {
+      accessTtlSeconds: int('SESSION_ACCESS_TTL_SECONDS', env.SESSION_ACCESS_TTL_SECONDS, 300, 30, 3600),
+      refreshTtlSeconds: int(
+        'SESSION_REFRESH_TTL_SECONDS',
+        env.SESSION_REFRESH_TTL_SECONDS,
+        30 * 86_400,
+        300,
+        366 * 86_400,
+      ),
+    },
   };
 };

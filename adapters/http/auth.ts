@@ -9,7 +9,7 @@ import type { AuthUser } from '../../application/ports/access.ts';
 
 const Claims = t.intersection([
   t.type({ sub: t.string, roles: t.array(Role) }),
-  t.partial({ name: t.string, email: t.string }),
+  t.partial({ name: t.string, email: t.string, sid: t.string }),
 ]);
 
 export interface AuthConfig {
@@ -25,6 +25,8 @@ export interface AuthConfig {
    * leaked token is not good for years.
    */
   readonly maxTokenTtlSeconds?: number;
+  /** A sign-in session's token carries its family's id (`sid`): refused once that family is revoked. */
+  readonly isSessionRevoked?: (sessionId: string) => boolean;
 }
 
 export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 24 * 3600;
@@ -36,7 +38,10 @@ export type AuthFailure = { readonly reason: 'missing' | 'invalid' | 'expired'; 
 interface CachedUser {
   readonly user: AuthUser;
   readonly expiresAt: number;
+  readonly sid?: string;
 }
+
+const revokedSession: AuthFailure = { reason: 'invalid', message: 'the session has ended; sign in again' };
 
 const CACHE_LIMIT = 10_000;
 
@@ -52,16 +57,19 @@ export const createAuthenticator = (config: AuthConfig, now: () => number = Date
     const token =
       header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : undefined;
     const cached = token === undefined ? undefined : cache.get(token);
+    // Tokens without a `sid` (machine clients, printed dev tokens) need no lookup; a session's is asked every time.
+    const ended = (sid: string | undefined) => sid !== undefined && config.isSessionRevoked?.(sid) === true;
     if (cached !== undefined) {
-      if (cached.expiresAt > now()) return E.right(cached.user);
+      if (cached.expiresAt > now()) return ended(cached.sid) ? E.left(revokedSession) : E.right(cached.user);
       cache.delete(token as string);
     }
     const result = await verify(header);
-    if (E.isRight(result) && token !== undefined) {
+    if (E.isLeft(result)) return result;
+    if (token !== undefined) {
       if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-      cache.set(token, { user: result.right.user, expiresAt: result.right.expiresAt });
+      cache.set(token, result.right);
     }
-    return E.isRight(result) ? E.right(result.right.user) : result;
+    return ended(result.right.sid) ? E.left(revokedSession) : E.right(result.right.user);
   };
 };
 
@@ -77,7 +85,7 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
   };
   const secretKey = config.secret !== undefined ? createSecretKey(config.secret) : undefined;
-  return async (header: string | undefined): Promise<E.Either<AuthFailure, { user: AuthUser; expiresAt: number }>> => {
+  return async (header: string | undefined): Promise<E.Either<AuthFailure, CachedUser>> => {
     if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
       return E.left({ reason: 'missing', message: 'an Authorization: Bearer <token> header is required' });
     }
@@ -114,7 +122,7 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
           message: 'the token needs a string `sub` and `roles` from admin, instructor, customer, auditor',
         });
       }
-      const { sub, roles, name, email } = claims.right;
+      const { sub, roles, name, email, sid } = claims.right;
       const subProblem = idProblem(sub);
       if (subProblem !== undefined) return E.left({ reason: 'invalid', message: `the token \`sub\` ${subProblem}` });
       if (roles.length === 0)
@@ -143,6 +151,7 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
           ...(email !== undefined && isEmailAddress(email) ? { email } : {}),
         },
         expiresAt,
+        ...(sid !== undefined ? { sid } : {}),
       });
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired)
@@ -156,14 +165,14 @@ export type Authenticator = ReturnType<typeof createAuthenticator>;
 
 export const mintToken = async (
   secret: Uint8Array,
-  claims: { sub: string; roles: ReadonlyArray<string>; name?: string; email?: string },
+  claims: { sub: string; roles: ReadonlyArray<string>; name?: string; email?: string; sid?: string },
   ttlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS,
   now: Date = new Date(),
 ): Promise<string> => {
   const { SignJWT } = await import('jose');
   const issuedAt = Math.floor(now.getTime() / 1000);
-  // JSON leaves out an absent name or email.
-  return new SignJWT({ roles: [...claims.roles], name: claims.name, email: claims.email })
+  // JSON leaves out an absent name, email or sid.
+  return new SignJWT({ roles: [...claims.roles], name: claims.name, email: claims.email, sid: claims.sid })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
     .setIssuedAt(issuedAt)

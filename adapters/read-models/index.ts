@@ -7,6 +7,7 @@ import { openNotificationReadModel } from './notifications.ts';
 import type { NotificationReadModel } from './notifications.ts';
 import { openPeopleReadModel } from './people.ts';
 import { openSeriesReadModel } from './series.ts';
+import { openSessionReadModel } from './sessions.ts';
 import { openSettingsReadModel } from './settings.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
@@ -31,6 +32,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   const series = openSeriesReadModel(db, meetings.queries.meetingsOfSeries);
   const notifications = openNotificationReadModel(db);
   const feeds = openCalendarFeedReadModel(db);
+  const sessions = openSessionReadModel(db);
   return {
     ...meetings.queries,
     ...series.queries,
@@ -38,8 +40,18 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     ...history.queries,
     ...settings.queries,
     ...feeds.queries,
+    ...sessions.queries,
     notifications,
-    sinks: [meetings.sink, history.sink, people.sink, settings.sink, series.sink, notifications.sink, feeds.sink],
+    sinks: [
+      meetings.sink,
+      history.sink,
+      people.sink,
+      settings.sink,
+      series.sink,
+      notifications.sink,
+      feeds.sink,
+      sessions.sink,
+    ],
     transaction: (work) => runInTransaction(db, work),
     flushWal: () => {
       db.pragma('wal_checkpoint(TRUNCATE)');

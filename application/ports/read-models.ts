@@ -104,7 +104,14 @@ export interface CalendarFeedQueries {
   feedOwner(tokenHash: string): string | undefined;
 }
 
-export interface ReadModels extends MeetingQueries, CalendarFeedQueries {
+export interface SessionQueries {
+  /** True once the session family with this id is revoked (false for one the read model does not know yet). */
+  sessionRevoked(sessionId: string): boolean;
+  /** The ids of a person's session families that are not revoked. */
+  activeSessionsOf(personId: string): ReadonlyArray<string>;
+}
+
+export interface ReadModels extends MeetingQueries, CalendarFeedQueries, SessionQueries {
   readonly sinks: ReadonlyArray<ProjectionSink>;
   /** Runs work atomically across every sink. */
   transaction(work: () => void): void;
