@@ -29,6 +29,8 @@ import { createSessions } from '../application/sessions.ts';
 import type { Sessions } from '../application/sessions.ts';
 import { SessionRevocationReaction } from '../application/session-revocation.ts';
 import type { Authenticator } from '../adapters/http/auth.ts';
+import { createOidcSignOn } from '../adapters/http/oidc/index.ts';
+import { oidcSessionStarter, setRefreshCookie } from '../adapters/http/oidc/session.ts';
 import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
@@ -325,12 +327,41 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening): Calls
   return { tickets, ice, join };
 };
 
+/** OIDC single sign-on when AUTH_OIDC_ISSUER is set: its routes, and the provider's tokens beside the server's own. */
+const createOidc = (deps: AdapterDeps, auth: Auth, sessions: Sessions | undefined, listening: Listening) => {
+  const oidc = deps.config.oidc;
+  if (oidc === undefined) return undefined;
+  if (auth.jwtSecret === undefined || sessions === undefined) {
+    throw new ConfigError('AUTH_OIDC_ISSUER needs AUTH_JWT_SECRET (or dev mode) to sign its sessions');
+  }
+  return createOidcSignOn({
+    settings: {
+      ...oidc,
+      redirectUri: () => `${listening.publicBaseUrl}/auth/oidc/callback`,
+      allowInsecureRequests: oidc.insecureLoopback,
+    },
+    bearerSecret: auth.jwtSecret,
+    recorder: deps.executor,
+    queries: deps.readModels,
+    clock: deps.clock,
+    logger: deps.logger.child({ component: 'oidc' }),
+    siteName: deps.config.siteName,
+    startSession: oidcSessionStarter(sessions, setRefreshCookie),
+  });
+};
+
 const createHttp = (
   deps: AdapterDeps,
-  parts: { auth: Auth; calls: Calls; notifications: NotificationModule; listening: Listening },
+  parts: {
+    auth: Auth;
+    calls: Calls;
+    notifications: NotificationModule;
+    listening: Listening;
+    oidc?: ReturnType<typeof createOidc>;
+  },
 ) => {
   const { config, store, readModels, projections, access, clock, logger } = deps;
-  const { auth, calls, notifications, listening } = parts;
+  const { auth, calls, notifications, listening, oidc } = parts;
   const calendarFeeds = createCalendarFeedService({
     executor: deps.executor,
     queries: readModels,
@@ -371,7 +402,8 @@ const createHttp = (
       }),
       writable: () => writeRefusal(projections),
     },
-    authenticate: auth.authenticate,
+    authenticate: oidc?.authenticate(auth.authenticate) ?? auth.authenticate,
+    ...(oidc !== undefined ? { oidc: oidc.routes } : {}),
     logger,
     health,
     publicBaseUrl: config.publicBaseUrl,
@@ -505,7 +537,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
   const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
   const calls = createCalls(deps, auth, listening);
-  const app = createHttp(deps, { auth, calls, notifications, listening });
+  const oidc = createOidc(deps, auth, sessionParts?.sessions, listening);
+  const app = createHttp(deps, { auth, calls, notifications, listening, oidc });
   const server = await listen(config, app);
   const port = (server.address() as AddressInfo).port;
   if (config.publicBaseUrlDefaulted) listening.publicBaseUrl = `http://localhost:${port}`;

@@ -24,6 +24,8 @@ import type { Env } from './kit/context.ts';
 import { problem, validationProblem } from './kit/problem.ts';
 import { meetingRoutes } from './meetings/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
+import { oidcRoutes } from './oidc/routes.ts';
+import type { OidcRouteDeps } from './oidc/routes.ts';
 import { peopleRoutes } from './people/routes.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
@@ -70,6 +72,8 @@ export interface HttpDeps {
   /** The read models' version when calendars may be cached until it changes, else undefined (see calendarRoutes). */
   readonly readVersion: () => number | undefined;
   readonly signaling: SignalingOrigins;
+  /** OIDC single sign-on's browser routes, when an issuer is configured. */
+  readonly oidc?: OidcRouteDeps;
 }
 
 /** A bug: the details go to the log under the request id, which the client is given to quote. */
@@ -180,6 +184,7 @@ export const createHttpApp = (deps: HttpDeps) => {
   );
   app.route('/', callPageRoutes(deps.signaling));
   app.route('/', calendarFeedRoutes(deps.calendarFeeds));
+  if (deps.oidc !== undefined) app.route('/', oidcRoutes(deps.oidc));
 
   app.route('/', authenticatedApi(deps));
   return app;

@@ -22,7 +22,7 @@ export interface TestAccount {
 export interface TestProvider {
   readonly issuer: string;
   /** Registers the clients, once the relying party's address is known (the provider answers nothing before). */
-  configure(clients: ReadonlyArray<{ clientId: string; redirectUri: string }>): Promise<void>;
+  configure(clients: ReadonlyArray<{ clientId: string; redirectUris: ReadonlyArray<string> }>): Promise<void>;
   account(account: TestAccount): void;
   /** The account the next interaction logs in. */
   signInAs(sub: string): void;
@@ -79,7 +79,7 @@ export const startTestProvider = async (): Promise<TestProvider> => {
         clients: clients.map((c) => ({
           client_id: c.clientId,
           token_endpoint_auth_method: 'none',
-          redirect_uris: [c.redirectUri],
+          redirect_uris: [...c.redirectUris],
           response_types: ['code'],
           grant_types: ['authorization_code'],
         })),
@@ -88,6 +88,8 @@ export const startTestProvider = async (): Promise<TestProvider> => {
         pkce: { required: () => true },
         claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'roles'] },
         conformIdTokenClaims: false,
+        // Explicit lifetimes, so the provider does not print a notice for each default it falls back on.
+        ttl: { AccessToken: 600, AuthorizationCode: 60, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
         features: { devInteractions: { enabled: false } },
         interactions: { url: (_ctx: unknown, i: { uid: string }) => `/interaction/${i.uid}` },
         findAccount: async (_ctx: unknown, sub: string) => {
