@@ -20,6 +20,7 @@ import { CallRoleShape, SkipReasonShape } from './notifications/shapes.ts';
 import { createDeriver } from './openapi/derive.ts';
 import { asJson, header, operation, problemJson, reply, schemaNamed } from './openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from './openapi/builder.ts';
+import { oidcPaths } from './oidc/openapi.ts';
 import { peoplePaths } from './people/openapi.ts';
 import { problemResponses } from './problems/openapi.ts';
 import { Problem } from './problems/shapes.ts';
@@ -437,6 +438,7 @@ const resources: ReadonlyArray<PathsOf> = [
   calendarPaths,
   settingsPaths,
   notificationPaths,
+  oidcPaths,
 ];
 
 /**
@@ -475,6 +477,7 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
       { name: 'calendar', description: "A user's sessions over time." },
       { name: 'settings', description: 'Site settings (admins).' },
       { name: 'notifications', description: 'Emails and their delivery (admins).' },
+      { name: 'oidc', description: 'Single sign-on through an OpenID provider (when configured).' },
     ],
     paths,
     components: {

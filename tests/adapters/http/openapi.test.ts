@@ -124,6 +124,9 @@ describe('openApiDocument', () => {
       'GET /docs/assets/{file}',
       'GET /static/{file}',
       'GET /signaling/origin-check',
+      // The browser's single sign-on: the provider and the flow cookie are its credentials.
+      'GET /auth/oidc/start',
+      'GET /auth/oidc/callback',
     ];
     for (const { path, method, op } of operations()) {
       const where = `${method.toUpperCase()} ${path}`;
