@@ -6,6 +6,7 @@ import * as person from '../domain/person.ts';
 import { bookingOf, scheduleStreamPrefix, transitionChange } from '../domain/schedule.ts';
 import * as series from '../domain/series.ts';
 import * as session from '../domain/session.ts';
+import * as signIn from '../domain/sign-in.ts';
 import * as settings from '../domain/settings.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { ValidationFailed } from '../domain/shared.ts';
@@ -188,6 +189,27 @@ export const sessions: Aggregate<
         return { _tag: 'Conflict', message: 'a session with this id already exists' };
       case 'SessionEnded':
         return { _tag: 'Conflict', message: `the session has ended (${error.reason})` };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
+/** A sign-in attempt (see domain/sign-in.ts): an email link and its use, a sign-in, or a refusal. */
+export const signIns: Aggregate<signIn.SignInCommand, signIn.SignInEvent, signIn.SignInState, signIn.SignInError> = {
+  streamPrefix: signIn.signInStreamPrefix,
+  streamName: signIn.signInStreamName,
+  decider: signIn.signInDecider,
+  codec: signIn.SignInEvent,
+  eventTypes: signIn.signInEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'ValidationFailed':
+        return error;
+      case 'AttemptAlreadyExists':
+        return { _tag: 'Conflict', message: 'a sign-in attempt with this id already exists' };
+      case 'CodeRefused':
+        return { _tag: 'ValidationFailed', errors: [{ path: 'code', message: 'is not valid' }] };
       default:
         return assertNever(error);
     }

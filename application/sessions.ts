@@ -2,10 +2,11 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Role } from '../domain/shared.ts';
 import { idProblem } from '../domain/shared.ts';
+import type { SignInError } from '../domain/sign-in.ts';
 import type { RevocationReason, SessionClient, SessionError, SessionEvent, SessionMethod } from '../domain/session.ts';
 import type { StaleRevision, TooMuchContention } from './command-handler.ts';
 import type { CorruptEvent } from './decode.ts';
-import { sessions as sessionAggregate } from './aggregates.ts';
+import { sessions as sessionAggregate, signIns } from './aggregates.ts';
 import { createRecorder } from './execute.ts';
 import type { AppError } from './execute.ts';
 import type { EventStore } from './ports/event-store.ts';
@@ -115,6 +116,9 @@ const isInfrastructure = (error: { _tag: string }): error is StaleRevision | Too
 const appErrorOf = (error: SessionError | StaleRevision | TooMuchContention | CorruptEvent): AppError =>
   isInfrastructure(error) ? error : sessionAggregate.mapError(error);
 
+export const signInErrorOf = (error: SignInError | StaleRevision | TooMuchContention | CorruptEvent): AppError =>
+  isInfrastructure(error) ? error : signIns.mapError(error);
+
 /** What every session operation shares: the recorder, who may have one, and how a grant and a revocation are made. */
 const sessionKit = (deps: SessionsDeps) => {
   const recorder = createRecorder(deps);
@@ -217,14 +221,32 @@ export const createSessions = (deps: SessionsDeps) => {
   const refresh = (cookieValue: string | undefined, client: SessionClient) =>
     refreshWith(deps, kit, cookieValue, client);
 
+  /**
+   * Starts a session for a person who may have one now; either way the attempt is recorded (`SignedIn` or
+   * `SignInFailed`), in the attempt's stream when the caller has one (an email link's), else in a new one.
+   */
   const start = async (request: {
     readonly personId: string;
     readonly method: SessionMethod;
     readonly client: SessionClient;
+    readonly attemptId?: string;
   }): Promise<E.Either<AppError, SessionGrant>> => {
+    const attemptId = request.attemptId ?? deps.newId();
     const person = eligible(request.personId);
-    if (person === undefined)
+    if (person === undefined) {
+      const failed = await recorder.record(signIns, attemptId, {
+        type: 'RecordFailure',
+        data: {
+          attemptId,
+          method: request.method,
+          reason: 'not-allowed',
+          at: deps.clock().toISOString(),
+          ...(idProblem(request.personId) === undefined ? { personId: request.personId } : {}),
+        },
+      });
+      if (E.isLeft(failed)) return E.left(signInErrorOf(failed.left));
       return E.left({ _tag: 'Forbidden', message: 'this person may not sign in (unknown, deactivated or no role)' });
+    }
     const now = deps.clock();
     const sessionId = deps.newId();
     const { credential, hash } = newCredential();
@@ -240,10 +262,12 @@ export const createSessions = (deps: SessionsDeps) => {
         at: now.toISOString(),
       },
     });
-    if (E.isLeft(result)) {
-      const error = result.left;
-      return E.left(appErrorOf(error));
-    }
+    if (E.isLeft(result)) return E.left(appErrorOf(result.left));
+    const signedIn = await recorder.record(signIns, attemptId, {
+      type: 'RecordSignIn',
+      data: { attemptId, personId: person.id, method: request.method, sessionId, at: now.toISOString() },
+    });
+    if (E.isLeft(signedIn)) return E.left(signInErrorOf(signedIn.left));
     return E.right(await grant(person, sessionId, credential, now));
   };
 

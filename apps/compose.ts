@@ -27,10 +27,16 @@ import { createHttpApp } from '../adapters/http/app.ts';
 import { createAuthenticator, mintToken } from '../adapters/http/auth.ts';
 import { createSessions } from '../application/sessions.ts';
 import type { Sessions } from '../application/sessions.ts';
+import type { SignIn } from '../application/sign-in.ts';
 import { SessionRevocationReaction } from '../application/session-revocation.ts';
+import { createSignIn } from '../application/sign-in.ts';
+import type { AuthRouteDeps } from '../adapters/http/auth/routes.ts';
+import { chooseMailer } from './notifications.ts';
+import { demoPeople } from './seed.ts';
 import type { Authenticator } from '../adapters/http/auth.ts';
 import { createOidcSignOn } from '../adapters/http/oidc/index.ts';
-import { oidcSessionStarter, setRefreshCookie } from '../adapters/http/oidc/session.ts';
+import { oidcSessionStarter } from '../adapters/http/oidc/session.ts';
+import { setRefreshCookie } from '../adapters/http/auth/guards.ts';
 import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
@@ -83,6 +89,8 @@ export interface System {
   readonly notifications: NotificationModule;
   /** Sign-in sessions; undefined without a bearer secret to sign their tokens (AUTH_JWKS_URL alone). */
   readonly sessions: Sessions | undefined;
+  /** Email sign-in, with the sessions. */
+  readonly signIn: SignIn | undefined;
   close(): Promise<void>;
 }
 
@@ -284,6 +292,46 @@ const createSessionParts = (deps: AdapterDeps, auth: Auth) => {
   return { sessions, reaction };
 };
 
+type SessionParts = NonNullable<ReturnType<typeof createSessionParts>>;
+
+/** Email sign-in and the /auth routes' wiring: the site's own origins, and in dev mode the demo people. */
+const signInRoutes = (deps: AdapterDeps, auth: Auth, parts: SessionParts, listening: Listening): AuthRouteDeps => {
+  const { config, readModels, logger } = deps;
+  const signIn = createSignIn({
+    store: deps.store,
+    newId,
+    clock: deps.clock,
+    queries: readModels,
+    sessions: parts.sessions,
+    mailer: deps.options.notifications?.mailer ?? chooseMailer(config, deps.dataDir, logger),
+    mail: { from: config.mailFrom, siteName: config.siteName },
+    publicBaseUrl: () => listening.publicBaseUrl,
+    log: logger.child({ component: 'sign-in' }),
+    linksPerAddress: config.signIn.perAddress,
+  });
+  const ownOrigin = (origin: string) => {
+    const own = new URL(listening.publicBaseUrl);
+    if (origin === own.origin) return true;
+    // Dev mode: the page may be open at any loopback spelling of this server (as for the signaling socket).
+    const port = own.port || (own.protocol === 'https:' ? '443' : '80');
+    return (
+      auth.devMode && [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`].includes(origin)
+    );
+  };
+  const devPeople = () =>
+    demoPeople
+      .map((p) => readModels.getPerson(p.sub))
+      .filter((p) => p !== undefined && p.active && p.roles.length > 0)
+      .map((p) => ({ id: p!.id, name: p!.name, email: p!.email, roles: [...p!.roles] }));
+  return {
+    sessions: parts.sessions,
+    signIn,
+    ownOrigin,
+    perClient: config.signIn.perClient,
+    ...(auth.devMode ? { devPeople } : {}),
+  };
+};
+
 /** The ICE servers a participant gets: STUN, and TURN with short-lived credentials when a TURN secret is set. */
 const iceFor = (config: Config) => (userId: string, now: Date) =>
   iceServersFor({
@@ -359,6 +407,7 @@ const createHttp = (
     listening: Listening;
     oidc?: ReturnType<typeof createOidc>;
   },
+  signIn?: AuthRouteDeps,
 ) => {
   const { config, store, readModels, projections, access, clock, logger } = deps;
   const { auth, calls, notifications, listening, oidc } = parts;
@@ -408,6 +457,7 @@ const createHttp = (
     health,
     publicBaseUrl: config.publicBaseUrl,
     rateLimit: config.rateLimit,
+    ...(signIn !== undefined ? { signIn } : {}),
     // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
     signaling: {
       originAllowed: (origin) => listening.signaling?.originAllowed(origin) ?? false,
@@ -499,7 +549,8 @@ const closer = (
   server: Server,
   signaling: SignalingHandle,
   notifications: NotificationModule,
-  revocation: SessionRevocationReaction | undefined,
+  /** Sign-in's own work (queued link requests, the revocation reaction), stopped before the stores close. */
+  stopSignIn: () => Promise<void>,
 ) => {
   let closing: Promise<void> | undefined;
   return () => {
@@ -511,7 +562,7 @@ const closer = (
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await notifications.stop();
-      await revocation?.stop();
+      await stopSignIn();
       await stopCore(deps);
     })();
     return closing;
@@ -537,8 +588,9 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
   const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
   const calls = createCalls(deps, auth, listening);
+  const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);
   const oidc = createOidc(deps, auth, sessionParts?.sessions, listening);
-  const app = createHttp(deps, { auth, calls, notifications, listening, oidc });
+  const app = createHttp(deps, { auth, calls, notifications, listening, oidc }, signIn);
   const server = await listen(config, app);
   const port = (server.address() as AddressInfo).port;
   if (config.publicBaseUrlDefaulted) listening.publicBaseUrl = `http://localhost:${port}`;
@@ -572,6 +624,10 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     signaling,
     notifications,
     sessions: sessionParts?.sessions,
-    close: closer(deps, server, signaling, notifications, sessionParts?.reaction),
+    signIn: signIn?.signIn,
+    close: closer(deps, server, signaling, notifications, async () => {
+      await signIn?.signIn.idle();
+      await sessionParts?.reaction.stop();
+    }),
   };
 };

@@ -37,6 +37,8 @@ export interface Config {
   readonly reservationGraceMs: number;
   /** Sign-in sessions: the access token's lifetime and the refresh credential's (sliding), in seconds. */
   readonly session: { readonly accessTtlSeconds: number; readonly refreshTtlSeconds: number };
+  /** Sign-in requests per 15 minutes: per client address (then 429), and links per email address (silently). */
+  readonly signIn: { readonly perClient: number; readonly perAddress: number };
 }
 
 export interface OidcConfig {
@@ -234,6 +236,10 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
         300,
         366 * 86_400,
       ),
+    },
+    signIn: {
+      perClient: int('SIGN_IN_LIMIT_PER_CLIENT', env.SIGN_IN_LIMIT_PER_CLIENT, 30, 1, 1_000_000),
+      perAddress: int('SIGN_IN_LIMIT_PER_ADDRESS', env.SIGN_IN_LIMIT_PER_ADDRESS, 5, 1, 1000),
     },
   };
 };

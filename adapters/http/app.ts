@@ -14,6 +14,8 @@ import type { NotificationService } from '../../application/notifications/servic
 import type { SeriesService } from '../../application/series-service.ts';
 import type { AppError, Service } from '../../application/service.ts';
 import type { Authenticator } from './auth.ts';
+import { authRoutes, inviteRoutes } from './auth/routes.ts';
+import type { AuthRouteDeps } from './auth/routes.ts';
 import { calendarFeedRoutes, calendarRoutes } from './calendar/routes.ts';
 import type { CalendarFeedDeps } from './calendar/routes.ts';
 import { callPageRoutes, callRoutes } from './calls/routes.ts';
@@ -72,6 +74,8 @@ export interface HttpDeps {
   /** The read models' version when calendars may be cached until it changes, else undefined (see calendarRoutes). */
   readonly readVersion: () => number | undefined;
   readonly signaling: SignalingOrigins;
+  /** Sign-in (the page and /auth); absent when there is no bearer secret to sign session tokens with. */
+  readonly signIn?: AuthRouteDeps;
   /** OIDC single sign-on's browser routes, when an issuer is configured. */
   readonly oidc?: OidcRouteDeps;
 }
@@ -157,6 +161,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   api.use('/:collection/:id/*', checkPathId);
   api.use('*', idempotencyLayer({ ...deps.idempotency, kindOf: idempotentKind, logger: deps.logger }));
   api.route('/', peopleRoutes(deps.service));
+  if (deps.signIn !== undefined) api.route('/', inviteRoutes(deps.signIn.signIn));
   api.route('/', meetingRoutes(deps.service));
   api.route('/', callRoutes(deps.join));
   api.route(
@@ -184,6 +189,7 @@ export const createHttpApp = (deps: HttpDeps) => {
   );
   app.route('/', callPageRoutes(deps.signaling));
   app.route('/', calendarFeedRoutes(deps.calendarFeeds));
+  if (deps.signIn !== undefined) app.route('/', authRoutes(deps.signIn));
   if (deps.oidc !== undefined) app.route('/', oidcRoutes(deps.oidc));
 
   app.route('/', authenticatedApi(deps));

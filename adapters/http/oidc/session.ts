@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Context } from 'hono';
 import type { Identified } from '../../../application/oidc.ts';
 import type { RefreshCookie, Sessions } from '../../../application/sessions.ts';
+import { clientIp } from '../auth/guards.ts';
 import type { Env } from '../kit/context.ts';
 
 const MAX_USER_AGENT = 256;
@@ -17,7 +18,7 @@ export const oidcSessionStarter =
     const started = await sessions.start({
       personId: identified.person.id,
       method: 'oidc',
-      client: userAgent !== undefined ? { userAgent } : {},
+      client: { ip: clientIp(c), ...(userAgent !== undefined ? { userAgent } : {}) },
     });
     if (E.isLeft(started)) {
       return E.left(
@@ -27,15 +28,3 @@ export const oidcSessionStarter =
     setRefreshCookie(c, started.right.refreshCookie);
     return E.right(undefined);
   };
-
-/**
- * The sign-in routes' refresh cookie, written as they write it (name `session_refresh`, sent only to /auth, this
- * site only, never readable by scripts), so `POST /auth/refresh` reads it.
- */
-export const setRefreshCookie = (c: Context, cookie: RefreshCookie): void => {
-  c.header(
-    'Set-Cookie',
-    `session_refresh=${cookie.value}; Max-Age=${cookie.maxAgeSeconds}; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
-    { append: true },
-  );
-};

@@ -1,4 +1,3 @@
-import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identities } from '../../../../application/aggregates.ts';
 import { identityKey } from '../../../../application/oidc.ts';
@@ -150,8 +149,21 @@ describe('OIDC sign-in: the authorization code flow', () => {
     const refresh = server.get('session_refresh');
     expect(refresh).toBeDefined();
     expect(server.get('oidc_flow')).toBeUndefined();
-    const session = await plain.system.sessions!.refresh(refresh, {});
-    expect(E.isRight(session) && session.right.person).toMatchObject({ id: 'cora', roles: ['customer'] });
+    // The page takes its access token as after any sign-in: POST /auth/refresh with the cookie.
+    const refreshed = await fetch(`${plain.url}/auth/refresh`, {
+      method: 'POST',
+      headers: {
+        cookie: `session_refresh=${refresh}`,
+        'content-type': 'application/json',
+        origin: new URL(plain.system.publicBaseUrl).origin,
+      },
+      body: '{}',
+    });
+    expect(refreshed.status).toBe(200);
+    const grant = (await refreshed.json()) as { accessToken: string; person: { id: string; roles: string[] } };
+    expect(grant.person).toMatchObject({ id: 'cora', roles: ['customer'] });
+    const own = await fetch(`${plain.url}/people/cora`, { headers: { authorization: `Bearer ${grant.accessToken}` } });
+    expect(own.status).toBe(200);
     expect(await identityEvents(plain, 'idp-cora')).toEqual(['IdentityLinked']);
     // The second time the link finds her; nothing more is linked.
     const again = await signIn(plain, 'idp-cora');

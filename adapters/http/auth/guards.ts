@@ -1,0 +1,64 @@
+import type { Context } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import type { RefreshCookie } from '../../../application/sessions.ts';
+import type { Env } from '../kit/context.ts';
+import { problem } from '../kit/problem.ts';
+
+/** The refresh credential's cookie: sent only to /auth, only by this site, never readable by scripts. */
+export const REFRESH_COOKIE = 'session_refresh';
+
+export const setRefreshCookie = (c: Context, cookie: RefreshCookie): void => {
+  c.header(
+    'Set-Cookie',
+    `${REFRESH_COOKIE}=${cookie.value}; Max-Age=${cookie.maxAgeSeconds}; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+  );
+};
+
+export const clearRefreshCookie = (c: Context): void => {
+  c.header('Set-Cookie', `${REFRESH_COOKIE}=; Max-Age=0; Path=/auth; HttpOnly; Secure; SameSite=Strict`);
+};
+
+/** The refresh cookie's value, if the request carries exactly one that looks like one. */
+export const refreshCookieOf = (c: Context): string | undefined => {
+  const header = c.req.header('cookie');
+  if (header === undefined || header.length > 8192) return undefined;
+  const values = header
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part.startsWith(`${REFRESH_COOKIE}=`))
+    .map((part) => part.slice(REFRESH_COOKIE.length + 1));
+  return values.length === 1 ? values[0] : undefined;
+};
+
+/**
+ * A request to a cookie endpoint must come from a page of this site: JSON (a form cannot send it without a CORS
+ * preflight this server never answers) and an `Origin` that is the site's own. SameSite=Strict is the other layer.
+ */
+export const sameSiteJson = (c: Context<Env>, allowed: (origin: string) => boolean): Response | undefined => {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type))
+    return problem(c, 403, 'Forbidden', 'this endpoint takes only application/json requests from the site itself');
+  const origin = c.req.header('origin');
+  if (origin === undefined || !allowed(origin))
+    return problem(c, 403, 'Forbidden', 'this endpoint takes only requests whose Origin is the site itself');
+  return undefined;
+};
+
+/** Where the request came from: the connection's peer (no proxy header is trusted). */
+export const clientIp = (c: Context): string => {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'unknown';
+};
+
+export const isLoopback = (ip: string): boolean => /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/i.test(ip);
+
+/**
+ * A `next` to go to after signing in: a path of this site (`/…`), never `//host`, a scheme, a backslash or a control
+ * character; anything else is `/`.
+ */
+export const safeNext = (next: string | undefined): string => {
+  if (next === undefined || next.length === 0 || next.length > 2048) return '/';
+  if (!next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
+  if (/[\u0000-\u001F\u007F]/.test(next)) return '/';
+  return next;
+};
