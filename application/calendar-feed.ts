@@ -128,10 +128,13 @@ const readFeed = async (
 export const createCalendarFeedService = (deps: CalendarFeedDeps) => {
   const { executor, access } = deps;
 
-  const mayManage = async (ctx: RequestContext, userId: string): Promise<E.Either<AppError, void>> =>
-    (await access.canReadCalendarOf(ctx.user, userId))
+  // Whoever may read the user's calendar, except by the auditor role alone: reading it gives no right to change a feed.
+  const mayManage = async (ctx: RequestContext, userId: string): Promise<E.Either<AppError, void>> => {
+    const withoutAuditing = { ...ctx.user, roles: ctx.user.roles.filter((role) => role !== 'auditor') };
+    return (await access.canReadCalendarOf(withoutAuditing, userId))
       ? E.right(undefined)
       : E.left({ _tag: 'Forbidden', message: "you may not manage this user's calendar feed" });
+  };
 
   const run = (ctx: RequestContext, userId: string, command: feed.CalendarFeedCommand) =>
     executor.execute(ctx, calendarFeeds, userId, [command]);

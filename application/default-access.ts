@@ -2,11 +2,13 @@ import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type { MeetingQueries } from './ports/read-models.ts';
 
 const isAdmin = (user: AuthUser): boolean => user.roles.includes('admin');
+/** Auditors read what admins read, and change nothing (canModify and canCreate never name them). */
+const readsAll = (user: AuthUser): boolean => isAdmin(user) || user.roles.includes('auditor');
 
-/** The contract's rules: admins see and edit all; the instructor sees and edits own; the customer sees own. */
+/** The contract's rules: admins see and edit all; auditors see all; the instructor sees and edits own; the customer sees own. */
 export const defaultAccessProvider = (queries: Pick<MeetingQueries, 'calendar' | 'getPerson'>): AccessProvider => {
   const canView = async (user: AuthUser, m: { customerId: string; instructorId: string }) =>
-    isAdmin(user) || m.customerId === user.id || m.instructorId === user.id;
+    readsAll(user) || m.customerId === user.id || m.instructorId === user.id;
   return {
     name: 'default',
     deterministic: true,
@@ -14,7 +16,7 @@ export const defaultAccessProvider = (queries: Pick<MeetingQueries, 'calendar' |
     canModify: async (user, m) => isAdmin(user) || (user.roles.includes('instructor') && m.instructorId === user.id),
     canCreate: async (user, draft) =>
       isAdmin(user) || (user.roles.includes('instructor') && draft.instructorId === user.id),
-    canReadCalendarOf: async (user, userId) => isAdmin(user) || user.id === userId,
+    canReadCalendarOf: async (user, userId) => readsAll(user) || user.id === userId,
     filterVisible: async (user, items) => {
       const visible = [];
       for (const item of items) if (await canView(user, item)) visible.push(item);

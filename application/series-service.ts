@@ -6,6 +6,7 @@ import { initialHistory } from '../domain/series-process.ts';
 import type { Actor } from '../domain/shared.ts';
 import type { BookingGuard } from './booking.ts';
 import { unknownParticipants } from './booking.ts';
+import { deactivatedParticipants } from './people.ts';
 import { seriesAggregate } from './aggregates.ts';
 import { seriesChange } from './schedule.ts';
 import { actorOf, newIdFor } from './execute.ts';
@@ -140,7 +141,7 @@ const checkNewSeries = async (
   keep: (plan: RequestPlan) => void,
 ): Promise<AppError | undefined> => {
   if (decided[0]?.type !== 'SeriesScheduled') return { _tag: 'Conflict', message: 'the series could not be planned' };
-  const unknown = await unknownParticipants(deps.access, input);
+  const unknown = [...deactivatedParticipants(deps.queries, input), ...(await unknownParticipants(deps.access, input))];
   if (unknown.length > 0) return { _tag: 'ValidationFailed', errors: unknown };
   // A new series has no sessions: the plan books every occurrence. Its own sessions are no conflict: an idempotent
   // retry may find those it created before its answer was lost.
@@ -240,6 +241,9 @@ const checkChange = async (
   const sessions = await deps.process.loadSessions(named);
   const plan = planRequest(loaded.right.history, decided, sessions, deps.clock().toISOString(), actorOf(ctx.user));
   keep(plan);
+  // Sessions booked anew (moved or brought back) are not for someone deactivated since; removing some still is.
+  const deactivated = plan.toBook.length > 0 ? deactivatedParticipants(deps.queries, view) : [];
+  if (deactivated.length > 0) return { _tag: 'ValidationFailed', errors: deactivated };
   return doubleBooking(deps, ctx, view, plan);
 };
 

@@ -3,19 +3,21 @@ import type * as t from 'io-ts';
 import type * as meeting from '../domain/meeting.ts';
 import * as settings from '../domain/settings.ts';
 import { checkId } from '../domain/shared.ts';
-import { meetings, people, settingsAggregate } from './aggregates.ts';
+import { meetings, settingsAggregate } from './aggregates.ts';
 import { newIdFor } from './execute.ts';
 import type { AppError, ExecuteOptions, Executor, RequestContext } from './execute.ts';
 import type { BookingGuard, BookingConflict } from './booking.ts';
 import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
 import { fieldsSet } from './patch.ts';
+import * as directory from './people.ts';
+import type { PersonInput } from './people.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type {
   CalendarEntry,
   HistoryEntry,
   HistoryPage,
   MeetingView,
-  PersonView,
+  PeopleQuery,
   ReadModels,
 } from './ports/read-models.ts';
 
@@ -54,6 +56,8 @@ const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${wh
 const found = <A>(what: string, view: A | undefined): E.Either<AppError, A> =>
   view === undefined ? E.left(notFound(what)) : E.right(view);
 const forbidden = (message: string): AppError => ({ _tag: 'Forbidden', message });
+/** Admins and auditors read everything; only admins change settings and the directory. */
+const readsAll = (user: AuthUser): boolean => user.roles.includes('admin') || user.roles.includes('auditor');
 
 /**
  * A meeting's or a series' audit history with its instructor: what the caller may read of it depends on who they are
@@ -142,7 +146,10 @@ const scheduleMeeting = async (
   return bookings.withLock([input.customerId, input.instructorId], () =>
     meetingCommand(deps, ctx, meetingId, [command], {
       check: async () => {
-        const unknown = await unknownParticipants(access, input);
+        const unknown = [
+          ...directory.deactivatedParticipants(deps.readModels, input),
+          ...(await unknownParticipants(access, input)),
+        ];
         if (unknown.length > 0) return { _tag: 'ValidationFailed', errors: unknown };
         // Its own id is left out: an idempotent retry may find the meeting it created before its answer was lost.
         const conflicts = bookings.conflicts([input], input, new Set([meetingId]));
@@ -226,6 +233,9 @@ const bookIfFree = (
   slotUnderLock: () => { start: string; end: string },
 ): Promise<E.Either<AppError, MeetingView>> =>
   deps.bookings.withLock([view.customerId, view.instructorId], async () => {
+    // A move or a reinstatement books the slot anew: not for someone deactivated since.
+    const deactivated = directory.deactivatedParticipants(deps.readModels, view);
+    if (deactivated.length > 0) return E.left({ _tag: 'ValidationFailed', errors: deactivated });
     const conflicts = deps.bookings.conflicts([slotUnderLock()], view, new Set([view.id]));
     if (conflicts.length > 0) return E.left(await bookingConflict(deps.access, ctx.user, conflicts));
     return meetingCommand(deps, ctx, view.id, commands, { expectedRevision });
@@ -242,19 +252,6 @@ const reinstateMeeting = async (
   const view = current.right;
   const command: meeting.MeetingCommand = { type: 'ReinstateMeeting', data: deps.executor.stamp(ctx) };
   return bookIfFree(deps, ctx, view, [command], expectedRevision, () => view);
-};
-
-const upsertPerson = async (
-  deps: ServiceDeps,
-  ctx: RequestContext,
-  personId: string,
-  input: { name: string; email: string; timezone?: string },
-): Promise<E.Either<AppError, PersonView>> => {
-  if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may change the people directory'));
-  const result = await deps.executor.execute(ctx, people, personId, [
-    { type: 'RecordPerson', data: { personId, ...input, ...deps.executor.stamp(ctx) } },
-  ]);
-  return E.isLeft(result) ? result : found('person', deps.readModels.getPerson(personId));
 };
 
 /** Fields the body leaves out (the instructor's templates, unknown to older clients) keep their values. */
@@ -325,18 +322,15 @@ export const createService = (deps: ServiceDeps) => {
       return E.right(await access.filterVisible(ctx.user, items));
     },
 
-    upsertPerson: (ctx: RequestContext, personId: string, input: { name: string; email: string; timezone?: string }) =>
-      upsertPerson(deps, ctx, personId, input),
-
-    async getPerson(ctx: RequestContext, personId: string): Promise<E.Either<AppError, PersonView>> {
-      if (!ctx.user.roles.includes('admin') && ctx.user.id !== personId)
-        return E.left(forbidden('you may read only your own entry in the people directory'));
-      return found('person', readModels.getPerson(personId));
-    },
+    upsertPerson: (ctx: RequestContext, personId: string, input: PersonInput) =>
+      directory.upsertPerson(deps, ctx, personId, input),
+    getPerson: (ctx: RequestContext, personId: string) => directory.getPerson(deps, ctx, personId),
+    listPeople: (ctx: RequestContext, query: PeopleQuery) => directory.listPeople(deps, ctx, query),
+    me: (ctx: RequestContext) => directory.me(deps, ctx),
 
     /** The settings as they apply: the instructor's templates are shown even before they are first set. */
     async getSettings(ctx: RequestContext): Promise<E.Either<AppError, settings.CompleteSettings>> {
-      if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may read settings'));
+      if (!readsAll(ctx.user)) return E.left(forbidden('only admins and auditors may read settings'));
       return E.right(settings.completeSettings(readModels.getSettings()));
     },
 
@@ -346,7 +340,7 @@ export const createService = (deps: ServiceDeps) => {
       ctx: RequestContext,
       page?: HistoryPage,
     ): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
-      if (!ctx.user.roles.includes('admin')) return E.left(forbidden('only admins may read settings'));
+      if (!readsAll(ctx.user)) return E.left(forbidden('only admins and auditors may read settings'));
       return E.right(readModels.history(settings.settingsStreamName, page));
     },
   };

@@ -2,9 +2,6 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Logger } from 'pino';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { RequestContext, Service } from '../application/service.ts';
-import { v7 as uuidv7 } from 'uuid';
-import { people } from '../application/aggregates.ts';
-import { actorOf, createRecorder } from '../application/execute.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, mintToken } from '../adapters/http/auth.ts';
 
 export const demoPeople = [
@@ -48,22 +45,9 @@ export const seedDemo = async (
 ): Promise<Array<{ name: string; sub: string; roles: string[]; token: string; ttlSeconds: number }>> => {
   if ((await store.headPosition()) === 0) {
     const admin: RequestContext = { user: { id: 'seed', roles: ['admin'] }, correlationId: 'seed' };
-    const recorder = createRecorder({ store, newId: uuidv7 });
     for (const p of demoPeople) {
-      await service.upsertPerson(admin, p.sub, { name: p.name, email: p.email, timezone: p.timezone });
-      // Their roles in the directory too, so that they can sign in on the dev sign-in page.
-      await recorder.record(people, p.sub, {
-        type: 'RecordPerson',
-        data: {
-          personId: p.sub,
-          name: p.name,
-          email: p.email,
-          timezone: p.timezone,
-          roles: [...p.roles],
-          at: clock().toISOString(),
-          by: actorOf(admin.user),
-        },
-      });
+      // Their roles in the directory too, as their printed tokens give them.
+      await service.upsertPerson(admin, p.sub, { name: p.name, email: p.email, timezone: p.timezone, roles: p.roles });
     }
     const now = clock();
     const meetings = [

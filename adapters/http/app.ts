@@ -29,6 +29,7 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { oidcRoutes } from './oidc/routes.ts';
 import type { OidcRouteDeps } from './oidc/routes.ts';
 import { peopleRoutes } from './people/routes.ts';
+import { directoryGuard } from './directory-guard.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
 import { seriesRoutes } from './series/routes.ts';
@@ -157,6 +158,7 @@ const checkPathId = async (c: Context<Env>, next: () => Promise<void>) => {
 const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   const api = new Hono<Env>();
   api.use('*', bearerAuth(deps.authenticate, createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 })));
+  api.use('*', directoryGuard(deps.service.readModels));
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);
   api.use('*', idempotencyLayer({ ...deps.idempotency, kindOf: idempotentKind, logger: deps.logger }));

@@ -31,13 +31,15 @@ const notFound: AppError = { _tag: 'NotFound', message: 'notification not found'
 /** The admin's side of the notification log: list it and retry what failed. */
 export const createNotificationService = (deps: NotificationServiceDeps) => {
   const isAdmin = (ctx: RequestContext) => ctx.user.roles.includes('admin');
+  // Auditors read the log; only admins retry.
+  const reads = (ctx: RequestContext) => isAdmin(ctx) || ctx.user.roles.includes('auditor');
 
   return {
     async list(
       ctx: RequestContext,
       filter: { meetingId?: string; status?: NotificationStatus; limit?: number },
     ): Promise<E.Either<AppError, ReadonlyArray<NotificationView>>> {
-      if (!isAdmin(ctx)) return E.left(forbidden);
+      if (!reads(ctx)) return E.left(forbidden);
       const limit = Math.min(MAX_NOTIFICATION_LIST, Math.max(1, filter.limit ?? MAX_NOTIFICATION_LIST));
       return E.right(
         deps.queries.listNotifications({
@@ -49,7 +51,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
     },
 
     async get(ctx: RequestContext, notificationId: string): Promise<E.Either<AppError, NotificationView>> {
-      if (!isAdmin(ctx)) return E.left(forbidden);
+      if (!reads(ctx)) return E.left(forbidden);
       const view = deps.queries.getNotification(notificationId);
       return view === undefined ? E.left(notFound) : E.right(view);
     },

@@ -6,6 +6,8 @@ export interface AuthUser {
   readonly roles: ReadonlyArray<Role>;
   readonly name?: string;
   readonly email?: string;
+  /** A join link's user: only this meeting (see the contract). */
+  readonly scope?: { readonly meetingId: string };
 }
 
 export interface Participants {

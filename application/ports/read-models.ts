@@ -73,6 +73,21 @@ export interface PersonView {
   readonly updatedAt: string;
 }
 
+/** Where a page of the directory resumes: after this folded name and id. */
+export interface PeopleCursor {
+  readonly nameKey: string;
+  readonly id: string;
+}
+
+export interface PeopleQuery {
+  /** A prefix of the name or the address, any case. */
+  readonly query?: string;
+  readonly role?: Role;
+  readonly active?: boolean;
+  readonly after?: PeopleCursor;
+  readonly limit: number;
+}
+
 /** One projection's durable state: it applies events after its checkpoint, atomically with the checkpoint. */
 export interface ProjectionSink {
   readonly name: string;
@@ -96,6 +111,12 @@ export interface MeetingQueries {
   getPerson(personId: string): PersonView | undefined;
   /** The one person with this address (case folded), if exactly one has it. */
   personByEmail(email: string): PersonView | undefined;
+  /** The ids of every person with this address (case folded), in id order. */
+  peopleWithEmail(email: string): ReadonlyArray<string>;
+  /** A page of the directory in (folded name, id) order, and where the next page starts if there is one. */
+  listPeople(query: PeopleQuery): { items: ReadonlyArray<PersonView>; next?: PeopleCursor };
+  /** Whether this person is active, or undefined when they are not in the directory (cheap: asked per request). */
+  personActive(personId: string): boolean | undefined;
   getSettings(): Settings;
 }
 

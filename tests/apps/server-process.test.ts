@@ -55,6 +55,15 @@ describe('the server process', () => {
     );
     expect(seeded.status).toBe(200);
     expect(((await seeded.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    // The demo people have their tokens' roles in the directory too.
+    const listed = await fetch(`${server.url}/people?limit=10`, { headers: { authorization: `Bearer ${adminToken}` } });
+    const people = ((await listed.json()) as { items: Array<{ id: string; roles: string[] }> }).items;
+    expect(Object.fromEntries(people.map((p) => [p.id, p.roles]))).toEqual({
+      'admin-1': ['admin'],
+      'customer-2': ['customer'],
+      'customer-1': ['customer'],
+      'instructor-1': ['instructor'],
+    });
 
     // A request whose body is still arriving when SIGTERM comes must still be answered.
     const body = JSON.stringify(

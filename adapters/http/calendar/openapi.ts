@@ -43,7 +43,7 @@ const calendarPath = (schema: SchemaOf): Json => ({
     summary: "A user's meetings in a time range",
     description:
       'Every meeting of the user, as customer or as instructor, overlapping `[from, to)`, sorted by start; cancelled ' +
-      "meetings are included with their state. Users read their own calendar; admins anyone's.",
+      "meetings are included with their state. Users read their own calendar; admins and auditors anyone's.",
     tags: ['calendar'],
     parameters: [param('From'), param('To'), param('UserId'), param('IfNoneMatch')],
     responses: {

@@ -29,7 +29,7 @@ const notificationsPath = (schema: SchemaOf): Json => ({
     operationId: 'listNotifications',
     summary: 'Emails owed and their delivery records',
     description:
-      'Admins only. Newest first; filter by meeting and/or status. Unknown query parameters are refused (400).',
+      'Admins and auditors. Newest first; filter by meeting and/or status. Unknown query parameters are refused (400).',
     tags: ['notifications'],
     parameters: [
       {
@@ -67,7 +67,7 @@ const notificationsIdPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'getNotification',
     summary: 'One notification and its delivery record',
-    description: 'Admins only.',
+    description: 'Admins and auditors.',
     tags: ['notifications'],
     parameters: [param('NotificationId')],
     responses: {

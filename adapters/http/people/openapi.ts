@@ -2,35 +2,121 @@
 
 import { body, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
-import { PersonBody, PersonResource } from './shapes.ts';
+import {
+  DEFAULT_PEOPLE_PAGE,
+  MAX_PEOPLE_PAGE,
+  MAX_PEOPLE_QUERY_LENGTH,
+  MeResource,
+  PersonBody,
+  PersonList,
+  PersonResource,
+} from './shapes.ts';
+import { Role } from '../../../domain/shared.ts';
+
+const examplePerson = {
+  id: 'cust-42',
+  name: 'Casey Customer',
+  email: 'casey@example.com',
+  timezone: 'Europe/Amsterdam',
+  language: 'nl',
+  roles: ['customer'],
+  active: true,
+  updatedAt: '2026-02-20T14:00:00.000Z',
+};
+
+const queryParam = (name: string, description: string, schema: Json): Json => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+
+const peoplePath = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'listPeople',
+    summary: 'List and search the people directory',
+    description:
+      'Admins and auditors only. Ordered by name (case folded), then id; page with `cursor`. Unknown or repeated ' +
+      'parameters answer 400 naming them.',
+    tags: ['people'],
+    parameters: [
+      queryParam('query', 'A prefix of the name or the address, any case (`%` and `_` match only themselves).', {
+        type: 'string',
+        maxLength: MAX_PEOPLE_QUERY_LENGTH,
+      }),
+      queryParam('role', 'Only people with this role.', schema(Role)),
+      queryParam('active', 'Only active (`true`) or deactivated (`false`) people.', {
+        type: 'string',
+        enum: ['true', 'false'],
+      }),
+      queryParam('cursor', 'The `next` of the previous page.', { type: 'string', maxLength: 1024 }),
+      queryParam('limit', `At most this many (default ${DEFAULT_PEOPLE_PAGE}, at most ${MAX_PEOPLE_PAGE}).`, {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_PEOPLE_PAGE,
+        default: DEFAULT_PEOPLE_PAGE,
+      }),
+    ],
+    responses: {
+      '200': reply('A page of people.', json(schema(PersonList), { items: [examplePerson] })),
+      '400': response('BadRequest'),
+      '403': response('Forbidden'),
+    },
+  }),
+});
+
+const mePath = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'getMe',
+    summary: 'Who the caller is',
+    description:
+      'Any authenticated caller: the id and roles their token gives, a join link’s `scope`, and their directory ' +
+      'entry when they have one (`inDirectory`).',
+    tags: ['people'],
+    responses: {
+      '200': reply(
+        'The caller.',
+        json(schema(MeResource), {
+          id: 'cust-42',
+          roles: ['customer'],
+          inDirectory: true,
+          name: 'Casey Customer',
+          email: 'casey@example.com',
+          timezone: 'Europe/Amsterdam',
+          language: 'nl',
+          active: true,
+        }),
+      ),
+    },
+  }),
+});
 
 const peopleIdPath = (schema: SchemaOf): Json => ({
   put: operation({
     operationId: 'putPerson',
     summary: 'Create or update a person in the directory',
-    description: 'The directory gives names for calendars and addresses for notifications. Admins only.',
+    description:
+      'The directory gives names for calendars and addresses for notifications, and the roles and active flag ' +
+      'sign-in goes by. Admins only; nobody changes their own `roles` or `active` (403 naming the field). A body ' +
+      'without `roles`, `active` or `language` leaves them as they are.',
     tags: ['people'],
     parameters: [param('PersonId')],
     requestBody: body(schema(PersonBody), 'The person.', {
       name: 'Casey Customer',
       email: 'casey@example.com',
       timezone: 'Europe/Amsterdam',
+      language: 'nl',
+      roles: ['customer'],
     }),
     responses: {
-      '200': reply(
-        'The person as stored.',
-        json(schema(PersonResource), {
-          id: 'cust-42',
-          name: 'Casey Customer',
-          email: 'casey@example.com',
-          timezone: 'Europe/Amsterdam',
-          updatedAt: '2026-02-20T14:00:00.000Z',
-        }),
-      ),
+      '200': reply('The person as stored.', json(schema(PersonResource), examplePerson)),
       '403': response('Forbidden'),
       '409': {
         ...response('Conflict'),
-        description: 'Too many concurrent changes to this person; try again.',
+        description:
+          'Another person already has this address (case folded; the detail names `email`), or too many concurrent ' +
+          'changes to this person; try again.',
       },
     },
   }),
@@ -38,19 +124,12 @@ const peopleIdPath = (schema: SchemaOf): Json => ({
     operationId: 'getPerson',
     summary: 'Read a person',
     description:
-      'Admins read anyone; others only themselves (anyone else answers 403, whether or not the person exists).',
+      'Admins and auditors read anyone; others only themselves (anyone else answers 403, whether or not the person ' +
+      'exists).',
     tags: ['people'],
     parameters: [param('PersonId')],
     responses: {
-      '200': reply(
-        'The person.',
-        json(schema(PersonResource), {
-          id: 'cust-42',
-          name: 'Casey Customer',
-          email: 'casey@example.com',
-          updatedAt: '2026-02-20T14:00:00.000Z',
-        }),
-      ),
+      '200': reply('The person.', json(schema(PersonResource), examplePerson)),
       '403': response('Forbidden'),
       '404': response('NotFound'),
     },
@@ -58,5 +137,7 @@ const peopleIdPath = (schema: SchemaOf): Json => ({
 });
 
 export const peoplePaths: PathsOf = (schema) => ({
+  '/people': peoplePath(schema),
   '/people/{id}': peopleIdPath(schema),
+  '/me': mePath(schema),
 });

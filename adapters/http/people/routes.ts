@@ -1,18 +1,88 @@
+import * as E from 'fp-ts/lib/Either.js';
 import { Hono } from 'hono';
 import type { Service } from '../../../application/service.ts';
+import type { PeopleCursor, PeopleQuery } from '../../../application/ports/read-models.ts';
+import type { FieldError, Role } from '../../../domain/shared.ts';
+import { Role as RoleCodec } from '../../../domain/shared.ts';
 import { pathId, requestContext as ctx } from '../kit/context.ts';
 import type { Env } from '../kit/context.ts';
-import { answer } from '../kit/problem.ts';
+import { answer, appErrorResponse, validationProblem } from '../kit/problem.ts';
 import { write } from '../kit/versioned.ts';
-import { PersonBody } from './shapes.ts';
+import { DEFAULT_PEOPLE_PAGE, MAX_PEOPLE_PAGE, MAX_PEOPLE_QUERY_LENGTH, PersonBody } from './shapes.ts';
 
-/** `/people/:id`: the people directory (who can be booked, and where their mail goes). */
+const LIST_PARAMETERS = new Set(['query', 'role', 'active', 'cursor', 'limit']);
+const MAX_CURSOR_LENGTH = 1024;
+
+/** The cursor is the last item's (folded name, id), as base64url JSON: opaque to clients, checked on the way in. */
+export const encodeCursor = (cursor: PeopleCursor): string =>
+  Buffer.from(JSON.stringify([cursor.nameKey, cursor.id]), 'utf8').toString('base64url');
+
+const decodeCursor = (text: string): PeopleCursor | undefined => {
+  if (text.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    return Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')
+      ? { nameKey: value[0] as string, id: value[1] as string }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** `GET /people`'s query string: every parameter at most once, bounded; each bad one a field error naming it. */
+export const parseListQuery = (params: Record<string, string[]>): E.Either<FieldError[], PeopleQuery> => {
+  const errors: FieldError[] = [];
+  const one = (name: string): string | undefined => {
+    const values = params[name];
+    if (values === undefined) return undefined;
+    if (values.length > 1) errors.push({ path: name, message: 'may be given once' });
+    return values[0];
+  };
+  for (const name of Object.keys(params))
+    if (!LIST_PARAMETERS.has(name)) errors.push({ path: name, message: 'is not a parameter of this list' });
+  const text = one('query');
+  if (text !== undefined && (text.length > MAX_PEOPLE_QUERY_LENGTH || /[\u0000-\u001F\u007F]/.test(text)))
+    errors.push({ path: 'query', message: `must be at most ${MAX_PEOPLE_QUERY_LENGTH} characters on one line` });
+  const role = one('role');
+  if (role !== undefined && !RoleCodec.is(role))
+    errors.push({ path: 'role', message: 'must be one of admin, instructor, customer, auditor' });
+  const active = one('active');
+  if (active !== undefined && active !== 'true' && active !== 'false')
+    errors.push({ path: 'active', message: 'must be true or false' });
+  const cursorText = one('cursor');
+  const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText);
+  if (cursorText !== undefined && cursor === undefined)
+    errors.push({ path: 'cursor', message: 'is not a cursor this list gave' });
+  const limitText = one('limit');
+  const limit = limitText === undefined ? DEFAULT_PEOPLE_PAGE : /^\d{1,3}$/.test(limitText) ? Number(limitText) : 0;
+  if (limit < 1 || limit > MAX_PEOPLE_PAGE)
+    errors.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_PEOPLE_PAGE}` });
+  if (errors.length > 0) return E.left(errors);
+  return E.right({
+    ...(text !== undefined && text.length > 0 ? { query: text } : {}),
+    ...(role !== undefined ? { role: role as Role } : {}),
+    ...(active !== undefined ? { active: active === 'true' } : {}),
+    ...(cursor !== undefined ? { after: cursor } : {}),
+    limit,
+  });
+};
+
+/** `/people`: the people directory (who can be booked, and where their mail goes), and `/me`. */
 export const peopleRoutes = (service: Service): Hono<Env> => {
   const routes = new Hono<Env>();
+  routes.get('/people', async (c) => {
+    const query = parseListQuery(c.req.queries());
+    if (E.isLeft(query)) return validationProblem(c, query.left);
+    const result = await service.listPeople(ctx(c), query.right);
+    if (E.isLeft(result)) return appErrorResponse(c, result.left);
+    const { items, next } = result.right;
+    return c.json({ items, ...(next !== undefined ? { next: encodeCursor(next) } : {}) });
+  });
   routes.put(
     '/people/:id',
     write(PersonBody, false, async (c, body) => answer(c, await service.upsertPerson(ctx(c), pathId(c), body))),
   );
   routes.get('/people/:id', async (c) => answer(c, await service.getPerson(ctx(c), pathId(c))));
+  routes.get('/me', (c) => c.json(service.me(ctx(c))));
   return routes;
 };

@@ -6,11 +6,6 @@ import { IsoInstant, Role } from '../../../domain/shared.ts';
 import { TimeZoneName } from '../../../domain/time.ts';
 import type { PersonView } from '../../../application/ports/read-models.ts';
 
-export const PersonBody = annotate(
-  t.intersection([t.type({ name: PersonName, email: PersonEmail }), t.partial({ timezone: TimeZoneName })]),
-  { name: 'PersonInput' },
-);
-
 export const PersonResource = annotate(
   t.intersection([
     t.type({
@@ -30,6 +25,72 @@ export const PersonResource = annotate(
     t.partial({ timezone: TimeZoneName, language: PersonLanguage }),
   ]),
   { name: 'Person' },
+);
+
+/** Roles as a body gives them: each at most once (so at most four). */
+export const RoleSet = annotate(
+  t.refinement(t.array(Role), (roles) => new Set(roles).size === roles.length, 'roles, each at most once'),
+  {
+    maxItems: 4,
+    uniqueItems: true,
+    description:
+      'The roles the directory gives this person, each at most once. Left out, they stay as they are. Nobody changes ' +
+      'their own (403 naming `roles`).',
+  },
+);
+
+export const PersonBody = annotate(
+  t.intersection([
+    t.type({ name: PersonName, email: PersonEmail }),
+    t.partial({
+      timezone: TimeZoneName,
+      language: PersonLanguage,
+      roles: RoleSet,
+      active: annotate(t.boolean, {
+        description:
+          '`false` deactivates the person (no sign-in, no new bookings; nothing is deleted), `true` reactivates. ' +
+          'Left out, it stays as it is. Nobody changes their own (403 naming `active`).',
+      }),
+    }),
+  ]),
+  { name: 'PersonInput' },
+);
+
+export type PersonInput = t.TypeOf<typeof PersonBody>;
+
+export const MAX_PEOPLE_QUERY_LENGTH = 200;
+export const MAX_PEOPLE_PAGE = 200;
+export const DEFAULT_PEOPLE_PAGE = 50;
+
+/** The list's page: the items in (name, id) order and, when there are more, the cursor that continues after them. */
+export const PersonList = annotate(
+  t.intersection([
+    t.type({ items: t.array(PersonResource) }),
+    t.partial({ next: annotate(t.string, { description: 'Pass as `cursor` for the next page; opaque.' }) }),
+  ]),
+  { name: 'PersonList' },
+);
+
+/** `GET /me`: the caller as their token says, and their directory entry when they have one. */
+export const MeResource = annotate(
+  t.intersection([
+    t.type({
+      id: annotate(t.string, { description: 'The token `sub`.' }),
+      roles: annotate(t.array(Role), { description: 'The roles the token gives (what the API lets the caller do).' }),
+      inDirectory: annotate(t.boolean, { description: 'Whether the people directory has an entry for this id.' }),
+    }),
+    t.partial({
+      name: t.string,
+      email: t.string,
+      timezone: TimeZoneName,
+      language: PersonLanguage,
+      active: annotate(t.boolean, { description: 'The directory entry is active (present with `inDirectory`).' }),
+      scope: annotate(t.type({ meetingId: t.string }), {
+        description: 'A join link signed the caller in for this meeting only.',
+      }),
+    }),
+  ]),
+  { name: 'Me' },
 );
 
 // The application's person view is answered as it is: the compiler holds it to the documented shape.

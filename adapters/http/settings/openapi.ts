@@ -13,7 +13,7 @@ const settingsPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'getSettings',
     summary: 'Read the settings',
-    description: 'Admins only. Secrets are never returned.',
+    description: 'Admins and auditors. Secrets are never returned.',
     tags: ['settings'],
     responses: {
       '200': reply('The settings.', json(schema(SettingsResource), exampleSettings)),
@@ -44,7 +44,7 @@ const settingsHistoryPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'getSettingsHistory',
     summary: 'Audit history of the settings',
-    description: 'Every settings change, oldest first, with who and when. Admins only.',
+    description: 'Every settings change, oldest first, with who and when. Admins and auditors.',
     tags: ['settings'],
     parameters: [param('HistoryAfter'), param('HistoryLimit')],
     responses: {

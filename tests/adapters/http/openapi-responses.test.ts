@@ -215,9 +215,18 @@ describe('real answers fit the OpenAPI document', () => {
       name: 'Cora Customer',
       email: 'cora@example.com',
       timezone: 'America/Chicago',
+      roles: [],
+      active: true,
       updatedAt: NOW.toISOString(),
     });
     await send(admin, 'GET /people/{id}', 200, { path: { id: 'ivan' } });
+    const listed = await send(admin, 'GET /people', 200, { query: 'query=co&limit=1' });
+    expect(listed.body.items.map((p: { id: string }) => p.id)).toEqual(['cora']);
+    const me = await send(cora, 'GET /me', 200);
+    expect(me.body).toMatchObject({ id: 'cora', roles: ['customer'], inDirectory: true, active: true });
+    await send(cora, 'GET /people', 403);
+    const badList = await send(admin, 'GET /people', 400, { query: 'role=boss&limit=500' });
+    expect(badList.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['limit', 'role']);
     await send(cora, 'GET /people/{id}', 403, { path: { id: 'ivan' } });
     await send(ivan, 'PUT /people/{id}', 403, {
       path: { id: 'ivan' },

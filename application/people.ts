@@ -1,0 +1,152 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { PersonEvent } from '../domain/person.ts';
+import type { FieldError, Role } from '../domain/shared.ts';
+import { people } from './aggregates.ts';
+import type { AppError, Executor, RequestContext } from './execute.ts';
+import type { AuthUser } from './ports/access.ts';
+import type { MeetingQueries, PeopleCursor, PeopleQuery, PersonView } from './ports/read-models.ts';
+
+export interface PeopleDeps {
+  readonly readModels: Pick<MeetingQueries, 'getPerson' | 'peopleWithEmail' | 'listPeople' | 'personActive'>;
+  readonly executor: Pick<Executor, 'execute' | 'stamp'>;
+}
+
+/** What a client gives for a person: today's fields, and optionally roles, the active flag and a language. */
+export interface PersonInput {
+  readonly name: string;
+  readonly email: string;
+  readonly timezone?: string;
+  readonly language?: string;
+  readonly roles?: ReadonlyArray<Role>;
+  readonly active?: boolean;
+}
+
+/** `GET /me`: who the token says the caller is, and what the directory knows of them. */
+export interface Me {
+  readonly id: string;
+  readonly roles: ReadonlyArray<Role>;
+  readonly inDirectory: boolean;
+  readonly name?: string;
+  readonly email?: string;
+  readonly timezone?: string;
+  readonly language?: string;
+  readonly active?: boolean;
+  readonly scope?: { readonly meetingId: string };
+}
+
+const forbidden = (message: string): AppError => ({ _tag: 'Forbidden', message });
+const isAdmin = (user: AuthUser): boolean => user.roles.includes('admin');
+/** Admins and auditors read the whole directory. */
+const readsDirectory = (user: AuthUser): boolean => isAdmin(user) || user.roles.includes('auditor');
+
+/**
+ * One write per address at a time in this process, held until the read model shows it (the executor waits), so two
+ * requests giving one new address to two people cannot both find it free.
+ */
+const addressLocks = new Map<string, Promise<unknown>>();
+const withAddressLock = async <A>(email: string, work: () => Promise<A>): Promise<A> => {
+  const key = email.trim().toLowerCase();
+  const previous = addressLocks.get(key) ?? Promise.resolve();
+  const current = previous.then(work, work);
+  const tail = current.catch(() => undefined);
+  addressLocks.set(key, tail);
+  try {
+    return await current;
+  } finally {
+    if (addressLocks.get(key) === tail) addressLocks.delete(key);
+  }
+};
+
+/** A person's own roles and active flag are set by someone else: the events say what this request would change. */
+const selfChange = (
+  ctx: RequestContext,
+  personId: string,
+  decided: ReadonlyArray<PersonEvent>,
+): AppError | undefined => {
+  if (ctx.user.id !== personId) return undefined;
+  if (decided.some((e) => e.type === 'PersonRolesChanged')) return forbidden('you may not change your own `roles`');
+  if (decided.some((e) => e.type === 'PersonDeactivated' || e.type === 'PersonReactivated'))
+    return forbidden('you may not change your own `active`');
+  return undefined;
+};
+
+const addressTaken = (deps: PeopleDeps, personId: string, email: string): AppError | undefined =>
+  deps.readModels.peopleWithEmail(email).some((id) => id !== personId)
+    ? { _tag: 'Conflict', message: '`email`: another person in the directory already has this address' }
+    : undefined;
+
+export const upsertPerson = async (
+  deps: PeopleDeps,
+  ctx: RequestContext,
+  personId: string,
+  input: PersonInput,
+): Promise<E.Either<AppError, PersonView>> => {
+  if (!isAdmin(ctx.user)) return E.left(forbidden('only admins may change the people directory'));
+  const { roles, ...rest } = input;
+  const command = {
+    type: 'RecordPerson' as const,
+    data: { personId, ...rest, ...(roles !== undefined ? { roles: [...roles] } : {}), ...deps.executor.stamp(ctx) },
+  };
+  return withAddressLock(input.email, async () => {
+    const result = await deps.executor.execute(ctx, people, personId, [command], {
+      check: async (decided) =>
+        selfChange(ctx, personId, decided) ??
+        (decided.some((e) => e.type === 'PersonRegistered' || e.type === 'PersonUpdated')
+          ? addressTaken(deps, personId, input.email)
+          : undefined),
+    });
+    if (E.isLeft(result)) return result;
+    const view = deps.readModels.getPerson(personId);
+    return view === undefined ? E.left({ _tag: 'NotFound', message: 'person not found' }) : E.right(view);
+  });
+};
+
+export const getPerson = async (
+  deps: PeopleDeps,
+  ctx: RequestContext,
+  personId: string,
+): Promise<E.Either<AppError, PersonView>> => {
+  if (!readsDirectory(ctx.user) && ctx.user.id !== personId)
+    return E.left(forbidden('you may read only your own entry in the people directory'));
+  const view = deps.readModels.getPerson(personId);
+  return view === undefined ? E.left({ _tag: 'NotFound', message: 'person not found' }) : E.right(view);
+};
+
+export const listPeople = async (
+  deps: PeopleDeps,
+  ctx: RequestContext,
+  query: PeopleQuery,
+): Promise<E.Either<AppError, { items: ReadonlyArray<PersonView>; next?: PeopleCursor }>> => {
+  if (!readsDirectory(ctx.user)) return E.left(forbidden('only admins and auditors may list the people directory'));
+  return E.right(deps.readModels.listPeople(query));
+};
+
+export const me = (deps: PeopleDeps, ctx: RequestContext): Me => {
+  const { user } = ctx;
+  const entry = deps.readModels.getPerson(user.id);
+  const scope = user.scope !== undefined ? { scope: { meetingId: user.scope.meetingId } } : {};
+  if (entry === undefined) return { id: user.id, roles: [...user.roles], inDirectory: false, ...scope };
+  return {
+    id: user.id,
+    roles: [...user.roles],
+    inDirectory: true,
+    name: entry.name,
+    email: entry.email,
+    ...(entry.timezone !== undefined ? { timezone: entry.timezone } : {}),
+    ...(entry.language !== undefined ? { language: entry.language } : {}),
+    active: entry.active,
+    ...scope,
+  };
+};
+
+/**
+ * A booking's people who are deactivated in the directory: each a field error, worded like an unknown person's.
+ * People the directory does not know are the access provider's to answer (`unknownParticipants`).
+ */
+export const deactivatedParticipants = (
+  queries: Pick<MeetingQueries, 'personActive'>,
+  draft: { readonly customerId: string; readonly instructorId: string },
+): FieldError[] =>
+  (['customerId', 'instructorId'] as const)
+    .filter((field) => queries.personActive(draft[field]) === false)
+    .map((path) => ({ path, message: 'is deactivated in the people directory and cannot be booked' }));

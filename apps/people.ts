@@ -1,0 +1,157 @@
+/**
+ * `npm run person -- --id ID --name NAME --email EMAIL [--roles admin,instructor] [--timezone Z] [--language L]
+ * [--inactive | --active]`: records a person in the directory through the application's executor, as
+ * `PUT /people/:id` does (the same rules; one address per person), against the embedded store in DATA_DIR (a
+ * running server may keep running: the SQLite store takes several processes) or KurrentDB when
+ * KURRENTDB_CONNECTION_STRING is set. This is how the first admin of a fresh site gets into the directory.
+ * Left out, `--roles` and the active flag stay as they are (a new person: no roles, active).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
+import { v7 as uuidv7 } from 'uuid';
+import { projectedStreamPrefixes } from '../application/aggregates.ts';
+import type { AppError } from '../application/execute.ts';
+import { createExecutor } from '../application/execute.ts';
+import { upsertPerson } from '../application/people.ts';
+import { ProjectionRunner } from '../application/projections/runner.ts';
+import { scheduleStreamPrefix } from '../domain/schedule.ts';
+import type { FieldError } from '../domain/shared.ts';
+import { openKurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
+import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
+import { PersonBody } from '../adapters/http/people/shapes.ts';
+import type { PersonInput } from '../adapters/http/people/shapes.ts';
+import { decodeBody } from '../adapters/http/validation.ts';
+import { openReadModelDatabase } from '../adapters/read-models/kit.ts';
+import { openPeopleReadModel } from '../adapters/read-models/people.ts';
+import { ConfigError, loadConfig } from './config.ts';
+
+const USAGE =
+  'usage: npm run person -- --id ID --name NAME --email EMAIL [--roles admin,instructor,customer,auditor] ' +
+  '[--timezone ZONE] [--language TAG] [--inactive | --active]';
+
+/** Who the events name as their author: the operator at the server's shell. */
+const OPERATOR = { id: 'people-cli', roles: ['admin' as const] };
+
+class UsageError extends Error {}
+
+/** The person the arguments describe, as `PUT /people/:id` would take it, or the field errors. */
+export const personFromArgs = (
+  args: ReadonlyArray<string>,
+): E.Either<FieldError[], { id: string; body: PersonInput }> => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        email: { type: 'string' },
+        roles: { type: 'string' },
+        timezone: { type: 'string' },
+        language: { type: 'string' },
+        inactive: { type: 'boolean' },
+        active: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const v = parsed.values;
+  const errors: FieldError[] = [];
+  if (v.id === undefined) errors.push({ path: 'id', message: 'is required (--id)' });
+  if (v.inactive === true && v.active === true)
+    errors.push({ path: 'active', message: 'give --inactive or --active, not both' });
+  const body: Record<string, unknown> = {
+    ...(v.name !== undefined ? { name: v.name } : {}),
+    ...(v.email !== undefined ? { email: v.email } : {}),
+    ...(v.timezone !== undefined ? { timezone: v.timezone } : {}),
+    ...(v.language !== undefined ? { language: v.language } : {}),
+    // `--roles ''` takes every role away.
+    ...(v.roles !== undefined
+      ? {
+          roles: v.roles
+            .split(',')
+            .map((r) => r.trim())
+            .filter((r) => r.length > 0),
+        }
+      : {}),
+    ...(v.inactive === true ? { active: false } : v.active === true ? { active: true } : {}),
+  };
+  const decoded = decodeBody(PersonBody, body);
+  if (E.isLeft(decoded)) errors.push(...decoded.left);
+  return errors.length > 0 || v.id === undefined || E.isLeft(decoded)
+    ? E.left(errors)
+    : E.right({ id: v.id, body: decoded.right });
+};
+
+const describe = (error: AppError): string[] => {
+  switch (error._tag) {
+    case 'ValidationFailed':
+      return error.errors.map((e) => `${e.path}: ${e.message}`);
+    default:
+      return 'message' in error && typeof error.message === 'string' ? [error.message] : [error._tag];
+  }
+};
+
+const openStore = async (config: ReturnType<typeof loadConfig>) => {
+  if (config.kurrentDbConnectionString === undefined) {
+    const dataDir = resolve(config.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    return openSqliteEventStore({ path: join(dataDir, 'events.db') });
+  }
+  return openKurrentDbEventStore({
+    connectionString: config.kurrentDbConnectionString,
+    streamPrefixes: projectedStreamPrefixes,
+  });
+};
+
+const main = async (): Promise<number> => {
+  const input = personFromArgs(process.argv.slice(2));
+  if (E.isLeft(input)) {
+    for (const e of input.left) process.stderr.write(`${e.path}: ${e.message}\n`);
+    return 1;
+  }
+  const config = loadConfig();
+  const store = await openStore(config);
+  // The directory as of the log's head, in memory: the address rule reads it, and the answer comes from it.
+  const people = openPeopleReadModel(openReadModelDatabase(':memory:', 0));
+  const projections = new ProjectionRunner(store, [people.sink], undefined, undefined, [scheduleStreamPrefix]);
+  try {
+    projections.start();
+    await projections.whenHealthy(120_000);
+    const executor = createExecutor({ store, projections, newId: uuidv7, clock: () => new Date() });
+    const result = await upsertPerson(
+      { readModels: people.queries, executor },
+      { user: OPERATOR, correlationId: `people-cli-${uuidv7()}` },
+      input.right.id,
+      input.right.body,
+    );
+    if (E.isLeft(result)) {
+      for (const line of describe(result.left)) process.stderr.write(`${line}\n`);
+      return 1;
+    }
+    process.stdout.write(`${JSON.stringify(result.right)}\n`);
+    return 0;
+  } finally {
+    await projections.stop();
+    await store.close();
+  }
+};
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(
+      `${error instanceof ConfigError ? 'Configuration error: ' : ''}${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  },
+);
