@@ -124,6 +124,11 @@ const idToken = async (idp: TestProvider, sub: string, clientId: string, redirec
 const getSettings = (sys: TestSystem, token: string) =>
   fetch(`${sys.url}/settings`, { headers: { authorization: `Bearer ${token}` } });
 
+const me = async (sys: TestSystem, token: string) => {
+  const response = await fetch(`${sys.url}/me`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, body: (await response.json()) as { id?: string; roles?: string[] } };
+};
+
 describe('OIDC sign-in: the authorization code flow', () => {
   it('starts at the provider with PKCE (S256), state and nonce, kept in an HttpOnly Secure Lax cookie', async () => {
     const response = await fetch(`${plain.url}/auth/oidc/start?next=/calendar`, { redirect: 'manual' });
@@ -236,12 +241,14 @@ describe("OIDC: the provider's tokens as bearer tokens", () => {
   it('accepts an ID token of the provider for this client, with the directory roles by default', async () => {
     const token = await idToken(provider, 'idp-ada', CLIENT_ID, callbackOf(plain));
     // Ada is a customer in the directory, whatever the token says: authenticated, and refused the admin's page.
+    expect(await me(plain, token)).toMatchObject({ status: 200, body: { id: 'ada', roles: ['customer'] } });
     const response = await getSettings(plain, token);
     expect(response.status).toBe(403);
   });
 
   it('takes the roles from the claim when AUTH_OIDC_ROLES_CLAIM names one (unknown roles left out)', async () => {
     const token = await idToken(provider, 'idp-ada', CLIENT_ID, callbackOf(claimed));
+    expect(await me(claimed, token)).toMatchObject({ status: 200, body: { id: 'ada', roles: ['admin'] } });
     expect((await getSettings(claimed, token)).status).toBe(200);
     // Cora's claim says customer: no admin rights there either.
     const cora = await idToken(provider, 'idp-cora', CLIENT_ID, callbackOf(claimed));
@@ -250,6 +257,7 @@ describe("OIDC: the provider's tokens as bearer tokens", () => {
 
   it("refuses a token for another client of the provider, one of another issuer, and an unknown person's", async () => {
     const otherAudience = await idToken(provider, 'idp-ada', 'other-app', 'http://127.0.0.1:9/callback');
+    expect((await me(claimed, otherAudience)).status).toBe(401);
     expect((await getSettings(claimed, otherAudience)).status).toBe(401);
     const otherIssuer = await idToken(strangers, 'idp-ada', CLIENT_ID, callbackOf(plain));
     expect((await getSettings(claimed, otherIssuer)).status).toBe(401);
