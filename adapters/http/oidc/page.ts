@@ -7,7 +7,7 @@ import { escapeHtml } from '../../../domain/template.ts';
  */
 export const refusalPage = (
   c: Context,
-  status: 400 | 403 | 503,
+  status: 400 | 403 | 429 | 503,
   siteName: string,
   heading: string,
   detail: string,

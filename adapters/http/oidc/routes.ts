@@ -5,7 +5,9 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as oidc from 'openid-client';
 import type { Identified, Identities } from '../../../application/oidc.ts';
 import type { Logger } from '../../../application/ports/logger.ts';
+import { clientIp } from '../auth/guards.ts';
 import type { Env } from '../kit/context.ts';
+import { createRateLimiter } from '../rate-limit.ts';
 import type { OidcClient } from './client.ts';
 import { FLOW_COOKIE, FLOW_COOKIE_PATH, FLOW_TTL_SECONDS, openFlow, safeNext, sealFlow } from './flow-cookie.ts';
 import { refusalPage } from './page.ts';
@@ -23,6 +25,8 @@ export interface OidcRouteDeps {
    * its access token through `POST /auth/refresh`.
    */
   readonly startSession: (c: Context<Env>, identified: Identified) => Promise<E.Either<string, void>>;
+  /** Callbacks a client address may send a minute (default 30): each costs a request to the provider's token endpoint. */
+  readonly perClientPerMinute?: number;
 }
 
 const MAX_QUERY_LENGTH = 8192;
@@ -103,6 +107,22 @@ const callback = (deps: OidcRouteDeps) => async (c: Context<Env>) => {
 /** `GET /auth/oidc/start?next=/path` and `GET /auth/oidc/callback`: credentials of their own (the flow cookie). */
 export const oidcRoutes = (deps: OidcRouteDeps): Hono<Env> => {
   const routes = new Hono<Env>();
+  const perMinute = deps.perClientPerMinute ?? 30;
+  const limiter = createRateLimiter({ perSecond: perMinute / 60, burst: perMinute });
+  routes.use('/auth/oidc/callback', async (c, next) => {
+    const wait = limiter(clientIp(c), 1);
+    if (wait > 0) {
+      c.header('Retry-After', String(Math.ceil(wait / 1000)));
+      return refusalPage(
+        c,
+        429,
+        deps.siteName,
+        'Too many sign-ins',
+        'too many sign-ins from here; try again in a minute',
+      );
+    }
+    await next();
+  });
   routes.get('/auth/oidc/start', start(deps));
   routes.get('/auth/oidc/callback', callback(deps));
   return routes;
