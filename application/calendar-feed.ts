@@ -4,6 +4,7 @@ import type * as feed from '../domain/calendar-feed.ts';
 import type { MeetingStatus } from '../domain/meeting.ts';
 import { calendarFeeds } from './aggregates.ts';
 import type { AppError, Executor, RequestContext } from './execute.ts';
+import type { LinkedMeeting } from './join-links.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { CalendarFeedQueries, MeetingQueries } from './ports/read-models.ts';
 
@@ -29,6 +30,8 @@ export interface FeedEvent {
   /** The session's organizer in the feed (ORGANIZER), from the people directory. */
   readonly instructorName?: string;
   readonly instructorEmail?: string;
+  /** The feed owner's own join link, for a session that has not ended. */
+  readonly joinLink?: string;
 }
 
 export interface CalendarFeed {
@@ -58,6 +61,8 @@ export interface CalendarFeedDeps {
   readonly newToken: () => string;
   /** Read when a URL is made, since the server's own address is known only once it listens. */
   readonly publicBaseUrl: () => string;
+  /** The owner's join link to a session (application/join-links.ts). */
+  readonly joinLink?: (personId: string, meeting: LinkedMeeting) => string | undefined;
 }
 
 export const hashFeedToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
@@ -108,6 +113,8 @@ const readFeed = async (
     const view = queries.getMeeting(item.meetingId);
     if (view === undefined) continue;
     seen.add(item.meetingId);
+    // An ended session's link would be refused; a cancelled one's still reads it (and joins it if reinstated).
+    const joinLink = Date.parse(view.end) > now.getTime() ? deps.joinLink?.(userId, view) : undefined;
     events.push({
       meetingId: item.meetingId,
       title: item.title,
@@ -120,6 +127,7 @@ const readFeed = async (
       counterpartId: item.role === 'customer' ? item.instructorId : item.customerId,
       counterpartName: item.counterpartName,
       ...instructor(item.instructorId),
+      ...(joinLink !== undefined ? { joinLink } : {}),
     });
   }
   return E.right({ userId, ownerName: queries.getPerson(userId)?.name, generatedAt: now.toISOString(), events });

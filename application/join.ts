@@ -2,14 +2,16 @@ import * as E from 'fp-ts/lib/Either.js';
 import { assertNever } from '../domain/shared.ts';
 import { joinWindow } from './calls.ts';
 import type { CallRole, IceServer, JoinTickets } from './calls.ts';
+import type { LinkedMeeting } from './join-links.ts';
 import type { AuthUser } from './ports/access.ts';
 import type { MeetingQueries, MeetingView } from './ports/read-models.ts';
 import type { AppError } from './service.ts';
 
 export type JoinAnswer =
-  | { readonly mode: 'link'; readonly url: string; readonly role: CallRole }
+  | { readonly mode: 'link'; readonly url: string; readonly role: CallRole; readonly link: string }
   | {
       readonly mode: 'native';
+      readonly link: string;
       readonly signalingUrl: string;
       readonly ticket: string;
       readonly expiresAt: string;
@@ -32,6 +34,8 @@ export interface JoinDeps {
   readonly iceServersFor: (userId: string, now: Date) => ReadonlyArray<IceServer>;
   readonly signalingUrl: () => string;
   readonly clock: () => Date;
+  /** The caller's own join link to the meeting (application/join-links.ts). */
+  readonly linkFor: (personId: string, meeting: LinkedMeeting) => string | undefined;
 }
 
 const roleOf = (meeting: MeetingView, userId: string): CallRole | undefined =>
@@ -98,10 +102,12 @@ export const createJoinService = (deps: JoinDeps) => ({
       return E.left(denialToError(access.left));
     }
     const { meeting: m, role } = access.right;
-    if (m.trainingType === 'link') return E.right({ mode: 'link', url: m.remoteLink ?? '', role });
+    const link = deps.linkFor(user.id, m) ?? '';
+    if (m.trainingType === 'link') return E.right({ mode: 'link', url: m.remoteLink ?? '', role, link });
     const ticket = deps.tickets.issue({ userId: user.id, meetingId, role, now });
     return E.right({
       mode: 'native',
+      link,
       signalingUrl: deps.signalingUrl(),
       ticket,
       expiresAt: new Date(now.getTime() + deps.ticketTtlMs).toISOString(),

@@ -55,6 +55,9 @@ import { createIdempotency } from '../application/idempotency.ts';
 import { projectedStreamPrefixes } from '../application/aggregates.ts';
 import { JoinTickets, iceServersFor } from '../application/calls.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
+import { JoinLinkSigner, createJoinLinks } from '../application/join-links.ts';
+import type { JoinLinks } from '../application/join-links.ts';
+import { joinLinkAuthenticator } from '../adapters/http/join-link.ts';
 import { closeCallsOnMeetingChange } from '../application/call-rooms.ts';
 import { createHealthCheck } from '../application/health.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
@@ -347,6 +350,7 @@ interface Calls {
   readonly tickets: JoinTickets;
   readonly ice: ReturnType<typeof iceFor>;
   readonly join: ReturnType<typeof createJoinService>;
+  readonly links: JoinLinks;
 }
 
 /** Join tickets are signed with a key every node derives alike: from CALL_TICKET_SECRET, else the token secret. */
@@ -356,7 +360,16 @@ const ticketSecret = (config: Config, auth: Auth): Uint8Array => {
   throw new ConfigError('CALL_TICKET_SECRET is required with AUTH_JWKS_URL and no AUTH_JWT_SECRET');
 };
 
-const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening): Calls => {
+/** Join links are signed under their own HKDF label from the ticket secret, so every node checks them alike. */
+const createLinks = (deps: AdapterDeps, auth: Auth, listening: Listening): JoinLinks =>
+  createJoinLinks({
+    signer: new JoinLinkSigner(ticketSecret(deps.config, auth)),
+    queries: deps.readModels,
+    clock: deps.clock,
+    publicBaseUrl: () => listening.publicBaseUrl,
+  });
+
+const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening, links: JoinLinks): Calls => {
   const tickets = new JoinTickets({
     secret: ticketSecret(deps.config, auth),
     store: deps.store,
@@ -365,6 +378,7 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening): Calls
   });
   const ice = iceFor(deps.config);
   const join = createJoinService({
+    linkFor: links.linkFor,
     queries: deps.readModels,
     tickets,
     ticketTtlMs: tickets.ttlMs,
@@ -372,7 +386,7 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening): Calls
     signalingUrl: () => `${listening.publicBaseUrl.replace(/^http/, 'ws')}/signaling`,
     clock: deps.clock,
   });
-  return { tickets, ice, join };
+  return { tickets, ice, join, links };
 };
 
 /** OIDC single sign-on when AUTH_OIDC_ISSUER is set: its routes, and the provider's tokens beside the server's own. */
@@ -418,6 +432,7 @@ const createHttp = (
     clock,
     newToken: () => randomBytes(32).toString('base64url'),
     publicBaseUrl: () => listening.publicBaseUrl,
+    joinLink: calls.links.linkFor,
   });
   const health = createHealthCheck({
     projections,
@@ -451,7 +466,8 @@ const createHttp = (
       }),
       writable: () => writeRefusal(projections),
     },
-    authenticate: oidc?.authenticate(auth.authenticate) ?? auth.authenticate,
+    // A join link's token, the OpenID provider's, else the server's own.
+    authenticate: joinLinkAuthenticator(calls.links, oidc?.authenticate(auth.authenticate) ?? auth.authenticate),
     ...(oidc !== undefined ? { oidc: oidc.routes } : {}),
     logger,
     health,
@@ -571,6 +587,10 @@ const closer = (
 
 const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   const { config, logger, projections } = deps;
+  const auth = createAuth(config, deps.dataDir, deps.readModels);
+  // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
+  const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
+  const links = createLinks(deps, auth, listening);
   const notifications = createNotifications({
     config,
     dataDir: deps.dataDir,
@@ -582,12 +602,10 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     clock: deps.clock,
     newId,
     options: deps.options.notifications,
+    joinLinks: links,
   });
-  const auth = createAuth(config, deps.dataDir, deps.readModels);
   const sessionParts = createSessionParts(deps, auth);
-  // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
-  const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
-  const calls = createCalls(deps, auth, listening);
+  const calls = createCalls(deps, auth, listening, links);
   const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);
   const oidc = createOidc(deps, auth, sessionParts?.sessions, listening);
   const app = createHttp(deps, { auth, calls, notifications, listening, oidc }, signIn);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createNotificationModule } from '../application/notifications/module.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
 import type { RetryPolicy } from '../application/notifications/sender.ts';
+import type { EmailJoinLinks } from '../application/notifications/join-links.ts';
 import type { Executor } from '../application/execute.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { Mailer } from '../application/ports/mailer.ts';
@@ -36,6 +37,8 @@ export const createNotifications = (params: {
   readonly clock: () => Date;
   readonly newId: () => string;
   readonly options?: NotificationOptions;
+  /** Each recipient's own join links, added to the email as it is sent. */
+  readonly joinLinks?: EmailJoinLinks;
 }): NotificationModule => {
   const { config, dataDir, readModels, logger, options = {} } = params;
   const { random, mailer: customMailer, ...policy } = options;
@@ -62,5 +65,6 @@ export const createNotifications = (params: {
     config: { siteName: config.siteName, mailFrom: config.mailFrom },
     policy,
     random,
+    ...(params.joinLinks !== undefined ? { joinLinks: params.joinLinks } : {}),
   });
 };

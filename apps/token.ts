@@ -17,7 +17,7 @@ const { values } = parseArgs({
 
 const fail = (message: string): never => {
   process.stderr.write(
-    `${message}\nusage: npm run token -- --sub ID --roles customer[,instructor,admin] [--name N] [--email E] [--ttl SECONDS: default 86400, at most AUTH_MAX_TOKEN_TTL_SECONDS]\n`,
+    `${message}\nusage: npm run token -- --sub ID --roles customer[,instructor,admin,auditor] [--name N] [--email E] [--ttl SECONDS: default 86400, at most AUTH_MAX_TOKEN_TTL_SECONDS]\n`,
   );
   process.exit(2);
 };
@@ -29,7 +29,7 @@ const roles = (values.roles ?? '')
   .split(',')
   .map((r) => r.trim())
   .filter(Boolean);
-const bad = roles.filter((r) => !['admin', 'instructor', 'customer'].includes(r));
+const bad = roles.filter((r) => !['admin', 'instructor', 'customer', 'auditor'].includes(r));
 if (roles.length === 0 || bad.length > 0) fail(`unknown role(s): ${bad.join(', ') || '(none given)'}`);
 // The server refuses tokens that live longer than AUTH_MAX_TOKEN_TTL_SECONDS (24 hours unless set): never mint one.
 const maxTtl = (() => {

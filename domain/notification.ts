@@ -44,14 +44,24 @@ export const CancellationSnapshot = t.intersection([
 export type CancellationSnapshot = t.TypeOf<typeof CancellationSnapshot>;
 
 export const MessageAttachment = t.type({ filename: t.string, content: t.string, contentType: t.string });
-export const PreparedMessage = t.type({
-  from: t.string,
-  to: t.string,
-  subject: t.string,
-  html: t.string,
-  text: t.string,
-  attachments: t.array(MessageAttachment),
-});
+/**
+ * What the recipient's join links are made from when the email is sent (the links themselves are credentials, never
+ * recorded): the site's address and the recipient's calendar-feed epoch at preparation, so every attempt of a round,
+ * on any node and after a restart, sends the very same links.
+ */
+export const JoinLinkFacts = t.type({ baseUrl: t.string, epoch: t.number });
+export type JoinLinkFacts = t.TypeOf<typeof JoinLinkFacts>;
+export const PreparedMessage = t.intersection([
+  t.type({
+    from: t.string,
+    to: t.string,
+    subject: t.string,
+    html: t.string,
+    text: t.string,
+    attachments: t.array(MessageAttachment),
+  }),
+  t.partial({ joinLinks: JoinLinkFacts }),
+]);
 export type PreparedMessage = t.TypeOf<typeof PreparedMessage>;
 
 // ---------- events ----------

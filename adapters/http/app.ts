@@ -29,6 +29,7 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { oidcRoutes } from './oidc/routes.ts';
 import type { OidcRouteDeps } from './oidc/routes.ts';
 import { peopleRoutes } from './people/routes.ts';
+import { joinLinkScope } from './join-link.ts';
 import { directoryGuard } from './directory-guard.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
@@ -159,6 +160,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   const api = new Hono<Env>();
   api.use('*', bearerAuth(deps.authenticate, createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 })));
   api.use('*', directoryGuard(deps.service.readModels));
+  api.use('*', joinLinkScope);
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);
   api.use('*', idempotencyLayer({ ...deps.idempotency, kindOf: idempotentKind, logger: deps.logger }));

@@ -12,6 +12,7 @@ import { Id, MAX_ID_LENGTH } from '../../domain/shared.ts';
 import { MAX_BODY_BYTES } from './kit/body.ts';
 import { callPaths } from './calls/openapi.ts';
 import { IceServerShape } from './calls/shapes.ts';
+import { authPaths } from './auth/openapi.ts';
 import { calendarPaths } from './calendar/openapi.ts';
 import { eventPayloads } from './history/shapes.ts';
 import { meetingPaths } from './meetings/openapi.ts';
@@ -438,6 +439,7 @@ const resources: ReadonlyArray<PathsOf> = [
   calendarPaths,
   settingsPaths,
   notificationPaths,
+  authPaths,
   oidcPaths,
 ];
 
@@ -477,6 +479,7 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
       { name: 'calendar', description: "A user's sessions over time." },
       { name: 'settings', description: 'Site settings (admins).' },
       { name: 'notifications', description: 'Emails and their delivery (admins).' },
+      { name: 'sign-in', description: 'Email sign-in links, sessions and the dev sign-in.' },
       { name: 'oidc', description: 'Single sign-on through an OpenID provider (when configured).' },
     ],
     paths,
@@ -501,6 +504,14 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
           in: 'query',
           name: 'token',
           description: 'Per-user secret for the ICS feed (calendar apps cannot send bearer tokens).',
+        },
+        refreshCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'session_refresh',
+          description:
+            'The refresh credential of a sign-in session (HttpOnly, Secure, SameSite=Strict, Path=/auth; single use, ' +
+            'rotated by every refresh). Cookie endpoints take only `application/json` with the site as `Origin`.',
         },
         signalingTicket: {
           type: 'apiKey',

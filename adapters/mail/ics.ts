@@ -246,7 +246,8 @@ export const createIcsFeedBuilder =
     );
     if (E.isLeft(organizers)) return E.left(`cannot build the calendar feed: ${organizers.left}`);
     const events = feed.events.map((event): EventAttributes => {
-      const link = `${base}/call?meeting=${encodeURIComponent(event.meetingId)}`;
+      // The owner's own join link when the session can still be joined, else the call page that asks for a token.
+      const link = event.joinLink ?? `${base}/call?meeting=${encodeURIComponent(event.meetingId)}`;
       const counterpart = `${event.role === 'customer' ? 'Instructor' : 'Customer'}: ${event.counterpartName ?? event.counterpartId}`;
       // `timestamp` (DTSTAMP) is accepted by the package's schema but missing from its type definitions.
       return {

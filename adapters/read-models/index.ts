@@ -11,7 +11,7 @@ import { openSessionReadModel } from './sessions.ts';
 import { openSettingsReadModel } from './settings.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
-const READ_MODEL_VERSION = 5;
+const READ_MODEL_VERSION = 6;
 
 export interface SqliteReadModels extends ReadModels {
   readonly notifications: NotificationReadModel;

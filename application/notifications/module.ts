@@ -10,6 +10,7 @@ import type { PrepareConfig } from './prepare.ts';
 import { CancellationReaction } from './reaction.ts';
 import type { ReactionStatus } from './reaction.ts';
 import { NotificationSender, defaultRetryPolicy } from './sender.ts';
+import type { EmailJoinLinks } from './join-links.ts';
 import type { RetryPolicy } from './sender.ts';
 import { createNotificationService } from './service.ts';
 import type { NotificationService } from './service.ts';
@@ -34,6 +35,8 @@ export interface NotificationModuleDeps {
   readonly config: PrepareConfig;
   readonly policy?: Partial<RetryPolicy>;
   readonly random?: () => number;
+  /** Each recipient's own join links in the emails. */
+  readonly joinLinks?: EmailJoinLinks;
 }
 
 export interface NotificationModule {
@@ -61,12 +64,14 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     log: deps.log,
     policy,
     random: deps.random,
+    ...(deps.joinLinks !== undefined ? { joinLinks: deps.joinLinks } : {}),
   });
   const schedule = (id: string, at?: string) => sender.schedule(id, at);
   const prepare = createRoundPreparer({
     queries: deps.readModels,
     buildCalendar: deps.buildCalendar,
     config: deps.config,
+    ...(deps.joinLinks !== undefined ? { joinLinks: deps.joinLinks } : {}),
   });
   const waitForProjections = (position: number | undefined) => deps.projections.waitFor(position, CATCH_UP_TIMEOUT_MS);
   const reaction = new CancellationReaction({

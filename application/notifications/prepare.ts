@@ -26,6 +26,7 @@ import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
 import type { CalendarCancellationBuilder } from '../ports/mailer.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
 import { renderCancellationEmail } from './render.ts';
+import type { EmailJoinLinks } from './join-links.ts';
 
 /**
  * The series feature's event on `series-<id>`: `cancelled` lists exactly the occurrences this cancellation
@@ -229,6 +230,8 @@ export const createRoundPreparer =
     readonly queries: Pick<MeetingQueries, 'getSettings' | 'getPerson'>;
     readonly buildCalendar: CalendarCancellationBuilder;
     readonly config: PrepareConfig;
+    /** The facts the recipient's join links are made from at send time, recorded with the email. */
+    readonly joinLinks?: Pick<EmailJoinLinks, 'factsFor'>;
   }) =>
   (request: RoundRequest): RoundFacts => {
     const { queries, buildCalendar, config } = deps;
@@ -295,7 +298,17 @@ export const createRoundPreparer =
         contentType: 'text/calendar; charset=utf-8; method=CANCEL',
       });
     }
-    return { ...base, message: { from: config.mailFrom, to: email, ...rendered.right, attachments } };
+    const joinLinks = deps.joinLinks?.factsFor(request.personId);
+    return {
+      ...base,
+      message: {
+        from: config.mailFrom,
+        to: email,
+        ...rendered.right,
+        attachments,
+        ...(joinLinks !== undefined ? { joinLinks } : {}),
+      },
+    };
   };
 
 export type RoundPreparer = ReturnType<typeof createRoundPreparer>;

@@ -4,6 +4,8 @@ import { notifications } from '../aggregates.ts';
 import { createRecorder } from '../execute.ts';
 import type { Recorder } from '../execute.ts';
 import { stillCancelledNow } from './prepare.ts';
+import { joinLinksOf, withJoinLinks } from './join-links.ts';
+import type { EmailJoinLinks } from './join-links.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { MailError, MailSent, Mailer } from '../ports/mailer.ts';
 import type { Log } from '../ports/logger.ts';
@@ -48,6 +50,8 @@ export interface SenderDeps {
   readonly log: Log;
   readonly policy: RetryPolicy;
   readonly random?: () => number;
+  /** Signs the recipient's own join links, added to the email as it is sent (join-links.ts). */
+  readonly joinLinks?: Pick<EmailJoinLinks, 'linkFrom'>;
 }
 
 /**
@@ -185,8 +189,13 @@ export class NotificationSender {
       return;
     }
     const attempt = state.attempts + 1;
+    const { joinLinks: facts, ...message } = state.message;
+    const links =
+      facts === undefined || this.deps.joinLinks === undefined
+        ? []
+        : joinLinksOf(this.deps.joinLinks, state.recipient, state.cancellation, state.announced, facts);
     const sent = await this.sendWithTimeout(
-      { ...state.message, idempotencyKey: idempotencyKeyOf(notificationId, state.round) },
+      { ...message, ...withJoinLinks(message, links), idempotencyKey: idempotencyKeyOf(notificationId, state.round) },
       controller,
     );
     if (sent === TIMED_OUT || E.isLeft(sent)) {

@@ -6,7 +6,7 @@ export interface AuthUser {
   readonly roles: ReadonlyArray<Role>;
   readonly name?: string;
   readonly email?: string;
-  /** A join link's user: only this meeting (see the contract). */
+  /** Signed in by a join link: may only read and join this one meeting (and read `GET /me`). */
   readonly scope?: { readonly meetingId: string };
 }
 

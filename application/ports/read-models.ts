@@ -123,6 +123,8 @@ export interface MeetingQueries {
 export interface CalendarFeedQueries {
   /** The user whose active calendar feed token has this SHA-256 (hex), if any. */
   feedOwner(tokenHash: string): string | undefined;
+  /** How many times the user's feed was enabled or disabled: join links issued under a smaller epoch are revoked. */
+  feedEpoch(userId: string): number;
 }
 
 export interface SessionQueries {

@@ -210,8 +210,9 @@ describe('subscribing to one’s calendar', () => {
         .replace(/[-:]/g, '')
         .replace(/\.\d{3}/, ''),
     });
-    const link = `${host}/call?meeting=${ids.coraIvan}`;
-    expect(planned['URL']).toBe(link);
+    // The owner's own join link: the call page with a signed token in the fragment (tests/apps/join-links.test.ts).
+    const link = planned['URL']!;
+    expect(link.startsWith(`${host}/call?meeting=${ids.coraIvan}#link=jl1.`), link).toBe(true);
     expect(text(planned['DESCRIPTION'])).toBe(`Instructor: Ivan Instructor\nJoin: ${link}`);
     const confirmed = events.get(uid('coraOlga'))!;
     expect(confirmed).toMatchObject({

@@ -206,8 +206,19 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
       customer: cora,
       instructor: ivan,
     } = await meeting({ trainingType: 'link', remoteLink: 'https://meet.example/room-42' });
-    expect(await joinAs(cora, id)).toEqual({ mode: 'link', url: 'https://meet.example/room-42', role: 'customer' });
-    expect(await joinAs(ivan, id)).toEqual({ mode: 'link', url: 'https://meet.example/room-42', role: 'instructor' });
+    const link = expect.stringMatching(`/call\\?meeting=${id}#link=jl1\\.`);
+    expect(await joinAs(cora, id)).toEqual({
+      mode: 'link',
+      url: 'https://meet.example/room-42',
+      role: 'customer',
+      link,
+    });
+    expect(await joinAs(ivan, id)).toEqual({
+      mode: 'link',
+      url: 'https://meet.example/room-42',
+      role: 'instructor',
+      link,
+    });
   });
 
   it('refuses cancelled meetings and meetings outside the join window with 409 and a reason', async () => {

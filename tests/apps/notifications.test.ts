@@ -283,10 +283,12 @@ describe('cancellation emails through Resend', () => {
       const notices = await settled(admin, meetingId, 2);
       const mail = (personId: string) =>
         fake.requestsFor(notices.find((n) => n.recipient.personId === personId)!.id)[0]?.body;
-      expect(mail('cora')).toMatchObject({ subject: 'Member: Mobility', html: '<p>Dear Cora Customer</p>' });
+      // Each template as written, then the recipient's own join link (tests/apps/join-links.test.ts).
+      const thenLink = (html: string) => expect.stringMatching(`^${html}<p>Your own link to the session `);
+      expect(mail('cora')).toMatchObject({ subject: 'Member: Mobility', html: thenLink('<p>Dear Cora Customer</p>') });
       expect(mail('ivan')).toMatchObject({
         subject: 'Coach: Mobility with Cora Customer',
-        html: '<p>Hi Ivan Instructor, Cora Customer will not come.</p>',
+        html: thenLink('<p>Hi Ivan Instructor, Cora Customer will not come.</p>'),
       });
     } finally {
       expect((await admin.request('PUT', '/settings', before)).status).toBe(200);

@@ -7,6 +7,7 @@ import { mintToken } from '../../adapters/http/auth.ts';
 import { aMeeting } from '../support/builders.ts';
 import { freePort } from '../support/readme.ts';
 import { client, putPeople, startTestSystem, tempDir } from '../support/system.ts';
+import { parseCalendar } from '../support/ical.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
 // Real Chromium, real server, real WebRTC between two tabs (fake camera and microphone). CI installs Chromium:
@@ -170,6 +171,37 @@ const remoteVideoPlays = (page: Page) =>
   );
 
 describe('the call page in Chromium', () => {
+  it('opened from the join link in a member’s calendar feed, goes straight to the call without asking for a token', async () => {
+    const booked = await meeting();
+    const linkFromFeed = async (token: string): Promise<string> => {
+      const feed = await client(ts.url, token).request('POST', '/calendar/feed');
+      expect(feed.status, JSON.stringify(feed.body)).toBe(201);
+      const ics = await (await fetch(`${ts.url}/calendar.ics?token=${encodeURIComponent(feed.body.token)}`)).text();
+      const event = parseCalendar(ics)
+        .getAllSubcomponents('vevent')
+        .find((e) => String(e.getFirstPropertyValue('url')).includes(`meeting=${booked.id}`));
+      expect(event, 'the meeting is in the feed').toBeDefined();
+      return String(event!.getFirstPropertyValue('url'));
+    };
+    const customerLink = await linkFromFeed(booked.customerToken);
+    expect(customerLink).toMatch(/#link=jl1\./);
+    // Nothing but the link: a fresh browser context, no pasted token, no stored one.
+    const customer = await openTab(customerLink.slice(ts.system.publicBaseUrl.length));
+    await waitForState(customer.page, 'waiting-for-peer');
+    expect(await customer.page.locator('#token-box').isVisible()).toBe(false);
+    expect(await customer.page.locator('#title').textContent()).toBe(booked.title);
+    // The link left the address bar and history at once.
+    expect(customer.page.url()).toBe(`${ts.url}/call?meeting=${booked.id}`);
+
+    const instructor = await openTab(
+      (await linkFromFeed(booked.instructorToken)).slice(ts.system.publicBaseUrl.length),
+    );
+    await Promise.all([waitForState(customer.page, 'connected'), waitForState(instructor.page, 'connected')]);
+    expect(await customer.page.locator('#remote-label').textContent()).toBe('Your instructor');
+    expect(customer.problems).toEqual([]);
+    expect(instructor.problems).toEqual([]);
+  });
+
   it('connects customer and instructor over WebRTC through the signaling server, shows video, and rejoins', async () => {
     const booked = await meeting();
     const customer = await openTab(callPath(booked, booked.customerToken));

@@ -10,6 +10,12 @@ const EXAMPLE_TICKET =
   'eyJwdXJwb3NlIjoiY2FsbC1qb2luIiwidiI6MSwianRpIjoiM3E3ejBmTnJYQjVlS2hYd3BEeVp4ZyIsInN1YiI6ImN1c3QtNDIiLCJtZWV0aW5nIjoiYjJmNGUxYzAtN2E2NS00ZDFhLTkzMGQtNWMwY2FmZjEyZTM0Iiwicm9sZSI6ImN1c3RvbWVyIiwiZXhwIjoxNzcyNDQxNDYwMDAwfQ.' +
   'bGJzIKmUFC4jglo-gNJekyuTpeE6DQzJVNjl5e3cl3Y';
 
+/** What a join link looks like (signed with a throwaway key): the call page, the token in the fragment. */
+const EXAMPLE_LINK =
+  'https://coaching.example.com/call?meeting=b2f4e1c0-7a65-4d1a-930d-5c0caff12e34#link=jl1.' +
+  'eyJzdWIiOiJjdXN0LTQyIiwibSI6ImIyZjRlMWMwLTdhNjUtNGQxYS05MzBkLTVjMGNhZmYxMmUzNCIsInIiOiJjdXN0b21lciIsImV4cCI6MTc3MjQ0MjAwMDAwMCwiZSI6MX0.' +
+  'cdAgim2yD3jesgw3M2zvB304xRVOd_NFCVefBSCbmVk';
+
 const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
   post: operation({
     operationId: 'joinMeeting',
@@ -18,7 +24,9 @@ const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
       'For its customer and its instructor only: admins manage meetings but do not join them, so for anyone else ' +
       'the meeting answers 404. A `link` meeting answers the remote link; a `1-1` meeting answers a signed, single-use ' +
       'signaling ticket (60 s, redeemable once on any node) with ICE servers and ephemeral TURN credentials. The call may be joined from 15 ' +
-      'minutes before the start until the end. Answers are `Cache-Control: no-store`.',
+      "minutes before the start until the end. Either answer carries `link`, the caller's own join link. Answers are `Cache-Control: no-store`. " +
+      'A join link (`jl1.…`) is accepted as the bearer token here and for `GET /meetings/{id}` of its own meeting only ' +
+      "(anything else: 403), until the meeting's end (then 401).",
     tags: ['calls'],
     parameters: [param('MeetingId')],
     responses: {
@@ -31,12 +39,18 @@ const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
             examples: {
               link: {
                 summary: 'A link meeting',
-                value: { mode: 'link', url: 'https://meet.example.com/abc-defg-hij', role: 'customer' },
+                value: {
+                  mode: 'link',
+                  url: 'https://meet.example.com/abc-defg-hij',
+                  role: 'customer',
+                  link: EXAMPLE_LINK,
+                },
               },
               native: {
                 summary: 'A native call',
                 value: {
                   mode: 'native',
+                  link: EXAMPLE_LINK,
                   signalingUrl: 'wss://coaching.example.com/signaling',
                   ticket: EXAMPLE_TICKET,
                   iceServers: [
@@ -98,7 +112,7 @@ const callPath = (): Json => ({
     operationId: 'getCallPage',
     summary: 'The browser call page',
     description:
-      'Open as `/call?meeting=<id>#token=<bearer token>`; the token stays in the URL fragment, so it never reaches the server (without one the page asks for it). The page joins the meeting, then runs the native call or links out. Served with a strict Content-Security-Policy; also at `/static/call.html`.',
+      'Open as `/call?meeting=<id>#link=<join link token>` (the link from the calendar feed, an email or the join answer) or `/call?meeting=<id>#token=<bearer token>`; the token stays in the URL fragment, so it never reaches the server (without one the page asks for it). The page joins the meeting, then runs the native call or links out. Served with a strict Content-Security-Policy; also at `/static/call.html`.',
     tags: ['calls'],
     security: 'none',
     parameters: [

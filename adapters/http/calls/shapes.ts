@@ -49,11 +49,21 @@ export const IceServerShape = annotate(
   },
 );
 
+const JoinLinkUrl = annotate(t.string, {
+  format: 'uri',
+  pattern: '^https?://[^#]+/call\\?meeting=[^#]+#link=jl1\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43}$',
+  description:
+    "The caller's own join link: the call page, with a token in the fragment (never sent to a server) that signs " +
+    'this person in for this meeting only (read it, join it, `GET /me`) until its end. Rotating or disabling their ' +
+    'calendar feed revokes it, as does deactivating them.',
+});
+
 const JoinLink = annotate(
   t.type({
     mode: t.literal('link'),
     url: annotate(t.string, { format: 'uri', pattern: '^https://', description: 'The remote link to open.' }),
     role: CallRoleShape,
+    link: JoinLinkUrl,
   }),
   { name: 'JoinLink' },
 );
@@ -61,6 +71,7 @@ const JoinLink = annotate(
 const JoinNative = annotate(
   t.type({
     mode: t.literal('native'),
+    link: JoinLinkUrl,
     signalingUrl: annotate(t.string, {
       format: 'uri',
       pattern: '^wss?://',

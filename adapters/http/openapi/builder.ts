@@ -54,7 +54,7 @@ export const body = (target: Json, description: string, example?: unknown, requi
   content: json(target, example),
 });
 
-type Security = 'bearer' | 'none' | 'calendarToken' | 'ticket';
+type Security = 'bearer' | 'none' | 'calendarToken' | 'ticket' | 'refreshCookie';
 
 export interface OperationSpec {
   readonly operationId: string;
@@ -122,6 +122,8 @@ const securityOf = (security: Security): ReadonlyArray<Json> => {
       return [{ calendarToken: [] }];
     case 'ticket':
       return [{ signalingTicket: [] }];
+    case 'refreshCookie':
+      return [{ refreshCookie: [] }];
     default: {
       const never: never = security;
       return never;

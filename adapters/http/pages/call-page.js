@@ -1,4 +1,4 @@
-// The call page (/call?meeting=<id>#token=<jwt>). Served as-is under a strict CSP: no inline code, and everything
+// The call page (/call?meeting=<id>#link=<join link token>, or #token=<jwt>). Served as-is under a strict CSP: no inline code, and everything
 // that comes from the server or the URL reaches the DOM through textContent or checked attributes only.
 import { startCall } from '/static/call-client.js';
 
@@ -72,11 +72,15 @@ const tokenStore = {
   },
 };
 
-/** Moves `#token=...` into sessionStorage and drops it from the address bar and history. */
+/**
+ * Moves `#link=...` (a join link from the calendar or an email) or `#token=...` into sessionStorage and drops it from
+ * the address bar and history. The fragment never reaches a server, so the credential is in no request log.
+ */
 const takeTokenFromFragment = () => {
   const hash = window.location.hash.replace(/^#/, '');
   if (hash === '') return;
-  const token = new URLSearchParams(hash).get('token');
+  const params = new URLSearchParams(hash);
+  const token = params.get('link') ?? params.get('token');
   if (token !== null && token.trim() !== '') tokenStore.set(token.trim());
   window.history.replaceState(null, '', window.location.pathname + window.location.search);
 };

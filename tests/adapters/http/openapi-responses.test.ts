@@ -6,6 +6,9 @@ import type { Obj } from '../../support/json-schema.ts';
 import { defaultAccessProvider } from '../../../application/default-access.ts';
 import { client, startTestSystem } from '../../support/system.ts';
 import type { Client, TestSystem } from '../../support/system.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordPerson } from '../../support/directory.ts';
 
 /**
  * Real answers of the running system (real SQLite, real sockets, the dev outbox mailer) checked against the OpenAPI
@@ -530,7 +533,12 @@ describe('real answers fit the OpenAPI document', () => {
       }),
     });
     const linkAnswer = await send(cam, 'POST /meetings/{id}/join', 200, { path: { id: link.body.id } });
-    expect(linkAnswer.body).toEqual({ mode: 'link', url: 'https://meet.example.com/now', role: 'customer' });
+    expect(linkAnswer.body).toEqual({
+      mode: 'link',
+      url: 'https://meet.example.com/now',
+      role: 'customer',
+      link: expect.stringMatching(/\/call\?meeting=[^#]+#link=jl1\./),
+    });
     await send(olga, 'POST /meetings/{id}/join', 200, { path: { id: link.body.id } });
 
     const native = await send(admin, 'POST /meetings', 201, {
@@ -631,6 +639,52 @@ describe('real answers fit the OpenAPI document', () => {
     await send(ivan, 'POST /notifications/{id}/retry', 403, { path: { id: notices[0]!.id } });
     await send(admin, 'GET /notifications/{id}', 404, { path: { id: '0'.repeat(32) } });
     await send(admin, 'POST /notifications/{id}/retry', 404, { path: { id: '0'.repeat(32) } });
+  });
+
+  it('sign-in: an email link, its code for a session, a refresh, sign-out, an invitation, and the dev sign-in', async () => {
+    await recordPerson(sys.system, { id: 'sid', roles: ['customer'], email: 'sid@example.com', name: 'Sid' });
+    const origin = { origin: new URL(sys.system.publicBaseUrl).origin };
+    await send(anonymous, 'POST /auth/email-link', 202, { body: { email: 'sid@example.com' } });
+    await sys.system.signIn?.idle();
+    const outbox = join(sys.dataDir, 'outbox');
+    const code = await eventually(() => {
+      for (const file of readdirSync(outbox).filter((f) => f.startsWith('signin-') && f.endsWith('.txt'))) {
+        const match = /#code=(\S+)/.exec(readFileSync(join(outbox, file), 'utf8'));
+        if (match?.[1] !== undefined) return decodeURIComponent(match[1]);
+      }
+      return undefined;
+    }, 'a sign-in link in the outbox');
+    const session = await send(anonymous, 'POST /auth/session', 200, { body: { code }, headers: origin });
+    const cookie = /session_refresh=([^;]*)/.exec(session.headers.get('set-cookie') ?? '')?.[1] ?? '';
+    const refreshed = await send(anonymous, 'POST /auth/refresh', 200, {
+      headers: { ...origin, 'content-type': 'application/json', cookie: `session_refresh=${cookie}` },
+    });
+    const next = /session_refresh=([^;]*)/.exec(refreshed.headers.get('set-cookie') ?? '')?.[1] ?? '';
+    await send(anonymous, 'POST /auth/sign-out', 204, {
+      headers: { ...origin, 'content-type': 'application/json', cookie: `session_refresh=${next}` },
+    });
+    await send(admin, 'POST /people/{id}/invite', 202, { path: { id: 'sid' } });
+    await send(anonymous, 'POST /auth/session', 400, { body: { code }, headers: origin });
+    await send(anonymous, 'POST /auth/refresh', 401, {
+      headers: { ...origin, 'content-type': 'application/json', cookie: `session_refresh=${cookie}` },
+    });
+    await send(anonymous, 'POST /auth/refresh', 403, { body: {} });
+    await send(anonymous, 'GET /auth/dev-people', 404);
+
+    const dev = await startTestSystem({ env: { AUTH_JWT_SECRET: '' } });
+    try {
+      const local = client(dev.url, undefined);
+      const devOrigin = { origin: new URL(dev.system.publicBaseUrl).origin };
+      const people = await local.request('GET', '/auth/dev-people');
+      expect(conformance('GET', '/auth/dev-people', people)).toEqual([]);
+      checked.add('GET /auth/dev-people 200');
+      const started = await local.request('POST', '/auth/dev-session', { personId: 'customer-1' }, devOrigin);
+      expect(started.status).toBe(200);
+      expect(conformance('POST', '/auth/dev-session', started)).toEqual([]);
+      checked.add('POST /auth/dev-session 200');
+    } finally {
+      await dev.destroy();
+    }
   });
 
   it('every documented operation with a JSON success answer was checked against a real one', () => {

@@ -124,6 +124,12 @@ describe('openApiDocument', () => {
       'GET /docs/assets/{file}',
       'GET /static/{file}',
       'GET /signaling/origin-check',
+      // Sign-in: no credential yet (the cookie endpoints are refreshCookie).
+      'GET /sign-in',
+      'POST /auth/email-link',
+      'POST /auth/session',
+      'GET /auth/dev-people',
+      'POST /auth/dev-session',
       // The browser's single sign-on: the provider and the flow cookie are its credentials.
       'GET /auth/oidc/start',
       'GET /auth/oidc/callback',

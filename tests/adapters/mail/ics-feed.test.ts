@@ -73,6 +73,15 @@ const events = (ics: string): Array<Map<string, string>> => {
 };
 
 describe('the ICS feed builder', () => {
+  it('puts the owner’s join link, when there is one, in URL and DESCRIPTION, folded and read back whole', () => {
+    const link = `https://coaching.example.com:8443/call?meeting=a#link=jl1.${'eyJzdWIiOi'.repeat(12)}.${'x'.repeat(43)}`;
+    const ics = render(feed([event({ meetingId: 'a', joinLink: link }), event({ meetingId: 'b' })], 'Cora'));
+    const [a, b] = events(ics);
+    expect(a?.get('URL')).toBe(link);
+    expect(unescapeText(a?.get('DESCRIPTION') ?? '')).toBe(`Instructor: ivan\nJoin: ${link}`);
+    expect(b?.get('URL')).toBe('https://coaching.example.com:8443/call?meeting=b');
+  });
+
   it('writes a PUBLISH calendar with its name and refresh hints, and one VEVENT per meeting', () => {
     const ics = render(
       feed(

@@ -88,6 +88,40 @@ describe('SQLite read models', () => {
     models.close();
   });
 
+  it('counts each user’s feed enables and disables as their feed epoch, which join links carry', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const models = openSqliteReadModels(join(dir, 'rm.db'));
+    const feed = (type: 'CalendarFeedEnabled' | 'CalendarFeedDisabled', userId: string, revision: number) => ({
+      id: randomUUID(),
+      streamName: `feed-${userId}`,
+      revision,
+      position: ++position,
+      type,
+      recordedAt: new Date().toISOString(),
+      metadata: {},
+      data: {
+        userId,
+        ...(type === 'CalendarFeedEnabled' ? { tokenHash: 'a'.repeat(64) } : {}),
+        at: new Date().toISOString(),
+        by: { id: userId, roles: ['customer'] },
+      },
+    });
+    expect(models.feedEpoch('cora')).toBe(0);
+    models.transaction(() => {
+      for (const sink of models.sinks)
+        sink.apply([
+          feed('CalendarFeedEnabled', 'cora', 0),
+          feed('CalendarFeedDisabled', 'cora', 1),
+          feed('CalendarFeedEnabled', 'ivan', 0),
+        ]);
+    });
+    expect(models.feedEpoch('cora')).toBe(2);
+    expect(models.feedEpoch('ivan')).toBe(1);
+    expect(models.feedOwner('a'.repeat(64))).toBe('ivan');
+    models.close();
+  });
+
   it('a file from an older read-model version is emptied on open, so it is rebuilt from the log', () => {
     const dir = tempDir();
     dirs.push(dir);

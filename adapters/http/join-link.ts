@@ -1,0 +1,33 @@
+import type { MiddlewareHandler } from 'hono';
+import { isJoinLinkToken } from '../../application/join-links.ts';
+import type { JoinLinks } from '../../application/join-links.ts';
+import type { Authenticator } from './auth.ts';
+import type { Env } from './kit/context.ts';
+import { problem } from './kit/problem.ts';
+
+/**
+ * Join links as bearer tokens: one shaped like a link (`jl1.…`) is checked by the join links alone, on every request
+ * (no cache, so a rotated feed or a deactivation holds at once); every other token goes to `fallback`, untouched.
+ */
+export const joinLinkAuthenticator =
+  (links: Pick<JoinLinks, 'authenticate'>, fallback: Authenticator): Authenticator =>
+  async (header) => {
+    const token = header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : '';
+    if (!isJoinLinkToken(token)) return fallback(header);
+    return links.authenticate(token);
+  };
+
+/** What a join link may do: read its meeting, join it, and read `GET /me`. */
+const allowed = (method: string, path: string, meetingId: string): boolean =>
+  (method === 'GET' && path === `/meetings/${meetingId}`) ||
+  (method === 'POST' && path === `/meetings/${meetingId}/join`) ||
+  (method === 'GET' && path === '/me');
+
+/** Mounted right after bearer auth: a user signed in by a join link gets 403 for anything but its own meeting. */
+export const joinLinkScope: MiddlewareHandler<Env> = async (c, next) => {
+  const scope = c.get('user').scope;
+  if (scope !== undefined && !allowed(c.req.method, c.req.path, scope.meetingId)) {
+    return problem(c, 403, 'Forbidden', 'a join link may only read and join its own meeting');
+  }
+  await next();
+};
