@@ -72,12 +72,21 @@ const verifiedEmail = (claims: IdentityClaims): string | undefined => {
   return verified && typeof claims.email === 'string' && claims.email.length <= 254 ? claims.email : undefined;
 };
 
+/** Links found, kept: a link never changes once made (domain/identity.ts), and bearer requests ask on every call. */
+const LINK_CACHE_LIMIT = 10_000;
+
 export const createIdentities = (deps: IdentityDeps) => {
+  const links = new Map<string, string>();
   const linkedPerson = async (subject: string): Promise<string | undefined> => {
+    const cached = links.get(subject);
+    if (cached !== undefined) return cached;
     const loaded = await deps.recorder.load(identities, identityKey(deps.issuer, subject));
     if (E.isLeft(loaded)) throw new Error(`the identity stream cannot be read: ${loaded.left._tag}`);
     const state = loaded.right.state;
-    return state.status === 'linked' ? state.personId : undefined;
+    if (state.status !== 'linked') return undefined;
+    if (links.size >= LINK_CACHE_LIMIT) links.delete(links.keys().next().value as string);
+    links.set(subject, state.personId);
+    return state.personId;
   };
 
   const refuse = async (

@@ -21,9 +21,8 @@ const setup = (people: ReadonlyArray<PersonView>, rolesClaim?: string) => {
   const store = createInMemoryEventStore();
   let n = 0;
   const recorder = createRecorder({ store, newId: () => `id-${++n}` });
-  const byId = new Map(people.map((p) => [p.id, p]));
   const queries = {
-    getPerson: (id: string) => byId.get(id),
+    getPerson: (id: string) => people.find((p) => p.id === id),
     personByEmail: (email: string) => people.find((p) => p.email.toLowerCase() === email.toLowerCase()),
   };
   const clock = () => new Date('2030-03-01T12:00:00.000Z');
@@ -56,6 +55,18 @@ describe('identifying a person signing in through the OpenID provider', () => {
     const result = await ids.identify({ sub: 's2', email: 'cora@example.com', email_verified: false }, true);
     expect(result).toEqual(E.left(expect.objectContaining({ reason: 'no-matching-person' })));
     expect(await events('s2')).toEqual(['IdentitySignInFailed']);
+  });
+
+  it('refuses a linked person once deactivated (the directory is asked every time, only the link is kept)', async () => {
+    const people = [person('cora')];
+    const { ids } = setup(people);
+    const claims = { sub: 's7', email: 'cora@example.com', email_verified: true };
+    expect(E.isRight(await ids.identify(claims, true))).toBe(true);
+    expect(E.isRight(await ids.identify(claims, false))).toBe(true);
+    people[0] = person('cora', { active: false });
+    expect(await ids.identify(claims, false)).toEqual(
+      E.left(expect.objectContaining({ reason: 'person-deactivated' })),
+    );
   });
 
   it('refuses a deactivated person', async () => {
