@@ -22,7 +22,9 @@ export interface TestAccount {
 export interface TestProvider {
   readonly issuer: string;
   /** Registers the clients, once the relying party's address is known (the provider answers nothing before). */
-  configure(clients: ReadonlyArray<{ clientId: string; redirectUris: ReadonlyArray<string> }>): Promise<void>;
+  configure(
+    clients: ReadonlyArray<{ clientId: string; redirectUris: ReadonlyArray<string>; clientSecret?: string }>,
+  ): Promise<void>;
   account(account: TestAccount): void;
   /** The account the next interaction logs in. */
   signInAs(sub: string): void;
@@ -78,7 +80,10 @@ export const startTestProvider = async (): Promise<TestProvider> => {
       const provider = new Provider(issuer, {
         clients: clients.map((c) => ({
           client_id: c.clientId,
-          token_endpoint_auth_method: 'none',
+          // A confidential client authenticates with HTTP Basic; a public one with PKCE alone.
+          ...(c.clientSecret !== undefined
+            ? { client_secret: c.clientSecret, token_endpoint_auth_method: 'client_secret_basic' }
+            : { token_endpoint_auth_method: 'none' }),
           redirect_uris: [...c.redirectUris],
           response_types: ['code'],
           grant_types: ['authorization_code'],

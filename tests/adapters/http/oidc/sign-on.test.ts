@@ -18,6 +18,7 @@ let provider: TestProvider;
 let strangers: TestProvider;
 let plain: TestSystem;
 let claimed: TestSystem;
+let confidential: TestSystem;
 
 const callbackOf = (sys: TestSystem) => `${sys.system.publicBaseUrl}/auth/oidc/callback`;
 
@@ -27,12 +28,16 @@ beforeAll(async () => {
   const env = { AUTH_OIDC_ISSUER: provider.issuer, AUTH_OIDC_CLIENT_ID: CLIENT_ID };
   plain = await startTestSystem({ env });
   claimed = await startTestSystem({ env: { ...env, AUTH_OIDC_ROLES_CLAIM: 'roles' } });
+  confidential = await startTestSystem({
+    env: { ...env, AUTH_OIDC_CLIENT_ID: 'coaching-server', AUTH_OIDC_CLIENT_SECRET: 'a-client-secret' },
+  });
   await provider.configure([
     { clientId: CLIENT_ID, redirectUris: [callbackOf(plain), callbackOf(claimed)] },
     { clientId: 'other-app', redirectUris: ['http://127.0.0.1:9/callback'] },
+    { clientId: 'coaching-server', redirectUris: [callbackOf(confidential)], clientSecret: 'a-client-secret' },
   ]);
   await strangers.configure([{ clientId: CLIENT_ID, redirectUris: [callbackOf(plain)] }]);
-  for (const sys of [plain, claimed]) {
+  for (const sys of [plain, claimed, confidential]) {
     await recordPerson(sys.system, { id: 'cora', roles: ['customer'] });
     await recordPerson(sys.system, { id: 'ada', roles: ['customer'] });
     await recordPerson(sys.system, { id: 'dave', roles: ['customer'], active: false });
@@ -49,6 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await plain?.destroy();
   await claimed?.destroy();
+  await confidential?.destroy();
   await provider?.close();
   await strangers?.close();
 });
@@ -174,6 +180,12 @@ describe('OIDC sign-in: the authorization code flow', () => {
     const again = await signIn(plain, 'idp-cora');
     expect(again.response.status).toBe(302);
     expect(await identityEvents(plain, 'idp-cora')).toEqual(['IdentityLinked']);
+  });
+
+  it('signs in as a confidential client too (AUTH_OIDC_CLIENT_SECRET, HTTP Basic at the token endpoint)', async () => {
+    const { response, server } = await signIn(confidential, 'idp-cora');
+    expect(response.status).toBe(302);
+    expect(server.get('session_refresh')).toBeDefined();
   });
 
   it('refuses a callback whose state is not the one the flow began with', async () => {
