@@ -48,6 +48,8 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
   [/^\/series$/, 'replay'],
   [/^\/series\/[^/]+\/cancel$/, 'replay'],
   [/^\/notifications\/[^/]+\/retry$/, 'replay'],
+  // An invitation sent again with the same key is not emailed twice.
+  [/^\/people\/[^/]+\/invite$/, 'replay'],
   // Its answer is the feed's secret, shown once: kept nowhere, so a repeat says so instead.
   [/^\/calendar\/feed$/, 'secret'],
 ];

@@ -192,6 +192,7 @@ const invite = (schema: SchemaOf): Json => ({
     summary: 'Email a person an invitation to sign in',
     description: 'Admins only. A sign-in link as from `POST /auth/email-link`, valid 7 days.',
     tags: ['people', 'sign-in'],
+    idempotent: 'replay',
     parameters: [param('PersonId')],
     responses: {
       '202': reply('Sent.', json(schema(InvitationAccepted), { status: 'accepted', personId: 'cust-42' })),

@@ -219,6 +219,16 @@ describe('email sign-in', () => {
     const session = await post('/auth/session', { code: codeIn(message!) });
     offset = 0;
     expect(session.status).toBe(200);
+
+    // A retried invitation (same Idempotency-Key) is answered again, not emailed again.
+    const sentBefore = mail.sent.length;
+    const key = { 'idempotency-key': 'invite-ned-1' };
+    const first = await admin.request('POST', '/people/ned/invite', undefined, key);
+    const again = await admin.request('POST', '/people/ned/invite', undefined, key);
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    await sys.system.signIn?.idle();
+    expect(mail.sent.slice(sentBefore).filter((m) => m.to === 'ned@example.com').length).toBe(1);
   });
 
   it('writes no code, cookie or token into the log', async () => {
