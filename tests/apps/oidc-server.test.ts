@@ -13,6 +13,14 @@ import { TEST_SECRET, tempDir } from '../support/system.ts';
  */
 
 const children: ChildProcessWithoutNullStreams[] = [];
+
+const until = async (condition: () => boolean, timeoutMs = 30_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
 const dataDir = tempDir();
 let provider: TestProvider | undefined;
 
@@ -62,8 +70,9 @@ describe('the server with AUTH_OIDC_ISSUER and AUTH_OIDC_CLIENT_ID', () => {
     const refresh = serverJar.get('session_refresh');
     expect(refresh).toBeDefined();
 
+    // The request line is written once the answer is sent: wait for it to reach the output.
+    await until(() => server.output().includes('"path":"/auth/oidc/callback"'));
     const log = server.output();
-    expect(log).toContain('/auth/oidc/callback');
     for (const secret of [callback.searchParams.get('code'), callback.searchParams.get('state'), refresh]) {
       expect(secret).toBeTruthy();
       expect(log).not.toContain(secret);
