@@ -1,4 +1,5 @@
 import * as feed from '../domain/calendar-feed.ts';
+import * as identity from '../domain/identity.ts';
 import * as meeting from '../domain/meeting.ts';
 import * as notification from '../domain/notification.ts';
 import * as person from '../domain/person.ts';
@@ -150,6 +151,21 @@ export const calendarFeeds: Aggregate<
       : error,
 };
 
+/** A person's identity at the OpenID provider (issuer and subject), linked to the person. */
+export const identities: Aggregate<
+  identity.IdentityCommand,
+  identity.IdentityEvent,
+  identity.IdentityState,
+  ValidationFailed
+> = {
+  streamPrefix: identity.identityStreamPrefix,
+  streamName: identity.identityStreamName,
+  decider: identity.identityDecider,
+  codec: identity.IdentityEvent,
+  eventTypes: identity.identityEventTypes,
+  mapError: (error) => error,
+};
+
 /** A sign-in's session family (see domain/session.ts); the sessions service reads its refusals itself. */
 export const sessions: Aggregate<
   session.SessionCommand,
@@ -209,6 +225,7 @@ export const projectedAggregates = [
   notifications,
   calendarFeeds,
   sessions,
+  identities,
 ];
 
 /**

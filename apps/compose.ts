@@ -34,6 +34,9 @@ import type { AuthRouteDeps } from '../adapters/http/auth/routes.ts';
 import { chooseMailer } from './notifications.ts';
 import { demoPeople } from './seed.ts';
 import type { Authenticator } from '../adapters/http/auth.ts';
+import { createOidcSignOn } from '../adapters/http/oidc/index.ts';
+import { oidcSessionStarter } from '../adapters/http/oidc/session.ts';
+import { setRefreshCookie } from '../adapters/http/auth/guards.ts';
 import { openSqliteReadModels } from '../adapters/read-models/index.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
@@ -389,13 +392,42 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening, links:
   return { tickets, ice, join, links };
 };
 
+/** OIDC single sign-on when AUTH_OIDC_ISSUER is set: its routes, and the provider's tokens beside the server's own. */
+const createOidc = (deps: AdapterDeps, auth: Auth, sessions: Sessions | undefined, listening: Listening) => {
+  const oidc = deps.config.oidc;
+  if (oidc === undefined) return undefined;
+  if (auth.jwtSecret === undefined || sessions === undefined) {
+    throw new ConfigError('AUTH_OIDC_ISSUER needs AUTH_JWT_SECRET (or dev mode) to sign its sessions');
+  }
+  return createOidcSignOn({
+    settings: {
+      ...oidc,
+      redirectUri: () => `${listening.publicBaseUrl}/auth/oidc/callback`,
+      allowInsecureRequests: oidc.insecureLoopback,
+    },
+    bearerSecret: auth.jwtSecret,
+    recorder: deps.executor,
+    queries: deps.readModels,
+    clock: deps.clock,
+    logger: deps.logger.child({ component: 'oidc' }),
+    siteName: deps.config.siteName,
+    startSession: oidcSessionStarter(sessions, setRefreshCookie),
+  });
+};
+
 const createHttp = (
   deps: AdapterDeps,
-  parts: { auth: Auth; calls: Calls; notifications: NotificationModule; listening: Listening },
+  parts: {
+    auth: Auth;
+    calls: Calls;
+    notifications: NotificationModule;
+    listening: Listening;
+    oidc?: ReturnType<typeof createOidc>;
+  },
   signIn?: AuthRouteDeps,
 ) => {
   const { config, store, readModels, projections, access, clock, logger } = deps;
-  const { auth, calls, notifications, listening } = parts;
+  const { auth, calls, notifications, listening, oidc } = parts;
   const calendarFeeds = createCalendarFeedService({
     executor: deps.executor,
     queries: readModels,
@@ -438,7 +470,9 @@ const createHttp = (
       }),
       writable: () => writeRefusal(projections),
     },
-    authenticate: joinLinkAuthenticator(calls.links, auth.authenticate),
+    // A join link's token, the OpenID provider's, else the server's own.
+    authenticate: joinLinkAuthenticator(calls.links, oidc?.authenticate(auth.authenticate) ?? auth.authenticate),
+    ...(oidc !== undefined ? { oidc: oidc.routes } : {}),
     logger,
     health,
     publicBaseUrl: config.publicBaseUrl,
@@ -577,7 +611,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   const sessionParts = createSessionParts(deps, auth);
   const calls = createCalls(deps, auth, listening, links);
   const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);
-  const app = createHttp(deps, { auth, calls, notifications, listening }, signIn);
+  const oidc = createOidc(deps, auth, sessionParts?.sessions, listening);
+  const app = createHttp(deps, { auth, calls, notifications, listening, oidc }, signIn);
   const server = await listen(config, app);
   const port = (server.address() as AddressInfo).port;
   if (config.publicBaseUrlDefaulted) listening.publicBaseUrl = `http://localhost:${port}`;

@@ -31,12 +31,24 @@ export interface Config {
   readonly logLevel: string;
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
   readonly seedDemo: boolean;
+  /** OIDC single sign-on (AUTH_OIDC_ISSUER and AUTH_OIDC_CLIENT_ID); unset: none. */
+  readonly oidc?: OidcConfig;
   /** How long a schedule reservation may wait for its meeting or series event before it is released as orphaned. */
   readonly reservationGraceMs: number;
   /** Sign-in sessions: the access token's lifetime and the refresh credential's (sliding), in seconds. */
   readonly session: { readonly accessTtlSeconds: number; readonly refreshTtlSeconds: number };
   /** Sign-in requests per 15 minutes: per client address (then 429), and links per email address (silently). */
   readonly signIn: { readonly perClient: number; readonly perAddress: number };
+}
+
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  readonly scopes: string;
+  readonly rolesClaim?: string;
+  /** The issuer is on a loopback address over plain http (a local provider): allowed, as nothing leaves the host. */
+  readonly insecureLoopback: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -87,6 +99,48 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const maxTokenTtlSeconds = (env: NodeJS.ProcessEnv = process.env): number =>
   int('AUTH_MAX_TOKEN_TTL_SECONDS', env.AUTH_MAX_TOKEN_TTL_SECONDS, 86_400, 60, 366 * 86_400);
 
+/** AUTH_OIDC_*: both the issuer (https, or http on a loopback address) and the client id, or neither. */
+const oidcConfig = (env: NodeJS.ProcessEnv): OidcConfig | undefined => {
+  const issuer = env.AUTH_OIDC_ISSUER?.trim() || undefined;
+  const clientId = env.AUTH_OIDC_CLIENT_ID?.trim() || undefined;
+  if (issuer === undefined && clientId === undefined) return undefined;
+  if (issuer === undefined || clientId === undefined) {
+    throw new ConfigError(
+      'AUTH_OIDC_ISSUER and AUTH_OIDC_CLIENT_ID go together: set both for single sign-on, or neither',
+    );
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(issuer);
+  } catch {
+    url = undefined;
+  }
+  const loopback = url !== undefined && /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/i.test(url.hostname);
+  if (
+    url === undefined ||
+    issuer.length > 2048 ||
+    !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))
+  ) {
+    throw new ConfigError('AUTH_OIDC_ISSUER must be an https:// URL (plain http only for a loopback address)');
+  }
+  if (clientId.length > 255) throw new ConfigError('AUTH_OIDC_CLIENT_ID must be at most 255 characters');
+  const scopes = env.AUTH_OIDC_SCOPES?.trim() || 'openid email profile';
+  if (!scopes.split(/\s+/).includes('openid')) throw new ConfigError("AUTH_OIDC_SCOPES must include 'openid'");
+  const rolesClaim = env.AUTH_OIDC_ROLES_CLAIM?.trim() || undefined;
+  if (rolesClaim !== undefined && rolesClaim.length > 255) {
+    throw new ConfigError('AUTH_OIDC_ROLES_CLAIM must be at most 255 characters');
+  }
+  const clientSecret = env.AUTH_OIDC_CLIENT_SECRET?.trim() || undefined;
+  return {
+    issuer,
+    clientId,
+    ...(clientSecret !== undefined ? { clientSecret } : {}),
+    scopes,
+    ...(rolesClaim !== undefined ? { rolesClaim } : {}),
+    insecureLoopback: url.protocol === 'http:',
+  };
+};
+
 /** Reads the environment once, failing with a message that names the variable. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const port = int('PORT', env.PORT, 8080, 0, 65535);
@@ -127,6 +181,12 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       `AUTH_JWT_SECRET is not set, and dev mode (a generated secret and printed admin tokens) only runs on a loopback HOST, not ${host}; set AUTH_JWT_SECRET, or DEV_MODE=true to insist`,
     );
   }
+  const oidc = oidcConfig(env);
+  if (oidc !== undefined && jwtSecret === undefined && jwksUrl !== undefined) {
+    throw new ConfigError(
+      'AUTH_OIDC_ISSUER needs AUTH_JWT_SECRET: sessions and the sign-in flow are signed with a secret every node shares',
+    );
+  }
   const redis = redisUrl(env.REDIS_URL);
   const origins = list(env.ALLOWED_ORIGINS);
   const turnUrls = list(env.TURN_URLS);
@@ -164,6 +224,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       burst: int('RATE_LIMIT_BURST', env.RATE_LIMIT_BURST, 400, 1, 1_000_000),
     },
     seedDemo: env.SEED_DEMO !== 'false',
+    ...(oidc !== undefined ? { oidc } : {}),
     reservationGraceMs:
       1000 * int('SCHEDULE_RESERVATION_GRACE_SECONDS', env.SCHEDULE_RESERVATION_GRACE_SECONDS, 30, 1, 3600),
     session: {

@@ -28,6 +28,8 @@ import type { Env } from './kit/context.ts';
 import { problem, validationProblem } from './kit/problem.ts';
 import { meetingRoutes } from './meetings/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
+import { oidcRoutes } from './oidc/routes.ts';
+import type { OidcRouteDeps } from './oidc/routes.ts';
 import { peopleRoutes } from './people/routes.ts';
 import { joinLinkScope } from './join-link.ts';
 import { directoryGuard } from './directory-guard.ts';
@@ -81,6 +83,8 @@ export interface HttpDeps {
   readonly signaling: SignalingOrigins;
   /** Sign-in (the page and /auth); absent when there is no bearer secret to sign session tokens with. */
   readonly signIn?: AuthRouteDeps;
+  /** OIDC single sign-on's browser routes, when an issuer is configured. */
+  readonly oidc?: OidcRouteDeps;
 }
 
 /** A bug: the details go to the log under the request id, which the client is given to quote. */
@@ -196,6 +200,7 @@ export const createHttpApp = (deps: HttpDeps) => {
   app.route('/', callPageRoutes(deps.signaling));
   app.route('/', calendarFeedRoutes(deps.calendarFeeds));
   if (deps.signIn !== undefined) app.route('/', authRoutes(deps.signIn));
+  if (deps.oidc !== undefined) app.route('/', oidcRoutes(deps.oidc));
 
   app.route('/', authenticatedApi(deps));
   return app;

@@ -22,6 +22,7 @@ import { CallRoleShape, SkipReasonShape } from './notifications/shapes.ts';
 import { createDeriver } from './openapi/derive.ts';
 import { asJson, header, operation, problemJson, reply, schemaNamed } from './openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from './openapi/builder.ts';
+import { oidcPaths } from './oidc/openapi.ts';
 import { peoplePaths } from './people/openapi.ts';
 import { problemResponses } from './problems/openapi.ts';
 import { Problem } from './problems/shapes.ts';
@@ -441,6 +442,7 @@ const resources: ReadonlyArray<PathsOf> = [
   notificationPaths,
   auditPaths,
   authPaths,
+  oidcPaths,
 ];
 
 /**
@@ -481,6 +483,7 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
       { name: 'notifications', description: 'Emails and their delivery (admins).' },
       { name: 'audit', description: 'The audit log and its CSV export (admins and auditors).' },
       { name: 'sign-in', description: 'Email sign-in links, sessions and the dev sign-in.' },
+      { name: 'oidc', description: 'Single sign-on through an OpenID provider (when configured).' },
     ],
     paths,
     components: {

@@ -130,6 +130,9 @@ describe('openApiDocument', () => {
       'POST /auth/session',
       'GET /auth/dev-people',
       'POST /auth/dev-session',
+      // The browser's single sign-on: the provider and the flow cookie are its credentials.
+      'GET /auth/oidc/start',
+      'GET /auth/oidc/callback',
     ];
     for (const { path, method, op } of operations()) {
       const where = `${method.toUpperCase()} ${path}`;
