@@ -78,6 +78,10 @@ const signInSummaries: Record<string, (d: Data) => string> = {
     `A sign-in (${text(d.method)}) failed${typeof d.personId === 'string' ? ` for person ${text(d.personId)}` : ''}: ${text(d.reason)}.`,
   SessionStarted: (d) => `A session (${text(d.method)}) of person ${text(d.personId)} started.`,
   SessionRefreshed: (d) => `A session of person ${text(d.personId)} was refreshed.`,
+  IdentityLinked: (d) =>
+    `The single sign-on identity ${text(d.subject)} of ${text(d.issuer)} was linked to person ${text(d.personId)}.`,
+  IdentitySignInFailed: (d) =>
+    `A single sign-on (${text(d.issuer)}) was refused${typeof d.personId === 'string' ? ` for person ${text(d.personId)}` : ''}: ${text(d.reason)}.`,
   SessionRevoked: (d) => `A session of person ${text(d.personId)} was revoked: ${text(d.reason)}.`,
 };
 
