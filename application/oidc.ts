@@ -31,6 +31,8 @@ export interface IdentityDeps {
 export interface Identified {
   readonly person: PersonView;
   readonly roles: ReadonlyArray<Role>;
+  /** The roles are the provider's (its roles claim), not the directory's: a session keeps them. */
+  readonly rolesFromClaim: boolean;
   /** The identity was linked to the person just now (matched by verified email). */
   readonly linked: boolean;
 }
@@ -143,7 +145,7 @@ export const createIdentities = (deps: IdentityDeps) => {
       });
       if (E.isLeft(result)) throw new Error(`the identity could not be linked: ${result.left._tag}`);
     }
-    return E.right({ person, roles, linked });
+    return E.right({ person, roles, rolesFromClaim: deps.rolesClaim !== undefined, linked });
   };
 
   return { identify };

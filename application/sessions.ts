@@ -125,10 +125,15 @@ const sessionKit = (deps: SessionsDeps) => {
   const accessTtl = deps.accessTtlSeconds ?? DEFAULT_ACCESS_TTL_SECONDS;
   const refreshTtl = deps.refreshTtlSeconds ?? DEFAULT_REFRESH_TTL_SECONDS;
 
-  /** The person a session may be for now: in the directory, active, with at least one role. */
-  const eligible = (personId: string): PersonView | undefined => {
+  /**
+   * The person a session may be for now: in the directory, active, with at least one role: the identity provider's
+   * for the session when it gave them (`roles`), else the directory's. The answer carries the roles the session has.
+   */
+  const eligible = (personId: string, roles?: ReadonlyArray<Role>): PersonView | undefined => {
     const person = deps.queries.getPerson(personId);
-    return person !== undefined && person.active && person.roles.length > 0 ? person : undefined;
+    if (person === undefined || !person.active) return undefined;
+    const effective = roles ?? person.roles;
+    return effective.length > 0 ? { ...person, roles: effective } : undefined;
   };
 
   const newCredential = () => {
@@ -183,7 +188,7 @@ const refreshWith = async (
   if (E.isLeft(loaded)) return E.left(loaded.left);
   const state = loaded.right.state;
   if (state.status !== 'active') return E.left(refused);
-  if (kit.eligible(state.personId) === undefined) {
+  if (kit.eligible(state.personId, state.roles) === undefined) {
     const ended = await kit.revoke(parsed.sessionId, 'deactivated');
     return E.isLeft(ended) ? ended : E.left(refused);
   }
@@ -210,7 +215,7 @@ const refreshWith = async (
     await deps.waitFor(result.right.position);
     return E.left(refused);
   }
-  const person = kit.eligible(state.personId);
+  const person = kit.eligible(state.personId, state.roles);
   if (person === undefined) return E.left(refused);
   return E.right(await kit.grant(person, parsed.sessionId, next.credential, now));
 };
@@ -230,9 +235,11 @@ export const createSessions = (deps: SessionsDeps) => {
     readonly method: SessionMethod;
     readonly client: SessionClient;
     readonly attemptId?: string;
+    /** The roles an identity provider gave (its roles claim): the session carries these, not the directory's. */
+    readonly roles?: ReadonlyArray<Role>;
   }): Promise<E.Either<AppError, SessionGrant>> => {
     const attemptId = request.attemptId ?? deps.newId();
-    const person = eligible(request.personId);
+    const person = eligible(request.personId, request.roles);
     if (person === undefined) {
       const failed = await recorder.record(signIns, attemptId, {
         type: 'RecordFailure',
@@ -260,6 +267,7 @@ export const createSessions = (deps: SessionsDeps) => {
         expiresAt: new Date(now.getTime() + refreshTtl * 1000).toISOString(),
         client: boundedClient(request.client),
         at: now.toISOString(),
+        ...(request.roles !== undefined ? { roles: [...request.roles] } : {}),
       },
     });
     if (E.isLeft(result)) return E.left(appErrorOf(result.left));

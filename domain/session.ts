@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { IsoInstant, assertNever, checkId, validationFailed } from './shared.ts';
+import { IsoInstant, Role, assertNever, checkId, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import { eventTypesOf } from './decider.ts';
 import type { Decider } from './decider.ts';
@@ -31,15 +31,22 @@ const ids = { sessionId: t.string, personId: t.string };
 
 export const SessionStarted = t.type({
   type: t.literal('SessionStarted'),
-  data: t.type({
-    ...ids,
-    method: SessionMethod,
-    refreshHash: t.string,
-    /** When the refresh credential stops being good unless used before (sliding). */
-    expiresAt: IsoInstant,
-    client: SessionClient,
-    at: IsoInstant,
-  }),
+  data: t.intersection([
+    t.type({
+      ...ids,
+      method: SessionMethod,
+      refreshHash: t.string,
+      /** When the refresh credential stops being good unless used before (sliding). */
+      expiresAt: IsoInstant,
+      client: SessionClient,
+      at: IsoInstant,
+    }),
+    /**
+     * The roles the identity provider gave at sign-in (its roles claim), which the session's tokens carry; without
+     * them, the directory's roles at each refresh.
+     */
+    t.partial({ roles: t.array(Role) }),
+  ]),
 });
 export const SessionRefreshed = t.type({
   type: t.literal('SessionRefreshed'),
@@ -86,6 +93,8 @@ interface Family {
   readonly sessionId: string;
   readonly personId: string;
   readonly method: SessionMethod;
+  /** The identity provider's roles for this session, when it gave them (see SessionStarted). */
+  readonly roles?: ReadonlyArray<Role>;
   /** Hashes of the credentials already used up, oldest first. */
   readonly previousHashes: ReadonlyArray<string>;
 }
@@ -188,8 +197,17 @@ export const decide = (command: SessionCommand, state: SessionState): E.Either<S
 export const evolve = (state: SessionState, event: SessionEvent): SessionState => {
   switch (event.type) {
     case 'SessionStarted': {
-      const { sessionId, personId, method, refreshHash, expiresAt } = event.data;
-      return { status: 'active', sessionId, personId, method, previousHashes: [], currentHash: refreshHash, expiresAt };
+      const { sessionId, personId, method, refreshHash, expiresAt, roles } = event.data;
+      return {
+        status: 'active',
+        sessionId,
+        personId,
+        method,
+        ...(roles !== undefined ? { roles } : {}),
+        previousHashes: [],
+        currentHash: refreshHash,
+        expiresAt,
+      };
     }
     case 'SessionRefreshed':
       return state.status === 'active'

@@ -199,7 +199,7 @@ export const createHttpApp = (deps: HttpDeps) => {
   );
   app.route('/', callPageRoutes(deps.signaling));
   app.route('/', calendarFeedRoutes(deps.calendarFeeds));
-  if (deps.signIn !== undefined) app.route('/', authRoutes(deps.signIn));
+  if (deps.signIn !== undefined) app.route('/', authRoutes({ ...deps.signIn, singleSignOn: deps.oidc !== undefined }));
   if (deps.oidc !== undefined) app.route('/', oidcRoutes(deps.oidc));
 
   app.route('/', authenticatedApi(deps));

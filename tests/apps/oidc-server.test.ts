@@ -66,7 +66,7 @@ describe('the server with AUTH_OIDC_ISSUER and AUTH_OIDC_CLIENT_ID', () => {
     const response = await fetch(callback, { redirect: 'manual', headers: { cookie: serverJar.header() } });
     serverJar.take(response);
     expect(response.status).toBe(302);
-    expect(response.headers.get('location')).toBe('/calendar');
+    expect(response.headers.get('location')).toBe('/sign-in?next=%2Fcalendar');
     const refresh = serverJar.get('session_refresh');
     expect(refresh).toBeDefined();
 

@@ -4,6 +4,7 @@ import { body, json, operation, param, problemJson, reply, response, header } fr
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import {
   DevPeopleShape,
+  SignInMethods,
   DevSessionBody,
   EmailLinkAccepted,
   EmailLinkBody,
@@ -139,6 +140,19 @@ const signOut = (): Json => ({
   }),
 });
 
+const methods = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'signInMethods',
+    summary: 'How one may sign in here',
+    description: 'What the sign-in page offers: the emailed link, the identity provider when configured, dev mode.',
+    tags: ['sign-in'],
+    security: 'none',
+    responses: {
+      '200': reply('The methods.', json(schema(SignInMethods), { email: true, singleSignOn: false, dev: false })),
+    },
+  }),
+});
+
 const devPeople = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'listDevPeople',
@@ -209,6 +223,7 @@ export const authPaths: PathsOf = (schema) => ({
   '/auth/session': session(schema),
   '/auth/refresh': refresh(schema),
   '/auth/sign-out': signOut(),
+  '/auth/methods': methods(schema),
   '/auth/dev-people': devPeople(schema),
   '/auth/dev-session': devSession(schema),
   '/people/{id}/invite': invite(schema),

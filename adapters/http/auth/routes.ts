@@ -24,6 +24,8 @@ export interface AuthRouteDeps {
   readonly devPeople?: () => ReadonlyArray<SignedInPerson>;
   /** Sign-in requests (links, codes, dev sessions) one client address may make per 15 minutes. */
   readonly perClient: number;
+  /** Whether the site's identity provider signs people in too (`/auth/oidc/start`). */
+  readonly singleSignOn?: boolean;
 }
 
 const WINDOW_SECONDS = 15 * 60;
@@ -114,6 +116,12 @@ export const authRoutes = (deps: AuthRouteDeps): Hono<Env> => {
     deps.devPeople === undefined || !isLoopback(clientIp(c))
       ? problem(c, 404, 'Not found', `no route for ${c.req.method} ${c.req.path}`)
       : undefined;
+
+  // What the sign-in page offers: nothing here is a secret (dev mode's people are listed only to loopback clients).
+  routes.get('/auth/methods', (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.json({ email: true, singleSignOn: deps.singleSignOn === true, dev: deps.devPeople !== undefined });
+  });
 
   routes.get('/auth/dev-people', (c) => {
     const refusal = devOnly(c);

@@ -55,6 +55,15 @@ export const SessionShape = annotate(
   { name: 'Session' },
 );
 
+export const SignInMethods = annotate(
+  t.type({
+    email: annotate(t.boolean, { description: 'Sign-in by emailed link (always).' }),
+    singleSignOn: annotate(t.boolean, { description: "The site's identity provider: `GET /auth/oidc/start`." }),
+    dev: annotate(t.boolean, { description: 'Dev mode: demo people to sign in as, for loopback clients.' }),
+  }),
+  { name: 'SignInMethods' },
+);
+
 export const DevPeopleShape = annotate(t.type({ items: t.array(SignedInPersonShape) }), { name: 'DevPeople' });
 
 export const InvitationAccepted = annotate(t.type({ status: t.literal('accepted'), personId: t.string }), {

@@ -101,7 +101,8 @@ const callback = (deps: OidcRouteDeps) => async (c: Context<Env>) => {
   if (E.isLeft(session)) return refuse(403, session.left);
   // Again, in case the session's cookie was set in place of the earlier Set-Cookie rather than beside it.
   deleteCookie(c, FLOW_COOKIE, { path: FLOW_COOKIE_PATH, secure: true, httpOnly: true, sameSite: 'Lax' });
-  return c.redirect(flow.next, 302);
+  // Through the sign-in page, which takes the access token with the cookie (POST /auth/refresh) and goes on to `next`.
+  return c.redirect(`/sign-in?next=${encodeURIComponent(flow.next)}`, 302);
 };
 
 /** `GET /auth/oidc/start?next=/path` and `GET /auth/oidc/callback`: credentials of their own (the flow cookie). */

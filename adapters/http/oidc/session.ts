@@ -8,8 +8,9 @@ import type { Env } from '../kit/context.ts';
 const MAX_USER_AGENT = 256;
 
 /**
- * A session for the person the provider signed in (method `oidc`), its refresh credential set as the sign-in routes'
- * cookie: the page then takes its access token from `POST /auth/refresh`, like after an email link.
+ * A session for the person the provider signed in (method `oidc`), with the provider's roles when they come from its
+ * roles claim, its refresh credential set as the sign-in routes' cookie: the page then takes its access token from
+ * `POST /auth/refresh`, like after an email link.
  */
 export const oidcSessionStarter =
   (sessions: Pick<Sessions, 'start'>, setRefreshCookie: (c: Context, cookie: RefreshCookie) => void) =>
@@ -19,6 +20,7 @@ export const oidcSessionStarter =
       personId: identified.person.id,
       method: 'oidc',
       client: { ip: clientIp(c), ...(userAgent !== undefined ? { userAgent } : {}) },
+      ...(identified.rolesFromClaim ? { roles: identified.roles } : {}),
     });
     if (E.isLeft(started)) {
       return E.left(

@@ -128,6 +128,28 @@ const listDemoPeople = async () => {
   $('dev').hidden = items.length === 0;
 };
 
+/** The identity provider's button, when the site has one; it comes back here (or to `next`) signed in. */
+const offerSingleSignOn = async () => {
+  const response = await fetch('/auth/methods', { credentials: 'same-origin' });
+  if (response.status !== 200) return;
+  const methods = await response.json();
+  if (methods.singleSignOn !== true) return;
+  $('sso-link').href = `/auth/oidc/start?next=${encodeURIComponent(next)}`;
+  $('sso').hidden = false;
+};
+
+/**
+ * A session this browser already has (its cookie, say after the identity provider sent it back here): its access
+ * token, without asking anything. Where the page was sent on to `next`, it goes there.
+ */
+const resume = async () => {
+  const result = await post('/auth/refresh');
+  if (result.status !== 200) return;
+  keep(result.body);
+  if (new URLSearchParams(location.search).has('next')) return location.assign(next);
+  showSignedIn(result.body.person);
+};
+
 const start = async () => {
   $('email-form').addEventListener('submit', askForLink);
   $('continue').addEventListener('click', () => location.assign(next));
@@ -141,12 +163,13 @@ const start = async () => {
   // The code leaves the address bar (and the history) at once.
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   void listDemoPeople();
+  void offerSingleSignOn();
   if (code) return exchange(code);
   const person = sessionStorage.getItem(PERSON_KEY);
   if (person && sessionStorage.getItem(TOKEN_KEY)) {
     showSignedIn(JSON.parse(person));
     await renew();
-  }
+  } else await resume();
 };
 
 void start();

@@ -128,6 +128,7 @@ describe('openApiDocument', () => {
       'GET /sign-in',
       'POST /auth/email-link',
       'POST /auth/session',
+      'GET /auth/methods',
       'GET /auth/dev-people',
       'POST /auth/dev-session',
       // The browser's single sign-on: the provider and the flow cookie are its credentials.

@@ -1,36 +1,10 @@
-import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import type { Mailer, MailMessage } from '../../../application/ports/mailer.ts';
+import type { MailMessage } from '../../../application/ports/mailer.ts';
 import { recordPerson } from '../../support/directory.ts';
 import { eventually } from '../../support/fake-resend.ts';
 import { capturingLogger } from '../../support/logs.ts';
+import { recordingMailer } from '../../support/mail.ts';
 import { client, useSystem } from '../../support/system.ts';
-
-/** A mailer that keeps what it sends and, while `held`, answers only when released. */
-const recordingMailer = () => {
-  const sent: MailMessage[] = [];
-  let gate: Promise<void> | undefined;
-  let open: () => void = () => {};
-  const mailer: Mailer = {
-    name: 'recording',
-    send: async (message) => {
-      if (gate !== undefined) await gate;
-      sent.push(message);
-      return E.right({ providerMessageId: `m-${sent.length}` });
-    },
-  };
-  return {
-    mailer,
-    sent,
-    hold: () => {
-      gate = new Promise((resolve) => (open = resolve));
-    },
-    release: () => {
-      gate = undefined;
-      open();
-    },
-  };
-};
 
 const mail = recordingMailer();
 const logs = capturingLogger('debug');

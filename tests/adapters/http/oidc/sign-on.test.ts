@@ -156,7 +156,7 @@ describe('OIDC sign-in: the authorization code flow', () => {
   it('signs in a person matched by verified email, links the identity, and starts a session', async () => {
     const { response, server } = await signIn(plain, 'idp-cora', '/meetings?view=week');
     expect(response.status).toBe(302);
-    expect(response.headers.get('location')).toBe('/meetings?view=week');
+    expect(response.headers.get('location')).toBe(`/sign-in?next=${encodeURIComponent('/meetings?view=week')}`);
     const refresh = server.get('session_refresh');
     expect(refresh).toBeDefined();
     expect(server.get('oidc_flow')).toBeUndefined();
@@ -180,6 +180,27 @@ describe('OIDC sign-in: the authorization code flow', () => {
     const again = await signIn(plain, 'idp-cora');
     expect(again.response.status).toBe(302);
     expect(await identityEvents(plain, 'idp-cora')).toEqual(['IdentityLinked']);
+  });
+
+  it("keeps the provider's claimed roles in a session when AUTH_OIDC_ROLES_CLAIM names one, refresh after refresh", async () => {
+    const { response, server } = await signIn(claimed, 'idp-ada');
+    expect(response.status).toBe(302);
+    let cookie = server.get('session_refresh');
+    const origin = new URL(claimed.system.publicBaseUrl).origin;
+    for (let round = 0; round < 2; round++) {
+      const refreshed = await fetch(`${claimed.url}/auth/refresh`, {
+        method: 'POST',
+        headers: { cookie: `session_refresh=${cookie}`, 'content-type': 'application/json', origin },
+        body: '{}',
+      });
+      expect(refreshed.status).toBe(200);
+      const grant = (await refreshed.json()) as { accessToken: string; person: { roles: string[] } };
+      // Ada is a customer in the directory; the provider says admin, and the session goes by the provider.
+      expect(grant.person.roles).toEqual(['admin']);
+      expect((await getSettings(claimed, grant.accessToken)).status).toBe(200);
+      cookie = /session_refresh=([^;]+)/.exec(refreshed.headers.getSetCookie().join('\n'))?.[1];
+      expect(cookie).toBeDefined();
+    }
   });
 
   it('signs in as a confidential client too (AUTH_OIDC_CLIENT_SECRET, HTTP Basic at the token endpoint)', async () => {
@@ -220,7 +241,7 @@ describe('OIDC sign-in: the authorization code flow', () => {
     async (next) => {
       const { response } = await signIn(plain, 'idp-cora', next);
       expect(response.status).toBe(302);
-      expect(response.headers.get('location')).toBe('/');
+      expect(response.headers.get('location')).toBe('/sign-in?next=%2F');
     },
   );
 
