@@ -681,11 +681,18 @@ describe('real answers fit the OpenAPI document', () => {
     });
     await send(anonymous, 'POST /auth/refresh', 403, { body: {} });
     await send(anonymous, 'GET /auth/dev-people', 404);
+    const methods = await send(anonymous, 'GET /auth/methods', 200);
+    expect(methods.body).toEqual({ email: true, singleSignOn: false, dev: false });
 
     const dev = await startTestSystem({ env: { AUTH_JWT_SECRET: '' } });
     try {
       const local = client(dev.url, undefined);
       const devOrigin = { origin: new URL(dev.system.publicBaseUrl).origin };
+      expect((await local.request('GET', '/auth/methods')).body).toEqual({
+        email: true,
+        singleSignOn: false,
+        dev: true,
+      });
       const people = await local.request('GET', '/auth/dev-people');
       expect(conformance('GET', '/auth/dev-people', people)).toEqual([]);
       checked.add('GET /auth/dev-people 200');

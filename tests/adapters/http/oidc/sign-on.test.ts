@@ -137,6 +137,9 @@ const me = async (sys: TestSystem, token: string) => {
 
 describe('OIDC sign-in: the authorization code flow', () => {
   it('starts at the provider with PKCE (S256), state and nonce, kept in an HttpOnly Secure Lax cookie', async () => {
+    // The sign-in page is told to offer it.
+    const methods = await fetch(`${plain.url}/auth/methods`);
+    expect(await methods.json()).toMatchObject({ email: true, singleSignOn: true });
     const response = await fetch(`${plain.url}/auth/oidc/start?next=/calendar`, { redirect: 'manual' });
     expect(response.status).toBe(302);
     const location = new URL(response.headers.get('location') ?? '');
