@@ -477,6 +477,7 @@ const createHttp = (
     health,
     publicBaseUrl: config.publicBaseUrl,
     rateLimit: config.rateLimit,
+    trustedProxyHops: config.trustedProxyHops,
     ...(signIn !== undefined ? { signIn } : {}),
     // The signaling server exists only once the HTTP server listens; until then no origin is allowed.
     signaling: {

@@ -30,6 +30,8 @@ export interface Config {
   readonly allowedOriginsDefaulted: boolean;
   readonly logLevel: string;
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  /** How many proxies in front of this server append to `X-Forwarded-For` (0: the connection's peer is the client). */
+  readonly trustedProxyHops: number;
   readonly seedDemo: boolean;
   /** OIDC single sign-on (AUTH_OIDC_ISSUER and AUTH_OIDC_CLIENT_ID); unset: none. */
   readonly oidc?: OidcConfig;
@@ -223,6 +225,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       perSecond: int('RATE_LIMIT_PER_SECOND', env.RATE_LIMIT_PER_SECOND, 100, 1, 1_000_000),
       burst: int('RATE_LIMIT_BURST', env.RATE_LIMIT_BURST, 400, 1, 1_000_000),
     },
+    trustedProxyHops: int('TRUSTED_PROXY_HOPS', env.TRUSTED_PROXY_HOPS, 0, 0, 10),
     seedDemo: env.SEED_DEMO !== 'false',
     ...(oidc !== undefined ? { oidc } : {}),
     reservationGraceMs:

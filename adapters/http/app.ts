@@ -16,6 +16,7 @@ import type { AppError, Service } from '../../application/service.ts';
 import type { AuditService } from '../../application/audit.ts';
 import type { Authenticator } from './auth.ts';
 import { auditRoutes } from './audit/routes.ts';
+import { clientAddress } from './auth/guards.ts';
 import { authRoutes, inviteRoutes } from './auth/routes.ts';
 import type { AuthRouteDeps } from './auth/routes.ts';
 import { calendarFeedRoutes, calendarRoutes } from './calendar/routes.ts';
@@ -67,6 +68,8 @@ export interface HttpDeps {
   readonly authenticate: Authenticator;
   readonly logger: Logger;
   readonly rateLimit?: RateLimit;
+  /** Proxies in front that append to `X-Forwarded-For` (TRUSTED_PROXY_HOPS); 0 or unset: none is trusted. */
+  readonly trustedProxyHops?: number;
   /** `Idempotency-Key` on the POSTs that change something (IDEMPOTENT_POSTS). */
   readonly idempotency: { readonly keys: Idempotency; readonly writable: () => AppError | undefined };
   readonly health: HealthSource;
@@ -188,6 +191,10 @@ export const createHttpApp = (deps: HttpDeps) => {
   const { logger } = deps;
   const app = new Hono<Env>();
   const aborts = { count: 0 };
+  app.use('*', async (c, next) => {
+    c.set('clientAddress', clientAddress(c, deps.trustedProxyHops ?? 0));
+    await next();
+  });
   app.use('*', requestLog(logger, aborts));
   app.onError((error, c) => unhandled(logger, c, error));
   app.notFound((c) => problem(c, 404, 'Not found', `no route for ${c.req.method} ${c.req.path}`));

@@ -44,11 +44,32 @@ export const sameSiteJson = (c: Context<Env>, allowed: (origin: string) => boole
   return undefined;
 };
 
-/** Where the request came from: the connection's peer (no proxy header is trusted). */
-export const clientIp = (c: Context): string => {
+/** The connection's peer. */
+const peerAddress = (c: Context): string => {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? 'unknown';
 };
+
+const ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
+
+/**
+ * Where a request came from. With `trustedHops` proxies in front (TRUSTED_PROXY_HOPS), each appending the address it
+ * was reached from to `X-Forwarded-For`, the client is the entry that many from the right: what the nearest trusted
+ * proxy saw; anything left of it is the client's own say and never trusted. Without proxies, or with a header that is
+ * short, malformed or not an address there, the connection's peer.
+ */
+export const clientAddress = (c: Context, trustedHops: number): string => {
+  const peer = peerAddress(c);
+  if (trustedHops <= 0) return peer;
+  const header = c.req.header('x-forwarded-for');
+  if (header === undefined || header.length > 2048) return peer;
+  const hops = header.split(',').map((part) => part.trim());
+  const entry = hops[hops.length - trustedHops];
+  return entry !== undefined && ADDRESS.test(entry) ? entry : peer;
+};
+
+/** Where the request came from, as the app's first middleware settled it (else the connection's peer). */
+export const clientIp = (c: Context<Env>): string => c.get('clientAddress') ?? peerAddress(c);
 
 export const isLoopback = (ip: string): boolean => /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/i.test(ip);
 

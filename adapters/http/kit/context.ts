@@ -8,6 +8,8 @@ export type Env = {
     requestId: string;
     errorDetail: string;
     clientAborted: boolean;
+    /** The client's address: the connection's peer, or the one the trusted proxies say (see clientAddress). */
+    clientAddress: string;
     /** The body, when read ahead of the route (to fingerprint an idempotent request). */
     bodyText: string;
     /** The request runs under an `Idempotency-Key` claim. */
