@@ -96,10 +96,12 @@ export const upsertPerson = async (
           : undefined),
     });
     if (E.isLeft(result)) return result;
-    const view = deps.readModels.getPerson(personId);
-    return view === undefined ? E.left({ _tag: 'NotFound', message: 'person not found' }) : E.right(view);
+    return found(deps.readModels.getPerson(personId));
   });
 };
+
+const found = (view: PersonView | undefined): E.Either<AppError, PersonView> =>
+  view === undefined ? E.left({ _tag: 'NotFound', message: 'person not found' }) : E.right(view);
 
 export const getPerson = async (
   deps: PeopleDeps,
@@ -108,8 +110,7 @@ export const getPerson = async (
 ): Promise<E.Either<AppError, PersonView>> => {
   if (!readsDirectory(ctx.user) && ctx.user.id !== personId)
     return E.left(forbidden('you may read only your own entry in the people directory'));
-  const view = deps.readModels.getPerson(personId);
-  return view === undefined ? E.left({ _tag: 'NotFound', message: 'person not found' }) : E.right(view);
+  return found(deps.readModels.getPerson(personId));
 };
 
 export const listPeople = async (

@@ -30,6 +30,9 @@ export interface AuthRouteDeps {
 
 const WINDOW_SECONDS = 15 * 60;
 
+/** Who a session is started or refreshed for, as the audit log records it. */
+const clientOf = (c: Context<Env>) => ({ ip: clientIp(c), userAgent: c.req.header('user-agent') });
+
 const ACCEPTED = {
   status: 'accepted' as const,
   message: 'if this address belongs to someone who may sign in, a sign-in link is on its way',
@@ -83,10 +86,7 @@ export const authRoutes = (deps: AuthRouteDeps): Hono<Env> => {
     if (refusal !== undefined) return refusal;
     const body = await readJson(c, SessionBody);
     if (!body.ok) return body.response;
-    const result = await deps.signIn.redeem(body.value.code, {
-      ip: clientIp(c),
-      userAgent: c.req.header('user-agent'),
-    });
+    const result = await deps.signIn.redeem(body.value.code, clientOf(c));
     if (E.isRight(result)) return granted(c, result.right);
     return isAppError(result.left) ? appErrorResponse(c, result.left) : refusedAs(c, 400, result.left);
   });
@@ -94,10 +94,7 @@ export const authRoutes = (deps: AuthRouteDeps): Hono<Env> => {
   routes.post('/auth/refresh', async (c) => {
     const refusal = sameSiteJson(c, deps.ownOrigin);
     if (refusal !== undefined) return refusal;
-    const result = await deps.sessions.refresh(refreshCookieOf(c), {
-      ip: clientIp(c),
-      userAgent: c.req.header('user-agent'),
-    });
+    const result = await deps.sessions.refresh(refreshCookieOf(c), clientOf(c));
     if (E.isRight(result)) return granted(c, result.right);
     return isAppError(result.left) ? appErrorResponse(c, result.left) : refusedAs(c, 401, result.left);
   });
@@ -138,7 +135,7 @@ export const authRoutes = (deps: AuthRouteDeps): Hono<Env> => {
     const result = await deps.sessions.start({
       personId: body.value.personId,
       method: 'dev',
-      client: { ip: clientIp(c), userAgent: c.req.header('user-agent') },
+      client: clientOf(c),
     });
     return E.isRight(result) ? granted(c, result.right) : appErrorResponse(c, result.left);
   });
