@@ -75,7 +75,8 @@ export class ScheduleReaction extends LogFollower {
     await super.stop();
     // What can be settled now is, so that the checkpoint saved here is as far as it can be.
     await this.sweep();
-    this.advance(this.holdBack(this.lastSeen), true);
+    // Never below where it resumed from: a reaction stopped before it saw an event (or never started) keeps its place.
+    this.advance(this.holdBack(Math.max(this.lastSeen, this.resumePosition())), true);
   }
 
   protected override started(): void {

@@ -627,7 +627,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
   deps.seriesProcessManager.start();
   // Orphaned reservations exist only where bookings are a saga (no atomic appends across streams).
-  if (!(await deps.store.supportsMultiStreamAppend())) deps.scheduleReaction.start();
+  // A store that cannot say (a server not answering yet) gets the reaction: it only releases what no event owns.
+  if (!(await deps.store.supportsMultiStreamAppend().catch(() => false))) deps.scheduleReaction.start();
   const demoTokens = await seedIfDemo(deps, auth);
   return {
     config,
