@@ -1,3 +1,4 @@
+import { readsAll } from './ports/access.ts';
 import * as E from 'fp-ts/lib/Either.js';
 import type { AuditEntry } from './audit-entry.ts';
 import type { AppError, RequestContext } from './service.ts';
@@ -69,7 +70,7 @@ export interface AuditServiceDeps {
 }
 
 const forbidden: AppError = { _tag: 'Forbidden', message: 'only admins and auditors may read the audit log' };
-const mayRead = (ctx: RequestContext) => ctx.user.roles.includes('admin') || ctx.user.roles.includes('auditor');
+const mayRead = (ctx: RequestContext) => readsAll(ctx.user);
 
 /** The audit log for admins and auditors: pages of it, and the whole of a filtered range for export. */
 export const createAuditService = (deps: AuditServiceDeps) => {

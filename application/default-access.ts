@@ -1,9 +1,6 @@
+import { isAdmin, readsAll } from './ports/access.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type { MeetingQueries } from './ports/read-models.ts';
-
-const isAdmin = (user: AuthUser): boolean => user.roles.includes('admin');
-/** Auditors read what admins read, and change nothing (canModify and canCreate never name them). */
-const readsAll = (user: AuthUser): boolean => isAdmin(user) || user.roles.includes('auditor');
 
 /** The contract's rules: admins see and edit all; auditors see all; the instructor sees and edits own; the customer sees own. */
 export const defaultAccessProvider = (queries: Pick<MeetingQueries, 'calendar' | 'getPerson'>): AccessProvider => {

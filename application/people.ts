@@ -3,7 +3,7 @@ import type { PersonEvent } from '../domain/person.ts';
 import type { FieldError, Role } from '../domain/shared.ts';
 import { people } from './aggregates.ts';
 import type { AppError, Executor, RequestContext } from './execute.ts';
-import type { AuthUser } from './ports/access.ts';
+import { isAdmin, readsAll } from './ports/access.ts';
 import type { MeetingQueries, PeopleCursor, PeopleQuery, PersonView } from './ports/read-models.ts';
 
 export interface PeopleDeps {
@@ -35,9 +35,6 @@ export interface Me {
 }
 
 const forbidden = (message: string): AppError => ({ _tag: 'Forbidden', message });
-const isAdmin = (user: AuthUser): boolean => user.roles.includes('admin');
-/** Admins and auditors read the whole directory. */
-const readsDirectory = (user: AuthUser): boolean => isAdmin(user) || user.roles.includes('auditor');
 
 /**
  * One write per address at a time in this process, held until the read model shows it (the executor waits), so two
@@ -108,7 +105,7 @@ export const getPerson = async (
   ctx: RequestContext,
   personId: string,
 ): Promise<E.Either<AppError, PersonView>> => {
-  if (!readsDirectory(ctx.user) && ctx.user.id !== personId)
+  if (!readsAll(ctx.user) && ctx.user.id !== personId)
     return E.left(forbidden('you may read only your own entry in the people directory'));
   return found(deps.readModels.getPerson(personId));
 };
@@ -118,7 +115,7 @@ export const listPeople = async (
   ctx: RequestContext,
   query: PeopleQuery,
 ): Promise<E.Either<AppError, { items: ReadonlyArray<PersonView>; next?: PeopleCursor }>> => {
-  if (!readsDirectory(ctx.user)) return E.left(forbidden('only admins and auditors may list the people directory'));
+  if (!readsAll(ctx.user)) return E.left(forbidden('only admins and auditors may list the people directory'));
   return E.right(deps.readModels.listPeople(query));
 };
 

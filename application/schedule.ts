@@ -247,9 +247,6 @@ export const scheduleAlongside = async (
   });
 };
 
-/** The change of a meeting's decision: from the slot its state held to the one it holds. */
-export const meetingChange = schedule.transitionChange;
-
 /**
  * What a series request reserves: the slots of the sessions it creates, moves or brings back (their old slots are
  * released as the series process moves each session). The sessions it changes are no conflict where they are now.

@@ -11,6 +11,7 @@ import { conflictMessage, presentConflicts, unknownParticipants } from './bookin
 import { fieldsSet } from './patch.ts';
 import * as directory from './people.ts';
 import type { PersonInput } from './people.ts';
+import { readsAll } from './ports/access.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type {
   CalendarEntry,
@@ -56,8 +57,6 @@ const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${wh
 const found = <A>(what: string, view: A | undefined): E.Either<AppError, A> =>
   view === undefined ? E.left(notFound(what)) : E.right(view);
 const forbidden = (message: string): AppError => ({ _tag: 'Forbidden', message });
-/** Admins and auditors read everything; only admins change settings and the directory. */
-const readsAll = (user: AuthUser): boolean => user.roles.includes('admin') || user.roles.includes('auditor');
 
 /**
  * A meeting's or a series' audit history with its instructor: what the caller may read of it depends on who they are

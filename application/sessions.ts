@@ -310,8 +310,6 @@ export const createSessions = (deps: SessionsDeps) => {
     refresh,
     signOut,
     revokeAllOf,
-    /** For the authenticator: a token whose `sid` names a revoked family is refused. */
-    isRevoked: (sessionId: string): boolean => deps.queries.sessionRevoked(sessionId),
     accessTtlSeconds: accessTtl,
     refreshTtlSeconds: refreshTtl,
   };

@@ -1,6 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { eventTypesOf } from './decider.ts';
 import type { Decider } from './decider.ts';
 import type { MeetingState } from './meeting.ts';
 import { Id, IsoInstant, RecordedAt, assertNever, validationFailed } from './shared.ts';
@@ -48,7 +47,6 @@ export const SlotReleased = t.type({
 });
 export const ScheduleEvent = t.union([SlotReserved, SlotReleased]);
 export type ScheduleEvent = t.TypeOf<typeof ScheduleEvent>;
-export const scheduleEventTypes = eventTypesOf(ScheduleEvent);
 
 // ---------- commands ----------
 

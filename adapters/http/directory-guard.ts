@@ -18,7 +18,7 @@ export const directoryGuard =
       c.header('WWW-Authenticate', 'Bearer error="invalid_token", error_description="the account is deactivated"');
       return problem(c, 401, 'Unauthorized', 'the account is deactivated');
     }
-    if (!READS.has(c.req.method) && user.roles.every((role) => role === 'auditor'))
+    if (!READS.has(c.req.method) && user.roles.length > 0 && user.roles.every((role) => role === 'auditor'))
       return problem(c, 403, 'Forbidden', 'an auditor reads and changes nothing');
     await next();
   };

@@ -1,3 +1,4 @@
+import { isAdmin, readsAll } from '../ports/access.ts';
 import * as E from 'fp-ts/lib/Either.js';
 import type { NotificationStatus } from '../../domain/notification.ts';
 import { notifications } from '../aggregates.ts';
@@ -30,9 +31,8 @@ const notFound: AppError = { _tag: 'NotFound', message: 'notification not found'
 
 /** The admin's side of the notification log: list it and retry what failed. */
 export const createNotificationService = (deps: NotificationServiceDeps) => {
-  const isAdmin = (ctx: RequestContext) => ctx.user.roles.includes('admin');
   // Auditors read the log; only admins retry.
-  const reads = (ctx: RequestContext) => isAdmin(ctx) || ctx.user.roles.includes('auditor');
+  const reads = (ctx: RequestContext) => readsAll(ctx.user);
 
   return {
     async list(
@@ -61,7 +61,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
      * again, then sent with the same idempotency key (the provider never sends one key twice).
      */
     async retry(ctx: RequestContext, notificationId: string): Promise<E.Either<AppError, NotificationView>> {
-      if (!isAdmin(ctx)) return E.left(forbidden);
+      if (!isAdmin(ctx.user)) return E.left(forbidden);
       if (!/^[0-9a-f]{32}$/.test(notificationId)) return E.left(notFound);
       const refusal = deps.writable?.();
       if (refusal !== undefined) return E.left(refusal);

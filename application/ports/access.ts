@@ -10,6 +10,10 @@ export interface AuthUser {
   readonly scope?: { readonly meetingId: string };
 }
 
+export const isAdmin = (user: AuthUser): boolean => user.roles.includes('admin');
+/** Admins and auditors read everything; auditors change nothing (no write rule names them). */
+export const readsAll = (user: AuthUser): boolean => isAdmin(user) || user.roles.includes('auditor');
+
 export interface Participants {
   readonly customerId: string;
   readonly instructorId: string;

@@ -7,15 +7,19 @@ import { problem } from '../kit/problem.ts';
 /** The refresh credential's cookie: sent only to /auth, only by this site, never readable by scripts. */
 export const REFRESH_COOKIE = 'session_refresh';
 
+// Appended, so that a response setting other cookies too (the OIDC callback clearing its flow cookie) keeps them.
 export const setRefreshCookie = (c: Context, cookie: RefreshCookie): void => {
   c.header(
     'Set-Cookie',
     `${REFRESH_COOKIE}=${cookie.value}; Max-Age=${cookie.maxAgeSeconds}; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+    { append: true },
   );
 };
 
 export const clearRefreshCookie = (c: Context): void => {
-  c.header('Set-Cookie', `${REFRESH_COOKIE}=; Max-Age=0; Path=/auth; HttpOnly; Secure; SameSite=Strict`);
+  c.header('Set-Cookie', `${REFRESH_COOKIE}=; Max-Age=0; Path=/auth; HttpOnly; Secure; SameSite=Strict`, {
+    append: true,
+  });
 };
 
 /** The refresh cookie's value, if the request carries exactly one that looks like one. */
@@ -74,12 +78,18 @@ export const clientIp = (c: Context<Env>): string => c.get('clientAddress') ?? p
 export const isLoopback = (ip: string): boolean => /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/i.test(ip);
 
 /**
- * A `next` to go to after signing in: a path of this site (`/…`), never `//host`, a scheme, a backslash or a control
- * character; anything else is `/`.
+ * Where to go after signing in: a path of this site (`/`, `/calendar?x=1`), never another origin. `//evil`, `/\evil`,
+ * `https://…` and anything with control characters fall back to `/`.
  */
 export const safeNext = (next: string | undefined): string => {
   if (next === undefined || next.length === 0 || next.length > 2048) return '/';
-  if (!next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
-  if (/[\u0000-\u001F\u007F]/.test(next)) return '/';
-  return next;
+  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  if (/[\u0000-\u001f\u007f\\]/.test(next)) return '/';
+  try {
+    const base = 'http://same.invalid';
+    const url = new URL(next, base);
+    return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : '/';
+  } catch {
+    return '/';
+  }
 };

@@ -41,19 +41,4 @@ export const openFlow = async (key: Uint8Array, sealed: string | undefined, now:
   }
 };
 
-/**
- * Where to go after signing in: a path of this site (`/`, `/calendar?x=1`), never another origin. `//evil`, `/\evil`,
- * `https://…` and anything with control characters fall back to `/`.
- */
-export const safeNext = (next: string | undefined): string => {
-  if (next === undefined || next.length === 0 || next.length > 2048) return '/';
-  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  if (/[\u0000-\u001f\u007f\\]/.test(next)) return '/';
-  try {
-    const base = 'http://same.invalid';
-    const url = new URL(next, base);
-    return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : '/';
-  } catch {
-    return '/';
-  }
-};
+export { safeNext } from '../auth/guards.ts';

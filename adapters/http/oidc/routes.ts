@@ -99,8 +99,6 @@ const callback = (deps: OidcRouteDeps) => async (c: Context<Env>) => {
   if (E.isLeft(identified)) return refuse(403, identified.left.message);
   const session = await deps.startSession(c, identified.right);
   if (E.isLeft(session)) return refuse(403, session.left);
-  // Again, in case the session's cookie was set in place of the earlier Set-Cookie rather than beside it.
-  deleteCookie(c, FLOW_COOKIE, { path: FLOW_COOKIE_PATH, secure: true, httpOnly: true, sameSite: 'Lax' });
   // Through the sign-in page, which takes the access token with the cookie (POST /auth/refresh) and goes on to `next`.
   return c.redirect(`/sign-in?next=${encodeURIComponent(flow.next)}`, 302);
 };
