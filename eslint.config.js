@@ -19,7 +19,17 @@ const upward = layers.flatMap((layer, i) =>
 );
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'coverage/', 'docs/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'data/',
+      'dist/',
+      'coverage/',
+      'docs/',
+      'adapters/web/dist/',
+      'adapters/web/src/api/schema.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -68,6 +78,26 @@ export default tseslint.config(
   {
     files: ['apps/**/*.ts', 'adapters/**/*.ts', 'application/**/*.ts', 'domain/**/*.ts'],
     rules: { 'max-lines-per-function': ['error', { max: 120, skipBlankLines: true, skipComments: true, IIFEs: true }] },
+  },
+  {
+    // The web app runs in the browser and talks to the server only over HTTP: it imports nothing of the server's.
+    files: ['adapters/web/src/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './adapters/web/src',
+              from: './',
+              except: ['./adapters/web/src', './node_modules'],
+              message: 'The web app uses the public HTTP API only: it imports nothing from the server.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['adapters/http/pages/**/*.js', 'adapters/signaling/client/**/*.js'],

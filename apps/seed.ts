@@ -27,6 +27,13 @@ export const demoPeople = [
     roles: ['customer'],
     timezone: 'Europe/London',
   },
+  {
+    sub: 'auditor-1',
+    name: 'Audra Auditor',
+    email: 'audra.auditor@example.com',
+    roles: ['auditor'],
+    timezone: 'Europe/Madrid',
+  },
 ] as const;
 
 export const DEMO_TOKEN_TTL_SECONDS = 24 * 3600;

@@ -1,11 +1,18 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { StartupError, startSystem } from './compose.ts';
+import { ensureWebApp } from './web-build.ts';
 
 const tokenLifetime = (seconds: number): string =>
   seconds % 3600 === 0 ? `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}` : `${Math.floor(seconds / 60)} minutes`;
 
 const main = async () => {
   const config = loadConfig();
+  // The web app is built before the server listens when it is missing or older than its sources (SKIP_WEB_BUILD=true
+  // leaves the bundle on disk as it is, for deployments that build it ahead).
+  if (process.env.SKIP_WEB_BUILD !== 'true') {
+    const started = Date.now();
+    if (await ensureWebApp()) process.stdout.write(`  Built the web app in ${Date.now() - started} ms.\n`);
+  }
   const system = await startSystem(config);
   const { logger } = system;
   logger.info(
@@ -23,8 +30,8 @@ const main = async () => {
     const url = system.publicBaseUrl;
     const lines = [
       '',
-      `  1on1 Meetings API on ${url}  (docs: ${url}/docs)`,
-      `  Sign in: ${url}/sign-in (from this machine, dev mode lists the demo people to sign in as)`,
+      `  1on1 Meetings on ${url}/app/  (API docs: ${url}/docs)`,
+      `  Sign in: ${url}/app/sign-in (from this machine, dev mode lists the demo people to sign in as)`,
       ...(system.demoTokens.length === 0
         ? [
             '  Dev mode: AUTH_JWT_SECRET is not set, so a secret was generated in DATA_DIR (SEED_DEMO=false: no demo tokens; mint one with npm run token).',

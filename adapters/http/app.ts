@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
+import { webAppRoutes } from './web/routes.ts';
 import type { Logger } from '../../application/ports/logger.ts';
 import { idProblem } from '../../domain/shared.ts';
 import type { Idempotency } from '../../application/idempotency.ts';
@@ -88,6 +89,8 @@ export interface HttpDeps {
   readonly signIn?: AuthRouteDeps;
   /** OIDC single sign-on's browser routes, when an issuer is configured. */
   readonly oidc?: OidcRouteDeps;
+  /** The built web app's folder (default: adapters/web/dist, where `npm start` builds it). */
+  readonly webDist?: string;
 }
 
 /** A bug: the details go to the log under the request id, which the client is given to quote. */
@@ -204,6 +207,7 @@ export const createHttpApp = (deps: HttpDeps) => {
     '/',
     systemRoutes({ health: deps.health, publicBaseUrl: deps.publicBaseUrl, clientAborts: () => aborts.count }),
   );
+  app.route('/', webAppRoutes(deps.webDist));
   app.route('/', callPageRoutes(deps.signaling));
   app.route('/', calendarFeedRoutes(deps.calendarFeeds));
   if (deps.signIn !== undefined) app.route('/', authRoutes({ ...deps.signIn, singleSignOn: deps.oidc !== undefined }));

@@ -1,0 +1,112 @@
+import { reactive, readonly } from 'vue';
+
+export type Role = 'admin' | 'instructor' | 'customer' | 'auditor';
+
+/** Who is signed in, as `/auth/session` and `/auth/refresh` answer it. */
+export interface Person {
+  readonly id: string;
+  readonly name: string;
+  readonly email: string;
+  readonly roles: ReadonlyArray<Role>;
+  readonly timezone?: string;
+  readonly language?: string;
+}
+
+interface Grant {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly person: Person;
+}
+
+type Status = 'unknown' | 'signed-in' | 'signed-out';
+
+/**
+ * The sign-in session of this tab. The access token lives in this module's memory only (never in web storage, so no
+ * other script or origin can read it); the refresh credential is the HttpOnly `session_refresh` cookie, which no
+ * script sees. Renewal runs under a Web Lock shared by every tab of the site: the credential rotates on every
+ * refresh, and two tabs presenting the same one at once would look like a replay and end the session.
+ * Signing out in one tab signs every tab out (BroadcastChannel).
+ */
+const state = reactive<{ status: Status; person: Person | undefined }>({ status: 'unknown', person: undefined });
+let accessToken: string | undefined;
+let renewalTimer: ReturnType<typeof setTimeout> | undefined;
+let inFlight: Promise<boolean> | undefined;
+const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel('session');
+
+const postJson = (path: string, body: unknown = {}): Promise<Response> =>
+  fetch(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+
+const clear = (status: Status = 'signed-out') => {
+  accessToken = undefined;
+  clearTimeout(renewalTimer);
+  state.person = undefined;
+  state.status = status;
+};
+
+const keep = (grant: Grant) => {
+  accessToken = grant.accessToken;
+  state.person = grant.person;
+  state.status = 'signed-in';
+  clearTimeout(renewalTimer);
+  // Renewed half a minute before it expires, for as long as the tab is open.
+  renewalTimer = setTimeout(() => void renew(), Math.max(10, grant.expiresIn - 30) * 1000);
+};
+
+const refreshNow = async (): Promise<boolean> => {
+  const response = await postJson('/auth/refresh').catch(() => undefined);
+  if (response === undefined) return accessToken !== undefined; // offline: keep what we have until it is refused
+  if (response.status !== 200) {
+    clear();
+    return false;
+  }
+  keep((await response.json()) as Grant);
+  return true;
+};
+
+/** Renews the access token from the refresh cookie (once at a time across tabs). Answers whether signed in. */
+const renew = (): Promise<boolean> => {
+  inFlight ??= (async () => {
+    try {
+      const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+      return locks === undefined ? await refreshNow() : await locks.request('session-refresh', refreshNow);
+    } finally {
+      inFlight = undefined;
+    }
+  })();
+  return inFlight;
+};
+
+let started: Promise<boolean> | undefined;
+
+channel?.addEventListener('message', (event: MessageEvent) => {
+  if (event.data === 'signed-out') clear();
+});
+
+export const session = {
+  state: readonly(state),
+  token: (): string | undefined => accessToken,
+  /** Resumes the session from the cookie, once per page load. */
+  start: (): Promise<boolean> => (started ??= renew()),
+  renew,
+  /** Takes a session the sign-in endpoints granted (`/auth/session`, `/auth/dev-session`). */
+  accept: (grant: Grant): void => {
+    started = Promise.resolve(true);
+    keep(grant);
+  },
+  /** Replaces the person after the directory changed it (a new language or zone). */
+  update: (person: Person): void => {
+    state.person = person;
+  },
+  signOut: async (): Promise<void> => {
+    await postJson('/auth/sign-out').catch(() => undefined);
+    clear();
+    channel?.postMessage('signed-out');
+  },
+  hasRole: (...roles: ReadonlyArray<Role>): boolean =>
+    roles.some((role) => state.person?.roles.includes(role) ?? false),
+};
