@@ -1,0 +1,51 @@
+import { expect } from 'vitest';
+import { client } from '../../support/system.ts';
+import type { Client } from '../../support/system.ts';
+
+/**
+ * Data for the audit and history tests, made through the HTTP API as the app would make it: the dev server signs
+ * a demo person in (`POST /auth/dev-session`, from this machine, with the site's own Origin) and the access token
+ * it grants makes the requests.
+ */
+export const devClient = async (url: string, personId: string): Promise<Client> => {
+  const response = await fetch(`${url}/auth/dev-session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: url },
+    body: JSON.stringify({ personId }),
+  });
+  expect(response.status).toBe(200);
+  const grant = (await response.json()) as { accessToken: string };
+  return client(url, grant.accessToken);
+};
+
+const hour = 3_600_000;
+/** A whole hour `days` from now (UTC), so sessions of different tests never overlap. */
+export const slot = (days: number, hours = 0, length = 1): { start: string; end: string } => {
+  const start = Math.ceil(Date.now() / hour) * hour + days * 24 * hour + hours * hour;
+  return { start: new Date(start).toISOString(), end: new Date(start + length * hour).toISOString() };
+};
+
+/** A session of Ivan and Cora that was scheduled, retitled, moved and cancelled (with a reason) by Ivan. */
+export const aChangedMeeting = async (
+  url: string,
+  days: number,
+  title = 'Strength basics',
+): Promise<{ id: string; first: { start: string; end: string }; moved: { start: string; end: string } }> => {
+  const ivan = await devClient(url, 'instructor-1');
+  const first = slot(days);
+  const created = await ivan.request('POST', '/meetings', {
+    title,
+    customerId: 'customer-1',
+    instructorId: 'instructor-1',
+    ...first,
+    trainingType: '1-1',
+    timezone: 'America/Chicago',
+  });
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  expect((await ivan.request('PATCH', `/meetings/${id}`, { title: `${title} II` })).status).toBe(200);
+  const moved = slot(days + 1, 2);
+  expect((await ivan.request('PATCH', `/meetings/${id}`, moved)).status).toBe(200);
+  expect((await ivan.request('POST', `/meetings/${id}/cancel`, { reason: 'Knee injury' })).status).toBe(200);
+  return { id, first, moved };
+};
