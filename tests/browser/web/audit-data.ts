@@ -25,17 +25,18 @@ export const slot = (days: number, hours = 0, length = 1): { start: string; end:
   return { start: new Date(start).toISOString(), end: new Date(start + length * hour).toISOString() };
 };
 
-/** A session of Ivan and Cora that was scheduled, retitled, moved and cancelled (with a reason) by Ivan. */
+/** A session of Ivan and a member (Cora unless said) that was scheduled, retitled, moved and cancelled (with a reason) by Ivan. */
 export const aChangedMeeting = async (
   url: string,
   days: number,
   title = 'Strength basics',
+  customerId = 'customer-1',
 ): Promise<{ id: string; first: { start: string; end: string }; moved: { start: string; end: string } }> => {
   const ivan = await devClient(url, 'instructor-1');
   const first = slot(days);
   const created = await ivan.request('POST', '/meetings', {
     title,
-    customerId: 'customer-1',
+    customerId,
     instructorId: 'instructor-1',
     ...first,
     trainingType: '1-1',
