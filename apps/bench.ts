@@ -5,11 +5,11 @@ import type { Judged, Metric } from './bench/report.ts';
 import type { BenchOptions, SuiteResult } from './bench/suite.ts';
 
 /**
- * Performance figures against the targets of the core, series and signaling issues, in one bounded run on
+ * Performance figures against the targets of the core, series, signaling and web app issues, in one bounded run on
  * loopback. Prints PASS/MISS per target but exits 0 either way; 1 only when a benchmark itself crashed.
- *   npm run bench [-- --quick] [--only=http,booking,series,signaling] [--profile]
+ *   npm run bench [-- --quick] [--only=http,booking,series,signaling,web] [--profile]
  */
-const SUITES = ['http', 'booking', 'series', 'signaling'] as const;
+const SUITES = ['http', 'booking', 'series', 'signaling', 'web'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -47,6 +47,8 @@ const load = async (name: SuiteName): Promise<(o: BenchOptions) => Promise<Suite
       return (await import('./bench/series.ts')).runSeries;
     case 'signaling':
       return (await import('./bench/signaling.ts')).runSignaling;
+    case 'web':
+      return (await import('./bench/web.ts')).runWeb;
     default: {
       const never: never = name;
       return never;
