@@ -113,6 +113,9 @@ describe('history timelines', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { level: 1, name: 'Historial de la sesión' }).waitFor();
     await page.locator('.history__item').nth(3).waitFor();
     expect(await page.locator('.history__item').nth(3).innerText()).toContain('Motivo: «Knee injury»');
+    // Ada (New York) sees the move in her zone and in the session's own, Chicago.
+    const moved = await page.locator('.history__item').nth(2).innerText();
+    expect(moved).toMatch(/\(America\/New_York\).*Hora de la sesión: .*\(America\/Chicago\)/s);
     expect(await missingTranslations(page)).toEqual([]);
   });
 

@@ -147,10 +147,16 @@ const diff = (facts: Facts, next: Facts, ctx: Ctx, labels: string): Change[] => 
   return changes;
 };
 
-const range = (start: unknown, end: unknown, ctx: Ctx): string | undefined => {
+/** A session's time in the viewer's zone, named, and in the session's own zone where that differs. */
+const range = (start: unknown, end: unknown, ctx: Ctx, sessionZone?: unknown): string | undefined => {
   const s = str(start);
   const e = str(end);
-  return s === undefined || e === undefined ? undefined : formatRange(s, e, ctx.zone, ctx.locale);
+  if (s === undefined || e === undefined) return undefined;
+  const mine = formatRange(s, e, ctx.zone, ctx.locale);
+  const theirs = str(sessionZone);
+  return theirs === undefined || theirs === ctx.zone
+    ? mine
+    : `${mine} (${ctx.t('time.sessionZone', { time: formatRange(s, e, theirs, ctx.locale) })})`;
 };
 
 const reasonNote = (data: Record<string, unknown>, ctx: Ctx): string[] => {
@@ -174,7 +180,7 @@ const pick = (data: Record<string, unknown>, fields: ReadonlyArray<string>): Fac
 
 const STEPS: Record<string, Step> = {
   MeetingScheduled: (data, facts, ctx) => {
-    const when = range(data.start, data.end, ctx);
+    const when = range(data.start, data.end, ctx, data.timezone);
     const changes = diff(
       facts,
       { ...pick(data, DETAIL_FIELDS), when, timezone: str(data.timezone) },
@@ -199,12 +205,12 @@ const STEPS: Record<string, Step> = {
   },
   MeetingRescheduled: (data, facts, ctx) => {
     const previous = (data.previous ?? {}) as Record<string, unknown>;
-    const before = range(previous.start, previous.end, ctx);
+    const before = range(previous.start, previous.end, ctx, previous.timezone);
     if (facts.when === undefined && before !== undefined) facts.when = before;
     if (facts.timezone === undefined) facts.timezone = str(previous.timezone);
     const changes = diff(
       facts,
-      { when: range(data.start, data.end, ctx), timezone: str(data.timezone) },
+      { when: range(data.start, data.end, ctx, data.timezone), timezone: str(data.timezone) },
       ctx,
       'history.field',
     );
