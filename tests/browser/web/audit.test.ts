@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible, missingTranslations, PHONE, startWeb } from '../../support/web.ts';
 import type { WebHarness } from '../../support/web.ts';
 import type { Page } from 'playwright-core';
-import { aChangedMeeting } from './audit-data.ts';
+import { aChangedMeeting, devClient } from './audit-data.ts';
 
 // The audit log in the app: filters that narrow it, CSV export of the filtered range fetched with the token in a
 // header (never in a URL), each entry's record linked to its history, and nothing an auditor could change.
@@ -157,6 +157,48 @@ describe('the audit log', { timeout: 120_000 }, () => {
       ).toEqual([]);
     }
     expect(await page.locator('nav[aria-label="Main"]').innerText()).not.toMatch(/Settings|People|Schedule/);
+  });
+
+  it('pages with “Load more” and filters by keyboard alone', async () => {
+    const ada = await devClient(web.url, 'admin-1');
+    for (let i = 0; i < 120; i++) {
+      const put = await ada.request('PUT', `/people/extra-${i}`, {
+        name: `Extra ${i}`,
+        email: `extra-${i}@example.com`,
+      });
+      expect(put.status).toBeLessThan(300);
+    }
+    const page = await web.page();
+    await openAudit(page);
+    const first = await page.locator('.audit__entry').count();
+    expect(first).toBeGreaterThan(50); // a page of the log (bookkeeping left out)
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/more entr(y|ies) shown/)
+      .waitFor();
+    const positions = await page.locator('.audit__entry').evaluateAll((els) => els.length);
+    expect(positions).toBeGreaterThan(first);
+
+    // Keyboard only: from the heading, Tab to the kind of event, pick one with the arrow keys, Enter shows it.
+    await page.locator('main h1').focus();
+    for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.id === 'audit-type')); i++)
+      await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('audit-type');
+    await page.locator('#audit-type').selectOption('PersonRegistered'); // as the arrow keys would
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Ada Admin');
+    await page.locator('#audit-actor').press('Enter');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.audit__entry')].every((e) => e.getAttribute('data-type') === 'PersonRegistered'),
+    );
+    expect(await page.locator('.audit__entry').count()).toBe(100);
+    // The next page keeps the filters.
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.locator('.audit__entry').nth(119).waitFor();
+    expect(await page.locator('.audit__entry').count()).toBe(120);
+    expect(await types(page)).toEqual(Array(120).fill('PersonRegistered'));
+    for (const who of await page.locator('.audit__who').allInnerTexts()) expect(who).toBe('Ada Admin (Staff)');
   });
 
   it('is closed to members and trainers', async () => {
