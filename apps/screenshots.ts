@@ -33,6 +33,8 @@ interface Shot {
   readonly waitFor: string;
   readonly viewport?: { width: number; height: number };
   readonly locale?: string;
+  /** Scroll what was waited for into view (a preview below a long form). */
+  readonly scroll?: boolean;
   /** Steps on the page before the wait (filling a form). */
   readonly before?: (page: Page) => Promise<void>;
 }
@@ -67,6 +69,7 @@ export const SHOTS: ReadonlyArray<Shot> = [
     path: () => '/app/series/new',
     before: fillSeriesBuilder,
     waitFor: '[data-testid="preview-start"]',
+    scroll: true,
   },
   { file: 'app-branch-schedule', who: 'admin-1', path: () => '/app/branch', waitFor: '.fc-event, main table' },
   { file: 'app-people', who: 'admin-1', path: () => '/app/people', waitFor: 'main a[href^="/app/people/"]' },
@@ -163,7 +166,8 @@ const shoot = async (browser: Browser, server: DemoServer, demo: Demo, shot: Sho
     await shot.before?.(page);
     await page.locator(shot.waitFor).first().waitFor();
     await page.waitForLoadState('networkidle');
-    // Focus rings of the heading focused on arrival are not part of the picture.
+    if (shot.scroll === true) await page.locator(shot.waitFor).first().scrollIntoViewIfNeeded();
+    // A focus ring where the script last typed or clicked is not part of the picture.
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.screenshot({ path: join(OUT, `${shot.file}.png`), fullPage: false });
     return undefined;
