@@ -143,20 +143,25 @@ describe('the audit log', { timeout: 120_000 }, () => {
     const write =
       /save|edit|delete|remove|create|new |schedule|retry|move|confirm|reinstate|deactivate|rotate|invite|book|add|cancel/i;
     for (const path of [
-      ...new Set([...links, '/app/me', `/app/sessions/${cora.id}/history`, `/app/series/none/history`]),
+      ...new Set([
+        ...links,
+        '/app/me',
+        `/app/sessions/${cora.id}`,
+        `/app/sessions/${cora.id}/history`,
+        `/app/series/none/history`,
+      ]),
     ]) {
       await page.goto(`${web.url}${path}`);
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
       const controls = await page
-        .locator('main button, main input[type="submit"], main a[role="button"]')
+        .locator('main button, main input[type="submit"], main a[role="button"], main a.button')
         .evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim()));
       expect(
         controls.filter((c) => write.test(c)),
         path,
       ).toEqual([]);
     }
-    expect(await page.locator('nav[aria-label="Main"]').innerText()).not.toMatch(/Settings|People|Schedule/);
   });
 
   it('pages with “Load more” and filters by keyboard alone', async () => {
