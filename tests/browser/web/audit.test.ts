@@ -195,7 +195,9 @@ describe('the audit log', { timeout: 120_000 }, () => {
     await page.keyboard.type('Ada Admin');
     await page.locator('#audit-actor').press('Enter');
     await page.waitForFunction(() =>
-      [...document.querySelectorAll('.audit__entry')].every((e) => e.getAttribute('data-type') === 'PersonRegistered'),
+      Array.from(document.querySelectorAll('.audit__entry')).every(
+        (e) => e.getAttribute('data-type') === 'PersonRegistered',
+      ),
     );
     expect(await page.locator('.audit__entry').count()).toBe(100);
     // The next page keeps the filters.
