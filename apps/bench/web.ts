@@ -62,7 +62,11 @@ const metric = (id: string, label: string, samples: number[], extra: Record<stri
 
 export const runWeb = async (options: BenchOptions): Promise<SuiteResult> => {
   const { log } = options;
-  if (!existsSync(CHROMIUM)) throw new Error(`the page-paint figures need Chromium at ${CHROMIUM}`);
+  if (!existsSync(CHROMIUM))
+    return {
+      metrics: [],
+      notes: [`web: no page-paint figures: they need Chromium at ${CHROMIUM} (apt-get install chromium)`],
+    };
   if (await ensureWebApp()) log('web: built the app bundle');
   const runs = options.quick ? 3 : 5;
   const server = await startDemoServer('web');
