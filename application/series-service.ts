@@ -215,7 +215,8 @@ const previewSeries = async (
   const decided = series.decide(command, series.initialState());
   if (E.isLeft(decided)) return E.left(seriesAggregate.mapError(decided.left));
   const scheduled = decided.right[0];
-  if (scheduled?.type !== 'SeriesScheduled') return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
+  if (scheduled?.type !== 'SeriesScheduled')
+    return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
   const unknown = [...deactivatedParticipants(deps.queries, input), ...(await unknownParticipants(deps.access, input))];
   if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
   const plan = planRequest(initialHistory(), decided.right, new Map(), s.at, actorOf(ctx.user));

@@ -162,7 +162,9 @@ const directoryNamesPath = (schema: SchemaOf): Json => ({
     responses: {
       '200': reply(
         'The people found.',
-        json(schema(PersonNameList), { items: [{ id: 'cust-42', name: 'Casey Customer', timezone: 'Europe/Amsterdam' }] }),
+        json(schema(PersonNameList), {
+          items: [{ id: 'cust-42', name: 'Casey Customer', timezone: 'Europe/Amsterdam' }],
+        }),
       ),
       '400': response('BadRequest'),
       '403': response('Forbidden'),
