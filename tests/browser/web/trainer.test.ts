@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { expectAccessible, missingTranslations, PHONE, startWeb } from '../../support/web.ts';
 import type { WebHarness } from '../../support/web.ts';
-import { client } from '../../support/system.ts';
 import type { Client } from '../../support/system.ts';
+import { devClient } from './trainer-support.ts';
 
 // The trainer's schedule and the new-session form, in Chromium against the real server: a keyboard-only booking of a
 // member picked by name, clashes (409) told next to the time field, an admin's schedule of any trainer, and axe.
@@ -18,18 +18,6 @@ beforeAll(async () => {
 }, 180_000);
 afterEach(() => web.closeContexts(), 60_000);
 afterAll(() => web?.close(), 60_000);
-
-/** An API client signed in as a demo person (dev mode has no bearer secret to mint tokens with). */
-export const devClient = async (harness: WebHarness, personId: string): Promise<Client> => {
-  const response = await fetch(`${harness.url}/auth/dev-session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: harness.url },
-    body: JSON.stringify({ personId }),
-  });
-  if (response.status !== 200) throw new Error(`dev sign-in of ${personId}: ${response.status}`);
-  const grant = (await response.json()) as { accessToken: string };
-  return client(harness.url, grant.accessToken);
-};
 
 const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
 /** Tab (and only Tab) until the element with this id has the focus. */
