@@ -244,6 +244,71 @@ describe('series and session management', { timeout: 150_000 }, () => {
     expect(await page.locator('#move-time').getAttribute('aria-describedby')).toBe('move-time-error');
   });
 
+  it('marks a clashing occurrence in the preview, and saving tells the clash at the time field', async () => {
+    const busy = await ivan.request('POST', '/meetings', {
+      title: 'Assessment',
+      customerId: 'customer-2',
+      instructorId: 'instructor-1',
+      start: '2032-03-09T12:30:00Z',
+      end: '2032-03-09T13:30:00Z',
+      timezone: 'America/New_York',
+      trainingType: '1-1',
+    });
+    expect(busy.status).toBe(201);
+    const page = await web.page();
+    await web.signIn(page, 'instructor-1');
+    await page.goto(`${web.url}/app/series/new`);
+    await pickMember(page, 'series-member', /Cam Customer/);
+    await page.locator('#series-title').fill('Spring');
+    await page.locator('#series-zone').selectOption('America/New_York');
+    await page.locator('#series-start').fill('2032-03-02');
+    await page.getByLabel('Tuesday').check();
+    await page.locator('#series-time').fill('08:00');
+    await page.locator('#series-count').fill('3');
+    await page.getByText('3 sessions. One clashes with an existing session.').waitFor();
+    const clashRow = page.locator('.series-preview__clash');
+    expect(await clashRow.count()).toBe(1);
+    expect(await clashRow.textContent()).toContain('Clashes with Assessment');
+    await page.getByRole('button', { name: 'Schedule series' }).click();
+    await page
+      .locator('#series-time-error')
+      .getByText(/Clashes with Assessment/)
+      .waitFor();
+    expect(await page.locator('#series-time').getAttribute('aria-invalid')).toBe('true');
+    expect(page.url()).toMatch(/\/app\/series\/new$/);
+  });
+
+  it('cancels this and following from the session page of an occurrence', async () => {
+    const created = await ivan.request('POST', '/series', {
+      title: 'Winter',
+      customerId: 'customer-2',
+      instructorId: 'instructor-1',
+      trainingType: '1-1',
+      timezone: 'Europe/London',
+      startDate: '2032-01-05',
+      startTime: '18:00',
+      durationMinutes: 60,
+      rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
+    });
+    expect(created.status).toBe(201);
+    const second = created.body.occurrences[1].meetingId as string;
+    const page = await web.page();
+    await web.signIn(page, 'instructor-1');
+    await page.goto(`${web.url}/app/sessions/${encodeURIComponent(second)}/manage`);
+    await page.getByRole('button', { name: 'Cancel this and following' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this and every later session of the series?' });
+    await dialog.getByRole('button', { name: 'Cancel these sessions' }).click();
+    await page.getByText('This session and every later one of the series were cancelled.').waitFor();
+    await page.getByTestId('session-state').getByText('Cancelled').waitFor();
+    const saved = await ivan.request('GET', `/series/${encodeURIComponent(created.body.id)}`);
+    expect(saved.body.occurrences.map((o: { state: string }) => o.state)).toEqual([
+      'planned',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
+  });
+
   it('passes axe on the series builder, the series page and the manage page, desktop and phone', async () => {
     const meeting = (await ivan.request('GET', `/series/${encodeURIComponent(seriesId)}`)).body.occurrences[0];
     for (const viewport of [undefined, PHONE]) {
