@@ -39,6 +39,7 @@ import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
 import { seriesRoutes } from './series/routes.ts';
 import { settingsRoutes } from './settings/routes.ts';
+import type { SettingsPreview } from '../../application/settings-preview.ts';
 import { systemRoutes } from './system/routes.ts';
 import type { HealthSource } from './system/routes.ts';
 
@@ -56,6 +57,8 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
   [/^\/people\/[^/]+\/invite$/, 'replay'],
   // Its answer is the feed's secret, shown once: kept nowhere, so a repeat says so instead.
   [/^\/calendar\/feed$/, 'secret'],
+  // Writes nothing: a repeat with the key gets the first rendering (the web app sends none).
+  [/^\/settings\/preview$/, 'replay'],
 ];
 const idempotentKind = (path: string): IdempotentKind | undefined =>
   IDEMPOTENT_POSTS.find(([pattern]) => pattern.test(path))?.[1];
@@ -76,6 +79,8 @@ export interface HttpDeps {
   readonly health: HealthSource;
   readonly publicBaseUrl: string;
   readonly service: Service;
+  /** Settings previews and the template token list (absent: those two routes are not served). */
+  readonly settingsPreview?: SettingsPreview;
   readonly series: SeriesService;
   readonly join: JoinService;
   readonly notifications: NotificationService;
@@ -183,7 +188,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
     '/',
     calendarRoutes({ service: deps.service, feeds: deps.calendarFeeds.service, readVersion: deps.readVersion }),
   );
-  api.route('/', settingsRoutes(deps.service));
+  api.route('/', settingsRoutes(deps.service, deps.settingsPreview));
   api.route('/', seriesRoutes(deps.series));
   api.route('/', notificationRoutes(deps.notifications));
   api.route('/', auditRoutes(deps.audit));
