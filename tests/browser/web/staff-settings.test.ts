@@ -119,6 +119,8 @@ describe('staff settings', { timeout: 120_000 }, () => {
     await page.goto(`${web.url}/app/settings`);
     await page.getByRole('heading', { level: 1, name: 'Ajustes' }).waitFor();
     await page.locator('.preview-subject').waitFor();
+    // Under the real CSP (this page does not bypass it), the sandboxed preview frame shows the email.
+    await page.frameLocator('iframe').locator('p').first().waitFor();
     await page.getByRole('heading', { name: 'Historial de ajustes' }).waitFor();
     expect(await missingTranslations(page)).toEqual([]);
   });

@@ -52,6 +52,7 @@ export const messages = {
         subject: 'Subject:',
         frame: 'Preview of the email message',
         session: 'Session',
+        textPart: 'The plain-text part',
         nextSession: 'The next session of the branch',
       },
       history: {
@@ -118,6 +119,7 @@ export const messages = {
         subject: 'Asunto:',
         frame: 'Vista previa del mensaje',
         session: 'Sesión',
+        textPart: 'La parte de texto sin formato',
         nextSession: 'La próxima sesión de la sede',
       },
       history: {
