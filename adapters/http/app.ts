@@ -46,7 +46,7 @@ import type { HealthSource } from './system/routes.ts';
 /**
  * The POSTs that take `Idempotency-Key`: every one that creates or changes something. Not `POST /meetings/:id/join`,
  * which stores nothing (each call hands out a fresh single-use ticket, so repeating it is harmless), nor
- * `POST /series/preview`, which writes nothing.
+ * `POST /series/preview` and `POST /settings/preview`, which write nothing.
  */
 export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> = [
   [/^\/meetings$/, 'replay'],
@@ -58,8 +58,6 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
   [/^\/people\/[^/]+\/invite$/, 'replay'],
   // Its answer is the feed's secret, shown once: kept nowhere, so a repeat says so instead.
   [/^\/calendar\/feed$/, 'secret'],
-  // Writes nothing: a repeat with the key gets the first rendering (the web app sends none).
-  [/^\/settings\/preview$/, 'replay'],
 ];
 const idempotentKind = (path: string): IdempotentKind | undefined =>
   IDEMPOTENT_POSTS.find(([pattern]) => pattern.test(path))?.[1];

@@ -72,7 +72,6 @@ const templateTokensPath = (schema: SchemaOf): Json => ({
 const previewPath = (schema: SchemaOf): Json => ({
   post: operation({
     operationId: 'previewSettings',
-    idempotent: 'replay',
     summary: 'Preview a cancellation email',
     description:
       'Admins only. Renders the given subject and body templates with the code and escaping the mailer uses, for the ' +
