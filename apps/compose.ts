@@ -62,6 +62,7 @@ import { joinLinkAuthenticator } from '../adapters/http/join-link.ts';
 import { closeCallsOnMeetingChange } from '../application/call-rooms.ts';
 import { createHealthCheck } from '../application/health.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
+import { createSettingsPreview } from '../application/settings-preview.ts';
 import { createRedisBus } from '../adapters/signaling/bus-redis.ts';
 import type { SignalingHandle, SignalingOptions } from '../adapters/signaling/server.ts';
 
@@ -448,6 +449,7 @@ const createHttp = (
   });
   return createHttpApp({
     service: deps.service,
+    settingsPreview: createSettingsPreview({ queries: readModels, siteName: config.siteName, clock }),
     series: deps.series,
     join: calls.join,
     notifications: notifications.service,

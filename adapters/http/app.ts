@@ -39,13 +39,14 @@ import { createRateLimiter } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
 import { seriesRoutes } from './series/routes.ts';
 import { settingsRoutes } from './settings/routes.ts';
+import type { SettingsPreview } from '../../application/settings-preview.ts';
 import { systemRoutes } from './system/routes.ts';
 import type { HealthSource } from './system/routes.ts';
 
 /**
  * The POSTs that take `Idempotency-Key`: every one that creates or changes something. Not `POST /meetings/:id/join`,
  * which stores nothing (each call hands out a fresh single-use ticket, so repeating it is harmless), nor
- * `POST /series/preview`, which writes nothing.
+ * `POST /series/preview` and `POST /settings/preview`, which write nothing.
  */
 export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> = [
   [/^\/meetings$/, 'replay'],
@@ -77,6 +78,8 @@ export interface HttpDeps {
   readonly health: HealthSource;
   readonly publicBaseUrl: string;
   readonly service: Service;
+  /** Settings previews and the template token list (absent: those two routes are not served). */
+  readonly settingsPreview?: SettingsPreview;
   readonly series: SeriesService;
   readonly join: JoinService;
   readonly notifications: NotificationService;
@@ -184,7 +187,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
     '/',
     calendarRoutes({ service: deps.service, feeds: deps.calendarFeeds.service, readVersion: deps.readVersion }),
   );
-  api.route('/', settingsRoutes(deps.service));
+  api.route('/', settingsRoutes(deps.service, deps.settingsPreview));
   api.route('/', seriesRoutes(deps.series));
   api.route('/', notificationRoutes(deps.notifications));
   api.route('/', auditRoutes(deps.audit));

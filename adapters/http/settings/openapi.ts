@@ -3,7 +3,8 @@
 import { body, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { defaultSettings } from '../../../domain/settings.ts';
-import { SettingsBody, SettingsResource } from './shapes.ts';
+import { SettingsBody, SettingsPreview, SettingsPreviewBody, SettingsResource, TemplateTokens } from './shapes.ts';
+import { templateTokenList } from '../../../application/settings-preview.ts';
 import { HistoryShape } from '../history/shapes.ts';
 
 /** The example is the domain's default template: what a new site starts with. */
@@ -55,7 +56,46 @@ const settingsHistoryPath = (schema: SchemaOf): Json => ({
   }),
 });
 
+const templateTokensPath = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'getTemplateTokens',
+    summary: 'The tokens email templates may use',
+    description: 'Admins and auditors. The `{{token}}` names the templates are checked against; any other is refused.',
+    tags: ['settings'],
+    responses: {
+      '200': reply('The tokens.', json(schema(TemplateTokens), templateTokenList())),
+      '403': response('Forbidden'),
+    },
+  }),
+});
+
+const previewPath = (schema: SchemaOf): Json => ({
+  post: operation({
+    operationId: 'previewSettings',
+    summary: 'Preview a cancellation email',
+    description:
+      'Admins only. Renders the given subject and body templates with the code and escaping the mailer uses, for the ' +
+      'given session (`meetingId`), else the next one to come across the branch, else the most recent; with example ' +
+      "values when there is none. Dates are in the reader's zone. Writes nothing and sends nothing. Template errors " +
+      'are answered 400 naming the field (`subject`, `bodyTemplate`).',
+    tags: ['settings'],
+    requestBody: body(schema(SettingsPreviewBody), 'The templates to render.', {
+      subject: defaultSettings.notifications.cancellation.subject,
+      bodyTemplate: defaultSettings.notifications.cancellation.bodyTemplate,
+      recipient: 'customer',
+    }),
+    responses: {
+      '200': reply('The email as it would be sent.', json(schema(SettingsPreview))),
+      '400': response('BadRequest'),
+      '403': response('Forbidden'),
+      '404': response('NotFound'),
+    },
+  }),
+});
+
 export const settingsPaths: PathsOf = (schema) => ({
   '/settings': settingsPath(schema),
+  '/settings/template-tokens': templateTokensPath(schema),
+  '/settings/preview': previewPath(schema),
   '/settings/history': settingsHistoryPath(schema),
 });

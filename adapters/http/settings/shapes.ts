@@ -23,3 +23,48 @@ export const SettingsResource = annotate(
 
 // The settings as they apply are answered as they are: the compiler holds them to the documented shape.
 const _settingsAnswerFits = (settings: CompleteSettings): t.TypeOf<typeof SettingsResource> => settings;
+
+/** `POST /settings/preview`: a template pair as the editor has it, rendered for one reader and session. */
+export const SettingsPreviewBody = annotate(
+  t.intersection([
+    t.type({
+      subject: annotate(t.string, { description: 'The subject template to render (one line, `{{token}}`s).' }),
+      bodyTemplate: annotate(t.string, { description: 'The body template to render (HTML with `{{token}}`s).' }),
+    }),
+    t.partial({
+      recipient: annotate(t.union([t.literal('customer'), t.literal('instructor')]), {
+        description: "Whose email: the member's (default) or the instructor's.",
+      }),
+      meetingId: annotate(t.string, {
+        maxLength: 200,
+        description: 'The session to render for; absent: the next one to come, else the most recent.',
+      }),
+      reason: annotate(t.string, { maxLength: 1000, description: 'The cancellation reason to show.' }),
+    }),
+  ]),
+  { name: 'SettingsPreviewInput', description: 'What to render: nothing is saved or sent.' },
+);
+
+export const SettingsPreview = annotate(
+  t.intersection([
+    t.type({
+      subject: t.string,
+      html: annotate(t.string, { description: 'The HTML body: token values HTML-escaped, as the mailer sends it.' }),
+      text: annotate(t.string, { description: 'The plain-text part made from that HTML.' }),
+    }),
+    t.partial({
+      meetingId: annotate(t.string, {
+        description: 'The session rendered; absent when there is none and example values were used.',
+      }),
+    }),
+  ]),
+  { name: 'SettingsPreview', description: 'A cancellation email as its reader would get it.' },
+);
+
+export const TemplateTokens = annotate(
+  t.type({
+    meeting: annotate(t.array(t.string), { description: 'Tokens every cancellation email can use.' }),
+    series: annotate(t.array(t.string), { description: 'Tokens filled when a series is cancelled.' }),
+  }),
+  { name: 'TemplateTokens', description: 'The `{{token}}` names templates may use; any other is refused.' },
+);

@@ -61,7 +61,7 @@ const refreshNow = async (): Promise<boolean> => {
   const response = await postJson('/auth/refresh').catch(() => undefined);
   if (response === undefined) return accessToken !== undefined; // offline: keep what we have until it is refused
   if (response.status !== 200) {
-    clear();
+    ended();
     return false;
   }
   keep((await response.json()) as Grant);
@@ -83,8 +83,14 @@ const renew = (): Promise<boolean> => {
 
 let started: Promise<boolean> | undefined;
 
+/** Signed out for good (this tab or another): a later `start` must not answer the old session's `true`. */
+const ended = () => {
+  clear();
+  started = Promise.resolve(false);
+};
+
 channel?.addEventListener('message', (event: MessageEvent) => {
-  if (event.data === 'signed-out') clear();
+  if (event.data === 'signed-out') ended();
 });
 
 export const session = {
@@ -104,7 +110,7 @@ export const session = {
   },
   signOut: async (): Promise<void> => {
     await postJson('/auth/sign-out').catch(() => undefined);
-    clear();
+    ended();
     channel?.postMessage('signed-out');
   },
   hasRole: (...roles: ReadonlyArray<Role>): boolean =>

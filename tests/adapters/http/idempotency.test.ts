@@ -411,8 +411,9 @@ describe('Idempotency-Key in the OpenAPI document', () => {
       const concrete = path.replace(/\{[^}]+\}/g, 'abc');
       const takesKey = IDEMPOTENT_POSTS.some(([pattern]) => pattern.test(concrete));
       // Sign-in's routes are outside the bearer API, with credentials of their own (a code, the refresh cookie).
-      // A series preview writes nothing either: repeating it is harmless.
-      const storesNothing = path === '/meetings/{id}/join' || path === '/series/preview';
+      // A series or settings preview writes nothing either: repeating it is harmless.
+      const storesNothing =
+        path === '/meetings/{id}/join' || path === '/series/preview' || path === '/settings/preview';
       expect(takesKey, path).toBe(!storesNothing && !path.startsWith('/auth/'));
       const declared = (op.parameters ?? []).some((p) => p.$ref === '#/components/parameters/IdempotencyKey');
       expect(declared, path).toBe(takesKey);

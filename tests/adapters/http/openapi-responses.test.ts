@@ -422,6 +422,15 @@ describe('real answers fit the OpenAPI document', () => {
     const history = await send(admin, 'GET /settings/history', 200);
     expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['SettingsChanged']);
     await send(ivan, 'GET /settings/history', 403);
+    const tokens = await send(admin, 'GET /settings/template-tokens', 200);
+    expect(tokens.body.series).toContain('sessionList');
+    await send(cora, 'GET /settings/template-tokens', 403);
+    const preview = await send(admin, 'POST /settings/preview', 200, {
+      body: { subject: cancellation.subject, bodyTemplate: cancellation.bodyTemplate },
+    });
+    expect(preview.body.subject).toContain('Cancelled:');
+    await send(admin, 'POST /settings/preview', 400, { body: { subject: '{{nope}}', bodyTemplate: '' } });
+    await send(ivan, 'POST /settings/preview', 403, { body: { subject: 'x', bodyTemplate: 'y' } });
   });
 
   it('a series: create, read, change, cancel from an instant, cancel the rest, history', async () => {
