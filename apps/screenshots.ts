@@ -73,7 +73,7 @@ export const SHOTS: ReadonlyArray<Shot> = [
   },
   { file: 'app-branch-schedule', who: 'admin-1', path: () => '/app/branch', waitFor: '.fc-event, main table' },
   { file: 'app-people', who: 'admin-1', path: () => '/app/people', waitFor: 'main a[href^="/app/people/"]' },
-  { file: 'app-settings', who: 'admin-1', path: () => '/app/settings', waitFor: 'main iframe, main form' },
+  { file: 'app-settings', who: 'admin-1', path: () => '/app/settings', waitFor: 'main iframe', scroll: true },
   { file: 'app-notifications', who: 'admin-1', path: () => '/app/notifications', waitFor: 'main table, main li' },
   { file: 'app-audit', who: 'auditor-1', path: () => '/app/audit', waitFor: '.audit__entry' },
   { file: 'app-audit-phone', who: 'auditor-1', path: () => '/app/audit', waitFor: '.audit__entry', viewport: PHONE },
