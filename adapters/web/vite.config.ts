@@ -9,7 +9,8 @@ export default defineConfig({
   plugins: [vue()],
   // The runtime-only builds: templates are compiled at build time, so no `eval` is needed under the page's CSP.
   define: {
-    __VUE_OPTIONS_API__: 'false',
+    // FullCalendar's Vue component is written with the options API: without it the calendar throws on render.
+    __VUE_OPTIONS_API__: 'true',
     __VUE_PROD_DEVTOOLS__: 'false',
     __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
     __INTLIFY_JIT_COMPILATION__: 'true',

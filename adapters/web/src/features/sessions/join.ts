@@ -44,14 +44,26 @@ export type JoinOutcome =
 
 /**
  * Asks to join (`POST /meetings/:id/join`). A remote link answers its URL; a call here answers the call page's
- * address with the caller's own join link in the fragment (the call page signs in with it; it never reaches a server).
+ * address with the caller's own join link's token in the fragment (the call page signs in with it; it never reaches a server).
  */
 export const requestJoin = async (meetingId: string): Promise<JoinOutcome> => {
   const { data, error, response } = await api.POST('/meetings/{id}/join', { params: { path: { id: meetingId } } });
   if (data === undefined) return { kind: 'refused', problem: asProblem(error, response.status) };
   if (data.mode === 'link') return { kind: 'link', url: data.url };
-  return {
-    kind: 'native',
-    callPage: `/call?meeting=${encodeURIComponent(meetingId)}#link=${encodeURIComponent(data.link)}`,
-  };
+  return { kind: 'native', callPage: callPageOf(meetingId, data.link) };
+};
+
+/**
+ * The call page on this origin for the caller's join link (`<PUBLIC_BASE_URL>/call?meeting=…#link=<token>`): the
+ * token is taken from the link's fragment, so the page opens on the origin the person is using.
+ */
+export const callPageOf = (meetingId: string, link: string): string => {
+  let token: string | null = null;
+  try {
+    token = new URLSearchParams(new URL(link).hash.slice(1)).get('link');
+  } catch {
+    token = null;
+  }
+  const page = `/call?meeting=${encodeURIComponent(meetingId)}`;
+  return token === null || token === '' ? page : `${page}#link=${encodeURIComponent(token)}`;
 };
