@@ -37,7 +37,7 @@ const inMinutes = (m: number) => new Date(Date.now() + m * MIN).toISOString();
 const outboxLink = (to: string, seen: ReadonlySet<string>) =>
   eventually(() => {
     const dir = join(web.ts.dataDir, 'outbox');
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(dir).filter((n) => n.endsWith('.json') && !seen.has(n));
     } catch {
@@ -72,7 +72,12 @@ const signInByLink = async (page: Page, email: string) => {
   expect(res.status).toBe(202);
   await page.goto(await outboxLink(email, seen));
   await page.waitForURL((u) => u.pathname.startsWith('/app/') && !u.pathname.startsWith('/app/sign-in'));
-  await page.getByText('Signed in as').waitFor();
+  await page
+    .getByText('Signed in as')
+    .waitFor({ timeout: 20_000 })
+    .catch(async (error: unknown) => {
+      throw new Error(`not signed in at ${page.url()}: ${await page.locator('body').innerText()}`, { cause: error });
+    });
 };
 
 const noSidewaysScroll = async (page: Page) => {
@@ -96,6 +101,8 @@ beforeAll(async () => {
     ['tom', 'Tom Trainer', ['instructor'], 'Europe/London'],
     ['max', 'Max Member', ['customer'], 'America/Chicago'],
     ['tia', 'Tia Trainer', ['instructor'], 'Europe/London'],
+    ['pia', 'Pia Phone', ['customer'], 'America/Chicago'],
+    ['dia', 'Dia Desktop', ['customer'], 'America/Chicago'],
   ] as const) {
     const res = await person(id, name, [...roles], zone);
     expect(res.status).toBe(200);
@@ -343,13 +350,14 @@ describe('the member pages for everyone', { timeout: 120_000 }, () => {
   ] as const) {
     it(`have nothing serious for axe and no sideways scroll (${label})`, async () => {
       const at = label === 'phone' ? 60 * 30 : 60 * 33;
-      const id = await schedule({ title: `Axe check ${label}`, start: inMinutes(at), end: inMinutes(at + 60) });
+      const who = label === 'phone' ? 'pia' : 'dia';
+      const id = await schedule({ title: `Axe check ${label}`, start: inMinutes(at), end: inMinutes(at + 60) }, who);
       const page = await web.page({ viewport, bypassCSP: true });
       await page.goto(`${web.url}/app/sign-in`);
       await page.getByLabel('Email address').waitFor();
       await expectAccessible(page);
       await noSidewaysScroll(page);
-      await signInByLink(page, 'mia@example.com');
+      await signInByLink(page, `${who}@example.com`);
       await page
         .getByRole('listitem')
         .filter({ hasText: `Axe check ${label}` })

@@ -58,12 +58,13 @@ export const requestJoin = async (meetingId: string): Promise<JoinOutcome> => {
  * token is taken from the link's fragment, so the page opens on the origin the person is using.
  */
 export const callPageOf = (meetingId: string, link: string): string => {
-  let token: string | null = null;
-  try {
-    token = new URLSearchParams(new URL(link).hash.slice(1)).get('link');
-  } catch {
-    token = null;
-  }
+  const token = (() => {
+    try {
+      return new URLSearchParams(new URL(link).hash.slice(1)).get('link');
+    } catch {
+      return null;
+    }
+  })();
   const page = `/call?meeting=${encodeURIComponent(meetingId)}`;
   return token === null || token === '' ? page : `${page}#link=${encodeURIComponent(token)}`;
 };
