@@ -31,6 +31,8 @@ const state = reactive<{ status: Status; person: Person | undefined }>({ status:
 let accessToken: string | undefined;
 let renewalTimer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<boolean> | undefined;
+/** This page load's resumption: forgotten when signed out, so the next `start()` asks the cookie again. */
+let started: Promise<boolean> | undefined;
 const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel('session');
 
 const postJson = (path: string, body: unknown = {}): Promise<Response> =>
@@ -46,6 +48,7 @@ const clear = (status: Status = 'signed-out') => {
   clearTimeout(renewalTimer);
   state.person = undefined;
   state.status = status;
+  started = undefined;
 };
 
 const keep = (grant: Grant) => {
@@ -80,8 +83,6 @@ const renew = (): Promise<boolean> => {
   })();
   return inFlight;
 };
-
-let started: Promise<boolean> | undefined;
 
 channel?.addEventListener('message', (event: MessageEvent) => {
   if (event.data === 'signed-out') clear();

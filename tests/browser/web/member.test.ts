@@ -366,7 +366,8 @@ describe('the member pages for everyone', { timeout: 120_000 }, () => {
       await noSidewaysScroll(page);
       await page.getByRole('button', { name: 'Calendar' }).click();
       await page.locator('.fc-view').waitFor();
-      await page.locator('.fc-event, .fc-list-event, .fc-list-empty').first().waitFor();
+      await page.locator('.fc-toolbar-title').waitFor();
+      await page.waitForTimeout(300); // the week's sessions arrive
       await expectAccessible(page);
       await noSidewaysScroll(page);
       await page.goto(`${web.url}/app/sessions/${id}`);
