@@ -43,8 +43,11 @@ describe('the Spanish UI', { timeout: 180_000 }, () => {
       await page.getByText('Sesión iniciada como').waitFor();
       await checkPage(page, 'start page');
       const nav = page.getByRole('navigation', { name: 'Principal' });
-      const links = await nav.getByRole('link').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).pathname));
-      expect(links.length).toBeGreaterThan(0);
+      // Every role but the auditor has pages of this slice in its navigation; the auditor's come with the audit slice.
+      const links = await page
+        .locator('nav.app-nav a')
+        .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).pathname));
+      if (personId !== 'auditor-1') expect(links.length).toBeGreaterThan(0);
       for (const href of links) {
         await nav.locator(`a[href="${href}"]`).click();
         await page.waitForURL((u) => u.pathname === href);
