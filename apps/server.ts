@@ -30,8 +30,8 @@ const main = async () => {
     const url = system.publicBaseUrl;
     const lines = [
       '',
-      `  1on1 Meetings on ${url}/app/  (API docs: ${url}/docs)`,
-      `  Sign in: ${url}/app/sign-in (from this machine, dev mode lists the demo people to sign in as)`,
+      `  1on1 Meetings API on ${url}  (web app: ${url}/ , API docs: ${url}/docs)`,
+      `  Sign in: ${url}/sign-in (from this machine, dev mode lists the demo people to sign in as)`,
       ...(system.demoTokens.length === 0
         ? [
             '  Dev mode: AUTH_JWT_SECRET is not set, so a secret was generated in DATA_DIR (SEED_DEMO=false: no demo tokens; mint one with npm run token).',

@@ -29,6 +29,7 @@ import { Problem } from './problems/shapes.ts';
 import { seriesPaths } from './series/openapi.ts';
 import { settingsPaths } from './settings/openapi.ts';
 import { systemPaths } from './system/openapi.ts';
+import { webPaths } from './web/openapi.ts';
 
 // ---------- the two paths outside the JSON API ----------
 
@@ -433,6 +434,7 @@ saw; a stale one answers 412. \`GET /meetings/{id}\` honours \`If-None-Match\` (
 
 const resources: ReadonlyArray<PathsOf> = [
   systemPaths,
+  webPaths,
   peoplePaths,
   meetingPaths,
   callPaths,
@@ -474,6 +476,7 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
     security: [{ bearerAuth: [] }],
     tags: [
       { name: 'system', description: 'Health and documentation.' },
+      { name: 'web', description: 'The web app for members, trainers, staff and auditors (HTML and its files).' },
       { name: 'people', description: 'The people directory (names and email addresses).' },
       { name: 'meetings', description: 'Single sessions and their life cycle.' },
       { name: 'series', description: 'Recurring sessions; every occurrence is a meeting.' },

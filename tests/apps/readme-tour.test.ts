@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { markedBashBlocks } from '../support/readme.ts';
 import { tempDir } from '../support/system.ts';
+import { demoPeople } from '../../apps/seed.ts';
 
 // The README's quick tour, exactly as written, against `npm start`'s entry point as a real process in dev mode (no
 // secret, demo data seeded) on a free port and a fresh DATA_DIR, run by bash with `set -euo pipefail`: a step that is
@@ -43,7 +44,7 @@ beforeAll(async () => {
       output += chunk.toString();
       // The banner names the address to use; the tokens follow it.
       const address = /1on1 Meetings API on (\S+)/.exec(output)?.[1];
-      if (address !== undefined && (output.match(/export TOKEN=/g) ?? []).length === 4) {
+      if (address !== undefined && (output.match(/export TOKEN=/g) ?? []).length === demoPeople.length) {
         clearTimeout(timer);
         resolvePromise(address);
       }

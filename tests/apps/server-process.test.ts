@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import http from 'node:http';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { demoPeople } from '../../apps/seed.ts';
 import { aMeeting } from '../support/builders.ts';
 import { startServerProcess } from '../support/server-process.ts';
 import { tempDir } from '../support/system.ts';
@@ -32,7 +33,7 @@ const tokensIn = (output: string) => [...output.matchAll(/export TOKEN=(\S+)/g)]
 const startServer = async (dataDir: string) => {
   const server = await startServerProcess(dataDir, children, {
     env: { AUTH_JWT_SECRET: '', RATE_LIMIT_PER_SECOND: undefined, RATE_LIMIT_BURST: undefined },
-    readyWhen: (output) => tokensIn(output).length === 4,
+    readyWhen: (output) => tokensIn(output).length === demoPeople.length,
     timeoutMs: 60_000,
   });
   return { ...server, tokens: tokensIn(server.output()) };
@@ -60,6 +61,7 @@ describe('the server process', () => {
     const people = ((await listed.json()) as { items: Array<{ id: string; roles: string[] }> }).items;
     expect(Object.fromEntries(people.map((p) => [p.id, p.roles]))).toEqual({
       'admin-1': ['admin'],
+      'auditor-1': ['auditor'],
       'customer-2': ['customer'],
       'customer-1': ['customer'],
       'instructor-1': ['instructor'],

@@ -90,7 +90,7 @@ export const webAppRoutes = (dist: string = WEB_DIST): Hono<Env> => {
 
   routes.get('/', (c) => c.redirect('/app/', 302));
   routes.get('/app', (c) => c.redirect('/app/', 301));
-  routes.get('/app/*', async (c) => {
+  const serve = async (c: Context<Env>) => {
     const assets = await files();
     if (assets === undefined) return notBuilt(c);
     const path = c.req.path.slice('/app/'.length);
@@ -105,6 +105,8 @@ export const webAppRoutes = (dist: string = WEB_DIST): Hono<Env> => {
     // A missing bundle file is a 404, not the page: a stale tab asking for an old chunk must learn it is gone.
     if (path.startsWith('assets/')) return problem(c, 404, 'Not found', `no file ${path} in the web app`);
     return c.body((assets.get('index.html') as Asset).body, 200, pageHeaders);
-  });
+  };
+  routes.get('/app/', serve);
+  routes.get('/app/:path{.+}', serve);
   return routes;
 };

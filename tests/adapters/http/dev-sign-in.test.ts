@@ -16,6 +16,7 @@ describe('dev sign-in', () => {
       'instructor-1',
       'customer-1',
       'customer-2',
+      'auditor-1',
     ]);
     const session = await anon.request('POST', '/auth/dev-session', { personId: 'customer-1' }, { origin });
     expect(session.status).toBe(200);

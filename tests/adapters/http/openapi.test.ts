@@ -38,7 +38,8 @@ const operations = (): Array<{ path: string; method: string; op: Obj; pathItem: 
 
 const routeKeys = (): Set<string> => new Set(operations().map(({ method, path }) => `${method.toUpperCase()} ${path}`));
 
-const toTemplate = (path: string): string => path.replace(/:([A-Za-z_]\w*)/g, '{$1}');
+// `:name` and Hono's `:name{regex}` are both the template `{name}`.
+const toTemplate = (path: string): string => path.replace(/:([A-Za-z_]\w*)(\{[^}]*\})?/g, '{$1}');
 
 /** `METHOD /path` pairs named in the first cell of the markdown tables of the contract. */
 const contractRoutes = (markdown: string): string[] => {
@@ -124,6 +125,11 @@ describe('openApiDocument', () => {
       'GET /docs/assets/{file}',
       'GET /static/{file}',
       'GET /signaling/origin-check',
+      // The web app's page and files: it signs in with the refresh cookie, in the browser.
+      'GET /',
+      'GET /app',
+      'GET /app/',
+      'GET /app/{path}',
       // Sign-in: no credential yet (the cookie endpoints are refreshCookie).
       'GET /sign-in',
       'POST /auth/email-link',
