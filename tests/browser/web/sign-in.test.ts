@@ -41,7 +41,7 @@ describe('signing in', { timeout: 120_000 }, () => {
       ['//evil.example/x', '/app/sessions'],
       ['/\\evil.example', '/app/sessions'],
       ['https://evil.example/', '/app/sessions'],
-    ]) {
+    ] as const) {
       const page = await web.page();
       await page.goto(`${web.url}/app/sign-in?next=${encodeURIComponent(next)}`);
       await page.locator('[data-person-id="customer-1"]').click();
