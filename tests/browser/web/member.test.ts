@@ -102,6 +102,8 @@ beforeAll(async () => {
     ['max', 'Max Member', ['customer'], 'America/Chicago'],
     ['tia', 'Tia Trainer', ['instructor'], 'Europe/London'],
     ['pia', 'Pia Phone', ['customer'], 'America/Chicago'],
+    ['kia', 'Kia Keys', ['customer'], 'Europe/Madrid'],
+    ['kit', 'Kit Trainer', ['instructor'], 'Europe/Madrid'],
     ['dia', 'Dia Desktop', ['customer'], 'America/Chicago'],
   ] as const) {
     const res = await person(id, name, [...roles], zone);
@@ -159,7 +161,8 @@ describe('the member', { timeout: 120_000 }, () => {
   });
 
   it('shows Join disabled before the window with its opening time, and brings it alive without a reload', async () => {
-    const id = await schedule({ title: 'Core later', start: inMinutes(15.15), end: inMinutes(45) }, 'moe', 'tom');
+    const start = inMinutes(15.15);
+    const id = await schedule({ title: 'Core later', start, end: inMinutes(45) }, 'moe', 'tom');
     const page = await web.page();
     await signInByLink(page, 'moe@example.com');
     await page.goto(`${web.url}/app/sessions/${id}`);
@@ -169,7 +172,7 @@ describe('the member', { timeout: 120_000 }, () => {
     expect(await join.isDisabled()).toBe(true);
     const hint = page.getByText(/^Join opens at /);
     const text = (await hint.textContent()) ?? '';
-    const opening = new Date(Date.now() + 0.15 * MIN);
+    const opening = new Date(new Date(start).getTime() - 15 * MIN);
     const local = new Intl.DateTimeFormat('en-US', {
       hour: '2-digit',
       minute: '2-digit',
@@ -251,6 +254,34 @@ describe('the member', { timeout: 120_000 }, () => {
     await empty.getByText(/^You have no sessions coming up until /).waitFor();
     await empty.getByRole('button', { name: /^Later/ }).click();
     await empty.getByText(/^You have no sessions coming up until /).waitFor();
+  });
+
+  it('works by keyboard alone: from the list to the session page to the call', async () => {
+    await schedule({ title: 'Keyboard warm-up', start: inMinutes(3), end: inMinutes(33) }, 'kia', 'kit');
+    const page = await web.page();
+    await signInByLink(page, 'kia@example.com');
+    await page.getByRole('listitem').filter({ hasText: 'Keyboard warm-up' }).waitFor();
+    const tabTo = async (match: (el: { tag: string; text: string }) => boolean, limit = 30) => {
+      for (let i = 0; i < limit; i++) {
+        await page.keyboard.press('Tab');
+        const el = await page.evaluate(() => ({
+          tag: document.activeElement?.tagName ?? '',
+          text: document.activeElement?.textContent?.trim() ?? '',
+        }));
+        if (match(el)) return;
+      }
+      throw new Error('not reached by Tab');
+    };
+    await page.locator('main h1').focus();
+    await tabTo((el) => el.tag === 'A' && el.text === 'Keyboard warm-up');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Keyboard warm-up' }).waitFor();
+    // Focus moved to the new view's heading; the next stops lead to Join.
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+    await tabTo((el) => el.tag === 'BUTTON' && el.text === 'Join');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => u.pathname === '/call');
+    await page.locator('#title', { hasText: 'Keyboard warm-up' }).waitFor();
   });
 
   it('sends someone else away from a session that is not theirs with a sentence', async () => {
