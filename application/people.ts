@@ -119,6 +119,61 @@ export const listPeople = async (
   return E.right(deps.readModels.listPeople(query));
 };
 
+/** One entry of the name look-up: only what every booking form may show (no address, no roles). */
+export interface PersonName {
+  readonly id: string;
+  readonly name: string;
+  readonly timezone?: string;
+}
+
+export interface NameLookup {
+  /** A prefix of the name, any case. */
+  readonly query?: string;
+  readonly role?: Role;
+  readonly limit: number;
+}
+
+/** Pages of the directory a look-up reads at most: a prefix that matches many addresses but few names stays cheap. */
+const LOOKUP_PAGES = 3;
+const LOOKUP_PAGE = 200;
+
+/**
+ * `GET /directory/names`: active people whose name begins with the query, for pickers. Admins and auditors look up
+ * anyone; instructors look up customers only (whom they book), and see only the id, name and zone.
+ */
+export const lookupNames = async (
+  deps: PeopleDeps,
+  ctx: RequestContext,
+  lookup: NameLookup,
+): Promise<E.Either<AppError, { items: ReadonlyArray<PersonName> }>> => {
+  const staff = readsAll(ctx.user);
+  if (!staff && !ctx.user.roles.includes('instructor'))
+    return E.left(forbidden('only admins, auditors and instructors may look up names'));
+  if (!staff && lookup.role !== undefined && lookup.role !== 'customer')
+    return E.left(forbidden('instructors may look up customers only'));
+  const role = staff ? lookup.role : 'customer';
+  const prefix = (lookup.query ?? '').toLowerCase();
+  const items: PersonName[] = [];
+  let after: PeopleCursor | undefined;
+  for (let page = 0; page < LOOKUP_PAGES && items.length < lookup.limit; page++) {
+    const query = {
+      ...(prefix.length > 0 ? { query: prefix } : {}),
+      ...(role !== undefined ? { role } : {}),
+      ...(after !== undefined ? { after } : {}),
+      active: true,
+      limit: LOOKUP_PAGE,
+    };
+    const found = deps.readModels.listPeople(query);
+    // The directory's search also matches addresses: only names count here, so an address is never probed.
+    for (const p of found.items)
+      if (items.length < lookup.limit && p.name.toLowerCase().startsWith(prefix))
+        items.push({ id: p.id, name: p.name, ...(p.timezone !== undefined ? { timezone: p.timezone } : {}) });
+    if (found.next === undefined) break;
+    after = found.next;
+  }
+  return E.right({ items });
+};
+
 export const me = (deps: PeopleDeps, ctx: RequestContext): Me => {
   const { user } = ctx;
   const entry = deps.readModels.getPerson(user.id);

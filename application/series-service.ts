@@ -16,6 +16,8 @@ import type { AccessProvider } from './ports/access.ts';
 import type { HistoryPage, MeetingQueries, SeriesView } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
 import { bookingConflict } from './service.ts';
+import { presentConflicts } from './booking.ts';
+import type { PresentedConflict } from './booking.ts';
 import type { ParticipantHistory } from './service.ts';
 import type { SeriesOperation, SeriesProbe } from './series-probe.ts';
 import type { ConvergeResult, SeriesProcess } from './series-process.ts';
@@ -181,6 +183,56 @@ const scheduleSeries = async (
   });
 };
 
+/** An occurrence a series would have, and what it would clash with (as much as the caller may see). */
+export interface PreviewOccurrence {
+  readonly localDate: string;
+  readonly start: string;
+  readonly end: string;
+  readonly conflicts: ReadonlyArray<PresentedConflict>;
+}
+
+/** The id a preview plans under: never appended, so it names no series. */
+const PREVIEW_ID = 'preview';
+
+/**
+ * `POST /series/preview`: the occurrences `scheduleSeries` would create for this body, decided by the same domain
+ * code on the same input, with the bookings each would clash with now. Writes nothing; the same authorization and
+ * the same field errors (an unknown or deactivated person included) as scheduling it.
+ */
+const previewSeries = async (
+  deps: SeriesServiceDeps,
+  ctx: RequestContext,
+  input: SeriesInput,
+): Promise<E.Either<AppError, { occurrences: ReadonlyArray<PreviewOccurrence> }>> => {
+  if (!(await deps.access.canCreate(ctx.user, input))) {
+    return E.left({
+      _tag: 'Forbidden',
+      message: 'only admins, or instructors for their own sessions, may schedule series',
+    });
+  }
+  const s = deps.executor.stamp(ctx);
+  const command: series.SeriesCommand = { type: 'ScheduleSeries', data: { ...input, seriesId: PREVIEW_ID, ...s } };
+  const decided = series.decide(command, series.initialState());
+  if (E.isLeft(decided)) return E.left(seriesAggregate.mapError(decided.left));
+  const scheduled = decided.right[0];
+  if (scheduled?.type !== 'SeriesScheduled')
+    return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
+  const unknown = [...deactivatedParticipants(deps.queries, input), ...(await unknownParticipants(deps.access, input))];
+  if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
+  const plan = planRequest(initialHistory(), decided.right, new Map(), s.at, actorOf(ctx.user));
+  const clashes = await presentConflicts(
+    (m) => deps.access.canView(ctx.user, m),
+    deps.bookings.conflicts(plan.toBook, input, plan.changing),
+  );
+  const occurrences = scheduled.data.occurrences.map((o) => ({
+    localDate: o.localDate,
+    start: o.start,
+    end: o.end,
+    conflicts: clashes.filter((c) => c.slot.start === o.start && c.slot.end === o.end),
+  }));
+  return E.right({ occurrences });
+};
+
 /** Participants are fixed for the life of a series. */
 const participantChange = (patch: SeriesPatch, view: SeriesView): AppError | undefined => {
   const field = (['customerId', 'instructorId'] as const).find((f) => patch[f] !== undefined && patch[f] !== view[f]);
@@ -325,6 +377,7 @@ const seriesHistory = async (
  */
 export const createSeriesService = (deps: SeriesServiceDeps) => ({
   scheduleSeries: (ctx: RequestContext, input: SeriesInput) => scheduleSeries(deps, ctx, input),
+  previewSeries: (ctx: RequestContext, input: SeriesInput) => previewSeries(deps, ctx, input),
   getSeries: (ctx: RequestContext, seriesId: string) => visible(deps, ctx, seriesId),
   changeSeries: (ctx: RequestContext, seriesId: string, patch: SeriesPatch, expectedRevision?: number) =>
     changeSeries(deps, ctx, seriesId, patch, expectedRevision),

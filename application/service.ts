@@ -325,6 +325,7 @@ export const createService = (deps: ServiceDeps) => {
       directory.upsertPerson(deps, ctx, personId, input),
     getPerson: (ctx: RequestContext, personId: string) => directory.getPerson(deps, ctx, personId),
     listPeople: (ctx: RequestContext, query: PeopleQuery) => directory.listPeople(deps, ctx, query),
+    lookupNames: (ctx: RequestContext, lookup: directory.NameLookup) => directory.lookupNames(deps, ctx, lookup),
     me: (ctx: RequestContext) => directory.me(deps, ctx),
 
     /** The settings as they apply: the instructor's templates are shown even before they are first set. */

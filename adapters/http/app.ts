@@ -44,7 +44,8 @@ import type { HealthSource } from './system/routes.ts';
 
 /**
  * The POSTs that take `Idempotency-Key`: every one that creates or changes something. Not `POST /meetings/:id/join`,
- * which stores nothing (each call hands out a fresh single-use ticket, so repeating it is harmless).
+ * which stores nothing (each call hands out a fresh single-use ticket, so repeating it is harmless), nor
+ * `POST /series/preview`, which writes nothing.
  */
 export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> = [
   [/^\/meetings$/, 'replay'],

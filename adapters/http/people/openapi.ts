@@ -6,8 +6,11 @@ import {
   DEFAULT_PEOPLE_PAGE,
   MAX_PEOPLE_PAGE,
   MAX_PEOPLE_QUERY_LENGTH,
+  DEFAULT_NAME_LOOKUP,
+  MAX_NAME_LOOKUP,
   MeResource,
   PersonBody,
+  PersonNameList,
   PersonList,
   PersonResource,
 } from './shapes.ts';
@@ -136,8 +139,42 @@ const peopleIdPath = (schema: SchemaOf): Json => ({
   }),
 });
 
+const directoryNamesPath = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'lookupNames',
+    summary: 'Look up active people by name, for pickers',
+    description:
+      'Admins and auditors look up anyone (optionally by `role`); instructors look up customers only (another ' +
+      '`role` answers 403), so they can book a member by name. Customers: 403. Only active people, ordered by name, ' +
+      'and only their id, name and time zone (no address, no roles). `query` matches the start of the name, any case ' +
+      '(never the address). Unknown or repeated parameters answer 400 naming them.',
+    tags: ['people'],
+    parameters: [
+      queryParam('query', 'A prefix of the name, any case.', { type: 'string', maxLength: MAX_PEOPLE_QUERY_LENGTH }),
+      queryParam('role', 'Only people with this role (instructors: only `customer`).', schema(Role)),
+      queryParam('limit', `At most this many (default ${DEFAULT_NAME_LOOKUP}, at most ${MAX_NAME_LOOKUP}).`, {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_NAME_LOOKUP,
+        default: DEFAULT_NAME_LOOKUP,
+      }),
+    ],
+    responses: {
+      '200': reply(
+        'The people found.',
+        json(schema(PersonNameList), {
+          items: [{ id: 'cust-42', name: 'Casey Customer', timezone: 'Europe/Amsterdam' }],
+        }),
+      ),
+      '400': response('BadRequest'),
+      '403': response('Forbidden'),
+    },
+  }),
+});
+
 export const peoplePaths: PathsOf = (schema) => ({
   '/people': peoplePath(schema),
   '/people/{id}': peopleIdPath(schema),
   '/me': mePath(schema),
+  '/directory/names': directoryNamesPath(schema),
 });

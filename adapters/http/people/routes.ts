@@ -8,7 +8,15 @@ import { pathId, requestContext as ctx } from '../kit/context.ts';
 import type { Env } from '../kit/context.ts';
 import { answer, appErrorResponse, validationProblem } from '../kit/problem.ts';
 import { write } from '../kit/versioned.ts';
-import { DEFAULT_PEOPLE_PAGE, MAX_PEOPLE_PAGE, MAX_PEOPLE_QUERY_LENGTH, PersonBody } from './shapes.ts';
+import {
+  DEFAULT_NAME_LOOKUP,
+  DEFAULT_PEOPLE_PAGE,
+  MAX_NAME_LOOKUP,
+  MAX_PEOPLE_PAGE,
+  MAX_PEOPLE_QUERY_LENGTH,
+  PersonBody,
+} from './shapes.ts';
+import type { NameLookup } from '../../../application/people.ts';
 
 const LIST_PARAMETERS = new Set(['query', 'role', 'active', 'cursor', 'limit']);
 const MAX_CURSOR_LENGTH = 1024;
@@ -67,6 +75,36 @@ export const parseListQuery = (params: Record<string, string[]>): E.Either<Field
   });
 };
 
+const LOOKUP_PARAMETERS = new Set(['query', 'role', 'limit']);
+
+/** `GET /directory/names`' query string: `query`, `role` and `limit`, each at most once and bounded. */
+export const parseNameLookup = (params: Record<string, string[]>): E.Either<FieldError[], NameLookup> => {
+  const errors: FieldError[] = [];
+  const one = (name: string): string | undefined => {
+    const values = params[name];
+    if (values !== undefined && values.length > 1) errors.push({ path: name, message: 'may be given once' });
+    return values?.[0];
+  };
+  for (const name of Object.keys(params))
+    if (!LOOKUP_PARAMETERS.has(name)) errors.push({ path: name, message: 'is not a parameter of this list' });
+  const text = one('query');
+  if (text !== undefined && (text.length > MAX_PEOPLE_QUERY_LENGTH || /[\u0000-\u001F\u007F]/.test(text)))
+    errors.push({ path: 'query', message: `must be at most ${MAX_PEOPLE_QUERY_LENGTH} characters on one line` });
+  const role = one('role');
+  if (role !== undefined && !RoleCodec.is(role))
+    errors.push({ path: 'role', message: 'must be one of admin, instructor, customer, auditor' });
+  const limitText = one('limit');
+  const limit = limitText === undefined ? DEFAULT_NAME_LOOKUP : /^\d{1,3}$/.test(limitText) ? Number(limitText) : 0;
+  if (limit < 1 || limit > MAX_NAME_LOOKUP)
+    errors.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_NAME_LOOKUP}` });
+  if (errors.length > 0) return E.left(errors);
+  return E.right({
+    ...(text !== undefined && text.length > 0 ? { query: text } : {}),
+    ...(role !== undefined ? { role: role as Role } : {}),
+    limit,
+  });
+};
+
 /** `/people`: the people directory (who can be booked, and where their mail goes), and `/me`. */
 export const peopleRoutes = (service: Service): Hono<Env> => {
   const routes = new Hono<Env>();
@@ -77,6 +115,11 @@ export const peopleRoutes = (service: Service): Hono<Env> => {
     if (E.isLeft(result)) return appErrorResponse(c, result.left);
     const { items, next } = result.right;
     return c.json({ items, ...(next !== undefined ? { next: encodeCursor(next) } : {}) });
+  });
+  routes.get('/directory/names', async (c) => {
+    const lookup = parseNameLookup(c.req.queries());
+    if (E.isLeft(lookup)) return validationProblem(c, lookup.left);
+    return answer(c, await service.lookupNames(ctx(c), lookup.right));
   });
   routes.put(
     '/people/:id',

@@ -98,3 +98,19 @@ const _personAnswerFits = (view: PersonView): t.TypeOf<typeof PersonResource> =>
   ...view,
   roles: [...view.roles],
 });
+
+export const MAX_NAME_LOOKUP = 50;
+export const DEFAULT_NAME_LOOKUP = 20;
+
+/** `GET /directory/names`: active people by name, with only what a booking form shows. */
+export const PersonNameList = annotate(
+  t.type({
+    items: t.array(
+      annotate(t.intersection([t.type({ id: t.string, name: t.string }), t.partial({ timezone: TimeZoneName })]), {
+        name: 'PersonName',
+        description: 'A person as a picker shows them: no address, no roles.',
+      }),
+    ),
+  }),
+  { name: 'PersonNameList' },
+);

@@ -2,7 +2,7 @@
 
 import { body, header, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
-import { SeriesBody, SeriesCancelBody, SeriesPatchBody, SeriesResource } from './shapes.ts';
+import { SeriesBody, SeriesCancelBody, SeriesPatchBody, SeriesPreviewShape, SeriesResource } from './shapes.ts';
 import { HistoryShape } from '../history/shapes.ts';
 
 const exampleSeriesInput = {
@@ -61,6 +61,35 @@ const seriesPath = (schema: SchemaOf): Json => ({
       }),
       '403': response('Forbidden'),
       '409': response('Conflict'),
+    },
+  }),
+});
+
+const seriesPreviewPath = (schema: SchemaOf): Json => ({
+  post: operation({
+    operationId: 'previewSeries',
+    summary: 'Preview the occurrences of a series before scheduling it',
+    description:
+      'The same body, the same authorization (admins for anyone; instructors for their own) and the same 400s as ' +
+      '`POST /series`, but nothing is written: answers every occurrence that `POST /series` would create for this ' +
+      'body (computed by the same code, so the instants match), each with the existing meetings of the customer or ' +
+      'the instructor it would overlap now (the other meeting only when the caller may see it, else just the slot).',
+    tags: ['series'],
+    requestBody: body(schema(SeriesBody), 'The series as it would be scheduled.', exampleSeriesInput),
+    responses: {
+      '200': reply(
+        'The occurrences.',
+        json(schema(SeriesPreviewShape), {
+          occurrences: ['2026-03-02', '2026-03-09', '2026-03-11', '2026-03-16'].map((localDate) => ({
+            localDate,
+            start: `${localDate}T09:00:00.000Z`,
+            end: `${localDate}T09:45:00.000Z`,
+            conflicts: [],
+          })),
+        }),
+      ),
+      '400': response('BadRequest'),
+      '403': response('Forbidden'),
     },
   }),
 });
@@ -142,6 +171,7 @@ const seriesIdHistoryPath = (schema: SchemaOf): Json => ({
 
 export const seriesPaths: PathsOf = (schema) => ({
   '/series': seriesPath(schema),
+  '/series/preview': seriesPreviewPath(schema),
   '/series/{id}': seriesIdPath(schema),
   '/series/{id}/cancel': seriesIdCancelPath(schema),
   '/series/{id}/history': seriesIdHistoryPath(schema),

@@ -4,6 +4,8 @@ import type { SeriesView } from '../../../application/ports/read-models.ts';
 import { pathId, requestContext as ctx } from '../kit/context.ts';
 import type { Env } from '../kit/context.ts';
 import { historyAnswer, presentedHistory } from '../kit/history.ts';
+import { readJson } from '../kit/body.ts';
+import { answer } from '../kit/problem.ts';
 import { sendVersioned, write } from '../kit/versioned.ts';
 import { SeriesBody, SeriesCancelBody, SeriesPatchBody, presentSeries } from './shapes.ts';
 
@@ -16,6 +18,12 @@ export const seriesRoutes = (series: SeriesService): Hono<Env> => {
     '/series',
     write(SeriesBody, false, async (c, body) => sendSeries(c, await series.scheduleSeries(ctx(c), body), 201)),
   );
+  // Writes nothing: the occurrences POST /series would create for the same body, and what each would clash with.
+  routes.post('/series/preview', async (c) => {
+    const body = await readJson(c, SeriesBody);
+    if (!body.ok) return body.response;
+    return answer(c, await series.previewSeries(ctx(c), body.value));
+  });
   routes.get('/series/:id', async (c) => sendSeries(c, await series.getSeries(ctx(c), pathId(c))));
   routes.patch(
     '/series/:id',

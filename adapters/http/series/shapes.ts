@@ -6,6 +6,7 @@ import { INSTANT_NOTE, IsoInstant } from '../../../domain/shared.ts';
 import type { AuthUser } from '../../../application/ports/access.ts';
 import type { SeriesView } from '../../../application/ports/read-models.ts';
 import { MeetingState, Revision, Timestamp } from '../meetings/shapes.ts';
+import { BookingConflictShape } from '../problems/shapes.ts';
 
 // ---------- bodies ----------
 
@@ -101,3 +102,25 @@ export const presentSeries = (user: AuthUser, view: SeriesView): SeriesResource 
     ...(admin ? { instructorMetadata } : {}),
   };
 };
+
+export const SeriesPreviewShape = annotate(
+  t.type({
+    occurrences: annotate(
+      t.readonlyArray(
+        annotate(
+          t.type({
+            localDate: annotate(t.string, { format: 'date', description: 'The date in the series time zone.' }),
+            start: Timestamp('When it would start.'),
+            end: Timestamp('When it would end.'),
+            conflicts: annotate(t.readonlyArray(BookingConflictShape), {
+              description: 'Existing meetings of the customer or the instructor it would overlap now; empty when free.',
+            }),
+          }),
+          { name: 'SeriesPreviewOccurrence' },
+        ),
+      ),
+      { description: 'Every occurrence POST /series would create for this body, sorted by start.' },
+    ),
+  }),
+  { name: 'SeriesPreview' },
+);

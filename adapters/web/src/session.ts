@@ -31,8 +31,6 @@ const state = reactive<{ status: Status; person: Person | undefined }>({ status:
 let accessToken: string | undefined;
 let renewalTimer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<boolean> | undefined;
-/** This page load's resumption: forgotten when signed out, so the next `start()` asks the cookie again. */
-let started: Promise<boolean> | undefined;
 const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel('session');
 
 const postJson = (path: string, body: unknown = {}): Promise<Response> =>
@@ -48,7 +46,6 @@ const clear = (status: Status = 'signed-out') => {
   clearTimeout(renewalTimer);
   state.person = undefined;
   state.status = status;
-  started = undefined;
 };
 
 const keep = (grant: Grant) => {
@@ -64,7 +61,7 @@ const refreshNow = async (): Promise<boolean> => {
   const response = await postJson('/auth/refresh').catch(() => undefined);
   if (response === undefined) return accessToken !== undefined; // offline: keep what we have until it is refused
   if (response.status !== 200) {
-    clear();
+    ended();
     return false;
   }
   keep((await response.json()) as Grant);
@@ -84,8 +81,16 @@ const renew = (): Promise<boolean> => {
   return inFlight;
 };
 
+let started: Promise<boolean> | undefined;
+
+/** Signed out for good (this tab or another): a later `start` must not answer the old session's `true`. */
+const ended = () => {
+  clear();
+  started = Promise.resolve(false);
+};
+
 channel?.addEventListener('message', (event: MessageEvent) => {
-  if (event.data === 'signed-out') clear();
+  if (event.data === 'signed-out') ended();
 });
 
 export const session = {
@@ -105,7 +110,7 @@ export const session = {
   },
   signOut: async (): Promise<void> => {
     await postJson('/auth/sign-out').catch(() => undefined);
-    clear();
+    ended();
     channel?.postMessage('signed-out');
   },
   hasRole: (...roles: ReadonlyArray<Role>): boolean =>

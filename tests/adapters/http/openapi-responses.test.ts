@@ -228,6 +228,11 @@ describe('real answers fit the OpenAPI document', () => {
     const me = await send(cora, 'GET /me', 200);
     expect(me.body).toMatchObject({ id: 'cora', roles: ['customer'], inDirectory: true, active: true });
     await send(cora, 'GET /people', 403);
+    const names = await send(admin, 'GET /directory/names', 200, { query: 'query=co' });
+    expect(names.body.items).toEqual([{ id: 'cora', name: 'Cora Customer', timezone: 'America/Chicago' }]);
+    await send(cora, 'GET /directory/names', 403);
+    await send(ivan, 'GET /directory/names', 403, { query: 'role=admin' });
+    await send(admin, 'GET /directory/names', 400, { query: 'limit=0' });
     const badList = await send(admin, 'GET /people', 400, { query: 'role=boss&limit=500' });
     expect(badList.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['limit', 'role']);
     await send(cora, 'GET /people/{id}', 403, { path: { id: 'ivan' } });
@@ -437,6 +442,10 @@ describe('real answers fit the OpenAPI document', () => {
       exclusions: ['2030-04-08'],
     };
     await send(cora, 'POST /series', 403, { body });
+    const preview = await send(ivan, 'POST /series/preview', 200, { body });
+    expect(preview.body.occurrences).toHaveLength(5);
+    await send(cora, 'POST /series/preview', 403, { body });
+    await send(ivan, 'POST /series/preview', 400, { body: { ...body, startTime: '25:00' } });
     const invalid = await send(ivan, 'POST /series', 400, {
       body: { ...body, rrule: 'FREQ=WEEKLY;BYDAY=MO', startTime: '25:00' },
     });

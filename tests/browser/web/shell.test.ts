@@ -81,7 +81,7 @@ describe('the web app shell', { timeout: 120_000 }, () => {
 
   it('has a skip link, a main landmark and a navigation at phone width, and axe finds nothing serious', async () => {
     const page = await web.page({ viewport: PHONE, bypassCSP: true });
-    await web.signIn(page, 'admin-1');
+    await web.signIn(page, 'instructor-1');
     await page.goto(`${web.url}/app/me`);
     await page.locator('main h1').waitFor();
     await page.keyboard.press('Tab');
