@@ -17,8 +17,6 @@ const files: Record<string, { path: string; type: string }> = {
   'call.html': { path: join(here, 'pages/call.html'), type: 'text/html; charset=utf-8' },
   'call-page.js': { path: join(here, 'pages/call-page.js'), type: 'text/javascript; charset=utf-8' },
   'call.css': { path: join(here, 'pages/call.css'), type: 'text/css; charset=utf-8' },
-  'sign-in.html': { path: join(here, 'pages/sign-in.html'), type: 'text/html; charset=utf-8' },
-  'sign-in.js': { path: join(here, 'pages/sign-in.js'), type: 'text/javascript; charset=utf-8' },
 };
 
 /** The names `/static/{file}` serves. */

@@ -190,13 +190,19 @@ const devSession = (schema: SchemaOf): Json => ({
 const signInPage = (): Json => ({
   get: operation({
     operationId: 'getSignInPage',
-    summary: 'The sign-in page',
+    summary: 'The sign-in page (in the web app)',
     description:
-      'Asks for an email link; opened with `#code=…` it exchanges the code and goes to `?next=` (a path of this site; ' +
-      'anything else goes to `/`). In dev mode, from this machine, it lists the demo people.',
+      '302 to `/app/sign-in` with the same query string; browsers keep the fragment, so an emailed ' +
+      '`/sign-in#code=…` link opens the app, which exchanges the code and goes to `?next=` (a path of this site; ' +
+      'anything else goes to the start page). In dev mode, from this machine, it lists the demo people.',
     tags: ['sign-in'],
     security: 'none',
-    responses: { '200': reply('An HTML page.', { 'text/html': { schema: { type: 'string' } } }) },
+    responses: {
+      '302': {
+        description: "To the web app's sign-in page, `/app/sign-in` with the same query string.",
+        headers: { Location: { description: 'Where the browser goes next.', schema: { type: 'string' } } },
+      },
+    },
   }),
 });
 

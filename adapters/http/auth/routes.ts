@@ -10,8 +10,6 @@ import { requestContext, pathId } from '../kit/context.ts';
 import { readJson } from '../kit/body.ts';
 import { answer, appErrorResponse, problem } from '../kit/problem.ts';
 import { createRateLimiter } from '../rate-limit.ts';
-import { staticAsset } from '../static.ts';
-import { noFile } from '../kit/problem.ts';
 import { clearRefreshCookie, clientIp, isLoopback, refreshCookieOf, sameSiteJson, setRefreshCookie } from './guards.ts';
 import { DevSessionBody, EmailLinkBody, SessionBody, sessionAnswer } from './shapes.ts';
 
@@ -53,7 +51,7 @@ const refusedAs = (c: Context<Env>, status: 400 | 401, error: { _tag: string; me
 const isAppError = (error: { _tag: string }): error is AppError =>
   error._tag !== 'SignInRefused' && error._tag !== 'SessionRefused';
 
-/** The sign-in page, its script, and the `/auth` endpoints: none of them takes a bearer token. */
+/** `/sign-in` (to the web app's page) and the `/auth` endpoints: none of them takes a bearer token. */
 export const authRoutes = (deps: AuthRouteDeps): Hono<Env> => {
   const routes = new Hono<Env>();
   const perClient = createRateLimiter({
@@ -68,7 +66,11 @@ export const authRoutes = (deps: AuthRouteDeps): Hono<Env> => {
     return problem(c, 429, 'Too many requests', 'too many sign-in requests from this address; see Retry-After');
   };
 
-  routes.get('/sign-in', async (c) => (await staticAsset(c, 'sign-in.html')) ?? noFile(c, 'sign-in.html'));
+  // The sign-in page is the web app's: emailed links (`/sign-in#code=…`) keep their fragment across the redirect.
+  routes.get('/sign-in', (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.redirect(`/app/sign-in${new URL(c.req.url).search}`, 302);
+  });
 
   routes.post('/auth/email-link', async (c) => {
     const body = await readJson(c, EmailLinkBody);

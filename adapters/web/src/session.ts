@@ -57,9 +57,14 @@ const keep = (grant: Grant) => {
   renewalTimer = setTimeout(() => void renew(), Math.max(10, grant.expiresIn - 30) * 1000);
 };
 
+/** Bumped by every granted sign-in: a refresh that was already under way when one arrived must not undo it. */
+let grants = 0;
+
 const refreshNow = async (): Promise<boolean> => {
+  const before = grants;
   const response = await postJson('/auth/refresh').catch(() => undefined);
   if (response === undefined) return accessToken !== undefined; // offline: keep what we have until it is refused
+  if (grants !== before) return true; // signed in meanwhile (a code exchange): that session stands
   if (response.status !== 200) {
     ended();
     return false;
@@ -101,6 +106,7 @@ export const session = {
   renew,
   /** Takes a session the sign-in endpoints granted (`/auth/session`, `/auth/dev-session`). */
   accept: (grant: Grant): void => {
+    grants += 1;
     started = Promise.resolve(true);
     keep(grant);
   },

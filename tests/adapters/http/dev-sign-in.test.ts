@@ -47,15 +47,17 @@ describe('dev sign-in', () => {
     expect(sys.system.demoTokens.map((t) => t.sub)).toContain('admin-1');
   });
 
-  it('serves the sign-in page with its script and no inline code', async () => {
-    const page = await fetch(`${sys.url}/sign-in`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
-    const html = await page.text();
-    expect(html).toContain('<label for="email">');
-    expect(html).toContain('role="alert"');
-    expect(html).toContain('src="/static/sign-in.js"');
-    expect((await fetch(`${sys.url}/static/sign-in.js`)).status).toBe(200);
+  it('sends /sign-in to the sign-in page of the web app, keeping the query (the browser keeps the fragment)', async () => {
+    const page = await fetch(`${sys.url}/sign-in?next=${encodeURIComponent('/app/sessions')}&x=1`, {
+      redirect: 'manual',
+    });
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe('/app/sign-in?next=%2Fapp%2Fsessions&x=1');
+    const bare = await fetch(`${sys.url}/sign-in`, { redirect: 'manual' });
+    expect(bare.headers.get('location')).toBe('/app/sign-in');
+    // The old page's files are gone.
+    expect((await fetch(`${sys.url}/static/sign-in.js`)).status).toBe(404);
+    expect((await fetch(`${sys.url}/static/sign-in.html`)).status).toBe(404);
   });
 });
 
