@@ -27,6 +27,7 @@ interface Demo {
 
 interface Shot {
   readonly file: string;
+  /** The demo person signed in through the picker; '' for a signed-out page. */
   readonly who: string;
   readonly path: (demo: Demo) => string;
   /** Shown once this is on screen. */
@@ -89,6 +90,24 @@ export const SHOTS: ReadonlyArray<Shot> = [
     path: (d) => `/app/series/${d.series}/history`,
     waitFor: '.history__item >> nth=1',
   },
+  {
+    file: 'app-member-session-phone',
+    who: 'customer-1',
+    path: (d) => `/app/sessions/${d.changed}`,
+    waitFor: 'main h1',
+    viewport: PHONE,
+  },
+  { file: 'app-member-feed', who: 'customer-1', path: () => '/app/feed', waitFor: 'main h1' },
+  {
+    file: 'app-trainer-schedule-phone',
+    who: 'instructor-1',
+    path: () => '/app/schedule',
+    waitFor: '.fc-event',
+    viewport: PHONE,
+  },
+  // Signed out (no one to sign in as): the sign-in page with dev mode's demo people.
+  { file: 'app-sign-in', who: '', path: () => '/app/sign-in', waitFor: '[data-person-id]' },
+  { file: 'app-sign-in-phone', who: '', path: () => '/app/sign-in', waitFor: '[data-person-id]', viewport: PHONE },
   {
     file: 'app-member-sessions-es',
     who: 'customer-2',
@@ -158,7 +177,7 @@ const shoot = async (browser: Browser, server: DemoServer, demo: Demo, shot: Sho
   try {
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    await signInThroughPicker(page, server.url, shot.who);
+    if (shot.who !== '') await signInThroughPicker(page, server.url, shot.who);
     await page.goto(`${server.url}${shot.path(demo)}`);
     await page.locator('main h1').first().waitFor();
     const heading = await page.locator('main h1').first().innerText();

@@ -7,8 +7,8 @@ import { ConfigError } from '../../apps/config.ts';
 import type { SystemOptions } from '../../apps/compose.ts';
 import { recordingMailer } from './mail.ts';
 import { freePort } from './readme.ts';
-import { startTestSystem, tempDir } from './system.ts';
-import type { TestSystem } from './system.ts';
+import { client, startTestSystem, tempDir } from './system.ts';
+import type { Client, TestSystem } from './system.ts';
 
 /**
  * The web app end to end: the real server (in this process, dev mode, the real SQLite store in a fresh directory) on
@@ -127,3 +127,18 @@ export const expectAccessible = async (page: Page): Promise<void> => {
 /** The i18n keys the app looked up and its language lacked (the app records them for tests). */
 export const missingTranslations = (page: Page): Promise<string[]> =>
   page.evaluate(() => [...((window as unknown as { __i18nMissing?: string[] }).__i18nMissing ?? [])]);
+
+/**
+ * An API client acting as a person of the dev directory, signed in as the dev picker does (`POST /auth/dev-session`
+ * from this machine with the site's own Origin): the web tests' servers run in dev mode, with no secret to mint with.
+ */
+export const devClient = async (url: string, personId: string): Promise<Client> => {
+  const response = await fetch(`${url}/auth/dev-session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: url },
+    body: JSON.stringify({ personId }),
+  });
+  if (response.status !== 200) throw new Error(`dev sign-in as ${personId} answered ${response.status}`);
+  const { accessToken } = (await response.json()) as { accessToken: string };
+  return client(url, accessToken);
+};

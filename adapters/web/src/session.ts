@@ -64,6 +64,7 @@ const refreshNow = async (): Promise<boolean> => {
   const before = grants;
   const response = await postJson('/auth/refresh').catch(() => undefined);
   if (response === undefined) return accessToken !== undefined; // offline: keep what we have until it is refused
+  if (response.status !== 200) await response.text().catch(() => ''); // read to the end: the request is finished
   if (grants !== before) return true; // signed in meanwhile (a code exchange): that session stands
   if (response.status !== 200) {
     ended();

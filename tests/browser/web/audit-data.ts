@@ -1,22 +1,8 @@
 import { expect } from 'vitest';
-import { client } from '../../support/system.ts';
-import type { Client } from '../../support/system.ts';
+import { devClient } from '../../support/web.ts';
 
-/**
- * Data for the audit and history tests, made through the HTTP API as the app would make it: the dev server signs
- * a demo person in (`POST /auth/dev-session`, from this machine, with the site's own Origin) and the access token
- * it grants makes the requests.
- */
-export const devClient = async (url: string, personId: string): Promise<Client> => {
-  const response = await fetch(`${url}/auth/dev-session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: url },
-    body: JSON.stringify({ personId }),
-  });
-  expect(response.status).toBe(200);
-  const grant = (await response.json()) as { accessToken: string };
-  return client(url, grant.accessToken);
-};
+/** Data for the audit and history tests, made through the HTTP API as the app would make it (as `devClient`). */
+export { devClient };
 
 const hour = 3_600_000;
 /** A whole hour `days` from now (UTC), so sessions of different tests never overlap. */

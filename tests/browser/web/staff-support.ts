@@ -1,21 +1,9 @@
-import { client } from '../../support/system.ts';
+import { devClient } from '../../support/web.ts';
 import type { Client } from '../../support/system.ts';
 import type { WebHarness } from '../../support/web.ts';
 
-/**
- * An API client acting as a person of the dev directory, signed in as the dev picker does (`POST /auth/dev-session`):
- * the web tests' servers run in dev mode, where there is no secret to mint tokens with directly.
- */
-export const apiAs = async (web: WebHarness, personId: string): Promise<Client> => {
-  const response = await fetch(`${web.url}/auth/dev-session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: web.url },
-    body: JSON.stringify({ personId }),
-  });
-  if (response.status !== 200) throw new Error(`dev sign-in as ${personId} answered ${response.status}`);
-  const { accessToken } = (await response.json()) as { accessToken: string };
-  return client(web.url, accessToken);
-};
+/** An API client acting as a person of the dev directory (see `devClient`). */
+export const apiAs = (web: WebHarness, personId: string): Promise<Client> => devClient(web.url, personId);
 
 /** A start `days` from now at `hour`:00 UTC, and its end an hour later. */
 export const slot = (days: number, hour: number, minutes = 60): { start: string; end: string } => {
