@@ -66,6 +66,8 @@ const refreshNow = async (): Promise<boolean> => {
   if (response === undefined) return accessToken !== undefined; // offline: keep what we have until it is refused
   if (response.status !== 200) await response.text().catch(() => ''); // read to the end: the request is finished
   if (grants !== before) return true; // signed in meanwhile (a code exchange): that session stands
+  // A server that is down or busy ends nothing: the session is kept until the server itself refuses it.
+  if (response.status === 429 || response.status >= 500) return accessToken !== undefined;
   if (response.status !== 200) {
     ended();
     return false;
@@ -115,10 +117,18 @@ export const session = {
   update: (person: Person): void => {
     state.person = person;
   },
-  signOut: async (): Promise<void> => {
-    await postJson('/auth/sign-out').catch(() => undefined);
+  /**
+   * Ends the session on the server (which clears the cookie), then in every tab. Answers false when the server could
+   * not be told: the cookie would sign the person straight back in, so the page must say so rather than pretend.
+   */
+  signOut: async (): Promise<boolean> => {
+    const response = await postJson('/auth/sign-out').catch(() => undefined);
+    await response?.text().catch(() => '');
+    // 401: there was no session left to end (already signed out elsewhere): signed out all the same.
+    if (response === undefined || (response.status !== 204 && response.status !== 401)) return false;
     ended();
     channel?.postMessage('signed-out');
+    return true;
   },
   hasRole: (...roles: ReadonlyArray<Role>): boolean =>
     roles.some((role) => state.person?.roles.includes(role) ?? false),

@@ -60,6 +60,19 @@ describe('the web app shell', { timeout: 120_000 }, () => {
     expect(violations).toEqual([]);
   });
 
+  it('says so and keeps the person signed in when the server cannot be reached to sign out', async () => {
+    const page = await web.page();
+    await web.signIn(page, 'customer-1');
+    await page.getByText('Signed in as Cora Customer').waitFor();
+    await page.route('**/auth/sign-out', (route) => route.fulfill({ status: 503, body: '' }));
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('alert').filter({ hasText: 'You are still signed in' }).waitFor();
+    expect(new URL(page.url()).pathname).not.toBe('/app/sign-in');
+    await page.unroute('**/auth/sign-out');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/app\/sign-in/);
+  });
+
   it('signs every tab out when one signs out, and two tabs renewing at once keep the session', async () => {
     const page = await web.page();
     await web.signIn(page, 'instructor-1');

@@ -41,6 +41,9 @@ describe('signing in', { timeout: 120_000 }, () => {
       ['//evil.example/x', '/app/sessions'],
       ['/\\evil.example', '/app/sessions'],
       ['https://evil.example/', '/app/sessions'],
+      // Normalised to `//evil.example`: the start page, not a path that resolves off the site.
+      ['/..//evil.example', '/app/sessions'],
+      ['/app/%2e%2e//evil.example', '/app/sessions'],
     ] as const) {
       const page = await web.page();
       await page.goto(`${web.url}/app/sign-in?next=${encodeURIComponent(next)}`);

@@ -7,6 +7,7 @@ export const messages = {
       loading: 'Loading…',
       signedInAs: 'Signed in as {name}',
       signOut: 'Sign out',
+      signOutFailed: 'You are still signed in: the server could not be reached to sign you out. Try again.',
       language: 'Language',
       mainNav: 'Main',
       notFound: 'There is no page here.',
@@ -57,6 +58,8 @@ export const messages = {
       loading: 'Cargando…',
       signedInAs: 'Sesión iniciada como {name}',
       signOut: 'Cerrar sesión',
+      signOutFailed:
+        'Sigues con la sesión iniciada: no se pudo contactar con el servidor para cerrarla. Inténtalo de nuevo.',
       language: 'Idioma',
       mainNav: 'Principal',
       notFound: 'Aquí no hay ninguna página.',

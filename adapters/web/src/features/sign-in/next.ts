@@ -12,7 +12,9 @@ export const appNext = (next: unknown): string => {
   try {
     const base = 'http://same.invalid';
     const url = new URL(path, base);
-    return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : '/';
+    // `/..//host` normalises to `//host`: a path that would leave the site once resolved is the start page too.
+    if (url.origin !== base || url.pathname.startsWith('//')) return '/';
+    return `${url.pathname}${url.search}${url.hash}`;
   } catch {
     return '/';
   }
