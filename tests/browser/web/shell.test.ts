@@ -73,6 +73,16 @@ describe('the web app shell', { timeout: 120_000 }, () => {
     await page.waitForURL(/\/app\/sign-in/);
   });
 
+  it('tells a person the server cannot be reached, rather than loading forever, when a request fails', async () => {
+    const page = await web.page();
+    await web.signIn(page, 'admin-1');
+    await page.route(/\/settings(\?|$)/, (route) =>
+      route.request().resourceType() === 'fetch' ? route.abort('connectionrefused') : route.continue(),
+    );
+    await page.goto(`${web.url}/app/settings`);
+    await page.getByRole('alert').filter({ hasText: 'The server could not be reached' }).waitFor();
+  });
+
   it('signs every tab out when one signs out, and two tabs renewing at once keep the session', async () => {
     const page = await web.page();
     await web.signIn(page, 'instructor-1');

@@ -13,13 +13,25 @@ const authorized = (request: Request, token: string | undefined): Request => {
   return copy;
 };
 
+/**
+ * A request the network refused (offline, the server restarting) answers as a problem like any other, marked
+ * `network`, so every page shows the sentence for it and clears its busy state instead of waiting forever.
+ */
+const unreachable = (): Response =>
+  new Response(JSON.stringify({ status: 0, network: true, title: 'Network error' }), {
+    status: 599,
+    headers: { 'Content-Type': 'application/problem+json' },
+  });
+
+const send = (request: Request): Promise<Response> => fetch(request).catch(() => unreachable());
+
 const sessionFetch = async (input: Request): Promise<Response> => {
   const retry = input.clone();
   const token = session.token();
-  const response = await fetch(authorized(input, token));
+  const response = await send(authorized(input, token));
   if (response.status !== 401 || token === undefined) return response;
   if (!(await session.renew())) return response;
-  return fetch(authorized(retry, session.token()));
+  return send(authorized(retry, session.token()));
 };
 
 export const api = createClient<paths>({ baseUrl: '', fetch: sessionFetch, credentials: 'same-origin' });

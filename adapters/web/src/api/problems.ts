@@ -24,6 +24,7 @@ export const fieldErrors = (problem: Problem | undefined): Record<string, string
  * said more, its detail as a second sentence. Never the JSON.
  */
 export const describeProblem = (t: Composer['t'], problem: Problem | undefined): string => {
+  if (problem?.network === true) return t('errors.network');
   const status = problem?.status ?? 0;
   const known = [400, 401, 403, 404, 409, 412, 413, 422, 429, 503];
   const lead = known.includes(status)

@@ -1,7 +1,7 @@
 import type { Composer } from 'vue-i18n';
 import { api } from '../../api/client';
 import type { Problem } from '../../api/problems';
-import { formatRange } from '../../time';
+import { formatRange, viewerZone } from '../../time';
 
 /** One entry of a 409's `conflicts`: the other meeting when the caller may see it, else only the blocked slot. */
 export interface Conflict {
@@ -26,18 +26,23 @@ export const describeConflicts = async (
   zone: string,
   conflicts: ReadonlyArray<Conflict>,
 ): Promise<string[]> => {
+  // In the viewer's zone, named, and in the form's zone too when that differs.
+  const range = (start: string, end: string) => {
+    const mine = formatRange(start, end, viewerZone(), locale);
+    return zone === viewerZone() ? mine : `${mine}; ${formatRange(start, end, zone, locale)}`;
+  };
   const sentences: string[] = [];
   for (const c of conflicts) {
     if (c.meetingId !== undefined && c.start !== undefined && c.end !== undefined) {
       const { data } = await api.GET('/meetings/{id}', { params: { path: { id: c.meetingId } } });
-      const when = formatRange(c.start, c.end, zone, locale);
+      const when = range(c.start, c.end);
       sentences.push(
         data === undefined
           ? t('conflict.busyMeeting', { time: when })
           : t('conflict.clashesWith', { title: data.title, time: when }),
       );
     } else {
-      const when = formatRange(c.slot.start, c.slot.end, zone, locale);
+      const when = range(c.slot.start, c.slot.end);
       sentences.push(t(c.participant === 'customer' ? 'conflict.memberBusy' : 'conflict.trainerBusy', { time: when }));
     }
   }

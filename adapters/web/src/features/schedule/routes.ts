@@ -17,5 +17,6 @@ export const feature: Feature = {
       meta: { roles: ['instructor', 'admin'], title: 'newSession.title' },
     },
   ],
-  nav: [{ to: '/schedule', label: 'schedule.nav', roles: ['instructor'], order: 20 }],
+  // Staff schedule for any trainer from here too (the page asks which trainer).
+  nav: [{ to: '/schedule', label: 'schedule.nav', roles: ['instructor', 'admin'], order: 20 }],
 };
