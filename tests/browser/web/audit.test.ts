@@ -224,6 +224,11 @@ describe('the audit log', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { level: 1, name: 'Registro de auditoría' }).waitFor();
     await page.locator('.audit__entry').first().waitFor();
     expect(await missingTranslations(page)).toEqual([]);
+    // The kinds of event in Spanish too, in the list and in the filter.
+    await page.locator('.audit__entry[data-type="MeetingScheduled"]').getByText('Sesión programada').first().waitFor();
+    expect(await page.getByLabel('Tipo de evento').locator('option[value="MeetingRescheduled"]').innerText()).toContain(
+      'Sesión movida',
+    );
   });
 
   for (const [name, viewport] of [
