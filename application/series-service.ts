@@ -133,6 +133,17 @@ const settle = async (
   return view === undefined ? E.left(seriesNotFound()) : E.right(view);
 };
 
+const mayNotSchedule: AppError = {
+  _tag: 'Forbidden',
+  message: 'only admins, or instructors for their own sessions, may schedule series',
+};
+
+/** A series' customer or instructor the directory does not know or has deactivated: 400 naming the field. */
+const refusedParticipants = async (deps: SeriesServiceDeps, input: SeriesInput): Promise<AppError | undefined> => {
+  const unknown = [...deactivatedParticipants(deps.queries, input), ...(await unknownParticipants(deps.access, input))];
+  return unknown.length > 0 ? { _tag: 'ValidationFailed', errors: unknown } : undefined;
+};
+
 /** A new series' checks on what it decided: its people exist, and its sessions double-book neither of them. */
 const checkNewSeries = async (
   deps: SeriesServiceDeps,
@@ -143,8 +154,8 @@ const checkNewSeries = async (
   keep: (plan: RequestPlan) => void,
 ): Promise<AppError | undefined> => {
   if (decided[0]?.type !== 'SeriesScheduled') return { _tag: 'Conflict', message: 'the series could not be planned' };
-  const unknown = [...deactivatedParticipants(deps.queries, input), ...(await unknownParticipants(deps.access, input))];
-  if (unknown.length > 0) return { _tag: 'ValidationFailed', errors: unknown };
+  const refused = await refusedParticipants(deps, input);
+  if (refused !== undefined) return refused;
   // A new series has no sessions: the plan books every occurrence. Its own sessions are no conflict: an idempotent
   // retry may find those it created before its answer was lost.
   const plan = planRequest(initialHistory(), decided, new Map(), now, actorOf(ctx.user));
@@ -157,12 +168,7 @@ const scheduleSeries = async (
   ctx: RequestContext,
   input: SeriesInput,
 ): Promise<E.Either<AppError, SeriesView>> => {
-  if (!(await deps.access.canCreate(ctx.user, input))) {
-    return E.left({
-      _tag: 'Forbidden',
-      message: 'only admins, or instructors for their own sessions, may schedule series',
-    });
-  }
+  if (!(await deps.access.canCreate(ctx.user, input))) return E.left(mayNotSchedule);
   const seriesId = newIdFor(ctx, deps.newId);
   const s = deps.executor.stamp(ctx);
   const command: series.SeriesCommand = { type: 'ScheduleSeries', data: { ...input, seriesId, ...s } };
@@ -204,12 +210,7 @@ const previewSeries = async (
   ctx: RequestContext,
   input: SeriesInput,
 ): Promise<E.Either<AppError, { occurrences: ReadonlyArray<PreviewOccurrence> }>> => {
-  if (!(await deps.access.canCreate(ctx.user, input))) {
-    return E.left({
-      _tag: 'Forbidden',
-      message: 'only admins, or instructors for their own sessions, may schedule series',
-    });
-  }
+  if (!(await deps.access.canCreate(ctx.user, input))) return E.left(mayNotSchedule);
   const s = deps.executor.stamp(ctx);
   const command: series.SeriesCommand = { type: 'ScheduleSeries', data: { ...input, seriesId: PREVIEW_ID, ...s } };
   const decided = series.decide(command, series.initialState());
@@ -217,8 +218,8 @@ const previewSeries = async (
   const scheduled = decided.right[0];
   if (scheduled?.type !== 'SeriesScheduled')
     return E.left({ _tag: 'Conflict', message: 'the series could not be planned' });
-  const unknown = [...deactivatedParticipants(deps.queries, input), ...(await unknownParticipants(deps.access, input))];
-  if (unknown.length > 0) return E.left({ _tag: 'ValidationFailed', errors: unknown });
+  const refused = await refusedParticipants(deps, input);
+  if (refused !== undefined) return E.left(refused);
   const plan = planRequest(initialHistory(), decided.right, new Map(), s.at, actorOf(ctx.user));
   const clashes = await presentConflicts(
     (m) => deps.access.canView(ctx.user, m),
