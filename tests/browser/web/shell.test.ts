@@ -21,6 +21,14 @@ describe('the web app shell', { timeout: 120_000 }, () => {
     await page.goto(`${web.url}/app/me`);
     await page.waitForURL(/\/app\/sign-in\?next=/);
     expect(new URL(page.url()).searchParams.get('next')).toBe('/me');
+    // From / a person lands on their own start page once signed in, and again when they open / signed in.
+    const fresh = await web.page();
+    await fresh.goto(`${web.url}/`);
+    await fresh.waitForURL(/\/app\/sign-in/);
+    await fresh.locator('[data-person-id="instructor-1"]').click();
+    await fresh.waitForURL(/\/app\/schedule$/);
+    await fresh.goto(`${web.url}/`);
+    await fresh.waitForURL(/\/app\/schedule$/);
   });
 
   it('serves the page with a CSP that allows no inline script, and hashed files for a year', async () => {

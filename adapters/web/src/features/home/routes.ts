@@ -13,7 +13,9 @@ export const startPage = (): string => {
 
 export const feature: Feature = {
   routes: [
-    { path: '/', name: 'home', redirect: () => startPage() },
+    // Decided once the session is known (the router's guard awaits it first): a redirect would be decided before,
+    // with no roles yet, and send everyone to /me.
+    { path: '/', name: 'home', component: NotFound, beforeEnter: () => startPage() },
     {
       path: '/forbidden',
       name: 'forbidden',
