@@ -14,25 +14,11 @@ const files: Record<string, { path: string; type: string }> = {
     path: join(dirname(require.resolve('simple-peer/package.json')), 'simplepeer.min.js'),
     type: 'text/javascript; charset=utf-8',
   },
-  'call.html': { path: join(here, 'pages/call.html'), type: 'text/html; charset=utf-8' },
-  'call-page.js': { path: join(here, 'pages/call-page.js'), type: 'text/javascript; charset=utf-8' },
-  'call.css': { path: join(here, 'pages/call.css'), type: 'text/css; charset=utf-8' },
 };
 
 /** The names `/static/{file}` serves. */
 export const staticFileNames: ReadonlyArray<string> = Object.keys(files);
 
-/** Pages run no inline code and talk only to this origin (plus the signaling socket). */
-export const PAGE_CSP =
-  "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; img-src 'self' data:; " +
-  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-const pageHeaders: Record<string, string> = {
-  'Content-Security-Policy': PAGE_CSP,
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Cache-Control': 'no-cache',
-};
 const cache = new Map<string, Uint8Array<ArrayBuffer>>();
 
 /** The file's answer, or undefined when there is no such file (the caller answers 404). */
@@ -49,6 +35,5 @@ export const staticAsset = async (c: Context, name: string): Promise<Response | 
     'Content-Type': file.type,
     'Cache-Control': 'public, max-age=300',
     'X-Content-Type-Options': 'nosniff',
-    ...(file.type.startsWith('text/html') ? pageHeaders : {}),
   });
 };

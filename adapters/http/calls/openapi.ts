@@ -1,4 +1,4 @@
-/** The operations of joining a call in the OpenAPI document: the join answer, the call page and its files, the origin check. */
+/** The operations of joining a call in the OpenAPI document: the join answer, the call page's redirect and files, the origin check. */
 
 import { header, json, operation, param, reply, response, fileParameter } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
@@ -90,18 +90,13 @@ const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
 const staticFilePath = (): Json => ({
   get: operation({
     operationId: 'getStaticFile',
-    summary: 'A file of the call page: its page, script and style sheet, the call client and simple-peer',
-    description:
-      '`call-client.js` is the browser module behind the call page (see `/call`); it can drive a call from any page of this origin.',
+    summary: 'A file the call page loads: simple-peer',
+    description: '`simplepeer.min.js` is the WebRTC library the web app\'s call page (`/app/call/<id>`) loads.',
     tags: ['calls'],
     security: 'none',
     parameters: [fileParameter(staticFileNames)],
     responses: {
-      '200': reply('The file (an HTML page with a strict Content-Security-Policy).', {
-        'text/javascript': { schema: { type: 'string' } },
-        'text/html': { schema: { type: 'string' } },
-        'text/css': { schema: { type: 'string' } },
-      }),
+      '200': reply('The file.', { 'text/javascript': { schema: { type: 'string' } } }),
       '404': { ...response('NotFound'), description: 'No such file.' },
     },
   }),
@@ -110,21 +105,29 @@ const staticFilePath = (): Json => ({
 const callPath = (): Json => ({
   get: operation({
     operationId: 'getCallPage',
-    summary: 'The browser call page',
+    summary: 'The address of a call in emails and calendar feeds: redirects to the web app',
     description:
-      'Open as `/call?meeting=<id>#link=<join link token>` (the link from the calendar feed, an email or the join answer) or `/call?meeting=<id>#token=<bearer token>`; the token stays in the URL fragment, so it never reaches the server (without one the page asks for it). The page joins the meeting, then runs the native call or links out. Served with a strict Content-Security-Policy; also at `/static/call.html`.',
+      'Opened as `/call?meeting=<id>#link=<join link token>` (the link from the calendar feed, an email or the join answer): 302 to the web app\'s call page `/app/call/<id>`. The browser keeps the fragment across the redirect, so the token never reaches the server; the page takes it out of the address bar at once.',
     tags: ['calls'],
     security: 'none',
     parameters: [
       {
         name: 'meeting',
         in: 'query',
-        required: false,
+        required: true,
         description: 'The meeting to join.',
-        schema: { type: 'string', minLength: 1 },
+        schema: { type: 'string', minLength: 1, maxLength: 128 },
       },
     ],
-    responses: { '200': reply('An HTML page.', { 'text/html': { schema: { type: 'string' } } }) },
+    responses: {
+      '302': {
+        description: 'To `/app/call/<id>`.',
+        headers: {
+          Location: { description: 'The call page of the web app.', required: true, schema: { type: 'string' } },
+        },
+      },
+      '400': response('BadRequest'),
+    },
   }),
 });
 

@@ -9,6 +9,7 @@ import type { Env } from '../kit/context.ts';
 import { answer, noFile, problem, validationProblem } from '../kit/problem.ts';
 import { staticAsset } from '../static.ts';
 import { parseOrigin } from './shapes.ts';
+import { idProblem } from '../../../domain/shared.ts';
 
 export interface JoinService {
   join(user: AuthUser, meetingId: string): Promise<E.Either<AppError, JoinAnswer>>;
@@ -32,7 +33,7 @@ export const callRoutes = (join: JoinService): Hono<Env> => {
 };
 
 /**
- * What a browser needs before it has a ticket, so without a bearer token: the call page and its scripts, the plain
+ * What a browser needs before it has a ticket, so without a bearer token: the redirect to the call page, simple-peer, the plain
  * `GET /signaling` (told to upgrade), and the origin check.
  */
 export const callPageRoutes = (origins: SignalingOrigins): Hono<Env> => {
@@ -41,7 +42,7 @@ export const callPageRoutes = (origins: SignalingOrigins): Hono<Env> => {
     '/static/:file',
     async (c) => (await staticAsset(c, c.req.param('file'))) ?? noFile(c, c.req.param('file')),
   );
-  routes.get('/call', async (c) => (await staticAsset(c, 'call.html')) ?? noFile(c, 'call.html'));
+  routes.get('/call', (c) => callRedirect(c));
   // A WebSocket upgrade of /signaling never gets here (the signaling server takes it from Node's 'upgrade' event):
   // this is a plain request, which can only be told to upgrade (RFC 9110 §15.5.22), with or without a bearer token.
   routes.get('/signaling', (c) => {
@@ -55,6 +56,24 @@ export const callPageRoutes = (origins: SignalingOrigins): Hono<Env> => {
   });
   routes.get('/signaling/origin-check', (c) => originCheck(c, origins));
   return routes;
+};
+
+/**
+ * `GET /call?meeting=<id>` (what emails and calendar feeds link to): 302 to the web app's call page,
+ * `/app/call/<id>`. The browser keeps the fragment (`#link=…`) across the redirect, so the join link never reaches
+ * the server.
+ */
+const callRedirect = (c: Context<Env>) => {
+  const meeting = c.req.query('meeting') ?? '';
+  const unknown = Object.keys(c.req.query()).filter((name) => name !== 'meeting');
+  const why = idProblem(meeting);
+  const errors = [
+    ...(why === undefined ? [] : [{ path: 'meeting', message: why }]),
+    ...unknown.slice(0, 10).map((name) => ({ path: name.slice(0, 64), message: 'is not a known parameter' })),
+  ];
+  if (errors.length > 0) return validationProblem(c, errors);
+  c.header('Cache-Control', 'no-store');
+  return c.redirect(`/app/call/${encodeURIComponent(meeting)}`, 302);
 };
 
 /**

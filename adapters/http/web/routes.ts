@@ -11,11 +11,11 @@ export const WEB_DIST = join(dirname(fileURLToPath(import.meta.url)), '../../web
 
 /**
  * The web app's pages: scripts only from this origin (no inline script, no eval), styles from this origin plus the
- * ones FullCalendar and Vue's transitions set on elements, API calls to this origin only (the call page, with its
- * signaling socket, is a page of its own).
+ * ones FullCalendar and Vue's transitions set on elements, API calls to this origin only, plus the call page's
+ * signaling WebSocket (`ws:`/`wss:`: its address comes from the join answer) and its media streams (`blob:`).
  */
 export const APP_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; " +
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; " +
   "img-src 'self' data:; media-src 'self' blob:; font-src 'self' data:; object-src 'none'; base-uri 'none'; " +
   "form-action 'self'; frame-ancestors 'none'";
 

@@ -178,14 +178,17 @@ describe('real answers fit the OpenAPI document', () => {
   // a WebSocket upgrade (it answered an undocumented 401, or 404 with a token, where the document said 400 text/plain).
   it('the docs page, the call page, their files, and the signaling path without an upgrade', async () => {
     await send(anonymous, 'GET /docs', 200);
-    await send(anonymous, 'GET /call', 200);
+    const toApp = await fetch(`${sys.url}/call?meeting=m-1`, { redirect: 'manual' });
+    expect(toApp.status).toBe(302);
+    expect(toApp.headers.get('location')).toBe('/app/call/m-1');
+    await send(anonymous, 'GET /call', 400, { query: 'meeting=' });
     const css = await send(anonymous, 'GET /docs/assets/{file}', 200, { path: { file: 'swagger-ui.css' } });
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
     await send(anonymous, 'GET /docs/assets/{file}', 200, { path: { file: 'init.js' } });
     await send(anonymous, 'GET /docs/assets/{file}', 404, { path: { file: 'constructor' } });
     const script = await send(anonymous, 'GET /static/{file}', 200, { path: { file: 'call-client.js' } });
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
-    await send(anonymous, 'GET /static/{file}', 200, { path: { file: 'call.html' } });
+    await send(anonymous, 'GET /static/{file}', 404, { path: { file: 'call.html' } });
     await send(anonymous, 'GET /static/{file}', 404, { path: { file: '../package.json' } });
     for (const who of [anonymous, cora]) {
       const plain = await send(who, 'GET /signaling', 426, { query: 'ticket=abc' });
