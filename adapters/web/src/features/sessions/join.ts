@@ -54,8 +54,9 @@ export const requestJoin = async (meetingId: string): Promise<JoinOutcome> => {
 };
 
 /**
- * The call page on this origin for the caller's join link (`<PUBLIC_BASE_URL>/call?meeting=…#link=<token>`): the
- * token is taken from the link's fragment, so the page opens on the origin the person is using.
+ * The app's call page on this origin (`/app/call/<id>`) for the caller's join link
+ * (`<PUBLIC_BASE_URL>/call?meeting=…#link=<token>`): the token is taken from the link's fragment, so the page opens on
+ * the origin the person is using, and leaves the address bar as soon as the page reads it.
  */
 export const callPageOf = (meetingId: string, link: string): string => {
   const token = (() => {
@@ -65,6 +66,6 @@ export const callPageOf = (meetingId: string, link: string): string => {
       return null;
     }
   })();
-  const page = `/call?meeting=${encodeURIComponent(meetingId)}`;
+  const page = `/app/call/${encodeURIComponent(meetingId)}`;
   return token === null || token === '' ? page : `${page}#link=${encodeURIComponent(token)}`;
 };
