@@ -362,7 +362,6 @@ describe('the call page', () => {
   it('serves the page script, stylesheet and libraries from the allow-list only', async () => {
     for (const [file, type] of [
       ['call-page.js', 'text/javascript'],
-      ['call-client.js', 'text/javascript'],
       ['simplepeer.min.js', 'text/javascript'],
       ['call.css', 'text/css'],
     ] as const) {
@@ -377,6 +376,7 @@ describe('the call page', () => {
       '/static/__proto__',
       '/static/..%2Fapp.ts',
       '/static/call-page.ts',
+      '/static/call-client.js',
       '/static/pages%2Fcall.html',
     ]) {
       const res = await fetch(`${ts.url}${path}`);

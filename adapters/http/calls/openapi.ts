@@ -90,9 +90,9 @@ const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
 const staticFilePath = (): Json => ({
   get: operation({
     operationId: 'getStaticFile',
-    summary: 'A file of the call page: its page, script and style sheet, the call client and simple-peer',
+    summary: 'A file of the call page: its page, script and style sheet, and simple-peer',
     description:
-      '`call-client.js` is the browser module behind the call page (see `/call`); it can drive a call from any page of this origin.',
+      '`simplepeer.min.js` is the WebRTC library the call page loads by script tag; the call engine is part of the web app.',
     tags: ['calls'],
     security: 'none',
     parameters: [fileParameter(staticFileNames)],
