@@ -9,7 +9,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** A fixed allow-list: nothing from the request ever becomes a path. */
 const files: Record<string, { path: string; type: string }> = {
-  'call-client.js': { path: join(here, '../signaling/client/call-client.js'), type: 'text/javascript; charset=utf-8' },
   'simplepeer.min.js': {
     path: join(dirname(require.resolve('simple-peer/package.json')), 'simplepeer.min.js'),
     type: 'text/javascript; charset=utf-8',

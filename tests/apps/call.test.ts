@@ -385,9 +385,8 @@ describe('the call page', () => {
     }
   });
 
-  it('serves the libraries from the allow-list only; the old page and its files are gone', async () => {
+  it('serves simple-peer from the allow-list only; the old page and its files are gone', async () => {
     for (const [file, type] of [
-      ['call-client.js', 'text/javascript'],
       ['simplepeer.min.js', 'text/javascript'],
     ] as const) {
       const res = await fetch(`${ts.url}/static/${file}`);
@@ -403,6 +402,8 @@ describe('the call page', () => {
       '/static/constructor',
       '/static/__proto__',
       '/static/..%2Fapp.ts',
+      '/static/call-page.ts',
+      '/static/call-client.js',
       '/static/pages%2Fcall.html',
     ]) {
       const res = await fetch(`${ts.url}${path}`);

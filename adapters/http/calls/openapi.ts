@@ -119,7 +119,8 @@ const staticFilePath = (): Json => ({
   get: operation({
     operationId: 'getStaticFile',
     summary: 'A file the call page loads: simple-peer',
-    description: '`simplepeer.min.js` is the WebRTC library the web app\'s call page (`/app/call/<id>`) loads.',
+    description:
+      '`simplepeer.min.js` is the WebRTC library the web app\'s call page (`/app/call/<id>`) loads by script tag; the call engine is part of the web app.',
     tags: ['calls'],
     security: 'none',
     parameters: [fileParameter(staticFileNames)],

@@ -186,7 +186,7 @@ describe('real answers fit the OpenAPI document', () => {
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
     await send(anonymous, 'GET /docs/assets/{file}', 200, { path: { file: 'init.js' } });
     await send(anonymous, 'GET /docs/assets/{file}', 404, { path: { file: 'constructor' } });
-    const script = await send(anonymous, 'GET /static/{file}', 200, { path: { file: 'call-client.js' } });
+    const script = await send(anonymous, 'GET /static/{file}', 200, { path: { file: 'simplepeer.min.js' } });
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     await send(anonymous, 'GET /static/{file}', 404, { path: { file: 'call.html' } });
     await send(anonymous, 'GET /static/{file}', 404, { path: { file: '../package.json' } });

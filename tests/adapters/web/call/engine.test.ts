@@ -3,16 +3,17 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startCall } from '../../../adapters/signaling/client/call-client.js';
+import { startCall } from '../../../../adapters/web/src/features/call/engine/call.ts';
 import type {
   CallError,
   CallHandle,
   CallState,
   NativeJoinResponse,
-} from '../../../adapters/signaling/client/call-client.js';
-import type { CallRole } from '../../../application/calls.ts';
-import { CUSTOMER, INSTRUCTOR, MEETING, ORIGIN, eventually, sleep, startHarness } from './harness.ts';
-import type { Harness } from './harness.ts';
+  SimplePeerConstructor,
+} from '../../../../adapters/web/src/features/call/engine/call.ts';
+import type { CallRole } from '../../../../application/calls.ts';
+import { CUSTOMER, INSTRUCTOR, MEETING, ORIGIN, eventually, sleep, startHarness } from '../../signaling/harness.ts';
+import type { Harness } from '../../signaling/harness.ts';
 
 // Node has no WebRTC: this stands in for simple-peer with its event interface and a scripted offer/answer exchange.
 interface PeerOptions {
@@ -146,8 +147,8 @@ const startParty = (
   };
   party.call = startCall({
     join: options.join ?? joinResponse(h, userId, role, options.port),
-    SimplePeer,
-    localStream: { local: owner },
+    SimplePeer: SimplePeer as unknown as SimplePeerConstructor,
+    localStream: { local: owner } as unknown as MediaStream,
     onState: (s) => party.states.push(s),
     onRemoteStream: (s) => party.streams.push(s),
     onError: (e) => party.errors.push(e),
@@ -156,14 +157,14 @@ const startParty = (
       return options.rejoin ? options.rejoin() : joinResponse(h, userId, role, options.port);
     },
     reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempts: 20 },
-    WebSocket: options.WebSocket ?? OriginWebSocket,
+    WebSocket: (options.WebSocket ?? OriginWebSocket) as unknown as typeof globalThis.WebSocket,
     ...(options.checkOrigin !== undefined ? { checkOrigin: options.checkOrigin } : {}),
   });
   parties.push(party as Party);
   return party as Party;
 };
 
-describe('call-client against the real signaling server', () => {
+describe('call engine against the real signaling server', () => {
   it('connects both sides through the states, the instructor initiating, signals relayed unchanged', async () => {
     harness = await startHarness();
     const h = harness;
