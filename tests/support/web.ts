@@ -28,7 +28,13 @@ export interface WebHarness {
   readonly browser: Browser;
   readonly mail: ReturnType<typeof recordingMailer>;
   /** A fresh browser profile (cookies, storage) with one page; closed by `closeContexts`. */
-  page(options?: { viewport?: { width: number; height: number }; bypassCSP?: boolean; locale?: string }): Promise<Page>;
+  page(options?: {
+    viewport?: { width: number; height: number };
+    bypassCSP?: boolean;
+    locale?: string;
+    timezoneId?: string;
+    permissions?: string[];
+  }): Promise<Page>;
   /** Signs this page in as a person of the directory (dev mode's picker, as a person would click it). */
   signIn(page: Page, personId: string): Promise<void>;
   closeContexts(): Promise<void>;
@@ -55,7 +61,7 @@ const startOnKnownPort = async (system: SystemOptions, env: Record<string, strin
 };
 
 export const startWeb = async (
-  options: { env?: Record<string, string>; system?: SystemOptions } = {},
+  options: { env?: Record<string, string>; system?: SystemOptions; browserArgs?: ReadonlyArray<string> } = {},
 ): Promise<WebHarness> => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required for the browser tests but ${CHROMIUM} is missing`);
   const mail = recordingMailer();
@@ -67,7 +73,14 @@ export const startWeb = async (
     executablePath: CHROMIUM,
     headless: true,
     timeout: WAIT,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-sync',
+      ...(options.browserArgs ?? []),
+    ],
   });
   const contexts: BrowserContext[] = [];
   const harness: WebHarness = {
@@ -81,6 +94,8 @@ export const startWeb = async (
         bypassCSP: o.bypassCSP ?? false,
         locale: o.locale ?? 'en-US',
         baseURL: ts.url,
+        ...(o.timezoneId !== undefined ? { timezoneId: o.timezoneId } : {}),
+        ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
       });
       contexts.push(context);
       const page = await context.newPage();

@@ -365,7 +365,7 @@ export class CallPage {
       case 'not_native':
         return { key: 'call.errors.forbidden' };
       default:
-        return { key: 'call.errors.other', values: { reason: err.message } };
+        return { key: 'call.errors.other', values: { reason: err?.message ?? '' } };
     }
   }
 
