@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
+import { mintToken } from '../../adapters/http/auth.ts';
 import { aMeeting } from './builders.ts';
 import { client } from './system.ts';
 import type { Client, TestSystem } from './system.ts';
@@ -24,6 +25,12 @@ export interface Booked {
 }
 
 let pairs = 0;
+
+/** A bearer token for a person: the web tests' servers run in dev mode, whose secret the system knows. */
+export const tokenFor = (ts: TestSystem, sub: string, roles: string[]): Promise<string> => {
+  const secret = ts.system.jwtSecret;
+  return secret === undefined ? ts.token(sub, roles) : mintToken(secret, { sub, roles }, 3600);
+};
 export const minutes = (n: number): string => new Date(Date.now() + n * 60_000).toISOString();
 
 /** A meeting between a fresh customer and trainer (5 minutes ago to 55 from now unless overridden). */
@@ -42,8 +49,8 @@ export const book = async (ts: TestSystem, admin: Client, overrides: Record<stri
   });
   const res = await admin.request('POST', '/meetings', body);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const customerToken = await ts.token(customerId, ['customer']);
-  const instructorToken = await ts.token(instructorId, ['instructor']);
+  const customerToken = await tokenFor(ts, customerId, ['customer']);
+  const instructorToken = await tokenFor(ts, instructorId, ['instructor']);
   return {
     id: res.body.id as string,
     title: body.title as string,
