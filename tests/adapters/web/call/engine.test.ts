@@ -24,6 +24,7 @@ interface PeerOptions {
 
 class FakePeerBase extends EventEmitter {
   readonly received: unknown[] = [];
+  readonly sent: string[] = [];
   destroyed = false;
   constructor(
     readonly options: PeerOptions,
@@ -48,10 +49,15 @@ class FakePeerBase extends EventEmitter {
       if (type === 'offer' || type === 'answer') {
         this.emit('connect');
         this.emit('stream', { remoteOf: this.owner });
-        // a hostile remote: the client must not act on data-channel messages
+        // a hostile remote: the client must not act on data-channel messages that are no frame of the protocol
         this.emit('data', JSON.stringify({ action: 'leave' }));
+        this.emit('data', Buffer.from(JSON.stringify({ v: 1, type: 'leave' })));
       }
     }, 0);
+  }
+
+  send(data: string): void {
+    this.sent.push(data);
   }
 
   destroy(): void {
@@ -192,6 +198,10 @@ describe('call engine against the real signaling server', () => {
     ]);
     expect(instructor.peers[0]!.received).toEqual([{ type: 'answer', sdp: 'answer-from-customer-0' }]);
     expect(customer.streams).toEqual([{ remoteOf: 'customer-0' }]);
+    // each side told the other its mic and camera on connecting (off: this stream has no tracks)
+    for (const p of [customer, instructor]) {
+      expect(p.peers[0]!.sent.map((f) => JSON.parse(f))).toEqual([{ v: 1, type: 'media', mic: false, cam: false }]);
+    }
     // the data-channel message changed nothing
     await sleep(50);
     expect(customer.call.state).toBe('connected');
