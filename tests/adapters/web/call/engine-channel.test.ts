@@ -163,6 +163,24 @@ describe('call engine: chat', () => {
     ).toHaveLength(50);
   });
 
+  it("bounds the partner's messages: beyond 30 in 10 s they are dropped unacked", async () => {
+    const a = side();
+    const b = side();
+    await pair(a, b);
+    const sentAt = new Date().toISOString();
+    for (let i = 0; i < 40; i++) {
+      a.peer().emit('data', JSON.stringify({ v: 1, type: 'chat', id: `m${i}`, text: `flood ${i}`, sentAt }));
+    }
+    expect(a.chats).toHaveLength(30);
+    expect(a.chats.at(-1)?.text).toBe('flood 29');
+    expect(
+      a
+        .peer()
+        .frames()
+        .filter((f) => f.type === 'chat-ack'),
+    ).toHaveLength(30);
+  });
+
   it('takes no orders and nothing malformed from the other side', async () => {
     const a = side();
     const b = side();
@@ -204,9 +222,9 @@ describe('call engine: the partner', () => {
   it('goes absent → connecting → connected, and left when they say bye; bye goes before the socket leave', async () => {
     const a = side();
     const b = side();
-    expect(b.partner).toEqual([]);
+    expect(b.partner).toEqual(['absent']);
     await pair(a, b);
-    expect(b.partner).toEqual(['connecting', 'connected']);
+    expect(b.partner).toEqual(['absent', 'connecting', 'connected']);
     const aPeer = a.peer();
     const aSocket = a.socket();
     a.call.leave();
@@ -220,7 +238,7 @@ describe('call engine: the partner', () => {
     expect(aSocket.closed).toEqual({ code: 1000, reason: 'left' });
     // the server then says the peer left: still left, no reconnecting in between
     b.socket().receive({ type: 'peer-left', peerId: 'a' });
-    expect(b.partner).toEqual(['connecting', 'connected', 'left']);
+    expect(b.partner).toEqual(['absent', 'connecting', 'connected', 'left']);
     expect(b.call.state).toBe('waiting-for-peer');
     // the peer closing and the server's peer-left do not make b start signaling again
     await sleep(120);
@@ -239,7 +257,7 @@ describe('call engine: the partner', () => {
     b.socket().receive({ type: 'peer-joined', peer: { peerId: 'a' }, connectionId: 'c2', initiator: false });
     expect(b.partner.at(-1)).toBe('connecting');
     b.peer().emit('connect');
-    expect(b.partner).toEqual(['connecting', 'connected', 'reconnecting', 'connecting', 'connected']);
+    expect(b.partner).toEqual(['absent', 'connecting', 'connected', 'reconnecting', 'connecting', 'connected']);
     await sleep(300);
     expect(b.partner.at(-1)).toBe('connected');
 
@@ -257,7 +275,7 @@ describe('call engine: the partner', () => {
     const pc = b.peer()._pc!;
     pc.setIce('checking');
     pc.setIce('connected');
-    expect(b.partner).toEqual(['connecting', 'connected']);
+    expect(b.partner).toEqual(['absent', 'connecting', 'connected']);
     pc.setIce('disconnected');
     expect(b.partner.at(-1)).toBe('reconnecting');
     expect(b.call.state).toBe('connected');

@@ -19,6 +19,9 @@ const MAX_PENDING_CHATS = 50;
 /** Chat ids of the partner's remembered to drop repeats; failed ids of mine remembered for a late ack. */
 const SEEN_CHAT_IDS = 500;
 const FAILED_CHAT_IDS = 100;
+/** The partner's messages taken per window; more are dropped unacked (their sender sees them fail). */
+const INCOMING_CHATS_PER_WINDOW = 30;
+const INCOMING_CHAT_WINDOW_MS = 10_000;
 /** After saying bye: how long to wait at most for the data channel to send it, then a moment for the wire. */
 const BYE_FLUSH_MAX_MS = 300;
 const BYE_GRACE_MS = 50;
@@ -199,6 +202,8 @@ interface Call {
   pendingChats: Map<string, Timer>;
   failedChats: Set<string>;
   seenChats: Set<string>;
+  /** When the partner's messages of the current window arrived. */
+  incomingChatTimes: number[];
 }
 
 function createCall(options: StartCallOptions): Call {
@@ -239,6 +244,7 @@ function createCall(options: StartCallOptions): Call {
     pendingChats: new Map(),
     failedChats: new Set(),
     seenChats: new Set(),
+    incomingChatTimes: [],
   };
 }
 
@@ -487,6 +493,16 @@ function onChatAck(call: Call, id: string): void {
   }
 }
 
+/** At most INCOMING_CHATS_PER_WINDOW messages of the partner's in any INCOMING_CHAT_WINDOW_MS. */
+function takeIncomingChat(call: Call): boolean {
+  const now = Date.now();
+  const times = call.incomingChatTimes.filter((t) => now - t < INCOMING_CHAT_WINDOW_MS);
+  call.incomingChatTimes = times;
+  if (times.length >= INCOMING_CHATS_PER_WINDOW) return false;
+  times.push(now);
+  return true;
+}
+
 function onFrame(call: Call, data: unknown): void {
   const decoded = decodeFrame(data);
   if (!decoded.ok) {
@@ -500,11 +516,16 @@ function onFrame(call: Call, data: unknown): void {
       notify(call, 'onRemoteMedia', call.options.onRemoteMedia, { mic: frame.mic, cam: frame.cam });
       return;
     case 'chat': {
-      sendFrame(call, { v: 1, type: 'chat-ack', id: frame.id });
       if (call.seenChats.has(frame.id)) {
         debug(call, 'repeated chat message');
+        sendFrame(call, { v: 1, type: 'chat-ack', id: frame.id });
         return;
       }
+      if (!takeIncomingChat(call)) {
+        debug(call, 'dropped chat message: too many');
+        return;
+      }
+      sendFrame(call, { v: 1, type: 'chat-ack', id: frame.id });
       remember(call.seenChats, frame.id, SEEN_CHAT_IDS);
       debug(call, 'chat', 'received');
       const message: ChatMessage = { id: frame.id, text: frame.text, sentAt: frame.sentAt, from: 'partner' };
@@ -926,6 +947,7 @@ export function startCall(options: StartCallOptions): CallHandle {
   const call = createCall(options);
   applyMedia(call);
   notify(call, 'onState', options.onState, 'socket-connecting');
+  notify(call, 'onPartner', options.onPartner, 'absent');
   connect(call);
   return {
     leave: () => leave(call),
