@@ -8,7 +8,11 @@ import type {
   CallError,
   CallHandle,
   CallState,
+  ChatDelivery,
+  ChatMessage,
+  MediaState,
   NativeJoinResponse,
+  PartnerState,
   SimplePeerConstructor,
 } from '../../../../adapters/web/src/features/call/engine/call.ts';
 import type { CallRole } from '../../../../application/calls.ts';
@@ -22,14 +26,20 @@ interface PeerOptions {
   config: { iceServers: unknown[] };
 }
 
+/** Each party's newest peer, so the peers that exchanged an offer and an answer share a data channel. */
+const newestPeer = new Map<string, FakePeerBase>();
+
 class FakePeerBase extends EventEmitter {
   readonly received: unknown[] = [];
+  readonly sent: string[] = [];
+  partner: FakePeerBase | undefined;
   destroyed = false;
   constructor(
     readonly options: PeerOptions,
     readonly owner: string,
   ) {
     super();
+    newestPeer.set(owner, this);
     if (options.initiator) {
       setTimeout(() => {
         if (this.destroyed) return;
@@ -41,16 +51,30 @@ class FakePeerBase extends EventEmitter {
 
   signal(data: unknown): void {
     this.received.push(data);
-    const type = (data as { type?: string }).type;
+    const { type, sdp } = data as { type?: string; sdp?: string };
+    const other = typeof sdp === 'string' ? newestPeer.get(sdp.replace(/^(offer|answer)-from-/, '')) : undefined;
+    if (other) {
+      this.partner = other;
+      other.partner = this;
+    }
     setTimeout(() => {
       if (this.destroyed) return;
       if (type === 'offer') this.emit('signal', { type: 'answer', sdp: `answer-from-${this.owner}` });
       if (type === 'offer' || type === 'answer') {
         this.emit('connect');
         this.emit('stream', { remoteOf: this.owner });
-        // a hostile remote: the client must not act on data-channel messages
+        // a hostile remote: the client must not act on data-channel messages that are no frame of the protocol
         this.emit('data', JSON.stringify({ action: 'leave' }));
+        this.emit('data', Buffer.from(JSON.stringify({ v: 1, type: 'leave' })));
       }
+    }, 0);
+  }
+
+  send(data: string): void {
+    this.sent.push(data);
+    const to = this.partner;
+    setTimeout(() => {
+      if (to && !to.destroyed) to.emit('data', Buffer.from(data));
     }, 0);
   }
 
@@ -64,6 +88,10 @@ class FakePeerBase extends EventEmitter {
 interface Party {
   readonly peers: FakePeerBase[];
   readonly states: CallState[];
+  readonly partner: PartnerState[];
+  readonly chats: ChatMessage[];
+  readonly deliveries: Array<[string, ChatDelivery]>;
+  readonly remoteMedia: MediaState[];
   readonly errors: CallError[];
   readonly streams: unknown[];
   rejoins: number;
@@ -131,9 +159,14 @@ const startParty = (
     checkOrigin?: Parameters<typeof startCall>[0]['checkOrigin'];
   } = {},
 ): Party => {
-  const party: Partial<Party> & Pick<Party, 'peers' | 'states' | 'errors' | 'streams'> = {
+  const party: Partial<Party> &
+    Pick<Party, 'peers' | 'states' | 'errors' | 'streams' | 'partner' | 'chats' | 'deliveries' | 'remoteMedia'> = {
     peers: [],
     states: [],
+    partner: [],
+    chats: [],
+    deliveries: [],
+    remoteMedia: [],
     errors: [],
     streams: [],
     rejoins: 0,
@@ -150,6 +183,10 @@ const startParty = (
     SimplePeer: SimplePeer as unknown as SimplePeerConstructor,
     localStream: { local: owner } as unknown as MediaStream,
     onState: (s) => party.states.push(s),
+    onPartner: (p) => party.partner.push(p),
+    onChat: (m) => party.chats.push(m),
+    onChatDelivery: (id, d) => party.deliveries.push([id, d]),
+    onRemoteMedia: (m) => party.remoteMedia.push(m),
     onRemoteStream: (s) => party.streams.push(s),
     onError: (e) => party.errors.push(e),
     rejoin: async () => {
@@ -192,11 +229,34 @@ describe('call engine against the real signaling server', () => {
     ]);
     expect(instructor.peers[0]!.received).toEqual([{ type: 'answer', sdp: 'answer-from-customer-0' }]);
     expect(customer.streams).toEqual([{ remoteOf: 'customer-0' }]);
+    // each side told the other its mic and camera on connecting (off: this stream has no tracks)
+    for (const p of [customer, instructor]) {
+      expect(p.peers[0]!.sent.map((f) => JSON.parse(f))).toEqual([{ v: 1, type: 'media', mic: false, cam: false }]);
+    }
     // the data-channel message changed nothing
     await sleep(50);
     expect(customer.call.state).toBe('connected');
     expect(customer.errors).toEqual([]);
     expect(instructor.errors).toEqual([]);
+  });
+
+  it('chat, media and bye go over the data channel: the partner left, not lost', async () => {
+    harness = await startHarness();
+    const h = harness;
+    const customer = startParty(h, CUSTOMER, 'customer');
+    const instructor = startParty(h, INSTRUCTOR, 'instructor');
+    await eventually(() => expect([customer.call.state, instructor.call.state]).toEqual(['connected', 'connected']));
+    await eventually(() => expect(instructor.remoteMedia).toEqual([{ mic: false, cam: false }]));
+    const sent = customer.call.sendChat('<b>See you</b> at 10');
+    if (!sent.ok) throw new Error('refused');
+    await eventually(() => expect(customer.deliveries.at(-1)).toEqual([sent.message.id, 'delivered']));
+    expect(instructor.chats).toEqual([{ ...sent.message, from: 'partner' }]);
+    customer.call.leave();
+    await eventually(() => expect(instructor.call.state).toBe('waiting-for-peer'));
+    await eventually(() => expect(h.handle.stats()).toEqual({ rooms: 1, sockets: 1 }));
+    expect(instructor.partner).toEqual(['absent', 'connecting', 'connected', 'left']);
+    await sleep(100);
+    expect(instructor.states).not.toContain('reconnecting');
   });
 
   it('leave ends one side; the other destroys its peer and waits again', async () => {

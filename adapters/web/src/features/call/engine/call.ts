@@ -1,12 +1,50 @@
 // The call engine: a native 1-1 call over simple-peer with the /signaling WebSocket (see docs/api-contract.md).
 // No Vue here: the page hands in the SimplePeer constructor (window.SimplePeer from /static/simplepeer.min.js), the
 // local stream and callbacks, and gets a handle back. Its parts are the functions below, each taking the call.
+// Besides the media, the two engines talk over simple-peer's data channel (protocol v1 in protocol.ts): mic and
+// camera on or off, chat with acks, and a goodbye, so each side tells "left" from "lost the connection".
+
+import { CHAT_MAX_LENGTH, decodeFrame, encodeFrame, normalizeChatText } from './protocol.ts';
+import type { Frame } from './protocol.ts';
+import { measureQuality, sameRoute, selectedRoute } from './quality.ts';
+import type { Quality, Route, StatsLike } from './quality.ts';
+
+export { CHAT_MAX_LENGTH } from './protocol.ts';
+export type { Quality } from './quality.ts';
 
 const CLOSE_REPLACED = 4009;
 const CLOSE_FORBIDDEN = 4003;
+/** My chat messages waiting for their ack at once; more are reported failed at once. */
+const MAX_PENDING_CHATS = 50;
+/** Chat ids of the partner's remembered to drop repeats; failed ids of mine remembered for a late ack. */
+const SEEN_CHAT_IDS = 500;
+const FAILED_CHAT_IDS = 100;
+/** The partner's messages taken per window; more are dropped unacked (their sender sees them fail). */
+const INCOMING_CHATS_PER_WINDOW = 30;
+const INCOMING_CHAT_WINDOW_MS = 10_000;
+/** After saying bye: how long to wait at most for the data channel to send it, then a moment for the wire. */
+const BYE_FLUSH_MAX_MS = 300;
+const BYE_GRACE_MS = 50;
 
 export type CallState =
   'socket-connecting' | 'waiting-for-peer' | 'connecting-peer' | 'connected' | 'reconnecting' | 'ended';
+
+/** absent: not here yet; reconnecting: lost without a bye (for up to partnerGraceMs); left: said bye. */
+export type PartnerState = 'absent' | 'connecting' | 'connected' | 'reconnecting' | 'left';
+
+export interface MediaState {
+  readonly mic: boolean;
+  readonly cam: boolean;
+}
+
+export interface ChatMessage {
+  readonly id: string;
+  readonly text: string;
+  readonly sentAt: string;
+  readonly from: 'me' | 'partner';
+}
+
+export type ChatDelivery = 'sending' | 'delivered' | 'failed';
 
 export interface NativeJoinResponse {
   readonly signalingUrl: string;
@@ -18,6 +56,15 @@ export interface NativeJoinResponse {
 
 export type CallError = Error & { code?: string };
 
+/** What the engine reads of an RTCPeerConnection (simple-peer's `_pc`). */
+export interface PeerConnectionLike {
+  readonly iceConnectionState?: string;
+  readonly connectionState?: string;
+  addEventListener?(type: string, listener: () => void): void;
+  removeEventListener?(type: string, listener: () => void): void;
+  getStats?(): Promise<StatsLike>;
+}
+
 /** What the engine uses of simple-peer's instance (`_pc` is its RTCPeerConnection, absent in fakes). */
 export interface SimplePeerInstance {
   on(event: 'signal', listener: (data: unknown) => void): unknown;
@@ -26,7 +73,12 @@ export interface SimplePeerInstance {
   on(event: 'data', listener: (data: unknown) => void): unknown;
   on(event: 'error', listener: (err: { code?: unknown; message?: unknown } | undefined) => void): unknown;
   signal(data: unknown): void;
+  send?(data: string): void;
+  replaceTrack?(oldTrack: MediaStreamTrack, newTrack: MediaStreamTrack, stream: MediaStream): void;
+  addTrack?(track: MediaStreamTrack, stream: MediaStream): void;
   destroy(): void;
+  readonly bufferSize?: number;
+  readonly _pc?: PeerConnectionLike;
 }
 
 export interface SimplePeerOptions {
@@ -48,6 +100,8 @@ export interface ReconnectOptions {
   readonly maxDelayMs?: number;
   readonly maxAttempts?: number;
   readonly peerLostGraceMs?: number;
+  /** How long a partner lost without a bye stays `reconnecting` before `left` (default 45 000). */
+  readonly partnerGraceMs?: number;
 }
 
 export interface StartCallOptions {
@@ -56,6 +110,8 @@ export interface StartCallOptions {
   readonly SimplePeer: SimplePeerConstructor;
   /** May be absent (no devices, or denied): the call then only receives. */
   readonly localStream?: MediaStream;
+  /** Initial mic and camera on or off (the tracks' `enabled` is set accordingly); default both on. */
+  readonly media?: MediaState;
   /** A fresh join answer; an error with a 4xx `status` ends the call. */
   readonly rejoin?: () => Promise<NativeJoinResponse>;
   /**
@@ -64,19 +120,41 @@ export interface StartCallOptions {
    */
   readonly checkOrigin?: () => Promise<OriginVerdict | null>;
   readonly reconnect?: ReconnectOptions;
+  /** How often the connection's quality is sampled while connected (default 2000 ms). */
+  readonly statsIntervalMs?: number;
+  /** How long a chat message waits for its ack before it is reported failed (default 5000 ms). */
+  readonly chatAckTimeoutMs?: number;
   /** Defaults to `globalThis.WebSocket`. */
   readonly WebSocket?: typeof WebSocket;
   /** Debug sink (default console.debug), used only when `join.debugLevel` is above 0. */
   readonly log?: (...args: unknown[]) => void;
   onState?(state: CallState): void;
+  onPartner?(partner: PartnerState): void;
   /** `null` when the remote side went away. */
   onRemoteStream?(stream: MediaStream | null): void;
+  /** What the partner told about their mic and camera. */
+  onRemoteMedia?(media: MediaState): void;
+  /** A message of the partner's (each id once). */
+  onChat?(message: ChatMessage): void;
+  /** For my own messages, after `sendChat` returned: 'sending', then 'delivered' or 'failed'. */
+  onChatDelivery?(id: string, delivery: ChatDelivery): void;
+  /** Every statsIntervalMs while connected. */
+  onQuality?(quality: Quality): void;
   onError?(err: CallError): void;
 }
 
+export type SendChatResult =
+  { readonly ok: true; readonly message: ChatMessage } | { readonly ok: false; readonly reason: 'empty' | 'too_long' };
+
 export interface CallHandle {
   readonly state: CallState;
+  /** Says bye on the data channel, then leave on the socket; the call ends (state `ended` at once). */
   leave(): void;
+  /** Enables or disables the local tracks and tells the partner. */
+  setMedia(media: Partial<MediaState>): void;
+  /** A new camera or mic track (by kind) in place of the old one, in the local stream and the peer connection. */
+  replaceTrack(track: MediaStreamTrack): Promise<void>;
+  sendChat(text: string): SendChatResult;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -85,13 +163,16 @@ type Timer = ReturnType<typeof setTimeout>;
 interface Call {
   readonly options: StartCallOptions;
   readonly SimplePeer: SimplePeerConstructor;
-  readonly localStream: MediaStream | undefined;
   readonly WebSocketImpl: typeof WebSocket;
   readonly log: (...args: unknown[]) => void;
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxAttempts: number;
   readonly peerLostGraceMs: number;
+  readonly partnerGraceMs: number;
+  readonly statsIntervalMs: number;
+  readonly chatAckTimeoutMs: number;
+  localStream: MediaStream | undefined;
   join: NativeJoinResponse;
   state: CallState;
   ended: boolean;
@@ -106,19 +187,39 @@ interface Call {
   retryTimer: Timer | null;
   peerLostTimer: Timer | null;
   lastServerError: unknown;
+  media: MediaState;
+  partner: PartnerState;
+  partnerTimer: Timer | null;
+  /** The partner of the current pairing said bye. */
+  partnerSaidBye: boolean;
+  /** The current peer's data channel is open (simple-peer's `connect`). */
+  channelOpen: boolean;
+  /** Removes the listeners on the current peer's RTCPeerConnection. */
+  unwatchPc: (() => void) | null;
+  statsTimer: ReturnType<typeof setInterval> | null;
+  previousStats: StatsLike | null;
+  route: Route | null;
+  pendingChats: Map<string, Timer>;
+  failedChats: Set<string>;
+  seenChats: Set<string>;
+  /** When the partner's messages of the current window arrived. */
+  incomingChatTimes: number[];
 }
 
 function createCall(options: StartCallOptions): Call {
   return {
     options,
     SimplePeer: options.SimplePeer,
-    localStream: options.localStream,
     WebSocketImpl: options.WebSocket ?? globalThis.WebSocket,
     log: options.log ?? ((...args: unknown[]) => console.debug(...args)),
     initialDelayMs: options.reconnect?.initialDelayMs ?? 500,
     maxDelayMs: options.reconnect?.maxDelayMs ?? 15000,
     maxAttempts: options.reconnect?.maxAttempts ?? 10,
     peerLostGraceMs: options.reconnect?.peerLostGraceMs ?? 3000,
+    partnerGraceMs: options.reconnect?.partnerGraceMs ?? 45000,
+    statsIntervalMs: options.statsIntervalMs ?? 2000,
+    chatAckTimeoutMs: options.chatAckTimeoutMs ?? 5000,
+    localStream: options.localStream,
     join: options.join,
     state: 'socket-connecting',
     ended: false,
@@ -131,12 +232,31 @@ function createCall(options: StartCallOptions): Call {
     retryTimer: null,
     peerLostTimer: null,
     lastServerError: null,
+    media: { mic: options.media?.mic ?? true, cam: options.media?.cam ?? true },
+    partner: 'absent',
+    partnerTimer: null,
+    partnerSaidBye: false,
+    channelOpen: false,
+    unwatchPc: null,
+    statsTimer: null,
+    previousStats: null,
+    route: null,
+    pendingChats: new Map(),
+    failedChats: new Set(),
+    seenChats: new Set(),
+    incomingChatTimes: [],
   };
 }
 
-function debug(call: Call, ...args: unknown[]): void {
+// Debug output names states, kinds and numbers only: never a signal's data (SDP, candidates), an address, a port,
+// a URL with its ticket, or a message's text.
+function debug(call: Call, ...args: Array<string | number | boolean | null>): void {
   if ((call.join.debugLevel ?? 0) > 0) call.log('[call]', ...args);
 }
+
+/** A word from outside (a server message type, an ICE state) as it may be logged: a short name, else a placeholder. */
+const word = (value: unknown): string =>
+  typeof value === 'string' && /^[A-Za-z][A-Za-z0-9_-]{0,39}$/.test(value) ? value : '(other)';
 
 /** A callback of the page that throws must not break the call. */
 function notify<A extends unknown[]>(
@@ -163,7 +283,7 @@ function setState(call: Call, next: CallState): void {
 function fail(call: Call, code: string, message: string): void {
   const err: CallError = new Error(message);
   err.code = code;
-  debug(call, 'error', code);
+  debug(call, 'error', word(code));
   notify(call, 'onError', call.options.onError, err);
 }
 
@@ -192,15 +312,287 @@ function closeSocket(call: Call, reason: string): void {
   }
 }
 
-/** Ends the call for good: timers, peer and socket go, and the state says `ended`. */
-function finish(call: Call): void {
-  call.ended = true;
+function stopTimers(call: Call): void {
   if (call.retryTimer) clearTimeout(call.retryTimer);
   call.retryTimer = null;
   clearPeerLostTimer(call);
+  clearPartnerTimer(call);
+}
+
+/** Ends the call for good: timers, peer and socket go, and the state says `ended`. */
+function finish(call: Call): void {
+  call.ended = true;
+  stopTimers(call);
   destroyPeer(call);
   closeSocket(call, 'left');
   setState(call, 'ended');
+}
+
+// ---- Partner: what we know of the other side, apart from our own connection ----
+
+function clearPartnerTimer(call: Call): void {
+  if (call.partnerTimer) clearTimeout(call.partnerTimer);
+  call.partnerTimer = null;
+}
+
+function setPartner(call: Call, next: PartnerState): void {
+  if (next !== 'reconnecting') clearPartnerTimer(call);
+  if (call.partner === next) return;
+  debug(call, 'partner', call.partner, '->', next);
+  call.partner = next;
+  notify(call, 'onPartner', call.options.onPartner, next);
+}
+
+/** Contact lost: `left` if they said bye, else `reconnecting` until they come back or the grace runs out. */
+function partnerLost(call: Call): void {
+  if (call.partnerSaidBye) {
+    setPartner(call, 'left');
+    return;
+  }
+  if (call.partner === 'absent' || call.partner === 'left' || call.partner === 'reconnecting') return;
+  setPartner(call, 'reconnecting');
+  call.partnerTimer = setTimeout(() => {
+    call.partnerTimer = null;
+    if (!call.ended && call.partner === 'reconnecting') setPartner(call, 'left');
+  }, call.partnerGraceMs);
+}
+
+// ---- Media: my mic and camera on or off, the local stream's tracks ----
+
+const tracksOf = (stream: MediaStream | undefined, kind: 'audio' | 'video'): MediaStreamTrack[] =>
+  stream && typeof stream.getTracks === 'function' ? stream.getTracks().filter((t) => t.kind === kind) : [];
+
+function applyMedia(call: Call): void {
+  for (const t of tracksOf(call.localStream, 'audio')) t.enabled = call.media.mic;
+  for (const t of tracksOf(call.localStream, 'video')) t.enabled = call.media.cam;
+}
+
+/** What the partner is told: on only when switched on and there is a track to send. */
+const sentMedia = (call: Call): MediaState => ({
+  mic: call.media.mic && tracksOf(call.localStream, 'audio').length > 0,
+  cam: call.media.cam && tracksOf(call.localStream, 'video').length > 0,
+});
+
+function sendFrame(call: Call, frame: Frame): boolean {
+  const p = call.peer;
+  if (!p || !call.channelOpen || typeof p.send !== 'function') return false;
+  try {
+    p.send(encodeFrame(frame));
+    return true;
+  } catch {
+    debug(call, 'data channel send failed', frame.type);
+    return false;
+  }
+}
+
+function sendMedia(call: Call): void {
+  const media = sentMedia(call);
+  sendFrame(call, { v: 1, type: 'media', mic: media.mic, cam: media.cam });
+}
+
+function setMedia(call: Call, change: Partial<MediaState>): void {
+  call.media = { mic: change.mic ?? call.media.mic, cam: change.cam ?? call.media.cam };
+  debug(call, 'media', 'mic', call.media.mic, 'cam', call.media.cam);
+  applyMedia(call);
+  sendMedia(call);
+}
+
+/** The new track takes the old one's place (same kind) in the stream and the peer connection; the old one stops. */
+async function replaceTrack(call: Call, track: MediaStreamTrack): Promise<void> {
+  if (track.kind !== 'audio' && track.kind !== 'video') throw new Error('Only an audio or a video track.');
+  const kind = track.kind;
+  if (!call.localStream && typeof MediaStream === 'function') call.localStream = new MediaStream();
+  const stream = call.localStream;
+  const old = tracksOf(stream, kind)[0];
+  if (old === track) return;
+  track.enabled = kind === 'audio' ? call.media.mic : call.media.cam;
+  const p = call.peer;
+  if (p && stream && !call.ended) {
+    // Same kind in the same sender: no renegotiation. A kind the call had no track of yet has to be negotiated.
+    if (old && typeof p.replaceTrack === 'function') p.replaceTrack(old, track, stream);
+    else if (!old && typeof p.addTrack === 'function') p.addTrack(track, stream);
+  }
+  if (stream) {
+    if (old) stream.removeTrack(old);
+    stream.addTrack(track);
+  }
+  old?.stop();
+  debug(call, 'replaced track', kind);
+  sendMedia(call);
+}
+
+// ---- Chat: my messages with their acks, the partner's once each ----
+
+const randomId = (): string => {
+  const c = globalThis.crypto;
+  if (typeof c.randomUUID === 'function') return c.randomUUID();
+  // randomUUID needs a secure context; getRandomValues does not.
+  return Array.from(c.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+};
+
+/** Adds to a set kept to its newest `max` entries. */
+const remember = (set: Set<string>, id: string, max: number): void => {
+  set.delete(id);
+  set.add(id);
+  while (set.size > max) set.delete(set.values().next().value as string);
+};
+
+function reportDelivery(call: Call, id: string, delivery: ChatDelivery): void {
+  debug(call, 'chat', delivery);
+  notify(call, 'onChatDelivery', call.options.onChatDelivery, id, delivery);
+}
+
+function chatFailed(call: Call, id: string): void {
+  const timer = call.pendingChats.get(id);
+  if (timer === undefined) return;
+  clearTimeout(timer);
+  call.pendingChats.delete(id);
+  remember(call.failedChats, id, FAILED_CHAT_IDS);
+  reportDelivery(call, id, 'failed');
+}
+
+function sendChat(call: Call, typed: string): SendChatResult {
+  const text = normalizeChatText(typeof typed === 'string' ? typed : '');
+  if (text === '') return { ok: false, reason: 'empty' };
+  if (text.length > CHAT_MAX_LENGTH) return { ok: false, reason: 'too_long' };
+  const message: ChatMessage = { id: randomId(), text, sentAt: new Date().toISOString(), from: 'me' };
+  // Reported after this returns, so the page has the message when its delivery comes.
+  queueMicrotask(() => {
+    reportDelivery(call, message.id, 'sending');
+    const sent =
+      call.pendingChats.size < MAX_PENDING_CHATS &&
+      sendFrame(call, { v: 1, type: 'chat', id: message.id, text, sentAt: message.sentAt });
+    if (!sent) {
+      remember(call.failedChats, message.id, FAILED_CHAT_IDS);
+      reportDelivery(call, message.id, 'failed');
+      return;
+    }
+    call.pendingChats.set(
+      message.id,
+      setTimeout(() => chatFailed(call, message.id), call.chatAckTimeoutMs),
+    );
+  });
+  return { ok: true, message };
+}
+
+function failPendingChats(call: Call): void {
+  for (const id of [...call.pendingChats.keys()]) chatFailed(call, id);
+}
+
+function onChatAck(call: Call, id: string): void {
+  const timer = call.pendingChats.get(id);
+  if (timer !== undefined) {
+    clearTimeout(timer);
+    call.pendingChats.delete(id);
+    reportDelivery(call, id, 'delivered');
+  } else if (call.failedChats.delete(id)) {
+    // It got there after all, later than we waited.
+    reportDelivery(call, id, 'delivered');
+  } else {
+    debug(call, 'ignored chat-ack for no message of mine');
+  }
+}
+
+/** At most INCOMING_CHATS_PER_WINDOW messages of the partner's in any INCOMING_CHAT_WINDOW_MS. */
+function takeIncomingChat(call: Call): boolean {
+  const now = Date.now();
+  const times = call.incomingChatTimes.filter((t) => now - t < INCOMING_CHAT_WINDOW_MS);
+  call.incomingChatTimes = times;
+  if (times.length >= INCOMING_CHATS_PER_WINDOW) return false;
+  times.push(now);
+  return true;
+}
+
+function onFrame(call: Call, data: unknown): void {
+  const decoded = decodeFrame(data);
+  if (!decoded.ok) {
+    debug(call, 'ignored data-channel frame:', decoded.reason);
+    return;
+  }
+  const frame = decoded.frame;
+  switch (frame.type) {
+    case 'media':
+      debug(call, 'partner media', 'mic', frame.mic, 'cam', frame.cam);
+      notify(call, 'onRemoteMedia', call.options.onRemoteMedia, { mic: frame.mic, cam: frame.cam });
+      return;
+    case 'chat': {
+      if (call.seenChats.has(frame.id)) {
+        debug(call, 'repeated chat message');
+        sendFrame(call, { v: 1, type: 'chat-ack', id: frame.id });
+        return;
+      }
+      if (!takeIncomingChat(call)) {
+        debug(call, 'dropped chat message: too many');
+        return;
+      }
+      sendFrame(call, { v: 1, type: 'chat-ack', id: frame.id });
+      remember(call.seenChats, frame.id, SEEN_CHAT_IDS);
+      debug(call, 'chat', 'received');
+      const message: ChatMessage = { id: frame.id, text: frame.text, sentAt: frame.sentAt, from: 'partner' };
+      notify(call, 'onChat', call.options.onChat, message);
+      return;
+    }
+    case 'chat-ack':
+      onChatAck(call, frame.id);
+      return;
+    case 'bye':
+      debug(call, 'partner said bye');
+      call.partnerSaidBye = true;
+      setPartner(call, 'left');
+      return;
+    default: {
+      const never: never = frame;
+      return never;
+    }
+  }
+}
+
+// ---- Quality and route: sampled from the peer connection's statistics while connected ----
+
+function stopStats(call: Call): void {
+  if (call.statsTimer) clearInterval(call.statsTimer);
+  call.statsTimer = null;
+  call.previousStats = null;
+  call.route = null;
+}
+
+function startStats(call: Call, p: SimplePeerInstance): void {
+  stopStats(call);
+  const pc = p._pc;
+  if (!pc || typeof pc.getStats !== 'function') return;
+  let busy = false;
+  call.statsTimer = setInterval(() => {
+    if (busy || call.peer !== p || call.ended) return;
+    busy = true;
+    void sampleStats(call, p, pc).finally(() => {
+      busy = false;
+    });
+  }, call.statsIntervalMs);
+}
+
+async function sampleStats(call: Call, p: SimplePeerInstance, pc: PeerConnectionLike): Promise<void> {
+  let report: StatsLike;
+  try {
+    report = await pc.getStats!();
+  } catch {
+    debug(call, 'stats failed');
+    return;
+  }
+  if (call.peer !== p || call.ended || call.statsTimer === null) return;
+  const quality = measureQuality(call.previousStats, report);
+  call.previousStats = report;
+  const route = selectedRoute(report);
+  if (route && !sameRoute(route, call.route)) {
+    call.route = route;
+    debug(
+      call,
+      'route',
+      `local ${route.local.candidateType}/${route.local.protocol}`,
+      `remote ${route.remote.candidateType}/${route.remote.protocol}`,
+    );
+  }
+  debug(call, 'quality', quality.level, 'rtt ms', quality.rttMs, 'loss %', quality.lossPct);
+  notify(call, 'onQuality', call.options.onQuality, quality);
 }
 
 // ---- Peer: one simple-peer connection per pairing (connectionId) ----
@@ -209,6 +601,11 @@ function destroyPeer(call: Call): void {
   const old = call.peer;
   call.peer = null;
   call.connectionId = null;
+  call.channelOpen = false;
+  stopStats(call);
+  call.unwatchPc?.();
+  call.unwatchPc = null;
+  failPendingChats(call);
   if (!old) return;
   debug(call, 'destroying peer');
   try {
@@ -229,6 +626,7 @@ function createPeer(call: Call, message: PeerJoined): void {
   clearPeerLostTimer(call);
   const cid = message.connectionId;
   call.connectionId = cid;
+  call.partnerSaidBye = false;
   debug(call, 'peer-joined, initiator', message.initiator === true);
   const p = new call.SimplePeer({
     initiator: message.initiator === true,
@@ -237,45 +635,75 @@ function createPeer(call: Call, message: PeerJoined): void {
   });
   call.peer = p;
   setState(call, 'connecting-peer');
+  setPartner(call, 'connecting');
   listenToPeer(call, p, cid);
+  watchPeerConnection(call, p);
 }
 
-const signalKind = (data: unknown): string => {
-  const type = data && typeof data === 'object' ? (data as { type?: unknown }).type : undefined;
-  return typeof type === 'string' && /^[a-z-]{1,20}$/.test(type) ? type : 'candidate';
-};
+/** ICE and connection states of the RTCPeerConnection behind the peer, when it has one (fakes may not). */
+function watchPeerConnection(call: Call, p: SimplePeerInstance): void {
+  const pc = p._pc;
+  if (!pc || typeof pc.addEventListener !== 'function') return;
+  const onIce = (): void => {
+    if (call.peer !== p || call.ended) return;
+    const ice = pc.iceConnectionState;
+    debug(call, 'ice', word(ice));
+    if ((ice === 'disconnected' || ice === 'failed') && call.channelOpen) partnerLost(call);
+    const back = (ice === 'connected' || ice === 'completed') && call.channelOpen && !call.partnerSaidBye;
+    if (back && call.partner !== 'connected') {
+      setPartner(call, 'connected');
+    }
+  };
+  const onConnection = (): void => {
+    if (call.peer === p && !call.ended) debug(call, 'connection', word(pc.connectionState));
+  };
+  pc.addEventListener('iceconnectionstatechange', onIce);
+  pc.addEventListener('connectionstatechange', onConnection);
+  call.unwatchPc = () => {
+    pc.removeEventListener?.('iceconnectionstatechange', onIce);
+    pc.removeEventListener?.('connectionstatechange', onConnection);
+  };
+}
 
-/** Events of a peer that has been replaced since are ignored. */
+const signalKind = (data: unknown): string =>
+  word(data && typeof data === 'object' ? (data as { type?: unknown }).type : undefined);
+
+/** Events of a peer that has been replaced since (or of an ended call) are ignored. */
 function listenToPeer(call: Call, p: SimplePeerInstance, cid: string): void {
+  const current = (): boolean => call.peer === p && !call.ended;
   p.on('signal', (data) => {
-    if (call.peer !== p) return;
+    if (!current()) return;
     debug(call, 'local signal', signalKind(data));
     send(call, { type: 'signal', connectionId: cid, data });
   });
   p.on('connect', () => {
-    if (call.peer !== p) return;
+    if (!current()) return;
     debug(call, 'peer connected');
     call.peerFailures = 0;
+    call.channelOpen = true;
     setState(call, 'connected');
+    setPartner(call, 'connected');
+    sendMedia(call);
+    startStats(call, p);
   });
   p.on('stream', (stream) => {
-    if (call.peer !== p) return;
+    if (!current()) return;
     debug(call, 'remote stream');
     notify(call, 'onRemoteStream', call.options.onRemoteStream, stream);
   });
-  // We take no orders from the other side's data channel.
-  p.on('data', () => {
-    debug(call, 'ignored data-channel message');
+  // Frames are news from the partner, never orders.
+  p.on('data', (data) => {
+    if (current()) onFrame(call, data);
   });
   p.on('error', (err) => {
-    if (call.peer !== p) return;
+    if (!current()) return;
     const code =
       err && (typeof err.code === 'string' || typeof err.code === 'number') ? String(err.code) : 'peer_error';
     fail(call, code, errorMessage(err, 'Peer connection failed.'));
     peerLost(call);
   });
   p.on('close', () => {
-    if (call.peer !== p) return;
+    if (!current()) return;
     debug(call, 'peer closed');
     peerLost(call);
   });
@@ -286,6 +714,7 @@ function listenToPeer(call: Call, p: SimplePeerInstance, cid: string): void {
 function peerLost(call: Call): void {
   destroyPeer(call);
   setState(call, 'waiting-for-peer');
+  partnerLost(call);
   call.peerFailures += 1;
   clearPeerLostTimer(call);
   call.peerLostTimer = setTimeout(() => {
@@ -323,7 +752,7 @@ function onMessage(call: Call, event: MessageEvent): void {
   const message = parsed as ServerMessage;
   switch (message.type) {
     case 'welcome':
-      debug(call, 'welcome, role', message.role);
+      debug(call, 'welcome, role', word(message.role));
       call.attempts = 0;
       if (Array.isArray(message.iceServers)) call.iceServers = message.iceServers;
       setState(call, 'waiting-for-peer');
@@ -337,8 +766,11 @@ function onMessage(call: Call, event: MessageEvent): void {
       return;
     case 'peer-left':
       debug(call, 'peer-left');
+      // The server says the partner went: no need to start signaling again for a peer that closed just before.
+      clearPeerLostTimer(call);
       destroyPeer(call);
       setState(call, 'waiting-for-peer');
+      partnerLost(call);
       return;
     case 'error':
       call.lastServerError = message;
@@ -349,11 +781,7 @@ function onMessage(call: Call, event: MessageEvent): void {
       );
       return;
     default:
-      debug(
-        call,
-        'ignored message',
-        typeof message.type === 'string' ? message.type.slice(0, 40) : typeof message.type,
-      );
+      debug(call, 'ignored message', word(message.type));
   }
 }
 
@@ -372,7 +800,7 @@ function connect(call: Call): void {
     opened = true;
   };
   s.onmessage = (event) => {
-    if (call.socket === s) onMessage(call, event);
+    if (call.socket === s && !call.ended) onMessage(call, event);
   };
   s.onerror = () => {
     debug(call, 'socket error');
@@ -380,7 +808,7 @@ function connect(call: Call): void {
   s.onclose = (event) => {
     if (call.socket !== s) return;
     call.socket = null;
-    debug(call, 'socket closed', event.code);
+    debug(call, 'socket closed', typeof event.code === 'number' ? event.code : null);
     onSocketClosed(call, event, opened);
   };
 }
@@ -399,6 +827,7 @@ function onSocketClosed(call: Call, event: CloseEvent, opened: boolean): void {
     return;
   }
   destroyPeer(call);
+  partnerLost(call);
   if (!opened && call.options.checkOrigin) {
     void diagnoseRefusal(call, call.options.checkOrigin);
     return;
@@ -485,17 +914,46 @@ function restartSignaling(call: Call): void {
   scheduleReconnect(call);
 }
 
+// ---- Leave: bye on the data channel, given a moment to go out, then leave on the socket ----
+
+function leave(call: Call): void {
+  if (call.ended) return;
+  debug(call, 'leaving');
+  const saidBye = sendFrame(call, { v: 1, type: 'bye' });
+  call.ended = true;
+  stopTimers(call);
+  stopStats(call);
+  setState(call, 'ended');
+  const close = (): void => {
+    send(call, { type: 'leave' });
+    destroyPeer(call);
+    closeSocket(call, 'left');
+  };
+  if (!saidBye) {
+    close();
+    return;
+  }
+  const p = call.peer;
+  const since = Date.now();
+  const flushed = (): void => {
+    const buffered = typeof p?.bufferSize === 'number' ? p.bufferSize : 0;
+    if (buffered > 0 && Date.now() - since < BYE_FLUSH_MAX_MS) setTimeout(flushed, 20);
+    else setTimeout(close, BYE_GRACE_MS);
+  };
+  flushed();
+}
+
 export function startCall(options: StartCallOptions): CallHandle {
   const call = createCall(options);
+  applyMedia(call);
   notify(call, 'onState', options.onState, 'socket-connecting');
+  notify(call, 'onPartner', options.onPartner, 'absent');
   connect(call);
   return {
-    leave() {
-      if (call.ended) return;
-      debug(call, 'leaving');
-      send(call, { type: 'leave' });
-      finish(call);
-    },
+    leave: () => leave(call),
+    setMedia: (media) => setMedia(call, media),
+    replaceTrack: (track) => replaceTrack(call, track),
+    sendChat: (text) => sendChat(call, text),
     get state() {
       return call.state;
     },
