@@ -7,10 +7,10 @@ import type { Client, TestSystem } from './system.ts';
 import { WAIT } from './web.ts';
 
 /**
- * The call page's browser tests: Chromium with a fake camera (two of them, to switch) and microphone that need no
+ * The call page's browser tests: Chromium with a fake camera (three of them, to switch) and microphone that need no
  * prompt, real WebRTC between two browser contexts, and meetings between fresh pairs of people around the real now.
  */
-export const FAKE_MEDIA = ['--use-fake-device-for-media-stream=device-count=2', '--use-fake-ui-for-media-stream'];
+export const FAKE_MEDIA = ['--use-fake-device-for-media-stream=device-count=3', '--use-fake-ui-for-media-stream'];
 export const MEDIA_PERMISSIONS = ['camera', 'microphone'];
 
 export interface Booked {

@@ -171,12 +171,12 @@ describe('a call between two browsers', () => {
     // The other camera, mid-call: the trainer keeps receiving video, the call never drops.
     await customer.page.locator('.call-settings summary').click();
     const camera = customer.page.locator('select[data-device="camera"]');
-    const before = await camera.inputValue();
-    const other = (
-      await camera.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))
-    ).find((v) => v !== before);
-    expect(other, 'a second fake camera').toBeDefined();
-    await camera.selectOption(other!);
+    // Chromium's fake cameras: fake_device_1 delivers a format WebRTC does not encode; fake_device_2 is a usable one.
+    const other = await camera
+      .locator('option', { hasText: 'fake_device_2' })
+      .evaluate((o) => (o as HTMLOptionElement).value);
+    expect(await camera.inputValue()).not.toBe(other);
+    await camera.selectOption(other);
     await customer.page.waitForFunction(
       (id) =>
         (document.querySelector<HTMLVideoElement>('[data-local-video]')?.srcObject as MediaStream | null)

@@ -120,8 +120,8 @@ export const resumeAudio = (): void => {
 };
 
 /**
- * The sound level of a stream's audio, 0 to 100, sampled by an AnalyserNode a few times a second (the meter's
- * value changes at most every `everyMs`, so screen readers and layout are not flooded).
+ * The sound level of a stream's audio, 0 to 100, sampled by an AnalyserNode every `everyMs` (the meter's value
+ * changes no more often, so screen readers and layout are not flooded).
  */
 export const useAudioLevel = (stream: Ref<MediaStream | undefined>, everyMs = 250): Ref<number> => {
   const level = ref(0);
@@ -149,7 +149,7 @@ export const useAudioLevel = (stream: Ref<MediaStream | undefined>, everyMs = 25
       for (const sample of samples) sum += ((sample - 128) / 128) ** 2;
       const rms = Math.sqrt(sum / samples.length);
       const next = Math.min(100, Math.round(rms * 300));
-      if (Math.abs(next - level.value) >= 3 || (next === 0 && level.value !== 0)) level.value = next;
+      if (next !== level.value) level.value = next;
     }, everyMs);
   };
   watch(stream, start, { immediate: true });
