@@ -152,12 +152,10 @@ describe('the member', { timeout: 120_000 }, () => {
     const join = main.getByRole('button', { name: 'Join' });
     expect(await join.isEnabled()).toBe(true);
     await join.click();
-    await opened.waitForURL((u) => u.pathname === '/call');
-    const address = new URL(opened.url());
-    expect(address.searchParams.get('meeting')).toBe(soon);
-    // The call page takes the link from the fragment (and drops it from the address); signed in, it names the session.
-    await opened.locator('#title', { hasText: 'Kettlebell intro' }).waitFor();
-    expect(await opened.locator('#token-box').isHidden()).toBe(true);
+    await opened.waitForURL((u) => u.pathname === `/app/call/${soon}`);
+    // The call page takes the link from the fragment (and drops it from the address); it opens its lobby.
+    await opened.locator('.call-page[data-phase="lobby"] h1', { hasText: 'Kettlebell intro' }).waitFor();
+    expect(new URL(opened.url()).hash).toBe('');
   });
 
   it('shows Join disabled before the window with its opening time, and brings it alive without a reload', async () => {
@@ -280,8 +278,8 @@ describe('the member', { timeout: 120_000 }, () => {
     await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
     await tabTo((el) => el.tag === 'BUTTON' && el.text === 'Join');
     await page.keyboard.press('Enter');
-    await page.waitForURL((u) => u.pathname === '/call');
-    await page.locator('#title', { hasText: 'Keyboard warm-up' }).waitFor();
+    await page.waitForURL((u) => u.pathname.startsWith('/app/call/'));
+    await page.locator('.call-page h1', { hasText: 'Keyboard warm-up' }).waitFor();
   });
 
   it('sends someone else away from a session that is not theirs with a sentence', async () => {
