@@ -386,9 +386,7 @@ describe('the call page', () => {
   });
 
   it('serves simple-peer from the allow-list only; the old page and its files are gone', async () => {
-    for (const [file, type] of [
-      ['simplepeer.min.js', 'text/javascript'],
-    ] as const) {
+    for (const [file, type] of [['simplepeer.min.js', 'text/javascript']] as const) {
       const res = await fetch(`${ts.url}/static/${file}`);
       expect(res.status, file).toBe(200);
       expect(res.headers.get('content-type')).toContain(type);

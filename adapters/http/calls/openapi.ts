@@ -120,7 +120,7 @@ const staticFilePath = (): Json => ({
     operationId: 'getStaticFile',
     summary: 'A file the call page loads: simple-peer',
     description:
-      '`simplepeer.min.js` is the WebRTC library the web app\'s call page (`/app/call/<id>`) loads by script tag; the call engine is part of the web app.',
+      "`simplepeer.min.js` is the WebRTC library the web app's call page (`/app/call/<id>`) loads by script tag; the call engine is part of the web app.",
     tags: ['calls'],
     security: 'none',
     parameters: [fileParameter(staticFileNames)],
@@ -136,7 +136,7 @@ const callPath = (): Json => ({
     operationId: 'getCallPage',
     summary: 'The address of a call in emails and calendar feeds: redirects to the web app',
     description:
-      'Opened as `/call?meeting=<id>#link=<join link token>` (the link from the calendar feed, an email or the join answer): 302 to the web app\'s call page `/app/call/<id>`. The browser keeps the fragment across the redirect, so the token never reaches the server; the page takes it out of the address bar at once.',
+      "Opened as `/call?meeting=<id>#link=<join link token>` (the link from the calendar feed, an email or the join answer): 302 to the web app's call page `/app/call/<id>`. The browser keeps the fragment across the redirect, so the token never reaches the server; the page takes it out of the address bar at once.",
     tags: ['calls'],
     security: 'none',
     parameters: [

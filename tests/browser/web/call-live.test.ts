@@ -18,7 +18,6 @@ import {
   statesOf,
   tokenFor,
   tokenPath,
-  waitCallState,
   waitPartner,
   waitPhase,
   watchProblems,
@@ -208,7 +207,9 @@ describe('a call between two browsers', () => {
     await waitPartner(instructor.page, 'left');
     expect(await instructor.page.locator('[data-status]').textContent()).toContain('Your member left the call.');
     expect(
-      await customer.page.evaluate(() => [...document.querySelectorAll('video')].every((v) => v.srcObject === null)),
+      await customer.page.evaluate(() =>
+        Array.from(document.querySelectorAll('video')).every((v) => v.srcObject === null),
+      ),
     ).toBe(true);
 
     await customer.page.locator('[data-again]').click();
@@ -219,8 +220,8 @@ describe('a call between two browsers', () => {
   it('when a socket drops: our side says it is reconnecting, the partner is told they lost us (not that we left), and both recover', async () => {
     const booked = await book(web.ts, admin);
     // Every socket the page opens, so the test can cut the customer's.
-    const keepSockets = (page: Page) =>
-      page.addInitScript(() => {
+    const keepSockets = async (page: Page) => {
+      await page.addInitScript(() => {
         const sockets: WebSocket[] = [];
         (window as unknown as { __sockets: WebSocket[] }).__sockets = sockets;
         const Native = window.WebSocket;
@@ -231,6 +232,7 @@ describe('a call between two browsers', () => {
           }
         } as typeof WebSocket;
       });
+    };
     const { customer, instructor } = await connectBoth(booked, { before: keepSockets });
     await customer.page.evaluate(() => {
       for (const s of (window as unknown as { __sockets: WebSocket[] }).__sockets) s.close(4000, 'test drop');
@@ -269,7 +271,9 @@ describe('a call between two browsers', () => {
 
   it('says "Meeting complete" and leaves when the end of the session passes during the call', async () => {
     const booked = await book(web.ts, admin);
-    const { customer, instructor } = await connectBoth(booked, { before: (page) => page.clock.install() });
+    const { customer, instructor } = await connectBoth(booked, {
+      before: async (page) => void (await page.clock.install()),
+    });
     await customer.page.clock.fastForward('56:00');
     await waitPhase(customer.page, 'complete');
     expect(await customer.page.locator('[data-complete]').textContent()).toBe('Meeting complete');
