@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { dateFromToday, launchChromium, signInThroughPicker, startDemoServer } from './bench/web-demo.ts';
 import type { DemoServer } from './bench/web-demo.ts';
 import { ensureWebApp } from './web-build.ts';
@@ -23,12 +23,17 @@ interface Demo {
   readonly changed: string;
   /** Cam's weekly series. */
   readonly series: string;
+  /** A session joinable now: its id, and its member (its trainer is instructor-1). */
+  readonly live: { readonly id: string; readonly customer: string };
 }
+
+/** Browser contexts a shot opened besides its own (the other side of a call), closed after the shot. */
+const extraContexts: BrowserContext[] = [];
 
 interface Shot {
   readonly file: string;
   /** The demo person signed in through the picker; '' for a signed-out page. */
-  readonly who: string;
+  readonly who: string | ((demo: Demo) => string);
   readonly path: (demo: Demo) => string;
   /** Shown once this is on screen. */
   readonly waitFor: string;
@@ -37,8 +42,40 @@ interface Shot {
   /** Scroll what was waited for into view (a preview below a long form). */
   readonly scroll?: boolean;
   /** Steps on the page before the wait (filling a form). */
-  readonly before?: (page: Page) => Promise<void>;
+  readonly before?: (page: Page, env: ShotEnv) => Promise<void>;
 }
+
+interface ShotEnv {
+  readonly browser: Browser;
+  readonly server: DemoServer;
+  readonly demo: Demo;
+}
+
+/** The trainer joins the live session from another browser, then the member joins, both chat a little. */
+const callWithChat = async (page: Page, env: ShotEnv): Promise<void> => {
+  const context = await env.browser.newContext({ viewport: DESKTOP, locale: 'en-US' });
+  extraContexts.push(context);
+  const trainer = await context.newPage();
+  trainer.setDefaultTimeout(30_000);
+  await signInThroughPicker(trainer, env.server.url, 'instructor-1');
+  await trainer.goto(`${env.server.url}/app/call/${env.demo.live.id}`);
+  await trainer.locator('[data-join]:not([disabled])').click();
+  await page.locator('[data-room][data-partner-here="true"]').waitFor({ timeout: 30_000 });
+  await page.locator('[data-join]:not([disabled])').click();
+  await page.locator('[data-status][data-partner="connected"]').waitFor({ timeout: 30_000 });
+  await trainer.locator('[data-status][data-partner="connected"]').waitFor({ timeout: 30_000 });
+  await trainer.locator('[data-chat-toggle]').click();
+  await trainer.locator('#chat-input').fill('Morning! Ready for the warm-up?');
+  await trainer.locator('[data-chat-send]').click();
+  await page.locator('[data-unread]').waitFor();
+  await page.locator('[data-chat-toggle]').click();
+  await page.locator('#chat-input').fill('Yes, mat is out. Knee feels better today.');
+  await page.locator('[data-chat-send]').click();
+  await page.locator('[data-from="me"][data-delivery="delivered"]').waitFor();
+  await page.waitForFunction(
+    () => (document.querySelector<HTMLVideoElement>('[data-remote-video]')?.videoWidth ?? 0) > 0,
+  );
+};
 
 const fillSeriesBuilder = async (page: Page): Promise<void> => {
   await page.locator('#series-member').fill('Cor');
@@ -109,6 +146,24 @@ export const SHOTS: ReadonlyArray<Shot> = [
   { file: 'app-sign-in', who: '', path: () => '/app/sign-in', waitFor: '[data-person-id]' },
   { file: 'app-sign-in-phone', who: '', path: () => '/app/sign-in', waitFor: '[data-person-id]', viewport: PHONE },
   {
+    file: 'app-call-lobby',
+    who: (d) => d.live.customer,
+    path: (d) => `/app/call/${d.live.id}`,
+    waitFor: '[data-lobby] [data-join]:not([disabled])',
+    before: async (page) => {
+      await page.waitForFunction(
+        () => (document.querySelector<HTMLVideoElement>('[data-preview]')?.videoWidth ?? 0) > 0,
+      );
+    },
+  },
+  {
+    file: 'app-call',
+    who: (d) => d.live.customer,
+    path: (d) => `/app/call/${d.live.id}`,
+    before: callWithChat,
+    waitFor: '[data-call] [data-chat] [data-from="partner"]',
+  },
+  {
     file: 'app-member-sessions-es',
     who: 'customer-2',
     path: () => '/app/sessions',
@@ -169,20 +224,51 @@ const makeDemo = async (server: DemoServer): Promise<Demo> => {
     201,
   ) as { id: string };
   ok('series edit', await server.request('admin-1', 'PATCH', `/series/${series.id}`, { title: 'Conditioning' }));
-  return { changed, series: series.id };
+  return { changed, series: series.id, live: await liveSession(server) };
+};
+
+/**
+ * A session of instructor-1 joinable now: Cam's, from a few minutes ago to the next full hour, which is when the
+ * seeded "Strength basics" with Cora starts; so close to that hour, that one itself (its joining opens 15 minutes
+ * before).
+ */
+const liveSession = async (server: DemoServer): Promise<Demo['live']> => {
+  const now = Date.now();
+  const nextHour = Math.ceil(now / hour) * hour;
+  if (nextHour - now >= 10 * 60_000) {
+    const created = await server.request('instructor-1', 'POST', '/meetings', {
+      title: 'Morning mobility',
+      customerId: 'customer-2',
+      instructorId: 'instructor-1',
+      start: new Date(now - 5 * 60_000).toISOString(),
+      end: new Date(nextHour).toISOString(),
+      trainingType: '1-1',
+      timezone: 'Europe/London',
+      description: 'Hips and shoulders.',
+    });
+    return { id: (ok('live session', created, 201) as { id: string }).id, customer: 'customer-2' };
+  }
+  const range = `from=${new Date(nextHour).toISOString()}&to=${new Date(nextHour + hour).toISOString()}`;
+  const listed = ok('calendar', await server.request('instructor-1', 'GET', `/calendar?${range}`)) as {
+    items: Array<{ meetingId: string; title: string; start: string }>;
+  };
+  const seeded = listed.items.find((m) => m.title === 'Strength basics' && Date.parse(m.start) === nextHour);
+  if (seeded === undefined) throw new Error('no session to join now');
+  return { id: seeded.meetingId, customer: 'customer-1' };
 };
 
 const shoot = async (browser: Browser, server: DemoServer, demo: Demo, shot: Shot): Promise<string | undefined> => {
+  const who = typeof shot.who === 'string' ? shot.who : shot.who(demo);
   const context = await browser.newContext({ viewport: shot.viewport ?? DESKTOP, locale: shot.locale ?? 'en-US' });
   try {
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    if (shot.who !== '') await signInThroughPicker(page, server.url, shot.who);
+    if (who !== '') await signInThroughPicker(page, server.url, who);
     await page.goto(`${server.url}${shot.path(demo)}`);
     await page.locator('main h1').first().waitFor();
     const heading = await page.locator('main h1').first().innerText();
     if (/There is no page here|Aquí no hay ninguna página/.test(heading)) return 'the app has no such page';
-    await shot.before?.(page);
+    await shot.before?.(page, { browser, server, demo });
     await page.locator(shot.waitFor).first().waitFor();
     await page.waitForLoadState('networkidle');
     if (shot.scroll === true) await page.locator(shot.waitFor).first().scrollIntoViewIfNeeded();
@@ -194,6 +280,7 @@ const shoot = async (browser: Browser, server: DemoServer, demo: Demo, shot: Sho
     return String(error).split('\n')[0];
   } finally {
     await context.close();
+    for (const extra of extraContexts.splice(0)) await extra.close().catch(() => {});
   }
 };
 
@@ -205,7 +292,8 @@ const main = async () => {
   mkdirSync(OUT, { recursive: true });
   await ensureWebApp();
   const server = await startDemoServer('screenshots');
-  const browser = await launchChromium();
+  // A fake camera and microphone (no prompt) for the call's pictures.
+  const browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
   let failed = 0;
   try {
     const demo = await makeDemo(server);

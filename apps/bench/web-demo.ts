@@ -74,11 +74,18 @@ export const startDemoServer = async (name: string): Promise<DemoServer> => {
   };
 };
 
-export const launchChromium = (): Promise<Browser> =>
+export const launchChromium = (extraArgs: ReadonlyArray<string> = []): Promise<Browser> =>
   chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-sync',
+      ...extraArgs,
+    ],
   });
 
 /** Signs a page in as a demo person through the app's dev picker, as a person would click it. */

@@ -98,7 +98,7 @@ describe('a call between two browsers', () => {
     await join(instructor);
     await Promise.all([waitPartner(customer.page, 'connected'), waitPartner(instructor.page, 'connected')]);
     await Promise.all([remoteVideoPlays(customer.page), remoteVideoPlays(instructor.page)]);
-    expect(await customer.page.locator('[data-status]').textContent()).toContain('Connected with Your trainer');
+    expect(await customer.page.locator('[data-status]').textContent()).toContain('Connected with your trainer');
     expect(await customer.page.locator('[data-remote-label]').textContent()).toBe('Your trainer');
     expect(await instructor.page.locator('[data-remote-label]').textContent()).toBe('Your member');
     expect(web.ts.system.signaling.stats()).toMatchObject({ rooms: 1, sockets: 2 });
@@ -124,6 +124,21 @@ describe('a call between two browsers', () => {
     await cam.click();
     await instructor.page.locator('[data-remote-mic-off]').waitFor({ state: 'detached' });
     await instructor.page.locator('[data-remote-cam-off]').waitFor({ state: 'detached' });
+
+    // The connection's quality, in words.
+    await customer.page.locator('[data-quality]').waitFor();
+    expect(await customer.page.locator('[data-quality]').getAttribute('data-level')).toMatch(/^(good|fair|poor)$/);
+    expect(await customer.page.locator('[data-quality]').textContent()).toMatch(/^Connection: (good|fair|weak)/);
+    // Side by side instead of the inset, and the stage full screen (and back).
+    const layout = customer.page.locator('[data-layout]');
+    await layout.click();
+    expect(await layout.getAttribute('aria-pressed')).toBe('true');
+    expect(await customer.page.locator('[data-stage]').getAttribute('class')).toContain('stage--side');
+    await customer.page.locator('[data-fullscreen]').click();
+    await customer.page.waitForFunction(() => document.fullscreenElement?.hasAttribute('data-stage') === true);
+    expect(await customer.page.locator('[data-fullscreen]').getAttribute('aria-pressed')).toBe('true');
+    await customer.page.locator('[data-fullscreen-exit]').click();
+    await customer.page.waitForFunction(() => document.fullscreenElement === null);
 
     for (const side of [customer, instructor]) {
       expect(await missingTranslations(side.page)).toEqual([]);
@@ -197,6 +212,13 @@ describe('a call between two browsers', () => {
     expect(await dialog.evaluate((d) => (d as HTMLDialogElement).open)).toBe(true);
     await customer.page.locator('[data-leave-cancel]').click();
     expect(await dialog.evaluate((d) => (d as HTMLDialogElement).open)).toBe(false);
+    // Escape keeps the call too, and the focus goes back to Leave.
+    await customer.page.locator('[data-leave]').click();
+    await customer.page.keyboard.press('Escape');
+    await customer.page.waitForFunction(
+      () => !(document.querySelector('[data-leave-dialog]') as HTMLDialogElement).open,
+    );
+    expect(await customer.page.evaluate(() => document.activeElement?.hasAttribute('data-leave'))).toBe(true);
     expect(await customer.page.locator('.call-page').getAttribute('data-phase')).toBe('call');
     await framesAdvance(customer.page);
 
@@ -212,9 +234,24 @@ describe('a call between two browsers', () => {
       ),
     ).toBe(true);
 
+    // Alone, the trainer's message cannot be delivered: it says so, and goes again once the member is back.
+    await instructor.page.locator('[data-chat-toggle]').click();
+    await instructor.page.locator('#chat-input').fill('Are you coming back?');
+    await instructor.page.locator('[data-chat-send]').click();
+    const failed = instructor.page.locator('[data-from="me"][data-delivery="failed"]');
+    await failed.waitFor();
+    expect(await failed.textContent()).toContain('Not delivered');
+
     await customer.page.locator('[data-again]').click();
     await Promise.all([waitPartner(customer.page, 'connected'), waitPartner(instructor.page, 'connected')]);
     await remoteVideoPlays(instructor.page);
+    await instructor.page.locator('[data-chat-retry]').click();
+    await instructor.page.locator('[data-from="me"][data-delivery="delivered"]').waitFor();
+    expect(await instructor.page.locator('[data-from="me"]').count()).toBe(1);
+    await customer.page.locator('[data-chat-toggle]').click();
+    await customer.page
+      .locator('[data-from="partner"] [data-chat-text]', { hasText: 'Are you coming back?' })
+      .waitFor();
   }, 180_000);
 
   it('when a socket drops: our side says it is reconnecting, the partner is told they lost us (not that we left), and both recover', async () => {

@@ -5,6 +5,7 @@ export const messages = {
       title: 'Call',
       loading: 'Opening the call…',
       partner: { instructor: 'Your trainer', customer: 'Your member', other: 'The other person' },
+      partnerInline: { instructor: 'your trainer', customer: 'your member', other: 'the other person' },
       lobby: {
         title: 'Before you join',
         preview: 'Your camera',
@@ -56,6 +57,7 @@ export const messages = {
         off: 'off',
         sideBySide: 'Side by side',
         fullscreen: 'Full screen',
+        exitFullscreen: 'Exit full screen (Esc)',
         chat: 'Chat',
         chatUnread: 'Chat, {n} unread',
         sound: 'Turn on sound',
@@ -137,6 +139,7 @@ export const messages = {
       title: 'Llamada',
       loading: 'Abriendo la llamada…',
       partner: { instructor: 'Tu entrenador', customer: 'Tu miembro', other: 'La otra persona' },
+      partnerInline: { instructor: 'tu entrenador', customer: 'tu miembro', other: 'la otra persona' },
       lobby: {
         title: 'Antes de unirte',
         preview: 'Tu cámara',
@@ -187,6 +190,7 @@ export const messages = {
         off: 'desactivado',
         sideBySide: 'Lado a lado',
         fullscreen: 'Pantalla completa',
+        exitFullscreen: 'Salir de pantalla completa (Esc)',
         chat: 'Chat',
         chatUnread: 'Chat, {n} sin leer',
         sound: 'Activar el sonido',
