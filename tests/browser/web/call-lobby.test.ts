@@ -108,6 +108,17 @@ describe('the call lobby', () => {
     await expectAccessible(page);
   }, 60_000);
 
+  it('speaks Spanish to a Spanish browser, every word of it', async () => {
+    const booked = await book(web.ts, admin);
+    const page = await web.page({ permissions: MEDIA_PERMISSIONS, locale: 'es-ES' });
+    await page.goto(`${web.url}${tokenPath(booked.id, booked.customerToken)}`);
+    await waitPhase(page, 'lobby');
+    expect(await page.locator('[data-join]').textContent()).toContain('Unirse a la llamada');
+    expect(await page.locator('[data-room]').textContent()).toContain('Tu entrenador todavía no está aquí.');
+    expect(await page.locator('[data-toggle="mic"]').textContent()).toContain('Micrófono');
+    expect(await missingTranslations(page)).toEqual([]);
+  }, 60_000);
+
   it('shows the reason of a cancelled session and offers no Join', async () => {
     const booked = await book(web.ts, admin);
     expect((await admin.request('POST', `/meetings/${booked.id}/cancel`, { reason: 'coach ill' })).status).toBe(200);
