@@ -59,6 +59,19 @@ describe('call engine: mic and camera over the data channel', () => {
   });
 });
 
+describe('call engine: media without an initial state', () => {
+  it('leaves the tracks as they are and tells what they say', async () => {
+    const mic = new FakeTrack('audio', 'mic');
+    mic.enabled = false;
+    const cam = new FakeTrack('video', 'cam');
+    const a = side({ localStream: new FakeStream([mic, cam]) });
+    const b = side();
+    expect([mic.enabled, cam.enabled]).toEqual([false, true]);
+    await pair(a, b);
+    expect(a.peer().frames()).toEqual([{ v: 1, type: 'media', mic: false, cam: true }]);
+  });
+});
+
 describe('call engine: chat', () => {
   it('sends a message as text, reports sending then delivered, and the partner gets it once', async () => {
     const a = side();
@@ -95,6 +108,25 @@ describe('call engine: chat', () => {
         .filter((f) => f.type === 'chat-ack' && f.id === sent.message.id),
     ).toHaveLength(2);
     expect(a.deliveries.filter(([id]) => id === sent.message.id)).toHaveLength(2);
+  });
+
+  it('sends nothing after leaving: a message typed just before fails, the bye is the last frame', async () => {
+    const a = side();
+    const b = side();
+    await pair(a, b);
+    const sent = a.call.sendChat('one more thing');
+    if (!sent.ok) throw new Error('refused');
+    a.call.leave();
+    a.call.setMedia({ mic: false });
+    await eventually(() => expect(a.deliveries.at(-1)).toEqual([sent.message.id, 'failed']));
+    expect(
+      a
+        .peer()
+        .frames()
+        .map((f) => f.type),
+    ).toEqual(['media', 'bye']);
+    await sleep(20);
+    expect(b.chats).toEqual([]);
   });
 
   it('reports failed without an open data channel', async () => {
