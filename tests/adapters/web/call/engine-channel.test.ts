@@ -358,6 +358,31 @@ describe('call engine: the partner', () => {
   });
 });
 
+describe('call engine: the page', () => {
+  it('a callback that throws breaks nothing: the call goes on and the others are still told', async () => {
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args[0]);
+    try {
+      const boom = (): never => {
+        throw new Error('page bug');
+      };
+      const a = side({ onState: boom, onPartner: boom, onRemoteMedia: boom, onChat: boom });
+      const b = side();
+      await pair(a, b);
+      expect(a.call.state).toBe('connected');
+      b.call.sendChat('still there?');
+      await eventually(() => expect(b.deliveries.at(-1)?.[1]).toBe('delivered'));
+      expect(errors).toContain('[call] onState failed');
+      expect(errors).toContain('[call] onChat failed');
+      a.call.leave();
+      expect(a.call.state).toBe('ended');
+    } finally {
+      console.error = original;
+    }
+  });
+});
+
 describe('call engine: replacing a track', () => {
   it('while connected: replaced in the peer and the stream, the old one stopped, on/off kept', async () => {
     const cam = new FakeTrack('video', 'front');
