@@ -59,6 +59,19 @@ describe('call engine: mic and camera over the data channel', () => {
   });
 });
 
+describe('call engine: media without an initial state', () => {
+  it('leaves the tracks as they are and tells what they say', async () => {
+    const mic = new FakeTrack('audio', 'mic');
+    mic.enabled = false;
+    const cam = new FakeTrack('video', 'cam');
+    const a = side({ localStream: new FakeStream([mic, cam]) });
+    const b = side();
+    expect([mic.enabled, cam.enabled]).toEqual([false, true]);
+    await pair(a, b);
+    expect(a.peer().frames()).toEqual([{ v: 1, type: 'media', mic: false, cam: true }]);
+  });
+});
+
 describe('call engine: chat', () => {
   it('sends a message as text, reports sending then delivered, and the partner gets it once', async () => {
     const a = side();
@@ -95,6 +108,25 @@ describe('call engine: chat', () => {
         .filter((f) => f.type === 'chat-ack' && f.id === sent.message.id),
     ).toHaveLength(2);
     expect(a.deliveries.filter(([id]) => id === sent.message.id)).toHaveLength(2);
+  });
+
+  it('sends nothing after leaving: a message typed just before fails, the bye is the last frame', async () => {
+    const a = side();
+    const b = side();
+    await pair(a, b);
+    const sent = a.call.sendChat('one more thing');
+    if (!sent.ok) throw new Error('refused');
+    a.call.leave();
+    a.call.setMedia({ mic: false });
+    await eventually(() => expect(a.deliveries.at(-1)).toEqual([sent.message.id, 'failed']));
+    expect(
+      a
+        .peer()
+        .frames()
+        .map((f) => f.type),
+    ).toEqual(['media', 'bye']);
+    await sleep(20);
+    expect(b.chats).toEqual([]);
   });
 
   it('reports failed without an open data channel', async () => {
@@ -323,6 +355,31 @@ describe('call engine: the partner', () => {
     expect(a.call.state).toBe('connected');
     expect(a.partner.at(-1)).toBe('connected');
     expect(b.partner.at(-1)).toBe('connected');
+  });
+});
+
+describe('call engine: the page', () => {
+  it('a callback that throws breaks nothing: the call goes on and the others are still told', async () => {
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args[0]);
+    try {
+      const boom = (): never => {
+        throw new Error('page bug');
+      };
+      const a = side({ onState: boom, onPartner: boom, onRemoteMedia: boom, onChat: boom });
+      const b = side();
+      await pair(a, b);
+      expect(a.call.state).toBe('connected');
+      b.call.sendChat('still there?');
+      await eventually(() => expect(b.deliveries.at(-1)?.[1]).toBe('delivered'));
+      expect(errors).toContain('[call] onState failed');
+      expect(errors).toContain('[call] onChat failed');
+      a.call.leave();
+      expect(a.call.state).toBe('ended');
+    } finally {
+      console.error = original;
+    }
   });
 });
 

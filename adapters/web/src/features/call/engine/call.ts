@@ -232,7 +232,7 @@ function createCall(options: StartCallOptions): Call {
     retryTimer: null,
     peerLostTimer: null,
     lastServerError: null,
-    media: { mic: options.media?.mic ?? true, cam: options.media?.cam ?? true },
+    media: options.media ?? mediaOfTracks(options.localStream),
     partner: 'absent',
     partnerTimer: null,
     partnerSaidBye: false,
@@ -362,6 +362,12 @@ function partnerLost(call: Call): void {
 const tracksOf = (stream: MediaStream | undefined, kind: 'audio' | 'video'): MediaStreamTrack[] =>
   stream && typeof stream.getTracks === 'function' ? stream.getTracks().filter((t) => t.kind === kind) : [];
 
+/** Without an initial media state: on for a kind whose tracks are enabled, or that has none yet. */
+const mediaOfTracks = (stream: MediaStream | undefined): MediaState => {
+  const on = (tracks: MediaStreamTrack[]): boolean => tracks.length === 0 || tracks.some((t) => t.enabled);
+  return { mic: on(tracksOf(stream, 'audio')), cam: on(tracksOf(stream, 'video')) };
+};
+
 function applyMedia(call: Call): void {
   for (const t of tracksOf(call.localStream, 'audio')) t.enabled = call.media.mic;
   for (const t of tracksOf(call.localStream, 'video')) t.enabled = call.media.cam;
@@ -375,7 +381,8 @@ const sentMedia = (call: Call): MediaState => ({
 
 function sendFrame(call: Call, frame: Frame): boolean {
   const p = call.peer;
-  if (!p || !call.channelOpen || typeof p.send !== 'function') return false;
+  // Nothing goes out once the call ended (leave says bye just before).
+  if (!p || call.ended || !call.channelOpen || typeof p.send !== 'function') return false;
   try {
     p.send(encodeFrame(frame));
     return true;
@@ -945,7 +952,7 @@ function leave(call: Call): void {
 
 export function startCall(options: StartCallOptions): CallHandle {
   const call = createCall(options);
-  applyMedia(call);
+  if (options.media) applyMedia(call);
   notify(call, 'onState', options.onState, 'socket-connecting');
   notify(call, 'onPartner', options.onPartner, 'absent');
   connect(call);
