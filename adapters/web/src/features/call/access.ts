@@ -3,8 +3,9 @@ import { asProblem } from '../../api/problems';
 import type { Problem } from '../../api/problems';
 import type { components } from '../../api/schema';
 import { session } from '../../session';
-import { callClient, forgetLink, storedLink, storeLink, tokenOfLink } from './link';
-import type { CallClient } from './link';
+import { callClient } from './call-client';
+import type { CallClient } from './call-client';
+import { forgetLink, storedLink, storeLink, tokenOfLink } from './link';
 
 export type Meeting = components['schemas']['MeetingView'];
 export type Role = 'customer' | 'instructor';

@@ -15,7 +15,7 @@ import type {
   Quality,
   SimplePeerConstructor,
 } from './engine/call';
-import type { CallClient } from './link';
+import type { CallClient } from './call-client';
 import { useLocalMedia } from './local-media';
 import { resumeAudio } from './media';
 
