@@ -60,23 +60,24 @@ export const useLocalMedia = () => {
 
   /**
    * Another camera or microphone: before the call, the preview is opened again with it; in the call, a track of
-   * that device replaces the old one (the call stays up) and the stream is handed on anew so the meters follow.
+   * that device replaces the old one (the call stays up) and the stream is handed on anew so the meters and the
+   * self view follow.
    */
   const switchDevice = async (kind: 'video' | 'audio', deviceId: string) => {
     if (kind === 'video') choice.cameraId = deviceId;
     else choice.micId = deviceId;
     switchProblem.value = undefined;
-    const current = stream.value;
-    const hasKind = (kind === 'video' ? current?.getVideoTracks() : current?.getAudioTracks())?.length ?? 0;
-    if (handle === undefined || current === undefined || hasKind === 0) {
-      if (handle === undefined) await acquire();
+    if (handle === undefined) {
+      await acquire();
       return;
     }
     try {
       const track = await acquireTrack(kind, deviceId);
       track.enabled = kind === 'video' ? media.cam : media.mic;
       await handle.replaceTrack(track);
-      stream.value = new MediaStream([...current.getTracks().filter((t) => t.kind !== kind), track]);
+      // A kind the call had no track of yet (no camera at the start) is added by the engine, renegotiated.
+      const others = stream.value?.getTracks().filter((t) => t.kind !== kind) ?? [];
+      stream.value = new MediaStream([...others, track]);
     } catch (error) {
       switchProblem.value = mediaProblemOf(error);
     }
