@@ -17,6 +17,7 @@ import { authPaths } from './auth/openapi.ts';
 import { calendarPaths } from './calendar/openapi.ts';
 import { eventPayloads } from './history/shapes.ts';
 import { meetingPaths } from './meetings/openapi.ts';
+import { attendancePaths } from './attendance/openapi.ts';
 import { notificationPaths } from './notifications/openapi.ts';
 import { CallRoleShape, SkipReasonShape } from './notifications/shapes.ts';
 import { createDeriver } from './openapi/derive.ts';
@@ -437,6 +438,7 @@ const resources: ReadonlyArray<PathsOf> = [
   webPaths,
   peoplePaths,
   meetingPaths,
+  attendancePaths,
   callPaths,
   seriesPaths,
   calendarPaths,

@@ -34,6 +34,20 @@ const giveUpSeat = (hub: Hub, member: Member): void => {
   void leaving.finally(() => hub.leaving.delete(leaving));
 };
 
+/** Tells the attendance port (if any) a member came or went, without waiting; `close` waits for it. */
+const tellAttendance = (hub: Hub, member: Member, what: 'joined' | 'left'): void => {
+  const port = hub.settings.attendance;
+  if (port === undefined) return;
+  const context = { meetingId: member.meetingId, role: member.role };
+  const telling = Promise.resolve()
+    .then(() => port[what](member.meetingId, member.userId, member.role, hub.settings.now()))
+    .catch((err: unknown) =>
+      hub.settings.log.warn({ ...context, err: errorText(err) }, `signaling: ${what} not recorded`),
+    );
+  hub.leaving.add(telling);
+  void telling.finally(() => hub.leaving.delete(telling));
+};
+
 /**
  * Takes the member out of its room (once); the one left behind is told through the bus, and an empty room is
  * forgotten. A member the bus replaced has no seat left to give up (`seated: false`).
@@ -43,7 +57,10 @@ export const removeMember = (hub: Hub, member: Member, seated = true): void => {
   member.gone = true;
   forget(hub, member);
   // A member still waiting for its claim gives its seat up once the claim answers (see `admit`).
-  if (seated && member.early === undefined) giveUpSeat(hub, member);
+  if (seated && member.early === undefined) {
+    giveUpSeat(hub, member);
+    tellAttendance(hub, member, 'left');
+  }
 };
 
 /** What the bus delivered to one of this node's members, told to its socket. */
@@ -126,6 +143,7 @@ const seated = (
   }
   const room = hub.rooms.get(member.meetingId) ?? new Set<Member>();
   hub.rooms.set(member.meetingId, room.add(member));
+  tellAttendance(hub, member, 'joined');
   send(settings, member.ws, {
     type: 'welcome',
     peerId: member.peerId,
