@@ -61,7 +61,7 @@ export const meetingRoutes = (service: Service): Hono<Env> => {
     ),
   );
   routes.get('/meetings/:id/history', (c) =>
-    historyAnswer(c, async (page) => presentedHistory(c, await service.meetingHistory(ctx(c), pathId(c), page))),
+    historyAnswer(c, async (page) => presentedHistory(c, await service.meetingHistory(ctx(c), pathId(c), page)), true),
   );
   return routes;
 };
