@@ -55,6 +55,8 @@ import type { Executor } from '../application/execute.ts';
 import { createIdempotency } from '../application/idempotency.ts';
 import { projectedStreamPrefixes } from '../application/aggregates.ts';
 import { JoinTickets, iceServersFor } from '../application/calls.ts';
+import { callRoom } from '../application/call-room.ts';
+import type { RoomOccupancy } from '../application/call-room.ts';
 import { callAccess, createJoinService } from '../application/join.ts';
 import { JoinLinkSigner, createJoinLinks } from '../application/join-links.ts';
 import type { JoinLinks } from '../application/join-links.ts';
@@ -340,6 +342,15 @@ const signInRoutes = (deps: AdapterDeps, auth: Auth, parts: SessionParts, listen
   };
 };
 
+/** The call rooms' seats, from the signaling server once it listens (before that, nobody can be in a call). */
+const roomOccupancy = (listening: Listening): RoomOccupancy => ({
+  occupants: async (meetingId) => {
+    const signaling = listening.signaling;
+    if (signaling === undefined) return E.right([]);
+    return signaling.occupants(meetingId);
+  },
+});
+
 /** The ICE servers a participant gets: STUN, and TURN with short-lived credentials when a TURN secret is set. */
 const iceFor = (config: Config) => (userId: string, now: Date) =>
   iceServersFor({
@@ -452,7 +463,11 @@ const createHttp = (
     service: deps.service,
     settingsPreview: createSettingsPreview({ queries: readModels, siteName: config.siteName, clock }),
     series: deps.series,
-    join: calls.join,
+    join: {
+      join: calls.join.join,
+      room: (ctx, meetingId) =>
+        callRoom({ getMeeting: deps.service.getMeeting, occupancy: roomOccupancy(listening) }, ctx, meetingId),
+    },
     notifications: notifications.service,
     audit: createAuditService({ queries: readModels.audit, csvMaxRows: deps.options.auditCsvMaxRows }),
     calendarFeeds: {

@@ -17,9 +17,10 @@ export const joinLinkAuthenticator =
     return links.authenticate(token);
   };
 
-/** What a join link may do: read its meeting, join it, and read `GET /me`. */
+/** What a join link may do: read its meeting and who is in its call, join it, and read `GET /me`. */
 const allowed = (method: string, path: string, meetingId: string): boolean =>
   (method === 'GET' && path === `/meetings/${meetingId}`) ||
+  (method === 'GET' && path === `/meetings/${meetingId}/room`) ||
   (method === 'POST' && path === `/meetings/${meetingId}/join`) ||
   (method === 'GET' && path === '/me');
 

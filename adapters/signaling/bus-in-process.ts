@@ -66,6 +66,8 @@ export const createInProcessBroker = (): InProcessBroker => {
     claim: async (meetingId, seat, connectionId): Promise<Either<BusUnavailable, SeatClaim>> =>
       E.right(claim(meetingId, seat, connectionId)),
     leave: async (meetingId, peerId) => E.right(leave(meetingId, peerId)),
+    // A closed node's seats are not anyone's any more (as a crashed node's are not in Redis).
+    occupants: async (meetingId) => E.right((rooms.get(meetingId) ?? []).filter((s) => nodes.has(s.node))),
     send: (to, delivery) => E.right(deliver(to, delivery)),
     broadcast: (delivery) => {
       for (const other of [...nodes.keys()]) if (other !== node) deliver(other, delivery);

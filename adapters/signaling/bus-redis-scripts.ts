@@ -116,3 +116,14 @@ redis.call('HSET', room, seat.peerId, ARGV[2])
 redis.call('PEXPIRE', room, tonumber(ARGV[3]))
 return 'seated'
 `);
+
+/** KEYS: room. ARGV: prefix. The seats of live nodes, as a JSON array (read only). */
+export const OCCUPANTS = script(`${helpers}
+local seats = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 2, #all, 2 do
+  local s = cjson.decode(all[i])
+  if alive(s) then table.insert(seats, all[i]) end
+end
+return seats
+`);

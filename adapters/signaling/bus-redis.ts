@@ -13,7 +13,7 @@ import type {
   SeatPeer,
   SignalingBus,
 } from '../../application/ports/signaling-bus.ts';
-import { CLAIM, LEAVE, RESEAT } from './bus-redis-scripts.ts';
+import { CLAIM, LEAVE, OCCUPANTS, RESEAT } from './bus-redis-scripts.ts';
 import type { Script } from './bus-redis-scripts.ts';
 
 export interface RedisBusOptions {
@@ -212,6 +212,26 @@ type Logs = Pick<Log, 'info' | 'warn' | 'debug'>;
  * dropped; once it is back, the next heartbeat seats this node's members again and gives up the leaves kept
  * meanwhile.
  */
+/** The keys and channels of the bus, for this node. */
+const keysOf = (prefix: string, node: string) => ({
+  room: (meetingId: string) => `${prefix}room:${meetingId}`,
+  node: `${prefix}node:${node}`,
+  inbox: (to: string) => `${prefix}to:${to}`,
+  all: `${prefix}all`,
+});
+
+/** The seats of live nodes in a room (read only). */
+const readOccupants = async (redis: Connection, room: string): Promise<Either<BusUnavailable, Seat[]>> => {
+  if (!redis.ready()) return E.left(NOT_CONNECTED);
+  try {
+    const reply = await redis.run(OCCUPANTS, [room], []);
+    const seats = (Array.isArray(reply) ? reply : []).map((text) => asSeat(JSON.parse(String(text))));
+    return E.right(seats.filter((seat): seat is Seat => seat !== undefined));
+  } catch (err) {
+    return E.left(unavailable(`the signaling bus (Redis) did not answer: ${errorText(err)}`));
+  }
+};
+
 export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
   const node = options.node ?? randomUUID();
   const prefix = options.keyPrefix ?? 'signaling:';
@@ -220,12 +240,7 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
   const roomTtlMs = Math.max(60_000, nodeTtlMs * 2);
   const maxPendingLeaves = options.maxPendingLeaves ?? 10_000;
   const log = options.logger ?? { info: noop, warn: noop, debug: noop };
-  const key = {
-    room: (meetingId: string) => `${prefix}room:${meetingId}`,
-    node: `${prefix}node:${node}`,
-    inbox: (to: string) => `${prefix}to:${to}`,
-    all: `${prefix}all`,
-  };
+  const key = keysOf(prefix, node);
   const redis = redisConnection(options, prefix, log);
   let deliver: (delivery: BusDelivery) => void = noop;
   let localSeats: () => Iterable<{ meetingId: string; seat: Seat }> = () => [];
@@ -325,6 +340,7 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
         return E.left(unavailable(`the signaling bus (Redis) did not answer: ${errorText(err)}`));
       }
     },
+    occupants: (meetingId) => readOccupants(redis, key.room(meetingId)),
     send(to, delivery) {
       if (to !== node) return redis.publish(key.inbox(to), JSON.stringify(delivery));
       deliver(delivery);

@@ -78,6 +78,8 @@ export interface SignalingHandle {
   meetingChanged(meetingId: string): Promise<void>;
   /** This node's rooms and sockets. */
   stats(): SignalingStats;
+  /** Who holds a seat in the meeting's room now, on any node (from the bus); Left when the bus cannot answer. */
+  occupants(meetingId: string): ReturnType<SignalingBus['occupants']>;
   /** The bus in use and whether it answers (joins are refused with 1013 while it does not). */
   bus(): { readonly name: string; readonly status: BusStatus };
   /**

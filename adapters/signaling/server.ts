@@ -162,6 +162,12 @@ export const attachSignaling = (httpServer: Server, options: SignalingOptions): 
       await recheckRoom(hub, meetingId, options.checkAccess);
     },
     stats: () => ({ rooms: hub.rooms.size, sockets: hub.sockets.size }),
+    occupants: (meetingId) =>
+      hub.bus
+        .occupants(meetingId)
+        .catch((err: unknown) =>
+          E.left({ kind: 'BusUnavailable' as const, message: err instanceof Error ? err.message : String(err) }),
+        ),
     bus: () => ({ name: hub.bus.name, status: hub.bus.status() }),
   };
 };

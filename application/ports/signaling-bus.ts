@@ -97,6 +97,8 @@ export interface SignalingBus {
    * it, is then told directly if the bus lost the seat meanwhile (a Redis restart).
    */
   leave(meetingId: string, peerId: string, partner?: SeatPeer): Promise<Either<BusUnavailable, void>>;
+  /** Who holds a seat in the meeting's room now, on any live node (a crashed node's seats are not counted). */
+  occupants(meetingId: string): Promise<Either<BusUnavailable, ReadonlyArray<Seat>>>;
   /** Sends a delivery to a member on its node (this node's are delivered without a round trip). */
   send(node: string, delivery: BusDelivery): Either<BusUnavailable, void>;
   /** Sends a delivery to every other node. */

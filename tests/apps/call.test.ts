@@ -123,6 +123,39 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
     expect(again.headers.get('cache-control')).toBe('no-store');
   });
 
+  it("says who is in the call room now, to the meeting's readers and its join links only", async () => {
+    const booked = await meeting();
+    const { id, customer, instructor, customerId, instructorId } = booked;
+    const room = async (who: Client) => {
+      const res = await who.request('GET', `/meetings/${id}/room`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      return res.body.participants;
+    };
+    expect(await room(instructor)).toEqual([]);
+    const customerJoin = await joinAs(customer, id);
+    const cora = connect(customerJoin.ticket);
+    await cora.waitType('welcome');
+    expect(await room(instructor)).toEqual([{ personId: customerId, role: 'customer' }]);
+    const ivan = connect((await joinAs(instructor, id)).ticket);
+    await ivan.waitType('peer-joined');
+    const both = [
+      { personId: customerId, role: 'customer' },
+      { personId: instructorId, role: 'instructor' },
+    ];
+    expect(await room(admin)).toEqual(both);
+    // The customer's join link (what an emailed link carries) reads the room of its own meeting only.
+    const link = client(ts.url, String(customerJoin.link).split('#link=')[1]);
+    expect(await room(link)).toEqual(both);
+    const other = await meeting();
+    expectProblem(await link.request('GET', `/meetings/${other.id}/room`), 403);
+    // Someone else's meeting is not found, as the meeting itself is not.
+    expectProblem(await other.customer.request('GET', `/meetings/${id}/room`), 404);
+    ivan.ws.close();
+    await cora.waitType('peer-left');
+    expect(await room(customer)).toEqual([{ personId: customerId, role: 'customer' }]);
+  });
+
   it('pairs the two sockets with the instructor as initiator and relays signals unchanged', async () => {
     const booked = await meeting();
     const id = booked.id;

@@ -3,7 +3,7 @@
 import { header, json, operation, param, reply, response, fileParameter } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { staticFileNames } from '../static.ts';
-import { JoinAnswerShape, OriginVerdict } from './shapes.ts';
+import { CallRoomShape, JoinAnswerShape, OriginVerdict } from './shapes.ts';
 
 /** What a ticket looks like (signed with a throwaway key): its payload, a dot, its MAC. */
 const EXAMPLE_TICKET =
@@ -25,7 +25,7 @@ const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
       'the meeting answers 404. A `link` meeting answers the remote link; a `1-1` meeting answers a signed, single-use ' +
       'signaling ticket (60 s, redeemable once on any node) with ICE servers and ephemeral TURN credentials. The call may be joined from 15 ' +
       "minutes before the start until the end. Either answer carries `link`, the caller's own join link. Answers are `Cache-Control: no-store`. " +
-      'A join link (`jl1.…`) is accepted as the bearer token here and for `GET /meetings/{id}` of its own meeting only ' +
+      'A join link (`jl1.…`) is accepted as the bearer token here and for `GET /meetings/{id}` and `GET /meetings/{id}/room` of its own meeting only ' +
       "(anything else: 403), until the meeting's end (then 401).",
     tags: ['calls'],
     parameters: [param('MeetingId')],
@@ -83,6 +83,34 @@ const meetingsIdJoinPath = (schema: SchemaOf): Json => ({
         description:
           'The meeting is cancelled, or it is outside the join window (more than 15 minutes before the start, or ended).',
       },
+    },
+  }),
+});
+
+const meetingsIdRoomPath = (schema: SchemaOf): Json => ({
+  get: operation({
+    operationId: 'getCallRoom',
+    summary: "Who is in a meeting's call now",
+    description:
+      "For whoever may read the meeting (its participants, admins and auditors; others get 404), also with the meeting's " +
+      'join link: which of its two participants hold a seat in its call room right now, on any node (the signaling ' +
+      'bus is asked; a crashed node\'s seats do not count). A lobby polls it to say "your trainer is here". ' +
+      'Answers are `Cache-Control: no-store`; 503 while the signaling bus (Redis) cannot answer.',
+    tags: ['calls'],
+    parameters: [param('MeetingId')],
+    responses: {
+      '200': {
+        description: 'Who is in the call.',
+        headers: { 'X-Request-Id': header('XRequestId'), 'Cache-Control': header('NoStore') },
+        content: {
+          'application/json': {
+            schema: schema(CallRoomShape),
+            example: { participants: [{ personId: 'trainer-7', role: 'instructor' }] },
+          },
+        },
+      },
+      '404': response('NotFound'),
+      '503': response('Unavailable'),
     },
   }),
 });
@@ -173,6 +201,7 @@ const signalingOriginCheckPath = (schema: SchemaOf): Json => ({
 
 export const callPaths: PathsOf = (schema) => ({
   '/meetings/{id}/join': meetingsIdJoinPath(schema),
+  '/meetings/{id}/room': meetingsIdRoomPath(schema),
   '/static/{file}': staticFilePath(),
   '/call': callPath(),
   '/signaling/origin-check': signalingOriginCheckPath(schema),

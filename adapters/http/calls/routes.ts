@@ -2,9 +2,11 @@ import type * as E from 'fp-ts/lib/Either.js';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AuthUser } from '../../../application/ports/access.ts';
+import type { CallRoom } from '../../../application/call-room.ts';
+import type { RequestContext } from '../../../application/execute.ts';
 import type { JoinAnswer } from '../../../application/join.ts';
 import type { AppError } from '../../../application/service.ts';
-import { pathId } from '../kit/context.ts';
+import { pathId, requestContext as ctx } from '../kit/context.ts';
 import type { Env } from '../kit/context.ts';
 import { answer, noFile, problem, validationProblem } from '../kit/problem.ts';
 import { staticAsset } from '../static.ts';
@@ -12,6 +14,8 @@ import { parseOrigin } from './shapes.ts';
 
 export interface JoinService {
   join(user: AuthUser, meetingId: string): Promise<E.Either<AppError, JoinAnswer>>;
+  /** Who is in the meeting's call room now (for a caller who may read the meeting). */
+  room(ctx: RequestContext, meetingId: string): Promise<E.Either<AppError, CallRoom>>;
 }
 
 /** Who may open the signaling socket: known only once the signaling server listens. */
@@ -25,6 +29,11 @@ export const callRoutes = (join: JoinService): Hono<Env> => {
   const routes = new Hono<Env>();
   routes.post('/meetings/:id/join', async (c) => {
     const result = await join.join(c.get('user'), pathId(c));
+    c.header('Cache-Control', 'no-store');
+    return answer(c, result);
+  });
+  routes.get('/meetings/:id/room', async (c) => {
+    const result = await join.room(ctx(c), pathId(c));
     c.header('Cache-Control', 'no-store');
     return answer(c, result);
   });

@@ -99,3 +99,19 @@ export const JoinAnswerShape = annotate(t.union([JoinLink, JoinNative]), { name:
 
 // The join answer is sent as it is: the compiler holds it to the documented shape.
 const _joinAnswerFits = (answer: JoinAnswer): t.TypeOf<typeof JoinAnswerShape> => answer;
+
+/** `GET /meetings/{id}/room`: who is in the meeting's call now. */
+export const CallRoomShape = annotate(
+  t.type({
+    participants: annotate(
+      t.readonlyArray(
+        t.type({
+          personId: annotate(t.string, { description: 'The participant (the customer or the instructor).' }),
+          role: CallRoleShape,
+        }),
+      ),
+      { description: "The meeting's participants in its call right now, on any node; empty when nobody is." },
+    ),
+  }),
+  { description: "Who is in the meeting's call now." },
+);

@@ -566,6 +566,9 @@ describe('real answers fit the OpenAPI document', () => {
     expect(nativeAnswer.body).toMatchObject({ mode: 'native', role: 'customer', expiresAt: minutesFromNow(1) });
     expect(nativeAnswer.body.signalingUrl).toMatch(/^ws:\/\/localhost:\d+\/signaling$/);
     await send(ivan, 'POST /meetings/{id}/join', 200, { path: { id: native.body.id } });
+    const room = await send(cora, 'GET /meetings/{id}/room', 200, { path: { id: native.body.id } });
+    expect(room.body).toEqual({ participants: [] });
+    await send(oscar, 'GET /meetings/{id}/room', 404, { path: { id: native.body.id } });
 
     await send(admin, 'POST /meetings/{id}/join', 403, { path: { id: native.body.id } });
     await send(oscar, 'POST /meetings/{id}/join', 404, { path: { id: native.body.id } });

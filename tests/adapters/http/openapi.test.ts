@@ -212,6 +212,7 @@ describe('openApiDocument', () => {
     const documented = routeKeys();
     const later = [
       'POST /meetings/{id}/join',
+      'GET /meetings/{id}/room',
       'GET /signaling',
       'GET /notifications',
       'POST /notifications/{id}/retry',

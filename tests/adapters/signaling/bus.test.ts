@@ -188,6 +188,27 @@ for (const adapter of [inProcess(), redisAdapter()]) {
         expect(a.got.map((d) => d.kind)).toEqual(['paired', 'peer-left', 'paired']);
       });
 
+      it("answers who holds a seat, from any node, without a left or a stopped node's seats", async () => {
+        const [a, b, c] = [await node('a'), await node('b'), await node('c')];
+        expect(await c.bus.occupants('m6')).toEqual(E.right([]));
+        const customer = seat(a, 'cora', 'customer');
+        const instructor = seat(b, 'ivan', 'instructor');
+        admitted(await a.bus.claim('m6', customer, 'x'));
+        admitted(await b.bus.claim('m6', instructor, 'cid'));
+        admitted(await b.bus.claim('m6-other', seat(b, 'olga', 'instructor'), 'y'));
+        const both = await c.bus.occupants('m6');
+        expect(E.isRight(both) && [...both.right].sort((x, y) => x.role.localeCompare(y.role))).toEqual([
+          customer,
+          instructor,
+        ]);
+        await b.bus.leave('m6', instructor.peerId);
+        expect(await c.bus.occupants('m6')).toEqual(E.right([customer]));
+        admitted(await b.bus.claim('m6', instructor, 'cid-2'));
+        await a.bus.close();
+        nodes.splice(nodes.indexOf(a), 1);
+        expect(await c.bus.occupants('m6')).toEqual(E.right([instructor]));
+      });
+
       it('sends to a member on another node unchanged, to one on its own node directly, and broadcasts to others', async () => {
         const [a, b] = [await node('a'), await node('b')];
         const data = {
