@@ -156,4 +156,24 @@ describe('attendance on the session page', { timeout: 120_000 }, () => {
     expect(await entry.locator('a[href$="/history"]').getAttribute('href')).toBe(`/app/sessions/${started}/history`);
     await expectAccessible(audit);
   });
+
+  it('reads in Spanish, for the member and the trainer, without a missing key', async () => {
+    const member = await web.page({ locale: 'es-ES', bypassCSP: true });
+    await web.signIn(member, 'customer-1');
+    await member.goto(`${web.url}/app/sessions/${started}`);
+    await member.getByRole('heading', { level: 2, name: 'Asistencia' }).waitFor();
+    await member.getByText(/Tu entrenador marcó que no te presentaste el /).waitFor();
+    await member.getByText(/^Entró .*· salió /).waitFor();
+    expect(await missingTranslations(member)).toEqual([]);
+
+    const trainer = await web.page({ locale: 'es-ES', bypassCSP: true });
+    await web.signIn(trainer, 'instructor-1');
+    await trainer.goto(`${web.url}/app/sessions/${upcoming}`);
+    await trainer.getByText('La asistencia se puede marcar cuando la sesión haya empezado.').waitFor();
+    await trainer.goto(`${web.url}/app/sessions/${started}/history`);
+    await trainer.getByText('El miembro entró en la llamada').waitFor();
+    await trainer.getByText('Asistencia: de asistió a no se presentó').waitFor();
+    expect(await missingTranslations(trainer)).toEqual([]);
+    await expectAccessible(trainer);
+  });
 });
