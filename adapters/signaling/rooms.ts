@@ -34,18 +34,32 @@ const giveUpSeat = (hub: Hub, member: Member): void => {
   void leaving.finally(() => hub.leaving.delete(leaving));
 };
 
-/** Tells the attendance port (if any) a member came or went, without waiting; `close` waits for it. */
+/** Per hub, the last attendance call under way for each person in each meeting, so that their calls run in order. */
+const attendanceQueues = new WeakMap<Hub, Map<string, Promise<void>>>();
+
+/**
+ * Tells the attendance port (if any) a member came or went, without waiting; `close` waits for it. A person's calls
+ * for a meeting run one after the other, so that a leave (or a rejoin) is decided once the call before it landed.
+ */
 const tellAttendance = (hub: Hub, member: Member, what: 'joined' | 'left'): void => {
   const port = hub.settings.attendance;
   if (port === undefined) return;
+  const at = hub.settings.now();
+  const queues = attendanceQueues.get(hub) ?? new Map<string, Promise<void>>();
+  attendanceQueues.set(hub, queues);
+  const key = `${member.meetingId}\u0000${member.userId}`;
   const context = { meetingId: member.meetingId, role: member.role };
-  const telling = Promise.resolve()
-    .then(() => port[what](member.meetingId, member.userId, member.role, hub.settings.now()))
+  const telling = (queues.get(key) ?? Promise.resolve())
+    .then(() => port[what](member.meetingId, member.userId, member.role, at))
     .catch((err: unknown) =>
       hub.settings.log.warn({ ...context, err: errorText(err) }, `signaling: ${what} not recorded`),
     );
+  queues.set(key, telling);
   hub.leaving.add(telling);
-  void telling.finally(() => hub.leaving.delete(telling));
+  void telling.finally(() => {
+    hub.leaving.delete(telling);
+    if (queues.get(key) === telling) queues.delete(key);
+  });
 };
 
 /**
