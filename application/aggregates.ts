@@ -1,3 +1,4 @@
+import * as attendance from '../domain/attendance.ts';
 import * as feed from '../domain/calendar-feed.ts';
 import * as identity from '../domain/identity.ts';
 import * as meeting from '../domain/meeting.ts';
@@ -216,6 +217,34 @@ export const signIns: Aggregate<signIn.SignInCommand, signIn.SignInEvent, signIn
   },
 };
 
+/** Who came to a meeting: joins and leaves of its call, and the instructor's marks (see domain/attendance.ts). */
+export const attendanceAggregate: Aggregate<
+  attendance.AttendanceCommand,
+  attendance.AttendanceEvent,
+  attendance.AttendanceState,
+  attendance.AttendanceError
+> = {
+  streamPrefix: attendance.attendanceStreamPrefix,
+  streamName: attendance.attendanceStreamName,
+  decider: attendance.attendanceDecider,
+  codec: attendance.AttendanceEvent,
+  eventTypes: attendance.attendanceEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'ValidationFailed':
+        return error;
+      case 'TooEarly':
+        return { _tag: 'Conflict', message: `attendance can be marked once the session has started (${error.start})` };
+      case 'MeetingIsCancelled':
+        return { _tag: 'Conflict', message: 'a cancelled meeting has no attendance to mark' };
+      case 'NotAParticipant':
+        return notFound('participant');
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
 /** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
 export const projectedAggregates = [
   meetings,
@@ -226,6 +255,7 @@ export const projectedAggregates = [
   calendarFeeds,
   sessions,
   identities,
+  attendanceAggregate,
 ];
 
 /**

@@ -34,6 +34,13 @@ const meetingSummaries: Record<string, (d: Data) => string> = {
   MeetingReinstated: () => 'Meeting was reinstated (cancelled to planned).',
 };
 
+const attendanceSummaries: Record<string, (d: Data) => string> = {
+  ParticipantJoined: (d) => `The ${text(d.role, 'participant')} ${text(d.personId)} joined the call.`,
+  ParticipantLeft: (d) => `The ${text(d.role, 'participant')} ${text(d.personId)} left the call.`,
+  AttendanceMarked: (d) =>
+    `Attendance of ${text(d.personId)} was marked ${text(d.status)}${typeof d.previous === 'string' ? ` (was ${text(d.previous)})` : ''}.`,
+};
+
 const seriesSummaries: Record<string, (d: Data) => string> = {
   SeriesScheduled: (d) =>
     `Series ${quoted(d.title)} was scheduled with ${sessions(count(d.occurrences))} for customer ${text(d.customerId)} and instructor ${text(d.instructorId)}.`,
@@ -87,6 +94,7 @@ const signInSummaries: Record<string, (d: Data) => string> = {
 
 const summaries: Readonly<Record<string, (d: Data) => string>> = {
   ...meetingSummaries,
+  ...attendanceSummaries,
   ...seriesSummaries,
   ...peopleSummaries,
   ...otherSummaries,

@@ -3,7 +3,10 @@ import type * as t from 'io-ts';
 import type * as meeting from '../domain/meeting.ts';
 import * as settings from '../domain/settings.ts';
 import { checkId } from '../domain/shared.ts';
-import { meetings, settingsAggregate } from './aggregates.ts';
+import { attendanceAggregate, meetings, settingsAggregate } from './aggregates.ts';
+import { attendanceEntries, markAttendance } from './attendance.ts';
+import type { AttendanceEntry } from './attendance.ts';
+import type { AttendanceStatus } from '../domain/attendance.ts';
 import { newIdFor } from './execute.ts';
 import type { AppError, ExecuteOptions, Executor, RequestContext } from './execute.ts';
 import type { BookingGuard, BookingConflict } from './booking.ts';
@@ -29,7 +32,7 @@ export interface ServiceDeps {
   readonly access: AccessProvider;
   readonly newId: () => string;
   readonly bookings: BookingGuard;
-  readonly executor: Pick<Executor, 'execute' | 'stamp'>;
+  readonly executor: Pick<Executor, 'execute' | 'stamp' | 'load'>;
 }
 
 /** What a client gives to schedule a meeting: the schedule command's fields, read off its codec (timezone: UTC). */
@@ -304,8 +307,30 @@ export const createService = (deps: ServiceDeps) => {
     ): Promise<E.Either<AppError, ParticipantHistory>> {
       const visible = await visibleMeeting(deps, ctx, meetingId);
       if (E.isLeft(visible)) return visible;
-      const entries = readModels.history(meetings.streamName(meetingId), page);
+      // The meeting's own events and its attendance's, in the order the log has them.
+      const streams = [meetings.streamName(meetingId), attendanceAggregate.streamName(meetingId)];
+      const entries = readModels.mergedHistory(streams, page);
       return E.right({ instructorId: visible.right.instructorId, entries });
+    },
+
+    /** The attendance of a meeting the caller has been shown, and its stream's revision (-1 before any event). */
+    attendanceOf(view: MeetingView): { entries: ReadonlyArray<AttendanceEntry>; revision: number } {
+      const recorded = readModels.getAttendance(view.id);
+      return { entries: attendanceEntries(view, recorded), revision: recorded?.revision ?? -1 };
+    },
+
+    /** Only the meeting's instructor or an admin may mark (404 for who may not see the meeting, like its other writes). */
+    async markAttendance(
+      ctx: RequestContext,
+      meetingId: string,
+      personId: string,
+      status: AttendanceStatus,
+    ): Promise<E.Either<AppError, AttendanceEntry>> {
+      const visible = await visibleMeeting(deps, ctx, meetingId);
+      if (E.isLeft(visible)) return visible;
+      if (!(await access.canModify(ctx.user, visible.right)))
+        return E.left(forbidden("only the meeting's instructor or an admin may mark attendance"));
+      return markAttendance(deps, ctx, visible.right, personId, status);
     },
 
     checkCalendarQuery: (ctx: RequestContext, query: { from: string; to: string; userId?: string }) =>

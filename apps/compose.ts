@@ -62,6 +62,7 @@ import { JoinLinkSigner, createJoinLinks } from '../application/join-links.ts';
 import type { JoinLinks } from '../application/join-links.ts';
 import { joinLinkAuthenticator } from '../adapters/http/join-link.ts';
 import { closeCallsOnMeetingChange } from '../application/call-rooms.ts';
+import { createAttendanceRecorder } from '../application/attendance.ts';
 import { createHealthCheck } from '../application/health.ts';
 import { attachSignaling } from '../adapters/signaling/server.ts';
 import { createSettingsPreview } from '../application/settings-preview.ts';
@@ -560,6 +561,8 @@ const startSignaling = (
     },
     iceServersFor: (userId) => [...calls.ice(userId, clock())],
     logger: logger.child({ component: 'signaling' }),
+    // Joins and leaves go to each meeting's attendance stream; a failing store never holds up or ends a call.
+    attendance: createAttendanceRecorder(deps.executor),
     // With REDIS_URL, rooms are shared by every node through Redis; without it they live in this process.
     ...(deps.config.redisUrl !== undefined
       ? { bus: createRedisBus({ url: deps.config.redisUrl, logger: logger.child({ component: 'signaling-bus' }) }) }

@@ -29,6 +29,7 @@ import type { IdempotentKind } from './idempotency.ts';
 import type { Env } from './kit/context.ts';
 import { problem, validationProblem } from './kit/problem.ts';
 import { meetingRoutes } from './meetings/routes.ts';
+import { attendanceRoutes } from './attendance/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { oidcRoutes } from './oidc/routes.ts';
 import type { OidcRouteDeps } from './oidc/routes.ts';
@@ -182,6 +183,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   api.route('/', peopleRoutes(deps.service));
   if (deps.signIn !== undefined) api.route('/', inviteRoutes(deps.signIn.signIn));
   api.route('/', meetingRoutes(deps.service));
+  api.route('/', attendanceRoutes(deps.service));
   api.route('/', callRoutes(deps.join));
   api.route(
     '/',

@@ -17,6 +17,7 @@ import { authPaths } from './auth/openapi.ts';
 import { calendarPaths } from './calendar/openapi.ts';
 import { eventPayloads } from './history/shapes.ts';
 import { meetingPaths } from './meetings/openapi.ts';
+import { attendancePaths } from './attendance/openapi.ts';
 import { notificationPaths } from './notifications/openapi.ts';
 import { CallRoleShape, SkipReasonShape } from './notifications/shapes.ts';
 import { createDeriver } from './openapi/derive.ts';
@@ -300,7 +301,7 @@ const parameters = (idSchema: Json): Json => ({
     // No example: Swagger UI would pre-fill it and every edit from the docs page would be refused with 412.
     description:
       'The `ETag` of the last answer you got for this resource, quotes included (like `"3"`). When given and the resource has moved on, the answer is 412 and nothing changes. `*` or no header: apply to whatever is current.',
-    schema: { type: 'string', pattern: '^\\s*(\\*|(W/)?"-?\\d{1,15}")\\s*$' },
+    schema: { type: 'string', pattern: '^\\s*(\\*|(W/)?"-?\\d{1,15}(\\.\\d{1,15})?")\\s*$' },
   },
   IfNoneMatch: {
     name: 'If-None-Match',
@@ -364,9 +365,10 @@ const headers: Json = {
     schema: { type: 'string', pattern: '^[\\w.-]{1,64}$' },
   },
   ETag: {
-    description: 'Strong ETag carrying the revision, like `"3"`; send it back in `If-Match`.',
+    description:
+      'Strong ETag carrying the revision, like `"3"` (a meeting whose attendance has events adds their revision: `"3.1"`); send it back in `If-Match`.',
     required: true,
-    schema: { type: 'string', pattern: '^"\\d+"$' },
+    schema: { type: 'string', pattern: '^"\\d+(\\.\\d+)?"$' },
   },
   Location: {
     description: 'Path of the created resource.',
@@ -437,6 +439,7 @@ const resources: ReadonlyArray<PathsOf> = [
   webPaths,
   peoplePaths,
   meetingPaths,
+  attendancePaths,
   callPaths,
   seriesPaths,
   calendarPaths,

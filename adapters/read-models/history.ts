@@ -8,6 +8,24 @@ import type { HistoryEntry, MeetingQueries, ProjectionSink } from '../../applica
 import { sqliteSink } from './kit.ts';
 import type { Db } from './kit.ts';
 
+interface Row {
+  revision: number;
+  position: number;
+  type: string;
+  at: string;
+  actor: string;
+  data: string;
+}
+
+const entryOf = (row: Row): HistoryEntry => ({
+  revision: row.revision,
+  position: row.position,
+  type: row.type,
+  at: row.at,
+  actor: JSON.parse(row.actor) as HistoryEntry['actor'],
+  data: JSON.parse(row.data) as unknown,
+});
+
 const schema = `
 CREATE TABLE IF NOT EXISTS history (
   stream TEXT NOT NULL, revision INTEGER NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL,
@@ -17,7 +35,7 @@ CREATE TABLE IF NOT EXISTS history (
 
 export interface HistoryReadModel {
   readonly sink: ProjectionSink;
-  readonly queries: Pick<MeetingQueries, 'history'>;
+  readonly queries: Pick<MeetingQueries, 'history' | 'mergedHistory'>;
 }
 
 /** The audit history: every event of every stream, with who did it and when, page by page per stream. */
@@ -26,11 +44,12 @@ export const openHistoryReadModel = (db: Db): HistoryReadModel => {
   const putHistory = db.prepare(
     'INSERT OR IGNORE INTO history(stream, revision, position, type, at, actor, data) VALUES (?,?,?,?,?,?,?)',
   );
-  const historyStmt = db.prepare<
-    [string, number, number],
-    { revision: number; position: number; type: string; at: string; actor: string; data: string }
-  >(
+  const historyStmt = db.prepare<[string, number, number], Row>(
     'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? AND revision > ? ORDER BY revision LIMIT ?',
+  );
+  // Two streams at most (a meeting and its attendance): one statement, the second name repeated when there is one.
+  const mergedStmt = db.prepare<[string, string, number, number], Row>(
+    'SELECT revision, position, type, at, actor, data FROM history WHERE stream IN (?, ?) ORDER BY position LIMIT ? OFFSET ?',
   );
   const handle = (recorded: RecordedEvent): void => {
     // Idempotency keys are bookkeeping of requests, with their answers; schedules are bookkeeping of bookings (each
@@ -57,14 +76,12 @@ export const openHistoryReadModel = (db: Db): HistoryReadModel => {
     sink: sqliteSink(db, 'history', handle, () => db.exec('DELETE FROM history;')),
     queries: {
       history: (streamName, page = { after: -1, limit: -1 }) =>
-        historyStmt.all(streamName, page.after, page.limit).map((row) => ({
-          revision: row.revision,
-          position: row.position,
-          type: row.type,
-          at: row.at,
-          actor: JSON.parse(row.actor) as HistoryEntry['actor'],
-          data: JSON.parse(row.data) as unknown,
-        })),
+        historyStmt.all(streamName, page.after, page.limit).map(entryOf),
+      mergedHistory: (streamNames, page = { after: -1, limit: -1 }) => {
+        const [first, second] = streamNames;
+        if (first === undefined || streamNames.length > 2) throw new Error('mergedHistory reads one or two streams');
+        return mergedStmt.all(first, second ?? first, page.limit, page.after + 1).map(entryOf);
+      },
     },
   };
 };

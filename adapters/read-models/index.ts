@@ -1,5 +1,6 @@
 import type { AuditQueries } from '../../application/audit.ts';
 import type { ReadModels } from '../../application/ports/read-models.ts';
+import { openAttendanceReadModel } from './attendance.ts';
 import { openAuditReadModel } from './audit.ts';
 import { openCalendarFeedReadModel } from './calendar-feeds.ts';
 import { openHistoryReadModel } from './history.ts';
@@ -29,6 +30,8 @@ export interface SqliteReadModels extends ReadModels {
 export const openSqliteReadModels = (path: string): SqliteReadModels => {
   const db = openReadModelDatabase(path, READ_MODEL_VERSION);
   const people = openPeopleReadModel(db);
+  // Before the meetings: their calendar query joins the attendance marks.
+  const attendance = openAttendanceReadModel(db);
   const meetings = openMeetingReadModel(db, people.personName);
   const history = openHistoryReadModel(db);
   const settings = openSettingsReadModel(db);
@@ -45,6 +48,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     ...settings.queries,
     ...feeds.queries,
     ...sessions.queries,
+    ...attendance.queries,
     notifications,
     audit: audit.queries,
     sinks: [
@@ -57,6 +61,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       feeds.sink,
       audit.sink,
       sessions.sink,
+      attendance.sink,
     ],
     transaction: (work) => runInTransaction(db, work),
     flushWal: () => {

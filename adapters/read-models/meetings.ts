@@ -38,6 +38,7 @@ type CalendarTuple = [
   CalendarEntry['trainingType'],
   string,
   string,
+  CalendarEntry['attendance'] | null,
 ];
 
 export type MeetingReadQueries = Pick<
@@ -116,9 +117,11 @@ const earliestStart = (from: string): string => new Date(Date.parse(from) - MAX_
 
 const calendarQuery = (db: Db, personName: (personId: string) => string | undefined): MeetingQueries['calendar'] => {
   const calendarStmt = db.prepare<[string, string, string, string]>(`
-    SELECT meeting_id, role, series_id, title, start, "end", timezone, state, training_type, customer_id, instructor_id FROM calendar
-    WHERE user_id = ? AND start >= ? AND start < ? AND "end" > ?
-    ORDER BY start, meeting_id, role`);
+    SELECT c.meeting_id, c.role, c.series_id, c.title, c.start, c."end", c.timezone, c.state, c.training_type,
+      c.customer_id, c.instructor_id, m.status FROM calendar c
+    LEFT JOIN attendance_marks m ON m.meeting_id = c.meeting_id AND m.person_id = c.customer_id
+    WHERE c.user_id = ? AND c.start >= ? AND c.start < ? AND c."end" > ?
+    ORDER BY c.start, c.meeting_id, c.role`);
   // Rows as arrays: a year's calendar is a thousand rows, and objects per row were most of its cost.
   const calendarRows = calendarStmt.raw(true);
   return (userId, from, to) => {
@@ -129,7 +132,20 @@ const calendarQuery = (db: Db, personName: (personId: string) => string | undefi
       return names.get(id);
     };
     return (calendarRows.all(userId, earliestStart(from), to, from) as unknown as CalendarTuple[]).map(
-      ([meetingId, role, seriesId, title, start, end, timezone, state, trainingType, customerId, instructorId]) => ({
+      ([
+        meetingId,
+        role,
+        seriesId,
+        title,
+        start,
+        end,
+        timezone,
+        state,
+        trainingType,
+        customerId,
+        instructorId,
+        mark,
+      ]) => ({
         meetingId,
         seriesId: seriesId ?? undefined,
         title,
@@ -142,6 +158,7 @@ const calendarQuery = (db: Db, personName: (personId: string) => string | undefi
         customerId,
         instructorId,
         counterpartName: nameOf(role === 'customer' ? instructorId : customerId),
+        ...(mark !== null ? { attendance: mark } : {}),
       }),
     );
   };

@@ -1,5 +1,5 @@
 import type { Either } from 'fp-ts/lib/Either.js';
-import type { TicketClaims, TicketRejection } from '../../application/calls.ts';
+import type { CallRole, TicketClaims, TicketRejection } from '../../application/calls.ts';
 import type { Log } from '../../application/ports/logger.ts';
 import type { BusStatus, SignalingBus } from '../../application/ports/signaling-bus.ts';
 
@@ -56,6 +56,15 @@ export interface SignalingOptions {
    * The signaling server starts it and closes it on `close`.
    */
   readonly bus?: SignalingBus;
+  /**
+   * Told when a member is seated in its meeting's room and when it leaves it (also at a graceful shutdown); a member
+   * a newer connection replaced leaves no seat and is not told of. Fire and forget: a rejection is logged and never
+   * affects the call; `close` waits for what is under way.
+   */
+  readonly attendance?: {
+    joined(meetingId: string, personId: string, role: CallRole, at: Date): Promise<void>;
+    left(meetingId: string, personId: string, role: CallRole, at: Date): Promise<void>;
+  };
 }
 
 export interface SignalingStats {

@@ -16,6 +16,7 @@ export interface Settings {
   readonly log: SignalingLogger;
   readonly now: () => Date;
   readonly monotonicNow: () => number;
+  readonly attendance: SignalingOptions['attendance'];
 }
 
 export interface Member {
@@ -72,6 +73,7 @@ export const settingsFrom = (options: SignalingOptions): Settings => ({
   log: options.logger ?? noopLogger,
   now: options.now ?? (() => new Date()),
   monotonicNow: options.monotonicNow ?? (() => performance.now()),
+  attendance: options.attendance,
 });
 
 /** Sends a frame; a socket whose send buffer has grown beyond the limit is a slow consumer and is terminated. */

@@ -34,6 +34,34 @@ const giveUpSeat = (hub: Hub, member: Member): void => {
   void leaving.finally(() => hub.leaving.delete(leaving));
 };
 
+/** Per hub, the last attendance call under way for each person in each meeting, so that their calls run in order. */
+const attendanceQueues = new WeakMap<Hub, Map<string, Promise<void>>>();
+
+/**
+ * Tells the attendance port (if any) a member came or went, without waiting; `close` waits for it. A person's calls
+ * for a meeting run one after the other, so that a leave (or a rejoin) is decided once the call before it landed.
+ */
+const tellAttendance = (hub: Hub, member: Member, what: 'joined' | 'left'): void => {
+  const port = hub.settings.attendance;
+  if (port === undefined) return;
+  const at = hub.settings.now();
+  const queues = attendanceQueues.get(hub) ?? new Map<string, Promise<void>>();
+  attendanceQueues.set(hub, queues);
+  const key = `${member.meetingId}\u0000${member.userId}`;
+  const context = { meetingId: member.meetingId, role: member.role };
+  const telling = (queues.get(key) ?? Promise.resolve())
+    .then(() => port[what](member.meetingId, member.userId, member.role, at))
+    .catch((err: unknown) =>
+      hub.settings.log.warn({ ...context, err: errorText(err) }, `signaling: ${what} not recorded`),
+    );
+  queues.set(key, telling);
+  hub.leaving.add(telling);
+  void telling.finally(() => {
+    hub.leaving.delete(telling);
+    if (queues.get(key) === telling) queues.delete(key);
+  });
+};
+
 /**
  * Takes the member out of its room (once); the one left behind is told through the bus, and an empty room is
  * forgotten. A member the bus replaced has no seat left to give up (`seated: false`).
@@ -43,7 +71,10 @@ export const removeMember = (hub: Hub, member: Member, seated = true): void => {
   member.gone = true;
   forget(hub, member);
   // A member still waiting for its claim gives its seat up once the claim answers (see `admit`).
-  if (seated && member.early === undefined) giveUpSeat(hub, member);
+  if (seated && member.early === undefined) {
+    giveUpSeat(hub, member);
+    tellAttendance(hub, member, 'left');
+  }
 };
 
 /** What the bus delivered to one of this node's members, told to its socket. */
@@ -126,6 +157,7 @@ const seated = (
   }
   const room = hub.rooms.get(member.meetingId) ?? new Set<Member>();
   hub.rooms.set(member.meetingId, room.add(member));
+  tellAttendance(hub, member, 'joined');
   send(settings, member.ws, {
     type: 'welcome',
     peerId: member.peerId,

@@ -1,4 +1,5 @@
 import type { Actor, Role } from '../../domain/shared.ts';
+import type { AttendanceStatus } from '../../domain/attendance.ts';
 import type { Meeting, MeetingStatus, TrainingType } from '../../domain/meeting.ts';
 import type { Settings } from '../../domain/settings.ts';
 import type { Series } from '../../domain/series.ts';
@@ -44,6 +45,31 @@ export interface CalendarEntry {
   readonly customerId: string;
   readonly instructorId: string;
   readonly counterpartName?: string;
+  /** The customer's attendance mark, once the instructor or an admin set one. */
+  readonly attendance?: AttendanceStatus;
+}
+
+/** One time in the call: when the participant joined and, unless they are still in it, left. */
+export interface AttendanceVisit {
+  readonly joinedAt: string;
+  readonly leftAt?: string;
+}
+
+/** One participant's attendance as recorded: their mark (who set it, when) and their visits to the call. */
+export interface ParticipantAttendance {
+  readonly personId: string;
+  readonly status?: AttendanceStatus;
+  readonly markedBy?: Actor;
+  readonly markedAt?: string;
+  /** Oldest first, the last `MAX_VISITS` only. */
+  readonly visits: ReadonlyArray<AttendanceVisit>;
+}
+
+/** A meeting's attendance stream as the read model shows it; `revision` is the stream's. */
+export interface AttendanceView {
+  readonly meetingId: string;
+  readonly revision: number;
+  readonly participants: ReadonlyArray<ParticipantAttendance>;
 }
 
 export interface HistoryEntry {
@@ -106,6 +132,13 @@ export interface MeetingQueries {
   activeMeetingsOverlapping(userIds: ReadonlyArray<string>, from: string, to: string): ReadonlyArray<MeetingView>;
   /** A stream's events after `after` (a revision; -1 for the start), oldest first, at most `limit`. */
   history(streamName: string, page?: HistoryPage): ReadonlyArray<HistoryEntry>;
+  /**
+   * The events of several streams in log order, after the first `after + 1` of them (-1 for the start), at most
+   * `limit`: as the log only grows at its end, an entry's place in this order never changes.
+   */
+  mergedHistory(streamNames: ReadonlyArray<string>, page?: HistoryPage): ReadonlyArray<HistoryEntry>;
+  /** What the attendance stream of a meeting holds, or undefined before its first event. */
+  getAttendance(meetingId: string): AttendanceView | undefined;
   getSeries(seriesId: string): SeriesView | undefined;
   meetingsOfSeries(seriesId: string): MeetingView[];
   getPerson(personId: string): PersonView | undefined;

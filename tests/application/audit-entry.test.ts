@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { REDACTED, auditRecordOf, isAudited, redact } from '../../application/audit-entry.ts';
 import { auditSummary } from '../../application/audit-summary.ts';
 import {
+  attendanceAggregate,
   calendarFeeds,
   meetings,
   notifications,
@@ -31,7 +32,16 @@ describe('audit entries', () => {
   it('has a sentence of its own for every event type of the aggregates it knows', () => {
     // Named rather than read off projectedAggregates: an aggregate added later gets the generic sentence until
     // someone writes its own.
-    const known = [meetings, seriesAggregate, people, settingsAggregate, notifications, calendarFeeds, sessions];
+    const known = [
+      meetings,
+      attendanceAggregate,
+      seriesAggregate,
+      people,
+      settingsAggregate,
+      notifications,
+      calendarFeeds,
+      sessions,
+    ];
     const types = [
       ...known.flatMap((aggregate) => [...aggregate.eventTypes]),
       ...signInEventTypes,

@@ -93,7 +93,7 @@ describe('durability', () => {
     });
     // Two people, the meeting, and its reservations on the customer's and the instructor's schedules.
     expect(output).toMatch(
-      /rebuilt meetings, history, people, settings, series, notifications, calendar-feeds, audit, sessions from 5 events/,
+      /rebuilt meetings, history, people, settings, series, notifications, calendar-feeds, audit, sessions, attendance from 5 events/,
     );
 
     const second = await startTestSystem({ dataDir });

@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { annotate } from '../../../domain/annotate.ts';
 import { TrainingType } from '../../../domain/meeting.ts';
+import { AttendanceStatus } from '../../../domain/attendance.ts';
 import { Id, IsoInstant } from '../../../domain/shared.ts';
 import { TimeZoneName } from '../../../domain/time.ts';
 import { MeetingState } from '../meetings/shapes.ts';
@@ -40,6 +41,9 @@ export const CalendarItem = annotate(
       seriesId: t.string,
       counterpartName: annotate(t.string, {
         description: 'Name of the other participant, when the people directory knows it.',
+      }),
+      attendance: annotate(AttendanceStatus, {
+        description: "The customer's attendance mark, once the instructor or an admin set one.",
       }),
     }),
   ]),

@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { annotate, notesOf } from '../../../domain/annotate.ts';
 import { MeetingEvent } from '../../../domain/meeting.ts';
+import { AttendanceEvent } from '../../../domain/attendance.ts';
 import { SeriesEvent } from '../../../domain/series.ts';
 import { SettingsChanged } from '../../../domain/settings.ts';
 import { Actor, IsoInstant } from '../../../domain/shared.ts';
@@ -75,10 +76,16 @@ const payloadsOf = (codecs: ReadonlyArray<EventCodec>) =>
   });
 export const eventPayloads = {
   meetings: payloadsOf(MeetingEvent.types),
+  attendance: payloadsOf(AttendanceEvent.types),
   series: payloadsOf(SeriesEvent.types),
   settings: payloadsOf([SettingsChanged]),
 };
-const allPayloads = [...eventPayloads.meetings, ...eventPayloads.series, ...eventPayloads.settings];
+const allPayloads = [
+  ...eventPayloads.meetings,
+  ...eventPayloads.attendance,
+  ...eventPayloads.series,
+  ...eventPayloads.settings,
+];
 const typesOf = (payloads: ReadonlyArray<{ type: string }>) => payloads.map((p) => p.type).join(', ');
 
 const Position = (description: string) => annotate(t.number, { type: 'integer', minimum: 0, description });
@@ -89,7 +96,8 @@ export const HistoryEntryShape = annotate(
     position: Position('Position in the global log.'),
     type: annotate(t.string, {
       description:
-        `Event type. Meetings: ${typesOf(eventPayloads.meetings)}. Series: ${typesOf(eventPayloads.series)}. ` +
+        `Event type. Meetings: ${typesOf(eventPayloads.meetings)}; with their attendance: ${typesOf(eventPayloads.attendance)}. ` +
+        `Series: ${typesOf(eventPayloads.series)}. ` +
         `Settings: ${typesOf(eventPayloads.settings)}. Clients should skip types they do not know: later capabilities may add some.`,
     }),
     at: annotate(IsoInstant, { description: 'When it happened.' }),

@@ -22,17 +22,22 @@ const historyPage = (c: Context<Env>): E.Either<FieldError[], HistoryPage> => {
   return errors.length > 0 ? E.left(errors) : E.right({ after, limit });
 };
 
-/** `GET …/history`: the page asked for, read by `read`. */
+/**
+ * `GET …/history`: the page asked for, read by `read`. `next` is the last entry's revision; `merged` histories (a
+ * meeting with its attendance) count places in their order instead.
+ */
 export const historyAnswer = async (
   c: Context<Env>,
   read: (page: HistoryPage) => Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>>,
+  merged = false,
 ) => {
   const page = historyPage(c);
   if (E.isLeft(page)) return validationProblem(c, page.left);
   const result = await read(page.right);
   if (E.isLeft(result)) return appErrorResponse(c, result.left);
   const last = result.right[result.right.length - 1];
-  return c.json({ events: result.right, next: result.right.length === page.right.limit ? last?.revision : undefined });
+  const cursor = merged ? page.right.after + result.right.length : last?.revision;
+  return c.json({ events: result.right, next: result.right.length === page.right.limit ? cursor : undefined });
 };
 
 /** A meeting's or a series' history, showing only what the caller may read of it. */

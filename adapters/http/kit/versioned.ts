@@ -7,8 +7,12 @@ import { readJson } from './body.ts';
 import type { Env } from './context.ts';
 import { appErrorResponse, problem } from './problem.ts';
 
-/** The strong ETag of a resource at a revision. */
-export const etag = (revision: number) => `"${revision}"`;
+/**
+ * The strong ETag of a resource at a revision; `part` is the revision of a stream shown with it (a meeting's
+ * attendance), after a dot, so that the tag changes with either while `If-Match` pins the resource's own.
+ */
+export const etag = (revision: number, part?: number) =>
+  part === undefined || part < 0 ? `"${revision}"` : `"${revision}.${part}"`;
 
 /** `If-Match: "3"` pins the revision the client saw; `*` or no header means "whatever is current". */
 export const ifMatch = (c: Context): { ok: true; revision: number | undefined } | { ok: false; response: Response } => {
@@ -16,7 +20,7 @@ export const ifMatch = (c: Context): { ok: true; revision: number | undefined } 
   if (header === undefined || header.trim() === '*') return { ok: true, revision: undefined };
   // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches, so it is stale by definition.
   if (/^\s*W\//.test(header)) return { ok: true, revision: -2 };
-  const match = /^\s*"(-?\d{1,15})"\s*$/.exec(header);
+  const match = /^\s*"(-?\d{1,15})(?:\.\d{1,15})?"\s*$/.exec(header);
   if (match === null) {
     return {
       ok: false,

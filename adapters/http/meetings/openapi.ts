@@ -26,6 +26,10 @@ export const exampleMeeting = {
   createdAt: '2026-02-20T14:03:11.204Z',
   updatedAt: '2026-02-20T14:03:11.204Z',
   revision: 0,
+  attendance: [
+    { personId: 'cust-42', role: 'customer', status: null, present: false, visits: [] },
+    { personId: 'inst-7', role: 'instructor', status: null, present: false, visits: [] },
+  ],
 };
 
 const exampleMeetingInput = { ...exampleFields, start: '2026-03-02T10:00:00+01:00', end: '2026-03-02T11:00:00+01:00' };
@@ -209,7 +213,11 @@ const meetingsIdHistoryPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'getMeetingHistory',
     summary: 'Audit history of a meeting',
-    description: 'Every recorded event, oldest first, with who and when. Admins, its customer and its instructor.',
+    description:
+      'Every recorded event of the meeting and of its attendance (`ParticipantJoined`, `ParticipantLeft`, ' +
+      '`AttendanceMarked`), in the order the log has them, oldest first, with who and when. Admins, auditors, its ' +
+      'customer and its instructor. Pages: `after` is the place in this order of the last entry seen (the `next` of ' +
+      'the previous page), which equals its revision while the attendance has no events.',
     tags: ['meetings'],
     parameters: [param('MeetingId'), param('HistoryAfter'), param('HistoryLimit')],
     responses: {

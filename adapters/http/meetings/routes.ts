@@ -4,22 +4,34 @@ import type { Service } from '../../../application/service.ts';
 import { pathId, requestContext as ctx } from '../kit/context.ts';
 import type { Env } from '../kit/context.ts';
 import { historyAnswer, presentedHistory } from '../kit/history.ts';
-import { etag, sendVersioned, write } from '../kit/versioned.ts';
+import { etag, write } from '../kit/versioned.ts';
+import { appErrorResponse } from '../kit/problem.ts';
+import type { MeetingView } from '../../../application/ports/read-models.ts';
+import type { AppError } from '../../../application/service.ts';
+import type { Context } from 'hono';
 import { CancelBody, MeetingBody, MeetingPatchBody, NoBody, presentMeeting } from './shapes.ts';
-
-const sendMeeting = sendVersioned('meetings', presentMeeting);
 
 /** `/meetings`: schedule, read (with `If-None-Match`), change, cancel, confirm, reinstate, and the history. */
 export const meetingRoutes = (service: Service): Hono<Env> => {
   const routes = new Hono<Env>();
+  const tagOf = (view: MeetingView) => etag(view.revision, service.attendanceOf(view).revision);
+  /** The meeting with its attendance, read once: the ETag carries both revisions. */
+  const sendMeeting = (c: Context<Env>, result: E.Either<AppError, MeetingView>, status: 200 | 201 = 200) => {
+    if (E.isLeft(result)) return appErrorResponse(c, result.left);
+    const view = result.right;
+    const attendance = service.attendanceOf(view);
+    c.header('ETag', etag(view.revision, attendance.revision));
+    if (status === 201) c.header('Location', `/meetings/${encodeURIComponent(view.id)}`);
+    return c.json(presentMeeting(c.get('user'), view, attendance.entries), status);
+  };
   routes.post(
     '/meetings',
     write(MeetingBody, false, async (c, body) => sendMeeting(c, await service.scheduleMeeting(ctx(c), body), 201)),
   );
   routes.get('/meetings/:id', async (c) => {
     const result = await service.getMeeting(ctx(c), pathId(c));
-    if (E.isRight(result) && c.req.header('if-none-match') === etag(result.right.revision)) {
-      c.header('ETag', etag(result.right.revision));
+    if (E.isRight(result) && c.req.header('if-none-match') === tagOf(result.right)) {
+      c.header('ETag', tagOf(result.right));
       return c.body(null, 304);
     }
     return sendMeeting(c, result);
@@ -49,7 +61,7 @@ export const meetingRoutes = (service: Service): Hono<Env> => {
     ),
   );
   routes.get('/meetings/:id/history', (c) =>
-    historyAnswer(c, async (page) => presentedHistory(c, await service.meetingHistory(ctx(c), pathId(c), page))),
+    historyAnswer(c, async (page) => presentedHistory(c, await service.meetingHistory(ctx(c), pathId(c), page)), true),
   );
   return routes;
 };

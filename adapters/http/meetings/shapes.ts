@@ -18,6 +18,8 @@ import { IsoInstant } from '../../../domain/shared.ts';
 import { TimeZoneName } from '../../../domain/time.ts';
 import type { AuthUser } from '../../../application/ports/access.ts';
 import type { MeetingView } from '../../../application/ports/read-models.ts';
+import type { AttendanceEntry } from '../../../application/attendance.ts';
+import { AttendanceEntryShape, presentAttendance } from '../attendance/shapes.ts';
 
 // ---------- bodies ----------
 
@@ -79,6 +81,10 @@ export const MeetingResource = annotate(
       createdAt: Timestamp('When it was scheduled.'),
       updatedAt: Timestamp('When it last changed.'),
       revision: Revision,
+      attendance: annotate(t.readonlyArray(AttendanceEntryShape), {
+        description:
+          'Both participants, the customer first: their attendance marks and their times in the native call. Part of the `ETag`.',
+      }),
     }),
     t.partial({
       seriesId: annotate(t.string, { description: 'Set when the meeting is an occurrence of a series.' }),
@@ -95,14 +101,19 @@ export const MeetingResource = annotate(
     name: 'MeetingView',
     description:
       'A meeting as a reader sees it. `customerMetadata` is present for admins and the instructor only, ' +
-      '`instructorMetadata` for admins only. The `ETag` header carries `revision`.',
+      '`instructorMetadata` for admins only. The `ETag` header carries `revision` and, once its attendance has ' +
+      'events, their revision after a dot (`"4.2"`); `If-Match` pins `revision` only.',
     ...linkRule,
   },
 );
 export type MeetingResource = t.TypeOf<typeof MeetingResource>;
 
 /** Hides what the caller may not read: customer metadata from the customer, instructor metadata from non-admins. */
-export const presentMeeting = (user: AuthUser, view: MeetingView): MeetingResource => {
+export const presentMeeting = (
+  user: AuthUser,
+  view: MeetingView,
+  attendance: ReadonlyArray<AttendanceEntry>,
+): MeetingResource => {
   const {
     individuallyEdited: _edited,
     cancelledBy: _by,
@@ -114,6 +125,7 @@ export const presentMeeting = (user: AuthUser, view: MeetingView): MeetingResour
   const admin = user.roles.includes('admin');
   return {
     ...rest,
+    attendance: presentAttendance(attendance),
     ...(admin || view.instructorId === user.id ? { customerMetadata } : {}),
     ...(admin ? { instructorMetadata } : {}),
   };

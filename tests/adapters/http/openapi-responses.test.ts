@@ -583,6 +583,43 @@ describe('real answers fit the OpenAPI document', () => {
     await send(ivan, 'POST /meetings/{id}/join', 409, { path: { id: native.body.id } });
   });
 
+  it('attendance: a mark, read back with the meeting and the calendar, and the refusals', async () => {
+    const past = await send(admin, 'POST /meetings', 201, {
+      body: meeting({
+        customerId: 'cam',
+        instructorId: 'olga',
+        start: minutesFromNow(-300),
+        end: minutesFromNow(-240),
+      }),
+    });
+    const path = { id: past.body.id, personId: 'cam' };
+    const marked = await send(olga, 'PUT /meetings/{id}/attendance/{personId}', 200, {
+      path,
+      body: { status: 'no-show' },
+    });
+    expect(marked.body).toMatchObject({ personId: 'cam', status: 'no-show', markedBy: { id: 'olga' } });
+    const read = await send(cam, 'GET /meetings/{id}', 200, { path: { id: past.body.id } });
+    expect(read.body.attendance[0].status).toBe('no-show');
+    const range = `from=${encodeURIComponent(minutesFromNow(-360))}&to=${encodeURIComponent(minutesFromNow(-200))}`;
+    const calendar = await send(cam, 'GET /calendar', 200, { query: range });
+    expect(calendar.body.items).toEqual([expect.objectContaining({ meetingId: past.body.id, attendance: 'no-show' })]);
+    await send(cam, 'PUT /meetings/{id}/attendance/{personId}', 403, { path, body: { status: 'attended' } });
+    await send(ivan, 'PUT /meetings/{id}/attendance/{personId}', 404, { path, body: { status: 'attended' } });
+    await send(olga, 'PUT /meetings/{id}/attendance/{personId}', 400, { path, body: { status: 'maybe' } });
+    const later = await send(admin, 'POST /meetings', 201, {
+      body: meeting({
+        customerId: 'cam',
+        instructorId: 'olga',
+        start: at('2030-08-01T10:00:00Z'),
+        end: at('2030-08-01T11:00:00Z'),
+      }),
+    });
+    await send(olga, 'PUT /meetings/{id}/attendance/{personId}', 409, {
+      path: { id: later.body.id, personId: 'olga' },
+      body: { status: 'attended' },
+    });
+  });
+
   it('notifications: sent, skipped, undeliverable, retried, and the refusals', async () => {
     const cancel = async (body: Record<string, unknown>) => {
       const created = await send(admin, 'POST /meetings', 201, { body });

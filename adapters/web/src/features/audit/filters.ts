@@ -32,9 +32,12 @@ export const queryString = (query: AuditQuery): string => {
   return params.toString();
 };
 
-/** `meeting-<id>` and `series-<id>` open their history timelines; other streams have no page. */
+/**
+ * `meeting-<id>` and `series-<id>` open their history timelines, and a meeting's `attendance-<id>` its meeting's
+ * (which shows the attendance too); other streams have no page.
+ */
 export const streamLink = (stream: string): string | undefined => {
-  const meeting = /^meeting-(.+)$/.exec(stream);
+  const meeting = /^(?:meeting|attendance)-(.+)$/.exec(stream);
   if (meeting?.[1] !== undefined) return `/sessions/${encodeURIComponent(meeting[1])}/history`;
   const series = /^series-(.+)$/.exec(stream);
   if (series?.[1] !== undefined) return `/series/${encodeURIComponent(series[1])}/history`;

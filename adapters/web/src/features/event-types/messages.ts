@@ -4,6 +4,7 @@
 export const messages = {
   en: {
     eventTypes: {
+      AttendanceMarked: 'Attendance marked',
       CalendarFeedDisabled: 'Calendar feed turned off',
       CalendarFeedEnabled: 'Calendar feed turned on',
       CallTicketRedeemed: 'Call joined',
@@ -22,6 +23,8 @@ export const messages = {
       NotificationSent: 'Email sent',
       NotificationSkipped: 'Email skipped',
       NotificationUndeliverable: 'Email undeliverable',
+      ParticipantJoined: 'Joined the call',
+      ParticipantLeft: 'Left the call',
       PersonDeactivated: 'Person deactivated',
       PersonReactivated: 'Person reactivated',
       PersonRegistered: 'Person added',
@@ -48,6 +51,7 @@ export const messages = {
   },
   es: {
     eventTypes: {
+      AttendanceMarked: 'Asistencia marcada',
       CalendarFeedDisabled: 'Calendario externo desactivado',
       CalendarFeedEnabled: 'Calendario externo activado',
       CallTicketRedeemed: 'Entrada a la llamada',
@@ -66,6 +70,8 @@ export const messages = {
       NotificationSent: 'Correo enviado',
       NotificationSkipped: 'Correo omitido',
       NotificationUndeliverable: 'Correo imposible de entregar',
+      ParticipantJoined: 'Entró en la llamada',
+      ParticipantLeft: 'Salió de la llamada',
       PersonDeactivated: 'Persona desactivada',
       PersonReactivated: 'Persona reactivada',
       PersonRegistered: 'Persona añadida',

@@ -47,6 +47,13 @@ export const messages = {
         cancelled: 'Cancelled the session',
         reinstated: 'Reinstated the session',
       },
+      attendance: {
+        joined: { customer: 'The member joined the call', instructor: 'The trainer joined the call' },
+        left: { customer: 'The member left the call', instructor: 'The trainer left the call' },
+        marked: { customer: "Marked the member's attendance", instructor: "Marked the trainer's attendance" },
+        field: 'Attendance',
+        status: { attended: 'attended', 'no-show': 'no-show' },
+      },
       series: {
         scheduled: 'Created the series “{title}”',
         recurrenceChanged: 'Changed when the series repeats',
@@ -116,6 +123,16 @@ export const messages = {
         confirmed: 'Confirmó la sesión',
         cancelled: 'Canceló la sesión',
         reinstated: 'Restableció la sesión',
+      },
+      attendance: {
+        joined: { customer: 'El miembro entró en la llamada', instructor: 'El entrenador entró en la llamada' },
+        left: { customer: 'El miembro salió de la llamada', instructor: 'El entrenador salió de la llamada' },
+        marked: {
+          customer: 'Marcó la asistencia del miembro',
+          instructor: 'Marcó la asistencia del entrenador',
+        },
+        field: 'Asistencia',
+        status: { attended: 'asistió', 'no-show': 'no se presentó' },
       },
       series: {
         scheduled: 'Creó la serie «{title}»',

@@ -169,6 +169,9 @@ const reasonNote = (data: Record<string, unknown>, ctx: Ctx): string[] => {
 const originNote = (data: Record<string, unknown>, ctx: Ctx): string[] =>
   data.origin === 'series' ? [ctx.t('history.fromSeries')] : [];
 
+const participantRole = (role: unknown): 'customer' | 'instructor' =>
+  role === 'instructor' ? 'instructor' : 'customer';
+
 type Step = (
   data: Record<string, unknown>,
   facts: Facts,
@@ -188,6 +191,8 @@ const STEPS: Record<string, Step> = {
       'history.field',
     );
     facts.state = 'planned';
+    // Who is who, for the attendance events that follow (they name the person only).
+    facts.customerId = str(data.customerId);
     return {
       headline: ctx.t('history.meeting.scheduled', { title: str(data.title) ?? '' }),
       changes,
@@ -237,6 +242,28 @@ const STEPS: Record<string, Step> = {
     changes: diff(facts, { state: 'planned' }, ctx, 'history.field'),
     notes: [],
   }),
+  ParticipantJoined: (data, _facts, ctx) => ({
+    headline: ctx.t(`history.attendance.joined.${participantRole(data.role)}`),
+    changes: [],
+    notes: [],
+  }),
+  ParticipantLeft: (data, _facts, ctx) => ({
+    headline: ctx.t(`history.attendance.left.${participantRole(data.role)}`),
+    changes: [],
+    notes: [],
+  }),
+  AttendanceMarked: (data, facts, ctx) => {
+    const status = (value: unknown) =>
+      value === 'attended' || value === 'no-show' ? ctx.t(`history.attendance.status.${value}`) : undefined;
+    const to = status(data.status) ?? ctx.t('history.empty');
+    const from = status(data.previous);
+    const role = facts.customerId !== undefined && data.personId !== facts.customerId ? 'instructor' : 'customer';
+    return {
+      headline: ctx.t(`history.attendance.marked.${role}`),
+      changes: [{ field: ctx.t('history.attendance.field'), ...(from !== undefined ? { from } : {}), to }],
+      notes: [],
+    };
+  },
   SeriesScheduled: (data, facts, ctx) => {
     const occurrences = list(data.occurrences);
     const changes = diff(
@@ -306,6 +333,7 @@ export const foldHistory = (events: ReadonlyArray<HistoryEntry>, ctx: Ctx): Time
       changes: [],
       notes: [],
     };
-    return { key: `${event.revision}`, type: event.type, at: event.at, actor: event.actor, ...body };
+    // The position in the log: a meeting's history holds its attendance's events too, with revisions of their own.
+    return { key: `${event.position}`, type: event.type, at: event.at, actor: event.actor, ...body };
   });
 };

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CUSTOMER, INSTRUCTOR, MEETING, eventually, sleep, startHarness } from './harness.ts';
+import type { Harness } from './harness.ts';
+
+// What the signaling server tells its attendance port: a seated member's join, its leave (also at close), none for
+// a member a newer connection replaced, each person's calls in order, and a failing port never affects the call.
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+type Call = readonly [string, string, string, string];
+
+const recording = (options: { joinDelayMs?: number; fail?: boolean } = {}) => {
+  const calls: Call[] = [];
+  const port = {
+    joined: async (meetingId: string, personId: string, role: string) => {
+      if (options.joinDelayMs !== undefined) await sleep(options.joinDelayMs);
+      calls.push(['joined', meetingId, personId, role]);
+      if (options.fail === true) throw new Error('store down');
+    },
+    left: async (meetingId: string, personId: string, role: string) => {
+      calls.push(['left', meetingId, personId, role]);
+      if (options.fail === true) throw new Error('store down');
+    },
+  };
+  return { calls, port };
+};
+
+describe('the signaling server and attendance', () => {
+  it('tells of joins and leaves, in order per person even when a join is slow to record', async () => {
+    const { calls, port } = recording({ joinDelayMs: 150 });
+    harness = await startHarness({ attendance: port });
+    const customer = await harness.join(CUSTOMER, MEETING, 'customer');
+    await customer.waitType('welcome');
+    customer.ws.close();
+    await eventually(() => expect(calls).toHaveLength(2));
+    expect(calls).toEqual([
+      ['joined', MEETING, CUSTOMER, 'customer'],
+      ['left', MEETING, CUSTOMER, 'customer'],
+    ]);
+  });
+
+  it('tells no leave for a replaced connection, and the leave of everyone still in a room at close', async () => {
+    const { calls, port } = recording();
+    harness = await startHarness({ attendance: port });
+    const first = await harness.join(CUSTOMER, MEETING, 'customer');
+    await first.waitType('welcome');
+    const instructor = await harness.join(INSTRUCTOR, MEETING, 'instructor');
+    await instructor.waitType('peer-joined');
+    const second = await harness.join(CUSTOMER, MEETING, 'customer');
+    await second.waitType('welcome');
+    await first.closed;
+    await eventually(() => expect(calls.filter(([what]) => what === 'joined')).toHaveLength(3));
+    expect(calls.filter(([what]) => what === 'left')).toEqual([]);
+    await harness.handle.close();
+    expect(
+      calls
+        .filter(([what]) => what === 'left')
+        .map(([, , person]) => person)
+        .sort(),
+    ).toEqual([CUSTOMER, INSTRUCTOR].sort());
+  });
+
+  it('logs a port that fails and keeps the call going', async () => {
+    const { calls, port } = recording({ fail: true });
+    const warnings: string[] = [];
+    const logger = {
+      info: () => {},
+      debug: () => {},
+      warn: (_o: unknown, message: string) => void warnings.push(message),
+    };
+    harness = await startHarness({ attendance: port, logger });
+    const customer = await harness.join(CUSTOMER, MEETING, 'customer');
+    const instructor = await harness.join(INSTRUCTOR, MEETING, 'instructor');
+    const paired = (await instructor.waitType('peer-joined')) as unknown as { connectionId: string };
+    await customer.waitType('peer-joined');
+    instructor.send({ type: 'signal', connectionId: paired.connectionId, data: { sdp: 'v=0' } });
+    await customer.waitType('signal');
+    await eventually(() => expect(warnings.filter((w) => w === 'signaling: joined not recorded')).toHaveLength(2));
+    expect(calls).toHaveLength(2);
+    expect(customer.open && instructor.open).toBe(true);
+  });
+});
