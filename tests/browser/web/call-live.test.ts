@@ -293,6 +293,64 @@ describe('a call between two browsers', () => {
     ).toBe(false);
   }, 180_000);
 
+  it('warns in plain words when the connection gets weak, and stops warning when it recovers', async () => {
+    const booked = await book(web.ts, admin);
+    // A round trip of 1.2 s on the connection in use, on demand (the network here is a loopback).
+    const slowable = async (page: Page) => {
+      await page.addInitScript(() => {
+        const real = RTCPeerConnection.prototype.getStats;
+        RTCPeerConnection.prototype.getStats = async function (this: RTCPeerConnection, ...args: []) {
+          const report = await real.apply(this, args);
+          if ((window as unknown as { __slow?: boolean }).__slow !== true) return report;
+          const copy = new Map<string, unknown>();
+          report.forEach((value: Record<string, unknown>, key: string) =>
+            copy.set(key, value.type === 'candidate-pair' ? { ...value, currentRoundTripTime: 1.2 } : value),
+          );
+          return copy as unknown as RTCStatsReport;
+        };
+      });
+    };
+    const { customer } = await connectBoth(booked, { before: slowable });
+    await customer.page.locator('[data-quality][data-level="good"]').waitFor();
+    await customer.page.evaluate(() => ((window as unknown as { __slow: boolean }).__slow = true));
+    const warning = customer.page.locator('[data-quality-warning]');
+    await warning.waitFor();
+    expect(await warning.textContent()).toBe('Your connection is weak: video may freeze.');
+    expect(await customer.page.locator('[data-quality]').getAttribute('data-level')).toBe('poor');
+    await customer.page.evaluate(() => ((window as unknown as { __slow: boolean }).__slow = false));
+    await warning.waitFor({ state: 'detached' });
+  }, 180_000);
+
+  it('where the browser refuses sound before a click, plays muted and offers "Turn on sound"', async () => {
+    const booked = await book(web.ts, admin);
+    // The autoplay policy of a browser that saw no gesture: the first unmuted play() of the remote video is refused.
+    const strictAutoplay = async (page: Page) => {
+      await page.addInitScript(() => {
+        const real = HTMLMediaElement.prototype.play;
+        let refused = false;
+        HTMLMediaElement.prototype.play = function (this: HTMLMediaElement) {
+          if (!refused && !this.muted && this.hasAttribute('data-remote-video')) {
+            refused = true;
+            return Promise.reject(new DOMException('play() needs a gesture', 'NotAllowedError'));
+          }
+          return real.call(this);
+        };
+      });
+    };
+    const { customer } = await connectBoth(booked, { before: strictAutoplay });
+    const sound = customer.page.locator('[data-unmute]');
+    await sound.waitFor();
+    expect(await sound.textContent()).toContain('Turn on sound');
+    expect(await customer.page.locator('[data-remote-video]').evaluate((v) => (v as HTMLVideoElement).muted)).toBe(
+      true,
+    );
+    await sound.click();
+    await sound.waitFor({ state: 'detached' });
+    expect(await customer.page.locator('[data-remote-video]').evaluate((v) => (v as HTMLVideoElement).muted)).toBe(
+      false,
+    );
+  }, 180_000);
+
   it('ends on both sides with the reason when the session is cancelled during the call', async () => {
     const booked = await book(web.ts, admin);
     const { customer, instructor } = await connectBoth(booked);
