@@ -187,6 +187,26 @@ describe('the call lobby', () => {
     expect(web.ts.system.signaling.stats()).toMatchObject({ sockets: 1 });
   }, 60_000);
 
+  it('tells a missing device from a busy one', async () => {
+    const booked = await book(web.ts, admin);
+    for (const [name, problem, words] of [
+      ['NotFoundError', 'missing', 'No camera or microphone was found.'],
+      ['NotReadableError', 'busy', 'in use by another app or tab'],
+    ] as const) {
+      const page = await web.page();
+      await page.addInitScript((error) => {
+        navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('no', error));
+      }, name);
+      await page.goto(`${web.url}${tokenPath(booked.id, booked.customerToken)}`);
+      await waitPhase(page, 'lobby');
+      const shown = page.locator('[data-media-problem]');
+      await shown.waitFor();
+      expect(await shown.getAttribute('data-problem')).toBe(problem);
+      expect(await shown.textContent()).toContain(words);
+      expect(await page.locator('[data-join]').isEnabled()).toBe(true);
+    }
+  }, 60_000);
+
   it('without a link sends a person to sign in and back; signed in, the page gets their own join link', async () => {
     const instructor = `ivan-signin-${process.pid}`;
     await web.ts.people(instructor);
