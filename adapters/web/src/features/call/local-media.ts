@@ -17,6 +17,8 @@ export const useLocalMedia = () => {
   const acquiring = ref(false);
   let pending: Promise<void> | undefined;
   let handle: CallHandle | undefined;
+  /** Bumped by release(): a camera granted after the page let go of it is stopped at once. */
+  let generation = 0;
 
   const applyEnabled = (s: MediaStream | undefined) => {
     for (const t of s?.getAudioTracks() ?? []) t.enabled = media.mic;
@@ -31,13 +33,18 @@ export const useLocalMedia = () => {
   const acquire = (): Promise<void> => {
     pending = (async () => {
       acquiring.value = true;
+      const mine = generation;
       const got = await acquireMedia({ cameraId: choice.cameraId, micId: choice.micId });
+      acquiring.value = false;
+      if (mine !== generation) {
+        stopStream(got.stream);
+        return;
+      }
       stopStream(stream.value);
       applyEnabled(got.stream);
       stream.value = got.stream;
       problem.value = got.problem;
       remember(got.stream);
-      acquiring.value = false;
     })();
     return pending;
   };
@@ -46,6 +53,7 @@ export const useLocalMedia = () => {
     else await pending;
   };
   const release = () => {
+    generation += 1;
     stopStream(stream.value);
     stream.value = undefined;
     pending = undefined;
