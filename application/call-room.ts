@@ -32,7 +32,10 @@ export const callRoom = async (
   if (E.isLeft(meeting)) return meeting;
   const seats = await deps.occupancy.occupants(meetingId);
   if (E.isLeft(seats))
-    return E.left({ _tag: 'Unavailable', message: `the call room cannot be read: ${seats.left.message}` });
+    return E.left({
+      _tag: 'Unavailable',
+      message: 'who is in the call cannot be told right now; try again in a moment',
+    });
   const { customerId, instructorId } = meeting.right;
   const inRoom = (personId: string, role: CallRole) =>
     seats.right.some((seat) => seat.userId === personId && seat.role === role);

@@ -109,7 +109,10 @@ export interface SystemOptions {
   readonly store?: EventStore;
   /** Overrides for signaling intervals and limits (tests use short ones). */
   readonly signaling?: Partial<
-    Pick<SignalingOptions, 'pingIntervalMs' | 'maxPayloadBytes' | 'rateLimit' | 'maxBufferedBytes' | 'maxStrikes'>
+    Pick<
+      SignalingOptions,
+      'pingIntervalMs' | 'maxPayloadBytes' | 'rateLimit' | 'maxBufferedBytes' | 'maxStrikes' | 'attendanceGraceMs'
+    >
   >;
   /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
   readonly notifications?: NotificationOptions;
@@ -343,11 +346,14 @@ const signInRoutes = (deps: AdapterDeps, auth: Auth, parts: SessionParts, listen
 };
 
 /** The call rooms' seats, from the signaling server once it listens (before that, nobody can be in a call). */
-const roomOccupancy = (listening: Listening): RoomOccupancy => ({
+const roomOccupancy = (listening: Listening, log: Pick<Logger, 'warn'>): RoomOccupancy => ({
   occupants: async (meetingId) => {
     const signaling = listening.signaling;
     if (signaling === undefined) return E.right([]);
-    return signaling.occupants(meetingId);
+    const seats = await signaling.occupants(meetingId);
+    // What the bus said (a Redis address, a script error) is for the log, never for the caller.
+    if (E.isLeft(seats)) log.warn({ meetingId, err: seats.left.message }, 'call room not read');
+    return seats;
   },
 });
 
@@ -466,7 +472,7 @@ const createHttp = (
     join: {
       join: calls.join.join,
       room: (ctx, meetingId) =>
-        callRoom({ getMeeting: deps.service.getMeeting, occupancy: roomOccupancy(listening) }, ctx, meetingId),
+        callRoom({ getMeeting: deps.service.getMeeting, occupancy: roomOccupancy(listening, logger) }, ctx, meetingId),
     },
     notifications: notifications.service,
     audit: createAuditService({ queries: readModels.audit, csvMaxRows: deps.options.auditCsvMaxRows }),

@@ -49,7 +49,10 @@ export const AttendanceMarked = t.type({
   data: annotate(
     t.intersection([
       t.type({ meetingId: MeetingId, personId: PersonId, status: AttendanceStatus, ...stamp }),
-      t.partial({ previous: annotate(AttendanceStatus, { description: 'The mark it replaced, if there was one.' }) }),
+      t.partial({
+        previous: annotate(AttendanceStatus, { description: 'The mark it replaced, if there was one.' }),
+        role: annotate(ParticipantRole, { description: "The marked person's part in the meeting." }),
+      }),
     ]),
     { description: 'The instructor or an admin marked a participant attended or no-show.' },
   ),
@@ -93,10 +96,19 @@ export type AttendanceCommand = t.TypeOf<typeof RecordJoin> | t.TypeOf<typeof Re
 export interface AttendanceState {
   /** The participants in the call now (joined and not left). */
   readonly present: ReadonlyArray<string>;
-  readonly marks: Readonly<Record<string, AttendanceStatus>>;
+  /** Each participant's mark; a Map, so that no id can be mistaken for an inherited property. */
+  readonly marks: ReadonlyMap<string, AttendanceStatus>;
+  /** How many joins each participant has on record. */
+  readonly visits: ReadonlyMap<string, number>;
 }
 
-export const initialState = (): AttendanceState => ({ present: [], marks: {} });
+/**
+ * The joins recorded per participant and meeting: beyond it a participant's further comings and goings are not
+ * recorded (the signaling server already folds reconnects into one visit; this bounds a client that loops).
+ */
+export const MAX_RECORDED_VISITS = 100;
+
+export const initialState = (): AttendanceState => ({ present: [], marks: new Map(), visits: new Map() });
 
 // ---------- errors ----------
 
@@ -122,7 +134,7 @@ const mark = (c: MarkAttendance['data'], state: AttendanceState): E.Either<Atten
     return E.left({ _tag: 'NotAParticipant', personId: c.personId });
   if (c.meeting.cancelled) return E.left({ _tag: 'MeetingIsCancelled' });
   if (Date.parse(c.at) < Date.parse(c.meeting.start)) return E.left({ _tag: 'TooEarly', start: c.meeting.start });
-  const previous = state.marks[c.personId];
+  const previous = state.marks.get(c.personId);
   if (previous === c.status) return E.right([]);
   return E.right([
     {
@@ -131,6 +143,7 @@ const mark = (c: MarkAttendance['data'], state: AttendanceState): E.Either<Atten
         meetingId: c.meetingId,
         personId: c.personId,
         status: c.status,
+        role: c.personId === c.meeting.customerId ? 'customer' : 'instructor',
         at: c.at,
         by: c.by,
         ...(previous !== undefined ? { previous } : {}),
@@ -147,7 +160,10 @@ export const decide = (
     case 'RecordJoin':
       // A second connection of someone already in the call (it replaced the first) is no new visit.
       return E.right(
-        state.present.includes(command.data.personId) ? [] : [{ type: 'ParticipantJoined', data: command.data }],
+        state.present.includes(command.data.personId) ||
+          (state.visits.get(command.data.personId) ?? 0) >= MAX_RECORDED_VISITS
+          ? []
+          : [{ type: 'ParticipantJoined', data: command.data }],
       );
     case 'RecordLeave':
       return E.right(
@@ -167,11 +183,15 @@ export const evolve = (state: AttendanceState, event: AttendanceEvent): Attendan
     case 'ParticipantJoined':
       return state.present.includes(event.data.personId)
         ? state
-        : { ...state, present: [...state.present, event.data.personId] };
+        : {
+            ...state,
+            present: [...state.present, event.data.personId],
+            visits: new Map(state.visits).set(event.data.personId, (state.visits.get(event.data.personId) ?? 0) + 1),
+          };
     case 'ParticipantLeft':
       return { ...state, present: state.present.filter((id) => id !== event.data.personId) };
     case 'AttendanceMarked':
-      return { ...state, marks: { ...state.marks, [event.data.personId]: event.data.status } };
+      return { ...state, marks: new Map(state.marks).set(event.data.personId, event.data.status) };
     default:
       return assertNever(event);
   }

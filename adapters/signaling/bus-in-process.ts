@@ -48,13 +48,15 @@ export const createInProcessBroker = (): InProcessBroker => {
     return { admitted: true, replaced, partner: partner === undefined ? undefined : peerOf(partner) };
   };
 
-  const leave = (meetingId: string, peerId: string): void => {
+  const leave = (meetingId: string, peerId: string, reason: 'left' | undefined): void => {
     const seats = rooms.get(meetingId);
     if (seats === undefined || !seats.some((s) => s.peerId === peerId)) return;
     const others = seats.filter((s) => s.peerId !== peerId);
     if (others.length === 0) rooms.delete(meetingId);
     else rooms.set(meetingId, others);
-    for (const other of others) deliver(other.node, { kind: 'peer-left', to: other.peerId, peerId });
+    for (const other of others) {
+      deliver(other.node, { kind: 'peer-left', to: other.peerId, peerId, ...(reason !== undefined ? { reason } : {}) });
+    }
   };
 
   const bus = (node: string): SignalingBus => ({
@@ -65,7 +67,7 @@ export const createInProcessBroker = (): InProcessBroker => {
     },
     claim: async (meetingId, seat, connectionId): Promise<Either<BusUnavailable, SeatClaim>> =>
       E.right(claim(meetingId, seat, connectionId)),
-    leave: async (meetingId, peerId) => E.right(leave(meetingId, peerId)),
+    leave: async (meetingId, peerId, _partner, reason) => E.right(leave(meetingId, peerId, reason)),
     // A closed node's seats are not anyone's any more (as a crashed node's are not in Redis).
     occupants: async (meetingId) => E.right((rooms.get(meetingId) ?? []).filter((s) => nodes.has(s.node))),
     send: (to, delivery) => E.right(deliver(to, delivery)),

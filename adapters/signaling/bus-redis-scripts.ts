@@ -77,14 +77,19 @@ end
 return cjson.encode({ admitted = true, replaced = replaced, partner = partner })
 `);
 
-/** KEYS: room. ARGV: prefix, peer id. Gives the seat up (once) and tells the others; 1 if it was there. */
+/**
+ * KEYS: room. ARGV: prefix, peer id, reason ('left' when the member said it was leaving, else '').
+ * Gives the seat up (once) and tells the others; 1 if it was there.
+ */
 export const LEAVE = script(`${helpers}
 local room = KEYS[1]
 if redis.call('HDEL', room, ARGV[2]) == 0 then return 0 end
 local all = redis.call('HGETALL', room)
 for i = 2, #all, 2 do
   local o = cjson.decode(all[i])
-  tell(o.node, { kind = 'peer-left', to = o.peerId, peerId = ARGV[2] })
+  local notice = { kind = 'peer-left', to = o.peerId, peerId = ARGV[2] }
+  if ARGV[3] == 'left' then notice.reason = 'left' end
+  tell(o.node, notice)
 end
 return 1
 `);

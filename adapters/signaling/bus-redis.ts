@@ -69,8 +69,10 @@ const asDelivery = (text: string): BusDelivery | undefined => {
   }
   if (typeof to !== 'string') return undefined;
   if (kind === 'replaced') return { kind, to };
-  if (kind === 'peer-left')
-    return typeof value['peerId'] === 'string' ? { kind, to, peerId: value['peerId'] } : undefined;
+  if (kind === 'peer-left') {
+    if (typeof value['peerId'] !== 'string') return undefined;
+    return { kind, to, peerId: value['peerId'], ...(value['reason'] === 'left' ? { reason: 'left' as const } : {}) };
+  }
   if (kind === 'paired') {
     const peer = asPeer(value['peer']);
     const connectionId = value['connectionId'];
@@ -247,13 +249,15 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
   let heartbeat: NodeJS.Timeout | undefined;
   let closed = false;
   let beating = false;
-  const pendingLeaves = new Map<string, { meetingId: string; partner: SeatPeer | undefined }>();
+  type Leave = { meetingId: string; partner: SeatPeer | undefined; reason: 'left' | undefined };
+  const pendingLeaves = new Map<string, Leave>();
 
-  const keepLeave = (peerId: string, meetingId: string, partner: SeatPeer | undefined): void => {
-    pendingLeaves.set(peerId, { meetingId, partner });
+  const keepLeave = (peerId: string, leave: Leave): void => {
+    pendingLeaves.set(peerId, leave);
     if (pendingLeaves.size > maxPendingLeaves) pendingLeaves.delete(pendingLeaves.keys().next().value as string);
   };
-  const leaveNow = (meetingId: string, peerId: string) => redis.run(LEAVE, [key.room(meetingId)], [peerId]);
+  const leaveNow = (meetingId: string, peerId: string, reason: 'left' | undefined) =>
+    redis.run(LEAVE, [key.room(meetingId)], [peerId, reason ?? '']);
   const seatArgs = (seat: Seat) => [JSON.stringify(seat), String(roomTtlMs), String(nodeTtlMs)];
 
   /** This node's key, the leaves kept while Redis was away, and its members' seats (seated again if Redis lost them). */
@@ -263,12 +267,13 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
     beating = true;
     try {
       await redis.command(['SET', key.node, '1', 'PX', String(nodeTtlMs)]);
-      for (const [peerId, { meetingId, partner }] of [...pendingLeaves]) {
-        const left = await leaveNow(meetingId, peerId);
+      for (const [peerId, { meetingId, partner, reason }] of [...pendingLeaves]) {
+        const left = await leaveNow(meetingId, peerId, reason);
         pendingLeaves.delete(peerId);
         // Redis lost the seat (a restart): nobody told the partner, so tell it here.
         if (left === 0 && partner !== undefined) {
-          redis.publish(key.inbox(partner.node), JSON.stringify({ kind: 'peer-left', to: partner.peerId, peerId }));
+          const notice = { kind: 'peer-left', to: partner.peerId, peerId, ...(reason !== undefined ? { reason } : {}) };
+          redis.publish(key.inbox(partner.node), JSON.stringify(notice));
         }
       }
       const seats = [...localSeats()];
@@ -327,16 +332,16 @@ export const createRedisBus = (options: RedisBusOptions): SignalingBus => {
       heartbeat.unref();
     },
     claim,
-    async leave(meetingId, peerId, partner) {
+    async leave(meetingId, peerId, partner, reason) {
       if (!redis.ready()) {
-        keepLeave(peerId, meetingId, partner);
+        keepLeave(peerId, { meetingId, partner, reason });
         return E.left(NOT_CONNECTED);
       }
       try {
-        await leaveNow(meetingId, peerId);
+        await leaveNow(meetingId, peerId, reason);
         return E.right(undefined);
       } catch (err) {
-        keepLeave(peerId, meetingId, partner);
+        keepLeave(peerId, { meetingId, partner, reason });
         return E.left(unavailable(`the signaling bus (Redis) did not answer: ${errorText(err)}`));
       }
     },

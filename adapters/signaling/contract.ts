@@ -65,6 +65,11 @@ export interface SignalingOptions {
     joined(meetingId: string, personId: string, role: CallRole, at: Date): Promise<void>;
     left(meetingId: string, personId: string, role: CallRole, at: Date): Promise<void>;
   };
+  /**
+   * How long a leave waits before `attendance` is told (default 10 000 ms): a reconnect within it continues the
+   * visit, and nothing is recorded of either (see adapters/signaling/attendance.ts).
+   */
+  readonly attendanceGraceMs?: number;
 }
 
 export interface SignalingStats {

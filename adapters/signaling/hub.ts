@@ -17,6 +17,7 @@ export interface Settings {
   readonly now: () => Date;
   readonly monotonicNow: () => number;
   readonly attendance: SignalingOptions['attendance'];
+  readonly attendanceGraceMs: number;
 }
 
 export interface Member {
@@ -74,6 +75,7 @@ export const settingsFrom = (options: SignalingOptions): Settings => ({
   now: options.now ?? (() => new Date()),
   monotonicNow: options.monotonicNow ?? (() => performance.now()),
   attendance: options.attendance,
+  attendanceGraceMs: Math.max(0, options.attendanceGraceMs ?? 10_000),
 });
 
 /** Sends a frame; a socket whose send buffer has grown beyond the limit is a slow consumer and is terminated. */

@@ -125,7 +125,8 @@ export const onMessage = (hub: Hub, ws: WebSocket, state: SocketState, raw: RawD
   const type = frame['type'];
   if (type === 'signal') return relaySignal(hub, ws, state, member, frame);
   if (type === 'leave') {
-    removeMember(hub, member);
+    // Said on purpose: the partner is told `reason: "left"` (not a lost connection it should wait for).
+    removeMember(hub, member, true, 'left');
     closeWith(ws, 1000, 'left');
     return;
   }

@@ -5,6 +5,7 @@ import type { Either } from 'fp-ts/lib/Either.js';
 import type { TicketClaims } from '../../application/calls.ts';
 import { assertNever } from '../../domain/shared.ts';
 import type { BusDelivery, MemberDelivery, SeatClaim } from '../../application/ports/signaling-bus.ts';
+import { tellJoined, tellLeft } from './attendance.ts';
 import { SIGNALING_CLOSE_CODES } from './contract.ts';
 import type { AccessDenied, AccessGranted, SignalingOptions } from './contract.ts';
 import { MAX_EARLY_DELIVERIES, closeWith, send, sendError } from './hub.ts';
@@ -23,8 +24,8 @@ const forget = (hub: Hub, member: Member): void => {
 };
 
 /** Gives the member's seat up on the bus, which tells the one left behind; `close` waits for these. */
-const giveUpSeat = (hub: Hub, member: Member): void => {
-  const leaving = hub.bus.leave(member.meetingId, member.peerId, member.link?.peer).then(
+const giveUpSeat = (hub: Hub, member: Member, reason?: 'left'): void => {
+  const leaving = hub.bus.leave(member.meetingId, member.peerId, member.link?.peer, reason).then(
     (left) => {
       if (E.isLeft(left)) hub.settings.log.warn({ meetingId: member.meetingId }, `signaling: ${left.left.message}`);
     },
@@ -34,46 +35,18 @@ const giveUpSeat = (hub: Hub, member: Member): void => {
   void leaving.finally(() => hub.leaving.delete(leaving));
 };
 
-/** Per hub, the last attendance call under way for each person in each meeting, so that their calls run in order. */
-const attendanceQueues = new WeakMap<Hub, Map<string, Promise<void>>>();
-
-/**
- * Tells the attendance port (if any) a member came or went, without waiting; `close` waits for it. A person's calls
- * for a meeting run one after the other, so that a leave (or a rejoin) is decided once the call before it landed.
- */
-const tellAttendance = (hub: Hub, member: Member, what: 'joined' | 'left'): void => {
-  const port = hub.settings.attendance;
-  if (port === undefined) return;
-  const at = hub.settings.now();
-  const queues = attendanceQueues.get(hub) ?? new Map<string, Promise<void>>();
-  attendanceQueues.set(hub, queues);
-  const key = `${member.meetingId}\u0000${member.userId}`;
-  const context = { meetingId: member.meetingId, role: member.role };
-  const telling = (queues.get(key) ?? Promise.resolve())
-    .then(() => port[what](member.meetingId, member.userId, member.role, at))
-    .catch((err: unknown) =>
-      hub.settings.log.warn({ ...context, err: errorText(err) }, `signaling: ${what} not recorded`),
-    );
-  queues.set(key, telling);
-  hub.leaving.add(telling);
-  void telling.finally(() => {
-    hub.leaving.delete(telling);
-    if (queues.get(key) === telling) queues.delete(key);
-  });
-};
-
 /**
  * Takes the member out of its room (once); the one left behind is told through the bus, and an empty room is
  * forgotten. A member the bus replaced has no seat left to give up (`seated: false`).
  */
-export const removeMember = (hub: Hub, member: Member, seated = true): void => {
+export const removeMember = (hub: Hub, member: Member, seated = true, reason?: 'left'): void => {
   if (member.gone) return;
   member.gone = true;
   forget(hub, member);
   // A member still waiting for its claim gives its seat up once the claim answers (see `admit`).
   if (seated && member.early === undefined) {
-    giveUpSeat(hub, member);
-    tellAttendance(hub, member, 'left');
+    giveUpSeat(hub, member, reason);
+    tellLeft(hub, member);
   }
 };
 
@@ -94,7 +67,11 @@ const deliverToMember = (hub: Hub, member: Member, delivery: MemberDelivery): vo
       // A notice about anyone but the current partner is stale (the client would drop its live peer connection).
       if (member.link !== undefined && member.link.peer.peerId !== delivery.peerId) return;
       member.link = undefined;
-      send(settings, member.ws, { type: 'peer-left', peerId: delivery.peerId });
+      send(settings, member.ws, {
+        type: 'peer-left',
+        peerId: delivery.peerId,
+        ...(delivery.reason !== undefined ? { reason: delivery.reason } : {}),
+      });
       return;
     case 'signal': {
       const { link } = member;
@@ -157,7 +134,7 @@ const seated = (
   }
   const room = hub.rooms.get(member.meetingId) ?? new Set<Member>();
   hub.rooms.set(member.meetingId, room.add(member));
-  tellAttendance(hub, member, 'joined');
+  tellJoined(hub, member);
   send(settings, member.ws, {
     type: 'welcome',
     peerId: member.peerId,

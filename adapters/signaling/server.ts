@@ -10,6 +10,7 @@ import type { Hub, SocketState } from './hub.ts';
 import { hookOversizeFrames, onMessage } from './messages.ts';
 import { originCheck } from './origins.ts';
 import { admit, onDelivery, recheckRoom, removeMember } from './rooms.ts';
+import { flushLeaves } from './attendance.ts';
 import { createInProcessBus } from './bus-in-process.ts';
 import { upgradeHandler } from './upgrade.ts';
 
@@ -87,8 +88,10 @@ const closeAll = async (hub: Hub, wss: WebSocketServer): Promise<void> => {
   );
   hub.rooms.clear();
   hub.members.clear();
-  // The seats of the sockets just closed are given up before the bus goes.
-  await Promise.all([...hub.leaving]);
+  flushLeaves(hub);
+  // The seats of the sockets just closed are given up (and their leaves recorded) before the bus goes; a store that
+  // does not answer does not hold the shutdown up for more than a few seconds.
+  await Promise.race([Promise.all([...hub.leaving]), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   await hub.bus.close();
   await new Promise<void>((resolve) => wss.close(() => resolve()));
 };

@@ -30,7 +30,13 @@ export type BusDelivery =
   /** The room has its two members: this is the other one and the connection id of their peer connection. */
   | { readonly kind: 'paired'; readonly to: string; readonly peer: SeatPeer; readonly connectionId: string }
   /** The other member left (or was replaced, or its node stopped answering). */
-  | { readonly kind: 'peer-left'; readonly to: string; readonly peerId: string }
+  | {
+      readonly kind: 'peer-left';
+      readonly to: string;
+      readonly peerId: string;
+      /** `left`: the other member said it was leaving (it did not just lose its connection). */
+      readonly reason?: 'left';
+    }
   /** A signal from the other member, to be relayed unchanged. */
   | {
       readonly kind: 'signal';
@@ -96,7 +102,7 @@ export interface SignalingBus {
    * cannot take now is kept (boundedly) and given up once it can; `partner`, the member's partner as its node knew
    * it, is then told directly if the bus lost the seat meanwhile (a Redis restart).
    */
-  leave(meetingId: string, peerId: string, partner?: SeatPeer): Promise<Either<BusUnavailable, void>>;
+  leave(meetingId: string, peerId: string, partner?: SeatPeer, reason?: 'left'): Promise<Either<BusUnavailable, void>>;
   /** Who holds a seat in the meeting's room now, on any live node (a crashed node's seats are not counted). */
   occupants(meetingId: string): Promise<Either<BusUnavailable, ReadonlyArray<Seat>>>;
   /** Sends a delivery to a member on its node (this node's are delivered without a round trip). */

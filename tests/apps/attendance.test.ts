@@ -10,7 +10,8 @@ import type { Client, TestSystem } from '../support/system.ts';
 let now = new Date('2030-05-01T10:00:00Z');
 const at = (minutesFromNow: number) => new Date(now.getTime() + minutesFromNow * 60_000).toISOString();
 
-const ts = useSystem({ system: { clock: () => now } });
+// Leaves are told at once here (in production a reconnect within 10 s continues the visit: tests/adapters/signaling).
+const ts = useSystem({ system: { clock: () => now, signaling: { attendanceGraceMs: 0 } } });
 const admin = ts.client('ada', ['admin']);
 const auditor = ts.client('audrey', ['auditor']);
 const otherInstructor = ts.client('irma', ['instructor']);

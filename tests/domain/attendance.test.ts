@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import {
   AttendanceEvent,
+  MAX_RECORDED_VISITS,
   attendanceDecider,
   attendanceEventTypes,
   attendanceStreamName,
@@ -38,7 +39,7 @@ const joined = { type: 'ParticipantJoined' as const, data: presence('cora', 'cus
 const left = { type: 'ParticipantLeft' as const, data: presence('cora', 'customer') };
 const marked = (status: 'attended' | 'no-show') => ({
   type: 'AttendanceMarked' as const,
-  data: { meetingId: 'm1', personId: 'cora', status, at: after, by: ivan },
+  data: { meetingId: 'm1', personId: 'cora', status, role: 'customer' as const, at: after, by: ivan },
 });
 
 describe('attendance', () => {
@@ -53,6 +54,48 @@ describe('attendance', () => {
     spec.given([joined]).when(leave('cora')).then([left]);
     spec.given([]).when(leave('cora')).then([]);
     spec.given([joined, left]).when(leave('cora')).then([]);
+  });
+
+  it('stops recording the comings and goings of a participant after MAX_RECORDED_VISITS visits', () => {
+    const visits = Array.from({ length: MAX_RECORDED_VISITS }, () => [joined, left]).flat();
+    spec.given(visits.slice(0, -2)).when(join('cora')).then([joined]);
+    spec.given(visits).when(join('cora')).then([]);
+    spec.given(visits).when(leave('cora')).then([]);
+    spec
+      .given(visits)
+      .when(join('ivan', 'instructor'))
+      .then([{ type: 'ParticipantJoined', data: presence('ivan', 'instructor') }]);
+  });
+
+  it('keeps marks of ids that name inherited properties apart from the prototype', () => {
+    const proto = (personId: string): AttendanceCommand => ({
+      type: 'MarkAttendance',
+      data: {
+        meetingId: 'm1',
+        personId,
+        status: 'attended',
+        meeting: { start, cancelled: false, customerId: personId, instructorId: 'ivan' },
+        at: after,
+        by: ivan,
+      },
+    });
+    for (const personId of ['__proto__', 'constructor', 'toString']) {
+      const first = {
+        type: 'AttendanceMarked' as const,
+        data: {
+          meetingId: 'm1',
+          personId,
+          status: 'attended' as const,
+          role: 'customer' as const,
+          at: after,
+          by: ivan,
+        },
+      };
+      spec.given([]).when(proto(personId)).then([first]);
+      expect(E.isRight(AttendanceEvent.decode(first))).toBe(true);
+      // The same mark again is no change, as for any id.
+      spec.given([first]).when(proto(personId)).then([]);
+    }
   });
 
   it('takes a second connection of someone in the call for the same visit', () => {
@@ -75,7 +118,7 @@ describe('attendance', () => {
     spec
       .given([])
       .when(markCmd('attended', { personId: 'ivan' }))
-      .thenState((s) => expect(s.marks).toEqual({ ivan: 'attended' }));
+      .thenState((s) => expect(s.marks).toEqual(new Map([['ivan', 'attended']])));
   });
 
   it('takes the same mark again as done', () => {

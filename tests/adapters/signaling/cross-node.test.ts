@@ -154,7 +154,11 @@ for (const { name, available, bus } of buses) {
       const c = await cluster();
       const { customer, instructor, welcomeC, welcomeI } = await pairAcross(c);
       customer.send({ type: 'leave' });
-      expect(await instructor.waitType('peer-left')).toEqual({ type: 'peer-left', peerId: welcomeC['peerId'] });
+      expect(await instructor.waitType('peer-left')).toEqual({
+        type: 'peer-left',
+        peerId: welcomeC['peerId'],
+        reason: 'left',
+      });
       expect((await customer.closed).code).toBe(1000);
 
       const again = await c.a.join(CUSTOMER, MEETING, 'customer');
@@ -242,7 +246,11 @@ describe.skipIf(REDIS_SERVER === undefined)(
       expect((await third.closed).code).toBe(4003);
       expect(third.ofType('error').map((m) => m['code'])).toEqual(['room_full']);
       customer.send({ type: 'leave' });
-      expect(await instructor.waitType('peer-left')).toEqual({ type: 'peer-left', peerId: welcomeC['peerId'] });
+      expect(await instructor.waitType('peer-left')).toEqual({
+        type: 'peer-left',
+        peerId: welcomeC['peerId'],
+        reason: 'left',
+      });
       expect(instructor.ofType('peer-left')).toHaveLength(1);
     });
   },

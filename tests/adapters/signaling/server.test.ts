@@ -120,7 +120,8 @@ describe('signaling: pairing and relay', () => {
     const peerIdC = (await customer.waitType('welcome'))['peerId'];
     customer.send({ type: 'leave' });
     const left = await instructor.waitType('peer-left');
-    expect(left).toEqual({ type: 'peer-left', peerId: peerIdC });
+    // Said on purpose, so the other side need not wait for a reconnect.
+    expect(left).toEqual({ type: 'peer-left', peerId: peerIdC, reason: 'left' });
     expect((await customer.closed).code).toBe(1000);
     expect(instructor.open).toBe(true);
     instructor.ws.close();

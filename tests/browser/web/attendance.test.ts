@@ -30,7 +30,7 @@ const schedule = async (start: string, end: string): Promise<string> => {
 };
 
 beforeAll(async () => {
-  web = await startWeb();
+  web = await startWeb({ system: { signaling: { attendanceGraceMs: 0 } } });
   admin = await devClient(web.url, 'admin-1');
   // The demo sessions of these two people would clash with the ones below: out of the way first.
   const seeded = await admin.request(

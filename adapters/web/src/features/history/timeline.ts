@@ -257,7 +257,13 @@ const STEPS: Record<string, Step> = {
       value === 'attended' || value === 'no-show' ? ctx.t(`history.attendance.status.${value}`) : undefined;
     const to = status(data.status) ?? ctx.t('history.empty');
     const from = status(data.previous);
-    const role = facts.customerId !== undefined && data.personId !== facts.customerId ? 'instructor' : 'customer';
+    // Recorded with the mark; older marks carry no role and are told apart by the meeting's customer.
+    const role =
+      data.role === 'customer' || data.role === 'instructor'
+        ? data.role
+        : facts.customerId !== undefined && data.personId !== facts.customerId
+          ? 'instructor'
+          : 'customer';
     return {
       headline: ctx.t(`history.attendance.marked.${role}`),
       changes: [{ field: ctx.t('history.attendance.field'), ...(from !== undefined ? { from } : {}), to }],
