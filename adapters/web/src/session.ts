@@ -97,8 +97,30 @@ const ended = () => {
   started = Promise.resolve(false);
 };
 
+/**
+ * What a sign-out (here or in another tab) must take away besides the session: credentials a feature keeps for this
+ * tab, such as the call page's join links (`oneonone.call.link.*` in sessionStorage), so the next person to sign in
+ * here never acts as the last one. Cleared here, whether or not the feature that kept them was loaded.
+ */
+const TAB_CREDENTIALS = 'oneonone.call.link.';
+const signedOutHooks = new Set<() => void>();
+const signedOut = () => {
+  try {
+    const storage = window.sessionStorage;
+    const keys = Array.from({ length: storage.length }, (_, i) => storage.key(i)).filter(
+      (k): k is string => k !== null && k.startsWith(TAB_CREDENTIALS),
+    );
+    for (const k of keys) storage.removeItem(k);
+  } catch {
+    // no storage (private mode): nothing kept there
+  }
+  for (const hook of signedOutHooks) hook();
+};
+
 channel?.addEventListener('message', (event: MessageEvent) => {
-  if (event.data === 'signed-out') ended();
+  if (event.data !== 'signed-out') return;
+  ended();
+  signedOut();
 });
 
 export const session = {
@@ -127,8 +149,14 @@ export const session = {
     // 401: there was no session left to end (already signed out elsewhere): signed out all the same.
     if (response === undefined || (response.status !== 204 && response.status !== 401)) return false;
     ended();
+    signedOut();
     channel?.postMessage('signed-out');
     return true;
+  },
+  /** Runs `hook` on every sign-out, of this tab or of another; answers how to stop. */
+  onSignedOut: (hook: () => void): (() => void) => {
+    signedOutHooks.add(hook);
+    return () => signedOutHooks.delete(hook);
   },
   hasRole: (...roles: ReadonlyArray<Role>): boolean =>
     roles.some((role) => state.person?.roles.includes(role) ?? false),

@@ -72,6 +72,9 @@ export class CallPage {
   readonly handle = shallowRef<CallHandle | undefined>();
   readonly local = useLocalMedia();
   readonly chat = useChat();
+  /** The "Leave the call?" dialog is open (from Leave, or from navigating away during the call). */
+  readonly leaving = ref(false);
+  private leaveAnswer: ((leave: boolean) => void) | undefined;
   private client: CallClient | undefined;
   private roomTimer: ReturnType<typeof setInterval> | undefined;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
@@ -121,6 +124,8 @@ export class CallPage {
       void this.local.acquire();
       this.startRoom();
     }
+    // Still in the lobby when the session ends: "Meeting complete", the camera off.
+    if (this.meeting.value?.state !== 'cancelled') this.scheduleEnd();
   }
 
   private async pollRoom(): Promise<void> {
@@ -153,6 +158,11 @@ export class CallPage {
     clearTimeout(this.endTimer);
     this.endTimer = undefined;
     this.active = false;
+    // A "Leave the call?" still open has nothing left to ask about: a navigation it held goes on.
+    const answer = this.leaveAnswer;
+    this.leaveAnswer = undefined;
+    this.leaving.value = false;
+    answer?.(true);
     const current = this.handle.value;
     this.handle.value = undefined;
     this.chat.handle.value = undefined;
@@ -164,6 +174,8 @@ export class CallPage {
   }
 
   private complete(): void {
+    // A join still waiting for the server is abandoned.
+    this.attempt += 1;
     this.stopCall();
     this.stopRoom();
     this.phase.value = 'complete';
@@ -227,7 +239,12 @@ export class CallPage {
           : this.meeting.value?.state === 'cancelled'
             ? undefined
             : { problem };
-      if (this.meeting.value?.state === 'cancelled') this.stopRoom();
+      if (this.meeting.value?.state === 'cancelled') {
+        // Nothing to join any more: the camera goes off.
+        this.stopRoom();
+        clearTimeout(this.endTimer);
+        this.local.release();
+      }
       return;
     }
     if (problem.status === 401 || problem.status === 403 || problem.status === 404) {
@@ -303,7 +320,9 @@ export class CallPage {
       onRemoteMedia: (m) => (this.remoteMedia.value = { mic: m.mic, cam: m.cam }),
       onChat: (message) => this.chat.received(message),
       onChatDelivery: (id, delivery) => this.chat.delivered(id, delivery),
-      onQuality: (q) => (this.quality.value = q),
+      onQuality: (q) => {
+        if (this.callState.value === 'connected') this.quality.value = q;
+      },
       onError: (err) => this.onError(err),
     });
     this.handle.value = call;
@@ -313,6 +332,8 @@ export class CallPage {
   }
 
   private scheduleEnd(): void {
+    clearTimeout(this.endTimer);
+    this.endTimer = undefined;
     const end = this.meeting.value === undefined ? NaN : Date.parse(this.meeting.value.end);
     const ms = end - Date.now();
     if (!(ms > 0) || ms > MAX_TIMER_MS) return;
@@ -323,6 +344,8 @@ export class CallPage {
     // stopCall() ended the call itself and set the page up already.
     if (!this.active) return;
     this.callState.value = state;
+    // The quality line speaks of a live connection only.
+    if (state !== 'connected') this.quality.value = undefined;
     if (state === 'connected' && this.notice.value !== undefined && 'key' in this.notice.value) {
       if (this.notice.value.key === 'call.errors.peer') this.notice.value = undefined;
     }
@@ -340,7 +363,16 @@ export class CallPage {
     }
     this.phase.value = 'ended';
     this.notice.value = this.endNotice(this.lastError);
-    if (this.lastError?.code === 'cancelled') void this.refreshMeeting();
+    const code = this.lastError?.code;
+    if (code === 'cancelled') void this.refreshMeeting();
+    // The server no longer takes us: a meeting cancelled meanwhile says so (with its reason).
+    if (code === 'rejoin_refused') {
+      void this.refreshMeeting().then(() => {
+        if (this.phase.value === 'ended' && this.meeting.value?.state === 'cancelled') {
+          this.notice.value = { key: 'call.errors.cancelled' };
+        }
+      });
+    }
   }
 
   private endNotice(err: CallError | undefined): Notice {
@@ -353,6 +385,12 @@ export class CallPage {
         return { key: 'call.errors.outsideWindow' };
       case 'replaced':
         return { key: 'call.errors.replaced' };
+      case 'unreachable':
+        return { key: 'call.errors.unreachable' };
+      case 'disconnected':
+        return { key: 'call.errors.disconnected' };
+      case 'rejoin_refused':
+        return { key: 'call.errors.rejoinRefused' };
       case 'origin_refused':
         return {
           key:
@@ -377,6 +415,30 @@ export class CallPage {
     this.lastError = err;
   }
 
+  /**
+   * Asks "Leave the call?" (the Leave button, or a navigation away during the call): answers whether to leave; a
+   * confirmed leave has left the call already.
+   */
+  askLeave(): Promise<boolean> {
+    this.leaveAnswer?.(false);
+    this.leaving.value = true;
+    return new Promise<boolean>((resolve) => (this.leaveAnswer = resolve));
+  }
+
+  /** The dialog's answer. */
+  answerLeave(confirmed: boolean): void {
+    const answer = this.leaveAnswer;
+    this.leaveAnswer = undefined;
+    this.leaving.value = false;
+    if (confirmed && this.phase.value === 'call') this.leave();
+    answer?.(confirmed);
+  }
+
+  /** In the call: leaving the page should be asked first. */
+  inCall(): boolean {
+    return this.phase.value === 'call';
+  }
+
   /** Leave, after the confirmation: bye to the partner, then "You left the call" and Join again. */
   leave(): void {
     this.attempt += 1;
@@ -392,11 +454,18 @@ export class CallPage {
   /** Join again after leaving or after the call ended: the camera again, then the join. */
   async again(): Promise<void> {
     this.notice.value = undefined;
-    if (this.isOver() && this.meeting.value?.state !== 'cancelled') {
+    resumeAudio();
+    await this.refreshMeeting();
+    if (this.disposed) return;
+    if (this.meeting.value?.state === 'cancelled') {
+      // Nothing to join: the lobby says why, and the camera stays off.
+      this.enterLobby();
+      return;
+    }
+    if (this.isOver()) {
       this.complete();
       return;
     }
-    resumeAudio();
     void this.local.acquire();
     await this.join();
   }
@@ -404,6 +473,7 @@ export class CallPage {
   /** The page goes away (navigation, tab closed): the partner is told at once. */
   dispose(): void {
     this.disposed = true;
+    this.answerLeave(false);
     this.attempt += 1;
     this.stopRoom();
     this.stopCall();

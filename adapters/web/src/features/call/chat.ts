@@ -7,6 +7,11 @@ export interface ChatEntry {
   readonly delivery?: ChatDelivery;
 }
 
+/** The chat keeps the latest messages only: a long call does not grow the page without end. */
+export const CHAT_KEPT = 500;
+const kept = (entries: ChatEntry[]): ChatEntry[] =>
+  entries.length > CHAT_KEPT ? entries.slice(entries.length - CHAT_KEPT) : entries;
+
 /** The chat of one page: messages both ways, my messages' delivery, the unread count and what to announce. */
 export const useChat = () => {
   const entries = ref<ChatEntry[]>([]);
@@ -17,7 +22,7 @@ export const useChat = () => {
   const handle = shallowRef<CallHandle | undefined>();
 
   const received = (message: ChatMessage) => {
-    entries.value = [...entries.value, { message }];
+    entries.value = kept([...entries.value, { message }]);
     announced.value = message;
     if (!open.value) unread.value += 1;
   };
@@ -30,7 +35,7 @@ export const useChat = () => {
     if (call === undefined) return 'offline';
     const result = call.sendChat(text);
     if (!result.ok) return result.reason;
-    entries.value = [...entries.value, { message: result.message, delivery: 'sending' }];
+    entries.value = kept([...entries.value, { message: result.message, delivery: 'sending' }]);
     return undefined;
   };
   /** A message that was not delivered goes again (as a new message, in its place at the end). */

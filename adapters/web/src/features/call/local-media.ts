@@ -1,12 +1,32 @@
-import { reactive, ref, shallowRef } from 'vue';
+import { computed, reactive, ref, shallowRef } from 'vue';
 import type { CallHandle, MediaState } from './engine/call';
-import { acquireMedia, acquireTrack, mediaProblemOf, stopStream } from './media';
+import { acquireMedia, acquireTrack, mediaProblemOf, resumeAudio, stopStream } from './media';
 import type { MediaProblem } from './media';
+
+/**
+ * A track of the device for a switch in the call. A phone opens one camera at a time (the second is "busy"): then
+ * the old camera of `current()` (undefined once the switch is stale) is stopped and the new one asked for again.
+ */
+const openTrack = async (
+  kind: 'video' | 'audio',
+  deviceId: string,
+  current: () => MediaStream | undefined,
+): Promise<MediaStreamTrack> => {
+  try {
+    return await acquireTrack(kind, deviceId);
+  } catch (error) {
+    const old = current();
+    if (kind !== 'video' || mediaProblemOf(error) !== 'busy' || old === undefined) throw error;
+    for (const track of old.getVideoTracks()) track.stop();
+    return acquireTrack(kind, deviceId);
+  }
+};
 
 /** My camera and microphone: the stream (preview, then the call's), the chosen devices, on/off, and what failed. */
 export const useLocalMedia = () => {
   const stream = shallowRef<MediaStream | undefined>();
-  const problem = ref<MediaProblem | undefined>();
+  const videoProblem = ref<MediaProblem | undefined>();
+  const audioProblem = ref<MediaProblem | undefined>();
   const switchProblem = ref<MediaProblem | undefined>();
   const media = reactive<{ mic: boolean; cam: boolean }>({ mic: true, cam: true });
   const choice = reactive<{ cameraId: string; micId: string; speakerId: string }>({
@@ -15,6 +35,11 @@ export const useLocalMedia = () => {
     speakerId: '',
   });
   const acquiring = ref(false);
+  /** Whether there is a microphone and a camera track to turn on or off. */
+  const available = computed(() => ({
+    mic: (stream.value?.getAudioTracks().length ?? 0) > 0,
+    cam: (stream.value?.getVideoTracks().length ?? 0) > 0,
+  }));
   let pending: Promise<void> | undefined;
   let handle: CallHandle | undefined;
   /** Bumped by release(): a camera granted after the page let go of it is stopped at once. */
@@ -43,7 +68,8 @@ export const useLocalMedia = () => {
       stopStream(stream.value);
       applyEnabled(got.stream);
       stream.value = got.stream;
-      problem.value = got.problem;
+      videoProblem.value = got.videoProblem;
+      audioProblem.value = got.audioProblem;
       remember(got.stream);
     })();
     return pending;
@@ -60,6 +86,7 @@ export const useLocalMedia = () => {
   };
 
   const setMedia = (change: Partial<MediaState>) => {
+    resumeAudio();
     if (change.mic !== undefined) media.mic = change.mic;
     if (change.cam !== undefined) media.cam = change.cam;
     if (handle !== undefined) handle.setMedia(change);
@@ -69,24 +96,42 @@ export const useLocalMedia = () => {
   /**
    * Another camera or microphone: before the call, the preview is opened again with it; in the call, a track of
    * that device replaces the old one (the call stays up) and the stream is handed on anew so the meters and the
-   * self view follow.
+   * self view follow. A call that ended (or a page that let go of the camera) while the device opened gets nothing:
+   * the new track is stopped. On failure the picker shows the device in use again.
    */
   const switchDevice = async (kind: 'video' | 'audio', deviceId: string) => {
-    if (kind === 'video') choice.cameraId = deviceId;
-    else choice.micId = deviceId;
+    resumeAudio();
+    const previous = kind === 'video' ? choice.cameraId : choice.micId;
+    const pick = (id: string) => {
+      if (kind === 'video') choice.cameraId = id;
+      else choice.micId = id;
+    };
+    pick(deviceId);
     switchProblem.value = undefined;
-    if (handle === undefined) {
+    const call = handle;
+    const mine = generation;
+    if (call === undefined) {
       await acquire();
       return;
     }
+    const stale = () => mine !== generation || handle !== call;
+    let track: MediaStreamTrack | undefined;
     try {
-      const track = await acquireTrack(kind, deviceId);
+      track = await openTrack(kind, deviceId, () => (stale() ? undefined : stream.value));
+      if (stale()) {
+        track.stop();
+        return;
+      }
       track.enabled = kind === 'video' ? media.cam : media.mic;
-      await handle.replaceTrack(track);
+      await call.replaceTrack(track);
+      if (stale()) return;
       // A kind the call had no track of yet (no camera at the start) is added by the engine, renegotiated.
       const others = stream.value?.getTracks().filter((t) => t.kind !== kind) ?? [];
       stream.value = new MediaStream([...others, track]);
     } catch (error) {
+      track?.stop();
+      if (stale()) return;
+      pick(previous);
       switchProblem.value = mediaProblemOf(error);
     }
   };
@@ -96,7 +141,9 @@ export const useLocalMedia = () => {
   };
   return {
     stream,
-    problem,
+    videoProblem,
+    audioProblem,
+    available,
     switchProblem,
     media,
     choice,

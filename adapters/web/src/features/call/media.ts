@@ -19,8 +19,10 @@ export interface DeviceChoice {
 
 export interface Acquired {
   readonly stream: MediaStream | undefined;
-  /** What went wrong with the camera (when the stream has no video) or with both (no stream). */
-  readonly problem: MediaProblem | undefined;
+  /** Why there is no camera in the stream (undefined when there is one). */
+  readonly videoProblem: MediaProblem | undefined;
+  /** Why there is no microphone in the stream (undefined when there is one). */
+  readonly audioProblem: MediaProblem | undefined;
   readonly hasVideo: boolean;
   readonly hasAudio: boolean;
 }
@@ -31,32 +33,49 @@ const constraint = (id: string | undefined): MediaTrackConstraints | boolean =>
 const mediaDevices = (): MediaDevices | undefined =>
   typeof navigator !== 'undefined' && navigator.mediaDevices !== undefined ? navigator.mediaDevices : undefined;
 
-/** Camera and microphone, else the microphone alone, else the camera alone, else nothing (receive only). */
+const ask = async (devices: MediaDevices, constraints: MediaStreamConstraints) => {
+  try {
+    return { stream: await devices.getUserMedia(constraints), problem: undefined };
+  } catch (error) {
+    return { stream: undefined, problem: mediaProblemOf(error) };
+  }
+};
+
+/**
+ * Camera and microphone together; when that fails (Chrome refuses both if either is blocked, missing or busy), each
+ * kind alone, so a blocked camera still leaves the microphone (and the other way round). Nothing: receive only.
+ */
 export const acquireMedia = async (choice: DeviceChoice): Promise<Acquired> => {
   const devices = mediaDevices();
   if (devices === undefined || typeof devices.getUserMedia !== 'function') {
-    return { stream: undefined, problem: 'insecure', hasVideo: false, hasAudio: false };
+    return { stream: undefined, videoProblem: 'insecure', audioProblem: 'insecure', hasVideo: false, hasAudio: false };
   }
   const video = constraint(choice.cameraId);
   const audio = constraint(choice.micId);
-  let first: unknown;
-  for (const ask of [{ video, audio }, { audio }, { video }]) {
-    try {
-      const stream = await devices.getUserMedia(ask);
-      const hasVideo = stream.getVideoTracks().length > 0;
-      return {
-        stream,
-        problem: hasVideo ? undefined : mediaProblemOf(first),
-        hasVideo,
-        hasAudio: stream.getAudioTracks().length > 0,
-      };
-    } catch (error) {
-      first ??= error;
-      // Refused: asking again for less is refused too (and may prompt again).
-      if (mediaProblemOf(error) === 'denied') break;
-    }
+  const both = await ask(devices, { video, audio });
+  if (both.stream !== undefined) {
+    const hasVideo = both.stream.getVideoTracks().length > 0;
+    const hasAudio = both.stream.getAudioTracks().length > 0;
+    return {
+      stream: both.stream,
+      videoProblem: hasVideo ? undefined : 'missing',
+      audioProblem: hasAudio ? undefined : 'missing',
+      hasVideo,
+      hasAudio,
+    };
   }
-  return { stream: undefined, problem: mediaProblemOf(first), hasVideo: false, hasAudio: false };
+  const camera = await ask(devices, { video });
+  const mic = await ask(devices, { audio });
+  const tracks = [...(camera.stream?.getVideoTracks() ?? []), ...(mic.stream?.getAudioTracks() ?? [])];
+  const hasVideo = tracks.some((t) => t.kind === 'video');
+  const hasAudio = tracks.some((t) => t.kind === 'audio');
+  return {
+    stream: tracks.length === 0 ? undefined : new MediaStream(tracks),
+    videoProblem: hasVideo ? undefined : (camera.problem ?? 'missing'),
+    audioProblem: hasAudio ? undefined : (mic.problem ?? 'missing'),
+    hasVideo,
+    hasAudio,
+  };
 };
 
 /** One track of a given device, for a switch in the middle of a call. */
@@ -112,7 +131,7 @@ const audioContext = (): AudioContext | undefined => {
   return sharedContext;
 };
 
-/** Web Audio may start suspended until the person does something: called from a click. */
+/** Web Audio may start suspended until the person does something: called from every lobby click and from Join. */
 export const resumeAudio = (): void => {
   void audioContext()
     ?.resume()

@@ -35,7 +35,22 @@ export const messages = {
         failed: 'The camera or microphone could not be started.',
         receiveOnly:
           'You can still join: you will see and hear the other person, but they will neither see nor hear you.',
-        audioOnly: 'You can still join: the other person will hear you but not see you.',
+        video: {
+          denied:
+            'Your camera is blocked for this site: {who} cannot see you. Allow it in the browser (the icon in the address bar), then try again.',
+          missing: 'No camera was found: {who} cannot see you.',
+          busy: 'Your camera is in use by another app or tab: {who} cannot see you.',
+          insecure: 'This browser gives the page no camera (it needs https): {who} cannot see you.',
+          failed: 'Your camera could not be started: {who} cannot see you.',
+        },
+        audio: {
+          denied:
+            'Your microphone is blocked for this site: {who} cannot hear you. Allow it in the browser (the icon in the address bar), then try again.',
+          missing: 'No microphone was found: {who} cannot hear you.',
+          busy: 'Your microphone is in use by another app or tab: {who} cannot hear you.',
+          insecure: 'This browser gives the page no microphone (it needs https): {who} cannot hear you.',
+          failed: 'Your microphone could not be started: {who} cannot hear you.',
+        },
         retry: 'Try the camera again',
       },
       devices: {
@@ -55,6 +70,8 @@ export const messages = {
         cam: 'Camera',
         on: 'on',
         off: 'off',
+        unavailable: 'unavailable',
+        starting: 'starting…',
         sideBySide: 'Side by side',
         fullscreen: 'Full screen',
         exitFullscreen: 'Exit full screen (Esc)',
@@ -130,6 +147,9 @@ export const messages = {
           'The server refused the connection from this address (origin {origin} is not allowed). Open this page from {to} instead.',
         other: 'The call ended: {reason}',
         peer: 'The connection to the other person was interrupted; retrying…',
+        unreachable: 'The call could not reconnect: check your internet connection, then join again.',
+        disconnected: 'The connection to the call was lost. Join again to continue.',
+        rejoinRefused: 'The call cannot be joined any more.',
         library: 'The call could not start: its library did not load. Reload the page to try again.',
       },
     },
@@ -168,7 +188,22 @@ export const messages = {
         insecure: 'Este navegador no da cámara ni micrófono a la página (necesita https).',
         failed: 'No se pudo iniciar la cámara o el micrófono.',
         receiveOnly: 'Puedes unirte igualmente: verás y oirás a la otra persona, pero ella no te verá ni te oirá.',
-        audioOnly: 'Puedes unirte igualmente: la otra persona te oirá, pero no te verá.',
+        video: {
+          denied:
+            'Tu cámara está bloqueada para este sitio: {who} no puede verte. Permítela en el navegador (el icono de la barra de direcciones) y vuelve a intentarlo.',
+          missing: 'No se encontró ninguna cámara: {who} no puede verte.',
+          busy: 'Otra aplicación o pestaña está usando tu cámara: {who} no puede verte.',
+          insecure: 'Este navegador no da cámara a la página (necesita https): {who} no puede verte.',
+          failed: 'No se pudo iniciar tu cámara: {who} no puede verte.',
+        },
+        audio: {
+          denied:
+            'Tu micrófono está bloqueado para este sitio: {who} no puede oírte. Permítelo en el navegador (el icono de la barra de direcciones) y vuelve a intentarlo.',
+          missing: 'No se encontró ningún micrófono: {who} no puede oírte.',
+          busy: 'Otra aplicación o pestaña está usando tu micrófono: {who} no puede oírte.',
+          insecure: 'Este navegador no da micrófono a la página (necesita https): {who} no puede oírte.',
+          failed: 'No se pudo iniciar tu micrófono: {who} no puede oírte.',
+        },
         retry: 'Probar la cámara de nuevo',
       },
       devices: {
@@ -188,6 +223,8 @@ export const messages = {
         cam: 'Cámara',
         on: 'activado',
         off: 'desactivado',
+        unavailable: 'no disponible',
+        starting: 'iniciando…',
         sideBySide: 'Lado a lado',
         fullscreen: 'Pantalla completa',
         exitFullscreen: 'Salir de pantalla completa (Esc)',
@@ -263,6 +300,9 @@ export const messages = {
           'El servidor rechazó la conexión desde esta dirección (el origen {origin} no está permitido). Abre esta página desde {to}.',
         other: 'La llamada terminó: {reason}',
         peer: 'Se interrumpió la conexión con la otra persona; reintentando…',
+        unreachable: 'La llamada no pudo reconectarse: revisa tu conexión a internet y vuelve a unirte.',
+        disconnected: 'Se perdió la conexión con la llamada. Vuelve a unirte para continuar.',
+        rejoinRefused: 'Ya no es posible unirse a la llamada.',
         library: 'La llamada no pudo empezar: su biblioteca no se cargó. Recarga la página para intentarlo de nuevo.',
       },
     },
