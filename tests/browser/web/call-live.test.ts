@@ -129,13 +129,26 @@ describe('a call between two browsers', () => {
     await customer.page.locator('[data-quality]').waitFor();
     expect(await customer.page.locator('[data-quality]').getAttribute('data-level')).toMatch(/^(good|fair|poor)$/);
     expect(await customer.page.locator('[data-quality]').textContent()).toMatch(/^Connection: (good|fair|weak)/);
-    // Side by side instead of the inset, and the stage full screen (and back).
+    // Side by side instead of the inset, and the whole call full screen (and back): the pictures with the status,
+    // the controls and the chat, so Leave, the toggles and the chat stay at hand.
     const layout = customer.page.locator('[data-layout]');
     await layout.click();
     expect(await layout.getAttribute('aria-pressed')).toBe('true');
     expect(await customer.page.locator('[data-stage]').getAttribute('class')).toContain('stage--side');
     await customer.page.locator('[data-fullscreen]').click();
-    await customer.page.waitForFunction(() => document.fullscreenElement?.hasAttribute('data-stage') === true);
+    await customer.page.waitForFunction(() => document.fullscreenElement?.hasAttribute('data-call') === true);
+    expect(
+      await customer.page.evaluate(() =>
+        [
+          '[data-stage]',
+          '[data-status]',
+          '[data-leave]',
+          '[data-toggle="mic"]',
+          '[data-chat-toggle]',
+          '[data-chat]',
+        ].every((s) => document.fullscreenElement?.querySelector(s) !== null),
+      ),
+    ).toBe(true);
     expect(await customer.page.locator('[data-fullscreen]').getAttribute('aria-pressed')).toBe('true');
     await customer.page.locator('[data-fullscreen-exit]').click();
     await customer.page.waitForFunction(() => document.fullscreenElement === null);
