@@ -33,13 +33,13 @@ const PAGE = `<!doctype html><html lang="en"><head><title>engine</title>
 // Runs in the page: starts a call and records everything the engine reports on window.rec.
 const RUN = `
 import { startCall } from '/engine.js';
-window.startEngine = async (join) => {
-  const local = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+window.startEngine = async (join, receiveOnly) => {
+  const local = receiveOnly ? undefined : await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
   const rec = { states: [], partner: [], media: [], chats: [], deliveries: [], quality: [], logs: [], errors: [] };
   window.rec = rec;
   window.local = local;
   window.call = startCall({
-    join, SimplePeer: window.SimplePeer, localStream: local, statsIntervalMs: 300,
+    join, SimplePeer: window.SimplePeer, ...(local ? { localStream: local } : {}), statsIntervalMs: 300,
     log: (...args) => rec.logs.push(args.map(String).join(' ')),
     onState: (s) => rec.states.push(s),
     onPartner: (p) => rec.partner.push(p),
@@ -113,7 +113,7 @@ interface Recorded {
 
 const rec = (page: Page): Promise<Recorded> => page.evaluate(() => (window as unknown as { rec: Recorded }).rec);
 
-const open = async (userId: string, role: CallRole): Promise<Page> => {
+const open = async (userId: string, role: CallRole, receiveOnly = false): Promise<Page> => {
   const context = await browser.newContext();
   await context.grantPermissions(['camera', 'microphone'], { origin });
   const page = await context.newPage();
@@ -127,7 +127,10 @@ const open = async (userId: string, role: CallRole): Promise<Page> => {
     role,
     debugLevel: 1,
   };
-  await page.evaluate((j) => (window as unknown as { startEngine(j: unknown): Promise<void> }).startEngine(j), join);
+  await page.evaluate(
+    ([j, r]) => (window as unknown as { startEngine(j: unknown, r: boolean): Promise<void> }).startEngine(j, r),
+    [join, receiveOnly] as const,
+  );
   return page;
 };
 
@@ -206,6 +209,32 @@ describe('the call engine in Chromium over real WebRTC', () => {
       expect(text).toMatch(/\[call\] route local (host|srflx|prflx|relay)\/(udp|tcp) remote /);
       expect(text).toMatch(/\[call\] quality (good|fair|poor|unknown) rtt ms/);
       expect(text).not.toMatch(/\d+\.\d+\.\d+\.\d+|[0-9a-f-]{36}\.local|sdp|a=candidate|candidate:|IN IP4|ticket/i);
+      // every signal simple-peer sent passed the engine's allow-list
+      expect(text).not.toContain('dropped remote signal');
+    }
+  }, 120_000);
+
+  // The offer of an initiator without camera or microphone has no place for the other side's tracks: simple-peer's
+  // non-initiator asks for them with a transceiverRequest, which the allow-list lets through (once per kind).
+  it("a receive-only initiator still gets the partner's video (simple-peer's transceiver requests pass)", async () => {
+    const instructor = await open(INSTRUCTOR, 'instructor', true);
+    const customer = await open(CUSTOMER, 'customer');
+    for (const page of [customer, instructor]) {
+      await until(page, (r) => r.states.at(-1) === 'connected' && r.partner.at(-1) === 'connected', 'connected');
+    }
+    const end = Date.now() + WAIT;
+    while ((await framesOf(instructor)) === 0 && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const before = await framesOf(instructor);
+    expect(before).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await framesOf(instructor)).toBeGreaterThan(before);
+    const logs = (await rec(instructor)).logs.join('\n');
+    expect(logs).toContain('[call] remote signal transceiverRequest');
+    expect(logs).not.toContain('dropped remote signal');
+    for (const page of [customer, instructor]) {
+      await page.evaluate(() => (window as unknown as { call: { leave(): void } }).call.leave());
     }
   }, 120_000);
 });

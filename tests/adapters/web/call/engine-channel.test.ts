@@ -93,7 +93,11 @@ describe('call engine: chat', () => {
         [sent.message.id, 'delivered'],
       ]),
     );
-    expect(b.chats.at(-1)).toEqual({ ...sent.message, from: 'partner' });
+    const received = b.chats.at(-1)!;
+    expect(received).toEqual({ ...sent.message, from: 'partner', receivedAt: received.receivedAt });
+    // the partner's message says when it came here, by this side's clock
+    expect(Date.parse(received.receivedAt!)).toBeGreaterThanOrEqual(Date.parse(sent.message.sentAt));
+    expect(Date.parse(received.receivedAt!)).toBeLessThanOrEqual(Date.now());
     expect(b.chats).toHaveLength(2);
 
     // the same frame again (a retry whose ack was lost): acked again, not shown twice
@@ -157,6 +161,53 @@ describe('call engine: chat', () => {
     // an ack for nothing of mine changes nothing
     a.peer().emit('data', JSON.stringify({ v: 1, type: 'chat-ack', id: 'not-mine' }));
     expect(a.deliveries).toHaveLength(3);
+  });
+
+  it('a retry of a failed message goes out under the same id: the partner shows it once and acks it', async () => {
+    const a = side();
+    const b = side();
+    await pair(a, b);
+    // the first attempt reaches b, but its ack is lost on the way back
+    const aPeer = a.peer();
+    const listeners = aPeer.listeners('data');
+    aPeer.removeAllListeners('data');
+    const first = a.call.sendChat('did you get this?');
+    if (!first.ok) throw new Error('refused');
+    const id = first.message.id;
+    await eventually(() => expect(b.chats).toHaveLength(1));
+    await eventually(() => expect(a.deliveries.at(-1)).toEqual([id, 'failed']));
+    for (const l of listeners) aPeer.on('data', l as (data: unknown) => void);
+
+    const retry = a.call.sendChat('did you get this?', { id });
+    if (!retry.ok) throw new Error('refused');
+    expect(retry.message).toMatchObject({ id, text: 'did you get this?', from: 'me' });
+    await eventually(() => expect(a.deliveries.at(-1)).toEqual([id, 'delivered']));
+    expect(a.deliveries).toEqual([
+      [id, 'sending'],
+      [id, 'failed'],
+      [id, 'sending'],
+      [id, 'delivered'],
+    ]);
+    expect(
+      aPeer
+        .frames()
+        .filter((f) => f.type === 'chat')
+        .map((f) => f.id),
+    ).toEqual([id, id]);
+    await sleep(20);
+    expect(b.chats.map((m) => m.id)).toEqual([id]);
+    // a fresh message still gets a fresh id
+    const other = a.call.sendChat('and this?');
+    expect(other.ok && other.message.id !== id).toBe(true);
+  });
+
+  it('a retry id must be a chat id', async () => {
+    const a = side();
+    expect(() => a.call.sendChat('hi', { id: '' })).toThrow(TypeError);
+    expect(() => a.call.sendChat('hi', { id: 'x'.repeat(65) })).toThrow(TypeError);
+    expect(() => a.call.sendChat('hi', { id: '<script>' })).toThrow(TypeError);
+    await sleep(10);
+    expect(a.deliveries).toEqual([]);
   });
 
   it('reports failed when the data channel closes before the ack', async () => {
@@ -251,7 +302,7 @@ describe('call engine: chat', () => {
 });
 
 describe('call engine: the partner', () => {
-  it('goes absent → connecting → connected, and left when they say bye; bye goes before the socket leave', async () => {
+  it('goes absent → connecting → connected, and left when they say bye; bye and socket leave go out at once', async () => {
     const a = side();
     const b = side();
     expect(b.partner).toEqual(['absent']);
@@ -259,15 +310,27 @@ describe('call engine: the partner', () => {
     expect(b.partner).toEqual(['absent', 'connecting', 'connected']);
     const aPeer = a.peer();
     const aSocket = a.socket();
+    const order: string[] = [];
+    const peerSend = aPeer.send.bind(aPeer);
+    aPeer.send = (data: string) => {
+      order.push(`channel ${(JSON.parse(data) as { type: string }).type}`);
+      peerSend(data);
+    };
+    const socketSend = aSocket.send.bind(aSocket);
+    aSocket.send = (data: string) => {
+      order.push(`socket ${(JSON.parse(data) as { type: string }).type}`);
+      socketSend(data);
+    };
     a.call.leave();
+    // synchronously (a page being unloaded runs no timer): the bye, then the socket's leave, and the socket closed
+    expect(order).toEqual(['channel bye', 'socket leave']);
     expect(a.call.state).toBe('ended');
-    expect(aPeer.frames().at(-1)).toEqual({ v: 1, type: 'bye' });
-    // the socket's leave waits for the bye to go out
-    expect(aSocket.sent.some((m) => m.type === 'leave')).toBe(false);
-    await eventually(() => expect(b.partner.at(-1)).toBe('left'));
-    await eventually(() => expect(aSocket.sent.at(-1)).toEqual({ type: 'leave' }));
-    expect(aPeer.destroyed).toBe(true);
     expect(aSocket.closed).toEqual({ code: 1000, reason: 'left' });
+    // the peer is kept a moment for the channel to send the bye
+    expect(aPeer.destroyed).toBe(false);
+    await eventually(() => expect(b.partner.at(-1)).toBe('left'));
+    await eventually(() => expect(aPeer.destroyed).toBe(true));
+    expect(order).toEqual(['channel bye', 'socket leave']);
     // the server then says the peer left: still left, no reconnecting in between
     b.socket().receive({ type: 'peer-left', peerId: 'a' });
     expect(b.partner).toEqual(['absent', 'connecting', 'connected', 'left']);
@@ -348,12 +411,14 @@ describe('call engine: the partner', () => {
     await pair(a, b);
     a.socket().drop();
     expect(a.call.state).toBe('reconnecting');
-    expect(a.partner.at(-1)).toBe('reconnecting');
+    // our outage, not the partner's: what we know of them is untouched
+    expect(a.partner).toEqual(['absent', 'connecting', 'connected']);
     await eventually(() => expect(a.sockets).toHaveLength(2));
     b.socket().receive({ type: 'peer-left', peerId: 'a' });
     await pair(a, b, 'c2');
     expect(a.call.state).toBe('connected');
-    expect(a.partner.at(-1)).toBe('connected');
+    // back (welcome): reconnecting until the server pairs us again, then connecting → connected
+    expect(a.partner).toEqual(['absent', 'connecting', 'connected', 'reconnecting', 'connecting', 'connected']);
     expect(b.partner.at(-1)).toBe('connected');
   });
 });

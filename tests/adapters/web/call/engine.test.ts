@@ -250,7 +250,7 @@ describe('call engine against the real signaling server', () => {
     const sent = customer.call.sendChat('<b>See you</b> at 10');
     if (!sent.ok) throw new Error('refused');
     await eventually(() => expect(customer.deliveries.at(-1)).toEqual([sent.message.id, 'delivered']));
-    expect(instructor.chats).toEqual([{ ...sent.message, from: 'partner' }]);
+    expect(instructor.chats).toEqual([{ ...sent.message, from: 'partner', receivedAt: expect.any(String) }]);
     customer.call.leave();
     await eventually(() => expect(instructor.call.state).toBe('waiting-for-peer'));
     await eventually(() => expect(h.handle.stats()).toEqual({ rooms: 1, sockets: 1 }));

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   CHAT_MAX_LENGTH,
   MAX_FRAME_BYTES,
+  MAX_CANDIDATE_LENGTH,
+  MAX_SDP_LENGTH,
   decodeFrame,
+  decodeSignal,
   encodeFrame,
   normalizeChatText,
 } from '../../../../adapters/web/src/features/call/engine/protocol.ts';
@@ -110,5 +113,39 @@ describe('data channel protocol v1', () => {
     expect(normalizeChatText('a\u0000b\u0007c\u202ed\u2066e')).toBe('abcde');
     expect(normalizeChatText(' \t\n ')).toBe('');
     expect(normalizeChatText('tab\tinside')).toBe('tab\tinside');
+  });
+});
+
+describe('relayed signals', () => {
+  const reason = (data: unknown): string => {
+    const d = decodeSignal(data);
+    if (d.ok) throw new Error(`taken: ${JSON.stringify(d.signal)}`);
+    return d.reason;
+  };
+
+  it("takes simple-peer's own shapes up to their bounds, rebuilt with only their fields", () => {
+    const sdp = 'x'.repeat(MAX_SDP_LENGTH);
+    expect(decodeSignal({ type: 'offer', sdp })).toEqual({ ok: true, signal: { type: 'offer', sdp } });
+    const candidate = { candidate: 'c'.repeat(MAX_CANDIDATE_LENGTH), sdpMLineIndex: 1, sdpMid: '1' };
+    expect(decodeSignal({ type: 'candidate', candidate })).toEqual({
+      ok: true,
+      signal: { type: 'candidate', candidate },
+    });
+    expect(decodeSignal({ type: 'renegotiate', renegotiate: true }).ok).toBe(true);
+    expect(decodeSignal({ type: 'transceiverRequest', transceiverRequest: { kind: 'audio' } }).ok).toBe(true);
+  });
+
+  it('refuses anything else, with a reason that names no content', () => {
+    expect(reason({ type: 'offer', sdp: 'x'.repeat(MAX_SDP_LENGTH + 1) })).toBe('bad sdp');
+    expect(reason({ type: 'candidate', candidate: { candidate: 'c'.repeat(MAX_CANDIDATE_LENGTH + 1) } })).toBe(
+      'bad candidate',
+    );
+    expect(reason({ type: 'transceiverRequest', transceiverRequest: { kind: 'video', init: {} } })).toBe(
+      'bad transceiverRequest',
+    );
+    expect(reason({ type: 'offer', sdp: 'v=0', renegotiate: true })).toBe('bad offer keys');
+    expect(reason({ type: 'rollback' })).toBe('unknown type');
+    expect(reason({ type: 'constructor' })).toBe('unknown type');
+    expect(reason('{"type":"offer","sdp":"v=0"}')).toBe('not an object');
   });
 });

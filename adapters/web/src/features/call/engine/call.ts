@@ -4,7 +4,7 @@
 // Besides the media, the two engines talk over simple-peer's data channel (protocol v1 in protocol.ts): mic and
 // camera on or off, chat with acks, and a goodbye, so each side tells "left" from "lost the connection".
 
-import { CHAT_MAX_LENGTH, decodeFrame, encodeFrame, normalizeChatText } from './protocol.ts';
+import { CHAT_MAX_LENGTH, decodeFrame, decodeSignal, encodeFrame, isChatId, normalizeChatText } from './protocol.ts';
 import type { Frame } from './protocol.ts';
 import { measureQuality, sameRoute, selectedRoute } from './quality.ts';
 import type { Quality, Route, StatsLike } from './quality.ts';
@@ -22,9 +22,11 @@ const FAILED_CHAT_IDS = 100;
 /** The partner's messages taken per window; more are dropped unacked (their sender sees them fail). */
 const INCOMING_CHATS_PER_WINDOW = 30;
 const INCOMING_CHAT_WINDOW_MS = 10_000;
-/** After saying bye: how long to wait at most for the data channel to send it, then a moment for the wire. */
+/** After saying bye: how long the peer is kept at most for the data channel to send it, then a moment for the wire. */
 const BYE_FLUSH_MAX_MS = 300;
 const BYE_GRACE_MS = 50;
+/** Relayed signals refused on one peer connection before it is given up (and signaling started again). */
+const MAX_DROPPED_SIGNALS = 20;
 
 export type CallState =
   'socket-connecting' | 'waiting-for-peer' | 'connecting-peer' | 'connected' | 'reconnecting' | 'ended';
@@ -42,6 +44,8 @@ export interface ChatMessage {
   readonly text: string;
   readonly sentAt: string;
   readonly from: 'me' | 'partner';
+  /** For the partner's messages: when this engine received it (local clock), as an ISO instant. */
+  readonly receivedAt?: string;
 }
 
 export type ChatDelivery = 'sending' | 'delivered' | 'failed';
@@ -154,7 +158,15 @@ export interface CallHandle {
   setMedia(media: Partial<MediaState>): void;
   /** A new camera or mic track (by kind) in place of the old one, in the local stream and the peer connection. */
   replaceTrack(track: MediaStreamTrack): Promise<void>;
-  sendChat(text: string): SendChatResult;
+  /**
+   * With `id` (a retry of a message of mine that failed) the message goes out again under the same id: the partner
+   * shows it once and acks again. An id that is not 1 to 64 of `A-Z a-z 0-9 _ -` throws a TypeError.
+   */
+  sendChat(text: string, options?: SendChatOptions): SendChatResult;
+}
+
+export interface SendChatOptions {
+  readonly id?: string;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -192,6 +204,12 @@ interface Call {
   partnerTimer: Timer | null;
   /** The partner of the current pairing said bye. */
   partnerSaidBye: boolean;
+  /** This side initiates the current peer connection. */
+  initiator: boolean;
+  /** Relayed signals refused on the current peer connection. */
+  droppedSignals: number;
+  /** Transceiver kinds the partner asked for on the current peer connection (each taken once). */
+  transceiverRequests: Set<string>;
   /** The current peer's data channel is open (simple-peer's `connect`). */
   channelOpen: boolean;
   /** Removes the listeners on the current peer's RTCPeerConnection. */
@@ -236,6 +254,9 @@ function createCall(options: StartCallOptions): Call {
     partner: 'absent',
     partnerTimer: null,
     partnerSaidBye: false,
+    initiator: false,
+    droppedSignals: 0,
+    transceiverRequests: new Set(),
     channelOpen: false,
     unwatchPc: null,
     statsTimer: null,
@@ -343,6 +364,19 @@ function setPartner(call: Call, next: PartnerState): void {
   notify(call, 'onPartner', call.options.onPartner, next);
 }
 
+/** Our own signaling connection is down or not yet welcomed: we cannot tell anything new about the partner. */
+const weAreAway = (call: Call): boolean => call.state === 'socket-connecting' || call.state === 'reconnecting';
+
+/** The partner's grace runs only while we are there to see them come back. */
+function startPartnerGrace(call: Call): void {
+  clearPartnerTimer(call);
+  if (call.ended || weAreAway(call) || call.partner !== 'reconnecting') return;
+  call.partnerTimer = setTimeout(() => {
+    call.partnerTimer = null;
+    if (!call.ended && !weAreAway(call) && call.partner === 'reconnecting') setPartner(call, 'left');
+  }, call.partnerGraceMs);
+}
+
 /** Contact lost: `left` if they said bye, else `reconnecting` until they come back or the grace runs out. */
 function partnerLost(call: Call): void {
   if (call.partnerSaidBye) {
@@ -351,10 +385,34 @@ function partnerLost(call: Call): void {
   }
   if (call.partner === 'absent' || call.partner === 'left' || call.partner === 'reconnecting') return;
   setPartner(call, 'reconnecting');
-  call.partnerTimer = setTimeout(() => {
-    call.partnerTimer = null;
-    if (!call.ended && call.partner === 'reconnecting') setPartner(call, 'left');
-  }, call.partnerGraceMs);
+  startPartnerGrace(call);
+}
+
+/** The server says the partner said leave: gone at once, no grace. */
+function partnerLeft(call: Call): void {
+  call.partnerSaidBye = true;
+  setPartner(call, 'left');
+}
+
+/**
+ * Our own connection is lost: the partner's state stays as it was (it is our outage, not theirs), only its grace
+ * stops until we are back.
+ */
+function pausePartner(call: Call): void {
+  clearPartnerTimer(call);
+}
+
+/**
+ * We are back (welcome): until the server pairs us again, a partner we were connected to (or were waiting for) is
+ * `reconnecting` with a fresh grace, one still being connected is `absent`; `absent` and `left` stay.
+ */
+function partnerAfterWelcome(call: Call): void {
+  if (call.partner === 'connected' || call.partner === 'reconnecting') {
+    setPartner(call, 'reconnecting');
+    startPartnerGrace(call);
+  } else if (call.partner === 'connecting') {
+    setPartner(call, 'absent');
+  }
 }
 
 // ---- Media: my mic and camera on or off, the local stream's tracks ----
@@ -458,13 +516,20 @@ function chatFailed(call: Call, id: string): void {
   reportDelivery(call, id, 'failed');
 }
 
-function sendChat(call: Call, typed: string): SendChatResult {
+function sendChat(call: Call, typed: string, options?: SendChatOptions): SendChatResult {
+  const retryId = options?.id;
+  if (retryId !== undefined && !isChatId(retryId)) throw new TypeError('A chat id is 1 to 64 of A-Z a-z 0-9 _ -.');
   const text = normalizeChatText(typeof typed === 'string' ? typed : '');
   if (text === '') return { ok: false, reason: 'empty' };
   if (text.length > CHAT_MAX_LENGTH) return { ok: false, reason: 'too_long' };
-  const message: ChatMessage = { id: randomId(), text, sentAt: new Date().toISOString(), from: 'me' };
+  const message: ChatMessage = { id: retryId ?? randomId(), text, sentAt: new Date().toISOString(), from: 'me' };
   // Reported after this returns, so the page has the message when its delivery comes.
   queueMicrotask(() => {
+    // A retry replaces the attempt before it: one wait for the ack, and an ack of either attempt delivers it.
+    const earlier = call.pendingChats.get(message.id);
+    if (earlier !== undefined) clearTimeout(earlier);
+    call.pendingChats.delete(message.id);
+    call.failedChats.delete(message.id);
     reportDelivery(call, message.id, 'sending');
     const sent =
       call.pendingChats.size < MAX_PENDING_CHATS &&
@@ -535,7 +600,13 @@ function onFrame(call: Call, data: unknown): void {
       sendFrame(call, { v: 1, type: 'chat-ack', id: frame.id });
       remember(call.seenChats, frame.id, SEEN_CHAT_IDS);
       debug(call, 'chat', 'received');
-      const message: ChatMessage = { id: frame.id, text: frame.text, sentAt: frame.sentAt, from: 'partner' };
+      const message: ChatMessage = {
+        id: frame.id,
+        text: frame.text,
+        sentAt: frame.sentAt,
+        from: 'partner',
+        receivedAt: new Date().toISOString(),
+      };
       notify(call, 'onChat', call.options.onChat, message);
       return;
     }
@@ -544,8 +615,7 @@ function onFrame(call: Call, data: unknown): void {
       return;
     case 'bye':
       debug(call, 'partner said bye');
-      call.partnerSaidBye = true;
-      setPartner(call, 'left');
+      partnerLeft(call);
       return;
     default: {
       const never: never = frame;
@@ -634,6 +704,9 @@ function createPeer(call: Call, message: PeerJoined): void {
   const cid = message.connectionId;
   call.connectionId = cid;
   call.partnerSaidBye = false;
+  call.droppedSignals = 0;
+  call.transceiverRequests = new Set();
+  call.initiator = message.initiator === true;
   debug(call, 'peer-joined, initiator', message.initiator === true);
   const p = new call.SimplePeer({
     initiator: message.initiator === true,
@@ -739,12 +812,40 @@ function onSignal(call: Call, message: ServerMessage): void {
     debug(call, 'dropped signal for another connection');
     return;
   }
-  debug(call, 'remote signal', signalKind(message.data));
+  const decoded = decodeSignal(message.data);
+  const refused = !decoded.ok
+    ? decoded.reason
+    : decoded.signal.type === 'transceiverRequest'
+      ? transceiverRefusal(call, decoded.signal.transceiverRequest.kind)
+      : null;
+  if (!decoded.ok || refused !== null) {
+    dropSignal(call, refused ?? 'refused');
+    return;
+  }
+  debug(call, 'remote signal', decoded.signal.type);
   try {
-    call.peer.signal(message.data);
+    call.peer.signal(decoded.signal);
   } catch (err) {
     fail(call, 'peer_error', errorMessage(err, 'Bad signal.'));
   }
+}
+
+/** simple-peer heeds a transceiver request only as the initiator; one per kind is all a 1-1 call needs. */
+function transceiverRefusal(call: Call, kind: 'audio' | 'video'): string | null {
+  if (!call.initiator) return 'transceiverRequest to the non-initiator';
+  if (call.transceiverRequests.has(kind)) return 'repeated transceiverRequest';
+  call.transceiverRequests.add(kind);
+  return null;
+}
+
+/** A refused signal is logged without its content; too many and this peer connection is given up. */
+function dropSignal(call: Call, reason: string): void {
+  call.droppedSignals += 1;
+  debug(call, 'dropped remote signal:', reason, 'dropped', call.droppedSignals);
+  if (call.droppedSignals < MAX_DROPPED_SIGNALS) return;
+  debug(call, 'too many bad signals: starting signaling again');
+  call.peerFailures += 1;
+  restartSignaling(call);
 }
 
 function onMessage(call: Call, event: MessageEvent): void {
@@ -763,6 +864,7 @@ function onMessage(call: Call, event: MessageEvent): void {
       call.attempts = 0;
       if (Array.isArray(message.iceServers)) call.iceServers = message.iceServers;
       setState(call, 'waiting-for-peer');
+      partnerAfterWelcome(call);
       return;
     case 'peer-joined':
       if (typeof message.connectionId !== 'string') return;
@@ -772,12 +874,14 @@ function onMessage(call: Call, event: MessageEvent): void {
       onSignal(call, message);
       return;
     case 'peer-left':
-      debug(call, 'peer-left');
+      debug(call, 'peer-left', message.reason === 'left' ? 'left' : 'lost');
       // The server says the partner went: no need to start signaling again for a peer that closed just before.
       clearPeerLostTimer(call);
       destroyPeer(call);
       setState(call, 'waiting-for-peer');
-      partnerLost(call);
+      // `reason: "left"`: their page said leave on its socket; without it, their socket just dropped.
+      if (message.reason === 'left') partnerLeft(call);
+      else partnerLost(call);
       return;
     case 'error':
       call.lastServerError = message;
@@ -834,7 +938,7 @@ function onSocketClosed(call: Call, event: CloseEvent, opened: boolean): void {
     return;
   }
   destroyPeer(call);
-  partnerLost(call);
+  pausePartner(call);
   if (!opened && call.options.checkOrigin) {
     void diagnoseRefusal(call, call.options.checkOrigin);
     return;
@@ -875,6 +979,7 @@ function scheduleReconnect(call: Call): void {
     finish(call);
     return;
   }
+  pausePartner(call);
   setState(call, 'reconnecting');
   const base = Math.min(call.maxDelayMs, call.initialDelayMs * 2 ** (call.attempts + call.peerFailures));
   const delay = base / 2 + Math.random() * (base / 2);
@@ -916,36 +1021,36 @@ async function rejoinAndConnect(call: Call): Promise<void> {
 
 function restartSignaling(call: Call): void {
   if (call.ended) return;
+  pausePartner(call);
   destroyPeer(call);
   closeSocket(call, 'restart');
   scheduleReconnect(call);
 }
 
-// ---- Leave: bye on the data channel, given a moment to go out, then leave on the socket ----
+// ---- Leave: bye on the data channel and leave on the socket, both at once (a page being hidden or unloaded runs
+// no timer); the peer is kept a moment for the channel to send the bye when the page lives on ----
 
 function leave(call: Call): void {
   if (call.ended) return;
   debug(call, 'leaving');
   const saidBye = sendFrame(call, { v: 1, type: 'bye' });
+  send(call, { type: 'leave' });
   call.ended = true;
   stopTimers(call);
   stopStats(call);
+  closeSocket(call, 'left');
   setState(call, 'ended');
-  const close = (): void => {
-    send(call, { type: 'leave' });
+  const p = call.peer;
+  if (!saidBye || !p) {
     destroyPeer(call);
-    closeSocket(call, 'left');
-  };
-  if (!saidBye) {
-    close();
     return;
   }
-  const p = call.peer;
   const since = Date.now();
   const flushed = (): void => {
-    const buffered = typeof p?.bufferSize === 'number' ? p.bufferSize : 0;
+    if (call.peer !== p) return;
+    const buffered = typeof p.bufferSize === 'number' ? p.bufferSize : 0;
     if (buffered > 0 && Date.now() - since < BYE_FLUSH_MAX_MS) setTimeout(flushed, 20);
-    else setTimeout(close, BYE_GRACE_MS);
+    else setTimeout(() => destroyPeer(call), BYE_GRACE_MS);
   };
   flushed();
 }
@@ -960,7 +1065,7 @@ export function startCall(options: StartCallOptions): CallHandle {
     leave: () => leave(call),
     setMedia: (media) => setMedia(call, media),
     replaceTrack: (track) => replaceTrack(call, track),
-    sendChat: (text) => sendChat(call, text),
+    sendChat: (text, chatOptions) => sendChat(call, text, chatOptions),
     get state() {
       return call.state;
     },

@@ -140,3 +140,113 @@ export const decodeFrame = (data: unknown): Decoded => {
       return assertNever(type);
   }
 };
+
+// ---- Relayed signals: what the partner's simple-peer sent through the signaling server ----
+// simple-peer obeys whatever a signal says (a `transceiverRequest` adds transceivers and renegotiates, anything it
+// does not know destroys the peer): only the shapes simple-peer 9 itself emits are passed on, rebuilt from their
+// checked fields.
+
+/** An offer's or answer's SDP above this many characters is refused. */
+export const MAX_SDP_LENGTH = 32 * 1024;
+/** An ICE candidate line above this many characters is refused. */
+export const MAX_CANDIDATE_LENGTH = 1024;
+const MAX_MID_LENGTH = 64;
+const MAX_UFRAG_LENGTH = 256;
+
+export type Signal =
+  | { readonly type: 'offer' | 'answer'; readonly sdp: string }
+  | {
+      readonly type: 'candidate';
+      readonly candidate: {
+        readonly candidate: string;
+        readonly sdpMLineIndex?: number | null;
+        readonly sdpMid?: string | null;
+        readonly usernameFragment?: string | null;
+      };
+    }
+  | { readonly type: 'renegotiate'; readonly renegotiate: true }
+  | { readonly type: 'transceiverRequest'; readonly transceiverRequest: { readonly kind: 'audio' | 'video' } };
+
+export type DecodedSignal =
+  { readonly ok: true; readonly signal: Signal } | { readonly ok: false; readonly reason: string };
+
+const SIGNAL_KEYS: { readonly [T in Signal['type']]: ReadonlyArray<string> } = {
+  offer: ['sdp', 'type'],
+  answer: ['sdp', 'type'],
+  candidate: ['candidate', 'type'],
+  renegotiate: ['renegotiate', 'type'],
+  transceiverRequest: ['transceiverRequest', 'type'],
+};
+const CANDIDATE_KEYS = ['candidate', 'sdpMLineIndex', 'sdpMid', 'usernameFragment'];
+
+const isPlainObject = (value: unknown): value is { readonly [key: string]: unknown } =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+const own = (value: object, key: string): boolean => Object.prototype.hasOwnProperty.call(value, key);
+
+/** Absent, null, or a string of at most `max` characters. */
+const optionalString = (value: unknown, max: number): value is string | null | undefined =>
+  value === undefined || value === null || (typeof value === 'string' && value.length <= max);
+
+const refuseSignal = (reason: string): DecodedSignal => ({ ok: false, reason });
+
+function decodeCandidate(value: unknown): DecodedSignal {
+  if (!isPlainObject(value)) return refuseSignal('bad candidate');
+  if (!Object.keys(value).every((key) => CANDIDATE_KEYS.includes(key))) return refuseSignal('bad candidate keys');
+  const { candidate, sdpMLineIndex, sdpMid, usernameFragment } = value;
+  if (typeof candidate !== 'string' || candidate.length > MAX_CANDIDATE_LENGTH) return refuseSignal('bad candidate');
+  const index = sdpMLineIndex === undefined || sdpMLineIndex === null || Number.isInteger(sdpMLineIndex);
+  if (!index || (typeof sdpMLineIndex === 'number' && (sdpMLineIndex < 0 || sdpMLineIndex > 1023))) {
+    return refuseSignal('bad candidate index');
+  }
+  if (!optionalString(sdpMid, MAX_MID_LENGTH) || !optionalString(usernameFragment, MAX_UFRAG_LENGTH)) {
+    return refuseSignal('bad candidate mid');
+  }
+  return {
+    ok: true,
+    signal: {
+      type: 'candidate',
+      candidate: {
+        candidate,
+        ...(own(value, 'sdpMLineIndex') ? { sdpMLineIndex: sdpMLineIndex as number | null } : {}),
+        ...(own(value, 'sdpMid') ? { sdpMid: sdpMid as string | null } : {}),
+        ...(own(value, 'usernameFragment') ? { usernameFragment: usernameFragment as string | null } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * A relayed signal of the partner's, rebuilt from its checked fields, or why not. Never throws. `transceiverRequest`
+ * is simple-peer's own (a non-initiator with a track the offer had no place for asks for one): only `kind` audio or
+ * video and no `init`; the engine takes it at most once per kind and only as the initiator.
+ */
+export const decodeSignal = (data: unknown): DecodedSignal => {
+  if (!isPlainObject(data)) return refuseSignal('not an object');
+  const type = own(data, 'type') ? data.type : undefined;
+  if (typeof type !== 'string' || !own(SIGNAL_KEYS, type)) return refuseSignal('unknown type');
+  const kind = type as Signal['type'];
+  if (!hasExactKeys(data, SIGNAL_KEYS[kind])) return refuseSignal(`bad ${kind} keys`);
+  switch (kind) {
+    case 'offer':
+    case 'answer': {
+      const sdp = data.sdp;
+      if (typeof sdp !== 'string' || sdp === '' || sdp.length > MAX_SDP_LENGTH) return refuseSignal('bad sdp');
+      return { ok: true, signal: { type: kind, sdp } };
+    }
+    case 'candidate':
+      return decodeCandidate(data.candidate);
+    case 'renegotiate':
+      return data.renegotiate === true
+        ? { ok: true, signal: { type: kind, renegotiate: true } }
+        : refuseSignal('bad renegotiate');
+    case 'transceiverRequest': {
+      const request = data.transceiverRequest;
+      if (!isPlainObject(request) || !hasExactKeys(request, ['kind'])) return refuseSignal('bad transceiverRequest');
+      if (request.kind !== 'audio' && request.kind !== 'video') return refuseSignal('bad transceiverRequest kind');
+      return { ok: true, signal: { type: kind, transceiverRequest: { kind: request.kind } } };
+    }
+    default:
+      return assertNever(kind);
+  }
+};
