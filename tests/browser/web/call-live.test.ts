@@ -265,6 +265,10 @@ describe('a call between two browsers', () => {
     await customer.page
       .locator('[data-from="partner"] [data-chat-text]', { hasText: 'Are you coming back?' })
       .waitFor();
+    // The retry went under the same id: shown once, at the time it arrived here.
+    expect(await customer.page.locator('[data-from="partner"]').count()).toBe(1);
+    const arrived = await customer.page.locator('[data-from="partner"] [data-chat-time]').getAttribute('datetime');
+    expect(Math.abs(Date.parse(arrived ?? '') - Date.now())).toBeLessThan(60_000);
   }, 180_000);
 
   it('when a socket drops: our side says it is reconnecting, the partner is told they lost us (not that we left), and both recover', async () => {

@@ -29,21 +29,25 @@ export const useChat = () => {
   const delivered = (id: string, delivery: ChatDelivery) => {
     entries.value = entries.value.map((e) => (e.message.id === id && e.message.from === 'me' ? { ...e, delivery } : e));
   };
-  /** Sends `text`; answers why not ('empty', 'too_long', 'offline') or undefined when it went out. */
-  const send = (text: string): 'empty' | 'too_long' | 'offline' | undefined => {
+  /** Sends `text` (again, for a retry: under its `id`); answers why not ('empty', 'too_long', 'offline'). */
+  const send = (text: string, id?: string): 'empty' | 'too_long' | 'offline' | undefined => {
     const call = handle.value;
     if (call === undefined) return 'offline';
-    const result = call.sendChat(text);
+    const result = call.sendChat(text, id === undefined ? undefined : { id });
     if (!result.ok) return result.reason;
-    entries.value = kept([...entries.value, { message: result.message, delivery: 'sending' }]);
+    const entry: ChatEntry = { message: result.message, delivery: 'sending' };
+    const at = id === undefined ? -1 : entries.value.findIndex((e) => e.message.from === 'me' && e.message.id === id);
+    entries.value = at < 0 ? kept([...entries.value, entry]) : entries.value.map((e, i) => (i === at ? entry : e));
     return undefined;
   };
-  /** A message that was not delivered goes again (as a new message, in its place at the end). */
+  /**
+   * A message that was not delivered goes again, in its place, under the same id: the partner, who may have had it
+   * after all (only the ack was lost), shows it once and acks again.
+   */
   const retry = (id: string) => {
-    const failed = entries.value.find((e) => e.message.id === id && e.delivery === 'failed');
+    const failed = entries.value.find((e) => e.message.from === 'me' && e.message.id === id && e.delivery === 'failed');
     if (failed === undefined) return;
-    entries.value = entries.value.filter((e) => e !== failed);
-    if (send(failed.message.text) !== undefined) entries.value = [...entries.value, failed];
+    send(failed.message.text, id);
   };
   const toggle = (value = !open.value) => {
     open.value = value;
