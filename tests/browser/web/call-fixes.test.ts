@@ -205,6 +205,55 @@ describe('leaving and the chat', () => {
   }, 90_000);
 });
 
+describe('the call’s end', () => {
+  it('drops the quality line while reconnecting, and says in Spanish that the session was cancelled when the rejoin is refused', async () => {
+    const booked = await book(web.ts, admin);
+    const member = await web.page({ permissions: MEDIA_PERMISSIONS, locale: 'es-ES' });
+    await member.addInitScript(() => {
+      const sockets: WebSocket[] = [];
+      (window as unknown as { __sockets: WebSocket[] }).__sockets = sockets;
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          sockets.push(this);
+        }
+      } as typeof WebSocket;
+    });
+    const trainer = await web.page({ permissions: MEDIA_PERMISSIONS });
+    for (const [page, who] of [
+      [member, booked.customer],
+      [trainer, booked.instructor],
+    ] as const) {
+      await page.goto(`${web.url}${await joinLinkPath(who, booked.id)}`);
+      await waitPhase(page, 'lobby');
+      await page.locator('[data-join]').click();
+      await waitPhase(page, 'call');
+    }
+    await Promise.all([waitPartner(member, 'connected'), waitPartner(trainer, 'connected')]);
+    await member.locator('[data-quality]').waitFor();
+
+    // The member's socket drops; their rejoin reaches the server only after the session was cancelled.
+    let cancelled: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (cancelled = resolve));
+    await member.route(`**/meetings/${booked.id}/join`, async (route) => {
+      await gate;
+      await route.continue();
+    });
+    await member.evaluate(() => {
+      for (const s of (window as unknown as { __sockets: WebSocket[] }).__sockets) s.close(4000, 'test drop');
+    });
+    await member.waitForSelector('[data-call][data-call-state="reconnecting"]', { timeout: WAIT });
+    expect(await member.locator('[data-quality]').count()).toBe(0);
+    expect((await admin.request('POST', `/meetings/${booked.id}/cancel`, { reason: 'estudio cerrado' })).status).toBe(
+      200,
+    );
+    cancelled();
+    await waitPhase(member, 'ended');
+    await member.locator('[data-notice]', { hasText: 'Esta sesión se canceló: estudio cerrado' }).waitFor();
+  }, 120_000);
+});
+
 describe('the join link kept in the tab', () => {
   const roomText = (page: Page) => page.locator('[data-room]').textContent();
   const kept = (page: Page) => page.evaluate((m) => sessionStorage.getItem(`oneonone.call.link.${m}`), shared);
