@@ -142,6 +142,22 @@ describe('the call page’s devices', () => {
     expect(await page.locator('[data-toggle="mic"]').isDisabled()).toBe(true);
     expect(await page.locator('[data-toggle="mic"]').textContent()).toContain('unavailable');
     expect(await page.locator('[data-toggle="cam"]').isEnabled()).toBe(true);
+
+    // While the join is under way the devices stay as they are: no picker, no retry.
+    expect(await page.locator('select[data-device="camera"]').isEnabled()).toBe(true);
+    let answer: () => void = () => {};
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    await page.route(`**/meetings/${booked.id}/join`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.locator('[data-join]').click();
+    await waitPhase(page, 'joining');
+    expect(await page.locator('select[data-device="camera"]').isDisabled()).toBe(true);
+    expect(await page.locator('select[data-device="mic"]').isDisabled()).toBe(true);
+    expect(await page.locator('[data-media-retry]').isDisabled()).toBe(true);
+    answer();
+    await waitPhase(page, 'call');
   }, 60_000);
 
   it('lets the camera go when the session is cancelled under the lobby, and when its end passes in the lobby', async () => {

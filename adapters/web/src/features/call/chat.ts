@@ -1,5 +1,5 @@
 import { ref, shallowRef } from 'vue';
-import type { CallHandle, ChatDelivery, ChatMessage } from './engine/call';
+import type { CallHandle, ChatDelivery, ChatMessage } from './engine/call.ts';
 
 export interface ChatEntry {
   readonly message: ChatMessage;

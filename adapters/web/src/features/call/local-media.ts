@@ -1,7 +1,7 @@
 import { computed, reactive, ref, shallowRef } from 'vue';
-import type { CallHandle, MediaState } from './engine/call';
-import { acquireMedia, acquireTrack, mediaProblemOf, resumeAudio, stopStream } from './media';
-import type { MediaProblem } from './media';
+import type { CallHandle, MediaState } from './engine/call.ts';
+import { acquireMedia, acquireTrack, mediaProblemOf, resumeAudio, stopStream } from './media.ts';
+import type { MediaProblem } from './media.ts';
 
 /**
  * A track of the device for a switch in the call. A phone opens one camera at a time (the second is "busy"): then
