@@ -95,6 +95,16 @@ describe('the call page’s devices', () => {
     const booked = await book(web.ts, admin);
     const page = await web.page({ permissions: MEDIA_PERMISSIONS });
     await trackMedia(page, { kind: 'video', error: 'NotAllowedError' });
+    // Web Audio starts suspended until a click, as a desktop browser does it (headless Chromium starts it at once).
+    await page.addInitScript(() => {
+      const Native = window.AudioContext;
+      window.AudioContext = class extends Native {
+        constructor(options?: AudioContextOptions) {
+          super(options);
+          void this.suspend();
+        }
+      };
+    });
     const problems = watchProblems(page);
     await page.goto(`${web.url}${await joinLinkPath(booked.customer, booked.id)}`);
     await waitPhase(page, 'lobby');
@@ -110,6 +120,8 @@ describe('the call page’s devices', () => {
     const mic = page.locator('[data-toggle="mic"]');
     expect(await mic.isEnabled()).toBe(true);
     // A click in the lobby wakes Web Audio: the meter follows the (fake, beeping) microphone.
+    await page.waitForTimeout(600);
+    expect(await page.locator('.lobby__meter [role="meter"]').getAttribute('aria-valuenow')).toBe('0');
     await mic.click();
     await mic.click();
     expect(await mic.getAttribute('aria-pressed')).toBe('true');
@@ -290,6 +302,14 @@ describe('the join link kept in the tab', () => {
     await page.goto(`${web.url}/app/call/${shared}`);
     await waitPhase(page, 'lobby');
     expect(await roomText(page)).toContain('Your member');
+
+    // Signed out in another tab of the browser: this tab forgets its link too.
+    expect(await kept(page)).toMatch(/^jl1\./);
+    const other = await page.context().newPage();
+    await other.goto(`${web.url}/app/`);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.waitForURL((u) => u.pathname === '/app/sign-in');
+    await expect.poll(() => kept(page), { timeout: WAIT }).toBeNull();
   }, 90_000);
 
   it('of someone else, crafted into the address while signed in, does not switch who the page acts as', async () => {
