@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build } from 'vite';
+import type { Rollup } from 'vite';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,14 +57,23 @@ window.frames = () => document.getElementById('remote').getVideoPlaybackQuality(
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required for the browser tests but ${CHROMIUM} is missing`);
-  const bundle = await build({
-    entryPoints: [join(here, '../../adapters/web/src/features/call/engine/call.ts')],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    write: false,
+  // The engine alone, bundled by the web app's own build tool (no Vue, no app around it).
+  const built = await build({
+    configFile: false,
+    logLevel: 'silent',
+    build: {
+      write: false,
+      minify: false,
+      target: 'es2022',
+      lib: {
+        entry: join(here, '../../adapters/web/src/features/call/engine/call.ts'),
+        formats: ['es'],
+        fileName: 'engine',
+      },
+    },
   });
-  const engine = bundle.outputFiles[0]!.text;
+  const output = (Array.isArray(built) ? built[0] : built) as Rollup.RollupOutput;
+  const engine = output.output.find((file): file is Rollup.OutputChunk => file.type === 'chunk')?.code ?? '';
   const simplePeer = await readFile(join(dirname(require.resolve('simple-peer/package.json')), 'simplepeer.min.js'));
   const files: Record<string, [string, string | Buffer]> = {
     '/': ['text/html', PAGE],
