@@ -345,6 +345,9 @@ const signInRoutes = (deps: AdapterDeps, auth: Auth, parts: SessionParts, listen
   };
 };
 
+/** The signaling socket's URL: PUBLIC_BASE_URL's, as ws(s). */
+const signalingUrlOf = (listening: Listening): string => `${listening.publicBaseUrl.replace(/^http/, 'ws')}/signaling`;
+
 /** The call rooms' seats, from the signaling server once it listens (before that, nobody can be in a call). */
 const roomOccupancy = (listening: Listening, log: Pick<Logger, 'warn'>): RoomOccupancy => ({
   occupants: async (meetingId) => {
@@ -405,7 +408,7 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening, links:
     tickets,
     ticketTtlMs: tickets.ttlMs,
     iceServersFor: ice,
-    signalingUrl: () => `${listening.publicBaseUrl.replace(/^http/, 'ws')}/signaling`,
+    signalingUrl: () => signalingUrlOf(listening),
     clock: deps.clock,
   });
   return { tickets, ice, join, links };
@@ -500,6 +503,7 @@ const createHttp = (
     logger,
     health,
     publicBaseUrl: config.publicBaseUrl,
+    signalingUrl: () => signalingUrlOf(listening),
     rateLimit: config.rateLimit,
     trustedProxyHops: config.trustedProxyHops,
     ...(signIn !== undefined ? { signIn } : {}),

@@ -94,6 +94,8 @@ export interface HttpDeps {
   readonly signIn?: AuthRouteDeps;
   /** OIDC single sign-on's browser routes, when an issuer is configured. */
   readonly oidc?: OidcRouteDeps;
+  /** The signaling socket's URL (as join answers give it), which the app's CSP lets the call page connect to. */
+  readonly signalingUrl?: () => string;
   /** The built web app's folder (default: adapters/web/dist, where `npm start` builds it). */
   readonly webDist?: string;
 }
@@ -213,7 +215,7 @@ export const createHttpApp = (deps: HttpDeps) => {
     '/',
     systemRoutes({ health: deps.health, publicBaseUrl: deps.publicBaseUrl, clientAborts: () => aborts.count }),
   );
-  app.route('/', webAppRoutes(deps.webDist));
+  app.route('/', webAppRoutes(deps.webDist, deps.signalingUrl));
   app.route('/', callPageRoutes(deps.signaling));
   app.route('/', calendarFeedRoutes(deps.calendarFeeds));
   if (deps.signIn !== undefined) app.route('/', authRoutes({ ...deps.signIn, singleSignOn: deps.oidc !== undefined }));

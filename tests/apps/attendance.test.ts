@@ -4,6 +4,8 @@ import { openSqliteEventStore } from '../../adapters/event-store/sqlite.ts';
 import type { EventStore } from '../../application/ports/event-store.ts';
 import { TestClient } from '../adapters/signaling/harness.ts';
 import { aMeeting } from '../support/builders.ts';
+import { pairBooker } from '../support/booked.ts';
+import type { Booked } from '../support/booked.ts';
 import { startTestSystem, tempDir, useSystem } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
@@ -16,40 +18,14 @@ const admin = ts.client('ada', ['admin']);
 const auditor = ts.client('audrey', ['auditor']);
 const otherInstructor = ts.client('irma', ['instructor']);
 const open: TestClient[] = [];
-let people = 0;
 
 afterAll(() => {
   for (const c of open) c.ws.terminate();
 });
 
-interface Booked {
-  readonly id: string;
-  readonly customerId: string;
-  readonly instructorId: string;
-  readonly customer: Client;
-  readonly instructor: Client;
-}
-
+const book = pairBooker(ts, admin);
 /** A meeting between a fresh pair of people, starting `startIn` minutes from now. */
-const meeting = async (startIn: number): Promise<Booked> => {
-  people += 1;
-  const customerId = `cora-${people}`;
-  const instructorId = `ivan-${people}`;
-  await ts.people(customerId, instructorId);
-  const res = await admin.request(
-    'POST',
-    '/meetings',
-    aMeeting({ customerId, instructorId, start: at(startIn), end: at(startIn + 60) }),
-  );
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return {
-    id: res.body.id as string,
-    customerId,
-    instructorId,
-    customer: await ts.as(customerId, ['customer']),
-    instructor: await ts.as(instructorId, ['instructor']),
-  };
-};
+const meeting = (startIn: number): Promise<Booked> => book({ start: at(startIn), end: at(startIn + 60) });
 
 const mark = (who: Client, m: Booked, personId: string, status: unknown) =>
   who.request('PUT', `/meetings/${m.id}/attendance/${encodeURIComponent(personId)}`, { status });

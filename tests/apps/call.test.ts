@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../adapters/signaling/harness.ts';
 import type { ServerMessage } from '../adapters/signaling/harness.ts';
-import { aMeeting } from '../support/builders.ts';
+import { pairBooker } from '../support/booked.ts';
+import type { Booked } from '../support/booked.ts';
 import { client, useSystem } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
 
@@ -22,41 +23,16 @@ const ts = useSystem({
 });
 const admin = ts.client('ada', ['admin']);
 const open: TestClient[] = [];
-let people = 0;
 
 // Runs before useSystem's afterAll destroys the system.
 afterAll(() => {
   for (const c of open) c.ws.terminate();
 });
 
-interface Booked {
-  readonly id: string;
-  readonly customerId: string;
-  readonly instructorId: string;
-  readonly customer: Client;
-  readonly instructor: Client;
-}
-
-/** A meeting between a fresh pair of people (the same people may not be double-booked). */
-const meeting = async (overrides: Record<string, unknown> = {}): Promise<Booked> => {
-  people += 1;
-  const customerId = `cora-${people}`;
-  const instructorId = `ivan-${people}`;
-  await ts.people(customerId, instructorId);
-  const res = await admin.request(
-    'POST',
-    '/meetings',
-    aMeeting({ customerId, instructorId, start: at(-5), end: at(55), ...overrides }),
-  );
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return {
-    id: res.body.id as string,
-    customerId,
-    instructorId,
-    customer: await ts.as(customerId, ['customer']),
-    instructor: await ts.as(instructorId, ['instructor']),
-  };
-};
+const book = pairBooker(ts, admin);
+/** A meeting between a fresh pair of people, live now. */
+const meeting = (overrides: Record<string, unknown> = {}): Promise<Booked> =>
+  book({ start: at(-5), end: at(55) }, overrides);
 
 const signalingAt = (ticket: string) =>
   `${ts.url.replace(/^http/, 'ws')}/signaling?ticket=${encodeURIComponent(ticket)}`;
@@ -203,7 +179,11 @@ describe('POST /meetings/:id/join then /signaling, over the real server', () => 
     });
 
     customer.send({ type: 'leave' });
-    expect(await instructor.waitType('peer-left')).toEqual({ type: 'peer-left', peerId: customerWelcome.peerId });
+    expect(await instructor.waitType('peer-left')).toEqual({
+      type: 'peer-left',
+      peerId: customerWelcome.peerId,
+      reason: 'left',
+    });
     expect((await customer.closed).code).toBe(1000);
     instructor.ws.close();
     await instructor.closed;

@@ -5,10 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { build } from 'vite';
+import type { Rollup } from 'vite';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../apps/bench/web-demo.ts';
+import { CHROMIUM, WAIT } from '../support/web.ts';
 import { CUSTOMER, INSTRUCTOR, MEETING, startHarness } from '../adapters/signaling/harness.ts';
 import type { Harness } from '../adapters/signaling/harness.ts';
 import type { CallRole } from '../../application/calls.ts';
@@ -16,8 +18,6 @@ import type { CallRole } from '../../application/calls.ts';
 // The call engine in a real Chromium with real simple-peer and WebRTC (fake camera and microphone), two pages
 // through the real signaling server: what the Node tests fake (data channel bytes, ICE, stats, replaceTrack, the bye
 // getting out before the peer connection closes) done by the browser. The call page itself is tested elsewhere.
-const CHROMIUM = '/usr/bin/chromium';
-const WAIT = 60_000;
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
@@ -56,14 +56,23 @@ window.frames = () => document.getElementById('remote').getVideoPlaybackQuality(
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required for the browser tests but ${CHROMIUM} is missing`);
-  const bundle = await build({
-    entryPoints: [join(here, '../../adapters/web/src/features/call/engine/call.ts')],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    write: false,
+  // The engine alone, bundled by the web app's own build tool (no Vue, no app around it).
+  const built = await build({
+    configFile: false,
+    logLevel: 'silent',
+    build: {
+      write: false,
+      minify: false,
+      target: 'es2022',
+      lib: {
+        entry: join(here, '../../adapters/web/src/features/call/engine/call.ts'),
+        formats: ['es'],
+        fileName: 'engine',
+      },
+    },
   });
-  const engine = bundle.outputFiles[0]!.text;
+  const output = (Array.isArray(built) ? built[0] : built) as Rollup.RollupOutput;
+  const engine = output.output.find((file): file is Rollup.OutputChunk => file.type === 'chunk')?.code ?? '';
   const simplePeer = await readFile(join(dirname(require.resolve('simple-peer/package.json')), 'simplepeer.min.js'));
   const files: Record<string, [string, string | Buffer]> = {
     '/': ['text/html', PAGE],
@@ -78,20 +87,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
   harness = await startHarness({ allowedOrigins: [origin] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: WAIT,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-    ],
-  });
+  browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
 }, 120_000);
 
 afterAll(async () => {

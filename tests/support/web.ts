@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { launchChromium } from '../../apps/bench/web-demo.ts';
 import { ConfigError } from '../../apps/config.ts';
 import type { SystemOptions } from '../../apps/compose.ts';
 import { recordingMailer } from './mail.ts';
@@ -69,19 +69,7 @@ export const startWeb = async (
     { ...options.system, notifications: { mailer: mail.mailer, ...options.system?.notifications } },
     options.env ?? {},
   );
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: WAIT,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-      ...(options.browserArgs ?? []),
-    ],
-  });
+  const browser = await launchChromium(options.browserArgs);
   const contexts: BrowserContext[] = [];
   const harness: WebHarness = {
     ts,

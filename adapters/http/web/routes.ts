@@ -12,12 +12,24 @@ export const WEB_DIST = join(dirname(fileURLToPath(import.meta.url)), '../../web
 /**
  * The web app's pages: scripts only from this origin (no inline script, no eval), styles from this origin plus the
  * ones FullCalendar and Vue's transitions set on elements, API calls to this origin only, plus the call page's
- * signaling WebSocket (`ws:`/`wss:`: its address comes from the join answer) and its media streams (`blob:`).
+ * signaling WebSocket, at the one origin the join answer names (`ws://…` or `wss://…` of PUBLIC_BASE_URL), and its
+ * media streams (`blob:`).
  */
-export const APP_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; " +
-  "img-src 'self' data:; media-src 'self' blob:; font-src 'self' data:; object-src 'none'; base-uri 'none'; " +
+export const appCsp = (signalingOrigin: string | undefined): string =>
+  `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'${
+    signalingOrigin !== undefined ? ` ${signalingOrigin}` : ''
+  }; img-src 'self' data:; media-src 'self' blob:; font-src 'self' data:; object-src 'none'; base-uri 'none'; ` +
   "form-action 'self'; frame-ancestors 'none'";
+
+/** The origin of the signaling socket's URL (`wss://host:port`), or undefined when it is not a ws(s) URL. */
+const originOf = (url: string): string | undefined => {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'ws:' || parsed.protocol === 'wss:' ? parsed.origin : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -59,21 +71,30 @@ const loadBundle = async (dist: string): Promise<Map<string, Asset> | undefined>
   return assets.has('index.html') ? assets : undefined;
 };
 
-const pageHeaders = {
+const pageHeaders = (csp: string) => ({
   'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy': APP_CSP,
+  'Content-Security-Policy': csp,
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-cache',
-};
+});
 
 /**
  * `/` opens the app; `/app/…` serves the bundle's files, and every other `/app/…` path the app's page (the router
  * shows the view). Hashed files under `/app/assets/` are cached for a year; the page itself is revalidated.
  */
-export const webAppRoutes = (dist: string = WEB_DIST): Hono<Env> => {
+export const webAppRoutes = (dist: string = WEB_DIST, signalingUrl?: () => string): Hono<Env> => {
   const routes = new Hono<Env>();
+  // The signaling URL is known once the server listens (its port may be chosen then); the policy follows it.
+  let policy: { readonly url: string | undefined; readonly csp: string } | undefined;
+  const csp = () => {
+    const url = signalingUrl?.();
+    if (policy === undefined || policy.url !== url) {
+      policy = { url, csp: appCsp(url !== undefined ? originOf(url) : undefined) };
+    }
+    return policy.csp;
+  };
   let bundle: Promise<Map<string, Asset> | undefined> | undefined;
   const files = async () => {
     bundle ??= loadBundle(dist);
@@ -105,7 +126,7 @@ export const webAppRoutes = (dist: string = WEB_DIST): Hono<Env> => {
     }
     // A missing bundle file is a 404, not the page: a stale tab asking for an old chunk must learn it is gone.
     if (path.startsWith('assets/')) return problem(c, 404, 'Not found', `no file ${path} in the web app`);
-    return c.body((assets.get('index.html') as Asset).body, 200, pageHeaders);
+    return c.body((assets.get('index.html') as Asset).body, 200, pageHeaders(csp()));
   };
   routes.get('/app/', serve);
   routes.get('/app/:path{.+}', serve);

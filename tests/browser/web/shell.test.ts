@@ -38,6 +38,10 @@ describe('the web app shell', { timeout: 120_000 }, () => {
     expect(csp).toMatch(/script-src 'self'(;|$)/);
     expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
     expect(csp).toContain("frame-ancestors 'none'");
+    // Sockets only to this origin and the one signaling origin the join answer names, never any ws:/wss: host.
+    const signaling = new URL(web.url.replace(/^http/, 'ws')).origin;
+    expect(csp).toContain(`connect-src 'self' ${signaling};`);
+    expect(csp).not.toMatch(/connect-src[^;]*(ws:|wss:)(\s|;)/);
     const html = await page.text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script element
     const asset = /src="(\/app\/assets\/[^"]+\.js)"/.exec(html)?.[1];

@@ -152,7 +152,7 @@ export type SendChatResult =
 
 export interface CallHandle {
   readonly state: CallState;
-  /** Says bye on the data channel, then leave on the socket; the call ends (state `ended` at once). */
+  /** Says bye on the data channel and leave on the socket, both at once; the call ends (state `ended` at once). */
   leave(): void;
   /** Enables or disables the local tracks and tells the partner. */
   setMedia(media: Partial<MediaState>): void;
