@@ -134,8 +134,10 @@ describe('the call page’s devices', () => {
     await waitPhase(trainer, 'lobby');
     await trainer.locator('[data-join]').click();
     await Promise.all([waitPartner(page, 'connected'), waitPartner(trainer, 'connected')]);
-    // The member's sound reaches the trainer, with no camera.
+    // The member's sound reaches the trainer, with no camera: the trainer is told the camera is off, the mic on.
     await meterAbove0(trainer, '[data-tile="remote"] [role="meter"]');
+    await trainer.locator('[data-remote-cam-off]').waitFor();
+    expect(await trainer.locator('[data-remote-mic-off]').count()).toBe(0);
     expect(problems).toEqual([]);
   }, 120_000);
 

@@ -311,7 +311,11 @@ export class CallPage {
       join: answer,
       SimplePeer,
       ...(localStream !== undefined ? { localStream } : {}),
-      media: { mic: this.local.media.mic, cam: this.local.media.cam },
+      // A kind with no track (blocked, missing) is told to the partner as off, not as on and silent.
+      media: {
+        mic: this.local.media.mic && this.local.available.value.mic,
+        cam: this.local.media.cam && this.local.available.value.cam,
+      },
       rejoin: () => this.rejoin(),
       checkOrigin: () => this.checkOrigin(),
       onState: (state) => this.onState(state),

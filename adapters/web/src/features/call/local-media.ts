@@ -126,8 +126,11 @@ export const useLocalMedia = () => {
       await call.replaceTrack(track);
       if (stale()) return;
       // A kind the call had no track of yet (no camera at the start) is added by the engine, renegotiated.
+      const had = kind === 'video' ? available.value.cam : available.value.mic;
       const others = stream.value?.getTracks().filter((t) => t.kind !== kind) ?? [];
       stream.value = new MediaStream([...others, track]);
+      // The partner was told this kind was off while there was none: now it is as the toggle says.
+      if (!had) call.setMedia(kind === 'video' ? { cam: media.cam } : { mic: media.mic });
     } catch (error) {
       track?.stop();
       if (stale()) return;
