@@ -149,7 +149,8 @@ describe('a call between two browsers', () => {
         ].every((s) => document.fullscreenElement?.querySelector(s) !== null),
       ),
     ).toBe(true);
-    expect(await customer.page.locator('[data-fullscreen]').getAttribute('aria-pressed')).toBe('true');
+    // The page hears of it by the fullscreenchange event, a moment after the browser went full screen.
+    await customer.page.locator('[data-fullscreen][aria-pressed="true"]').waitFor();
     await customer.page.locator('[data-fullscreen-exit]').click();
     await customer.page.waitForFunction(() => document.fullscreenElement === null);
 
