@@ -1,10 +1,11 @@
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { mintToken } from '../../adapters/http/auth.ts';
 import { aMeeting } from './builders.ts';
 import { client } from './system.ts';
 import type { Client, TestSystem } from './system.ts';
-import { WAIT } from './web.ts';
+import { devClient, startWeb, WAIT } from './web.ts';
+import type { WebHarness } from './web.ts';
 
 /**
  * The call page's browser tests: Chromium with a fake camera (three of them, to switch) and microphone that need no
@@ -12,6 +13,24 @@ import { WAIT } from './web.ts';
  */
 export const FAKE_MEDIA = ['--use-fake-device-for-media-stream=device-count=3', '--use-fake-ui-for-media-stream'];
 export const MEDIA_PERMISSIONS = ['camera', 'microphone'];
+
+/**
+ * A call test file's server and Chromium (fake media): started once before its tests (then `ready` gets them and an
+ * admin client), each test's browser contexts closed after it, everything stopped after the file.
+ */
+export const useCallWeb = (ready: (web: WebHarness, admin: Client) => void | Promise<void>): void => {
+  let web: WebHarness | undefined;
+  beforeAll(async () => {
+    web = await startWeb({ browserArgs: FAKE_MEDIA });
+    await ready(web, await devClient(web.url, 'admin-1'));
+  }, 120_000);
+  afterEach(async () => {
+    await web?.closeContexts();
+  }, 60_000);
+  afterAll(async () => {
+    await web?.close();
+  }, 60_000);
+};
 
 export interface Booked {
   readonly id: string;

@@ -1,10 +1,10 @@
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { devClient, startWeb, WAIT } from '../../support/web.ts';
+import { describe, expect, it } from 'vitest';
+import { devClient, WAIT } from '../../support/web.ts';
 import type { WebHarness } from '../../support/web.ts';
 import {
   book,
-  FAKE_MEDIA,
+  useCallWeb,
   joinLinkPath,
   MEDIA_PERMISSIONS,
   minutes,
@@ -46,17 +46,11 @@ const bookShared = async (): Promise<string> => {
   throw new Error('no free time for the shared meeting');
 };
 
-beforeAll(async () => {
-  web = await startWeb({ browserArgs: FAKE_MEDIA });
-  admin = await devClient(web.url, 'admin-1');
+useCallWeb(async (started, adminClient) => {
+  web = started;
+  admin = adminClient;
   shared = await bookShared();
-}, 120_000);
-afterEach(async () => {
-  await web.closeContexts();
-}, 60_000);
-afterAll(async () => {
-  await web?.close();
-}, 60_000);
+});
 
 /** Every track the page is given by getUserMedia, kept in `window.__tracks`; `refuse` fails the asks for a kind. */
 const trackMedia = (page: Page, refuse?: { kind: 'video' | 'audio'; error: string }) =>

@@ -1,15 +1,15 @@
 import { rmSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../apps/config.ts';
 import { freePort } from '../../support/readme.ts';
 import { startTestSystem, tempDir } from '../../support/system.ts';
 import type { Client, TestSystem } from '../../support/system.ts';
-import { devClient, expectAccessible, missingTranslations, PHONE, startWeb, WAIT } from '../../support/web.ts';
+import { expectAccessible, missingTranslations, PHONE, WAIT } from '../../support/web.ts';
 import type { WebHarness } from '../../support/web.ts';
 import {
   book,
-  FAKE_MEDIA,
+  useCallWeb,
   joinLinkPath,
   MEDIA_PERMISSIONS,
   recordStates,
@@ -30,16 +30,10 @@ import type { Booked } from '../../support/call-web.ts';
 let web: WebHarness;
 let admin: Client;
 
-beforeAll(async () => {
-  web = await startWeb({ browserArgs: FAKE_MEDIA });
-  admin = await devClient(web.url, 'admin-1');
-}, 120_000);
-afterEach(async () => {
-  await web.closeContexts();
-}, 60_000);
-afterAll(async () => {
-  await web?.close();
-}, 60_000);
+useCallWeb(async (started, adminClient) => {
+  web = started;
+  admin = adminClient;
+});
 
 interface Side {
   readonly page: Page;

@@ -1,12 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCalendar } from '../../support/ical.ts';
 import { client } from '../../support/system.ts';
 import type { Client } from '../../support/system.ts';
-import { devClient, expectAccessible, missingTranslations, PHONE, startWeb } from '../../support/web.ts';
+import { expectAccessible, missingTranslations, PHONE } from '../../support/web.ts';
 import type { WebHarness } from '../../support/web.ts';
 import {
   book,
-  FAKE_MEDIA,
+  useCallWeb,
   MEDIA_PERMISSIONS,
   minutes,
   tokenPath,
@@ -21,16 +21,10 @@ import {
 let web: WebHarness;
 let admin: Client;
 
-beforeAll(async () => {
-  web = await startWeb({ browserArgs: FAKE_MEDIA });
-  admin = await devClient(web.url, 'admin-1');
-}, 120_000);
-afterEach(async () => {
-  await web.closeContexts();
-}, 60_000);
-afterAll(async () => {
-  await web?.close();
-}, 60_000);
+useCallWeb(async (started, adminClient) => {
+  web = started;
+  admin = adminClient;
+});
 
 const inZone = (iso: string, zone: string) =>
   new Intl.DateTimeFormat('en', { hour: '2-digit', minute: '2-digit', timeZone: zone }).format(new Date(iso));
