@@ -181,6 +181,20 @@ describe('the call lobby', () => {
     expect(web.ts.system.signaling.stats()).toMatchObject({ sockets: 1 });
   }, 60_000);
 
+  it('says the camera is starting while the browser has not answered yet (not that there is none)', async () => {
+    const booked = await book(web.ts, admin);
+    const page = await web.page();
+    await page.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () => new Promise<MediaStream>(() => {});
+    });
+    await page.goto(`${web.url}${tokenPath(booked.id, booked.customerToken)}`);
+    await waitPhase(page, 'lobby');
+    const off = page.locator('[data-preview-off]');
+    await off.waitFor();
+    expect(await off.textContent()).toContain('Starting your camera…');
+    expect(await off.textContent()).not.toContain('No camera');
+  }, 60_000);
+
   it('tells a missing device from a busy one', async () => {
     const booked = await book(web.ts, admin);
     for (const [name, problem, words] of [
