@@ -18,6 +18,7 @@ import {
   statesOf,
   tokenFor,
   tokenPath,
+  waitCallState,
   waitPartner,
   waitPhase,
   watchProblems,
@@ -444,4 +445,55 @@ describe('a server that refuses the page’s address', () => {
       await context.close();
     }
   }, 120_000);
+});
+
+describe('a server restart during a call', () => {
+  let node: TestSystem | undefined;
+  afterAll(async () => {
+    await node?.destroy();
+  }, 60_000);
+
+  it('both sides say they are reconnecting, then connect again by themselves once the server is back', async () => {
+    const dataDir = tempDir();
+    let env: Record<string, string> = {};
+    for (let attempt = 1; node === undefined; attempt++) {
+      const port = await freePort();
+      env = { PORT: String(port), STUN_URLS: '', PUBLIC_BASE_URL: `http://127.0.0.1:${port}` };
+      try {
+        node = await startTestSystem({ dataDir, env });
+      } catch (error) {
+        if (!(attempt < 5 && error instanceof ConfigError && error.message.includes('already in use'))) throw error;
+      }
+    }
+    const boss = await node.as('ada', ['admin']);
+    const booked = await book(node, boss);
+    const base = node.url;
+    const customer = await open(tokenPath(booked.id, await tokenFor(node, booked.customerId, ['customer'])), { base });
+    const instructor = await open(tokenPath(booked.id, await tokenFor(node, booked.instructorId, ['instructor'])), {
+      base,
+    });
+    await join(customer);
+    await join(instructor);
+    await Promise.all([waitPartner(customer.page, 'connected'), waitPartner(instructor.page, 'connected')]);
+
+    // A graceful restart on the same port and data: every socket closes with 1001, the pages try again meanwhile.
+    await node.close();
+    const reconnecting = (page: Page) =>
+      page.waitForFunction(
+        () =>
+          ((window as unknown as { __states?: string[] }).__states ?? []).some((s) =>
+            s.startsWith('call:reconnecting'),
+          ),
+        undefined,
+        { timeout: WAIT },
+      );
+    await Promise.all([reconnecting(customer.page), reconnecting(instructor.page)]);
+    node = await startTestSystem({ dataDir, env });
+    await Promise.all([waitCallState(customer.page, 'connected'), waitCallState(instructor.page, 'connected')]);
+    await Promise.all([waitPartner(customer.page, 'connected'), waitPartner(instructor.page, 'connected')]);
+    await remoteVideoPlays(customer.page);
+    expect(await customer.page.locator('[data-status]').textContent()).toContain('Connected with your trainer');
+    expect(customer.problems).toEqual([]);
+    expect(instructor.problems).toEqual([]);
+  }, 180_000);
 });
