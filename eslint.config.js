@@ -100,11 +100,6 @@ export default tseslint.config(
     },
   },
   {
-    files: ['adapters/http/pages/**/*.js', 'adapters/signaling/client/**/*.js'],
-    languageOptions: { globals: { ...globals.browser } },
-    rules: { 'max-lines-per-function': ['error', { max: 120, skipBlankLines: true, skipComments: true }] },
-  },
-  {
     // Tests and declaration files may cast freely; production code may not.
     files: ['tests/**/*.ts', '**/*.d.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
