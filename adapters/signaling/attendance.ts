@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Hub, Member } from './hub.ts';
+import { errorText } from './errors.ts';
 
 /**
  * What the signaling server tells the attendance port: a member seated in its meeting's room, or gone from it. Fire
@@ -28,8 +29,6 @@ const bookOf = (hub: Hub): Book => {
 };
 
 const keyOf = (member: Member): string => `${member.meetingId}\u0000${member.userId}`;
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 const enqueue = (hub: Hub, member: Member, run: () => Promise<void>, what: string): void => {
   const { queues } = bookOf(hub);

@@ -15,6 +15,7 @@ import type {
 } from '../../application/ports/signaling-bus.ts';
 import { CLAIM, LEAVE, OCCUPANTS, RESEAT } from './bus-redis-scripts.ts';
 import type { Script } from './bus-redis-scripts.ts';
+import { errorText } from './errors.ts';
 
 export interface RedisBusOptions {
   /** `redis://` or `rediss://`, with credentials if any (never logged). */
@@ -89,7 +90,6 @@ const asDelivery = (text: string): BusDelivery | undefined => {
 
 const unavailable = (message: string): BusUnavailable => ({ kind: 'BusUnavailable', message });
 const NOT_CONNECTED = unavailable('the signaling bus (Redis) is not connected');
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const noop = (): void => {};
 
 /** Where Redis is, for logs: host and port only, never the credentials. */

@@ -10,10 +10,9 @@ import { SIGNALING_CLOSE_CODES } from './contract.ts';
 import type { AccessDenied, AccessGranted, SignalingOptions } from './contract.ts';
 import { MAX_EARLY_DELIVERIES, closeWith, send, sendError } from './hub.ts';
 import type { Hub, Member, SocketState } from './hub.ts';
+import { errorText } from './errors.ts';
 
 export const randomId = (bytes: number): string => randomBytes(bytes).toString('base64url');
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 const forget = (hub: Hub, member: Member): void => {
   hub.members.delete(member.peerId);

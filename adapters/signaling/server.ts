@@ -13,6 +13,7 @@ import { admit, onDelivery, recheckRoom, removeMember } from './rooms.ts';
 import { flushLeaves } from './attendance.ts';
 import { createInProcessBus } from './bus-in-process.ts';
 import { upgradeHandler } from './upgrade.ts';
+import { errorText } from './errors.ts';
 
 export { SIGNALING_CLOSE_CODES } from './contract.ts';
 export type {
@@ -53,7 +54,7 @@ const onConnection = (
     try {
       onMessage(hub, ws, state, raw, isBinary);
     } catch (err) {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'signaling: message handling failed');
+      log.warn({ err: errorText(err) }, 'signaling: message handling failed');
       ws.terminate();
     }
   });
@@ -65,7 +66,7 @@ const onConnection = (
     }
   });
   admit(hub, ws, state, claims, access, options.iceServersFor).catch((err: unknown) => {
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'signaling: admission failed');
+    log.warn({ err: errorText(err) }, 'signaling: admission failed');
     ws.terminate();
   });
 };
@@ -168,9 +169,7 @@ export const attachSignaling = (httpServer: Server, options: SignalingOptions): 
     occupants: (meetingId) =>
       hub.bus
         .occupants(meetingId)
-        .catch((err: unknown) =>
-          E.left({ kind: 'BusUnavailable' as const, message: err instanceof Error ? err.message : String(err) }),
-        ),
+        .catch((err: unknown) => E.left({ kind: 'BusUnavailable' as const, message: errorText(err) })),
     bus: () => ({ name: hub.bus.name, status: hub.bus.status() }),
   };
 };

@@ -7,6 +7,7 @@ import type { Either } from 'fp-ts/lib/Either.js';
 import type { TicketClaims, TicketRejection } from '../../application/calls.ts';
 import type { AccessDenied, AccessGranted, SignalingOptions } from './contract.ts';
 import type { Settings } from './hub.ts';
+import { errorText } from './errors.ts';
 
 export const rejectUpgrade = (socket: Duplex, status: number): void => {
   if (socket.destroyed) return;
@@ -28,8 +29,6 @@ export interface UpgradeDeps {
   readonly closed: () => boolean;
   readonly onConnection: (ws: WebSocket, claims: TicketClaims, access: Either<AccessDenied, AccessGranted>) => void;
 }
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** The request's URL on our path, or undefined once refused (another upgrade listener may want other paths). */
 const ourUrl = (deps: UpgradeDeps, req: IncomingMessage, socket: Duplex): URL | undefined => {
