@@ -52,7 +52,7 @@ const loadSimplePeer = (): Promise<SimplePeerConstructor> => {
 const isPeerError = (err: CallError) =>
   typeof err.code !== 'string' || err.code === 'peer_error' || err.code.startsWith('ERR_');
 
-const otherRole = (role: Role | undefined): Role | undefined =>
+export const otherRole = (role: Role | undefined): Role | undefined =>
   role === 'customer' ? 'instructor' : role === 'instructor' ? 'customer' : undefined;
 
 /** What the call page knows and does, for the view: the lobby, the join, the call through the engine, the end. */

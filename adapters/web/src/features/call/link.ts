@@ -7,17 +7,9 @@ const key = (meetingId: string) => `oneonone.call.link.${meetingId}`;
 const memory = new Map<string, string>();
 
 /** Every link this tab keeps (a sign-out: the next person must not act with them). */
+/** At sign-out: the links this page holds in memory (the session has cleared the tab's storage of them already). */
 export const forgetAllLinks = (): void => {
   memory.clear();
-  try {
-    const storage = window.sessionStorage;
-    const keys = Array.from({ length: storage.length }, (_, i) => storage.key(i)).filter(
-      (k): k is string => k !== null && k.startsWith(key('')),
-    );
-    for (const k of keys) storage.removeItem(k);
-  } catch {
-    // nothing stored
-  }
 };
 
 export const storedLink = (meetingId: string): string | undefined => {

@@ -23,8 +23,6 @@ export interface Acquired {
   readonly videoProblem: MediaProblem | undefined;
   /** Why there is no microphone in the stream (undefined when there is one). */
   readonly audioProblem: MediaProblem | undefined;
-  readonly hasVideo: boolean;
-  readonly hasAudio: boolean;
 }
 
 const constraint = (id: string | undefined): MediaTrackConstraints | boolean =>
@@ -48,7 +46,7 @@ const ask = async (devices: MediaDevices, constraints: MediaStreamConstraints) =
 export const acquireMedia = async (choice: DeviceChoice): Promise<Acquired> => {
   const devices = mediaDevices();
   if (devices === undefined || typeof devices.getUserMedia !== 'function') {
-    return { stream: undefined, videoProblem: 'insecure', audioProblem: 'insecure', hasVideo: false, hasAudio: false };
+    return { stream: undefined, videoProblem: 'insecure', audioProblem: 'insecure' };
   }
   const video = constraint(choice.cameraId);
   const audio = constraint(choice.micId);
@@ -60,8 +58,6 @@ export const acquireMedia = async (choice: DeviceChoice): Promise<Acquired> => {
       stream: both.stream,
       videoProblem: hasVideo ? undefined : 'missing',
       audioProblem: hasAudio ? undefined : 'missing',
-      hasVideo,
-      hasAudio,
     };
   }
   const camera = await ask(devices, { video });
@@ -73,8 +69,6 @@ export const acquireMedia = async (choice: DeviceChoice): Promise<Acquired> => {
     stream: tracks.length === 0 ? undefined : new MediaStream(tracks),
     videoProblem: hasVideo ? undefined : (camera.problem ?? 'missing'),
     audioProblem: hasAudio ? undefined : (mic.problem ?? 'missing'),
-    hasVideo,
-    hasAudio,
   };
 };
 

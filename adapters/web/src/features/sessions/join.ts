@@ -3,6 +3,7 @@ import type { Ref } from 'vue';
 import { api } from '../../api/client';
 import { asProblem } from '../../api/problems';
 import type { Problem } from '../../api/problems';
+import { tokenOfLink } from '../call/link';
 
 /** The server's join window: from 15 minutes before the start to the end. */
 export const JOIN_EARLY_MS = 15 * 60_000;
@@ -59,13 +60,7 @@ export const requestJoin = async (meetingId: string): Promise<JoinOutcome> => {
  * the origin the person is using, and leaves the address bar as soon as the page reads it.
  */
 export const callPageOf = (meetingId: string, link: string): string => {
-  const token = (() => {
-    try {
-      return new URLSearchParams(new URL(link).hash.slice(1)).get('link');
-    } catch {
-      return null;
-    }
-  })();
+  const token = tokenOfLink(link);
   const page = `/app/call/${encodeURIComponent(meetingId)}`;
-  return token === null || token === '' ? page : `${page}#link=${encodeURIComponent(token)}`;
+  return token === undefined ? page : `${page}#link=${encodeURIComponent(token)}`;
 };
