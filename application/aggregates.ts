@@ -19,7 +19,8 @@ import type { Aggregate, AppError } from './execute.ts';
  * prefixes are read off them instead of being kept by hand.
  */
 
-const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${what} not found` });
+/** The answer for a thing that is not there (or not visible to the caller). */
+export const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${what} not found` });
 
 export const meetings: Aggregate<
   meeting.MeetingCommand,

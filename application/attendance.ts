@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { AttendanceCommand, AttendanceStatus, ParticipantRole } from '../domain/attendance.ts';
 import type { Actor } from '../domain/shared.ts';
-import { attendanceAggregate, meetings } from './aggregates.ts';
+import { attendanceAggregate, meetings, notFound } from './aggregates.ts';
 import type { AppError, Executor, Recorder, RequestContext } from './execute.ts';
 import type { AttendanceView, AttendanceVisit, MeetingView, ReadModels } from './ports/read-models.ts';
 
@@ -51,8 +51,6 @@ export interface AttendanceDeps {
   readonly readModels: Pick<ReadModels, 'getAttendance'>;
   readonly executor: Pick<Executor, 'execute' | 'stamp' | 'load'>;
 }
-
-const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${what} not found` });
 
 /**
  * Marks a participant of a meeting the caller may change: decided on the meeting as its own stream says it is now

@@ -3,7 +3,7 @@ import type * as t from 'io-ts';
 import type * as meeting from '../domain/meeting.ts';
 import * as settings from '../domain/settings.ts';
 import { checkId } from '../domain/shared.ts';
-import { attendanceAggregate, meetings, settingsAggregate } from './aggregates.ts';
+import { attendanceAggregate, meetings, notFound, settingsAggregate } from './aggregates.ts';
 import { attendanceEntries, markAttendance } from './attendance.ts';
 import type { AttendanceEntry } from './attendance.ts';
 import type { AttendanceStatus } from '../domain/attendance.ts';
@@ -54,8 +54,6 @@ export const bookingConflict = async (
   conflicts: await presentConflicts((m) => access.canView(user, m), conflicts),
 });
 
-const notFound = (what: string): AppError => ({ _tag: 'NotFound', message: `${what} not found` });
-
 /** What a read model shows of a thing, or that it is not there. */
 const found = <A>(what: string, view: A | undefined): E.Either<AppError, A> =>
   view === undefined ? E.left(notFound(what)) : E.right(view);
@@ -84,11 +82,11 @@ const modifiableMeeting = async (
   deps: ServiceDeps,
   ctx: RequestContext,
   meetingId: string,
+  refusal = 'you may not change this meeting',
 ): Promise<E.Either<AppError, MeetingView>> => {
   const visible = await visibleMeeting(deps, ctx, meetingId);
   if (E.isLeft(visible)) return visible;
-  if (!(await deps.access.canModify(ctx.user, visible.right)))
-    return E.left(forbidden('you may not change this meeting'));
+  if (!(await deps.access.canModify(ctx.user, visible.right))) return E.left(forbidden(refusal));
   return visible;
 };
 
@@ -326,11 +324,14 @@ export const createService = (deps: ServiceDeps) => {
       personId: string,
       status: AttendanceStatus,
     ): Promise<E.Either<AppError, AttendanceEntry>> {
-      const visible = await visibleMeeting(deps, ctx, meetingId);
-      if (E.isLeft(visible)) return visible;
-      if (!(await access.canModify(ctx.user, visible.right)))
-        return E.left(forbidden("only the meeting's instructor or an admin may mark attendance"));
-      return markAttendance(deps, ctx, visible.right, personId, status);
+      const current = await modifiableMeeting(
+        deps,
+        ctx,
+        meetingId,
+        "only the meeting's instructor or an admin may mark attendance",
+      );
+      if (E.isLeft(current)) return current;
+      return markAttendance(deps, ctx, current.right, personId, status);
     },
 
     checkCalendarQuery: (ctx: RequestContext, query: { from: string; to: string; userId?: string }) =>

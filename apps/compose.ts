@@ -468,14 +468,14 @@ const createHttp = (
       listening.signaling?.bus() ?? { name: config.redisUrl ? 'redis' : 'in-process', status: 'connecting' },
     node: { id: nodeId(deps.nodeDir) },
   });
+  const room = { getMeeting: deps.service.getMeeting, occupancy: roomOccupancy(listening, logger) };
   return createHttpApp({
     service: deps.service,
     settingsPreview: createSettingsPreview({ queries: readModels, siteName: config.siteName, clock }),
     series: deps.series,
     join: {
       join: calls.join.join,
-      room: (ctx, meetingId) =>
-        callRoom({ getMeeting: deps.service.getMeeting, occupancy: roomOccupancy(listening, logger) }, ctx, meetingId),
+      room: (ctx, meetingId) => callRoom(room, ctx, meetingId),
     },
     notifications: notifications.service,
     audit: createAuditService({ queries: readModels.audit, csvMaxRows: deps.options.auditCsvMaxRows }),

@@ -1,9 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { annotate } from './annotate.ts';
+import { CallRole } from './call-ticket.ts';
 import { eventTypesOf } from './decider.ts';
 import type { Decider } from './decider.ts';
-import { Actor, IsoInstant, RecordedAt, assertNever, checkId, validationFailed } from './shared.ts';
+import { Actor, RecordedAt, assertNever, checkId, validationFailed } from './shared.ts';
 import type { ValidationFailed } from './shared.ts';
 
 /**
@@ -12,7 +13,7 @@ import type { ValidationFailed } from './shared.ts';
  * stream per meeting, beside the meeting's own, so that a call's comings and goings never contend with its edits.
  */
 
-export const ParticipantRole = annotate(t.keyof({ customer: null, instructor: null }), {
+export const ParticipantRole = annotate(CallRole, {
   name: 'ParticipantRole',
   description: "The person's part in the meeting.",
 });
@@ -27,19 +28,21 @@ export type AttendanceStatus = t.TypeOf<typeof AttendanceStatus>;
 const MeetingId = annotate(t.string, { description: 'The meeting.' });
 const PersonId = annotate(t.string, { description: 'The participant (user id).' });
 const stamp = { at: RecordedAt, by: Actor };
+/** Who came or went, and when: the data of a join or a leave, as recorded and as commanded. */
+const Presence = t.type({ meetingId: MeetingId, personId: PersonId, role: ParticipantRole, ...stamp });
 
 // ---------- events ----------
 
 export const ParticipantJoined = t.type({
   type: t.literal('ParticipantJoined'),
-  data: annotate(t.type({ meetingId: MeetingId, personId: PersonId, role: ParticipantRole, ...stamp }), {
+  data: annotate(Presence, {
     description: "A participant joined the meeting's call (recorded by the signaling server; `by` is the participant).",
   }),
 });
 
 export const ParticipantLeft = t.type({
   type: t.literal('ParticipantLeft'),
-  data: annotate(t.type({ meetingId: MeetingId, personId: PersonId, role: ParticipantRole, ...stamp }), {
+  data: annotate(Presence, {
     description: "A participant left the meeting's call (or the server shut down while they were in it).",
   }),
 });
@@ -72,10 +75,8 @@ export interface MeetingFacts {
   readonly instructorId: string;
 }
 
-const presence = { meetingId: t.string, personId: t.string, role: ParticipantRole, at: IsoInstant, by: Actor };
-
-export const RecordJoin = t.type({ type: t.literal('RecordJoin'), data: t.type(presence) });
-export const RecordLeave = t.type({ type: t.literal('RecordLeave'), data: t.type(presence) });
+export const RecordJoin = t.type({ type: t.literal('RecordJoin'), data: Presence });
+export const RecordLeave = t.type({ type: t.literal('RecordLeave'), data: Presence });
 
 export interface MarkAttendance {
   readonly type: 'MarkAttendance';

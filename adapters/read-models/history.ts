@@ -47,9 +47,9 @@ export const openHistoryReadModel = (db: Db): HistoryReadModel => {
   const historyStmt = db.prepare<[string, number, number], Row>(
     'SELECT revision, position, type, at, actor, data FROM history WHERE stream = ? AND revision > ? ORDER BY revision LIMIT ?',
   );
-  // Two streams at most (a meeting and its attendance): one statement, the second name repeated when there is one.
-  const mergedStmt = db.prepare<[string, string, number, number], Row>(
-    'SELECT revision, position, type, at, actor, data FROM history WHERE stream IN (?, ?) ORDER BY position LIMIT ? OFFSET ?',
+  // The streams' events in log order; their names come as one JSON array.
+  const mergedStmt = db.prepare<[string, number, number], Row>(
+    'SELECT revision, position, type, at, actor, data FROM history WHERE stream IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ? OFFSET ?',
   );
   const handle = (recorded: RecordedEvent): void => {
     // Idempotency keys are bookkeeping of requests, with their answers; schedules are bookkeeping of bookings (each
@@ -77,11 +77,8 @@ export const openHistoryReadModel = (db: Db): HistoryReadModel => {
     queries: {
       history: (streamName, page = { after: -1, limit: -1 }) =>
         historyStmt.all(streamName, page.after, page.limit).map(entryOf),
-      mergedHistory: (streamNames, page = { after: -1, limit: -1 }) => {
-        const [first, second] = streamNames;
-        if (first === undefined || streamNames.length > 2) throw new Error('mergedHistory reads one or two streams');
-        return mergedStmt.all(first, second ?? first, page.limit, page.after + 1).map(entryOf);
-      },
+      mergedHistory: (streamNames, page = { after: -1, limit: -1 }) =>
+        mergedStmt.all(JSON.stringify(streamNames), page.limit, page.after + 1).map(entryOf),
     },
   };
 };

@@ -12,26 +12,11 @@ import { errorText } from './errors.ts';
  * in a loop cannot flood the meeting's history. When the grace is up, a person who holds a seat in the room on any
  * node (they came back elsewhere) has not left either. The leave is recorded with the time it happened.
  */
-interface Book {
-  readonly queues: Map<string, Promise<void>>;
-  readonly pendingLeaves: Map<string, { readonly timer: NodeJS.Timeout; readonly member: Member; readonly at: Date }>;
-}
-
-const books = new WeakMap<Hub, Book>();
-
-const bookOf = (hub: Hub): Book => {
-  let book = books.get(hub);
-  if (book === undefined) {
-    book = { queues: new Map(), pendingLeaves: new Map() };
-    books.set(hub, book);
-  }
-  return book;
-};
 
 const keyOf = (member: Member): string => `${member.meetingId}\u0000${member.userId}`;
 
 const enqueue = (hub: Hub, member: Member, run: () => Promise<void>, what: string): void => {
-  const { queues } = bookOf(hub);
+  const { queues } = hub.attendance;
   const key = keyOf(member);
   const telling = (queues.get(key) ?? Promise.resolve())
     .then(run)
@@ -68,7 +53,7 @@ const recordLeave = (hub: Hub, member: Member, at: Date): void => {
 export const tellJoined = (hub: Hub, member: Member): void => {
   const port = hub.settings.attendance;
   if (port === undefined) return;
-  const { pendingLeaves } = bookOf(hub);
+  const { pendingLeaves } = hub.attendance;
   const pending = pendingLeaves.get(keyOf(member));
   if (pending !== undefined) {
     // Back within the grace: the same visit goes on.
@@ -83,7 +68,7 @@ export const tellJoined = (hub: Hub, member: Member): void => {
 export const tellLeft = (hub: Hub, member: Member): void => {
   if (hub.settings.attendance === undefined) return;
   const at = hub.settings.now();
-  const { pendingLeaves } = bookOf(hub);
+  const { pendingLeaves } = hub.attendance;
   const key = keyOf(member);
   clearTimeout(pendingLeaves.get(key)?.timer);
   if (hub.settings.attendanceGraceMs <= 0) {
@@ -101,7 +86,7 @@ export const tellLeft = (hub: Hub, member: Member): void => {
 
 /** At shutdown: the leaves still in their grace are told now (the caller then waits for `hub.leaving`). */
 export const flushLeaves = (hub: Hub): void => {
-  const { pendingLeaves } = bookOf(hub);
+  const { pendingLeaves } = hub.attendance;
   for (const [key, { timer, member, at }] of [...pendingLeaves]) {
     clearTimeout(timer);
     pendingLeaves.delete(key);

@@ -1,5 +1,6 @@
 import type { Either } from 'fp-ts/lib/Either.js';
-import type { CallRole, TicketClaims, TicketRejection } from '../../application/calls.ts';
+import type { TicketClaims, TicketRejection } from '../../application/calls.ts';
+import type { AttendancePort } from '../../application/attendance.ts';
 import type { Log } from '../../application/ports/logger.ts';
 import type { BusStatus, SignalingBus } from '../../application/ports/signaling-bus.ts';
 
@@ -61,10 +62,7 @@ export interface SignalingOptions {
    * a newer connection replaced leaves no seat and is not told of. Fire and forget: a rejection is logged and never
    * affects the call; `close` waits for what is under way.
    */
-  readonly attendance?: {
-    joined(meetingId: string, personId: string, role: CallRole, at: Date): Promise<void>;
-    left(meetingId: string, personId: string, role: CallRole, at: Date): Promise<void>;
-  };
+  readonly attendance?: AttendancePort;
   /**
    * How long a leave waits before `attendance` is told (default 10 000 ms): a reconnect within it continues the
    * visit, and nothing is recorded of either (see adapters/signaling/attendance.ts).

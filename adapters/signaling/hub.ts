@@ -39,6 +39,12 @@ export interface Member {
 
 export const MAX_EARLY_DELIVERIES = 32;
 
+/** Per `<meetingId>\u0000<userId>`: the last attendance call under way, and a leave waiting out its grace. */
+export interface AttendanceBook {
+  readonly queues: Map<string, Promise<void>>;
+  readonly pendingLeaves: Map<string, { readonly timer: NodeJS.Timeout; readonly member: Member; readonly at: Date }>;
+}
+
 /** Per socket: heartbeat, misbehaviour count, rate-limit bucket, and the room member once admitted. */
 export interface SocketState {
   alive: boolean;
@@ -59,6 +65,8 @@ export interface Hub {
   readonly members: Map<string, Member>;
   readonly sockets: Map<WebSocket, SocketState>;
   readonly leaving: Set<Promise<void>>;
+  /** What is told to the attendance port: each person's calls in order, and the leaves still in their grace. */
+  readonly attendance: AttendanceBook;
 }
 
 const noopLogger: SignalingLogger = { info: () => {}, warn: () => {}, debug: () => {} };

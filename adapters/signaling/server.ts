@@ -122,6 +122,7 @@ export const attachSignaling = (httpServer: Server, options: SignalingOptions): 
     members: new Map(),
     sockets: new Map(),
     leaving: new Set(),
+    attendance: { queues: new Map(), pendingLeaves: new Map() },
   };
   hub.bus.start(
     (delivery) => onDelivery(hub, options.checkAccess, delivery),

@@ -67,6 +67,13 @@ export const callPageRoutes = (origins: SignalingOrigins): Hono<Env> => {
   return routes;
 };
 
+/** The query's parameters other than `known`, each a field error (the first ten, names cut to 64 characters). */
+const unknownParameters = (c: Context<Env>, known: string) =>
+  Object.keys(c.req.query())
+    .filter((name) => name !== known)
+    .slice(0, 10)
+    .map((name) => ({ path: name.slice(0, 64), message: 'is not a known parameter' }));
+
 /**
  * `GET /call?meeting=<id>` (what emails and calendar feeds link to): 302 to the web app's call page,
  * `/app/call/<id>`. The browser keeps the fragment (`#link=…`) across the redirect, so the join link never reaches
@@ -74,11 +81,10 @@ export const callPageRoutes = (origins: SignalingOrigins): Hono<Env> => {
  */
 const callRedirect = (c: Context<Env>) => {
   const meeting = c.req.query('meeting') ?? '';
-  const unknown = Object.keys(c.req.query()).filter((name) => name !== 'meeting');
   const why = idProblem(meeting);
   const errors = [
     ...(why === undefined ? [] : [{ path: 'meeting', message: why }]),
-    ...unknown.slice(0, 10).map((name) => ({ path: name.slice(0, 64), message: 'is not a known parameter' })),
+    ...unknownParameters(c, 'meeting'),
   ];
   if (errors.length > 0) return validationProblem(c, errors);
   c.header('Cache-Control', 'no-store');
@@ -92,11 +98,10 @@ const callRedirect = (c: Context<Env>) => {
  * which origins are allowed is visible to anyone who tries one.
  */
 const originCheck = (c: Context<Env>, origins: SignalingOrigins) => {
-  const unknown = Object.keys(c.req.query()).filter((name) => name !== 'origin');
   const parsed = parseOrigin(c.req.query('origin'));
   const errors = [
     ...(parsed.ok ? [] : [{ path: 'origin', message: parsed.message }]),
-    ...unknown.slice(0, 10).map((name) => ({ path: name.slice(0, 64), message: 'is not a known parameter' })),
+    ...unknownParameters(c, 'origin'),
   ];
   if (!parsed.ok || errors.length > 0) return validationProblem(c, errors);
   const allowed = origins.originAllowed(parsed.origin);

@@ -14,12 +14,16 @@ import { CancelBody, MeetingBody, MeetingPatchBody, NoBody, presentMeeting } fro
 /** `/meetings`: schedule, read (with `If-None-Match`), change, cancel, confirm, reinstate, and the history. */
 export const meetingRoutes = (service: Service): Hono<Env> => {
   const routes = new Hono<Env>();
-  const tagOf = (view: MeetingView) => etag(view.revision, service.attendanceOf(view).revision);
   /** The meeting with its attendance, read once: the ETag carries both revisions. */
-  const sendMeeting = (c: Context<Env>, result: E.Either<AppError, MeetingView>, status: 200 | 201 = 200) => {
+  const sendMeeting = (
+    c: Context<Env>,
+    result: E.Either<AppError, MeetingView>,
+    status: 200 | 201 = 200,
+    read?: ReturnType<Service['attendanceOf']>,
+  ) => {
     if (E.isLeft(result)) return appErrorResponse(c, result.left);
     const view = result.right;
-    const attendance = service.attendanceOf(view);
+    const attendance = read ?? service.attendanceOf(view);
     c.header('ETag', etag(view.revision, attendance.revision));
     if (status === 201) c.header('Location', `/meetings/${encodeURIComponent(view.id)}`);
     return c.json(presentMeeting(c.get('user'), view, attendance.entries), status);
@@ -30,11 +34,14 @@ export const meetingRoutes = (service: Service): Hono<Env> => {
   );
   routes.get('/meetings/:id', async (c) => {
     const result = await service.getMeeting(ctx(c), pathId(c));
-    if (E.isRight(result) && c.req.header('if-none-match') === tagOf(result.right)) {
-      c.header('ETag', tagOf(result.right));
+    if (E.isLeft(result)) return sendMeeting(c, result);
+    const attendance = service.attendanceOf(result.right);
+    const tag = etag(result.right.revision, attendance.revision);
+    if (c.req.header('if-none-match') === tag) {
+      c.header('ETag', tag);
       return c.body(null, 304);
     }
-    return sendMeeting(c, result);
+    return sendMeeting(c, result, 200, attendance);
   });
   routes.patch(
     '/meetings/:id',
