@@ -493,7 +493,9 @@ describe('a server restart during a call', () => {
     await Promise.all([waitPartner(customer.page, 'connected'), waitPartner(instructor.page, 'connected')]);
     await remoteVideoPlays(customer.page);
     expect(await customer.page.locator('[data-status]').textContent()).toContain('Connected with your trainer');
-    expect(customer.problems).toEqual([]);
-    expect(instructor.problems).toEqual([]);
+    // While the server is away the browser itself logs each socket it could not open; nothing else may go wrong.
+    const outage = /^console: WebSocket connection to '.*' failed: .*ERR_CONNECTION_REFUSED/;
+    expect(customer.problems.filter((p) => !outage.test(p))).toEqual([]);
+    expect(instructor.problems.filter((p) => !outage.test(p))).toEqual([]);
   }, 180_000);
 });
