@@ -43,7 +43,7 @@ const recipient = { personId: 'cora', role: 'customer' as const, email: 'cora@ex
 
 const facts = (overrides: Partial<RoundFacts> = {}): RoundFacts => ({
   enabled: true,
-  stillCancelled: ['m1', 'm2'],
+  current: ['m1', 'm2'],
   recipient,
   message,
   at,
@@ -56,6 +56,7 @@ const request = (overrides: Partial<RoundFacts> = {}): NotificationCommand => ({
     ...facts(overrides),
     notificationId: 'n1',
     key: 'e1:cora',
+    topic: 'cancelled',
     kind: 'series',
     meetingIds: ['m1', 'm2'],
     seriesId: 's1',
@@ -147,7 +148,7 @@ describe('Notification: request', () => {
   it('sessions reinstated since the cancel: skipped as reinstated', () => {
     spec
       .given([])
-      .when(request({ stillCancelled: [] }))
+      .when(request({ current: [] }))
       .then([requested, { type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
   });
 
@@ -267,7 +268,7 @@ describe('Notification: attempts', () => {
   it('a pending notice whose sessions were reinstated meanwhile is skipped; a sent one stays sent', () => {
     spec
       .given([requested, prepared])
-      .when({ type: 'SkipReinstatedNotification', data: { at } })
+      .when({ type: 'SkipSupersededNotification', data: { at } })
       .then([{ type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
     const sent: NotificationEvent = {
       type: 'NotificationSent',
@@ -275,7 +276,7 @@ describe('Notification: attempts', () => {
     };
     spec
       .given([requested, prepared, sent])
-      .when({ type: 'SkipReinstatedNotification', data: { at } })
+      .when({ type: 'SkipSupersededNotification', data: { at } })
       .thenError({ _tag: 'NotificationNotPending', status: 'sent' });
   });
 });
