@@ -281,6 +281,33 @@ describe('Notification: attempts', () => {
   });
 });
 
+describe('Notification: topics', () => {
+  const booked: NotificationEvent = { ...requested, data: { ...requested.data, topic: 'booked' } } as NotificationEvent;
+  const bookingRequest = (overrides: Partial<RoundFacts> = {}): NotificationCommand => {
+    const command = request(overrides);
+    return command.type === 'RequestNotification'
+      ? { ...command, data: { ...command.data, topic: 'booked' } }
+      : command;
+  };
+
+  it('records the topic of every notice but a cancellation, which keeps the shape it always had', () => {
+    spec.given([]).when(bookingRequest()).then([booked, prepared]);
+    spec.given([]).when(request()).then([requested, prepared]);
+    expect('topic' in requested.data).toBe(false);
+  });
+
+  it('a notice of another topic whose sessions changed again is skipped as superseded, not as reinstated', () => {
+    spec
+      .given([booked, prepared])
+      .when({ type: 'SkipSupersededNotification', data: { at } })
+      .then([{ type: 'NotificationSkipped', data: { reason: 'superseded', at } }]);
+    spec
+      .given([])
+      .when(bookingRequest({ current: [] }))
+      .then([booked, { type: 'NotificationSkipped', data: { reason: 'superseded', at } }]);
+  });
+});
+
 describe('Notification: admin retry', () => {
   const failed: NotificationEvent[] = [
     requested,
