@@ -1,21 +1,74 @@
 import * as t from 'io-ts';
 import { annotate } from '../../../domain/annotate.ts';
-import { DebugLevel, SETTINGS_NOTE, Settings, cancellationSettingsFields } from '../../../domain/settings.ts';
+import {
+  CoalesceSeconds,
+  DebugLevel,
+  EmailTemplate,
+  KindSettings,
+  ReminderSettings,
+  SETTINGS_NOTE,
+  Settings,
+  cancellationSettingsFields,
+  changeKinds,
+  emailTopics,
+} from '../../../domain/settings.ts';
 import type { CompleteSettings } from '../../../domain/settings.ts';
 
 /** The settings are replaced whole: the body is the domain's settings codec itself. */
 export const SettingsBody = Settings;
 
+const rolesResource = annotate(t.type({ customer: EmailTemplate, instructor: EmailTemplate }), {
+  name: 'RoleTemplatesResource',
+});
+
 /** Settings as they apply (`GET`, and the answer to `PUT`): every template present. */
 export const SettingsResource = annotate(
   t.type({
-    notifications: t.type({
-      cancellation: annotate(t.type(cancellationSettingsFields), {
-        name: 'CancellationNotificationSettings',
-        description:
-          "The cancellation email as it applies: the member's templates and the instructor's (defaults until first set).",
+    notifications: t.intersection([
+      t.type({
+        cancellation: annotate(t.type(cancellationSettingsFields), {
+          name: 'CancellationNotificationSettings',
+          description:
+            "The cancellation email as it applies: the member's templates and the instructor's (defaults until first set).",
+        }),
+        kinds: annotate(
+          t.type(
+            Object.fromEntries(changeKinds.map((k) => [k, KindSettings])) as Record<
+              (typeof changeKinds)[number],
+              typeof KindSettings
+            >,
+          ),
+          {
+            name: 'NotificationKindsResource',
+            description:
+              'Every kind of email besides cancellations: on or off, and whether the instructor gets one too.',
+          },
+        ),
+        reminders: ReminderSettings,
+        templates: annotate(
+          t.type({
+            en: t.type(
+              Object.fromEntries(changeKinds.map((k) => [k, rolesResource])) as Record<
+                (typeof changeKinds)[number],
+                typeof rolesResource
+              >,
+            ),
+            es: t.type(
+              Object.fromEntries(emailTopics.map((k) => [k, rolesResource])) as Record<
+                (typeof emailTopics)[number],
+                typeof rolesResource
+              >,
+            ),
+          }),
+          {
+            name: 'EmailTemplatesResource',
+            description:
+              'Every template as it applies (the built-in ones until set). English cancellation templates: `notifications.cancellation`.',
+          },
+        ),
       }),
-    }),
+      t.partial({ coalesceSeconds: CoalesceSeconds }),
+    ]),
     debugLevel: DebugLevel,
   }),
   { name: 'Settings', description: `Site settings as they apply. ${SETTINGS_NOTE}` },
