@@ -18,6 +18,8 @@ import type { Config } from './config.ts';
 export interface NotificationOptions extends Partial<RetryPolicy> {
   readonly random?: () => number;
   readonly mailer?: Mailer;
+  /** The change emails' coalescing window when the settings set none (else NOTIFY_COALESCE_SECONDS). */
+  readonly coalesceSeconds?: number;
 }
 
 /** Resend when RESEND_API_KEY is set (the SDK reads RESEND_BASE_URL itself), else the dev outbox in DATA_DIR. */
@@ -41,14 +43,14 @@ export const createNotifications = (params: {
   readonly joinLinks?: EmailJoinLinks;
 }): NotificationModule => {
   const { config, dataDir, readModels, logger, options = {} } = params;
-  const { random, mailer: customMailer, ...policy } = options;
+  const { random, mailer: customMailer, coalesceSeconds: _window, ...policy } = options;
   const log = logger.child({ component: 'notifications' });
   const mailer = customMailer ?? chooseMailer(config, dataDir, logger);
   log.info(
     { mailer: mailer.name },
     mailer.name === 'outbox'
-      ? `cancellation emails go to ${join(dataDir, 'outbox')}`
-      : 'cancellation emails go through Resend',
+      ? `notification emails go to ${join(dataDir, 'outbox')}`
+      : 'notification emails go through Resend',
   );
   return createNotificationModule({
     store: params.store,
@@ -62,7 +64,8 @@ export const createNotifications = (params: {
     clock: params.clock,
     newId: params.newId,
     log,
-    config: { siteName: config.siteName, mailFrom: config.mailFrom },
+    config: { siteName: config.siteName, mailFrom: config.mailFrom, publicBaseUrl: config.publicBaseUrl },
+    coalesceSeconds: options.coalesceSeconds ?? config.notifyCoalesceSeconds,
     policy,
     random,
     ...(params.joinLinks !== undefined ? { joinLinks: params.joinLinks } : {}),
