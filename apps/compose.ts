@@ -462,7 +462,12 @@ const createHttp = (
   const health = createHealthCheck({
     projections,
     sinks: readModels.sinks,
-    followers: [{ name: notifications.reaction.name, status: () => notifications.status() }],
+    followers: [
+      { name: notifications.reaction.name, status: () => notifications.status() },
+      ...(notifications.changes !== undefined
+        ? [{ name: notifications.changes.name, status: () => notifications.changes!.status() }]
+        : []),
+    ],
     store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
     signaling: () =>
       listening.signaling?.bus() ?? { name: config.redisUrl ? 'redis' : 'in-process', status: 'connecting' },
@@ -638,6 +643,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     newId,
     options: deps.options.notifications,
     joinLinks: links,
+    publicBaseUrl: () => listening.publicBaseUrl,
   });
   const sessionParts = createSessionParts(deps, auth);
   const calls = createCalls(deps, auth, listening, links);

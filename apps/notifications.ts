@@ -41,6 +41,8 @@ export const createNotifications = (params: {
   readonly options?: NotificationOptions;
   /** Each recipient's own join links, added to the email as it is sent. */
   readonly joinLinks?: EmailJoinLinks;
+  /** The site's address as it listens (the configured one, or the real port when PUBLIC_BASE_URL is unset). */
+  readonly publicBaseUrl?: () => string;
 }): NotificationModule => {
   const { config, dataDir, readModels, logger, options = {} } = params;
   const { random, mailer: customMailer, coalesceSeconds: _window, ...policy } = options;
@@ -64,7 +66,11 @@ export const createNotifications = (params: {
     clock: params.clock,
     newId: params.newId,
     log,
-    config: { siteName: config.siteName, mailFrom: config.mailFrom, publicBaseUrl: config.publicBaseUrl },
+    config: {
+      siteName: config.siteName,
+      mailFrom: config.mailFrom,
+      publicBaseUrl: params.publicBaseUrl ?? (() => config.publicBaseUrl),
+    },
     coalesceSeconds: options.coalesceSeconds ?? config.notifyCoalesceSeconds,
     policy,
     random,

@@ -213,18 +213,18 @@ export interface PrepareConfig {
   readonly siteName: string;
   readonly mailFrom: string;
   /** The site's address: `{{location}}` of a native call is its call page. */
-  readonly publicBaseUrl?: string;
+  readonly publicBaseUrl?: () => string;
 }
 
 /** Where a session takes place: its outside link, else the site's call page (which asks for the reader's own link). */
 export const sessionLocation = (
   snapshot: Pick<CancellationSnapshot, 'trainingType' | 'remoteLink'>,
   meetingId: string,
-  publicBaseUrl: string | undefined,
+  publicBaseUrl: (() => string) | undefined,
 ): string | undefined => {
   if (snapshot.trainingType === 'link' && snapshot.remoteLink !== undefined) return snapshot.remoteLink;
   if (publicBaseUrl === undefined) return undefined;
-  return `${publicBaseUrl.replace(/\/+$/, '')}/call?meeting=${encodeURIComponent(meetingId)}`;
+  return `${publicBaseUrl().replace(/\/+$/, '')}/call?meeting=${encodeURIComponent(meetingId)}`;
 };
 
 const attachmentName = (topic: NotificationTopic, index: number, count: number): string => {
