@@ -476,7 +476,12 @@ const createHttp = (
   const room = { getMeeting: deps.service.getMeeting, occupancy: roomOccupancy(listening, logger) };
   return createHttpApp({
     service: deps.service,
-    settingsPreview: createSettingsPreview({ queries: readModels, siteName: config.siteName, clock }),
+    settingsPreview: createSettingsPreview({
+      queries: readModels,
+      siteName: config.siteName,
+      clock,
+      publicBaseUrl: () => listening.publicBaseUrl,
+    }),
     series: deps.series,
     join: {
       join: calls.join.join,

@@ -212,7 +212,8 @@ export class ChangeReaction extends LogFollower {
         topic: change.topic,
         meetingId: change.meetingId,
         ...(change.previousStart !== undefined ? { previousStart: change.previousStart } : {}),
-        at: recorded.recordedAt,
+        // The change's own instant, on the clock the windows are timed by.
+        at: decoded.right.data.at,
         windowSeconds,
       },
     };
@@ -368,9 +369,9 @@ export class ChangeReaction extends LogFollower {
     }
   }
 
-  override async status(): Promise<FollowerStatus & { readonly parked?: number; readonly openWindows: number }> {
+  override async status(): Promise<FollowerStatus & { readonly parked?: number }> {
     const status = await super.status();
-    return { ...status, openWindows: this.held.size, ...(this.parked > 0 ? { parked: this.parked } : {}) };
+    return { ...status, ...(this.parked > 0 ? { parked: this.parked } : {}) };
   }
 
   override async stop(): Promise<void> {

@@ -93,6 +93,17 @@ export const SettingsPreviewBody = annotate(
         description: 'The session to render for; absent: the next one to come, else the most recent.',
       }),
       reason: annotate(t.string, { maxLength: 1000, description: 'The cancellation reason to show.' }),
+      topic: annotate(
+        t.keyof(Object.fromEntries(emailTopics.map((k) => [k, null])) as Record<(typeof emailTopics)[number], null>),
+        {
+          description: 'Which email the templates are for (absent: the cancellation); its tokens are the ones allowed.',
+        },
+      ),
+      language: annotate(t.string, {
+        maxLength: 35,
+        description:
+          "The reader's language (`es`, `es-MX`), naming the training type as that email does; absent: English.",
+      }),
     }),
   ]),
   { name: 'SettingsPreviewInput', description: 'What to render: nothing is saved or sent.' },
@@ -111,13 +122,25 @@ export const SettingsPreview = annotate(
       }),
     }),
   ]),
-  { name: 'SettingsPreview', description: 'A cancellation email as its reader would get it.' },
+  {
+    name: 'SettingsPreview',
+    description: 'An email (the cancellation, or the topic asked for) as its reader would get it.',
+  },
 );
 
 export const TemplateTokens = annotate(
   t.type({
     meeting: annotate(t.array(t.string), { description: 'Tokens every cancellation email can use.' }),
     series: annotate(t.array(t.string), { description: 'Tokens filled when a series is cancelled.' }),
+    topics: annotate(
+      t.type(
+        Object.fromEntries(emailTopics.map((k) => [k, t.array(t.string)])) as Record<
+          (typeof emailTopics)[number],
+          t.ArrayC<t.StringC>
+        >,
+      ),
+      { description: "Every topic's tokens (cancelled, booked, rescheduled, changed, reinstated, reminder)." },
+    ),
   }),
   { name: 'TemplateTokens', description: 'The `{{token}}` names templates may use; any other is refused.' },
 );
