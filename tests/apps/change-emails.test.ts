@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeResend, eventually } from '../support/fake-resend.ts';
 import type { FakeResend, ReceivedRequest } from '../support/fake-resend.ts';
-import type { ICAL} from '../support/ical.ts';
+import type { ICAL } from '../support/ical.ts';
 import { contactOf, parseCalendar } from '../support/ical.ts';
 import { aMeeting, aSeriesBody } from '../support/builders.ts';
 import type { PersonEntry } from '../support/builders.ts';
