@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { annotate } from '../../../domain/annotate.ts';
 import { MAX_EMAIL_LENGTH } from '../../../domain/email.ts';
-import { MAX_PERSON_NAME_LENGTH, PersonEmail, PersonLanguage, PersonName } from '../../../domain/person.ts';
+import { MAX_PERSON_NAME_LENGTH, PersonCrm, PersonEmail, PersonLanguage, PersonName } from '../../../domain/person.ts';
 import { IsoInstant, Role } from '../../../domain/shared.ts';
 import { TimeZoneName } from '../../../domain/time.ts';
 import type { PersonView } from '../../../application/ports/read-models.ts';
@@ -22,7 +22,11 @@ export const PersonResource = annotate(
       active: annotate(t.boolean, { description: 'False once deactivated: no sign-in and no new bookings.' }),
       updatedAt: annotate(IsoInstant, { description: 'When it last changed.' }),
     }),
-    t.partial({ timezone: TimeZoneName, language: PersonLanguage }),
+    t.partial({
+      timezone: TimeZoneName,
+      language: PersonLanguage,
+      crm: annotate(PersonCrm, { description: 'What the site’s CRM knows of the person: admins and auditors only.' }),
+    }),
   ]),
   { name: 'Person' },
 );
@@ -45,6 +49,7 @@ export const PersonBody = annotate(
     t.partial({
       timezone: TimeZoneName,
       language: PersonLanguage,
+      crm: PersonCrm,
       roles: RoleSet,
       active: annotate(t.boolean, {
         description:
