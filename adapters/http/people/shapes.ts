@@ -5,6 +5,7 @@ import { MAX_PERSON_NAME_LENGTH, PersonCrm, PersonEmail, PersonLanguage, PersonN
 import { IsoInstant, Role } from '../../../domain/shared.ts';
 import { TimeZoneName } from '../../../domain/time.ts';
 import type { PersonView } from '../../../application/ports/read-models.ts';
+import { FieldErrorShape } from '../problems/shapes.ts';
 
 export const PersonResource = annotate(
   t.intersection([
@@ -118,4 +119,42 @@ export const PersonNameList = annotate(
     ),
   }),
   { name: 'PersonNameList' },
+);
+
+/** `POST /people/import`: a site's export in one request, at most this large and this many people (more: the CLI). */
+export const MAX_IMPORT_BODY_BYTES = 1024 * 1024;
+export const MAX_IMPORT_LINES = 5000;
+
+const count = (description: string) => annotate(t.number, { type: 'integer', minimum: 0, description });
+
+/** The import's answer: what it did (or would do, on a dry run), and every line it did not import, with why. */
+export const PeopleImportReport = annotate(
+  t.type({
+    dryRun: annotate(t.boolean, { description: 'True when nothing was written (`dryRun=true`).' }),
+    lines: count('People lines read, good and bad (the header and blank lines not counted).'),
+    created: count('People new to the directory.'),
+    updated: count('People whose entry changed.'),
+    unchanged: count('People whose entry the line would not change (nothing recorded).'),
+    bad: annotate(
+      t.array(
+        annotate(
+          t.intersection([
+            t.type({
+              line: annotate(t.number, {
+                type: 'integer',
+                minimum: 1,
+                description:
+                  "CSV: the line's physical line number (the header is line 1). JSON: the item's place, from 1.",
+              }),
+              errors: t.array(FieldErrorShape),
+            }),
+            t.partial({ id: annotate(t.string, { description: 'The id the line gives, when it gives one.' }) }),
+          ]),
+          { name: 'PeopleImportBadLine' },
+        ),
+      ),
+      { description: 'Every line not imported, in file order; the other lines were imported all the same.' },
+    ),
+  }),
+  { name: 'PeopleImportReport' },
 );
