@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { ImportRow } from '../../application/people-import.ts';
 import { CRM_KEY_PATTERN, MAX_CRM_KEY_LENGTH } from '../../domain/person.ts';
 import type { FieldError } from '../../domain/shared.ts';
-import { PersonBody } from '../http/people/shapes.ts';
+import { PeopleImportItem, PersonBody } from '../http/people/shapes.ts';
 import { decodeBody } from '../http/validation.ts';
 
 export type ImportFormat = 'csv' | 'json';
@@ -209,10 +209,14 @@ export const readJsonPeople = (text: string, maxRows: number): E.Either<FileProb
       const line = i + 1;
       if (typeof item !== 'object' || item === null || Array.isArray(item))
         return { line, errors: [{ path: '(item)', message: 'must be a JSON object' }] };
-      const { id, ...body } = item as Record<string, unknown>;
-      if (typeof id !== 'string' || id.length === 0)
-        return { line, errors: [{ path: 'id', message: 'is required (a string)' }] };
-      return rowOf(line, id, body, []);
+      const decoded = decodeBody(PeopleImportItem, item);
+      const id = (item as { id?: unknown }).id;
+      const given = typeof id === 'string' && id.length > 0 ? { id } : {};
+      if (E.isLeft(decoded)) return { line, ...given, errors: decoded.left };
+      const { id: personId, ...input } = decoded.right;
+      return personId.length > 0
+        ? { line, id: personId, input }
+        : { line, errors: [{ path: 'id', message: 'must not be empty' }] };
     }),
   );
 };

@@ -11,6 +11,7 @@ import {
   MAX_IMPORT_BODY_BYTES,
   MAX_IMPORT_LINES,
   MeResource,
+  PeopleImportItem,
   PeopleImportReport,
   PersonBody,
   PersonNameList,
@@ -181,12 +182,7 @@ const importCsvExample =
   'inst-7,Ivy Instructor,ivy@example.com,America/New_York,en,instructor;customer,,,\r\n';
 
 const importPath = (schema: SchemaOf): Json => {
-  const importItem = {
-    allOf: [
-      schema(PersonBody),
-      { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'The person id.' } } },
-    ],
-  };
+  const importItem = schema(PeopleImportItem);
   return {
     post: operation({
       operationId: 'importPeople',

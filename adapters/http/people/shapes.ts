@@ -44,22 +44,27 @@ export const RoleSet = annotate(
   },
 );
 
-export const PersonBody = annotate(
-  t.intersection([
-    t.type({ name: PersonName, email: PersonEmail }),
-    t.partial({
-      timezone: TimeZoneName,
-      language: PersonLanguage,
-      crm: PersonCrm,
-      roles: RoleSet,
-      active: annotate(t.boolean, {
-        description:
-          '`false` deactivates the person (no sign-in, no new bookings; nothing is deleted), `true` reactivates. ' +
-          'Left out, it stays as it is. Nobody changes their own (403 naming `active`).',
-      }),
-    }),
-  ]),
-  { name: 'PersonInput' },
+const personRequired = { name: PersonName, email: PersonEmail };
+const personOptional = {
+  timezone: TimeZoneName,
+  language: PersonLanguage,
+  crm: PersonCrm,
+  roles: RoleSet,
+  active: annotate(t.boolean, {
+    description:
+      '`false` deactivates the person (no sign-in, no new bookings; nothing is deleted), `true` reactivates. ' +
+      'Left out, it stays as it is. Nobody changes their own (403 naming `active`).',
+  }),
+};
+
+export const PersonBody = annotate(t.intersection([t.type(personRequired), t.partial(personOptional)]), {
+  name: 'PersonInput',
+});
+
+/** A person in a JSON import: `PUT /people/{id}`'s body with the `id`. */
+export const PeopleImportItem = annotate(
+  t.intersection([t.type({ id: annotate(t.string, { minLength: 1 }), ...personRequired }), t.partial(personOptional)]),
+  { name: 'PeopleImportItem' },
 );
 
 export type PersonInput = t.TypeOf<typeof PersonBody>;
