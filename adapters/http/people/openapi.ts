@@ -198,7 +198,9 @@ const importPath = (schema: SchemaOf): Json => {
         'field: the record given replaces the kept one). A value may not span lines. `application/json`: an array of ' +
         `\`PUT /people/{id}\` bodies with their \`id\`, or \`{"people": [...]}\`. At most ${MAX_IMPORT_LINES} people ` +
         `and ${MAX_IMPORT_BODY_BYTES / 1024} KiB (larger files: \`npm run import\`). A file that cannot be read at all ` +
-        '(no header, a required column missing, not JSON, too many people) answers 400 naming `(body)`.',
+        '(no header, a required column missing, not JSON, too many people) answers 400 naming `(body)`. Repeated with ' +
+        'its `Idempotency-Key`, the first report comes again, unless it was larger than 256 KiB (then 409 `Answer not ' +
+        'repeated`: send the file again without the key; what was imported already is unchanged).',
       tags: ['people'],
       idempotent: 'replay',
       parameters: [
