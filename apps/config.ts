@@ -43,6 +43,8 @@ export interface Config {
   readonly session: { readonly accessTtlSeconds: number; readonly refreshTtlSeconds: number };
   /** Sign-in requests per 15 minutes: per client address (then 429), and links per email address (silently). */
   readonly signIn: { readonly perClient: number; readonly perAddress: number };
+  /** ACCESS_PROVIDER: the site's access provider module (a path from the working directory, or a package). */
+  readonly accessProvider?: string;
 }
 
 export interface OidcConfig {
@@ -243,6 +245,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
         366 * 86_400,
       ),
     },
+    ...(env.ACCESS_PROVIDER?.trim() ? { accessProvider: env.ACCESS_PROVIDER.trim() } : {}),
     signIn: {
       perClient: int('SIGN_IN_LIMIT_PER_CLIENT', env.SIGN_IN_LIMIT_PER_CLIENT, 30, 1, 1_000_000),
       perAddress: int('SIGN_IN_LIMIT_PER_ADDRESS', env.SIGN_IN_LIMIT_PER_ADDRESS, 5, 1, 1000),

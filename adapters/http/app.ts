@@ -33,7 +33,7 @@ import { attendanceRoutes } from './attendance/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { oidcRoutes } from './oidc/routes.ts';
 import type { OidcRouteDeps } from './oidc/routes.ts';
-import { peopleRoutes } from './people/routes.ts';
+import { importBodyLimit, peopleRoutes } from './people/routes.ts';
 import { joinLinkScope } from './join-link.ts';
 import { directoryGuard } from './directory-guard.ts';
 import { createRateLimiter } from './rate-limit.ts';
@@ -57,6 +57,8 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
   [/^\/notifications\/[^/]+\/retry$/, 'replay'],
   // An invitation sent again with the same key is not emailed twice.
   [/^\/people\/[^/]+\/invite$/, 'replay'],
+  // An import is idempotent by itself (the same file twice changes nothing); the key repeats its first report.
+  [/^\/people\/import$/, 'replay'],
   // Its answer is the feed's secret, shown once: kept nowhere, so a repeat says so instead.
   [/^\/calendar\/feed$/, 'secret'],
 ];
@@ -181,7 +183,15 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   api.use('*', joinLinkScope);
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);
-  api.use('*', idempotencyLayer({ ...deps.idempotency, kindOf: idempotentKind, logger: deps.logger }));
+  api.use(
+    '*',
+    idempotencyLayer({
+      ...deps.idempotency,
+      kindOf: idempotentKind,
+      bodyLimitOf: importBodyLimit,
+      logger: deps.logger,
+    }),
+  );
   api.route('/', peopleRoutes(deps.service));
   if (deps.signIn !== undefined) api.route('/', inviteRoutes(deps.signIn.signIn));
   api.route('/', meetingRoutes(deps.service));
