@@ -14,7 +14,7 @@ import {
   notifyInstructorOf,
   reminderOffsetsMinutes,
 } from '../../domain/settings.ts';
-import type { Settings } from '../../domain/settings.ts';
+import type { EmailTemplate, Settings } from '../../domain/settings.ts';
 import { builtInTemplates } from '../../domain/email-defaults.ts';
 import { foreignToken, parseTemplate, tokensForTopic } from '../../domain/template.ts';
 
@@ -103,7 +103,7 @@ describe('settings for every kind of email', () => {
 
   it('every built-in template parses and uses only the tokens its topic fills', () => {
     for (const [language, topics] of Object.entries(builtInTemplates)) {
-      for (const [topic, roles] of Object.entries(topics)) {
+      for (const [topic, roles] of Object.entries(topics) as Array<[string, Record<string, EmailTemplate>]>) {
         for (const pair of Object.values(roles)) {
           for (const template of [pair.subject, pair.bodyTemplate]) {
             const parts = parseTemplate(template);
