@@ -33,17 +33,19 @@ export type TemplateTopic = 'cancelled' | 'booked' | 'rescheduled' | 'changed' |
 
 /** The tokens one topic's templates may use: a token the email of that topic cannot fill is refused at save. */
 export const tokensForTopic = (topic: TemplateTopic): ReadonlyArray<string> => {
+  // `reason` is a cancellation's: no other email has one.
+  const common = [...meetingTokens.filter((token) => token !== 'reason'), ...seriesTokens, ...changeTokens];
   switch (topic) {
     case 'cancelled':
       return [...meetingTokens, ...seriesTokens];
     case 'rescheduled':
-      return [...meetingTokens, ...seriesTokens, ...changeTokens, ...rescheduleTokens];
+      return [...common, ...rescheduleTokens];
     case 'reminder':
-      return [...meetingTokens, ...seriesTokens, ...changeTokens, ...reminderTokens];
+      return [...common, ...reminderTokens];
     case 'booked':
     case 'changed':
     case 'reinstated':
-      return [...meetingTokens, ...seriesTokens, ...changeTokens];
+      return common;
     default: {
       const never: never = topic;
       return never;
