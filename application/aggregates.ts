@@ -4,6 +4,7 @@ import * as identity from '../domain/identity.ts';
 import * as meeting from '../domain/meeting.ts';
 import * as notification from '../domain/notification.ts';
 import * as person from '../domain/person.ts';
+import * as reminder from '../domain/reminder.ts';
 import { bookingOf, scheduleStreamPrefix, transitionChange } from '../domain/schedule.ts';
 import * as series from '../domain/series.ts';
 import * as session from '../domain/session.ts';
@@ -246,6 +247,32 @@ export const attendanceAggregate: Aggregate<
   },
 };
 
+/** One session's reminder plan (see domain/reminder.ts), written by the reminder planner and scheduler only. */
+export const reminders: Aggregate<
+  reminder.ReminderCommand,
+  reminder.ReminderEvent,
+  reminder.ReminderState,
+  reminder.ReminderError
+> = {
+  streamPrefix: reminder.reminderStreamPrefix,
+  streamName: reminder.reminderStreamName,
+  decider: reminder.reminderDecider,
+  codec: reminder.ReminderEvent,
+  eventTypes: reminder.reminderEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'InvalidOffsets':
+        return { _tag: 'ValidationFailed', errors: [{ path: 'offsetsSeconds', message: error.message }] };
+      case 'ReminderNotPlanned':
+        return notFound('reminder');
+      case 'ReminderAlreadyDone':
+        return { _tag: 'Conflict', message: 'the reminder was already sent or missed' };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
 /** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
 export const projectedAggregates = [
   meetings,
@@ -257,6 +284,7 @@ export const projectedAggregates = [
   sessions,
   identities,
   attendanceAggregate,
+  reminders,
 ];
 
 /**

@@ -47,6 +47,9 @@ import { bookingCrashProbe, seriesCrashProbe } from './test-crash.ts';
 import { createNotifications } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
+import { createReminderTopic, createReminders } from './reminders.ts';
+import type { ReminderOptions } from './reminders.ts';
+import type { ReminderModule } from '../application/reminders/module.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
 import { createAuditService } from '../application/audit.ts';
@@ -95,6 +98,8 @@ export interface System {
   readonly logger: Logger;
   readonly signaling: SignalingHandle;
   readonly notifications: NotificationModule;
+  /** Reminders before each session: planned from the log, sent through the notification log. */
+  readonly reminders: ReminderModule;
   /** Sign-in sessions; undefined without a bearer secret to sign their tokens (AUTH_JWKS_URL alone). */
   readonly sessions: Sessions | undefined;
   /** Email sign-in, with the sessions. */
@@ -116,6 +121,8 @@ export interface SystemOptions {
   >;
   /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
   readonly notifications?: NotificationOptions;
+  /** Reminders: TEST-ONLY offsets in seconds and re-check delay (apps/reminders.ts). */
+  readonly reminders?: ReminderOptions;
   /** The audit log's CSV export: the most entries one may hold (tests use a few). */
   readonly auditCsvMaxRows?: number;
   /** `false` only for the bench's baseline: bookings without the schedule streams (unsafe across nodes). */
@@ -443,13 +450,14 @@ const createHttp = (
     auth: Auth;
     calls: Calls;
     notifications: NotificationModule;
+    reminders: ReminderModule;
     listening: Listening;
     oidc?: ReturnType<typeof createOidc>;
   },
   signIn?: AuthRouteDeps,
 ) => {
   const { config, store, readModels, projections, access, clock, logger } = deps;
-  const { auth, calls, notifications, listening, oidc } = parts;
+  const { auth, calls, notifications, reminders, listening, oidc } = parts;
   const calendarFeeds = createCalendarFeedService({
     executor: deps.executor,
     queries: readModels,
@@ -462,7 +470,10 @@ const createHttp = (
   const health = createHealthCheck({
     projections,
     sinks: readModels.sinks,
-    followers: [{ name: notifications.reaction.name, status: () => notifications.status() }],
+    followers: [
+      { name: notifications.reaction.name, status: () => notifications.status() },
+      { name: reminders.planner.name, status: () => reminders.status() },
+    ],
     store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
     signaling: () =>
       listening.signaling?.bus() ?? { name: config.redisUrl ? 'redis' : 'in-process', status: 'connecting' },
@@ -600,6 +611,7 @@ const closer = (
   server: Server,
   signaling: SignalingHandle,
   notifications: NotificationModule,
+  reminders: ReminderModule,
   /** Sign-in's own work (queued link requests, the revocation reaction), stopped before the stores close. */
   stopSignIn: () => Promise<void>,
 ) => {
@@ -612,6 +624,7 @@ const closer = (
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
+      await reminders.stop();
       await notifications.stop();
       await stopSignIn();
       await stopCore(deps);
@@ -638,12 +651,16 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     newId,
     options: deps.options.notifications,
     joinLinks: links,
+    topics: {
+      reminder: createReminderTopic({ ...deps, config, joinLinks: links }),
+    },
   });
+  const reminders = createReminders({ ...deps, notifications, newId, options: deps.options.reminders });
   const sessionParts = createSessionParts(deps, auth);
   const calls = createCalls(deps, auth, listening, links);
   const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);
   const oidc = createOidc(deps, auth, sessionParts?.sessions, listening);
-  const app = createHttp(deps, { auth, calls, notifications, listening, oidc }, signIn);
+  const app = createHttp(deps, { auth, calls, notifications, reminders, listening, oidc }, signIn);
   const server = await listen(config, app);
   const port = (server.address() as AddressInfo).port;
   if (config.publicBaseUrlDefaulted) listening.publicBaseUrl = `http://localhost:${port}`;
@@ -653,6 +670,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   listening.signaling = signaling;
   closeCallsOnMeetingChange(projections, signaling, logger);
   notifications.start();
+  reminders.start();
   sessionParts?.reaction.start();
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
   deps.seriesProcessManager.start();
@@ -677,9 +695,10 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     logger,
     signaling,
     notifications,
+    reminders,
     sessions: sessionParts?.sessions,
     signIn: signIn?.signIn,
-    close: closer(deps, server, signaling, notifications, async () => {
+    close: closer(deps, server, signaling, notifications, reminders, async () => {
       await signIn?.signIn.idle();
       await sessionParts?.reaction.stop();
     }),

@@ -4,6 +4,7 @@ import { createNotificationModule } from '../application/notifications/module.ts
 import type { NotificationModule } from '../application/notifications/module.ts';
 import type { RetryPolicy } from '../application/notifications/sender.ts';
 import type { EmailJoinLinks } from '../application/notifications/join-links.ts';
+import type { NoticeTopics } from '../application/notifications/topics.ts';
 import type { Executor } from '../application/execute.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { Mailer } from '../application/ports/mailer.ts';
@@ -39,6 +40,8 @@ export const createNotifications = (params: {
   readonly options?: NotificationOptions;
   /** Each recipient's own join links, added to the email as it is sent. */
   readonly joinLinks?: EmailJoinLinks;
+  /** The topics other features add (reminders, ...). */
+  readonly topics?: NoticeTopics;
 }): NotificationModule => {
   const { config, dataDir, readModels, logger, options = {} } = params;
   const { random, mailer: customMailer, ...policy } = options;
@@ -66,5 +69,6 @@ export const createNotifications = (params: {
     policy,
     random,
     ...(params.joinLinks !== undefined ? { joinLinks: params.joinLinks } : {}),
+    ...(params.topics !== undefined ? { topics: params.topics } : {}),
   });
 };

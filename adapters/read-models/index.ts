@@ -12,6 +12,8 @@ import { openPeopleReadModel } from './people.ts';
 import { openSeriesReadModel } from './series.ts';
 import { openSessionReadModel } from './sessions.ts';
 import { openSettingsReadModel } from './settings.ts';
+import { openReminderReadModel } from './reminders.ts';
+import type { ReminderQueries } from '../../application/ports/reminders.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
 const READ_MODEL_VERSION = 6;
@@ -19,6 +21,8 @@ const READ_MODEL_VERSION = 6;
 export interface SqliteReadModels extends ReadModels {
   readonly notifications: NotificationReadModel;
   readonly audit: AuditQueries;
+  /** Every session's reminders still to go. */
+  readonly reminders: ReminderQueries;
   /**
    * Moves what the write-ahead log holds into the database file and empties the log, so that the file alone holds
    * the read models (before it is moved into place, say).
@@ -40,6 +44,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   const feeds = openCalendarFeedReadModel(db);
   const audit = openAuditReadModel(db);
   const sessions = openSessionReadModel(db);
+  const reminders = openReminderReadModel(db);
   return {
     ...meetings.queries,
     ...series.queries,
@@ -51,6 +56,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     ...attendance.queries,
     notifications,
     audit: audit.queries,
+    reminders: reminders.queries,
     sinks: [
       meetings.sink,
       history.sink,
@@ -62,6 +68,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       audit.sink,
       sessions.sink,
       attendance.sink,
+      reminders.sink,
     ],
     transaction: (work) => runInTransaction(db, work),
     flushWal: () => {
