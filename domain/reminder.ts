@@ -150,8 +150,9 @@ export const offsetsProblem = (offsets: ReadonlyArray<number>): string | undefin
     : `reminder offset ${bad} must be a whole number of seconds from 1 to ${MAX_REMINDER_OFFSET_SECONDS}`;
 };
 
-/** Distinct, longest first. */
-const normalized = (offsets: ReadonlyArray<number>): number[] => [...new Set(offsets)].sort((a, b) => b - a);
+/** Distinct, longest first: how a plan records its offsets. */
+export const normalizedOffsets = (offsets: ReadonlyArray<number>): number[] =>
+  [...new Set(offsets)].sort((a, b) => b - a);
 
 const sameSession = (a: ReminderSession, b: ReminderSession): boolean =>
   Date.parse(a.start) === Date.parse(b.start) && Date.parse(a.end) === Date.parse(b.end) && a.sequence === b.sequence;
@@ -204,7 +205,7 @@ export const decide = (command: ReminderCommand, state: ReminderState): E.Either
       const { meetingId, session, at } = command.data;
       const problem = offsetsProblem(command.data.offsetsSeconds);
       if (problem !== undefined) return E.left({ _tag: 'InvalidOffsets', message: problem });
-      const offsetsSeconds = normalized(command.data.offsetsSeconds);
+      const offsetsSeconds = normalizedOffsets(command.data.offsetsSeconds);
       // A session that had started when it was booked (history, an import) needs no plan at all.
       if (state.status === 'none' && Date.parse(session.start) <= Date.parse(at)) return E.right([]);
       const reminders = remindersFor(state, session, offsetsSeconds, at);

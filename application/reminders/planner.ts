@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { meetingStreamPrefix } from '../../domain/meeting.ts';
 import type { MeetingEventType } from '../../domain/meeting.ts';
 import { notificationStreamPrefix } from '../../domain/notification.ts';
-import { reminderStreamPrefix } from '../../domain/reminder.ts';
+import { normalizedOffsets, reminderStreamPrefix } from '../../domain/reminder.ts';
 import { scheduleStreamPrefix } from '../../domain/schedule.ts';
 import { settingsEventTypes } from '../../domain/settings.ts';
 import { reminders } from '../aggregates.ts';
@@ -15,7 +15,7 @@ import type { ReminderQueries } from '../ports/reminders.ts';
 import { readMeetingNow } from './meeting.ts';
 
 export interface PlannerDeps extends LogFollowerDeps {
-  readonly queries: Pick<ReminderQueries, 'plannedSessions'>;
+  readonly queries: Pick<ReminderQueries, 'plannedSessions' | 'getPlan'>;
   /** The offsets before a session its reminders go at, in seconds (from the settings). */
   readonly offsetsSeconds: () => ReadonlyArray<number>;
   /** Resolves once the read models show every event up to `position` (the planned sessions, after a settings change). */
@@ -108,7 +108,7 @@ export class ReminderPlanner extends LogFollower {
           status: state.status,
           reminders: state.status === 'none' ? [] : state.reminders.map((r) => ({ ...r })),
         },
-        'reminders planned',
+        'reminder plan changed',
       );
     }
   }
@@ -122,7 +122,13 @@ export class ReminderPlanner extends LogFollower {
     let after = '';
     for (;;) {
       const page = this.deps.queries.plannedSessions(changedAt, PAGE, after);
-      for (const meetingId of page) await this.plan(meetingId, changedAt);
+      // Only plans made with other offsets change: a settings change about anything else reads nothing more.
+      const offsets = JSON.stringify(normalizedOffsets(this.deps.offsetsSeconds()));
+      for (const meetingId of page) {
+        const plan = this.deps.queries.getPlan(meetingId);
+        if (plan !== undefined && JSON.stringify(plan.offsetsSeconds) === offsets) continue;
+        await this.plan(meetingId, changedAt);
+      }
       const last = page[page.length - 1];
       if (last === undefined || page.length < PAGE) return;
       after = last;
