@@ -86,7 +86,18 @@ describe('reminders before a session', () => {
   const sys = useSystem({
     env: RESEND_ENV,
     system: SYSTEM,
-    people: [{ id: 'cora', timezone: 'America/Chicago' }, 'ivan', 'dana', 'igor', 'erin', 'ines', 'finn', 'ivy'],
+    people: [
+      { id: 'cora', timezone: 'America/Chicago' },
+      'ivan',
+      'dana',
+      'igor',
+      'erin',
+      'ines',
+      'finn',
+      'ivy',
+      'rita',
+      'ravi',
+    ],
   });
   const admin = sys.client('admin-1', ['admin']);
 
@@ -150,6 +161,29 @@ describe('reminders before a session', () => {
     expect(notices.map((n) => n.topic)).toEqual(['cancelled']);
     expect(remindersTo('dana@example.com', cancelled)).toHaveLength(0);
   });
+
+  it(
+    'plans the reminder of a cancelled session again when it is reinstated, and sends it',
+    { timeout: TEST_MS },
+    async () => {
+      const id = await book(admin, sessionBody('rita', 'ravi', OFFSET_SECONDS + 10));
+      await eventually(() => planOf(sys, id)?.reminders.length === 1, 'the reminder planned', WAIT_MS);
+      expect((await admin.request('POST', `/meetings/${id}/cancel`, {})).status).toBe(200);
+      await eventually(() => planOf(sys, id)?.status === 'dropped', 'the reminder dropped', WAIT_MS);
+      expect((await admin.request('POST', `/meetings/${id}/reinstate`, {})).status).toBe(200);
+      await eventually(
+        () => planOf(sys, id)?.status === 'planned' && planOf(sys, id)?.reminders.length === 1,
+        'the reminder planned again',
+        WAIT_MS,
+      );
+      await eventually(
+        async () => (await noticesFor(admin, id)).some((n) => n.topic === 'reminder' && n.status === 'sent'),
+        'the reminder sent',
+        WAIT_MS,
+      );
+      expect(remindersTo('rita@example.com', id)).toHaveLength(1);
+    },
+  );
 
   it("reminds a moved session at the new time's offset, not the old one's", { timeout: TEST_MS }, async () => {
     const body = sessionBody('finn', 'ivy', OFFSET_SECONDS + 5);
