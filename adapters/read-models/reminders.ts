@@ -50,7 +50,9 @@ export const openReminderReadModel = (db: Db): { readonly sink: ProjectionSink; 
   const due = db.prepare<[string, number], DueRow>(
     'SELECT * FROM reminders_due WHERE due_at <= ? ORDER BY due_at, meeting_id, offset_seconds LIMIT ?',
   );
-  const next = db.prepare<[], { due_at: string }>('SELECT due_at FROM reminders_due ORDER BY due_at LIMIT 1');
+  const next = db.prepare<[string], { due_at: string }>(
+    'SELECT due_at FROM reminders_due WHERE due_at > ? ORDER BY due_at LIMIT 1',
+  );
   const sessions = db.prepare<[string, string, number], { meeting_id: string }>(
     "SELECT meeting_id FROM reminder_plans WHERE status = 'planned' AND start > ? AND meeting_id > ? ORDER BY meeting_id LIMIT ?",
   );
@@ -96,7 +98,7 @@ export const openReminderReadModel = (db: Db): { readonly sink: ProjectionSink; 
     sink,
     queries: {
       dueReminders: (until, limit) => due.all(new Date(until).toISOString(), limit).map(dueOf),
-      nextDueAt: () => next.get()?.due_at,
+      nextDueAt: (after) => next.get(new Date(after).toISOString())?.due_at,
       plannedSessions: (after, limit, afterMeetingId = '') =>
         sessions.all(new Date(after).toISOString(), afterMeetingId, limit).map((row) => row.meeting_id),
       getPlan: (meetingId): ReminderPlanView | undefined => {

@@ -22,8 +22,8 @@ export interface ReminderPlanView {
 export interface ReminderQueries {
   /** Reminders due at or before `until`, earliest first, at most `limit`. */
   dueReminders(until: string, limit: number): ReadonlyArray<DueReminder>;
-  /** When the earliest reminder still to go is due, if any. */
-  nextDueAt(): string | undefined;
+  /** When the earliest reminder still to go that is due after `after` is due, if any. */
+  nextDueAt(after: string): string | undefined;
   /** Sessions with a live plan starting after `after`, at most `limit`, from `afterMeetingId` on (paging by id). */
   plannedSessions(after: string, limit: number, afterMeetingId?: string): ReadonlyArray<string>;
   getPlan(meetingId: string): ReminderPlanView | undefined;

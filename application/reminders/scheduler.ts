@@ -108,8 +108,8 @@ export class ReminderScheduler {
     if (this.stopped) return;
     const now = this.deps.clock().getTime();
     let wakeAt = now + (this.deps.maxSleepMs ?? 600_000);
-    const next = this.deps.queries.nextDueAt();
-    if (next !== undefined && Date.parse(next) > now) wakeAt = Math.min(wakeAt, Date.parse(next));
+    const next = this.deps.queries.nextDueAt(new Date(now).toISOString());
+    if (next !== undefined) wakeAt = Math.min(wakeAt, Date.parse(next));
     for (const reminder of this.deps.queries.dueReminders(new Date(now).toISOString(), BATCH)) {
       wakeAt = Math.min(wakeAt, Math.max(now, this.resting.get(keyOf(reminder)) ?? now));
     }
