@@ -16,6 +16,21 @@ export interface WebhookOptions extends Partial<WebhookPolicy> {
   readonly resolver?: Resolver;
 }
 
+/**
+ * TEST-ONLY timing for the process tests, which cannot pass options: `WEBHOOKS_TEST_RETRY_DELAYS_MS` (comma-separated
+ * delays) and `WEBHOOKS_TEST_TIMEOUT_MS`. Inert unless WEBHOOKS_ALLOW_INSECURE_TARGETS is on too, so it cannot
+ * shorten a production schedule by accident.
+ */
+const testTiming = (config: Config, env: NodeJS.ProcessEnv = process.env): Partial<WebhookPolicy> => {
+  if (!config.webhooksAllowInsecureTargets) return {};
+  const delays = env.WEBHOOKS_TEST_RETRY_DELAYS_MS?.trim();
+  const timeout = Number(env.WEBHOOKS_TEST_TIMEOUT_MS ?? '');
+  return {
+    ...(delays ? { retryDelaysMs: delays.split(',').map((d) => Math.max(0, Number(d) || 0)) } : {}),
+    ...(timeout > 0 ? { timeoutMs: timeout, leaseMarginMs: timeout } : {}),
+  };
+};
+
 export const createWebhooks = (params: {
   readonly config: Config;
   readonly store: EventStore;
@@ -29,7 +44,8 @@ export const createWebhooks = (params: {
   readonly options?: WebhookOptions;
 }): WebhookModule => {
   const { config, logger, options = {} } = params;
-  const { resolver, ...policy } = options;
+  const { resolver, ...given } = options;
+  const policy = { ...testTiming(config), ...given };
   const log = logger.child({ component: 'webhooks' });
   const allowInsecure = config.webhooksAllowInsecureTargets;
   if (allowInsecure)

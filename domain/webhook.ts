@@ -17,7 +17,7 @@ import type { FieldError, ValidationFailed } from './shared.ts';
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 export const MAX_WEBHOOK_DESCRIPTION_LENGTH = 500;
 export const MAX_WEBHOOK_EVENT_TYPES = 50;
-/** How long the secret a rotation replaced still signs deliveries (and so still verifies at the receiver). */
+/** How long the secret a rotation replaced still signs deliveries (and so still verifies at the receiver), by default. */
 export const SECRET_OVERLAP_MS = 24 * 3600_000;
 
 /** Every event type a webhook can deliver: `<resource>.<what happened>`. */
@@ -183,7 +183,11 @@ export type WebhookCommand =
       readonly type: 'UpdateWebhook';
       readonly data: Partial<WebhookFields> & Stamp & { readonly enabled?: boolean };
     }
-  | { readonly type: 'RotateWebhookSecret'; readonly data: Stamp & { readonly secret: string } }
+  | {
+      readonly type: 'RotateWebhookSecret';
+      /** The replaced secret goes on signing for `overlapMs`. */
+      readonly data: Stamp & { readonly secret: string; readonly overlapMs: number };
+    }
   /** The sender's: deliveries have failed since `failingSince` without a success, for longer than allowed. */
   | {
       readonly type: 'DisableFailingWebhook';
@@ -312,8 +316,8 @@ export const decide = (command: WebhookCommand, state: WebhookState): E.Either<W
     case 'UpdateWebhook':
       return decideUpdate(state, command.data);
     case 'RotateWebhookSecret': {
-      const { at, by, secret } = command.data;
-      const previousValidUntil = new Date(Date.parse(at) + SECRET_OVERLAP_MS).toISOString();
+      const { at, by, secret, overlapMs } = command.data;
+      const previousValidUntil = new Date(Date.parse(at) + Math.max(0, overlapMs)).toISOString();
       return E.right([{ type: 'WebhookSecretRotated', data: { webhookId: state.id, secret, previousValidUntil, at, by } }]);
     }
     case 'DisableFailingWebhook': {

@@ -140,6 +140,7 @@ export const createWebhookModule = (deps: WebhookModuleDeps): WebhookModule => {
     clock: deps.clock,
     newId: deps.newId,
     newSecret: newWebhookSecret,
+    secretOverlapMs: policy.secretOverlapMs,
   });
 
   const resume = async () => {

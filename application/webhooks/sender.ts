@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { DEFAULT_RETRY_DELAYS_MS } from '../../domain/webhook-delivery.ts';
 import type { WebhookDeliveryCommand } from '../../domain/webhook-delivery.ts';
-import { signingSecrets } from '../../domain/webhook.ts';
+import { SECRET_OVERLAP_MS, signingSecrets } from '../../domain/webhook.ts';
 import { webhookDeliveries, webhooks } from '../aggregates.ts';
 import { createRecorder } from '../execute.ts';
 import type { Recorder } from '../execute.ts';
@@ -20,6 +20,8 @@ export interface WebhookPolicy {
   readonly leaseMarginMs: number;
   /** An endpoint whose deliveries failed without a success for this long is disabled (and admins are told). */
   readonly disableAfterMs: number;
+  /** How long the secret a rotation replaced goes on signing beside the new one. */
+  readonly secretOverlapMs: number;
 }
 
 export const defaultWebhookPolicy: WebhookPolicy = {
@@ -28,6 +30,7 @@ export const defaultWebhookPolicy: WebhookPolicy = {
   concurrency: 8,
   leaseMarginMs: 30_000,
   disableAfterMs: 5 * 86_400_000,
+  secretOverlapMs: SECRET_OVERLAP_MS,
 };
 
 export interface WebhookSenderDeps {

@@ -24,6 +24,8 @@ export interface WebhookServiceDeps {
   readonly newId: () => string;
   /** A new signing secret (`whsec_…`). */
   readonly newSecret: () => string;
+  /** How long a rotated-out secret goes on signing. */
+  readonly secretOverlapMs: number;
 }
 
 export interface WebhookInput {
@@ -128,7 +130,10 @@ export const createWebhookService = (deps: WebhookServiceDeps) => {
     ): Promise<E.Either<AppError, { readonly secret: string; readonly previousSecretValidUntil: string }>> {
       if (!isAdmin(ctx.user)) return E.left(forbidden);
       const secret = deps.newSecret();
-      const result = await run(ctx, id, { type: 'RotateWebhookSecret', data: { secret, ...stamp(ctx) } });
+      const result = await run(ctx, id, {
+        type: 'RotateWebhookSecret',
+        data: { secret, overlapMs: deps.secretOverlapMs, ...stamp(ctx) },
+      });
       if (E.isLeft(result)) return result;
       const state = result.right.state;
       if (state.status === 'none' || state.previous === undefined) return E.left(notFound);
