@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startFakeResend } from '../support/fake-resend.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
 import { aMeeting } from '../support/builders.ts';
+import type { PersonEntry } from '../support/builders.ts';
 import { useSystem } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
 import { startWebhookReceiver, verifies, verify } from '../support/webhook-receiver.ts';
@@ -305,6 +306,10 @@ describe('webhook targets without WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
   });
 });
 
+/** An admin in the people directory (roles and active go through PUT /people like the other fields). */
+const anAdmin = (id: string, email: string, active = true): PersonEntry =>
+  ({ id, email, roles: ['admin'], active }) as PersonEntry;
+
 describe('an endpoint that keeps failing', () => {
   let fake: FakeResend;
   const savedBaseUrl = process.env.RESEND_BASE_URL;
@@ -323,9 +328,9 @@ describe('an endpoint that keeps failing', () => {
     people: [
       'cora',
       'ivan',
-      { id: 'ada', roles: ['admin'], email: 'ada@example.com' },
-      { id: 'abe', roles: ['admin'], email: 'abe@example.com' },
-      { id: 'old-admin', roles: ['admin'], email: 'old@example.com', active: false },
+      anAdmin('ada', 'ada@example.com'),
+      anAdmin('abe', 'abe@example.com'),
+      anAdmin('old-admin', 'old@example.com', false),
     ],
   });
   const admin = sys.client('ada', ['admin']);

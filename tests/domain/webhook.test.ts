@@ -45,7 +45,7 @@ describe('webhook endpoint decider', () => {
       })
       .thenError((error) => {
         expect(error._tag).toBe('ValidationFailed');
-        const errors = (error as { errors: Array<{ path: string; message: string }> }).errors;
+        const errors = (error as unknown as { errors: Array<{ path: string; message: string }> }).errors;
         expect(errors.map((e) => e.path).sort()).toEqual(['description', 'events', 'url']);
         expect(errors.find((e) => e.path === 'events')!.message).toMatch(/'meeting\.exploded' is not a known event type/);
       });

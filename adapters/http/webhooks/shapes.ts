@@ -149,7 +149,7 @@ export const DeliveryResource = annotate(
         t.type({
           type: t.string,
           timestamp: When('When it happened.'),
-          data: annotate(t.record(t.string, t.unknown), {
+          data: annotate(t.record(t.string, annotate(t.unknown, { description: 'A JSON value.' })), {
             description: 'The ids and public fields of what changed; never private metadata.',
           }),
         }),
