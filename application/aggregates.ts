@@ -293,7 +293,10 @@ export const webhookDeliveries: Aggregate<
       case 'DeliveryNotFound':
         return notFound('delivery');
       case 'DeliveryPending':
-        return { _tag: 'Conflict', message: 'the delivery is still pending; it can be sent again once it is delivered or failed' };
+        return {
+          _tag: 'Conflict',
+          message: 'the delivery is still pending; it can be sent again once it is delivered or failed',
+        };
       case 'DeliveryAlreadyRequested':
       case 'DeliveryNotPending':
       case 'AttemptInProgress':

@@ -213,7 +213,11 @@ export const decide = (
       return E.right([
         {
           type: 'DeliverySucceeded',
-          data: { ...outcome(command.data), status: command.data.status, durationMs: outcome(command.data).durationMs ?? 0 },
+          data: {
+            ...outcome(command.data),
+            status: command.data.status,
+            durationMs: outcome(command.data).durationMs ?? 0,
+          },
         },
       ]);
     case 'RecordAttemptFailed':
@@ -223,7 +227,11 @@ export const decide = (
       return E.right([
         {
           type: 'DeliveryFailed',
-          data: { error: cut(command.data.error, MAX_DELIVERY_ERROR) ?? '', attempts: state.attempts, at: command.data.at },
+          data: {
+            error: cut(command.data.error, MAX_DELIVERY_ERROR) ?? '',
+            attempts: state.attempts,
+            at: command.data.at,
+          },
         },
       ]);
     default:
@@ -253,7 +261,11 @@ export const evolve = (state: WebhookDeliveryState, event: WebhookDeliveryEvent)
   const { nextAttemptAt: _next, lease: _lease, ...rest } = state;
   switch (event.type) {
     case 'DeliveryAttemptStarted':
-      return { ...rest, attempts: event.data.attempt, lease: { attempt: event.data.attempt, until: event.data.leaseUntil } };
+      return {
+        ...rest,
+        attempts: event.data.attempt,
+        lease: { attempt: event.data.attempt, until: event.data.leaseUntil },
+      };
     case 'DeliverySucceeded': {
       const { lastError: _error, ...done } = rest;
       return { ...done, status: 'delivered', roundAttempts: state.roundAttempts + 1 };

@@ -83,13 +83,10 @@ const knownSubscription = new t.KeyofType(
   subscriptionKeys,
 );
 
-export const SubscriptionName = annotate(
-  knownSubscription,
-  {
-    name: 'WebhookSubscription',
-    description: 'An event type, or every type of a group (`meeting.*`, `series.*`, `attendance.*`, `person.*`).',
-  },
-);
+export const SubscriptionName = annotate(knownSubscription, {
+  name: 'WebhookSubscription',
+  description: 'An event type, or every type of a group (`meeting.*`, `series.*`, `attendance.*`, `person.*`).',
+});
 
 export const WebhookEvents = annotate(t.array(SubscriptionName), {
   minItems: 1,
@@ -318,7 +315,9 @@ export const decide = (command: WebhookCommand, state: WebhookState): E.Either<W
     case 'RotateWebhookSecret': {
       const { at, by, secret, overlapMs } = command.data;
       const previousValidUntil = new Date(Date.parse(at) + Math.max(0, overlapMs)).toISOString();
-      return E.right([{ type: 'WebhookSecretRotated', data: { webhookId: state.id, secret, previousValidUntil, at, by } }]);
+      return E.right([
+        { type: 'WebhookSecretRotated', data: { webhookId: state.id, secret, previousValidUntil, at, by } },
+      ]);
     }
     case 'DisableFailingWebhook': {
       if (state.status !== 'enabled') return E.left({ _tag: 'WebhookNotEnabled' });

@@ -6,7 +6,12 @@ import {
 } from '../../domain/webhook-delivery.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import type { ProjectionSink } from '../../application/ports/read-models.ts';
-import type { DeliveryAttemptView, DeliveryView, WebhookQueries, WebhookView } from '../../application/ports/webhooks.ts';
+import type {
+  DeliveryAttemptView,
+  DeliveryView,
+  WebhookQueries,
+  WebhookView,
+} from '../../application/ports/webhooks.ts';
 import { decodeOrThrow, docOf, sqliteSink } from './kit.ts';
 import type { Db } from './kit.ts';
 
@@ -42,7 +47,11 @@ const without = <T extends object, K extends keyof T>(value: T, ...keys: K[]): O
   return copy;
 };
 
-const projectEndpoint = (current: Stored | undefined, event: WebhookEvent, recorded: RecordedEvent): Stored | undefined => {
+const projectEndpoint = (
+  current: Stored | undefined,
+  event: WebhookEvent,
+  recorded: RecordedEvent,
+): Stored | undefined => {
   const at = event.data.at;
   const common = { updatedAt: at, revision: recorded.revision };
   if (event.type === 'WebhookRegistered') {
@@ -61,7 +70,12 @@ const projectEndpoint = (current: Stored | undefined, event: WebhookEvent, recor
   switch (event.type) {
     case 'WebhookUpdated': {
       const { description, ...changes } = event.data.changes;
-      const base = description === undefined ? current : description === '' ? without(current, 'description') : { ...current, description };
+      const base =
+        description === undefined
+          ? current
+          : description === ''
+            ? without(current, 'description')
+            : { ...current, description };
       return { ...base, ...changes, ...common };
     }
     case 'WebhookSecretRotated':
@@ -133,7 +147,14 @@ const projectDelivery = (
         ...without(base, 'lastError'),
         status: 'delivered',
         deliveredAt: at,
-        attempts: attemptsWith(current, { attempt, at, ok: true, status, durationMs, ...(response !== undefined ? { response } : {}) }),
+        attempts: attemptsWith(current, {
+          attempt,
+          at,
+          ok: true,
+          status,
+          durationMs,
+          ...(response !== undefined ? { response } : {}),
+        }),
       };
     }
     case 'DeliveryAttemptFailed': {
@@ -225,7 +246,14 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
       const id = recorded.streamName.slice(webhookDeliveryStreamPrefix.length);
       const view = projectDelivery(event.type === 'DeliveryRequested' ? undefined : readDelivery(id), event, recorded);
       if (view === undefined) return;
-      putDelivery.run(view.id, view.webhookId, view.position, view.status, view.nextAttemptAt ?? null, JSON.stringify(view));
+      putDelivery.run(
+        view.id,
+        view.webhookId,
+        view.position,
+        view.status,
+        view.nextAttemptAt ?? null,
+        JSON.stringify(view),
+      );
       touchFailing(view.webhookId, event);
     }
   };
@@ -255,7 +283,10 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
           : docs<DeliveryView>(page.byStatus.all(webhookId, status, below, limit));
       },
       pendingDeliveries: () =>
-        docs<DeliveryView>(pending.all()).map((d) => ({ id: d.id, ...(d.nextAttemptAt !== undefined ? { nextAttemptAt: d.nextAttemptAt } : {}) })),
+        docs<DeliveryView>(pending.all()).map((d) => ({
+          id: d.id,
+          ...(d.nextAttemptAt !== undefined ? { nextAttemptAt: d.nextAttemptAt } : {}),
+        })),
     },
   };
 };

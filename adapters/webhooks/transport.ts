@@ -53,7 +53,8 @@ export const createTargetPolicy = (options: { readonly allowInsecure: boolean })
     } catch {
       return 'must be an absolute URL';
     }
-    if (options.allowInsecure) return url.protocol === 'https:' || url.protocol === 'http:' ? undefined : 'must be an https: URL';
+    if (options.allowInsecure)
+      return url.protocol === 'https:' || url.protocol === 'http:' ? undefined : 'must be an https: URL';
     if (url.protocol !== 'https:') return 'must be an https: URL';
     const host = hostOf(url);
     if (isLocalName(host)) return 'must not name localhost';
@@ -74,11 +75,9 @@ export const signatureHeader = (secrets: ReadonlyArray<string>, messageId: strin
   secrets.map((secret) => new Webhook(secret).sign(messageId, at, body)).join(' ');
 
 /** The addresses to connect to, all checked; a Left says why nothing may be sent. */
-const resolveTarget = async (
-  url: URL,
-  options: TransportOptions,
-): Promise<E.Either<string, ResolvedAddress>> => {
-  if (!options.allowInsecure && url.protocol !== 'https:') return E.left('the endpoint is not an https: URL; nothing was sent');
+const resolveTarget = async (url: URL, options: TransportOptions): Promise<E.Either<string, ResolvedAddress>> => {
+  if (!options.allowInsecure && url.protocol !== 'https:')
+    return E.left('the endpoint is not an https: URL; nothing was sent');
   const host = hostOf(url);
   if (!options.allowInsecure && isLocalName(host)) return E.left('the endpoint names localhost; nothing was sent');
   let addresses: ReadonlyArray<ResolvedAddress>;
@@ -128,7 +127,8 @@ const post = (
 ): Promise<E.Either<WebhookFailure, WebhookResponse>> =>
   new Promise((resolve) => {
     const lookup: LookupFunction = (_hostname, opts, callback) => {
-      if ((opts as { all?: boolean }).all === true) callback(null, [{ address: target.address, family: target.family }]);
+      if ((opts as { all?: boolean }).all === true)
+        callback(null, [{ address: target.address, family: target.family }]);
       else callback(null, target.address, target.family);
     };
     const options: RequestOptions = {

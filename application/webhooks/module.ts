@@ -54,7 +54,12 @@ const activeAdmins = (readModels: Pick<MeetingQueries, 'listPeople'>): PersonVie
   const admins: PersonView[] = [];
   let after: PeopleCursor | undefined;
   do {
-    const page = readModels.listPeople({ role: 'admin', active: true, limit: 200, ...(after !== undefined ? { after } : {}) });
+    const page = readModels.listPeople({
+      role: 'admin',
+      active: true,
+      limit: 200,
+      ...(after !== undefined ? { after } : {}),
+    });
     admins.push(...page.items);
     after = page.items.length > 0 ? page.next : undefined;
   } while (after !== undefined);

@@ -76,7 +76,10 @@ const meetingPayload = (event: MeetingEvent, participants: ParticipantsOf): Mapp
     case 'SessionCancelled':
       return {
         type: 'meeting.cancelled',
-        data: { ...who, ...defined({ reason: event.data.reason, seriesCancellationId: event.data.seriesCancellationId }) },
+        data: {
+          ...who,
+          ...defined({ reason: event.data.reason, seriesCancellationId: event.data.seriesCancellationId }),
+        },
       };
     case 'MeetingReinstated':
       return { type: 'meeting.reinstated', data: who };
@@ -148,7 +151,10 @@ const attendancePayload = (event: AttendanceEvent): Mapped => {
     case 'ParticipantJoined':
     case 'ParticipantLeft': {
       const { meetingId, personId, role } = event.data;
-      return { type: event.type === 'ParticipantJoined' ? 'attendance.joined' : 'attendance.left', data: { meetingId, personId, role } };
+      return {
+        type: event.type === 'ParticipantJoined' ? 'attendance.joined' : 'attendance.left',
+        data: { meetingId, personId, role },
+      };
     }
     case 'AttendanceMarked': {
       const { meetingId, personId, status, previous, role } = event.data;
@@ -183,7 +189,12 @@ const personPayload = (event: PersonEvent): Mapped => {
 };
 
 /** The streams whose events may make a webhook. */
-export const webhookSourcePrefixes = [meetingStreamPrefix, seriesStreamPrefix, attendanceStreamPrefix, personStreamPrefix];
+export const webhookSourcePrefixes = [
+  meetingStreamPrefix,
+  seriesStreamPrefix,
+  attendanceStreamPrefix,
+  personStreamPrefix,
+];
 
 const mapRecorded = (recorded: RecordedEvent, participants: ParticipantsOf): E.Either<string, Mapped> => {
   const decode = <A>(codec: Parameters<typeof decodeRecorded<A>>[0], map: (event: A) => Mapped) => {

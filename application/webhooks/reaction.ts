@@ -55,7 +55,10 @@ export class WebhookReaction extends LogFollower {
     const payload = webhookPayloadOf(recorded, this.deps.participants);
     if (E.isLeft(payload)) {
       // An event that cannot be read would stop every later one: logged and left behind.
-      this.deps.log.error({ eventId: recorded.id, position: recorded.position, error: payload.left }, 'event cannot be read; no webhook');
+      this.deps.log.error(
+        { eventId: recorded.id, position: recorded.position, error: payload.left },
+        'event cannot be read; no webhook',
+      );
       this.advance(recorded.position, false);
       return;
     }

@@ -110,7 +110,10 @@ export class WebhookSender {
       this.active.set(id, controller);
       const run = this.attempt(id, controller)
         .catch((error: unknown) => {
-          this.deps.log.error({ err: error, deliveryId: id }, 'webhook attempt failed unexpectedly; trying again later');
+          this.deps.log.error(
+            { err: error, deliveryId: id },
+            'webhook attempt failed unexpectedly; trying again later',
+          );
           if (!this.stopped)
             this.schedule(id, new Date(this.deps.clock().getTime() + UNEXPECTED_RETRY_MS).toISOString());
         })
@@ -167,8 +170,7 @@ export class WebhookSender {
     if (E.isLeft(endpoint)) throw new Error(endpoint.left.message);
     const webhook = endpoint.right.state;
     if (webhook.status !== 'enabled') {
-      const why =
-        webhook.status === 'disabled' ? 'the endpoint is disabled' : 'the endpoint was deleted';
+      const why = webhook.status === 'disabled' ? 'the endpoint is disabled' : 'the endpoint was deleted';
       await this.record(deliveryId, { type: 'FailDelivery', data: { error: why, at: clock().toISOString() } });
       return;
     }
@@ -189,10 +191,19 @@ export class WebhookSender {
     const at = clock();
     const durationMs = at.getTime() - sentAt.getTime();
     if (E.isRight(result)) {
-      log.info({ deliveryId, webhookId: delivery.webhookId, attempt, status: result.right.status }, 'webhook delivered');
+      log.info(
+        { deliveryId, webhookId: delivery.webhookId, attempt, status: result.right.status },
+        'webhook delivered',
+      );
       await this.record(deliveryId, {
         type: 'RecordDelivered',
-        data: { attempt, status: result.right.status, response: result.right.response, durationMs, at: at.toISOString() },
+        data: {
+          attempt,
+          status: result.right.status,
+          response: result.right.response,
+          durationMs,
+          at: at.toISOString(),
+        },
       });
       return;
     }

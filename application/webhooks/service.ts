@@ -45,10 +45,13 @@ const forbidden: AppError = { _tag: 'Forbidden', message: 'only admins may manag
 const notFound: AppError = { _tag: 'NotFound', message: 'webhook not found' };
 const deliveryNotFound: AppError = { _tag: 'NotFound', message: 'delivery not found' };
 
-const refusedUrl = (reason: string): AppError => ({ _tag: 'ValidationFailed', errors: [{ path: 'url', message: reason }] });
+const refusedUrl = (reason: string): AppError => ({
+  _tag: 'ValidationFailed',
+  errors: [{ path: 'url', message: reason }],
+});
 
-/** Admins register, change, rotate and delete endpoints, read their delivery log, and send a delivery again. */
-export const createWebhookService = (deps: WebhookServiceDeps) => {
+/** Register, list, read, change, delete, rotate: the endpoints themselves. */
+const endpointOperations = (deps: WebhookServiceDeps) => {
   const stamp = (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) });
   const viewAfter = async (id: string, position: number | undefined): Promise<E.Either<AppError, WebhookView>> => {
     await deps.waitForProjections(position);
@@ -84,7 +87,14 @@ export const createWebhookService = (deps: WebhookServiceDeps) => {
       const secret = deps.newSecret();
       const result = await run(ctx, id, {
         type: 'RegisterWebhook',
-        data: { webhookId: id, url: input.url, events: input.events, description: input.description, secret, ...stamp(ctx) },
+        data: {
+          webhookId: id,
+          url: input.url,
+          events: input.events,
+          description: input.description,
+          secret,
+          ...stamp(ctx),
+        },
       });
       if (E.isLeft(result)) return result;
       const state = result.right.state;
@@ -140,7 +150,13 @@ export const createWebhookService = (deps: WebhookServiceDeps) => {
       await deps.waitForProjections(result.right.position ?? result.right.seenPosition);
       return E.right({ secret: state.secret, previousSecretValidUntil: state.previous.validUntil });
     },
+  };
+};
 
+/** The delivery log of an endpoint, and a delivery sent again. */
+const deliveryOperations = (deps: WebhookServiceDeps) => {
+  const stamp = (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) });
+  return {
     async deliveries(
       ctx: RequestContext,
       webhookId: string,
@@ -155,7 +171,11 @@ export const createWebhookService = (deps: WebhookServiceDeps) => {
     },
 
     /** Sends a delivered or failed delivery again: same `webhook-id`, same body, a new round of attempts. */
-    async redeliver(ctx: RequestContext, webhookId: string, deliveryId: string): Promise<E.Either<AppError, DeliveryView>> {
+    async redeliver(
+      ctx: RequestContext,
+      webhookId: string,
+      deliveryId: string,
+    ): Promise<E.Either<AppError, DeliveryView>> {
       if (!isAdmin(ctx.user)) return E.left(forbidden);
       const endpoint = deps.queries.getWebhook(webhookId);
       if (endpoint === undefined) return E.left(notFound);
@@ -167,7 +187,10 @@ export const createWebhookService = (deps: WebhookServiceDeps) => {
       const earlier = causedBy(loaded.right.events, ctx.idempotency?.causation);
       if (earlier === undefined) {
         if (endpoint.status !== 'enabled')
-          return E.left({ _tag: 'Conflict', message: 'the webhook is disabled; enable it (PATCH) before sending again' });
+          return E.left({
+            _tag: 'Conflict',
+            message: 'the webhook is disabled; enable it (PATCH) before sending again',
+          });
         const result = await deps.executor.execute(
           ctx,
           webhookDeliveries,
@@ -187,5 +210,11 @@ export const createWebhookService = (deps: WebhookServiceDeps) => {
     },
   };
 };
+
+/** Admins register, change, rotate and delete endpoints, read their delivery log, and send a delivery again. */
+export const createWebhookService = (deps: WebhookServiceDeps) => ({
+  ...endpointOperations(deps),
+  ...deliveryOperations(deps),
+});
 
 export type WebhookService = ReturnType<typeof createWebhookService>;

@@ -70,11 +70,15 @@ describe('webhooks across a killed server', () => {
 
     const second = await startServerProcess(dataDir, children, { env: ENV });
     const again = client(second.url, token);
-    await eventually(async () => {
-      const res = await again.request('GET', `/webhooks/${made.body.id}/deliveries`);
-      const items = res.body.items as Array<{ status: string }>;
-      return items.length === EVENTS && items.every((d) => d.status === 'delivered');
-    }, 'every delivery delivered after the restart', 60_000);
+    await eventually(
+      async () => {
+        const res = await again.request('GET', `/webhooks/${made.body.id}/deliveries`);
+        const items = res.body.items as Array<{ status: string }>;
+        return items.length === EVENTS && items.every((d) => d.status === 'delivered');
+      },
+      'every delivery delivered after the restart',
+      60_000,
+    );
     const taken = receiver.taken('/restart');
     expect(taken.size).toBe(EVENTS);
     expect([...taken.values()]).toEqual(Array(EVENTS).fill(1));

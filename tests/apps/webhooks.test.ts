@@ -31,7 +31,11 @@ let day = 0;
 const meetingBody = (overrides: Record<string, unknown> = {}) => {
   day += 1;
   const start = new Date(Date.UTC(2031, 0, 1, 15) + day * 86_400_000);
-  return aMeeting({ start: start.toISOString(), end: new Date(start.getTime() + 3_600_000).toISOString(), ...overrides });
+  return aMeeting({
+    start: start.toISOString(),
+    end: new Date(start.getTime() + 3_600_000).toISOString(),
+    ...overrides,
+  });
 };
 
 const schedule = async (admin: Client, overrides: Record<string, unknown> = {}): Promise<string> => {
@@ -69,10 +73,14 @@ const deliveriesOf = async (admin: Client, webhookId: string): Promise<Delivery[
 };
 
 const settled = (admin: Client, webhookId: string, count: number, status = 'delivered') =>
-  eventually(async () => {
-    const items = await deliveriesOf(admin, webhookId);
-    return items.length === count && items.every((d) => d.status === status) ? items : undefined;
-  }, `${count} ${status} deliveries of ${webhookId}`, 30_000);
+  eventually(
+    async () => {
+      const items = await deliveriesOf(admin, webhookId);
+      return items.length === count && items.every((d) => d.status === status) ? items : undefined;
+    },
+    `${count} ${status} deliveries of ${webhookId}`,
+    30_000,
+  );
 
 describe('webhooks delivered to a local receiver', () => {
   const sys = useSystem({
@@ -101,7 +109,12 @@ describe('webhooks delivered to a local receiver', () => {
     expect(verifies(all.secret, request)).toBe(false);
     expect(request.headers['webhook-id']).toBe(delivered!.messageId);
     expect(payload.type).toBe('meeting.scheduled');
-    expect(payload.data).toMatchObject({ meetingId, customerId: 'cora', instructorId: 'ivan', description: 'Bring water' });
+    expect(payload.data).toMatchObject({
+      meetingId,
+      customerId: 'cora',
+      instructorId: 'ivan',
+      description: 'Bring water',
+    });
     expect(Date.parse(payload.timestamp)).not.toBeNaN();
     for (const r of receiver.at('/all')) expect(verifies(all.secret, r)).toBe(true);
     const types = receiver.at('/all').map((r) => (JSON.parse(r.body) as { type: string }).type);
@@ -118,7 +131,12 @@ describe('webhooks delivered to a local receiver', () => {
     expect(list.body.items.map((w: { id: string }) => w.id)).toContain(made.id);
     const one = await admin.request('GET', `/webhooks/${made.id}`);
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ id: made.id, url: `${receiver.url}/quiet`, events: ['meeting.*'], status: 'enabled' });
+    expect(one.body).toMatchObject({
+      id: made.id,
+      url: `${receiver.url}/quiet`,
+      events: ['meeting.*'],
+      status: 'enabled',
+    });
     const audit = await admin.request('GET', '/audit?type=WebhookRegistered');
     expect(audit.status).toBe(200);
     expect(audit.body.items.length).toBeGreaterThan(0);
@@ -257,7 +275,10 @@ describe('webhooks delivered to a local receiver', () => {
         await other.request('POST', `/webhooks/${hook.id}/rotate-secret`),
         await other.request('GET', `/webhooks/${hook.id}/deliveries`),
       ];
-      expect(answers.map((a) => a.status), role).toEqual([403, 403, 403, 403, 403, 403, 403]);
+      expect(
+        answers.map((a) => a.status),
+        role,
+      ).toEqual([403, 403, 403, 403, 403, 403, 403]);
     }
     expect((await admin.request('GET', `/webhooks/${hook.id}`)).body.status).toBe('enabled');
   });
@@ -300,7 +321,9 @@ describe('webhook targets without WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
     expect(delivery!.attempts.length).toBeGreaterThan(1);
     for (const attempt of delivery!.attempts) {
       expect(attempt.ok).toBe(false);
-      expect(attempt.error).toMatch(/hooks\.example\.test resolves to 127\.0\.0\.1, which is not a public address; nothing was sent/);
+      expect(attempt.error).toMatch(
+        /hooks\.example\.test resolves to 127\.0\.0\.1, which is not a public address; nothing was sent/,
+      );
     }
     expect(receiver.at('/ssrf')).toEqual([]);
   });
@@ -339,10 +362,14 @@ describe('an endpoint that keeps failing', () => {
     const hook = await register(admin, `${receiver.url}/down`);
     receiver.answer('/down', () => 500);
     await schedule(admin);
-    const disabled = await eventually(async () => {
-      const res = await admin.request('GET', `/webhooks/${hook.id}`);
-      return res.body.status === 'disabled' ? res.body : undefined;
-    }, 'the endpoint disabled', 30_000);
+    const disabled = await eventually(
+      async () => {
+        const res = await admin.request('GET', `/webhooks/${hook.id}`);
+        return res.body.status === 'disabled' ? res.body : undefined;
+      },
+      'the endpoint disabled',
+      30_000,
+    );
     expect(disabled).toMatchObject({ disabledReason: 'failing' });
     expect(disabled.disabledDetail).toMatch(/every delivery failed since/);
     // The pending delivery ends failed, saying why.

@@ -32,11 +32,17 @@ const failed = (attempt: number, nextAttemptAt?: string): WebhookDeliveryEvent =
 describe('webhook delivery decider', () => {
   it('is claimed by its first append: a second request for the same event and endpoint is refused', () => {
     spec.given([]).when({ type: 'RequestDelivery', data: requested.data }).then([requested]);
-    spec.given([requested]).when({ type: 'RequestDelivery', data: requested.data }).thenError({ _tag: 'DeliveryAlreadyRequested' });
+    spec
+      .given([requested])
+      .when({ type: 'RequestDelivery', data: requested.data })
+      .thenError({ _tag: 'DeliveryAlreadyRequested' });
   });
 
   it('leases each attempt: a second start while the lease runs is refused with its end, and allowed after it', () => {
-    spec.given([requested]).when({ type: 'StartAttempt', data: { leaseUntil: plus(40_000), at } }).then([started(1)]);
+    spec
+      .given([requested])
+      .when({ type: 'StartAttempt', data: { leaseUntil: plus(40_000), at } })
+      .then([started(1)]);
     spec
       .given([requested, started(1)])
       .when({ type: 'StartAttempt', data: { leaseUntil: plus(80_000), at: plus(1_000) } })
@@ -59,7 +65,10 @@ describe('webhook delivery decider', () => {
     const delays = [1_000, 2_000];
     spec
       .given([requested, started(1)])
-      .when({ type: 'RecordAttemptFailed', data: { attempt: 1, error: 'answered 500', status: 500, retryDelaysMs: delays, at } })
+      .when({
+        type: 'RecordAttemptFailed',
+        data: { attempt: 1, error: 'answered 500', status: 500, retryDelaysMs: delays, at },
+      })
       .then([failed(1, plus(1_000))]);
     spec
       .given([requested, started(1), failed(1, plus(1_000)), started(2, plus(1_000))])
@@ -68,8 +77,14 @@ describe('webhook delivery decider', () => {
     const history = [requested, started(1), failed(1, plus(1_000)), started(2), failed(2, plus(2_000)), started(3)];
     spec
       .given(history)
-      .when({ type: 'RecordAttemptFailed', data: { attempt: 3, error: 'answered 500', status: 500, retryDelaysMs: delays, at } })
-      .then([failed(3), { type: 'DeliveryFailed', data: { error: 'gave up after 3 attempts: answered 500', attempts: 3, at } }]);
+      .when({
+        type: 'RecordAttemptFailed',
+        data: { attempt: 3, error: 'answered 500', status: 500, retryDelaysMs: delays, at },
+      })
+      .then([
+        failed(3),
+        { type: 'DeliveryFailed', data: { error: 'gave up after 3 attempts: answered 500', attempts: 3, at } },
+      ]);
   });
 
   it('is not started before its next attempt is due', () => {
@@ -82,12 +97,23 @@ describe('webhook delivery decider', () => {
   it('keeps at most a bounded excerpt of the answer', () => {
     spec
       .given([requested, started(1)])
-      .when({ type: 'RecordDelivered', data: { attempt: 1, status: 200, response: 'x'.repeat(10_000), durationMs: 12.6, at } })
-      .then([{ type: 'DeliverySucceeded', data: { attempt: 1, status: 200, response: 'x'.repeat(2048), durationMs: 13, at } }]);
+      .when({
+        type: 'RecordDelivered',
+        data: { attempt: 1, status: 200, response: 'x'.repeat(10_000), durationMs: 12.6, at },
+      })
+      .then([
+        {
+          type: 'DeliverySucceeded',
+          data: { attempt: 1, status: 200, response: 'x'.repeat(2048), durationMs: 13, at },
+        },
+      ]);
   });
 
   it('is sent again on request once delivered or failed (a new round, same message), never while pending', () => {
-    const delivered: WebhookDeliveryEvent = { type: 'DeliverySucceeded', data: { attempt: 1, status: 200, durationMs: 5, at } };
+    const delivered: WebhookDeliveryEvent = {
+      type: 'DeliverySucceeded',
+      data: { attempt: 1, status: 200, durationMs: 5, at },
+    };
     spec
       .given([requested, started(1), delivered])
       .when({ type: 'RequestRedelivery', data: { by, at } })
@@ -96,7 +122,10 @@ describe('webhook delivery decider', () => {
         expect(d).toMatchObject({ status: 'pending', round: 1, roundAttempts: 0, attempts: 1, messageId: 'msg_d1' });
         expect(d.lease).toBeUndefined();
       });
-    spec.given([requested]).when({ type: 'RequestRedelivery', data: { by, at } }).thenError({ _tag: 'DeliveryPending' });
+    spec
+      .given([requested])
+      .when({ type: 'RequestRedelivery', data: { by, at } })
+      .thenError({ _tag: 'DeliveryPending' });
   });
 
   it('fails a pending delivery whose endpoint is gone, and nothing else', () => {

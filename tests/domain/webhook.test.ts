@@ -32,7 +32,10 @@ describe('webhook endpoint decider', () => {
       .then([registered]);
     spec
       .given([registered])
-      .when({ type: 'RegisterWebhook', data: { webhookId: 'w1', url: 'https://x.example', events: ['person.*'], secret: 's', at, by } })
+      .when({
+        type: 'RegisterWebhook',
+        data: { webhookId: 'w1', url: 'https://x.example', events: ['person.*'], secret: 's', at, by },
+      })
       .thenError({ _tag: 'WebhookAlreadyExists' });
   });
 
@@ -41,13 +44,23 @@ describe('webhook endpoint decider', () => {
       .given([])
       .when({
         type: 'RegisterWebhook',
-        data: { webhookId: 'w1', url: 'ftp://x', events: ['meeting.exploded'], description: 'x'.repeat(501), secret: 's', at, by },
+        data: {
+          webhookId: 'w1',
+          url: 'ftp://x',
+          events: ['meeting.exploded'],
+          description: 'x'.repeat(501),
+          secret: 's',
+          at,
+          by,
+        },
       })
       .thenError((error) => {
         expect(error._tag).toBe('ValidationFailed');
         const errors = (error as unknown as { errors: Array<{ path: string; message: string }> }).errors;
         expect(errors.map((e) => e.path).sort()).toEqual(['description', 'events', 'url']);
-        expect(errors.find((e) => e.path === 'events')!.message).toMatch(/'meeting\.exploded' is not a known event type/);
+        expect(errors.find((e) => e.path === 'events')!.message).toMatch(
+          /'meeting\.exploded' is not a known event type/,
+        );
       });
     spec
       .given([registered])
@@ -56,7 +69,10 @@ describe('webhook endpoint decider', () => {
   });
 
   it('records only what changed, and enabling or disabling as its own event', () => {
-    spec.given([registered]).when({ type: 'UpdateWebhook', data: { events: ['meeting.*'], at, by } }).then([]);
+    spec
+      .given([registered])
+      .when({ type: 'UpdateWebhook', data: { events: ['meeting.*'], at, by } })
+      .then([]);
     spec
       .given([registered])
       .when({ type: 'UpdateWebhook', data: { url: 'https://crm.example.com/v2', enabled: false, at, by } })
@@ -95,7 +111,14 @@ describe('webhook endpoint decider', () => {
       .then([
         {
           type: 'WebhookDisabled',
-          data: { webhookId: 'w1', reason: 'failing', detail: 'every delivery failed', failingSince: '2030-02-24T12:00:00.000Z', at, by: system },
+          data: {
+            webhookId: 'w1',
+            reason: 'failing',
+            detail: 'every delivery failed',
+            failingSince: '2030-02-24T12:00:00.000Z',
+            at,
+            by: system,
+          },
         },
       ]);
     spec

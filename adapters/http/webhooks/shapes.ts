@@ -11,10 +11,7 @@ import { Revision } from '../meetings/shapes.ts';
 // ---------- requests ----------
 
 export const WebhookCreateBody = annotate(
-  t.intersection([
-    t.type({ url: WebhookUrl, events: WebhookEvents }),
-    t.partial({ description: WebhookDescription }),
-  ]),
+  t.intersection([t.type({ url: WebhookUrl, events: WebhookEvents }), t.partial({ description: WebhookDescription })]),
   { name: 'WebhookCreateBody' },
 );
 
@@ -120,7 +117,11 @@ export const RotatedSecret = annotate(
 
 const Attempt = annotate(
   t.intersection([
-    t.type({ attempt: Count('1 for the first attempt; counts on across redeliveries.'), at: When('When it ended.'), ok: t.boolean }),
+    t.type({
+      attempt: Count('1 for the first attempt; counts on across redeliveries.'),
+      at: When('When it ended.'),
+      ok: t.boolean,
+    }),
     t.partial({
       status: annotate(t.number, { type: 'integer', description: "The receiver's HTTP status." }),
       error: annotate(t.string, { description: 'Why it failed (a status, a timeout, a refused address).' }),
