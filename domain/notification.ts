@@ -6,8 +6,9 @@ import { eventTypesOf } from './decider.ts';
 import type { Decider } from './decider.ts';
 
 /**
- * One cancellation notice to one person. The stream is claimed with its first append (`no_stream`), so a replay,
- * a rebuild or a second API node never creates a second notification for the same cancellation and recipient.
+ * One email to one person about sessions: a cancellation, a booking, a change, a reinstatement or a reminder (its
+ * `topic`). The stream is claimed with its first append (`no_stream`), so a replay, a rebuild or a second API node
+ * never creates a second notification for the same cause and recipient.
  */
 
 export const RecipientRole = t.keyof({ customer: null, instructor: null });
@@ -16,7 +17,28 @@ export type RecipientRole = t.TypeOf<typeof RecipientRole>;
 export const NotificationKind = t.keyof({ meeting: null, series: null });
 export type NotificationKind = t.TypeOf<typeof NotificationKind>;
 
-export const SkipReason = t.keyof({ disabled: null, ended: null, reinstated: null });
+/**
+ * What the email is about. Notifications recorded before topics existed are cancellations (`topic` absent).
+ * `changed`: the training type or the remote link changed.
+ */
+export const NotificationTopic = t.keyof({
+  cancelled: null,
+  booked: null,
+  rescheduled: null,
+  changed: null,
+  reinstated: null,
+  reminder: null,
+});
+export type NotificationTopic = t.TypeOf<typeof NotificationTopic>;
+export const notificationTopics = Object.keys(NotificationTopic.keys) as ReadonlyArray<NotificationTopic>;
+/** The topic of a recorded notification: absent in those recorded before topics, which were all cancellations. */
+export const topicOf = (data: { readonly topic?: NotificationTopic }): NotificationTopic => data.topic ?? 'cancelled';
+
+/**
+ * `reinstated`: a cancellation whose sessions are all back on. `superseded`: any other topic whose sessions are no
+ * longer as the email would announce them (cancelled, moved again: a later email says so).
+ */
+export const SkipReason = t.keyof({ disabled: null, ended: null, reinstated: null, superseded: null });
 export type SkipReason = t.TypeOf<typeof SkipReason>;
 
 export const Recipient = t.intersection([
@@ -25,11 +47,17 @@ export const Recipient = t.intersection([
 ]);
 export type Recipient = t.TypeOf<typeof Recipient>;
 
-/** A cancelled session as it was when cancelled; `sequence` is the RFC 5545 SEQUENCE the cancel produced. */
+/**
+ * A session as the cause left it (for a cancellation: as it was when cancelled); `sequence` is the RFC 5545 SEQUENCE
+ * the cause produced, which the email's calendar object carries.
+ */
 export const CancelledSession = t.type({ meetingId: t.string, start: IsoInstant, end: IsoInstant, sequence: t.number });
 export type CancelledSession = t.TypeOf<typeof CancelledSession>;
 
-/** What the cancellation said, kept with the notification so that a later retry renders the same facts. */
+/**
+ * What the cause said, kept with the notification so that a later retry renders the same facts. The name is the
+ * cancellation's, which came first; for other topics `cancelledAt` is when the cause happened and `reason` is absent.
+ */
 export const CancellationSnapshot = t.intersection([
   t.type({
     title: t.string,
@@ -79,7 +107,7 @@ export const NotificationRequested = t.type({
       cancellation: CancellationSnapshot,
       at: IsoInstant,
     }),
-    t.partial({ seriesId: t.string }),
+    t.partial({ seriesId: t.string, topic: NotificationTopic }),
   ]),
 });
 
@@ -145,12 +173,13 @@ export const notificationEventTypes = eventTypesOf(NotificationEvent);
 // ---------- commands ----------
 
 /**
- * Facts gathered when a round starts: the settings switch, which sessions are still cancelled, the recipient's
- * address now, and the email rendered for the sessions `announcedSessions` picks (or why it could not be rendered).
+ * Facts gathered when a round starts: the settings switch, which sessions are still as the notice announces them
+ * (`current`: for a cancellation, still cancelled), the recipient's address now, and the email rendered for the
+ * sessions `announcedSessions` picks (or why it could not be rendered).
  */
 export interface RoundFacts {
   readonly enabled: boolean;
-  readonly stillCancelled: ReadonlyArray<string>;
+  readonly current: ReadonlyArray<string>;
   readonly recipient: Recipient;
   readonly message?: PreparedMessage;
   readonly renderError?: string;
@@ -159,6 +188,7 @@ export interface RoundFacts {
 
 /** What a notification is about: fixed when it is requested, kept in its state. */
 interface NotificationSubject {
+  readonly topic: NotificationTopic;
   readonly key: string;
   readonly kind: NotificationKind;
   readonly meetingIds: ReadonlyArray<string>;
@@ -197,9 +227,12 @@ export interface SkipEndedNotification {
   readonly data: { readonly at: string };
 }
 
-/** Every announced session was reinstated before the email went out: a CANCEL would wrongly delete a live event. */
-export interface SkipReinstatedNotification {
-  readonly type: 'SkipReinstatedNotification';
+/**
+ * No announced session is still as announced: a cancellation's were reinstated (a CANCEL would wrongly delete a live
+ * event), another topic's were cancelled or changed again (a later email tells the final state).
+ */
+export interface SkipSupersededNotification {
+  readonly type: 'SkipSupersededNotification';
   readonly data: { readonly at: string };
 }
 
@@ -213,7 +246,7 @@ export type NotificationCommand =
   | RecordSent
   | RecordAttemptFailed
   | SkipEndedNotification
-  | SkipReinstatedNotification
+  | SkipSupersededNotification
   | RetryNotification;
 
 // ---------- state ----------
@@ -323,31 +356,35 @@ const withinAppendLimit = (
   });
 };
 
-/** Sessions an email announces: those still cancelled that have not ended at `at`. Ended ones are never announced. */
+/** Sessions an email announces: those still current that have not ended at `at`. Ended ones are never announced. */
 export const announcedSessions = (
   cancellation: CancellationSnapshot,
-  stillCancelled: ReadonlyArray<string>,
+  current: ReadonlyArray<string>,
   at: string,
 ): ReadonlyArray<CancelledSession> => {
   const now = Date.parse(at);
-  return cancellation.sessions.filter((s) => stillCancelled.includes(s.meetingId) && Date.parse(s.end) > now);
+  return cancellation.sessions.filter((s) => current.includes(s.meetingId) && Date.parse(s.end) > now);
 };
+
+const supersededReason = (topic: NotificationTopic): SkipReason =>
+  topic === 'cancelled' ? 'reinstated' : 'superseded';
 
 const latestEnd = (sessions: ReadonlyArray<CancelledSession>): string =>
   new Date(Math.max(...sessions.map((s) => Date.parse(s.end)))).toISOString();
 
 const roundOutcome = (
   facts: RoundFacts,
+  topic: NotificationTopic,
   cancellation: CancellationSnapshot,
   round: number,
   attempts: number,
 ): E.Either<NotificationError, NotificationEvent[]> => {
   const { at } = facts;
   if (!facts.enabled) return E.right([{ type: 'NotificationSkipped', data: { reason: 'disabled', at } }]);
-  if (!cancellation.sessions.some((s) => facts.stillCancelled.includes(s.meetingId))) {
-    return E.right([{ type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
+  if (!cancellation.sessions.some((s) => facts.current.includes(s.meetingId))) {
+    return E.right([{ type: 'NotificationSkipped', data: { reason: supersededReason(topic), at } }]);
   }
-  const announced = announcedSessions(cancellation, facts.stillCancelled, at);
+  const announced = announcedSessions(cancellation, facts.current, at);
   if (announced.length === 0) return E.right([{ type: 'NotificationSkipped', data: { reason: 'ended', at } }]);
   const email = facts.recipient.email;
   if (email === undefined || email.trim() === '') {
@@ -406,6 +443,8 @@ export const decide = (
         kind: c.kind,
         meetingIds: [...c.meetingIds],
         ...(c.seriesId !== undefined ? { seriesId: c.seriesId } : {}),
+        // Cancellations were recorded without a topic before topics existed, and still are: one shape for one cause.
+        ...(c.topic !== 'cancelled' ? { topic: c.topic } : {}),
         recipient: c.recipient,
         cancellationEventId: c.cancellationEventId,
         cancellation: c.cancellation,
@@ -413,7 +452,7 @@ export const decide = (
       },
     };
     return E.map((rest: NotificationEvent[]) => withinAppendLimit([requested, ...rest], 0, c.at))(
-      roundOutcome(c, c.cancellation, 0, 0),
+      roundOutcome(c, c.topic, c.cancellation, 0, 0),
     );
   }
   if (state.status === 'none') return E.left({ _tag: 'NotificationNotFound' });
@@ -445,9 +484,11 @@ export const decide = (
       if (state.endsAt === undefined || Date.parse(state.endsAt) > Date.parse(command.data.at))
         return E.left({ _tag: 'SessionsNotEnded' });
       return E.right([{ type: 'NotificationSkipped', data: { reason: 'ended', at: command.data.at } }]);
-    case 'SkipReinstatedNotification':
+    case 'SkipSupersededNotification':
       if (state.status !== 'pending') return E.left({ _tag: 'NotificationNotPending', status: state.status });
-      return E.right([{ type: 'NotificationSkipped', data: { reason: 'reinstated', at: command.data.at } }]);
+      return E.right([
+        { type: 'NotificationSkipped', data: { reason: supersededReason(state.topic), at: command.data.at } },
+      ]);
     case 'RetryNotification': {
       if (state.status !== 'failed' && state.status !== 'undeliverable') {
         return E.left({ _tag: 'NotificationNotRetryable', status: state.status });
@@ -458,7 +499,7 @@ export const decide = (
         data: { round, recipient: command.data.recipient, by: command.data.by, at: command.data.at },
       };
       return E.map((rest: NotificationEvent[]) => withinAppendLimit([retry, ...rest], state.attempts, command.data.at))(
-        roundOutcome(command.data, state.cancellation, round, state.attempts),
+        roundOutcome(command.data, state.topic, state.cancellation, round, state.attempts),
       );
     }
     default:
@@ -474,6 +515,7 @@ export const evolve = (state: NotificationState, event: NotificationEvent): Noti
     return {
       status: 'pending',
       id: d.notificationId,
+      topic: topicOf(d),
       key: d.key,
       kind: d.kind,
       meetingIds: d.meetingIds,

@@ -59,11 +59,16 @@ export const openNotificationReadModel = (db: Db): NotificationReadModel => {
     'INSERT INTO reaction_checkpoints(name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
   );
 
+  // Rows projected before notifications had topics were all cancellations.
+  const parse = (doc: string): NotificationView => ({
+    topic: 'cancelled',
+    ...(JSON.parse(doc) as Omit<NotificationView, 'topic'>),
+  });
   const read = (id: string): NotificationView | undefined => {
     const row = get.get(id);
-    return row === undefined ? undefined : (JSON.parse(row.doc) as NotificationView);
+    return row === undefined ? undefined : parse(row.doc);
   };
-  const docs = (rows: ReadonlyArray<{ doc: string }>) => rows.map((row) => JSON.parse(row.doc) as NotificationView);
+  const docs = (rows: ReadonlyArray<{ doc: string }>) => rows.map((row) => parse(row.doc));
 
   const sink = sqliteSink(
     db,

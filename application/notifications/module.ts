@@ -6,7 +6,9 @@ import type { Log } from '../ports/logger.ts';
 import type { CheckpointStore, NotificationQueries } from '../ports/notifications.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
 import { createRoundPreparer } from './prepare.ts';
-import type { PrepareConfig } from './prepare.ts';
+import type { PrepareConfig, RoundPreparer } from './prepare.ts';
+import { cancellationTopic, prepareRound } from './topics.ts';
+import type { NoticeTopics } from './topics.ts';
 import { CancellationReaction } from './reaction.ts';
 import type { ReactionStatus } from './reaction.ts';
 import { NotificationSender, defaultRetryPolicy } from './sender.ts';
@@ -37,6 +39,11 @@ export interface NotificationModuleDeps {
   readonly random?: () => number;
   /** Each recipient's own join links in the emails. */
   readonly joinLinks?: EmailJoinLinks;
+  /**
+   * The topics other features add (bookings and changes, reminders): each prepares its rounds and says what is still
+   * current. Cancellations are this module's own.
+   */
+  readonly topics?: NoticeTopics;
 }
 
 export interface NotificationModule {
@@ -44,6 +51,12 @@ export interface NotificationModule {
   readonly reaction: CancellationReaction;
   readonly sender: NotificationSender;
   readonly policy: RetryPolicy;
+  /** Every topic's handler, the cancellations' included: what features claiming notices prepare them with. */
+  readonly topics: NoticeTopics;
+  /** Prepares a round with its topic's handler (for features that claim notices: claim.ts). */
+  readonly prepare: RoundPreparer;
+  /** Sends a pending notification now or at `at`. */
+  readonly schedule: (notificationId: string, at?: string) => void;
   /** Follows the log and resumes every pending notification once the read models have caught up. */
   start(): void;
   status(): Promise<ReactionStatus>;
@@ -56,8 +69,17 @@ const CATCH_UP_TIMEOUT_MS = 120_000;
 
 export const createNotificationModule = (deps: NotificationModuleDeps): NotificationModule => {
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...deps.policy };
+  const cancellations = createRoundPreparer({
+    queries: deps.readModels,
+    buildCalendar: deps.buildCalendar,
+    config: deps.config,
+    ...(deps.joinLinks !== undefined ? { joinLinks: deps.joinLinks } : {}),
+  });
+  const topics: NoticeTopics = { ...deps.topics, cancelled: cancellationTopic(deps.store, cancellations) };
+  const prepare = prepareRound(topics);
   const sender = new NotificationSender({
     store: deps.store,
+    topics,
     mailer: deps.mailer,
     clock: deps.clock,
     newId: deps.newId,
@@ -67,12 +89,6 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     ...(deps.joinLinks !== undefined ? { joinLinks: deps.joinLinks } : {}),
   });
   const schedule = (id: string, at?: string) => sender.schedule(id, at);
-  const prepare = createRoundPreparer({
-    queries: deps.readModels,
-    buildCalendar: deps.buildCalendar,
-    config: deps.config,
-    ...(deps.joinLinks !== undefined ? { joinLinks: deps.joinLinks } : {}),
-  });
   const waitForProjections = (position: number | undefined) => deps.projections.waitFor(position, CATCH_UP_TIMEOUT_MS);
   const reaction = new CancellationReaction({
     store: deps.store,
@@ -90,7 +106,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     store: deps.store,
     executor: deps.executor,
     queries: deps.queries,
-    prepare,
+    topics,
     waitForProjections,
     schedule,
     clock: deps.clock,
@@ -105,7 +121,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
       deps.log.warn({ err: error }, 'read models not caught up; resuming the pending notifications they show');
     }
     const pending = deps.queries.pendingNotifications();
-    if (pending.length > 0) deps.log.info({ count: pending.length }, 'resuming pending cancellation notices');
+    if (pending.length > 0) deps.log.info({ count: pending.length }, 'resuming pending notifications');
     for (const view of pending) schedule(view.id, view.nextAttemptAt);
   };
 
@@ -114,6 +130,9 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     reaction,
     sender,
     policy,
+    topics,
+    prepare,
+    schedule,
     start: () => {
       reaction.start();
       resume().catch((error: unknown) => deps.log.error({ err: error }, 'cannot resume pending notifications'));

@@ -14,6 +14,7 @@ import type {
   CancellationSnapshot,
   CancelledSession,
   NotificationKind,
+  NotificationTopic,
   PreparedMessage,
   RecipientRole,
   RoundFacts,
@@ -212,17 +213,20 @@ export interface PrepareConfig {
   readonly mailFrom: string;
 }
 
+/** What one round of one notification is prepared from, whatever its topic. */
 export interface RoundRequest {
+  readonly topic: NotificationTopic;
   readonly kind: NotificationKind;
   readonly snapshot: CancellationSnapshot;
-  readonly stillCancelled: ReadonlyArray<string>;
+  /** The snapshot's sessions still as the notice announces them (for a cancellation: still cancelled). */
+  readonly current: ReadonlyArray<string>;
   readonly personId: string;
   readonly role: RecipientRole;
   readonly at: string;
 }
 
 /**
- * Gathers a round's facts: the settings switch, the recipient's address and zone from the people directory, and the
+ * A cancellation round's facts (the `cancelled` topic): the settings switch, the recipient's address and zone from the people directory, and the
  * email (HTML, text, .ics) for the sessions that will be announced. Nothing is rendered when nothing will be sent.
  */
 export const createRoundPreparer =
@@ -245,8 +249,8 @@ export const createRoundPreparer =
       ...(email !== undefined ? { email } : {}),
       ...(person?.timezone !== undefined ? { timezone: person.timezone } : {}),
     };
-    const base = { enabled: settings.enabled, stillCancelled: request.stillCancelled, recipient, at: request.at };
-    const announced = announcedSessions(request.snapshot, request.stillCancelled, request.at);
+    const base = { enabled: settings.enabled, current: request.current, recipient, at: request.at };
+    const announced = announcedSessions(request.snapshot, request.current, request.at);
     if (!settings.enabled || announced.length === 0 || email === undefined) return base;
     const { snapshot } = request;
     const nameOf = (id: string) => queries.getPerson(id)?.name ?? id;

@@ -1,16 +1,15 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { RecipientRole } from '../../domain/notification.ts';
 import { scheduleStreamPrefix } from '../../domain/schedule.ts';
-import { notifications } from '../aggregates.ts';
 import { createRecorder } from '../execute.ts';
 import type { Recorder } from '../execute.ts';
-import { AppendTooLargeError } from '../ports/event-store.ts';
 import { LogFollower } from '../log-follower.ts';
 import type { FollowerStatus, LogFollowerDeps } from '../log-follower.ts';
 import type { RecordedEvent } from '../ports/event-store.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
 import { cancellationEventTypes, notificationIdFor, notificationKey, readCancellation } from './prepare.ts';
 import type { Cancellation, RoundPreparer } from './prepare.ts';
+import { claimNotice, isPoison } from './claim.ts';
 
 export interface ReactionDeps extends LogFollowerDeps {
   readonly queries: Pick<MeetingQueries, 'getSettings'>;
@@ -24,13 +23,6 @@ export interface ReactionStatus extends FollowerStatus {
   /** Cancellations left behind since start because they can never be turned into notices (each one is logged). */
   readonly parked?: number;
 }
-
-/** The store or the decider refuses this claim, and will refuse it every time: retrying cannot help. */
-class ClaimRefused extends Error {
-  override readonly name = 'ClaimRefused';
-}
-
-const isPoison = (error: unknown): boolean => error instanceof AppendTooLargeError || error instanceof ClaimRefused;
 
 /**
  * Follows the event log from its own durable checkpoint and turns each cancellation into one notification per
@@ -106,76 +98,27 @@ export class CancellationReaction extends LogFollower {
 
   private async claim(cancellation: Cancellation, recipient: { personId: string; role: RecipientRole }): Promise<void> {
     const key = notificationKey(cancellation.cancellationEventId, recipient.personId);
-    const notificationId = notificationIdFor(key);
-    const existing = await this.commands.load(notifications, notificationId);
-    if (E.isLeft(existing)) {
-      this.deps.log.error({ notificationId, error: existing.left.message }, 'notification cannot be read');
-      return;
-    }
-    const found = existing.right.state;
-    if (found.status !== 'none') {
-      if (found.status === 'pending') this.deps.schedule(notificationId, found.nextAttemptAt);
-      return;
-    }
-    const at = this.deps.clock().toISOString();
-    const facts = this.deps.prepare({
-      kind: cancellation.kind,
-      snapshot: cancellation.snapshot,
-      stillCancelled: cancellation.stillCancelled,
-      personId: recipient.personId,
-      role: recipient.role,
-      at,
-    });
-    const request = (roundFacts: typeof facts) =>
-      this.commands.record(
-        notifications,
-        notificationId,
-        {
-          type: 'RequestNotification',
-          data: {
-            ...roundFacts,
-            notificationId,
-            key,
-            kind: cancellation.kind,
-            meetingIds: cancellation.meetingIds,
-            seriesId: cancellation.seriesId,
-            cancellationEventId: cancellation.cancellationEventId,
-            cancellation: cancellation.snapshot,
-          },
-        },
-        { maxRetries: 1 },
-      );
-    let result: Awaited<ReturnType<typeof request>>;
-    try {
-      result = await request(facts);
-    } catch (error) {
-      if (!(error instanceof AppendTooLargeError) || facts.message === undefined) throw error;
-      // The store refuses the record with its email (its limit is lower than the domain's bound). Without the email
-      // the record is small: it is kept as a failed notice that says why, visible in the notification log.
-      this.deps.log.error(
-        { notificationId, recipient: recipient.personId, error: error.message },
-        'cancellation notice too large for the event store; recorded as failed, without its email',
-      );
-      const { message: _dropped, ...withoutMessage } = facts;
-      result = await request({
-        ...withoutMessage,
-        renderError: `the notice is too large to store with its email: ${error.message}`,
-      });
-    }
-    if (E.isLeft(result)) {
-      if (result.left._tag === 'TooMuchContention')
-        throw new Error(`cannot claim notification ${notificationId}: too much contention`);
-      if (result.left._tag !== 'NotificationAlreadyRequested') {
-        throw new ClaimRefused(`cannot claim notification ${notificationId}: ${JSON.stringify(result.left)}`);
-      }
-      return;
-    }
-    const state = result.right.state;
-    this.deps.log.info(
-      { notificationId, recipient: recipient.personId, status: state.status },
-      'cancellation notice claimed',
+    await claimNotice(
+      {
+        commands: this.commands,
+        prepare: this.deps.prepare,
+        schedule: this.deps.schedule,
+        clock: this.deps.clock,
+        log: this.deps.log,
+      },
+      {
+        notificationId: notificationIdFor(key),
+        key,
+        topic: 'cancelled',
+        kind: cancellation.kind,
+        meetingIds: cancellation.meetingIds,
+        ...(cancellation.seriesId !== undefined ? { seriesId: cancellation.seriesId } : {}),
+        causeEventId: cancellation.cancellationEventId,
+        snapshot: cancellation.snapshot,
+        current: cancellation.stillCancelled,
+        recipient,
+      },
     );
-    if (state.status === 'pending') this.deps.schedule(notificationId);
   }
 
   override async status(): Promise<ReactionStatus> {

@@ -3,7 +3,8 @@ import type { NotificationCommand } from '../../domain/notification.ts';
 import { notifications } from '../aggregates.ts';
 import { createRecorder } from '../execute.ts';
 import type { Recorder } from '../execute.ts';
-import { stillCancelledNow } from './prepare.ts';
+import { topicHandler } from './topics.ts';
+import type { NoticeTopics } from './topics.ts';
 import { joinLinksOf, withJoinLinks } from './join-links.ts';
 import type { EmailJoinLinks } from './join-links.ts';
 import type { EventStore } from '../ports/event-store.ts';
@@ -44,6 +45,8 @@ export const backoffDelayMs = (
 
 export interface SenderDeps {
   readonly store: EventStore;
+  /** What each topic says is still current before an attempt. */
+  readonly topics: NoticeTopics;
   readonly mailer: Mailer;
   readonly clock: () => Date;
   readonly newId: () => string;
@@ -165,7 +168,7 @@ export class NotificationSender {
   }
 
   private async attempt(notificationId: string, controller: AbortController): Promise<void> {
-    const { store, clock, log, policy } = this.deps;
+    const { clock, log, policy } = this.deps;
     const loaded = await this.commands.load(notifications, notificationId);
     if (E.isLeft(loaded)) {
       log.error({ notificationId, error: loaded.left.message }, 'notification cannot be read');
@@ -182,10 +185,13 @@ export class NotificationSender {
       await this.record(notificationId, { type: 'SkipEndedNotification', data: { at: now.toISOString() } });
       return;
     }
-    // A retry may come after the sessions were reinstated: then the email (and its CANCEL) must not go out.
-    const still = await stillCancelledNow(store, state.cancellationEventId, state.cancellation);
+    // A retry may come after the sessions changed again (a cancellation reinstated, a booking cancelled): then the
+    // email (and its calendar object) must not go out. A topic without a handler is never sent blind.
+    const handler = topicHandler(this.deps.topics, state.topic);
+    if (E.isLeft(handler)) throw new Error(handler.left);
+    const still = await handler.right.current(state);
     if (E.isRight(still) && !state.announced.some((id) => still.right.includes(id))) {
-      await this.record(notificationId, { type: 'SkipReinstatedNotification', data: { at: now.toISOString() } });
+      await this.record(notificationId, { type: 'SkipSupersededNotification', data: { at: now.toISOString() } });
       return;
     }
     const attempt = state.attempts + 1;
@@ -209,7 +215,7 @@ export class NotificationSender {
       const delay = backoffDelayMs(state.roundAttempts + 1, policy, this.deps.random);
       log.warn(
         { notificationId, attempt, error: error.message, status: error.status, retryable: error.retryable },
-        'cancellation email not sent',
+        'notification email not sent',
       );
       await this.record(notificationId, {
         type: 'RecordAttemptFailed',
@@ -227,7 +233,7 @@ export class NotificationSender {
     }
     log.info(
       { notificationId, attempt, to: state.message.to, providerMessageId: sent.right.providerMessageId },
-      'cancellation email sent',
+      'notification email sent',
     );
     await this.record(notificationId, {
       type: 'RecordSent',

@@ -8,8 +8,8 @@ import type { Executor } from '../execute.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { NotificationQueries, NotificationView } from '../ports/notifications.ts';
 import type { AppError, RequestContext } from '../service.ts';
-import { stillCancelledNow } from './prepare.ts';
-import type { RoundPreparer } from './prepare.ts';
+import { topicHandler } from './topics.ts';
+import type { NoticeTopics } from './topics.ts';
 
 export const MAX_NOTIFICATION_LIST = 500;
 
@@ -17,7 +17,8 @@ export interface NotificationServiceDeps {
   readonly store: EventStore;
   readonly executor: Pick<Executor, 'execute' | 'load'>;
   readonly queries: NotificationQueries;
-  readonly prepare: RoundPreparer;
+  /** Each topic's round preparation and current-state check. */
+  readonly topics: NoticeTopics;
   readonly waitForProjections: (position: number | undefined) => Promise<void>;
   readonly schedule: (notificationId: string, at?: string) => void;
   readonly clock: () => Date;
@@ -78,13 +79,16 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
       }
       if (state.status !== 'failed' && state.status !== 'undeliverable')
         return E.left(notifications.mapError({ _tag: 'NotificationNotRetryable', status: state.status }));
-      const still = await stillCancelledNow(deps.store, state.cancellationEventId, state.cancellation);
+      const handler = topicHandler(deps.topics, state.topic);
+      if (E.isLeft(handler)) return E.left({ _tag: 'Conflict', message: handler.left });
+      const still = await handler.right.current(state);
       if (E.isLeft(still))
-        return E.left({ _tag: 'Conflict', message: `the cancelled meetings cannot be read: ${still.left}` });
-      const facts = deps.prepare({
+        return E.left({ _tag: 'Conflict', message: `the notification's meetings cannot be read: ${still.left}` });
+      const facts = handler.right.prepare({
+        topic: state.topic,
         kind: state.kind,
         snapshot: state.cancellation,
-        stillCancelled: still.right,
+        current: still.right,
         personId: state.recipient.personId,
         role: state.recipient.role,
         at: deps.clock().toISOString(),

@@ -1,4 +1,5 @@
 import { assertNever } from '../../domain/shared.ts';
+import { topicOf } from '../../domain/notification.ts';
 import type { NotificationEvent } from '../../domain/notification.ts';
 import type { RecordedEvent } from '../ports/event-store.ts';
 import type { NotificationView } from '../ports/notifications.ts';
@@ -22,6 +23,7 @@ export const projectNotificationView = (
     const d = event.data;
     return {
       id: d.notificationId,
+      topic: topicOf(d),
       kind: d.kind,
       status: 'pending',
       meetingIds: d.meetingIds,

@@ -1,8 +1,15 @@
-import type { NotificationKind, NotificationStatus, RecipientRole } from '../../domain/notification.ts';
+import type {
+  NotificationKind,
+  NotificationStatus,
+  NotificationTopic,
+  RecipientRole,
+} from '../../domain/notification.ts';
 
 /** What admins see in the notification log; the email body itself stays in the event log. */
 export interface NotificationView {
   readonly id: string;
+  /** What it is about (a cancellation, a booking, a change, a reinstatement, a reminder). */
+  readonly topic: NotificationTopic;
   readonly kind: NotificationKind;
   readonly status: NotificationStatus;
   readonly meetingIds: ReadonlyArray<string>;

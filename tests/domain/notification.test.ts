@@ -43,7 +43,7 @@ const recipient = { personId: 'cora', role: 'customer' as const, email: 'cora@ex
 
 const facts = (overrides: Partial<RoundFacts> = {}): RoundFacts => ({
   enabled: true,
-  stillCancelled: ['m1', 'm2'],
+  current: ['m1', 'm2'],
   recipient,
   message,
   at,
@@ -56,6 +56,7 @@ const request = (overrides: Partial<RoundFacts> = {}): NotificationCommand => ({
     ...facts(overrides),
     notificationId: 'n1',
     key: 'e1:cora',
+    topic: 'cancelled',
     kind: 'series',
     meetingIds: ['m1', 'm2'],
     seriesId: 's1',
@@ -147,7 +148,7 @@ describe('Notification: request', () => {
   it('sessions reinstated since the cancel: skipped as reinstated', () => {
     spec
       .given([])
-      .when(request({ stillCancelled: [] }))
+      .when(request({ current: [] }))
       .then([requested, { type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
   });
 
@@ -267,7 +268,7 @@ describe('Notification: attempts', () => {
   it('a pending notice whose sessions were reinstated meanwhile is skipped; a sent one stays sent', () => {
     spec
       .given([requested, prepared])
-      .when({ type: 'SkipReinstatedNotification', data: { at } })
+      .when({ type: 'SkipSupersededNotification', data: { at } })
       .then([{ type: 'NotificationSkipped', data: { reason: 'reinstated', at } }]);
     const sent: NotificationEvent = {
       type: 'NotificationSent',
@@ -275,8 +276,35 @@ describe('Notification: attempts', () => {
     };
     spec
       .given([requested, prepared, sent])
-      .when({ type: 'SkipReinstatedNotification', data: { at } })
+      .when({ type: 'SkipSupersededNotification', data: { at } })
       .thenError({ _tag: 'NotificationNotPending', status: 'sent' });
+  });
+});
+
+describe('Notification: topics', () => {
+  const booked: NotificationEvent = { ...requested, data: { ...requested.data, topic: 'booked' } } as NotificationEvent;
+  const bookingRequest = (overrides: Partial<RoundFacts> = {}): NotificationCommand => {
+    const command = request(overrides);
+    return command.type === 'RequestNotification'
+      ? { ...command, data: { ...command.data, topic: 'booked' } }
+      : command;
+  };
+
+  it('records the topic of every notice but a cancellation, which keeps the shape it always had', () => {
+    spec.given([]).when(bookingRequest()).then([booked, prepared]);
+    spec.given([]).when(request()).then([requested, prepared]);
+    expect('topic' in requested.data).toBe(false);
+  });
+
+  it('a notice of another topic whose sessions changed again is skipped as superseded, not as reinstated', () => {
+    spec
+      .given([booked, prepared])
+      .when({ type: 'SkipSupersededNotification', data: { at } })
+      .then([{ type: 'NotificationSkipped', data: { reason: 'superseded', at } }]);
+    spec
+      .given([])
+      .when(bookingRequest({ current: [] }))
+      .then([booked, { type: 'NotificationSkipped', data: { reason: 'superseded', at } }]);
   });
 });
 

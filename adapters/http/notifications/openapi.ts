@@ -9,6 +9,7 @@ import { exampleMeeting } from '../meetings/openapi.ts';
 
 const exampleNotification = {
   id: '3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6',
+  topic: 'cancelled',
   kind: 'meeting',
   status: 'failed',
   meetingIds: [exampleMeeting.id],

@@ -1,6 +1,12 @@
 import * as t from 'io-ts';
 import { annotate } from '../../../domain/annotate.ts';
-import { NotificationKind, RecipientRole, SkipReason, notificationStatuses } from '../../../domain/notification.ts';
+import {
+  NotificationKind,
+  NotificationTopic,
+  RecipientRole,
+  SkipReason,
+  notificationStatuses,
+} from '../../../domain/notification.ts';
 import type { NotificationStatus } from '../../../domain/notification.ts';
 import { IsoInstant } from '../../../domain/shared.ts';
 import { MAX_NOTIFICATION_LIST } from '../../../application/notifications/service.ts';
@@ -51,6 +57,11 @@ export const NotificationResource = annotate(
       id: annotate(t.string, {
         pattern: '^[0-9a-f]{32}$',
         description: 'Derived from the cancellation and the recipient: one cause never mails one person twice.',
+      }),
+      topic: annotate(NotificationTopic, {
+        description:
+          'What the email is about: `cancelled`, `booked` (one email for a whole series), `rescheduled`, `changed` ' +
+          '(training type or link), `reinstated`, `reminder`.',
       }),
       kind: annotate(NotificationKind, {
         description: '`series`: one email covering the sessions a series cancellation or edit cancelled.',
@@ -103,7 +114,8 @@ export const NotificationResource = annotate(
   ]),
   {
     name: 'Notification',
-    description: 'One email owed to one recipient for one cancellation, with its delivery record.',
+    description:
+      'One email owed to one recipient for one cause (a cancellation, a booking, a change, a reminder), with its delivery record.',
     allOf: [
       statusRule('sent', { required: ['providerMessageId', 'sentAt'] }),
       statusRule('failed', { required: ['lastError'] }),
@@ -120,7 +132,8 @@ export const NotificationResource = annotate(
 export const SkipReasonShape = annotate(SkipReason, {
   name: 'SkipReason',
   description:
-    '`disabled`: cancellation emails are switched off; `ended`: every announced session had ended; `reinstated`: the sessions were reinstated.',
+    '`disabled`: emails of this topic are switched off; `ended`: every announced session had ended; `reinstated`: the ' +
+    'cancelled sessions were reinstated; `superseded`: the sessions changed again before it went out (a later email tells the final state).',
 });
 
 export const NotificationList = annotate(

@@ -403,6 +403,7 @@ describe('the schemas of answers', () => {
   it('tie notification fields to the status', () => {
     const base = {
       id: 'a'.repeat(32),
+      topic: 'cancelled',
       kind: 'meeting',
       meetingIds: ['m'],
       cancellationEventId: 'e',

@@ -196,7 +196,14 @@ describe('preparing a round', () => {
     cancelledAt: at,
     sessions: [{ meetingId: 'm1', start: '2030-03-02T15:00:00.000Z', end: '2030-03-02T16:00:00.000Z', sequence: 1 }],
   };
-  const request = { kind: 'meeting' as const, snapshot, stillCancelled: ['m1'], role: 'customer' as const, at };
+  const request = {
+    topic: 'cancelled' as const,
+    kind: 'meeting' as const,
+    snapshot,
+    current: ['m1'],
+    role: 'customer' as const,
+    at,
+  };
 
   it('renders the email for the address and zone in the people directory', () => {
     const facts = prepare({ ...request, personId: 'cora' });
@@ -225,7 +232,7 @@ describe('preparing a round', () => {
       ...request,
       kind: 'series',
       snapshot: { ...snapshot, sessions, seriesCancellationId: 'c1' },
-      stillCancelled: sessions.map((s) => s.meetingId),
+      current: sessions.map((s) => s.meetingId),
       personId: 'cora',
     });
     const attachments = facts.message?.attachments ?? [];

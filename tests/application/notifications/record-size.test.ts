@@ -86,7 +86,15 @@ const claimAppend = (settings: Settings, snap: CancellationSnapshot, people: (id
   const facts = preparerWith(
     settings,
     people,
-  )({ kind: 'series', snapshot: snap, stillCancelled: meetingIds, personId: snap.customerId, role: 'customer', at });
+  )({
+    topic: 'cancelled',
+    kind: 'series',
+    snapshot: snap,
+    current: meetingIds,
+    personId: snap.customerId,
+    role: 'customer',
+    at,
+  });
   const decided = notificationDecider.decide(
     {
       type: 'RequestNotification',
@@ -94,6 +102,7 @@ const claimAppend = (settings: Settings, snap: CancellationSnapshot, people: (id
         ...facts,
         notificationId: longest(32, 'f'),
         key: `${longest(36, 'k')}:${snap.customerId}`,
+        topic: 'cancelled',
         kind: 'series',
         meetingIds,
         seriesId,

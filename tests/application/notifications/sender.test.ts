@@ -1,3 +1,5 @@
+import { cancellationTopic } from '../../../application/notifications/topics.ts';
+import type { NoticeTopics } from '../../../application/notifications/topics.ts';
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +26,7 @@ const claim = async (store: EventStore, id: string) => {
       data: {
         notificationId: id,
         key: `e:${id}`,
+        topic: 'cancelled',
         kind: 'meeting',
         meetingIds: ['m1'],
         cancellationEventId: 'e',
@@ -38,7 +41,7 @@ const claim = async (store: EventStore, id: string) => {
           ],
         },
         enabled: true,
-        stillCancelled: ['m1'],
+        current: ['m1'],
         recipient: { personId: 'cora', role: 'customer', email: 'cora@example.com' },
         message: { from: 'a@example.com', to: 'cora@example.com', subject: 's', html: 'h', text: 't', attachments: [] },
         at,
@@ -81,6 +84,13 @@ const heldMailer = () => {
 
 const clock = () => new Date('2030-03-01T12:00:00.000Z');
 
+/** The sender asks the cancellation topic whether the sessions are still cancelled; it never prepares a round. */
+const topicsFor = (store: EventStore): NoticeTopics => ({
+  cancelled: cancellationTopic(store, () => {
+    throw new Error('the sender never prepares a round');
+  }),
+});
+
 describe('notification sender', () => {
   it('backs off exponentially with full jitter, capped', () => {
     const policy = { ...defaultRetryPolicy, baseDelayMs: 100, factor: 2, maxDelayMs: 1_000 };
@@ -96,6 +106,7 @@ describe('notification sender', () => {
     const { mailer, calls } = heldMailer();
     const sender = new NotificationSender({
       store,
+      topics: topicsFor(store),
       mailer,
       clock,
       newId: randomUUID,
@@ -123,6 +134,7 @@ describe('notification sender', () => {
     const { mailer, calls } = heldMailer();
     const sender = new NotificationSender({
       store,
+      topics: topicsFor(store),
       mailer,
       clock,
       newId: randomUUID,
@@ -158,6 +170,7 @@ describe('notification sender', () => {
     };
     const sender = new NotificationSender({
       store,
+      topics: topicsFor(store),
       mailer,
       clock: () => new Date(),
       newId: randomUUID,
@@ -178,6 +191,7 @@ describe('notification sender', () => {
     const { mailer, calls } = heldMailer();
     const sender = new NotificationSender({
       store,
+      topics: topicsFor(store),
       mailer,
       clock,
       newId: randomUUID,
