@@ -24,6 +24,9 @@ export interface WebhookReactionDeps extends LogFollowerDeps {
   readonly newId: () => string;
 }
 
+/** How recent a disabling must be for the admins to be emailed about it when the reaction comes to it. */
+const TELL_WITHIN_MS = 86_400_000;
+
 /** One delivery per event and endpoint: the same id whichever node or replay makes it. */
 export const deliveryIdFor = (eventId: string, webhookId: string): string =>
   createHash('sha256').update(`${eventId}\u0000${webhookId}`).digest('hex').slice(0, 32);
@@ -71,7 +74,8 @@ export class WebhookReaction extends LogFollower {
       .filter((s) => s.registeredAt < recorded.position && subscribes(s.events, payload.right!.type));
     for (const subscriber of subscribers) await this.claim(recorded, subscriber.id, payload.right);
     this.recovered();
-    this.advance(recorded.position, true);
+    // Saved at once after a claim; an event nobody takes is passed over like any other.
+    this.advance(recorded.position, subscribers.length > 0);
   }
 
   private endpointEvent(recorded: RecordedEvent): void {
@@ -79,7 +83,10 @@ export class WebhookReaction extends LogFollower {
     const decoded = decodeRecorded(WebhookEvent, recorded);
     if (E.isLeft(decoded) || decoded.right.type !== 'WebhookDisabled') return;
     const d = decoded.right.data;
-    if (d.reason === 'failing') this.deps.disabledForFailing(recorded.id, d.webhookId, d.detail ?? 'it kept failing');
+    // A replay long after (a lost checkpoint) tells nobody again about an old disabling.
+    const recent = this.deps.clock().getTime() - Date.parse(d.at) < TELL_WITHIN_MS;
+    if (d.reason === 'failing' && recent)
+      this.deps.disabledForFailing(recorded.id, d.webhookId, d.detail ?? 'it kept failing');
   }
 
   private async claim(recorded: RecordedEvent, webhookId: string, payload: WebhookPayload): Promise<void> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startFakeResend } from '../support/fake-resend.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
-import { aMeeting } from '../support/builders.ts';
+import { aMeeting, aSeriesBody } from '../support/builders.ts';
 import type { PersonEntry } from '../support/builders.ts';
 import { useSystem } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
@@ -237,6 +237,69 @@ describe('webhooks delivered to a local receiver', () => {
     expect(receiver.at('/patch-b')).toHaveLength(1);
     const enabled = await admin.request('PATCH', `/webhooks/${hook.id}`, { enabled: true });
     expect(enabled.body.status).toBe('enabled');
+  });
+
+  it('treats a redirect as a failure (never followed) and keeps at most 2 KB of an answer', async () => {
+    const hook = await register(admin, `${receiver.url}/odd`);
+    receiver.answer('/odd', (_request, count) =>
+      count === 0
+        ? { status: 302, headers: { location: `${receiver.url}/elsewhere` } }
+        : { status: 200, body: 'y'.repeat(50_000) },
+    );
+    await schedule(admin);
+    const [delivery] = await settled(admin, hook.id, 1);
+    expect(delivery!.attempts[0]).toMatchObject({
+      ok: false,
+      status: 302,
+      error: 'answered 302: redirects are not followed',
+    });
+    const answer = (delivery!.attempts[1] as { response?: string }).response!;
+    expect(answer.length).toBe(2048);
+    expect(receiver.at('/elsewhere')).toEqual([]);
+  });
+
+  it('tells about series and people with their public fields only', async () => {
+    const hook = await register(admin, `${receiver.url}/crm`, ['series.scheduled', 'person.*']);
+    const series = await admin.request(
+      'POST',
+      '/series',
+      aSeriesBody({
+        startDate: '2032-01-05',
+        customerMetadata: 'PRIVATE-SERIES-NOTE',
+        instructorMetadata: 'PRIVATE-X',
+      }),
+    );
+    expect(series.status).toBe(201);
+    const put = await admin.request('PUT', '/people/pat', {
+      name: 'Pat Person',
+      email: 'pat@example.com',
+      timezone: 'Europe/Madrid',
+    });
+    expect(put.status).toBe(200);
+    await settled(admin, hook.id, 2);
+    const bodies = receiver.at('/crm').map((r) => verify(hook.secret, r) as Delivery['payload']);
+    const scheduled = bodies.find((b) => b.type === 'series.scheduled')!;
+    expect(scheduled.data).toMatchObject({ seriesId: series.body.id, customerId: 'cora', instructorId: 'ivan' });
+    expect((scheduled.data.occurrences as unknown[]).length).toBe(4);
+    expect(JSON.stringify(scheduled)).not.toMatch(/PRIVATE-|Metadata/);
+    expect(bodies.find((b) => b.type === 'person.registered')!.data).toEqual({
+      personId: 'pat',
+      name: 'Pat Person',
+      email: 'pat@example.com',
+      timezone: 'Europe/Madrid',
+    });
+  });
+
+  it('takes Idempotency-Key on POST /webhooks: a repeat registers nothing and says the secret is not shown again', async () => {
+    const key = `webhook-${Date.now()}`;
+    const body = { url: `${receiver.url}/once`, events: ['person.*'] };
+    const first = await admin.request('POST', '/webhooks', body, { 'idempotency-key': key });
+    expect(first.status).toBe(201);
+    const repeat = await admin.request('POST', '/webhooks', body, { 'idempotency-key': key });
+    expect(repeat.status).toBe(409);
+    expect(JSON.stringify(repeat.body)).not.toContain('whsec_');
+    const list = (await admin.request('GET', '/webhooks')).body.items as Array<{ url: string }>;
+    expect(list.filter((w) => w.url === body.url)).toHaveLength(1);
   });
 
   it('refuses bad bodies with 400 naming the field, and an unknown event type by its name', async () => {

@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
 /** What the receiver answers a request: a status, or nothing at all (the sender's timeout ends it). */
-export type Answer = number | 'hang';
+export type Answer =
+  number | 'hang' | { readonly status: number; readonly body?: string; readonly headers?: Record<string, string> };
+
+const statusOf = (answer: Answer): number | undefined =>
+  answer === 'hang' ? undefined : typeof answer === 'number' ? answer : answer.status;
 
 export interface ReceivedWebhook {
   readonly path: string;
@@ -60,8 +64,10 @@ export const startWebhookReceiver = async (): Promise<WebhookReceiver> => {
         res.on('close', () => hanging.delete(res));
         return;
       }
-      res.writeHead(answer, { 'content-type': 'text/plain' });
-      res.end(answer < 300 ? 'thanks' : `refused with ${answer}`);
+      const status = statusOf(answer)!;
+      const custom = typeof answer === 'object' ? answer : undefined;
+      res.writeHead(status, { 'content-type': 'text/plain', ...custom?.headers });
+      res.end(custom?.body ?? (status < 300 ? 'thanks' : `refused with ${status}`));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -75,7 +81,8 @@ export const startWebhookReceiver = async (): Promise<WebhookReceiver> => {
     taken: (path) => {
       const counts = new Map<string, number>();
       for (const r of at(path)) {
-        if (typeof r.answer !== 'number' || r.answer >= 300) continue;
+        const status = statusOf(r.answer);
+        if (status === undefined || status < 200 || status >= 300) continue;
         const id = r.headers['webhook-id'] ?? '';
         counts.set(id, (counts.get(id) ?? 0) + 1);
       }
