@@ -75,7 +75,11 @@ export const signatureHeader = (secrets: ReadonlyArray<string>, messageId: strin
   secrets.map((secret) => new Webhook(secret).sign(messageId, at, body)).join(' ');
 
 /** The addresses to connect to, all checked; a Left says why nothing may be sent. */
-const resolveTarget = async (url: URL, options: TransportOptions): Promise<E.Either<string, ResolvedAddress>> => {
+const resolveTarget = async (
+  url: URL,
+  options: TransportOptions,
+  timeoutMs: number,
+): Promise<E.Either<string, ResolvedAddress>> => {
   if (!options.allowInsecure && url.protocol !== 'https:')
     return E.left('the endpoint is not an https: URL; nothing was sent');
   const host = hostOf(url);
@@ -83,10 +87,16 @@ const resolveTarget = async (url: URL, options: TransportOptions): Promise<E.Eit
   let addresses: ReadonlyArray<ResolvedAddress>;
   if (ipaddr.isValid(host)) addresses = [{ address: host, family: ipaddr.parse(host).kind() === 'ipv6' ? 6 : 4 }];
   else {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      addresses = await (options.resolver ?? systemResolver)(host);
+      addresses = await Promise.race([(options.resolver ?? systemResolver)(host), late]);
     } catch (error) {
       return E.left(`cannot resolve ${host}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
   const first = addresses[0];
@@ -172,7 +182,7 @@ export const createWebhookTransport = (options: TransportOptions): WebhookTransp
     } catch {
       return E.left({ error: 'the endpoint URL cannot be read; nothing was sent' });
     }
-    const target = await resolveTarget(url, options);
+    const target = await resolveTarget(url, options, request.timeoutMs);
     if (E.isLeft(target)) return E.left({ error: target.left });
     const timestamp = Math.floor(request.timestamp.getTime() / 1000);
     const headers = {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../apps/config.ts';
 import { eventually, startFakeResend } from '../support/fake-resend.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
 import { aMeeting, aSeriesBody } from '../support/builders.ts';
@@ -344,6 +345,17 @@ describe('webhooks delivered to a local receiver', () => {
       ).toEqual([403, 403, 403, 403, 403, 403, 403]);
     }
     expect((await admin.request('GET', `/webhooks/${hook.id}`)).body.status).toBe('enabled');
+  });
+});
+
+describe('WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
+  it('is off unless set to true, and refuses anything but true or false', () => {
+    expect(loadConfig({}).webhooksAllowInsecureTargets).toBe(false);
+    expect(loadConfig({ WEBHOOKS_ALLOW_INSECURE_TARGETS: 'true' }).webhooksAllowInsecureTargets).toBe(true);
+    expect(loadConfig({ WEBHOOKS_ALLOW_INSECURE_TARGETS: 'false' }).webhooksAllowInsecureTargets).toBe(false);
+    expect(() => loadConfig({ WEBHOOKS_ALLOW_INSECURE_TARGETS: 'yes' })).toThrow(
+      /WEBHOOKS_ALLOW_INSECURE_TARGETS must be true or false/,
+    );
   });
 });
 
