@@ -117,7 +117,7 @@ const webhookPath = (schema: SchemaOf): Json => ({
     operationId: 'updateWebhook',
     summary: 'Change a webhook endpoint, or disable or enable it',
     description:
-      `${ADMINS} Only the fields given change. \`enabled: false\` stops deliveries (pending ones fail); ` +
+      `${ADMINS} Only the fields given change. \`enabled: false\` stops deliveries (pending ones fail at their next attempt); ` +
       '`enabled: true` enables a disabled endpoint again, also one disabled for failing.',
     tags: ['webhooks'],
     parameters: [param('WebhookId'), param('IfMatch')],
@@ -135,7 +135,7 @@ const webhookPath = (schema: SchemaOf): Json => ({
   delete: operation({
     operationId: 'deleteWebhook',
     summary: 'Delete a webhook endpoint',
-    description: `${ADMINS} Nothing more is sent to it; its pending deliveries fail.`,
+    description: `${ADMINS} Nothing more is sent to it; its pending deliveries fail at their next attempt.`,
     tags: ['webhooks'],
     parameters: [param('WebhookId')],
     responses: {
