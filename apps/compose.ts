@@ -9,6 +9,9 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import { defaultAccessProvider } from '../application/default-access.ts';
 import type { AccessProvider } from '../application/ports/access.ts';
+import { guardedAccessProvider } from '../application/access-plugin.ts';
+import type { AccessPluginContext } from '../application/access-plugin.ts';
+import { loadAccessProvider } from './access-provider.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { ProjectionRunner } from '../application/projections/runner.ts';
 import { createCore } from '../application/core.ts';
@@ -103,6 +106,8 @@ export interface System {
   readonly sessions: Sessions | undefined;
   /** Email sign-in, with the sessions. */
   readonly signIn: SignIn | undefined;
+  /** Who may see what, as the application asks it (guarded; the site's ACCESS_PROVIDER when one is set). */
+  readonly access: AccessProvider;
   close(): Promise<void>;
 }
 
@@ -169,14 +174,46 @@ interface Stores {
   readonly access: AccessProvider;
 }
 
+/** Only the reads a plugin is given, so that nothing else of the read models is within its reach. */
+const pluginQueries = (readModels: SqliteReadModels): AccessPluginContext['queries'] => ({
+  calendar: (userId, from, to) => readModels.calendar(userId, from, to),
+  getPerson: (personId) => readModels.getPerson(personId),
+  personActive: (personId) => readModels.personActive(personId),
+  getMeeting: (meetingId) => readModels.getMeeting(meetingId),
+});
+
+/**
+ * Who may see what: a test's provider, else the site's ACCESS_PROVIDER module, else the default; whichever it is,
+ * every call goes through the guard (a failing or garbled answer fails its request, never the server).
+ */
+const chooseAccess = async (config: Config, options: SystemOptions, readModels: SqliteReadModels, logger: Logger) => {
+  const log = logger.child({ component: 'access-provider' });
+  const base = defaultAccessProvider(readModels);
+  const chosen =
+    options.access?.(readModels) ??
+    (config.accessProvider !== undefined
+      ? await loadAccessProvider(config.accessProvider, {
+          queries: pluginQueries(readModels),
+          defaultProvider: base,
+          log,
+        })
+      : base);
+  return guardedAccessProvider(chosen, log);
+};
+
 /** The event store (embedded SQLite, else KurrentDB), the read models beside it, and who may see what. */
 const openStores = async (config: Config, options: SystemOptions, dirs: Dirs, logger: Logger): Promise<Stores> => {
   const store = options.store ?? (await openStore(config, dirs.dataDir, logger));
   const readModels = openSqliteReadModels(
     join(dirs.nodeDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'),
   );
-  const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
-  return { store, readModels, access };
+  try {
+    return { store, readModels, access: await chooseAccess(config, options, readModels, logger) };
+  } catch (error) {
+    readModels.close();
+    if (options.store === undefined) await store.close();
+    throw error;
+  }
 };
 
 const startCore = (
@@ -706,6 +743,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     webhooks,
     sessions: sessionParts?.sessions,
     signIn: signIn?.signIn,
+    access: deps.access,
     close: closer(deps, server, signaling, notifications, webhooks, async () => {
       await signIn?.signIn.idle();
       await sessionParts?.reaction.stop();

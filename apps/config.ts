@@ -43,6 +43,8 @@ export interface Config {
   readonly signIn: { readonly perClient: number; readonly perAddress: number };
   /** WEBHOOKS_ALLOW_INSECURE_TARGETS=true: webhook endpoints may be http: and private addresses (development, tests). */
   readonly webhooksAllowInsecureTargets: boolean;
+  /** ACCESS_PROVIDER: the site's access provider module (a path from the working directory, or a package). */
+  readonly accessProvider?: string;
 }
 
 export interface OidcConfig {
@@ -250,6 +252,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
         366 * 86_400,
       ),
     },
+    ...(env.ACCESS_PROVIDER?.trim() ? { accessProvider: env.ACCESS_PROVIDER.trim() } : {}),
     signIn: {
       perClient: int('SIGN_IN_LIMIT_PER_CLIENT', env.SIGN_IN_LIMIT_PER_CLIENT, 30, 1, 1_000_000),
       perAddress: int('SIGN_IN_LIMIT_PER_ADDRESS', env.SIGN_IN_LIMIT_PER_ADDRESS, 5, 1, 1000),

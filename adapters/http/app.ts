@@ -35,7 +35,7 @@ import { webhookRoutes } from './webhooks/routes.ts';
 import type { WebhookService } from '../../application/webhooks/service.ts';
 import { oidcRoutes } from './oidc/routes.ts';
 import type { OidcRouteDeps } from './oidc/routes.ts';
-import { peopleRoutes } from './people/routes.ts';
+import { importBodyLimit, peopleRoutes } from './people/routes.ts';
 import { joinLinkScope } from './join-link.ts';
 import { directoryGuard } from './directory-guard.ts';
 import { createRateLimiter } from './rate-limit.ts';
@@ -59,6 +59,8 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
   [/^\/notifications\/[^/]+\/retry$/, 'replay'],
   // An invitation sent again with the same key is not emailed twice.
   [/^\/people\/[^/]+\/invite$/, 'replay'],
+  // An import is idempotent by itself (the same file twice changes nothing); the key repeats its first report.
+  [/^\/people\/import$/, 'replay'],
   // Its answer is the feed's secret, shown once: kept nowhere, so a repeat says so instead.
   [/^\/calendar\/feed$/, 'secret'],
   // The answer holds the endpoint's signing secret, shown once.
@@ -188,7 +190,15 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   api.use('*', joinLinkScope);
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);
-  api.use('*', idempotencyLayer({ ...deps.idempotency, kindOf: idempotentKind, logger: deps.logger }));
+  api.use(
+    '*',
+    idempotencyLayer({
+      ...deps.idempotency,
+      kindOf: idempotentKind,
+      bodyLimitOf: importBodyLimit,
+      logger: deps.logger,
+    }),
+  );
   api.route('/', peopleRoutes(deps.service));
   if (deps.signIn !== undefined) api.route('/', inviteRoutes(deps.signIn.signIn));
   api.route('/', meetingRoutes(deps.service));

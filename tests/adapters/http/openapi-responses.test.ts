@@ -255,6 +255,16 @@ describe('real answers fit the OpenAPI document', () => {
     });
     expect(domainInvalid.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['email', 'name']);
     await send(admin, 'PUT /people/{id}', 400, { path: { id: 'x' } });
+    const imported = await send(admin, 'POST /people/import', 200, {
+      query: 'dryRun=true',
+      body: 'id,name,email,branch\nimp-1,Ivo Import,ivo@example.com,north\nimp-2,Ina,not-an-address,\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(imported.body).toMatchObject({ dryRun: true, created: 1, bad: [{ line: 3, id: 'imp-2' }] });
+    await send(cora, 'POST /people/import', 403, {
+      body: [{ id: 'imp-1', name: 'Ivo', email: 'ivo@example.com' }],
+    });
+    await send(admin, 'POST /people/import', 415, { body: 'x', headers: { 'content-type': 'text/plain' } });
   });
 
   it('a meeting through its whole life cycle, with its history', async () => {
