@@ -50,6 +50,9 @@ import { bookingCrashProbe, seriesCrashProbe } from './test-crash.ts';
 import { createNotifications } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
+import { createWebhooks } from './webhooks.ts';
+import type { WebhookOptions } from './webhooks.ts';
+import type { WebhookModule } from '../application/webhooks/module.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
 import { createAuditService } from '../application/audit.ts';
@@ -98,6 +101,7 @@ export interface System {
   readonly logger: Logger;
   readonly signaling: SignalingHandle;
   readonly notifications: NotificationModule;
+  readonly webhooks: WebhookModule;
   /** Sign-in sessions; undefined without a bearer secret to sign their tokens (AUTH_JWKS_URL alone). */
   readonly sessions: Sessions | undefined;
   /** Email sign-in, with the sessions. */
@@ -121,6 +125,8 @@ export interface SystemOptions {
   >;
   /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
   readonly notifications?: NotificationOptions;
+  /** Webhooks: the retry schedule and timeouts (tests use milliseconds), the auto-disable period, a DNS resolver. */
+  readonly webhooks?: WebhookOptions;
   /** The audit log's CSV export: the most entries one may hold (tests use a few). */
   readonly auditCsvMaxRows?: number;
   /** `false` only for the bench's baseline: bookings without the schedule streams (unsafe across nodes). */
@@ -480,13 +486,14 @@ const createHttp = (
     auth: Auth;
     calls: Calls;
     notifications: NotificationModule;
+    webhooks: WebhookModule;
     listening: Listening;
     oidc?: ReturnType<typeof createOidc>;
   },
   signIn?: AuthRouteDeps,
 ) => {
   const { config, store, readModels, projections, access, clock, logger } = deps;
-  const { auth, calls, notifications, listening, oidc } = parts;
+  const { auth, calls, notifications, webhooks, listening, oidc } = parts;
   const calendarFeeds = createCalendarFeedService({
     executor: deps.executor,
     queries: readModels,
@@ -499,7 +506,10 @@ const createHttp = (
   const health = createHealthCheck({
     projections,
     sinks: readModels.sinks,
-    followers: [{ name: notifications.reaction.name, status: () => notifications.status() }],
+    followers: [
+      { name: notifications.reaction.name, status: () => notifications.status() },
+      { name: webhooks.reaction.name, status: () => webhooks.status() },
+    ],
     store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
     signaling: () =>
       listening.signaling?.bus() ?? { name: config.redisUrl ? 'redis' : 'in-process', status: 'connecting' },
@@ -515,6 +525,7 @@ const createHttp = (
       room: (ctx, meetingId) => callRoom(room, ctx, meetingId),
     },
     notifications: notifications.service,
+    webhooks: webhooks.service,
     audit: createAuditService({ queries: readModels.audit, csvMaxRows: deps.options.auditCsvMaxRows }),
     calendarFeeds: {
       service: calendarFeeds,
@@ -637,6 +648,7 @@ const closer = (
   server: Server,
   signaling: SignalingHandle,
   notifications: NotificationModule,
+  webhooks: WebhookModule,
   /** Sign-in's own work (queued link requests, the revocation reaction), stopped before the stores close. */
   stopSignIn: () => Promise<void>,
 ) => {
@@ -650,6 +662,7 @@ const closer = (
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await notifications.stop();
+      await webhooks.stop();
       await stopSignIn();
       await stopCore(deps);
     })();
@@ -676,11 +689,23 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     options: deps.options.notifications,
     joinLinks: links,
   });
+  const webhooks = createWebhooks({
+    config,
+    store: deps.store,
+    executor: deps.executor,
+    readModels: deps.readModels,
+    projections,
+    mailer: deps.options.notifications?.mailer ?? chooseMailer(config, deps.dataDir, logger),
+    logger,
+    clock: deps.clock,
+    newId,
+    options: deps.options.webhooks,
+  });
   const sessionParts = createSessionParts(deps, auth);
   const calls = createCalls(deps, auth, listening, links);
   const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);
   const oidc = createOidc(deps, auth, sessionParts?.sessions, listening);
-  const app = createHttp(deps, { auth, calls, notifications, listening, oidc }, signIn);
+  const app = createHttp(deps, { auth, calls, notifications, webhooks, listening, oidc }, signIn);
   const server = await listen(config, app);
   const port = (server.address() as AddressInfo).port;
   if (config.publicBaseUrlDefaulted) listening.publicBaseUrl = `http://localhost:${port}`;
@@ -690,6 +715,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   listening.signaling = signaling;
   closeCallsOnMeetingChange(projections, signaling, logger);
   notifications.start();
+  webhooks.start();
   sessionParts?.reaction.start();
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
   deps.seriesProcessManager.start();
@@ -714,10 +740,11 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     logger,
     signaling,
     notifications,
+    webhooks,
     sessions: sessionParts?.sessions,
     signIn: signIn?.signIn,
     access: deps.access,
-    close: closer(deps, server, signaling, notifications, async () => {
+    close: closer(deps, server, signaling, notifications, webhooks, async () => {
       await signIn?.signIn.idle();
       await sessionParts?.reaction.stop();
     }),

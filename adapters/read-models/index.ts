@@ -12,6 +12,8 @@ import { openPeopleReadModel } from './people.ts';
 import { openSeriesReadModel } from './series.ts';
 import { openSessionReadModel } from './sessions.ts';
 import { openSettingsReadModel } from './settings.ts';
+import { openWebhookReadModel } from './webhooks.ts';
+import type { WebhookReadModel } from './webhooks.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
 const READ_MODEL_VERSION = 6;
@@ -19,6 +21,7 @@ const READ_MODEL_VERSION = 6;
 export interface SqliteReadModels extends ReadModels {
   readonly notifications: NotificationReadModel;
   readonly audit: AuditQueries;
+  readonly webhooks: WebhookReadModel['queries'];
   /**
    * Moves what the write-ahead log holds into the database file and empties the log, so that the file alone holds
    * the read models (before it is moved into place, say).
@@ -40,6 +43,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   const feeds = openCalendarFeedReadModel(db);
   const audit = openAuditReadModel(db);
   const sessions = openSessionReadModel(db);
+  const webhooks = openWebhookReadModel(db);
   return {
     ...meetings.queries,
     ...series.queries,
@@ -51,6 +55,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     ...attendance.queries,
     notifications,
     audit: audit.queries,
+    webhooks: webhooks.queries,
     sinks: [
       meetings.sink,
       history.sink,
@@ -62,6 +67,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       audit.sink,
       sessions.sink,
       attendance.sink,
+      webhooks.sink,
     ],
     transaction: (work) => runInTransaction(db, work),
     flushWal: () => {
