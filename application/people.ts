@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { PersonEvent } from '../domain/person.ts';
-import type { FieldError, Role } from '../domain/shared.ts';
+import { initialState } from '../domain/person.ts';
+import type { PersonCommand, PersonCrm, PersonEvent, PersonState } from '../domain/person.ts';
+import type { Actor, FieldError, Role } from '../domain/shared.ts';
 import { people } from './aggregates.ts';
 import type { AppError, Executor, RequestContext } from './execute.ts';
 import { isAdmin, readsAll } from './ports/access.ts';
@@ -19,6 +20,8 @@ export interface PersonInput {
   readonly language?: string;
   readonly roles?: ReadonlyArray<Role>;
   readonly active?: boolean;
+  /** Given, it replaces the CRM record (`{}` clears it); left out, it stays. */
+  readonly crm?: PersonCrm;
 }
 
 /** `GET /me`: who the token says the caller is, and what the directory knows of them. */
@@ -55,7 +58,7 @@ const withAddressLock = async <A>(email: string, work: () => Promise<A>): Promis
 };
 
 /** A person's own roles and active flag are set by someone else: the events say what this request would change. */
-const selfChange = (
+export const selfChange = (
   ctx: RequestContext,
   personId: string,
   decided: ReadonlyArray<PersonEvent>,
@@ -67,7 +70,40 @@ const selfChange = (
   return undefined;
 };
 
-const addressTaken = (deps: PeopleDeps, personId: string, email: string): AppError | undefined =>
+/** The decider's state of a person as the directory shows them (`none` when it does not know them). */
+export const personStateOf = (view: PersonView | undefined): PersonState =>
+  view === undefined
+    ? initialState()
+    : {
+        status: 'known',
+        id: view.id,
+        name: view.name,
+        email: view.email,
+        ...(view.timezone !== undefined ? { timezone: view.timezone } : {}),
+        ...(view.language !== undefined ? { language: view.language } : {}),
+        ...(view.crm !== undefined ? { crm: view.crm } : {}),
+        roles: view.roles,
+        active: view.active,
+      };
+
+/** The person command an input makes (as `PUT /people/:id` records it). */
+export const recordPersonCommand = (
+  personId: string,
+  input: PersonInput,
+  stamp: { readonly at: string; readonly by: Actor },
+): PersonCommand => {
+  const { roles, ...rest } = input;
+  return {
+    type: 'RecordPerson',
+    data: { personId, ...rest, ...(roles !== undefined ? { roles: [...roles] } : {}), ...stamp },
+  };
+};
+
+export const addressTaken = (
+  deps: Pick<PeopleDeps, 'readModels'>,
+  personId: string,
+  email: string,
+): AppError | undefined =>
   deps.readModels.peopleWithEmail(email).some((id) => id !== personId)
     ? { _tag: 'Conflict', message: '`email`: another person in the directory already has this address' }
     : undefined;
@@ -79,11 +115,7 @@ export const upsertPerson = async (
   input: PersonInput,
 ): Promise<E.Either<AppError, PersonView>> => {
   if (!isAdmin(ctx.user)) return E.left(forbidden('only admins may change the people directory'));
-  const { roles, ...rest } = input;
-  const command = {
-    type: 'RecordPerson' as const,
-    data: { personId, ...rest, ...(roles !== undefined ? { roles: [...roles] } : {}), ...deps.executor.stamp(ctx) },
-  };
+  const command = recordPersonCommand(personId, input, deps.executor.stamp(ctx));
   return withAddressLock(input.email, async () => {
     const result = await deps.executor.execute(ctx, people, personId, [command], {
       check: async (decided) =>
@@ -97,6 +129,12 @@ export const upsertPerson = async (
   });
 };
 
+/** A person's entry without the CRM record: what anyone but an admin or auditor may be shown. */
+export const withoutCrm = (view: PersonView): PersonView => {
+  const { crm: _crm, ...rest } = view;
+  return rest;
+};
+
 const found = (view: PersonView | undefined): E.Either<AppError, PersonView> =>
   view === undefined ? E.left({ _tag: 'NotFound', message: 'person not found' }) : E.right(view);
 
@@ -107,7 +145,9 @@ export const getPerson = async (
 ): Promise<E.Either<AppError, PersonView>> => {
   if (!readsAll(ctx.user) && ctx.user.id !== personId)
     return E.left(forbidden('you may read only your own entry in the people directory'));
-  return found(deps.readModels.getPerson(personId));
+  const view = deps.readModels.getPerson(personId);
+  // The CRM record is the site's: a person reading their own entry does not see it.
+  return found(view !== undefined && !readsAll(ctx.user) ? withoutCrm(view) : view);
 };
 
 export const listPeople = async (

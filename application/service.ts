@@ -13,6 +13,8 @@ import type { BookingGuard, BookingConflict } from './booking.ts';
 import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
 import { fieldsSet } from './patch.ts';
 import * as directory from './people.ts';
+import { importPeople } from './people-import.ts';
+import type { ImportOptions, ImportRow } from './people-import.ts';
 import type { PersonInput } from './people.ts';
 import { readsAll } from './ports/access.ts';
 import type { AccessProvider, AuthUser } from './ports/access.ts';
@@ -353,6 +355,8 @@ export const createService = (deps: ServiceDeps) => {
     listPeople: (ctx: RequestContext, query: PeopleQuery) => directory.listPeople(deps, ctx, query),
     lookupNames: (ctx: RequestContext, lookup: directory.NameLookup) => directory.lookupNames(deps, ctx, lookup),
     me: (ctx: RequestContext) => directory.me(deps, ctx),
+    importPeople: (ctx: RequestContext, rows: ReadonlyArray<ImportRow>, options: ImportOptions) =>
+      importPeople(deps, ctx, rows, options),
 
     /** The settings as they apply: the instructor's templates are shown even before they are first set. */
     async getSettings(ctx: RequestContext): Promise<E.Either<AppError, settings.CompleteSettings>> {

@@ -9,6 +9,9 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import { defaultAccessProvider } from '../application/default-access.ts';
 import type { AccessProvider } from '../application/ports/access.ts';
+import { guardedAccessProvider } from '../application/access-plugin.ts';
+import type { AccessPluginContext } from '../application/access-plugin.ts';
+import { loadAccessProvider } from './access-provider.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { ProjectionRunner } from '../application/projections/runner.ts';
 import { createCore } from '../application/core.ts';
@@ -47,6 +50,9 @@ import { bookingCrashProbe, seriesCrashProbe } from './test-crash.ts';
 import { createNotifications } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
+import { createWebhooks } from './webhooks.ts';
+import type { WebhookOptions } from './webhooks.ts';
+import type { WebhookModule } from '../application/webhooks/module.ts';
 import { createReminderTopic, createReminders } from './reminders.ts';
 import type { ReminderOptions } from './reminders.ts';
 import type { ReminderModule } from '../application/reminders/module.ts';
@@ -98,12 +104,15 @@ export interface System {
   readonly logger: Logger;
   readonly signaling: SignalingHandle;
   readonly notifications: NotificationModule;
+  readonly webhooks: WebhookModule;
   /** Reminders before each session: planned from the log, sent through the notification log. */
   readonly reminders: ReminderModule;
   /** Sign-in sessions; undefined without a bearer secret to sign their tokens (AUTH_JWKS_URL alone). */
   readonly sessions: Sessions | undefined;
   /** Email sign-in, with the sessions. */
   readonly signIn: SignIn | undefined;
+  /** Who may see what, as the application asks it (guarded; the site's ACCESS_PROVIDER when one is set). */
+  readonly access: AccessProvider;
   close(): Promise<void>;
 }
 
@@ -121,6 +130,8 @@ export interface SystemOptions {
   >;
   /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
   readonly notifications?: NotificationOptions;
+  /** Webhooks: the retry schedule and timeouts (tests use milliseconds), the auto-disable period, a DNS resolver. */
+  readonly webhooks?: WebhookOptions;
   /** Reminders: TEST-ONLY offsets in seconds and re-check delay (apps/reminders.ts). */
   readonly reminders?: ReminderOptions;
   /** The audit log's CSV export: the most entries one may hold (tests use a few). */
@@ -170,14 +181,46 @@ interface Stores {
   readonly access: AccessProvider;
 }
 
+/** Only the reads a plugin is given, so that nothing else of the read models is within its reach. */
+const pluginQueries = (readModels: SqliteReadModels): AccessPluginContext['queries'] => ({
+  calendar: (userId, from, to) => readModels.calendar(userId, from, to),
+  getPerson: (personId) => readModels.getPerson(personId),
+  personActive: (personId) => readModels.personActive(personId),
+  getMeeting: (meetingId) => readModels.getMeeting(meetingId),
+});
+
+/**
+ * Who may see what: a test's provider, else the site's ACCESS_PROVIDER module, else the default; whichever it is,
+ * every call goes through the guard (a failing or garbled answer fails its request, never the server).
+ */
+const chooseAccess = async (config: Config, options: SystemOptions, readModels: SqliteReadModels, logger: Logger) => {
+  const log = logger.child({ component: 'access-provider' });
+  const base = defaultAccessProvider(readModels);
+  const chosen =
+    options.access?.(readModels) ??
+    (config.accessProvider !== undefined
+      ? await loadAccessProvider(config.accessProvider, {
+          queries: pluginQueries(readModels),
+          defaultProvider: base,
+          log,
+        })
+      : base);
+  return guardedAccessProvider(chosen, log);
+};
+
 /** The event store (embedded SQLite, else KurrentDB), the read models beside it, and who may see what. */
 const openStores = async (config: Config, options: SystemOptions, dirs: Dirs, logger: Logger): Promise<Stores> => {
   const store = options.store ?? (await openStore(config, dirs.dataDir, logger));
   const readModels = openSqliteReadModels(
     join(dirs.nodeDir, config.kurrentDbConnectionString ? 'read-models-kurrentdb.db' : 'read-models.db'),
   );
-  const access = options.access?.(readModels) ?? defaultAccessProvider(readModels);
-  return { store, readModels, access };
+  try {
+    return { store, readModels, access: await chooseAccess(config, options, readModels, logger) };
+  } catch (error) {
+    readModels.close();
+    if (options.store === undefined) await store.close();
+    throw error;
+  }
 };
 
 const startCore = (
@@ -450,6 +493,7 @@ const createHttp = (
     auth: Auth;
     calls: Calls;
     notifications: NotificationModule;
+    webhooks: WebhookModule;
     reminders: ReminderModule;
     listening: Listening;
     oidc?: ReturnType<typeof createOidc>;
@@ -457,7 +501,7 @@ const createHttp = (
   signIn?: AuthRouteDeps,
 ) => {
   const { config, store, readModels, projections, access, clock, logger } = deps;
-  const { auth, calls, notifications, reminders, listening, oidc } = parts;
+  const { auth, calls, notifications, webhooks, reminders, listening, oidc } = parts;
   const calendarFeeds = createCalendarFeedService({
     executor: deps.executor,
     queries: readModels,
@@ -472,6 +516,7 @@ const createHttp = (
     sinks: readModels.sinks,
     followers: [
       { name: notifications.reaction.name, status: () => notifications.status() },
+      { name: webhooks.reaction.name, status: () => webhooks.status() },
       { name: reminders.planner.name, status: () => reminders.status() },
     ],
     store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
@@ -489,6 +534,7 @@ const createHttp = (
       room: (ctx, meetingId) => callRoom(room, ctx, meetingId),
     },
     notifications: notifications.service,
+    webhooks: webhooks.service,
     audit: createAuditService({ queries: readModels.audit, csvMaxRows: deps.options.auditCsvMaxRows }),
     calendarFeeds: {
       service: calendarFeeds,
@@ -611,6 +657,7 @@ const closer = (
   server: Server,
   signaling: SignalingHandle,
   notifications: NotificationModule,
+  webhooks: WebhookModule,
   reminders: ReminderModule,
   /** Sign-in's own work (queued link requests, the revocation reaction), stopped before the stores close. */
   stopSignIn: () => Promise<void>,
@@ -626,6 +673,7 @@ const closer = (
       });
       await reminders.stop();
       await notifications.stop();
+      await webhooks.stop();
       await stopSignIn();
       await stopCore(deps);
     })();
@@ -655,12 +703,24 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
       reminder: createReminderTopic({ ...deps, config, joinLinks: links }),
     },
   });
+  const webhooks = createWebhooks({
+    config,
+    store: deps.store,
+    executor: deps.executor,
+    readModels: deps.readModels,
+    projections,
+    mailer: deps.options.notifications?.mailer ?? chooseMailer(config, deps.dataDir, logger),
+    logger,
+    clock: deps.clock,
+    newId,
+    options: deps.options.webhooks,
+  });
   const reminders = createReminders({ ...deps, notifications, newId, options: deps.options.reminders });
   const sessionParts = createSessionParts(deps, auth);
   const calls = createCalls(deps, auth, listening, links);
   const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);
   const oidc = createOidc(deps, auth, sessionParts?.sessions, listening);
-  const app = createHttp(deps, { auth, calls, notifications, reminders, listening, oidc }, signIn);
+  const app = createHttp(deps, { auth, calls, notifications, webhooks, reminders, listening, oidc }, signIn);
   const server = await listen(config, app);
   const port = (server.address() as AddressInfo).port;
   if (config.publicBaseUrlDefaulted) listening.publicBaseUrl = `http://localhost:${port}`;
@@ -670,6 +730,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   listening.signaling = signaling;
   closeCallsOnMeetingChange(projections, signaling, logger);
   notifications.start();
+  webhooks.start();
   reminders.start();
   sessionParts?.reaction.start();
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
@@ -695,10 +756,12 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     logger,
     signaling,
     notifications,
+    webhooks,
     reminders,
     sessions: sessionParts?.sessions,
     signIn: signIn?.signIn,
-    close: closer(deps, server, signaling, notifications, reminders, async () => {
+    access: deps.access,
+    close: closer(deps, server, signaling, notifications, webhooks, reminders, async () => {
       await signIn?.signIn.idle();
       await sessionParts?.reaction.stop();
     }),

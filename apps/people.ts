@@ -6,33 +6,19 @@
  * KURRENTDB_CONNECTION_STRING is set. This is how the first admin of a fresh site gets into the directory.
  * Left out, `--roles` and the active flag stay as they are (a new person: no roles, active).
  */
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
-import { v7 as uuidv7 } from 'uuid';
-import { projectedStreamPrefixes } from '../application/aggregates.ts';
-import type { AppError } from '../application/execute.ts';
-import { createExecutor } from '../application/execute.ts';
 import { upsertPerson } from '../application/people.ts';
-import { ProjectionRunner } from '../application/projections/runner.ts';
-import { scheduleStreamPrefix } from '../domain/schedule.ts';
 import type { FieldError } from '../domain/shared.ts';
-import { openKurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
-import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import { PersonBody } from '../adapters/http/people/shapes.ts';
 import type { PersonInput } from '../adapters/http/people/shapes.ts';
 import { decodeBody } from '../adapters/http/validation.ts';
-import { openReadModelDatabase } from '../adapters/read-models/kit.ts';
-import { openPeopleReadModel } from '../adapters/read-models/people.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { describeError, openDirectoryWriter } from './directory-writer.ts';
 
 const USAGE =
   'usage: npm run person -- --id ID --name NAME --email EMAIL [--roles admin,instructor,customer,auditor] ' +
   '[--timezone ZONE] [--language TAG] [--inactive | --active]';
-
-/** Who the events name as their author: the operator at the server's shell. */
-const OPERATOR = { id: 'people-cli', roles: ['admin' as const] };
 
 class UsageError extends Error {}
 
@@ -88,57 +74,23 @@ export const personFromArgs = (
     : E.right({ id: v.id, body: decoded.right });
 };
 
-const describe = (error: AppError): string[] => {
-  switch (error._tag) {
-    case 'ValidationFailed':
-      return error.errors.map((e) => `${e.path}: ${e.message}`);
-    default:
-      return 'message' in error && typeof error.message === 'string' ? [error.message] : [error._tag];
-  }
-};
-
-const openStore = async (config: ReturnType<typeof loadConfig>) => {
-  if (config.kurrentDbConnectionString === undefined) {
-    const dataDir = resolve(config.dataDir);
-    mkdirSync(dataDir, { recursive: true });
-    return openSqliteEventStore({ path: join(dataDir, 'events.db') });
-  }
-  return openKurrentDbEventStore({
-    connectionString: config.kurrentDbConnectionString,
-    streamPrefixes: projectedStreamPrefixes,
-  });
-};
-
 const main = async (): Promise<number> => {
   const input = personFromArgs(process.argv.slice(2));
   if (E.isLeft(input)) {
     for (const e of input.left) process.stderr.write(`${e.path}: ${e.message}\n`);
     return 1;
   }
-  const config = loadConfig();
-  const store = await openStore(config);
-  // The directory as of the log's head, in memory: the address rule reads it, and the answer comes from it.
-  const people = openPeopleReadModel(openReadModelDatabase(':memory:', 0));
-  const projections = new ProjectionRunner(store, [people.sink], undefined, undefined, [scheduleStreamPrefix]);
+  const writer = await openDirectoryWriter(loadConfig(), 'people-cli');
   try {
-    projections.start();
-    await projections.whenHealthy(120_000);
-    const executor = createExecutor({ store, projections, newId: uuidv7, clock: () => new Date() });
-    const result = await upsertPerson(
-      { readModels: people.queries, executor },
-      { user: OPERATOR, correlationId: `people-cli-${uuidv7()}` },
-      input.right.id,
-      input.right.body,
-    );
+    const result = await upsertPerson(writer.deps, writer.ctx, input.right.id, input.right.body);
     if (E.isLeft(result)) {
-      for (const line of describe(result.left)) process.stderr.write(`${line}\n`);
+      for (const line of describeError(result.left)) process.stderr.write(`${line}\n`);
       return 1;
     }
     process.stdout.write(`${JSON.stringify(result.right)}\n`);
     return 0;
   } finally {
-    await projections.stop();
-    await store.close();
+    await writer.close();
   }
 };
 

@@ -19,6 +19,8 @@ export interface SchemaNotes {
   readonly minItems?: number;
   readonly maxItems?: number;
   readonly uniqueItems?: boolean;
+  readonly maxProperties?: number;
+  readonly propertyNames?: Record<string, unknown>;
   readonly examples?: ReadonlyArray<unknown>;
   readonly default?: unknown;
   /** Rules across fields (`remoteLink` goes with `link`), as JSON Schema conditionals. */

@@ -40,13 +40,97 @@ export const PersonLanguage = annotate(t.string, {
   description: 'Preferred language, a BCP 47 tag (`en`, `es-MX`); emails and pages use it where they can.',
 });
 
+/**
+ * What a site's CRM knows of a person, kept beside the directory entry: its own id for them and a flat map of
+ * string fields (membership level, branch, ...). Bounded here, once: the HTTP body, the import and the decider
+ * all go by these limits. Only admins and auditors ever see it.
+ */
+export const MAX_CRM_FIELDS = 50;
+export const MAX_CRM_KEY_LENGTH = 64;
+export const MAX_CRM_VALUE_LENGTH = 500;
+export const MAX_CRM_EXTERNAL_ID_LENGTH = 200;
+/** A field name: printable, starting with a letter or digit (`member level`, `branch_id`, `Home.Club`). */
+export const CRM_KEY_PATTERN = `^[A-Za-z0-9][A-Za-z0-9 _.-]{0,${MAX_CRM_KEY_LENGTH - 1}}$`;
+const crmKeyPattern = new RegExp(CRM_KEY_PATTERN);
+export const PersonCrm = annotate(
+  t.partial({
+    externalId: annotate(t.string, {
+      minLength: 1,
+      maxLength: MAX_CRM_EXTERNAL_ID_LENGTH,
+      description: "The person's id in the site's CRM.",
+    }),
+    fields: annotate(t.record(t.string, annotate(t.string, { maxLength: MAX_CRM_VALUE_LENGTH })), {
+      maxProperties: MAX_CRM_FIELDS,
+      propertyNames: { pattern: CRM_KEY_PATTERN },
+      description:
+        `At most ${MAX_CRM_FIELDS} string fields; names match \`${CRM_KEY_PATTERN}\`, values are one line of at ` +
+        `most ${MAX_CRM_VALUE_LENGTH} characters.`,
+    }),
+  }),
+  {
+    name: 'PersonCrm',
+    description:
+      "What the site's CRM knows of the person. Given, it replaces what was kept (`{}` clears it); left out, it stays " +
+      'as it is. Only admins and auditors see it.',
+  },
+);
+export type PersonCrm = t.TypeOf<typeof PersonCrm>;
+
+const oneLine = /[\u0000-\u001F\u007F]/;
+
+/** The CRM record's field errors against the limits above, with paths like `crm.fields.branch`. */
+export const crmProblems = (crm: PersonCrm): FieldError[] => {
+  const errors: FieldError[] = [];
+  if (crm.externalId !== undefined) {
+    const id = crm.externalId;
+    if (id.trim().length === 0 || id.length > MAX_CRM_EXTERNAL_ID_LENGTH || oneLine.test(id))
+      errors.push({
+        path: 'crm.externalId',
+        message: `must be one line of 1 to ${MAX_CRM_EXTERNAL_ID_LENGTH} characters`,
+      });
+  }
+  const fields = Object.entries(crm.fields ?? {});
+  if (fields.length > MAX_CRM_FIELDS) errors.push({ path: 'crm.fields', message: `at most ${MAX_CRM_FIELDS} fields` });
+  for (const [key, value] of fields) {
+    if (!crmKeyPattern.test(key))
+      errors.push({
+        path: `crm.fields.${key.slice(0, MAX_CRM_KEY_LENGTH)}`,
+        message: `a field name is 1 to ${MAX_CRM_KEY_LENGTH} letters, digits, spaces, '_', '.' or '-'`,
+      });
+    else if (value.length > MAX_CRM_VALUE_LENGTH || oneLine.test(value))
+      errors.push({
+        path: `crm.fields.${key}`,
+        message: `must be one line of at most ${MAX_CRM_VALUE_LENGTH} characters`,
+      });
+  }
+  return errors;
+};
+
+/** The CRM record in one spelling (trimmed id, fields by name, empty ones dropped), or undefined when it is empty. */
+export const normalCrm = (crm: PersonCrm | undefined): PersonCrm | undefined => {
+  if (crm === undefined) return undefined;
+  const externalId = crm.externalId?.trim();
+  const fields = Object.entries(crm.fields ?? {})
+    .filter(([, value]) => value.length > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if ((externalId === undefined || externalId === '') && fields.length === 0) return undefined;
+  return {
+    ...(externalId !== undefined && externalId !== '' ? { externalId } : {}),
+    ...(fields.length > 0 ? { fields: Object.fromEntries(fields) } : {}),
+  };
+};
+
+export const sameCrm = (a: PersonCrm | undefined, b: PersonCrm | undefined): boolean =>
+  JSON.stringify(normalCrm(a) ?? {}) === JSON.stringify(normalCrm(b) ?? {});
+
 const details = {
   personId: t.string,
   name: t.string,
   email: t.string,
 };
 const stamp = { at: IsoInstant, by: Actor };
-const optionalDetails = { timezone: t.string, language: t.string };
+/** `crm` on an event is the record from then on (`{}`: none); events before it was kept have none and change none. */
+const optionalDetails = { timezone: t.string, language: t.string, crm: PersonCrm };
 
 export const PersonRegistered = t.type({
   type: t.literal('PersonRegistered'),
@@ -101,6 +185,8 @@ export interface Person {
   readonly email: string;
   readonly timezone?: string;
   readonly language?: string;
+  /** What the site's CRM knows of them (normalCrm's spelling), if anything. */
+  readonly crm?: PersonCrm;
   /** The roles the directory gives this person, in a fixed order; empty for one registered before roles were kept. */
   readonly roles: ReadonlyArray<Role>;
   readonly active: boolean;
@@ -131,6 +217,7 @@ const checkDetails = (c: PersonCommand['data'], name: string, email: string): Fi
   if (c.language !== undefined && (c.language.length > MAX_LANGUAGE_LENGTH || !languagePattern.test(c.language))) {
     errors.push({ path: 'language', message: 'must be a BCP 47 language tag such as en or es-MX' });
   }
+  if (c.crm !== undefined) errors.push(...crmProblems(c.crm));
   return errors;
 };
 
@@ -150,17 +237,24 @@ export const decide = (command: PersonCommand, state: PersonState): E.Either<Val
   };
   const events: PersonEvent[] = [];
   switch (state.status) {
-    case 'none':
-      events.push({ type: 'PersonRegistered', data });
+    case 'none': {
+      const crm = normalCrm(c.crm);
+      events.push({ type: 'PersonRegistered', data: { ...data, ...(crm !== undefined ? { crm } : {}) } });
       break;
+    }
     case 'known': {
-      // A body without a language keeps the one the person has (older clients do not know the field).
+      // A body without a language or a CRM record keeps the one the person has (older clients do not know them).
       const language = c.language ?? state.language;
       const changed = state.name !== name || state.email !== email || state.timezone !== c.timezone;
-      if (changed || language !== state.language)
+      const crmChanged = c.crm !== undefined && !sameCrm(c.crm, state.crm);
+      if (changed || language !== state.language || crmChanged)
         events.push({
           type: 'PersonUpdated',
-          data: { ...data, ...(language !== undefined ? { language } : {}) },
+          data: {
+            ...data,
+            ...(language !== undefined ? { language } : {}),
+            ...(crmChanged ? { crm: normalCrm(c.crm) ?? {} } : {}),
+          },
         });
       break;
     }
@@ -183,7 +277,8 @@ export const evolve = (state: PersonState, event: PersonEvent): PersonState => {
     case 'PersonRegistered':
     case 'PersonUpdated': {
       const { personId, name, email, timezone, language } = event.data;
-      const kept = state.status === 'known' ? state : { roles: [], active: true };
+      const kept = state.status === 'known' ? state : { roles: [], active: true, crm: undefined };
+      const crm = event.data.crm !== undefined ? normalCrm(event.data.crm) : kept.crm;
       return {
         status: 'known',
         id: personId,
@@ -191,6 +286,7 @@ export const evolve = (state: PersonState, event: PersonEvent): PersonState => {
         email,
         timezone,
         ...(language !== undefined ? { language } : {}),
+        ...(crm !== undefined ? { crm } : {}),
         roles: kept.roles,
         active: kept.active,
       };

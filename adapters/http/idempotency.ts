@@ -77,6 +77,8 @@ export interface IdempotencyLayerDeps {
   readonly writable: () => AppError | undefined;
   /** Which POSTs take the header, and how. */
   readonly kindOf: (path: string) => IdempotentKind | undefined;
+  /** The body limit of a POST that takes more than the default (`POST /people/import`'s files). */
+  readonly bodyLimitOf?: (path: string) => number | undefined;
   readonly logger: Logger;
 }
 
@@ -225,7 +227,7 @@ export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<
     // Claiming a key is a write: while the read models cannot be trusted, nothing is appended, the claim included.
     const refusal = deps.writable();
     if (refusal !== undefined) return appErrorResponse(c, refusal);
-    const body = await readBodyText(c);
+    const body = await readBodyText(c, deps.bodyLimitOf?.(c.req.path));
     if (!body.ok) return body.response;
     c.set('bodyText', body.text);
 

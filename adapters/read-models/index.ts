@@ -14,6 +14,8 @@ import { openSessionReadModel } from './sessions.ts';
 import { openSettingsReadModel } from './settings.ts';
 import { openReminderReadModel } from './reminders.ts';
 import type { ReminderQueries } from '../../application/ports/reminders.ts';
+import { openWebhookReadModel } from './webhooks.ts';
+import type { WebhookReadModel } from './webhooks.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
 const READ_MODEL_VERSION = 6;
@@ -23,6 +25,7 @@ export interface SqliteReadModels extends ReadModels {
   readonly audit: AuditQueries;
   /** Every session's reminders still to go. */
   readonly reminders: ReminderQueries;
+  readonly webhooks: WebhookReadModel['queries'];
   /**
    * Moves what the write-ahead log holds into the database file and empties the log, so that the file alone holds
    * the read models (before it is moved into place, say).
@@ -45,6 +48,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   const audit = openAuditReadModel(db);
   const sessions = openSessionReadModel(db);
   const reminders = openReminderReadModel(db);
+  const webhooks = openWebhookReadModel(db);
   return {
     ...meetings.queries,
     ...series.queries,
@@ -57,6 +61,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     notifications,
     audit: audit.queries,
     reminders: reminders.queries,
+    webhooks: webhooks.queries,
     sinks: [
       meetings.sink,
       history.sink,
@@ -69,6 +74,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       sessions.sink,
       attendance.sink,
       reminders.sink,
+      webhooks.sink,
     ],
     transaction: (work) => runInTransaction(db, work),
     flushWal: () => {

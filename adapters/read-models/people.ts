@@ -1,5 +1,6 @@
 import * as person from '../../domain/person.ts';
 import { PersonEvent, personEventTypes } from '../../domain/person.ts';
+import { personStateOf } from '../../application/people.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import type { MeetingQueries, PeopleQuery, PersonView, ProjectionSink } from '../../application/ports/read-models.ts';
 import { decodeOrThrow, docOf, sqliteSink } from './kit.ts';
@@ -52,7 +53,7 @@ export const openPeopleReadModel = (db: Db): PeopleReadModel => {
     const event = decodeOrThrow(PersonEvent, recorded);
     const { personId, at } = event.data;
     const before = docOf<PersonView>(personStmt.get(personId));
-    const state = person.evolve(stateOf(before), event);
+    const state = person.evolve(personStateOf(before), event);
     if (state.status !== 'known') return;
     const view: PersonView = {
       id: state.id,
@@ -60,6 +61,7 @@ export const openPeopleReadModel = (db: Db): PeopleReadModel => {
       email: state.email,
       ...(state.timezone !== undefined ? { timezone: state.timezone } : {}),
       ...(state.language !== undefined ? { language: state.language } : {}),
+      ...(state.crm !== undefined ? { crm: state.crm } : {}),
       roles: [...state.roles],
       active: state.active,
       updatedAt: at,
@@ -148,17 +150,3 @@ const peopleLister = (db: Db) => {
     };
   };
 };
-
-const stateOf = (view: PersonView | undefined): person.PersonState =>
-  view === undefined
-    ? person.initialState()
-    : {
-        status: 'known',
-        id: view.id,
-        name: view.name,
-        email: view.email,
-        ...(view.timezone !== undefined ? { timezone: view.timezone } : {}),
-        ...(view.language !== undefined ? { language: view.language } : {}),
-        roles: view.roles,
-        active: view.active,
-      };

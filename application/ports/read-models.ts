@@ -2,6 +2,7 @@ import type { Actor, Role } from '../../domain/shared.ts';
 import type { AttendanceStatus } from '../../domain/attendance.ts';
 import type { Meeting, MeetingStatus, TrainingType } from '../../domain/meeting.ts';
 import type { Settings } from '../../domain/settings.ts';
+import type { PersonCrm } from '../../domain/person.ts';
 import type { Series } from '../../domain/series.ts';
 import type { RecordedEvent } from './event-store.ts';
 
@@ -92,6 +93,8 @@ export interface PersonView {
   readonly email: string;
   readonly timezone?: string;
   readonly language?: string;
+  /** What the site's CRM knows of them: for admins and auditors only (see application/people.ts). */
+  readonly crm?: PersonCrm;
   /** The roles the directory gives this person (empty for one registered before roles were kept). */
   readonly roles: ReadonlyArray<Role>;
   /** False once deactivated: no sign-in, no new bookings. */

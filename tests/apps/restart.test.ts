@@ -93,7 +93,7 @@ describe('durability', () => {
     });
     // Two people, the meeting, its reservations on the customer's and the instructor's schedules, and its reminders.
     expect(output).toMatch(
-      /rebuilt meetings, history, people, settings, series, notifications, calendar-feeds, audit, sessions, attendance, reminders from 6 events/,
+      /rebuilt meetings, history, people, settings, series, notifications, calendar-feeds, audit, sessions, attendance, reminders, webhooks from 6 events/,
     );
 
     const second = await startTestSystem({ dataDir });

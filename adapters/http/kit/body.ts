@@ -43,8 +43,8 @@ export const readJson = async <A>(
   return { ok: true, value: decoded.right };
 };
 
-const tooLarge = (c: Context) =>
-  problem(c, 413, 'Payload too large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+const tooLarge = (c: Context, limit: number) =>
+  problem(c, 413, 'Payload too large', `request bodies are limited to ${limit} bytes`);
 
 /**
  * The client went away before its body had arrived (a dropped upload): nobody is left to answer, so this is no
@@ -58,8 +58,8 @@ const CLIENT_CLOSED_REQUEST = 499;
 
 type Read = { kind: 'text'; text: string } | { kind: 'tooLarge' } | { kind: 'aborted' };
 
-/** Node's request to its end, unless it grows past MAX_BODY_BYTES or its connection goes away first. */
-const readIncoming = (incoming: IncomingMessage): Promise<Read> =>
+/** Node's request to its end, unless it grows past the limit or its connection goes away first. */
+const readIncoming = (incoming: IncomingMessage, limit: number): Promise<Read> =>
   new Promise<Read>((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -74,7 +74,7 @@ const readIncoming = (incoming: IncomingMessage): Promise<Read> =>
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > limit) {
         done({ kind: 'tooLarge' });
         // Drained, not kept: the connection stays usable and memory stays bounded (requestTimeout ends a flood).
         incoming.resume();
@@ -91,26 +91,27 @@ const readIncoming = (incoming: IncomingMessage): Promise<Read> =>
 
 /**
  * Reads the body straight from Node's request (much cheaper than a web stream), at most MAX_BODY_BYTES: a larger
- * declared or actual body answers 413 without being buffered. A connection that closes or breaks before the body's
+ * declared or actual body answers 413 without being buffered (a route taking files, `POST /people/import`, gives a
+ * larger `limit`). A connection that closes or breaks before the body's
  * end, even before reading began, is a client abort, never a hang or a 500.
  */
-export const readBodyText = async (c: Context): Promise<BodyText> => {
+export const readBodyText = async (c: Context, limit: number = MAX_BODY_BYTES): Promise<BodyText> => {
   const readAhead = (c as Context<Env>).get('bodyText');
   if (readAhead !== undefined) return { ok: true, text: readAhead };
   const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return { ok: false, response: tooLarge(c) };
+  if (declared > limit) return { ok: false, response: tooLarge(c, limit) };
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (incoming === undefined) {
     const text = await c.req.text();
-    return Buffer.byteLength(text) > MAX_BODY_BYTES ? { ok: false, response: tooLarge(c) } : { ok: true, text };
+    return Buffer.byteLength(text) > limit ? { ok: false, response: tooLarge(c, limit) } : { ok: true, text };
   }
   if (incoming.destroyed && !incoming.readableEnded) return { ok: false, response: clientAborted(c) };
-  const read = await readIncoming(incoming);
+  const read = await readIncoming(incoming, limit);
   switch (read.kind) {
     case 'text':
       return { ok: true, text: read.text };
     case 'tooLarge':
-      return { ok: false, response: tooLarge(c) };
+      return { ok: false, response: tooLarge(c, limit) };
     case 'aborted':
       return { ok: false, response: clientAborted(c) };
     default:

@@ -8,7 +8,11 @@ import {
   MAX_PEOPLE_QUERY_LENGTH,
   DEFAULT_NAME_LOOKUP,
   MAX_NAME_LOOKUP,
+  MAX_IMPORT_BODY_BYTES,
+  MAX_IMPORT_LINES,
   MeResource,
+  PeopleImportItem,
+  PeopleImportReport,
   PersonBody,
   PersonNameList,
   PersonList,
@@ -172,8 +176,81 @@ const directoryNamesPath = (schema: SchemaOf): Json => ({
   }),
 });
 
+const importCsvExample =
+  'id,name,email,timezone,language,roles,active,external id,member level\r\n' +
+  'cust-42,Casey Customer,casey@example.com,Europe/Amsterdam,nl,customer,true,CRM-0042,gold\r\n' +
+  'inst-7,Ivy Instructor,ivy@example.com,America/New_York,en,instructor;customer,,,\r\n';
+
+const importPath = (schema: SchemaOf): Json => {
+  const importItem = schema(PeopleImportItem);
+  return {
+    post: operation({
+      operationId: 'importPeople',
+      summary: 'Import people from a CSV or JSON export',
+      description:
+        'Admins only. Each line is recorded as `PUT /people/{id}` would record it (the same rules, one address per ' +
+        'person), in file order; a line that would change nothing records nothing, so the same file twice changes ' +
+        "nothing the second time. Bad lines (and lines repeating an earlier line's id or address) are reported with " +
+        'their reasons, the others imported all the same. `text/csv`: a header line, then one person a line; the ' +
+        'columns `id`, `name`, `email` (required), `timezone`, `language`, `roles` (separated by `;`, `|` or `,`), ' +
+        "`active` (true/false, yes/no, 1/0) and `external id` are the person's, any other column a CRM field; names in " +
+        'any case, with spaces, `_` or `-`; `;` or tab may separate; an empty cell leaves that field as it is (a CRM ' +
+        'field: the record given replaces the kept one). A value may not span lines. `application/json`: an array of ' +
+        `\`PUT /people/{id}\` bodies with their \`id\`, or \`{"people": [...]}\`. At most ${MAX_IMPORT_LINES} people ` +
+        `and ${MAX_IMPORT_BODY_BYTES / 1024} KiB (larger files: \`npm run import\`). A file that cannot be read at all ` +
+        '(no header, a required column missing, not JSON, too many people) answers 400 naming `(body)`. Repeated with ' +
+        'its `Idempotency-Key`, the first report comes again, unless it was larger than 256 KiB (then 409 `Answer not ' +
+        'repeated`: send the file again without the key; what was imported already is unchanged).',
+      tags: ['people'],
+      idempotent: 'replay',
+      parameters: [
+        queryParam('dryRun', 'true: decide every line against the directory as it is, and write nothing.', {
+          type: 'string',
+          enum: ['true', 'false'],
+          default: 'false',
+        }),
+      ],
+      requestBody: {
+        required: true,
+        description: 'The people, as the site exports them.',
+        content: {
+          'text/csv': { schema: { type: 'string', maxLength: MAX_IMPORT_BODY_BYTES }, example: importCsvExample },
+          'application/json': {
+            schema: {
+              oneOf: [
+                { type: 'array', maxItems: MAX_IMPORT_LINES, items: importItem },
+                {
+                  type: 'object',
+                  required: ['people'],
+                  properties: { people: { type: 'array', maxItems: MAX_IMPORT_LINES, items: importItem } },
+                },
+              ],
+            },
+            example: [{ id: 'cust-42', name: 'Casey Customer', email: 'casey@example.com', roles: ['customer'] }],
+          },
+        },
+      },
+      responses: {
+        '200': reply(
+          'What the import did (or would do): the counts and every bad line.',
+          json(schema(PeopleImportReport), {
+            dryRun: false,
+            lines: 3,
+            created: 1,
+            updated: 0,
+            unchanged: 1,
+            bad: [{ line: 4, id: 'x-9', errors: [{ path: 'email', message: 'must be an email address' }] }],
+          }),
+        ),
+        '403': response('Forbidden'),
+      },
+    }),
+  };
+};
+
 export const peoplePaths: PathsOf = (schema) => ({
   '/people': peoplePath(schema),
+  '/people/import': importPath(schema),
   '/people/{id}': peopleIdPath(schema),
   '/me': mePath(schema),
   '/directory/names': directoryNamesPath(schema),

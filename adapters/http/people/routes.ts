@@ -6,7 +6,7 @@ import type { FieldError, Role } from '../../../domain/shared.ts';
 import { Role as RoleCodec } from '../../../domain/shared.ts';
 import { pathId, requestContext as ctx } from '../kit/context.ts';
 import type { Env } from '../kit/context.ts';
-import { answer, appErrorResponse, validationProblem } from '../kit/problem.ts';
+import { answer, appErrorResponse, problem, validationProblem } from '../kit/problem.ts';
 import { write } from '../kit/versioned.ts';
 import {
   DEFAULT_NAME_LOOKUP,
@@ -17,6 +17,47 @@ import {
   PersonBody,
 } from './shapes.ts';
 import type { NameLookup } from '../../../application/people.ts';
+import { readPeopleFile } from '../../import/people-file.ts';
+import type { ImportFormat } from '../../import/people-file.ts';
+import { readBodyText } from '../kit/body.ts';
+import type { Context } from 'hono';
+import { MAX_IMPORT_BODY_BYTES, MAX_IMPORT_LINES } from './shapes.ts';
+
+/** The body limit of the import's files (the idempotency layer reads them too). */
+export const importBodyLimit = (path: string): number | undefined =>
+  path === '/people/import' ? MAX_IMPORT_BODY_BYTES : undefined;
+
+/** `POST /people/import`'s query: `dryRun` (true or false) at most once, nothing else. */
+const parseImportQuery = (params: Record<string, string[]>): E.Either<FieldError[], { dryRun: boolean }> => {
+  const errors: FieldError[] = Object.keys(params)
+    .filter((name) => name !== 'dryRun')
+    .map((path) => ({ path, message: 'is not a parameter of the import' }));
+  const values = params.dryRun ?? [];
+  if (values.length > 1 || (values[0] !== undefined && values[0] !== 'true' && values[0] !== 'false'))
+    errors.push({ path: 'dryRun', message: 'may be given once, true or false' });
+  return errors.length > 0 ? E.left(errors) : E.right({ dryRun: values[0] === 'true' });
+};
+
+const formatOf = (contentType: string): ImportFormat | undefined =>
+  /^text\/csv\b/i.test(contentType)
+    ? 'csv'
+    : /^application\/([a-z.+-]*\+)?json\b/i.test(contentType)
+      ? 'json'
+      : undefined;
+
+/** `POST /people/import`: a CSV or JSON export in the body, imported (or tried, `dryRun=true`) line by line. */
+const importRoute = (service: Service) => async (c: Context<Env>) => {
+  const query = parseImportQuery(c.req.queries());
+  if (E.isLeft(query)) return validationProblem(c, query.left);
+  const format = formatOf(c.req.header('content-type') ?? '');
+  if (format === undefined)
+    return problem(c, 415, 'Unsupported media type', 'send the people as text/csv or application/json');
+  const body = await readBodyText(c, MAX_IMPORT_BODY_BYTES);
+  if (!body.ok) return body.response;
+  const rows = readPeopleFile(body.text, format, MAX_IMPORT_LINES);
+  if (E.isLeft(rows)) return validationProblem(c, [{ path: '(body)', message: rows.left.message }]);
+  return answer(c, await service.importPeople(ctx(c), rows.right, query.right));
+};
 
 const LIST_PARAMETERS = new Set(['query', 'role', 'active', 'cursor', 'limit']);
 const MAX_CURSOR_LENGTH = 1024;
@@ -121,6 +162,7 @@ export const peopleRoutes = (service: Service): Hono<Env> => {
     if (E.isLeft(lookup)) return validationProblem(c, lookup.left);
     return answer(c, await service.lookupNames(ctx(c), lookup.right));
   });
+  routes.post('/people/import', importRoute(service));
   routes.put(
     '/people/:id',
     write(PersonBody, false, async (c, body) => answer(c, await service.upsertPerson(ctx(c), pathId(c), body))),

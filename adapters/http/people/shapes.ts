@@ -1,10 +1,11 @@
 import * as t from 'io-ts';
 import { annotate } from '../../../domain/annotate.ts';
 import { MAX_EMAIL_LENGTH } from '../../../domain/email.ts';
-import { MAX_PERSON_NAME_LENGTH, PersonEmail, PersonLanguage, PersonName } from '../../../domain/person.ts';
+import { MAX_PERSON_NAME_LENGTH, PersonCrm, PersonEmail, PersonLanguage, PersonName } from '../../../domain/person.ts';
 import { IsoInstant, Role } from '../../../domain/shared.ts';
 import { TimeZoneName } from '../../../domain/time.ts';
 import type { PersonView } from '../../../application/ports/read-models.ts';
+import { FieldErrorShape } from '../problems/shapes.ts';
 
 export const PersonResource = annotate(
   t.intersection([
@@ -22,7 +23,11 @@ export const PersonResource = annotate(
       active: annotate(t.boolean, { description: 'False once deactivated: no sign-in and no new bookings.' }),
       updatedAt: annotate(IsoInstant, { description: 'When it last changed.' }),
     }),
-    t.partial({ timezone: TimeZoneName, language: PersonLanguage }),
+    t.partial({
+      timezone: TimeZoneName,
+      language: PersonLanguage,
+      crm: annotate(PersonCrm, { description: 'What the site’s CRM knows of the person: admins and auditors only.' }),
+    }),
   ]),
   { name: 'Person' },
 );
@@ -39,21 +44,27 @@ export const RoleSet = annotate(
   },
 );
 
-export const PersonBody = annotate(
-  t.intersection([
-    t.type({ name: PersonName, email: PersonEmail }),
-    t.partial({
-      timezone: TimeZoneName,
-      language: PersonLanguage,
-      roles: RoleSet,
-      active: annotate(t.boolean, {
-        description:
-          '`false` deactivates the person (no sign-in, no new bookings; nothing is deleted), `true` reactivates. ' +
-          'Left out, it stays as it is. Nobody changes their own (403 naming `active`).',
-      }),
-    }),
-  ]),
-  { name: 'PersonInput' },
+const personRequired = { name: PersonName, email: PersonEmail };
+const personOptional = {
+  timezone: TimeZoneName,
+  language: PersonLanguage,
+  crm: PersonCrm,
+  roles: RoleSet,
+  active: annotate(t.boolean, {
+    description:
+      '`false` deactivates the person (no sign-in, no new bookings; nothing is deleted), `true` reactivates. ' +
+      'Left out, it stays as it is. Nobody changes their own (403 naming `active`).',
+  }),
+};
+
+export const PersonBody = annotate(t.intersection([t.type(personRequired), t.partial(personOptional)]), {
+  name: 'PersonInput',
+});
+
+/** A person in a JSON import: `PUT /people/{id}`'s body with the `id`. */
+export const PeopleImportItem = annotate(
+  t.intersection([t.type({ id: annotate(t.string, { minLength: 1 }), ...personRequired }), t.partial(personOptional)]),
+  { name: 'PeopleImportItem' },
 );
 
 export type PersonInput = t.TypeOf<typeof PersonBody>;
@@ -113,4 +124,42 @@ export const PersonNameList = annotate(
     ),
   }),
   { name: 'PersonNameList' },
+);
+
+/** `POST /people/import`: a site's export in one request, at most this large and this many people (more: the CLI). */
+export const MAX_IMPORT_BODY_BYTES = 1024 * 1024;
+export const MAX_IMPORT_LINES = 5000;
+
+const count = (description: string) => annotate(t.number, { type: 'integer', minimum: 0, description });
+
+/** The import's answer: what it did (or would do, on a dry run), and every line it did not import, with why. */
+export const PeopleImportReport = annotate(
+  t.type({
+    dryRun: annotate(t.boolean, { description: 'True when nothing was written (`dryRun=true`).' }),
+    lines: count('People lines read, good and bad (the header and blank lines not counted).'),
+    created: count('People new to the directory.'),
+    updated: count('People whose entry changed.'),
+    unchanged: count('People whose entry the line would not change (nothing recorded).'),
+    bad: annotate(
+      t.array(
+        annotate(
+          t.intersection([
+            t.type({
+              line: annotate(t.number, {
+                type: 'integer',
+                minimum: 1,
+                description:
+                  "CSV: the line's physical line number (the header is line 1). JSON: the item's place, from 1.",
+              }),
+              errors: t.array(FieldErrorShape),
+            }),
+            t.partial({ id: annotate(t.string, { description: 'The id the line gives, when it gives one.' }) }),
+          ]),
+          { name: 'PeopleImportBadLine' },
+        ),
+      ),
+      { description: 'Every line not imported, in file order; the other lines were imported all the same.' },
+    ),
+  }),
+  { name: 'PeopleImportReport' },
 );

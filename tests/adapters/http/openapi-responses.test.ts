@@ -9,6 +9,7 @@ import type { Client, TestSystem } from '../../support/system.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordPerson } from '../../support/directory.ts';
+import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
 /**
  * Real answers of the running system (real SQLite, real sockets, the dev outbox mailer) checked against the OpenAPI
@@ -254,6 +255,16 @@ describe('real answers fit the OpenAPI document', () => {
     });
     expect(domainInvalid.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['email', 'name']);
     await send(admin, 'PUT /people/{id}', 400, { path: { id: 'x' } });
+    const imported = await send(admin, 'POST /people/import', 200, {
+      query: 'dryRun=true',
+      body: 'id,name,email,branch\nimp-1,Ivo Import,ivo@example.com,north\nimp-2,Ina,not-an-address,\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(imported.body).toMatchObject({ dryRun: true, created: 1, bad: [{ line: 3, id: 'imp-2' }] });
+    await send(cora, 'POST /people/import', 403, {
+      body: [{ id: 'imp-1', name: 'Ivo', email: 'ivo@example.com' }],
+    });
+    await send(admin, 'POST /people/import', 415, { body: 'x', headers: { 'content-type': 'text/plain' } });
   });
 
   it('a meeting through its whole life cycle, with its history', async () => {
@@ -763,6 +774,42 @@ describe('real answers fit the OpenAPI document', () => {
       checked.add('POST /auth/dev-session 200');
     } finally {
       await dev.destroy();
+    }
+  });
+
+  it('webhooks: register, read, change, rotate, the delivery log, a redelivery, delete, and the refusals', async () => {
+    const receiver = await startWebhookReceiver();
+    const hooks = await startTestSystem({
+      env: { WEBHOOKS_ALLOW_INSECURE_TARGETS: 'true' },
+      system: { webhooks: { retryDelaysMs: [50, 50], timeoutMs: 2_000 } },
+    });
+    try {
+      await hooks.people('cora', 'ivan');
+      const boss = await hooks.as('ada', ['admin']);
+      const made = await send(boss, 'POST /webhooks', 201, {
+        body: { url: `${receiver.url}/doc`, events: ['meeting.*'], description: 'The CRM' },
+      });
+      const path = { id: made.body.id as string };
+      await send(boss, 'GET /webhooks', 200);
+      await send(boss, 'GET /webhooks/{id}', 200, { path });
+      await send(boss, 'PATCH /webhooks/{id}', 200, { path, body: { events: ['meeting.scheduled'] } });
+      await send(boss, 'POST /webhooks/{id}/rotate-secret', 200, { path });
+      const created = await boss.request('POST', '/meetings', meeting());
+      expect(created.status).toBe(201);
+      const log = await eventually(async () => {
+        const res = await send(boss, 'GET /webhooks/{id}/deliveries', 200, { path, query: 'limit=10' });
+        return res.body.items.length === 1 && res.body.items[0].status === 'delivered' ? res : undefined;
+      }, 'the delivery');
+      const deliveryId = log.body.items[0].id as string;
+      await send(boss, 'POST /webhooks/{id}/deliveries/{deliveryId}/redeliver', 202, { path: { ...path, deliveryId } });
+      await send(boss, 'POST /webhooks', 400, { body: { url: 'ftp://x', events: ['meeting.*'] } });
+      await send(boss, 'GET /webhooks/{id}/deliveries', 400, { path, query: 'limit=0' });
+      await send(boss, 'GET /webhooks/{id}', 404, { path: { id: 'nope' } });
+      await send(await hooks.as('cora', ['customer']), 'GET /webhooks', 403);
+      await send(boss, 'DELETE /webhooks/{id}', 204, { path });
+    } finally {
+      await hooks.destroy();
+      await receiver.close();
     }
   });
 

@@ -15,6 +15,24 @@ export const messages = {
       none: 'Nobody matches.',
       count: '{n} people shown.',
       languages: { en: 'English', es: 'Spanish' },
+      import: {
+        title: 'Import people from a file',
+        hint:
+          'A CSV or JSON export from your CRM. CSV columns: id, name, email (required), timezone, language, roles ' +
+          '(separated by ;), active, external id; any other column is kept as a CRM field. People the file does not ' +
+          'change are left as they are.',
+        file: 'File (CSV or JSON)',
+        dryRun: 'Try it first: check every line and save nothing',
+        try: 'Check the file',
+        run: 'Import',
+        busy: 'Working…',
+        dryRunDone: 'Checked, nothing saved.',
+        done: 'Imported.',
+        summary: '{lines} lines: {created} new, {updated} updated, {unchanged} unchanged, {bad} not imported.',
+        badCaption: 'Lines not imported',
+        line: 'Line',
+        reason: 'Why',
+      },
       form: {
         name: 'Name',
         id: 'Id',
@@ -70,6 +88,25 @@ export const messages = {
       none: 'Nadie coincide.',
       count: '{n} personas mostradas.',
       languages: { en: 'Inglés', es: 'Español' },
+      import: {
+        title: 'Importar personas desde un archivo',
+        hint:
+          'Una exportación CSV o JSON de tu CRM. Columnas CSV: id, name, email (obligatorias), timezone, language, ' +
+          'roles (separadas por ;), active, external id; cualquier otra columna se guarda como campo del CRM. Las ' +
+          'personas que el archivo no cambia quedan como están.',
+        file: 'Archivo (CSV o JSON)',
+        dryRun: 'Probar primero: revisar cada línea sin guardar nada',
+        try: 'Revisar el archivo',
+        run: 'Importar',
+        busy: 'Trabajando…',
+        dryRunDone: 'Revisado, no se guardó nada.',
+        done: 'Importado.',
+        summary:
+          '{lines} líneas: {created} nuevas, {updated} actualizadas, {unchanged} sin cambios, {bad} sin importar.',
+        badCaption: 'Líneas sin importar',
+        line: 'Línea',
+        reason: 'Motivo',
+      },
       form: {
         name: 'Nombre',
         id: 'Identificador',

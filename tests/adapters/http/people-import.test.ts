@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { client, useSystem } from '../../support/system.ts';
+
+const sys = useSystem();
+
+const csv = [
+  'id,name,email,roles,external id,branch',
+  'imp-1,Ivo Import,ivo@example.com,customer,CRM-1,north',
+  'imp-2,Ina Import,not-an-address,customer,,',
+  'imp-3,"Ada, Admin",ada@example.com,instructor;customer,CRM-3,south',
+  'imp-1,Ivo Again,ivo2@example.com,customer,,',
+].join('\r\n');
+
+const post = (who: Awaited<ReturnType<typeof sys.as>>, body: string, type: string, query = '', headers = {}) =>
+  who.request('POST', `/people/import${query}`, body, { 'content-type': type, ...headers });
+
+describe('POST /people/import', { timeout: 120_000 }, () => {
+  it('is for admins only', async () => {
+    expect((await post(client(sys.url, undefined) as never, csv, 'text/csv')).status).toBe(401);
+    const instructor = await sys.as('ivan', ['instructor']);
+    const refused = await post(instructor, csv, 'text/csv');
+    expect(refused.status).toBe(403);
+    const auditor = await sys.as('audrey', ['auditor']);
+    expect((await post(auditor, csv, 'text/csv')).status).toBe(403);
+    const admin = await sys.as('ada-admin', ['admin']);
+    expect((await admin.request('GET', '/people/imp-1')).status).toBe(404);
+  });
+
+  it('tries a file (dry run), imports it, and changes nothing the second time', async () => {
+    const admin = await sys.as('ada-admin', ['admin']);
+    const before = await sys.system.store.headPosition();
+    const dry = await post(admin, csv, 'text/csv', '?dryRun=true');
+    expect(dry.status).toBe(200);
+    expect(dry.body).toEqual({
+      dryRun: true,
+      lines: 4,
+      created: 2,
+      updated: 0,
+      unchanged: 0,
+      bad: [
+        { line: 3, id: 'imp-2', errors: [expect.objectContaining({ path: 'email' })] },
+        { line: 5, id: 'imp-1', errors: [{ path: 'id', message: 'repeats the id of line 2' }] },
+      ],
+    });
+    expect(await sys.system.store.headPosition()).toBe(before);
+    expect((await admin.request('GET', '/people/imp-1')).status).toBe(404);
+
+    const done = await post(admin, csv, 'text/csv; charset=utf-8');
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ dryRun: false, lines: 4, created: 2, updated: 0, unchanged: 0 });
+    expect(done.body.bad.map((b: { line: number }) => b.line)).toEqual([3, 5]);
+    const ivo = await admin.request('GET', '/people/imp-1');
+    expect(ivo.body).toMatchObject({
+      name: 'Ivo Import',
+      roles: ['customer'],
+      crm: { externalId: 'CRM-1', fields: { branch: 'north' } },
+    });
+    const written = await sys.system.store.headPosition();
+
+    const again = await post(admin, csv, 'text/csv');
+    expect(again.body).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
+    expect(await sys.system.store.headPosition()).toBe(written);
+
+    // JSON, the same people: unchanged; one more CRM field: updated.
+    const json = [
+      {
+        id: 'imp-1',
+        name: 'Ivo Import',
+        email: 'ivo@example.com',
+        crm: { externalId: 'CRM-1', fields: { branch: 'north' } },
+      },
+      {
+        id: 'imp-3',
+        name: 'Ada, Admin',
+        email: 'ada@example.com',
+        crm: { externalId: 'CRM-3', fields: { branch: 'south', level: 'gold' } },
+      },
+    ];
+    const viaJson = await post(admin, JSON.stringify({ people: json }), 'application/json');
+    expect(viaJson.body).toMatchObject({ lines: 2, created: 0, updated: 1, unchanged: 1, bad: [] });
+
+    // The CRM record is for admins and auditors: never in the name look-up, nor for the person themselves.
+    const names = await (await sys.as('ivan', ['instructor'])).request('GET', '/directory/names?query=ivo');
+    expect(names.body.items).toEqual([{ id: 'imp-1', name: 'Ivo Import' }]);
+    const self = await (await sys.as('imp-1', ['customer'])).request('GET', '/people/imp-1');
+    expect(self.status).toBe(200);
+    expect(self.body.crm).toBeUndefined();
+    const me = await (await sys.as('imp-1', ['customer'])).request('GET', '/me');
+    expect(me.body.crm).toBeUndefined();
+    const audited = await (await sys.as('audrey', ['auditor'])).request('GET', '/people/imp-3');
+    expect(audited.body.crm).toEqual({ externalId: 'CRM-3', fields: { branch: 'south', level: 'gold' } });
+  });
+
+  it('answers a repeat with its key from the first answer, and refuses what it cannot read', async () => {
+    const admin = await sys.as('ada-admin', ['admin']);
+    const body = 'id,name,email\nkey-1,Kim Key,kim@example.com\n';
+    const first = await post(admin, body, 'text/csv', '', { 'idempotency-key': 'import-1' });
+    expect(first.body).toMatchObject({ created: 1 });
+    const repeat = await post(admin, body, 'text/csv', '', { 'idempotency-key': 'import-1' });
+    expect(repeat.headers.get('idempotent-replayed')).toBe('true');
+    expect(repeat.body).toEqual(first.body);
+    const other = await post(admin, `${body}key-2,Kit Key,kit@example.com\n`, 'text/csv', '', {
+      'idempotency-key': 'import-1',
+    });
+    expect(other.status).toBe(422);
+
+    const noHeader = await post(admin, 'id,name\nx,y\n', 'text/csv');
+    expect(noHeader.status).toBe(400);
+    expect(noHeader.body.errors).toEqual([{ path: '(body)', message: 'the header has no email column' }]);
+    expect((await post(admin, '{"people": 3}', 'application/json')).status).toBe(400);
+    expect((await post(admin, body, 'text/plain')).status).toBe(415);
+    const badQuery = await post(admin, body, 'text/csv', '?dryRun=maybe&x=1');
+    expect(badQuery.status).toBe(400);
+    expect(badQuery.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['dryRun', 'x']);
+    // Above the 64 KiB of other bodies, below the import's 1 MiB: read; above it: 413, with a key or without.
+    const rows = Array.from({ length: 1500 }, (_, i) => `big-${i},Big ${i},big-${i}@example.com`);
+    const large = await post(admin, ['id,name,email', ...rows].join('\n'), 'text/csv', '?dryRun=true', {
+      'idempotency-key': 'import-large',
+    });
+    expect(large.status).toBe(200);
+    expect(large.body).toMatchObject({ lines: 1500, created: 1500 });
+    const huge = 'id,name,email\n' + 'x'.repeat(1024 * 1024);
+    expect((await post(admin, huge, 'text/csv')).status).toBe(413);
+    expect((await post(admin, huge, 'text/csv', '', { 'idempotency-key': 'import-huge' })).status).toBe(413);
+  });
+});
