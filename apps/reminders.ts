@@ -9,6 +9,7 @@ import type { ReminderModule } from '../application/reminders/module.ts';
 import { renderDefaultReminderEmail, reminderTopic } from '../application/reminders/topic.ts';
 import type { ReminderRender } from '../application/reminders/topic.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
+import { ConfigError } from './config.ts';
 import type { Config } from './config.ts';
 
 /** Reminders go this many minutes before each session: 24 hours and 1 hour. */
@@ -43,7 +44,7 @@ export const reminderTestOffsets = (env: NodeJS.ProcessEnv = process.env): Reado
   if (spec === undefined || spec === '') return undefined;
   const offsets = spec.split(',').map((part) => Number(part.trim()));
   if (offsets.some((o) => !Number.isInteger(o) || o <= 0))
-    throw new Error(`REMINDERS_TEST_OFFSETS_SECONDS must list whole seconds above 0, got '${spec}'`);
+    throw new ConfigError(`REMINDERS_TEST_OFFSETS_SECONDS must list whole seconds above 0, got '${spec}'`);
   return offsets;
 };
 
