@@ -5,11 +5,14 @@ import * as identity from '../domain/identity.ts';
 import * as meeting from '../domain/meeting.ts';
 import * as notification from '../domain/notification.ts';
 import * as person from '../domain/person.ts';
+import * as reminder from '../domain/reminder.ts';
 import { bookingOf, scheduleStreamPrefix, transitionChange } from '../domain/schedule.ts';
 import * as series from '../domain/series.ts';
 import * as session from '../domain/session.ts';
 import * as signIn from '../domain/sign-in.ts';
 import * as settings from '../domain/settings.ts';
+import * as webhook from '../domain/webhook.ts';
+import * as delivery from '../domain/webhook-delivery.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { ValidationFailed } from '../domain/shared.ts';
 import type { Aggregate, AppError } from './execute.ts';
@@ -262,6 +265,93 @@ export const attendanceAggregate: Aggregate<
   },
 };
 
+/** One session's reminder plan (see domain/reminder.ts), written by the reminder planner and scheduler only. */
+export const reminders: Aggregate<
+  reminder.ReminderCommand,
+  reminder.ReminderEvent,
+  reminder.ReminderState,
+  reminder.ReminderError
+> = {
+  streamPrefix: reminder.reminderStreamPrefix,
+  streamName: reminder.reminderStreamName,
+  decider: reminder.reminderDecider,
+  codec: reminder.ReminderEvent,
+  eventTypes: reminder.reminderEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'InvalidOffsets':
+        return { _tag: 'ValidationFailed', errors: [{ path: 'offsetsSeconds', message: error.message }] };
+      case 'ReminderNotPlanned':
+        return notFound('reminder');
+      case 'ReminderAlreadyDone':
+        return { _tag: 'Conflict', message: 'the reminder was already sent or missed' };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
+/** A webhook endpoint (see domain/webhook.ts): its address, subscriptions and signing secret. */
+export const webhooks: Aggregate<
+  webhook.WebhookCommand,
+  webhook.WebhookEvent,
+  webhook.WebhookState,
+  webhook.WebhookError
+> = {
+  streamPrefix: webhook.webhookStreamPrefix,
+  streamName: webhook.webhookStreamName,
+  decider: webhook.webhookDecider,
+  codec: webhook.WebhookEvent,
+  eventTypes: webhook.webhookEventTypesStored,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'ValidationFailed':
+        return error;
+      case 'WebhookNotFound':
+        return notFound('webhook');
+      case 'WebhookAlreadyExists':
+        return { _tag: 'Conflict', message: 'a webhook with this id already exists' };
+      case 'WebhookNotEnabled':
+        return { _tag: 'Conflict', message: 'the webhook is not enabled' };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
+/** One event delivered to one webhook endpoint (see domain/webhook-delivery.ts). */
+export const webhookDeliveries: Aggregate<
+  delivery.WebhookDeliveryCommand,
+  delivery.WebhookDeliveryEvent,
+  delivery.WebhookDeliveryState,
+  delivery.WebhookDeliveryError
+> = {
+  streamPrefix: delivery.webhookDeliveryStreamPrefix,
+  streamName: delivery.webhookDeliveryStreamName,
+  decider: delivery.webhookDeliveryDecider,
+  codec: delivery.WebhookDeliveryEvent,
+  eventTypes: delivery.webhookDeliveryEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'DeliveryNotFound':
+        return notFound('delivery');
+      case 'DeliveryPending':
+        return {
+          _tag: 'Conflict',
+          message: 'the delivery is still pending; it can be sent again once it is delivered or failed',
+        };
+      case 'DeliveryAlreadyRequested':
+      case 'DeliveryNotPending':
+      case 'AttemptInProgress':
+      case 'AttemptNotDue':
+      case 'NotCurrentAttempt':
+        return { _tag: 'Conflict', message: `the delivery changed meanwhile (${error._tag}); try again` };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
 /** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
 export const projectedAggregates = [
   meetings,
@@ -273,6 +363,9 @@ export const projectedAggregates = [
   sessions,
   identities,
   attendanceAggregate,
+  reminders,
+  webhooks,
+  webhookDeliveries,
 ];
 
 /**

@@ -82,6 +82,17 @@ const peopleSummaries: Record<string, (d: Data) => string> = {
   PersonReactivated: (d) => `Person ${text(d.personId)} was reactivated.`,
 };
 
+const offset = (d: Data): string => `${text(d.offsetSeconds)} s`;
+const reminderSummaries: Record<string, (d: Data) => string> = {
+  RemindersPlanned: (d) =>
+    `Reminders of the session at ${text((d.session as Data | undefined)?.start)} planned: ${count(d.reminders)} to go.`,
+  RemindersDropped: () => 'Reminders of the session were dropped (it was cancelled).',
+  ReminderClaimed: (d) =>
+    `The reminder ${offset(d)} before the session at ${text(d.start)} was handed to the notification log.`,
+  ReminderMissed: (d) =>
+    `The reminder ${offset(d)} before the session at ${text(d.start)} was not sent (the session had started, or a later reminder went instead).`,
+};
+
 const otherSummaries: Record<string, (d: Data) => string> = {
   SettingsChanged: () => 'Site settings were changed.',
   NotificationRequested: (d) =>
@@ -121,6 +132,7 @@ const summaries: Readonly<Record<string, (d: Data) => string>> = {
   ...attendanceSummaries,
   ...seriesSummaries,
   ...peopleSummaries,
+  ...reminderSummaries,
   ...otherSummaries,
   ...signInSummaries,
 };

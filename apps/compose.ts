@@ -50,6 +50,12 @@ import { bookingCrashProbe, seriesCrashProbe } from './test-crash.ts';
 import { createNotifications } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
+import { createWebhooks } from './webhooks.ts';
+import type { WebhookOptions } from './webhooks.ts';
+import type { WebhookModule } from '../application/webhooks/module.ts';
+import { createReminderTopic, createReminders } from './reminders.ts';
+import type { ReminderOptions } from './reminders.ts';
+import type { ReminderModule } from '../application/reminders/module.ts';
 import { createIcsFeedBuilder } from '../adapters/mail/ics.ts';
 import { createCalendarFeedService } from '../application/calendar-feed.ts';
 import { createAuditService } from '../application/audit.ts';
@@ -98,6 +104,9 @@ export interface System {
   readonly logger: Logger;
   readonly signaling: SignalingHandle;
   readonly notifications: NotificationModule;
+  readonly webhooks: WebhookModule;
+  /** Reminders before each session: planned from the log, sent through the notification log. */
+  readonly reminders: ReminderModule;
   /** Sign-in sessions; undefined without a bearer secret to sign their tokens (AUTH_JWKS_URL alone). */
   readonly sessions: Sessions | undefined;
   /** Email sign-in, with the sessions. */
@@ -121,6 +130,10 @@ export interface SystemOptions {
   >;
   /** Cancellation emails: retry timing (tests use milliseconds), jitter, or another mailer. */
   readonly notifications?: NotificationOptions;
+  /** Webhooks: the retry schedule and timeouts (tests use milliseconds), the auto-disable period, a DNS resolver. */
+  readonly webhooks?: WebhookOptions;
+  /** Reminders: TEST-ONLY offsets in seconds and re-check delay (apps/reminders.ts). */
+  readonly reminders?: ReminderOptions;
   /** The audit log's CSV export: the most entries one may hold (tests use a few). */
   readonly auditCsvMaxRows?: number;
   /** `false` only for the bench's baseline: bookings without the schedule streams (unsafe across nodes). */
@@ -480,13 +493,15 @@ const createHttp = (
     auth: Auth;
     calls: Calls;
     notifications: NotificationModule;
+    webhooks: WebhookModule;
+    reminders: ReminderModule;
     listening: Listening;
     oidc?: ReturnType<typeof createOidc>;
   },
   signIn?: AuthRouteDeps,
 ) => {
   const { config, store, readModels, projections, access, clock, logger } = deps;
-  const { auth, calls, notifications, listening, oidc } = parts;
+  const { auth, calls, notifications, webhooks, reminders, listening, oidc } = parts;
   const calendarFeeds = createCalendarFeedService({
     executor: deps.executor,
     queries: readModels,
@@ -504,6 +519,8 @@ const createHttp = (
       ...(notifications.changes !== undefined
         ? [{ name: notifications.changes.name, status: () => notifications.changes!.status() }]
         : []),
+      { name: webhooks.reaction.name, status: () => webhooks.status() },
+      { name: reminders.planner.name, status: () => reminders.status() },
     ],
     store: { name: store.capabilities.name, connectionStatus: store.connectionStatus?.bind(store) },
     signaling: () =>
@@ -525,6 +542,7 @@ const createHttp = (
       room: (ctx, meetingId) => callRoom(room, ctx, meetingId),
     },
     notifications: notifications.service,
+    webhooks: webhooks.service,
     audit: createAuditService({ queries: readModels.audit, csvMaxRows: deps.options.auditCsvMaxRows }),
     calendarFeeds: {
       service: calendarFeeds,
@@ -647,6 +665,8 @@ const closer = (
   server: Server,
   signaling: SignalingHandle,
   notifications: NotificationModule,
+  webhooks: WebhookModule,
+  reminders: ReminderModule,
   /** Sign-in's own work (queued link requests, the revocation reaction), stopped before the stores close. */
   stopSignIn: () => Promise<void>,
 ) => {
@@ -659,7 +679,9 @@ const closer = (
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
+      await reminders.stop();
       await notifications.stop();
+      await webhooks.stop();
       await stopSignIn();
       await stopCore(deps);
     })();
@@ -686,12 +708,28 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     options: deps.options.notifications,
     joinLinks: links,
     publicBaseUrl: () => listening.publicBaseUrl,
+    topics: {
+      reminder: createReminderTopic({ ...deps, config, joinLinks: links }),
+    },
   });
+  const webhooks = createWebhooks({
+    config,
+    store: deps.store,
+    executor: deps.executor,
+    readModels: deps.readModels,
+    projections,
+    mailer: deps.options.notifications?.mailer ?? chooseMailer(config, deps.dataDir, logger),
+    logger,
+    clock: deps.clock,
+    newId,
+    options: deps.options.webhooks,
+  });
+  const reminders = createReminders({ ...deps, notifications, newId, options: deps.options.reminders });
   const sessionParts = createSessionParts(deps, auth);
   const calls = createCalls(deps, auth, listening, links);
   const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);
   const oidc = createOidc(deps, auth, sessionParts?.sessions, listening);
-  const app = createHttp(deps, { auth, calls, notifications, listening, oidc }, signIn);
+  const app = createHttp(deps, { auth, calls, notifications, webhooks, reminders, listening, oidc }, signIn);
   const server = await listen(config, app);
   const port = (server.address() as AddressInfo).port;
   if (config.publicBaseUrlDefaulted) listening.publicBaseUrl = `http://localhost:${port}`;
@@ -701,6 +739,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   listening.signaling = signaling;
   closeCallsOnMeetingChange(projections, signaling, logger);
   notifications.start();
+  webhooks.start();
+  reminders.start();
   sessionParts?.reaction.start();
   // Series sessions follow their series from the log: whatever a crash cut short is finished from the checkpoint on.
   deps.seriesProcessManager.start();
@@ -725,10 +765,12 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     logger,
     signaling,
     notifications,
+    webhooks,
+    reminders,
     sessions: sessionParts?.sessions,
     signIn: signIn?.signIn,
     access: deps.access,
-    close: closer(deps, server, signaling, notifications, async () => {
+    close: closer(deps, server, signaling, notifications, webhooks, reminders, async () => {
       await signIn?.signIn.idle();
       await sessionParts?.reaction.stop();
     }),

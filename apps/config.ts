@@ -43,6 +43,8 @@ export interface Config {
   readonly session: { readonly accessTtlSeconds: number; readonly refreshTtlSeconds: number };
   /** Sign-in requests per 15 minutes: per client address (then 429), and links per email address (silently). */
   readonly signIn: { readonly perClient: number; readonly perAddress: number };
+  /** WEBHOOKS_ALLOW_INSECURE_TARGETS=true: webhook endpoints may be http: and private addresses (development, tests). */
+  readonly webhooksAllowInsecureTargets: boolean;
   /** ACCESS_PROVIDER: the site's access provider module (a path from the working directory, or a package). */
   readonly accessProvider?: string;
 }
@@ -97,6 +99,14 @@ const redisUrl = (value: string | undefined): string | undefined => {
     );
   }
   return url;
+};
+
+/** `true` or `false` (unset: false); anything else is refused rather than guessed. */
+const flag = (name: string, value: string | undefined): boolean => {
+  const v = value?.trim().toLowerCase();
+  if (v === undefined || v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  throw new ConfigError(`${name} must be true or false, got '${value}'`);
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -250,5 +260,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       perClient: int('SIGN_IN_LIMIT_PER_CLIENT', env.SIGN_IN_LIMIT_PER_CLIENT, 30, 1, 1_000_000),
       perAddress: int('SIGN_IN_LIMIT_PER_ADDRESS', env.SIGN_IN_LIMIT_PER_ADDRESS, 5, 1, 1000),
     },
+    webhooksAllowInsecureTargets: flag('WEBHOOKS_ALLOW_INSECURE_TARGETS', env.WEBHOOKS_ALLOW_INSECURE_TARGETS),
   };
 };

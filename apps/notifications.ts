@@ -4,6 +4,7 @@ import { createNotificationModule } from '../application/notifications/module.ts
 import type { NotificationModule } from '../application/notifications/module.ts';
 import type { RetryPolicy } from '../application/notifications/sender.ts';
 import type { EmailJoinLinks } from '../application/notifications/join-links.ts';
+import type { NoticeTopics } from '../application/notifications/topics.ts';
 import type { Executor } from '../application/execute.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { Mailer } from '../application/ports/mailer.ts';
@@ -43,6 +44,8 @@ export const createNotifications = (params: {
   readonly joinLinks?: EmailJoinLinks;
   /** The site's address as it listens (the configured one, or the real port when PUBLIC_BASE_URL is unset). */
   readonly publicBaseUrl?: () => string;
+  /** The topics other features add (reminders, ...). */
+  readonly topics?: NoticeTopics;
 }): NotificationModule => {
   const { config, dataDir, readModels, logger, options = {} } = params;
   const { random, mailer: customMailer, coalesceSeconds: _window, ...policy } = options;
@@ -75,5 +78,6 @@ export const createNotifications = (params: {
     policy,
     random,
     ...(params.joinLinks !== undefined ? { joinLinks: params.joinLinks } : {}),
+    ...(params.topics !== undefined ? { topics: params.topics } : {}),
   });
 };

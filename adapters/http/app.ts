@@ -31,6 +31,8 @@ import { problem, validationProblem } from './kit/problem.ts';
 import { meetingRoutes } from './meetings/routes.ts';
 import { attendanceRoutes } from './attendance/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
+import type { WebhookService } from '../../application/webhooks/service.ts';
 import { oidcRoutes } from './oidc/routes.ts';
 import type { OidcRouteDeps } from './oidc/routes.ts';
 import { importBodyLimit, peopleRoutes } from './people/routes.ts';
@@ -61,6 +63,10 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
   [/^\/people\/import$/, 'replay'],
   // Its answer is the feed's secret, shown once: kept nowhere, so a repeat says so instead.
   [/^\/calendar\/feed$/, 'secret'],
+  // The answer holds the endpoint's signing secret, shown once.
+  [/^\/webhooks$/, 'secret'],
+  [/^\/webhooks\/[^/]+\/rotate-secret$/, 'secret'],
+  [/^\/webhooks\/[^/]+\/deliveries\/[^/]+\/redeliver$/, 'replay'],
 ];
 const idempotentKind = (path: string): IdempotentKind | undefined =>
   IDEMPOTENT_POSTS.find(([pattern]) => pattern.test(path))?.[1];
@@ -86,6 +92,7 @@ export interface HttpDeps {
   readonly series: SeriesService;
   readonly join: JoinService;
   readonly notifications: NotificationService;
+  readonly webhooks: WebhookService;
   readonly audit: AuditService;
   /** The calendar feed: its bearer routes, and its secret URL (credentials of its own). */
   readonly calendarFeeds: CalendarFeedDeps;
@@ -204,6 +211,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   api.route('/', settingsRoutes(deps.service, deps.settingsPreview));
   api.route('/', seriesRoutes(deps.series));
   api.route('/', notificationRoutes(deps.notifications));
+  api.route('/', webhookRoutes(deps.webhooks));
   api.route('/', auditRoutes(deps.audit));
   return api;
 };

@@ -19,6 +19,7 @@ import { eventPayloads } from './history/shapes.ts';
 import { meetingPaths } from './meetings/openapi.ts';
 import { attendancePaths } from './attendance/openapi.ts';
 import { notificationPaths } from './notifications/openapi.ts';
+import { webhookPaths } from './webhooks/openapi.ts';
 import { CallRoleShape, SkipReasonShape } from './notifications/shapes.ts';
 import { createDeriver } from './openapi/derive.ts';
 import { asJson, header, operation, problemJson, reply, schemaNamed } from './openapi/builder.ts';
@@ -294,6 +295,8 @@ const parameters = (idSchema: Json): Json => ({
   SeriesId: { name: 'id', ...pathId('Series id.', idSchema) },
   PersonId: { name: 'id', ...pathId('Person id: the user id (JWT `sub`).', idSchema) },
   NotificationId: { name: 'id', ...pathId('Notification id (32 hexadecimal digits).', idSchema) },
+  WebhookId: { name: 'id', ...pathId('Webhook endpoint id.', idSchema) },
+  WebhookDeliveryId: { name: 'deliveryId', ...pathId('Delivery id (32 hexadecimal digits).', idSchema) },
   IfMatch: {
     name: 'If-Match',
     in: 'header',
@@ -445,6 +448,7 @@ const resources: ReadonlyArray<PathsOf> = [
   calendarPaths,
   settingsPaths,
   notificationPaths,
+  webhookPaths,
   auditPaths,
   authPaths,
   oidcPaths,
@@ -487,6 +491,7 @@ export const openApiDocument = (serverUrl: string): Record<string, unknown> => {
       { name: 'calendar', description: "A user's sessions over time." },
       { name: 'settings', description: 'Site settings (admins).' },
       { name: 'notifications', description: 'Emails and their delivery (admins).' },
+      { name: 'webhooks', description: 'Signed event deliveries to CRMs and site integrations (admins).' },
       { name: 'audit', description: 'The audit log and its CSV export (admins and auditors).' },
       { name: 'sign-in', description: 'Email sign-in links, sessions and the dev sign-in.' },
       { name: 'oidc', description: 'Single sign-on through an OpenID provider (when configured).' },

@@ -12,6 +12,10 @@ import { openPeopleReadModel } from './people.ts';
 import { openSeriesReadModel } from './series.ts';
 import { openSessionReadModel } from './sessions.ts';
 import { openSettingsReadModel } from './settings.ts';
+import { openReminderReadModel } from './reminders.ts';
+import type { ReminderQueries } from '../../application/ports/reminders.ts';
+import { openWebhookReadModel } from './webhooks.ts';
+import type { WebhookReadModel } from './webhooks.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
 const READ_MODEL_VERSION = 6;
@@ -19,6 +23,9 @@ const READ_MODEL_VERSION = 6;
 export interface SqliteReadModels extends ReadModels {
   readonly notifications: NotificationReadModel;
   readonly audit: AuditQueries;
+  /** Every session's reminders still to go. */
+  readonly reminders: ReminderQueries;
+  readonly webhooks: WebhookReadModel['queries'];
   /**
    * Moves what the write-ahead log holds into the database file and empties the log, so that the file alone holds
    * the read models (before it is moved into place, say).
@@ -40,6 +47,8 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   const feeds = openCalendarFeedReadModel(db);
   const audit = openAuditReadModel(db);
   const sessions = openSessionReadModel(db);
+  const reminders = openReminderReadModel(db);
+  const webhooks = openWebhookReadModel(db);
   return {
     ...meetings.queries,
     ...series.queries,
@@ -51,6 +60,8 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     ...attendance.queries,
     notifications,
     audit: audit.queries,
+    reminders: reminders.queries,
+    webhooks: webhooks.queries,
     sinks: [
       meetings.sink,
       history.sink,
@@ -62,6 +73,8 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       audit.sink,
       sessions.sink,
       attendance.sink,
+      reminders.sink,
+      webhooks.sink,
     ],
     transaction: (work) => runInTransaction(db, work),
     flushWal: () => {

@@ -7,6 +7,7 @@ import {
   meetings,
   notifications,
   people,
+  reminders,
   seriesAggregate,
   sessions,
   settingsAggregate,
@@ -41,6 +42,7 @@ describe('audit entries', () => {
       notifications,
       calendarFeeds,
       sessions,
+      reminders,
     ];
     const types = [
       ...known.flatMap((aggregate) => [...aggregate.eventTypes]),

@@ -91,9 +91,9 @@ describe('durability', () => {
       env: { ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: 'x'.repeat(40) },
       encoding: 'utf8',
     });
-    // Two people, the meeting, and its reservations on the customer's and the instructor's schedules.
+    // Two people, the meeting, its reservations on the customer's and the instructor's schedules, and its reminders.
     expect(output).toMatch(
-      /rebuilt meetings, history, people, settings, series, notifications, calendar-feeds, audit, sessions, attendance from 5 events/,
+      /rebuilt meetings, history, people, settings, series, notifications, calendar-feeds, audit, sessions, attendance, reminders, webhooks from 6 events/,
     );
 
     const second = await startTestSystem({ dataDir });

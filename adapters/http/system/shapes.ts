@@ -57,7 +57,8 @@ export const HealthShape = annotate(
       ),
       {
         description:
-          'Per read model, and for the cancellation-notice reaction (`cancellation-notices`): its checkpoint in the ' +
+          'Per read model, for the cancellation-notice reaction (`cancellation-notices`) and for the reminder planner ' +
+          '(`reminder-planner`): its checkpoint in the ' +
           'global log, how far behind the head it is, and why it stopped if it did.',
       },
     ),

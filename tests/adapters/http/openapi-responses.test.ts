@@ -9,6 +9,7 @@ import type { Client, TestSystem } from '../../support/system.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordPerson } from '../../support/directory.ts';
+import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
 /**
  * Real answers of the running system (real SQLite, real sockets, the dev outbox mailer) checked against the OpenAPI
@@ -773,6 +774,42 @@ describe('real answers fit the OpenAPI document', () => {
       checked.add('POST /auth/dev-session 200');
     } finally {
       await dev.destroy();
+    }
+  });
+
+  it('webhooks: register, read, change, rotate, the delivery log, a redelivery, delete, and the refusals', async () => {
+    const receiver = await startWebhookReceiver();
+    const hooks = await startTestSystem({
+      env: { WEBHOOKS_ALLOW_INSECURE_TARGETS: 'true' },
+      system: { webhooks: { retryDelaysMs: [50, 50], timeoutMs: 2_000 } },
+    });
+    try {
+      await hooks.people('cora', 'ivan');
+      const boss = await hooks.as('ada', ['admin']);
+      const made = await send(boss, 'POST /webhooks', 201, {
+        body: { url: `${receiver.url}/doc`, events: ['meeting.*'], description: 'The CRM' },
+      });
+      const path = { id: made.body.id as string };
+      await send(boss, 'GET /webhooks', 200);
+      await send(boss, 'GET /webhooks/{id}', 200, { path });
+      await send(boss, 'PATCH /webhooks/{id}', 200, { path, body: { events: ['meeting.scheduled'] } });
+      await send(boss, 'POST /webhooks/{id}/rotate-secret', 200, { path });
+      const created = await boss.request('POST', '/meetings', meeting());
+      expect(created.status).toBe(201);
+      const log = await eventually(async () => {
+        const res = await send(boss, 'GET /webhooks/{id}/deliveries', 200, { path, query: 'limit=10' });
+        return res.body.items.length === 1 && res.body.items[0].status === 'delivered' ? res : undefined;
+      }, 'the delivery');
+      const deliveryId = log.body.items[0].id as string;
+      await send(boss, 'POST /webhooks/{id}/deliveries/{deliveryId}/redeliver', 202, { path: { ...path, deliveryId } });
+      await send(boss, 'POST /webhooks', 400, { body: { url: 'ftp://x', events: ['meeting.*'] } });
+      await send(boss, 'GET /webhooks/{id}/deliveries', 400, { path, query: 'limit=0' });
+      await send(boss, 'GET /webhooks/{id}', 404, { path: { id: 'nope' } });
+      await send(await hooks.as('cora', ['customer']), 'GET /webhooks', 403);
+      await send(boss, 'DELETE /webhooks/{id}', 204, { path });
+    } finally {
+      await hooks.destroy();
+      await receiver.close();
     }
   });
 

@@ -482,6 +482,7 @@ describe('the running app', () => {
       series: {} as Deps['series'],
       join: {} as Deps['join'],
       notifications: {} as Deps['notifications'],
+      webhooks: {} as Deps['webhooks'],
       audit: {} as Deps['audit'],
       calendarFeeds: { service: {} as Deps['calendarFeeds']['service'], render: () => E.left('unused') },
       readVersion: () => undefined,

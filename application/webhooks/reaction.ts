@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import { scheduleStreamPrefix } from '../../domain/schedule.ts';
+import { WebhookEvent, subscribes, webhookStreamPrefix } from '../../domain/webhook.ts';
+import { webhookDeliveryStreamPrefix } from '../../domain/webhook-delivery.ts';
+import { webhookDeliveries } from '../aggregates.ts';
+import { decodeRecorded } from '../decode.ts';
+import { createRecorder } from '../execute.ts';
+import type { Recorder } from '../execute.ts';
+import { LogFollower } from '../log-follower.ts';
+import type { LogFollowerDeps } from '../log-follower.ts';
+import type { RecordedEvent } from '../ports/event-store.ts';
+import type { WebhookQueries } from '../ports/webhooks.ts';
+import { webhookPayloadOf } from './payload.ts';
+import type { ParticipantsOf, WebhookPayload } from './payload.ts';
+
+export interface WebhookReactionDeps extends LogFollowerDeps {
+  readonly queries: Pick<WebhookQueries, 'subscribers'>;
+  readonly participants: ParticipantsOf;
+  readonly schedule: (deliveryId: string, at?: string) => void;
+  /** An endpoint was disabled because it kept failing: tell the admins (event id, endpoint id, why). */
+  readonly disabledForFailing: (eventId: string, webhookId: string, detail: string) => void;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+}
+
+/** How recent a disabling must be for the admins to be emailed about it when the reaction comes to it. */
+const TELL_WITHIN_MS = 86_400_000;
+
+/** One delivery per event and endpoint: the same id whichever node or replay makes it. */
+export const deliveryIdFor = (eventId: string, webhookId: string): string =>
+  createHash('sha256').update(`${eventId}\u0000${webhookId}`).digest('hex').slice(0, 32);
+
+/**
+ * Follows the log from its own durable checkpoint and turns each event a webhook can say something about into one
+ * delivery per enabled endpoint subscribed to its type (and registered before it). Claiming a delivery is the first
+ * append to its stream, so a replay or a second node finds it claimed and sends nothing new; sending is the sender's.
+ */
+export class WebhookReaction extends LogFollower {
+  private readonly commands: Recorder;
+
+  constructor(private readonly deps: WebhookReactionDeps) {
+    super(deps, 'webhooks', 'webhook deliveries paused; resuming from the checkpoint');
+    this.commands = createRecorder(deps);
+  }
+
+  // Schedules and the deliveries' own streams make no webhook.
+  protected override ignoredStreamPrefixes(): ReadonlyArray<string> {
+    return [scheduleStreamPrefix, webhookDeliveryStreamPrefix];
+  }
+
+  protected async handle(recorded: RecordedEvent): Promise<void> {
+    if (recorded.streamName.startsWith(webhookStreamPrefix)) {
+      this.endpointEvent(recorded);
+      this.advance(recorded.position, true);
+      return;
+    }
+    const payload = webhookPayloadOf(recorded, this.deps.participants);
+    if (E.isLeft(payload)) {
+      // An event that cannot be read would stop every later one: logged and left behind.
+      this.deps.log.error(
+        { eventId: recorded.id, position: recorded.position, error: payload.left },
+        'event cannot be read; no webhook',
+      );
+      this.advance(recorded.position, false);
+      return;
+    }
+    if (payload.right === undefined) {
+      this.advance(recorded.position, false);
+      return;
+    }
+    const subscribers = this.deps.queries
+      .subscribers()
+      .filter((s) => s.registeredAt < recorded.position && subscribes(s.events, payload.right!.type));
+    for (const subscriber of subscribers) await this.claim(recorded, subscriber.id, payload.right);
+    this.recovered();
+    // Saved at once after a claim; an event nobody takes is passed over like any other.
+    this.advance(recorded.position, subscribers.length > 0);
+  }
+
+  private endpointEvent(recorded: RecordedEvent): void {
+    if (recorded.type !== 'WebhookDisabled') return;
+    const decoded = decodeRecorded(WebhookEvent, recorded);
+    if (E.isLeft(decoded) || decoded.right.type !== 'WebhookDisabled') return;
+    const d = decoded.right.data;
+    // A replay long after (a lost checkpoint) tells nobody again about an old disabling.
+    const recent = this.deps.clock().getTime() - Date.parse(d.at) < TELL_WITHIN_MS;
+    if (d.reason === 'failing' && recent)
+      this.deps.disabledForFailing(recorded.id, d.webhookId, d.detail ?? 'it kept failing');
+  }
+
+  private async claim(recorded: RecordedEvent, webhookId: string, payload: WebhookPayload): Promise<void> {
+    const deliveryId = deliveryIdFor(recorded.id, webhookId);
+    const result = await this.commands.record(
+      webhookDeliveries,
+      deliveryId,
+      {
+        type: 'RequestDelivery',
+        data: {
+          deliveryId,
+          webhookId,
+          eventId: recorded.id,
+          type: payload.type,
+          messageId: `msg_${deliveryId}`,
+          payload: JSON.stringify(payload),
+          at: this.deps.clock().toISOString(),
+        },
+      },
+      { maxRetries: 1 },
+    );
+    if (E.isLeft(result)) {
+      if (result.left._tag !== 'DeliveryAlreadyRequested')
+        throw new Error(`cannot claim webhook delivery ${deliveryId}: ${JSON.stringify(result.left)}`);
+      // Claimed before (a replay): the sender resumes it if it is still pending.
+      const loaded = await this.commands.load(webhookDeliveries, deliveryId);
+      if (E.isRight(loaded) && loaded.right.state.status === 'pending')
+        this.deps.schedule(deliveryId, loaded.right.state.nextAttemptAt);
+      return;
+    }
+    this.deps.schedule(deliveryId);
+  }
+}

@@ -1,0 +1,474 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../apps/config.ts';
+import { eventually, startFakeResend } from '../support/fake-resend.ts';
+import type { FakeResend } from '../support/fake-resend.ts';
+import { aMeeting, aSeriesBody } from '../support/builders.ts';
+import type { PersonEntry } from '../support/builders.ts';
+import { useSystem } from '../support/system.ts';
+import type { Client } from '../support/system.ts';
+import { startWebhookReceiver, verifies, verify } from '../support/webhook-receiver.ts';
+import type { WebhookReceiver } from '../support/webhook-receiver.ts';
+
+/**
+ * Webhooks end to end: the real system on a real SQLite file delivering to a local HTTP receiver, which checks every
+ * request with the `standardwebhooks` library as a real receiver would. Insecure targets are allowed (the receiver is
+ * plain http on 127.0.0.1) except in the block that proves they are refused.
+ */
+
+let receiver: WebhookReceiver;
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+});
+afterAll(async () => {
+  await receiver.close();
+});
+
+const INSECURE = { WEBHOOKS_ALLOW_INSECURE_TARGETS: 'true' };
+/** Retries a tenth of a second apart, a timeout of 1.5 s, a lease that ends soon after. */
+const FAST = { retryDelaysMs: [100, 100, 100, 100, 100, 100], timeoutMs: 1_500, leaseMarginMs: 500 };
+
+let day = 0;
+/** A fresh slot per meeting, so the double-booking guard never interferes. */
+const meetingBody = (overrides: Record<string, unknown> = {}) => {
+  day += 1;
+  const start = new Date(Date.UTC(2031, 0, 1, 15) + day * 86_400_000);
+  return aMeeting({
+    start: start.toISOString(),
+    end: new Date(start.getTime() + 3_600_000).toISOString(),
+    ...overrides,
+  });
+};
+
+const schedule = async (admin: Client, overrides: Record<string, unknown> = {}): Promise<string> => {
+  const res = await admin.request('POST', '/meetings', meetingBody(overrides));
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+};
+
+interface Registered {
+  readonly id: string;
+  readonly secret: string;
+}
+
+const register = async (admin: Client, url: string, events: string[] = ['meeting.*']): Promise<Registered> => {
+  const res = await admin.request('POST', '/webhooks', { url, events, description: 'The CRM' });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  expect(res.body.secret).toMatch(/^whsec_/);
+  return { id: res.body.id as string, secret: res.body.secret as string };
+};
+
+type Delivery = {
+  id: string;
+  status: string;
+  messageId: string;
+  type: string;
+  round: number;
+  payload: { type: string; timestamp: string; data: Record<string, unknown> };
+  attempts: Array<{ ok: boolean; status?: number; error?: string }>;
+};
+
+const deliveriesOf = async (admin: Client, webhookId: string): Promise<Delivery[]> => {
+  const res = await admin.request('GET', `/webhooks/${webhookId}/deliveries`);
+  if (res.status !== 200) throw new Error(`GET deliveries answered ${res.status}`);
+  return res.body.items as Delivery[];
+};
+
+const settled = (admin: Client, webhookId: string, count: number, status = 'delivered') =>
+  eventually(
+    async () => {
+      const items = await deliveriesOf(admin, webhookId);
+      return items.length === count && items.every((d) => d.status === status) ? items : undefined;
+    },
+    `${count} ${status} deliveries of ${webhookId}`,
+    30_000,
+  );
+
+describe('webhooks delivered to a local receiver', () => {
+  const sys = useSystem({
+    env: INSECURE,
+    system: { webhooks: { ...FAST, secretOverlapMs: 8_000 } },
+    people: ['cora', 'ivan'],
+  });
+  const admin = sys.client('ada', ['admin']);
+
+  it('signs each event per Standard Webhooks, sends it once, only to endpoints subscribed to its type, without private metadata', async () => {
+    const only = await register(admin, `${receiver.url}/scheduled`, ['meeting.scheduled']);
+    const all = await register(admin, `${receiver.url}/all`, ['meeting.*']);
+    const meetingId = await schedule(admin, {
+      customerMetadata: 'PRIVATE-CUSTOMER-NOTE',
+      instructorMetadata: 'PRIVATE-INSTRUCTOR-NOTE',
+      description: 'Bring water',
+    });
+    expect((await admin.request('POST', `/meetings/${meetingId}/cancel`, { reason: 'ill' })).status).toBe(200);
+    // Both events reached the endpoint that takes every meeting event: the other one has had its chance too.
+    await eventually(() => receiver.taken('/all').size === 2, 'two deliveries to /all');
+    await settled(admin, all.id, 2);
+    const [delivered] = await settled(admin, only.id, 1);
+    expect(receiver.at('/scheduled')).toHaveLength(1);
+    const request = receiver.at('/scheduled')[0]!;
+    const payload = verify(only.secret, request) as Delivery['payload'];
+    expect(verifies(all.secret, request)).toBe(false);
+    expect(request.headers['webhook-id']).toBe(delivered!.messageId);
+    expect(payload.type).toBe('meeting.scheduled');
+    expect(payload.data).toMatchObject({
+      meetingId,
+      customerId: 'cora',
+      instructorId: 'ivan',
+      description: 'Bring water',
+    });
+    expect(Date.parse(payload.timestamp)).not.toBeNaN();
+    for (const r of receiver.at('/all')) expect(verifies(all.secret, r)).toBe(true);
+    const types = receiver.at('/all').map((r) => (JSON.parse(r.body) as { type: string }).type);
+    expect(types.sort()).toEqual(['meeting.cancelled', 'meeting.scheduled']);
+    const cancelled = receiver.at('/all').find((r) => r.body.includes('meeting.cancelled'))!;
+    expect(JSON.parse(cancelled.body).data).toMatchObject({ meetingId, customerId: 'cora', reason: 'ill' });
+    for (const r of receiver.received) expect(r.body).not.toMatch(/PRIVATE-/);
+  });
+
+  it('never shows a secret again: not in GET /webhooks, GET /webhooks/:id or the audit log', async () => {
+    const made = await register(admin, `${receiver.url}/quiet`);
+    const list = await admin.request('GET', '/webhooks');
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((w: { id: string }) => w.id)).toContain(made.id);
+    const one = await admin.request('GET', `/webhooks/${made.id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({
+      id: made.id,
+      url: `${receiver.url}/quiet`,
+      events: ['meeting.*'],
+      status: 'enabled',
+    });
+    const audit = await admin.request('GET', '/audit?type=WebhookRegistered');
+    expect(audit.status).toBe(200);
+    expect(audit.body.items.length).toBeGreaterThan(0);
+    for (const text of [JSON.stringify(list.body), JSON.stringify(one.body), JSON.stringify(audit.body)]) {
+      expect(text).not.toContain(made.secret);
+      expect(text).not.toContain('whsec_');
+    }
+    expect((await admin.request('DELETE', `/webhooks/${made.id}`)).status).toBe(204);
+    expect((await admin.request('GET', `/webhooks/${made.id}`)).status).toBe(404);
+  });
+
+  it('retries through a 500 and a receiver that hangs past the timeout, and the event arrives exactly once', async () => {
+    const hook = await register(admin, `${receiver.url}/flaky`);
+    receiver.answer('/flaky', (_request, count) => (count === 0 ? 500 : count === 1 ? 'hang' : 200));
+    await schedule(admin);
+    const [delivery] = await settled(admin, hook.id, 1);
+    const requests = receiver.at('/flaky');
+    expect(requests.map((r) => r.answer)).toEqual([500, 'hang', 200]);
+    // The same webhook-id and body every time, each attempt signed afresh.
+    expect(new Set(requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([delivery!.messageId]));
+    expect(new Set(requests.map((r) => r.body)).size).toBe(1);
+    for (const r of requests) expect(verifies(hook.secret, r)).toBe(true);
+    expect([...receiver.taken('/flaky').values()]).toEqual([1]);
+    expect(delivery!.attempts.map((a) => a.ok)).toEqual([false, false, true]);
+    expect(delivery!.attempts[0]).toMatchObject({ status: 500, error: 'answered 500' });
+    expect(delivery!.attempts[1]!.error).toMatch(/no answer within 1500 ms/);
+  });
+
+  it('sends a delivery again on request, with the same webhook-id, and refuses one still pending', async () => {
+    const hook = await register(admin, `${receiver.url}/again`);
+    await schedule(admin);
+    const [delivery] = await settled(admin, hook.id, 1);
+    const again = await admin.request('POST', `/webhooks/${hook.id}/deliveries/${delivery!.id}/redeliver`);
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ id: delivery!.id, messageId: delivery!.messageId, round: 1 });
+    await eventually(() => receiver.at('/again').length === 2, 'the redelivery');
+    const [first, second] = receiver.at('/again');
+    expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    expect(second!.body).toBe(first!.body);
+    expect(verifies(hook.secret, second!)).toBe(true);
+    await settled(admin, hook.id, 1);
+    const unknown = await admin.request('POST', `/webhooks/${hook.id}/deliveries/${'0'.repeat(32)}/redeliver`);
+    expect(unknown.status).toBe(404);
+    // One still pending (the receiver keeps failing) is refused.
+    receiver.answer('/again', () => 503);
+    await schedule(admin);
+    const pending = await eventually(async () => {
+      const items = await deliveriesOf(admin, hook.id);
+      return items.find((d) => d.status === 'pending' && d.attempts.length > 0);
+    }, 'a pending delivery');
+    const refused = await admin.request('POST', `/webhooks/${hook.id}/deliveries/${pending.id}/redeliver`);
+    expect(refused.status).toBe(409);
+    receiver.answer('/again', () => 200);
+  });
+
+  it('rotates the secret: during the overlap both secrets verify, after it only the new one', async () => {
+    const hook = await register(admin, `${receiver.url}/rotate`);
+    const rotated = await admin.request('POST', `/webhooks/${hook.id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+    const fresh = rotated.body.secret as string;
+    expect(fresh).toMatch(/^whsec_/);
+    expect(fresh).not.toBe(hook.secret);
+    const until = Date.parse(rotated.body.previousSecretValidUntil as string);
+    await schedule(admin);
+    await eventually(() => receiver.at('/rotate').length === 1, 'a delivery during the overlap');
+    const during = receiver.at('/rotate')[0]!;
+    // Signed at a time inside the overlap: both signatures are in the header.
+    expect(Number(during.headers['webhook-timestamp']) * 1000).toBeLessThan(until);
+    expect(during.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    expect(verifies(fresh, during)).toBe(true);
+    expect(verifies(hook.secret, during)).toBe(true);
+    await eventually(() => Date.now() > until + 1_000, 'the end of the overlap', 30_000);
+    await schedule(admin);
+    await eventually(() => receiver.at('/rotate').length === 2, 'a delivery after the overlap');
+    const after = receiver.at('/rotate')[1]!;
+    expect(after.headers['webhook-signature']!.split(' ')).toHaveLength(1);
+    expect(verifies(fresh, after)).toBe(true);
+    expect(verifies(hook.secret, after)).toBe(false);
+  });
+
+  it('changes an endpoint with PATCH: its events, its address, and disabled by an admin it gets nothing', async () => {
+    const hook = await register(admin, `${receiver.url}/patch-a`, ['person.*']);
+    const patched = await admin.request('PATCH', `/webhooks/${hook.id}`, {
+      url: `${receiver.url}/patch-b`,
+      events: ['meeting.scheduled'],
+      description: '',
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ url: `${receiver.url}/patch-b`, events: ['meeting.scheduled'] });
+    expect(patched.body.description).toBeUndefined();
+    await schedule(admin);
+    await eventually(() => receiver.at('/patch-b').length === 1, 'the delivery to the new address');
+    const disabled = await admin.request('PATCH', `/webhooks/${hook.id}`, { enabled: false });
+    expect(disabled.body).toMatchObject({ status: 'disabled', disabledReason: 'admin' });
+    const watcher = await register(admin, `${receiver.url}/patch-watch`, ['meeting.scheduled']);
+    await schedule(admin);
+    await settled(admin, watcher.id, 1);
+    expect(receiver.at('/patch-b')).toHaveLength(1);
+    const enabled = await admin.request('PATCH', `/webhooks/${hook.id}`, { enabled: true });
+    expect(enabled.body.status).toBe('enabled');
+  });
+
+  it('treats a redirect as a failure (never followed) and keeps at most 2 KB of an answer', async () => {
+    const hook = await register(admin, `${receiver.url}/odd`);
+    receiver.answer('/odd', (_request, count) =>
+      count === 0
+        ? { status: 302, headers: { location: `${receiver.url}/elsewhere` } }
+        : { status: 200, body: 'y'.repeat(50_000) },
+    );
+    await schedule(admin);
+    const [delivery] = await settled(admin, hook.id, 1);
+    expect(delivery!.attempts[0]).toMatchObject({
+      ok: false,
+      status: 302,
+      error: 'answered 302: redirects are not followed',
+    });
+    const answer = (delivery!.attempts[1] as { response?: string }).response!;
+    expect(answer.length).toBe(2048);
+    expect(receiver.at('/elsewhere')).toEqual([]);
+  });
+
+  it('tells about series and people with their public fields only', async () => {
+    const hook = await register(admin, `${receiver.url}/crm`, ['series.scheduled', 'person.*']);
+    const series = await admin.request(
+      'POST',
+      '/series',
+      aSeriesBody({
+        startDate: '2032-01-05',
+        customerMetadata: 'PRIVATE-SERIES-NOTE',
+        instructorMetadata: 'PRIVATE-X',
+      }),
+    );
+    expect(series.status).toBe(201);
+    const put = await admin.request('PUT', '/people/pat', {
+      name: 'Pat Person',
+      email: 'pat@example.com',
+      timezone: 'Europe/Madrid',
+    });
+    expect(put.status).toBe(200);
+    await settled(admin, hook.id, 2);
+    const bodies = receiver.at('/crm').map((r) => verify(hook.secret, r) as Delivery['payload']);
+    const scheduled = bodies.find((b) => b.type === 'series.scheduled')!;
+    expect(scheduled.data).toMatchObject({ seriesId: series.body.id, customerId: 'cora', instructorId: 'ivan' });
+    expect((scheduled.data.occurrences as unknown[]).length).toBe(4);
+    expect(JSON.stringify(scheduled)).not.toMatch(/PRIVATE-|Metadata/);
+    expect(bodies.find((b) => b.type === 'person.registered')!.data).toEqual({
+      personId: 'pat',
+      name: 'Pat Person',
+      email: 'pat@example.com',
+      timezone: 'Europe/Madrid',
+    });
+  });
+
+  it('takes Idempotency-Key on POST /webhooks: a repeat registers nothing and says the secret is not shown again', async () => {
+    const key = `webhook-${Date.now()}`;
+    const body = { url: `${receiver.url}/once`, events: ['person.*'] };
+    const first = await admin.request('POST', '/webhooks', body, { 'idempotency-key': key });
+    expect(first.status).toBe(201);
+    const repeat = await admin.request('POST', '/webhooks', body, { 'idempotency-key': key });
+    expect(repeat.status).toBe(409);
+    expect(JSON.stringify(repeat.body)).not.toContain('whsec_');
+    const list = (await admin.request('GET', '/webhooks')).body.items as Array<{ url: string }>;
+    expect(list.filter((w) => w.url === body.url)).toHaveLength(1);
+  });
+
+  it('refuses bad bodies with 400 naming the field, and an unknown event type by its name', async () => {
+    const url = `${receiver.url}/bad`;
+    const cases: Array<[Record<string, unknown>, string, RegExp?]> = [
+      [{ url, events: ['meeting.exploded'] }, 'events.0', /'meeting\.exploded' is not a known event type/],
+      [{ url, events: [] }, 'events'],
+      [{ url: `https://example.com/${'a'.repeat(2100)}`, events: ['meeting.*'] }, 'url'],
+      [{ url: 'not a url', events: ['meeting.*'] }, 'url'],
+      [{ url: 'ftp://example.com/x', events: ['meeting.*'] }, 'url'],
+      [{ url: 'https://user:pw@example.com/x', events: ['meeting.*'] }, 'url'],
+      [{ url, events: ['meeting.*'], description: 'x'.repeat(501) }, 'description'],
+      [{ url, events: ['meeting.*'], secret: 'whsec_mine' }, 'secret'],
+    ];
+    for (const [body, path, message] of cases) {
+      const res = await admin.request('POST', '/webhooks', body);
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      const error = (res.body.errors as Array<{ path: string; message: string }>).find((e) => e.path === path);
+      expect(error, `${path} in ${JSON.stringify(res.body.errors)}`).toBeDefined();
+      if (message !== undefined) expect(error!.message).toMatch(message);
+    }
+  });
+
+  it('is for admins only: 401 without a token, 403 for members, instructors and auditors', async () => {
+    const hook = await register(admin, `${receiver.url}/authz`);
+    const noToken = await fetch(`${sys.url}/webhooks`);
+    expect(noToken.status).toBe(401);
+    for (const role of ['customer', 'instructor', 'auditor']) {
+      const other = await sys.as(`someone-${role}`, [role]);
+      const answers = [
+        await other.request('GET', '/webhooks'),
+        await other.request('GET', `/webhooks/${hook.id}`),
+        await other.request('POST', '/webhooks', { url: `${receiver.url}/x`, events: ['meeting.*'] }),
+        await other.request('PATCH', `/webhooks/${hook.id}`, { enabled: false }),
+        await other.request('DELETE', `/webhooks/${hook.id}`),
+        await other.request('POST', `/webhooks/${hook.id}/rotate-secret`),
+        await other.request('GET', `/webhooks/${hook.id}/deliveries`),
+      ];
+      expect(
+        answers.map((a) => a.status),
+        role,
+      ).toEqual([403, 403, 403, 403, 403, 403, 403]);
+    }
+    expect((await admin.request('GET', `/webhooks/${hook.id}`)).body.status).toBe('enabled');
+  });
+});
+
+describe('WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
+  it('is off unless set to true, and refuses anything but true or false', () => {
+    expect(loadConfig({}).webhooksAllowInsecureTargets).toBe(false);
+    expect(loadConfig({ WEBHOOKS_ALLOW_INSECURE_TARGETS: 'true' }).webhooksAllowInsecureTargets).toBe(true);
+    expect(loadConfig({ WEBHOOKS_ALLOW_INSECURE_TARGETS: 'false' }).webhooksAllowInsecureTargets).toBe(false);
+    expect(() => loadConfig({ WEBHOOKS_ALLOW_INSECURE_TARGETS: 'yes' })).toThrow(
+      /WEBHOOKS_ALLOW_INSECURE_TARGETS must be true or false/,
+    );
+  });
+});
+
+describe('webhook targets without WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
+  /** The site's DNS, as the test says: this name points at the local receiver's address. */
+  const resolver = async (host: string) =>
+    host === 'hooks.example.test' ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '93.184.216.34', family: 4 }];
+  const sys = useSystem({ system: { webhooks: { ...FAST, resolver } }, people: ['cora', 'ivan'] });
+  const admin = sys.client('ada', ['admin']);
+
+  it('refuses http:, localhost and literal private, loopback, link-local and other non-public addresses at registration', async () => {
+    const refused = [
+      'http://example.com/hook',
+      'https://127.0.0.1/hook',
+      'https://10.1.2.3/hook',
+      'https://192.168.0.10/hook',
+      'https://169.254.169.254/latest/meta-data',
+      'https://[::1]/hook',
+      'https://[fd00::1]/hook',
+      'https://[::ffff:127.0.0.1]/hook',
+      'https://0.0.0.0/hook',
+      'https://localhost/hook',
+      'https://api.localhost/hook',
+    ];
+    for (const url of refused) {
+      const res = await admin.request('POST', '/webhooks', { url, events: ['meeting.*'] });
+      expect(res.status, url).toBe(400);
+      expect(res.body.errors[0].path, url).toBe('url');
+    }
+    expect((await admin.request('GET', '/webhooks')).body.items).toEqual([]);
+  });
+
+  it('refuses at delivery time a host that resolves to 127.0.0.1: the delivery fails saying why, nothing reaches the receiver', async () => {
+    const port = new URL(receiver.url).port;
+    const hook = await register(admin, `https://hooks.example.test:${port}/ssrf`);
+    await schedule(admin);
+    const [delivery] = await settled(admin, hook.id, 1, 'failed');
+    expect(delivery!.attempts.length).toBeGreaterThan(1);
+    for (const attempt of delivery!.attempts) {
+      expect(attempt.ok).toBe(false);
+      expect(attempt.error).toMatch(
+        /hooks\.example\.test resolves to 127\.0\.0\.1, which is not a public address; nothing was sent/,
+      );
+    }
+    expect(receiver.at('/ssrf')).toEqual([]);
+  });
+});
+
+/** An admin in the people directory (roles and active go through PUT /people like the other fields). */
+const anAdmin = (id: string, email: string, active = true): PersonEntry =>
+  ({ id, email, roles: ['admin'], active }) as PersonEntry;
+
+describe('an endpoint that keeps failing', () => {
+  let fake: FakeResend;
+  const savedBaseUrl = process.env.RESEND_BASE_URL;
+  beforeAll(async () => {
+    fake = await startFakeResend();
+    process.env.RESEND_BASE_URL = fake.url;
+  });
+  afterAll(async () => {
+    if (savedBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
+    else process.env.RESEND_BASE_URL = savedBaseUrl;
+    await fake.close();
+  });
+  const sys = useSystem({
+    env: { ...INSECURE, RESEND_API_KEY: 're_test' },
+    system: { webhooks: { ...FAST, retryDelaysMs: Array(40).fill(150), disableAfterMs: 1_500 } },
+    people: [
+      'cora',
+      'ivan',
+      anAdmin('ada', 'ada@example.com'),
+      anAdmin('abe', 'abe@example.com'),
+      anAdmin('old-admin', 'old@example.com', false),
+    ],
+  });
+  const admin = sys.client('ada', ['admin']);
+
+  it('is disabled after failing without a break for the allowed time, and every active admin gets one email', async () => {
+    const hook = await register(admin, `${receiver.url}/down`);
+    receiver.answer('/down', () => 500);
+    await schedule(admin);
+    const disabled = await eventually(
+      async () => {
+        const res = await admin.request('GET', `/webhooks/${hook.id}`);
+        return res.body.status === 'disabled' ? res.body : undefined;
+      },
+      'the endpoint disabled',
+      30_000,
+    );
+    expect(disabled).toMatchObject({ disabledReason: 'failing' });
+    expect(disabled.disabledDetail).toMatch(/every delivery failed since/);
+    // The pending delivery ends failed, saying why.
+    const [delivery] = await settled(admin, hook.id, 1, 'failed');
+    expect(delivery!.attempts.length).toBeGreaterThan(2);
+    await eventually(() => fake.deliveredTo('ada@example.com').length === 1, 'ada’s email');
+    await eventually(() => fake.deliveredTo('abe@example.com').length === 1, 'abe’s email');
+    const mail = fake.deliveredTo('ada@example.com')[0]!.body as { subject: string; text: string };
+    expect(mail.subject).toMatch(/webhook endpoint was disabled/);
+    expect(mail.text).toContain(`${receiver.url}/down`);
+    expect(fake.deliveredTo('old@example.com')).toEqual([]);
+    // Nothing more is sent to it; a new event is not delivered.
+    const before = receiver.at('/down').length;
+    const watcher = await register(admin, `${receiver.url}/down-watch`);
+    await schedule(admin);
+    await settled(admin, watcher.id, 1);
+    expect(receiver.at('/down')).toHaveLength(before);
+    expect(fake.delivered.filter((m) => /webhook/.test(String(m.body?.subject)))).toHaveLength(2);
+    // Enabled again by an admin: no longer failing, and events flow again.
+    receiver.answer('/down', () => 200);
+    const enabled = await admin.request('PATCH', `/webhooks/${hook.id}`, { enabled: true });
+    expect(enabled.body.status).toBe('enabled');
+    expect(enabled.body.failingSince).toBeUndefined();
+    await schedule(admin);
+    await eventually(() => receiver.taken('/down').size === 1, 'a delivery after enabling');
+  });
+});

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { signingSecrets, subscribes, urlProblem, webhookDecider } from '../../domain/webhook.ts';
+import type { Webhook, WebhookEvent } from '../../domain/webhook.ts';
+import { deciderSpec } from '../support/decider-spec.ts';
+
+const spec = deciderSpec(webhookDecider);
+const at = '2030-03-01T12:00:00.000Z';
+const by = { id: 'ada', roles: ['admin' as const] };
+const system = { id: 'system:webhooks', roles: [] };
+
+const registered: WebhookEvent = {
+  type: 'WebhookRegistered',
+  data: { webhookId: 'w1', url: 'https://crm.example.com/h', events: ['meeting.*'], secret: 'whsec_one', at, by },
+};
+
+describe('webhook endpoint decider', () => {
+  it('registers an endpoint once, with its events made unique, and refuses a second registration', () => {
+    spec
+      .given([])
+      .when({
+        type: 'RegisterWebhook',
+        data: {
+          webhookId: 'w1',
+          url: 'https://crm.example.com/h',
+          events: ['meeting.*', 'meeting.*'],
+          description: '',
+          secret: 'whsec_one',
+          at,
+          by,
+        },
+      })
+      .then([registered]);
+    spec
+      .given([registered])
+      .when({
+        type: 'RegisterWebhook',
+        data: { webhookId: 'w1', url: 'https://x.example', events: ['person.*'], secret: 's', at, by },
+      })
+      .thenError({ _tag: 'WebhookAlreadyExists' });
+  });
+
+  it('refuses empty and unknown event types, bad addresses and long descriptions, naming each field', () => {
+    spec
+      .given([])
+      .when({
+        type: 'RegisterWebhook',
+        data: {
+          webhookId: 'w1',
+          url: 'ftp://x',
+          events: ['meeting.exploded'],
+          description: 'x'.repeat(501),
+          secret: 's',
+          at,
+          by,
+        },
+      })
+      .thenError((error) => {
+        expect(error._tag).toBe('ValidationFailed');
+        const errors = (error as unknown as { errors: Array<{ path: string; message: string }> }).errors;
+        expect(errors.map((e) => e.path).sort()).toEqual(['description', 'events', 'url']);
+        expect(errors.find((e) => e.path === 'events')!.message).toMatch(
+          /'meeting\.exploded' is not a known event type/,
+        );
+      });
+    spec
+      .given([registered])
+      .when({ type: 'UpdateWebhook', data: { events: [], at, by } })
+      .thenError({ _tag: 'ValidationFailed' });
+  });
+
+  it('records only what changed, and enabling or disabling as its own event', () => {
+    spec
+      .given([registered])
+      .when({ type: 'UpdateWebhook', data: { events: ['meeting.*'], at, by } })
+      .then([]);
+    spec
+      .given([registered])
+      .when({ type: 'UpdateWebhook', data: { url: 'https://crm.example.com/v2', enabled: false, at, by } })
+      .then([
+        { type: 'WebhookUpdated', data: { webhookId: 'w1', changes: { url: 'https://crm.example.com/v2' }, at, by } },
+        { type: 'WebhookDisabled', data: { webhookId: 'w1', reason: 'admin', at, by } },
+      ]);
+    const disabled: WebhookEvent = { type: 'WebhookDisabled', data: { webhookId: 'w1', reason: 'admin', at, by } };
+    spec
+      .given([registered, disabled])
+      .when({ type: 'UpdateWebhook', data: { enabled: true, at, by } })
+      .then([{ type: 'WebhookEnabled', data: { webhookId: 'w1', at, by } }]);
+  });
+
+  it('rotates the secret, keeping the old one signing until the end of the overlap', () => {
+    spec
+      .given([registered])
+      .when({ type: 'RotateWebhookSecret', data: { secret: 'whsec_two', overlapMs: 3_600_000, at, by } })
+      .thenState((state) => {
+        const webhook = state as Webhook;
+        expect(webhook.secret).toBe('whsec_two');
+        expect(webhook.previous).toEqual({ secret: 'whsec_one', validUntil: '2030-03-01T13:00:00.000Z' });
+        expect(signingSecrets(webhook, new Date('2030-03-01T12:59:59Z'))).toEqual(['whsec_two', 'whsec_one']);
+        expect(signingSecrets(webhook, new Date('2030-03-01T13:00:00Z'))).toEqual(['whsec_two']);
+      });
+  });
+
+  it('disables a failing endpoint once, saying why, and not one an admin disabled or deleted', () => {
+    const command = {
+      type: 'DisableFailingWebhook' as const,
+      data: { failingSince: '2030-02-24T12:00:00.000Z', detail: 'every delivery failed', at, by: system },
+    };
+    spec
+      .given([registered])
+      .when(command)
+      .then([
+        {
+          type: 'WebhookDisabled',
+          data: {
+            webhookId: 'w1',
+            reason: 'failing',
+            detail: 'every delivery failed',
+            failingSince: '2030-02-24T12:00:00.000Z',
+            at,
+            by: system,
+          },
+        },
+      ]);
+    spec
+      .given([registered, { type: 'WebhookDisabled', data: { webhookId: 'w1', reason: 'admin', at, by } }])
+      .when(command)
+      .thenError({ _tag: 'WebhookNotEnabled' });
+    spec
+      .given([registered, { type: 'WebhookDeleted', data: { webhookId: 'w1', at, by } }])
+      .when(command)
+      .thenError({ _tag: 'WebhookNotFound' });
+  });
+
+  it('matches subscriptions exactly or by group', () => {
+    expect(subscribes(['meeting.*'], 'meeting.cancelled')).toBe(true);
+    expect(subscribes(['meeting.*'], 'series.cancelled')).toBe(false);
+    expect(subscribes(['person.updated'], 'person.updated')).toBe(true);
+    expect(subscribes(['person.updated'], 'person.registered')).toBe(false);
+  });
+
+  it('accepts only absolute http(s) URLs without credentials or fragment', () => {
+    expect(urlProblem('https://crm.example.com/hook?x=1')).toBeUndefined();
+    expect(urlProblem('https://a:b@crm.example.com/')).toMatch(/user name or password/);
+    expect(urlProblem('https://crm.example.com/#x')).toMatch(/fragment/);
+    expect(urlProblem('javascript:alert(1)')).toMatch(/https/);
+    expect(urlProblem(`https://x.example/${'a'.repeat(2048)}`)).toMatch(/at most 2048/);
+  });
+});
