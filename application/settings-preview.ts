@@ -83,7 +83,7 @@ export const createSettingsPreview = (deps: {
   readonly queries: Pick<MeetingQueries, 'getMeeting' | 'getPerson' | 'listPeople' | 'activeMeetingsOverlapping'>;
   readonly siteName: string;
   readonly clock: () => Date;
-  /** The site's address: `{{location}}` and `{{joinLink}}` of the examples. */
+  /** The site's address: `{{location}}` of the examples. */
   readonly publicBaseUrl?: () => string;
 }) => {
   const { queries } = deps;
@@ -166,7 +166,6 @@ export const createSettingsPreview = (deps: {
           ? {
               trainingType: trainingTypeNames[language][meeting?.trainingType ?? '1-1'],
               location,
-              joinLink: `${base}/call?meeting=${encodeURIComponent(meetingId)}&link=example`,
             }
           : {}),
         recipientRole: role,

@@ -47,7 +47,7 @@ import { claimNodeDir, devSecret, nodeId, prepareDir } from './node-files.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
 import { bookingCrashProbe, seriesCrashProbe } from './test-crash.ts';
-import { createNotifications } from './notifications.ts';
+import { createNotifications, settingsOfReminders } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
 import { createWebhooks } from './webhooks.ts';
@@ -695,6 +695,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
   const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
   const links = createLinks(deps, auth, listening);
+  // Reminders read their offsets, switch and templates from the settings.
+  const reminderSettings = settingsOfReminders(deps.readModels);
   const notifications = createNotifications({
     config,
     dataDir: deps.dataDir,
@@ -709,7 +711,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     joinLinks: links,
     publicBaseUrl: () => listening.publicBaseUrl,
     topics: {
-      reminder: createReminderTopic({ ...deps, config, joinLinks: links }),
+      reminder: createReminderTopic({ ...deps, config, joinLinks: links, settings: reminderSettings }),
     },
   });
   const webhooks = createWebhooks({
@@ -724,7 +726,13 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     newId,
     options: deps.options.webhooks,
   });
-  const reminders = createReminders({ ...deps, notifications, newId, options: deps.options.reminders });
+  const reminders = createReminders({
+    ...deps,
+    notifications,
+    newId,
+    options: deps.options.reminders,
+    settings: reminderSettings,
+  });
   const sessionParts = createSessionParts(deps, auth);
   const calls = createCalls(deps, auth, listening, links);
   const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);

@@ -14,6 +14,9 @@ import { createOutboxMailer } from '../adapters/mail/outbox.ts';
 import { createResendMailer } from '../adapters/mail/resend.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
+import type { ReminderSettings } from './reminders.ts';
+import { renderNoticeEmail } from '../application/notifications/render.ts';
+import { emailTemplatesFor, kindEnabled, reminderOffsetsMinutes } from '../domain/settings.ts';
 
 /** Test and deployment overrides: retry timing, the jitter source, or a mailer of one's own. */
 export interface NotificationOptions extends Partial<RetryPolicy> {
@@ -81,3 +84,24 @@ export const createNotifications = (params: {
     ...(params.topics !== undefined ? { topics: params.topics } : {}),
   });
 };
+
+/**
+ * What the settings say of reminders (apps/reminders.ts `ReminderSettings`): the offsets, the kind's switch, and the
+ * reminder templates of the reader's role and language, rendered by the one renderer of every email.
+ */
+export const settingsOfReminders = (readModels: Pick<SqliteReadModels, 'getSettings'>): ReminderSettings => ({
+  offsetsMinutes: () => reminderOffsetsMinutes(readModels.getSettings()),
+  enabled: () => kindEnabled(readModels.getSettings(), 'reminder'),
+  render: (input) =>
+    renderNoticeEmail({
+      templates: emailTemplatesFor(readModels.getSettings(), 'reminder', input.recipientRole, input.language),
+      recipientRole: input.recipientRole,
+      siteName: input.siteName,
+      kind: 'meeting',
+      title: input.title,
+      customerName: input.customerName,
+      instructorName: input.instructorName,
+      timezone: input.timezone,
+      sessions: [input.session],
+    }),
+});

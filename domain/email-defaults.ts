@@ -108,8 +108,8 @@ const en = {
       subject: '{{siteName}}: reminder, "{{meetingTitle}}" on {{startDate}}',
       bodyTemplate: p(
         'Hello {{customerName}},',
-        'A reminder: <strong>{{meetingTitle}}</strong> with {{instructorName}} starts {{startDate}} ({{trainingType}}).',
-        'Join here: <a href="{{joinLink}}">{{joinLink}}</a>',
+        'A reminder: <strong>{{meetingTitle}}</strong> with {{instructorName}} starts {{startDate}}.',
+        'Your own link to join is below.',
         'See you there,<br>{{siteName}}',
       ),
     },
@@ -117,8 +117,8 @@ const en = {
       subject: '{{siteName}}: reminder, "{{meetingTitle}}" with {{customerName}} on {{startDate}}',
       bodyTemplate: p(
         'Hello {{instructorName}},',
-        'A reminder: <strong>{{meetingTitle}}</strong> with {{customerName}} starts {{startDate}} ({{trainingType}}).',
-        'Join here: <a href="{{joinLink}}">{{joinLink}}</a>',
+        'A reminder: <strong>{{meetingTitle}}</strong> with {{customerName}} starts {{startDate}}.',
+        'Your own link to join is below.',
         'Thank you,<br>{{siteName}}',
       ),
     },
@@ -243,8 +243,8 @@ const es = {
       subject: '{{siteName}}: recordatorio, "{{meetingTitle}}" el {{startDate}}',
       bodyTemplate: p(
         'Hola {{customerName}}:',
-        'Te recordamos que <strong>{{meetingTitle}}</strong> con {{instructorName}} empieza el {{startDate}} ({{trainingType}}).',
-        'Únete aquí: <a href="{{joinLink}}">{{joinLink}}</a>',
+        'Te recordamos que <strong>{{meetingTitle}}</strong> con {{instructorName}} empieza el {{startDate}}.',
+        'Tu enlace personal para unirte está más abajo.',
         'Nos vemos,<br>{{siteName}}',
       ),
     },
@@ -252,8 +252,8 @@ const es = {
       subject: '{{siteName}}: recordatorio, "{{meetingTitle}}" con {{customerName}} el {{startDate}}',
       bodyTemplate: p(
         'Hola {{instructorName}}:',
-        'Te recordamos que <strong>{{meetingTitle}}</strong> con {{customerName}} empieza el {{startDate}} ({{trainingType}}).',
-        'Únete aquí: <a href="{{joinLink}}">{{joinLink}}</a>',
+        'Te recordamos que <strong>{{meetingTitle}}</strong> con {{customerName}} empieza el {{startDate}}.',
+        'Tu enlace personal para unirte está más abajo.',
         'Gracias,<br>{{siteName}}',
       ),
     },

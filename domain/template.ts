@@ -14,18 +14,17 @@ export const meetingTokens = [
 ] as const;
 export const seriesTokens = ['sessionCount', 'sessionList'] as const;
 /**
- * Tokens of the emails other than cancellations: `trainingType` (native call or outside link), `location` (the
- * outside link, or the call page), `previousStartDate` (where a moved session was), `joinLink` (a reminder's own link).
+ * Tokens of the emails of bookings and changes: `trainingType` (native call or outside link), `location` (the
+ * outside link, or the call page), `previousStartDate` (where a moved session was). A reader's own join link is no
+ * token: it is a credential, added below the message as the email is sent and never recorded with it.
  */
 export const changeTokens = ['trainingType', 'location'] as const;
 export const rescheduleTokens = ['previousStartDate'] as const;
-export const reminderTokens = ['joinLink'] as const;
 export const templateTokens: ReadonlyArray<string> = [
   ...meetingTokens,
   ...seriesTokens,
   ...changeTokens,
   ...rescheduleTokens,
-  ...reminderTokens,
 ];
 
 /** The topics emails are written for (domain/notification.ts NotificationTopic, which this must match). */
@@ -34,14 +33,16 @@ export type TemplateTopic = 'cancelled' | 'booked' | 'rescheduled' | 'changed' |
 /** The tokens one topic's templates may use: a token the email of that topic cannot fill is refused at save. */
 export const tokensForTopic = (topic: TemplateTopic): ReadonlyArray<string> => {
   // `reason` is a cancellation's: no other email has one.
-  const common = [...meetingTokens.filter((token) => token !== 'reason'), ...seriesTokens, ...changeTokens];
+  const people = meetingTokens.filter((token) => token !== 'reason');
+  const common = [...people, ...seriesTokens, ...changeTokens];
   switch (topic) {
     case 'cancelled':
       return [...meetingTokens, ...seriesTokens];
     case 'rescheduled':
       return [...common, ...rescheduleTokens];
     case 'reminder':
-      return [...common, ...reminderTokens];
+      // A reminder is of one session, as the reminders feature renders it.
+      return people;
     case 'booked':
     case 'changed':
     case 'reinstated':

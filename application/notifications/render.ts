@@ -26,8 +26,6 @@ export interface CancellationEmailInput {
   readonly trainingType?: string;
   /** `{{location}}`: the outside link, or the call page. */
   readonly location?: string;
-  /** `{{joinLink}}` (reminders). */
-  readonly joinLink?: string;
 }
 
 export interface RenderedEmail {
@@ -76,7 +74,6 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
     sessionList: input.kind === 'series' ? dates.join(', ') : '',
     trainingType: input.trainingType ?? '',
     location: input.location ?? '',
-    joinLink: input.joinLink ?? '',
     previousStartDate: first.previousStart !== undefined ? displayDate(first.previousStart, input.timezone) : '',
   };
   const escaped: Record<string, string> = Object.fromEntries(

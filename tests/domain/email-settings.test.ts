@@ -113,7 +113,7 @@ describe('settings for every kind of email', () => {
         }
       }
     }
-    expect(tokensForTopic('reminder')).toContain('joinLink');
+    expect(tokensForTopic('reminder')).not.toContain('location'); // a reminder's own link is added as it is sent
     expect(tokensForTopic('rescheduled')).toContain('previousStartDate');
   });
 
@@ -133,7 +133,7 @@ describe('settings for every kind of email', () => {
       'notifications.reminders.offsetsMinutes.0',
     ]);
     const template = (bodyTemplate: string) => ({ subject: 's', bodyTemplate });
-    expect(paths({ templates: { es: { cancelled: { customer: template('<p>{{joinLink}}</p>') } } } })).toEqual([
+    expect(paths({ templates: { es: { cancelled: { customer: template('<p>{{location}}</p>') } } } })).toEqual([
       'notifications.templates.es.cancelled.customer.bodyTemplate',
     ]);
     expect(paths({ templates: { en: { booked: { instructor: template('<p>{{nope}}</p>') } } } })).toEqual([
@@ -142,11 +142,11 @@ describe('settings for every kind of email', () => {
     expect(paths({ templates: { en: { cancelled: { customer: template('<p>x</p>') } } } })).toEqual([
       'notifications.templates.en.cancelled.customer',
     ]);
-    expect(paths({ templates: { en: { reminder: { customer: template('<p>{{joinLink}}</p>') } } } })).toEqual([]);
+    expect(paths({ templates: { en: { reminder: { customer: template('<p>{{startDate}}</p>') } } } })).toEqual([]);
     expect(
       errorsOf({
         ...todays,
-        notifications: { ...base, cancellation: { ...base.cancellation, bodyTemplate: '{{joinLink}}' } },
+        notifications: { ...base, cancellation: { ...base.cancellation, bodyTemplate: '{{location}}' } },
       }).map((e) => e.path),
     ).toEqual(['notifications.cancellation.bodyTemplate']);
   });

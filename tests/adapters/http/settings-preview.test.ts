@@ -25,8 +25,8 @@ describe('GET /settings/template-tokens', () => {
     expect([...res.body.meeting, ...res.body.series].sort()).toEqual([...tokensForTopic('cancelled')].sort());
     expect(res.body.series).toContain('sessionList');
     expect(res.body.topics.rescheduled).toContain('previousStartDate');
-    expect(res.body.topics.reminder).toContain('joinLink');
-    expect(res.body.topics.cancelled).not.toContain('joinLink');
+    expect(res.body.topics.booked).toContain('location');
+    expect(res.body.topics.cancelled).not.toContain('location');
     expect([...new Set(Object.values(res.body.topics as Record<string, string[]>).flat())].sort()).toEqual(
       [...templateTokens].sort(),
     );
@@ -123,7 +123,7 @@ describe('POST /settings/preview for every topic and language', () => {
     const refused = await admin.request('POST', '/settings/preview', {
       topic: 'cancelled',
       subject: 'x',
-      bodyTemplate: '<p>{{joinLink}}</p>',
+      bodyTemplate: '<p>{{location}}</p>',
     });
     expect(refused.status).toBe(400);
     expect(JSON.stringify(refused.body)).toContain('bodyTemplate');
