@@ -263,6 +263,18 @@ const es = {
 /** The built-in templates other than the English cancellation (the cancellation settings' own). */
 export const builtInTemplates = { en, es } as const;
 
+/** The heading of the reader's own join links, added below the message as it is sent (join links are never stored). */
+export const joinLinkHeadings = {
+  en: {
+    one: 'Your own link to the session (do not share it)',
+    many: 'Your own links to the sessions (do not share them)',
+  },
+  es: {
+    one: 'Tu enlace personal a la sesión (no lo compartas)',
+    many: 'Tus enlaces personales a las sesiones (no los compartas)',
+  },
+} as const;
+
 /** How each language names the training types, filling `{{trainingType}}`. */
 export const trainingTypeNames = {
   en: { '1-1': 'a video call in the app', link: 'an outside link' },

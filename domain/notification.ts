@@ -88,7 +88,11 @@ export const MessageAttachment = t.type({ filename: t.string, content: t.string,
  * recorded): the site's address and the recipient's calendar-feed epoch at preparation, so every attempt of a round,
  * on any node and after a restart, sends the very same links.
  */
-export const JoinLinkFacts = t.type({ baseUrl: t.string, epoch: t.number });
+export const JoinLinkFacts = t.intersection([
+  t.type({ baseUrl: t.string, epoch: t.number }),
+  // The language of the email, so the block the links are added in reads as the rest of it (absent: English).
+  t.partial({ language: t.string }),
+]);
 export type JoinLinkFacts = t.TypeOf<typeof JoinLinkFacts>;
 export const PreparedMessage = t.intersection([
   t.type({

@@ -332,7 +332,8 @@ export const createRoundPreparer =
         contentType: `text/calendar; charset=utf-8; method=${method}`,
       });
     }
-    const joinLinks = deps.joinLinks?.factsFor(request.personId);
+    const links = deps.joinLinks?.factsFor(request.personId);
+    const joinLinks = links === undefined ? undefined : { ...links, language };
     return {
       ...base,
       message: {

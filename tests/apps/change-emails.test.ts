@@ -300,6 +300,9 @@ describe('change emails through Resend', () => {
     expect(body.text).toContain('Hola Sofía Socia:');
     expect(body.text).toContain('una videollamada en la aplicación');
     expect(body.text).toMatch(/C[SD]T|GMT-6/);
+    // Her own join link is added as the email is sent, under a Spanish heading too.
+    expect(body.text).toMatch(/Tu enlace personal a la sesión \(no lo compartas\):\n- http:\/\/\S+#link=/);
+    expect(body.text).not.toContain('Your own link');
   });
 
   it('a change email that failed is in the log with its topic and is sent by a retry', async () => {
