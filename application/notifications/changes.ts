@@ -381,6 +381,7 @@ export class ChangeReaction extends LogFollower {
         start: m.start,
         end: m.end,
         sequence: m.sequence,
+        ...(m.status === 'planned' ? { state: 'planned' as const } : {}),
         ...(previousStart !== undefined ? { previousStart } : {}),
       };
     });

@@ -139,16 +139,26 @@ describe('change emails through Resend', () => {
     const vevent = calendar!.vevent;
     expect(vevent.getFirstPropertyValue('uid')).toBe(`${meetingId}@localhost`);
     expect(vevent.getFirstPropertyValue('sequence')).toBe(0);
-    expect(vevent.getFirstPropertyValue('status')).toBe('CONFIRMED');
+    // A new booking is planned until confirmed: TENTATIVE, as the member's calendar feed shows it at this SEQUENCE.
+    expect(vevent.getFirstPropertyValue('status')).toBe('TENTATIVE');
+    const feed = await (await sys.as('cora', ['customer'])).request('POST', '/calendar/feed');
+    expect(feed.status).toBe(201);
+    const inFeed = parseCalendar(await (await fetch(`${sys.url}/calendar.ics?token=${feed.body.token}`)).text())
+      .getAllSubcomponents('vevent')
+      .find((e) => e.getFirstPropertyValue('uid') === `${meetingId}@localhost`);
+    expect(inFeed?.getFirstPropertyValue('status')).toBe('TENTATIVE');
+    expect(inFeed?.getFirstPropertyValue('sequence')).toBe(0);
     expect(vevent.getFirstPropertyValue('dtstamp')).not.toBeNull();
-    expect(String(vevent.getFirstPropertyValue('location'))).toContain(`/call?meeting=${meetingId}`);
+    // The call page is the session's own page (URL), written once: no LOCATION repeats it.
+    expect(String(vevent.getFirstPropertyValue('url'))).toContain(`/call?meeting=${meetingId}`);
+    expect(vevent.getFirstProperty('location')).toBeNull();
     expect(contactOf(vevent.getFirstProperty('organizer'))).toMatchObject({
       address: 'mailto:ivan@example.com',
       params: { cn: 'Ivan Instructor' },
     });
     expect(contactOf(vevent.getFirstProperty('attendee'))).toMatchObject({
       address: 'mailto:cora@example.com',
-      params: { partstat: 'NEEDS-ACTION', rsvp: 'TRUE', role: 'REQ-PARTICIPANT' },
+      params: { partstat: 'NEEDS-ACTION', rsvp: 'FALSE', role: 'REQ-PARTICIPANT' },
     });
     // The instructor is the organizer: his own copy names him as accepted.
     const own = calendarsOf(emailOf(sent.find((n) => n.recipient.role === 'instructor')))[0]!.vevent;
@@ -248,6 +258,7 @@ describe('change emails through Resend', () => {
     expect(body.text).toContain('https://meet.example/room-7');
     const vevent = calendarsOf(body)[0]!.vevent;
     expect(vevent.getFirstPropertyValue('location')).toBe('https://meet.example/room-7');
+    expect(vevent.getFirstProperty('url')).toBeNull();
     expect(vevent.getFirstPropertyValue('sequence')).toBe(1);
 
     expect((await admin.request('POST', `/meetings/${meetingId}/cancel`, {})).status).toBe(200);
