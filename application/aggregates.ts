@@ -12,6 +12,7 @@ import * as signIn from '../domain/sign-in.ts';
 import * as settings from '../domain/settings.ts';
 import * as webhook from '../domain/webhook.ts';
 import * as delivery from '../domain/webhook-delivery.ts';
+import * as alert from '../domain/webhook-alert.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { ValidationFailed } from '../domain/shared.ts';
 import type { Aggregate, AppError } from './execute.ts';
@@ -336,6 +337,30 @@ export const webhookDeliveries: Aggregate<
   },
 };
 
+export const webhookAlerts: Aggregate<
+  alert.WebhookAlertCommand,
+  alert.WebhookAlertEvent,
+  alert.WebhookAlertState,
+  alert.WebhookAlertError
+> = {
+  streamPrefix: alert.webhookAlertStreamPrefix,
+  streamName: alert.webhookAlertStreamName,
+  decider: alert.webhookAlertDecider,
+  codec: alert.WebhookAlertEvent,
+  eventTypes: alert.webhookAlertEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'AlertNotFound':
+        return notFound('alert');
+      case 'AlertAlreadyRequested':
+      case 'AlertNotPending':
+        return { _tag: 'Conflict', message: `the alert changed meanwhile (${error._tag})` };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
 /** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
 export const projectedAggregates = [
   meetings,
@@ -350,6 +375,7 @@ export const projectedAggregates = [
   reminders,
   webhooks,
   webhookDeliveries,
+  webhookAlerts,
 ];
 
 /**

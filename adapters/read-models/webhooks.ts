@@ -4,6 +4,7 @@ import {
   webhookDeliveryEventTypes,
   webhookDeliveryStreamPrefix,
 } from '../../domain/webhook-delivery.ts';
+import { WebhookAlertEvent, webhookAlertEventTypes, webhookAlertStreamPrefix } from '../../domain/webhook-alert.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import type { ProjectionSink } from '../../application/ports/read-models.ts';
 import type {
@@ -12,6 +13,7 @@ import type {
   WebhookQueries,
   WebhookView,
 } from '../../application/ports/webhooks.ts';
+import { assertNever } from '../../domain/shared.ts';
 import { decodeOrThrow, docOf, sqliteSink } from './kit.ts';
 import type { Db } from './kit.ts';
 
@@ -31,6 +33,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_log ON webhook_deliveries(webhook_id, position);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_status ON webhook_deliveries(webhook_id, status, position);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries(status, position);
+CREATE TABLE IF NOT EXISTS webhook_alerts (id TEXT PRIMARY KEY, status TEXT NOT NULL, next_attempt_at TEXT);
 `;
 
 /** The last attempts a delivery's view keeps (the stream keeps every one). */
@@ -38,6 +41,23 @@ export const MAX_ATTEMPTS_SHOWN = 20;
 
 const endpointTypes = new Set<string>(webhookEventTypesStored);
 const deliveryTypes = new Set<string>(webhookDeliveryEventTypes);
+const alertTypes = new Set<string>(webhookAlertEventTypes);
+
+/** An admin alert's status as the sender needs it at start: sent, given up, or pending until when. */
+const alertRow = (event: WebhookAlertEvent): { status: string; next: string | null } => {
+  switch (event.type) {
+    case 'WebhookAlertRequested':
+      return { status: 'pending', next: null };
+    case 'WebhookAlertAttemptFailed':
+      return event.data.nextAttemptAt === undefined
+        ? { status: 'abandoned', next: null }
+        : { status: 'pending', next: event.data.nextAttemptAt };
+    case 'WebhookAlertSent':
+      return { status: 'sent', next: null };
+    default:
+      return assertNever(event);
+  }
+};
 
 type Stored = WebhookView & { readonly deleted?: true };
 
@@ -218,6 +238,14 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
     "SELECT doc FROM webhook_deliveries WHERE status = 'pending' ORDER BY position",
   );
 
+  const putAlert = db.prepare(
+    `INSERT INTO webhook_alerts(id, status, next_attempt_at) VALUES (?, ?, ?)
+     ON CONFLICT(id) DO UPDATE SET status = excluded.status, next_attempt_at = excluded.next_attempt_at`,
+  );
+  const pendingAlerts = db.prepare<[], { id: string; next_attempt_at: string | null }>(
+    "SELECT id, next_attempt_at FROM webhook_alerts WHERE status = 'pending'",
+  );
+
   const readEndpoint = (id: string) => docOf<Stored>(getEndpoint.get(id));
   const writeEndpoint = (view: Stored, registeredPosition: number) =>
     putEndpoint.run(view.id, view.deleted === true ? 'deleted' : view.status, registeredPosition, JSON.stringify(view));
@@ -234,6 +262,11 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
   };
 
   const handle = (recorded: RecordedEvent): void => {
+    if (recorded.streamName.startsWith(webhookAlertStreamPrefix) && alertTypes.has(recorded.type)) {
+      const row = alertRow(decodeOrThrow(WebhookAlertEvent, recorded));
+      putAlert.run(recorded.streamName.slice(webhookAlertStreamPrefix.length), row.status, row.next);
+      return;
+    }
     if (recorded.streamName.startsWith(webhookStreamPrefix) && endpointTypes.has(recorded.type)) {
       const event = decodeOrThrow(WebhookEvent, recorded);
       const id = recorded.streamName.slice(webhookStreamPrefix.length);
@@ -266,7 +299,9 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
   const docs = <A>(rows: ReadonlyArray<{ doc: string }>) => rows.map((row) => JSON.parse(row.doc) as A);
 
   return {
-    sink: sqliteSink(db, 'webhooks', handle, () => db.exec('DELETE FROM webhooks; DELETE FROM webhook_deliveries;')),
+    sink: sqliteSink(db, 'webhooks', handle, () =>
+      db.exec('DELETE FROM webhooks; DELETE FROM webhook_deliveries; DELETE FROM webhook_alerts;'),
+    ),
     queries: {
       getWebhook: (id) => shown(readEndpoint(id)),
       listWebhooks: () => docs<Stored>(listEndpoints.all()).flatMap((s) => shown(s) ?? []),
@@ -282,9 +317,15 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
           ? docs<DeliveryView>(page.all.all(webhookId, below, limit))
           : docs<DeliveryView>(page.byStatus.all(webhookId, status, below, limit));
       },
+      pendingAlerts: () =>
+        pendingAlerts.all().map((row) => ({
+          id: row.id,
+          ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
+        })),
       pendingDeliveries: () =>
         docs<DeliveryView>(pending.all()).map((d) => ({
           id: d.id,
+          webhookId: d.webhookId,
           ...(d.nextAttemptAt !== undefined ? { nextAttemptAt: d.nextAttemptAt } : {}),
         })),
     },

@@ -79,8 +79,14 @@ export interface WebhookQueries {
   getDelivery(id: string): DeliveryView | undefined;
   /** Newest first. */
   listDeliveries(filter: DeliveryFilter): ReadonlyArray<DeliveryView>;
+  /** Every admin alert (endpoint disabled) still to be emailed. */
+  pendingAlerts(): ReadonlyArray<{ readonly id: string; readonly nextAttemptAt?: string }>;
   /** Every delivery still to be made, oldest first. */
-  pendingDeliveries(): ReadonlyArray<{ readonly id: string; readonly nextAttemptAt?: string }>;
+  pendingDeliveries(): ReadonlyArray<{
+    readonly id: string;
+    readonly webhookId: string;
+    readonly nextAttemptAt?: string;
+  }>;
 }
 
 /** One signed request to an endpoint. */

@@ -3,6 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { scheduleStreamPrefix } from '../../domain/schedule.ts';
 import { WebhookEvent, subscribes, webhookStreamPrefix } from '../../domain/webhook.ts';
 import { webhookDeliveryStreamPrefix } from '../../domain/webhook-delivery.ts';
+import { webhookAlertStreamPrefix } from '../../domain/webhook-alert.ts';
 import { webhookDeliveries } from '../aggregates.ts';
 import { decodeRecorded } from '../decode.ts';
 import { createRecorder } from '../execute.ts';
@@ -17,9 +18,12 @@ import type { ParticipantsOf, WebhookPayload } from './payload.ts';
 export interface WebhookReactionDeps extends LogFollowerDeps {
   readonly queries: Pick<WebhookQueries, 'subscribers'>;
   readonly participants: ParticipantsOf;
-  readonly schedule: (deliveryId: string, at?: string) => void;
-  /** An endpoint was disabled because it kept failing: tell the admins (event id, endpoint id, why). */
-  readonly disabledForFailing: (eventId: string, webhookId: string, detail: string) => void;
+  readonly schedule: (deliveryId: string, webhookId: string, at?: string) => void;
+  /**
+   * An endpoint was disabled because it kept failing: claims the admins' alerts (event id, endpoint id, why). Awaited
+   * before the checkpoint moves past the event, so a crash before it only makes the reaction come to the event again.
+   */
+  readonly disabledForFailing: (eventId: string, webhookId: string, detail: string) => Promise<void>;
   readonly clock: () => Date;
   readonly newId: () => string;
 }
@@ -44,15 +48,15 @@ export class WebhookReaction extends LogFollower {
     this.commands = createRecorder(deps);
   }
 
-  // Schedules and the deliveries' own streams make no webhook.
+  // Schedules and the deliveries' and alerts' own streams make no webhook.
   protected override ignoredStreamPrefixes(): ReadonlyArray<string> {
-    return [scheduleStreamPrefix, webhookDeliveryStreamPrefix];
+    return [scheduleStreamPrefix, webhookDeliveryStreamPrefix, webhookAlertStreamPrefix];
   }
 
   protected async handle(recorded: RecordedEvent): Promise<void> {
     if (recorded.streamName.startsWith(webhookStreamPrefix)) {
-      this.endpointEvent(recorded);
-      this.advance(recorded.position, true);
+      const claimed = await this.endpointEvent(recorded);
+      this.advance(recorded.position, claimed);
       return;
     }
     const payload = webhookPayloadOf(recorded, this.deps.participants);
@@ -78,15 +82,17 @@ export class WebhookReaction extends LogFollower {
     this.advance(recorded.position, subscribers.length > 0);
   }
 
-  private endpointEvent(recorded: RecordedEvent): void {
-    if (recorded.type !== 'WebhookDisabled') return;
+  /** Whether it claimed anything (then the checkpoint is saved at once). */
+  private async endpointEvent(recorded: RecordedEvent): Promise<boolean> {
+    if (recorded.type !== 'WebhookDisabled') return false;
     const decoded = decodeRecorded(WebhookEvent, recorded);
-    if (E.isLeft(decoded) || decoded.right.type !== 'WebhookDisabled') return;
+    if (E.isLeft(decoded) || decoded.right.type !== 'WebhookDisabled') return false;
     const d = decoded.right.data;
     // A replay long after (a lost checkpoint) tells nobody again about an old disabling.
     const recent = this.deps.clock().getTime() - Date.parse(d.at) < TELL_WITHIN_MS;
-    if (d.reason === 'failing' && recent)
-      this.deps.disabledForFailing(recorded.id, d.webhookId, d.detail ?? 'it kept failing');
+    if (d.reason !== 'failing' || !recent) return false;
+    await this.deps.disabledForFailing(recorded.id, d.webhookId, d.detail ?? 'it kept failing');
+    return true;
   }
 
   private async claim(recorded: RecordedEvent, webhookId: string, payload: WebhookPayload): Promise<void> {
@@ -114,9 +120,9 @@ export class WebhookReaction extends LogFollower {
       // Claimed before (a replay): the sender resumes it if it is still pending.
       const loaded = await this.commands.load(webhookDeliveries, deliveryId);
       if (E.isRight(loaded) && loaded.right.state.status === 'pending')
-        this.deps.schedule(deliveryId, loaded.right.state.nextAttemptAt);
+        this.deps.schedule(deliveryId, webhookId, loaded.right.state.nextAttemptAt);
       return;
     }
-    this.deps.schedule(deliveryId);
+    this.deps.schedule(deliveryId, webhookId);
   }
 }

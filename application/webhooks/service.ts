@@ -19,7 +19,7 @@ export interface WebhookServiceDeps {
   readonly queries: WebhookQueries;
   readonly policy: TargetPolicy;
   readonly waitForProjections: (position: number | undefined) => Promise<void>;
-  readonly schedule: (deliveryId: string, at?: string) => void;
+  readonly schedule: (deliveryId: string, webhookId: string, at?: string) => void;
   readonly clock: () => Date;
   readonly newId: () => string;
   /** A new signing secret (`whsec_…`). */
@@ -203,7 +203,7 @@ const deliveryOperations = (deps: WebhookServiceDeps) => {
             ? E.left({ _tag: 'Conflict', message: 'the delivery changed meanwhile; try again' })
             : result;
         await deps.waitForProjections(result.right.position);
-        deps.schedule(deliveryId);
+        deps.schedule(deliveryId, webhookId);
       } else await deps.waitForProjections(earlier.position);
       const view = deps.queries.getDelivery(deliveryId);
       return view === undefined ? E.left(deliveryNotFound) : E.right(view);

@@ -348,6 +348,32 @@ describe('webhooks delivered to a local receiver', () => {
   });
 });
 
+describe('a hung receiver beside a healthy one', () => {
+  // A timeout far beyond the test: the hung receiver's requests stay in flight throughout.
+  const sys = useSystem({
+    env: INSECURE,
+    system: { webhooks: { ...FAST, timeoutMs: 300_000, concurrency: 8, perEndpoint: 2 } },
+    people: ['cora', 'ivan'],
+  });
+  const admin = sys.client('ada', ['admin']);
+
+  it('holds at most two slots: every delivery to the healthy endpoint arrives while the hung one’s are pending', async () => {
+    const hung = await register(admin, `${receiver.url}/hung`);
+    const fast = await register(admin, `${receiver.url}/fast`);
+    receiver.answer('/hung', () => 'hang');
+    const meetings = 12;
+    for (let i = 0; i < meetings; i++) await schedule(admin);
+    await settled(admin, fast.id, meetings);
+    expect(receiver.taken('/fast').size).toBe(meetings);
+    const stalled = await deliveriesOf(admin, hung.id);
+    expect(stalled).toHaveLength(meetings);
+    expect(stalled.every((d) => d.status === 'pending')).toBe(true);
+    // Two requests in flight to it, the other ten waiting their turn.
+    await eventually(() => receiver.at('/hung').length === 2, 'two requests to the hung endpoint');
+    expect(sys.system.webhooks.sender.load(hung.id)).toEqual({ waiting: meetings - 2, inFlight: 2 });
+  });
+});
+
 describe('WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
   it('is off unless set to true, and refuses anything but true or false', () => {
     expect(loadConfig({}).webhooksAllowInsecureTargets).toBe(false);
@@ -471,4 +497,56 @@ describe('an endpoint that keeps failing', () => {
     await schedule(admin);
     await eventually(() => receiver.taken('/down').size === 1, 'a delivery after enabling');
   });
+});
+
+describe('an endpoint disabled while the mail provider is down', () => {
+  let fake: FakeResend;
+  const savedBaseUrl = process.env.RESEND_BASE_URL;
+  beforeAll(async () => {
+    fake = await startFakeResend();
+    process.env.RESEND_BASE_URL = fake.url;
+  });
+  afterAll(async () => {
+    if (savedBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
+    else process.env.RESEND_BASE_URL = savedBaseUrl;
+    await fake.close();
+  });
+  const sys = useSystem({
+    env: { ...INSECURE, RESEND_API_KEY: 're_test' },
+    system: {
+      webhooks: { ...FAST, retryDelaysMs: Array(40).fill(150), disableAfterMs: 1_500, alertRetryDelaysMs: [100, 200] },
+    },
+    people: ['cora', 'ivan', anAdmin('ada', 'ada@example.com'), anAdmin('abe', 'abe@example.com')],
+  });
+  const admin = sys.client('ada', ['admin']);
+
+  it('emails each admin exactly once when the provider recovers, however many tries it took', async () => {
+    // More failures than a handful of tries per admin: the alerts outlast them.
+    const outage = 16;
+    fake.plan(...Array<{ status: number }>(outage).fill({ status: 500 }));
+    const hook = await register(admin, `${receiver.url}/down-mail`);
+    receiver.answer('/down-mail', () => 500);
+    await schedule(admin);
+    await eventually(
+      async () => (await admin.request('GET', `/webhooks/${hook.id}`)).body.status === 'disabled',
+      'the endpoint disabled',
+      30_000,
+    );
+    await eventually(() => fake.deliveredTo('ada@example.com').length === 1, 'ada’s email', 30_000);
+    await eventually(() => fake.deliveredTo('abe@example.com').length === 1, 'abe’s email', 30_000);
+    const alertRequests = fake.requests.filter((r) => r.idempotencyKey?.startsWith('webhook-disabled.'));
+    expect(alertRequests.filter((r) => r.answered === 500)).toHaveLength(outage);
+    // Every attempt for one admin carried the one key of that admin's alert.
+    const keys = new Map<string, Set<string>>();
+    for (const r of alertRequests) {
+      const to = String(r.body.to);
+      keys.set(to, (keys.get(to) ?? new Set<string>()).add(r.idempotencyKey!));
+    }
+    expect([...keys.values()].map((k) => k.size)).toEqual([1, 1]);
+    // Nothing more is sent: a new event and the sender's quiet period bring no second email.
+    const watcher = await register(admin, `${receiver.url}/down-mail-watch`);
+    await schedule(admin);
+    await settled(admin, watcher.id, 1);
+    expect(fake.delivered.filter((m) => /webhook/.test(String(m.body?.subject)))).toHaveLength(2);
+  }, 90_000);
 });
