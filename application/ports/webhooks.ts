@@ -22,12 +22,10 @@ export interface WebhookView {
   readonly revision: number;
 }
 
-/** An endpoint as the webhook reaction needs it: what it takes, and from where in the log. */
+/** An endpoint as the webhook reaction needs it: what it took at a place in the log. */
 export interface WebhookSubscriber {
   readonly id: string;
   readonly events: ReadonlyArray<string>;
-  /** Position of its registration: it receives only events after it. */
-  readonly registeredAt: number;
 }
 
 export interface DeliveryAttemptView {
@@ -74,8 +72,11 @@ export interface WebhookQueries {
   getWebhook(id: string): WebhookView | undefined;
   /** Every endpoint that is not deleted, oldest first. */
   listWebhooks(): ReadonlyArray<WebhookView>;
-  /** Enabled endpoints, for the reaction. */
-  subscribers(): ReadonlyArray<WebhookSubscriber>;
+  /**
+   * For the reaction: the endpoints (not deleted since) that were registered before `position`, enabled at it, with
+   * the event types they took at it.
+   */
+  subscribersAt(position: number): ReadonlyArray<WebhookSubscriber>;
   getDelivery(id: string): DeliveryView | undefined;
   /** Newest first. */
   listDeliveries(filter: DeliveryFilter): ReadonlyArray<DeliveryView>;

@@ -81,6 +81,7 @@ export const createWebhookModule = (deps: WebhookModuleDeps): WebhookModule => {
     // It reads the endpoints, the meetings and the people: it is handed only events they include.
     dependsOn: { waitFor },
     queries: deps.queries,
+    horizonMs: policy.replayHorizonMs,
     participants: (meetingId) => deps.readModels.getMeeting(meetingId),
     schedule,
     disabledForFailing,

@@ -16,7 +16,9 @@ import { webhookPayloadOf } from './payload.ts';
 import type { ParticipantsOf, WebhookPayload } from './payload.ts';
 
 export interface WebhookReactionDeps extends LogFollowerDeps {
-  readonly queries: Pick<WebhookQueries, 'subscribers'>;
+  readonly queries: Pick<WebhookQueries, 'subscribersAt'>;
+  /** An event older than this (by when it was recorded) is past every retry: a replay does not deliver it. */
+  readonly horizonMs: number;
   readonly participants: ParticipantsOf;
   readonly schedule: (deliveryId: string, webhookId: string, at?: string) => void;
   /**
@@ -37,7 +39,9 @@ export const deliveryIdFor = (eventId: string, webhookId: string): string =>
 
 /**
  * Follows the log from its own durable checkpoint and turns each event a webhook can say something about into one
- * delivery per enabled endpoint subscribed to its type (and registered before it). Claiming a delivery is the first
+ * delivery per endpoint that took it at its place in the log: registered before it, enabled at it and subscribed
+ * to its type at it (not as the endpoint is today), and only for events within the horizon (a replay from a lost
+ * checkpoint or a fresh node's read models delivers no months-old events). Claiming a delivery is the first
  * append to its stream, so a replay or a second node finds it claimed and sends nothing new; sending is the sender's.
  */
 export class WebhookReaction extends LogFollower {
@@ -73,9 +77,11 @@ export class WebhookReaction extends LogFollower {
       this.advance(recorded.position, false);
       return;
     }
-    const subscribers = this.deps.queries
-      .subscribers()
-      .filter((s) => s.registeredAt < recorded.position && subscribes(s.events, payload.right!.type));
+    // Whoever took it then: registered before it, enabled at it, subscribed to its type at it.
+    const old = this.deps.clock().getTime() - Date.parse(recorded.recordedAt) > this.deps.horizonMs;
+    const subscribers = old
+      ? []
+      : this.deps.queries.subscribersAt(recorded.position).filter((s) => subscribes(s.events, payload.right!.type));
     for (const subscriber of subscribers) await this.claim(recorded, subscriber.id, payload.right);
     this.recovered();
     // Saved at once after a claim; an event nobody takes is passed over like any other.

@@ -25,6 +25,11 @@ export interface WebhookPolicy {
   readonly disableAfterMs: number;
   /** How long the secret a rotation replaced goes on signing beside the new one. */
   readonly secretOverlapMs: number;
+  /**
+   * Events recorded longer ago than this are not delivered when the reaction comes to them (a replay after a lost
+   * checkpoint, a node down that long): they are past the retry window.
+   */
+  readonly replayHorizonMs: number;
   /** Delays between attempts at an "endpoint disabled" email; the last one repeats until it is sent. */
   readonly alertRetryDelaysMs: ReadonlyArray<number>;
 }
@@ -38,6 +43,7 @@ export const defaultWebhookPolicy: WebhookPolicy = {
   disableAfterMs: 5 * 86_400_000,
   secretOverlapMs: SECRET_OVERLAP_MS,
   alertRetryDelaysMs: DEFAULT_ALERT_RETRY_DELAYS_MS,
+  replayHorizonMs: 2 * 86_400_000,
 };
 
 export interface WebhookSenderDeps {

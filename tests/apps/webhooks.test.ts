@@ -1,10 +1,12 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../apps/config.ts';
 import { eventually, startFakeResend } from '../support/fake-resend.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
 import { aMeeting, aSeriesBody } from '../support/builders.ts';
 import type { PersonEntry } from '../support/builders.ts';
-import { useSystem } from '../support/system.ts';
+import { startTestSystem, tempDir, useSystem } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
 import { startWebhookReceiver, verifies, verify } from '../support/webhook-receiver.ts';
 import type { WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -372,6 +374,53 @@ describe('a hung receiver beside a healthy one', () => {
     await eventually(() => receiver.at('/hung').length === 2, 'two requests to the hung endpoint');
     expect(sys.system.webhooks.sender.load(hung.id)).toEqual({ waiting: meetings - 2, inFlight: 2 });
   });
+});
+
+describe('a replay of the log on a fresh node', () => {
+  it('delivers by what each endpoint took at the event’s place in the log: nothing new after a rebuild', async () => {
+    const dataDir = tempDir();
+    const node = (name: string) =>
+      startTestSystem({
+        dataDir,
+        env: { ...INSECURE, READ_MODELS_DIR: join(dataDir, name) },
+        system: { webhooks: FAST },
+      });
+    try {
+      const first = await node('node-a');
+      await first.people(...['cora', 'ivan'].map((id) => ({ id }) as PersonEntry));
+      const admin = first.client('ada', ['admin']);
+      const before = await schedule(admin);
+      const hook = await register(admin, `${receiver.url}/replay`, ['meeting.scheduled']);
+      await schedule(admin);
+      await settled(admin, hook.id, 1);
+      expect((await admin.request('PATCH', `/webhooks/${hook.id}`, { enabled: false })).status).toBe(200);
+      await schedule(admin);
+      expect((await admin.request('PATCH', `/webhooks/${hook.id}`, { enabled: true })).status).toBe(200);
+      expect((await admin.request('POST', `/meetings/${before}/cancel`, { reason: 'ill' })).status).toBe(200);
+      const patched = await admin.request('PATCH', `/webhooks/${hook.id}`, {
+        events: ['meeting.scheduled', 'meeting.cancelled'],
+      });
+      expect(patched.status).toBe(200);
+      await schedule(admin);
+      await settled(admin, hook.id, 2);
+      expect(receiver.taken('/replay').size).toBe(2);
+      await first.close();
+
+      // A second node on the same event store with read models (and the reaction's checkpoint) of its own, from
+      // nothing: it reads the whole log again.
+      const second = await node('node-b');
+      const again = second.client('ada', ['admin']);
+      await schedule(again);
+      // The reaction takes events in log order: once this one is delivered, it has been through all before it.
+      await settled(again, hook.id, 3);
+      const types = receiver.at('/replay').map((r) => (JSON.parse(r.body) as { type: string }).type);
+      expect(types).toEqual(['meeting.scheduled', 'meeting.scheduled', 'meeting.scheduled']);
+      expect([...receiver.taken('/replay').values()]).toEqual([1, 1, 1]);
+      await second.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
