@@ -298,6 +298,13 @@ export const webhooks: Aggregate<
         return { _tag: 'Conflict', message: 'a webhook with this id already exists' };
       case 'WebhookNotEnabled':
         return { _tag: 'Conflict', message: 'the webhook is not enabled' };
+      case 'TooManyRotations':
+        return {
+          _tag: 'Conflict',
+          message: `${webhook.MAX_PREVIOUS_SECRETS} replaced secrets are still signing; rotate again after ${error.until}`,
+        };
+      case 'FailureStreakStale':
+        return { _tag: 'Conflict', message: 'the webhook was enabled again after these failures began' };
       default:
         return assertNever(error);
     }

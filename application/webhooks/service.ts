@@ -146,9 +146,10 @@ const endpointOperations = (deps: WebhookServiceDeps) => {
       });
       if (E.isLeft(result)) return result;
       const state = result.right.state;
-      if (state.status === 'none' || state.previous === undefined) return E.left(notFound);
+      const replaced = state.status === 'none' ? undefined : state.previous[0];
+      if (state.status === 'none' || replaced === undefined) return E.left(notFound);
       await deps.waitForProjections(result.right.position ?? result.right.seenPosition);
-      return E.right({ secret: state.secret, previousSecretValidUntil: state.previous.validUntil });
+      return E.right({ secret: state.secret, previousSecretValidUntil: replaced.validUntil });
     },
   };
 };

@@ -2,7 +2,7 @@
 
 import { body, header, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
-import { webhookEventTypes } from '../../../domain/webhook.ts';
+import { MAX_PREVIOUS_SECRETS, webhookEventTypes } from '../../../domain/webhook.ts';
 import {
   DELIVERY_PAGE,
   DeliveryList,
@@ -153,7 +153,9 @@ const rotatePath = (schema: SchemaOf): Json => ({
     summary: 'Give a webhook endpoint a new signing secret',
     description:
       `${ADMINS} The new secret is shown this once. Until \`previousSecretValidUntil\` (24 hours) deliveries carry ` +
-      'a signature by the old secret beside the new one, so a receiver switches without losing a delivery.',
+      'a signature by the old secret beside the new one, so a receiver switches without losing a delivery. Every ' +
+      'replaced secret keeps signing until the end of its own overlap, even when another rotation follows; a ' +
+      `rotation while ${MAX_PREVIOUS_SECRETS} replaced secrets still sign is refused (409, saying until when).`,
     tags: ['webhooks'],
     parameters: [param('WebhookId')],
     responses: {
@@ -163,6 +165,7 @@ const rotatePath = (schema: SchemaOf): Json => ({
       ),
       '403': response('Forbidden'),
       '404': notFound('webhook'),
+      '409': { ...response('Conflict'), description: 'Too many replaced secrets still signing.' },
     },
   }),
 });
