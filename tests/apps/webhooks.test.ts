@@ -454,6 +454,9 @@ describe('webhook targets without WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
       'https://0.0.0.0/hook',
       'https://localhost/hook',
       'https://api.localhost/hook',
+      'https://localhost./hook',
+      'https://foo.localhost./hook',
+      'https://[::127.0.0.1]/hook',
     ];
     for (const url of refused) {
       const res = await admin.request('POST', '/webhooks', { url, events: ['meeting.*'] });
