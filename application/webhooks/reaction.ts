@@ -73,7 +73,7 @@ export class WebhookReaction extends LogFollower {
       this.advance(recorded.position, false);
       return;
     }
-    if (payload.right === undefined) {
+    if (payload.right === undefined || (await this.showsNoChange(recorded, payload.right))) {
       this.advance(recorded.position, false);
       return;
     }
@@ -86,6 +86,22 @@ export class WebhookReaction extends LogFollower {
     this.recovered();
     // Saved at once after a claim; an event nobody takes is passed over like any other.
     this.advance(recorded.position, subscribers.length > 0);
+  }
+
+  /**
+   * A person update that changed only what no webhook shows (the CRM record) makes no `person.updated`: its public
+   * fields are compared with those of the person's event before it.
+   */
+  private async showsNoChange(recorded: RecordedEvent, payload: WebhookPayload): Promise<boolean> {
+    if (payload.type !== 'person.updated') return false;
+    if ((recorded.data as { crm?: unknown } | null)?.crm === undefined) return false;
+    const stream = await this.deps.store.readStream(recorded.streamName);
+    const before = stream
+      .filter((e) => e.revision < recorded.revision && (e.type === 'PersonRegistered' || e.type === 'PersonUpdated'))
+      .at(-1);
+    if (before === undefined) return false;
+    const earlier = webhookPayloadOf(before, this.deps.participants);
+    return E.isRight(earlier) && JSON.stringify(earlier.right?.data) === JSON.stringify(payload.data);
   }
 
   /** Whether it claimed anything (then the checkpoint is saved at once). */

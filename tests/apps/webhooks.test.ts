@@ -293,6 +293,21 @@ describe('webhooks delivered to a local receiver', () => {
     });
   });
 
+  it('sends no person.updated for a change only to the CRM record, which no webhook shows', async () => {
+    const hook = await register(admin, `${receiver.url}/crm-only`, ['person.*']);
+    const person = { name: 'Pia Person', email: 'pia@example.com', timezone: 'Europe/Madrid' };
+    expect((await admin.request('PUT', '/people/pia', person)).status).toBe(200);
+    const crmOnly = await admin.request('PUT', '/people/pia', { ...person, crm: { externalId: 'CRM-1' } });
+    expect(crmOnly.status).toBe(200);
+    expect((await admin.request('PUT', '/people/pia', { ...person, name: 'Pia P.' })).status).toBe(200);
+    // The reaction goes in log order: once the rename is delivered, the CRM-only change has had its turn.
+    await settled(admin, hook.id, 2);
+    const bodies = receiver.at('/crm-only').map((r) => verify(hook.secret, r) as Delivery['payload']);
+    expect(bodies.map((b) => b.type).sort()).toEqual(['person.registered', 'person.updated']);
+    expect(bodies.find((b) => b.type === 'person.updated')!.data).toMatchObject({ name: 'Pia P.' });
+    expect(JSON.stringify(bodies)).not.toContain('CRM-1');
+  });
+
   it('takes Idempotency-Key on POST /webhooks: a repeat registers nothing and says the secret is not shown again', async () => {
     const key = `webhook-${Date.now()}`;
     const body = { url: `${receiver.url}/once`, events: ['person.*'] };
