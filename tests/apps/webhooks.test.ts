@@ -341,26 +341,37 @@ describe('webhooks delivered to a local receiver', () => {
     }
   });
 
-  it('is for admins only: 401 without a token, 403 for members, instructors and auditors', async () => {
+  it('is for admins, read by auditors: 401 without a token, 403 for members and instructors, and for auditors’ writes', async () => {
     const hook = await register(admin, `${receiver.url}/authz`);
     const noToken = await fetch(`${sys.url}/webhooks`);
     expect(noToken.status).toBe(401);
-    for (const role of ['customer', 'instructor', 'auditor']) {
+    const reads = (other: Client) => [
+      other.request('GET', '/webhooks'),
+      other.request('GET', `/webhooks/${hook.id}`),
+      other.request('GET', `/webhooks/${hook.id}/deliveries`),
+    ];
+    const writes = (other: Client) => [
+      other.request('POST', '/webhooks', { url: `${receiver.url}/x`, events: ['meeting.*'] }),
+      other.request('PATCH', `/webhooks/${hook.id}`, { enabled: false }),
+      other.request('DELETE', `/webhooks/${hook.id}`),
+      other.request('POST', `/webhooks/${hook.id}/rotate-secret`),
+      other.request('POST', `/webhooks/${hook.id}/deliveries/${'0'.repeat(32)}/redeliver`),
+    ];
+    for (const role of ['customer', 'instructor']) {
       const other = await sys.as(`someone-${role}`, [role]);
-      const answers = [
-        await other.request('GET', '/webhooks'),
-        await other.request('GET', `/webhooks/${hook.id}`),
-        await other.request('POST', '/webhooks', { url: `${receiver.url}/x`, events: ['meeting.*'] }),
-        await other.request('PATCH', `/webhooks/${hook.id}`, { enabled: false }),
-        await other.request('DELETE', `/webhooks/${hook.id}`),
-        await other.request('POST', `/webhooks/${hook.id}/rotate-secret`),
-        await other.request('GET', `/webhooks/${hook.id}/deliveries`),
-      ];
+      const answers = await Promise.all([...reads(other), ...writes(other)]);
       expect(
         answers.map((a) => a.status),
         role,
-      ).toEqual([403, 403, 403, 403, 403, 403, 403]);
+      ).toEqual(Array(8).fill(403));
     }
+    const auditor = await sys.as('someone-auditor', ['auditor']);
+    const [list, one, log] = await Promise.all(reads(auditor));
+    expect([list!.status, one!.status, log!.status]).toEqual([200, 200, 200]);
+    expect(list!.body.items.map((w: { id: string }) => w.id)).toContain(hook.id);
+    expect(one!.body).toMatchObject({ id: hook.id, url: `${receiver.url}/authz`, status: 'enabled' });
+    expect(JSON.stringify([list!.body, one!.body, log!.body])).not.toContain('whsec_');
+    expect((await Promise.all(writes(auditor))).map((a) => a.status)).toEqual(Array(5).fill(403));
     expect((await admin.request('GET', `/webhooks/${hook.id}`)).body.status).toBe('enabled');
   });
 });

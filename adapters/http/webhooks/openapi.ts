@@ -1,4 +1,4 @@
-/** The operations of `/webhooks` in the OpenAPI document (admins only). */
+/** The operations of `/webhooks` in the OpenAPI document (admins; auditors read). */
 
 import { body, header, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
@@ -53,7 +53,8 @@ const exampleDelivery = {
   position: 4812,
 };
 
-const ADMINS = 'Admins only (others: 403).';
+const ADMINS = 'Admins only (others, auditors included: 403).';
+const READERS = 'Admins and auditors (others: 403); read-only, never a secret.';
 const notFound = (what: string): Json => ({ ...response('NotFound'), description: `No such ${what}.` });
 
 const DELIVERY_RULES =
@@ -68,7 +69,7 @@ const webhooksPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'listWebhooks',
     summary: 'Webhook endpoints',
-    description: `${ADMINS} Oldest first; never with their secrets.`,
+    description: `${READERS} Oldest first; never with their secrets.`,
     tags: ['webhooks'],
     responses: {
       '200': reply('The endpoints.', json(schema(WebhookList), { items: [exampleWebhook] })),
@@ -104,7 +105,7 @@ const webhookPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'getWebhook',
     summary: 'One webhook endpoint',
-    description: `${ADMINS} Never with its secret.`,
+    description: `${READERS} Never with its secret.`,
     tags: ['webhooks'],
     parameters: [param('WebhookId')],
     responses: {
@@ -174,7 +175,7 @@ const deliveriesPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'listWebhookDeliveries',
     summary: 'The delivery log of a webhook endpoint',
-    description: `${ADMINS} Newest first, a page at a time (\`next\` → \`before\`). Unknown query parameters: 400.`,
+    description: `${READERS} Newest first, a page at a time (\`next\` → \`before\`). Unknown query parameters: 400.`,
     tags: ['webhooks'],
     parameters: [
       param('WebhookId'),
