@@ -316,6 +316,21 @@ describe('webhooks delivered to a local receiver', () => {
     const repeat = await admin.request('POST', '/webhooks', body, { 'idempotency-key': key });
     expect(repeat.status).toBe(409);
     expect(JSON.stringify(repeat.body)).not.toContain('whsec_');
+    // A new key would register a second endpoint, not revoke anything: the answer says so, and where this one is.
+    expect(repeat.body.detail).toMatch(/new Idempotency-Key would register a second endpoint/);
+    expect(repeat.body.detail).toMatch(/rotate-secret/);
+    expect(repeat.body.detail).not.toMatch(/revoked/);
+    expect(repeat.headers.get('location')).toBe(`/webhooks/${first.body.id}`);
+    const rotateKey = `${key}-rotate`;
+    const rotated = await admin.request('POST', `/webhooks/${first.body.id}/rotate-secret`, undefined, {
+      'idempotency-key': rotateKey,
+    });
+    expect(rotated.status).toBe(200);
+    const again = await admin.request('POST', `/webhooks/${first.body.id}/rotate-secret`, undefined, {
+      'idempotency-key': rotateKey,
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toMatch(/rotate once more; the lost secret then goes on signing/);
     const list = (await admin.request('GET', '/webhooks')).body.items as Array<{ url: string }>;
     expect(list.filter((w) => w.url === body.url)).toHaveLength(1);
   });
