@@ -464,6 +464,25 @@ describe('a replay of the log on a fresh node', () => {
   }, 90_000);
 });
 
+describe('the replay horizon', () => {
+  // The webhook reaction's clock runs ten minutes ahead of the event store's: every event is ten minutes old when it
+  // comes to it, past a one-minute horizon (as months-old events are past the 2-day one on a replay).
+  const sys = useSystem({
+    env: INSECURE,
+    system: { clock: () => new Date(Date.now() + 600_000), webhooks: { ...FAST, replayHorizonMs: 60_000 } },
+    people: ['cora', 'ivan'],
+  });
+  const admin = sys.client('ada', ['admin']);
+
+  it('delivers no event recorded longer ago than the horizon', async () => {
+    const hook = await register(admin, `${receiver.url}/horizon`);
+    await schedule(admin);
+    await eventually(async () => (await sys.system.webhooks.status()).lag === 0, 'the reaction past the event');
+    expect(await deliveriesOf(admin, hook.id)).toEqual([]);
+    expect(receiver.at('/horizon')).toEqual([]);
+  });
+});
+
 describe('WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
   it('is off unless set to true, and refuses anything but true or false', () => {
     expect(loadConfig({}).webhooksAllowInsecureTargets).toBe(false);
