@@ -66,7 +66,7 @@ import { projectedStreamPrefixes } from '../application/aggregates.ts';
 import { JoinTickets, iceServersFor } from '../application/calls.ts';
 import { callRoom } from '../application/call-room.ts';
 import type { RoomOccupancy } from '../application/call-room.ts';
-import { callAccess, createJoinService } from '../application/join.ts';
+import { callAccess, createJoinService, participantUser } from '../application/join.ts';
 import { JoinLinkSigner, createJoinLinks } from '../application/join-links.ts';
 import type { JoinLinks } from '../application/join-links.ts';
 import { joinLinkAuthenticator } from '../adapters/http/join-link.ts';
@@ -454,6 +454,7 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening, links:
   const ice = iceFor(deps.config);
   const join = createJoinService({
     linkFor: links.linkFor,
+    access: deps.access,
     queries: deps.readModels,
     tickets,
     ticketTtlMs: tickets.ttlMs,
@@ -621,6 +622,9 @@ const startSignaling = (
     checkAccess: async (meetingId, userId, now) => {
       const access = callAccess(readModels.getMeeting(meetingId), userId, now);
       if (E.isLeft(access)) return E.left(access.left);
+      const user = participantUser(userId, readModels.getPerson(userId)?.roles, access.right.role);
+      if (!(await deps.access.canView(user, access.right.meeting)))
+        return E.left({ code: 'not_found', message: 'meeting not found' });
       if (access.right.meeting.trainingType !== '1-1') {
         return E.left({ code: 'not_native', message: 'this meeting now takes place through its remote link' });
       }
