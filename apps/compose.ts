@@ -10,8 +10,7 @@ import type { Logger } from 'pino';
 import { defaultAccessProvider } from '../application/default-access.ts';
 import type { AccessProvider } from '../application/ports/access.ts';
 import { guardedAccessProvider } from '../application/access-plugin.ts';
-import type { AccessPluginContext } from '../application/access-plugin.ts';
-import { loadAccessProvider } from './access-provider.ts';
+import { loadAccessProvider, pluginQueries } from './access-provider.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { ProjectionRunner } from '../application/projections/runner.ts';
 import { createCore } from '../application/core.ts';
@@ -180,14 +179,6 @@ interface Stores {
   readonly readModels: SqliteReadModels;
   readonly access: AccessProvider;
 }
-
-/** Only the reads a plugin is given, so that nothing else of the read models is within its reach. */
-const pluginQueries = (readModels: SqliteReadModels): AccessPluginContext['queries'] => ({
-  calendar: (userId, from, to) => readModels.calendar(userId, from, to),
-  getPerson: (personId) => readModels.getPerson(personId),
-  personActive: (personId) => readModels.personActive(personId),
-  getMeeting: (meetingId) => readModels.getMeeting(meetingId),
-});
 
 /**
  * Who may see what: a test's provider, else the site's ACCESS_PROVIDER module, else the default; whichever it is,

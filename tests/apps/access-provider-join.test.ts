@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pluginQueries } from '../../apps/access-provider.ts';
 import { TestClient } from '../adapters/signaling/harness.ts';
 import { pairBooker } from '../support/booked.ts';
 import { tempDir, useSystem } from '../support/system.ts';
@@ -12,12 +13,15 @@ const dir = tempDir('access-join-');
 const pluginPath = join(dir, 'blocking.mjs');
 writeFileSync(
   pluginPath,
-  `export default ({ defaultProvider: base }) => ({
+  `export default ({ defaultProvider: base, queries }) => {
+  globalThis.pluginGivenQueries = Object.keys(queries).sort();
+  return {
     ...base,
     name: 'blocking',
     deterministic: false,
     canView: async (user, m) => !globalThis.blockedByTestPlugin.has(user.id) && base.canView(user, m),
-  });`,
+  };
+};`,
 );
 
 const now = new Date('2030-05-01T10:05:00Z');
@@ -32,6 +36,12 @@ afterAll(() => {
 });
 
 describe('joining a call asks the access provider', { timeout: 120_000 }, () => {
+  it('gave the plugin only the reads pluginQueries gives (those the contract suite gives it too)', () => {
+    const given = (globalThis as { pluginGivenQueries?: string[] }).pluginGivenQueries;
+    expect(given).toEqual(['calendar', 'getMeeting', 'getPerson', 'personActive']);
+    expect(Object.keys(pluginQueries(ts.system.readModels)).sort()).toEqual(given);
+  });
+
   it('refuses a member the plugin hides the meeting from, as GET /meetings/:id does (404)', async () => {
     const { id, customerId, customer } = await book({ start: at(-5), end: at(55) });
     expect((await customer.request('POST', `/meetings/${id}/join`)).status).toBe(200);
