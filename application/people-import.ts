@@ -5,6 +5,7 @@ import type { FieldError } from '../domain/shared.ts';
 import type { AppError, RequestContext } from './execute.ts';
 import { addressTaken, personStateOf, recordPersonCommand, selfChange, upsertPerson } from './people.ts';
 import type { PeopleDeps, PersonInput } from './people.ts';
+import type { Executor } from './execute.ts';
 import type { PersonView } from './ports/read-models.ts';
 import { isAdmin } from './ports/access.ts';
 
@@ -134,6 +135,16 @@ const duplicateOf = (
   return errors;
 };
 
+/** The import's own deps: the directory's, and whether a write may run now (one answer for the whole file). */
+export type ImportDeps = PeopleDeps & { readonly executor: PeopleDeps['executor'] & Pick<Executor, 'writeRefusal'> };
+
+/**
+ * Why this caller may not import now, before any of the file is read: not an admin (403), or the read models the
+ * import's checks read are not ready (503, as every write answers then, rather than one bad line a person).
+ */
+export const importRefusal = (deps: ImportDeps, ctx: RequestContext): AppError | undefined =>
+  !isAdmin(ctx.user) ? { _tag: 'Forbidden', message: 'only admins may import people' } : deps.executor.writeRefusal();
+
 /**
  * Imports people from a site's export: each line, merged into the entry the directory keeps (mergeLine: what a line
  * leaves out or empty stays as it is), upserted as `PUT /people/:id` would (the same rules, one address per person),
@@ -141,12 +152,13 @@ const duplicateOf = (
  * second time. Bad lines are reported with their reasons and the good ones still imported. Admins only.
  */
 export const importPeople = async (
-  deps: PeopleDeps,
+  deps: ImportDeps,
   ctx: RequestContext,
   rows: ReadonlyArray<ImportRow>,
   options: ImportOptions,
 ): Promise<E.Either<AppError, ImportReport>> => {
-  if (!isAdmin(ctx.user)) return E.left({ _tag: 'Forbidden', message: 'only admins may import people' });
+  const refusal = importRefusal(deps, ctx);
+  if (refusal !== undefined) return E.left(refusal);
   const counts = { created: 0, updated: 0, unchanged: 0 };
   const bad: BadLine[] = [];
   const seen = { ids: new Map<string, number>(), emails: new Map<string, number>() };

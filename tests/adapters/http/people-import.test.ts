@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { client, useSystem } from '../../support/system.ts';
+import { client, startTestSystem, useSystem } from '../../support/system.ts';
 
 const sys = useSystem();
 
@@ -168,5 +168,52 @@ describe('POST /people/import', { timeout: 120_000 }, () => {
     expect(put.body.timezone).toBeUndefined();
     expect(put.body.crm).toBeUndefined();
     expect(put.body.language).toBe('es');
+  });
+  it('refuses a non-admin before reading the body, with a key or without', async () => {
+    const instructor = await sys.as('ivan', ['instructor']);
+    const huge = 'id,name,email\n' + 'x'.repeat(1024 * 1024);
+    for (const headers of [{}, { 'idempotency-key': 'import-not-admin' }]) {
+      const refused = await post(instructor, huge, 'text/csv', '', headers);
+      expect(refused.status).toBe(403);
+      expect(refused.body.detail).toBe('only admins may import people');
+    }
+  });
+
+  it('answers one 503 while the read models are not ready, and writes nothing', async () => {
+    const admin = await sys.as('ada-admin', ['admin']);
+    const rows = Array.from({ length: 5000 }, (_, i) => `ready-${i},Ready ${i},ready-${i}@example.com`);
+    const body = ['id,name,email', ...rows].join('\n');
+    const projections = sys.system.projections;
+    const head = await sys.system.store.headPosition();
+    Object.defineProperty(projections, 'healthy', { get: () => false, configurable: true });
+    Object.defineProperty(projections, 'catchingUp', { get: () => true, configurable: true });
+    try {
+      for (const headers of [{}, { 'idempotency-key': 'import-not-ready' }]) {
+        const refused = await post(admin, body, 'text/csv', '', headers);
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('content-type')).toContain('application/problem+json');
+        expect(refused.body.detail).toContain('catching up');
+      }
+    } finally {
+      delete (projections as unknown as Record<string, unknown>).healthy;
+      delete (projections as unknown as Record<string, unknown>).catchingUp;
+    }
+    expect(await sys.system.store.headPosition()).toBe(head);
+    expect((await post(admin, body, 'text/csv', '?dryRun=true')).body).toMatchObject({ lines: 5000, created: 5000 });
+  });
+
+  it('charges the rate limit more for an import than for a read', async () => {
+    const limited = await startTestSystem({ env: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '60' } });
+    try {
+      const admin = await limited.as('ada-admin', ['admin']);
+      const body = 'id,name,email\nrl-1,Rae Limit,rae@example.com\n';
+      expect((await post(admin, body, 'text/csv', '?dryRun=true')).status).toBe(200);
+      const second = await post(admin, body, 'text/csv', '?dryRun=true');
+      expect(second.status).toBe(429);
+      expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await admin.request('GET', '/me')).status).toBe(200);
+    } finally {
+      await limited.destroy();
+    }
   });
 });
