@@ -1,5 +1,6 @@
 import * as attendance from '../domain/attendance.ts';
 import * as feed from '../domain/calendar-feed.ts';
+import * as changeWindow from '../domain/change-window.ts';
 import * as identity from '../domain/identity.ts';
 import * as meeting from '../domain/meeting.ts';
 import * as notification from '../domain/notification.ts';
@@ -133,6 +134,21 @@ export const notifications: Aggregate<
         return assertNever(error);
     }
   },
+};
+
+/** The coalescing window of the change emails of one meeting or series (notifications/changes.ts). */
+export const changeWindows: Aggregate<
+  changeWindow.ChangeWindowCommand,
+  changeWindow.ChangeWindowEvent,
+  changeWindow.ChangeWindowState,
+  changeWindow.ChangeWindowError
+> = {
+  streamPrefix: changeWindow.changeWindowStreamPrefix,
+  streamName: changeWindow.changeWindowStreamName,
+  decider: changeWindow.changeWindowDecider,
+  codec: changeWindow.ChangeWindowEvent,
+  eventTypes: changeWindow.changeWindowEventTypes,
+  mapError: (error) => ({ _tag: 'Conflict', message: `the change window refused: ${error._tag}` }),
 };
 
 /** A user's calendar subscription; its stream is named by the user's id. */

@@ -16,6 +16,27 @@ const roles = (value: unknown): string =>
 const count = (value: unknown): number => (Array.isArray(value) ? value.length : 0);
 const sessions = (n: number): string => `${n} session${n === 1 ? '' : 's'}`;
 const withReason = (data: Data): string => (typeof data.reason === 'string' ? ` (reason: ${quoted(data.reason)})` : '');
+/** How an audit entry names a notification's topic (absent: a cancellation, recorded before topics). */
+const topicName = (topic: unknown): string => {
+  switch (topic) {
+    case undefined:
+    case 'cancelled':
+      return 'cancellation';
+    case 'booked':
+      return 'booking';
+    case 'rescheduled':
+      return 'reschedule';
+    case 'changed':
+      return 'change';
+    case 'reinstated':
+      return 'reinstatement';
+    case 'reminder':
+      return 'reminder';
+    default:
+      return text(topic);
+  }
+};
+
 const recipient = (data: Data): string => {
   const r = data.recipient as Data | undefined;
   return `${text(r?.role, 'recipient')} ${text(r?.personId)}`;
@@ -75,8 +96,11 @@ const reminderSummaries: Record<string, (d: Data) => string> = {
 const otherSummaries: Record<string, (d: Data) => string> = {
   SettingsChanged: () => 'Site settings were changed.',
   NotificationRequested: (d) =>
-    `A cancellation email to ${recipient(d)} was requested for ${sessions(count(d.meetingIds))}.`,
-  NotificationPrepared: (d) => `The email of round ${text(d.round)} was rendered.`,
+    `A ${topicName(d.topic)} email to ${recipient(d)} was requested for ${sessions(count(d.meetingIds))}.`,
+  NotificationPrepared: (d) => {
+    const message = (d.message ?? {}) as Data;
+    return `The email of round ${text(d.round)} was rendered for ${text(message.to)}: "${text(message.subject)}".`;
+  },
   NotificationSent: (d) => `The email was sent (attempt ${text(d.attempt)}).`,
   NotificationAttemptFailed: (d) => `Sending the email failed (attempt ${text(d.attempt)}): ${text(d.error)}.`,
   NotificationFailed: (d) => `The email gave up after ${text(d.attempts)} attempts: ${text(d.error)}.`,

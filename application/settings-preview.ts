@@ -1,8 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { RecipientRole } from '../domain/notification.ts';
-import { MAX_BODY_TEMPLATE_LENGTH, MAX_SUBJECT_LENGTH } from '../domain/settings.ts';
+import { MAX_BODY_TEMPLATE_LENGTH, MAX_SUBJECT_LENGTH, emailLanguageOf, emailTopics } from '../domain/settings.ts';
+import type { EmailTopic } from '../domain/settings.ts';
 import type { FieldError } from '../domain/shared.ts';
-import { meetingTokens, parseTemplate, seriesTokens } from '../domain/template.ts';
+import { foreignToken, meetingTokens, parseTemplate, seriesTokens, tokensForTopic } from '../domain/template.ts';
+import { trainingTypeNames } from '../domain/email-defaults.ts';
 import type { AppError, RequestContext } from './execute.ts';
 import { isAdmin, readsAll } from './ports/access.ts';
 import type { MeetingQueries, MeetingView } from './ports/read-models.ts';
@@ -18,6 +20,10 @@ export interface PreviewRequest {
   readonly meetingId?: string;
   /** The reason a cancellation would give (absent: the session's own, if it was cancelled). */
   readonly reason?: string;
+  /** Which email (absent: the cancellation, as before topics); its tokens are the ones checked. */
+  readonly topic?: EmailTopic;
+  /** The reader's language (`es`, `es-MX`): names the training type as that email does. Absent: English. */
+  readonly language?: string;
 }
 
 export interface PreviewAnswer {
@@ -28,8 +34,18 @@ export interface PreviewAnswer {
   readonly meetingId?: string;
 }
 
-/** The tokens a template may use: the domain's own list, as templates are checked against it. */
-export const templateTokenList = () => ({ meeting: [...meetingTokens], series: [...seriesTokens] });
+/**
+ * The tokens a template may use: the domain's own lists, as templates are checked against them. `meeting` and
+ * `series` are the cancellation's (as before topics); `topics` names every topic's own.
+ */
+export const templateTokenList = () => ({
+  meeting: [...meetingTokens],
+  series: [...seriesTokens],
+  topics: Object.fromEntries(emailTopics.map((topic) => [topic, [...tokensForTopic(topic)]])) as Record<
+    EmailTopic,
+    string[]
+  >,
+});
 
 /** How far either side of now a preview looks for a session to render, and whose sessions (the first people by name). */
 const PREVIEW_WINDOW_MS = 5 * 366 * 24 * 3600 * 1000;
@@ -48,6 +64,11 @@ const templateErrors = (request: PreviewRequest): FieldError[] => {
   ] as const) {
     const parts = parseTemplate(template);
     if (E.isLeft(parts)) errors.push({ path, message: parts.left });
+    else {
+      const topic = request.topic ?? 'cancelled';
+      const foreign = foreignToken(parts.right, tokensForTopic(topic));
+      if (foreign !== undefined) errors.push({ path, message: `'{{${foreign}}}' is not filled in ${topic} emails` });
+    }
   }
   if (request.reason !== undefined && request.reason.length > 1000)
     errors.push({ path: 'reason', message: 'must be at most 1000 characters' });
@@ -62,6 +83,8 @@ export const createSettingsPreview = (deps: {
   readonly queries: Pick<MeetingQueries, 'getMeeting' | 'getPerson' | 'listPeople' | 'activeMeetingsOverlapping'>;
   readonly siteName: string;
   readonly clock: () => Date;
+  /** The site's address: `{{location}}` of the examples. */
+  readonly publicBaseUrl?: () => string;
 }) => {
   const { queries } = deps;
 
@@ -128,8 +151,23 @@ export const createSettingsPreview = (deps: {
               reason: request.reason ?? meeting.cancellationReason,
               sessions: [{ start: meeting.start, end: meeting.end }],
             };
+      const topic = request.topic ?? 'cancelled';
+      const language = emailLanguageOf(request.language);
+      const first = facts.sessions[0];
+      const base = deps.publicBaseUrl?.() ?? '';
+      const meetingId = meeting?.id ?? 'example';
+      const location =
+        meeting?.trainingType === 'link' && meeting.remoteLink !== undefined
+          ? meeting.remoteLink
+          : `${base}/call?meeting=${encodeURIComponent(meetingId)}`;
       const rendered = renderCancellationEmail({
         templates: { subject: request.subject, bodyTemplate: request.bodyTemplate },
+        ...(topic !== 'cancelled'
+          ? {
+              trainingType: trainingTypeNames[language][meeting?.trainingType ?? '1-1'],
+              location,
+            }
+          : {}),
         recipientRole: role,
         siteName: deps.siteName,
         kind: 'meeting',
@@ -138,7 +176,10 @@ export const createSettingsPreview = (deps: {
         customerName: facts.customerName,
         instructorName: facts.instructorName,
         timezone: facts.timezone,
-        sessions: facts.sessions,
+        sessions:
+          topic === 'rescheduled' && first !== undefined
+            ? [{ ...first, previousStart: new Date(Date.parse(first.start) - 86_400_000).toISOString() }]
+            : facts.sessions,
       });
       if (E.isLeft(rendered))
         return E.left({ _tag: 'ValidationFailed', errors: [{ path: 'bodyTemplate', message: rendered.left }] });

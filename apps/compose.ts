@@ -46,7 +46,7 @@ import { claimNodeDir, devSecret, nodeId, prepareDir } from './node-files.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo } from './seed.ts';
 import { bookingCrashProbe, seriesCrashProbe } from './test-crash.ts';
-import { createNotifications } from './notifications.ts';
+import { createNotifications, settingsOfReminders } from './notifications.ts';
 import type { NotificationOptions } from './notifications.ts';
 import type { NotificationModule } from '../application/notifications/module.ts';
 import { createWebhooks } from './webhooks.ts';
@@ -508,6 +508,9 @@ const createHttp = (
     sinks: readModels.sinks,
     followers: [
       { name: notifications.reaction.name, status: () => notifications.status() },
+      ...(notifications.changes !== undefined
+        ? [{ name: notifications.changes.name, status: () => notifications.changes!.status() }]
+        : []),
       { name: webhooks.reaction.name, status: () => webhooks.status() },
       { name: reminders.planner.name, status: () => reminders.status() },
     ],
@@ -519,7 +522,12 @@ const createHttp = (
   const room = { getMeeting: deps.service.getMeeting, occupancy: roomOccupancy(listening, logger) };
   return createHttpApp({
     service: deps.service,
-    settingsPreview: createSettingsPreview({ queries: readModels, siteName: config.siteName, clock }),
+    settingsPreview: createSettingsPreview({
+      queries: readModels,
+      siteName: config.siteName,
+      clock,
+      publicBaseUrl: () => listening.publicBaseUrl,
+    }),
     series: deps.series,
     join: {
       join: calls.join.join,
@@ -682,6 +690,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
   const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
   const links = createLinks(deps, auth, listening);
+  // Reminders read their offsets, switch and templates from the settings.
+  const reminderSettings = settingsOfReminders(deps.readModels);
   const notifications = createNotifications({
     config,
     dataDir: deps.dataDir,
@@ -694,8 +704,9 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     newId,
     options: deps.options.notifications,
     joinLinks: links,
+    publicBaseUrl: () => listening.publicBaseUrl,
     topics: {
-      reminder: createReminderTopic({ ...deps, config, joinLinks: links }),
+      reminder: createReminderTopic({ ...deps, config, joinLinks: links, settings: reminderSettings }),
     },
   });
   const webhooks = createWebhooks({
@@ -710,7 +721,13 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     newId,
     options: deps.options.webhooks,
   });
-  const reminders = createReminders({ ...deps, notifications, newId, options: deps.options.reminders });
+  const reminders = createReminders({
+    ...deps,
+    notifications,
+    newId,
+    options: deps.options.reminders,
+    settings: reminderSettings,
+  });
   const sessionParts = createSessionParts(deps, auth);
   const calls = createCalls(deps, auth, listening, links);
   const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);

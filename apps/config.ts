@@ -18,6 +18,8 @@ export interface Config {
   readonly resendApiKey?: string;
   readonly mailFrom: string;
   readonly siteName: string;
+  /** The coalescing window of change emails when the settings set none (NOTIFY_COALESCE_SECONDS, 0..3600, 60). */
+  readonly notifyCoalesceSeconds: number;
   readonly publicBaseUrl: string;
   /** PUBLIC_BASE_URL was not set: the server's own address, with the port it really listens on. */
   readonly publicBaseUrlDefaulted: boolean;
@@ -224,6 +226,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     ...(env.RESEND_API_KEY?.trim() ? { resendApiKey: env.RESEND_API_KEY.trim() } : {}),
     mailFrom: env.MAIL_FROM?.trim() || 'Virtual Y <no-reply@localhost>',
     siteName: env.SITE_NAME?.trim() || 'Virtual Y',
+    notifyCoalesceSeconds: int('NOTIFY_COALESCE_SECONDS', env.NOTIFY_COALESCE_SECONDS, 60, 0, 3600),
     publicBaseUrl,
     publicBaseUrlDefaulted: !env.PUBLIC_BASE_URL?.trim(),
     stunUrls: env.STUN_URLS === undefined ? ['stun:stun.l.google.com:19302'] : list(env.STUN_URLS),

@@ -113,6 +113,21 @@ export const SHOTS: ReadonlyArray<Shot> = [
   { file: 'app-people', who: 'admin-1', path: () => '/app/people', waitFor: 'main a[href^="/app/people/"]' },
   { file: 'app-settings', who: 'admin-1', path: () => '/app/settings', waitFor: 'main iframe', scroll: true },
   { file: 'app-notifications', who: 'admin-1', path: () => '/app/notifications', waitFor: 'main table, main li' },
+  {
+    file: 'app-email-settings',
+    who: 'admin-1',
+    path: () => '/app/settings',
+    waitFor: '#kinds-heading',
+    scroll: true,
+  },
+  { file: 'app-webhooks', who: 'admin-1', path: () => '/app/webhooks', waitFor: '[data-webhook-id]' },
+  {
+    file: 'app-people-import',
+    who: 'admin-1',
+    path: () => '/app/people',
+    waitFor: '#people-import-title',
+    scroll: true,
+  },
   { file: 'app-audit', who: 'auditor-1', path: () => '/app/audit', waitFor: '.audit__entry' },
   { file: 'app-audit-phone', who: 'auditor-1', path: () => '/app/audit', waitFor: '.audit__entry', viewport: PHONE },
   {
@@ -224,6 +239,15 @@ const makeDemo = async (server: DemoServer): Promise<Demo> => {
     201,
   ) as { id: string };
   ok('series edit', await server.request('admin-1', 'PATCH', `/series/${series.id}`, { title: 'Conditioning' }));
+  ok(
+    'webhook',
+    await server.request('admin-1', 'POST', '/webhooks', {
+      url: 'https://crm.example.com/hooks/coaching',
+      events: ['meeting.*', 'series.*', 'attendance.*'],
+      description: 'The front desk CRM',
+    }),
+    201,
+  );
   return { changed, series: series.id, live: await liveSession(server) };
 };
 

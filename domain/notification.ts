@@ -51,7 +51,11 @@ export type Recipient = t.TypeOf<typeof Recipient>;
  * A session as the cause left it (for a cancellation: as it was when cancelled); `sequence` is the RFC 5545 SEQUENCE
  * the cause produced, which the email's calendar object carries.
  */
-export const CancelledSession = t.type({ meetingId: t.string, start: IsoInstant, end: IsoInstant, sequence: t.number });
+export const CancelledSession = t.intersection([
+  t.type({ meetingId: t.string, start: IsoInstant, end: IsoInstant, sequence: t.number }),
+  /** A moved session's start before the change the email announces. */
+  t.partial({ previousStart: IsoInstant }),
+]);
 export type CancelledSession = t.TypeOf<typeof CancelledSession>;
 
 /**
@@ -67,7 +71,14 @@ export const CancellationSnapshot = t.intersection([
     cancelledAt: IsoInstant,
     sessions: t.array(CancelledSession),
   }),
-  t.partial({ reason: t.string, seriesCancellationId: t.string }),
+  t.partial({
+    reason: t.string,
+    seriesCancellationId: t.string,
+    /** How the sessions are joined (changes, bookings): a native call (`1-1`) or an outside link. */
+    trainingType: t.keyof({ '1-1': null, link: null }),
+    /** The outside link of a `link` session (not a credential: every participant has the same). */
+    remoteLink: t.string,
+  }),
 ]);
 export type CancellationSnapshot = t.TypeOf<typeof CancellationSnapshot>;
 
@@ -77,7 +88,11 @@ export const MessageAttachment = t.type({ filename: t.string, content: t.string,
  * recorded): the site's address and the recipient's calendar-feed epoch at preparation, so every attempt of a round,
  * on any node and after a restart, sends the very same links.
  */
-export const JoinLinkFacts = t.type({ baseUrl: t.string, epoch: t.number });
+export const JoinLinkFacts = t.intersection([
+  t.type({ baseUrl: t.string, epoch: t.number }),
+  // The language of the email, so the block the links are added in reads as the rest of it (absent: English).
+  t.partial({ language: t.string }),
+]);
 export type JoinLinkFacts = t.TypeOf<typeof JoinLinkFacts>;
 export const PreparedMessage = t.intersection([
   t.type({

@@ -4,7 +4,8 @@ import { annotate } from './annotate.ts';
 import { Actor, IsoInstant, RecordedAt, assertNever, validationFailed } from './shared.ts';
 import type { FieldError, ValidationFailed } from './shared.ts';
 import type { RecipientRole } from './notification.ts';
-import { parseTemplate } from './template.ts';
+import { foreignToken, parseTemplate, tokensForTopic } from './template.ts';
+import { builtInTemplates } from './email-defaults.ts';
 import { eventTypesOf } from './decider.ts';
 import type { Decider } from './decider.ts';
 
@@ -68,20 +69,144 @@ export const SETTINGS_NOTE =
   'Later capabilities add sections here; the running server refuses top-level keys it does not know. ' +
   'Secret values are write-only: they are accepted by `PUT` and never returned.';
 
+export const MAX_COALESCE_SECONDS = 3600;
+export const MIN_REMINDER_MINUTES = 5;
+export const MAX_REMINDER_MINUTES = 14 * 24 * 60;
+export const MAX_REMINDERS = 5;
+export const DEFAULT_REMINDER_OFFSETS: ReadonlyArray<number> = [1440, 60];
+
+/** The topics besides cancellations that settings switch: each one's email is on by default. */
+export const changeKinds = ['booked', 'rescheduled', 'changed', 'reinstated', 'reminder'] as const;
+export type ChangeKind = (typeof changeKinds)[number];
+/** Every topic an email is written for; the cancellation's switch and English templates are its own section's. */
+export const emailTopics = ['cancelled', ...changeKinds] as const;
+export type EmailTopic = (typeof emailTopics)[number];
+/** The languages with built-in templates (BCP 47 primary tags); a recipient of any other language reads English. */
+export const emailLanguages = ['en', 'es'] as const;
+export type EmailLanguage = (typeof emailLanguages)[number];
+
+export const KindSettings = annotate(
+  t.type({
+    enabled: annotate(t.boolean, { description: 'Whether this kind of email is sent at all.' }),
+    notifyInstructor: annotate(t.boolean, { description: "Also mail the session's instructor." }),
+  }),
+  { name: 'NotificationKindSettings' },
+);
+export type KindSettings = t.TypeOf<typeof KindSettings>;
+
+const kindsProps = Object.fromEntries(changeKinds.map((k) => [k, KindSettings])) as Record<
+  ChangeKind,
+  typeof KindSettings
+>;
+export const NotificationKinds = annotate(t.partial(kindsProps), {
+  name: 'NotificationKinds',
+  description:
+    'Per kind of email (booked, rescheduled, changed: the training type or the link, reinstated, reminder): on or off, and whether the instructor gets one too. Kinds left out keep their values.',
+});
+
+export const CoalesceSeconds = annotate(t.number, {
+  type: 'integer',
+  minimum: 0,
+  maximum: MAX_COALESCE_SECONDS,
+  description:
+    'Changes to one session (or series) within this many seconds of the first go out as one email with the final state; 0 sends each at once. Absent: `NOTIFY_COALESCE_SECONDS` (60).',
+});
+
+export const ReminderSettings = annotate(
+  t.type({
+    offsetsMinutes: annotate(t.array(t.number), {
+      minItems: 1,
+      maxItems: MAX_REMINDERS,
+      description: `How long before a session its reminders go out, in minutes: 1 to ${MAX_REMINDERS} distinct whole numbers from ${MIN_REMINDER_MINUTES} to ${MAX_REMINDER_MINUTES} (14 days).`,
+    }),
+  }),
+  { name: 'ReminderSettings' },
+);
+
+export const EmailTemplate = annotate(
+  t.type({ subject: subjectTemplate('topic'), bodyTemplate: bodyTemplate('topic') }),
+  {
+    name: 'EmailTemplate',
+    description: 'A subject and a body; the tokens each topic may use: `GET /settings/template-tokens`.',
+  },
+);
+export type EmailTemplate = t.TypeOf<typeof EmailTemplate>;
+const RoleTemplates = annotate(t.partial({ customer: EmailTemplate, instructor: EmailTemplate }), {
+  name: 'RoleTemplates',
+});
+const TopicTemplates = annotate(
+  t.partial(Object.fromEntries(emailTopics.map((k) => [k, RoleTemplates])) as Record<EmailTopic, typeof RoleTemplates>),
+  { name: 'TopicTemplates' },
+);
+export const EmailTemplates = annotate(
+  t.partial(
+    Object.fromEntries(emailLanguages.map((l) => [l, TopicTemplates])) as Record<EmailLanguage, typeof TopicTemplates>,
+  ),
+  {
+    name: 'EmailTemplates',
+    description:
+      "Templates per language (`en`, `es`), topic and reader's role, overriding the built-in ones; what is left out keeps its value. The English cancellation templates are `notifications.cancellation`'s.",
+  },
+);
+export type EmailTemplates = t.TypeOf<typeof EmailTemplates>;
+
+const newNotificationSections = {
+  kinds: NotificationKinds,
+  coalesceSeconds: CoalesceSeconds,
+  reminders: ReminderSettings,
+  templates: EmailTemplates,
+};
+
 export const Settings = annotate(
-  t.type({ notifications: t.type({ cancellation: CancellationNotificationSettings }), debugLevel: DebugLevel }),
+  t.type({
+    notifications: t.intersection([
+      t.type({ cancellation: CancellationNotificationSettings }),
+      t.partial(newNotificationSections),
+    ]),
+    debugLevel: DebugLevel,
+  }),
   {
     name: 'SettingsInput',
     description:
-      'Site settings as a `PUT` sends them and the settings history records them. Fields left out keep their values only where said (the instructor templates). ' +
+      'Site settings as a `PUT` sends them and the settings history records them. Fields left out keep their values only where said (the instructor templates, and the sections of `notifications` other than `cancellation`). ' +
       SETTINGS_NOTE,
   },
 );
 export type Settings = t.TypeOf<typeof Settings>;
 
-/** Settings as they apply: every template present (the instructor's from the default when never set). */
-export type CompleteSettings = Settings & {
-  readonly notifications: { readonly cancellation: Required<CancellationNotificationSettings> };
+type KindsComplete = Readonly<Record<ChangeKind, KindSettings>>;
+type RolesComplete = { readonly customer: EmailTemplate; readonly instructor: EmailTemplate };
+/** Every language's templates of every topic; English has no `cancelled` (the cancellation section holds them). */
+export type TemplatesComplete = {
+  readonly en: Readonly<Record<ChangeKind, RolesComplete>>;
+  readonly es: Readonly<Record<EmailTopic, RolesComplete>>;
+};
+
+/**
+ * Settings as they apply: every template present (the instructor's from the default when never set), every kind's
+ * switch, the reminder offsets; `coalesceSeconds` only when set (else the server's `NOTIFY_COALESCE_SECONDS`).
+ */
+export type CompleteSettings = {
+  readonly notifications: {
+    readonly cancellation: Required<CancellationNotificationSettings>;
+    readonly kinds: KindsComplete;
+    readonly coalesceSeconds?: number;
+    readonly reminders: { readonly offsetsMinutes: number[] };
+    readonly templates: TemplatesComplete;
+  };
+  readonly debugLevel: number;
+};
+
+/**
+ * Every kind is on. Instructors get the emails of changes too: their calendar holds the session as well, and a
+ * change an admin or the member made is news to them; their reminders are off (they plan their own day).
+ */
+export const defaultKinds: KindsComplete = {
+  booked: { enabled: true, notifyInstructor: true },
+  rescheduled: { enabled: true, notifyInstructor: true },
+  changed: { enabled: true, notifyInstructor: true },
+  reinstated: { enabled: true, notifyInstructor: true },
+  reminder: { enabled: true, notifyInstructor: false },
 };
 
 export const defaultInstructorTemplates = {
@@ -94,7 +219,10 @@ export const defaultInstructorTemplates = {
     '<p>Thank you,<br>{{siteName}}</p>',
 } as const;
 
-export const defaultSettings: CompleteSettings = {
+/** The settings before any change, as they were before the other sections existed (those keep their defaults). */
+export const defaultSettings: Settings & {
+  readonly notifications: { readonly cancellation: Required<CancellationNotificationSettings> };
+} = {
   notifications: {
     cancellation: {
       enabled: true,
@@ -112,9 +240,31 @@ export const defaultSettings: CompleteSettings = {
   debugLevel: 0,
 };
 
+type Notifications = Settings['notifications'];
+
+const canonicalTemplates = (templates: EmailTemplates): EmailTemplates => {
+  const out: Record<string, Record<string, Record<string, EmailTemplate>>> = {};
+  for (const language of emailLanguages) {
+    for (const topic of emailTopics) {
+      for (const role of ['customer', 'instructor'] as const) {
+        const pair = templates[language]?.[topic]?.[role];
+        if (pair === undefined) continue;
+        ((out[language] ??= {})[topic] ??= {})[role] = { subject: pair.subject, bodyTemplate: pair.bodyTemplate };
+      }
+    }
+  }
+  return out as EmailTemplates;
+};
+
 /** One canonical shape (and key order), so equal settings compare equal. */
 const canonical = (settings: Settings): Settings => {
   const c = settings.notifications.cancellation;
+  const n = settings.notifications;
+  const kinds: Record<string, KindSettings> = {};
+  for (const kind of changeKinds) {
+    const k = n.kinds?.[kind];
+    if (k !== undefined) kinds[kind] = { enabled: k.enabled, notifyInstructor: k.notifyInstructor };
+  }
   return {
     notifications: {
       cancellation: {
@@ -122,46 +272,141 @@ const canonical = (settings: Settings): Settings => {
         subject: c.subject,
         bodyTemplate: c.bodyTemplate,
         notifyInstructor: c.notifyInstructor,
-        instructorSubject: c.instructorSubject,
-        instructorBodyTemplate: c.instructorBodyTemplate,
+        ...(c.instructorSubject !== undefined ? { instructorSubject: c.instructorSubject } : {}),
+        ...(c.instructorBodyTemplate !== undefined ? { instructorBodyTemplate: c.instructorBodyTemplate } : {}),
       },
+      ...(Object.keys(kinds).length > 0 ? { kinds } : {}),
+      ...(n.coalesceSeconds !== undefined ? { coalesceSeconds: n.coalesceSeconds } : {}),
+      ...(n.reminders !== undefined ? { reminders: { offsetsMinutes: [...n.reminders.offsetsMinutes] } } : {}),
+      ...(n.templates !== undefined && Object.keys(canonicalTemplates(n.templates)).length > 0
+        ? { templates: canonicalTemplates(n.templates) }
+        : {}),
     },
     debugLevel: settings.debugLevel,
   };
 };
 
-/** What a `PUT` leads to: the body, with the fields it leaves out (the instructor's templates) kept as they are. */
+/** Templates of `next` over those of `current`, pair by pair: a body naming one pair leaves the others as they are. */
+const mergeTemplates = (next: EmailTemplates | undefined, current: EmailTemplates | undefined) => {
+  if (next === undefined) return current;
+  const merged: Record<string, Record<string, Record<string, EmailTemplate>>> = {};
+  for (const source of [current ?? {}, next]) {
+    for (const language of emailLanguages) {
+      for (const topic of emailTopics) {
+        for (const role of ['customer', 'instructor'] as const) {
+          const pair = source[language]?.[topic]?.[role];
+          if (pair !== undefined) ((merged[language] ??= {})[topic] ??= {})[role] = pair;
+        }
+      }
+    }
+  }
+  return merged as EmailTemplates;
+};
+
+/**
+ * What a `PUT` leads to: the body, with what it leaves out kept as it is: the instructor's cancellation templates,
+ * and every section of `notifications` besides `cancellation` (today's clients send only that one, and mean only it).
+ * `kinds` and `templates` merge entry by entry.
+ */
 export const mergeSettings = (next: Settings, current: Settings): Settings => {
   const c = next.notifications.cancellation;
   const was = current.notifications.cancellation;
+  const n: Notifications = next.notifications;
+  const cur: Notifications = current.notifications;
   const instructorSubject = c.instructorSubject ?? was.instructorSubject;
   const instructorBodyTemplate = c.instructorBodyTemplate ?? was.instructorBodyTemplate;
+  const kinds = n.kinds === undefined ? cur.kinds : { ...cur.kinds, ...n.kinds };
+  const coalesceSeconds = n.coalesceSeconds ?? cur.coalesceSeconds;
+  const reminders = n.reminders ?? cur.reminders;
+  const templates = mergeTemplates(n.templates, cur.templates);
   return canonical({
     ...next,
     notifications: {
       cancellation: {
         ...c,
-        instructorSubject,
-        instructorBodyTemplate,
+        ...(instructorSubject !== undefined ? { instructorSubject } : {}),
+        ...(instructorBodyTemplate !== undefined ? { instructorBodyTemplate } : {}),
       },
+      ...(kinds !== undefined ? { kinds } : {}),
+      ...(coalesceSeconds !== undefined ? { coalesceSeconds } : {}),
+      ...(reminders !== undefined ? { reminders } : {}),
+      ...(templates !== undefined ? { templates } : {}),
     },
   });
+};
+
+const completeTemplates = (templates: EmailTemplates | undefined): TemplatesComplete => {
+  const pick = <L extends EmailLanguage>(language: L, topic: EmailTopic, builtIn: RolesComplete): RolesComplete => ({
+    customer: templates?.[language]?.[topic]?.customer ?? builtIn.customer,
+    instructor: templates?.[language]?.[topic]?.instructor ?? builtIn.instructor,
+  });
+  const en = Object.fromEntries(
+    changeKinds.map((kind) => [kind, pick('en', kind, builtInTemplates.en[kind])]),
+  ) as Record<ChangeKind, RolesComplete>;
+  const es = Object.fromEntries(
+    emailTopics.map((topic) => [topic, pick('es', topic, builtInTemplates.es[topic])]),
+  ) as Record<EmailTopic, RolesComplete>;
+  return { en, es };
 };
 
 export const completeSettings = (settings: Settings): CompleteSettings => {
   const base = canonical(settings);
   const c = base.notifications.cancellation;
+  const n = base.notifications;
   return {
-    ...base,
     notifications: {
       cancellation: {
         ...c,
         instructorSubject: c.instructorSubject ?? defaultInstructorTemplates.instructorSubject,
         instructorBodyTemplate: c.instructorBodyTemplate ?? defaultInstructorTemplates.instructorBodyTemplate,
       },
+      kinds: { ...defaultKinds, ...n.kinds },
+      ...(n.coalesceSeconds !== undefined ? { coalesceSeconds: n.coalesceSeconds } : {}),
+      reminders: { offsetsMinutes: [...(n.reminders?.offsetsMinutes ?? DEFAULT_REMINDER_OFFSETS)] },
+      templates: completeTemplates(n.templates),
     },
+    debugLevel: base.debugLevel,
   };
 };
+
+/** Whether emails of this topic are sent: cancellations by their own section's switch, the rest by `kinds`. */
+export const kindEnabled = (settings: Settings, topic: EmailTopic): boolean =>
+  topic === 'cancelled'
+    ? settings.notifications.cancellation.enabled
+    : (settings.notifications.kinds?.[topic] ?? defaultKinds[topic]).enabled;
+
+/** Whether the instructor gets this topic's email too. */
+export const notifyInstructorOf = (settings: Settings, topic: EmailTopic): boolean =>
+  topic === 'cancelled'
+    ? settings.notifications.cancellation.notifyInstructor
+    : (settings.notifications.kinds?.[topic] ?? defaultKinds[topic]).notifyInstructor;
+
+/** The primary language tag of a BCP 47 tag (`es-MX` → `es`) when templates exist for it, else English. */
+export const emailLanguageOf = (tag: string | undefined): EmailLanguage => {
+  const primary = (tag ?? '').split(/[-_]/)[0]?.toLowerCase() ?? '';
+  return (emailLanguages as ReadonlyArray<string>).includes(primary) ? (primary as EmailLanguage) : 'en';
+};
+
+/** The subject and body of one topic's email for one reader's role, in their language (a tag such as `es-MX`). */
+export const emailTemplatesFor = (
+  settings: Settings,
+  topic: EmailTopic,
+  role: RecipientRole,
+  language?: string,
+): EmailTemplate => {
+  const lang = emailLanguageOf(language);
+  if (lang === 'en' && topic === 'cancelled') return cancellationTemplatesFor(settings, role);
+  const templates = completeSettings(settings).notifications.templates;
+  return lang === 'en' ? templates.en[topic as ChangeKind][role] : templates.es[topic][role];
+};
+
+/** How long before each session its reminders go out, in minutes, largest first. */
+export const reminderOffsetsMinutes = (settings: Settings): ReadonlyArray<number> =>
+  [...(settings.notifications.reminders?.offsetsMinutes ?? DEFAULT_REMINDER_OFFSETS)].sort((a, b) => b - a);
+
+/** The coalescing window in seconds: the settings' when set, else `fallback` (`NOTIFY_COALESCE_SECONDS`). */
+export const coalesceSecondsOf = (settings: Settings, fallback: number): number =>
+  settings.notifications.coalesceSeconds ?? fallback;
 
 /** The subject and body for one recipient role. */
 export const cancellationTemplatesFor = (
@@ -221,6 +466,62 @@ const checkBody = (errors: FieldError[], path: string, bodyTemplate: string): vo
   if (E.isLeft(parts)) errors.push({ path, message: parts.left });
 };
 
+/** A template using a token its topic cannot fill: refused, naming the field. */
+const checkTopicTokens = (errors: FieldError[], path: string, template: string, topic: EmailTopic): void => {
+  const parts = parseTemplate(template);
+  if (E.isLeft(parts)) return;
+  const foreign = foreignToken(parts.right, tokensForTopic(topic));
+  if (foreign !== undefined)
+    errors.push({
+      path,
+      message: `'{{${foreign}}}' is not filled in ${topic} emails; they may use ${tokensForTopic(topic).join(', ')}`,
+    });
+};
+
+const checkTemplates = (errors: FieldError[], templates: EmailTemplates): void => {
+  for (const language of emailLanguages) {
+    for (const topic of emailTopics) {
+      for (const role of ['customer', 'instructor'] as const) {
+        const pair = templates[language]?.[topic]?.[role];
+        if (pair === undefined) continue;
+        const path = `notifications.templates.${language}.${topic}.${role}`;
+        if (language === 'en' && topic === 'cancelled') {
+          errors.push({ path, message: 'the English cancellation templates are notifications.cancellation' });
+          continue;
+        }
+        checkSubject(errors, `${path}.subject`, pair.subject);
+        checkBody(errors, `${path}.bodyTemplate`, pair.bodyTemplate);
+        checkTopicTokens(errors, `${path}.subject`, pair.subject, topic);
+        checkTopicTokens(errors, `${path}.bodyTemplate`, pair.bodyTemplate, topic);
+      }
+    }
+  }
+};
+
+const checkNewSections = (errors: FieldError[], n: Notifications): void => {
+  const c = n.coalesceSeconds;
+  if (c !== undefined && (!Number.isInteger(c) || c < 0 || c > MAX_COALESCE_SECONDS))
+    errors.push({
+      path: 'notifications.coalesceSeconds',
+      message: `must be an integer from 0 to ${MAX_COALESCE_SECONDS}`,
+    });
+  const offsets = n.reminders?.offsetsMinutes;
+  if (offsets !== undefined) {
+    const path = 'notifications.reminders.offsetsMinutes';
+    if (offsets.length < 1 || offsets.length > MAX_REMINDERS)
+      errors.push({ path, message: `must hold 1 to ${MAX_REMINDERS} values` });
+    if (new Set(offsets).size !== offsets.length) errors.push({ path, message: 'must not repeat a value' });
+    offsets.forEach((offset, i) => {
+      if (!Number.isInteger(offset) || offset < MIN_REMINDER_MINUTES || offset > MAX_REMINDER_MINUTES)
+        errors.push({
+          path: `${path}.${i}`,
+          message: `must be a whole number of minutes from ${MIN_REMINDER_MINUTES} to ${MAX_REMINDER_MINUTES}`,
+        });
+    });
+  }
+  if (n.templates !== undefined) checkTemplates(errors, n.templates);
+};
+
 export const validateSettings = (settings: Settings): FieldError[] => {
   const errors: FieldError[] = [];
   const { subject, bodyTemplate, instructorSubject, instructorBodyTemplate } = settings.notifications.cancellation;
@@ -229,6 +530,14 @@ export const validateSettings = (settings: Settings): FieldError[] => {
   checkBody(errors, `${path}.bodyTemplate`, bodyTemplate);
   if (instructorSubject !== undefined) checkSubject(errors, `${path}.instructorSubject`, instructorSubject);
   if (instructorBodyTemplate !== undefined) checkBody(errors, `${path}.instructorBodyTemplate`, instructorBodyTemplate);
+  for (const [field, template] of [
+    ['subject', subject],
+    ['bodyTemplate', bodyTemplate],
+    ['instructorSubject', instructorSubject],
+    ['instructorBodyTemplate', instructorBodyTemplate],
+  ] as const)
+    if (template !== undefined) checkTopicTokens(errors, `${path}.${field}`, template, 'cancelled');
+  checkNewSections(errors, settings.notifications);
   if (!Number.isInteger(settings.debugLevel) || settings.debugLevel < 0 || settings.debugLevel > MAX_DEBUG_LEVEL) {
     errors.push({ path: 'debugLevel', message: `must be an integer from 0 to ${MAX_DEBUG_LEVEL}` });
   }

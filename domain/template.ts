@@ -13,7 +13,55 @@ export const meetingTokens = [
   'reason',
 ] as const;
 export const seriesTokens = ['sessionCount', 'sessionList'] as const;
-export const templateTokens: ReadonlyArray<string> = [...meetingTokens, ...seriesTokens];
+/**
+ * Tokens of the emails of bookings and changes: `trainingType` (native call or outside link), `location` (the
+ * outside link, or the call page), `previousStartDate` (where a moved session was). A reader's own join link is no
+ * token: it is a credential, added below the message as the email is sent and never recorded with it.
+ */
+export const changeTokens = ['trainingType', 'location'] as const;
+export const rescheduleTokens = ['previousStartDate'] as const;
+export const templateTokens: ReadonlyArray<string> = [
+  ...meetingTokens,
+  ...seriesTokens,
+  ...changeTokens,
+  ...rescheduleTokens,
+];
+
+/** The topics emails are written for (domain/notification.ts NotificationTopic, which this must match). */
+export type TemplateTopic = 'cancelled' | 'booked' | 'rescheduled' | 'changed' | 'reinstated' | 'reminder';
+
+/** The tokens one topic's templates may use: a token the email of that topic cannot fill is refused at save. */
+export const tokensForTopic = (topic: TemplateTopic): ReadonlyArray<string> => {
+  // `reason` is a cancellation's: no other email has one.
+  const people = meetingTokens.filter((token) => token !== 'reason');
+  const common = [...people, ...seriesTokens, ...changeTokens];
+  switch (topic) {
+    case 'cancelled':
+      return [...meetingTokens, ...seriesTokens];
+    case 'rescheduled':
+      return [...common, ...rescheduleTokens];
+    case 'reminder':
+      // A reminder is of one session, as the reminders feature renders it.
+      return people;
+    case 'booked':
+    case 'changed':
+    case 'reinstated':
+      return common;
+    default: {
+      const never: never = topic;
+      return never;
+    }
+  }
+};
+
+/** The first token of parsed parts that `allowed` does not hold. */
+export const foreignToken = (
+  parts: ReadonlyArray<TemplatePart>,
+  allowed: ReadonlyArray<string>,
+): string | undefined => {
+  for (const part of parts) if (part.kind === 'token' && !allowed.includes(part.name)) return part.name;
+  return undefined;
+};
 
 export type TemplatePart =
   { readonly kind: 'text'; readonly text: string } | { readonly kind: 'token'; readonly name: string };

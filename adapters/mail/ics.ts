@@ -97,12 +97,23 @@ const organizerLine = (organizer: CalendarUser, sentBy?: string): E.Either<strin
   );
 };
 
-/** RFC 5545 §3.2.16: ROLE's value is a token (`ROLE=REQ-PARTICIPANT`), never quoted. */
-const attendeeLine = (attendee: CalendarUser): E.Either<string, string> => {
+/**
+ * RFC 5545 §3.2.16: ROLE's value is a token (`ROLE=REQ-PARTICIPANT`), never quoted. In a REQUEST (RFC 5546 §3.2.2)
+ * the invited attendee's PARTSTAT is NEEDS-ACTION and RSVP=TRUE asks their calendar app to offer an answer (which
+ * goes to the organizer, the instructor); the organizer's own copy names them as ACCEPTED, with nothing to answer.
+ */
+const attendeeLine = (
+  attendee: CalendarUser,
+  method: 'CANCEL' | 'REQUEST',
+  organizer: CalendarUser,
+): E.Either<string, string> => {
   const address = mailto(attendee.email);
   if (E.isLeft(address)) return address;
   const cn = attendee.name !== undefined ? `;CN=${quotedParameter(attendee.name)}` : '';
-  return E.right(`ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE${cn}:${address.right}`);
+  if (method === 'CANCEL') return E.right(`ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE${cn}:${address.right}`);
+  const own = attendee.email.toLowerCase() === organizer.email.toLowerCase();
+  const status = own ? 'PARTSTAT=ACCEPTED;RSVP=FALSE' : 'PARTSTAT=NEEDS-ACTION;RSVP=TRUE';
+  return E.right(`ATTENDEE;ROLE=REQ-PARTICIPANT;${status}${cn}:${address.right}`);
 };
 
 /** Adds our own lines at the end of each VEVENT of the package's output, in order: one list per event. */
@@ -137,23 +148,27 @@ export const createIcsCancellationBuilder =
     const sender = parseMailbox(options.sender);
     const organizer = sessionOrganizer(input.instructor, sender);
     const sentBy = organizer.email.toLowerCase() === sender.email.toLowerCase() ? undefined : sender.email;
-    const lines = sequence([organizerLine(organizer, sentBy), attendeeLine(input.attendee)]);
-    if (E.isLeft(lines)) return E.left(`cannot build the calendar cancellation: ${lines.left}`);
+    const method = input.method ?? 'CANCEL';
+    const what = method === 'CANCEL' ? 'calendar cancellation' : 'calendar invitation';
+    const lines = sequence([organizerLine(organizer, sentBy), attendeeLine(input.attendee, method, organizer)]);
+    if (E.isLeft(lines)) return E.left(`cannot build the ${what}: ${lines.left}`);
     const { event } = input;
+    const location = event.location !== undefined ? plainText(event.location) : undefined;
     // `timestamp` (DTSTAMP) is accepted by the package's schema but missing from its type definitions.
     const attributes = {
       uid: meetingUid(event.meetingId, options.publicBaseUrl),
       sequence: event.sequence,
-      status: 'CANCELLED',
-      method: 'CANCEL',
+      status: method === 'CANCEL' ? 'CANCELLED' : 'CONFIRMED',
+      method,
       title: plainText(event.title),
       ...(event.description !== undefined ? { description: plainText(event.description) } : {}),
+      ...(location !== undefined ? { location, ...(/^https?:\/\//.test(location) ? { url: location } : {}) } : {}),
       ...utcTimes(event),
       timestamp: ms(input.stamp),
     } as EventAttributes;
-    const result = createEvents([attributes], { method: 'CANCEL', productId: options.productId ?? PRODUCT_ID });
+    const result = createEvents([attributes], { method, productId: options.productId ?? PRODUCT_ID });
     if (result.error !== null || result.value === null)
-      return E.left(`cannot build the calendar cancellation: ${result.error?.message ?? 'no output'}`);
+      return E.left(`cannot build the ${what}: ${result.error?.message ?? 'no output'}`);
     return E.map(foldIcsLines)(withEventProperties(result.value, [lines.right]));
   };
 

@@ -49,6 +49,26 @@ export const openNotificationReadModel = (db: Db): NotificationReadModel => {
       `SELECT n.doc FROM notification_meetings m JOIN notifications n ON n.id = m.notification_id WHERE m.meeting_id = ? AND n.status = ? ${order}`,
     ),
   };
+  // Rows recorded before topics have none: they are cancellations.
+  const topicStatements = new Map<string, ReturnType<typeof db.prepare<unknown[], { doc: string }>>>();
+  const byTopic = (meetingId: string | undefined, status: string | undefined) => {
+    const key = `${meetingId !== undefined}:${status !== undefined}`;
+    let statement = topicStatements.get(key);
+    if (statement === undefined) {
+      const from =
+        meetingId !== undefined
+          ? 'notification_meetings m JOIN notifications n ON n.id = m.notification_id'
+          : 'notifications n';
+      const where = [
+        "coalesce(json_extract(n.doc, '$.topic'), 'cancelled') = ?",
+        ...(meetingId !== undefined ? ['m.meeting_id = ?'] : []),
+        ...(status !== undefined ? ['n.status = ?'] : []),
+      ].join(' AND ');
+      statement = db.prepare<unknown[], { doc: string }>(`SELECT n.doc FROM ${from} WHERE ${where} ${order}`);
+      topicStatements.set(key, statement);
+    }
+    return statement;
+  };
   const pending = db.prepare<[], { doc: string }>(
     "SELECT doc FROM notifications WHERE status = 'pending' ORDER BY created_at, requested_position",
   );
@@ -98,7 +118,16 @@ export const openNotificationReadModel = (db: Db): NotificationReadModel => {
     sink,
     queries: {
       getNotification: read,
-      listNotifications: ({ meetingId, status, limit }) => {
+      listNotifications: ({ meetingId, status, topic, limit }) => {
+        if (topic !== undefined)
+          return docs(
+            byTopic(meetingId, status).all(
+              topic,
+              ...(meetingId !== undefined ? [meetingId] : []),
+              ...(status !== undefined ? [status] : []),
+              limit,
+            ),
+          );
         if (meetingId !== undefined && status !== undefined)
           return docs(list.byMeetingAndStatus.all(meetingId, status, limit));
         if (meetingId !== undefined) return docs(list.byMeeting.all(meetingId, limit));

@@ -1,3 +1,4 @@
+import { joinLinkHeadings } from '../../domain/email-defaults.ts';
 import { escapeHtml } from '../../domain/template.ts';
 
 import type { CancellationSnapshot, JoinLinkFacts, RecipientRole } from '../../domain/notification.ts';
@@ -38,12 +39,10 @@ interface Body {
  * and the notification's events are readable by auditors. Links are made from recorded facts (signed, no random
  * part), so every attempt of a round sends the same body under its idempotency key.
  */
-export const withJoinLinks = (body: Body, links: ReadonlyArray<string>): Body => {
+export const withJoinLinks = (body: Body, links: ReadonlyArray<string>, language?: string): Body => {
   if (links.length === 0) return body;
-  const heading =
-    links.length === 1
-      ? 'Your own link to the session (do not share it)'
-      : 'Your own links to the sessions (do not share them)';
+  const headings = joinLinkHeadings[language === 'es' ? 'es' : 'en'];
+  const heading = links.length === 1 ? headings.one : headings.many;
   const items = links.map((url) => `<li><a href="${escapeHtml(url)}">${escapeHtml(url)}</a></li>`).join('');
   const block = `<p>${heading}:</p><ul>${items}</ul>`;
   const closing = body.html.search(/<\/body\s*>/i);

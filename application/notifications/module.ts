@@ -10,6 +10,7 @@ import type { PrepareConfig, RoundPreparer } from './prepare.ts';
 import { cancellationTopic, prepareRound } from './topics.ts';
 import type { NoticeTopics } from './topics.ts';
 import { CancellationReaction } from './reaction.ts';
+import { ChangeReaction, changeTopic } from './changes.ts';
 import type { ReactionStatus } from './reaction.ts';
 import { NotificationSender, defaultRetryPolicy } from './sender.ts';
 import type { EmailJoinLinks } from './join-links.ts';
@@ -44,11 +45,18 @@ export interface NotificationModuleDeps {
    * current. Cancellations are this module's own.
    */
   readonly topics?: NoticeTopics;
+  /**
+   * The coalescing window of change emails when the settings set none (`NOTIFY_COALESCE_SECONDS`, 60). Absent: change
+   * emails (bookings, moves, training types and links, reinstatements) are not followed by this module.
+   */
+  readonly coalesceSeconds?: number;
 }
 
 export interface NotificationModule {
   readonly service: NotificationService;
   readonly reaction: CancellationReaction;
+  /** Bookings, moves, training type or link changes and reinstatements, coalesced per subject (changes.ts). */
+  readonly changes?: ChangeReaction;
   readonly sender: NotificationSender;
   readonly policy: RetryPolicy;
   /** Every topic's handler, the cancellations' included: what features claiming notices prepare them with. */
@@ -75,7 +83,14 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     config: deps.config,
     ...(deps.joinLinks !== undefined ? { joinLinks: deps.joinLinks } : {}),
   });
-  const topics: NoticeTopics = { ...deps.topics, cancelled: cancellationTopic(deps.store, cancellations) };
+  const changeHandler = changeTopic(deps.store, cancellations);
+  const topics: NoticeTopics = {
+    ...(deps.coalesceSeconds !== undefined
+      ? { booked: changeHandler, rescheduled: changeHandler, changed: changeHandler, reinstated: changeHandler }
+      : {}),
+    ...deps.topics,
+    cancelled: cancellationTopic(deps.store, cancellations),
+  };
   const prepare = prepareRound(topics);
   const sender = new NotificationSender({
     store: deps.store,
@@ -102,6 +117,21 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     newId: deps.newId,
     log: deps.log,
   });
+  const changes =
+    deps.coalesceSeconds === undefined
+      ? undefined
+      : new ChangeReaction({
+          store: deps.store,
+          checkpoints: deps.checkpoints,
+          queries: deps.readModels,
+          dependsOn: { waitFor: waitForProjections },
+          prepare,
+          schedule,
+          clock: deps.clock,
+          newId: deps.newId,
+          log: deps.log,
+          coalesceSeconds: deps.coalesceSeconds,
+        });
   const service = createNotificationService({
     store: deps.store,
     executor: deps.executor,
@@ -128,6 +158,7 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
   return {
     service,
     reaction,
+    ...(changes !== undefined ? { changes } : {}),
     sender,
     policy,
     topics,
@@ -135,14 +166,16 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
     schedule,
     start: () => {
       reaction.start();
+      changes?.start();
       resume().catch((error: unknown) => deps.log.error({ err: error }, 'cannot resume pending notifications'));
     },
     status: () => reaction.status(),
     get healthy() {
-      return reaction.healthy;
+      return reaction.healthy && (changes?.healthy ?? true);
     },
     stop: async () => {
       await reaction.stop();
+      await changes?.stop();
       await sender.stop();
     },
   };

@@ -20,7 +20,8 @@ import type {
   RoundFacts,
 } from '../../domain/notification.ts';
 import type { SeriesEvent } from '../../domain/series.ts';
-import { cancellationTemplatesFor } from '../../domain/settings.ts';
+import { emailLanguageOf, emailTemplatesFor, kindEnabled } from '../../domain/settings.ts';
+import { trainingTypeNames } from '../../domain/email-defaults.ts';
 import { IsoInstant } from '../../domain/shared.ts';
 import { decodeRecorded } from '../decode.ts';
 import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
@@ -211,7 +212,25 @@ export const stillCancelledNow = async (
 export interface PrepareConfig {
   readonly siteName: string;
   readonly mailFrom: string;
+  /** The site's address: `{{location}}` of a native call is its call page. */
+  readonly publicBaseUrl?: () => string;
 }
+
+/** Where a session takes place: its outside link, else the site's call page (which asks for the reader's own link). */
+export const sessionLocation = (
+  snapshot: Pick<CancellationSnapshot, 'trainingType' | 'remoteLink'>,
+  meetingId: string,
+  publicBaseUrl: (() => string) | undefined,
+): string | undefined => {
+  if (snapshot.trainingType === 'link' && snapshot.remoteLink !== undefined) return snapshot.remoteLink;
+  if (publicBaseUrl === undefined) return undefined;
+  return `${publicBaseUrl().replace(/\/+$/, '')}/call?meeting=${encodeURIComponent(meetingId)}`;
+};
+
+const attachmentName = (topic: NotificationTopic, index: number, count: number): string => {
+  const stem = topic === 'cancelled' ? 'cancellation' : 'invitation';
+  return count === 1 ? `${stem}.ics` : `${stem}-${String(index + 1).padStart(String(count).length, '0')}.ics`;
+};
 
 /** What one round of one notification is prepared from, whatever its topic. */
 export interface RoundRequest {
@@ -226,8 +245,10 @@ export interface RoundRequest {
 }
 
 /**
- * A cancellation round's facts (the `cancelled` topic): the settings switch, the recipient's address and zone from the people directory, and the
- * email (HTML, text, .ics) for the sessions that will be announced. Nothing is rendered when nothing will be sent.
+ * A round's facts, whatever its topic: the topic's settings switch, the recipient's address, zone and language from
+ * the people directory, and the email (HTML, text, one .ics per session: `METHOD:CANCEL` for a cancellation,
+ * `METHOD:REQUEST` for a booking or a change) for the sessions that will be announced, in the recipient's language.
+ * Nothing is rendered when nothing will be sent.
  */
 export const createRoundPreparer =
   (deps: {
@@ -240,7 +261,7 @@ export const createRoundPreparer =
   (request: RoundRequest): RoundFacts => {
     const { queries, buildCalendar, config } = deps;
     const allSettings = queries.getSettings();
-    const settings = allSettings.notifications.cancellation;
+    const enabled = kindEnabled(allSettings, request.topic);
     const person = queries.getPerson(request.personId);
     const email = person?.email !== undefined && person.email.trim() !== '' ? person.email.trim() : undefined;
     const recipient = {
@@ -249,13 +270,22 @@ export const createRoundPreparer =
       ...(email !== undefined ? { email } : {}),
       ...(person?.timezone !== undefined ? { timezone: person.timezone } : {}),
     };
-    const base = { enabled: settings.enabled, current: request.current, recipient, at: request.at };
+    const base = { enabled, current: request.current, recipient, at: request.at };
     const announced = announcedSessions(request.snapshot, request.current, request.at);
-    if (!settings.enabled || announced.length === 0 || email === undefined) return base;
+    if (!enabled || announced.length === 0 || email === undefined) return base;
     const { snapshot } = request;
     const nameOf = (id: string) => queries.getPerson(id)?.name ?? id;
+    const language = emailLanguageOf(person?.language);
+    const firstSession = announced[0];
+    const location =
+      firstSession !== undefined ? sessionLocation(snapshot, firstSession.meetingId, config.publicBaseUrl) : undefined;
+    const method = request.topic === 'cancelled' ? 'CANCEL' : 'REQUEST';
     const rendered = renderCancellationEmail({
-      templates: cancellationTemplatesFor(allSettings, request.role),
+      templates: emailTemplatesFor(allSettings, request.topic, request.role, person?.language),
+      ...(snapshot.trainingType !== undefined
+        ? { trainingType: trainingTypeNames[language][snapshot.trainingType] }
+        : {}),
+      ...(location !== undefined ? { location } : {}),
       recipientRole: request.role,
       siteName: config.siteName,
       kind: request.kind,
@@ -275,8 +305,11 @@ export const createRoundPreparer =
     // one email the recipient gets: one notification per recipient and cancellation, as the exactly-once rules need.
     const attachments: Array<PreparedMessage['attachments'][number]> = [];
     for (const [index, session] of announced.entries()) {
+      const sessionPlace = sessionLocation(snapshot, session.meetingId, config.publicBaseUrl);
       const calendar = buildCalendar({
+        method,
         event: {
+          ...(method === 'REQUEST' && sessionPlace !== undefined ? { location: sessionPlace } : {}),
           meetingId: session.meetingId,
           sequence: session.sequence,
           start: session.start,
@@ -284,7 +317,7 @@ export const createRoundPreparer =
           title: snapshot.title,
           // One session: the reason travels with its calendar object. Several: the email says it once, and each of
           // their objects stays small (DESCRIPTION is optional in an iTIP CANCEL, RFC 5546 §3.2.5).
-          ...(announced.length === 1
+          ...(method === 'CANCEL' && announced.length === 1
             ? { description: snapshot.reason !== undefined ? `Cancelled: ${snapshot.reason}` : 'Cancelled' }
             : {}),
         },
@@ -294,15 +327,13 @@ export const createRoundPreparer =
       });
       if (E.isLeft(calendar)) return { ...base, renderError: calendar.left };
       attachments.push({
-        filename:
-          announced.length === 1
-            ? 'cancellation.ics'
-            : `cancellation-${String(index + 1).padStart(String(announced.length).length, '0')}.ics`,
+        filename: attachmentName(request.topic, index, announced.length),
         content: calendar.right,
-        contentType: 'text/calendar; charset=utf-8; method=CANCEL',
+        contentType: `text/calendar; charset=utf-8; method=${method}`,
       });
     }
-    const joinLinks = deps.joinLinks?.factsFor(request.personId);
+    const links = deps.joinLinks?.factsFor(request.personId);
+    const joinLinks = links === undefined ? undefined : { ...links, language };
     return {
       ...base,
       message: {

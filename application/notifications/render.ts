@@ -21,7 +21,11 @@ export interface CancellationEmailInput {
   /** The reader's zone (people directory), else the meeting's. */
   readonly timezone: string;
   /** The sessions announced, earliest first. */
-  readonly sessions: ReadonlyArray<{ readonly start: string; readonly end: string }>;
+  readonly sessions: ReadonlyArray<{ readonly start: string; readonly end: string; readonly previousStart?: string }>;
+  /** `{{trainingType}}` as the reader's language names it. */
+  readonly trainingType?: string;
+  /** `{{location}}`: the outside link, or the call page. */
+  readonly location?: string;
 }
 
 export interface RenderedEmail {
@@ -44,7 +48,7 @@ export const displayDate = (iso: string, timezone: string): string =>
   formatInZone(new Date(iso), isValidTimeZone(timezone) ? timezone : 'UTC');
 
 /**
- * The cancellation email. Token values are HTML-escaped in the body (the template itself is the admin's HTML);
+ * The email of any topic (the name is the cancellation's, which came first). Token values are HTML-escaped in the body (the template itself is the admin's HTML);
  * the plain-text part is made from that HTML, so a value is shown literally there, never read as markup.
  */
 export const renderCancellationEmail = (input: CancellationEmailInput): E.Either<string, RenderedEmail> => {
@@ -68,6 +72,9 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
     reason: input.reason ?? '',
     sessionCount: String(input.sessions.length),
     sessionList: input.kind === 'series' ? dates.join(', ') : '',
+    trainingType: input.trainingType ?? '',
+    location: input.location ?? '',
+    previousStartDate: first.previousStart !== undefined ? displayDate(first.previousStart, input.timezone) : '',
   };
   const escaped: Record<string, string> = Object.fromEntries(
     Object.entries(raw).map(([key, value]) => [key, escapeHtml(value)]),
@@ -90,6 +97,9 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
   const html = renderTemplate(bodyParts.right, escaped, identity);
   return E.right({ subject, html, text: htmlToText(html) });
 };
+
+/** One renderer for every topic: the cancellation's, whose input carries every topic's tokens. */
+export const renderNoticeEmail = renderCancellationEmail;
 
 const NAMED_ENTITIES: Readonly<Record<string, string>> = {
   amp: '&',

@@ -201,7 +201,11 @@ export class NotificationSender {
         ? []
         : joinLinksOf(this.deps.joinLinks, state.recipient, state.cancellation, state.announced, facts);
     const sent = await this.sendWithTimeout(
-      { ...message, ...withJoinLinks(message, links), idempotencyKey: idempotencyKeyOf(notificationId, state.round) },
+      {
+        ...message,
+        ...withJoinLinks(message, links, facts?.language),
+        idempotencyKey: idempotencyKeyOf(notificationId, state.round),
+      },
       controller,
     );
     if (sent === TIMED_OUT || E.isLeft(sent)) {

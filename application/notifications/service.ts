@@ -1,6 +1,6 @@
 import { isAdmin, readsAll } from '../ports/access.ts';
 import * as E from 'fp-ts/lib/Either.js';
-import type { NotificationStatus } from '../../domain/notification.ts';
+import type { NotificationStatus, NotificationTopic } from '../../domain/notification.ts';
 import { notifications } from '../aggregates.ts';
 import { causedBy } from '../command-handler.ts';
 import { actorOf } from '../execute.ts';
@@ -38,7 +38,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
   return {
     async list(
       ctx: RequestContext,
-      filter: { meetingId?: string; status?: NotificationStatus; limit?: number },
+      filter: { meetingId?: string; status?: NotificationStatus; topic?: NotificationTopic; limit?: number },
     ): Promise<E.Either<AppError, ReadonlyArray<NotificationView>>> {
       if (!reads(ctx)) return E.left(forbidden);
       const limit = Math.min(MAX_NOTIFICATION_LIST, Math.max(1, filter.limit ?? MAX_NOTIFICATION_LIST));
@@ -47,6 +47,7 @@ export const createNotificationService = (deps: NotificationServiceDeps) => {
           limit,
           meetingId: filter.meetingId,
           status: filter.status,
+          topic: filter.topic,
         }),
       );
     },

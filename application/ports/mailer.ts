@@ -42,6 +42,8 @@ export interface CalendarCancellationEvent {
   readonly end: string;
   readonly title: string;
   readonly description?: string;
+  /** Where it takes place (REQUEST): the outside link, or the call page; written as LOCATION and URL. */
+  readonly location?: string;
 }
 
 /** A calendar user: a display name (CN) and an email address (the `mailto:` URI). */
@@ -55,6 +57,11 @@ export interface CalendarUser {
  * is one of these per cancelled session.
  */
 export interface CalendarCancellation {
+  /**
+   * `CANCEL` (the default: the session is off) or `REQUEST` (RFC 5546 §3.2.2: a new or changed session, the same UID
+   * with a higher SEQUENCE, which calendar apps apply to the event they have or add).
+   */
+  readonly method?: 'CANCEL' | 'REQUEST';
   readonly event: CalendarCancellationEvent;
   /**
    * The session's instructor, its organizer as the calendar feed names it; without an address the builder names the

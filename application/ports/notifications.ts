@@ -35,6 +35,7 @@ export interface NotificationView {
 export interface NotificationFilter {
   readonly meetingId?: string;
   readonly status?: NotificationStatus;
+  readonly topic?: NotificationTopic;
   readonly limit: number;
 }
 

@@ -1,3 +1,4 @@
+import { emailLanguageOf } from '../../domain/settings.ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { announcedSessions } from '../../domain/notification.ts';
 import type { RecipientRole, RoundFacts } from '../../domain/notification.ts';
@@ -99,7 +100,8 @@ export const reminderTopic = (deps: ReminderTopicDeps): NoticeTopic => ({
       session: { start: session.start, end: session.end },
     });
     if (E.isLeft(rendered)) return { ...base, renderError: rendered.left };
-    const joinLinks = deps.joinLinks?.factsFor(request.personId);
+    const links = deps.joinLinks?.factsFor(request.personId);
+    const joinLinks = links === undefined ? undefined : { ...links, language: emailLanguageOf(person?.language) };
     return {
       ...base,
       message: {

@@ -14,6 +14,7 @@ export interface PersonBody {
   readonly name: string;
   readonly email: string;
   readonly timezone?: string;
+  readonly language?: string;
 }
 
 /** One entry of the people directory: an id, with a name, address or zone other than the derived ones. */

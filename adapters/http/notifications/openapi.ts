@@ -3,6 +3,7 @@
 import { json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
 import { LIMITS } from '../../../domain/meeting.ts';
+import { notificationTopics } from '../../../domain/notification.ts';
 import { MAX_NOTIFICATION_LIST } from '../../../application/notifications/service.ts';
 import { NotificationList, NotificationResource, StatusParam } from './shapes.ts';
 import { exampleMeeting } from '../meetings/openapi.ts';
@@ -30,7 +31,7 @@ const notificationsPath = (schema: SchemaOf): Json => ({
     operationId: 'listNotifications',
     summary: 'Emails owed and their delivery records',
     description:
-      'Admins and auditors. Newest first; filter by meeting and/or status. Unknown query parameters are refused (400).',
+      'Admins and auditors. Newest first; filter by meeting, status and/or topic. Unknown query parameters are refused (400).',
     tags: ['notifications'],
     parameters: [
       {
@@ -46,6 +47,13 @@ const notificationsPath = (schema: SchemaOf): Json => ({
         required: false,
         description: 'Only notifications in this status.',
         schema: schema(StatusParam),
+      },
+      {
+        name: 'topic',
+        in: 'query',
+        required: false,
+        description: 'Only notifications of this topic (cancellations include those recorded before topics existed).',
+        schema: { type: 'string', enum: [...notificationTopics] },
       },
       {
         name: 'limit',

@@ -11,7 +11,7 @@ import { ListQuery } from './shapes.ts';
 export const notificationRoutes = (service: NotificationService): Hono<Env> => {
   const routes = new Hono<Env>();
   routes.get('/notifications', async (c) => {
-    const query = decodeBody(ListQuery, c.req.query(), ['meetingId', 'status', 'limit']);
+    const query = decodeBody(ListQuery, c.req.query(), ['meetingId', 'status', 'topic', 'limit']);
     if (E.isLeft(query)) return validationProblem(c, query.left);
     const result = await service.list(ctx(c), query.right);
     return E.isLeft(result) ? appErrorResponse(c, result.left) : c.json({ items: result.right });

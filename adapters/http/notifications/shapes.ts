@@ -37,7 +37,12 @@ export const LimitParam = new t.Type<number, string, unknown>(
   String,
 );
 
-export const ListQuery = t.partial({ meetingId: t.string, status: StatusParam, limit: LimitParam });
+export const ListQuery = t.partial({
+  meetingId: t.string,
+  status: StatusParam,
+  topic: NotificationTopic,
+  limit: LimitParam,
+});
 
 // ---------- answers ----------
 

@@ -2,13 +2,14 @@
 
 import { body, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
-import { defaultSettings } from '../../../domain/settings.ts';
+import { completeSettings, defaultSettings } from '../../../domain/settings.ts';
 import { SettingsBody, SettingsPreview, SettingsPreviewBody, SettingsResource, TemplateTokens } from './shapes.ts';
 import { templateTokenList } from '../../../application/settings-preview.ts';
 import { HistoryShape } from '../history/shapes.ts';
 
 /** The example is the domain's default template: what a new site starts with. */
 const exampleSettings = defaultSettings;
+const exampleAnswer = completeSettings(defaultSettings) as unknown as Json;
 
 const settingsPath = (schema: SchemaOf): Json => ({
   get: operation({
@@ -17,7 +18,7 @@ const settingsPath = (schema: SchemaOf): Json => ({
     description: 'Admins and auditors. Secrets are never returned.',
     tags: ['settings'],
     responses: {
-      '200': reply('The settings.', json(schema(SettingsResource), exampleSettings)),
+      '200': reply('The settings.', json(schema(SettingsResource), exampleAnswer)),
       '403': response('Forbidden'),
     },
   }),
@@ -31,7 +32,7 @@ const settingsPath = (schema: SchemaOf): Json => ({
     tags: ['settings'],
     requestBody: body(schema(SettingsBody), 'The new settings.', exampleSettings),
     responses: {
-      '200': reply('The settings as stored.', json(schema(SettingsResource), exampleSettings)),
+      '200': reply('The settings as stored.', json(schema(SettingsResource), exampleAnswer)),
       '403': response('Forbidden'),
       '409': {
         ...response('Conflict'),

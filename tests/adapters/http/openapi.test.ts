@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../../adapters/http/openapi.ts';
 import { meetingEventTypes } from '../../../domain/meeting.ts';
 import { seriesEventTypes } from '../../../domain/series.ts';
-import { defaultSettings } from '../../../domain/settings.ts';
+import { completeSettings, defaultSettings } from '../../../domain/settings.ts';
 import { createSchemaChecker, isObj } from '../../support/json-schema.ts';
 import type { Obj } from '../../support/json-schema.ts';
 
@@ -295,8 +295,10 @@ describe('openApiDocument', () => {
   });
 
   it('describes the default settings of the domain', () => {
-    expect(validate(componentSchema('Settings'), defaultSettings)).toEqual([]);
-    expect(validate(componentSchema('Settings'), { ...defaultSettings, debugLevel: 10 })).not.toEqual([]);
+    expect(validate(componentSchema('Settings'), completeSettings(defaultSettings))).toEqual([]);
+    expect(validate(componentSchema('Settings'), { ...completeSettings(defaultSettings), debugLevel: 10 })).not.toEqual(
+      [],
+    );
     // A body from before the instructor templates existed is still a valid PUT body, and GET always shows them.
     const {
       instructorSubject: _subject,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings } from '../../../domain/settings.ts';
-import { templateTokens } from '../../../domain/template.ts';
+import { templateTokens, tokensForTopic } from '../../../domain/template.ts';
 import { useSystem } from '../../support/system.ts';
 import { aMeeting } from '../../support/builders.ts';
 
@@ -21,8 +21,15 @@ describe('GET /settings/template-tokens', () => {
   it("answers the domain's token list to admins and auditors, and 403 to others", async () => {
     const res = await admin.request('GET', '/settings/template-tokens');
     expect(res.status).toBe(200);
-    expect([...res.body.meeting, ...res.body.series].sort()).toEqual([...templateTokens].sort());
+    // `meeting` and `series` are the cancellation's, as before topics; `topics` has every topic's own.
+    expect([...res.body.meeting, ...res.body.series].sort()).toEqual([...tokensForTopic('cancelled')].sort());
     expect(res.body.series).toContain('sessionList');
+    expect(res.body.topics.rescheduled).toContain('previousStartDate');
+    expect(res.body.topics.booked).toContain('location');
+    expect(res.body.topics.cancelled).not.toContain('location');
+    expect([...new Set(Object.values(res.body.topics as Record<string, string[]>).flat())].sort()).toEqual(
+      [...templateTokens].sort(),
+    );
     expect((await auditor.request('GET', '/settings/template-tokens')).status).toBe(200);
     expect((await ivan.request('GET', '/settings/template-tokens')).status).toBe(403);
   });
@@ -91,5 +98,34 @@ describe('POST /settings/preview', () => {
     for (const who of [auditor, ivan]) {
       expect((await who.request('POST', '/settings/preview', { subject: 'x', bodyTemplate: 'y' })).status).toBe(403);
     }
+  });
+});
+
+describe('POST /settings/preview for every topic and language', () => {
+  it('renders a topic with its own tokens, in Spanish when asked, and refuses a token the topic cannot fill', async () => {
+    const created = await admin.request(
+      'POST',
+      '/meetings',
+      aMeeting({ start: '2031-05-02T15:00:00Z', end: '2031-05-02T16:00:00Z', timezone: 'America/New_York' }),
+    );
+    expect(created.status).toBe(201);
+    const res = await admin.request('POST', '/settings/preview', {
+      topic: 'rescheduled',
+      language: 'es-MX',
+      meetingId: created.body.id,
+      subject: '{{meetingTitle}} movida',
+      bodyTemplate: '<p>Antes {{previousStartDate}}, ahora {{startDate}}: {{trainingType}} en {{location}}</p>',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.text).toContain('una videollamada en la aplicación');
+    expect(res.body.text).toContain(`/call?meeting=${created.body.id}`);
+    expect(res.body.text).toMatch(/Antes .+ C[SD]T, ahora .+ C[SD]T/);
+    const refused = await admin.request('POST', '/settings/preview', {
+      topic: 'cancelled',
+      subject: 'x',
+      bodyTemplate: '<p>{{location}}</p>',
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('bodyTemplate');
   });
 });

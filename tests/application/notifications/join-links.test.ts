@@ -58,6 +58,16 @@ describe('the join links of an email', () => {
     );
   });
 
+  it("are headed in the email's language (English when it has none or another)", () => {
+    expect(withJoinLinks({ html: '<p>x</p>', text: 'x' }, [A], 'es').text).toBe(
+      `x\n\nTu enlace personal a la sesión (no lo compartas):\n- ${A}`,
+    );
+    expect(withJoinLinks({ html: '<p>x</p>', text: 'x' }, [A, B], 'es').html).toContain(
+      '<p>Tus enlaces personales a las sesiones (no los compartas):</p>',
+    );
+    expect(withJoinLinks({ html: '<p>x</p>', text: 'x' }, [A], 'de').text).toContain('Your own link to the session');
+  });
+
   it('leave the email as it is when there are none', () => {
     const body = { html: '<p>Cancelled.</p>', text: 'Cancelled.' };
     expect(withJoinLinks(body, [])).toEqual(body);
