@@ -102,6 +102,7 @@ export const settingsOfReminders = (readModels: Pick<SqliteReadModels, 'getSetti
       customerName: input.customerName,
       instructorName: input.instructorName,
       timezone: input.timezone,
+      ...(input.language !== undefined ? { language: input.language } : {}),
       sessions: [input.session],
     }),
 });

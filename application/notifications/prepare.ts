@@ -294,6 +294,7 @@ export const createRoundPreparer =
       customerName: nameOf(snapshot.customerId),
       instructorName: nameOf(snapshot.instructorId),
       timezone: person?.timezone ?? snapshot.timezone,
+      ...(person?.language !== undefined ? { language: person.language } : {}),
       sessions: announced,
     });
     if (E.isLeft(rendered)) return { ...base, renderError: rendered.left };
