@@ -387,6 +387,18 @@ export const emailLanguageOf = (tag: string | undefined): EmailLanguage => {
   return (emailLanguages as ReadonlyArray<string>).includes(primary) ? (primary as EmailLanguage) : 'en';
 };
 
+/**
+ * Whether a Spanish reader gets the site's own cancellation email for this role rather than the built-in Spanish one:
+ * before there were templates per language, the cancellation section's texts went to every reader, so a site that
+ * customised them keeps sending them to Spanish readers until it sets `templates.es.cancelled` for the role.
+ */
+const siteCancellationForSpanish = (settings: Settings, role: RecipientRole): boolean => {
+  if (settings.notifications.templates?.es?.cancelled?.[role] !== undefined) return false;
+  const site = cancellationTemplatesFor(settings, role);
+  const builtIn = cancellationTemplatesFor(defaultSettings, role);
+  return site.subject !== builtIn.subject || site.bodyTemplate !== builtIn.bodyTemplate;
+};
+
 /** The subject and body of one topic's email for one reader's role, in their language (a tag such as `es-MX`). */
 export const emailTemplatesFor = (
   settings: Settings,
@@ -395,7 +407,8 @@ export const emailTemplatesFor = (
   language?: string,
 ): EmailTemplate => {
   const lang = emailLanguageOf(language);
-  if (lang === 'en' && topic === 'cancelled') return cancellationTemplatesFor(settings, role);
+  if (topic === 'cancelled' && (lang === 'en' || siteCancellationForSpanish(settings, role)))
+    return cancellationTemplatesFor(settings, role);
   const templates = completeSettings(settings).notifications.templates;
   return lang === 'en' ? templates.en[topic as ChangeKind][role] : templates.es[topic][role];
 };

@@ -101,6 +101,28 @@ describe('settings for every kind of email', () => {
     );
   });
 
+  it("a site's customised cancellation still reaches Spanish readers until their own cancellation is set, per role", () => {
+    const customised = put(todays, initialState());
+    expect(emailTemplatesFor(customised, 'cancelled', 'customer', 'es-MX')).toEqual({
+      subject: 'Cancelled: {{meetingTitle}}',
+      bodyTemplate: '<p>Hi {{customerName}}</p>',
+    });
+    // The instructor's pair was never customised: the built-in Spanish one.
+    expect(emailTemplatesFor(customised, 'cancelled', 'instructor', 'es')).toEqual(
+      builtInTemplates.es.cancelled.instructor,
+    );
+    const spanish = { subject: 'Cancelada: {{meetingTitle}}', bodyTemplate: '<p>Hola {{customerName}}</p>' };
+    const withSpanish = put(
+      {
+        ...todays,
+        notifications: { ...todays.notifications, templates: { es: { cancelled: { customer: spanish } } } },
+      },
+      customised,
+    );
+    expect(emailTemplatesFor(withSpanish, 'cancelled', 'customer', 'es')).toEqual(spanish);
+    expect(emailTemplatesFor(withSpanish, 'cancelled', 'customer', 'en').subject).toBe('Cancelled: {{meetingTitle}}');
+  });
+
   it('every built-in template parses and uses only the tokens its topic fills', () => {
     for (const [language, topics] of Object.entries(builtInTemplates)) {
       for (const [topic, roles] of Object.entries(topics) as Array<[string, Record<string, EmailTemplate>]>) {
