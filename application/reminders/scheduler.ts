@@ -24,6 +24,8 @@ export interface SchedulerDeps {
   readonly recheckMs?: number;
   /** The longest a wait for the next due reminder may be, so a corrected clock is followed; 10 min by default. */
   readonly maxSleepMs?: number;
+  /** Whether the instructor gets a copy of each reminder too (`kinds.reminder.notifyInstructor`); absent, never. */
+  readonly notifyInstructor?: () => boolean;
 }
 
 /** One reminder's notice for one recipient: the same id on every node, for every retry of this due reminder. */
@@ -157,17 +159,35 @@ export class ReminderScheduler {
   }
 
   private async send(reminder: DueReminder, meeting: Meeting, now: Date): Promise<void> {
-    // The member, whose join link the reminder carries (the instructor's day is the schedule in the app).
-    const recipient = { personId: meeting.customerId, role: 'customer' as const };
-    const key = reminderKey(reminder, recipient.personId);
+    // The member, whose join link the reminder carries; the instructor gets their own copy (with their own link,
+    // their role's template) only when the settings say so.
+    const customer = { personId: meeting.customerId, role: 'customer' as const };
+    const key = reminderKey(reminder, customer.personId);
     const notificationId = notificationIdFor(key);
     try {
-      await this.claim(reminder, meeting, { key, notificationId, recipient });
+      await this.claim(reminder, meeting, { key, notificationId, recipient: customer });
     } catch (error) {
       // Refused by the store or the log every time (never by an outage): said once, and the reminder is let go.
       if (!(error instanceof ClaimRefused)) throw error;
       await this.markMissed(reminder, now, `its notice can never be stored: ${error.message}`);
       return;
+    }
+    if ((this.deps.notifyInstructor?.() ?? false) && meeting.instructorId !== meeting.customerId) {
+      const instructor = { personId: meeting.instructorId, role: 'instructor' as const };
+      const instructorKey = reminderKey(reminder, instructor.personId);
+      try {
+        await this.claim(reminder, meeting, {
+          key: instructorKey,
+          notificationId: notificationIdFor(instructorKey),
+          recipient: instructor,
+        });
+      } catch (error) {
+        if (!(error instanceof ClaimRefused)) throw error;
+        this.deps.log.warn(
+          { meetingId: reminder.meetingId, error: error.message },
+          "the instructor's reminder can never be stored; the member's goes",
+        );
+      }
     }
     await this.mark(reminder, {
       type: 'ClaimReminder',
@@ -178,7 +198,7 @@ export class ReminderScheduler {
   private async claim(
     reminder: DueReminder,
     meeting: Meeting,
-    notice: { key: string; notificationId: string; recipient: { personId: string; role: 'customer' } },
+    notice: { key: string; notificationId: string; recipient: { personId: string; role: 'customer' | 'instructor' } },
   ): Promise<void> {
     const { key, notificationId, recipient } = notice;
     await claimNotice(
