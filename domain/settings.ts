@@ -12,6 +12,12 @@ import type { Decider } from './decider.ts';
 export const MAX_SUBJECT_LENGTH = 300;
 export const MAX_BODY_TEMPLATE_LENGTH = 50_000;
 export const MAX_DEBUG_LEVEL = 9;
+/**
+ * The most the settings may take as they apply (after a `PUT` is merged with what is kept), in bytes of JSON: templates
+ * merge pair by pair, so bodies that are each small could otherwise grow the record past what an event store keeps in
+ * one append (KurrentDB: 1 MiB).
+ */
+export const MAX_SETTINGS_BYTES = 512 * 1024;
 
 const TEMPLATE_TOKENS =
   'Tokens: siteName, meetingTitle, startDate, endDate, instructorName, customerName, recipientName (the reader), ' +
@@ -145,7 +151,8 @@ export const EmailTemplates = annotate(
   {
     name: 'EmailTemplates',
     description:
-      "Templates per language (`en`, `es`), topic and reader's role, overriding the built-in ones; what is left out keeps its value. The English cancellation templates are `notifications.cancellation`'s.",
+      "Templates per language (`en`, `es`), topic and reader's role, overriding the built-in ones; what is left out keeps its value. The English cancellation templates are `notifications.cancellation`'s. " +
+      `The settings as a whole, once merged with what is kept, may take at most ${MAX_SETTINGS_BYTES} bytes of JSON; a \`PUT\` that would pass that is refused (400) naming \`notifications.templates\`.`,
   },
 );
 export type EmailTemplates = t.TypeOf<typeof EmailTemplates>;
@@ -562,6 +569,16 @@ export const decide = (command: SettingsCommand, state: SettingsState): E.Either
   const errors = validateSettings(command.data.settings);
   if (errors.length > 0) return E.left(validationFailed(errors));
   const settings = mergeSettings(command.data.settings, state);
+  const bytes = new TextEncoder().encode(JSON.stringify(settings)).length;
+  if (bytes > MAX_SETTINGS_BYTES)
+    return E.left(
+      validationFailed([
+        {
+          path: 'notifications.templates',
+          message: `the settings would take ${bytes} bytes with the templates kept, more than the ${MAX_SETTINGS_BYTES} allowed; shorten or reset some templates`,
+        },
+      ]),
+    );
   if (JSON.stringify(settings) === JSON.stringify(canonical(state))) return E.right([]);
   return E.right([{ type: 'SettingsChanged', data: { ...command.data, settings } }]);
 };

@@ -13,6 +13,8 @@ import {
   kindEnabled,
   notifyInstructorOf,
   reminderOffsetsMinutes,
+  MAX_SETTINGS_BYTES,
+  changeKinds,
 } from '../../domain/settings.ts';
 import type { EmailTemplate, Settings } from '../../domain/settings.ts';
 import { builtInTemplates } from '../../domain/email-defaults.ts';
@@ -121,6 +123,45 @@ describe('settings for every kind of email', () => {
     );
     expect(emailTemplatesFor(withSpanish, 'cancelled', 'customer', 'es')).toEqual(spanish);
     expect(emailTemplatesFor(withSpanish, 'cancelled', 'customer', 'en').subject).toBe('Cancelled: {{meetingTitle}}');
+  });
+
+  it('refuses a PUT that would grow the merged settings past their bound, naming the templates', () => {
+    const long = (tag: string) => ({ subject: tag, bodyTemplate: `<p>${tag}</p>${'x'.repeat(40_000)}` });
+    const en = Object.fromEntries(
+      changeKinds.map((kind) => [kind, { customer: long(`${kind} c`), instructor: long(`${kind} i`) }]),
+    );
+    // Each body is within its own bound, and so is each PUT; the English ones fit (about 400 KB).
+    const withEnglish = put(
+      { ...todays, notifications: { ...todays.notifications, templates: { en } } },
+      initialState(),
+    );
+    expect(JSON.stringify(withEnglish).length).toBeLessThan(MAX_SETTINGS_BYTES);
+    const es = {
+      booked: { customer: long('es c'), instructor: long('es i') },
+      changed: { customer: long('es x'), instructor: long('es y') },
+    };
+    const decided = decide(
+      {
+        type: 'ChangeSettings',
+        data: { settings: { ...todays, notifications: { ...todays.notifications, templates: { es } } }, ...stamp },
+      },
+      withEnglish,
+    );
+    expect(E.isLeft(decided)).toBe(true);
+    if (E.isLeft(decided)) {
+      expect(decided.left.errors).toHaveLength(1);
+      expect(decided.left.errors[0]).toMatchObject({ path: 'notifications.templates' });
+      expect(decided.left.errors[0]!.message).toContain(String(MAX_SETTINGS_BYTES));
+    }
+    // A smaller one still fits.
+    const fits = put(
+      {
+        ...todays,
+        notifications: { ...todays.notifications, templates: { es: { booked: { customer: long('es') } } } },
+      },
+      withEnglish,
+    );
+    expect(emailTemplatesFor(fits, 'booked', 'customer', 'es').subject).toBe('es');
   });
 
   it('every built-in template parses and uses only the tokens its topic fills', () => {
