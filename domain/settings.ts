@@ -137,7 +137,11 @@ export const EmailTemplate = annotate(
   },
 );
 export type EmailTemplate = t.TypeOf<typeof EmailTemplate>;
-const RoleTemplates = annotate(t.partial({ customer: EmailTemplate, instructor: EmailTemplate }), {
+/** In a `PUT`, `null` takes a pair back to the built-in template; settings as kept never hold `null`. */
+const ResettableTemplate = annotate(t.union([EmailTemplate, t.null]), {
+  description: 'A subject and a body; `null` in a `PUT` takes this pair back to the built-in template.',
+});
+const RoleTemplates = annotate(t.partial({ customer: ResettableTemplate, instructor: ResettableTemplate }), {
   name: 'RoleTemplates',
 });
 const TopicTemplates = annotate(
@@ -159,7 +163,10 @@ export type EmailTemplates = t.TypeOf<typeof EmailTemplates>;
 
 const newNotificationSections = {
   kinds: NotificationKinds,
-  coalesceSeconds: CoalesceSeconds,
+  coalesceSeconds: annotate(t.union([CoalesceSeconds, t.null]), {
+    description:
+      'The coalescing window in seconds (see `CoalesceSeconds`); `null` in a `PUT` takes it back to `NOTIFY_COALESCE_SECONDS`.',
+  }),
   reminders: ReminderSettings,
   templates: EmailTemplates,
 };
@@ -255,7 +262,7 @@ const canonicalTemplates = (templates: EmailTemplates): EmailTemplates => {
     for (const topic of emailTopics) {
       for (const role of ['customer', 'instructor'] as const) {
         const pair = templates[language]?.[topic]?.[role];
-        if (pair === undefined) continue;
+        if (pair === undefined || pair === null) continue;
         ((out[language] ??= {})[topic] ??= {})[role] = { subject: pair.subject, bodyTemplate: pair.bodyTemplate };
       }
     }
@@ -283,7 +290,7 @@ const canonical = (settings: Settings): Settings => {
         ...(c.instructorBodyTemplate !== undefined ? { instructorBodyTemplate: c.instructorBodyTemplate } : {}),
       },
       ...(Object.keys(kinds).length > 0 ? { kinds } : {}),
-      ...(n.coalesceSeconds !== undefined ? { coalesceSeconds: n.coalesceSeconds } : {}),
+      ...(n.coalesceSeconds !== undefined && n.coalesceSeconds !== null ? { coalesceSeconds: n.coalesceSeconds } : {}),
       ...(n.reminders !== undefined ? { reminders: { offsetsMinutes: [...n.reminders.offsetsMinutes] } } : {}),
       ...(n.templates !== undefined && Object.keys(canonicalTemplates(n.templates)).length > 0
         ? { templates: canonicalTemplates(n.templates) }
@@ -293,7 +300,10 @@ const canonical = (settings: Settings): Settings => {
   };
 };
 
-/** Templates of `next` over those of `current`, pair by pair: a body naming one pair leaves the others as they are. */
+/**
+ * Templates of `next` over those of `current`, pair by pair: a body naming one pair leaves the others as they are,
+ * and a pair given as `null` is dropped (back to the built-in one).
+ */
 const mergeTemplates = (next: EmailTemplates | undefined, current: EmailTemplates | undefined) => {
   if (next === undefined) return current;
   const merged: Record<string, Record<string, Record<string, EmailTemplate>>> = {};
@@ -302,7 +312,8 @@ const mergeTemplates = (next: EmailTemplates | undefined, current: EmailTemplate
       for (const topic of emailTopics) {
         for (const role of ['customer', 'instructor'] as const) {
           const pair = source[language]?.[topic]?.[role];
-          if (pair !== undefined) ((merged[language] ??= {})[topic] ??= {})[role] = pair;
+          if (pair === null) delete merged[language]?.[topic]?.[role];
+          else if (pair !== undefined) ((merged[language] ??= {})[topic] ??= {})[role] = pair;
         }
       }
     }
@@ -323,7 +334,8 @@ export const mergeSettings = (next: Settings, current: Settings): Settings => {
   const instructorSubject = c.instructorSubject ?? was.instructorSubject;
   const instructorBodyTemplate = c.instructorBodyTemplate ?? was.instructorBodyTemplate;
   const kinds = n.kinds === undefined ? cur.kinds : { ...cur.kinds, ...n.kinds };
-  const coalesceSeconds = n.coalesceSeconds ?? cur.coalesceSeconds;
+  // `null` takes the window back to the server's `NOTIFY_COALESCE_SECONDS`; absent keeps it.
+  const coalesceSeconds = n.coalesceSeconds === null ? undefined : (n.coalesceSeconds ?? cur.coalesceSeconds);
   const reminders = n.reminders ?? cur.reminders;
   const templates = mergeTemplates(n.templates, cur.templates);
   return canonical({
@@ -368,7 +380,7 @@ export const completeSettings = (settings: Settings): CompleteSettings => {
         instructorBodyTemplate: c.instructorBodyTemplate ?? defaultInstructorTemplates.instructorBodyTemplate,
       },
       kinds: { ...defaultKinds, ...n.kinds },
-      ...(n.coalesceSeconds !== undefined ? { coalesceSeconds: n.coalesceSeconds } : {}),
+      ...(n.coalesceSeconds !== undefined && n.coalesceSeconds !== null ? { coalesceSeconds: n.coalesceSeconds } : {}),
       reminders: { offsetsMinutes: [...(n.reminders?.offsetsMinutes ?? DEFAULT_REMINDER_OFFSETS)] },
       templates: completeTemplates(n.templates),
     },
@@ -400,7 +412,7 @@ export const emailLanguageOf = (tag: string | undefined): EmailLanguage => {
  * customised them keeps sending them to Spanish readers until it sets `templates.es.cancelled` for the role.
  */
 const siteCancellationForSpanish = (settings: Settings, role: RecipientRole): boolean => {
-  if (settings.notifications.templates?.es?.cancelled?.[role] !== undefined) return false;
+  if ((settings.notifications.templates?.es?.cancelled?.[role] ?? undefined) !== undefined) return false;
   const site = cancellationTemplatesFor(settings, role);
   const builtIn = cancellationTemplatesFor(defaultSettings, role);
   return site.subject !== builtIn.subject || site.bodyTemplate !== builtIn.bodyTemplate;
@@ -503,7 +515,7 @@ const checkTemplates = (errors: FieldError[], templates: EmailTemplates): void =
     for (const topic of emailTopics) {
       for (const role of ['customer', 'instructor'] as const) {
         const pair = templates[language]?.[topic]?.[role];
-        if (pair === undefined) continue;
+        if (pair === undefined || pair === null) continue;
         const path = `notifications.templates.${language}.${topic}.${role}`;
         if (language === 'en' && topic === 'cancelled') {
           errors.push({ path, message: 'the English cancellation templates are notifications.cancellation' });
@@ -520,7 +532,7 @@ const checkTemplates = (errors: FieldError[], templates: EmailTemplates): void =
 
 const checkNewSections = (errors: FieldError[], n: Notifications): void => {
   const c = n.coalesceSeconds;
-  if (c !== undefined && (!Number.isInteger(c) || c < 0 || c > MAX_COALESCE_SECONDS))
+  if (c !== undefined && c !== null && (!Number.isInteger(c) || c < 0 || c > MAX_COALESCE_SECONDS))
     errors.push({
       path: 'notifications.coalesceSeconds',
       message: `must be an integer from 0 to ${MAX_COALESCE_SECONDS}`,

@@ -16,7 +16,8 @@ import {
   MAX_SETTINGS_BYTES,
   changeKinds,
 } from '../../domain/settings.ts';
-import type { EmailTemplate, Settings } from '../../domain/settings.ts';
+import { Settings } from '../../domain/settings.ts';
+import type { EmailTemplate } from '../../domain/settings.ts';
 import { builtInTemplates } from '../../domain/email-defaults.ts';
 import { foreignToken, parseTemplate, tokensForTopic } from '../../domain/template.ts';
 
@@ -162,6 +163,59 @@ describe('settings for every kind of email', () => {
       withEnglish,
     );
     expect(emailTemplatesFor(fits, 'booked', 'customer', 'es').subject).toBe('es');
+  });
+
+  it('null takes a template pair back to the built-in one, and the window back to NOTIFY_COALESCE_SECONDS', () => {
+    const mine = { subject: 'Mine {{meetingTitle}}', bodyTemplate: '<p>mine</p>' };
+    const custom = put(
+      {
+        ...todays,
+        notifications: {
+          ...todays.notifications,
+          coalesceSeconds: 10,
+          templates: { en: { booked: { customer: mine, instructor: mine } }, es: { reminder: { customer: mine } } },
+        },
+      },
+      initialState(),
+    );
+    expect(emailTemplatesFor(custom, 'booked', 'customer')).toEqual(mine);
+    expect(coalesceSecondsOf(custom, 60)).toBe(10);
+    const reset = put(
+      {
+        ...todays,
+        notifications: {
+          ...todays.notifications,
+          coalesceSeconds: null,
+          templates: { en: { booked: { customer: null } }, es: { reminder: { customer: null } } },
+        },
+      },
+      custom,
+    );
+    expect(emailTemplatesFor(reset, 'booked', 'customer')).toEqual(builtInTemplates.en.booked.customer);
+    expect(emailTemplatesFor(reset, 'reminder', 'customer', 'es')).toEqual(builtInTemplates.es.reminder.customer);
+    // The pair not named keeps its value; nothing of the reset is kept as null.
+    expect(emailTemplatesFor(reset, 'booked', 'instructor')).toEqual(mine);
+    expect(coalesceSecondsOf(reset, 60)).toBe(60);
+    expect(reset.notifications.coalesceSeconds).toBeUndefined();
+    expect(JSON.stringify(reset)).not.toContain('null');
+    expect(reset.notifications.templates).toEqual({ en: { booked: { instructor: mine } } });
+    // Decoding a body with nulls succeeds: the codec accepts them.
+    expect(
+      E.isRight(
+        Settings.decode(
+          JSON.parse(
+            JSON.stringify({
+              ...todays,
+              notifications: {
+                ...todays.notifications,
+                coalesceSeconds: null,
+                templates: { es: { booked: { customer: null } } },
+              },
+            }),
+          ),
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('every built-in template parses and uses only the tokens its topic fills', () => {
