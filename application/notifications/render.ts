@@ -114,7 +114,12 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
   const subject = renderTemplate(subjectParts.right, raw, (value) => value.replace(/[\r\n\t]+/g, ' '))
     .replace(/\s+/g, ' ')
     .trim();
-  const html = renderTemplate(bodyParts.right, escaped, identity);
+  // A paragraph whose tokens rendered nothing (no reason given, no list for one session) is left out, and a list in a
+  // paragraph of its own (`<p>{{sessionList}}</p>`, as the cancellation default has it) stands alone: HTML has no
+  // list inside a paragraph.
+  const list = escaped.sessionList;
+  const rendered = renderTemplate(bodyParts.right, escaped, identity);
+  const html = (list === '' ? rendered : rendered.split(`<p>${list}</p>`).join(list)).replace(/<p>\s*<\/p>/g, '');
   return E.right({ subject, html, text: htmlToText(html) });
 };
 

@@ -296,7 +296,7 @@ describe('change emails through Resend', () => {
     const [notice] = (await settled(admin, meetingId, 'booked', 2)).filter((n) => n.recipient.personId === 'sofia');
     const body = emailOf(notice);
     expect(body.to).toEqual(['sofia@example.com']);
-    expect(body.subject).toContain('tienes reservada');
+    expect(body.subject).toContain('reserva confirmada');
     expect(body.text).toContain('Hola Sofía Socia:');
     expect(body.text).toContain('una videollamada en la aplicación');
     // The dates are Spanish (weekday and month names), and the zone is named, not only its offset.
