@@ -1,8 +1,9 @@
 /**
  * A site's own access provider, as the original's PersonalTrainingProvider plugin: a module (ACCESS_PROVIDER) whose
  * default export is an `AccessProviderFactory`. Here is what a plugin gets, the check that what it made fits the
- * port, and the guard every call to it goes through: an answer of the wrong kind, or a throw, fails that one request
- * (a 500 problem, logged) and never the server, and a list never shows a meeting the plugin was not given.
+ * port, and the guard every call to it goes through: an answer of the wrong kind, a throw, or no answer within a few
+ * seconds fails that one request (a 500 problem, logged) and never the server, and a list never shows a meeting, nor
+ * any field of one, the plugin was not given.
  */
 import type { AccessProvider, AuthUser, MeetingDraft, Participants } from './ports/access.ts';
 import type { Log } from './ports/logger.ts';
@@ -75,17 +76,50 @@ const isEntry = (value: unknown): value is CalendarEntry => {
   );
 };
 
+/** How long the guard waits for one answer of a plugin before it fails that request. */
+export const DEFAULT_ACCESS_PROVIDER_TIMEOUT_MS = 5_000;
+
+export interface GuardOptions {
+  /** Default DEFAULT_ACCESS_PROVIDER_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
+}
+
+class TimedOut extends Error {}
+
+/** The plugin's answer, or a TimedOut once `ms` have passed (a late answer or throw is then ignored). */
+const within = (ms: number, run: () => Promise<unknown>): Promise<unknown> => {
+  const answer = (async () => run())();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimedOut(`took longer than ${ms} ms`)), ms);
+    timer.unref();
+  });
+  answer.catch(() => undefined);
+  return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+};
+
 /**
- * The provider with every answer checked: booleans are booleans; `filterVisible` returns some of the items it was
- * given (by meeting id, each once); `userMeetings` returns calendar entries of that user overlapping the range.
+ * The provider with every answer checked: each call answers within `timeoutMs` (else the request fails, logged);
+ * booleans are booleans; `filterVisible` returns some of the items it was given (by meeting id, each once), and the
+ * guard answers the given items themselves, never the plugin's objects; `userMeetings` returns calendar entries of
+ * that user overlapping the range.
  */
-export const guardedAccessProvider = (provider: AccessProvider, log: Pick<Log, 'error'>): AccessProvider => {
+export const guardedAccessProvider = (
+  provider: AccessProvider,
+  log: Pick<Log, 'error'>,
+  options: GuardOptions = {},
+): AccessProvider => {
   const name = provider.name;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_ACCESS_PROVIDER_TIMEOUT_MS;
   const call = async <A>(method: string, run: () => Promise<unknown>, check: (value: unknown) => A): Promise<A> => {
     let value: unknown;
     try {
-      value = await run();
+      value = await within(timeoutMs, run);
     } catch (error) {
+      if (error instanceof TimedOut) {
+        log.error({ provider: name, method, timeoutMs }, 'access provider timed out');
+        throw new AccessProviderFailure(name, method, error.message);
+      }
       const reason = error instanceof Error ? error.message : describe(error);
       log.error({ provider: name, method, err: reason }, 'access provider failed');
       throw new AccessProviderFailure(name, method, `threw: ${reason}`);
@@ -127,7 +161,8 @@ export const guardedAccessProvider = (provider: AccessProvider, log: Pick<Log, '
               throw new AccessProviderFailure(name, 'filterVisible', 'answered an item it was not given (or twice)');
             seen.add(id);
           }
-          return value as ReadonlyArray<CalendarEntry>;
+          // The given items themselves, in the given order: no field of the plugin's objects reaches an answer.
+          return items.filter((item) => seen.has(item.meetingId));
         },
       ),
     userMeetings: (userId, from, to) =>

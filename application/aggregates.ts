@@ -13,6 +13,7 @@ import * as signIn from '../domain/sign-in.ts';
 import * as settings from '../domain/settings.ts';
 import * as webhook from '../domain/webhook.ts';
 import * as delivery from '../domain/webhook-delivery.ts';
+import * as alert from '../domain/webhook-alert.ts';
 import { assertNever } from '../domain/shared.ts';
 import type { ValidationFailed } from '../domain/shared.ts';
 import type { Aggregate, AppError } from './execute.ts';
@@ -313,6 +314,13 @@ export const webhooks: Aggregate<
         return { _tag: 'Conflict', message: 'a webhook with this id already exists' };
       case 'WebhookNotEnabled':
         return { _tag: 'Conflict', message: 'the webhook is not enabled' };
+      case 'TooManyRotations':
+        return {
+          _tag: 'Conflict',
+          message: `${webhook.MAX_PREVIOUS_SECRETS} replaced secrets are still signing; rotate again after ${error.until}`,
+        };
+      case 'FailureStreakStale':
+        return { _tag: 'Conflict', message: 'the webhook was enabled again after these failures began' };
       default:
         return assertNever(error);
     }
@@ -352,6 +360,30 @@ export const webhookDeliveries: Aggregate<
   },
 };
 
+export const webhookAlerts: Aggregate<
+  alert.WebhookAlertCommand,
+  alert.WebhookAlertEvent,
+  alert.WebhookAlertState,
+  alert.WebhookAlertError
+> = {
+  streamPrefix: alert.webhookAlertStreamPrefix,
+  streamName: alert.webhookAlertStreamName,
+  decider: alert.webhookAlertDecider,
+  codec: alert.WebhookAlertEvent,
+  eventTypes: alert.webhookAlertEventTypes,
+  mapError: (error) => {
+    switch (error._tag) {
+      case 'AlertNotFound':
+        return notFound('alert');
+      case 'AlertAlreadyRequested':
+      case 'AlertNotPending':
+        return { _tag: 'Conflict', message: `the alert changed meanwhile (${error._tag})` };
+      default:
+        return assertNever(error);
+    }
+  },
+};
+
 /** Every aggregate whose streams the read models project (Idempotency-Key claims are not one: see idempotency.ts). */
 export const projectedAggregates = [
   meetings,
@@ -366,6 +398,7 @@ export const projectedAggregates = [
   reminders,
   webhooks,
   webhookDeliveries,
+  webhookAlerts,
 ];
 
 /**

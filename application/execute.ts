@@ -249,6 +249,8 @@ export const createExecutor = (deps: ExecutorDeps) => {
       options?: ExecuteOptions<Ev, S>,
     ) => executeCommands(withBuckets, ctx, aggregate, id, commands, options),
     stamp: (ctx: RequestContext) => ({ at: deps.clock().toISOString(), by: actorOf(ctx.user) }),
+    /** Why a write may not run now (writeRefusal), for a caller to answer before it reads a large request. */
+    writeRefusal: () => writeRefusal(deps.projections),
   };
 };
 

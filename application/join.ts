@@ -1,9 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { assertNever } from '../domain/shared.ts';
+import type { Role } from '../domain/shared.ts';
 import { joinWindow } from './calls.ts';
 import type { CallRole, IceServer, JoinTickets } from './calls.ts';
 import type { LinkedMeeting } from './join-links.ts';
-import type { AuthUser } from './ports/access.ts';
+import type { AccessProvider, AuthUser } from './ports/access.ts';
 import type { MeetingQueries, MeetingView } from './ports/read-models.ts';
 import type { AppError } from './service.ts';
 
@@ -36,7 +37,22 @@ export interface JoinDeps {
   readonly clock: () => Date;
   /** The caller's own join link to the meeting (application/join-links.ts). */
   readonly linkFor: (personId: string, meeting: LinkedMeeting) => string | undefined;
+  /** Who may see the meeting (the site's ACCESS_PROVIDER): one who may not cannot join it either. */
+  readonly access: Pick<AccessProvider, 'canView'>;
 }
+
+/**
+ * A call's participant as the signaling socket knows them (its ticket names only the id): their directory roles,
+ * plus the part they take in the call, for the access provider's `canView` when the socket opens and on re-checks.
+ */
+export const participantUser = (
+  userId: string,
+  directoryRoles: ReadonlyArray<Role> | undefined,
+  callRole: CallRole,
+): AuthUser => ({
+  id: userId,
+  roles: [...new Set<Role>([...(directoryRoles ?? []), callRole])],
+});
 
 const roleOf = (meeting: MeetingView, userId: string): CallRole | undefined =>
   meeting.customerId === userId ? 'customer' : meeting.instructorId === userId ? 'instructor' : undefined;
@@ -93,6 +109,9 @@ export const createJoinService = (deps: JoinDeps) => ({
   async join(user: AuthUser, meetingId: string): Promise<E.Either<AppError, JoinAnswer>> {
     const now = deps.clock();
     const meeting = deps.queries.getMeeting(meetingId);
+    // As GET /meetings/:id: a meeting the access provider hides from the caller is, to them, no meeting at all.
+    if (meeting !== undefined && !(await deps.access.canView(user, meeting)))
+      return E.left({ _tag: 'NotFound', message: 'meeting not found' });
     const access = callAccess(meeting, user.id, now);
     if (E.isLeft(access)) {
       // An admin sees the meeting, so hiding it would be pointless: they are told plainly that only participants join.

@@ -1,9 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { decide } from '../domain/person.ts';
+import type { PersonCrm } from '../domain/person.ts';
 import type { FieldError } from '../domain/shared.ts';
 import type { AppError, RequestContext } from './execute.ts';
 import { addressTaken, personStateOf, recordPersonCommand, selfChange, upsertPerson } from './people.ts';
 import type { PeopleDeps, PersonInput } from './people.ts';
+import type { Executor } from './execute.ts';
+import type { PersonView } from './ports/read-models.ts';
 import { isAdmin } from './ports/access.ts';
 
 /**
@@ -52,6 +55,37 @@ const errorsOf = (error: AppError): ReadonlyArray<FieldError> => {
   }
 };
 
+const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+
+/** The CRM record a line gives merged into the kept one, field by field: a field given with a value sets it. */
+const mergeCrm = (kept: PersonCrm | undefined, line: PersonCrm): PersonCrm => {
+  const externalId = given(line.externalId) ? line.externalId : kept?.externalId;
+  const fields = { ...(kept?.fields ?? {}) };
+  for (const [key, value] of Object.entries(line.fields ?? {})) if (given(value)) fields[key] = value;
+  return { ...(externalId !== undefined ? { externalId } : {}), fields };
+};
+
+/**
+ * A line as the whole entry `PUT /people/:id` takes, for a person the directory already has: what the line leaves
+ * out or gives empty (a missing column, an empty cell, a field a JSON item omits) is what the directory keeps, and
+ * the CRM record is merged per field, never replaced (clearing a value is `PUT /people/:id`'s, not the import's).
+ * A new person's line is taken as it is.
+ */
+export const mergeLine = (kept: PersonView | undefined, line: PersonInput): PersonInput => {
+  if (kept === undefined) return line;
+  const timezone = given(line.timezone) ? line.timezone : kept.timezone;
+  const language = given(line.language) ? line.language : kept.language;
+  return {
+    name: given(line.name) ? line.name : kept.name,
+    email: given(line.email) ? line.email : kept.email,
+    ...(timezone !== undefined ? { timezone } : {}),
+    ...(language !== undefined ? { language } : {}),
+    ...(line.roles !== undefined ? { roles: line.roles } : {}),
+    ...(line.active !== undefined ? { active: line.active } : {}),
+    ...(line.crm !== undefined ? { crm: mergeCrm(kept.crm, line.crm) } : {}),
+  };
+};
+
 /** What this line would do to the directory as it is now, decided as `PUT /people/:id` decides it. */
 const preview = (deps: PeopleDeps, ctx: RequestContext, id: string, input: PersonInput): Outcome => {
   const state = personStateOf(deps.readModels.getPerson(id));
@@ -73,13 +107,14 @@ const importLine = async (
   row: { id: string; input: PersonInput },
   dryRun: boolean,
 ): Promise<Outcome> => {
-  const planned = preview(deps, ctx, row.id, row.input);
+  const kept = deps.readModels.getPerson(row.id);
+  const input = mergeLine(kept, row.input);
+  const planned = preview(deps, ctx, row.id, input);
   if (dryRun || typeof planned !== 'string' || planned === 'unchanged') return planned;
   // Written as `PUT /people/:id` writes it (its address lock and checks); the directory may have moved meanwhile.
-  const existed = deps.readModels.getPerson(row.id) !== undefined;
-  const result = await upsertPerson(deps, ctx, row.id, row.input);
+  const result = await upsertPerson(deps, ctx, row.id, input);
   if (E.isLeft(result)) return { errors: errorsOf(result.left) };
-  return existed ? 'updated' : 'created';
+  return kept !== undefined ? 'updated' : 'created';
 };
 
 /** Lines repeating an id or an address (case folded) an earlier line of the file gives: the first one counts. */
@@ -92,26 +127,38 @@ const duplicateOf = (
   const firstId = seen.ids.get(row.id);
   if (firstId !== undefined) errors.push({ path: 'id', message: `repeats the id of line ${firstId}` });
   const email = row.input.email.trim().toLowerCase();
-  const firstEmail = seen.emails.get(email);
+  const firstEmail = email === '' ? undefined : seen.emails.get(email);
   if (firstEmail !== undefined && firstEmail !== firstId)
     errors.push({ path: 'email', message: `repeats the address of line ${firstEmail}` });
   if (firstId === undefined) seen.ids.set(row.id, line);
-  if (firstEmail === undefined) seen.emails.set(email, line);
+  if (firstEmail === undefined && email !== '') seen.emails.set(email, line);
   return errors;
 };
 
+/** The import's own deps: the directory's, and whether a write may run now (one answer for the whole file). */
+export type ImportDeps = PeopleDeps & { readonly executor: PeopleDeps['executor'] & Pick<Executor, 'writeRefusal'> };
+
 /**
- * Imports people from a site's export: each line upserted as `PUT /people/:id` would (the same rules, one address per
- * person), in file order. A line that changes nothing writes nothing, so the same file twice changes nothing the
+ * Why this caller may not import now, before any of the file is read: not an admin (403), or the read models the
+ * import's checks read are not ready (503, as every write answers then, rather than one bad line a person).
+ */
+export const importRefusal = (deps: ImportDeps, ctx: RequestContext): AppError | undefined =>
+  !isAdmin(ctx.user) ? { _tag: 'Forbidden', message: 'only admins may import people' } : deps.executor.writeRefusal();
+
+/**
+ * Imports people from a site's export: each line, merged into the entry the directory keeps (mergeLine: what a line
+ * leaves out or empty stays as it is), upserted as `PUT /people/:id` would (the same rules, one address per person),
+ * in file order. A line that changes nothing writes nothing, so the same file twice changes nothing the
  * second time. Bad lines are reported with their reasons and the good ones still imported. Admins only.
  */
 export const importPeople = async (
-  deps: PeopleDeps,
+  deps: ImportDeps,
   ctx: RequestContext,
   rows: ReadonlyArray<ImportRow>,
   options: ImportOptions,
 ): Promise<E.Either<AppError, ImportReport>> => {
-  if (!isAdmin(ctx.user)) return E.left({ _tag: 'Forbidden', message: 'only admins may import people' });
+  const refusal = importRefusal(deps, ctx);
+  if (refusal !== undefined) return E.left(refusal);
   const counts = { created: 0, updated: 0, unchanged: 0 };
   const bad: BadLine[] = [];
   const seen = { ids: new Map<string, number>(), emails: new Map<string, number>() };

@@ -13,7 +13,7 @@ import type { BookingGuard, BookingConflict } from './booking.ts';
 import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
 import { fieldsSet } from './patch.ts';
 import * as directory from './people.ts';
-import { importPeople } from './people-import.ts';
+import { importPeople, importRefusal } from './people-import.ts';
 import type { ImportOptions, ImportRow } from './people-import.ts';
 import type { PersonInput } from './people.ts';
 import { readsAll } from './ports/access.ts';
@@ -34,7 +34,7 @@ export interface ServiceDeps {
   readonly access: AccessProvider;
   readonly newId: () => string;
   readonly bookings: BookingGuard;
-  readonly executor: Pick<Executor, 'execute' | 'stamp' | 'load'>;
+  readonly executor: Pick<Executor, 'execute' | 'stamp' | 'load' | 'writeRefusal'>;
 }
 
 /** What a client gives to schedule a meeting: the schedule command's fields, read off its codec (timezone: UTC). */
@@ -357,6 +357,7 @@ export const createService = (deps: ServiceDeps) => {
     me: (ctx: RequestContext) => directory.me(deps, ctx),
     importPeople: (ctx: RequestContext, rows: ReadonlyArray<ImportRow>, options: ImportOptions) =>
       importPeople(deps, ctx, rows, options),
+    importRefusal: (ctx: RequestContext) => importRefusal(deps, ctx),
 
     /** The settings as they apply: the instructor's templates are shown even before they are first set. */
     async getSettings(ctx: RequestContext): Promise<E.Either<AppError, settings.CompleteSettings>> {

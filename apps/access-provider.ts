@@ -12,6 +12,17 @@ import type { AccessPluginContext } from '../application/access-plugin.ts';
 import type { AccessProvider } from '../application/ports/access.ts';
 import { ConfigError } from './config.ts';
 
+/**
+ * Only the reads a plugin is given, so that nothing else of the read models is within its reach: what the server
+ * passes a plugin, and what the contract suite (tests/contract/access-provider.contract.test.ts) passes it.
+ */
+export const pluginQueries = (readModels: AccessPluginContext['queries']): AccessPluginContext['queries'] => ({
+  calendar: (userId, from, to) => readModels.calendar(userId, from, to),
+  getPerson: (personId) => readModels.getPerson(personId),
+  personActive: (personId) => readModels.personActive(personId),
+  getMeeting: (meetingId) => readModels.getMeeting(meetingId),
+});
+
 /** Where the module is: a path (`./plugins/crm.ts`, `/srv/crm.js`) from `cwd`, else a package found from `cwd`. */
 const moduleUrl = (specifier: string, cwd: string): string => {
   if (specifier.startsWith('.') || isAbsolute(specifier)) return pathToFileURL(resolve(cwd, specifier)).href;

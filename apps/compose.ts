@@ -10,8 +10,7 @@ import type { Logger } from 'pino';
 import { defaultAccessProvider } from '../application/default-access.ts';
 import type { AccessProvider } from '../application/ports/access.ts';
 import { guardedAccessProvider } from '../application/access-plugin.ts';
-import type { AccessPluginContext } from '../application/access-plugin.ts';
-import { loadAccessProvider } from './access-provider.ts';
+import { loadAccessProvider, pluginQueries } from './access-provider.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { ProjectionRunner } from '../application/projections/runner.ts';
 import { createCore } from '../application/core.ts';
@@ -66,7 +65,7 @@ import { projectedStreamPrefixes } from '../application/aggregates.ts';
 import { JoinTickets, iceServersFor } from '../application/calls.ts';
 import { callRoom } from '../application/call-room.ts';
 import type { RoomOccupancy } from '../application/call-room.ts';
-import { callAccess, createJoinService } from '../application/join.ts';
+import { callAccess, createJoinService, participantUser } from '../application/join.ts';
 import { JoinLinkSigner, createJoinLinks } from '../application/join-links.ts';
 import type { JoinLinks } from '../application/join-links.ts';
 import { joinLinkAuthenticator } from '../adapters/http/join-link.ts';
@@ -180,14 +179,6 @@ interface Stores {
   readonly readModels: SqliteReadModels;
   readonly access: AccessProvider;
 }
-
-/** Only the reads a plugin is given, so that nothing else of the read models is within its reach. */
-const pluginQueries = (readModels: SqliteReadModels): AccessPluginContext['queries'] => ({
-  calendar: (userId, from, to) => readModels.calendar(userId, from, to),
-  getPerson: (personId) => readModels.getPerson(personId),
-  personActive: (personId) => readModels.personActive(personId),
-  getMeeting: (meetingId) => readModels.getMeeting(meetingId),
-});
 
 /**
  * Who may see what: a test's provider, else the site's ACCESS_PROVIDER module, else the default; whichever it is,
@@ -454,6 +445,7 @@ const createCalls = (deps: AdapterDeps, auth: Auth, listening: Listening, links:
   const ice = iceFor(deps.config);
   const join = createJoinService({
     linkFor: links.linkFor,
+    access: deps.access,
     queries: deps.readModels,
     tickets,
     ticketTtlMs: tickets.ttlMs,
@@ -629,6 +621,9 @@ const startSignaling = (
     checkAccess: async (meetingId, userId, now) => {
       const access = callAccess(readModels.getMeeting(meetingId), userId, now);
       if (E.isLeft(access)) return E.left(access.left);
+      const user = participantUser(userId, readModels.getPerson(userId)?.roles, access.right.role);
+      if (!(await deps.access.canView(user, access.right.meeting)))
+        return E.left({ code: 'not_found', message: 'meeting not found' });
       if (access.right.meeting.trainingType !== '1-1') {
         return E.left({ code: 'not_native', message: 'this meeting now takes place through its remote link' });
       }

@@ -10,7 +10,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { projectedStreamPrefixes } from '../application/aggregates.ts';
 import type { AppError, RequestContext } from '../application/execute.ts';
 import { createExecutor } from '../application/execute.ts';
-import type { PeopleDeps } from '../application/people.ts';
+import type { ImportDeps } from '../application/people-import.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import { ProjectionRunner } from '../application/projections/runner.ts';
 import { scheduleStreamPrefix } from '../domain/schedule.ts';
@@ -33,7 +33,7 @@ const openStore = async (config: Config): Promise<EventStore> => {
 };
 
 export interface DirectoryWriter {
-  readonly deps: PeopleDeps;
+  readonly deps: ImportDeps;
   /** The operator at the server's shell, as the events name their author. */
   readonly ctx: RequestContext;
   readonly store: EventStore;

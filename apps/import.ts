@@ -16,14 +16,13 @@ import { importPeople } from '../application/people-import.ts';
 import type { ImportReport } from '../application/people-import.ts';
 import { guessFormat, readPeopleFile } from '../adapters/import/people-file.ts';
 import type { ImportFormat } from '../adapters/import/people-file.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
+import { UsageError, runCli } from './cli.ts';
 import { describeError, openDirectoryWriter } from './directory-writer.ts';
 
 const USAGE = 'usage: npm run import -- FILE [--dry-run] [--format csv|json]';
 /** The most people one file may hold (a larger export: split it). */
 const MAX_IMPORT_FILE_ROWS = 200_000;
-
-class UsageError extends Error {}
 
 interface Args {
   readonly file: string;
@@ -107,15 +106,4 @@ const main = async (): Promise<number> => {
   }
 };
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    const prefix = error instanceof ConfigError ? 'Configuration error: ' : '';
-    process.stderr.write(`${prefix}${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  },
-);
+runCli(main, USAGE, 2);

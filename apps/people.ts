@@ -13,14 +13,13 @@ import type { FieldError } from '../domain/shared.ts';
 import { PersonBody } from '../adapters/http/people/shapes.ts';
 import type { PersonInput } from '../adapters/http/people/shapes.ts';
 import { decodeBody } from '../adapters/http/validation.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
+import { UsageError, runCli } from './cli.ts';
 import { describeError, openDirectoryWriter } from './directory-writer.ts';
 
 const USAGE =
   'usage: npm run person -- --id ID --name NAME --email EMAIL [--roles admin,instructor,customer,auditor] ' +
   '[--timezone ZONE] [--language TAG] [--inactive | --active]';
-
-class UsageError extends Error {}
 
 /** The person the arguments describe, as `PUT /people/:id` would take it, or the field errors. */
 export const personFromArgs = (
@@ -94,16 +93,4 @@ const main = async (): Promise<number> => {
   }
 };
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(
-      `${error instanceof ConfigError ? 'Configuration error: ' : ''}${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exit(error instanceof ConfigError ? 2 : 1);
-  },
-);
+runCli(main, USAGE, 1);

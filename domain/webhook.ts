@@ -19,6 +19,11 @@ export const MAX_WEBHOOK_DESCRIPTION_LENGTH = 500;
 export const MAX_WEBHOOK_EVENT_TYPES = 50;
 /** How long the secret a rotation replaced still signs deliveries (and so still verifies at the receiver), by default. */
 export const SECRET_OVERLAP_MS = 24 * 3600_000;
+/**
+ * The most replaced secrets still signing at once: each keeps signing until the end of the overlap it was promised,
+ * so a rotation while this many are still in their overlap is refused.
+ */
+export const MAX_PREVIOUS_SECRETS = 5;
 
 /** Every event type a webhook can deliver: `<resource>.<what happened>`. */
 export const webhookEventTypes = [
@@ -206,8 +211,11 @@ export interface Webhook {
   readonly events: ReadonlyArray<string>;
   readonly description?: string;
   readonly secret: string;
-  readonly previous?: PreviousSecret;
+  /** The secrets rotations replaced that are still in their overlap, newest first. */
+  readonly previous: ReadonlyArray<PreviousSecret>;
   readonly disabledReason?: DisabledReason;
+  /** When an admin last enabled it again: a failure streak from before then is no longer current. */
+  readonly enabledAt?: string;
 }
 
 export type WebhookState = { readonly status: 'none' } | Webhook;
@@ -218,7 +226,9 @@ export type WebhookError =
   | ValidationFailed
   | { readonly _tag: 'WebhookAlreadyExists' }
   | { readonly _tag: 'WebhookNotFound' }
-  | { readonly _tag: 'WebhookNotEnabled' };
+  | { readonly _tag: 'WebhookNotEnabled' }
+  | { readonly _tag: 'TooManyRotations'; readonly until: string }
+  | { readonly _tag: 'FailureStreakStale' };
 
 // ---------- rules ----------
 
@@ -256,6 +266,10 @@ const checkFields = (fields: Partial<WebhookFields>): FieldError[] => {
     errors.push({ path: 'description', message: `must be at most ${MAX_WEBHOOK_DESCRIPTION_LENGTH} characters` });
   return errors;
 };
+
+/** The replaced secrets whose overlap has not ended at `at`. */
+const stillSigning = (previous: ReadonlyArray<PreviousSecret>, at: string): ReadonlyArray<PreviousSecret> =>
+  previous.filter((p) => Date.parse(p.validUntil) > Date.parse(at));
 
 const unique = (events: ReadonlyArray<string>): string[] => [...new Set(events)];
 
@@ -314,6 +328,9 @@ export const decide = (command: WebhookCommand, state: WebhookState): E.Either<W
       return decideUpdate(state, command.data);
     case 'RotateWebhookSecret': {
       const { at, by, secret, overlapMs } = command.data;
+      const signing = stillSigning(state.previous, at);
+      if (signing.length >= MAX_PREVIOUS_SECRETS)
+        return E.left({ _tag: 'TooManyRotations', until: signing[signing.length - 1]!.validUntil });
       const previousValidUntil = new Date(Date.parse(at) + Math.max(0, overlapMs)).toISOString();
       return E.right([
         { type: 'WebhookSecretRotated', data: { webhookId: state.id, secret, previousValidUntil, at, by } },
@@ -322,6 +339,9 @@ export const decide = (command: WebhookCommand, state: WebhookState): E.Either<W
     case 'DisableFailingWebhook': {
       if (state.status !== 'enabled') return E.left({ _tag: 'WebhookNotEnabled' });
       const { at, by, failingSince, detail } = command.data;
+      // Enabled again after the streak began (the streak the sender saw ended there): not this command's to disable.
+      if (state.enabledAt !== undefined && Date.parse(failingSince) < Date.parse(state.enabledAt))
+        return E.left({ _tag: 'FailureStreakStale' });
       return E.right([
         { type: 'WebhookDisabled', data: { webhookId: state.id, reason: 'failing', detail, failingSince, at, by } },
       ]);
@@ -345,6 +365,7 @@ export const evolve = (state: WebhookState, event: WebhookEvent): WebhookState =
       events: d.events,
       ...(d.description !== undefined ? { description: d.description } : {}),
       secret: d.secret,
+      previous: [],
     };
   }
   if (state.status === 'none') return state;
@@ -355,13 +376,16 @@ export const evolve = (state: WebhookState, event: WebhookEvent): WebhookState =
       return {
         ...state,
         secret: event.data.secret,
-        previous: { secret: state.secret, validUntil: event.data.previousValidUntil },
+        previous: [
+          { secret: state.secret, validUntil: event.data.previousValidUntil },
+          ...stillSigning(state.previous, event.data.at),
+        ],
       };
     case 'WebhookDisabled':
       return { ...state, status: 'disabled', disabledReason: event.data.reason };
     case 'WebhookEnabled': {
       const { disabledReason: _reason, ...rest } = state;
-      return { ...rest, status: 'enabled' };
+      return { ...rest, status: 'enabled', enabledAt: event.data.at };
     }
     case 'WebhookDeleted':
       return { ...state, status: 'deleted' };
@@ -370,11 +394,11 @@ export const evolve = (state: WebhookState, event: WebhookEvent): WebhookState =
   }
 };
 
-/** The secrets a delivery made at `at` is signed with: the current one, and the replaced one during its overlap. */
-export const signingSecrets = (webhook: Webhook, at: Date): ReadonlyArray<string> =>
-  webhook.previous !== undefined && Date.parse(webhook.previous.validUntil) > at.getTime()
-    ? [webhook.secret, webhook.previous.secret]
-    : [webhook.secret];
+/** The secrets a delivery made at `at` is signed with: the current one, and each replaced one during its overlap. */
+export const signingSecrets = (webhook: Webhook, at: Date): ReadonlyArray<string> => [
+  webhook.secret,
+  ...stillSigning(webhook.previous, at.toISOString()).map((p) => p.secret),
+];
 
 export const webhookStreamPrefix = 'webhook-endpoint-';
 export const webhookStreamName = (webhookId: string): string => `${webhookStreamPrefix}${webhookId}`;

@@ -35,7 +35,7 @@ import { webhookRoutes } from './webhooks/routes.ts';
 import type { WebhookService } from '../../application/webhooks/service.ts';
 import { oidcRoutes } from './oidc/routes.ts';
 import type { OidcRouteDeps } from './oidc/routes.ts';
-import { importBodyLimit, peopleRoutes } from './people/routes.ts';
+import { importBodyLimit, importGate, peopleRoutes } from './people/routes.ts';
 import { joinLinkScope } from './join-link.ts';
 import { directoryGuard } from './directory-guard.ts';
 import { createRateLimiter } from './rate-limit.ts';
@@ -71,10 +71,14 @@ export const IDEMPOTENT_POSTS: ReadonlyArray<readonly [RegExp, IdempotentKind]> 
 const idempotentKind = (path: string): IdempotentKind | undefined =>
   IDEMPOTENT_POSTS.find(([pattern]) => pattern.test(path))?.[1];
 
-/** Rate-limit tokens a request costs: a series write touches up to 500 meetings, so it weighs accordingly. */
+/**
+ * Rate-limit tokens a request costs: a series write touches up to 500 meetings, an import up to 5,000 people, so
+ * they weigh accordingly.
+ */
 const costOf = (method: string, path: string): number =>
-  method !== 'GET' && path.startsWith('/series') ? SERIES_WRITE_COST : 1;
+  method === 'GET' ? 1 : path === '/people/import' ? IMPORT_COST : path.startsWith('/series') ? SERIES_WRITE_COST : 1;
 const SERIES_WRITE_COST = 20;
+export const IMPORT_COST = 50;
 
 export interface HttpDeps {
   readonly authenticate: Authenticator;
@@ -190,6 +194,7 @@ const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   api.use('*', joinLinkScope);
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);
+  api.use('/people/import', importGate(deps.service));
   api.use(
     '*',
     idempotencyLayer({

@@ -105,6 +105,24 @@ const inProgress = (c: Context<Env>, retryAfterSeconds: number) => {
   );
 };
 
+/** What a client that lost a secret shown once can do: a new key does something different on each route. */
+const lostSecretAdvice = (path: string): string => {
+  const shown =
+    'this request was done; its answer held a secret that is shown only once and kept nowhere, so it cannot be repeated.';
+  if (/^\/webhooks\/?$/.test(path))
+    return (
+      `${shown} The endpoint is registered (its address is in Location); the same request with a new ` +
+      'Idempotency-Key would register a second endpoint. Get a new secret for this one with ' +
+      'POST /webhooks/{id}/rotate-secret, or delete it and register again'
+    );
+  if (/^\/webhooks\/[^/]+\/rotate-secret\/?$/.test(path))
+    return (
+      `${shown} Send it again with a new Idempotency-Key to rotate once more; the lost secret then goes on ` +
+      'signing beside the new one until the end of its overlap'
+    );
+  return `${shown} Send the request again with a new Idempotency-Key to get a new one (the lost one is then revoked)`;
+};
+
 /** The first answer again, or, when it was not kept, why not (with the headers that locate what was done). */
 const repeat = (c: Context<Env>, answer: RecordedAnswer) => {
   if (answer.withheld === undefined) return replayed(answer);
@@ -116,7 +134,7 @@ const repeat = (c: Context<Env>, answer: RecordedAnswer) => {
     409,
     'Answer not repeated',
     answer.withheld === 'secret'
-      ? 'this request was done; its answer held a secret that is shown only once and kept nowhere, so it cannot be repeated. Send the request again with a new Idempotency-Key to get a new one (the lost one is then revoked)'
+      ? lostSecretAdvice(c.req.path)
       : `this request was done (status ${answer.status}); its answer was too large to keep, so read the resource itself`,
     { originalStatus: answer.status },
   );

@@ -112,7 +112,10 @@ const columnsOf = (headers: ReadonlyArray<string>): E.Either<FileProblem, Column
   return E.right(columns);
 };
 
-/** One line's values as `PUT /people/:id`'s body (an empty cell: not given), and the errors of those that are not. */
+/**
+ * One line's values as `PUT /people/:id`'s body (an empty cell: not given, so the import keeps what the directory has;
+ * see mergeLine in application/people-import.ts), and the errors of those that are not.
+ */
 const bodyOf = (columns: ReadonlyArray<Column>, values: ReadonlyArray<string>) => {
   const body: Record<string, unknown> = {};
   const fields: Record<string, string> = {};

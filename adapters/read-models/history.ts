@@ -4,6 +4,7 @@ import { Actor } from '../../domain/shared.ts';
 import { callTicketStreamPrefix } from '../../domain/call-ticket.ts';
 import { webhookStreamPrefix } from '../../domain/webhook.ts';
 import { webhookDeliveryStreamPrefix } from '../../domain/webhook-delivery.ts';
+import { webhookAlertStreamPrefix } from '../../domain/webhook-alert.ts';
 import { IDEMPOTENCY_STREAM_PREFIX } from '../../application/idempotency.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import type { HistoryEntry, MeetingQueries, ProjectionSink } from '../../application/ports/read-models.ts';
@@ -60,9 +61,11 @@ export const openHistoryReadModel = (db: Db): HistoryReadModel => {
     if (recorded.streamName.startsWith(IDEMPOTENCY_STREAM_PREFIX)) return;
     if (recorded.streamName.startsWith(scheduleStreamPrefix)) return;
     if (recorded.streamName.startsWith(callTicketStreamPrefix)) return;
-    // Webhook endpoints hold their signing secrets, and deliveries are their bookkeeping: kept out of this table.
+    // Webhook endpoints hold their signing secrets, and deliveries and admin alerts are their bookkeeping: kept out
+    // of this table.
     if (recorded.streamName.startsWith(webhookStreamPrefix)) return;
     if (recorded.streamName.startsWith(webhookDeliveryStreamPrefix)) return;
+    if (recorded.streamName.startsWith(webhookAlertStreamPrefix)) return;
     const data = recorded.data as { at?: unknown; by?: unknown } | null;
     const actorDecoded = Actor.decode(data?.by ?? recorded.metadata.actor);
     const actor = E.isRight(actorDecoded) ? actorDecoded.right : { id: 'unknown', roles: [] };

@@ -4,6 +4,7 @@ import {
   webhookDeliveryEventTypes,
   webhookDeliveryStreamPrefix,
 } from '../../domain/webhook-delivery.ts';
+import { WebhookAlertEvent, webhookAlertEventTypes, webhookAlertStreamPrefix } from '../../domain/webhook-alert.ts';
 import type { RecordedEvent } from '../../application/ports/event-store.ts';
 import type { ProjectionSink } from '../../application/ports/read-models.ts';
 import type {
@@ -12,6 +13,7 @@ import type {
   WebhookQueries,
   WebhookView,
 } from '../../application/ports/webhooks.ts';
+import { assertNever } from '../../domain/shared.ts';
 import { decodeOrThrow, docOf, sqliteSink } from './kit.ts';
 import type { Db } from './kit.ts';
 
@@ -31,6 +33,11 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_log ON webhook_deliveries(webhook_id, position);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_status ON webhook_deliveries(webhook_id, status, position);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries(status, position);
+CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+  webhook_id TEXT NOT NULL, position INTEGER NOT NULL, enabled INTEGER NOT NULL, events TEXT NOT NULL,
+  PRIMARY KEY (webhook_id, position)
+);
+CREATE TABLE IF NOT EXISTS webhook_alerts (id TEXT PRIMARY KEY, status TEXT NOT NULL, next_attempt_at TEXT);
 `;
 
 /** The last attempts a delivery's view keeps (the stream keeps every one). */
@@ -38,6 +45,23 @@ export const MAX_ATTEMPTS_SHOWN = 20;
 
 const endpointTypes = new Set<string>(webhookEventTypesStored);
 const deliveryTypes = new Set<string>(webhookDeliveryEventTypes);
+const alertTypes = new Set<string>(webhookAlertEventTypes);
+
+/** An admin alert's status as the sender needs it at start: sent, given up, or pending until when. */
+const alertRow = (event: WebhookAlertEvent): { status: string; next: string | null } => {
+  switch (event.type) {
+    case 'WebhookAlertRequested':
+      return { status: 'pending', next: null };
+    case 'WebhookAlertAttemptFailed':
+      return event.data.nextAttemptAt === undefined
+        ? { status: 'abandoned', next: null }
+        : { status: 'pending', next: event.data.nextAttemptAt };
+    case 'WebhookAlertSent':
+      return { status: 'sent', next: null };
+    default:
+      return assertNever(event);
+  }
+};
 
 type Stored = WebhookView & { readonly deleted?: true };
 
@@ -188,6 +212,29 @@ export interface WebhookReadModel {
   readonly queries: WebhookQueries;
 }
 
+/** The endpoints' subscription history (what each took from which log position on) and the admin alerts. */
+const sideTables = (db: Db) => {
+  const putSubscription = db.prepare(
+    'INSERT OR REPLACE INTO webhook_subscriptions(webhook_id, position, enabled, events) VALUES (?, ?, ?, ?)',
+  );
+  const subscriptionAt = db.prepare<[string, number], { enabled: number; events: string }>(
+    `SELECT enabled, events FROM webhook_subscriptions WHERE webhook_id = ? AND position < ?
+     ORDER BY position DESC LIMIT 1`,
+  );
+  const listed = db.prepare<[], { id: string }>(
+    "SELECT id FROM webhooks WHERE status != 'deleted' ORDER BY registered_position",
+  );
+  const putAlert = db.prepare(
+    `INSERT INTO webhook_alerts(id, status, next_attempt_at) VALUES (?, ?, ?)
+     ON CONFLICT(id) DO UPDATE SET status = excluded.status, next_attempt_at = excluded.next_attempt_at`,
+  );
+  const pendingAlerts = db.prepare<[], { id: string; next_attempt_at: string | null }>(
+    "SELECT id, next_attempt_at FROM webhook_alerts WHERE status = 'pending'",
+  );
+
+  return { putSubscription, subscriptionAt, listed, putAlert, pendingAlerts };
+};
+
 export const openWebhookReadModel = (db: Db): WebhookReadModel => {
   db.exec(schema);
   const getEndpoint = db.prepare<[string], { doc: string }>('SELECT doc FROM webhooks WHERE id = ?');
@@ -197,9 +244,6 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
   );
   const listEndpoints = db.prepare<[], { doc: string }>(
     "SELECT doc FROM webhooks WHERE status != 'deleted' ORDER BY registered_position",
-  );
-  const enabled = db.prepare<[], { doc: string; registered_position: number }>(
-    "SELECT doc, registered_position FROM webhooks WHERE status = 'enabled' ORDER BY registered_position",
   );
   const getDelivery = db.prepare<[string], { doc: string }>('SELECT doc FROM webhook_deliveries WHERE id = ?');
   const putDelivery = db.prepare(
@@ -218,6 +262,8 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
     "SELECT doc FROM webhook_deliveries WHERE status = 'pending' ORDER BY position",
   );
 
+  const { putSubscription, subscriptionAt, listed, putAlert, pendingAlerts } = sideTables(db);
+
   const readEndpoint = (id: string) => docOf<Stored>(getEndpoint.get(id));
   const writeEndpoint = (view: Stored, registeredPosition: number) =>
     putEndpoint.run(view.id, view.deleted === true ? 'deleted' : view.status, registeredPosition, JSON.stringify(view));
@@ -234,11 +280,25 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
   };
 
   const handle = (recorded: RecordedEvent): void => {
+    if (recorded.streamName.startsWith(webhookAlertStreamPrefix) && alertTypes.has(recorded.type)) {
+      const row = alertRow(decodeOrThrow(WebhookAlertEvent, recorded));
+      putAlert.run(recorded.streamName.slice(webhookAlertStreamPrefix.length), row.status, row.next);
+      return;
+    }
     if (recorded.streamName.startsWith(webhookStreamPrefix) && endpointTypes.has(recorded.type)) {
       const event = decodeOrThrow(WebhookEvent, recorded);
       const id = recorded.streamName.slice(webhookStreamPrefix.length);
       const view = projectEndpoint(event.type === 'WebhookRegistered' ? undefined : readEndpoint(id), event, recorded);
-      if (view !== undefined) writeEndpoint(view, recorded.position);
+      if (view === undefined) return;
+      writeEndpoint(view, recorded.position);
+      // What it took from here on in the log: the reaction decides by the event's position, not by today's state.
+      if (event.type !== 'WebhookSecretRotated' && !(event.type === 'WebhookUpdated' && !event.data.changes.events))
+        putSubscription.run(
+          id,
+          recorded.position,
+          view.status === 'enabled' && view.deleted !== true ? 1 : 0,
+          JSON.stringify(view.events),
+        );
       return;
     }
     if (recorded.streamName.startsWith(webhookDeliveryStreamPrefix) && deliveryTypes.has(recorded.type)) {
@@ -266,14 +326,18 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
   const docs = <A>(rows: ReadonlyArray<{ doc: string }>) => rows.map((row) => JSON.parse(row.doc) as A);
 
   return {
-    sink: sqliteSink(db, 'webhooks', handle, () => db.exec('DELETE FROM webhooks; DELETE FROM webhook_deliveries;')),
+    sink: sqliteSink(db, 'webhooks', handle, () =>
+      db.exec(
+        'DELETE FROM webhooks; DELETE FROM webhook_deliveries; DELETE FROM webhook_alerts; DELETE FROM webhook_subscriptions;',
+      ),
+    ),
     queries: {
       getWebhook: (id) => shown(readEndpoint(id)),
       listWebhooks: () => docs<Stored>(listEndpoints.all()).flatMap((s) => shown(s) ?? []),
-      subscribers: () =>
-        enabled.all().map((row) => {
-          const view = JSON.parse(row.doc) as WebhookView;
-          return { id: view.id, events: view.events, registeredAt: row.registered_position };
+      subscribersAt: (position) =>
+        listed.all().flatMap(({ id }) => {
+          const row = subscriptionAt.get(id, position);
+          return row === undefined || row.enabled !== 1 ? [] : [{ id, events: JSON.parse(row.events) as string[] }];
         }),
       getDelivery: readDelivery,
       listDeliveries: ({ webhookId, status, before, limit }) => {
@@ -282,9 +346,15 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
           ? docs<DeliveryView>(page.all.all(webhookId, below, limit))
           : docs<DeliveryView>(page.byStatus.all(webhookId, status, below, limit));
       },
+      pendingAlerts: () =>
+        pendingAlerts.all().map((row) => ({
+          id: row.id,
+          ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
+        })),
       pendingDeliveries: () =>
         docs<DeliveryView>(pending.all()).map((d) => ({
           id: d.id,
+          webhookId: d.webhookId,
           ...(d.nextAttemptAt !== undefined ? { nextAttemptAt: d.nextAttemptAt } : {}),
         })),
     },

@@ -28,21 +28,103 @@ export interface ResolvedAddress {
   readonly family: number;
 }
 
-/** Every address of a host name. */
-export type Resolver = (hostname: string) => Promise<ReadonlyArray<ResolvedAddress>>;
+/** Every address of a host name. `signal`: the caller stopped waiting (a lookup under way may still finish). */
+export type Resolver = (hostname: string, signal?: AbortSignal) => Promise<ReadonlyArray<ResolvedAddress>>;
 
-export const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+/** Lookups of the system resolver in flight at once: libuv runs each on one of its (4 by default) threads. */
+export const MAX_SYSTEM_LOOKUPS = 2;
 
-/** Public unicast only: not private, loopback, link-local, unique-local, unspecified, multicast, reserved, … */
-export const isPublicAddress = (address: string): boolean => {
-  if (!ipaddr.isValid(address)) return false;
+/**
+ * At most `max` lookups of `resolver` under way at once; the others wait their turn. A lookup holds its turn until it
+ * really ends, not when its caller gives up on it: `dns.lookup` (getaddrinfo) cannot be cancelled and keeps a libuv
+ * thread the while, so a hung DNS server can hold at most `max` of those threads, and file system work, crypto and
+ * the other lookups go on. A caller that gives up while waiting leaves the queue.
+ */
+export const limitLookups = (resolver: Resolver, max: number): Resolver => {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    active -= 1;
+    const next = waiting.shift();
+    if (next !== undefined) next();
+  };
+  const turn = (signal: AbortSignal | undefined) =>
+    new Promise<void>((resolve, reject) => {
+      if (active < max) {
+        active += 1;
+        resolve();
+        return;
+      }
+      const go = () => {
+        signal?.removeEventListener('abort', leave);
+        active += 1;
+        resolve();
+      };
+      const leave = () => {
+        const at = waiting.indexOf(go);
+        if (at >= 0) waiting.splice(at, 1);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('lookup abandoned'));
+      };
+      if (signal?.aborted === true) return leave();
+      signal?.addEventListener('abort', leave, { once: true });
+      waiting.push(go);
+    });
+  return async (hostname, signal) => {
+    await turn(signal);
+    try {
+      return await resolver(hostname, signal);
+    } finally {
+      release();
+    }
+  };
+};
+
+/**
+ * The operating system's resolver (getaddrinfo: /etc/hosts, nsswitch, the search domains, as every other program on
+ * the host sees names), bounded to MAX_SYSTEM_LOOKUPS at once. Chosen over c-ares' `dns.Resolver` (which has its own
+ * timeouts but ignores /etc/hosts and nsswitch) so that a deployment's DNS configuration applies to webhooks too.
+ */
+export const systemResolver: Resolver = limitLookups(
+  (hostname) => dnsLookup(hostname, { all: true, verbatim: true }),
+  MAX_SYSTEM_LOOKUPS,
+);
+
+const IPV4_COMPATIBLE = ipaddr.IPv6.parse('::');
+
+const canonicalIpv6 = (address: string): string | undefined => {
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Public unicast only: not private, loopback, link-local, unique-local, unspecified, multicast, reserved, … An
+ * IPv4-mapped address (`::ffff:a.b.c.d`) is judged by its IPv4 address; IPv4-compatible ones (`::a.b.c.d`, `::/96`,
+ * deprecated, which some stacks still route to the IPv4 address) are refused outright.
+ */
+export const isPublicAddress = (raw: string): boolean => {
+  // Written as WHATWG URLs write IPv6 (hex, `::808:808`): ipaddr.js reads `::8.8.8.8` as if it were `::ffff:8.8.8.8`.
+  const address = raw.includes(':') ? canonicalIpv6(raw) : raw;
+  if (address === undefined || !ipaddr.isValid(address)) return false;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.match(IPV4_COMPATIBLE, 96)) return false;
+    if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().range() === 'unicast';
+  }
   return ipaddr.process(address).range() === 'unicast';
 };
 
 /** The host of a URL as an address would be written (IPv6 without brackets), lower case. */
 const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
 
-const isLocalName = (host: string): boolean => host === 'localhost' || host.endsWith('.localhost');
+/** `localhost` and its subdomains, also written fully qualified (`localhost.`, `api.localhost.`). */
+const isLocalName = (host: string): boolean => {
+  const name = host.replace(/\.+$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
+};
 
 /** What the URL alone says: the scheme, a literal address, `localhost`. */
 export const createTargetPolicy = (options: { readonly allowInsecure: boolean }): TargetPolicy => ({
@@ -88,11 +170,16 @@ const resolveTarget = async (
   if (ipaddr.isValid(host)) addresses = [{ address: host, family: ipaddr.parse(host).kind() === 'ipv6' ? 6 : 4 }];
   else {
     let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new AbortController();
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => {
+        const error = new Error(`no answer within ${timeoutMs} ms`);
+        gaveUp.abort(error);
+        reject(error);
+      }, timeoutMs);
     });
     try {
-      addresses = await Promise.race([(options.resolver ?? systemResolver)(host), late]);
+      addresses = await Promise.race([(options.resolver ?? systemResolver)(host, gaveUp.signal), late]);
     } catch (error) {
       return E.left(`cannot resolve ${host}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {

@@ -22,12 +22,10 @@ export interface WebhookView {
   readonly revision: number;
 }
 
-/** An endpoint as the webhook reaction needs it: what it takes, and from where in the log. */
+/** An endpoint as the webhook reaction needs it: what it took at a place in the log. */
 export interface WebhookSubscriber {
   readonly id: string;
   readonly events: ReadonlyArray<string>;
-  /** Position of its registration: it receives only events after it. */
-  readonly registeredAt: number;
 }
 
 export interface DeliveryAttemptView {
@@ -74,13 +72,22 @@ export interface WebhookQueries {
   getWebhook(id: string): WebhookView | undefined;
   /** Every endpoint that is not deleted, oldest first. */
   listWebhooks(): ReadonlyArray<WebhookView>;
-  /** Enabled endpoints, for the reaction. */
-  subscribers(): ReadonlyArray<WebhookSubscriber>;
+  /**
+   * For the reaction: the endpoints (not deleted since) that were registered before `position`, enabled at it, with
+   * the event types they took at it.
+   */
+  subscribersAt(position: number): ReadonlyArray<WebhookSubscriber>;
   getDelivery(id: string): DeliveryView | undefined;
   /** Newest first. */
   listDeliveries(filter: DeliveryFilter): ReadonlyArray<DeliveryView>;
+  /** Every admin alert (endpoint disabled) still to be emailed. */
+  pendingAlerts(): ReadonlyArray<{ readonly id: string; readonly nextAttemptAt?: string }>;
   /** Every delivery still to be made, oldest first. */
-  pendingDeliveries(): ReadonlyArray<{ readonly id: string; readonly nextAttemptAt?: string }>;
+  pendingDeliveries(): ReadonlyArray<{
+    readonly id: string;
+    readonly webhookId: string;
+    readonly nextAttemptAt?: string;
+  }>;
 }
 
 /** One signed request to an endpoint. */

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { DEFAULT_RETRY_DELAYS_MS } from '../../domain/webhook-delivery.ts';
+import { DEFAULT_ALERT_RETRY_DELAYS_MS } from '../../domain/webhook-alert.ts';
 import type { WebhookDeliveryCommand } from '../../domain/webhook-delivery.ts';
 import { SECRET_OVERLAP_MS, signingSecrets } from '../../domain/webhook.ts';
 import { webhookDeliveries, webhooks } from '../aggregates.ts';
@@ -14,23 +15,35 @@ export interface WebhookPolicy {
   readonly retryDelaysMs: ReadonlyArray<number>;
   /** An attempt whose receiver has not answered by then fails (and is retried). */
   readonly timeoutMs: number;
-  /** Requests in flight at once. */
+  /** Requests in flight at once, over every endpoint. */
   readonly concurrency: number;
+  /** Requests in flight at once to one endpoint: a hung receiver holds at most this many of the slots. */
+  readonly perEndpoint: number;
   /** An attempt's lease lasts its timeout and this much more: a node that died mid-attempt is taken over after it. */
   readonly leaseMarginMs: number;
   /** An endpoint whose deliveries failed without a success for this long is disabled (and admins are told). */
   readonly disableAfterMs: number;
   /** How long the secret a rotation replaced goes on signing beside the new one. */
   readonly secretOverlapMs: number;
+  /**
+   * Events recorded longer ago than this are not delivered when the reaction comes to them (a replay after a lost
+   * checkpoint, a node down that long): they are past the retry window.
+   */
+  readonly replayHorizonMs: number;
+  /** Delays between attempts at an "endpoint disabled" email; the last one repeats until it is sent. */
+  readonly alertRetryDelaysMs: ReadonlyArray<number>;
 }
 
 export const defaultWebhookPolicy: WebhookPolicy = {
   retryDelaysMs: DEFAULT_RETRY_DELAYS_MS,
   timeoutMs: 10_000,
-  concurrency: 8,
+  concurrency: 16,
+  perEndpoint: 2,
   leaseMarginMs: 30_000,
   disableAfterMs: 5 * 86_400_000,
   secretOverlapMs: SECRET_OVERLAP_MS,
+  alertRetryDelaysMs: DEFAULT_ALERT_RETRY_DELAYS_MS,
+  replayHorizonMs: 2 * 86_400_000,
 };
 
 export interface WebhookSenderDeps {
@@ -49,18 +62,25 @@ const SYSTEM = { id: 'system:webhooks', roles: [] } as const;
 const UNEXPECTED_RETRY_MS = 5_000;
 
 /**
- * Makes pending deliveries off the command path, a few at a time. Each attempt is first announced in the delivery's
- * stream with a lease (so no other node sends it meanwhile), then sent with the endpoint's current secrets, and its
- * outcome recorded; a failure schedules the next attempt by the retry schedule, and an endpoint failing for too long
- * is disabled.
+ * Makes pending deliveries off the command path, a few at a time. Each endpoint has its own queue, and the queues are
+ * served in turn (round robin) with at most `perEndpoint` requests in flight to one endpoint, so a hung or slow
+ * receiver holds only its own slots and the others' deliveries go on promptly. Each attempt is first announced in the
+ * delivery's stream with a lease (so no other node sends it meanwhile), then sent with the endpoint's current
+ * secrets, and its outcome recorded; a failure schedules the next attempt by the retry schedule, and an endpoint
+ * failing for too long is disabled.
  */
 export class WebhookSender {
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly queue: string[] = [];
+  /** Per endpoint, its deliveries waiting for a slot, oldest first. */
+  private readonly queues = new Map<string, string[]>();
+  /** Endpoints with waiting deliveries, in the order they are served next. */
+  private readonly turn: string[] = [];
   private readonly queued = new Set<string>();
   private readonly active = new Map<string, AbortController>();
+  /** Requests in flight per endpoint. */
+  private readonly busy = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
-  private readonly again = new Set<string>();
+  private readonly again = new Map<string, string>();
   private stopped = false;
   private readonly commands: Recorder;
 
@@ -68,21 +88,21 @@ export class WebhookSender {
     this.commands = createRecorder(deps);
   }
 
-  /** Delivers now, or at `at` (ISO) if that is later. Repeated calls for one id are merged. */
-  schedule(deliveryId: string, at?: string): void {
+  /** Delivers now, or at `at` (ISO) if that is later, in `webhookId`'s queue. Repeated calls for one id are merged. */
+  schedule(deliveryId: string, webhookId: string, at?: string): void {
     if (this.stopped) return;
     const delay = at === undefined ? 0 : Date.parse(at) - this.deps.clock().getTime();
     const existing = this.timers.get(deliveryId);
     if (existing !== undefined) clearTimeout(existing);
     this.timers.delete(deliveryId);
     if (!(delay > 0)) {
-      this.enqueue(deliveryId);
+      this.enqueue(deliveryId, webhookId);
       return;
     }
     const timer = setTimeout(
       () => {
         this.timers.delete(deliveryId);
-        this.enqueue(deliveryId);
+        this.enqueue(deliveryId, webhookId);
       },
       Math.min(delay, 2_147_483_647),
     );
@@ -90,41 +110,76 @@ export class WebhookSender {
     this.timers.set(deliveryId, timer);
   }
 
-  private enqueue(deliveryId: string): void {
+  /** Deliveries waiting for a slot, and requests in flight, to one endpoint (for tests and logs). */
+  load(webhookId: string): { readonly waiting: number; readonly inFlight: number } {
+    return { waiting: this.queues.get(webhookId)?.length ?? 0, inFlight: this.busy.get(webhookId) ?? 0 };
+  }
+
+  private enqueue(deliveryId: string, webhookId: string): void {
     if (this.stopped || this.queued.has(deliveryId)) return;
     if (this.active.has(deliveryId)) {
-      this.again.add(deliveryId);
+      this.again.set(deliveryId, webhookId);
       return;
     }
     this.queued.add(deliveryId);
-    this.queue.push(deliveryId);
+    const queue = this.queues.get(webhookId);
+    if (queue === undefined) {
+      this.queues.set(webhookId, [deliveryId]);
+      this.turn.push(webhookId);
+    } else queue.push(deliveryId);
     this.pump();
+  }
+
+  /** The next endpoint in turn with a delivery waiting and a slot free; it goes to the back of the turn. */
+  private nextEndpoint(): string | undefined {
+    const limit = Math.max(1, this.deps.policy.perEndpoint);
+    for (let i = 0; i < this.turn.length; i++) {
+      const webhookId = this.turn[i]!;
+      if ((this.busy.get(webhookId) ?? 0) >= limit) continue;
+      this.turn.splice(i, 1);
+      const queue = this.queues.get(webhookId)!;
+      if (queue.length > 1) this.turn.push(webhookId);
+      return webhookId;
+    }
+    return undefined;
   }
 
   private pump(): void {
     while (!this.stopped && this.active.size < Math.max(1, this.deps.policy.concurrency)) {
-      const id = this.queue.shift();
-      if (id === undefined) return;
+      const webhookId = this.nextEndpoint();
+      if (webhookId === undefined) return;
+      const queue = this.queues.get(webhookId)!;
+      const id = queue.shift()!;
+      if (queue.length === 0) this.queues.delete(webhookId);
       this.queued.delete(id);
-      const controller = new AbortController();
-      this.active.set(id, controller);
-      const run = this.attempt(id, controller)
-        .catch((error: unknown) => {
-          this.deps.log.error(
-            { err: error, deliveryId: id },
-            'webhook attempt failed unexpectedly; trying again later',
-          );
-          if (!this.stopped)
-            this.schedule(id, new Date(this.deps.clock().getTime() + UNEXPECTED_RETRY_MS).toISOString());
-        })
-        .finally(() => {
-          this.active.delete(id);
-          this.running.delete(run);
-          if (this.again.delete(id)) this.enqueue(id);
-          this.pump();
-        });
-      this.running.add(run);
+      this.run(id, webhookId);
     }
+  }
+
+  private run(id: string, webhookId: string): void {
+    const controller = new AbortController();
+    this.active.set(id, controller);
+    this.busy.set(webhookId, (this.busy.get(webhookId) ?? 0) + 1);
+    const run = this.attempt(id, controller)
+      .catch((error: unknown) => {
+        this.deps.log.error({ err: error, deliveryId: id }, 'webhook attempt failed unexpectedly; trying again later');
+        if (!this.stopped)
+          this.schedule(id, webhookId, new Date(this.deps.clock().getTime() + UNEXPECTED_RETRY_MS).toISOString());
+      })
+      .finally(() => {
+        this.active.delete(id);
+        const left = (this.busy.get(webhookId) ?? 1) - 1;
+        if (left > 0) this.busy.set(webhookId, left);
+        else this.busy.delete(webhookId);
+        this.running.delete(run);
+        const again = this.again.get(id);
+        if (again !== undefined) {
+          this.again.delete(id);
+          this.enqueue(id, again);
+        }
+        this.pump();
+      });
+    this.running.add(run);
   }
 
   private async record(deliveryId: string, command: WebhookDeliveryCommand) {
@@ -134,12 +189,13 @@ export class WebhookSender {
       return undefined;
     }
     const state = result.right.state;
-    if (state.status === 'pending' && state.nextAttemptAt !== undefined) this.schedule(deliveryId, state.nextAttemptAt);
+    if (state.status === 'pending' && state.nextAttemptAt !== undefined)
+      this.schedule(deliveryId, state.webhookId, state.nextAttemptAt);
     return result.right;
   }
 
   /** Claims the next attempt with a lease; undefined when it is not to be made now (and it is rescheduled if due later). */
-  private async start(deliveryId: string): Promise<number | undefined> {
+  private async start(deliveryId: string, webhookId: string): Promise<number | undefined> {
     const { clock, policy } = this.deps;
     const now = clock();
     const leaseUntil = new Date(now.getTime() + policy.timeoutMs + policy.leaseMarginMs).toISOString();
@@ -154,8 +210,8 @@ export class WebhookSender {
       return state.status === 'pending' ? state.lease?.attempt : undefined;
     }
     const error = started.left;
-    if (error._tag === 'AttemptInProgress') this.schedule(deliveryId, error.until);
-    else if (error._tag === 'AttemptNotDue') this.schedule(deliveryId, error.at);
+    if (error._tag === 'AttemptInProgress') this.schedule(deliveryId, webhookId, error.until);
+    else if (error._tag === 'AttemptNotDue') this.schedule(deliveryId, webhookId, error.at);
     else this.deps.log.debug({ deliveryId, error }, 'webhook attempt not started');
     return undefined;
   }
@@ -174,7 +230,7 @@ export class WebhookSender {
       await this.record(deliveryId, { type: 'FailDelivery', data: { error: why, at: clock().toISOString() } });
       return;
     }
-    const attempt = await this.start(deliveryId);
+    const attempt = await this.start(deliveryId, delivery.webhookId);
     if (attempt === undefined || this.stopped) return;
     const sentAt = clock();
     const result = await this.deps.transport.deliver({
@@ -255,7 +311,8 @@ export class WebhookSender {
     this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    this.queue.length = 0;
+    this.queues.clear();
+    this.turn.length = 0;
     this.queued.clear();
     this.again.clear();
     for (const controller of this.active.values()) controller.abort(new Error('stopping'));

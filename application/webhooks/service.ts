@@ -5,7 +5,7 @@ import { webhookDeliveries, webhooks } from '../aggregates.ts';
 import { causedBy } from '../command-handler.ts';
 import { actorOf, newIdFor } from '../execute.ts';
 import type { Executor } from '../execute.ts';
-import { isAdmin } from '../ports/access.ts';
+import { isAdmin, readsAll } from '../ports/access.ts';
 import type { DeliveryView, TargetPolicy, WebhookQueries, WebhookView } from '../ports/webhooks.ts';
 import type { AppError, RequestContext } from '../service.ts';
 
@@ -19,7 +19,7 @@ export interface WebhookServiceDeps {
   readonly queries: WebhookQueries;
   readonly policy: TargetPolicy;
   readonly waitForProjections: (position: number | undefined) => Promise<void>;
-  readonly schedule: (deliveryId: string, at?: string) => void;
+  readonly schedule: (deliveryId: string, webhookId: string, at?: string) => void;
   readonly clock: () => Date;
   readonly newId: () => string;
   /** A new signing secret (`whsec_…`). */
@@ -42,6 +42,8 @@ export interface WebhookChange {
 }
 
 const forbidden: AppError = { _tag: 'Forbidden', message: 'only admins may manage webhooks' };
+/** Auditors read endpoints and delivery logs (never a secret: no view holds one); only admins change anything. */
+const notReader: AppError = { _tag: 'Forbidden', message: 'only admins and auditors may read webhooks' };
 const notFound: AppError = { _tag: 'NotFound', message: 'webhook not found' };
 const deliveryNotFound: AppError = { _tag: 'NotFound', message: 'delivery not found' };
 
@@ -63,12 +65,12 @@ const endpointOperations = (deps: WebhookServiceDeps) => {
 
   return {
     async list(ctx: RequestContext): Promise<E.Either<AppError, ReadonlyArray<WebhookView>>> {
-      if (!isAdmin(ctx.user)) return E.left(forbidden);
+      if (!readsAll(ctx.user)) return E.left(notReader);
       return E.right(deps.queries.listWebhooks());
     },
 
     async get(ctx: RequestContext, id: string): Promise<E.Either<AppError, WebhookView>> {
-      if (!isAdmin(ctx.user)) return E.left(forbidden);
+      if (!readsAll(ctx.user)) return E.left(notReader);
       const view = deps.queries.getWebhook(id);
       return view === undefined ? E.left(notFound) : E.right(view);
     },
@@ -146,9 +148,10 @@ const endpointOperations = (deps: WebhookServiceDeps) => {
       });
       if (E.isLeft(result)) return result;
       const state = result.right.state;
-      if (state.status === 'none' || state.previous === undefined) return E.left(notFound);
+      const replaced = state.status === 'none' ? undefined : state.previous[0];
+      if (state.status === 'none' || replaced === undefined) return E.left(notFound);
       await deps.waitForProjections(result.right.position ?? result.right.seenPosition);
-      return E.right({ secret: state.secret, previousSecretValidUntil: state.previous.validUntil });
+      return E.right({ secret: state.secret, previousSecretValidUntil: replaced.validUntil });
     },
   };
 };
@@ -162,7 +165,7 @@ const deliveryOperations = (deps: WebhookServiceDeps) => {
       webhookId: string,
       filter: { status?: DeliveryStatus; before?: number; limit?: number },
     ): Promise<E.Either<AppError, { items: ReadonlyArray<DeliveryView>; next?: number }>> {
-      if (!isAdmin(ctx.user)) return E.left(forbidden);
+      if (!readsAll(ctx.user)) return E.left(notReader);
       if (deps.queries.getWebhook(webhookId) === undefined) return E.left(notFound);
       const limit = Math.min(MAX_DELIVERY_PAGE, Math.max(1, filter.limit ?? DEFAULT_DELIVERY_PAGE));
       const items = deps.queries.listDeliveries({ webhookId, status: filter.status, before: filter.before, limit });
@@ -203,7 +206,7 @@ const deliveryOperations = (deps: WebhookServiceDeps) => {
             ? E.left({ _tag: 'Conflict', message: 'the delivery changed meanwhile; try again' })
             : result;
         await deps.waitForProjections(result.right.position);
-        deps.schedule(deliveryId);
+        deps.schedule(deliveryId, webhookId);
       } else await deps.waitForProjections(earlier.position);
       const view = deps.queries.getDelivery(deliveryId);
       return view === undefined ? E.left(deliveryNotFound) : E.right(view);

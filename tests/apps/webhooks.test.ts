@@ -1,10 +1,12 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../apps/config.ts';
 import { eventually, startFakeResend } from '../support/fake-resend.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
 import { aMeeting, aSeriesBody } from '../support/builders.ts';
 import type { PersonEntry } from '../support/builders.ts';
-import { useSystem } from '../support/system.ts';
+import { startTestSystem, tempDir, useSystem } from '../support/system.ts';
 import type { Client } from '../support/system.ts';
 import { startWebhookReceiver, verifies, verify } from '../support/webhook-receiver.ts';
 import type { WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -291,6 +293,21 @@ describe('webhooks delivered to a local receiver', () => {
     });
   });
 
+  it('sends no person.updated for a change only to the CRM record, which no webhook shows', async () => {
+    const hook = await register(admin, `${receiver.url}/crm-only`, ['person.*']);
+    const person = { name: 'Pia Person', email: 'pia@example.com', timezone: 'Europe/Madrid' };
+    expect((await admin.request('PUT', '/people/pia', person)).status).toBe(200);
+    const crmOnly = await admin.request('PUT', '/people/pia', { ...person, crm: { externalId: 'CRM-1' } });
+    expect(crmOnly.status).toBe(200);
+    expect((await admin.request('PUT', '/people/pia', { ...person, name: 'Pia P.' })).status).toBe(200);
+    // The reaction goes in log order: once the rename is delivered, the CRM-only change has had its turn.
+    await settled(admin, hook.id, 2);
+    const bodies = receiver.at('/crm-only').map((r) => verify(hook.secret, r) as Delivery['payload']);
+    expect(bodies.map((b) => b.type).sort()).toEqual(['person.registered', 'person.updated']);
+    expect(bodies.find((b) => b.type === 'person.updated')!.data).toMatchObject({ name: 'Pia P.' });
+    expect(JSON.stringify(bodies)).not.toContain('CRM-1');
+  });
+
   it('takes Idempotency-Key on POST /webhooks: a repeat registers nothing and says the secret is not shown again', async () => {
     const key = `webhook-${Date.now()}`;
     const body = { url: `${receiver.url}/once`, events: ['person.*'] };
@@ -299,6 +316,21 @@ describe('webhooks delivered to a local receiver', () => {
     const repeat = await admin.request('POST', '/webhooks', body, { 'idempotency-key': key });
     expect(repeat.status).toBe(409);
     expect(JSON.stringify(repeat.body)).not.toContain('whsec_');
+    // A new key would register a second endpoint, not revoke anything: the answer says so, and where this one is.
+    expect(repeat.body.detail).toMatch(/new Idempotency-Key would register a second endpoint/);
+    expect(repeat.body.detail).toMatch(/rotate-secret/);
+    expect(repeat.body.detail).not.toMatch(/revoked/);
+    expect(repeat.headers.get('location')).toBe(`/webhooks/${first.body.id}`);
+    const rotateKey = `${key}-rotate`;
+    const rotated = await admin.request('POST', `/webhooks/${first.body.id}/rotate-secret`, undefined, {
+      'idempotency-key': rotateKey,
+    });
+    expect(rotated.status).toBe(200);
+    const again = await admin.request('POST', `/webhooks/${first.body.id}/rotate-secret`, undefined, {
+      'idempotency-key': rotateKey,
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toMatch(/rotate once more; the lost secret then goes on signing/);
     const list = (await admin.request('GET', '/webhooks')).body.items as Array<{ url: string }>;
     expect(list.filter((w) => w.url === body.url)).toHaveLength(1);
   });
@@ -324,27 +356,130 @@ describe('webhooks delivered to a local receiver', () => {
     }
   });
 
-  it('is for admins only: 401 without a token, 403 for members, instructors and auditors', async () => {
+  it('is for admins, read by auditors: 401 without a token, 403 for members and instructors, and for auditors’ writes', async () => {
     const hook = await register(admin, `${receiver.url}/authz`);
     const noToken = await fetch(`${sys.url}/webhooks`);
     expect(noToken.status).toBe(401);
-    for (const role of ['customer', 'instructor', 'auditor']) {
+    const reads = (other: Client) => [
+      other.request('GET', '/webhooks'),
+      other.request('GET', `/webhooks/${hook.id}`),
+      other.request('GET', `/webhooks/${hook.id}/deliveries`),
+    ];
+    const writes = (other: Client) => [
+      other.request('POST', '/webhooks', { url: `${receiver.url}/x`, events: ['meeting.*'] }),
+      other.request('PATCH', `/webhooks/${hook.id}`, { enabled: false }),
+      other.request('DELETE', `/webhooks/${hook.id}`),
+      other.request('POST', `/webhooks/${hook.id}/rotate-secret`),
+      other.request('POST', `/webhooks/${hook.id}/deliveries/${'0'.repeat(32)}/redeliver`),
+    ];
+    for (const role of ['customer', 'instructor']) {
       const other = await sys.as(`someone-${role}`, [role]);
-      const answers = [
-        await other.request('GET', '/webhooks'),
-        await other.request('GET', `/webhooks/${hook.id}`),
-        await other.request('POST', '/webhooks', { url: `${receiver.url}/x`, events: ['meeting.*'] }),
-        await other.request('PATCH', `/webhooks/${hook.id}`, { enabled: false }),
-        await other.request('DELETE', `/webhooks/${hook.id}`),
-        await other.request('POST', `/webhooks/${hook.id}/rotate-secret`),
-        await other.request('GET', `/webhooks/${hook.id}/deliveries`),
-      ];
+      const answers = await Promise.all([...reads(other), ...writes(other)]);
       expect(
         answers.map((a) => a.status),
         role,
-      ).toEqual([403, 403, 403, 403, 403, 403, 403]);
+      ).toEqual(Array(8).fill(403));
     }
+    const auditor = await sys.as('someone-auditor', ['auditor']);
+    const [list, one, log] = await Promise.all(reads(auditor));
+    expect([list!.status, one!.status, log!.status]).toEqual([200, 200, 200]);
+    expect(list!.body.items.map((w: { id: string }) => w.id)).toContain(hook.id);
+    expect(one!.body).toMatchObject({ id: hook.id, url: `${receiver.url}/authz`, status: 'enabled' });
+    expect(JSON.stringify([list!.body, one!.body, log!.body])).not.toContain('whsec_');
+    expect((await Promise.all(writes(auditor))).map((a) => a.status)).toEqual(Array(5).fill(403));
     expect((await admin.request('GET', `/webhooks/${hook.id}`)).body.status).toBe('enabled');
+  });
+});
+
+describe('a hung receiver beside a healthy one', () => {
+  // A timeout far beyond the test: the hung receiver's requests stay in flight throughout.
+  const sys = useSystem({
+    env: INSECURE,
+    system: { webhooks: { ...FAST, timeoutMs: 300_000, concurrency: 8, perEndpoint: 2 } },
+    people: ['cora', 'ivan'],
+  });
+  const admin = sys.client('ada', ['admin']);
+
+  it('holds at most two slots: every delivery to the healthy endpoint arrives while the hung one’s are pending', async () => {
+    const hung = await register(admin, `${receiver.url}/hung`);
+    const fast = await register(admin, `${receiver.url}/fast`);
+    receiver.answer('/hung', () => 'hang');
+    const meetings = 12;
+    for (let i = 0; i < meetings; i++) await schedule(admin);
+    await settled(admin, fast.id, meetings);
+    expect(receiver.taken('/fast').size).toBe(meetings);
+    const stalled = await deliveriesOf(admin, hung.id);
+    expect(stalled).toHaveLength(meetings);
+    expect(stalled.every((d) => d.status === 'pending')).toBe(true);
+    // Two requests in flight to it, the other ten waiting their turn.
+    await eventually(() => receiver.at('/hung').length === 2, 'two requests to the hung endpoint');
+    expect(sys.system.webhooks.sender.load(hung.id)).toEqual({ waiting: meetings - 2, inFlight: 2 });
+  });
+});
+
+describe('a replay of the log on a fresh node', () => {
+  it('delivers by what each endpoint took at the event’s place in the log: nothing new after a rebuild', async () => {
+    const dataDir = tempDir();
+    const node = (name: string) =>
+      startTestSystem({
+        dataDir,
+        env: { ...INSECURE, READ_MODELS_DIR: join(dataDir, name) },
+        system: { webhooks: FAST },
+      });
+    try {
+      const first = await node('node-a');
+      await first.people(...['cora', 'ivan'].map((id) => ({ id }) as PersonEntry));
+      const admin = first.client('ada', ['admin']);
+      const before = await schedule(admin);
+      const hook = await register(admin, `${receiver.url}/replay`, ['meeting.scheduled']);
+      await schedule(admin);
+      await settled(admin, hook.id, 1);
+      expect((await admin.request('PATCH', `/webhooks/${hook.id}`, { enabled: false })).status).toBe(200);
+      await schedule(admin);
+      expect((await admin.request('PATCH', `/webhooks/${hook.id}`, { enabled: true })).status).toBe(200);
+      expect((await admin.request('POST', `/meetings/${before}/cancel`, { reason: 'ill' })).status).toBe(200);
+      const patched = await admin.request('PATCH', `/webhooks/${hook.id}`, {
+        events: ['meeting.scheduled', 'meeting.cancelled'],
+      });
+      expect(patched.status).toBe(200);
+      await schedule(admin);
+      await settled(admin, hook.id, 2);
+      expect(receiver.taken('/replay').size).toBe(2);
+      await first.close();
+
+      // A second node on the same event store with read models (and the reaction's checkpoint) of its own, from
+      // nothing: it reads the whole log again.
+      const second = await node('node-b');
+      const again = second.client('ada', ['admin']);
+      await schedule(again);
+      // The reaction takes events in log order: once this one is delivered, it has been through all before it.
+      await settled(again, hook.id, 3);
+      const types = receiver.at('/replay').map((r) => (JSON.parse(r.body) as { type: string }).type);
+      expect(types).toEqual(['meeting.scheduled', 'meeting.scheduled', 'meeting.scheduled']);
+      expect([...receiver.taken('/replay').values()]).toEqual([1, 1, 1]);
+      await second.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
+describe('the replay horizon', () => {
+  // The webhook reaction's clock runs ten minutes ahead of the event store's: every event is ten minutes old when it
+  // comes to it, past a one-minute horizon (as months-old events are past the 2-day one on a replay).
+  const sys = useSystem({
+    env: INSECURE,
+    system: { clock: () => new Date(Date.now() + 600_000), webhooks: { ...FAST, replayHorizonMs: 60_000 } },
+    people: ['cora', 'ivan'],
+  });
+  const admin = sys.client('ada', ['admin']);
+
+  it('delivers no event recorded longer ago than the horizon', async () => {
+    const hook = await register(admin, `${receiver.url}/horizon`);
+    await schedule(admin);
+    await eventually(async () => (await sys.system.webhooks.status()).lag === 0, 'the reaction past the event');
+    expect(await deliveriesOf(admin, hook.id)).toEqual([]);
+    expect(receiver.at('/horizon')).toEqual([]);
   });
 });
 
@@ -379,6 +514,9 @@ describe('webhook targets without WEBHOOKS_ALLOW_INSECURE_TARGETS', () => {
       'https://0.0.0.0/hook',
       'https://localhost/hook',
       'https://api.localhost/hook',
+      'https://localhost./hook',
+      'https://foo.localhost./hook',
+      'https://[::127.0.0.1]/hook',
     ];
     for (const url of refused) {
       const res = await admin.request('POST', '/webhooks', { url, events: ['meeting.*'] });
@@ -471,4 +609,56 @@ describe('an endpoint that keeps failing', () => {
     await schedule(admin);
     await eventually(() => receiver.taken('/down').size === 1, 'a delivery after enabling');
   });
+});
+
+describe('an endpoint disabled while the mail provider is down', () => {
+  let fake: FakeResend;
+  const savedBaseUrl = process.env.RESEND_BASE_URL;
+  beforeAll(async () => {
+    fake = await startFakeResend();
+    process.env.RESEND_BASE_URL = fake.url;
+  });
+  afterAll(async () => {
+    if (savedBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
+    else process.env.RESEND_BASE_URL = savedBaseUrl;
+    await fake.close();
+  });
+  const sys = useSystem({
+    env: { ...INSECURE, RESEND_API_KEY: 're_test' },
+    system: {
+      webhooks: { ...FAST, retryDelaysMs: Array(40).fill(150), disableAfterMs: 1_500, alertRetryDelaysMs: [100, 200] },
+    },
+    people: ['cora', 'ivan', anAdmin('ada', 'ada@example.com'), anAdmin('abe', 'abe@example.com')],
+  });
+  const admin = sys.client('ada', ['admin']);
+
+  it('emails each admin exactly once when the provider recovers, however many tries it took', async () => {
+    // More failures than a handful of tries per admin: the alerts outlast them.
+    const outage = 16;
+    fake.plan(...Array<{ status: number }>(outage).fill({ status: 500 }));
+    const hook = await register(admin, `${receiver.url}/down-mail`);
+    receiver.answer('/down-mail', () => 500);
+    await schedule(admin);
+    await eventually(
+      async () => (await admin.request('GET', `/webhooks/${hook.id}`)).body.status === 'disabled',
+      'the endpoint disabled',
+      30_000,
+    );
+    await eventually(() => fake.deliveredTo('ada@example.com').length === 1, 'ada’s email', 30_000);
+    await eventually(() => fake.deliveredTo('abe@example.com').length === 1, 'abe’s email', 30_000);
+    const alertRequests = fake.requests.filter((r) => r.idempotencyKey?.startsWith('webhook-disabled.'));
+    expect(alertRequests.filter((r) => r.answered === 500)).toHaveLength(outage);
+    // Every attempt for one admin carried the one key of that admin's alert.
+    const keys = new Map<string, Set<string>>();
+    for (const r of alertRequests) {
+      const to = String(r.body.to);
+      keys.set(to, (keys.get(to) ?? new Set<string>()).add(r.idempotencyKey!));
+    }
+    expect([...keys.values()].map((k) => k.size)).toEqual([1, 1]);
+    // Nothing more is sent: a new event and the sender's quiet period bring no second email.
+    const watcher = await register(admin, `${receiver.url}/down-mail-watch`);
+    await schedule(admin);
+    await settled(admin, watcher.id, 1);
+    expect(fake.delivered.filter((m) => /webhook/.test(String(m.body?.subject)))).toHaveLength(2);
+  }, 90_000);
 });

@@ -16,7 +16,8 @@ import { defaultAccessProvider } from '../../application/default-access.ts';
 import type { AccessProvider, AuthUser, Participants } from '../../application/ports/access.ts';
 import type { CalendarEntry } from '../../application/ports/read-models.ts';
 import type { Role } from '../../domain/shared.ts';
-import { loadAccessProvider } from '../../apps/access-provider.ts';
+import { loadAccessProvider, pluginQueries } from '../../apps/access-provider.ts';
+import type { AccessPluginContext } from '../../application/access-plugin.ts';
 import { aMeeting } from '../support/builders.ts';
 import { startTestSystem } from '../support/system.ts';
 import type { TestSystem } from '../support/system.ts';
@@ -36,6 +37,7 @@ const TO = '2032-01-01T00:00:00.000Z';
 
 let sys: TestSystem;
 let provider: AccessProvider;
+let context: AccessPluginContext;
 let entries: CalendarEntry[];
 let users: AuthUser[];
 
@@ -65,11 +67,12 @@ beforeAll(async () => {
   const cancelled = await book('c-cora', 'c-ines', '05');
   expect((await admin.request('POST', `/meetings/${cancelled}/cancel`, {})).status).toBe(200);
   // Loaded as the server loads it, with what the server gives it.
-  provider = await loadAccessProvider(specifier, {
-    queries: sys.system.readModels,
+  context = {
+    queries: pluginQueries(sys.system.readModels),
     defaultProvider: defaultAccessProvider(sys.system.readModels),
     log: pino({ level: 'silent' }),
-  });
+  };
+  provider = await loadAccessProvider(specifier, context);
   entries = allEntries();
   expect(entries).toHaveLength(4);
   users = [
@@ -93,6 +96,10 @@ const participants = (e: CalendarEntry): Participants => ({
 describe(`the access provider ${specifier}`, { timeout: 120_000 }, () => {
   it('fits the port: a name, and every method a function', () => {
     expect(accessProviderMisfits(provider)).toEqual([]);
+  });
+
+  it('is given what the server gives a plugin, and no more of the read models', () => {
+    expect(Object.keys(context.queries).sort()).toEqual(['calendar', 'getMeeting', 'getPerson', 'personActive']);
   });
 
   it('answers canView and canModify with booleans, the same each time, and may modify only what it may view', async () => {

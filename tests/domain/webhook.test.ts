@@ -94,10 +94,83 @@ describe('webhook endpoint decider', () => {
       .thenState((state) => {
         const webhook = state as Webhook;
         expect(webhook.secret).toBe('whsec_two');
-        expect(webhook.previous).toEqual({ secret: 'whsec_one', validUntil: '2030-03-01T13:00:00.000Z' });
+        expect(webhook.previous).toEqual([{ secret: 'whsec_one', validUntil: '2030-03-01T13:00:00.000Z' }]);
         expect(signingSecrets(webhook, new Date('2030-03-01T12:59:59Z'))).toEqual(['whsec_two', 'whsec_one']);
         expect(signingSecrets(webhook, new Date('2030-03-01T13:00:00Z'))).toEqual(['whsec_two']);
       });
+  });
+
+  it('keeps every replaced secret signing until the end of its own overlap when rotations follow closely', () => {
+    const rotated = (secret: string, when: string, previousValidUntil: string): WebhookEvent => ({
+      type: 'WebhookSecretRotated',
+      data: { webhookId: 'w1', secret, previousValidUntil, at: when, by },
+    });
+    // whsec_one was promised until 13:00; a second rotation at 12:30 must not cut that short.
+    spec
+      .given([registered, rotated('whsec_two', at, '2030-03-01T13:00:00.000Z')])
+      .when({
+        type: 'RotateWebhookSecret',
+        data: { secret: 'whsec_three', overlapMs: 3_600_000, at: '2030-03-01T12:30:00.000Z', by },
+      })
+      .thenState((state) => {
+        const webhook = state as Webhook;
+        expect(signingSecrets(webhook, new Date('2030-03-01T12:45:00Z'))).toEqual([
+          'whsec_three',
+          'whsec_two',
+          'whsec_one',
+        ]);
+        expect(signingSecrets(webhook, new Date('2030-03-01T13:15:00Z'))).toEqual(['whsec_three', 'whsec_two']);
+        expect(signingSecrets(webhook, new Date('2030-03-01T13:30:00Z'))).toEqual(['whsec_three']);
+      });
+    // A bounded list: a rotation while five replaced secrets still sign is refused, saying until when.
+    const five = [1, 2, 3, 4, 5].map((n) => rotated(`whsec_${n + 1}`, at, `2030-03-01T13:0${n}:00.000Z`));
+    spec
+      .given([registered, ...five])
+      .when({ type: 'RotateWebhookSecret', data: { secret: 'whsec_x', overlapMs: 3_600_000, at, by } })
+      .thenError({ _tag: 'TooManyRotations', until: '2030-03-01T13:01:00.000Z' });
+    spec
+      .given([registered, ...five])
+      .when({
+        type: 'RotateWebhookSecret',
+        data: { secret: 'whsec_x', overlapMs: 3_600_000, at: '2030-03-01T13:01:00.000Z', by },
+      })
+      .then([
+        {
+          type: 'WebhookSecretRotated',
+          data: {
+            webhookId: 'w1',
+            secret: 'whsec_x',
+            previousValidUntil: '2030-03-01T14:01:00.000Z',
+            at: '2030-03-01T13:01:00.000Z',
+            by,
+          },
+        },
+      ]);
+  });
+
+  it('does not disable for a failure streak that began before an admin enabled the endpoint again', () => {
+    const failing = (failingSince: string, when: string) => ({
+      type: 'DisableFailingWebhook' as const,
+      data: { failingSince, detail: 'every delivery failed', at: when, by: system },
+    });
+    const autoDisabled: WebhookEvent = {
+      type: 'WebhookDisabled',
+      data: { webhookId: 'w1', reason: 'failing', failingSince: '2030-02-20T12:00:00.000Z', at, by: system },
+    };
+    const enabled: WebhookEvent = {
+      type: 'WebhookEnabled',
+      data: { webhookId: 'w1', at: '2030-03-01T12:10:00.000Z', by },
+    };
+    // The sender still saw the old streak when the admin had just enabled it again.
+    spec
+      .given([registered, autoDisabled, enabled])
+      .when(failing('2030-02-20T12:00:00.000Z', '2030-03-01T12:11:00.000Z'))
+      .thenError({ _tag: 'FailureStreakStale' });
+    // A new streak, begun after the enabling, may disable it.
+    spec
+      .given([registered, autoDisabled, enabled])
+      .when(failing('2030-03-01T12:20:00.000Z', '2030-03-06T12:30:00.000Z'))
+      .thenState((state) => expect(state.status).toBe('disabled'));
   });
 
   it('disables a failing endpoint once, saying why, and not one an admin disabled or deleted', () => {

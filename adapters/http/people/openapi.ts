@@ -188,14 +188,17 @@ const importPath = (schema: SchemaOf): Json => {
       operationId: 'importPeople',
       summary: 'Import people from a CSV or JSON export',
       description:
-        'Admins only. Each line is recorded as `PUT /people/{id}` would record it (the same rules, one address per ' +
-        'person), in file order; a line that would change nothing records nothing, so the same file twice changes ' +
+        'Admins only (a non-admin is refused before the body is read; while the read models are not ready, one 503). ' +
+        'Each line is merged into the entry the directory keeps and recorded as `PUT /people/{id}` would record it ' +
+        '(the same rules, one address per person), in file order; a line that would change nothing records nothing, so the same file twice changes ' +
         "nothing the second time. Bad lines (and lines repeating an earlier line's id or address) are reported with " +
         'their reasons, the others imported all the same. `text/csv`: a header line, then one person a line; the ' +
         'columns `id`, `name`, `email` (required), `timezone`, `language`, `roles` (separated by `;`, `|` or `,`), ' +
         "`active` (true/false, yes/no, 1/0) and `external id` are the person's, any other column a CRM field; names in " +
-        'any case, with spaces, `_` or `-`; `;` or tab may separate; an empty cell leaves that field as it is (a CRM ' +
-        'field: the record given replaces the kept one). A value may not span lines. `application/json`: an array of ' +
+        'any case, with spaces, `_` or `-`; `;` or tab may separate. For a person the directory has, what a line ' +
+        'leaves out or empty (a missing column, an empty cell, a field a JSON item omits or gives as `""`) stays as ' +
+        'it is, each CRM field and `external id` on its own (the record is merged per column, never replaced); ' +
+        "clearing a value is `PUT /people/{id}`'s. A value may not span lines. `application/json`: an array of " +
         `\`PUT /people/{id}\` bodies with their \`id\`, or \`{"people": [...]}\`. At most ${MAX_IMPORT_LINES} people ` +
         `and ${MAX_IMPORT_BODY_BYTES / 1024} KiB (larger files: \`npm run import\`). A file that cannot be read at all ` +
         '(no header, a required column missing, not JSON, too many people) answers 400 naming `(body)`. Repeated with ' +

@@ -20,7 +20,7 @@ import type { NameLookup } from '../../../application/people.ts';
 import { readPeopleFile } from '../../import/people-file.ts';
 import type { ImportFormat } from '../../import/people-file.ts';
 import { readBodyText } from '../kit/body.ts';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { MAX_IMPORT_BODY_BYTES, MAX_IMPORT_LINES } from './shapes.ts';
 
 /** The body limit of the import's files (the idempotency layer reads them too). */
@@ -45,8 +45,23 @@ const formatOf = (contentType: string): ImportFormat | undefined =>
       ? 'json'
       : undefined;
 
+/**
+ * Before the import's body is read (by the idempotency layer or the route): a caller who may not import now is told
+ * so (403 for a non-admin, 503 while the read models are not ready) without the server reading up to 1 MiB.
+ */
+export const importGate =
+  (service: Pick<Service, 'importRefusal'>): MiddlewareHandler<Env> =>
+  async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const refusal = service.importRefusal(ctx(c));
+    if (refusal !== undefined) return appErrorResponse(c, refusal);
+    return next();
+  };
+
 /** `POST /people/import`: a CSV or JSON export in the body, imported (or tried, `dryRun=true`) line by line. */
 const importRoute = (service: Service) => async (c: Context<Env>) => {
+  const refusal = service.importRefusal(ctx(c));
+  if (refusal !== undefined) return appErrorResponse(c, refusal);
   const query = parseImportQuery(c.req.queries());
   if (E.isLeft(query)) return validationProblem(c, query.left);
   const format = formatOf(c.req.header('content-type') ?? '');

@@ -1,8 +1,8 @@
-/** The operations of `/webhooks` in the OpenAPI document (admins only). */
+/** The operations of `/webhooks` in the OpenAPI document (admins; auditors read). */
 
 import { body, header, json, operation, param, reply, response } from '../openapi/builder.ts';
 import type { Json, PathsOf, SchemaOf } from '../openapi/builder.ts';
-import { webhookEventTypes } from '../../../domain/webhook.ts';
+import { MAX_PREVIOUS_SECRETS, webhookEventTypes } from '../../../domain/webhook.ts';
 import {
   DELIVERY_PAGE,
   DeliveryList,
@@ -53,7 +53,8 @@ const exampleDelivery = {
   position: 4812,
 };
 
-const ADMINS = 'Admins only (others: 403).';
+const ADMINS = 'Admins only (others, auditors included: 403).';
+const READERS = 'Admins and auditors (others: 403); read-only, never a secret.';
 const notFound = (what: string): Json => ({ ...response('NotFound'), description: `No such ${what}.` });
 
 const DELIVERY_RULES =
@@ -68,7 +69,7 @@ const webhooksPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'listWebhooks',
     summary: 'Webhook endpoints',
-    description: `${ADMINS} Oldest first; never with their secrets.`,
+    description: `${READERS} Oldest first; never with their secrets.`,
     tags: ['webhooks'],
     responses: {
       '200': reply('The endpoints.', json(schema(WebhookList), { items: [exampleWebhook] })),
@@ -104,7 +105,7 @@ const webhookPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'getWebhook',
     summary: 'One webhook endpoint',
-    description: `${ADMINS} Never with its secret.`,
+    description: `${READERS} Never with its secret.`,
     tags: ['webhooks'],
     parameters: [param('WebhookId')],
     responses: {
@@ -153,7 +154,9 @@ const rotatePath = (schema: SchemaOf): Json => ({
     summary: 'Give a webhook endpoint a new signing secret',
     description:
       `${ADMINS} The new secret is shown this once. Until \`previousSecretValidUntil\` (24 hours) deliveries carry ` +
-      'a signature by the old secret beside the new one, so a receiver switches without losing a delivery.',
+      'a signature by the old secret beside the new one, so a receiver switches without losing a delivery. Every ' +
+      'replaced secret keeps signing until the end of its own overlap, even when another rotation follows; a ' +
+      `rotation while ${MAX_PREVIOUS_SECRETS} replaced secrets still sign is refused (409, saying until when).`,
     tags: ['webhooks'],
     parameters: [param('WebhookId')],
     responses: {
@@ -163,6 +166,7 @@ const rotatePath = (schema: SchemaOf): Json => ({
       ),
       '403': response('Forbidden'),
       '404': notFound('webhook'),
+      '409': { ...response('Conflict'), description: 'Too many replaced secrets still signing.' },
     },
   }),
 });
@@ -171,7 +175,7 @@ const deliveriesPath = (schema: SchemaOf): Json => ({
   get: operation({
     operationId: 'listWebhookDeliveries',
     summary: 'The delivery log of a webhook endpoint',
-    description: `${ADMINS} Newest first, a page at a time (\`next\` → \`before\`). Unknown query parameters: 400.`,
+    description: `${READERS} Newest first, a page at a time (\`next\` → \`before\`). Unknown query parameters: 400.`,
     tags: ['webhooks'],
     parameters: [
       param('WebhookId'),

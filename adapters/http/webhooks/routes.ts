@@ -19,7 +19,7 @@ const secretAnswer = (c: Context<Env>, body: object, status: 200 | 201) => {
 
 /**
  * `/webhooks`: register, list, change, delete, rotate the secret, read the delivery log and send a delivery again;
- * admins only.
+ * admins only, except that auditors read the endpoints and their delivery logs.
  */
 export const webhookRoutes = (service: WebhookService): Hono<Env> => {
   const routes = new Hono<Env>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { client, useSystem } from '../../support/system.ts';
+import { client, startTestSystem, useSystem } from '../../support/system.ts';
 
 const sys = useSystem();
 
@@ -122,5 +122,98 @@ describe('POST /people/import', { timeout: 120_000 }, () => {
     const huge = 'id,name,email\n' + 'x'.repeat(1024 * 1024);
     expect((await post(admin, huge, 'text/csv')).status).toBe(413);
     expect((await post(admin, huge, 'text/csv', '', { 'idempotency-key': 'import-huge' })).status).toBe(413);
+  });
+  it('keeps what a line leaves out or empty, and merges the CRM record per column', async () => {
+    const admin = await sys.as('ada-admin', ['admin']);
+    const full = [
+      'id,name,email,timezone,language,roles,active,external id,branch,level',
+      'keep-1,Kai Keep,kai@example.com,Europe/Madrid,es,customer,yes,CRM-K,north,gold',
+    ].join('\n');
+    expect((await post(admin, full, 'text/csv')).body).toMatchObject({ created: 1, bad: [] });
+    const stored = (await admin.request('GET', '/people/keep-1')).body;
+    expect(stored).toMatchObject({
+      timezone: 'Europe/Madrid',
+      language: 'es',
+      roles: ['customer'],
+      active: true,
+      crm: { externalId: 'CRM-K', fields: { branch: 'north', level: 'gold' } },
+    });
+    const head = await sys.system.store.headPosition();
+    const same = async (body: string, type = 'text/csv') => {
+      const answer = await post(admin, body, type);
+      expect(answer.body).toMatchObject({ created: 0, updated: 0, unchanged: 1, bad: [] });
+      expect(await sys.system.store.headPosition()).toBe(head);
+      expect((await admin.request('GET', '/people/keep-1')).body).toEqual(stored);
+    };
+    // Columns missing from this file, and empty cells, change nothing: no event at all.
+    await same('id,name,email\nkeep-1,Kai Keep,kai@example.com\n');
+    await same('id,name,email,timezone,language,roles,active,external id,branch,level\nkeep-1,,,,,,,,,\n');
+    await same('id,email,name,other\nkeep-1,kai@example.com,Kai Keep,\n');
+    await same(
+      JSON.stringify([{ id: 'keep-1', name: 'Kai Keep', email: 'kai@example.com', crm: { fields: {} } }]),
+      'application/json',
+    );
+
+    // A changed value changes that value only: one event, the rest as it was.
+    const changed = await post(admin, 'id,name,email,branch\nkeep-1,Kai Keep,kai@example.com,south\n', 'text/csv');
+    expect(changed.body).toMatchObject({ updated: 1, unchanged: 0, bad: [] });
+    expect(await sys.system.store.headPosition()).toBe(head + 1);
+    const after = (await admin.request('GET', '/people/keep-1')).body;
+    const { updatedAt: _before, ...rest } = stored;
+    expect(after).toMatchObject({ ...rest, crm: { externalId: 'CRM-K', fields: { branch: 'south', level: 'gold' } } });
+
+    // PUT /people/:id keeps its own meaning: its body is the whole entry (no time zone: none), `crm` replaces.
+    const put = await admin.request('PUT', '/people/keep-1', { name: 'Kai Keep', email: 'kai@example.com', crm: {} });
+    expect(put.status).toBe(200);
+    expect(put.body.timezone).toBeUndefined();
+    expect(put.body.crm).toBeUndefined();
+    expect(put.body.language).toBe('es');
+  });
+  it('refuses a non-admin before reading the body, with a key or without', async () => {
+    const instructor = await sys.as('ivan', ['instructor']);
+    const huge = 'id,name,email\n' + 'x'.repeat(1024 * 1024);
+    for (const headers of [{}, { 'idempotency-key': 'import-not-admin' }]) {
+      const refused = await post(instructor, huge, 'text/csv', '', headers);
+      expect(refused.status).toBe(403);
+      expect(refused.body.detail).toBe('only admins may import people');
+    }
+  });
+
+  it('answers one 503 while the read models are not ready, and writes nothing', async () => {
+    const admin = await sys.as('ada-admin', ['admin']);
+    const rows = Array.from({ length: 5000 }, (_, i) => `ready-${i},Ready ${i},ready-${i}@example.com`);
+    const body = ['id,name,email', ...rows].join('\n');
+    const projections = sys.system.projections;
+    const head = await sys.system.store.headPosition();
+    Object.defineProperty(projections, 'healthy', { get: () => false, configurable: true });
+    Object.defineProperty(projections, 'catchingUp', { get: () => true, configurable: true });
+    try {
+      for (const headers of [{}, { 'idempotency-key': 'import-not-ready' }]) {
+        const refused = await post(admin, body, 'text/csv', '', headers);
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('content-type')).toContain('application/problem+json');
+        expect(refused.body.detail).toContain('catching up');
+      }
+    } finally {
+      delete (projections as unknown as Record<string, unknown>).healthy;
+      delete (projections as unknown as Record<string, unknown>).catchingUp;
+    }
+    expect(await sys.system.store.headPosition()).toBe(head);
+    expect((await post(admin, body, 'text/csv', '?dryRun=true')).body).toMatchObject({ lines: 5000, created: 5000 });
+  });
+
+  it('charges the rate limit more for an import than for a read', async () => {
+    const limited = await startTestSystem({ env: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '60' } });
+    try {
+      const admin = await limited.as('ada-admin', ['admin']);
+      const body = 'id,name,email\nrl-1,Rae Limit,rae@example.com\n';
+      expect((await post(admin, body, 'text/csv', '?dryRun=true')).status).toBe(200);
+      const second = await post(admin, body, 'text/csv', '?dryRun=true');
+      expect(second.status).toBe(429);
+      expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await admin.request('GET', '/me')).status).toBe(200);
+    } finally {
+      await limited.destroy();
+    }
   });
 });

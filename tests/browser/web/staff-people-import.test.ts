@@ -55,6 +55,34 @@ describe('importing people on the people page', { timeout: 120_000 }, () => {
     });
   });
 
+  it('says so when the file cannot be read, and lets the admin try again', async () => {
+    const page = await web.page({ bypassCSP: true });
+    await web.signIn(page, 'admin-1');
+    await page.goto(`${web.url}/app/people`);
+    await page.getByRole('heading', { level: 2, name: 'Import people from a file' }).waitFor();
+    await page.getByLabel('File (CSV or JSON)').setInputFiles({
+      name: 'again.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('id,name,email\ncrm-cy,Cy Again,cy.again@example.com\n'),
+    });
+    // The file changed on disk after it was chosen: the browser cannot read it (once).
+    await page.evaluate(() => {
+      const original = File.prototype.text;
+      File.prototype.text = function () {
+        File.prototype.text = original;
+        return Promise.reject(new DOMException('the file changed', 'NotReadableError'));
+      };
+    });
+    await page.getByRole('button', { name: 'Check the file' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'The file could not be sent' });
+    await alert.waitFor();
+    const button = page.getByRole('button', { name: 'Check the file' });
+    expect(await button.isEnabled()).toBe(true);
+    await button.click();
+    await page.getByRole('status').filter({ hasText: 'Checked, nothing saved.' }).waitFor();
+    expect(await alert.count()).toBe(0);
+  });
+
   it('fits a phone and renders in Spanish without untranslated words', async () => {
     const page = await web.page({ viewport: PHONE, locale: 'es-ES' });
     await web.signIn(page, 'admin-1');

@@ -19,8 +19,8 @@ export const messages = {
         title: 'Import people from a file',
         hint:
           'A CSV or JSON export from your CRM. CSV columns: id, name, email (required), timezone, language, roles ' +
-          '(separated by ;), active, external id; any other column is kept as a CRM field. People the file does not ' +
-          'change are left as they are.',
+          '(separated by ;), active, external id; any other column is kept as a CRM field. An empty cell, or a ' +
+          'column the file does not have, leaves that value as it is.',
         file: 'File (CSV or JSON)',
         dryRun: 'Try it first: check every line and save nothing',
         try: 'Check the file',
@@ -32,6 +32,8 @@ export const messages = {
         badCaption: 'Lines not imported',
         line: 'Line',
         reason: 'Why',
+        unreachable:
+          'The file could not be sent (the server did not answer, or the file could not be read). Try again.',
       },
       form: {
         name: 'Name',
@@ -92,8 +94,8 @@ export const messages = {
         title: 'Importar personas desde un archivo',
         hint:
           'Una exportación CSV o JSON de tu CRM. Columnas CSV: id, name, email (obligatorias), timezone, language, ' +
-          'roles (separadas por ;), active, external id; cualquier otra columna se guarda como campo del CRM. Las ' +
-          'personas que el archivo no cambia quedan como están.',
+          'roles (separadas por ;), active, external id; cualquier otra columna se guarda como campo del CRM. Una ' +
+          'celda vacía, o una columna que el archivo no tiene, deja ese valor como está.',
         file: 'Archivo (CSV o JSON)',
         dryRun: 'Probar primero: revisar cada línea sin guardar nada',
         try: 'Revisar el archivo',
@@ -106,6 +108,8 @@ export const messages = {
         badCaption: 'Líneas sin importar',
         line: 'Línea',
         reason: 'Motivo',
+        unreachable:
+          'No se pudo enviar el archivo (el servidor no respondió o no se pudo leer el archivo). Vuelve a intentarlo.',
       },
       form: {
         name: 'Nombre',
