@@ -14,7 +14,19 @@ import type { Decider } from './decider.ts';
  * for a recipient has a deterministic id, claimed once (claim.ts), so replays, restarts and a second node send it
  * once. Each change is recorded with its log position: a replay of the log joins nothing twice. Membership is
  * decided by the changes' own instants (`at`) against the window's due time, never by when they are read.
+ *
+ * Closing takes two steps: `ChangeWindowClosed` (appended at the revision its closer read, so a change that joined
+ * meanwhile makes it decide again and is in the email; a change after it opens the next window) freezes what the
+ * email says, then `ChangeWindowSent` once its notices are claimed. A window closed and not yet marked sent (the
+ * closer stopped in between) is finished by whoever reads it next; the claims are idempotent.
+ *
+ * A change read long after its window would have closed (`at` + window + `STALE_GRACE_SECONDS` before the clock of
+ * the decision) opens no window: a new follower replaying an old log, or a node rebuilding its read models, sends
+ * nothing for history. A change already recorded (an open window across a restart) is never stale.
  */
+
+/** How long after its window would have closed a change still opens one (a follower that fell behind, a restart). */
+export const STALE_GRACE_SECONDS = 3600;
 
 export const ChangeTopic = t.keyof({ booked: null, rescheduled: null, changed: null, reinstated: null });
 export type ChangeTopic = t.TypeOf<typeof ChangeTopic>;
@@ -43,7 +55,7 @@ export const ChangeJoined = t.type({
       meetingId: t.string,
       at: IsoInstant,
     }),
-    t.partial({ previousStart: IsoInstant }),
+    t.partial({ previousStart: IsoInstant, previousEnd: IsoInstant }),
   ]),
 });
 
@@ -52,7 +64,12 @@ export const ChangeWindowClosed = t.type({
   data: t.type({ window: t.number, at: IsoInstant }),
 });
 
-export const ChangeWindowEvent = t.union([ChangeWindowOpened, ChangeJoined, ChangeWindowClosed]);
+export const ChangeWindowSent = t.type({
+  type: t.literal('ChangeWindowSent'),
+  data: t.type({ window: t.number, at: IsoInstant }),
+});
+
+export const ChangeWindowEvent = t.union([ChangeWindowOpened, ChangeJoined, ChangeWindowClosed, ChangeWindowSent]);
 export type ChangeWindowEvent = t.TypeOf<typeof ChangeWindowEvent>;
 export const changeWindowEventTypes = eventTypesOf(ChangeWindowEvent);
 
@@ -60,6 +77,7 @@ export interface JoinedChange {
   readonly topic: ChangeTopic;
   readonly meetingId: string;
   readonly previousStart?: string;
+  readonly previousEnd?: string;
 }
 
 export interface OpenWindow {
@@ -75,6 +93,8 @@ export interface ChangeWindowState {
   /** The log position of the last change recorded: a replay of the log records nothing at or before it. */
   readonly lastPosition: number;
   readonly open?: OpenWindow;
+  /** Closed (what its email says is fixed) and its notices not yet claimed: finished before anything else closes. */
+  readonly closing?: OpenWindow;
 }
 
 export const initialState = (): ChangeWindowState => ({ windows: 0, lastPosition: -1 });
@@ -88,9 +108,12 @@ export interface RecordChange {
     readonly topic: ChangeTopic;
     readonly meetingId: string;
     readonly previousStart?: string;
+    readonly previousEnd?: string;
     readonly at: string;
     /** The window a first change opens (settings, at the time of that change). */
     readonly windowSeconds: number;
+    /** When the change is decided on: one older than its window and the grace opens none. */
+    readonly now: string;
   };
 }
 
@@ -99,11 +122,24 @@ export interface CloseWindow {
   readonly data: { readonly window: number; readonly at: string };
 }
 
-export type ChangeWindowCommand = RecordChange | CloseWindow;
+export interface MarkSent {
+  readonly type: 'MarkSent';
+  readonly data: { readonly window: number; readonly at: string };
+}
+
+export type ChangeWindowCommand = RecordChange | CloseWindow | MarkSent;
 
 export type ChangeWindowError =
   /** The open window was due before this change: it must be closed (its email claimed) first. */
-  { readonly _tag: 'WindowDue'; readonly window: number } | { readonly _tag: 'WindowNotOpen' };
+  | { readonly _tag: 'WindowDue'; readonly window: number }
+  | { readonly _tag: 'WindowNotOpen' }
+  /** Another window is closed and not yet sent: it is finished first. */
+  | { readonly _tag: 'WindowClosing'; readonly window: number }
+  | { readonly _tag: 'WindowNotClosing' };
+
+/** Whether a change is too old to open a window when it is decided on (see STALE_GRACE_SECONDS). */
+export const isStale = (c: Pick<RecordChange['data'], 'at' | 'windowSeconds' | 'now'>): boolean =>
+  Date.parse(c.at) + (Math.max(0, c.windowSeconds) + STALE_GRACE_SECONDS) * 1000 < Date.parse(c.now);
 
 /** Whether a change at `at` falls into the open window (strictly before it is due). */
 export const joins = (open: OpenWindow, at: string): boolean => Date.parse(at) < Date.parse(open.dueAt);
@@ -123,11 +159,13 @@ export const decide = (
         meetingId: c.meetingId,
         at: c.at,
         ...(c.previousStart !== undefined ? { previousStart: c.previousStart } : {}),
+        ...(c.previousEnd !== undefined ? { previousEnd: c.previousEnd } : {}),
       };
       if (state.open !== undefined) {
         if (!joins(state.open, c.at)) return E.left({ _tag: 'WindowDue', window: state.open.window });
         return E.right([{ type: 'ChangeJoined', data: { ...joined, window: state.open.window } }]);
       }
+      if (isStale(c)) return E.right([]);
       const window = state.windows + 1;
       const dueAt = new Date(Date.parse(c.at) + Math.max(0, c.windowSeconds) * 1000).toISOString();
       return E.right([
@@ -138,7 +176,12 @@ export const decide = (
     case 'CloseWindow':
       if (state.open === undefined || state.open.window !== command.data.window)
         return E.left({ _tag: 'WindowNotOpen' });
+      if (state.closing !== undefined) return E.left({ _tag: 'WindowClosing', window: state.closing.window });
       return E.right([{ type: 'ChangeWindowClosed', data: command.data }]);
+    case 'MarkSent':
+      if (state.closing === undefined || state.closing.window !== command.data.window)
+        return E.left({ _tag: 'WindowNotClosing' });
+      return E.right([{ type: 'ChangeWindowSent', data: command.data }]);
     default:
       return assertNever(command);
   }
@@ -153,8 +196,13 @@ export const evolve = (state: ChangeWindowState, event: ChangeWindowEvent): Chan
         open: { window: event.data.window, openedAt: event.data.openedAt, dueAt: event.data.dueAt, changes: [] },
       };
     case 'ChangeJoined': {
-      const { topic, meetingId, previousStart, position } = event.data;
-      const change: JoinedChange = { topic, meetingId, ...(previousStart !== undefined ? { previousStart } : {}) };
+      const { topic, meetingId, previousStart, previousEnd, position } = event.data;
+      const change: JoinedChange = {
+        topic,
+        meetingId,
+        ...(previousStart !== undefined ? { previousStart } : {}),
+        ...(previousEnd !== undefined ? { previousEnd } : {}),
+      };
       const open = state.open;
       return {
         ...state,
@@ -165,7 +213,11 @@ export const evolve = (state: ChangeWindowState, event: ChangeWindowEvent): Chan
       };
     }
     case 'ChangeWindowClosed': {
-      const { open: _open, ...rest } = state;
+      const { open, ...rest } = state;
+      return open !== undefined && open.window === event.data.window ? { ...rest, closing: open } : rest;
+    }
+    case 'ChangeWindowSent': {
+      const { closing: _closing, ...rest } = state;
       return rest;
     }
     default:

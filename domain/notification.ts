@@ -53,8 +53,8 @@ export type Recipient = t.TypeOf<typeof Recipient>;
  */
 export const CancelledSession = t.intersection([
   t.type({ meetingId: t.string, start: IsoInstant, end: IsoInstant, sequence: t.number }),
-  /** A moved session's start before the change the email announces. */
-  t.partial({ previousStart: IsoInstant }),
+  /** A moved session's start before the change the email announces; `planned`: not confirmed yet (TENTATIVE). */
+  t.partial({ previousStart: IsoInstant, state: t.keyof({ planned: null, scheduled: null }) }),
 ]);
 export type CancelledSession = t.TypeOf<typeof CancelledSession>;
 

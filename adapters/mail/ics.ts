@@ -99,8 +99,9 @@ const organizerLine = (organizer: CalendarUser, sentBy?: string): E.Either<strin
 
 /**
  * RFC 5545 §3.2.16: ROLE's value is a token (`ROLE=REQ-PARTICIPANT`), never quoted. In a REQUEST (RFC 5546 §3.2.2)
- * the invited attendee's PARTSTAT is NEEDS-ACTION and RSVP=TRUE asks their calendar app to offer an answer (which
- * goes to the organizer, the instructor); the organizer's own copy names them as ACCEPTED, with nothing to answer.
+ * the invited attendee's PARTSTAT is NEEDS-ACTION with RSVP=FALSE: the app takes no iTIP REPLY (a member answers in
+ * the app, not by email), so their calendar app is not asked to send one; the organizer's own copy names them as
+ * ACCEPTED, with nothing to answer.
  */
 const attendeeLine = (
   attendee: CalendarUser,
@@ -112,7 +113,7 @@ const attendeeLine = (
   const cn = attendee.name !== undefined ? `;CN=${quotedParameter(attendee.name)}` : '';
   if (method === 'CANCEL') return E.right(`ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE${cn}:${address.right}`);
   const own = attendee.email.toLowerCase() === organizer.email.toLowerCase();
-  const status = own ? 'PARTSTAT=ACCEPTED;RSVP=FALSE' : 'PARTSTAT=NEEDS-ACTION;RSVP=TRUE';
+  const status = own ? 'PARTSTAT=ACCEPTED;RSVP=FALSE' : 'PARTSTAT=NEEDS-ACTION;RSVP=FALSE';
   return E.right(`ATTENDEE;ROLE=REQ-PARTICIPANT;${status}${cn}:${address.right}`);
 };
 
@@ -136,6 +137,20 @@ const sequence = <A>(items: ReadonlyArray<E.Either<string, A>>): E.Either<string
   return E.right(values);
 };
 
+/** The STATUS of a session, the same in the feed and in an emailed REQUEST. */
+const feedStatus = (state: FeedEvent['state']): 'CONFIRMED' | 'TENTATIVE' | 'CANCELLED' => {
+  switch (state) {
+    case 'scheduled':
+      return 'CONFIRMED';
+    case 'planned':
+      return 'TENTATIVE';
+    case 'cancelled':
+      return 'CANCELLED';
+    default:
+      return assertNever(state);
+  }
+};
+
 /**
  * One iCalendar `METHOD:CANCEL` object (RFC 5546 §3.2.5) for one cancelled session, built with the `ics` package:
  * its VEVENT has the meeting's stable UID, its bumped SEQUENCE and `STATUS:CANCELLED`. ORGANIZER and ATTENDEE are
@@ -153,23 +168,31 @@ export const createIcsCancellationBuilder =
     const lines = sequence([organizerLine(organizer, sentBy), attendeeLine(input.attendee, method, organizer)]);
     if (E.isLeft(lines)) return E.left(`cannot build the ${what}: ${lines.left}`);
     const { event } = input;
+    // The link is written once (a long one, in each of a long series' objects, is what fills the notice record): an
+    // outside meeting's as LOCATION, where it takes place; the app's own call page as URL, the event's page.
     const location = event.location !== undefined ? plainText(event.location) : undefined;
+    const url = event.url !== undefined && /^https?:\/\//.test(event.url) ? event.url : undefined;
     // `timestamp` (DTSTAMP) is accepted by the package's schema but missing from its type definitions.
     const attributes = {
       uid: meetingUid(event.meetingId, options.publicBaseUrl),
       sequence: event.sequence,
-      status: method === 'CANCEL' ? 'CANCELLED' : 'CONFIRMED',
+      // The same status as the calendar feed shows at this SEQUENCE.
+      status: method === 'CANCEL' ? 'CANCELLED' : feedStatus(event.state ?? 'scheduled'),
       method,
       title: plainText(event.title),
       ...(event.description !== undefined ? { description: plainText(event.description) } : {}),
-      ...(location !== undefined ? { location, ...(/^https?:\/\//.test(location) ? { url: location } : {}) } : {}),
+      ...(location !== undefined ? { location } : {}),
+      ...(url !== undefined ? { url } : {}),
       ...utcTimes(event),
       timestamp: ms(input.stamp),
     } as EventAttributes;
     const result = createEvents([attributes], { method, productId: options.productId ?? PRODUCT_ID });
     if (result.error !== null || result.value === null)
       return E.left(`cannot build the ${what}: ${result.error?.message ?? 'no output'}`);
-    return E.map(foldIcsLines)(withEventProperties(result.value, [lines.right]));
+    // GREGORIAN is the default calendar scale and a refresh interval means nothing in an iTIP message: each line left
+    // out is one less in every object of a long series.
+    const trimmed = result.value.replace(/\r\n(CALSCALE:GREGORIAN|X-PUBLISHED-TTL:[^\r\n]*)(?=\r\n)/g, '');
+    return E.map(foldIcsLines)(withEventProperties(trimmed, [lines.right]));
   };
 
 // ---------- subscribed calendar (ICS feed) ----------
@@ -213,19 +236,6 @@ const withCalendarProperties = (ics: string, lines: ReadonlyArray<string>): stri
   const endOfHeader = ics.search(/\r\n(BEGIN:VEVENT|END:VCALENDAR)\r\n/);
   if (missing.length === 0 || endOfHeader < 0) return ics;
   return `${ics.slice(0, endOfHeader + 2)}${missing.map((line) => `${line}\r\n`).join('')}${ics.slice(endOfHeader + 2)}`;
-};
-
-const feedStatus = (state: FeedEvent['state']): 'CONFIRMED' | 'TENTATIVE' | 'CANCELLED' => {
-  switch (state) {
-    case 'scheduled':
-      return 'CONFIRMED';
-    case 'planned':
-      return 'TENTATIVE';
-    case 'cancelled':
-      return 'CANCELLED';
-    default:
-      return assertNever(state);
-  }
 };
 
 export type CalendarFeedRenderer = (feed: CalendarFeed) => E.Either<string, string>;

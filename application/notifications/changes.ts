@@ -6,12 +6,11 @@ import {
   meetingStreamName,
 } from '../../domain/meeting.ts';
 import type { Meeting, MeetingState } from '../../domain/meeting.ts';
-import { topicRank } from '../../domain/change-window.ts';
-import type { ChangeTopic, ChangeWindowState, OpenWindow } from '../../domain/change-window.ts';
+import { isStale, topicRank } from '../../domain/change-window.ts';
+import type { ChangeTopic, ChangeWindowState, JoinedChange, OpenWindow } from '../../domain/change-window.ts';
 import type { CancelledSession, Notification, RecipientRole } from '../../domain/notification.ts';
 import { scheduleStreamPrefix } from '../../domain/schedule.ts';
 import { coalesceSecondsOf, notifyInstructorOf } from '../../domain/settings.ts';
-import { changeWindows } from '../aggregates.ts';
 import { decodeRecorded } from '../decode.ts';
 import { createRecorder } from '../execute.ts';
 import type { Recorder } from '../execute.ts';
@@ -19,6 +18,7 @@ import { LogFollower } from '../log-follower.ts';
 import type { FollowerStatus, LogFollowerDeps } from '../log-follower.ts';
 import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
+import { ChangeWindows } from './change-windows.ts';
 import { claimNotice, isPoison } from './claim.ts';
 import { notificationIdFor } from './prepare.ts';
 import type { RoundPreparer } from './prepare.ts';
@@ -36,6 +36,12 @@ import type { NoticeTopic } from './topics.ts';
  * cancellation reaction): a window's sessions that are cancelled when it closes are left to the cancellation email,
  * and a window whose every session was cancelled sends nothing. Series events need no reading here: a series'
  * bookings and moves reach its meetings as their own events, written by the series process with `seriesId`.
+ *
+ * History is never announced: a change older than its window and an hour's grace when it is read opens no window
+ * (domain/change-window.ts `isStale`), so a first start on a store with history, or a node rebuilding its read
+ * models, sends nothing for old changes. Window state is kept per subject with its stream revision (ChangeWindows),
+ * so a change reads only what its window's stream gained since. A window is closed at the revision it was read at
+ * (a change that joined meanwhile is in the email) and only then are its notices claimed.
  */
 
 const changeEventTypes: ReadonlySet<string> = new Set<MeetingEvent['type']>([
@@ -76,6 +82,7 @@ interface Change {
   readonly topic: ChangeTopic;
   readonly meetingId: string;
   readonly previousStart?: string;
+  readonly previousEnd?: string;
 }
 
 const changeOf = (event: MeetingEvent): Change | undefined => {
@@ -83,7 +90,12 @@ const changeOf = (event: MeetingEvent): Change | undefined => {
     case 'MeetingScheduled':
       return { topic: 'booked', meetingId: event.data.meetingId };
     case 'MeetingRescheduled':
-      return { topic: 'rescheduled', meetingId: event.data.meetingId, previousStart: event.data.previous.start };
+      return {
+        topic: 'rescheduled',
+        meetingId: event.data.meetingId,
+        previousStart: event.data.previous.start,
+        previousEnd: event.data.previous.end,
+      };
     case 'TrainingTypeChanged':
       return { topic: 'changed', meetingId: event.data.meetingId };
     case 'MeetingReinstated':
@@ -124,8 +136,20 @@ interface Held {
   timer?: NodeJS.Timeout;
 }
 
+/** Whether every change of the meeting in the window is a move, and it ends where it was before the first. */
+const movedBack = (meeting: Meeting, changes: ReadonlyArray<JoinedChange>): boolean => {
+  const own = changes.filter((c) => c.meetingId === meeting.id);
+  const before = own[0];
+  if (before === undefined || own.some((c) => c.topic !== 'rescheduled')) return false;
+  if (before.previousStart === undefined || Date.parse(before.previousStart) !== Date.parse(meeting.start))
+    return false;
+  return before.previousEnd === undefined || Date.parse(before.previousEnd) === Date.parse(meeting.end);
+};
+
 export class ChangeReaction extends LogFollower {
   private readonly commands: Recorder;
+  private readonly windows: ChangeWindows;
+  private stale = 0;
   private readonly held = new Map<string, Held>();
   private lastPosition = 0;
   private parked = 0;
@@ -136,6 +160,7 @@ export class ChangeReaction extends LogFollower {
   constructor(private readonly deps: ChangeReactionDeps) {
     super(deps, 'change-notices', 'change notices paused; resuming from the checkpoint');
     this.commands = createRecorder(deps);
+    this.windows = new ChangeWindows(deps);
   }
 
   protected override ignoredStreamPrefixes(): ReadonlyArray<string> {
@@ -198,11 +223,13 @@ export class ChangeReaction extends LogFollower {
     }
     const change = changeOf(decoded.right);
     if (change === undefined) return;
+    const at = decoded.right.data.at;
+    const windowSeconds = coalesceSecondsOf(this.deps.queries.getSettings(), this.deps.coalesceSeconds);
+    const now = this.deps.clock().toISOString();
     const found = await currentMeeting(this.deps.store, change.meetingId);
     if (E.isLeft(found)) throw new Error(found.left);
     if (found.right.status === 'none') return;
     const subject = subjectOf(found.right);
-    const windowSeconds = coalesceSecondsOf(this.deps.queries.getSettings(), this.deps.coalesceSeconds);
     const command = {
       type: 'RecordChange' as const,
       data: {
@@ -212,15 +239,18 @@ export class ChangeReaction extends LogFollower {
         topic: change.topic,
         meetingId: change.meetingId,
         ...(change.previousStart !== undefined ? { previousStart: change.previousStart } : {}),
+        ...(change.previousEnd !== undefined ? { previousEnd: change.previousEnd } : {}),
         // The change's own instant, on the clock the windows are timed by.
-        at: decoded.right.data.at,
+        at,
         windowSeconds,
+        now,
       },
     };
     for (let round = 0; round < 3; round++) {
-      const result = await this.commands.record(changeWindows, subject, command, { maxRetries: 5 });
+      const result = await this.windows.decide(subject, command);
       if (E.isRight(result)) {
-        this.track(subject, result.right.state, recorded.position);
+        if (isStale(command.data) && result.right.lastPosition < recorded.position) this.skippedStale(recorded);
+        this.track(subject, result.right, recorded.position);
         return;
       }
       // The open window was due before this change: its email goes first, then the change opens the next window.
@@ -230,9 +260,21 @@ export class ChangeReaction extends LogFollower {
     throw new Error(`cannot record a change of ${subject}: its window keeps being due`);
   }
 
+  /** Counts a change too old to announce (history read by a new follower or a rebuilt node), logging the first. */
+  private skippedStale(recorded: RecordedEvent): void {
+    this.stale += 1;
+    if (this.stale === 1)
+      this.deps.log.info(
+        { eventId: recorded.id, type: recorded.type },
+        'changes older than their window and an hour are history: no change emails for them',
+      );
+  }
+
   /** Remembers an open window (holding the checkpoint) and closes it when due: now, if it already is. */
   private track(subject: string, state: ChangeWindowState, position: number): void {
-    const open = state.open;
+    // A window closed and not marked sent (its closer stopped in between) is finished now, before the open one.
+    const open =
+      state.open ?? (state.closing !== undefined ? { ...state.closing, dueAt: state.closing.openedAt } : undefined);
     if (open === undefined) return;
     const known = this.held.get(subject);
     if (known !== undefined && known.window === open.window) return;
@@ -272,29 +314,42 @@ export class ChangeReaction extends LogFollower {
     await this.serial(() => this.close(subject, open.window));
   }
 
-  /** Claims the window's notices (from the final state), then records it closed. Idempotent: replays claim nothing. */
+  /**
+   * Closes the window at the revision it was read at (a change that joined meanwhile makes it decide again, and is in
+   * the email; one after it opens the next window), then claims its notices and marks it sent. A window closed earlier
+   * and not yet sent (by this node before a restart, or another node) is finished first. Claims are idempotent.
+   */
   private async close(subject: string, window: number): Promise<void> {
-    const loaded = await this.commands.load(changeWindows, subject);
-    if (E.isLeft(loaded)) throw new Error(loaded.left.message);
-    const open = loaded.right.state.open;
-    if (open !== undefined && open.window === window) {
-      await this.claimWindow(subject, open);
-      const closed = await this.commands.record(
-        changeWindows,
-        subject,
-        { type: 'CloseWindow', data: { window, at: this.deps.clock().toISOString() } },
-        { maxRetries: 5 },
-      );
-      // Another node closed it first: the notices are claimed once all the same.
+    const { state } = await this.windows.load(subject);
+    if (state.closing !== undefined) await this.finish(subject, state.closing);
+    if (state.open !== undefined && state.open.window === window) {
+      const closed = await this.windows.decide(subject, {
+        type: 'CloseWindow',
+        data: { window, at: this.deps.clock().toISOString() },
+      });
       if (E.isLeft(closed) && closed.left._tag !== 'WindowNotOpen')
         throw new Error(`cannot close the change window of ${subject}: ${JSON.stringify(closed.left)}`);
+      // Closed here or by another node: what the email says is the stream's closed window, claimed once either way.
+      const after = E.isRight(closed) ? closed.right : (await this.windows.load(subject)).state;
+      if (after.closing !== undefined && after.closing.window === window) await this.finish(subject, after.closing);
     }
     const held = this.held.get(subject);
-    if (held !== undefined && held.window === window) {
+    if (held !== undefined && held.window <= window) {
       if (held.timer !== undefined) clearTimeout(held.timer);
       this.held.delete(subject);
       this.advanceHeld(true);
     }
+  }
+
+  private async finish(subject: string, closing: OpenWindow): Promise<void> {
+    await this.claimWindow(subject, closing);
+    const sent = await this.windows.decide(subject, {
+      type: 'MarkSent',
+      data: { window: closing.window, at: this.deps.clock().toISOString() },
+    });
+    // Another node finished it first.
+    if (E.isLeft(sent) && sent.left._tag !== 'WindowNotClosing')
+      throw new Error(`cannot finish the change window of ${subject}: ${JSON.stringify(sent.left)}`);
   }
 
   private async claimWindow(subject: string, open: OpenWindow): Promise<void> {
@@ -307,23 +362,26 @@ export class ChangeReaction extends LogFollower {
       // Cancelled sessions are the cancellation email's; a window of cancelled sessions only sends nothing.
       if (m.status !== 'none' && m.status !== 'cancelled') live.push(m);
     }
-    live.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
-    const first = live[0];
+    // A session moved and moved back within the window (and nothing else) is where it was: nothing to announce.
+    const announced = live.filter((m) => !movedBack(m, open.changes));
+    announced.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+    const first = announced[0];
     if (first === undefined) return;
-    const liveIds = new Set(live.map((m) => m.id));
+    const liveIds = new Set(announced.map((m) => m.id));
     const changes = open.changes.filter((c) => liveIds.has(c.meetingId));
     const topic = changes.reduce<ChangeTopic>(
       (best, c) => (topicRank[c.topic] > topicRank[best] ? c.topic : best),
       'changed',
     );
     const previousStartOf = (id: string) => changes.find((c) => c.meetingId === id && c.previousStart)?.previousStart;
-    const sessions: CancelledSession[] = live.map((m) => {
+    const sessions: CancelledSession[] = announced.map((m) => {
       const previousStart = topic === 'rescheduled' ? previousStartOf(m.id) : undefined;
       return {
         meetingId: m.id,
         start: m.start,
         end: m.end,
         sequence: m.sequence,
+        ...(m.status === 'planned' ? { state: 'planned' as const } : {}),
         ...(previousStart !== undefined ? { previousStart } : {}),
       };
     });

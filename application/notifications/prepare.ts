@@ -227,6 +227,15 @@ export const sessionLocation = (
   return `${publicBaseUrl().replace(/\/+$/, '')}/call?meeting=${encodeURIComponent(meetingId)}`;
 };
 
+/** An outside link is where the session takes place (LOCATION); the app's call page is the session's page (URL). */
+const requestPlace = (
+  snapshot: Pick<CancellationSnapshot, 'trainingType' | 'remoteLink'>,
+  place: string | undefined,
+): { location?: string; url?: string } => {
+  if (place === undefined) return {};
+  return snapshot.trainingType === 'link' && snapshot.remoteLink === place ? { location: place } : { url: place };
+};
+
 const attachmentName = (topic: NotificationTopic, index: number, count: number): string => {
   const stem = topic === 'cancelled' ? 'cancellation' : 'invitation';
   return count === 1 ? `${stem}.ics` : `${stem}-${String(index + 1).padStart(String(count).length, '0')}.ics`;
@@ -310,7 +319,8 @@ export const createRoundPreparer =
       const calendar = buildCalendar({
         method,
         event: {
-          ...(method === 'REQUEST' && sessionPlace !== undefined ? { location: sessionPlace } : {}),
+          ...(method === 'REQUEST' ? requestPlace(snapshot, sessionPlace) : {}),
+          ...(method === 'REQUEST' && session.state !== undefined ? { state: session.state } : {}),
           meetingId: session.meetingId,
           sequence: session.sequence,
           start: session.start,

@@ -42,8 +42,12 @@ export interface CalendarCancellationEvent {
   readonly end: string;
   readonly title: string;
   readonly description?: string;
-  /** Where it takes place (REQUEST): the outside link, or the call page; written as LOCATION and URL. */
+  /** Where an outside meeting takes place (REQUEST): its link, written once, as LOCATION (RFC 5545 §3.8.7.1). */
   readonly location?: string;
+  /** The session's page in this app (REQUEST, a call here): written once, as URL (RFC 5545 §3.8.4.6). */
+  readonly url?: string;
+  /** REQUEST: `planned` (not confirmed yet) is TENTATIVE, as the calendar feed writes it; else CONFIRMED. */
+  readonly state?: 'planned' | 'scheduled';
 }
 
 /** A calendar user: a display name (CN) and an email address (the `mailto:` URI). */

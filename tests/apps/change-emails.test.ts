@@ -117,6 +117,16 @@ const putSettings = async (admin: Client, notifications: Record<string, unknown>
 describe('change emails through Resend', () => {
   const sys = useSystem({ env: ENV, people: PEOPLE });
   const admin = sys.client('ada', ['admin']);
+  let feedToken: string | undefined;
+  /** Cora's calendar feed as it is now (one subscription for the whole suite: a new one is rate-limited). */
+  const feedText = async (): Promise<string> => {
+    if (feedToken === undefined) {
+      const feed = await (await sys.as('cora', ['customer'])).request('POST', '/calendar/feed');
+      expect(feed.status).toBe(201);
+      feedToken = feed.body.token as string;
+    }
+    return (await fetch(`${sys.url}/calendar.ics?token=${feedToken}`)).text();
+  };
 
   it('a booking sends one email to the member and one to the instructor, each with a METHOD:REQUEST object', async () => {
     const meetingId = await book(admin, { title: 'Strength <b>&</b> co' });
@@ -139,16 +149,24 @@ describe('change emails through Resend', () => {
     const vevent = calendar!.vevent;
     expect(vevent.getFirstPropertyValue('uid')).toBe(`${meetingId}@localhost`);
     expect(vevent.getFirstPropertyValue('sequence')).toBe(0);
-    expect(vevent.getFirstPropertyValue('status')).toBe('CONFIRMED');
+    // A new booking is planned until confirmed: TENTATIVE, as the member's calendar feed shows it at this SEQUENCE.
+    expect(vevent.getFirstPropertyValue('status')).toBe('TENTATIVE');
+    const inFeed = parseCalendar(await feedText())
+      .getAllSubcomponents('vevent')
+      .find((e) => e.getFirstPropertyValue('uid') === `${meetingId}@localhost`);
+    expect(inFeed?.getFirstPropertyValue('status')).toBe('TENTATIVE');
+    expect(inFeed?.getFirstPropertyValue('sequence')).toBe(0);
     expect(vevent.getFirstPropertyValue('dtstamp')).not.toBeNull();
-    expect(String(vevent.getFirstPropertyValue('location'))).toContain(`/call?meeting=${meetingId}`);
+    // The call page is the session's own page (URL), written once: no LOCATION repeats it.
+    expect(String(vevent.getFirstPropertyValue('url'))).toContain(`/call?meeting=${meetingId}`);
+    expect(vevent.getFirstProperty('location')).toBeNull();
     expect(contactOf(vevent.getFirstProperty('organizer'))).toMatchObject({
       address: 'mailto:ivan@example.com',
       params: { cn: 'Ivan Instructor' },
     });
     expect(contactOf(vevent.getFirstProperty('attendee'))).toMatchObject({
       address: 'mailto:cora@example.com',
-      params: { partstat: 'NEEDS-ACTION', rsvp: 'TRUE', role: 'REQ-PARTICIPANT' },
+      params: { partstat: 'NEEDS-ACTION', rsvp: 'FALSE', role: 'REQ-PARTICIPANT' },
     });
     // The instructor is the organizer: his own copy names him as accepted.
     const own = calendarsOf(emailOf(sent.find((n) => n.recipient.role === 'instructor')))[0]!.vevent;
@@ -158,10 +176,7 @@ describe('change emails through Resend', () => {
   it('a reschedule sends a REQUEST with a higher SEQUENCE than the calendar feed had, and says where it was', async () => {
     const meetingId = await book(admin);
     await settled(admin, meetingId, 'booked', 2);
-    const feed = await (await sys.as('cora', ['customer'])).request('POST', '/calendar/feed');
-    expect(feed.status).toBe(201);
-    const feedText = await (await fetch(`${sys.url}/calendar.ics?token=${feed.body.token}`)).text();
-    const before = parseCalendar(feedText)
+    const before = parseCalendar(await feedText())
       .getAllSubcomponents('vevent')
       .find((e) => e.getFirstPropertyValue('uid') === `${meetingId}@localhost`);
     expect(before).toBeDefined();
@@ -248,6 +263,7 @@ describe('change emails through Resend', () => {
     expect(body.text).toContain('https://meet.example/room-7');
     const vevent = calendarsOf(body)[0]!.vevent;
     expect(vevent.getFirstPropertyValue('location')).toBe('https://meet.example/room-7');
+    expect(vevent.getFirstProperty('url')).toBeNull();
     expect(vevent.getFirstPropertyValue('sequence')).toBe(1);
 
     expect((await admin.request('POST', `/meetings/${meetingId}/cancel`, {})).status).toBe(200);

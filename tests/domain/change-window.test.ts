@@ -17,6 +17,7 @@ const change = (
     meetingId: `m${position}`,
     at,
     windowSeconds: 60,
+    now: at,
   },
 });
 
@@ -46,5 +47,35 @@ describe('the coalescing window of a subject', () => {
     });
     s = run(s, change(2, '2030-01-01T00:01:00.000Z')).state;
     expect(s.open).toMatchObject({ window: 2, changes: [{ meetingId: 'm2' }] });
+  });
+
+  it('a change older than its window and the grace opens none; one already open still takes late joiners', () => {
+    const old = { ...change(1, '2030-01-01T00:00:00.000Z', 'booked') } as Extract<
+      ChangeWindowCommand,
+      { type: 'RecordChange' }
+    >;
+    const stale = { ...old, data: { ...old.data, now: '2030-01-01T01:01:01.000Z' } };
+    expect(run(initialState(), stale).events).toEqual([]);
+    const justInside = { ...old, data: { ...old.data, now: '2030-01-01T01:00:59.000Z' } };
+    expect(run(initialState(), justInside).state.open).toMatchObject({ window: 1 });
+  });
+
+  it('a closed window keeps what its email says; a change after the close opens the next window', () => {
+    let s = run(initialState(), change(1, '2030-01-01T00:00:00.000Z')).state;
+    s = run(s, { type: 'CloseWindow', data: { window: 1, at: '2030-01-01T00:01:00.000Z' } }).state;
+    expect(s.closing).toMatchObject({ window: 1, changes: [{ meetingId: 'm1' }] });
+    // A change made inside window 1 but recorded after its close opens window 2: it is never lost.
+    s = run(s, change(2, '2030-01-01T00:00:30.000Z')).state;
+    expect(s.open).toMatchObject({ window: 2, changes: [{ meetingId: 'm2' }] });
+    // Window 2 cannot close before window 1's notices are claimed and it is marked sent.
+    expect(run(s, { type: 'CloseWindow', data: { window: 2, at: '2030-01-01T00:02:00.000Z' } }).error).toEqual({
+      _tag: 'WindowClosing',
+      window: 1,
+    });
+    s = run(s, { type: 'MarkSent', data: { window: 1, at: '2030-01-01T00:01:01.000Z' } }).state;
+    expect(s.closing).toBeUndefined();
+    expect(run(s, { type: 'MarkSent', data: { window: 1, at: '2030-01-01T00:01:01.000Z' } }).error).toEqual({
+      _tag: 'WindowNotClosing',
+    });
   });
 });

@@ -152,3 +152,31 @@ describe('iCalendar cancellation', () => {
     expect(meetingUid('m1', 'http://localhost:8080')).toBe('m1@localhost');
   });
 });
+
+describe('iCalendar invitation (METHOD:REQUEST)', () => {
+  const request = (event: Partial<CalendarCancellation['event']>) =>
+    parseCalendar(
+      built(cancellation({ method: 'REQUEST', event: { ...cancellation().event, ...event } })),
+    ).getFirstSubcomponent('vevent')!;
+
+  it('says TENTATIVE for a planned session and CONFIRMED for a scheduled one, as the feed does', () => {
+    expect(request({ state: 'planned' }).getFirstPropertyValue('status')).toBe('TENTATIVE');
+    expect(request({ state: 'scheduled' }).getFirstPropertyValue('status')).toBe('CONFIRMED');
+  });
+
+  it('asks no REPLY of the member (RSVP=FALSE), since the app takes none', () => {
+    expect(contactOf(request({}).getFirstProperty('attendee'))?.params).toMatchObject({
+      partstat: 'NEEDS-ACTION',
+      rsvp: 'FALSE',
+    });
+  });
+
+  it('writes the link once: an outside link as LOCATION, the call page as URL', () => {
+    const outside = request({ location: 'https://meet.example/room-7' });
+    expect(outside.getFirstPropertyValue('location')).toBe('https://meet.example/room-7');
+    expect(outside.getFirstProperty('url')).toBeNull();
+    const call = request({ url: 'https://coaching.example.com/call?meeting=m-1' });
+    expect(call.getFirstPropertyValue('url')).toBe('https://coaching.example.com/call?meeting=m-1');
+    expect(call.getFirstProperty('location')).toBeNull();
+  });
+});

@@ -81,13 +81,18 @@ const withTemplate = (subject: string, bodyTemplate: string): Settings => ({
 });
 
 /** The append the reaction makes for this recipient, and its size as the event store counts it. */
-const claimAppend = (settings: Settings, snap: CancellationSnapshot, people: (id: string) => PersonView = person) => {
+const claimAppend = (
+  settings: Settings,
+  snap: CancellationSnapshot,
+  people: (id: string) => PersonView = person,
+  topic: 'cancelled' | 'booked' = 'cancelled',
+) => {
   const meetingIds = snap.sessions.map((s) => s.meetingId);
   const facts = preparerWith(
     settings,
     people,
   )({
-    topic: 'cancelled',
+    topic,
     kind: 'series',
     snapshot: snap,
     current: meetingIds,
@@ -102,7 +107,7 @@ const claimAppend = (settings: Settings, snap: CancellationSnapshot, people: (id
         ...facts,
         notificationId: longest(32, 'f'),
         key: `${longest(36, 'k')}:${snap.customerId}`,
-        topic: 'cancelled',
+        topic,
         kind: 'series',
         meetingIds,
         seriesId,
@@ -185,6 +190,37 @@ describe('the largest notification record', () => {
         'NotificationPrepared',
       ]);
       expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'a 500-session series booking with a 200-character outside link is mailed within the bound (the link once per object)',
+    () => {
+      const uuidSeries = '3f2b8c1e-9a4d-4e7b-8c2a-1d5e6f7a8b9c';
+      // Written twice (LOCATION and URL) it took this record over the bound; a 300-character one still does (about
+      // 64 bytes a session too many: the calendar objects would have to be built as the email is sent).
+      const link = `https://meet.example.com/j/${'a1B2c3D4'.repeat(34)}`.slice(0, 200);
+      const booked = snapshot({
+        title: 'Strength and mobility with Ivan',
+        timezone: 'America/New_York',
+        customerId: 'customer-1',
+        instructorId: 'instructor-1',
+        trainingType: 'link',
+        remoteLink: link,
+        sessions: sessions.map((s) => ({ ...s, meetingId: `${uuidSeries}_${s.start.slice(0, 10)}`, sequence: 0 })),
+      });
+      const { reason: _reason, seriesCancellationId: _cancellation, ...withoutCancellation } = booked;
+      const { events, bytes } = claimAppend(defaultSettings, withoutCancellation, plainPerson, 'booked');
+      expect(events.map((e) => (e.type === 'NotificationFailed' ? e.data.error : e.type))).toEqual([
+        'NotificationRequested',
+        'NotificationPrepared',
+      ]);
+      expect(bytes).toBeLessThanOrEqual(MAX_NOTIFICATION_APPEND_BYTES);
+      const prepared = events[1];
+      const calendar = prepared?.type === 'NotificationPrepared' ? prepared.data.message.attachments[0]?.content : '';
+      // Unfolded, the link is written once: as LOCATION (where an outside meeting takes place).
+      expect((calendar ?? '').replace(/\r\n[ \t]/g, '').split(link).length - 1).toBe(1);
     },
     SLOW_MS,
   );
