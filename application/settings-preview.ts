@@ -176,6 +176,7 @@ export const createSettingsPreview = (deps: {
         customerName: facts.customerName,
         instructorName: facts.instructorName,
         timezone: facts.timezone,
+        ...(request.language !== undefined ? { language: request.language } : {}),
         sessions:
           topic === 'rescheduled' && first !== undefined
             ? [{ ...first, previousStart: new Date(Date.parse(first.start) - 86_400_000).toISOString() }]

@@ -16,7 +16,7 @@ import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import type { Config } from './config.ts';
 import type { ReminderSettings } from './reminders.ts';
 import { renderNoticeEmail } from '../application/notifications/render.ts';
-import { emailTemplatesFor, kindEnabled, reminderOffsetsMinutes } from '../domain/settings.ts';
+import { emailTemplatesFor, kindEnabled, notifyInstructorOf, reminderOffsetsMinutes } from '../domain/settings.ts';
 
 /** Test and deployment overrides: retry timing, the jitter source, or a mailer of one's own. */
 export interface NotificationOptions extends Partial<RetryPolicy> {
@@ -92,6 +92,7 @@ export const createNotifications = (params: {
 export const settingsOfReminders = (readModels: Pick<SqliteReadModels, 'getSettings'>): ReminderSettings => ({
   offsetsMinutes: () => reminderOffsetsMinutes(readModels.getSettings()),
   enabled: () => kindEnabled(readModels.getSettings(), 'reminder'),
+  notifyInstructor: () => notifyInstructorOf(readModels.getSettings(), 'reminder'),
   render: (input) =>
     renderNoticeEmail({
       templates: emailTemplatesFor(readModels.getSettings(), 'reminder', input.recipientRole, input.language),
@@ -102,6 +103,7 @@ export const settingsOfReminders = (readModels: Pick<SqliteReadModels, 'getSetti
       customerName: input.customerName,
       instructorName: input.instructorName,
       timezone: input.timezone,
+      ...(input.language !== undefined ? { language: input.language } : {}),
       sessions: [input.session],
     }),
 });

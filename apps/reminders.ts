@@ -19,6 +19,8 @@ export const DEFAULT_REMINDER_OFFSETS_MINUTES: ReadonlyArray<number> = [1440, 60
 export interface ReminderSettings {
   readonly offsetsMinutes: () => ReadonlyArray<number>;
   readonly enabled: () => boolean;
+  /** Whether the instructor gets a copy too; absent, never. */
+  readonly notifyInstructor?: () => boolean;
   readonly render: ReminderRender;
 }
 
@@ -96,5 +98,6 @@ export const createReminders = (params: {
     newId: params.newId,
     log,
     ...(params.options?.recheckMs !== undefined ? { recheckMs: params.options.recheckMs } : {}),
+    ...(settings.notifyInstructor !== undefined ? { notifyInstructor: settings.notifyInstructor } : {}),
   });
 };

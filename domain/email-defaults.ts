@@ -10,7 +10,9 @@ interface Pair {
 }
 type Roles = { readonly customer: Pair; readonly instructor: Pair };
 
-const p = (...lines: ReadonlyArray<string>): string => lines.map((line) => `<p>${line}</p>`).join('');
+/** Paragraphs; `{{sessionList}}` (a list, or nothing for one session) stands on its own, never in a paragraph. */
+const p = (...lines: ReadonlyArray<string>): string =>
+  lines.map((line) => (line === '{{sessionList}}' ? line : `<p>${line}</p>`)).join('');
 
 const en = {
   booked: {
@@ -108,7 +110,7 @@ const en = {
       subject: '{{siteName}}: reminder, "{{meetingTitle}}" on {{startDate}}',
       bodyTemplate: p(
         'Hello {{customerName}},',
-        'A reminder: <strong>{{meetingTitle}}</strong> with {{instructorName}} starts {{startDate}}.',
+        'A reminder: <strong>{{meetingTitle}}</strong> with {{instructorName}} starts on {{startDate}}.',
         'Your own link to join is below.',
         'See you there,<br>{{siteName}}',
       ),
@@ -117,7 +119,7 @@ const en = {
       subject: '{{siteName}}: reminder, "{{meetingTitle}}" with {{customerName}} on {{startDate}}',
       bodyTemplate: p(
         'Hello {{instructorName}},',
-        'A reminder: <strong>{{meetingTitle}}</strong> with {{customerName}} starts {{startDate}}.',
+        'A reminder: <strong>{{meetingTitle}}</strong> with {{customerName}} starts on {{startDate}}.',
         'Your own link to join is below.',
         'Thank you,<br>{{siteName}}',
       ),
@@ -128,20 +130,20 @@ const en = {
 const es = {
   cancelled: {
     customer: {
-      subject: '{{siteName}}: tu sesión "{{meetingTitle}}" fue cancelada',
+      subject: '{{siteName}}: tu sesión "{{meetingTitle}}" ha sido cancelada',
       bodyTemplate: p(
         'Hola {{customerName}}:',
-        'Tu sesión <strong>{{meetingTitle}}</strong> con {{instructorName}} del {{startDate}} ha sido cancelada.',
+        'Tu sesión <strong>{{meetingTitle}}</strong> con {{instructorName}}, prevista para el {{startDate}}, ha sido cancelada.',
         '{{reason}}',
         '{{sessionList}}',
         'Gracias,<br>{{siteName}}',
       ),
     },
     instructor: {
-      subject: '{{siteName}}: tu sesión "{{meetingTitle}}" con {{customerName}} fue cancelada',
+      subject: '{{siteName}}: tu sesión "{{meetingTitle}}" con {{customerName}} ha sido cancelada',
       bodyTemplate: p(
         'Hola {{instructorName}}:',
-        'Tu sesión <strong>{{meetingTitle}}</strong> con {{customerName}} del {{startDate}} ha sido cancelada.',
+        'Tu sesión <strong>{{meetingTitle}}</strong> con {{customerName}}, prevista para el {{startDate}}, ha sido cancelada.',
         '{{reason}}',
         '{{sessionList}}',
         'Gracias,<br>{{siteName}}',
@@ -150,13 +152,13 @@ const es = {
   },
   booked: {
     customer: {
-      subject: '{{siteName}}: tienes reservada "{{meetingTitle}}" el {{startDate}}',
+      subject: '{{siteName}}: reserva confirmada, "{{meetingTitle}}" el {{startDate}}',
       bodyTemplate: p(
         'Hola {{customerName}}:',
-        'Tienes reservada la sesión <strong>{{meetingTitle}}</strong> con {{instructorName}} el {{startDate}} ({{trainingType}}).',
+        'Has reservado la sesión <strong>{{meetingTitle}}</strong> con {{instructorName}} para el {{startDate}} ({{trainingType}}).',
         '{{sessionList}}',
         'Dónde: {{location}}',
-        'La invitación adjunta la añade a tu calendario.',
+        'La invitación de calendario adjunta la añade a tu calendario.',
         'Nos vemos,<br>{{siteName}}',
       ),
     },
@@ -164,7 +166,7 @@ const es = {
       subject: '{{siteName}}: nueva sesión "{{meetingTitle}}" con {{customerName}} el {{startDate}}',
       bodyTemplate: p(
         'Hola {{instructorName}}:',
-        '{{customerName}} tiene reservada contigo la sesión <strong>{{meetingTitle}}</strong> el {{startDate}} ({{trainingType}}).',
+        '{{customerName}} ha reservado contigo la sesión <strong>{{meetingTitle}}</strong> para el {{startDate}} ({{trainingType}}).',
         '{{sessionList}}',
         'Dónde: {{location}}',
         'Gracias,<br>{{siteName}}',
@@ -173,21 +175,21 @@ const es = {
   },
   rescheduled: {
     customer: {
-      subject: '{{siteName}}: "{{meetingTitle}}" cambió al {{startDate}}',
+      subject: '{{siteName}}: "{{meetingTitle}}" se ha movido al {{startDate}}',
       bodyTemplate: p(
         'Hola {{customerName}}:',
-        'Tu sesión <strong>{{meetingTitle}}</strong> con {{instructorName}} pasó del {{previousStartDate}} al <strong>{{startDate}}</strong>.',
+        'Tu sesión <strong>{{meetingTitle}}</strong> con {{instructorName}} se ha movido del {{previousStartDate}} al <strong>{{startDate}}</strong>.',
         '{{sessionList}}',
         'Dónde: {{location}}',
-        'La actualización adjunta la mueve en tu calendario.',
+        'La actualización de calendario adjunta la mueve en tu calendario.',
         'Gracias,<br>{{siteName}}',
       ),
     },
     instructor: {
-      subject: '{{siteName}}: "{{meetingTitle}}" con {{customerName}} cambió al {{startDate}}',
+      subject: '{{siteName}}: "{{meetingTitle}}" con {{customerName}} se ha movido al {{startDate}}',
       bodyTemplate: p(
         'Hola {{instructorName}}:',
-        'Tu sesión <strong>{{meetingTitle}}</strong> con {{customerName}} pasó del {{previousStartDate}} al <strong>{{startDate}}</strong>.',
+        'Tu sesión <strong>{{meetingTitle}}</strong> con {{customerName}} se ha movido del {{previousStartDate}} al <strong>{{startDate}}</strong>.',
         '{{sessionList}}',
         'Dónde: {{location}}',
         'Gracias,<br>{{siteName}}',
@@ -199,7 +201,7 @@ const es = {
       subject: '{{siteName}}: "{{meetingTitle}}" del {{startDate}} ahora es {{trainingType}}',
       bodyTemplate: p(
         'Hola {{customerName}}:',
-        'Cambió la forma de unirte a <strong>{{meetingTitle}}</strong> con {{instructorName}} el {{startDate}}: ahora es {{trainingType}}.',
+        'Ha cambiado la forma de unirte a <strong>{{meetingTitle}}</strong> con {{instructorName}} el {{startDate}}: ahora es {{trainingType}}.',
         '{{sessionList}}',
         'Dónde: {{location}}',
         'Gracias,<br>{{siteName}}',
@@ -218,21 +220,21 @@ const es = {
   },
   reinstated: {
     customer: {
-      subject: '{{siteName}}: "{{meetingTitle}}" del {{startDate}} vuelve a estar en pie',
+      subject: '{{siteName}}: "{{meetingTitle}}" del {{startDate}} vuelve a estar programada',
       bodyTemplate: p(
         'Hola {{customerName}}:',
-        'Buenas noticias: tu sesión <strong>{{meetingTitle}}</strong> con {{instructorName}} del {{startDate}} vuelve a estar en pie.',
+        'Buenas noticias: tu sesión <strong>{{meetingTitle}}</strong> con {{instructorName}} del {{startDate}} vuelve a estar programada.',
         '{{sessionList}}',
         'Dónde: {{location}}',
-        'La invitación adjunta la vuelve a poner en tu calendario.',
+        'La invitación de calendario adjunta la vuelve a poner en tu calendario.',
         'Nos vemos,<br>{{siteName}}',
       ),
     },
     instructor: {
-      subject: '{{siteName}}: "{{meetingTitle}}" con {{customerName}} vuelve a estar en pie',
+      subject: '{{siteName}}: "{{meetingTitle}}" con {{customerName}} vuelve a estar programada',
       bodyTemplate: p(
         'Hola {{instructorName}}:',
-        'Tu sesión <strong>{{meetingTitle}}</strong> con {{customerName}} del {{startDate}} vuelve a estar en pie.',
+        'Tu sesión <strong>{{meetingTitle}}</strong> con {{customerName}} del {{startDate}} vuelve a estar programada.',
         '{{sessionList}}',
         'Gracias,<br>{{siteName}}',
       ),

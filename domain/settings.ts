@@ -12,6 +12,12 @@ import type { Decider } from './decider.ts';
 export const MAX_SUBJECT_LENGTH = 300;
 export const MAX_BODY_TEMPLATE_LENGTH = 50_000;
 export const MAX_DEBUG_LEVEL = 9;
+/**
+ * The most the settings may take as they apply (after a `PUT` is merged with what is kept), in bytes of JSON: templates
+ * merge pair by pair, so bodies that are each small could otherwise grow the record past what an event store keeps in
+ * one append (KurrentDB: 1 MiB).
+ */
+export const MAX_SETTINGS_BYTES = 512 * 1024;
 
 const TEMPLATE_TOKENS =
   'Tokens: siteName, meetingTitle, startDate, endDate, instructorName, customerName, recipientName (the reader), ' +
@@ -131,7 +137,11 @@ export const EmailTemplate = annotate(
   },
 );
 export type EmailTemplate = t.TypeOf<typeof EmailTemplate>;
-const RoleTemplates = annotate(t.partial({ customer: EmailTemplate, instructor: EmailTemplate }), {
+/** In a `PUT`, `null` takes a pair back to the built-in template; settings as kept never hold `null`. */
+const ResettableTemplate = annotate(t.union([EmailTemplate, t.null]), {
+  description: 'A subject and a body; `null` in a `PUT` takes this pair back to the built-in template.',
+});
+const RoleTemplates = annotate(t.partial({ customer: ResettableTemplate, instructor: ResettableTemplate }), {
   name: 'RoleTemplates',
 });
 const TopicTemplates = annotate(
@@ -145,14 +155,18 @@ export const EmailTemplates = annotate(
   {
     name: 'EmailTemplates',
     description:
-      "Templates per language (`en`, `es`), topic and reader's role, overriding the built-in ones; what is left out keeps its value. The English cancellation templates are `notifications.cancellation`'s.",
+      "Templates per language (`en`, `es`), topic and reader's role, overriding the built-in ones; what is left out keeps its value. The English cancellation templates are `notifications.cancellation`'s. " +
+      `The settings as a whole, once merged with what is kept, may take at most ${MAX_SETTINGS_BYTES} bytes of JSON; a \`PUT\` that would pass that is refused (400) naming \`notifications.templates\`.`,
   },
 );
 export type EmailTemplates = t.TypeOf<typeof EmailTemplates>;
 
 const newNotificationSections = {
   kinds: NotificationKinds,
-  coalesceSeconds: CoalesceSeconds,
+  coalesceSeconds: annotate(t.union([CoalesceSeconds, t.null]), {
+    description:
+      'The coalescing window in seconds (see `CoalesceSeconds`); `null` in a `PUT` takes it back to `NOTIFY_COALESCE_SECONDS`.',
+  }),
   reminders: ReminderSettings,
   templates: EmailTemplates,
 };
@@ -248,7 +262,7 @@ const canonicalTemplates = (templates: EmailTemplates): EmailTemplates => {
     for (const topic of emailTopics) {
       for (const role of ['customer', 'instructor'] as const) {
         const pair = templates[language]?.[topic]?.[role];
-        if (pair === undefined) continue;
+        if (pair === undefined || pair === null) continue;
         ((out[language] ??= {})[topic] ??= {})[role] = { subject: pair.subject, bodyTemplate: pair.bodyTemplate };
       }
     }
@@ -276,7 +290,7 @@ const canonical = (settings: Settings): Settings => {
         ...(c.instructorBodyTemplate !== undefined ? { instructorBodyTemplate: c.instructorBodyTemplate } : {}),
       },
       ...(Object.keys(kinds).length > 0 ? { kinds } : {}),
-      ...(n.coalesceSeconds !== undefined ? { coalesceSeconds: n.coalesceSeconds } : {}),
+      ...(n.coalesceSeconds !== undefined && n.coalesceSeconds !== null ? { coalesceSeconds: n.coalesceSeconds } : {}),
       ...(n.reminders !== undefined ? { reminders: { offsetsMinutes: [...n.reminders.offsetsMinutes] } } : {}),
       ...(n.templates !== undefined && Object.keys(canonicalTemplates(n.templates)).length > 0
         ? { templates: canonicalTemplates(n.templates) }
@@ -286,7 +300,10 @@ const canonical = (settings: Settings): Settings => {
   };
 };
 
-/** Templates of `next` over those of `current`, pair by pair: a body naming one pair leaves the others as they are. */
+/**
+ * Templates of `next` over those of `current`, pair by pair: a body naming one pair leaves the others as they are,
+ * and a pair given as `null` is dropped (back to the built-in one).
+ */
 const mergeTemplates = (next: EmailTemplates | undefined, current: EmailTemplates | undefined) => {
   if (next === undefined) return current;
   const merged: Record<string, Record<string, Record<string, EmailTemplate>>> = {};
@@ -295,7 +312,8 @@ const mergeTemplates = (next: EmailTemplates | undefined, current: EmailTemplate
       for (const topic of emailTopics) {
         for (const role of ['customer', 'instructor'] as const) {
           const pair = source[language]?.[topic]?.[role];
-          if (pair !== undefined) ((merged[language] ??= {})[topic] ??= {})[role] = pair;
+          if (pair === null) delete merged[language]?.[topic]?.[role];
+          else if (pair !== undefined) ((merged[language] ??= {})[topic] ??= {})[role] = pair;
         }
       }
     }
@@ -316,7 +334,8 @@ export const mergeSettings = (next: Settings, current: Settings): Settings => {
   const instructorSubject = c.instructorSubject ?? was.instructorSubject;
   const instructorBodyTemplate = c.instructorBodyTemplate ?? was.instructorBodyTemplate;
   const kinds = n.kinds === undefined ? cur.kinds : { ...cur.kinds, ...n.kinds };
-  const coalesceSeconds = n.coalesceSeconds ?? cur.coalesceSeconds;
+  // `null` takes the window back to the server's `NOTIFY_COALESCE_SECONDS`; absent keeps it.
+  const coalesceSeconds = n.coalesceSeconds === null ? undefined : (n.coalesceSeconds ?? cur.coalesceSeconds);
   const reminders = n.reminders ?? cur.reminders;
   const templates = mergeTemplates(n.templates, cur.templates);
   return canonical({
@@ -361,7 +380,7 @@ export const completeSettings = (settings: Settings): CompleteSettings => {
         instructorBodyTemplate: c.instructorBodyTemplate ?? defaultInstructorTemplates.instructorBodyTemplate,
       },
       kinds: { ...defaultKinds, ...n.kinds },
-      ...(n.coalesceSeconds !== undefined ? { coalesceSeconds: n.coalesceSeconds } : {}),
+      ...(n.coalesceSeconds !== undefined && n.coalesceSeconds !== null ? { coalesceSeconds: n.coalesceSeconds } : {}),
       reminders: { offsetsMinutes: [...(n.reminders?.offsetsMinutes ?? DEFAULT_REMINDER_OFFSETS)] },
       templates: completeTemplates(n.templates),
     },
@@ -387,6 +406,18 @@ export const emailLanguageOf = (tag: string | undefined): EmailLanguage => {
   return (emailLanguages as ReadonlyArray<string>).includes(primary) ? (primary as EmailLanguage) : 'en';
 };
 
+/**
+ * Whether a Spanish reader gets the site's own cancellation email for this role rather than the built-in Spanish one:
+ * before there were templates per language, the cancellation section's texts went to every reader, so a site that
+ * customised them keeps sending them to Spanish readers until it sets `templates.es.cancelled` for the role.
+ */
+const siteCancellationForSpanish = (settings: Settings, role: RecipientRole): boolean => {
+  if ((settings.notifications.templates?.es?.cancelled?.[role] ?? undefined) !== undefined) return false;
+  const site = cancellationTemplatesFor(settings, role);
+  const builtIn = cancellationTemplatesFor(defaultSettings, role);
+  return site.subject !== builtIn.subject || site.bodyTemplate !== builtIn.bodyTemplate;
+};
+
 /** The subject and body of one topic's email for one reader's role, in their language (a tag such as `es-MX`). */
 export const emailTemplatesFor = (
   settings: Settings,
@@ -395,7 +426,8 @@ export const emailTemplatesFor = (
   language?: string,
 ): EmailTemplate => {
   const lang = emailLanguageOf(language);
-  if (lang === 'en' && topic === 'cancelled') return cancellationTemplatesFor(settings, role);
+  if (topic === 'cancelled' && (lang === 'en' || siteCancellationForSpanish(settings, role)))
+    return cancellationTemplatesFor(settings, role);
   const templates = completeSettings(settings).notifications.templates;
   return lang === 'en' ? templates.en[topic as ChangeKind][role] : templates.es[topic][role];
 };
@@ -483,7 +515,7 @@ const checkTemplates = (errors: FieldError[], templates: EmailTemplates): void =
     for (const topic of emailTopics) {
       for (const role of ['customer', 'instructor'] as const) {
         const pair = templates[language]?.[topic]?.[role];
-        if (pair === undefined) continue;
+        if (pair === undefined || pair === null) continue;
         const path = `notifications.templates.${language}.${topic}.${role}`;
         if (language === 'en' && topic === 'cancelled') {
           errors.push({ path, message: 'the English cancellation templates are notifications.cancellation' });
@@ -500,7 +532,7 @@ const checkTemplates = (errors: FieldError[], templates: EmailTemplates): void =
 
 const checkNewSections = (errors: FieldError[], n: Notifications): void => {
   const c = n.coalesceSeconds;
-  if (c !== undefined && (!Number.isInteger(c) || c < 0 || c > MAX_COALESCE_SECONDS))
+  if (c !== undefined && c !== null && (!Number.isInteger(c) || c < 0 || c > MAX_COALESCE_SECONDS))
     errors.push({
       path: 'notifications.coalesceSeconds',
       message: `must be an integer from 0 to ${MAX_COALESCE_SECONDS}`,
@@ -549,6 +581,16 @@ export const decide = (command: SettingsCommand, state: SettingsState): E.Either
   const errors = validateSettings(command.data.settings);
   if (errors.length > 0) return E.left(validationFailed(errors));
   const settings = mergeSettings(command.data.settings, state);
+  const bytes = new TextEncoder().encode(JSON.stringify(settings)).length;
+  if (bytes > MAX_SETTINGS_BYTES)
+    return E.left(
+      validationFailed([
+        {
+          path: 'notifications.templates',
+          message: `the settings would take ${bytes} bytes with the templates kept, more than the ${MAX_SETTINGS_BYTES} allowed; shorten or reset some templates`,
+        },
+      ]),
+    );
   if (JSON.stringify(settings) === JSON.stringify(canonical(state))) return E.right([]);
   return E.right([{ type: 'SettingsChanged', data: { ...command.data, settings } }]);
 };

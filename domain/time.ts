@@ -286,14 +286,20 @@ const displayFormatter = (tz: string, locale: string) => {
 
 const NARROW_SPACES = /[\u202f\u00a0]/g;
 
+/** A short zone name that is only an offset ("GMT+1", "UTC-5:30"): it names no zone. */
+const OFFSET_ZONE_NAME = /^(?:GMT|UTC)[+\-\u2212]\d/;
+
 /**
- * Human date and time with its zone, e.g. "Monday, March 2, 2026, 10:00 AM EST" (zones without a common
- * abbreviation in the locale show a GMT offset: "GMT+5:30"). ICU's narrow no-break spaces become plain spaces
- * so plain-text emails render the same everywhere. Throws RangeError for an invalid zone.
+ * Human date and time with its zone, e.g. "Monday, March 2, 2026, 10:00 AM EST". Where the locale has no
+ * abbreviation for the zone, ICU shows a GMT offset, which names an offset rather than the zone; the IANA zone id
+ * follows it then: "Saturday, March 2, 2030, 10:00 AM GMT+1 (Europe/Madrid)". ICU's narrow no-break spaces become
+ * plain spaces so plain-text emails render the same everywhere. Throws RangeError for an invalid zone.
  */
 export const formatInZone = (instant: Date, tz: string, locale = 'en-US'): string => {
   const f = displayFormatter(tz, locale);
-  return `${f.date.format(instant)}, ${f.time.format(instant)}`.replace(NARROW_SPACES, ' ');
+  const zoneName = f.time.formatToParts(instant).find((part) => part.type === 'timeZoneName')?.value ?? '';
+  const zoneId = OFFSET_ZONE_NAME.test(zoneName) ? ` (${tz})` : '';
+  return `${f.date.format(instant)}, ${f.time.format(instant)}${zoneId}`.replace(NARROW_SPACES, ' ');
 };
 
 // ---------------------------------------------------------------------------

@@ -303,6 +303,7 @@ export const createRoundPreparer =
       customerName: nameOf(snapshot.customerId),
       instructorName: nameOf(snapshot.instructorId),
       timezone: person?.timezone ?? snapshot.timezone,
+      ...(person?.language !== undefined ? { language: person.language } : {}),
       sessions: announced,
     });
     if (E.isLeft(rendered)) return { ...base, renderError: rendered.left };
@@ -342,7 +343,8 @@ export const createRoundPreparer =
         contentType: `text/calendar; charset=utf-8; method=${method}`,
       });
     }
-    const links = deps.joinLinks?.factsFor(request.personId);
+    // A cancellation carries no join links: the sessions it announces are not held any more.
+    const links = request.topic === 'cancelled' ? undefined : deps.joinLinks?.factsFor(request.personId);
     const joinLinks = links === undefined ? undefined : { ...links, language };
     return {
       ...base,

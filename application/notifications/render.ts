@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import type { RecipientRole } from '../../domain/notification.ts';
-import type { CancellationNotificationSettings } from '../../domain/settings.ts';
+import { emailLanguageOf, type CancellationNotificationSettings } from '../../domain/settings.ts';
 import { escapeHtml, parseTemplate, renderTemplate } from '../../domain/template.ts';
 import { formatInZone, isValidTimeZone } from '../../domain/time.ts';
 
@@ -20,6 +20,8 @@ export interface CancellationEmailInput {
   readonly instructorName: string;
   /** The reader's zone (people directory), else the meeting's. */
   readonly timezone: string;
+  /** The reader's language tag (people directory): dates are written in the email's language. */
+  readonly language?: string;
   /** The sessions announced, earliest first. */
   readonly sessions: ReadonlyArray<{ readonly start: string; readonly end: string; readonly previousStart?: string }>;
   /** `{{trainingType}}` as the reader's language names it. */
@@ -43,9 +45,25 @@ const identity = (value: string): string => value;
  */
 export const MAX_RENDERED_BODY_CHARS = 128 * 1024;
 
-/** Date and time in the reader's zone, with the zone shown ("Saturday, March 2, 2030, 9:00 AM CST"). */
-export const displayDate = (iso: string, timezone: string): string =>
-  formatInZone(new Date(iso), isValidTimeZone(timezone) ? timezone : 'UTC');
+/**
+ * The locale an email's dates are written in: the reader's own tag when it is a valid one of the email's language
+ * (`es-MX` for a Spanish email), else the language's default (`es-ES`, `en-US`).
+ */
+export const emailLocaleOf = (tag: string | undefined): string => {
+  const language = emailLanguageOf(tag);
+  const fallback = language === 'es' ? 'es-ES' : 'en-US';
+  if (tag === undefined) return fallback;
+  try {
+    const [canonical] = Intl.getCanonicalLocales(tag.replace(/_/g, '-'));
+    return canonical !== undefined && canonical.split('-')[0]?.toLowerCase() === language ? canonical : fallback;
+  } catch {
+    return fallback;
+  }
+};
+
+/** Date and time in the reader's zone and language, with the zone named ("Saturday, March 2, 2030, 9:00 AM CST"). */
+export const displayDate = (iso: string, timezone: string, locale = 'en-US'): string =>
+  formatInZone(new Date(iso), isValidTimeZone(timezone) ? timezone : 'UTC', locale);
 
 /**
  * The email of any topic (the name is the cancellation's, which came first). Token values are HTML-escaped in the body (the template itself is the admin's HTML);
@@ -59,12 +77,14 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
   const first = input.sessions[0];
   const last = input.sessions[input.sessions.length - 1];
   if (first === undefined || last === undefined) return E.left('there is no session to announce');
-  const dates = input.sessions.map((s) => displayDate(s.start, input.timezone));
+  const locale = emailLocaleOf(input.language);
+  const show = (iso: string) => displayDate(iso, input.timezone, locale);
+  const dates = input.sessions.map((s) => show(s.start));
   const raw: Record<string, string> = {
     siteName: input.siteName,
     meetingTitle: input.title,
-    startDate: displayDate(first.start, input.timezone),
-    endDate: displayDate(last.end, input.timezone),
+    startDate: show(first.start),
+    endDate: show(last.end),
     instructorName: input.instructorName,
     customerName: input.customerName,
     recipientName: input.recipientRole === 'customer' ? input.customerName : input.instructorName,
@@ -74,7 +94,7 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
     sessionList: input.kind === 'series' ? dates.join(', ') : '',
     trainingType: input.trainingType ?? '',
     location: input.location ?? '',
-    previousStartDate: first.previousStart !== undefined ? displayDate(first.previousStart, input.timezone) : '',
+    previousStartDate: first.previousStart !== undefined ? show(first.previousStart) : '',
   };
   const escaped: Record<string, string> = Object.fromEntries(
     Object.entries(raw).map(([key, value]) => [key, escapeHtml(value)]),
@@ -94,7 +114,12 @@ export const renderCancellationEmail = (input: CancellationEmailInput): E.Either
   const subject = renderTemplate(subjectParts.right, raw, (value) => value.replace(/[\r\n\t]+/g, ' '))
     .replace(/\s+/g, ' ')
     .trim();
-  const html = renderTemplate(bodyParts.right, escaped, identity);
+  // A paragraph whose tokens rendered nothing (no reason given, no list for one session) is left out, and a list in a
+  // paragraph of its own (`<p>{{sessionList}}</p>`, as the cancellation default has it) stands alone: HTML has no
+  // list inside a paragraph.
+  const list = escaped.sessionList;
+  const rendered = renderTemplate(bodyParts.right, escaped, identity);
+  const html = (list === '' ? rendered : rendered.split(`<p>${list}</p>`).join(list)).replace(/<p>\s*<\/p>/g, '');
   return E.right({ subject, html, text: htmlToText(html) });
 };
 

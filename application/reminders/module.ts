@@ -24,6 +24,8 @@ export interface ReminderModuleDeps {
   readonly newId: () => string;
   readonly log: Log;
   readonly recheckMs?: number;
+  /** Whether the instructor gets a copy of each reminder (the settings' `kinds.reminder.notifyInstructor`). */
+  readonly notifyInstructor?: () => boolean;
 }
 
 export interface ReminderModule {
@@ -64,6 +66,7 @@ export const createReminderModule = (deps: ReminderModuleDeps): ReminderModule =
     newId: deps.newId,
     log: deps.log,
     ...(deps.recheckMs !== undefined ? { recheckMs: deps.recheckMs } : {}),
+    ...(deps.notifyInstructor !== undefined ? { notifyInstructor: deps.notifyInstructor } : {}),
   });
   let started = false;
   deps.projections.onProjected((event) => {

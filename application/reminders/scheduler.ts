@@ -24,6 +24,8 @@ export interface SchedulerDeps {
   readonly recheckMs?: number;
   /** The longest a wait for the next due reminder may be, so a corrected clock is followed; 10 min by default. */
   readonly maxSleepMs?: number;
+  /** Whether the instructor gets a copy of each reminder too (`kinds.reminder.notifyInstructor`); absent, never. */
+  readonly notifyInstructor?: () => boolean;
 }
 
 /** One reminder's notice for one recipient: the same id on every node, for every retry of this due reminder. */
@@ -50,6 +52,12 @@ export class ReminderScheduler {
   private stopped = true;
   /** Reminders looked at lately, by key: not looked at again before the instant (ms). */
   private readonly resting = new Map<string, number>();
+  /**
+   * Due reminders whose session was cancelled or moved, by key: the planner drops or re-plans them. They are not
+   * looked at again, nor counted in a batch, until a plan changes (`wake`), so that many of them cannot hold up the
+   * rest; a re-plan that keeps the reminder (a reinstatement at the same time) is found again then.
+   */
+  private readonly waiting = new Set<string>();
   private readonly commands: Recorder;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -63,6 +71,11 @@ export class ReminderScheduler {
 
   /** A plan may have changed (a reminder event was projected): look at the due reminders again. */
   wake(): void {
+    this.waiting.clear();
+    this.resume();
+  }
+
+  private resume(): void {
     if (this.stopped) return;
     if (this.running !== undefined) {
       this.again = true;
@@ -75,7 +88,7 @@ export class ReminderScheduler {
         this.running = undefined;
         if (this.again) {
           this.again = false;
-          this.wake();
+          this.resume();
         } else this.arm();
       });
   }
@@ -87,20 +100,31 @@ export class ReminderScheduler {
 
   private async run(): Promise<void> {
     const now = this.deps.clock();
-    const due = this.deps.queries.dueReminders(now.toISOString(), BATCH);
-    const present = new Set(due.map(keyOf));
+    const rows = this.deps.queries.dueReminders(now.toISOString(), BATCH + this.waiting.size);
+    const present = new Set(rows.map(keyOf));
     for (const key of this.resting.keys()) if (!present.has(key)) this.resting.delete(key);
+    for (const key of this.waiting) if (!present.has(key)) this.waiting.delete(key);
+    const due = this.batchOf(rows);
     for (const reminder of due) {
       if (this.stopped) return;
       const key = keyOf(reminder);
       if ((this.resting.get(key) ?? 0) > now.getTime()) continue;
       this.resting.set(key, now.getTime() + (this.deps.recheckMs ?? 5_000));
       try {
-        await this.handle(reminder, due);
+        if ((await this.handle(reminder, due)) === 'waiting') this.waiting.add(key);
       } catch (error) {
         this.deps.log.error({ err: error, meetingId: reminder.meetingId }, 'reminder not handled; trying again');
       }
     }
+  }
+
+  /** The due reminders to look at: a batch of them, besides those known to wait on a re-plan. */
+  private dueNow(now: Date): ReadonlyArray<DueReminder> {
+    return this.batchOf(this.deps.queries.dueReminders(now.toISOString(), BATCH + this.waiting.size));
+  }
+
+  private batchOf(rows: ReadonlyArray<DueReminder>): ReadonlyArray<DueReminder> {
+    return rows.filter((row) => !this.waiting.has(keyOf(row))).slice(0, BATCH);
   }
 
   /** Sleeps until the next reminder is due or a resting one may be looked at again. */
@@ -110,38 +134,40 @@ export class ReminderScheduler {
     let wakeAt = now + (this.deps.maxSleepMs ?? 600_000);
     const next = this.deps.queries.nextDueAt(new Date(now).toISOString());
     if (next !== undefined) wakeAt = Math.min(wakeAt, Date.parse(next));
-    for (const reminder of this.deps.queries.dueReminders(new Date(now).toISOString(), BATCH)) {
+    for (const reminder of this.dueNow(new Date(now))) {
       wakeAt = Math.min(wakeAt, Math.max(now, this.resting.get(keyOf(reminder)) ?? now));
     }
     this.clearTimer();
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
-        this.wake();
+        this.resume();
       },
       Math.max(0, wakeAt - now),
     );
     this.timer.unref();
   }
 
-  private async handle(reminder: DueReminder, due: ReadonlyArray<DueReminder>): Promise<void> {
+  /** Sends, marks or lets go of one due reminder; `waiting` when its plan is to change (cancelled or moved). */
+  private async handle(reminder: DueReminder, due: ReadonlyArray<DueReminder>): Promise<'done' | 'waiting'> {
     const found = await readMeetingNow(this.deps.store, reminder.meetingId);
+    const now = this.deps.clock();
+    // A meeting whose events cannot be decoded, or that has none, will never have a session to remind of.
     if (E.isLeft(found)) {
       this.deps.log.error({ meetingId: reminder.meetingId, error: found.left }, 'meeting cannot be read; no reminder');
-      return;
+      await this.markMissed(reminder, now, `the meeting cannot be read: ${found.left}`);
+      return 'done';
     }
     const meeting = found.right?.meeting;
-    const now = this.deps.clock();
+    if (meeting === undefined) {
+      await this.markMissed(reminder, now, 'the meeting does not exist');
+      return 'done';
+    }
     // Cancelled or moved: the planner drops or re-plans it; until then nothing is sent.
-    if (
-      meeting === undefined ||
-      meeting.status === 'cancelled' ||
-      Date.parse(meeting.start) !== Date.parse(reminder.start)
-    )
-      return;
+    if (meeting.status === 'cancelled' || Date.parse(meeting.start) !== Date.parse(reminder.start)) return 'waiting';
     if (!stillAhead(meeting, reminder.start, now)) {
       await this.markMissed(reminder, now, 'the session had started');
-      return;
+      return 'done';
     }
     const later = due.find(
       (other) =>
@@ -151,23 +177,42 @@ export class ReminderScheduler {
     );
     if (later !== undefined) {
       await this.markMissed(reminder, now, `the ${later.offsetSeconds} s reminder is due too and goes instead`);
-      return;
+      return 'done';
     }
     await this.send(reminder, meeting, now);
+    return 'done';
   }
 
   private async send(reminder: DueReminder, meeting: Meeting, now: Date): Promise<void> {
-    // The member, whose join link the reminder carries (the instructor's day is the schedule in the app).
-    const recipient = { personId: meeting.customerId, role: 'customer' as const };
-    const key = reminderKey(reminder, recipient.personId);
+    // The member, whose join link the reminder carries; the instructor gets their own copy (with their own link,
+    // their role's template) only when the settings say so.
+    const customer = { personId: meeting.customerId, role: 'customer' as const };
+    const key = reminderKey(reminder, customer.personId);
     const notificationId = notificationIdFor(key);
     try {
-      await this.claim(reminder, meeting, { key, notificationId, recipient });
+      await this.claim(reminder, meeting, { key, notificationId, recipient: customer });
     } catch (error) {
       // Refused by the store or the log every time (never by an outage): said once, and the reminder is let go.
       if (!(error instanceof ClaimRefused)) throw error;
       await this.markMissed(reminder, now, `its notice can never be stored: ${error.message}`);
       return;
+    }
+    if ((this.deps.notifyInstructor?.() ?? false) && meeting.instructorId !== meeting.customerId) {
+      const instructor = { personId: meeting.instructorId, role: 'instructor' as const };
+      const instructorKey = reminderKey(reminder, instructor.personId);
+      try {
+        await this.claim(reminder, meeting, {
+          key: instructorKey,
+          notificationId: notificationIdFor(instructorKey),
+          recipient: instructor,
+        });
+      } catch (error) {
+        if (!(error instanceof ClaimRefused)) throw error;
+        this.deps.log.warn(
+          { meetingId: reminder.meetingId, error: error.message },
+          "the instructor's reminder can never be stored; the member's goes",
+        );
+      }
     }
     await this.mark(reminder, {
       type: 'ClaimReminder',
@@ -178,7 +223,7 @@ export class ReminderScheduler {
   private async claim(
     reminder: DueReminder,
     meeting: Meeting,
-    notice: { key: string; notificationId: string; recipient: { personId: string; role: 'customer' } },
+    notice: { key: string; notificationId: string; recipient: { personId: string; role: 'customer' | 'instructor' } },
   ): Promise<void> {
     const { key, notificationId, recipient } = notice;
     await claimNotice(

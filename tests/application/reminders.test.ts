@@ -96,7 +96,11 @@ const book = (store: EventStore, meetingId: string, start: string) =>
   append(store, `meeting-${meetingId}`, 'MeetingScheduled', aMeetingScheduled(meetingId, start, { at: BOOKED, by }));
 
 /** Schedulers ("nodes") on the world's log and plans, with the reminder topic and a clock stopped at `now`. */
-const schedulers = (world: ReturnType<typeof setup>, now: Date) => {
+const schedulers = (
+  world: ReturnType<typeof setup>,
+  now: Date,
+  queries: ReturnType<typeof setup>['queries'] = world.queries,
+) => {
   const people: Record<string, PersonView> = {
     cora: { id: 'cora', name: 'Cora', email: 'cora@example.com', roles: [], active: true, updatedAt: BOOKED },
     ivan: { id: 'ivan', name: 'Ivan', email: 'ivan@example.com', roles: [], active: true, updatedAt: BOOKED },
@@ -114,7 +118,7 @@ const schedulers = (world: ReturnType<typeof setup>, now: Date) => {
   const node = () =>
     new ReminderScheduler({
       store: world.store,
-      queries: world.queries,
+      queries,
       notices: { prepare: prepareRound({ reminder: topic }), schedule: (id) => scheduled.push(id) },
       clock: () => now,
       newId: randomUUID,
@@ -251,5 +255,62 @@ describe('the reminder planner', () => {
     );
     expect(byOffset).toEqual({ [24 * HOUR]: 'ReminderMissed', [HOUR]: 'ReminderClaimed' });
     expect((await world.store.readAll({})).filter((e) => e.type === 'NotificationRequested')).toHaveLength(1);
+  });
+  it('lets go of reminders of meetings that cannot be read, and stuck rows waiting on a re-plan hold up no others', async () => {
+    const world = setup();
+    const planner = world.planner();
+    planner.start();
+    await book(world.store, 'good', '2030-03-10T15:00:00.000Z');
+    await book(world.store, 'bad', '2030-03-10T15:00:00.000Z');
+    await world.caughtUp(planner);
+    await planner.stop();
+    // The meeting's events no longer decode: it can never be reminded of.
+    await append(world.store, 'meeting-bad', 'MeetingRescheduled', { nonsense: true });
+    // More stuck rows than a batch, earliest first: their sessions moved, and the planner has not re-planned them.
+    const stuck = Array.from({ length: 250 }, (_, i) => ({
+      meetingId: `moved-${i}`,
+      offsetSeconds: HOUR,
+      start: '2030-03-10T10:00:00.000Z',
+      dueAt: '2030-03-10T09:00:00.000Z',
+      plannedEventId: randomUUID(),
+    }));
+    for (const row of stuck) await book(world.store, row.meetingId, '2030-03-12T10:00:00.000Z');
+    const queries = {
+      ...world.queries,
+      dueReminders: (until: string, limit: number) =>
+        [...stuck, ...world.queries.dueReminders(until, limit)].slice(0, limit),
+    };
+    const reads = new Map<string, number>();
+    const readStream = world.store.readStream.bind(world.store);
+    world.store.readStream = (async (name: string, ...rest: unknown[]) => {
+      reads.set(name, (reads.get(name) ?? 0) + 1);
+      return (readStream as (...args: unknown[]) => unknown)(name, ...rest);
+    }) as typeof world.store.readStream;
+    const { node } = schedulers(world, new Date('2030-03-10T14:30:00.000Z'), queries);
+    const scheduler = node();
+    scheduler.start();
+    const deadline = Date.now() + 30_000;
+    const marks = async () =>
+      (await world.store.readAll({})).filter((e) => e.type === 'ReminderClaimed' || e.type === 'ReminderMissed');
+    while ((await marks()).length < 4) {
+      if (Date.now() > deadline) throw new Error(`the reminders were not marked: ${(await marks()).length}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Some rechecks later, the stuck rows have still been read once each: they wait for a plan to change.
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await scheduler.stop();
+    const byStream = (await marks()).map(
+      (e) => `${e.streamName}:${(e.data as { offsetSeconds: number }).offsetSeconds}:${e.type}`,
+    );
+    expect(byStream.sort()).toEqual(
+      [
+        `reminders-bad:${24 * HOUR}:ReminderMissed`,
+        `reminders-bad:${HOUR}:ReminderMissed`,
+        `reminders-good:${24 * HOUR}:ReminderMissed`,
+        `reminders-good:${HOUR}:ReminderClaimed`,
+      ].sort(),
+    );
+    expect(reads.get('meeting-moved-0')).toBe(1);
+    expect(reads.get('meeting-moved-249')).toBe(1);
   });
 });

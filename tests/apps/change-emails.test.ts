@@ -312,10 +312,16 @@ describe('change emails through Resend', () => {
     const [notice] = (await settled(admin, meetingId, 'booked', 2)).filter((n) => n.recipient.personId === 'sofia');
     const body = emailOf(notice);
     expect(body.to).toEqual(['sofia@example.com']);
-    expect(body.subject).toContain('tienes reservada');
+    expect(body.subject).toContain('reserva confirmada');
     expect(body.text).toContain('Hola Sofía Socia:');
     expect(body.text).toContain('una videollamada en la aplicación');
-    expect(body.text).toMatch(/C[SD]T|GMT-6/);
+    // The dates are Spanish (weekday and month names), and the zone is named, not only its offset.
+    const spanishDate =
+      /(lunes|martes|miércoles|jueves|viernes|sábado|domingo), \d{1,2} de (enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre) de \d{4}/;
+    expect(body.subject).toMatch(spanishDate);
+    expect(body.text).toMatch(spanishDate);
+    expect(body.text).not.toMatch(/Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|March|December/);
+    expect(body.text).toContain('GMT-6 (America/Mexico_City)');
     // Her own join link is added as the email is sent, under a Spanish heading too.
     expect(body.text).toMatch(/Tu enlace personal a la sesión \(no lo compartas\):\n- http:\/\/\S+#link=/);
     expect(body.text).not.toContain('Your own link');

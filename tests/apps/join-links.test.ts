@@ -223,30 +223,61 @@ describe('the calendar feed', () => {
   });
 });
 
-describe('the cancellation email', () => {
-  it('carries its recipient’s own link to the session, which reads it; the recorded email does not', async () => {
-    const id = await book({ start: '2030-03-06T15:00:00Z', end: '2030-03-06T16:00:00Z' });
-    expect((await admin.request('POST', `/meetings/${id}/cancel`, { reason: 'Ill' })).status).toBe(200);
-    const notice = await eventually(async () => {
+describe('the emails of a session', () => {
+  const sentTo = (id: string, topic: string) =>
+    eventually(async () => {
       const res = await admin.request('GET', `/notifications?meetingId=${encodeURIComponent(id)}&status=sent`);
-      return (res.body.items as Array<{ id: string; recipient: { personId: string } }>).find(
-        (n) => n.recipient.personId === 'cora',
+      return (res.body.items as Array<{ id: string; topic: string; recipient: { personId: string } }>).find(
+        (n) => n.recipient.personId === 'cora' && n.topic === topic,
       );
-    }, 'the sent cancellation email to cora');
+    }, `the sent ${topic} email to cora`);
+
+  it('a cancellation carries no join link: the session it announces is not held any more', async () => {
+    const id = await book({ start: '2030-03-07T15:00:00Z', end: '2030-03-07T16:00:00Z' });
+    expect((await admin.request('POST', `/meetings/${id}/cancel`, { reason: 'Ill' })).status).toBe(200);
+    const notice = await sentTo(id, 'cancelled');
     const base = join(sys.dataDir, 'outbox', notice.id);
     const html = readFileSync(`${base}.html`, 'utf8');
     const text = readFileSync(`${base}.txt`, 'utf8');
-    const href = /<a href="([^"]+)">/.exec(html.slice(html.indexOf('Your own link')))?.[1]?.replace(/&amp;/g, '&');
-    expect(href).toBeDefined();
-    const token = tokenOf(href!, id);
-    expect(text).toContain(href!);
-    const read = await client(sys.url, token).request('GET', `/meetings/${id}`);
-    expect(read.status).toBe(200);
-    expect(read.body).toMatchObject({ id, customerId: 'cora', state: 'cancelled' });
-    // The link is a credential: the notification's recorded events never hold it.
-    const events = await sys.system.store.readStream(`notification-${notice.id}`);
-    expect(events.length).toBeGreaterThan(0);
-    expect(JSON.stringify(events)).not.toContain(token);
+    expect(html).toContain('cancelled');
+    expect(html).not.toContain('Your own link');
+    expect(html).not.toContain('#link=');
+    expect(text).not.toContain('#link=');
+  });
+
+  it('the booking email carries its recipient’s own link to the session, which reads it; the recorded email does not', async () => {
+    // This system's clock is stopped: no coalescing window, so the booking email goes at once.
+    const window = async (coalesceSeconds: number | null) => {
+      const current = (await admin.request('GET', '/settings')).body;
+      const res = await admin.request('PUT', '/settings', {
+        debugLevel: current.debugLevel,
+        notifications: { cancellation: current.notifications.cancellation, coalesceSeconds },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    };
+    await window(0);
+    try {
+      const id = await book({ start: '2030-03-06T15:00:00Z', end: '2030-03-06T16:00:00Z' });
+      const notice = await sentTo(id, 'booked');
+      const base = join(sys.dataDir, 'outbox', notice.id);
+      const html = readFileSync(`${base}.html`, 'utf8');
+      const text = readFileSync(`${base}.txt`, 'utf8');
+      const href = /<a href="([^"]+)">/.exec(html.slice(html.indexOf('Your own link')))?.[1]?.replace(/&amp;/g, '&');
+      expect(href).toBeDefined();
+      const token = tokenOf(href!, id);
+      expect(text).toContain(href!);
+      const read = await client(sys.url, token).request('GET', `/meetings/${id}`);
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ id, customerId: 'cora' });
+      // The link is a credential: the notification's recorded events never hold it.
+      const events = await sys.system.store.readStream(`notification-${notice.id}`);
+      expect(events.length).toBeGreaterThan(0);
+      expect(JSON.stringify(events)).not.toContain(token);
+    } finally {
+      // Back to NOTIFY_COALESCE_SECONDS.
+      await window(null);
+      expect((await admin.request('GET', '/settings')).body.notifications.coalesceSeconds).toBeUndefined();
+    }
   });
 });
 

@@ -97,6 +97,8 @@ describe('reminders before a session', () => {
       'ivy',
       'rita',
       'ravi',
+      'nora',
+      'isak',
     ],
   });
   const admin = sys.client('admin-1', ['admin']);
@@ -136,6 +138,56 @@ describe('reminders before a session', () => {
       expect(fake.deliveredTo('ivan@example.com').filter((e) => String(e.body?.text).includes(id))).toHaveLength(0);
       // Marked sent in the plan: nothing is left to go.
       expect(planOf(sys, id)?.reminders).toEqual([]);
+    },
+  );
+
+  it(
+    'with the instructor switch on, the instructor gets their own reminder with their own join link, once',
+    { timeout: TEST_MS },
+    async () => {
+      const putKinds = async (notifyInstructor: boolean) => {
+        const current = (await admin.request('GET', '/settings')).body;
+        const res = await admin.request('PUT', '/settings', {
+          debugLevel: current.debugLevel,
+          notifications: {
+            cancellation: current.notifications.cancellation,
+            kinds: { reminder: { enabled: true, notifyInstructor } },
+          },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+      };
+      await putKinds(true);
+      try {
+        const id = await book(admin, sessionBody('nora', 'isak', OFFSET_SECONDS + 10));
+        const sent = await eventually(
+          async () => {
+            const items = await noticesFor(admin, id);
+            return items.length === 2 && items.every((n) => n.status === 'sent') ? items : undefined;
+          },
+          'both reminders sent',
+          WAIT_MS,
+        );
+        expect(sent.map((n) => `${n.topic}:${n.recipient.personId}:${n.recipient.role}`).sort()).toEqual([
+          'reminder:isak:instructor',
+          'reminder:nora:customer',
+        ]);
+        const [toInstructor] = remindersTo('isak@example.com', id);
+        expect(remindersTo('isak@example.com', id)).toHaveLength(1);
+        expect(remindersTo('nora@example.com', id)).toHaveLength(1);
+        const link = /(https?:\/\/\S+\/call\?meeting=\S+#link=\S+)/.exec(toInstructor!.body.text as string)?.[1];
+        const memberLink = /(https?:\/\/\S+\/call\?meeting=\S+#link=\S+)/.exec(
+          remindersTo('nora@example.com', id)[0]!.body.text as string,
+        )?.[1];
+        expect(link).toBeDefined();
+        expect(link).not.toBe(memberLink);
+        // The instructor's link signs in the instructor: the session is theirs to see.
+        const token = new URL(link!).hash.slice('#link='.length);
+        const seen = await client(sys.url, token).request('GET', `/meetings/${id}`);
+        expect(seen.status).toBe(200);
+        expect(planOf(sys, id)?.reminders).toEqual([]);
+      } finally {
+        await putKinds(false);
+      }
     },
   );
 

@@ -13,8 +13,11 @@ import {
   kindEnabled,
   notifyInstructorOf,
   reminderOffsetsMinutes,
+  MAX_SETTINGS_BYTES,
+  changeKinds,
 } from '../../domain/settings.ts';
-import type { EmailTemplate, Settings } from '../../domain/settings.ts';
+import { Settings } from '../../domain/settings.ts';
+import type { EmailTemplate } from '../../domain/settings.ts';
 import { builtInTemplates } from '../../domain/email-defaults.ts';
 import { foreignToken, parseTemplate, tokensForTopic } from '../../domain/template.ts';
 
@@ -99,6 +102,120 @@ describe('settings for every kind of email', () => {
     expect(emailTemplatesFor(defaultSettings, 'reminder', 'instructor')).toEqual(
       builtInTemplates.en.reminder.instructor,
     );
+  });
+
+  it("a site's customised cancellation still reaches Spanish readers until their own cancellation is set, per role", () => {
+    const customised = put(todays, initialState());
+    expect(emailTemplatesFor(customised, 'cancelled', 'customer', 'es-MX')).toEqual({
+      subject: 'Cancelled: {{meetingTitle}}',
+      bodyTemplate: '<p>Hi {{customerName}}</p>',
+    });
+    // The instructor's pair was never customised: the built-in Spanish one.
+    expect(emailTemplatesFor(customised, 'cancelled', 'instructor', 'es')).toEqual(
+      builtInTemplates.es.cancelled.instructor,
+    );
+    const spanish = { subject: 'Cancelada: {{meetingTitle}}', bodyTemplate: '<p>Hola {{customerName}}</p>' };
+    const withSpanish = put(
+      {
+        ...todays,
+        notifications: { ...todays.notifications, templates: { es: { cancelled: { customer: spanish } } } },
+      },
+      customised,
+    );
+    expect(emailTemplatesFor(withSpanish, 'cancelled', 'customer', 'es')).toEqual(spanish);
+    expect(emailTemplatesFor(withSpanish, 'cancelled', 'customer', 'en').subject).toBe('Cancelled: {{meetingTitle}}');
+  });
+
+  it('refuses a PUT that would grow the merged settings past their bound, naming the templates', () => {
+    const long = (tag: string) => ({ subject: tag, bodyTemplate: `<p>${tag}</p>${'x'.repeat(40_000)}` });
+    const en = Object.fromEntries(
+      changeKinds.map((kind) => [kind, { customer: long(`${kind} c`), instructor: long(`${kind} i`) }]),
+    );
+    // Each body is within its own bound, and so is each PUT; the English ones fit (about 400 KB).
+    const withEnglish = put(
+      { ...todays, notifications: { ...todays.notifications, templates: { en } } },
+      initialState(),
+    );
+    expect(JSON.stringify(withEnglish).length).toBeLessThan(MAX_SETTINGS_BYTES);
+    const es = {
+      booked: { customer: long('es c'), instructor: long('es i') },
+      changed: { customer: long('es x'), instructor: long('es y') },
+    };
+    const decided = decide(
+      {
+        type: 'ChangeSettings',
+        data: { settings: { ...todays, notifications: { ...todays.notifications, templates: { es } } }, ...stamp },
+      },
+      withEnglish,
+    );
+    expect(E.isLeft(decided)).toBe(true);
+    if (E.isLeft(decided)) {
+      expect(decided.left.errors).toHaveLength(1);
+      expect(decided.left.errors[0]).toMatchObject({ path: 'notifications.templates' });
+      expect(decided.left.errors[0]!.message).toContain(String(MAX_SETTINGS_BYTES));
+    }
+    // A smaller one still fits.
+    const fits = put(
+      {
+        ...todays,
+        notifications: { ...todays.notifications, templates: { es: { booked: { customer: long('es') } } } },
+      },
+      withEnglish,
+    );
+    expect(emailTemplatesFor(fits, 'booked', 'customer', 'es').subject).toBe('es');
+  });
+
+  it('null takes a template pair back to the built-in one, and the window back to NOTIFY_COALESCE_SECONDS', () => {
+    const mine = { subject: 'Mine {{meetingTitle}}', bodyTemplate: '<p>mine</p>' };
+    const custom = put(
+      {
+        ...todays,
+        notifications: {
+          ...todays.notifications,
+          coalesceSeconds: 10,
+          templates: { en: { booked: { customer: mine, instructor: mine } }, es: { reminder: { customer: mine } } },
+        },
+      },
+      initialState(),
+    );
+    expect(emailTemplatesFor(custom, 'booked', 'customer')).toEqual(mine);
+    expect(coalesceSecondsOf(custom, 60)).toBe(10);
+    const reset = put(
+      {
+        ...todays,
+        notifications: {
+          ...todays.notifications,
+          coalesceSeconds: null,
+          templates: { en: { booked: { customer: null } }, es: { reminder: { customer: null } } },
+        },
+      },
+      custom,
+    );
+    expect(emailTemplatesFor(reset, 'booked', 'customer')).toEqual(builtInTemplates.en.booked.customer);
+    expect(emailTemplatesFor(reset, 'reminder', 'customer', 'es')).toEqual(builtInTemplates.es.reminder.customer);
+    // The pair not named keeps its value; nothing of the reset is kept as null.
+    expect(emailTemplatesFor(reset, 'booked', 'instructor')).toEqual(mine);
+    expect(coalesceSecondsOf(reset, 60)).toBe(60);
+    expect(reset.notifications.coalesceSeconds).toBeUndefined();
+    expect(JSON.stringify(reset)).not.toContain('null');
+    expect(reset.notifications.templates).toEqual({ en: { booked: { instructor: mine } } });
+    // Decoding a body with nulls succeeds: the codec accepts them.
+    expect(
+      E.isRight(
+        Settings.decode(
+          JSON.parse(
+            JSON.stringify({
+              ...todays,
+              notifications: {
+                ...todays.notifications,
+                coalesceSeconds: null,
+                templates: { es: { booked: { customer: null } } },
+              },
+            }),
+          ),
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('every built-in template parses and uses only the tokens its topic fills', () => {

@@ -281,9 +281,22 @@ describe('formatInZone', () => {
     expect(formatInZone(at('2026-03-02T15:00:00Z'), 'UTC')).toBe('Monday, March 2, 2026, 3:00 PM UTC');
   });
 
-  it('shows a GMT offset where the locale has no abbreviation, in the zone’s own date', () => {
-    expect(formatInZone(at('2026-03-02T15:00:00Z'), 'Asia/Kolkata')).toBe('Monday, March 2, 2026, 8:30 PM GMT+5:30');
-    expect(formatInZone(at('2026-03-02T15:00:00Z'), 'Australia/Sydney')).toBe('Tuesday, March 3, 2026, 2:00 AM GMT+11');
+  it('names the zone after a GMT offset where the locale has no abbreviation, in the zone’s own date', () => {
+    expect(formatInZone(at('2026-03-02T15:00:00Z'), 'Asia/Kolkata')).toBe(
+      'Monday, March 2, 2026, 8:30 PM GMT+5:30 (Asia/Kolkata)',
+    );
+    expect(formatInZone(at('2026-03-02T15:00:00Z'), 'Australia/Sydney')).toBe(
+      'Tuesday, March 3, 2026, 2:00 AM GMT+11 (Australia/Sydney)',
+    );
+    expect(formatInZone(at('2030-03-02T09:00:00Z'), 'Europe/Madrid')).toBe(
+      'Saturday, March 2, 2030, 10:00 AM GMT+1 (Europe/Madrid)',
+    );
+    expect(formatInZone(at('2030-03-02T09:00:00Z'), 'America/Mexico_City', 'es-MX')).toBe(
+      'sábado, 2 de marzo de 2030, 3:00 a.m. GMT-6 (America/Mexico_City)',
+    );
+    expect(formatInZone(at('2030-03-02T09:00:00Z'), 'Europe/Madrid', 'es-ES')).toBe(
+      'sábado, 2 de marzo de 2030, 10:00 CET',
+    );
   });
 
   it('uses plain spaces only', () => {

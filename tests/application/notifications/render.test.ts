@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { htmlToText, renderCancellationEmail } from '../../../application/notifications/render.ts';
 import type { CancellationEmailInput } from '../../../application/notifications/render.ts';
-import { cancellationTemplatesFor, defaultSettings } from '../../../domain/settings.ts';
+import { cancellationTemplatesFor, defaultSettings, emailTemplatesFor, emailTopics } from '../../../domain/settings.ts';
 
 const templates = defaultSettings.notifications.cancellation;
 
@@ -26,6 +26,55 @@ const render = (overrides: Partial<CancellationEmailInput> = {}) => {
 };
 
 describe('cancellation email rendering', () => {
+  it('writes dates in the reader’s language, the zone named after a bare offset, and leaves no empty paragraph', () => {
+    const es = render({
+      language: 'es-MX',
+      timezone: 'Europe/Madrid',
+      templates: emailTemplatesFor(defaultSettings, 'rescheduled', 'customer', 'es'),
+      sessions: [
+        {
+          start: '2030-03-02T09:00:00.000Z',
+          end: '2030-03-02T10:00:00.000Z',
+          previousStart: '2030-03-01T09:00:00.000Z',
+        },
+      ],
+    });
+    expect(es.subject).toBe(
+      'Virtual Y: "Strength basics" se ha movido al sábado, 2 de marzo de 2030, 10:00 a.m. GMT+1 (Europe/Madrid)',
+    );
+    expect(es.text).toContain('se ha movido del viernes, 1 de marzo de 2030');
+    expect(render({ language: 'es', timezone: 'Europe/Madrid' }).html).toContain(
+      'sábado, 2 de marzo de 2030, 16:00 CET',
+    );
+    for (const language of ['en', 'es'])
+      for (const topic of emailTopics)
+        for (const recipientRole of ['customer', 'instructor'] as const) {
+          const one = render({
+            language,
+            recipientRole,
+            templates: emailTemplatesFor(defaultSettings, topic, recipientRole, language),
+          });
+          expect(one.html, `${language} ${topic}`).not.toMatch(/<p>\s*<\/p>/);
+          const series = render({
+            language,
+            recipientRole,
+            kind: 'series',
+            templates: emailTemplatesFor(defaultSettings, topic, recipientRole, language),
+            sessions: [
+              { start: '2030-03-02T15:00:00.000Z', end: '2030-03-02T16:00:00.000Z' },
+              { start: '2030-03-09T15:00:00.000Z', end: '2030-03-09T16:00:00.000Z' },
+            ],
+          });
+          expect(series.html, `${language} ${topic}`).not.toMatch(/<p>\s*<ul>/);
+        }
+  });
+
+  it('the English reminder reads "starts on"', () => {
+    expect(render({ templates: emailTemplatesFor(defaultSettings, 'reminder', 'customer') }).text).toContain(
+      'starts on Saturday, March 2, 2030',
+    );
+  });
+
   it('shows the date in the reader zone with the zone named', () => {
     const email = render();
     expect(email.html).toContain('Saturday, March 2, 2030, 9:00 AM CST');

@@ -55,6 +55,21 @@ describe('staff settings of every kind of email', { timeout: 120_000 }, () => {
     });
     // The cancellation section is as it was.
     expect(n.cancellation.enabled).toBe(true);
+    // Only the pair edited was sent and kept: the built-in ones stay built-in.
+    const history = JSON.stringify((await (await apiAs(web, 'admin-1')).request('GET', '/settings/history')).body);
+    expect(history).toContain('Reserva: {{meetingTitle}}');
+    expect(history).not.toContain('you are booked for');
+
+    // "Reset to default" takes the pair back to the built-in one; an emptied window goes back to the server's.
+    await section.getByRole('button', { name: 'Reset to default' }).click();
+    await section.getByRole('status').filter({ hasText: 'Back to the built-in template.' }).waitFor();
+    await expect.poll(() => section.getByLabel('Template subject').inputValue()).toContain('reserva confirmada');
+    await section.getByLabel('Wait before sending a change (seconds, 0 to 3600)').fill('');
+    await section.getByRole('button', { name: 'Save these emails' }).click();
+    await section.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const after = (await (await apiAs(web, 'admin-1')).request('GET', '/settings')).body.notifications;
+    expect(after.templates.es.booked.customer.subject).toContain('reserva confirmada');
+    expect(after.coalesceSeconds).toBeUndefined();
   });
 
   it('renders in Spanish without untranslated words', async () => {

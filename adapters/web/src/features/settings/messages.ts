@@ -53,6 +53,8 @@ export const messages = {
         tokens: 'Tokens this email can use:',
         preview: 'Preview this template',
         previewFrame: 'Preview of the chosen template',
+        reset: 'Reset to default',
+        resetDone: 'Back to the built-in template.',
         save: 'Save these emails',
       },
       tokens: {
@@ -150,6 +152,8 @@ export const messages = {
         tokens: 'Marcadores que puede usar este correo:',
         preview: 'Vista previa de esta plantilla',
         previewFrame: 'Vista previa de la plantilla elegida',
+        reset: 'Restablecer la predeterminada',
+        resetDone: 'Se ha vuelto a la plantilla predeterminada.',
         save: 'Guardar estos correos',
       },
       tokens: {
