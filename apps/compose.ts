@@ -13,6 +13,11 @@ import { guardedAccessProvider } from '../application/access-plugin.ts';
 import { loadAccessProvider, pluginQueries } from './access-provider.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
 import type { ProjectionRunner } from '../application/projections/runner.ts';
+import { trackReadVersion } from '../application/projections/read-version.ts';
+import { meetingStreamPrefix } from '../domain/meeting.ts';
+import { seriesStreamPrefix } from '../domain/series.ts';
+import { personStreamPrefix } from '../domain/person.ts';
+import { attendanceStreamPrefix } from '../domain/attendance.ts';
 import { createCore } from '../application/core.ts';
 import type { SeriesService } from '../application/series-service.ts';
 import type { SeriesProcessManager } from '../application/series-process.ts';
@@ -494,6 +499,14 @@ const createHttp = (
 ) => {
   const { config, store, readModels, projections, access, clock, logger } = deps;
   const { auth, calls, notifications, webhooks, reminders, listening, oidc } = parts;
+  // Calendars show meetings, series, people's names and roles, and attendance: their cached answers and ETags follow
+  // those streams only, not the notices, reminder plans and deliveries the reactions write meanwhile.
+  const calendarVersion = trackReadVersion(projections, [
+    meetingStreamPrefix,
+    seriesStreamPrefix,
+    personStreamPrefix,
+    attendanceStreamPrefix,
+  ]);
   const calendarFeeds = createCalendarFeedService({
     executor: deps.executor,
     queries: readModels,
@@ -544,7 +557,7 @@ const createHttp = (
         sender: config.mailFrom,
       }),
     },
-    readVersion: () => (access.deterministic === true ? projections.appliedPosition : undefined),
+    readVersion: () => (access.deterministic === true ? calendarVersion() : undefined),
     idempotency: {
       keys: createIdempotency({
         store,

@@ -95,6 +95,28 @@ export const registerPeople = async (service: Service, entries: ReadonlyArray<Pe
   }
 };
 
+/**
+ * Streams the server's background reactions write on their own (reminder plans, change windows, notices, webhook
+ * deliveries and alerts): they follow earlier writes at their own pace, so "this request appended nothing" leaves
+ * them out.
+ */
+const REACTION_STREAM_PREFIXES = [
+  'reminders-',
+  'change-window-',
+  'notification-',
+  'webhook-delivery-',
+  'webhook-alert-',
+];
+
+/** The events after `head` that requests wrote (not the background reactions): `[]` when a request appended nothing. */
+export const requestEventsSince = async (
+  store: TestSystem['system']['store'],
+  head: number,
+): Promise<ReadonlyArray<{ streamName: string; type: string }>> =>
+  (await store.readAll({ after: head }))
+    .filter((e) => !REACTION_STREAM_PREFIXES.some((prefix) => e.streamName.startsWith(prefix)))
+    .map((e) => ({ streamName: e.streamName, type: e.type }));
+
 export interface TestSystemOptions {
   readonly dataDir?: string;
   readonly env?: Record<string, string>;
