@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeResend, eventually } from '../support/fake-resend.ts';
-import type { FakeResend, ReceivedRequest } from '../support/fake-resend.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, useFakeResend } from '../support/fake-resend.ts';
+import type { ReceivedRequest } from '../support/fake-resend.ts';
 import type { ICAL } from '../support/ical.ts';
 import { contactOf, parseCalendar } from '../support/ical.ts';
 import { aMeeting, aSeriesBody } from '../support/builders.ts';
@@ -11,22 +11,10 @@ import type { Client } from '../support/system.ts';
 /**
  * Change emails end to end (issue 14 §1): bookings, moves, training type changes and reinstatements, each one email
  * per recipient with METHOD:REQUEST objects, coalesced within the window (2 s here, NOTIFY_COALESCE_SECONDS). The
- * real system on a real SQLite file, the real Resend SDK against the local fake.
+ * real system on a real SQLite file, the real Resend SDK against the local resend.fake.
  */
 
-let fake: FakeResend;
-const savedBaseUrl = process.env.RESEND_BASE_URL;
-
-beforeAll(async () => {
-  fake = await startFakeResend();
-  process.env.RESEND_BASE_URL = fake.url;
-});
-
-afterAll(async () => {
-  if (savedBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
-  else process.env.RESEND_BASE_URL = savedBaseUrl;
-  await fake.close();
-});
+const resend = useFakeResend();
 
 const ENV = { RESEND_API_KEY: 're_test', NOTIFY_COALESCE_SECONDS: '2' };
 const PEOPLE: PersonEntry[] = [
@@ -71,7 +59,7 @@ const settled = (
 
 const emailOf = (notice: Notice | undefined): any => {
   if (notice === undefined) throw new Error('no notice');
-  const requests = fake.requestsFor(notice.id);
+  const requests = resend.fake.requestsFor(notice.id);
   expect(requests).toHaveLength(1);
   return (requests[0] as ReceivedRequest).body;
 };
@@ -206,9 +194,9 @@ describe('change emails through Resend', () => {
     expect(ids).toHaveLength(3);
     const sent = await settled(admin, ids[0]!, 'booked', 2);
     expect(sent.every((n) => n.kind === 'series' && n.meetingIds.length === 3)).toBe(true);
-    expect(fake.deliveredTo('cora@example.com').filter((d) => d.body.subject.includes('Spring strength'))).toHaveLength(
-      1,
-    );
+    expect(
+      resend.fake.deliveredTo('cora@example.com').filter((d) => d.body.subject.includes('Spring strength')),
+    ).toHaveLength(1);
     const body = emailOf(sent.find((n) => n.recipient.role === 'customer'));
     // The sessions listed (the join links the sender adds are a list of their own, of links).
     expect((body.html.match(/<li>(?!<a )/g) ?? []).length).toBe(3);
@@ -238,7 +226,7 @@ describe('change emails through Resend', () => {
     // Give any stray per-session email time to show up, then count: one per recipient.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await notices(admin, `meetingId=${ids[1]}&topic=rescheduled`)).toHaveLength(2);
-    const toCora = fake.deliveredTo('cora@example.com').filter((d) => d.body.subject.includes('Moving series'));
+    const toCora = resend.fake.deliveredTo('cora@example.com').filter((d) => d.body.subject.includes('Moving series'));
     expect(toCora).toHaveLength(2); // the booking and the move
     const calendars = calendarsOf(emailOf(sent.find((n) => n.recipient.role === 'customer')));
     expect(calendars).toHaveLength(3);
@@ -301,7 +289,7 @@ describe('change emails through Resend', () => {
       const meetingId = await book(admin);
       const [notice] = await settled(admin, meetingId, 'booked', 1);
       expect(notice).toMatchObject({ status: 'skipped', reason: 'disabled', recipient: { personId: 'cora' } });
-      expect(fake.requestsFor(notice!.id)).toHaveLength(0);
+      expect(resend.fake.requestsFor(notice!.id)).toHaveLength(0);
     } finally {
       await putSettings(admin, { kinds: { booked: { enabled: true, notifyInstructor: true } } });
     }
@@ -329,7 +317,7 @@ describe('change emails through Resend', () => {
 
   it('a change email that failed is in the log with its topic and is sent by a retry', async () => {
     const meetingId = await book(admin);
-    fake.plan({ status: 422, message: 'rejected' }, { status: 422, message: 'rejected' });
+    resend.fake.plan({ status: 422, message: 'rejected' }, { status: 422, message: 'rejected' });
     const failed = await settled(admin, meetingId, 'booked', 2);
     expect(failed.map((n) => n.status)).toEqual(['failed', 'failed']);
     for (const notice of failed) {
@@ -367,7 +355,7 @@ describe('the coalescing window across a restart', () => {
       expect(sent.every((n) => n.status === 'sent')).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 4_000));
       expect(await notices(again, `meetingId=${meetingId}`)).toHaveLength(2);
-      for (const notice of sent) expect(fake.requestsFor(notice.id)).toHaveLength(1);
+      for (const notice of sent) expect(resend.fake.requestsFor(notice.id)).toHaveLength(1);
     } finally {
       await second.destroy();
     }

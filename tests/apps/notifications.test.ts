@@ -3,8 +3,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemOptions } from '../../apps/compose.ts';
-import { startFakeResend, eventually } from '../support/fake-resend.ts';
-import type { FakeResend, ReceivedRequest } from '../support/fake-resend.ts';
+import { eventually, useFakeResend } from '../support/fake-resend.ts';
+import type { ReceivedRequest } from '../support/fake-resend.ts';
 import { parseCalendar } from '../support/ical.ts';
 import { defaultAccessProvider } from '../../application/default-access.ts';
 import { aMeeting, aSeriesBody } from '../support/builders.ts';
@@ -17,19 +17,7 @@ import type { Client, TestSystem, TestSystemOptions } from '../support/system.ts
  * RESEND_BASE_URL, which the SDK reads when the client is made) at a local server that answers like Resend.
  */
 
-let fake: FakeResend;
-const savedBaseUrl = process.env.RESEND_BASE_URL;
-
-beforeAll(async () => {
-  fake = await startFakeResend();
-  process.env.RESEND_BASE_URL = fake.url;
-});
-
-afterAll(async () => {
-  if (savedBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
-  else process.env.RESEND_BASE_URL = savedBaseUrl;
-  await fake.close();
-});
+const resend = useFakeResend();
 
 const RESEND_ENV = { RESEND_API_KEY: 're_test' };
 
@@ -39,7 +27,7 @@ const PEOPLE: PersonEntry[] = [
   { id: 'ivan', name: 'Ivan Instructor', timezone: 'America/New_York' },
 ];
 
-/** A describe block's system that sends through the fake Resend, with PEOPLE in its directory. */
+/** A describe block's system that sends through the resend.fake Resend, with PEOPLE in its directory. */
 const useResendSystem = (system: TestSystemOptions['system'] = {}) =>
   useSystem({ env: RESEND_ENV, system, people: PEOPLE });
 
@@ -160,11 +148,11 @@ describe('cancellation emails through Resend', () => {
       attempts: 1,
       recipient: { personId: 'cora', role: 'customer', email: 'cora@example.com' },
     });
-    const requests = fake.requestsFor(notice!.id);
+    const requests = resend.fake.requestsFor(notice!.id);
     expect(requests).toHaveLength(1);
     const request = requests[0];
     expect(request?.headers['idempotency-key']).toBe(notice!.id);
-    expect(notice!.providerMessageId).toBe(fake.delivered.find((d) => d.idempotencyKey === notice!.id)?.id);
+    expect(notice!.providerMessageId).toBe(resend.fake.delivered.find((d) => d.idempotencyKey === notice!.id)?.id);
     const body = request?.body;
     expect(body.to).toEqual(['cora@example.com']);
     expect(body.from).toBe('Virtual Y <no-reply@localhost>');
@@ -189,7 +177,7 @@ describe('cancellation emails through Resend', () => {
     expect(ics).toContain('STATUS:CANCELLED');
     expect(ics).toContain('DTSTART:20300302T150000Z');
     // Only the customer: notifyInstructor is off by default.
-    expect(fake.deliveredTo('ivan@example.com')).toHaveLength(0);
+    expect(resend.fake.deliveredTo('ivan@example.com')).toHaveLength(0);
   });
 
   it('also tells the instructor when notifyInstructor is on, in his own zone', async () => {
@@ -201,7 +189,7 @@ describe('cancellation emails through Resend', () => {
         ['cora', 'customer', 'sent'],
         ['ivan', 'instructor', 'sent'],
       ]);
-      const toIvan = fake.requestsFor(notices.find((n) => n.recipient.personId === 'ivan')!.id);
+      const toIvan = resend.fake.requestsFor(notices.find((n) => n.recipient.personId === 'ivan')!.id);
       expect(toIvan).toHaveLength(1);
       expect(toIvan[0]?.body.to).toEqual(['ivan@example.com']);
       expect(toIvan[0]?.body.html).toMatch(/11:00 AM EDT/);
@@ -212,7 +200,7 @@ describe('cancellation emails through Resend', () => {
       expect(toIvan[0]?.body.subject).toBe(
         'Virtual Y: your session "Strength basics" with Cora Customer was cancelled',
       );
-      const toCora = fake.requestsFor(notices.find((n) => n.recipient.personId === 'cora')!.id);
+      const toCora = resend.fake.requestsFor(notices.find((n) => n.recipient.personId === 'cora')!.id);
       expect(toCora).toHaveLength(1);
       expect(toCora[0]?.body.html).toContain('Hello Cora Customer,');
       expect(toCora[0]?.body.html).not.toContain('Hello Ivan');
@@ -220,7 +208,7 @@ describe('cancellation emails through Resend', () => {
       expect(notices.find((n) => n.recipient.personId === 'ivan')?.subject).toBe(toIvan[0]?.body.subject);
       expect(notices.find((n) => n.recipient.personId === 'cora')?.subject).toBe(toCora[0]?.body.subject);
       expect(new Set(notices.map((n) => n.id)).size).toBe(2);
-      for (const n of notices) expect(fake.delivered.filter((d) => d.idempotencyKey === n.id)).toHaveLength(1);
+      for (const n of notices) expect(resend.fake.delivered.filter((d) => d.idempotencyKey === n.id)).toHaveLength(1);
     } finally {
       await updateSettings(admin, { notifyInstructor: false });
     }
@@ -282,7 +270,7 @@ describe('cancellation emails through Resend', () => {
       const meetingId = await createAndCancel(admin, meetingBody({ title: 'Mobility' }));
       const notices = await settled(admin, meetingId, 2);
       const mail = (personId: string) =>
-        fake.requestsFor(notices.find((n) => n.recipient.personId === personId)!.id)[0]?.body;
+        resend.fake.requestsFor(notices.find((n) => n.recipient.personId === personId)!.id)[0]?.body;
       // Each template as written, and no join link: the cancelled session is not held any more.
       const thenLink = (html: string) => expect.stringMatching(`^${html}(?![\\s\\S]*Your own link)`);
       expect(mail('cora')).toMatchObject({ subject: 'Member: Mobility', html: thenLink('<p>Dear Cora Customer</p>') });
@@ -296,22 +284,22 @@ describe('cancellation emails through Resend', () => {
   });
 
   it('retries a 500 and then sends, once', async () => {
-    fake.plan({ status: 500 });
+    resend.fake.plan({ status: 500 });
     const meetingId = await createAndCancel(admin, meetingBody());
     const [notice] = await settled(admin, meetingId);
     expect(notice).toMatchObject({ status: 'sent', attempts: 2 });
-    expect(fake.requestsFor(notice!.id).map((r) => r.answered)).toEqual([500, 200]);
-    expect(fake.delivered.filter((d) => d.idempotencyKey === notice!.id)).toHaveLength(1);
+    expect(resend.fake.requestsFor(notice!.id).map((r) => r.answered)).toEqual([500, 200]);
+    expect(resend.fake.delivered.filter((d) => d.idempotencyKey === notice!.id)).toHaveLength(1);
   });
 
   it('gives up after the last retry of a 429, then an admin retry sends it', async () => {
-    fake.plan({ status: 429 }, { status: 429 }, { status: 429 });
+    resend.fake.plan({ status: 429 }, { status: 429 }, { status: 429 });
     const meetingId = await createAndCancel(admin, meetingBody());
     const [failed] = await settled(admin, meetingId);
     expect(failed).toMatchObject({ status: 'failed', attempts: 3 });
     expect(failed!.lastError).toMatch(/gave up after 3 attempts: 429 rate_limit_exceeded/);
-    expect(fake.requestsFor(failed!.id)).toHaveLength(3);
-    expect(fake.delivered.filter((d) => d.idempotencyKey === failed!.id)).toHaveLength(0);
+    expect(resend.fake.requestsFor(failed!.id)).toHaveLength(3);
+    expect(resend.fake.delivered.filter((d) => d.idempotencyKey === failed!.id)).toHaveLength(0);
     expect((await admin.request('GET', '/notifications?status=failed')).body.items.map((n: Notice) => n.id)).toContain(
       failed!.id,
     );
@@ -322,14 +310,14 @@ describe('cancellation emails through Resend', () => {
     const [sent] = await settled(admin, meetingId);
     expect(sent).toMatchObject({ status: 'sent', attempts: 4 });
     // The admin's round has its own key: its email was rendered again and may differ from the first round's.
-    expect(fake.delivered.filter((d) => d.idempotencyKey === `${failed!.id}.r1`)).toHaveLength(1);
-    expect(fake.delivered.filter((d) => d.idempotencyKey === failed!.id)).toHaveLength(0);
+    expect(resend.fake.delivered.filter((d) => d.idempotencyKey === `${failed!.id}.r1`)).toHaveLength(1);
+    expect(resend.fake.delivered.filter((d) => d.idempotencyKey === failed!.id)).toHaveLength(0);
     // A sent notification cannot be retried.
     expect((await admin.request('POST', `/notifications/${failed!.id}/retry`)).status).toBe(409);
   });
 
   it('an admin retry with an Idempotency-Key is done once: repeated, it answers as the first; re-run after a lost answer, it finds its round', async () => {
-    fake.plan({ status: 429 }, { status: 429 }, { status: 429 });
+    resend.fake.plan({ status: 429 }, { status: 429 }, { status: 429 });
     const meetingId = await createAndCancel(admin, meetingBody());
     const [failed] = await settled(admin, meetingId);
     expect(failed).toMatchObject({ status: 'failed' });
@@ -344,10 +332,10 @@ describe('cancellation emails through Resend', () => {
     expect(again).toMatchObject({ status: 202, body: first.body });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     await settled(admin, meetingId);
-    expect(fake.delivered.filter((d) => d.idempotencyKey === `${failed!.id}.r1`)).toHaveLength(1);
+    expect(resend.fake.delivered.filter((d) => d.idempotencyKey === `${failed!.id}.r1`)).toHaveLength(1);
 
     // The service itself, as a re-run of a claimed request whose answer was lost: it finds the round it started.
-    fake.plan({ status: 429 }, { status: 429 }, { status: 429 });
+    resend.fake.plan({ status: 429 }, { status: 429 }, { status: 429 });
     const otherMeeting = await createAndCancel(admin, meetingBody());
     const [other] = await settled(admin, otherMeeting);
     const ctx = {
@@ -368,12 +356,12 @@ describe('cancellation emails through Resend', () => {
   });
 
   it('fails at once on a 422, without retrying', async () => {
-    fake.plan({ status: 422, message: 'Invalid `to` field.' });
+    resend.fake.plan({ status: 422, message: 'Invalid `to` field.' });
     const meetingId = await createAndCancel(admin, meetingBody());
     const [notice] = await settled(admin, meetingId);
     expect(notice).toMatchObject({ status: 'failed', attempts: 1 });
     expect(notice!.lastError).toContain('422');
-    expect(fake.requestsFor(notice!.id)).toHaveLength(1);
+    expect(resend.fake.requestsFor(notice!.id)).toHaveLength(1);
   });
 
   it('sends nothing when the notification is disabled, and records why', async () => {
@@ -382,7 +370,7 @@ describe('cancellation emails through Resend', () => {
       const meetingId = await createAndCancel(admin, meetingBody());
       const [notice] = await settled(admin, meetingId);
       expect(notice).toMatchObject({ status: 'skipped', reason: 'disabled' });
-      expect(fake.requestsFor(notice!.id)).toHaveLength(0);
+      expect(resend.fake.requestsFor(notice!.id)).toHaveLength(0);
     } finally {
       await updateSettings(admin, { enabled: true });
     }
@@ -396,7 +384,7 @@ describe('cancellation emails through Resend', () => {
     expect(
       (await admin.request('GET', '/notifications?status=undeliverable')).body.items.map((n: Notice) => n.id),
     ).toContain(notice!.id);
-    expect(fake.requestsFor(notice!.id)).toHaveLength(0);
+    expect(resend.fake.requestsFor(notice!.id)).toHaveLength(0);
 
     await admin.request('PUT', '/people/nomad', {
       name: 'Nomad',
@@ -406,7 +394,7 @@ describe('cancellation emails through Resend', () => {
     expect((await admin.request('POST', `/notifications/${notice!.id}/retry`)).status).toBe(202);
     const [sent] = await settled(admin, meetingId);
     expect(sent).toMatchObject({ status: 'sent', recipient: { email: 'nomad@example.com' } });
-    const request = fake.requestsFor(`${notice!.id}.r1`)[0];
+    const request = resend.fake.requestsFor(`${notice!.id}.r1`)[0];
     expect(request?.body.to).toEqual(['nomad@example.com']);
     expect(request?.body.html).toMatch(/(CEST|GMT\+2)/);
   });
@@ -418,7 +406,7 @@ describe('cancellation emails through Resend', () => {
     );
     const [notice] = await settled(admin, meetingId);
     expect(notice).toMatchObject({ status: 'skipped', reason: 'ended' });
-    expect(fake.requestsFor(notice!.id)).toHaveLength(0);
+    expect(resend.fake.requestsFor(notice!.id)).toHaveLength(0);
   });
 
   it('shows the log to admins only, validates its filters and answers 404 for unknown ids', async () => {
@@ -499,20 +487,20 @@ describe('timeouts, restarts and rebuilds', () => {
   };
 
   it('a provider that hangs times out and the email is retried', async () => {
-    fake.plan('hang');
+    resend.fake.plan('hang');
     const meetingId = await createAndCancel(admin, meetingBody());
     const [notice] = await settled(admin, meetingId);
     expect(notice!.status).toBe('sent');
-    const requests = fake.requestsFor(notice!.id);
+    const requests = resend.fake.requestsFor(notice!.id);
     expect(requests[0]?.answered).toBe('hang');
     expect(requests.length).toBeGreaterThanOrEqual(2);
-    expect(fake.delivered.filter((d) => d.idempotencyKey === notice!.id)).toHaveLength(1);
+    expect(resend.fake.delivered.filter((d) => d.idempotencyKey === notice!.id)).toHaveLength(1);
     expect(notice!.lastError).toContain('no answer from the mail provider');
   });
 
   it('sends exactly once across a restart in the middle of a retry, even if the first send went out unrecorded', async () => {
     // The provider takes the email but the answer never arrives: a crash between send and record, seen from here.
-    fake.plan('accept-then-hang');
+    resend.fake.plan('accept-then-hang');
     const meetingId = await createAndCancel(admin, meetingBody());
     const [waiting] = await settled(admin, meetingId, 1, (n) => n.attempts >= 1);
     expect(waiting).toMatchObject({ status: 'pending', attempts: 1 });
@@ -520,21 +508,21 @@ describe('timeouts, restarts and rebuilds', () => {
     await restart();
     const [sent] = await settled(admin, meetingId);
     expect(sent!.status).toBe('sent');
-    const delivered = fake.delivered.filter((d) => d.idempotencyKey === sent!.id);
+    const delivered = resend.fake.delivered.filter((d) => d.idempotencyKey === sent!.id);
     expect(delivered).toHaveLength(1);
     expect(sent!.providerMessageId).toBe(delivered[0]?.id);
-    expect(fake.requestsFor(sent!.id).length).toBeGreaterThanOrEqual(2);
+    expect(resend.fake.requestsFor(sent!.id).length).toBeGreaterThanOrEqual(2);
   });
 
   it('a retry scheduled before a restart is sent after it, once', async () => {
-    fake.plan({ status: 503 });
+    resend.fake.plan({ status: 503 });
     const meetingId = await createAndCancel(admin, meetingBody());
     const [waiting] = await settled(admin, meetingId, 1, (n) => n.attempts >= 1);
     expect(waiting!.status).toBe('pending');
     await restart();
     const [sent] = await settled(admin, meetingId);
     expect(sent).toMatchObject({ status: 'sent', attempts: 2 });
-    expect(fake.requestsFor(sent!.id).map((r) => r.answered)).toEqual([503, 200]);
+    expect(resend.fake.requestsFor(sent!.id).map((r) => r.answered)).toEqual([503, 200]);
   });
 
   it('rebuilding the read models (deleted while stopped) sends nothing again', async () => {
@@ -542,7 +530,7 @@ describe('timeouts, restarts and rebuilds', () => {
     const [before] = await settled(admin, meetingId);
     expect(before!.status).toBe('sent');
     const all = ((await admin.request('GET', '/notifications')).body.items as Notice[]).map((n) => [n.id, n.status]);
-    const requestCount = fake.requests.length;
+    const requestCount = resend.fake.requests.length;
     await sys.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(dataDir, `read-models.db${suffix}`), { force: true });
     sys = await startWithResend(dataDir, system);
@@ -553,7 +541,7 @@ describe('timeouts, restarts and rebuilds', () => {
     }, 'the reaction to replay the whole log');
     const after = ((await admin.request('GET', '/notifications')).body.items as Notice[]).map((n) => [n.id, n.status]);
     expect(after).toEqual(all);
-    expect(fake.requests.length).toBe(requestCount);
+    expect(resend.fake.requests.length).toBe(requestCount);
   });
 });
 
@@ -591,8 +579,8 @@ describe('a series cancellation', () => {
     expect(notice!.announcedMeetingIds).toEqual(occurrences.slice(1).map((o) => o.meetingId));
     // No per-occurrence notices: every occurrence points at the one series notice.
     for (const o of occurrences) expect((await noticesFor(admin, o.meetingId)).map((n) => n.id)).toEqual([notice!.id]);
-    expect(fake.deliveredTo('cora@example.com').filter((d) => d.idempotencyKey === notice!.id)).toHaveLength(1);
-    const request = fake.requestsFor(notice!.id)[0];
+    expect(resend.fake.deliveredTo('cora@example.com').filter((d) => d.idempotencyKey === notice!.id)).toHaveLength(1);
+    const request = resend.fake.requestsFor(notice!.id)[0];
     expect(request?.body.html).toContain('Spring &lt;strength&gt;');
     expect(request?.body.html).toContain(
       '<ul><li>Monday, March 11, 2030, 9:00 AM CDT</li><li>Monday, March 18, 2030, 9:00 AM CDT</li><li>Monday, March 25, 2030, 9:00 AM CDT</li></ul>',
@@ -664,9 +652,9 @@ describe('a series edit that drops sessions', () => {
     expect(notice!.meetingIds).toEqual(wednesdays.slice(1).map((o) => o.meetingId));
     expect((await noticesFor(admin, wednesdays[2]!.meetingId)).map((n) => n.id)).toEqual([notice!.id]);
     expect((await noticesFor(admin, wednesdays[0]!.meetingId)).map((n) => n.id)).toEqual([own!.id]);
-    const request = fake.requestsFor(notice!.id)[0];
+    const request = resend.fake.requestsFor(notice!.id)[0];
     expect(request?.body.html).toContain('The series schedule changed');
-    expect(fake.requestsFor(notice!.id)).toHaveLength(1);
+    expect(resend.fake.requestsFor(notice!.id)).toHaveLength(1);
   });
 });
 
@@ -675,13 +663,13 @@ describe('a retry after the session was reinstated', () => {
   const admin = sys.client('ada', ['admin']);
 
   it('does not send the cancellation any more', async () => {
-    fake.plan({ status: 500 });
+    resend.fake.plan({ status: 500 });
     const meetingId = await createAndCancel(admin, meetingBody({ customerId: 'cora', title: 'Comes back' }));
     const [waiting] = await settled(admin, meetingId, 1, (n) => n.status === 'pending' && n.attempts === 1);
     expect((await admin.request('POST', `/meetings/${meetingId}/reinstate`)).status).toBe(200);
     const [notice] = await settled(admin, meetingId);
     expect(notice).toMatchObject({ id: waiting!.id, status: 'skipped', reason: 'reinstated', attempts: 1 });
-    expect(fake.delivered.filter((d) => d.idempotencyKey === notice!.id)).toEqual([]);
+    expect(resend.fake.delivered.filter((d) => d.idempotencyKey === notice!.id)).toEqual([]);
   });
 });
 

@@ -1,30 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { startFakeResend, eventually } from '../support/fake-resend.ts';
-import type { DeliveredEmail, FakeResend } from '../support/fake-resend.ts';
+import { eventually, useFakeResend } from '../support/fake-resend.ts';
+import type { DeliveredEmail } from '../support/fake-resend.ts';
 import { aMeeting } from '../support/builders.ts';
 import { client, startTestSystem, tempDir, useSystem } from '../support/system.ts';
 import type { Client, TestSystem } from '../support/system.ts';
 
 /**
- * Reminders end to end on the real system: a real SQLite file, the real Resend SDK against the local fake, and
+ * Reminders end to end on the real system: a real SQLite file, the real Resend SDK against the local resend.fake, and
  * reminders a few seconds before each session (the TEST-ONLY offsets in seconds, apps/reminders.ts) on the real
  * clock. Every wait is for a condition, with generous timeouts; nothing is timed.
  */
 
-let fake: FakeResend;
-const savedBaseUrl = process.env.RESEND_BASE_URL;
-
-beforeAll(async () => {
-  fake = await startFakeResend();
-  process.env.RESEND_BASE_URL = fake.url;
-});
-
-afterAll(async () => {
-  if (savedBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
-  else process.env.RESEND_BASE_URL = savedBaseUrl;
-  await fake.close();
-});
+const resend = useFakeResend();
 
 const RESEND_ENV = { RESEND_API_KEY: 're_test' };
 const OFFSET_SECONDS = 15;
@@ -69,7 +57,7 @@ const book = async (admin: Client, body: ReturnType<typeof sessionBody>): Promis
 };
 
 const remindersTo = (address: string, meetingId: string): DeliveredEmail[] =>
-  fake
+  resend.fake
     .deliveredTo(address)
     .filter(
       (e) =>
@@ -135,7 +123,9 @@ describe('reminders before a session', () => {
       expect(link).toBeDefined();
       const token = new URL(link!).hash.slice('#link='.length);
       expect((await client(sys.url, token).request('GET', `/meetings/${id}`)).status).toBe(200);
-      expect(fake.deliveredTo('ivan@example.com').filter((e) => String(e.body?.text).includes(id))).toHaveLength(0);
+      expect(resend.fake.deliveredTo('ivan@example.com').filter((e) => String(e.body?.text).includes(id))).toHaveLength(
+        0,
+      );
       // Marked sent in the plan: nothing is left to go.
       expect(planOf(sys, id)?.reminders).toEqual([]);
     },

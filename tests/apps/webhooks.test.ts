@@ -2,8 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../apps/config.ts';
-import { eventually, startFakeResend } from '../support/fake-resend.ts';
-import type { FakeResend } from '../support/fake-resend.ts';
+import { eventually, useFakeResend } from '../support/fake-resend.ts';
 import { aMeeting, aSeriesBody } from '../support/builders.ts';
 import type { PersonEntry } from '../support/builders.ts';
 import { startTestSystem, tempDir, useSystem } from '../support/system.ts';
@@ -547,17 +546,7 @@ const anAdmin = (id: string, email: string, active = true): PersonEntry =>
   ({ id, email, roles: ['admin'], active }) as PersonEntry;
 
 describe('an endpoint that keeps failing', () => {
-  let fake: FakeResend;
-  const savedBaseUrl = process.env.RESEND_BASE_URL;
-  beforeAll(async () => {
-    fake = await startFakeResend();
-    process.env.RESEND_BASE_URL = fake.url;
-  });
-  afterAll(async () => {
-    if (savedBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
-    else process.env.RESEND_BASE_URL = savedBaseUrl;
-    await fake.close();
-  });
+  const resend = useFakeResend();
   const sys = useSystem({
     env: { ...INSECURE, RESEND_API_KEY: 're_test' },
     system: { webhooks: { ...FAST, retryDelaysMs: Array(40).fill(150), disableAfterMs: 1_500 } },
@@ -588,19 +577,19 @@ describe('an endpoint that keeps failing', () => {
     // The pending delivery ends failed, saying why.
     const [delivery] = await settled(admin, hook.id, 1, 'failed');
     expect(delivery!.attempts.length).toBeGreaterThan(2);
-    await eventually(() => fake.deliveredTo('ada@example.com').length === 1, 'ada’s email');
-    await eventually(() => fake.deliveredTo('abe@example.com').length === 1, 'abe’s email');
-    const mail = fake.deliveredTo('ada@example.com')[0]!.body as { subject: string; text: string };
+    await eventually(() => resend.fake.deliveredTo('ada@example.com').length === 1, 'ada’s email');
+    await eventually(() => resend.fake.deliveredTo('abe@example.com').length === 1, 'abe’s email');
+    const mail = resend.fake.deliveredTo('ada@example.com')[0]!.body as { subject: string; text: string };
     expect(mail.subject).toMatch(/webhook endpoint was disabled/);
     expect(mail.text).toContain(`${receiver.url}/down`);
-    expect(fake.deliveredTo('old@example.com')).toEqual([]);
+    expect(resend.fake.deliveredTo('old@example.com')).toEqual([]);
     // Nothing more is sent to it; a new event is not delivered.
     const before = receiver.at('/down').length;
     const watcher = await register(admin, `${receiver.url}/down-watch`);
     await schedule(admin);
     await settled(admin, watcher.id, 1);
     expect(receiver.at('/down')).toHaveLength(before);
-    expect(fake.delivered.filter((m) => /webhook/.test(String(m.body?.subject)))).toHaveLength(2);
+    expect(resend.fake.delivered.filter((m) => /webhook/.test(String(m.body?.subject)))).toHaveLength(2);
     // Enabled again by an admin: no longer failing, and events flow again.
     receiver.answer('/down', () => 200);
     const enabled = await admin.request('PATCH', `/webhooks/${hook.id}`, { enabled: true });
@@ -612,17 +601,7 @@ describe('an endpoint that keeps failing', () => {
 });
 
 describe('an endpoint disabled while the mail provider is down', () => {
-  let fake: FakeResend;
-  const savedBaseUrl = process.env.RESEND_BASE_URL;
-  beforeAll(async () => {
-    fake = await startFakeResend();
-    process.env.RESEND_BASE_URL = fake.url;
-  });
-  afterAll(async () => {
-    if (savedBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
-    else process.env.RESEND_BASE_URL = savedBaseUrl;
-    await fake.close();
-  });
+  const resend = useFakeResend();
   const sys = useSystem({
     env: { ...INSECURE, RESEND_API_KEY: 're_test' },
     system: {
@@ -635,7 +614,7 @@ describe('an endpoint disabled while the mail provider is down', () => {
   it('emails each admin exactly once when the provider recovers, however many tries it took', async () => {
     // More failures than a handful of tries per admin: the alerts outlast them.
     const outage = 16;
-    fake.plan(...Array<{ status: number }>(outage).fill({ status: 500 }));
+    resend.fake.plan(...Array<{ status: number }>(outage).fill({ status: 500 }));
     const hook = await register(admin, `${receiver.url}/down-mail`);
     receiver.answer('/down-mail', () => 500);
     await schedule(admin);
@@ -644,9 +623,9 @@ describe('an endpoint disabled while the mail provider is down', () => {
       'the endpoint disabled',
       30_000,
     );
-    await eventually(() => fake.deliveredTo('ada@example.com').length === 1, 'ada’s email', 30_000);
-    await eventually(() => fake.deliveredTo('abe@example.com').length === 1, 'abe’s email', 30_000);
-    const alertRequests = fake.requests.filter((r) => r.idempotencyKey?.startsWith('webhook-disabled.'));
+    await eventually(() => resend.fake.deliveredTo('ada@example.com').length === 1, 'ada’s email', 30_000);
+    await eventually(() => resend.fake.deliveredTo('abe@example.com').length === 1, 'abe’s email', 30_000);
+    const alertRequests = resend.fake.requests.filter((r) => r.idempotencyKey?.startsWith('webhook-disabled.'));
     expect(alertRequests.filter((r) => r.answered === 500)).toHaveLength(outage);
     // Every attempt for one admin carried the one key of that admin's alert.
     const keys = new Map<string, Set<string>>();
@@ -659,6 +638,6 @@ describe('an endpoint disabled while the mail provider is down', () => {
     const watcher = await register(admin, `${receiver.url}/down-mail-watch`);
     await schedule(admin);
     await settled(admin, watcher.id, 1);
-    expect(fake.delivered.filter((m) => /webhook/.test(String(m.body?.subject)))).toHaveLength(2);
+    expect(resend.fake.delivered.filter((m) => /webhook/.test(String(m.body?.subject)))).toHaveLength(2);
   }, 90_000);
 });

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -188,4 +189,28 @@ export const eventually = async <A>(
       throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+};
+
+/**
+ * A fake Resend for one suite (or describe block): started before its tests with the SDK pointed at it through
+ * RESEND_BASE_URL (which the SDK reads when a client is made), and both undone after. Read `.fake` inside tests.
+ */
+export const useFakeResend = (): { readonly fake: FakeResend } => {
+  let started: FakeResend | undefined;
+  const saved = process.env.RESEND_BASE_URL;
+  beforeAll(async () => {
+    started = await startFakeResend();
+    process.env.RESEND_BASE_URL = started.url;
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.RESEND_BASE_URL;
+    else process.env.RESEND_BASE_URL = saved;
+    await started?.close();
+  });
+  return {
+    get fake(): FakeResend {
+      if (started === undefined) throw new Error('the fake Resend is started before the tests (beforeAll)');
+      return started;
+    },
+  };
 };
