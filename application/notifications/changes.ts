@@ -8,18 +8,17 @@ import {
 import type { Meeting, MeetingState } from '../../domain/meeting.ts';
 import { isStale, topicRank } from '../../domain/change-window.ts';
 import type { ChangeTopic, ChangeWindowState, JoinedChange, OpenWindow } from '../../domain/change-window.ts';
-import type { CancelledSession, Notification, RecipientRole } from '../../domain/notification.ts';
+import type { CancelledSession, Notification } from '../../domain/notification.ts';
 import { scheduleStreamPrefix } from '../../domain/schedule.ts';
 import { coalesceSecondsOf, notifyInstructorOf } from '../../domain/settings.ts';
 import { decodeRecorded } from '../decode.ts';
-import { createRecorder } from '../execute.ts';
-import type { Recorder } from '../execute.ts';
 import { LogFollower } from '../log-follower.ts';
 import type { FollowerStatus, LogFollowerDeps } from '../log-follower.ts';
 import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
 import { ChangeWindows } from './change-windows.ts';
-import { claimNotice, isPoison } from './claim.ts';
+import { claimDepsOf, claimNotice, isPoison, noticeRecipients } from './claim.ts';
+import type { ClaimDeps } from './claim.ts';
 import { notificationIdFor } from './prepare.ts';
 import type { RoundPreparer } from './prepare.ts';
 import type { NoticeTopic } from './topics.ts';
@@ -147,7 +146,7 @@ const movedBack = (meeting: Meeting, changes: ReadonlyArray<JoinedChange>): bool
 };
 
 export class ChangeReaction extends LogFollower {
-  private readonly commands: Recorder;
+  private readonly claims: ClaimDeps;
   private readonly windows: ChangeWindows;
   private stale = 0;
   private readonly held = new Map<string, Held>();
@@ -159,7 +158,7 @@ export class ChangeReaction extends LogFollower {
 
   constructor(private readonly deps: ChangeReactionDeps) {
     super(deps, 'change-notices', 'change notices paused; resuming from the checkpoint');
-    this.commands = createRecorder(deps);
+    this.claims = claimDepsOf(deps);
     this.windows = new ChangeWindows(deps);
   }
 
@@ -395,35 +394,22 @@ export class ChangeReaction extends LogFollower {
       trainingType: first.trainingType,
       ...(first.remoteLink !== undefined ? { remoteLink: first.remoteLink } : {}),
     };
-    const recipients: Array<{ personId: string; role: RecipientRole }> = [
-      { personId: first.customerId, role: 'customer' },
-    ];
-    if (notifyInstructorOf(this.deps.queries.getSettings(), topic))
-      recipients.push({ personId: first.instructorId, role: 'instructor' });
+    const recipients = noticeRecipients(first, notifyInstructorOf(this.deps.queries.getSettings(), topic));
     const kind = subject.startsWith('series-') ? 'series' : 'meeting';
     for (const recipient of recipients) {
       const key = changeNoticeKey(subject, open.window, recipient.personId);
-      await claimNotice(
-        {
-          commands: this.commands,
-          prepare: this.deps.prepare,
-          schedule: this.deps.schedule,
-          clock: this.deps.clock,
-          log: this.deps.log,
-        },
-        {
-          notificationId: notificationIdFor(key),
-          key,
-          topic,
-          kind,
-          meetingIds: sessions.map((s) => s.meetingId),
-          ...(first.seriesId !== undefined ? { seriesId: first.seriesId } : {}),
-          causeEventId: `${subject}:${open.window}`,
-          snapshot,
-          current: sessions.map((s) => s.meetingId),
-          recipient,
-        },
-      );
+      await claimNotice(this.claims, {
+        notificationId: notificationIdFor(key),
+        key,
+        topic,
+        kind,
+        meetingIds: sessions.map((s) => s.meetingId),
+        ...(first.seriesId !== undefined ? { seriesId: first.seriesId } : {}),
+        causeEventId: `${subject}:${open.window}`,
+        snapshot,
+        current: sessions.map((s) => s.meetingId),
+        recipient,
+      });
     }
   }
 

@@ -6,6 +6,7 @@ import type {
   RecipientRole,
 } from '../../domain/notification.ts';
 import { notifications } from '../aggregates.ts';
+import { createRecorder } from '../execute.ts';
 import type { Recorder } from '../execute.ts';
 import { AppendTooLargeError } from '../ports/event-store.ts';
 import type { Log } from '../ports/logger.ts';
@@ -124,3 +125,21 @@ export const claimNotice = async (deps: ClaimDeps, claim: NoticeClaim): Promise<
   );
   if (state.status === 'pending') deps.schedule(notificationId);
 };
+
+/** Deps of claimNotice from a follower's own: a recorder of its commands (its claims answer no request) and the rest. */
+export const claimDepsOf = (deps: Omit<ClaimDeps, 'commands'> & Parameters<typeof createRecorder>[0]): ClaimDeps => ({
+  commands: createRecorder(deps),
+  prepare: deps.prepare,
+  schedule: deps.schedule,
+  clock: deps.clock,
+  log: deps.log,
+});
+
+/** Who a notice about a session goes to: its member, and its instructor when the topic's settings say so. */
+export const noticeRecipients = (
+  session: { readonly customerId: string; readonly instructorId: string },
+  withInstructor: boolean,
+): ReadonlyArray<{ readonly personId: string; readonly role: RecipientRole }> => [
+  { personId: session.customerId, role: 'customer' },
+  ...(withInstructor ? [{ personId: session.instructorId, role: 'instructor' as const }] : []),
+];

@@ -105,33 +105,23 @@ export const createNotificationModule = (deps: NotificationModuleDeps): Notifica
   });
   const schedule = (id: string, at?: string) => sender.schedule(id, at);
   const waitForProjections = (position: number | undefined) => deps.projections.waitFor(position, CATCH_UP_TIMEOUT_MS);
-  const reaction = new CancellationReaction({
+  // Both followers read the settings and the people directory: they are handed only events those include.
+  const followerDeps = {
     store: deps.store,
     checkpoints: deps.checkpoints,
     queries: deps.readModels,
-    // The reaction reads the settings and the people directory: it is handed only events they include.
     dependsOn: { waitFor: waitForProjections },
     prepare,
     schedule,
     clock: deps.clock,
     newId: deps.newId,
     log: deps.log,
-  });
+  };
+  const reaction = new CancellationReaction(followerDeps);
   const changes =
     deps.coalesceSeconds === undefined
       ? undefined
-      : new ChangeReaction({
-          store: deps.store,
-          checkpoints: deps.checkpoints,
-          queries: deps.readModels,
-          dependsOn: { waitFor: waitForProjections },
-          prepare,
-          schedule,
-          clock: deps.clock,
-          newId: deps.newId,
-          log: deps.log,
-          coalesceSeconds: deps.coalesceSeconds,
-        });
+      : new ChangeReaction({ ...followerDeps, coalesceSeconds: deps.coalesceSeconds });
   const service = createNotificationService({
     store: deps.store,
     executor: deps.executor,

@@ -1,15 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { RecipientRole } from '../../domain/notification.ts';
 import { scheduleStreamPrefix } from '../../domain/schedule.ts';
-import { createRecorder } from '../execute.ts';
-import type { Recorder } from '../execute.ts';
 import { LogFollower } from '../log-follower.ts';
 import type { FollowerStatus, LogFollowerDeps } from '../log-follower.ts';
 import type { RecordedEvent } from '../ports/event-store.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
 import { cancellationEventTypes, notificationIdFor, notificationKey, readCancellation } from './prepare.ts';
 import type { Cancellation, RoundPreparer } from './prepare.ts';
-import { claimNotice, isPoison } from './claim.ts';
+import { claimDepsOf, claimNotice, isPoison, noticeRecipients } from './claim.ts';
+import type { ClaimDeps } from './claim.ts';
 
 export interface ReactionDeps extends LogFollowerDeps {
   readonly queries: Pick<MeetingQueries, 'getSettings'>;
@@ -33,11 +32,11 @@ export interface ReactionStatus extends FollowerStatus {
 export class CancellationReaction extends LogFollower {
   private parked = 0;
   /** The reaction's claims answer no request: recorded, neither refused nor waited for. */
-  private readonly commands: Recorder;
+  private readonly claims: ClaimDeps;
 
   constructor(private readonly deps: ReactionDeps) {
     super(deps, 'cancellation-notices', 'cancellation notices paused; resuming from the checkpoint');
-    this.commands = createRecorder(deps);
+    this.claims = claimDepsOf(deps);
   }
 
   // Cancellations are meetings' and series' events; the two schedule events of every booking need not be decoded.
@@ -88,37 +87,24 @@ export class CancellationReaction extends LogFollower {
     const cancellation = read.right;
     if (cancellation === undefined) return;
     const settings = this.deps.queries.getSettings().notifications.cancellation;
-    const recipients: Array<{ personId: string; role: RecipientRole }> = [
-      { personId: cancellation.snapshot.customerId, role: 'customer' },
-    ];
-    if (settings.notifyInstructor)
-      recipients.push({ personId: cancellation.snapshot.instructorId, role: 'instructor' });
-    for (const recipient of recipients) await this.claim(cancellation, recipient);
+    for (const recipient of noticeRecipients(cancellation.snapshot, settings.notifyInstructor))
+      await this.claim(cancellation, recipient);
   }
 
   private async claim(cancellation: Cancellation, recipient: { personId: string; role: RecipientRole }): Promise<void> {
     const key = notificationKey(cancellation.cancellationEventId, recipient.personId);
-    await claimNotice(
-      {
-        commands: this.commands,
-        prepare: this.deps.prepare,
-        schedule: this.deps.schedule,
-        clock: this.deps.clock,
-        log: this.deps.log,
-      },
-      {
-        notificationId: notificationIdFor(key),
-        key,
-        topic: 'cancelled',
-        kind: cancellation.kind,
-        meetingIds: cancellation.meetingIds,
-        ...(cancellation.seriesId !== undefined ? { seriesId: cancellation.seriesId } : {}),
-        causeEventId: cancellation.cancellationEventId,
-        snapshot: cancellation.snapshot,
-        current: cancellation.stillCancelled,
-        recipient,
-      },
-    );
+    await claimNotice(this.claims, {
+      notificationId: notificationIdFor(key),
+      key,
+      topic: 'cancelled',
+      kind: cancellation.kind,
+      meetingIds: cancellation.meetingIds,
+      ...(cancellation.seriesId !== undefined ? { seriesId: cancellation.seriesId } : {}),
+      causeEventId: cancellation.cancellationEventId,
+      snapshot: cancellation.snapshot,
+      current: cancellation.stillCancelled,
+      recipient,
+    });
   }
 
   override async status(): Promise<ReactionStatus> {
