@@ -419,7 +419,8 @@ describe('the system on KurrentDB (fake server)', () => {
       const created = await admin.request('POST', '/meetings', body('2033-01-02T10:00:00Z', '2033-01-02T11:00:00Z'));
       expect(created.status).toBe(201);
       const checkpoint = Math.min(...first.system.readModels.sinks.map((sink) => sink.checkpoint()));
-      expect(checkpoint).toBe(Number(fake.events.at(-1)?.position));
+      const booked = fake.events.find((e) => e.streamName === `meeting-${created.body.id}`);
+      expect(checkpoint).toBeGreaterThanOrEqual(Number(booked?.position));
       await first.close();
       // Projections and reactions each follow the log with a subscription of their own.
       const followers = subscribes(0).length;
@@ -434,9 +435,14 @@ describe('the system on KurrentDB (fake server)', () => {
           async () => subscribes(requestsBefore),
           (found) => found.length >= followers,
         );
-        expect(resumed.map((r) => r.kind === 'subscribe' && r.from)).toEqual(
-          Array.from({ length: followers }, () => BigInt(checkpoint)),
-        );
+        // Each from its own checkpoint: the projections from theirs, the reactions from theirs (a reaction may hold
+        // its place back, as the change emails do before an open window's first change) — none from the start.
+        const froms = resumed.map((r) => (r.kind === 'subscribe' ? r.from : undefined));
+        const last = fake.events.at(-1)?.position ?? 0n;
+        expect(froms.every((from) => typeof from === 'bigint' && from > 0n && from <= last)).toBe(true);
+        // The projections resume at least where they were when the meeting was booked (the reactions' writes after
+        // it are projected before the close too).
+        expect(froms.some((from) => typeof from === 'bigint' && from >= BigInt(checkpoint))).toBe(true);
         const admin2 = await second.as('ada', ['admin']);
         expect((await admin2.request('GET', `/meetings/${created.body.id}`)).body).toEqual(created.body);
       } finally {
@@ -463,7 +469,9 @@ describe('the system on KurrentDB (fake server)', () => {
           );
           expect(created.status).toBe(201);
           const meetingsPosition: number = (await anon.request('GET', '/health')).body.projections.meetings.position;
-          expect(meetingsPosition).toBe(Number(fake.events.at(-1)?.position));
+          // The booking is projected (the reactions may have written more after it meanwhile).
+          const booked = fake.events.find((e) => e.streamName === `meeting-${created.body.id}`);
+          expect(meetingsPosition).toBeGreaterThanOrEqual(Number(booked?.position));
 
           await fake.stop();
           const degraded = await eventually(
@@ -474,7 +482,7 @@ describe('the system on KurrentDB (fake server)', () => {
           expect(degraded.body.status).toBe('degraded');
           expect(degraded.body.store.name).toBe('kurrentdb');
           expect(['reconnecting', 'down']).toContain(degraded.body.store.status);
-          expect(degraded.body.projections.meetings).toEqual({ position: meetingsPosition, lag: 0 });
+          expect(degraded.body.projections.meetings.position).toBeGreaterThanOrEqual(meetingsPosition);
 
           const eventsBefore = fake.events.length;
           const failed = await admin.request('POST', `/meetings/${created.body.id}/confirm`);

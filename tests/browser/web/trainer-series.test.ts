@@ -35,6 +35,9 @@ const buildSeries = async (page: Page) => {
   expect(await page.locator('#series-zone').inputValue()).toBe('America/Chicago');
   await page.locator('#series-zone').selectOption('America/New_York');
   await page.locator('#series-start').fill('2027-10-19');
+  // Until weekdays are picked, the series falls on its start's weekday (19 Oct 2027 is a Tuesday), whatever today is.
+  expect(await page.locator('.series-form__day input:checked').evaluateAll((els) => els.length)).toBe(1);
+  expect(await page.getByLabel('Tuesday').isChecked()).toBe(true);
   await page.getByLabel('Tuesday').check();
   await page.getByLabel('Thursday').check();
   await page.locator('#series-time').fill('07:00');
@@ -339,9 +342,10 @@ describe('series and session management', { timeout: 150_000 }, () => {
     await page.goto(`${web.url}/app/series/new`);
     await page.getByRole('heading', { level: 1, name: 'Nueva serie' }).waitFor();
     await pickMember(page, 'series-member', /Cora Customer/);
+    // The start first: until weekdays are picked, the series falls on the start's weekday (a Tuesday here).
+    await page.locator('#series-start').fill('2027-10-19');
     await page.getByLabel('Martes').check();
     await page.getByLabel('Jueves').check();
-    await page.locator('#series-start').fill('2027-10-19');
     await page.locator('#series-time').fill('07:00');
     await page
       .locator('.series-preview')
