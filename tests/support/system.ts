@@ -110,7 +110,7 @@ const REACTION_STREAM_PREFIXES = [
 
 /** The events after `head` that requests wrote (not the background reactions): `[]` when a request appended nothing. */
 export const requestEventsSince = async (
-  store: TestSystem['system']['store'],
+  store: Pick<TestSystem['system']['store'], 'readAll'>,
   head: number,
 ): Promise<ReadonlyArray<{ streamName: string; type: string }>> =>
   (await store.readAll({ after: head }))
