@@ -161,9 +161,26 @@ function openDatabase(path: string): Database.Database {
   return db;
 }
 
+/**
+ * `journal_mode = WAL` on a file another process is creating or holds locked answers SQLITE_BUSY at once, without the
+ * busy handler (two nodes starting together on a new file): it is asked again for up to the busy timeout.
+ */
+function switchToWal(db: Database.Database): unknown {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return db.pragma('journal_mode = WAL', { simple: true });
+    } catch (error) {
+      const busy = error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
+      if (!busy || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    }
+  }
+}
+
 function configure(db: Database.Database, path: string): void {
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  const journalMode = db.pragma('journal_mode = WAL', { simple: true });
+  const journalMode = switchToWal(db);
   if (journalMode !== 'wal') {
     throw new Error(`Could not switch ${path} to WAL journal mode (got ${String(journalMode)})`);
   }
