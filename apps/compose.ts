@@ -12,6 +12,7 @@ import type { AccessProvider } from '../application/ports/access.ts';
 import { guardedAccessProvider } from '../application/access-plugin.ts';
 import { loadAccessProvider, pluginQueries } from './access-provider.ts';
 import type { EventStore } from '../application/ports/event-store.ts';
+import type { Mailer } from '../application/ports/mailer.ts';
 import type { ProjectionRunner } from '../application/projections/runner.ts';
 import { trackReadVersion } from '../application/projections/read-version.ts';
 import { meetingStreamPrefix } from '../domain/meeting.ts';
@@ -354,7 +355,13 @@ const createSessionParts = (deps: AdapterDeps, auth: Auth) => {
 type SessionParts = NonNullable<ReturnType<typeof createSessionParts>>;
 
 /** Email sign-in and the /auth routes' wiring: the site's own origins, and in dev mode the demo people. */
-const signInRoutes = (deps: AdapterDeps, auth: Auth, parts: SessionParts, listening: Listening): AuthRouteDeps => {
+const signInRoutes = (
+  deps: AdapterDeps,
+  auth: Auth,
+  parts: SessionParts,
+  listening: Listening,
+  mailer: Mailer,
+): AuthRouteDeps => {
   const { config, readModels, logger } = deps;
   const signIn = createSignIn({
     store: deps.store,
@@ -362,7 +369,7 @@ const signInRoutes = (deps: AdapterDeps, auth: Auth, parts: SessionParts, listen
     clock: deps.clock,
     queries: readModels,
     sessions: parts.sessions,
-    mailer: deps.options.notifications?.mailer ?? chooseMailer(config, deps.dataDir, logger),
+    mailer,
     mail: { from: config.mailFrom, siteName: config.siteName },
     publicBaseUrl: () => listening.publicBaseUrl,
     log: logger.child({ component: 'sign-in' }),
@@ -703,6 +710,8 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   // Without PUBLIC_BASE_URL the public address is this server's own, known only once it listens (PORT=0).
   const listening: Listening = { publicBaseUrl: config.publicBaseUrl };
   const links = createLinks(deps, auth, listening);
+  // One mailer for every email the server sends: notices, webhook alerts, sign-in links.
+  const mailer = deps.options.notifications?.mailer ?? chooseMailer(config, deps.dataDir, logger);
   // Reminders read their offsets, switch and templates from the settings.
   const reminderSettings = settingsOfReminders(deps.readModels);
   const notifications = createNotifications({
@@ -715,7 +724,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     logger,
     clock: deps.clock,
     newId,
-    options: deps.options.notifications,
+    options: { ...deps.options.notifications, mailer },
     joinLinks: links,
     publicBaseUrl: () => listening.publicBaseUrl,
     topics: {
@@ -728,7 +737,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
     executor: deps.executor,
     readModels: deps.readModels,
     projections,
-    mailer: deps.options.notifications?.mailer ?? chooseMailer(config, deps.dataDir, logger),
+    mailer,
     logger,
     clock: deps.clock,
     newId,
@@ -743,7 +752,7 @@ const startAdapters = async (deps: AdapterDeps): Promise<System> => {
   });
   const sessionParts = createSessionParts(deps, auth);
   const calls = createCalls(deps, auth, listening, links);
-  const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening);
+  const signIn = sessionParts === undefined ? undefined : signInRoutes(deps, auth, sessionParts, listening, mailer);
   const oidc = createOidc(deps, auth, sessionParts?.sessions, listening);
   const app = createHttp(deps, { auth, calls, notifications, webhooks, reminders, listening, oidc }, signIn);
   const server = await listen(config, app);

@@ -6,16 +6,13 @@ import type { EventStore } from '../application/ports/event-store.ts';
 import type { ProjectionRunner } from '../application/projections/runner.ts';
 import { createReminderModule } from '../application/reminders/module.ts';
 import type { ReminderModule } from '../application/reminders/module.ts';
-import { renderDefaultReminderEmail, reminderTopic } from '../application/reminders/topic.ts';
+import { reminderTopic } from '../application/reminders/topic.ts';
 import type { ReminderRender } from '../application/reminders/topic.ts';
 import type { SqliteReadModels } from '../adapters/read-models/index.ts';
 import { ConfigError } from './config.ts';
 import type { Config } from './config.ts';
 
-/** Reminders go this many minutes before each session: 24 hours and 1 hour. */
-export const DEFAULT_REMINDER_OFFSETS_MINUTES: ReadonlyArray<number> = [1440, 60];
-
-/** What the settings say of reminders; until the settings hold them, the defaults (every kind is on by default). */
+/** What the settings say of reminders (apps/notifications.ts `settingsOfReminders` reads them). */
 export interface ReminderSettings {
   readonly offsetsMinutes: () => ReadonlyArray<number>;
   readonly enabled: () => boolean;
@@ -23,12 +20,6 @@ export interface ReminderSettings {
   readonly notifyInstructor?: () => boolean;
   readonly render: ReminderRender;
 }
-
-export const defaultReminderSettings: ReminderSettings = {
-  offsetsMinutes: () => DEFAULT_REMINDER_OFFSETS_MINUTES,
-  enabled: () => true,
-  render: renderDefaultReminderEmail,
-};
 
 /** Test overrides: offsets in seconds (instead of the settings' minutes) and how soon a handled reminder is re-read. */
 export interface ReminderOptions {
@@ -57,9 +48,9 @@ export const createReminderTopic = (params: {
   readonly readModels: SqliteReadModels;
   readonly clock: () => Date;
   readonly joinLinks: EmailJoinLinks;
-  readonly settings?: ReminderSettings;
+  readonly settings: ReminderSettings;
 }): NoticeTopic => {
-  const settings = params.settings ?? defaultReminderSettings;
+  const { settings } = params;
   return reminderTopic({
     store: params.store,
     queries: params.readModels,
@@ -80,10 +71,10 @@ export const createReminders = (params: {
   readonly newId: () => string;
   readonly logger: Logger;
   readonly options?: ReminderOptions;
-  readonly settings?: ReminderSettings;
+  readonly settings: ReminderSettings;
 }): ReminderModule => {
   const log = params.logger.child({ component: 'reminders' });
-  const settings = params.settings ?? defaultReminderSettings;
+  const { settings } = params;
   const testOffsets = params.options?.offsetsSeconds ?? reminderTestOffsets();
   if (testOffsets !== undefined)
     log.warn({ offsetsSeconds: testOffsets }, 'TEST ONLY: reminders go seconds before each session, not the settings');

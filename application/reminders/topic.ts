@@ -6,7 +6,6 @@ import type { EventStore } from '../ports/event-store.ts';
 import type { MeetingQueries } from '../ports/read-models.ts';
 import type { EmailJoinLinks } from '../notifications/join-links.ts';
 import type { PrepareConfig, RoundRequest } from '../notifications/prepare.ts';
-import { renderCancellationEmail } from '../notifications/render.ts';
 import type { RenderedEmail } from '../notifications/render.ts';
 import type { NoticeTopic } from '../notifications/topics.ts';
 import { readMeetingNow, stillAhead } from './meeting.ts';
@@ -30,31 +29,6 @@ export interface ReminderEmailInput {
 }
 
 export type ReminderRender = (input: ReminderEmailInput) => E.Either<string, RenderedEmail>;
-
-/**
- * The reminder email until per-kind templates exist in the settings: English, in one place. It is rendered by the
- * cancellation email's renderer (its tokens, escaping and plain-text part); the join link follows the body.
- */
-export const defaultReminderTemplates = {
-  subject: '{{siteName}}: reminder: "{{meetingTitle}}" on {{startDate}}',
-  bodyTemplate:
-    '<p>Hello {{recipientName}},</p>' +
-    '<p>This is a reminder of your 1on1 session <strong>{{meetingTitle}}</strong> with {{counterpartName}} on {{startDate}}.</p>' +
-    '<p>Thank you,<br>{{siteName}}</p>',
-} as const;
-
-export const renderDefaultReminderEmail: ReminderRender = (input) =>
-  renderCancellationEmail({
-    templates: defaultReminderTemplates,
-    recipientRole: input.recipientRole,
-    siteName: input.siteName,
-    kind: 'meeting',
-    title: input.title,
-    customerName: input.customerName,
-    instructorName: input.instructorName,
-    timezone: input.timezone,
-    sessions: [input.session],
-  });
 
 export interface ReminderTopicDeps {
   readonly store: EventStore;

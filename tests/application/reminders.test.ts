@@ -10,7 +10,8 @@ import type { EventStore } from '../../application/ports/event-store.ts';
 import type { CheckpointStore } from '../../application/ports/notifications.ts';
 import { ReminderPlanner } from '../../application/reminders/planner.ts';
 import { ReminderScheduler } from '../../application/reminders/scheduler.ts';
-import { reminderTopic, renderDefaultReminderEmail } from '../../application/reminders/topic.ts';
+import { reminderTopic } from '../../application/reminders/topic.ts';
+import { settingsOfReminders } from '../../apps/notifications.ts';
 import { prepareRound } from '../../application/notifications/topics.ts';
 import type { PersonView } from '../../application/ports/read-models.ts';
 import { defaultSettings } from '../../domain/settings.ts';
@@ -109,7 +110,8 @@ const schedulers = (
     store: world.store,
     queries: { getPerson: (id) => people[id] },
     enabled: () => true,
-    render: renderDefaultReminderEmail,
+    // The built-in reminder templates, rendered as the server renders them.
+    render: settingsOfReminders({ getSettings: () => defaultSettings }).render,
     config: { siteName: 'Virtual Y', mailFrom: 'Virtual Y <no-reply@example.com>' },
     joinLinks: { factsFor: () => ({ baseUrl: 'https://coaching.example.com', epoch: 0 }) },
     clock: () => now,
