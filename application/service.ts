@@ -126,8 +126,9 @@ const decidedMeetings = (state: meeting.MeetingState, revision: number): Decided
 
 /**
  * Runs meeting commands that take a slot (a booking, a move, a reinstatement): `before` (checks on the read models),
- * the decision, its checks and the append run under the participants' lock, which is let go once the append is
- * acknowledged; the answer then waits, outside the lock, until the read models show the meeting (see BookingGuard).
+ * the decision and its checks run under the participants' lock, which is let go once the append is handed to the
+ * store; the answer then waits, outside the lock, for the append and until the read models show the meeting (see
+ * BookingGuard).
  */
 const bookingCommand = async (
   deps: ServiceDeps,
@@ -138,12 +139,13 @@ const bookingCommand = async (
   options: ExecuteOptions<meeting.MeetingEvent, meeting.MeetingState>,
   before: () => Promise<AppError | undefined> = async () => undefined,
 ): Promise<E.Either<AppError, MeetingView>> => {
-  const decided = await deps.bookings.decide([people.customerId, people.instructorId], async () => {
+  const decided = await deps.bookings.decide([people.customerId, people.instructorId], async (issued) => {
     const refused = await before();
     if (refused !== undefined) return E.left(refused);
     const result = await deps.executor.execute(ctx, meetings, meetingId, commands, {
       refuseBooking: (conflicts) => bookingConflict(deps.access, ctx.user, conflicts),
       ...options,
+      issued: (state, revision) => issued(decidedMeetings(state, revision)),
       wait: false,
     });
     if (E.isLeft(result)) return result;
@@ -198,7 +200,7 @@ const scheduleMeeting = async (
       ];
       if (unknown.length > 0) return { _tag: 'ValidationFailed', errors: unknown };
       // Its own id is left out: an idempotent retry may find the meeting it created before its answer was lost.
-      const conflicts = bookings.conflicts([input], input, new Set([meetingId]));
+      const conflicts = await bookings.conflictsDecided([input], input, new Set([meetingId]));
       return conflicts.length > 0 ? bookingConflict(access, ctx.user, conflicts) : undefined;
     },
   });
@@ -281,7 +283,7 @@ const bookIfFree = (
     // A move or a reinstatement books the slot anew: not for someone deactivated since.
     const deactivated = directory.deactivatedParticipants(deps.readModels, view);
     if (deactivated.length > 0) return { _tag: 'ValidationFailed', errors: deactivated };
-    const conflicts = deps.bookings.conflicts([slotUnderLock()], view, new Set([view.id]));
+    const conflicts = await deps.bookings.conflictsDecided([slotUnderLock()], view, new Set([view.id]));
     return conflicts.length > 0 ? bookingConflict(deps.access, ctx.user, conflicts) : undefined;
   });
 
