@@ -34,9 +34,11 @@ export function createWorkerCommit(params: {
   readonly now: () => Date;
   /** After a commit that wrote events, with the position of the last one written. */
   readonly onWritten: (highestPosition: number) => void;
+  /** The thread's script; another one only where a test makes the thread fail. */
+  readonly entry?: URL;
 }): WorkerCommit {
   // No inherited flags: the entry registers its own loader, whatever the main thread was started with.
-  const worker = new Worker(WORKER_ENTRY, { workerData: { path: params.path }, execArgv: [] });
+  const worker = new Worker(params.entry ?? WORKER_ENTRY, { workerData: { path: params.path }, execArgv: [] });
   let queue: PendingAppend[] = [];
   let scheduled: NodeJS.Immediate | undefined;
   const inFlight = new Map<number, ReadonlyArray<PendingAppend>>();
