@@ -39,11 +39,12 @@ const areaOf = (url: string, functionName: string): string => {
 export const summarizeProfile = (dir: string, top = 20): ProfileSummary | undefined => {
   const summaries = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => summarizeFile(join(dir, f), top));
+    .map((f) => summarizeProfileFile(join(dir, f), top));
   return summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
 };
 
-const summarizeFile = (file: string, top: number): ProfileSummary => {
+/** Self time per function and per area in one .cpuprofile file. */
+export const summarizeProfileFile = (file: string, top = 20): ProfileSummary => {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
