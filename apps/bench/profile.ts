@@ -21,6 +21,8 @@ export interface ProfileSummary {
   readonly topFunctions: ReadonlyArray<{ fn: string; ms: number; share: number }>;
 }
 
+const isNative = (url: string, functionName: string): boolean => url === '' && !functionName.startsWith('(');
+
 /** Where a frame's code lives: a package, a project folder, Node internals, or V8's own buckets. */
 const areaOf = (url: string, functionName: string): string => {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
@@ -52,6 +54,16 @@ export const summarizeProfileFile = (file: string, top = 20): ProfileSummary => 
     const id = profile.samples[i] as number;
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   }
+  const parents = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
+  // A native function (a SQLite statement's run, a socket's writev) counts toward the code that called it.
+  const callerOf = (id: number): ProfileNode['callFrame'] | undefined => {
+    for (let at = parents.get(id), hops = 0; at !== undefined && hops < 1000; at = parents.get(at), hops++) {
+      const frame = byId.get(at)?.callFrame;
+      if (frame !== undefined && frame.url !== '') return frame;
+    }
+    return undefined;
+  };
   let idleMs = 0;
   let busyMs = 0;
   const areas = new Map<string, number>();
@@ -65,9 +77,16 @@ export const summarizeProfileFile = (file: string, top = 20): ProfileSummary => 
       continue;
     }
     busyMs += ms;
-    const area = areaOf(url, functionName);
+    const caller = isNative(url, functionName) ? callerOf(id) : undefined;
+    const area =
+      caller !== undefined ? `${areaOf(caller.url, caller.functionName)} (native)` : areaOf(url, functionName);
     areas.set(area, (areas.get(area) ?? 0) + ms);
-    const short = url === '' ? '' : ` ${url.replace(/^.*\/(node_modules\/)?/, '')}:${lineNumber + 1}`;
+    const short =
+      url !== ''
+        ? ` ${url.replace(/^.*\/(node_modules\/)?/, '')}:${lineNumber + 1}`
+        : caller !== undefined
+          ? ` (native, from ${areaOf(caller.url, caller.functionName)})`
+          : '';
     const key = `${functionName || '(anonymous)'}${short}`;
     fns.set(key, (fns.get(key) ?? 0) + ms);
   }

@@ -138,6 +138,38 @@ describe('bench profile summary', () => {
       ['adapters/read-models/sqlite.ts', 2],
     ]);
   });
+
+  it('counts a native function toward the code that called it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-profile-test-'));
+    dirs.push(dir);
+    const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({
+      id,
+      callFrame: { functionName, url, lineNumber: 0 },
+      children,
+    });
+    const file = join(dir, 'one.cpuprofile');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        nodes: [
+          frame(1, '(root)', '', [2, 5]),
+          frame(2, 'prepare', 'file:///x/node_modules/better-sqlite3/lib/methods/wrappers.js', [3]),
+          frame(3, 'run', '', [4]),
+          frame(4, 'deeper', ''),
+          frame(5, '(garbage collector)', ''),
+        ],
+        samples: [3, 4, 5, 2],
+        timeDeltas: [2000, 1000, 250, 500],
+      }),
+    );
+    const summary = summarizeProfileFile(file);
+    expect(summary.byArea.map((a) => [a.area, a.ms])).toEqual([
+      ['better-sqlite3 (native)', 3],
+      ['better-sqlite3', 0.5],
+      ['(garbage collector)', 0.25],
+    ]);
+    expect(summary.topFunctions[0]).toMatchObject({ fn: 'run (native, from better-sqlite3)', ms: 2 });
+  });
 });
 
 const frames = (ws: WebSocket): Array<Record<string, unknown>> => {
