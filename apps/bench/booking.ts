@@ -71,14 +71,14 @@ const combine = (runs: ReadonlyArray<Measured<LoadResult>>): Combined => ({
 });
 
 const details = (c: Combined) => ({
-  runs: c.runs.map(({ result: r, ...m }) => ({
-    ok: r.ok,
-    rate: round(r.rate, 1),
-    p50: round(r.latency.p50, 3),
-    p99: round(r.latency.p99, 3),
-    statusCounts: r.statusCounts,
-    errors: r.errors,
-    ...usageDetails({ result: r, ...m }),
+  runs: c.runs.map((m) => ({
+    ok: m.result.ok,
+    rate: round(m.result.rate, 1),
+    p50: round(m.result.latency.p50, 3),
+    p99: round(m.result.latency.p99, 3),
+    statusCounts: m.result.statusCounts,
+    errors: m.result.errors,
+    ...usageDetails(m),
   })),
 });
 
