@@ -21,6 +21,8 @@ export interface ProfileSummary {
   readonly topFunctions: ReadonlyArray<{ fn: string; ms: number; share: number }>;
 }
 
+const PROJECT = /\/(domain|application|adapters|apps)\//;
+
 const isNative = (url: string, functionName: string): boolean => url === '' && !functionName.startsWith('(');
 
 /** Where a frame's code lives: a package, a project folder, Node internals, or V8's own buckets. */
@@ -56,13 +58,17 @@ export const summarizeProfileFile = (file: string, top = 20): ProfileSummary => 
   }
   const parents = new Map<number, number>();
   for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
-  // A native function (a SQLite statement's run, a socket's writev) counts toward the code that called it.
+  // A native function (a SQLite statement's run, a socket's writev) counts toward the code that called it: the
+  // nearest project frame (past a package's wrapper such as better-sqlite3's transaction), else the nearest frame.
   const callerOf = (id: number): ProfileNode['callFrame'] | undefined => {
+    let nearest: ProfileNode['callFrame'] | undefined;
     for (let at = parents.get(id), hops = 0; at !== undefined && hops < 1000; at = parents.get(at), hops++) {
       const frame = byId.get(at)?.callFrame;
-      if (frame !== undefined && frame.url !== '') return frame;
+      if (frame === undefined || frame.url === '') continue;
+      if (PROJECT.test(frame.url) && !frame.url.includes('/node_modules/')) return frame;
+      nearest ??= frame;
     }
-    return undefined;
+    return nearest;
   };
   let idleMs = 0;
   let busyMs = 0;

@@ -10,6 +10,7 @@ import { round, summarize, timeSync } from './stats.ts';
 import type { Summary } from './stats.ts';
 import { benchTempDir, expectStatus, jsonRequest, systemEnv, token } from './suite.ts';
 import type { BenchOptions, SuiteResult } from './suite.ts';
+import type { Quiet } from './usage.ts';
 import { describeUsage, measureWindow, usageDetails, usageMetrics } from './window.ts';
 
 const pattern = (rrule: string): RecurrenceInput => ({
@@ -291,6 +292,11 @@ const calendarSuite = (options: BenchOptions): Promise<Metric[]> =>
     const metrics = [await seedOthers(server, others, options.log)];
     metrics.push(await createSeries(server.info.url, options.log));
     const customerToken = await token(CUSTOMER, ['customer']);
+    // What seeding left the server doing (its reactions catching up with the log) must not weigh on the timings.
+    const quiet = await server.call<Quiet>('quiet', { timeoutMs: 120_000 }, 150_000);
+    options.log(
+      `  the server ${quiet.quiet ? 'fell quiet' : 'was still busy'} after ${(quiet.waitedMs / 1000).toFixed(1)} s of waiting`,
+    );
     for (const range of RANGES) metrics.push(...(await calendarMetrics(server, range, customerToken, options)));
     const client = await startChild<{ pid: number }>(benchFile('./servers/client.ts'));
     try {

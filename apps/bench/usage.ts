@@ -78,8 +78,36 @@ const profiler = () => {
   };
 };
 
-/** The commands every bench child answers (see serveChild): its usage snapshot and a window's profile. */
+export interface Quiet {
+  readonly quiet: boolean;
+  readonly waitedMs: number;
+}
+
+/**
+ * Waits until the main thread has been idle (busy at most 10% of each of three 200 ms periods), at most `timeoutMs`:
+ * work left over from seeding or a warm-up (reactions catching up with the log) would otherwise fall into the next
+ * measured window, and its latency.
+ */
+export const waitForQuiet = async (timeoutMs = 120_000): Promise<Quiet> => {
+  const started = performance.now();
+  let quietPeriods = 0;
+  while (quietPeriods < 3) {
+    if (performance.now() - started >= timeoutMs) return { quiet: false, waitedMs: performance.now() - started };
+    const before = performance.eventLoopUtilization();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    quietPeriods = performance.eventLoopUtilization(before).utilization <= 0.1 ? quietPeriods + 1 : 0;
+  }
+  return { quiet: true, waitedMs: performance.now() - started };
+};
+
+/** The commands every bench child answers (see serveChild): its usage snapshot, quiet, and a window's profile. */
 export const usageHandlers = (): Record<string, (args: unknown) => unknown> => {
   const p = profiler();
-  return { usage: () => usageSnapshot(), profileStart: p.start, profileStop: p.stop };
+  return {
+    usage: () => usageSnapshot(),
+    quiet: (args) =>
+      waitForQuiet(Math.max(0, Math.min(600_000, (args as { timeoutMs?: number } | undefined)?.timeoutMs ?? 120_000))),
+    profileStart: p.start,
+    profileStop: p.stop,
+  };
 };

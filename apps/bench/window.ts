@@ -6,7 +6,7 @@ import { round } from './stats.ts';
 import { benchTempDir } from './suite.ts';
 import type { BenchOptions } from './suite.ts';
 import { usageBetween, usageSnapshot } from './usage.ts';
-import type { WindowUsage } from './usage.ts';
+import type { Quiet, WindowUsage } from './usage.ts';
 
 /** A piece of load with what the server child (and this process, the load generator) spent over exactly its window. */
 export interface Measured<A> {
@@ -21,6 +21,8 @@ export interface Measured<A> {
   readonly busyUsPerRequest: number;
   /** With --profile: the .cpuprofile of the server's main thread over the window. */
   readonly profileFile?: string;
+  /** How long the server took to fall quiet before the window opened (false: it had not within the time allowed). */
+  readonly quietBefore: Quiet;
 }
 
 export interface WindowOptions {
@@ -33,8 +35,11 @@ export interface WindowOptions {
   readonly settle?: boolean;
 }
 
+const QUIET_TIMEOUT_MS = 120_000;
+
 /**
- * Runs `work` between two usage snapshots of `server` (an IPC call each) and of this process; with --profile, the
+ * Waits for the server to fall quiet (what seeding or a warm-up left it doing would weigh on the window), then runs
+ * `work` between two usage snapshots of `server` (an IPC call each) and of this process; with --profile, the
  * server's main thread is profiled over the same window (the sampler's own cost then inflates the CPU figures).
  */
 export const measureWindow = async <A>(
@@ -44,6 +49,11 @@ export const measureWindow = async <A>(
   requestsOf: (result: A) => number,
   window: WindowOptions,
 ): Promise<Measured<A>> => {
+  const quietBefore = await server.call<Quiet>('quiet', { timeoutMs: QUIET_TIMEOUT_MS }, QUIET_TIMEOUT_MS + 30_000);
+  if (!quietBefore.quiet)
+    options.log(`  ${window.name}: the server was still busy after ${QUIET_TIMEOUT_MS / 1000} s; measuring anyway`);
+  else if (quietBefore.waitedMs > 2_000)
+    options.log(`  ${window.name}: waited ${(quietBefore.waitedMs / 1000).toFixed(1)} s for the server to fall quiet`);
   const profileDir = options.profile ? benchTempDir('profile') : undefined;
   if (profileDir !== undefined) await server.call('profileStart');
   const serverBefore = await server.call<ReturnType<typeof usageSnapshot>>('usage');
@@ -70,6 +80,7 @@ export const measureWindow = async <A>(
     cpuUsPerRequest: requests > 0 ? serverUsage.cpuUs / requests : Number.NaN,
     busyUsPerRequest: requests > 0 ? serverUsage.busyUs / requests : Number.NaN,
     ...(profileFile !== undefined ? { profileFile } : {}),
+    quietBefore,
   };
 };
 
@@ -92,6 +103,8 @@ export const usageDetails = (m: Measured<unknown>) => ({
   serverCpuShare: round(m.server.cpuShare, 3),
   serverMainThreadBusyShare: round(m.server.busyShare, 3),
   generatorCpuShare: round(m.generator.cpuShare, 3),
+  quietBefore: m.quietBefore.quiet,
+  waitedForQuietMs: round(m.quietBefore.waitedMs, 0),
 });
 
 export const describeUsage = (m: Measured<unknown>): string =>

@@ -152,23 +152,30 @@ describe('bench profile summary', () => {
       file,
       JSON.stringify({
         nodes: [
-          frame(1, '(root)', '', [2, 5]),
+          frame(1, '(root)', '', [2, 5, 6]),
           frame(2, 'prepare', 'file:///x/node_modules/better-sqlite3/lib/methods/wrappers.js', [3]),
           frame(3, 'run', '', [4]),
           frame(4, 'deeper', ''),
           frame(5, '(garbage collector)', ''),
+          frame(6, 'append', 'file:///x/adapters/event-store/sqlite.ts', [7]),
+          frame(7, 'transaction', 'file:///x/node_modules/better-sqlite3/lib/methods/transaction.js', [8]),
+          frame(8, 'run', ''),
         ],
-        samples: [3, 4, 5, 2],
-        timeDeltas: [2000, 1000, 250, 500],
+        samples: [3, 4, 5, 2, 8],
+        timeDeltas: [2000, 1000, 250, 500, 4000],
       }),
     );
     const summary = summarizeProfileFile(file);
     expect(summary.byArea.map((a) => [a.area, a.ms])).toEqual([
+      ['adapters/event-store/sqlite.ts (native)', 4],
       ['better-sqlite3 (native)', 3],
       ['better-sqlite3', 0.5],
       ['(garbage collector)', 0.25],
     ]);
-    expect(summary.topFunctions[0]).toMatchObject({ fn: 'run (native, from better-sqlite3)', ms: 2 });
+    expect(summary.topFunctions.slice(0, 2)).toMatchObject([
+      { fn: 'run (native, from adapters/event-store/sqlite.ts)', ms: 4 },
+      { fn: 'run (native, from better-sqlite3)', ms: 2 },
+    ]);
   });
 });
 
@@ -337,6 +344,8 @@ describe('bench servers', () => {
     expect(summary.busyMs + summary.idleMs).toBeGreaterThan(0);
     expect(logged.join('\n')).toMatch(/server main-thread profile over the window of hello test/);
     await expect(server.call('profileStop', { dir: tmpdir(), name: 'x' })).rejects.toThrow(/no profile is running/);
+    expect(measured.quietBefore.quiet).toBe(true);
+    expect(await server.call('quiet', { timeoutMs: 0 })).toMatchObject({ quiet: false });
   });
 
   it('the bare node:http anchor answers what the Hono one does', async () => {
