@@ -63,6 +63,14 @@ export class WebhookReaction extends LogFollower {
       this.advance(recorded.position, claimed);
       return;
     }
+    // Whoever took it then: registered before it, enabled at it (its type is checked once the payload is built). With
+    // nobody there (most sites, most of the time), the event costs no payload: no people read, nothing encoded.
+    const old = this.deps.clock().getTime() - Date.parse(recorded.recordedAt) > this.deps.horizonMs;
+    const registered = old ? [] : this.deps.queries.subscribersAt(recorded.position);
+    if (registered.length === 0) {
+      this.advance(recorded.position, false);
+      return;
+    }
     const payload = webhookPayloadOf(recorded, this.deps.participants);
     if (E.isLeft(payload)) {
       // An event that cannot be read would stop every later one: logged and left behind.
@@ -77,11 +85,8 @@ export class WebhookReaction extends LogFollower {
       this.advance(recorded.position, false);
       return;
     }
-    // Whoever took it then: registered before it, enabled at it, subscribed to its type at it.
-    const old = this.deps.clock().getTime() - Date.parse(recorded.recordedAt) > this.deps.horizonMs;
-    const subscribers = old
-      ? []
-      : this.deps.queries.subscribersAt(recorded.position).filter((s) => subscribes(s.events, payload.right!.type));
+    const type = payload.right.type;
+    const subscribers = registered.filter((s) => subscribes(s.events, type));
     for (const subscriber of subscribers) await this.claim(recorded, subscriber.id, payload.right);
     this.recovered();
     // Saved at once after a claim; an event nobody takes is passed over like any other.
