@@ -4,7 +4,7 @@ import { openAttendanceReadModel } from './attendance.ts';
 import { openAuditReadModel } from './audit.ts';
 import { openCalendarFeedReadModel } from './calendar-feeds.ts';
 import { openHistoryReadModel } from './history.ts';
-import { openReadModelDatabase, runInTransaction } from './kit.ts';
+import { closeReadModelDatabase, flushReadModelWal, openReadModelDatabase, runInTransaction } from './kit.ts';
 import { openMeetingReadModel } from './meetings.ts';
 import { openNotificationReadModel } from './notifications.ts';
 import type { NotificationReadModel } from './notifications.ts';
@@ -27,8 +27,8 @@ export interface SqliteReadModels extends ReadModels {
   readonly reminders: ReminderQueries;
   readonly webhooks: WebhookReadModel['queries'];
   /**
-   * Moves what the write-ahead log holds into the database file and empties the log, so that the file alone holds
-   * the read models (before it is moved into place, say).
+   * Moves what the write-ahead log holds into the database file, synced, and empties the log, so that the file alone
+   * holds the read models (before it is moved into place, say).
    */
   flushWal(): void;
 }
@@ -77,9 +77,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       webhooks.sink,
     ],
     transaction: (work) => runInTransaction(db, work),
-    flushWal: () => {
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    },
-    close: () => db.close(),
+    flushWal: () => flushReadModelWal(db),
+    close: () => closeReadModelDatabase(db),
   };
 };
