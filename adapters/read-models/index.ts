@@ -18,7 +18,7 @@ import { openWebhookReadModel } from './webhooks.ts';
 import type { WebhookReadModel } from './webhooks.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
-const READ_MODEL_VERSION = 7;
+const READ_MODEL_VERSION = 8;
 
 export interface SqliteReadModels extends ReadModels {
   readonly notifications: NotificationReadModel;
