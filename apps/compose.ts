@@ -163,7 +163,10 @@ export class StartupError extends Error {}
 
 const openStore = async (config: Config, dataDir: string, logger: Logger): Promise<EventStore> => {
   if (config.kurrentDbConnectionString === undefined) {
-    return openSqliteEventStore({ path: join(dataDir, 'events.db') });
+    return openSqliteEventStore({
+      path: join(dataDir, 'events.db'),
+      ...(config.eventStoreCommit !== undefined ? { commitOn: config.eventStoreCommit } : {}),
+    });
   }
   try {
     return await openKurrentDbEventStore({

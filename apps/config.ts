@@ -5,6 +5,8 @@ export interface Config {
   /** This node's own files (read models, checkpoints, node id); DATA_DIR unless READ_MODELS_DIR says otherwise. */
   readonly readModelsDir: string;
   readonly kurrentDbConnectionString?: string;
+  /** The embedded store's commit (EVENT_STORE_COMMIT): on its worker thread or on the main thread; unset: its default. */
+  readonly eventStoreCommit?: 'worker' | 'main-thread';
   /** The signaling bus across nodes (`redis://` or `rediss://`); unset: rooms live in this process only. */
   readonly redisUrl?: string;
   readonly jwtSecret?: string;
@@ -109,6 +111,14 @@ const flag = (name: string, value: string | undefined): boolean => {
   throw new ConfigError(`${name} must be true or false, got '${value}'`);
 };
 
+/** EVENT_STORE_COMMIT: `worker` or `main-thread`; unset: the store's default. */
+const eventStoreCommit = (value: string | undefined): 'worker' | 'main-thread' | undefined => {
+  const v = value?.trim().toLowerCase();
+  if (v === undefined || v === '') return undefined;
+  if (v === 'worker' || v === 'main-thread') return v;
+  throw new ConfigError(`EVENT_STORE_COMMIT must be worker or main-thread, got '${value}'`);
+};
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** AUTH_MAX_TOKEN_TTL_SECONDS: a minute to a year, 24 hours by default; `npm run token` reads it too. */
@@ -204,6 +214,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     );
   }
   const redis = redisUrl(env.REDIS_URL);
+  const commit = eventStoreCommit(env.EVENT_STORE_COMMIT);
   const origins = list(env.ALLOWED_ORIGINS);
   const turnUrls = list(env.TURN_URLS);
   const turnSecret = env.TURN_SECRET?.trim() || undefined;
@@ -216,6 +227,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     ...(env.KURRENTDB_CONNECTION_STRING?.trim()
       ? { kurrentDbConnectionString: env.KURRENTDB_CONNECTION_STRING.trim() }
       : {}),
+    ...(commit !== undefined ? { eventStoreCommit: commit } : {}),
     ...(redis !== undefined ? { redisUrl: redis } : {}),
     jwtSecret,
     jwksUrl,

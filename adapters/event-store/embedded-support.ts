@@ -252,7 +252,10 @@ export function decideMultiAppend(
 }
 
 export class DuplicateEventIdError extends Error {
-  constructor(streamName: string, eventIds: ReadonlyArray<string>) {
+  constructor(
+    readonly streamName: string,
+    readonly eventIds: ReadonlyArray<string>,
+  ) {
     super(
       `Append to stream ${JSON.stringify(streamName)} reuses an event id that is already stored elsewhere ` +
         `(ids: ${eventIds.join(', ')}) and is not a retry of an earlier append`,

@@ -17,24 +17,28 @@ import type { AppendLookup, EncodedEvent, EncodedStreamAppend } from './embedded
 
 type AppendAnswer = Either<WrongExpectedRevision, AppendResult | MultiStreamAppendResult>;
 
-/** An append to one stream, or an atomic one to several (`streams`). */
-export type PendingAppend =
+/** An append to one stream, or an atomic one to several (`streams`): plain data, so it can go to the commit worker. */
+export type AppendRequest =
   | {
       readonly kind: 'one';
       readonly streamName: string;
       readonly events: ReadonlyArray<EncodedEvent>;
       readonly expected: ExpectedRevision;
+    }
+  | { readonly kind: 'many'; readonly streams: ReadonlyArray<EncodedStreamAppend> };
+
+/** An append requested and not answered yet. */
+export type PendingAppend =
+  | (Extract<AppendRequest, { kind: 'one' }> & {
       readonly resolve: (result: Either<WrongExpectedRevision, AppendResult>) => void;
       readonly reject: (error: unknown) => void;
-    }
-  | {
-      readonly kind: 'many';
-      readonly streams: ReadonlyArray<EncodedStreamAppend>;
+    })
+  | (Extract<AppendRequest, { kind: 'many' }> & {
       readonly resolve: (result: Either<WrongExpectedRevision, MultiStreamAppendResult>) => void;
       readonly reject: (error: unknown) => void;
-    };
+    });
 
-type AppendOutcome =
+export type AppendOutcome =
   | { readonly kind: 'result'; readonly result: AppendAnswer; readonly wrote: boolean }
   | { readonly kind: 'error'; readonly error: unknown };
 
@@ -51,7 +55,10 @@ export function createGroupCommit(params: {
   /** After a commit that wrote events, with the position of the last one written. */
   readonly onWritten: (highestPosition: number) => void;
 }): GroupCommit {
-  const writeBatch = batchWriter(params.db);
+  const writer = createBatchWriter(params.db);
+  const writeBatch = params.db.transaction((batch: ReadonlyArray<PendingAppend>, recordedAt: string) =>
+    batch.map((append) => writer(append, recordedAt)),
+  );
   let queue: PendingAppend[] = [];
   let scheduled: NodeJS.Immediate | undefined;
 
@@ -84,7 +91,7 @@ export function createGroupCommit(params: {
 }
 
 /** Answers every append of a committed batch; returns the highest position written, 0 when none was. */
-function settle(batch: ReadonlyArray<PendingAppend>, outcomes: ReadonlyArray<AppendOutcome>): number {
+export function settle(batch: ReadonlyArray<PendingAppend>, outcomes: ReadonlyArray<AppendOutcome>): number {
   let highestWritten = 0;
   for (const [index, append] of batch.entries()) {
     const outcome = outcomes[index];
@@ -103,8 +110,11 @@ function settle(batch: ReadonlyArray<PendingAppend>, outcomes: ReadonlyArray<App
   return highestWritten;
 }
 
-/** One transaction for the whole batch, in which each append is decided and written on its own. */
-function batchWriter(db: Database.Database) {
+/**
+ * Decides and writes one append, on its own (a refusal or a failure leaves the others alone). Called inside the
+ * transaction of the whole batch, which the caller opens and commits.
+ */
+export function createBatchWriter(db: Database.Database): (append: AppendRequest, recordedAt: string) => AppendOutcome {
   const statements = {
     currentRevision: db
       .prepare<[string], number>('SELECT revision FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1')
@@ -170,9 +180,7 @@ function batchWriter(db: Database.Database) {
   );
   const writer = { lookup, insertEvents, insertEventsAtomically, insertStreamsAtomically };
 
-  return db.transaction((batch: ReadonlyArray<PendingAppend>, recordedAt: string) =>
-    batch.map((append) => applyAppend(db, writer, append, recordedAt)),
-  );
+  return (append, recordedAt) => applyAppend(db, writer, append, recordedAt);
 }
 
 interface WritePart {
@@ -195,7 +203,7 @@ type InsertEvents = (
   recordedAt: string,
 ) => AppendResult;
 
-function applyAppend(db: Database.Database, writer: Writer, append: PendingAppend, recordedAt: string): AppendOutcome {
+function applyAppend(db: Database.Database, writer: Writer, append: AppendRequest, recordedAt: string): AppendOutcome {
   if (append.kind === 'many') return applyMultiAppend(db, writer, append.streams, recordedAt);
   try {
     const decision = decideAppend(writer.lookup, append.streamName, append.events, append.expected);

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type {
   EventStore,
   EventStoreCapabilities,
@@ -16,27 +16,15 @@ import {
   EventStoreClosedError,
 } from './embedded-support.ts';
 import type { StoredRow } from './embedded-support.ts';
+import { connectionSettingsOf, openDatabase } from './sqlite-connection.ts';
+import type { SqliteConnectionSettings } from './sqlite-connection.ts';
 import { createGroupCommit } from './sqlite-group-commit.ts';
+import type { PendingAppend } from './sqlite-group-commit.ts';
+import { createWorkerCommit } from './sqlite-worker-commit.ts';
 
-const SCHEMA_VERSION = 1;
-const BUSY_TIMEOUT_MS = 5_000;
+export type { SqliteConnectionSettings } from './sqlite-connection.ts';
+
 const DEFAULT_POLL_INTERVAL_MS = 250;
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS events (
-    position    INTEGER PRIMARY KEY AUTOINCREMENT,
-    stream_name TEXT    NOT NULL,
-    revision    INTEGER NOT NULL,
-    event_id    TEXT    NOT NULL UNIQUE,
-    type        TEXT    NOT NULL,
-    data        TEXT    NOT NULL,
-    metadata    TEXT    NOT NULL,
-    recorded_at TEXT    NOT NULL,
-    UNIQUE (stream_name, revision)
-  ) STRICT;
-`;
-
-const SYNCHRONOUS_LEVELS: ReadonlyArray<SqliteConnectionSettings['synchronous']> = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
 
 const EVENT_COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, recorded_at';
 
@@ -45,13 +33,17 @@ export interface SqliteEventStoreOptions {
   /** How often to look for events appended through other connections to the same file. */
   readonly pollIntervalMs?: number;
   readonly now?: () => Date;
+  /**
+   * Where appends are committed: on a worker thread that owns the write connection (`worker`: the fsync does not
+   * block the event loop, and appends that arrive while one commit runs go into the next), or on the main thread in
+   * the turn after they were requested (`main-thread`). Either way an append resolves only once it is durable.
+   */
+  readonly commitOn?: SqliteCommitSite;
 }
 
-export interface SqliteConnectionSettings {
-  readonly journalMode: string;
-  readonly synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' | 'UNKNOWN';
-  readonly busyTimeoutMs: number;
-}
+export type SqliteCommitSite = 'worker' | 'main-thread';
+
+export const DEFAULT_COMMIT_SITE: SqliteCommitSite = 'main-thread';
 
 export interface SqliteEventStore extends EventStore {
   /** The settings actually in force on this connection, read back from SQLite (for health checks and tests). */
@@ -92,16 +84,13 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     onIdle: () => poller.stop(),
   });
   const poller = createHeadPoller(readHead, pollIntervalMs, () => subscriptions.wakeAll());
-  const writes = createGroupCommit({
-    db,
-    now: options.now ?? (() => new Date()),
-    onWritten: (highestPosition) => {
-      // Saves the poller a redundant wake-up; anything another connection wrote before this is read by the
-      // subscriptions woken here, anything after it moves the head past this value.
-      poller.saw(highestPosition);
-      subscriptions.wakeAll();
-    },
-  });
+  const onWritten = (highestPosition: number): void => {
+    // Saves the poller a redundant wake-up; anything another connection wrote before this is read by the
+    // subscriptions woken here, anything after it moves the head past this value.
+    poller.saw(highestPosition);
+    subscriptions.wakeAll();
+  };
+  const writes = openWritePath(db, options, onWritten);
 
   return {
     capabilities,
@@ -109,6 +98,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       ensureOpen();
       return connectionSettingsOf(db);
     },
+    ...(writes.status !== undefined ? { connectionStatus: writes.status } : {}),
     appendToStream: (streamName, events, appendOptions) =>
       new Promise((resolve, reject) => {
         ensureOpen();
@@ -140,7 +130,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       closing ??= (async () => {
         await subscriptions.stopAll();
         // Appends already requested (including by handlers that just finished) are committed, not dropped.
-        writes.flushNow();
+        await writes.close();
         poller.stop();
         closed = true;
         db.close();
@@ -150,50 +140,30 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   };
 }
 
-function openDatabase(path: string): Database.Database {
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-  try {
-    configure(db, path);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
+/** The store's write path, on the main thread or on the commit worker. */
+interface WritePath {
+  enqueue(append: PendingAppend): void;
+  close(): Promise<void>;
+  /** With the worker: 'down' once it has stopped (appends then reject), else 'connected'. */
+  readonly status?: () => 'connected' | 'down';
 }
 
-/**
- * `journal_mode = WAL` on a file another process is creating or holds locked answers SQLITE_BUSY at once, without the
- * busy handler (two nodes starting together on a new file): it is asked again for up to the busy timeout.
- */
-function switchToWal(db: Database.Database): unknown {
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      return db.pragma('journal_mode = WAL', { simple: true });
-    } catch (error) {
-      const busy = error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
-      if (!busy || Date.now() >= deadline) throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
-    }
+function openWritePath(
+  db: Database.Database,
+  options: SqliteEventStoreOptions,
+  onWritten: (highestPosition: number) => void,
+): WritePath {
+  const now = options.now ?? (() => new Date());
+  if ((options.commitOn ?? DEFAULT_COMMIT_SITE) === 'worker') {
+    const worker = createWorkerCommit({ path: options.path, now, onWritten });
+    return {
+      enqueue: worker.enqueue,
+      close: worker.close,
+      status: () => (worker.failure() === undefined ? 'connected' : 'down'),
+    };
   }
-}
-
-function configure(db: Database.Database, path: string): void {
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  const journalMode = switchToWal(db);
-  if (journalMode !== 'wal') {
-    throw new Error(`Could not switch ${path} to WAL journal mode (got ${String(journalMode)})`);
-  }
-  db.pragma('synchronous = FULL');
-  db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true });
-    if (version === 0) {
-      db.exec(SCHEMA);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    } else if (version !== SCHEMA_VERSION) {
-      throw new Error(`${path} has event store schema version ${String(version)}; this build knows ${SCHEMA_VERSION}`);
-    }
-  }).immediate();
+  const mainThread = createGroupCommit({ db, now, onWritten });
+  return { enqueue: mainThread.enqueue, close: async () => mainThread.flushNow() };
 }
 
 type ReadStatements = ReturnType<typeof readStatements>;
@@ -276,15 +246,6 @@ function readStreamRows(
 ): ReadonlyArray<RecordedEvent> {
   const from = Math.max(0, Math.floor(options?.fromRevision ?? 0));
   return reads.readStream.all(streamName, from).map(decodeStoredRow);
-}
-
-function connectionSettingsOf(db: Database.Database): SqliteConnectionSettings {
-  const synchronous = db.pragma('synchronous', { simple: true });
-  return {
-    journalMode: String(db.pragma('journal_mode', { simple: true })),
-    synchronous: SYNCHRONOUS_LEVELS[Number(synchronous)] ?? 'UNKNOWN',
-    busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })),
-  };
 }
 
 /**

@@ -52,6 +52,16 @@ describe('configuration', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('takes EVENT_STORE_COMMIT as worker or main-thread, leaves it to the store when unset, and refuses anything else', () => {
+    expect(loadConfig({}).eventStoreCommit).toBeUndefined();
+    expect(loadConfig({ EVENT_STORE_COMMIT: 'worker' }).eventStoreCommit).toBe('worker');
+    expect(loadConfig({ EVENT_STORE_COMMIT: ' Main-Thread ' }).eventStoreCommit).toBe('main-thread');
+    expect(() => loadConfig({ EVENT_STORE_COMMIT: 'thread' })).toThrow(ConfigError);
+    expect(() => loadConfig({ EVENT_STORE_COMMIT: 'thread' })).toThrow(
+      /EVENT_STORE_COMMIT must be worker or main-thread/,
+    );
+  });
+
   it('takes REDIS_URL as redis:// or rediss:// and refuses anything else without repeating its password', () => {
     expect(loadConfig({}).redisUrl).toBeUndefined();
     expect(loadConfig({ REDIS_URL: ' ' }).redisUrl).toBeUndefined();
