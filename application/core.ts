@@ -1,6 +1,7 @@
 import { scheduleStreamPrefix } from '../domain/schedule.ts';
 import { BookingGuard } from './booking.ts';
 import { createExecutor } from './execute.ts';
+import { createHistories } from './history.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { EventStore } from './ports/event-store.ts';
 import type { Log } from './ports/logger.ts';
@@ -66,7 +67,8 @@ export const createCore = (deps: CoreDeps) => {
     sagaProbe: deps.bookingProbe,
     schedules: deps.schedules,
   });
-  const service = createService({ readModels, access, newId, bookings, executor });
+  const histories = createHistories(store);
+  const service = createService({ readModels, access, newId, bookings, executor, histories });
   const probe = deps.seriesProbe;
   const seriesProcess = createSeriesProcess({ store, executor, projections, bookings, clock, log, probe });
   const series = createSeriesService({
@@ -79,6 +81,7 @@ export const createCore = (deps: CoreDeps) => {
     newId,
     process: seriesProcess,
     probe,
+    histories,
   });
   const seriesProcessManager = new SeriesProcessManager({
     store,

@@ -12,6 +12,7 @@ import { seriesChange } from './schedule.ts';
 import { actorOf, newIdFor } from './execute.ts';
 import type { AppError, ExecuteOptions, Executor, RequestContext } from './execute.ts';
 import { fieldsSet } from './patch.ts';
+import type { Histories } from './history.ts';
 import type { AccessProvider } from './ports/access.ts';
 import type { HistoryPage, MeetingQueries, SeriesView } from './ports/read-models.ts';
 import type { ProjectionRunner } from './projections/runner.ts';
@@ -36,6 +37,8 @@ export interface SeriesServiceDeps {
   readonly newId: () => string;
   readonly process: SeriesProcess;
   readonly probe?: SeriesProbe;
+  /** The audit histories, read from the streams themselves. */
+  readonly histories: Histories;
 }
 
 const seriesNotFound = (): AppError => ({ _tag: 'NotFound', message: 'series not found' });
@@ -368,7 +371,7 @@ const seriesHistory = async (
 ): Promise<E.Either<AppError, ParticipantHistory>> => {
   const view = await visible(deps, ctx, seriesId);
   if (E.isLeft(view)) return view;
-  const entries = deps.queries.history(series.seriesStreamName(seriesId), page);
+  const entries = await deps.histories.history(series.seriesStreamName(seriesId), page);
   return E.right({ instructorId: view.right.instructorId, entries });
 };
 

@@ -12,6 +12,7 @@ import type { AppError, ExecuteOptions, Executor, RequestContext } from './execu
 import type { BookingGuard, BookingConflict } from './booking.ts';
 import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
 import { fieldsSet } from './patch.ts';
+import type { Histories } from './history.ts';
 import * as directory from './people.ts';
 import { importPeople, importRefusal } from './people-import.ts';
 import type { ImportOptions, ImportRow } from './people-import.ts';
@@ -35,6 +36,8 @@ export interface ServiceDeps {
   readonly newId: () => string;
   readonly bookings: BookingGuard;
   readonly executor: Pick<Executor, 'execute' | 'stamp' | 'load' | 'writeRefusal'>;
+  /** The audit histories, read from the streams themselves. */
+  readonly histories: Histories;
 }
 
 /** What a client gives to schedule a meeting: the schedule command's fields, read off its codec (timezone: UTC). */
@@ -309,7 +312,7 @@ export const createService = (deps: ServiceDeps) => {
       if (E.isLeft(visible)) return visible;
       // The meeting's own events and its attendance's, in the order the log has them.
       const streams = [meetings.streamName(meetingId), attendanceAggregate.streamName(meetingId)];
-      const entries = readModels.mergedHistory(streams, page);
+      const entries = await deps.histories.mergedHistory(streams, page);
       return E.right({ instructorId: visible.right.instructorId, entries });
     },
 
@@ -372,7 +375,7 @@ export const createService = (deps: ServiceDeps) => {
       page?: HistoryPage,
     ): Promise<E.Either<AppError, ReadonlyArray<HistoryEntry>>> {
       if (!readsAll(ctx.user)) return E.left(forbidden('only admins and auditors may read settings'));
-      return E.right(readModels.history(settings.settingsStreamName, page));
+      return E.right(await deps.histories.history(settings.settingsStreamName, page));
     },
   };
 };

@@ -3,7 +3,6 @@ import type { ReadModels } from '../../application/ports/read-models.ts';
 import { openAttendanceReadModel } from './attendance.ts';
 import { openAuditReadModel } from './audit.ts';
 import { openCalendarFeedReadModel } from './calendar-feeds.ts';
-import { openHistoryReadModel } from './history.ts';
 import { closeReadModelDatabase, flushReadModelWal, openReadModelDatabase, runInTransaction } from './kit.ts';
 import { openMeetingReadModel } from './meetings.ts';
 import { openNotificationReadModel } from './notifications.ts';
@@ -18,7 +17,7 @@ import { openWebhookReadModel } from './webhooks.ts';
 import type { WebhookReadModel } from './webhooks.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
-const READ_MODEL_VERSION = 8;
+const READ_MODEL_VERSION = 9;
 
 export interface SqliteReadModels extends ReadModels {
   readonly notifications: NotificationReadModel;
@@ -40,7 +39,6 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
   // Before the meetings: their calendar query joins the attendance marks.
   const attendance = openAttendanceReadModel(db);
   const meetings = openMeetingReadModel(db, people.personName);
-  const history = openHistoryReadModel(db);
   const settings = openSettingsReadModel(db);
   const series = openSeriesReadModel(db, meetings.queries.meetingsOfSeries);
   const notifications = openNotificationReadModel(db);
@@ -53,7 +51,6 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     ...meetings.queries,
     ...series.queries,
     ...people.queries,
-    ...history.queries,
     ...settings.queries,
     ...feeds.queries,
     ...sessions.queries,
@@ -64,7 +61,6 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
     webhooks: webhooks.queries,
     sinks: [
       meetings.sink,
-      history.sink,
       people.sink,
       settings.sink,
       series.sink,

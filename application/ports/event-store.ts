@@ -175,7 +175,8 @@ export interface EventStore {
   /**
    * Catch-up subscription: delivers every event after `after` in order, then follows live appends.
    * The handler is awaited, so events are delivered one at a time. A handler error stops the subscription and is
-   * passed to `onError`.
+   * passed to `onError`. The event handed over may be the very object other subscriptions are handed (the embedded
+   * stores read new events once for all of them): a handler must not change it.
    */
   subscribeToAll(
     options: SubscribeOptions,

@@ -133,13 +133,6 @@ export interface MeetingQueries {
   calendar(userId: string, from: string, to: string): ReadonlyArray<CalendarEntry>;
   /** Non-cancelled meetings of any of these users overlapping [from, to). */
   activeMeetingsOverlapping(userIds: ReadonlyArray<string>, from: string, to: string): ReadonlyArray<MeetingView>;
-  /** A stream's events after `after` (a revision; -1 for the start), oldest first, at most `limit`. */
-  history(streamName: string, page?: HistoryPage): ReadonlyArray<HistoryEntry>;
-  /**
-   * The events of several streams in log order, after the first `after + 1` of them (-1 for the start), at most
-   * `limit`: as the log only grows at its end, an entry's place in this order never changes.
-   */
-  mergedHistory(streamNames: ReadonlyArray<string>, page?: HistoryPage): ReadonlyArray<HistoryEntry>;
   /** What the attendance stream of a meeting holds, or undefined before its first event. */
   getAttendance(meetingId: string): AttendanceView | undefined;
   getSeries(seriesId: string): SeriesView | undefined;

@@ -99,7 +99,7 @@ describe('durability', () => {
       encoding: 'utf8',
     });
     expect(output).toContain(
-      `rebuilt meetings, history, people, settings, series, notifications, calendar-feeds, audit, sessions, attendance, reminders, webhooks from ${events} events`,
+      `rebuilt meetings, people, settings, series, notifications, calendar-feeds, audit, sessions, attendance, reminders, webhooks from ${events} events`,
     );
 
     const second = await startTestSystem({ dataDir });

@@ -188,6 +188,56 @@ export function runEmbeddedStoreBehaviour(
       }
     });
 
+    it('hands every one of several subscriptions its own events in order, whatever each ignores and however fast', async () => {
+      const store = await openStore();
+      right(await store.appendToStream('early-1', [event({ n: -1 })]));
+      const setups: ReadonlyArray<{ after?: number; ignore?: string[]; slow?: boolean }> = [
+        {},
+        { ignore: ['skip-'] },
+        { ignore: ['skip-'], slow: true },
+        { ignore: ['skip-', 'other-'] },
+        { after: 1, ignore: ['other-'] },
+      ];
+      const followers = setups.map((setup) => {
+        const received: number[] = [];
+        const passed: number[] = [];
+        const subscription = store.subscribeToAll(
+          {
+            ...(setup.after !== undefined ? { after: setup.after } : {}),
+            ...(setup.ignore !== undefined
+              ? { ignoreStreamPrefixes: setup.ignore, onPassed: (p: number) => passed.push(p) }
+              : {}),
+          },
+          async (recorded) => {
+            if (setup.slow === true) await new Promise((resolve) => setTimeout(resolve, 1));
+            received.push(recorded.position);
+          },
+        );
+        return { setup, received, passed, subscription };
+      });
+      try {
+        const streams = ['keep-a', 'skip-b', 'other-c', 'keep-d', 'skip-e'];
+        const appends = Array.from({ length: 120 }, (_, i) =>
+          store.appendToStream(streams[i % streams.length] ?? 'keep-a', [event({ n: i })]),
+        );
+        expect((await Promise.all(appends)).every(isRight)).toBe(true);
+        const log = await store.readAll();
+        const head = log.length;
+        const reached = (f: (typeof followers)[number]) => Math.max(0, ...f.received, ...f.passed);
+        await waitUntil(() => followers.every((f) => reached(f) === head), 'every subscription reached the head');
+        for (const follower of followers) {
+          const ignored = follower.setup.ignore ?? [];
+          const expected = log
+            .filter((e) => e.position > (follower.setup.after ?? 0))
+            .filter((e) => !ignored.some((prefix) => e.streamName.startsWith(prefix)))
+            .map((e) => e.position);
+          expect(follower.received).toEqual(expected);
+        }
+      } finally {
+        await Promise.all(followers.map((f) => f.subscription.stop()));
+      }
+    });
+
     it('refuses work once closed, and closes more than once', async () => {
       const store = await openStore();
       const received: RecordedEvent[] = [];
