@@ -114,6 +114,11 @@ export interface Alongside {
   readonly undo: (written: ReadonlyArray<StreamAppend>) => Promise<void>;
   /** A late append refused (its stream moved since the decision): made again on fresh state; never throws. */
   readonly redoLate: (refused: StreamAppend) => Promise<void>;
+  /**
+   * Told when the one atomic append has been handed to the store, before it is acknowledged: the store appends in the
+   * order asked, so a later decision may already build on where this one will leave the streams.
+   */
+  readonly issued?: () => void;
   /** Told when everything landed in one atomic append, as decided (the streams are where the decision put them). */
   readonly landed?: () => void;
   /** Told when the append did not land as decided (refused, failed, or made as a saga): the streams are unknown. */
@@ -155,6 +160,12 @@ export interface HandleOptions<Event, State, Refusal> {
     after: State,
     owner: OwnerEvent,
   ) => Promise<E.Either<Refusal, Alongside | undefined>>;
+  /**
+   * Told when the decided events have been handed to the store in one append (with whatever goes alongside), before
+   * it is acknowledged, with the state and revision the stream will be at if it lands; not on the saga's path.
+   * Again after a retry on fresh state. A caller that serializes decisions may let the next one start here.
+   */
+  readonly issued?: (state: State, revision: number) => void;
   /** Test-only: told when the saga has made its early appends and is about to append the stream's events. */
   readonly sagaProbe?: () => void;
 }
@@ -212,15 +223,23 @@ const write = async (
   main: StreamAppend,
   alongside: Alongside | undefined,
   probe?: () => void,
+  issued?: () => void,
 ): Promise<Written> => {
-  if (alongside === undefined || alongside.first.length + alongside.then.length === 0) return appendOne(store, main);
+  if (alongside === undefined || alongside.first.length + alongside.then.length === 0) {
+    const one = appendOne(store, main);
+    issued?.();
+    return one;
+  }
   if (!(await store.supportsMultiStreamAppend())) {
     alongside.missed?.();
     return saga(store, main, alongside, probe);
   }
   let r: E.Either<WrongExpectedRevision, MultiStreamAppendResult> | undefined;
   try {
-    r = await store.appendToStreams([main, ...alongside.first, ...alongside.then]);
+    const appending = store.appendToStreams([main, ...alongside.first, ...alongside.then]);
+    alongside.issued?.();
+    issued?.();
+    r = await appending;
   } catch (error) {
     // The server said it could and then answered it cannot (an older leader during an upgrade): nothing was written.
     if (error instanceof MultiStreamAppendUnsupportedError) return saga(store, main, alongside, probe);
@@ -294,7 +313,15 @@ export const handleCommand = async <
     const others = await options.alongside?.(events, state, decided.right.state, owner);
     if (others !== undefined && E.isLeft(others)) return others;
     const main = { streamName, events: toAppend, expectedRevision: revision === -1 ? 'no_stream' : revision } as const;
-    const appended = await write(store, main, others?.right, options.sagaProbe);
+    const issued = options.issued;
+    const after = revision + events.length;
+    const appended = await write(
+      store,
+      main,
+      others?.right,
+      options.sagaProbe,
+      issued === undefined ? undefined : () => issued(decided.right.state, after),
+    );
     if (E.isRight(appended)) {
       return E.right({
         events,

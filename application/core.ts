@@ -57,7 +57,7 @@ export const createCore = (deps: CoreDeps) => {
     [scheduleStreamPrefix],
   );
   projections.start();
-  const bookings = new BookingGuard(readModels);
+  const bookings = new BookingGuard(readModels, projections);
   // The one way commands run, for every service built on the core.
   const executor = createExecutor({
     store,

@@ -110,6 +110,8 @@ export interface ExecuteOptions<Event, State> {
    * blocked slots, never the other meetings.
    */
   readonly refuseBooking?: (conflicts: ReadonlyArray<BookingConflict>) => Promise<AppError>;
+  /** Told when the decision's append is handed to the store, before it is acknowledged (HandleOptions.issued). */
+  readonly issued?: (state: State, revision: number) => void;
 }
 
 interface ExecutorDeps {
@@ -188,6 +190,7 @@ const executeCommands = async <C, Ev extends { type: string; data: unknown }, S,
             return planned;
           },
     sagaProbe: deps.sagaProbe,
+    issued: options.issued,
     newId: deps.newId,
     metadata: requestMetadata(ctx),
     once: ctx.idempotency?.causation,

@@ -65,6 +65,11 @@ export class BucketCache {
     return this.buckets.get(streamName);
   }
 
+  /** As `remember`, unless what is remembered is already later (a decision built on this one was issued since). */
+  rememberUnlessLater(streamName: string, bucket: Bucket): void {
+    if ((this.buckets.get(streamName)?.revision ?? -2) < bucket.revision) this.remember(streamName, bucket);
+  }
+
   remember(streamName: string, bucket: Bucket): void {
     this.buckets.delete(streamName);
     if (this.buckets.size >= CACHED_BUCKETS) this.buckets.delete(this.buckets.keys().next().value as string);
@@ -238,8 +243,13 @@ export const scheduleAlongside = async (
     then: appends.filter((a) => !reserves(a)),
     undo: undo(deps, owner, at),
     redoLate: redoLate(deps, at),
-    landed: () => {
+    // Remembered as soon as the append is handed to the store, so that the next decision of this process builds on
+    // it (the store appends in order; if this one misses, every bucket it named is read afresh).
+    issued: () => {
       for (const [name, bucket] of after) deps.buckets?.remember(name, bucket);
+    },
+    landed: () => {
+      for (const [name, bucket] of after) deps.buckets?.rememberUnlessLater(name, bucket);
     },
     missed: () => {
       for (const name of names) deps.buckets?.forget(name);

@@ -79,7 +79,7 @@ const doubleBooking = async (
   people: { readonly customerId: string; readonly instructorId: string },
   plan: RequestPlan,
 ): Promise<AppError | undefined> => {
-  const conflicts = deps.bookings.conflicts(plan.toBook, people, plan.changing);
+  const conflicts = await deps.bookings.conflictsDecided(plan.toBook, people, plan.changing);
   return conflicts.length > 0 ? bookingConflict(deps.access, ctx.user, conflicts) : undefined;
 };
 

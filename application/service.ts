@@ -9,7 +9,7 @@ import type { AttendanceEntry } from './attendance.ts';
 import type { AttendanceStatus } from '../domain/attendance.ts';
 import { newIdFor } from './execute.ts';
 import type { AppError, ExecuteOptions, Executor, RequestContext } from './execute.ts';
-import type { BookingGuard, BookingConflict } from './booking.ts';
+import type { BookingGuard, BookingConflict, DecidedMeeting } from './booking.ts';
 import { conflictMessage, presentConflicts, unknownParticipants } from './booking.ts';
 import { fieldsSet } from './patch.ts';
 import type { Histories } from './history.ts';
@@ -111,6 +111,53 @@ const meetingCommand = async (
   return E.isLeft(result) ? result : found('meeting', deps.readModels.getMeeting(meetingId));
 };
 
+/** A meeting as a decision left it, for the booking guard to lay over the read model until it shows it. */
+const decidedMeetings = (state: meeting.MeetingState, revision: number): DecidedMeeting[] =>
+  state.status === 'none'
+    ? []
+    : [
+        {
+          id: state.id,
+          customerId: state.customerId,
+          instructorId: state.instructorId,
+          start: state.start,
+          end: state.end,
+          active: state.status !== 'cancelled',
+          revision,
+        },
+      ];
+
+/**
+ * Runs meeting commands that take a slot (a booking, a move, a reinstatement): `before` (checks on the read models),
+ * the decision and its checks run under the participants' lock, which is let go once the append is handed to the
+ * store; the answer then waits, outside the lock, for the append and until the read models show the meeting (see
+ * BookingGuard).
+ */
+const bookingCommand = async (
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  people: { readonly customerId: string; readonly instructorId: string },
+  meetingId: string,
+  commands: ReadonlyArray<meeting.MeetingCommand>,
+  options: ExecuteOptions<meeting.MeetingEvent, meeting.MeetingState>,
+  before: () => Promise<AppError | undefined> = async () => undefined,
+): Promise<E.Either<AppError, MeetingView>> => {
+  const decided = await deps.bookings.decide([people.customerId, people.instructorId], async (issued) => {
+    const refused = await before();
+    if (refused !== undefined) return E.left(refused);
+    const result = await deps.executor.execute(ctx, meetings, meetingId, commands, {
+      refuseBooking: (conflicts) => bookingConflict(deps.access, ctx.user, conflicts),
+      ...options,
+      issued: (state, revision) => issued(decidedMeetings(state, revision)),
+      wait: false,
+    });
+    if (E.isLeft(result)) return result;
+    const { state, revision, position, seenPosition } = result.right;
+    return E.right({ meetings: decidedMeetings(state, revision), position: position ?? seenPosition });
+  });
+  return E.isLeft(decided) ? decided : found('meeting', deps.readModels.getMeeting(meetingId));
+};
+
 /** Whose calendar, if the caller may read it and the range is sensible. */
 const checkCalendarQuery = async (
   access: AccessProvider,
@@ -148,20 +195,18 @@ const scheduleMeeting = async (
   // The domain's answer comes first; the directory and the calendar are checked on what it decided, before the
   // append and under the participants' lock (the executor refuses first while the read models are behind the log,
   // when an "unknown person" or "no conflict" would be no answer).
-  return bookings.withLock([input.customerId, input.instructorId], () =>
-    meetingCommand(deps, ctx, meetingId, [command], {
-      check: async () => {
-        const unknown = [
-          ...directory.deactivatedParticipants(deps.readModels, input),
-          ...(await unknownParticipants(access, input)),
-        ];
-        if (unknown.length > 0) return { _tag: 'ValidationFailed', errors: unknown };
-        // Its own id is left out: an idempotent retry may find the meeting it created before its answer was lost.
-        const conflicts = bookings.conflicts([input], input, new Set([meetingId]));
-        return conflicts.length > 0 ? bookingConflict(access, ctx.user, conflicts) : undefined;
-      },
-    }),
-  );
+  return bookingCommand(deps, ctx, input, meetingId, [command], {
+    check: async () => {
+      const unknown = [
+        ...directory.deactivatedParticipants(deps.readModels, input),
+        ...(await unknownParticipants(access, input)),
+      ];
+      if (unknown.length > 0) return { _tag: 'ValidationFailed', errors: unknown };
+      // Its own id is left out: an idempotent retry may find the meeting it created before its answer was lost.
+      const conflicts = await bookings.conflictsDecided([input], input, new Set([meetingId]));
+      return conflicts.length > 0 ? bookingConflict(access, ctx.user, conflicts) : undefined;
+    },
+  });
 };
 
 /** A meeting keeps its participants: a patch that names others is refused. */
@@ -219,8 +264,8 @@ const changeMeeting = async (
   const moves = patch.start !== undefined || patch.end !== undefined;
   if (!moves) return meetingCommand(deps, ctx, meetingId, commands, { expectedRevision });
   return bookIfFree(deps, ctx, view, commands, expectedRevision, () => {
-    // Read again under the lock: a change that finished meanwhile is in the read model now.
-    const fresh = deps.readModels.getMeeting(meetingId) ?? view;
+    // Read again under the lock: a change that finished meanwhile is in the read model now, or was decided here.
+    const fresh = deps.bookings.latest(meetingId) ?? deps.readModels.getMeeting(meetingId) ?? view;
     return { start: patch.start ?? fresh.start, end: patch.end ?? fresh.end };
   });
 };
@@ -237,13 +282,12 @@ const bookIfFree = (
   expectedRevision: number | undefined,
   slotUnderLock: () => { start: string; end: string },
 ): Promise<E.Either<AppError, MeetingView>> =>
-  deps.bookings.withLock([view.customerId, view.instructorId], async () => {
+  bookingCommand(deps, ctx, view, view.id, commands, { expectedRevision }, async () => {
     // A move or a reinstatement books the slot anew: not for someone deactivated since.
     const deactivated = directory.deactivatedParticipants(deps.readModels, view);
-    if (deactivated.length > 0) return E.left({ _tag: 'ValidationFailed', errors: deactivated });
-    const conflicts = deps.bookings.conflicts([slotUnderLock()], view, new Set([view.id]));
-    if (conflicts.length > 0) return E.left(await bookingConflict(deps.access, ctx.user, conflicts));
-    return meetingCommand(deps, ctx, view.id, commands, { expectedRevision });
+    if (deactivated.length > 0) return { _tag: 'ValidationFailed', errors: deactivated };
+    const conflicts = await deps.bookings.conflictsDecided([slotUnderLock()], view, new Set([view.id]));
+    return conflicts.length > 0 ? bookingConflict(deps.access, ctx.user, conflicts) : undefined;
   });
 
 const reinstateMeeting = async (

@@ -227,7 +227,7 @@ describe('the series process manager', () => {
       store: app.store,
       executor: createExecutor({ store: app.store, projections: app.core.projections, newId: randomUUID, clock }),
       projections: app.core.projections,
-      bookings: new BookingGuard(app.readModels),
+      bookings: new BookingGuard(app.readModels, app.core.projections),
       clock,
       log: quiet,
     });
