@@ -7,7 +7,8 @@ import type { BenchOptions, SuiteResult } from './bench/suite.ts';
 /**
  * Performance figures against the targets of the core, series, signaling and web app issues, in one bounded run on
  * loopback. Prints PASS/MISS per target but exits 0 either way; 1 only when a benchmark itself crashed.
- *   npm run bench [-- --quick] [--only=http,booking,series,signaling,web] [--profile]
+ *   npm run bench [-- --quick | --smoke] [--only=http,booking,series,signaling,web] [--profile]
+ * --smoke (implies --quick) runs every load for about a second: it checks that everything prints, not how fast.
  */
 const SUITES = ['http', 'booking', 'series', 'signaling', 'web'] as const;
 type SuiteName = (typeof SUITES)[number];
@@ -15,6 +16,7 @@ type SuiteName = (typeof SUITES)[number];
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
   },
@@ -35,7 +37,8 @@ const clock = performance.now();
 const log = (line: string): void => {
   process.stdout.write(`[${((performance.now() - clock) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 };
-const options: BenchOptions = { quick: values.quick ?? false, profile: values.profile ?? false, log };
+const smoke = values.smoke ?? false;
+const options: BenchOptions = { quick: smoke || (values.quick ?? false), smoke, profile: values.profile ?? false, log };
 
 const load = async (name: SuiteName): Promise<(o: BenchOptions) => Promise<SuiteResult>> => {
   switch (name) {
@@ -61,7 +64,7 @@ const loadAverage = (): string =>
     .map((x) => x.toFixed(2))
     .join(' ');
 log(
-  `bench: ${options.quick ? 'quick' : 'full'} run of ${selected.join(', ')} on node ${process.version}; load average ${loadAverage()}`,
+  `bench: ${options.smoke ? 'smoke' : options.quick ? 'quick' : 'full'} run of ${selected.join(', ')} on node ${process.version}; load average ${loadAverage()}`,
 );
 const metrics: Metric[] = [];
 const notes: string[] = [];
@@ -90,7 +93,7 @@ process.stdout.write(
   `\n${targets.filter((m) => m.pass).length}/${targets.length} targets met; ${failures.length} suite(s) crashed; ${seconds.toFixed(1)} s\n`,
 );
 const path = writeResults({
-  options: { quick: options.quick, profile: options.profile, suites: selected },
+  options: { quick: options.quick, smoke: options.smoke, profile: options.profile, suites: selected },
   metrics: judged,
   notes,
   failures,

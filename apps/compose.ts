@@ -568,6 +568,7 @@ const createHttp = (
       }),
     },
     readVersion: () => (access.deterministic === true ? calendarVersion() : undefined),
+    directoryVersion: trackReadVersion(projections, [personStreamPrefix]),
     idempotency: {
       keys: createIdempotency({
         store,

@@ -102,6 +102,11 @@ export interface HttpDeps {
   readonly calendarFeeds: CalendarFeedDeps;
   /** The read models' version when calendars may be cached until it changes, else undefined (see calendarRoutes). */
   readonly readVersion: () => number | undefined;
+  /**
+   * The position of the last person event the read models show: the directory guard reads a caller's active flag
+   * once per caller and version (absent: on every request).
+   */
+  readonly directoryVersion?: () => number;
   readonly signaling: SignalingOrigins;
   /** Sign-in (the page and /auth); absent when there is no bearer secret to sign session tokens with. */
   readonly signIn?: AuthRouteDeps;
@@ -140,28 +145,37 @@ const requestLog = (logger: Logger, aborts: { count: number }): MiddlewareHandle
     } catch (error) {
       c.res = unhandled(logger, c, error);
     }
-    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const aborted = c.get('clientAborted') === true;
+    if (aborted) aborts.count++;
+    const status = c.res.status;
+    const level = aborted ? 'debug' : status >= 500 ? 'error' : 'info';
+    // A silent log (the bench's, a quiet production) costs no line built per request.
+    if (logger.isLevelEnabled?.(level) === false) return;
     const line = {
       requestId,
       method: c.req.method,
       path: c.req.path,
-      status: c.res.status,
-      ms,
+      status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
       user: c.get('user')?.id,
     };
-    if (c.get('clientAborted') === true) {
-      aborts.count++;
-      logger.debug(line, 'request aborted by the client');
-      return;
-    }
-    logger[c.res.status >= 500 ? 'error' : 'info']({ ...line, detail: c.get('errorDetail') }, 'request');
+    if (aborted) logger.debug(line, 'request aborted by the client');
+    else logger[level]({ ...line, detail: c.get('errorDetail') }, 'request');
   };
 };
 
-/** The bearer token, then the caller's rate limit; answers are personal, so no shared cache keeps them. */
+/**
+ * The bearer token, then the caller's rate limit; answers are personal, so no shared cache keeps them. The two
+ * headers are set before anything answers, so every answer carries them (a route that sets its own Cache-Control
+ * replaces the default): set after `next()`, they would make Hono copy the finished answer, which leaves
+ * @hono/node-server's fast path and streams the copy.
+ */
 const bearerAuth =
   (authenticate: Authenticator, limiter: ReturnType<typeof createRateLimiter>): MiddlewareHandler<Env> =>
   async (c, next) => {
+    // Personal data: never cached by shared caches, never sniffed as anything but what it says.
+    c.header('Cache-Control', 'no-store');
+    c.header('X-Content-Type-Options', 'nosniff');
     const result = await authenticate(c.req.header('authorization'));
     if (E.isLeft(result)) {
       c.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${result.left.message}"`);
@@ -174,9 +188,6 @@ const bearerAuth =
       return problem(c, 429, 'Too many requests', 'slow down; see Retry-After');
     }
     await next();
-    // Personal data: never cached by shared caches, never sniffed as anything but what it says.
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
-    c.header('X-Content-Type-Options', 'nosniff');
   };
 
 /** A path id follows the id rule (no NUL, line breaks or bidirectional controls): 400 naming `id`, before any lookup. */
@@ -190,7 +201,7 @@ const checkPathId = async (c: Context<Env>, next: () => Promise<void>) => {
 const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
   const api = new Hono<Env>();
   api.use('*', bearerAuth(deps.authenticate, createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 })));
-  api.use('*', directoryGuard(deps.service.readModels));
+  api.use('*', directoryGuard(deps.service.readModels, deps.directoryVersion));
   api.use('*', joinLinkScope);
   api.use('/:collection/:id', checkPathId);
   api.use('/:collection/:id/*', checkPathId);

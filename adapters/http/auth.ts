@@ -44,6 +44,8 @@ interface CachedUser {
 const revokedSession: AuthFailure = { reason: 'invalid', message: 'the session has ended; sign in again' };
 
 const CACHE_LIMIT = 10_000;
+/** `Bearer <token>`, the token captured. */
+const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**
  * Verified tokens are remembered until they expire (keyed by the exact token, so the signature was checked once for
@@ -53,12 +55,11 @@ const CACHE_LIMIT = 10_000;
 export const createAuthenticator = (config: AuthConfig, now: () => number = Date.now) => {
   const cache = new Map<string, CachedUser>();
   const verify = createVerifier(config, now);
+  // Tokens without a `sid` (machine clients, printed dev tokens) need no lookup; a session's is asked every time.
+  const ended = (sid: string | undefined) => sid !== undefined && config.isSessionRevoked?.(sid) === true;
   return async (header: string | undefined): Promise<E.Either<AuthFailure, AuthUser>> => {
-    const token =
-      header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : undefined;
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
     const cached = token === undefined ? undefined : cache.get(token);
-    // Tokens without a `sid` (machine clients, printed dev tokens) need no lookup; a session's is asked every time.
-    const ended = (sid: string | undefined) => sid !== undefined && config.isSessionRevoked?.(sid) === true;
     if (cached !== undefined) {
       if (cached.expiresAt > now()) return ended(cached.sid) ? E.left(revokedSession) : E.right(cached.user);
       cache.delete(token as string);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from '../../application/ports/logger.ts';
 import type { RecordedAnswer } from '../../domain/idempotency.ts';
@@ -89,10 +90,13 @@ interface KeyedRequest {
   readonly body: string;
 }
 
-const replayed = (answer: RecordedAnswer): Response => {
-  const headers = new Headers(answer.headers);
-  headers.set('Idempotent-Replayed', 'true');
-  return new Response(answer.body ?? null, { status: answer.status, headers });
+/** The recorded answer again, through the context, so it carries what every answer carries (request id, no-store). */
+const replayed = (c: Context<Env>, answer: RecordedAnswer): Response => {
+  for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+  c.header('Idempotent-Replayed', 'true');
+  // A recorded body is text (empty for a 204); the status is the one recorded with it.
+  const init = { status: answer.status as ContentfulStatusCode };
+  return answer.body === undefined ? c.body(null, init) : c.body(answer.body, init);
 };
 
 const inProgress = (c: Context<Env>, retryAfterSeconds: number) => {
@@ -125,7 +129,7 @@ const lostSecretAdvice = (path: string): string => {
 
 /** The first answer again, or, when it was not kept, why not (with the headers that locate what was done). */
 const repeat = (c: Context<Env>, answer: RecordedAnswer) => {
-  if (answer.withheld === undefined) return replayed(answer);
+  if (answer.withheld === undefined) return replayed(c, answer);
   for (const [name, value] of Object.entries(answer.headers))
     if (name === 'location' || name === 'etag') c.header(name, value);
   c.header('Idempotent-Replayed', 'true');
@@ -235,8 +239,9 @@ export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<
 
   return async (c, next) => {
     const kind = c.req.method === 'POST' ? deps.kindOf(c.req.path) : undefined;
+    if (kind === undefined) return next();
     const raw = c.req.header('idempotency-key');
-    if (kind === undefined || raw === undefined) return next();
+    if (raw === undefined) return next();
     const key = parseIdempotencyKey(raw);
     if (E.isLeft(key))
       return problem(c, 400, 'Bad Idempotency-Key', key.left, {

@@ -7,6 +7,11 @@ export interface Log {
   info(details: object, message: string): void;
   warn(details: object, message: string): void;
   error(details: object, message: string): void;
+  /**
+   * Whether a line at `level` would be written (pino's): a hot path asks first, so that it builds no details for a
+   * line the log would drop. Absent: every line counts as written.
+   */
+  isLevelEnabled?(level: 'debug' | 'info' | 'warn' | 'error'): boolean;
 }
 
 /** A log that also makes child logs: each line of `child(bindings)` carries `bindings` (e.g. its component). */

@@ -1,13 +1,13 @@
 import { rmSync } from 'node:fs';
 import { benchFile, startChild } from './child.ts';
-import { runLoad } from './load.ts';
 import type { LoadResult } from './load.ts';
-import { renderProfile, summarizeProfile } from './profile.ts';
 import type { Metric } from './report.ts';
 import { round } from './stats.ts';
-import { bookingRequests, CONNECTIONS } from './core.ts';
+import { CONNECTIONS, measureBookings } from './core.ts';
 import { benchTempDir, systemEnv } from './suite.ts';
 import type { BenchOptions, SuiteResult } from './suite.ts';
+import { describeUsage, usageDetails, usageMetrics } from './window.ts';
+import type { Measured } from './window.ts';
 
 /**
  * Bookings with the schedule streams (each POST /meetings reads the two people's month buckets and appends the
@@ -21,37 +21,28 @@ const COST_LIMIT = 1.3;
 
 type Side = 'baseline' | 'schedules';
 
-/** POST /meetings from 50 connections, each its own instructor's and customer's, every slot a new one. */
-const bookingLoad = async (url: string, seconds: number, warmSeconds: number): Promise<LoadResult> => {
-  // A month bucket holds a few hundred reservations, as a busy one would.
-  const perConnection = await bookingRequests(url);
-  await runLoad({ url, connections: CONNECTIONS, seconds: warmSeconds, okStatus: 201, perConnection });
-  return runLoad({ url, connections: CONNECTIONS, seconds, okStatus: 201, perConnection });
-};
-
 const measure = async (
   options: BenchOptions,
   side: Side,
-  seconds: number,
-  warmSeconds: number,
-): Promise<LoadResult> => {
+  roundNumber: number,
+  timing: { readonly seconds: number; readonly warmSeconds: number },
+): Promise<Measured<LoadResult>> => {
   const dataDir = benchTempDir(`booking-${side}`);
   const env = { ...systemEnv(dataDir), ...(side === 'baseline' ? { BENCH_BOOKING_SCHEDULES: 'off' } : {}) };
-  const profileDir = options.profile ? benchTempDir('profile') : undefined;
-  const nodeFlags = profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env, nodeFlags }).catch(
+  const server = await startChild<{ url: string }>(benchFile('./servers/system.ts'), { env }).catch(
     (error: unknown) => {
       rmSync(dataDir, { recursive: true, force: true });
       throw error;
     },
   );
   try {
-    return await bookingLoad(server.info.url, seconds, warmSeconds);
+    // Each connection its own instructor and customer, every slot a new one: a month bucket holds a few hundred
+    // reservations, as a busy one would.
+    const { measured } = await measureBookings(options, server, { ...timing, name: `booking-${side}-${roundNumber}` });
+    return measured;
   } finally {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    const summary = profileDir !== undefined ? summarizeProfile(profileDir) : undefined;
-    if (summary !== undefined) options.log(`  server CPU profile (${side}):\n${renderProfile(summary)}`);
   }
 };
 
@@ -65,24 +56,29 @@ interface Combined {
   readonly rate: number;
   readonly p50: number;
   readonly p99: number;
-  readonly runs: ReadonlyArray<LoadResult>;
+  readonly cpuUsPerRequest: number;
+  readonly busyUsPerRequest: number;
+  readonly runs: ReadonlyArray<Measured<LoadResult>>;
 }
 
-const combine = (runs: ReadonlyArray<LoadResult>): Combined => ({
-  rate: median(runs.map((r) => r.rate)),
-  p50: median(runs.map((r) => r.latency.p50)),
-  p99: median(runs.map((r) => r.latency.p99)),
+const combine = (runs: ReadonlyArray<Measured<LoadResult>>): Combined => ({
+  rate: median(runs.map((r) => r.result.rate)),
+  p50: median(runs.map((r) => r.result.latency.p50)),
+  p99: median(runs.map((r) => r.result.latency.p99)),
+  cpuUsPerRequest: median(runs.map((r) => r.cpuUsPerRequest)),
+  busyUsPerRequest: median(runs.map((r) => r.busyUsPerRequest)),
   runs,
 });
 
 const details = (c: Combined) => ({
-  runs: c.runs.map((r) => ({
-    ok: r.ok,
-    rate: round(r.rate, 1),
-    p50: round(r.latency.p50, 3),
-    p99: round(r.latency.p99, 3),
-    statusCounts: r.statusCounts,
-    errors: r.errors,
+  runs: c.runs.map((m) => ({
+    ok: m.result.ok,
+    rate: round(m.result.rate, 1),
+    p50: round(m.result.latency.p50, 3),
+    p99: round(m.result.latency.p99, 3),
+    statusCounts: m.result.statusCounts,
+    errors: m.result.errors,
+    ...usageDetails(m),
   })),
 });
 
@@ -130,14 +126,16 @@ const metricsOf = (baseline: Combined, schedules: Combined): Metric[] => {
     },
     { id: 'booking.baseline_p99', label: 'B.a POST /meetings p99', value: baseline.p99, unit: 'ms' },
     { id: 'booking.schedules_p99', label: 'B.b POST /meetings p99', value: schedules.p99, unit: 'ms' },
+    ...usageMetrics('booking.baseline', 'B.a', baseline),
+    ...usageMetrics('booking.schedules', 'B.b', schedules),
   ];
 };
 
 export const runBooking = async (options: BenchOptions): Promise<SuiteResult> => {
-  const seconds = options.quick ? 2 : 8;
-  const warmSeconds = options.quick ? 1 : 2;
+  const seconds = options.smoke ? 1 : options.quick ? 2 : 8;
+  const warmSeconds = options.smoke ? 0.5 : options.quick ? 1 : 2;
   const rounds = options.quick ? 1 : 2;
-  const runs: Record<Side, LoadResult[]> = { baseline: [], schedules: [] };
+  const runs: Record<Side, Array<Measured<LoadResult>>> = { baseline: [], schedules: [] };
   for (let r = 0; r < rounds; r++) {
     // ABBA: each side runs first in one round and second in the other, so that what a server leaves behind on the
     // machine (page cache, a fresh file system's state, the other engineers' load drifting) falls on both alike.
@@ -146,11 +144,13 @@ export const runBooking = async (options: BenchOptions): Promise<SuiteResult> =>
       options.log(
         `booking: POST /meetings, ${side === 'baseline' ? 'read-model check only' : 'schedule streams'}, ${CONNECTIONS} connections, round ${r + 1}/${rounds}, warm-up ${warmSeconds} s, measured ${seconds} s`,
       );
-      const result = await measure(options, side, seconds, warmSeconds);
+      const measured = await measure(options, side, r + 1, { seconds, warmSeconds });
+      const result = measured.result;
       options.log(
         `  ${result.ok} ok = ${result.rate.toFixed(0)}/s, p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms, statuses ${JSON.stringify(result.statusCounts)}`,
       );
-      runs[side].push(result);
+      options.log(`  ${describeUsage(measured)}`);
+      runs[side].push(measured);
     }
   }
   const baseline = combine(runs.baseline);

@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { usageHandlers } from './usage.ts';
 
 /** Messages between the bench and a server it runs in a child process. */
 export type ToChild = { readonly id: number; readonly cmd: string; readonly args?: unknown };
@@ -106,12 +107,17 @@ export const startChild = async <Info>(
   };
 };
 
-/** The child side: announces readiness and dispatches commands; 'shutdown' runs `close` then exits. */
+/**
+ * The child side: announces readiness and dispatches commands; 'shutdown' runs `close` then exits. Besides its own
+ * `handlers` every child answers 'usage', 'profileStart' and 'profileStop' (see usage.ts), so the bench can measure
+ * its CPU and profile it over exactly the window it loads it.
+ */
 export const serveChild = (
   info: unknown,
-  handlers: Record<string, (args: unknown) => unknown>,
+  own: Record<string, (args: unknown) => unknown>,
   closeServer: () => Promise<void>,
 ): void => {
+  const handlers = { ...usageHandlers(), ...own };
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => (closing ??= closeServer());
   const send = (message: FromChild): void => {

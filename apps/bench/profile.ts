@@ -21,6 +21,10 @@ export interface ProfileSummary {
   readonly topFunctions: ReadonlyArray<{ fn: string; ms: number; share: number }>;
 }
 
+const PROJECT = /\/(domain|application|adapters|apps)\//;
+
+const isNative = (url: string, functionName: string): boolean => url === '' && !functionName.startsWith('(');
+
 /** Where a frame's code lives: a package, a project folder, Node internals, or V8's own buckets. */
 const areaOf = (url: string, functionName: string): string => {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
@@ -39,11 +43,12 @@ const areaOf = (url: string, functionName: string): string => {
 export const summarizeProfile = (dir: string, top = 20): ProfileSummary | undefined => {
   const summaries = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => summarizeFile(join(dir, f), top));
+    .map((f) => summarizeProfileFile(join(dir, f), top));
   return summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
 };
 
-const summarizeFile = (file: string, top: number): ProfileSummary => {
+/** Self time per function and per area in one .cpuprofile file. */
+export const summarizeProfileFile = (file: string, top = 20): ProfileSummary => {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
@@ -51,6 +56,20 @@ const summarizeFile = (file: string, top: number): ProfileSummary => {
     const id = profile.samples[i] as number;
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   }
+  const parents = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
+  // A native function (a SQLite statement's run, a socket's writev) counts toward the code that called it: the
+  // nearest project frame (past a package's wrapper such as better-sqlite3's transaction), else the nearest frame.
+  const callerOf = (id: number): ProfileNode['callFrame'] | undefined => {
+    let nearest: ProfileNode['callFrame'] | undefined;
+    for (let at = parents.get(id), hops = 0; at !== undefined && hops < 1000; at = parents.get(at), hops++) {
+      const frame = byId.get(at)?.callFrame;
+      if (frame === undefined || frame.url === '') continue;
+      if (PROJECT.test(frame.url) && !frame.url.includes('/node_modules/')) return frame;
+      nearest ??= frame;
+    }
+    return nearest;
+  };
   let idleMs = 0;
   let busyMs = 0;
   const areas = new Map<string, number>();
@@ -64,9 +83,16 @@ const summarizeFile = (file: string, top: number): ProfileSummary => {
       continue;
     }
     busyMs += ms;
-    const area = areaOf(url, functionName);
+    const caller = isNative(url, functionName) ? callerOf(id) : undefined;
+    const area =
+      caller !== undefined ? `${areaOf(caller.url, caller.functionName)} (native)` : areaOf(url, functionName);
     areas.set(area, (areas.get(area) ?? 0) + ms);
-    const short = url === '' ? '' : ` ${url.replace(/^.*\/(node_modules\/)?/, '')}:${lineNumber + 1}`;
+    const short =
+      url !== ''
+        ? ` ${url.replace(/^.*\/(node_modules\/)?/, '')}:${lineNumber + 1}`
+        : caller !== undefined
+          ? ` (native, from ${areaOf(caller.url, caller.functionName)})`
+          : '';
     const key = `${functionName || '(anonymous)'}${short}`;
     fns.set(key, (fns.get(key) ?? 0) + ms);
   }

@@ -1,15 +1,17 @@
 import { rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import * as E from 'fp-ts/lib/Either.js';
 import { expandRecurrence, parseRecurrence } from '../../domain/recurrence.ts';
 import type { RecurrenceInput } from '../../domain/recurrence.ts';
 import { benchFile, startChild } from './child.ts';
 import type { ChildServer } from './child.ts';
 import type { Metric } from './report.ts';
+import { timeGets } from './http-timer.ts';
 import { round, summarize, timeSync } from './stats.ts';
 import type { Summary } from './stats.ts';
 import { benchTempDir, expectStatus, jsonRequest, systemEnv, token } from './suite.ts';
 import type { BenchOptions, SuiteResult } from './suite.ts';
+import type { Quiet } from './usage.ts';
+import { describeUsage, measureWindow, usageDetails, usageMetrics } from './window.ts';
 
 const pattern = (rrule: string): RecurrenceInput => ({
   rrule,
@@ -20,46 +22,6 @@ const pattern = (rrule: string): RecurrenceInput => ({
 });
 
 const details = (s: Summary) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v, 4)]));
-
-/** One keep-alive connection, one request at a time: latency as one user sees it. */
-const timeGets = async (
-  url: string,
-  path: string,
-  headers: Record<string, string>,
-  iterations: number,
-  warmup: number,
-): Promise<{ summary: Summary; bytes: number }> => {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const target = new URL(url);
-  const get = () =>
-    new Promise<number>((resolve, reject) => {
-      const req = request({ host: target.hostname, port: target.port, path, headers, agent }, (res) => {
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-        });
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(bytes) : reject(new Error(`GET ${path}: ${res.statusCode}`)),
-        );
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  try {
-    let bytes = 0;
-    for (let i = 0; i < warmup; i++) bytes = await get();
-    const samples = new Float64Array(iterations);
-    for (let i = 0; i < iterations; i++) {
-      const started = performance.now();
-      await get();
-      samples[i] = performance.now() - started;
-    }
-    return { summary: summarize(samples), bytes };
-  } finally {
-    agent.destroy();
-  }
-};
 
 type Log = BenchOptions['log'];
 type SystemChild = ChildServer<{ url: string }>;
@@ -230,7 +192,7 @@ const calendarMetrics = async (
   customerToken: string,
   options: BenchOptions,
 ): Promise<Metric[]> => {
-  const calendarIterations = (options.quick ? 200 : 1000) / (range.name === 'year' ? 4 : 1);
+  const calendarIterations = (options.smoke ? 40 : options.quick ? 200 : 1000) / (range.name === 'year' ? 4 : 1);
   const direct = await server.call<Summary & { items: number }>('calendarTiming', {
     userId: CUSTOMER,
     from: range.from,
@@ -270,21 +232,83 @@ const calendarMetrics = async (
   ];
 };
 
+type ClientChild = ChildServer<{ pid: number }>;
+
+/**
+ * The same GETs from a load generator in a process of its own (servers/client.ts), so that the bench's garbage
+ * collection is not counted as the server's latency; the server's CPU over exactly those requests beside it.
+ */
+const clientMetrics = async (
+  server: SystemChild,
+  client: ClientChild,
+  range: (typeof RANGES)[number],
+  customerToken: string,
+  options: BenchOptions,
+): Promise<Metric[]> => {
+  const iterations = options.smoke ? 40 : options.quick ? 200 : 1000;
+  const args = {
+    url: server.info.url,
+    path: `/calendar?from=${range.from}&to=${range.to}`,
+    headers: { authorization: `Bearer ${customerToken}` },
+    warmup: 0,
+  };
+  type Timed = { summary: Summary; bytes: number };
+  await client.call<Timed>('timeGets', { ...args, iterations: 50 });
+  const measured = await measureWindow(
+    options,
+    server,
+    () => client.call<Timed>('timeGets', { ...args, iterations }),
+    () => iterations,
+    { name: `calendar-${range.name}-client` },
+  );
+  const { summary, bytes } = measured.result;
+  options.log(
+    `series: calendar ${range.name} from a separate client process: p50 ${summary.p50.toFixed(3)} ms, p99 ${summary.p99.toFixed(3)} ms, max ${summary.max.toFixed(3)} ms (${bytes} bytes, ${iterations} requests); ${describeUsage(measured)}`,
+  );
+  return [
+    {
+      id: `series.calendar_${range.name}_client_p99`,
+      label: `B calendar ${range.name} GET /calendar p99, separate client process`,
+      value: summary.p99,
+      unit: 'ms',
+      ...(range.name === 'year' ? { target: { op: '<' as const, limit: 3, text: '< 3 ms' } } : {}),
+      details: { bytes, iterations, ...details(summary) },
+    },
+    ...usageMetrics(`series.calendar_${range.name}_client`, `B calendar ${range.name} (client process)`, {
+      cpuUsPerRequest: measured.cpuUsPerRequest,
+      busyUsPerRequest: measured.busyUsPerRequest,
+      details: usageDetails(measured),
+    }),
+  ];
+};
+
 /**
  * The calendar over a store with 20 weekly series of one customer and 10,000 meetings of others. The quick run
  * seeds fewer: building the store is most of this suite's time.
  */
 const calendarSuite = (options: BenchOptions): Promise<Metric[]> =>
   withSystem(async (server) => {
-    const metrics = [await seedOthers(server, options.quick ? 3_000 : 10_000, options.log)];
+    const others = options.smoke ? 300 : options.quick ? 3_000 : 10_000;
+    const metrics = [await seedOthers(server, others, options.log)];
     metrics.push(await createSeries(server.info.url, options.log));
     const customerToken = await token(CUSTOMER, ['customer']);
+    // What seeding left the server doing (its reactions catching up with the log) must not weigh on the timings.
+    const quiet = await server.call<Quiet>('quiet', { timeoutMs: 120_000 }, 150_000);
+    options.log(
+      `  the server ${quiet.quiet ? 'fell quiet' : 'was still busy'} after ${(quiet.waitedMs / 1000).toFixed(1)} s of waiting`,
+    );
     for (const range of RANGES) metrics.push(...(await calendarMetrics(server, range, customerToken, options)));
+    const client = await startChild<{ pid: number }>(benchFile('./servers/client.ts'));
+    try {
+      for (const range of RANGES) metrics.push(...(await clientMetrics(server, client, range, customerToken, options)));
+    } finally {
+      await client.stop();
+    }
     return metrics;
   });
 
 export const runSeries = async (options: BenchOptions): Promise<SuiteResult> => {
-  const iterations = options.quick ? 500 : 3000;
+  const iterations = options.smoke ? 100 : options.quick ? 500 : 3000;
   const metrics = EXPANSIONS.flatMap((e) => expansionMetrics(e, iterations, options.log));
   const notes = capNotes();
   metrics.push(...(await calendarSuite(options)));

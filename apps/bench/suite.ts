@@ -6,7 +6,12 @@ import type { Metric } from './report.ts';
 
 export interface BenchOptions {
   readonly quick: boolean;
-  /** Run the real server under `node --cpu-prof` and print where its time went. */
+  /**
+   * Shorter still than quick (which it implies): about a second per load, small seeds. For the test that checks
+   * every figure is printed; its numbers mean nothing.
+   */
+  readonly smoke: boolean;
+  /** Profile the real server's main thread over each measured window and print where its time went. */
   readonly profile: boolean;
   readonly log: (line: string) => void;
 }

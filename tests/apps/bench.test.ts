@@ -1,15 +1,20 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { benchFile, startChild } from '../../apps/bench/child.ts';
 import type { ChildServer } from '../../apps/bench/child.ts';
 import { runLoad } from '../../apps/bench/load.ts';
-import { summarizeProfile } from '../../apps/bench/profile.ts';
+import { summarizeProfile, summarizeProfileFile } from '../../apps/bench/profile.ts';
 import { judge, renderTable } from '../../apps/bench/report.ts';
 import { Samples, summarize } from '../../apps/bench/stats.ts';
 import { jsonRequest, systemEnv, token } from '../../apps/bench/suite.ts';
+import { usageBetween } from '../../apps/bench/usage.ts';
+import type { UsageSnapshot } from '../../apps/bench/usage.ts';
+import { measureLoad, usageMetrics } from '../../apps/bench/window.ts';
 import { REDIS_SERVER, needingRedis, startRedisServer } from '../support/redis-server.ts';
 
 const children: Array<ChildServer<unknown>> = [];
@@ -71,6 +76,34 @@ describe('bench report', () => {
   });
 });
 
+describe('bench usage', () => {
+  it('turns two snapshots into CPU and busy shares of the window', () => {
+    const before: UsageSnapshot = { cpuUs: 1_000, activeMs: 10, atMs: 100 };
+    const after: UsageSnapshot = { cpuUs: 1_501_000, activeMs: 810, atMs: 1100 };
+    expect(usageBetween(before, after)).toEqual({
+      wallMs: 1000,
+      cpuUs: 1_500_000,
+      busyUs: 800_000,
+      cpuShare: 1.5,
+      busyShare: 0.8,
+    });
+    expect(Number.isNaN(usageBetween(before, before).cpuShare)).toBe(true);
+  });
+
+  it('prints two rows per figure under ids that end in _cpu_us and _busy_us', () => {
+    const rows = usageMetrics('core.x', 'A.x', {
+      cpuUsPerRequest: 120,
+      busyUsPerRequest: 90,
+      details: { requests: 3 },
+    });
+    expect(rows.map((r) => [r.id, r.value, r.unit])).toEqual([
+      ['core.x_cpu_us', 120, 'µs'],
+      ['core.x_busy_us', 90, 'µs'],
+    ]);
+    expect(rows[0]?.details).toEqual({ requests: 3 });
+  });
+});
+
 describe('bench profile summary', () => {
   it('reports self time by area from the busiest profile in the folder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-profile-test-'));
@@ -103,6 +136,45 @@ describe('bench profile summary', () => {
     expect(summary?.byArea.map((a) => [a.area, a.ms])).toEqual([
       ['better-sqlite3', 3],
       ['adapters/read-models/sqlite.ts', 2],
+    ]);
+  });
+
+  it('counts a native function toward the code that called it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-profile-test-'));
+    dirs.push(dir);
+    const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({
+      id,
+      callFrame: { functionName, url, lineNumber: 0 },
+      children,
+    });
+    const file = join(dir, 'one.cpuprofile');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        nodes: [
+          frame(1, '(root)', '', [2, 5, 6]),
+          frame(2, 'prepare', 'file:///x/node_modules/better-sqlite3/lib/methods/wrappers.js', [3]),
+          frame(3, 'run', '', [4]),
+          frame(4, 'deeper', ''),
+          frame(5, '(garbage collector)', ''),
+          frame(6, 'append', 'file:///x/adapters/event-store/sqlite.ts', [7]),
+          frame(7, 'transaction', 'file:///x/node_modules/better-sqlite3/lib/methods/transaction.js', [8]),
+          frame(8, 'run', ''),
+        ],
+        samples: [3, 4, 5, 2, 8],
+        timeDeltas: [2000, 1000, 250, 500, 4000],
+      }),
+    );
+    const summary = summarizeProfileFile(file);
+    expect(summary.byArea.map((a) => [a.area, a.ms])).toEqual([
+      ['adapters/event-store/sqlite.ts (native)', 4],
+      ['better-sqlite3 (native)', 3],
+      ['better-sqlite3', 0.5],
+      ['(garbage collector)', 0.25],
+    ]);
+    expect(summary.topFunctions.slice(0, 2)).toMatchObject([
+      { fn: 'run (native, from adapters/event-store/sqlite.ts)', ms: 4 },
+      { fn: 'run (native, from better-sqlite3)', ms: 2 },
     ]);
   });
 });
@@ -246,4 +318,125 @@ describe('bench servers', () => {
     expect(missing.ok).toBe(0);
     expect(missing.statusCounts['404']).toBeGreaterThan(0);
   });
+
+  it('a child measures what it spent over a window of load and profiles just that window', async () => {
+    const server = await startChild<{ url: string }>(benchFile('./servers/hello.ts'));
+    children.push(server);
+    const logged: string[] = [];
+    const options = { quick: true, smoke: true, profile: true, log: (line: string) => logged.push(line) };
+    const measured = await measureLoad(
+      options,
+      server,
+      () => runLoad({ url: server.info.url, connections: 2, seconds: 1, okStatus: 200 }),
+      { name: 'hello test' },
+    );
+    expect(measured.requests).toBe(measured.result.ok);
+    expect(measured.requests).toBeGreaterThan(0);
+    expect(measured.server.cpuUs).toBeGreaterThan(0);
+    expect(measured.server.wallMs).toBeGreaterThan(0);
+    expect(measured.cpuUsPerRequest).toBeCloseTo(measured.server.cpuUs / measured.requests, 6);
+    expect(measured.generator.cpuUs).toBeGreaterThan(0);
+    const file = measured.profileFile ?? '';
+    if (file !== '') dirs.push(dirname(file));
+    expect(file).toMatch(/hello-test\.cpuprofile$/);
+    expect(existsSync(file)).toBe(true);
+    const summary = summarizeProfileFile(file);
+    expect(summary.busyMs + summary.idleMs).toBeGreaterThan(0);
+    expect(logged.join('\n')).toMatch(/server main-thread profile over the window of hello test/);
+    await expect(server.call('profileStop', { dir: tmpdir(), name: 'x' })).rejects.toThrow(/no profile is running/);
+    expect(measured.quietBefore.quiet).toBe(true);
+    expect(await server.call('quiet', { timeoutMs: 0 })).toMatchObject({ quiet: false });
+  });
+
+  it('the bare node:http anchor answers what the Hono one does', async () => {
+    const [node, hono] = await Promise.all([
+      startChild<{ url: string }>(benchFile('./servers/node-http.ts')),
+      startChild<{ url: string }>(benchFile('./servers/hello.ts')),
+    ]);
+    children.push(node, hono);
+    const [a, b] = await Promise.all([fetch(node.info.url), fetch(hono.info.url)]);
+    expect(a.status).toBe(200);
+    expect(await a.text()).toBe(await b.text());
+    expect(a.headers.get('content-type')).toBe(b.headers.get('content-type'));
+  });
+
+  it('the client process times GETs one after the other and says how many bytes came back', async () => {
+    const [server, client] = await Promise.all([
+      startChild<{ url: string }>(benchFile('./servers/hello.ts')),
+      startChild<{ pid: number }>(benchFile('./servers/client.ts')),
+    ]);
+    children.push(server, client);
+    expect(client.info.pid).not.toBe(process.pid);
+    const timed = await client.call<{ summary: { n: number }; bytes: number }>('timeGets', {
+      url: server.info.url,
+      path: '/',
+      headers: {},
+      iterations: 7,
+      warmup: 0,
+    });
+    expect(timed).toMatchObject({ summary: { n: 7 }, bytes: 'Hello Hono!'.length });
+    await expect(
+      client.call('timeGets', { url: server.info.url, path: '/missing', headers: {}, iterations: 1, warmup: 0 }),
+    ).rejects.toThrow(/404/);
+  });
+});
+
+const run = promisify(execFile);
+
+interface ResultsFile {
+  readonly metrics: ReadonlyArray<{
+    id: string;
+    value: number | null;
+    target?: { op: string; limit: number; reference?: { id: string } };
+  }>;
+  readonly failures: ReadonlyArray<string>;
+}
+
+describe('bench smoke run', () => {
+  it('prints every figure, the ones issue 13 added among them, with numbers, and keeps the ids compared across rounds', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'apps/bench.ts', '--smoke', '--only=http,booking,series'],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 900_000 },
+    );
+    const path = /^results: (.+)$/m.exec(stdout)?.[1] ?? '';
+    dirs.push(path);
+    const results = JSON.parse(readFileSync(path, 'utf8')) as ResultsFile;
+    expect(results.failures).toEqual([]);
+    const byId = new Map(results.metrics.map((m) => [m.id, m]));
+    const numeric = (id: string) => {
+      expect(byId.has(id), id).toBe(true);
+      const value = byId.get(id)?.value;
+      expect(typeof value === 'number' && Number.isFinite(value), `${id} = ${value}`).toBe(true);
+      return value as number;
+    };
+    const kept = ['core.append_rate', 'core.schedule_rate', 'core.calendar_rate', 'core.hello_rate'];
+    const keptYear = ['series.calendar_year_readmodel_p99', 'series.calendar_year_http_p99'];
+    const added = [
+      'core.node_http_rate',
+      'core.one_trainer_rate',
+      'core.hello_generator_cpu_share',
+      'core.hello_server_cpu_share',
+      'series.calendar_year_client_p99',
+      ...['core.schedule', 'core.one_trainer', 'core.calendar', 'core.hello', 'core.node_http']
+        .concat(['booking.baseline', 'booking.schedules', 'series.calendar_year_client'])
+        .flatMap((id) => [`${id}_cpu_us`, `${id}_busy_us`]),
+    ];
+    for (const id of [...kept, ...keptYear, ...added]) numeric(id);
+    for (const id of ['core.node_http_rate', 'core.one_trainer_rate', 'core.hello_rate', 'core.schedule_cpu_us'])
+      expect(numeric(id)).toBeGreaterThan(0);
+    expect(byId.get('core.schedule_rate')?.target).toMatchObject({
+      op: '>=',
+      limit: 1,
+      reference: { id: 'core.append_rate' },
+    });
+    expect(byId.get('core.schedule_p99')?.target).toMatchObject({ op: '<', limit: 20 });
+    expect(byId.get('core.calendar_rate')?.target).toMatchObject({ limit: 0.5, reference: { id: 'core.hello_rate' } });
+    expect(byId.get('core.one_trainer_rate')?.target).toMatchObject({
+      limit: 0.6,
+      reference: { id: 'core.schedule_rate' },
+    });
+    expect(byId.get('series.calendar_year_client_p99')?.target).toMatchObject({ op: '<', limit: 3 });
+    expect(stdout).toMatch(/load generator \(the bench process\) used [\d.]+ of a core and the server [\d.]+/);
+  }, 900_000);
 });

@@ -9,7 +9,8 @@ import { requestContext as ctx } from '../kit/context.ts';
 import type { Env } from '../kit/context.ts';
 import { readJson } from '../kit/body.ts';
 import { appErrorResponse, problem, validationProblem } from '../kit/problem.ts';
-import { createResponseCache } from '../kit/response-cache.ts';
+import { boundedMemo, createResponseCache } from '../kit/response-cache.ts';
+import type { CachedAnswer } from '../kit/response-cache.ts';
 import { createRateLimiter } from '../rate-limit.ts';
 import type { RateLimit } from '../rate-limit.ts';
 import { decodeBody } from '../validation.ts';
@@ -28,37 +29,68 @@ export interface CalendarDeps {
   readonly readVersion: () => number | undefined;
 }
 
+const decodeCalendarQuery = (query: Record<string, string>) =>
+  decodeBody(CalendarQuery, query, ['from', 'to', 'userId']);
+
 export interface CalendarFeedDeps {
   readonly service: CalendarFeedService;
   readonly render: (feed: CalendarFeed) => E.Either<string, string>;
   readonly rateLimit?: RateLimit;
 }
 
-/** `GET /calendar?from&to[&userId]`: whose meetings overlap [from, to), cached per read-model version when allowed. */
+/** The query string as sent (after `?`), which the calendar's query check is remembered by. */
+const rawQuery = (url: string): string => {
+  const at = url.indexOf('?');
+  return at < 0 ? '' : url.slice(at + 1);
+};
+
+const utf8 = new TextEncoder();
+
+/** The validators of a cacheable answer; true when the caller holds this very answer already (`If-None-Match`). */
+const validators = (c: Context<Env>, etag: string): boolean => {
+  c.header('ETag', etag);
+  c.header('Cache-Control', 'private, no-cache');
+  return c.req.header('if-none-match') === etag;
+};
+
+/** A cached answer: 304 when the caller has it already, else its bytes as they are. */
+const sendCached = (c: Context<Env>, answer: CachedAnswer): Response =>
+  validators(c, answer.etag) ? c.body(null, 304) : c.body(answer.body, 200, { 'Content-Type': 'application/json' });
+
+/** Opaque to the caller: it changes with the read models, without telling how many writes happened. */
+const calendarTag = (version: number, key: string): string =>
+  `W/"${createHash('sha256').update(`${version}\u0000${key}`).digest('base64url').slice(0, 22)}"`;
+
+/**
+ * `GET /calendar?from&to[&userId]`: whose meetings overlap [from, to), cached per read-model version when allowed.
+ * The answer stays personal: the cache key is the caller's id and roles with the calendar's owner and range. A hit
+ * is served without asking the access provider again: with a version the provider is deterministic, so the same
+ * caller asking the same at the same version was allowed when the entry was made and would be again. The query
+ * check is remembered per query string, the ETag and the bytes per entry: a hit parses, hashes and encodes nothing.
+ */
 const calendarRoute = (deps: CalendarDeps) => {
   const cache = createResponseCache();
+  const checkQuery = boundedMemo<ReturnType<typeof decodeCalendarQuery>>({ maxEntries: 1_000, maxKeyLength: 512 });
   return async (c: Context<Env>) => {
-    const query = decodeBody(CalendarQuery, c.req.query(), ['from', 'to', 'userId']);
+    const query = checkQuery(rawQuery(c.req.url), () => decodeCalendarQuery(c.req.query()));
     if (E.isLeft(query)) return validationProblem(c, query.left);
-    const checked = await deps.service.checkCalendarQuery(ctx(c), query.right);
-    if (E.isLeft(checked)) return appErrorResponse(c, checked.left);
     const version = deps.readVersion();
     const user = c.get('user');
-    const key = `${user.id}\u0000${user.roles.join(',')}\u0000${checked.right}\u0000${query.right.from}\u0000${query.right.to}`;
-    if (version !== undefined) {
-      // Opaque to the caller: it changes with the read models, without telling how many writes happened.
-      const tag = `W/"${createHash('sha256').update(`${version}\u0000${key}`).digest('base64url').slice(0, 22)}"`;
-      c.header('ETag', tag);
-      c.header('Cache-Control', 'private, no-cache');
-      if (c.req.header('if-none-match') === tag) return c.body(null, 304);
-      const cached = cache.get(version, key);
-      if (cached !== undefined) return c.body(cached, 200, { 'Content-Type': 'application/json' });
-    }
+    const { from, to, userId = user.id } = query.right;
+    const key = `${user.id}\u0000${user.roles.join(',')}\u0000${userId}\u0000${from}\u0000${to}`;
+    const hit = version !== undefined ? cache.get(version, key) : undefined;
+    if (hit !== undefined) return sendCached(c, hit);
+    const checked = await deps.service.checkCalendarQuery(ctx(c), query.right);
+    if (E.isLeft(checked)) return appErrorResponse(c, checked.left);
+    const tag = version !== undefined ? calendarTag(version, key) : undefined;
+    if (tag !== undefined && validators(c, tag)) return c.body(null, 304);
     const result = await deps.service.calendar(ctx(c), query.right);
     if (E.isLeft(result)) return appErrorResponse(c, result.left);
     const body = JSON.stringify({ items: result.right });
-    if (version !== undefined) cache.set(version, key, body);
-    return c.body(body, 200, { 'Content-Type': 'application/json' });
+    if (version === undefined || tag === undefined) return c.body(body, 200, { 'Content-Type': 'application/json' });
+    const answer = { body: utf8.encode(body), etag: tag };
+    cache.set(version, key, answer);
+    return c.body(answer.body, 200, { 'Content-Type': 'application/json' });
   };
 };
 

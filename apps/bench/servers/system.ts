@@ -98,6 +98,8 @@ serveChild(
     calendarTiming: (args) => calendarTiming(args as { userId: string; from: string; to: string; iterations: number }),
     memory: () => settledMemory(),
     headPosition: () => system.store.headPosition(),
+    // The read models have caught up with everything appended so far (what a measured window waits for at its end).
+    settle: async () => system.projections.waitFor(await system.store.headPosition(), 120_000),
   },
   () => system.close(),
 );
