@@ -44,6 +44,8 @@ const main = async () => {
   await store.close();
   for (const suffix of ['-wal', '-shm']) if (existsSync(target + suffix)) rmSync(target + suffix);
   renameSync(temp, target);
+  // The old file's marker (left by a crash) no longer speaks for the fresh, synced file in its place.
+  rmSync(`${target}-open`, { force: true });
   for (const suffix of ['-wal', '-shm']) rmSync(temp + suffix, { force: true });
   release();
   process.stdout.write(

@@ -3,7 +3,7 @@ import type { ReadModels } from '../../application/ports/read-models.ts';
 import { openAttendanceReadModel } from './attendance.ts';
 import { openAuditReadModel } from './audit.ts';
 import { openCalendarFeedReadModel } from './calendar-feeds.ts';
-import { openReadModelDatabase, runInTransaction } from './kit.ts';
+import { closeReadModelDatabase, flushReadModelWal, openReadModelDatabase, runInTransaction } from './kit.ts';
 import { openMeetingReadModel } from './meetings.ts';
 import { openNotificationReadModel } from './notifications.ts';
 import type { NotificationReadModel } from './notifications.ts';
@@ -17,7 +17,7 @@ import { openWebhookReadModel } from './webhooks.ts';
 import type { WebhookReadModel } from './webhooks.ts';
 
 /** Bumped whenever the tables change shape; an older file is emptied and rebuilt from the log on open. */
-const READ_MODEL_VERSION = 8;
+const READ_MODEL_VERSION = 9;
 
 export interface SqliteReadModels extends ReadModels {
   readonly notifications: NotificationReadModel;
@@ -26,8 +26,8 @@ export interface SqliteReadModels extends ReadModels {
   readonly reminders: ReminderQueries;
   readonly webhooks: WebhookReadModel['queries'];
   /**
-   * Moves what the write-ahead log holds into the database file and empties the log, so that the file alone holds
-   * the read models (before it is moved into place, say).
+   * Moves what the write-ahead log holds into the database file, synced, and empties the log, so that the file alone
+   * holds the read models (before it is moved into place, say).
    */
   flushWal(): void;
 }
@@ -73,9 +73,7 @@ export const openSqliteReadModels = (path: string): SqliteReadModels => {
       webhooks.sink,
     ],
     transaction: (work) => runInTransaction(db, work),
-    flushWal: () => {
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    },
-    close: () => db.close(),
+    flushWal: () => flushReadModelWal(db),
+    close: () => closeReadModelDatabase(db),
   };
 };

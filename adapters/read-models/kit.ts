@@ -1,3 +1,5 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
@@ -12,16 +14,155 @@ import type { ProjectionSink } from '../../application/ports/read-models.ts';
 
 export type Db = Database.Database;
 
-/** The file every projection's tables live in. */
+/** Past this size of write-ahead log, a commit is followed at once by a checkpoint, however busy the file. */
+export const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024;
+/** How long the file sees no commit before its write-ahead log is checkpointed (the runner is idle). */
+export const IDLE_CHECKPOINT_MS = 200;
+
+/**
+ * The file every projection's tables live in.
+ *
+ * Its commits are not synced to disk (`synchronous = OFF`): the read models are derived data, rebuilt from the log,
+ * and each sink's checkpoint commits in the same transaction as its rows, so whatever a commit holds is consistent
+ * and a process killed at any point (kill -9) loses nothing the operating system was handed. What OFF gives up is
+ * the machine going down (power loss, kernel panic) before the page cache reached the disk: the file may then be
+ * torn, not merely behind. So a marker file beside it (`<path>-open`) holds the boot it was opened in, written
+ * durably before the first unsynced write and removed after a clean close has synced everything; a file found still
+ * open from an earlier boot is discarded and rebuilt from the log. Where the boot cannot be told (not Linux), commits
+ * keep `synchronous = NORMAL`, which in WAL mode syncs only at checkpoints.
+ *
+ * SQLite's automatic checkpoint (every 1000 pages, inside the commit that crosses it) would run in the middle of a
+ * request; here checkpoints run after the runner has been idle for IDLE_CHECKPOINT_MS, or right after the commit
+ * that grew the log past WAL_CHECKPOINT_BYTES (see walKeeper). The automatic one stays, four times further, as a
+ * backstop for writes that tell no keeper.
+ */
 export const openReadModelDatabase = (path: string, version: number): Db => {
+  const file = path !== '' && path !== ':memory:' ? path : undefined;
+  const boot = file !== undefined ? bootId() : undefined;
+  if (file !== undefined && boot !== undefined) claimMarker(file, boot);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  // Read models are rebuilt from the log, so they do not need the event store's fsync on every commit.
-  db.pragma('synchronous = NORMAL');
+  db.pragma(boot !== undefined ? 'synchronous = OFF' : 'synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  db.pragma(
+    `wal_autocheckpoint = ${(4 * WAL_CHECKPOINT_BYTES) / (db.pragma('page_size', { simple: true }) as number)}`,
+  );
+  // A checkpointed log is cut back to this size, so that its size says how much the next checkpoint has to move.
+  db.pragma(`journal_size_limit = ${WAL_CHECKPOINT_BYTES / 4}`);
   resetIfOutdated(db, version);
   db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);');
+  if (file !== undefined) keepers.set(db, walKeeper(db, file, boot !== undefined ? `${file}-open` : undefined));
   return db;
+};
+
+/** This boot of the machine, as Linux names it; undefined elsewhere. */
+const bootId = (): string | undefined => {
+  try {
+    const id = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return id === '' ? undefined : id;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Discards a file left open by an earlier boot, then records durably that this boot has the file open. */
+const claimMarker = (file: string, boot: string): void => {
+  const marker = `${file}-open`;
+  const left = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined;
+  if (left !== undefined && left !== boot) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+  }
+  const fd = openSync(marker, 'w');
+  try {
+    writeFileSync(fd, boot);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const dir = openSync(dirname(marker), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+};
+
+interface WalKeeper {
+  /** A transaction committed: checkpoint once idle, or now if the log grew past its bound. */
+  committed(): void;
+  /** Every page into the database file, synced, and the log emptied (`flushWal`). */
+  flush(): void;
+  close(): void;
+}
+
+const keepers = new WeakMap<Db, WalKeeper>();
+
+/**
+ * When the file's write-ahead log is moved into the database: PASSIVE checkpoints, which never wait for a reader,
+ * after IDLE_CHECKPOINT_MS without a commit (the timer does not keep the process alive), or in the turn after the
+ * commit that grew the log past WAL_CHECKPOINT_BYTES, so that no request's commit pays for it.
+ */
+const walKeeper = (db: Db, file: string, marker: string | undefined): WalKeeper => {
+  let idle: NodeJS.Timeout | undefined;
+  let soon: NodeJS.Immediate | undefined;
+  const walBytes = (): number => {
+    try {
+      return statSync(`${file}-wal`).size;
+    } catch {
+      return 0;
+    }
+  };
+  const passive = (): void => {
+    if (soon !== undefined) clearImmediate(soon);
+    soon = undefined;
+    if (db.open && !db.inTransaction) db.pragma('wal_checkpoint(PASSIVE)');
+  };
+  const flush = (): boolean => {
+    db.pragma('synchronous = FULL');
+    try {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      return result?.busy === 0;
+    } finally {
+      db.pragma(marker !== undefined ? 'synchronous = OFF' : 'synchronous = NORMAL');
+    }
+  };
+  return {
+    committed: () => {
+      if (idle === undefined) {
+        idle = setTimeout(passive, IDLE_CHECKPOINT_MS);
+        idle.unref();
+      } else idle.refresh();
+      if (soon === undefined && walBytes() >= WAL_CHECKPOINT_BYTES) soon = setImmediate(passive);
+    },
+    flush: () => {
+      flush();
+    },
+    close: () => {
+      if (idle !== undefined) clearTimeout(idle);
+      if (soon !== undefined) clearImmediate(soon);
+      const synced = db.open && flush();
+      db.close();
+      // Still open in the marker's eyes unless every page is synced into the file.
+      if (synced && marker !== undefined) rmSync(marker, { force: true });
+    },
+  };
+};
+
+/** Tells the file's keeper that a transaction committed outside `runInTransaction`. */
+const committed = (db: Db): void => keepers.get(db)?.committed();
+
+/** Moves what the write-ahead log holds into the database file, synced, and empties the log. */
+export const flushReadModelWal = (db: Db): void => {
+  const keeper = keepers.get(db);
+  if (keeper !== undefined) keeper.flush();
+  else db.pragma('wal_checkpoint(TRUNCATE)');
+};
+
+/** Closes the file cleanly: synced and checkpointed, its marker removed. */
+export const closeReadModelDatabase = (db: Db): void => {
+  const keeper = keepers.get(db);
+  if (keeper !== undefined) keeper.close();
+  else db.close();
 };
 
 /** A file of another shape (an older `version`) is emptied, to be rebuilt from the log. */
@@ -79,7 +220,12 @@ export const sqliteSink = (
     if (position !== cached) write.run(name, position);
     return position;
   };
-  const applyAll = db.transaction(applyEvents);
+  const applyInOwnTransaction = db.transaction(applyEvents);
+  const applyAll = (events: ReadonlyArray<RecordedEvent>) => {
+    const position = applyInOwnTransaction(events);
+    committed(db);
+    return position;
+  };
   return {
     name,
     checkpoint: () => cached,
@@ -87,11 +233,14 @@ export const sqliteSink = (
       // Inside the runner's batch transaction already: a savepoint per sink would only add cost.
       cached = db.inTransaction ? applyEvents(events) : applyAll(events);
     },
-    reset: db.transaction(() => {
-      clear();
-      db.prepare('DELETE FROM checkpoints WHERE name = ?').run(name);
-      cached = 0;
-    }),
+    reset: () => {
+      db.transaction(() => {
+        clear();
+        db.prepare('DELETE FROM checkpoints WHERE name = ?').run(name);
+        cached = 0;
+      })();
+      committed(db);
+    },
   };
 };
 
@@ -103,4 +252,5 @@ export const runInTransaction = (db: Db, work: () => void): void => {
     for (const resync of resyncs.get(db) ?? []) resync();
     throw error;
   }
+  committed(db);
 };

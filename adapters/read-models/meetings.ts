@@ -21,8 +21,9 @@ CREATE TABLE IF NOT EXISTS calendar (
   state TEXT NOT NULL, training_type TEXT NOT NULL, customer_id TEXT NOT NULL, instructor_id TEXT NOT NULL,
   PRIMARY KEY (user_id, start, meeting_id, role)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS calendar_meeting ON calendar(meeting_id);
 `;
+// No index of the calendar by meeting: a meeting's old rows are deleted by their keys, known from its previous view
+// (one more index page written on every change, at a place of its own, for a lookup the sink need not make).
 
 const types = new Set<string>(meetingEventTypes);
 
@@ -81,20 +82,27 @@ const meetingSink = (db: Db, readMeeting: (id: string) => MeetingView | undefine
   const putMeeting = db.prepare(
     'INSERT INTO meetings(id, doc, series_id) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, series_id = excluded.series_id',
   );
-  const deleteCalendar = db.prepare('DELETE FROM calendar WHERE meeting_id = ?');
+  const deleteEntry = db.prepare(
+    'DELETE FROM calendar WHERE user_id = ? AND start = ? AND meeting_id = ? AND role = ?',
+  );
+  const userOf = (entry: Omit<CalendarEntry, 'counterpartName'>) =>
+    entry.role === 'customer' ? entry.customerId : entry.instructorId;
   const putCalendar = db.prepare(
     'INSERT INTO calendar(user_id, meeting_id, role, series_id, title, start, "end", timezone, state, training_type, customer_id, instructor_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
   );
   const handle = (recorded: RecordedEvent): void => {
     if (!types.has(recorded.type)) return;
     const event = decodeOrThrow(MeetingEvent, recorded);
-    const view = projectMeetingView(readMeeting(event.data.meetingId), event, recorded);
+    const before = readMeeting(event.data.meetingId);
+    const view = projectMeetingView(before, event, recorded);
     if (view === undefined) return;
     putMeeting.run(view.id, JSON.stringify(view), view.seriesId ?? null);
-    deleteCalendar.run(view.id);
+    if (before !== undefined)
+      for (const entry of calendarEntriesOf(before))
+        deleteEntry.run(userOf(entry), entry.start, entry.meetingId, entry.role);
     for (const entry of calendarEntriesOf(view)) {
       putCalendar.run(
-        entry.role === 'customer' ? entry.customerId : entry.instructorId,
+        userOf(entry),
         entry.meetingId,
         entry.role,
         entry.seriesId ?? null,

@@ -4,15 +4,17 @@ import type { DueReminder, ReminderPlanView, ReminderQueries } from '../../appli
 import { decodeOrThrow, sqliteSink } from './kit.ts';
 import type { Db } from './kit.ts';
 
+// Small rows keyed by meeting: WITHOUT ROWID, so that each write lands in the key's b-tree alone, not also in a rowid
+// table beside it.
 const schema = `
 CREATE TABLE IF NOT EXISTS reminder_plans (
   meeting_id TEXT PRIMARY KEY, status TEXT NOT NULL, start TEXT NOT NULL, offsets TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS reminder_plans_start ON reminder_plans(status, start, meeting_id);
 CREATE TABLE IF NOT EXISTS reminders_due (
   meeting_id TEXT NOT NULL, offset_seconds INTEGER NOT NULL, start TEXT NOT NULL, due_at TEXT NOT NULL,
   planned_event_id TEXT NOT NULL, PRIMARY KEY (meeting_id, offset_seconds)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS reminders_due_at ON reminders_due(due_at);
 `;
 
