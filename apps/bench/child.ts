@@ -1,5 +1,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { usageHandlers } from './usage.ts';
 
@@ -156,6 +158,25 @@ export const serveChild = (
     close().finally(() => process.exit(0));
   });
   send({ kind: 'ready', info });
+};
+
+/** A hello-world anchor's child side: once `server` listens on a free loopback port, it is served as a bench child. */
+export const serveListening = async (server: Server): Promise<void> => {
+  await new Promise<void>((resolve, reject) => {
+    if (server.listening) resolve();
+    server.once('listening', resolve);
+    server.once('error', reject);
+  }).catch(failChild);
+  const port = (server.address() as AddressInfo).port;
+  serveChild(
+    { url: `http://127.0.0.1:${port}`, port },
+    {},
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
 };
 
 /** Reports start-up failures to the parent instead of dying silently. */

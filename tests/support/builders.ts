@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { RecordedEvent } from '../../application/ports/event-store.ts';
 /**
  * Request bodies with sensible defaults, for tests that care about a few fields only: a test names what it asserts
  * and leaves the rest to the builder. The defaults are the HTTP API's wire shape (and the service's input, which is
@@ -87,3 +89,26 @@ export const aMeetingScheduled = (
   instructorMetadata: '',
   ...overrides,
 });
+
+/**
+ * `PersonRegistered` events as the log hands them to a projection, at the log's next position (`log.position` counts
+ * up, shared with whatever else the test records there), for tests that feed read-model sinks directly.
+ */
+export const recordedPeople =
+  (log: { position: number } = { position: 0 }): ((id: string, name?: string) => RecordedEvent) =>
+  (id, name = id) => ({
+    id: randomUUID(),
+    streamName: `person-${id}`,
+    revision: 0,
+    position: ++log.position,
+    type: 'PersonRegistered',
+    recordedAt: new Date().toISOString(),
+    metadata: {},
+    data: {
+      personId: id,
+      name,
+      email: `${id}@example.com`,
+      at: new Date().toISOString(),
+      by: { id: 'ada', roles: ['admin'] },
+    },
+  });

@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
-import { failChild, serveChild } from '../child.ts';
+import { serveListening } from '../child.ts';
 
 /**
  * The floor under the Hono anchor: a bare `node:http` hello-world answering what Hono's does (same body, same
@@ -12,19 +11,5 @@ const server = createServer((_req, res) => {
   res.end(BODY);
 });
 
-await new Promise<void>((resolve, reject) => {
-  server.once('listening', resolve);
-  server.once('error', reject);
-  server.listen(0, '127.0.0.1');
-}).catch(failChild);
-
-const port = (server.address() as AddressInfo).port;
-serveChild(
-  { url: `http://127.0.0.1:${port}`, port },
-  {},
-  () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-);
+server.listen(0, '127.0.0.1');
+await serveListening(server);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../application/ports/event-store.ts';
 import { callTicketStreamName } from '../../../domain/call-ticket.ts';
 import { openSqliteReadModels } from '../../../adapters/read-models/index.ts';
+import { recordedPeople } from '../../support/builders.ts';
 import { tempDir } from '../../support/system.ts';
 
 const dirs: string[] = [];
@@ -13,23 +14,8 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-let position = 0;
-const person = (id: string, name = id): RecordedEvent => ({
-  id: randomUUID(),
-  streamName: `person-${id}`,
-  revision: 0,
-  position: ++position,
-  type: 'PersonRegistered',
-  recordedAt: new Date().toISOString(),
-  metadata: {},
-  data: {
-    personId: id,
-    name,
-    email: `${id}@example.com`,
-    at: new Date().toISOString(),
-    by: { id: 'ada', roles: ['admin'] },
-  },
-});
+const log = { position: 0 };
+const person = recordedPeople(log);
 
 describe('SQLite read models', () => {
   it('a batch that fails leaves every sink at its last good checkpoint, in memory as on disk', () => {
@@ -66,7 +52,7 @@ describe('SQLite read models', () => {
       id: randomUUID(),
       streamName: callTicketStreamName('3q7z0fNrXB5eKhXwpDyZxg'),
       revision: 0,
-      position: ++position,
+      position: ++log.position,
       type: 'CallTicketRedeemed',
       recordedAt: new Date().toISOString(),
       metadata: {},
@@ -94,7 +80,7 @@ describe('SQLite read models', () => {
       id: randomUUID(),
       streamName: `feed-${userId}`,
       revision,
-      position: ++position,
+      position: ++log.position,
       type,
       recordedAt: new Date().toISOString(),
       metadata: {},

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../application/ports/event-store.ts';
 import { openSqliteReadModels } from '../../../adapters/read-models/index.ts';
 import { WAL_CHECKPOINT_BYTES } from '../../../adapters/read-models/kit.ts';
+import { recordedPeople } from '../../support/builders.ts';
 import { tempDir } from '../../support/system.ts';
 
 const dirs: string[] = [];
@@ -13,18 +13,9 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-let position = 0;
+const recordedPerson = recordedPeople();
 /** A person with a long name, so that a thousand of them write the log several times past its bound. */
-const person = (id: string, name = `${id} ${'x'.repeat(600)}`): RecordedEvent => ({
-  id: randomUUID(),
-  streamName: `person-${id}`,
-  revision: 0,
-  position: ++position,
-  type: 'PersonRegistered',
-  recordedAt: new Date().toISOString(),
-  metadata: {},
-  data: { personId: id, name, email: `${id}@example.com`, at: new Date().toISOString(), by: { id: 'ada', roles: [] } },
-});
+const person = (id: string): RecordedEvent => recordedPerson(id, `${id} ${'x'.repeat(600)}`);
 
 const fileSize = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
