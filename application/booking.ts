@@ -82,11 +82,11 @@ const ANSWER_WAITS = 3;
  * double booking is the people's schedule streams (application/schedule.ts): every booking appends its reservations
  * at the revision it read, on any node. Here the decisions on a person's bookings run one at a time in this process
  * (`decide`): the lock covers loading, deciding and checking, and is let go as soon as the append is handed to the
- * store (which appends in the order asked, so bookings of one person still share a group commit), long before the
- * read models show it. So that the pre-check still answers this node's own bookings, what was decided is held here
- * until the read models have reached it, and the pre-check reads the read model with it laid over; the next decision
- * for the same person also finds the schedule buckets where this one leaves them, so it appends without a conflict
- * (another node's booking is refused by the schedule append instead, with the same 409).
+ * store, long before the read models show it. So that the pre-check still answers this node's own bookings, what was
+ * decided is held here until the read models have reached it, and the pre-check reads the read model with it laid
+ * over. The next decision for the same person loads and pre-checks meanwhile, and decides on the schedule buckets
+ * where this one leaves them once its append is answered (BucketCache), so it appends without a conflict (another
+ * node's booking is refused by the schedule append instead, with the same 409).
  */
 export class BookingGuard {
   private readonly tails = new Map<string, Promise<void>>();

@@ -115,8 +115,8 @@ export interface Alongside {
   /** A late append refused (its stream moved since the decision): made again on fresh state; never throws. */
   readonly redoLate: (refused: StreamAppend) => Promise<void>;
   /**
-   * Told when the one atomic append has been handed to the store, before it is acknowledged: the store appends in the
-   * order asked, so a later decision may already build on where this one will leave the streams.
+   * Told when the one atomic append has been handed to the store, before it is acknowledged: where it will leave the
+   * streams, which a later decision may build on once it is answered (`landed` or `missed`).
    */
   readonly issued?: () => void;
   /** Told when everything landed in one atomic append, as decided (the streams are where the decision put them). */

@@ -37,8 +37,11 @@ const CACHED_BUCKETS = 10_000;
  */
 export class BucketCache {
   private readonly buckets = new Map<string, Bucket>();
+  /** Buckets that an append of this process, handed to the store and not yet answered, will leave as remembered. */
+  private readonly unanswered = new Map<string, Promise<void>>();
 
   async load(store: EventStore, streamName: string): Promise<E.Either<CorruptEvent, Bucket>> {
+    await this.answered(streamName);
     const cached = this.buckets.get(streamName);
     const recorded = await store.readStream(streamName, {
       requiresLeader: true,
@@ -60,9 +63,33 @@ export class BucketCache {
     return E.right(bucket);
   }
 
-  /** The bucket as this process last read or wrote it, without asking the store. */
-  peek(streamName: string): Bucket | undefined {
+  /** The bucket as this process last read or wrote it, without asking the store (once no append of it is out). */
+  async peek(streamName: string): Promise<Bucket | undefined> {
+    await this.answered(streamName);
     return this.buckets.get(streamName);
+  }
+
+  /**
+   * Remembers where an append handed to the store but not yet answered leaves these buckets; a decision on one of them
+   * waits until the returned function says it has been answered. Deciding on it before would be unsafe: if that
+   * append is refused because another node appended first, a decision built on it expects the same revision that the
+   * other node's events now hold, and its append would pass on a state it was not decided on.
+   */
+  issue(buckets: ReadonlyMap<string, Bucket>): () => void {
+    let answer!: () => void;
+    const known = new Promise<void>((resolve) => (answer = resolve));
+    for (const [name, bucket] of buckets) {
+      this.remember(name, bucket);
+      this.unanswered.set(name, known);
+    }
+    return () => {
+      for (const name of buckets.keys()) if (this.unanswered.get(name) === known) this.unanswered.delete(name);
+      answer();
+    };
+  }
+
+  private async answered(streamName: string): Promise<void> {
+    for (let out = this.unanswered.get(streamName); out !== undefined; out = this.unanswered.get(streamName)) await out;
   }
 
   /** As `remember`, unless what is remembered is already later (a decision built on this one was issued since). */
@@ -97,7 +124,7 @@ const bucketToDecide = async (
   streamName: string,
   fresh: boolean,
 ): Promise<E.Either<CorruptEvent, Bucket & { readonly cached: boolean }>> => {
-  const seen = fresh ? undefined : deps.buckets?.peek(streamName);
+  const seen = fresh ? undefined : await deps.buckets?.peek(streamName);
   if (seen !== undefined) return E.right({ ...seen, cached: true });
   const loaded = await loadBucket(deps, streamName);
   return E.isLeft(loaded) ? loaded : E.right({ ...loaded.right, cached: false });
@@ -238,21 +265,24 @@ export const scheduleAlongside = async (
   if (conflicts.size > 0) return E.left({ _tag: 'SlotsTaken', conflicts: [...conflicts.values()].sort(byStart) });
   if (appends.length === 0) return E.right(undefined);
   const reserves = (a: StreamAppend) => a.events.some((e) => e.type === 'SlotReserved');
+  let answered: (() => void) | undefined;
   return E.right({
     first: appends.filter(reserves),
     then: appends.filter((a) => !reserves(a)),
     undo: undo(deps, owner, at),
     redoLate: redoLate(deps, at),
-    // Remembered as soon as the append is handed to the store, so that the next decision of this process builds on
-    // it (the store appends in order; if this one misses, every bucket it named is read afresh).
+    // Remembered as soon as the append is handed to the store; the next decision of this process on these buckets
+    // builds on it once it is answered (if it misses, every bucket it named is read afresh).
     issued: () => {
-      for (const [name, bucket] of after) deps.buckets?.remember(name, bucket);
+      answered = deps.buckets?.issue(after);
     },
     landed: () => {
       for (const [name, bucket] of after) deps.buckets?.rememberUnlessLater(name, bucket);
+      answered?.();
     },
     missed: () => {
       for (const name of names) deps.buckets?.forget(name);
+      answered?.();
     },
   });
 };

@@ -131,36 +131,118 @@ describe('a booking racing a move of the same trainer', () => {
 });
 
 describe('the lock is let go when the append is handed to the store', () => {
-  it("a trainer's next bookings reach the store while the first one's append is still unanswered", async () => {
+  it("a trainer's next booking is decided while the first one's append is unanswered, and appended after its answer", async () => {
     const inner = createInMemoryEventStore();
-    const WAITING = 5;
     let holding = false;
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    let reached!: () => void;
-    const allReached = new Promise<void>((resolve) => (reached = resolve));
-    let appends = 0;
-    // Bookings' appends are held back until WAITING of them are at the store at the same time.
+    let firstOut = false;
+    const atStore: string[] = [];
+    let nextDeciding!: () => void;
+    const deciding = new Promise<void>((resolve) => (nextDeciding = resolve));
+    // The first booking's append is held back at the store; the next one's read of its own meeting stream says that
+    // it is deciding (under the lock the first one let go).
     const store: EventStore = {
       ...inner,
       appendToStreams: async (streams) => {
         if (holding && streams[0]?.streamName.startsWith('meeting-')) {
-          if (++appends === WAITING) reached();
-          await gate;
+          atStore.push(streams[0].streamName);
+          if (!firstOut) {
+            firstOut = true;
+            await gate;
+          }
         }
         return inner.appendToStreams(streams);
+      },
+      readStream: (name, options) => {
+        if (firstOut && name.startsWith('meeting-')) nextDeciding();
+        return inner.readStream(name, options);
       },
     };
     const { node, admin } = await start(store);
     holding = true;
-    const answers = Promise.all(CUSTOMERS.slice(0, WAITING).map((c, i) => book(admin, c, at(3, 60 * (8 + i)))));
-    // With the lock held until an append is answered (or shown), only the first would ever get here.
-    await allReached;
+    const first = book(admin, CUSTOMERS[0]!, at(3, 60 * 8));
+    while (!firstOut) await new Promise((resolve) => setTimeout(resolve, 5));
+    const rest = Promise.all(CUSTOMERS.slice(1, 5).map((c, i) => book(admin, c, at(3, 60 * (9 + i)))));
+    // With the lock held until an append is answered, no other booking of the trainer would get to decide.
+    await deciding;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Its append builds on where the first one leaves the trainer's schedule: it waits for that answer.
+    expect(atStore).toHaveLength(1);
     open();
-    const booked = await answers;
-    expect(booked.map((b) => b.status)).toEqual(Array(WAITING).fill(201));
+    const booked = [await first, ...(await rest)];
+    expect(booked.map((b) => b.status)).toEqual(Array(5).fill(201));
+    expect(atStore).toHaveLength(5);
     for (const b of booked) expect((await admin.request('GET', `/meetings/${b.body.id}`)).status).toBe(200);
     await expectNoDoubleBooking(node.system.store);
+  }, 60_000);
+
+  it('when the first append is refused because another node took its schedule revision, the next is decided on that', async () => {
+    const inner = createInMemoryEventStore();
+    let holding = false;
+    let firstOut = false;
+    let nextDeciding!: () => void;
+    const deciding = new Promise<void>((resolve) => (nextDeciding = resolve));
+    const taken = at(5, 10 * 60);
+    const reserveElsewhere = async (bucket: { streamName: string; expectedRevision?: unknown }) => {
+      const reservation = {
+        ...{ personId: 'ivan', month: taken.start.slice(0, 7), meetingId: 'elsewhere', ...taken },
+        ...{ customerId: 'member-29', instructorId: 'ivan', at: new Date().toISOString() },
+        owner: { stream: 'meeting-elsewhere', eventId: 'elsewhere-1' },
+      };
+      const foreign = await inner.appendToStream(
+        bucket.streamName,
+        [{ id: crypto.randomUUID(), type: 'SlotReserved', data: reservation }],
+        { expectedRevision: bucket.expectedRevision as number },
+      );
+      expect(foreign._tag).toBe('Right');
+    };
+    // Appends reach the store one after another, in the order asked (as every store appends them). The first
+    // booking's is held until the next booking is deciding; then another node reserves the trainer's 10:00 in the
+    // same bucket with as many events as the first booking's (one), so the bucket is at the revision that a decision
+    // built on the first booking would expect.
+    let chain: Promise<unknown> = Promise.resolve();
+    const store: EventStore = {
+      ...inner,
+      appendToStreams: (streams) => {
+        const first = holding && !firstOut && streams[0]?.streamName.startsWith('meeting-');
+        if (first) firstOut = true;
+        const turn = chain.then(async () => {
+          if (first) {
+            await deciding;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            await reserveElsewhere(streams.find((s) => s.streamName.startsWith('schedule-ivan-'))!);
+          }
+          return inner.appendToStreams(streams);
+        });
+        chain = turn.catch(() => undefined);
+        return turn;
+      },
+      readStream: (name, options) => {
+        if (firstOut && name.startsWith('meeting-')) nextDeciding();
+        return inner.readStream(name, options);
+      },
+    };
+    const { node, admin } = await start(store);
+    holding = true;
+    const first = book(admin, 'member-0', at(5, 8 * 60));
+    while (!firstOut) await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await book(admin, 'member-1', taken);
+    // Never decided on the bucket as the refused append would have left it: the other node's reservation refuses it.
+    expect(second.status, JSON.stringify(second.body)).toBe(409);
+    expect(second.body.conflicts).toEqual([
+      expect.objectContaining({
+        participant: 'instructor',
+        userId: 'ivan',
+        slot: { start: taken.start, end: taken.end },
+      }),
+    ]);
+    // The first is decided again on the bucket as it is, and booked.
+    expect((await first).status).toBe(201);
+    const reserved = (await allEvents(node.system.store)).filter(
+      (e) => e.type === 'SlotReserved' && (e.data as { start: string }).start === taken.start,
+    );
+    expect(reserved).toHaveLength(1);
   }, 60_000);
 
   it('a booking whose clash is with an append that then fails is decided again, and booked', async () => {
