@@ -101,7 +101,8 @@ export const dateFromToday = (days: number): string =>
 
 /**
  * A year of weekly series for Ivan (instructor-1): one series a weekday, 52 sessions each, with Cora and Cam in turn,
- * in Ivan's zone; so any week shows sessions and any month some thirty.
+ * in Ivan's zone; so any week shows sessions and any month some thirty. They start three days from today: the demo's
+ * own sessions (within the next 49 hours, on the hour) would otherwise clash with one of them at some times of day.
  */
 export const seedTrainerYear = async (server: DemoServer): Promise<{ series: string[]; sessions: number }> => {
   const days = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
@@ -114,7 +115,7 @@ export const seedTrainerYear = async (server: DemoServer): Promise<{ series: str
       instructorId: 'instructor-1',
       trainingType: '1-1',
       timezone: 'America/New_York',
-      startDate: dateFromToday(0),
+      startDate: dateFromToday(3),
       startTime: `${String(8 + 2 * (i % 5)).padStart(2, '0')}:00`,
       durationMinutes: 60,
       rrule: `FREQ=WEEKLY;BYDAY=${day};COUNT=52`,
