@@ -92,7 +92,7 @@ export class BucketCache {
     for (let out = this.unanswered.get(streamName); out !== undefined; out = this.unanswered.get(streamName)) await out;
   }
 
-  /** As `remember`, unless what is remembered is already later (a decision built on this one was issued since). */
+  /** As `remember`, unless what is remembered is already later (a read of the bucket since saw more of it). */
   rememberUnlessLater(streamName: string, bucket: Bucket): void {
     if ((this.buckets.get(streamName)?.revision ?? -2) < bucket.revision) this.remember(streamName, bucket);
   }
