@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from '../../adapters/event-store/memory.ts';
-import type { EventStore } from '../../application/ports/event-store.ts';
+import type { EventStore, StreamAppend } from '../../application/ports/event-store.ts';
 import { aMeeting } from '../support/builders.ts';
 import { activeMeetings, allEvents, doubleBookings, scheduleMismatch } from '../support/bookings.ts';
 import { startTestSystem } from '../support/system.ts';
@@ -130,61 +130,84 @@ describe('a booking racing a move of the same trainer', () => {
   }, 60_000);
 });
 
+/**
+ * The store appends what it is handed one after another, in the order asked (as every store does); `first` runs in
+ * the turn of the first booking's append, before it reaches the store. `decidingNext` resolves when another booking
+ * reads its meeting stream after that (it is deciding, under the lock the first one let go).
+ */
+const inOrder = (inner: EventStore, first: (streams: ReadonlyArray<StreamAppend>) => Promise<void>) => {
+  let armed = false;
+  let firstOut = false;
+  const atStore: string[] = [];
+  let nextDeciding!: () => void;
+  const decidingNext = new Promise<void>((resolve) => (nextDeciding = resolve));
+  let chain: Promise<unknown> = Promise.resolve();
+  const store: EventStore = {
+    ...inner,
+    appendToStreams: (streams) => {
+      const booking = armed && streams[0]!.streamName.startsWith('meeting-');
+      const isFirst = booking && !firstOut;
+      if (booking) atStore.push(streams[0]!.streamName);
+      if (isFirst) firstOut = true;
+      const turn = chain.then(async () => {
+        if (isFirst) await first(streams);
+        return inner.appendToStreams(streams);
+      });
+      chain = turn.catch(() => undefined);
+      return turn;
+    },
+    readStream: (name, options) => {
+      if (firstOut && name.startsWith('meeting-')) nextDeciding();
+      return inner.readStream(name, options);
+    },
+  };
+  return {
+    store,
+    atStore,
+    decidingNext,
+    arm: () => (armed = true),
+    firstOut: async () => {
+      while (!firstOut) await pause(5);
+    },
+  };
+};
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('the lock is let go when the append is handed to the store', () => {
   it("a trainer's next booking is decided while the first one's append is unanswered, and appended after its answer", async () => {
-    const inner = createInMemoryEventStore();
-    let holding = false;
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    let firstOut = false;
-    const atStore: string[] = [];
-    let nextDeciding!: () => void;
-    const deciding = new Promise<void>((resolve) => (nextDeciding = resolve));
-    // The first booking's append is held back at the store; the next one's read of its own meeting stream says that
-    // it is deciding (under the lock the first one let go).
-    const store: EventStore = {
-      ...inner,
-      appendToStreams: async (streams) => {
-        if (holding && streams[0]?.streamName.startsWith('meeting-')) {
-          atStore.push(streams[0].streamName);
-          if (!firstOut) {
-            firstOut = true;
-            await gate;
-          }
-        }
-        return inner.appendToStreams(streams);
-      },
-      readStream: (name, options) => {
-        if (firstOut && name.startsWith('meeting-')) nextDeciding();
-        return inner.readStream(name, options);
-      },
-    };
-    const { node, admin } = await start(store);
-    holding = true;
+    // The first booking's append is held back at the store.
+    const held = inOrder(createInMemoryEventStore(), () => gate);
+    const { node, admin } = await start(held.store);
+    held.arm();
     const first = book(admin, CUSTOMERS[0]!, at(3, 60 * 8));
-    while (!firstOut) await new Promise((resolve) => setTimeout(resolve, 5));
+    await held.firstOut();
     const rest = Promise.all(CUSTOMERS.slice(1, 5).map((c, i) => book(admin, c, at(3, 60 * (9 + i)))));
     // With the lock held until an append is answered, no other booking of the trainer would get to decide.
-    await deciding;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await held.decidingNext;
+    await pause(50);
     // Its append builds on where the first one leaves the trainer's schedule: it waits for that answer.
-    expect(atStore).toHaveLength(1);
+    expect(held.atStore).toHaveLength(1);
     open();
     const booked = [await first, ...(await rest)];
     expect(booked.map((b) => b.status)).toEqual(Array(5).fill(201));
-    expect(atStore).toHaveLength(5);
+    expect(held.atStore).toHaveLength(5);
     for (const b of booked) expect((await admin.request('GET', `/meetings/${b.body.id}`)).status).toBe(200);
     await expectNoDoubleBooking(node.system.store);
   }, 60_000);
 
   it('when the first append is refused because another node took its schedule revision, the next is decided on that', async () => {
     const inner = createInMemoryEventStore();
-    let holding = false;
-    let firstOut = false;
-    let nextDeciding!: () => void;
-    const deciding = new Promise<void>((resolve) => (nextDeciding = resolve));
     const taken = at(5, 10 * 60);
-    const reserveElsewhere = async (bucket: { streamName: string; expectedRevision?: unknown }) => {
+    // Once the next booking is deciding, another node reserves the trainer's 10:00 in the bucket of the first
+    // booking's append, with as many events as it has there (one): the bucket is at the revision that a decision built
+    // on the first booking would expect.
+    const held = inOrder(inner, async (streams) => {
+      await held.decidingNext;
+      await pause(50);
+      const bucket = streams.find((s) => s.streamName.startsWith('schedule-ivan-'))!;
       const reservation = {
         ...{ personId: 'ivan', month: taken.start.slice(0, 7), meetingId: 'elsewhere', ...taken },
         ...{ customerId: 'member-29', instructorId: 'ivan', at: new Date().toISOString() },
@@ -193,40 +216,14 @@ describe('the lock is let go when the append is handed to the store', () => {
       const foreign = await inner.appendToStream(
         bucket.streamName,
         [{ id: crypto.randomUUID(), type: 'SlotReserved', data: reservation }],
-        { expectedRevision: bucket.expectedRevision as number },
+        { expectedRevision: bucket.expectedRevision },
       );
       expect(foreign._tag).toBe('Right');
-    };
-    // Appends reach the store one after another, in the order asked (as every store appends them). The first
-    // booking's is held until the next booking is deciding; then another node reserves the trainer's 10:00 in the
-    // same bucket with as many events as the first booking's (one), so the bucket is at the revision that a decision
-    // built on the first booking would expect.
-    let chain: Promise<unknown> = Promise.resolve();
-    const store: EventStore = {
-      ...inner,
-      appendToStreams: (streams) => {
-        const first = holding && !firstOut && streams[0]?.streamName.startsWith('meeting-');
-        if (first) firstOut = true;
-        const turn = chain.then(async () => {
-          if (first) {
-            await deciding;
-            await new Promise((resolve) => setTimeout(resolve, 50));
-            await reserveElsewhere(streams.find((s) => s.streamName.startsWith('schedule-ivan-'))!);
-          }
-          return inner.appendToStreams(streams);
-        });
-        chain = turn.catch(() => undefined);
-        return turn;
-      },
-      readStream: (name, options) => {
-        if (firstOut && name.startsWith('meeting-')) nextDeciding();
-        return inner.readStream(name, options);
-      },
-    };
-    const { node, admin } = await start(store);
-    holding = true;
+    });
+    const { node, admin } = await start(held.store);
+    held.arm();
     const first = book(admin, 'member-0', at(5, 8 * 60));
-    while (!firstOut) await new Promise((resolve) => setTimeout(resolve, 5));
+    await held.firstOut();
     const second = await book(admin, 'member-1', taken);
     // Never decided on the bucket as the refused append would have left it: the other node's reservation refuses it.
     expect(second.status, JSON.stringify(second.body)).toBe(409);
