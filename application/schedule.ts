@@ -26,9 +26,22 @@ export interface ScheduleDeps {
 interface Bucket {
   readonly state: schedule.ScheduleState;
   readonly revision: number;
+  /**
+   * The id of the bucket's last event where the bucket is as an append of this process left it (on a store that
+   * checks it): a decision on it expects that id too, so it cannot pass where that append was refused.
+   */
+  readonly lastEventId?: string;
+}
+
+/** An append of this process, handed to the store and not answered yet, and where it leaves a bucket. */
+interface Unanswered {
+  readonly known: Promise<void>;
+  readonly bucket: Bucket;
 }
 
 const CACHED_BUCKETS = 10_000;
+
+const initialBucket: Bucket = { state: schedule.initialState(), revision: -1 };
 
 /**
  * The schedule buckets this process has read, each with its revision: a booking reads a bucket from the revision after
@@ -38,7 +51,7 @@ const CACHED_BUCKETS = 10_000;
 export class BucketCache {
   private readonly buckets = new Map<string, Bucket>();
   /** Buckets that an append of this process, handed to the store and not yet answered, will leave as remembered. */
-  private readonly unanswered = new Map<string, Promise<void>>();
+  private readonly unanswered = new Map<string, Unanswered>();
 
   async load(store: EventStore, streamName: string): Promise<E.Either<CorruptEvent, Bucket>> {
     await this.answered(streamName);
@@ -58,38 +71,52 @@ export class BucketCache {
       if (E.isLeft(decoded)) return decoded;
       state = schedule.evolve(state, decoded.right);
     }
-    const bucket = { state, revision: recorded[recorded.length - 1]?.revision ?? cached?.revision ?? -1 };
+    const last = recorded[recorded.length - 1];
+    const bucket: Bucket =
+      last !== undefined ? { state, revision: last.revision, lastEventId: last.id } : (cached ?? initialBucket);
     this.remember(streamName, bucket);
     return E.right(bucket);
   }
 
-  /** The bucket as this process last read or wrote it, without asking the store (once no append of it is out). */
-  async peek(streamName: string): Promise<Bucket | undefined> {
+  /**
+   * The bucket as this process last read or wrote it, without asking the store. Where the store checks the last
+   * event id, that is where an unanswered append of it will leave it (the next decision is appended behind it, and
+   * refused with it); elsewhere, as it is once no append of it is out.
+   */
+  async peek(streamName: string, checksLastEventId: boolean): Promise<Bucket | undefined> {
+    const out = this.unanswered.get(streamName);
+    if (out !== undefined && checksLastEventId) return out.bucket;
     await this.answered(streamName);
     return this.buckets.get(streamName);
   }
 
   /**
    * Remembers where an append handed to the store but not yet answered leaves these buckets; a decision on one of them
-   * waits until the returned function says it has been answered. Deciding on it before would be unsafe: if that
-   * append is refused because another node appended first, a decision built on it expects the same revision that the
-   * other node's events now hold, and its append would pass on a state it was not decided on.
+   * waits until the returned function says it has been answered, unless its append checks the bucket's last event id.
+   * Deciding on it by revision alone would be unsafe: if that append is refused because another node appended first,
+   * a decision built on it expects the same revision that the other node's events now hold, and its append would
+   * pass on a state it was not decided on.
    */
   issue(buckets: ReadonlyMap<string, Bucket>): () => void {
     let answer!: () => void;
     const known = new Promise<void>((resolve) => (answer = resolve));
+    const issued = new Map<string, Unanswered>();
     for (const [name, bucket] of buckets) {
       this.remember(name, bucket);
-      this.unanswered.set(name, known);
+      const out = { known, bucket };
+      this.unanswered.set(name, out);
+      issued.set(name, out);
     }
     return () => {
-      for (const name of buckets.keys()) if (this.unanswered.get(name) === known) this.unanswered.delete(name);
+      for (const [name, out] of issued) if (this.unanswered.get(name) === out) this.unanswered.delete(name);
       answer();
     };
   }
 
   private async answered(streamName: string): Promise<void> {
-    for (let out = this.unanswered.get(streamName); out !== undefined; out = this.unanswered.get(streamName)) await out;
+    for (let out = this.unanswered.get(streamName); out !== undefined; out = this.unanswered.get(streamName)) {
+      await out.known;
+    }
   }
 
   /** As `remember`, unless what is remembered is already later (a read of the bucket since saw more of it). */
@@ -108,6 +135,8 @@ export class BucketCache {
   }
 }
 
+const checksLastEventId = (deps: ScheduleDeps): boolean => deps.store.capabilities.checksLastEventId === true;
+
 const loadBucket = (deps: ScheduleDeps, streamName: string): Promise<E.Either<CorruptEvent, Bucket>> =>
   deps.buckets !== undefined
     ? deps.buckets.load(deps.store, streamName)
@@ -124,7 +153,7 @@ const bucketToDecide = async (
   streamName: string,
   fresh: boolean,
 ): Promise<E.Either<CorruptEvent, Bucket & { readonly cached: boolean }>> => {
-  const seen = fresh ? undefined : await deps.buckets?.peek(streamName);
+  const seen = fresh ? undefined : await deps.buckets?.peek(streamName, checksLastEventId(deps));
   if (seen !== undefined) return E.right({ ...seen, cached: true });
   const loaded = await loadBucket(deps, streamName);
   return E.isLeft(loaded) ? loaded : E.right({ ...loaded.right, cached: false });
@@ -249,16 +278,20 @@ export const scheduleAlongside = async (
       events.push(...decided.right);
       state = decided.right.reduce(schedule.evolve, state);
     }
-    const { revision } = snapshot.right;
+    const { revision, lastEventId } = snapshot.right;
     if (events.length === 0) {
       unchecked ||= snapshot.right.cached;
       continue;
     }
-    after.set(streamName, { state, revision: revision + events.length });
+    const toAppend = events.map((e) => ({ id: deps.newId(), type: e.type, data: e.data, metadata }));
+    const checks = checksLastEventId(deps);
+    const ending = checks ? { lastEventId: toAppend[toAppend.length - 1]?.id } : {};
+    after.set(streamName, { state, revision: revision + events.length, ...ending });
     appends.push({
       streamName,
-      events: events.map((e) => ({ id: deps.newId(), type: e.type, data: e.data, metadata })),
+      events: toAppend,
       expectedRevision: revision === -1 ? 'no_stream' : revision,
+      ...(checks && lastEventId !== undefined ? { expectedLastEventId: lastEventId } : {}),
     });
   }
   if (unchecked) return scheduleAlongside(deps, change, owner, at, metadata, true);
@@ -272,7 +305,8 @@ export const scheduleAlongside = async (
     undo: undo(deps, owner, at),
     redoLate: redoLate(deps, at),
     // Remembered as soon as the append is handed to the store; the next decision of this process on these buckets
-    // builds on it once it is answered (if it misses, every bucket it named is read afresh).
+    // builds on it at once where the store checks the last event id, else once it is answered (if it misses, every
+    // bucket it named is read afresh).
     issued: () => {
       answered = deps.buckets?.issue(after);
     },

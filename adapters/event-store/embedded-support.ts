@@ -178,6 +178,7 @@ export interface EncodedStreamAppend {
   readonly streamName: string;
   readonly events: ReadonlyArray<EncodedEvent>;
   readonly expected: ExpectedRevision;
+  readonly expectedLastEventId?: string;
 }
 
 export type MultiAppendDecision =
@@ -209,6 +210,7 @@ export function encodeStreamAppends(appends: ReadonlyArray<StreamAppend>): Reado
       streamName: append.streamName,
       events: encodeEvents(append.streamName, events),
       expected: append.expectedRevision,
+      ...(append.expectedLastEventId !== undefined ? { expectedLastEventId: append.expectedLastEventId } : {}),
     };
   });
 }
@@ -227,8 +229,13 @@ export function decideMultiAppend(
   const parts: Array<{ streamName: string; firstRevision: number; events: ReadonlyArray<EncodedEvent> }> = [];
   const retried: Array<{ streamName: string; result: AppendResult }> = [];
   let firstRefusal: WrongExpectedRevision | undefined;
-  for (const { streamName, events, expected } of appends) {
+  for (const { streamName, events, expected, expectedLastEventId } of appends) {
     const decision = decideAppend(lookup, streamName, events, expected);
+    if (decision.kind === 'write' && !endsWith(lookup, streamName, decision.firstRevision - 1, expectedLastEventId)) {
+      const actual = decision.firstRevision - 1;
+      firstRefusal ??= { _tag: 'WrongExpectedRevision', streamName, expected, actual };
+      continue;
+    }
     if (decision.kind === 'write') {
       parts.push({ streamName, firstRevision: decision.firstRevision, events });
       continue;
@@ -249,6 +256,12 @@ export function decideMultiAppend(
   }
   if (firstRefusal !== undefined) return { kind: 'decided', result: left(firstRefusal) };
   return { kind: 'write', parts };
+}
+
+/** Whether the stream, at `revision`, ends with the event `id` names (always, when no id is expected). */
+function endsWith(lookup: AppendLookup, streamName: string, revision: number, id: string | undefined): boolean {
+  if (id === undefined) return true;
+  return revision >= 0 && lookup.streamSlice(streamName, revision, 1)[0]?.id === id;
 }
 
 export class DuplicateEventIdError extends Error {

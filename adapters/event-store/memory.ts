@@ -45,7 +45,7 @@ interface MemoryLog {
  */
 export function createInMemoryEventStore(options?: { readonly now?: () => Date }): EventStore {
   const now = options?.now ?? (() => new Date());
-  const capabilities: EventStoreCapabilities = { gapFreePositions: true, name: 'memory' };
+  const capabilities: EventStoreCapabilities = { gapFreePositions: true, name: 'memory', checksLastEventId: true };
   const log: MemoryLog = { events: [], streams: new Map(), byId: new Map() };
   let closed = false;
   const ensureOpen = (): void => {

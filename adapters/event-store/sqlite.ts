@@ -60,7 +60,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   if (!Number.isFinite(pollIntervalMs) || pollIntervalMs <= 0) {
     throw new RangeError(`pollIntervalMs must be a positive number, got ${pollIntervalMs}`);
   }
-  const capabilities: EventStoreCapabilities = { gapFreePositions: true, name: 'sqlite' };
+  const capabilities: EventStoreCapabilities = { gapFreePositions: true, name: 'sqlite', checksLastEventId: true };
   const db = openDatabase(options.path);
   const reads = readStatements(db);
   const readHead = (): number => reads.head.get() ?? 0;

@@ -47,6 +47,12 @@ export interface StreamAppend {
   /** At least one event. */
   readonly events: ReadonlyArray<EventToAppend>;
   readonly expectedRevision: ExpectedRevision;
+  /**
+   * The id of the event the stream must end with (besides being at `expectedRevision`), for a decision built on an
+   * append that is not answered yet: if that append is refused and another writer appends as many events first, the
+   * revision matches but this does not. Only where `capabilities.checksLastEventId` (RangeError elsewhere).
+   */
+  readonly expectedLastEventId?: string;
 }
 
 export interface MultiStreamAppendResult {
@@ -132,6 +138,8 @@ export type EventStoreConnectionStatus = 'connected' | 'reconnecting' | 'down';
 export interface EventStoreCapabilities {
   readonly gapFreePositions: boolean;
   readonly name: string;
+  /** appendToStreams checks `expectedLastEventId` (the embedded stores, which decide appends in the order given). */
+  readonly checksLastEventId?: boolean;
 }
 
 export interface EventStore {

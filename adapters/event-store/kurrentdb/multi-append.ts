@@ -118,9 +118,13 @@ function toRequests(appends: ReadonlyArray<StreamAppend>): AppendStreamRequest[]
   if (appends.length === 0) throw new RangeError('appendToStreams needs at least one stream');
   // The server tells streams apart without regard to case (AppendSessionCommand's comparer).
   const names = new Set<string>();
-  return appends.map(({ streamName, events, expectedRevision }) => {
+  return appends.map(({ streamName, events, expectedRevision, expectedLastEventId }) => {
     if (typeof streamName !== 'string' || streamName.length === 0) {
       throw new TypeError('stream name must be a non-empty string');
+    }
+    // The server checks revisions only; a caller that needs more must wait for the append it would build on.
+    if (expectedLastEventId !== undefined) {
+      throw new RangeError(`appendToStreams cannot check the last event id of ${JSON.stringify(streamName)} here`);
     }
     const folded = streamName.toLowerCase();
     if (names.has(folded)) {

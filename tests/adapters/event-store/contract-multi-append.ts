@@ -157,6 +157,46 @@ export function runMultiAppendContract(fixture: MultiAppendFixture): void {
       expect(await ours(store, headBefore, [fresh, moved])).toEqual([]);
     });
 
+    it('checks the last event id where it says it does, and refuses to take one where it does not', async (context) => {
+      if (!(await supported(context))) return;
+      const store = fixture.store();
+      const a = streamName('multi-last-id');
+      const b = streamName('multi-last-id');
+      const own = events(2);
+      expect(isRight(await store.appendToStream(a, own))).toBe(true);
+      // Another writer's event where a refused append of ours would have put its own: the revision alone matches.
+      const theirs = event();
+      expect(isRight(await store.appendToStream(a, [theirs], { expectedRevision: 1 }))).toBe(true);
+      const ourRefused = randomUUID();
+      const attempt = (lastId: string, expectedRevision: number | 'no_stream' = 2, stream = a) =>
+        store.appendToStreams([
+          { streamName: stream, events: events(1), expectedRevision, expectedLastEventId: lastId },
+          { streamName: b, events: events(1), expectedRevision: 'any' },
+        ]);
+      if (store.capabilities.checksLastEventId !== true) {
+        expect(await rejection(attempt(theirs.id))).toBeInstanceOf(RangeError);
+        expect(await store.readStream(a)).toHaveLength(3);
+        expect(await store.readStream(b)).toEqual([]);
+        return;
+      }
+      expect(expectRefused(await attempt(ourRefused))).toEqual({
+        _tag: 'WrongExpectedRevision',
+        streamName: a,
+        expected: 2,
+        actual: 2,
+      });
+      const fresh = streamName('multi-last-id');
+      expect(expectRefused(await attempt(theirs.id, 'no_stream', fresh))).toMatchObject({ streamName: fresh });
+      expect(await store.readStream(b)).toEqual([]);
+      expect(await store.readStream(fresh)).toEqual([]);
+      const written = expectWritten(await attempt(theirs.id));
+      expect(written.streams).toEqual([
+        { streamName: a, nextExpectedRevision: 3 },
+        { streamName: b, nextExpectedRevision: 0 },
+      ]);
+      expect(ids(await store.readStream(a)).slice(0, 3)).toEqual(ids([...own, theirs]));
+    });
+
     it("checks 'no_stream', 'stream_exists', 'any' and a revision per stream", async (context) => {
       if (!(await supported(context))) return;
       const store = fixture.store();
