@@ -149,6 +149,7 @@ export class ChangeReaction extends LogFollower {
   private readonly claims: ClaimDeps;
   private readonly windows: ChangeWindows;
   private stale = 0;
+  /** Open windows by subject, in the order they were tracked (the log order of their first changes). */
   private readonly held = new Map<string, Held>();
   private lastPosition = 0;
   private parked = 0;
@@ -182,9 +183,9 @@ export class ChangeReaction extends LogFollower {
 
   /** Saves the checkpoint no further than just before the first change of the earliest window still open. */
   private advanceHeld(save: boolean): void {
-    let limit = this.lastPosition;
-    for (const held of this.held.values()) limit = Math.min(limit, held.position - 1);
-    this.advance(limit, save);
+    // Held in the order their windows were tracked, which is log order: the first one is the earliest.
+    const earliest = this.held.values().next().value;
+    this.advance(earliest === undefined ? this.lastPosition : Math.min(this.lastPosition, earliest.position - 1), save);
   }
 
   protected async handle(recorded: RecordedEvent): Promise<void> {
@@ -278,6 +279,8 @@ export class ChangeReaction extends LogFollower {
     const known = this.held.get(subject);
     if (known !== undefined && known.window === open.window) return;
     if (known?.timer !== undefined) clearTimeout(known.timer);
+    // Deleted first, so that the map keeps its windows in the order of their positions (see advanceHeld).
+    this.held.delete(subject);
     this.held.set(subject, { window: open.window, dueAt: open.dueAt, position });
     this.closeWhenDue(subject, open);
   }

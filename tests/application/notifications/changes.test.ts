@@ -222,6 +222,35 @@ describe('the change reaction', () => {
     }
   });
 
+  it("keeps its checkpoint before the earliest open window when another node closed an earlier subject's window", async () => {
+    const store = createInMemoryEventStore();
+    const checkpoints = new Map<string, number>();
+    let now = NOW;
+    const reaction = reactionOn(store, { coalesceSeconds: 600, checkpoints, clock: () => new Date(now) });
+    reaction.start();
+    const windowOf = async (id: string) => (await store.readStream(`change-window-meeting-${id}`)).map((e) => e.type);
+    try {
+      await schedule(store, 'a', NOW);
+      const b = await schedule(store, 'b', NOW + 300_000, { day: 2 });
+      await waitUntil(async () => (await windowOf('b')).length > 0, "b's window opened");
+      // Another node, ten minutes on, closes a's window (due) and leaves b's open (due five minutes later).
+      const other = reactionOn(store, { coalesceSeconds: 600, clock: () => new Date(NOW + 700_000) });
+      other.start();
+      await waitUntil(async () => (await windowOf('a')).includes('ChangeWindowClosed'), "a's window closed there");
+      await other.stop();
+      // Then a moves: this node opens a's next window while it still holds the first.
+      now = NOW + 700_000;
+      const before = checkpoints.get('change-notices');
+      await move(store, 'a', sessionStart(1), sessionStart(4), NOW + 700_000);
+      await waitUntil(() => checkpoints.get('change-notices') !== before, 'the move handled and its checkpoint saved');
+      // Held before b's booking, whose window is still open (not at the move, whose window opened last).
+      expect(checkpoints.get('change-notices')).toBe(b - 1);
+      expect((await windowOf('a')).filter((t) => t === 'ChangeWindowOpened')).toHaveLength(2);
+    } finally {
+      await reaction.stop();
+    }
+  });
+
   it('a session moved and moved back within the window is not announced as moved', async () => {
     const store = createInMemoryEventStore();
     await schedule(store, 'back', NOW - 3 * 86_400_000); // booked long ago: history
