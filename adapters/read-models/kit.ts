@@ -47,8 +47,9 @@ export const openReadModelDatabase = (path: string, version: number): Db => {
   db.pragma(
     `wal_autocheckpoint = ${(4 * WAL_CHECKPOINT_BYTES) / (db.pragma('page_size', { simple: true }) as number)}`,
   );
-  // A checkpointed log is cut back to this size, so that its size says how much the next checkpoint has to move.
-  db.pragma(`journal_size_limit = ${WAL_CHECKPOINT_BYTES / 4}`);
+  // A checkpointed log is cut back to the size that calls for a checkpoint, not below: it is written again from its
+  // start, and growing a file costs the kernel block allocations that overwriting it does not.
+  db.pragma(`journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
   resetIfOutdated(db, version);
   db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);');
   if (file !== undefined) keepers.set(db, walKeeper(db, file, boot !== undefined ? `${file}-open` : undefined));
@@ -105,6 +106,9 @@ const keepers = new WeakMap<Db, WalKeeper>();
 const walKeeper = (db: Db, file: string, marker: string | undefined): WalKeeper => {
   let idle: NodeJS.Timeout | undefined;
   let soon: NodeJS.Immediate | undefined;
+  // The log's size at the last checkpoint. SQLite writes a checkpointed log again from its start, so the file only
+  // grows past this once it holds that much since: growth past it, and past the bound, calls for the next one.
+  let checkpointedAt = 0;
   const walBytes = (): number => {
     try {
       return statSync(`${file}-wal`).size;
@@ -115,12 +119,16 @@ const walKeeper = (db: Db, file: string, marker: string | undefined): WalKeeper 
   const passive = (): void => {
     if (soon !== undefined) clearImmediate(soon);
     soon = undefined;
-    if (db.open && !db.inTransaction) db.pragma('wal_checkpoint(PASSIVE)');
+    if (db.open && !db.inTransaction) {
+      db.pragma('wal_checkpoint(PASSIVE)');
+      checkpointedAt = walBytes();
+    }
   };
   const flush = (): boolean => {
     db.pragma('synchronous = FULL');
     try {
       const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      checkpointedAt = walBytes();
       return result?.busy === 0;
     } finally {
       db.pragma(marker !== undefined ? 'synchronous = OFF' : 'synchronous = NORMAL');
@@ -132,7 +140,9 @@ const walKeeper = (db: Db, file: string, marker: string | undefined): WalKeeper 
         idle = setTimeout(passive, IDLE_CHECKPOINT_MS);
         idle.unref();
       } else idle.refresh();
-      if (soon === undefined && walBytes() >= WAL_CHECKPOINT_BYTES) soon = setImmediate(passive);
+      if (soon !== undefined) return;
+      const size = walBytes();
+      if (size >= WAL_CHECKPOINT_BYTES && size > checkpointedAt) soon = setImmediate(passive);
     },
     flush: () => {
       flush();
