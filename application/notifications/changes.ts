@@ -149,8 +149,10 @@ export class ChangeReaction extends LogFollower {
   private readonly claims: ClaimDeps;
   private readonly windows: ChangeWindows;
   private stale = 0;
-  /** Open windows by subject, in the order they were tracked (the log order of their first changes). */
-  private readonly held = new Map<string, Held>();
+  /** Open windows by subject, in the log order of their first changes (see track). */
+  private held = new Map<string, Held>();
+  /** The position of the last window tracked, which the next one normally follows in the log. */
+  private lastTracked = 0;
   private lastPosition = 0;
   private parked = 0;
   private stopping = false;
@@ -183,7 +185,7 @@ export class ChangeReaction extends LogFollower {
 
   /** Saves the checkpoint no further than just before the first change of the earliest window still open. */
   private advanceHeld(save: boolean): void {
-    // Held in the order their windows were tracked, which is log order: the first one is the earliest.
+    // Held in log order: the first one is the earliest.
     const earliest = this.held.values().next().value;
     this.advance(earliest === undefined ? this.lastPosition : Math.min(this.lastPosition, earliest.position - 1), save);
   }
@@ -279,9 +281,13 @@ export class ChangeReaction extends LogFollower {
     const known = this.held.get(subject);
     if (known !== undefined && known.window === open.window) return;
     if (known?.timer !== undefined) clearTimeout(known.timer);
-    // Deleted first, so that the map keeps its windows in the order of their positions (see advanceHeld).
+    // Deleted first, so that the map keeps its windows in the order of their positions (see advanceHeld); a window
+    // tracked before one already held (read again after a restart) puts them back in order.
     this.held.delete(subject);
     this.held.set(subject, { window: open.window, dueAt: open.dueAt, position });
+    if (position < this.lastTracked)
+      this.held = new Map([...this.held].sort(([, a], [, b]) => a.position - b.position));
+    else this.lastTracked = position;
     this.closeWhenDue(subject, open);
   }
 

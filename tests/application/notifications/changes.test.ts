@@ -251,6 +251,30 @@ describe('the change reaction', () => {
     }
   });
 
+  it('puts the windows it holds back in log order when one is tracked before another (a replay after a restart)', async () => {
+    const reaction = reactionOn(createInMemoryEventStore());
+    const openAt = (position: number) => ({
+      windows: 1,
+      lastPosition: position,
+      open: { window: 1, openedAt: iso(NOW), dueAt: iso(NOW + 3_600_000), changes: [] },
+    });
+    // White-box: the order the reaction tracks windows in, and how far it may then save its checkpoint.
+    const inside = reaction as unknown as {
+      track(subject: string, state: ReturnType<typeof openAt>, position: number): void;
+      advanceHeld(save: boolean): void;
+      lastPosition: number;
+    };
+    try {
+      inside.track('meeting-later', openAt(50), 50);
+      inside.track('meeting-earlier', openAt(20), 20);
+      inside.lastPosition = 60;
+      inside.advanceHeld(false);
+      expect((await reaction.status()).position).toBe(19);
+    } finally {
+      await reaction.stop();
+    }
+  });
+
   it('a session moved and moved back within the window is not announced as moved', async () => {
     const store = createInMemoryEventStore();
     await schedule(store, 'back', NOW - 3 * 86_400_000); // booked long ago: history
