@@ -231,13 +231,11 @@ export function decideMultiAppend(
   let firstRefusal: WrongExpectedRevision | undefined;
   for (const { streamName, events, expected, expectedLastEventId } of appends) {
     const decision = decideAppend(lookup, streamName, events, expected);
-    if (decision.kind === 'write' && !endsWith(lookup, streamName, decision.firstRevision - 1, expectedLastEventId)) {
-      const actual = decision.firstRevision - 1;
-      firstRefusal ??= { _tag: 'WrongExpectedRevision', streamName, expected, actual };
-      continue;
-    }
     if (decision.kind === 'write') {
-      parts.push({ streamName, firstRevision: decision.firstRevision, events });
+      const actual = decision.firstRevision - 1;
+      if (endsWith(lookup, streamName, actual, expectedLastEventId))
+        parts.push({ streamName, firstRevision: decision.firstRevision, events });
+      else firstRefusal ??= { _tag: 'WrongExpectedRevision', streamName, expected, actual };
       continue;
     }
     if (decision.result._tag === 'Right') retried.push({ streamName, result: decision.result.right });
