@@ -1,21 +1,23 @@
 /**
  * The HTTP API. One folder per resource: `routes.ts` takes that resource's services and returns its routes,
  * `shapes.ts` says what a caller may send and see; `kit/` holds what every route shares (problem+json, body
- * reading, ETag/If-Match). This file only wires the middleware and mounts the modules, in the order that matters:
- * routes with credentials of their own (or none) first, then the bearer-authenticated API.
+ * reading, ETag/If-Match, the request pipeline). This file only says what runs around each route and mounts the
+ * modules, in the order that matters: routes with credentials of their own (or none) first, then the
+ * bearer-authenticated API. No Hono middleware: see kit/pipeline.ts.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { Hono } from 'hono';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { webAppRoutes } from './web/routes.ts';
 import type { Logger } from '../../application/ports/logger.ts';
 import { idProblem } from '../../domain/shared.ts';
+import { tryDecodeURIComponent } from 'hono/utils/url';
 import type { Idempotency } from '../../application/idempotency.ts';
 import type { NotificationService } from '../../application/notifications/service.ts';
 import type { SeriesService } from '../../application/series-service.ts';
 import type { AppError, Service } from '../../application/service.ts';
 import type { AuditService } from '../../application/audit.ts';
-import type { Authenticator } from './auth.ts';
+import type { AuthOutcome, Authenticator } from './auth.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { clientAddress } from './auth/guards.ts';
 import { authRoutes, inviteRoutes } from './auth/routes.ts';
@@ -27,6 +29,8 @@ import type { JoinService, SignalingOrigins } from './calls/routes.ts';
 import { idempotencyLayer } from './idempotency.ts';
 import type { IdempotentKind } from './idempotency.ts';
 import type { Env } from './kit/context.ts';
+import { gated, mountRoutes, withDefaultHeaders } from './kit/pipeline.ts';
+import type { Answer, GateStep, Route } from './kit/pipeline.ts';
 import { problem, validationProblem } from './kit/problem.ts';
 import { meetingRoutes } from './meetings/routes.ts';
 import { attendanceRoutes } from './attendance/routes.ts';
@@ -126,33 +130,22 @@ const unhandled = (logger: Logger, c: Context<Env>, error: unknown) => {
 };
 
 /**
- * Request ids (a sane `X-Request-Id` is kept, else one is made), the access log, and the last word on unhandled
- * errors. Requests whose client went away before its body had arrived are counted in `aborts`, logged at debug only.
+ * Request ids (a sane `X-Request-Id` is kept, else one is made), the client's address, the access log, and the last
+ * word on unhandled errors, around every route. Requests whose client went away before its body had arrived are
+ * counted in `aborts`, logged at debug only.
  */
-const requestLog = (logger: Logger, aborts: { count: number }): MiddlewareHandler<Env> => {
+const requestLog = (logger: Logger, aborts: { count: number }, trustedProxyHops: number) => {
   let counter = 0;
-  return async (c, next) => {
-    const incoming = c.req.header('x-request-id');
-    const requestId =
-      incoming !== undefined && /^[\w.-]{1,64}$/.test(incoming)
-        ? incoming
-        : `${Date.now().toString(36)}-${(counter++).toString(36)}`;
-    c.set('requestId', requestId);
-    c.header('X-Request-Id', requestId);
-    const started = performance.now();
-    try {
-      await next();
-    } catch (error) {
-      c.res = unhandled(logger, c, error);
-    }
+  const finish = (c: Context<Env>, started: number, answered: Response): Response => {
+    const res = withDefaultHeaders(c, answered);
     const aborted = c.get('clientAborted') === true;
     if (aborted) aborts.count++;
-    const status = c.res.status;
+    const status = res.status;
     const level = aborted ? 'debug' : status >= 500 ? 'error' : 'info';
     // A silent log (the bench's, a quiet production) costs no line built per request.
-    if (logger.isLevelEnabled?.(level) === false) return;
+    if (logger.isLevelEnabled?.(level) === false) return res;
     const line = {
-      requestId,
+      requestId: c.get('requestId'),
       method: c.req.method,
       path: c.req.path,
       status,
@@ -161,100 +154,130 @@ const requestLog = (logger: Logger, aborts: { count: number }): MiddlewareHandle
     };
     if (aborted) logger.debug(line, 'request aborted by the client');
     else logger[level]({ ...line, detail: c.get('errorDetail') }, 'request');
+    return res;
   };
+  return (route: Route): Route =>
+    (c) => {
+      c.set('clientAddress', clientAddress(c, trustedProxyHops));
+      const incoming = c.req.header('x-request-id');
+      const requestId =
+        incoming !== undefined && /^[\w.-]{1,64}$/.test(incoming)
+          ? incoming
+          : `${Date.now().toString(36)}-${(counter++).toString(36)}`;
+      c.set('requestId', requestId);
+      c.set('defaultHeaders', { 'x-request-id': requestId });
+      const started = performance.now();
+      let answer: Answer;
+      try {
+        answer = route(c);
+      } catch (error) {
+        return finish(c, started, unhandled(logger, c, error));
+      }
+      if (!(answer instanceof Promise)) return finish(c, started, answer);
+      return answer.then(
+        (res) => finish(c, started, res),
+        (error: unknown) => finish(c, started, unhandled(logger, c, error)),
+      );
+    };
 };
 
 /**
  * The bearer token, then the caller's rate limit; answers are personal, so no shared cache keeps them. The two
- * headers are set before anything answers, so every answer carries them (a route that sets its own Cache-Control
- * replaces the default): set after `next()`, they would make Hono copy the finished answer, which leaves
- * @hono/node-server's fast path and streams the copy.
+ * headers are defaults of the request, so every answer carries them (a route that sets its own Cache-Control
+ * replaces the default). They are added to the answer itself as it leaves, never through the context once it has
+ * answered: that would make Hono copy the finished answer, which leaves @hono/node-server's fast path.
  */
-const bearerAuth =
-  (authenticate: Authenticator, limiter: ReturnType<typeof createRateLimiter>): MiddlewareHandler<Env> =>
-  async (c, next) => {
-    // Personal data: never cached by shared caches, never sniffed as anything but what it says.
-    c.header('Cache-Control', 'no-store');
-    c.header('X-Content-Type-Options', 'nosniff');
-    const result = await authenticate(c.req.header('authorization'));
+const bearerAuth = (authenticate: Authenticator, limiter: ReturnType<typeof createRateLimiter>): GateStep => {
+  const admit = (c: Context<Env>, result: AuthOutcome): Response | undefined => {
     if (E.isLeft(result)) {
       c.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${result.left.message}"`);
       return problem(c, 401, 'Unauthorized', result.left.message);
     }
     c.set('user', result.right);
     const wait = limiter(result.right.id, costOf(c.req.method, c.req.path));
-    if (wait > 0) {
-      c.header('Retry-After', String(Math.ceil(wait / 1000)));
-      return problem(c, 429, 'Too many requests', 'slow down; see Retry-After');
-    }
-    await next();
+    if (wait === 0) return undefined;
+    c.header('Retry-After', String(Math.ceil(wait / 1000)));
+    return problem(c, 429, 'Too many requests', 'slow down; see Retry-After');
   };
-
-/** A path id follows the id rule (no NUL, line breaks or bidirectional controls): 400 naming `id`, before any lookup. */
-const checkPathId = async (c: Context<Env>, next: () => Promise<void>) => {
-  const problem = idProblem(c.req.param('id') ?? '');
-  if (problem !== undefined) return validationProblem(c, [{ path: 'id', message: problem }]);
-  await next();
+  return (c) => {
+    // Personal data: never cached by shared caches, never sniffed as anything but what it says.
+    const defaults = c.get('defaultHeaders');
+    defaults['cache-control'] = 'no-store';
+    defaults['x-content-type-options'] = 'nosniff';
+    const result = authenticate(c.req.header('authorization'));
+    return result instanceof Promise ? result.then((settled) => admit(c, settled)) : admit(c, result);
+  };
 };
 
-/** The bearer-authenticated API: every resource's routes behind authentication, rate limit, id rule, idempotency. */
-const authenticatedApi = (deps: HttpDeps): Hono<Env> => {
-  const api = new Hono<Env>();
-  api.use('*', bearerAuth(deps.authenticate, createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 })));
-  api.use('*', directoryGuard(deps.service.readModels, deps.directoryVersion));
-  api.use('*', joinLinkScope);
-  api.use('/:collection/:id', checkPathId);
-  api.use('/:collection/:id/*', checkPathId);
-  api.use('/people/import', importGate(deps.service));
-  api.use(
-    '*',
-    idempotencyLayer({
-      ...deps.idempotency,
-      kindOf: idempotentKind,
-      bodyLimitOf: importBodyLimit,
-      logger: deps.logger,
-    }),
-  );
-  api.route('/', peopleRoutes(deps.service));
-  if (deps.signIn !== undefined) api.route('/', inviteRoutes(deps.signIn.signIn));
-  api.route('/', meetingRoutes(deps.service));
-  api.route('/', attendanceRoutes(deps.service));
-  api.route('/', callRoutes(deps.join));
-  api.route(
-    '/',
-    calendarRoutes({ service: deps.service, feeds: deps.calendarFeeds.service, readVersion: deps.readVersion }),
-  );
-  api.route('/', settingsRoutes(deps.service, deps.settingsPreview));
-  api.route('/', seriesRoutes(deps.series));
-  api.route('/', notificationRoutes(deps.notifications));
-  api.route('/', webhookRoutes(deps.webhooks));
-  api.route('/', auditRoutes(deps.audit));
-  return api;
+/**
+ * A path id (`/:collection/:id`, and below it) follows the id rule (no NUL, line breaks or bidirectional controls):
+ * 400 naming `id`, before any lookup. The segment is read as a route parameter would be, percent-decoded.
+ */
+const checkPathId: GateStep = (c) => {
+  const path = c.req.path;
+  const start = path.indexOf('/', 1) + 1;
+  if (start === 0 || start === path.length) return undefined;
+  const end = path.indexOf('/', start);
+  const problem = idProblem(tryDecodeURIComponent(end < 0 ? path.slice(start) : path.slice(start, end)));
+  return problem === undefined ? undefined : validationProblem(c, [{ path: 'id', message: problem }]);
 };
+
+/** The bearer API's gate: authentication, rate limit, directory, join-link scope, id rule, import gate, idempotency. */
+const apiGate = (deps: HttpDeps): ((route: Route) => Route) => {
+  const limiter = createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 });
+  const steps = [
+    bearerAuth(deps.authenticate, limiter),
+    directoryGuard(deps.service.readModels, deps.directoryVersion),
+    joinLinkScope,
+    checkPathId,
+    importGate(deps.service),
+  ];
+  const idempotency = idempotencyLayer({
+    ...deps.idempotency,
+    kindOf: idempotentKind,
+    bodyLimitOf: importBodyLimit,
+    logger: deps.logger,
+  });
+  return gated(steps, idempotency);
+};
+
+/** Every resource's routes that the bearer token authenticates. */
+const apiRoutes = (deps: HttpDeps): ReadonlyArray<Hono<Env>> => [
+  peopleRoutes(deps.service),
+  ...(deps.signIn !== undefined ? [inviteRoutes(deps.signIn.signIn)] : []),
+  meetingRoutes(deps.service),
+  attendanceRoutes(deps.service),
+  callRoutes(deps.join),
+  calendarRoutes({ service: deps.service, feeds: deps.calendarFeeds.service, readVersion: deps.readVersion }),
+  settingsRoutes(deps.service, deps.settingsPreview),
+  seriesRoutes(deps.series),
+  notificationRoutes(deps.notifications),
+  webhookRoutes(deps.webhooks),
+  auditRoutes(deps.audit),
+];
+
+/** The routes with credentials of their own, or none. */
+const openRoutes = (deps: HttpDeps, aborts: { count: number }): ReadonlyArray<Hono<Env>> => [
+  systemRoutes({ health: deps.health, publicBaseUrl: deps.publicBaseUrl, clientAborts: () => aborts.count }),
+  webAppRoutes(deps.webDist, deps.signalingUrl),
+  callPageRoutes(deps.signaling),
+  calendarFeedRoutes(deps.calendarFeeds),
+  ...(deps.signIn !== undefined ? [authRoutes({ ...deps.signIn, singleSignOn: deps.oidc !== undefined })] : []),
+  ...(deps.oidc !== undefined ? [oidcRoutes(deps.oidc)] : []),
+];
 
 export const createHttpApp = (deps: HttpDeps) => {
   const { logger } = deps;
   const app = new Hono<Env>();
   const aborts = { count: 0 };
-  app.use('*', async (c, next) => {
-    c.set('clientAddress', clientAddress(c, deps.trustedProxyHops ?? 0));
-    await next();
-  });
-  app.use('*', requestLog(logger, aborts));
+  const logged = requestLog(logger, aborts, deps.trustedProxyHops ?? 0);
+  const gate = apiGate(deps);
   app.onError((error, c) => unhandled(logger, c, error));
-  app.notFound((c) => problem(c, 404, 'Not found', `no route for ${c.req.method} ${c.req.path}`));
-
-  // Routes with credentials of their own, or none: mounted ahead of the API, so the bearer check never runs for them.
-  app.route(
-    '/',
-    systemRoutes({ health: deps.health, publicBaseUrl: deps.publicBaseUrl, clientAborts: () => aborts.count }),
-  );
-  app.route('/', webAppRoutes(deps.webDist, deps.signalingUrl));
-  app.route('/', callPageRoutes(deps.signaling));
-  app.route('/', calendarFeedRoutes(deps.calendarFeeds));
-  if (deps.signIn !== undefined) app.route('/', authRoutes({ ...deps.signIn, singleSignOn: deps.oidc !== undefined }));
-  if (deps.oidc !== undefined) app.route('/', oidcRoutes(deps.oidc));
-
-  app.route('/', authenticatedApi(deps));
+  // Routes with credentials of their own, or none: registered ahead of the API, so the bearer check never runs for
+  // them. A path no route has goes through the gate as well: 401 without a token, 404 with one.
+  for (const routes of openRoutes(deps, aborts)) mountRoutes(app, routes, logged);
+  for (const routes of apiRoutes(deps)) mountRoutes(app, routes, (route) => logged(gate(route)));
+  const notFound = logged(gate((c) => problem(c, 404, 'Not found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => notFound(c));
   return app;
 };

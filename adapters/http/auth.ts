@@ -34,6 +34,12 @@ export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 24 * 3600;
 const CLOCK_TOLERANCE_SECONDS = 5;
 
 export type AuthFailure = { readonly reason: 'missing' | 'invalid' | 'expired'; readonly message: string };
+export type AuthOutcome = E.Either<AuthFailure, AuthUser>;
+/**
+ * The user a bearer header stands for: at once (no promise) for a token already checked, so a request that needs
+ * nothing else asynchronous is answered in the same turn; after the signature check for a new one.
+ */
+export type Authenticator = (header: string | undefined) => AuthOutcome | Promise<AuthOutcome>;
 
 interface CachedUser {
   readonly user: AuthUser;
@@ -52,25 +58,27 @@ const BEARER = /^Bearer\s+(\S+)$/i;
  * those very bytes): a client sends the same token on every request, and checking its signature each time was the
  * largest cost of a request after the database.
  */
-export const createAuthenticator = (config: AuthConfig, now: () => number = Date.now) => {
+export const createAuthenticator = (config: AuthConfig, now: () => number = Date.now): Authenticator => {
   const cache = new Map<string, CachedUser>();
   const verify = createVerifier(config, now);
   // Tokens without a `sid` (machine clients, printed dev tokens) need no lookup; a session's is asked every time.
   const ended = (sid: string | undefined) => sid !== undefined && config.isSessionRevoked?.(sid) === true;
-  return async (header: string | undefined): Promise<E.Either<AuthFailure, AuthUser>> => {
-    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
-    const cached = token === undefined ? undefined : cache.get(token);
-    if (cached !== undefined) {
-      if (cached.expiresAt > now()) return ended(cached.sid) ? E.left(revokedSession) : E.right(cached.user);
-      cache.delete(token as string);
-    }
-    const result = await verify(header);
+  const verified = (token: string | undefined, result: E.Either<AuthFailure, CachedUser>): AuthOutcome => {
     if (E.isLeft(result)) return result;
     if (token !== undefined) {
       if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
       cache.set(token, result.right);
     }
     return ended(result.right.sid) ? E.left(revokedSession) : E.right(result.right.user);
+  };
+  return (header) => {
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    const cached = token === undefined ? undefined : cache.get(token);
+    if (cached !== undefined) {
+      if (cached.expiresAt > now()) return ended(cached.sid) ? E.left(revokedSession) : E.right(cached.user);
+      cache.delete(token as string);
+    }
+    return verify(header).then((result) => verified(token, result));
   };
 };
 
@@ -161,8 +169,6 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
     }
   };
 };
-
-export type Authenticator = ReturnType<typeof createAuthenticator>;
 
 export const mintToken = async (
   secret: Uint8Array,

@@ -1,6 +1,5 @@
-import type { MiddlewareHandler } from 'hono';
 import type { MeetingQueries } from '../../application/ports/read-models.ts';
-import type { Env } from './kit/context.ts';
+import type { GateStep } from './kit/pipeline.ts';
 import { problem } from './kit/problem.ts';
 
 const READS = new Set(['GET', 'HEAD']);
@@ -40,12 +39,9 @@ const activeFlags = (
  * are only `auditor` reads but never writes (403 on every other method). One indexed lookup of a flag per caller and
  * directory version (`version`: the position of the last projected person event; without it, one per request).
  */
-export const directoryGuard = (
-  directory: Pick<MeetingQueries, 'personActive'>,
-  version?: () => number,
-): MiddlewareHandler<Env> => {
+export const directoryGuard = (directory: Pick<MeetingQueries, 'personActive'>, version?: () => number): GateStep => {
   const active = activeFlags(directory, version);
-  return async (c, next) => {
+  return (c) => {
     const user = c.get('user');
     if (active(user.id) === false) {
       c.header('WWW-Authenticate', 'Bearer error="invalid_token", error_description="the account is deactivated"');
@@ -53,6 +49,6 @@ export const directoryGuard = (
     }
     if (!READS.has(c.req.method) && user.roles.length > 0 && user.roles.every((role) => role === 'auditor'))
       return problem(c, 403, 'Forbidden', 'an auditor reads and changes nothing');
-    await next();
+    return undefined;
   };
 };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { Logger } from '../../application/ports/logger.ts';
 import type { RecordedAnswer } from '../../domain/idempotency.ts';
 import { assertNever } from '../../domain/shared.ts';
@@ -10,6 +10,7 @@ import type { Claim, Idempotency } from '../../application/idempotency.ts';
 import { claimCausation, claimIds, idempotencyStreamName } from '../../application/idempotency.ts';
 import { readBodyText } from './kit/body.ts';
 import type { Env } from './kit/context.ts';
+import type { AroundStep, Route } from './kit/pipeline.ts';
 import { appErrorResponse, problem } from './kit/problem.ts';
 
 /**
@@ -233,15 +234,19 @@ const claimAndRun = async (
   }
 };
 
-export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<Env> => {
+/**
+ * Around the route: a POST that changes something and carries `Idempotency-Key` is claimed, run and recorded; every
+ * other request runs the route as it is (in the same turn).
+ */
+export const idempotencyLayer = (deps: IdempotencyLayerDeps): AroundStep => {
   /** Keys this process is running a request for: a second request with one is in progress, without a store read. */
   const running = new Set<string>();
 
-  return async (c, next) => {
-    const kind = c.req.method === 'POST' ? deps.kindOf(c.req.path) : undefined;
-    if (kind === undefined) return next();
-    const raw = c.req.header('idempotency-key');
-    if (raw === undefined) return next();
+  const keyed = async (c: Context<Env>, run: Route, kind: IdempotentKind, raw: string): Promise<Response> => {
+    // What the route answered, as Hono would have kept it for a middleware (the claim records it from there).
+    const next = async (): Promise<void> => {
+      c.res = await run(c);
+    };
     const key = parseIdempotencyKey(raw);
     if (E.isLeft(key))
       return problem(c, 400, 'Bad Idempotency-Key', key.left, {
@@ -258,9 +263,15 @@ export const idempotencyLayer = (deps: IdempotencyLayerDeps): MiddlewareHandler<
     if (running.has(streamName)) return inProgress(c, 1);
     running.add(streamName);
     try {
-      return await claimAndRun(deps, c, next, { key: key.right, kind, body: body.text });
+      return (await claimAndRun(deps, c, next, { key: key.right, kind, body: body.text })) ?? c.res;
     } finally {
       running.delete(streamName);
     }
+  };
+
+  return (c, run) => {
+    const kind = c.req.method === 'POST' ? deps.kindOf(c.req.path) : undefined;
+    const raw = kind === undefined ? undefined : c.req.header('idempotency-key');
+    return kind === undefined || raw === undefined ? run(c) : keyed(c, run, kind, raw);
   };
 };

@@ -1,8 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
 import { isJoinLinkToken } from '../../application/join-links.ts';
 import type { JoinLinks } from '../../application/join-links.ts';
 import type { Authenticator } from './auth.ts';
-import type { Env } from './kit/context.ts';
+import type { GateStep } from './kit/pipeline.ts';
 import { problem } from './kit/problem.ts';
 
 /**
@@ -11,10 +10,9 @@ import { problem } from './kit/problem.ts';
  */
 export const joinLinkAuthenticator =
   (links: Pick<JoinLinks, 'authenticate'>, fallback: Authenticator): Authenticator =>
-  async (header) => {
-    const token = header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : '';
-    if (!isJoinLinkToken(token)) return fallback(header);
-    return links.authenticate(token);
+  (header) => {
+    const token = header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    return token !== undefined && isJoinLinkToken(token) ? links.authenticate(token) : fallback(header);
   };
 
 /** What a join link may do: read its meeting and who is in its call, join it, and read `GET /me`. */
@@ -25,10 +23,8 @@ const allowed = (method: string, path: string, meetingId: string): boolean =>
   (method === 'GET' && path === '/me');
 
 /** Mounted right after bearer auth: a user signed in by a join link gets 403 for anything but its own meeting. */
-export const joinLinkScope: MiddlewareHandler<Env> = async (c, next) => {
+export const joinLinkScope: GateStep = (c) => {
   const scope = c.get('user').scope;
-  if (scope !== undefined && !allowed(c.req.method, c.req.path, scope.meetingId)) {
-    return problem(c, 403, 'Forbidden', 'a join link may only read and join its own meeting');
-  }
-  await next();
+  if (scope === undefined || allowed(c.req.method, c.req.path, scope.meetingId)) return undefined;
+  return problem(c, 403, 'Forbidden', 'a join link may only read and join its own meeting');
 };

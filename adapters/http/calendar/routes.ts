@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { Hono } from 'hono';
+import type * as t from 'io-ts';
 import type { Context } from 'hono';
 import { createHash } from 'node:crypto';
 import type { CalendarFeed, CalendarFeedService } from '../../../application/calendar-feed.ts';
@@ -9,6 +10,7 @@ import { requestContext as ctx } from '../kit/context.ts';
 import type { Env } from '../kit/context.ts';
 import { readJson } from '../kit/body.ts';
 import { appErrorResponse, problem, validationProblem } from '../kit/problem.ts';
+import { plainAnswer } from '../kit/pipeline.ts';
 import { boundedMemo, createResponseCache } from '../kit/response-cache.ts';
 import type { CachedAnswer } from '../kit/response-cache.ts';
 import { createRateLimiter } from '../rate-limit.ts';
@@ -53,9 +55,16 @@ const validators = (c: Context<Env>, etag: string): boolean => {
   return c.req.header('if-none-match') === etag;
 };
 
-/** A cached answer: 304 when the caller has it already, else its bytes as they are. */
-const sendCached = (c: Context<Env>, answer: CachedAnswer): Response =>
-  validators(c, answer.etag) ? c.body(null, 304) : c.body(answer.body, 200, { 'Content-Type': 'application/json' });
+/** A cached answer: 304 when the caller has it already, else its bytes as they are; its headers in one record. */
+const sendCached = (c: Context<Env>, answer: CachedAnswer): Response => {
+  if (c.req.header('if-none-match') === answer.etag)
+    return plainAnswer(c, null, 304, { etag: answer.etag, 'cache-control': 'private, no-cache' });
+  return plainAnswer(c, answer.body, 200, {
+    etag: answer.etag,
+    'cache-control': 'private, no-cache',
+    'content-type': 'application/json',
+  });
+};
 
 /** Opaque to the caller: it changes with the read models, without telling how many writes happened. */
 const calendarTag = (version: number, key: string): string =>
@@ -71,7 +80,26 @@ const calendarTag = (version: number, key: string): string =>
 const calendarRoute = (deps: CalendarDeps) => {
   const cache = createResponseCache();
   const checkQuery = boundedMemo<ReturnType<typeof decodeCalendarQuery>>({ maxEntries: 1_000, maxKeyLength: 512 });
-  return async (c: Context<Env>) => {
+  const compute = async (
+    c: Context<Env>,
+    query: t.TypeOf<typeof CalendarQuery>,
+    version: number | undefined,
+    key: string,
+  ) => {
+    const checked = await deps.service.checkCalendarQuery(ctx(c), query);
+    if (E.isLeft(checked)) return appErrorResponse(c, checked.left);
+    const tag = version !== undefined ? calendarTag(version, key) : undefined;
+    if (tag !== undefined && validators(c, tag)) return c.body(null, 304);
+    const result = await deps.service.calendar(ctx(c), query);
+    if (E.isLeft(result)) return appErrorResponse(c, result.left);
+    const body = JSON.stringify({ items: result.right });
+    if (version === undefined || tag === undefined) return c.body(body, 200, { 'Content-Type': 'application/json' });
+    const answer = { body: utf8.encode(body), etag: tag };
+    cache.set(version, key, answer);
+    return c.body(answer.body, 200, { 'Content-Type': 'application/json' });
+  };
+  // Not async: a hit is answered in the same turn.
+  return (c: Context<Env>): Response | Promise<Response> => {
     const query = checkQuery(rawQuery(c.req.url), () => decodeCalendarQuery(c.req.query()));
     if (E.isLeft(query)) return validationProblem(c, query.left);
     const version = deps.readVersion();
@@ -79,18 +107,7 @@ const calendarRoute = (deps: CalendarDeps) => {
     const { from, to, userId = user.id } = query.right;
     const key = `${user.id}\u0000${user.roles.join(',')}\u0000${userId}\u0000${from}\u0000${to}`;
     const hit = version !== undefined ? cache.get(version, key) : undefined;
-    if (hit !== undefined) return sendCached(c, hit);
-    const checked = await deps.service.checkCalendarQuery(ctx(c), query.right);
-    if (E.isLeft(checked)) return appErrorResponse(c, checked.left);
-    const tag = version !== undefined ? calendarTag(version, key) : undefined;
-    if (tag !== undefined && validators(c, tag)) return c.body(null, 304);
-    const result = await deps.service.calendar(ctx(c), query.right);
-    if (E.isLeft(result)) return appErrorResponse(c, result.left);
-    const body = JSON.stringify({ items: result.right });
-    if (version === undefined || tag === undefined) return c.body(body, 200, { 'Content-Type': 'application/json' });
-    const answer = { body: utf8.encode(body), etag: tag };
-    cache.set(version, key, answer);
-    return c.body(answer.body, 200, { 'Content-Type': 'application/json' });
+    return hit !== undefined ? sendCached(c, hit) : compute(c, query.right, version, key);
   };
 };
 

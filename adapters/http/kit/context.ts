@@ -10,6 +10,10 @@ export type Env = {
     clientAborted: boolean;
     /** The client's address: the connection's peer, or the one the trusted proxies say (see clientAddress). */
     clientAddress: string;
+    /** Headers every answer to this request carries unless its route set its own (names in lower case). */
+    defaultHeaders: Record<string, string>;
+    /** The answer built with all its headers (plainAnswer), to which none is added. */
+    completeAnswer: Response;
     /** The body, when read ahead of the route (to fingerprint an idempotent request). */
     bodyText: string;
     /** The request runs under an `Idempotency-Key` claim. */

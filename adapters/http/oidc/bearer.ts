@@ -82,7 +82,7 @@ export const withOidcTokens = (
   issuer: string,
   verifyOidc: ReturnType<typeof createOidcBearerVerifier>,
 ): Authenticator => {
-  return async (header) => {
+  return (header) => {
     const token = bearerToken(header);
     const iss = token === undefined ? undefined : claimedIssuer(token);
     if (token === undefined || iss === undefined || !sameIssuer(iss, issuer)) return authenticate(header);

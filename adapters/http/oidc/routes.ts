@@ -108,21 +108,19 @@ export const oidcRoutes = (deps: OidcRouteDeps): Hono<Env> => {
   const routes = new Hono<Env>();
   const perMinute = deps.perClientPerMinute ?? 30;
   const limiter = createRateLimiter({ perSecond: perMinute / 60, burst: perMinute });
-  routes.use('/auth/oidc/callback', async (c, next) => {
-    const wait = limiter(clientIp(c), 1);
-    if (wait > 0) {
-      c.header('Retry-After', String(Math.ceil(wait / 1000)));
-      return refusalPage(
-        c,
-        429,
-        deps.siteName,
-        'Too many sign-ins',
-        'too many sign-ins from here; try again in a minute',
-      );
-    }
-    await next();
-  });
+  const finish = callback(deps);
   routes.get('/auth/oidc/start', start(deps));
-  routes.get('/auth/oidc/callback', callback(deps));
+  routes.get('/auth/oidc/callback', async (c) => {
+    const wait = limiter(clientIp(c), 1);
+    if (wait === 0) return finish(c);
+    c.header('Retry-After', String(Math.ceil(wait / 1000)));
+    return refusalPage(
+      c,
+      429,
+      deps.siteName,
+      'Too many sign-ins',
+      'too many sign-ins from here; try again in a minute',
+    );
+  });
   return routes;
 };

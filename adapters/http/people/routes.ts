@@ -6,6 +6,7 @@ import type { FieldError, Role } from '../../../domain/shared.ts';
 import { Role as RoleCodec } from '../../../domain/shared.ts';
 import { pathId, requestContext as ctx } from '../kit/context.ts';
 import type { Env } from '../kit/context.ts';
+import type { GateStep } from '../kit/pipeline.ts';
 import { answer, appErrorResponse, problem, validationProblem } from '../kit/problem.ts';
 import { write } from '../kit/versioned.ts';
 import {
@@ -20,7 +21,7 @@ import type { NameLookup } from '../../../application/people.ts';
 import { readPeopleFile } from '../../import/people-file.ts';
 import type { ImportFormat } from '../../import/people-file.ts';
 import { readBodyText } from '../kit/body.ts';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { MAX_IMPORT_BODY_BYTES, MAX_IMPORT_LINES } from './shapes.ts';
 
 /** The body limit of the import's files (the idempotency layer reads them too). */
@@ -50,12 +51,11 @@ const formatOf = (contentType: string): ImportFormat | undefined =>
  * so (403 for a non-admin, 503 while the read models are not ready) without the server reading up to 1 MiB.
  */
 export const importGate =
-  (service: Pick<Service, 'importRefusal'>): MiddlewareHandler<Env> =>
-  async (c, next) => {
-    if (c.req.method !== 'POST') return next();
+  (service: Pick<Service, 'importRefusal'>): GateStep =>
+  (c) => {
+    if (c.req.method !== 'POST' || c.req.path !== '/people/import') return undefined;
     const refusal = service.importRefusal(ctx(c));
-    if (refusal !== undefined) return appErrorResponse(c, refusal);
-    return next();
+    return refusal === undefined ? undefined : appErrorResponse(c, refusal);
   };
 
 /** `POST /people/import`: a CSV or JSON export in the body, imported (or tried, `dryRun=true`) line by line. */

@@ -41,8 +41,8 @@ interface Options {
   readonly rateLimit?: { perSecond: number; burst: number };
 }
 
-/** Tokens are `Bearer <id>:<role,role>`; `Bearer bad` is refused. */
-const authenticate: HttpDeps['authenticate'] = async (header) => {
+/** Tokens are `Bearer <id>:<role,role>`; `Bearer bad` is refused. At once, as the real one is for a known token. */
+const authenticate: HttpDeps['authenticate'] = (header) => {
   const match = /^Bearer (\w+):([\w,]+)$/.exec(header ?? '');
   if (match === null) return E.left({ reason: 'invalid', message: 'the token is not valid' });
   return E.right({ id: match[1] as string, roles: (match[2] as string).split(',') as AuthUser['roles'] });
@@ -151,6 +151,31 @@ describe('every answer of the bearer API', () => {
 });
 
 describe('GET /calendar from its cache', () => {
+  it('is answered in the same turn, with every header in one record, where the first asking waits on the services', async () => {
+    const { app } = appWith();
+    const request = () =>
+      new Request(`http://127.0.0.1${MONTH}`, {
+        headers: { authorization: 'Bearer cora:customer', 'x-request-id': 'r-1' },
+      });
+    const first = app.fetch(request());
+    expect(first).toBeInstanceOf(Promise);
+    const firstAnswer = await first;
+    const hit = app.fetch(request());
+    // No promise: the app answered before returning, so @hono/node-server writes it at once.
+    expect(hit).toBeInstanceOf(Response);
+    const answer = hit as Response;
+    const headers: Record<string, string> = {};
+    answer.headers.forEach((value, name) => (headers[name] = value));
+    expect(headers).toEqual({
+      'cache-control': 'private, no-cache',
+      'content-type': 'application/json',
+      etag: firstAnswer.headers.get('etag'),
+      'x-content-type-options': 'nosniff',
+      'x-request-id': 'r-1',
+    });
+    expect(await answer.text()).toBe(await firstAnswer.text());
+  });
+
   it('asks the services once per caller, question and version, and answers the same bytes', async () => {
     const { get, calls, version } = appWith();
     const first = await get(MONTH, 'cora:customer');
