@@ -235,6 +235,25 @@ const calendarMetrics = async (
 type ClientChild = ChildServer<{ pid: number }>;
 
 /**
+ * The floor under a calendar's latency from the separate client: the same client, the same number of requests, against
+ * a bare `node:http` server answering as many bytes from memory. What this machine's loopback and scheduler add to
+ * the tail on their own, beside which the server's own tail is read.
+ */
+const bareFloor = async (client: ClientChild, bytes: number, iterations: number): Promise<Summary> => {
+  const bare = await startChild<{ url: string }>(benchFile('./servers/node-http.ts'), {
+    env: { BENCH_BODY_BYTES: String(bytes) },
+  });
+  try {
+    const args = { url: bare.info.url, path: '/', headers: {}, warmup: 50, iterations };
+    const timed = await client.call<{ summary: Summary; bytes: number }>('timeGets', args);
+    if (timed.bytes !== bytes) throw new Error(`bare node:http answered ${timed.bytes} bytes, not ${bytes}`);
+    return timed.summary;
+  } finally {
+    await bare.stop();
+  }
+};
+
+/**
  * The same GETs from a load generator in a process of its own (servers/client.ts), so that the bench's garbage
  * collection is not counted as the server's latency; the server's CPU over exactly those requests beside it.
  */
@@ -265,6 +284,10 @@ const clientMetrics = async (
   options.log(
     `series: calendar ${range.name} from a separate client process: p50 ${summary.p50.toFixed(3)} ms, p99 ${summary.p99.toFixed(3)} ms, max ${summary.max.toFixed(3)} ms (${bytes} bytes, ${iterations} requests); ${describeUsage(measured)}`,
   );
+  const bare = await bareFloor(client, bytes, iterations);
+  options.log(
+    `series:   the same client against bare node:http answering ${bytes} bytes: p50 ${bare.p50.toFixed(3)} ms, p99 ${bare.p99.toFixed(3)} ms, max ${bare.max.toFixed(3)} ms`,
+  );
   return [
     {
       id: `series.calendar_${range.name}_client_p99`,
@@ -273,6 +296,13 @@ const clientMetrics = async (
       unit: 'ms',
       ...(range.name === 'year' ? { target: { op: '<' as const, limit: 3, text: '< 3 ms' } } : {}),
       details: { bytes, iterations, ...details(summary) },
+    },
+    {
+      id: `series.calendar_${range.name}_client_bare_p99`,
+      label: `B   bare node:http answering the same ${range.name}'s bytes, p99, same client`,
+      value: bare.p99,
+      unit: 'ms',
+      details: { bytes, iterations, ...details(bare) },
     },
     ...usageMetrics(`series.calendar_${range.name}_client`, `B calendar ${range.name} (client process)`, {
       cpuUsPerRequest: measured.cpuUsPerRequest,

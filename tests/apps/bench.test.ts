@@ -370,6 +370,21 @@ describe('bench servers', () => {
     expect(a.headers.get('content-type')).toBe(b.headers.get('content-type'));
   });
 
+  it('the bare node:http anchor answers as many bytes as BENCH_BODY_BYTES asks, as JSON', async () => {
+    const [sized, silly] = await Promise.all([
+      startChild<{ url: string }>(benchFile('./servers/node-http.ts'), { env: { BENCH_BODY_BYTES: '417893' } }),
+      startChild<{ url: string }>(benchFile('./servers/node-http.ts'), { env: { BENCH_BODY_BYTES: '-3' } }),
+    ]);
+    children.push(sized, silly);
+    const [a, b] = await Promise.all([fetch(sized.info.url), fetch(silly.info.url)]);
+    expect(a.headers.get('content-type')).toBe('application/json');
+    const body = new Uint8Array(await a.arrayBuffer());
+    expect(body.byteLength).toBe(417893);
+    expect(typeof JSON.parse(new TextDecoder().decode(body))).toBe('string');
+    // A value out of bounds is the hello-world again.
+    expect(await b.text()).toBe('Hello Hono!');
+  });
+
   it('the client process times GETs one after the other and says how many bytes came back', async () => {
     const [server, client] = await Promise.all([
       startChild<{ url: string }>(benchFile('./servers/hello.ts')),
@@ -428,6 +443,7 @@ describe('bench smoke run', () => {
       'core.hello_generator_cpu_share',
       'core.hello_server_cpu_share',
       'series.calendar_year_client_p99',
+      'series.calendar_year_client_bare_p99',
       ...['core.schedule', 'core.one_trainer', 'core.calendar', 'core.hello', 'core.node_http']
         .concat(['booking.baseline', 'booking.schedules', 'series.calendar_year_client'])
         .flatMap((id) => [`${id}_cpu_us`, `${id}_busy_us`]),

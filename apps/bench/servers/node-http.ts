@@ -3,11 +3,17 @@ import { serveListening } from '../child.ts';
 
 /**
  * The floor under the Hono anchor: a bare `node:http` hello-world answering what Hono's does (same body, same
- * content type), so the two side by side say what Hono and @hono/node-server cost over Node itself.
+ * content type), so the two side by side say what Hono and @hono/node-server cost over Node itself. With
+ * BENCH_BODY_BYTES (1 byte to 8 MiB), it answers that many bytes of JSON instead: the floor under a large answer.
  */
-const BODY = Buffer.from('Hello Hono!');
+const sized = Number(process.env.BENCH_BODY_BYTES ?? '');
+const large = Number.isInteger(sized) && sized >= 1 && sized <= 8 * 1024 * 1024;
+const BODY = large
+  ? Buffer.from(`"${'x'.repeat(Math.max(0, sized - 2))}"`.slice(0, sized))
+  : Buffer.from('Hello Hono!');
+const TYPE = large ? 'application/json' : 'text/plain; charset=UTF-8';
 const server = createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'text/plain; charset=UTF-8', 'content-length': BODY.length });
+  res.writeHead(200, { 'content-type': TYPE, 'content-length': BODY.length });
   res.end(BODY);
 });
 
