@@ -55,7 +55,7 @@ export const gated =
  * An answer with every header in one plain record: the route's own (names in lower case) written into the request's
  * defaults, which are this request's alone. Nothing is added to it as it leaves, and @hono/node-server writes the
  * record as it is, with no `Headers` built, set or sorted. For the hot cached answers; other routes answer through
- * Hono's context as usual.
+ * Hono's context as usual. Headers set through the context (`c.header`) are not part of it: pass them in `own`.
  */
 export const plainAnswer = (
   c: Context<Env>,
