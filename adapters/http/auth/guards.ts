@@ -72,7 +72,7 @@ export const clientAddress = (c: Context, trustedHops: number): string => {
   return entry !== undefined && ADDRESS.test(entry) ? entry : peer;
 };
 
-/** Where the request came from, as the app's first middleware settled it (else the connection's peer). */
+/** Where the request came from, as the request log settled it before the route (else the connection's peer). */
 export const clientIp = (c: Context<Env>): string => c.get('clientAddress') ?? peerAddress(c);
 
 export const isLoopback = (ip: string): boolean => /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/i.test(ip);
