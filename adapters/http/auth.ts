@@ -53,6 +53,10 @@ const CACHE_LIMIT = 10_000;
 /** `Bearer <token>`, the token captured. */
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The token of an `Authorization: Bearer <token>` header; undefined for none or another scheme. */
+export const bearerToken = (header: string | undefined): string | undefined =>
+  header === undefined ? undefined : BEARER.exec(header)?.[1];
+
 /**
  * Verified tokens are remembered until they expire (keyed by the exact token, so the signature was checked once for
  * those very bytes): a client sends the same token on every request, and checking its signature each time was the
@@ -72,7 +76,7 @@ export const createAuthenticator = (config: AuthConfig, now: () => number = Date
     return ended(result.right.sid) ? E.left(revokedSession) : E.right(result.right.user);
   };
   return (header) => {
-    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    const token = bearerToken(header);
     const cached = token === undefined ? undefined : cache.get(token);
     if (cached !== undefined) {
       if (cached.expiresAt > now()) return ended(cached.sid) ? E.left(revokedSession) : E.right(cached.user);
@@ -95,10 +99,10 @@ const createVerifier = (config: AuthConfig, now: () => number) => {
   };
   const secretKey = config.secret !== undefined ? createSecretKey(config.secret) : undefined;
   return async (header: string | undefined): Promise<E.Either<AuthFailure, CachedUser>> => {
-    if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
+    const token = bearerToken(header);
+    if (token === undefined) {
       return E.left({ reason: 'missing', message: 'an Authorization: Bearer <token> header is required' });
     }
-    const token = header.replace(/^Bearer\s+/i, '');
     if (token.length > 8192) return E.left({ reason: 'invalid', message: 'the token is too long' });
     try {
       const isHmac =

@@ -1,5 +1,6 @@
 import { isJoinLinkToken } from '../../application/join-links.ts';
 import type { JoinLinks } from '../../application/join-links.ts';
+import { bearerToken } from './auth.ts';
 import type { Authenticator } from './auth.ts';
 import type { GateStep } from './kit/pipeline.ts';
 import { problem } from './kit/problem.ts';
@@ -11,7 +12,7 @@ import { problem } from './kit/problem.ts';
 export const joinLinkAuthenticator =
   (links: Pick<JoinLinks, 'authenticate'>, fallback: Authenticator): Authenticator =>
   (header) => {
-    const token = header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const token = bearerToken(header);
     return token !== undefined && isJoinLinkToken(token) ? links.authenticate(token) : fallback(header);
   };
 

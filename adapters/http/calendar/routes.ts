@@ -48,20 +48,23 @@ const rawQuery = (url: string): string => {
 
 const utf8 = new TextEncoder();
 
+/** A calendar answer is the caller's alone, and checked again (its ETag) before it is used. */
+const CALENDAR_CACHE_CONTROL = 'private, no-cache';
+
 /** The validators of a cacheable answer; true when the caller holds this very answer already (`If-None-Match`). */
 const validators = (c: Context<Env>, etag: string): boolean => {
   c.header('ETag', etag);
-  c.header('Cache-Control', 'private, no-cache');
+  c.header('Cache-Control', CALENDAR_CACHE_CONTROL);
   return c.req.header('if-none-match') === etag;
 };
 
 /** A cached answer: 304 when the caller has it already, else its bytes as they are; its headers in one record. */
 const sendCached = (c: Context<Env>, answer: CachedAnswer): Response => {
   if (c.req.header('if-none-match') === answer.etag)
-    return plainAnswer(c, null, 304, { etag: answer.etag, 'cache-control': 'private, no-cache' });
+    return plainAnswer(c, null, 304, { etag: answer.etag, 'cache-control': CALENDAR_CACHE_CONTROL });
   return plainAnswer(c, answer.body, 200, {
     etag: answer.etag,
-    'cache-control': 'private, no-cache',
+    'cache-control': CALENDAR_CACHE_CONTROL,
     'content-type': 'application/json',
   });
 };

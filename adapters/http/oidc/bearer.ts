@@ -3,6 +3,7 @@ import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from '
 import type { JWTVerifyGetKey } from 'jose';
 import type { AuthUser } from '../../../application/ports/access.ts';
 import type { IdentityClaims, Identities } from '../../../application/oidc.ts';
+import { bearerToken } from '../auth.ts';
 import type { AuthFailure, Authenticator } from '../auth.ts';
 import type { OidcClient } from './client.ts';
 
@@ -23,9 +24,6 @@ const claimedIssuer = (token: string): string | undefined => {
     return undefined;
   }
 };
-
-const bearerToken = (header: string | undefined): string | undefined =>
-  header !== undefined && /^Bearer\s+\S+$/i.test(header) ? header.replace(/^Bearer\s+/i, '') : undefined;
 
 /**
  * The provider's own JWTs (ID tokens, and access tokens issued as JWTs for this client) as bearer tokens: verified
