@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -82,13 +81,7 @@ import { attachSignaling } from '../adapters/signaling/server.ts';
 import { createSettingsPreview } from '../application/settings-preview.ts';
 import { createRedisBus } from '../adapters/signaling/bus-redis.ts';
 import type { SignalingHandle, SignalingOptions } from '../adapters/signaling/server.ts';
-
-/**
- * Ids of events, meetings, series and claims: UUIDv7 (RFC 9562), time-ordered with 74 random bits, so that the event
- * store's indexes on them grow at their end instead of touching a random page per event (a fifth more bookings a
- * second on the embedded store). Nothing secret is an id: tokens and secrets come from randomBytes.
- */
-const newId = (): string => uuidv7();
+import { newId } from '../adapters/ids.ts';
 
 export interface System {
   readonly config: Config;

@@ -6,7 +6,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { v7 as uuidv7 } from 'uuid';
 import { projectedStreamPrefixes } from '../application/aggregates.ts';
 import type { AppError, RequestContext } from '../application/execute.ts';
 import { createExecutor } from '../application/execute.ts';
@@ -18,6 +17,7 @@ import { openKurrentDbEventStore } from '../adapters/event-store/kurrentdb.ts';
 import { openSqliteEventStore } from '../adapters/event-store/sqlite.ts';
 import { openReadModelDatabase } from '../adapters/read-models/kit.ts';
 import { openPeopleReadModel } from '../adapters/read-models/people.ts';
+import { newId } from '../adapters/ids.ts';
 import type { Config } from './config.ts';
 
 const openStore = async (config: Config): Promise<EventStore> => {
@@ -59,10 +59,10 @@ export const openDirectoryWriter = async (config: Config, tool: string): Promise
     await close();
     throw error;
   }
-  const executor = createExecutor({ store, projections, newId: uuidv7, clock: () => new Date() });
+  const executor = createExecutor({ store, projections, newId, clock: () => new Date() });
   return {
     deps: { readModels: people.queries, executor },
-    ctx: { user: { id: tool, roles: ['admin'] }, correlationId: `${tool}-${uuidv7()}` },
+    ctx: { user: { id: tool, roles: ['admin'] }, correlationId: `${tool}-${newId()}` },
     store,
     close,
   };
