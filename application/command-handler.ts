@@ -84,6 +84,9 @@ export const loadState = <Command, Event extends { type: string }, State, Err>(
 ): Promise<E.Either<CorruptEvent, AggregateSnapshot<State>>> =>
   loadAggregate(store, streamName, aggregate.codec, aggregate.decider.evolve, aggregate.decider.initialState());
 
+/** A stream with no events, as `loadState` reads it. */
+const emptyStream = <State>(initial: State): AggregateSnapshot<State> => ({ state: initial, revision: -1, events: [] });
+
 /** Several commands on one stream decided in order against evolving state, so they land in one atomic append. */
 const decideAll = <Command, Event, State, Err>(
   decider: Decider<Command, Event, State, Err>,
@@ -143,6 +146,12 @@ export interface HandleOptions<Event, State, Refusal> {
    * that runs under an idempotency claim writes to each stream once (every keyed POST does).
    */
   readonly once?: string;
+  /**
+   * The stream is named by an id minted for this command, so the first attempt decides on the empty stream without
+   * reading it: the append's `no_stream` is what checks it, and a stream that exists after all is read and decided on
+   * in the retry. Ignored with `once`, whose earlier attempt may have written the stream.
+   */
+  readonly newStream?: boolean;
   /**
    * Runs on what the commands decided, before anything is appended (again after a retry on fresh state): a refusal
    * it returns is the answer and nothing is written. Checks that depend on the decision (a series' new sessions
@@ -284,7 +293,10 @@ export const handleCommand = async <
   const maxRetries = options.maxRetries ?? (options.alongside === undefined ? 5 : 12);
   const { decider } = aggregate;
   for (let attempt = 0; attempt <= maxRetries; attempt++) {
-    const loaded = await loadState(store, streamName, aggregate);
+    const loaded =
+      attempt === 0 && options.newStream === true && options.once === undefined
+        ? E.right(emptyStream(decider.initialState()))
+        : await loadState(store, streamName, aggregate);
     if (E.isLeft(loaded)) return loaded;
     const { state, revision } = loaded.right;
     // Before the revision check: the earlier attempt is what moved the stream past the revision the client saw.

@@ -112,6 +112,11 @@ export interface ExecuteOptions<Event, State> {
   readonly refuseBooking?: (conflicts: ReadonlyArray<BookingConflict>) => Promise<AppError>;
   /** Told when the decision's append is handed to the store, before it is acknowledged (HandleOptions.issued). */
   readonly issued?: (state: State, revision: number) => void;
+  /**
+   * The stream is named by an id this request minted (`newIdFor` without an idempotency claim), so it is taken to be
+   * new (HandleOptions.newStream); under a claim the id is the claim's and may have been used by an earlier attempt.
+   */
+  readonly newStream?: boolean;
 }
 
 interface ExecutorDeps {
@@ -194,6 +199,7 @@ const executeCommands = async <C, Ev extends { type: string; data: unknown }, S,
     newId: deps.newId,
     metadata: requestMetadata(ctx),
     once: ctx.idempotency?.causation,
+    newStream: options.newStream === true && ctx.idempotency === undefined,
     expectedRevision: options.expectedRevision,
     check:
       check === undefined

@@ -196,6 +196,7 @@ const scheduleMeeting = async (
   // append and under the participants' lock (the executor refuses first while the read models are behind the log,
   // when an "unknown person" or "no conflict" would be no answer).
   return bookingCommand(deps, ctx, input, meetingId, [command], {
+    newStream: true,
     check: async () => {
       const unknown = [
         ...directory.deactivatedParticipants(deps.readModels, input),

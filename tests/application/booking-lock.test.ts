@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from '../../adapters/event-store/memory.ts';
 import type { EventStore, StreamAppend } from '../../application/ports/event-store.ts';
+import { scheduleStreamPrefix } from '../../domain/schedule.ts';
 import { aMeeting } from '../support/builders.ts';
 import { activeMeetings, allEvents, doubleBookings, scheduleMismatch } from '../support/bookings.ts';
 import { startTestSystem } from '../support/system.ts';
@@ -133,7 +134,8 @@ describe('a booking racing a move of the same trainer', () => {
 /**
  * The store appends what it is handed one after another, in the order asked (as every store does); `first` runs in
  * the turn of the first booking's append, before it reaches the store. `decidingNext` resolves when another booking
- * reads its meeting stream after that (it is deciding, under the lock the first one let go). `checks`: whether it
+ * reads a schedule after that (its customer's: it is deciding, under the lock the first one let go; a new meeting's
+ * own stream is not read, see HandleOptions.newStream). `checks`: whether it
  * says it checks the last event id of an append (the embedded stores do, KurrentDB does not).
  */
 const inOrder = (
@@ -164,7 +166,7 @@ const inOrder = (
       return turn;
     },
     readStream: (name, options) => {
-      if (firstOut && name.startsWith('meeting-')) nextDeciding();
+      if (firstOut && (name.startsWith('meeting-') || name.startsWith(scheduleStreamPrefix))) nextDeciding();
       return inner.readStream(name, options);
     },
   };
@@ -269,7 +271,8 @@ describe.each([
     let entered!: () => void;
     const firstAtStore = new Promise<void>((resolve) => (entered = resolve));
     // The first booking's append gets to the store and then fails there (a store error: nothing written), once the
-    // second booking has read its meeting's stream (it is deciding, its pre-check next).
+    // second booking has read its meeting's stream (it is deciding, its pre-check next). The second is made under an
+    // Idempotency-Key so that it reads that stream: a booking without one takes its new stream to be empty.
     const store: EventStore = {
       ...inner,
       appendToStreams: async (streams) => {
@@ -294,7 +297,12 @@ describe.each([
     await firstAtStore;
     // Decided while the first one's append is out: its pre-check sees that decision, and waits for its answer
     // (without waiting, it would answer 409 naming a meeting that never came to be).
-    const second = book(admin, 'member-1', slot);
+    const second = admin.request(
+      'POST',
+      '/meetings',
+      aMeeting({ customerId: 'member-1', instructorId: 'ivan', ...slot }),
+      { 'idempotency-key': 'second-booking' },
+    );
     await deciding;
     await new Promise((resolve) => setTimeout(resolve, 50));
     fail();
