@@ -20,6 +20,9 @@ const schema = `
 
 const types = new Set<string>(personEventTypes);
 
+/** People whose answer `getPerson` keeps in memory; past it the memory starts again empty. */
+const REMEMBERED_PEOPLE = 10_000;
+
 export interface PeopleReadModel {
   readonly sink: ProjectionSink;
   readonly queries: Pick<
@@ -48,10 +51,24 @@ export const openPeopleReadModel = (db: Db): PeopleReadModel => {
   const personNameStmt = db.prepare<[string], { name: string | null }>(
     "SELECT json_extract(doc, '$.name') AS name FROM people WHERE id = ?",
   );
+  // What getPerson answered (null: nobody), by id, until that person's next event is applied or the table is emptied:
+  // a booking asks for both of its people several times (access, directory, answer). Only the sink writes the table,
+  // and it forgets a person before it writes them, so a rolled-back batch leaves nothing stale here.
+  const remembered = new Map<string, PersonView | null>();
+  const getPerson = (personId: string): PersonView | undefined => {
+    const known = remembered.get(personId);
+    if (known !== undefined) return known ?? undefined;
+    // Frozen: every caller (a site's access plugin too) gets this one object, and none may change it for the others.
+    const view = deepFreeze(docOf<PersonView>(personStmt.get(personId)));
+    if (remembered.size >= REMEMBERED_PEOPLE) remembered.clear();
+    remembered.set(personId, view ?? null);
+    return view;
+  };
   const handle = (recorded: RecordedEvent): void => {
     if (!types.has(recorded.type)) return;
     const event = decodeOrThrow(PersonEvent, recorded);
     const { personId, at } = event.data;
+    remembered.delete(personId);
     const before = docOf<PersonView>(personStmt.get(personId));
     const state = person.evolve(personStateOf(before), event);
     if (state.status !== 'known') return;
@@ -77,9 +94,12 @@ export const openPeopleReadModel = (db: Db): PeopleReadModel => {
     );
   };
   return {
-    sink: sqliteSink(db, 'people', handle, () => db.exec('DELETE FROM people;')),
+    sink: sqliteSink(db, 'people', handle, () => {
+      db.exec('DELETE FROM people;');
+      remembered.clear();
+    }),
     queries: {
-      getPerson: (personId) => docOf<PersonView>(personStmt.get(personId)),
+      getPerson,
       // Two people with one address are no one to sign in as: the address names neither.
       personByEmail: (email) => {
         const rows = byEmailStmt.all(emailKey(email.trim()));
@@ -94,6 +114,15 @@ export const openPeopleReadModel = (db: Db): PeopleReadModel => {
     },
     personName: (personId) => personNameStmt.get(personId)?.name ?? undefined,
   };
+};
+
+/** A parsed JSON document made read-only all the way down. */
+const deepFreeze = <A>(value: A): A => {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 };
 
 /** How an address is compared: its case folded (mail providers treat the local part so, in practice). */

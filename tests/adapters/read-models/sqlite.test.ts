@@ -44,6 +44,38 @@ describe('SQLite read models', () => {
     models.close();
   });
 
+  it('answers a person from memory only until their next event, and hands out an entry nobody can change', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const models = openSqliteReadModels(join(dir, 'rm.db'));
+    const apply = (...events: RecordedEvent[]) =>
+      models.transaction(() => {
+        for (const sink of models.sinks) sink.apply(events);
+      });
+    const renamed = (id: string, name: string): RecordedEvent => ({ ...person(id, name), type: 'PersonUpdated' });
+    // Asked before they are known: the answer "nobody" must not outlive their registration.
+    expect(models.getPerson('ann')).toBeUndefined();
+    apply(person('ann', 'Ann'));
+    const ann = models.getPerson('ann');
+    expect(ann?.name).toBe('Ann');
+    expect(Object.isFrozen(ann) && Object.isFrozen(ann?.roles)).toBe(true);
+    expect(() => {
+      (ann as { name: string }).name = 'Mallory';
+    }).toThrow(TypeError);
+    expect(models.getPerson('ann')?.name).toBe('Ann');
+    apply(renamed('ann', 'Anna'));
+    expect(models.getPerson('ann')?.name).toBe('Anna');
+    // A batch that renames her and then fails is rolled back: she keeps the name the file keeps.
+    const annie = renamed('ann', 'Annie');
+    const corrupt = { ...person('bob'), data: { personId: 'bob' } };
+    expect(() => apply(annie, corrupt)).toThrow(/cannot decode PersonRegistered at person-bob/);
+    expect(models.getPerson('ann')?.name).toBe('Anna');
+    const people = models.sinks.find((sink) => sink.name === 'people');
+    people?.reset();
+    expect(models.getPerson('ann')).toBeUndefined();
+    models.close();
+  });
+
   it('passes over redeemed join tickets: every sink moves past them', () => {
     const dir = tempDir();
     dirs.push(dir);
