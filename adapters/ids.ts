@@ -10,8 +10,9 @@ const BYTES_PER_ID = 16;
  * event store's indexes on them grow at their end instead of touching a random page per event. Nothing secret is an
  * id: tokens and secrets come from randomBytes.
  *
- * Ids made in the same millisecond keep their order, as `uuid`'s own v7 does: the 42 bits after the time are a counter
- * started at a random value each millisecond (RFC 9562 §6.2, method 1); an overflow moves on to the next millisecond.
+ * Ids made in the same millisecond keep their order, as `uuid`'s own v7 does: the 32 bits after the time (around the
+ * version and variant) are a counter started at a random 31-bit value each millisecond (RFC 9562 §6.2, method 1), and
+ * an overflow moves on to the next millisecond; the last 42 bits are random.
  * What differs is where the randomness comes from: `uuid` asks Web Crypto for 16 bytes per id, which costs more in
  * Node 20 than everything else about an id (about a twentieth of the main thread while bookings arrive); here the
  * bytes come from one draw of the system's generator for every 256 ids.
