@@ -561,7 +561,6 @@ const createHttp = (
       }),
     },
     readVersion: () => (access.deterministic === true ? calendarVersion() : undefined),
-    directoryVersion: trackReadVersion(projections, [personStreamPrefix]),
     idempotency: {
       keys: createIdempotency({
         store,

@@ -106,11 +106,6 @@ export interface HttpDeps {
   readonly calendarFeeds: CalendarFeedDeps;
   /** The read models' version when calendars may be cached until it changes, else undefined (see calendarRoutes). */
   readonly readVersion: () => number | undefined;
-  /**
-   * The position of the last person event the read models show: the directory guard reads a caller's active flag
-   * once per caller and version (absent: on every request).
-   */
-  readonly directoryVersion?: () => number;
   readonly signaling: SignalingOrigins;
   /** Sign-in (the page and /auth); absent when there is no bearer secret to sign session tokens with. */
   readonly signIn?: AuthRouteDeps;
@@ -227,7 +222,7 @@ const apiGate = (deps: HttpDeps): ((route: Route) => Route) => {
   const limiter = createRateLimiter(deps.rateLimit ?? { perSecond: 100, burst: 400 });
   const steps = [
     bearerAuth(deps.authenticate, limiter),
-    directoryGuard(deps.service.readModels, deps.directoryVersion),
+    directoryGuard(deps.service.readModels),
     joinLinkScope,
     checkPathId,
     importGate(deps.service),

@@ -42,7 +42,6 @@ export const openPeopleReadModel = (db: Db): PeopleReadModel => {
       'name_key = excluded.name_key, roles = excluded.roles, active = excluded.active',
   );
   const idsByEmailStmt = db.prepare<[string], { id: string }>('SELECT id FROM people WHERE email_key = ? ORDER BY id');
-  const activeStmt = db.prepare<[string], { active: number }>('SELECT active FROM people WHERE id = ?');
   const list = peopleLister(db);
   const personStmt = db.prepare<[string], { doc: string }>('SELECT doc FROM people WHERE id = ?');
   const byEmailStmt = db.prepare<[string], { doc: string }>(
@@ -52,7 +51,7 @@ export const openPeopleReadModel = (db: Db): PeopleReadModel => {
     "SELECT json_extract(doc, '$.name') AS name FROM people WHERE id = ?",
   );
   // What getPerson answered (null: nobody), by id, until that person's next event is applied or the table is emptied:
-  // a booking asks for both of its people several times (access, directory, answer). Only the sink writes the table,
+  // the directory guard asks for every caller on every request, and a booking for both of its people several times. Only the sink writes the table,
   // and it forgets a person before it writes them, so a rolled-back batch leaves nothing stale here.
   const remembered = new Map<string, PersonView | null>();
   const getPerson = (personId: string): PersonView | undefined => {
@@ -107,10 +106,7 @@ export const openPeopleReadModel = (db: Db): PeopleReadModel => {
       },
       peopleWithEmail: (email) => idsByEmailStmt.all(emailKey(email.trim())).map((row) => row.id),
       listPeople: list,
-      personActive: (personId) => {
-        const row = activeStmt.get(personId);
-        return row === undefined ? undefined : row.active === 1;
-      },
+      personActive: (personId) => getPerson(personId)?.active,
     },
     personName: (personId) => personNameStmt.get(personId)?.name ?? undefined,
   };
