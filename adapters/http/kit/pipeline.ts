@@ -35,21 +35,31 @@ export const mountRoutes = (target: Hono<Env>, sub: Hono<Env>, wrap: (route: Rou
   }
 };
 
+/**
+ * The gate's steps from `first` on, then `around` and the route. A function of the module, not a closure made per
+ * request: under tsx (esbuild's keepNames) every named closure costs a property definition each time it is made.
+ */
+const passGate = (
+  steps: ReadonlyArray<GateStep>,
+  around: AroundStep,
+  route: Route,
+  c: Context<Env>,
+  first: number,
+): Answer => {
+  for (let i = first; i < steps.length; i++) {
+    const answer = (steps[i] as GateStep)(c);
+    if (answer instanceof Promise) return answer.then((settled) => settled ?? passGate(steps, around, route, c, i + 1));
+    if (answer !== undefined) return answer;
+  }
+  return around(c, route);
+};
+
 /** `steps` in order, then `around` (the last word before the route) and the route; async only where a step is. */
 export const gated =
   (steps: ReadonlyArray<GateStep>, around: AroundStep) =>
   (route: Route): Route =>
-  (c) => {
-    const from = (first: number): Answer => {
-      for (let i = first; i < steps.length; i++) {
-        const answer = (steps[i] as GateStep)(c);
-        if (answer instanceof Promise) return answer.then((settled) => settled ?? from(i + 1));
-        if (answer !== undefined) return answer;
-      }
-      return around(c, route);
-    };
-    return from(0);
-  };
+  (c) =>
+    passGate(steps, around, route, c, 0);
 
 /**
  * An answer with every header in one plain record: the route's own (names in lower case) written into the request's
