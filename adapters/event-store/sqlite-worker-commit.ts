@@ -36,6 +36,11 @@ export function createWorkerCommit(params: {
   readonly onWritten: (highestPosition: number) => void;
   /** The thread's script; another one only where a test makes the thread fail. */
   readonly entry?: URL;
+  /**
+   * The thread ended while the store was open (it crashed, or could not open the file): every append it held has
+   * been failed by then, and its connection is gone with it, so the file's write lock is free.
+   */
+  readonly onExit?: (reason: CommitWorkerStoppedError) => void;
 }): WorkerCommit {
   // No inherited flags: the entry registers its own loader, whatever the main thread was started with.
   const worker = new Worker(params.entry ?? WORKER_ENTRY, { workerData: { path: params.path }, execArgv: [] });
@@ -103,6 +108,7 @@ export function createWorkerCommit(params: {
       fail(
         new CommitWorkerStoppedError(closeRequested ? 'the store was closed' : `the thread exited with code ${code}`),
       );
+      if (!closeRequested && stopped !== undefined) params.onExit?.(stopped);
       resolve();
     });
   });

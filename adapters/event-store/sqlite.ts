@@ -39,6 +39,13 @@ export interface SqliteEventStoreOptions {
    * the turn after they were requested (`main-thread`). Either way an append resolves only once it is durable.
    */
   readonly commitOn?: SqliteCommitSite;
+  /**
+   * With `worker`: the thread stopped while the store was open. The appends it held have failed (whether they were
+   * written is not known: read before retrying), and from then on this store commits on the main thread.
+   */
+  readonly onCommitWorkerStopped?: (reason: Error) => void;
+  /** With `worker`: the thread's script; another one only where a test makes the thread fail. */
+  readonly commitWorkerEntry?: URL;
 }
 
 export type SqliteCommitSite = 'worker' | 'main-thread';
@@ -154,16 +161,42 @@ function openWritePath(
   onWritten: (highestPosition: number) => void,
 ): WritePath {
   const now = options.now ?? (() => new Date());
-  if ((options.commitOn ?? DEFAULT_COMMIT_SITE) === 'worker') {
-    const worker = createWorkerCommit({ path: options.path, now, onWritten });
-    return {
-      enqueue: worker.enqueue,
-      close: worker.close,
-      status: () => (worker.failure() === undefined ? 'connected' : 'down'),
-    };
-  }
+  if ((options.commitOn ?? DEFAULT_COMMIT_SITE) === 'worker') return workerWritePath(db, options, now, onWritten);
   const mainThread = createGroupCommit({ db, now, onWritten });
   return { enqueue: mainThread.enqueue, close: async () => mainThread.flushNow() };
+}
+
+/**
+ * The worker's write path, with the main thread behind it: once the thread has ended while the store is open, this
+ * connection commits the appends itself, as `main-thread` does, so that a crashed thread costs the appends it held
+ * and not the store. Between the thread's failure and its end (a moment) appends are refused and the store says
+ * `down`; the switch waits for the end, when the thread's connection, and any write lock it held, are gone.
+ */
+function workerWritePath(
+  db: Database.Database,
+  options: SqliteEventStoreOptions,
+  now: () => Date,
+  onWritten: (highestPosition: number) => void,
+): WritePath {
+  let mainThread: ReturnType<typeof createGroupCommit> | undefined;
+  const worker = createWorkerCommit({
+    path: options.path,
+    now,
+    onWritten,
+    ...(options.commitWorkerEntry !== undefined ? { entry: options.commitWorkerEntry } : {}),
+    onExit: (reason) => {
+      mainThread = createGroupCommit({ db, now, onWritten });
+      options.onCommitWorkerStopped?.(reason);
+    },
+  });
+  return {
+    enqueue: (append) => (mainThread ?? worker).enqueue(append),
+    close: async () => {
+      await worker.close();
+      mainThread?.flushNow();
+    },
+    status: () => (mainThread !== undefined || worker.failure() === undefined ? 'connected' : 'down'),
+  };
 }
 
 type ReadStatements = ReturnType<typeof readStatements>;

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { isRight } from 'fp-ts/lib/Either.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteEventStore } from '../../../adapters/event-store/sqlite.ts';
 import type { SqliteEventStore } from '../../../adapters/event-store/sqlite.ts';
 import { CommitWorkerStoppedError, createWorkerCommit } from '../../../adapters/event-store/sqlite-worker-commit.ts';
@@ -110,6 +111,78 @@ describe('SQLite store with the commit on a worker thread', () => {
     });
     await expect(appendThrough(commit, 'a')).rejects.toBeInstanceOf(CommitWorkerStoppedError);
     await commit.close();
+  });
+});
+
+/**
+ * A thread that takes the file's write lock, writes a row into it, and ends without committing, on the first message:
+ * a crash in the middle of a commit.
+ */
+const crashingMidCommit = (dir: string): URL => {
+  const entry = path.join(dir, 'crashes-mid-commit.cjs');
+  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+  fs.writeFileSync(
+    entry,
+    [
+      `const { parentPort, workerData } = require('node:worker_threads');`,
+      `const db = new (require(${JSON.stringify(sqlite)}))(workerData.path);`,
+      `parentPort.on('message', () => {`,
+      `  db.exec("BEGIN IMMEDIATE; INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at) VALUES ('ghost', 0, 'ghost', 'Ghost', '{}', '{}', '')");`,
+      `  process.exit(3);`,
+      `});`,
+      '',
+    ].join('\n'),
+  );
+  return pathToFileURL(entry);
+};
+
+describe('SQLite store whose commit worker stops while it is open', () => {
+  it('fails what the thread held, then commits on the main thread: the store stays up and says why once', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'events.db');
+    const reasons: Error[] = [];
+    const store = openSqliteEventStore({
+      path: file,
+      commitOn: 'worker',
+      commitWorkerEntry: crashingMidCommit(dir),
+      onCommitWorkerStopped: (reason) => reasons.push(reason),
+    });
+    stores.push(store);
+    const held = store.appendToStream('held', [event()]);
+    await expect(held).rejects.toThrow(CommitWorkerStoppedError);
+    await expect(held).rejects.toThrow(/exited with code 3/);
+    await vi.waitFor(() => expect(reasons).toHaveLength(1));
+    expect(reasons[0]).toBeInstanceOf(CommitWorkerStoppedError);
+    expect(store.connectionStatus?.()).toBe('connected');
+
+    // The thread's uncommitted row went with it, and its write lock: the main thread commits at once (a lock still
+    // held would keep it waiting out the busy timeout, then fail).
+    const one = store.appendToStream('after', [event({ n: 1 })], { expectedRevision: 'no_stream' });
+    const many = store.appendToStreams([
+      { streamName: 'other', events: [event({ n: 2 })], expectedRevision: 'no_stream' },
+      { streamName: 'after-too', events: [event({ n: 3 })], expectedRevision: 'no_stream' },
+    ]);
+    expect(isRight(await one)).toBe(true);
+    expect(isRight(await many)).toBe(true);
+    expect((await store.readAll()).map((e) => e.streamName)).toEqual(['after', 'other', 'after-too']);
+    expect(await store.readStream('ghost')).toEqual([]);
+    expect(reasons).toHaveLength(1);
+
+    await store.close();
+    const reopened = open(file, 'main-thread');
+    expect((await reopened.readAll()).map((e) => e.position)).toEqual([1, 2, 3]);
+  });
+
+  it('says nothing when it is closed: the thread ending then is no failure', async () => {
+    const reasons: Error[] = [];
+    const store = openSqliteEventStore({
+      path: path.join(tempDir(), 'events.db'),
+      commitOn: 'worker',
+      onCommitWorkerStopped: (reason) => reasons.push(reason),
+    });
+    expect(isRight(await store.appendToStream('s', [event()]))).toBe(true);
+    await store.close();
+    expect(reasons).toEqual([]);
   });
 });
 
