@@ -158,7 +158,12 @@ const openStore = async (config: Config, dataDir: string, logger: Logger): Promi
   if (config.kurrentDbConnectionString === undefined) {
     return openSqliteEventStore({
       path: join(dataDir, 'events.db'),
-      ...(config.eventStoreCommit !== undefined ? { commitOn: config.eventStoreCommit } : {}),
+      commitOn: config.eventStoreCommit,
+      onCommitWorkerStopped: (reason) =>
+        logger.error(
+          { err: reason },
+          'the event store commit worker stopped: the appends it held failed, and appends are committed on the main thread from now on',
+        ),
     });
   }
   try {

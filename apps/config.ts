@@ -5,8 +5,8 @@ export interface Config {
   /** This node's own files (read models, checkpoints, node id); DATA_DIR unless READ_MODELS_DIR says otherwise. */
   readonly readModelsDir: string;
   readonly kurrentDbConnectionString?: string;
-  /** The embedded store's commit (EVENT_STORE_COMMIT): on its worker thread or on the main thread; unset: its default. */
-  readonly eventStoreCommit?: 'worker' | 'main-thread';
+  /** The embedded store's commit (EVENT_STORE_COMMIT): on its worker thread (the default) or on the main thread. */
+  readonly eventStoreCommit: 'worker' | 'main-thread';
   /** The signaling bus across nodes (`redis://` or `rediss://`); unset: rooms live in this process only. */
   readonly redisUrl?: string;
   readonly jwtSecret?: string;
@@ -111,10 +111,16 @@ const flag = (name: string, value: string | undefined): boolean => {
   throw new ConfigError(`${name} must be true or false, got '${value}'`);
 };
 
-/** EVENT_STORE_COMMIT: `worker` or `main-thread`; unset: the store's default. */
-const eventStoreCommit = (value: string | undefined): 'worker' | 'main-thread' | undefined => {
+/**
+ * Where the embedded store commits unless EVENT_STORE_COMMIT says otherwise: its worker thread, which keeps the fsync
+ * and the inserts off the event loop (the benchmark's bookings run about a fifth faster than on the main thread).
+ */
+export const DEFAULT_EVENT_STORE_COMMIT = 'worker';
+
+/** EVENT_STORE_COMMIT: `worker` or `main-thread`; unset: DEFAULT_EVENT_STORE_COMMIT. */
+const eventStoreCommit = (value: string | undefined): 'worker' | 'main-thread' => {
   const v = value?.trim().toLowerCase();
-  if (v === undefined || v === '') return undefined;
+  if (v === undefined || v === '') return DEFAULT_EVENT_STORE_COMMIT;
   if (v === 'worker' || v === 'main-thread') return v;
   throw new ConfigError(`EVENT_STORE_COMMIT must be worker or main-thread, got '${value}'`);
 };
@@ -227,7 +233,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     ...(env.KURRENTDB_CONNECTION_STRING?.trim()
       ? { kurrentDbConnectionString: env.KURRENTDB_CONNECTION_STRING.trim() }
       : {}),
-    ...(commit !== undefined ? { eventStoreCommit: commit } : {}),
+    eventStoreCommit: commit,
     ...(redis !== undefined ? { redisUrl: redis } : {}),
     jwtSecret,
     jwksUrl,

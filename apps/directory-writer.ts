@@ -24,10 +24,7 @@ const openStore = async (config: Config): Promise<EventStore> => {
   if (config.kurrentDbConnectionString === undefined) {
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });
-    return openSqliteEventStore({
-      path: join(dataDir, 'events.db'),
-      ...(config.eventStoreCommit !== undefined ? { commitOn: config.eventStoreCommit } : {}),
-    });
+    return openSqliteEventStore({ path: join(dataDir, 'events.db'), commitOn: config.eventStoreCommit });
   }
   return openKurrentDbEventStore({
     connectionString: config.kurrentDbConnectionString,

@@ -52,8 +52,9 @@ describe('configuration', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
-  it('takes EVENT_STORE_COMMIT as worker or main-thread, leaves it to the store when unset, and refuses anything else', () => {
-    expect(loadConfig({}).eventStoreCommit).toBeUndefined();
+  it('takes EVENT_STORE_COMMIT as worker or main-thread, the worker when unset, and refuses anything else', () => {
+    expect(loadConfig({}).eventStoreCommit).toBe('worker');
+    expect(loadConfig({ EVENT_STORE_COMMIT: ' ' }).eventStoreCommit).toBe('worker');
     expect(loadConfig({ EVENT_STORE_COMMIT: 'worker' }).eventStoreCommit).toBe('worker');
     expect(loadConfig({ EVENT_STORE_COMMIT: ' Main-Thread ' }).eventStoreCommit).toBe('main-thread');
     expect(() => loadConfig({ EVENT_STORE_COMMIT: 'thread' })).toThrow(ConfigError);
