@@ -50,6 +50,10 @@ export interface SqliteEventStoreOptions {
 
 export type SqliteCommitSite = 'worker' | 'main-thread';
 
+/**
+ * For a store opened in code (tests, tools) without `commitOn`: no thread to start. The server chooses for itself
+ * (EVENT_STORE_COMMIT, the worker unless it says otherwise).
+ */
 export const DEFAULT_COMMIT_SITE: SqliteCommitSite = 'main-thread';
 
 export interface SqliteEventStore extends EventStore {
