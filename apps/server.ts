@@ -19,6 +19,7 @@ const main = async () => {
     {
       url: system.url,
       store: system.store.capabilities.name,
+      ...(config.kurrentDbConnectionString === undefined ? { commit: config.eventStoreCommit } : {}),
       signalingBus: system.signaling.bus().name,
       dataDir: config.dataDir,
       devMode: system.devMode,

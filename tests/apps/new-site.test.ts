@@ -69,6 +69,12 @@ describe('a new site', () => {
       env: { PORT: String(port), PUBLIC_BASE_URL: publicUrl },
       timeoutMs: 60_000,
     });
+    // A new site runs the embedded store with its commit on the worker thread, and says so as it starts.
+    const listening = server
+      .output()
+      .split('\n')
+      .find((line) => line.includes('"msg":"listening"'));
+    expect(JSON.parse(listening ?? '{}')).toMatchObject({ store: 'sqlite', commit: 'worker' });
     // What a browser on the site sends: the cookie endpoints take only the site's own origin.
     const origin = publicUrl;
     const outbox = join(dataDir, 'outbox');
