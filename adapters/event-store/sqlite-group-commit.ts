@@ -123,7 +123,7 @@ export function createBatchWriter(db: Database.Database): (append: AppendRequest
       'SELECT stream_name, revision FROM events WHERE event_id = ?',
     ),
     streamSlice: db.prepare<[string, number, number], { event_id: string; revision: number; position: number }>(
-      'SELECT event_id, revision, position FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      'SELECT event_id, revision, position FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ? + 0',
     ),
     insert: db.prepare<[string, number, string, string, string, string, string]>(
       'INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',

@@ -208,7 +208,7 @@ type ReadStatements = ReturnType<typeof readStatements>;
 function readStatements(db: Database.Database) {
   return {
     readAll: db.prepare<[number, number], StoredRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ? + 0`,
     ),
     readStream: db.prepare<[string, number], StoredRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision`,
@@ -225,7 +225,7 @@ function readStatements(db: Database.Database) {
  */
 function leavingOutStatements(db: Database.Database) {
   const batchEnd = db.prepare<[number, number], { read: number; last: number | null }>(
-    'SELECT COUNT(*) AS read, MAX(position) AS last FROM (SELECT position FROM events WHERE position > ? ORDER BY position LIMIT ?)',
+    'SELECT COUNT(*) AS read, MAX(position) AS last FROM (SELECT position FROM events WHERE position > ? ORDER BY position LIMIT ? + 0)',
   );
   const prepared = new Map<string, Database.Statement<unknown[], StoredRow>>();
   const rowsFor = (prefixes: ReadonlyArray<string>): Database.Statement<unknown[], StoredRow> => {

@@ -104,13 +104,13 @@ export const openAuditReadModel = (db: Db): AuditReadModel => {
       auditPage: (filter, after, limit) => {
         const { from, t } = fromClause(filter);
         const { where, params } = conditions(filter, after, t);
-        const sql = `SELECT a.* FROM ${from} ${where} ORDER BY ${t}.at, ${t}.position LIMIT ?`;
+        const sql = `SELECT a.* FROM ${from} ${where} ORDER BY ${t}.at, ${t}.position LIMIT ? + 0`;
         return (prepared(sql).all(...params, limit) as Row[]).map(entryOf);
       },
       auditCount: (filter, atMost) => {
         const { from, t } = fromClause(filter);
         const { where, params } = conditions(filter, undefined, t);
-        const sql = `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${where} LIMIT ?)`;
+        const sql = `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${where} LIMIT ? + 0)`;
         return (prepared(sql).get(...params, atMost) as { n: number }).n;
       },
     },

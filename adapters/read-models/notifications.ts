@@ -36,7 +36,7 @@ export const openNotificationReadModel = (db: Db): NotificationReadModel => {
      ON CONFLICT(id) DO UPDATE SET status = excluded.status, next_attempt_at = excluded.next_attempt_at, doc = excluded.doc`,
   );
   const link = db.prepare('INSERT OR IGNORE INTO notification_meetings(meeting_id, notification_id) VALUES (?, ?)');
-  const order = 'ORDER BY n.created_at DESC, n.requested_position DESC LIMIT ?';
+  const order = 'ORDER BY n.created_at DESC, n.requested_position DESC LIMIT ? + 0';
   const list = {
     all: db.prepare<[number], { doc: string }>(`SELECT n.doc FROM notifications n ${order}`),
     byStatus: db.prepare<[string, number], { doc: string }>(

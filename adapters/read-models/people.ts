@@ -160,7 +160,7 @@ const peopleLister = (db: Db) => {
     }
     const sql =
       `SELECT doc, name_key, id FROM people ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ` +
-      'ORDER BY name_key, id LIMIT ?';
+      'ORDER BY name_key, id LIMIT ? + 0';
     let stmt = cache.get(sql);
     if (stmt === undefined) {
       stmt = db.prepare<unknown[], { doc: string; name_key: string; id: string }>(sql);

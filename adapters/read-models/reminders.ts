@@ -50,13 +50,13 @@ export const openReminderReadModel = (db: Db): { readonly sink: ProjectionSink; 
   );
   const doneDue = db.prepare('DELETE FROM reminders_due WHERE meeting_id = ? AND offset_seconds = ? AND start = ?');
   const due = db.prepare<[string, number], DueRow>(
-    'SELECT * FROM reminders_due WHERE due_at <= ? ORDER BY due_at, meeting_id, offset_seconds LIMIT ?',
+    'SELECT * FROM reminders_due WHERE due_at <= ? ORDER BY due_at, meeting_id, offset_seconds LIMIT ? + 0',
   );
   const next = db.prepare<[string], { due_at: string }>(
     'SELECT due_at FROM reminders_due WHERE due_at > ? ORDER BY due_at LIMIT 1',
   );
   const sessions = db.prepare<[string, string, number], { meeting_id: string }>(
-    "SELECT meeting_id FROM reminder_plans WHERE status = 'planned' AND start > ? AND meeting_id > ? ORDER BY meeting_id LIMIT ?",
+    "SELECT meeting_id FROM reminder_plans WHERE status = 'planned' AND start > ? AND meeting_id > ? ORDER BY meeting_id LIMIT ? + 0",
   );
   const plan = db.prepare<
     [string],

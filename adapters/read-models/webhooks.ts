@@ -252,10 +252,10 @@ export const openWebhookReadModel = (db: Db): WebhookReadModel => {
   );
   const page = {
     all: db.prepare<[string, number, number], { doc: string }>(
-      'SELECT doc FROM webhook_deliveries WHERE webhook_id = ? AND position < ? ORDER BY position DESC LIMIT ?',
+      'SELECT doc FROM webhook_deliveries WHERE webhook_id = ? AND position < ? ORDER BY position DESC LIMIT ? + 0',
     ),
     byStatus: db.prepare<[string, string, number, number], { doc: string }>(
-      'SELECT doc FROM webhook_deliveries WHERE webhook_id = ? AND status = ? AND position < ? ORDER BY position DESC LIMIT ?',
+      'SELECT doc FROM webhook_deliveries WHERE webhook_id = ? AND status = ? AND position < ? ORDER BY position DESC LIMIT ? + 0',
     ),
   };
   const pending = db.prepare<[], { doc: string }>(
