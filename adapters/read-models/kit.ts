@@ -35,12 +35,20 @@ export const IDLE_CHECKPOINT_MS = 200;
  * request; here checkpoints run after the runner has been idle for IDLE_CHECKPOINT_MS, or right after the commit
  * that grew the log past WAL_CHECKPOINT_BYTES (see walKeeper). The automatic one stays, four times further, as a
  * backstop for writes that tell no keeper.
+ *
+ * The file has one connection, this one (a node claims its READ_MODELS_DIR, see apps/node-files.ts), so it is opened
+ * in exclusive locking mode: its write-ahead log is indexed in this process's memory instead of a shared-memory file,
+ * and a read takes no file lock. In the default mode every read on its own (a booking's conflict check, a meeting
+ * looked up) took and released a lock on the `-shm` file, two system calls and a shared-memory check per statement.
+ * Another connection, even read-only, is refused until this one closes.
  */
 export const openReadModelDatabase = (path: string, version: number): Db => {
   const file = path !== '' && path !== ':memory:' ? path : undefined;
   const boot = file !== undefined ? bootId() : undefined;
   if (file !== undefined && boot !== undefined) claimMarker(file, boot);
   const db = new Database(path);
+  // Before the first access in WAL mode: only then does SQLite keep the log's index in memory instead of `-shm`.
+  db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('journal_mode = WAL');
   db.pragma(boot !== undefined ? 'synchronous = OFF' : 'synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');

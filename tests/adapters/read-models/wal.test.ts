@@ -84,6 +84,26 @@ describe('the read models’ write-ahead log', () => {
     models.close();
   });
 
+  it('is held by its one connection: the log indexed in memory, no -shm file, any other reader refused until close', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'rm.db');
+    const models = openSqliteReadModels(path);
+    models.transaction(() => {
+      for (const sink of models.sinks) sink.apply([person('held')]);
+    });
+    expect(models.getPerson('held')?.email).toBe('held@example.com');
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    expect(existsSync(`${path}-shm`)).toBe(false);
+    const other = new Database(path, { readonly: true, timeout: 0 });
+    expect(() => other.prepare('SELECT count(*) AS n FROM people').get()).toThrow(/locked|busy/i);
+    other.close();
+    models.close();
+    const after = new Database(path, { readonly: true, timeout: 0 });
+    expect(after.prepare('SELECT count(*) AS n FROM people').get()).toEqual({ n: 1 });
+    after.close();
+  });
+
   it.runIf(bootId() !== undefined)(
     'a file left open by an earlier boot of the machine is discarded, one left by this boot is kept',
     () => {
